@@ -1,0 +1,62 @@
+//! Shared helpers for Aiex's benchmarks: loading a corpus, timing, formatting.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One file of a corpus, in memory.
+pub struct CorpusFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The Elixir corpus directory: `$AIEX_ELIXIR_SRC`, or what `scripts/fetch-elixir-corpus.sh`
+/// unpacks. Errors say how to get it.
+pub fn elixir_corpus_dir() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("AIEX_ELIXIR_SRC") {
+        return Ok(PathBuf::from(dir));
+    }
+    let default = Path::new("/var/tmp/aiex-corpus");
+    if let Ok(entries) = std::fs::read_dir(default) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("elixir-lang-") && e.path().is_dir() {
+                return Ok(e.path());
+            }
+        }
+    }
+    anyhow::bail!(
+        "the Elixir 1.14 source is not unpacked: run scripts/fetch-elixir-corpus.sh \
+         (or set AIEX_ELIXIR_SRC to a directory of Elixir source)"
+    )
+}
+
+/// Loads every `.ex`/`.exs` file under `dir` (sorted by path).
+pub fn load_elixir_files(dir: &Path) -> anyhow::Result<Vec<CorpusFile>> {
+    let mut files = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir).standard_filters(false).build() {
+        let entry = entry?;
+        let p = entry.path();
+        let name = p.to_string_lossy();
+        if entry.file_type().is_some_and(|t| t.is_file()) && (name.ends_with(".ex") || name.ends_with(".exs")) {
+            let rel = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().into_owned();
+            files.push(CorpusFile { path: rel, bytes: std::fs::read(p)? });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Runs `f` `runs` times and returns the best wall time in seconds.
+pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> f64 {
+    let mut best = f64::INFINITY;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// Megabytes (10^6 bytes) per second.
+pub fn mb_per_s(bytes: usize, secs: f64) -> f64 {
+    bytes as f64 / 1e6 / secs
+}

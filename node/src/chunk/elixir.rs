@@ -1,0 +1,1432 @@
+//! Elixir files: modules, functions grouped by name and arity, attributes attached,
+//! tests, and error recovery, following `shared/CHUNKING.md`.
+//!
+//! The walk has three steps. `flatten` turns a module body into a flat list of items
+//! (definitions, attributes, tests, nested modules), looking through conditional wrappers
+//! (`if`, `for`, `unless`) and `ERROR` nodes to a bounded depth. `emit` groups the items
+//! into pieces whose spans tile the module. Finally pieces over the budget are split (by
+//! clause, then by statement, then by line), small neighbours are merged, and each piece
+//! takes the calls inside its span.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::{Node, Parser, Tree};
+
+use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
+use super::size::{merge_small, non_whitespace_chars};
+use super::text::line_drafts;
+use super::{
+    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, Language, LineIndex,
+    Visibility, collapse_whitespace, text_of,
+};
+
+/// Nested modules deeper than this are kept inside their parent's chunk.
+const MAX_MODULE_DEPTH: usize = 32;
+/// Conditional wrappers (`if`/`for`/`unless`) and ERROR nodes are looked through to this depth.
+const MAX_WRAPPER_DEPTH: usize = 6;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses Elixir source with a per-thread parser. `None` only if tree-sitter gives up.
+pub fn parse(src: &[u8]) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let parser = slot.get_or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(&tree_sitter_elixir::LANGUAGE.into())
+                .expect("tree-sitter-elixir is compatible with the linked tree-sitter");
+            p
+        });
+        parser.parse(src, None)
+    })
+}
+
+/// Chunks one Elixir file.
+pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
+    if file.src.is_empty() {
+        return Vec::new();
+    }
+    let lines = LineIndex::new(file.src);
+    let Some(tree) = parse(file.src) else {
+        let mut chunks = super::text::chunk(file, config);
+        for c in &mut chunks {
+            c.has_error = true;
+        }
+        return chunks;
+    };
+    let root = tree.root_node();
+    let mut walker = Walker {
+        src: file.src,
+        path: file.path,
+        lines: &lines,
+        modules: Vec::new(),
+        pieces: Vec::new(),
+    };
+    walker.top_level(root);
+    let mut pieces = walker.pieces;
+    let modules = walker.modules;
+    tile(&mut pieces, file.src);
+    if pieces.is_empty() {
+        let mut draft = Draft::new(ChunkKind::Text, 0, file.src.len());
+        draft.name = file.path.to_string();
+        draft.has_error = root.has_error();
+        pieces.push(Piece::new(draft, None));
+    }
+
+    let mut drafts = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        split(file, &modules, piece, config.budget, &mut drafts);
+    }
+    let mut drafts = merge_small(file.src, drafts, config.merge_below, config.budget);
+
+    let raw_calls = calls::collect(root, file.src);
+    attach_calls(&mut drafts, &raw_calls, &modules);
+    drafts
+        .into_iter()
+        .map(|d| d.finish(file, Language::Elixir, &lines))
+        .collect()
+}
+
+/// Everything known about one module while its body is walked.
+#[derive(Debug, Default)]
+struct ModuleCtx {
+    name: String,
+    also: Vec<String>,
+    parent: Option<usize>,
+    parents: Vec<String>,
+    /// Short name -> expansion (`Bar` -> `Foo.Bar`).
+    aliases: HashMap<String, String>,
+    alias_list: Vec<String>,
+    imports: Vec<String>,
+    uses: Vec<String>,
+    behaviours: Vec<String>,
+    /// Functions, macros and guards defined here, by name and arity.
+    defined: HashSet<(String, u32)>,
+    specs: HashMap<(String, u32), Vec<String>>,
+    moduledoc: Option<String>,
+    hidden: bool,
+    tags: Vec<&'static str>,
+}
+
+/// A piece of the file: a draft, the module it belongs to and the nodes that make it.
+struct Piece<'t> {
+    draft: Draft,
+    module: Option<usize>,
+    nodes: Vec<Node<'t>>,
+    spec_keys: Vec<(String, u32)>,
+}
+
+impl<'t> Piece<'t> {
+    fn new(draft: Draft, module: Option<usize>) -> Piece<'t> {
+        Piece {
+            draft,
+            module,
+            nodes: Vec::new(),
+            spec_keys: Vec::new(),
+        }
+    }
+}
+
+/// What a statement of a module body is.
+enum ItemKind<'t> {
+    Def(DefInfo<'t>),
+    Test(TestInfo),
+    Module { body_error: Option<Node<'t>> },
+    /// `@doc`, `@impl`, `@spec`, `@deprecated`, `@tag`: they lead into the next definition.
+    Lead(Attr),
+    /// `@type`, `@callback` and friends.
+    Type(String),
+    /// Header material: `use`, `alias`, `@moduledoc`, `defstruct`, other expressions.
+    Header,
+    Comment,
+    /// Unparseable leftovers inside an `ERROR` node.
+    Junk,
+    /// Close of a conditional wrapper: the last piece extends to this byte.
+    ExtendTo(usize),
+}
+
+struct Item<'t> {
+    node: Node<'t>,
+    kind: ItemKind<'t>,
+    conditional: bool,
+}
+
+/// A parsed definition head.
+#[derive(Debug, Clone)]
+struct DefInfo<'t> {
+    keyword: String,
+    kind: ChunkKind,
+    name: String,
+    /// n - d ..= n for a head of n parameters, d of them with defaults.
+    arities: Vec<u32>,
+    dynamic: bool,
+    head_end: usize,
+    has_body: bool,
+    _head: Node<'t>,
+}
+
+impl DefInfo<'_> {
+    fn max_arity(&self) -> u32 {
+        self.arities.last().copied().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct TestInfo {
+    kind: ChunkKind,
+    name: String,
+    pending: bool,
+    property: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Attr {
+    Doc(DocValue),
+    Impl(String),
+    Deprecated,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+enum DocValue {
+    Text(String),
+    Hidden,
+    Meta,
+}
+
+struct Walker<'s, 't> {
+    src: &'s [u8],
+    path: &'s str,
+    lines: &'s LineIndex,
+    modules: Vec<ModuleCtx>,
+    pieces: Vec<Piece<'t>>,
+}
+
+fn is_module_keyword(name: &str) -> bool {
+    matches!(name, "defmodule" | "defprotocol" | "defimpl")
+}
+
+fn target_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    if node.kind() != "call" {
+        return None;
+    }
+    let target = node.child_by_field_name("target")?;
+    (target.kind() == "identifier")
+        .then(|| std::str::from_utf8(&src[target.start_byte()..target.end_byte()]).ok())
+        .flatten()
+}
+
+/// The statements of a `do … end` block (else/after/rescue/catch blocks flattened in).
+fn block_body<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
+    if let Some(block) = child_of_kind(node, "do_block") {
+        let mut out = Vec::new();
+        let mut cursor = block.walk();
+        for child in block.named_children(&mut cursor) {
+            if matches!(
+                child.kind(),
+                "else_block" | "after_block" | "rescue_block" | "catch_block"
+            ) {
+                let mut c2 = child.walk();
+                out.extend(child.named_children(&mut c2));
+            } else {
+                out.push(child);
+            }
+        }
+        return Some(out);
+    }
+    None
+}
+
+impl<'s, 't> Walker<'s, 't> {
+    fn text(&self, node: Node<'_>) -> &'s str {
+        std::str::from_utf8(&self.src[node.start_byte()..node.end_byte()]).unwrap_or("")
+    }
+
+    fn keyword_value(&self, node: Node<'t>, word: &str) -> Option<Node<'t>> {
+        let args = child_of_kind(node, "arguments")?;
+        let keywords = child_of_kind(args, "keywords")?;
+        let mut cursor = keywords.walk();
+        let pairs: Vec<Node<'t>> = keywords.named_children(&mut cursor).collect();
+        pairs.into_iter().find_map(|pair| {
+            let key = pair.child_by_field_name("key")?;
+            let k = self.text(key).trim_end();
+            (k.strip_suffix(':') == Some(word))
+                .then(|| pair.child_by_field_name("value"))
+                .flatten()
+        })
+    }
+
+    /// The statements of a call's body (`do … end` or `do:`), if it has one.
+    fn body(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
+        if child_of_kind(node, "do_block").is_some() {
+            return block_body(node);
+        }
+        let value = self.keyword_value(node, "do")?;
+        if value.kind() == "block" {
+            let mut cursor = value.walk();
+            Some(value.named_children(&mut cursor).collect())
+        } else {
+            Some(vec![value])
+        }
+    }
+
+    fn has_body(&self, node: Node<'t>) -> bool {
+        child_of_kind(node, "do_block").is_some() || self.keyword_value(node, "do").is_some()
+    }
+
+    // ---------------------------------------------------------------- top level
+
+    fn top_level(&mut self, root: Node<'t>) {
+        let mut cursor = root.walk();
+        let children: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
+        let mut text_run: Option<(usize, usize, bool)> = None;
+        let mut i = 0;
+        while i < children.len() {
+            let node = children[i];
+            let is_module = target_name(node, self.src).is_some_and(is_module_keyword);
+            if is_module {
+                self.flush_text_run(&mut text_run);
+                let mut body_error = None;
+                if !self.has_body(node) {
+                    if let Some(next) = children.get(i + 1).filter(|n| n.is_error()) {
+                        body_error = Some(*next);
+                        i += 1;
+                    }
+                }
+                self.module(node, None, body_error, false, 0);
+            } else if node.kind() != "comment" || text_run.is_some() {
+                let run = text_run.get_or_insert((node.start_byte(), node.end_byte(), false));
+                run.1 = node.end_byte();
+                run.2 |= node.is_error() || node.has_error();
+            }
+            i += 1;
+        }
+        self.flush_text_run(&mut text_run);
+    }
+
+    fn flush_text_run(&mut self, run: &mut Option<(usize, usize, bool)>) {
+        if let Some((start, end, has_error)) = run.take() {
+            let mut draft = Draft::new(ChunkKind::Text, start, end);
+            draft.name = self.path.to_string();
+            draft.has_error = has_error;
+            self.pieces.push(Piece::new(draft, None));
+        }
+    }
+
+    // ---------------------------------------------------------------- modules
+
+    fn module_names(&self, node: Node<'t>, keyword: &str, parent: Option<usize>) -> Vec<String> {
+        let parent_name = parent.map(|p| self.modules[p].name.clone());
+        let Some(args) = child_of_kind(node, "arguments") else {
+            return vec![parent_name.unwrap_or_default()];
+        };
+        let Some(first) = args.named_child(0) else {
+            return vec![parent_name.unwrap_or_default()];
+        };
+        if keyword == "defimpl" {
+            let protocol = self.expand_module(self.text(first), parent);
+            let targets: Vec<String> = match self.keyword_value(node, "for") {
+                Some(list) if list.kind() == "list" => {
+                    let mut cursor = list.walk();
+                    list.named_children(&mut cursor)
+                        .map(|t| self.expand_module(self.text(t), parent))
+                        .collect()
+                }
+                Some(one) => vec![self.expand_module(self.text(one), parent)],
+                None => vec![parent_name.unwrap_or_default()],
+            };
+            return targets
+                .into_iter()
+                .map(|t| format!("{protocol}.{t}"))
+                .collect();
+        }
+        let written = self.text(first);
+        let name = match first.kind() {
+            "atom" => written.to_string(),
+            _ if written.starts_with("__MODULE__") => {
+                format!(
+                    "{}{}",
+                    parent_name.unwrap_or_default(),
+                    &written["__MODULE__".len()..]
+                )
+            }
+            _ => match written.strip_prefix("Elixir.") {
+                Some(absolute) => absolute.to_string(),
+                None => match parent_name {
+                    Some(p) if !p.is_empty() => format!("{p}.{written}"),
+                    _ => written.to_string(),
+                },
+            },
+        };
+        vec![name]
+    }
+
+    /// Expands a module reference through the aliases in scope (`__MODULE__` included).
+    fn expand_module(&self, written: &str, scope: Option<usize>) -> String {
+        expand(&self.modules, written, scope)
+    }
+
+    fn module(
+        &mut self,
+        node: Node<'t>,
+        parent: Option<usize>,
+        body_error: Option<Node<'t>>,
+        conditional: bool,
+        depth: usize,
+    ) {
+        let keyword = target_name(node, self.src).unwrap_or("defmodule").to_string();
+        let names = self.module_names(node, &keyword, parent);
+        let mut ctx = ModuleCtx {
+            name: names[0].clone(),
+            also: names[1..].to_vec(),
+            parent,
+            ..ModuleCtx::default()
+        };
+        if let Some(p) = parent {
+            let parent_ctx = &self.modules[p];
+            ctx.parents = parent_ctx.parents.clone();
+            ctx.parents.push(parent_ctx.name.clone());
+        }
+        match keyword.as_str() {
+            "defprotocol" => ctx.tags.push("protocol"),
+            "defimpl" => ctx.tags.push("impl"),
+            _ => {}
+        }
+        // A nested module is an alias in its parent's scope: `defmodule Sub` -> `Sub`.
+        if let (Some(p), "defmodule") = (parent, keyword.as_str()) {
+            let short = self.text(child_of_kind(node, "arguments").and_then(|a| a.named_child(0)).unwrap_or(node));
+            if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
+                let full = ctx.name.clone();
+                self.modules[p].aliases.insert(short.to_string(), full);
+            }
+        }
+        let idx = self.modules.len();
+        self.modules.push(ctx);
+
+        let (statements, header_end, module_end) = match body_error {
+            Some(error) => {
+                let mut cursor = error.walk();
+                let statements: Vec<Node<'t>> = error.named_children(&mut cursor).collect();
+                let do_end = child_of_kind(error, "do").map_or(error.start_byte(), |d| d.end_byte());
+                (statements, do_end, error.end_byte())
+            }
+            None => {
+                let statements = self.body(node).unwrap_or_default();
+                let header_end = match child_of_kind(node, "do_block") {
+                    Some(block) => block.child(0).map_or(block.start_byte(), |d| d.end_byte()),
+                    None => statements.first().map_or(node.end_byte(), |s| s.start_byte()),
+                };
+                (statements, header_end, node.end_byte())
+            }
+        };
+
+        let mut items = Vec::with_capacity(statements.len());
+        self.flatten(&statements, idx, conditional, body_error.is_some(), 0, &mut items);
+
+        let mut header = Draft::new(ChunkKind::ModuleHeader, node.start_byte(), header_end);
+        header.has_error = body_error.is_some();
+        self.emit(idx, header, items, depth);
+        if let Some(last) = self.pieces.last_mut() {
+            last.draft.end = last.draft.end.max(module_end);
+        }
+    }
+
+    // ---------------------------------------------------------------- flatten
+
+    fn flatten(
+        &mut self,
+        nodes: &[Node<'t>],
+        module: usize,
+        conditional: bool,
+        in_error: bool,
+        depth: usize,
+        out: &mut Vec<Item<'t>>,
+    ) {
+        let mut i = 0;
+        while i < nodes.len() {
+            let node = nodes[i];
+            let kind = self.classify(node, module, in_error, depth);
+            match kind {
+                Classified::Item(ItemKind::Module { .. }) => {
+                    let mut body_error = None;
+                    if !self.has_body(node) {
+                        if let Some(next) = nodes.get(i + 1).filter(|n| n.is_error()) {
+                            body_error = Some(*next);
+                            i += 1;
+                        }
+                    }
+                    out.push(Item {
+                        node,
+                        kind: ItemKind::Module { body_error },
+                        conditional,
+                    });
+                }
+                Classified::Item(kind) => out.push(Item {
+                    node,
+                    kind,
+                    conditional,
+                }),
+                Classified::Wrapper(children) => {
+                    self.flatten(&children, module, true, in_error, depth + 1, out);
+                    out.push(Item {
+                        node,
+                        kind: ItemKind::ExtendTo(node.end_byte()),
+                        conditional: true,
+                    });
+                }
+                Classified::Error(children) => {
+                    self.flatten(&children, module, conditional, true, depth + 1, out);
+                }
+            }
+            i += 1;
+        }
+    }
+
+    fn classify(
+        &mut self,
+        node: Node<'t>,
+        module: usize,
+        in_error: bool,
+        depth: usize,
+    ) -> Classified<'t> {
+        let fallback = if in_error { ItemKind::Junk } else { ItemKind::Header };
+        match node.kind() {
+            "comment" => return Classified::Item(ItemKind::Comment),
+            "ERROR" if depth < MAX_WRAPPER_DEPTH => {
+                let mut cursor = node.walk();
+                return Classified::Error(node.named_children(&mut cursor).collect());
+            }
+            "unary_operator" => {
+                if node.child_by_field_name("operator").map(|o| o.kind()) == Some("@") {
+                    return Classified::Item(self.attribute(node, module));
+                }
+                return Classified::Item(fallback);
+            }
+            "call" => {}
+            _ => return Classified::Item(fallback),
+        }
+        let Some(name) = target_name(node, self.src) else {
+            return Classified::Item(fallback);
+        };
+        if DEF_KEYWORDS.contains(&name) {
+            return match self.parse_def(node, name) {
+                Some(def) => {
+                    let ctx = &mut self.modules[module];
+                    for a in &def.arities {
+                        ctx.defined.insert((def.name.clone(), *a));
+                    }
+                    Classified::Item(ItemKind::Def(def))
+                }
+                None => Classified::Item(fallback),
+            };
+        }
+        if is_module_keyword(name) {
+            return Classified::Item(ItemKind::Module { body_error: None });
+        }
+        match name {
+            "test" | "describe" | "property" => {
+                let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
+                if let Some(first) = first.filter(|f| f.kind() == "string") {
+                    let kind = if name == "describe" {
+                        ChunkKind::Describe
+                    } else {
+                        ChunkKind::Test
+                    };
+                    return Classified::Item(ItemKind::Test(TestInfo {
+                        kind,
+                        name: string_content(first, self.src),
+                        pending: !self.has_body(node),
+                        property: name == "property",
+                    }));
+                }
+            }
+            "setup" | "setup_all" => {
+                return Classified::Item(ItemKind::Test(TestInfo {
+                    kind: ChunkKind::Setup,
+                    name: name.to_string(),
+                    pending: false,
+                    property: false,
+                }));
+            }
+            "alias" => self.record_alias(node, module),
+            "import" | "use" | "require" => {
+                if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0)) {
+                    let expanded = self.expand_module(self.text(first), Some(module));
+                    let ctx = &mut self.modules[module];
+                    match name {
+                        "import" => ctx.imports.push(expanded),
+                        "use" => ctx.uses.push(expanded),
+                        _ => {}
+                    }
+                }
+            }
+            "defstruct" => self.modules[module].tags.push("struct"),
+            "defexception" => {
+                self.modules[module].tags.push("exception");
+                self.modules[module].tags.push("struct");
+            }
+            "if" | "unless" | "for" | "case" | "cond" | "with" | "try" => {
+                if depth < MAX_WRAPPER_DEPTH && self.wraps_definitions(node, depth) {
+                    if let Some(children) = block_body(node) {
+                        return Classified::Wrapper(children);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Classified::Item(fallback)
+    }
+
+    /// Whether a conditional wrapper holds definitions (directly or in nested wrappers).
+    fn wraps_definitions(&self, node: Node<'t>, depth: usize) -> bool {
+        if depth >= MAX_WRAPPER_DEPTH {
+            return false;
+        }
+        let Some(children) = block_body(node) else {
+            return false;
+        };
+        children.into_iter().any(|child| match target_name(child, self.src) {
+            Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
+            Some("if" | "unless" | "for" | "case" | "cond" | "with" | "try") => {
+                self.wraps_definitions(child, depth + 1)
+            }
+            _ => false,
+        })
+    }
+
+    fn record_alias(&mut self, node: Node<'t>, module: usize) {
+        let Some(args) = child_of_kind(node, "arguments") else {
+            return;
+        };
+        let Some(first) = args.named_child(0) else {
+            return;
+        };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if first.kind() == "dot"
+            && first.child_by_field_name("right").map(|r| r.kind()) == Some("tuple")
+        {
+            // alias Foo.{A, B}
+            let base = first
+                .child_by_field_name("left")
+                .map(|l| self.expand_module(self.text(l), Some(module)))
+                .unwrap_or_default();
+            let tuple = first.child_by_field_name("right").expect("checked above");
+            let mut cursor = tuple.walk();
+            for member in tuple.named_children(&mut cursor) {
+                let m = self.text(member);
+                let short = m.rsplit('.').next().unwrap_or(m).to_string();
+                pairs.push((short, format!("{base}.{m}")));
+            }
+        } else {
+            let full = self.expand_module(self.text(first), Some(module));
+            let short = match self.keyword_value(node, "as") {
+                Some(as_node) => self.text(as_node).to_string(),
+                None => full.rsplit('.').next().unwrap_or(&full).to_string(),
+            };
+            pairs.push((short, full));
+        }
+        let ctx = &mut self.modules[module];
+        for (short, full) in pairs {
+            let shown = if full.ends_with(&format!(".{short}")) || full == short {
+                full.clone()
+            } else {
+                format!("{full} as {short}")
+            };
+            ctx.alias_list.push(shown);
+            ctx.aliases.insert(short, full);
+        }
+    }
+
+    fn attribute(&mut self, node: Node<'t>, module: usize) -> ItemKind<'t> {
+        let Some(operand) = node.child_by_field_name("operand") else {
+            return ItemKind::Header;
+        };
+        let (name, arg) = match operand.kind() {
+            "call" => (
+                operand
+                    .child_by_field_name("target")
+                    .map(|t| self.text(t))
+                    .unwrap_or(""),
+                child_of_kind(operand, "arguments").and_then(|a| a.named_child(0)),
+            ),
+            _ => (self.text(operand), None),
+        };
+        match name {
+            "doc" => ItemKind::Lead(Attr::Doc(self.doc_value(arg))),
+            "moduledoc" => {
+                match self.doc_value(arg) {
+                    DocValue::Text(t) => self.modules[module].moduledoc = Some(t),
+                    DocValue::Hidden => self.modules[module].hidden = true,
+                    DocValue::Meta => {}
+                }
+                ItemKind::Header
+            }
+            "impl" => ItemKind::Lead(Attr::Impl(arg.map(|a| self.text(a).to_string()).unwrap_or_default())),
+            "deprecated" => ItemKind::Lead(Attr::Deprecated),
+            "spec" => {
+                if let Some(arg) = arg {
+                    if let Some((fun, arity)) = spec_key(arg, self.src) {
+                        let text = collapse_whitespace(self.text(node));
+                        self.modules[module]
+                            .specs
+                            .entry((fun, arity))
+                            .or_default()
+                            .push(text);
+                    }
+                }
+                ItemKind::Lead(Attr::Other)
+            }
+            "tag" | "describetag" => ItemKind::Lead(Attr::Other),
+            "type" | "typep" | "opaque" | "callback" | "macrocallback" => {
+                let type_name = arg
+                    .and_then(|a| spec_key(a, self.src))
+                    .map(|(n, a)| format!("{n}/{a}"))
+                    .unwrap_or_else(|| name.to_string());
+                ItemKind::Type(type_name)
+            }
+            "behaviour" => {
+                if let Some(arg) = arg {
+                    let b = self.expand_module(self.text(arg), Some(module));
+                    self.modules[module].behaviours.push(b);
+                }
+                ItemKind::Header
+            }
+            _ => ItemKind::Header,
+        }
+    }
+
+    fn doc_value(&self, arg: Option<Node<'t>>) -> DocValue {
+        match arg {
+            None => DocValue::Meta,
+            Some(a) => match a.kind() {
+                "boolean" if self.text(a) == "false" => DocValue::Hidden,
+                "string" | "charlist" | "sigil" => DocValue::Text(string_content(a, self.src)),
+                _ => DocValue::Meta,
+            },
+        }
+    }
+
+    fn parse_def(&self, node: Node<'t>, keyword: &str) -> Option<DefInfo<'t>> {
+        let head = def_head(node)?;
+        let args = child_of_kind(node, "arguments")?;
+        let first = args.named_child(0)?;
+        let kind = match keyword {
+            "def" | "defp" => ChunkKind::Function,
+            "defmacro" | "defmacrop" => ChunkKind::Macro,
+            "defguard" | "defguardp" => ChunkKind::Guard,
+            _ => ChunkKind::Delegate,
+        };
+        let (name, params, dynamic) = match head.kind() {
+            "identifier" => (self.text(head).to_string(), Vec::new(), false),
+            "call" => {
+                let target = head.child_by_field_name("target")?;
+                let params: Vec<Node<'t>> = match child_of_kind(head, "arguments") {
+                    Some(a) => {
+                        let mut cursor = a.walk();
+                        a.named_children(&mut cursor)
+                            .filter(|p| p.kind() != "comment")
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
+                let dynamic = target.kind() != "identifier";
+                (collapse_whitespace(self.text(target)), params, dynamic)
+            }
+            "binary_operator" => {
+                let op = head.child_by_field_name("operator")?;
+                let (l, r) = (head.child_by_field_name("left")?, head.child_by_field_name("right")?);
+                (self.text(op).to_string(), vec![l, r], false)
+            }
+            "unary_operator" => {
+                let op = head.child_by_field_name("operator")?;
+                let operand = head.child_by_field_name("operand")?;
+                (self.text(op).to_string(), vec![operand], false)
+            }
+            _ => (collapse_whitespace(self.text(head)), Vec::new(), true),
+        };
+        if name.is_empty() {
+            return None;
+        }
+        let n = params.len() as u32;
+        let defaults = params
+            .iter()
+            .filter(|p| {
+                p.kind() == "binary_operator"
+                    && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
+            })
+            .count() as u32;
+        Some(DefInfo {
+            keyword: keyword.to_string(),
+            kind,
+            name,
+            arities: (n - defaults.min(n)..=n).collect(),
+            dynamic,
+            head_end: first.end_byte(),
+            has_body: self.has_body(node) || keyword == "defdelegate",
+            _head: head,
+        })
+    }
+
+    // ---------------------------------------------------------------- emit
+
+    fn emit(&mut self, module: usize, header: Draft, items: Vec<Item<'t>>, depth: usize) {
+        let mut header = Some(self.module_header(module, header));
+        let mut lead: Vec<usize> = Vec::new(); // indexes into items, since the last piece
+        let mut i = 0;
+        while i < items.len() {
+            let item = &items[i];
+            match &item.kind {
+                ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment
+                    if header.is_some() && lead.is_empty() =>
+                {
+                    let h = header.as_mut().expect("checked");
+                    h.draft.end = h.draft.end.max(item.node.end_byte());
+                    if let ItemKind::Type(name) = &item.kind {
+                        let line = self.line_of(item.node.start_byte());
+                        h.draft.defines.push(self.type_definition(module, name, line));
+                    }
+                }
+                ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment | ItemKind::Lead(_) => {
+                    lead.push(i);
+                }
+                ItemKind::ExtendTo(end) => {
+                    let end = *end;
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    self.flush_lead(module, &items, &mut lead, true);
+                    if let Some(last) = self.pieces.last_mut() {
+                        last.draft.end = last.draft.end.max(end);
+                    }
+                }
+                ItemKind::Def(def) => {
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    // Consecutive clauses of the same kind, name and arity form one group;
+                    // @doc/@spec/@impl between them belong to the group.
+                    let key = (def.kind, def.name.clone(), def.max_arity());
+                    let mut clauses = vec![i];
+                    let mut j = i + 1;
+                    while j < items.len() {
+                        match &items[j].kind {
+                            ItemKind::Lead(_) | ItemKind::Comment => j += 1,
+                            ItemKind::Def(next)
+                                if (next.kind, next.name.clone(), next.max_arity()) == key =>
+                            {
+                                clauses.push(j);
+                                j += 1;
+                            }
+                            _ => break,
+                        }
+                    }
+                    let last_clause = *clauses.last().expect("one clause at least");
+                    let attrs = self.flush_lead(module, &items, &mut lead, false);
+                    let between: Vec<usize> = (i..=last_clause)
+                        .filter(|k| matches!(items[*k].kind, ItemKind::Lead(_)))
+                        .collect();
+                    self.def_piece(module, &items, &clauses, &attrs, &between);
+                    i = last_clause;
+                }
+                ItemKind::Test(test) => {
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    self.flush_lead(module, &items, &mut lead, false);
+                    let test = test.clone();
+                    self.test_piece(module, item, &test);
+                }
+                ItemKind::Module { body_error } => {
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    let body_error = *body_error;
+                    let (node, conditional) = (item.node, item.conditional);
+                    self.flush_lead(module, &items, &mut lead, false);
+                    if depth + 1 < MAX_MODULE_DEPTH {
+                        self.module(node, Some(module), body_error, conditional, depth + 1);
+                    } else if let Some(last) = self.pieces.last_mut() {
+                        let end = body_error.map_or(node.end_byte(), |e| e.end_byte());
+                        last.draft.end = last.draft.end.max(end);
+                    }
+                }
+                ItemKind::Junk => {
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    self.flush_lead(module, &items, &mut lead, false);
+                    let start = item.node.start_byte();
+                    let mut end = item.node.end_byte();
+                    while i + 1 < items.len() && matches!(items[i + 1].kind, ItemKind::Junk | ItemKind::Comment) {
+                        i += 1;
+                        end = items[i].node.end_byte();
+                    }
+                    let mut draft = Draft::new(ChunkKind::Text, start, end);
+                    draft.has_error = true;
+                    draft.name = self.modules[module].name.clone();
+                    let piece = self.in_module(module, draft);
+                    self.pieces.push(piece);
+                }
+            }
+            i += 1;
+        }
+        if let Some(mut h) = header.take() {
+            // A module with no definitions: the header absorbs everything left.
+            if let Some(last) = lead.last() {
+                h.draft.end = h.draft.end.max(items[*last].node.end_byte());
+            }
+            lead.clear();
+            self.pieces.push(h);
+        }
+        self.flush_lead(module, &items, &mut lead, true);
+    }
+
+    /// Emits the pending lead items that cannot lead into the next definition (types,
+    /// header material before them) as a `type` piece, or extends the last piece with them
+    /// when `trailing`. Returns the items that lead into the next definition.
+    fn flush_lead(
+        &mut self,
+        module: usize,
+        items: &[Item<'t>],
+        lead: &mut Vec<usize>,
+        trailing: bool,
+    ) -> Vec<usize> {
+        if lead.is_empty() {
+            return Vec::new();
+        }
+        let last_type = lead
+            .iter()
+            .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)));
+        let split_at = match (trailing, last_type) {
+            (true, _) => lead.len(),
+            (false, Some(p)) => p + 1,
+            (false, None) => 0,
+        };
+        let (before, after) = lead.split_at(split_at);
+        if !before.is_empty() {
+            let has_types = before
+                .iter()
+                .any(|&k| matches!(items[k].kind, ItemKind::Type(_)));
+            let end = items[*before.last().expect("non-empty")].node.end_byte();
+            if has_types {
+                let start = items[before[0]].node.start_byte();
+                let mut draft = Draft::new(ChunkKind::Type, start, end);
+                for &k in before {
+                    if let ItemKind::Type(name) = &items[k].kind {
+                        let line = self.line_of(items[k].node.start_byte());
+                        draft.defines.push(self.type_definition(module, name, line));
+                        if draft.name.is_empty() {
+                            draft.name = name.split('/').next().unwrap_or(name).to_string();
+                        }
+                    }
+                }
+                if before.iter().any(|&k| items[k].conditional) {
+                    draft.tag("conditional");
+                }
+                draft.signature = collapse_whitespace(
+                    text_of(self.src, start, items[before[0]].node.end_byte()).as_ref(),
+                );
+                let piece = self.in_module(module, draft);
+                self.pieces.push(piece);
+            } else if let Some(last) = self.pieces.last_mut() {
+                last.draft.end = last.draft.end.max(end);
+            }
+        }
+        let rest = after.to_vec();
+        lead.clear();
+        rest
+    }
+
+    fn type_definition(&self, module: usize, name: &str, line: u32) -> Definition {
+        let (n, a) = name.split_once('/').unwrap_or((name, "0"));
+        Definition {
+            kind: ChunkKind::Type,
+            module: self.modules[module].name.clone(),
+            name: n.to_string(),
+            arities: vec![a.parse().unwrap_or(0)],
+            visibility: Visibility::Public,
+            line,
+        }
+    }
+
+    fn in_module(&self, module: usize, mut draft: Draft) -> Piece<'t> {
+        let ctx = &self.modules[module];
+        draft.module = ctx.name.clone();
+        draft.parents = ctx.parents.clone();
+        draft.also_modules = ctx.also.clone();
+        draft.aliases = ctx.alias_list.clone();
+        draft.imports = ctx.imports.clone();
+        draft.uses = ctx.uses.clone();
+        Piece::new(draft, Some(module))
+    }
+
+    fn module_header(&self, module: usize, mut draft: Draft) -> Piece<'t> {
+        let ctx = &self.modules[module];
+        draft.name = ctx.name.clone();
+        draft.doc = ctx.moduledoc.clone();
+        draft.visibility = if ctx.hidden {
+            Visibility::Hidden
+        } else {
+            Visibility::Public
+        };
+        draft.signature =
+            collapse_whitespace(&text_of(self.src, draft.start, draft.end).lines().next().unwrap_or("").to_string());
+        for t in &ctx.tags {
+            draft.tag(t);
+        }
+        for b in &ctx.behaviours {
+            draft.tag(&format!("behaviour:{b}"));
+        }
+        for name in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
+            draft.defines.push(Definition {
+                kind: ChunkKind::ModuleHeader,
+                module: name.clone(),
+                name: name.clone(),
+                arities: Vec::new(),
+                visibility: draft.visibility,
+                line: self.line_of(draft.start),
+            });
+        }
+        self.in_module(module, draft)
+    }
+
+    fn def_piece(
+        &mut self,
+        module: usize,
+        items: &[Item<'t>],
+        clauses: &[usize],
+        lead_attrs: &[usize],
+        between: &[usize],
+    ) {
+        let first = &items[clauses[0]];
+        let ItemKind::Def(def) = &first.kind else {
+            return;
+        };
+        let last_end = items[*clauses.last().expect("non-empty")].node.end_byte();
+        let mut draft = Draft::new(def.kind, first.node.start_byte(), last_end);
+        draft.name = def.name.clone();
+        let mut arities: Vec<u32> = Vec::new();
+        let mut has_error = false;
+        let mut nodes = Vec::with_capacity(clauses.len());
+        for &k in clauses {
+            if let ItemKind::Def(d) = &items[k].kind {
+                arities.extend(&d.arities);
+                has_error |= items[k].node.has_error();
+                nodes.push(items[k].node);
+            }
+        }
+        arities.sort_unstable();
+        arities.dedup();
+        draft.arities = arities;
+        draft.has_error = has_error;
+        draft.signature =
+            collapse_whitespace(&text_of(self.src, first.node.start_byte(), def.head_end));
+        let ctx_hidden = self.modules[module].hidden;
+        let mut doc_hidden = false;
+        for &k in lead_attrs.iter().chain(between) {
+            if let ItemKind::Lead(attr) = &items[k].kind {
+                match attr {
+                    Attr::Doc(DocValue::Text(t)) => draft.doc = Some(t.clone()),
+                    Attr::Doc(DocValue::Hidden) => doc_hidden = true,
+                    Attr::Doc(DocValue::Meta) | Attr::Other => {}
+                    Attr::Impl(i) => draft.impl_ = Some(i.clone()),
+                    Attr::Deprecated => draft.tag("deprecated"),
+                }
+            }
+        }
+        let private = def.keyword.ends_with('p') && def.keyword != "defdelegate";
+        draft.visibility = if private {
+            Visibility::Private
+        } else if doc_hidden || ctx_hidden {
+            Visibility::Hidden
+        } else {
+            Visibility::Public
+        };
+        if first.conditional {
+            draft.tag("conditional");
+        }
+        if def.dynamic {
+            draft.tag("dynamic");
+        }
+        if !def.has_body {
+            let any_body = clauses.iter().any(|&k| matches!(&items[k].kind, ItemKind::Def(d) if d.has_body));
+            if !any_body {
+                draft.tag("bodiless");
+            }
+        }
+        let line = self.line_of(first.node.start_byte());
+        let ctx = &self.modules[module];
+        for m in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
+            draft.defines.push(Definition {
+                kind: def.kind,
+                module: m.clone(),
+                name: def.name.clone(),
+                arities: draft.arities.clone(),
+                visibility: draft.visibility,
+                line,
+            });
+        }
+        let spec_keys = draft.arities.iter().map(|a| (def.name.clone(), *a)).collect();
+        let mut piece = self.in_module(module, draft);
+        piece.nodes = nodes;
+        piece.spec_keys = spec_keys;
+        self.pieces.push(piece);
+    }
+
+    fn test_piece(&mut self, module: usize, item: &Item<'t>, test: &TestInfo) {
+        let node = item.node;
+        let mut draft = Draft::new(test.kind, node.start_byte(), node.end_byte());
+        draft.name = test.name.clone();
+        draft.has_error = node.has_error();
+        let head_end = child_of_kind(node, "do_block").map_or(node.end_byte(), |b| b.start_byte());
+        draft.signature = collapse_whitespace(&text_of(self.src, node.start_byte(), head_end));
+        if test.pending {
+            draft.tag("pending");
+        }
+        if test.property {
+            draft.tag("property");
+        }
+        if item.conditional {
+            draft.tag("conditional");
+        }
+        let mut piece = self.in_module(module, draft);
+        piece.nodes = vec![node];
+        self.pieces.push(piece);
+    }
+
+    fn line_of(&self, byte: usize) -> u32 {
+        self.lines.line_of(byte)
+    }
+}
+
+enum Classified<'t> {
+    Item(ItemKind<'t>),
+    Wrapper(Vec<Node<'t>>),
+    Error(Vec<Node<'t>>),
+}
+
+/// Expands a written module name through the aliases of `scope` and its parents.
+fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String {
+    let written = written.trim();
+    if let Some(rest) = written.strip_prefix("__MODULE__") {
+        let current = scope.map(|s| modules[s].name.as_str()).unwrap_or("");
+        return format!("{current}{rest}");
+    }
+    if let Some(absolute) = written.strip_prefix("Elixir.") {
+        return absolute.to_string();
+    }
+    if written.starts_with(':') {
+        return written.to_string();
+    }
+    let (first, rest) = match written.find('.') {
+        Some(i) => (&written[..i], &written[i..]),
+        None => (written, ""),
+    };
+    let mut s = scope;
+    while let Some(idx) = s {
+        if let Some(full) = modules[idx].aliases.get(first) {
+            return format!("{full}{rest}");
+        }
+        s = modules[idx].parent;
+    }
+    written.to_string()
+}
+
+/// `fun/arity` of a spec or type head (`f(a) :: t`, `g :: t`, `f(a) :: t when a: x`).
+fn spec_key(arg: Node<'_>, src: &[u8]) -> Option<(String, u32)> {
+    let mut node = arg;
+    for _ in 0..2 {
+        if node.kind() == "binary_operator" {
+            let op = node.child_by_field_name("operator")?;
+            let op_text = std::str::from_utf8(&src[op.start_byte()..op.end_byte()]).ok()?;
+            if op_text == "when" || op_text == "::" {
+                node = node.child_by_field_name("left")?;
+                continue;
+            }
+        }
+        break;
+    }
+    let text = |n: Node<'_>| {
+        std::str::from_utf8(&src[n.start_byte()..n.end_byte()])
+            .unwrap_or("")
+            .to_string()
+    };
+    match node.kind() {
+        "identifier" => Some((text(node), 0)),
+        "call" => {
+            let target = node.child_by_field_name("target")?;
+            Some((text(target), call_arity(node)))
+        }
+        "binary_operator" => Some((text(node.child_by_field_name("operator")?), 2)),
+        "unary_operator" => Some((text(node.child_by_field_name("operator")?), 1)),
+        _ => None,
+    }
+}
+
+/// The content of a string, charlist or sigil node (heredocs dedented).
+fn string_content(node: Node<'_>, src: &[u8]) -> String {
+    let start = node
+        .child_by_field_name("quoted_start")
+        .map_or(node.start_byte(), |s| s.end_byte());
+    let end = node
+        .child_by_field_name("quoted_end")
+        .map_or(node.end_byte(), |e| e.start_byte());
+    let raw = text_of(src, start, end.max(start));
+    if raw.contains('\n') {
+        dedent(&raw)
+    } else {
+        raw.into_owned()
+    }
+}
+
+fn dedent(s: &str) -> String {
+    let indent = s
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        let cut = line
+            .char_indices()
+            .nth(indent)
+            .map_or(line.len(), |(i, _)| i)
+            .min(line.len() - line.trim_start().len());
+        out.push_str(&line[cut..]);
+        out.push('\n');
+    }
+    out.trim().to_string()
+}
+
+/// Makes the pieces tile the file: each starts where the previous ended, the first at 0
+/// and the last at the end of the file. The rest of a piece's last line (whitespace up to
+/// the newline) stays with it, so chunks start on their own line. Empty pieces are dropped.
+fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
+    pieces.retain(|p| p.draft.end > p.draft.start);
+    let mut prev_end = 0usize;
+    for i in 0..pieces.len() {
+        let anchor = pieces[i].draft.start.max(prev_end);
+        if i > 0 && anchor > prev_end {
+            let gap = &src[prev_end..anchor];
+            if let Some(nl) = memchr::memchr(b'\n', gap) {
+                if gap[..nl].iter().all(|b| b.is_ascii_whitespace()) {
+                    prev_end += nl + 1;
+                    pieces[i - 1].draft.end = prev_end;
+                }
+            }
+        }
+        pieces[i].draft.start = prev_end;
+        pieces[i].draft.end = pieces[i].draft.end.max(prev_end);
+        prev_end = pieces[i].draft.end;
+    }
+    pieces.retain(|p| p.draft.end > p.draft.start);
+    if let Some(last) = pieces.last_mut() {
+        last.draft.end = src.len();
+    }
+}
+
+/// Splits a piece over the budget into parts with headers: a clause group by clause, a
+/// clause by runs of its body's statements, and what is still too big by lines (never
+/// inside a string, sigil or heredoc).
+fn split(
+    file: &FileInfo<'_>,
+    modules: &[ModuleCtx],
+    mut piece: Piece<'_>,
+    budget: usize,
+    out: &mut Vec<Draft>,
+) {
+    let src = file.src;
+    if let Some(m) = piece.module {
+        for key in &piece.spec_keys {
+            if let Some(specs) = modules[m].specs.get(key) {
+                for s in specs {
+                    if !piece.draft.specs.contains(s) {
+                        piece.draft.specs.push(s.clone());
+                    }
+                }
+            }
+        }
+    }
+    let (start, end) = (piece.draft.start, piece.draft.end);
+    if non_whitespace_chars(&src[start..end]) <= budget {
+        out.push(piece.draft);
+        return;
+    }
+    let mut ranges = Vec::new();
+    if piece.nodes.len() > 1 {
+        let cuts: Vec<usize> = piece.nodes[1..].iter().map(|n| n.start_byte()).collect();
+        for (s, e) in pack(src, start, end, &cuts, budget) {
+            let clause = piece
+                .nodes
+                .iter()
+                .filter(|n| n.start_byte() < e && n.end_byte() > s)
+                .copied()
+                .collect::<Vec<_>>();
+            if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
+                split_statements(src, clause[0], s, e, budget, &mut ranges);
+            } else if non_whitespace_chars(&src[s..e]) > budget {
+                ranges.extend(line_drafts(src, s, e, budget, &strings_in(clause.first().copied(), s, e)));
+            } else {
+                ranges.push((s, e));
+            }
+        }
+    } else if let Some(node) = piece.nodes.first() {
+        split_statements(src, *node, start, end, budget, &mut ranges);
+    } else {
+        ranges = line_drafts(src, start, end, budget, &[]);
+    }
+    let n = ranges.len() as u32;
+    if n <= 1 {
+        out.push(piece.draft);
+        return;
+    }
+    let mut header = format!("# {}\n", file.path);
+    if !piece.draft.module.is_empty() {
+        header.push_str(&format!("defmodule {} do\n", piece.draft.module));
+    }
+    for s in &piece.draft.specs {
+        header.push_str(&format!("  {s}\n"));
+    }
+    for (k, (s, e)) in ranges.into_iter().enumerate() {
+        let mut draft = piece.draft.clone();
+        draft.start = s;
+        draft.end = e;
+        draft.part = Some((k as u32 + 1, n));
+        let sig = if draft.signature.is_empty() { draft.name.clone() } else { draft.signature.clone() };
+        draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
+        if k > 0 {
+            draft.defines.clear();
+            draft.doc = None;
+        }
+        out.push(draft);
+    }
+}
+
+/// Splits one clause (or test block) by runs of its body's statements, then by lines.
+fn split_statements(
+    src: &[u8],
+    node: Node<'_>,
+    start: usize,
+    end: usize,
+    budget: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let statements: Vec<usize> = match child_of_kind(node, "do_block") {
+        Some(block) => {
+            let mut cursor = block.walk();
+            block
+                .named_children(&mut cursor)
+                .skip(1)
+                .map(|s| s.start_byte())
+                .filter(|&b| b > start && b < end)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    for (s, e) in pack(src, start, end, &statements, budget) {
+        if non_whitespace_chars(&src[s..e]) > budget {
+            out.extend(line_drafts(src, s, e, budget, &strings_in(Some(node), s, e)));
+        } else {
+            out.push((s, e));
+        }
+    }
+}
+
+/// Greedily packs `[start, end)` into runs cut only at `cuts` (ascending), each run within
+/// `budget` where the cuts allow.
+fn pack(src: &[u8], start: usize, end: usize, cuts: &[usize], budget: usize) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut run_start = start;
+    let mut last_ok: Option<usize> = None;
+    for &c in cuts.iter().filter(|&&c| c > start && c < end) {
+        if non_whitespace_chars(&src[run_start..c]) > budget {
+            let cut = last_ok.filter(|&l| l > run_start).unwrap_or(c);
+            runs.push((run_start, cut));
+            run_start = cut;
+            last_ok = if cut < c && non_whitespace_chars(&src[run_start..c]) <= budget {
+                Some(c)
+            } else if cut < c {
+                runs.push((run_start, c));
+                run_start = c;
+                None
+            } else {
+                None
+            };
+        } else {
+            last_ok = Some(c);
+        }
+    }
+    if non_whitespace_chars(&src[run_start..end]) > budget {
+        if let Some(l) = last_ok.filter(|&l| l > run_start) {
+            runs.push((run_start, l));
+            run_start = l;
+        }
+    }
+    runs.push((run_start, end));
+    runs
+}
+
+/// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
+fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    loop {
+        let n = cursor.node();
+        let overlaps = n.start_byte() < end && n.end_byte() > start;
+        let is_string = matches!(n.kind(), "string" | "charlist" | "sigil");
+        if overlaps && is_string {
+            out.push((n.start_byte(), n.end_byte()));
+        }
+        if overlaps && !is_string && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                out.sort_unstable();
+                return out;
+            }
+        }
+    }
+}
+
+/// Gives each draft the calls inside its span, resolved with its module's aliases.
+fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
+    let scope_of = |d: &Draft| modules.iter().position(|m| m.name == d.module && !d.module.is_empty());
+    for draft in drafts.iter_mut() {
+        let lo = raw.partition_point(|(b, _)| *b < draft.start);
+        let hi = raw.partition_point(|(b, _)| *b < draft.end);
+        if lo >= hi {
+            continue;
+        }
+        let scope = scope_of(draft);
+        let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
+        for (_, call) in &raw[lo..hi] {
+            let resolved = match call {
+                RawCall::Remote { module, fun, arity } => {
+                    Some(super::symbol(&expand(modules, module, scope), fun, *arity))
+                }
+                RawCall::Local { fun, arity } => scope.and_then(|s| {
+                    modules[s]
+                        .defined
+                        .contains(&(fun.clone(), *arity))
+                        .then(|| super::symbol(&modules[s].name, fun, *arity))
+                }),
+            };
+            if let Some(r) = resolved {
+                if seen.insert(r.clone()) {
+                    draft.calls.push(r);
+                }
+            }
+        }
+    }
+}

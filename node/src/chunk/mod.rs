@@ -1,0 +1,511 @@
+//! The Elixir semantic chunker: turns one file into the units a developer would name.
+//!
+//! A chunk is a module header, a function with all its clauses, a macro, a type block, a
+//! test or describe block, or (for files that are not Elixir) a run of lines. The rules
+//! are those of `shared/CHUNKING.md`; the syntax comes from tree-sitter-elixir.
+//!
+//! Two promises hold for every file, whatever its content:
+//! - the chunks' own byte spans (without their headers) tile the file exactly, so nothing
+//!   is lost and nothing is indexed twice;
+//! - no input panics, hangs or recurses without bound: walks over the syntax tree are
+//!   iterative or depth-bounded.
+
+mod calls;
+mod elixir;
+pub use elixir::parse;
+mod size;
+mod text;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use size::non_whitespace_chars;
+
+/// What a chunk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChunkKind {
+    ModuleHeader,
+    Function,
+    Macro,
+    Guard,
+    Delegate,
+    Type,
+    Test,
+    Describe,
+    Setup,
+    Text,
+}
+
+impl ChunkKind {
+    pub const ALL: [ChunkKind; 10] = [
+        ChunkKind::ModuleHeader,
+        ChunkKind::Function,
+        ChunkKind::Macro,
+        ChunkKind::Guard,
+        ChunkKind::Delegate,
+        ChunkKind::Type,
+        ChunkKind::Test,
+        ChunkKind::Describe,
+        ChunkKind::Setup,
+        ChunkKind::Text,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkKind::ModuleHeader => "module_header",
+            ChunkKind::Function => "function",
+            ChunkKind::Macro => "macro",
+            ChunkKind::Guard => "guard",
+            ChunkKind::Delegate => "delegate",
+            ChunkKind::Type => "type",
+            ChunkKind::Test => "test",
+            ChunkKind::Describe => "describe",
+            ChunkKind::Setup => "setup",
+            ChunkKind::Text => "text",
+        }
+    }
+
+    /// Code that defines callable things (as opposed to headers, tests and text).
+    pub fn is_callable(self) -> bool {
+        matches!(
+            self,
+            ChunkKind::Function | ChunkKind::Macro | ChunkKind::Guard | ChunkKind::Delegate
+        )
+    }
+
+    /// ExUnit and StreamData blocks.
+    pub fn is_test(self) -> bool {
+        matches!(self, ChunkKind::Test | ChunkKind::Describe | ChunkKind::Setup)
+    }
+}
+
+impl fmt::Display for ChunkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ChunkKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChunkKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ChunkKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown chunk kind `{s}` (expected one of: {})", known.join(", "))
+            })
+    }
+}
+
+/// Who may call a definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Private,
+    /// Public but documented as not part of the API (`@doc false`, `@moduledoc false`).
+    Hidden,
+}
+
+/// The source language a chunk was cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    Elixir,
+    Text,
+}
+
+/// One thing a chunk defines: a function by name and arities, or a module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    pub kind: ChunkKind,
+    /// Fully qualified module, empty for definitions outside any module.
+    pub module: String,
+    pub name: String,
+    /// Every arity this definition answers to (default arguments give several).
+    pub arities: Vec<u32>,
+    pub visibility: Visibility,
+    /// 1-based line of the first clause.
+    pub line: u32,
+}
+
+impl Definition {
+    /// `Mod.fun/arity` for every arity (`Mod` alone for a module header).
+    pub fn symbols(&self) -> Vec<String> {
+        if self.kind == ChunkKind::ModuleHeader {
+            return vec![self.module.clone()];
+        }
+        self.arities
+            .iter()
+            .map(|a| symbol(&self.module, &self.name, *a))
+            .collect()
+    }
+}
+
+/// `Mod.fun/arity`, or `fun/arity` outside a module.
+pub fn symbol(module: &str, name: &str, arity: u32) -> String {
+    if module.is_empty() {
+        format!("{name}/{arity}")
+    } else {
+        format!("{module}.{name}/{arity}")
+    }
+}
+
+/// A chunk: a span of one file plus everything an index and a prompt need to know about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Stable id: hash of path, kind, qualified name and start byte.
+    pub id: String,
+    pub repo: String,
+    pub path: String,
+    pub language: Language,
+    /// Fully qualified module, empty outside modules.
+    pub module: String,
+    /// Enclosing modules, outermost first.
+    pub parents: Vec<String>,
+    /// Other modules this chunk belongs to (`defimpl P, for: [A, B]` names one per type).
+    pub also_modules: Vec<String>,
+    pub kind: ChunkKind,
+    pub name: String,
+    pub arities: Vec<u32>,
+    pub visibility: Visibility,
+    /// The head up to `do`, whitespace collapsed.
+    pub signature: String,
+    pub doc: Option<String>,
+    pub specs: Vec<String>,
+    #[serde(rename = "impl")]
+    pub impl_: Option<String>,
+    /// Free-form facts: `protocol`, `impl`, `exception`, `struct`, `conditional`,
+    /// `generated`, `quoted`, `dynamic`, `pending`, `property`, `merged`, `deprecated`.
+    pub tags: Vec<String>,
+    /// Everything the chunk defines (several when small neighbours were merged).
+    pub defines: Vec<Definition>,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub has_error: bool,
+    /// Non-whitespace characters of the span.
+    pub size: usize,
+    pub token_estimate: u32,
+    /// blake3 of the span's bytes.
+    pub content_hash: String,
+    /// Calls made, as `Mod.fun/arity` after alias expansion.
+    pub calls: Vec<String>,
+    pub aliases: Vec<String>,
+    pub imports: Vec<String>,
+    pub uses: Vec<String>,
+    /// `Some((k, n))` when this chunk is part k of n of a split definition.
+    pub part: Option<(u32, u32)>,
+    /// Context prepended to split parts (path, module, spec and signature).
+    pub header: String,
+    /// The span's text (lossy UTF-8).
+    pub content: String,
+}
+
+impl Chunk {
+    /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.
+    pub fn display_symbol(&self) -> String {
+        match self.kind {
+            ChunkKind::ModuleHeader => self.module.clone(),
+            k if k.is_callable() => match self.arities.first() {
+                Some(a) => symbol(&self.module, &self.name, *a),
+                None => self.name.clone(),
+            },
+            ChunkKind::Text => self.path.clone(),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// Header plus content: what a prompt or an embedding should see.
+    pub fn text_with_header(&self) -> String {
+        if self.header.is_empty() {
+            self.content.clone()
+        } else {
+            format!("{}{}", self.header, self.content)
+        }
+    }
+}
+
+/// Why a file was not chunked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum SkipReason {
+    Binary,
+    TooLarge { size: u64, limit: u64 },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "file of {size} bytes is over the {limit}-byte limit")
+            }
+        }
+    }
+}
+
+/// What chunking one file produced.
+#[derive(Debug, Clone)]
+pub enum FileChunks {
+    Chunked(Vec<Chunk>),
+    Skipped(SkipReason),
+}
+
+/// Chunker settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChunkerConfig {
+    /// Size budget of one chunk, in non-whitespace characters.
+    pub budget: usize,
+    /// Same-module neighbours below this many non-whitespace characters are merged.
+    pub merge_below: usize,
+    /// Files larger than this are skipped and counted.
+    pub max_file_bytes: u64,
+}
+
+impl Default for ChunkerConfig {
+    fn default() -> Self {
+        ChunkerConfig {
+            budget: 1500,
+            merge_below: 100,
+            max_file_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Elixir source by extension.
+pub fn is_elixir_path(path: &str) -> bool {
+    path.ends_with(".ex") || path.ends_with(".exs")
+}
+
+/// Whether the bytes look like a binary file (a NUL byte in the first 8 KiB).
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+}
+
+/// Chunks one file of a repository. Never panics; binary and oversized files are skipped.
+pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) -> FileChunks {
+    if bytes.len() as u64 > config.max_file_bytes {
+        return FileChunks::Skipped(SkipReason::TooLarge {
+            size: bytes.len() as u64,
+            limit: config.max_file_bytes,
+        });
+    }
+    if looks_binary(bytes) {
+        return FileChunks::Skipped(SkipReason::Binary);
+    }
+    let file = FileInfo { repo, path, src: bytes };
+    let chunks = if is_elixir_path(path) {
+        elixir::chunk(&file, config)
+    } else {
+        text::chunk(&file, config)
+    };
+    FileChunks::Chunked(chunks)
+}
+
+/// The file being chunked.
+pub(crate) struct FileInfo<'a> {
+    pub repo: &'a str,
+    pub path: &'a str,
+    pub src: &'a [u8],
+}
+
+/// A piece of a file before it becomes a [`Chunk`]: a span plus its metadata.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub start: usize,
+    pub end: usize,
+    pub kind: ChunkKind,
+    pub module: String,
+    pub parents: Vec<String>,
+    pub also_modules: Vec<String>,
+    pub name: String,
+    pub arities: Vec<u32>,
+    pub visibility: Visibility,
+    pub signature: String,
+    pub doc: Option<String>,
+    pub specs: Vec<String>,
+    pub impl_: Option<String>,
+    pub tags: Vec<String>,
+    pub defines: Vec<Definition>,
+    pub has_error: bool,
+    pub calls: Vec<String>,
+    pub aliases: Vec<String>,
+    pub imports: Vec<String>,
+    pub uses: Vec<String>,
+    pub part: Option<(u32, u32)>,
+    pub header: String,
+}
+
+impl Draft {
+    pub fn new(kind: ChunkKind, start: usize, end: usize) -> Draft {
+        Draft {
+            start,
+            end,
+            kind,
+            module: String::new(),
+            parents: Vec::new(),
+            also_modules: Vec::new(),
+            name: String::new(),
+            arities: Vec::new(),
+            visibility: Visibility::Public,
+            signature: String::new(),
+            doc: None,
+            specs: Vec::new(),
+            impl_: None,
+            tags: Vec::new(),
+            defines: Vec::new(),
+            has_error: false,
+            calls: Vec::new(),
+            aliases: Vec::new(),
+            imports: Vec::new(),
+            uses: Vec::new(),
+            part: None,
+            header: String::new(),
+        }
+    }
+
+    pub fn tag(&mut self, tag: &str) {
+        if !self.tags.iter().any(|t| t == tag) {
+            self.tags.push(tag.to_string());
+        }
+    }
+
+    /// Turns the draft into a chunk, computing line numbers, sizes and hashes.
+    pub fn finish(self, file: &FileInfo<'_>, language: Language, lines: &LineIndex) -> Chunk {
+        let bytes = &file.src[self.start..self.end];
+        let size = non_whitespace_chars(bytes);
+        let qualified = if self.module.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}.{}", self.module, self.name)
+        };
+        let mut id_hasher = blake3::Hasher::new();
+        id_hasher.update(file.repo.as_bytes());
+        id_hasher.update(&[0]);
+        id_hasher.update(file.path.as_bytes());
+        id_hasher.update(&[0]);
+        id_hasher.update(self.kind.as_str().as_bytes());
+        id_hasher.update(&[0]);
+        id_hasher.update(qualified.as_bytes());
+        id_hasher.update(&(self.start as u64).to_le_bytes());
+        let id = id_hasher.finalize().to_hex()[..32].to_string();
+        let content = String::from_utf8_lossy(bytes).into_owned();
+        let token_estimate = ((bytes.len() + self.header.len()) / 4).max(1) as u32;
+        let (start_line, end_line) = lines.line_range(self.start, self.end);
+        Chunk {
+            id,
+            repo: file.repo.to_string(),
+            path: file.path.to_string(),
+            language,
+            module: self.module,
+            parents: self.parents,
+            also_modules: self.also_modules,
+            kind: self.kind,
+            name: self.name,
+            arities: self.arities,
+            visibility: self.visibility,
+            signature: self.signature,
+            doc: self.doc,
+            specs: self.specs,
+            impl_: self.impl_,
+            tags: self.tags,
+            defines: self.defines,
+            start_line,
+            end_line,
+            start_byte: self.start,
+            end_byte: self.end,
+            has_error: self.has_error,
+            size,
+            token_estimate,
+            content_hash: blake3::hash(bytes).to_hex().to_string(),
+            calls: self.calls,
+            aliases: self.aliases,
+            imports: self.imports,
+            uses: self.uses,
+            part: self.part,
+            header: self.header,
+            content,
+        }
+    }
+}
+
+/// Byte offset to 1-based line number.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', src).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, byte: usize) -> u32 {
+        (self.starts.partition_point(|&s| s <= byte)) as u32
+    }
+
+    /// 1-based inclusive line range of `[start, end)`; a span ending right after a newline
+    /// ends on that newline's line.
+    pub fn line_range(&self, start: usize, end: usize) -> (u32, u32) {
+        let first = self.line_of(start);
+        let last = if end > start {
+            self.line_of(end - 1)
+        } else {
+            first
+        };
+        (first, last)
+    }
+}
+
+/// Lossy text of a byte range.
+pub(crate) fn text_of(src: &[u8], start: usize, end: usize) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&src[start.min(src.len())..end.min(src.len())])
+}
+
+/// Collapses runs of whitespace to one space.
+pub(crate) fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_maps_bytes_to_lines() {
+        let idx = LineIndex::new(b"a\nbc\n\nd");
+        assert_eq!(idx.line_of(0), 1);
+        assert_eq!(idx.line_of(1), 1);
+        assert_eq!(idx.line_of(2), 2);
+        assert_eq!(idx.line_of(6), 4);
+        assert_eq!(idx.line_range(0, 5), (1, 2));
+    }
+
+    #[test]
+    fn unknown_kind_names_the_choices() {
+        let err = "fn".parse::<ChunkKind>().unwrap_err();
+        assert!(err.contains("unknown chunk kind `fn`") && err.contains("module_header"));
+    }
+}

@@ -1,0 +1,111 @@
+//! Files that are not Elixir (`.eex`, `.heex`, `.md`, `mix.lock`, ...) and Elixir scripts
+//! with no module: runs of lines packed to the size budget, cut at paragraph breaks when
+//! one is near.
+
+use super::{ChunkKind, ChunkerConfig, Draft, FileInfo, Language, LineIndex};
+
+/// Chunks a whole file by lines.
+pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::Chunk> {
+    if file.src.is_empty() {
+        return Vec::new();
+    }
+    let lines = LineIndex::new(file.src);
+    line_drafts(file.src, 0, file.src.len(), config.budget, &[])
+        .into_iter()
+        .map(|(start, end)| {
+            let mut draft = Draft::new(ChunkKind::Text, start, end);
+            draft.name = file.path.to_string();
+            draft.finish(file, Language::Text, &lines)
+        })
+        .collect()
+}
+
+/// Splits `[start, end)` of `src` into line runs of at most `budget` non-whitespace
+/// characters (a single longer line, or a protected range, stays whole). Cuts never fall
+/// strictly inside one of the `protected` ranges (strings, sigils, heredocs). The runs
+/// tile `[start, end)` exactly. An empty range gives one empty run.
+pub(crate) fn line_drafts(
+    src: &[u8],
+    start: usize,
+    end: usize,
+    budget: usize,
+    protected: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let budget = budget.max(1);
+    let mut runs = Vec::new();
+    let mut run_start = start;
+    let mut run_size = 0usize;
+    // The best paragraph break seen in the current run: (cut position, size before it).
+    let mut paragraph_cut: Option<usize> = None;
+    let mut pos = start;
+    let mut protect_idx = 0usize;
+    while pos < end {
+        let line_end = memchr::memchr(b'\n', &src[pos..end]).map_or(end, |i| pos + i + 1);
+        let line = &src[pos..line_end];
+        let line_size = super::non_whitespace_chars(line);
+        let can_cut_here = {
+            while protect_idx < protected.len() && protected[protect_idx].1 <= pos {
+                protect_idx += 1;
+            }
+            !protected[protect_idx..]
+                .iter()
+                .take_while(|(s, _)| *s < pos)
+                .any(|(s, e)| *s < pos && pos < *e)
+        };
+        if can_cut_here && pos > run_start && run_size + line_size > budget {
+            let cut = match paragraph_cut {
+                Some(c) if c > run_start => c,
+                _ => pos,
+            };
+            runs.push((run_start, cut));
+            run_size = super::non_whitespace_chars(&src[cut..pos]);
+            run_start = cut;
+            paragraph_cut = None;
+        }
+        if can_cut_here && line_size == 0 && run_size * 2 >= budget {
+            paragraph_cut = Some(pos);
+        }
+        run_size += line_size;
+        pos = line_end;
+    }
+    if run_start < end || runs.is_empty() {
+        runs.push((run_start, end));
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiles(runs: &[(usize, usize)], start: usize, end: usize) {
+        assert_eq!(runs.first().unwrap().0, start);
+        assert_eq!(runs.last().unwrap().1, end);
+        for w in runs.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+        }
+    }
+
+    #[test]
+    fn packs_lines_to_the_budget() {
+        let src = "aaaa\nbbbb\ncccc\ndddd\n".as_bytes();
+        let runs = line_drafts(src, 0, src.len(), 8, &[]);
+        assert_eq!(runs, vec![(0, 10), (10, 20)]);
+        tiles(&runs, 0, src.len());
+    }
+
+    #[test]
+    fn never_cuts_inside_a_protected_range() {
+        let src = "aaaa\n\"\"\"\nbbbb\ncccc\n\"\"\"\ndddd\n".as_bytes();
+        let runs = line_drafts(src, 0, src.len(), 4, &[(5, 23)]);
+        tiles(&runs, 0, src.len());
+        for (s, _) in &runs {
+            assert!(!(5 < *s && *s < 23), "cut at {s} inside the heredoc: {runs:?}");
+        }
+    }
+
+    #[test]
+    fn empty_range_gives_one_run() {
+        assert_eq!(line_drafts(b"", 0, 0, 10, &[]), vec![(0, 0)]);
+    }
+}

@@ -1,0 +1,9 @@
+//! aiex-node: what every Aiex mesh member is and does.
+//!
+//! - [`chunk`]: the Elixir semantic chunker (tree-sitter-elixir);
+//! - [`index`]: one on-disk tantivy index per partition, incremental by content hash;
+//! - [`search`]: ranked search across the partitions of one node;
+//! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
+//! - [`ingest`]: walking a repository and feeding the partitions, in parallel.
+
+pub mod chunk;

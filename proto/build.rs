@@ -1,0 +1,20 @@
+//! Compiles `aiex/v1/*.proto` with protox (pure Rust), so no system `protoc` is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "aiex/v1/common.proto",
+        "aiex/v1/repositories.proto",
+        "aiex/v1/search.proto",
+        "aiex/v1/cluster.proto",
+        "aiex/v1/health.proto",
+    ];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let fds = protox::compile(files, ["."])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

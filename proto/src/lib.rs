@@ -1,0 +1,12 @@
+//! aiex-proto: the contract between Aiex processes and their clients.
+//!
+//! The gRPC API lives in [`v1`] (package `aiex.v1`). Names shared by every process —
+//! stream and subject names, partition hashing — are constants and functions here, so no
+//! other crate spells them as string literals.
+
+pub mod v1 {
+    tonic::include_proto!("aiex.v1");
+}
+
+pub mod partition;
+pub mod subjects;
