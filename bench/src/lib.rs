@@ -32,13 +32,25 @@ pub fn elixir_corpus_dir() -> anyhow::Result<PathBuf> {
 /// Loads every `.ex`/`.exs` file under `dir` (sorted by path).
 pub fn load_elixir_files(dir: &Path) -> anyhow::Result<Vec<CorpusFile>> {
     let mut files = Vec::new();
-    for entry in ignore::WalkBuilder::new(dir).standard_filters(false).build() {
+    for entry in ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .build()
+    {
         let entry = entry?;
         let p = entry.path();
         let name = p.to_string_lossy();
-        if entry.file_type().is_some_and(|t| t.is_file()) && (name.ends_with(".ex") || name.ends_with(".exs")) {
-            let rel = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().into_owned();
-            files.push(CorpusFile { path: rel, bytes: std::fs::read(p)? });
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && (name.ends_with(".ex") || name.ends_with(".exs"))
+        {
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned();
+            files.push(CorpusFile {
+                path: rel,
+                bytes: std::fs::read(p)?,
+            });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

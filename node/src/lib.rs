@@ -4,6 +4,13 @@
 //! - [`index`]: one on-disk tantivy index per partition, incremental by content hash;
 //! - [`search`]: ranked search across the partitions of one node;
 //! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
-//! - [`ingest`]: walking a repository and feeding the partitions, in parallel.
+//! - [`ingest`]: the partitions a node holds, fed from a directory in parallel.
 
 pub mod chunk;
+pub mod error;
+pub mod graph;
+pub mod index;
+pub mod ingest;
+pub mod search;
+
+pub use error::{ErrorCode, NodeError};

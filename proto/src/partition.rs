@@ -54,7 +54,10 @@ mod tests {
     #[test]
     fn partition_is_stable_and_in_range() {
         // Pinned values: changing the hash would silently re-home every file in a cluster.
-        assert_eq!(partition_of("repo", "lib/a.ex", 256), partition_of("repo", "lib/a.ex", 256));
+        assert_eq!(
+            partition_of("repo", "lib/a.ex", 256),
+            partition_of("repo", "lib/a.ex", 256)
+        );
         for p in [1, 2, 7, 256] {
             assert!(partition_of("r", "x", p) < p);
         }

@@ -22,7 +22,12 @@ fn main() -> anyhow::Result<()> {
                 assert_eq!(c.start_byte, at, "gap or overlap in {}", f.path);
                 at = c.end_byte;
             }
-            assert_eq!(at, f.bytes.len(), "chunks of {} do not reach the end", f.path);
+            assert_eq!(
+                at,
+                f.bytes.len(),
+                "chunks of {} do not reach the end",
+                f.path
+            );
             chunks += cs.len();
             errors += cs.iter().filter(|c| c.has_error).count();
         }
@@ -40,9 +45,19 @@ fn main() -> anyhow::Result<()> {
     });
     let parse_rate = mb_per_s(bytes, parse_s);
     let chunk_rate = mb_per_s(bytes, chunk_s);
-    println!("corpus: {} ({} files, {:.2} MB), {} chunks, {} with parse errors", dir.display(), files.len(), bytes as f64 / 1e6, chunks, errors);
+    println!(
+        "corpus: {} ({} files, {:.2} MB), {} chunks, {} with parse errors",
+        dir.display(),
+        files.len(),
+        bytes as f64 / 1e6,
+        chunks,
+        errors
+    );
     println!("parse-only   {parse_s:>7.3} s  {parse_rate:>6.2} MB/s");
     println!("parse+chunk  {chunk_s:>7.3} s  {chunk_rate:>6.2} MB/s");
-    println!("ratio chunk/parse = {:.2} (target >= 0.70)", chunk_rate / parse_rate);
+    println!(
+        "ratio chunk/parse = {:.2} (target >= 0.70)",
+        chunk_rate / parse_rate
+    );
     Ok(())
 }

@@ -93,20 +93,20 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if op == Some("@") {
                     // Attributes (@spec, @type, @doc ...) describe, they do not call.
                     descend = false;
-                } else if op == Some("&") {
-                    if let Some((call, id)) = capture(node, src) {
-                        calls.push((node.start_byte(), call));
-                        if let Some(id) = id {
-                            not_calls.insert(id);
-                        }
+                } else if op == Some("&")
+                    && let Some((call, id)) = capture(node, src)
+                {
+                    calls.push((node.start_byte(), call));
+                    if let Some(id) = id {
+                        not_calls.insert(id);
                     }
                 }
             }
             "binary_operator" => {
-                if node.child_by_field_name("operator").map(|o| o.kind()) == Some("|>") {
-                    if let Some(right) = node.child_by_field_name("right") {
-                        piped.insert(right.id());
-                    }
+                if node.child_by_field_name("operator").map(|o| o.kind()) == Some("|>")
+                    && let Some(right) = node.child_by_field_name("right")
+                {
+                    piped.insert(right.id());
                 }
             }
             "call" if !not_calls.contains(&node.id()) => {
@@ -134,19 +134,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         "dot" => {
                             let left = target.child_by_field_name("left");
                             let right = target.child_by_field_name("right");
-                            if let (Some(left), Some(right)) = (left, right) {
-                                if right.kind() == "identifier" {
-                                    if let Some(module) = static_module(left, src) {
-                                        calls.push((
-                                            node.start_byte(),
-                                            RawCall::Remote {
-                                                module,
-                                                fun: text(right, src).to_string(),
-                                                arity: call_arity(node) + extra,
-                                            },
-                                        ));
-                                    }
-                                }
+                            if let (Some(left), Some(right)) = (left, right)
+                                && right.kind() == "identifier"
+                                && let Some(module) = static_module(left, src)
+                            {
+                                calls.push((
+                                    node.start_byte(),
+                                    RawCall::Remote {
+                                        module,
+                                        fun: text(right, src).to_string(),
+                                        arity: call_arity(node) + extra,
+                                    },
+                                ));
                             }
                         }
                         _ => {}

@@ -17,8 +17,8 @@ use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_h
 use super::size::{merge_small, non_whitespace_chars};
 use super::text::line_drafts;
 use super::{
-    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, Language, LineIndex,
-    Visibility, collapse_whitespace, text_of,
+    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, Language, LineIndex, Visibility,
+    collapse_whitespace, text_of,
 };
 
 /// Nested modules deeper than this are kept inside their parent's chunk.
@@ -134,7 +134,9 @@ impl<'t> Piece<'t> {
 enum ItemKind<'t> {
     Def(DefInfo<'t>),
     Test(TestInfo),
-    Module { body_error: Option<Node<'t>> },
+    Module {
+        body_error: Option<Node<'t>>,
+    },
     /// `@doc`, `@impl`, `@spec`, `@deprecated`, `@tag`: they lead into the next definition.
     Lead(Attr),
     /// `@type`, `@callback` and friends.
@@ -290,11 +292,11 @@ impl<'s, 't> Walker<'s, 't> {
             if is_module {
                 self.flush_text_run(&mut text_run);
                 let mut body_error = None;
-                if !self.has_body(node) {
-                    if let Some(next) = children.get(i + 1).filter(|n| n.is_error()) {
-                        body_error = Some(*next);
-                        i += 1;
-                    }
+                if !self.has_body(node)
+                    && let Some(next) = children.get(i + 1).filter(|n| n.is_error())
+                {
+                    body_error = Some(*next);
+                    i += 1;
                 }
                 self.module(node, None, body_error, false, 0);
             } else if node.kind() != "comment" || text_run.is_some() {
@@ -377,7 +379,9 @@ impl<'s, 't> Walker<'s, 't> {
         conditional: bool,
         depth: usize,
     ) {
-        let keyword = target_name(node, self.src).unwrap_or("defmodule").to_string();
+        let keyword = target_name(node, self.src)
+            .unwrap_or("defmodule")
+            .to_string();
         let names = self.module_names(node, &keyword, parent);
         let mut ctx = ModuleCtx {
             name: names[0].clone(),
@@ -397,7 +401,11 @@ impl<'s, 't> Walker<'s, 't> {
         }
         // A nested module is an alias in its parent's scope: `defmodule Sub` -> `Sub`.
         if let (Some(p), "defmodule") = (parent, keyword.as_str()) {
-            let short = self.text(child_of_kind(node, "arguments").and_then(|a| a.named_child(0)).unwrap_or(node));
+            let short = self.text(
+                child_of_kind(node, "arguments")
+                    .and_then(|a| a.named_child(0))
+                    .unwrap_or(node),
+            );
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
                 let full = ctx.name.clone();
                 self.modules[p].aliases.insert(short.to_string(), full);
@@ -410,21 +418,31 @@ impl<'s, 't> Walker<'s, 't> {
             Some(error) => {
                 let mut cursor = error.walk();
                 let statements: Vec<Node<'t>> = error.named_children(&mut cursor).collect();
-                let do_end = child_of_kind(error, "do").map_or(error.start_byte(), |d| d.end_byte());
+                let do_end =
+                    child_of_kind(error, "do").map_or(error.start_byte(), |d| d.end_byte());
                 (statements, do_end, error.end_byte())
             }
             None => {
                 let statements = self.body(node).unwrap_or_default();
                 let header_end = match child_of_kind(node, "do_block") {
                     Some(block) => block.child(0).map_or(block.start_byte(), |d| d.end_byte()),
-                    None => statements.first().map_or(node.end_byte(), |s| s.start_byte()),
+                    None => statements
+                        .first()
+                        .map_or(node.end_byte(), |s| s.start_byte()),
                 };
                 (statements, header_end, node.end_byte())
             }
         };
 
         let mut items = Vec::with_capacity(statements.len());
-        self.flatten(&statements, idx, conditional, body_error.is_some(), 0, &mut items);
+        self.flatten(
+            &statements,
+            idx,
+            conditional,
+            body_error.is_some(),
+            0,
+            &mut items,
+        );
 
         let mut header = Draft::new(ChunkKind::ModuleHeader, node.start_byte(), header_end);
         header.has_error = body_error.is_some();
@@ -452,11 +470,11 @@ impl<'s, 't> Walker<'s, 't> {
             match kind {
                 Classified::Item(ItemKind::Module { .. }) => {
                     let mut body_error = None;
-                    if !self.has_body(node) {
-                        if let Some(next) = nodes.get(i + 1).filter(|n| n.is_error()) {
-                            body_error = Some(*next);
-                            i += 1;
-                        }
+                    if !self.has_body(node)
+                        && let Some(next) = nodes.get(i + 1).filter(|n| n.is_error())
+                    {
+                        body_error = Some(*next);
+                        i += 1;
                     }
                     out.push(Item {
                         node,
@@ -492,7 +510,11 @@ impl<'s, 't> Walker<'s, 't> {
         in_error: bool,
         depth: usize,
     ) -> Classified<'t> {
-        let fallback = if in_error { ItemKind::Junk } else { ItemKind::Header };
+        let fallback = if in_error {
+            ItemKind::Junk
+        } else {
+            ItemKind::Header
+        };
         match node.kind() {
             "comment" => return Classified::Item(ItemKind::Comment),
             "ERROR" if depth < MAX_WRAPPER_DEPTH => {
@@ -553,7 +575,8 @@ impl<'s, 't> Walker<'s, 't> {
             }
             "alias" => self.record_alias(node, module),
             "import" | "use" | "require" => {
-                if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0)) {
+                if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
+                {
                     let expanded = self.expand_module(self.text(first), Some(module));
                     let ctx = &mut self.modules[module];
                     match name {
@@ -569,10 +592,11 @@ impl<'s, 't> Walker<'s, 't> {
                 self.modules[module].tags.push("struct");
             }
             "if" | "unless" | "for" | "case" | "cond" | "with" | "try" => {
-                if depth < MAX_WRAPPER_DEPTH && self.wraps_definitions(node, depth) {
-                    if let Some(children) = block_body(node) {
-                        return Classified::Wrapper(children);
-                    }
+                if depth < MAX_WRAPPER_DEPTH
+                    && self.wraps_definitions(node, depth)
+                    && let Some(children) = block_body(node)
+                {
+                    return Classified::Wrapper(children);
                 }
             }
             _ => {}
@@ -588,13 +612,15 @@ impl<'s, 't> Walker<'s, 't> {
         let Some(children) = block_body(node) else {
             return false;
         };
-        children.into_iter().any(|child| match target_name(child, self.src) {
-            Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
-            Some("if" | "unless" | "for" | "case" | "cond" | "with" | "try") => {
-                self.wraps_definitions(child, depth + 1)
-            }
-            _ => false,
-        })
+        children
+            .into_iter()
+            .any(|child| match target_name(child, self.src) {
+                Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
+                Some("if" | "unless" | "for" | "case" | "cond" | "with" | "try") => {
+                    self.wraps_definitions(child, depth + 1)
+                }
+                _ => false,
+            })
     }
 
     fn record_alias(&mut self, node: Node<'t>, module: usize) {
@@ -664,18 +690,20 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 ItemKind::Header
             }
-            "impl" => ItemKind::Lead(Attr::Impl(arg.map(|a| self.text(a).to_string()).unwrap_or_default())),
+            "impl" => ItemKind::Lead(Attr::Impl(
+                arg.map(|a| self.text(a).to_string()).unwrap_or_default(),
+            )),
             "deprecated" => ItemKind::Lead(Attr::Deprecated),
             "spec" => {
-                if let Some(arg) = arg {
-                    if let Some((fun, arity)) = spec_key(arg, self.src) {
-                        let text = collapse_whitespace(self.text(node));
-                        self.modules[module]
-                            .specs
-                            .entry((fun, arity))
-                            .or_default()
-                            .push(text);
-                    }
+                if let Some(arg) = arg
+                    && let Some((fun, arity)) = spec_key(arg, self.src)
+                {
+                    let text = collapse_whitespace(self.text(node));
+                    self.modules[module]
+                        .specs
+                        .entry((fun, arity))
+                        .or_default()
+                        .push(text);
                 }
                 ItemKind::Lead(Attr::Other)
             }
@@ -737,7 +765,10 @@ impl<'s, 't> Walker<'s, 't> {
             }
             "binary_operator" => {
                 let op = head.child_by_field_name("operator")?;
-                let (l, r) = (head.child_by_field_name("left")?, head.child_by_field_name("right")?);
+                let (l, r) = (
+                    head.child_by_field_name("left")?,
+                    head.child_by_field_name("right")?,
+                );
                 (self.text(op).to_string(), vec![l, r], false)
             }
             "unary_operator" => {
@@ -786,7 +817,9 @@ impl<'s, 't> Walker<'s, 't> {
                     h.draft.end = h.draft.end.max(item.node.end_byte());
                     if let ItemKind::Type(name) = &item.kind {
                         let line = self.line_of(item.node.start_byte());
-                        h.draft.defines.push(self.type_definition(module, name, line));
+                        h.draft
+                            .defines
+                            .push(self.type_definition(module, name, line));
                     }
                 }
                 ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment | ItemKind::Lead(_) => {
@@ -860,7 +893,9 @@ impl<'s, 't> Walker<'s, 't> {
                     self.flush_lead(module, &items, &mut lead, false);
                     let start = item.node.start_byte();
                     let mut end = item.node.end_byte();
-                    while i + 1 < items.len() && matches!(items[i + 1].kind, ItemKind::Junk | ItemKind::Comment) {
+                    while i + 1 < items.len()
+                        && matches!(items[i + 1].kind, ItemKind::Junk | ItemKind::Comment)
+                    {
                         i += 1;
                         end = items[i].node.end_byte();
                     }
@@ -972,8 +1007,12 @@ impl<'s, 't> Walker<'s, 't> {
         } else {
             Visibility::Public
         };
-        draft.signature =
-            collapse_whitespace(&text_of(self.src, draft.start, draft.end).lines().next().unwrap_or("").to_string());
+        draft.signature = collapse_whitespace(
+            text_of(self.src, draft.start, draft.end)
+                .lines()
+                .next()
+                .unwrap_or(""),
+        );
         for t in &ctx.tags {
             draft.tag(t);
         }
@@ -1052,7 +1091,9 @@ impl<'s, 't> Walker<'s, 't> {
             draft.tag("dynamic");
         }
         if !def.has_body {
-            let any_body = clauses.iter().any(|&k| matches!(&items[k].kind, ItemKind::Def(d) if d.has_body));
+            let any_body = clauses
+                .iter()
+                .any(|&k| matches!(&items[k].kind, ItemKind::Def(d) if d.has_body));
             if !any_body {
                 draft.tag("bodiless");
             }
@@ -1069,7 +1110,11 @@ impl<'s, 't> Walker<'s, 't> {
                 line,
             });
         }
-        let spec_keys = draft.arities.iter().map(|a| (def.name.clone(), *a)).collect();
+        let spec_keys = draft
+            .arities
+            .iter()
+            .map(|a| (def.name.clone(), *a))
+            .collect();
         let mut piece = self.in_module(module, draft);
         piece.nodes = nodes;
         piece.spec_keys = spec_keys;
@@ -1212,11 +1257,11 @@ fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
         let anchor = pieces[i].draft.start.max(prev_end);
         if i > 0 && anchor > prev_end {
             let gap = &src[prev_end..anchor];
-            if let Some(nl) = memchr::memchr(b'\n', gap) {
-                if gap[..nl].iter().all(|b| b.is_ascii_whitespace()) {
-                    prev_end += nl + 1;
-                    pieces[i - 1].draft.end = prev_end;
-                }
+            if let Some(nl) = memchr::memchr(b'\n', gap)
+                && gap[..nl].iter().all(|b| b.is_ascii_whitespace())
+            {
+                prev_end += nl + 1;
+                pieces[i - 1].draft.end = prev_end;
             }
         }
         pieces[i].draft.start = prev_end;
@@ -1269,7 +1314,13 @@ fn split(
             if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
                 split_statements(src, clause[0], s, e, budget, &mut ranges);
             } else if non_whitespace_chars(&src[s..e]) > budget {
-                ranges.extend(line_drafts(src, s, e, budget, &strings_in(clause.first().copied(), s, e)));
+                ranges.extend(line_drafts(
+                    src,
+                    s,
+                    e,
+                    budget,
+                    &strings_in(clause.first().copied(), s, e),
+                ));
             } else {
                 ranges.push((s, e));
             }
@@ -1296,7 +1347,11 @@ fn split(
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));
-        let sig = if draft.signature.is_empty() { draft.name.clone() } else { draft.signature.clone() };
+        let sig = if draft.signature.is_empty() {
+            draft.name.clone()
+        } else {
+            draft.signature.clone()
+        };
         draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
         if k > 0 {
             draft.defines.clear();
@@ -1329,7 +1384,13 @@ fn split_statements(
     };
     for (s, e) in pack(src, start, end, &statements, budget) {
         if non_whitespace_chars(&src[s..e]) > budget {
-            out.extend(line_drafts(src, s, e, budget, &strings_in(Some(node), s, e)));
+            out.extend(line_drafts(
+                src,
+                s,
+                e,
+                budget,
+                &strings_in(Some(node), s, e),
+            ));
         } else {
             out.push((s, e));
         }
@@ -1338,7 +1399,13 @@ fn split_statements(
 
 /// Greedily packs `[start, end)` into runs cut only at `cuts` (ascending), each run within
 /// `budget` where the cuts allow.
-fn pack(src: &[u8], start: usize, end: usize, cuts: &[usize], budget: usize) -> Vec<(usize, usize)> {
+fn pack(
+    src: &[u8],
+    start: usize,
+    end: usize,
+    cuts: &[usize],
+    budget: usize,
+) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();
     let mut run_start = start;
     let mut last_ok: Option<usize> = None;
@@ -1360,11 +1427,11 @@ fn pack(src: &[u8], start: usize, end: usize, cuts: &[usize], budget: usize) -> 
             last_ok = Some(c);
         }
     }
-    if non_whitespace_chars(&src[run_start..end]) > budget {
-        if let Some(l) = last_ok.filter(|&l| l > run_start) {
-            runs.push((run_start, l));
-            run_start = l;
-        }
+    if non_whitespace_chars(&src[run_start..end]) > budget
+        && let Some(l) = last_ok.filter(|&l| l > run_start)
+    {
+        runs.push((run_start, l));
+        run_start = l;
     }
     runs.push((run_start, end));
     runs
@@ -1401,7 +1468,11 @@ fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, u
 
 /// Gives each draft the calls inside its span, resolved with its module's aliases.
 fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
-    let scope_of = |d: &Draft| modules.iter().position(|m| m.name == d.module && !d.module.is_empty());
+    let scope_of = |d: &Draft| {
+        modules
+            .iter()
+            .position(|m| m.name == d.module && !d.module.is_empty())
+    };
     for draft in drafts.iter_mut() {
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
@@ -1422,10 +1493,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         .then(|| super::symbol(&modules[s].name, fun, *arity))
                 }),
             };
-            if let Some(r) = resolved {
-                if seen.insert(r.clone()) {
-                    draft.calls.push(r);
-                }
+            if let Some(r) = resolved
+                && seen.insert(r.clone())
+            {
+                draft.calls.push(r);
             }
         }
     }

@@ -76,7 +76,10 @@ impl ChunkKind {
 
     /// ExUnit and StreamData blocks.
     pub fn is_test(self) -> bool {
-        matches!(self, ChunkKind::Test | ChunkKind::Describe | ChunkKind::Setup)
+        matches!(
+            self,
+            ChunkKind::Test | ChunkKind::Describe | ChunkKind::Setup
+        )
     }
 }
 
@@ -95,7 +98,10 @@ impl std::str::FromStr for ChunkKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<&str> = ChunkKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown chunk kind `{s}` (expected one of: {})", known.join(", "))
+                format!(
+                    "unknown chunk kind `{s}` (expected one of: {})",
+                    known.join(", ")
+                )
             })
     }
 }
@@ -300,7 +306,11 @@ pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) 
     if looks_binary(bytes) {
         return FileChunks::Skipped(SkipReason::Binary);
     }
-    let file = FileInfo { repo, path, src: bytes };
+    let file = FileInfo {
+        repo,
+        path,
+        src: bytes,
+    };
     let chunks = if is_elixir_path(path) {
         elixir::chunk(&file, config)
     } else {

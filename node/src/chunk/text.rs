@@ -100,7 +100,10 @@ mod tests {
         let runs = line_drafts(src, 0, src.len(), 4, &[(5, 23)]);
         tiles(&runs, 0, src.len());
         for (s, _) in &runs {
-            assert!(!(5 < *s && *s < 23), "cut at {s} inside the heredoc: {runs:?}");
+            assert!(
+                !(5 < *s && *s < 23),
+                "cut at {s} inside the heredoc: {runs:?}"
+            );
         }
     }
 

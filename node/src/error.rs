@@ -1,0 +1,73 @@
+//! The node's error enum, mapped once to a small set of codes (and from there, in the
+//! gateway, to `tonic::Code`). Callers match on variants, never on message strings.
+
+use std::path::PathBuf;
+
+/// The small set of outcomes every Aiex error maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    FailedPrecondition,
+    Unavailable,
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    #[error("{what} not found: {name}")]
+    NotFound { what: &'static str, name: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("index {path}: {source}")]
+    Index {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error(
+        "data directory {path} was created with {found} partitions, but {wanted} were asked for; \
+         use the same partition count or a new data directory"
+    )]
+    PartitionMismatch {
+        path: PathBuf,
+        found: u32,
+        wanted: u32,
+    },
+    #[error("corrupt index data in {path}: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+impl NodeError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            NodeError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            NodeError::NotFound { .. } => ErrorCode::NotFound,
+            NodeError::PartitionMismatch { .. } => ErrorCode::FailedPrecondition,
+            NodeError::Io { .. } | NodeError::Index { .. } | NodeError::Corrupt { .. } => {
+                ErrorCode::Internal
+            }
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> NodeError {
+        let path = path.into();
+        move |source| NodeError::Io { path, source }
+    }
+
+    pub(crate) fn index(
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(tantivy::TantivyError) -> NodeError {
+        let path = path.into();
+        move |source| NodeError::Index { path, source }
+    }
+}
+
+pub type Result<T, E = NodeError> = std::result::Result<T, E>;

@@ -1,0 +1,303 @@
+//! The symbol graph: who defines `Mod.fun/arity`, what it calls, who calls it, and a
+//! PageRank-ranked repository map fitted to a token budget.
+//!
+//! Nodes are fully qualified `Mod.fun/arity` symbols (never bare names such as `get` or
+//! `handle_call`), built from the chunks' definitions and their alias-expanded calls. A
+//! chunk that defines nothing (a test, a script) is a source node: it passes rank to what
+//! it calls but never appears in the map.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{Chunk, ChunkKind, Visibility};
+
+/// Where a symbol is defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolSite {
+    pub symbol: String,
+    pub repo: String,
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub kind: ChunkKind,
+    pub signature: String,
+    pub visibility: Visibility,
+}
+
+/// The graph over a set of chunks.
+#[derive(Debug, Default)]
+pub struct SymbolGraph {
+    /// Symbol -> its definition sites.
+    defs: HashMap<String, Vec<SymbolSite>>,
+    /// Caller -> callees (both symbols; callers may be source nodes such as tests).
+    out: HashMap<String, Vec<String>>,
+    /// Callee -> callers, with the site of the calling chunk.
+    incoming: HashMap<String, Vec<SymbolSite>>,
+}
+
+/// `Mod.fun/2` or `Mod.fun` (any arity): what a look-up names.
+fn matches(query: &str, symbol: &str) -> bool {
+    if query == symbol {
+        return true;
+    }
+    !query.contains('/')
+        && symbol
+            .rsplit_once('/')
+            .is_some_and(|(base, _)| base == query)
+}
+
+impl SymbolGraph {
+    /// Builds the graph from chunks (typically every chunk of some repositories).
+    pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
+        let mut g = SymbolGraph::default();
+        for chunk in chunks {
+            let mut callers: Vec<SymbolSite> = Vec::new();
+            for def in &chunk.defines {
+                for symbol in def.symbols() {
+                    let site = SymbolSite {
+                        symbol: symbol.clone(),
+                        repo: chunk.repo.clone(),
+                        path: chunk.path.clone(),
+                        start_line: chunk.start_line,
+                        end_line: chunk.end_line,
+                        kind: def.kind,
+                        signature: if def.kind == ChunkKind::ModuleHeader {
+                            format!("defmodule {}", def.module)
+                        } else {
+                            chunk.signature.clone()
+                        },
+                        visibility: def.visibility,
+                    };
+                    if def.kind.is_callable() {
+                        callers.push(site.clone());
+                    }
+                    g.defs.entry(symbol).or_default().push(site);
+                }
+            }
+            if chunk.calls.is_empty() {
+                continue;
+            }
+            if callers.is_empty() {
+                // A test, a module header or a script: a source node named after the chunk.
+                callers.push(SymbolSite {
+                    symbol: format!(
+                        "{}:{} {}",
+                        chunk.path,
+                        chunk.start_line,
+                        chunk.display_symbol()
+                    ),
+                    repo: chunk.repo.clone(),
+                    path: chunk.path.clone(),
+                    start_line: chunk.start_line,
+                    end_line: chunk.end_line,
+                    kind: chunk.kind,
+                    signature: chunk.signature.clone(),
+                    visibility: chunk.visibility,
+                });
+            }
+            for caller in callers {
+                let out = g.out.entry(caller.symbol.clone()).or_default();
+                for callee in &chunk.calls {
+                    if *callee != caller.symbol && !out.contains(callee) {
+                        out.push(callee.clone());
+                        g.incoming
+                            .entry(callee.clone())
+                            .or_default()
+                            .push(caller.clone());
+                    }
+                }
+            }
+        }
+        for sites in g.defs.values_mut() {
+            sites.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
+            sites.dedup();
+        }
+        g
+    }
+
+    /// Number of defined symbols.
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    /// Where `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
+    pub fn definitions(&self, symbol: &str) -> Vec<SymbolSite> {
+        if let Some(sites) = self.defs.get(symbol) {
+            return sites.clone();
+        }
+        let mut out: Vec<SymbolSite> = self
+            .defs
+            .iter()
+            .filter(|(s, _)| matches(symbol, s))
+            .flat_map(|(_, sites)| sites.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| {
+            a.symbol
+                .cmp(&b.symbol)
+                .then(a.start_line.cmp(&b.start_line))
+        });
+        out
+    }
+
+    /// What `symbol` calls, as `Mod.fun/arity`, sorted.
+    pub fn callees(&self, symbol: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .out
+            .iter()
+            .filter(|(s, _)| matches(symbol, s))
+            .flat_map(|(_, callees)| callees.iter().cloned())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
+    pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
+        let mut out: Vec<SymbolSite> = self
+            .incoming
+            .iter()
+            .filter(|(s, _)| matches(symbol, s))
+            .flat_map(|(_, callers)| callers.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.path, a.start_line, &a.symbol).cmp(&(&b.path, b.start_line, &b.symbol))
+        });
+        out.dedup();
+        out
+    }
+
+    /// PageRank over the call graph (damping 0.85), restricted at the end to defined
+    /// symbols. With `focus`, the random jump goes only to the focus symbols (and what
+    /// they name), so the ranking centres on them.
+    pub fn rank(&self, focus: &[String]) -> Vec<(String, f64)> {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        for s in self
+            .defs
+            .keys()
+            .map(String::as_str)
+            .chain(self.out.keys().map(String::as_str))
+        {
+            if !ids.contains_key(s) {
+                ids.insert(s, names.len());
+                names.push(s);
+            }
+        }
+        let n = names.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (caller, callees) in &self.out {
+            let from = ids[caller.as_str()];
+            for callee in callees {
+                if let Some(&to) = ids.get(callee.as_str()) {
+                    edges[from].push(to);
+                }
+            }
+        }
+        let mut jump = vec![0.0f64; n];
+        let focused: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                focus
+                    .iter()
+                    .any(|f| matches(f, s) || s.starts_with(&format!("{f}.")))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if focused.is_empty() {
+            jump.iter_mut().for_each(|j| *j = 1.0 / n as f64);
+        } else {
+            for &i in &focused {
+                jump[i] = 1.0 / focused.len() as f64;
+            }
+        }
+        let d = 0.85;
+        let mut rank = jump.clone();
+        for _ in 0..40 {
+            let mut next: Vec<f64> = jump.iter().map(|j| (1.0 - d) * j).collect();
+            let mut dangling = 0.0;
+            for (from, targets) in edges.iter().enumerate() {
+                if targets.is_empty() {
+                    dangling += rank[from];
+                } else {
+                    let share = d * rank[from] / targets.len() as f64;
+                    for &t in targets {
+                        next[t] += share;
+                    }
+                }
+            }
+            for (i, v) in next.iter_mut().enumerate() {
+                *v += d * dangling * jump[i];
+            }
+            let delta: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
+            rank = next;
+            if delta < 1e-9 {
+                break;
+            }
+        }
+        let mut out: Vec<(String, f64)> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| self.defs.contains_key(**s))
+            .map(|(i, s)| (s.to_string(), rank[i]))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    /// A repository map: the highest-ranked public definitions, grouped by file and shown
+    /// by signature, within `token_budget` tokens (estimated at four bytes a token).
+    /// Returns the map and its token estimate.
+    pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
+        let budget_bytes = token_budget.saturating_mul(4);
+        let ranked = self.rank(focus);
+        let mut chosen: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+        let mut seen_sites: HashSet<(String, u32)> = HashSet::new();
+        let mut used = 0usize;
+        for (symbol, _) in ranked {
+            let Some(site) = self.defs.get(&symbol).and_then(|s| s.first()) else {
+                continue;
+            };
+            if site.visibility == Visibility::Private || site.kind == ChunkKind::ModuleHeader {
+                continue;
+            }
+            if !seen_sites.insert((site.path.clone(), site.start_line)) {
+                continue;
+            }
+            let line = format!("  {}: {}\n", site.start_line, site.signature);
+            let file_cost = if chosen.contains_key(&site.path) {
+                0
+            } else {
+                site.path.len() + 2
+            };
+            if used + line.len() + file_cost > budget_bytes {
+                continue;
+            }
+            used += line.len() + file_cost;
+            chosen
+                .entry(site.path.clone())
+                .or_default()
+                .push((site.start_line, line));
+        }
+        let mut map = String::with_capacity(used);
+        for (path, mut lines) in chosen {
+            lines.sort();
+            map.push_str(&path);
+            map.push_str(":\n");
+            for (_, l) in lines {
+                map.push_str(&l);
+            }
+        }
+        let tokens = map.len().div_ceil(4);
+        (map, tokens)
+    }
+}

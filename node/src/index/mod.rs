@@ -1,0 +1,369 @@
+//! One on-disk tantivy index per partition, holding chunks and their metadata.
+//!
+//! Besides chunk documents, each indexed file has one `file` document carrying its content
+//! hash, so the manifest that makes indexing incremental lives in the same commit as the
+//! chunks it describes: a crash can never leave a manifest that disagrees with the index.
+//! The last applied log sequence (the watermark a node resumes from) is the commit payload,
+//! atomic with the data for the same reason.
+
+mod schema;
+pub mod tokenizer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::DocSetCollector;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use crate::chunk::Chunk;
+use crate::error::{NodeError, Result};
+pub use schema::{DOC_CHUNK, DOC_FILE, Fields};
+
+/// Memory budget of one partition's writer. Tantivy needs at least 15 MB per thread.
+const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
+
+/// What the index knows about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub content_hash: String,
+    pub chunks: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CommitPayload {
+    watermark: u64,
+}
+
+/// The identity of a file across repositories: `repo \0 path`.
+pub fn file_key(repo: &str, path: &str) -> String {
+    format!("{repo}\u{0}{path}")
+}
+
+/// One partition's index.
+pub struct PartitionIndex {
+    partition: u32,
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    writer: RwLock<IndexWriter<TantivyDocument>>,
+    fields: Fields,
+    manifest: RwLock<HashMap<String, FileEntry>>,
+    watermark: AtomicU64,
+    dirty: AtomicBool,
+    commit_lock: Mutex<()>,
+}
+
+impl PartitionIndex {
+    /// Opens the partition's index under `dir`, creating it if absent. Reopening never
+    /// rebuilds: the manifest and watermark are read back from the last commit.
+    pub fn open(dir: &Path, partition: u32) -> Result<PartitionIndex> {
+        std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
+        let directory = MmapDirectory::open(dir).map_err(|e| NodeError::Corrupt {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let schema = schema::build();
+        let index =
+            Index::open_or_create(directory, schema.clone()).map_err(NodeError::index(dir))?;
+        if index.schema() != schema {
+            return Err(NodeError::Corrupt {
+                path: dir.to_path_buf(),
+                reason: "the index was written by an incompatible Aiex version; remove the data directory and re-index".into(),
+            });
+        }
+        index
+            .tokenizers()
+            .register(tokenizer::CODE_ANALYZER, tokenizer::code_analyzer());
+        let fields = Fields::from_schema(&index.schema());
+        let writer = index
+            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .map_err(NodeError::index(dir))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(NodeError::index(dir))?;
+        let metas = index.load_metas().map_err(NodeError::index(dir))?;
+        let watermark = match metas.payload.as_deref() {
+            Some(p) => {
+                serde_json::from_str::<CommitPayload>(p)
+                    .map_err(|e| NodeError::Corrupt {
+                        path: dir.to_path_buf(),
+                        reason: format!("commit payload: {e}"),
+                    })?
+                    .watermark
+            }
+            None => 0,
+        };
+        let this = PartitionIndex {
+            partition,
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            writer: RwLock::new(writer),
+            fields,
+            manifest: RwLock::new(HashMap::new()),
+            watermark: AtomicU64::new(watermark),
+            dirty: AtomicBool::new(false),
+            commit_lock: Mutex::new(()),
+        };
+        this.load_manifest()?;
+        Ok(this)
+    }
+
+    fn load_manifest(&self) -> Result<()> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.doc_type, schema::DOC_FILE),
+            IndexRecordOption::Basic,
+        );
+        let addresses = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(NodeError::index(&self.dir))?;
+        let mut manifest = HashMap::with_capacity(addresses.len());
+        for addr in addresses {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
+            let key = str_field(&doc, self.fields.file_key);
+            let entry = FileEntry {
+                content_hash: str_field(&doc, self.fields.content_hash),
+                chunks: doc
+                    .get_first(self.fields.chunk_count)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+                bytes: doc
+                    .get_first(self.fields.file_bytes)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+            };
+            manifest.insert(key, entry);
+        }
+        *self.manifest.write().expect("manifest lock") = manifest;
+        Ok(())
+    }
+
+    pub fn partition(&self) -> u32 {
+        self.partition
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// A searcher on the last commit.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// The last applied log sequence, as of the last commit.
+    pub fn watermark(&self) -> u64 {
+        self.watermark.load(Ordering::SeqCst)
+    }
+
+    /// What the index holds for a file (including uncommitted changes of this process).
+    pub fn file(&self, repo: &str, path: &str) -> Option<FileEntry> {
+        self.manifest
+            .read()
+            .expect("manifest lock")
+            .get(&file_key(repo, path))
+            .cloned()
+    }
+
+    /// Paths of a repository's files in this partition.
+    pub fn files_of(&self, repo: &str) -> Vec<String> {
+        let prefix = file_key(repo, "");
+        self.manifest
+            .read()
+            .expect("manifest lock")
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
+    /// Repositories with at least one file here, with file and chunk counts.
+    pub fn repo_stats(&self) -> HashMap<String, (u64, u64, u64)> {
+        let mut out: HashMap<String, (u64, u64, u64)> = HashMap::new();
+        for (key, entry) in self.manifest.read().expect("manifest lock").iter() {
+            let repo = key.split('\u{0}').next().unwrap_or_default().to_string();
+            let e = out.entry(repo).or_default();
+            e.0 += 1;
+            e.1 += entry.chunks;
+            e.2 += entry.bytes;
+        }
+        out
+    }
+
+    /// Replaces a file's chunks (idempotent: applying the same version twice changes nothing).
+    pub fn upsert_file(
+        &self,
+        repo: &str,
+        path: &str,
+        content_hash: &str,
+        bytes: u64,
+        chunks: &[Chunk],
+    ) -> Result<()> {
+        let key = file_key(repo, path);
+        let writer = self.writer.read().expect("writer lock");
+        writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
+        for chunk in chunks {
+            writer
+                .add_document(schema::chunk_document(&self.fields, &key, chunk))
+                .map_err(NodeError::index(&self.dir))?;
+        }
+        writer
+            .add_document(schema::file_document(
+                &self.fields,
+                &key,
+                repo,
+                path,
+                content_hash,
+                bytes,
+                chunks.len() as u64,
+            ))
+            .map_err(NodeError::index(&self.dir))?;
+        drop(writer);
+        self.manifest.write().expect("manifest lock").insert(
+            key,
+            FileEntry {
+                content_hash: content_hash.to_string(),
+                chunks: chunks.len() as u64,
+                bytes,
+            },
+        );
+        self.dirty.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Removes a file's chunks. Returns whether the file was indexed.
+    pub fn delete_file(&self, repo: &str, path: &str) -> bool {
+        let key = file_key(repo, path);
+        let known = self
+            .manifest
+            .write()
+            .expect("manifest lock")
+            .remove(&key)
+            .is_some();
+        self.writer
+            .read()
+            .expect("writer lock")
+            .delete_term(Term::from_field_text(self.fields.file_key, &key));
+        self.dirty.store(true, Ordering::SeqCst);
+        known
+    }
+
+    /// Removes every file of a repository. Returns how many files were removed.
+    pub fn delete_repo(&self, repo: &str) -> u64 {
+        let prefix = file_key(repo, "");
+        let mut manifest = self.manifest.write().expect("manifest lock");
+        let before = manifest.len();
+        manifest.retain(|k, _| !k.starts_with(&prefix));
+        let removed = (before - manifest.len()) as u64;
+        drop(manifest);
+        self.writer
+            .read()
+            .expect("writer lock")
+            .delete_term(Term::from_field_text(self.fields.repo, repo));
+        self.dirty.store(true, Ordering::SeqCst);
+        removed
+    }
+
+    /// Makes every change so far durable and visible, recording `watermark` if given.
+    /// A commit with nothing to do is skipped (unless the watermark moves).
+    pub fn commit(&self, watermark: Option<u64>) -> Result<()> {
+        let _serial = self.commit_lock.lock().expect("commit lock");
+        let new_mark = watermark.unwrap_or_else(|| self.watermark());
+        if !self.dirty.swap(false, Ordering::SeqCst) && new_mark == self.watermark() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&CommitPayload {
+            watermark: new_mark,
+        })
+        .expect("payload serialises");
+        let mut writer = self.writer.write().expect("writer lock");
+        let mut prepared = writer
+            .prepare_commit()
+            .map_err(NodeError::index(&self.dir))?;
+        prepared.set_payload(&payload);
+        prepared.commit().map_err(NodeError::index(&self.dir))?;
+        drop(writer);
+        self.watermark.store(new_mark, Ordering::SeqCst);
+        self.reader.reload().map_err(NodeError::index(&self.dir))?;
+        Ok(())
+    }
+
+    /// Loads a stored chunk.
+    pub fn chunk(&self, searcher: &Searcher, addr: tantivy::DocAddress) -> Result<Chunk> {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
+        schema::chunk_from_document(&self.fields, &doc).map_err(|reason| NodeError::Corrupt {
+            path: self.dir.clone(),
+            reason,
+        })
+    }
+
+    /// Every chunk of the last commit, in no particular order.
+    pub fn all_chunks(&self) -> Result<Vec<Chunk>> {
+        let searcher = self.searcher();
+        let mut out = Vec::new();
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(16)
+                .map_err(|e| NodeError::io(&self.dir)(e))?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc.map_err(NodeError::index(&self.dir))?;
+                if str_field(&doc, self.fields.doc_type) == schema::DOC_CHUNK {
+                    out.push(schema::chunk_from_document(&self.fields, &doc).map_err(
+                        |reason| NodeError::Corrupt {
+                            path: self.dir.clone(),
+                            reason,
+                        },
+                    )?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Bytes the index takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+}
+
+fn str_field(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Total size of the files under a directory.
+pub fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                match e.metadata() {
+                    Ok(m) if m.is_dir() => stack.push(e.path()),
+                    Ok(m) => total += m.len(),
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    total
+}

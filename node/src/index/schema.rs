@@ -1,0 +1,220 @@
+//! The partition index schema, and the mapping between chunks and tantivy documents.
+
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Value,
+};
+use tantivy::{TantivyDocument, doc};
+
+use super::tokenizer::CODE_ANALYZER;
+use crate::chunk::{Chunk, ChunkKind};
+
+pub const DOC_CHUNK: &str = "chunk";
+pub const DOC_FILE: &str = "file";
+
+/// Handles on every field of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// `chunk` or `file`.
+    pub doc_type: Field,
+    /// `repo \0 path`: deleting a file deletes its chunks and its file document.
+    pub file_key: Field,
+    pub repo: Field,
+    pub path: Field,
+    pub kind: Field,
+    /// The module, its enclosing modules and `also_modules`, for the module filter.
+    pub module_scope: Field,
+    pub module_text: Field,
+    pub name_text: Field,
+    pub signature: Field,
+    pub doc: Field,
+    pub body: Field,
+    /// Lowercased symbol keys (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, `mod`) for
+    /// identifier queries.
+    pub symbol: Field,
+    /// Exact `Mod.fun/arity` and `Mod.fun` of every definition.
+    pub defines: Field,
+    /// Exact `Mod.fun/arity` and `Mod.fun` of every call.
+    pub calls: Field,
+    pub content_hash: Field,
+    pub chunk_count: Field,
+    pub file_bytes: Field,
+    /// The whole chunk as JSON.
+    pub chunk_json: Field,
+}
+
+pub fn build() -> Schema {
+    let mut b = Schema::builder();
+    let text = || {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(CODE_ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
+    b.add_text_field("doc_type", STRING | STORED);
+    b.add_text_field("file_key", STRING | STORED);
+    b.add_text_field("repo", STRING | STORED);
+    b.add_text_field("path", STRING | STORED);
+    b.add_text_field("kind", STRING | STORED);
+    b.add_text_field("module_scope", STRING);
+    b.add_text_field("module_text", text());
+    b.add_text_field("name_text", text());
+    b.add_text_field("signature", text());
+    b.add_text_field("doc", text());
+    b.add_text_field("body", text());
+    b.add_text_field("symbol", STRING);
+    b.add_text_field("defines", STRING);
+    b.add_text_field("calls", STRING);
+    b.add_text_field("content_hash", STRING | STORED);
+    b.add_u64_field("chunk_count", STORED | INDEXED);
+    b.add_u64_field("file_bytes", STORED);
+    b.add_text_field("chunk_json", STORED);
+    b.build()
+}
+
+impl Fields {
+    pub fn from_schema(schema: &Schema) -> Fields {
+        let f = |name: &str| schema.get_field(name).expect("field is in the schema");
+        Fields {
+            doc_type: f("doc_type"),
+            file_key: f("file_key"),
+            repo: f("repo"),
+            path: f("path"),
+            kind: f("kind"),
+            module_scope: f("module_scope"),
+            module_text: f("module_text"),
+            name_text: f("name_text"),
+            signature: f("signature"),
+            doc: f("doc"),
+            body: f("body"),
+            symbol: f("symbol"),
+            defines: f("defines"),
+            calls: f("calls"),
+            content_hash: f("content_hash"),
+            chunk_count: f("chunk_count"),
+            file_bytes: f("file_bytes"),
+            chunk_json: f("chunk_json"),
+        }
+    }
+}
+
+pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocument {
+    let mut d = doc!(
+        f.doc_type => DOC_CHUNK,
+        f.file_key => file_key,
+        f.repo => chunk.repo.as_str(),
+        f.path => chunk.path.as_str(),
+        f.kind => chunk.kind.as_str(),
+        f.body => chunk.content.as_str(),
+        f.content_hash => chunk.content_hash.as_str(),
+        f.chunk_json => serde_json::to_string(chunk).expect("chunks serialise"),
+    );
+    let mut scopes: Vec<&str> = Vec::new();
+    for m in std::iter::once(&chunk.module).chain(chunk.also_modules.iter()) {
+        if m.is_empty() {
+            continue;
+        }
+        d.add_text(f.module_text, m);
+        let mut end = 0;
+        while let Some(i) = m[end..].find('.') {
+            scopes.push(&m[..end + i]);
+            end += i + 1;
+        }
+        scopes.push(m);
+    }
+    scopes.sort_unstable();
+    scopes.dedup();
+    for s in scopes {
+        d.add_text(f.module_scope, s);
+    }
+    if !chunk.name.is_empty() && chunk.kind != ChunkKind::Text {
+        d.add_text(f.name_text, &chunk.name);
+    }
+    if !chunk.signature.is_empty() {
+        d.add_text(f.signature, &chunk.signature);
+    }
+    for s in &chunk.specs {
+        d.add_text(f.signature, s);
+    }
+    if let Some(doc) = &chunk.doc {
+        d.add_text(f.doc, doc);
+    }
+    let mut keys: Vec<String> = Vec::new();
+    let mut defines: Vec<String> = Vec::new();
+    for def in &chunk.defines {
+        if def.kind == ChunkKind::ModuleHeader {
+            keys.push(def.module.to_lowercase());
+            defines.push(def.module.clone());
+            continue;
+        }
+        if def.name != chunk.name {
+            d.add_text(f.name_text, &def.name);
+        }
+        let name_lc = def.name.to_lowercase();
+        let qual = if def.module.is_empty() {
+            def.name.clone()
+        } else {
+            format!("{}.{}", def.module, def.name)
+        };
+        keys.push(qual.to_lowercase());
+        keys.push(name_lc.clone());
+        defines.push(qual.clone());
+        for a in &def.arities {
+            keys.push(format!("{}/{a}", qual.to_lowercase()));
+            keys.push(format!("{name_lc}/{a}"));
+            defines.push(format!("{qual}/{a}"));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        d.add_text(f.symbol, k);
+    }
+    defines.sort_unstable();
+    defines.dedup();
+    for k in defines {
+        d.add_text(f.defines, k);
+    }
+    let mut calls: Vec<&str> = Vec::new();
+    for c in &chunk.calls {
+        calls.push(c);
+        if let Some((without_arity, _)) = c.rsplit_once('/') {
+            calls.push(without_arity);
+        }
+    }
+    calls.sort_unstable();
+    calls.dedup();
+    for c in calls {
+        d.add_text(f.calls, c);
+    }
+    d
+}
+
+pub fn file_document(
+    f: &Fields,
+    file_key: &str,
+    repo: &str,
+    path: &str,
+    content_hash: &str,
+    bytes: u64,
+    chunks: u64,
+) -> TantivyDocument {
+    doc!(
+        f.doc_type => DOC_FILE,
+        f.file_key => file_key,
+        f.repo => repo,
+        f.path => path,
+        f.content_hash => content_hash,
+        f.chunk_count => chunks,
+        f.file_bytes => bytes,
+    )
+}
+
+pub fn chunk_from_document(f: &Fields, doc: &TantivyDocument) -> Result<Chunk, String> {
+    let json = doc
+        .get_first(f.chunk_json)
+        .and_then(|v| v.as_str())
+        .ok_or("chunk document without its stored chunk")?;
+    serde_json::from_str(json).map_err(|e| format!("stored chunk does not parse: {e}"))
+}

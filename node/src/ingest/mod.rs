@@ -1,0 +1,404 @@
+//! The partitions one node holds, and feeding them from a directory on disk.
+//!
+//! Indexing parses every file exactly once, in parallel: a pool of workers reads, hashes
+//! and (when the content hash changed) chunks each file and hands its chunks to the
+//! partition's writer. An unchanged file costs a read and a hash; files that disappeared
+//! are removed. Every touched partition commits once at the end.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+use crate::error::{NodeError, Result};
+use crate::graph::SymbolGraph;
+use crate::index::PartitionIndex;
+use crate::search::{SearchHit, SearchRequest};
+use aiex_proto::partition::partition_of;
+
+/// Counters of one ingest run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestStats {
+    pub files_seen: u64,
+    pub files_unchanged: u64,
+    pub files_indexed: u64,
+    pub files_skipped_binary: u64,
+    pub files_skipped_large: u64,
+    pub files_failed: u64,
+    pub files_deleted: u64,
+    pub bytes: u64,
+    pub chunks: u64,
+}
+
+/// Live counters, for progress bars.
+#[derive(Debug, Default)]
+pub struct IngestProgress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    pub bytes_done: AtomicU64,
+}
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub chunker: ChunkerConfig,
+    /// Worker threads (parsing is the bottleneck: one per core).
+    pub threads: usize,
+    /// Remove indexed files of the repository that are no longer on disk.
+    pub delete_missing: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            chunker: ChunkerConfig::default(),
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            delete_missing: true,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LayoutFile {
+    partitions: u32,
+}
+
+/// The partitions of one node, under one data directory.
+pub struct PartitionSet {
+    dir: PathBuf,
+    partitions: Vec<Arc<PartitionIndex>>,
+    graph: Mutex<Option<Arc<SymbolGraph>>>,
+}
+
+impl PartitionSet {
+    /// Opens (or creates) `count` partitions under `dir`. A directory created with another
+    /// partition count is refused rather than silently re-partitioned.
+    pub fn open(dir: &Path, count: u32) -> Result<PartitionSet> {
+        if count == 0 || count > 4096 {
+            return Err(NodeError::InvalidArgument {
+                field: "partitions",
+                reason: format!("must be between 1 and 4096, got {count}"),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
+        let layout_path = dir.join("layout.json");
+        match std::fs::read(&layout_path) {
+            Ok(bytes) => {
+                let layout: LayoutFile =
+                    serde_json::from_slice(&bytes).map_err(|e| NodeError::Corrupt {
+                        path: layout_path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                if layout.partitions != count {
+                    return Err(NodeError::PartitionMismatch {
+                        path: dir.to_path_buf(),
+                        found: layout.partitions,
+                        wanted: count,
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let json = serde_json::to_vec(&LayoutFile { partitions: count })
+                    .expect("layout serialises");
+                std::fs::write(&layout_path, json).map_err(NodeError::io(&layout_path))?;
+            }
+            Err(e) => return Err(NodeError::io(&layout_path)(e)),
+        }
+        let partitions = (0..count)
+            .into_par_iter()
+            .map(|p| PartitionIndex::open(&dir.join(format!("p{p:04}")), p).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PartitionSet {
+            dir: dir.to_path_buf(),
+            partitions,
+            graph: Mutex::new(None),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn partition_count(&self) -> u32 {
+        self.partitions.len() as u32
+    }
+
+    pub fn partitions(&self) -> &[Arc<PartitionIndex>] {
+        &self.partitions
+    }
+
+    /// The partition a file belongs to.
+    pub fn partition_for(&self, repo: &str, path: &str) -> &PartitionIndex {
+        &self.partitions[partition_of(repo, path, self.partition_count()) as usize]
+    }
+
+    /// Indexes the directory `root` as repository `repo`, honouring `.gitignore`.
+    pub fn ingest_dir(
+        &self,
+        repo: &str,
+        root: &Path,
+        options: &IngestOptions,
+        progress: Option<&IngestProgress>,
+    ) -> Result<IngestStats> {
+        validate_repo_name(repo)?;
+        let meta = std::fs::metadata(root).map_err(NodeError::io(root))?;
+        if !meta.is_dir() {
+            return Err(NodeError::InvalidArgument {
+                field: "path",
+                reason: format!("{} is not a directory", root.display()),
+            });
+        }
+        let files = walk(root)?;
+        if let Some(p) = progress {
+            p.files_total.store(files.len() as u64, Ordering::Relaxed);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads.max(1))
+            .thread_name(|i| format!("aiex-ingest-{i}"))
+            .build()
+            .map_err(|e| NodeError::InvalidArgument {
+                field: "threads",
+                reason: e.to_string(),
+            })?;
+        let stats = Mutex::new(IngestStats::default());
+        let first_error: Mutex<Option<NodeError>> = Mutex::new(None);
+        pool.install(|| {
+            files.par_iter().for_each(|(rel, abs, size)| {
+                let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
+                if let Some(p) = progress {
+                    p.files_done.fetch_add(1, Ordering::Relaxed);
+                    p.bytes_done.fetch_add(*size, Ordering::Relaxed);
+                }
+                let mut s = stats.lock().expect("stats lock");
+                s.files_seen += 1;
+                s.bytes += size;
+                match outcome {
+                    Ok(FileOutcome::Unchanged) => s.files_unchanged += 1,
+                    Ok(FileOutcome::Indexed(chunks)) => {
+                        s.files_indexed += 1;
+                        s.chunks += chunks;
+                    }
+                    Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
+                    Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
+                    Ok(FileOutcome::Unreadable) => s.files_failed += 1,
+                    Err(e) => {
+                        s.files_failed += 1;
+                        first_error.lock().expect("error lock").get_or_insert(e);
+                    }
+                }
+            });
+        });
+        if let Some(e) = first_error.into_inner().expect("error lock") {
+            return Err(e);
+        }
+        let mut stats = stats.into_inner().expect("stats lock");
+        if options.delete_missing {
+            let present: std::collections::HashSet<&str> =
+                files.iter().map(|(rel, _, _)| rel.as_str()).collect();
+            for p in &self.partitions {
+                for path in p.files_of(repo) {
+                    if !present.contains(path.as_str()) && p.delete_file(repo, &path) {
+                        stats.files_deleted += 1;
+                    }
+                }
+            }
+        }
+        self.commit_all()?;
+        Ok(stats)
+    }
+
+    fn ingest_file(
+        &self,
+        repo: &str,
+        rel: &str,
+        abs: &Path,
+        size: u64,
+        chunker: &ChunkerConfig,
+    ) -> Result<FileOutcome> {
+        let partition = self.partition_for(repo, rel);
+        if size > chunker.max_file_bytes {
+            // Not read at all; a previously indexed version is removed.
+            partition.delete_file(repo, rel);
+            return Ok(FileOutcome::SkippedLarge);
+        }
+        let bytes = match std::fs::read(abs) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(path = %abs.display(), error = %e, "file unreadable, skipped");
+                return Ok(FileOutcome::Unreadable);
+            }
+        };
+        self.apply_file(repo, rel, &bytes, chunker)
+    }
+
+    /// Indexes one file's bytes (skipping it when its content hash is already indexed).
+    pub fn apply_file(
+        &self,
+        repo: &str,
+        path: &str,
+        bytes: &[u8],
+        chunker: &ChunkerConfig,
+    ) -> Result<FileOutcome> {
+        let partition = self.partition_for(repo, path);
+        let hash = blake3::hash(bytes).to_hex();
+        if partition
+            .file(repo, path)
+            .is_some_and(|e| e.content_hash == hash.as_str())
+        {
+            return Ok(FileOutcome::Unchanged);
+        }
+        match chunk_file(repo, path, bytes, chunker) {
+            FileChunks::Chunked(chunks) => {
+                partition.upsert_file(repo, path, hash.as_str(), bytes.len() as u64, &chunks)?;
+                Ok(FileOutcome::Indexed(chunks.len() as u64))
+            }
+            FileChunks::Skipped(reason) => {
+                partition.delete_file(repo, path);
+                Ok(match reason {
+                    crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
+                    crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
+                })
+            }
+        }
+    }
+
+    /// Removes a repository from every partition. Returns the number of files removed.
+    pub fn remove_repo(&self, repo: &str) -> Result<u64> {
+        let removed = self.partitions.iter().map(|p| p.delete_repo(repo)).sum();
+        self.commit_all()?;
+        Ok(removed)
+    }
+
+    /// Commits every partition with pending changes, in parallel.
+    pub fn commit_all(&self) -> Result<()> {
+        self.partitions
+            .par_iter()
+            .map(|p| p.commit(None))
+            .collect::<Result<Vec<()>>>()?;
+        *self.graph.lock().expect("graph lock") = None;
+        Ok(())
+    }
+
+    /// Repositories with their file, chunk and byte counts.
+    pub fn repos(&self) -> Vec<RepoSummary> {
+        let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
+        for p in &self.partitions {
+            for (repo, (files, chunks, bytes)) in p.repo_stats() {
+                let e = all.entry(repo.clone()).or_insert_with(|| RepoSummary {
+                    repo,
+                    ..Default::default()
+                });
+                e.files += files;
+                e.chunks += chunks;
+                e.bytes += bytes;
+            }
+        }
+        all.into_values().collect()
+    }
+
+    /// Searches every partition.
+    pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let parts: Vec<&PartitionIndex> = self.partitions.iter().map(|p| p.as_ref()).collect();
+        crate::search::search(&parts, request)
+    }
+
+    /// The symbol graph of everything indexed (cached until the next commit).
+    pub fn graph(&self) -> Result<Arc<SymbolGraph>> {
+        if let Some(g) = self.graph.lock().expect("graph lock").as_ref() {
+            return Ok(g.clone());
+        }
+        let chunks: Vec<Vec<crate::chunk::Chunk>> = self
+            .partitions
+            .par_iter()
+            .map(|p| p.all_chunks())
+            .collect::<Result<_>>()?;
+        let graph = Arc::new(SymbolGraph::build(chunks.iter().flatten()));
+        *self.graph.lock().expect("graph lock") = Some(graph.clone());
+        Ok(graph)
+    }
+
+    /// Bytes on disk of all partitions.
+    pub fn size_on_disk(&self) -> u64 {
+        crate::index::dir_size(&self.dir)
+    }
+}
+
+/// A repository as the index sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoSummary {
+    pub repo: String,
+    pub files: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOutcome {
+    Unchanged,
+    Indexed(u64),
+    SkippedBinary,
+    SkippedLarge,
+    Unreadable,
+}
+
+/// Repository names become path-free identifiers in subjects and keys.
+pub fn validate_repo_name(repo: &str) -> Result<()> {
+    let ok = !repo.is_empty()
+        && repo.len() <= 128
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !repo.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(NodeError::InvalidArgument {
+            field: "repository",
+            reason: format!(
+                "`{repo}` is not a valid repository name: use 1-128 letters, digits, `-`, `_` or `.`, not starting with `.`"
+            ),
+        })
+    }
+}
+
+/// The files under `root` (honouring .gitignore, skipping .git), as (relative path with `/`,
+/// absolute path, size), sorted by path.
+fn walk(root: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
+    let mut files = Vec::new();
+    let started = Instant::now();
+    for entry in ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "walk error, entry skipped");
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let abs = entry.path().to_path_buf();
+        let rel = abs
+            .strip_prefix(root)
+            .unwrap_or(&abs)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        files.push((rel, abs, size));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    tracing::debug!(files = files.len(), elapsed = ?started.elapsed(), "walked");
+    Ok(files)
+}

@@ -1,0 +1,344 @@
+//! Ranked search across the partitions of one node.
+//!
+//! Every partition scores with the same BM25 statistics (summed over all partitions
+//! searched), so per-partition top-k lists merge into one honest ranking instead of
+//! favouring whichever partition happens to hold rare terms. Identifier-like queries
+//! (`GenServer.call`, `handle_info/2`, `String.split`) also match exact symbol keys with a
+//! large boost, so the definition comes first; natural-language queries match docs, names,
+//! signatures and bodies with field boosts.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::chunk::{Chunk, ChunkKind};
+use crate::error::{NodeError, Result};
+use crate::index::tokenizer::{analyze, code_analyzer};
+use crate::index::{Fields, PartitionIndex};
+
+/// Most results one search may ask for.
+pub const MAX_LIMIT: usize = 1000;
+
+/// Restrictions on what a search may return.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Filters {
+    /// Only these repositories (all when empty).
+    pub repos: Vec<String>,
+    /// Only paths starting with this prefix.
+    pub path_prefix: Option<String>,
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<ChunkKind>,
+    /// Only this module and the modules nested in it.
+    pub module: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub query: String,
+    #[serde(default)]
+    pub filters: Filters,
+    pub limit: usize,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub score: f32,
+    pub partition: u32,
+    /// The symbol a person would name the chunk by (`Mod.fun/arity`, the module, a test).
+    pub symbol: String,
+    /// The lines of the chunk that best match the query.
+    pub snippet: String,
+    pub snippet_start_line: u32,
+    pub chunk: Chunk,
+}
+
+/// BM25 statistics summed over several partitions.
+struct CombinedStats<'a>(&'a [Searcher]);
+
+impl Bm25StatisticsProvider for CombinedStats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.0.iter().map(|s| s.total_num_tokens(field)).sum()
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.0
+            .iter()
+            .map(Bm25StatisticsProvider::total_num_docs)
+            .sum()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.0.iter().map(|s| s.doc_freq(term)).sum()
+    }
+}
+
+/// Searches `partitions` and merges their top hits into one ranked list.
+pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
+    if request.query.trim().is_empty() {
+        return Err(NodeError::InvalidArgument {
+            field: "query",
+            reason: "the query is empty".into(),
+        });
+    }
+    if request.limit == 0 || request.limit > MAX_LIMIT {
+        return Err(NodeError::InvalidArgument {
+            field: "limit",
+            reason: format!("must be between 1 and {MAX_LIMIT}, got {}", request.limit),
+        });
+    }
+    let Some(first) = partitions.first() else {
+        return Ok(Vec::new());
+    };
+    let plan = QueryPlan::new(&request.query);
+    let query = plan.build(first.fields(), &request.filters)?;
+    let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
+    let stats = CombinedStats(&searchers);
+    // Over-fetch so that re-ranking by kind can still fill the limit.
+    let fetch = (request.limit * 3).max(20);
+    let per_partition: Vec<Result<Vec<(f32, Chunk, u32)>>> = partitions
+        .par_iter()
+        .zip(searchers.par_iter())
+        .map(|(p, searcher)| {
+            let top = searcher
+                .search_with_statistics_provider(
+                    &query,
+                    &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
+                    &stats,
+                )
+                .map_err(NodeError::index(p.dir()))?;
+            top.into_iter()
+                .map(|(score, addr)| Ok((score, p.chunk(searcher, addr)?, p.partition())))
+                .collect()
+        })
+        .collect();
+    let mut hits: Vec<(f32, Chunk, u32)> = Vec::new();
+    for r in per_partition {
+        hits.extend(r?);
+    }
+    for (score, chunk, _) in &mut hits {
+        *score *= plan.kind_weight(chunk);
+    }
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    hits.truncate(request.limit);
+    let mut analyzer = code_analyzer();
+    Ok(hits
+        .into_iter()
+        .map(|(score, chunk, partition)| {
+            let (snippet, snippet_start_line) = snippet(&mut analyzer, &chunk, &plan.terms);
+            SearchHit {
+                score,
+                partition,
+                symbol: chunk.display_symbol(),
+                snippet,
+                snippet_start_line,
+                chunk,
+            }
+        })
+        .collect())
+}
+
+/// What a query string asks for.
+struct QueryPlan {
+    /// Analyzed terms (lowercased, stemmed, identifier parts).
+    terms: Vec<String>,
+    /// Lowercased symbol keys the query names (`genserver.call`, `handle_info/2`).
+    symbols: Vec<String>,
+    /// Bare lowercase words that could be function names.
+    words: Vec<String>,
+    wants_tests: bool,
+}
+
+impl QueryPlan {
+    fn new(query: &str) -> QueryPlan {
+        let mut analyzer = code_analyzer();
+        let mut terms = analyze(&mut analyzer, query);
+        let mut seen = HashSet::new();
+        terms.retain(|t| seen.insert(t.clone()));
+        let mut symbols = Vec::new();
+        let mut words = Vec::new();
+        for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
+            let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
+            if tok.is_empty() {
+                continue;
+            }
+            let is_ident = tok
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | '?' | '!'));
+            if !is_ident {
+                continue;
+            }
+            let lc = tok.trim_end_matches('.').to_lowercase();
+            let looks_qualified = tok.contains('.') && tok.starts_with(|c: char| c.is_uppercase());
+            let has_arity = tok
+                .rsplit_once('/')
+                .is_some_and(|(_, a)| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
+            let is_module = tok.starts_with(|c: char| c.is_uppercase());
+            if looks_qualified || has_arity || is_module || tok.contains('_') {
+                symbols.push(lc);
+            } else if tok.len() > 2 {
+                words.push(lc);
+            }
+        }
+        let wants_tests = terms.iter().any(|t| t == "test");
+        QueryPlan {
+            terms,
+            symbols,
+            words,
+            wants_tests,
+        }
+    }
+
+    fn build(&self, f: &Fields, filters: &Filters) -> Result<Box<dyn Query>> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let boosted = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, Box::new(BoostQuery::new(q, boost)))
+        };
+        for term in &self.terms {
+            should.push(boosted(f.body, term, 1.0));
+            should.push(boosted(f.doc, term, 1.5));
+            should.push(boosted(f.name_text, term, 3.0));
+            should.push(boosted(f.signature, term, 1.5));
+            should.push(boosted(f.module_text, term, 2.0));
+        }
+        for s in &self.symbols {
+            should.push(boosted(f.symbol, s, 25.0));
+        }
+        for w in &self.words {
+            should.push(boosted(f.symbol, w, 4.0));
+        }
+        if should.is_empty() {
+            return Err(NodeError::InvalidArgument {
+                field: "query",
+                reason: "the query has no searchable words".into(),
+            });
+        }
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(should))),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.doc_type, crate::index::DOC_CHUNK),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ];
+        let any_of = |field: Field, values: &mut dyn Iterator<Item = &str>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values
+                    .map(|v| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(field, v),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect(),
+            ))
+        };
+        if !filters.repos.is_empty() {
+            must.push((
+                Occur::Must,
+                any_of(f.repo, &mut filters.repos.iter().map(String::as_str)),
+            ));
+        }
+        if !filters.kinds.is_empty() {
+            must.push((
+                Occur::Must,
+                any_of(f.kind, &mut filters.kinds.iter().map(|k| k.as_str())),
+            ));
+        }
+        if let Some(module) = filters.module.as_deref().filter(|m| !m.is_empty()) {
+            must.push((
+                Occur::Must,
+                any_of(f.module_scope, &mut std::iter::once(module)),
+            ));
+        }
+        if let Some(prefix) = filters.path_prefix.as_deref().filter(|p| !p.is_empty()) {
+            let pattern = format!("{}.*", regex_escape(prefix.trim_start_matches("./")));
+            let q = RegexQuery::from_pattern(&pattern, f.path).map_err(|e| {
+                NodeError::InvalidArgument {
+                    field: "path_prefix",
+                    reason: e.to_string(),
+                }
+            })?;
+            must.push((Occur::Must, Box::new(q)));
+        }
+        Ok(Box::new(BooleanQuery::new(must)))
+    }
+
+    /// Tests and plain text rank below code unless the query asks for tests.
+    fn kind_weight(&self, chunk: &Chunk) -> f32 {
+        match chunk.kind {
+            k if k.is_test() && !self.wants_tests => 0.6,
+            ChunkKind::Text => 0.7,
+            _ => 1.0,
+        }
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"<>@".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The window of up to four lines of the chunk that holds the most query terms.
+fn snippet(
+    analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+    chunk: &Chunk,
+    terms: &[String],
+) -> (String, u32) {
+    const WINDOW: usize = 4;
+    let lines: Vec<&str> = chunk.content.lines().collect();
+    if lines.is_empty() {
+        return (String::new(), chunk.start_line);
+    }
+    let wanted: HashSet<&str> = terms.iter().map(String::as_str).collect();
+    let scores: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            if l.len() > 400 {
+                return 0;
+            }
+            let found: HashSet<String> = analyze(analyzer, l)
+                .into_iter()
+                .filter(|t| wanted.contains(t.as_str()))
+                .collect();
+            found.len()
+        })
+        .collect();
+    let mut best = (0usize, 0usize);
+    for start in 0..lines.len() {
+        let end = (start + WINDOW).min(lines.len());
+        let s: usize = scores[start..end].iter().sum();
+        if s > best.1 {
+            best = (start, s);
+        }
+    }
+    // Skip leading blank lines of the window.
+    let mut start = best.0;
+    while start + 1 < lines.len() && lines[start].trim().is_empty() {
+        start += 1;
+    }
+    let end = (start + WINDOW).min(lines.len());
+    (
+        lines[start..end].join("\n"),
+        chunk.start_line + start as u32,
+    )
+}
