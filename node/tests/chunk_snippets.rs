@@ -1,60 +1,1522 @@
-use aiex_node::chunk::*;
+//! The snippet groups of `shared/CHUNKING.md` ("Snippets the chunker's tests must cover"),
+//! one test (or more) per group, with the exact chunks the specification asks for: kind,
+//! qualified name, arities, 1-based line ranges, and the attached doc, specs, impl,
+//! visibility, tags and calls where the group is about them.
+//!
+//! Conventions the expectations follow (the chunker's documented design):
+//! - the chunks' spans tile the file; whitespace up to the end of a chunk's last line stays
+//!   with it, so blank lines between definitions open the *next* chunk;
+//! - leading comments and `@doc`/`@spec`/`@impl` lines belong to the following definition;
+//! - a module's closing `end` belongs to the last chunk inside it;
+//! - same-module neighbours under ~100 non-whitespace characters are merged (tag `merged`),
+//!   so function bodies below are long enough when a group needs a function on its own.
 
-fn dump(path: &str, src: &str) {
-    match chunk_file("t", path, src.as_bytes(), &ChunkerConfig::default()) {
-        FileChunks::Skipped(r) => println!("SKIPPED {r:?}"),
+use aiex_node::chunk::{
+    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, Visibility, chunk_file,
+};
+
+use ChunkKind::{Delegate, Describe, Function, Guard, Macro, ModuleHeader, Setup, Test, Text};
+
+// ------------------------------------------------------------------------------ helpers
+
+/// Chunks `src` as file `path` of repository `test` with the default configuration.
+/// Panics if the file is skipped; always checks the tiling invariant.
+fn chunks(path: &str, src: &str) -> Vec<Chunk> {
+    chunks_with(path, src.as_bytes(), &ChunkerConfig::default())
+}
+
+fn chunks_with(path: &str, src: &[u8], config: &ChunkerConfig) -> Vec<Chunk> {
+    match chunk_file("test", path, src, config) {
         FileChunks::Chunked(cs) => {
-            println!("==== {path}");
-            for c in cs {
-                println!(
-                    "{:?} mod={:?} name={:?} ar={:?} L{}-{} B{}-{} vis={:?} tags={:?} doc={:?} specs={:?} impl={:?} err={} part={:?} also={:?} parents={:?}",
-                    c.kind,
-                    c.module,
-                    c.name,
-                    c.arities,
-                    c.start_line,
-                    c.end_line,
-                    c.start_byte,
-                    c.end_byte,
-                    c.visibility,
-                    c.tags,
-                    c.doc,
-                    c.specs,
-                    c.impl_,
-                    c.has_error,
-                    c.part,
-                    c.also_modules,
-                    c.parents
-                );
-                println!(
-                    "   defines={:?}",
-                    c.defines
-                        .iter()
-                        .flat_map(|d| d.symbols())
-                        .collect::<Vec<_>>()
-                );
-                println!(
-                    "   calls={:?} aliases={:?} imports={:?} uses={:?} sig={:?}",
-                    c.calls, c.aliases, c.imports, c.uses, c.signature
-                );
-                if !c.header.is_empty() {
-                    println!("   header={:?}", c.header);
-                }
-            }
+            assert_tiles(&cs, src);
+            cs
         }
+        FileChunks::Skipped(reason) => panic!("{path} was skipped: {reason}"),
+    }
+}
+
+/// The spans (without headers) tile the file: sorted, the first starts at 0, each starts
+/// where the previous ended, the last ends at the end of the file; line numbers agree.
+fn assert_tiles(cs: &[Chunk], src: &[u8]) {
+    if src.is_empty() {
+        assert!(cs.is_empty(), "an empty file has no chunks:\n{}", dump(cs));
+        return;
+    }
+    assert!(!cs.is_empty(), "a non-empty file has chunks");
+    assert_eq!(
+        cs[0].start_byte,
+        0,
+        "first chunk starts at byte 0:\n{}",
+        dump(cs)
+    );
+    for w in cs.windows(2) {
+        assert_eq!(
+            w[0].end_byte,
+            w[1].start_byte,
+            "chunks must be contiguous:\n{}",
+            dump(cs)
+        );
+    }
+    assert_eq!(
+        cs.last().unwrap().end_byte,
+        src.len(),
+        "last chunk ends at the end of the file:\n{}",
+        dump(cs)
+    );
+    for c in cs {
+        assert!(c.start_byte < c.end_byte, "empty chunk:\n{}", dump(cs));
+        assert!(c.start_line <= c.end_line, "inverted lines:\n{}", dump(cs));
+        assert_eq!(
+            c.content.as_bytes(),
+            &src[c.start_byte..c.end_byte],
+            "content is the span's text"
+        );
+        let line_of = |b: usize| 1 + src[..b].iter().filter(|&&x| x == b'\n').count() as u32;
+        assert_eq!(
+            c.start_line,
+            line_of(c.start_byte),
+            "start_line of {}",
+            c.name
+        );
+        assert_eq!(
+            c.end_line,
+            line_of(c.end_byte - 1),
+            "end_line of {}",
+            c.name
+        );
+    }
+}
+
+/// `Mod` for a module header, `Mod.name` for the rest (`name` alone outside modules);
+/// a text chunk is named by the module it belongs to (empty at top level).
+fn qualified(c: &Chunk) -> String {
+    match c.kind {
+        ModuleHeader | Text => c.module.clone(),
+        _ if c.module.is_empty() => c.name.clone(),
+        _ => format!("{}.{}", c.module, c.name),
+    }
+}
+
+type Row = (ChunkKind, String, Vec<u32>, (u32, u32));
+
+fn rows(cs: &[Chunk]) -> Vec<Row> {
+    cs.iter()
+        .map(|c| {
+            (
+                c.kind,
+                qualified(c),
+                c.arities.clone(),
+                (c.start_line, c.end_line),
+            )
+        })
+        .collect()
+}
+
+fn row(kind: ChunkKind, name: &str, arities: &[u32], lines: (u32, u32)) -> Row {
+    (kind, name.to_string(), arities.to_vec(), lines)
+}
+
+fn assert_rows(cs: &[Chunk], expected: Vec<Row>) {
+    assert_eq!(rows(cs), expected, "\nactual chunks:\n{}", dump(cs));
+}
+
+/// Every `Mod.fun/arity` (or `Mod`) a chunk defines.
+fn defined(c: &Chunk) -> Vec<String> {
+    c.defines.iter().flat_map(|d| d.symbols()).collect()
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn has_tag(c: &Chunk, tag: &str) -> bool {
+    c.tags.iter().any(|t| t == tag)
+}
+
+fn dump(cs: &[Chunk]) -> String {
+    cs.iter()
+        .map(|c| {
+            format!(
+                "  {:?} {:?} {:?} L{}-{} B{}-{} vis={:?} tags={:?} doc={:?} specs={:?} impl={:?} \
+                 err={} part={:?} defines={:?} calls={:?}\n",
+                c.kind,
+                qualified(c),
+                c.arities,
+                c.start_line,
+                c.end_line,
+                c.start_byte,
+                c.end_byte,
+                c.visibility,
+                c.tags,
+                c.doc,
+                c.specs,
+                c.impl_,
+                c.has_error,
+                c.part,
+                defined(c),
+                c.calls,
+            )
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------ group 1
+
+const G01_CART: &str = r##"defmodule Shop.Cart do
+  @moduledoc """
+  Shopping cart operations.
+  """
+  use GenServer
+  alias Shop.{Product, Repo}
+  import Ecto.Query, only: [from: 2]
+
+  @doc "Adds a product to the cart."
+  def add_item(cart, %Product{} = product, quantity) do
+    items = Map.update(cart.items, product.id, quantity, &(&1 + quantity))
+    total = Enum.reduce(items, 0, fn {_id, q}, acc -> acc + q end)
+    %{cart | items: items, total: total}
+  end
+
+  defp load_products(ids) do
+    query = from(p in Product, where: p.id in ^ids, select: p)
+    products = Repo.all(query)
+    Map.new(products, fn product -> {product.id, product} end)
+  end
+end
+"##;
+
+#[test]
+fn g01_module_with_moduledoc_use_alias_import_and_two_functions() {
+    let cs = chunks("lib/shop/cart.ex", G01_CART);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Cart", &[], (1, 7)),
+            row(Function, "Shop.Cart.add_item", &[3], (8, 14)),
+            row(Function, "Shop.Cart.load_products", &[1], (15, 21)),
+        ],
+    );
+
+    let header = &cs[0];
+    assert_eq!(header.doc.as_deref(), Some("Shopping cart operations."));
+    assert_eq!(header.uses, strings(&["GenServer"]));
+    assert_eq!(header.aliases, strings(&["Shop.Product", "Shop.Repo"]));
+    assert_eq!(header.imports, strings(&["Ecto.Query"]));
+    assert_eq!(defined(header), strings(&["Shop.Cart"]));
+    assert_eq!(header.visibility, Visibility::Public);
+
+    let add = &cs[1];
+    assert_eq!(add.doc.as_deref(), Some("Adds a product to the cart."));
+    assert_eq!(add.visibility, Visibility::Public);
+    assert_eq!(
+        add.signature,
+        "def add_item(cart, %Product{} = product, quantity)"
+    );
+    assert_eq!(defined(add), strings(&["Shop.Cart.add_item/3"]));
+    assert!(add.content.contains("@doc \"Adds a product to the cart.\""));
+
+    let load = &cs[2];
+    assert_eq!(load.visibility, Visibility::Private);
+    assert_eq!(load.doc, None);
+    assert_eq!(load.signature, "defp load_products(ids)");
+    assert!(load.content.trim_end().ends_with("end\nend"));
+    assert!(load.calls.contains(&"Shop.Repo.all/1".to_string()));
+}
+
+// ------------------------------------------------------------------------------ group 2
+
+const G02_KEYWORD_MODULES: &str = r##"defmodule Shop.Money, do: defstruct(amount: 0, currency: :eur)
+
+defmodule Shop.Clock, do: def(now(), do: DateTime.utc_now())
+"##;
+
+#[test]
+fn g02_keyword_form_defmodule() {
+    let cs = chunks("lib/shop/small.ex", G02_KEYWORD_MODULES);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Money", &[], (1, 1)),
+            row(ModuleHeader, "Shop.Clock", &[], (2, 3)),
+            row(Function, "Shop.Clock.now", &[0], (3, 3)),
+        ],
+    );
+    assert!(has_tag(&cs[0], "struct"), "{}", dump(&cs));
+    assert_eq!(defined(&cs[2]), strings(&["Shop.Clock.now/0"]));
+    assert_eq!(cs[2].calls, strings(&["DateTime.utc_now/0"]));
+}
+
+// ------------------------------------------------------------------------------ group 3
+
+const G03_NESTED: &str = r##"defmodule Shop.Inventory do
+  @moduledoc "Stock levels per warehouse."
+
+  defmodule Item do
+    defstruct [:sku, :quantity, :location]
+  end
+
+  defmodule __MODULE__.Reservation do
+    @moduledoc false
+    defstruct [:sku, :quantity, :expires_at]
+  end
+
+  defmodule Elixir.Shop.Warehouse do
+    defstruct [:code, :city, capacity: 0]
+  end
+
+  def available?(%Item{quantity: quantity}, wanted) when is_integer(wanted) do
+    reserved = Shop.Inventory.Reservation |> struct() |> Map.get(:quantity, 0)
+    quantity - reserved >= wanted and wanted > 0
+  end
+end
+
+defmodule :shop_legacy_inventory do
+  def lookup(sku) do
+    case :ets.lookup(:legacy_stock, sku) do
+      [{^sku, quantity}] -> {:ok, quantity}
+      [] -> {:error, :unknown_sku}
+    end
+  end
+end
+"##;
+
+#[test]
+fn g03_nested_modules_module_prefix_and_atom_name() {
+    let cs = chunks("lib/shop/inventory.ex", G03_NESTED);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Inventory", &[], (1, 2)),
+            row(ModuleHeader, "Shop.Inventory.Item", &[], (3, 6)),
+            row(ModuleHeader, "Shop.Inventory.Reservation", &[], (7, 11)),
+            row(ModuleHeader, "Shop.Warehouse", &[], (12, 15)),
+            row(Function, "Shop.Inventory.available?", &[2], (16, 21)),
+            row(ModuleHeader, ":shop_legacy_inventory", &[], (22, 23)),
+            row(Function, ":shop_legacy_inventory.lookup", &[1], (24, 30)),
+        ],
+    );
+    assert_eq!(cs[0].doc.as_deref(), Some("Stock levels per warehouse."));
+    assert!(cs[0].parents.is_empty());
+    assert_eq!(cs[1].parents, strings(&["Shop.Inventory"]));
+    assert!(has_tag(&cs[1], "struct"));
+    assert_eq!(cs[2].parents, strings(&["Shop.Inventory"]));
+    assert_eq!(cs[2].visibility, Visibility::Hidden, "@moduledoc false");
+    assert!(cs[4].parents.is_empty());
+    assert_eq!(defined(&cs[4]), strings(&["Shop.Inventory.available?/2"]));
+    assert_eq!(
+        defined(&cs[6]),
+        strings(&[":shop_legacy_inventory.lookup/1"])
+    );
+}
+
+// ------------------------------------------------------------------------------ group 4
+
+const G04_GUARDS: &str = r##"defmodule Shop.Pricing do
+  require Logger
+
+  def discount(price, :gold) when is_number(price) when is_struct(price, Decimal), do: mul(price, 0.8)
+  def discount(price, :silver) when is_number(price), do: price * 0.9
+  def discount(price, tier) when is_number(price) and is_atom(tier) do
+    Logger.debug("no discount for tier #{tier}")
+    price
+  end
+
+  def round_price(price) when is_float(price) when is_integer(price) do
+    cents = round(price * 100)
+    Logger.debug("rounded #{price} to #{cents} cents")
+    cents / 100
+  end
+end
+"##;
+
+#[test]
+fn g04_multi_clause_function_with_guards() {
+    let cs = chunks("lib/shop/pricing.ex", G04_GUARDS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Pricing", &[], (1, 2)),
+            row(Function, "Shop.Pricing.discount", &[2], (3, 9)),
+            row(Function, "Shop.Pricing.round_price", &[1], (10, 16)),
+        ],
+    );
+    let discount = &cs[1];
+    assert_eq!(defined(discount), strings(&["Shop.Pricing.discount/2"]));
+    assert_eq!(discount.defines.len(), 1, "three clauses, one definition");
+    assert_eq!(discount.defines[0].line, 4, "line of the first clause");
+    assert_eq!(
+        discount.signature,
+        "def discount(price, :gold) when is_number(price) when is_struct(price, Decimal)"
+    );
+    assert_eq!(
+        cs[2].signature,
+        "def round_price(price) when is_float(price) when is_integer(price)"
+    );
+    assert_eq!(defined(&cs[2]), strings(&["Shop.Pricing.round_price/1"]));
+}
+
+// ------------------------------------------------------------------------------ group 5
+
+const G05_DEFAULTS: &str = r##"defmodule Shop.Search do
+  @doc "Searches products by term."
+  def search(term, opts \\ [])
+
+  def search(term, opts) when is_binary(term) do
+    limit = Keyword.get(opts, :limit, 20)
+    term
+    |> String.downcase()
+    |> Shop.Search.Index.query(limit: limit)
+  end
+
+  def search(nil, _opts), do: []
+end
+"##;
+
+#[test]
+fn g05_bodiless_head_with_defaults() {
+    let cs = chunks("lib/shop/search.ex", G05_DEFAULTS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Search", &[], (1, 1)),
+            row(Function, "Shop.Search.search", &[1, 2], (2, 13)),
+        ],
+    );
+    let search = &cs[1];
+    assert_eq!(search.doc.as_deref(), Some("Searches products by term."));
+    assert_eq!(
+        defined(search),
+        strings(&["Shop.Search.search/1", "Shop.Search.search/2"])
+    );
+    assert_eq!(search.signature, r"def search(term, opts \\ [])");
+    assert!(
+        !has_tag(search, "bodiless"),
+        "the head is merged into a function that has bodies"
+    );
+}
+
+// ------------------------------------------------------------------------------ group 6
+
+const G06_ZERO_ARITY: &str = r##"defmodule Shop.Config do
+  def currency, do: :shop |> Application.get_env(:currency, :eur) |> Atom.to_string() |> String.upcase() |> String.trim()
+
+  def tax_rate do
+    :shop
+    |> Application.get_env(:tax_rate, "0.2")
+    |> Decimal.new()
+    |> Decimal.round(4, :half_even)
+    |> Decimal.max(Decimal.new(0))
+  end
+
+  def enabled?(feature) do
+    features = Application.get_env(:shop, :features, [])
+    Keyword.get(features, feature, false) == true
+  end
+
+  def fetch!(key) do
+    case Application.fetch_env(:shop, key) do
+      {:ok, value} -> value
+      :error -> raise ArgumentError, "missing config #{inspect(key)}"
+    end
+  end
+end
+"##;
+
+#[test]
+fn g06_zero_arity_forms_and_question_bang_names() {
+    let cs = chunks("lib/shop/config.ex", G06_ZERO_ARITY);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Config", &[], (1, 1)),
+            row(Function, "Shop.Config.currency", &[0], (2, 2)),
+            row(Function, "Shop.Config.tax_rate", &[0], (3, 10)),
+            row(Function, "Shop.Config.enabled?", &[1], (11, 15)),
+            row(Function, "Shop.Config.fetch!", &[1], (16, 23)),
+        ],
+    );
+    assert_eq!(cs[1].signature, "def currency");
+    assert_eq!(cs[2].signature, "def tax_rate");
+    assert_eq!(defined(&cs[3]), strings(&["Shop.Config.enabled?/1"]));
+    assert_eq!(defined(&cs[4]), strings(&["Shop.Config.fetch!/1"]));
+}
+
+// ------------------------------------------------------------------------------ group 7
+
+const G07_OPERATORS: &str = r##"defmodule Shop.Vector do
+  import Kernel, except: [-: 1]
+
+  @doc "Component-wise addition."
+  def a <~> b do
+    %{x: Map.fetch!(a, :x) + Map.fetch!(b, :x), y: Map.fetch!(a, :y) + Map.fetch!(b, :y)}
+  end
+
+  def -v do
+    %{x: Kernel.-(Map.fetch!(v, :x)), y: Kernel.-(Map.fetch!(v, :y)), z: Kernel.-(Map.get(v, :z, 0))}
+  end
+end
+"##;
+
+#[test]
+fn g07_operator_definitions() {
+    let cs = chunks("lib/shop/vector.ex", G07_OPERATORS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Vector", &[], (1, 2)),
+            row(Function, "Shop.Vector.<~>", &[2], (3, 7)),
+            row(Function, "Shop.Vector.-", &[1], (8, 12)),
+        ],
+    );
+    assert_eq!(cs[1].doc.as_deref(), Some("Component-wise addition."));
+    assert_eq!(cs[1].signature, "def a <~> b");
+    assert_eq!(defined(&cs[1]), strings(&["Shop.Vector.<~>/2"]));
+    assert_eq!(cs[2].signature, "def -v");
+    assert_eq!(defined(&cs[2]), strings(&["Shop.Vector.-/1"]));
+    assert_eq!(cs[0].imports, strings(&["Kernel"]));
+}
+
+// ------------------------------------------------------------------------------ group 8
+
+const G08_UNQUOTE_IN_FOR: &str = r##"defmodule Shop.Settings do
+  @keys [:currency, :locale, :timezone]
+
+  for key <- @keys do
+    @doc "Returns the #{key} setting."
+    def unquote(:"get_#{key}")() do
+      value = Application.get_env(:shop, unquote(key))
+      if is_nil(value), do: raise(ArgumentError, "#{unquote(key)} is not set"), else: value
+    end
+  end
+
+  def all do
+    Enum.map(@keys, fn key -> {key, Application.get_env(:shop, key)} end)
+    |> Map.new()
+  end
+end
+"##;
+
+#[test]
+fn g08_unquote_name_generated_inside_for() {
+    let cs = chunks("lib/shop/settings.ex", G08_UNQUOTE_IN_FOR);
+    let dynamic_name = r#"Shop.Settings.unquote(:"get_#{key}")"#;
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Settings", &[], (1, 2)),
+            row(Function, dynamic_name, &[0], (3, 10)),
+            row(Function, "Shop.Settings.all", &[0], (11, 16)),
+        ],
+    );
+    let generated = &cs[1];
+    assert!(has_tag(generated, "dynamic"), "{}", dump(&cs));
+    assert!(
+        has_tag(generated, "conditional") || has_tag(generated, "generated"),
+        "a def inside `for` is marked: {:?}",
+        generated.tags
+    );
+    assert_eq!(
+        generated.doc.as_deref(),
+        Some("Returns the #{key} setting.")
+    );
+    assert_eq!(generated.signature, r#"def unquote(:"get_#{key}")()"#);
+    assert!(
+        generated.content.contains("for key <- @keys do"),
+        "the wrapper is in the chunk"
+    );
+    assert!(!has_tag(&cs[2], "dynamic") && !has_tag(&cs[2], "conditional"));
+}
+
+// ------------------------------------------------------------------------------ group 9
+
+const G09_IF_LOADED: &str = r##"defmodule Shop.Json do
+  @moduledoc "JSON helpers."
+
+  if Code.ensure_loaded?(Jason) do
+    def encode!(term) do
+      term
+      |> Jason.encode!(pretty: Application.get_env(:shop, :pretty_json, false))
+      |> IO.iodata_to_binary()
+    end
+  end
+
+  def decode(binary) when is_binary(binary) do
+    with {:ok, term} <- Jason.decode(binary, keys: :atoms) do
+      {:ok, term}
+    end
+  end
+end
+"##;
+
+#[test]
+fn g09_definition_inside_if_code_ensure_loaded() {
+    let cs = chunks("lib/shop/json.ex", G09_IF_LOADED);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Json", &[], (1, 2)),
+            row(Function, "Shop.Json.encode!", &[1], (3, 10)),
+            row(Function, "Shop.Json.decode", &[1], (11, 17)),
+        ],
+    );
+    assert_eq!(cs[0].doc.as_deref(), Some("JSON helpers."));
+    assert!(has_tag(&cs[1], "conditional"), "{}", dump(&cs));
+    assert_eq!(cs[1].signature, "def encode!(term)");
+    assert!(!has_tag(&cs[2], "conditional"));
+    assert_eq!(cs[2].signature, "def decode(binary) when is_binary(binary)");
+}
+
+// ------------------------------------------------------------------------------ group 10
+
+const G10_QUOTE: &str = r##"defmodule Shop.Schema do
+  @moduledoc "Common schema setup."
+
+  defmacro __using__(opts) do
+    prefix = Keyword.get(opts, :prefix, "shop")
+
+    quote do
+      use Ecto.Schema
+      import Ecto.Changeset
+      @schema_prefix unquote(prefix)
+
+      def table_prefix, do: @schema_prefix
+    end
+  end
+
+  def changeset_errors(changeset) do
+    Ecto.Changeset.traverse_errors(changeset, fn {message, opts} ->
+      Enum.reduce(opts, message, fn {key, value}, acc -> String.replace(acc, "%{#{key}}", to_string(value)) end)
+    end)
+  end
+end
+"##;
+
+#[test]
+fn g10_def_inside_quote_belongs_to_the_injected_code() {
+    let cs = chunks("lib/shop/schema.ex", G10_QUOTE);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Schema", &[], (1, 2)),
+            row(Macro, "Shop.Schema.__using__", &[1], (3, 14)),
+            row(Function, "Shop.Schema.changeset_errors", &[1], (15, 21)),
+        ],
+    );
+    assert_eq!(defined(&cs[1]), strings(&["Shop.Schema.__using__/1"]));
+    assert!(
+        cs[1]
+            .content
+            .contains("def table_prefix, do: @schema_prefix")
+    );
+    for c in &cs {
+        assert!(
+            c.defines.iter().all(|d| d.name != "table_prefix"),
+            "the quoted def is not a definition of Shop.Schema:\n{}",
+            dump(&cs)
+        );
+    }
+    assert!(
+        cs[0].uses.is_empty(),
+        "the quoted `use` is not the module's"
+    );
+    assert!(
+        cs[0].imports.is_empty(),
+        "the quoted `import` is not the module's"
+    );
+}
+
+// ------------------------------------------------------------------------------ group 11
+
+const G11_DOCS: &str = r##"defmodule Shop.Worker do
+  use GenServer
+
+  @doc """
+  Starts the worker.
+
+      def example do
+        Shop.Worker.start_link(name: :w)
+      end
+  """
+  def start_link(opts) do
+    name = Keyword.get(opts, :name, __MODULE__)
+    GenServer.start_link(__MODULE__, Map.new(opts), name: name)
+  end
+
+  @doc ~S"""
+  Splits "a\nb" into lines.
+  """
+  def parse_lines(text) do
+    text
+    |> String.split(["\r\n", "\n"], trim: true)
+    |> Enum.map(&String.trim/1)
+  end
+
+  @doc false
+  @deprecated "Use state/1 instead."
+  def __debug__(server) do
+    server
+    |> :sys.get_state()
+    |> Map.take([:queue, :processed, :failed])
+  end
+
+  @doc since: "1.2.0"
+  @doc "Returns the current state."
+  def state(server) do
+    GenServer.call(server, :state, Application.get_env(:shop, :worker_timeout, 5_000))
+  end
+
+  @doc "Handles pushes."
+  @impl true
+  def handle_cast({:push, item}, state) do
+    {:noreply, %{state | queue: :queue.in(item, state.queue), processed: state.processed + 1}}
+  end
+end
+"##;
+
+#[test]
+fn g11_doc_forms_and_impl_between_doc_and_def() {
+    let cs = chunks("lib/shop/worker.ex", G11_DOCS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Worker", &[], (1, 2)),
+            row(Function, "Shop.Worker.start_link", &[1], (3, 14)),
+            row(Function, "Shop.Worker.parse_lines", &[1], (15, 23)),
+            row(Function, "Shop.Worker.__debug__", &[1], (24, 31)),
+            row(Function, "Shop.Worker.state", &[1], (32, 37)),
+            row(Function, "Shop.Worker.handle_cast", &[2], (38, 44)),
+        ],
+    );
+    assert_eq!(cs[0].uses, strings(&["GenServer"]));
+
+    // A heredoc containing `def` and `end` neither ends nor opens anything.
+    let start_link = &cs[1];
+    assert_eq!(
+        start_link.doc.as_deref().map(str::trim_end),
+        Some(
+            "Starts the worker.\n\n    def example do\n      Shop.Worker.start_link(name: :w)\n    end"
+        )
+    );
+    assert_eq!(start_link.visibility, Visibility::Public);
+
+    assert_eq!(
+        cs[2].doc.as_deref().map(str::trim_end),
+        Some(r#"Splits "a\nb" into lines."#),
+        "~S heredoc: no escapes"
+    );
+
+    assert_eq!(cs[3].visibility, Visibility::Hidden, "@doc false");
+    assert_eq!(cs[3].doc, None);
+    assert!(has_tag(&cs[3], "deprecated"), "{:?}", cs[3].tags);
+    for c in [&cs[1], &cs[2], &cs[4], &cs[5]] {
+        assert!(!has_tag(c, "deprecated"), "{} is not deprecated", c.name);
+    }
+
+    assert_eq!(
+        cs[4].doc.as_deref(),
+        Some("Returns the current state."),
+        "@doc since: is metadata"
+    );
+    assert_eq!(cs[4].visibility, Visibility::Public);
+
+    let cast = &cs[5];
+    assert_eq!(cast.doc.as_deref(), Some("Handles pushes."));
+    assert_eq!(cast.impl_.as_deref(), Some("true"));
+    assert_eq!(cast.visibility, Visibility::Public);
+    for c in &cs[1..5] {
+        assert_eq!(c.impl_, None, "{} has no @impl", c.name);
+    }
+}
+
+// ------------------------------------------------------------------------------ group 12
+
+const G12_SPECS: &str = r##"defmodule Shop.Ids do
+  @type id :: pos_integer()
+
+  @spec checksum(String.t()) :: non_neg_integer()
+
+  @spec wrap(value, tag) :: {tag, value} when value: term(), tag: atom()
+  def wrap(value, tag) do
+    Shop.Telemetry.count(:wrap, %{tag: tag})
+    {tag, value}
+  end
+
+  @spec generate :: id
+  def generate do
+    System.unique_integer([:positive, :monotonic]) + :erlang.phash2(node(), 1_000_000)
+  end
+
+  def checksum(string) do
+    string
+    |> :erlang.crc32()
+    |> rem(Application.get_env(:shop, :checksum_modulus, 97))
+  end
+end
+"##;
+
+#[test]
+fn g12_specs_with_when_and_zero_arity() {
+    let cs = chunks("lib/shop/ids.ex", G12_SPECS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Ids", &[], (1, 2)),
+            row(Function, "Shop.Ids.wrap", &[2], (3, 10)),
+            row(Function, "Shop.Ids.generate", &[0], (11, 15)),
+            row(Function, "Shop.Ids.checksum", &[1], (16, 22)),
+        ],
+    );
+    assert_eq!(
+        cs[1].specs,
+        strings(&["@spec wrap(value, tag) :: {tag, value} when value: term(), tag: atom()"])
+    );
+    assert_eq!(cs[2].specs, strings(&["@spec generate :: id"]));
+    // @spec attaches by name and arity anywhere in the module.
+    assert_eq!(
+        cs[3].specs,
+        strings(&["@spec checksum(String.t()) :: non_neg_integer()"])
+    );
+    assert!(cs[0].specs.is_empty());
+}
+
+// ------------------------------------------------------------------------------ group 13
+
+const G13_OTHER_DEFS: &str = r##"defmodule Shop.Guards do
+  defguard is_price(value) when is_integer(value) and value >= 0 and value <= 100_000_000_00 and rem(value, 1) == 0
+end
+
+defmodule Shop.Catalog do
+  defstruct [:products, updated_at: nil]
+
+  defdelegate fetch(catalog, sku), to: Shop.Catalog.Store
+  defdelegate put(catalog, product), to: Shop.Catalog.Store, as: :insert
+end
+
+defmodule Shop.OutOfStockError do
+  defexception [:sku, message: "out of stock"]
+end
+
+defprotocol Shop.Priceable do
+  @doc "Returns the price in cents."
+  def price(item)
+end
+
+defimpl Shop.Priceable, for: [Shop.Product, Shop.Bundle] do
+  def price(item), do: item.price_cents
+end
+
+defmodule Shop.GiftCard do
+  defstruct [:code, :balance_cents]
+
+  defimpl Shop.Priceable do
+    def price(card), do: card.balance_cents
+  end
+end
+"##;
+
+#[test]
+fn g13_delegate_guard_struct_exception_protocol_impl() {
+    let cs = chunks("lib/shop/catalog.ex", G13_OTHER_DEFS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Guards", &[], (1, 1)),
+            row(Guard, "Shop.Guards.is_price", &[1], (2, 3)),
+            row(ModuleHeader, "Shop.Catalog", &[], (4, 6)),
+            row(Delegate, "Shop.Catalog.fetch", &[2], (7, 10)),
+            row(ModuleHeader, "Shop.OutOfStockError", &[], (11, 14)),
+            row(ModuleHeader, "Shop.Priceable", &[], (15, 16)),
+            row(Function, "Shop.Priceable.price", &[1], (17, 19)),
+            row(ModuleHeader, "Shop.Priceable.Shop.Product", &[], (20, 21)),
+            row(
+                Function,
+                "Shop.Priceable.Shop.Product.price",
+                &[1],
+                (22, 23),
+            ),
+            row(ModuleHeader, "Shop.GiftCard", &[], (24, 26)),
+            row(ModuleHeader, "Shop.Priceable.Shop.GiftCard", &[], (27, 28)),
+            row(
+                Function,
+                "Shop.Priceable.Shop.GiftCard.price",
+                &[1],
+                (29, 31),
+            ),
+        ],
+    );
+
+    let guard = &cs[1];
+    assert_eq!(defined(guard), strings(&["Shop.Guards.is_price/1"]));
+    assert_eq!(guard.visibility, Visibility::Public);
+    assert!(
+        !has_tag(guard, "bodiless"),
+        "a defguard's `when` expression is its body, it is not a body-less head: {:?}",
+        guard.tags
+    );
+
+    assert!(has_tag(&cs[2], "struct"));
+    let delegates = &cs[3];
+    assert!(has_tag(delegates, "merged"), "{}", dump(&cs));
+    assert_eq!(
+        defined(delegates),
+        strings(&["Shop.Catalog.fetch/2", "Shop.Catalog.put/2"])
+    );
+
+    assert!(has_tag(&cs[4], "exception"), "{:?}", cs[4].tags);
+
+    assert!(has_tag(&cs[5], "protocol"), "{:?}", cs[5].tags);
+    assert_eq!(cs[6].doc.as_deref(), Some("Returns the price in cents."));
+    assert_eq!(defined(&cs[6]), strings(&["Shop.Priceable.price/1"]));
+
+    let impl_header = &cs[7];
+    assert!(has_tag(impl_header, "impl"), "{:?}", impl_header.tags);
+    assert_eq!(
+        impl_header.also_modules,
+        strings(&["Shop.Priceable.Shop.Bundle"])
+    );
+    assert_eq!(
+        sorted(&defined(&cs[8])),
+        strings(&[
+            "Shop.Priceable.Shop.Bundle.price/1",
+            "Shop.Priceable.Shop.Product.price/1"
+        ])
+    );
+
+    assert!(has_tag(&cs[9], "struct"));
+    assert!(has_tag(&cs[10], "impl"), "{:?}", cs[10].tags);
+    assert_eq!(cs[10].parents, strings(&["Shop.GiftCard"]));
+    assert_eq!(
+        defined(&cs[11]),
+        strings(&["Shop.Priceable.Shop.GiftCard.price/1"])
+    );
+}
+
+// ------------------------------------------------------------------------------ group 14
+
+const G14_STRINGS_AND_SIGILS: &str = r##"defmodule ShopWeb.Components do
+  use Phoenix.Component
+
+  # def x(assigns), do: nil
+  def banner(assigns) do
+    pattern = ~r/def\s+(\w+) do/
+    assigns = assign(assigns, :matches, Regex.scan(pattern, assigns.text))
+
+    ~H"""
+    <div class="banner">
+      <%= if @show do %>def <%= @title %> end<% end %>
+    </div>
+    """
+  end
+
+  # Charlist heredocs are deprecated; kept for the old mailer.
+  def legacy_note do
+    lines = '''
+    end of the line
+    def not_a_function
+    '''
+    lines |> List.to_string() |> String.split("\n", trim: true) |> Enum.map(&String.trim/1)
+  end
+
+  def quote_char, do: ?"
+  def greeting(name), do: "Hello #{"#{name} end"} def"
+end
+"##;
+
+#[test]
+fn g14_strings_sigils_and_comments_containing_def_and_end() {
+    let cs = chunks("lib/shop_web/components.ex", G14_STRINGS_AND_SIGILS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "ShopWeb.Components", &[], (1, 2)),
+            row(Function, "ShopWeb.Components.banner", &[1], (3, 14)),
+            row(Function, "ShopWeb.Components.legacy_note", &[0], (15, 23)),
+            row(Function, "ShopWeb.Components.quote_char", &[0], (24, 27)),
+        ],
+    );
+    assert!(
+        cs[1].content.contains("# def x(assigns), do: nil"),
+        "the comment leads into banner"
+    );
+    assert!(
+        cs[2].content.contains("# Charlist heredocs are deprecated"),
+        "the comment leads into legacy_note"
+    );
+    assert_eq!(cs[0].uses, strings(&["Phoenix.Component"]));
+    let small = &cs[3];
+    assert!(has_tag(small, "merged"), "{}", dump(&cs));
+    assert_eq!(
+        defined(small),
+        strings(&[
+            "ShopWeb.Components.quote_char/0",
+            "ShopWeb.Components.greeting/1"
+        ])
+    );
+    for c in &cs {
+        assert!(
+            c.defines
+                .iter()
+                .all(|d| d.name != "x" && d.name != "not_a_function"),
+            "nothing is defined by comments or strings:\n{}",
+            dump(&cs)
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------ group 15
+
+const G15_TESTS: &str = r##"defmodule Shop.CartTest do
+  use ExUnit.Case, async: true
+  use ExUnitProperties
+
+  alias Shop.Cart
+
+  setup do
+    cart = %Cart{items: %{}, total: 0}
+    {:ok, cart: cart}
+  end
+
+  describe "add_item/3" do
+    test "adds a new product", %{cart: cart} do
+      cart = Cart.add_item(cart, %Shop.Product{id: 1, price: 100}, 2)
+      assert cart.total == 2
+    end
+  end
+
+  test "removes a product", %{cart: cart} do
+    cart = cart |> Cart.add_item(%Shop.Product{id: 7, price: 300}, 1) |> Cart.remove_item(7)
+    assert cart.items == %{}
+  end
+
+  test "merges two carts"
+
+  defp product(id), do: %Shop.Product{id: id, price: 100}
+
+  property "total is never negative" do
+    check all quantities <- list_of(positive_integer()) do
+      cart = Enum.reduce(quantities, %Cart{items: %{}, total: 0}, &Cart.add_item(&2, product(&1), &1))
+      assert cart.total >= 0
+    end
+  end
+end
+"##;
+
+#[test]
+fn g15_exunit_and_streamdata_blocks() {
+    let cs = chunks("test/shop/cart_test.exs", G15_TESTS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.CartTest", &[], (1, 5)),
+            row(Setup, "Shop.CartTest.setup", &[], (6, 10)),
+            row(Describe, "Shop.CartTest.add_item/3", &[], (11, 17)),
+            row(Test, "Shop.CartTest.removes a product", &[], (18, 22)),
+            row(Test, "Shop.CartTest.merges two carts", &[], (23, 24)),
+            row(Function, "Shop.CartTest.product", &[1], (25, 26)),
+            row(Test, "Shop.CartTest.total is never negative", &[], (27, 34)),
+        ],
+    );
+    assert_eq!(cs[0].uses, strings(&["ExUnit.Case", "ExUnitProperties"]));
+    assert_eq!(cs[0].aliases, strings(&["Shop.Cart"]));
+    assert!(cs[2].content.contains("test \"adds a new product\""));
+    assert!(!has_tag(&cs[3], "pending"));
+    assert!(has_tag(&cs[4], "pending"), "{:?}", cs[4].tags);
+    assert!(!has_tag(&cs[4], "merged"), "never mix tests with code");
+    assert_eq!(cs[5].visibility, Visibility::Private);
+    assert!(!has_tag(&cs[5], "merged"), "never mix tests with code");
+    assert!(has_tag(&cs[6], "property"), "{:?}", cs[6].tags);
+    assert!(
+        cs[3].calls.contains(&"Shop.Cart.remove_item/2".to_string()),
+        "{:?}",
+        cs[3].calls
+    );
+}
+
+// ------------------------------------------------------------------------------ group 16
+
+const G16_UNTERMINATED: &str = r##"defmodule Shop.Broken do
+  @moduledoc "Half-written module."
+
+  def complete(a, b) do
+    sum = Enum.sum([a, b])
+    Shop.Telemetry.count(:complete, %{sum: sum, inputs: [a, b]})
+    sum
+  end
+
+  @doc "Doubles every input."
+  def double(inputs) do
+    Enum.map(inputs, fn x -> x * 2 end) |> Enum.reject(&is_nil/1) |> Enum.sort()
+  end
+
+  def g(
+end
+"##;
+
+#[test]
+fn g16_unterminated_def_recovers_complete_definitions() {
+    let cs = chunks("lib/shop/broken.ex", G16_UNTERMINATED);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Broken", &[], (1, 2)),
+            row(Function, "Shop.Broken.complete", &[2], (3, 8)),
+            row(Function, "Shop.Broken.double", &[1], (9, 13)),
+            row(Text, "Shop.Broken", &[], (14, 16)),
+        ],
+    );
+    assert_eq!(cs[0].doc.as_deref(), Some("Half-written module."));
+    assert!(!cs[1].has_error, "complete definitions parse cleanly");
+    assert!(!cs[2].has_error, "complete definitions parse cleanly");
+    assert_eq!(cs[2].doc.as_deref(), Some("Doubles every input."));
+    assert!(
+        cs[1].calls.contains(&"Shop.Telemetry.count/2".to_string()),
+        "{:?}",
+        cs[1].calls
+    );
+    let rest = &cs[3];
+    assert!(rest.has_error, "the remainder is marked: {}", dump(&cs));
+    assert!(rest.content.contains("def g("));
+}
+
+// ------------------------------------------------------------------------------ group 17
+
+#[test]
+fn g17_crlf_line_endings_match_lf() {
+    let crlf = G01_CART.replace('\n', "\r\n");
+    let lf_chunks = chunks("lib/shop/cart.ex", G01_CART);
+    let crlf_chunks = chunks("lib/shop/cart.ex", &crlf);
+    assert_eq!(
+        rows(&crlf_chunks),
+        rows(&lf_chunks),
+        "\n{}",
+        dump(&crlf_chunks)
+    );
+    for (a, b) in crlf_chunks.iter().zip(&lf_chunks) {
+        assert_eq!(a.visibility, b.visibility);
+        assert_eq!(a.signature, b.signature);
+        assert_eq!(a.doc, b.doc, "docs do not keep the \\r");
     }
 }
 
 #[test]
-fn dump_all() {
-    let dir = std::env::var("SNIP").unwrap();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+fn g17_empty_file_has_no_chunks() {
+    assert!(chunks("lib/empty.ex", "").is_empty());
+    assert!(chunks("test/empty_test.exs", "").is_empty());
+}
+
+const G17_COMMENTS_ONLY: &str = r##"# This file is intentionally left blank.
+# Configuration lives in config/runtime.exs.
+"##;
+
+#[test]
+fn g17_comments_only_file_is_text() {
+    let cs = chunks("lib/shop/placeholder.ex", G17_COMMENTS_ONLY);
+    assert_rows(&cs, vec![row(Text, "", &[], (1, 2))]);
+    assert!(!cs[0].has_error);
+    assert!(cs[0].defines.is_empty());
+}
+
+const G17_CONFIG: &str = r##"import Config
+
+config :shop, Shop.Repo,
+  database: "shop_dev",
+  pool_size: 10
+
+config :logger, level: :info
+
+import_config "#{config_env()}.exs"
+"##;
+
+#[test]
+fn g17_config_script_without_module_is_text() {
+    let cs = chunks("config/config.exs", G17_CONFIG);
+    assert_rows(&cs, vec![row(Text, "", &[], (1, 9))]);
+    assert!(cs[0].defines.is_empty());
+    assert!(!cs[0].has_error);
+}
+
+#[test]
+fn binary_file_is_skipped() {
+    let mut bytes = b"defmodule Shop.Blob do\n  @data <<".to_vec();
+    bytes.extend_from_slice(&[0, 159, 146, 150, 0, 1, 2]);
+    bytes.extend_from_slice(b">>\nend\n");
+    match chunk_file(
+        "test",
+        "lib/shop/blob.ex",
+        &bytes,
+        &ChunkerConfig::default(),
+    ) {
+        FileChunks::Skipped(SkipReason::Binary) => {}
+        FileChunks::Skipped(other) => panic!("skipped for the wrong reason: {other}"),
+        FileChunks::Chunked(cs) => panic!("a binary file was chunked:\n{}", dump(&cs)),
+    }
+}
+
+#[test]
+fn file_over_the_size_cap_is_skipped() {
+    let config = ChunkerConfig {
+        max_file_bytes: 256,
+        ..ChunkerConfig::default()
+    };
+    let size = G01_CART.len() as u64;
+    assert!(size > 256);
+    match chunk_file("test", "lib/shop/cart.ex", G01_CART.as_bytes(), &config) {
+        FileChunks::Skipped(SkipReason::TooLarge { size: s, limit }) => {
+            assert_eq!((s, limit), (size, 256));
+        }
+        FileChunks::Skipped(other) => panic!("skipped for the wrong reason: {other}"),
+        FileChunks::Chunked(cs) => panic!("an oversized file was chunked:\n{}", dump(&cs)),
+    }
+    // At the cap exactly, the file is still chunked.
+    let at_cap = ChunkerConfig {
+        max_file_bytes: size,
+        ..ChunkerConfig::default()
+    };
+    let cs = chunks_with("lib/shop/cart.ex", G01_CART.as_bytes(), &at_cap);
+    assert_eq!(cs.len(), 3);
+}
+
+// ------------------------------------------------------------------------------ group 18
+
+const G18_BIG_AND_SMALL: &str = r##"defmodule Shop.Tariffs do
+  @moduledoc "Country tariff tables."
+
+  @spec table(atom()) :: %{String.t() => map()}
+  def table(region) do
+    rates = %{
+      "AT" => %{standard: 0.20, reduced: 0.10, zero_rated: false},
+      "BE" => %{standard: 0.21, reduced: 0.11, zero_rated: false},
+      "BG" => %{standard: 0.22, reduced: 0.12, zero_rated: false},
+      "HR" => %{standard: 0.23, reduced: 0.13, zero_rated: false},
+      "CY" => %{standard: 0.24, reduced: 0.14, zero_rated: false},
+      "CZ" => %{standard: 0.25, reduced: 0.10, zero_rated: false},
+      "DK" => %{standard: 0.26, reduced: 0.11, zero_rated: false},
+      "EE" => %{standard: 0.20, reduced: 0.12, zero_rated: false},
+      "FI" => %{standard: 0.21, reduced: 0.13, zero_rated: false},
+      "FR" => %{standard: 0.22, reduced: 0.14, zero_rated: false},
+      "DE" => %{standard: 0.23, reduced: 0.10, zero_rated: false},
+      "GR" => %{standard: 0.24, reduced: 0.11, zero_rated: false},
+      "HU" => %{standard: 0.25, reduced: 0.12, zero_rated: false},
+      "IE" => %{standard: 0.26, reduced: 0.13, zero_rated: false},
+      "IT" => %{standard: 0.20, reduced: 0.14, zero_rated: false},
+      "LV" => %{standard: 0.21, reduced: 0.10, zero_rated: false},
+    }
+
+    names = %{
+      "AT" => "Country AT (1)",
+      "BE" => "Country BE (2)",
+      "BG" => "Country BG (3)",
+      "HR" => "Country HR (4)",
+      "CY" => "Country CY (5)",
+      "CZ" => "Country CZ (6)",
+      "DK" => "Country DK (7)",
+      "EE" => "Country EE (8)",
+      "FI" => "Country FI (9)",
+      "FR" => "Country FR (10)",
+      "DE" => "Country DE (11)",
+      "GR" => "Country GR (12)",
+      "HU" => "Country HU (13)",
+      "IE" => "Country IE (14)",
+      "IT" => "Country IT (15)",
+      "LV" => "Country LV (16)",
+      "LT" => "Country LT (17)",
+      "LU" => "Country LU (18)",
+      "MT" => "Country MT (19)",
+      "NL" => "Country NL (20)",
+      "PL" => "Country PL (21)",
+      "PT" => "Country PT (22)",
+      "RO" => "Country RO (23)",
+      "SK" => "Country SK (24)",
+      "SI" => "Country SI (25)",
+      "ES" => "Country ES (26)",
+      "SE" => "Country SE (27)",
+      "NO" => "Country NO (28)",
+      "CH" => "Country CH (29)",
+      "GB" => "Country GB (30)",
+    }
+
+    rates |> Map.take(Shop.Regions.members(region)) |> Map.merge(names, fn _k, r, n -> Map.put(r, :name, n) end)
+  end
+
+  defp tier_0(amount), do: amount * 1 + Shop.Fees.base(0)
+  defp tier_1(amount), do: amount * 2 + Shop.Fees.base(1)
+  defp tier_2(amount), do: amount * 3 + Shop.Fees.base(2)
+  defp tier_3(amount), do: amount * 4 + Shop.Fees.base(3)
+  defp tier_4(amount), do: amount * 5 + Shop.Fees.base(4)
+  defp tier_5(amount), do: amount * 6 + Shop.Fees.base(5)
+  defp tier_6(amount), do: amount * 7 + Shop.Fees.base(6)
+  defp tier_7(amount), do: amount * 8 + Shop.Fees.base(7)
+  defp tier_8(amount), do: amount * 9 + Shop.Fees.base(8)
+  defp tier_9(amount), do: amount * 10 + Shop.Fees.base(9)
+end
+"##;
+
+#[test]
+fn g18_function_over_budget_is_split_with_headers() {
+    let path = "lib/shop/tariffs.ex";
+    let cs = chunks(path, G18_BIG_AND_SMALL);
+    let config = ChunkerConfig::default();
+    assert_eq!(config.budget, 1500);
+
+    // The function (lines 3-59 with its @spec) is 1673 non-whitespace characters: two runs
+    // of body statements, cut before `names = ...` (line 25; the blank line 24 ends part 1).
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Tariffs", &[], (1, 2)),
+            row(Function, "Shop.Tariffs.table", &[1], (3, 24)),
+            row(Function, "Shop.Tariffs.table", &[1], (25, 59)),
+            row(Function, "Shop.Tariffs.tier_0", &[1], (60, 71)),
+        ],
+    );
+    let parts = &cs[1..3];
+    let whole: usize = parts.iter().map(|c| c.size).sum();
+    assert!(whole > config.budget, "the function is over the budget");
+    for (k, part) in parts.iter().enumerate() {
+        let k = k as u32 + 1;
+        assert_eq!(part.part, Some((k, 2)));
+        assert!(part.size <= config.budget, "part {k} is within the budget");
+        assert!(part.header.contains(path), "header names the path");
+        assert!(
+            part.header.contains("defmodule Shop.Tariffs do"),
+            "{}",
+            part.header
+        );
+        assert!(part.header.contains("def table(region)"), "{}", part.header);
+        assert!(
+            part.header
+                .contains("@spec table(atom()) :: %{String.t() => map()}"),
+            "{}",
+            part.header
+        );
+        assert!(
+            part.header.contains(&format!("part {k}/2")),
+            "{}",
+            part.header
+        );
+        assert!(part.text_with_header().starts_with(&part.header));
+        assert_eq!(
+            part.specs,
+            strings(&["@spec table(atom()) :: %{String.t() => map()}"])
+        );
+    }
+    assert!(parts[0].content.contains("rates = %{"));
+    assert!(parts[1].content.trim_start().starts_with("names = %{"));
+    assert!(cs[0].part.is_none() && cs[0].header.is_empty());
+    assert!(
+        defined(&parts[0]).contains(&"Shop.Tariffs.table/1".to_string()),
+        "the first part still defines the function"
+    );
+}
+
+#[test]
+fn g18_ten_one_line_defps_are_merged() {
+    let cs = chunks("lib/shop/tariffs.ex", G18_BIG_AND_SMALL);
+    let merged = cs.last().unwrap();
+    assert_eq!(merged.kind, Function);
+    assert_eq!((merged.start_line, merged.end_line), (60, 71));
+    assert!(has_tag(merged, "merged"), "{}", dump(&cs));
+    assert!(merged.part.is_none() && merged.header.is_empty());
+    let expected: Vec<String> = (0..10)
+        .map(|i| format!("Shop.Tariffs.tier_{i}/1"))
         .collect();
-    entries.sort();
-    for p in entries {
-        let src = std::fs::read_to_string(&p).unwrap();
-        dump(p.file_name().unwrap().to_str().unwrap(), &src);
+    assert_eq!(defined(merged), expected);
+    assert!(
+        merged
+            .defines
+            .iter()
+            .all(|d| d.visibility == Visibility::Private && d.kind == Function)
+    );
+    let lines: Vec<u32> = merged.defines.iter().map(|d| d.line).collect();
+    assert_eq!(lines, (61..=70).collect::<Vec<u32>>());
+    assert_eq!(merged.calls, strings(&["Shop.Fees.base/1"]));
+}
+
+/// A function whose body is mostly one heredoc far over the budget (generated: 52 lines).
+fn g18_heredoc_source() -> String {
+    let mut src = String::from(
+        r##"defmodule Shop.Mailer.Templates do
+  @moduledoc "Plain-text e-mail templates."
+
+  def order_confirmation(order) do
+    greeting = "Dear #{order.customer_name},"
+
+    body = """
+"##,
+    );
+    for i in 1..=40 {
+        src.push_str(&format!(
+            "    Line {i}: item <%= item_{i} %> shipped; def end do end, total <%= total_{i} %> EUR.\n"
+        ));
+    }
+    src.push_str(
+        r##"    """
+
+    EEx.eval_string(greeting <> "\n" <> body, assigns: Map.from_struct(order))
+  end
+end
+"##,
+    );
+    src
+}
+
+#[test]
+fn g18_split_never_cuts_inside_a_heredoc() {
+    let path = "lib/shop/mailer/templates.ex";
+    let src = g18_heredoc_source();
+    assert_eq!(src.lines().count(), 52);
+    let cs = chunks(path, &src);
+    let open = src.find("\"\"\"\n").unwrap();
+    let close = src.rfind("\"\"\"").unwrap() + 3;
+
+    assert_eq!(
+        rows(&cs[..1]),
+        vec![row(ModuleHeader, "Shop.Mailer.Templates", &[], (1, 2))]
+    );
+    let parts = &cs[1..];
+    let n = parts.len() as u32;
+    assert!(n >= 2, "the function is split:\n{}", dump(&cs));
+    for (k, part) in parts.iter().enumerate() {
+        let k = k as u32 + 1;
+        assert_eq!(
+            (part.kind, qualified(part), part.arities.clone()),
+            (
+                Function,
+                "Shop.Mailer.Templates.order_confirmation".to_string(),
+                vec![1]
+            )
+        );
+        assert_eq!(part.part, Some((k, n)), "{}", dump(&cs));
+        assert!(part.header.contains(path), "{}", part.header);
+        assert!(
+            part.header.contains("def order_confirmation(order)"),
+            "{}",
+            part.header
+        );
+        assert!(
+            part.header.contains(&format!("part {k}/{n}")),
+            "{}",
+            part.header
+        );
+        assert!(part.size > 0, "part {k} is only whitespace:\n{}", dump(&cs));
+        assert!(
+            !(open < part.start_byte && part.start_byte < close),
+            "part {k} starts inside the heredoc ({open}..{close}):\n{}",
+            dump(&cs)
+        );
+    }
+    assert_eq!(parts[0].start_line, 3);
+    assert_eq!(parts.last().unwrap().end_line, 52);
+    for w in parts.windows(2) {
+        assert_eq!(
+            w[0].end_line + 1,
+            w[1].start_line,
+            "parts start on their own line:\n{}",
+            dump(&cs)
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------ group 19
+
+const G19_PIPES: &str = r##"defmodule Shop.Report do
+  alias Shop.{Orders, Money}
+  alias Shop.Export.Csv, as: CSV
+
+  def monthly_totals(orders) do
+    orders
+    |> Enum.filter(&Orders.paid?/1)
+    |> Enum.group_by(&Orders.month/1)
+    |> Enum.map(fn {month, list} -> {month, Money.sum(list)} end)
+    |> Map.new()
+    |> label(:month)
+  end
+
+  def export(rows, path) do
+    rows
+    |> Enum.map(&format_row/1)
+    |> CSV.encode(headers: true)
+    |> Stream.into(File.stream!(path))
+    |> Stream.run()
+
+    __MODULE__.Audit.record(:export, Enum.count(rows))
+    Enum.reduce(rows, 0, &Money.add/2)
+  end
+
+  defp label(totals, key), do: Map.new(totals, fn {k, v} -> {{key, k}, v} end)
+  defp format_row(row), do: row |> Map.values() |> Enum.map(&String.Chars.to_string/1) |> Enum.join(",")
+end
+"##;
+
+#[test]
+fn g19_pipes_and_captures_give_call_arities() {
+    let cs = chunks("lib/shop/report.ex", G19_PIPES);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Report", &[], (1, 3)),
+            row(Function, "Shop.Report.monthly_totals", &[1], (4, 12)),
+            row(Function, "Shop.Report.export", &[2], (13, 23)),
+            row(Function, "Shop.Report.label", &[2], (24, 27)),
+        ],
+    );
+    assert!(cs[0].calls.is_empty(), "alias lines call nothing");
+
+    assert_eq!(
+        sorted(&cs[1].calls),
+        sorted(&strings(&[
+            "Enum.filter/2",
+            "Shop.Orders.paid?/1",
+            "Enum.group_by/2",
+            "Shop.Orders.month/1",
+            "Enum.map/2",
+            "Shop.Money.sum/1",
+            "Map.new/1",
+            "Shop.Report.label/2",
+        ]))
+    );
+    assert_eq!(
+        sorted(&cs[2].calls),
+        sorted(&strings(&[
+            "Enum.map/2",
+            "Shop.Report.format_row/1",
+            "Shop.Export.Csv.encode/2",
+            "Stream.into/2",
+            "File.stream!/1",
+            "Stream.run/1",
+            "Shop.Report.Audit.record/2",
+            "Enum.count/1",
+            "Enum.reduce/3",
+            "Shop.Money.add/2",
+        ]))
+    );
+    let helpers = &cs[3];
+    assert!(has_tag(helpers, "merged"));
+    assert_eq!(
+        defined(helpers),
+        strings(&["Shop.Report.label/2", "Shop.Report.format_row/1"])
+    );
+    assert_eq!(
+        sorted(&helpers.calls),
+        sorted(&strings(&[
+            "Map.new/2",
+            "Map.values/1",
+            "Enum.map/2",
+            "String.Chars.to_string/1",
+            "Enum.join/2",
+        ]))
+    );
+    for c in &cs {
+        assert!(
+            c.calls.iter().all(|s| s.contains('.') && s.contains('/')),
+            "calls are keyed by Mod.fun/arity, never bare names: {:?}",
+            c.calls
+        );
     }
 }

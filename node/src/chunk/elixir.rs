@@ -796,7 +796,8 @@ impl<'s, 't> Walker<'s, 't> {
             arities: (n - defaults.min(n)..=n).collect(),
             dynamic,
             head_end: first.end_byte(),
-            has_body: self.has_body(node) || keyword == "defdelegate",
+            has_body: self.has_body(node)
+                || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
             _head: head,
         })
     }
@@ -810,9 +811,15 @@ impl<'s, 't> Walker<'s, 't> {
         while i < items.len() {
             let item = &items[i];
             match &item.kind {
-                ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment
-                    if header.is_some() && lead.is_empty() =>
+                ItemKind::Header | ItemKind::Type(_)
+                    if header.is_some()
+                        && lead
+                            .iter()
+                            .all(|&k| matches!(items[k].kind, ItemKind::Comment)) =>
                 {
+                    // Header material (and the comments just above it) joins the header;
+                    // comments above the first definition lead into that definition.
+                    lead.clear();
                     let h = header.as_mut().expect("checked");
                     h.draft.end = h.draft.end.max(item.node.end_byte());
                     if let ItemKind::Type(name) = &item.kind {
@@ -1303,7 +1310,10 @@ fn split(
     }
     let mut ranges = Vec::new();
     if piece.nodes.len() > 1 {
-        let cuts: Vec<usize> = piece.nodes[1..].iter().map(|n| n.start_byte()).collect();
+        let cuts: Vec<usize> = piece.nodes[1..]
+            .iter()
+            .map(|n| line_start_cut(src, n.start_byte()))
+            .collect();
         for (s, e) in pack(src, start, end, &cuts, budget) {
             let clause = piece
                 .nodes
@@ -1376,7 +1386,7 @@ fn split_statements(
             block
                 .named_children(&mut cursor)
                 .skip(1)
-                .map(|s| s.start_byte())
+                .map(|s| line_start_cut(src, s.start_byte()))
                 .filter(|&b| b > start && b < end)
                 .collect()
         }
@@ -1394,6 +1404,20 @@ fn split_statements(
         } else {
             out.push((s, e));
         }
+    }
+}
+
+/// Moves a cut back to the start of its line when only indentation precedes it there, so
+/// parts start on their own line with their indentation.
+fn line_start_cut(src: &[u8], cut: usize) -> usize {
+    let line_start = memchr::memrchr(b'\n', &src[..cut]).map_or(0, |i| i + 1);
+    if src[line_start..cut]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+    {
+        line_start
+    } else {
+        cut
     }
 }
 

@@ -52,7 +52,7 @@ pub(crate) fn line_drafts(
                 .take_while(|(s, _)| *s < pos)
                 .any(|(s, e)| *s < pos && pos < *e)
         };
-        if can_cut_here && pos > run_start && run_size + line_size > budget {
+        if can_cut_here && pos > run_start && line_size > 0 && run_size + line_size > budget {
             let cut = match paragraph_cut {
                 Some(c) if c > run_start => c,
                 _ => pos,
@@ -69,7 +69,11 @@ pub(crate) fn line_drafts(
         pos = line_end;
     }
     if run_start < end || runs.is_empty() {
-        runs.push((run_start, end));
+        // A tail of blank lines belongs to the run before it.
+        match runs.last_mut() {
+            Some(last) if super::non_whitespace_chars(&src[run_start..end]) == 0 => last.1 = end,
+            _ => runs.push((run_start, end)),
+        }
     }
     runs
 }

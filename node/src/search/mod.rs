@@ -22,6 +22,8 @@ use crate::error::{NodeError, Result};
 use crate::index::tokenizer::{analyze, code_analyzer};
 use crate::index::{Fields, PartitionIndex};
 
+mod synonyms;
+
 /// Most results one search may ask for.
 pub const MAX_LIMIT: usize = 1000;
 
@@ -144,10 +146,15 @@ pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result
         .collect())
 }
 
+/// Weight of a synonym relative to the word the user typed.
+const SYNONYM_WEIGHT: f32 = 0.8;
+
 /// What a query string asks for.
 struct QueryPlan {
     /// Analyzed terms (lowercased, stemmed, identifier parts).
     terms: Vec<String>,
+    /// Synonyms of the terms, matched at a lower weight.
+    expansions: Vec<String>,
     /// Lowercased symbol keys the query names (`genserver.call`, `handle_info/2`).
     symbols: Vec<String>,
     /// Bare lowercase words that could be function names.
@@ -161,8 +168,18 @@ impl QueryPlan {
         let mut terms = analyze(&mut analyzer, query);
         let mut seen = HashSet::new();
         terms.retain(|t| seen.insert(t.clone()));
+        let mut expansions = Vec::new();
+        for t in &terms {
+            for e in synonyms::expand(t) {
+                if !seen.contains(e) && !expansions.contains(e) {
+                    expansions.push(e.clone());
+                }
+            }
+        }
         let mut symbols = Vec::new();
         let mut words = Vec::new();
+        // A one-word query is usually a name.
+        let single_word = query.split_whitespace().count() == 1;
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
             if tok.is_empty() {
@@ -182,13 +199,14 @@ impl QueryPlan {
             let is_module = tok.starts_with(|c: char| c.is_uppercase());
             if looks_qualified || has_arity || is_module || tok.contains('_') {
                 symbols.push(lc);
-            } else if tok.len() > 2 {
+            } else if tok.ends_with('?') || tok.ends_with('!') || single_word {
                 words.push(lc);
             }
         }
         let wants_tests = terms.iter().any(|t| t == "test");
         QueryPlan {
             terms,
+            expansions,
             symbols,
             words,
             wants_tests,
@@ -204,12 +222,16 @@ impl QueryPlan {
             ));
             (Occur::Should, Box::new(BoostQuery::new(q, boost)))
         };
+        // Weights measured with bench/eval (see bench/README.md): words match the body and
+        // the doc; names and modules are matched through exact symbol keys instead, since
+        // boosting name words drowns natural-language questions in look-alike names.
         for term in &self.terms {
             should.push(boosted(f.body, term, 1.0));
-            should.push(boosted(f.doc, term, 1.5));
-            should.push(boosted(f.name_text, term, 3.0));
-            should.push(boosted(f.signature, term, 1.5));
-            should.push(boosted(f.module_text, term, 2.0));
+            should.push(boosted(f.doc, term, 1.0));
+        }
+        for term in &self.expansions {
+            should.push(boosted(f.body, term, SYNONYM_WEIGHT));
+            should.push(boosted(f.doc, term, SYNONYM_WEIGHT));
         }
         for s in &self.symbols {
             should.push(boosted(f.symbol, s, 25.0));
@@ -277,13 +299,33 @@ impl QueryPlan {
         Ok(Box::new(BooleanQuery::new(must)))
     }
 
-    /// Tests and plain text rank below code unless the query asks for tests.
+    /// Definitions rank first: tests (and code under test directories) and plain text
+    /// rank below code unless the query asks for tests, and module headers below
+    /// functions unless the query names a module.
     fn kind_weight(&self, chunk: &Chunk) -> f32 {
-        match chunk.kind {
-            k if k.is_test() && !self.wants_tests => 0.6,
-            ChunkKind::Text => 0.7,
-            _ => 1.0,
+        let in_tests = chunk.kind.is_test()
+            || chunk.path.starts_with("test/")
+            || chunk.path.contains("/test/")
+            || chunk.path.ends_with("_test.exs");
+        let mut w = 1.0;
+        if in_tests && !self.wants_tests {
+            w *= 0.5;
         }
+        match chunk.kind {
+            ChunkKind::Text => w *= 0.5,
+            ChunkKind::ModuleHeader if self.symbols.is_empty() => w *= 0.6,
+            _ => {}
+        }
+        if self.symbols.is_empty() {
+            // Natural-language questions are mostly about the public API.
+            if chunk.visibility != crate::chunk::Visibility::Public {
+                w *= 0.7;
+            }
+            if chunk.tags.iter().any(|t| t == "deprecated") {
+                w *= 0.7;
+            }
+        }
+        w
     }
 }
 

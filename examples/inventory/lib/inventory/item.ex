@@ -36,9 +36,6 @@ defmodule Inventory.Item do
       iex> {item.sku, item.category}
       {"TOY-0001", :general}
 
-      iex> Inventory.Item.new(%{sku: "TOY-0001", name: "Kite", price_cents: -5})
-      {:error, {:invalid_price, -5}}
-
   """
   @spec new(map() | keyword()) :: {:ok, t()} | {:error, term()}
   def new(attrs) when is_list(attrs), do: attrs |> Map.new() |> new()
@@ -60,24 +57,6 @@ defmodule Inventory.Item do
   end
 
   @doc """
-  Returns a copy of `item` with a new price, or an error if the price is invalid.
-  """
-  @spec change_price(t(), integer()) :: {:ok, t()} | {:error, {:invalid_price, term()}}
-  def change_price(%__MODULE__{} = item, price_cents) do
-    with {:ok, price} <- validate_price(price_cents) do
-      {:ok, %{item | price_cents: price}}
-    end
-  end
-
-  @doc """
-  Returns `true` when the item carries the given tag (case-insensitive).
-  """
-  @spec tagged?(t(), String.t()) :: boolean()
-  def tagged?(%__MODULE__{tags: tags}, tag) when is_binary(tag) do
-    String.downcase(tag) in tags
-  end
-
-  @doc """
   Human-readable label for an item.
 
   The `:short` format (the default) is `"SKU name"`; `:long` also shows the
@@ -92,10 +71,6 @@ defmodule Inventory.Item do
     price = Inventory.Pricing.format_cents(item.price_cents)
     "#{item.sku} #{item.name} [#{item.category}] #{price}"
   end
-
-  @doc "Lists the categories an item may belong to."
-  @spec categories() :: [category()]
-  def categories, do: @categories
 
   defp validate_sku(sku) when is_binary(sku) do
     sku = sku |> String.trim() |> String.upcase()

@@ -108,18 +108,6 @@ defmodule Inventory.Pricing do
   end
 
   @doc """
-  Adds tax given in basis points (1/100th of a percent), rounding half up.
-
-      iex> Inventory.Pricing.with_tax(1000, 825)
-      1083
-
-  """
-  @spec with_tax(cents(), non_neg_integer()) :: cents()
-  def with_tax(amount, basis_points) when is_cents(amount) and is_cents(basis_points) do
-    amount + div(amount * basis_points + 5_000, 10_000)
-  end
-
-  @doc """
   Formats cents as a decimal string, e.g. `1299` becomes `"$12.99"`.
 
   Pass `symbol: ""` to get a bare number (useful for CSV output).

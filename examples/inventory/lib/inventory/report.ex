@@ -1,6 +1,6 @@
 defmodule Inventory.Report do
   @moduledoc """
-  CSV and plain-text reports built from items and a stock snapshot.
+  CSV reports built from items and a stock snapshot.
 
   Rows are produced lazily with `Stream`, so large catalogues can be written
   to disk without building the whole report in memory.
@@ -13,12 +13,6 @@ defmodule Inventory.Report do
 
   @columns ~w(sku name category on_hand reserved available unit_price stock_value)
   @empty_entry %{on_hand: 0, reserved: 0}
-
-  @type row :: [String.t() | atom() | integer()]
-
-  @doc "Column names used as the CSV header."
-  @spec columns() :: [String.t()]
-  def columns, do: @columns
 
   @doc """
   Lazily builds one row per item, joining each item with its stock entry.
@@ -76,39 +70,6 @@ defmodule Inventory.Report do
     |> Enum.sort_by(&elem(&1, 1))
   end
 
-  @doc """
-  Splits one CSV line back into its fields, honouring double-quoted fields
-  and doubled quotes inside them.
-
-      iex> Inventory.Report.parse_line(~s(TOY-0001,"Kite, ""red""",3\\n))
-      ["TOY-0001", ~s(Kite, "red"), "3"]
-
-  """
-  @spec parse_line(String.t(), String.t()) :: [String.t()]
-  def parse_line(line, separator \\ ",") when is_binary(line) do
-    <<sep::utf8>> = separator
-
-    line
-    |> String.trim_trailing("\n")
-    |> parse_fields(sep, "", [], false)
-  end
-
-  @doc "Short plain-text summary of a snapshot."
-  @spec summary(Warehouse.snapshot()) :: String.t()
-  def summary(snapshot) when is_map(snapshot) do
-    {on_hand, reserved} =
-      snapshot
-      |> Map.values()
-      |> Enum.reduce({0, 0}, fn %{on_hand: o, reserved: r}, {total_o, total_r} ->
-        {total_o + o, total_r + r}
-      end)
-
-    [{"SKUs", map_size(snapshot)}, {"On hand", on_hand}, {"Reserved", reserved}]
-    |> Enum.map_join("\n", fn {label, value} ->
-      String.pad_trailing(label <> ":", 10) <> String.pad_leading(to_string(value), 8)
-    end)
-  end
-
   defp csv_lines(items, snapshot, separator) do
     [@columns]
     |> Stream.concat(rows(items, snapshot))
@@ -143,22 +104,4 @@ defmodule Inventory.Report do
   end
 
   defp escape_field(value, separator), do: value |> to_string() |> escape_field(separator)
-
-  defp parse_fields(<<>>, _sep, field, acc, _quoted?), do: Enum.reverse([field | acc])
-
-  defp parse_fields(<<?", ?", rest::binary>>, sep, field, acc, true) do
-    parse_fields(rest, sep, field <> "\"", acc, true)
-  end
-
-  defp parse_fields(<<?", rest::binary>>, sep, field, acc, quoted?) do
-    parse_fields(rest, sep, field, acc, not quoted?)
-  end
-
-  defp parse_fields(<<char::utf8, rest::binary>>, sep, field, acc, false) when char == sep do
-    parse_fields(rest, sep, "", [field | acc], false)
-  end
-
-  defp parse_fields(<<char::utf8, rest::binary>>, sep, field, acc, quoted?) do
-    parse_fields(rest, sep, field <> <<char::utf8>>, acc, quoted?)
-  end
 end

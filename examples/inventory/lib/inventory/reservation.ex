@@ -78,18 +78,6 @@ defmodule Inventory.Reservation do
     DateTime.compare(now, expires_at) != :lt
   end
 
-  @doc "Seconds until the reservation expires; never negative."
-  @spec seconds_left(t(), DateTime.t()) :: non_neg_integer()
-  def seconds_left(%__MODULE__{expires_at: expires_at}, now \\ DateTime.utc_now()) do
-    expires_at |> DateTime.diff(now, :second) |> max(0)
-  end
-
-  @doc "Pushes the expiry of a reservation `seconds` further into the future."
-  @spec extend(t(), pos_integer()) :: t()
-  def extend(%__MODULE__{} = reservation, seconds) when is_integer(seconds) and seconds > 0 do
-    %{reservation | expires_at: DateTime.add(reservation.expires_at, seconds, :second)}
-  end
-
   @doc """
   Splits a map of reservations keyed by id into the expired ones (as a list,
   oldest first) and a map of those still active.
@@ -105,18 +93,6 @@ defmodule Inventory.Reservation do
       |> Enum.sort_by(& &1.expires_at, DateTime)
 
     {expired, Map.new(active)}
-  end
-
-  @doc "Sums reserved quantities per SKU."
-  @spec totals_by_sku([t()] | %{id() => t()}) :: %{Item.sku() => pos_integer()}
-  def totals_by_sku(reservations) when is_map(reservations) do
-    reservations |> Map.values() |> totals_by_sku()
-  end
-
-  def totals_by_sku(reservations) when is_list(reservations) do
-    reservations
-    |> Enum.group_by(& &1.sku, & &1.quantity)
-    |> Map.new(fn {sku, quantities} -> {sku, Enum.sum(quantities)} end)
   end
 
   @doc "Looks up several reservations by id, skipping unknown ids."

@@ -3,9 +3,8 @@ defmodule Inventory.Stock do
   A process that tracks on-hand and reserved quantities per SKU.
 
   Available stock is `on_hand - reserved`. Reserving stock creates an
-  `Inventory.Reservation` that either gets fulfilled (the units leave the
-  warehouse), released (the units go back to the pool) or expires and is
-  swept away by a periodic `:sweep_expired` message.
+  `Inventory.Reservation` that is either released (the units go back to the
+  pool) or expires and is swept away by a periodic `:sweep_expired` message.
 
   ## Options
 
@@ -85,12 +84,6 @@ defmodule Inventory.Stock do
     GenServer.call(server, {:release, reservation_id})
   end
 
-  @doc "Completes a reservation: its units leave the on-hand stock for good."
-  @spec fulfil(server(), Reservation.id()) :: :ok | {:error, :not_found}
-  def fulfil(server, reservation_id) do
-    GenServer.call(server, {:fulfil, reservation_id})
-  end
-
   @doc "Returns the current `sku => %{on_hand: n, reserved: m}` map."
   @spec snapshot(server()) :: snapshot()
   def snapshot(server), do: GenServer.call(server, :snapshot)
@@ -139,21 +132,6 @@ defmodule Inventory.Stock do
 
       {%Reservation{sku: sku, quantity: quantity}, reservations} ->
         state = adjust(%{state | reservations: reservations}, sku, :reserved, -quantity)
-        {:reply, :ok, state}
-    end
-  end
-
-  def handle_call({:fulfil, id}, _from, state) do
-    case Map.pop(state.reservations, id) do
-      {nil, _reservations} ->
-        {:reply, {:error, :not_found}, state}
-
-      {%Reservation{sku: sku, quantity: quantity}, reservations} ->
-        state =
-          %{state | reservations: reservations}
-          |> adjust(sku, :reserved, -quantity)
-          |> adjust(sku, :on_hand, -quantity)
-
         {:reply, :ok, state}
     end
   end
