@@ -218,7 +218,7 @@ impl Chunk {
     pub fn display_symbol(&self) -> String {
         match self.kind {
             ChunkKind::ModuleHeader => self.module.clone(),
-            k if k.is_callable() => match self.arities.first() {
+            k if k.is_callable() => match self.arities.last() {
                 Some(a) => symbol(&self.module, &self.name, *a),
                 None => self.name.clone(),
             },

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs Aiex's benchmarks on the Elixir 1.14 source (release build) and prints the report
+# that bench/README.md records. Usage: bench/run.sh [COPIES]   (default 31: about 205 MB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/aiex-target}"
+copies="${1:-31}"
+work="${AIEX_BENCH_DIR:-/var/tmp/aiex-bench}"
+./scripts/fetch-elixir-corpus.sh >/dev/null
+command -v rg >/dev/null || { echo "installing ripgrep for the search comparison" >&2; apt-get install -y -qq ripgrep >/dev/null; }
+cargo build --release -q -p aiex-bench --bins
+bin="$CARGO_TARGET_DIR/release"
+mkdir -p "$work"
+
+echo "== chunking: parse-only vs parse+chunk (one thread, 1x corpus)"
+"$bin/chunk-throughput"
+
+echo "== index build, 1x corpus"
+one="$work/corpus-1x"; "$bin/index-bench" prepare --copies 1 --out "$one" >/dev/null
+"$bin/index-bench" parse --corpus "$one"
+for t in 1 2; do rm -rf "$work/data-1x-$t"; "$bin/index-bench" index --corpus "$one" --data "$work/data-1x-$t" --threads "$t"; done
+
+echo "== index build, ${copies}x corpus (2 threads), then re-index unchanged"
+big="$work/corpus-${copies}x"; "$bin/index-bench" prepare --copies "$copies" --out "$big"
+rm -rf "$work/data-big"
+"$bin/index-bench" index --corpus "$big" --data "$work/data-big" --threads 2
+"$bin/index-bench" index --corpus "$big" --data "$work/data-big" --threads 2
+
+echo "== search latency on the ${copies}x index vs rg on the same files"
+"$bin/index-bench" search --corpus "$big" --data "$work/data-big"
+
+echo "== search quality"
+"$bin/eval"

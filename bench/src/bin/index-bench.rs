@@ -1,0 +1,254 @@
+//! Index and search benchmarks, each step a separate process so peak memory is its own.
+//!
+//! - `prepare --copies N --out DIR`: the Elixir corpus's `.ex`/`.exs` files, N times under
+//!   distinct paths (`copy_000/...`).
+//! - `parse --corpus DIR`: parse-only throughput (tree-sitter, one thread): the baseline.
+//! - `index --corpus DIR --data DIR --threads T`: end-to-end index build (walk, hash, chunk,
+//!   index, commit); run twice on the same data dir to time a re-index of unchanged files.
+//! - `search --corpus DIR --data DIR`: latency of a fixed query mix on the index vs `rg`
+//!   over the same raw files, same terms, same run.
+//!
+//! Every step prints one JSON line; `bench/run.sh` runs them and prints the report.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use aiex_bench::{elixir_corpus_dir, load_elixir_files, mb_per_s};
+use aiex_node::ingest::{IngestOptions, PartitionSet};
+use aiex_node::search::{Filters, SearchRequest};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    step: Step,
+}
+
+#[derive(Subcommand)]
+enum Step {
+    Prepare {
+        #[arg(long)]
+        copies: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    Parse {
+        #[arg(long)]
+        corpus: PathBuf,
+    },
+    Index {
+        #[arg(long)]
+        corpus: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        #[arg(long, default_value_t = 8)]
+        partitions: u32,
+    },
+    Search {
+        #[arg(long)]
+        corpus: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 8)]
+        partitions: u32,
+        /// Timed runs of each query.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
+}
+
+/// (Aiex query, the literal `rg` searches for the same thing).
+const QUERY_MIX: &[(&str, &str)] = &[
+    ("GenServer.call", "GenServer.call"),
+    ("handle_info/2", "def handle_info("),
+    ("String.split", "String.split"),
+    ("Enum.reduce", "Enum.reduce"),
+    ("Keyword.get", "Keyword.get"),
+    ("Macro.expand", "Macro.expand"),
+    ("remove duplicate elements", "duplicate"),
+    ("parse command line switches", "switches"),
+    ("read a file line by line", "line by line"),
+    ("supervisor restart strategy", "restart strategy"),
+    ("escape regex metacharacters", "metacharacters"),
+    ("convert epoch seconds to datetime", "epoch"),
+];
+
+fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn main() -> Result<()> {
+    match Args::parse().step {
+        Step::Prepare { copies, out } => prepare(copies, &out),
+        Step::Parse { corpus } => parse(&corpus),
+        Step::Index {
+            corpus,
+            data,
+            threads,
+            partitions,
+        } => index(&corpus, &data, threads, partitions),
+        Step::Search {
+            corpus,
+            data,
+            partitions,
+            runs,
+        } => search(&corpus, &data, partitions, runs),
+    }
+}
+
+fn prepare(copies: usize, out: &Path) -> Result<()> {
+    let src = elixir_corpus_dir()?;
+    let files = load_elixir_files(&src)?;
+    let mut bytes = 0usize;
+    for c in 0..copies {
+        for f in &files {
+            let dest = out.join(format!("copy_{c:03}")).join(&f.path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            if !dest.exists() {
+                std::fs::write(&dest, &f.bytes)?;
+            }
+            bytes += f.bytes.len();
+        }
+    }
+    println!(
+        "{}",
+        json!({"step": "prepare", "copies": copies, "files": files.len() * copies, "bytes": bytes, "dir": out})
+    );
+    Ok(())
+}
+
+fn parse(corpus: &Path) -> Result<()> {
+    let files = load_elixir_files(corpus)?;
+    let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let secs = aiex_bench::best_of(3, || {
+        for f in &files {
+            std::hint::black_box(aiex_node::chunk::parse(&f.bytes));
+        }
+    });
+    println!(
+        "{}",
+        json!({"step": "parse", "bytes": bytes, "seconds": secs, "mb_s": mb_per_s(bytes, secs)})
+    );
+    Ok(())
+}
+
+fn index(corpus: &Path, data: &Path, threads: usize, partitions: u32) -> Result<()> {
+    let set = PartitionSet::open(data, partitions)?;
+    let options = IngestOptions {
+        threads,
+        ..IngestOptions::default()
+    };
+    let started = Instant::now();
+    let stats = set.ingest_dir("bench", corpus, &options, None)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "step": "index",
+            "threads": threads,
+            "seconds": secs,
+            "bytes": stats.bytes,
+            "mb_s": mb_per_s(stats.bytes as usize, secs),
+            "files": stats.files_seen,
+            "indexed": stats.files_indexed,
+            "unchanged": stats.files_unchanged,
+            "chunks": stats.chunks,
+            "index_bytes": set.size_on_disk(),
+            "peak_rss_bytes": peak_rss_bytes(),
+        })
+    );
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn search(corpus: &Path, data: &Path, partitions: u32, runs: usize) -> Result<()> {
+    if Command::new("rg")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        bail!("ripgrep (rg) is not installed: apt-get install ripgrep");
+    }
+    let set = PartitionSet::open(data, partitions)?;
+    if set.repos().is_empty() {
+        bail!(
+            "{} holds no index: run the index step first",
+            data.display()
+        );
+    }
+    let mut aiex_all = Vec::new();
+    let mut rg_all = Vec::new();
+    for (query, literal) in QUERY_MIX {
+        let request = SearchRequest {
+            query: query.to_string(),
+            filters: Filters::default(),
+            limit: 10,
+        };
+        set.search(&request)?; // warm
+        for _ in 0..runs {
+            let t = Instant::now();
+            let hits = set.search(&request)?;
+            aiex_all.push(t.elapsed().as_secs_f64());
+            std::hint::black_box(hits);
+        }
+        // rg: the same literal over the same files; warm once, then fewer timed runs.
+        let rg = |_: ()| -> Result<f64> {
+            let t = Instant::now();
+            let status = Command::new("rg")
+                .args([
+                    "-F",
+                    "-i",
+                    "-n",
+                    "--no-heading",
+                    "-g",
+                    "*.{ex,exs}",
+                    literal,
+                ])
+                .arg(corpus)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .context("running rg")?;
+            if status.code() == Some(2) {
+                bail!("rg failed on {literal:?}");
+            }
+            Ok(t.elapsed().as_secs_f64())
+        };
+        rg(())?;
+        for _ in 0..(runs / 5).max(3) {
+            rg_all.push(rg(())?);
+        }
+    }
+    aiex_all.sort_by(f64::total_cmp);
+    rg_all.sort_by(f64::total_cmp);
+    let (a50, a99) = (percentile(&aiex_all, 0.5), percentile(&aiex_all, 0.99));
+    let (r50, r99) = (percentile(&rg_all, 0.5), percentile(&rg_all, 0.99));
+    println!(
+        "{}",
+        json!({
+            "step": "search",
+            "queries": QUERY_MIX.len(),
+            "aiex_p50_ms": a50 * 1e3, "aiex_p99_ms": a99 * 1e3,
+            "rg_p50_ms": r50 * 1e3, "rg_p99_ms": r99 * 1e3,
+            "speedup_p50": r50 / a50, "speedup_p99": r99 / a99,
+        })
+    );
+    Ok(())
+}

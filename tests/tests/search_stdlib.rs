@@ -1,0 +1,210 @@
+//! Search and the symbol graph over the real Elixir standard library.
+
+use aiex_node::chunk::ChunkKind;
+use aiex_node::search::{Filters, SearchHit, SearchRequest};
+use aiex_tests::elixir_index;
+
+fn search(query: &str, filters: Filters, limit: usize) -> Vec<SearchHit> {
+    elixir_index()
+        .search(&SearchRequest {
+            query: query.into(),
+            filters,
+            limit,
+        })
+        .expect("search")
+}
+
+/// Whether the hit defines `Mod.fun/arity` (or, for `Mod.fun`, any arity of it).
+fn defines(hit: &SearchHit, symbol: &str) -> bool {
+    hit.chunk
+        .defines
+        .iter()
+        .flat_map(|d| d.symbols())
+        .any(|s| s == symbol || (!symbol.contains('/') && s.starts_with(&format!("{symbol}/"))))
+}
+
+#[test]
+fn identifier_queries_hit_the_definition_first() {
+    let cases = [
+        (
+            "GenServer.call",
+            "lib/elixir/lib/gen_server.ex",
+            "GenServer.call",
+        ),
+        (
+            "GenServer.call/3",
+            "lib/elixir/lib/gen_server.ex",
+            "GenServer.call/3",
+        ),
+        ("String.split", "lib/elixir/lib/string.ex", "String.split"),
+        ("Enum.map", "lib/elixir/lib/enum.ex", "Enum.map"),
+        (
+            "Keyword.get/3",
+            "lib/elixir/lib/keyword.ex",
+            "Keyword.get/3",
+        ),
+        ("Path.join", "lib/elixir/lib/path.ex", "Path.join"),
+    ];
+    for (query, path, symbol) in cases {
+        let hits = search(query, Filters::default(), 5);
+        let first = hits
+            .first()
+            .unwrap_or_else(|| panic!("no hits for {query}"));
+        assert_eq!(
+            first.chunk.path, path,
+            "{query}: first hit {}",
+            first.symbol
+        );
+        assert!(
+            defines(first, symbol),
+            "{query}: first hit {} does not define {symbol}",
+            first.symbol
+        );
+    }
+}
+
+#[test]
+fn arity_queries_hit_a_definition_of_that_arity() {
+    for query in ["handle_info/2", "handle_call/3", "init/1"] {
+        let hits = search(query, Filters::default(), 3);
+        let first = hits.first().expect("hits");
+        let (name, arity) = query.split_once('/').unwrap();
+        assert!(
+            first
+                .chunk
+                .defines
+                .iter()
+                .any(|d| d.name == name && d.arities.contains(&arity.parse().unwrap())),
+            "{query}: first hit {} is not a definition",
+            first.symbol
+        );
+    }
+}
+
+#[test]
+fn natural_language_finds_functions_by_their_docs() {
+    let cases = [
+        (
+            "remove the element at a given index from a list",
+            "List.delete_at/2",
+        ),
+        (
+            "get the exact numerator and denominator of a float",
+            "Float.ratio/1",
+        ),
+        (
+            "make a synchronous request to a server process and wait",
+            "GenServer.call/3",
+        ),
+    ];
+    for (query, symbol) in cases {
+        let hits = search(query, Filters::default(), 5);
+        assert!(
+            hits.iter().any(|h| defines(h, symbol)),
+            "{query}: {symbol} not in the top 5: {:?}",
+            hits.iter().map(|h| &h.symbol).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn results_carry_snippets_lines_and_symbols() {
+    let hits = search("GenServer.call", Filters::default(), 3);
+    let h = &hits[0];
+    assert!(h.chunk.start_line >= 1 && h.chunk.end_line >= h.chunk.start_line);
+    assert!(h.snippet_start_line >= h.chunk.start_line && h.snippet_start_line <= h.chunk.end_line);
+    assert!(!h.snippet.is_empty());
+    assert!(h.chunk.content.contains(h.snippet.lines().next().unwrap()));
+    assert_eq!(h.symbol, "GenServer.call/3");
+    assert_eq!(h.chunk.module, "GenServer");
+    assert!(h.score > 0.0);
+    // Ranked by score.
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+#[test]
+fn filters_restrict_results() {
+    let tests_only = search(
+        "split a string",
+        Filters {
+            kinds: vec![ChunkKind::Test, ChunkKind::Describe],
+            ..Filters::default()
+        },
+        20,
+    );
+    assert!(!tests_only.is_empty());
+    assert!(tests_only.iter().all(|h| h.chunk.kind.is_test()));
+
+    let in_module = search(
+        "parse",
+        Filters {
+            module: Some("Mix".into()),
+            ..Filters::default()
+        },
+        20,
+    );
+    assert!(!in_module.is_empty());
+    assert!(
+        in_module
+            .iter()
+            .all(|h| h.chunk.module == "Mix" || h.chunk.module.starts_with("Mix."))
+    );
+
+    let under_path = search(
+        "capture",
+        Filters {
+            path_prefix: Some("lib/ex_unit/".into()),
+            ..Filters::default()
+        },
+        20,
+    );
+    assert!(!under_path.is_empty());
+    assert!(
+        under_path
+            .iter()
+            .all(|h| h.chunk.path.starts_with("lib/ex_unit/"))
+    );
+
+    let other_repo = search(
+        "GenServer.call",
+        Filters {
+            repos: vec!["no-such-repo".into()],
+            ..Filters::default()
+        },
+        5,
+    );
+    assert!(other_repo.is_empty());
+}
+
+#[test]
+fn symbol_graph_over_the_standard_library() {
+    let graph = elixir_index().graph().expect("graph");
+    let defs = graph.definitions("Enum.map/2");
+    assert_eq!(defs.len(), 1, "{defs:?}");
+    assert_eq!(defs[0].path, "lib/elixir/lib/enum.ex");
+
+    // Enum.map/2 is called through aliases and pipes all over the library.
+    let callers = graph.callers("Enum.map/2");
+    assert!(callers.len() > 50, "only {} callers", callers.len());
+    assert!(callers.iter().any(|c| c.path.starts_with("lib/mix/")));
+
+    let callees = graph.callees("Enum.map_join/3");
+    assert!(!callees.is_empty());
+    assert!(
+        callees.iter().all(|c| c.contains('/') && c.contains('.')),
+        "{callees:?}"
+    );
+
+    // Ranking: core functions called everywhere outrank leaves.
+    let rank = graph.rank(&[]);
+    let pos = |s: &str| rank.iter().position(|(r, _)| r == s).unwrap_or(usize::MAX);
+    assert!(pos("Enum.map/2") < pos("Mix.Tasks.Xref.run/1"));
+
+    for budget in [50, 400, 2000] {
+        let (map, tokens) = graph.repo_map(budget, &[]);
+        assert!(tokens <= budget, "{tokens} > {budget}");
+        assert!(!map.is_empty());
+    }
+    let (focused, _) = graph.repo_map(200, &["ExUnit.CaptureLog".to_string()]);
+    assert!(focused.contains("capture_log"), "{focused}");
+}
