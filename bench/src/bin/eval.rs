@@ -1,7 +1,9 @@
 //! Search-quality evaluation: reads a TSV of (query, expected path, expected symbol), runs
 //! every query against Aiex's index and against a naive baseline (BM25 over fixed 40-line
 //! windows, as naive RAG systems chunk), and prints recall@1, recall@5 and MRR for both,
-//! measured at the same symbol level in the same run.
+//! measured at the same symbol level in the same run: a hit is the chunk that defines the
+//! expected function (module and name) for Aiex, and a window overlapping that definition's
+//! lines for the baseline.
 //!
 //! `cargo run --release -p aiex-bench --bin eval -- [--tsv FILE] [--corpus DIR] [--verbose]`
 
@@ -156,26 +158,22 @@ fn read_cases(path: &PathBuf) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
-/// Whether a chunk is (a part of) the definition of `Mod.fun/arity`.
+/// Whether a chunk is (a part of) a definition of the function `symbol` names. The match is
+/// by module and function name: `Mod.fun/4` is also found through the `Mod.fun/2` clause
+/// group that carries the docs (Elixir documents one arity and delegates the others).
 fn chunk_is(chunk: &Chunk, symbol: &str) -> bool {
-    if chunk
-        .defines
-        .iter()
-        .any(|d| d.symbols().iter().any(|s| s == symbol))
-    {
-        return true;
-    }
-    let Some((qual, arity)) = symbol.rsplit_once('/') else {
-        return false;
-    };
+    let qual = symbol.rsplit_once('/').map_or(symbol, |(q, _)| q);
     let Some((module, name)) = qual.rsplit_once('.') else {
         return false;
     };
-    let arity: u32 = arity.parse().unwrap_or(u32::MAX);
-    chunk.part.is_some()
-        && chunk.module == module
-        && chunk.name == name
-        && chunk.arities.contains(&arity)
+    if chunk
+        .defines
+        .iter()
+        .any(|d| d.module == module && d.name == name)
+    {
+        return true;
+    }
+    chunk.part.is_some() && chunk.module == module && chunk.name == name
 }
 
 /// The line range of the definition of `symbol` in a file, from the chunker.

@@ -99,34 +99,48 @@ pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result
         return Ok(Vec::new());
     };
     let plan = QueryPlan::new(&request.query);
-    let query = plan.build(first.fields(), &request.filters)?;
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
     let stats = CombinedStats(&searchers);
     // Over-fetch so that re-ranking by kind can still fill the limit.
     let fetch = (request.limit * 3).max(20);
-    let per_partition: Vec<Result<Vec<(f32, Chunk, u32)>>> = partitions
-        .par_iter()
-        .zip(searchers.par_iter())
-        .map(|(p, searcher)| {
-            let top = searcher
-                .search_with_statistics_provider(
-                    &query,
-                    &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
-                    &stats,
-                )
-                .map_err(NodeError::index(p.dir()))?;
-            top.into_iter()
-                .map(|(score, addr)| Ok((score, p.chunk(searcher, addr)?, p.partition())))
-                .collect()
-        })
-        .collect();
-    let mut hits: Vec<(f32, Chunk, u32)> = Vec::new();
-    for r in per_partition {
-        hits.extend(r?);
-    }
-    for (score, chunk, _) in &mut hits {
-        *score *= plan.kind_weight(chunk);
-    }
+    let keep = fetch * 2;
+    let run = |plan: &QueryPlan| -> Result<Vec<(f32, Chunk, u32)>> {
+        let query = plan.build(first.fields(), &request.filters)?;
+        let per_partition: Vec<Result<Vec<(f32, usize, tantivy::DocAddress)>>> = searchers
+            .par_iter()
+            .enumerate()
+            .map(|(i, searcher)| {
+                let top = searcher
+                    .search_with_statistics_provider(
+                        &query,
+                        &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
+                        &stats,
+                    )
+                    .map_err(NodeError::index(partitions[i].dir()))?;
+                Ok(top
+                    .into_iter()
+                    .map(|(score, addr)| (score, i, addr))
+                    .collect())
+            })
+            .collect();
+        let mut top: Vec<(f32, usize, tantivy::DocAddress)> = Vec::new();
+        for r in per_partition {
+            top.extend(r?);
+        }
+        // Scores share one set of statistics, so the global top is the merged top.
+        top.sort_by(|a, b| b.0.total_cmp(&a.0));
+        top.truncate(keep);
+        top.into_iter()
+            .map(|(score, i, addr)| {
+                let p = partitions[i];
+                let mut score = score;
+                let chunk = p.chunk(&searchers[i], addr)?;
+                score *= plan.kind_weight(&chunk);
+                Ok((score, chunk, p.partition()))
+            })
+            .collect()
+    };
+    let mut hits = run(&plan)?;
     hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
     hits.truncate(request.limit);
     let mut analyzer = code_analyzer();
@@ -155,6 +169,7 @@ struct QueryPlan {
     terms: Vec<String>,
     /// Synonyms of the terms, matched at a lower weight.
     expansions: Vec<String>,
+
     /// Lowercased symbol keys the query names (`genserver.call`, `handle_info/2`).
     symbols: Vec<String>,
     /// Bare lowercase words that could be function names.
@@ -233,6 +248,7 @@ impl QueryPlan {
             should.push(boosted(f.body, term, SYNONYM_WEIGHT));
             should.push(boosted(f.doc, term, SYNONYM_WEIGHT));
         }
+
         for s in &self.symbols {
             should.push(boosted(f.symbol, s, 25.0));
         }
