@@ -203,7 +203,7 @@ impl Baseline {
         let path = schema.add_text_field("path", STRING | STORED);
         let body = schema.add_text_field(
             "body",
-            tantivy::schema::TextOptions::from(TEXT).set_indexing_options(
+            TEXT.set_indexing_options(
                 tantivy::schema::TextFieldIndexing::default()
                     .set_tokenizer("en_stem")
                     .set_index_option(tantivy::schema::IndexRecordOption::WithFreqsAndPositions),

@@ -80,11 +80,10 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     for piece in pieces {
         split(file, &modules, piece, config.budget, &mut drafts);
     }
-    let mut drafts = merge_small(file.src, drafts, config.merge_below, config.budget);
-
     let raw_calls = calls::collect(root, file.src);
     attach_calls(&mut drafts, &raw_calls, &modules);
-    drafts
+    give_definitions_their_calls(&mut drafts, &lines);
+    merge_small(file.src, drafts, config.merge_below, config.budget)
         .into_iter()
         .map(|d| d.finish(file, Language::Elixir, &lines))
         .collect()
@@ -823,10 +822,8 @@ impl<'s, 't> Walker<'s, 't> {
                     let h = header.as_mut().expect("checked");
                     h.draft.end = h.draft.end.max(item.node.end_byte());
                     if let ItemKind::Type(name) = &item.kind {
-                        let line = self.line_of(item.node.start_byte());
-                        h.draft
-                            .defines
-                            .push(self.type_definition(module, name, line));
+                        let def = self.type_definition(module, name, item.node);
+                        h.draft.defines.push(def);
                     }
                 }
                 ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment | ItemKind::Lead(_) => {
@@ -958,8 +955,9 @@ impl<'s, 't> Walker<'s, 't> {
                 let mut draft = Draft::new(ChunkKind::Type, start, end);
                 for &k in before {
                     if let ItemKind::Type(name) = &items[k].kind {
-                        let line = self.line_of(items[k].node.start_byte());
-                        draft.defines.push(self.type_definition(module, name, line));
+                        draft
+                            .defines
+                            .push(self.type_definition(module, name, items[k].node));
                         if draft.name.is_empty() {
                             draft.name = name.split('/').next().unwrap_or(name).to_string();
                         }
@@ -982,7 +980,9 @@ impl<'s, 't> Walker<'s, 't> {
         rest
     }
 
-    fn type_definition(&self, module: usize, name: &str, line: u32) -> Definition {
+    fn type_definition(&self, module: usize, name: &str, node: Node<'_>) -> Definition {
+        let line = self.line_of(node.start_byte());
+        let signature = collapse_whitespace(self.text(node));
         let (n, a) = name.split_once('/').unwrap_or((name, "0"));
         Definition {
             kind: ChunkKind::Type,
@@ -991,6 +991,9 @@ impl<'s, 't> Walker<'s, 't> {
             arities: vec![a.parse().unwrap_or(0)],
             visibility: Visibility::Public,
             line,
+            end_line: line,
+            signature,
+            calls: Vec::new(),
         }
     }
 
@@ -1034,6 +1037,9 @@ impl<'s, 't> Walker<'s, 't> {
                 arities: Vec::new(),
                 visibility: draft.visibility,
                 line: self.line_of(draft.start),
+                end_line: 0,
+                signature: format!("defmodule {name}"),
+                calls: Vec::new(),
             });
         }
         self.in_module(module, draft)
@@ -1115,6 +1121,9 @@ impl<'s, 't> Walker<'s, 't> {
                 arities: draft.arities.clone(),
                 visibility: draft.visibility,
                 line,
+                end_line: 0,
+                signature: String::new(),
+                calls: Vec::new(),
             });
         }
         let spec_keys = draft
@@ -1485,6 +1494,43 @@ fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, u
             if !cursor.goto_parent() {
                 out.sort_unstable();
                 return out;
+            }
+        }
+    }
+}
+
+/// Before small neighbours merge, each definition records its own calls, signature and
+/// last line, so the symbol graph stays exact for merged chunks; a split definition
+/// collects the calls of all its parts.
+fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
+    let mut first_part: Option<usize> = None;
+    for i in 0..drafts.len() {
+        match drafts[i].part {
+            Some((1, _)) | None => {
+                first_part = drafts[i].part.map(|_| i);
+                let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
+                let (calls, signature) = (drafts[i].calls.clone(), drafts[i].signature.clone());
+                for d in &mut drafts[i].defines {
+                    d.calls = calls.clone();
+                    d.end_line = end_line;
+                    if d.signature.is_empty() {
+                        d.signature = signature.clone();
+                    }
+                }
+            }
+            Some(_) => {
+                if let Some(f) = first_part {
+                    let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
+                    let calls = drafts[i].calls.clone();
+                    for d in &mut drafts[f].defines {
+                        d.end_line = end_line;
+                        for c in &calls {
+                            if !d.calls.contains(c) {
+                                d.calls.push(c.clone());
+                            }
+                        }
+                    }
+                }
             }
         }
     }

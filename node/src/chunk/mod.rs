@@ -136,6 +136,16 @@ pub struct Definition {
     pub visibility: Visibility,
     /// 1-based line of the first clause.
     pub line: u32,
+    /// 1-based last line of the definition (with all its clauses and parts).
+    #[serde(default)]
+    pub end_line: u32,
+    /// The head up to `do` (for a type or module, its first line).
+    #[serde(default)]
+    pub signature: String,
+    /// What this definition calls, as `Mod.fun/arity` (its own calls, even when merged
+    /// into a chunk with neighbours).
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 impl Definition {

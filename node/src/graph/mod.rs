@@ -52,35 +52,42 @@ impl SymbolGraph {
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::default();
         for chunk in chunks {
-            let mut callers: Vec<SymbolSite> = Vec::new();
+            let mut sources = 0;
             for def in &chunk.defines {
+                let site = |symbol: String| SymbolSite {
+                    symbol,
+                    repo: chunk.repo.clone(),
+                    path: chunk.path.clone(),
+                    start_line: if def.line > 0 {
+                        def.line
+                    } else {
+                        chunk.start_line
+                    },
+                    end_line: def.end_line.max(def.line).max(chunk.start_line),
+                    kind: def.kind,
+                    signature: if def.signature.is_empty() {
+                        chunk.signature.clone()
+                    } else {
+                        def.signature.clone()
+                    },
+                    visibility: def.visibility,
+                };
                 for symbol in def.symbols() {
-                    let site = SymbolSite {
-                        symbol: symbol.clone(),
-                        repo: chunk.repo.clone(),
-                        path: chunk.path.clone(),
-                        start_line: chunk.start_line,
-                        end_line: chunk.end_line,
-                        kind: def.kind,
-                        signature: if def.kind == ChunkKind::ModuleHeader {
-                            format!("defmodule {}", def.module)
-                        } else {
-                            chunk.signature.clone()
-                        },
-                        visibility: def.visibility,
-                    };
+                    let site = site(symbol.clone());
                     if def.kind.is_callable() {
-                        callers.push(site.clone());
+                        sources += 1;
+                        g.add_calls(&site, &def.calls);
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
             }
-            if chunk.calls.is_empty() {
-                continue;
-            }
-            if callers.is_empty() {
-                // A test, a module header or a script: a source node named after the chunk.
-                callers.push(SymbolSite {
+            if sources == 0 && !chunk.calls.is_empty() {
+                // A test, a module header or a script (or a later part of a split
+                // definition, whose calls its first part already carries).
+                if chunk.part.is_some_and(|(k, _)| k > 1) {
+                    continue;
+                }
+                let source = SymbolSite {
                     symbol: format!(
                         "{}:{} {}",
                         chunk.path,
@@ -94,19 +101,8 @@ impl SymbolGraph {
                     kind: chunk.kind,
                     signature: chunk.signature.clone(),
                     visibility: chunk.visibility,
-                });
-            }
-            for caller in callers {
-                let out = g.out.entry(caller.symbol.clone()).or_default();
-                for callee in &chunk.calls {
-                    if *callee != caller.symbol && !out.contains(callee) {
-                        out.push(callee.clone());
-                        g.incoming
-                            .entry(callee.clone())
-                            .or_default()
-                            .push(caller.clone());
-                    }
-                }
+                };
+                g.add_calls(&source, &chunk.calls);
             }
         }
         for sites in g.defs.values_mut() {
@@ -114,6 +110,19 @@ impl SymbolGraph {
             sites.dedup();
         }
         g
+    }
+
+    fn add_calls(&mut self, caller: &SymbolSite, calls: &[String]) {
+        let out = self.out.entry(caller.symbol.clone()).or_default();
+        for callee in calls {
+            if *callee != caller.symbol && !out.contains(callee) {
+                out.push(callee.clone());
+                self.incoming
+                    .entry(callee.clone())
+                    .or_default()
+                    .push(caller.clone());
+            }
+        }
     }
 
     /// Number of defined symbols.
@@ -267,7 +276,7 @@ impl SymbolGraph {
             let Some(site) = self.defs.get(&symbol).and_then(|s| s.first()) else {
                 continue;
             };
-            if site.visibility == Visibility::Private || site.kind == ChunkKind::ModuleHeader {
+            if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
                 continue;
             }
             if !seen_sites.insert((site.path.clone(), site.start_line)) {

@@ -66,7 +66,7 @@ pub fn build() -> Schema {
     b.add_text_field("symbol", STRING);
     b.add_text_field("defines", STRING);
     b.add_text_field("calls", STRING);
-    b.add_text_field("content_hash", STRING | STORED);
+    b.add_text_field("content_hash", STORED);
     b.add_u64_field("chunk_count", STORED | INDEXED);
     b.add_u64_field("file_bytes", STORED);
     b.add_text_field("chunk_json", STORED);

@@ -197,7 +197,7 @@ impl QueryPlan {
         let single_word = query.split_whitespace().count() == 1;
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
-            if tok.is_empty() {
+            if !tok.chars().any(char::is_alphanumeric) {
                 continue;
             }
             let is_ident = tok

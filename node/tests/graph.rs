@@ -1,0 +1,862 @@
+//! Integration tests of the symbol graph: definitions by `Mod.fun/arity` and by name,
+//! callees through aliases, pipes and captures, callers (tests included), PageRank, and
+//! the repository map fitted to a token budget, with and without focus.
+//!
+//! The graph is built from a small Mix project written to a temporary directory and
+//! indexed through [`PartitionSet::graph`], or from [`chunk_file`] chunks directly.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, Visibility, chunk_file};
+use aiex_node::graph::SymbolGraph;
+use aiex_node::ingest::{IngestOptions, PartitionSet};
+
+// ------------------------------------------------------------------------------ fixture
+
+const MIX_EXS: &str = r##"defmodule MyApp.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :my_app, version: "0.1.0", elixir: "~> 1.15", deps: []]
+  end
+end
+"##;
+
+const GITIGNORE: &str = "/_build/\n/deps/\n/tmp/\nlib/my_app/scratch.ex\n";
+
+const CART_EX: &str = r##"defmodule MyApp.Cart do
+  @moduledoc """
+  A shopping cart: the line items a customer is about to buy.
+  """
+
+  alias MyApp.Cart.Item
+  alias MyApp.Pricing
+
+  defstruct items: [], customer_id: nil
+
+  @doc """
+  Adds `quantity` units of the product `sku` to the cart, merging the quantity into an
+  existing line item when the cart already holds that product.
+  """
+  @spec add_item(%__MODULE__{}, String.t(), pos_integer()) :: %__MODULE__{}
+  def add_item(%__MODULE__{items: items} = cart, sku, quantity) when quantity > 0 do
+    item = Item.new(sku, quantity)
+    %{cart | items: merge_items(items, item)}
+  end
+
+  @doc """
+  The total price of every line item in the cart in cents, after volume discounts.
+  """
+  def total(%__MODULE__{items: items}) do
+    items
+    |> Enum.map(&Pricing.line_price/1)
+    |> Pricing.apply_discounts()
+  end
+
+  defp merge_items(items, %Item{sku: sku} = item) do
+    case Enum.find_index(items, fn existing -> existing.sku == sku end) do
+      nil -> items ++ [item]
+      index -> List.update_at(items, index, &Item.increment(&1, item.quantity))
+    end
+  end
+
+  defmodule Summary do
+    @moduledoc "A printable summary of a cart for the checkout page."
+
+    @doc """
+    Renders one line per item with its product code and quantity, for the receipt.
+    """
+    def render(%MyApp.Cart{items: items}) do
+      Enum.map_join(items, "\n", fn item -> "#{item.sku} x #{item.quantity}" end)
+    end
+  end
+end
+"##;
+
+const ITEM_EX: &str = r##"defmodule MyApp.Cart.Item do
+  @moduledoc "One line of a cart: a product code and a quantity."
+
+  alias MyApp.Util
+
+  defstruct [:sku, :quantity]
+
+  @doc """
+  Builds a line item for a product code and a positive quantity, normalising the code.
+  """
+  def new(sku, quantity) when is_binary(sku) and quantity > 0 do
+    %__MODULE__{sku: Util.normalize_sku(sku), quantity: quantity}
+  end
+
+  @doc """
+  Raises the quantity of a line item by `by` units, keeping its product code unchanged.
+  """
+  def increment(%__MODULE__{quantity: quantity} = item, by) when by > 0 do
+    %{item | quantity: quantity + by}
+  end
+end
+"##;
+
+const PRICING_EX: &str = r##"defmodule MyApp.Pricing do
+  @moduledoc "Prices line items and applies volume discounts."
+
+  alias MyApp.Cart.Item
+  alias MyApp.Catalog
+
+  @doc """
+  The price of one line item in cents: the catalog unit price times the quantity.
+  """
+  def line_price(%Item{sku: sku, quantity: quantity}) do
+    Catalog.unit_price(sku) * quantity
+  end
+
+  @doc """
+  Applies the volume discount to a list of line prices and returns the grand total.
+  """
+  def apply_discounts(prices) when is_list(prices) do
+    subtotal = Enum.sum(prices)
+    subtotal - discount(subtotal)
+  end
+
+  defp discount(subtotal) when subtotal > 10_000 do
+    # Ten percent off large orders, rounded down to the cent.
+    div(subtotal, 10)
+  end
+
+  defp discount(_subtotal), do: 0
+end
+"##;
+
+const CATALOG_EX: &str = r##"defmodule MyApp.Catalog do
+  @moduledoc "The product catalog: unit prices by product code."
+
+  alias MyApp.Util
+
+  @prices %{"APPLE" => 120, "PEAR" => 95, "MELON" => 480}
+
+  @doc """
+  Looks up the unit price of a product in cents; unknown products cost nothing.
+  """
+  def unit_price(sku) do
+    sku = Util.normalize_sku(sku)
+    Map.get(@prices, sku, 0)
+  end
+
+  @doc """
+  The unit price of a product converted to another currency at the given exchange rate.
+  """
+  def unit_price(sku, rate) when is_number(rate) and rate > 0 do
+    round(unit_price(sku) * rate)
+  end
+
+  @doc """
+  Whether the product code names a product of the catalog, whatever its letter case.
+  """
+  def known?(sku) do
+    Map.has_key?(@prices, Util.normalize_sku(sku))
+  end
+
+  @doc """
+  Dumps the whole catalog as CSV lines for the legacy warehouse system, unused today.
+  """
+  def legacy_export do
+    for {sku, price} <- @prices, into: "", do: "#{sku},#{price}\n"
+  end
+end
+"##;
+
+const UTIL_EX: &str = r##"defmodule MyApp.Util do
+  @moduledoc "Small helpers shared by the catalog and the cart."
+
+  @doc """
+  Normalises a product code: trims surrounding whitespace and upcases every letter.
+  """
+  def normalize_sku(sku) when is_binary(sku) do
+    sku
+    |> String.trim()
+    |> String.upcase()
+  end
+end
+"##;
+
+const CART_TEST_EXS: &str = r##"defmodule MyApp.CartTest do
+  use ExUnit.Case, async: true
+
+  alias MyApp.Cart
+
+  test "add_item puts a new line item into an empty cart" do
+    cart = Cart.add_item(%Cart{}, "apple", 2)
+    assert [%{sku: "APPLE", quantity: 2}] = cart.items
+  end
+
+  test "total applies the catalog prices to every line item" do
+    cart = %Cart{} |> Cart.add_item("apple", 1) |> Cart.add_item("pear", 1)
+    assert Cart.total(cart) == 215
+  end
+end
+"##;
+
+const SCRATCH_EX: &str = r##"defmodule MyApp.Scratch do
+  def zanzibarquux, do: :ignored
+end
+"##;
+
+/// Writes the `my_app` project under `root`.
+fn write_project(root: &Path) {
+    write(root, "mix.exs", MIX_EXS);
+    write(root, ".gitignore", GITIGNORE);
+    write(root, "lib/my_app/cart.ex", CART_EX);
+    write(root, "lib/my_app/cart/item.ex", ITEM_EX);
+    write(root, "lib/my_app/pricing.ex", PRICING_EX);
+    write(root, "lib/my_app/catalog.ex", CATALOG_EX);
+    write(root, "lib/my_app/util.ex", UTIL_EX);
+    write(root, "test/my_app/cart_test.exs", CART_TEST_EXS);
+    write(root, "lib/my_app/scratch.ex", SCRATCH_EX);
+    write(root, "tmp/notes.ex", SCRATCH_EX);
+}
+
+fn write(root: &Path, rel: &str, content: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+/// The project, indexed as repository `shop`, and its graph.
+struct Indexed {
+    _tmp: tempfile::TempDir,
+    src: std::path::PathBuf,
+    set: PartitionSet,
+}
+
+fn indexed() -> Indexed {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("my_app");
+    write_project(&src);
+    let set = PartitionSet::open(&tmp.path().join("data"), 3).unwrap();
+    let options = IngestOptions {
+        threads: 2,
+        ..IngestOptions::default()
+    };
+    let stats = set.ingest_dir("shop", &src, &options, None).unwrap();
+    assert_eq!(stats.files_failed, 0, "{stats:?}");
+    Indexed {
+        _tmp: tmp,
+        src,
+        set,
+    }
+}
+
+fn graph() -> (Indexed, Arc<SymbolGraph>) {
+    let ix = indexed();
+    let g = ix.set.graph().unwrap();
+    (ix, g)
+}
+
+/// 1-based line of the only line of `src` containing `needle`.
+#[track_caller]
+fn line_of(src: &str, needle: &str) -> u32 {
+    let found: Vec<u32> = src
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i as u32 + 1)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{needle:?} must occur once, found on {found:?}"
+    );
+    found[0]
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn chunks_of(path: &str, src: &str) -> Vec<Chunk> {
+    match chunk_file("shop", path, src.as_bytes(), &ChunkerConfig::default()) {
+        FileChunks::Chunked(cs) => cs,
+        FileChunks::Skipped(r) => panic!("{path} skipped: {r}"),
+    }
+}
+
+/// The map as (path, line, signature) entries, checking its layout on the way.
+fn parse_map(map: &str) -> Vec<(String, u32, String)> {
+    let mut out = Vec::new();
+    let mut path: Option<String> = None;
+    for line in map.lines() {
+        if let Some(entry) = line.strip_prefix("  ") {
+            let (n, sig) = entry
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad map line {line:?}"));
+            let p = path.clone().expect("an entry before any path");
+            out.push((p, n.parse().expect("a line number"), sig.to_string()));
+        } else {
+            let p = line
+                .strip_suffix(':')
+                .unwrap_or_else(|| panic!("bad path line {line:?}"));
+            path = Some(p.to_string());
+        }
+    }
+    out
+}
+
+/// The public functions of the project: (path, signature).
+const PUBLIC_FUNCTIONS: [(&str, &str); 13] = [
+    (
+        "lib/my_app/cart.ex",
+        "def add_item(%__MODULE__{items: items} = cart, sku, quantity) when quantity > 0",
+    ),
+    ("lib/my_app/cart.ex", "def total(%__MODULE__{items: items})"),
+    (
+        "lib/my_app/cart.ex",
+        "def render(%MyApp.Cart{items: items})",
+    ),
+    (
+        "lib/my_app/cart/item.ex",
+        "def new(sku, quantity) when is_binary(sku) and quantity > 0",
+    ),
+    (
+        "lib/my_app/cart/item.ex",
+        "def increment(%__MODULE__{quantity: quantity} = item, by) when by > 0",
+    ),
+    ("lib/my_app/catalog.ex", "def unit_price(sku)"),
+    (
+        "lib/my_app/catalog.ex",
+        "def unit_price(sku, rate) when is_number(rate) and rate > 0",
+    ),
+    ("lib/my_app/catalog.ex", "def known?(sku)"),
+    ("lib/my_app/catalog.ex", "def legacy_export"),
+    (
+        "lib/my_app/pricing.ex",
+        "def line_price(%Item{sku: sku, quantity: quantity})",
+    ),
+    (
+        "lib/my_app/pricing.ex",
+        "def apply_discounts(prices) when is_list(prices)",
+    ),
+    (
+        "lib/my_app/util.ex",
+        "def normalize_sku(sku) when is_binary(sku)",
+    ),
+    ("mix.exs", "def project"),
+];
+
+// ------------------------------------------------------------------------------ tests
+
+#[test]
+fn definitions_by_arity_and_by_name() {
+    let (ix, g) = graph();
+    assert!(!g.is_empty());
+
+    let sites = g.definitions("MyApp.Catalog.unit_price/1");
+    assert_eq!(sites.len(), 1, "{sites:#?}");
+    let s = &sites[0];
+    assert_eq!(s.symbol, "MyApp.Catalog.unit_price/1");
+    assert_eq!(s.repo, "shop");
+    assert_eq!(s.path, "lib/my_app/catalog.ex");
+    assert_eq!(s.kind, ChunkKind::Function);
+    assert_eq!(s.visibility, Visibility::Public);
+    assert_eq!(s.signature, "def unit_price(sku)");
+    // The site points at the `def` line and ends with the definition's last line.
+    let def_line = line_of(CATALOG_EX, "def unit_price(sku) do");
+    let last_line = line_of(CATALOG_EX, "Map.get(@prices, sku, 0)") + 1;
+    assert_eq!((s.start_line, s.end_line), (def_line, last_line), "{s:?}");
+    // ...inside the chunk that defines it (which also holds the @doc above).
+    let chunk = ix
+        .set
+        .partition_for("shop", "lib/my_app/catalog.ex")
+        .all_chunks()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "unit_price" && c.arities == [1])
+        .unwrap();
+    let doc_line = line_of(CATALOG_EX, "Looks up the unit price");
+    assert!(
+        chunk.start_line < doc_line && chunk.end_line == last_line,
+        "{chunk:?}"
+    );
+    assert_eq!(chunk.defines[0].line, def_line);
+
+    // Every arity by name, ordered by symbol.
+    let all = g.definitions("MyApp.Catalog.unit_price");
+    let symbols: Vec<&str> = all.iter().map(|s| s.symbol.as_str()).collect();
+    assert_eq!(
+        symbols,
+        ["MyApp.Catalog.unit_price/1", "MyApp.Catalog.unit_price/2"]
+    );
+    assert_eq!(all[0], *s);
+    let two = &all[1];
+    assert_eq!(two.path, "lib/my_app/catalog.ex");
+    assert_eq!(
+        two.signature,
+        "def unit_price(sku, rate) when is_number(rate) and rate > 0"
+    );
+    let def2 = line_of(CATALOG_EX, "def unit_price(sku, rate)");
+    assert!(two.start_line <= def2 && def2 <= two.end_line, "{two:?}");
+    assert!(two.start_line > s.end_line);
+
+    // A nested module's function, a private function and a module.
+    let render = g.definitions("MyApp.Cart.Summary.render/1");
+    assert_eq!(render.len(), 1);
+    assert_eq!(render[0].path, "lib/my_app/cart.ex");
+    let render_line = line_of(CART_EX, "def render(");
+    assert!(render[0].start_line <= render_line && render_line <= render[0].end_line);
+    let merge = g.definitions("MyApp.Cart.merge_items/2");
+    assert_eq!(merge.len(), 1);
+    assert_eq!(merge[0].visibility, Visibility::Private);
+    let module = g.definitions("MyApp.Cart.Item");
+    assert_eq!(module.len(), 1, "{module:#?}");
+    assert_eq!(module[0].kind, ChunkKind::ModuleHeader);
+    assert_eq!(module[0].path, "lib/my_app/cart/item.ex");
+    assert_eq!(module[0].start_line, 1);
+
+    // Names that are not defined, or are only called.
+    assert!(g.definitions("MyApp.Catalog.unit_price/3").is_empty());
+    assert!(g.definitions("MyApp.Nope.unit_price").is_empty());
+    assert!(g.definitions("Enum.map/2").is_empty());
+    // A bare name never matches a qualified symbol.
+    assert!(g.definitions("unit_price").is_empty());
+    assert!(g.definitions("unit_price/1").is_empty());
+}
+
+#[test]
+fn callees_through_alias_pipe_and_capture() {
+    let (_ix, g) = graph();
+    // `items |> Enum.map(&Pricing.line_price/1) |> Pricing.apply_discounts()`:
+    // pipes add one argument, the capture names its arity, aliases are expanded.
+    assert_eq!(
+        g.callees("MyApp.Cart.total/1"),
+        strings(&[
+            "Enum.map/2",
+            "MyApp.Pricing.apply_discounts/1",
+            "MyApp.Pricing.line_price/1",
+        ])
+    );
+    // Alias (`Item.new`) and a local call to a private function.
+    let add = g.callees("MyApp.Cart.add_item/3");
+    assert_eq!(
+        add,
+        strings(&["MyApp.Cart.Item.new/2", "MyApp.Cart.merge_items/2"])
+    );
+    assert_eq!(g.callees("MyApp.Cart.add_item"), add, "any arity");
+    // A capture with an argument placeholder: `&Item.increment(&1, item.quantity)`.
+    let merge = g.callees("MyApp.Cart.merge_items/2");
+    assert!(
+        merge.contains(&"MyApp.Cart.Item.increment/2".to_string()),
+        "{merge:?}"
+    );
+    assert!(merge.contains(&"List.update_at/3".to_string()), "{merge:?}");
+    // A local call to another arity of the same name.
+    assert_eq!(
+        g.callees("MyApp.Catalog.unit_price/2"),
+        strings(&["MyApp.Catalog.unit_price/1"])
+    );
+    // Piped into a remote call of another module.
+    assert_eq!(
+        g.callees("MyApp.Util.normalize_sku/1"),
+        strings(&["String.trim/1", "String.upcase/1"])
+    );
+    // Both arities by name.
+    assert_eq!(
+        g.callees("MyApp.Catalog.unit_price"),
+        strings(&[
+            "Map.get/3",
+            "MyApp.Catalog.unit_price/1",
+            "MyApp.Util.normalize_sku/1",
+        ])
+    );
+    // A leaf calls nothing; an unknown symbol neither.
+    assert!(g.callees("MyApp.Catalog.legacy_export/0").is_empty());
+    assert!(g.callees("MyApp.Nope.fun/1").is_empty());
+}
+
+#[test]
+fn callers_include_functions_and_tests() {
+    let (_ix, g) = graph();
+    let callers = g.callers("MyApp.Util.normalize_sku/1");
+    let got: Vec<(&str, &str)> = callers
+        .iter()
+        .map(|s| (s.path.as_str(), s.symbol.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("lib/my_app/cart/item.ex", "MyApp.Cart.Item.new/2"),
+            ("lib/my_app/catalog.ex", "MyApp.Catalog.unit_price/1"),
+            ("lib/my_app/catalog.ex", "MyApp.Catalog.known?/1"),
+        ],
+        "sorted by path and line"
+    );
+    assert_eq!(g.callers("MyApp.Util.normalize_sku"), callers);
+
+    // add_item/3 is called only by the two tests.
+    let callers = g.callers("MyApp.Cart.add_item/3");
+    assert_eq!(callers.len(), 2, "{callers:#?}");
+    let first_test = line_of(CART_TEST_EXS, "test \"add_item puts");
+    let second_test = line_of(CART_TEST_EXS, "test \"total applies");
+    for (site, test_line) in callers.iter().zip([first_test, second_test]) {
+        assert_eq!(site.path, "test/my_app/cart_test.exs");
+        assert_eq!(site.kind, ChunkKind::Test);
+        assert!(
+            site.start_line <= test_line && test_line <= site.end_line,
+            "{site:?}"
+        );
+        assert!(site.signature.starts_with("test \""), "{site:?}");
+    }
+    assert!(callers[0].symbol.contains("add_item puts a new line item"));
+    assert!(
+        callers[1]
+            .symbol
+            .contains("total applies the catalog prices")
+    );
+
+    // total/1 is called by the second test only.
+    let total = g.callers("MyApp.Cart.total/1");
+    assert_eq!(total.len(), 1);
+    assert_eq!(total[0].symbol, callers[1].symbol);
+
+    // Through the alias, the capture and the pipe of Cart.total/1.
+    for callee in [
+        "MyApp.Pricing.line_price/1",
+        "MyApp.Pricing.apply_discounts/1",
+    ] {
+        let c = g.callers(callee);
+        assert_eq!(c.len(), 1, "{callee}: {c:#?}");
+        assert_eq!(c[0].symbol, "MyApp.Cart.total/1");
+        assert_eq!(c[0].path, "lib/my_app/cart.ex");
+    }
+    // A private function's caller.
+    let discount = g.callers("MyApp.Pricing.discount/1");
+    assert_eq!(discount.len(), 1);
+    assert_eq!(discount[0].symbol, "MyApp.Pricing.apply_discounts/1");
+
+    assert!(g.callers("MyApp.Catalog.legacy_export/0").is_empty());
+}
+
+#[test]
+fn rank_puts_a_much_called_function_above_an_uncalled_leaf() {
+    let (_ix, g) = graph();
+    let ranked = g.rank(&[]);
+    let position = |s: &str| {
+        ranked
+            .iter()
+            .position(|(r, _)| r == s)
+            .unwrap_or_else(|| panic!("{s} not ranked"))
+    };
+    let score = |s: &str| ranked[position(s)].1;
+    let hub = "MyApp.Util.normalize_sku/1"; // called by three functions
+    let leaf = "MyApp.Catalog.legacy_export/0"; // called by nobody, calls nothing
+    assert!(score(hub) > score(leaf), "{ranked:#?}");
+    assert!(position(hub) < position(leaf));
+    assert_eq!(ranked[0].0, hub, "the most called function ranks first");
+    // Called by something beats called by nothing.
+    assert!(score("MyApp.Cart.add_item/3") > score(leaf));
+    assert!(score("MyApp.Catalog.unit_price/1") > score("MyApp.Catalog.known?/1"));
+
+    // Sorted, finite, positive; only defined symbols (no calls into Enum, no tests).
+    for w in ranked.windows(2) {
+        assert!(w[0].1 >= w[1].1, "sorted: {ranked:#?}");
+    }
+    assert!(ranked.iter().all(|(_, r)| r.is_finite() && *r > 0.0));
+    assert!(ranked.iter().all(|(s, _)| !g.definitions(s).is_empty()));
+    assert!(
+        !ranked
+            .iter()
+            .any(|(s, _)| s.starts_with("Enum.") || s.contains("cart_test"))
+    );
+    assert_eq!(ranked.len(), g.len());
+
+    // Centred on a module: its functions (and what they call) outrank the rest.
+    let focused = g.rank(&strings(&["MyApp.Catalog"]));
+    let top: Vec<&str> = focused.iter().take(6).map(|(s, _)| s.as_str()).collect();
+    for s in [
+        "MyApp.Catalog.unit_price/1",
+        "MyApp.Catalog.unit_price/2",
+        "MyApp.Catalog.known?/1",
+        "MyApp.Catalog.legacy_export/0",
+        "MyApp.Util.normalize_sku/1",
+    ] {
+        assert!(top.contains(&s), "{s} not in the top of {focused:#?}");
+    }
+    let focused_score = |s: &str| focused.iter().find(|(r, _)| r == s).unwrap().1;
+    assert!(
+        focused_score("MyApp.Catalog.legacy_export/0") > focused_score("MyApp.Cart.add_item/3")
+    );
+}
+
+#[test]
+fn repo_map_fits_the_budget_and_lists_public_signatures() {
+    let (_ix, g) = graph();
+    for budget in [
+        0, 1, 5, 10, 17, 20, 25, 30, 40, 50, 60, 75, 100, 150, 1000, 100_000,
+    ] {
+        let (map, tokens) = g.repo_map(budget, &[]);
+        assert!(tokens <= budget, "budget {budget}: {tokens} tokens\n{map}");
+        assert!(
+            map.len() <= budget * 4,
+            "budget {budget}: {} bytes",
+            map.len()
+        );
+        assert_eq!(tokens, map.len().div_ceil(4));
+        let entries = parse_map(&map);
+        for (path, line, sig) in &entries {
+            assert!(!sig.starts_with("defp"), "private in the map: {sig}");
+            assert!(
+                !sig.starts_with("defmodule"),
+                "module header in the map: {sig}"
+            );
+            assert!(
+                PUBLIC_FUNCTIONS.contains(&(path.as_str(), sig.as_str())),
+                "unexpected entry {path}:{line} {sig}"
+            );
+        }
+        if budget == 0 {
+            assert!(map.is_empty());
+        }
+    }
+
+    // The top-ranked function makes the cut as soon as it fits.
+    let (small, _) = g.repo_map(20, &[]);
+    assert!(
+        small.contains("lib/my_app/util.ex:\n") && small.contains("def normalize_sku(sku)"),
+        "{small}"
+    );
+
+    // With room for everything: every public function, by path, at its site's line.
+    let (map, tokens) = g.repo_map(100_000, &[]);
+    assert!(tokens > 0);
+    let entries = parse_map(&map);
+    assert_eq!(entries.len(), PUBLIC_FUNCTIONS.len(), "{map}");
+    for (path, sig) in PUBLIC_FUNCTIONS {
+        let entry = entries
+            .iter()
+            .find(|(p, _, s)| p == path && s == sig)
+            .unwrap_or_else(|| panic!("{path}: {sig} missing from\n{map}"));
+        let site = g
+            .rank(&[])
+            .into_iter()
+            .flat_map(|(s, _)| g.definitions(&s))
+            .find(|d| d.path == path && d.signature == sig)
+            .unwrap_or_else(|| panic!("no definition site for {path}: {sig}"));
+        assert_eq!(entry.1, site.start_line, "{path}: {sig}");
+    }
+    // Paths are listed once each, sorted; entries by line within a file.
+    let paths: Vec<&str> = map.lines().filter(|l| !l.starts_with("  ")).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(paths, sorted);
+    for w in entries.windows(2) {
+        if w[0].0 == w[1].0 {
+            assert!(w[0].1 < w[1].1, "{map}");
+        }
+    }
+    // Never private functions, module headers or tests.
+    for absent in [
+        "merge_items(",
+        " discount(",
+        "defp",
+        "defmodule",
+        "cart_test.exs",
+        "test \"",
+    ] {
+        assert!(!map.contains(absent), "{absent:?} in\n{map}");
+    }
+}
+
+#[test]
+fn repo_map_with_focus_includes_the_focused_module_at_a_small_budget() {
+    let (_ix, g) = graph();
+    let focus = strings(&["MyApp.Catalog"]);
+    let catalog = [
+        "def unit_price(sku)",
+        "def unit_price(sku, rate) when is_number(rate) and rate > 0",
+        "def known?(sku)",
+        "def legacy_export",
+    ];
+    // 60 tokens hold the catalog's four functions plus the helper they call, not the
+    // whole map (about 190 tokens).
+    let budget = 60;
+    assert!(g.repo_map(100_000, &[]).1 > 2 * budget);
+    let (map, tokens) = g.repo_map(budget, &focus);
+    assert!(tokens <= budget);
+    let entries = parse_map(&map);
+    for sig in catalog {
+        assert!(
+            entries
+                .iter()
+                .any(|(p, _, s)| p == "lib/my_app/catalog.ex" && s == sig),
+            "{sig} missing from the focused map:\n{map}"
+        );
+    }
+    // What the focused module calls comes next; nothing unrelated crowds it out.
+    assert!(map.contains("def normalize_sku(sku)"), "{map}");
+    assert!(
+        entries
+            .iter()
+            .all(|(p, _, _)| p == "lib/my_app/catalog.ex" || p == "lib/my_app/util.ex"),
+        "{map}"
+    );
+
+    // Without focus, the same budget goes to the most called functions instead, and the
+    // uncalled leaf of the catalog does not make it.
+    let (unfocused, _) = g.repo_map(budget, &[]);
+    assert!(!unfocused.contains("def legacy_export"), "{unfocused}");
+    assert!(unfocused.contains("def normalize_sku(sku)"), "{unfocused}");
+
+    // A focus on one uncalled function, with room for one entry: that function.
+    let (one, _) = g.repo_map(12, &strings(&["MyApp.Catalog.legacy_export/0"]));
+    let line = g.definitions("MyApp.Catalog.legacy_export/0")[0].start_line;
+    assert_eq!(
+        one,
+        format!("lib/my_app/catalog.ex:\n  {line}: def legacy_export\n")
+    );
+}
+
+#[test]
+fn repo_map_never_lists_a_private_function_merged_with_a_public_one() {
+    // Small neighbours are merged into one chunk; the private helper comes first.
+    let src = "defmodule Shop.Format do\n  defp pad(text), do: String.pad_leading(text, 8)\n\n  def price(cents), do: pad(Integer.to_string(cents))\nend\n";
+    let chunks = chunks_of("lib/shop/format.ex", src);
+    assert!(
+        chunks.iter().any(|c| c.defines.len() == 2),
+        "the fixture relies on merging: {chunks:#?}"
+    );
+    let g = SymbolGraph::build(&chunks);
+    let (map, tokens) = g.repo_map(1000, &[]);
+    assert!(tokens <= 1000);
+    assert!(!map.contains("defp"), "private function in the map:\n{map}");
+    assert!(
+        !map.contains("pad(text)"),
+        "private function in the map:\n{map}"
+    );
+    assert!(
+        map.contains("def price(cents)"),
+        "public function missing:\n{map}"
+    );
+}
+
+#[test]
+fn merged_functions_keep_their_own_signature_and_calls() {
+    let src = "defmodule Shop.Format do\n  defp pad(text), do: String.pad_leading(text, 8)\n\n  def price(cents), do: pad(Integer.to_string(cents))\n\n  def label(name), do: String.upcase(name)\nend\n";
+    let chunks = chunks_of("lib/shop/format.ex", src);
+    assert!(
+        chunks.iter().any(|c| c.defines.len() == 3),
+        "the fixture relies on merging: {chunks:#?}"
+    );
+    let g = SymbolGraph::build(&chunks);
+
+    let label = g.definitions("Shop.Format.label/1");
+    assert_eq!(label.len(), 1);
+    let label_line = line_of(src, "def label(name)");
+    assert!(label[0].start_line <= label_line && label_line <= label[0].end_line);
+    assert_eq!(label[0].signature, "def label(name)", "{label:?}");
+    assert_eq!(
+        g.definitions("Shop.Format.price/1")[0].signature,
+        "def price(cents)"
+    );
+
+    assert_eq!(
+        g.callees("Shop.Format.label/1"),
+        strings(&["String.upcase/1"])
+    );
+    assert_eq!(
+        g.callees("Shop.Format.price/1"),
+        strings(&["Integer.to_string/1", "Shop.Format.pad/1"])
+    );
+    let pad_callers: Vec<String> = g
+        .callers("Shop.Format.pad/1")
+        .into_iter()
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(pad_callers, strings(&["Shop.Format.price/1"]));
+}
+
+#[test]
+fn graph_from_chunks_matches_the_indexed_graph() {
+    let (_ix, indexed) = graph();
+    let files = [
+        ("lib/my_app/cart.ex", CART_EX),
+        ("lib/my_app/cart/item.ex", ITEM_EX),
+        ("lib/my_app/pricing.ex", PRICING_EX),
+        ("lib/my_app/catalog.ex", CATALOG_EX),
+        ("lib/my_app/util.ex", UTIL_EX),
+        ("test/my_app/cart_test.exs", CART_TEST_EXS),
+        ("mix.exs", MIX_EXS),
+        (".gitignore", GITIGNORE),
+    ];
+    let chunks: Vec<Chunk> = files.iter().flat_map(|(p, s)| chunks_of(p, s)).collect();
+    let built = SymbolGraph::build(&chunks);
+    assert_eq!(built.len(), indexed.len());
+    for (symbol, _) in indexed.rank(&[]) {
+        assert_eq!(
+            built.definitions(&symbol),
+            indexed.definitions(&symbol),
+            "{symbol}"
+        );
+        assert_eq!(built.callees(&symbol), indexed.callees(&symbol), "{symbol}");
+        assert_eq!(built.callers(&symbol), indexed.callers(&symbol), "{symbol}");
+    }
+    assert_eq!(built.repo_map(80, &[]), indexed.repo_map(80, &[]));
+}
+
+#[test]
+fn graph_follows_changes_to_the_index() {
+    let ix = indexed();
+    let before = ix.set.graph().unwrap();
+    assert!(Arc::ptr_eq(&before, &ix.set.graph().unwrap()), "cached");
+    assert_eq!(before.definitions("MyApp.Util.normalize_sku/1").len(), 1);
+
+    // Item.new/2 stops calling normalize_sku/1; Util gains a function.
+    write(
+        &ix.src,
+        "lib/my_app/cart/item.ex",
+        &ITEM_EX.replace("Util.normalize_sku(sku)", "sku"),
+    );
+    write(
+        &ix.src,
+        "lib/my_app/util.ex",
+        &UTIL_EX.replace(
+            "end\nend\n",
+            "end\n\n  @doc \"\"\"\n  Whether a product code is made of upper-case letters only, as the catalog stores them.\n  \"\"\"\n  def canonical?(sku), do: normalize_sku(sku) == sku\nend\n",
+        ),
+    );
+    let stats = ix
+        .set
+        .ingest_dir("shop", &ix.src, &IngestOptions::default(), None)
+        .unwrap();
+    assert_eq!(stats.files_indexed, 2, "{stats:?}");
+
+    let after = ix.set.graph().unwrap();
+    assert!(
+        !Arc::ptr_eq(&before, &after),
+        "the cache was dropped on commit"
+    );
+    let callers: Vec<String> = after
+        .callers("MyApp.Util.normalize_sku/1")
+        .into_iter()
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(
+        callers,
+        strings(&[
+            "MyApp.Catalog.unit_price/1",
+            "MyApp.Catalog.known?/1",
+            "MyApp.Util.canonical?/1",
+        ])
+    );
+    assert_eq!(after.definitions("MyApp.Util.canonical?").len(), 1);
+    assert!(after.callees("MyApp.Cart.Item.new/2").is_empty());
+    // The old graph is a snapshot, untouched.
+    assert_eq!(before.callers("MyApp.Util.normalize_sku/1").len(), 3);
+
+    // Removing the repository empties the graph.
+    ix.set.remove_repo("shop").unwrap();
+    let empty = ix.set.graph().unwrap();
+    assert!(empty.is_empty());
+    assert!(empty.rank(&[]).is_empty());
+    assert_eq!(empty.repo_map(100, &[]), (String::new(), 0));
+}

@@ -1,0 +1,1186 @@
+//! Integration tests of the partition index and of ingesting a directory into a
+//! [`PartitionSet`]: incremental indexing by content hash, deletions, restart without
+//! rebuild, the commit watermark, idempotent upserts, search filters, repository removal,
+//! skipped files, argument validation and `.gitignore`.
+//!
+//! Every test writes a small Mix project into a temporary directory and indexes it into
+//! another temporary directory.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use aiex_node::NodeError;
+use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, chunk_file};
+use aiex_node::index::{FileEntry, PartitionIndex};
+use aiex_node::ingest::{IngestOptions, IngestStats, PartitionSet};
+use aiex_node::search::{Filters, SearchHit, SearchRequest};
+
+// ------------------------------------------------------------------------------ fixture
+
+const MIX_EXS: &str = r##"defmodule MyApp.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :my_app, version: "0.1.0", elixir: "~> 1.15", deps: []]
+  end
+end
+"##;
+
+const GITIGNORE: &str = "/_build/\n/deps/\n/tmp/\nlib/my_app/scratch.ex\n";
+
+const CART_EX: &str = r##"defmodule MyApp.Cart do
+  @moduledoc """
+  A shopping cart: the line items a customer is about to buy.
+  """
+
+  alias MyApp.Cart.Item
+  alias MyApp.Pricing
+
+  defstruct items: [], customer_id: nil
+
+  @doc """
+  Adds `quantity` units of the product `sku` to the cart, merging the quantity into an
+  existing line item when the cart already holds that product.
+  """
+  @spec add_item(%__MODULE__{}, String.t(), pos_integer()) :: %__MODULE__{}
+  def add_item(%__MODULE__{items: items} = cart, sku, quantity) when quantity > 0 do
+    item = Item.new(sku, quantity)
+    %{cart | items: merge_items(items, item)}
+  end
+
+  @doc """
+  The total price of every line item in the cart in cents, after volume discounts.
+  """
+  def total(%__MODULE__{items: items}) do
+    items
+    |> Enum.map(&Pricing.line_price/1)
+    |> Pricing.apply_discounts()
+  end
+
+  defp merge_items(items, %Item{sku: sku} = item) do
+    case Enum.find_index(items, fn existing -> existing.sku == sku end) do
+      nil -> items ++ [item]
+      index -> List.update_at(items, index, &Item.increment(&1, item.quantity))
+    end
+  end
+
+  defmodule Summary do
+    @moduledoc "A printable summary of a cart for the checkout page."
+
+    @doc """
+    Renders one line per item with its product code and quantity, for the receipt.
+    """
+    def render(%MyApp.Cart{items: items}) do
+      Enum.map_join(items, "\n", fn item -> "#{item.sku} x #{item.quantity}" end)
+    end
+  end
+end
+"##;
+
+const ITEM_EX: &str = r##"defmodule MyApp.Cart.Item do
+  @moduledoc "One line of a cart: a product code and a quantity."
+
+  alias MyApp.Util
+
+  defstruct [:sku, :quantity]
+
+  @doc """
+  Builds a line item for a product code and a positive quantity, normalising the code.
+  """
+  def new(sku, quantity) when is_binary(sku) and quantity > 0 do
+    %__MODULE__{sku: Util.normalize_sku(sku), quantity: quantity}
+  end
+
+  @doc """
+  Raises the quantity of a line item by `by` units, keeping its product code unchanged.
+  """
+  def increment(%__MODULE__{quantity: quantity} = item, by) when by > 0 do
+    %{item | quantity: quantity + by}
+  end
+end
+"##;
+
+const PRICING_EX: &str = r##"defmodule MyApp.Pricing do
+  @moduledoc "Prices line items and applies volume discounts."
+
+  alias MyApp.Cart.Item
+  alias MyApp.Catalog
+
+  @doc """
+  The price of one line item in cents: the catalog unit price times the quantity.
+  """
+  def line_price(%Item{sku: sku, quantity: quantity}) do
+    Catalog.unit_price(sku) * quantity
+  end
+
+  @doc """
+  Applies the volume discount to a list of line prices and returns the grand total.
+  """
+  def apply_discounts(prices) when is_list(prices) do
+    subtotal = Enum.sum(prices)
+    subtotal - discount(subtotal)
+  end
+
+  defp discount(subtotal) when subtotal > 10_000 do
+    # Ten percent off large orders, rounded down to the cent.
+    div(subtotal, 10)
+  end
+
+  defp discount(_subtotal), do: 0
+end
+"##;
+
+const CATALOG_EX: &str = r##"defmodule MyApp.Catalog do
+  @moduledoc "The product catalog: unit prices by product code."
+
+  alias MyApp.Util
+
+  @prices %{"APPLE" => 120, "PEAR" => 95, "MELON" => 480}
+
+  @doc """
+  Looks up the unit price of a product in cents; unknown products cost nothing.
+  """
+  def unit_price(sku) do
+    sku = Util.normalize_sku(sku)
+    Map.get(@prices, sku, 0)
+  end
+
+  @doc """
+  The unit price of a product converted to another currency at the given exchange rate.
+  """
+  def unit_price(sku, rate) when is_number(rate) and rate > 0 do
+    round(unit_price(sku) * rate)
+  end
+
+  @doc """
+  Whether the product code names a product of the catalog, whatever its letter case.
+  """
+  def known?(sku) do
+    Map.has_key?(@prices, Util.normalize_sku(sku))
+  end
+
+  @doc """
+  Dumps the whole catalog as CSV lines for the legacy warehouse system, unused today.
+  """
+  def legacy_export do
+    for {sku, price} <- @prices, into: "", do: "#{sku},#{price}\n"
+  end
+end
+"##;
+
+const UTIL_EX: &str = r##"defmodule MyApp.Util do
+  @moduledoc "Small helpers shared by the catalog and the cart."
+
+  @doc """
+  Normalises a product code: trims surrounding whitespace and upcases every letter.
+  """
+  def normalize_sku(sku) when is_binary(sku) do
+    sku
+    |> String.trim()
+    |> String.upcase()
+  end
+end
+"##;
+
+const CART_TEST_EXS: &str = r##"defmodule MyApp.CartTest do
+  use ExUnit.Case, async: true
+
+  alias MyApp.Cart
+
+  test "add_item puts a new line item into an empty cart" do
+    cart = Cart.add_item(%Cart{}, "apple", 2)
+    assert [%{sku: "APPLE", quantity: 2}] = cart.items
+  end
+
+  test "total applies the catalog prices to every line item" do
+    cart = %Cart{} |> Cart.add_item("apple", 1) |> Cart.add_item("pear", 1)
+    assert Cart.total(cart) == 215
+  end
+end
+"##;
+
+const SCRATCH_EX: &str = r##"defmodule MyApp.Scratch do
+  def zanzibarquux, do: :ignored
+end
+"##;
+
+/// Writes the `my_app` project under `root`.
+fn write_project(root: &Path) {
+    write(root, "mix.exs", MIX_EXS);
+    write(root, ".gitignore", GITIGNORE);
+    write(root, "lib/my_app/cart.ex", CART_EX);
+    write(root, "lib/my_app/cart/item.ex", ITEM_EX);
+    write(root, "lib/my_app/pricing.ex", PRICING_EX);
+    write(root, "lib/my_app/catalog.ex", CATALOG_EX);
+    write(root, "lib/my_app/util.ex", UTIL_EX);
+    write(root, "test/my_app/cart_test.exs", CART_TEST_EXS);
+    write(root, "lib/my_app/scratch.ex", SCRATCH_EX);
+    write(root, "tmp/notes.ex", SCRATCH_EX);
+}
+
+fn write(root: &Path, rel: &str, content: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// Files of the project that the walk sees (everything but what `.gitignore` excludes).
+const VISIBLE_FILES: [(&str, &str); 8] = [
+    (".gitignore", GITIGNORE),
+    ("lib/my_app/cart.ex", CART_EX),
+    ("lib/my_app/cart/item.ex", ITEM_EX),
+    ("lib/my_app/catalog.ex", CATALOG_EX),
+    ("lib/my_app/pricing.ex", PRICING_EX),
+    ("lib/my_app/util.ex", UTIL_EX),
+    ("mix.exs", MIX_EXS),
+    ("test/my_app/cart_test.exs", CART_TEST_EXS),
+];
+
+const INVOICE_EX: &str = r##"defmodule Billing.Invoice do
+  @moduledoc "Invoices sent to customers once an order ships."
+
+  @doc """
+  The total amount due on an invoice in cents, including the shipping fee and taxes.
+  """
+  def total(%{lines: lines, shipping: shipping}) do
+    Enum.sum(lines) + shipping
+  end
+end
+"##;
+
+/// Writes the small `billing` project under `root`.
+fn write_billing(root: &Path) {
+    write(root, "lib/billing/invoice.ex", INVOICE_EX);
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+const PARTITIONS: u32 = 4;
+
+fn options() -> IngestOptions {
+    IngestOptions {
+        threads: 2,
+        ..IngestOptions::default()
+    }
+}
+
+/// A project directory and a data directory, both temporary.
+struct Env {
+    _tmp: tempfile::TempDir,
+    src: std::path::PathBuf,
+    data: std::path::PathBuf,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("my_app");
+    let data = tmp.path().join("data");
+    write_project(&src);
+    Env {
+        src,
+        data,
+        _tmp: tmp,
+    }
+}
+
+fn ingest(set: &PartitionSet, repo: &str, root: &Path) -> IngestStats {
+    set.ingest_dir(repo, root, &options(), None)
+        .unwrap_or_else(|e| panic!("ingest of {repo} failed: {e}"))
+}
+
+fn search_with(set: &PartitionSet, query: &str, filters: Filters, limit: usize) -> Vec<SearchHit> {
+    set.search(&SearchRequest {
+        query: query.to_string(),
+        filters,
+        limit,
+    })
+    .unwrap_or_else(|e| panic!("search {query:?} failed: {e}"))
+}
+
+fn search(set: &PartitionSet, query: &str) -> Vec<SearchHit> {
+    search_with(set, query, Filters::default(), 20)
+}
+
+/// (path, symbol) of each hit, in rank order.
+fn keys(hits: &[SearchHit]) -> Vec<(String, String)> {
+    hits.iter()
+        .map(|h| (h.chunk.path.clone(), h.symbol.clone()))
+        .collect()
+}
+
+fn describe(hits: &[SearchHit]) -> String {
+    hits.iter()
+        .map(|h| {
+            format!(
+                "  {:.3} {}/{} {} [{}]\n",
+                h.score, h.chunk.repo, h.chunk.path, h.symbol, h.chunk.kind
+            )
+        })
+        .collect()
+}
+
+/// Every committed chunk of every partition.
+fn all_chunks(set: &PartitionSet) -> Vec<Chunk> {
+    set.partitions()
+        .iter()
+        .flat_map(|p| p.all_chunks().unwrap())
+        .collect()
+}
+
+/// Whether any committed chunk defines `Mod.fun/arity`.
+fn defines(chunks: &[Chunk], symbol: &str) -> bool {
+    chunks.iter().any(|c| {
+        c.defines
+            .iter()
+            .any(|d| d.symbols().iter().any(|s| s == symbol))
+    })
+}
+
+/// The queries whose results the restart and no-op tests compare.
+const QUERIES: [&str; 5] = [
+    "MyApp.Cart.add_item/3",
+    "normalize_sku",
+    "unit price of a product in cents",
+    "volume discount",
+    "line item quantity",
+];
+
+fn snapshot(set: &PartitionSet) -> Vec<Vec<(String, String)>> {
+    QUERIES.iter().map(|q| keys(&search(set, q))).collect()
+}
+
+fn chunk_count(path: &str, src: &str) -> usize {
+    match chunk_file("shop", path, src.as_bytes(), &ChunkerConfig::default()) {
+        FileChunks::Chunked(cs) => cs.len(),
+        FileChunks::Skipped(r) => panic!("{path} skipped: {r}"),
+    }
+}
+
+#[track_caller]
+fn assert_invalid(err: NodeError, expected_field: &str) {
+    match err {
+        NodeError::InvalidArgument { field, ref reason } => {
+            assert_eq!(
+                field, expected_field,
+                "wrong field named (reason: {reason})"
+            );
+            assert!(!reason.is_empty());
+        }
+        other => panic!("expected InvalidArgument naming {expected_field}, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------------------ tests
+
+#[test]
+fn add_indexes_a_project_and_finds_the_named_function_first() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let stats = ingest(&set, "shop", &env.src);
+
+    let expected_bytes: u64 = VISIBLE_FILES.iter().map(|(_, s)| s.len() as u64).sum();
+    assert_eq!(stats.files_seen, VISIBLE_FILES.len() as u64, "{stats:?}");
+    assert_eq!(stats.files_indexed, VISIBLE_FILES.len() as u64, "{stats:?}");
+    assert_eq!(stats.files_unchanged, 0, "{stats:?}");
+    assert_eq!(stats.files_deleted, 0, "{stats:?}");
+    assert_eq!(stats.files_failed, 0, "{stats:?}");
+    assert_eq!(stats.files_skipped_binary, 0, "{stats:?}");
+    assert_eq!(stats.files_skipped_large, 0, "{stats:?}");
+    assert_eq!(stats.bytes, expected_bytes, "{stats:?}");
+    assert!(stats.chunks > 0, "{stats:?}");
+
+    // The chunk counter is what the chunker produces and what the index holds.
+    let expected_chunks: usize = VISIBLE_FILES.iter().map(|(p, s)| chunk_count(p, s)).sum();
+    assert_eq!(stats.chunks, expected_chunks as u64);
+    let chunks = all_chunks(&set);
+    assert_eq!(chunks.len() as u64, stats.chunks);
+    let summary = set.repos();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].repo, "shop");
+    assert_eq!(summary[0].files, VISIBLE_FILES.len() as u64);
+    assert_eq!(summary[0].chunks, stats.chunks);
+    assert_eq!(summary[0].bytes, expected_bytes);
+
+    // Identifier query: the definition comes first.
+    let hits = search(&set, "MyApp.Cart.add_item/3");
+    assert!(!hits.is_empty());
+    let top = &hits[0];
+    assert_eq!(top.symbol, "MyApp.Cart.add_item/3", "\n{}", describe(&hits));
+    assert_eq!(top.chunk.repo, "shop");
+    assert_eq!(top.chunk.path, "lib/my_app/cart.ex");
+    assert_eq!(top.chunk.kind, ChunkKind::Function);
+    assert!(top.chunk.content.contains("def add_item("));
+    assert!(
+        top.snippet.contains("add_item"),
+        "snippet: {:?}",
+        top.snippet
+    );
+    assert!(top.snippet_start_line >= top.chunk.start_line);
+    assert!(top.snippet_start_line <= top.chunk.end_line);
+    for w in hits.windows(2) {
+        assert!(w[0].score >= w[1].score, "ranked:\n{}", describe(&hits));
+    }
+
+    // Natural-language query with words of the @doc.
+    let hits = search(&set, "merging quantity into an existing line item");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("MyApp.Cart.add_item/3"),
+        "\n{}",
+        describe(&hits)
+    );
+
+    // A bare function name.
+    let hits = search(&set, "normalize_sku");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("MyApp.Util.normalize_sku/1"),
+        "\n{}",
+        describe(&hits)
+    );
+
+    // The limit is honoured.
+    assert_eq!(search_with(&set, "item", Filters::default(), 2).len(), 2);
+}
+
+#[test]
+fn unchanged_files_are_skipped_on_reingest() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let first = ingest(&set, "shop", &env.src);
+    let before = snapshot(&set);
+    let chunks_before = all_chunks(&set).len();
+
+    let again = ingest(&set, "shop", &env.src);
+    assert_eq!(again.files_seen, first.files_seen, "{again:?}");
+    assert_eq!(again.files_unchanged, again.files_seen, "{again:?}");
+    assert_eq!(again.files_indexed, 0, "{again:?}");
+    assert_eq!(again.chunks, 0, "{again:?}");
+    assert_eq!(again.files_deleted, 0, "{again:?}");
+    assert_eq!(again.bytes, first.bytes, "{again:?}");
+
+    assert_eq!(snapshot(&set), before);
+    assert_eq!(all_chunks(&set).len(), chunks_before);
+}
+
+#[test]
+fn a_changed_file_is_the_only_one_reindexed() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    assert!(defines(&all_chunks(&set), "MyApp.Cart.add_item/3"));
+    let item_entry = set
+        .partition_for("shop", "lib/my_app/cart/item.ex")
+        .file("shop", "lib/my_app/cart/item.ex")
+        .unwrap();
+    let cart_entry = set
+        .partition_for("shop", "lib/my_app/cart.ex")
+        .file("shop", "lib/my_app/cart.ex")
+        .unwrap();
+
+    // Rename add_item/3 to put_item/3.
+    let renamed = CART_EX.replace("add_item", "put_item");
+    write(&env.src, "lib/my_app/cart.ex", &renamed);
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_indexed, 1, "{stats:?}");
+    assert_eq!(stats.files_unchanged, stats.files_seen - 1, "{stats:?}");
+    assert_eq!(stats.files_deleted, 0, "{stats:?}");
+    assert_eq!(
+        stats.chunks,
+        chunk_count("lib/my_app/cart.ex", &renamed) as u64
+    );
+
+    // The manifest moved for the changed file only.
+    let cart_after = set
+        .partition_for("shop", "lib/my_app/cart.ex")
+        .file("shop", "lib/my_app/cart.ex")
+        .unwrap();
+    assert_ne!(cart_after.content_hash, cart_entry.content_hash);
+    assert_eq!(
+        set.partition_for("shop", "lib/my_app/cart/item.ex")
+            .file("shop", "lib/my_app/cart/item.ex")
+            .unwrap(),
+        item_entry
+    );
+
+    // The old name is gone as a definition (the test file still calls it, unchanged)...
+    let chunks = all_chunks(&set);
+    assert!(!defines(&chunks, "MyApp.Cart.add_item/3"));
+    assert!(defines(&chunks, "MyApp.Cart.put_item/3"));
+    let old = search(&set, "MyApp.Cart.add_item/3");
+    assert!(
+        old.iter().all(|h| h.symbol != "MyApp.Cart.add_item/3"
+            && !(h.chunk.path == "lib/my_app/cart.ex" && h.chunk.content.contains("add_item"))),
+        "stale chunk of the old version:\n{}",
+        describe(&old)
+    );
+    // ...and the new one is found first.
+    let new = search(&set, "MyApp.Cart.put_item/3");
+    assert_eq!(
+        new.first().map(|h| h.symbol.as_str()),
+        Some("MyApp.Cart.put_item/3"),
+        "\n{}",
+        describe(&new)
+    );
+    // Exactly one copy of the changed file's chunks.
+    let cart_chunks = chunks
+        .iter()
+        .filter(|c| c.path == "lib/my_app/cart.ex")
+        .count();
+    assert_eq!(cart_chunks, chunk_count("lib/my_app/cart.ex", &renamed));
+}
+
+#[test]
+fn a_file_removed_from_disk_is_removed_from_the_index() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let path = "lib/my_app/pricing.ex";
+    assert!(all_chunks(&set).iter().any(|c| c.path == path));
+    assert!(
+        search(&set, "apply_discounts")
+            .iter()
+            .any(|h| h.chunk.path == path)
+    );
+
+    std::fs::remove_file(env.src.join(path)).unwrap();
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_deleted, 1, "{stats:?}");
+    assert_eq!(
+        stats.files_seen,
+        VISIBLE_FILES.len() as u64 - 1,
+        "{stats:?}"
+    );
+    assert_eq!(stats.files_indexed, 0, "{stats:?}");
+    assert_eq!(stats.files_unchanged, stats.files_seen, "{stats:?}");
+
+    assert!(set.partition_for("shop", path).file("shop", path).is_none());
+    assert!(
+        !set.partitions()
+            .iter()
+            .any(|p| p.files_of("shop").iter().any(|f| f == path))
+    );
+    assert!(!all_chunks(&set).iter().any(|c| c.path == path));
+    for q in [
+        "apply_discounts",
+        "MyApp.Pricing.line_price/1",
+        "volume discount",
+    ] {
+        let hits = search(&set, q);
+        assert!(
+            hits.iter().all(|h| h.chunk.path != path),
+            "{q}: deleted file still found:\n{}",
+            describe(&hits)
+        );
+    }
+    assert_eq!(set.repos()[0].files, VISIBLE_FILES.len() as u64 - 1);
+
+    // Deleting again finds nothing more to delete.
+    assert_eq!(ingest(&set, "shop", &env.src).files_deleted, 0);
+}
+
+#[test]
+fn reopening_the_data_directory_keeps_index_and_manifest() {
+    let env = env();
+    let manifest = |set: &PartitionSet| -> Vec<(String, FileEntry)> {
+        VISIBLE_FILES
+            .iter()
+            .map(|(path, _)| {
+                let entry = set
+                    .partition_for("shop", path)
+                    .file("shop", path)
+                    .unwrap_or_else(|| panic!("{path} missing from the manifest"));
+                (path.to_string(), entry)
+            })
+            .collect()
+    };
+    let (before, chunks_before, repos_before, manifest_before) = {
+        let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+        ingest(&set, "shop", &env.src);
+        let chunks = all_chunks(&set).len();
+        (snapshot(&set), chunks, set.repos(), manifest(&set))
+    }; // dropped: writers and locks released
+    assert!(before.iter().all(|hits| !hits.is_empty()));
+    for ((path, entry), (_, src)) in manifest_before.iter().zip(VISIBLE_FILES) {
+        assert_eq!(entry.bytes, src.len() as u64, "{path}");
+        assert_eq!(entry.chunks as usize, chunk_count(path, src), "{path}");
+    }
+
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    assert_eq!(set.partition_count(), PARTITIONS);
+    // Readable straight away, before anything is ingested, with the manifest read back.
+    assert_eq!(snapshot(&set), before);
+    assert_eq!(all_chunks(&set).len(), chunks_before);
+    assert_eq!(set.repos(), repos_before);
+    assert_eq!(manifest(&set), manifest_before);
+
+    // The manifest survived: nothing is re-indexed.
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_seen, VISIBLE_FILES.len() as u64, "{stats:?}");
+    assert_eq!(stats.files_unchanged, stats.files_seen, "{stats:?}");
+    assert_eq!(stats.files_indexed, 0, "{stats:?}");
+    assert_eq!(stats.chunks, 0, "{stats:?}");
+    assert_eq!(stats.files_deleted, 0, "{stats:?}");
+    assert_eq!(snapshot(&set), before);
+    assert_eq!(all_chunks(&set).len(), chunks_before);
+}
+
+#[test]
+fn watermark_is_committed_and_survives_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p0000");
+    {
+        let p = PartitionIndex::open(&dir, 0).unwrap();
+        assert_eq!(p.watermark(), 0, "a new partition starts at 0");
+        p.commit(Some(42)).unwrap();
+        assert_eq!(p.watermark(), 42);
+    }
+    {
+        let p = PartitionIndex::open(&dir, 0).unwrap();
+        assert_eq!(
+            p.watermark(),
+            42,
+            "the watermark is read back from the commit"
+        );
+        // A commit without a watermark keeps it, with and without changes.
+        p.commit(None).unwrap();
+        assert_eq!(p.watermark(), 42);
+        let chunks = match chunk_file(
+            "shop",
+            "lib/my_app/util.ex",
+            UTIL_EX.as_bytes(),
+            &ChunkerConfig::default(),
+        ) {
+            FileChunks::Chunked(cs) => cs,
+            FileChunks::Skipped(r) => panic!("{r}"),
+        };
+        p.upsert_file(
+            "shop",
+            "lib/my_app/util.ex",
+            "h1",
+            UTIL_EX.len() as u64,
+            &chunks,
+        )
+        .unwrap();
+        p.commit(None).unwrap();
+        assert_eq!(p.watermark(), 42);
+    }
+    let p = PartitionIndex::open(&dir, 0).unwrap();
+    assert_eq!(p.watermark(), 42);
+    assert_eq!(p.files_of("shop"), vec!["lib/my_app/util.ex".to_string()]);
+    assert!(!p.all_chunks().unwrap().is_empty());
+    // Moving it forward again.
+    p.commit(Some(43)).unwrap();
+    drop(p);
+    assert_eq!(PartitionIndex::open(&dir, 0).unwrap().watermark(), 43);
+}
+
+#[test]
+fn upserting_the_same_file_twice_stores_its_chunks_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = PartitionIndex::open(tmp.path(), 0).unwrap();
+    let path = "lib/my_app/cart.ex";
+    let chunks = match chunk_file("shop", path, CART_EX.as_bytes(), &ChunkerConfig::default()) {
+        FileChunks::Chunked(cs) => cs,
+        FileChunks::Skipped(r) => panic!("{r}"),
+    };
+    assert!(chunks.len() > 1);
+    let n = chunks.len();
+    let bytes = CART_EX.len() as u64;
+
+    // Twice before one commit.
+    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+        .unwrap();
+    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+        .unwrap();
+    p.commit(None).unwrap();
+    let stored = p.all_chunks().unwrap();
+    assert_eq!(stored.len(), n, "each chunk exactly once");
+    let ids: BTreeSet<&str> = stored.iter().map(|c| c.id.as_str()).collect();
+    let expected: BTreeSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, expected);
+    // One file document besides the chunks.
+    assert_eq!(p.searcher().num_docs(), n as u64 + 1);
+    let entry = p.file("shop", path).unwrap();
+    assert_eq!(entry.chunks, n as u64);
+    assert_eq!(entry.bytes, bytes);
+    assert_eq!(entry.content_hash, "hash-1");
+
+    // Once more, in a later commit.
+    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+        .unwrap();
+    p.commit(None).unwrap();
+    assert_eq!(p.all_chunks().unwrap().len(), n);
+    assert_eq!(p.searcher().num_docs(), n as u64 + 1);
+    assert_eq!(p.files_of("shop"), vec![path.to_string()]);
+
+    // The stored chunks round-trip unchanged.
+    let mut stored = p.all_chunks().unwrap();
+    stored.sort_by_key(|c| c.start_byte);
+    assert_eq!(stored, chunks);
+
+    // Deleting reports whether the file was there.
+    assert!(p.delete_file("shop", path));
+    assert!(!p.delete_file("shop", path));
+    p.commit(None).unwrap();
+    assert!(p.all_chunks().unwrap().is_empty());
+    assert_eq!(p.searcher().num_docs(), 0);
+    assert!(p.file("shop", path).is_none());
+}
+
+/// `shop` and `billing`, both indexed.
+fn two_repos() -> (Env, PartitionSet) {
+    let env = env();
+    let billing = env.src.parent().unwrap().join("billing");
+    write_billing(&billing);
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    ingest(&set, "billing", &billing);
+    (env, set)
+}
+
+#[test]
+fn filter_by_repository() {
+    let (_env, set) = two_repos();
+    let all = search(&set, "total");
+    let repos: BTreeSet<&str> = all.iter().map(|h| h.chunk.repo.as_str()).collect();
+    assert_eq!(
+        repos,
+        BTreeSet::from(["billing", "shop"]),
+        "\n{}",
+        describe(&all)
+    );
+
+    let only = |repo: &str| {
+        search_with(
+            &set,
+            "total",
+            Filters {
+                repos: vec![repo.to_string()],
+                ..Filters::default()
+            },
+            20,
+        )
+    };
+    let billing = only("billing");
+    assert!(billing.iter().all(|h| h.chunk.repo == "billing"));
+    assert_eq!(
+        billing.first().map(|h| h.symbol.as_str()),
+        Some("Billing.Invoice.total/1"),
+        "\n{}",
+        describe(&billing)
+    );
+    let shop = only("shop");
+    assert!(!shop.is_empty());
+    assert!(shop.iter().all(|h| h.chunk.repo == "shop"));
+    assert!(shop.iter().any(|h| h.symbol == "MyApp.Cart.total/1"));
+    assert!(only("nobody").is_empty());
+
+    // Several repositories: either.
+    let both = search_with(
+        &set,
+        "total",
+        Filters {
+            repos: vec!["shop".into(), "billing".into()],
+            ..Filters::default()
+        },
+        20,
+    );
+    assert_eq!(keys(&both), keys(&all));
+}
+
+#[test]
+fn filter_by_path_prefix() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let unfiltered = search(&set, "item quantity");
+    assert!(
+        unfiltered
+            .iter()
+            .any(|h| !h.chunk.path.starts_with("lib/my_app/cart")),
+        "the query must also match outside the prefix:\n{}",
+        describe(&unfiltered)
+    );
+
+    for prefix in ["lib/my_app/cart", "./lib/my_app/cart"] {
+        let hits = search_with(
+            &set,
+            "item quantity",
+            Filters {
+                path_prefix: Some(prefix.to_string()),
+                ..Filters::default()
+            },
+            50,
+        );
+        let paths: BTreeSet<&str> = hits.iter().map(|h| h.chunk.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            BTreeSet::from(["lib/my_app/cart.ex", "lib/my_app/cart/item.ex"]),
+            "prefix {prefix}:\n{}",
+            describe(&hits)
+        );
+    }
+
+    let tests = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            path_prefix: Some("test/".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    assert!(!tests.is_empty());
+    assert!(tests.iter().all(|h| h.chunk.path.starts_with("test/")));
+
+    // A prefix is a prefix, not a pattern: `.` is literal.
+    let none = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            path_prefix: Some("lib.my_app".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    assert!(none.is_empty(), "\n{}", describe(&none));
+}
+
+#[test]
+fn filter_by_kind() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let by_kinds = |kinds: Vec<ChunkKind>| {
+        search_with(
+            &set,
+            "cart item",
+            Filters {
+                kinds,
+                ..Filters::default()
+            },
+            50,
+        )
+    };
+    let unfiltered = by_kinds(vec![]);
+    let kinds: BTreeSet<&str> = unfiltered.iter().map(|h| h.chunk.kind.as_str()).collect();
+    assert!(
+        kinds.contains("function") && kinds.contains("test") && kinds.contains("module_header"),
+        "{kinds:?}"
+    );
+
+    for kind in [
+        ChunkKind::Function,
+        ChunkKind::Test,
+        ChunkKind::ModuleHeader,
+    ] {
+        let hits = by_kinds(vec![kind]);
+        assert!(!hits.is_empty(), "no {kind} hit");
+        assert!(
+            hits.iter().all(|h| h.chunk.kind == kind),
+            "{kind}:\n{}",
+            describe(&hits)
+        );
+    }
+    let tests = by_kinds(vec![ChunkKind::Test]);
+    assert!(
+        tests
+            .iter()
+            .all(|h| h.chunk.path == "test/my_app/cart_test.exs")
+    );
+    let headers = by_kinds(vec![ChunkKind::ModuleHeader]);
+    assert!(headers.iter().any(|h| h.symbol == "MyApp.Cart"));
+
+    let mixed = by_kinds(vec![ChunkKind::Function, ChunkKind::Test]);
+    let kinds: BTreeSet<&str> = mixed.iter().map(|h| h.chunk.kind.as_str()).collect();
+    assert_eq!(kinds, BTreeSet::from(["function", "test"]));
+}
+
+#[test]
+fn filter_by_module_includes_nested_modules() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let hits = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            module: Some("MyApp.Cart".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    let modules: BTreeSet<&str> = hits.iter().map(|h| h.chunk.module.as_str()).collect();
+    assert_eq!(
+        modules,
+        BTreeSet::from(["MyApp.Cart", "MyApp.Cart.Item", "MyApp.Cart.Summary"]),
+        "\n{}",
+        describe(&hits)
+    );
+    // MyApp.CartTest shares the prefix as a string but is not nested in MyApp.Cart.
+    assert!(hits.iter().all(|h| h.chunk.module != "MyApp.CartTest"));
+    assert!(
+        search(&set, "item quantity")
+            .iter()
+            .any(|h| h.chunk.module == "MyApp.CartTest" || h.chunk.module == "MyApp.Pricing"),
+        "the unfiltered query reaches other modules"
+    );
+
+    // The nested module alone excludes its parent.
+    let nested = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            module: Some("MyApp.Cart.Item".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    assert!(!nested.is_empty());
+    assert!(nested.iter().all(|h| h.chunk.module == "MyApp.Cart.Item"));
+
+    // Filters combine.
+    let combined = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            module: Some("MyApp.Cart".into()),
+            kinds: vec![ChunkKind::Function],
+            path_prefix: Some("lib/my_app/cart/".into()),
+            repos: vec!["shop".into()],
+        },
+        50,
+    );
+    assert!(!combined.is_empty());
+    assert!(combined.iter().all(|h| h.chunk.kind == ChunkKind::Function
+        && h.chunk.path == "lib/my_app/cart/item.ex"
+        && h.chunk.module == "MyApp.Cart.Item"));
+}
+
+#[test]
+fn remove_repo_drops_only_that_repository() {
+    let (env, set) = two_repos();
+    let shop_before = search_with(
+        &set,
+        "total",
+        Filters {
+            repos: vec!["shop".into()],
+            ..Filters::default()
+        },
+        20,
+    );
+    let shop_chunks = all_chunks(&set).iter().filter(|c| c.repo == "shop").count();
+    assert!(all_chunks(&set).iter().any(|c| c.repo == "billing"));
+
+    assert_eq!(set.remove_repo("billing").unwrap(), 1);
+
+    let chunks = all_chunks(&set);
+    assert!(chunks.iter().all(|c| c.repo == "shop"));
+    assert_eq!(chunks.len(), shop_chunks);
+    let hits = search(&set, "total");
+    assert!(
+        hits.iter().all(|h| h.chunk.repo == "shop"),
+        "\n{}",
+        describe(&hits)
+    );
+    assert_eq!(keys(&hits), keys(&shop_before));
+    assert_eq!(
+        set.repos()
+            .iter()
+            .map(|r| r.repo.as_str())
+            .collect::<Vec<_>>(),
+        vec!["shop"]
+    );
+    assert!(
+        set.partitions()
+            .iter()
+            .all(|p| p.files_of("billing").is_empty())
+    );
+    assert!(
+        set.partition_for("billing", "lib/billing/invoice.ex")
+            .file("billing", "lib/billing/invoice.ex")
+            .is_none()
+    );
+    // Removing an unknown repository removes nothing.
+    assert_eq!(set.remove_repo("billing").unwrap(), 0);
+
+    // The removal is durable, and shop's manifest is intact.
+    drop(set);
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    assert!(all_chunks(&set).iter().all(|c| c.repo == "shop"));
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_unchanged, stats.files_seen, "{stats:?}");
+}
+
+#[test]
+fn binary_and_oversized_files_are_counted_and_not_indexed() {
+    let env = env();
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR quokkabinary ".to_vec();
+    binary.extend_from_slice(&[0u8, 1, 2, 3, 255, 0]);
+    std::fs::create_dir_all(env.src.join("priv/static")).unwrap();
+    std::fs::write(env.src.join("priv/static/logo.png"), &binary).unwrap();
+    let mut big = String::from("defmodule MyApp.Generated do\n");
+    for i in 0..200 {
+        big.push_str(&format!(
+            "  def wombat_generated_{i}, do: {{:wombatvalue, {i}}}\n"
+        ));
+    }
+    big.push_str("end\n");
+    write(&env.src, "lib/my_app/generated.ex", &big);
+
+    let mut opts = options();
+    opts.chunker.max_file_bytes = 4096;
+    assert!(big.len() as u64 > opts.chunker.max_file_bytes);
+    assert!(
+        VISIBLE_FILES
+            .iter()
+            .all(|(_, s)| (s.len() as u64) < opts.chunker.max_file_bytes)
+    );
+
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let stats = set.ingest_dir("shop", &env.src, &opts, None).unwrap();
+    assert_eq!(
+        stats.files_seen,
+        VISIBLE_FILES.len() as u64 + 2,
+        "{stats:?}"
+    );
+    assert_eq!(stats.files_skipped_binary, 1, "{stats:?}");
+    assert_eq!(stats.files_skipped_large, 1, "{stats:?}");
+    assert_eq!(stats.files_indexed, VISIBLE_FILES.len() as u64, "{stats:?}");
+    assert_eq!(stats.files_failed, 0, "{stats:?}");
+
+    for (path, query) in [
+        ("priv/static/logo.png", "quokkabinary"),
+        ("lib/my_app/generated.ex", "wombat_generated_7"),
+        ("lib/my_app/generated.ex", "wombatvalue"),
+    ] {
+        let hits = search(&set, query);
+        assert!(hits.is_empty(), "{query}:\n{}", describe(&hits));
+        assert!(set.partition_for("shop", path).file("shop", path).is_none());
+        assert!(!all_chunks(&set).iter().any(|c| c.path == path));
+    }
+    assert_eq!(set.repos()[0].files, VISIBLE_FILES.len() as u64);
+
+    // A file indexed while small is removed once it grows over the limit.
+    write(
+        &env.src,
+        "lib/my_app/generated.ex",
+        "defmodule MyApp.Generated do\n  def wombat_small, do: :ok\nend\n",
+    );
+    let stats = set.ingest_dir("shop", &env.src, &opts, None).unwrap();
+    assert_eq!(stats.files_indexed, 1, "{stats:?}");
+    assert_eq!(stats.files_skipped_large, 0, "{stats:?}");
+    assert_eq!(stats.files_skipped_binary, 1, "{stats:?}");
+    let in_generated = |hits: Vec<SearchHit>| {
+        hits.iter()
+            .any(|h| h.chunk.path == "lib/my_app/generated.ex")
+    };
+    assert!(in_generated(search(&set, "wombat_small")));
+    write(&env.src, "lib/my_app/generated.ex", &big);
+    let stats = set.ingest_dir("shop", &env.src, &opts, None).unwrap();
+    assert_eq!(stats.files_skipped_large, 1, "{stats:?}");
+    assert!(!in_generated(search(&set, "wombat_small")));
+    assert!(
+        set.partition_for("shop", "lib/my_app/generated.ex")
+            .file("shop", "lib/my_app/generated.ex")
+            .is_none()
+    );
+}
+
+#[test]
+fn bad_input_is_rejected_with_the_field_named() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+
+    let request = |query: &str, limit: usize| SearchRequest {
+        query: query.to_string(),
+        filters: Filters::default(),
+        limit,
+    };
+    assert_invalid(set.search(&request("", 10)).unwrap_err(), "query");
+    assert_invalid(set.search(&request("   \t", 10)).unwrap_err(), "query");
+    assert_invalid(set.search(&request("cart", 0)).unwrap_err(), "limit");
+    assert_invalid(
+        set.search(&request("cart", 1_000_000)).unwrap_err(),
+        "limit",
+    );
+
+    for bad in ["../x", "", ".hidden", "a/b", "x y"] {
+        let err = set
+            .ingest_dir(bad, &env.src, &options(), None)
+            .expect_err(bad);
+        assert_invalid(err, "repository");
+    }
+    // Nothing was indexed under a bad name.
+    assert_eq!(set.repos().len(), 1);
+
+    // A path that is not a directory.
+    let file = env.src.join("mix.exs");
+    let err = set.ingest_dir("shop", &file, &options(), None).unwrap_err();
+    assert_invalid(err, "path");
+
+    // Another partition count on an existing data directory.
+    drop(set);
+    match PartitionSet::open(&env.data, PARTITIONS + 1) {
+        Err(NodeError::PartitionMismatch { found, wanted, .. }) => {
+            assert_eq!(found, PARTITIONS);
+            assert_eq!(wanted, PARTITIONS + 1);
+        }
+        Err(other) => panic!("expected PartitionMismatch, got {other:?}"),
+        Ok(_) => panic!("expected PartitionMismatch, the directory was reopened"),
+    }
+    assert!(matches!(
+        PartitionSet::open(&env.data, 0),
+        Err(NodeError::InvalidArgument {
+            field: "partitions",
+            ..
+        })
+    ));
+    // The right count still opens it, with the data intact.
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    assert!(!search(&set, "MyApp.Cart.add_item/3").is_empty());
+}
+
+#[test]
+fn gitignored_files_are_not_indexed() {
+    let env = env();
+    assert!(env.src.join("lib/my_app/scratch.ex").exists());
+    assert!(env.src.join("tmp/notes.ex").exists());
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_seen, VISIBLE_FILES.len() as u64, "{stats:?}");
+
+    let mut files: Vec<String> = set
+        .partitions()
+        .iter()
+        .flat_map(|p| p.files_of("shop"))
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = VISIBLE_FILES.iter().map(|(p, _)| p.to_string()).collect();
+    expected.sort();
+    assert_eq!(files, expected);
+
+    let hits = search(&set, "zanzibarquux");
+    assert!(hits.is_empty(), "\n{}", describe(&hits));
+    assert!(
+        !all_chunks(&set)
+            .iter()
+            .any(|c| c.module == "MyApp.Scratch" || c.path.starts_with("tmp/"))
+    );
+
+    // Un-ignoring the file makes the next ingest pick it up.
+    write(&env.src, ".gitignore", "/_build/\n/deps/\n/tmp/\n");
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(
+        stats.files_indexed, 2,
+        "scratch.ex and the .gitignore: {stats:?}"
+    );
+    assert_eq!(
+        search(&set, "zanzibarquux")
+            .first()
+            .map(|h| h.symbol.as_str()),
+        Some("MyApp.Scratch.zanzibarquux/0")
+    );
+}
