@@ -1520,3 +1520,40 @@ fn g19_pipes_and_captures_give_call_arities() {
         );
     }
 }
+
+#[test]
+fn same_named_modules_resolve_calls_with_their_own_aliases() {
+    let src = r#"defmodule Top do
+  if Code.ensure_loaded?(Jason) do
+    defmodule Sub do
+      alias Foo.Bar
+
+      def g(x) do
+        Bar.x(x) |> Enum.map(&to_string/1) |> Enum.join(",") |> String.trim()
+      end
+    end
+  else
+    defmodule Sub do
+      alias Baz.Bar
+
+      def g(x) do
+        Bar.x(x) |> Enum.map(&to_string/1) |> Enum.join(";") |> String.trim()
+      end
+    end
+  end
+end
+"#;
+    let cs = chunks("lib/top.ex", src);
+    let gs: Vec<&Chunk> = cs.iter().filter(|c| c.name == "g").collect();
+    assert_eq!(gs.len(), 2, "{cs:#?}");
+    assert!(
+        gs[0].calls.contains(&"Foo.Bar.x/1".to_string()),
+        "{:?}",
+        gs[0].calls
+    );
+    assert!(
+        gs[1].calls.contains(&"Baz.Bar.x/1".to_string()),
+        "{:?}",
+        gs[1].calls
+    );
+}

@@ -165,6 +165,9 @@ fn index(corpus: &Path, data: &Path, threads: usize, partitions: u32) -> Result<
             "indexed": stats.files_indexed,
             "unchanged": stats.files_unchanged,
             "chunks": stats.chunks,
+            "walk_ms": stats.walk_millis,
+            "process_ms": stats.process_millis,
+            "commit_ms": stats.commit_millis,
             "index_bytes": set.size_on_disk(),
             "peak_rss_bytes": peak_rss_bytes(),
         })

@@ -1005,6 +1005,7 @@ impl<'s, 't> Walker<'s, 't> {
         draft.aliases = ctx.alias_list.clone();
         draft.imports = ctx.imports.clone();
         draft.uses = ctx.uses.clone();
+        draft.scope = Some(module);
         Piece::new(draft, Some(module))
     }
 
@@ -1538,18 +1539,13 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
 
 /// Gives each draft the calls inside its span, resolved with its module's aliases.
 fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
-    let scope_of = |d: &Draft| {
-        modules
-            .iter()
-            .position(|m| m.name == d.module && !d.module.is_empty())
-    };
     for draft in drafts.iter_mut() {
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
         if lo >= hi {
             continue;
         }
-        let scope = scope_of(draft);
+        let scope = draft.scope;
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
         for (_, call) in &raw[lo..hi] {
             let resolved = match call {

@@ -361,6 +361,8 @@ pub(crate) struct Draft {
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
+    /// The module context (walker index) the draft belongs to, for resolving its calls.
+    pub scope: Option<usize>,
 }
 
 impl Draft {
@@ -388,6 +390,7 @@ impl Draft {
             uses: Vec::new(),
             part: None,
             header: String::new(),
+            scope: None,
         }
     }
 

@@ -23,8 +23,8 @@ fn mergeable(a: &Draft, b: &Draft) -> bool {
             0
         }
     };
-    a.module == b.module
-        && a.parents == b.parents
+    a.scope == b.scope
+        && a.module == b.module
         && family(a.kind) != 0
         && family(a.kind) == family(b.kind)
         && a.part.is_none()

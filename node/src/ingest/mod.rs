@@ -32,6 +32,13 @@ pub struct IngestStats {
     pub files_deleted: u64,
     pub bytes: u64,
     pub chunks: u64,
+    /// Time spent walking, in chunking and indexing, and committing, in milliseconds.
+    #[serde(default)]
+    pub walk_millis: u64,
+    #[serde(default)]
+    pub process_millis: u64,
+    #[serde(default)]
+    pub commit_millis: u64,
 }
 
 /// Live counters, for progress bars.
@@ -152,7 +159,9 @@ impl PartitionSet {
                 reason: format!("{} is not a directory", root.display()),
             });
         }
+        let started = Instant::now();
         let files = walk(root)?;
+        let walked = started.elapsed();
         if let Some(p) = progress {
             p.files_total.store(files.len() as u64, Ordering::Relaxed);
         }
@@ -196,6 +205,8 @@ impl PartitionSet {
             return Err(e);
         }
         let mut stats = stats.into_inner().expect("stats lock");
+        stats.walk_millis = walked.as_millis() as u64;
+        stats.process_millis = (started.elapsed() - walked).as_millis() as u64;
         if options.delete_missing {
             let present: std::collections::HashSet<&str> =
                 files.iter().map(|(rel, _, _)| rel.as_str()).collect();
@@ -207,7 +218,9 @@ impl PartitionSet {
                 }
             }
         }
+        let commit_started = Instant::now();
         self.commit_all()?;
+        stats.commit_millis = commit_started.elapsed().as_millis() as u64;
         Ok(stats)
     }
 
