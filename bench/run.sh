@@ -18,7 +18,7 @@ echo "== chunking: parse-only vs parse+chunk (one thread, 1x corpus)"
 echo "== index build, 1x corpus"
 one="$work/corpus-1x"; "$bin/index-bench" prepare --copies 1 --out "$one" >/dev/null
 "$bin/index-bench" parse --corpus "$one"
-for t in 1 2; do rm -rf "$work/data-1x-$t"; "$bin/index-bench" index --corpus "$one" --data "$work/data-1x-$t" --threads "$t"; done
+for t in 1 2; do "$bin/index-bench" index --corpus "$one" --data "$work/data-1x-$t" --threads "$t" --fresh-runs 3; done
 
 echo "== index build, ${copies}x corpus (2 threads), then re-index unchanged"
 big="$work/corpus-${copies}x"; "$bin/index-bench" prepare --copies "$copies" --out "$big"

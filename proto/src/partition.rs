@@ -6,7 +6,7 @@
 //! rather than left to `std::hash`, whose output may change between releases.
 
 /// The default partition count of a single embedded node.
-pub const DEFAULT_EMBEDDED_PARTITIONS: u32 = 8;
+pub const DEFAULT_EMBEDDED_PARTITIONS: u32 = 4;
 
 /// The partition a file of a repository belongs to, for `partitions` partitions.
 ///

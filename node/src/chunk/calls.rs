@@ -3,8 +3,106 @@
 //! chunk later takes the calls inside its span and resolves them with its module's
 //! aliases, so the symbol graph is keyed by `Mod.fun/arity`, never by bare names.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
 use tree_sitter::Node;
+
+/// Node-kind and field ids of tree-sitter-elixir, looked up once. Comparing ids instead of
+/// kind names saves a `strlen` and a UTF-8 check on every node visited.
+pub(crate) struct Grammar {
+    pub call: u16,
+    pub unary_operator: u16,
+    pub binary_operator: u16,
+    pub identifier: u16,
+    pub dot: u16,
+    pub alias: u16,
+    pub atom: u16,
+    pub arguments: u16,
+    pub do_block: u16,
+    pub comment: u16,
+    pub op_at: u16,
+    pub op_capture: u16,
+    pub op_pipe: u16,
+    pub op_slash: u16,
+    pub op_when: u16,
+    pub target: u16,
+    pub operator: u16,
+    pub operand: u16,
+    pub left: u16,
+    pub right: u16,
+    kinds: HashMap<&'static str, u16>,
+}
+
+impl Grammar {
+    /// The id of a named node kind (0, which no node has, when unknown).
+    pub fn kind(&self, name: &str) -> u16 {
+        self.kinds.get(name).copied().unwrap_or(0)
+    }
+}
+
+pub(crate) fn grammar() -> &'static Grammar {
+    static GRAMMAR: OnceLock<Grammar> = OnceLock::new();
+    GRAMMAR.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_elixir::LANGUAGE.into();
+        let named = |k: &str| language.id_for_node_kind(k, true);
+        let token = |k: &str| language.id_for_node_kind(k, false);
+        let field = |f: &str| language.field_id_for_name(f).map_or(0, |id| id.get());
+        let mut kinds = HashMap::new();
+        for k in [
+            "call",
+            "unary_operator",
+            "binary_operator",
+            "identifier",
+            "dot",
+            "alias",
+            "atom",
+            "arguments",
+            "do_block",
+            "comment",
+            "keywords",
+            "pair",
+            "keyword",
+            "block",
+            "list",
+            "string",
+            "charlist",
+            "sigil",
+            "boolean",
+            "tuple",
+            "ERROR",
+            "else_block",
+            "after_block",
+            "rescue_block",
+            "catch_block",
+        ] {
+            kinds.insert(k, named(k));
+        }
+        Grammar {
+            call: named("call"),
+            unary_operator: named("unary_operator"),
+            binary_operator: named("binary_operator"),
+            identifier: named("identifier"),
+            dot: named("dot"),
+            alias: named("alias"),
+            atom: named("atom"),
+            arguments: named("arguments"),
+            do_block: named("do_block"),
+            comment: named("comment"),
+            op_at: token("@"),
+            op_capture: token("&"),
+            op_pipe: token("|>"),
+            op_slash: token("/"),
+            op_when: token("when"),
+            target: field("target"),
+            operator: field("operator"),
+            operand: field("operand"),
+            left: field("left"),
+            right: field("right"),
+            kinds,
+        }
+    })
+}
 
 /// A call as written, before alias expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,28 +131,29 @@ pub(crate) const DEF_KEYWORDS: [&str; 7] = [
 /// Calls whose arguments name modules rather than call anything.
 const MODULE_DIRECTIVES: [&str; 4] = ["alias", "import", "require", "use"];
 
-/// The first child of `node` with the given kind (named or not).
+/// The first child of `node` with the given named kind.
 pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let id = grammar().kind(kind);
     let mut cursor = node.walk();
-    node.children(&mut cursor).find(|c| c.kind() == kind)
+    node.children(&mut cursor).find(|c| c.kind_id() == id)
 }
 
 /// Number of arguments of a call node: named children of `arguments` (a trailing keyword
 /// list counts as one) plus one for a `do` block.
 pub(crate) fn call_arity(call: Node<'_>) -> u32 {
+    let g = grammar();
     let mut arity = 0u32;
     let mut cursor = call.walk();
     for child in call.children(&mut cursor) {
-        match child.kind() {
-            "arguments" => {
-                let mut c2 = child.walk();
-                arity += child
-                    .named_children(&mut c2)
-                    .filter(|a| a.kind() != "comment")
-                    .count() as u32;
-            }
-            "do_block" => arity += 1,
-            _ => {}
+        let kind = child.kind_id();
+        if kind == g.arguments {
+            let mut c2 = child.walk();
+            arity += child
+                .named_children(&mut c2)
+                .filter(|a| a.kind_id() != g.comment)
+                .count() as u32;
+        } else if kind == g.do_block {
+            arity += 1;
         }
     }
     arity
@@ -66,93 +165,91 @@ fn text<'s>(node: Node<'_>, src: &'s [u8]) -> &'s str {
 
 /// The module expression of a remote call target, if it is static.
 fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
-    match left.kind() {
-        "alias" | "atom" => Some(text(left, src).to_string()),
-        "identifier" if text(left, src) == "__MODULE__" => Some("__MODULE__".to_string()),
-        "dot" => {
-            // `__MODULE__.Sub.fun()`: the left side is itself a dot of __MODULE__ and an alias.
-            let t = text(left, src);
-            t.starts_with("__MODULE__.").then(|| t.to_string())
-        }
-        _ => None,
+    let g = grammar();
+    let kind = left.kind_id();
+    if kind == g.alias || kind == g.atom {
+        Some(text(left, src).to_string())
+    } else if kind == g.identifier && text(left, src) == "__MODULE__" {
+        Some("__MODULE__".to_string())
+    } else if kind == g.dot {
+        // `__MODULE__.Sub.fun()`: the left side is itself a dot of __MODULE__ and an alias.
+        let t = text(left, src);
+        t.starts_with("__MODULE__.").then(|| t.to_string())
+    } else {
+        None
     }
 }
 
 /// Every call site in the tree, in byte order.
 pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
+    let g = grammar();
     let mut calls = Vec::new();
     let mut not_calls: HashSet<usize> = HashSet::new();
     let mut piped: HashSet<usize> = HashSet::new();
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
+        let kind = node.kind_id();
         let mut descend = true;
-        match node.kind() {
-            "unary_operator" => {
-                let op = node.child_by_field_name("operator").map(|o| o.kind());
-                if op == Some("@") {
-                    // Attributes (@spec, @type, @doc ...) describe, they do not call.
+        if kind == g.unary_operator {
+            let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
+            if op == Some(g.op_at) {
+                // Attributes (@spec, @type, @doc ...) describe, they do not call.
+                descend = false;
+            } else if op == Some(g.op_capture)
+                && let Some((call, id)) = capture(node, src)
+            {
+                calls.push((node.start_byte(), call));
+                if let Some(id) = id {
+                    not_calls.insert(id);
+                }
+            }
+        } else if kind == g.binary_operator {
+            if node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_pipe)
+                && let Some(right) = node.child_by_field_id(g.right)
+            {
+                piped.insert(right.id());
+            }
+        } else if kind == g.call
+            && !not_calls.contains(&node.id())
+            && let Some(target) = node.child_by_field_id(g.target)
+        {
+            let extra = u32::from(piped.contains(&node.id()));
+            let target_kind = target.kind_id();
+            if target_kind == g.identifier {
+                let name = text(target, src);
+                if DEF_KEYWORDS.contains(&name) {
+                    if let Some(head) = def_head(node) {
+                        not_calls.insert(head.id());
+                    }
+                } else if MODULE_DIRECTIVES.contains(&name) {
                     descend = false;
-                } else if op == Some("&")
-                    && let Some((call, id)) = capture(node, src)
-                {
-                    calls.push((node.start_byte(), call));
-                    if let Some(id) = id {
-                        not_calls.insert(id);
-                    }
+                } else if !name.is_empty() {
+                    calls.push((
+                        node.start_byte(),
+                        RawCall::Local {
+                            fun: name.to_string(),
+                            arity: call_arity(node) + extra,
+                        },
+                    ));
                 }
+            } else if target_kind == g.dot
+                && let (Some(left), Some(right)) = (
+                    target.child_by_field_id(g.left),
+                    target.child_by_field_id(g.right),
+                )
+                && right.kind_id() == g.identifier
+                && let Some(module) = static_module(left, src)
+            {
+                calls.push((
+                    node.start_byte(),
+                    RawCall::Remote {
+                        module,
+                        fun: text(right, src).to_string(),
+                        arity: call_arity(node) + extra,
+                    },
+                ));
             }
-            "binary_operator" => {
-                if node.child_by_field_name("operator").map(|o| o.kind()) == Some("|>")
-                    && let Some(right) = node.child_by_field_name("right")
-                {
-                    piped.insert(right.id());
-                }
-            }
-            "call" if !not_calls.contains(&node.id()) => {
-                if let Some(target) = node.child_by_field_name("target") {
-                    let extra = u32::from(piped.contains(&node.id()));
-                    match target.kind() {
-                        "identifier" => {
-                            let name = text(target, src);
-                            if DEF_KEYWORDS.contains(&name) {
-                                if let Some(head) = def_head(node) {
-                                    not_calls.insert(head.id());
-                                }
-                            } else if MODULE_DIRECTIVES.contains(&name) {
-                                descend = false;
-                            } else if !name.is_empty() {
-                                calls.push((
-                                    node.start_byte(),
-                                    RawCall::Local {
-                                        fun: name.to_string(),
-                                        arity: call_arity(node) + extra,
-                                    },
-                                ));
-                            }
-                        }
-                        "dot" => {
-                            let left = target.child_by_field_name("left");
-                            let right = target.child_by_field_name("right");
-                            if let (Some(left), Some(right)) = (left, right)
-                                && right.kind() == "identifier"
-                                && let Some(module) = static_module(left, src)
-                            {
-                                calls.push((
-                                    node.start_byte(),
-                                    RawCall::Remote {
-                                        module,
-                                        fun: text(right, src).to_string(),
-                                        arity: call_arity(node) + extra,
-                                    },
-                                ));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
         }
         if descend && cursor.goto_first_child() {
             continue;
@@ -170,12 +267,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
 
 /// The head of a definition call: the first argument, inside a `when` if guarded.
 pub(crate) fn def_head(def: Node<'_>) -> Option<Node<'_>> {
+    let g = grammar();
     let args = child_of_kind(def, "arguments")?;
     let mut head = args.named_child(0)?;
-    if head.kind() == "binary_operator"
-        && head.child_by_field_name("operator").map(|o| o.kind()) == Some("when")
+    if head.kind_id() == g.binary_operator
+        && head.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_when)
     {
-        head = head.child_by_field_name("left")?;
+        head = head.child_by_field_id(g.left)?;
     }
     Some(head)
 }
@@ -183,39 +281,41 @@ pub(crate) fn def_head(def: Node<'_>) -> Option<Node<'_>> {
 /// `&Mod.fun/2` or `&fun/2`: the call, and the id of the inner node that must not be
 /// counted again as a zero-arity call.
 fn capture(node: Node<'_>, src: &[u8]) -> Option<(RawCall, Option<usize>)> {
-    let operand = node.child_by_field_name("operand")?;
-    if operand.kind() != "binary_operator"
-        || operand.child_by_field_name("operator").map(|o| o.kind()) != Some("/")
+    let g = grammar();
+    let operand = node.child_by_field_id(g.operand)?;
+    if operand.kind_id() != g.binary_operator
+        || operand.child_by_field_id(g.operator).map(|o| o.kind_id()) != Some(g.op_slash)
     {
         return None;
     }
-    let right = operand.child_by_field_name("right")?;
+    let right = operand.child_by_field_id(g.right)?;
     let arity: u32 = text(right, src).parse().ok()?;
-    let left = operand.child_by_field_name("left")?;
-    match left.kind() {
-        "identifier" => Some((
+    let left = operand.child_by_field_id(g.left)?;
+    let left_kind = left.kind_id();
+    if left_kind == g.identifier {
+        return Some((
             RawCall::Local {
                 fun: text(left, src).to_string(),
                 arity,
             },
             None,
-        )),
-        "call" => {
-            let target = left.child_by_field_name("target")?;
-            if target.kind() != "dot" || child_of_kind(left, "arguments").is_some() {
-                return None;
-            }
-            let module = static_module(target.child_by_field_name("left")?, src)?;
-            let fun = target.child_by_field_name("right")?;
-            Some((
-                RawCall::Remote {
-                    module,
-                    fun: text(fun, src).to_string(),
-                    arity,
-                },
-                Some(left.id()),
-            ))
-        }
-        _ => None,
+        ));
     }
+    if left_kind != g.call {
+        return None;
+    }
+    let target = left.child_by_field_id(g.target)?;
+    if target.kind_id() != g.dot || child_of_kind(left, "arguments").is_some() {
+        return None;
+    }
+    let module = static_module(target.child_by_field_id(g.left)?, src)?;
+    let fun = target.child_by_field_id(g.right)?;
+    Some((
+        RawCall::Remote {
+            module,
+            fun: text(fun, src).to_string(),
+            arity,
+        },
+        Some(left.id()),
+    ))
 }

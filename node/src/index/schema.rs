@@ -24,9 +24,6 @@ pub struct Fields {
     pub kind: Field,
     /// The module, its enclosing modules and `also_modules`, for the module filter.
     pub module_scope: Field,
-    pub module_text: Field,
-    pub name_text: Field,
-    pub signature: Field,
     pub doc: Field,
     pub body: Field,
     /// Lowercased symbol keys (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, `mod`) for
@@ -58,9 +55,6 @@ pub fn build() -> Schema {
     b.add_text_field("path", STRING | STORED);
     b.add_text_field("kind", STRING | STORED);
     b.add_text_field("module_scope", STRING);
-    b.add_text_field("module_text", text());
-    b.add_text_field("name_text", text());
-    b.add_text_field("signature", text());
     b.add_text_field("doc", text());
     b.add_text_field("body", text());
     b.add_text_field("symbol", STRING);
@@ -83,9 +77,6 @@ impl Fields {
             path: f("path"),
             kind: f("kind"),
             module_scope: f("module_scope"),
-            module_text: f("module_text"),
-            name_text: f("name_text"),
-            signature: f("signature"),
             doc: f("doc"),
             body: f("body"),
             symbol: f("symbol"),
@@ -115,7 +106,6 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
         if m.is_empty() {
             continue;
         }
-        d.add_text(f.module_text, m);
         let mut end = 0;
         while let Some(i) = m[end..].find('.') {
             scopes.push(&m[..end + i]);
@@ -128,15 +118,6 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     for s in scopes {
         d.add_text(f.module_scope, s);
     }
-    if !chunk.name.is_empty() && chunk.kind != ChunkKind::Text {
-        d.add_text(f.name_text, &chunk.name);
-    }
-    if !chunk.signature.is_empty() {
-        d.add_text(f.signature, &chunk.signature);
-    }
-    for s in &chunk.specs {
-        d.add_text(f.signature, s);
-    }
     if let Some(doc) = &chunk.doc {
         d.add_text(f.doc, doc);
     }
@@ -147,9 +128,6 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
             keys.push(def.module.to_lowercase());
             defines.push(def.module.clone());
             continue;
-        }
-        if def.name != chunk.name {
-            d.add_text(f.name_text, &def.name);
         }
         let name_lc = def.name.to_lowercase();
         let qual = if def.module.is_empty() {

@@ -4,8 +4,9 @@
 //! searched), so per-partition top-k lists merge into one honest ranking instead of
 //! favouring whichever partition happens to hold rare terms. Identifier-like queries
 //! (`GenServer.call`, `handle_info/2`, `String.split`) also match exact symbol keys with a
-//! large boost, so the definition comes first; natural-language queries match docs, names,
-//! signatures and bodies with field boosts.
+//! large boost, so the definition comes first; natural-language questions are ranked by
+//! BM25 over each chunk's code and docs, widened with programming synonyms, then weighted
+//! so that public definitions come before tests, text and private helpers.
 
 use std::collections::HashSet;
 
