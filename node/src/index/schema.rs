@@ -24,6 +24,9 @@ pub struct Fields {
     pub kind: Field,
     /// The module, its enclosing modules and `also_modules`, for the module filter.
     pub module_scope: Field,
+    /// Heads and specs (`def reserve(server, sku, quantity, opts \\ [])`), for queries that
+    /// look like code.
+    pub signature: Field,
     pub doc: Field,
     pub body: Field,
     /// Lowercased symbol keys (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, `mod`) for
@@ -55,6 +58,7 @@ pub fn build() -> Schema {
     b.add_text_field("path", STRING | STORED);
     b.add_text_field("kind", STRING | STORED);
     b.add_text_field("module_scope", STRING);
+    b.add_text_field("signature", text());
     b.add_text_field("doc", text());
     b.add_text_field("body", text());
     b.add_text_field("symbol", STRING);
@@ -77,6 +81,7 @@ impl Fields {
             path: f("path"),
             kind: f("kind"),
             module_scope: f("module_scope"),
+            signature: f("signature"),
             doc: f("doc"),
             body: f("body"),
             symbol: f("symbol"),
@@ -121,26 +126,49 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     if let Some(doc) = &chunk.doc {
         d.add_text(f.doc, doc);
     }
+    if chunk.kind != ChunkKind::Text && !chunk.signature.is_empty() {
+        d.add_text(f.signature, &chunk.signature);
+    }
+    for spec in &chunk.specs {
+        d.add_text(f.signature, spec);
+    }
     let mut keys: Vec<String> = Vec::new();
     let mut defines: Vec<String> = Vec::new();
     for def in &chunk.defines {
+        // `Inventory.Stock.reserve` is also found as `Stock.reserve`: people leave out the
+        // application prefix. Every module suffix is a key.
+        let module_lc = def.module.to_lowercase();
+        let suffixes: Vec<&str> = std::iter::once(module_lc.as_str())
+            .chain(
+                module_lc
+                    .match_indices('.')
+                    .map(|(i, _)| &module_lc[i + 1..]),
+            )
+            .filter(|m| !m.is_empty())
+            .collect();
         if def.kind == ChunkKind::ModuleHeader {
-            keys.push(def.module.to_lowercase());
+            keys.extend(suffixes.iter().map(|m| m.to_string()));
             defines.push(def.module.clone());
             continue;
         }
         let name_lc = def.name.to_lowercase();
+        keys.push(name_lc.clone());
+        for a in &def.arities {
+            keys.push(format!("{name_lc}/{a}"));
+        }
+        for m in &suffixes {
+            keys.push(format!("{m}.{name_lc}"));
+            for a in &def.arities {
+                keys.push(format!("{m}.{name_lc}/{a}"));
+            }
+        }
         let qual = if def.module.is_empty() {
             def.name.clone()
         } else {
             format!("{}.{}", def.module, def.name)
         };
-        keys.push(qual.to_lowercase());
-        keys.push(name_lc.clone());
         defines.push(qual.clone());
         for a in &def.arities {
-            keys.push(format!("{}/{a}", qual.to_lowercase()));
-            keys.push(format!("{name_lc}/{a}"));
             defines.push(format!("{qual}/{a}"));
         }
     }

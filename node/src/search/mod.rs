@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RegexQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -173,8 +174,12 @@ struct QueryPlan {
 
     /// Lowercased symbol keys the query names (`genserver.call`, `handle_info/2`).
     symbols: Vec<String>,
+    /// Capitalised words in a sentence (`Logger`, `PATH`): perhaps modules, perhaps prose.
+    weak_symbols: Vec<String>,
     /// Bare lowercase words that could be function names.
     words: Vec<String>,
+    /// The query looks like code (an identifier, a short name) rather than a question.
+    code_like: bool,
     wants_tests: bool,
 }
 
@@ -193,9 +198,11 @@ impl QueryPlan {
             }
         }
         let mut symbols = Vec::new();
+        let mut weak_symbols = Vec::new();
         let mut words = Vec::new();
-        // A one-word query is usually a name.
-        let single_word = query.split_whitespace().count() == 1;
+        // A one-word query is usually a name; a two-word one often (`Stock reserve`).
+        let word_count = query.split_whitespace().count();
+        let single_word = word_count == 1;
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
             if !tok.chars().any(char::is_alphanumeric) {
@@ -213,18 +220,26 @@ impl QueryPlan {
                 .rsplit_once('/')
                 .is_some_and(|(_, a)| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
             let is_module = tok.starts_with(|c: char| c.is_uppercase());
-            if looks_qualified || has_arity || is_module || tok.contains('_') {
+            if looks_qualified || has_arity || tok.contains('_') {
                 symbols.push(lc);
+            } else if is_module {
+                weak_symbols.push(lc);
             } else if tok.ends_with('?') || tok.ends_with('!') || single_word {
                 words.push(lc);
             }
         }
         let wants_tests = terms.iter().any(|t| t == "test");
+        let code_like = !symbols.is_empty() || word_count <= 2;
+        if code_like {
+            symbols.append(&mut weak_symbols);
+        }
         QueryPlan {
             terms,
             expansions,
             symbols,
+            weak_symbols,
             words,
+            code_like,
             wants_tests,
         }
     }
@@ -253,6 +268,15 @@ impl QueryPlan {
         for s in &self.symbols {
             should.push(boosted(f.symbol, s, 25.0));
         }
+        for s in &self.weak_symbols {
+            should.push(boosted(f.symbol, s, 2.0));
+        }
+        if self.code_like {
+            // Code-like queries also match heads and specs (parameter names, types).
+            for term in &self.terms {
+                should.push(boosted(f.signature, term, 1.5));
+            }
+        }
         for w in &self.words {
             should.push(boosted(f.symbol, w, 4.0));
         }
@@ -262,46 +286,40 @@ impl QueryPlan {
                 reason: "the query has no searchable words".into(),
             });
         }
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(should))),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.doc_type, crate::index::DOC_CHUNK),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ];
-        let any_of = |field: Field, values: &mut dyn Iterator<Item = &str>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                values
-                    .map(|v| {
-                        let q: Box<dyn Query> = Box::new(TermQuery::new(
-                            Term::from_field_text(field, v),
-                            IndexRecordOption::Basic,
-                        ));
-                        (Occur::Should, q)
-                    })
-                    .collect(),
+        // Filters restrict and never score: they are constant-score zero, so a filtered
+        // search ranks its results exactly as the unfiltered one does.
+        let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) {
+            (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+        };
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
             ))
         };
+        let any_of = |field: Field, values: &mut dyn Iterator<Item = &str>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values.map(|v| (Occur::Should, term(field, v))).collect(),
+            ))
+        };
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(should))),
+            filter(term(f.doc_type, crate::index::DOC_CHUNK)),
+        ];
         if !filters.repos.is_empty() {
-            must.push((
-                Occur::Must,
-                any_of(f.repo, &mut filters.repos.iter().map(String::as_str)),
-            ));
+            must.push(filter(any_of(
+                f.repo,
+                &mut filters.repos.iter().map(String::as_str),
+            )));
         }
         if !filters.kinds.is_empty() {
-            must.push((
-                Occur::Must,
-                any_of(f.kind, &mut filters.kinds.iter().map(|k| k.as_str())),
-            ));
+            must.push(filter(any_of(
+                f.kind,
+                &mut filters.kinds.iter().map(|k| k.as_str()),
+            )));
         }
         if let Some(module) = filters.module.as_deref().filter(|m| !m.is_empty()) {
-            must.push((
-                Occur::Must,
-                any_of(f.module_scope, &mut std::iter::once(module)),
-            ));
+            must.push(filter(term(f.module_scope, module)));
         }
         if let Some(prefix) = filters.path_prefix.as_deref().filter(|p| !p.is_empty()) {
             let pattern = format!("{}.*", regex_escape(prefix.trim_start_matches("./")));
@@ -311,7 +329,7 @@ impl QueryPlan {
                     reason: e.to_string(),
                 }
             })?;
-            must.push((Occur::Must, Box::new(q)));
+            must.push(filter(Box::new(q)));
         }
         Ok(Box::new(BooleanQuery::new(must)))
     }
@@ -330,10 +348,10 @@ impl QueryPlan {
         }
         match chunk.kind {
             ChunkKind::Text => w *= 0.5,
-            ChunkKind::ModuleHeader if self.symbols.is_empty() => w *= 0.6,
+            ChunkKind::ModuleHeader if !self.code_like => w *= 0.6,
             _ => {}
         }
-        if self.symbols.is_empty() {
+        if !self.code_like {
             // Natural-language questions are mostly about the public API.
             if chunk.visibility != crate::chunk::Visibility::Public {
                 w *= 0.7;
