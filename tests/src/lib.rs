@@ -6,32 +6,45 @@ use std::sync::OnceLock;
 
 use aiex_node::ingest::{IngestOptions, PartitionSet};
 
-/// The unpacked Elixir 1.14 source. Panics with instructions when it is missing: tests
-/// that need it fail loudly rather than skip.
+/// The unpacked Elixir source tree: `$AIEX_ELIXIR_SRC`, else the first
+/// `elixir-lang-*` directory (with a `lib/`) under `$AIEX_CORPUS_DIR` or
+/// `/var/tmp/aiex-corpus`. Fails, never skips, when it is missing.
 pub fn elixir_corpus() -> PathBuf {
+    const HOW: &str = "run `scripts/fetch-elixir-corpus.sh` from the repository root to unpack \
+                       the Elixir 1.14 standard library (or set AIEX_ELIXIR_SRC to an unpacked \
+                       elixir-lang source tree)";
     if let Some(dir) = std::env::var_os("AIEX_ELIXIR_SRC") {
         let dir = PathBuf::from(dir);
         assert!(
-            dir.join("lib/elixir/lib/enum.ex").is_file(),
-            "AIEX_ELIXIR_SRC={} does not hold the Elixir source (no lib/elixir/lib/enum.ex)",
+            dir.join("lib").is_dir(),
+            "AIEX_ELIXIR_SRC={} is not an unpacked Elixir source tree (no lib/): {HOW}",
             dir.display()
         );
         return dir;
     }
-    let base = PathBuf::from("/var/tmp/aiex-corpus");
-    if let Ok(entries) = std::fs::read_dir(&base) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.join("lib/elixir/lib/enum.ex").is_file() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "the Elixir 1.14 source is missing: run scripts/fetch-elixir-corpus.sh \
-         (it unpacks Debian's elixir-lang source into /var/tmp/aiex-corpus), \
-         or set AIEX_ELIXIR_SRC to an unpacked Elixir source tree"
-    );
+    let parent = std::env::var_os("AIEX_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/aiex-corpus"));
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&parent)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("elixir-lang-"))
+                        && p.join("lib").is_dir()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.into_iter().next().unwrap_or_else(|| {
+        panic!(
+            "the Elixir corpus is missing: no {}/elixir-lang-*/lib directory. {HOW}",
+            parent.display()
+        )
+    })
 }
 
 /// An index of the whole Elixir source as repository `elixir`, built once per process.

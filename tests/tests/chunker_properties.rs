@@ -255,47 +255,6 @@ fn proptest_config(cases: u32) -> ProptestConfig {
 
 // ------------------------------------------------------------------------------ corpus
 
-/// The unpacked Elixir source tree: `$AIEX_ELIXIR_SRC`, else the first
-/// `elixir-lang-*` directory (with a `lib/`) under `$AIEX_CORPUS_DIR` or
-/// `/var/tmp/aiex-corpus`. Fails, never skips, when it is missing.
-fn corpus_dir() -> PathBuf {
-    const HOW: &str = "run `scripts/fetch-elixir-corpus.sh` from the repository root to unpack \
-                       the Elixir 1.14 standard library (or set AIEX_ELIXIR_SRC to an unpacked \
-                       elixir-lang source tree)";
-    if let Some(dir) = std::env::var_os("AIEX_ELIXIR_SRC") {
-        let dir = PathBuf::from(dir);
-        assert!(
-            dir.join("lib").is_dir(),
-            "AIEX_ELIXIR_SRC={} is not an unpacked Elixir source tree (no lib/): {HOW}",
-            dir.display()
-        );
-        return dir;
-    }
-    let parent = std::env::var_os("AIEX_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/aiex-corpus"));
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&parent)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("elixir-lang-"))
-                        && p.join("lib").is_dir()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found.into_iter().next().unwrap_or_else(|| {
-        panic!(
-            "the Elixir corpus is missing: no {}/elixir-lang-*/lib directory. {HOW}",
-            parent.display()
-        )
-    })
-}
-
 /// Every regular file under `dir` (symlinks not followed), sorted.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -322,7 +281,7 @@ struct CorpusFile {
 }
 
 fn corpus_files() -> (Vec<CorpusFile>, Vec<CorpusFile>) {
-    let dir = corpus_dir();
+    let dir = aiex_tests::elixir_corpus();
     let (mut elixir, mut other) = (Vec::new(), Vec::new());
     for path in files_under(&dir) {
         let rel = path
