@@ -138,7 +138,11 @@ enum RepoCommand {
     Rm { name: String },
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    aiex_node::alloc::route_parser_allocations();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

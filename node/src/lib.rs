@@ -6,6 +6,7 @@
 //! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
 //! - [`ingest`]: the partitions a node holds, fed from a directory in parallel.
 
+pub mod alloc;
 pub mod chunk;
 pub mod error;
 pub mod graph;

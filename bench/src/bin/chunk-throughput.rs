@@ -4,7 +4,11 @@
 use aiex_bench::{best_of, elixir_corpus_dir, load_elixir_files, mb_per_s};
 use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file, parse};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
+    aiex_node::alloc::route_parser_allocations();
     let dir = match std::env::args().nth(1) {
         Some(d) => d.into(),
         None => elixir_corpus_dir()?,

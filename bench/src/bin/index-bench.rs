@@ -91,7 +91,11 @@ fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
+    aiex_node::alloc::route_parser_allocations();
     match Args::parse().step {
         Step::Prepare { copies, out } => prepare(copies, &out),
         Step::Parse { corpus } => parse(&corpus),
