@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser, Tree};
 
 use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
-use super::size::{merge_small, non_whitespace_chars};
-use super::text::line_drafts;
+use super::size::merge_small;
+use super::split;
 use super::{
     Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, Language, LineIndex, Visibility,
     collapse_whitespace, text_of,
@@ -77,8 +77,9 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     }
 
     let mut drafts = Vec::with_capacity(pieces.len());
-    for piece in pieces {
-        split(file, &modules, piece, config.budget, &mut drafts);
+    for mut piece in pieces {
+        attach_specs(&mut piece, &modules);
+        split::split(file, piece.draft, &piece.nodes, config.budget, &mut drafts);
     }
     let raw_calls = calls::collect(root, file.src);
     attach_calls(&mut drafts, &raw_calls, &modules);
@@ -1291,210 +1292,15 @@ fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
     }
 }
 
-/// Splits a piece over the budget into parts with headers: a clause group by clause, a
-/// clause by runs of its body's statements, and what is still too big by lines (never
-/// inside a string, sigil or heredoc).
-fn split(
-    file: &FileInfo<'_>,
-    modules: &[ModuleCtx],
-    mut piece: Piece<'_>,
-    budget: usize,
-    out: &mut Vec<Draft>,
-) {
-    let src = file.src;
-    if let Some(m) = piece.module {
-        for key in &piece.spec_keys {
-            if let Some(specs) = modules[m].specs.get(key) {
-                for s in specs {
-                    if !piece.draft.specs.contains(s) {
-                        piece.draft.specs.push(s.clone());
-                    }
-                }
-            }
-        }
-    }
-    let (start, end) = (piece.draft.start, piece.draft.end);
-    if non_whitespace_chars(&src[start..end]) <= budget {
-        out.push(piece.draft);
+/// `@spec`s attach by name and arity, wherever they stand in the module.
+fn attach_specs(piece: &mut Piece<'_>, modules: &[ModuleCtx]) {
+    let Some(m) = piece.module else {
         return;
-    }
-    let mut ranges = Vec::new();
-    if piece.nodes.len() > 1 {
-        let cuts: Vec<usize> = piece.nodes[1..]
-            .iter()
-            .map(|n| line_start_cut(src, n.start_byte()))
-            .collect();
-        for (s, e) in pack(src, start, end, &cuts, budget) {
-            let clause = piece
-                .nodes
-                .iter()
-                .filter(|n| n.start_byte() < e && n.end_byte() > s)
-                .copied()
-                .collect::<Vec<_>>();
-            if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
-                split_statements(src, clause[0], s, e, budget, &mut ranges);
-            } else if non_whitespace_chars(&src[s..e]) > budget {
-                ranges.extend(line_drafts(
-                    src,
-                    s,
-                    e,
-                    budget,
-                    &strings_in(clause.first().copied(), s, e),
-                ));
-            } else {
-                ranges.push((s, e));
-            }
-        }
-    } else if let Some(node) = piece.nodes.first() {
-        split_statements(src, *node, start, end, budget, &mut ranges);
-    } else {
-        ranges = line_drafts(src, start, end, budget, &[]);
-    }
-    let n = ranges.len() as u32;
-    if n <= 1 {
-        out.push(piece.draft);
-        return;
-    }
-    let mut header = format!("# {}\n", file.path);
-    if !piece.draft.module.is_empty() {
-        header.push_str(&format!("defmodule {} do\n", piece.draft.module));
-    }
-    for s in &piece.draft.specs {
-        header.push_str(&format!("  {s}\n"));
-    }
-    for (k, (s, e)) in ranges.into_iter().enumerate() {
-        let mut draft = piece.draft.clone();
-        draft.start = s;
-        draft.end = e;
-        draft.part = Some((k as u32 + 1, n));
-        let sig = if draft.signature.is_empty() {
-            draft.name.clone()
-        } else {
-            draft.signature.clone()
-        };
-        draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
-        if k > 0 {
-            draft.defines.clear();
-            draft.doc = None;
-        }
-        out.push(draft);
-    }
-}
-
-/// Splits one clause (or test block) by runs of its body's statements, then by lines.
-fn split_statements(
-    src: &[u8],
-    node: Node<'_>,
-    start: usize,
-    end: usize,
-    budget: usize,
-    out: &mut Vec<(usize, usize)>,
-) {
-    let statements: Vec<usize> = match child_of_kind(node, "do_block") {
-        Some(block) => {
-            let mut cursor = block.walk();
-            block
-                .named_children(&mut cursor)
-                .skip(1)
-                .map(|s| line_start_cut(src, s.start_byte()))
-                .filter(|&b| b > start && b < end)
-                .collect()
-        }
-        None => Vec::new(),
     };
-    for (s, e) in pack(src, start, end, &statements, budget) {
-        if non_whitespace_chars(&src[s..e]) > budget {
-            out.extend(line_drafts(
-                src,
-                s,
-                e,
-                budget,
-                &strings_in(Some(node), s, e),
-            ));
-        } else {
-            out.push((s, e));
-        }
-    }
-}
-
-/// Moves a cut back to the start of its line when only indentation precedes it there, so
-/// parts start on their own line with their indentation.
-fn line_start_cut(src: &[u8], cut: usize) -> usize {
-    let line_start = memchr::memrchr(b'\n', &src[..cut]).map_or(0, |i| i + 1);
-    if src[line_start..cut]
-        .iter()
-        .all(|b| *b == b' ' || *b == b'\t')
-    {
-        line_start
-    } else {
-        cut
-    }
-}
-
-/// Greedily packs `[start, end)` into runs cut only at `cuts` (ascending), each run within
-/// `budget` where the cuts allow.
-fn pack(
-    src: &[u8],
-    start: usize,
-    end: usize,
-    cuts: &[usize],
-    budget: usize,
-) -> Vec<(usize, usize)> {
-    let mut runs = Vec::new();
-    let mut run_start = start;
-    let mut last_ok: Option<usize> = None;
-    for &c in cuts.iter().filter(|&&c| c > start && c < end) {
-        if non_whitespace_chars(&src[run_start..c]) > budget {
-            let cut = last_ok.filter(|&l| l > run_start).unwrap_or(c);
-            runs.push((run_start, cut));
-            run_start = cut;
-            last_ok = if cut < c && non_whitespace_chars(&src[run_start..c]) <= budget {
-                Some(c)
-            } else if cut < c {
-                runs.push((run_start, c));
-                run_start = c;
-                None
-            } else {
-                None
-            };
-        } else {
-            last_ok = Some(c);
-        }
-    }
-    if non_whitespace_chars(&src[run_start..end]) > budget
-        && let Some(l) = last_ok.filter(|&l| l > run_start)
-    {
-        runs.push((run_start, l));
-        run_start = l;
-    }
-    runs.push((run_start, end));
-    runs
-}
-
-/// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
-fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut cursor = node.walk();
-    loop {
-        let n = cursor.node();
-        let overlaps = n.start_byte() < end && n.end_byte() > start;
-        let is_string = matches!(n.kind(), "string" | "charlist" | "sigil");
-        if overlaps && is_string {
-            out.push((n.start_byte(), n.end_byte()));
-        }
-        if overlaps && !is_string && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                out.sort_unstable();
-                return out;
+    for key in &piece.spec_keys {
+        for spec in modules[m].specs.get(key).into_iter().flatten() {
+            if !piece.draft.specs.contains(spec) {
+                piece.draft.specs.push(spec.clone());
             }
         }
     }

@@ -14,6 +14,7 @@ mod calls;
 mod elixir;
 pub use elixir::parse;
 mod size;
+mod split;
 mod text;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,208 @@
+//! Pieces over the size budget become parts with headers: a clause group splits by clause,
+//! a clause by runs of its body's statements, and what is still too big by lines (never
+//! inside a string, sigil or heredoc). The parts tile the piece exactly; each carries a
+//! header (path, module, specs, signature, `part k/n`) so it reads on its own.
+
+use tree_sitter::Node;
+
+use super::calls::child_of_kind;
+use super::size::non_whitespace_chars;
+use super::text::line_drafts;
+use super::{Draft, FileInfo};
+
+/// Splits a piece over the budget into parts with headers: a clause group by clause, a
+/// clause by runs of its body's statements, and what is still too big by lines (never
+/// inside a string, sigil or heredoc).
+pub(crate) fn split(
+    file: &FileInfo<'_>,
+    draft: Draft,
+    nodes: &[Node<'_>],
+    budget: usize,
+    out: &mut Vec<Draft>,
+) {
+    let src = file.src;
+    let (start, end) = (draft.start, draft.end);
+    if non_whitespace_chars(&src[start..end]) <= budget {
+        out.push(draft);
+        return;
+    }
+    let mut ranges = Vec::new();
+    if nodes.len() > 1 {
+        let cuts: Vec<usize> = nodes[1..]
+            .iter()
+            .map(|n| line_start_cut(src, n.start_byte()))
+            .collect();
+        for (s, e) in pack(src, start, end, &cuts, budget) {
+            let clause = nodes
+                .iter()
+                .filter(|n| n.start_byte() < e && n.end_byte() > s)
+                .copied()
+                .collect::<Vec<_>>();
+            if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
+                split_statements(src, clause[0], s, e, budget, &mut ranges);
+            } else if non_whitespace_chars(&src[s..e]) > budget {
+                ranges.extend(line_drafts(
+                    src,
+                    s,
+                    e,
+                    budget,
+                    &strings_in(clause.first().copied(), s, e),
+                ));
+            } else {
+                ranges.push((s, e));
+            }
+        }
+    } else if let Some(node) = nodes.first() {
+        split_statements(src, *node, start, end, budget, &mut ranges);
+    } else {
+        ranges = line_drafts(src, start, end, budget, &[]);
+    }
+    let n = ranges.len() as u32;
+    if n <= 1 {
+        out.push(draft);
+        return;
+    }
+    let mut header = format!("# {}\n", file.path);
+    if !draft.module.is_empty() {
+        header.push_str(&format!("defmodule {} do\n", draft.module));
+    }
+    for s in &draft.specs {
+        header.push_str(&format!("  {s}\n"));
+    }
+    for (k, (s, e)) in ranges.into_iter().enumerate() {
+        let mut draft = draft.clone();
+        draft.start = s;
+        draft.end = e;
+        draft.part = Some((k as u32 + 1, n));
+        let sig = if draft.signature.is_empty() {
+            draft.name.clone()
+        } else {
+            draft.signature.clone()
+        };
+        draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
+        if k > 0 {
+            draft.defines.clear();
+            draft.doc = None;
+        }
+        out.push(draft);
+    }
+}
+
+/// Splits one clause (or test block) by runs of its body's statements, then by lines.
+fn split_statements(
+    src: &[u8],
+    node: Node<'_>,
+    start: usize,
+    end: usize,
+    budget: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let statements: Vec<usize> = match child_of_kind(node, "do_block") {
+        Some(block) => {
+            let mut cursor = block.walk();
+            block
+                .named_children(&mut cursor)
+                .skip(1)
+                .map(|s| line_start_cut(src, s.start_byte()))
+                .filter(|&b| b > start && b < end)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    for (s, e) in pack(src, start, end, &statements, budget) {
+        if non_whitespace_chars(&src[s..e]) > budget {
+            out.extend(line_drafts(
+                src,
+                s,
+                e,
+                budget,
+                &strings_in(Some(node), s, e),
+            ));
+        } else {
+            out.push((s, e));
+        }
+    }
+}
+
+/// Moves a cut back to the start of its line when only indentation precedes it there, so
+/// parts start on their own line with their indentation.
+fn line_start_cut(src: &[u8], cut: usize) -> usize {
+    let line_start = memchr::memrchr(b'\n', &src[..cut]).map_or(0, |i| i + 1);
+    if src[line_start..cut]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+    {
+        line_start
+    } else {
+        cut
+    }
+}
+
+/// Greedily packs `[start, end)` into runs cut only at `cuts` (ascending), each run within
+/// `budget` where the cuts allow.
+fn pack(
+    src: &[u8],
+    start: usize,
+    end: usize,
+    cuts: &[usize],
+    budget: usize,
+) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut run_start = start;
+    let mut last_ok: Option<usize> = None;
+    for &c in cuts.iter().filter(|&&c| c > start && c < end) {
+        if non_whitespace_chars(&src[run_start..c]) > budget {
+            let cut = last_ok.filter(|&l| l > run_start).unwrap_or(c);
+            runs.push((run_start, cut));
+            run_start = cut;
+            last_ok = if cut < c && non_whitespace_chars(&src[run_start..c]) <= budget {
+                Some(c)
+            } else if cut < c {
+                runs.push((run_start, c));
+                run_start = c;
+                None
+            } else {
+                None
+            };
+        } else {
+            last_ok = Some(c);
+        }
+    }
+    if non_whitespace_chars(&src[run_start..end]) > budget
+        && let Some(l) = last_ok.filter(|&l| l > run_start)
+    {
+        runs.push((run_start, l));
+        run_start = l;
+    }
+    runs.push((run_start, end));
+    runs
+}
+
+/// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
+fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    loop {
+        let n = cursor.node();
+        let overlaps = n.start_byte() < end && n.end_byte() > start;
+        let is_string = matches!(n.kind(), "string" | "charlist" | "sigil");
+        if overlaps && is_string {
+            out.push((n.start_byte(), n.end_byte()));
+        }
+        if overlaps && !is_string && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                out.sort_unstable();
+                return out;
+            }
+        }
+    }
+}
