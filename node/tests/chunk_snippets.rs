@@ -1557,3 +1557,27 @@ end
         gs[1].calls
     );
 }
+
+#[test]
+fn delegates_call_their_target() {
+    let src = r#"defmodule Shop do
+  alias Shop.Inventory.Stock
+
+  @doc "Reserves stock for a limited time and answers with the reservation or an error."
+  defdelegate reserve(server, sku, quantity, opts \\ []), to: Stock
+
+  @doc "Builds a validated product from the given attributes or explains the problem."
+  defdelegate new_product(attrs), to: Shop.Catalog.Product, as: :new
+end
+"#;
+    let cs = chunks("lib/shop.ex", src);
+    let calls: Vec<String> = cs.iter().flat_map(|c| c.calls.clone()).collect();
+    assert!(
+        calls.contains(&"Shop.Inventory.Stock.reserve/4".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"Shop.Catalog.Product.new/1".to_string()),
+        "{calls:?}"
+    );
+}

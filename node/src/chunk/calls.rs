@@ -221,6 +221,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if DEF_KEYWORDS.contains(&name) {
                     if let Some(head) = def_head(node) {
                         not_calls.insert(head.id());
+                        if name == "defdelegate"
+                            && let Some(call) = delegate_target(node, head, src)
+                        {
+                            calls.push((node.start_byte(), call));
+                        }
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     descend = false;
@@ -263,6 +268,39 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             }
         }
     }
+}
+
+/// `defdelegate fun(a, b), to: Mod, as: :other` calls `Mod.other/2`.
+fn delegate_target(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Option<RawCall> {
+    let g = grammar();
+    let args = child_of_kind(node, "arguments")?;
+    let keywords = child_of_kind(args, "keywords")?;
+    let (mut module, mut fun) = (None, None);
+    let mut cursor = keywords.walk();
+    for pair in keywords.named_children(&mut cursor) {
+        let (Some(key), Some(value)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        match text(key, src).trim_end().trim_end_matches(':') {
+            "to" => module = static_module(value, src),
+            "as" => fun = Some(text(value, src).trim_start_matches(':').to_string()),
+            _ => {}
+        }
+    }
+    let (name, arity) = if head.kind_id() == g.call {
+        let target = head.child_by_field_id(g.target)?;
+        (text(target, src).to_string(), call_arity(head))
+    } else {
+        (text(head, src).to_string(), 0)
+    };
+    Some(RawCall::Remote {
+        module: module?,
+        fun: fun.unwrap_or(name),
+        arity,
+    })
 }
 
 /// The head of a definition call: the first argument, inside a `when` if guarded.
