@@ -41,6 +41,11 @@ pub enum NodeError {
         found: u32,
         wanted: u32,
     },
+    #[error(
+        "another process is writing to the index in {path}; wait for it to finish (a search \
+         does not need to wait)"
+    )]
+    Busy { path: PathBuf },
     #[error("corrupt index data in {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
 }
@@ -51,6 +56,7 @@ impl NodeError {
             NodeError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             NodeError::NotFound { .. } => ErrorCode::NotFound,
             NodeError::PartitionMismatch { .. } => ErrorCode::FailedPrecondition,
+            NodeError::Busy { .. } => ErrorCode::Unavailable,
             NodeError::Io { .. } | NodeError::Index { .. } | NodeError::Corrupt { .. } => {
                 ErrorCode::Internal
             }

@@ -514,8 +514,8 @@ fn upserting_the_same_file_twice_stores_its_chunks_once() {
     assert_eq!(stored, chunks);
 
     // Deleting reports whether the file was there.
-    assert!(p.delete_file("shop", path));
-    assert!(!p.delete_file("shop", path));
+    assert!(p.delete_file("shop", path).unwrap());
+    assert!(!p.delete_file("shop", path).unwrap());
     p.commit(None).unwrap();
     assert!(p.all_chunks().unwrap().is_empty());
     assert_eq!(p.searcher().num_docs(), 0);

@@ -12,7 +12,7 @@ pub mod tokenizer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
@@ -52,7 +52,10 @@ pub struct PartitionIndex {
     dir: PathBuf,
     index: Index,
     reader: IndexReader,
-    writer: RwLock<IndexWriter<TantivyDocument>>,
+    /// Opened on the first write, so readers (a search while another process indexes)
+    /// never need the index's write lock.
+    writer: OnceLock<RwLock<IndexWriter<TantivyDocument>>>,
+    writer_init: Mutex<()>,
     fields: Fields,
     manifest: RwLock<HashMap<String, FileEntry>>,
     watermark: AtomicU64,
@@ -82,9 +85,6 @@ impl PartitionIndex {
             .tokenizers()
             .register(tokenizer::CODE_ANALYZER, tokenizer::code_analyzer());
         let fields = Fields::from_schema(&index.schema());
-        let writer = index
-            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
-            .map_err(NodeError::index(dir))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -107,7 +107,8 @@ impl PartitionIndex {
             dir: dir.to_path_buf(),
             index,
             reader,
-            writer: RwLock::new(writer),
+            writer: OnceLock::new(),
+            writer_init: Mutex::new(()),
             fields,
             manifest: RwLock::new(HashMap::new()),
             watermark: AtomicU64::new(watermark),
@@ -146,6 +147,27 @@ impl PartitionIndex {
         }
         *self.manifest.write().expect("manifest lock") = manifest;
         Ok(())
+    }
+
+    /// The index writer, opened on first use.
+    fn writer(&self) -> Result<&RwLock<IndexWriter<TantivyDocument>>> {
+        if let Some(w) = self.writer.get() {
+            return Ok(w);
+        }
+        let _init = self.writer_init.lock().expect("writer init lock");
+        if let Some(w) = self.writer.get() {
+            return Ok(w);
+        }
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => NodeError::Busy {
+                    path: self.dir.clone(),
+                },
+                other => NodeError::index(&self.dir)(other),
+            })?;
+        Ok(self.writer.get_or_init(|| RwLock::new(writer)))
     }
 
     pub fn partition(&self) -> u32 {
@@ -217,7 +239,7 @@ impl PartitionIndex {
         chunks: &[Chunk],
     ) -> Result<()> {
         let key = file_key(repo, path);
-        let writer = self.writer.read().expect("writer lock");
+        let writer = self.writer()?.read().expect("writer lock");
         writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
         for chunk in chunks {
             writer
@@ -249,7 +271,7 @@ impl PartitionIndex {
     }
 
     /// Removes a file's chunks. Returns whether the file was indexed.
-    pub fn delete_file(&self, repo: &str, path: &str) -> bool {
+    pub fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let key = file_key(repo, path);
         let known = self
             .manifest
@@ -257,28 +279,32 @@ impl PartitionIndex {
             .expect("manifest lock")
             .remove(&key)
             .is_some();
-        self.writer
-            .read()
-            .expect("writer lock")
-            .delete_term(Term::from_field_text(self.fields.file_key, &key));
-        self.dirty.store(true, Ordering::SeqCst);
-        known
+        if known {
+            self.writer()?
+                .read()
+                .expect("writer lock")
+                .delete_term(Term::from_field_text(self.fields.file_key, &key));
+            self.dirty.store(true, Ordering::SeqCst);
+        }
+        Ok(known)
     }
 
     /// Removes every file of a repository. Returns how many files were removed.
-    pub fn delete_repo(&self, repo: &str) -> u64 {
+    pub fn delete_repo(&self, repo: &str) -> Result<u64> {
         let prefix = file_key(repo, "");
         let mut manifest = self.manifest.write().expect("manifest lock");
         let before = manifest.len();
         manifest.retain(|k, _| !k.starts_with(&prefix));
         let removed = (before - manifest.len()) as u64;
         drop(manifest);
-        self.writer
-            .read()
-            .expect("writer lock")
-            .delete_term(Term::from_field_text(self.fields.repo, repo));
-        self.dirty.store(true, Ordering::SeqCst);
-        removed
+        if removed > 0 {
+            self.writer()?
+                .read()
+                .expect("writer lock")
+                .delete_term(Term::from_field_text(self.fields.repo, repo));
+            self.dirty.store(true, Ordering::SeqCst);
+        }
+        Ok(removed)
     }
 
     /// Makes every change so far durable and visible, recording `watermark` if given.
@@ -293,7 +319,7 @@ impl PartitionIndex {
             watermark: new_mark,
         })
         .expect("payload serialises");
-        let mut writer = self.writer.write().expect("writer lock");
+        let mut writer = self.writer()?.write().expect("writer lock");
         let mut prepared = writer
             .prepare_commit()
             .map_err(NodeError::index(&self.dir))?;

@@ -212,7 +212,7 @@ impl PartitionSet {
                 files.iter().map(|(rel, _, _)| rel.as_str()).collect();
             for p in &self.partitions {
                 for path in p.files_of(repo) {
-                    if !present.contains(path.as_str()) && p.delete_file(repo, &path) {
+                    if !present.contains(path.as_str()) && p.delete_file(repo, &path)? {
                         stats.files_deleted += 1;
                     }
                 }
@@ -235,7 +235,7 @@ impl PartitionSet {
         let partition = self.partition_for(repo, rel);
         if size > chunker.max_file_bytes {
             // Not read at all; a previously indexed version is removed.
-            partition.delete_file(repo, rel);
+            partition.delete_file(repo, rel)?;
             return Ok(FileOutcome::SkippedLarge);
         }
         let bytes = match std::fs::read(abs) {
@@ -270,7 +270,7 @@ impl PartitionSet {
                 Ok(FileOutcome::Indexed(chunks.len() as u64))
             }
             FileChunks::Skipped(reason) => {
-                partition.delete_file(repo, path);
+                partition.delete_file(repo, path)?;
                 Ok(match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
@@ -281,7 +281,10 @@ impl PartitionSet {
 
     /// Removes a repository from every partition. Returns the number of files removed.
     pub fn remove_repo(&self, repo: &str) -> Result<u64> {
-        let removed = self.partitions.iter().map(|p| p.delete_repo(repo)).sum();
+        let mut removed = 0;
+        for p in &self.partitions {
+            removed += p.delete_repo(repo)?;
+        }
         self.commit_all()?;
         Ok(removed)
     }
