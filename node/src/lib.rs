@@ -4,7 +4,8 @@
 //! - [`index`]: one on-disk tantivy index per partition, incremental by content hash;
 //! - [`search`]: ranked search across the partitions of one node;
 //! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
-//! - [`ingest`]: the partitions a node holds, fed from a directory in parallel.
+//! - [`ingest`]: the partitions a node holds, fed from a directory in parallel;
+//! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
 pub mod chunk;
