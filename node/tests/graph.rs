@@ -80,7 +80,10 @@ fn parse_map(map: &str) -> Vec<(String, u32, String)> {
     let mut out = Vec::new();
     let mut path: Option<String> = None;
     for line in map.lines() {
-        if let Some(entry) = line.strip_prefix("  ") {
+        if !line.starts_with("    ") && line.starts_with("  ") {
+            continue; // a module line
+        }
+        if let Some(entry) = line.strip_prefix("    ") {
             let (n, sig) = entry
                 .split_once(": ")
                 .unwrap_or_else(|| panic!("bad map line {line:?}"));
@@ -412,7 +415,7 @@ fn repo_map_fits_the_budget_and_lists_public_signatures() {
     }
 
     // The top-ranked function makes the cut as soon as it fits.
-    let (small, _) = g.repo_map(20, &[]);
+    let (small, _) = g.repo_map(25, &[]);
     assert!(
         small.contains("lib/my_app/util.ex:\n") && small.contains("def normalize_sku(sku)"),
         "{small}"
@@ -470,9 +473,9 @@ fn repo_map_with_focus_includes_the_focused_module_at_a_small_budget() {
         "def known?(sku)",
         "def legacy_export",
     ];
-    // 60 tokens hold the catalog's four functions plus the helper they call, not the
+    // 75 tokens hold the catalog's four functions plus the helper they call, not the
     // whole map (about 190 tokens).
-    let budget = 60;
+    let budget = 75;
     assert!(g.repo_map(100_000, &[]).1 > 2 * budget);
     let (map, tokens) = g.repo_map(budget, &focus);
     assert!(tokens <= budget);
@@ -501,11 +504,11 @@ fn repo_map_with_focus_includes_the_focused_module_at_a_small_budget() {
     assert!(unfocused.contains("def normalize_sku(sku)"), "{unfocused}");
 
     // A focus on one uncalled function, with room for one entry: that function.
-    let (one, _) = g.repo_map(12, &strings(&["MyApp.Catalog.legacy_export/0"]));
+    let (one, _) = g.repo_map(17, &strings(&["MyApp.Catalog.legacy_export/0"]));
     let line = g.definitions("MyApp.Catalog.legacy_export/0")[0].start_line;
     assert_eq!(
         one,
-        format!("lib/my_app/catalog.ex:\n  {line}: def legacy_export\n")
+        format!("lib/my_app/catalog.ex:\n  MyApp.Catalog\n    {line}: def legacy_export\n")
     );
 }
 

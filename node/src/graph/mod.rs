@@ -16,6 +16,8 @@ use crate::chunk::{Chunk, ChunkKind, Visibility};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SymbolSite {
     pub symbol: String,
+    /// The module the symbol belongs to (empty for test and script source nodes).
+    pub module: String,
     pub repo: String,
     pub path: String,
     pub start_line: u32,
@@ -56,6 +58,7 @@ impl SymbolGraph {
             for def in &chunk.defines {
                 let site = |symbol: String| SymbolSite {
                     symbol,
+                    module: def.module.clone(),
                     repo: chunk.repo.clone(),
                     path: chunk.path.clone(),
                     start_line: if def.line > 0 {
@@ -88,6 +91,7 @@ impl SymbolGraph {
                     continue;
                 }
                 let source = SymbolSite {
+                    module: chunk.module.clone(),
                     symbol: format!(
                         "{}:{} {}",
                         chunk.path,
@@ -263,13 +267,20 @@ impl SymbolGraph {
         out
     }
 
-    /// A repository map: the highest-ranked public definitions, grouped by file and shown
-    /// by signature, within `token_budget` tokens (estimated at four bytes a token).
-    /// Returns the map and its token estimate.
+    /// A repository map: the highest-ranked public definitions, grouped by file and
+    /// module and shown by signature, within `token_budget` tokens (estimated at four
+    /// bytes a token). Returns the map and its token estimate.
+    ///
+    /// ```text
+    /// lib/inventory/stock.ex:
+    ///   Inventory.Stock
+    ///     54: def reserve(server, sku, quantity, opts \\ [])
+    /// ```
     pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
         let budget_bytes = token_budget.saturating_mul(4);
         let ranked = self.rank(focus);
-        let mut chosen: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+        // path -> module -> (line, rendered entry)
+        let mut chosen: BTreeMap<String, BTreeMap<String, Vec<(u32, String)>>> = BTreeMap::new();
         let mut seen_sites: HashSet<(String, u32)> = HashSet::new();
         let mut used = 0usize;
         for (symbol, _) in ranked {
@@ -279,31 +290,49 @@ impl SymbolGraph {
             if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
                 continue;
             }
-            if !seen_sites.insert((site.path.clone(), site.start_line)) {
-                continue;
+            if !seen_sites.contains(&(site.path.clone(), site.start_line)) {
+                let entry = format!("    {}: {}\n", site.start_line, site.signature);
+                let file = chosen.get(&site.path);
+                let file_cost = if file.is_some() {
+                    0
+                } else {
+                    site.path.len() + 2
+                };
+                let module_cost = if file.is_some_and(|m| m.contains_key(&site.module)) {
+                    0
+                } else {
+                    site.module.len() + 3
+                };
+                let cost = entry.len() + file_cost + module_cost;
+                if used + cost > budget_bytes {
+                    continue;
+                }
+                used += cost;
+                seen_sites.insert((site.path.clone(), site.start_line));
+                chosen
+                    .entry(site.path.clone())
+                    .or_default()
+                    .entry(site.module.clone())
+                    .or_default()
+                    .push((site.start_line, entry));
             }
-            let line = format!("  {}: {}\n", site.start_line, site.signature);
-            let file_cost = if chosen.contains_key(&site.path) {
-                0
-            } else {
-                site.path.len() + 2
-            };
-            if used + line.len() + file_cost > budget_bytes {
-                continue;
-            }
-            used += line.len() + file_cost;
-            chosen
-                .entry(site.path.clone())
-                .or_default()
-                .push((site.start_line, line));
         }
         let mut map = String::with_capacity(used);
-        for (path, mut lines) in chosen {
-            lines.sort();
+        for (path, modules) in chosen {
             map.push_str(&path);
             map.push_str(":\n");
-            for (_, l) in lines {
-                map.push_str(&l);
+            let mut modules: Vec<(String, Vec<(u32, String)>)> = modules.into_iter().collect();
+            for (_, entries) in &mut modules {
+                entries.sort();
+            }
+            modules.sort_by_key(|(_, entries)| entries.first().map_or(0, |e| e.0));
+            for (module, entries) in modules {
+                map.push_str("  ");
+                map.push_str(&module);
+                map.push('\n');
+                for (_, e) in entries {
+                    map.push_str(&e);
+                }
             }
         }
         let tokens = map.len().div_ceil(4);
