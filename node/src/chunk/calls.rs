@@ -3,7 +3,9 @@
 //! chunk later takes the calls inside its span and resolves them with its module's
 //! aliases, so the symbol graph is keyed by `Mod.fun/arity`, never by bare names.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet;
 use std::sync::OnceLock;
 
 use tree_sitter::Node;
@@ -184,8 +186,8 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let g = grammar();
     let mut calls = Vec::new();
-    let mut not_calls: HashSet<usize> = HashSet::new();
-    let mut piped: HashSet<usize> = HashSet::new();
+    let mut not_calls: FxHashSet<usize> = FxHashSet::default();
+    let mut piped: FxHashSet<usize> = FxHashSet::default();
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();

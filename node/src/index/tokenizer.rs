@@ -2,8 +2,7 @@
 //! `handle_info` matches `handle_info`, `handle` and `info`, and `GenServer` matches
 //! `genserver`, `gen` and `server`; then lowercase and English stems.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// The analyzer name registered on every partition index.
@@ -28,7 +27,7 @@ pub fn code_analyzer() -> TextAnalyzer {
 pub struct CodeTokenizer {
     tokens: Vec<Token>,
     len: usize,
-    stems: HashMap<Box<str>, Box<str>>,
+    stems: FxHashMap<Box<str>, Box<str>>,
     stemmer: frostem::Stemmer,
     lower: String,
 }
@@ -38,7 +37,7 @@ impl Default for CodeTokenizer {
         CodeTokenizer {
             tokens: Vec::new(),
             len: 0,
-            stems: HashMap::new(),
+            stems: FxHashMap::default(),
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
             lower: String::new(),
         }
