@@ -1010,12 +1010,20 @@ end
 #[test]
 fn g15_exunit_and_streamdata_blocks() {
     let cs = chunks("test/shop/cart_test.exs", G15_TESTS);
+    // A describe is a header chunk; each test inside it is its own chunk, named the way
+    // ExUnit names it ("<describe> <test>").
     assert_rows(
         &cs,
         vec![
             row(ModuleHeader, "Shop.CartTest", &[], (1, 5)),
             row(Setup, "Shop.CartTest.setup", &[], (6, 10)),
-            row(Describe, "Shop.CartTest.add_item/3", &[], (11, 17)),
+            row(Describe, "Shop.CartTest.add_item/3", &[], (11, 12)),
+            row(
+                Test,
+                "Shop.CartTest.add_item/3 adds a new product",
+                &[],
+                (13, 17),
+            ),
             row(Test, "Shop.CartTest.removes a product", &[], (18, 22)),
             row(Test, "Shop.CartTest.merges two carts", &[], (23, 24)),
             row(Function, "Shop.CartTest.product", &[1], (25, 26)),
@@ -1024,17 +1032,27 @@ fn g15_exunit_and_streamdata_blocks() {
     );
     assert_eq!(cs[0].uses, strings(&["ExUnit.Case", "ExUnitProperties"]));
     assert_eq!(cs[0].aliases, strings(&["Shop.Cart"]));
-    assert!(cs[2].content.contains("test \"adds a new product\""));
-    assert!(!has_tag(&cs[3], "pending"));
-    assert!(has_tag(&cs[4], "pending"), "{:?}", cs[4].tags);
-    assert!(!has_tag(&cs[4], "merged"), "never mix tests with code");
-    assert_eq!(cs[5].visibility, Visibility::Private);
-    assert!(!has_tag(&cs[5], "merged"), "never mix tests with code");
-    assert!(has_tag(&cs[6], "property"), "{:?}", cs[6].tags);
+    assert_eq!(cs[2].signature, "describe \"add_item/3\" do");
+    assert!(cs[3].content.contains("test \"adds a new product\""));
     assert!(
-        cs[3].calls.contains(&"Shop.Cart.remove_item/2".to_string()),
+        cs[3].content.trim_end().ends_with("end\n  end")
+            || cs[3].content.trim_end().ends_with("end")
+    );
+    assert!(
+        cs[3].calls.contains(&"Shop.Cart.add_item/3".to_string()),
         "{:?}",
         cs[3].calls
+    );
+    assert!(!has_tag(&cs[4], "pending"));
+    assert!(has_tag(&cs[5], "pending"), "{:?}", cs[5].tags);
+    assert!(!has_tag(&cs[5], "merged"), "never mix tests with code");
+    assert_eq!(cs[6].visibility, Visibility::Private);
+    assert!(!has_tag(&cs[6], "merged"), "never mix tests with code");
+    assert!(has_tag(&cs[7], "property"), "{:?}", cs[7].tags);
+    assert!(
+        cs[4].calls.contains(&"Shop.Cart.remove_item/2".to_string()),
+        "{:?}",
+        cs[4].calls
     );
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         src: file.src,
         path: file.path,
         lines: &lines,
+        describe: None,
         modules: Vec::new(),
         pieces: Vec::new(),
     };
@@ -146,8 +147,10 @@ enum ItemKind<'t> {
     Comment,
     /// Unparseable leftovers inside an `ERROR` node.
     Junk,
-    /// Close of a conditional wrapper: the last piece extends to this byte.
+    /// Close of a conditional wrapper or describe: the last piece extends to this byte.
     ExtendTo(usize),
+    /// The `describe "title" do` line; its tests follow as their own items.
+    DescribeHeader(String),
 }
 
 struct Item<'t> {
@@ -203,6 +206,8 @@ struct Walker<'s, 't> {
     src: &'s [u8],
     path: &'s str,
     lines: &'s LineIndex,
+    /// The title of the describe block being flattened, if any.
+    describe: Option<String>,
     modules: Vec<ModuleCtx>,
     pieces: Vec<Piece<'t>>,
 }
@@ -487,6 +492,22 @@ impl<'s, 't> Walker<'s, 't> {
                     kind,
                     conditional,
                 }),
+                Classified::Describe(title, children) => {
+                    // A describe is a header chunk, then one chunk per test inside it.
+                    out.push(Item {
+                        node,
+                        kind: ItemKind::DescribeHeader(title.clone()),
+                        conditional,
+                    });
+                    let outer = self.describe.replace(title);
+                    self.flatten(&children, module, conditional, in_error, depth + 1, out);
+                    self.describe = outer;
+                    out.push(Item {
+                        node,
+                        kind: ItemKind::ExtendTo(node.end_byte()),
+                        conditional,
+                    });
+                }
                 Classified::Wrapper(children) => {
                     self.flatten(&children, module, true, in_error, depth + 1, out);
                     out.push(Item {
@@ -552,14 +573,28 @@ impl<'s, 't> Walker<'s, 't> {
             "test" | "describe" | "property" => {
                 let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
                 if let Some(first) = first.filter(|f| f.kind() == "string") {
-                    let kind = if name == "describe" {
-                        ChunkKind::Describe
-                    } else {
-                        ChunkKind::Test
+                    let title = string_content(first, self.src);
+                    if name == "describe" {
+                        if depth < MAX_WRAPPER_DEPTH
+                            && let Some(children) = block_body(node)
+                        {
+                            return Classified::Describe(title, children);
+                        }
+                        return Classified::Item(ItemKind::Test(TestInfo {
+                            kind: ChunkKind::Describe,
+                            name: title,
+                            pending: false,
+                            property: false,
+                        }));
+                    }
+                    // ExUnit names a test inside a describe "<describe> <test>".
+                    let name_in_describe = match &self.describe {
+                        Some(d) => format!("{d} {title}"),
+                        None => title,
                     };
                     return Classified::Item(ItemKind::Test(TestInfo {
-                        kind,
-                        name: string_content(first, self.src),
+                        kind: ChunkKind::Test,
+                        name: name_in_describe,
                         pending: !self.has_body(node),
                         property: name == "property",
                     }));
@@ -829,6 +864,26 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 ItemKind::Header | ItemKind::Type(_) | ItemKind::Comment | ItemKind::Lead(_) => {
                     lead.push(i);
+                }
+                ItemKind::DescribeHeader(title) => {
+                    if let Some(h) = header.take() {
+                        self.pieces.push(h);
+                    }
+                    self.flush_lead(module, &items, &mut lead, false);
+                    let node = item.node;
+                    let end = child_of_kind(node, "do_block")
+                        .and_then(|b| b.child(0))
+                        .map_or(node.end_byte(), |d| d.end_byte());
+                    let mut draft = Draft::new(ChunkKind::Describe, node.start_byte(), end);
+                    draft.name = title.clone();
+                    draft.has_error = node.has_error();
+                    draft.signature =
+                        collapse_whitespace(&text_of(self.src, node.start_byte(), end));
+                    if item.conditional {
+                        draft.tag("conditional");
+                    }
+                    let piece = self.in_module(module, draft);
+                    self.pieces.push(piece);
                 }
                 ItemKind::ExtendTo(end) => {
                     let end = *end;
@@ -1167,6 +1222,8 @@ impl<'s, 't> Walker<'s, 't> {
 
 enum Classified<'t> {
     Item(ItemKind<'t>),
+    /// `describe "title" do … end`: its statements are flattened in place.
+    Describe(String, Vec<Node<'t>>),
     Wrapper(Vec<Node<'t>>),
     Error(Vec<Node<'t>>),
 }
