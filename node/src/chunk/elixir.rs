@@ -133,7 +133,7 @@ impl<'t> Piece<'t> {
 
 /// What a statement of a module body is.
 enum ItemKind<'t> {
-    Def(DefInfo<'t>),
+    Def(DefInfo),
     Test(TestInfo),
     Module {
         body_error: Option<Node<'t>>,
@@ -161,7 +161,7 @@ struct Item<'t> {
 
 /// A parsed definition head.
 #[derive(Debug, Clone)]
-struct DefInfo<'t> {
+struct DefInfo {
     keyword: String,
     kind: ChunkKind,
     name: String,
@@ -170,10 +170,9 @@ struct DefInfo<'t> {
     dynamic: bool,
     head_end: usize,
     has_body: bool,
-    _head: Node<'t>,
 }
 
-impl DefInfo<'_> {
+impl DefInfo {
     fn max_arity(&self) -> u32 {
         self.arities.last().copied().unwrap_or(0)
     }
@@ -772,7 +771,7 @@ impl<'s, 't> Walker<'s, 't> {
         }
     }
 
-    fn parse_def(&self, node: Node<'t>, keyword: &str) -> Option<DefInfo<'t>> {
+    fn parse_def(&self, node: Node<'t>, keyword: &str) -> Option<DefInfo> {
         let head = def_head(node)?;
         let args = child_of_kind(node, "arguments")?;
         let first = args.named_child(0)?;
@@ -833,7 +832,6 @@ impl<'s, 't> Walker<'s, 't> {
             head_end: first.end_byte(),
             has_body: self.has_body(node)
                 || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
-            _head: head,
         })
     }
 

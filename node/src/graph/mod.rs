@@ -49,6 +49,14 @@ fn matches(query: &str, symbol: &str) -> bool {
             .is_some_and(|(base, _)| base == query)
 }
 
+/// Every value of `map` whose key a look-up of `symbol` names.
+fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, symbol: &str) -> Vec<T> {
+    map.iter()
+        .filter(|(s, _)| matches(symbol, s))
+        .flat_map(|(_, values)| values.iter().cloned())
+        .collect()
+}
+
 impl SymbolGraph {
     /// Builds the graph from chunks (typically every chunk of some repositories).
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
@@ -143,12 +151,7 @@ impl SymbolGraph {
         if let Some(sites) = self.defs.get(symbol) {
             return sites.clone();
         }
-        let mut out: Vec<SymbolSite> = self
-            .defs
-            .iter()
-            .filter(|(s, _)| matches(symbol, s))
-            .flat_map(|(_, sites)| sites.iter().cloned())
-            .collect();
+        let mut out = matching(&self.defs, symbol);
         out.sort_by(|a, b| {
             a.symbol
                 .cmp(&b.symbol)
@@ -159,12 +162,7 @@ impl SymbolGraph {
 
     /// What `symbol` calls, as `Mod.fun/arity`, sorted.
     pub fn callees(&self, symbol: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .out
-            .iter()
-            .filter(|(s, _)| matches(symbol, s))
-            .flat_map(|(_, callees)| callees.iter().cloned())
-            .collect();
+        let mut out = matching(&self.out, symbol);
         out.sort();
         out.dedup();
         out
@@ -172,12 +170,7 @@ impl SymbolGraph {
 
     /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
     pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
-        let mut out: Vec<SymbolSite> = self
-            .incoming
-            .iter()
-            .filter(|(s, _)| matches(symbol, s))
-            .flat_map(|(_, callers)| callers.iter().cloned())
-            .collect();
+        let mut out = matching(&self.incoming, symbol);
         out.sort_by(|a, b| {
             (&a.path, a.start_line, &a.symbol).cmp(&(&b.path, b.start_line, &b.symbol))
         });

@@ -182,10 +182,6 @@ impl PartitionIndex {
         &self.fields
     }
 
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
-
     /// A searcher on the last commit.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
