@@ -9,6 +9,7 @@ work="${AIEX_BENCH_DIR:-/var/tmp/aiex-bench}"
 ./scripts/fetch-elixir-corpus.sh >/dev/null
 command -v rg >/dev/null || { echo "installing ripgrep for the search comparison" >&2; apt-get install -y -qq ripgrep >/dev/null; }
 cargo build --release -q -p aiex-bench --bins
+cargo build --release -q -p aiex --bin aiex   # the server and client gateway-bench starts
 bin="$CARGO_TARGET_DIR/release"
 mkdir -p "$work"
 
@@ -28,6 +29,12 @@ rm -rf "$work/data-big"
 
 echo "== search latency on the ${copies}x index vs rg on the same files"
 "$bin/index-bench" search --corpus "$big" --data "$work/data-big"
+
+echo "== gateway: aiex repo add through a real server vs in process, 1x corpus"
+"$bin/gateway-bench" add --aiex "$bin/aiex" --corpus "$one" --runs 3
+
+echo "== gateway: search under 1, 8, 64 clients vs in process, ${copies}x corpus"
+"$bin/gateway-bench" search --aiex "$bin/aiex" --corpus "$big" --data "$work/data-gateway-${copies}x" --seconds 10
 
 echo "== search quality"
 "$bin/eval"

@@ -72,3 +72,26 @@ pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> f64 {
 pub fn mb_per_s(bytes: usize, secs: f64) -> f64 {
     bytes as f64 / 1e6 / secs
 }
+
+/// The query mix every search benchmark uses: (Aiex query, the literal `rg` searches for
+/// the same thing). Six identifiers, six questions.
+pub const QUERY_MIX: &[(&str, &str)] = &[
+    ("GenServer.call", "GenServer.call"),
+    ("handle_info/2", "def handle_info("),
+    ("String.split", "String.split"),
+    ("Enum.reduce", "Enum.reduce"),
+    ("Keyword.get", "Keyword.get"),
+    ("Macro.expand", "Macro.expand"),
+    ("remove duplicate elements", "duplicate"),
+    ("parse command line switches", "switches"),
+    ("read a file line by line", "line by line"),
+    ("supervisor restart strategy", "restart strategy"),
+    ("escape regex metacharacters", "metacharacters"),
+    ("convert epoch seconds to datetime", "epoch"),
+];
+
+/// The `p` quantile (0..=1) of sorted samples, nearest rank.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}

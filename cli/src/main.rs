@@ -1,7 +1,9 @@
-//! `aiex`: the one binary. This version runs the core locally on a data directory
-//! (`aiex index`, `aiex search`, `aiex symbols`, `aiex chunk`); the gateway roles and the
-//! remote client commands build on the same verbs.
+//! `aiex`: the one binary. `aiex up` runs the embedded mode (gateway and node in one
+//! process); the verb-noun client commands talk to a gateway over gRPC; `aiex chunk` and
+//! `aiex index` work on local files with no server at all.
 
+mod client;
+mod config;
 mod output;
 
 use std::path::{Path, PathBuf};
@@ -11,27 +13,101 @@ use std::time::{Duration, Instant};
 
 use aiex_node::chunk::{ChunkKind, ChunkerConfig, FileChunks, chunk_file};
 use aiex_node::ingest::{IngestOptions, IngestProgress, PartitionSet};
-use aiex_node::search::{Filters, SearchRequest};
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// Aiex: an AI coding assistant for Elixir codebases.
+///
+/// Start the embedded server with `aiex up`, then `aiex repo add PATH` and `aiex search
+/// QUERY` in another terminal. Settings come from flags, then AIEX_* environment
+/// variables, then the config file, then defaults.
 #[derive(Debug, Parser)]
 #[command(name = "aiex", version, about, propagate_version = true)]
 struct Cli {
-    /// Where indexes live [default: $XDG_DATA_HOME/aiex or ~/.local/share/aiex].
+    /// Config file [default: $XDG_CONFIG_HOME/aiex/config.toml or ~/.config/aiex/config.toml].
+    #[arg(long, global = true, env = "AIEX_CONFIG")]
+    config: Option<PathBuf>,
+    /// The gateway client commands talk to [default: http://127.0.0.1:7787].
+    #[arg(long, global = true, env = "AIEX_ADDR")]
+    addr: Option<String>,
+    /// Where `aiex up` and `aiex index` keep data [default: $XDG_DATA_HOME/aiex or ~/.local/share/aiex].
     #[arg(long, global = true, env = "AIEX_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Partitions of a new data directory (fixed once created).
-    #[arg(long, global = true, env = "AIEX_PARTITIONS", default_value_t = aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS)]
-    partitions: u32,
+    /// Partitions of a new data directory (fixed once created) [default: 4].
+    #[arg(long, global = true, env = "AIEX_PARTITIONS")]
+    partitions: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Index a directory as a repository (incremental: unchanged files cost a hash).
+    /// Run the embedded mode: gateway and node in one process, data under the data directory.
+    Up {
+        /// Address to listen on [default: 127.0.0.1:7787; port 0 picks a free one].
+        #[arg(long, env = "AIEX_LISTEN")]
+        listen: Option<String>,
+        /// A directory the server may index by path (repeatable; AddPath is refused outside them).
+        #[arg(long = "allow-root", value_name = "DIR")]
+        allow_roots: Vec<PathBuf>,
+        /// Indexing threads [default: one per core].
+        #[arg(long, env = "AIEX_INDEX_THREADS")]
+        index_threads: Option<usize>,
+        /// Write the bound address to this file once listening (for scripts and tests).
+        #[arg(long, value_name = "FILE")]
+        addr_file: Option<PathBuf>,
+    },
+    /// Repositories: add, list, status, remove, re-index.
+    Repo {
+        #[command(subcommand)]
+        command: RepoCommand,
+    },
+    /// Search indexed repositories.
+    Search {
+        query: String,
+        /// Only this repository (repeatable).
+        #[arg(long)]
+        repo: Vec<String>,
+        /// Only this kind: module_header, function, macro, guard, delegate, type, test, describe, setup, text (repeatable).
+        #[arg(long)]
+        kind: Vec<ChunkKind>,
+        /// Only this module and its nested modules.
+        #[arg(long)]
+        module: Option<String>,
+        /// Only paths starting with this prefix.
+        #[arg(long)]
+        path: Option<String>,
+        /// Results to return (1-1000).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+        /// Read the index `aiex index` built in the data directory instead of asking a gateway.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Symbol look-ups: definitions, callers, callees and the ranked repository map.
+    Symbols {
+        #[command(subcommand)]
+        command: SymbolsCommand,
+        /// Read the index `aiex index` built in the data directory instead of asking a gateway.
+        #[arg(long, global = true)]
+        offline: bool,
+    },
+    /// Show how Aiex chunks one file (works without any server or index).
+    Chunk {
+        file: PathBuf,
+        #[arg(long, default_value_t = ChunkerConfig::default().budget)]
+        budget: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cluster as the gateway sees it.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+    /// Index a directory straight into the data directory, with no server (offline mode).
     Index {
         /// The directory to index (honours .gitignore).
         path: PathBuf,
@@ -51,52 +127,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search indexed repositories.
-    Search {
-        query: String,
-        /// Only this repository (repeatable).
-        #[arg(long)]
-        repo: Vec<String>,
-        /// Only this kind: module_header, function, macro, guard, delegate, type, test, describe, setup, text (repeatable).
-        #[arg(long)]
-        kind: Vec<ChunkKind>,
-        /// Only this module and its nested modules.
-        #[arg(long)]
-        module: Option<String>,
-        /// Only paths starting with this prefix.
-        #[arg(long)]
-        path: Option<String>,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Symbol look-ups: definitions, callers, callees and the ranked repository map.
-    Symbols {
-        #[command(subcommand)]
-        command: SymbolsCommand,
-    },
-    /// Show how Aiex chunks one file (works without any index).
-    Chunk {
-        file: PathBuf,
-        #[arg(long, default_value_t = ChunkerConfig::default().budget)]
-        budget: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Repositories in the data directory.
-    Repo {
-        #[command(subcommand)]
-        command: RepoCommand,
-    },
     /// Print the version.
     Version,
-    /// Print shell completions.
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]
-enum SymbolsCommand {
+pub enum RepoCommand {
+    /// Upload a directory to the gateway as a repository (honours .gitignore; unchanged files are not re-indexed).
+    Add {
+        path: PathBuf,
+        /// Repository name [default: the directory's name].
+        #[arg(long)]
+        name: Option<String>,
+        /// Files larger than this many bytes are skipped (the gateway enforces its own limit too).
+        #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
+        max_file_bytes: u64,
+        /// Return once uploaded, without waiting for indexing to finish.
+        #[arg(long)]
+        no_wait: bool,
+        /// Ask the server to read PATH itself (embedded mode, inside its --allow-root directories).
+        #[arg(long)]
+        server_path: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List repositories.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A repository's indexing status.
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a repository: its chunks disappear from search.
+    Rm {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Chunk and index a repository's files again (after an upgrade, say).
+    Reindex {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SymbolsCommand {
     /// Where `Mod.fun/arity` (or `Mod.fun`, or a module) is defined.
     Def {
         symbol: String,
@@ -128,20 +211,25 @@ enum SymbolsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-enum RepoCommand {
-    /// List indexed repositories.
-    List {
+pub enum ClusterCommand {
+    /// Members, readiness and partition placement.
+    Status {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a repository's chunks from the index.
-    Rm { name: String },
 }
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // `aiex search ... | head` ends quietly, as command-line tools do, instead of
+    // failing on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     aiex_node::alloc::route_parser_allocations();
     let cli = Cli::parse();
     match run(cli) {
@@ -153,23 +241,45 @@ fn main() -> ExitCode {
     }
 }
 
-fn default_data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("aiex");
-    }
-    match std::env::var_os("HOME") {
-        Some(h) => PathBuf::from(h).join(".local/share/aiex"),
-        None => PathBuf::from(".aiex"),
-    }
+/// Settings after flags, environment and config file are merged.
+pub struct Settings {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub partitions: u32,
+    pub file: config::FileConfig,
 }
 
-fn open(cli_dir: &Option<PathBuf>, partitions: u32) -> Result<PartitionSet> {
-    let dir = cli_dir.clone().unwrap_or_else(default_data_dir);
-    PartitionSet::open(&dir.join("index"), partitions)
-        .with_context(|| format!("opening the index in {}", dir.display()))
+fn settings(cli: &Cli) -> Result<Settings> {
+    let file = config::load(cli.config.as_deref())?;
+    let addr = cli
+        .addr
+        .clone()
+        .or_else(|| file.addr.clone())
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", aiex_gateway::config::DEFAULT_PORT));
+    Ok(Settings {
+        addr,
+        data_dir: cli
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(config::default_data_dir),
+        partitions: cli
+            .partitions
+            .or(file.partitions)
+            .unwrap_or(aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS),
+        file,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let settings = settings(&cli)?;
     match cli.command {
         Command::Version => {
             println!("aiex {}", env!("CARGO_PKG_VERSION"));
@@ -180,6 +290,57 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Chunk { file, budget, json } => chunk_command(&file, budget, json),
+        Command::Up {
+            listen,
+            allow_roots,
+            index_threads,
+            addr_file,
+        } => runtime()?.block_on(client::up(
+            &settings,
+            listen,
+            allow_roots,
+            index_threads,
+            addr_file,
+        )),
+        Command::Repo { command } => runtime()?.block_on(client::repo(&settings, command)),
+        Command::Cluster { command } => runtime()?.block_on(client::cluster(&settings, command)),
+        Command::Search {
+            query,
+            repo,
+            kind,
+            module,
+            path,
+            limit,
+            json,
+            offline,
+        } => {
+            let request = aiex_proto::v1::SearchRequest {
+                query,
+                filters: Some(aiex_proto::v1::SearchFilters {
+                    repositories: repo,
+                    path_prefix: path.unwrap_or_default(),
+                    kinds: kind.iter().map(|k| k.as_str().to_string()).collect(),
+                    module: module.unwrap_or_default(),
+                }),
+                limit,
+            };
+            if offline {
+                offline_search(&settings, request, json)
+            } else {
+                runtime()?.block_on(client::search(&settings, request, json))
+            }
+        }
+        Command::Symbols { command, offline } => {
+            if offline {
+                let set = open_offline(&settings)?;
+                if set.repos().is_empty() {
+                    bail!("nothing is indexed offline yet: run `aiex index PATH` first");
+                }
+                output::symbols_offline(set.graph()?.as_ref(), command)
+            } else {
+                runtime()?.block_on(client::symbols(&settings, command))
+            }
+        }
         Command::Index {
             path,
             name,
@@ -188,7 +349,7 @@ fn run(cli: Cli) -> Result<()> {
             max_file_bytes,
             json,
         } => {
-            let set = open(&cli.data_dir, cli.partitions)?;
+            let set = open_offline(&settings)?;
             let name = match name {
                 Some(n) => n,
                 None => repo_name_of(&path)?,
@@ -206,56 +367,51 @@ fn run(cli: Cli) -> Result<()> {
             }
             index_command(&set, &name, &path, &options, json)
         }
-        Command::Search {
-            query,
-            repo,
-            kind,
-            module,
-            path,
-            limit,
-            json,
-        } => {
-            let set = open(&cli.data_dir, cli.partitions)?;
-            if set.repos().is_empty() {
-                bail!("nothing is indexed yet: run `aiex index PATH` first");
-            }
-            let request = SearchRequest {
-                query,
-                filters: Filters {
-                    repos: repo,
-                    path_prefix: path,
-                    kinds: kind,
-                    module,
-                },
-                limit,
-            };
-            let started = Instant::now();
-            let hits = set.search(&request)?;
-            output::search_results(&request, &hits, started.elapsed(), json)
-        }
-        Command::Symbols { command } => {
-            let set = open(&cli.data_dir, cli.partitions)?;
-            let graph = set.graph()?;
-            output::symbols(&graph, command)
-        }
-        Command::Repo { command } => {
-            let set = open(&cli.data_dir, cli.partitions)?;
-            match command {
-                RepoCommand::List { json } => output::repo_list(&set.repos(), json),
-                RepoCommand::Rm { name } => {
-                    let removed = set.remove_repo(&name)?;
-                    if removed == 0 {
-                        bail!("repository `{name}` is not indexed (see `aiex repo list`)");
-                    }
-                    println!("removed {name}: {removed} files");
-                    Ok(())
-                }
-            }
-        }
     }
 }
 
-fn repo_name_of(path: &Path) -> Result<String> {
+/// The offline index (`aiex index`), under `<data dir>/index`.
+fn open_offline(settings: &Settings) -> Result<PartitionSet> {
+    let dir = settings.data_dir.join("index");
+    PartitionSet::open(&dir, settings.partitions)
+        .with_context(|| format!("opening the offline index in {}", dir.display()))
+}
+
+fn offline_search(
+    settings: &Settings,
+    request: aiex_proto::v1::SearchRequest,
+    json: bool,
+) -> Result<()> {
+    let set = open_offline(settings)?;
+    if set.repos().is_empty() {
+        bail!("nothing is indexed offline yet: run `aiex index PATH` first");
+    }
+    let filters = request.filters.clone().unwrap_or_default();
+    let kinds = filters
+        .kinds
+        .iter()
+        .map(|k| k.parse::<ChunkKind>().map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let local = aiex_node::search::SearchRequest {
+        query: request.query.clone(),
+        filters: aiex_node::search::Filters {
+            repos: filters.repositories,
+            path_prefix: Some(filters.path_prefix).filter(|p| !p.is_empty()),
+            kinds,
+            module: Some(filters.module).filter(|m| !m.is_empty()),
+        },
+        limit: request.limit as usize,
+    };
+    let started = Instant::now();
+    let hits: Vec<_> = set
+        .search(&local)?
+        .into_iter()
+        .map(aiex_gateway::service::hit_to_pb)
+        .collect();
+    output::search_results(&request.query, &hits, &[], started.elapsed(), json)
+}
+
+pub fn repo_name_of(path: &Path) -> Result<String> {
     let canonical = path
         .canonicalize()
         .with_context(|| format!("cannot open {}", path.display()))?;

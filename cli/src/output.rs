@@ -6,14 +6,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aiex_node::chunk::Chunk;
-use aiex_node::graph::{SymbolGraph, SymbolSite};
-use aiex_node::ingest::{IngestProgress, IngestStats, PartitionSet, RepoSummary};
-use aiex_node::search::{SearchHit, SearchRequest};
+use aiex_node::graph::SymbolGraph;
+use aiex_node::ingest::{IngestProgress, IngestStats, PartitionSet};
+use aiex_proto::v1 as pb;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::SymbolsCommand;
+use crate::client::LocalCounts;
 
 fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -131,8 +132,9 @@ fn highlight(line: &str, words: &[String]) -> String {
 }
 
 pub fn search_results(
-    request: &SearchRequest,
-    hits: &[SearchHit],
+    query: &str,
+    hits: &[pb::SearchHit],
+    missing_partitions: &[u32],
     took: Duration,
     json: bool,
 ) -> Result<()> {
@@ -140,49 +142,57 @@ pub fn search_results(
         let v: Vec<_> = hits
             .iter()
             .map(|h| {
+                let span = h.span.unwrap_or_default();
                 json!({
                     "score": h.score,
-                    "repository": h.chunk.repo,
-                    "path": h.chunk.path,
-                    "start_line": h.chunk.start_line,
-                    "end_line": h.chunk.end_line,
-                    "module": h.chunk.module,
+                    "repository": h.repository,
+                    "path": h.path,
+                    "start_line": span.start_line,
+                    "end_line": span.end_line,
+                    "module": h.module,
                     "symbol": h.symbol,
-                    "kind": h.chunk.kind,
+                    "kind": h.kind,
+                    "signature": h.signature,
                     "snippet": h.snippet,
                     "snippet_start_line": h.snippet_start_line,
-                    "chunk_id": h.chunk.id,
+                    "chunk_id": h.chunk_id,
                 })
             })
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &json!({"query": request.query, "hits": v, "took_micros": took.as_micros() as u64})
-            )?
+            serde_json::to_string_pretty(&json!({
+                "query": query,
+                "hits": v,
+                "missing_partitions": missing_partitions,
+                "took_micros": took.as_micros() as u64,
+            }))?
         );
         return Ok(());
     }
+    if !missing_partitions.is_empty() {
+        eprintln!("warning: partial results: partitions {missing_partitions:?} did not answer");
+    }
     if hits.is_empty() {
-        println!("no results for {:?}", request.query);
+        println!("no results for {query:?}");
         return Ok(());
     }
-    let words: Vec<String> = request
-        .query
+    let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .filter(|w| w.len() > 2)
         .map(str::to_lowercase)
         .collect();
     let mut out = std::io::stdout().lock();
     for (i, h) in hits.iter().enumerate() {
+        let span = h.span.unwrap_or_default();
         writeln!(
             out,
             "{:>2}. {}:{}  {}  {}  {}",
             i + 1,
-            paint(&format!("{}/{}", h.chunk.repo, h.chunk.path), "35"),
-            paint(&h.chunk.start_line.to_string(), "32"),
+            paint(&format!("{}/{}", h.repository, h.path), "35"),
+            paint(&span.start_line.to_string(), "32"),
             paint(&h.symbol, "1"),
-            paint(h.chunk.kind.as_str(), "2"),
+            paint(&h.kind, "2"),
             paint(&format!("{:.2}", h.score), "2"),
         )?;
         for (k, line) in h.snippet.lines().enumerate() {
@@ -260,19 +270,46 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn repo_list(repos: &[RepoSummary], json: bool) -> Result<()> {
+fn state_name(s: &pb::RepositoryStatus) -> &'static str {
+    match s.state() {
+        pb::RepositoryState::Indexing => "indexing",
+        pb::RepositoryState::Ready => "ready",
+        pb::RepositoryState::Failed => "failed",
+        pb::RepositoryState::Incomplete => "incomplete",
+        pb::RepositoryState::Unspecified => "unknown",
+    }
+}
+
+fn status_json(s: &pb::RepositoryStatus) -> serde_json::Value {
+    json!({
+        "repository": s.repository,
+        "state": state_name(s),
+        "files_seen": s.files_seen,
+        "files_unchanged": s.files_unchanged,
+        "files_indexed": s.files_indexed,
+        "files_skipped": s.files_skipped,
+        "files_failed": s.files_failed,
+        "files_deleted": s.files_deleted,
+        "bytes": s.bytes,
+        "chunks": s.chunks,
+    })
+}
+
+pub fn repo_list(repos: &[pb::RepositoryStatus], json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(repos)?);
+        let v: Vec<_> = repos.iter().map(status_json).collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     if repos.is_empty() {
-        println!("no repositories indexed: run `aiex index PATH`");
+        println!("no repositories yet: run `aiex repo add PATH`");
     }
     for r in repos {
         println!(
-            "{:<30} {:>7} files {:>8} chunks {:>9.2} MB",
-            r.repo,
-            r.files,
+            "{:<30} {:<10} {:>7} files {:>8} chunks {:>9.2} MB",
+            r.repository,
+            state_name(r),
+            r.files_indexed,
             r.chunks,
             r.bytes as f64 / 1e6
         );
@@ -280,49 +317,246 @@ pub fn repo_list(repos: &[RepoSummary], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn sites(sites: &[SymbolSite], json: bool, empty: &str) -> Result<()> {
+pub fn repo_status(s: &pb::RepositoryStatus, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(sites)?);
-    } else if sites.is_empty() {
+        println!("{}", serde_json::to_string_pretty(&status_json(s))?);
+        return Ok(());
+    }
+    println!("{}  {}", paint(&s.repository, "1"), state_name(s));
+    println!(
+        "  last upload: {} files seen, {} unchanged, {} skipped, {} deleted, {:.2} MB",
+        s.files_seen,
+        s.files_unchanged,
+        s.files_skipped,
+        s.files_deleted,
+        s.bytes as f64 / 1e6
+    );
+    println!(
+        "  index: {} files, {} chunks, {} failed",
+        s.files_indexed, s.chunks, s.files_failed
+    );
+    Ok(())
+}
+
+pub fn spinner() -> ProgressBar {
+    let s = ProgressBar::new_spinner();
+    s.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .expect("valid template"),
+    );
+    s.enable_steady_tick(Duration::from_millis(100));
+    s
+}
+
+pub fn add_summary(
+    s: &pb::RepositoryStatus,
+    local: &LocalCounts,
+    uploaded: Duration,
+    total: Duration,
+    json: bool,
+) -> Result<()> {
+    let up = uploaded.as_secs_f64().max(1e-6);
+    if json {
+        let mut v = status_json(s);
+        v["upload_seconds"] = json!(uploaded.as_secs_f64());
+        v["total_seconds"] = json!(total.as_secs_f64());
+        v["client"] = json!({
+            "files_sent": local.files,
+            "bytes_sent": local.bytes,
+            "skipped_too_large": local.too_large,
+            "skipped_unreadable": local.unreadable,
+            "skipped_bad_names": local.bad_names,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "{} {}: {} files seen, {} unchanged, {} skipped, {} deleted; index holds {} files, {} chunks ({})",
+        paint("added", "1;32"),
+        s.repository,
+        s.files_seen,
+        s.files_unchanged,
+        s.files_skipped,
+        s.files_deleted,
+        s.files_indexed,
+        s.chunks,
+        state_name(s),
+    );
+    println!(
+        "uploaded {:.2} MB in {:.2} s ({:.0} files/s, {:.1} MB/s); done in {:.2} s",
+        local.bytes.max(s.bytes) as f64 / 1e6,
+        up,
+        s.files_seen as f64 / up,
+        local.bytes.max(s.bytes) as f64 / 1e6 / up,
+        total.as_secs_f64()
+    );
+    if s.files_failed > 0 {
+        println!(
+            "{} files failed to index: see the server log",
+            s.files_failed
+        );
+    }
+    if local.bad_names > 0 {
+        println!(
+            "{} files were not sent: their names are not valid UTF-8",
+            local.bad_names
+        );
+    }
+    Ok(())
+}
+
+pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
+    if json {
+        let v: Vec<_> = refs
+            .iter()
+            .map(|r| {
+                let span = r.span.unwrap_or_default();
+                json!({
+                    "symbol": r.symbol,
+                    "module": r.module,
+                    "repository": r.repository,
+                    "path": r.path,
+                    "start_line": span.start_line,
+                    "end_line": span.end_line,
+                    "kind": r.kind,
+                    "signature": r.signature,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if refs.is_empty() {
         println!("{empty}");
     } else {
-        for s in sites {
+        for r in refs {
+            if r.path.is_empty() {
+                println!("{}", paint(&r.symbol, "1"));
+                continue;
+            }
+            let span = r.span.unwrap_or_default();
             println!(
                 "{}:{}  {}  {}",
-                paint(&format!("{}/{}", s.repo, s.path), "35"),
-                paint(&s.start_line.to_string(), "32"),
-                paint(&s.symbol, "1"),
-                s.signature
+                paint(&format!("{}/{}", r.repository, r.path), "35"),
+                paint(&span.start_line.to_string(), "32"),
+                paint(&r.symbol, "1"),
+                r.signature
             );
         }
     }
     Ok(())
 }
 
-pub fn symbols(graph: &SymbolGraph, command: SymbolsCommand) -> Result<()> {
+pub fn repo_map(map: &str, used: usize, budget: usize, json: bool) -> Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"map": map, "tokens": used}))?
+        );
+    } else {
+        print!("{map}");
+        eprintln!("({used} tokens of {budget})");
+    }
+    Ok(())
+}
+
+pub fn cluster_status(s: &pb::ClusterStatus, json: bool) -> Result<()> {
+    let mut per_node: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
+    for p in &s.placement {
+        per_node.entry(&p.owner).or_default().0 += 1;
+        for r in &p.replicas {
+            per_node.entry(r).or_default().1 += 1;
+        }
+    }
+    if json {
+        let members: Vec<_> = s
+            .members
+            .iter()
+            .map(|m| {
+                let (owned, replicas) = per_node
+                    .get(m.node_id.as_str())
+                    .copied()
+                    .unwrap_or_default();
+                json!({
+                    "node_id": m.node_id,
+                    "generation": m.generation,
+                    "role": m.role().as_str_name(),
+                    "grpc_address": m.grpc_address,
+                    "ready": m.ready,
+                    "partitions_owned": owned,
+                    "partitions_replicated": replicas,
+                })
+            })
+            .collect();
+        let placement: Vec<_> = s
+            .placement
+            .iter()
+            .map(|p| json!({"partition": p.partition, "owner": p.owner, "replicas": p.replicas}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "members": members,
+                "partition_count": s.partition_count,
+                "placement": placement,
+            }))?
+        );
+        return Ok(());
+    }
+    println!(
+        "{} members, {} partitions",
+        s.members.len(),
+        s.partition_count
+    );
+    for m in &s.members {
+        let (owned, replicas) = per_node
+            .get(m.node_id.as_str())
+            .copied()
+            .unwrap_or_default();
+        println!(
+            "  {:<24} {:<14} {:<22} {:<9} owns {owned} partitions, replicates {replicas}",
+            m.node_id,
+            m.role()
+                .as_str_name()
+                .trim_start_matches("ROLE_")
+                .to_lowercase(),
+            m.grpc_address,
+            if m.ready { "ready" } else { "not ready" },
+        );
+    }
+    Ok(())
+}
+
+pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<()> {
+    use aiex_gateway::service::site_ref;
+    let sites =
+        |v: Vec<aiex_node::graph::SymbolSite>| v.into_iter().map(site_ref).collect::<Vec<_>>();
     match command {
-        SymbolsCommand::Def { symbol, json } => sites(
-            &graph.definitions(&symbol),
+        SymbolsCommand::Def { symbol, json } => refs(
+            &sites(graph.definitions(&symbol)),
             json,
             &format!("no definition of {symbol} is indexed"),
         ),
-        SymbolsCommand::Callers { symbol, json } => sites(
-            &graph.callers(&symbol),
+        SymbolsCommand::Callers { symbol, json } => refs(
+            &sites(graph.callers(&symbol)),
             json,
             &format!("no indexed code calls {symbol}"),
         ),
         SymbolsCommand::Callees { symbol, json } => {
-            let callees = graph.callees(&symbol);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&callees)?);
-            } else if callees.is_empty() {
-                println!("{symbol} calls nothing that Aiex can name (or is not indexed)");
-            } else {
-                for c in callees {
-                    println!("{c}");
-                }
-            }
-            Ok(())
+            let callees: Vec<pb::SymbolRef> = graph
+                .callees(&symbol)
+                .into_iter()
+                .map(|c| match graph.definitions(&c).into_iter().next() {
+                    Some(site) => site_ref(site),
+                    None => pb::SymbolRef {
+                        symbol: c,
+                        ..Default::default()
+                    },
+                })
+                .collect();
+            refs(
+                &callees,
+                json,
+                &format!("{symbol} calls nothing that Aiex can name (or is not indexed)"),
+            )
         }
         SymbolsCommand::Map {
             tokens,
@@ -330,16 +564,7 @@ pub fn symbols(graph: &SymbolGraph, command: SymbolsCommand) -> Result<()> {
             json,
         } => {
             let (map, used) = graph.repo_map(tokens, &focus);
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"map": map, "tokens": used}))?
-                );
-            } else {
-                print!("{map}");
-                eprintln!("({used} tokens of {tokens})");
-            }
-            Ok(())
+            repo_map(&map, used, tokens, json)
         }
     }
 }

@@ -1,58 +1,47 @@
-//! The `aiex` binary as a user runs it: a real process, the sample Mix project, a temporary
-//! data directory, and `--json` output parsed and checked.
+//! The `aiex` binary as a user runs it without a server: a real process, the sample Mix
+//! project, a temporary data directory, and `--json` output parsed and checked. The
+//! offline flow is `aiex index` into the data directory, then `search --offline` and
+//! `symbols --offline`; `aiex chunk` needs no index at all.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::sample;
 use serde_json::Value;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory")
-}
-
 fn aiex(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aiex"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run aiex")
+    common::aiex_in(data, args)
 }
 
 fn json(data: &Path, args: &[&str]) -> Value {
-    let out = aiex(data, args);
-    assert!(
-        out.status.success(),
-        "aiex {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "aiex {args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    common::ok_json(args, &aiex(data, args))
 }
 
 #[test]
-fn index_search_and_look_up_symbols_of_a_real_project() {
+fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
     let sample = sample();
     let sample = sample.to_str().unwrap();
 
     // Searching before anything is indexed says what to do.
-    let out = aiex(d, &["search", "stock"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("aiex index"));
+    let out = aiex(d, &["search", "--offline", "stock"]);
+    common::fails_saying(&["search", "--offline", "stock"], &out, "aiex index");
 
     let first = json(d, &["index", sample, "--name", "inventory", "--json"]);
+    assert_eq!(first["repository"], "inventory");
     let stats = &first["stats"];
-    assert!(stats["files_indexed"].as_u64().unwrap() >= 10, "{first}");
+    let files = common::files_under(Path::new(sample)).len() as u64;
+    assert_eq!(stats["files_seen"], files, "{first}");
+    assert_eq!(stats["files_indexed"], files, "{first}");
     assert_eq!(stats["files_failed"], 0);
-    assert_eq!(stats["files_seen"], stats["files_indexed"]);
     assert!(stats["chunks"].as_u64().unwrap() > 50);
+    assert!(
+        d.join("index").is_dir(),
+        "the offline index lives in <data>/index"
+    );
 
     // Unchanged: nothing is re-indexed.
     let again = json(d, &["index", sample, "--name", "inventory", "--json"]);
@@ -63,6 +52,7 @@ fn index_search_and_look_up_symbols_of_a_real_project() {
         d,
         &[
             "search",
+            "--offline",
             "cancel a reservation and return units to stock",
             "--json",
         ],
@@ -70,12 +60,20 @@ fn index_search_and_look_up_symbols_of_a_real_project() {
     let top = &hits["hits"][0];
     assert_eq!(top["symbol"], "Inventory.Stock.release/2", "{hits}");
     assert_eq!(top["path"], "lib/inventory/stock.ex");
+    assert_eq!(top["repository"], "inventory");
     assert!(top["start_line"].as_u64().unwrap() > 1);
 
     let only_tests = json(
         d,
         &[
-            "search", "reserve", "--kind", "test", "--kind", "describe", "--json",
+            "search",
+            "--offline",
+            "reserve",
+            "--kind",
+            "test",
+            "--kind",
+            "describe",
+            "--json",
         ],
     );
     let kinds: Vec<&str> = only_tests["hits"]
@@ -90,7 +88,22 @@ fn index_search_and_look_up_symbols_of_a_real_project() {
         "{kinds:?}"
     );
 
-    let defs = json(d, &["symbols", "def", "Inventory.Stock.reserve", "--json"]);
+    let limited = json(
+        d,
+        &["search", "--offline", "stock", "--limit", "3", "--json"],
+    );
+    assert_eq!(limited["hits"].as_array().unwrap().len(), 3, "{limited}");
+
+    let defs = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "def",
+            "Inventory.Stock.reserve",
+            "--json",
+        ],
+    );
     assert!(
         defs.as_array()
             .unwrap()
@@ -99,10 +112,17 @@ fn index_search_and_look_up_symbols_of_a_real_project() {
                 && s["path"] == "lib/inventory/stock.ex"),
         "{defs}"
     );
-    // The delegate in `Inventory` and the order reservation both call it.
+    // The delegate in `Inventory` and the order reservation both call it (`--offline`
+    // is accepted after the subcommand too).
     let callers = json(
         d,
-        &["symbols", "callers", "Inventory.Stock.reserve/4", "--json"],
+        &[
+            "symbols",
+            "callers",
+            "Inventory.Stock.reserve/4",
+            "--offline",
+            "--json",
+        ],
     );
     let caller_symbols: Vec<&str> = callers
         .as_array()
@@ -119,18 +139,31 @@ fn index_search_and_look_up_symbols_of_a_real_project() {
         "{caller_symbols:?}"
     );
 
-    let map = json(d, &["symbols", "map", "--tokens", "200", "--json"]);
+    let callees = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "callees",
+            "Inventory.reserve_order/3",
+            "--json",
+        ],
+    );
+    assert!(
+        callees
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["symbol"] == "Inventory.Stock.reserve/4"),
+        "{callees}"
+    );
+
+    let map = json(
+        d,
+        &["symbols", "--offline", "map", "--tokens", "200", "--json"],
+    );
     assert!(map["tokens"].as_u64().unwrap() <= 200);
     assert!(map["map"].as_str().unwrap().contains("lib/inventory/"));
-
-    let repos = json(d, &["repo", "list", "--json"]);
-    assert_eq!(repos[0]["repo"], "inventory");
-
-    let out = aiex(d, &["repo", "rm", "inventory"]);
-    assert!(out.status.success());
-    let out = aiex(d, &["repo", "rm", "inventory"]);
-    assert!(!out.status.success(), "removing twice is an error");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not indexed"));
 }
 
 #[test]
@@ -164,13 +197,20 @@ fn bad_arguments_are_named() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
     json(d, &["index", sample().to_str().unwrap(), "--json"]);
-    let out = aiex(d, &["search", "stock", "--limit", "0"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("limit"));
-    let out = aiex(d, &["search", "stock", "--kind", "fn"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown chunk kind `fn`"));
-    let out = aiex(d, &["index", sample().to_str().unwrap(), "--name", "../x"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("repository"));
+    // Refused while parsing the arguments, before any index or gateway is involved.
+    for args in [
+        &["search", "--offline", "stock", "--limit", "0"][..],
+        &["search", "stock", "--limit", "0"],
+        &["search", "--offline", "stock", "--limit", "1001"],
+    ] {
+        let out = aiex(d, args);
+        common::fails_saying(args, &out, "--limit");
+    }
+    let args = ["search", "--offline", "stock", "--kind", "fn"];
+    common::fails_saying(&args, &aiex(d, &args), "unknown chunk kind `fn`");
+    let sample = sample();
+    let args = ["index", sample.to_str().unwrap(), "--name", "../x"];
+    common::fails_saying(&args, &aiex(d, &args), "repository");
+    let args = ["index", "/no/such/dir"];
+    common::fails_saying(&args, &aiex(d, &args), "/no/such/dir");
 }

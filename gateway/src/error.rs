@@ -12,8 +12,20 @@ pub enum GatewayError {
     LimitExceeded { what: &'static str, limit: u64 },
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Node(#[from] NodeError),
+}
+
+impl From<aiex_node::bus::BusError> for GatewayError {
+    fn from(e: aiex_node::bus::BusError) -> Self {
+        GatewayError::Node(NodeError::Bus(e))
+    }
 }
 
 impl GatewayError {
@@ -23,6 +35,10 @@ impl GatewayError {
             GatewayError::RepositoryNotFound(_) => ErrorCode::NotFound,
             GatewayError::LimitExceeded { .. } => ErrorCode::ResourceExhausted,
             GatewayError::Unavailable(_) => ErrorCode::Unavailable,
+            GatewayError::Conflict(_) | GatewayError::FailedPrecondition(_) => {
+                ErrorCode::FailedPrecondition
+            }
+            GatewayError::Internal(_) => ErrorCode::Internal,
             GatewayError::Node(e) => e.code(),
         }
     }

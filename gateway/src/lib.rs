@@ -1,9 +1,18 @@
-//! aiex-gateway: the front door of an Aiex mesh.
-//!
-//! The gateway serves the `aiex.v1` gRPC API, routes requests to the nodes that own the
-//! partitions they touch, fans searches out and merges the answers. This crate starts with
-//! its error type: every failure maps once, here, to a gRPC status.
+//! aiex-gateway: the front door. A tonic gRPC server for `aiex.v1` (repositories,
+//! search and symbols, cluster, health) plus gRPC health and reflection, with limits
+//! enforced, over a [`backend::Backend`]; [`embedded`] runs it with the node in one
+//! process.
 
+pub mod addpath;
+pub mod backend;
+pub mod config;
+pub mod embedded;
 pub mod error;
+pub mod limits;
+pub mod registry;
+pub mod server;
+pub mod service;
+pub mod upload;
 
+pub use config::{GatewayConfig, Limits};
 pub use error::GatewayError;

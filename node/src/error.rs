@@ -48,6 +48,8 @@ pub enum NodeError {
     Busy { path: PathBuf },
     #[error("corrupt index data in {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Bus(#[from] crate::bus::BusError),
 }
 
 impl NodeError {
@@ -60,6 +62,7 @@ impl NodeError {
             NodeError::Io { .. } | NodeError::Index { .. } | NodeError::Corrupt { .. } => {
                 ErrorCode::Internal
             }
+            NodeError::Bus(e) => e.code(),
         }
     }
 

@@ -5,13 +5,18 @@
 //! - [`search`]: ranked search across the partitions of one node;
 //! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
 //! - [`ingest`]: the partitions a node holds, fed from a directory in parallel;
+//! - [`bus`]: the bus trait (durable partitioned log, work queue, request/reply) and its
+//!   in-process implementation;
+//! - [`indexer`]: follows the file log into the partitions;
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
+pub mod bus;
 pub mod chunk;
 pub mod error;
 pub mod graph;
 pub mod index;
+pub mod indexer;
 pub mod ingest;
 pub mod search;
 

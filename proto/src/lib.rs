@@ -8,5 +8,8 @@ pub mod v1 {
     tonic::include_proto!("aiex.v1");
 }
 
+/// The encoded descriptors of every `aiex.v1` file, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aiex_descriptor");
+
 pub mod partition;
 pub mod subjects;

@@ -3,6 +3,21 @@
 /// The durable file log: one message kept per file subject, tombstones for deletes.
 pub const FILES_STREAM: &str = "AIEX_FILES";
 
+/// The repository registry: one message per repository (its last upload's summary).
+pub const REPOS_STREAM: &str = "AIEX_REPOS";
+
+/// Headers of a file-log message. The payload is the file's content.
+pub mod headers {
+    /// The repository name.
+    pub const REPO: &str = "Aiex-Repo";
+    /// The file's relative path (`/`-separated, UTF-8).
+    pub const PATH: &str = "Aiex-Path";
+    /// The blake3 hash of the content, hex.
+    pub const HASH: &str = "Aiex-Hash";
+    /// The file mode bits, decimal.
+    pub const MODE: &str = "Aiex-Mode";
+}
+
 /// Prefix of every file-log subject: `aiex.files.<partition>.<repo>.<path-id>`.
 pub const FILES_SUBJECT_PREFIX: &str = "aiex.files";
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use aiex_bench::{elixir_corpus_dir, load_elixir_files, mb_per_s};
+use aiex_bench::{QUERY_MIX, elixir_corpus_dir, load_elixir_files, mb_per_s, percentile};
 use aiex_node::ingest::{IngestOptions, PartitionSet};
 use aiex_node::search::{Filters, SearchRequest};
 use anyhow::{Context, Result, bail};
@@ -65,22 +65,6 @@ enum Step {
         runs: usize,
     },
 }
-
-/// (Aiex query, the literal `rg` searches for the same thing).
-const QUERY_MIX: &[(&str, &str)] = &[
-    ("GenServer.call", "GenServer.call"),
-    ("handle_info/2", "def handle_info("),
-    ("String.split", "String.split"),
-    ("Enum.reduce", "Enum.reduce"),
-    ("Keyword.get", "Keyword.get"),
-    ("Macro.expand", "Macro.expand"),
-    ("remove duplicate elements", "duplicate"),
-    ("parse command line switches", "switches"),
-    ("read a file line by line", "line by line"),
-    ("supervisor restart strategy", "restart strategy"),
-    ("escape regex metacharacters", "metacharacters"),
-    ("convert epoch seconds to datetime", "epoch"),
-];
 
 fn peak_rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -223,11 +207,6 @@ fn index(
         })
     );
     Ok(())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
 }
 
 fn search(corpus: &Path, data: &Path, partitions: u32, runs: usize) -> Result<()> {

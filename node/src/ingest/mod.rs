@@ -299,6 +299,13 @@ impl PartitionSet {
         Ok(())
     }
 
+    /// Commits one partition, recording the log sequence it has applied up to.
+    pub fn commit_partition(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
+        self.partitions[partition as usize].commit(watermark)?;
+        *self.graph.lock().expect("graph lock") = None;
+        Ok(())
+    }
+
     /// Repositories with their file, chunk and byte counts.
     pub fn repos(&self) -> Vec<RepoSummary> {
         let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
@@ -384,7 +391,7 @@ pub fn validate_repo_name(repo: &str) -> Result<()> {
 
 /// The files under `root` (honouring .gitignore, skipping .git), as (relative path with `/`,
 /// absolute path, size), sorted by path.
-fn walk(root: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
+pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
     let mut files = Vec::new();
     let started = Instant::now();
     for entry in ignore::WalkBuilder::new(root)

@@ -1,0 +1,512 @@
+//! The commands that talk to a gateway over gRPC, and `aiex up`, which runs one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aiex_gateway::embedded::{EmbeddedConfig, EmbeddedServer};
+use aiex_gateway::{GatewayConfig, Limits};
+use aiex_node::chunk::ChunkerConfig;
+use aiex_node::ingest::IngestProgress;
+use aiex_proto::v1 as pb;
+use anyhow::{Context, Result, anyhow, bail};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+
+use crate::output;
+use crate::{ClusterCommand, RepoCommand, Settings, SymbolsCommand};
+
+/// Connects to the gateway, saying how to start one when none answers.
+async fn connect(settings: &Settings) -> Result<Channel> {
+    let addr = &settings.addr;
+    let endpoint = Channel::from_shared(addr.clone())
+        .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
+        .connect_timeout(Duration::from_secs(5));
+    endpoint.connect().await.map_err(|e| {
+        anyhow!(
+            "cannot reach the Aiex gateway at {addr} ({e}).\n\
+             Start one with `aiex up` in another terminal, or point --addr / AIEX_ADDR at a running gateway."
+        )
+    })
+}
+
+/// A gRPC error as a person reads it.
+fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
+    let code = match s.code() {
+        tonic::Code::InvalidArgument => "invalid argument",
+        tonic::Code::NotFound => "not found",
+        tonic::Code::ResourceExhausted => "limit exceeded",
+        tonic::Code::FailedPrecondition => "refused",
+        tonic::Code::Unavailable => "unavailable",
+        _ => "error",
+    };
+    let gone = matches!(
+        s.code(),
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    ) && [
+        "transport error",
+        "connect error",
+        "connection",
+        "broken pipe",
+        "h2 protocol",
+    ]
+    .iter()
+    .any(|m| s.message().to_lowercase().contains(m));
+    if gone {
+        return anyhow!(
+            "{what}: the gateway went away ({}). Is `aiex up` still running? Start it again and re-run the command: \
+             uploads resume, unchanged files are not sent to the index twice.",
+            s.message()
+        );
+    }
+    anyhow!("{what}: {code}: {}", s.message())
+}
+
+pub async fn up(
+    settings: &Settings,
+    listen: Option<String>,
+    mut allow_roots: Vec<PathBuf>,
+    index_threads: Option<usize>,
+    addr_file: Option<PathBuf>,
+) -> Result<()> {
+    let file = &settings.file;
+    let listen = listen
+        .or_else(|| file.up.listen.clone())
+        .unwrap_or_else(|| format!("127.0.0.1:{}", aiex_gateway::config::DEFAULT_PORT));
+    let listen: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("invalid listen address `{listen}` (want IP:PORT)"))?;
+    if allow_roots.is_empty() {
+        allow_roots = file.up.allow_roots.clone();
+    }
+    let limits: Limits = file.limits.clone();
+    let config = EmbeddedConfig {
+        data_dir: settings.data_dir.join("server"),
+        partitions: settings.partitions,
+        index_threads: index_threads
+            .or(file.up.index_threads)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        chunker: ChunkerConfig {
+            max_file_bytes: limits.max_file_bytes,
+            ..ChunkerConfig::default()
+        },
+        gateway: GatewayConfig {
+            listen,
+            limits,
+            allowed_roots: allow_roots,
+            node_id: hostname(),
+            ..GatewayConfig::default()
+        },
+    };
+    let data = config.data_dir.clone();
+    let partitions = config.partitions;
+    let server = EmbeddedServer::start(config)
+        .await
+        .with_context(|| format!("starting the embedded server on {}", data.display()))?;
+    let addr = server.local_addr();
+    if let Some(f) = &addr_file {
+        std::fs::write(f, format!("http://{addr}\n"))
+            .with_context(|| format!("cannot write {}", f.display()))?;
+    }
+    eprintln!(
+        "aiex up: listening on {addr}, data in {} ({partitions} partitions). Ctrl-C stops it.",
+        data.display()
+    );
+    server.run(shutdown_signal()).await?;
+    eprintln!("aiex up: stopped; everything applied is committed");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "embedded".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    eprintln!("aiex up: shutting down (finishing requests, committing the index)");
+}
+
+pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
+    let channel = connect(settings).await?;
+    let mut client = pb::repositories_client::RepositoriesClient::new(channel)
+        .max_decoding_message_size(64 << 20);
+    match command {
+        RepoCommand::Add {
+            path,
+            name,
+            max_file_bytes,
+            no_wait,
+            server_path,
+            json,
+        } => {
+            let name = match name {
+                Some(n) => n,
+                None => crate::repo_name_of(&path)?,
+            };
+            let started = Instant::now();
+            let (status, local) = if server_path {
+                let absolute = path
+                    .canonicalize()
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                let status = client
+                    .add_path(pb::AddPathRequest {
+                        repository: name.clone(),
+                        path: absolute.to_string_lossy().into_owned(),
+                    })
+                    .await
+                    .map_err(|s| status_error(&format!("adding {}", path.display()), s))?
+                    .into_inner();
+                (status, LocalCounts::default())
+            } else {
+                upload(&mut client, &name, path, max_file_bytes, json).await?
+            };
+            let uploaded = started.elapsed();
+            let status = if no_wait {
+                status
+            } else {
+                wait_indexed(&mut client, &name, json).await?
+            };
+            output::add_summary(&status, &local, uploaded, started.elapsed(), json)
+        }
+        RepoCommand::List { json } => {
+            let list = client
+                .list(pb::ListRepositoriesRequest {})
+                .await
+                .map_err(|s| status_error("listing repositories", s))?
+                .into_inner();
+            output::repo_list(&list.repositories, json)
+        }
+        RepoCommand::Status { name, json } => {
+            let status = client
+                .get(pb::GetRepositoryRequest {
+                    repository: name.clone(),
+                })
+                .await
+                .map_err(|s| status_error(&format!("repository `{name}`"), s))?
+                .into_inner();
+            output::repo_status(&status, json)
+        }
+        RepoCommand::Rm { name, json } => {
+            let removed = client
+                .remove(pb::RemoveRepositoryRequest {
+                    repository: name.clone(),
+                })
+                .await
+                .map_err(|s| status_error(&format!("removing `{name}`"), s))?
+                .into_inner();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"repository": name, "files_removed": removed.files_removed})
+                );
+            } else {
+                println!("removed {name}: {} files", removed.files_removed);
+            }
+            Ok(())
+        }
+        RepoCommand::Reindex { name, json } => {
+            let status = client
+                .reindex(pb::ReindexRequest {
+                    repository: name.clone(),
+                })
+                .await
+                .map_err(|s| status_error(&format!("re-indexing `{name}`"), s))?
+                .into_inner();
+            output::repo_status(&status, json)
+        }
+    }
+}
+
+/// What the client itself skipped while walking.
+#[derive(Debug, Default)]
+pub struct LocalCounts {
+    pub files: u64,
+    pub bytes: u64,
+    pub too_large: u64,
+    pub unreadable: u64,
+    pub bad_names: u64,
+}
+
+/// Walks `root` (honouring .gitignore) and streams it to the gateway.
+async fn upload(
+    client: &mut pb::repositories_client::RepositoriesClient<Channel>,
+    name: &str,
+    root: PathBuf,
+    max_file_bytes: u64,
+    json: bool,
+) -> Result<(pb::RepositoryStatus, LocalCounts)> {
+    let meta =
+        std::fs::metadata(&root).with_context(|| format!("cannot open {}", root.display()))?;
+    if !meta.is_dir() {
+        bail!("{} is not a directory", root.display());
+    }
+    let progress = Arc::new(IngestProgress::default());
+    let bar = (!json).then(|| output::progress_bar(progress.clone()));
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::UploadRequest>(32);
+    let counts = Arc::new([(); 5].map(|_| AtomicU64::new(0)));
+    let walker = {
+        let progress = progress.clone();
+        let counts = counts.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            let files = aiex_node::ingest::walk(&root)?;
+            progress
+                .files_total
+                .store(files.len() as u64, Ordering::Relaxed);
+            let mut first = true;
+            for (rel, abs, size) in files {
+                let mut file = pb::FileUpload {
+                    path: rel.clone().into_bytes(),
+                    content: Vec::new(),
+                    mode: file_mode(&abs),
+                    skipped: false,
+                };
+                if abs
+                    .strip_prefix(&root)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .is_none()
+                {
+                    eprintln!(
+                        "warning: skipping {} (its name is not valid UTF-8)",
+                        abs.display()
+                    );
+                    counts[4].fetch_add(1, Ordering::Relaxed);
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                if size > max_file_bytes {
+                    counts[2].fetch_add(1, Ordering::Relaxed);
+                    file.skipped = true;
+                } else {
+                    match std::fs::read(&abs) {
+                        Ok(bytes) => file.content = bytes,
+                        Err(e) => {
+                            eprintln!("warning: skipping {}: {e}", abs.display());
+                            counts[3].fetch_add(1, Ordering::Relaxed);
+                            file.skipped = true;
+                        }
+                    }
+                }
+                counts[0].fetch_add(1, Ordering::Relaxed);
+                counts[1].fetch_add(file.content.len() as u64, Ordering::Relaxed);
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+                progress
+                    .bytes_done
+                    .fetch_add(file.content.len() as u64, Ordering::Relaxed);
+                let msg = pb::UploadRequest {
+                    repository: if first { name.clone() } else { String::new() },
+                    item: Some(pb::upload_request::Item::File(file)),
+                };
+                first = false;
+                if tx.blocking_send(msg).is_err() {
+                    return Ok(()); // the server ended the upload; its answer says why
+                }
+            }
+            let _ = tx.blocking_send(pb::UploadRequest {
+                repository: if first { name } else { String::new() },
+                item: Some(pb::upload_request::Item::Commit(pb::UploadCommit {
+                    delete_missing: true,
+                })),
+            });
+            Ok(())
+        })
+    };
+    let started = Instant::now();
+    let ticker = bar.clone().map(|bar| {
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                output::tick(&bar, &progress, started);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+    let response = client.upload(ReceiverStream::new(rx)).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = &bar {
+        output::tick(bar, &progress, started);
+        bar.finish_and_clear();
+    }
+    let walked = walker.await.context("the file walker failed")?;
+    let status = response
+        .map_err(|s| status_error(&format!("uploading `{name}`"), s))?
+        .into_inner();
+    walked?;
+    let c = |i: usize| counts[i].load(Ordering::Relaxed);
+    Ok((
+        status,
+        LocalCounts {
+            files: c(0),
+            bytes: c(1),
+            too_large: c(2),
+            unreadable: c(3),
+            bad_names: c(4),
+        },
+    ))
+}
+
+#[cfg(unix)]
+fn file_mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &std::path::Path) -> u32 {
+    0o644
+}
+
+/// Polls the repository's status until indexing is done.
+async fn wait_indexed(
+    client: &mut pb::repositories_client::RepositoriesClient<Channel>,
+    name: &str,
+    json: bool,
+) -> Result<pb::RepositoryStatus> {
+    let spinner = (!json).then(output::spinner);
+    loop {
+        let status = client
+            .get(pb::GetRepositoryRequest {
+                repository: name.to_string(),
+            })
+            .await
+            .map_err(|s| status_error(&format!("repository `{name}`"), s))?
+            .into_inner();
+        if status.state() != pb::RepositoryState::Indexing {
+            if let Some(s) = &spinner {
+                s.finish_and_clear();
+            }
+            return Ok(status);
+        }
+        if let Some(s) = &spinner {
+            s.set_message(format!(
+                "indexing {name}: {} files, {} chunks",
+                status.files_indexed, status.chunks
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn search(settings: &Settings, request: pb::SearchRequest, json: bool) -> Result<()> {
+    let channel = connect(settings).await?;
+    let mut client =
+        pb::search_client::SearchClient::new(channel).max_decoding_message_size(64 << 20);
+    let query = request.query.clone();
+    let started = Instant::now();
+    let response = client
+        .search(request)
+        .await
+        .map_err(|s| status_error("search", s))?
+        .into_inner();
+    output::search_results(
+        &query,
+        &response.hits,
+        &response.missing_partitions,
+        started.elapsed(),
+        json,
+    )
+}
+
+pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()> {
+    let channel = connect(settings).await?;
+    let mut client =
+        pb::search_client::SearchClient::new(channel).max_decoding_message_size(64 << 20);
+    let req = |symbol: &str| pb::SymbolRequest {
+        symbol: symbol.to_string(),
+        repositories: Vec::new(),
+    };
+    match command {
+        SymbolsCommand::Def { symbol, json } => {
+            let r = client
+                .definition(req(&symbol))
+                .await
+                .map_err(|s| status_error("definition", s))?;
+            output::refs(
+                &r.into_inner().refs,
+                json,
+                &format!("no definition of {symbol} is indexed"),
+            )
+        }
+        SymbolsCommand::Callers { symbol, json } => {
+            let r = client
+                .callers(req(&symbol))
+                .await
+                .map_err(|s| status_error("callers", s))?;
+            output::refs(
+                &r.into_inner().refs,
+                json,
+                &format!("no indexed code calls {symbol}"),
+            )
+        }
+        SymbolsCommand::Callees { symbol, json } => {
+            let r = client
+                .callees(req(&symbol))
+                .await
+                .map_err(|s| status_error("callees", s))?;
+            output::refs(
+                &r.into_inner().refs,
+                json,
+                &format!("{symbol} calls nothing that Aiex can name (or is not indexed)"),
+            )
+        }
+        SymbolsCommand::Map {
+            tokens,
+            focus,
+            json,
+        } => {
+            let r = client
+                .repo_map(pb::RepoMapRequest {
+                    repositories: Vec::new(),
+                    token_budget: tokens as u32,
+                    focus,
+                })
+                .await
+                .map_err(|s| status_error("repository map", s))?
+                .into_inner();
+            output::repo_map(&r.map, r.tokens as usize, tokens, json)
+        }
+    }
+}
+
+pub async fn cluster(settings: &Settings, command: ClusterCommand) -> Result<()> {
+    let channel = connect(settings).await?;
+    let mut client = pb::cluster_client::ClusterClient::new(channel);
+    match command {
+        ClusterCommand::Status { json } => {
+            let status = client
+                .status(pb::ClusterStatusRequest {})
+                .await
+                .map_err(|s| status_error("cluster status", s))?
+                .into_inner();
+            output::cluster_status(&status, json)
+        }
+    }
+}

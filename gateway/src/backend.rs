@@ -1,0 +1,94 @@
+//! What the gateway needs from the nodes behind it. In the embedded mode that is the
+//! node in the same process; in a cluster, the owners of each partition.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aiex_node::NodeError;
+use aiex_node::graph::SymbolGraph;
+use aiex_node::indexer::{Indexer, RepoActivity};
+use aiex_node::ingest::RepoSummary;
+use aiex_node::search::{SearchHit, SearchRequest};
+use async_trait::async_trait;
+
+/// Searches, symbol look-ups and indexing progress across every partition.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    fn partition_count(&self) -> u32;
+    async fn search(&self, request: SearchRequest) -> Result<Vec<SearchHit>, NodeError>;
+    async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError>;
+    /// Files, chunks and bytes indexed per repository.
+    async fn indexed(&self) -> HashMap<String, RepoSummary>;
+    fn activity(&self, repo: &str) -> RepoActivity;
+    /// Whether every partition has applied the log up to its target sequence.
+    fn has_applied(&self, targets: &BTreeMap<u32, u64>) -> bool;
+    async fn wait_applied(&self, targets: &BTreeMap<u32, u64>, timeout: Duration) -> bool;
+    /// Re-chunks a repository from the log; returns the files indexed again.
+    async fn reindex(&self, repo: &str) -> Result<u64, NodeError>;
+    fn watermarks(&self) -> Vec<u64>;
+}
+
+/// The node in this process.
+pub struct Embedded {
+    pub indexer: Arc<Indexer>,
+}
+
+fn join_error(e: tokio::task::JoinError) -> NodeError {
+    NodeError::Bus(aiex_node::bus::BusError::Storage(format!(
+        "a blocking task failed: {e}"
+    )))
+}
+
+#[async_trait]
+impl Backend for Embedded {
+    fn partition_count(&self) -> u32 {
+        self.indexer.partitions().partition_count()
+    }
+
+    async fn search(&self, request: SearchRequest) -> Result<Vec<SearchHit>, NodeError> {
+        let set = self.indexer.partitions().clone();
+        tokio::task::spawn_blocking(move || set.search(&request))
+            .await
+            .map_err(join_error)?
+    }
+
+    async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError> {
+        let set = self.indexer.partitions().clone();
+        tokio::task::spawn_blocking(move || set.graph())
+            .await
+            .map_err(join_error)?
+    }
+
+    async fn indexed(&self) -> HashMap<String, RepoSummary> {
+        let set = self.indexer.partitions().clone();
+        tokio::task::spawn_blocking(move || {
+            set.repos()
+                .into_iter()
+                .map(|r| (r.repo.clone(), r))
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    fn activity(&self, repo: &str) -> RepoActivity {
+        self.indexer.activity(repo)
+    }
+
+    fn has_applied(&self, targets: &BTreeMap<u32, u64>) -> bool {
+        self.indexer.has_applied(targets)
+    }
+
+    async fn wait_applied(&self, targets: &BTreeMap<u32, u64>, timeout: Duration) -> bool {
+        self.indexer.wait_applied(targets, timeout).await
+    }
+
+    async fn reindex(&self, repo: &str) -> Result<u64, NodeError> {
+        self.indexer.reindex(repo).await
+    }
+
+    fn watermarks(&self) -> Vec<u64> {
+        self.indexer.watermarks()
+    }
+}

@@ -1,0 +1,94 @@
+//! The embedded mode: gateway and node in one process over the in-process bus, all data
+//! under one directory (`bus.redb` for the log and queues, `index/` for the partitions).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aiex_node::bus::Bus;
+use aiex_node::bus::local::LocalBus;
+use aiex_node::chunk::ChunkerConfig;
+use aiex_node::indexer::Indexer;
+use aiex_node::ingest::PartitionSet;
+use tokio::net::TcpListener;
+
+use crate::backend::Embedded;
+use crate::config::GatewayConfig;
+use crate::error::GatewayError;
+use crate::registry::Registry;
+use crate::service::GatewayState;
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    pub data_dir: PathBuf,
+    pub partitions: u32,
+    pub index_threads: usize,
+    pub chunker: ChunkerConfig,
+    pub gateway: GatewayConfig,
+}
+
+/// A started embedded server (listening, indexer following).
+pub struct EmbeddedServer {
+    pub state: Arc<GatewayState>,
+    pub indexer: Arc<Indexer>,
+    pub listener: TcpListener,
+}
+
+impl EmbeddedServer {
+    /// Opens the data directory and binds the listener.
+    pub async fn start(config: EmbeddedConfig) -> Result<EmbeddedServer, GatewayError> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            GatewayError::FailedPrecondition(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::open(&dir.join("bus.redb"))?);
+        let set = {
+            let dir = dir.join("index");
+            let partitions = config.partitions;
+            tokio::task::spawn_blocking(move || PartitionSet::open(&dir, partitions))
+                .await
+                .map_err(|e| GatewayError::Internal(e.to_string()))??
+        };
+        let set = Arc::new(set);
+        let registry = Arc::new(Registry::load(bus.clone(), set.partition_count()).await?);
+        let indexer = Indexer::start(set, bus, config.chunker.clone(), config.index_threads)?;
+        let listener = TcpListener::bind(config.gateway.listen).await.map_err(|e| {
+            GatewayError::Unavailable(format!(
+                "cannot listen on {}: {e} (is another `aiex up` running? choose another port with --listen)",
+                config.gateway.listen
+            ))
+        })?;
+        let mut gateway = config.gateway.clone();
+        gateway.listen = listener
+            .local_addr()
+            .map_err(|e| GatewayError::Internal(e.to_string()))?;
+        let state = Arc::new(GatewayState {
+            config: gateway,
+            registry,
+            backend: Arc::new(Embedded {
+                indexer: indexer.clone(),
+            }),
+            started: Instant::now(),
+        });
+        Ok(EmbeddedServer {
+            state,
+            indexer,
+            listener,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.state.config.listen
+    }
+
+    /// Serves until `shutdown`, then stops the indexer (which commits what it applied).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), GatewayError> {
+        let served = crate::server::serve(self.state.clone(), self.listener, shutdown).await;
+        self.indexer.shutdown().await;
+        served
+    }
+}

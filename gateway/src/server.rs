@@ -1,0 +1,68 @@
+//! The gRPC server: the `aiex.v1` services, gRPC health and server reflection, behind
+//! the limits layer.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aiex_proto::v1 as pb;
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+
+use crate::error::GatewayError;
+use crate::limits::LimitsLayer;
+use crate::service::{
+    ClusterService, GatewayState, HealthService, RepositoriesService, SearchService,
+};
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    state: Arc<GatewayState>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), GatewayError> {
+    let max = state.config.limits.max_request_bytes;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<pb::repositories_server::RepositoriesServer<RepositoriesService>>()
+        .await;
+    health
+        .set_serving::<pb::search_server::SearchServer<SearchService>>()
+        .await;
+    health
+        .set_serving::<pb::cluster_server::ClusterServer<ClusterService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(aiex_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| GatewayError::Internal(format!("reflection: {e}")))?;
+    tonic::transport::Server::builder()
+        .layer(LimitsLayer::new(
+            state.config.limits.max_concurrent_requests,
+        ))
+        .add_service(
+            pb::repositories_server::RepositoriesServer::new(RepositoriesService(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            pb::search_server::SearchServer::new(SearchService(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            pb::cluster_server::ClusterServer::new(ClusterService(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            pb::health_server::HealthServer::new(HealthService(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(health_service)
+        .add_service(reflection)
+        .serve_with_incoming_shutdown(
+            // TCP_NODELAY: without it a response's trailer waits for a delayed ACK (~40 ms).
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
+        .await
+        .map_err(|e| GatewayError::Internal(format!("gRPC server: {e}")))
+}

@@ -1,0 +1,593 @@
+//! The `aiex.v1` services.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aiex_node::chunk::ChunkKind;
+use aiex_node::graph::SymbolSite;
+use aiex_node::search::{Filters, MAX_LIMIT, SearchRequest};
+use aiex_proto::v1 as pb;
+use bytes::Bytes;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::backend::Backend;
+use crate::config::GatewayConfig;
+use crate::error::GatewayError;
+use crate::registry::{Registry, RepoRecord, relaxed};
+use crate::upload::UploadSession;
+
+/// What every service shares.
+pub struct GatewayState {
+    pub config: GatewayConfig,
+    pub registry: Arc<Registry>,
+    pub backend: Arc<dyn Backend>,
+    pub started: Instant,
+}
+
+type Result<T> = std::result::Result<Response<T>, Status>;
+
+impl GatewayState {
+    /// A repository's status (NOT_FOUND when unknown).
+    pub async fn status(
+        &self,
+        repo: &str,
+    ) -> std::result::Result<pb::RepositoryStatus, GatewayError> {
+        let indexed = self.backend.indexed().await;
+        self.status_with(repo, &indexed)
+            .ok_or_else(|| GatewayError::RepositoryNotFound(repo.to_string()))
+    }
+
+    fn status_with(
+        &self,
+        repo: &str,
+        indexed: &std::collections::HashMap<String, aiex_node::ingest::RepoSummary>,
+    ) -> Option<pb::RepositoryStatus> {
+        let (record, upload, published) = self.registry.with(|repos| {
+            repos
+                .get(repo)
+                .map(|e| (e.record.clone(), e.upload.clone(), e.published.clone()))
+        })?;
+        if record.is_none() && upload.is_none() && published.is_empty() {
+            return None;
+        }
+        let activity = self.backend.activity(repo);
+        let summary = indexed.get(repo).cloned().unwrap_or_default();
+        let state = if upload.is_some() || !self.backend.has_applied(&published) {
+            pb::RepositoryState::Indexing
+        } else if record.is_none() {
+            pb::RepositoryState::Incomplete
+        } else {
+            pb::RepositoryState::Ready
+        };
+        let mut status = pb::RepositoryStatus {
+            repository: repo.to_string(),
+            state: state as i32,
+            files_indexed: summary.files,
+            files_failed: activity.failed,
+            chunks: summary.chunks,
+            ..Default::default()
+        };
+        if let Some(p) = &upload {
+            status.files_seen = relaxed(&p.files_seen);
+            status.files_unchanged = relaxed(&p.files_unchanged);
+            status.files_skipped = relaxed(&p.files_skipped);
+            status.bytes = relaxed(&p.bytes);
+        } else if let Some(r) = &record {
+            status.files_seen = r.files_seen;
+            status.files_unchanged = r.files_unchanged;
+            status.files_skipped = r.files_skipped;
+            status.files_deleted = r.files_deleted;
+            status.bytes = r.bytes;
+        }
+        Some(status)
+    }
+
+    /// The status right after a commit: the registry's view, or the record itself if the
+    /// repository was removed meanwhile.
+    async fn committed_status(&self, record: &RepoRecord) -> pb::RepositoryStatus {
+        match self.status(&record.name).await {
+            Ok(s) => s,
+            Err(_) => self.record_status(record),
+        }
+    }
+
+    fn record_status(&self, record: &RepoRecord) -> pb::RepositoryStatus {
+        pb::RepositoryStatus {
+            repository: record.name.clone(),
+            state: if self.backend.has_applied(&record.targets) {
+                pb::RepositoryState::Ready
+            } else {
+                pb::RepositoryState::Indexing
+            } as i32,
+            files_seen: record.files_seen,
+            files_unchanged: record.files_unchanged,
+            files_skipped: record.files_skipped,
+            files_deleted: record.files_deleted,
+            bytes: record.bytes,
+            ..Default::default()
+        }
+    }
+
+    fn known(&self, repo: &str) -> std::result::Result<(), GatewayError> {
+        if self.registry.with(|r| r.contains_key(repo)) {
+            Ok(())
+        } else {
+            Err(GatewayError::RepositoryNotFound(repo.to_string()))
+        }
+    }
+}
+
+fn limit_error(status: Status, limits: &crate::config::Limits) -> Status {
+    // tonic reports an over-long message as OUT_OF_RANGE; the contract says RESOURCE_EXHAUSTED.
+    if status.code() == tonic::Code::OutOfRange && status.message().contains("too large") {
+        return GatewayError::LimitExceeded {
+            what: "a request message (max_request_bytes)",
+            limit: limits.max_request_bytes as u64,
+        }
+        .into();
+    }
+    status
+}
+
+/// The Upload stream: a session per repository, files in durable batches, then the commit.
+async fn run_upload(
+    state: &GatewayState,
+    mut stream: Streaming<pb::UploadRequest>,
+    session: &mut Option<UploadSession>,
+) -> std::result::Result<pb::RepositoryStatus, Status> {
+    loop {
+        let msg = stream
+            .message()
+            .await
+            .map_err(|s| limit_error(s, &state.config.limits))?;
+        let Some(msg) = msg else {
+            let Some(s) = session.as_mut() else {
+                return Err(GatewayError::InvalidArgument {
+                        field: "repository",
+                        reason: "the upload is empty: send a first message naming the repository, then the files, then the commit".into(),
+                    }
+                    .into());
+            };
+            // Keep what was sent: the repository shows INCOMPLETE until an upload commits.
+            s.flush().await?;
+            return Err(GatewayError::InvalidArgument {
+                    field: "commit",
+                    reason: "the upload ended without a commit message; the files sent are kept, but the repository stays incomplete until an upload ends with the commit".into(),
+                }
+                .into());
+        };
+        if session.is_none() {
+            if msg.repository.is_empty() {
+                return Err(GatewayError::InvalidArgument {
+                    field: "repository",
+                    reason: "the first upload message must name the repository".into(),
+                }
+                .into());
+            }
+            *session = Some(UploadSession::begin(
+                state.registry.clone(),
+                state.config.limits.clone(),
+                &msg.repository,
+            )?);
+        }
+        let s = session.as_mut().expect("session started");
+        if !msg.repository.is_empty() && msg.repository != s.repo() {
+            return Err(GatewayError::InvalidArgument {
+                field: "repository",
+                reason: format!(
+                    "one upload carries one repository (`{}`), got `{}`",
+                    s.repo(),
+                    msg.repository
+                ),
+            }
+            .into());
+        }
+        match msg.item {
+            Some(pb::upload_request::Item::File(f)) if f.skipped => s.skip(&f.path).await?,
+            Some(pb::upload_request::Item::File(f)) => {
+                s.add(&f.path, Bytes::from(f.content), f.mode).await?
+            }
+            Some(pb::upload_request::Item::Commit(c)) => {
+                let session = session.take().expect("session started");
+                let record = session.commit(c.delete_missing).await?;
+                return Ok(state.committed_status(&record).await);
+            }
+            None => {
+                return Err(GatewayError::InvalidArgument {
+                    field: "item",
+                    reason: "each upload message carries a file or the commit".into(),
+                }
+                .into());
+            }
+        }
+    }
+}
+
+/// The Repositories service.
+pub struct RepositoriesService(pub Arc<GatewayState>);
+
+#[tonic::async_trait]
+impl pb::repositories_server::Repositories for RepositoriesService {
+    async fn upload(
+        &self,
+        request: Request<Streaming<pb::UploadRequest>>,
+    ) -> Result<pb::RepositoryStatus> {
+        let mut session = None;
+        let result = run_upload(&self.0, request.into_inner(), &mut session).await;
+        if result.is_err()
+            && let Some(s) = session.as_mut()
+        {
+            // Whatever batch was being written finishes and is recorded; what was never
+            // acknowledged is simply not there.
+            if let Err(e) = s.settle().await {
+                tracing::warn!(error = %e, "publishing the last batch of a failed upload");
+            }
+        }
+        result.map(Response::new)
+    }
+
+    async fn add_path(&self, request: Request<pb::AddPathRequest>) -> Result<pb::RepositoryStatus> {
+        let state = &self.0;
+        let req = request.into_inner();
+        let root = crate::addpath::confine(&state.config.allowed_roots, &req.path)?;
+        let record = crate::addpath::add(state, &req.repository, &root).await?;
+        Ok(Response::new(state.committed_status(&record).await))
+    }
+
+    async fn list(
+        &self,
+        _request: Request<pb::ListRepositoriesRequest>,
+    ) -> Result<pb::ListRepositoriesResponse> {
+        let state = &self.0;
+        let indexed = state.backend.indexed().await;
+        let mut names: Vec<String> = state.registry.with(|r| r.keys().cloned().collect());
+        names.sort();
+        let repositories = names
+            .iter()
+            .filter_map(|n| state.status_with(n, &indexed))
+            .collect();
+        Ok(Response::new(pb::ListRepositoriesResponse { repositories }))
+    }
+
+    async fn get(
+        &self,
+        request: Request<pb::GetRepositoryRequest>,
+    ) -> Result<pb::RepositoryStatus> {
+        let repo = request.into_inner().repository;
+        aiex_node::ingest::validate_repo_name(&repo).map_err(GatewayError::from)?;
+        Ok(Response::new(self.0.status(&repo).await?))
+    }
+
+    async fn remove(
+        &self,
+        request: Request<pb::RemoveRepositoryRequest>,
+    ) -> Result<pb::RemoveRepositoryResponse> {
+        let state = &self.0;
+        let repo = request.into_inner().repository;
+        aiex_node::ingest::validate_repo_name(&repo).map_err(GatewayError::from)?;
+        state.known(&repo)?;
+        // Hold the upload mark so no upload starts while the repository is removed.
+        let guard = state.registry.begin_upload(&repo)?;
+        let files: Vec<(String, u32)> = state.registry.with(|r| {
+            r.get(&repo)
+                .map(|e| {
+                    e.files
+                        .iter()
+                        .map(|(p, v)| (p.clone(), v.partition))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let removed = files.len() as u64;
+        let mut targets = BTreeMap::new();
+        for batch in files.chunks(1024) {
+            let records = batch
+                .iter()
+                .map(|(path, p)| aiex_node::bus::files::delete(*p, &repo, path))
+                .collect();
+            let seqs = state
+                .registry
+                .bus()
+                .publish(aiex_proto::subjects::FILES_STREAM, records)
+                .await
+                .map_err(GatewayError::from)?;
+            for ((_, p), seq) in batch.iter().zip(seqs) {
+                let t = targets.entry(*p).or_insert(0);
+                *t = seq.max(*t);
+            }
+        }
+        drop(guard);
+        state.registry.forget(&repo).await?;
+        if !state
+            .backend
+            .wait_applied(&targets, state.config.apply_timeout)
+            .await
+        {
+            return Err(GatewayError::Unavailable(format!(
+                "repository `{repo}` was removed, but the index has not caught up after {:?}; its chunks disappear when it does",
+                state.config.apply_timeout
+            ))
+            .into());
+        }
+        Ok(Response::new(pb::RemoveRepositoryResponse {
+            files_removed: removed,
+        }))
+    }
+
+    async fn reindex(&self, request: Request<pb::ReindexRequest>) -> Result<pb::RepositoryStatus> {
+        let state = &self.0;
+        let repo = request.into_inner().repository;
+        aiex_node::ingest::validate_repo_name(&repo).map_err(GatewayError::from)?;
+        state.known(&repo)?;
+        let _guard = state.registry.begin_upload(&repo)?;
+        state
+            .backend
+            .reindex(&repo)
+            .await
+            .map_err(GatewayError::from)?;
+        drop(_guard);
+        Ok(Response::new(state.status(&repo).await?))
+    }
+}
+
+/// The Search service.
+pub struct SearchService(pub Arc<GatewayState>);
+
+fn span(start_line: u32, end_line: u32, start_byte: usize, end_byte: usize) -> Option<pb::Span> {
+    Some(pb::Span {
+        start_line,
+        end_line,
+        start_byte: start_byte as u64,
+        end_byte: end_byte as u64,
+    })
+}
+
+/// A definition or call site as the API returns it.
+pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
+    pb::SymbolRef {
+        symbol: s.symbol,
+        repository: s.repo,
+        path: s.path,
+        span: span(s.start_line, s.end_line, 0, 0),
+        kind: s.kind.as_str().to_string(),
+        signature: s.signature,
+        module: s.module,
+    }
+}
+
+/// A search hit as the API returns it.
+pub fn hit_to_pb(h: aiex_node::search::SearchHit) -> pb::SearchHit {
+    pb::SearchHit {
+        repository: h.chunk.repo,
+        path: h.chunk.path,
+        span: span(
+            h.chunk.start_line,
+            h.chunk.end_line,
+            h.chunk.start_byte,
+            h.chunk.end_byte,
+        ),
+        module: h.chunk.module,
+        symbol: h.symbol,
+        kind: h.chunk.kind.as_str().to_string(),
+        score: h.score,
+        snippet: h.snippet,
+        snippet_start_line: h.snippet_start_line,
+        chunk_id: h.chunk.id,
+        signature: h.chunk.signature,
+    }
+}
+
+fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
+    if symbol.trim().is_empty() {
+        return Err(GatewayError::InvalidArgument {
+            field: "symbol",
+            reason: "name a symbol: `Mod.fun/arity`, `Mod.fun` or `Mod`".into(),
+        });
+    }
+    if symbol.len() > 1024 {
+        return Err(GatewayError::InvalidArgument {
+            field: "symbol",
+            reason: "is longer than 1024 bytes".into(),
+        });
+    }
+    Ok(())
+}
+
+fn in_repos(repos: &[String], repo: &str) -> bool {
+    repos.is_empty() || repos.iter().any(|r| r == repo)
+}
+
+#[tonic::async_trait]
+impl pb::search_server::Search for SearchService {
+    async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
+        let started = Instant::now();
+        let req = request.into_inner();
+        let filters = req.filters.unwrap_or_default();
+        let kinds = filters
+            .kinds
+            .iter()
+            .map(|k| {
+                k.parse::<ChunkKind>()
+                    .map_err(|reason| GatewayError::InvalidArgument {
+                        field: "filters.kinds",
+                        reason,
+                    })
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if req.limit as usize > MAX_LIMIT {
+            return Err(GatewayError::InvalidArgument {
+                field: "limit",
+                reason: format!("must be at most {MAX_LIMIT}, got {}", req.limit),
+            }
+            .into());
+        }
+        if req.query.len() > 4096 {
+            return Err(GatewayError::InvalidArgument {
+                field: "query",
+                reason: format!("is {} bytes; the limit is 4096", req.query.len()),
+            }
+            .into());
+        }
+        let request = SearchRequest {
+            query: req.query,
+            filters: Filters {
+                repos: filters.repositories,
+                path_prefix: Some(filters.path_prefix).filter(|p| !p.is_empty()),
+                kinds,
+                module: Some(filters.module).filter(|m| !m.is_empty()),
+            },
+            limit: if req.limit == 0 {
+                10
+            } else {
+                req.limit as usize
+            },
+        };
+        let hits = self
+            .0
+            .backend
+            .search(request)
+            .await
+            .map_err(GatewayError::from)?;
+        let hits = hits.into_iter().map(hit_to_pb).collect();
+        Ok(Response::new(pb::SearchResponse {
+            hits,
+            missing_partitions: Vec::new(),
+            took_micros: started.elapsed().as_micros() as u64,
+        }))
+    }
+
+    async fn definition(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
+        let req = request.into_inner();
+        symbol_arg(&req.symbol)?;
+        let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        let refs = graph
+            .definitions(&req.symbol)
+            .into_iter()
+            .filter(|s| in_repos(&req.repositories, &s.repo))
+            .map(site_ref)
+            .collect();
+        Ok(Response::new(pb::SymbolResponse { refs }))
+    }
+
+    async fn callers(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
+        let req = request.into_inner();
+        symbol_arg(&req.symbol)?;
+        let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        let refs = graph
+            .callers(&req.symbol)
+            .into_iter()
+            .filter(|s| in_repos(&req.repositories, &s.repo))
+            .map(site_ref)
+            .collect();
+        Ok(Response::new(pb::SymbolResponse { refs }))
+    }
+
+    async fn callees(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
+        let req = request.into_inner();
+        symbol_arg(&req.symbol)?;
+        let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        let refs = graph
+            .callees(&req.symbol)
+            .into_iter()
+            .map(|callee| {
+                // Where the callee is defined, when it is indexed.
+                match graph
+                    .definitions(&callee)
+                    .into_iter()
+                    .find(|s| in_repos(&req.repositories, &s.repo))
+                {
+                    Some(site) => site_ref(site),
+                    None => pb::SymbolRef {
+                        symbol: callee,
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::SymbolResponse { refs }))
+    }
+
+    async fn repo_map(&self, request: Request<pb::RepoMapRequest>) -> Result<pb::RepoMapResponse> {
+        let req = request.into_inner();
+        let budget = if req.token_budget == 0 {
+            1024
+        } else {
+            req.token_budget as usize
+        };
+        if budget > 1_000_000 {
+            return Err(GatewayError::InvalidArgument {
+                field: "token_budget",
+                reason: format!("must be at most 1000000, got {budget}"),
+            }
+            .into());
+        }
+        let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        let (map, tokens) = graph.repo_map(budget, &req.focus);
+        Ok(Response::new(pb::RepoMapResponse {
+            map,
+            tokens: tokens as u32,
+        }))
+    }
+}
+
+/// The Cluster service: one member in the embedded mode.
+pub struct ClusterService(pub Arc<GatewayState>);
+
+#[tonic::async_trait]
+impl pb::cluster_server::Cluster for ClusterService {
+    async fn status(
+        &self,
+        _request: Request<pb::ClusterStatusRequest>,
+    ) -> Result<pb::ClusterStatus> {
+        let state = &self.0;
+        let id = state.config.node_id.clone();
+        let partitions = state.backend.partition_count();
+        Ok(Response::new(pb::ClusterStatus {
+            members: vec![pb::Member {
+                node_id: id.clone(),
+                generation: state.generation(),
+                role: pb::Role::Embedded as i32,
+                grpc_address: state.config.listen.to_string(),
+                ready: true,
+            }],
+            partition_count: partitions,
+            placement: (0..partitions)
+                .map(|p| pb::PartitionPlacement {
+                    partition: p,
+                    owner: id.clone(),
+                    replicas: Vec::new(),
+                })
+                .collect(),
+        }))
+    }
+}
+
+impl GatewayState {
+    /// Start time in milliseconds since the epoch (a member's generation).
+    pub fn generation(&self) -> u64 {
+        let since_start = self.started.elapsed();
+        std::time::SystemTime::now()
+            .checked_sub(since_start)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+/// Aiex's own health summary.
+pub struct HealthService(pub Arc<GatewayState>);
+
+#[tonic::async_trait]
+impl pb::health_server::Health for HealthService {
+    async fn check(
+        &self,
+        _request: Request<pb::HealthCheckRequest>,
+    ) -> Result<pb::HealthCheckResponse> {
+        Ok(Response::new(pb::HealthCheckResponse {
+            live: true,
+            ready: true,
+            version: env!("CARGO_PKG_VERSION").into(),
+            node_id: self.0.config.node_id.clone(),
+        }))
+    }
+}
