@@ -19,15 +19,18 @@
 //! | table                      | key              | value                          |
 //! |----------------------------|------------------|--------------------------------|
 //! | `log:{stream}:messages`    | (partition, seq) | encoded message (see below)    |
+//! | `log:{stream}:payloads`    | (partition, seq) | the message's payload          |
 //! | `log:{stream}:keys`        | key              | (partition, seq) of its newest |
 //! | `queue:{queue}:jobs`       | job id           | payload                        |
 //! | `queue:{queue}:deliveries` | job id           | deliveries so far              |
 //!
 //! Reading a partition after a sequence is a range scan of `log:{stream}:messages`; the
 //! partition's newest sequence is the last key of its range. A message is stored as a
-//! version byte, the op, the length-prefixed key and headers, then the raw payload up to
-//! the end of the value, so payloads of megabytes are neither copied into JSON nor
-//! decoded when reading `headers_only`.
+//! version byte, the op, the length-prefixed key and headers; its payload (the raw
+//! bytes, never JSON) sits in `log:{stream}:payloads` under the same key, so a
+//! `headers_only` read (a gateway rebuilding its manifests at start) never loads file
+//! contents. (Logs written before this split carry the payload after the headers in the
+//! message value; reads handle both.)
 //!
 //! # Durability
 //!
@@ -322,16 +325,27 @@ impl Bus for LocalBus {
             let Some(first) = after.checked_add(1) else {
                 return Ok(batch);
             };
+            let payloads = if headers_only {
+                None
+            } else {
+                open_payloads(&txn, &stream)?
+            };
             let range = messages
                 .range((partition, first)..=(partition, u64::MAX))
                 .context(what)?;
             for entry in range.take(limit) {
                 let (key, value) = entry.context(what)?;
                 let (partition, seq) = key.value();
-                let message = decode_message(seq, partition, value.value(), !headers_only)
+                let mut message = decode_message(seq, partition, value.value(), !headers_only)
                     .map_err(|reason| {
                         BusError::Storage(format!("{}: message {seq} is corrupt: {reason}", what()))
                     })?;
+                if message.payload.is_empty()
+                    && let Some(payloads) = &payloads
+                    && let Some(payload) = payloads.get((partition, seq)).context(what)?
+                {
+                    message.payload = Bytes::copy_from_slice(payload.value());
+                }
                 batch.messages.push(message);
             }
             Ok(batch)
@@ -477,6 +491,10 @@ fn publish_blocking(
         let mut messages = txn
             .open_table(MessagesTable::new(&messages_name))
             .context(what)?;
+        let payloads_name = payloads_table(stream);
+        let mut payloads = txn
+            .open_table(MessagesTable::new(&payloads_name))
+            .context(what)?;
         let mut keys = txn.open_table(KeysTable::new(&keys_name)).context(what)?;
         let mut dedup = txn.open_table(DEDUP).context(what)?;
         let mut dedup_by_time = txn.open_table(DEDUP_BY_TIME).context(what)?;
@@ -516,12 +534,18 @@ fn publish_blocking(
             messages
                 .insert((record.partition, seq), encoded.as_slice())
                 .context(what)?;
+            if !record.payload.is_empty() {
+                payloads
+                    .insert((record.partition, seq), record.payload.as_ref())
+                    .context(what)?;
+            }
             let replaced = keys
                 .insert(record.key.as_str(), (record.partition, seq))
                 .context(what)?
                 .map(|g| g.value());
             if let Some(previous) = replaced {
                 messages.remove(previous).context(what)?;
+                payloads.remove(previous).context(what)?;
                 touched.insert(previous.0);
             }
             if let Some(id) = &record.msg_id {
@@ -662,6 +686,16 @@ fn open_messages(txn: &ReadTransaction, stream: &str) -> BusResult<Option<ReadOn
     }
 }
 
+/// The payloads table of `stream`, or `None` if it does not exist yet.
+fn open_payloads(txn: &ReadTransaction, stream: &str) -> BusResult<Option<ReadOnlyMessages>> {
+    let name = payloads_table(stream);
+    match txn.open_table(MessagesTable::new(&name)) {
+        Ok(table) => Ok(Some(table)),
+        Err(TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e).context(|| format!("reading stream `{stream}`")),
+    }
+}
+
 fn newest_in_partition(
     messages: &impl ReadableTable<(u32, u64), &'static [u8]>,
     partition: u32,
@@ -676,6 +710,10 @@ fn newest_in_partition(
 
 fn messages_table(stream: &str) -> String {
     format!("log:{stream}:messages")
+}
+
+fn payloads_table(stream: &str) -> String {
+    format!("log:{stream}:payloads")
 }
 
 fn keys_table(stream: &str) -> String {
@@ -734,15 +772,14 @@ const FORMAT_V1: u8 = 1;
 const OP_PUT: u8 = 0;
 const OP_DELETE: u8 = 1;
 
-/// Version, op, key, headers (all length-prefixed), then the payload to the end.
+/// Version, op, key, headers (all length-prefixed). The payload is stored apart.
 fn encode_message(record: &Record) -> BusResult<Vec<u8>> {
     let headers_len: usize = record
         .headers
         .iter()
         .map(|(name, value)| 8 + name.len() + value.len())
         .sum();
-    let mut out =
-        Vec::with_capacity(2 + 4 + record.key.len() + 4 + headers_len + record.payload.len());
+    let mut out = Vec::with_capacity(2 + 4 + record.key.len() + 4 + headers_len);
     out.push(FORMAT_V1);
     out.push(match record.op {
         Op::Put => OP_PUT,
@@ -755,7 +792,6 @@ fn encode_message(record: &Record) -> BusResult<Vec<u8>> {
         put_bytes(&mut out, "headers", name.as_bytes())?;
         put_bytes(&mut out, "headers", value.as_bytes())?;
     }
-    out.extend_from_slice(&record.payload);
     Ok(out)
 }
 
@@ -898,8 +934,13 @@ mod tests {
         assert_eq!(message.key, "a/b.rs");
         assert_eq!(message.op, Op::Put);
         assert_eq!(message.headers, headers);
+        // The payload is stored apart; a value written before the split carries it last.
+        assert!(message.payload.is_empty());
+        let mut legacy = encoded.clone();
+        legacy.extend_from_slice(b"body");
+        let message = decode_message(7, 3, &legacy, true).expect("decodes");
         assert_eq!(message.payload, Bytes::from_static(b"body"));
-        let headers_only = decode_message(7, 3, &encoded, false).expect("decodes");
+        let headers_only = decode_message(7, 3, &legacy, false).expect("decodes");
         assert!(headers_only.payload.is_empty());
 
         let tombstone = encode_message(&Record::delete(0, "k", Headers::new())).expect("encodes");
