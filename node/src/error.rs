@@ -50,6 +50,8 @@ pub enum NodeError {
     Corrupt { path: PathBuf, reason: String },
     #[error(transparent)]
     Bus(#[from] crate::bus::BusError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 impl NodeError {
@@ -63,6 +65,7 @@ impl NodeError {
                 ErrorCode::Internal
             }
             NodeError::Bus(e) => e.code(),
+            NodeError::Cluster(e) => e.code(),
         }
     }
 

@@ -8,16 +8,20 @@
 //! - [`bus`]: the bus trait (durable partitioned log, work queue, request/reply) and its
 //!   in-process implementation;
 //! - [`indexer`]: follows the file log into the partitions;
+//! - [`cluster`]: membership by chitchat gossip (live members, roles, readiness, changes);
+//! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
 pub mod bus;
 pub mod chunk;
+pub mod cluster;
 pub mod error;
 pub mod graph;
 pub mod index;
 pub mod indexer;
 pub mod ingest;
+pub mod ring;
 pub mod search;
 
 pub use error::{ErrorCode, NodeError};

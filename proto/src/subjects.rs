@@ -16,6 +16,11 @@ pub mod headers {
     pub const HASH: &str = "Aiex-Hash";
     /// The file mode bits, decimal.
     pub const MODE: &str = "Aiex-Mode";
+    /// On the NATS bus, every log message: its key (for files `repo` NUL `path`),
+    /// percent-encoded.
+    pub const KEY: &str = "Aiex-Key";
+    /// On the NATS bus, a tombstone: `delete` (absent on a put).
+    pub const OP: &str = "Aiex-Op";
 }
 
 /// Prefix of every file-log subject: `aiex.files.<partition>.<repo>.<path-id>`.
@@ -25,6 +30,25 @@ pub const FILES_SUBJECT_PREFIX: &str = "aiex.files";
 pub fn file_subject(partition: u32, repo_id: &str, path_id: &str) -> String {
     format!("{FILES_SUBJECT_PREFIX}.{partition}.{repo_id}.{path_id}")
 }
+
+/// Prefix of the subjects of any other log stream: `aiex.log.<stream>.<partition>.<key-id>`.
+pub const LOG_SUBJECT_PREFIX: &str = "aiex.log";
+
+/// The subject prefix of log stream `stream`.
+pub fn log_subject_prefix(stream: &str) -> String {
+    if stream == FILES_STREAM {
+        FILES_SUBJECT_PREFIX.to_string()
+    } else {
+        format!("{LOG_SUBJECT_PREFIX}.{stream}")
+    }
+}
+
+/// Work queue `q` is the stream `AIEX_Q_<q>` on the subject `aiex.queue.<q>`.
+pub const QUEUE_STREAM_PREFIX: &str = "AIEX_Q_";
+pub const QUEUE_SUBJECT_PREFIX: &str = "aiex.queue";
+
+/// Request/reply subject `s` is served on `aiex.rpc.<s>`.
+pub const RPC_SUBJECT_PREFIX: &str = "aiex.rpc";
 
 /// The wildcard subject covering every file of one partition.
 pub fn partition_subject(partition: u32) -> String {
@@ -39,5 +63,7 @@ mod tests {
     fn subjects_are_tokenised_by_partition() {
         assert_eq!(file_subject(7, "r1", "p9"), "aiex.files.7.r1.p9");
         assert_eq!(partition_subject(7), "aiex.files.7.>");
+        assert_eq!(log_subject_prefix(FILES_STREAM), FILES_SUBJECT_PREFIX);
+        assert_eq!(log_subject_prefix(REPOS_STREAM), "aiex.log.AIEX_REPOS");
     }
 }

@@ -11,11 +11,12 @@
 //! - **request/reply**: `serve` a subject, `request` on it with a timeout.
 //!
 //! [`local::LocalBus`] is the in-process implementation for the embedded mode, persisted
-//! under the data directory. The NATS JetStream implementation passes the same
-//! [`suite`].
+//! under the data directory; [`nats::NatsBus`] is the NATS JetStream implementation for
+//! cluster mode. Both pass the same [`suite`].
 
 pub mod files;
 pub mod local;
+pub mod nats;
 pub mod suite;
 
 use std::collections::BTreeMap;
