@@ -38,3 +38,7 @@ echo "== gateway: search under 1, 8, 64 clients vs in process, ${copies}x corpus
 
 echo "== search quality"
 "$bin/eval"
+
+echo "== partition placement: balance, movement per join and leave, compute time (3..32 nodes)"
+"$bin/ring-bench"
+"$bin/ring-bench" --partitions 1024
