@@ -8,6 +8,7 @@ pub mod backend;
 pub mod config;
 pub mod embedded;
 pub mod error;
+pub mod fanout;
 pub mod limits;
 pub mod registry;
 pub mod server;

@@ -356,27 +356,7 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
     }
 }
 
-/// A search hit as the API returns it.
-pub fn hit_to_pb(h: aiex_node::search::SearchHit) -> pb::SearchHit {
-    pb::SearchHit {
-        repository: h.chunk.repo,
-        path: h.chunk.path,
-        span: span(
-            h.chunk.start_line,
-            h.chunk.end_line,
-            h.chunk.start_byte,
-            h.chunk.end_byte,
-        ),
-        module: h.chunk.module,
-        symbol: h.symbol,
-        kind: h.chunk.kind.as_str().to_string(),
-        score: h.score,
-        snippet: h.snippet,
-        snippet_start_line: h.snippet_start_line,
-        chunk_id: h.chunk.id,
-        signature: h.chunk.signature,
-    }
-}
+pub use aiex_node::service::hit_to_pb;
 
 fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
     if symbol.trim().is_empty() {

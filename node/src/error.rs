@@ -42,6 +42,10 @@ pub enum NodeError {
         wanted: u32,
     },
     #[error(
+        "partition {partition} is not held by this node; ask the node that owns it, or hold it first"
+    )]
+    PartitionNotHeld { partition: u32 },
+    #[error(
         "another process is writing to the index in {path}; wait for it to finish (a search \
          does not need to wait)"
     )]
@@ -60,7 +64,7 @@ impl NodeError {
             NodeError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             NodeError::NotFound { .. } => ErrorCode::NotFound,
             NodeError::PartitionMismatch { .. } => ErrorCode::FailedPrecondition,
-            NodeError::Busy { .. } => ErrorCode::Unavailable,
+            NodeError::Busy { .. } | NodeError::PartitionNotHeld { .. } => ErrorCode::Unavailable,
             NodeError::Io { .. } | NodeError::Index { .. } | NodeError::Corrupt { .. } => {
                 ErrorCode::Internal
             }

@@ -7,8 +7,17 @@
 //! atomically, so a crash replays from the last commit and indexing is idempotent (an
 //! unchanged content hash costs nothing): at-least-once delivery gives exactly-once
 //! index contents.
+//!
+//! In embedded mode ([`Indexer::start`]) every partition of the set is followed. A
+//! cluster node ([`Indexer::start_with`], [`Indexer::set_held`]) follows the partitions
+//! placed on it: a gained partition resumes from its local watermark, or without a local
+//! copy is created empty and replayed from the start of the log (which keeps the newest
+//! message per file, so reading it from 0 is the replay); a lost one stops, leaves the
+//! set at once and has its local copy deleted after a grace period, unless it is gained
+//! back first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,25 +45,109 @@ pub struct RepoActivity {
     pub skipped: u64,
 }
 
+/// How the indexer treats partitions it loses.
+#[derive(Debug, Clone)]
+pub struct IndexerOptions {
+    /// How long the local copy of a lost partition is kept before it is deleted; a
+    /// partition gained back within it resumes from its watermark instead of replaying.
+    pub drop_grace: Duration,
+}
+
+impl Default for IndexerOptions {
+    fn default() -> Self {
+        IndexerOptions {
+            drop_grace: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
 /// Follows the file log into a [`PartitionSet`].
 pub struct Indexer {
     set: Arc<PartitionSet>,
     bus: Arc<dyn Bus>,
     chunker: ChunkerConfig,
+    options: IndexerOptions,
     pool: rayon::ThreadPool,
     activity: Mutex<HashMap<String, RepoActivity>>,
+    files_indexed: AtomicU64,
     watermarks: watch::Sender<Vec<u64>>,
+    /// Which partitions are followed and which wait to be dropped; one change at a time.
+    held: tokio::sync::Mutex<Holdings>,
+}
+
+#[derive(Default)]
+struct Holdings {
+    followers: BTreeMap<u32, Follower>,
+    /// Lost partitions whose local copy is deleted when the grace period ends, with the
+    /// id of the timer that will delete it.
+    dropping: BTreeMap<u32, (u64, JoinHandle<()>)>,
+    next_drop_id: u64,
+    shut_down: bool,
+}
+
+/// One partition's follower task and its own stop signal.
+struct Follower {
     stop: watch::Sender<bool>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    task: JoinHandle<()>,
 }
 
 impl Indexer {
-    /// Starts following every partition of `set` (call from within a tokio runtime).
+    /// Starts following every partition `set` holds (call from within a tokio runtime).
     pub fn start(
         set: Arc<PartitionSet>,
         bus: Arc<dyn Bus>,
         chunker: ChunkerConfig,
         threads: usize,
+    ) -> Result<Arc<Indexer>> {
+        let indexer = Indexer::new(set, bus, chunker, threads, IndexerOptions::default())?;
+        let mut holdings = Holdings::default();
+        for index in indexer.set.partitions() {
+            let p = index.partition();
+            holdings.followers.insert(p, indexer.spawn_follower(p));
+        }
+        *indexer
+            .held
+            .try_lock()
+            .expect("a new indexer is not shared yet") = holdings;
+        Ok(indexer)
+    }
+
+    /// Starts following the partitions `held`, opening each (a local copy resumes from its
+    /// watermark, a missing one is created and replayed from the start of the log).
+    /// Partitions the set holds or has on disk but that are not in `held` are handled as
+    /// lost: removed from the set and deleted after the grace period.
+    pub async fn start_with(
+        set: Arc<PartitionSet>,
+        bus: Arc<dyn Bus>,
+        chunker: ChunkerConfig,
+        threads: usize,
+        options: IndexerOptions,
+        held: impl IntoIterator<Item = u32>,
+    ) -> Result<Arc<Indexer>> {
+        let indexer = Indexer::new(set, bus, chunker, threads, options)?;
+        let this = indexer.clone();
+        let on_disk = tokio::task::spawn_blocking(move || this.set.on_disk())
+            .await
+            .map_err(join_error)??;
+        let held: BTreeSet<u32> = held.into_iter().collect();
+        {
+            let mut holdings = indexer.held.lock().await;
+            for p in on_disk.into_iter().filter(|p| !held.contains(p)) {
+                if indexer.set.partition(p).is_none() {
+                    indexer.schedule_drop(&mut holdings, p);
+                }
+            }
+        }
+        indexer.set_held(held).await?;
+        Ok(indexer)
+    }
+
+    fn new(
+        set: Arc<PartitionSet>,
+        bus: Arc<dyn Bus>,
+        chunker: ChunkerConfig,
+        threads: usize,
+        options: IndexerOptions,
     ) -> Result<Arc<Indexer>> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
@@ -64,31 +157,134 @@ impl Indexer {
                 field: "threads",
                 reason: e.to_string(),
             })?;
-        let marks = set.partitions().iter().map(|p| p.watermark()).collect();
-        let indexer = Arc::new(Indexer {
+        let mut marks = vec![0; set.partition_count() as usize];
+        for index in set.partitions() {
+            marks[index.partition() as usize] = index.watermark();
+        }
+        Ok(Arc::new(Indexer {
             set,
             bus,
             chunker,
+            options,
             pool,
             activity: Mutex::new(HashMap::new()),
+            files_indexed: AtomicU64::new(0),
             watermarks: watch::channel(marks).0,
-            stop: watch::channel(false).0,
-            tasks: Mutex::new(Vec::new()),
-        });
-        let tasks = (0..indexer.set.partition_count())
-            .map(|p| tokio::spawn(indexer.clone().follow(p)))
+            held: tokio::sync::Mutex::new(Holdings::default()),
+        }))
+    }
+
+    /// Makes `held` the partitions this indexer follows. A lost partition stops (after
+    /// committing what it applied), leaves the set and is deleted after the grace period;
+    /// a gained one resumes from its local watermark or, without a local copy, replays
+    /// the log from the start (the log keeps the newest message per file).
+    pub async fn set_held(self: &Arc<Self>, held: BTreeSet<u32>) -> Result<()> {
+        let count = self.set.partition_count();
+        if let Some(p) = held.iter().find(|p| **p >= count) {
+            return Err(NodeError::InvalidArgument {
+                field: "partition",
+                reason: format!("{p} is out of range: the cluster has {count} partitions"),
+            });
+        }
+        let mut holdings = self.held.lock().await;
+        if holdings.shut_down {
+            return Err(NodeError::InvalidArgument {
+                field: "partitions",
+                reason: "the indexer has shut down".into(),
+            });
+        }
+        let current: BTreeSet<u32> = holdings
+            .followers
+            .keys()
+            .copied()
+            .chain(self.set.held())
             .collect();
-        *indexer.tasks.lock().expect("tasks lock") = tasks;
-        Ok(indexer)
+        for &p in current.difference(&held) {
+            if let Some(follower) = holdings.followers.remove(&p) {
+                follower.stop.send_replace(true);
+                if let Err(e) = follower.task.await {
+                    tracing::error!(partition = p, error = %e, "indexer task failed");
+                }
+            }
+            self.set.remove_partition(p);
+            self.watermarks.send_modify(|m| m[p as usize] = 0);
+            self.schedule_drop(&mut holdings, p);
+            tracing::info!(partition = p, "partition lost; stopped following");
+        }
+        for &p in held.iter() {
+            if holdings.followers.contains_key(&p) {
+                continue;
+            }
+            if let Some((_, timer)) = holdings.dropping.remove(&p) {
+                timer.abort();
+            }
+            let this = self.clone();
+            let index = tokio::task::spawn_blocking(move || this.set.add_partition(p))
+                .await
+                .map_err(join_error)??;
+            let mark = index.watermark();
+            self.watermarks.send_modify(|m| m[p as usize] = mark);
+            tracing::info!(
+                partition = p,
+                watermark = mark,
+                "partition gained; following"
+            );
+            holdings.followers.insert(p, self.spawn_follower(p));
+        }
+        Ok(())
+    }
+
+    /// Deletes the local copy of lost partition `p` once the grace period ends, unless
+    /// it is gained back first.
+    fn schedule_drop(self: &Arc<Self>, holdings: &mut Holdings, p: u32) {
+        let id = holdings.next_drop_id;
+        holdings.next_drop_id += 1;
+        let this = self.clone();
+        let grace = self.options.drop_grace;
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            let mut holdings = this.held.lock().await;
+            if holdings.dropping.get(&p).map(|(i, _)| *i) != Some(id) {
+                return;
+            }
+            holdings.dropping.remove(&p);
+            let set = this.set.clone();
+            match tokio::task::spawn_blocking(move || set.delete_partition_dir(p)).await {
+                Ok(Ok(_)) => {
+                    tracing::info!(partition = p, "local copy of a lost partition deleted")
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(partition = p, error = %e, "deleting a lost partition failed")
+                }
+                Err(e) => {
+                    tracing::error!(partition = p, error = %e, "deleting a lost partition panicked")
+                }
+            }
+        });
+        if let Some((_, old)) = holdings.dropping.insert(p, (id, timer)) {
+            old.abort();
+        }
+    }
+
+    fn spawn_follower(self: &Arc<Self>, p: u32) -> Follower {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(self.clone().follow(p, stopped));
+        Follower { stop, task }
     }
 
     pub fn partitions(&self) -> &Arc<PartitionSet> {
         &self.set
     }
 
-    /// The last applied log sequence of every partition.
+    /// The last applied log sequence of every partition (0 for those not held).
     pub fn watermarks(&self) -> Vec<u64> {
         self.watermarks.borrow().clone()
+    }
+
+    /// The last applied log sequence of partition `p`, when held.
+    pub fn watermark(&self, p: u32) -> Option<u64> {
+        self.set.partition(p)?;
+        self.watermarks.borrow().get(p as usize).copied()
     }
 
     /// What the indexer counted for `repo` since start.
@@ -99,6 +295,12 @@ impl Indexer {
             .get(repo)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// How many file versions were chunked and indexed since start (unchanged content
+    /// and deletions not counted).
+    pub fn files_indexed(&self) -> u64 {
+        self.files_indexed.load(Ordering::Relaxed)
     }
 
     /// Whether every partition has applied at least up to its target sequence.
@@ -126,10 +328,10 @@ impl Indexer {
     /// Returns how many files were indexed again.
     pub async fn reindex(self: &Arc<Self>, repo: &str) -> Result<u64> {
         let mut total = 0;
-        for p in 0..self.set.partition_count() {
-            let this = self.clone();
+        for index in self.set.partitions() {
+            let p = index.partition();
             let r = repo.to_string();
-            tokio::task::spawn_blocking(move || this.set.partitions()[p as usize].delete_repo(&r))
+            tokio::task::spawn_blocking(move || index.delete_repo(&r))
                 .await
                 .map_err(join_error)??;
             let mut after = 0;
@@ -169,20 +371,32 @@ impl Indexer {
         Ok(total)
     }
 
-    /// Stops following, committing what was applied. Idempotent.
+    /// Stops following, committing what was applied; lost partitions waiting for their
+    /// grace period keep their local copy. Idempotent.
     pub async fn shutdown(&self) {
-        self.stop.send_replace(true);
-        let tasks = std::mem::take(&mut *self.tasks.lock().expect("tasks lock"));
-        for t in tasks {
-            if let Err(e) = t.await {
-                tracing::error!(error = %e, "indexer task failed");
+        let mut holdings = self.held.lock().await;
+        holdings.shut_down = true;
+        for (_, (_, timer)) in std::mem::take(&mut holdings.dropping) {
+            timer.abort();
+            // A cancelled timer lets go of the indexer (and the index) once it is done.
+            let _ = timer.await;
+        }
+        let followers = std::mem::take(&mut holdings.followers);
+        for follower in followers.values() {
+            follower.stop.send_replace(true);
+        }
+        for (p, follower) in followers {
+            if let Err(e) = follower.task.await {
+                tracing::error!(partition = p, error = %e, "indexer task failed");
             }
         }
     }
 
-    async fn follow(self: Arc<Self>, p: u32) {
-        let mut stop = self.stop.subscribe();
-        let mut after = self.set.partitions()[p as usize].watermark();
+    async fn follow(self: Arc<Self>, p: u32, mut stop: watch::Receiver<bool>) {
+        let Some(mut after) = self.set.partition(p).map(|index| index.watermark()) else {
+            tracing::error!(partition = p, "partition not held; not following it");
+            return;
+        };
         let mut pending = 0usize;
         let mut last_commit = Instant::now();
         loop {
@@ -282,7 +496,7 @@ impl Indexer {
                             FileChange::Delete => self
                                 .set
                                 .partition_for(&event.repo, &event.path)
-                                .delete_file(&event.repo, &event.path)
+                                .and_then(|index| index.delete_file(&event.repo, &event.path))
                                 .map(|_| Outcome::Unchanged),
                         };
                         let outcome = result.unwrap_or_else(|e| {
@@ -304,6 +518,8 @@ impl Indexer {
                 Outcome::Failed => activity.entry(repo).or_default().failed += 1,
             }
         }
+        self.files_indexed
+            .fetch_add(indexed as u64, Ordering::Relaxed);
         indexed
     }
 }

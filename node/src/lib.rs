@@ -10,6 +10,7 @@
 //! - [`indexer`]: follows the file log into the partitions;
 //! - [`cluster`]: membership by chitchat gossip (live members, roles, readiness, changes);
 //! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
+//! - [`service`]: the node's gRPC service inside the mesh (`aiex.mesh.v1.Node`);
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
@@ -23,5 +24,6 @@ pub mod indexer;
 pub mod ingest;
 pub mod ring;
 pub mod search;
+pub mod service;
 
 pub use error::{ErrorCode, NodeError};

@@ -164,6 +164,7 @@ fn definitions_by_arity_and_by_name() {
     let chunk = ix
         .set
         .partition_for("shop", "lib/my_app/catalog.ex")
+        .unwrap()
         .all_chunks()
         .unwrap()
         .into_iter()

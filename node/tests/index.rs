@@ -265,10 +265,12 @@ fn a_changed_file_is_the_only_one_reindexed() {
     assert!(defines(&all_chunks(&set), "MyApp.Cart.add_item/3"));
     let item_entry = set
         .partition_for("shop", "lib/my_app/cart/item.ex")
+        .unwrap()
         .file("shop", "lib/my_app/cart/item.ex")
         .unwrap();
     let cart_entry = set
         .partition_for("shop", "lib/my_app/cart.ex")
+        .unwrap()
         .file("shop", "lib/my_app/cart.ex")
         .unwrap();
 
@@ -287,11 +289,13 @@ fn a_changed_file_is_the_only_one_reindexed() {
     // The manifest moved for the changed file only.
     let cart_after = set
         .partition_for("shop", "lib/my_app/cart.ex")
+        .unwrap()
         .file("shop", "lib/my_app/cart.ex")
         .unwrap();
     assert_ne!(cart_after.content_hash, cart_entry.content_hash);
     assert_eq!(
         set.partition_for("shop", "lib/my_app/cart/item.ex")
+            .unwrap()
             .file("shop", "lib/my_app/cart/item.ex")
             .unwrap(),
         item_entry
@@ -348,7 +352,12 @@ fn a_file_removed_from_disk_is_removed_from_the_index() {
     assert_eq!(stats.files_indexed, 0, "{stats:?}");
     assert_eq!(stats.files_unchanged, stats.files_seen, "{stats:?}");
 
-    assert!(set.partition_for("shop", path).file("shop", path).is_none());
+    assert!(
+        set.partition_for("shop", path)
+            .unwrap()
+            .file("shop", path)
+            .is_none()
+    );
     assert!(
         !set.partitions()
             .iter()
@@ -382,6 +391,7 @@ fn reopening_the_data_directory_keeps_index_and_manifest() {
             .map(|(path, _)| {
                 let entry = set
                     .partition_for("shop", path)
+                    .unwrap()
                     .file("shop", path)
                     .unwrap_or_else(|| panic!("{path} missing from the manifest"));
                 (path.to_string(), entry)
@@ -793,6 +803,7 @@ fn remove_repo_drops_only_that_repository() {
     );
     assert!(
         set.partition_for("billing", "lib/billing/invoice.ex")
+            .unwrap()
             .file("billing", "lib/billing/invoice.ex")
             .is_none()
     );
@@ -851,7 +862,12 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     ] {
         let hits = search(&set, query);
         assert!(hits.is_empty(), "{query}:\n{}", describe(&hits));
-        assert!(set.partition_for("shop", path).file("shop", path).is_none());
+        assert!(
+            set.partition_for("shop", path)
+                .unwrap()
+                .file("shop", path)
+                .is_none()
+        );
         assert!(!all_chunks(&set).iter().any(|c| c.path == path));
     }
     assert_eq!(set.repos()[0].files, VISIBLE_FILES.len() as u64);
@@ -877,6 +893,7 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     assert!(!in_generated(search(&set, "wombat_small")));
     assert!(
         set.partition_for("shop", "lib/my_app/generated.ex")
+            .unwrap()
             .file("shop", "lib/my_app/generated.ex")
             .is_none()
     );

@@ -8,6 +8,13 @@ pub mod v1 {
     tonic::include_proto!("aiex.v1");
 }
 
+/// Messages and services inside the mesh (package `aiex.mesh.v1`).
+pub mod mesh {
+    pub mod v1 {
+        tonic::include_proto!("aiex.mesh.v1");
+    }
+}
+
 /// The encoded descriptors of every `aiex.v1` file, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aiex_descriptor");
 

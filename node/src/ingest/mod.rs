@@ -1,13 +1,18 @@
 //! The partitions one node holds, and feeding them from a directory on disk.
 //!
+//! A set holds some of the cluster's `P` partitions (all of them in embedded mode, the
+//! ones placed on this node in a cluster); partitions are added and removed as placement
+//! changes, and search, the graph and repository counts see only the held ones.
+//!
 //! Indexing parses every file exactly once, in parallel: a pool of workers reads, hashes
 //! and (when the content hash changed) chunks each file and hands its chunks to the
 //! partition's writer. An unchanged file costs a read and a hash; files that disappeared
 //! are removed. Every touched partition commits once at the end.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -77,18 +82,47 @@ struct LayoutFile {
 /// The partitions of one node, under one data directory.
 pub struct PartitionSet {
     dir: PathBuf,
-    partitions: Vec<Arc<PartitionIndex>>,
+    /// The cluster's partition count `P`, fixed per data directory.
+    count: u32,
+    partitions: RwLock<BTreeMap<u32, Arc<PartitionIndex>>>,
+    /// Serialises adding and removing, so a partition is never opened twice.
+    membership: Mutex<()>,
     graph: Mutex<Option<Arc<SymbolGraph>>>,
 }
 
+/// What [`PartitionSet::search_partitions`] found, and which asked-for partitions this
+/// set does not hold (the caller asks another node for those).
+#[derive(Debug, Clone)]
+pub struct PartitionSearch {
+    pub hits: Vec<SearchHit>,
+    pub not_held: Vec<u32>,
+}
+
 impl PartitionSet {
-    /// Opens (or creates) `count` partitions under `dir`. A directory created with another
-    /// partition count is refused rather than silently re-partitioned.
+    /// Opens (or creates) all `count` partitions under `dir`. A directory created with
+    /// another partition count is refused rather than silently re-partitioned.
     pub fn open(dir: &Path, count: u32) -> Result<PartitionSet> {
+        PartitionSet::open_with(dir, count, 0..count)
+    }
+
+    /// Opens (or creates) the partitions `held` of a cluster of `count` partitions under
+    /// `dir`; others are added later with [`PartitionSet::add_partition`].
+    pub fn open_with(
+        dir: &Path,
+        count: u32,
+        held: impl IntoIterator<Item = u32>,
+    ) -> Result<PartitionSet> {
         if count == 0 || count > 4096 {
             return Err(NodeError::InvalidArgument {
                 field: "partitions",
                 reason: format!("must be between 1 and 4096, got {count}"),
+            });
+        }
+        let held: Vec<u32> = held.into_iter().collect();
+        if let Some(p) = held.iter().find(|p| **p >= count) {
+            return Err(NodeError::InvalidArgument {
+                field: "partition",
+                reason: format!("{p} is out of range: the cluster has {count} partitions"),
             });
         }
         std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
@@ -115,13 +149,20 @@ impl PartitionSet {
             }
             Err(e) => return Err(NodeError::io(&layout_path)(e)),
         }
-        let partitions = (0..count)
+        let partitions = held
             .into_par_iter()
-            .map(|p| PartitionIndex::open(&dir.join(format!("p{p:04}")), p).map(Arc::new))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|p| {
+                Ok((
+                    p,
+                    Arc::new(PartitionIndex::open(&partition_dir(dir, p), p)?),
+                ))
+            })
+            .collect::<Result<BTreeMap<_, _>>>()?;
         Ok(PartitionSet {
             dir: dir.to_path_buf(),
-            partitions,
+            count,
+            partitions: RwLock::new(partitions),
+            membership: Mutex::new(()),
             graph: Mutex::new(None),
         })
     }
@@ -130,17 +171,107 @@ impl PartitionSet {
         &self.dir
     }
 
+    /// The cluster's partition count `P` (not how many this set holds).
     pub fn partition_count(&self) -> u32 {
-        self.partitions.len() as u32
+        self.count
     }
 
-    pub fn partitions(&self) -> &[Arc<PartitionIndex>] {
-        &self.partitions
+    /// The held partitions, in partition order.
+    pub fn partitions(&self) -> Vec<Arc<PartitionIndex>> {
+        self.read().values().cloned().collect()
     }
 
-    /// The partition a file belongs to.
-    pub fn partition_for(&self, repo: &str, path: &str) -> &PartitionIndex {
-        &self.partitions[partition_of(repo, path, self.partition_count()) as usize]
+    /// The numbers of the held partitions, ascending.
+    pub fn held(&self) -> Vec<u32> {
+        self.read().keys().copied().collect()
+    }
+
+    /// Partition `p`, when held.
+    pub fn partition(&self, p: u32) -> Option<Arc<PartitionIndex>> {
+        self.read().get(&p).cloned()
+    }
+
+    /// The partitions with a local copy under the data directory, held or not.
+    pub fn on_disk(&self) -> Result<Vec<u32>> {
+        let entries = std::fs::read_dir(&self.dir).map_err(NodeError::io(&self.dir))?;
+        let mut found: Vec<u32> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name();
+                let digits = name.to_str()?.strip_prefix('p')?;
+                let p: u32 = digits.parse().ok()?;
+                (digits.len() == 4 && p < self.count).then_some(p)
+            })
+            .collect();
+        found.sort_unstable();
+        Ok(found)
+    }
+
+    /// Opens partition `p` (creating `pNNNN` when there is no local copy) and adds it to
+    /// the set; a held partition is returned as it is.
+    pub fn add_partition(&self, p: u32) -> Result<Arc<PartitionIndex>> {
+        if p >= self.count {
+            return Err(NodeError::InvalidArgument {
+                field: "partition",
+                reason: format!(
+                    "{p} is out of range: the cluster has {} partitions",
+                    self.count
+                ),
+            });
+        }
+        let _membership = self.membership.lock().expect("membership lock");
+        if let Some(index) = self.partition(p) {
+            return Ok(index);
+        }
+        let index = Arc::new(PartitionIndex::open(&partition_dir(&self.dir, p), p)?);
+        self.write().insert(p, index.clone());
+        *self.graph.lock().expect("graph lock") = None;
+        Ok(index)
+    }
+
+    /// Removes partition `p` from the set, so search no longer sees it. The local copy
+    /// stays on disk (see [`PartitionSet::delete_partition_dir`]); the index closes when
+    /// the last user of the returned handle drops it.
+    pub fn remove_partition(&self, p: u32) -> Option<Arc<PartitionIndex>> {
+        let _membership = self.membership.lock().expect("membership lock");
+        let removed = self.write().remove(&p);
+        if removed.is_some() {
+            *self.graph.lock().expect("graph lock") = None;
+        }
+        removed
+    }
+
+    /// Deletes the local copy of partition `p`, which must not be held. Returns whether
+    /// there was one.
+    pub fn delete_partition_dir(&self, p: u32) -> Result<bool> {
+        let _membership = self.membership.lock().expect("membership lock");
+        if self.read().contains_key(&p) {
+            return Err(NodeError::InvalidArgument {
+                field: "partition",
+                reason: format!("partition {p} is held; remove it before deleting its directory"),
+            });
+        }
+        let dir = partition_dir(&self.dir, p);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(NodeError::io(dir)(e)),
+        }
+    }
+
+    /// The held partition a file belongs to, or [`NodeError::PartitionNotHeld`].
+    pub fn partition_for(&self, repo: &str, path: &str) -> Result<Arc<PartitionIndex>> {
+        let p = partition_of(repo, path, self.count);
+        self.partition(p)
+            .ok_or(NodeError::PartitionNotHeld { partition: p })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u32, Arc<PartitionIndex>>> {
+        self.partitions.read().expect("partitions lock")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<u32, Arc<PartitionIndex>>> {
+        self.partitions.write().expect("partitions lock")
     }
 
     /// Indexes the directory `root` as repository `repo`, honouring `.gitignore`.
@@ -210,7 +341,7 @@ impl PartitionSet {
         if options.delete_missing {
             let present: std::collections::HashSet<&str> =
                 files.iter().map(|(rel, _, _)| rel.as_str()).collect();
-            for p in &self.partitions {
+            for p in self.partitions() {
                 for path in p.files_of(repo) {
                     if !present.contains(path.as_str()) && p.delete_file(repo, &path)? {
                         stats.files_deleted += 1;
@@ -232,7 +363,7 @@ impl PartitionSet {
         size: u64,
         chunker: &ChunkerConfig,
     ) -> Result<FileOutcome> {
-        let partition = self.partition_for(repo, rel);
+        let partition = self.partition_for(repo, rel)?;
         if size > chunker.max_file_bytes {
             // Not read at all; a previously indexed version is removed.
             partition.delete_file(repo, rel)?;
@@ -256,7 +387,7 @@ impl PartitionSet {
         bytes: &[u8],
         chunker: &ChunkerConfig,
     ) -> Result<FileOutcome> {
-        let partition = self.partition_for(repo, path);
+        let partition = self.partition_for(repo, path)?;
         let hash = blake3::hash(bytes).to_hex();
         if partition
             .file(repo, path)
@@ -282,7 +413,7 @@ impl PartitionSet {
     /// Removes a repository from every partition. Returns the number of files removed.
     pub fn remove_repo(&self, repo: &str) -> Result<u64> {
         let mut removed = 0;
-        for p in &self.partitions {
+        for p in self.partitions() {
             removed += p.delete_repo(repo)?;
         }
         self.commit_all()?;
@@ -291,7 +422,7 @@ impl PartitionSet {
 
     /// Commits every partition with pending changes, in parallel.
     pub fn commit_all(&self) -> Result<()> {
-        self.partitions
+        self.partitions()
             .par_iter()
             .map(|p| p.commit(None))
             .collect::<Result<Vec<()>>>()?;
@@ -301,7 +432,9 @@ impl PartitionSet {
 
     /// Commits one partition, recording the log sequence it has applied up to.
     pub fn commit_partition(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
-        self.partitions[partition as usize].commit(watermark)?;
+        self.partition(partition)
+            .ok_or(NodeError::PartitionNotHeld { partition })?
+            .commit(watermark)?;
         *self.graph.lock().expect("graph lock") = None;
         Ok(())
     }
@@ -309,7 +442,7 @@ impl PartitionSet {
     /// Repositories with their file, chunk and byte counts.
     pub fn repos(&self) -> Vec<RepoSummary> {
         let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
-        for p in &self.partitions {
+        for p in self.partitions() {
             for (repo, (files, chunks, bytes)) in p.repo_stats() {
                 let e = all.entry(repo.clone()).or_insert_with(|| RepoSummary {
                     repo,
@@ -323,10 +456,35 @@ impl PartitionSet {
         all.into_values().collect()
     }
 
-    /// Searches every partition.
+    /// Searches every held partition.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
-        let parts: Vec<&PartitionIndex> = self.partitions.iter().map(|p| p.as_ref()).collect();
+        let held = self.partitions();
+        let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
         crate::search::search(&parts, request)
+    }
+
+    /// Searches the given partitions, those of them this set holds; the others are
+    /// reported in [`PartitionSearch::not_held`].
+    pub fn search_partitions(
+        &self,
+        request: &SearchRequest,
+        partitions: &[u32],
+    ) -> Result<PartitionSearch> {
+        let mut wanted = partitions.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let (held, not_held): (Vec<_>, Vec<_>) = {
+            let map = self.read();
+            let (held, missing): (Vec<u32>, Vec<u32>) =
+                wanted.into_iter().partition(|p| map.contains_key(p));
+            (
+                held.iter().map(|p| map[p].clone()).collect::<Vec<_>>(),
+                missing,
+            )
+        };
+        let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
+        let hits = crate::search::search(&parts, request)?;
+        Ok(PartitionSearch { hits, not_held })
     }
 
     /// The symbol graph of everything indexed (cached until the next commit).
@@ -335,7 +493,7 @@ impl PartitionSet {
             return Ok(g.clone());
         }
         let chunks: Vec<Vec<crate::chunk::Chunk>> = self
-            .partitions
+            .partitions()
             .par_iter()
             .map(|p| p.all_chunks())
             .collect::<Result<_>>()?;
@@ -348,6 +506,11 @@ impl PartitionSet {
     pub fn size_on_disk(&self) -> u64 {
         crate::index::dir_size(&self.dir)
     }
+}
+
+/// Where partition `p` lives under a data directory.
+fn partition_dir(dir: &Path, p: u32) -> PathBuf {
+    dir.join(format!("p{p:04}"))
 }
 
 /// A repository as the index sees it.

@@ -1,0 +1,139 @@
+//! The node's gRPC service inside the mesh (`aiex.mesh.v1.Node`): searches over the
+//! partitions this node holds, and their watermarks. Gateways fan a search out to one
+//! live holder of every partition and merge the answers.
+
+use std::sync::Arc;
+
+use aiex_proto::mesh::v1 as mesh;
+use aiex_proto::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use crate::chunk::ChunkKind;
+use crate::error::NodeError;
+use crate::ingest::PartitionSet;
+use crate::search::{Filters, MAX_LIMIT, SearchHit, SearchRequest};
+
+/// A search hit as the API returns it.
+pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
+    pb::SearchHit {
+        repository: h.chunk.repo,
+        path: h.chunk.path,
+        span: Some(pb::Span {
+            start_line: h.chunk.start_line,
+            end_line: h.chunk.end_line,
+            start_byte: h.chunk.start_byte as u64,
+            end_byte: h.chunk.end_byte as u64,
+        }),
+        module: h.chunk.module,
+        symbol: h.symbol,
+        kind: h.chunk.kind.as_str().to_string(),
+        score: h.score,
+        snippet: h.snippet,
+        snippet_start_line: h.snippet_start_line,
+        chunk_id: h.chunk.id,
+        signature: h.chunk.signature,
+    }
+}
+
+/// An API search request as the index takes it (limit 0 means 10).
+pub fn request_from_pb(req: pb::SearchRequest) -> Result<SearchRequest, NodeError> {
+    let filters = req.filters.unwrap_or_default();
+    let kinds = filters
+        .kinds
+        .iter()
+        .map(|k| {
+            k.parse::<ChunkKind>()
+                .map_err(|reason| NodeError::InvalidArgument {
+                    field: "filters.kinds",
+                    reason,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if req.limit as usize > MAX_LIMIT {
+        return Err(NodeError::InvalidArgument {
+            field: "limit",
+            reason: format!("must be at most {MAX_LIMIT}, got {}", req.limit),
+        });
+    }
+    Ok(SearchRequest {
+        query: req.query,
+        filters: Filters {
+            repos: filters.repositories,
+            path_prefix: Some(filters.path_prefix).filter(|p| !p.is_empty()),
+            kinds,
+            module: Some(filters.module).filter(|m| !m.is_empty()),
+        },
+        limit: if req.limit == 0 {
+            10
+        } else {
+            req.limit as usize
+        },
+    })
+}
+
+fn status(e: NodeError) -> Status {
+    let code = match e.code() {
+        crate::ErrorCode::InvalidArgument => tonic::Code::InvalidArgument,
+        crate::ErrorCode::NotFound => tonic::Code::NotFound,
+        crate::ErrorCode::ResourceExhausted => tonic::Code::ResourceExhausted,
+        crate::ErrorCode::FailedPrecondition => tonic::Code::FailedPrecondition,
+        crate::ErrorCode::Unavailable => tonic::Code::Unavailable,
+        crate::ErrorCode::Internal => tonic::Code::Internal,
+    };
+    Status::new(code, e.to_string())
+}
+
+/// `aiex.mesh.v1.Node` over this node's partitions.
+pub struct NodeService {
+    pub node_id: String,
+    pub set: Arc<PartitionSet>,
+}
+
+#[tonic::async_trait]
+impl mesh::node_server::Node for NodeService {
+    async fn search(
+        &self,
+        request: Request<mesh::NodeSearchRequest>,
+    ) -> Result<Response<mesh::NodeSearchResponse>, Status> {
+        let req = request.into_inner();
+        let search = request_from_pb(req.request.ok_or_else(|| {
+            status(NodeError::InvalidArgument {
+                field: "request",
+                reason: "a node search carries the search request".into(),
+            })
+        })?)
+        .map_err(status)?;
+        let set = self.set.clone();
+        let partitions = req.partitions;
+        let found =
+            tokio::task::spawn_blocking(move || set.search_partitions(&search, &partitions))
+                .await
+                .map_err(|e| Status::internal(format!("search task failed: {e}")))?
+                .map_err(status)?;
+        Ok(Response::new(mesh::NodeSearchResponse {
+            hits: found.hits.into_iter().map(hit_to_pb).collect(),
+            missing_partitions: found.not_held,
+        }))
+    }
+
+    async fn partitions(
+        &self,
+        _request: Request<mesh::PartitionsRequest>,
+    ) -> Result<Response<mesh::PartitionsResponse>, Status> {
+        let partitions = self
+            .set
+            .held()
+            .into_iter()
+            .filter_map(|p| {
+                self.set.partition(p).map(|index| mesh::PartitionState {
+                    partition: p,
+                    watermark: index.watermark(),
+                })
+            })
+            .collect();
+        Ok(Response::new(mesh::PartitionsResponse {
+            node_id: self.node_id.clone(),
+            partitions,
+        }))
+    }
+}

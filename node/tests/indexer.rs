@@ -1,0 +1,477 @@
+//! The indexer following a real file log (`LocalBus` in a temporary directory) into a
+//! [`PartitionSet`] that holds some of the cluster's partitions: a node indexes exactly
+//! the partitions it holds, replays a gained partition from the log, stops following a
+//! lost one and deletes it after the grace period, resumes from its watermarks after a
+//! restart or a quick regain, and ends with the same index however often a message is
+//! delivered.
+//!
+//! Tests wait on watermarks with generous timeouts and never assert on timing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aiex_node::bus::local::LocalBus;
+use aiex_node::bus::{Bus, files};
+use aiex_node::chunk::ChunkerConfig;
+use aiex_node::indexer::{Indexer, IndexerOptions};
+use aiex_node::ingest::PartitionSet;
+use aiex_node::search::{Filters, SearchHit, SearchRequest};
+use aiex_proto::partition::partition_of;
+use aiex_proto::subjects::FILES_STREAM;
+use bytes::Bytes;
+use tempfile::TempDir;
+
+/// Partitions of the test cluster.
+const P: u32 = 8;
+const REPO: &str = "shop";
+/// Files of the project; enough that every partition gets some.
+const FILES: usize = 40;
+/// Generous bound for indexing on a loaded 2-core machine; tests finish when done.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// One Elixir file of the project, findable by a word no other file contains.
+#[derive(Debug, Clone)]
+struct SourceFile {
+    path: String,
+    word: String,
+    content: String,
+}
+
+impl SourceFile {
+    fn new(i: usize, version: u32) -> SourceFile {
+        let letter = |n: usize| (b'a' + n as u8) as char;
+        let word = format!(
+            "marker{}{}v{}",
+            letter(i / 26),
+            letter(i % 26),
+            letter(version as usize)
+        );
+        let module = format!(
+            "Part{}{}",
+            letter(i / 26).to_ascii_uppercase(),
+            letter(i % 26)
+        );
+        let content = format!(
+            "defmodule MyApp.{module} do\n  @moduledoc \"Handles the {word} workflow.\"\n\n  \
+             @doc \"Runs {word} on `x`.\"\n  def {word}(x) do\n    x + 1\n  end\nend\n"
+        );
+        SourceFile {
+            path: format!("lib/my_app/part_{i}.ex"),
+            word,
+            content,
+        }
+    }
+
+    fn partition(&self) -> u32 {
+        partition_of(REPO, &self.path, P)
+    }
+}
+
+fn project() -> Vec<SourceFile> {
+    let files: Vec<SourceFile> = (0..FILES).map(|i| SourceFile::new(i, 0)).collect();
+    let covered: BTreeSet<u32> = files.iter().map(SourceFile::partition).collect();
+    assert_eq!(
+        covered.len(),
+        P as usize,
+        "every partition should hold a file"
+    );
+    files
+}
+
+struct Env {
+    tmp: TempDir,
+    bus: Arc<dyn Bus>,
+}
+
+impl Env {
+    fn new() -> Env {
+        let tmp = TempDir::new().expect("temp dir");
+        let bus = LocalBus::open(&tmp.path().join("bus").join("bus.redb")).expect("open the bus");
+        Env {
+            tmp,
+            bus: Arc::new(bus),
+        }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    fn open_set(&self) -> Arc<PartitionSet> {
+        Arc::new(PartitionSet::open_with(&self.data(), P, []).expect("open the partition set"))
+    }
+
+    async fn start(&self, set: Arc<PartitionSet>, grace: Duration, held: &[u32]) -> Arc<Indexer> {
+        Indexer::start_with(
+            set,
+            self.bus.clone(),
+            ChunkerConfig::default(),
+            2,
+            IndexerOptions { drop_grace: grace },
+            held.iter().copied(),
+        )
+        .await
+        .expect("start the indexer")
+    }
+
+    /// Publishes each file (deduplication is by key only, so the same content again is a
+    /// new message) and returns the newest sequence per partition.
+    async fn publish(&self, files: &[SourceFile]) -> BTreeMap<u32, u64> {
+        let records = files
+            .iter()
+            .map(|f| {
+                let hash = blake3::hash(f.content.as_bytes()).to_hex();
+                files::put(
+                    f.partition(),
+                    REPO,
+                    &f.path,
+                    hash.as_str(),
+                    0o644,
+                    Bytes::from(f.content.clone()),
+                )
+            })
+            .collect();
+        let seqs = self
+            .bus
+            .publish(FILES_STREAM, records)
+            .await
+            .expect("publish");
+        newest_per_partition(files.iter().map(SourceFile::partition).zip(seqs))
+    }
+
+    async fn delete(&self, file: &SourceFile) -> BTreeMap<u32, u64> {
+        let record = files::delete(file.partition(), REPO, &file.path);
+        let seqs = self
+            .bus
+            .publish(FILES_STREAM, vec![record])
+            .await
+            .expect("publish");
+        newest_per_partition([(file.partition(), seqs[0])])
+    }
+
+    fn partition_dir(&self, p: u32) -> std::path::PathBuf {
+        self.data().join(format!("p{p:04}"))
+    }
+}
+
+fn newest_per_partition(seqs: impl IntoIterator<Item = (u32, u64)>) -> BTreeMap<u32, u64> {
+    let mut newest = BTreeMap::new();
+    for (p, seq) in seqs {
+        let e = newest.entry(p).or_insert(0);
+        *e = seq.max(*e);
+    }
+    newest
+}
+
+fn only(targets: &BTreeMap<u32, u64>, held: &[u32]) -> BTreeMap<u32, u64> {
+    targets
+        .iter()
+        .filter(|(p, _)| held.contains(p))
+        .map(|(p, s)| (*p, *s))
+        .collect()
+}
+
+async fn wait_applied(indexer: &Indexer, targets: &BTreeMap<u32, u64>) {
+    assert!(
+        indexer.wait_applied(targets, WAIT).await,
+        "partitions did not reach {targets:?}; watermarks {:?}",
+        indexer.watermarks()
+    );
+}
+
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < WAIT, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn request(query: &str) -> SearchRequest {
+    SearchRequest {
+        query: query.to_string(),
+        filters: Filters::default(),
+        limit: 20,
+    }
+}
+
+fn search(set: &PartitionSet, query: &str) -> Vec<SearchHit> {
+    set.search(&request(query))
+        .unwrap_or_else(|e| panic!("search {query:?} failed: {e}"))
+}
+
+fn findable(set: &PartitionSet, file: &SourceFile) -> bool {
+    search(set, &file.word)
+        .iter()
+        .any(|h| h.chunk.repo == REPO && h.chunk.path == file.path)
+}
+
+/// Asserts that exactly the files of the `held` partitions are found.
+fn assert_findable_exactly(set: &PartitionSet, files: &[SourceFile], held: &[u32]) {
+    for f in files {
+        let expected = held.contains(&f.partition());
+        assert_eq!(
+            findable(set, f),
+            expected,
+            "{} (partition {}) findable should be {expected} with {held:?} held",
+            f.path,
+            f.partition()
+        );
+    }
+}
+
+/// (path, symbol) of the hits for every file's word.
+fn snapshot(set: &PartitionSet, files: &[SourceFile]) -> Vec<Vec<(String, String)>> {
+    files
+        .iter()
+        .map(|f| {
+            search(set, &f.word)
+                .into_iter()
+                .map(|h| (h.chunk.path, h.symbol))
+                .collect()
+        })
+        .collect()
+}
+
+fn chunk_count(set: &PartitionSet) -> u64 {
+    set.repos().iter().map(|r| r.chunks).sum()
+}
+
+fn range(r: std::ops::Range<u32>) -> Vec<u32> {
+    r.collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_indexes_its_partitions_and_follows_placement_changes() {
+    let env = Env::new();
+    let mut files = project();
+    let published = env.publish(&files).await;
+    let set = env.open_set();
+    let indexer = env
+        .start(set.clone(), Duration::from_millis(200), &range(0..4))
+        .await;
+
+    // Holding 0..3: exactly those files, and nothing of the others on disk.
+    wait_applied(&indexer, &only(&published, &range(0..4))).await;
+    assert_eq!(set.held(), range(0..4));
+    assert_findable_exactly(&set, &files, &range(0..4));
+    assert!(!env.partition_dir(5).exists());
+    let f0 = files.iter().find(|f| f.partition() == 0).unwrap();
+    let f5 = files.iter().find(|f| f.partition() == 5).unwrap();
+    let found = set.search_partitions(&request(&f0.word), &[0, 5]).unwrap();
+    assert_eq!(found.not_held, vec![5]);
+    assert!(found.hits.iter().any(|h| h.chunk.path == f0.path));
+    assert!(
+        set.search_partitions(&request(&f5.word), &[0, 5])
+            .unwrap()
+            .hits
+            .is_empty()
+    );
+    let kept = [indexer.watermark(2).unwrap(), indexer.watermark(3).unwrap()];
+
+    // Placement moves to 2..7: 0 and 1 stop, 4..7 replay from the start, 2 and 3 go on.
+    indexer.set_held((2..8).collect()).await.unwrap();
+    assert_eq!(set.held(), range(2..8));
+    assert_eq!(indexer.watermark(0), None);
+    assert_eq!(indexer.watermark(2), Some(kept[0]));
+    assert_eq!(indexer.watermark(3), Some(kept[1]));
+    wait_applied(&indexer, &only(&published, &range(2..8))).await;
+    assert_findable_exactly(&set, &files, &range(2..8));
+
+    // A new version of a file in partition 5 is followed, and so is a deletion in 6.
+    let i5 = files.iter().position(|f| f.partition() == 5).unwrap();
+    let old5 = files[i5].clone();
+    files[i5] = SourceFile::new(i5, 1);
+    let targets = env.publish(&files[i5..=i5]).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(findable(&set, &files[i5]));
+    assert!(search(&set, &old5.word).is_empty());
+    let i6 = files.iter().position(|f| f.partition() == 6).unwrap();
+    let deleted = files.remove(i6);
+    let targets = env.delete(&deleted).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(!findable(&set, &deleted));
+
+    // After the grace period the local copies of 0 and 1 are gone.
+    wait_until("the lost partitions' directories are deleted", || {
+        !env.partition_dir(0).exists() && !env.partition_dir(1).exists()
+    })
+    .await;
+    assert!(env.partition_dir(2).exists() && env.partition_dir(7).exists());
+
+    // At-least-once: the same content delivered again changes nothing.
+    let held = range(2..8);
+    let chunks = chunk_count(&set);
+    let indexed = indexer.files_indexed();
+    let before = snapshot(&set, &files);
+    let again: Vec<SourceFile> = files
+        .iter()
+        .filter(|f| held.contains(&f.partition()))
+        .cloned()
+        .collect();
+    let targets = env.publish(&again).await;
+    wait_applied(&indexer, &targets).await;
+    assert_eq!(chunk_count(&set), chunks);
+    assert_eq!(indexer.files_indexed(), indexed);
+    assert_eq!(snapshot(&set, &files), before);
+
+    // Gaining 0 back after its copy was deleted replays it from scratch.
+    let in0 = files.iter().filter(|f| f.partition() == 0).count() as u64;
+    let held = [0, 2, 3, 4, 5, 6, 7];
+    indexer.set_held(held.into_iter().collect()).await.unwrap();
+    assert_eq!(indexer.watermark(0), Some(0));
+    wait_applied(&indexer, &only(&published, &[0])).await;
+    assert_eq!(indexer.files_indexed(), indexed + in0);
+    assert_findable_exactly(&set, &files, &held);
+
+    indexer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_regained_within_the_grace_period_resumes_from_its_watermark() {
+    let env = Env::new();
+    let files = project();
+    let published = env.publish(&files).await;
+    let set = env.open_set();
+    let all = range(0..P);
+    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    wait_applied(&indexer, &published).await;
+    let mark = indexer.watermark(0).unwrap();
+    let indexed = indexer.files_indexed();
+    assert_eq!(indexed, FILES as u64);
+
+    indexer.set_held((1..P).collect()).await.unwrap();
+    assert_findable_exactly(&set, &files, &range(1..P));
+    assert!(env.partition_dir(0).exists(), "kept for the grace period");
+
+    indexer
+        .set_held(all.iter().copied().collect())
+        .await
+        .unwrap();
+    assert_eq!(indexer.watermark(0), Some(mark));
+    assert_findable_exactly(&set, &files, &all);
+    wait_applied(&indexer, &published).await;
+    assert_eq!(
+        indexer.files_indexed(),
+        indexed,
+        "nothing was indexed again"
+    );
+
+    // It keeps following.
+    let i0 = files.iter().position(|f| f.partition() == 0).unwrap();
+    let newer = SourceFile::new(i0, 1);
+    let targets = env.publish(std::slice::from_ref(&newer)).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(findable(&set, &newer));
+    assert!(!findable(&set, &files[i0]));
+
+    indexer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_resumes_from_its_watermarks() {
+    let env = Env::new();
+    let files = project();
+    let published = env.publish(&files).await;
+    let held = [0, 1, 2, 3, 6];
+    let (marks, before) = {
+        let set = env.open_set();
+        let indexer = env
+            .start(set.clone(), Duration::from_secs(600), &held)
+            .await;
+        wait_applied(&indexer, &only(&published, &held)).await;
+        indexer.shutdown().await;
+        (indexer.watermarks(), snapshot(&set, &files))
+    };
+
+    let set = env.open_set();
+    let indexer = env
+        .start(set.clone(), Duration::from_secs(600), &held)
+        .await;
+    assert_eq!(indexer.watermarks(), marks);
+    assert_eq!(set.held(), held.to_vec());
+    assert_eq!(snapshot(&set, &files), before);
+    assert_findable_exactly(&set, &files, &held);
+
+    // It follows from there, and indexes only what is new.
+    let i6 = files.iter().position(|f| f.partition() == 6).unwrap();
+    let newer = SourceFile::new(i6, 1);
+    let targets = env.publish(std::slice::from_ref(&newer)).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(findable(&set, &newer));
+    assert_eq!(indexer.files_indexed(), 1);
+    indexer.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_fewer_partitions_deletes_the_others_after_the_grace_period() {
+    let env = Env::new();
+    let files = project();
+    let published = env.publish(&files).await;
+    {
+        let indexer = env
+            .start(env.open_set(), Duration::from_secs(600), &[0, 6])
+            .await;
+        wait_applied(&indexer, &only(&published, &[0, 6])).await;
+        indexer.shutdown().await;
+    }
+    assert!(env.partition_dir(6).exists());
+
+    let set = env.open_set();
+    let indexer = env
+        .start(set.clone(), Duration::from_millis(200), &[0])
+        .await;
+    assert_eq!(set.held(), vec![0]);
+    assert_findable_exactly(&set, &files, &[0]);
+    wait_until("the copy of partition 6 is deleted", || {
+        !env.partition_dir(6).exists()
+    })
+    .await;
+    assert!(env.partition_dir(0).exists());
+    indexer.shutdown().await;
+}
+
+#[test]
+fn a_file_of_a_partition_not_held_is_refused() {
+    let tmp = TempDir::new().unwrap();
+    let set = PartitionSet::open_with(tmp.path(), P, [1]).unwrap();
+    let file = (0..FILES)
+        .map(|i| SourceFile::new(i, 0))
+        .find(|f| f.partition() == 0)
+        .unwrap();
+    let err = set
+        .apply_file(
+            REPO,
+            &file.path,
+            file.content.as_bytes(),
+            &ChunkerConfig::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            aiex_node::error::NodeError::PartitionNotHeld { partition: 0 }
+        ),
+        "{err}"
+    );
+    assert!(set.partition_for(REPO, &file.path).is_err());
+
+    set.add_partition(0).unwrap();
+    assert_eq!(set.held(), vec![0, 1]);
+    set.apply_file(
+        REPO,
+        &file.path,
+        file.content.as_bytes(),
+        &ChunkerConfig::default(),
+    )
+    .unwrap();
+    set.commit_all().unwrap();
+    assert!(findable(&set, &file));
+    assert!(set.delete_partition_dir(0).is_err(), "held partitions stay");
+    assert!(set.remove_partition(0).is_some());
+    assert!(!findable(&set, &file));
+    assert!(set.delete_partition_dir(0).unwrap());
+    assert!(!Path::new(&tmp.path().join("p0000")).exists());
+}
