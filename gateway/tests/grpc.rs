@@ -1236,6 +1236,11 @@ async fn reflection_lists_the_aiex_services() {
     ] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
+    // The mesh-internal node service is not the gateway's to advertise.
+    assert!(
+        !names.iter().any(|n| n.starts_with("aiex.mesh.")),
+        "{names:?}"
+    );
     server.assert_healthy().await;
 }
 

@@ -15,7 +15,8 @@ pub mod mesh {
     }
 }
 
-/// The encoded descriptors of every `aiex.v1` file, for gRPC server reflection.
+/// The encoded descriptors of every `aiex.v1` file (the public API), for gRPC server
+/// reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aiex_descriptor");
 
 pub mod partition;
