@@ -386,22 +386,7 @@ fn offline_search(
     if set.repos().is_empty() {
         bail!("nothing is indexed offline yet: run `aiex index PATH` first");
     }
-    let filters = request.filters.clone().unwrap_or_default();
-    let kinds = filters
-        .kinds
-        .iter()
-        .map(|k| k.parse::<ChunkKind>().map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()?;
-    let local = aiex_node::search::SearchRequest {
-        query: request.query.clone(),
-        filters: aiex_node::search::Filters {
-            repos: filters.repositories,
-            path_prefix: Some(filters.path_prefix).filter(|p| !p.is_empty()),
-            kinds,
-            module: Some(filters.module).filter(|m| !m.is_empty()),
-        },
-        limit: request.limit as usize,
-    };
+    let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
     let hits: Vec<_> = set
         .search(&local)?

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aiex_node::chunk::ChunkKind;
 use aiex_node::graph::SymbolSite;
-use aiex_node::search::{Filters, MAX_LIMIT, SearchRequest};
 use aiex_proto::v1 as pb;
 use bytes::Bytes;
 use tonic::{Request, Response, Status, Streaming};
@@ -382,47 +380,8 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 impl pb::search_server::Search for SearchService {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
         let started = Instant::now();
-        let req = request.into_inner();
-        let filters = req.filters.unwrap_or_default();
-        let kinds = filters
-            .kinds
-            .iter()
-            .map(|k| {
-                k.parse::<ChunkKind>()
-                    .map_err(|reason| GatewayError::InvalidArgument {
-                        field: "filters.kinds",
-                        reason,
-                    })
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        if req.limit as usize > MAX_LIMIT {
-            return Err(GatewayError::InvalidArgument {
-                field: "limit",
-                reason: format!("must be at most {MAX_LIMIT}, got {}", req.limit),
-            }
-            .into());
-        }
-        if req.query.len() > 4096 {
-            return Err(GatewayError::InvalidArgument {
-                field: "query",
-                reason: format!("is {} bytes; the limit is 4096", req.query.len()),
-            }
-            .into());
-        }
-        let request = SearchRequest {
-            query: req.query,
-            filters: Filters {
-                repos: filters.repositories,
-                path_prefix: Some(filters.path_prefix).filter(|p| !p.is_empty()),
-                kinds,
-                module: Some(filters.module).filter(|m| !m.is_empty()),
-            },
-            limit: if req.limit == 0 {
-                10
-            } else {
-                req.limit as usize
-            },
-        };
+        let request = aiex_node::service::request_from_pb(request.into_inner())
+            .map_err(GatewayError::from)?;
         let hits = self
             .0
             .backend

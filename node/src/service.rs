@@ -35,6 +35,9 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     }
 }
 
+/// The longest query accepted.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
 /// An API search request as the index takes it (limit 0 means 10).
 pub fn request_from_pb(req: pb::SearchRequest) -> Result<SearchRequest, NodeError> {
     let filters = req.filters.unwrap_or_default();
@@ -49,6 +52,15 @@ pub fn request_from_pb(req: pb::SearchRequest) -> Result<SearchRequest, NodeErro
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if req.query.len() > MAX_QUERY_BYTES {
+        return Err(NodeError::InvalidArgument {
+            field: "query",
+            reason: format!(
+                "is {} bytes; the limit is {MAX_QUERY_BYTES}",
+                req.query.len()
+            ),
+        });
+    }
     if req.limit as usize > MAX_LIMIT {
         return Err(NodeError::InvalidArgument {
             field: "limit",

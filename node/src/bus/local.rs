@@ -68,6 +68,7 @@ use tokio::sync::{Notify, mpsc};
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
 };
+use super::{validate_name, validate_subject};
 
 /// stream → last sequence given out.
 /// redb's page cache.
@@ -726,46 +727,6 @@ fn jobs_table(queue: &str) -> String {
 
 fn deliveries_table(queue: &str) -> String {
     format!("queue:{queue}:deliveries")
-}
-
-/// Stream and queue names: non-empty, `[A-Za-z0-9_-]` (valid NATS stream names too).
-fn validate_name(field: &'static str, name: &str) -> BusResult<()> {
-    if name.is_empty() {
-        return Err(BusError::InvalidArgument {
-            field,
-            reason: "must not be empty".to_string(),
-        });
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        return Err(BusError::InvalidArgument {
-            field,
-            reason: format!("`{name}` contains {c:?}; use only letters, digits, `_` and `-`"),
-        });
-    }
-    Ok(())
-}
-
-/// Subjects: non-empty, no whitespace and no NATS wildcards.
-fn validate_subject(subject: &str) -> BusResult<()> {
-    let bad = |reason: String| {
-        Err(BusError::InvalidArgument {
-            field: "subject",
-            reason,
-        })
-    };
-    if subject.is_empty() {
-        return bad("must not be empty".to_string());
-    }
-    if let Some(c) = subject
-        .chars()
-        .find(|c| c.is_whitespace() || *c == '*' || *c == '>')
-    {
-        return bad(format!("`{subject}` contains {c:?}"));
-    }
-    Ok(())
 }
 
 const FORMAT_V1: u8 = 1;

@@ -102,6 +102,7 @@ use tokio::time::Instant;
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
 };
+use super::{validate_name, validate_subject};
 
 /// Capacity of a served subject's request channel.
 const REQUEST_CHANNEL_CAPACITY: usize = 64;
@@ -1287,49 +1288,6 @@ fn redact_text(text: &str, url: &str) -> String {
         .fold(text.to_string(), |text, credentials| {
             text.replace(credentials, "***")
         })
-}
-
-/// Stream and queue names: non-empty, `[A-Za-z0-9_-]` (valid NATS stream names too).
-fn validate_name(field: &'static str, name: &str) -> BusResult<()> {
-    if name.is_empty() {
-        return Err(BusError::InvalidArgument {
-            field,
-            reason: "must not be empty".to_string(),
-        });
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        return Err(BusError::InvalidArgument {
-            field,
-            reason: format!("`{name}` contains {c:?}; use only letters, digits, `_` and `-`"),
-        });
-    }
-    Ok(())
-}
-
-/// Subjects: non-empty, no whitespace and no NATS wildcards.
-fn validate_subject(subject: &str) -> BusResult<()> {
-    let bad = |reason: String| {
-        Err(BusError::InvalidArgument {
-            field: "subject",
-            reason,
-        })
-    };
-    if subject.is_empty() {
-        return bad("must not be empty".to_string());
-    }
-    if let Some(c) = subject
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || *c == '*' || *c == '>')
-    {
-        return bad(format!("`{subject}` contains {c:?}"));
-    }
-    if subject.starts_with('.') || subject.ends_with('.') || subject.contains("..") {
-        return bad(format!("`{subject}` has an empty token"));
-    }
-    Ok(())
 }
 
 fn deadline_after(timeout: Duration) -> Instant {
