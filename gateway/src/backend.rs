@@ -34,12 +34,6 @@ pub struct Embedded {
     pub indexer: Arc<Indexer>,
 }
 
-fn join_error(e: tokio::task::JoinError) -> NodeError {
-    NodeError::Bus(aiex_node::bus::BusError::Storage(format!(
-        "a blocking task failed: {e}"
-    )))
-}
-
 #[async_trait]
 impl Backend for Embedded {
     fn partition_count(&self) -> u32 {
@@ -48,16 +42,12 @@ impl Backend for Embedded {
 
     async fn search(&self, request: SearchRequest) -> Result<Vec<SearchHit>, NodeError> {
         let set = self.indexer.partitions().clone();
-        tokio::task::spawn_blocking(move || set.search(&request))
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || set.search(&request)).await?
     }
 
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError> {
         let set = self.indexer.partitions().clone();
-        tokio::task::spawn_blocking(move || set.graph())
-            .await
-            .map_err(join_error)?
+        tokio::task::spawn_blocking(move || set.graph()).await?
     }
 
     async fn indexed(&self) -> HashMap<String, RepoSummary> {

@@ -54,6 +54,8 @@ pub enum NodeError {
     Corrupt { path: PathBuf, reason: String },
     #[error(transparent)]
     Bus(#[from] crate::bus::BusError),
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
 }
@@ -69,6 +71,7 @@ impl NodeError {
                 ErrorCode::Internal
             }
             NodeError::Bus(e) => e.code(),
+            NodeError::Task(_) => ErrorCode::Internal,
             NodeError::Cluster(e) => e.code(),
         }
     }

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::bus::files::{self, FileChange};
-use crate::bus::{Bus, BusError, LogMessage};
+use crate::bus::{Bus, LogMessage};
 use crate::chunk::ChunkerConfig;
 use crate::error::{NodeError, Result};
 use crate::ingest::{FileOutcome, PartitionSet};
@@ -126,9 +126,7 @@ impl Indexer {
     ) -> Result<Arc<Indexer>> {
         let indexer = Indexer::new(set, bus, chunker, threads, options)?;
         let this = indexer.clone();
-        let on_disk = tokio::task::spawn_blocking(move || this.set.on_disk())
-            .await
-            .map_err(join_error)??;
+        let on_disk = tokio::task::spawn_blocking(move || this.set.on_disk()).await??;
         let held: BTreeSet<u32> = held.into_iter().collect();
         {
             let mut holdings = indexer.held.lock().await;
@@ -219,9 +217,7 @@ impl Indexer {
                 timer.abort();
             }
             let this = self.clone();
-            let index = tokio::task::spawn_blocking(move || this.set.add_partition(p))
-                .await
-                .map_err(join_error)??;
+            let index = tokio::task::spawn_blocking(move || this.set.add_partition(p)).await??;
             let mark = index.watermark();
             self.watermarks.send_modify(|m| m[p as usize] = mark);
             tracing::info!(
@@ -331,9 +327,7 @@ impl Indexer {
         for index in self.set.partitions() {
             let p = index.partition();
             let r = repo.to_string();
-            tokio::task::spawn_blocking(move || index.delete_repo(&r))
-                .await
-                .map_err(join_error)??;
+            tokio::task::spawn_blocking(move || index.delete_repo(&r)).await??;
             let mut after = 0;
             loop {
                 let batch = self
@@ -356,17 +350,13 @@ impl Indexer {
                     })
                     .collect();
                 let this = self.clone();
-                total += tokio::task::spawn_blocking(move || this.apply(&mine))
-                    .await
-                    .map_err(join_error)? as u64;
+                total += tokio::task::spawn_blocking(move || this.apply(&mine)).await? as u64;
                 if after >= batch.last_seq {
                     break;
                 }
             }
             let this = self.clone();
-            tokio::task::spawn_blocking(move || this.set.commit_partition(p, None))
-                .await
-                .map_err(join_error)??;
+            tokio::task::spawn_blocking(move || this.set.commit_partition(p, None)).await??;
         }
         Ok(total)
     }
@@ -529,8 +519,4 @@ enum Outcome {
     Unchanged,
     Skipped,
     Failed,
-}
-
-fn join_error(e: tokio::task::JoinError) -> NodeError {
-    NodeError::Bus(BusError::Storage(format!("a blocking task failed: {e}")))
 }

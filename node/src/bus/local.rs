@@ -68,7 +68,7 @@ use tokio::sync::{Notify, mpsc};
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
 };
-use super::{validate_name, validate_subject};
+use super::{validate_name, validate_read, validate_subject};
 
 /// stream → last sequence given out.
 /// redb's page cache.
@@ -304,13 +304,7 @@ impl Bus for LocalBus {
         limit: usize,
         headers_only: bool,
     ) -> BusResult<Batch> {
-        validate_name("stream", stream)?;
-        if limit == 0 {
-            return Err(BusError::InvalidArgument {
-                field: "limit",
-                reason: "must be at least 1".to_string(),
-            });
-        }
+        validate_read(stream, limit)?;
         let stream = stream.to_string();
         self.blocking(move |db| {
             let what = || format!("reading partition {partition} of stream `{stream}`");

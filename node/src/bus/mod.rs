@@ -290,3 +290,15 @@ pub(crate) fn validate_subject(subject: &str) -> BusResult<()> {
     }
     Ok(())
 }
+
+/// The arguments every `read` checks: a valid stream name and a limit of at least 1.
+pub(crate) fn validate_read(stream: &str, limit: usize) -> BusResult<()> {
+    validate_name("stream", stream)?;
+    if limit == 0 {
+        return Err(BusError::InvalidArgument {
+            field: "limit",
+            reason: "must be at least 1".to_string(),
+        });
+    }
+    Ok(())
+}

@@ -102,7 +102,7 @@ use tokio::time::Instant;
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
 };
-use super::{validate_name, validate_subject};
+use super::{validate_name, validate_read, validate_subject};
 
 /// Capacity of a served subject's request channel.
 const REQUEST_CHANNEL_CAPACITY: usize = 64;
@@ -692,13 +692,7 @@ impl Bus for NatsBus {
         limit: usize,
         headers_only: bool,
     ) -> BusResult<Batch> {
-        validate_name("stream", stream)?;
-        if limit == 0 {
-            return Err(BusError::InvalidArgument {
-                field: "limit",
-                reason: "must be at least 1".to_string(),
-            });
-        }
+        validate_read(stream, limit)?;
         let filter = partition_filter(stream, partition);
         let Some(first) = after.checked_add(1) else {
             let last_seq = self.newest(stream, &filter).await?;
