@@ -5,6 +5,7 @@
 mod client;
 mod config;
 mod output;
+mod roles;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +58,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         addr_file: Option<PathBuf>,
     },
+    /// Run a cluster node: holds the partitions placed on it, indexes them from NATS, serves searches to gateways.
+    Node(roles::NodeArgs),
+    /// Run a cluster gateway: the public gRPC API over the nodes found by gossip.
+    Gateway(roles::GatewayArgs),
     /// Repositories: add, list, status, remove, re-index.
     Repo {
         #[command(subcommand)]
@@ -246,6 +251,8 @@ pub struct Settings {
     pub addr: String,
     pub data_dir: PathBuf,
     pub partitions: u32,
+    /// `--partitions` or the config file's, when given (the roles default differently).
+    pub partitions_flag: Option<u32>,
     pub file: config::FileConfig,
 }
 
@@ -267,8 +274,26 @@ fn settings(cli: &Cli) -> Result<Settings> {
             .partitions
             .or(file.partitions)
             .unwrap_or(aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS),
+        partitions_flag: cli.partitions.or(file.partitions),
         file,
     })
+}
+
+/// Server logs on stderr: `RUST_LOG` filters (default: info for Aiex, warn for the rest), `AIEX_LOG_FORMAT=json`
+/// writes one JSON object per line.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,aiex=info,aiex_node=info,aiex_gateway=info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let json = std::env::var("AIEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(false).try_init()
+    };
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -295,13 +320,24 @@ fn run(cli: Cli) -> Result<()> {
             allow_roots,
             index_threads,
             addr_file,
-        } => runtime()?.block_on(client::up(
-            &settings,
-            listen,
-            allow_roots,
-            index_threads,
-            addr_file,
-        )),
+        } => {
+            init_logging();
+            runtime()?.block_on(client::up(
+                &settings,
+                listen,
+                allow_roots,
+                index_threads,
+                addr_file,
+            ))
+        }
+        Command::Node(args) => {
+            init_logging();
+            runtime()?.block_on(roles::node(&settings, args))
+        }
+        Command::Gateway(args) => {
+            init_logging();
+            runtime()?.block_on(roles::gateway(&settings, args))
+        }
         Command::Repo { command } => runtime()?.block_on(client::repo(&settings, command)),
         Command::Cluster { command } => runtime()?.block_on(client::cluster(&settings, command)),
         Command::Search {

@@ -9,14 +9,16 @@ use aiex_node::NodeError;
 use aiex_node::graph::SymbolGraph;
 use aiex_node::indexer::{Indexer, RepoActivity};
 use aiex_node::ingest::RepoSummary;
-use aiex_node::search::{SearchHit, SearchRequest};
+use aiex_proto::v1 as pb;
 use async_trait::async_trait;
 
 /// Searches, symbol look-ups and indexing progress across every partition.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     fn partition_count(&self) -> u32;
-    async fn search(&self, request: SearchRequest) -> Result<Vec<SearchHit>, NodeError>;
+    /// Searches every partition; partitions nobody answered for are reported in
+    /// `missing_partitions`.
+    async fn search(&self, request: pb::SearchRequest) -> Result<pb::SearchResponse, NodeError>;
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError>;
     /// Files, chunks and bytes indexed per repository.
     async fn indexed(&self) -> HashMap<String, RepoSummary>;
@@ -27,6 +29,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Re-chunks a repository from the log; returns the files indexed again.
     async fn reindex(&self, repo: &str) -> Result<u64, NodeError>;
     fn watermarks(&self) -> Vec<u64>;
+    /// The members and the placement, as this gateway (`me`) sees them.
+    fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus;
 }
 
 /// The node in this process.
@@ -40,9 +44,19 @@ impl Backend for Embedded {
         self.indexer.partitions().partition_count()
     }
 
-    async fn search(&self, request: SearchRequest) -> Result<Vec<SearchHit>, NodeError> {
+    async fn search(&self, request: pb::SearchRequest) -> Result<pb::SearchResponse, NodeError> {
+        let started = std::time::Instant::now();
+        let request = aiex_node::service::request_from_pb(request)?;
         let set = self.indexer.partitions().clone();
-        tokio::task::spawn_blocking(move || set.search(&request)).await?
+        let hits = tokio::task::spawn_blocking(move || set.search(&request)).await??;
+        Ok(pb::SearchResponse {
+            hits: hits
+                .into_iter()
+                .map(aiex_node::service::hit_to_pb)
+                .collect(),
+            missing_partitions: Vec::new(),
+            took_micros: started.elapsed().as_micros() as u64,
+        })
     }
 
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError> {
@@ -80,5 +94,25 @@ impl Backend for Embedded {
 
     fn watermarks(&self) -> Vec<u64> {
         self.indexer.watermarks()
+    }
+
+    fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus {
+        let partitions = self.partition_count();
+        let id = me.node_id.clone();
+        pb::ClusterStatus {
+            members: vec![pb::Member {
+                role: pb::Role::Embedded as i32,
+                ready: true,
+                ..me
+            }],
+            partition_count: partitions,
+            placement: (0..partitions)
+                .map(|p| pb::PartitionPlacement {
+                    partition: p,
+                    owner: id.clone(),
+                    replicas: Vec::new(),
+                })
+                .collect(),
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! all partitions before scoring).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,26 +25,51 @@ pub struct LiveNode {
     pub grpc_address: SocketAddr,
 }
 
+/// The nodes to ask for each partition, best first (index = partition).
+pub type Candidates = Vec<Vec<LiveNode>>;
+
+/// Candidates from placement alone: each partition's live holders, owner first.
+pub fn candidates_from_placement(placement: &Placement, live: &[LiveNode]) -> Candidates {
+    let by_id: HashMap<&str, &LiveNode> = live.iter().map(|n| (n.node_id.as_str(), n)).collect();
+    (0..placement.partitions())
+        .map(|p| {
+            placement
+                .holders(p)
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()).map(|n| (*n).clone()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Node id -> its address and the partitions to ask of it.
+pub type Plan = BTreeMap<String, (SocketAddr, Vec<u32>)>;
+
 /// Which partitions to ask of which node, given the ones that already failed.
 ///
-/// Each partition goes to its first holder that is live and has not failed it; the
-/// result maps node ids to their partitions, plus the partitions left without a holder.
+/// Each pending partition goes to its first candidate that has not failed it; the
+/// result maps node ids to their address and partitions, plus the partitions left
+/// without a candidate.
 pub fn plan(
-    placement: &Placement,
-    live: &BTreeSet<&str>,
-    partitions: &[u32],
+    candidates: &[Vec<LiveNode>],
+    pending: &[u32],
     failed: &BTreeMap<u32, BTreeSet<String>>,
-) -> (BTreeMap<String, Vec<u32>>, Vec<u32>) {
-    let mut by_node: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+) -> (Plan, Vec<u32>) {
+    let mut by_node = Plan::new();
     let mut orphans = Vec::new();
-    for &p in partitions {
+    for &p in pending {
         let tried = failed.get(&p);
-        let holder = placement
-            .holders(p)
-            .iter()
-            .find(|n| live.contains(n.as_str()) && !tried.is_some_and(|t| t.contains(*n)));
-        match holder {
-            Some(n) => by_node.entry(n.clone()).or_default().push(p),
+        let choice = candidates
+            .get(p as usize)
+            .into_iter()
+            .flatten()
+            .find(|n| !tried.is_some_and(|t| t.contains(&n.node_id)));
+        match choice {
+            Some(n) => by_node
+                .entry(n.node_id.clone())
+                .or_insert_with(|| (n.grpc_address, Vec::new()))
+                .1
+                .push(p),
             None => orphans.push(p),
         }
     }
@@ -56,8 +82,11 @@ pub struct FanOut {
     channels: Mutex<HashMap<SocketAddr, Channel>>,
 }
 
+/// A node client.
+pub type NodeClient = mesh::node_client::NodeClient<Channel>;
+
 impl FanOut {
-    fn client(&self, addr: SocketAddr) -> mesh::node_client::NodeClient<Channel> {
+    pub fn client(&self, addr: SocketAddr) -> NodeClient {
         let channel = self
             .channels
             .lock()
@@ -67,14 +96,74 @@ impl FanOut {
                 Channel::from_shared(format!("http://{addr}"))
                     .expect("a socket address is a valid URI")
                     .connect_timeout(Duration::from_secs(2))
+                    .tcp_nodelay(true)
                     .connect_lazy()
             })
             .clone();
-        mesh::node_client::NodeClient::new(channel).max_decoding_message_size(64 << 20)
+        mesh::node_client::NodeClient::new(channel)
+            .max_decoding_message_size(256 << 20)
+            .max_encoding_message_size(16 << 20)
     }
 
-    /// Searches every partition of `placement` on the live nodes, within `deadline` per
-    /// attempt; a partition whose holder fails is retried on its next live holder.
+    /// Calls `call` once per node with the partitions it is asked for (each partition
+    /// on its first candidate), within `deadline` per attempt. A partition whose node
+    /// fails, times out or does not hold it is retried on its next candidate; those no
+    /// candidate answered for are returned, sorted, after the answers.
+    pub async fn scatter<R, F, Fut>(
+        &self,
+        candidates: &[Vec<LiveNode>],
+        deadline: Duration,
+        call: F,
+    ) -> (Vec<R>, Vec<u32>)
+    where
+        F: Fn(NodeClient, Vec<u32>) -> Fut,
+        Fut: Future<Output = Result<(R, Vec<u32>), tonic::Status>>,
+    {
+        let mut pending: Vec<u32> = (0..candidates.len() as u32).collect();
+        let mut failed: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+        let mut answers = Vec::new();
+        let mut missing = Vec::new();
+        while !pending.is_empty() {
+            let (by_node, orphans) = plan(candidates, &pending, &failed);
+            missing.extend(orphans);
+            if by_node.is_empty() {
+                break;
+            }
+            let calls = by_node.into_iter().map(|(node, (addr, partitions))| {
+                let answer = call(self.client(addr), partitions.clone());
+                async move {
+                    let answer = tokio::time::timeout(deadline, answer).await;
+                    (node, partitions, answer)
+                }
+            });
+            pending = Vec::new();
+            for (node, partitions, answer) in futures::future::join_all(calls).await {
+                let retry = match answer {
+                    Ok(Ok((answer, not_held))) => {
+                        answers.push(answer);
+                        not_held
+                    }
+                    Ok(Err(status)) => {
+                        tracing::warn!(node = %node, error = %status, "node call failed; trying replicas");
+                        partitions
+                    }
+                    Err(_) => {
+                        tracing::warn!(node = %node, ?deadline, "node call timed out; trying replicas");
+                        partitions
+                    }
+                };
+                for p in retry {
+                    failed.entry(p).or_default().insert(node.clone());
+                    pending.push(p);
+                }
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        (answers, missing)
+    }
+
+    /// Searches every partition of `placement` on the live nodes (owner first).
     pub async fn search(
         &self,
         placement: &Placement,
@@ -82,70 +171,42 @@ impl FanOut {
         request: pb::SearchRequest,
         deadline: Duration,
     ) -> pb::SearchResponse {
+        let candidates = candidates_from_placement(placement, live);
+        self.search_candidates(&candidates, request, deadline).await
+    }
+
+    /// Searches every partition on its candidates and merges the top hits.
+    pub async fn search_candidates(
+        &self,
+        candidates: &[Vec<LiveNode>],
+        request: pb::SearchRequest,
+        deadline: Duration,
+    ) -> pb::SearchResponse {
         let started = std::time::Instant::now();
-        let addresses: HashMap<&str, SocketAddr> = live
-            .iter()
-            .map(|n| (n.node_id.as_str(), n.grpc_address))
-            .collect();
-        let live_ids: BTreeSet<&str> = addresses.keys().copied().collect();
-        let mut pending: Vec<u32> = (0..placement.partitions()).collect();
-        let mut failed: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
-        let mut hits = Vec::new();
-        let mut missing = Vec::new();
-        while !pending.is_empty() {
-            let (by_node, orphans) = plan(placement, &live_ids, &pending, &failed);
-            missing.extend(orphans);
-            if by_node.is_empty() {
-                break;
-            }
-            let calls = by_node.into_iter().map(|(node, partitions)| {
-                let mut client = self.client(addresses[node.as_str()]);
+        let (answers, missing) = self
+            .scatter(candidates, deadline, |mut client, partitions| {
                 let req = mesh::NodeSearchRequest {
                     request: Some(request.clone()),
-                    partitions: partitions.clone(),
+                    partitions,
                 };
                 async move {
-                    let answer = tokio::time::timeout(deadline, client.search(req)).await;
-                    (node, partitions, answer)
+                    let r = client.search(req).await?.into_inner();
+                    Ok((r.hits, r.missing_partitions))
                 }
-            });
-            pending = Vec::new();
-            for (node, partitions, answer) in futures::future::join_all(calls).await {
-                match answer {
-                    Ok(Ok(response)) => {
-                        let response = response.into_inner();
-                        for p in &response.missing_partitions {
-                            failed.entry(*p).or_default().insert(node.clone());
-                            pending.push(*p);
-                        }
-                        hits.extend(response.hits);
-                    }
-                    Ok(Err(status)) => {
-                        tracing::warn!(node = %node, error = %status, "node search failed; trying replicas");
-                        for p in partitions {
-                            failed.entry(p).or_default().insert(node.clone());
-                            pending.push(p);
-                        }
-                    }
-                    Err(_) => {
-                        tracing::warn!(node = %node, ?deadline, "node search timed out; trying replicas");
-                        for p in partitions {
-                            failed.entry(p).or_default().insert(node.clone());
-                            pending.push(p);
-                        }
-                    }
-                }
-            }
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+            })
+            .await;
+        let mut hits: Vec<pb::SearchHit> = answers.into_iter().flatten().collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.chunk_id.cmp(&b.chunk_id))
+        });
         let limit = if request.limit == 0 {
             10
         } else {
             request.limit as usize
         };
         hits.truncate(limit);
-        missing.sort_unstable();
-        missing.dedup();
         pb::SearchResponse {
             hits,
             missing_partitions: missing,
@@ -162,14 +223,24 @@ mod tests {
         Placement::compute(nodes, 16, 2, 128)
     }
 
+    fn live(ids: &[&str]) -> Vec<LiveNode> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| LiveNode {
+                node_id: id.to_string(),
+                grpc_address: SocketAddr::from(([127, 0, 0, 1], 9000 + i as u16)),
+            })
+            .collect()
+    }
+
     #[test]
     fn every_partition_goes_to_its_owner_when_all_are_live() {
         let pl = placement(&["a", "b", "c"]);
-        let live: BTreeSet<&str> = ["a", "b", "c"].into();
+        let candidates = candidates_from_placement(&pl, &live(&["a", "b", "c"]));
         let all: Vec<u32> = (0..16).collect();
-        let (by_node, orphans) = plan(&pl, &live, &all, &BTreeMap::new());
+        let (by_node, orphans) = plan(&candidates, &all, &BTreeMap::new());
         assert!(orphans.is_empty());
-        for (node, parts) in by_node {
+        for (node, (_, parts)) in by_node {
             for p in parts {
                 assert_eq!(pl.owner(p), Some(node.as_str()));
             }
@@ -179,15 +250,15 @@ mod tests {
     #[test]
     fn a_dead_or_failed_owner_falls_back_to_a_replica_then_to_missing() {
         let pl = placement(&["a", "b", "c"]);
-        let live: BTreeSet<&str> = ["b", "c"].into();
+        let candidates = candidates_from_placement(&pl, &live(&["b", "c"]));
         let owned_by_a = pl.owned_by("a");
         assert!(!owned_by_a.is_empty());
-        let (by_node, orphans) = plan(&pl, &live, &owned_by_a, &BTreeMap::new());
+        let (by_node, orphans) = plan(&candidates, &owned_by_a, &BTreeMap::new());
         assert!(
             orphans.is_empty(),
             "R=2: every partition of a has a live replica"
         );
-        for (node, parts) in &by_node {
+        for (node, (_, parts)) in &by_node {
             for p in parts {
                 assert_eq!(
                     pl.replicas(*p).first().map(String::as_str),
@@ -200,7 +271,7 @@ mod tests {
             .iter()
             .map(|p| (*p, pl.replicas(*p).iter().cloned().collect()))
             .collect();
-        let (by_node, orphans) = plan(&pl, &live, &owned_by_a, &failed);
+        let (by_node, orphans) = plan(&candidates, &owned_by_a, &failed);
         assert!(by_node.is_empty());
         assert_eq!(orphans, owned_by_a);
     }

@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod error;
 pub mod fanout;
 pub mod limits;
+pub mod mesh;
 pub mod registry;
 pub mod server;
 pub mod service;

@@ -379,21 +379,13 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 #[tonic::async_trait]
 impl pb::search_server::Search for SearchService {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
-        let started = Instant::now();
-        let request = aiex_node::service::request_from_pb(request.into_inner())
-            .map_err(GatewayError::from)?;
-        let hits = self
+        let response = self
             .0
             .backend
-            .search(request)
+            .search(request.into_inner())
             .await
             .map_err(GatewayError::from)?;
-        let hits = hits.into_iter().map(hit_to_pb).collect();
-        Ok(Response::new(pb::SearchResponse {
-            hits,
-            missing_partitions: Vec::new(),
-            took_micros: started.elapsed().as_micros() as u64,
-        }))
+        Ok(Response::new(response))
     }
 
     async fn definition(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
@@ -480,25 +472,14 @@ impl pb::cluster_server::Cluster for ClusterService {
         _request: Request<pb::ClusterStatusRequest>,
     ) -> Result<pb::ClusterStatus> {
         let state = &self.0;
-        let id = state.config.node_id.clone();
-        let partitions = state.backend.partition_count();
-        Ok(Response::new(pb::ClusterStatus {
-            members: vec![pb::Member {
-                node_id: id.clone(),
-                generation: state.generation(),
-                role: pb::Role::Embedded as i32,
-                grpc_address: state.config.listen.to_string(),
-                ready: true,
-            }],
-            partition_count: partitions,
-            placement: (0..partitions)
-                .map(|p| pb::PartitionPlacement {
-                    partition: p,
-                    owner: id.clone(),
-                    replicas: Vec::new(),
-                })
-                .collect(),
-        }))
+        let me = pb::Member {
+            node_id: state.config.node_id.clone(),
+            generation: state.generation(),
+            role: pb::Role::Gateway as i32,
+            grpc_address: state.config.listen.to_string(),
+            ready: true,
+        };
+        Ok(Response::new(state.backend.cluster_status(me)))
     }
 }
 

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aiex_gateway::fanout::{FanOut, LiveNode};
+use aiex_node::bus::local::LocalBus;
 use aiex_node::chunk::ChunkerConfig;
+use aiex_node::indexer::Indexer;
 use aiex_node::ingest::PartitionSet;
 use aiex_node::ring::Placement;
 use aiex_node::service::NodeService;
@@ -76,9 +78,13 @@ impl Node {
     ) -> Node {
         let set = PartitionSet::open_with(&dir.join(id), P, placement.held_by(id)).unwrap();
         index(&set, files);
+        // The service answers from the indexer's partitions; its (empty) in-process log
+        // never changes what the test indexed straight into the set.
+        let bus = Arc::new(LocalBus::open(&dir.join(format!("{id}.redb"))).unwrap());
+        let indexer = Indexer::start(Arc::new(set), bus, ChunkerConfig::default(), 1).unwrap();
         let service = NodeService {
             node_id: id.to_string(),
-            set: Arc::new(set),
+            indexer,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -58,6 +58,9 @@ pub enum NodeError {
     Task(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// A peer the request needs did not answer (the message says which and what to do).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl NodeError {
@@ -73,6 +76,7 @@ impl NodeError {
             NodeError::Bus(e) => e.code(),
             NodeError::Task(_) => ErrorCode::Internal,
             NodeError::Cluster(e) => e.code(),
+            NodeError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 

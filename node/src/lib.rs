@@ -11,6 +11,7 @@
 //! - [`cluster`]: membership by chitchat gossip (live members, roles, readiness, changes);
 //! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
 //! - [`service`]: the node's gRPC service inside the mesh (`aiex.mesh.v1.Node`);
+//! - [`role`]: the `aiex node` role: NATS, gossip, placement, indexer and service wired;
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
@@ -23,6 +24,7 @@ pub mod index;
 pub mod indexer;
 pub mod ingest;
 pub mod ring;
+pub mod role;
 pub mod search;
 pub mod service;
 

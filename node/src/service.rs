@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::chunk::ChunkKind;
 use crate::error::NodeError;
+use crate::indexer::Indexer;
 use crate::ingest::PartitionSet;
 use crate::search::{Filters, MAX_LIMIT, SearchHit, SearchRequest};
 
@@ -98,7 +99,23 @@ fn status(e: NodeError) -> Status {
 /// `aiex.mesh.v1.Node` over this node's partitions.
 pub struct NodeService {
     pub node_id: String,
-    pub set: Arc<PartitionSet>,
+    pub indexer: Arc<Indexer>,
+}
+
+impl NodeService {
+    fn set(&self) -> Arc<PartitionSet> {
+        self.indexer.partitions().clone()
+    }
+}
+
+/// Runs blocking index work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Status::internal(format!("index task failed: {e}")))?
+        .map_err(status)
 }
 
 #[tonic::async_trait]
@@ -115,13 +132,9 @@ impl mesh::node_server::Node for NodeService {
             })
         })?)
         .map_err(status)?;
-        let set = self.set.clone();
+        let set = self.set();
         let partitions = req.partitions;
-        let found =
-            tokio::task::spawn_blocking(move || set.search_partitions(&search, &partitions))
-                .await
-                .map_err(|e| Status::internal(format!("search task failed: {e}")))?
-                .map_err(status)?;
+        let found = blocking(move || set.search_partitions(&search, &partitions)).await?;
         Ok(Response::new(mesh::NodeSearchResponse {
             hits: found.hits.into_iter().map(hit_to_pb).collect(),
             missing_partitions: found.not_held,
@@ -132,12 +145,12 @@ impl mesh::node_server::Node for NodeService {
         &self,
         _request: Request<mesh::PartitionsRequest>,
     ) -> Result<Response<mesh::PartitionsResponse>, Status> {
-        let partitions = self
-            .set
+        let set = self.set();
+        let partitions = set
             .held()
             .into_iter()
             .filter_map(|p| {
-                self.set.partition(p).map(|index| mesh::PartitionState {
+                set.partition(p).map(|index| mesh::PartitionState {
                     partition: p,
                     watermark: index.watermark(),
                 })
@@ -147,5 +160,63 @@ impl mesh::node_server::Node for NodeService {
             node_id: self.node_id.clone(),
             partitions,
         }))
+    }
+
+    async fn repos(
+        &self,
+        request: Request<mesh::PartitionsQuery>,
+    ) -> Result<Response<mesh::ReposResponse>, Status> {
+        let partitions = request.into_inner().partitions;
+        let set = self.set();
+        let (repos, missing) = blocking(move || Ok(set.repos_of(&partitions))).await?;
+        let repositories = repos
+            .into_iter()
+            .map(|r| {
+                let activity = self.indexer.activity(&r.repo);
+                mesh::RepoCounts {
+                    repository: r.repo,
+                    files: r.files,
+                    chunks: r.chunks,
+                    bytes: r.bytes,
+                    failed: activity.failed,
+                    skipped: activity.skipped,
+                }
+            })
+            .collect();
+        Ok(Response::new(mesh::ReposResponse {
+            repositories,
+            missing_partitions: missing,
+        }))
+    }
+
+    async fn graph_facts(
+        &self,
+        request: Request<mesh::PartitionsQuery>,
+    ) -> Result<Response<mesh::GraphFactsResponse>, Status> {
+        let partitions = request.into_inner().partitions;
+        let set = self.set();
+        let (json, missing) = blocking(move || {
+            let (chunks, missing) = set.graph_chunks_of(&partitions)?;
+            let json = serde_json::to_vec(&chunks).map_err(|e| NodeError::InvalidArgument {
+                field: "chunks",
+                reason: format!("cannot encode: {e}"),
+            })?;
+            Ok((json, missing))
+        })
+        .await?;
+        Ok(Response::new(mesh::GraphFactsResponse {
+            chunks_json: json,
+            missing_partitions: missing,
+        }))
+    }
+
+    async fn reindex(
+        &self,
+        request: Request<mesh::NodeReindexRequest>,
+    ) -> Result<Response<mesh::NodeReindexResponse>, Status> {
+        let repo = request.into_inner().repository;
+        crate::ingest::validate_repo_name(&repo).map_err(status)?;
+        let files = self.indexer.reindex(&repo).await.map_err(status)?;
+        Ok(Response::new(mesh::NodeReindexResponse { files }))
     }
 }

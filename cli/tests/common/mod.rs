@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod nats;
+
 /// How long any one client command may take (indexing a large repository in a debug
 /// build on a busy machine included) before the test gives up on it.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
@@ -39,6 +41,16 @@ pub fn command() -> Command {
         "AIEX_PARTITIONS",
         "AIEX_LISTEN",
         "AIEX_INDEX_THREADS",
+        "AIEX_NATS_URL",
+        "AIEX_SEEDS",
+        "AIEX_NODE_ID",
+        "AIEX_GOSSIP_LISTEN",
+        "AIEX_ADVERTISE",
+        "AIEX_REPLICAS",
+        "AIEX_CLUSTER_ID",
+        "AIEX_GOSSIP_INTERVAL_MS",
+        "AIEX_DROP_GRACE_SECS",
+        "AIEX_LOG_FORMAT",
     ] {
         c.env_remove(var);
     }
@@ -143,6 +155,12 @@ pub struct Server {
 impl Server {
     /// Starts `aiex up` and waits until it has written its address.
     pub fn start(data: &Path) -> Server {
+        Server::start_role(data, &["up", "--listen", "127.0.0.1:0"])
+    }
+
+    /// Starts `aiex --data-dir DATA ROLE_ARGS --addr-file DATA/addr` (`up`, `node ...`,
+    /// `gateway ...`) and waits until it has written its address.
+    pub fn start_role(data: &Path, role_args: &[&str]) -> Server {
         std::fs::create_dir_all(data).expect("create the data directory");
         let addr_file = data.join("addr");
         let _ = std::fs::remove_file(&addr_file);
@@ -155,21 +173,22 @@ impl Server {
         let mut child = command()
             .arg("--data-dir")
             .arg(data)
-            .args(["up", "--listen", "127.0.0.1:0", "--addr-file"])
+            .args(role_args)
+            .arg("--addr-file")
             .arg(&addr_file)
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
-            .expect("start aiex up");
+            .expect("start aiex");
         let deadline = Instant::now() + SERVER_TIMEOUT;
         let addr = loop {
             let text = std::fs::read_to_string(&addr_file).unwrap_or_default();
             if text.ends_with('\n') {
                 break text.trim().to_string();
             }
-            if let Some(status) = child.try_wait().expect("poll aiex up") {
+            if let Some(status) = child.try_wait().expect("poll aiex") {
                 panic!(
-                    "aiex up exited early ({status}):\n{}",
+                    "aiex {role_args:?} exited early ({status}):\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
@@ -177,7 +196,7 @@ impl Server {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "aiex up wrote no address within {SERVER_TIMEOUT:?}:\n{}",
+                    "aiex {role_args:?} wrote no address within {SERVER_TIMEOUT:?}:\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
@@ -270,6 +289,11 @@ impl Server {
 
     /// Kills the server with SIGKILL: no shutdown, no commit.
     pub fn kill_hard(mut self) {
+        self.kill_in_place();
+    }
+
+    /// SIGKILL, keeping the handle (its data directory and log stay readable).
+    pub fn kill_in_place(&mut self) {
         let mut child = self.child.take().expect("running");
         child.kill().expect("kill -9 aiex up");
         child.wait().expect("reap aiex up");

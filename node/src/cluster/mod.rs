@@ -190,6 +190,12 @@ impl Cluster {
         self.views.borrow().values().cloned().collect()
     }
 
+    /// Reads the live members later, without holding on to the cluster (for tasks).
+    pub fn members_watch(&self) -> impl Fn() -> Vec<Member> + Send + Sync + 'static {
+        let views = self.views.clone();
+        move || views.borrow().values().cloned().collect()
+    }
+
     /// This member as it gossips itself.
     pub fn self_member(&self) -> Member {
         Member {

@@ -441,21 +441,67 @@ impl PartitionSet {
 
     /// Repositories with their file, chunk and byte counts.
     pub fn repos(&self) -> Vec<RepoSummary> {
-        let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
-        for p in self.partitions() {
-            for (repo, (files, chunks, bytes)) in p.repo_stats() {
-                let e = all.entry(repo.clone()).or_insert_with(|| RepoSummary {
-                    repo,
-                    ..Default::default()
-                });
-                e.files += files;
-                e.chunks += chunks;
-                e.bytes += bytes;
-            }
-        }
-        all.into_values().collect()
+        summarise(&self.partitions())
     }
 
+    /// The held ones of `partitions`, and the others.
+    fn held_of(&self, partitions: &[u32]) -> (Vec<Arc<PartitionIndex>>, Vec<u32>) {
+        let mut wanted = partitions.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let map = self.read();
+        let (held, missing): (Vec<u32>, Vec<u32>) =
+            wanted.into_iter().partition(|p| map.contains_key(p));
+        (held.iter().map(|p| map[p].clone()).collect(), missing)
+    }
+
+    /// [`PartitionSet::repos`] over the held ones of `partitions`, and the others.
+    pub fn repos_of(&self, partitions: &[u32]) -> (Vec<RepoSummary>, Vec<u32>) {
+        let (held, missing) = self.held_of(partitions);
+        (summarise(&held), missing)
+    }
+
+    /// Every chunk of the held ones of `partitions` without its text (content, header,
+    /// doc): what [`SymbolGraph::build`] reads. The others are returned too.
+    pub fn graph_chunks_of(
+        &self,
+        partitions: &[u32],
+    ) -> Result<(Vec<crate::chunk::Chunk>, Vec<u32>)> {
+        let (held, missing) = self.held_of(partitions);
+        let chunks: Vec<Vec<crate::chunk::Chunk>> = held
+            .par_iter()
+            .map(|p| {
+                let mut chunks = p.all_chunks()?;
+                for c in &mut chunks {
+                    c.content = String::new();
+                    c.header = String::new();
+                    c.doc = None;
+                }
+                Ok(chunks)
+            })
+            .collect::<Result<_>>()?;
+        Ok((chunks.into_iter().flatten().collect(), missing))
+    }
+}
+
+/// Per-repository counts over `partitions`.
+fn summarise(partitions: &[Arc<PartitionIndex>]) -> Vec<RepoSummary> {
+    let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
+    for p in partitions {
+        for (repo, (files, chunks, bytes)) in p.repo_stats() {
+            let e = all.entry(repo.clone()).or_insert_with(|| RepoSummary {
+                repo,
+                ..Default::default()
+            });
+            e.files += files;
+            e.chunks += chunks;
+            e.bytes += bytes;
+        }
+    }
+    all.into_values().collect()
+}
+
+impl PartitionSet {
     /// Searches every held partition.
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
         let held = self.partitions();
@@ -470,18 +516,7 @@ impl PartitionSet {
         request: &SearchRequest,
         partitions: &[u32],
     ) -> Result<PartitionSearch> {
-        let mut wanted = partitions.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let (held, not_held): (Vec<_>, Vec<_>) = {
-            let map = self.read();
-            let (held, missing): (Vec<u32>, Vec<u32>) =
-                wanted.into_iter().partition(|p| map.contains_key(p));
-            (
-                held.iter().map(|p| map[p].clone()).collect::<Vec<_>>(),
-                missing,
-            )
-        };
+        let (held, not_held) = self.held_of(partitions);
         let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
         let hits = crate::search::search(&parts, request)?;
         Ok(PartitionSearch { hits, not_held })

@@ -67,6 +67,8 @@
 //! tests catch a change of either (a Rust or crate upgrade), which would re-home
 //! partitions in a cluster that mixes versions.
 
+pub mod follow;
+
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 
