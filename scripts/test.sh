@@ -16,4 +16,5 @@ if ! nats-server --version 2>/dev/null | grep -qE 'v2\.(1[0-9]|[2-9][0-9])'; the
   command -v nats-server >/dev/null || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 echo "nats-server: $(command -v nats-server) ($(nats-server --version))" >&2
+./scripts/helm-check.sh
 cargo test --workspace --all-targets "$@"

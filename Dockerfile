@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# The aiex image: one binary for every role (`aiex up`, `aiex gateway`, `aiex node`) and
+# the client commands. Build: docker build -t aiex:0.1.0 .
+# Run the embedded mode: docker run -p 7787:7787 -v aiex-data:/data aiex:0.1.0 up --listen 0.0.0.0:7787
+
+# ---- build -----------------------------------------------------------------------------
+FROM rust:1-bookworm AS builder
+WORKDIR /src
+# Everything the workspace needs to resolve (all members' manifests and sources);
+# .dockerignore keeps out target/, .git/ and bench data.
+COPY . .
+# BuildKit cache mounts keep the registry and target/ between builds; the binary is
+# copied out of the cached target/ in the same step.
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked -p aiex --bin aiex \
+    && install -D -m 0755 target/release/aiex /out/aiex
+
+# ---- runtime ---------------------------------------------------------------------------
+FROM debian:bookworm-slim
+ARG AIEX_UID=10001
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid "${AIEX_UID}" aiex \
+    && useradd --uid "${AIEX_UID}" --gid aiex --home-dir /data --no-create-home \
+       --shell /usr/sbin/nologin aiex \
+    && mkdir -p /data /etc/aiex \
+    && chown aiex:aiex /data
+COPY --from=builder /out/aiex /usr/local/bin/aiex
+# Data (partition indexes, the embedded mode's log) lives under /data.
+ENV AIEX_DATA_DIR=/data \
+    HOME=/data
+VOLUME ["/data"]
+WORKDIR /data
+USER ${AIEX_UID}:${AIEX_UID}
+# 7787 gateway gRPC, 7788 node gRPC, 7946/udp gossip, 9090 metrics and health.
+EXPOSE 7787 7788 7946/udp 9090
+ENTRYPOINT ["aiex"]
+CMD ["--help"]
