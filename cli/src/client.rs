@@ -70,7 +70,9 @@ pub async fn up(
     mut allow_roots: Vec<PathBuf>,
     index_threads: Option<usize>,
     addr_file: Option<PathBuf>,
+    metrics_listen: Option<SocketAddr>,
 ) -> Result<()> {
+    let endpoint = crate::observe::start(metrics_listen).await?;
     let file = &settings.file;
     let listen = listen
         .or_else(|| file.up.listen.clone())
@@ -105,6 +107,7 @@ pub async fn up(
     let server = EmbeddedServer::start(config)
         .await
         .with_context(|| format!("starting the embedded server on {}", data.display()))?;
+    crate::observe::attach(&endpoint, server.readiness());
     let addr = server.local_addr();
     if let Some(f) = &addr_file {
         std::fs::write(f, format!("http://{addr}\n"))

@@ -4,6 +4,7 @@
 
 mod client;
 mod config;
+mod observe;
 mod output;
 mod roles;
 
@@ -57,6 +58,9 @@ enum Command {
         /// Write the bound address to this file once listening (for scripts and tests).
         #[arg(long, value_name = "FILE")]
         addr_file: Option<PathBuf>,
+        /// Serve /metrics, /health/livez and /health/readyz over HTTP here [default: off].
+        #[arg(long, env = "AIEX_METRICS_LISTEN", value_name = "IP:PORT")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Run a cluster node: holds the partitions placed on it, indexes them from NATS, serves searches to gateways.
     Node(roles::NodeArgs),
@@ -320,6 +324,7 @@ fn run(cli: Cli) -> Result<()> {
             allow_roots,
             index_threads,
             addr_file,
+            metrics_listen,
         } => {
             init_logging();
             runtime()?.block_on(client::up(
@@ -328,6 +333,7 @@ fn run(cli: Cli) -> Result<()> {
                 allow_roots,
                 index_threads,
                 addr_file,
+                metrics_listen,
             ))
         }
         Command::Node(args) => {

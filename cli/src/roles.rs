@@ -58,6 +58,9 @@ pub struct MeshArgs {
     /// Write the bound gRPC address to this file once listening (for scripts and tests).
     #[arg(long, value_name = "FILE")]
     addr_file: Option<PathBuf>,
+    /// Serve /metrics, /health/livez and /health/readyz over HTTP here [default: off].
+    #[arg(long, env = "AIEX_METRICS_LISTEN", value_name = "IP:PORT")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +150,7 @@ fn write_addr_file(file: &Option<PathBuf>, addr: SocketAddr) -> Result<()> {
 }
 
 pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
+    let endpoint = crate::observe::start(args.mesh.metrics_listen).await?;
     let listen = args
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], DEFAULT_NODE_PORT)));
@@ -177,6 +181,7 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
     let role = NodeRole::start(config)
         .await
         .with_context(|| format!("starting node {node_id}"))?;
+    crate::observe::attach(&endpoint, role.cluster.readiness());
     let addr = role.local_addr();
     write_addr_file(&args.mesh.addr_file, addr)?;
     eprintln!(
@@ -191,6 +196,7 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
 }
 
 pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
+    let endpoint = crate::observe::start(args.mesh.metrics_listen).await?;
     let listen = args
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], aiex_gateway::config::DEFAULT_PORT)));
@@ -216,6 +222,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
     let server = MeshServer::start(config)
         .await
         .context("starting the gateway")?;
+    crate::observe::attach(&endpoint, server.readiness());
     let addr = server.local_addr();
     write_addr_file(&args.mesh.addr_file, addr)?;
     eprintln!("aiex gateway: listening on {addr}. Ctrl-C stops it.");

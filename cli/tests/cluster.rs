@@ -124,6 +124,17 @@ impl Mesh {
         self.nodes.insert(id.to_string(), server);
     }
 
+    /// Copies every process's log to a directory that outlives the test; returns where.
+    fn keep_logs(&self) -> String {
+        let dir = std::env::temp_dir().join(format!("aiex-cluster-logs-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("gateway.log"), self.gateway.log());
+        for (id, n) in &self.nodes {
+            let _ = std::fs::write(dir.join(format!("{id}.log")), n.log());
+        }
+        format!("logs kept in {}", dir.display())
+    }
+
     fn logs(&self) -> String {
         let mut out = format!("gateway log:\n{}\n", self.gateway.log());
         for (id, n) in &self.nodes {
@@ -214,7 +225,7 @@ impl Mesh {
     }
 
     /// `(chunk id, content hash)` of every chunk in each partition, per node holding it.
-    fn chunks_by_holder(&self) -> BTreeMap<(u32, String), Vec<(String, String)>> {
+    fn chunks_by_holder(&self) -> BTreeMap<(u32, String), Vec<ChunkKey>> {
         let status = self.status();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let mut out = BTreeMap::new();
@@ -251,12 +262,16 @@ impl Mesh {
     }
 }
 
-fn chunk_keys(json: &[u8]) -> Vec<(String, String)> {
+/// A chunk as the comparisons see it: path, id and content hash.
+type ChunkKey = (String, String, String);
+
+fn chunk_keys(json: &[u8]) -> Vec<ChunkKey> {
     let chunks: Vec<Value> = serde_json::from_slice(json).unwrap();
-    let mut keys: Vec<(String, String)> = chunks
+    let mut keys: Vec<ChunkKey> = chunks
         .iter()
         .map(|c| {
             (
+                c["path"].as_str().unwrap().to_string(),
                 c["id"].as_str().unwrap().to_string(),
                 c["content_hash"].as_str().unwrap().to_string(),
             )
@@ -272,7 +287,7 @@ struct Reference {
     answers: BTreeMap<String, Vec<(String, String)>>,
     files: u64,
     chunks: u64,
-    partitions: BTreeMap<u32, Vec<(String, String)>>,
+    partitions: BTreeMap<u32, Vec<ChunkKey>>,
 }
 
 fn embedded_reference(tmp: &Path) -> Reference {
@@ -303,8 +318,10 @@ fn embedded_reference(tmp: &Path) -> Reference {
         .map(|p| {
             let (chunks, missing) = set.graph_chunks_of(&[p]).unwrap();
             assert!(missing.is_empty());
-            let mut keys: Vec<(String, String)> =
-                chunks.into_iter().map(|c| (c.id, c.content_hash)).collect();
+            let mut keys: Vec<ChunkKey> = chunks
+                .into_iter()
+                .map(|c| (c.path, c.id, c.content_hash))
+                .collect();
             keys.sort();
             (p, keys)
         })
@@ -351,6 +368,24 @@ fn repo_status(mesh: &Mesh) -> Value {
 /// Every partition is held by its placement's holders, each with exactly the chunks
 /// (ids and content hashes) the embedded mode has: nothing lost, nothing duplicated.
 fn assert_same_as_reference(mesh: &Mesh, reference: &Reference) {
+    // READY needs one caught-up copy of each partition; a holder that gained a partition
+    // may still be replaying it. Wait until every copy has applied as far as the best.
+    wait_until(
+        "every replica catches up",
+        Duration::from_secs(600),
+        || {
+            let holdings = mesh.holdings();
+            let mut best: BTreeMap<u32, u64> = BTreeMap::new();
+            for (p, m) in holdings.values().flatten() {
+                let e = best.entry(*p).or_default();
+                *e = (*e).max(*m);
+            }
+            holdings
+                .values()
+                .all(|held| held.iter().all(|(p, m)| *m == best[p]))
+        },
+        || mesh.logs(),
+    );
     let status = repo_status(mesh);
     assert_eq!(status["state"], "ready", "{status}");
     assert_eq!(num(&status, "files_indexed"), reference.files, "{status}");
@@ -371,10 +406,17 @@ fn assert_same_as_reference(mesh: &Mesh, reference: &Reference) {
                 keys.len(),
                 "partition {p} on {id} has duplicates"
             );
-            assert_eq!(
-                keys, &reference.partitions[&p],
-                "partition {p} on {id} differs from the embedded index"
-            );
+            let want = &reference.partitions[&p];
+            if keys != want {
+                let have: BTreeSet<&ChunkKey> = keys.iter().collect();
+                let want: BTreeSet<&ChunkKey> = want.iter().collect();
+                panic!(
+                    "partition {p} on {id} differs from the embedded index: missing {:?}, extra {:?}\n{}",
+                    want.difference(&have).take(10).collect::<Vec<_>>(),
+                    have.difference(&want).take(10).collect::<Vec<_>>(),
+                    mesh.keep_logs()
+                );
+            }
         }
     }
     assert_eq!(answers(&mesh.gateway), reference.answers);

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aiex_node::bus::Bus;
 use aiex_node::bus::local::LocalBus;
+use aiex_node::bus::metered::Metered;
 use aiex_node::chunk::ChunkerConfig;
 use aiex_node::indexer::Indexer;
 use aiex_node::ingest::PartitionSet;
+use aiex_node::readiness::Readiness;
 use tokio::net::TcpListener;
 
 use crate::backend::Embedded;
@@ -45,7 +46,7 @@ impl EmbeddedServer {
                 dir.display()
             ))
         })?;
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::open(&dir.join("bus.redb"))?);
+        let bus = Metered::wrap(Arc::new(LocalBus::open(&dir.join("bus.redb"))?), true);
         let set = {
             let dir = dir.join("index");
             let partitions = config.partitions;
@@ -54,6 +55,8 @@ impl EmbeddedServer {
                 .map_err(|e| GatewayError::Internal(e.to_string()))??
         };
         let set = Arc::new(set);
+        // Embedded, this process owns every partition.
+        aiex_node::metrics::placement_applied(set.partition_count() as usize, 0);
         let registry = Arc::new(Registry::load(bus.clone(), set.partition_count()).await?);
         let indexer = Indexer::start(set, bus, config.chunker.clone(), config.index_threads)?;
         let listener = TcpListener::bind(config.gateway.listen).await.map_err(|e| {
@@ -73,6 +76,7 @@ impl EmbeddedServer {
                 indexer: indexer.clone(),
             }),
             started: Instant::now(),
+            readiness: Readiness::new(),
         });
         Ok(EmbeddedServer {
             state,
@@ -85,8 +89,20 @@ impl EmbeddedServer {
         self.state.config.listen
     }
 
+    /// The readiness bit: set once serving (the listener is bound and the indexer
+    /// follows the log), cleared when shutting down.
+    pub fn readiness(&self) -> Readiness {
+        self.state.readiness.clone()
+    }
+
     /// Serves until `shutdown`, then stops the indexer (which commits what it applied).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), GatewayError> {
+        let readiness = self.readiness();
+        readiness.set(true);
+        let shutdown = async move {
+            shutdown.await;
+            readiness.set(false);
+        };
         let served = crate::server::serve(self.state.clone(), self.listener, shutdown).await;
         self.indexer.shutdown().await;
         served

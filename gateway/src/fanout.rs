@@ -3,9 +3,9 @@
 //! deadline, and the gateway merges them. Partitions no live holder answered for are
 //! reported in `missing_partitions`, never silently dropped.
 //!
-//! Scores are BM25 with each node's own statistics, so a merged ranking across nodes is
-//! close to, not exactly, the single-node one (the embedded mode sums statistics over
-//! all partitions before scoring).
+//! A search takes two rounds: the query's BM25 statistics are gathered from every
+//! partition and summed, then every partition is searched with the sum, so the merged
+//! ranking is the one a single node holding every partition computes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
@@ -14,6 +14,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aiex_node::ring::Placement;
+use aiex_node::search::QueryStats;
+use aiex_node::service::{stats_from_pb, stats_to_pb};
 use aiex_proto::mesh::v1 as mesh;
 use aiex_proto::v1 as pb;
 use tonic::transport::Channel;
@@ -183,11 +185,33 @@ impl FanOut {
         deadline: Duration,
     ) -> pb::SearchResponse {
         let started = std::time::Instant::now();
+        // Phase one: the query's BM25 statistics over every partition, so that phase two
+        // scores each partition as one node holding everything would.
+        let (parts, _) = self
+            .scatter(candidates, deadline, |mut client, partitions| {
+                let req = mesh::NodeSearchRequest {
+                    request: Some(request.clone()),
+                    partitions,
+                    stats: None,
+                };
+                async move {
+                    let r = client.stats(req).await?.into_inner();
+                    let missing = r.missing_partitions.clone();
+                    Ok((stats_from_pb(r), missing))
+                }
+            })
+            .await;
+        let mut stats = QueryStats::default();
+        for part in &parts {
+            stats.merge(part);
+        }
+        let stats = stats_to_pb(&stats);
         let (answers, missing) = self
             .scatter(candidates, deadline, |mut client, partitions| {
                 let req = mesh::NodeSearchRequest {
                     request: Some(request.clone()),
                     partitions,
+                    stats: Some(stats.clone()),
                 };
                 async move {
                     let r = client.search(req).await?.into_inner();

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fanout;
 pub mod limits;
 pub mod mesh;
+pub mod metrics;
 pub mod registry;
 pub mod server;
 pub mod service;

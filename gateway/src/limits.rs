@@ -1,13 +1,15 @@
 //! A tower layer enforcing `max_concurrent_requests` (refusing, not queueing, with
 //! RESOURCE_EXHAUSTED) and reporting tonic's "message too large" (OUT_OF_RANGE) as
-//! RESOURCE_EXHAUSTED, as the gRPC spec asks for messages over the limit.
+//! RESOURCE_EXHAUSTED, as the gRPC spec asks for messages over the limit. It also
+//! measures every call (`aiex_gateway_requests_*`), refused ones included.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
-use tonic::Status;
+use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 #[derive(Clone)]
@@ -63,6 +65,9 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = request.uri().path().trim_start_matches('/').to_owned();
+        let started = Instant::now();
+        let in_flight = crate::metrics::InFlight::start();
         // Health checks are always answered.
         let exempt = request.uri().path().starts_with("/grpc.health.");
         let permit = if exempt {
@@ -75,18 +80,72 @@ where
                         "too many concurrent requests: the limit is {} (max_concurrent_requests); retry shortly",
                         self.limit
                     ));
-                    return Box::pin(async move { Ok(status.into_http()) });
+                    drop(in_flight);
+                    let response = status.into_http();
+                    record(&method, &response, started);
+                    return Box::pin(async move { Ok(response) });
                 }
             }
         };
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let mut response = inner.call(request).await?;
+            let result = inner.call(request).await;
             drop(permit);
+            drop(in_flight);
+            let mut response = match result {
+                Ok(response) => response,
+                Err(e) => {
+                    crate::metrics::request_finished(&method, "Unknown", started.elapsed());
+                    return Err(e);
+                }
+            };
             remap_too_large(&mut response);
+            record(&method, &response, started);
             Ok(response)
         })
+    }
+}
+
+/// Records a call answered with `response`. The status is the `grpc-status` header of a
+/// trailers-only response (every error before the first message), else OK: a unary
+/// success, or a stream whose status only comes in its trailers.
+fn record<B>(method: &str, response: &http::Response<B>, started: Instant) {
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|s| s.to_str().ok())
+        .and_then(|s| s.parse::<i32>().ok())
+        .map_or(Code::Ok, Code::from_i32);
+    // Unknown paths are answered UNIMPLEMENTED: one label for all of them keeps the
+    // series count bounded whatever clients send.
+    let method = if code == Code::Unimplemented {
+        "unknown"
+    } else {
+        method
+    };
+    crate::metrics::request_finished(method, code_name(code), started.elapsed());
+}
+
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "Cancelled",
+        Code::Unknown => "Unknown",
+        Code::InvalidArgument => "InvalidArgument",
+        Code::DeadlineExceeded => "DeadlineExceeded",
+        Code::NotFound => "NotFound",
+        Code::AlreadyExists => "AlreadyExists",
+        Code::PermissionDenied => "PermissionDenied",
+        Code::ResourceExhausted => "ResourceExhausted",
+        Code::FailedPrecondition => "FailedPrecondition",
+        Code::Aborted => "Aborted",
+        Code::OutOfRange => "OutOfRange",
+        Code::Unimplemented => "Unimplemented",
+        Code::Internal => "Internal",
+        Code::Unavailable => "Unavailable",
+        Code::DataLoss => "DataLoss",
+        Code::Unauthenticated => "Unauthenticated",
     }
 }
 

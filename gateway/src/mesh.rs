@@ -16,13 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aiex_node::NodeError;
-use aiex_node::bus::Bus;
+use aiex_node::bus::metered::Metered;
 use aiex_node::bus::nats::NatsBus;
 use aiex_node::chunk::Chunk;
 use aiex_node::cluster::{Cluster, ClusterConfig, Role};
 use aiex_node::graph::SymbolGraph;
 use aiex_node::indexer::RepoActivity;
 use aiex_node::ingest::RepoSummary;
+use aiex_node::readiness::Readiness;
 use aiex_node::ring::follow::{self, PlacementConfig, PlacementView};
 use aiex_proto::mesh::v1 as mesh;
 use aiex_proto::v1 as pb;
@@ -275,18 +276,21 @@ impl Backend for MeshBackend {
     }
 
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError> {
-        let candidates = self.candidates();
+        // One snapshot of what nodes hold, for the choice and the cache key alike.
         let holdings = self.holdings();
+        let view = self.views.borrow().clone();
+        let candidates = candidates(self.partitions, view.as_deref(), &holdings);
         // The graph is rebuilt when the chosen copies or their watermarks change.
         let key: Vec<(String, u64)> = candidates
             .iter()
             .enumerate()
-            .map(|(p, c)| match c.first() {
-                Some(n) => (
-                    n.node_id.clone(),
-                    holdings.nodes[&n.node_id].marks[&(p as u32)],
-                ),
-                None => (String::new(), 0),
+            .map(|(p, c)| {
+                c.first()
+                    .and_then(|n| {
+                        let mark = holdings.nodes.get(&n.node_id)?.marks.get(&(p as u32))?;
+                        Some((n.node_id.clone(), *mark))
+                    })
+                    .unwrap_or_default()
             })
             .collect();
         let mut cached = self.graph.lock().await;
@@ -495,7 +499,8 @@ pub struct MeshServer {
 
 impl MeshServer {
     pub async fn start(config: MeshConfig) -> Result<MeshServer, GatewayError> {
-        let bus: Arc<dyn Bus> = Arc::new(NatsBus::connect(&config.nats_url).await?);
+        let bus = Metered::wrap(Arc::new(NatsBus::connect(&config.nats_url).await?), false);
+        aiex_node::role::agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let listener = TcpListener::bind(config.gateway.listen)
             .await
             .map_err(|e| {
@@ -526,6 +531,7 @@ impl MeshServer {
             registry,
             backend: backend.clone(),
             started: Instant::now(),
+            readiness: cluster.readiness(),
         });
         cluster.set_ready(true).await;
         tracing::info!(
@@ -545,6 +551,11 @@ impl MeshServer {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.state.config.listen
+    }
+
+    /// The readiness bit this gateway gossips (set once started).
+    pub fn readiness(&self) -> Readiness {
+        self.state.readiness.clone()
     }
 
     /// Serves until `shutdown`, then leaves the gossip.

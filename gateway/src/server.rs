@@ -1,12 +1,16 @@
 //! The gRPC server: the `aiex.v1` services, gRPC health and server reflection, behind
-//! the limits layer.
+//! the limits layer. gRPC health follows the process's readiness bit.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use aiex_proto::v1 as pb;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::error::GatewayError;
 use crate::limits::LimitsLayer;
@@ -22,21 +26,13 @@ pub async fn serve(
 ) -> Result<(), GatewayError> {
     let max = state.config.limits.max_request_bytes;
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<pb::repositories_server::RepositoriesServer<RepositoriesService>>()
-        .await;
-    health
-        .set_serving::<pb::search_server::SearchServer<SearchService>>()
-        .await;
-    health
-        .set_serving::<pb::cluster_server::ClusterServer<ClusterService>>()
-        .await;
+    let follow_readiness = tokio::spawn(report_readiness(state.readiness.subscribe(), health));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(aiex_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| GatewayError::Internal(format!("reflection: {e}")))?;
-    tonic::transport::Server::builder()
+    let served = tonic::transport::Server::builder()
         .layer(LimitsLayer::new(
             state.config.limits.max_concurrent_requests,
         ))
@@ -64,5 +60,30 @@ pub async fn serve(
             shutdown,
         )
         .await
-        .map_err(|e| GatewayError::Internal(format!("gRPC server: {e}")))
+        .map_err(|e| GatewayError::Internal(format!("gRPC server: {e}")));
+    follow_readiness.abort();
+    served
+}
+
+/// Shows the readiness bit in gRPC health: the whole server ("") and each `aiex.v1`
+/// service are SERVING while ready, NOT_SERVING otherwise.
+async fn report_readiness(mut ready: watch::Receiver<bool>, health: HealthReporter) {
+    loop {
+        let status = if *ready.borrow_and_update() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for service in [
+            "",
+            <pb::repositories_server::RepositoriesServer<RepositoriesService> as NamedService>::NAME,
+            <pb::search_server::SearchServer<SearchService> as NamedService>::NAME,
+            <pb::cluster_server::ClusterServer<ClusterService> as NamedService>::NAME,
+        ] {
+            health.set_service_status(service, status).await;
+        }
+        if ready.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aiex_node::graph::SymbolSite;
+use aiex_node::readiness::Readiness;
 use aiex_proto::v1 as pb;
 use bytes::Bytes;
 use tonic::{Request, Response, Status, Streaming};
@@ -21,6 +22,8 @@ pub struct GatewayState {
     pub registry: Arc<Registry>,
     pub backend: Arc<dyn Backend>,
     pub started: Instant,
+    /// The process's readiness bit, shown by gRPC health (and `/health/readyz`).
+    pub readiness: Readiness,
 }
 
 type Result<T> = std::result::Result<Response<T>, Status>;
@@ -379,12 +382,14 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 #[tonic::async_trait]
 impl pb::search_server::Search for SearchService {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
+        let started = std::time::Instant::now();
         let response = self
             .0
             .backend
             .search(request.into_inner())
             .await
             .map_err(GatewayError::from)?;
+        crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
         Ok(Response::new(response))
     }
 

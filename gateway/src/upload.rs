@@ -81,6 +81,7 @@ impl UploadSession {
     pub async fn skip(&mut self, path: &[u8]) -> Result<(), GatewayError> {
         let path = validate_path(path)?;
         self.count_file()?;
+        crate::metrics::file_skipped("too_large");
         self.skipped(path).await
     }
 
@@ -135,6 +136,7 @@ impl UploadSession {
         let path = validate_path(path)?;
         self.count_file()?;
         let progress = &self.guard.progress;
+        crate::metrics::file_received(content.len());
         self.bytes += content.len() as u64;
         progress
             .bytes
@@ -145,13 +147,19 @@ impl UploadSession {
                 limit: self.limits.max_upload_bytes,
             });
         }
-        if content.len() as u64 > self.limits.max_file_bytes || looks_binary(&content) {
+        if content.len() as u64 > self.limits.max_file_bytes {
+            crate::metrics::file_skipped("too_large");
+            return self.skipped(path).await;
+        }
+        if looks_binary(&content) {
+            crate::metrics::file_skipped("binary");
             return self.skipped(path).await;
         }
         self.seen.insert(path.clone());
         let hash = blake3::hash(&content).to_hex().to_string();
         if self.registry.file_hash(&self.repo, &path).as_deref() == Some(hash.as_str()) {
             progress.files_unchanged.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::file_skipped("unchanged");
             return Ok(());
         }
         let partition = partition_of(&self.repo, &path, self.registry.partitions());
@@ -214,7 +222,9 @@ impl UploadSession {
         let (meta, seqs) = task
             .await
             .map_err(|e| GatewayError::Internal(format!("publishing task failed: {e}")))?;
-        let seqs = seqs?;
+        let seqs = seqs.inspect_err(|_| {
+            crate::metrics::files_failed(meta.iter().filter(|(_, hash, _)| hash.is_some()).count())
+        })?;
         let changes = meta
             .into_iter()
             .zip(seqs)

@@ -25,12 +25,12 @@ use rayon::prelude::*;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::bus::files::{self, FileChange};
+use crate::bus::files::{self, FileChange, FileEvent};
 use crate::bus::{Bus, LogMessage};
 use crate::chunk::ChunkerConfig;
 use crate::error::{NodeError, Result};
 use crate::ingest::{FileOutcome, PartitionSet};
-use aiex_proto::subjects::FILES_STREAM;
+use aiex_proto::subjects::{DEAD_LETTER_QUEUE, FILES_STREAM};
 
 /// Messages read per page.
 const PAGE: usize = 256;
@@ -70,6 +70,7 @@ pub struct Indexer {
     pool: rayon::ThreadPool,
     activity: Mutex<HashMap<String, RepoActivity>>,
     files_indexed: AtomicU64,
+    dead_lettered: AtomicU64,
     watermarks: watch::Sender<Vec<u64>>,
     /// Which partitions are followed and which wait to be dropped; one change at a time.
     held: tokio::sync::Mutex<Holdings>,
@@ -167,6 +168,7 @@ impl Indexer {
             pool,
             activity: Mutex::new(HashMap::new()),
             files_indexed: AtomicU64::new(0),
+            dead_lettered: AtomicU64::new(0),
             watermarks: watch::channel(marks).0,
             held: tokio::sync::Mutex::new(Holdings::default()),
         }))
@@ -350,7 +352,9 @@ impl Indexer {
                     })
                     .collect();
                 let this = self.clone();
-                total += tokio::task::spawn_blocking(move || this.apply(&mine)).await? as u64;
+                total += tokio::task::spawn_blocking(move || this.apply(&mine))
+                    .await?
+                    .0 as u64;
                 if after >= batch.last_seq {
                     break;
                 }
@@ -397,6 +401,9 @@ impl Indexer {
                 r = self.bus.wait_for(FILES_STREAM, p, after, Duration::from_secs(1)) => r,
                 _ = stop.changed() => break,
             };
+            if let Ok(newest) = &waited {
+                crate::metrics::watermark_lag(p, newest.saturating_sub(after));
+            }
             let batch = match waited {
                 Ok(newest) if newest > after => {
                     self.bus.read(FILES_STREAM, p, after, PAGE, false).await
@@ -421,12 +428,20 @@ impl Indexer {
             let this = self.clone();
             let messages = batch.messages;
             let n = messages.len();
-            if let Err(e) = tokio::task::spawn_blocking(move || this.apply(&messages)).await {
-                tracing::error!(partition = p, error = %e, "indexing a page panicked");
-                break;
+            match tokio::task::spawn_blocking(move || this.apply(&messages)).await {
+                Ok((_, dead)) => {
+                    if !dead.is_empty() {
+                        self.dead_letter(p, dead).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(partition = p, error = %e, "indexing a page panicked");
+                    break;
+                }
             }
             pending += n;
             after = last;
+            crate::metrics::watermark_lag(p, batch.last_seq.saturating_sub(last));
             if caught_up || pending >= COMMIT_EVERY_FILES || last_commit.elapsed() >= COMMIT_EVERY {
                 if !self.commit(p, after).await {
                     break;
@@ -460,16 +475,28 @@ impl Indexer {
     }
 
     /// Applies one page of messages in parallel (a page holds each key at most once).
-    /// Returns how many files were indexed.
-    fn apply(&self, messages: &[LogMessage]) -> usize {
+    /// Returns how many files were indexed, and the messages to dead-letter.
+    fn apply(&self, messages: &[LogMessage]) -> (usize, Vec<DeadLetter>) {
         let outcomes: Vec<(String, Outcome)> = self.pool.install(|| {
             messages
                 .par_iter()
                 .map(|m| match files::parse(m) {
-                    Err(e) => {
-                        tracing::error!(error = %e, "skipping a malformed file-log message");
-                        (String::new(), Outcome::Failed)
-                    }
+                    Err(e) => (String::new(), Outcome::DeadLetter(m.seq, m.key.clone(), e.reason)),
+                    Ok(FileEvent {
+                        change: FileChange::Put { content, .. },
+                        ..
+                    }) if content.len() as u64 > self.chunker.max_file_bytes => (
+                        String::new(),
+                        Outcome::DeadLetter(
+                            m.seq,
+                            m.key.clone(),
+                            format!(
+                                "its payload of {} bytes is over the {}-byte file limit",
+                                content.len(),
+                                self.chunker.max_file_bytes
+                            ),
+                        ),
+                    ),
                     Ok(event) => {
                         let result = match &event.change {
                             FileChange::Put { content, .. } => self
@@ -499,9 +526,11 @@ impl Indexer {
                 .collect()
         });
         let mut indexed = 0;
+        let mut dead = Vec::new();
         let mut activity = self.activity.lock().expect("activity lock");
         for (repo, outcome) in outcomes {
             match outcome {
+                Outcome::DeadLetter(seq, key, reason) => dead.push(DeadLetter { seq, key, reason }),
                 Outcome::Indexed => indexed += 1,
                 Outcome::Unchanged => {}
                 Outcome::Skipped => activity.entry(repo).or_default().skipped += 1,
@@ -510,11 +539,45 @@ impl Indexer {
         }
         self.files_indexed
             .fetch_add(indexed as u64, Ordering::Relaxed);
-        indexed
+        (indexed, dead)
+    }
+
+    /// Puts messages that cannot be indexed on the dead-letter queue, with the reason,
+    /// and counts them. They stay in the log; the partition moves past them.
+    async fn dead_letter(&self, p: u32, dead: Vec<DeadLetter>) {
+        for d in dead {
+            self.dead_lettered.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(partition = p, seq = d.seq, reason = %d.reason, "file-log message dead-lettered");
+            let entry = serde_json::json!({
+                "stream": FILES_STREAM,
+                "partition": p,
+                "seq": d.seq,
+                "key": d.key,
+                "reason": d.reason,
+            });
+            let payload = bytes::Bytes::from(entry.to_string());
+            if let Err(e) = self.bus.submit(DEAD_LETTER_QUEUE, payload).await {
+                tracing::error!(partition = p, seq = d.seq, error = %e, "could not queue a dead letter; it stays in the log");
+            }
+        }
+    }
+
+    /// How many file-log messages were dead-lettered since start.
+    pub fn dead_lettered(&self) -> u64 {
+        self.dead_lettered.load(Ordering::Relaxed)
     }
 }
 
+/// A file-log message that cannot be indexed.
+struct DeadLetter {
+    seq: u64,
+    key: String,
+    reason: String,
+}
+
 enum Outcome {
+    /// Not a file event this node can index: sequence, key and why.
+    DeadLetter(u64, String, String),
     Indexed,
     Unchanged,
     Skipped,

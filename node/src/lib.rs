@@ -12,6 +12,8 @@
 //! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
 //! - [`service`]: the node's gRPC service inside the mesh (`aiex.mesh.v1.Node`);
 //! - [`role`]: the `aiex node` role: NATS, gossip, placement, indexer and service wired;
+//! - [`metrics`]: every series the node records, described in one table;
+//! - [`readiness`]: the one readiness bit shown in gossip, `/health/readyz` and gRPC health;
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
@@ -23,6 +25,8 @@ pub mod graph;
 pub mod index;
 pub mod indexer;
 pub mod ingest;
+pub mod metrics;
+pub mod readiness;
 pub mod ring;
 pub mod role;
 pub mod search;

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::bus::Bus;
+use crate::bus::metered::Metered;
 use crate::bus::nats::NatsBus;
 use crate::chunk::ChunkerConfig;
 use crate::cluster::{Cluster, ClusterConfig, Role};
@@ -62,6 +62,61 @@ pub fn advertised(bound: SocketAddr, advertise: Option<IpAddr>) -> Result<Socket
     }
 }
 
+/// Makes sure every member of the cluster uses the same partition count: the first
+/// member records its count on the bus (de-duplicated, so of two first members only one
+/// record is kept), and a member started with another count is refused, naming both.
+pub async fn agree_on_partitions(bus: &dyn crate::bus::Bus, partitions: u32) -> Result<()> {
+    use aiex_proto::subjects::{CLUSTER_STREAM, LAYOUT_KEY};
+
+    let recorded = |batch: crate::bus::Batch| -> Result<Option<u32>> {
+        let Some(m) = batch.messages.iter().rev().find(|m| m.key == LAYOUT_KEY) else {
+            return Ok(None);
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&m.payload).map_err(|e| NodeError::InvalidArgument {
+                field: "partitions",
+                reason: format!("the cluster layout record on {CLUSTER_STREAM} is unreadable: {e}"),
+            })?;
+        match value["partitions"].as_u64() {
+            Some(n) => Ok(Some(n as u32)),
+            None => Err(NodeError::InvalidArgument {
+                field: "partitions",
+                reason: format!(
+                    "the cluster layout record on {CLUSTER_STREAM} has no partition count: {value}"
+                ),
+            }),
+        }
+    };
+    let mut found = recorded(bus.read(CLUSTER_STREAM, 0, 0, 64, false).await?)?;
+    if found.is_none() {
+        let record = crate::bus::Record::put(
+            0,
+            LAYOUT_KEY,
+            crate::bus::Headers::new(),
+            serde_json::json!({ "partitions": partitions })
+                .to_string()
+                .into(),
+        )
+        .with_msg_id(LAYOUT_KEY);
+        bus.publish(CLUSTER_STREAM, vec![record]).await?;
+        found = recorded(bus.read(CLUSTER_STREAM, 0, 0, 64, false).await?)?;
+    }
+    match found {
+        Some(n) if n == partitions => Ok(()),
+        Some(n) => Err(NodeError::InvalidArgument {
+            field: "partitions",
+            reason: format!(
+                "this cluster was created with {n} partitions, but this member was started \
+                 with {partitions}: start it with --partitions {n}"
+            ),
+        }),
+        None => Err(NodeError::InvalidArgument {
+            field: "partitions",
+            reason: format!("the cluster layout record on {CLUSTER_STREAM} could not be written"),
+        }),
+    }
+}
+
 /// A started node: listening, gossiping, following placement.
 pub struct NodeRole {
     pub node_id: String,
@@ -74,7 +129,8 @@ pub struct NodeRole {
 
 impl NodeRole {
     pub async fn start(config: NodeRoleConfig) -> Result<NodeRole> {
-        let bus: Arc<dyn Bus> = Arc::new(NatsBus::connect(&config.nats_url).await?);
+        let bus = Metered::wrap(Arc::new(NatsBus::connect(&config.nats_url).await?), false);
+        agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let set = {
             let dir = config.data_dir.join("index");
             let partitions = config.placement.partitions;
@@ -184,6 +240,7 @@ async fn apply_placement(
     cluster: Arc<Cluster>,
 ) {
     let mut applied: Option<u64> = None;
+    let mut held_before: Option<BTreeSet<u32>> = None;
     loop {
         let view = views.borrow_and_update().clone();
         if let Some(view) = view
@@ -191,12 +248,18 @@ async fn apply_placement(
         {
             let held: BTreeSet<u32> = view.placement.held_by(&node_id).into_iter().collect();
             let count = held.len();
-            match indexer.set_held(held).await {
+            let owned = view.placement.owned_by(&node_id).len();
+            let gained = held_before
+                .as_ref()
+                .map_or(0, |before| held.difference(before).count());
+            match indexer.set_held(held.clone()).await {
                 Ok(()) => {
+                    crate::metrics::placement_applied(owned, gained);
+                    held_before = Some(held);
                     tracing::info!(
                         version = view.version,
                         held = count,
-                        owned = view.placement.owned_by(&node_id).len(),
+                        owned,
                         "placement applied"
                     );
                     if applied.is_none() {

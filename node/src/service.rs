@@ -12,7 +12,7 @@ use crate::chunk::ChunkKind;
 use crate::error::NodeError;
 use crate::indexer::Indexer;
 use crate::ingest::PartitionSet;
-use crate::search::{Filters, MAX_LIMIT, SearchHit, SearchRequest};
+use crate::search::{Filters, MAX_LIMIT, QueryStats, SearchHit, SearchRequest};
 
 /// A search hit as the API returns it.
 pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
@@ -96,6 +96,31 @@ fn status(e: NodeError) -> Status {
     Status::new(code, e.to_string())
 }
 
+/// Query statistics as the mesh sends them.
+pub fn stats_to_pb(stats: &QueryStats) -> mesh::QueryStats {
+    mesh::QueryStats {
+        total_docs: stats.total_docs,
+        field_tokens: stats.field_tokens.iter().map(|(f, n)| (*f, *n)).collect(),
+        terms: stats
+            .doc_freqs
+            .iter()
+            .map(|(term, doc_freq)| mesh::TermStat {
+                term: term.clone(),
+                doc_freq: *doc_freq,
+            })
+            .collect(),
+        missing_partitions: Vec::new(),
+    }
+}
+
+pub fn stats_from_pb(pb: mesh::QueryStats) -> QueryStats {
+    QueryStats {
+        total_docs: pb.total_docs,
+        field_tokens: pb.field_tokens.into_iter().collect(),
+        doc_freqs: pb.terms.into_iter().map(|t| (t.term, t.doc_freq)).collect(),
+    }
+}
+
 /// `aiex.mesh.v1.Node` over this node's partitions.
 pub struct NodeService {
     pub node_id: String,
@@ -134,11 +159,28 @@ impl mesh::node_server::Node for NodeService {
         .map_err(status)?;
         let set = self.set();
         let partitions = req.partitions;
-        let found = blocking(move || set.search_partitions(&search, &partitions)).await?;
+        let stats = req.stats.map(stats_from_pb);
+        let found =
+            blocking(move || set.search_partitions_with(&search, &partitions, stats.as_ref()))
+                .await?;
         Ok(Response::new(mesh::NodeSearchResponse {
             hits: found.hits.into_iter().map(hit_to_pb).collect(),
             missing_partitions: found.not_held,
         }))
+    }
+
+    async fn stats(
+        &self,
+        request: Request<mesh::NodeSearchRequest>,
+    ) -> Result<Response<mesh::QueryStats>, Status> {
+        let req = request.into_inner();
+        let search = request_from_pb(req.request.unwrap_or_default()).map_err(status)?;
+        let set = self.set();
+        let partitions = req.partitions;
+        let (stats, missing) = blocking(move || set.query_stats(&search, &partitions)).await?;
+        let mut pb = stats_to_pb(&stats);
+        pb.missing_partitions = missing;
+        Ok(Response::new(pb))
     }
 
     async fn partitions(

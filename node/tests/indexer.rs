@@ -475,3 +475,117 @@ fn a_file_of_a_partition_not_held_is_refused() {
     assert!(set.delete_partition_dir(0).unwrap());
     assert!(!Path::new(&tmp.path().join("p0000")).exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes_on() {
+    use aiex_node::bus::{Headers, Record};
+    use aiex_proto::subjects::{DEAD_LETTER_QUEUE, headers};
+
+    let env = Env::new();
+    let files = project();
+    let good = &files[0];
+    let p = good.partition();
+    let key = |path: &str| format!("{REPO}\u{0}{path}");
+    let file_headers = |path: &str, version: Option<&str>| {
+        let mut h = Headers::new();
+        h.insert(headers::REPO.into(), REPO.into());
+        h.insert(headers::PATH.into(), path.into());
+        h.insert(headers::HASH.into(), "00".into());
+        if let Some(v) = version {
+            h.insert(headers::VERSION.into(), v.into());
+        }
+        h
+    };
+    let elixir = Bytes::from_static(b"defmodule Ok do\n  def ok, do: :ok\nend\n");
+    let mut no_path = file_headers("lib/no_path.ex", None);
+    no_path.remove(headers::PATH);
+    let bad = vec![
+        // Malformed: no path header.
+        Record::put(p, key("lib/no_path.ex"), no_path, elixir.clone()),
+        // A format this node does not read.
+        Record::put(
+            p,
+            key("lib/future.ex"),
+            file_headers("lib/future.ex", Some("9")),
+            elixir.clone(),
+        ),
+        // Headers that do not match the key.
+        Record::put(
+            p,
+            key("lib/elsewhere.ex"),
+            file_headers("lib/other.ex", None),
+            elixir.clone(),
+        ),
+        // Over the file size limit.
+        Record::put(
+            p,
+            key("lib/huge.ex"),
+            file_headers("lib/huge.ex", Some("1")),
+            Bytes::from(vec![
+                b'#';
+                ChunkerConfig::default().max_file_bytes as usize + 1
+            ]),
+        ),
+    ];
+    let bad_seqs = env.bus.publish(FILES_STREAM, bad).await.expect("publish");
+    // A good file after them, and a good one without the version header (an old log).
+    let published = env.publish(std::slice::from_ref(good)).await;
+    let old_path = (0..)
+        .map(|i| format!("lib/old_format_{i}.ex"))
+        .find(|path| partition_of(REPO, path, P) == p)
+        .unwrap();
+    let old = Record::put(
+        p,
+        key(&old_path),
+        file_headers(&old_path, None),
+        elixir.clone(),
+    );
+    env.bus
+        .publish(FILES_STREAM, vec![old])
+        .await
+        .expect("publish");
+
+    let set = env.open_set();
+    let indexer = env.start(set.clone(), WAIT, &[p]).await;
+    wait_applied(&indexer, &published).await;
+    wait_until("the old-format file is indexed", || {
+        !search(&set, "Ok.ok").is_empty()
+    })
+    .await;
+    assert!(
+        findable(&set, good),
+        "the good file after the bad ones is indexed"
+    );
+    assert_eq!(indexer.dead_lettered(), 4);
+
+    // Each bad message is on the dead-letter queue with its sequence and reason.
+    let mut letters = BTreeMap::new();
+    while let Some(job) = env
+        .bus
+        .take(
+            DEAD_LETTER_QUEUE,
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+        )
+        .await
+        .expect("take a dead letter")
+    {
+        let v: serde_json::Value = serde_json::from_slice(&job.payload).unwrap();
+        letters.insert(
+            v["seq"].as_u64().unwrap(),
+            v["reason"].as_str().unwrap().to_string(),
+        );
+        env.bus.ack(DEAD_LETTER_QUEUE, job.id).await.unwrap();
+    }
+    assert_eq!(
+        letters.keys().copied().collect::<Vec<_>>(),
+        bad_seqs,
+        "{letters:?}"
+    );
+    let reasons: Vec<&String> = letters.values().collect();
+    assert!(reasons[0].contains("Aiex-Path"), "{reasons:?}");
+    assert!(reasons[1].contains("version \"9\""), "{reasons:?}");
+    assert!(reasons[2].contains("is not the key of"), "{reasons:?}");
+    assert!(reasons[3].contains("over the"), "{reasons:?}");
+    indexer.shutdown().await;
+}

@@ -21,7 +21,24 @@ pub mod headers {
     pub const KEY: &str = "Aiex-Key";
     /// On the NATS bus, a tombstone: `delete` (absent on a put).
     pub const OP: &str = "Aiex-Op";
+    /// The file-event format version, decimal ([`super::FILE_EVENT_VERSION`]); absent
+    /// means 1 (logs written before the header existed).
+    pub const VERSION: &str = "Aiex-Version";
 }
+
+/// The cluster's own settings that every member must share (today: the partition
+/// count), as a keyed log with one key.
+pub const CLUSTER_STREAM: &str = "AIEX_CLUSTER";
+/// The key of the cluster layout record on [`CLUSTER_STREAM`].
+pub const LAYOUT_KEY: &str = "layout";
+
+/// The file-event format this version writes and reads.
+pub const FILE_EVENT_VERSION: u32 = 1;
+
+/// The work queue where nodes put file-log messages they cannot index (malformed, of an
+/// unknown version, oversized), with the reason, for an operator to inspect. The message
+/// itself stays in the log.
+pub const DEAD_LETTER_QUEUE: &str = "dead-letters";
 
 /// Prefix of every file-log subject: `aiex.files.<partition>.<repo>.<path-id>`.
 pub const FILES_SUBJECT_PREFIX: &str = "aiex.files";

@@ -51,6 +51,7 @@ pub fn command() -> Command {
         "AIEX_GOSSIP_INTERVAL_MS",
         "AIEX_DROP_GRACE_SECS",
         "AIEX_LOG_FORMAT",
+        "AIEX_METRICS_LISTEN",
     ] {
         c.env_remove(var);
     }
@@ -287,6 +288,19 @@ impl Server {
         }
     }
 
+    /// The `IP:PORT` of the metrics and health endpoint (`--metrics-listen`, port 0
+    /// included), as the server logged it at start.
+    pub fn metrics_addr(&self) -> String {
+        let log = self.log();
+        let prefix = "metrics and health on http://";
+        let line = log
+            .lines()
+            .rev()
+            .find_map(|l| l.split_once(prefix).map(|(_, rest)| rest.to_string()))
+            .unwrap_or_else(|| panic!("the server logged no metrics address:\n{log}"));
+        line.trim_end_matches("/metrics").to_string()
+    }
+
     /// Kills the server with SIGKILL: no shutdown, no commit.
     pub fn kill_hard(mut self) {
         self.kill_in_place();
@@ -436,4 +450,42 @@ pub fn num(v: &Value, key: &str) -> u64 {
     v[key]
         .as_u64()
         .unwrap_or_else(|| panic!("no number `{key}` in {v}"))
+}
+
+/// A port free on 127.0.0.1 right now (bound then released: another process may take
+/// it first, so prefer port 0 where the server can report what it bound).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// `GET http://ADDR/PATH` (HTTP/1.1, no keep-alive): the status code and the body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(COMMAND_TIMEOUT))
+        .expect("set a read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    let response = String::from_utf8(response).expect("a UTF-8 response");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head}"));
+    (status, body.to_string())
 }

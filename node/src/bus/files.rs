@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{Headers, LogMessage, Op, Record};
 use crate::index::file_key;
-use aiex_proto::subjects::headers;
+use aiex_proto::subjects::{FILE_EVENT_VERSION, headers};
 
 /// A file version or deletion read from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,7 @@ fn base_headers(repo: &str, path: &str) -> Headers {
     let mut h = Headers::new();
     h.insert(headers::REPO.into(), repo.into());
     h.insert(headers::PATH.into(), path.into());
+    h.insert(headers::VERSION.into(), FILE_EVENT_VERSION.to_string());
     h
 }
 
@@ -72,8 +73,26 @@ pub fn parse(msg: &LogMessage) -> Result<FileEvent, MalformedEvent> {
             reason: format!("header {name} is missing"),
         })
     };
+    let bad = |reason: String| MalformedEvent {
+        seq: msg.seq,
+        reason,
+    };
+    if let Some(v) = msg.headers.get(headers::VERSION)
+        && v.parse::<u32>() != Ok(FILE_EVENT_VERSION)
+    {
+        return Err(bad(format!(
+            "unknown file-event version {v:?}: this node reads version {FILE_EVENT_VERSION} \
+             (a newer writer? upgrade the nodes)"
+        )));
+    }
     let repo = header(headers::REPO)?.clone();
     let path = header(headers::PATH)?.clone();
+    if msg.key != file_key(&repo, &path) {
+        return Err(bad(format!(
+            "its key {:?} is not the key of {repo:?} {path:?}",
+            msg.key
+        )));
+    }
     let change = match msg.op {
         Op::Delete => FileChange::Delete,
         Op::Put => FileChange::Put {

@@ -16,6 +16,7 @@
 
 pub mod files;
 pub mod local;
+pub mod metered;
 pub mod nats;
 pub mod suite;
 

@@ -19,14 +19,14 @@
 pub mod config;
 pub mod events;
 pub mod member;
+mod transport;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chitchat::transport::UdpTransport;
 use chitchat::{
     ChitchatConfig, ChitchatHandle, ChitchatId, FailureDetectorConfig, NodeState, ProtocolVersion,
     spawn_chitchat,
@@ -39,7 +39,9 @@ pub use config::ClusterConfig;
 pub use events::{MemberEvent, MemberEvents};
 pub use member::{Member, Role};
 
+use crate::readiness::Readiness;
 use events::{MemberView, diff};
+use transport::MeteredUdpTransport;
 
 /// While a member knows no peer, it resolves its DNS seeds this often (chitchat alone
 /// re-resolves them once a minute).
@@ -89,7 +91,7 @@ impl ClusterError {
 pub struct Cluster {
     handle: Arc<ChitchatHandle>,
     self_member: Member,
-    ready: AtomicBool,
+    ready: Readiness,
     gossip_interval: Duration,
     views: watch::Receiver<Arc<MemberView>>,
     invalid_members: Arc<AtomicUsize>,
@@ -133,12 +135,16 @@ impl Cluster {
             // every member in the field runs a version that reads V1.
             protocol_version: ProtocolVersion::V0,
         };
-        let handle = spawn_chitchat(chitchat_config, self_member.key_values(), &UdpTransport)
-            .await
-            .map_err(|e| ClusterError::Bind {
-                address: config.listen_gossip,
-                reason: format!("{e:#}"),
-            })?;
+        let handle = spawn_chitchat(
+            chitchat_config,
+            self_member.key_values(),
+            &MeteredUdpTransport,
+        )
+        .await
+        .map_err(|e| ClusterError::Bind {
+            address: config.listen_gossip,
+            reason: format!("{e:#}"),
+        })?;
         let handle = Arc::new(handle);
         let live_nodes = handle.with_chitchat(|c| c.live_nodes_watcher()).await;
 
@@ -177,7 +183,7 @@ impl Cluster {
         Ok(Cluster {
             handle,
             self_member,
-            ready: AtomicBool::new(false),
+            ready: Readiness::new(),
             gossip_interval: config.gossip_interval,
             views,
             invalid_members,
@@ -199,7 +205,7 @@ impl Cluster {
     /// This member as it gossips itself.
     pub fn self_member(&self) -> Member {
         Member {
-            ready: self.ready.load(Ordering::Relaxed),
+            ready: self.ready.is_ready(),
             ..self.self_member.clone()
         }
     }
@@ -210,10 +216,15 @@ impl Cluster {
         self.invalid_members.load(Ordering::Relaxed)
     }
 
+    /// The readiness bit this member gossips, for `/health/readyz` and gRPC health.
+    pub fn readiness(&self) -> Readiness {
+        self.ready.clone()
+    }
+
     /// Gossips this member's readiness. Peers, and this member's own view, see it after
     /// their next gossip round.
     pub async fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Relaxed);
+        self.ready.set(ready);
         self.handle
             .with_chitchat(|chitchat| member::write_ready(chitchat.self_node_state(), ready))
             .await;
@@ -230,7 +241,7 @@ impl Cluster {
     /// the defaults), then stops gossip. Peers remove it once their failure
     /// detectors notice the silence.
     pub async fn shutdown(self) -> Result<(), ClusterError> {
-        if self.ready.load(Ordering::Relaxed) && self.views.borrow().len() > 1 {
+        if self.ready.is_ready() && self.views.borrow().len() > 1 {
             self.set_ready(false).await;
             // Our own view changes at the end of the first round that gossiped the change.
             let mut views = self.views.clone();
@@ -295,6 +306,7 @@ async fn follow_live_nodes<E: std::fmt::Display>(
         }
         let (view, invalid) = read_view(&live_nodes.borrow_and_update(), &mut reported);
         invalid_members.store(invalid, Ordering::Relaxed);
+        metrics::gauge!(crate::metrics::CLUSTER_LIVE_MEMBERS).set(view.len() as f64);
         views.send_if_modified(|current| {
             if **current == view {
                 return false;

@@ -158,13 +158,15 @@ impl PartitionSet {
                 ))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
-        Ok(PartitionSet {
+        let set = PartitionSet {
             dir: dir.to_path_buf(),
             count,
             partitions: RwLock::new(partitions),
             membership: Mutex::new(()),
             graph: Mutex::new(None),
-        })
+        };
+        set.record_totals();
+        Ok(set)
     }
 
     pub fn dir(&self) -> &Path {
@@ -395,8 +397,11 @@ impl PartitionSet {
         {
             return Ok(FileOutcome::Unchanged);
         }
+        let started = std::time::Instant::now();
         match chunk_file(repo, path, bytes, chunker) {
             FileChunks::Chunked(chunks) => {
+                let parse_error = chunks.iter().any(|c| c.has_error);
+                crate::metrics::file_chunked(chunks.len(), parse_error, started.elapsed());
                 partition.upsert_file(repo, path, hash.as_str(), bytes.len() as u64, &chunks)?;
                 Ok(FileOutcome::Indexed(chunks.len() as u64))
             }
@@ -422,21 +427,43 @@ impl PartitionSet {
 
     /// Commits every partition with pending changes, in parallel.
     pub fn commit_all(&self) -> Result<()> {
+        let started = std::time::Instant::now();
         self.partitions()
             .par_iter()
             .map(|p| p.commit(None))
             .collect::<Result<Vec<()>>>()?;
         *self.graph.lock().expect("graph lock") = None;
+        self.record_commit(started);
         Ok(())
     }
 
     /// Commits one partition, recording the log sequence it has applied up to.
     pub fn commit_partition(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
+        let started = std::time::Instant::now();
         self.partition(partition)
             .ok_or(NodeError::PartitionNotHeld { partition })?
             .commit(watermark)?;
         *self.graph.lock().expect("graph lock") = None;
+        self.record_commit(started);
         Ok(())
+    }
+
+    /// Records a commit's time and the held partitions' chunk count and on-disk size.
+    fn record_commit(&self, started: std::time::Instant) {
+        crate::metrics::index_committed(started.elapsed());
+        self.record_totals();
+    }
+
+    /// Records the held partitions' chunk count and on-disk size.
+    fn record_totals(&self) {
+        let partitions = self.partitions();
+        let documents = partitions
+            .iter()
+            .flat_map(|p| p.repo_stats().into_values())
+            .map(|(_, chunks, _)| chunks)
+            .sum();
+        let bytes = partitions.iter().map(|p| p.size_on_disk()).sum();
+        crate::metrics::index_totals(documents, bytes);
     }
 
     /// Repositories with their file, chunk and byte counts.
@@ -516,10 +543,31 @@ impl PartitionSet {
         request: &SearchRequest,
         partitions: &[u32],
     ) -> Result<PartitionSearch> {
+        self.search_partitions_with(request, partitions, None)
+    }
+
+    /// [`PartitionSet::search_partitions`] scoring with cluster-wide `stats` when given.
+    pub fn search_partitions_with(
+        &self,
+        request: &SearchRequest,
+        partitions: &[u32],
+        stats: Option<&crate::search::QueryStats>,
+    ) -> Result<PartitionSearch> {
         let (held, not_held) = self.held_of(partitions);
         let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
-        let hits = crate::search::search(&parts, request)?;
+        let hits = crate::search::search_with(&parts, request, stats)?;
         Ok(PartitionSearch { hits, not_held })
+    }
+
+    /// The BM25 statistics of `request` over the held ones of `partitions`, and the others.
+    pub fn query_stats(
+        &self,
+        request: &SearchRequest,
+        partitions: &[u32],
+    ) -> Result<(crate::search::QueryStats, Vec<u32>)> {
+        let (held, missing) = self.held_of(partitions);
+        let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
+        Ok((crate::search::query_stats(&parts, request)?, missing))
     }
 
     /// The symbol graph of everything indexed (cached until the next commit).

@@ -8,7 +8,7 @@
 //! BM25 over each chunk's code and docs, widened with programming synonyms, then weighted
 //! so that public definitions come before tests, text and private helpers.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -83,8 +83,70 @@ impl Bm25StatisticsProvider for CombinedStats<'_> {
     }
 }
 
-/// Searches `partitions` and merges their top hits into one ranked list.
-pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
+/// The BM25 statistics a query is scored with, gathered over some partitions.
+///
+/// In a cluster each node holds only some partitions, so its own statistics differ from
+/// the whole corpus's. The gateway first gathers these from every node, sums them, and
+/// hands the sum back with the search: every partition then scores with the statistics
+/// of all partitions, exactly as one node holding everything does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryStats {
+    pub total_docs: u64,
+    /// Field id -> total tokens in the field.
+    pub field_tokens: BTreeMap<u32, u64>,
+    /// Term (field id and value bytes) -> documents containing it.
+    pub doc_freqs: BTreeMap<Vec<u8>, u64>,
+}
+
+impl QueryStats {
+    /// Adds statistics gathered over other partitions.
+    pub fn merge(&mut self, other: &QueryStats) {
+        self.total_docs += other.total_docs;
+        for (f, n) in &other.field_tokens {
+            *self.field_tokens.entry(*f).or_default() += n;
+        }
+        for (t, n) in &other.doc_freqs {
+            *self.doc_freqs.entry(t.clone()).or_default() += n;
+        }
+    }
+}
+
+/// Given statistics, falling back to the local ones for anything they lack.
+struct GivenStats<'a> {
+    given: &'a QueryStats,
+    local: CombinedStats<'a>,
+}
+
+impl Bm25StatisticsProvider for GivenStats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.given.field_tokens.get(&field.field_id()) {
+            Some(n) => Ok(*n),
+            None => self.local.total_num_tokens(field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.given.total_docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match self.given.doc_freqs.get(&term_key(term)) {
+            Some(n) => Ok(*n),
+            None => self.local.doc_freq(term),
+        }
+    }
+}
+
+/// A term as [`QueryStats`] keys it: the field id, then the typed value bytes.
+fn term_key(term: &Term) -> Vec<u8> {
+    let value = term.serialized_value_bytes();
+    let mut key = Vec::with_capacity(4 + value.len());
+    key.extend_from_slice(&term.field().field_id().to_be_bytes());
+    key.extend_from_slice(value);
+    key
+}
+
+fn check_request(request: &SearchRequest) -> Result<()> {
     if request.query.trim().is_empty() {
         return Err(NodeError::InvalidArgument {
             field: "query",
@@ -97,12 +159,68 @@ pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result
             reason: format!("must be between 1 and {MAX_LIMIT}, got {}", request.limit),
         });
     }
+    Ok(())
+}
+
+/// The statistics `request` is scored with over `partitions` (see [`QueryStats`]).
+pub fn query_stats(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<QueryStats> {
+    check_request(request)?;
+    let Some(first) = partitions.first() else {
+        return Ok(QueryStats::default());
+    };
+    let plan = QueryPlan::new(&request.query);
+    let query = plan.build(first.fields(), &request.filters)?;
+    let mut terms: Vec<Term> = Vec::new();
+    query.query_terms(&mut |term, _| terms.push(term.clone()));
+    let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
+    let combined = CombinedStats(&searchers);
+    let fail = |e| NodeError::index(first.dir())(e);
+    let mut stats = QueryStats {
+        total_docs: combined.total_num_docs().map_err(fail)?,
+        ..QueryStats::default()
+    };
+    for term in terms {
+        let field = term.field();
+        if let std::collections::btree_map::Entry::Vacant(e) =
+            stats.field_tokens.entry(field.field_id())
+        {
+            e.insert(combined.total_num_tokens(field).map_err(fail)?);
+        }
+        if let std::collections::btree_map::Entry::Vacant(e) =
+            stats.doc_freqs.entry(term_key(&term))
+        {
+            e.insert(combined.doc_freq(&term).map_err(fail)?);
+        }
+    }
+    Ok(stats)
+}
+
+/// Searches `partitions` and merges their top hits into one ranked list.
+pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
+    search_with(partitions, request, None)
+}
+
+/// [`search`], scoring with `stats` (gathered over a whole cluster) when given.
+pub fn search_with(
+    partitions: &[&PartitionIndex],
+    request: &SearchRequest,
+    stats: Option<&QueryStats>,
+) -> Result<Vec<SearchHit>> {
+    check_request(request)?;
     let Some(first) = partitions.first() else {
         return Ok(Vec::new());
     };
     let plan = QueryPlan::new(&request.query);
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
-    let stats = CombinedStats(&searchers);
+    let local = CombinedStats(&searchers);
+    let given = stats.map(|given| GivenStats {
+        given,
+        local: CombinedStats(&searchers),
+    });
+    let stats: &(dyn Bm25StatisticsProvider + Sync) = match &given {
+        Some(g) => g,
+        None => &local,
+    };
     // Over-fetch so that re-ranking by kind can still fill the limit.
     let fetch = (request.limit * 3).max(20);
     let keep = fetch * 2;
@@ -116,7 +234,7 @@ pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result
                     .search_with_statistics_provider(
                         &query,
                         &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
-                        &stats,
+                        stats,
                     )
                     .map_err(NodeError::index(partitions[i].dir()))?;
                 Ok(top

@@ -1,0 +1,253 @@
+//! The observability endpoint of a real `aiex up --metrics-listen`: health answers,
+//! every series the Grafana dashboard queries is exported from process start, and the
+//! main series count what the server did (an upload, indexing, a search).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{SERVER_TIMEOUT, Server, http_get};
+
+fn start(data: &Path) -> Server {
+    Server::start_role(
+        data,
+        &[
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+    )
+}
+
+/// Waits until `/health/readyz` answers 200 (readiness is set once serving, just after
+/// the address file is written).
+fn wait_ready(server: &Server, metrics: &str) {
+    let deadline = Instant::now() + SERVER_TIMEOUT;
+    loop {
+        let (status, _) = http_get(metrics, "/health/readyz");
+        if status == 200 {
+            return;
+        }
+        assert_eq!(status, 503, "readyz answers 200 or 503");
+        assert!(
+            Instant::now() < deadline,
+            "never ready within {SERVER_TIMEOUT:?}:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn scrape(metrics: &str) -> String {
+    let (status, body) = http_get(metrics, "/metrics");
+    assert_eq!(status, 200, "/metrics: {body}");
+    body
+}
+
+/// The sum of the samples of `name` whose labels include every one of `labels`
+/// (`key="value"`); None when there is no such sample.
+fn value(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, sample)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (series_name, series_labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if series_name != name || !labels.iter().all(|l| series_labels.contains(l)) {
+            continue;
+        }
+        let v: f64 = sample
+            .parse()
+            .unwrap_or_else(|_| panic!("bad sample: {line}"));
+        *found.get_or_insert(0.0) += v;
+    }
+    found
+}
+
+fn positive(text: &str, name: &str, labels: &[&str]) -> f64 {
+    let v = value(text, name, labels)
+        .unwrap_or_else(|| panic!("no {name}{labels:?} in /metrics:\n{text}"));
+    assert!(v > 0.0, "{name}{labels:?} is {v}, expected > 0:\n{text}");
+    v
+}
+
+/// Every `aiex_*` metric name in the dashboard's panel expressions and in the list the
+/// chart keeps next to it.
+fn dashboard_names() -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../helm/aiex/dashboards");
+    let json = std::fs::read_to_string(dir.join("aiex.json")).expect("read aiex.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&json).expect("aiex.json is JSON");
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(!exprs.is_empty(), "the dashboard has no panel expressions");
+    let mut names: BTreeSet<String> = exprs.iter().flat_map(|e| metric_names(e)).collect();
+    let listed = std::fs::read_to_string(dir.join("metrics.txt")).expect("read metrics.txt");
+    names.extend(listed.split_whitespace().flat_map(metric_names));
+    names
+}
+
+fn collect_exprs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) if k == "expr" => out.push(s.clone()),
+                    _ => collect_exprs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_exprs(v, out)),
+        _ => {}
+    }
+}
+
+/// The `aiex_[a-z_]+` words of a PromQL expression.
+fn metric_names(expr: &str) -> Vec<String> {
+    let bytes = expr.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while let Some(at) = expr[i..].find("aiex_") {
+        let start = i + at;
+        let boundary =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let mut end = start + "aiex_".len();
+        while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end] == b'_') {
+            end += 1;
+        }
+        if boundary && end > start + "aiex_".len() {
+            names.push(expr[start..end].to_string());
+        }
+        i = end;
+    }
+    names
+}
+
+/// Whether `name` is exported: a `# TYPE` line or a sample; a histogram's `_bucket`,
+/// `_sum` and `_count` must be real histogram series (not a summary's).
+fn exported(text: &str, name: &str) -> bool {
+    let typed = |n: &str, kind: Option<&str>| {
+        text.lines().any(|l| {
+            l.strip_prefix("# TYPE ")
+                .and_then(|rest| rest.strip_prefix(n))
+                .and_then(|rest| rest.strip_prefix(' '))
+                .is_some_and(|k| kind.is_none_or(|kind| k == kind))
+        })
+    };
+    let sampled = |n: &str| {
+        text.lines().any(|l| {
+            l.strip_prefix(n)
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
+    };
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = name.strip_suffix(suffix)
+            && typed(base, Some("histogram"))
+        {
+            return sampled(name) || suffix != "_bucket";
+        }
+    }
+    typed(name, None) || sampled(name)
+}
+
+#[test]
+fn the_dashboard_metrics_are_exported_from_process_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp.path().join("data"));
+    let metrics = server.metrics_addr();
+    let text = scrape(&metrics);
+    let names = dashboard_names();
+    assert!(names.len() >= 19, "too few dashboard metrics: {names:?}");
+    let missing: Vec<&String> = names.iter().filter(|n| !exported(&text, n)).collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries {missing:?}, not in /metrics:\n{text}"
+    );
+    // Histograms are histograms, with buckets, not summaries.
+    assert!(
+        text.contains("# TYPE aiex_search_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("aiex_search_duration_seconds_bucket{le=\"0.001\"}"),
+        "{text}"
+    );
+    server.terminate();
+}
+
+#[test]
+fn metrics_and_health_follow_what_the_server_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp.path().join("data"));
+    let metrics = server.metrics_addr();
+    assert_eq!(http_get(&metrics, "/health/livez").0, 200);
+    wait_ready(&server, &metrics);
+    assert_eq!(http_get(&metrics, "/nowhere").0, 404);
+
+    let sample = common::sample();
+    let added = server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    assert_eq!(added["repository"], "inventory", "{added}");
+    let seen = common::num(&added, "files_seen") as f64;
+    let skipped = common::num(&added, "files_skipped") as f64;
+    let answer = server.json(&["search", "reserve stock", "--json"]);
+    assert!(!common::hits(&answer).is_empty(), "{answer}");
+
+    let text = scrape(&metrics);
+    positive(
+        &text,
+        "aiex_gateway_requests_total",
+        &["method=\"aiex.v1.Search/Search\"", "code=\"OK\""],
+    );
+    positive(
+        &text,
+        "aiex_gateway_request_duration_seconds_count",
+        &["method=\"aiex.v1.Search/Search\""],
+    );
+    let uploads = positive(
+        &text,
+        "aiex_gateway_requests_total",
+        &["method=\"aiex.v1.Repositories/Upload\""],
+    );
+    assert!(uploads >= 1.0);
+    let files = positive(&text, "aiex_ingest_files_total", &[]);
+    assert_eq!(files, seen, "every uploaded file is counted once");
+    let bytes = positive(&text, "aiex_ingest_bytes_total", &[]);
+    assert_eq!(bytes, common::num(&added, "bytes") as f64);
+    let chunks = positive(&text, "aiex_chunk_chunks_total", &[]);
+    positive(&text, "aiex_chunk_seconds_count", &[]);
+    positive(&text, "aiex_search_duration_seconds_count", &[]);
+    let documents = positive(&text, "aiex_index_documents", &[]);
+    assert!(
+        documents <= chunks,
+        "{documents} documents from {chunks} chunks"
+    );
+    positive(&text, "aiex_index_size_bytes", &[]);
+    positive(&text, "aiex_index_commit_seconds_count", &[]);
+    positive(&text, "aiex_bus_published_total", &[]);
+    positive(&text, "aiex_bus_consumed_total", &[]);
+    assert_eq!(value(&text, "aiex_search_partial_total", &[]), Some(0.0));
+    assert_eq!(
+        value(&text, "aiex_gateway_requests_in_flight", &[]),
+        Some(0.0)
+    );
+
+    // Uploading the same files again publishes nothing: each is skipped as unchanged.
+    server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    let text = scrape(&metrics);
+    assert_eq!(
+        value(
+            &text,
+            "aiex_ingest_skipped_total",
+            &["reason=\"unchanged\""]
+        ),
+        Some(seen - skipped),
+        "{text}"
+    );
+    server.terminate();
+}
