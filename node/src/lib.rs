@@ -10,6 +10,8 @@
 //! - [`indexer`]: follows the file log into the partitions;
 //! - [`cluster`]: membership by chitchat gossip (live members, roles, readiness, changes);
 //! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
+//! - [`llm`]: LLM providers (OpenAI, Anthropic, Gemini, Ollama) behind rate limits,
+//!   retries, circuit breakers and per-task failover chains;
 //! - [`service`]: the node's gRPC service inside the mesh (`aiex.mesh.v1.Node`);
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
@@ -22,6 +24,7 @@ pub mod graph;
 pub mod index;
 pub mod indexer;
 pub mod ingest;
+pub mod llm;
 pub mod ring;
 pub mod search;
 pub mod service;
