@@ -1,0 +1,535 @@
+//! The LLM provider layer against real HTTP servers speaking each provider's wire format:
+//! request shape and auth, whole and streamed answers, 429 with Retry-After, 5xx retries,
+//! timeouts, malformed bodies, cut streams (never retried once a token was sent),
+//! failover chains, circuit breakers, rate limits under concurrency, cancellation, and
+//! keys that never leak into errors or Debug output.
+
+#[path = "llm/server.rs"]
+mod server;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aiex_node::ErrorCode;
+use aiex_node::llm::{
+    BreakerState, ChatRequest, Completion, Event, FinishReason, GuardedProvider, Limits, LlmConfig,
+    LlmError, Message, Provider, ProviderConfig, ProviderKind, Providers, Rate, complete,
+};
+use futures::StreamExt;
+use server::{Recorded, Reply, TestServer};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+const KEY: &str = "sk-test-0123456789abcdef-SECRET";
+const KEY_VAR: &str = "AIEX_TEST_LLM_KEY";
+const TOKENS: [&str; 3] = ["Hel", "lo", " world"];
+
+/// One provider's wire format, as its real API speaks it.
+struct Fixture {
+    kind: ProviderKind,
+    model: &'static str,
+    /// Appended to the server URL to make the provider's base_url.
+    base_path: &'static str,
+    stream_path: String,
+    whole_path: String,
+    content_type: &'static str,
+    whole_body: &'static str,
+    /// Streamed pieces; `first_token_piece` is the index of the one carrying "Hel".
+    pieces: Vec<String>,
+    first_token_piece: usize,
+    error_body: &'static str,
+    /// How a malformed streamed piece is framed.
+    malformed_piece: &'static str,
+    check_request: fn(&Recorded, bool),
+}
+
+fn sse(event: Option<&str>, data: &str) -> String {
+    match event {
+        Some(name) => format!("event: {name}\ndata: {data}\n\n"),
+        None => format!("data: {data}\n\n"),
+    }
+}
+
+fn openai() -> Fixture {
+    let delta = |text: &str| {
+        sse(
+            None,
+            &format!(
+                r#"{{"id":"c1","object":"chat.completion.chunk","model":"gpt-test","choices":[{{"index":0,"delta":{{"content":{}}},"finish_reason":null}}]}}"#,
+                serde_json::to_string(text).unwrap()
+            ),
+        )
+    };
+    let mut pieces = vec![sse(
+        None,
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+    )];
+    pieces.extend(TOKENS.iter().map(|t| delta(t)));
+    pieces.push(sse(
+        None,
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+    ));
+    pieces.push(sse(
+        None,
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}"#,
+    ));
+    pieces.push(sse(None, "[DONE]"));
+    Fixture {
+        kind: ProviderKind::Openai,
+        model: "gpt-test",
+        base_path: "/v1",
+        stream_path: "/v1/chat/completions".into(),
+        whole_path: "/v1/chat/completions".into(),
+        content_type: "text/event-stream",
+        whole_body: r#"{"id":"c1","object":"chat.completion","model":"gpt-test","choices":[{"index":0,"message":{"role":"assistant","content":"Hello world"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}"#,
+        pieces,
+        first_token_piece: 1,
+        error_body: r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#,
+        malformed_piece: "data: {\"choices\": [\n\n",
+        check_request: |r, stream| {
+            assert_eq!(r.method, "POST");
+            assert_eq!(
+                r.header("authorization"),
+                Some(format!("Bearer {KEY}").as_str())
+            );
+            let body = r.json();
+            assert_eq!(body["model"], "gpt-test");
+            assert_eq!(body["stream"], stream);
+            assert_eq!(body["max_tokens"], 64);
+            assert_eq!(body["messages"][0]["role"], "system");
+            assert_eq!(body["messages"][0]["content"], "You are terse.");
+            assert_eq!(body["messages"][1]["role"], "user");
+            assert_eq!(body["messages"][1]["content"], "Explain MyApp.Cart.add/3");
+            if stream {
+                assert_eq!(body["stream_options"]["include_usage"], true);
+            }
+        },
+    }
+}
+
+fn anthropic() -> Fixture {
+    let delta = |text: &str| {
+        sse(
+            Some("content_block_delta"),
+            &format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}}"#,
+                serde_json::to_string(text).unwrap()
+            ),
+        )
+    };
+    let mut pieces = vec![
+        sse(
+            Some("message_start"),
+            r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-test","stop_reason":null,"usage":{"input_tokens":11,"output_tokens":1}}}"#,
+        ),
+        sse(
+            Some("content_block_start"),
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        ),
+        sse(Some("ping"), r#"{"type": "ping"}"#),
+    ];
+    pieces.extend(TOKENS.iter().map(|t| delta(t)));
+    pieces.push(sse(
+        Some("content_block_stop"),
+        r#"{"type":"content_block_stop","index":0}"#,
+    ));
+    pieces.push(sse(
+        Some("message_delta"),
+        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}"#,
+    ));
+    pieces.push(sse(Some("message_stop"), r#"{"type":"message_stop"}"#));
+    Fixture {
+        kind: ProviderKind::Anthropic,
+        model: "claude-test",
+        base_path: "",
+        stream_path: "/v1/messages".into(),
+        whole_path: "/v1/messages".into(),
+        content_type: "text/event-stream",
+        whole_body: r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"text","text":"Hello world"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":11,"output_tokens":3}}"#,
+        pieces,
+        first_token_piece: 3,
+        error_body: r#"{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your rate limit"}}"#,
+        malformed_piece: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\n\n",
+        check_request: |r, stream| {
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.header("x-api-key"), Some(KEY));
+            assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
+            assert_eq!(r.header("authorization"), None);
+            let body = r.json();
+            assert_eq!(body["model"], "claude-test");
+            assert_eq!(body["stream"], stream);
+            assert_eq!(body["max_tokens"], 64);
+            assert_eq!(body["system"], "You are terse.");
+            assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+            assert_eq!(body["messages"][0]["role"], "user");
+            assert_eq!(body["messages"][0]["content"], "Explain MyApp.Cart.add/3");
+        },
+    }
+}
+
+fn gemini() -> Fixture {
+    let chunk = |text: &str, finish: Option<&str>, output: u32| {
+        let finish = finish.map_or(String::new(), |f| format!(r#","finishReason":"{f}""#));
+        format!(
+            "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": {}}}],\"role\": \"model\"}}{finish},\"index\": 0}}],\"usageMetadata\": {{\"promptTokenCount\": 11,\"candidatesTokenCount\": {output},\"totalTokenCount\": {}}},\"modelVersion\": \"gemini-test\"}}\r\n\r\n",
+            serde_json::to_string(text).unwrap(),
+            11 + output
+        )
+    };
+    Fixture {
+        kind: ProviderKind::Gemini,
+        model: "gemini-test",
+        base_path: "/v1beta",
+        stream_path: "/v1beta/models/gemini-test:streamGenerateContent?alt=sse".into(),
+        whole_path: "/v1beta/models/gemini-test:generateContent".into(),
+        content_type: "text/event-stream",
+        whole_body: r#"{"candidates":[{"content":{"parts":[{"text":"Hello world"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":11,"candidatesTokenCount":3,"totalTokenCount":14},"modelVersion":"gemini-test"}"#,
+        pieces: vec![
+            chunk("Hel", None, 1),
+            chunk("lo", None, 2),
+            chunk(" world", Some("STOP"), 3),
+        ],
+        first_token_piece: 0,
+        error_body: r#"{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}"#,
+        malformed_piece: "data: {\"candidates\": [{\"content\"\r\n\r\n",
+        check_request: |r, _stream| {
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.header("x-goog-api-key"), Some(KEY));
+            assert!(
+                !r.path.contains("key="),
+                "the key is a header, not in the URL"
+            );
+            let body = r.json();
+            assert_eq!(body["contents"].as_array().unwrap().len(), 1);
+            assert_eq!(body["contents"][0]["role"], "user");
+            assert_eq!(
+                body["contents"][0]["parts"][0]["text"],
+                "Explain MyApp.Cart.add/3"
+            );
+            assert_eq!(
+                body["systemInstruction"]["parts"][0]["text"],
+                "You are terse."
+            );
+            assert_eq!(body["generationConfig"]["maxOutputTokens"], 64);
+        },
+    }
+}
+
+fn ollama() -> Fixture {
+    let line = |text: &str| {
+        format!(
+            "{{\"model\":\"llama-test\",\"created_at\":\"2026-01-01T00:00:00Z\",\"message\":{{\"role\":\"assistant\",\"content\":{}}},\"done\":false}}\n",
+            serde_json::to_string(text).unwrap()
+        )
+    };
+    let mut pieces: Vec<String> = TOKENS.iter().map(|t| line(t)).collect();
+    pieces.push("{\"model\":\"llama-test\",\"created_at\":\"2026-01-01T00:00:01Z\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done_reason\":\"stop\",\"done\":true,\"total_duration\":1000,\"prompt_eval_count\":11,\"eval_count\":3}\n".into());
+    Fixture {
+        kind: ProviderKind::Ollama,
+        model: "llama-test",
+        base_path: "",
+        stream_path: "/api/chat".into(),
+        whole_path: "/api/chat".into(),
+        content_type: "application/x-ndjson",
+        whole_body: r#"{"model":"llama-test","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"Hello world"},"done_reason":"stop","done":true,"prompt_eval_count":11,"eval_count":3}"#,
+        pieces,
+        first_token_piece: 0,
+        error_body: r#"{"error":"server busy, please try again"}"#,
+        malformed_piece: "{\"model\":\"llama-test\",\"message\":\n",
+        check_request: |r, stream| {
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.header("authorization"), None, "Ollama takes no key");
+            let body = r.json();
+            assert_eq!(body["model"], "llama-test");
+            assert_eq!(body["stream"], stream);
+            assert_eq!(body["options"]["num_predict"], 64);
+            assert_eq!(body["messages"][0]["role"], "system");
+            assert_eq!(body["messages"][1]["content"], "Explain MyApp.Cart.add/3");
+        },
+    }
+}
+
+fn env(var: &str) -> Option<String> {
+    (var == KEY_VAR).then(|| KEY.to_owned())
+}
+
+fn provider_config(fx: &Fixture, server: &TestServer) -> ProviderConfig {
+    let mut config = ProviderConfig::new(fx.kind.as_str(), fx.kind, fx.model);
+    config.base_url = Some(format!("{}{}", server.url, fx.base_path));
+    if fx.kind != ProviderKind::Ollama {
+        config.key_env = Some(KEY_VAR.to_owned());
+    }
+    config.timeout_ms = 2_000;
+    config.max_retries = 2;
+    config.backoff_ms = 10;
+    config.max_backoff_ms = 50;
+    config
+}
+
+fn build(config: &ProviderConfig) -> GuardedProvider {
+    config.build(&env).expect("the provider builds")
+}
+
+fn request(stream: bool) -> ChatRequest {
+    let mut req = ChatRequest::new(vec![
+        Message::system("You are terse."),
+        Message::user("Explain MyApp.Cart.add/3"),
+    ]);
+    req.max_tokens = Some(64);
+    req.stream = stream;
+    req
+}
+
+fn hello() -> Completion {
+    Completion {
+        text: "Hello world".into(),
+        input_tokens: 11,
+        output_tokens: 3,
+        finish_reason: FinishReason::Stop,
+    }
+}
+
+/// Every event of a stream, and the error that ended it, if any.
+async fn drain(provider: &dyn Provider, req: ChatRequest) -> (Vec<Event>, Option<LlmError>) {
+    let mut stream = match provider.stream(req, CancellationToken::new()).await {
+        Ok(stream) => stream,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut events = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(event) => events.push(event),
+            Err(e) => return (events, Some(e)),
+        }
+    }
+    (events, None)
+}
+
+fn streamed(fx: &Fixture) -> Reply {
+    Reply::stream(fx.content_type, fx.pieces.clone())
+}
+
+async fn non_streamed_success(fx: Fixture) {
+    let body = fx.whole_body;
+    let server = TestServer::start(move |_, _| Reply::json(200, body)).await;
+    let provider = build(&provider_config(&fx, &server));
+    let got = complete(&provider, request(false), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, fx.whole_path);
+    (fx.check_request)(&requests[0], false);
+}
+
+async fn streamed_success(fx: Fixture) {
+    // The server holds the rest of the stream until the test has seen the first token:
+    // tokens reach the caller as they arrive, not when the body ends.
+    let gate = Arc::new(Notify::new());
+    let reply_gate = gate.clone();
+    let (pieces, content_type, gate_at) =
+        (fx.pieces.clone(), fx.content_type, fx.first_token_piece + 1);
+    let server = TestServer::start(move |_, _| Reply::Stream {
+        content_type,
+        pieces: pieces.clone(),
+        delay: Duration::from_millis(15),
+        cut_after: None,
+        gate: Some((gate_at, reply_gate.clone())),
+        hold_open: None,
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    let mut stream = provider
+        .stream(request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the first token arrives before the stream ends");
+    assert_eq!(first.unwrap().unwrap(), Event::Token("Hel".into()));
+    gate.notify_one();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.unwrap());
+    }
+    assert_eq!(
+        events,
+        vec![
+            Event::Token("lo".into()),
+            Event::Token(" world".into()),
+            Event::Usage {
+                input: 11,
+                output: 3
+            },
+            Event::Done {
+                finish_reason: FinishReason::Stop
+            },
+        ]
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, fx.stream_path);
+    (fx.check_request)(&requests[0], true);
+}
+
+async fn rate_limited_then_success(fx: Fixture) {
+    let (error_body, stream) = (fx.error_body, streamed(&fx));
+    let stream = Arc::new(std::sync::Mutex::new(Some(stream)));
+    let server = TestServer::start(move |n, _| match n {
+        0 => Reply::json(429, error_body).with_header("retry-after", "1"),
+        _ => stream.lock().unwrap().take().expect("only two requests"),
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    let started = Instant::now();
+    let got = complete(&provider, request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured (waited {:?})",
+        started.elapsed()
+    );
+    assert_eq!(got, hello());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].at - requests[0].at >= Duration::from_secs(1));
+}
+
+async fn server_error_then_success(fx: Fixture) {
+    let stream = Arc::new(std::sync::Mutex::new(Some(streamed(&fx))));
+    let server = TestServer::start(move |n, _| match n {
+        0 => Reply::json(
+            500,
+            r#"{"error":{"message":"internal error","type":"server_error"}}"#,
+        ),
+        _ => stream.lock().unwrap().take().expect("only two requests"),
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    let got = complete(&provider, request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+    assert_eq!(server.count(), 2, "the 500 was retried once");
+}
+
+async fn timeout(fx: Fixture) {
+    let server = TestServer::start(|_, _| Reply::Silence(Duration::from_secs(5))).await;
+    let mut config = provider_config(&fx, &server);
+    config.timeout_ms = 300;
+    config.max_retries = 1;
+    let provider = build(&config);
+    let started = Instant::now();
+    let err = complete(&provider, request(true), CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LlmError::Timeout { provider, .. } if provider == fx.kind.as_str()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(fx.kind.as_str()), "{err}");
+    assert_eq!(err.code(), ErrorCode::Unavailable);
+    assert_eq!(server.count(), 2, "a timeout is retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the client did not wait for the server"
+    );
+}
+
+async fn malformed(fx: Fixture) {
+    let piece = fx.malformed_piece.to_owned();
+    let content_type = fx.content_type;
+    let server = TestServer::start(move |_, r| {
+        if r.json().get("stream") == Some(&serde_json::Value::Bool(false))
+            || r.path.contains(":generateContent")
+        {
+            Reply::json(200, "{\"choices\": [oops")
+        } else {
+            Reply::stream(content_type, vec![piece.clone()])
+        }
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    for stream in [false, true] {
+        let err = complete(&provider, request(stream), CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, LlmError::Malformed { provider, .. } if provider == fx.kind.as_str()),
+            "stream={stream}: {err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("{}: malformed response", fx.kind.as_str())),
+            "{message}"
+        );
+        assert_eq!(err.code(), ErrorCode::Internal);
+    }
+    assert_eq!(server.count(), 2, "malformed answers are not retried");
+}
+
+async fn stream_cut(fx: Fixture) {
+    let (pieces, content_type, cut) =
+        (fx.pieces.clone(), fx.content_type, fx.first_token_piece + 2);
+    let server = TestServer::start(move |_, _| Reply::Stream {
+        content_type,
+        pieces: pieces.clone(),
+        delay: Duration::from_millis(10),
+        cut_after: Some(cut),
+        gate: None,
+        hold_open: None,
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    let (events, err) = drain(&provider, request(true)).await;
+    assert_eq!(
+        events,
+        vec![Event::Token("Hel".into()), Event::Token("lo".into())]
+    );
+    let err = err.expect("the cut surfaces as an error");
+    assert!(
+        matches!(&err, LlmError::StreamDropped { provider } if provider == fx.kind.as_str()),
+        "{err:?}"
+    );
+    assert_eq!(server.count(), 1, "never retried once tokens were sent");
+}
+
+macro_rules! provider_tests {
+    ($($name:ident),*) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn non_streamed_success() {
+                super::non_streamed_success(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn streamed_success() {
+                super::streamed_success(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn rate_limited_429_waits_for_retry_after_then_succeeds() {
+                super::rate_limited_then_success(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn server_error_is_retried() {
+                super::server_error_then_success(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn timeout_is_retried_then_reported() {
+                super::timeout(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn malformed_json_names_the_provider() {
+                super::malformed(super::$name()).await;
+            }
+            #[tokio::test]
+            async fn stream_cut_after_tokens_is_not_retried() {
+                super::stream_cut(super::$name()).await;
+            }
+        }
+    )*};
+}
+
+provider_tests!(openai, anthropic, gemini, ollama);
