@@ -533,3 +533,596 @@ macro_rules! provider_tests {
 }
 
 provider_tests!(openai, anthropic, gemini, ollama);
+
+// ---- chains, breakers, limits, cancellation, keys, config ----
+
+fn openai_on(server: &TestServer, name: &str) -> ProviderConfig {
+    let fx = openai();
+    let mut config = provider_config(&fx, server);
+    config.name = name.to_owned();
+    config
+}
+
+fn ok_stream() -> Reply {
+    streamed(&openai())
+}
+
+#[tokio::test]
+async fn chain_fails_over_within_one_request_before_the_first_token() {
+    let failing =
+        TestServer::start(|_, _| Reply::json(500, r#"{"error":{"message":"boom"}}"#)).await;
+    let cut = TestServer::start(|_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        pieces: openai().pieces,
+        delay: Duration::ZERO,
+        cut_after: Some(1), // the role chunk only: no token yet
+        gate: None,
+        hold_open: None,
+    })
+    .await;
+    let answering = TestServer::start(|_, _| ok_stream()).await;
+    let mut first = openai_on(&failing, "first");
+    first.max_retries = 0;
+    let mut second = openai_on(&cut, "second");
+    second.max_retries = 0;
+    let third = openai_on(&answering, "third");
+    let config = LlmConfig {
+        providers: vec![first, second, third],
+        chains: [(
+            "explain".to_owned(),
+            vec!["first".into(), "second".into(), "third".into()],
+        )]
+        .into_iter()
+        .collect(),
+    };
+    let providers = Providers::build(&config, &env).unwrap();
+    let chain = providers.chain("explain");
+    assert_eq!(chain.members(), ["first", "second", "third"]);
+    let got = complete(chain.as_ref(), request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+    assert_eq!((failing.count(), cut.count(), answering.count()), (1, 1, 1));
+    // A task without its own chain uses the default one: every provider, in config order.
+    assert_eq!(
+        providers.chain("chat").members(),
+        ["first", "second", "third"]
+    );
+}
+
+#[tokio::test]
+async fn chain_does_not_fail_over_once_a_token_was_sent() {
+    let fx = openai();
+    let cut_at = fx.first_token_piece + 1;
+    let cutting = TestServer::start(move |_, _| Reply::Stream {
+        content_type: "text/event-stream",
+        pieces: openai().pieces,
+        delay: Duration::ZERO,
+        cut_after: Some(cut_at),
+        gate: None,
+        hold_open: None,
+    })
+    .await;
+    let backup = TestServer::start(|_, _| ok_stream()).await;
+    let config = LlmConfig {
+        providers: vec![openai_on(&cutting, "a"), openai_on(&backup, "b")],
+        chains: Default::default(),
+    };
+    let providers = Providers::build(&config, &env).unwrap();
+    let (events, err) = drain(providers.chain("explain").as_ref(), request(true)).await;
+    assert_eq!(events, vec![Event::Token("Hel".into())]);
+    assert!(
+        matches!(err, Some(LlmError::StreamDropped { ref provider }) if provider == "a"),
+        "{err:?}"
+    );
+    assert_eq!((cutting.count(), backup.count()), (1, 0));
+}
+
+#[tokio::test]
+async fn chain_reports_every_failure_when_all_fail() {
+    let down = TestServer::start(|_, _| Reply::json(503, "overloaded")).await;
+    let unauthorised =
+        TestServer::start(|_, _| Reply::json(401, r#"{"error":{"message":"bad key"}}"#)).await;
+    let mut a = openai_on(&down, "a");
+    a.max_retries = 1;
+    let b = openai_on(&unauthorised, "b");
+    let config = LlmConfig {
+        providers: vec![a, b],
+        chains: Default::default(),
+    };
+    let providers = Providers::build(&config, &env).unwrap();
+    let err = complete(
+        providers.chain("explain").as_ref(),
+        request(true),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let LlmError::ChainFailed { chain, errors } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(chain, "default");
+    assert!(matches!(&errors[0], LlmError::Http { provider, status: 503, .. } if provider == "a"));
+    assert!(matches!(&errors[1], LlmError::Http { provider, status: 401, .. } if provider == "b"));
+    let message = err.to_string();
+    assert!(
+        message.contains("a: HTTP 503: overloaded") && message.contains("b: HTTP 401"),
+        "{message}"
+    );
+    assert_eq!(err.code(), ErrorCode::FailedPrecondition);
+    assert_eq!(
+        (down.count(), unauthorised.count()),
+        (2, 1),
+        "503 retried once, 401 not at all"
+    );
+}
+
+/// Polls `condition` every 10 ms until it holds, failing after 10 s.
+async fn wait_for(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn circuit_breaker_opens_after_failures_and_half_opens_after_cool_down() {
+    let healthy = Arc::new(AtomicBool::new(false));
+    let server_healthy = healthy.clone();
+    let server = TestServer::start(move |_, _| {
+        if server_healthy.load(Ordering::SeqCst) {
+            ok_stream()
+        } else {
+            Reply::json(500, "down")
+        }
+    })
+    .await;
+    let mut config = openai_on(&server, "flaky");
+    config.max_retries = 0;
+    config.breaker_failures = 3;
+    config.breaker_cool_down_ms = 400;
+    let backup_server = TestServer::start(|_, _| ok_stream()).await;
+    let providers = Providers::build(
+        &LlmConfig {
+            providers: vec![config, openai_on(&backup_server, "backup")],
+            chains: Default::default(),
+        },
+        &env,
+    )
+    .unwrap();
+    let flaky = providers.provider("flaky").unwrap().clone();
+    for _ in 0..3 {
+        let err = complete(flaky.as_ref(), request(true), CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LlmError::Http { status: 500, .. }), "{err:?}");
+    }
+    assert_eq!(flaky.breaker_state(), BreakerState::Open);
+    for _ in 0..5 {
+        let err = complete(flaky.as_ref(), request(true), CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LlmError::CircuitOpen { ref provider, .. } if provider == "flaky"),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), ErrorCode::Unavailable);
+    }
+    assert_eq!(
+        server.count(),
+        3,
+        "no request reaches the provider while the breaker is open"
+    );
+
+    // The chain skips the open breaker without touching the server.
+    let got = complete(
+        providers.chain("any").as_ref(),
+        request(true),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, hello());
+    assert_eq!((server.count(), backup_server.count()), (3, 1));
+
+    // After the cool-down one probe goes through; it fails, and the breaker opens again.
+    wait_for("the breaker to half-open", || {
+        flaky.breaker_state() == BreakerState::HalfOpen
+    })
+    .await;
+    complete(flaky.as_ref(), request(true), CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(server.count(), 4);
+    assert_eq!(flaky.breaker_state(), BreakerState::Open);
+
+    // Next cool-down: the provider has recovered, the probe succeeds and closes it.
+    healthy.store(true, Ordering::SeqCst);
+    wait_for("the breaker to half-open again", || {
+        flaky.breaker_state() == BreakerState::HalfOpen
+    })
+    .await;
+    let got = complete(flaky.as_ref(), request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+    assert_eq!(flaky.breaker_state(), BreakerState::Closed);
+    assert_eq!(server.count(), 5);
+}
+
+/// The most requests the server saw in any window of `window` (each window starting at a
+/// request's arrival).
+fn busiest_window(requests: &[Recorded], window: Duration) -> usize {
+    let mut times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
+    times.sort();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| **t - times[i] < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_limit_holds_under_50_concurrent_requests() {
+    let server = TestServer::start(|_, _| ok_stream()).await;
+    let provider = Arc::new(build(&openai_on(&server, "limited")));
+    let limit = 10;
+    let window = Duration::from_secs(1);
+    provider.limiter().set_limits(Limits {
+        requests: Rate::new(limit, window),
+        tokens: None,
+    });
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let provider = provider.clone();
+            tokio::spawn(async move {
+                complete(provider.as_ref(), request(true), CancellationToken::new()).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), hello());
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 50);
+    let busiest = busiest_window(&requests, window);
+    assert!(
+        busiest <= limit as usize,
+        "{busiest} requests in one window, limit {limit}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_limit_holds_under_concurrent_requests() {
+    let server = TestServer::start(|_, _| ok_stream()).await;
+    let provider = Arc::new(build(&openai_on(&server, "limited")));
+    let window = Duration::from_secs(1);
+    // Each request charges its prompt estimate (~14) plus max_tokens 236: 250 tokens, so
+    // 1000 tokens a window is 4 requests a window.
+    provider.limiter().set_limits(Limits {
+        requests: None,
+        tokens: Rate::new(1000, window),
+    });
+    let mut req = request(true);
+    req.max_tokens = Some(250 - req.estimated_prompt_tokens());
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (provider, req) = (provider.clone(), req.clone());
+            tokio::spawn(
+                async move { complete(provider.as_ref(), req, CancellationToken::new()).await },
+            )
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), hello());
+    }
+    let busiest = busiest_window(&server.requests(), window);
+    assert!(
+        busiest <= 4,
+        "{busiest} requests of 250 tokens in one window, limit 1000 tokens"
+    );
+
+    // A request that could never fit the limit fails at once, naming the numbers.
+    let mut huge = request(true);
+    huge.max_tokens = Some(5_000);
+    let err = complete(provider.as_ref(), huge, CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LlmError::OverTokenLimit { limit: 1000, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    assert_eq!(server.count(), 16);
+}
+
+#[tokio::test]
+async fn live_nodes_share_the_cluster_limits() {
+    let server = TestServer::start(|_, _| ok_stream()).await;
+    let mut config = openai_on(&server, "shared");
+    config.rpm = Some(600);
+    config.tpm = Some(90_000);
+    let providers = Providers::build(
+        &LlmConfig {
+            providers: vec![config],
+            chains: Default::default(),
+        },
+        &env,
+    )
+    .unwrap();
+    let limiter = providers.provider("shared").unwrap().limiter();
+    assert_eq!(
+        limiter.current(),
+        Limits::per_minute(Some(600), Some(90_000))
+    );
+    providers.set_live_nodes(4);
+    assert_eq!(
+        limiter.current(),
+        Limits::per_minute(Some(150), Some(22_500))
+    );
+    providers.set_live_nodes(1000);
+    assert_eq!(limiter.current(), Limits::per_minute(Some(1), Some(90)));
+}
+
+#[tokio::test]
+async fn cancelling_or_dropping_the_stream_closes_the_request() {
+    for drop_instead in [false, true] {
+        let closed = Arc::new(Notify::new());
+        let server_closed = closed.clone();
+        let server = TestServer::start(move |_, _| Reply::Stream {
+            content_type: "text/event-stream",
+            pieces: openai().pieces[..2].to_vec(),
+            delay: Duration::ZERO,
+            cut_after: None,
+            gate: None,
+            hold_open: Some(server_closed.clone()),
+        })
+        .await;
+        let provider = build(&openai_on(&server, "p"));
+        let cancel = CancellationToken::new();
+        let mut stream = provider
+            .stream(request(true), cancel.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            stream.next().await.unwrap().unwrap(),
+            Event::Token("Hel".into())
+        );
+        if drop_instead {
+            drop(stream);
+        } else {
+            cancel.cancel();
+            let err = stream.next().await.unwrap().unwrap_err();
+            assert!(matches!(err, LlmError::Cancelled), "{err:?}");
+            assert!(stream.next().await.is_none());
+            drop(stream);
+        }
+        tokio::time::timeout(Duration::from_secs(10), closed.notified())
+            .await
+            .expect("the server saw the connection close");
+        assert_eq!(server.count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn cancelling_before_the_answer_stops_waiting() {
+    let server = TestServer::start(|_, _| Reply::Silence(Duration::from_secs(30))).await;
+    let provider = build(&openai_on(&server, "p"));
+    let cancel = CancellationToken::new();
+    let canceller = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        canceller.cancel();
+    });
+    let err = complete(&provider, request(true), cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LlmError::Cancelled), "{err:?}");
+    assert_eq!(server.count(), 1, "a cancelled request is not retried");
+}
+
+#[tokio::test]
+async fn keys_never_appear_in_errors_or_debug_output() {
+    // The server echoes the key back, as some providers do in auth errors.
+    let server = TestServer::start(|n, r| {
+        let key = r.header("authorization").unwrap_or_default().to_owned();
+        match n {
+            0 => Reply::json(
+                401,
+                format!(r#"{{"error":{{"message":"Incorrect API key provided: {key}"}}}}"#),
+            ),
+            1 => Reply::stream(
+                "text/event-stream",
+                vec![format!("data: {{not json {key}\n\n")],
+            ),
+            _ => Reply::stream(
+                "text/event-stream",
+                vec![
+                    format!(
+                        r#"data: {{"error":{{"message":"key {key} revoked","type":"{key}"}}}}"#
+                    ) + "\n\n",
+                ],
+            ),
+        }
+    })
+    .await;
+    let config = openai_on(&server, "leaky");
+    let providers = Providers::build(
+        &LlmConfig {
+            providers: vec![config.clone()],
+            chains: Default::default(),
+        },
+        &env,
+    )
+    .unwrap();
+    let provider = providers.provider("leaky").unwrap();
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        errors.push(
+            complete(provider.as_ref(), request(true), CancellationToken::new())
+                .await
+                .unwrap_err(),
+        );
+    }
+    assert!(matches!(errors[0], LlmError::Http { status: 401, .. }));
+    assert!(matches!(errors[1], LlmError::Malformed { .. }));
+    assert!(matches!(errors[2], LlmError::Provider { .. }));
+    assert_eq!(server.count(), 3);
+    for err in &errors {
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(KEY), "key leaked: {shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+    }
+    let http = config.http_provider(&env).unwrap();
+    let key = config.resolve_key(&env).unwrap().unwrap();
+    assert_eq!(key.expose(), KEY);
+    for shown in [
+        format!("{key}"),
+        format!("{key:?}"),
+        format!("{config:?}"),
+        format!("{http:?}"),
+        format!("{provider:?}"),
+        format!("{providers:?}"),
+        format!("{:?}", http.endpoint()),
+    ] {
+        assert!(!shown.contains(KEY), "key leaked: {shown}");
+    }
+    assert!(format!("{:?}", http.endpoint()).contains("[redacted]"));
+}
+
+#[test]
+fn no_provider_configured_names_the_environment_variables() {
+    let err = LlmConfig::from_vars(&|_| None).unwrap_err();
+    assert!(matches!(err, LlmError::NotConfigured));
+    assert_eq!(err.code(), ErrorCode::FailedPrecondition);
+    let message = err.to_string();
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "OLLAMA_HOST",
+    ] {
+        assert!(message.contains(var), "{message}");
+    }
+    let err = Providers::build(&LlmConfig::default(), &|_| None).unwrap_err();
+    assert!(matches!(err, LlmError::NotConfigured));
+}
+
+#[test]
+fn providers_come_from_the_environment_and_key_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("anthropic-key");
+    std::fs::write(&key_file, "sk-ant-from-a-mounted-secret\n").unwrap();
+    let key_path = key_file.to_str().unwrap().to_owned();
+    let vars = move |var: &str| match var {
+        "ANTHROPIC_API_KEY_FILE" => Some(key_path.clone()),
+        "GEMINI_API_KEY" => Some("gm-key".to_owned()),
+        "GEMINI_MODEL" => Some("gemini-custom".to_owned()),
+        "OLLAMA_HOST" => Some("0.0.0.0:11434".to_owned()),
+        _ => None,
+    };
+    let config = LlmConfig::from_vars(&vars).unwrap();
+    let names: Vec<&str> = config.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["anthropic", "gemini", "ollama"]);
+    assert_eq!(config.chains["default"], ["anthropic", "gemini", "ollama"]);
+    assert_eq!(config.providers[1].model, "gemini-custom");
+    assert_eq!(
+        config.providers[2].base_url.as_deref(),
+        Some("http://0.0.0.0:11434")
+    );
+    let key = config.providers[0].resolve_key(&vars).unwrap().unwrap();
+    assert_eq!(key.expose(), "sk-ant-from-a-mounted-secret");
+    let providers = Providers::build(&config, &vars).unwrap();
+    assert_eq!(
+        providers.chain("explain").members(),
+        ["anthropic", "gemini", "ollama"]
+    );
+
+    // A provider that needs a key and has none says which variables to set.
+    let mut missing = ProviderConfig::new("claude", ProviderKind::Anthropic, "m");
+    missing.key_env = Some("MY_CLAUDE_KEY".into());
+    let err = missing.build(&|_| None).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("MY_CLAUDE_KEY") && message.contains("MY_CLAUDE_KEY_FILE"),
+        "{message}"
+    );
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn config_reads_from_toml_and_rejects_mistakes() {
+    let config: LlmConfig = toml::from_str(
+        r#"
+        [[providers]]
+        name = "claude"
+        kind = "anthropic"
+        model = "claude-sonnet-4-5"
+        rpm = 50
+        tpm = 40000
+        timeout_ms = 30000
+
+        [[providers]]
+        name = "vllm"
+        kind = "openai"
+        base_url = "http://vllm:8000/v1"
+        model = "qwen2.5-coder"
+
+        [[providers]]
+        name = "local"
+        kind = "ollama"
+        model = "llama3.2"
+
+        [chains]
+        explain = ["claude", "vllm", "local"]
+        complete = ["vllm"]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        config.providers[0].limits(),
+        Limits::per_minute(Some(50), Some(40_000))
+    );
+    assert_eq!(
+        config.providers[1].max_retries, 2,
+        "defaults fill what is left out"
+    );
+    let vars = |var: &str| (var == "ANTHROPIC_API_KEY").then(|| "k".to_owned());
+    let providers = Providers::build(&config, &vars).unwrap();
+    assert_eq!(
+        providers.chain("explain").members(),
+        ["claude", "vllm", "local"]
+    );
+    assert_eq!(providers.chain("complete").members(), ["vllm"]);
+    assert_eq!(
+        providers.chain("chat").members(),
+        ["claude", "vllm", "local"]
+    );
+
+    let unknown = toml::from_str::<LlmConfig>(
+        "[[providers]]\nname = \"x\"\nkind = \"openai\"\nmodel = \"m\"\nrate = 5\n",
+    )
+    .unwrap_err();
+    assert!(unknown.to_string().contains("rate"), "{unknown}");
+    let bad_kind = toml::from_str::<LlmConfig>(
+        "[[providers]]\nname = \"x\"\nkind = \"cohere\"\nmodel = \"m\"\n",
+    )
+    .unwrap_err();
+    assert!(bad_kind.to_string().contains("cohere"), "{bad_kind}");
+
+    let mut dangling = config.clone();
+    dangling
+        .chains
+        .insert("explain".into(), vec!["claude".into(), "gpt".into()]);
+    let err = Providers::build(&dangling, &vars).unwrap_err();
+    assert!(
+        err.to_string().contains("chain explain names provider gpt"),
+        "{err}"
+    );
+}
