@@ -58,6 +58,8 @@ pub enum NodeError {
     Task(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Llm(#[from] crate::llm::LlmError),
 }
 
 impl NodeError {
@@ -73,6 +75,7 @@ impl NodeError {
             NodeError::Bus(e) => e.code(),
             NodeError::Task(_) => ErrorCode::Internal,
             NodeError::Cluster(e) => e.code(),
+            NodeError::Llm(e) => e.code(),
         }
     }
 

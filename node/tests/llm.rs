@@ -1012,6 +1012,9 @@ fn no_provider_configured_names_the_environment_variables() {
     }
     let err = Providers::build(&LlmConfig::default(), &|_| None).unwrap_err();
     assert!(matches!(err, LlmError::NotConfigured));
+    let err = aiex_node::NodeError::from(err);
+    assert_eq!(err.code(), ErrorCode::FailedPrecondition);
+    assert!(err.to_string().contains("OLLAMA_HOST"), "{err}");
 }
 
 #[test]
@@ -1125,4 +1128,32 @@ fn config_reads_from_toml_and_rejects_mistakes() {
         err.to_string().contains("chain explain names provider gpt"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_connection_lost_after_the_finish_reason_still_completes() {
+    // Gemini ends its stream by closing it after the chunk with finishReason: a connection
+    // that breaks right then lost nothing. The same holds for OpenAI before `[DONE]`.
+    for fx in [gemini(), openai()] {
+        let mut pieces = fx.pieces.clone();
+        if fx.kind == ProviderKind::Openai {
+            pieces.pop(); // no [DONE]
+        }
+        let (content_type, cut) = (fx.content_type, pieces.len());
+        let server = TestServer::start(move |_, _| Reply::Stream {
+            content_type,
+            pieces: pieces.clone(),
+            delay: Duration::ZERO,
+            cut_after: Some(cut),
+            gate: None,
+            hold_open: None,
+        })
+        .await;
+        let provider = build(&provider_config(&fx, &server));
+        let got = complete(&provider, request(true), CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(got, hello(), "{}", fx.kind.as_str());
+        assert_eq!(server.count(), 1);
+    }
 }

@@ -255,11 +255,17 @@ impl StreamedBody {
                 }
                 Ok(Err(_)) => {
                     // The connection broke mid-body (reset, or closed before the last
-                    // chunk): whatever the transport said, the stream was cut.
+                    // chunk). If the provider had already said it finished, the answer is
+                    // whole; otherwise the stream was cut, whatever the transport said.
                     self.finished = true;
-                    return Some(Err(LlmError::StreamDropped {
-                        provider: self.provider.clone(),
-                    }));
+                    match self.decoder.end() {
+                        Ok(events) => self.pending.extend(events.into_iter().map(Ok)),
+                        Err(_) => {
+                            return Some(Err(LlmError::StreamDropped {
+                                provider: self.provider.clone(),
+                            }));
+                        }
+                    }
                 }
                 Err(_) => {
                     self.finished = true;

@@ -199,6 +199,9 @@ async fn serve(
                 socket.flush().await?;
                 tokio::time::sleep(delay).await;
             }
+            if cut_after.is_some_and(|cut| cut >= pieces.len()) {
+                return Ok(()); // every piece, but no terminating chunk
+            }
             if let Some(closed) = hold_open {
                 let mut buf = [0u8; 256];
                 loop {
