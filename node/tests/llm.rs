@@ -1157,3 +1157,63 @@ async fn a_connection_lost_after_the_finish_reason_still_completes() {
         assert_eq!(server.count(), 1);
     }
 }
+
+#[tokio::test]
+async fn anthropic_error_events_are_retried_only_before_the_first_token() {
+    let overloaded = sse(
+        Some("error"),
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    );
+    let fx = anthropic();
+    let (early, late) = (
+        vec![fx.pieces[0].clone(), overloaded.clone()],
+        [fx.pieces[..4].to_vec(), vec![overloaded]].concat(),
+    );
+    let whole = fx.pieces.clone();
+    let server = TestServer::start(move |n, _| match n {
+        0 => Reply::stream("text/event-stream", early.clone()),
+        1 => Reply::stream("text/event-stream", whole.clone()),
+        _ => Reply::stream("text/event-stream", late.clone()),
+    })
+    .await;
+    let provider = build(&provider_config(&fx, &server));
+    // Overloaded before any token: retried, and the second answer is whole.
+    let got = complete(&provider, request(true), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+    assert_eq!(server.count(), 2);
+    // Overloaded after a token: the error ends the stream, nothing is re-sent.
+    let (events, err) = drain(&provider, request(true)).await;
+    assert_eq!(events, vec![Event::Token("Hel".into())]);
+    let err = err.unwrap();
+    assert!(
+        matches!(&err, LlmError::Provider { provider, kind, message } if provider == "anthropic" && kind == "overloaded_error" && message == "Overloaded"),
+        "{err:?}"
+    );
+    assert_eq!(server.count(), 3);
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_cap_fails_at_once() {
+    let server = TestServer::start(|_, _| {
+        Reply::json(429, r#"{"error":{"message":"quota"}}"#).with_header("retry-after", "120")
+    })
+    .await;
+    let provider = build(&openai_on(&server, "capped"));
+    let started = Instant::now();
+    let err = complete(&provider, request(true), CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LlmError::Http { status: 429, retry_after: Some(d), .. } if d == Duration::from_secs(120)),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::ResourceExhausted);
+    assert_eq!(
+        server.count(),
+        1,
+        "not waited for: a chain can fail over instead"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
