@@ -61,6 +61,8 @@ pub enum NodeError {
     /// A peer the request needs did not answer (the message says which and what to do).
     #[error("{0}")]
     Unavailable(String),
+    #[error(transparent)]
+    Llm(#[from] crate::llm::LlmError),
 }
 
 impl NodeError {
@@ -77,6 +79,7 @@ impl NodeError {
             NodeError::Task(_) => ErrorCode::Internal,
             NodeError::Cluster(e) => e.code(),
             NodeError::Unavailable(_) => ErrorCode::Unavailable,
+            NodeError::Llm(e) => e.code(),
         }
     }
 

@@ -10,6 +10,8 @@
 //! - [`indexer`]: follows the file log into the partitions;
 //! - [`cluster`]: membership by chitchat gossip (live members, roles, readiness, changes);
 //! - [`ring`]: partition placement (owner and replicas per partition, bounded loads);
+//! - [`llm`]: LLM providers (OpenAI, Anthropic, Gemini, Ollama) behind rate limits,
+//!   retries, circuit breakers and per-task failover chains;
 //! - [`service`]: the node's gRPC service inside the mesh (`aiex.mesh.v1.Node`);
 //! - [`role`]: the `aiex node` role: NATS, gossip, placement, indexer and service wired;
 //! - [`metrics`]: every series the node records, described in one table;
@@ -27,6 +29,7 @@ pub mod indexer;
 pub mod ingest;
 pub mod metrics;
 pub mod readiness;
+pub mod llm;
 pub mod ring;
 pub mod role;
 pub mod search;
