@@ -283,21 +283,16 @@ fn settings(cli: &Cli) -> Result<Settings> {
     })
 }
 
-/// Server logs on stderr: `RUST_LOG` filters (default: info for Aiex, warn for the rest), `AIEX_LOG_FORMAT=json`
-/// writes one JSON object per line.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,aiex=info,aiex_node=info,aiex_gateway=info")
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let json = std::env::var("AIEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.with_ansi(false).try_init()
-    };
+/// Runs a server role with logs on stderr (`RUST_LOG` filters, default: info for Aiex,
+/// warn for the rest; `AIEX_LOG_FORMAT=json` for JSON lines) and, when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set, traces exported over OTLP as `service`; the
+/// exporter is flushed when the role stops.
+fn serve_role<F: std::future::Future<Output = Result<()>>>(service: &str, role: F) -> Result<()> {
+    let telemetry =
+        aiex_node::telemetry::init(service, "warn,aiex=info,aiex_node=info,aiex_gateway=info");
+    let result = runtime()?.block_on(role);
+    telemetry.shutdown();
+    result
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -325,25 +320,19 @@ fn run(cli: Cli) -> Result<()> {
             index_threads,
             addr_file,
             metrics_listen,
-        } => {
-            init_logging();
-            runtime()?.block_on(client::up(
+        } => serve_role(
+            "aiex",
+            client::up(
                 &settings,
                 listen,
                 allow_roots,
                 index_threads,
                 addr_file,
                 metrics_listen,
-            ))
-        }
-        Command::Node(args) => {
-            init_logging();
-            runtime()?.block_on(roles::node(&settings, args))
-        }
-        Command::Gateway(args) => {
-            init_logging();
-            runtime()?.block_on(roles::gateway(&settings, args))
-        }
+            ),
+        ),
+        Command::Node(args) => serve_role("aiex-node", roles::node(&settings, args)),
+        Command::Gateway(args) => serve_role("aiex-gateway", roles::gateway(&settings, args)),
         Command::Repo { command } => runtime()?.block_on(client::repo(&settings, command)),
         Command::Cluster { command } => runtime()?.block_on(client::cluster(&settings, command)),
         Command::Search {

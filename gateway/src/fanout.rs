@@ -84,8 +84,13 @@ pub struct FanOut {
     channels: Mutex<HashMap<SocketAddr, Channel>>,
 }
 
-/// A node client.
-pub type NodeClient = mesh::node_client::NodeClient<Channel>;
+/// Adds the caller's trace context to every request.
+type TraceInterceptor = fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>;
+
+/// A node client (it carries the caller's trace context to the node).
+pub type NodeClient = mesh::node_client::NodeClient<
+    tonic::service::interceptor::InterceptedService<Channel, TraceInterceptor>,
+>;
 
 impl FanOut {
     pub fn client(&self, addr: SocketAddr) -> NodeClient {
@@ -102,9 +107,12 @@ impl FanOut {
                     .connect_lazy()
             })
             .clone();
-        mesh::node_client::NodeClient::new(channel)
-            .max_decoding_message_size(256 << 20)
-            .max_encoding_message_size(16 << 20)
+        mesh::node_client::NodeClient::with_interceptor(
+            channel,
+            aiex_node::telemetry::propagate as TraceInterceptor,
+        )
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(16 << 20)
     }
 
     /// Calls `call` once per node with the partitions it is asked for (each partition

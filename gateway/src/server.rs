@@ -33,6 +33,7 @@ pub async fn serve(
         .build_v1()
         .map_err(|e| GatewayError::Internal(format!("reflection: {e}")))?;
     let served = tonic::transport::Server::builder()
+        .trace_fn(aiex_node::telemetry::grpc_span)
         .layer(LimitsLayer::new(
             state.config.limits.max_concurrent_requests,
         ))

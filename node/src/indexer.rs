@@ -498,6 +498,10 @@ impl Indexer {
                         ),
                     ),
                     Ok(event) => {
+                        // A child of the upload's trace, when it carried one.
+                        let span = tracing::info_span!("index file", partition = m.partition, seq = m.seq);
+                        crate::telemetry::follow_headers(&span, &m.headers);
+                        let _entered = span.enter();
                         let result = match &event.change {
                             FileChange::Put { content, .. } => self
                                 .set

@@ -16,6 +16,7 @@
 //! - [`role`]: the `aiex node` role: NATS, gossip, placement, indexer and service wired;
 //! - [`metrics`]: every series the node records, described in one table;
 //! - [`readiness`]: the one readiness bit shown in gossip, `/health/readyz` and gRPC health;
+//! - [`telemetry`]: logs, OTLP trace export and W3C trace context across gRPC and the bus;
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
@@ -27,12 +28,13 @@ pub mod graph;
 pub mod index;
 pub mod indexer;
 pub mod ingest;
+pub mod llm;
 pub mod metrics;
 pub mod readiness;
-pub mod llm;
 pub mod ring;
 pub mod role;
 pub mod search;
 pub mod service;
+pub mod telemetry;
 
 pub use error::{ErrorCode, NodeError};

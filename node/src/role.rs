@@ -205,6 +205,7 @@ impl NodeRole {
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.listener);
         let served = tonic::transport::Server::builder()
             .tcp_nodelay(true)
+            .trace_fn(crate::telemetry::grpc_span)
             .add_service(
                 mesh::node_server::NodeServer::new(service)
                     .max_decoding_message_size(16 << 20)

@@ -162,6 +162,11 @@ impl Server {
     /// Starts `aiex --data-dir DATA ROLE_ARGS --addr-file DATA/addr` (`up`, `node ...`,
     /// `gateway ...`) and waits until it has written its address.
     pub fn start_role(data: &Path, role_args: &[&str]) -> Server {
+        Server::start_role_env(data, role_args, &[])
+    }
+
+    /// [`Server::start_role`] with extra environment variables.
+    pub fn start_role_env(data: &Path, role_args: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(data).expect("create the data directory");
         let addr_file = data.join("addr");
         let _ = std::fs::remove_file(&addr_file);
@@ -172,6 +177,7 @@ impl Server {
             .open(&log)
             .expect("open the server log");
         let mut child = command()
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data)
             .args(role_args)

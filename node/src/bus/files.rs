@@ -54,6 +54,8 @@ fn base_headers(repo: &str, path: &str) -> Headers {
     h.insert(headers::REPO.into(), repo.into());
     h.insert(headers::PATH.into(), path.into());
     h.insert(headers::VERSION.into(), FILE_EVENT_VERSION.to_string());
+    // The trace of the upload that wrote it, when traces are exported.
+    crate::telemetry::inject_headers(&mut h);
     h
 }
 
