@@ -55,6 +55,13 @@ pub struct MeshArgs {
     /// Time between gossip rounds, in milliseconds.
     #[arg(long, env = "AIEX_GOSSIP_INTERVAL_MS")]
     gossip_interval_ms: Option<u64>,
+    /// Failure detector threshold: how many mean heartbeat intervals a silent peer gets
+    /// before it is declared dead (higher is slower and more tolerant of pauses).
+    #[arg(long, env = "AIEX_PHI_THRESHOLD")]
+    phi_threshold: Option<f64>,
+    /// How long a dead peer's last state is remembered, in seconds.
+    #[arg(long, env = "AIEX_DEAD_NODE_GRACE_SECS")]
+    dead_node_grace_secs: Option<u64>,
     /// Write the bound gRPC address to this file once listening (for scripts and tests).
     #[arg(long, value_name = "FILE")]
     addr_file: Option<PathBuf>,
@@ -124,6 +131,15 @@ fn cluster_config(
             bail!("--gossip-interval-ms must be at least 1");
         }
         config.gossip_interval = Duration::from_millis(ms);
+    }
+    if let Some(phi) = mesh.phi_threshold {
+        if !(phi.is_finite() && phi > 0.0) {
+            bail!("--phi-threshold must be a positive number, got {phi}");
+        }
+        config.phi_threshold = phi;
+    }
+    if let Some(secs) = mesh.dead_node_grace_secs {
+        config.dead_node_grace_period = Duration::from_secs(secs);
     }
     Ok(config)
 }

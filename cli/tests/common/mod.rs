@@ -50,6 +50,8 @@ pub fn command() -> Command {
         "AIEX_CLUSTER_ID",
         "AIEX_GOSSIP_INTERVAL_MS",
         "AIEX_DROP_GRACE_SECS",
+        "AIEX_PHI_THRESHOLD",
+        "AIEX_DEAD_NODE_GRACE_SECS",
         "AIEX_LOG_FORMAT",
         "AIEX_METRICS_LISTEN",
     ] {
