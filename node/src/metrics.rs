@@ -343,7 +343,7 @@ pub fn gossip_bytes(direction: &'static str, bytes: usize) {
     counter!(CLUSTER_GOSSIP_BYTES_TOTAL, "direction" => direction).increment(bytes as u64);
 }
 
-/// A message given up on (for the dead-letter path).
+/// Messages given up on and put on the dead-letter queue.
 pub fn dead_lettered(n: u64) {
     counter!(BUS_DEAD_LETTERED_TOTAL).increment(n);
 }

@@ -1,10 +1,12 @@
-//! A [`Bus`] that counts what passes through it: published, consumed, acknowledged and
-//! redelivered messages, jobs in flight and (in-process bus only) queue depth. Each
+//! A [`Bus`] that counts what passes through it: published, consumed, acknowledged,
+//! redelivered and dead-lettered messages (a dead letter is a job submitted to
+//! [`DEAD_LETTER_QUEUE`]), jobs in flight and (in-process bus only) queue depth. Each
 //! process wraps the bus it opens, so both implementations are measured the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use aiex_proto::subjects::DEAD_LETTER_QUEUE;
 use async_trait::async_trait;
 use bytes::Bytes;
 use metrics::{counter, gauge};
@@ -67,6 +69,9 @@ impl Bus for Metered {
     async fn submit(&self, queue: &str, payload: Bytes) -> BusResult<u64> {
         let id = self.inner.submit(queue, payload).await?;
         counter!(BUS_PUBLISHED_TOTAL).increment(1);
+        if queue == DEAD_LETTER_QUEUE {
+            crate::metrics::dead_lettered(1);
+        }
         if self.sole_user {
             gauge!(BUS_QUEUE_DEPTH, "queue" => queue.to_string()).increment(1.0);
         }
@@ -106,5 +111,69 @@ impl Bus for Metered {
 
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes> {
         self.inner.request(subject, payload, timeout).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+    use crate::bus::local::LocalBus;
+
+    /// The value of the one sample of `series` (name and labels as rendered).
+    fn sample(text: &str, series: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+            .parse()
+            .expect("a number")
+    }
+
+    #[test]
+    fn every_bus_operation_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // The runtime runs on this thread, where the recorder is installed.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(async {
+                let local = LocalBus::open(&dir.path().join("bus.redb")).unwrap();
+                let bus = Metered::wrap(Arc::new(local), true);
+                let records = (0..3)
+                    .map(|i| Record::put(0, format!("k{i}"), Default::default(), Bytes::new()))
+                    .collect();
+                bus.publish("TEST", records).await.unwrap();
+                let page = bus.read("TEST", 0, 0, 10, false).await.unwrap();
+                assert_eq!(page.messages.len(), 3);
+                bus.submit("work", Bytes::from_static(b"a")).await.unwrap();
+                bus.submit("work", Bytes::from_static(b"b")).await.unwrap();
+                let wait = Duration::from_secs(5);
+                let job = bus.take("work", wait, wait).await.unwrap().expect("a job");
+                bus.ack("work", job.id).await.unwrap();
+                bus.submit(DEAD_LETTER_QUEUE, Bytes::from_static(b"{}"))
+                    .await
+                    .unwrap();
+            })
+        });
+        let text = handle.render();
+        assert_eq!(sample(&text, BUS_PUBLISHED_TOTAL), 6.0, "3 records, 3 jobs");
+        assert_eq!(sample(&text, BUS_CONSUMED_TOTAL), 4.0, "3 messages, 1 job");
+        assert_eq!(sample(&text, BUS_ACKED_TOTAL), 1.0);
+        assert_eq!(sample(&text, crate::metrics::BUS_DEAD_LETTERED_TOTAL), 1.0);
+        assert_eq!(sample(&text, BUS_IN_FLIGHT), 0.0);
+        assert_eq!(sample(&text, "aiex_bus_queue_depth{queue=\"work\"}"), 1.0);
+        assert_eq!(
+            sample(&text, "aiex_bus_queue_depth{queue=\"dead-letters\"}"),
+            1.0
+        );
+        assert!(
+            !text.contains(BUS_REDELIVERED_TOTAL),
+            "nothing was redelivered"
+        );
     }
 }
