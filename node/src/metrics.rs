@@ -348,6 +348,80 @@ pub fn dead_lettered(n: u64) {
     counter!(BUS_DEAD_LETTERED_TOTAL).increment(n);
 }
 
+/// One LLM call's labels: the provider and the model asked for (`default` when the
+/// provider's default model was used).
+pub struct LlmLabels {
+    pub provider: String,
+    pub model: String,
+}
+
+impl LlmLabels {
+    pub fn new(provider: &str, model: Option<&str>) -> LlmLabels {
+        LlmLabels {
+            provider: provider.to_owned(),
+            model: model.unwrap_or("default").to_owned(),
+        }
+    }
+
+    fn pair(&self) -> [(&'static str, String); 2] {
+        [
+            ("provider", self.provider.clone()),
+            ("model", self.model.clone()),
+        ]
+    }
+
+    /// A call ended: `outcome` is "ok", "error" or "cancelled".
+    pub fn finished(&self, outcome: &'static str, took: Duration) {
+        let [p, m] = self.pair();
+        counter!(
+            LLM_REQUESTS_TOTAL,
+            &[p.clone(), m.clone(), ("outcome", outcome.to_string())]
+        )
+        .increment(1);
+        histogram!(LLM_REQUEST_DURATION_SECONDS, &[p.clone(), m.clone()])
+            .record(took.as_secs_f64());
+        if outcome == "error" {
+            counter!(LLM_ERRORS_TOTAL, &[p, m]).increment(1);
+        }
+    }
+
+    pub fn first_token(&self, after: Duration) {
+        histogram!(LLM_TIME_TO_FIRST_TOKEN_SECONDS, &self.pair()).record(after.as_secs_f64());
+    }
+
+    pub fn tokens(&self, input: u64, output: u64) {
+        let [p, m] = self.pair();
+        counter!(
+            LLM_TOKENS_TOTAL,
+            &[p.clone(), m.clone(), ("direction", "input".to_string())]
+        )
+        .increment(input);
+        counter!(
+            LLM_TOKENS_TOTAL,
+            &[p, m, ("direction", "output".to_string())]
+        )
+        .increment(output);
+    }
+
+    pub fn retried(&self) {
+        counter!(LLM_RETRIES_TOTAL, &self.pair()).increment(1);
+    }
+
+    /// The chain moved on from this provider to the next.
+    pub fn failed_over(&self) {
+        counter!(LLM_FAILOVERS_TOTAL, &self.pair()).increment(1);
+    }
+
+    /// 0 closed, 1 half-open, 2 open.
+    pub fn breaker(&self, state: f64) {
+        gauge!(LLM_BREAKER_STATE, &self.pair()).set(state);
+    }
+
+    pub fn rate_limited(&self, waited: Duration) {
+        histogram!(LLM_RATE_LIMIT_WAIT_SECONDS, &self.pair()).record(waited.as_secs_f64());
+    }
+}
+
 /// Whether `name` follows the naming rules for its kind and unit: `aiex_<subsystem>_<name>`
 /// in lowercase, counters ending in `_total`, durations in `_seconds`, sizes in `_bytes`
 /// (`_bytes_total` for a counter of bytes).

@@ -216,6 +216,10 @@ impl NodeRole {
         for task in &self.tasks {
             task.abort();
         }
+        // An aborted task lets go of what it holds (the cluster among it) once awaited.
+        for task in self.tasks {
+            let _ = task.await;
+        }
         match Arc::try_unwrap(self.cluster) {
             Ok(cluster) => {
                 if let Err(e) = cluster.shutdown().await {

@@ -1217,3 +1217,110 @@ async fn a_retry_after_longer_than_the_cap_fails_at_once() {
     );
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+// ---- metrics ----
+
+/// The process's Prometheus recorder (installed once for this test binary).
+fn recorder() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .expect("install the metrics recorder")
+    })
+}
+
+/// The value of the sample whose line starts with `series` (name and labels).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn calls_retries_tokens_and_failovers_are_measured() {
+    let handle = recorder();
+    let fx = openai();
+    let stream = Arc::new(std::sync::Mutex::new(Some(streamed(&fx))));
+    let server = TestServer::start(move |n, _| match n {
+        0 => Reply::json(500, r#"{"error":{"message":"boom","type":"server_error"}}"#),
+        _ => stream.lock().unwrap().take().expect("only two requests"),
+    })
+    .await;
+    let mut config = provider_config(&fx, &server);
+    config.name = "metered".to_owned();
+    let mut req = request(true);
+    req.model = Some("gpt-metered".to_owned());
+    let got = complete(&build(&config), req.clone(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(got, hello());
+
+    // A chain whose first member is down fails over to a working one.
+    let down = TestServer::start(|_, _| Reply::json(400, r#"{"error":{"message":"no"}}"#)).await;
+    let working = TestServer::start({
+        let fx = openai();
+        move |_, _| streamed(&fx)
+    })
+    .await;
+    let mut first = openai_on(&down, "metered-down");
+    first.max_retries = 0;
+    let second = openai_on(&working, "metered-up");
+    let chain = aiex_node::llm::ProviderChain::new(
+        "explain",
+        vec![Arc::new(build(&first)), Arc::new(build(&second))],
+    );
+    complete(&chain, req, CancellationToken::new())
+        .await
+        .unwrap();
+
+    let text = handle.render();
+    let labels = r#"provider="metered",model="gpt-metered""#;
+    assert_eq!(
+        sample(
+            &text,
+            &format!(r#"aiex_llm_requests_total{{{labels},outcome="ok"}}"#)
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, &format!("aiex_llm_retries_total{{{labels}}}")),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            &format!(r#"aiex_llm_tokens_total{{{labels},direction="output"}}"#)
+        ) > 0.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!("aiex_llm_time_to_first_token_seconds_count{{{labels}}}")
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"aiex_llm_failovers_total{provider="metered-down",model="gpt-metered"}"#
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"aiex_llm_errors_total{provider="metered-down",model="gpt-metered"}"#
+        ),
+        1.0,
+        "{text}"
+    );
+}

@@ -52,7 +52,7 @@ impl Provider for ProviderChain {
         cancel: CancellationToken,
     ) -> Result<EventStream, LlmError> {
         let mut errors = Vec::new();
-        for member in &self.members {
+        for (i, member) in self.members.iter().enumerate() {
             match member.stream(req.clone(), cancel.clone()).await {
                 Ok(stream) => {
                     if !errors.is_empty() {
@@ -62,6 +62,10 @@ impl Provider for ProviderChain {
                 }
                 Err(LlmError::Cancelled) => return Err(LlmError::Cancelled),
                 Err(e) => {
+                    if i + 1 < self.members.len() {
+                        crate::metrics::LlmLabels::new(member.name(), req.model.as_deref())
+                            .failed_over();
+                    }
                     tracing::warn!(chain = %self.name, provider = member.name(), error = %e, "llm provider failed before its first token");
                     errors.push(e);
                 }

@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::breaker::{BreakerState, CircuitBreaker};
 use super::limit::RateLimiter;
 use super::{ChatRequest, Event, EventStream, LlmError, Provider};
+use crate::metrics::LlmLabels;
 
 /// How a provider's failed calls are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,52 @@ impl Provider for GuardedProvider {
         cancel: CancellationToken,
     ) -> Result<EventStream, LlmError> {
         let name = self.inner.name();
+        let labels = LlmLabels::new(name, req.model.as_deref());
+        let started = Instant::now();
+        let result = self.stream_guarded(req, cancel, &labels).await;
+        self.record_breaker(&labels);
+        match result {
+            Ok((head, rest)) => {
+                labels.first_token(started.elapsed());
+                Ok(Box::pin(AfterFirstToken {
+                    head,
+                    rest,
+                    breaker: Arc::clone(&self.breaker),
+                    labels,
+                    started,
+                    finished: false,
+                }))
+            }
+            Err(e) => {
+                let outcome = if matches!(e, LlmError::Cancelled) {
+                    "cancelled"
+                } else {
+                    "error"
+                };
+                labels.finished(outcome, started.elapsed());
+                Err(e)
+            }
+        }
+    }
+}
+
+impl GuardedProvider {
+    fn record_breaker(&self, labels: &LlmLabels) {
+        labels.breaker(match self.breaker.state() {
+            BreakerState::Closed => 0.0,
+            BreakerState::HalfOpen => 1.0,
+            BreakerState::Open => 2.0,
+        });
+    }
+
+    /// Sends with retries until the first token (or the last failure).
+    async fn stream_guarded(
+        &self,
+        req: ChatRequest,
+        cancel: CancellationToken,
+        labels: &LlmLabels,
+    ) -> Result<(VecDeque<Event>, EventStream), LlmError> {
+        let name = self.inner.name();
         let tokens = req
             .estimated_prompt_tokens()
             .saturating_add(req.max_tokens.unwrap_or(self.max_tokens));
@@ -166,15 +213,13 @@ impl Provider for GuardedProvider {
                     }));
                 }
             };
+            let waiting = Instant::now();
             self.limiter.acquire(tokens, &cancel).await?;
+            labels.rate_limited(waiting.elapsed());
             let error = match self.attempt(&req, &cancel).await {
-                Ok((head, rest)) => {
+                Ok(first) => {
                     permit.succeed();
-                    return Ok(Box::pin(AfterFirstToken {
-                        head,
-                        rest,
-                        breaker: Arc::clone(&self.breaker),
-                    }));
+                    return Ok(first);
                 }
                 Err(e) => e,
             };
@@ -183,6 +228,7 @@ impl Provider for GuardedProvider {
             } else {
                 drop(permit);
             }
+            self.record_breaker(labels);
             if !error.is_retryable() || attempt == self.retry.max_retries {
                 return Err(error);
             }
@@ -194,6 +240,7 @@ impl Provider for GuardedProvider {
                 wait = wait.max(retry_after);
             }
             tracing::warn!(provider = name, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %error, "llm call failed, retrying");
+            labels.retried();
             tokio::select! {
                 _ = cancel.cancelled() => return Err(LlmError::Cancelled),
                 _ = tokio::time::sleep(wait) => {}
@@ -210,6 +257,34 @@ struct AfterFirstToken {
     head: VecDeque<Event>,
     rest: EventStream,
     breaker: Arc<CircuitBreaker>,
+    labels: LlmLabels,
+    started: Instant,
+    /// Whether the call's outcome was recorded.
+    finished: bool,
+}
+
+impl AfterFirstToken {
+    fn observe(&mut self, item: &Option<Result<Event, LlmError>>) {
+        match item {
+            Some(Ok(Event::Usage { input, output })) => {
+                self.labels.tokens(u64::from(*input), u64::from(*output));
+            }
+            Some(Ok(Event::Done { .. })) | None if !self.finished => {
+                self.finished = true;
+                self.labels.finished("ok", self.started.elapsed());
+            }
+            Some(Err(e)) if !self.finished => {
+                self.finished = true;
+                let outcome = if matches!(e, LlmError::Cancelled) {
+                    "cancelled"
+                } else {
+                    "error"
+                };
+                self.labels.finished(outcome, self.started.elapsed());
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Stream for AfterFirstToken {
@@ -217,13 +292,18 @@ impl Stream for AfterFirstToken {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Some(event) = self.head.pop_front() {
-            return Poll::Ready(Some(Ok(event)));
+            let item = Some(Ok(event));
+            self.observe(&item);
+            return Poll::Ready(item);
         }
         let item = self.rest.poll_next_unpin(cx);
         if let Poll::Ready(Some(Err(e))) = &item
             && e.counts_against_provider()
         {
             self.breaker.record_failure();
+        }
+        if let Poll::Ready(item) = &item {
+            self.observe(item);
         }
         item
     }
