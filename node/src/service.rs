@@ -36,10 +36,25 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     }
 }
 
+/// The longest question a context is built for.
+pub const MAX_QUESTION_BYTES: usize = 64 * 1024;
+
 /// A context request as the builder takes it, and the counter of its model.
 pub fn context_request_from_pb(
     req: &pb::ContextRequest,
 ) -> Result<(crate::context::ContextRequest, crate::context::TokenCounter), NodeError> {
+    if req.target.len() > 1024 {
+        return Err(NodeError::InvalidArgument {
+            field: "target",
+            reason: "is longer than 1024 bytes".into(),
+        });
+    }
+    if req.question.len() > MAX_QUESTION_BYTES {
+        return Err(NodeError::InvalidArgument {
+            field: "question",
+            reason: format!("is longer than {MAX_QUESTION_BYTES} bytes"),
+        });
+    }
     let model = if req.model.trim().is_empty() {
         crate::context::tokens::DEFAULT_MODEL
     } else {

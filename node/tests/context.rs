@@ -416,6 +416,20 @@ fn file_and_line_targets_and_bad_targets() {
         Target::parse("Inventory.Stock.reserve!/4").unwrap(),
         Target::Function("Inventory.Stock.reserve!/4".into())
     );
+    assert_eq!(
+        Target::parse("README.md").unwrap(),
+        Target::File {
+            path: "README.md".into(),
+            lines: None
+        }
+    );
+    assert_eq!(
+        Target::parse("lib/inventory/stock.ex:83").unwrap(),
+        Target::File {
+            path: "lib/inventory/stock.ex".into(),
+            lines: Some((83, 83))
+        }
+    );
     assert!(Target::parse("../etc/passwd").is_err());
     assert!(Target::parse("lib/a.ex:9-3").is_err());
     let missing = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))

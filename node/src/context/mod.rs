@@ -258,6 +258,12 @@ fn truncate_with(text: &str, _counter: &TokenCounter, fits: impl Fn(&str) -> boo
     text[..end].to_string()
 }
 
+/// Name endings that make a target a file rather than `Mod.fun`.
+const FILE_EXTENSIONS: [&str; 14] = [
+    "ex", "exs", "eex", "heex", "leex", "md", "txt", "json", "yml", "yaml", "toml", "lock", "js",
+    "css",
+];
+
 /// A parsed target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -294,11 +300,18 @@ impl Target {
             _ => (s, None),
         };
         let parts: Vec<&str> = head.split('.').collect();
+        // `README.md`, `Dockerfile.prod`: a file name, not `Mod.fun`.
+        let file_like = arity.is_none()
+            && (s.contains('/')
+                || parts
+                    .last()
+                    .is_some_and(|ext| FILE_EXTENSIONS.contains(ext)));
         let module_part = |p: &&str| p.starts_with(|c: char| c.is_ascii_uppercase()) && is_ident(p);
-        if parts.iter().all(module_part) && arity.is_none() {
+        if parts.iter().all(module_part) && !file_like && arity.is_none() {
             return Ok(Target::Module(s.to_string()));
         }
         if parts.len() >= 2
+            && !file_like
             && parts[..parts.len() - 1].iter().all(module_part)
             && is_ident(parts[parts.len() - 1])
             && parts[parts.len() - 1].starts_with(|c: char| c.is_lowercase() || c == '_')
