@@ -80,10 +80,17 @@ fn context_from_the_embedded_server_as_text_and_json() {
 }
 
 #[test]
-fn context_offline_from_the_data_directory() {
+fn context_offline_from_the_data_directory_without_credentials() {
+    const KEY: &str = "sk-test-ContextLeak0123456789";
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("inventory");
     common::copy_dir(&common::sample(), &project);
+    // A key committed by mistake, which the environment also holds.
+    std::fs::write(
+        project.join("lib/inventory/leak.ex"),
+        format!("defmodule Inventory.Leak do\n  def key, do: \"{KEY}\"\nend\n"),
+    )
+    .unwrap();
     let data = tmp.path().join("data");
     let out = aiex_in(&data, &["index", project.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -98,4 +105,23 @@ fn context_offline_from_the_data_directory() {
     let json = ok_json(&args, &aiex_in(&data, &args));
     assert_prompt(json["prompt"].as_str().unwrap());
     assert!(json["tokens"].as_u64().unwrap() <= json["budget"].as_u64().unwrap());
+
+    let args = [
+        "context",
+        "what is the key?",
+        "--target",
+        "Inventory.Leak.key/0",
+        "--offline",
+    ];
+    let out = common::command()
+        .env("OPENAI_API_KEY", KEY)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let prompt = String::from_utf8(out.stdout).unwrap();
+    assert!(prompt.contains("def key, do: \"[redacted]\""), "{prompt}");
+    assert!(!prompt.contains(KEY), "the key leaked:\n{prompt}");
 }

@@ -211,6 +211,7 @@ proptest! {
     fn contexts_fit_keep_the_target_and_never_repeat(
         p in project(),
         pick in (0usize..16, 0usize..4),
+        target_kind in 0usize..4,
         budget in 64usize..2500,
         hit_picks in prop::collection::vec(0usize..64, 0..6),
         exact in any::<bool>(),
@@ -222,28 +223,46 @@ proptest! {
         let source = Mem(chunks.clone());
         let counter = TokenCounter::for_model(if exact { "gpt-4o" } else { "claude-sonnet-4" });
         let symbol = format!("App.M{m}.f{f}/1");
-        let target: Vec<&Chunk> = chunks
+        let function: Vec<&Chunk> = chunks
             .iter()
             .filter(|c| c.kind == ChunkKind::Function && c.defines.iter().any(|d| d.symbols().contains(&symbol)))
             .collect();
-        prop_assert!(!target.is_empty());
+        prop_assert!(!function.is_empty());
+        let path = format!("lib/app/m{m}.ex");
+        let line = function[0].end_line;
+        let (target, target_chunks): (String, Vec<&Chunk>) = match target_kind {
+            0 => (symbol.clone(), function.clone()),
+            1 => (
+                format!("App.M{m}"),
+                chunks.iter().filter(|c| c.kind == ChunkKind::ModuleHeader && c.module == format!("App.M{m}")).collect(),
+            ),
+            2 => (path.clone(), chunks.iter().filter(|c| c.path == path).collect()),
+            _ => (
+                format!("{path}:{line}-{}", line + 2),
+                chunks
+                    .iter()
+                    .filter(|c| c.path == path && c.start_line <= line + 2 && c.end_line >= line)
+                    .collect(),
+            ),
+        };
+        prop_assert!(!target_chunks.is_empty());
         let secrets = SecretFilter::from_vars([("OPENAI_API_KEY".to_string(), SECRET.to_string())]);
         let ctx = ContextBuilder::new(&graph, &source, counter.clone())
             .secrets(secrets)
             .search_hits(hits_for(&chunks, &hit_picks))
             .build(&ContextRequest {
                 question: "what does it compute?".into(),
-                target: Some(symbol.clone()),
+                target: Some(target.clone()),
                 budget: Some(budget),
                 repositories: Vec::new(),
             })
             .expect("a context");
         prop_assert!(!ctx.render().contains(SECRET), "the secret leaked");
-        let target_redacted: Vec<Chunk> = target
+        let redacted: Vec<Chunk> = target_chunks
             .iter()
             .map(|c| Chunk { content: c.content.replace(SECRET, "[redacted]"), ..(*c).clone() })
             .collect();
-        check(&ctx, &counter, &target_redacted.iter().collect::<Vec<_>>())?;
+        check(&ctx, &counter, &redacted.iter().collect::<Vec<_>>())?;
     }
 
     #[test]
