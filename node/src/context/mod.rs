@@ -22,8 +22,10 @@
 //! trait, so the same builder serves the embedded mode (a [`PartitionSet`]) and, later,
 //! a gateway looking chunks up over the mesh.
 
+mod fit;
 pub mod history;
 pub mod secrets;
+mod target;
 pub mod tokens;
 
 use std::collections::{HashMap, HashSet};
@@ -38,6 +40,7 @@ use crate::search::SearchHit;
 
 pub use history::{ExtractiveSummary, History, Summarizer, fit_history};
 pub use secrets::SecretFilter;
+pub use target::Target;
 pub use tokens::{TokenCounter, Tokenizer};
 
 /// Where chunks are looked up by symbol and by file.
@@ -81,7 +84,7 @@ pub struct ContextRequest {
     pub target: Option<String>,
     /// Tokens the prompt may take [default: the model's window minus its output reserve].
     pub budget: Option<usize>,
-    /// Only these repositories (all when empty).
+    /// Only these repositories (all when empty; the repository map is not filtered).
     pub repositories: Vec<String>,
 }
 
@@ -233,12 +236,12 @@ pub const TRUNCATION_MARKER: &str =
 
 /// The longest prefix of `text` (on a character boundary) of at most `max_tokens`.
 pub fn truncate_to(text: &str, max_tokens: usize, counter: &TokenCounter) -> String {
-    truncate_with(text, counter, |prefix| counter.count(prefix) <= max_tokens)
+    truncate_with(text, |prefix| counter.count(prefix) <= max_tokens)
 }
 
 /// The longest prefix of `text` for which `fits` holds (empty when none does). Token
 /// counts grow with the prefix almost everywhere, so a binary search finds it.
-fn truncate_with(text: &str, _counter: &TokenCounter, fits: impl Fn(&str) -> bool) -> String {
+fn truncate_with(text: &str, fits: impl Fn(&str) -> bool) -> String {
     if fits(text) {
         return text.to_string();
     }
@@ -256,95 +259,6 @@ fn truncate_with(text: &str, _counter: &TokenCounter, fits: impl Fn(&str) -> boo
     }
     let end = bounds.get(lo).copied().unwrap_or(0);
     text[..end].to_string()
-}
-
-/// Name endings that make a target a file rather than `Mod.fun`.
-const FILE_EXTENSIONS: [&str; 14] = [
-    "ex", "exs", "eex", "heex", "leex", "md", "txt", "json", "yml", "yaml", "toml", "lock", "js",
-    "css",
-];
-
-/// A parsed target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// `Mod.fun/arity` or `Mod.fun`.
-    Function(String),
-    Module(String),
-    /// A file, or some lines of it.
-    File {
-        path: String,
-        lines: Option<(u32, u32)>,
-    },
-}
-
-impl Target {
-    /// Reads `Mod.fun/2`, `Mod.fun`, `Mod.Sub`, `lib/a.ex`, `lib/a.ex:10-20` or `lib/a.ex:12`.
-    pub fn parse(s: &str) -> Result<Target> {
-        let s = s.trim();
-        let bad = |reason: String| NodeError::InvalidArgument {
-            field: "target",
-            reason,
-        };
-        if s.is_empty() {
-            return Err(bad(
-                "is empty: name a file, `Module` or `Module.fun/arity`".into()
-            ));
-        }
-        let is_ident = |p: &str| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '!' | '?'))
-        };
-        let (head, arity) = match s.rsplit_once('/') {
-            Some((h, a)) if !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()) => (h, Some(a)),
-            _ => (s, None),
-        };
-        let parts: Vec<&str> = head.split('.').collect();
-        // `README.md`, `Dockerfile.prod`: a file name, not `Mod.fun`.
-        let file_like = arity.is_none()
-            && (s.contains('/')
-                || parts
-                    .last()
-                    .is_some_and(|ext| FILE_EXTENSIONS.contains(ext)));
-        let module_part = |p: &&str| p.starts_with(|c: char| c.is_ascii_uppercase()) && is_ident(p);
-        if parts.iter().all(module_part) && !file_like && arity.is_none() {
-            return Ok(Target::Module(s.to_string()));
-        }
-        if parts.len() >= 2
-            && !file_like
-            && parts[..parts.len() - 1].iter().all(module_part)
-            && is_ident(parts[parts.len() - 1])
-            && parts[parts.len() - 1].starts_with(|c: char| c.is_lowercase() || c == '_')
-        {
-            return Ok(Target::Function(s.to_string()));
-        }
-        // A path, maybe with lines.
-        let (path, lines) = match s.rsplit_once(':') {
-            Some((p, range)) if range.chars().all(|c| c.is_ascii_digit() || c == '-') => {
-                let (a, b) = range.split_once('-').unwrap_or((range, range));
-                let (a, b): (u32, u32) = match (a.parse(), b.parse()) {
-                    (Ok(a), Ok(b)) if a >= 1 && a <= b => (a, b),
-                    _ => {
-                        return Err(bad(format!(
-                            "`{range}` is not a line range: use START-END with 1 <= START <= END"
-                        )));
-                    }
-                };
-                (p, Some((a, b)))
-            }
-            _ => (s, None),
-        };
-        let path = path.trim_start_matches("./");
-        if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c == "..") {
-            return Err(bad(format!(
-                "`{s}` is neither `Module.fun/arity` nor a path inside a repository"
-            )));
-        }
-        Ok(Target::File {
-            path: path.to_string(),
-            lines,
-        })
-    }
 }
 
 /// Builds contexts over one symbol graph and chunk source.
@@ -699,145 +613,6 @@ impl<'a> ContextBuilder<'a> {
             collapsed_text,
         });
     }
-
-    /// Collapses, drops and (last) cuts until the rendered prompt fits `budget`.
-    fn fit(&self, mut sections: Vec<Section>, budget: usize) -> Context {
-        // Lowest priority first: least important kind, and within a kind the last.
-        let mut order: Vec<usize> = (0..sections.len())
-            .filter(|&i| !sections[i].kind.is_required())
-            .collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(sections[i].kind), std::cmp::Reverse(i)));
-        let mut dropped_idx: HashSet<usize> = HashSet::new();
-        // First by the sum of the sections' counts (cheap): collapse, then drop.
-        let mut total: usize = sections.iter().map(|s| s.tokens).sum();
-        for &i in &order {
-            if total <= budget {
-                break;
-            }
-            total -= self.collapse(&mut sections[i]);
-        }
-        for &i in &order {
-            if total <= budget {
-                break;
-            }
-            dropped_idx.insert(i);
-            total -= sections[i].tokens;
-        }
-        // Then by the count of the whole prompt, which may be a little over the sum
-        // (tokens can merge across a boundary): the same steps one at a time, and at
-        // last cutting the target, then the question.
-        let mut truncated = false;
-        let mut exhausted: HashSet<usize> = HashSet::new();
-        loop {
-            let real = self.counter.count(&render_except(&sections, &dropped_idx));
-            if real <= budget {
-                break;
-            }
-            let live = |i: &&usize| !dropped_idx.contains(*i);
-            if let Some(&i) = order
-                .iter()
-                .filter(live)
-                .find(|&&i| sections[i].collapsed_text.is_some())
-            {
-                self.collapse(&mut sections[i]);
-                continue;
-            }
-            if let Some(&i) = order.iter().find(live) {
-                dropped_idx.insert(i);
-                continue;
-            }
-            let over = real - budget;
-            let cut = (0..sections.len())
-                .filter(|i| {
-                    !dropped_idx.contains(i)
-                        && !exhausted.contains(i)
-                        && sections[*i].kind.is_required()
-                })
-                .max_by_key(|&i| (sections[i].kind, i));
-            let Some(i) = cut else { break };
-            let s = &mut sections[i];
-            let marker = if s.kind == SectionKind::Target {
-                truncated = true;
-                if !s.title.ends_with("[truncated]") {
-                    s.title = format!("{} [truncated]", s.title);
-                }
-                TRUNCATION_MARKER
-            } else {
-                " …"
-            };
-            let allowance = s.tokens.saturating_sub(over);
-            let body = s.text.strip_suffix(marker).unwrap_or(&s.text);
-            let title = s.title.clone();
-            let kept = truncate_with(body, &self.counter, |prefix| {
-                self.counter
-                    .count(&block(&title, &format!("{prefix}{marker}")))
-                    <= allowance
-            });
-            if kept.is_empty() {
-                exhausted.insert(i);
-            }
-            s.text = format!("{kept}{marker}");
-            s.tokens = self.counter.count(&s.render());
-        }
-        let mut kept = Vec::new();
-        let mut dropped = Vec::new();
-        for (i, s) in sections.into_iter().enumerate() {
-            if dropped_idx.contains(&i) {
-                dropped.push((i, s));
-            } else {
-                kept.push(s);
-            }
-        }
-        // Reported lowest priority first, the order they were dropped in.
-        dropped.sort_by_key(|(i, _)| order.iter().position(|o| o == i));
-        let dropped = dropped
-            .into_iter()
-            .map(|(_, s)| Dropped {
-                kind: s.kind,
-                title: s.title,
-                tokens: s.tokens,
-            })
-            .collect();
-        let context = Context {
-            model: self.counter.model().to_string(),
-            tokenizer: self.counter.tokenizer(),
-            sections: kept,
-            tokens: 0,
-            budget,
-            dropped,
-            truncated,
-        };
-        Context {
-            tokens: self.counter.count(&context.render()),
-            ..context
-        }
-    }
-
-    /// Replaces a section's body by its signature when that is shorter; returns the
-    /// tokens saved.
-    fn collapse(&self, s: &mut Section) -> usize {
-        let Some(short) = s.collapsed_text.take() else {
-            return 0;
-        };
-        let tokens = self.counter.count(&block(&s.title, &short));
-        if tokens >= s.tokens {
-            return 0;
-        }
-        let saved = s.tokens - tokens;
-        s.text = short;
-        s.tokens = tokens;
-        s.collapsed = true;
-        saved
-    }
-}
-
-fn render_except(sections: &[Section], dropped: &HashSet<usize>) -> String {
-    sections
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !dropped.contains(i))
-        .map(|(_, s)| s.render())
-        .collect()
 }
 
 /// `path:start-end` of each chunk, merged per file.
