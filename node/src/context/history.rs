@@ -167,3 +167,45 @@ pub async fn fit_history(
         tokens: used + summary_tokens,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_sentences_summarise_older_turns_and_the_newest_stay() {
+        assert_eq!(first_sentence("Why? Because.\nMore"), "Why?");
+        assert_eq!(first_sentence("v1.2 is out. Yes"), "v1.2 is out.");
+        assert_eq!(first_sentence("no stop\nsecond line"), "no stop");
+        let turns = vec![
+            Message::user(format!(
+                "How do I reserve stock? {}",
+                "I tried everything. ".repeat(20)
+            )),
+            Message::assistant(format!(
+                "Call Inventory.Stock.reserve/4. {}",
+                "It returns a reservation. ".repeat(20)
+            )),
+            Message::user("And release it? ".repeat(30)),
+            Message::assistant("Use release/2."),
+        ];
+        let counter = TokenCounter::for_model("claude-sonnet-4");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // The smallest budget whose recent part holds the last two turns.
+        let newest: usize = turns[2..].iter().map(|t| counter.count(&t.content)).sum();
+        let budget = (1..).find(|b| b - b / 4 >= newest).unwrap();
+        let h = rt.block_on(fit_history(&turns, budget, &counter, &ExtractiveSummary));
+        assert_eq!(h.summarized_turns, 2);
+        assert_eq!(h.recent, turns[2..]);
+        let summary = h.summary.expect("a summary").content;
+        assert_eq!(
+            summary,
+            format!(
+                "{SUMMARY_HEADER}- user: How do I reserve stock?\n- assistant: Call Inventory.Stock.reserve/4.\n"
+            )
+        );
+        assert!(h.tokens <= budget);
+    }
+}
