@@ -438,6 +438,18 @@ pub async fn search(settings: &Settings, request: pb::SearchRequest, json: bool)
     )
 }
 
+pub async fn context(settings: &Settings, request: pb::ContextRequest, json: bool) -> Result<()> {
+    let channel = connect(settings).await?;
+    let mut client =
+        pb::search_client::SearchClient::new(channel).max_decoding_message_size(64 << 20);
+    let response = client
+        .context(request)
+        .await
+        .map_err(|s| status_error("building the context", s))?
+        .into_inner();
+    output::context(&response, json)
+}
+
 pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()> {
     let channel = connect(settings).await?;
     let mut client =

@@ -103,6 +103,31 @@ enum Command {
         #[arg(long, global = true)]
         offline: bool,
     },
+    /// Show the prompt context a question would get, fitted to a model's token budget, without calling any model.
+    ///
+    /// The prompt goes to stdout exactly as it would be sent; its token count goes to stderr.
+    Context {
+        /// The question [optional when --target is given].
+        #[arg(default_value = "")]
+        question: String,
+        /// What the question is about: a file path, `path:START-END`, `Module`, `Module.fun` or `Module.fun/arity`.
+        #[arg(long)]
+        target: Option<String>,
+        /// Count tokens as this model does (gpt-4o, gpt-4, claude-..., gemini-..., llama3.1, ...).
+        #[arg(long, default_value = aiex_node::context::tokens::DEFAULT_MODEL)]
+        model: String,
+        /// Tokens the prompt may take [default: the model's window minus its output reserve].
+        #[arg(long)]
+        budget: Option<u32>,
+        /// Only this repository (repeatable).
+        #[arg(long)]
+        repo: Vec<String>,
+        #[arg(long)]
+        json: bool,
+        /// Read the index `aiex index` built in the data directory instead of asking a gateway.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Show how Aiex chunks one file (works without any server or index).
     Chunk {
         file: PathBuf,
@@ -361,6 +386,28 @@ fn run(cli: Cli) -> Result<()> {
                 runtime()?.block_on(client::search(&settings, request, json))
             }
         }
+        Command::Context {
+            question,
+            target,
+            model,
+            budget,
+            repo,
+            json,
+            offline,
+        } => {
+            let request = aiex_proto::v1::ContextRequest {
+                question,
+                target: target.unwrap_or_default(),
+                model,
+                token_budget: budget.unwrap_or(0),
+                repositories: repo,
+            };
+            if offline {
+                offline_context(&settings, &request, json)
+            } else {
+                runtime()?.block_on(client::context(&settings, request, json))
+            }
+        }
         Command::Symbols { command, offline } => {
             if offline {
                 let set = open_offline(&settings)?;
@@ -425,6 +472,29 @@ fn offline_search(
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
     output::search_results(&request.query, &hits, &[], started.elapsed(), json)
+}
+
+/// `aiex context --offline`: the same context the gateway builds, over the offline index.
+fn offline_context(
+    settings: &Settings,
+    request: &aiex_proto::v1::ContextRequest,
+    json: bool,
+) -> Result<()> {
+    use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
+    let set = open_offline(settings)?;
+    if set.repos().is_empty() {
+        bail!("nothing is indexed offline yet: run `aiex index PATH` first");
+    }
+    let (context_request, counter) = context_request_from_pb(request)?;
+    let hits = match context_search(request) {
+        Some(search) => set.search(&aiex_node::service::request_from_pb(search)?)?,
+        None => Vec::new(),
+    };
+    let graph = set.graph()?;
+    let context = aiex_node::context::ContextBuilder::new(&graph, &set, counter)
+        .search_hits(hits)
+        .build(&context_request)?;
+    output::context(&context_to_pb(&context), json)
 }
 
 pub fn repo_name_of(path: &Path) -> Result<String> {

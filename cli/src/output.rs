@@ -568,3 +568,47 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
         }
     }
 }
+
+/// A fitted context: the prompt on stdout exactly as it would be sent, the count on
+/// stderr (so `aiex context ... > prompt.txt` captures only the prompt); or all of it as
+/// JSON.
+pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
+    let section = |s: &pb::ContextSection| json!({"kind": s.kind, "title": s.title, "tokens": s.tokens, "collapsed": s.collapsed});
+    if json {
+        let v = json!({
+            "prompt": c.prompt,
+            "tokens": c.tokens,
+            "budget": c.budget,
+            "model": c.model,
+            "tokenizer": c.tokenizer,
+            "truncated": c.truncated,
+            "sections": c.sections.iter().map(section).collect::<Vec<_>>(),
+            "dropped": c.dropped.iter().map(section).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(c.prompt.as_bytes())?;
+    out.flush()?;
+    let collapsed = c.sections.iter().filter(|s| s.collapsed).count();
+    eprintln!(
+        "tokens: {} of a {}-token budget ({}, {}); {} sections, {} collapsed, {} dropped{}",
+        c.tokens,
+        c.budget,
+        c.model,
+        c.tokenizer,
+        c.sections.len(),
+        collapsed,
+        c.dropped.len(),
+        if c.truncated {
+            "; the target was cut to fit"
+        } else {
+            ""
+        }
+    );
+    for d in &c.dropped {
+        eprintln!("  dropped {} ({} tokens): {}", d.kind, d.tokens, d.title);
+    }
+    Ok(())
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aiex_node::NodeError;
+use aiex_node::context::ChunkSource;
 use aiex_node::graph::SymbolGraph;
 use aiex_node::indexer::{Indexer, RepoActivity};
 use aiex_node::ingest::RepoSummary;
@@ -31,6 +32,9 @@ pub trait Backend: Send + Sync + 'static {
     fn watermarks(&self) -> Vec<u64>;
     /// The members and the placement, as this gateway (`me`) sees them.
     fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus;
+    /// Chunk look-ups by symbol and by file, for building prompt context; `None` where
+    /// they are not wired yet (the mesh).
+    fn chunk_source(&self) -> Option<Arc<dyn ChunkSource + Send + Sync>>;
 }
 
 /// The node in this process.
@@ -94,6 +98,10 @@ impl Backend for Embedded {
 
     fn watermarks(&self) -> Vec<u64> {
         self.indexer.watermarks()
+    }
+
+    fn chunk_source(&self) -> Option<Arc<dyn ChunkSource + Send + Sync>> {
+        Some(self.indexer.partitions().clone())
     }
 
     fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus {

@@ -436,6 +436,11 @@ impl Backend for MeshBackend {
         MeshBackend::best_marks(&self.holdings(), self.partitions)
     }
 
+    fn chunk_source(&self) -> Option<Arc<dyn aiex_node::context::ChunkSource + Send + Sync>> {
+        // Chunk texts live on the nodes; looking them up needs a mesh RPC not written yet.
+        None
+    }
+
     fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus {
         let view = self.views.borrow().clone();
         let Some(view) = view else {

@@ -465,6 +465,40 @@ impl pb::search_server::Search for SearchService {
             tokens: tokens as u32,
         }))
     }
+
+    async fn context(&self, request: Request<pb::ContextRequest>) -> Result<pb::ContextResponse> {
+        let req = request.into_inner();
+        let backend = &self.0.backend;
+        let Some(source) = backend.chunk_source() else {
+            return Err(GatewayError::FailedPrecondition(
+                "context in cluster mode is not wired yet: use the embedded mode (`aiex up`) or `aiex context --offline`".into(),
+            )
+            .into());
+        };
+        let (context_request, counter) =
+            aiex_node::service::context_request_from_pb(&req).map_err(GatewayError::from)?;
+        let hits = match aiex_node::service::context_search(&req) {
+            Some(search) => {
+                backend
+                    .search(search)
+                    .await
+                    .map_err(GatewayError::from)?
+                    .hits
+            }
+            None => Vec::new(),
+        };
+        let graph = backend.graph().await.map_err(GatewayError::from)?;
+        let context = tokio::task::spawn_blocking(move || {
+            let hits = aiex_node::service::hits_from_pb(source.as_ref(), hits)?;
+            aiex_node::context::ContextBuilder::new(&graph, source.as_ref(), counter)
+                .search_hits(hits)
+                .build(&context_request)
+        })
+        .await
+        .map_err(|e| GatewayError::Internal(e.to_string()))?
+        .map_err(GatewayError::from)?;
+        Ok(Response::new(aiex_node::service::context_to_pb(&context)))
+    }
 }
 
 /// The Cluster service: one member in the embedded mode.

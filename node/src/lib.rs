@@ -4,6 +4,7 @@
 //! - [`index`]: one on-disk tantivy index per partition, incremental by content hash;
 //! - [`search`]: ranked search across the partitions of one node;
 //! - [`graph`]: the symbol graph (definitions, callers, callees, ranked repository map);
+//! - [`context`]: token-aware context for prompts (counting per model, fitting, history);
 //! - [`ingest`]: the partitions a node holds, fed from a directory in parallel;
 //! - [`bus`]: the bus trait (durable partitioned log, work queue, request/reply) and its
 //!   in-process implementation;
@@ -23,6 +24,7 @@ pub mod alloc;
 pub mod bus;
 pub mod chunk;
 pub mod cluster;
+pub mod context;
 pub mod error;
 pub mod graph;
 pub mod index;

@@ -36,6 +36,124 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     }
 }
 
+/// The longest question a context is built for.
+pub const MAX_QUESTION_BYTES: usize = 64 * 1024;
+
+/// A context request as the builder takes it, and the counter of its model.
+pub fn context_request_from_pb(
+    req: &pb::ContextRequest,
+) -> Result<(crate::context::ContextRequest, crate::context::TokenCounter), NodeError> {
+    if req.target.len() > 1024 {
+        return Err(NodeError::InvalidArgument {
+            field: "target",
+            reason: "is longer than 1024 bytes".into(),
+        });
+    }
+    if req.question.len() > MAX_QUESTION_BYTES {
+        return Err(NodeError::InvalidArgument {
+            field: "question",
+            reason: format!("is longer than {MAX_QUESTION_BYTES} bytes"),
+        });
+    }
+    let model = if req.model.trim().is_empty() {
+        crate::context::tokens::DEFAULT_MODEL
+    } else {
+        req.model.trim()
+    };
+    let target = Some(req.target.trim())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let request = crate::context::ContextRequest {
+        question: req.question.clone(),
+        target,
+        budget: (req.token_budget > 0).then_some(req.token_budget as usize),
+        repositories: req.repositories.clone(),
+    };
+    Ok((request, crate::context::TokenCounter::for_model(model)))
+}
+
+/// The search that finds a context's hits (none without a question).
+pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
+    let question = req.question.trim();
+    if question.is_empty() {
+        return None;
+    }
+    // The longest query accepted, cut on a character boundary.
+    let mut end = question.len().min(MAX_QUERY_BYTES);
+    while !question.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(pb::SearchRequest {
+        query: question[..end].to_string(),
+        filters: Some(pb::SearchFilters {
+            repositories: req.repositories.clone(),
+            ..Default::default()
+        }),
+        limit: 8,
+    })
+}
+
+/// API search hits with their chunks, looked up in `source` (hits whose chunk is gone
+/// since the search are left out).
+pub fn hits_from_pb(
+    source: &dyn crate::context::ChunkSource,
+    hits: Vec<pb::SearchHit>,
+) -> Result<Vec<SearchHit>, NodeError> {
+    let mut files: std::collections::HashMap<(String, String), Vec<crate::chunk::Chunk>> =
+        Default::default();
+    let mut out = Vec::new();
+    for h in hits {
+        let key = (h.repository.clone(), h.path.clone());
+        if !files.contains_key(&key) {
+            let chunks = source.file_chunks(&h.repository, &h.path)?;
+            files.insert(key.clone(), chunks);
+        }
+        if let Some(chunk) = files[&key].iter().find(|c| c.id == h.chunk_id) {
+            out.push(SearchHit {
+                score: h.score,
+                partition: 0,
+                symbol: h.symbol,
+                snippet: h.snippet,
+                snippet_start_line: h.snippet_start_line,
+                chunk: chunk.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A fitted context as the API returns it.
+pub fn context_to_pb(c: &crate::context::Context) -> pb::ContextResponse {
+    pb::ContextResponse {
+        prompt: c.render(),
+        tokens: c.tokens as u32,
+        budget: c.budget as u32,
+        sections: c
+            .sections
+            .iter()
+            .map(|s| pb::ContextSection {
+                kind: s.kind.as_str().to_string(),
+                title: s.title.clone(),
+                tokens: s.tokens as u32,
+                collapsed: s.collapsed,
+            })
+            .collect(),
+        dropped: c
+            .dropped
+            .iter()
+            .map(|d| pb::ContextSection {
+                kind: d.kind.as_str().to_string(),
+                title: d.title.clone(),
+                tokens: d.tokens as u32,
+                collapsed: false,
+            })
+            .collect(),
+        truncated: c.truncated,
+        model: c.model.clone(),
+        tokenizer: c.tokenizer.as_str().to_string(),
+    }
+}
+
 /// The longest query accepted.
 pub const MAX_QUERY_BYTES: usize = 4096;
 

@@ -336,6 +336,46 @@ impl PartitionIndex {
         })
     }
 
+    /// The committed chunks matching one exact term of `field` (chunk documents only).
+    fn chunks_with_term(&self, field: tantivy::schema::Field, value: &str) -> Result<Vec<Chunk>> {
+        let searcher = self.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        );
+        let docs = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(NodeError::index(&self.dir))?;
+        let mut out = Vec::new();
+        for addr in docs {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
+            if str_field(&doc, self.fields.doc_type) == schema::DOC_CHUNK {
+                out.push(
+                    schema::chunk_from_document(&self.fields, &doc).map_err(|reason| {
+                        NodeError::Corrupt {
+                            path: self.dir.clone(),
+                            reason,
+                        }
+                    })?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The chunks defining `symbol` exactly: `Mod.fun/arity`, `Mod.fun` (every arity) or
+    /// `Mod` (its module header), as of the last commit.
+    pub fn chunks_defining(&self, symbol: &str) -> Result<Vec<Chunk>> {
+        self.chunks_with_term(self.fields.defines, symbol)
+    }
+
+    /// A file's chunks in file order, as of the last commit.
+    pub fn chunks_of_file(&self, repo: &str, path: &str) -> Result<Vec<Chunk>> {
+        let mut chunks = self.chunks_with_term(self.fields.file_key, &file_key(repo, path))?;
+        chunks.sort_by_key(|c| c.start_byte);
+        Ok(chunks)
+    }
+
     /// Every chunk of the last commit, in no particular order.
     pub fn all_chunks(&self) -> Result<Vec<Chunk>> {
         let searcher = self.searcher();

@@ -585,6 +585,27 @@ impl PartitionSet {
         Ok(graph)
     }
 
+    /// The chunks defining `symbol` (`Mod.fun/arity`, `Mod.fun` or `Mod`) in every held
+    /// partition, ordered by repository, path and position.
+    pub fn chunks_of_symbol(&self, symbol: &str) -> Result<Vec<crate::chunk::Chunk>> {
+        let found: Vec<Vec<crate::chunk::Chunk>> = self
+            .partitions()
+            .par_iter()
+            .map(|p| p.chunks_defining(symbol))
+            .collect::<Result<_>>()?;
+        let mut chunks: Vec<crate::chunk::Chunk> = found.into_iter().flatten().collect();
+        chunks.sort_by(|a, b| {
+            (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
+        });
+        Ok(chunks)
+    }
+
+    /// A file's chunks in file order (none when the file is not indexed; its partition
+    /// not being held here is [`NodeError::PartitionNotHeld`]).
+    pub fn chunks_of_file(&self, repo: &str, path: &str) -> Result<Vec<crate::chunk::Chunk>> {
+        self.partition_for(repo, path)?.chunks_of_file(repo, path)
+    }
+
     /// Bytes on disk of all partitions.
     pub fn size_on_disk(&self) -> u64 {
         crate::index::dir_size(&self.dir)

@@ -1,0 +1,152 @@
+//! Fitting gathered sections to a token budget: collapse bodies to signatures, lowest
+//! priority first; then drop whole sections, lowest priority first; and only when the
+//! question and the target alone are over, cut the target (then the question) with a
+//! marker. Counted first by the sum of the sections, then by the whole rendered prompt,
+//! which decides.
+
+use std::collections::HashSet;
+
+use super::{
+    Context, ContextBuilder, Dropped, Section, SectionKind, TRUNCATION_MARKER, block, truncate_with,
+};
+
+impl ContextBuilder<'_> {
+    /// Collapses, drops and (last) cuts until the rendered prompt fits `budget`.
+    pub(super) fn fit(&self, mut sections: Vec<Section>, budget: usize) -> Context {
+        // Lowest priority first: least important kind, and within a kind the last.
+        let mut order: Vec<usize> = (0..sections.len())
+            .filter(|&i| !sections[i].kind.is_required())
+            .collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(sections[i].kind), std::cmp::Reverse(i)));
+        let mut dropped_idx: HashSet<usize> = HashSet::new();
+        // First by the sum of the sections' counts (cheap): collapse, then drop.
+        let mut total: usize = sections.iter().map(|s| s.tokens).sum();
+        for &i in &order {
+            if total <= budget {
+                break;
+            }
+            total -= self.collapse(&mut sections[i]);
+        }
+        for &i in &order {
+            if total <= budget {
+                break;
+            }
+            dropped_idx.insert(i);
+            total -= sections[i].tokens;
+        }
+        // Then by the count of the whole prompt, which may be a little over the sum
+        // (tokens can merge across a boundary): the same steps one at a time, and at
+        // last cutting the target, then the question.
+        let mut truncated = false;
+        let mut exhausted: HashSet<usize> = HashSet::new();
+        loop {
+            let real = self.counter.count(&render_except(&sections, &dropped_idx));
+            if real <= budget {
+                break;
+            }
+            let live = |i: &&usize| !dropped_idx.contains(*i);
+            if let Some(&i) = order
+                .iter()
+                .filter(live)
+                .find(|&&i| sections[i].collapsed_text.is_some())
+            {
+                self.collapse(&mut sections[i]);
+                continue;
+            }
+            if let Some(&i) = order.iter().find(live) {
+                dropped_idx.insert(i);
+                continue;
+            }
+            let over = real - budget;
+            let cut = (0..sections.len())
+                .filter(|i| {
+                    !dropped_idx.contains(i)
+                        && !exhausted.contains(i)
+                        && sections[*i].kind.is_required()
+                })
+                .max_by_key(|&i| (sections[i].kind, i));
+            let Some(i) = cut else { break };
+            let s = &mut sections[i];
+            let marker = if s.kind == SectionKind::Target {
+                truncated = true;
+                if !s.title.ends_with("[truncated]") {
+                    s.title = format!("{} [truncated]", s.title);
+                }
+                TRUNCATION_MARKER
+            } else {
+                " …"
+            };
+            let allowance = s.tokens.saturating_sub(over);
+            let body = s.text.strip_suffix(marker).unwrap_or(&s.text);
+            let title = s.title.clone();
+            let kept = truncate_with(body, |prefix| {
+                self.counter
+                    .count(&block(&title, &format!("{prefix}{marker}")))
+                    <= allowance
+            });
+            if kept.is_empty() {
+                exhausted.insert(i);
+            }
+            s.text = format!("{kept}{marker}");
+            s.tokens = self.counter.count(&s.render());
+        }
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for (i, s) in sections.into_iter().enumerate() {
+            if dropped_idx.contains(&i) {
+                dropped.push((i, s));
+            } else {
+                kept.push(s);
+            }
+        }
+        // Reported lowest priority first, the order they were dropped in.
+        dropped.sort_by_key(|(i, _)| order.iter().position(|o| o == i));
+        let dropped = dropped
+            .into_iter()
+            .map(|(_, s)| Dropped {
+                kind: s.kind,
+                title: s.title,
+                tokens: s.tokens,
+            })
+            .collect();
+        let context = Context {
+            model: self.counter.model().to_string(),
+            tokenizer: self.counter.tokenizer(),
+            sections: kept,
+            tokens: 0,
+            budget,
+            dropped,
+            truncated,
+        };
+        Context {
+            tokens: self.counter.count(&context.render()),
+            ..context
+        }
+    }
+
+    /// Replaces a section's body by its signature when that is shorter; returns the
+    /// tokens saved.
+    fn collapse(&self, s: &mut Section) -> usize {
+        let Some(short) = s.collapsed_text.take() else {
+            return 0;
+        };
+        let tokens = self.counter.count(&block(&s.title, &short));
+        if tokens >= s.tokens {
+            return 0;
+        }
+        let saved = s.tokens - tokens;
+        s.text = short;
+        s.tokens = tokens;
+        s.collapsed = true;
+        saved
+    }
+}
+
+fn render_except(sections: &[Section], dropped: &HashSet<usize>) -> String {
+    sections
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !dropped.contains(i))
+        .map(|(_, s)| s.render())
+        .collect()
+}

@@ -1,0 +1,664 @@
+//! Token-aware context: what a prompt about some code should contain, fitted to a model.
+//!
+//! For a question and/or a target (a file, `path:10-20`, a module, `Mod.fun/arity`),
+//! [`ContextBuilder`] gathers, from the symbol graph, the chunk index ([`ChunkSource`])
+//! and search hits found beforehand:
+//!
+//! 1. the target's own definition, whole (never dropped; cut with a marker only when it
+//!    alone is larger than the budget);
+//! 2. its module header (moduledoc, `use`/`alias`, struct) and the module's types;
+//! 3. what it calls and who calls it, signature and body;
+//! 4. the search hits;
+//! 5. the ranked repository map.
+//!
+//! A chunk appears once, and never when a larger span already included holds it. The
+//! result must fit `budget` tokens (the model window minus the output reserve, counted as
+//! the model counts, see [`tokens`]): bodies are collapsed to signatures first, lowest
+//! priority first (map, search hits, callers, callees, module header), and only then are
+//! whole sections dropped, lowest priority first. Every text passes the [`secrets`]
+//! filter before it is counted.
+//!
+//! Search hits come in as plain [`SearchHit`]s and chunks through the [`ChunkSource`]
+//! trait, so the same builder serves the embedded mode (a [`PartitionSet`]) and, later,
+//! a gateway looking chunks up over the mesh.
+
+mod fit;
+pub mod history;
+pub mod secrets;
+mod target;
+pub mod tokens;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{Chunk, ChunkKind};
+use crate::error::{NodeError, Result};
+use crate::graph::SymbolGraph;
+use crate::ingest::PartitionSet;
+use crate::search::SearchHit;
+
+pub use history::{ExtractiveSummary, History, Summarizer, fit_history};
+pub use secrets::SecretFilter;
+pub use target::Target;
+pub use tokens::{TokenCounter, Tokenizer};
+
+/// Where chunks are looked up by symbol and by file.
+pub trait ChunkSource {
+    /// The chunks defining `symbol`: `Mod.fun/arity`, `Mod.fun` (any arity), or `Mod`
+    /// (its module header).
+    fn definition(&self, symbol: &str) -> Result<Vec<Chunk>>;
+    /// Every chunk of one file, in file order.
+    fn file_chunks(&self, repo: &str, path: &str) -> Result<Vec<Chunk>>;
+    /// The repositories that hold `path` (a file target names no repository).
+    fn repos_with_file(&self, path: &str) -> Result<Vec<String>>;
+}
+
+impl ChunkSource for PartitionSet {
+    fn definition(&self, symbol: &str) -> Result<Vec<Chunk>> {
+        self.chunks_of_symbol(symbol)
+    }
+
+    fn file_chunks(&self, repo: &str, path: &str) -> Result<Vec<Chunk>> {
+        self.chunks_of_file(repo, path)
+    }
+
+    fn repos_with_file(&self, path: &str) -> Result<Vec<String>> {
+        Ok(self
+            .repos()
+            .into_iter()
+            .map(|r| r.repo)
+            .filter(|repo| {
+                self.partition_for(repo, path)
+                    .is_ok_and(|p| p.file(repo, path).is_some())
+            })
+            .collect())
+    }
+}
+
+/// What a context is asked for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContextRequest {
+    pub question: String,
+    /// A file path, `path:START-END`, `Module`, `Module.fun` or `Module.fun/arity`.
+    pub target: Option<String>,
+    /// Tokens the prompt may take [default: the model's window minus its output reserve].
+    pub budget: Option<usize>,
+    /// Only these repositories (all when empty; the repository map is not filtered).
+    pub repositories: Vec<String>,
+}
+
+/// The smallest budget accepted: room for a question and a cut definition.
+pub const MIN_BUDGET: usize = 64;
+
+/// What a section holds, from the most to the least important.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    Question,
+    Target,
+    ModuleHeader,
+    Callee,
+    Caller,
+    SearchHit,
+    RepoMap,
+}
+
+impl SectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionKind::Question => "question",
+            SectionKind::Target => "target",
+            SectionKind::ModuleHeader => "module_header",
+            SectionKind::Callee => "callee",
+            SectionKind::Caller => "caller",
+            SectionKind::SearchHit => "search_hit",
+            SectionKind::RepoMap => "repo_map",
+        }
+    }
+
+    /// The question and the target are never collapsed or dropped.
+    pub fn is_required(self) -> bool {
+        matches!(self, SectionKind::Question | SectionKind::Target)
+    }
+
+    /// Where the section goes in the prompt: background first, the target and the
+    /// question last, nearest to the answer.
+    fn render_rank(self) -> u8 {
+        match self {
+            SectionKind::RepoMap => 0,
+            SectionKind::ModuleHeader => 1,
+            SectionKind::Callee => 2,
+            SectionKind::Caller => 3,
+            SectionKind::SearchHit => 4,
+            SectionKind::Target => 5,
+            SectionKind::Question => 6,
+        }
+    }
+}
+
+/// A span of one file a section shows (for de-duplication).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSpan {
+    pub repo: String,
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+impl SourceSpan {
+    fn of(chunk: &Chunk) -> SourceSpan {
+        SourceSpan {
+            repo: chunk.repo.clone(),
+            path: chunk.path.clone(),
+            start_line: chunk.start_line,
+            end_line: chunk.end_line,
+        }
+    }
+
+    /// Whether `self` lies inside `other`.
+    pub fn within(&self, other: &SourceSpan) -> bool {
+        self.repo == other.repo
+            && self.path == other.path
+            && self.start_line >= other.start_line
+            && self.end_line <= other.end_line
+    }
+}
+
+/// One part of the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    pub kind: SectionKind,
+    pub title: String,
+    pub text: String,
+    /// Tokens of the rendered section (title and text), as the model counts them.
+    pub tokens: usize,
+    /// Whether the body was replaced by its signature.
+    pub collapsed: bool,
+    /// The chunks shown (empty for the question and the map).
+    pub chunk_ids: Vec<String>,
+    pub spans: Vec<SourceSpan>,
+    /// The signature-only text, while the section is not collapsed.
+    #[serde(skip)]
+    collapsed_text: Option<String>,
+}
+
+impl Section {
+    /// Whether the body could still be collapsed to a shorter signature (false once it
+    /// was, or once collapsing was found not to save anything).
+    pub fn collapsible(&self) -> bool {
+        self.collapsed_text.is_some()
+    }
+
+    /// The section as it appears in the prompt.
+    pub fn render(&self) -> String {
+        block(&self.title, &self.text)
+    }
+}
+
+fn block(title: &str, text: &str) -> String {
+    format!("## {title}\n{text}\n\n")
+}
+
+/// A section left out to fit the budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub kind: SectionKind,
+    pub title: String,
+    pub tokens: usize,
+}
+
+/// The context of one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    pub model: String,
+    pub tokenizer: Tokenizer,
+    /// In prompt order.
+    pub sections: Vec<Section>,
+    /// Tokens of [`Context::render`].
+    pub tokens: usize,
+    pub budget: usize,
+    pub dropped: Vec<Dropped>,
+    /// Whether the target's definition alone was over the budget and was cut.
+    pub truncated: bool,
+}
+
+impl Context {
+    /// The prompt text.
+    pub fn render(&self) -> String {
+        self.sections.iter().map(Section::render).collect()
+    }
+}
+
+/// What replaces the cut-off end of a definition larger than the budget.
+pub const TRUNCATION_MARKER: &str =
+    "\n# … [truncated: this definition is longer than the token budget allows]";
+
+/// The longest prefix of `text` (on a character boundary) of at most `max_tokens`.
+pub fn truncate_to(text: &str, max_tokens: usize, counter: &TokenCounter) -> String {
+    truncate_with(text, |prefix| counter.count(prefix) <= max_tokens)
+}
+
+/// The longest prefix of `text` for which `fits` holds (empty when none does). Token
+/// counts grow with the prefix almost everywhere, so a binary search finds it.
+fn truncate_with(text: &str, fits: impl Fn(&str) -> bool) -> String {
+    if fits(text) {
+        return text.to_string();
+    }
+    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let (mut lo, mut hi) = (0usize, bounds.len());
+    // Invariant: the prefix ending at bounds[lo] fits (bounds[0] = 0, the empty prefix,
+    // is accepted even when it does not, and checked by the caller).
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if fits(&text[..bounds[mid]]) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let end = bounds.get(lo).copied().unwrap_or(0);
+    text[..end].to_string()
+}
+
+/// Builds contexts over one symbol graph and chunk source.
+pub struct ContextBuilder<'a> {
+    graph: &'a SymbolGraph,
+    source: &'a dyn ChunkSource,
+    counter: TokenCounter,
+    secrets: SecretFilter,
+    hits: Vec<SearchHit>,
+    /// Most callers and callees shown.
+    pub max_callers: usize,
+    pub max_callees: usize,
+}
+
+/// The sections gathered, before fitting.
+struct Gathered {
+    sections: Vec<Section>,
+    seen_ids: HashSet<String>,
+}
+
+impl Gathered {
+    /// Whether a chunk is already shown, itself or inside a larger span (or holds one).
+    fn shown(&self, chunk: &Chunk) -> bool {
+        let span = SourceSpan::of(chunk);
+        self.seen_ids.contains(&chunk.id)
+            || self
+                .sections
+                .iter()
+                .flat_map(|s| &s.spans)
+                .any(|s| span.within(s) || s.within(&span))
+    }
+}
+
+impl<'a> ContextBuilder<'a> {
+    /// A builder counting as `counter` does, redacting the process environment's
+    /// credentials.
+    pub fn new(
+        graph: &'a SymbolGraph,
+        source: &'a dyn ChunkSource,
+        counter: TokenCounter,
+    ) -> ContextBuilder<'a> {
+        ContextBuilder {
+            graph,
+            source,
+            counter,
+            secrets: SecretFilter::from_env(),
+            hits: Vec::new(),
+            max_callers: 6,
+            max_callees: 8,
+        }
+    }
+
+    /// Redacts these credentials instead of the environment's.
+    pub fn secrets(mut self, secrets: SecretFilter) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Search hits for the question, best first.
+    pub fn search_hits(mut self, hits: Vec<SearchHit>) -> Self {
+        self.hits = hits;
+        self
+    }
+
+    pub fn counter(&self) -> &TokenCounter {
+        &self.counter
+    }
+
+    /// Gathers and fits the context of `request`.
+    pub fn build(&self, request: &ContextRequest) -> Result<Context> {
+        let budget = request
+            .budget
+            .unwrap_or_else(|| self.counter.default_budget());
+        if budget < MIN_BUDGET {
+            return Err(NodeError::InvalidArgument {
+                field: "token_budget",
+                reason: format!("must be at least {MIN_BUDGET}, got {budget}"),
+            });
+        }
+        if request.question.trim().is_empty() && request.target.is_none() {
+            return Err(NodeError::InvalidArgument {
+                field: "question",
+                reason: "ask a question, name a target, or both".into(),
+            });
+        }
+        let repos = &request.repositories;
+        let in_repos = |c: &Chunk| repos.is_empty() || repos.contains(&c.repo);
+        let mut g = Gathered {
+            sections: Vec::new(),
+            seen_ids: HashSet::new(),
+        };
+        let mut focus: Vec<String> = Vec::new();
+        if let Some(t) = &request.target {
+            let target = Target::parse(t)?;
+            let chunks = self.target_chunks(&target, &in_repos)?;
+            if chunks.is_empty() {
+                return Err(NodeError::NotFound {
+                    what: "target",
+                    name: t.trim().to_string(),
+                });
+            }
+            let label = match &target {
+                Target::Function(s) | Target::Module(s) => s.clone(),
+                Target::File { path, lines: None } => path.clone(),
+                Target::File {
+                    path,
+                    lines: Some((a, b)),
+                } => format!("{path}:{a}-{b}"),
+            };
+            let text: String = chunks
+                .iter()
+                .map(|c| fence(c, &c.text_with_header()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let where_ = places(&chunks);
+            self.push(
+                &mut g,
+                SectionKind::Target,
+                format!("Target: {label} ({where_})"),
+                text,
+                None,
+                &chunks,
+            );
+            match &target {
+                Target::Function(symbol) => {
+                    focus.push(symbol.clone());
+                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                    self.gather_calls(&mut g, symbol, &in_repos)?;
+                }
+                Target::Module(module) => {
+                    focus.push(module.clone());
+                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                }
+                Target::File { .. } => {
+                    focus.extend(chunks.iter().map(Chunk::display_symbol));
+                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                }
+            }
+        }
+        for hit in &self.hits {
+            if !in_repos(&hit.chunk) || g.shown(&hit.chunk) {
+                continue;
+            }
+            let c = &hit.chunk;
+            self.push_chunk(
+                &mut g,
+                SectionKind::SearchHit,
+                format!("Search hit: {}", hit.symbol),
+                c,
+            );
+        }
+        let map_tokens = (budget / 8).clamp(64, 1024);
+        let (map, _) = self.graph.repo_map(map_tokens, &focus);
+        if !map.trim().is_empty() {
+            self.push(
+                &mut g,
+                SectionKind::RepoMap,
+                "Repository map (ranked definitions)".into(),
+                map.trim_end().to_string(),
+                None,
+                &[],
+            );
+        }
+        if !request.question.trim().is_empty() {
+            self.push(
+                &mut g,
+                SectionKind::Question,
+                "Question".into(),
+                request.question.trim().to_string(),
+                None,
+                &[],
+            );
+        }
+        let mut sections = g.sections;
+        sections.sort_by_key(|s| s.kind.render_rank());
+        Ok(self.fit(sections, budget))
+    }
+
+    fn target_chunks(
+        &self,
+        target: &Target,
+        in_repos: &dyn Fn(&Chunk) -> bool,
+    ) -> Result<Vec<Chunk>> {
+        let mut chunks: Vec<Chunk> = match target {
+            Target::Function(symbol) => self
+                .source
+                .definition(symbol)?
+                .into_iter()
+                .filter(|c| c.kind != ChunkKind::ModuleHeader)
+                .collect(),
+            Target::Module(module) => self
+                .source
+                .definition(module)?
+                .into_iter()
+                .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                .collect(),
+            Target::File { path, lines } => {
+                let mut all = Vec::new();
+                for repo in self.source.repos_with_file(path)? {
+                    all.extend(
+                        self.source
+                            .file_chunks(&repo, path)?
+                            .into_iter()
+                            .filter(|c| {
+                                lines.is_none_or(|(a, b)| c.start_line <= b && c.end_line >= a)
+                            }),
+                    );
+                }
+                all
+            }
+        };
+        chunks.retain(|c| in_repos(c));
+        chunks.sort_by(|a, b| {
+            (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
+        });
+        chunks.dedup_by(|a, b| a.id == b.id);
+        Ok(chunks)
+    }
+
+    /// The module headers and types of the modules the target chunks belong to.
+    fn gather_module(
+        &self,
+        g: &mut Gathered,
+        target: &[Chunk],
+        in_repos: &dyn Fn(&Chunk) -> bool,
+    ) -> Result<()> {
+        let mut modules: Vec<(&str, &str, &str)> = target
+            .iter()
+            .filter(|c| !c.module.is_empty())
+            .map(|c| (c.repo.as_str(), c.path.as_str(), c.module.as_str()))
+            .collect();
+        modules.dedup();
+        for (repo, path, module) in modules.into_iter().take(4) {
+            let file = self.source.file_chunks(repo, path)?;
+            for c in file.iter().filter(|c| {
+                c.module == module
+                    && matches!(c.kind, ChunkKind::ModuleHeader | ChunkKind::Type)
+                    && in_repos(c)
+            }) {
+                if g.shown(c) {
+                    continue;
+                }
+                let what = if c.kind == ChunkKind::ModuleHeader {
+                    "Module header"
+                } else {
+                    "Type"
+                };
+                self.push_chunk(
+                    g,
+                    SectionKind::ModuleHeader,
+                    format!("{what}: {}", c.display_symbol()),
+                    c,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// What `symbol` calls and who calls it.
+    fn gather_calls(
+        &self,
+        g: &mut Gathered,
+        symbol: &str,
+        in_repos: &dyn Fn(&Chunk) -> bool,
+    ) -> Result<()> {
+        let mut shown = 0;
+        for callee in self.graph.callees(symbol) {
+            if shown >= self.max_callees {
+                break;
+            }
+            if self.graph.definitions(&callee).is_empty() {
+                continue; // Not indexed (Enum.map, a dependency).
+            }
+            for c in self.source.definition(&callee)? {
+                if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
+                    continue;
+                }
+                self.push_chunk(g, SectionKind::Callee, format!("Called: {callee}"), &c);
+                shown += 1;
+            }
+        }
+        let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
+        let mut shown = 0;
+        for site in self.graph.callers(symbol) {
+            if shown >= self.max_callers {
+                break;
+            }
+            let key = (site.repo.clone(), site.path.clone());
+            if !files.contains_key(&key) {
+                let chunks = self.source.file_chunks(&site.repo, &site.path)?;
+                files.insert(key.clone(), chunks);
+            }
+            let Some(c) = files[&key].iter().find(|c| {
+                c.kind != ChunkKind::ModuleHeader
+                    && c.start_line <= site.start_line
+                    && c.end_line >= site.start_line
+            }) else {
+                continue;
+            };
+            if !in_repos(c) || g.shown(c) {
+                continue;
+            }
+            let caller = if site.symbol.contains(' ') {
+                c.display_symbol()
+            } else {
+                site.symbol.clone()
+            };
+            self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c);
+            shown += 1;
+        }
+        Ok(())
+    }
+
+    fn push_chunk(&self, g: &mut Gathered, kind: SectionKind, title: String, chunk: &Chunk) {
+        let title = format!("{title} ({})", places(std::slice::from_ref(chunk)));
+        let text = fence(chunk, &chunk.text_with_header());
+        let collapsed = fence(chunk, &signature_only(chunk));
+        self.push(
+            g,
+            kind,
+            title,
+            text,
+            Some(collapsed),
+            std::slice::from_ref(chunk),
+        );
+    }
+
+    fn push(
+        &self,
+        g: &mut Gathered,
+        kind: SectionKind,
+        title: String,
+        text: String,
+        collapsed_text: Option<String>,
+        chunks: &[Chunk],
+    ) {
+        let title = self.secrets.redact(&title);
+        let text = self.secrets.redact(&text);
+        let collapsed_text = collapsed_text.map(|t| self.secrets.redact(&t));
+        let tokens = self.counter.count(&block(&title, &text));
+        for c in chunks {
+            g.seen_ids.insert(c.id.clone());
+        }
+        g.sections.push(Section {
+            kind,
+            title,
+            text,
+            tokens,
+            collapsed: false,
+            chunk_ids: chunks.iter().map(|c| c.id.clone()).collect(),
+            spans: chunks.iter().map(SourceSpan::of).collect(),
+            collapsed_text,
+        });
+    }
+}
+
+/// `path:start-end` of each chunk, merged per file.
+fn places(chunks: &[Chunk]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for c in chunks {
+        let p = format!("{}:{}-{}", c.path, c.start_line, c.end_line);
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    if out.len() > 3 {
+        let n = out.len();
+        out.truncate(3);
+        out.push(format!("and {} more", n - 3));
+    }
+    out.join(", ")
+}
+
+/// Code in a fence of the chunk's language.
+fn fence(chunk: &Chunk, text: &str) -> String {
+    let lang = match chunk.language {
+        crate::chunk::Language::Elixir => "elixir",
+        crate::chunk::Language::Text => "",
+    };
+    format!(
+        "```{lang}\n{}\n```",
+        text.trim_start_matches('\n').trim_end()
+    )
+}
+
+/// A chunk shown by its specs and heads only.
+fn signature_only(chunk: &Chunk) -> String {
+    let mut lines: Vec<String> = chunk.specs.clone();
+    let heads: Vec<&str> = chunk
+        .defines
+        .iter()
+        .map(|d| d.signature.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if heads.is_empty() {
+        lines.push(chunk.signature.clone());
+    } else {
+        lines.extend(heads.iter().map(|s| s.to_string()));
+    }
+    lines.retain(|l| !l.trim().is_empty());
+    lines.dedup();
+    format!("{}\n# … body omitted", lines.join("\n"))
+}

@@ -1,0 +1,464 @@
+//! Token-aware context: over random projects, targets and budgets the prompt fits its
+//! budget, keeps the target, shows no chunk twice, collapses before it drops and never
+//! carries a credential; the chat window keeps the newest turns and summarises the rest.
+
+use std::collections::HashSet;
+
+use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, chunk_file};
+use aiex_node::context::history::{ExtractiveSummary, SUMMARY_HEADER, fit_history};
+use aiex_node::context::{
+    ChunkSource, Context, ContextBuilder, ContextRequest, SecretFilter, SectionKind,
+    TRUNCATION_MARKER, Target, TokenCounter,
+};
+use aiex_node::graph::SymbolGraph;
+use aiex_node::llm::Message;
+use aiex_node::search::SearchHit;
+use proptest::prelude::*;
+
+/// Chunks in memory, looked up the way the index does.
+struct Mem(Vec<Chunk>);
+
+impl ChunkSource for Mem {
+    fn definition(&self, symbol: &str) -> aiex_node::error::Result<Vec<Chunk>> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|c| {
+                c.defines.iter().any(|d| {
+                    if d.kind == ChunkKind::ModuleHeader {
+                        return d.module == symbol;
+                    }
+                    let q = format!("{}.{}", d.module, d.name);
+                    q == symbol || d.arities.iter().any(|a| format!("{q}/{a}") == symbol)
+                })
+            })
+            .cloned()
+            .collect())
+    }
+
+    fn file_chunks(&self, repo: &str, path: &str) -> aiex_node::error::Result<Vec<Chunk>> {
+        let mut out: Vec<Chunk> = self
+            .0
+            .iter()
+            .filter(|c| c.repo == repo && c.path == path)
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| c.start_byte);
+        Ok(out)
+    }
+
+    fn repos_with_file(&self, path: &str) -> aiex_node::error::Result<Vec<String>> {
+        let mut repos: Vec<String> = self
+            .0
+            .iter()
+            .filter(|c| c.path == path)
+            .map(|c| c.repo.clone())
+            .collect();
+        repos.dedup();
+        Ok(repos)
+    }
+}
+
+/// One generated function: its body length and the functions it calls.
+#[derive(Debug, Clone)]
+struct Fun {
+    lines: usize,
+    calls: Vec<(usize, usize)>,
+}
+
+/// A generated project: modules of functions `App.M{m}.f{f}/1`.
+#[derive(Debug, Clone)]
+struct Project {
+    modules: Vec<(usize, Vec<Fun>)>,
+}
+
+const SECRET: &str = "sk-proj-Zq9TeStSeCrEt4242";
+
+impl Project {
+    fn sources(&self, secret_in: Option<(usize, usize)>) -> Vec<(String, String)> {
+        self.modules
+            .iter()
+            .enumerate()
+            .map(|(m, (doc, funs))| {
+                let mut src = format!(
+                    "defmodule App.M{m} do\n  @moduledoc \"\"\"\n  {}\n  \"\"\"\n  alias App.Util\n  defstruct [:id, :name]\n  @type t :: %__MODULE__{{}}\n\n",
+                    "Module documentation sentence. ".repeat(*doc)
+                );
+                for (f, fun) in funs.iter().enumerate() {
+                    src.push_str(&format!("  @spec f{f}(integer()) :: integer()\n  def f{f}(x) do\n"));
+                    if secret_in == Some((m, f)) {
+                        src.push_str(&format!("    key = \"{SECRET}\"\n"));
+                    }
+                    for l in 0..fun.lines {
+                        src.push_str(&format!("    x = x * {l} + {}\n", l + f));
+                    }
+                    for (cm, cf) in &fun.calls {
+                        src.push_str(&format!("    x = App.M{cm}.f{cf}(x)\n"));
+                    }
+                    src.push_str("    x\n  end\n\n");
+                }
+                src.push_str("end\n");
+                (format!("lib/app/m{m}.ex"), src)
+            })
+            .collect()
+    }
+
+    fn chunks(&self, secret_in: Option<(usize, usize)>) -> Vec<Chunk> {
+        let config = ChunkerConfig::default();
+        let mut out = Vec::new();
+        for (path, src) in self.sources(secret_in) {
+            match chunk_file("app", &path, src.as_bytes(), &config) {
+                FileChunks::Chunked(c) => out.extend(c),
+                FileChunks::Skipped(r) => panic!("{path} skipped: {r}"),
+            }
+        }
+        out
+    }
+}
+
+fn project() -> impl Strategy<Value = Project> {
+    (1usize..4).prop_flat_map(|n_mod| {
+        let fun = (
+            0usize..30,
+            prop::collection::vec((0..n_mod, 0usize..4), 0..3),
+        )
+            .prop_map(|(lines, calls)| Fun { lines, calls });
+        prop::collection::vec(
+            (0usize..12, prop::collection::vec(fun, 4..5)),
+            n_mod..=n_mod,
+        )
+        .prop_map(|modules| Project { modules })
+    })
+}
+
+fn hits_for(chunks: &[Chunk], picks: &[usize]) -> Vec<SearchHit> {
+    picks
+        .iter()
+        .map(|i| {
+            let c = chunks[i % chunks.len()].clone();
+            SearchHit {
+                score: 1.0,
+                partition: 0,
+                symbol: c.display_symbol(),
+                snippet: String::new(),
+                snippet_start_line: c.start_line,
+                chunk: c,
+            }
+        })
+        .collect()
+}
+
+/// Every invariant of a fitted context.
+fn check(ctx: &Context, counter: &TokenCounter, target: &[&Chunk]) -> Result<(), TestCaseError> {
+    let rendered = ctx.render();
+    prop_assert!(ctx.tokens <= ctx.budget, "{} > {}", ctx.tokens, ctx.budget);
+    prop_assert_eq!(counter.count(&rendered), ctx.tokens);
+    // The target is there, whole, or cut with the marker and said so.
+    let t: Vec<_> = ctx
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Target)
+        .collect();
+    prop_assert_eq!(t.len(), 1);
+    if ctx.truncated {
+        prop_assert!(t[0].text.ends_with(TRUNCATION_MARKER));
+        prop_assert!(t[0].title.ends_with("[truncated]"));
+    } else {
+        for c in target {
+            prop_assert!(
+                t[0].text
+                    .contains(c.content.trim_start_matches('\n').trim_end()),
+                "the target's body is missing"
+            );
+        }
+    }
+    // No chunk twice, no span inside another.
+    let mut ids = HashSet::new();
+    for s in &ctx.sections {
+        for id in &s.chunk_ids {
+            prop_assert!(ids.insert(id.clone()), "chunk {} shown twice", id);
+        }
+    }
+    let spans: Vec<_> = ctx
+        .sections
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.spans.iter().map(move |sp| (i, sp)))
+        .collect();
+    for (i, a) in &spans {
+        for (j, b) in &spans {
+            prop_assert!(i == j || !a.within(b), "{:?} inside {:?}", a, b);
+        }
+    }
+    // Collapsing comes before dropping.
+    if !ctx.dropped.is_empty() {
+        for s in &ctx.sections {
+            prop_assert!(
+                s.kind.is_required() || !s.collapsible(),
+                "dropped {:?} while {} could still collapse",
+                ctx.dropped,
+                s.title
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn contexts_fit_keep_the_target_and_never_repeat(
+        p in project(),
+        pick in (0usize..16, 0usize..4),
+        target_kind in 0usize..4,
+        budget in 64usize..2500,
+        hit_picks in prop::collection::vec(0usize..64, 0..6),
+        exact in any::<bool>(),
+    ) {
+        let m = pick.0 % p.modules.len();
+        let f = pick.1;
+        let chunks = p.chunks(Some((m, f)));
+        let graph = SymbolGraph::build(&chunks);
+        let source = Mem(chunks.clone());
+        let counter = TokenCounter::for_model(if exact { "gpt-4o" } else { "claude-sonnet-4" });
+        let symbol = format!("App.M{m}.f{f}/1");
+        let function: Vec<&Chunk> = chunks
+            .iter()
+            .filter(|c| c.kind == ChunkKind::Function && c.defines.iter().any(|d| d.symbols().contains(&symbol)))
+            .collect();
+        prop_assert!(!function.is_empty());
+        let path = format!("lib/app/m{m}.ex");
+        let line = function[0].end_line;
+        let (target, target_chunks): (String, Vec<&Chunk>) = match target_kind {
+            0 => (symbol.clone(), function.clone()),
+            1 => (
+                format!("App.M{m}"),
+                chunks.iter().filter(|c| c.kind == ChunkKind::ModuleHeader && c.module == format!("App.M{m}")).collect(),
+            ),
+            2 => (path.clone(), chunks.iter().filter(|c| c.path == path).collect()),
+            _ => (
+                format!("{path}:{line}-{}", line + 2),
+                chunks
+                    .iter()
+                    .filter(|c| c.path == path && c.start_line <= line + 2 && c.end_line >= line)
+                    .collect(),
+            ),
+        };
+        prop_assert!(!target_chunks.is_empty());
+        let secrets = SecretFilter::from_vars([("OPENAI_API_KEY".to_string(), SECRET.to_string())]);
+        let ctx = ContextBuilder::new(&graph, &source, counter.clone())
+            .secrets(secrets)
+            .search_hits(hits_for(&chunks, &hit_picks))
+            .build(&ContextRequest {
+                question: "what does it compute?".into(),
+                target: Some(target.clone()),
+                budget: Some(budget),
+                repositories: Vec::new(),
+            })
+            .expect("a context");
+        prop_assert!(!ctx.render().contains(SECRET), "the secret leaked");
+        let redacted: Vec<Chunk> = target_chunks
+            .iter()
+            .map(|c| Chunk { content: c.content.replace(SECRET, "[redacted]"), ..(*c).clone() })
+            .collect();
+        check(&ctx, &counter, &redacted.iter().collect::<Vec<_>>())?;
+    }
+
+    #[test]
+    fn the_window_keeps_the_newest_turns_and_summarises_the_rest(
+        turns in prop::collection::vec(("[a-z ]{1,40}\\. [a-z ]{0,200}", any::<bool>()), 0..20),
+        budget in 20usize..400,
+    ) {
+        let turns: Vec<Message> = turns
+            .into_iter()
+            .map(|(t, user)| if user { Message::user(t) } else { Message::assistant(t) })
+            .collect();
+        let counter = TokenCounter::for_model("claude-sonnet-4");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let h = rt.block_on(fit_history(&turns, budget, &counter, &ExtractiveSummary));
+        let all: usize = turns.iter().map(|t| counter.count(&t.content)).sum();
+        let used: usize = h.messages().iter().map(|m| counter.count(&m.content)).sum();
+        prop_assert!(used <= budget, "{} > {}", used, budget);
+        prop_assert_eq!(used, h.tokens);
+        // The recent turns are the newest ones, verbatim, in order.
+        prop_assert_eq!(&turns[h.summarized_turns..], &h.recent[..]);
+        if all <= budget {
+            prop_assert_eq!(h.summarized_turns, 0);
+            prop_assert!(h.summary.is_none());
+        } else {
+            prop_assert!(h.summarized_turns > 0);
+            // The newest turn stays whenever it fits the recent part of the window.
+            let newest = counter.count(&turns.last().unwrap().content);
+            if newest <= budget - budget / 4 {
+                prop_assert!(!h.recent.is_empty());
+            }
+            if let Some(s) = &h.summary {
+                prop_assert!(s.content.starts_with(SUMMARY_HEADER));
+            }
+        }
+    }
+}
+
+fn inventory() -> (Vec<Chunk>, SymbolGraph) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory");
+    let mut chunks = Vec::new();
+    for (rel, abs, _) in aiex_node::ingest::walk(&root).unwrap() {
+        let bytes = std::fs::read(abs).unwrap();
+        if let FileChunks::Chunked(c) =
+            chunk_file("inventory", &rel, &bytes, &ChunkerConfig::default())
+        {
+            chunks.extend(c);
+        }
+    }
+    let graph = SymbolGraph::build(&chunks);
+    (chunks, graph)
+}
+
+fn build(source: &Mem, graph: &SymbolGraph, target: &str, budget: Option<usize>) -> Context {
+    ContextBuilder::new(graph, source, TokenCounter::for_model("gpt-4o"))
+        .secrets(SecretFilter::default())
+        .build(&ContextRequest {
+            question: "How does reserving stock work?".into(),
+            target: Some(target.into()),
+            budget,
+            repositories: Vec::new(),
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_function_target_brings_its_module_callers_and_callees() {
+    let (chunks, graph) = inventory();
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Inventory.Stock.reserve/4", None);
+    let kinds: HashSet<SectionKind> = ctx.sections.iter().map(|s| s.kind).collect();
+    for k in [
+        SectionKind::Target,
+        SectionKind::ModuleHeader,
+        SectionKind::Caller,
+        SectionKind::RepoMap,
+        SectionKind::Question,
+    ] {
+        assert!(
+            kinds.contains(&k),
+            "no {k:?} in {:#?}",
+            ctx.sections.iter().map(|s| &s.title).collect::<Vec<_>>()
+        );
+    }
+    let prompt = ctx.render();
+    assert!(
+        prompt.contains("def reserve(server, sku, quantity, opts \\\\ [])"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("defmodule Inventory.Stock"));
+    assert!(ctx.dropped.is_empty() && !ctx.truncated);
+    assert!(prompt.ends_with("## Question\nHow does reserving stock work?\n\n"));
+}
+
+#[test]
+fn a_tighter_budget_collapses_first_then_drops_and_a_tiny_one_cuts_the_target() {
+    let (chunks, graph) = inventory();
+    let source = Mem(chunks);
+    let full = build(&source, &graph, "Inventory.Stock.reserve/4", None);
+    let target_tokens: usize = full
+        .sections
+        .iter()
+        .filter(|s| s.kind.is_required())
+        .map(|s| s.tokens)
+        .sum();
+    // Shrinking the budget from the full size: the first change is a collapse, not a drop.
+    let first_change = (200..=full.tokens)
+        .rev()
+        .step_by(40)
+        .map(|b| build(&source, &graph, "Inventory.Stock.reserve/4", Some(b)))
+        .find(|c| c.sections.iter().any(|s| s.collapsed) || !c.dropped.is_empty())
+        .expect("some budget changes the context");
+    assert!(first_change.tokens <= first_change.budget);
+    assert!(
+        first_change.sections.iter().any(|s| s.collapsed),
+        "nothing collapsed"
+    );
+    assert!(
+        first_change.dropped.is_empty(),
+        "dropped before collapsing: {:?}",
+        first_change.dropped
+    );
+    // Only the target and question fit.
+    let tight = build(
+        &source,
+        &graph,
+        "Inventory.Stock.reserve/4",
+        Some(target_tokens + 5),
+    );
+    assert!(!tight.dropped.is_empty());
+    assert!(
+        tight.sections.iter().all(|s| s.kind.is_required()),
+        "{:?}",
+        tight.sections
+    );
+    assert!(!tight.truncated);
+    // Smaller than the target alone: cut, with the marker, and said so.
+    let tiny = build(&source, &graph, "Inventory.Stock.reserve/4", Some(80));
+    assert!(tiny.truncated && tiny.tokens <= 80);
+    assert!(tiny.render().contains(TRUNCATION_MARKER));
+}
+
+#[test]
+fn file_and_line_targets_and_bad_targets() {
+    let (chunks, graph) = inventory();
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "lib/inventory/stock.ex:83-84", None);
+    let target = ctx
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap();
+    assert!(
+        target.text.contains("def release(server, reservation_id)"),
+        "{}",
+        target.text
+    );
+    assert!(!target.text.contains("def snapshot"));
+    let whole = build(&source, &graph, "lib/inventory/stock.ex", None);
+    let target = whole
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap();
+    assert!(target.text.contains("def snapshot") && target.text.contains("def release"));
+    assert_eq!(
+        Target::parse("Inventory.Stock").unwrap(),
+        Target::Module("Inventory.Stock".into())
+    );
+    assert_eq!(
+        Target::parse("Inventory.Stock.reserve!/4").unwrap(),
+        Target::Function("Inventory.Stock.reserve!/4".into())
+    );
+    assert_eq!(
+        Target::parse("README.md").unwrap(),
+        Target::File {
+            path: "README.md".into(),
+            lines: None
+        }
+    );
+    assert_eq!(
+        Target::parse("lib/inventory/stock.ex:83").unwrap(),
+        Target::File {
+            path: "lib/inventory/stock.ex".into(),
+            lines: Some((83, 83))
+        }
+    );
+    assert!(Target::parse("../etc/passwd").is_err());
+    assert!(Target::parse("lib/a.ex:9-3").is_err());
+    let missing = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .build(&ContextRequest {
+            target: Some("Inventory.Nope.f/1".into()),
+            ..ContextRequest::default()
+        })
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("Inventory.Nope.f/1"),
+        "{missing}"
+    );
+}
