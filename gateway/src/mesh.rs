@@ -437,8 +437,12 @@ impl Backend for MeshBackend {
     }
 
     fn chunk_source(&self) -> Option<Arc<dyn aiex_node::context::ChunkSource + Send + Sync>> {
-        // Chunk texts live on the nodes; looking them up needs a mesh RPC not written yet.
-        None
+        Some(Arc::new(MeshChunks {
+            runtime: tokio::runtime::Handle::current(),
+            fanout: self.fanout.clone(),
+            candidates: self.candidates(),
+            deadline: self.options.deadline,
+        }))
     }
 
     fn cluster_status(&self, me: pb::Member) -> pb::ClusterStatus {
@@ -478,6 +482,99 @@ impl Backend for MeshBackend {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Chunk look-ups for an assist context, asked of the nodes (each partition of one
+/// holder). It blocks: the context is built on a blocking thread.
+struct MeshChunks {
+    runtime: tokio::runtime::Handle,
+    fanout: Arc<FanOut>,
+    candidates: Candidates,
+    deadline: Duration,
+}
+
+impl MeshChunks {
+    /// Asks `request` (its partitions filled in per node) of the holders of `only` (every
+    /// partition when `None`); fails when a wanted partition had no holder answer.
+    fn ask(
+        &self,
+        request: mesh::ChunksRequest,
+        only: Option<u32>,
+    ) -> aiex_node::error::Result<(Vec<Chunk>, Vec<String>)> {
+        let candidates: Candidates = match only {
+            None => self.candidates.clone(),
+            Some(p) => self
+                .candidates
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i as u32 == p { c.clone() } else { Vec::new() })
+                .collect(),
+        };
+        let (answers, missing) = self.runtime.block_on(self.fanout.scatter(
+            &candidates,
+            self.deadline,
+            |mut client, partitions| {
+                let req = mesh::ChunksRequest {
+                    partitions,
+                    ..request.clone()
+                };
+                async move {
+                    let r = client.chunks(req).await?.into_inner();
+                    Ok(((r.chunks_json, r.repositories), r.missing_partitions))
+                }
+            },
+        ));
+        let missing: Vec<u32> = missing
+            .into_iter()
+            .filter(|p| only.is_none_or(|o| o == *p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(MeshBackend::unavailable("the context", &missing));
+        }
+        let mut chunks = Vec::new();
+        let mut repos = Vec::new();
+        for (json, r) in answers {
+            let part: Vec<Chunk> = serde_json::from_slice(&json).map_err(|e| {
+                NodeError::Unavailable(format!("a node sent chunks this gateway cannot read: {e}"))
+            })?;
+            chunks.extend(part);
+            repos.extend(r);
+        }
+        chunks.sort_by(|a, b| {
+            (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
+        });
+        repos.sort();
+        repos.dedup();
+        Ok((chunks, repos))
+    }
+}
+
+impl aiex_node::context::ChunkSource for MeshChunks {
+    fn definition(&self, symbol: &str) -> aiex_node::error::Result<Vec<Chunk>> {
+        let request = mesh::ChunksRequest {
+            symbol: symbol.to_string(),
+            ..Default::default()
+        };
+        Ok(self.ask(request, None)?.0)
+    }
+
+    fn file_chunks(&self, repo: &str, path: &str) -> aiex_node::error::Result<Vec<Chunk>> {
+        let p = aiex_proto::partition::partition_of(repo, path, self.candidates.len() as u32);
+        let request = mesh::ChunksRequest {
+            repository: repo.to_string(),
+            path: path.to_string(),
+            ..Default::default()
+        };
+        Ok(self.ask(request, Some(p))?.0)
+    }
+
+    fn repos_with_file(&self, path: &str) -> aiex_node::error::Result<Vec<String>> {
+        let request = mesh::ChunksRequest {
+            path: path.to_string(),
+            ..Default::default()
+        };
+        Ok(self.ask(request, None)?.1)
     }
 }
 

@@ -370,6 +370,47 @@ impl mesh::node_server::Node for NodeService {
         }))
     }
 
+    async fn chunks(
+        &self,
+        request: Request<mesh::ChunksRequest>,
+    ) -> Result<Response<mesh::ChunksResponse>, Status> {
+        let req = request.into_inner();
+        let set = self.set();
+        let (chunks, repositories, missing) = blocking(move || {
+            if !req.symbol.is_empty() {
+                let (chunks, missing) = set.chunks_of_symbol_in(&req.symbol, &req.partitions)?;
+                Ok((chunks, Vec::new(), missing))
+            } else if !req.repository.is_empty() {
+                let p = aiex_proto::partition::partition_of(
+                    &req.repository,
+                    &req.path,
+                    set.partition_count(),
+                );
+                if !req.partitions.contains(&p) {
+                    return Ok((Vec::new(), Vec::new(), Vec::new()));
+                }
+                match set.chunks_of_file(&req.repository, &req.path) {
+                    Ok(chunks) => Ok((chunks, Vec::new(), Vec::new())),
+                    Err(NodeError::PartitionNotHeld { partition }) => {
+                        Ok((Vec::new(), Vec::new(), vec![partition]))
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                let (repos, missing) = set.repos_with_file_in(&req.path, &req.partitions);
+                Ok((Vec::new(), repos, missing))
+            }
+        })
+        .await?;
+        let chunks_json = serde_json::to_vec(&chunks)
+            .map_err(|e| Status::internal(format!("cannot encode chunks: {e}")))?;
+        Ok(Response::new(mesh::ChunksResponse {
+            chunks_json,
+            repositories,
+            missing_partitions: missing,
+        }))
+    }
+
     async fn reindex(
         &self,
         request: Request<mesh::NodeReindexRequest>,

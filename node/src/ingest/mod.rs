@@ -588,18 +588,48 @@ impl PartitionSet {
     /// The chunks defining `symbol` (`Mod.fun/arity`, `Mod.fun` or `Mod`) in every held
     /// partition, ordered by repository, path and position.
     pub fn chunks_of_symbol(&self, symbol: &str) -> Result<Vec<crate::chunk::Chunk>> {
-        let found: Vec<Vec<crate::chunk::Chunk>> = self
-            .partitions()
-            .par_iter()
-            .map(|p| p.chunks_defining(symbol))
-            .collect::<Result<_>>()?;
-        let mut chunks: Vec<crate::chunk::Chunk> = found.into_iter().flatten().collect();
-        chunks.sort_by(|a, b| {
-            (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
-        });
-        Ok(chunks)
+        chunks_defining(&self.partitions(), symbol)
     }
 
+    /// [`PartitionSet::chunks_of_symbol`] over the held ones of `partitions`, and the others.
+    pub fn chunks_of_symbol_in(
+        &self,
+        symbol: &str,
+        partitions: &[u32],
+    ) -> Result<(Vec<crate::chunk::Chunk>, Vec<u32>)> {
+        let (held, missing) = self.held_of(partitions);
+        Ok((chunks_defining(&held, symbol)?, missing))
+    }
+
+    /// The repositories holding `path` among the held ones of `partitions`, and the others.
+    pub fn repos_with_file_in(&self, path: &str, partitions: &[u32]) -> (Vec<String>, Vec<u32>) {
+        let (held, missing) = self.held_of(partitions);
+        let mut repos: Vec<String> = summarise(&held)
+            .into_iter()
+            .map(|r| r.repo)
+            .filter(|repo| held.iter().any(|p| p.file(repo, path).is_some()))
+            .collect();
+        repos.sort();
+        repos.dedup();
+        (repos, missing)
+    }
+}
+
+/// The chunks of `partitions` defining `symbol`, by repository, path and position.
+fn chunks_defining(
+    partitions: &[Arc<PartitionIndex>],
+    symbol: &str,
+) -> Result<Vec<crate::chunk::Chunk>> {
+    let found: Vec<Vec<crate::chunk::Chunk>> = partitions
+        .par_iter()
+        .map(|p| p.chunks_defining(symbol))
+        .collect::<Result<_>>()?;
+    let mut chunks: Vec<crate::chunk::Chunk> = found.into_iter().flatten().collect();
+    chunks.sort_by(|a, b| (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte)));
+    Ok(chunks)
+}
+
+impl PartitionSet {
     /// A file's chunks in file order (none when the file is not indexed; its partition
     /// not being held here is [`NodeError::PartitionNotHeld`]).
     pub fn chunks_of_file(&self, repo: &str, path: &str) -> Result<Vec<crate::chunk::Chunk>> {
