@@ -19,6 +19,7 @@
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
+pub mod assist;
 pub mod bus;
 pub mod chunk;
 pub mod cluster;
@@ -27,9 +28,9 @@ pub mod graph;
 pub mod index;
 pub mod indexer;
 pub mod ingest;
+pub mod llm;
 pub mod metrics;
 pub mod readiness;
-pub mod llm;
 pub mod ring;
 pub mod role;
 pub mod search;

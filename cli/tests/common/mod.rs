@@ -52,6 +52,17 @@ pub fn command() -> Command {
         "AIEX_DROP_GRACE_SECS",
         "AIEX_LOG_FORMAT",
         "AIEX_METRICS_LISTEN",
+        "AIEX_ASSIST_IDLE_TIMEOUT_SECS",
+        // LLM providers: a test names the one it serves.
+        "OPENAI_API_KEY",
+        "OPENAI_API_KEY_FILE",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_API_KEY_FILE",
+        "GEMINI_API_KEY",
+        "GEMINI_API_KEY_FILE",
+        "OLLAMA_HOST",
     ] {
         c.env_remove(var);
     }
@@ -162,6 +173,11 @@ impl Server {
     /// Starts `aiex --data-dir DATA ROLE_ARGS --addr-file DATA/addr` (`up`, `node ...`,
     /// `gateway ...`) and waits until it has written its address.
     pub fn start_role(data: &Path, role_args: &[&str]) -> Server {
+        Server::start_role_env(data, role_args, &[])
+    }
+
+    /// [`Server::start_role`] with these extra environment variables.
+    pub fn start_role_env(data: &Path, role_args: &[&str], env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(data).expect("create the data directory");
         let addr_file = data.join("addr");
         let _ = std::fs::remove_file(&addr_file);
@@ -172,6 +188,7 @@ impl Server {
             .open(&log)
             .expect("open the server log");
         let mut child = command()
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data)
             .args(role_args)
