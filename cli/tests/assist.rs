@@ -9,6 +9,10 @@ mod llm_server;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use common::{Server, command, sample, stderr, wait_output};
 use llm_server::{Recorded, Reply, TestServer};
@@ -38,7 +42,7 @@ fn openai(pieces: &[&str]) -> Reply {
 /// The fake provider, on a runtime of its own that serves while the test blocks.
 struct Fake {
     server: TestServer,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Fake {
@@ -49,10 +53,7 @@ impl Fake {
             .build()
             .unwrap();
         let server = runtime.block_on(TestServer::start(handler));
-        Fake {
-            server,
-            _runtime: runtime,
-        }
+        Fake { server, runtime }
     }
 
     /// `aiex up` on `data` using this provider.
@@ -329,4 +330,41 @@ fn without_a_provider_assist_is_refused_naming_the_variables_and_search_works() 
     server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
     let found = server.json(&["search", "reserve stock", "--json"]);
     assert!(!common::hits(&found).is_empty(), "{found}");
+}
+
+#[test]
+fn a_client_going_away_cancels_the_provider_call() {
+    let closed = Arc::new(Notify::new());
+    let on_close = closed.clone();
+    let fake = Fake::start(move |_, _| {
+        let Reply::Stream { pieces, .. } = openai(&["a long answer "]) else {
+            unreachable!()
+        };
+        Reply::Stream {
+            content_type: "text/event-stream",
+            // The first token, then the provider keeps the answer open.
+            pieces: pieces.into_iter().take(2).collect(),
+            delay: Duration::from_millis(1),
+            cut_after: None,
+            gate: None,
+            hold_open: Some(on_close.clone()),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    let mut client = server.spawn(&["explain", "Inventory.Stock"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.server.count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the provider was never called:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    client.kill().unwrap();
+    client.wait().unwrap();
+    fake.runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), closed.notified()).await })
+        .unwrap_or_else(|_| panic!("the provider call was not cancelled:\n{}", server.log()));
 }
