@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "aiex/v1/search.proto",
         "aiex/v1/cluster.proto",
         "aiex/v1/health.proto",
+        "aiex/v1/assist.proto",
         "aiex/mesh/v1/node.proto",
     ];
     for file in files {

@@ -19,7 +19,7 @@ use crate::output;
 use crate::{ClusterCommand, RepoCommand, Settings, SymbolsCommand};
 
 /// Connects to the gateway, saying how to start one when none answers.
-async fn connect(settings: &Settings) -> Result<Channel> {
+pub(crate) async fn connect(settings: &Settings) -> Result<Channel> {
     let addr = &settings.addr;
     let endpoint = Channel::from_shared(addr.clone())
         .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
@@ -33,7 +33,7 @@ async fn connect(settings: &Settings) -> Result<Channel> {
 }
 
 /// A gRPC error as a person reads it.
-fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
+pub(crate) fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
     let code = match s.code() {
         tonic::Code::InvalidArgument => "invalid argument",
         tonic::Code::NotFound => "not found",
@@ -99,8 +99,11 @@ pub async fn up(
             limits,
             allowed_roots: allow_roots,
             node_id: hostname(),
+            assist_idle_timeout: assist_idle_timeout()?,
             ..GatewayConfig::default()
         },
+        llm: file.llm.clone(),
+        assist: Default::default(),
     };
     let data = config.data_dir.clone();
     let partitions = config.partitions;
@@ -523,5 +526,22 @@ pub async fn cluster(settings: &Settings, command: ClusterCommand) -> Result<()>
                 .into_inner();
             output::cluster_status(&status, json)
         }
+    }
+}
+
+/// `AIEX_ASSIST_IDLE_TIMEOUT_SECS`: how long an assist stream may go without an event
+/// [default: 60].
+fn assist_idle_timeout() -> Result<Duration> {
+    match std::env::var("AIEX_ASSIST_IDLE_TIMEOUT_SECS") {
+        Ok(v) => {
+            let secs: u64 = v.trim().parse().with_context(|| {
+                format!("AIEX_ASSIST_IDLE_TIMEOUT_SECS must be a number of seconds, got `{v}`")
+            })?;
+            if secs == 0 {
+                bail!("AIEX_ASSIST_IDLE_TIMEOUT_SECS must be at least 1");
+            }
+            Ok(Duration::from_secs(secs))
+        }
+        Err(_) => Ok(GatewayConfig::default().assist_idle_timeout),
     }
 }

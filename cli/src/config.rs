@@ -36,6 +36,10 @@ pub struct FileConfig {
     pub up: UpConfig,
     #[serde(default)]
     pub limits: Limits,
+    /// LLM providers and the chain of each assist task (`[[llm.providers]]`,
+    /// `[llm.chains]`); without it, providers come from the environment.
+    #[serde(default)]
+    pub llm: Option<aiex_node::llm::LlmConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]

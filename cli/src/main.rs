@@ -2,6 +2,7 @@
 //! process); the verb-noun client commands talk to a gateway over gRPC; `aiex chunk` and
 //! `aiex index` work on local files with no server at all.
 
+mod assist;
 mod client;
 mod config;
 mod observe;
@@ -127,6 +128,35 @@ enum Command {
         /// Read the index `aiex index` built in the data directory instead of asking a gateway.
         #[arg(long)]
         offline: bool,
+    },
+    /// Explain a module, `Mod.fun/arity`, a file or `path:START-END`, streaming the answer.
+    Explain {
+        target: String,
+        #[arg(long, value_enum, default_value = "intermediate")]
+        detail: assist::Detail,
+        #[arg(long, value_enum)]
+        focus: Option<assist::Focus>,
+        /// Only context from this repository (repeatable).
+        #[arg(long)]
+        repo: Vec<String>,
+    },
+    /// Complete the code at the end of FILE:LINE (the text around it is read from the local file).
+    Complete {
+        #[arg(value_name = "FILE:LINE")]
+        at: String,
+    },
+    /// Generate a module or tests; the Elixir is checked with tree-sitter (repaired once if needed).
+    Gen {
+        #[command(subcommand)]
+        command: assist::GenCommand,
+    },
+    /// Chat about the indexed code: one message per stdin line; sessions persist (`--session ID` resumes).
+    Chat {
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// Only context from this repository (repeatable).
+        #[arg(long)]
+        repo: Vec<String>,
     },
     /// Show how Aiex chunks one file (works without any server or index).
     Chunk {
@@ -359,6 +389,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Node(args) => serve_role("aiex-node", roles::node(&settings, args)),
         Command::Gateway(args) => serve_role("aiex-gateway", roles::gateway(&settings, args)),
         Command::Repo { command } => runtime()?.block_on(client::repo(&settings, command)),
+        Command::Explain {
+            target,
+            detail,
+            focus,
+            repo,
+        } => runtime()?.block_on(assist::explain(&settings, target, detail, focus, repo)),
+        Command::Complete { at } => runtime()?.block_on(assist::complete(&settings, at)),
+        Command::Gen { command } => runtime()?.block_on(assist::generate(&settings, command)),
+        Command::Chat { session, repo } => {
+            runtime()?.block_on(assist::chat(&settings, session, repo))
+        }
         Command::Cluster { command } => runtime()?.block_on(client::cluster(&settings, command)),
         Command::Search {
             query,

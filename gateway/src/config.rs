@@ -47,6 +47,9 @@ pub struct GatewayConfig {
     pub node_id: String,
     /// How long `Remove` waits for the index to drop a repository's chunks.
     pub apply_timeout: Duration,
+    /// An assist stream with no event (token or worker heartbeat) for this long ends
+    /// with UNAVAILABLE: its worker is gone.
+    pub assist_idle_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -57,6 +60,7 @@ impl Default for GatewayConfig {
             allowed_roots: Vec::new(),
             node_id: "embedded".into(),
             apply_timeout: Duration::from_secs(120),
+            assist_idle_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use aiex_node::assist::{AssistOptions, AssistWorker, Llm};
 use aiex_node::bus::local::LocalBus;
 use aiex_node::bus::metered::Metered;
 use aiex_node::chunk::ChunkerConfig;
@@ -13,8 +14,10 @@ use aiex_node::indexer::Indexer;
 use aiex_node::ingest::PartitionSet;
 use aiex_node::readiness::Readiness;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use crate::backend::Embedded;
+use crate::assist::BackendRetriever;
+use crate::backend::{Backend, Embedded};
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
 use crate::registry::Registry;
@@ -27,6 +30,10 @@ pub struct EmbeddedConfig {
     pub index_threads: usize,
     pub chunker: ChunkerConfig,
     pub gateway: GatewayConfig,
+    /// LLM providers and chains; `None` (or no providers) reads the environment
+    /// (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`, `OLLAMA_HOST`).
+    pub llm: Option<aiex_node::llm::LlmConfig>,
+    pub assist: AssistOptions,
 }
 
 /// A started embedded server (listening, indexer following).
@@ -34,6 +41,8 @@ pub struct EmbeddedServer {
     pub state: Arc<GatewayState>,
     pub indexer: Arc<Indexer>,
     pub listener: TcpListener,
+    /// The in-process assist worker.
+    pub assist: Arc<AssistWorker>,
 }
 
 impl EmbeddedServer {
@@ -58,7 +67,12 @@ impl EmbeddedServer {
         // Embedded, this process owns every partition.
         aiex_node::metrics::placement_applied(set.partition_count() as usize, 0);
         let registry = Arc::new(Registry::load(bus.clone(), set.partition_count()).await?);
-        let indexer = Indexer::start(set, bus, config.chunker.clone(), config.index_threads)?;
+        let indexer = Indexer::start(
+            set,
+            bus.clone(),
+            config.chunker.clone(),
+            config.index_threads,
+        )?;
         let listener = TcpListener::bind(config.gateway.listen).await.map_err(|e| {
             GatewayError::Unavailable(format!(
                 "cannot listen on {}: {e} (is another `aiex up` running? choose another port with --listen)",
@@ -69,12 +83,20 @@ impl EmbeddedServer {
         gateway.listen = listener
             .local_addr()
             .map_err(|e| GatewayError::Internal(e.to_string()))?;
+        let backend: Arc<dyn Backend> = Arc::new(Embedded {
+            indexer: indexer.clone(),
+        });
+        let assist = AssistWorker::new(
+            bus.clone(),
+            Arc::new(Llm::load(config.llm.as_ref())),
+            Arc::new(BackendRetriever(backend.clone())),
+            config.assist.clone(),
+        );
         let state = Arc::new(GatewayState {
             config: gateway,
             registry,
-            backend: Arc::new(Embedded {
-                indexer: indexer.clone(),
-            }),
+            backend,
+            bus,
             started: Instant::now(),
             readiness: Readiness::new(),
         });
@@ -82,6 +104,7 @@ impl EmbeddedServer {
             state,
             indexer,
             listener,
+            assist,
         })
     }
 
@@ -103,7 +126,11 @@ impl EmbeddedServer {
             shutdown.await;
             readiness.set(false);
         };
+        let stop_assist = CancellationToken::new();
+        let assist = self.assist.start(stop_assist.clone());
         let served = crate::server::serve(self.state.clone(), self.listener, shutdown).await;
+        stop_assist.cancel();
+        let _ = assist.await;
         self.indexer.shutdown().await;
         served
     }

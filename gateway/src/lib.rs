@@ -1,9 +1,10 @@
 //! aiex-gateway: the front door. A tonic gRPC server for `aiex.v1` (repositories,
-//! search and symbols, cluster, health) plus gRPC health and reflection, with limits
+//! search and symbols, assist, cluster, health) plus gRPC health and reflection, with limits
 //! enforced, over a [`backend::Backend`]; [`embedded`] runs it with the node in one
 //! process.
 
 pub mod addpath;
+pub mod assist;
 pub mod backend;
 pub mod config;
 pub mod embedded;

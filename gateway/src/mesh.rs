@@ -597,6 +597,9 @@ pub struct MeshServer {
     cluster: Cluster,
     listener: TcpListener,
     follower: JoinHandle<()>,
+    /// This gateway's assist worker (cluster-wide context through the mesh backend;
+    /// providers from the environment).
+    assist: Arc<aiex_node::assist::AssistWorker>,
 }
 
 impl MeshServer {
@@ -623,15 +626,22 @@ impl MeshServer {
             .map_err(NodeError::from)?;
         let (views, follower) = follow::follow(&cluster, config.placement.clone(), has_seeds);
         let partitions = config.placement.partitions;
-        let registry = Arc::new(Registry::load(bus, partitions).await?);
+        let registry = Arc::new(Registry::load(bus.clone(), partitions).await?);
         let backend = Arc::new(MeshBackend::new(partitions, views, config.options.clone()));
         let mut gateway = config.gateway.clone();
         gateway.listen = bound;
         gateway.node_id = cluster_config.node_id.clone();
+        let assist = aiex_node::assist::AssistWorker::new(
+            bus.clone(),
+            Arc::new(aiex_node::assist::Llm::load(None)),
+            Arc::new(crate::assist::BackendRetriever(backend.clone())),
+            aiex_node::assist::AssistOptions::default(),
+        );
         let state = Arc::new(GatewayState {
             config: gateway,
             registry,
             backend: backend.clone(),
+            bus,
             started: Instant::now(),
             readiness: cluster.readiness(),
         });
@@ -648,6 +658,7 @@ impl MeshServer {
             cluster,
             listener,
             follower,
+            assist,
         })
     }
 
@@ -662,7 +673,11 @@ impl MeshServer {
 
     /// Serves until `shutdown`, then leaves the gossip.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), GatewayError> {
+        let stop_assist = tokio_util::sync::CancellationToken::new();
+        let assist = self.assist.start(stop_assist.clone());
         let served = crate::server::serve(self.state.clone(), self.listener, shutdown).await;
+        stop_assist.cancel();
+        let _ = assist.await;
         self.follower.abort();
         if let Err(e) = self.cluster.shutdown().await {
             tracing::warn!(error = %e, "leaving the gossip failed");

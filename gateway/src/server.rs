@@ -12,6 +12,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::assist::AssistService;
 use crate::error::GatewayError;
 use crate::limits::LimitsLayer;
 use crate::service::{
@@ -43,6 +44,10 @@ pub async fn serve(
         )
         .add_service(
             pb::search_server::SearchServer::new(SearchService(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            pb::assist_server::AssistServer::new(AssistService(state.clone()))
                 .max_decoding_message_size(max),
         )
         .add_service(
@@ -79,6 +84,7 @@ async fn report_readiness(mut ready: watch::Receiver<bool>, health: HealthReport
             "",
             <pb::repositories_server::RepositoriesServer<RepositoriesService> as NamedService>::NAME,
             <pb::search_server::SearchServer<SearchService> as NamedService>::NAME,
+            <pb::assist_server::AssistServer<AssistService> as NamedService>::NAME,
             <pb::cluster_server::ClusterServer<ClusterService> as NamedService>::NAME,
         ] {
             health.set_service_status(service, status).await;

@@ -21,6 +21,8 @@ pub struct GatewayState {
     pub config: GatewayConfig,
     pub registry: Arc<Registry>,
     pub backend: Arc<dyn Backend>,
+    /// The bus: assist jobs are submitted and their events followed on it.
+    pub bus: Arc<dyn aiex_node::bus::Bus>,
     pub started: Instant,
     /// The process's readiness bit, shown by gRPC health (and `/health/readyz`).
     pub readiness: Readiness,

@@ -50,6 +50,8 @@ fn config(dir: &Path) -> EmbeddedConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..GatewayConfig::default()
         },
+        llm: None,
+        assist: Default::default(),
     }
 }
 

@@ -21,6 +21,7 @@
 //! - [`alloc`]: mimalloc for tree-sitter's many small allocations.
 
 pub mod alloc;
+pub mod assist;
 pub mod bus;
 pub mod chunk;
 pub mod cluster;

@@ -44,6 +44,7 @@ suite_tests!(
     request_reply_roundtrip,
     request_without_server_is_no_responders,
     request_times_out,
+    notify_reaches_every_subscriber_in_order,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,6 +67,30 @@ pub const QUEUE_SUBJECT_PREFIX: &str = "aiex.queue";
 /// Request/reply subject `s` is served on `aiex.rpc.<s>`.
 pub const RPC_SUBJECT_PREFIX: &str = "aiex.rpc";
 
+/// The work queue of assist jobs (explain, complete, generate, chat): any node's assist
+/// worker takes them.
+pub const ASSIST_QUEUE: &str = "assist";
+
+/// Prefix of the subject an assist job's events are notified on:
+/// `aiex.assist.reply.<request-id>`.
+pub const ASSIST_REPLY_PREFIX: &str = "aiex.assist.reply";
+
+/// Prefix of the subject that cancels an assist job: `aiex.assist.cancel.<request-id>`.
+pub const ASSIST_CANCEL_PREFIX: &str = "aiex.assist.cancel";
+
+/// The subject the events of assist request `id` are notified on.
+pub fn assist_reply_subject(id: &str) -> String {
+    format!("{ASSIST_REPLY_PREFIX}.{id}")
+}
+
+/// The subject that cancels assist request `id`.
+pub fn assist_cancel_subject(id: &str) -> String {
+    format!("{ASSIST_CANCEL_PREFIX}.{id}")
+}
+
+/// Chat sessions: an append-only log, one message per turn, keyed `<session>/<turn>`.
+pub const SESSIONS_STREAM: &str = "AIEX_SESSIONS";
+
 /// The wildcard subject covering every file of one partition.
 pub fn partition_subject(partition: u32) -> String {
     format!("{FILES_SUBJECT_PREFIX}.{partition}.>")

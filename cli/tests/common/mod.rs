@@ -54,6 +54,17 @@ pub fn command() -> Command {
         "AIEX_DEAD_NODE_GRACE_SECS",
         "AIEX_LOG_FORMAT",
         "AIEX_METRICS_LISTEN",
+        "AIEX_ASSIST_IDLE_TIMEOUT_SECS",
+        // LLM providers: a test names the one it serves.
+        "OPENAI_API_KEY",
+        "OPENAI_API_KEY_FILE",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_API_KEY_FILE",
+        "GEMINI_API_KEY",
+        "GEMINI_API_KEY_FILE",
+        "OLLAMA_HOST",
     ] {
         c.env_remove(var);
     }

@@ -45,7 +45,8 @@
 //! are written without syncing and become durable with the next synced commit, so after
 //! a crash a count may be lower than the real number of deliveries.
 //!
-//! Request/reply is in memory only, as in NATS.
+//! Request/reply and notifications (a tokio broadcast channel per subject) are in
+//! memory only, as in NATS.
 //!
 //! All redb work runs on tokio's blocking pool. The file is locked while a [`LocalBus`]
 //! is alive (redb refuses a second open, also from another process) and released when
@@ -63,10 +64,11 @@ use redb::{
     Database, DatabaseError, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase,
     ReadableTable, TableDefinition, TableError,
 };
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
+    Subscription,
 };
 use super::{validate_name, validate_read, validate_subject};
 
@@ -91,6 +93,8 @@ type DeliveriesTable<'a> = TableDefinition<'a, u64, u32>;
 
 /// Capacity of a served subject's request channel.
 const REQUEST_CHANNEL_CAPACITY: usize = 64;
+/// Notifications a subscriber may fall behind by before it misses some.
+const NOTIFY_CHANNEL_CAPACITY: usize = 4096;
 
 /// Tuning of a [`LocalBus`].
 #[derive(Debug, Clone)]
@@ -117,6 +121,8 @@ pub struct LocalBus {
     partitions: Mutex<HashMap<(String, u32), Arc<Notify>>>,
     queues: Mutex<HashMap<String, Arc<QueueState>>>,
     servers: Mutex<HashMap<String, mpsc::Sender<Request>>>,
+    /// Subscribed subjects.
+    topics: Mutex<HashMap<String, broadcast::Sender<Bytes>>>,
 }
 
 /// What a queue keeps in memory.
@@ -205,6 +211,7 @@ impl LocalBus {
             partitions: Mutex::default(),
             queues: Mutex::default(),
             servers: Mutex::default(),
+            topics: Mutex::default(),
         })
     }
 
@@ -464,6 +471,41 @@ impl Bus for LocalBus {
                 what: format!("request on `{subject}`"),
                 after: timeout,
             })?
+    }
+
+    async fn notify(&self, subject: &str, payload: Bytes) -> BusResult<()> {
+        validate_subject(subject)?;
+        let mut topics = lock(&self.topics);
+        if let Some(tx) = topics.get(subject)
+            && tx.send(payload).is_err()
+        {
+            // Every subscriber is gone.
+            topics.remove(subject);
+        }
+        Ok(())
+    }
+
+    async fn subscribe(&self, subject: &str) -> BusResult<Subscription> {
+        validate_subject(subject)?;
+        let rx = lock(&self.topics)
+            .entry(subject.to_string())
+            .or_insert_with(|| broadcast::channel(NOTIFY_CHANNEL_CAPACITY).0)
+            .subscribe();
+        let subject = subject.to_string();
+        Ok(Box::pin(futures::stream::unfold(
+            (rx, subject),
+            |(mut rx, subject)| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(payload) => return Some((payload, (rx, subject))),
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(%subject, missed, "a slow subscriber missed notifications");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            },
+        )))
     }
 }
 

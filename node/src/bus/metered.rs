@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use metrics::{counter, gauge};
 
-use super::{Batch, Bus, BusResult, Job, Record, Requests};
+use super::{Batch, Bus, BusResult, Job, Record, Requests, Subscription};
 use crate::metrics::{
     BUS_ACKED_TOTAL, BUS_CONSUMED_TOTAL, BUS_IN_FLIGHT, BUS_PUBLISHED_TOTAL, BUS_QUEUE_DEPTH,
     BUS_REDELIVERED_TOTAL,
@@ -111,6 +111,14 @@ impl Bus for Metered {
 
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes> {
         self.inner.request(subject, payload, timeout).await
+    }
+
+    async fn notify(&self, subject: &str, payload: Bytes) -> BusResult<()> {
+        self.inner.notify(subject, payload).await
+    }
+
+    async fn subscribe(&self, subject: &str) -> BusResult<Subscription> {
+        self.inner.subscribe(subject).await
     }
 }
 

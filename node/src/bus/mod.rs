@@ -8,7 +8,9 @@
 //!   message per key, and `wait_for` + `read` follows it;
 //! - a **work queue**: `submit`, `take` (the job is invisible for `ack_wait`), `ack`;
 //!   a job not acknowledged in time is delivered again;
-//! - **request/reply**: `serve` a subject, `request` on it with a timeout.
+//! - **request/reply**: `serve` a subject, `request` on it with a timeout;
+//! - **notifications**: `notify` a subject, fire-and-forget and at most once, to whoever
+//!   `subscribe`d to it (assist token streams, cancellations).
 //!
 //! [`local::LocalBus`] is the in-process implementation for the embedded mode, persisted
 //! under the data directory; [`nats::NatsBus`] is the NATS JetStream implementation for
@@ -21,10 +23,12 @@ pub mod nats;
 pub mod suite;
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::Stream;
 use tokio::sync::{mpsc, oneshot};
 
 /// Message headers (small, string-valued, like NATS headers).
@@ -134,6 +138,10 @@ impl Request {
 /// Requests arriving on a served subject.
 pub type Requests = mpsc::Receiver<Request>;
 
+/// Payloads notified on a subscribed subject, in the order one notifier sent them. Drop it
+/// to unsubscribe.
+pub type Subscription = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("invalid {field}: {reason}")]
@@ -221,6 +229,14 @@ pub trait Bus: Send + Sync + 'static {
     /// Sends a request and waits for its reply. A server that drops the request without
     /// replying yields `NoResponders` or `Timeout` depending on the implementation.
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes>;
+
+    /// Sends `payload` to every current subscriber of `subject`: fire-and-forget, at most
+    /// once, nothing stored (no subscriber, no delivery). A slow subscriber may miss
+    /// payloads, so a stream of notifications carries its own sequence numbers.
+    async fn notify(&self, subject: &str, payload: Bytes) -> BusResult<()>;
+
+    /// Subscribes to `subject`: every payload notified after this returns is delivered.
+    async fn subscribe(&self, subject: &str) -> BusResult<Subscription>;
 }
 
 /// Every message of `partition` (the newest per key, tombstones included), in sequence

@@ -101,6 +101,7 @@ use tokio::time::Instant;
 
 use super::{
     Batch, Bus, BusError, BusResult, Headers, Job, LogMessage, Op, Record, Request, Requests,
+    Subscription,
 };
 use super::{validate_name, validate_read, validate_subject};
 
@@ -1031,6 +1032,35 @@ impl Bus for NatsBus {
                 String::from_utf8_lossy(&reply.payload).into_owned(),
             )),
         }
+    }
+
+    async fn notify(&self, subject: &str, payload: Bytes) -> BusResult<()> {
+        validate_subject(subject)?;
+        self.client
+            .publish(subject.to_string(), payload)
+            .await
+            .map_err(|e| {
+                BusError::Unavailable(format!("notifying `{subject}` on {}: {e}", self.url))
+            })
+    }
+
+    async fn subscribe(&self, subject: &str) -> BusResult<Subscription> {
+        validate_subject(subject)?;
+        let unavailable = |e: String| {
+            BusError::Unavailable(format!("subscribing to `{subject}` on {}: {e}", self.url))
+        };
+        let subscriber = self
+            .client
+            .subscribe(subject.to_string())
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        // The server has the subscription once the flush returns, so a notification sent
+        // after this returns (from any connection) reaches it.
+        self.client
+            .flush()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        Ok(Box::pin(subscriber.map(|message| message.payload)))
     }
 }
 

@@ -41,6 +41,7 @@ pub async fn run_all(bus: Arc<dyn Bus>) {
     request_reply_roundtrip(bus).await;
     request_without_server_is_no_responders(bus).await;
     request_times_out(bus).await;
+    notify_reaches_every_subscriber_in_order(bus).await;
 }
 
 /// Publishing a key again replaces its message, across calls and within one call.
@@ -614,6 +615,60 @@ pub async fn request_times_out(bus: &dyn Bus) {
         "{err:?}"
     );
     server.abort();
+}
+
+/// A notification reaches every current subscriber, in the order it was sent; one sent
+/// before anyone subscribed, or on another subject, is not delivered; a notification
+/// nobody listens to is not an error; a dropped subscription stops receiving.
+pub async fn notify_reaches_every_subscriber_in_order(bus: &dyn Bus) {
+    use futures::StreamExt;
+    let subject = format!("aiex.suite.{}", unique("notify"));
+    let other = format!("aiex.suite.{}", unique("notify-other"));
+    bus.notify(&subject, Bytes::from("before"))
+        .await
+        .expect("notify with no subscriber");
+    let mut first = bus.subscribe(&subject).await.expect("subscribe");
+    let mut second = bus.subscribe(&subject).await.expect("subscribe again");
+    let mut elsewhere = bus.subscribe(&other).await.expect("subscribe elsewhere");
+    for i in 0..100 {
+        bus.notify(&subject, Bytes::from(format!("n{i}")))
+            .await
+            .expect("notify");
+    }
+    for subscription in [&mut first, &mut second] {
+        for i in 0..100 {
+            let got = tokio::time::timeout(PATIENCE, subscription.next())
+                .await
+                .expect("a notification in time")
+                .expect("the subscription is open");
+            assert_eq!(got, Bytes::from(format!("n{i}")));
+        }
+    }
+    drop(second);
+    bus.notify(&other, Bytes::from("other"))
+        .await
+        .expect("notify");
+    let got = tokio::time::timeout(PATIENCE, elsewhere.next())
+        .await
+        .expect("a notification in time");
+    assert_eq!(
+        got,
+        Some(Bytes::from("other")),
+        "only its own subject's payloads"
+    );
+    bus.notify(&subject, Bytes::from("last"))
+        .await
+        .expect("notify");
+    let got = tokio::time::timeout(PATIENCE, first.next())
+        .await
+        .expect("a notification in time");
+    assert_eq!(got, Some(Bytes::from("last")));
+    let err = bus
+        .subscribe("bad subject")
+        .await
+        .err()
+        .expect("a subject with a space is refused");
+    assert!(matches!(err, BusError::InvalidArgument { .. }), "{err:?}");
 }
 
 /// What was acknowledged survives closing and reopening the bus: the log (with its

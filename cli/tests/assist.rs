@@ -1,0 +1,370 @@
+//! The assist commands end to end: `aiex up` as a process with its OpenAI provider
+//! pointed (OPENAI_BASE_URL) at a real HTTP server in the test speaking OpenAI's
+//! streaming wire format, and the `aiex` client streaming the answers.
+
+mod common;
+#[path = "../../node/tests/llm/server.rs"]
+mod llm_server;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use common::{Server, command, sample, stderr, wait_output};
+use llm_server::{Recorded, Reply, TestServer};
+
+/// One OpenAI streamed answer made of `pieces`.
+fn openai(pieces: &[&str]) -> Reply {
+    let sse = |data: &str| format!("data: {data}\n\n");
+    let mut out = vec![sse(
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+    )];
+    for piece in pieces {
+        out.push(sse(&format!(
+            r#"{{"id":"c1","object":"chat.completion.chunk","model":"gpt-test","choices":[{{"index":0,"delta":{{"content":{}}},"finish_reason":null}}]}}"#,
+            serde_json::to_string(piece).unwrap()
+        )));
+    }
+    out.push(sse(
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+    ));
+    out.push(sse(
+        r#"{"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}"#,
+    ));
+    out.push(sse("[DONE]"));
+    Reply::stream("text/event-stream", out)
+}
+
+/// The fake provider, on a runtime of its own that serves while the test blocks.
+struct Fake {
+    server: TestServer,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Fake {
+    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Fake {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(TestServer::start(handler));
+        Fake { server, runtime }
+    }
+
+    /// `aiex up` on `data` using this provider.
+    fn up(&self, data: &Path) -> Server {
+        Server::start_role_env(
+            data,
+            &["up", "--listen", "127.0.0.1:0"],
+            &[
+                ("OPENAI_BASE_URL", self.server.url.as_str()),
+                ("OPENAI_MODEL", "gpt-test"),
+            ],
+        )
+    }
+
+    /// The text of every message of request `i`.
+    fn prompt(&self, i: usize) -> String {
+        let request = &self.server.requests()[i];
+        request.json()["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["content"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn succeeded(server: &Server, args: &[&str], out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "aiex {args:?} failed: {}\nserver log:\n{}",
+        stderr(out),
+        server.log()
+    );
+}
+
+#[test]
+fn explain_streams_tokens_with_context_from_the_index() {
+    let fake = Fake::start(|_, _| openai(&["Inventory.Stock ", "keeps ", "the stock levels."]));
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    let sample = sample();
+    let add = ["repo", "add", sample.to_str().unwrap(), "--json"];
+    server.json(&add);
+
+    let args = [
+        "explain",
+        "Inventory.Stock",
+        "--detail",
+        "basic",
+        "--focus",
+        "architecture",
+    ];
+    let out = server.run(&args);
+    succeeded(&server, &args, &out);
+    assert!(
+        stdout(&out).contains("Inventory.Stock keeps the stock levels."),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("[openai gpt-test"),
+        "{}",
+        stderr(&out)
+    );
+    let prompt = fake.prompt(0);
+    assert!(prompt.contains("Explain `Inventory.Stock`"), "{prompt}");
+    assert!(prompt.contains("architecture"), "{prompt}");
+    assert!(
+        prompt.contains("lib/inventory/stock.ex"),
+        "the definition and search hits are in the prompt: {prompt}"
+    );
+    assert_eq!(fake.server.requests()[0].json()["stream"], true);
+
+    // A line range of a local file is sent as the code to explain.
+    let file = sample.join("lib/inventory/stock.ex");
+    let target = format!("{}:1-3", file.display());
+    let args = ["explain", target.as_str()];
+    let out = server.run(&args);
+    succeeded(&server, &args, &out);
+    let prompt = fake.prompt(1);
+    assert!(prompt.contains("defmodule Inventory.Stock do"), "{prompt}");
+}
+
+#[test]
+fn gen_module_repairs_invalid_elixir_exactly_once() {
+    let fake = Fake::start(|i, _| {
+        if i == 0 {
+            openai(&[
+                "```elixir\ndefmodule Greeter do\n  def hello(name do\n",
+                "    name\n  end\nend\n```\n",
+            ])
+        } else {
+            openai(&[
+                "```elixir\ndefmodule Greeter do\n  @moduledoc \"Greets.\"\n",
+                "  @doc \"Says hello.\"\n  @spec hello(String.t()) :: String.t()\n  def hello(name), do: \"Hello \" <> name\nend\n```\n",
+            ])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    let out_file = dir.path().join("greeter.ex");
+    let args = [
+        "gen",
+        "module",
+        "Greeter",
+        "greets people by name",
+        "--out",
+        out_file.to_str().unwrap(),
+    ];
+    let out = server.run(&args);
+    succeeded(&server, &args, &out);
+    assert_eq!(fake.server.count(), 2, "one generation and one repair");
+    let repair = fake.prompt(1);
+    assert!(repair.contains("syntax error at line"), "{repair}");
+    assert!(
+        repair.contains("Write a complete Elixir module named `Greeter`"),
+        "{repair}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("the code parses (after one repair)"), "{err}");
+    let code = std::fs::read_to_string(&out_file).unwrap();
+    assert!(code.starts_with("defmodule Greeter do"), "{code}");
+    assert!(code.contains("@spec hello"), "{code}");
+    assert!(aiex_node::assist::elixir_check::syntax_error(&code).is_none());
+    assert!(
+        stdout(&out).contains("def hello(name), do:"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn gen_tests_and_complete_check_their_elixir() {
+    let fake = Fake::start(|i, _| {
+        if i == 0 {
+            openai(&[
+                "```elixir\ndefmodule GreeterTest do\n  use ExUnit.Case, async: true\n\n  describe \"hello/1\" do\n    test \"greets\" do\n      assert Greeter.hello(\"a\") == \"Hello a\"\n    end\n  end\nend\n```\n",
+            ])
+        } else {
+            openai(&["```elixir\n    x + 1\n```"])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    let source = dir.path().join("greeter.ex");
+    std::fs::write(
+        &source,
+        "defmodule Greeter do\n  def hello(name), do: \"Hello \" <> name\n\n  def inc(x) do\n  end\nend\n",
+    )
+    .unwrap();
+    let target = source.to_str().unwrap().to_string();
+    let args = ["gen", "tests", target.as_str()];
+    let out = server.run(&args);
+    succeeded(&server, &args, &out);
+    assert!(
+        stdout(&out).contains("describe \"hello/1\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("the code parses"), "{}", stderr(&out));
+    assert!(
+        fake.prompt(0).contains("def hello(name)"),
+        "the local file is the code under test"
+    );
+
+    let at = format!("{target}:4");
+    let args = ["complete", at.as_str()];
+    let out = server.run(&args);
+    succeeded(&server, &args, &out);
+    assert!(stdout(&out).contains("x + 1"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("the code parses"), "{}", stderr(&out));
+    let prompt = fake.prompt(1);
+    assert!(prompt.contains("def inc(x) do<CURSOR>\n  end"), "{prompt}");
+    assert_eq!(fake.server.count(), 2, "valid answers need no repair");
+}
+
+/// Runs `aiex chat [--session ID]` with these lines on stdin.
+fn chat(server: &Server, session: Option<&str>, lines: &str) -> std::process::Output {
+    let mut c = command();
+    c.arg("--addr").arg(&server.addr).arg("chat");
+    if let Some(id) = session {
+        c.arg("--session").arg(id);
+    }
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn aiex chat");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    wait_output(child, &["chat"])
+}
+
+#[test]
+fn chat_sessions_survive_a_restart() {
+    let fake = Fake::start(|i, _| openai(&["answer ", &i.to_string()]));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = fake.up(&data);
+    let out = chat(&server, None, "what is a GenServer?\nand a Supervisor?\n");
+    succeeded(&server, &["chat"], &out);
+    assert!(stdout(&out).contains("answer 0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("answer 1"), "{}", stdout(&out));
+    let err = stderr(&out);
+    let session = err
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session id in {err}"))
+        .to_string();
+    // The second turn carried the first.
+    let second = fake.prompt(1);
+    assert!(
+        second.contains("what is a GenServer?") && second.contains("answer 0"),
+        "{second}"
+    );
+
+    assert!(server.terminate().success());
+    let server = fake.up(&data);
+    let out = chat(&server, Some(&session), "and a Registry?\n");
+    succeeded(&server, &["chat"], &out);
+    assert!(stdout(&out).contains("answer 2"), "{}", stdout(&out));
+    let third = fake.prompt(2);
+    for earlier in [
+        "what is a GenServer?",
+        "answer 0",
+        "and a Supervisor?",
+        "answer 1",
+        "and a Registry?",
+    ] {
+        assert!(
+            third.contains(earlier),
+            "the resumed session lost {earlier:?}: {third}"
+        );
+    }
+    let messages = fake.server.requests()[2].json()["messages"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(messages, 6, "system, two earlier turns, the new question");
+}
+
+#[test]
+fn without_a_provider_assist_is_refused_naming_the_variables_and_search_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    let args = ["explain", "Inventory.Stock"];
+    let out = server.run(&args);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("explain: refused:"),
+        "FAILED_PRECONDITION: {err}"
+    );
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "OLLAMA_HOST",
+    ] {
+        assert!(err.contains(var), "{var} is not named: {err}");
+    }
+    let sample = sample();
+    server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    let found = server.json(&["search", "reserve stock", "--json"]);
+    assert!(!common::hits(&found).is_empty(), "{found}");
+}
+
+#[test]
+fn a_client_going_away_cancels_the_provider_call() {
+    let closed = Arc::new(Notify::new());
+    let on_close = closed.clone();
+    let fake = Fake::start(move |_, _| {
+        let Reply::Stream { pieces, .. } = openai(&["a long answer "]) else {
+            unreachable!()
+        };
+        Reply::Stream {
+            content_type: "text/event-stream",
+            // The first token, then the provider keeps the answer open.
+            pieces: pieces.into_iter().take(2).collect(),
+            delay: Duration::from_millis(1),
+            cut_after: None,
+            gate: None,
+            hold_open: Some(on_close.clone()),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    let mut client = server.spawn(&["explain", "Inventory.Stock"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.server.count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the provider was never called:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    client.kill().unwrap();
+    client.wait().unwrap();
+    fake.runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), closed.notified()).await })
+        .unwrap_or_else(|_| panic!("the provider call was not cancelled:\n{}", server.log()));
+}

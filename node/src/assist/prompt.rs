@@ -1,0 +1,212 @@
+//! The prompt of each assist task: instructions, the history of a chat, and context from
+//! the index (the target's definition, its callers and callees, then search hits) cut to
+//! a character budget. [`build_prompt`] is the one entry point, so a token-aware context
+//! builder can replace the retrieval here without touching the worker.
+
+use std::fmt::Write as _;
+
+use crate::llm::Message;
+
+use super::session::Turn;
+use super::{Retriever, Task};
+
+const SYSTEM: &str = "You are Aiex, an expert Elixir engineer helping with an Elixir codebase. \
+Answer precisely; when you show code, use fenced ```elixir blocks.";
+
+/// Search hits retrieved for a prompt.
+const SEARCH_HITS: u32 = 12;
+
+/// The messages for `task`, after `history` (chat only), with at most about
+/// `budget_chars` characters of retrieved context.
+pub async fn build_prompt(
+    task: &Task,
+    history: &[Turn],
+    retriever: &dyn Retriever,
+    budget_chars: usize,
+) -> Vec<Message> {
+    let context = retrieve(task, retriever, budget_chars).await;
+    let mut messages = vec![Message::system(SYSTEM)];
+    for turn in history {
+        messages.push(Message::user(turn.user.clone()));
+        messages.push(Message::assistant(turn.assistant.clone()));
+    }
+    let mut ask = String::new();
+    if !context.is_empty() {
+        let _ = write!(ask, "Context from the codebase:\n\n{context}\n---\n\n");
+    }
+    ask.push_str(&instructions(task));
+    messages.push(Message::user(ask));
+    messages
+}
+
+/// The question itself.
+fn instructions(task: &Task) -> String {
+    match task {
+        Task::Explain {
+            target,
+            detail,
+            focus,
+            code,
+            ..
+        } => {
+            let detail = match detail.as_str() {
+                "basic" => "for someone new to Elixir: plain words, what it does and why",
+                "advanced" => {
+                    "in depth: design decisions, edge cases, OTP and concurrency behaviour"
+                }
+                _ => "for a working Elixir developer: what it does, how, and how it fits in",
+            };
+            let focus = match focus.as_str() {
+                "architecture" => {
+                    " Focus on architecture: responsibilities, boundaries, data flow."
+                }
+                "patterns" => " Focus on the Elixir and OTP patterns it uses.",
+                "performance" => " Focus on performance: complexity, processes, memory, hot paths.",
+                "security" => " Focus on security: input handling, secrets, injection, atoms.",
+                _ => "",
+            };
+            let mut s = format!("Explain `{target}` {detail}.{focus}");
+            if !code.is_empty() {
+                let _ = write!(s, "\n\nThe code:\n```elixir\n{code}\n```");
+            }
+            s
+        }
+        Task::Complete {
+            path,
+            line,
+            prefix,
+            suffix,
+            ..
+        } => format!(
+            "Complete the Elixir code at the cursor (<CURSOR>) in {path}, line {line}. Reply \
+             with only the code to insert at the cursor, in one ```elixir block, nothing else.\n\n\
+             ```elixir\n{prefix}<CURSOR>{suffix}\n```"
+        ),
+        Task::GenerateModule {
+            name, description, ..
+        } => format!(
+            "Write a complete Elixir module named `{name}`: {description}\n\nInclude a \
+             @moduledoc, and a @doc and a @spec for every public function. Reply with the \
+             whole module in one ```elixir block."
+        ),
+        Task::GenerateTests { target, code, .. } => {
+            let mut s = format!(
+                "Write ExUnit tests for `{target}`: `use ExUnit.Case, async: true`, one \
+                 `describe` block per public function with focused `test`s for normal cases, \
+                 edge cases and errors, and StreamData properties (`use ExUnitProperties`, \
+                 `property ... check all`) where a property fits. Reply with the whole test \
+                 module in one ```elixir block."
+            );
+            if !code.is_empty() {
+                let _ = write!(s, "\n\nThe code under test:\n```elixir\n{code}\n```");
+            }
+            s
+        }
+        Task::Chat { message, .. } => message.clone(),
+    }
+}
+
+/// What to look up for `task`: a symbol for the graph, and a search query.
+fn lookups(task: &Task) -> (Option<&str>, String) {
+    match task {
+        Task::Explain { target, .. } | Task::GenerateTests { target, .. } => {
+            // `Mod`, `Mod.fun` or `Mod.fun/arity`; not a path or a line range.
+            let is_symbol = target.chars().next().is_some_and(char::is_uppercase)
+                && !target.contains(':')
+                && !target.contains(char::is_whitespace);
+            let symbol = is_symbol.then_some(target.as_str());
+            (symbol, target.clone())
+        }
+        Task::Complete { prefix, .. } => {
+            let tail: Vec<&str> = prefix.lines().rev().take(3).collect();
+            (None, tail.into_iter().rev().collect::<Vec<_>>().join(" "))
+        }
+        Task::GenerateModule {
+            name, description, ..
+        } => (None, format!("{name} {description}")),
+        Task::Chat { message, .. } => (None, message.clone()),
+    }
+}
+
+/// Retrieved context, within `budget` characters.
+async fn retrieve(task: &Task, retriever: &dyn Retriever, budget: usize) -> String {
+    let (symbol, query) = lookups(task);
+    let mut out = String::new();
+    let push = |out: &mut String, piece: String| -> bool {
+        if out.len() + piece.len() > budget {
+            return false;
+        }
+        out.push_str(&piece);
+        true
+    };
+    if let Some(symbol) = symbol
+        && let Ok(graph) = retriever.graph().await
+    {
+        let defs = graph.definitions(symbol);
+        for d in &defs {
+            push(
+                &mut out,
+                format!(
+                    "Definition of {}: {}:{}-{} {}\n",
+                    d.symbol, d.path, d.start_line, d.end_line, d.signature
+                ),
+            );
+        }
+        if !defs.is_empty() {
+            let callers = graph.callers(symbol);
+            if !callers.is_empty() {
+                push(&mut out, "Called by:\n".into());
+                for c in callers.iter().take(20) {
+                    push(
+                        &mut out,
+                        format!(
+                            "- {} ({}:{}) {}\n",
+                            c.symbol, c.path, c.start_line, c.signature
+                        ),
+                    );
+                }
+            }
+            let callees = graph.callees(symbol);
+            if !callees.is_empty() {
+                push(&mut out, "Calls:\n".into());
+                for callee in callees.iter().take(20) {
+                    let signature = graph
+                        .definitions(callee)
+                        .first()
+                        .map(|d| d.signature.clone())
+                        .unwrap_or_default();
+                    push(&mut out, format!("- {callee} {signature}\n"));
+                }
+            }
+            out.push('\n');
+        }
+    }
+    let query = query.trim();
+    if query.is_empty() {
+        return out;
+    }
+    match retriever
+        .search(query, task.repositories(), SEARCH_HITS)
+        .await
+    {
+        Ok(hits) => {
+            for hit in hits {
+                let start = hit
+                    .snippet_start_line
+                    .max(hit.span.as_ref().map_or(1, |s| s.start_line));
+                let piece = format!(
+                    "{}:{} ({})\n```elixir\n{}\n```\n\n",
+                    hit.path,
+                    start,
+                    hit.symbol,
+                    hit.snippet.trim_end()
+                );
+                if !push(&mut out, piece) {
+                    break;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "assist context search failed; answering without it"),
+    }
+    out
+}
