@@ -67,6 +67,10 @@ impl Retriever for BackendRetriever {
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError> {
         self.0.graph().await
     }
+
+    fn chunk_source(&self) -> Option<Arc<dyn aiex_node::context::ChunkSource + Send + Sync>> {
+        self.0.chunk_source()
+    }
 }
 
 fn required(field: &'static str, value: &str) -> Result<(), GatewayError> {
@@ -217,11 +221,14 @@ impl AssistService {
             .subscribe(&assist_reply_subject(&id))
             .await
             .map_err(GatewayError::from)?;
-        let job = AssistJob {
+        let mut job = AssistJob {
             id: id.clone(),
             task,
             expires_at_ms: now_ms() + JOB_TTL.as_millis() as u64,
+            trace: Default::default(),
         };
+        // The worker's spans (and the provider call) join this request's trace.
+        aiex_node::telemetry::inject_headers(&mut job.trace);
         let payload =
             serde_json::to_vec(&job).map_err(|e| GatewayError::Internal(e.to_string()))?;
         let mut relay = Relay {

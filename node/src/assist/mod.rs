@@ -39,6 +39,9 @@ pub struct AssistJob {
     pub task: Task,
     /// After this (ms since the epoch) nobody waits for the answer: the job is dropped.
     pub expires_at_ms: u64,
+    /// W3C trace context of the request that queued it (empty when traces are off).
+    #[serde(default)]
+    pub trace: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +226,11 @@ pub trait Retriever: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<pb::SearchHit>, NodeError>;
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError>;
+    /// Where whole chunks are looked up, for the token-aware context builder (without
+    /// one, prompts carry signatures and search snippets only).
+    fn chunk_source(&self) -> Option<Arc<dyn crate::context::ChunkSource + Send + Sync>> {
+        None
+    }
 }
 
 /// A fresh request or session id: 32 hex digits, unique across processes.

@@ -1,7 +1,7 @@
 //! The prompt of each assist task: instructions, the history of a chat, and context from
 //! the index (the target's definition, its callers and callees, then search hits) cut to
-//! a character budget. [`build_prompt`] is the one entry point, so a token-aware context
-//! builder can replace the retrieval here without touching the worker.
+//! a budget. [`build_prompt`] is the one entry point; where whole chunks can be looked
+//! up it uses the token-aware context builder (`crate::context`).
 
 use std::fmt::Write as _;
 
@@ -128,8 +128,62 @@ fn lookups(task: &Task) -> (Option<&str>, String) {
     }
 }
 
-/// Retrieved context, within `budget` characters.
+/// Retrieved context, within `budget` characters: the token-aware context (whole
+/// definitions, module header, callers and callees, search hits, the repository map,
+/// fitted by collapsing bodies before dropping) when the retriever can look chunks up,
+/// else signatures and search snippets.
 async fn retrieve(task: &Task, retriever: &dyn Retriever, budget: usize) -> String {
+    if let Some(source) = retriever.chunk_source() {
+        match token_context(task, retriever, source, budget).await {
+            Ok(text) => return text,
+            Err(e) => {
+                tracing::debug!(error = %e, "no token-aware context; using signatures and snippets")
+            }
+        }
+    }
+    snippets(task, retriever, budget).await
+}
+
+/// Characters per token the budget assumes (the estimate of `context::tokens`).
+const CHARS_PER_TOKEN: usize = 4;
+
+async fn token_context(
+    task: &Task,
+    retriever: &dyn Retriever,
+    source: std::sync::Arc<dyn crate::context::ChunkSource + Send + Sync>,
+    budget: usize,
+) -> Result<String, crate::NodeError> {
+    let (symbol, query) = lookups(task);
+    let query = query.trim().to_string();
+    let hits = if query.is_empty() {
+        Vec::new()
+    } else {
+        retriever
+            .search(&query, task.repositories(), SEARCH_HITS)
+            .await
+            .unwrap_or_default()
+    };
+    let graph = retriever.graph().await?;
+    let request = crate::context::ContextRequest {
+        question: query,
+        target: symbol.map(str::to_string),
+        budget: Some((budget / CHARS_PER_TOKEN).max(crate::context::MIN_BUDGET)),
+        repositories: task.repositories().to_vec(),
+    };
+    tokio::task::spawn_blocking(move || {
+        let hits = crate::service::hits_from_pb(source.as_ref(), hits)?;
+        let counter =
+            crate::context::TokenCounter::for_model(crate::context::tokens::DEFAULT_MODEL);
+        let context = crate::context::ContextBuilder::new(&graph, source.as_ref(), counter)
+            .search_hits(hits)
+            .build(&request)?;
+        Ok(context.render())
+    })
+    .await?
+}
+
+/// Signatures from the graph and search snippets, within `budget` characters.
+async fn snippets(task: &Task, retriever: &dyn Retriever, budget: usize) -> String {
     let (symbol, query) = lookups(task);
     let mut out = String::new();
     let push = |out: &mut String, piece: String| -> bool {

@@ -175,6 +175,14 @@ impl AssistWorker {
             self.ack(job.id).await;
             return;
         }
+        // A child of the request that queued the job, when traces are exported.
+        let span =
+            tracing::info_span!("assist job", request = %assist.id, attempt = job.deliveries);
+        crate::telemetry::follow_headers(&span, &assist.trace);
+        tracing::Instrument::instrument(self.run_traced(job, assist, shutdown), span).await
+    }
+
+    async fn run_traced(&self, job: Job, assist: AssistJob, shutdown: CancellationToken) {
         let emitter = Arc::new(Emitter {
             bus: self.bus.clone(),
             subject: assist_reply_subject(&assist.id),

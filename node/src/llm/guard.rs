@@ -147,6 +147,7 @@ impl Provider for GuardedProvider {
         self.inner.name()
     }
 
+    #[tracing::instrument(name = "llm call", skip_all, fields(provider = %self.inner.name()))]
     async fn stream(
         &self,
         req: ChatRequest,
