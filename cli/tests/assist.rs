@@ -3,8 +3,6 @@
 //! streaming wire format, and the `aiex` client streaming the answers.
 
 mod common;
-#[path = "../../node/tests/llm/server.rs"]
-mod llm_server;
 
 use std::io::Write;
 use std::path::Path;
@@ -14,72 +12,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use common::fake_llm::{Fake, openai};
+use common::llm_server::{Recorded, Reply, TestServer};
 use common::{Server, command, sample, stderr, wait_output};
-use llm_server::{Recorded, Reply, TestServer};
-
-/// One OpenAI streamed answer made of `pieces`.
-fn openai(pieces: &[&str]) -> Reply {
-    let sse = |data: &str| format!("data: {data}\n\n");
-    let mut out = vec![sse(
-        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
-    )];
-    for piece in pieces {
-        out.push(sse(&format!(
-            r#"{{"id":"c1","object":"chat.completion.chunk","model":"gpt-test","choices":[{{"index":0,"delta":{{"content":{}}},"finish_reason":null}}]}}"#,
-            serde_json::to_string(piece).unwrap()
-        )));
-    }
-    out.push(sse(
-        r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
-    ));
-    out.push(sse(
-        r#"{"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":3,"total_tokens":14}}"#,
-    ));
-    out.push(sse("[DONE]"));
-    Reply::stream("text/event-stream", out)
-}
-
-/// The fake provider, on a runtime of its own that serves while the test blocks.
-struct Fake {
-    server: TestServer,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Fake {
-    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Fake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(TestServer::start(handler));
-        Fake { server, runtime }
-    }
-
-    /// `aiex up` on `data` using this provider.
-    fn up(&self, data: &Path) -> Server {
-        Server::start_role_env(
-            data,
-            &["up", "--listen", "127.0.0.1:0"],
-            &[
-                ("OPENAI_BASE_URL", self.server.url.as_str()),
-                ("OPENAI_MODEL", "gpt-test"),
-            ],
-        )
-    }
-
-    /// The text of every message of request `i`.
-    fn prompt(&self, i: usize) -> String {
-        let request = &self.server.requests()[i];
-        request.json()["messages"]
-            .as_array()
-            .expect("messages")
-            .iter()
-            .map(|m| m["content"].as_str().unwrap_or("").to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

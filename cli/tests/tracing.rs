@@ -2,7 +2,8 @@
 //! their spans over OTLP/HTTP to a collector in this test, and a search through the
 //! gateway shows up as the gateway's request span and the node's request spans under one
 //! trace id, the node's spans children of the gateway's; and an upload's trace reaches
-//! the node's indexing of its files through the NATS message headers.
+//! the node's indexing of its files through the NATS message headers. An assist request
+//! is one trace from the gateway's RPC through the job queue to the provider call.
 
 mod common;
 
@@ -197,6 +198,67 @@ fn a_search_is_one_trace_from_the_gateway_to_the_node() {
                  span in the upload's trace) within 60 s; received: {by_service:?}\ngateway log:\n{}\nnode log:\n{}",
                 gateway.log(),
                 node.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn an_assist_request_is_one_trace_through_the_queue_to_the_provider_call() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, spans) = start_collector(&rt);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let fake = common::fake_llm::Fake::start(|_, _| {
+        common::fake_llm::openai(&["Inventory.Stock ", "keeps stock."])
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let server = fake.up_env(
+        &tmp.path().join("data"),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
+    let sample = common::sample();
+    server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    let out = server.run(&["explain", "Inventory.Stock"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+
+    // The gateway's Explain span, the worker's job span (taken from the queue) and the
+    // provider call span are one trace, each a child of the one before.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = spans.lock().unwrap().clone();
+        let chained = got
+            .iter()
+            .filter(|s| s.name == "/aiex.v1.Assist/Explain")
+            .any(|rpc| {
+                got.iter()
+                    .filter(|job| {
+                        job.name == "assist job"
+                            && job.trace_id == rpc.trace_id
+                            && job.parent_span_id == rpc.span_id
+                    })
+                    .any(|job| {
+                        got.iter().any(|call| {
+                            call.name == "llm call"
+                                && call.trace_id == job.trace_id
+                                && call.parent_span_id == job.span_id
+                        })
+                    })
+            });
+        if chained {
+            break;
+        }
+        if Instant::now() > deadline {
+            let names: Vec<(String, String)> = got
+                .iter()
+                .map(|s| (s.name.clone(), format!("{:?}", s.trace_id)))
+                .collect();
+            panic!(
+                "no Explain -> assist job -> llm call chain within 60 s; received: {names:?}\nserver log:\n{}",
+                server.log()
             );
         }
         std::thread::sleep(Duration::from_millis(200));

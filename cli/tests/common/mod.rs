@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod fake_llm;
+#[path = "../../../node/tests/llm/server.rs"]
+pub mod llm_server;
 pub mod nats;
 
 /// How long any one client command may take (indexing a large repository in a debug
