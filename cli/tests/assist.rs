@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use common::fake_llm::{Fake, openai};
-use common::llm_server::{Recorded, Reply, TestServer};
+use common::llm_server::Reply;
 use common::{Server, command, sample, stderr, wait_output};
 
 fn stdout(out: &std::process::Output) -> String {
