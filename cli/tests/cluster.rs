@@ -361,6 +361,33 @@ fn answers(server: &Server) -> BTreeMap<String, Vec<(String, String)>> {
         .collect()
 }
 
+/// Uploads the corpus as `elixir` through the gateway, every file sent; with `wait`, the
+/// command returns once it is searchable.
+fn add_corpus(mesh: &Mesh, wait: bool) -> Value {
+    let corpus = corpus();
+    let mut args = vec![
+        "repo",
+        "add",
+        corpus.to_str().unwrap(),
+        "--name",
+        "elixir",
+        "--json",
+    ];
+    if !wait {
+        args.push("--no-wait");
+    }
+    let added = mesh.gateway.json(&args);
+    assert_eq!(
+        num(&added, "files_seen"),
+        num(&added["client"], "files_sent"),
+        "{added}"
+    );
+    if wait {
+        assert_eq!(added["state"], "ready", "{added}");
+    }
+    added
+}
+
 fn repo_status(mesh: &Mesh) -> Value {
     mesh.gateway.json(&["repo", "status", "elixir", "--json"])
 }
@@ -431,20 +458,7 @@ fn three_nodes_answer_like_embedded_and_lose_nothing_when_one_is_killed_mid_inde
     assert_eq!(status["partition_count"], PARTITIONS, "{status}");
     assert_eq!(Mesh::placed_nodes(&status).len(), 3, "{status}");
 
-    let added = mesh.gateway.json(&[
-        "repo",
-        "add",
-        corpus().to_str().unwrap(),
-        "--name",
-        "elixir",
-        "--no-wait",
-        "--json",
-    ]);
-    assert_eq!(
-        num(&added, "files_seen"),
-        num(&added["client"], "files_sent"),
-        "{added}"
-    );
+    add_corpus(&mesh, false);
     // Kill n2 once indexing is under way, before it has finished.
     wait_until(
         "indexing starts",
@@ -487,15 +501,7 @@ fn a_joining_node_takes_its_share_while_results_stay_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let reference = embedded_reference(tmp.path());
     let mut mesh = Mesh::start(3);
-    let added = mesh.gateway.json(&[
-        "repo",
-        "add",
-        corpus().to_str().unwrap(),
-        "--name",
-        "elixir",
-        "--json",
-    ]);
-    assert_eq!(added["state"], "ready", "{added}");
+    add_corpus(&mesh, true);
     assert_eq!(answers(&mesh.gateway), reference.answers);
     let before = Placement::compute(
         &["n1", "n2", "n3"],
@@ -592,20 +598,7 @@ fn ingest_resumes_after_nats_restarts_and_a_cut_off_node_rejoins_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let reference = embedded_reference(tmp.path());
     let mut mesh = Mesh::start(3);
-    let added = mesh.gateway.json(&[
-        "repo",
-        "add",
-        corpus().to_str().unwrap(),
-        "--name",
-        "elixir",
-        "--no-wait",
-        "--json",
-    ]);
-    assert_eq!(
-        num(&added, "files_seen"),
-        num(&added["client"], "files_sent"),
-        "{added}"
-    );
+    add_corpus(&mesh, false);
 
     // NATS goes away while the nodes are indexing, and comes back on the same storage.
     mesh.nats.stop();
