@@ -49,6 +49,11 @@ pub struct MeshArgs {
     /// Copies of each partition, the owner included (the same on every member).
     #[arg(long, env = "AIEX_REPLICAS", default_value_t = aiex_node::ring::DEFAULT_REPLICATION)]
     replicas: u32,
+    /// Copies of each JetStream stream this member creates: 1 on a single NATS server,
+    /// 3 on a NATS cluster (streams that exist keep theirs).
+    #[arg(long, env = "AIEX_STREAM_REPLICAS", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=5))]
+    stream_replicas: u8,
     /// Members only talk to members with the same cluster id.
     #[arg(long, env = "AIEX_CLUSTER_ID")]
     cluster_id: Option<String>,
@@ -178,6 +183,7 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
         node_id: cluster.node_id.clone(),
         data_dir: data_dir.clone(),
         nats_url: args.mesh.nats.clone(),
+        stream_replicas: usize::from(args.mesh.stream_replicas),
         listen,
         advertise: args.mesh.advertise,
         cluster,
@@ -224,6 +230,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
     }
     let config = MeshConfig {
         nats_url: args.mesh.nats.clone(),
+        stream_replicas: usize::from(args.mesh.stream_replicas),
         cluster,
         placement,
         gateway: GatewayConfig {

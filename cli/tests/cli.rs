@@ -213,4 +213,33 @@ fn bad_arguments_are_named() {
     common::fails_saying(&args, &aiex(d, &args), "repository");
     let args = ["index", "/no/such/dir"];
     common::fails_saying(&args, &aiex(d, &args), "/no/such/dir");
+    // Cluster roles: settings refused before anything starts.
+    for (args, needle) in [
+        (
+            &[
+                "node",
+                "--nats",
+                "nats://127.0.0.1:1",
+                "--stream-replicas",
+                "9",
+            ][..],
+            "--stream-replicas",
+        ),
+        (
+            &["gateway", "--nats", "nats://127.0.0.1:1", "--replicas", "0"],
+            "--replicas must be at least 1",
+        ),
+        (
+            &[
+                "node",
+                "--nats",
+                "nats://127.0.0.1:1",
+                "--listen",
+                "0.0.0.0:0",
+            ],
+            "--advertise",
+        ),
+    ] {
+        common::fails_saying(args, &aiex(d, args), needle);
+    }
 }

@@ -582,6 +582,8 @@ impl aiex_node::context::ChunkSource for MeshChunks {
 #[derive(Debug, Clone)]
 pub struct MeshConfig {
     pub nats_url: String,
+    /// Copies of each JetStream stream the gateway creates.
+    pub stream_replicas: usize,
     pub cluster: ClusterConfig,
     pub placement: PlacementConfig,
     pub gateway: GatewayConfig,
@@ -604,7 +606,16 @@ pub struct MeshServer {
 
 impl MeshServer {
     pub async fn start(config: MeshConfig) -> Result<MeshServer, GatewayError> {
-        let bus = Metered::wrap(Arc::new(NatsBus::connect(&config.nats_url).await?), false);
+        let bus = Metered::wrap(
+            Arc::new(
+                NatsBus::connect_with(
+                    &config.nats_url,
+                    aiex_node::role::nats_options(config.stream_replicas),
+                )
+                .await?,
+            ),
+            false,
+        );
         aiex_node::role::agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let listener = TcpListener::bind(config.gateway.listen)
             .await

@@ -36,6 +36,9 @@ pub struct NodeRoleConfig {
     pub node_id: String,
     pub data_dir: PathBuf,
     pub nats_url: String,
+    /// Copies of each JetStream stream this node creates (1 on a single server, 3 on a
+    /// NATS cluster).
+    pub stream_replicas: usize,
     /// Where the gRPC server listens; port 0 picks one.
     pub listen: SocketAddr,
     /// The address peers dial (required when `listen` is a wildcard address).
@@ -59,6 +62,14 @@ pub fn advertised(bound: SocketAddr, advertise: Option<IpAddr>) -> Result<Socket
             ),
         }),
         None => Ok(bound),
+    }
+}
+
+/// Bus settings for a member: defaults, with `replicas` copies of each stream it creates.
+pub fn nats_options(replicas: usize) -> crate::bus::nats::NatsBusOptions {
+    crate::bus::nats::NatsBusOptions {
+        replicas: replicas.max(1),
+        ..Default::default()
     }
 }
 
@@ -129,7 +140,13 @@ pub struct NodeRole {
 
 impl NodeRole {
     pub async fn start(config: NodeRoleConfig) -> Result<NodeRole> {
-        let bus = Metered::wrap(Arc::new(NatsBus::connect(&config.nats_url).await?), false);
+        let bus = Metered::wrap(
+            Arc::new(
+                NatsBus::connect_with(&config.nats_url, nats_options(config.stream_replicas))
+                    .await?,
+            ),
+            false,
+        );
         agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let set = {
             let dir = config.data_dir.join("index");

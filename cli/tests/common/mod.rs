@@ -54,6 +54,7 @@ pub fn command() -> Command {
         "AIEX_GOSSIP_INTERVAL_MS",
         "AIEX_DROP_GRACE_SECS",
         "AIEX_PHI_THRESHOLD",
+        "AIEX_STREAM_REPLICAS",
         "AIEX_DEAD_NODE_GRACE_SECS",
         "AIEX_LOG_FORMAT",
         "AIEX_METRICS_LISTEN",

@@ -88,6 +88,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/* Copies of each JetStream stream Aiex creates: one per in-chart server (at most 5),
+     or nats.external.streamReplicas. */}}
+{{- define "aiex.nats.streamReplicas" -}}
+{{- if .Values.nats.external.url }}
+{{- .Values.nats.external.streamReplicas }}
+{{- else }}
+{{- min 5 (int .Values.nats.replicas) }}
+{{- end }}
+{{- end }}
+
 {{/* The gossip seed: every node, by the headless service's DNS name. */}}
 {{- define "aiex.seeds" -}}
 {{- printf "%s.%s.svc.%s:7946" (include "aiex.nodes.headless" .) .Release.Namespace .Values.clusterDomain }}
@@ -120,6 +130,8 @@ app.kubernetes.io/component: {{ .component }}
       fieldPath: status.podIP
 - name: NATS_URL
   value: {{ include "aiex.nats.url" . | quote }}
+- name: AIEX_STREAM_REPLICAS
+  value: {{ include "aiex.nats.streamReplicas" . | quote }}
 - name: AIEX_CONFIG
   value: /etc/aiex/config.toml
 - name: RUST_LOG
