@@ -578,6 +578,31 @@ impl aiex_node::context::ChunkSource for MeshChunks {
     }
 }
 
+/// Divides the providers' cluster-wide rate limits among the live assist workers (one
+/// per gateway), again on every membership change.
+async fn share_llm_limits(
+    mut views: watch::Receiver<Option<Arc<PlacementView>>>,
+    llm: Arc<aiex_node::assist::Llm>,
+) {
+    let mut last = 0;
+    loop {
+        let workers = views.borrow_and_update().as_ref().map_or(1, |v| {
+            v.members.iter().filter(|m| m.role == Role::Gateway).count()
+        });
+        if workers != last {
+            llm.set_live_workers(workers);
+            tracing::info!(
+                workers,
+                "LLM rate limits shared among the live assist workers"
+            );
+            last = workers;
+        }
+        if views.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Everything `aiex gateway` needs.
 #[derive(Debug, Clone)]
 pub struct MeshConfig {
@@ -599,6 +624,7 @@ pub struct MeshServer {
     cluster: Cluster,
     listener: TcpListener,
     follower: JoinHandle<()>,
+    share_limits: JoinHandle<()>,
     /// This gateway's assist worker (cluster-wide context through the mesh backend;
     /// providers from the environment).
     assist: Arc<aiex_node::assist::AssistWorker>,
@@ -636,6 +662,8 @@ impl MeshServer {
             .await
             .map_err(NodeError::from)?;
         let (views, follower) = follow::follow(&cluster, config.placement.clone(), has_seeds);
+        let llm = Arc::new(aiex_node::assist::Llm::load(None));
+        let share_limits = tokio::spawn(share_llm_limits(views.clone(), llm.clone()));
         let partitions = config.placement.partitions;
         let registry = Arc::new(Registry::load(bus.clone(), partitions).await?);
         let backend = Arc::new(MeshBackend::new(partitions, views, config.options.clone()));
@@ -644,7 +672,7 @@ impl MeshServer {
         gateway.node_id = cluster_config.node_id.clone();
         let assist = aiex_node::assist::AssistWorker::new(
             bus.clone(),
-            Arc::new(aiex_node::assist::Llm::load(None)),
+            llm,
             Arc::new(crate::assist::BackendRetriever(backend.clone())),
             aiex_node::assist::AssistOptions::default(),
         );
@@ -669,6 +697,7 @@ impl MeshServer {
             cluster,
             listener,
             follower,
+            share_limits,
             assist,
         })
     }
@@ -690,6 +719,7 @@ impl MeshServer {
         stop_assist.cancel();
         let _ = assist.await;
         self.follower.abort();
+        self.share_limits.abort();
         if let Err(e) = self.cluster.shutdown().await {
             tracing::warn!(error = %e, "leaving the gossip failed");
         }

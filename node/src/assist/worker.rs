@@ -79,6 +79,14 @@ impl Llm {
         Llm { providers, models }
     }
 
+    /// The mesh has `workers` live assist workers: each provider's cluster-wide rate
+    /// limits are divided among them.
+    pub fn set_live_workers(&self, workers: usize) {
+        if let Ok(providers) = &self.providers {
+            providers.set_live_nodes(workers.max(1));
+        }
+    }
+
     /// Whether a provider is configured (`Err` says how to configure one).
     pub fn check(&self) -> Result<(), LlmError> {
         self.providers.as_ref().map(|_| ()).map_err(Clone::clone)
