@@ -334,29 +334,43 @@ fn embedded_reference(tmp: &Path) -> Reference {
     }
 }
 
+/// The `(path, symbol)` of each hit of a search answer, failing on partial results.
+fn complete_top(answer: &Value, query: &str) -> Vec<(String, String)> {
+    assert_eq!(
+        answer["missing_partitions"].as_array().map_or(0, Vec::len),
+        0,
+        "partial results for {query:?}: {answer}"
+    );
+    answer["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().unwrap().to_string(),
+                h["symbol"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The highest watermark any node reported for each partition.
+fn best_marks(holdings: &BTreeMap<String, BTreeMap<u32, u64>>) -> BTreeMap<u32, u64> {
+    let mut best: BTreeMap<u32, u64> = BTreeMap::new();
+    for (p, m) in holdings.values().flatten() {
+        let e = best.entry(*p).or_default();
+        *e = (*e).max(*m);
+    }
+    best
+}
+
 /// The top five `(path, symbol)` of each query, failing on partial results.
 fn answers(server: &Server) -> BTreeMap<String, Vec<(String, String)>> {
     QUERIES
         .iter()
         .map(|q| {
             let answer = server.json(&["search", q, "--limit", "5", "--json"]);
-            assert_eq!(
-                answer["missing_partitions"].as_array().map_or(0, Vec::len),
-                0,
-                "partial results for {q:?}: {answer}"
-            );
-            let top = answer["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| {
-                    (
-                        h["path"].as_str().unwrap().to_string(),
-                        h["symbol"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
-            (q.to_string(), top)
+            (q.to_string(), complete_top(&answer, q))
         })
         .collect()
 }
@@ -402,11 +416,7 @@ fn assert_same_as_reference(mesh: &Mesh, reference: &Reference) {
         Duration::from_secs(600),
         || {
             let holdings = mesh.holdings();
-            let mut best: BTreeMap<u32, u64> = BTreeMap::new();
-            for (p, m) in holdings.values().flatten() {
-                let e = best.entry(*p).or_default();
-                *e = (*e).max(*m);
-            }
+            let best = best_marks(&holdings);
             holdings
                 .values()
                 .all(|held| held.iter().all(|(p, m)| *m == best[p]))
@@ -476,12 +486,7 @@ fn three_nodes_answer_like_embedded_and_lose_nothing_when_one_is_killed_mid_inde
 
     // While n2 is down (and before gossip notices), searches still answer completely.
     for q in QUERIES {
-        let answer = mesh.gateway.json(&["search", q, "--json"]);
-        assert_eq!(
-            answer["missing_partitions"].as_array().map_or(0, Vec::len),
-            0,
-            "partial results for {q:?} with n2 down: {answer}"
-        );
+        complete_top(&mesh.gateway.json(&["search", q, "--json"]), q);
     }
     // Its partitions are placed on the survivors, which index them; then everything
     // is there exactly once per replica.
@@ -523,22 +528,7 @@ fn a_joining_node_takes_its_share_while_results_stay_complete() {
                     let out =
                         common::aiex(&["--addr", &addr, "search", q, "--limit", "5", "--json"]);
                     let answer = common::ok_json(&["search"], &out);
-                    assert_eq!(
-                        answer["missing_partitions"].as_array().map_or(0, Vec::len),
-                        0,
-                        "partial results during the join: {answer}"
-                    );
-                    let top: Vec<(String, String)> = answer["hits"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|h| {
-                            (
-                                h["path"].as_str().unwrap().to_string(),
-                                h["symbol"].as_str().unwrap().to_string(),
-                            )
-                        })
-                        .collect();
+                    let top = complete_top(&answer, q);
                     assert_eq!(
                         top, expected[q],
                         "results changed during the join for {q:?}"
@@ -556,15 +546,7 @@ fn a_joining_node_takes_its_share_while_results_stay_complete() {
         Duration::from_secs(600),
         || {
             let holdings = mesh.holdings();
-            let best: BTreeMap<u32, u64> =
-                holdings
-                    .values()
-                    .flatten()
-                    .fold(BTreeMap::new(), |mut best, (p, m)| {
-                        let e = best.entry(*p).or_insert(0);
-                        *e = (*e).max(*m);
-                        best
-                    });
+            let best = best_marks(&holdings);
             holdings
                 .get("n4")
                 .is_some_and(|held| held.iter().all(|(p, m)| *m == best[p]))
