@@ -3,10 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use aiex_gateway::mesh::{MeshConfig, MeshOptions, MeshServer};
+use aiex_gateway::mesh::{MeshAssist, MeshBackend, MeshConfig, MeshOptions, MeshServer};
 use aiex_gateway::{GatewayConfig, Limits};
+use aiex_node::assist::{AssistOptions, Llm};
 use aiex_node::chunk::ChunkerConfig;
 use aiex_node::cluster::{ClusterConfig, Role};
 use aiex_node::indexer::IndexerOptions;
@@ -14,6 +16,7 @@ use aiex_node::ring::follow::PlacementConfig;
 use aiex_node::role::{NodeRole, NodeRoleConfig};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
 
@@ -70,6 +73,10 @@ pub struct MeshArgs {
     /// Write the bound gRPC address to this file once listening (for scripts and tests).
     #[arg(long, value_name = "FILE")]
     addr_file: Option<PathBuf>,
+    /// Assist jobs this member runs at once; 0 takes none. A member with no LLM provider
+    /// configured takes none either.
+    #[arg(long, env = "AIEX_ASSIST_JOBS", default_value_t = AssistOptions::default().max_concurrent)]
+    assist_jobs: usize,
     /// Serve /metrics, /health/livez and /health/readyz over HTTP here [default: off].
     #[arg(long, env = "AIEX_METRICS_LISTEN", value_name = "IP:PORT")]
     metrics_listen: Option<SocketAddr>,
@@ -162,6 +169,14 @@ fn placement(settings: &Settings, mesh: &MeshArgs) -> Result<PlacementConfig> {
     Ok(PlacementConfig::new(partitions, mesh.replicas))
 }
 
+fn assist_options(mesh: &MeshArgs, member: &str) -> AssistOptions {
+    AssistOptions {
+        max_concurrent: mesh.assist_jobs,
+        member: member.to_string(),
+        ..AssistOptions::default()
+    }
+}
+
 fn write_addr_file(file: &Option<PathBuf>, addr: SocketAddr) -> Result<()> {
     if let Some(f) = file {
         std::fs::write(f, format!("http://{addr}\n"))
@@ -204,15 +219,39 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
         .await
         .with_context(|| format!("starting node {node_id}"))?;
     crate::observe::attach(&endpoint, role.cluster.readiness());
+    // Assist jobs build their context from the whole cluster, as the gateway does.
+    let backend = Arc::new(MeshBackend::new(
+        placement.partitions,
+        role.placement.clone(),
+        MeshOptions::default(),
+    ));
+    let assist = MeshAssist::new(
+        role.bus.clone(),
+        Arc::new(Llm::load(None)),
+        backend,
+        role.placement.clone(),
+        assist_options(&args.mesh, &node_id),
+    );
+    let takes_jobs = assist.takes_jobs();
+    let stop_assist = CancellationToken::new();
+    let assist = tokio::spawn(assist.run(stop_assist.clone()));
     let addr = role.local_addr();
     write_addr_file(&args.mesh.addr_file, addr)?;
     eprintln!(
-        "aiex node {node_id}: gRPC on {addr}, data in {}, {} partitions x{}. Ctrl-C stops it.",
+        "aiex node {node_id}: gRPC on {addr}, data in {}, {} partitions x{}, {}. Ctrl-C stops it.",
         data_dir.display(),
         placement.partitions,
-        placement.replication
+        placement.replication,
+        if takes_jobs {
+            "takes assist jobs"
+        } else {
+            "takes no assist jobs"
+        }
     );
-    role.run(crate::client::shutdown_signal()).await?;
+    let ran = role.run(crate::client::shutdown_signal()).await;
+    stop_assist.cancel();
+    let _ = assist.await;
+    ran?;
     eprintln!("aiex node {node_id}: stopped; everything applied is committed");
     Ok(())
 }
@@ -228,6 +267,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
     if allow_roots.is_empty() {
         allow_roots = settings.file.up.allow_roots.clone();
     }
+    let assist = assist_options(&args.mesh, &cluster.node_id);
     let config = MeshConfig {
         nats_url: args.mesh.nats.clone(),
         stream_replicas: usize::from(args.mesh.stream_replicas),
@@ -241,6 +281,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
         },
         options: MeshOptions::default(),
         advertise: args.mesh.advertise,
+        assist,
     };
     let server = MeshServer::start(config)
         .await

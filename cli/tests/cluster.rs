@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use aiex_node::ingest::PartitionSet;
 use aiex_node::ring::Placement;
 use aiex_proto::mesh::v1 as mesh;
+use common::fake_llm::{Fake, openai};
+use common::llm_server::Reply;
 use common::nats::{NatsServer, free_udp_port};
 use common::{Server, num, signal};
 use serde_json::Value;
@@ -57,6 +59,9 @@ fn wait_until(
     }
 }
 
+/// Extra arguments and environment of one member, by member id (`gw` is the gateway).
+type Setup = Box<dyn Fn(&str) -> (Vec<String>, Vec<(String, String)>)>;
+
 /// A NATS server, nodes and a gateway, each a real process.
 struct Mesh {
     tmp: tempfile::TempDir,
@@ -64,21 +69,29 @@ struct Mesh {
     seed: u16,
     nodes: BTreeMap<String, Server>,
     gateway: Server,
+    setup: Setup,
 }
 
 impl Mesh {
     fn start(nodes: usize) -> Mesh {
+        Mesh::start_with(nodes, Box::new(|_| (Vec::new(), Vec::new())))
+    }
+
+    fn start_with(nodes: usize, setup: Setup) -> Mesh {
         let tmp = tempfile::tempdir().unwrap();
         let nats = NatsServer::start();
         let seed = free_udp_port();
-        let gateway_args = Mesh::role_args(&nats, "gateway", "gw", free_udp_port(), seed);
-        let gateway_args: Vec<&str> = gateway_args.iter().map(String::as_str).collect();
         let mut mesh = Mesh {
-            gateway: Server::start_role(&tmp.path().join("gateway"), &gateway_args),
+            gateway: Mesh::start_member(
+                &tmp.path().join("gateway"),
+                Mesh::role_args(&nats, "gateway", "gw", free_udp_port(), seed),
+                &setup("gw"),
+            ),
             tmp,
             nats,
             seed,
             nodes: BTreeMap::new(),
+            setup,
         };
         for i in 1..=nodes {
             let port = if i == 1 { seed } else { free_udp_port() };
@@ -117,10 +130,20 @@ impl Mesh {
         args
     }
 
+    fn start_member(
+        data: &Path,
+        mut args: Vec<String>,
+        (extra, env): &(Vec<String>, Vec<(String, String)>),
+    ) -> Server {
+        args.extend(extra.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Server::start_role_env(data, &args, &env)
+    }
+
     fn add_node(&mut self, id: &str, gossip: u16) {
         let args = Mesh::role_args(&self.nats, "node", id, gossip, self.seed);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let server = Server::start_role(&self.tmp.path().join(id), &args);
+        let server = Mesh::start_member(&self.tmp.path().join(id), args, &(self.setup)(id));
         self.nodes.insert(id.to_string(), server);
     }
 
@@ -631,4 +654,260 @@ fn ingest_resumes_after_nats_restarts_and_a_cut_off_node_rejoins_cleanly() {
         "duplicate hits after the heal: {wide}"
     );
     assert_same_as_reference(&mesh, &reference);
+}
+
+/// Which node's provider got how many requests.
+fn provider_calls(fakes: &BTreeMap<String, Fake>) -> BTreeMap<String, usize> {
+    fakes
+        .iter()
+        .map(|(id, f)| (id.clone(), f.server.count()))
+        .collect()
+}
+
+/// The node whose provider got one more request than in `before` (exactly one did).
+fn node_that_answered(fakes: &BTreeMap<String, Fake>, before: &BTreeMap<String, usize>) -> String {
+    let after = provider_calls(fakes);
+    let grown: Vec<&String> = after
+        .iter()
+        .filter(|(id, n)| **n > before[*id])
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(grown.len(), 1, "one node answers: {before:?} -> {after:?}");
+    assert_eq!(
+        after[grown[0]],
+        before[grown[0]] + 1,
+        "{before:?} -> {after:?}"
+    );
+    grown[0].clone()
+}
+
+/// The last prompt `node`'s provider received, every message's text joined.
+fn last_prompt(fakes: &BTreeMap<String, Fake>, node: &str) -> String {
+    let fake = &fakes[node];
+    fake.prompt(fake.server.count() - 1)
+}
+
+/// Runs `aiex chat` through the gateway with these lines on stdin.
+fn spawn_chat(mesh: &Mesh, session: Option<&str>, lines: &str) -> std::process::Child {
+    let mut c = common::command();
+    c.arg("--addr").arg(&mesh.gateway.addr).arg("chat");
+    if let Some(id) = session {
+        c.arg("--session").arg(id);
+    }
+    let mut child = c
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn aiex chat");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    child
+}
+
+/// Every assist task through a cluster gateway that takes no assist jobs itself: the
+/// nodes' workers answer, with context from the whole cluster. Then the node running a
+/// chat turn is killed mid-answer: the client gets an error (never a hang), the session
+/// keeps every completed turn and nothing of the cut one, and the job, given again to
+/// another node, is dropped because nobody waits for it any more.
+#[test]
+fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
+    let hold = Arc::new(AtomicBool::new(false));
+    let release = Arc::new(tokio::sync::Notify::new());
+    let fakes: BTreeMap<String, Fake> = (1..=3)
+        .map(|i| {
+            let who = format!("n{i}");
+            let (hold, release, name) = (hold.clone(), release.clone(), who.clone());
+            let fake = Fake::start(move |_, _| {
+                if hold.load(Ordering::SeqCst) {
+                    // One token, then the provider goes quiet until released.
+                    let Reply::Stream { pieces, .. } =
+                        openai(&[&format!("partial from {name} "), "never sent"])
+                    else {
+                        unreachable!()
+                    };
+                    Reply::Stream {
+                        content_type: "text/event-stream",
+                        pieces,
+                        delay: Duration::from_millis(1),
+                        cut_after: None,
+                        gate: Some((2, release.clone())),
+                        hold_open: None,
+                    }
+                } else {
+                    openai(&[
+                        &format!("answer from {name}\n"),
+                        "```elixir\ndefmodule Demo do\n  def hi, do: :ok\nend\n```\n",
+                    ])
+                }
+            });
+            (who, fake)
+        })
+        .collect();
+    let gateway_fake = Fake::start(|_, _| openai(&["the gateway takes no jobs"]));
+    let urls: BTreeMap<String, String> = fakes
+        .iter()
+        .map(|(id, f)| (id.clone(), f.server.url.clone()))
+        .collect();
+    let gateway_url = gateway_fake.server.url.clone();
+    let mut mesh = Mesh::start_with(
+        3,
+        Box::new(move |id| {
+            let url = urls.get(id).unwrap_or(&gateway_url).clone();
+            let env = vec![
+                ("OPENAI_BASE_URL".to_string(), url),
+                ("OPENAI_MODEL".to_string(), "gpt-test".to_string()),
+            ];
+            let args = if id == "gw" {
+                vec!["--assist-jobs".to_string(), "0".to_string()]
+            } else {
+                Vec::new()
+            };
+            (args, env)
+        }),
+    );
+    let sample = common::sample();
+    let added = mesh
+        .gateway
+        .json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    assert_eq!(added["state"], "ready", "{added}");
+
+    // Each task, answered by one node, with context from the cluster's index.
+    let local = mesh.tmp.path().join("greeter.ex");
+    std::fs::write(
+        &local,
+        "defmodule Greeter do\n  def hello(name), do: \"Hello \" <> name\n\n  def inc(x) do\n  end\nend\n",
+    )
+    .unwrap();
+    let local = local.to_str().unwrap().to_string();
+    let at_line = format!("{local}:4");
+    let tasks: [(&[&str], &str); 4] = [
+        (&["explain", "Inventory.Stock"], "lib/inventory/stock.ex"),
+        (&["complete", &at_line], "<CURSOR>"),
+        (
+            &["gen", "module", "Inventory.Audit", "audits stock moves"],
+            "Inventory.Audit",
+        ),
+        (&["gen", "tests", &local], "def hello(name)"),
+    ];
+    for (args, in_prompt) in tasks {
+        let before = provider_calls(&fakes);
+        let out = mesh.gateway.run(args);
+        assert!(
+            out.status.success(),
+            "aiex {args:?}: {}\n{}",
+            common::stderr(&out),
+            mesh.logs()
+        );
+        let node = node_that_answered(&fakes, &before);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&format!("answer from {node}")), "{text}");
+        let prompt = last_prompt(&fakes, &node);
+        assert!(prompt.contains(in_prompt), "{args:?}: {prompt}");
+    }
+    let explained = fakes
+        .values()
+        .flat_map(|f| (0..f.server.count()).map(|i| f.prompt(i)))
+        .find(|p| p.contains("Explain `Inventory.Stock`"))
+        .unwrap();
+    assert!(
+        explained.contains("def reserve"),
+        "the definition, fetched from the node holding it, is in the prompt: {explained}"
+    );
+
+    // A first chat turn completes.
+    let before = provider_calls(&fakes);
+    let out = common::wait_output(
+        spawn_chat(&mesh, None, "what does Inventory.Stock do?\n"),
+        &["chat"],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let first = node_that_answered(&fakes, &before);
+    let err = common::stderr(&out);
+    let session = err
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session id in {err}"))
+        .to_string();
+
+    // The second turn's node dies after its first token.
+    hold.store(true, Ordering::SeqCst);
+    let before = provider_calls(&fakes);
+    let client = spawn_chat(&mesh, Some(&session), "and how do I reserve stock?\n");
+    wait_until(
+        "a node calls its provider for the second turn",
+        Duration::from_secs(60),
+        || provider_calls(&fakes) != before,
+        || mesh.logs(),
+    );
+    let victim = node_that_answered(&fakes, &before);
+    // The held answer's first token is on its way to the client; then the node dies.
+    std::thread::sleep(Duration::from_millis(500));
+    mesh.nodes.get_mut(&victim).unwrap().kill_in_place();
+    let cut = common::wait_output(client, &["chat", "--session"]);
+    release.notify_waiters();
+    let (out, err) = (String::from_utf8_lossy(&cut.stdout), common::stderr(&cut));
+    assert!(
+        !cut.status.success() && err.contains(&format!("({victim}) left the cluster")),
+        "the client is told the node died: {out}\n{err}"
+    );
+    assert!(out.contains(&format!("partial from {victim}")), "{out}");
+
+    // The session has the first turn, complete, and nothing of the second.
+    hold.store(false, Ordering::SeqCst);
+    let before = provider_calls(&fakes);
+    let out = common::wait_output(
+        spawn_chat(&mesh, Some(&session), "and a Registry?\n"),
+        &["chat", "--session"],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let third = node_that_answered(&fakes, &before);
+    assert_ne!(third, victim);
+    let fake = &fakes[&third];
+    let request = fake.server.requests()[fake.server.count() - 1].json();
+    let messages: Vec<String> = request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        4,
+        "system, the first turn, the new question: {messages:?}"
+    );
+    assert_eq!(messages[1], "what does Inventory.Stock do?");
+    assert!(
+        messages[2].contains(&format!("answer from {first}")),
+        "{messages:?}"
+    );
+    assert!(messages[3].ends_with("and a Registry?"), "{messages:?}");
+    assert!(!messages.iter().any(|m| m.contains("partial from")));
+
+    // The cut turn's job comes back after its ack wait, to a live node, which drops it:
+    // nobody waits for it, so no provider is called for it again.
+    wait_until(
+        "a node drops the cut turn's job given again",
+        Duration::from_secs(120),
+        || {
+            mesh.nodes
+                .values()
+                .any(|n| n.log().contains("nobody waits for it any more"))
+        },
+        || mesh.logs(),
+    );
+    let asked_again = fakes
+        .iter()
+        .filter(|(id, _)| **id != victim)
+        .flat_map(|(_, f)| (0..f.server.count()).map(|i| f.prompt(i)))
+        .filter(|p| p.ends_with("and how do I reserve stock?"))
+        .count();
+    assert_eq!(asked_again, 0, "the cut turn ran again");
+    assert_eq!(gateway_fake.server.count(), 0, "the gateway takes no jobs");
 }

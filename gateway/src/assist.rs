@@ -12,13 +12,19 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aiex_node::assist::{AssistJob, Frame, FrameEvent, Retriever, Task, new_id, now_ms, session};
+use aiex_node::assist::{
+    ASSIST_ANSWERED, ASSIST_WAITING, AssistJob, Frame, FrameEvent, Retriever, Task, new_id, now_ms,
+    session,
+};
 use aiex_node::bus::{Bus, Subscription};
 use aiex_node::graph::SymbolGraph;
 use aiex_node::{ErrorCode, NodeError};
-use aiex_proto::subjects::{ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject};
+use aiex_proto::subjects::{
+    ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject, assist_waiting_subject,
+};
 use aiex_proto::v1 as pb;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -31,6 +37,9 @@ use crate::service::GatewayState;
 
 /// How long a queued job waits for a worker before it is dropped unanswered.
 const JOB_TTL: Duration = Duration::from_secs(600);
+
+/// How often a relay that waits checks that the member answering is still live.
+const LIVENESS_CHECK: Duration = Duration::from_secs(1);
 
 /// Longest accepted text field (a message, a prefix, code).
 const MAX_TEXT_BYTES: usize = 1 << 20;
@@ -215,6 +224,10 @@ impl pb::assist_server::Assist for AssistService {
 impl AssistService {
     async fn run(&self, task: Task) -> Result<Response<AssistStream>, Status> {
         let state = &self.0;
+        state
+            .llm
+            .check()
+            .map_err(|e| GatewayError::from(NodeError::Llm(e)))?;
         let bus = state.bus.clone();
         let id = new_id();
         let events = bus
@@ -231,8 +244,30 @@ impl AssistService {
         aiex_node::telemetry::inject_headers(&mut job.trace);
         let payload =
             serde_json::to_vec(&job).map_err(|e| GatewayError::Internal(e.to_string()))?;
+        // Answers a worker that is given the job again (its first worker died): someone
+        // still waits, unless tokens of an earlier delivery reached the client (no other
+        // delivery can take over then). Stops with the relay.
+        let mut waiting_requests = bus
+            .serve(&assist_waiting_subject(&id))
+            .await
+            .map_err(GatewayError::from)?;
+        let answered = Arc::new(AtomicBool::new(false));
+        let seen = answered.clone();
+        let waiting = AbortOnDrop(tokio::spawn(async move {
+            while let Some(request) = waiting_requests.recv().await {
+                request.reply(Bytes::from_static(if seen.load(Ordering::SeqCst) {
+                    ASSIST_ANSWERED
+                } else {
+                    ASSIST_WAITING
+                }));
+            }
+        }));
         let mut relay = Relay {
+            _waiting: waiting,
+            answered_flag: answered,
             events,
+            backend: state.backend.clone(),
+            worker: String::new(),
             idle: state.config.assist_idle_timeout,
             attempt: 0,
             next_seq: 0,
@@ -263,7 +298,15 @@ impl AssistService {
 
 /// Follows one request's frames.
 struct Relay {
+    /// Answers `assist_waiting_subject` while the relay lives.
+    _waiting: AbortOnDrop,
+    /// `answered`, as the waiting task reads it.
+    answered_flag: Arc<AtomicBool>,
     events: Subscription,
+    /// Says whether the member running the followed attempt is still live.
+    backend: Arc<dyn Backend>,
+    /// That member (empty in the embedded mode).
+    worker: String,
     idle: Duration,
     /// The delivery being followed (0: none yet).
     attempt: u32,
@@ -280,13 +323,29 @@ impl Relay {
         if self.finished {
             return None;
         }
+        let mut last_event = tokio::time::Instant::now();
         loop {
-            let payload = match tokio::time::timeout(self.idle, self.events.next()).await {
+            let check = LIVENESS_CHECK.min(self.idle);
+            let payload = match tokio::time::timeout(check, self.events.next()).await {
                 Ok(Some(p)) => p,
                 Ok(None) => {
                     return self.fail(Status::unavailable("the bus closed the assist stream"));
                 }
                 Err(_) => {
+                    if self.answered
+                        && !self.worker.is_empty()
+                        && !self.backend.member_alive(&self.worker)
+                    {
+                        // Its tokens reached the client: no other delivery can take over.
+                        return self.fail(Status::unavailable(format!(
+                            "the node answering this request ({}) left the cluster \
+                             mid-answer; retry",
+                            self.worker
+                        )));
+                    }
+                    if last_event.elapsed() < self.idle {
+                        continue;
+                    }
                     let what = if self.attempt == 0 {
                         "no assist worker took the request"
                     } else {
@@ -299,6 +358,7 @@ impl Relay {
                     )));
                 }
             };
+            last_event = tokio::time::Instant::now();
             let frame: Frame = match serde_json::from_slice(&payload) {
                 Ok(f) => f,
                 Err(e) => {
@@ -318,6 +378,7 @@ impl Relay {
                 self.attempt = frame.attempt;
                 self.next_seq = 0;
             }
+            self.worker.clone_from(&frame.worker);
             if frame.seq != self.next_seq {
                 return self.fail(Status::unavailable(format!(
                     "lost assist events {}..{} on the bus; retry",
@@ -327,7 +388,10 @@ impl Relay {
             self.next_seq += 1;
             match &frame.event {
                 FrameEvent::Heartbeat => continue,
-                FrameEvent::Token { .. } => self.answered = true,
+                FrameEvent::Token { .. } => {
+                    self.answered = true;
+                    self.answered_flag.store(true, Ordering::SeqCst);
+                }
                 FrameEvent::Error { code, message } => {
                     self.finished = true;
                     self.cancel.armed = false;
@@ -351,6 +415,14 @@ impl Relay {
 }
 
 /// Tells the worker to stop when the stream is dropped before its last event.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 struct CancelOnDrop {
     bus: Arc<dyn Bus>,
     id: String,

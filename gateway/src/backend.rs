@@ -35,6 +35,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Chunk look-ups by symbol and by file, for building prompt context; `None` where
     /// they are not wired yet (the mesh).
     fn chunk_source(&self) -> Option<Arc<dyn ChunkSource + Send + Sync>>;
+    /// Whether the mesh member `id` is live (always, in one process).
+    fn member_alive(&self, id: &str) -> bool {
+        let _ = id;
+        true
+    }
 }
 
 /// The node in this process.

@@ -86,9 +86,10 @@ impl EmbeddedServer {
         let backend: Arc<dyn Backend> = Arc::new(Embedded {
             indexer: indexer.clone(),
         });
+        let llm = Arc::new(Llm::load(config.llm.as_ref()));
         let assist = AssistWorker::new(
             bus.clone(),
-            Arc::new(Llm::load(config.llm.as_ref())),
+            llm.clone(),
             Arc::new(BackendRetriever(backend.clone())),
             config.assist.clone(),
         );
@@ -99,6 +100,7 @@ impl EmbeddedServer {
             bus,
             started: Instant::now(),
             readiness: Readiness::new(),
+            llm,
         });
         Ok(EmbeddedServer {
             state,

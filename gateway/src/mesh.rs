@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aiex_node::NodeError;
+use aiex_node::assist::{AssistOptions, AssistWorker, Llm};
+use aiex_node::bus::Bus;
 use aiex_node::bus::metered::Metered;
 use aiex_node::bus::nats::NatsBus;
 use aiex_node::chunk::Chunk;
@@ -31,6 +33,7 @@ use async_trait::async_trait;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::backend::Backend;
 use crate::config::GatewayConfig;
@@ -436,6 +439,13 @@ impl Backend for MeshBackend {
         MeshBackend::best_marks(&self.holdings(), self.partitions)
     }
 
+    fn member_alive(&self, id: &str) -> bool {
+        self.views
+            .borrow()
+            .as_ref()
+            .is_none_or(|view| view.members.iter().any(|m| m.node_id == id))
+    }
+
     fn chunk_source(&self) -> Option<Arc<dyn aiex_node::context::ChunkSource + Send + Sync>> {
         Some(Arc::new(MeshChunks {
             runtime: tokio::runtime::Handle::current(),
@@ -578,28 +588,80 @@ impl aiex_node::context::ChunkSource for MeshChunks {
     }
 }
 
-/// Divides the providers' cluster-wide rate limits among the live assist workers (one
-/// per gateway), again on every membership change.
-async fn share_llm_limits(
-    mut views: watch::Receiver<Option<Arc<PlacementView>>>,
-    llm: Arc<aiex_node::assist::Llm>,
-) {
+/// Divides the providers' cluster-wide rate limits among the live members, again on
+/// every membership change. Every member counts as an assist worker (the chart gives them
+/// all the same provider settings); a member that takes no jobs leaves its share unused,
+/// so the cluster stays under the limits rather than over.
+async fn share_llm_limits(mut views: watch::Receiver<Option<Arc<PlacementView>>>, llm: Arc<Llm>) {
     let mut last = 0;
     loop {
-        let workers = views.borrow_and_update().as_ref().map_or(1, |v| {
-            v.members.iter().filter(|m| m.role == Role::Gateway).count()
-        });
+        let workers = views
+            .borrow_and_update()
+            .as_ref()
+            .map_or(1, |v| v.members.len().max(1));
         if workers != last {
             llm.set_live_workers(workers);
-            tracing::info!(
-                workers,
-                "LLM rate limits shared among the live assist workers"
-            );
+            tracing::info!(workers, "LLM rate limits shared among the live members");
             last = workers;
         }
         if views.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// A mesh member's assist worker (`aiex gateway` and `aiex node` both run one): it takes
+/// jobs from the assist queue and builds their context from the whole cluster through a
+/// [`MeshBackend`], so any member can answer any request. It takes no jobs when no
+/// provider is configured here or `max_concurrent` is 0.
+pub struct MeshAssist {
+    worker: Option<Arc<AssistWorker>>,
+    share_limits: JoinHandle<()>,
+}
+
+impl MeshAssist {
+    pub fn new(
+        bus: Arc<dyn Bus>,
+        llm: Arc<Llm>,
+        backend: Arc<MeshBackend>,
+        views: watch::Receiver<Option<Arc<PlacementView>>>,
+        options: AssistOptions,
+    ) -> MeshAssist {
+        let share_limits = tokio::spawn(share_llm_limits(views, llm.clone()));
+        let worker = if options.max_concurrent == 0 {
+            tracing::info!("this member takes no assist jobs (--assist-jobs 0)");
+            None
+        } else if let Err(e) = llm.check() {
+            tracing::info!(reason = %e, "this member takes no assist jobs: no provider configured");
+            None
+        } else {
+            Some(AssistWorker::new(
+                bus,
+                llm,
+                Arc::new(crate::assist::BackendRetriever(backend)),
+                options,
+            ))
+        };
+        MeshAssist {
+            worker,
+            share_limits,
+        }
+    }
+
+    /// Whether this member takes assist jobs.
+    pub fn takes_jobs(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    /// Takes jobs until `stop` is cancelled; a job running then is left to another
+    /// worker (it is delivered again after its ack wait).
+    pub async fn run(self, stop: CancellationToken) {
+        if let Some(worker) = &self.worker {
+            let _ = worker.start(stop).await;
+        } else {
+            stop.cancelled().await;
+        }
+        self.share_limits.abort();
     }
 }
 
@@ -615,6 +677,8 @@ pub struct MeshConfig {
     pub options: MeshOptions,
     /// The address nodes and peers dial (required when listening on a wildcard).
     pub advertise: Option<std::net::IpAddr>,
+    /// This gateway's assist worker (`max_concurrent` 0: it takes no jobs).
+    pub assist: AssistOptions,
 }
 
 /// A started cluster gateway.
@@ -624,10 +688,8 @@ pub struct MeshServer {
     cluster: Cluster,
     listener: TcpListener,
     follower: JoinHandle<()>,
-    share_limits: JoinHandle<()>,
-    /// This gateway's assist worker (cluster-wide context through the mesh backend;
-    /// providers from the environment).
-    assist: Arc<aiex_node::assist::AssistWorker>,
+    /// This gateway's assist worker (providers from the environment).
+    assist: MeshAssist,
 }
 
 impl MeshServer {
@@ -662,19 +724,19 @@ impl MeshServer {
             .await
             .map_err(NodeError::from)?;
         let (views, follower) = follow::follow(&cluster, config.placement.clone(), has_seeds);
-        let llm = Arc::new(aiex_node::assist::Llm::load(None));
-        let share_limits = tokio::spawn(share_llm_limits(views.clone(), llm.clone()));
+        let llm = Arc::new(Llm::load(None));
         let partitions = config.placement.partitions;
         let registry = Arc::new(Registry::load(bus.clone(), partitions).await?);
         let backend = Arc::new(MeshBackend::new(partitions, views, config.options.clone()));
         let mut gateway = config.gateway.clone();
         gateway.listen = bound;
         gateway.node_id = cluster_config.node_id.clone();
-        let assist = aiex_node::assist::AssistWorker::new(
+        let assist = MeshAssist::new(
             bus.clone(),
-            llm,
-            Arc::new(crate::assist::BackendRetriever(backend.clone())),
-            aiex_node::assist::AssistOptions::default(),
+            llm.clone(),
+            backend.clone(),
+            backend.views.clone(),
+            config.assist,
         );
         let state = Arc::new(GatewayState {
             config: gateway,
@@ -683,6 +745,7 @@ impl MeshServer {
             bus,
             started: Instant::now(),
             readiness: cluster.readiness(),
+            llm,
         });
         cluster.set_ready(true).await;
         tracing::info!(
@@ -697,7 +760,6 @@ impl MeshServer {
             cluster,
             listener,
             follower,
-            share_limits,
             assist,
         })
     }
@@ -713,13 +775,12 @@ impl MeshServer {
 
     /// Serves until `shutdown`, then leaves the gossip.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), GatewayError> {
-        let stop_assist = tokio_util::sync::CancellationToken::new();
-        let assist = self.assist.start(stop_assist.clone());
+        let stop_assist = CancellationToken::new();
+        let assist = tokio::spawn(self.assist.run(stop_assist.clone()));
         let served = crate::server::serve(self.state.clone(), self.listener, shutdown).await;
         stop_assist.cancel();
         let _ = assist.await;
         self.follower.abort();
-        self.share_limits.abort();
         if let Err(e) = self.cluster.shutdown().await {
             tracing::warn!(error = %e, "leaving the gossip failed");
         }

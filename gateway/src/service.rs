@@ -26,6 +26,9 @@ pub struct GatewayState {
     pub started: Instant,
     /// The process's readiness bit, shown by gRPC health (and `/health/readyz`).
     pub readiness: Readiness,
+    /// This process's provider settings: an assist request is refused here, before it
+    /// is queued, when none is configured (FAILED_PRECONDITION naming what to set).
+    pub llm: Arc<aiex_node::assist::Llm>,
 }
 
 type Result<T> = std::result::Result<Response<T>, Status>;

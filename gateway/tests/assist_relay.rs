@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use aiex_gateway::GatewayConfig;
 use aiex_gateway::embedded::{EmbeddedConfig, EmbeddedServer};
-use aiex_node::assist::{AssistJob, Frame, FrameEvent, Task};
+use aiex_node::assist::{ASSIST_ANSWERED, ASSIST_WAITING, AssistJob, Frame, FrameEvent, Task};
 use aiex_node::bus::{Bus, Job};
 use aiex_node::chunk::ChunkerConfig;
-use aiex_proto::subjects::{ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject};
+use aiex_proto::subjects::{
+    ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject, assist_waiting_subject,
+};
 use aiex_proto::v1 as pb;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -44,7 +46,19 @@ async fn gateway(idle: Duration) -> Gateway {
             assist_idle_timeout: idle,
             ..GatewayConfig::default()
         },
-        llm: None,
+        // A provider is configured (the gateway refuses assist requests otherwise); the
+        // test, not a worker, answers the jobs, so it is never called.
+        llm: Some(
+            serde_json::from_value(serde_json::json!({
+                "providers": [{
+                    "name": "unused",
+                    "kind": "ollama",
+                    "base_url": "http://127.0.0.1:9",
+                    "model": "llama3"
+                }]
+            }))
+            .unwrap(),
+        ),
         assist: Default::default(),
     })
     .await
@@ -81,6 +95,7 @@ async fn send(bus: &dyn Bus, id: &str, attempt: u32, seq: u64, event: FrameEvent
     let frame = Frame {
         attempt,
         seq,
+        worker: String::new(),
         event,
     };
     bus.notify(
@@ -153,10 +168,14 @@ async fn a_worker_dying_before_its_first_token_is_replaced_by_the_redelivered_jo
 async fn a_worker_dying_mid_answer_ends_the_stream_with_unavailable() {
     let mut g = gateway(Duration::from_secs(2)).await;
     let bus = g.bus.clone();
+    let (ids, got_ids) = tokio::sync::oneshot::channel();
     let worker = tokio::spawn(async move {
         let (_job, assist) = take(&*bus, Duration::from_secs(60)).await;
+        // Before any token, the gateway says it waits (a new delivery would run).
+        assert_eq!(waiting(&*bus, &assist.id).await.unwrap(), ASSIST_WAITING);
         send(&*bus, &assist.id, 1, 0, token("half an ")).await;
         // ... and nothing more: no heartbeat, no Done.
+        ids.send(assist.id).unwrap();
     });
     let mut stream = g.client.explain(explain()).await.unwrap().into_inner();
     let first = stream.next().await.unwrap().unwrap();
@@ -164,6 +183,9 @@ async fn a_worker_dying_mid_answer_ends_the_stream_with_unavailable() {
         first.event,
         Some(pb::assist_event::Event::Token(_))
     ));
+    let id = got_ids.await.unwrap();
+    // A token reached the client: a new delivery would answer nobody.
+    assert_eq!(waiting(&*g.bus, &id).await.unwrap(), ASSIST_ANSWERED);
     let end = tokio::time::timeout(PATIENCE, stream.next())
         .await
         .expect("the gateway gives up, never hangs")
@@ -172,6 +194,17 @@ async fn a_worker_dying_mid_answer_ends_the_stream_with_unavailable() {
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert!(status.message().contains("stopped answering"), "{status:?}");
     worker.await.unwrap();
+    // The gateway gave up: nobody answers any more.
+    assert!(waiting(&*g.bus, &id).await.is_err());
+}
+
+async fn waiting(bus: &dyn Bus, id: &str) -> Result<Bytes, aiex_node::bus::BusError> {
+    bus.request(
+        &assist_waiting_subject(id),
+        Bytes::new(),
+        Duration::from_secs(5),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,6 +134,8 @@ pub struct NodeRole {
     pub indexer: Arc<Indexer>,
     pub cluster: Arc<Cluster>,
     pub placement: watch::Receiver<Option<Arc<PlacementView>>>,
+    /// The bus the indexer follows (assist workers take their jobs from it too).
+    pub bus: Arc<dyn crate::bus::Bus>,
     listener: TcpListener,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -175,7 +177,7 @@ impl NodeRole {
         let has_seeds = !cluster_config.seeds.is_empty();
         let indexer = Indexer::start_with(
             Arc::new(set),
-            bus,
+            bus.clone(),
             config.chunker.clone(),
             config.index_threads,
             config.indexer.clone(),
@@ -203,6 +205,7 @@ impl NodeRole {
             indexer,
             cluster,
             placement,
+            bus,
             listener,
             tasks: vec![follower, apply],
         })

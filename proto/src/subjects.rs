@@ -88,6 +88,16 @@ pub fn assist_cancel_subject(id: &str) -> String {
     format!("{ASSIST_CANCEL_PREFIX}.{id}")
 }
 
+/// Prefix of the subject a gateway answers while it waits for the events of an assist
+/// request: `aiex.assist.waiting.<request-id>`. A worker given a job again (its first
+/// worker died) asks it first, and drops the job when nobody answers.
+pub const ASSIST_WAITING_PREFIX: &str = "aiex.assist.waiting";
+
+/// The subject a gateway answers while it waits for assist request `id`.
+pub fn assist_waiting_subject(id: &str) -> String {
+    format!("{ASSIST_WAITING_PREFIX}.{id}")
+}
+
 /// Chat sessions: an append-only log, one message per turn, keyed `<session>/<turn>`.
 pub const SESSIONS_STREAM: &str = "AIEX_SESSIONS";
 

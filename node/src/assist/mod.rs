@@ -101,6 +101,12 @@ impl Task {
     }
 }
 
+/// A gateway's reply on `assist_waiting_subject` while it waits for a request's first
+/// token: a worker given the job again runs it.
+pub const ASSIST_WAITING: &[u8] = b"waiting";
+/// ... and once tokens of an earlier delivery reached its client: the job is dropped.
+pub const ASSIST_ANSWERED: &[u8] = b"answered";
+
 /// One event of an assist job, as notified on its reply subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
@@ -108,6 +114,11 @@ pub struct Frame {
     pub attempt: u32,
     /// 0, 1, 2, ... within one attempt.
     pub seq: u64,
+    /// The mesh member running the attempt (empty in the embedded mode): a gateway that
+    /// sees it leave the cluster mid-answer ends the stream without waiting out its idle
+    /// timeout.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub worker: String,
     pub event: FrameEvent,
 }
 

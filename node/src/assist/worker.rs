@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aiex_proto::subjects::{ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject};
+use aiex_proto::subjects::{
+    ASSIST_QUEUE, assist_cancel_subject, assist_reply_subject, assist_waiting_subject,
+};
 use bytes::Bytes;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
@@ -32,6 +34,8 @@ pub struct AssistOptions {
     pub context_chars: usize,
     /// Jobs run at once by this worker.
     pub max_concurrent: usize,
+    /// The mesh member id this worker runs in, named in its events (empty: embedded).
+    pub member: String,
 }
 
 impl Default for AssistOptions {
@@ -41,6 +45,7 @@ impl Default for AssistOptions {
             heartbeat: Duration::from_secs(5),
             context_chars: 24_000,
             max_concurrent: 16,
+            member: String::new(),
         }
     }
 }
@@ -183,6 +188,18 @@ impl AssistWorker {
             self.ack(job.id).await;
             return;
         }
+        if job.deliveries > 1 && !self.someone_waits(&assist.id).await {
+            // The gateway gave up (its client saw an error or went away), or tokens of
+            // an earlier delivery reached the client: running the job again would call
+            // the provider, and append a chat turn, for nobody.
+            tracing::info!(
+                request = %assist.id,
+                attempt = job.deliveries,
+                "dropped an assist job given again: nobody waits for it any more"
+            );
+            self.ack(job.id).await;
+            return;
+        }
         // A child of the request that queued the job, when traces are exported.
         let span =
             tracing::info_span!("assist job", request = %assist.id, attempt = job.deliveries);
@@ -190,10 +207,23 @@ impl AssistWorker {
         tracing::Instrument::instrument(self.run_traced(job, assist, shutdown), span).await
     }
 
+    /// Whether a gateway still waits for the events of request `id` from a new delivery.
+    async fn someone_waits(&self, id: &str) -> bool {
+        self.bus
+            .request(
+                &assist_waiting_subject(id),
+                Bytes::new(),
+                Duration::from_secs(5),
+            )
+            .await
+            .is_ok_and(|reply| reply.as_ref() == super::ASSIST_WAITING)
+    }
+
     async fn run_traced(&self, job: Job, assist: AssistJob, shutdown: CancellationToken) {
         let emitter = Arc::new(Emitter {
             bus: self.bus.clone(),
             subject: assist_reply_subject(&assist.id),
+            worker: self.options.member.clone(),
             attempt: job.deliveries,
             seq: tokio::sync::Mutex::new(0),
         });
@@ -413,6 +443,7 @@ async fn stream_answer(
 struct Emitter {
     bus: Arc<dyn Bus>,
     subject: String,
+    worker: String,
     attempt: u32,
     seq: tokio::sync::Mutex<u64>,
 }
@@ -423,6 +454,7 @@ impl Emitter {
         let frame = Frame {
             attempt: self.attempt,
             seq: *seq,
+            worker: self.worker.clone(),
             event,
         };
         *seq += 1;
