@@ -103,7 +103,7 @@ pub async fn up(
             ..GatewayConfig::default()
         },
         llm: file.llm.clone(),
-        assist: Default::default(),
+        assist: assist_options()?,
     };
     let data = config.data_dir.clone();
     let partitions = config.partitions;
@@ -529,9 +529,26 @@ pub async fn cluster(settings: &Settings, command: ClusterCommand) -> Result<()>
     }
 }
 
+/// The assist worker's settings from the environment: `AIEX_CHAT_HISTORY_TOKENS`, the
+/// tokens of a chat's earlier turns sent with a new one (older turns are summarised)
+/// [default: 8000].
+pub fn assist_options() -> Result<aiex_node::assist::AssistOptions> {
+    let mut options = aiex_node::assist::AssistOptions::default();
+    if let Ok(v) = std::env::var("AIEX_CHAT_HISTORY_TOKENS") {
+        let tokens: usize = v.trim().parse().with_context(|| {
+            format!("AIEX_CHAT_HISTORY_TOKENS must be a number of tokens, got `{v}`")
+        })?;
+        if tokens < 16 {
+            bail!("AIEX_CHAT_HISTORY_TOKENS must be at least 16, got {tokens}");
+        }
+        options.history_tokens = tokens;
+    }
+    Ok(options)
+}
+
 /// `AIEX_ASSIST_IDLE_TIMEOUT_SECS`: how long an assist stream may go without an event
 /// [default: 60].
-fn assist_idle_timeout() -> Result<Duration> {
+pub fn assist_idle_timeout() -> Result<Duration> {
     match std::env::var("AIEX_ASSIST_IDLE_TIMEOUT_SECS") {
         Ok(v) => {
             let secs: u64 = v.trim().parse().with_context(|| {

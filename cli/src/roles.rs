@@ -169,12 +169,12 @@ fn placement(settings: &Settings, mesh: &MeshArgs) -> Result<PlacementConfig> {
     Ok(PlacementConfig::new(partitions, mesh.replicas))
 }
 
-fn assist_options(mesh: &MeshArgs, member: &str) -> AssistOptions {
-    AssistOptions {
+fn assist_options(mesh: &MeshArgs, member: &str) -> Result<AssistOptions> {
+    Ok(AssistOptions {
         max_concurrent: mesh.assist_jobs,
         member: member.to_string(),
-        ..AssistOptions::default()
-    }
+        ..crate::client::assist_options()?
+    })
 }
 
 fn write_addr_file(file: &Option<PathBuf>, addr: SocketAddr) -> Result<()> {
@@ -230,7 +230,7 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
         Arc::new(Llm::load(None)),
         backend,
         role.placement.clone(),
-        assist_options(&args.mesh, &node_id),
+        assist_options(&args.mesh, &node_id)?,
     );
     let takes_jobs = assist.takes_jobs();
     let stop_assist = CancellationToken::new();
@@ -267,7 +267,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
     if allow_roots.is_empty() {
         allow_roots = settings.file.up.allow_roots.clone();
     }
-    let assist = assist_options(&args.mesh, &cluster.node_id);
+    let assist = assist_options(&args.mesh, &cluster.node_id)?;
     let config = MeshConfig {
         nats_url: args.mesh.nats.clone(),
         stream_replicas: usize::from(args.mesh.stream_replicas),
@@ -277,6 +277,7 @@ pub async fn gateway(settings: &Settings, args: GatewayArgs) -> Result<()> {
             listen,
             limits: settings.file.limits.clone(),
             allowed_roots: allow_roots,
+            assist_idle_timeout: crate::client::assist_idle_timeout()?,
             ..GatewayConfig::default()
         },
         options: MeshOptions::default(),

@@ -240,6 +240,82 @@ fn chat_sessions_survive_a_restart() {
     assert_eq!(messages, 6, "system, two earlier turns, the new question");
 }
 
+/// A long chat keeps its newest turns verbatim within `AIEX_CHAT_HISTORY_TOKENS` and
+/// sends the older ones as a summary the model wrote: one summarising call before the
+/// turn, with the older turns in it.
+#[test]
+fn older_chat_turns_are_summarised_by_the_model() {
+    let fake = Fake::start(|i, request| {
+        let system = request.json()["messages"][0]["content"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if system.starts_with("Summarise the earlier part") {
+            openai(&["- asked about Inventory.Stock.reserve/4 ", "(summary)"])
+        } else {
+            openai(&[&format!("answer {i}: "), &"a long explanation. ".repeat(15)])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up_env(
+        &dir.path().join("data"),
+        &[("AIEX_CHAT_HISTORY_TOKENS", "200")],
+    );
+    let questions = [
+        "how do I reserve stock with Inventory.Stock?",
+        "and release it?",
+        "what happens when the reservation expires?",
+        "and how is it tested?",
+    ];
+    let lines: String = questions.iter().map(|q| format!("{q}\n")).collect();
+    let out = chat(&server, None, &lines);
+    succeeded(&server, &["chat"], &out);
+    let requests = fake.server.requests();
+    let is_summary = |i: usize| {
+        requests[i].json()["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Summarise the earlier part")
+    };
+    let summaries: Vec<usize> = (0..requests.len()).filter(|&i| is_summary(i)).collect();
+    assert!(
+        !summaries.is_empty(),
+        "a 200-token window cannot hold four long turns: {} requests",
+        requests.len()
+    );
+    // The summarising call saw the oldest turn; the turn after it got the summary
+    // instead of that turn.
+    let first = summaries[0];
+    assert!(
+        fake.prompt(first)
+            .contains("how do I reserve stock with Inventory.Stock?"),
+        "{}",
+        fake.prompt(first)
+    );
+    let turn = fake.prompt(first + 1);
+    assert!(!is_summary(first + 1));
+    assert!(
+        turn.contains("Summary of the earlier conversation:\n- asked about Inventory.Stock.reserve/4 (summary)"),
+        "{turn}"
+    );
+    let sent: Vec<String> = requests[first + 1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !sent.contains(&questions[0].to_string()),
+        "the oldest turn is summarised, not sent verbatim: {sent:?}"
+    );
+    // Every question was answered, once.
+    let turns: Vec<usize> = (0..requests.len()).filter(|&i| !is_summary(i)).collect();
+    assert_eq!(turns.len(), questions.len());
+    for i in turns {
+        assert!(stdout(&out).contains(&format!("answer {i}: ")), "turn {i}");
+    }
+}
+
 #[test]
 fn without_a_provider_assist_is_refused_naming_the_variables_and_search_works() {
     let dir = tempfile::tempdir().unwrap();

@@ -59,6 +59,8 @@ pub fn command() -> Command {
         "AIEX_LOG_FORMAT",
         "AIEX_METRICS_LISTEN",
         "AIEX_ASSIST_IDLE_TIMEOUT_SECS",
+        "AIEX_CHAT_HISTORY_TOKENS",
+        "AIEX_ASSIST_JOBS",
         // LLM providers: a test names the one it serves.
         "OPENAI_API_KEY",
         "OPENAI_API_KEY_FILE",

@@ -16,20 +16,18 @@ Answer precisely; when you show code, use fenced ```elixir blocks.";
 /// Search hits retrieved for a prompt.
 const SEARCH_HITS: u32 = 12;
 
-/// The messages for `task`, after `history` (chat only), with at most about
+/// The messages for `task`, after `history` (chat only: the earlier turns as messages,
+/// already fitted to their budget, see [`history_messages`]), with at most about
 /// `budget_chars` characters of retrieved context.
 pub async fn build_prompt(
     task: &Task,
-    history: &[Turn],
+    history: &[Message],
     retriever: &dyn Retriever,
     budget_chars: usize,
 ) -> Vec<Message> {
     let context = retrieve(task, retriever, budget_chars).await;
     let mut messages = vec![Message::system(SYSTEM)];
-    for turn in history {
-        messages.push(Message::user(turn.user.clone()));
-        messages.push(Message::assistant(turn.assistant.clone()));
-    }
+    messages.extend(history.iter().cloned());
     let mut ask = String::new();
     if !context.is_empty() {
         let _ = write!(ask, "Context from the codebase:\n\n{context}\n---\n\n");
@@ -37,6 +35,19 @@ pub async fn build_prompt(
     ask.push_str(&instructions(task));
     messages.push(Message::user(ask));
     messages
+}
+
+/// A chat's earlier turns as messages, oldest first.
+pub fn history_messages(turns: &[Turn]) -> Vec<Message> {
+    turns
+        .iter()
+        .flat_map(|t| {
+            [
+                Message::user(t.user.clone()),
+                Message::assistant(t.assistant.clone()),
+            ]
+        })
+        .collect()
 }
 
 /// The question itself.

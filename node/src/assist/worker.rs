@@ -14,11 +14,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::elixir_check::{extract_code, syntax_error};
-use super::prompt::build_prompt;
+use super::prompt::{build_prompt, history_messages};
 use super::session::{self, Turn};
 use super::{AssistJob, Frame, FrameEvent, Retriever, Task, WireCode};
 use crate::NodeError;
 use crate::bus::{Bus, Job};
+use crate::context::{LlmSummary, TokenCounter, fit_history};
 use crate::llm::{ChatRequest, Event, LlmConfig, LlmError, Message, Provider, Providers};
 
 /// How a worker runs jobs.
@@ -36,7 +37,13 @@ pub struct AssistOptions {
     pub max_concurrent: usize,
     /// The mesh member id this worker runs in, named in its events (empty: embedded).
     pub member: String,
+    /// Tokens of a chat's earlier turns sent with a new one: the newest turns verbatim,
+    /// the older ones summarised by the model in at most a quarter of it.
+    pub history_tokens: usize,
 }
+
+/// [`AssistOptions::history_tokens`] by default.
+pub const DEFAULT_HISTORY_TOKENS: usize = 8_000;
 
 impl Default for AssistOptions {
     fn default() -> AssistOptions {
@@ -46,6 +53,7 @@ impl Default for AssistOptions {
             context_chars: 24_000,
             max_concurrent: 16,
             member: String::new(),
+            history_tokens: DEFAULT_HISTORY_TOKENS,
         }
     }
 }
@@ -310,9 +318,39 @@ impl AssistWorker {
     ) -> Result<Outcome, NodeError> {
         let providers = self.llm.providers.as_ref().map_err(|e| e.clone())?;
         let chain = providers.chain(job.task.chain_name());
-        let history = match &job.task {
+        let provider = chain
+            .members()
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let model = self.llm.models.get(&provider).cloned().unwrap_or_default();
+        let turns = match &job.task {
             Task::Chat { session_id, .. } => session::load(&*self.bus, session_id).await?,
             _ => Vec::new(),
+        };
+        // The newest turns verbatim within the budget; older ones summarised by the model.
+        let history = if turns.is_empty() {
+            Vec::new()
+        } else {
+            let fitted = fit_history(
+                &history_messages(&turns),
+                self.options.history_tokens,
+                &TokenCounter::for_model(&model),
+                &LlmSummary {
+                    provider: &*chain,
+                    cancel: cancel.clone(),
+                },
+            )
+            .await;
+            if fitted.summarized_turns > 0 {
+                tracing::info!(
+                    summarized = fitted.summarized_turns,
+                    kept = fitted.recent.len(),
+                    tokens = fitted.tokens,
+                    "older chat turns summarised"
+                );
+            }
+            fitted.messages()
         };
         let mut messages = build_prompt(
             &job.task,
@@ -322,12 +360,6 @@ impl AssistWorker {
         )
         .await;
         let text = stream_answer(&*chain, messages.clone(), emitter, cancel.clone()).await?;
-        let provider = chain
-            .members()
-            .first()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        let model = self.llm.models.get(&provider).cloned().unwrap_or_default();
         let mut outcome = Outcome {
             text,
             provider,

@@ -7,9 +7,10 @@
 //! older turn, bounded), used when no provider is configured and in tests.
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 use super::tokens::TokenCounter;
-use crate::llm::{Message, Role};
+use crate::llm::{ChatRequest, Message, Provider, Role};
 
 /// Turns older turns into a short text.
 #[async_trait]
@@ -89,6 +90,62 @@ impl Summarizer for ExtractiveSummary {
         }
         lines.reverse();
         lines.concat()
+    }
+}
+
+/// Asks a model (a provider chain) for the summary, and falls back to
+/// [`ExtractiveSummary`] when the call fails or answers nothing, so a chat turn never
+/// fails because its history was long.
+pub struct LlmSummary<'a> {
+    pub provider: &'a dyn Provider,
+    pub cancel: CancellationToken,
+}
+
+/// What the model is asked to do with the older turns.
+pub const SUMMARY_INSTRUCTIONS: &str = "Summarise the earlier part of this conversation \
+between a developer and an Elixir coding assistant, for the assistant to continue it. Keep \
+module and function names (`Mod.fun/arity`), decisions, code facts and open questions; \
+drop pleasantries. Answer with the summary only, as short bullet points.";
+
+#[async_trait]
+impl Summarizer for LlmSummary<'_> {
+    async fn summarize(
+        &self,
+        turns: &[Message],
+        max_tokens: usize,
+        counter: &TokenCounter,
+    ) -> String {
+        let mut transcript = String::new();
+        for turn in turns {
+            transcript.push_str(role_name(turn.role));
+            transcript.push_str(": ");
+            transcript.push_str(turn.content.trim());
+            transcript.push_str("\n\n");
+        }
+        let mut request = ChatRequest::new(vec![
+            Message::system(format!(
+                "{SUMMARY_INSTRUCTIONS} Use at most {max_tokens} tokens."
+            )),
+            Message::user(transcript),
+        ]);
+        request.max_tokens = Some(u32::try_from(max_tokens).unwrap_or(u32::MAX).max(1));
+        match crate::llm::complete(self.provider, request, self.cancel.clone()).await {
+            Ok(done) if !done.text.trim().is_empty() => done.text.trim().to_string(),
+            Ok(_) => {
+                tracing::warn!(
+                    "the model's summary of older chat turns was empty; using their first sentences"
+                );
+                ExtractiveSummary
+                    .summarize(turns, max_tokens, counter)
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "summarising older chat turns failed; using their first sentences");
+                ExtractiveSummary
+                    .summarize(turns, max_tokens, counter)
+                    .await
+            }
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use crate::graph::SymbolGraph;
 use crate::ingest::PartitionSet;
 use crate::search::SearchHit;
 
-pub use history::{ExtractiveSummary, History, Summarizer, fit_history};
+pub use history::{ExtractiveSummary, History, LlmSummary, Summarizer, fit_history};
 pub use secrets::SecretFilter;
 pub use target::Target;
 pub use tokens::{TokenCounter, Tokenizer};
