@@ -260,6 +260,17 @@ fn metrics_and_health_follow_what_the_server_does() {
         Some(seen - skipped),
         "{text}"
     );
+
+    // The queue depths are sampled here too: the indexed file log has no backlog.
+    scrape_until(
+        &metrics,
+        "the file log's backlog and the assist queue's depth are sampled, both 0",
+        |text| {
+            files_backlog(text) == Some(0.0)
+                && value(text, "aiex_bus_queue_depth", &["queue=\"assist\""]) == Some(0.0)
+        },
+        || server.log(),
+    );
     server.terminate();
 }
 
