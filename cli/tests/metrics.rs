@@ -1,6 +1,9 @@
-//! The observability endpoint of a real `aiex up --metrics-listen`: health answers,
-//! every series the Grafana dashboard queries is exported from process start, and the
-//! main series count what the server did (an upload, indexing, a search).
+//! The observability endpoint of real server processes started with `--metrics-listen`:
+//! `aiex up`, and a cluster's `aiex gateway` and `aiex node` on a real `nats-server`.
+//! Health answers, every series the Grafana dashboard queries is exported from process
+//! start, the main series count what the processes did (an upload, indexing, a search,
+//! an assist job), and the queue depth shows the file log's backlog while no node
+//! follows it, then drains once a node has indexed it.
 
 mod common;
 
@@ -8,7 +11,15 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::fake_llm::{Fake, openai};
+use common::nats::{NatsServer, free_udp_port};
 use common::{SERVER_TIMEOUT, Server, http_get};
+
+/// Partitions of the test cluster.
+const PARTITIONS: u32 = 4;
+/// How long a cluster may take to index the sample, or a sampled gauge to follow (queue
+/// depths are sampled every 5 s): far above what it needs.
+const CONVERGE: Duration = Duration::from_secs(120);
 
 fn start(data: &Path) -> Server {
     Server::start_role(
@@ -249,5 +260,260 @@ fn metrics_and_health_follow_what_the_server_does() {
         Some(seen - skipped),
         "{text}"
     );
+
+    // The queue depths are sampled here too: the indexed file log has no backlog.
+    scrape_until(
+        &metrics,
+        "the file log's backlog and the assist queue's depth are sampled, both 0",
+        |text| {
+            files_backlog(text) == Some(0.0)
+                && value(text, "aiex_bus_queue_depth", &["queue=\"assist\""]) == Some(0.0)
+        },
+        || server.log(),
+    );
     server.terminate();
+}
+
+/// `aiex ROLE` (`gateway` or `node`) of a cluster on `nats`, gossiping on `gossip` with
+/// the node `n1` on `seed` as its seed, with metrics on a free port and the fake LLM
+/// provider `llm` (for whichever role runs assist workers).
+fn cluster_member(
+    data: &Path,
+    nats: &NatsServer,
+    role: &str,
+    id: &str,
+    gossip: u16,
+    seed: u16,
+    llm: &Fake,
+) -> Server {
+    let mut args: Vec<String> = [
+        "--partitions",
+        &PARTITIONS.to_string(),
+        role,
+        "--nats",
+        &nats.url(),
+        "--node-id",
+        id,
+        "--listen",
+        "127.0.0.1:0",
+        "--gossip-listen",
+        &format!("127.0.0.1:{gossip}"),
+        "--seeds",
+        &format!("127.0.0.1:{seed}"),
+        "--gossip-interval-ms",
+        "200",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if role == "node" {
+        args.extend(["--index-threads", "1"].map(String::from));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [
+        ("OPENAI_BASE_URL", llm.server.url.as_str()),
+        ("OPENAI_MODEL", "gpt-test"),
+    ];
+    Server::start_role_env(data, &args, &env)
+}
+
+/// Scrapes `metrics` until `check` holds for the text, failing with `what` and the last
+/// text after [`CONVERGE`].
+fn scrape_until(
+    metrics: &str,
+    what: &str,
+    check: impl Fn(&str) -> bool,
+    logs: impl Fn() -> String,
+) -> String {
+    let deadline = Instant::now() + CONVERGE;
+    loop {
+        let text = scrape(metrics);
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {CONVERGE:?}; last scrape:\n{text}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The file log's backlog the gateway reports, summed over partitions (None before the
+/// first sample).
+fn files_backlog(text: &str) -> Option<f64> {
+    value(text, "aiex_bus_queue_depth", &["queue=\"files\""])
+}
+
+#[test]
+fn a_cluster_gateway_and_node_export_what_they_did_and_the_file_log_backlog_drains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let llm = Fake::start(|_, _| openai(&["Inventory.Stock ", "keeps the stock levels."]));
+    let seed = free_udp_port();
+    let gateway = cluster_member(
+        &tmp.path().join("gw"),
+        &nats,
+        "gateway",
+        "gw",
+        free_udp_port(),
+        seed,
+        &llm,
+    );
+    let gw_metrics = gateway.metrics_addr();
+    wait_ready(&gateway, &gw_metrics);
+
+    // No node yet: the upload is published to the file log and nobody applies it, so the
+    // whole of it is the backlog.
+    let sample = common::sample();
+    let added = gateway.json(&[
+        "repo",
+        "add",
+        sample.to_str().unwrap(),
+        "--no-wait",
+        "--json",
+    ]);
+    assert_eq!(added["repository"], "inventory", "{added}");
+    let seen = common::num(&added, "files_seen") as f64;
+    let published = seen - common::num(&added, "files_skipped") as f64;
+    assert!(published > 0.0, "{added}");
+    let text = scrape_until(
+        &gw_metrics,
+        "the gateway reports every published file as the file log's backlog",
+        |text| files_backlog(text) == Some(published),
+        || gateway.log(),
+    );
+    for p in 0..PARTITIONS {
+        let partition = format!("partition=\"{p}\"");
+        assert!(
+            value(
+                &text,
+                "aiex_bus_queue_depth",
+                &["queue=\"files\"", &partition]
+            )
+            .is_some(),
+            "no backlog for partition {p}:\n{text}"
+        );
+    }
+
+    // A node joins and indexes everything: the backlog drains to 0.
+    let node = cluster_member(
+        &tmp.path().join("n1"),
+        &nats,
+        "node",
+        "n1",
+        seed,
+        seed,
+        &llm,
+    );
+    let node_metrics = node.metrics_addr();
+    wait_ready(&node, &node_metrics);
+    let logs = || format!("gateway log:\n{}\nnode log:\n{}", gateway.log(), node.log());
+    let deadline = Instant::now() + CONVERGE;
+    while gateway.json(&["repo", "status", "inventory", "--json"])["state"] != "ready" {
+        assert!(Instant::now() < deadline, "never ready:\n{}", logs());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    scrape_until(
+        &gw_metrics,
+        "the file log's backlog drains once the node has indexed it",
+        |text| files_backlog(text) == Some(0.0),
+        logs,
+    );
+
+    // A search and an assist job (taken from the queue and acknowledged by a worker).
+    let answer = gateway.json(&["search", "reserve stock", "--json"]);
+    assert!(!common::hits(&answer).is_empty(), "{answer}");
+    let out = gateway.run(&["explain", "Inventory.Stock"]);
+    assert!(
+        out.status.success(),
+        "explain failed: {}\n{}",
+        common::stderr(&out),
+        logs()
+    );
+
+    let gw = scrape(&gw_metrics);
+    let nd = scrape(&node_metrics);
+    // The gateway: RPCs, ingest, search, the bus, membership and gossip.
+    positive(
+        &gw,
+        "aiex_gateway_requests_total",
+        &["method=\"aiex.v1.Search/Search\"", "code=\"OK\""],
+    );
+    positive(
+        &gw,
+        "aiex_gateway_requests_total",
+        &["method=\"aiex.v1.Repositories/Upload\"", "code=\"OK\""],
+    );
+    positive(
+        &gw,
+        "aiex_gateway_request_duration_seconds_count",
+        &["method=\"aiex.v1.Search/Search\""],
+    );
+    assert_eq!(positive(&gw, "aiex_ingest_files_total", &[]), seen);
+    assert_eq!(
+        positive(&gw, "aiex_ingest_bytes_total", &[]),
+        common::num(&added, "bytes") as f64
+    );
+    positive(&gw, "aiex_search_duration_seconds_count", &[]);
+    assert!(positive(&gw, "aiex_bus_published_total", &[]) >= published);
+    // The node: chunking, the index, the file log read, placement.
+    let chunks = positive(&nd, "aiex_chunk_chunks_total", &[]);
+    positive(&nd, "aiex_chunk_seconds_count", &[]);
+    let documents = positive(&nd, "aiex_index_documents", &[]);
+    assert!(
+        documents <= chunks,
+        "{documents} documents from {chunks} chunks"
+    );
+    positive(&nd, "aiex_index_size_bytes", &[]);
+    positive(&nd, "aiex_index_commit_seconds_count", &[]);
+    assert!(positive(&nd, "aiex_bus_consumed_total", &[]) >= published);
+    assert_eq!(
+        value(&nd, "aiex_cluster_partitions_owned", &[]),
+        Some(f64::from(PARTITIONS)),
+        "the only node owns every partition"
+    );
+    // Both: membership and gossip; the assist job was acknowledged by one of them.
+    for (who, text) in [("gateway", &gw), ("node", &nd)] {
+        assert_eq!(
+            value(text, "aiex_cluster_live_members", &[]),
+            Some(2.0),
+            "the {who} sees itself and the other:\n{text}"
+        );
+        positive(
+            text,
+            "aiex_cluster_gossip_bytes_total",
+            &["direction=\"sent\""],
+        );
+        positive(
+            text,
+            "aiex_cluster_gossip_bytes_total",
+            &["direction=\"received\""],
+        );
+    }
+    let acked = value(&gw, "aiex_bus_acked_total", &[]).unwrap_or(0.0)
+        + value(&nd, "aiex_bus_acked_total", &[]).unwrap_or(0.0);
+    assert!(acked >= 1.0, "no job acknowledged:\n{gw}\n{nd}");
+    scrape_until(
+        &gw_metrics,
+        "the assist queue's depth is sampled, and empty once the job is acknowledged",
+        |text| value(text, "aiex_bus_queue_depth", &["queue=\"assist\""]) == Some(0.0),
+        logs,
+    );
+
+    // Every series the dashboard queries is exported by the node or the gateway.
+    let names = dashboard_names();
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !exported(&gw, n) && !exported(&nd, n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries {missing:?}, exported by neither the node nor the gateway"
+    );
+    drop(node);
+    drop(gateway);
 }

@@ -55,7 +55,7 @@ impl EmbeddedServer {
                 dir.display()
             ))
         })?;
-        let bus = Metered::wrap(Arc::new(LocalBus::open(&dir.join("bus.redb"))?), true);
+        let bus = Metered::wrap(Arc::new(LocalBus::open(&dir.join("bus.redb"))?));
         let set = {
             let dir = dir.join("index");
             let partitions = config.partitions;

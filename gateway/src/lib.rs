@@ -13,6 +13,7 @@ pub mod fanout;
 pub mod limits;
 pub mod mesh;
 pub mod metrics;
+pub mod queue_depth;
 pub mod registry;
 pub mod server;
 pub mod service;

@@ -694,16 +694,13 @@ pub struct MeshServer {
 
 impl MeshServer {
     pub async fn start(config: MeshConfig) -> Result<MeshServer, GatewayError> {
-        let bus = Metered::wrap(
-            Arc::new(
-                NatsBus::connect_with(
-                    &config.nats_url,
-                    aiex_node::role::nats_options(config.stream_replicas),
-                )
-                .await?,
-            ),
-            false,
-        );
+        let bus = Metered::wrap(Arc::new(
+            NatsBus::connect_with(
+                &config.nats_url,
+                aiex_node::role::nats_options(config.stream_replicas),
+            )
+            .await?,
+        ));
         aiex_node::role::agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let listener = TcpListener::bind(config.gateway.listen)
             .await

@@ -1,5 +1,6 @@
 //! The gRPC server: the `aiex.v1` services, gRPC health and server reflection, behind
-//! the limits layer. gRPC health follows the process's readiness bit.
+//! the limits layer. gRPC health follows the process's readiness bit; queue depths are
+//! sampled while it serves.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub async fn serve(
     let max = state.config.limits.max_request_bytes;
     let (health, health_service) = tonic_health::server::health_reporter();
     let follow_readiness = tokio::spawn(report_readiness(state.readiness.subscribe(), health));
+    let queue_depths = tokio::spawn(crate::queue_depth::sample_forever(
+        state.bus.clone(),
+        state.backend.clone(),
+    ));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(aiex_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -68,6 +73,7 @@ pub async fn serve(
         .await
         .map_err(|e| GatewayError::Internal(format!("gRPC server: {e}")));
     follow_readiness.abort();
+    queue_depths.abort();
     served
 }
 

@@ -165,7 +165,7 @@ pub const METRICS: &[Metric] = &[
         BUS_QUEUE_DEPTH,
         Kind::Gauge,
         Unit::Count,
-        "jobs submitted by this process and not yet acknowledged anywhere it saw",
+        "work waiting: unacknowledged jobs of a queue, unapplied file-log messages of a partition",
     )
     .labelled(&[("queue", "none")]),
     Metric::new(
@@ -329,6 +329,20 @@ pub fn index_totals(documents: u64, bytes: u64) {
 /// How far partition `p` is behind the log's head.
 pub fn watermark_lag(p: u32, lag: u64) {
     gauge!(INDEX_WATERMARK_LAG, "partition" => p.to_string()).set(lag as f64);
+}
+
+/// The `queue` label of the file log's depth (one series per partition).
+const FILE_LOG_QUEUE: &str = "files";
+
+/// Work queue `queue` holds `jobs` jobs not yet acknowledged.
+pub fn queue_depth(queue: &str, jobs: u64) {
+    gauge!(BUS_QUEUE_DEPTH, "queue" => queue.to_string()).set(jobs as f64);
+}
+
+/// Partition `p` of the file log holds `messages` messages no live copy has applied.
+pub fn file_log_depth(p: u32, messages: u64) {
+    gauge!(BUS_QUEUE_DEPTH, "queue" => FILE_LOG_QUEUE, "partition" => p.to_string())
+        .set(messages as f64);
 }
 
 /// A placement applied on this node: the partitions it owns now, and how many it

@@ -142,13 +142,9 @@ pub struct NodeRole {
 
 impl NodeRole {
     pub async fn start(config: NodeRoleConfig) -> Result<NodeRole> {
-        let bus = Metered::wrap(
-            Arc::new(
-                NatsBus::connect_with(&config.nats_url, nats_options(config.stream_replicas))
-                    .await?,
-            ),
-            false,
-        );
+        let bus = Metered::wrap(Arc::new(
+            NatsBus::connect_with(&config.nats_url, nats_options(config.stream_replicas)).await?,
+        ));
         agree_on_partitions(bus.as_ref(), config.placement.partitions).await?;
         let set = {
             let dir = config.data_dir.join("index");

@@ -62,7 +62,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use redb::{
     Database, DatabaseError, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase,
-    ReadableTable, TableDefinition, TableError,
+    ReadableTable, ReadableTableMetadata, TableDefinition, TableError,
 };
 use tokio::sync::{Notify, broadcast, mpsc};
 
@@ -381,6 +381,36 @@ impl Bus for LocalBus {
         }
     }
 
+    async fn backlog(&self, stream: &str, after: &[u64]) -> BusResult<Vec<u64>> {
+        validate_name("stream", stream)?;
+        let stream = stream.to_string();
+        let after = after.to_vec();
+        self.blocking(move |db| {
+            let what = || format!("counting the backlog of stream `{stream}`");
+            let txn = db.begin_read().context(what)?;
+            let Some(messages) = open_messages(&txn, &stream)? else {
+                return Ok(vec![0; after.len()]);
+            };
+            let mut counts = Vec::with_capacity(after.len());
+            for (partition, mark) in after.iter().enumerate() {
+                let partition = partition as u32;
+                let mut count = 0;
+                if let Some(first) = mark.checked_add(1) {
+                    for entry in messages
+                        .range((partition, first)..=(partition, u64::MAX))
+                        .context(what)?
+                    {
+                        entry.context(what)?;
+                        count += 1;
+                    }
+                }
+                counts.push(count);
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
     async fn submit(&self, queue: &str, payload: Bytes) -> BusResult<u64> {
         validate_name("queue", queue)?;
         let name = queue.to_string();
@@ -427,6 +457,22 @@ impl Bus for LocalBus {
         let name = queue.to_string();
         self.blocking(move |db| ack_blocking(db, &name, &state, id))
             .await
+    }
+
+    async fn queue_len(&self, queue: &str) -> BusResult<u64> {
+        validate_name("queue", queue)?;
+        let jobs_name = jobs_table(queue);
+        let queue = queue.to_string();
+        self.blocking(move |db| {
+            let what = || format!("counting the jobs of queue `{queue}`");
+            let txn = db.begin_read().context(what)?;
+            match txn.open_table(JobsTable::new(&jobs_name)) {
+                Ok(jobs) => jobs.len().context(what),
+                Err(TableError::TableDoesNotExist(_)) => Ok(0),
+                Err(e) => Err(e).context(what),
+            }
+        })
+        .await
     }
 
     async fn serve(&self, subject: &str) -> BusResult<Requests> {

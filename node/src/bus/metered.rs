@@ -1,7 +1,9 @@
 //! A [`Bus`] that counts what passes through it: published, consumed, acknowledged,
 //! redelivered and dead-lettered messages (a dead letter is a job submitted to
-//! [`DEAD_LETTER_QUEUE`]), jobs in flight and (in-process bus only) queue depth. Each
-//! process wraps the bus it opens, so both implementations are measured the same way.
+//! [`DEAD_LETTER_QUEUE`]) and jobs in flight. Each process wraps the bus it opens, so
+//! both implementations are measured the same way. Queue depths are not counted here
+//! (a process sees only its own submits and acks): the gateway samples them from the
+//! bus (`aiex_gateway::queue_depth`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,21 +15,16 @@ use metrics::{counter, gauge};
 
 use super::{Batch, Bus, BusResult, Job, Record, Requests, Subscription};
 use crate::metrics::{
-    BUS_ACKED_TOTAL, BUS_CONSUMED_TOTAL, BUS_IN_FLIGHT, BUS_PUBLISHED_TOTAL, BUS_QUEUE_DEPTH,
-    BUS_REDELIVERED_TOTAL,
+    BUS_ACKED_TOTAL, BUS_CONSUMED_TOTAL, BUS_IN_FLIGHT, BUS_PUBLISHED_TOTAL, BUS_REDELIVERED_TOTAL,
 };
 
 pub struct Metered {
     inner: Arc<dyn Bus>,
-    /// Whether this process sees every submit and ack of its queues (the in-process
-    /// bus), so submitted minus acknowledged is the queue's depth.
-    sole_user: bool,
 }
 
 impl Metered {
-    /// Wraps `inner`; `sole_user` when no other process uses the bus (embedded mode).
-    pub fn wrap(inner: Arc<dyn Bus>, sole_user: bool) -> Arc<dyn Bus> {
-        Arc::new(Metered { inner, sole_user })
+    pub fn wrap(inner: Arc<dyn Bus>) -> Arc<dyn Bus> {
+        Arc::new(Metered { inner })
     }
 }
 
@@ -66,14 +63,15 @@ impl Bus for Metered {
         self.inner.wait_for(stream, partition, after, timeout).await
     }
 
+    async fn backlog(&self, stream: &str, after: &[u64]) -> BusResult<Vec<u64>> {
+        self.inner.backlog(stream, after).await
+    }
+
     async fn submit(&self, queue: &str, payload: Bytes) -> BusResult<u64> {
         let id = self.inner.submit(queue, payload).await?;
         counter!(BUS_PUBLISHED_TOTAL).increment(1);
         if queue == DEAD_LETTER_QUEUE {
             crate::metrics::dead_lettered(1);
-        }
-        if self.sole_user {
-            gauge!(BUS_QUEUE_DEPTH, "queue" => queue.to_string()).increment(1.0);
         }
         Ok(id)
     }
@@ -99,10 +97,11 @@ impl Bus for Metered {
         self.inner.ack(queue, id).await?;
         counter!(BUS_ACKED_TOTAL).increment(1);
         gauge!(BUS_IN_FLIGHT).decrement(1.0);
-        if self.sole_user {
-            gauge!(BUS_QUEUE_DEPTH, "queue" => queue.to_string()).decrement(1.0);
-        }
         Ok(())
+    }
+
+    async fn queue_len(&self, queue: &str) -> BusResult<u64> {
+        self.inner.queue_len(queue).await
     }
 
     async fn serve(&self, subject: &str) -> BusResult<Requests> {
@@ -151,7 +150,7 @@ mod tests {
         metrics::with_local_recorder(&recorder, || {
             runtime.block_on(async {
                 let local = LocalBus::open(&dir.path().join("bus.redb")).unwrap();
-                let bus = Metered::wrap(Arc::new(local), true);
+                let bus = Metered::wrap(Arc::new(local));
                 let records = (0..3)
                     .map(|i| Record::put(0, format!("k{i}"), Default::default(), Bytes::new()))
                     .collect();
@@ -174,11 +173,6 @@ mod tests {
         assert_eq!(sample(&text, BUS_ACKED_TOTAL), 1.0);
         assert_eq!(sample(&text, crate::metrics::BUS_DEAD_LETTERED_TOTAL), 1.0);
         assert_eq!(sample(&text, BUS_IN_FLIGHT), 0.0);
-        assert_eq!(sample(&text, "aiex_bus_queue_depth{queue=\"work\"}"), 1.0);
-        assert_eq!(
-            sample(&text, "aiex_bus_queue_depth{queue=\"dead-letters\"}"),
-            1.0
-        );
         assert!(
             !text.contains(BUS_REDELIVERED_TOTAL),
             "nothing was redelivered"

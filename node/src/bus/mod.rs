@@ -5,9 +5,11 @@
 //!   only the newest message of each key is kept (a delete is kept as a tombstone);
 //!   sequences are stream-wide and increase monotonically; `read` pages through one
 //!   partition after a sequence, so reading from 0 replays the partition keeping the last
-//!   message per key, and `wait_for` + `read` follows it;
+//!   message per key, and `wait_for` + `read` follows it; `backlog` counts what each
+//!   partition holds past a watermark;
 //! - a **work queue**: `submit`, `take` (the job is invisible for `ack_wait`), `ack`;
-//!   a job not acknowledged in time is delivered again;
+//!   a job not acknowledged in time is delivered again; `queue_len` counts the jobs not
+//!   yet acknowledged;
 //! - **request/reply**: `serve` a subject, `request` on it with a timeout;
 //! - **notifications**: `notify` a subject, fire-and-forget and at most once, to whoever
 //!   `subscribe`d to it (assist token streams, cancellations).
@@ -207,6 +209,11 @@ pub trait Bus: Send + Sync + 'static {
         timeout: Duration,
     ) -> BusResult<u64>;
 
+    /// For each partition `p` of `stream` (`after.len()` partitions), how many messages
+    /// have a sequence above `after[p]`: what a reader at those watermarks still has to
+    /// apply. A stream nothing was published to has none.
+    async fn backlog(&self, stream: &str, after: &[u64]) -> BusResult<Vec<u64>>;
+
     /// Queues a job; returns its id once durable.
     async fn submit(&self, queue: &str, payload: Bytes) -> BusResult<u64>;
 
@@ -221,6 +228,10 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Acknowledges a job: it is never delivered again.
     async fn ack(&self, queue: &str, id: u64) -> BusResult<()>;
+
+    /// How many jobs `queue` holds: submitted and not yet acknowledged, taken ones
+    /// included (0 for a queue never used).
+    async fn queue_len(&self, queue: &str) -> BusResult<u64>;
 
     /// Serves `subject`: requests arrive on the returned channel (one server per subject
     /// in the in-process bus; a queue group in NATS).

@@ -41,7 +41,10 @@
 //! empty one after `after`) the newest sequence comes from a second consumer delivering
 //! the last message of the filter, headers only. `wait_for` asks for the newest sequence
 //! and, when it is not past `after`, long-polls a consumer starting at `after + 1`: the
-//! server answers as soon as a message is stored, so no publish is missed.
+//! server answers as soon as a message is stored, so no publish is missed. `backlog`
+//! reads the stream's last sequence and, for each partition whose watermark is behind
+//! it, creates a consumer starting after the watermark (headers only, deleted at once):
+//! its pending count is the partition's backlog.
 //!
 //! # Work queues
 //!
@@ -56,7 +59,8 @@
 //! consumer's own ack wait, 30 s, only matters when a job is delivered but never
 //! delayed: its process died in between, or its `take` was cancelled mid-pull. `ack` acknowledges the delivery it was taken with and waits for
 //! the server's confirmation; jobs taken by another [`NatsBus`] (or one before a
-//! restart) are unknown to this one.
+//! restart) are unknown to this one. `queue_len` is the stream's message count: with
+//! work-queue retention a job leaves the stream when it is acknowledged.
 //!
 //! # Request/reply
 //!
@@ -85,7 +89,9 @@ use std::time::Duration;
 use aiex_proto::subjects::{self, headers};
 use async_nats::header::{NATS_EXPECTED_STREAM, NATS_MESSAGE_ID};
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
-use async_nats::jetstream::context::{CreateStreamErrorKind, PublishAckFuture, PublishErrorKind};
+use async_nats::jetstream::context::{
+    CreateStreamErrorKind, GetStreamErrorKind, PublishAckFuture, PublishErrorKind,
+};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{
     self as js_stream, ConsumerError, ConsumerErrorKind, DiscardPolicy, RetentionPolicy,
@@ -122,6 +128,8 @@ const EPHEMERAL_IDLE: Duration = Duration::from_secs(30);
 const MAX_PULL_WAIT: Duration = Duration::from_secs(10);
 /// The shortest pull expiry sent to the server.
 const MIN_PULL_WAIT: Duration = Duration::from_millis(10);
+/// Partitions `backlog` counts at once (one consumer each).
+const BACKLOG_COUNTS_IN_FLIGHT: usize = 8;
 /// The largest page one `read` pulls.
 const MAX_READ_BATCH: usize = 10_000;
 /// How long a taken job stays in memory after its ack wait passed, for a late `ack`.
@@ -476,6 +484,40 @@ impl NatsBus {
         })
     }
 
+    /// The state of stream `stream` (message count, last sequence), or `None` when it
+    /// does not exist. Never creates it.
+    async fn stream_state(&self, stream: &str) -> BusResult<Option<js_stream::State>> {
+        match self.js.get_stream(stream).await {
+            Ok(found) => Ok(Some(found.cached_info().state.clone())),
+            Err(e) => match e.kind() {
+                GetStreamErrorKind::JetStream(js)
+                    if js.error_code() == ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    Ok(None)
+                }
+                _ => Err(BusError::Unavailable(format!(
+                    "reading the state of stream `{stream}` on {}: {e}",
+                    self.url
+                ))),
+            },
+        }
+    }
+
+    /// How many messages of `partition` follow `after`: the pending count of a
+    /// consumer starting right after it (created and deleted again).
+    async fn count_after(&self, stream: &str, partition: u32, after: u64) -> BusResult<u64> {
+        let filter = partition_filter(stream, partition);
+        let start = DeliverPolicy::ByStartSequence {
+            start_sequence: after + 1,
+        };
+        let Some(consumer) = self.ephemeral(stream, &filter, start, true).await? else {
+            return Ok(0);
+        };
+        let pending = consumer.cached_info().num_pending;
+        self.release(stream, &consumer);
+        Ok(pending)
+    }
+
     /// Checks sizes and encodes `record` for `stream`.
     fn encode_record(
         &self,
@@ -741,6 +783,30 @@ impl Bus for NatsBus {
         Ok(Batch { messages, last_seq })
     }
 
+    async fn backlog(&self, stream: &str, after: &[u64]) -> BusResult<Vec<u64>> {
+        validate_name("stream", stream)?;
+        // One call answers the common case, every partition caught up with the log's
+        // head; only partitions behind it are counted, a few at a time.
+        let Some(state) = self.stream_state(stream).await? else {
+            return Ok(vec![0; after.len()]);
+        };
+        let head = state.last_sequence;
+        let marks: Vec<(u32, u64)> = (0..).zip(after.iter().copied()).collect();
+        futures::stream::iter(marks)
+            .map(|(partition, mark)| async move {
+                if mark >= head {
+                    Ok(0)
+                } else {
+                    self.count_after(stream, partition, mark).await
+                }
+            })
+            .buffered(BACKLOG_COUNTS_IN_FLIGHT)
+            .collect::<Vec<BusResult<u64>>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
     async fn wait_for(
         &self,
         stream: &str,
@@ -910,6 +976,13 @@ impl Bus for NatsBus {
             )));
         }
         Ok(())
+    }
+
+    async fn queue_len(&self, queue: &str) -> BusResult<u64> {
+        validate_name("queue", queue)?;
+        // Work-queue retention: a job leaves the stream when it is acknowledged.
+        let state = self.stream_state(&queue_stream(queue)).await?;
+        Ok(state.map_or(0, |s| s.messages))
     }
 
     async fn serve(&self, subject: &str) -> BusResult<Requests> {

@@ -33,11 +33,13 @@ pub async fn run_all(bus: Arc<dyn Bus>) {
     log_dedup_by_msg_id(bus).await;
     log_sequences_monotonic_across_streams_and_partitions(bus).await;
     log_rejects_bad_names(bus).await;
+    log_backlog_counts_past_each_watermark(bus).await;
     queue_take_ack(bus).await;
     queue_redelivers_after_ack_wait(bus).await;
     queue_ack_unknown_job_errors(bus).await;
     queue_take_times_out_with_none(bus).await;
     queue_competing_takers_each_job_once(bus).await;
+    queue_len_counts_unacknowledged_jobs(bus).await;
     request_reply_roundtrip(bus).await;
     request_without_server_is_no_responders(bus).await;
     request_times_out(bus).await;
@@ -416,6 +418,45 @@ pub async fn log_rejects_bad_names(bus: &dyn Bus) {
     );
 }
 
+/// `backlog` counts each partition's messages past its watermark: only the newest
+/// message of a key, tombstones included; a stream never published to has none.
+pub async fn log_backlog_counts_past_each_watermark(bus: &dyn Bus) {
+    let stream = unique("backlog");
+    assert_eq!(backlog(bus, &stream, &[0, 0]).await, vec![0, 0]);
+    let first = publish(
+        bus,
+        &stream,
+        vec![
+            put(0, "a", "a1"),
+            put(1, "d", "d1"),
+            put(0, "b", "b1"),
+            put(0, "c", "c1"),
+        ],
+    )
+    .await;
+    assert_eq!(backlog(bus, &stream, &[0, 0, 0]).await, vec![3, 1, 0]);
+    assert_eq!(
+        backlog(bus, &stream, &[first[0], first[1], 0]).await,
+        vec![2, 0, 0],
+        "b and c follow a"
+    );
+    assert_eq!(
+        backlog(bus, &stream, &[first[3], u64::MAX, first[3]]).await,
+        vec![0, 0, 0]
+    );
+
+    // `a` again: its old message is gone, its new one follows every watermark above.
+    let again = publish(bus, &stream, vec![put(0, "a", "a2")]).await;
+    assert_eq!(backlog(bus, &stream, &[0, 0]).await, vec![3, 1]);
+    assert_eq!(backlog(bus, &stream, &[first[3], 0]).await, vec![1, 1]);
+    // A tombstone is a message to apply too.
+    publish(bus, &stream, vec![Record::delete(1, "d", Headers::new())]).await;
+    assert_eq!(
+        backlog(bus, &stream, &[again[0], first[1]]).await,
+        vec![0, 1]
+    );
+}
+
 /// Jobs come out in submission order; a taken job is invisible until acknowledged.
 pub async fn queue_take_ack(bus: &dyn Bus) {
     let queue = unique("take-ack");
@@ -552,6 +593,34 @@ pub async fn queue_competing_takers_each_job_once(bus: &dyn Bus) {
     let unique_taken: BTreeSet<u64> = all.iter().copied().collect();
     assert_eq!(all.len(), unique_taken.len(), "a job was taken twice");
     assert_eq!(unique_taken, submitted, "every job is taken");
+}
+
+/// `queue_len` counts the jobs submitted and not acknowledged, taken ones included.
+pub async fn queue_len_counts_unacknowledged_jobs(bus: &dyn Bus) {
+    let queue = unique("len");
+    assert_eq!(queue_len(bus, &queue).await, 0, "a queue never used");
+    for i in 0..3 {
+        submit(bus, &queue, &format!("job{i}")).await;
+    }
+    assert_eq!(queue_len(bus, &queue).await, 3);
+    let job = take(bus, &queue, LONG_ACK_WAIT, PATIENCE)
+        .await
+        .expect("a job is waiting");
+    assert_eq!(
+        queue_len(bus, &queue).await,
+        3,
+        "a taken job counts until acknowledged"
+    );
+    bus.ack(&queue, job.id).await.expect("ack");
+    // The acknowledgement may reach the count a moment after the ack returned.
+    let deadline = Instant::now() + PATIENCE;
+    while queue_len(bus, &queue).await != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "an acknowledged job still counted after {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A request reaches the server and its reply comes back.
@@ -815,6 +884,14 @@ async fn read(
 
 async fn replay_all(bus: &dyn Bus, stream: &str, partition: u32) -> Vec<LogMessage> {
     replay(bus, stream, partition, false).await.expect("replay")
+}
+
+async fn backlog(bus: &dyn Bus, stream: &str, after: &[u64]) -> Vec<u64> {
+    bus.backlog(stream, after).await.expect("backlog")
+}
+
+async fn queue_len(bus: &dyn Bus, queue: &str) -> u64 {
+    bus.queue_len(queue).await.expect("queue_len")
 }
 
 async fn submit(bus: &dyn Bus, queue: &str, payload: &str) -> u64 {
