@@ -183,7 +183,29 @@ pub struct NatsBus {
     queues: Mutex<HashMap<String, PullConsumer>>,
     /// Jobs taken and not yet acknowledged, by (queue, id).
     taken: Mutex<HashMap<(String, u64), TakenJob>>,
+    /// The consumer a partition's last page was read with, kept so that the next page
+    /// (a read from where that one ended) continues with it instead of creating another.
+    cursors: Mutex<HashMap<CursorKey, Cursor>>,
 }
+
+/// (stream, partition, headers only).
+type CursorKey = (String, u32, bool);
+
+/// An ephemeral consumer positioned after sequence `after` of its partition.
+struct Cursor {
+    consumer: PullConsumer,
+    after: u64,
+    /// The partition's newest sequence its last page reported.
+    newest: u64,
+    /// Last used; a cursor idle for [`CURSOR_IDLE`] is replaced (the server forgets
+    /// ephemeral consumers after [`EPHEMERAL_IDLE`]).
+    used: Instant,
+}
+
+/// Longest a read cursor is reused after its last page.
+const CURSOR_IDLE: Duration = Duration::from_secs(10);
+/// Most read cursors kept; beyond it the oldest are released.
+const MAX_CURSORS: usize = 1024;
 
 /// A record ready to publish.
 #[derive(Clone)]
@@ -198,6 +220,19 @@ struct TakenJob {
     delivery: jetstream::Message,
     /// When the job becomes visible again.
     deadline: Instant,
+}
+
+impl Drop for NatsBus {
+    /// Deletes the kept read cursors (the server would after [`EPHEMERAL_IDLE`]).
+    fn drop(&mut self) {
+        let cursors: Vec<(CursorKey, Cursor)> = lock(&self.cursors).drain().collect();
+        if cursors.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        for ((stream, ..), cursor) in cursors {
+            self.release(&stream, &cursor.consumer);
+        }
+    }
 }
 
 impl fmt::Debug for NatsBus {
@@ -264,6 +299,7 @@ impl NatsBus {
             log_streams: Mutex::default(),
             queues: Mutex::default(),
             taken: Mutex::default(),
+            cursors: Mutex::default(),
         })
     }
 
@@ -392,6 +428,95 @@ impl NatsBus {
                 format!("reading `{filter}` of stream `{stream}` on {}", self.url),
                 e,
             )),
+        }
+    }
+
+    /// A page read with a new consumer starting at `first`: the consumer, how many
+    /// messages it had pending, and what it pulled. `None` when the stream is missing.
+    #[allow(clippy::type_complexity)]
+    async fn fresh_page(
+        &self,
+        stream: &str,
+        partition: u32,
+        filter: &str,
+        first: u64,
+        headers_only: bool,
+        limit: usize,
+    ) -> BusResult<Option<(PullConsumer, Option<u64>, Vec<jetstream::Message>)>> {
+        let start = DeliverPolicy::ByStartSequence {
+            start_sequence: first,
+        };
+        let Some(consumer) = self.ephemeral(stream, filter, start, headers_only).await? else {
+            return Ok(None);
+        };
+        let pending = consumer.cached_info().num_pending;
+        let pulled = if pending == 0 {
+            Ok(Vec::new())
+        } else {
+            self.pull_now(&consumer, limit).await
+        };
+        match pulled {
+            Ok(pulled) => Ok(Some((consumer, Some(pending), pulled))),
+            Err(reason) => {
+                self.release(stream, &consumer);
+                Err(BusError::Unavailable(format!(
+                    "reading partition {partition} of stream `{stream}` on {}: {reason}",
+                    self.url
+                )))
+            }
+        }
+    }
+
+    /// The cursor of `key` if it stands right after `after` and is fresh; a stale or
+    /// misplaced one is released.
+    /// Returns it with the newest sequence its last page reported.
+    fn take_cursor(&self, key: &CursorKey, after: u64) -> Option<(PullConsumer, u64)> {
+        let cursor = lock(&self.cursors).remove(key)?;
+        if cursor.after == after && cursor.used.elapsed() < CURSOR_IDLE {
+            Some((cursor.consumer, cursor.newest))
+        } else {
+            self.release(&key.0, &cursor.consumer);
+            None
+        }
+    }
+
+    /// Keeps `consumer`, positioned after `after`, for the next page of `key`.
+    fn keep_cursor(&self, key: CursorKey, consumer: PullConsumer, after: u64, newest: u64) {
+        let mut released = Vec::new();
+        {
+            let mut cursors = lock(&self.cursors);
+            if cursors.len() >= MAX_CURSORS {
+                let now = Instant::now();
+                let stale: Vec<CursorKey> = cursors
+                    .iter()
+                    .filter(|(_, c)| now.duration_since(c.used) >= CURSOR_IDLE)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in stale {
+                    if let Some(c) = cursors.remove(&k) {
+                        released.push((k.0, c.consumer));
+                    }
+                }
+            }
+            if cursors.len() < MAX_CURSORS {
+                let used = Instant::now();
+                if let Some(old) = cursors.insert(
+                    key.clone(),
+                    Cursor {
+                        consumer,
+                        after,
+                        newest,
+                        used,
+                    },
+                ) {
+                    released.push((key.0, old.consumer));
+                }
+            } else {
+                released.push((key.0, consumer));
+            }
+        }
+        for (stream, consumer) in released {
+            self.release(&stream, &consumer);
         }
     }
 
@@ -744,42 +869,67 @@ impl Bus for NatsBus {
                 last_seq,
             });
         };
-        let start = DeliverPolicy::ByStartSequence {
-            start_sequence: first,
+        let key: CursorKey = (stream.to_string(), partition, headers_only);
+        let limit = limit.min(MAX_READ_BATCH);
+        // The next page of a sequential read continues with the last page's consumer.
+        let reused = self.take_cursor(&key, after);
+        let known_newest = reused.as_ref().map_or(0, |(_, newest)| *newest);
+        let (consumer, pending, pulled) = match reused {
+            Some((consumer, _)) => match self.pull_now(&consumer, limit).await {
+                Ok(pulled) => (consumer, None, pulled),
+                Err(reason) => {
+                    // Gone with a reconnection or the server's idle timeout: start afresh.
+                    tracing::debug!(%stream, partition, %reason, "a read cursor failed; recreating it");
+                    self.release(stream, &consumer);
+                    match self
+                        .fresh_page(stream, partition, &filter, first, headers_only, limit)
+                        .await?
+                    {
+                        Some(fresh) => fresh,
+                        None => return Ok(Batch::default()),
+                    }
+                }
+            },
+            None => match self
+                .fresh_page(stream, partition, &filter, first, headers_only, limit)
+                .await?
+            {
+                Some(fresh) => fresh,
+                None => return Ok(Batch::default()),
+            },
         };
-        let Some(consumer) = self.ephemeral(stream, &filter, start, headers_only).await? else {
-            return Ok(Batch::default());
-        };
-        let pending = consumer.cached_info().num_pending;
-        let pulled = if pending == 0 {
-            Ok(Vec::new())
-        } else {
-            self.pull_now(&consumer, limit.min(MAX_READ_BATCH)).await
-        };
-        self.release(stream, &consumer);
-        let pulled = pulled.map_err(|reason| {
-            BusError::Unavailable(format!(
-                "reading partition {partition} of stream `{stream}` on {}: {reason}",
-                self.url
-            ))
-        })?;
+        let next_after = pulled
+            .last()
+            .and_then(|m| m.info().ok().map(|i| i.stream_sequence))
+            .unwrap_or(after);
+        let pending = pending.unwrap_or(u64::MAX);
 
         let mut messages = Vec::with_capacity(pulled.len());
         let mut following = pending;
-        for delivery in &pulled {
+        let decoded: BusResult<()> = pulled.iter().try_for_each(|delivery| {
             let (message, after_it) =
                 decode_log_message(stream, partition, delivery, headers_only)?;
             following = after_it;
             messages.push(message);
+            Ok(())
+        });
+        if let Err(e) = decoded {
+            self.release(stream, &consumer);
+            return Err(e);
         }
         let last_seq = match messages.last() {
             Some(last) if following == 0 => last.seq,
             None if pending == 0 && after == 0 => 0,
+            // Mid-replay: the newest sequence found for an earlier page still lies ahead,
+            // so the reader is told it has not caught up without asking again. (It may
+            // be lower than the newest now; it is asked again once reached or passed.)
+            Some(last) if known_newest > last.seq => known_newest,
             last => {
                 let newest = self.newest(stream, &filter).await?;
                 newest.max(last.map_or(0, |m| m.seq))
             }
         };
+        self.keep_cursor(key, consumer, next_after, last_seq);
         Ok(Batch { messages, last_seq })
     }
 
