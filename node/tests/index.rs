@@ -995,3 +995,72 @@ fn gitignored_files_are_not_indexed() {
         Some("MyApp.Scratch.zanzibarquux/0")
     );
 }
+
+/// A set holding many partitions keeps at most `MAX_OPEN_WRITERS` writers open: idle
+/// ones are closed after their commit and opened again by the next write, which loses
+/// nothing. A second process (here a second set) still cannot write while the first one
+/// holds the partitions, whether or not their writers are open.
+#[test]
+fn idle_writers_are_closed_and_reopened_without_losing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("index");
+    let partitions = 40;
+    let set = PartitionSet::open(&dir, partitions).unwrap();
+    let chunker = aiex_node::chunk::ChunkerConfig::default();
+    let source = |i: usize, v: usize| {
+        format!("defmodule M{i} do\n  def f{v}(x), do: x + {v}\nend\n").into_bytes()
+    };
+    // 80 files over most partitions, each partition committed as the
+    // indexer does (a page, then its commit).
+    let files: Vec<(String, u32)> = (0..80)
+        .map(|i| {
+            let path = format!("lib/m{i}.ex");
+            let p = aiex_proto::partition::partition_of("r", &path, partitions);
+            (path, p)
+        })
+        .collect();
+    for (i, (path, p)) in files.iter().enumerate() {
+        set.apply_file("r", path, &source(i, 1), &chunker).unwrap();
+        set.commit_partition(*p, Some(i as u64 + 1)).unwrap();
+        assert!(
+            set.open_writers() <= aiex_node::ingest::MAX_OPEN_WRITERS,
+            "{} writers open after file {i}",
+            set.open_writers()
+        );
+    }
+    let touched: std::collections::BTreeSet<u32> = files.iter().map(|(_, p)| *p).collect();
+    assert!(
+        touched.len() > aiex_node::ingest::MAX_OPEN_WRITERS,
+        "{touched:?}"
+    );
+
+    // A second writer of the same directory is refused, even for a closed writer.
+    let other = PartitionSet::open(&dir, partitions).unwrap();
+    let closed = touched
+        .iter()
+        .copied()
+        .find(|p| !set.partition(*p).unwrap().writer_open())
+        .expect("some writer was closed");
+    let (path, _) = files.iter().find(|(_, p)| *p == closed).unwrap();
+    let err = other
+        .apply_file("r", path, &source(999, 9), &chunker)
+        .unwrap_err();
+    assert!(matches!(err, NodeError::Busy { .. }), "{err}");
+    drop(other);
+
+    // Rewriting every file reopens closed writers; everything is there after a reopen.
+    for (i, (path, p)) in files.iter().enumerate() {
+        set.apply_file("r", path, &source(i, 2), &chunker).unwrap();
+        set.commit_partition(*p, Some(1000 + i as u64)).unwrap();
+    }
+    drop(set);
+    let set = PartitionSet::open(&dir, partitions).unwrap();
+    let chunks = all_chunks(&set);
+    for i in 0..files.len() {
+        assert!(defines(&chunks, &format!("M{i}.f2/1")), "M{i}.f2/1 missing");
+        assert!(
+            !defines(&chunks, &format!("M{i}.f1/1")),
+            "M{i}.f1/1 left over"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file, parse};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
-    aiex_node::alloc::route_parser_allocations();
+    aiex_node::alloc::init();
     let dir = match std::env::args().nth(1) {
         Some(d) => d.into(),
         None => elixir_corpus_dir()?,

@@ -112,7 +112,7 @@ impl Env {
 }
 
 fn main() -> Result<()> {
-    aiex_node::alloc::route_parser_allocations();
+    aiex_node::alloc::init();
     let args = Args::parse();
     let aiex = match args.aiex {
         Some(p) => p,

@@ -79,7 +79,7 @@ fn peak_rss_bytes() -> u64 {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
-    aiex_node::alloc::route_parser_allocations();
+    aiex_node::alloc::init();
     match Args::parse().step {
         Step::Prepare { copies, out } => prepare(copies, &out),
         Step::Parse { corpus } => parse(&corpus),

@@ -25,6 +25,9 @@ use crate::chunk::Chunk;
 use crate::error::{NodeError, Result};
 pub use schema::{DOC_CHUNK, DOC_FILE, Fields};
 
+/// The file whose lock says which process writes a partition.
+const WRITER_CLAIM_FILE: &str = "writer.claim";
+
 /// Memory budget of one partition's writer. Tantivy needs at least 15 MB per thread.
 const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
 
@@ -53,9 +56,13 @@ pub struct PartitionIndex {
     index: Index,
     reader: IndexReader,
     /// Opened on the first write, so readers (a search while another process indexes)
-    /// never need the index's write lock.
-    writer: OnceLock<RwLock<IndexWriter<TantivyDocument>>>,
-    writer_init: Mutex<()>,
+    /// never need the index's write lock; closed again by [`PartitionIndex::close_writer`]
+    /// when clean (each open writer holds its own threads and buffers).
+    writer: RwLock<Option<IndexWriter<TantivyDocument>>>,
+    /// This process's claim to write the partition, taken with the first writer and kept
+    /// while the partition is open, so that closing an idle writer does not let another
+    /// process write in between (tantivy's own lock lives only as long as a writer).
+    claim: OnceLock<std::fs::File>,
     fields: Fields,
     manifest: RwLock<HashMap<String, FileEntry>>,
     watermark: AtomicU64,
@@ -107,8 +114,8 @@ impl PartitionIndex {
             dir: dir.to_path_buf(),
             index,
             reader,
-            writer: OnceLock::new(),
-            writer_init: Mutex::new(()),
+            writer: RwLock::new(None),
+            claim: OnceLock::new(),
             fields,
             manifest: RwLock::new(HashMap::new()),
             watermark: AtomicU64::new(watermark),
@@ -149,25 +156,73 @@ impl PartitionIndex {
         Ok(())
     }
 
-    /// The index writer, opened on first use.
-    fn writer(&self) -> Result<&RwLock<IndexWriter<TantivyDocument>>> {
-        if let Some(w) = self.writer.get() {
-            return Ok(w);
+    /// Opens the index writer.
+    fn open_writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+        if self.claim.get().is_none() {
+            let path = self.dir.join(WRITER_CLAIM_FILE);
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(NodeError::io(&path))?;
+            match file.try_lock() {
+                Ok(()) => {
+                    let _ = self.claim.set(file);
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(NodeError::Busy {
+                        path: self.dir.clone(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
+            }
         }
-        let _init = self.writer_init.lock().expect("writer init lock");
-        if let Some(w) = self.writer.get() {
-            return Ok(w);
-        }
-        let writer = self
-            .index
+        self.index
             .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
             .map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => NodeError::Busy {
                     path: self.dir.clone(),
                 },
                 other => NodeError::index(&self.dir)(other),
-            })?;
-        Ok(self.writer.get_or_init(|| RwLock::new(writer)))
+            })
+    }
+
+    /// Changes the index with the writer (opened first if closed). The partition is
+    /// marked dirty while the writer is held, so it is never closed with the change
+    /// uncommitted.
+    fn modify<T>(&self, f: impl FnOnce(&IndexWriter<TantivyDocument>) -> Result<T>) -> Result<T> {
+        loop {
+            {
+                let guard = self.writer.read().expect("writer lock");
+                if let Some(writer) = guard.as_ref() {
+                    self.dirty.store(true, Ordering::SeqCst);
+                    return f(writer);
+                }
+            }
+            let mut guard = self.writer.write().expect("writer lock");
+            if guard.is_none() {
+                *guard = Some(self.open_writer()?);
+            }
+        }
+    }
+
+    /// Whether the writer is open.
+    pub fn writer_open(&self) -> bool {
+        self.writer.read().expect("writer lock").is_some()
+    }
+
+    /// Closes the writer if everything written with it is committed (its threads end and
+    /// its buffers are freed; the next write opens it again). Returns whether it is
+    /// closed now.
+    pub fn close_writer(&self) -> bool {
+        let _serial = self.commit_lock.lock().expect("commit lock");
+        let mut guard = self.writer.write().expect("writer lock");
+        if self.dirty.load(Ordering::SeqCst) {
+            return guard.is_none();
+        }
+        guard.take();
+        true
     }
 
     pub fn partition(&self) -> u32 {
@@ -235,25 +290,26 @@ impl PartitionIndex {
         chunks: &[Chunk],
     ) -> Result<()> {
         let key = file_key(repo, path);
-        let writer = self.writer()?.read().expect("writer lock");
-        writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
-        for chunk in chunks {
+        self.modify(|writer| {
+            writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
+            for chunk in chunks {
+                writer
+                    .add_document(schema::chunk_document(&self.fields, &key, chunk))
+                    .map_err(NodeError::index(&self.dir))?;
+            }
             writer
-                .add_document(schema::chunk_document(&self.fields, &key, chunk))
+                .add_document(schema::file_document(
+                    &self.fields,
+                    &key,
+                    repo,
+                    path,
+                    content_hash,
+                    bytes,
+                    chunks.len() as u64,
+                ))
                 .map_err(NodeError::index(&self.dir))?;
-        }
-        writer
-            .add_document(schema::file_document(
-                &self.fields,
-                &key,
-                repo,
-                path,
-                content_hash,
-                bytes,
-                chunks.len() as u64,
-            ))
-            .map_err(NodeError::index(&self.dir))?;
-        drop(writer);
+            Ok(())
+        })?;
         self.manifest.write().expect("manifest lock").insert(
             key,
             FileEntry {
@@ -262,7 +318,6 @@ impl PartitionIndex {
                 bytes,
             },
         );
-        self.dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 
@@ -276,11 +331,10 @@ impl PartitionIndex {
             .remove(&key)
             .is_some();
         if known {
-            self.writer()?
-                .read()
-                .expect("writer lock")
-                .delete_term(Term::from_field_text(self.fields.file_key, &key));
-            self.dirty.store(true, Ordering::SeqCst);
+            self.modify(|writer| {
+                writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
+                Ok(())
+            })?;
         }
         Ok(known)
     }
@@ -294,11 +348,10 @@ impl PartitionIndex {
         let removed = (before - manifest.len()) as u64;
         drop(manifest);
         if removed > 0 {
-            self.writer()?
-                .read()
-                .expect("writer lock")
-                .delete_term(Term::from_field_text(self.fields.repo, repo));
-            self.dirty.store(true, Ordering::SeqCst);
+            self.modify(|writer| {
+                writer.delete_term(Term::from_field_text(self.fields.repo, repo));
+                Ok(())
+            })?;
         }
         Ok(removed)
     }
@@ -315,13 +368,18 @@ impl PartitionIndex {
             watermark: new_mark,
         })
         .expect("payload serialises");
-        let mut writer = self.writer()?.write().expect("writer lock");
+        let mut guard = self.writer.write().expect("writer lock");
+        if guard.is_none() {
+            // Only the watermark moves: a writer to commit it with.
+            *guard = Some(self.open_writer()?);
+        }
+        let writer = guard.as_mut().expect("opened above");
         let mut prepared = writer
             .prepare_commit()
             .map_err(NodeError::index(&self.dir))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(NodeError::index(&self.dir))?;
-        drop(writer);
+        drop(guard);
         self.watermark.store(new_mark, Ordering::SeqCst);
         self.reader.reload().map_err(NodeError::index(&self.dir))?;
         Ok(())

@@ -88,7 +88,16 @@ pub struct PartitionSet {
     /// Serialises adding and removing, so a partition is never opened twice.
     membership: Mutex<()>,
     graph: Mutex<Option<Arc<SymbolGraph>>>,
+    /// Partitions committed through [`PartitionSet::commit_partition`], least recently
+    /// first: the order idle writers are closed in.
+    recent_writers: Mutex<std::collections::VecDeque<u32>>,
 }
+
+/// Index writers kept open at once by a set; beyond it the least recently committed
+/// clean ones are closed. Each open writer holds an indexing thread, merge threads and
+/// about 9–17 MB (bench/README.md, "Memory per partition"), which a node holding 170 of
+/// 256 partitions would otherwise pay for every one of them.
+pub const MAX_OPEN_WRITERS: usize = 16;
 
 /// What [`PartitionSet::search_partitions`] found, and which asked-for partitions this
 /// set does not hold (the caller asks another node for those).
@@ -164,6 +173,7 @@ impl PartitionSet {
             partitions: RwLock::new(partitions),
             membership: Mutex::new(()),
             graph: Mutex::new(None),
+            recent_writers: Mutex::default(),
         };
         set.record_totals();
         Ok(set)
@@ -434,6 +444,7 @@ impl PartitionSet {
             .collect::<Result<Vec<()>>>()?;
         *self.graph.lock().expect("graph lock") = None;
         self.record_commit(started);
+        self.trim_writers(None);
         Ok(())
     }
 
@@ -445,7 +456,44 @@ impl PartitionSet {
             .commit(watermark)?;
         *self.graph.lock().expect("graph lock") = None;
         self.record_commit(started);
+        self.trim_writers(Some(partition));
         Ok(())
+    }
+
+    /// Closes the least recently committed clean writers beyond [`MAX_OPEN_WRITERS`]
+    /// (never `just_committed`'s). A dirty writer (being written to) stays open.
+    fn trim_writers(&self, just_committed: Option<u32>) {
+        let mut recent = self.recent_writers.lock().expect("writers lock");
+        if let Some(p) = just_committed {
+            recent.retain(|&q| q != p);
+            recent.push_back(p);
+        }
+        let mut open: Vec<Arc<PartitionIndex>> = self
+            .partitions()
+            .into_iter()
+            .filter(|p| p.writer_open())
+            .collect();
+        if open.len() > MAX_OPEN_WRITERS {
+            let mut excess = open.len() - MAX_OPEN_WRITERS;
+            // Never committed here first, then least recently committed.
+            let rank = |p: u32| recent.iter().position(|&q| q == p).map_or(0, |i| i + 1);
+            open.sort_by_key(|p| rank(p.partition()));
+            for index in open {
+                if excess == 0 {
+                    break;
+                }
+                if Some(index.partition()) != just_committed && index.close_writer() {
+                    excess -= 1;
+                }
+            }
+        }
+        let held = self.read();
+        recent.retain(|q| held.get(q).is_some_and(|p| p.writer_open()));
+    }
+
+    /// How many partitions have their writer open.
+    pub fn open_writers(&self) -> usize {
+        self.partitions().iter().filter(|p| p.writer_open()).count()
     }
 
     /// Records a commit's time and the held partitions' chunk count and on-disk size.
