@@ -68,6 +68,12 @@ pub struct Indexer {
     chunker: ChunkerConfig,
     options: IndexerOptions,
     pool: rayon::ThreadPool,
+    /// Partitions written to and not yet committed, at most
+    /// [`MAX_OPEN_WRITERS`](crate::ingest::MAX_OPEN_WRITERS) / 2 at once: a partition
+    /// takes a permit before applying a page and gives it back with its commit, so that
+    /// an ingest spread over every partition does not open every partition's writer at
+    /// once (each holds threads and buffers; committed ones are closed).
+    writing: Arc<tokio::sync::Semaphore>,
     activity: Mutex<HashMap<String, RepoActivity>>,
     files_indexed: AtomicU64,
     dead_lettered: AtomicU64,
@@ -166,6 +172,9 @@ impl Indexer {
             chunker,
             options,
             pool,
+            writing: Arc::new(tokio::sync::Semaphore::new(
+                (crate::ingest::MAX_OPEN_WRITERS / 2).max(1),
+            )),
             activity: Mutex::new(HashMap::new()),
             files_indexed: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
@@ -393,6 +402,7 @@ impl Indexer {
         };
         let mut pending = 0usize;
         let mut last_commit = Instant::now();
+        let mut writing: Option<tokio::sync::OwnedSemaphorePermit> = None;
         loop {
             if *stop.borrow() {
                 break;
@@ -425,6 +435,12 @@ impl Indexer {
                 continue;
             };
             let caught_up = last >= batch.last_seq;
+            if writing.is_none() {
+                writing = tokio::select! {
+                    permit = self.writing.clone().acquire_owned() => permit.ok(),
+                    _ = stop.changed() => break,
+                };
+            }
             let this = self.clone();
             let messages = batch.messages;
             let n = messages.len();
@@ -448,6 +464,7 @@ impl Indexer {
                 }
                 pending = 0;
                 last_commit = Instant::now();
+                writing = None;
             }
         }
         if pending > 0 {
