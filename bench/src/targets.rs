@@ -1,7 +1,7 @@
 //! `Module.fun/arity` targets for the assist benchmarks, picked deterministically from
 //! the Elixir source: a few well-known functions first, then public functions spread
 //! evenly over the sorted list of every public function the chunker finds under `lib/`.
-//! Every copy of the corpus holds the same modules, so each target resolves in an index
+//! Operators are left out. Every copy of the corpus holds the same modules, so each target resolves in an index
 //! of N copies too (to N definitions).
 
 use std::collections::BTreeSet;
@@ -41,12 +41,19 @@ pub fn public_functions(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
             if matches!(d.kind, ChunkKind::Function | ChunkKind::Delegate)
                 && d.visibility == Visibility::Public
                 && !d.module.is_empty()
+                && is_plain_name(&d.name)
             {
                 out.extend(d.symbols());
             }
         }
     }
     Ok(out)
+}
+
+/// A name a person types after `Mod.`: not an operator (`Kernel.+/2`) and not a
+/// compiler hook (`__using__`).
+fn is_plain_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') && !name.starts_with("__")
 }
 
 /// `n` targets from the source under `dir`: [`WELL_KNOWN`] ones it defines, then every
