@@ -107,7 +107,8 @@ impl FakeLlm {
 }
 
 fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
-    seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    seen.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Answers the requests of one connection until the client closes it.
@@ -194,7 +195,10 @@ struct Request {
 
 /// Reads one request (head and `content-length` body); `buf` keeps what arrived after
 /// it. `None` when the client closed the connection between requests.
-async fn read_request(socket: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<Request>> {
+async fn read_request(
+    socket: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<Request>> {
     let mut chunk = [0u8; 16 * 1024];
     let head_end = loop {
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {

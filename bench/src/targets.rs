@@ -33,8 +33,7 @@ pub fn public_functions(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
         if !f.path.contains("lib/") || f.path.contains("/test/") || !f.path.ends_with(".ex") {
             continue;
         }
-        let FileChunks::Chunked(chunks) = chunk_file("targets", &f.path, &f.bytes, &config)
-        else {
+        let FileChunks::Chunked(chunks) = chunk_file("targets", &f.path, &f.bytes, &config) else {
             continue;
         };
         for d in chunks.iter().flat_map(|c| &c.defines) {

@@ -294,8 +294,12 @@ async fn block(
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for caller in callers {
-        let (mut caller, next, targets, expect) =
-            (caller.clone(), next.clone(), targets.clone(), expect.clone());
+        let (mut caller, next, targets, expect) = (
+            caller.clone(),
+            next.clone(),
+            targets.clone(),
+            expect.clone(),
+        );
         tasks.spawn(async move {
             let mut out = Vec::new();
             loop {
@@ -556,7 +560,10 @@ fn ttft(setup: &TtftSetup) -> Result<()> {
         "first request (builds the symbol graph): TTFT {:.0} ms; prompts Aiex sent: {} chars of messages in the captured one, request bodies p50 {} bytes (max {}); server peak RSS {:.0} MB",
         ms(cold.ttft),
         prompt_chars,
-        prompt_bytes.get(prompt_bytes.len() / 2).copied().unwrap_or(0),
+        prompt_bytes
+            .get(prompt_bytes.len() / 2)
+            .copied()
+            .unwrap_or(0),
         prompt_bytes.last().copied().unwrap_or(0),
         server_rss as f64 / 1e6
     );
@@ -581,6 +588,9 @@ fn ttft(setup: &TtftSetup) -> Result<()> {
 
 // ---------------------------------------------------------------------------------------
 // context
+
+/// Reads one phase's seconds from a [`Build`].
+type Phase = fn(&Build) -> f64;
 
 /// One target's context build, by phase (seconds).
 #[derive(Debug, Clone)]
@@ -712,7 +722,7 @@ fn context(
         passes.push(pass);
     }
     let ms = |s: f64| s * 1e3;
-    let stats = |builds: &[&Build], f: fn(&Build) -> f64| {
+    let stats = |builds: &[&Build], f: Phase| {
         let mut v: Vec<f64> = builds.iter().map(|b| f(b)).collect();
         v.sort_by(f64::total_cmp);
         (
@@ -737,7 +747,7 @@ fn context(
     );
     println!("| pass | phase | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|");
-    let phases: [(&str, fn(&Build) -> f64); 4] = [
+    let phases: [(&str, Phase); 4] = [
         ("search (12 hits)", |b| b.search),
         ("hits' chunks", |b| b.hits),
         ("ContextBuilder::build + render", |b| b.build),
@@ -751,13 +761,17 @@ fn context(
         for (phase, f) in phases {
             let (p50, p99, max) = stats(builds, f);
             println!("| {label} | {phase} | {p50:.1} | {p99:.1} | {max:.1} |");
-            rows.push(json!({"pass": label, "phase": phase, "p50_ms": p50, "p99_ms": p99, "max_ms": max}));
+            rows.push(
+                json!({"pass": label, "phase": phase, "p50_ms": p50, "p99_ms": p99, "max_ms": max}),
+            );
         }
     }
     let mut slowest: Vec<&Build> = later.iter().chain(first.iter()).copied().collect();
     slowest.sort_by(|a, b| b.total.total_cmp(&a.total));
     slowest.dedup_by(|a, b| a.target == b.target);
-    println!("slowest targets (total ms: search + hits + build; definitions; prompt tokens; sections):");
+    println!(
+        "slowest targets (total ms: search + hits + build; definitions; prompt tokens; sections):"
+    );
     for b in slowest.iter().take(8) {
         println!(
             "  {} {:.1} ms ({:.1} + {:.1} + {:.1}), {} definitions, {} tokens, {} sections{}",

@@ -499,7 +499,11 @@ mod tests {
         ];
         focuses.extend(g.defs.keys().map(|s| vec![s.clone()]));
         for focus in focuses {
-            assert_eq!(g.rank(&focus), rank_over_everything(&g, &focus), "{focus:?}");
+            assert_eq!(
+                g.rank(&focus),
+                rank_over_everything(&g, &focus),
+                "{focus:?}"
+            );
         }
     }
 }
