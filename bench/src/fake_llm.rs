@@ -40,13 +40,17 @@ impl Script {
     }
 }
 
+/// A header the benchmark's own direct requests carry, so the fake can tell them from
+/// the requests of the `aiex up` under test (it answers both the same way).
+pub const BASELINE_HEADER: &str = "x-aiex-bench-baseline";
+
 /// What the fake has seen.
 #[derive(Debug, Default)]
 struct Seen {
     requests: usize,
-    /// Body of the latest request.
+    /// Body of the latest request not marked [`BASELINE_HEADER`].
     last_body: Vec<u8>,
-    /// Body length of every request, in arrival order.
+    /// Body length of every request not marked [`BASELINE_HEADER`], in arrival order.
     body_bytes: Vec<usize>,
 }
 
@@ -95,12 +99,17 @@ impl FakeLlm {
         lock(&self.seen).requests
     }
 
-    /// The body of the latest request (the JSON Aiex sent, prompt included).
+    /// The body of the latest request from Aiex (the JSON it sent, prompt included).
     pub fn last_body(&self) -> Vec<u8> {
         lock(&self.seen).last_body.clone()
     }
 
-    /// Body sizes of the requests from number `from` on.
+    /// Requests from Aiex so far.
+    pub fn aiex_requests(&self) -> usize {
+        lock(&self.seen).body_bytes.len()
+    }
+
+    /// Body sizes of Aiex's requests from its request number `from` on.
     pub fn body_bytes_since(&self, from: usize) -> Vec<usize> {
         lock(&self.seen).body_bytes[from..].to_vec()
     }
@@ -121,8 +130,10 @@ async fn serve(mut socket: TcpStream, script: &Script, seen: &Mutex<Seen>) -> st
         {
             let mut s = lock(seen);
             s.requests += 1;
-            s.body_bytes.push(request.body.len());
-            s.last_body = request.body;
+            if !request.baseline {
+                s.body_bytes.push(request.body.len());
+                s.last_body = request.body;
+            }
         }
         if request.method != "POST" || !request.path.ends_with("/chat/completions") {
             let body = "not found";
@@ -191,6 +202,8 @@ struct Request {
     body: Vec<u8>,
     /// The client asked to close the connection after this answer.
     close: bool,
+    /// Sent by the benchmark itself ([`BASELINE_HEADER`]).
+    baseline: bool,
 }
 
 /// Reads one request (head and `content-length` body); `buf` keeps what arrived after
@@ -215,13 +228,15 @@ async fn read_request(
     let mut request_line = lines.next().unwrap_or_default().split(' ');
     let method = request_line.next().unwrap_or_default().to_owned();
     let path = request_line.next().unwrap_or_default().to_owned();
-    let (mut content_length, mut close) = (0usize, false);
+    let (mut content_length, mut close, mut baseline) = (0usize, false, false);
     for (name, value) in lines.filter_map(|l| l.split_once(':')) {
         let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
         if name == "content-length" {
             content_length = value.parse().unwrap_or(0);
         } else if name == "connection" && value.eq_ignore_ascii_case("close") {
             close = true;
+        } else if name == BASELINE_HEADER {
+            baseline = true;
         }
     }
     let body_start = head_end + 4;
@@ -240,5 +255,6 @@ async fn read_request(
         content_length,
         body,
         close,
+        baseline,
     }))
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aiex_bench::fake_llm::{FakeLlm, Script};
+use aiex_bench::fake_llm::{BASELINE_HEADER, FakeLlm, Script};
 use aiex_bench::up::{Server, aiex_binary, cpu_seconds_of, listed, repo_add, repo_name};
 use aiex_bench::{elixir_corpus_dir, percentile, targets};
 use aiex_node::context::{ContextBuilder, ContextRequest, TokenCounter};
@@ -241,6 +241,7 @@ impl Caller {
                 let mut response = http
                     .post(url.as_str())
                     .header("content-type", "application/json")
+                    .header(BASELINE_HEADER, "1")
                     .body(body.clone())
                     .send()
                     .await?
@@ -421,7 +422,7 @@ fn ttft(setup: &TtftSetup) -> Result<()> {
         rt.block_on(one[0].call(&targets[i % targets.len()], &expect))?;
         rt.block_on(direct.clone().call(&targets[0], &expect))?;
     }
-    let from_request = fake.requests();
+    let from_request = fake.aiex_requests();
 
     let mut levels: Vec<(usize, Side, Side, Vec<f64>)> = Vec::new();
     for &c in &setup.concurrency {
@@ -557,8 +558,10 @@ fn ttft(setup: &TtftSetup) -> Result<()> {
         }));
     }
     println!(
-        "first request (builds the symbol graph): TTFT {:.0} ms; prompts Aiex sent: {} chars of messages in the captured one, request bodies p50 {} bytes (max {}); server peak RSS {:.0} MB",
+        "first request (builds the symbol graph): TTFT {:.0} ms; {} provider calls from Aiex for {} timed streams; prompts: {} chars of messages in the captured one, Aiex's request bodies p50 {} bytes (max {}); server peak RSS {:.0} MB",
         ms(cold.ttft),
+        prompt_bytes.len(),
+        levels.iter().map(|l| l.1.streams.len()).sum::<usize>(),
         prompt_chars,
         prompt_bytes
             .get(prompt_bytes.len() / 2)
@@ -578,6 +581,8 @@ fn ttft(setup: &TtftSetup) -> Result<()> {
             "token_gap_ms": setup.script.token_gap.as_millis() as u64,
             "targets": targets.len(),
             "cold_first_ttft_ms": ms(cold.ttft),
+            "aiex_provider_calls": prompt_bytes.len(),
+            "aiex_body_bytes_p50": prompt_bytes.get(prompt_bytes.len() / 2),
             "levels": rows,
             "server_peak_rss_bytes": server_rss,
         })
