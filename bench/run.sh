@@ -36,6 +36,12 @@ echo "== gateway: aiex repo add through a real server vs in process, 1x corpus"
 echo "== gateway: search under 1, 8, 64 clients vs in process, ${copies}x corpus"
 "$bin/gateway-bench" search --aiex "$bin/aiex" --corpus "$big" --data "$work/data-gateway-${copies}x" --seconds 10
 
+echo "== assist: context build per Module.fun/arity target on the ${copies}x index, in process"
+"$bin/assist-bench" context --data "$work/data-big"
+
+echo "== assist: time to first token and streams/s through aiex up vs a fixed-latency fake provider called direct, ${copies}x corpus"
+"$bin/assist-bench" ttft --aiex "$bin/aiex" --corpus "$big" --data "$work/data-gateway-${copies}x"
+
 echo "== search quality"
 "$bin/eval"
 

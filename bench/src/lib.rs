@@ -1,5 +1,9 @@
 //! Shared helpers for Aiex's benchmarks: loading a corpus, timing, formatting.
 
+pub mod fake_llm;
+pub mod targets;
+pub mod up;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

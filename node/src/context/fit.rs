@@ -39,8 +39,11 @@ impl ContextBuilder<'_> {
         // last cutting the target, then the question.
         let mut truncated = false;
         let mut exhausted: HashSet<usize> = HashSet::new();
+        // Every pass counts the prompt as it stands and then either stops or changes it,
+        // so at the end `real` is the count of the prompt returned.
+        let mut real;
         loop {
-            let real = self.counter.count(&render_except(&sections, &dropped_idx));
+            real = self.counter.count(&render_except(&sections, &dropped_idx));
             if real <= budget {
                 break;
             }
@@ -109,18 +112,15 @@ impl ContextBuilder<'_> {
                 tokens: s.tokens,
             })
             .collect();
-        let context = Context {
+        Context {
             model: self.counter.model().to_string(),
             tokenizer: self.counter.tokenizer(),
             sections: kept,
-            tokens: 0,
+            // The kept sections in order: what `real` counted.
+            tokens: real,
             budget,
             dropped,
             truncated,
-        };
-        Context {
-            tokens: self.counter.count(&context.render()),
-            ..context
         }
     }
 

@@ -7,6 +7,7 @@
 //! it calls but never appears in the map.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,80 @@ pub struct SymbolGraph {
     out: HashMap<String, Vec<String>>,
     /// Callee -> callers, with the site of the calling chunk.
     incoming: HashMap<String, Vec<SymbolSite>>,
+    /// The call graph by node index, for [`SymbolGraph::rank`]; built on first use.
+    rank_index: OnceLock<RankIndex>,
+}
+
+/// The call graph as PageRank walks it: every symbol (defined ones, then callers that
+/// define nothing, such as tests) numbered, and each one's callees by number.
+#[derive(Debug)]
+struct RankIndex {
+    names: Vec<String>,
+    /// Callees of each node (those that are nodes), in the order of its calls.
+    edges: Vec<Vec<u32>>,
+    /// Whether each node is a defined symbol (only those are ranked).
+    defined: Vec<bool>,
+}
+
+impl RankIndex {
+    fn build(g: &SymbolGraph) -> RankIndex {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut names: Vec<String> = Vec::new();
+        for s in g
+            .defs
+            .keys()
+            .map(String::as_str)
+            .chain(g.out.keys().map(String::as_str))
+        {
+            if !ids.contains_key(s) {
+                ids.insert(s, names.len());
+                names.push(s.to_string());
+            }
+        }
+        let mut edges: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
+        for (caller, callees) in &g.out {
+            let from = ids[caller.as_str()];
+            for callee in callees {
+                if let Some(&to) = ids.get(callee.as_str()) {
+                    edges[from].push(to as u32);
+                }
+            }
+        }
+        let defined = names.iter().map(|s| g.defs.contains_key(s)).collect();
+        RankIndex {
+            names,
+            edges,
+            defined,
+        }
+    }
+
+    /// The nodes reachable from `start` through calls (`start` included), sorted.
+    fn reachable_from(&self, start: &[usize]) -> Vec<usize> {
+        let mut seen = vec![false; self.names.len()];
+        let mut stack: Vec<usize> = start.to_vec();
+        for &i in start {
+            seen[i] = true;
+        }
+        let mut out = Vec::new();
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            for &t in &self.edges[i] {
+                if !seen[t as usize] {
+                    seen[t as usize] = true;
+                    stack.push(t as usize);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Whether `symbol` belongs to module `module` (`Mod` names `Mod.fun/1`).
+fn in_module(module: &str, symbol: &str) -> bool {
+    symbol.len() > module.len()
+        && symbol.starts_with(module)
+        && symbol.as_bytes()[module.len()] == b'.'
 }
 
 /// `Mod.fun/2` or `Mod.fun` (any arity): what a look-up names.
@@ -181,80 +256,70 @@ impl SymbolGraph {
     /// PageRank over the call graph (damping 0.85), restricted at the end to defined
     /// symbols. With `focus`, the random jump goes only to the focus symbols (and what
     /// they name), so the ranking centres on them.
+    ///
+    /// The graph's nodes and edges as indices are built once per graph ([`RankIndex`]).
+    /// With a focus, only what the focus symbols reach through calls can gain rank
+    /// (every other node keeps 0 through every iteration), so the iterations run over
+    /// that part alone, in the same order and with the same sums as over the whole graph.
     pub fn rank(&self, focus: &[String]) -> Vec<(String, f64)> {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        let mut names: Vec<&str> = Vec::new();
-        for s in self
-            .defs
-            .keys()
-            .map(String::as_str)
-            .chain(self.out.keys().map(String::as_str))
-        {
-            if !ids.contains_key(s) {
-                ids.insert(s, names.len());
-                names.push(s);
-            }
-        }
-        let n = names.len();
+        let index = self.rank_index.get_or_init(|| RankIndex::build(self));
+        let n = index.names.len();
         if n == 0 {
             return Vec::new();
         }
-        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (caller, callees) in &self.out {
-            let from = ids[caller.as_str()];
-            for callee in callees {
-                if let Some(&to) = ids.get(callee.as_str()) {
-                    edges[from].push(to);
-                }
-            }
-        }
         let mut jump = vec![0.0f64; n];
-        let focused: Vec<usize> = names
+        let focused: Vec<usize> = index
+            .names
             .iter()
             .enumerate()
-            .filter(|(_, s)| {
-                focus
-                    .iter()
-                    .any(|f| matches(f, s) || s.starts_with(&format!("{f}.")))
-            })
+            .filter(|(_, s)| focus.iter().any(|f| matches(f, s) || in_module(f, s)))
             .map(|(i, _)| i)
             .collect();
-        if focused.is_empty() {
+        // The nodes whose rank can be non-zero, in index order.
+        let active: Vec<usize> = if focused.is_empty() {
             jump.iter_mut().for_each(|j| *j = 1.0 / n as f64);
+            (0..n).collect()
         } else {
             for &i in &focused {
                 jump[i] = 1.0 / focused.len() as f64;
             }
-        }
+            index.reachable_from(&focused)
+        };
         let d = 0.85;
         let mut rank = jump.clone();
+        let mut next = vec![0.0f64; n];
         for _ in 0..40 {
-            let mut next: Vec<f64> = jump.iter().map(|j| (1.0 - d) * j).collect();
+            for &i in &active {
+                next[i] = (1.0 - d) * jump[i];
+            }
             let mut dangling = 0.0;
-            for (from, targets) in edges.iter().enumerate() {
+            for &from in &active {
+                let targets = &index.edges[from];
                 if targets.is_empty() {
                     dangling += rank[from];
                 } else {
                     let share = d * rank[from] / targets.len() as f64;
                     for &t in targets {
-                        next[t] += share;
+                        next[t as usize] += share;
                     }
                 }
             }
-            for (i, v) in next.iter_mut().enumerate() {
-                *v += d * dangling * jump[i];
+            let mut delta = 0.0;
+            for &i in &active {
+                next[i] += d * dangling * jump[i];
+                delta += (next[i] - rank[i]).abs();
+                rank[i] = next[i];
             }
-            let delta: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
-            rank = next;
             if delta < 1e-9 {
                 break;
             }
         }
-        let mut out: Vec<(String, f64)> = names
+        let mut out: Vec<(String, f64)> = index
+            .names
             .iter()
             .enumerate()
-            .filter(|(_, s)| self.defs.contains_key(**s))
-            .map(|(i, s)| (s.to_string(), rank[i]))
+            .filter(|(i, _)| index.defined[*i])
+            .map(|(i, s)| (s.clone(), rank[i]))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
@@ -330,5 +395,115 @@ impl SymbolGraph {
         }
         let tokens = map.len().div_ceil(4);
         (map, tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+
+    /// PageRank as it was computed before [`RankIndex`]: over every node, every time.
+    fn rank_over_everything(g: &SymbolGraph, focus: &[String]) -> Vec<(String, f64)> {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        for s in g
+            .defs
+            .keys()
+            .map(String::as_str)
+            .chain(g.out.keys().map(String::as_str))
+        {
+            if !ids.contains_key(s) {
+                ids.insert(s, names.len());
+                names.push(s);
+            }
+        }
+        let n = names.len();
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (caller, callees) in &g.out {
+            for callee in callees {
+                if let Some(&to) = ids.get(callee.as_str()) {
+                    edges[ids[caller.as_str()]].push(to);
+                }
+            }
+        }
+        let mut jump = vec![0.0f64; n];
+        let focused: Vec<usize> = (0..n)
+            .filter(|&i| {
+                focus
+                    .iter()
+                    .any(|f| matches(f, names[i]) || names[i].starts_with(&format!("{f}.")))
+            })
+            .collect();
+        if focused.is_empty() {
+            jump.iter_mut().for_each(|j| *j = 1.0 / n as f64);
+        } else {
+            for &i in &focused {
+                jump[i] = 1.0 / focused.len() as f64;
+            }
+        }
+        let d = 0.85;
+        let mut rank = jump.clone();
+        for _ in 0..40 {
+            let mut next: Vec<f64> = jump.iter().map(|j| (1.0 - d) * j).collect();
+            let mut dangling = 0.0;
+            for (from, targets) in edges.iter().enumerate() {
+                if targets.is_empty() {
+                    dangling += rank[from];
+                } else {
+                    let share = d * rank[from] / targets.len() as f64;
+                    for &t in targets {
+                        next[t] += share;
+                    }
+                }
+            }
+            for (i, v) in next.iter_mut().enumerate() {
+                *v += d * dangling * jump[i];
+            }
+            let delta: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
+            rank = next;
+            if delta < 1e-9 {
+                break;
+            }
+        }
+        let mut out: Vec<(String, f64)> = (0..n)
+            .filter(|&i| g.defs.contains_key(names[i]))
+            .map(|i| (names[i].to_string(), rank[i]))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    #[test]
+    fn rank_over_the_reachable_part_equals_rank_over_everything() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/inventory");
+        let mut chunks = Vec::new();
+        for entry in ignore::WalkBuilder::new(root).build().flatten() {
+            let path = entry.path().to_string_lossy().into_owned();
+            if !crate::chunk::is_elixir_path(&path) {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).unwrap();
+            if let FileChunks::Chunked(c) =
+                chunk_file("inventory", &path, &bytes, &ChunkerConfig::default())
+            {
+                chunks.extend(c);
+            }
+        }
+        let g = SymbolGraph::build(&chunks);
+        assert!(g.len() > 10, "{} symbols", g.len());
+        let mut focuses: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["Inventory.Stock".into()],
+            vec!["Nothing.Here/1".into()],
+        ];
+        focuses.extend(g.defs.keys().map(|s| vec![s.clone()]));
+        for focus in focuses {
+            assert_eq!(
+                g.rank(&focus),
+                rank_over_everything(&g, &focus),
+                "{focus:?}"
+            );
+        }
     }
 }
