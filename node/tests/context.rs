@@ -462,3 +462,58 @@ fn file_and_line_targets_and_bad_targets() {
         "{missing}"
     );
 }
+
+/// The same definition in two repositories (vendored code) is shown once in the target
+/// section, whose title says so; both copies count as shown.
+#[test]
+fn identical_target_definitions_are_shown_once() {
+    let (chunks, _) = inventory();
+    let mut all = chunks.clone();
+    all.extend(chunks.into_iter().map(|mut c| {
+        c.repo = "vendored".into();
+        c.id = format!("vendored-{}", c.id);
+        c
+    }));
+    let graph = SymbolGraph::build(&all);
+    let source = Mem(all);
+    let ctx = build(&source, &graph, "Inventory.Stock.reserve/4", None);
+    let target = ctx
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap();
+    assert_eq!(target.chunk_ids.len(), 2, "{:?}", target.chunk_ids);
+    assert!(
+        target.title.ends_with("; 1 identical copy shown once)"),
+        "{}",
+        target.title
+    );
+    assert_eq!(
+        target
+            .text
+            .matches("def reserve(server, sku, quantity, opts")
+            .count(),
+        1,
+        "{}",
+        target.text
+    );
+    // The module header, callers and callees too: one section each, naming the copy.
+    let titles: Vec<&String> = ctx.sections.iter().map(|s| &s.title).collect();
+    let header = ctx
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::ModuleHeader && s.title.contains("Inventory.Stock"))
+        .unwrap_or_else(|| panic!("{titles:#?}"));
+    assert!(
+        header.title.ends_with("[1 identical copy elsewhere]") && header.chunk_ids.len() == 2,
+        "{titles:#?}"
+    );
+    let mut distinct = HashSet::new();
+    for s in &ctx.sections {
+        assert!(
+            distinct.insert((s.kind, &s.text)),
+            "{} is repeated",
+            s.title
+        );
+    }
+}

@@ -100,7 +100,7 @@ enum Step {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
-    aiex_node::alloc::route_parser_allocations();
+    aiex_node::alloc::init();
     let args = Args::parse();
     let source = elixir_corpus_dir()?;
     let started = Instant::now();

@@ -277,6 +277,10 @@ pub struct ContextBuilder<'a> {
 struct Gathered {
     sections: Vec<Section>,
     seen_ids: HashSet<String>,
+    /// Each section by kind and text: an identical copy (vendored or copied code) joins
+    /// the section already shown instead of repeating it. The value is the section's
+    /// index, its copies elsewhere and its title before they were counted.
+    by_text: HashMap<(SectionKind, String), (usize, usize, String)>,
 }
 
 impl Gathered {
@@ -349,6 +353,7 @@ impl<'a> ContextBuilder<'a> {
         let mut g = Gathered {
             sections: Vec::new(),
             seen_ids: HashSet::new(),
+            by_text: HashMap::new(),
         };
         let mut focus: Vec<String> = Vec::new();
         if let Some(t) = &request.target {
@@ -368,16 +373,27 @@ impl<'a> ContextBuilder<'a> {
                     lines: Some((a, b)),
                 } => format!("{path}:{a}-{b}"),
             };
-            let text: String = chunks
-                .iter()
-                .map(|c| fence(c, &c.text_with_header()))
-                .collect::<Vec<_>>()
-                .join("\n");
+            // Identical definitions (vendored or copied code) are shown once; the title
+            // lists where they all are.
+            let mut keys: HashSet<String> = HashSet::new();
+            let mut texts: Vec<String> = Vec::new();
+            for c in &chunks {
+                if keys.insert(same_code(c)) {
+                    texts.push(fence(c, &c.text_with_header()));
+                }
+            }
+            let copies = chunks.len() - texts.len();
+            let text = texts.join("\n");
             let where_ = places(&chunks);
+            let same = match copies {
+                0 => String::new(),
+                1 => "; 1 identical copy shown once".to_string(),
+                n => format!("; {n} identical copies shown once"),
+            };
             self.push(
                 &mut g,
                 SectionKind::Target,
-                format!("Target: {label} ({where_})"),
+                format!("Target: {label} ({where_}{same})"),
                 text,
                 None,
                 &chunks,
@@ -536,8 +552,9 @@ impl<'a> ContextBuilder<'a> {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
                     continue;
                 }
-                self.push_chunk(g, SectionKind::Callee, format!("Called: {callee}"), &c);
-                shown += 1;
+                if self.push_chunk(g, SectionKind::Callee, format!("Called: {callee}"), &c) {
+                    shown += 1;
+                }
             }
         }
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
@@ -566,26 +583,36 @@ impl<'a> ContextBuilder<'a> {
             } else {
                 site.symbol.clone()
             };
-            self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c);
-            shown += 1;
+            if self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c) {
+                shown += 1;
+            }
         }
         Ok(())
     }
 
-    fn push_chunk(&self, g: &mut Gathered, kind: SectionKind, title: String, chunk: &Chunk) {
+    /// Adds a chunk's section; false when it joined an identical one.
+    fn push_chunk(
+        &self,
+        g: &mut Gathered,
+        kind: SectionKind,
+        title: String,
+        chunk: &Chunk,
+    ) -> bool {
         let title = format!("{title} ({})", places(std::slice::from_ref(chunk)));
         let text = fence(chunk, &chunk.text_with_header());
         let collapsed = fence(chunk, &signature_only(chunk));
-        self.push(
+        self.push_keyed(
             g,
             kind,
             title,
-            text,
-            Some(collapsed),
+            (text, Some(collapsed)),
             std::slice::from_ref(chunk),
-        );
+            same_code(chunk),
+        )
     }
 
+    /// Adds a section, or joins an identical one of the same kind (its title then says
+    /// how many copies there are elsewhere); false when it joined.
     fn push(
         &self,
         g: &mut Gathered,
@@ -594,14 +621,42 @@ impl<'a> ContextBuilder<'a> {
         text: String,
         collapsed_text: Option<String>,
         chunks: &[Chunk],
-    ) {
+    ) -> bool {
+        let key = text.clone();
+        self.push_keyed(g, kind, title, (text, collapsed_text), chunks, key)
+    }
+
+    /// [`ContextBuilder::push`], joining sections of the same kind and `key`.
+    fn push_keyed(
+        &self,
+        g: &mut Gathered,
+        kind: SectionKind,
+        title: String,
+        (text, collapsed_text): (String, Option<String>),
+        chunks: &[Chunk],
+        key: String,
+    ) -> bool {
         let title = self.secrets.redact(&title);
         let text = self.secrets.redact(&text);
-        let collapsed_text = collapsed_text.map(|t| self.secrets.redact(&t));
-        let tokens = self.counter.count(&block(&title, &text));
         for c in chunks {
             g.seen_ids.insert(c.id.clone());
         }
+        if let Some((i, copies, base)) = g.by_text.get_mut(&(kind, key.clone())) {
+            *copies += 1;
+            let s = &mut g.sections[*i];
+            s.title = match *copies {
+                1 => format!("{base} [1 identical copy elsewhere]"),
+                n => format!("{base} [{n} identical copies elsewhere]"),
+            };
+            s.tokens = self.counter.count(&block(&s.title, &s.text));
+            s.chunk_ids.extend(chunks.iter().map(|c| c.id.clone()));
+            s.spans.extend(chunks.iter().map(SourceSpan::of));
+            return false;
+        }
+        let collapsed_text = collapsed_text.map(|t| self.secrets.redact(&t));
+        let tokens = self.counter.count(&block(&title, &text));
+        g.by_text
+            .insert((kind, key), (g.sections.len(), 0, title.clone()));
         g.sections.push(Section {
             kind,
             title,
@@ -612,7 +667,19 @@ impl<'a> ContextBuilder<'a> {
             spans: chunks.iter().map(SourceSpan::of).collect(),
             collapsed_text,
         });
+        true
     }
+}
+
+/// What makes two chunks the same code wherever they are: their module and text,
+/// without the path line a split part's header starts with.
+fn same_code(chunk: &Chunk) -> String {
+    let path_line = format!("# {}\n", chunk.path);
+    let header = chunk
+        .header
+        .strip_prefix(path_line.as_str())
+        .unwrap_or(&chunk.header);
+    format!("{}\0{header}{}", chunk.module, chunk.content)
 }
 
 /// `path:start-end` of each chunk, merged per file.
