@@ -87,9 +87,19 @@ impl VectorStore {
         self.ids.push(id);
     }
 
-    /// Copies chunk `id`'s entry from `other` (same model and length), if it has one.
-    pub fn copy_from(&mut self, other: &VectorStore, id: &str) {
-        let Some(&r) = other.rows.get(id) else {
+    /// Chunk ids by the hash of their embedded text.
+    pub fn ids_by_hash(&self) -> HashMap<TextHash, &str> {
+        self.ids
+            .iter()
+            .zip(&self.hashes)
+            .map(|(id, h)| (*h, id.as_str()))
+            .collect()
+    }
+
+    /// Copies chunk `from`'s entry in `other` (same model and length), if it has one, as
+    /// chunk `id`'s.
+    pub fn copy_from(&mut self, other: &VectorStore, from: &str, id: &str) {
+        let Some(&r) = other.rows.get(from) else {
             return;
         };
         if other.dim != self.dim || self.rows.contains_key(id) {

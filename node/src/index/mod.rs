@@ -77,7 +77,8 @@ pub struct PartitionIndex {
 pub struct VectorSync {
     /// Chunks embedded now (new, or whose text changed).
     pub embedded: usize,
-    /// Vectors dropped (their chunk is gone).
+    /// Vectors dropped (their chunk is gone, changed or moved; a moved chunk keeps its
+    /// vector under its new id without being embedded again).
     pub removed: usize,
     /// Vectors held afterwards.
     pub total: usize,
@@ -470,12 +471,28 @@ impl PartitionIndex {
         }
         wanted.sort_by(|a, b| a.0.cmp(&b.0));
         wanted.dedup_by(|a, b| a.0 == b.0);
-        let fresh: Vec<usize> = (0..wanted.len())
-            .filter(|&i| current.hash_of(&wanted[i].0) != Some(&wanted[i].2))
-            .collect();
-        let kept = wanted.len() - fresh.len();
-        let removed = current.len() - kept;
-        if fresh.is_empty() && removed == 0 {
+        // A chunk whose text is already embedded (under its id, or under another id: code
+        // above it moved, so its id changed) keeps that vector; the rest are embedded.
+        let by_hash = current.ids_by_hash();
+        let mut reuse: Vec<Option<&str>> = Vec::with_capacity(wanted.len());
+        let mut fresh: Vec<usize> = Vec::new();
+        for (i, (id, _, hash)) in wanted.iter().enumerate() {
+            if current.hash_of(id) == Some(hash) {
+                reuse.push(Some(id.as_str()));
+            } else if let Some(from) = by_hash.get(hash) {
+                reuse.push(Some(*from));
+            } else {
+                reuse.push(None);
+                fresh.push(i);
+            }
+        }
+        let unchanged = wanted
+            .iter()
+            .zip(&reuse)
+            .filter(|((id, _, _), from)| **from == Some(id.as_str()))
+            .count();
+        let removed = current.len() - unchanged;
+        if fresh.is_empty() && unchanged == wanted.len() && removed == 0 {
             self.vectors_generation.store(generation, Ordering::SeqCst);
             return Ok(VectorSync {
                 total: current.len(),
@@ -485,14 +502,15 @@ impl PartitionIndex {
         let texts: Vec<&str> = fresh.iter().map(|&i| wanted[i].1.as_str()).collect();
         let vectors = encoder.embed(&texts)?;
         let mut store = VectorStore::empty(encoder.fingerprint(), encoder.dim());
-        let mut next = fresh.iter().zip(&vectors).peekable();
-        for (i, (id, _, hash)) in wanted.iter().enumerate() {
-            match next.peek() {
-                Some((j, v)) if **j == i => {
-                    store.push(id.clone(), *hash, v);
-                    next.next();
+        let mut embedded = fresh.iter().zip(&vectors);
+        for ((id, _, hash), from) in wanted.iter().zip(&reuse) {
+            match from {
+                Some(from) => store.copy_from(&current, from, id),
+                None => {
+                    if let Some((_, v)) = embedded.next() {
+                        store.push(id.clone(), *hash, v);
+                    }
                 }
-                _ => store.copy_from(&current, id),
             }
         }
         let path = self.dir.join(VECTORS_FILE);
