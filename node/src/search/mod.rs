@@ -213,7 +213,7 @@ pub fn search_with(
     check_request(request)?;
     let plan = QueryPlan::new(&request.query);
     let mut hits = match encoder {
-        Some(encoder) if !plan.code_like => {
+        Some(encoder) if plan.question => {
             let query = encoder.embed_one(&request.query)?;
             candidates(partitions, request, stats, &plan, Some((encoder, &query)))?
         }
@@ -266,7 +266,7 @@ pub fn search_candidates(
     check_request(request)?;
     let plan = QueryPlan::new(&request.query);
     match encoder {
-        Some(encoder) if !plan.code_like => {
+        Some(encoder) if plan.question => {
             let query = encoder.embed_one(&request.query)?;
             candidates(partitions, request, None, &plan, Some((encoder, &query)))
         }
@@ -422,9 +422,9 @@ pub fn fuse(bm25: f32, similarity: Option<f32>) -> f32 {
 }
 
 /// BM25 score at which the lexical part is half way to its maximum.
-const FUSE_BM25_HALF: f32 = 10.0;
+const FUSE_BM25_HALF: f32 = 8.0;
 /// Share of the embedding similarity in the fused score.
-const FUSE_SEMANTIC_WEIGHT: f32 = 0.5;
+const FUSE_SEMANTIC_WEIGHT: f32 = 0.4;
 
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
@@ -444,6 +444,9 @@ struct QueryPlan {
     words: Vec<String>,
     /// The query looks like code (an identifier, a short name) rather than a question.
     code_like: bool,
+    /// A sentence (four words or more), even one naming an identifier ("respond to a
+    /// caller from outside handle_call"): ranked with embeddings too, when they are on.
+    question: bool,
     wants_tests: bool,
 }
 
@@ -504,6 +507,7 @@ impl QueryPlan {
             weak_symbols,
             words,
             code_like,
+            question: word_count >= 4,
             wants_tests,
         }
     }
