@@ -51,13 +51,14 @@ fn copy_inventory(to: &std::path::Path) {
     .unwrap();
 }
 
-/// Questions whose words do not occur in the definition they ask for (nor in its doc).
+/// Questions whose words hardly occur in the definition they ask for: BM25 alone ranks
+/// these 6th and 7th, on "the", "number" and "process".
 const QUESTIONS: &[(&str, &str)] = &[
     (
-        "which products are nearly sold out",
-        "Inventory.Report.low_stock/3",
+        "increase the number of pieces in the warehouse",
+        "Inventory.restock/3",
     ),
-    ("put more goods on the shelves", "Inventory.Stock.restock/3"),
+    ("boot the warehouse process", "Inventory.Stock.start_link/1"),
 ];
 
 #[test]
