@@ -618,6 +618,8 @@ fn index_command(
         }
         result
     })?;
+    // Indexing speed is reported without the embedding stage, which follows.
+    let took = started.elapsed();
     if set.encoder().is_some() {
         let started = Instant::now();
         let done = set.sync_vectors()?;
@@ -630,5 +632,5 @@ fn index_command(
             );
         }
     }
-    output::ingest_summary(name, &stats, started.elapsed(), set, json)
+    output::ingest_summary(name, &stats, took, set, json)
 }

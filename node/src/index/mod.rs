@@ -26,6 +26,9 @@ use crate::embed::{Encoder, VECTORS_FILE, VectorStore, embed_text, text_hash};
 use crate::error::{NodeError, Result};
 pub use schema::{DOC_CHUNK, DOC_FILE, Fields};
 
+/// Chunks embedded per call of the encoder when a partition's vectors are synced.
+const EMBED_GROUP: usize = 512;
+
 /// Memory budget of one partition's writer. Tantivy needs at least 15 MB per thread.
 const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
 
@@ -499,18 +502,19 @@ impl PartitionIndex {
                 ..VectorSync::default()
             });
         }
-        let texts: Vec<&str> = fresh.iter().map(|&i| wanted[i].1.as_str()).collect();
-        let vectors = encoder.embed(&texts)?;
+        // Embedded in groups, each quantised at once: memory stays at one group of f32s.
+        let mut embedded = VectorStore::empty(encoder.fingerprint(), encoder.dim());
+        for group in fresh.chunks(EMBED_GROUP) {
+            let texts: Vec<&str> = group.iter().map(|&i| wanted[i].1.as_str()).collect();
+            for (&i, v) in group.iter().zip(encoder.embed(&texts)?) {
+                embedded.push(wanted[i].0.clone(), wanted[i].2, &v);
+            }
+        }
         let mut store = VectorStore::empty(encoder.fingerprint(), encoder.dim());
-        let mut embedded = fresh.iter().zip(&vectors);
-        for ((id, _, hash), from) in wanted.iter().zip(&reuse) {
+        for ((id, _, _), from) in wanted.iter().zip(&reuse) {
             match from {
                 Some(from) => store.copy_from(&current, from, id),
-                None => {
-                    if let Some((_, v)) = embedded.next() {
-                        store.push(id.clone(), *hash, v);
-                    }
-                }
+                None => store.copy_from(&embedded, id, id),
             }
         }
         let path = self.dir.join(VECTORS_FILE);

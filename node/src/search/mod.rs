@@ -212,13 +212,19 @@ pub fn search_with(
 ) -> Result<Vec<SearchHit>> {
     check_request(request)?;
     let plan = QueryPlan::new(&request.query);
-    let mut hits = match encoder {
-        Some(encoder) if plan.question => {
-            let query = encoder.embed_one(&request.query)?;
-            candidates(partitions, request, stats, &plan, Some((encoder, &query)))?
-        }
-        _ => candidates(partitions, request, stats, &plan, None)?,
+    // A query the model cannot embed is still answered, by BM25 alone.
+    let query_vector = match encoder {
+        Some(encoder) if plan.question => match encoder.embed_one(&request.query) {
+            Ok(v) => Some((encoder, v)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot embed the query; ranking by BM25 alone");
+                None
+            }
+        },
+        _ => None,
     };
+    let semantic = query_vector.as_ref().map(|(e, v)| (*e, v.as_slice()));
+    let mut hits = candidates(partitions, request, stats, &plan, semantic)?;
     hits.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
