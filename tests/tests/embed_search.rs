@@ -182,3 +182,49 @@ fn the_background_embedder_catches_up_after_a_commit() {
     assert_eq!(done.embedded, 0, "{done:?}");
     assert!(done.total > 20, "{done:?}");
 }
+
+#[test]
+fn partitions_searched_apart_and_merged_by_score_rank_like_one_search() {
+    // What a cluster does: each node ranks the partitions it holds with the statistics of
+    // all of them, the gateway merges by score. Fused scores are per chunk, so the merge
+    // must equal one search over every partition.
+    let dir = tempfile::tempdir().unwrap();
+    let set = PartitionSet::open(&dir.path().join("index"), PARTITIONS).unwrap();
+    set.ingest_dir("inventory", &inventory(), &IngestOptions::default(), None)
+        .unwrap();
+    set.set_encoder(encoder()).unwrap();
+    set.sync_vectors().unwrap();
+    let all: Vec<u32> = (0..PARTITIONS).collect();
+    let questions = QUESTIONS
+        .iter()
+        .map(|(q, _)| *q)
+        .chain(["how much does one piece cost", "Stock.reserve"]);
+    for q in questions {
+        let request = SearchRequest {
+            query: q.into(),
+            filters: Filters::default(),
+            limit: 5,
+        };
+        let one: Vec<String> = set
+            .search(&request)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.symbol)
+            .collect();
+        let (stats, _) = set.query_stats(&request, &all).unwrap();
+        let mut merged: Vec<SearchHit> = Vec::new();
+        for node in [vec![0, 1], vec![2], vec![3]] {
+            let answer = set
+                .search_partitions_with(&request, &node, Some(&stats))
+                .unwrap();
+            merged.extend(answer.hits);
+        }
+        merged.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.chunk.id.cmp(&b.chunk.id))
+        });
+        let merged: Vec<String> = merged.into_iter().take(5).map(|h| h.symbol).collect();
+        assert_eq!(merged, one, "{q}");
+    }
+}

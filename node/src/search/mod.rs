@@ -6,7 +6,10 @@
 //! (`GenServer.call`, `handle_info/2`, `String.split`) also match exact symbol keys with a
 //! large boost, so the definition comes first; natural-language questions are ranked by
 //! BM25 over each chunk's code and docs, widened with programming synonyms, then weighted
-//! so that public definitions come before tests, text and private helpers.
+//! so that public definitions come before tests, text and private helpers. When embeddings
+//! are on (`crate::embed`), questions are also matched by meaning: each partition adds the
+//! chunks nearest to the query's vector, and every candidate is scored by [`fuse`], per
+//! chunk, so that partial rankings from several nodes merge exactly.
 
 use std::collections::{BTreeMap, HashSet};
 
