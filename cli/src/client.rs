@@ -104,6 +104,7 @@ pub async fn up(
         },
         llm: file.llm.clone(),
         assist: assist_options()?,
+        embed_model: settings.embed_model.clone(),
     };
     let data = config.data_dir.clone();
     let partitions = config.partitions;

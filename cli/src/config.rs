@@ -6,6 +6,7 @@
 //! addr = "http://127.0.0.1:7787"      # where client commands find the gateway
 //! data_dir = "/home/me/.local/share/aiex"
 //! partitions = 4                      # of a new data directory
+//! embed_model = "/var/tmp/aiex-tools/all-minilm-l6-v2"  # natural-language search (optional)
 //!
 //! [up]
 //! listen = "127.0.0.1:7787"
@@ -32,6 +33,8 @@ pub struct FileConfig {
     pub addr: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub partitions: Option<u32>,
+    /// Sentence-embedding model directory (`AIEX_EMBED_MODEL`); off when absent.
+    pub embed_model: Option<PathBuf>,
     #[serde(default)]
     pub up: UpConfig,
     #[serde(default)]

@@ -39,6 +39,10 @@ struct Cli {
     /// Partitions of a new data directory (fixed once created) [default: 4].
     #[arg(long, global = true, env = "AIEX_PARTITIONS")]
     partitions: Option<u32>,
+    /// Sentence-embedding model directory for natural-language search (`aiex up`, `aiex
+    /// node`, `aiex index`) [default: off; scripts/fetch-embed-model.sh unpacks one].
+    #[arg(long, global = true, env = "AIEX_EMBED_MODEL", value_name = "DIR")]
+    embed_model: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -312,6 +316,8 @@ pub struct Settings {
     pub partitions: u32,
     /// `--partitions` or the config file's, when given (the roles default differently).
     pub partitions_flag: Option<u32>,
+    /// The embedding model directory, when embeddings are on.
+    pub embed_model: Option<PathBuf>,
     pub file: config::FileConfig,
 }
 
@@ -334,6 +340,11 @@ fn settings(cli: &Cli) -> Result<Settings> {
             .or(file.partitions)
             .unwrap_or(aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS),
         partitions_flag: cli.partitions.or(file.partitions),
+        embed_model: cli
+            .embed_model
+            .clone()
+            .or_else(|| file.embed_model.clone())
+            .filter(|d| !d.as_os_str().is_empty()),
         file,
     })
 }
@@ -490,10 +501,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// The offline index (`aiex index`), under `<data dir>/index`.
+/// With an embedding model configured, its searches are fused with embedding similarity.
 fn open_offline(settings: &Settings) -> Result<PartitionSet> {
     let dir = settings.data_dir.join("index");
-    PartitionSet::open(&dir, settings.partitions)
-        .with_context(|| format!("opening the offline index in {}", dir.display()))
+    let set = PartitionSet::open(&dir, settings.partitions)
+        .with_context(|| format!("opening the offline index in {}", dir.display()))?;
+    if let Some(model) = &settings.embed_model {
+        set.set_encoder(Arc::new(aiex_node::embed::Encoder::load(model)?))?;
+    }
+    Ok(set)
 }
 
 fn offline_search(
@@ -602,5 +618,19 @@ fn index_command(
         }
         result
     })?;
-    output::ingest_summary(name, &stats, started.elapsed(), set, json)
+    // Indexing speed is reported without the embedding stage, which follows.
+    let took = started.elapsed();
+    if set.encoder().is_some() {
+        let started = Instant::now();
+        let done = set.sync_vectors()?;
+        if !json {
+            eprintln!(
+                "embedded {} definitions in {:.1}s ({} vectors)",
+                done.embedded,
+                started.elapsed().as_secs_f64(),
+                done.total
+            );
+        }
+    }
+    output::ingest_summary(name, &stats, took, set, json)
 }

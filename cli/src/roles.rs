@@ -213,6 +213,7 @@ pub async fn node(settings: &Settings, args: NodeArgs) -> Result<()> {
         indexer: IndexerOptions {
             drop_grace: Duration::from_secs(args.drop_grace_secs),
         },
+        embed_model: settings.embed_model.clone(),
     };
     let node_id = config.node_id.clone();
     let role = NodeRole::start(config)

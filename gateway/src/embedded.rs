@@ -10,6 +10,7 @@ use aiex_node::assist::{AssistOptions, AssistWorker, Llm};
 use aiex_node::bus::local::LocalBus;
 use aiex_node::bus::metered::Metered;
 use aiex_node::chunk::ChunkerConfig;
+use aiex_node::embed::Encoder;
 use aiex_node::indexer::Indexer;
 use aiex_node::ingest::PartitionSet;
 use aiex_node::readiness::Readiness;
@@ -34,6 +35,9 @@ pub struct EmbeddedConfig {
     /// (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`, `OLLAMA_HOST`).
     pub llm: Option<aiex_node::llm::LlmConfig>,
     pub assist: AssistOptions,
+    /// Sentence-embedding model directory: natural-language searches are fused with
+    /// embedding similarity, and a background thread embeds what is indexed. Off when `None`.
+    pub embed_model: Option<PathBuf>,
 }
 
 /// A started embedded server (listening, indexer following).
@@ -64,6 +68,16 @@ impl EmbeddedServer {
                 .map_err(|e| GatewayError::Internal(e.to_string()))??
         };
         let set = Arc::new(set);
+        if let Some(model) = &config.embed_model {
+            let model = model.clone();
+            let encoder = tokio::task::spawn_blocking(move || Encoder::load(&model))
+                .await
+                .map_err(|e| GatewayError::Internal(e.to_string()))?
+                .map_err(|e| GatewayError::FailedPrecondition(e.to_string()))?;
+            tracing::info!(model = %encoder.dir().display(), dim = encoder.dim(), "embeddings on");
+            set.set_encoder(Arc::new(encoder))?;
+            set.spawn_embedder()?;
+        }
         // Embedded, this process owns every partition.
         aiex_node::metrics::placement_applied(set.partition_count() as usize, 0);
         let registry = Arc::new(Registry::load(bus.clone(), set.partition_count()).await?);

@@ -60,6 +60,7 @@ async fn gateway(idle: Duration) -> Gateway {
             .unwrap(),
         ),
         assist: Default::default(),
+        embed_model: None,
     })
     .await
     .unwrap();

@@ -52,6 +52,7 @@ fn config(dir: &Path) -> EmbeddedConfig {
         },
         llm: None,
         assist: Default::default(),
+        embed_model: None,
     }
 }
 

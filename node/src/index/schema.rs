@@ -19,6 +19,8 @@ pub struct Fields {
     pub doc_type: Field,
     /// `repo \0 path`: deleting a file deletes its chunks and its file document.
     pub file_key: Field,
+    /// The chunk's id, to find the chunks an embedding search names.
+    pub chunk_id: Field,
     pub repo: Field,
     pub path: Field,
     pub kind: Field,
@@ -54,6 +56,7 @@ pub fn build() -> Schema {
     };
     b.add_text_field("doc_type", STRING | STORED);
     b.add_text_field("file_key", STRING | STORED);
+    b.add_text_field("chunk_id", STRING);
     b.add_text_field("repo", STRING | STORED);
     b.add_text_field("path", STRING | STORED);
     b.add_text_field("kind", STRING | STORED);
@@ -77,6 +80,7 @@ impl Fields {
         Fields {
             doc_type: f("doc_type"),
             file_key: f("file_key"),
+            chunk_id: f("chunk_id"),
             repo: f("repo"),
             path: f("path"),
             kind: f("kind"),
@@ -99,6 +103,7 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     let mut d = doc!(
         f.doc_type => DOC_CHUNK,
         f.file_key => file_key,
+        f.chunk_id => chunk.id.as_str(),
         f.repo => chunk.repo.as_str(),
         f.path => chunk.path.as_str(),
         f.kind => chunk.kind.as_str(),

@@ -12,13 +12,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak, mpsc};
 use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::graph::SymbolGraph;
 use crate::index::PartitionIndex;
@@ -91,6 +92,10 @@ pub struct PartitionSet {
     /// Partitions committed through [`PartitionSet::commit_partition`], least recently
     /// first: the order idle writers are closed in.
     recent_writers: Mutex<std::collections::VecDeque<u32>>,
+    /// The sentence encoder, when embeddings are on (see [`crate::embed`]).
+    encoder: OnceLock<Arc<Encoder>>,
+    /// Wakes the background embedder with partitions that committed.
+    embed_queue: Mutex<Option<mpsc::Sender<u32>>>,
 }
 
 /// Index writers kept open at once by a set; beyond it the least recently committed
@@ -174,6 +179,8 @@ impl PartitionSet {
             membership: Mutex::new(()),
             graph: Mutex::new(None),
             recent_writers: Mutex::default(),
+            encoder: OnceLock::new(),
+            embed_queue: Mutex::new(None),
         };
         set.record_totals();
         Ok(set)
@@ -438,12 +445,14 @@ impl PartitionSet {
     /// Commits every partition with pending changes, in parallel.
     pub fn commit_all(&self) -> Result<()> {
         let started = std::time::Instant::now();
-        self.partitions()
+        let partitions = self.partitions();
+        partitions
             .par_iter()
             .map(|p| p.commit(None))
             .collect::<Result<Vec<()>>>()?;
         *self.graph.lock().expect("graph lock") = None;
         self.record_commit(started);
+        self.embed_later(partitions.iter().map(|p| p.partition()));
         self.trim_writers(None);
         Ok(())
     }
@@ -456,8 +465,89 @@ impl PartitionSet {
             .commit(watermark)?;
         *self.graph.lock().expect("graph lock") = None;
         self.record_commit(started);
+        self.embed_later([partition]);
         self.trim_writers(Some(partition));
         Ok(())
+    }
+
+    /// Turns embeddings on: searches in plain words are fused with embedding similarity,
+    /// and [`PartitionSet::sync_vectors`] (or the background embedder, see
+    /// [`PartitionSet::spawn_embedder`]) keeps the vectors in step with the chunks.
+    /// Fails if embeddings are already on with another encoder.
+    pub fn set_encoder(&self, encoder: Arc<Encoder>) -> Result<()> {
+        let set = self.encoder.get_or_init(|| encoder.clone());
+        if !Arc::ptr_eq(set, &encoder) {
+            return Err(NodeError::InvalidArgument {
+                field: "encoder",
+                reason: "embeddings are already on with another model".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The encoder, when embeddings are on.
+    pub fn encoder(&self) -> Option<&Arc<Encoder>> {
+        self.encoder.get()
+    }
+
+    /// Embeds what the last commit of every held partition lacks, on the calling thread
+    /// (partitions in parallel on the rayon pool). Nothing to do without an encoder.
+    pub fn sync_vectors(&self) -> Result<crate::index::VectorSync> {
+        let Some(encoder) = self.encoder.get() else {
+            return Ok(Default::default());
+        };
+        let done = self
+            .partitions()
+            .par_iter()
+            .map(|p| p.sync_vectors(encoder))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(done
+            .into_iter()
+            .fold(Default::default(), |a, b| crate::index::VectorSync {
+                embedded: a.embedded + b.embedded,
+                removed: a.removed + b.removed,
+                total: a.total + b.total,
+            }))
+    }
+
+    /// Starts the background embedder: one thread that, after each commit, brings the
+    /// committed partitions' vectors in step (one partition at a time, its matrix products
+    /// on that one thread, so indexing keeps the other cores). It starts with every held
+    /// partition (catching up after a restart) and ends when the set is dropped.
+    pub fn spawn_embedder(self: &Arc<Self>) -> Result<()> {
+        let Some(encoder) = self.encoder.get().cloned() else {
+            return Ok(());
+        };
+        let mut queue = self.embed_queue.lock().expect("embed queue lock");
+        if queue.is_some() {
+            return Ok(());
+        }
+        let (tx, rx) = mpsc::channel::<u32>();
+        for p in self.held() {
+            let _ = tx.send(p);
+        }
+        *queue = Some(tx);
+        drop(queue);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "aiex-embed-math".into())
+            .build()
+            .map_err(|e| NodeError::Unavailable(format!("cannot start the embedder: {e}")))?;
+        let set: Weak<PartitionSet> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("aiex-embed".into())
+            .spawn(move || embedder(set, encoder, rx, pool))
+            .map_err(|e| NodeError::Unavailable(format!("cannot start the embedder: {e}")))?;
+        Ok(())
+    }
+
+    /// Hands committed partitions to the background embedder, if it runs.
+    fn embed_later(&self, partitions: impl IntoIterator<Item = u32>) {
+        if let Some(tx) = self.embed_queue.lock().expect("embed queue lock").as_ref() {
+            for p in partitions {
+                let _ = tx.send(p);
+            }
+        }
     }
 
     /// Closes the least recently committed clean writers beyond [`MAX_OPEN_WRITERS`]
@@ -559,6 +649,47 @@ impl PartitionSet {
     }
 }
 
+/// The background embedder's loop (see [`PartitionSet::spawn_embedder`]).
+fn embedder(
+    set: Weak<PartitionSet>,
+    encoder: Arc<Encoder>,
+    rx: mpsc::Receiver<u32>,
+    pool: rayon::ThreadPool,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut pending = std::collections::BTreeSet::from([first]);
+        pending.extend(rx.try_iter());
+        for p in pending {
+            let Some(set) = set.upgrade() else { return };
+            let Some(index) = set.partition(p) else {
+                continue;
+            };
+            drop(set);
+            if !index.vectors_behind() {
+                continue;
+            }
+            let started = Instant::now();
+            match pool.install(|| index.sync_vectors(&encoder)) {
+                Ok(done) if done.embedded > 0 || done.removed > 0 => {
+                    crate::metrics::embedded(done.embedded, started.elapsed());
+                    tracing::info!(
+                        partition = p,
+                        embedded = done.embedded,
+                        removed = done.removed,
+                        vectors = done.total,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "partition vectors in step"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(partition = p, error = %e, "embedding failed; retried after the next commit");
+                }
+            }
+        }
+    }
+}
+
 /// Per-repository counts over `partitions`.
 fn summarise(partitions: &[Arc<PartitionIndex>]) -> Vec<RepoSummary> {
     let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
@@ -581,7 +712,7 @@ impl PartitionSet {
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
         let held = self.partitions();
         let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
-        crate::search::search(&parts, request)
+        crate::search::search_with(&parts, request, None, self.encoder().map(|e| e.as_ref()))
     }
 
     /// Searches the given partitions, those of them this set holds; the others are
@@ -603,7 +734,8 @@ impl PartitionSet {
     ) -> Result<PartitionSearch> {
         let (held, not_held) = self.held_of(partitions);
         let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
-        let hits = crate::search::search_with(&parts, request, stats)?;
+        let hits =
+            crate::search::search_with(&parts, request, stats, self.encoder().map(|e| e.as_ref()))?;
         Ok(PartitionSearch { hits, not_held })
     }
 

