@@ -18,7 +18,7 @@ use aiex_node::ring::Placement;
 use aiex_proto::mesh::v1 as mesh;
 use common::fake_llm::{Fake, openai};
 use common::llm_server::Reply;
-use common::nats::{NatsServer, free_udp_port};
+use common::nats::{NatsServer, free_udp_port, member_args};
 use common::{Server, num, signal};
 use serde_json::Value;
 
@@ -102,28 +102,8 @@ impl Mesh {
     }
 
     fn role_args(nats: &NatsServer, role: &str, id: &str, gossip: u16, seed: u16) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "--partitions",
-            &PARTITIONS.to_string(),
-            role,
-            "--nats",
-            &nats.url(),
-            "--node-id",
-            id,
-            "--listen",
-            "127.0.0.1:0",
-            "--gossip-listen",
-            &format!("127.0.0.1:{gossip}"),
-            "--seeds",
-            &format!("127.0.0.1:{seed}"),
-            "--replicas",
-            "2",
-            "--gossip-interval-ms",
-            "200",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut args = member_args(nats, PARTITIONS, role, id, gossip, seed);
+        args.extend(["--replicas", "2"].map(String::from));
         if role == "node" {
             args.extend(["--index-threads", "1", "--drop-grace-secs", "5"].map(String::from));
         }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::fake_llm::{Fake, openai};
-use common::nats::{NatsServer, free_udp_port};
+use common::nats::{NatsServer, free_udp_port, member_args};
 use common::{SERVER_TIMEOUT, Server, http_get};
 
 /// Partitions of the test cluster.
@@ -286,28 +286,8 @@ fn cluster_member(
     seed: u16,
     llm: &Fake,
 ) -> Server {
-    let mut args: Vec<String> = [
-        "--partitions",
-        &PARTITIONS.to_string(),
-        role,
-        "--nats",
-        &nats.url(),
-        "--node-id",
-        id,
-        "--listen",
-        "127.0.0.1:0",
-        "--gossip-listen",
-        &format!("127.0.0.1:{gossip}"),
-        "--seeds",
-        &format!("127.0.0.1:{seed}"),
-        "--gossip-interval-ms",
-        "200",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = member_args(nats, PARTITIONS, role, id, gossip, seed);
+    args.extend(["--metrics-listen", "127.0.0.1:0"].map(String::from));
     if role == "node" {
         args.extend(["--index-threads", "1"].map(String::from));
     }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Server;
-use common::nats::{NatsServer, free_udp_port};
+use common::nats::{NatsServer, free_udp_port, member_args};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -119,28 +119,8 @@ fn a_search_is_one_trace_from_the_gateway_to_the_node() {
     let nats = NatsServer::start();
     let tmp = tempfile::tempdir().unwrap();
     let seed = free_udp_port();
-    let mesh_args = |role: &str, id: &str, gossip: u16| -> Vec<String> {
-        [
-            "--partitions",
-            "4",
-            role,
-            "--nats",
-            &nats.url(),
-            "--node-id",
-            id,
-            "--listen",
-            "127.0.0.1:0",
-            "--gossip-listen",
-            &format!("127.0.0.1:{gossip}"),
-            "--seeds",
-            &format!("127.0.0.1:{seed}"),
-            "--gossip-interval-ms",
-            "200",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
+    let mesh_args =
+        |role: &str, id: &str, gossip: u16| member_args(&nats, 4, role, id, gossip, seed);
     let node_args = mesh_args("node", "n1", seed);
     let node_args: Vec<&str> = node_args.iter().map(String::as_str).collect();
     let node = Server::start_role_env(&tmp.path().join("n1"), &node_args, &env);

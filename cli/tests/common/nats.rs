@@ -141,3 +141,36 @@ pub fn free_udp_port() -> u16 {
         .expect("a free UDP port")
         .port()
 }
+
+/// The arguments of a mesh member (`role` is `node` or `gateway`) of a test cluster of
+/// `partitions` on `nats`: id `id`, gRPC on a free port, gossip on `gossip` with the seed
+/// on `seed`, gossip every 200 ms. Callers add their own flags after these.
+pub fn member_args(
+    nats: &NatsServer,
+    partitions: u32,
+    role: &str,
+    id: &str,
+    gossip: u16,
+    seed: u16,
+) -> Vec<String> {
+    [
+        "--partitions",
+        &partitions.to_string(),
+        role,
+        "--nats",
+        &nats.url(),
+        "--node-id",
+        id,
+        "--listen",
+        "127.0.0.1:0",
+        "--gossip-listen",
+        &format!("127.0.0.1:{gossip}"),
+        "--seeds",
+        &format!("127.0.0.1:{seed}"),
+        "--gossip-interval-ms",
+        "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
