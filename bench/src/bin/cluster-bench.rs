@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aiex_bench::up::{aiex_command, cpu_seconds_of};
 use aiex_bench::{QUERY_MIX, mb_per_s, percentile};
 use aiex_proto::mesh::v1 as mesh;
 use aiex_proto::v1 as pb;
@@ -268,47 +269,9 @@ impl Drop for Proc {
     }
 }
 
-/// `aiex` with no settings from this environment: no AIEX_* variables, and a config
-/// home with no config file.
-fn aiex_command(aiex: &Path, config_home: &Path) -> Command {
-    let mut command = Command::new(aiex);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AIEX_") {
-            command.env_remove(key);
-        }
-    }
-    command.env("XDG_CONFIG_HOME", config_home);
-    command
-}
-
-/// CPU seconds (user + system) a running process has used so far.
-fn cpu_seconds_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): state is field 3,
-    // utime and stime are fields 14 and 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    (ticks(11) + ticks(12)) / hz
-}
-
+/// Peak resident memory of a running process.
 fn peak_rss_of(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    aiex_bench::up::peak_rss_of(&format!("/proc/{pid}/status"))
 }
 
 /// A port nothing listens on now (TCP or UDP, as asked).
