@@ -4,7 +4,7 @@
 //! while publishing, the subjects and headers on the wire, connection errors.
 
 use std::fs::OpenOptions;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +84,10 @@ impl NatsServer {
         );
         let config_path = self.dir.path().join("nats-server.conf");
         std::fs::write(&config_path, config).expect("write the server configuration");
+        // The log is kept across restarts: wait for one more "ready" than it has now. A
+        // connection alone could reach another test's server that took the port first.
+        let ready = |log: &str| log.matches("Server is ready").count();
+        let ready_before = ready(&self.log());
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -100,7 +104,7 @@ impl NatsServer {
         self.child = Some(child);
 
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while ready(&self.log()) <= ready_before {
             if let Some(child) = &mut self.child
                 && let Ok(Some(status)) = child.try_wait()
             {

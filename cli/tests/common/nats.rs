@@ -3,7 +3,7 @@
 //! stopped and started again on the same port and storage to test restarts.
 
 use std::fs::OpenOptions;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -58,6 +58,7 @@ impl NatsServer {
         );
         let config_path = self.dir.path().join("nats-server.conf");
         std::fs::write(&config_path, config).expect("write the server configuration");
+        let ready_before = ready_lines(&self.log());
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -72,8 +73,10 @@ impl NatsServer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start nats-server: {e}"));
         self.child = Some(child);
+        // Ready when this server says so: a connection alone could reach another test's
+        // server that took the port first (this one then exits, address in use).
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while ready_lines(&self.log()) <= ready_before {
             if let Some(child) = &mut self.child
                 && let Ok(Some(status)) = child.try_wait()
             {
@@ -140,6 +143,12 @@ pub fn free_udp_port() -> u16 {
         .and_then(|s| s.local_addr())
         .expect("a free UDP port")
         .port()
+}
+
+/// How many times a server log says the server is ready (the log is kept across
+/// restarts).
+pub fn ready_lines(log: &str) -> usize {
+    log.matches("Server is ready").count()
 }
 
 /// The arguments of a mesh member (`role` is `node` or `gateway`) of a test cluster of
