@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +11,7 @@ use tokio::sync::Notify;
 
 use common::fake_llm::{Fake, openai};
 use common::llm_server::Reply;
-use common::{Server, command, sample, stderr, wait_output};
+use common::{Server, sample, stderr, wait_output};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -171,24 +169,7 @@ fn gen_tests_and_complete_check_their_elixir() {
 
 /// Runs `aiex chat [--session ID]` with these lines on stdin.
 fn chat(server: &Server, session: Option<&str>, lines: &str) -> std::process::Output {
-    let mut c = command();
-    c.arg("--addr").arg(&server.addr).arg("chat");
-    if let Some(id) = session {
-        c.arg("--session").arg(id);
-    }
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn aiex chat");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    wait_output(child, &["chat"])
+    wait_output(server.spawn_chat(session, lines), &["chat"])
 }
 
 #[test]

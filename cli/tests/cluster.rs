@@ -667,29 +667,6 @@ fn last_prompt(fakes: &BTreeMap<String, Fake>, node: &str) -> String {
     fake.prompt(fake.server.count() - 1)
 }
 
-/// Runs `aiex chat` through the gateway with these lines on stdin.
-fn spawn_chat(mesh: &Mesh, session: Option<&str>, lines: &str) -> std::process::Child {
-    let mut c = common::command();
-    c.arg("--addr").arg(&mesh.gateway.addr).arg("chat");
-    if let Some(id) = session {
-        c.arg("--session").arg(id);
-    }
-    let mut child = c
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn aiex chat");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    child
-}
-
 /// Every assist task through a cluster gateway that takes no assist jobs itself: the
 /// nodes' workers answer, with context from the whole cluster. Then the node running a
 /// chat turn is killed mid-answer: the client gets an error (never a hang), the session
@@ -803,7 +780,8 @@ fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
     // A first chat turn completes.
     let before = provider_calls(&fakes);
     let out = common::wait_output(
-        spawn_chat(&mesh, None, "what does Inventory.Stock do?\n"),
+        mesh.gateway
+            .spawn_chat(None, "what does Inventory.Stock do?\n"),
         &["chat"],
     );
     assert!(out.status.success(), "{}", common::stderr(&out));
@@ -819,7 +797,9 @@ fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
     // The second turn's node dies after its first token.
     hold.store(true, Ordering::SeqCst);
     let before = provider_calls(&fakes);
-    let client = spawn_chat(&mesh, Some(&session), "and how do I reserve stock?\n");
+    let client = mesh
+        .gateway
+        .spawn_chat(Some(&session), "and how do I reserve stock?\n");
     wait_until(
         "a node calls its provider for the second turn",
         Duration::from_secs(60),
@@ -843,7 +823,7 @@ fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
     hold.store(false, Ordering::SeqCst);
     let before = provider_calls(&fakes);
     let out = common::wait_output(
-        spawn_chat(&mesh, Some(&session), "and a Registry?\n"),
+        mesh.gateway.spawn_chat(Some(&session), "and a Registry?\n"),
         &["chat", "--session"],
     );
     assert!(out.status.success(), "{}", common::stderr(&out));

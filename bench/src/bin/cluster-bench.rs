@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aiex_bench::up::{aiex_command, cpu_seconds_of};
+use aiex_bench::up::{aiex_binary, aiex_command, cpu_seconds_of};
 use aiex_bench::{QUERY_MIX, mb_per_s, percentile};
 use aiex_proto::mesh::v1 as mesh;
 use aiex_proto::v1 as pb;
@@ -115,18 +115,7 @@ impl Env {
 fn main() -> Result<()> {
     aiex_node::alloc::init();
     let args = Args::parse();
-    let aiex = match args.aiex {
-        Some(p) => p,
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-            .join("release/aiex"),
-    };
-    if !aiex.is_file() {
-        bail!(
-            "no aiex binary at {}: build it with `cargo build --release -p aiex` or pass --aiex PATH",
-            aiex.display()
-        );
-    }
+    let aiex = aiex_binary(args.aiex)?;
     let (root, scratch) = match &args.keep {
         Some(k) => {
             std::fs::create_dir_all(k)?;

@@ -292,6 +292,25 @@ impl Server {
             .expect("spawn aiex")
     }
 
+    /// Starts `aiex chat [--session ID]` against this server with `lines` on its stdin
+    /// (closed after them, so the chat ends once they are answered).
+    pub fn spawn_chat(&self, session: Option<&str>, lines: &str) -> Child {
+        let mut c = command();
+        c.arg("--addr").arg(&self.addr).arg("chat");
+        if let Some(id) = session {
+            c.arg("--session").arg(id);
+        }
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn aiex chat");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.as_bytes())
+            .expect("write the chat's lines");
+        child
+    }
+
     /// Stops the server with SIGTERM, as a service manager does, and returns how it exited.
     pub fn terminate(mut self) -> ExitStatus {
         let mut child = self.child.take().expect("running");
