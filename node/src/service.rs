@@ -99,23 +99,30 @@ pub fn hits_from_pb(
     source: &dyn crate::context::ChunkSource,
     hits: Vec<pb::SearchHit>,
 ) -> Result<Vec<SearchHit>, NodeError> {
-    let mut files: std::collections::HashMap<(String, String), Vec<crate::chunk::Chunk>> =
-        Default::default();
+    // Each file's hit chunks, read in one look-up per file.
+    let mut ids: std::collections::HashMap<(&str, &str), Vec<String>> = Default::default();
+    for h in &hits {
+        ids.entry((&h.repository, &h.path))
+            .or_default()
+            .push(h.chunk_id.clone());
+    }
+    let mut chunks: std::collections::HashMap<String, crate::chunk::Chunk> = Default::default();
+    for ((repo, path), ids) in ids {
+        let only = crate::index::FileChunkFilter::Ids(ids);
+        for c in source.file_chunks_where(repo, path, &only)? {
+            chunks.insert(c.id.clone(), c);
+        }
+    }
     let mut out = Vec::new();
     for h in hits {
-        let key = (h.repository.clone(), h.path.clone());
-        if !files.contains_key(&key) {
-            let chunks = source.file_chunks(&h.repository, &h.path)?;
-            files.insert(key.clone(), chunks);
-        }
-        if let Some(chunk) = files[&key].iter().find(|c| c.id == h.chunk_id) {
+        if let Some(chunk) = chunks.get(&h.chunk_id).cloned() {
             out.push(SearchHit {
                 score: h.score,
                 partition: 0,
                 symbol: h.symbol,
                 snippet: h.snippet,
                 snippet_start_line: h.snippet_start_line,
-                chunk: chunk.clone(),
+                chunk,
             });
         }
     }

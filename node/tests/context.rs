@@ -23,15 +23,7 @@ impl ChunkSource for Mem {
         Ok(self
             .0
             .iter()
-            .filter(|c| {
-                c.defines.iter().any(|d| {
-                    if d.kind == ChunkKind::ModuleHeader {
-                        return d.module == symbol;
-                    }
-                    let q = format!("{}.{}", d.module, d.name);
-                    q == symbol || d.arities.iter().any(|a| format!("{q}/{a}") == symbol)
-                })
-            })
+            .filter(|c| c.defines_symbol(symbol))
             .cloned()
             .collect())
     }
@@ -516,4 +508,79 @@ fn identical_target_definitions_are_shown_once() {
             s.title
         );
     }
+}
+
+/// A caller whose definition is split in parts (a long doc, a long body) is shown by the
+/// part that makes the call, not by the part with its head.
+#[test]
+fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
+    let doc: String = (1..=30)
+        .map(|i| {
+            format!(
+                "  Step {i} of placing an order: check the basket, the stock and the address.\n"
+            )
+        })
+        .collect();
+    let body: String = (1..=30)
+        .map(|i| format!("    order = Shop.Audit.note(order, :step_{i}, \"checked the basket\")\n"))
+        .collect();
+    let orders = format!(
+        "defmodule Shop.Orders do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def place(order) do\n{body}    Shop.Payments.charge(order)\n  end\nend\n"
+    );
+    let payments = "defmodule Shop.Payments do\n  @doc \"Charges an order.\"\n  def charge(order), do: {:ok, order}\nend\n";
+    let audit = "defmodule Shop.Audit do\n  def note(order, _step, _text), do: order\nend\n";
+    let mut chunks = Vec::new();
+    for (path, src) in [
+        ("lib/shop/orders.ex", orders.as_str()),
+        ("lib/shop/payments.ex", payments),
+        ("lib/shop/audit.ex", audit),
+    ] {
+        let FileChunks::Chunked(c) =
+            chunk_file("shop", path, src.as_bytes(), &ChunkerConfig::default())
+        else {
+            panic!("{path} was not chunked");
+        };
+        chunks.extend(c);
+    }
+    let parts: Vec<&Chunk> = chunks
+        .iter()
+        .filter(|c| c.path == "lib/shop/orders.ex" && c.part.is_some())
+        .collect();
+    assert!(
+        parts.len() >= 3,
+        "place/1 is split in {} parts",
+        parts.len()
+    );
+    let calling = parts
+        .iter()
+        .find(|c| c.content.contains("Shop.Payments.charge(order)"))
+        .expect("a part holds the call");
+    assert_ne!(
+        calling.part.unwrap().0,
+        1,
+        "the call is not in the first part"
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks.clone());
+    let ctx = build(&source, &graph, "Shop.Payments.charge/1", None);
+    let callers: Vec<_> = ctx
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Caller)
+        .collect();
+    assert_eq!(callers.len(), 1, "{:#?}", ctx.sections);
+    let caller = callers[0];
+    assert_eq!(
+        caller.title,
+        format!(
+            "Caller: Shop.Orders.place/1 (lib/shop/orders.ex:{}-{})",
+            calling.start_line, calling.end_line
+        )
+    );
+    assert!(
+        caller.text.contains("Shop.Payments.charge(order)"),
+        "{}",
+        caller.text
+    );
+    assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use aiex_node::NodeError;
 use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, chunk_file};
-use aiex_node::index::{FileEntry, PartitionIndex};
+use aiex_node::index::{FileChunkFilter, FileEntry, PartitionIndex};
 use aiex_node::ingest::{IngestOptions, IngestStats, PartitionSet};
 use aiex_node::search::{Filters, SearchHit, SearchRequest};
 
@@ -1063,4 +1063,76 @@ fn idle_writers_are_closed_and_reopened_without_losing_anything() {
             "M{i}.f1/1 left over"
         );
     }
+}
+
+/// Reading only some chunks of a file from the index (by id, by defined symbol, by call,
+/// by kind) gives exactly the file's chunks that the filter accepts, for every filter the
+/// project's chunks give rise to.
+#[test]
+fn reading_some_chunks_of_a_file_equals_filtering_all_of_them() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, 8).unwrap();
+    ingest(&set, "my_app", &env.src);
+    let chunks = all_chunks(&set);
+    let mut files: Vec<String> = chunks.iter().map(|c| c.path.clone()).collect();
+    files.sort();
+    files.dedup();
+    let mut filters: Vec<FileChunkFilter> = vec![
+        FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader, ChunkKind::Type]),
+        FileChunkFilter::Kinds(vec![ChunkKind::Function]),
+        FileChunkFilter::Kinds(vec![]),
+        FileChunkFilter::Ids(vec![]),
+        FileChunkFilter::Ids(vec!["no such id".into()]),
+        FileChunkFilter::Defines("MyApp.Nope.fun/1".into()),
+        FileChunkFilter::Calls("Enum".into()),
+    ];
+    filters.push(FileChunkFilter::Ids(
+        chunks.iter().take(3).map(|c| c.id.clone()).collect(),
+    ));
+    for c in &chunks {
+        filters.push(FileChunkFilter::Ids(vec![c.id.clone()]));
+        for d in &c.defines {
+            for symbol in d.symbols() {
+                if let Some((base, _)) = symbol.rsplit_once('/') {
+                    filters.push(FileChunkFilter::Defines(base.to_string()));
+                }
+                filters.push(FileChunkFilter::Defines(symbol));
+            }
+        }
+        for call in &c.calls {
+            if let Some((base, _)) = call.rsplit_once('/') {
+                filters.push(FileChunkFilter::Calls(base.to_string()));
+            }
+            filters.push(FileChunkFilter::Calls(call.clone()));
+        }
+    }
+    let mut found = 0;
+    for path in &files {
+        let all = set.chunks_of_file("my_app", path).unwrap();
+        assert!(!all.is_empty(), "{path}");
+        let partition = set.partition_for("my_app", path).unwrap();
+        for f in &filters {
+            let expected: Vec<&Chunk> = all.iter().filter(|c| f.accepts(c)).collect();
+            let got = partition.chunks_of_file_where("my_app", path, f).unwrap();
+            assert_eq!(got.iter().collect::<Vec<_>>(), expected, "{path} {f:?}");
+            found += got.len();
+        }
+    }
+    assert!(
+        found > chunks.len(),
+        "{found} chunks read for {} filters",
+        filters.len()
+    );
+    // A file that is not indexed has no chunks, whatever the filter.
+    let partition = set.partition_for("my_app", "lib/nope.ex").unwrap();
+    assert!(
+        partition
+            .chunks_of_file_where(
+                "my_app",
+                "lib/nope.ex",
+                &FileChunkFilter::Kinds(vec![ChunkKind::Function])
+            )
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -93,6 +93,10 @@ enum Step {
         /// Timed passes over every target; the first is reported apart.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Writes each target's rendered prompt to DIR/<target>.txt (to compare what two
+        /// builds of Aiex put in the context).
+        #[arg(long, value_name = "DIR")]
+        dump: Option<PathBuf>,
     },
 }
 
@@ -138,9 +142,19 @@ fn main() -> Result<()> {
             rounds,
             targets,
         }),
-        Step::Context { data, corpus, runs } => {
-            context(&data, corpus.as_deref(), args.partitions, runs, &targets)
-        }
+        Step::Context {
+            data,
+            corpus,
+            runs,
+            dump,
+        } => context(
+            &data,
+            corpus.as_deref(),
+            args.partitions,
+            runs,
+            &targets,
+            dump.as_deref(),
+        ),
     }
 }
 
@@ -615,7 +629,7 @@ struct Build {
 
 /// What the worker does before calling the provider, for `target` (see
 /// `node/src/assist/prompt.rs`: `token_context`).
-fn build_one(set: &PartitionSet, target: &str) -> Result<Build> {
+fn build_one(set: &PartitionSet, target: &str, dump: Option<&Path>) -> Result<Build> {
     let started = Instant::now();
     // The worker's search: the target as the query, 12 hits, through the API types.
     let request = aiex_node::service::request_from_pb(pb::SearchRequest {
@@ -645,6 +659,10 @@ fn build_one(set: &PartitionSet, target: &str) -> Result<Build> {
         })?;
     let prompt = std::hint::black_box(context.render());
     let done = Instant::now();
+    if let Some(dir) = dump {
+        let file = dir.join(format!("{}.txt", target.replace('/', "_")));
+        std::fs::write(&file, &prompt).with_context(|| format!("writing {}", file.display()))?;
+    }
     drop(prompt);
     Ok(Build {
         target: target.to_string(),
@@ -665,7 +683,11 @@ fn context(
     partitions: u32,
     runs: usize,
     targets: &[String],
+    dump: Option<&Path>,
 ) -> Result<()> {
+    if let Some(dir) = dump {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let index_dir = if data.join("server/index").is_dir() {
         data.join("server/index")
     } else {
@@ -709,7 +731,7 @@ fn context(
     // The first build in a process also loads the tokenizer's vocabulary (once per
     // process, as in a server's first request): timed apart.
     let started = Instant::now();
-    build_one(&set, &targets[0])?;
+    build_one(&set, &targets[0], None)?;
     let first_build_secs = started.elapsed().as_secs_f64();
 
     let mut passes: Vec<Vec<Build>> = Vec::new();
@@ -717,7 +739,7 @@ fn context(
     for run in 0..runs.max(1) {
         let mut pass = Vec::with_capacity(targets.len());
         for target in targets {
-            match build_one(&set, target) {
+            match build_one(&set, target, dump.filter(|_| run == 0)) {
                 Ok(b) => pass.push(b),
                 Err(e) if run == 0 => failed.push((target.clone(), e.to_string())),
                 Err(_) => {}

@@ -225,6 +225,32 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Whether this chunk defines `symbol` as the index's `defines` field has it:
+    /// `Mod.fun/arity`, `Mod.fun` (any arity), or `Mod` for a module header.
+    pub fn defines_symbol(&self, symbol: &str) -> bool {
+        self.defines.iter().any(|d| {
+            if d.kind == ChunkKind::ModuleHeader {
+                return d.module == symbol;
+            }
+            let rest = if d.module.is_empty() {
+                symbol.strip_prefix(d.name.as_str())
+            } else {
+                symbol
+                    .strip_prefix(d.module.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .and_then(|r| r.strip_prefix(d.name.as_str()))
+            };
+            match rest {
+                Some("") => true,
+                Some(r) => r
+                    .strip_prefix('/')
+                    .and_then(|a| a.parse::<u32>().ok())
+                    .is_some_and(|a| d.arities.contains(&a)),
+                None => false,
+            }
+        })
+    }
+
     /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.
     pub fn display_symbol(&self) -> String {
         match self.kind {

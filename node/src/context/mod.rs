@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunk::{Chunk, ChunkKind};
 use crate::error::{NodeError, Result};
 use crate::graph::SymbolGraph;
+use crate::index::FileChunkFilter;
 use crate::ingest::PartitionSet;
 use crate::search::SearchHit;
 
@@ -50,6 +51,18 @@ pub trait ChunkSource {
     fn definition(&self, symbol: &str) -> Result<Vec<Chunk>>;
     /// Every chunk of one file, in file order.
     fn file_chunks(&self, repo: &str, path: &str) -> Result<Vec<Chunk>>;
+    /// The chunks of one file that `only` names, in file order. A source backed by an
+    /// index reads only those.
+    fn file_chunks_where(
+        &self,
+        repo: &str,
+        path: &str,
+        only: &FileChunkFilter,
+    ) -> Result<Vec<Chunk>> {
+        let mut chunks = self.file_chunks(repo, path)?;
+        chunks.retain(|c| only.accepts(c));
+        Ok(chunks)
+    }
     /// The repositories that hold `path` (a file target names no repository).
     fn repos_with_file(&self, path: &str) -> Result<Vec<String>>;
 }
@@ -61,6 +74,16 @@ impl ChunkSource for PartitionSet {
 
     fn file_chunks(&self, repo: &str, path: &str) -> Result<Vec<Chunk>> {
         self.chunks_of_file(repo, path)
+    }
+
+    fn file_chunks_where(
+        &self,
+        repo: &str,
+        path: &str,
+        only: &FileChunkFilter,
+    ) -> Result<Vec<Chunk>> {
+        self.partition_for(repo, path)?
+            .chunks_of_file_where(repo, path, only)
     }
 
     fn repos_with_file(&self, path: &str) -> Result<Vec<String>> {
@@ -284,6 +307,17 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// The sections, the tokens of those whose titles copies changed counted again.
+    fn into_sections(mut self, counter: &TokenCounter) -> Vec<Section> {
+        for &(i, copies, _) in self.by_text.values() {
+            if copies > 0 {
+                let s = &mut self.sections[i];
+                s.tokens = counter.count(&block(&s.title, &s.text));
+            }
+        }
+        self.sections
+    }
+
     /// Whether a chunk is already shown, itself or inside a larger span (or holds one).
     fn shown(&self, chunk: &Chunk) -> bool {
         let span = SourceSpan::of(chunk);
@@ -448,7 +482,7 @@ impl<'a> ContextBuilder<'a> {
                 &[],
             );
         }
-        let mut sections = g.sections;
+        let mut sections = g.into_sections(&self.counter);
         sections.sort_by_key(|s| s.kind.render_rank());
         Ok(self.fit(sections, budget))
     }
@@ -507,13 +541,13 @@ impl<'a> ContextBuilder<'a> {
             .map(|c| (c.repo.as_str(), c.path.as_str(), c.module.as_str()))
             .collect();
         modules.dedup();
+        let headers_and_types =
+            FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader, ChunkKind::Type]);
         for (repo, path, module) in modules.into_iter().take(4) {
-            let file = self.source.file_chunks(repo, path)?;
-            for c in file.iter().filter(|c| {
-                c.module == module
-                    && matches!(c.kind, ChunkKind::ModuleHeader | ChunkKind::Type)
-                    && in_repos(c)
-            }) {
+            let file = self
+                .source
+                .file_chunks_where(repo, path, &headers_and_types)?;
+            for c in file.iter().filter(|c| c.module == module && in_repos(c)) {
                 if g.shown(c) {
                     continue;
                 }
@@ -545,7 +579,7 @@ impl<'a> ContextBuilder<'a> {
             if shown >= self.max_callees {
                 break;
             }
-            if self.graph.definitions(&callee).is_empty() {
+            if !self.graph.is_defined(&callee) {
                 continue; // Not indexed (Enum.map, a dependency).
             }
             for c in self.source.definition(&callee)? {
@@ -557,6 +591,10 @@ impl<'a> ContextBuilder<'a> {
                 }
             }
         }
+        // Each caller is shown by the chunk of it that makes the call (the part of a long
+        // definition split in parts that holds the call, not the part with its head).
+        // Only the chunks that call `symbol` are read, once per file.
+        let calling = FileChunkFilter::Calls(symbol.to_string());
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
         for site in self.graph.callers(symbol) {
@@ -565,12 +603,15 @@ impl<'a> ContextBuilder<'a> {
             }
             let key = (site.repo.clone(), site.path.clone());
             if !files.contains_key(&key) {
-                let chunks = self.source.file_chunks(&site.repo, &site.path)?;
+                let chunks = self
+                    .source
+                    .file_chunks_where(&site.repo, &site.path, &calling)?;
                 files.insert(key.clone(), chunks);
             }
+            let end_line = site.end_line.max(site.start_line);
             let Some(c) = files[&key].iter().find(|c| {
                 c.kind != ChunkKind::ModuleHeader
-                    && c.start_line <= site.start_line
+                    && c.start_line <= end_line
                     && c.end_line >= site.start_line
             }) else {
                 continue;
@@ -648,7 +689,7 @@ impl<'a> ContextBuilder<'a> {
                 1 => format!("{base} [1 identical copy elsewhere]"),
                 n => format!("{base} [{n} identical copies elsewhere]"),
             };
-            s.tokens = self.counter.count(&block(&s.title, &s.text));
+            // Counted again once every copy has joined (`Gathered::into_sections`).
             s.chunk_ids.extend(chunks.iter().map(|c| c.id.clone()));
             s.spans.extend(chunks.iter().map(SourceSpan::of));
             return false;

@@ -39,6 +39,76 @@ pub struct SymbolGraph {
     incoming: HashMap<String, Vec<SymbolSite>>,
     /// The call graph by node index, for [`SymbolGraph::rank`]; built on first use.
     rank_index: OnceLock<RankIndex>,
+    /// The keys of `defs`, `out` and `incoming`, sorted for look-ups by name; built on
+    /// first use.
+    keys: OnceLock<Keys>,
+}
+
+/// The keys of the graph's maps, sorted: a look-up of `Mod.fun` (any arity) or of a
+/// module's symbols is a binary search and a range instead of a pass over every symbol.
+#[derive(Debug)]
+struct Keys {
+    defs: Vec<String>,
+    out: Vec<String>,
+    incoming: Vec<String>,
+}
+
+impl Keys {
+    fn build(g: &SymbolGraph) -> Keys {
+        fn sorted<T>(map: &HashMap<String, T>) -> Vec<String> {
+            let mut keys: Vec<String> = map.keys().cloned().collect();
+            keys.sort_unstable();
+            keys
+        }
+        Keys {
+            defs: sorted(&g.defs),
+            out: sorted(&g.out),
+            incoming: sorted(&g.incoming),
+        }
+    }
+}
+
+/// The positions, among `len` keys sorted by `key(position)`, of the keys that start
+/// with `prefix`.
+fn with_prefix<'a>(
+    len: usize,
+    key: impl Fn(usize) -> &'a str,
+    prefix: &str,
+) -> std::ops::Range<usize> {
+    // The first position where `below(position)` is false (`below` is true, then false).
+    let first_not = |below: &dyn Fn(usize) -> bool, mut lo: usize| {
+        let mut hi = len;
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if below(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let start = first_not(&|i| key(i) < prefix, 0);
+    let end = first_not(&|i| key(i).starts_with(prefix), start);
+    start..end
+}
+
+/// The keys of `sorted` that a look-up of `query` names ([`matches`]): `query` itself,
+/// and with no arity in `query`, `query/<arity>`.
+fn matching_keys<'a>(sorted: &'a [String], query: &str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    if let Ok(i) = sorted.binary_search_by(|k| k.as_str().cmp(query)) {
+        out.push(&sorted[i]);
+    }
+    if !query.contains('/') {
+        out.extend(
+            sorted[with_prefix(sorted.len(), |i| &sorted[i], &format!("{query}/"))]
+                .iter()
+                .map(String::as_str)
+                .filter(|k| matches(query, k)),
+        );
+    }
+    out
 }
 
 /// The call graph as PageRank walks it: every symbol (defined ones, then callers that
@@ -50,6 +120,12 @@ struct RankIndex {
     edges: Vec<Vec<u32>>,
     /// Whether each node is a defined symbol (only those are ranked).
     defined: Vec<bool>,
+    /// Every node, by name.
+    by_name: Vec<u32>,
+    /// The defined nodes, by name (the order of equal ranks).
+    defined_by_name: Vec<u32>,
+    /// The first definition site of each defined node, for the repository map.
+    first_site: Vec<Option<SymbolSite>>,
 }
 
 impl RankIndex {
@@ -76,12 +152,50 @@ impl RankIndex {
                 }
             }
         }
-        let defined = names.iter().map(|s| g.defs.contains_key(s)).collect();
+        let defined: Vec<bool> = names.iter().map(|s| g.defs.contains_key(s)).collect();
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        let defined_by_name = by_name
+            .iter()
+            .copied()
+            .filter(|&i| defined[i as usize])
+            .collect();
+        let first_site = names
+            .iter()
+            .map(|s| g.defs.get(s).and_then(|sites| sites.first()).cloned())
+            .collect();
         RankIndex {
             names,
             edges,
             defined,
+            by_name,
+            defined_by_name,
+            first_site,
         }
+    }
+
+    /// The nodes a focus on `f` names: `f` itself, `f/<arity>` when `f` has no arity, and
+    /// the symbols of module `f` and its submodules (`f.`), sorted.
+    fn focused(&self, focus: &[String]) -> Vec<usize> {
+        let name = |position: usize| self.names[self.by_name[position] as usize].as_str();
+        let mut out: Vec<usize> = Vec::new();
+        for f in focus {
+            // `f` itself sorts first among the names that start with it.
+            let exact = with_prefix(self.by_name.len(), name, f).start;
+            if exact < self.by_name.len() && name(exact) == f {
+                out.push(self.by_name[exact] as usize);
+            }
+            for prefix in [format!("{f}/"), format!("{f}.")] {
+                out.extend(
+                    with_prefix(self.by_name.len(), name, &prefix)
+                        .filter(|&p| matches(f, name(p)) || in_module(f, name(p)))
+                        .map(|p| self.by_name[p] as usize),
+                );
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The nodes reachable from `start` through calls (`start` included), sorted.
@@ -106,6 +220,14 @@ impl RankIndex {
     }
 }
 
+/// A file's part of the repository map: module -> (line, rendered entry).
+type ModuleEntries<'a> = BTreeMap<&'a str, Vec<(u32, String)>>;
+
+/// The number of decimal digits of `n`.
+fn decimal_digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 /// Whether `symbol` belongs to module `module` (`Mod` names `Mod.fun/1`).
 fn in_module(module: &str, symbol: &str) -> bool {
     symbol.len() > module.len()
@@ -124,11 +246,12 @@ fn matches(query: &str, symbol: &str) -> bool {
             .is_some_and(|(base, _)| base == query)
 }
 
-/// Every value of `map` whose key a look-up of `symbol` names.
-fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, symbol: &str) -> Vec<T> {
-    map.iter()
-        .filter(|(s, _)| matches(symbol, s))
-        .flat_map(|(_, values)| values.iter().cloned())
+/// Every value of `map` whose key a look-up of `symbol` names (`keys`: the map's keys,
+/// sorted).
+fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, keys: &[String], symbol: &str) -> Vec<T> {
+    matching_keys(keys, symbol)
+        .into_iter()
+        .flat_map(|k| map[k].iter().cloned())
         .collect()
 }
 
@@ -226,7 +349,7 @@ impl SymbolGraph {
         if let Some(sites) = self.defs.get(symbol) {
             return sites.clone();
         }
-        let mut out = matching(&self.defs, symbol);
+        let mut out = matching(&self.defs, &self.keys().defs, symbol);
         out.sort_by(|a, b| {
             a.symbol
                 .cmp(&b.symbol)
@@ -235,9 +358,18 @@ impl SymbolGraph {
         out
     }
 
+    /// Whether `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
+    pub fn is_defined(&self, symbol: &str) -> bool {
+        self.defs.contains_key(symbol) || !matching_keys(&self.keys().defs, symbol).is_empty()
+    }
+
+    fn keys(&self) -> &Keys {
+        self.keys.get_or_init(|| Keys::build(self))
+    }
+
     /// What `symbol` calls, as `Mod.fun/arity`, sorted.
     pub fn callees(&self, symbol: &str) -> Vec<String> {
-        let mut out = matching(&self.out, symbol);
+        let mut out = matching(&self.out, &self.keys().out, symbol);
         out.sort();
         out.dedup();
         out
@@ -245,7 +377,7 @@ impl SymbolGraph {
 
     /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
     pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
-        let mut out = matching(&self.incoming, symbol);
+        let mut out = matching(&self.incoming, &self.keys().incoming, symbol);
         out.sort_by(|a, b| {
             (&a.path, a.start_line, &a.symbol).cmp(&(&b.path, b.start_line, &b.symbol))
         });
@@ -262,19 +394,46 @@ impl SymbolGraph {
     /// (every other node keeps 0 through every iteration), so the iterations run over
     /// that part alone, in the same order and with the same sums as over the whole graph.
     pub fn rank(&self, focus: &[String]) -> Vec<(String, f64)> {
-        let index = self.rank_index.get_or_init(|| RankIndex::build(self));
+        let index = self.rank_index();
+        self.ranked(focus)
+            .map(|(i, r)| (index.names[i as usize].clone(), r))
+            .collect()
+    }
+
+    fn rank_index(&self) -> &RankIndex {
+        self.rank_index.get_or_init(|| RankIndex::build(self))
+    }
+
+    /// [`SymbolGraph::rank`] by node index, best first: the defined symbols with a rank
+    /// above 0 sorted, then (lazily) those at 0 by name.
+    fn ranked(&self, focus: &[String]) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let index = self.rank_index();
         let n = index.names.len();
-        if n == 0 {
-            return Vec::new();
-        }
-        let mut jump = vec![0.0f64; n];
-        let focused: Vec<usize> = index
-            .names
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| focus.iter().any(|f| matches(f, s) || in_module(f, s)))
-            .map(|(i, _)| i)
+        let rank = if n == 0 {
+            Vec::new()
+        } else {
+            self.page_rank(index, focus)
+        };
+        let mut positive: Vec<(u32, f64)> = (0..n)
+            .filter(|&i| index.defined[i] && rank[i] > 0.0)
+            .map(|i| (i as u32, rank[i]))
             .collect();
+        positive.sort_unstable_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| index.names[a.0 as usize].cmp(&index.names[b.0 as usize]))
+        });
+        let zero = index
+            .defined_by_name
+            .iter()
+            .filter(move |&&i| rank[i as usize] <= 0.0)
+            .map(|&i| (i, 0.0));
+        positive.into_iter().chain(zero)
+    }
+
+    fn page_rank(&self, index: &RankIndex, focus: &[String]) -> Vec<f64> {
+        let n = index.names.len();
+        let mut jump = vec![0.0f64; n];
+        let focused = index.focused(focus);
         // The nodes whose rank can be non-zero, in index order.
         let active: Vec<usize> = if focused.is_empty() {
             jump.iter_mut().for_each(|j| *j = 1.0 / n as f64);
@@ -314,15 +473,7 @@ impl SymbolGraph {
                 break;
             }
         }
-        let mut out: Vec<(String, f64)> = index
-            .names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| index.defined[*i])
-            .map(|(i, s)| (s.clone(), rank[i]))
-            .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        out
+        rank
     }
 
     /// A repository map: the highest-ranked public definitions, grouped by file and
@@ -336,57 +487,65 @@ impl SymbolGraph {
     /// ```
     pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
         let budget_bytes = token_budget.saturating_mul(4);
-        let ranked = self.rank(focus);
-        // path -> module -> (line, rendered entry)
-        let mut chosen: BTreeMap<String, BTreeMap<String, Vec<(u32, String)>>> = BTreeMap::new();
-        let mut seen_sites: HashSet<(String, u32)> = HashSet::new();
+        let index = self.rank_index();
+        let mut chosen: BTreeMap<&str, ModuleEntries> = BTreeMap::new();
+        let mut seen_sites: HashSet<(&str, u32)> = HashSet::new();
         let mut used = 0usize;
-        for (symbol, _) in ranked {
-            let Some(site) = self.defs.get(&symbol).and_then(|s| s.first()) else {
+        for (i, _) in self.ranked(focus) {
+            // The smallest entry: "    1: \n".
+            if budget_bytes.saturating_sub(used) < 8 {
+                break;
+            }
+            let Some(site) = &index.first_site[i as usize] else {
                 continue;
             };
             if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
                 continue;
             }
-            if !seen_sites.contains(&(site.path.clone(), site.start_line)) {
-                let entry = format!("    {}: {}\n", site.start_line, site.signature);
-                let file = chosen.get(&site.path);
-                let file_cost = if file.is_some() {
-                    0
-                } else {
-                    site.path.len() + 2
-                };
-                let module_cost = if file.is_some_and(|m| m.contains_key(&site.module)) {
-                    0
-                } else {
-                    site.module.len() + 3
-                };
-                let cost = entry.len() + file_cost + module_cost;
-                if used + cost > budget_bytes {
-                    continue;
-                }
-                used += cost;
-                seen_sites.insert((site.path.clone(), site.start_line));
-                chosen
-                    .entry(site.path.clone())
-                    .or_default()
-                    .entry(site.module.clone())
-                    .or_default()
-                    .push((site.start_line, entry));
+            if seen_sites.contains(&(site.path.as_str(), site.start_line)) {
+                continue;
             }
+            // "    {line}: {signature}\n"
+            let entry_len = 4 + decimal_digits(site.start_line) + 2 + site.signature.len() + 1;
+            let file = chosen.get(site.path.as_str());
+            let file_cost = if file.is_some() {
+                0
+            } else {
+                site.path.len() + 2
+            };
+            let module_cost = if file.is_some_and(|m| m.contains_key(site.module.as_str())) {
+                0
+            } else {
+                site.module.len() + 3
+            };
+            let cost = entry_len + file_cost + module_cost;
+            if used + cost > budget_bytes {
+                continue;
+            }
+            used += cost;
+            seen_sites.insert((&site.path, site.start_line));
+            chosen
+                .entry(&site.path)
+                .or_default()
+                .entry(&site.module)
+                .or_default()
+                .push((
+                    site.start_line,
+                    format!("    {}: {}\n", site.start_line, site.signature),
+                ));
         }
         let mut map = String::with_capacity(used);
         for (path, modules) in chosen {
-            map.push_str(&path);
+            map.push_str(path);
             map.push_str(":\n");
-            let mut modules: Vec<(String, Vec<(u32, String)>)> = modules.into_iter().collect();
+            let mut modules: Vec<(&str, Vec<(u32, String)>)> = modules.into_iter().collect();
             for (_, entries) in &mut modules {
                 entries.sort();
             }
             modules.sort_by_key(|(_, entries)| entries.first().map_or(0, |e| e.0));
             for (module, entries) in modules {
                 map.push_str("  ");
-                map.push_str(&module);
+                map.push_str(module);
                 map.push('\n');
                 for (_, e) in entries {
                     map.push_str(&e);
@@ -474,8 +633,65 @@ mod tests {
         out
     }
 
-    #[test]
-    fn rank_over_the_reachable_part_equals_rank_over_everything() {
+    /// The repository map as it was computed before [`RankIndex`] kept first sites:
+    /// over every ranked symbol, every time.
+    fn repo_map_over_everything(g: &SymbolGraph, token_budget: usize, focus: &[String]) -> String {
+        let budget_bytes = token_budget * 4;
+        let mut chosen: BTreeMap<String, BTreeMap<String, Vec<(u32, String)>>> = BTreeMap::new();
+        let mut seen_sites: HashSet<(String, u32)> = HashSet::new();
+        let mut used = 0usize;
+        for (symbol, _) in rank_over_everything(g, focus) {
+            let site = &g.defs[&symbol][0];
+            if site.visibility != Visibility::Public
+                || site.kind == ChunkKind::ModuleHeader
+                || seen_sites.contains(&(site.path.clone(), site.start_line))
+            {
+                continue;
+            }
+            let entry = format!("    {}: {}\n", site.start_line, site.signature);
+            let file = chosen.get(&site.path);
+            let file_cost = if file.is_some() {
+                0
+            } else {
+                site.path.len() + 2
+            };
+            let module_cost = if file.is_some_and(|m| m.contains_key(&site.module)) {
+                0
+            } else {
+                site.module.len() + 3
+            };
+            let cost = entry.len() + file_cost + module_cost;
+            if used + cost > budget_bytes {
+                continue;
+            }
+            used += cost;
+            seen_sites.insert((site.path.clone(), site.start_line));
+            chosen
+                .entry(site.path.clone())
+                .or_default()
+                .entry(site.module.clone())
+                .or_default()
+                .push((site.start_line, entry));
+        }
+        let mut map = String::new();
+        for (path, modules) in chosen {
+            map.push_str(&format!("{path}:\n"));
+            let mut modules: Vec<(String, Vec<(u32, String)>)> = modules.into_iter().collect();
+            for (_, entries) in &mut modules {
+                entries.sort();
+            }
+            modules.sort_by_key(|(_, entries)| entries.first().map_or(0, |e| e.0));
+            for (module, entries) in modules {
+                map.push_str(&format!("  {module}\n"));
+                for (_, e) in entries {
+                    map.push_str(&e);
+                }
+            }
+        }
+        map
+    }
+
+    fn inventory_graph() -> SymbolGraph {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/inventory");
         let mut chunks = Vec::new();
         for entry in ignore::WalkBuilder::new(root).build().flatten() {
@@ -492,6 +708,78 @@ mod tests {
         }
         let g = SymbolGraph::build(&chunks);
         assert!(g.len() > 10, "{} symbols", g.len());
+        g
+    }
+
+    #[test]
+    fn repo_maps_equal_the_map_over_every_ranked_symbol() {
+        let g = inventory_graph();
+        let mut focuses: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["Inventory".into()],
+            vec!["Inventory.Stock".into(), "Nothing.Here/1".into()],
+        ];
+        focuses.extend(g.defs.keys().map(|s| vec![s.clone()]));
+        for focus in focuses {
+            for budget in [0, 2, 16, 64, 200, 1024] {
+                let (map, tokens) = g.repo_map(budget, &focus);
+                assert_eq!(
+                    map,
+                    repo_map_over_everything(&g, budget, &focus),
+                    "{focus:?} {budget}"
+                );
+                assert!(map.len() <= budget * 4, "{focus:?} {budget}");
+                assert_eq!(tokens, map.len().div_ceil(4));
+            }
+        }
+    }
+
+    #[test]
+    fn look_ups_by_name_equal_a_pass_over_every_symbol() {
+        fn every<T: Clone>(map: &HashMap<String, Vec<T>>, symbol: &str) -> Vec<T> {
+            map.iter()
+                .filter(|(s, _)| matches(symbol, s))
+                .flat_map(|(_, values)| values.iter().cloned())
+                .collect()
+        }
+        let g = inventory_graph();
+        let mut queries: Vec<String> = Vec::new();
+        for key in g.defs.keys().chain(g.out.keys()).chain(g.incoming.keys()) {
+            queries.push(key.clone());
+            if let Some((base, _)) = key.rsplit_once('/') {
+                queries.push(base.to_string());
+                queries.push(format!("{base}/9"));
+            }
+            if let Some((module, _)) = key.rsplit_once('.') {
+                queries.push(module.to_string());
+            }
+        }
+        queries.extend(["", "/", "Inventory.", "nothing"].map(String::from));
+        let by_place = |a: &SymbolSite, b: &SymbolSite| {
+            (&a.path, a.start_line, &a.symbol).cmp(&(&b.path, b.start_line, &b.symbol))
+        };
+        for q in &queries {
+            let mut defs = every(&g.defs, q);
+            let mut got = g.definitions(q);
+            defs.sort_by(by_place);
+            got.sort_by(by_place);
+            assert_eq!(got, defs, "definitions of {q:?}");
+            assert_eq!(g.is_defined(q), !defs.is_empty(), "{q:?}");
+            let mut callees = every(&g.out, q);
+            callees.sort();
+            callees.dedup();
+            assert_eq!(g.callees(q), callees, "callees of {q:?}");
+            let mut callers = every(&g.incoming, q);
+            callers.sort_by(by_place);
+            callers.dedup();
+            assert_eq!(g.callers(q), callers, "callers of {q:?}");
+        }
+        assert!(queries.iter().any(|q| !g.callers(q).is_empty()));
+    }
+
+    #[test]
+    fn rank_over_the_reachable_part_equals_rank_over_everything() {
+        let g = inventory_graph();
         let mut focuses: Vec<Vec<String>> = vec![
             vec![],
             vec!["Inventory.Stock".into()],

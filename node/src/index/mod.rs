@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::TermQuery;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
@@ -425,13 +425,14 @@ impl PartitionIndex {
 
     /// The committed chunks matching one exact term of `field` (chunk documents only).
     fn chunks_with_term(&self, field: tantivy::schema::Field, value: &str) -> Result<Vec<Chunk>> {
+        self.chunks_matching(&term_query(field, value))
+    }
+
+    /// The committed chunks `query` matches (chunk documents only), decoded.
+    fn chunks_matching(&self, query: &dyn Query) -> Result<Vec<Chunk>> {
         let searcher = self.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(field, value),
-            IndexRecordOption::Basic,
-        );
         let docs = searcher
-            .search(&query, &DocSetCollector)
+            .search(query, &DocSetCollector)
             .map_err(NodeError::index(&self.dir))?;
         let mut out = Vec::new();
         for addr in docs {
@@ -459,6 +460,46 @@ impl PartitionIndex {
     /// A file's chunks in file order, as of the last commit.
     pub fn chunks_of_file(&self, repo: &str, path: &str) -> Result<Vec<Chunk>> {
         let mut chunks = self.chunks_with_term(self.fields.file_key, &file_key(repo, path))?;
+        chunks.sort_by_key(|c| c.start_byte);
+        Ok(chunks)
+    }
+
+    /// The chunks of one file that match `only`, in file order: only those are read and
+    /// decoded (a file may have hundreds of chunks; a context needs two or three).
+    pub fn chunks_of_file_where(
+        &self,
+        repo: &str,
+        path: &str,
+        only: &FileChunkFilter,
+    ) -> Result<Vec<Chunk>> {
+        let (field, values): (tantivy::schema::Field, Vec<&str>) = match only {
+            FileChunkFilter::Ids(ids) => (
+                self.fields.chunk_id,
+                ids.iter().map(String::as_str).collect(),
+            ),
+            FileChunkFilter::Defines(symbol) => (self.fields.defines, vec![symbol.as_str()]),
+            FileChunkFilter::Calls(symbol) => (self.fields.calls, vec![symbol.as_str()]),
+            FileChunkFilter::Kinds(kinds) => {
+                (self.fields.kind, kinds.iter().map(|k| k.as_str()).collect())
+            }
+        };
+        let any_value: Vec<(Occur, Box<dyn Query>)> = values
+            .into_iter()
+            .map(|v| {
+                (
+                    Occur::Should,
+                    Box::new(term_query(field, v)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(term_query(self.fields.file_key, &file_key(repo, path))),
+            ),
+            (Occur::Must, Box::new(BooleanQuery::new(any_value))),
+        ]);
+        let mut chunks = self.chunks_matching(&query)?;
         chunks.sort_by_key(|c| c.start_byte);
         Ok(chunks)
     }
@@ -616,4 +657,40 @@ pub fn dir_size(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// Which chunks of one file to read ([`PartitionIndex::chunks_of_file_where`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChunkFilter {
+    /// The chunks with these ids.
+    Ids(Vec<String>),
+    /// The chunks defining this symbol ([`Chunk::defines_symbol`]).
+    Defines(String),
+    /// The chunks whose own code calls this symbol: `Mod.fun/arity`, or `Mod.fun` (any
+    /// arity).
+    Calls(String),
+    /// The chunks of these kinds.
+    Kinds(Vec<crate::chunk::ChunkKind>),
+}
+
+impl FileChunkFilter {
+    /// Whether `chunk` is one of those the filter names (what the index query selects).
+    pub fn accepts(&self, chunk: &Chunk) -> bool {
+        match self {
+            FileChunkFilter::Ids(ids) => ids.contains(&chunk.id),
+            FileChunkFilter::Defines(symbol) => chunk.defines_symbol(symbol),
+            FileChunkFilter::Calls(symbol) => chunk
+                .calls
+                .iter()
+                .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(base, _)| base == symbol)),
+            FileChunkFilter::Kinds(kinds) => kinds.contains(&chunk.kind),
+        }
+    }
+}
+
+fn term_query(field: tantivy::schema::Field, value: &str) -> TermQuery {
+    TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    )
 }
