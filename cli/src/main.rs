@@ -291,15 +291,22 @@ pub enum ClusterCommand {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
     // `aiex search ... | head` ends quietly, as command-line tools do, instead of
-    // failing on a closed pipe.
+    // failing on a closed pipe. The long-running roles keep Rust's default (SIGPIPE
+    // ignored, a write to a closed pipe or socket is an error): a server must never die
+    // of a peer that went away.
     #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    if !matches!(
+        cli.command,
+        Command::Up { .. } | Command::Node(_) | Command::Gateway(_)
+    ) {
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     aiex_node::alloc::init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1136,3 +1136,22 @@ fn reading_some_chunks_of_a_file_equals_filtering_all_of_them() {
             .is_empty()
     );
 }
+
+/// An index written with another schema (an older Aiex) is refused with an error that
+/// says what to do, not tantivy's bare schema error.
+#[test]
+fn an_index_of_another_schema_is_refused_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p0000");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    b.add_text_field("body", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(&dir, b.build()).unwrap();
+    let err = PartitionIndex::open(&dir, 0).err().expect("the index is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("incompatible Aiex version") && text.contains("re-index"),
+        "{text}"
+    );
+    assert!(text.contains("p0000"), "{text}");
+}

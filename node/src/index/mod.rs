@@ -104,13 +104,16 @@ impl PartitionIndex {
             reason: e.to_string(),
         })?;
         let schema = schema::build();
-        let index =
-            Index::open_or_create(directory, schema.clone()).map_err(NodeError::index(dir))?;
+        let incompatible = || NodeError::Corrupt {
+            path: dir.to_path_buf(),
+            reason: "the index was written by an incompatible Aiex version; remove the data directory and re-index".into(),
+        };
+        let index = Index::open_or_create(directory, schema.clone()).map_err(|e| match e {
+            tantivy::TantivyError::SchemaError(_) => incompatible(),
+            e => NodeError::index(dir)(e),
+        })?;
         if index.schema() != schema {
-            return Err(NodeError::Corrupt {
-                path: dir.to_path_buf(),
-                reason: "the index was written by an incompatible Aiex version; remove the data directory and re-index".into(),
-            });
+            return Err(incompatible());
         }
         index
             .tokenizers()
