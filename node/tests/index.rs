@@ -1147,11 +1147,39 @@ fn an_index_of_another_schema_is_refused_with_what_to_do() {
     let mut b = tantivy::schema::Schema::builder();
     b.add_text_field("body", tantivy::schema::TEXT);
     tantivy::Index::create_in_dir(&dir, b.build()).unwrap();
-    let err = PartitionIndex::open(&dir, 0).err().expect("the index is refused");
+    let err = PartitionIndex::open(&dir, 0)
+        .err()
+        .expect("the index is refused");
     let text = err.to_string();
     assert!(
         text.contains("incompatible Aiex version") && text.contains("re-index"),
         "{text}"
     );
     assert!(text.contains("p0000"), "{text}");
+}
+
+/// What the symbol graph reads: every chunk, with its metadata and without its text.
+#[test]
+fn chunks_without_text_are_every_chunk_with_its_text_dropped() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, 8).unwrap();
+    ingest(&set, "my_app", &env.src);
+    let mut checked = 0;
+    for p in set.partitions() {
+        let mut expected = p.all_chunks().unwrap();
+        for c in &mut expected {
+            c.content.clear();
+            c.header.clear();
+            c.doc = None;
+        }
+        let got = p.all_chunks_without_text().unwrap();
+        assert_eq!(got, expected, "partition {}", p.partition());
+        assert!(
+            got.iter()
+                .all(|c| c.content.is_empty() && !c.path.is_empty())
+        );
+        checked += got.len();
+    }
+    assert_eq!(checked, all_chunks(&set).len());
+    assert!(checked > 10, "{checked} chunks");
 }

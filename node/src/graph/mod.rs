@@ -258,6 +258,57 @@ fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, keys: &[String], symbol: &s
 impl SymbolGraph {
     /// Builds the graph from chunks (typically every chunk of some repositories).
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
+        let mut g = SymbolGraph::part(chunks);
+        g.sort_sites();
+        g
+    }
+
+    /// The graph of several sets of chunks built apart (in parallel, each set dropped
+    /// once its part is built): [`SymbolGraph::part`] of each set, merged in order. The
+    /// result equals [`SymbolGraph::build`] over all the chunks in that order.
+    pub fn merge(parts: impl IntoIterator<Item = SymbolGraph>) -> SymbolGraph {
+        let mut g = SymbolGraph::default();
+        for part in parts {
+            let SymbolGraph {
+                defs,
+                out,
+                incoming,
+                ..
+            } = part;
+            for (symbol, sites) in defs {
+                g.defs.entry(symbol).or_default().extend(sites);
+            }
+            // A call already known from an earlier part keeps that part's caller site
+            // (as one build keeps the first chunk's), so look before adding the calls.
+            for (callee, sites) in incoming {
+                let new: Vec<SymbolSite> = sites
+                    .into_iter()
+                    .filter(|site| {
+                        !g.out
+                            .get(&site.symbol)
+                            .is_some_and(|known| known.contains(&callee))
+                    })
+                    .collect();
+                if !new.is_empty() {
+                    g.incoming.entry(callee).or_default().extend(new);
+                }
+            }
+            for (caller, callees) in out {
+                let known = g.out.entry(caller).or_default();
+                for callee in callees {
+                    if !known.contains(&callee) {
+                        known.push(callee);
+                    }
+                }
+            }
+        }
+        g.sort_sites();
+        g
+    }
+
+    /// The graph of one set of chunks, its definition sites not yet sorted: a part for
+    /// [`SymbolGraph::merge`].
+    pub fn part<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::default();
         for chunk in chunks {
             let mut sources = 0;
@@ -315,11 +366,14 @@ impl SymbolGraph {
                 g.add_calls(&source, &chunk.calls);
             }
         }
-        for sites in g.defs.values_mut() {
+        g
+    }
+
+    fn sort_sites(&mut self) {
+        for sites in self.defs.values_mut() {
             sites.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
             sites.dedup();
         }
-        g
     }
 
     fn add_calls(&mut self, caller: &SymbolSite, calls: &[String]) {
@@ -709,6 +763,56 @@ mod tests {
         let g = SymbolGraph::build(&chunks);
         assert!(g.len() > 10, "{} symbols", g.len());
         g
+    }
+
+    /// Parts built apart and merged give the graph of one build over every chunk, also
+    /// when the parts repeat each other's symbols (copies of a repository, where only the
+    /// first caller site of a call is kept).
+    #[test]
+    fn merged_parts_equal_one_build() {
+        let g = inventory_graph();
+        assert!(!g.incoming.is_empty());
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/inventory");
+        let mut chunks = Vec::new();
+        for copy in ["a", "b", "c"] {
+            for entry in ignore::WalkBuilder::new(root).build().flatten() {
+                let path = entry.path().to_string_lossy().into_owned();
+                if !crate::chunk::is_elixir_path(&path) {
+                    continue;
+                }
+                let bytes = std::fs::read(entry.path()).unwrap();
+                // Copy "c" has the same paths as "a" in another repository.
+                let (repo, path) = match copy {
+                    "c" => ("other".to_string(), format!("a/{path}")),
+                    _ => ("inventory".to_string(), format!("{copy}/{path}")),
+                };
+                if let FileChunks::Chunked(c) =
+                    chunk_file(&repo, &path, &bytes, &ChunkerConfig::default())
+                {
+                    chunks.extend(c);
+                }
+            }
+        }
+        let whole = SymbolGraph::build(&chunks);
+        for parts in [1, 2, 3, 5, 17, chunks.len()] {
+            let size = chunks.len().div_ceil(parts);
+            let merged = SymbolGraph::merge(chunks.chunks(size).map(SymbolGraph::part));
+            assert_eq!(merged.defs, whole.defs, "{parts} parts");
+            assert_eq!(merged.out, whole.out, "{parts} parts");
+            assert_eq!(merged.incoming, whole.incoming, "{parts} parts");
+        }
+        // Interleaved: the copies' chunks alternate between two parts.
+        let even: Vec<&Chunk> = chunks.iter().step_by(2).collect();
+        let odd: Vec<&Chunk> = chunks.iter().skip(1).step_by(2).collect();
+        let in_order: Vec<&Chunk> = even.iter().chain(&odd).copied().collect();
+        let merged = SymbolGraph::merge([
+            SymbolGraph::part(even.iter().copied()),
+            SymbolGraph::part(odd.iter().copied()),
+        ]);
+        let whole = SymbolGraph::build(in_order);
+        assert_eq!(merged.defs, whole.defs);
+        assert_eq!(merged.out, whole.out);
+        assert_eq!(merged.incoming, whole.incoming);
     }
 
     #[test]

@@ -104,9 +104,11 @@ impl PartitionIndex {
             reason: e.to_string(),
         })?;
         let schema = schema::build();
-        let incompatible = || NodeError::Corrupt {
+        let incompatible = || {
+            NodeError::Corrupt {
             path: dir.to_path_buf(),
             reason: "the index was written by an incompatible Aiex version; remove the data directory and re-index".into(),
+        }
         };
         let index = Index::open_or_create(directory, schema.clone()).map_err(|e| match e {
             tantivy::TantivyError::SchemaError(_) => incompatible(),
@@ -509,6 +511,17 @@ impl PartitionIndex {
 
     /// Every chunk of the last commit, in no particular order.
     pub fn all_chunks(&self) -> Result<Vec<Chunk>> {
+        self.every_chunk(true)
+    }
+
+    /// [`PartitionIndex::all_chunks`] without their text (content, header and doc are
+    /// empty): what the symbol graph reads. Each chunk's text is dropped as soon as it is
+    /// decoded, so reading a large partition does not hold all its text at once.
+    pub fn all_chunks_without_text(&self) -> Result<Vec<Chunk>> {
+        self.every_chunk(false)
+    }
+
+    fn every_chunk(&self, with_text: bool) -> Result<Vec<Chunk>> {
         let searcher = self.searcher();
         let mut out = Vec::new();
         for segment in searcher.segment_readers() {
@@ -518,12 +531,19 @@ impl PartitionIndex {
             for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
                 let doc = doc.map_err(NodeError::index(&self.dir))?;
                 if str_field(&doc, self.fields.doc_type) == schema::DOC_CHUNK {
-                    out.push(schema::chunk_from_document(&self.fields, &doc).map_err(
-                        |reason| NodeError::Corrupt {
-                            path: self.dir.clone(),
-                            reason,
-                        },
-                    )?);
+                    let mut chunk =
+                        schema::chunk_from_document(&self.fields, &doc).map_err(|reason| {
+                            NodeError::Corrupt {
+                                path: self.dir.clone(),
+                                reason,
+                            }
+                        })?;
+                    if !with_text {
+                        chunk.content = String::new();
+                        chunk.header = String::new();
+                        chunk.doc = None;
+                    }
+                    out.push(chunk);
                 }
             }
         }

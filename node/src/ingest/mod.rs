@@ -635,15 +635,7 @@ impl PartitionSet {
         let (held, missing) = self.held_of(partitions);
         let chunks: Vec<Vec<crate::chunk::Chunk>> = held
             .par_iter()
-            .map(|p| {
-                let mut chunks = p.all_chunks()?;
-                for c in &mut chunks {
-                    c.content = String::new();
-                    c.header = String::new();
-                    c.doc = None;
-                }
-                Ok(chunks)
-            })
+            .map(|p| p.all_chunks_without_text())
             .collect::<Result<_>>()?;
         Ok((chunks.into_iter().flatten().collect(), missing))
     }
@@ -755,12 +747,14 @@ impl PartitionSet {
         if let Some(g) = self.graph.lock().expect("graph lock").as_ref() {
             return Ok(g.clone());
         }
-        let chunks: Vec<Vec<crate::chunk::Chunk>> = self
+        // Each partition's part of the graph is built from its chunks (without their
+        // text) and the chunks dropped, so no more than a partition per thread is held.
+        let parts: Vec<SymbolGraph> = self
             .partitions()
             .par_iter()
-            .map(|p| p.all_chunks())
+            .map(|p| Ok(SymbolGraph::part(&p.all_chunks_without_text()?)))
             .collect::<Result<_>>()?;
-        let graph = Arc::new(SymbolGraph::build(chunks.iter().flatten()));
+        let graph = Arc::new(SymbolGraph::merge(parts));
         *self.graph.lock().expect("graph lock") = Some(graph.clone());
         Ok(graph)
     }
