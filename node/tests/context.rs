@@ -584,3 +584,46 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
     );
     assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
 }
+
+/// Hits from a search that answers while the rest is gathered make the same context as
+/// hits given up front; the late search is asked once, and its failure fails the build.
+#[test]
+fn late_search_hits_make_the_same_context_as_hits_given_first() {
+    let (chunks, graph) = inventory();
+    let source = Mem(chunks.clone());
+    let hits = hits_for(&chunks, &[3, 7, 11, 19]);
+    let request = ContextRequest {
+        question: "How does reserving stock work?".into(),
+        target: Some("Inventory.Stock.reserve/4".into()),
+        budget: None,
+        repositories: Vec::new(),
+    };
+    let counter = || TokenCounter::for_model("gpt-4o");
+    let first = ContextBuilder::new(&graph, &source, counter())
+        .search_hits(hits.clone())
+        .build(&request)
+        .unwrap();
+    assert!(
+        first
+            .sections
+            .iter()
+            .any(|s| s.kind == SectionKind::SearchHit),
+        "{:#?}",
+        first.sections
+    );
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    let later = ContextBuilder::new(&graph, &source, counter()).search_hits_later(|| {
+        asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(hits.clone())
+    });
+    assert_eq!(later.build(&request).unwrap().render(), first.render());
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let failing = ContextBuilder::new(&graph, &source, counter()).search_hits_later(|| {
+        Err(aiex_node::NodeError::InvalidArgument {
+            field: "query",
+            reason: "the search failed".into(),
+        })
+    });
+    let err = failing.build(&request).unwrap_err();
+    assert!(err.to_string().contains("the search failed"), "{err}");
+}

@@ -166,31 +166,39 @@ async fn token_context(
 ) -> Result<String, crate::NodeError> {
     let (symbol, query) = lookups(task);
     let query = query.trim().to_string();
-    let hits = if query.is_empty() {
-        Vec::new()
-    } else {
-        retriever
-            .search(&query, task.repositories(), SEARCH_HITS)
-            .await
-            .unwrap_or_default()
-    };
     let graph = retriever.graph().await?;
     let request = crate::context::ContextRequest {
-        question: query,
+        question: query.clone(),
         target: symbol.map(str::to_string),
         budget: Some((budget / CHARS_PER_TOKEN).max(crate::context::MIN_BUDGET)),
         repositories: task.repositories().to_vec(),
     };
-    tokio::task::spawn_blocking(move || {
-        let hits = crate::service::hits_from_pb(source.as_ref(), hits)?;
+    // The search runs while the builder gathers the target, its module, callers and
+    // callees (on a blocking thread); the builder takes the hits when it needs them. A
+    // failed or abandoned search gives no hits.
+    let (found, hits) = std::sync::mpsc::sync_channel::<Vec<aiex_proto::v1::SearchHit>>(1);
+    let build = tokio::task::spawn_blocking(move || {
         let counter =
             crate::context::TokenCounter::for_model(crate::context::tokens::DEFAULT_MODEL);
+        let hit_source = source.clone();
         let context = crate::context::ContextBuilder::new(&graph, source.as_ref(), counter)
-            .search_hits(hits)
+            .search_hits_later(move || {
+                crate::service::hits_from_pb(hit_source.as_ref(), hits.recv().unwrap_or_default())
+            })
             .build(&request)?;
-        Ok(context.render())
-    })
-    .await?
+        Ok::<_, crate::NodeError>(context.render())
+    });
+    let search = async move {
+        if !query.is_empty() {
+            let hits = retriever
+                .search(&query, task.repositories(), SEARCH_HITS)
+                .await
+                .unwrap_or_default();
+            let _ = found.send(hits);
+        }
+    };
+    let ((), built) = tokio::join!(search, build);
+    built?
 }
 
 /// Signatures from the graph and search snippets, within `budget` characters.

@@ -291,10 +291,15 @@ pub struct ContextBuilder<'a> {
     counter: TokenCounter,
     secrets: SecretFilter,
     hits: Vec<SearchHit>,
+    /// Search hits still on their way (see [`ContextBuilder::search_hits_later`]).
+    late_hits: std::sync::Mutex<Option<LateHits<'a>>>,
     /// Most callers and callees shown.
     pub max_callers: usize,
     pub max_callees: usize,
 }
+
+/// Search hits asked for when the context needs them.
+type LateHits<'a> = Box<dyn FnOnce() -> Result<Vec<SearchHit>> + Send + 'a>;
 
 /// The sections gathered, before fitting.
 struct Gathered {
@@ -344,6 +349,7 @@ impl<'a> ContextBuilder<'a> {
             counter,
             secrets: SecretFilter::from_env(),
             hits: Vec::new(),
+            late_hits: std::sync::Mutex::new(None),
             max_callers: 6,
             max_callees: 8,
         }
@@ -358,6 +364,18 @@ impl<'a> ContextBuilder<'a> {
     /// Search hits for the question, best first.
     pub fn search_hits(mut self, hits: Vec<SearchHit>) -> Self {
         self.hits = hits;
+        self
+    }
+
+    /// Search hits from a search that runs while the rest is gathered: `hits` is called
+    /// (by the first [`ContextBuilder::build`] only) once the target, its module and its
+    /// callers and callees are in, and may block until the search answers. Its hits come
+    /// after those of [`ContextBuilder::search_hits`].
+    pub fn search_hits_later(
+        self,
+        hits: impl FnOnce() -> Result<Vec<SearchHit>> + Send + 'a,
+    ) -> Self {
+        *self.late_hits.lock().expect("late hits lock") = Some(Box::new(hits));
         self
     }
 
@@ -448,7 +466,12 @@ impl<'a> ContextBuilder<'a> {
                 }
             }
         }
-        for hit in &self.hits {
+        let late = self.late_hits.lock().expect("late hits lock").take();
+        let late = match late {
+            Some(hits) => hits()?,
+            None => Vec::new(),
+        };
+        for hit in self.hits.iter().chain(&late) {
             if !in_repos(&hit.chunk) || g.shown(&hit.chunk) {
                 continue;
             }

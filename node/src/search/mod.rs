@@ -11,7 +11,8 @@
 //! chunks nearest to the query's vector, and every candidate is scored by [`fuse`], per
 //! chunk, so that partial rankings from several nodes merge exactly.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -68,22 +69,62 @@ pub struct SearchHit {
 }
 
 /// BM25 statistics summed over several partitions.
-struct CombinedStats<'a>(&'a [Searcher]);
+///
+/// Every partition's search asks for the same statistics (each builds its own weights for
+/// the query's terms), so each sum is computed once and remembered for the query: one
+/// term look-up per partition and term, instead of one per partition squared.
+struct CombinedStats<'a> {
+    searchers: &'a [Searcher],
+    field_tokens: Mutex<HashMap<Field, u64>>,
+    doc_freqs: Mutex<HashMap<Vec<u8>, u64>>,
+}
+
+impl<'a> CombinedStats<'a> {
+    fn new(searchers: &'a [Searcher]) -> CombinedStats<'a> {
+        CombinedStats {
+            searchers,
+            field_tokens: Mutex::default(),
+            doc_freqs: Mutex::default(),
+        }
+    }
+}
 
 impl Bm25StatisticsProvider for CombinedStats<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        self.0.iter().map(|s| s.total_num_tokens(field)).sum()
+        if let Some(n) = self.field_tokens.lock().expect("stats lock").get(&field) {
+            return Ok(*n);
+        }
+        let n = self
+            .searchers
+            .iter()
+            .map(|s| s.total_num_tokens(field))
+            .sum::<tantivy::Result<u64>>()?;
+        self.field_tokens
+            .lock()
+            .expect("stats lock")
+            .insert(field, n);
+        Ok(n)
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        self.0
+        self.searchers
             .iter()
             .map(Bm25StatisticsProvider::total_num_docs)
             .sum()
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        self.0.iter().map(|s| s.doc_freq(term)).sum()
+        let key = term_key(term);
+        if let Some(n) = self.doc_freqs.lock().expect("stats lock").get(&key) {
+            return Ok(*n);
+        }
+        let n = self
+            .searchers
+            .iter()
+            .map(|s| s.doc_freq(term))
+            .sum::<tantivy::Result<u64>>()?;
+        self.doc_freqs.lock().expect("stats lock").insert(key, n);
+        Ok(n)
     }
 }
 
@@ -177,7 +218,7 @@ pub fn query_stats(partitions: &[&PartitionIndex], request: &SearchRequest) -> R
     let mut terms: Vec<Term> = Vec::new();
     query.query_terms(&mut |term, _| terms.push(term.clone()));
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
-    let combined = CombinedStats(&searchers);
+    let combined = CombinedStats::new(&searchers);
     let fail = |e| NodeError::index(first.dir())(e);
     let mut stats = QueryStats {
         total_docs: combined.total_num_docs().map_err(fail)?,
@@ -304,10 +345,10 @@ fn candidates(
         return Ok(Vec::new());
     };
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
-    let local = CombinedStats(&searchers);
+    let local = CombinedStats::new(&searchers);
     let given = stats.map(|given| GivenStats {
         given,
-        local: CombinedStats(&searchers),
+        local: CombinedStats::new(&searchers),
     });
     let stats: &(dyn Bm25StatisticsProvider + Sync) = match &given {
         Some(g) => g,
