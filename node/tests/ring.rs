@@ -2,8 +2,10 @@
 //! replicas are distinct nodes other than the owner, no node owns more than 1.25 times
 //! the mean, and one join or leave moves about 1/N of the partitions.
 //!
-//! Node ids are `aiex-node-{i}`, as in `ring-bench` (bench/README.md, "Placement"), whose
-//! table shows the numbers these bounds are checked against.
+//! Node ids are `aiex-node-{i}`, a StatefulSet's pod names, as in `ring-bench`
+//! (bench/README.md, "Placement"), whose table shows the numbers these bounds are checked
+//! against; ids without an ordinal (`aiex-node-{i}-x`) take the ring-only placement, which
+//! keeps the balance but moves a little more than the leaving node's partitions.
 
 use aiex_node::ring::{DEFAULT_REPLICATION, DEFAULT_VIRTUAL_NODES, Moves, NodeLoad, Placement};
 
@@ -11,6 +13,11 @@ use aiex_node::ring::{DEFAULT_REPLICATION, DEFAULT_VIRTUAL_NODES, Moves, NodeLoa
 
 fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("aiex-node-{i}")).collect()
+}
+
+/// Ids without an ordinal (placed on the ring alone, with bounded loads).
+fn named(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("aiex-node-{i}-x")).collect()
 }
 
 fn place<S: AsRef<str>>(members: &[S], partitions: u32) -> Placement {
@@ -224,9 +231,13 @@ fn owned_held_and_counts_agree() {
 
 #[test]
 fn no_node_owns_more_than_a_quarter_above_the_mean() {
-    for partitions in [64, 256, 1024] {
-        for n in 3..=32 {
-            let placement = place(&ids(n), partitions);
+    for (partitions, members) in [64, 256, 1024]
+        .into_iter()
+        .flat_map(|p| (3..=32).flat_map(move |n| [(p, ids(n)), (p, named(n))]))
+    {
+        let n = members.len();
+        {
+            let placement = place(&members, partitions);
             let counts = placement.counts();
             let max_owned = counts.values().map(|l| l.owned).max().unwrap();
             let max_held = counts.values().map(|l| l.held()).max().unwrap();
@@ -256,12 +267,89 @@ fn no_node_owns_more_than_a_quarter_above_the_mean() {
 
 // ----------------------------------------------------------------------------- movement
 
+/// StatefulSet ids (`aiex-node-0` ...): a leave moves the leaving node's partitions and
+/// nothing else, a join moves only what the newcomer takes, and every single change
+/// moves at most 1.3/N of the partitions.
+#[test]
+fn with_ordinal_ids_every_change_moves_only_the_changed_nodes_partitions() {
+    let cases = (3..=32)
+        .map(|n| (256, n))
+        .chain([8, 16, 32].map(|n| (1024, n)));
+    for (partitions, n) in cases {
+        {
+            let members = ids(n);
+            let before = place(&members, partitions);
+            let unit = mean(partitions, n);
+            for gone in &members {
+                let after = place(&without(&members, gone), partitions);
+                let moved = Placement::diff(&before, &after).owner_changed;
+                assert_eq!(
+                    moved,
+                    before.owned_by(gone),
+                    "P={partitions}, {n} nodes, {gone} leaves"
+                );
+                assert!(
+                    moved.len() as f64 <= 1.3 * unit,
+                    "P={partitions}, {n} nodes, {gone} leaves: {} move",
+                    moved.len()
+                );
+            }
+            let mut joined = members.clone();
+            joined.push(format!("aiex-node-{n}"));
+            let after = place(&joined, partitions);
+            let moved = Placement::diff(&before, &after).owner_changed;
+            assert_eq!(
+                moved,
+                after.owned_by(&joined[n]),
+                "P={partitions}, {n} nodes join"
+            );
+            assert!(
+                !moved.is_empty() && moved.len() as f64 <= 1.3 * unit,
+                "P={partitions}, {n} nodes, one joins: {} move",
+                moved.len()
+            );
+        }
+    }
+}
+
+/// Pods that fail leave holes in the ordinals: each failure moves only the failed pod's
+/// partitions (to the nodes clockwise with room), loads stay within the cap, and when
+/// the pods come back each takes back only its own, ending where it began.
+#[test]
+fn failed_pods_leave_holes_and_coming_back_restores_the_placement() {
+    let partitions = 256;
+    let members = ids(16);
+    let start = place(&members, partitions);
+    let mut live = members.clone();
+    let mut placement = start.clone();
+    for gone in ["aiex-node-3", "aiex-node-9", "aiex-node-4", "aiex-node-15"] {
+        live.retain(|m| m != gone);
+        let next = place(&live, partitions);
+        let moved = Placement::diff(&placement, &next).owner_changed;
+        assert_eq!(moved, placement.owned_by(gone), "{gone} fails");
+        let most = next.counts().values().map(|l| l.owned).max().unwrap();
+        assert!(
+            most <= cap(partitions, live.len()),
+            "{gone} fails: a node owns {most}"
+        );
+        placement = next;
+    }
+    for back in ["aiex-node-15", "aiex-node-4", "aiex-node-9", "aiex-node-3"] {
+        live.push(back.to_string());
+        let next = place(&live, partitions);
+        let moved = Placement::diff(&placement, &next).owner_changed;
+        assert_eq!(moved, next.owned_by(back), "{back} comes back");
+        placement = next;
+    }
+    assert_eq!(placement, start);
+}
+
 #[test]
 fn a_leave_moves_the_leaving_nodes_partitions_and_few_others() {
     let partitions = 256;
     let mut mean_over_n = 0.0;
     for n in 3..=32 {
-        let members = ids(n);
+        let members = named(n);
         let before = place(&members, partitions);
         let unit = mean(partitions, n);
         let mut total = 0;
@@ -277,13 +365,9 @@ fn a_leave_moves_the_leaving_nodes_partitions_and_few_others() {
             // partitions back, so a few partitions of other nodes move too.
             let extra = owner_changed.len() - owned.len();
             assert!(
-                extra as f64 <= 1.25 * unit,
+                extra as f64 <= 1.5 * unit,
                 "{n} nodes, {gone} leaves: {extra} partitions of other nodes move"
             );
-            if n <= 7 {
-                // With 36 or more partitions per node no node is near its cap here.
-                assert_eq!(extra, 0, "{n} nodes, {gone} leaves");
-            }
             assert!(
                 owner_changed.len() as f64 <= 2.5 * unit,
                 "{n} nodes, {gone} leaves: {} partitions move ({:.2}/N)",
@@ -305,10 +389,10 @@ fn a_join_moves_about_one_nth() {
     let partitions = 256;
     let mut mean_over_n = 0.0;
     for n in 3..=32 {
-        let members = ids(n);
+        let members = named(n);
         let before = place(&members, partitions);
         let mut joined = members.clone();
-        joined.push(format!("aiex-node-{n}"));
+        joined.push(format!("aiex-node-{n}-x"));
         let after = place(&joined, partitions);
         let moved = Placement::diff(&before, &after).owner_changed.len();
         let unit = mean(partitions, n);
@@ -334,7 +418,7 @@ fn a_join_moves_about_one_nth() {
 fn with_more_partitions_per_node_every_change_moves_little_more_than_one_nth() {
     let partitions = 1024;
     for n in [8, 16, 32] {
-        let members = ids(n);
+        let members = named(n);
         let before = place(&members, partitions);
         let unit = mean(partitions, n);
         for gone in &members {
@@ -346,7 +430,7 @@ fn with_more_partitions_per_node_every_change_moves_little_more_than_one_nth() {
             );
         }
         let mut joined = members.clone();
-        joined.push(format!("aiex-node-{n}"));
+        joined.push(format!("aiex-node-{n}-x"));
         let moved = Placement::diff(&before, &place(&joined, partitions))
             .owner_changed
             .len();

@@ -23,9 +23,12 @@ struct Args {
     min_nodes: usize,
     #[arg(long, default_value_t = 32)]
     max_nodes: usize,
-    /// Node ids are `{prefix}{i}`.
+    /// Node ids are `{prefix}{i}{suffix}`.
     #[arg(long, default_value = "aiex-node-")]
     prefix: String,
+    /// A suffix such as `-x` gives ids without an ordinal: the ring-only placement.
+    #[arg(long, default_value = "")]
+    suffix: String,
 }
 
 fn main() {
@@ -33,8 +36,8 @@ fn main() {
     let p = args.partitions;
     let place = |members: &[String]| Placement::compute(members, p, args.replication, args.vnodes);
     println!(
-        "P = {p}, R = {}, {} virtual nodes per node, node ids {}0, {}1, ...",
-        args.replication, args.vnodes, args.prefix, args.prefix
+        "P = {p}, R = {}, {} virtual nodes per node, node ids {}0{}, {}1{}, ...",
+        args.replication, args.vnodes, args.prefix, args.suffix, args.prefix, args.suffix
     );
     println!(
         "| N | max/mean | min/mean | held max/mean | join: moved (of P, x 1/N) | leave: mean moved (of P, x 1/N) | leave: worst (of P, x 1/N) | leave: worst extra | replica sets changed, join / leave mean | compute |"
@@ -43,7 +46,9 @@ fn main() {
     let (mut events, mut over, mut leave_sum, mut join_sum, mut joins) = (0, 0, 0.0, 0.0, 0.0);
     let (mut failover_sum, mut failover_min) = (0.0, 1.0f64);
     for n in args.min_nodes..=args.max_nodes {
-        let members: Vec<String> = (0..n).map(|i| format!("{}{i}", args.prefix)).collect();
+        let members: Vec<String> = (0..n)
+            .map(|i| format!("{}{i}{}", args.prefix, args.suffix))
+            .collect();
         let base = place(&members);
         let unit = f64::from(p) / n as f64; // partitions per node: 1/N of P
         let counts = base.counts();
@@ -53,7 +58,7 @@ fn main() {
         let copies = args.replication.clamp(1, n as u32);
 
         let mut joined = members.clone();
-        joined.push(format!("{}{n}", args.prefix));
+        joined.push(format!("{}{n}{}", args.prefix, args.suffix));
         let join = Placement::diff(&base, &place(&joined));
         let join_moved = join.owner_changed.len() as f64;
         join_sum += join_moved / unit;

@@ -12,55 +12,72 @@
 //!    [`hashring::HashRing`] (the crate has no virtual nodes of its own). Partition `p`
 //!    sits at the ring position of `"partition-{p}"`. Positions are SipHash with zero
 //!    keys (`hashring::DefaultHashBuilder`), so every process computes the same ring.
-//! 2. **Preferred owner.** A partition prefers the first node clockwise from its position:
-//!    plain consistent hashing.
-//! 3. **Bounded loads.** A node keeps at most `cap = max(ceil(P/N), floor(5/4 * P/N))` of
-//!    the partitions that prefer it, the ones nearest its virtual nodes (clockwise
-//!    distance, then partition number). The partitions it sheds are then taken in ring
-//!    order, and each walks on clockwise from the node it preferred to the first node
-//!    that still has room. This is consistent hashing with bounded loads (Mirrokni,
-//!    Thorup and Zadimoghaddam, 2018) with the overflow decided after the preferences,
-//!    so that the result does not depend on an arrival order.
-//! 4. **Replicas.** Each further copy is placed the same way, one layer at a time: a
-//!    partition prefers the first node clockwise that does not hold it yet, and a node
-//!    keeps such partitions while the partitions it holds in all layers so far stay
+//! 2. **Owners of a StatefulSet's pods: slots by ordinal.** When every member id is one
+//!    base followed by an ordinal (`aiex-node-0`, `aiex-node-1`, ...: the pod names the
+//!    chart's StatefulSet gives, up to ordinal 1023), ordinals 0 to the largest are
+//!    slots. The partitions are dealt to the slots one slot at a time: slot 0 starts with
+//!    them all, and slot `k` takes `floor(P/(k+1))` of them, each from the slot that has
+//!    the most at that moment, the partitions chosen by a hash of the slot and the
+//!    partition. Every slot then owns `floor` or `ceil` of P over the slots, and the deal
+//!    of the first slots does not depend on the later ones. A slot's member owns its
+//!    partitions. A slot with no live member (a pod that is down) is a hole: each of its
+//!    partitions goes, in ring order, to the first node clockwise from the partition that
+//!    has room under the cap below. So a scale-up adds the next slot and moves only what it
+//!    takes, a scale-down or a failure moves only the leaving node's partitions, and a
+//!    pod that comes back takes back only its own.
+//! 3. **Owners of other ids: bounded loads on the ring.** A partition prefers the first
+//!    node clockwise from its position (plain consistent hashing). A node keeps at most
+//!    `cap = max(ceil(P/N), floor(5/4 * P/N))` of the partitions that prefer it, the ones
+//!    nearest its virtual nodes (clockwise distance, then partition number). The
+//!    partitions it sheds are then taken in ring order, and each walks on clockwise from
+//!    the node it preferred to the first node that still has room. This is consistent
+//!    hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, 2018) with the
+//!    overflow decided after the preferences, so that the result does not depend on an
+//!    arrival order.
+//! 4. **Replicas** (both cases). Each further copy is placed on the ring, one layer at a
+//!    time: a partition prefers the first node clockwise that does not hold it yet, and a
+//!    node keeps such partitions while the partitions it holds in all layers so far stay
 //!    within `max(ceil(k*P/N), floor(5/4 * k*P/N))` for `k` copies. Replicas are distinct
 //!    physical nodes and never the owner; with fewer than R nodes every node holds every
 //!    partition. The first replica is usually the node that owns the partition once the
-//!    owner leaves (88% of the time at P = 256, 98% at P = 1024), so a failover mostly
-//!    finds its data already there.
+//!    owner leaves (92% of the time at P = 256 with ordinals, 88% without), so a failover
+//!    mostly finds its data already there.
 //!
 //! # What it guarantees, and what it costs
 //!
 //! - Balance, by construction: no node owns more than 1.25 times the mean P/N, or
 //!   `ceil(P/N)` where that is more (P = 64 on 21 or 27..31 nodes: 1.25 cannot be met
-//!   there by any placement). All copies held (owner and replicas) obey the same bound
-//!   for k copies, except that a replica for which every node without it is full stays
-//!   with the node it preferred: possible only with few nodes per copy, and not seen for
-//!   R = 2 on 3..32 nodes. The bound is on the most loaded node only: at P = 256 on 32
-//!   nodes the least loaded owns 3 partitions (mean 8), and at P = 64 some nodes own none.
+//!   there by any placement). With ordinals and no holes every node owns `floor` or
+//!   `ceil` of P/N (max/mean 1.00-1.09 at P = 256 on 3..32 nodes). All copies held (owner
+//!   and replicas) obey the same bound for k copies, except that a replica for which
+//!   every node without it is full stays with the node it preferred: possible only with
+//!   few nodes per copy, and not seen for R = 2 on 3..32 nodes.
 //! - Determinism: the members are sorted and deduplicated first; everything after depends
 //!   on their ids only.
-//! - Movement: a pure ring moves only the leaving node's partitions, but its loads vary
-//!   like a Poisson count of P/N: at P = 256 with 128 virtual nodes the busiest node owns
-//!   up to 1.9 times the mean, and the leave of that node alone moves 1.9/N. Bounding the
-//!   loads costs moves elsewhere: when a node leaves the cap of the others rises, so
-//!   nodes that were shedding take partitions back, and a node that inherits partitions
-//!   may keep them and shed one of its own (when a node joins, the reverse). Measured by
-//!   `ring-bench` on 3..32 nodes (bench/README.md, "Placement"): at P = 256 a leave moves
-//!   1.27/N of the partitions on average (up to 2.2/N; up to 11 partitions that the
-//!   leaving node did not own) and a join 1.17/N (up to 2.4/N); on 7 or fewer nodes only
-//!   the leaving node's partitions move. The more partitions per node, the less extra:
-//!   at P = 1024 a leave moves 1.03/N on average (up to 1.38/N) and a join 0.96/N (up to
-//!   1.28/N). For node ids not known in advance a placement computed from the membership
-//!   alone cannot promise both: moving only the leaver's partitions on every leave means
-//!   each partition follows a fixed order of preference over nodes (a ring, rendezvous
-//!   hashing), and such loads spread like a Poisson count. So a 1.3/N bound on every
-//!   single change holds at P = 1024 (539 of 555 changes) but not at P = 256 (234 of
-//!   555), where it holds on average.
-//! - Cost: 0.16 ms on 3 nodes to 0.46-0.70 ms on 25..32 nodes (P = 256, R = 2, 128
-//!   virtual nodes, release build, on a shared 2-core machine). About a third of it is
-//!   `HashRing` hashing every virtual node a second time.
+//! - Movement with ordinals (`ring-bench`, bench/README.md, "Placement"; 555 joins and
+//!   leaves on 3..32 nodes): a leave moves exactly the leaving node's partitions, a join
+//!   exactly what the newcomer takes; no change moves more than 1.09/N at P = 256 or
+//!   1.03/N at P = 1024 (mean 1.00/N for a leave, 0.90/N for a join). Where a hole's
+//!   partitions would put a node over the cap they walk on, which may move a partition of
+//!   a hole again when the membership changes; scaling down the highest pod while a lower
+//!   one is down also gives the lower hole's partitions back to the slots they came from.
+//! - Movement without ordinals: a pure ring moves only the leaving node's partitions, but
+//!   its loads vary like a Poisson count of P/N (the busiest node owns up to 1.9 times the
+//!   mean at P = 256), and bounding them costs moves elsewhere: a leave raises the others'
+//!   cap, so nodes that were shedding take partitions back. At P = 256 a leave moves
+//!   1.24-1.27/N on average (up to 2.2/N) and about half the changes move more than 1.3/N;
+//!   at P = 1024, 1.03/N on average and up to 1.38/N. A placement computed from ids not
+//!   known in advance cannot promise both balance and movement: moving only the leaver's
+//!   partitions on every leave means each partition follows a fixed order of preference
+//!   over nodes, and such loads spread like a Poisson count. Ordinals are what make it
+//!   possible: they say in which order the nodes were added.
+//! - Cost: 0.13 ms on 3 nodes to 0.63 ms on 32 nodes (P = 256, R = 2, 128 virtual nodes,
+//!   release build, on a shared 2-core machine), 2.4 ms at P = 1024 on 32 nodes. It runs
+//!   once per membership change.
+//! - Versions: members running builds that place differently (this one and one before
+//!   ordinal slots) disagree on owners until they all run the same build: during such a
+//!   rolling upgrade some partitions have no owner that agrees it owns them, and searches
+//!   report them missing (partial results) until the rollout ends.
 //!
 //! A ring position is SipHash-2-4 with zero keys over the label's UTF-8 bytes followed by
 //! one `0xff` byte (what `Hash for str` feeds `hashring`'s hasher). Pinned values in the
@@ -150,7 +167,10 @@ impl Placement {
             let prefixes: Vec<String> = ids.iter().map(|id| format!("{id}#")).collect();
             let ring = Ring::new(&prefixes, vnodes.clamp(1, MAX_VIRTUAL_NODES));
             let copies = replication.min(ids.len() as u32);
-            let by_index = place(&ring, partitions, copies);
+            let by_index = match ordinal_slots(&ids) {
+                Some(slots) => place_by_ordinal(&ring, &slots, partitions, copies),
+                None => place(&ring, partitions, copies),
+            };
             by_index
                 .into_iter()
                 .map(|hs| hs.into_iter().map(|m| ids[m as usize].to_owned()).collect())
@@ -402,6 +422,126 @@ struct Candidate {
     at: usize,
 }
 
+/// Most slots of the ordinal placement (see the module docs): ordinals up to 1023. A
+/// member with a larger one sends the whole membership to the ring (the slots' cost grows
+/// with P times the slots).
+pub const MAX_ORDINAL_SLOTS: usize = 1024;
+
+/// The slots of a membership whose ids are all one base followed by a decimal ordinal
+/// (`aiex-node-0`, `aiex-node-1`, ...: a StatefulSet's pod names): per ordinal from 0 to
+/// the largest, the index of the member that has it, or `None` (a hole: a pod that is
+/// down, or was never there). `None` when any id has no ordinal, another base, an ordinal
+/// with a leading zero, or an ordinal of [`MAX_ORDINAL_SLOTS`] or more.
+fn ordinal_slots(ids: &[&str]) -> Option<Vec<Option<u32>>> {
+    let mut base: Option<&str> = None;
+    let mut ordinals: Vec<(usize, u32)> = Vec::with_capacity(ids.len());
+    for (member, id) in ids.iter().enumerate() {
+        let stem = id.trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = &id[stem.len()..];
+        if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+            return None;
+        }
+        let ordinal: usize = digits.parse().ok().filter(|&o| o < MAX_ORDINAL_SLOTS)?;
+        match base {
+            None => base = Some(stem),
+            Some(b) if b == stem => {}
+            Some(_) => return None,
+        }
+        ordinals.push((ordinal, member as u32));
+    }
+    let slots = ordinals.iter().map(|&(o, _)| o + 1).max()?;
+    let mut out = vec![None; slots];
+    for (ordinal, member) in ordinals {
+        out[ordinal] = Some(member);
+    }
+    Some(out)
+}
+
+/// The base owner slot of every partition over `slots` slots, built one slot at a time:
+/// slot 0 starts with every partition, and slot `k` then takes `floor(P/(k+1))` of them,
+/// each from the slot that has the most at that moment (the lowest slot among equals),
+/// choosing that slot's partition with the highest hash for `k`. After every step the
+/// slots own `floor` or `ceil` of `P/(k+1)` each, and the placement of the first `k`
+/// slots does not depend on the slots after them: adding the next slot moves only what
+/// it takes, and removing the last slot gives its partitions back.
+fn base_slots(slots: usize, partitions: u32) -> Vec<u32> {
+    let mut owner = vec![0u32; partitions as usize];
+    let mut owned: Vec<Vec<u32>> = Vec::with_capacity(slots);
+    owned.push((0..partitions).collect());
+    let mut score = vec![0u64; partitions as usize];
+    for k in 1..slots {
+        let prefix = format!("slot-{k}:");
+        for (p, s) in score.iter_mut().enumerate() {
+            *s = position_of(&Label {
+                prefix: &prefix,
+                number: p as u32,
+            });
+        }
+        let take = partitions as usize / (k + 1);
+        let mut mine = Vec::with_capacity(take);
+        for _ in 0..take {
+            let from = (0..k)
+                .max_by_key(|&s| (owned[s].len(), std::cmp::Reverse(s)))
+                .expect("slot 0 exists");
+            let (at, _) = owned[from]
+                .iter()
+                .enumerate()
+                .max_by_key(|&(_, &p)| (score[p as usize], p))
+                .expect("the fullest slot owns partitions");
+            let p = owned[from].swap_remove(at);
+            owner[p as usize] = k as u32;
+            mine.push(p);
+        }
+        owned.push(mine);
+    }
+    owner
+}
+
+/// [`place`] for a membership of ordinals ([`ordinal_slots`]): each partition's owner is
+/// the member in its base slot ([`base_slots`] over ordinals 0 to the largest). The
+/// partitions of a hole (an ordinal with no live member) go, in ring order, each to the
+/// first node clockwise from it with room under the cap. Replicas are placed on the ring
+/// as in [`place`]. So a node that leaves moves its own partitions and nothing else while
+/// the caps allow, and a node that joins takes its share and nothing else moves.
+fn place_by_ordinal(
+    ring: &Ring<'_>,
+    slots: &[Option<u32>],
+    partitions: u32,
+    copies: u32,
+) -> Vec<Vec<u32>> {
+    let base = base_slots(slots.len(), partitions);
+    let starts: Vec<(u64, usize)> = (0..partitions).map(|p| ring.locate(p)).collect();
+    let mut holders: Vec<Vec<u32>> = vec![Vec::with_capacity(copies as usize); starts.len()];
+    let mut held = vec![0u32; ring.members];
+    let mut orphans: Vec<u32> = Vec::new();
+    for p in 0..partitions {
+        match slots[base[p as usize] as usize] {
+            Some(member) => {
+                holders[p as usize].push(member);
+                held[member as usize] += 1;
+            }
+            None => orphans.push(p),
+        }
+    }
+    let cap = load_cap(partitions, ring.members, 1);
+    orphans.sort_unstable_by_key(|&p| (starts[p as usize].0, p));
+    for p in orphans {
+        let start = starts[p as usize].1;
+        let member = ring
+            .clockwise(start)
+            .map(|at| ring.order[at].1)
+            .find(|&m| held[m as usize] < cap)
+            .expect("the caps fit every partition");
+        holders[p as usize].push(member);
+        held[member as usize] += 1;
+    }
+    for k in 2..=copies {
+        let cap = load_cap(partitions, ring.members, k);
+        place_copy(ring, &starts, cap, &mut holders, &mut held);
+    }
+    holders
+}
+
 /// Per partition, the member indices of its owner and replicas (`copies` of them).
 fn place(ring: &Ring<'_>, partitions: u32, copies: u32) -> Vec<Vec<u32>> {
     let starts: Vec<(u64, usize)> = (0..partitions).map(|p| ring.locate(p)).collect();
@@ -524,6 +664,57 @@ mod tests {
             let wraps = position > ring.order.last().unwrap().0;
             assert!(wraps && at == 0 || ring.order[at].0 >= position, "{p}");
             assert!(wraps || before.is_none_or(|b| b < position), "{p}");
+        }
+    }
+
+    #[test]
+    fn ordinals_are_a_statefulsets_pod_names() {
+        assert_eq!(
+            ordinal_slots(&["aiex-node-0", "aiex-node-2", "aiex-node-3"]),
+            Some(vec![Some(0), None, Some(1), Some(2)])
+        );
+        assert_eq!(
+            ordinal_slots(&["n1", "n2"]),
+            Some(vec![None, Some(0), Some(1)])
+        );
+        assert_eq!(ordinal_slots(&["aiex-node-7"]).map(|s| s.len()), Some(8));
+        // Not one base with plain ordinals: the ring alone.
+        assert_eq!(ordinal_slots(&["aiex-node-0", "other-1"]), None);
+        assert_eq!(ordinal_slots(&["aiex-node-0", "aiex-node-x"]), None);
+        assert_eq!(ordinal_slots(&["aiex-node-01"]), None);
+        assert_eq!(ordinal_slots(&["aiex-node-1024"]), None);
+        assert_eq!(ordinal_slots(&["aiex-node-99999999999999999999"]), None);
+        assert_eq!(ordinal_slots(&[]), None);
+        assert!(ordinal_slots(&["aiex-node-1023"]).is_some());
+    }
+
+    #[test]
+    fn base_slots_stay_balanced_and_each_slot_only_takes() {
+        for partitions in [1, 7, 64, 256, 1000] {
+            let mut before = base_slots(1, partitions);
+            assert!(before.iter().all(|&s| s == 0));
+            for slots in 2..=40usize {
+                let after = base_slots(slots, partitions);
+                // The new slot takes floor(P/slots) and nothing else moves.
+                let taken: Vec<usize> = (0..partitions as usize)
+                    .filter(|&p| before[p] != after[p])
+                    .collect();
+                assert!(
+                    taken.iter().all(|&p| after[p] as usize == slots - 1),
+                    "P={partitions}, {slots} slots"
+                );
+                assert_eq!(taken.len(), partitions as usize / slots);
+                let mut loads = vec![0u32; slots];
+                for &s in &after {
+                    loads[s as usize] += 1;
+                }
+                let (lo, hi) = (partitions / slots as u32, partitions.div_ceil(slots as u32));
+                assert!(
+                    loads.iter().all(|&l| l == lo || l == hi),
+                    "P={partitions}, {slots} slots: {loads:?}"
+                );
+                before = after;
+            }
         }
     }
 
