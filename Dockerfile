@@ -15,7 +15,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked -p aiex --bin aiex \
-    && install -D -m 0755 target/release/aiex /out/aiex
+    && install -D -s -m 0755 target/release/aiex /out/aiex
 
 # ---- embedding model ---------------------------------------------------------------------
 # all-MiniLM-L6-v2 for semantic search of questions (off unless AIEX_EMBED_MODEL points at
