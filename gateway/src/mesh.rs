@@ -579,6 +579,25 @@ impl aiex_node::context::ChunkSource for MeshChunks {
         Ok(self.ask(request, Some(p))?.0)
     }
 
+    fn file_chunks_where(
+        &self,
+        repo: &str,
+        path: &str,
+        only: &aiex_node::index::FileChunkFilter,
+    ) -> aiex_node::error::Result<Vec<Chunk>> {
+        let p = aiex_proto::partition::partition_of(repo, path, self.candidates.len() as u32);
+        let request = mesh::ChunksRequest {
+            repository: repo.to_string(),
+            path: path.to_string(),
+            only: Some(only.to_pb()),
+            ..Default::default()
+        };
+        // A node of an earlier version answers the whole file: filter again.
+        let mut chunks = self.ask(request, Some(p))?.0;
+        chunks.retain(|c| only.accepts(c));
+        Ok(chunks)
+    }
+
     fn repos_with_file(&self, path: &str) -> aiex_node::error::Result<Vec<String>> {
         let request = mesh::ChunksRequest {
             path: path.to_string(),

@@ -396,7 +396,19 @@ impl mesh::node_server::Node for NodeService {
                 if !req.partitions.contains(&p) {
                     return Ok((Vec::new(), Vec::new(), Vec::new()));
                 }
-                match set.chunks_of_file(&req.repository, &req.path) {
+                let found = match &req.only {
+                    Some(only) => {
+                        let only = crate::index::FileChunkFilter::from_pb(only)?;
+                        crate::context::ChunkSource::file_chunks_where(
+                            set.as_ref(),
+                            &req.repository,
+                            &req.path,
+                            &only,
+                        )
+                    }
+                    None => set.chunks_of_file(&req.repository, &req.path),
+                };
+                match found {
                     Ok(chunks) => Ok((chunks, Vec::new(), Vec::new())),
                     Err(NodeError::PartitionNotHeld { partition }) => {
                         Ok((Vec::new(), Vec::new(), vec![partition]))

@@ -1183,3 +1183,22 @@ fn chunks_without_text_are_every_chunk_with_its_text_dropped() {
     assert_eq!(checked, all_chunks(&set).len());
     assert!(checked > 10, "{checked} chunks");
 }
+
+/// The filter travels the mesh protocol unchanged, and an unknown kind is refused by name.
+#[test]
+fn file_chunk_filters_cross_the_mesh_protocol_unchanged() {
+    for f in [
+        FileChunkFilter::Ids(vec!["a".into(), "b".into()]),
+        FileChunkFilter::Defines("MyApp.Cart.total/1".into()),
+        FileChunkFilter::Calls("Enum.map".into()),
+        FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader, ChunkKind::Type]),
+    ] {
+        assert_eq!(FileChunkFilter::from_pb(&f.to_pb()).unwrap(), f);
+    }
+    let bad = aiex_proto::mesh::v1::FileChunkFilter {
+        kinds: vec!["module_header".into(), "modul".into()],
+        ..Default::default()
+    };
+    let err = FileChunkFilter::from_pb(&bad).unwrap_err().to_string();
+    assert!(err.contains("modul") && err.contains("only.kinds"), "{err}");
+}

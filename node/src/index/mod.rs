@@ -711,6 +711,47 @@ impl FileChunkFilter {
     }
 }
 
+impl FileChunkFilter {
+    /// The filter as the mesh protocol carries it.
+    pub fn to_pb(&self) -> aiex_proto::mesh::v1::FileChunkFilter {
+        let mut pb = aiex_proto::mesh::v1::FileChunkFilter::default();
+        match self {
+            FileChunkFilter::Ids(ids) => pb.ids = ids.clone(),
+            FileChunkFilter::Defines(symbol) => pb.defines = symbol.clone(),
+            FileChunkFilter::Calls(symbol) => pb.calls = symbol.clone(),
+            FileChunkFilter::Kinds(kinds) => {
+                pb.kinds = kinds.iter().map(|k| k.as_str().to_string()).collect()
+            }
+        }
+        pb
+    }
+
+    /// The filter a mesh request carries; an unknown kind is an error naming it.
+    pub fn from_pb(pb: &aiex_proto::mesh::v1::FileChunkFilter) -> Result<FileChunkFilter> {
+        Ok(if !pb.defines.is_empty() {
+            FileChunkFilter::Defines(pb.defines.clone())
+        } else if !pb.calls.is_empty() {
+            FileChunkFilter::Calls(pb.calls.clone())
+        } else if !pb.kinds.is_empty() {
+            let kinds = pb
+                .kinds
+                .iter()
+                .map(|k| {
+                    k.parse::<crate::chunk::ChunkKind>().map_err(|reason| {
+                        NodeError::InvalidArgument {
+                            field: "only.kinds",
+                            reason,
+                        }
+                    })
+                })
+                .collect::<Result<_>>()?;
+            FileChunkFilter::Kinds(kinds)
+        } else {
+            FileChunkFilter::Ids(pb.ids.clone())
+        })
+    }
+}
+
 fn term_query(field: tantivy::schema::Field, value: &str) -> TermQuery {
     TermQuery::new(
         Term::from_field_text(field, value),
