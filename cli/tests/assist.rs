@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use common::fake_llm::{Fake, openai};
 use common::llm_server::Reply;
-use common::{Server, sample, stderr, wait_output};
+use common::{Server, sample, session_id, stderr, wait_output};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -182,13 +182,7 @@ fn chat_sessions_survive_a_restart() {
     succeeded(&server, &["chat"], &out);
     assert!(stdout(&out).contains("answer 0"), "{}", stdout(&out));
     assert!(stdout(&out).contains("answer 1"), "{}", stdout(&out));
-    let err = stderr(&out);
-    let session = err
-        .lines()
-        .find_map(|l| l.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session id in {err}"))
-        .to_string();
+    let session = session_id(&stderr(&out));
     // The second turn carried the first.
     let second = fake.prompt(1);
     assert!(

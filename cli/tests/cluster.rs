@@ -786,13 +786,7 @@ fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
     );
     assert!(out.status.success(), "{}", common::stderr(&out));
     let first = node_that_answered(&fakes, &before);
-    let err = common::stderr(&out);
-    let session = err
-        .lines()
-        .find_map(|l| l.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session id in {err}"))
-        .to_string();
+    let session = common::session_id(&common::stderr(&out));
 
     // The second turn's node dies after its first token.
     hold.store(true, Ordering::SeqCst);

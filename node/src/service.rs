@@ -399,12 +399,7 @@ impl mesh::node_server::Node for NodeService {
                 let found = match &req.only {
                     Some(only) => {
                         let only = crate::index::FileChunkFilter::from_pb(only)?;
-                        crate::context::ChunkSource::file_chunks_where(
-                            set.as_ref(),
-                            &req.repository,
-                            &req.path,
-                            &only,
-                        )
+                        set.chunks_of_file_where(&req.repository, &req.path, &only)
                     }
                     None => set.chunks_of_file(&req.repository, &req.path),
                 };

@@ -133,6 +133,16 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The session id `aiex chat` announced on stderr (`session: ID ...`).
+pub fn session_id(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session id in {stderr}"))
+        .to_string()
+}
+
 /// The JSON a successful command printed; panics with its stderr otherwise.
 pub fn ok_json(args: &[&str], out: &Output) -> Value {
     assert!(

@@ -82,8 +82,7 @@ impl ChunkSource for PartitionSet {
         path: &str,
         only: &FileChunkFilter,
     ) -> Result<Vec<Chunk>> {
-        self.partition_for(repo, path)?
-            .chunks_of_file_where(repo, path, only)
+        self.chunks_of_file_where(repo, path, only)
     }
 
     fn repos_with_file(&self, path: &str) -> Result<Vec<String>> {

@@ -810,6 +810,17 @@ impl PartitionSet {
         self.partition_for(repo, path)?.chunks_of_file(repo, path)
     }
 
+    /// The chunks of one file that `only` names, in file order (only those are read).
+    pub fn chunks_of_file_where(
+        &self,
+        repo: &str,
+        path: &str,
+        only: &crate::index::FileChunkFilter,
+    ) -> Result<Vec<crate::chunk::Chunk>> {
+        self.partition_for(repo, path)?
+            .chunks_of_file_where(repo, path, only)
+    }
+
     /// Bytes on disk of all partitions.
     pub fn size_on_disk(&self) -> u64 {
         crate::index::dir_size(&self.dir)
