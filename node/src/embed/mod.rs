@@ -50,6 +50,15 @@ impl From<candle_core::Error> for EmbedError {
     }
 }
 
+/// How a text's token vectors become one vector, as the model was trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// The mean over the real tokens (all-MiniLM, gte, e5).
+    Mean,
+    /// The `[CLS]` token's vector (bge).
+    Cls,
+}
+
 /// A loaded sentence encoder: text in, unit-length vectors out.
 pub struct Encoder {
     model: BertModel,
@@ -57,6 +66,11 @@ pub struct Encoder {
     dim: usize,
     dir: PathBuf,
     fingerprint: String,
+    pooling: Pooling,
+    /// Put before a query (`query: ` for e5, bge's search instruction).
+    query_prompt: String,
+    /// Put before a text of the index (`passage: ` for e5).
+    document_prompt: String,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -64,6 +78,9 @@ impl std::fmt::Debug for Encoder {
         f.debug_struct("Encoder")
             .field("dir", &self.dir)
             .field("dim", &self.dim)
+            .field("pooling", &self.pooling)
+            .field("query_prompt", &self.query_prompt)
+            .field("document_prompt", &self.document_prompt)
             .finish()
     }
 }
@@ -131,10 +148,15 @@ impl Encoder {
                 format!("weights do not fit config.json: {e}"),
             )
         })?;
-        // Identifies the model in vector files: its config, its vocabulary and the size
-        // of its weights (hashing 90 MB of weights on every start would cost more).
+        let (pooling, query_prompt, document_prompt) = sentence_config(dir)?;
+        // Identifies the model in vector files: its config, its vocabulary, the size of
+        // its weights (hashing 90 MB of weights on every start would cost more), and how
+        // texts are prompted and pooled.
         let mut hasher = blake3::Hasher::new();
         hasher.update(config_text.as_bytes());
+        if pooling != Pooling::Mean || !query_prompt.is_empty() || !document_prompt.is_empty() {
+            hasher.update(format!("{pooling:?}\0{query_prompt}\0{document_prompt}").as_bytes());
+        }
         let tokenizer_bytes =
             std::fs::read(&tokenizer_path).map_err(|e| bad(&tokenizer_path, e.to_string()))?;
         hasher.update(&tokenizer_bytes);
@@ -149,6 +171,9 @@ impl Encoder {
             dim,
             dir: dir.to_path_buf(),
             fingerprint,
+            pooling,
+            query_prompt,
+            document_prompt,
         })
     }
 
@@ -174,9 +199,31 @@ impl Encoder {
         &self.fingerprint
     }
 
-    /// One unit-length vector per text, in order. Texts longer than [`MAX_TOKENS`] word
-    /// pieces are cut; an empty text gets the vector of the empty sentence.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// One unit-length vector per text of the index, in order, with the model's document
+    /// prompt. Texts longer than [`MAX_TOKENS`] word pieces are cut; an empty text gets
+    /// the vector of the empty sentence.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if self.document_prompt.is_empty() {
+            return self.embed_raw(texts);
+        }
+        let prompted: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{t}", self.document_prompt))
+            .collect();
+        self.embed_raw(&prompted.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The vector of a search query, with the model's query prompt.
+    pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, EmbedError> {
+        let text = format!("{}{query}", self.query_prompt);
+        Ok(self.embed_raw(&[&text])?.pop().unwrap_or_default())
+    }
+
+    fn embed_raw(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         // Similar lengths batch together, so little of each batch is padding.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
@@ -188,11 +235,6 @@ impl Encoder {
             }
         }
         Ok(out)
-    }
-
-    /// One vector for one text.
-    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed(&[text])?.pop().unwrap_or_default())
     }
 
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -218,14 +260,69 @@ impl Encoder {
         let types = Tensor::from_vec(types, (n, len), &device)?;
         let mask = Tensor::from_vec(mask, (n, len), &device)?;
         let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        // Mean over the real tokens (not the padding), then unit length.
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let rows: Vec<Vec<f32>> = mean.to_vec2()?;
+        let pooled = match self.pooling {
+            // Mean over the real tokens (not the padding).
+            Pooling::Mean => {
+                let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+                let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+                summed.broadcast_div(&counts)?
+            }
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+        };
+        let rows: Vec<Vec<f32>> = pooled.to_vec2()?;
         Ok(rows.into_iter().map(normalize).collect())
     }
+}
+
+/// The pooling and prompts of a sentence-transformers model directory, from its
+/// `1_Pooling/config.json` (`pooling_mode_cls_token`) and
+/// `config_sentence_transformers.json` (`prompts.query`, `prompts.document` or
+/// `prompts.passage`). Without those files: mean pooling, no prompts.
+fn sentence_config(dir: &Path) -> Result<(Pooling, String, String), EmbedError> {
+    let read = |name: &str| -> Result<Option<serde_json::Value>, EmbedError> {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| EmbedError::Model {
+                    path,
+                    reason: format!("not JSON: {e}"),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(EmbedError::Model {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    };
+    let pooling = match read("1_Pooling/config.json")? {
+        Some(v) if v["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
+        Some(v)
+            if v["pooling_mode_mean_tokens"].as_bool() == Some(false)
+                && v["pooling_mode_cls_token"].as_bool() != Some(true) =>
+        {
+            return Err(EmbedError::Model {
+                path: dir.join("1_Pooling/config.json"),
+                reason: "only mean and CLS pooling are supported".into(),
+            });
+        }
+        _ => Pooling::Mean,
+    };
+    let prompts = read("config_sentence_transformers.json")?
+        .map(|v| v["prompts"].clone())
+        .unwrap_or_default();
+    let prompt = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| prompts[*k].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok((
+        pooling,
+        prompt(&["query"]),
+        prompt(&["document", "passage", "corpus"]),
+    ))
 }
 
 fn normalize(mut v: Vec<f32>) -> Vec<f32> {
@@ -241,6 +338,51 @@ fn normalize(mut v: Vec<f32>) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooling_and_prompts_come_from_the_sentence_transformers_files() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            sentence_config(dir.path()).unwrap(),
+            (Pooling::Mean, String::new(), String::new())
+        );
+        std::fs::create_dir(dir.path().join("1_Pooling")).unwrap();
+        std::fs::write(
+            dir.path().join("1_Pooling/config.json"),
+            r#"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("config_sentence_transformers.json"),
+            r#"{"prompts": {"query": "query: ", "passage": "passage: "}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sentence_config(dir.path()).unwrap(),
+            (Pooling::Cls, "query: ".to_string(), "passage: ".to_string())
+        );
+        std::fs::write(
+            dir.path().join("1_Pooling/config.json"),
+            r#"{"pooling_mode_cls_token": false, "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": true}"#,
+        )
+        .unwrap();
+        let err = sentence_config(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("1_Pooling") && err.contains("mean and CLS"),
+            "{err}"
+        );
+        std::fs::write(dir.path().join("config_sentence_transformers.json"), "{").unwrap();
+        std::fs::write(
+            dir.path().join("1_Pooling/config.json"),
+            r#"{"pooling_mode_mean_tokens": true}"#,
+        )
+        .unwrap();
+        let err = sentence_config(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("config_sentence_transformers.json") && err.contains("not JSON"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_missing_model_names_the_missing_file() {

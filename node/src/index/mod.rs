@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -323,24 +324,29 @@ impl PartitionIndex {
         chunks: &[Chunk],
     ) -> Result<()> {
         let key = file_key(repo, path);
+        // One batch per file: its operations reach the writer's thread in one hand-over
+        // (not one wake-up per chunk) and land in the same segment.
+        let mut ops = Vec::with_capacity(chunks.len() + 2);
+        ops.push(UserOperation::Delete(Term::from_field_text(
+            self.fields.file_key,
+            &key,
+        )));
+        ops.extend(
+            chunks
+                .iter()
+                .map(|chunk| UserOperation::Add(schema::chunk_document(&self.fields, &key, chunk))),
+        );
+        ops.push(UserOperation::Add(schema::file_document(
+            &self.fields,
+            &key,
+            repo,
+            path,
+            content_hash,
+            bytes,
+            chunks.len() as u64,
+        )));
         self.modify(|writer| {
-            writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
-            for chunk in chunks {
-                writer
-                    .add_document(schema::chunk_document(&self.fields, &key, chunk))
-                    .map_err(NodeError::index(&self.dir))?;
-            }
-            writer
-                .add_document(schema::file_document(
-                    &self.fields,
-                    &key,
-                    repo,
-                    path,
-                    content_hash,
-                    bytes,
-                    chunks.len() as u64,
-                ))
-                .map_err(NodeError::index(&self.dir))?;
+            writer.run(ops).map_err(NodeError::index(&self.dir))?;
             Ok(())
         })?;
         self.manifest.write().expect("manifest lock").insert(

@@ -258,7 +258,7 @@ pub fn search_with(
     let plan = QueryPlan::new(&request.query);
     // A query the model cannot embed is still answered, by BM25 alone.
     let query_vector = match encoder {
-        Some(encoder) if plan.question => match encoder.embed_one(&request.query) {
+        Some(encoder) if plan.question => match encoder.embed_query(&request.query) {
             Ok(v) => Some((encoder, v)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot embed the query; ranking by BM25 alone");
@@ -317,7 +317,7 @@ pub fn search_candidates(
     let plan = QueryPlan::new(&request.query);
     match encoder {
         Some(encoder) if plan.question => {
-            let query = encoder.embed_one(&request.query)?;
+            let query = encoder.embed_query(&request.query)?;
             candidates(partitions, request, None, &plan, Some((encoder, &query)))
         }
         _ => candidates(partitions, request, None, &plan, None),
