@@ -157,6 +157,9 @@ fn index(
         Vec::new()
     };
     let mut parse_best = f64::INFINITY;
+    // Parsing alone on as many threads as the build: what the cores give when they only
+    // parse, the ceiling of a build whose every file must be parsed.
+    let mut parse_threads_best = f64::INFINITY;
     for _ in 0..fresh_runs.max(1) {
         if !files.is_empty() {
             parse_best = parse_best.min(aiex_bench::best_of(1, || {
@@ -164,6 +167,10 @@ fn index(
                     std::hint::black_box(aiex_node::chunk::parse(&f.bytes));
                 }
             }));
+            if threads > 1 {
+                parse_threads_best = parse_threads_best
+                    .min(aiex_bench::best_of(1, || parse_on_threads(&files, threads)));
+            }
         }
         if fresh_runs > 1 && data.exists() {
             std::fs::remove_dir_all(data).with_context(|| format!("wiping {}", data.display()))?;
@@ -178,11 +185,14 @@ fn index(
     }
     let (secs, stats) = best.expect("at least one run");
     let set = PartitionSet::open(data, partitions)?;
-    let parse_mb_s = if parse_best.is_finite() {
-        let parsed: usize = files.iter().map(|f| f.bytes.len()).sum();
-        Some(mb_per_s(parsed, parse_best))
+    let parsed: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let parse_mb_s = parse_best.is_finite().then(|| mb_per_s(parsed, parse_best));
+    let parse_threads_mb_s = if threads == 1 {
+        parse_mb_s
     } else {
-        None
+        parse_threads_best
+            .is_finite()
+            .then(|| mb_per_s(parsed, parse_threads_best))
     };
     println!(
         "{}",
@@ -195,6 +205,9 @@ fn index(
             "mb_s": mb_per_s(stats.bytes as usize, secs),
             "parse_only_mb_s": parse_mb_s,
             "ratio_to_parse_only": parse_mb_s.map(|p| mb_per_s(stats.bytes as usize, secs) / p),
+            "parse_only_same_threads_mb_s": parse_threads_mb_s,
+            "ratio_to_parse_only_same_threads":
+                parse_threads_mb_s.map(|p| mb_per_s(stats.bytes as usize, secs) / p),
             "files": stats.files_seen,
             "indexed": stats.files_indexed,
             "unchanged": stats.files_unchanged,
@@ -207,6 +220,22 @@ fn index(
         })
     );
     Ok(())
+}
+
+/// Parses every file once on `threads` threads, each taking the next file.
+fn parse_on_threads(files: &[aiex_bench::CorpusFile], threads: usize) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some(f) =
+                    files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    std::hint::black_box(aiex_node::chunk::parse(&f.bytes));
+                }
+            });
+        }
+    });
 }
 
 fn search(corpus: &Path, data: &Path, partitions: u32, runs: usize) -> Result<()> {
