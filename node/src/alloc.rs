@@ -11,8 +11,9 @@
 /// mimalloc commits the memory of its arenas eagerly on Linux by default, which showed
 /// as about 17 MB of resident memory per open partition writer (1.75 GB for 64 partitions
 /// of the Elixir source against 210 MB for 4); committing on demand brings that to a
-/// third (bench/README.md, "Memory per partition"). `MIMALLOC_ARENA_EAGER_COMMIT` in the
-/// environment still wins.
+/// third. `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins. mimalloc is built
+/// without transparent huge pages (`no_thp` in the workspace `Cargo.toml`; bench/README.md,
+/// "After the allocator fix").
 pub fn init() {
     if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
         // SAFETY: sets an option before any arena beyond the first is reserved; mimalloc

