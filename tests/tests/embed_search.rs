@@ -228,3 +228,81 @@ fn partitions_searched_apart_and_merged_by_score_rank_like_one_search() {
         assert_eq!(merged, one, "{q}");
     }
 }
+
+/// The real model's files in a new directory, with sentence-transformers settings beside.
+fn model_with(dir: &std::path::Path, pooling: Option<&str>, prompts: Option<&str>) {
+    for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::os::unix::fs::symlink(embed_model().join(name), dir.join(name)).unwrap();
+    }
+    if let Some(p) = pooling {
+        std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
+        std::fs::write(dir.join("1_Pooling/config.json"), p).unwrap();
+    }
+    if let Some(p) = prompts {
+        std::fs::write(dir.join("config_sentence_transformers.json"), p).unwrap();
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn prompts_prefix_queries_and_documents_and_cls_pooling_changes_the_vectors() {
+    let plain = encoder();
+    let dir = tempfile::tempdir().unwrap();
+    let prompted_dir = dir.path().join("prompted");
+    std::fs::create_dir(&prompted_dir).unwrap();
+    model_with(
+        &prompted_dir,
+        None,
+        Some(r#"{"prompts": {"query": "query: ", "passage": "passage: "}}"#),
+    );
+    let prompted = Encoder::load(&prompted_dir).expect("load with prompts");
+    let question = "how do I restock an item";
+    let definition = "Inventory.restock(sku, quantity): Adds stock";
+    // The prompted model embeds exactly the prefixed texts.
+    let q = prompted.embed_query(question).unwrap();
+    let q_plain = plain
+        .embed(&[&format!("query: {question}")])
+        .unwrap()
+        .remove(0);
+    assert!(cosine(&q, &q_plain) > 0.9999, "{}", cosine(&q, &q_plain));
+    let d = prompted.embed(&[definition]).unwrap().remove(0);
+    let d_plain = plain
+        .embed(&[&format!("passage: {definition}")])
+        .unwrap()
+        .remove(0);
+    assert!(cosine(&d, &d_plain) > 0.9999, "{}", cosine(&d, &d_plain));
+    // And differs from the unprompted text's vector, under another fingerprint, so
+    // vectors of one are never reused for the other.
+    let raw = plain.embed(&[definition]).unwrap().remove(0);
+    assert!(cosine(&d, &raw) < 0.999, "{}", cosine(&d, &raw));
+    assert_ne!(prompted.fingerprint(), plain.fingerprint());
+    // Without prompts the query is embedded as is.
+    let q_raw = plain.embed_query(question).unwrap();
+    let q_doc = plain.embed(&[question]).unwrap().remove(0);
+    assert!(cosine(&q_raw, &q_doc) > 0.9999);
+
+    let cls_dir = dir.path().join("cls");
+    std::fs::create_dir(&cls_dir).unwrap();
+    model_with(
+        &cls_dir,
+        Some(r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#),
+        None,
+    );
+    let cls = Encoder::load(&cls_dir).expect("load with CLS pooling");
+    assert_eq!(cls.pooling(), aiex_node::embed::Pooling::Cls);
+    assert_ne!(cls.fingerprint(), plain.fingerprint());
+    let texts = [definition, "a different sentence about the weather"];
+    let v = cls.embed(&texts).unwrap();
+    let m = plain.embed(&texts).unwrap();
+    for (c, mean) in v.iter().zip(&m) {
+        let norm: f32 = c.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "CLS vector of length {norm}");
+        assert!(cosine(c, mean) < 0.999, "CLS equals mean pooling");
+    }
+    // The [CLS] vector of a text does not depend on the batch it is padded in.
+    let alone = cls.embed(&[definition]).unwrap().remove(0);
+    assert!(cosine(&alone, &v[0]) > 0.9999, "{}", cosine(&alone, &v[0]));
+}
