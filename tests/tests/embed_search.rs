@@ -229,8 +229,10 @@ fn partitions_searched_apart_and_merged_by_score_rank_like_one_search() {
     }
 }
 
-/// The real model's files in a new directory, with sentence-transformers settings beside.
-fn model_with(dir: &std::path::Path, pooling: Option<&str>, prompts: Option<&str>) {
+/// The real model's files in a new directory, with sentence-transformers settings beside,
+/// loaded.
+fn model_with(dir: &std::path::Path, pooling: Option<&str>, prompts: Option<&str>) -> Encoder {
+    std::fs::create_dir(dir).unwrap();
     for name in ["config.json", "tokenizer.json", "model.safetensors"] {
         std::os::unix::fs::symlink(embed_model().join(name), dir.join(name)).unwrap();
     }
@@ -241,6 +243,7 @@ fn model_with(dir: &std::path::Path, pooling: Option<&str>, prompts: Option<&str
     if let Some(p) = prompts {
         std::fs::write(dir.join("config_sentence_transformers.json"), p).unwrap();
     }
+    Encoder::load(dir).expect("load the model with its sentence-transformers settings")
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -251,14 +254,11 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 fn prompts_prefix_queries_and_documents_and_cls_pooling_changes_the_vectors() {
     let plain = encoder();
     let dir = tempfile::tempdir().unwrap();
-    let prompted_dir = dir.path().join("prompted");
-    std::fs::create_dir(&prompted_dir).unwrap();
-    model_with(
-        &prompted_dir,
+    let prompted = model_with(
+        &dir.path().join("prompted"),
         None,
         Some(r#"{"prompts": {"query": "query: ", "passage": "passage: "}}"#),
     );
-    let prompted = Encoder::load(&prompted_dir).expect("load with prompts");
     let question = "how do I restock an item";
     let definition = "Inventory.restock(sku, quantity): Adds stock";
     // The prompted model embeds exactly the prefixed texts.
@@ -284,14 +284,11 @@ fn prompts_prefix_queries_and_documents_and_cls_pooling_changes_the_vectors() {
     let q_doc = plain.embed(&[question]).unwrap().remove(0);
     assert!(cosine(&q_raw, &q_doc) > 0.9999);
 
-    let cls_dir = dir.path().join("cls");
-    std::fs::create_dir(&cls_dir).unwrap();
-    model_with(
-        &cls_dir,
+    let cls = model_with(
+        &dir.path().join("cls"),
         Some(r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#),
         None,
     );
-    let cls = Encoder::load(&cls_dir).expect("load with CLS pooling");
     assert_eq!(cls.pooling(), aiex_node::embed::Pooling::Cls);
     assert_ne!(cls.fingerprint(), plain.fingerprint());
     let texts = [definition, "a different sentence about the weather"];
