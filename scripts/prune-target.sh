@@ -11,7 +11,8 @@ set -euo pipefail
 target="${CARGO_TARGET_DIR:-/var/tmp/aiex-target}"
 below_gb="${AIEX_PRUNE_BELOW_GB:-30}"
 [ -d "$target" ] || exit 0
-free_gb=$(($(df -Pk "$target" | awk 'NR == 2 { print $4 }') / 1024 / 1024))
+free_gb() { echo $(($(df -Pk "$target" | awk 'NR == 2 { print $4 }') / 1024 / 1024)); }
+free_gb=$(free_gb)
 if [ "$free_gb" -ge "$below_gb" ]; then
   exit 0
 fi
@@ -40,4 +41,4 @@ for profile in debug release; do
   # Object files of links that never finished.
   find "$deps" -maxdepth 1 -type f -name '*.rcgu.o' -mmin +120 -delete
 done
-echo "prune-target: $(($(df -Pk "$target" | awk 'NR == 2 { print $4 }') / 1024 / 1024)) GB free now" >&2
+echo "prune-target: $(free_gb) GB free now" >&2

@@ -236,20 +236,18 @@ impl Cluster {
         MemberEvents::new(self.views.clone())
     }
 
-    /// Leaves the mesh: if this member was ready and has peers (live or only heard of),
-    /// gossips `ready = false`
+    /// Leaves the mesh: if this member was ready and has peers, gossips `ready = false`
     /// until a round has carried it and for two more intervals (about 1 to 1.5 s with
     /// the defaults), then stops gossip. Peers remove it once their failure
     /// detectors notice the silence.
     pub async fn shutdown(self) -> Result<(), ClusterError> {
-        // Peers may know this member before it counts them live (its failure detector
-        // wants a few heartbeats first), so any peer state gossip has brought counts.
-        let has_peers = self.views.borrow().len() > 1
-            || self
-                .handle
+        // Any peer gossip has brought counts, live or not: a peer may know this member
+        // before this member's failure detector counts the peer live.
+        let has_peers = || {
+            self.handle
                 .with_chitchat(|chitchat| chitchat.node_states().len() > 1)
-                .await;
-        if self.ready.is_ready() && has_peers {
+        };
+        if self.ready.is_ready() && has_peers().await {
             self.set_ready(false).await;
             // Our own view changes at the end of the first round that gossiped the change.
             let mut views = self.views.clone();
