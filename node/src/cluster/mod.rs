@@ -243,11 +243,12 @@ impl Cluster {
     pub async fn shutdown(self) -> Result<(), ClusterError> {
         // Any peer gossip has brought counts, live or not: a peer may know this member
         // before this member's failure detector counts the peer live.
-        let has_peers = || {
-            self.handle
+        if self.ready.is_ready()
+            && self
+                .handle
                 .with_chitchat(|chitchat| chitchat.node_states().len() > 1)
-        };
-        if self.ready.is_ready() && has_peers().await {
+                .await
+        {
             self.set_ready(false).await;
             // Our own view changes at the end of the first round that gossiped the change.
             let mut views = self.views.clone();
