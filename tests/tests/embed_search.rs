@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aiex_node::embed::{Encoder, VECTORS_FILE};
 use aiex_node::ingest::{IngestOptions, PartitionSet};
 use aiex_node::search::{Filters, SearchHit, SearchRequest};
-use aiex_tests::embed_model;
+use aiex_tests::{embed_model, mpnet_model};
 
 const PARTITIONS: u32 = 4;
 
@@ -63,6 +63,37 @@ const QUESTIONS: &[(&str, &str)] = &[
 
 #[test]
 fn questions_in_other_words_are_answered_with_embeddings_only() {
+    questions_answered_with(encoder());
+}
+
+#[test]
+fn an_mpnet_model_embeds_as_the_reference_and_answers_the_same_questions() {
+    // all-mpnet-base-v2: another architecture (relative position bias, no token types,
+    // positions after the padding id), 768 dimensions. Its vector of "hello world" is the
+    // one `scripts/mpnet-reference.py DIR` computes from `modeling_mpnet.py`'s formulas:
+    // questions would still find their answers with a bias left out, this would not.
+    let encoder = Encoder::load(&mpnet_model()).expect("load the MPNet model");
+    assert_eq!(encoder.dim(), 768);
+    let hello = encoder.embed(&["hello world"]).unwrap().remove(0);
+    let expected = [
+        0.0262497,
+        0.0133956,
+        -0.00453314,
+        -0.0217914,
+        0.0545518,
+        -0.00496648,
+    ];
+    for (got, want) in hello.iter().zip(expected) {
+        assert!(
+            (got - want).abs() < 1e-5,
+            "{:?} against {expected:?}",
+            &hello[..6]
+        );
+    }
+    questions_answered_with(Arc::new(encoder));
+}
+
+fn questions_answered_with(encoder: Arc<Encoder>) {
     let dir = tempfile::tempdir().unwrap();
     let set = PartitionSet::open(&dir.path().join("index"), PARTITIONS).unwrap();
     set.ingest_dir("inventory", &inventory(), &IngestOptions::default(), None)
@@ -77,7 +108,7 @@ fn questions_in_other_words_are_answered_with_embeddings_only() {
         .map(|q| search(&set, q)[0].symbol.clone())
         .collect();
 
-    set.set_encoder(encoder()).unwrap();
+    set.set_encoder(encoder).unwrap();
     let done = set.sync_vectors().unwrap();
     assert!(done.embedded > 20, "{done:?}");
     assert_eq!(done.total, done.embedded);
