@@ -130,10 +130,10 @@ impl Encoder {
         let config_json: serde_json::Value = serde_json::from_str(&config_text)
             .map_err(|e| bad(&config_path, format!("not JSON: {e}")))?;
         let config = if config_json["model_type"].as_str() == Some("mpnet") {
-            ModelConfig::MpNet(
-                serde_json::from_value::<MpNetConfig>(config_json)
-                    .map_err(|e| bad(&config_path, format!("not an MPNet config: {e}")))?,
-            )
+            let c = serde_json::from_value::<MpNetConfig>(config_json)
+                .map_err(|e| bad(&config_path, format!("not an MPNet config: {e}")))?;
+            c.check().map_err(|reason| bad(&config_path, reason))?;
+            ModelConfig::MpNet(c)
         } else {
             ModelConfig::Bert(
                 serde_json::from_value::<Config>(config_json)
@@ -447,5 +447,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no such directory"), "{err}");
+    }
+
+    #[test]
+    fn an_mpnet_config_this_encoder_cannot_run_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tokenizer.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("model.safetensors"), "").unwrap();
+        let config = |extra: &str| {
+            format!(
+                r#"{{"model_type": "mpnet", "vocab_size": 30527, "hidden_size": 768,
+                    "num_hidden_layers": 12, "num_attention_heads": 12,
+                    "intermediate_size": 3072, "max_position_embeddings": 514,
+                    "layer_norm_eps": 1e-5, "pad_token_id": 1{extra}}}"#
+            )
+        };
+        for (extra, named) in [
+            (
+                r#", "hidden_act": "relu""#,
+                "hidden_act \"relu\" is not supported",
+            ),
+            (
+                r#", "num_attention_heads": 7"#,
+                "not a multiple of num_attention_heads 7",
+            ),
+        ] {
+            // A repeated key: the JSON value keeps the last, so `extra` overrides.
+            std::fs::write(dir.path().join("config.json"), config(extra)).unwrap();
+            let err = Encoder::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("config.json") && err.contains(named), "{err}");
+        }
+        std::fs::write(dir.path().join("config.json"), r#"{"model_type": "mpnet"}"#).unwrap();
+        let err = Encoder::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not an MPNet config"), "{err}");
     }
 }

@@ -128,18 +128,36 @@ pub struct MpNet {
     max_positions: usize,
 }
 
+impl MpNetConfig {
+    /// What this implementation cannot run, named.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.hidden_act != "gelu" {
+            return Err(format!(
+                "hidden_act {:?} is not supported (only gelu)",
+                self.hidden_act
+            ));
+        }
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
+            return Err(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.relative_attention_num_buckets < 4 {
+            return Err(format!(
+                "relative_attention_num_buckets {} is below 4",
+                self.relative_attention_num_buckets
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl MpNet {
     pub fn load(vb: VarBuilder, c: &MpNetConfig) -> Result<MpNet> {
-        if c.hidden_act != "gelu" {
-            candle_core::bail!("hidden_act {:?} is not supported (only gelu)", c.hidden_act);
-        }
-        if c.num_attention_heads == 0 || !c.hidden_size.is_multiple_of(c.num_attention_heads) {
-            candle_core::bail!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                c.hidden_size,
-                c.num_attention_heads
-            );
-        }
+        c.check().map_err(candle_core::Error::Msg)?;
         let emb = vb.pp("embeddings");
         let enc = vb.pp("encoder");
         let layers = (0..c.num_hidden_layers)
