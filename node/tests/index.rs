@@ -1065,6 +1065,64 @@ fn idle_writers_are_closed_and_reopened_without_losing_anything() {
     }
 }
 
+#[test]
+fn ingesting_commits_each_partition_when_its_files_are_in() {
+    // One worker takes the files partition by partition, and each partition is committed
+    // (then its writer may be closed) once its last file is in, the worker waiting when
+    // commits fall behind: a directory spread over 48 partitions never has more than a few
+    // writers open beyond the set's limit, where committing everything at the end would
+    // hold all 48 open until then.
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("spread");
+    let partitions = 48;
+    for i in 0..240 {
+        write(
+            &src,
+            &format!("lib/m{i}.ex"),
+            &format!("defmodule M{i} do\n  def f(x), do: x + {i}\nend\n"),
+        );
+    }
+    let set = PartitionSet::open(&tmp.path().join("index"), partitions).unwrap();
+    let running = std::sync::atomic::AtomicBool::new(true);
+    let (stats, most_open) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while running.load(std::sync::atomic::Ordering::SeqCst) {
+                most = most.max(set.open_writers());
+                std::thread::yield_now();
+            }
+            most
+        });
+        let options = IngestOptions {
+            threads: 1,
+            ..IngestOptions::default()
+        };
+        let stats = set.ingest_dir("r", &src, &options, None);
+        running.store(false, std::sync::atomic::Ordering::SeqCst);
+        (stats.unwrap(), watcher.join().unwrap())
+    });
+    assert_eq!(
+        (stats.files_indexed, stats.files_failed),
+        (240, 0),
+        "{stats:?}"
+    );
+    let touched: BTreeSet<u32> = (0..240)
+        .map(|i| aiex_proto::partition::partition_of("r", &format!("lib/m{i}.ex"), partitions))
+        .collect();
+    assert!(
+        touched.len() > aiex_node::ingest::MAX_OPEN_WRITERS + 8,
+        "{touched:?}"
+    );
+    assert!(
+        most_open <= aiex_node::ingest::MAX_OPEN_WRITERS + 4,
+        "{most_open} writers open at once during the ingest"
+    );
+    let chunks = all_chunks(&set);
+    for i in 0..240 {
+        assert!(defines(&chunks, &format!("M{i}.f/1")), "M{i}.f/1 missing");
+    }
+}
+
 /// Reading only some chunks of a file from the index (by id, by defined symbol, by call,
 /// by kind) gives exactly the file's chunks that the filter accepts, for every filter the
 /// project's chunks give rise to.

@@ -98,6 +98,11 @@ pub struct PartitionSet {
     embed_queue: Mutex<Option<mpsc::Sender<u32>>>,
 }
 
+/// Partitions whose files are all in that may wait for their commit while a directory is
+/// ingested; beyond it the workers wait, so open writers stay bounded when commits are
+/// slower than parsing (many small files over many partitions).
+const COMMITS_QUEUED: usize = 2;
+
 /// Index writers kept open at once by a set; beyond it the least recently committed
 /// clean ones are closed. Each open writer holds an indexing thread, merge threads and
 /// about 9–17 MB (bench/README.md, "Memory per partition"), which a node holding 170 of
@@ -323,40 +328,83 @@ impl PartitionSet {
                 field: "threads",
                 reason: e.to_string(),
             })?;
+        // Files in partition order, so that each worker finishes partitions one after
+        // another: a partition is committed (on its own thread) as soon as its last file is
+        // in, while the workers parse the next ones. The commit left at the end is one
+        // partition's, not all of them, and only a few writers are open at a time: workers
+        // wait when [`COMMITS_QUEUED`] partitions are already waiting for their commit.
+        let mut work: Vec<(u32, &(String, PathBuf, u64))> = files
+            .iter()
+            .map(|f| (partition_of(repo, &f.0, self.count), f))
+            .collect();
+        work.sort_by_key(|(p, _)| *p);
+        let mut left: BTreeMap<u32, AtomicU64> = BTreeMap::new();
+        for (p, _) in &work {
+            left.entry(*p)
+                .or_insert_with(|| AtomicU64::new(0))
+                .fetch_add(1, Ordering::Relaxed);
+        }
         let stats = Mutex::new(IngestStats::default());
         let first_error: Mutex<Option<NodeError>> = Mutex::new(None);
-        pool.install(|| {
-            files.par_iter().for_each(|(rel, abs, size)| {
-                let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
-                if let Some(p) = progress {
-                    p.files_done.fetch_add(1, Ordering::Relaxed);
-                    p.bytes_done.fetch_add(*size, Ordering::Relaxed);
-                }
-                let mut s = stats.lock().expect("stats lock");
-                s.files_seen += 1;
-                s.bytes += size;
-                match outcome {
-                    Ok(FileOutcome::Unchanged) => s.files_unchanged += 1,
-                    Ok(FileOutcome::Indexed(chunks)) => {
-                        s.files_indexed += 1;
-                        s.chunks += chunks;
+        let (done_tx, done_rx) = mpsc::sync_channel::<u32>(COMMITS_QUEUED);
+        // When the last file is in; the commits still running then count as commit time.
+        let processed = std::thread::scope(|scope| {
+            let committer = std::thread::Builder::new()
+                .name("aiex-commit".into())
+                .spawn_scoped(scope, || {
+                    for partition in done_rx {
+                        if let Err(e) = self.commit_partition(partition, None) {
+                            first_error.lock().expect("error lock").get_or_insert(e);
+                        }
                     }
-                    Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
-                    Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
-                    Ok(FileOutcome::Unreadable) => s.files_failed += 1,
-                    Err(e) => {
-                        s.files_failed += 1;
-                        first_error.lock().expect("error lock").get_or_insert(e);
-                    }
-                }
+                });
+            if let Err(e) = committer {
+                first_error
+                    .lock()
+                    .expect("error lock")
+                    .get_or_insert(NodeError::io(root)(e));
+            }
+            pool.install(|| {
+                work.par_iter()
+                    .for_each_with(done_tx, |done, (partition, file)| {
+                        let (rel, abs, size) = file;
+                        let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
+                        if left[partition].fetch_sub(1, Ordering::AcqRel) == 1 {
+                            // Without the committer, commit_all below commits it.
+                            let _ = done.send(*partition);
+                        }
+                        if let Some(p) = progress {
+                            p.files_done.fetch_add(1, Ordering::Relaxed);
+                            p.bytes_done.fetch_add(*size, Ordering::Relaxed);
+                        }
+                        let mut s = stats.lock().expect("stats lock");
+                        s.files_seen += 1;
+                        s.bytes += size;
+                        match outcome {
+                            Ok(FileOutcome::Unchanged) => s.files_unchanged += 1,
+                            Ok(FileOutcome::Indexed(chunks)) => {
+                                s.files_indexed += 1;
+                                s.chunks += chunks;
+                            }
+                            Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
+                            Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
+                            Ok(FileOutcome::Unreadable) => s.files_failed += 1,
+                            Err(e) => {
+                                s.files_failed += 1;
+                                first_error.lock().expect("error lock").get_or_insert(e);
+                            }
+                        }
+                    });
             });
+            Instant::now()
         });
+        let early_commits = processed.elapsed();
         if let Some(e) = first_error.into_inner().expect("error lock") {
             return Err(e);
         }
         let mut stats = stats.into_inner().expect("stats lock");
         stats.walk_millis = walked.as_millis() as u64;
-        stats.process_millis = (started.elapsed() - walked).as_millis() as u64;
+        stats.process_millis = (processed - started - walked).as_millis() as u64;
         if options.delete_missing {
             let present: std::collections::HashSet<&str> =
                 files.iter().map(|(rel, _, _)| rel.as_str()).collect();
@@ -370,7 +418,7 @@ impl PartitionSet {
         }
         let commit_started = Instant::now();
         self.commit_all()?;
-        stats.commit_millis = commit_started.elapsed().as_millis() as u64;
+        stats.commit_millis = (early_commits + commit_started.elapsed()).as_millis() as u64;
         Ok(stats)
     }
 
