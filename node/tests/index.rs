@@ -1084,14 +1084,18 @@ fn ingesting_commits_each_partition_when_its_files_are_in() {
     }
     let set = PartitionSet::open(&tmp.path().join("index"), partitions).unwrap();
     let running = std::sync::atomic::AtomicBool::new(true);
-    let (stats, most_open) = std::thread::scope(|scope| {
+    let (stats, (most_open, seen_open)) = std::thread::scope(|scope| {
+        // Samples only (it can miss a peak, never invent one); that it saw writers open
+        // at all shows it watched the ingest.
         let watcher = scope.spawn(|| {
-            let mut most = 0;
+            let (mut most, mut seen_open) = (0, 0u64);
             while running.load(std::sync::atomic::Ordering::SeqCst) {
-                most = most.max(set.open_writers());
+                let open = set.open_writers();
+                most = most.max(open);
+                seen_open += u64::from(open > 0);
                 std::thread::yield_now();
             }
-            most
+            (most, seen_open)
         });
         let options = IngestOptions {
             threads: 1,
@@ -1113,6 +1117,7 @@ fn ingesting_commits_each_partition_when_its_files_are_in() {
         touched.len() > aiex_node::ingest::MAX_OPEN_WRITERS + 8,
         "{touched:?}"
     );
+    assert!(seen_open > 0, "the watcher never saw the ingest's writers");
     assert!(
         most_open <= aiex_node::ingest::MAX_OPEN_WRITERS + 4,
         "{most_open} writers open at once during the ingest"

@@ -471,6 +471,11 @@ mod tests {
                 r#", "num_attention_heads": 7"#,
                 "not a multiple of num_attention_heads 7",
             ),
+            (
+                r#", "relative_attention_num_buckets": 64"#,
+                "relative_attention_num_buckets 64 is not supported",
+            ),
+            (r#", "pad_token_id": 0"#, "pad_token_id 0 is not supported"),
         ] {
             // A repeated key: the JSON value keeps the last, so `extra` overrides.
             std::fs::write(dir.path().join("config.json"), config(extra)).unwrap();

@@ -37,6 +37,9 @@ fn default_act() -> String {
 /// Farthest relative distance with its own bucket range, as `modeling_mpnet.py` fixes it.
 const MAX_DISTANCE: i64 = 128;
 
+/// Relative position buckets, as `modeling_mpnet.py` computes them.
+const BUCKETS: usize = 32;
+
 /// The bucket of a relative position (`key - query`): half the buckets for each
 /// direction, exact up to a quarter of them, logarithmic beyond, capped at
 /// [`MAX_DISTANCE`].
@@ -145,10 +148,19 @@ impl MpNetConfig {
                 self.hidden_size, self.num_attention_heads
             ));
         }
-        if self.relative_attention_num_buckets < 4 {
+        // `modeling_mpnet.py` buckets with 32 whatever the config says (the table has the
+        // configured rows), and counts positions from a padding id of 1: other values would
+        // not compute what the model was trained with.
+        if self.relative_attention_num_buckets != BUCKETS {
             return Err(format!(
-                "relative_attention_num_buckets {} is below 4",
+                "relative_attention_num_buckets {} is not supported (only {BUCKETS})",
                 self.relative_attention_num_buckets
+            ));
+        }
+        if self.pad_token_id != 1 {
+            return Err(format!(
+                "pad_token_id {} is not supported (MPNet positions count from 1)",
+                self.pad_token_id
             ));
         }
         Ok(())

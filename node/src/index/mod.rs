@@ -413,11 +413,16 @@ impl PartitionIndex {
             *guard = Some(self.open_writer()?);
         }
         let writer = guard.as_mut().expect("opened above");
-        let mut prepared = writer
-            .prepare_commit()
-            .map_err(NodeError::index(&self.dir))?;
-        prepared.set_payload(&payload);
-        prepared.commit().map_err(NodeError::index(&self.dir))?;
+        // A failed commit leaves the changes pending: still dirty, so the writer holding
+        // them is not closed as clean (which would drop them) and the next commit retries.
+        let committed = writer.prepare_commit().and_then(|mut prepared| {
+            prepared.set_payload(&payload);
+            prepared.commit()
+        });
+        if let Err(e) = committed {
+            self.dirty.store(true, Ordering::SeqCst);
+            return Err(NodeError::index(&self.dir)(e));
+        }
         drop(guard);
         self.watermark.store(new_mark, Ordering::SeqCst);
         self.reader.reload().map_err(NodeError::index(&self.dir))?;

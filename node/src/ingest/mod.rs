@@ -299,6 +299,10 @@ impl PartitionSet {
     }
 
     /// Indexes the directory `root` as repository `repo`, honouring `.gitignore`.
+    ///
+    /// Each partition is committed once all its files are in, so when a file fails (the
+    /// error is returned) the partitions finished before it are already committed and
+    /// searchable; the others are committed when they finish, as usual.
     pub fn ingest_dir(
         &self,
         repo: &str,
@@ -330,9 +334,10 @@ impl PartitionSet {
             })?;
         // Files in partition order, so that each worker finishes partitions one after
         // another: a partition is committed (on its own thread) as soon as its last file is
-        // in, while the workers parse the next ones. The commit left at the end is one
-        // partition's, not all of them, and only a few writers are open at a time: workers
-        // wait when [`COMMITS_QUEUED`] partitions are already waiting for their commit.
+        // in, while the workers parse the next ones. What is left to commit at the end is
+        // the last few partitions (one committing, at most [`COMMITS_QUEUED`] waiting), not
+        // all of them, and only a few writers are open at a time: workers wait when
+        // [`COMMITS_QUEUED`] partitions are already waiting for their commit.
         let mut work: Vec<(u32, &(String, PathBuf, u64))> = files
             .iter()
             .map(|f| (partition_of(repo, &f.0, self.count), f))
@@ -353,16 +358,14 @@ impl PartitionSet {
                 .name("aiex-commit".into())
                 .spawn_scoped(scope, || {
                     for partition in done_rx {
-                        if let Err(e) = self.commit_partition(partition, None) {
+                        if let Err(e) = self.commit_one(partition, None) {
                             first_error.lock().expect("error lock").get_or_insert(e);
                         }
                     }
                 });
             if let Err(e) = committer {
-                first_error
-                    .lock()
-                    .expect("error lock")
-                    .get_or_insert(NodeError::io(root)(e));
+                // Not fatal: the sends below fail, and commit_all commits everything.
+                tracing::warn!(error = %e, "no committer thread; committing at the end");
             }
             pool.install(|| {
                 work.par_iter()
@@ -370,7 +373,7 @@ impl PartitionSet {
                         let (rel, abs, size) = file;
                         let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         if left[partition].fetch_sub(1, Ordering::AcqRel) == 1 {
-                            // Without the committer, commit_all below commits it.
+                            // Without a committer the send fails; commit_all below commits it.
                             let _ = done.send(*partition);
                         }
                         if let Some(p) = progress {
@@ -507,12 +510,21 @@ impl PartitionSet {
 
     /// Commits one partition, recording the log sequence it has applied up to.
     pub fn commit_partition(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
+        self.commit_one(partition, watermark)?;
+        self.record_totals();
+        Ok(())
+    }
+
+    /// [`PartitionSet::commit_partition`] without the index totals, which read every
+    /// partition's manifest: `ingest_dir` commits partition after partition and records
+    /// them once at the end.
+    fn commit_one(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
         let started = std::time::Instant::now();
         self.partition(partition)
             .ok_or(NodeError::PartitionNotHeld { partition })?
             .commit(watermark)?;
         *self.graph.lock().expect("graph lock") = None;
-        self.record_commit(started);
+        crate::metrics::index_committed(started.elapsed());
         self.embed_later([partition]);
         self.trim_writers(Some(partition));
         Ok(())
