@@ -1128,6 +1128,46 @@ fn ingesting_commits_each_partition_when_its_files_are_in() {
     }
 }
 
+#[test]
+fn a_failed_commit_forgets_what_it_lost_so_the_file_is_indexed_again() {
+    // The partition's directory vanishes under the writer, so its commit cannot write.
+    // What was pending is lost with the writer; the file must then count as not indexed
+    // (applying it again indexes it) rather than be skipped as unchanged and be missing.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("index");
+    let set = PartitionSet::open(&dir, 1).unwrap();
+    let chunker = ChunkerConfig::default();
+    let a = b"defmodule Kept do\n  def here(x), do: x\nend\n";
+    let b = b"defmodule Lost do\n  def pending(x), do: x\nend\n";
+    set.apply_file("r", "lib/kept.ex", a, &chunker).unwrap();
+    set.commit_all().unwrap();
+    set.apply_file("r", "lib/lost.ex", b, &chunker).unwrap();
+    let partition_dir = set.partition(0).unwrap().dir().to_path_buf();
+    let away = tmp.path().join("away");
+    std::fs::rename(&partition_dir, &away).unwrap();
+    let err = set.commit_all().unwrap_err();
+    std::fs::rename(&away, &partition_dir).unwrap();
+    assert!(
+        err.to_string()
+            .contains(&partition_dir.display().to_string()),
+        "{err}"
+    );
+
+    let again = set.apply_file("r", "lib/lost.ex", b, &chunker).unwrap();
+    assert!(
+        matches!(again, aiex_node::ingest::FileOutcome::Indexed(_)),
+        "{again:?}: the lost file was skipped"
+    );
+    assert!(matches!(
+        set.apply_file("r", "lib/kept.ex", a, &chunker).unwrap(),
+        aiex_node::ingest::FileOutcome::Unchanged
+    ));
+    set.commit_all().unwrap();
+    let chunks = all_chunks(&set);
+    assert!(defines(&chunks, "Lost.pending/1"), "Lost.pending/1 missing");
+    assert!(defines(&chunks, "Kept.here/1"), "Kept.here/1 missing");
+}
+
 /// Reading only some chunks of a file from the index (by id, by defined symbol, by call,
 /// by kind) gives exactly the file's chunks that the filter accepts, for every filter the
 /// project's chunks give rise to.

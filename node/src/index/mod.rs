@@ -413,14 +413,27 @@ impl PartitionIndex {
             *guard = Some(self.open_writer()?);
         }
         let writer = guard.as_mut().expect("opened above");
-        // A failed commit leaves the changes pending: still dirty, so the writer holding
-        // them is not closed as clean (which would drop them) and the next commit retries.
         let committed = writer.prepare_commit().and_then(|mut prepared| {
             prepared.set_payload(&payload);
             prepared.commit()
         });
         if let Err(e) = committed {
-            self.dirty.store(true, Ordering::SeqCst);
+            // The changes since the last commit are lost (tantivy kills a writer whose
+            // thread failed, a full disk for one). Drop the writer, and read the manifest
+            // again from the last commit: the files whose documents were pending count as
+            // not indexed, so the next ingest or redelivery applies them again, with a new
+            // writer, instead of skipping them as unchanged.
+            guard.take();
+            drop(guard);
+            if let Err(reload) = self.load_manifest() {
+                // Then every file counts as not indexed: the next ingest rewrites them all.
+                tracing::error!(
+                    partition = self.partition,
+                    error = %reload,
+                    "re-reading the manifest after a failed commit failed; forgetting it"
+                );
+                self.manifest.write().expect("manifest lock").clear();
+            }
             return Err(NodeError::index(&self.dir)(e));
         }
         drop(guard);
