@@ -27,7 +27,7 @@ pub struct MpNetConfig {
 }
 
 fn default_buckets() -> usize {
-    32
+    BUCKETS
 }
 
 fn default_act() -> String {
@@ -40,11 +40,15 @@ const MAX_DISTANCE: i64 = 128;
 /// Relative position buckets, as `modeling_mpnet.py` computes them.
 const BUCKETS: usize = 32;
 
+/// The padding id `modeling_mpnet.py` counts positions from: padding sits at position 1,
+/// real tokens at 2, 3, ...
+const PAD: u32 = 1;
+
 /// The bucket of a relative position (`key - query`): half the buckets for each
 /// direction, exact up to a quarter of them, logarithmic beyond, capped at
 /// [`MAX_DISTANCE`].
-pub fn relative_position_bucket(relative: i64, num_buckets: usize) -> usize {
-    let half = (num_buckets / 2) as i64;
+pub fn relative_position_bucket(relative: i64) -> usize {
+    let half = (BUCKETS / 2) as i64;
     let n = -relative;
     let mut bucket = if n < 0 { half } else { 0 };
     let n = n.abs();
@@ -125,9 +129,7 @@ pub struct MpNet {
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
     relative_bias: Embedding,
-    buckets: usize,
     heads: usize,
-    pad: u32,
     max_positions: usize,
 }
 
@@ -157,7 +159,7 @@ impl MpNetConfig {
                 self.relative_attention_num_buckets
             ));
         }
-        if self.pad_token_id != 1 {
+        if self.pad_token_id != PAD {
             return Err(format!(
                 "pad_token_id {} is not supported (MPNet positions count from 1)",
                 self.pad_token_id
@@ -189,9 +191,7 @@ impl MpNet {
                 c.num_attention_heads,
                 enc.pp("relative_attention_bias"),
             )?,
-            buckets: c.relative_attention_num_buckets,
             heads: c.num_attention_heads,
-            pad: c.pad_token_id,
             max_positions: c.max_position_embeddings,
         })
     }
@@ -200,28 +200,20 @@ impl MpNet {
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (b, len) = ids.dims2()?;
         let device = ids.device();
-        // Real tokens count from pad + 1; padding sits at the padding position.
-        let mask_rows: Vec<Vec<u32>> = mask.to_vec2()?;
-        let mut position_ids = Vec::with_capacity(b * len);
-        for row in &mask_rows {
-            let mut seen = 0u32;
-            for &m in row {
-                if m != 0 {
-                    seen += 1;
-                    position_ids.push(self.pad + seen);
-                } else {
-                    position_ids.push(self.pad);
-                }
-            }
-        }
-        if position_ids
-            .iter()
-            .any(|&p| p as usize >= self.max_positions)
-        {
+        if PAD as usize + len >= self.max_positions {
             candle_core::bail!(
                 "{len} tokens exceed the model's {} positions",
                 self.max_positions
             );
+        }
+        // Real tokens count from PAD + 1; padding sits at PAD.
+        let mut position_ids = Vec::with_capacity(b * len);
+        for row in mask.to_vec2::<u32>()? {
+            let mut seen = 0u32;
+            for m in row {
+                seen += u32::from(m != 0);
+                position_ids.push(if m != 0 { PAD + seen } else { PAD });
+            }
         }
         let position_ids = Tensor::from_vec(position_ids, (b, len), device)?;
         let xs = (self.words.forward(ids)? + self.positions.forward(&position_ids)?)?;
@@ -240,7 +232,7 @@ impl MpNet {
         let mut buckets = Vec::with_capacity(len * len);
         for query in 0..len as i64 {
             for key in 0..len as i64 {
-                buckets.push(relative_position_bucket(key - query, self.buckets) as u32);
+                buckets.push(relative_position_bucket(key - query) as u32);
             }
         }
         let buckets = Tensor::from_vec(buckets, len * len, device)?;
@@ -264,7 +256,7 @@ mod tests {
     /// A two-layer MPNet whose every weight follows a formula, so that a NumPy
     /// transcription of `modeling_mpnet.py` (`scripts/mpnet-reference.py`) computes the
     /// same model.
-    fn tiny() -> (MpNet, MpNetConfig) {
+    fn tiny() -> MpNet {
         let c = MpNetConfig {
             vocab_size: 20,
             hidden_size: 8,
@@ -321,7 +313,7 @@ mod tests {
             );
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        (MpNet::load(vb, &c).unwrap(), c)
+        MpNet::load(vb, &c).unwrap()
     }
 
     #[test]
@@ -330,7 +322,7 @@ mod tests {
         // `scripts/mpnet-reference.py` prints them (weights `0.5 * sin(0.7 * (j + 1) +
         // len(name))`, plus 1 for LayerNorm weights). The second row is padded: padding
         // must change neither its positions nor its attention.
-        let (model, _) = tiny();
+        let model = tiny();
         let row0: Vec<u32> = std::iter::once(0)
             .chain((0..18).map(|j| (3 * j) % 17 + 3))
             .chain(std::iter::once(2))
@@ -375,7 +367,7 @@ mod tests {
 
     #[test]
     fn too_many_tokens_for_the_position_table_is_an_error() {
-        let (model, _) = tiny();
+        let model = tiny();
         let ids = Tensor::new(vec![vec![5u32; 45]], &Device::Cpu).unwrap();
         let mask = Tensor::new(vec![vec![1u32; 45]], &Device::Cpu).unwrap();
         let err = model.forward(&ids, &mask).unwrap_err().to_string();
@@ -410,7 +402,7 @@ mod tests {
         ];
         for (relative, bucket) in cases {
             assert_eq!(
-                relative_position_bucket(relative, 32),
+                relative_position_bucket(relative),
                 bucket,
                 "relative position {relative}"
             );
