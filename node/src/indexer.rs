@@ -15,6 +15,10 @@
 //! message per file, so reading it from 0 is the replay); a lost one stops, leaves the
 //! set at once and has its local copy deleted after a grace period, unless it is gained
 //! back first.
+//!
+//! A write or commit that fails (a full disk, say) loses nothing: the partition gives up
+//! what it applied since its last commit and follows again from that commit's watermark,
+//! after a back-off, until the writes succeed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +41,8 @@ const PAGE: usize = 256;
 /// Commit at least this often while catching up on a long backlog.
 const COMMIT_EVERY_FILES: usize = 4096;
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// The longest wait before following a partition again after failed writes.
+const RETRY_AT_MOST: Duration = Duration::from_secs(30);
 
 /// Per-repository counts of what the indexer did since this process started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,6 +83,7 @@ pub struct Indexer {
     activity: Mutex<HashMap<String, RepoActivity>>,
     files_indexed: AtomicU64,
     dead_lettered: AtomicU64,
+    write_failures: AtomicU64,
     watermarks: watch::Sender<Vec<u64>>,
     /// Which partitions are followed and which wait to be dropped; one change at a time.
     held: tokio::sync::Mutex<Holdings>,
@@ -178,6 +185,7 @@ impl Indexer {
             activity: Mutex::new(HashMap::new()),
             files_indexed: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
+            write_failures: AtomicU64::new(0),
             watermarks: watch::channel(marks).0,
             held: tokio::sync::Mutex::new(Holdings::default()),
         }))
@@ -361,9 +369,13 @@ impl Indexer {
                     })
                     .collect();
                 let this = self.clone();
-                total += tokio::task::spawn_blocking(move || this.apply(&mine))
-                    .await?
-                    .0 as u64;
+                let applied = tokio::task::spawn_blocking(move || this.apply(&mine)).await?;
+                if let Some((_, e)) = applied.write_failed {
+                    // The partition's follower finds the failure at its next write or
+                    // commit and starts over from the last commit.
+                    return Err(e);
+                }
+                total += applied.indexed as u64;
                 if after >= batch.last_seq {
                     break;
                 }
@@ -403,6 +415,8 @@ impl Indexer {
         let mut pending = 0usize;
         let mut last_commit = Instant::now();
         let mut writing: Option<tokio::sync::OwnedSemaphorePermit> = None;
+        // Failed writes or commits in a row, for the back-off.
+        let mut failures = 0u32;
         loop {
             if *stop.borrow() {
                 break;
@@ -445,7 +459,21 @@ impl Indexer {
             let messages = batch.messages;
             let n = messages.len();
             match tokio::task::spawn_blocking(move || this.apply(&messages)).await {
-                Ok((_, dead)) => {
+                Ok(Applied {
+                    write_failed: Some((file, error)),
+                    ..
+                }) => {
+                    // The page's dead letters come back with it.
+                    tracing::error!(partition = p, %file, %error, "writing the partition failed");
+                    writing = None;
+                    pending = 0;
+                    match self.start_over(p, &mut failures, &mut stop).await {
+                        Some(mark) => after = mark,
+                        None => break,
+                    }
+                    continue;
+                }
+                Ok(Applied { dead, .. }) => {
                     if !dead.is_empty() {
                         self.dead_letter(p, dead).await;
                     }
@@ -459,17 +487,67 @@ impl Indexer {
             after = last;
             crate::metrics::watermark_lag(p, batch.last_seq.saturating_sub(last));
             if caught_up || pending >= COMMIT_EVERY_FILES || last_commit.elapsed() >= COMMIT_EVERY {
-                if !self.commit(p, after).await {
-                    break;
-                }
                 pending = 0;
-                last_commit = Instant::now();
+                let committed = self.commit(p, after).await;
                 writing = None;
+                if committed {
+                    failures = 0;
+                    last_commit = Instant::now();
+                } else {
+                    match self.start_over(p, &mut failures, &mut stop).await {
+                        Some(mark) => after = mark,
+                        None => break,
+                    }
+                }
             }
         }
         if pending > 0 {
             self.commit(p, after).await;
         }
+    }
+
+    /// After a failed write or commit of partition `p`: gives up what was applied since
+    /// its last commit, waits (1 s, doubling with each failure in a row, at most
+    /// [`RETRY_AT_MOST`]) and returns the watermark of the last commit, where following
+    /// starts again, so that no message is skipped (a full disk that is cleared, an
+    /// index directory that comes back). `None` when asked to stop while waiting.
+    async fn start_over(
+        self: &Arc<Self>,
+        p: u32,
+        failures: &mut u32,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<u64> {
+        *failures = failures.saturating_add(1);
+        self.write_failures.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::index_write_failed();
+        let this = self.clone();
+        let mark = tokio::task::spawn_blocking(move || {
+            let index = this.set.partition(p)?;
+            index.discard_uncommitted();
+            Some(index.watermark())
+        })
+        .await
+        .ok()
+        .flatten()?;
+        let wait = Duration::from_secs(1)
+            .saturating_mul(1 << (*failures - 1).min(5))
+            .min(RETRY_AT_MOST);
+        tracing::warn!(
+            partition = p,
+            from = mark,
+            retry_in_ms = wait.as_millis() as u64,
+            "uncommitted changes given up; following again from the last commit"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => Some(mark),
+            _ = stop.changed() => None,
+        }
+    }
+
+    /// How many writes or commits of a partition failed (each is retried from the
+    /// partition's last commit) since start.
+    pub fn write_failures(&self) -> u64 {
+        self.write_failures.load(Ordering::Relaxed)
     }
 
     /// Commits partition `p` at watermark `seq`; false when committing failed.
@@ -481,7 +559,7 @@ impl Indexer {
                 true
             }
             Ok(Err(e)) => {
-                tracing::error!(partition = p, error = %e, "commit failed; the partition stops following");
+                tracing::error!(partition = p, error = %e, "commit failed");
                 false
             }
             Err(e) => {
@@ -492,13 +570,15 @@ impl Indexer {
     }
 
     /// Applies one page of messages in parallel (a page holds each key at most once).
-    /// Returns how many files were indexed, and the messages to dead-letter.
-    fn apply(&self, messages: &[LogMessage]) -> (usize, Vec<DeadLetter>) {
+    fn apply(&self, messages: &[LogMessage]) -> Applied {
         let outcomes: Vec<(String, Outcome)> = self.pool.install(|| {
             messages
                 .par_iter()
                 .map(|m| match files::parse(m) {
-                    Err(e) => (String::new(), Outcome::DeadLetter(m.seq, m.key.clone(), e.reason)),
+                    Err(e) => (
+                        String::new(),
+                        Outcome::DeadLetter(m.seq, m.key.clone(), e.reason),
+                    ),
                     Ok(FileEvent {
                         change: FileChange::Put { content, .. },
                         ..
@@ -516,7 +596,8 @@ impl Indexer {
                     ),
                     Ok(event) => {
                         // A child of the upload's trace, when it carried one.
-                        let span = tracing::info_span!("index file", partition = m.partition, seq = m.seq);
+                        let span =
+                            tracing::info_span!("index file", partition = m.partition, seq = m.seq);
                         crate::telemetry::follow_headers(&span, &m.headers);
                         let _entered = span.enter();
                         let result = match &event.change {
@@ -537,30 +618,37 @@ impl Indexer {
                                 .and_then(|index| index.delete_file(&event.repo, &event.path))
                                 .map(|_| Outcome::Unchanged),
                         };
+                        // Every error here is the partition's, not the file's: the page is
+                        // applied again from the last commit.
                         let outcome = result.unwrap_or_else(|e| {
-                            tracing::error!(repo = %event.repo, path = %event.path, error = %e, "indexing failed");
-                            Outcome::Failed
+                            Outcome::WriteFailed(format!("{}/{}", event.repo, event.path), e)
                         });
                         (event.repo, outcome)
                     }
                 })
                 .collect()
         });
-        let mut indexed = 0;
-        let mut dead = Vec::new();
+        let mut applied = Applied::default();
+        let mut indexed = 0usize;
         let mut activity = self.activity.lock().expect("activity lock");
         for (repo, outcome) in outcomes {
             match outcome {
-                Outcome::DeadLetter(seq, key, reason) => dead.push(DeadLetter { seq, key, reason }),
+                Outcome::DeadLetter(seq, key, reason) => {
+                    applied.dead.push(DeadLetter { seq, key, reason })
+                }
                 Outcome::Indexed => indexed += 1,
                 Outcome::Unchanged => {}
                 Outcome::Skipped => activity.entry(repo).or_default().skipped += 1,
                 Outcome::Failed => activity.entry(repo).or_default().failed += 1,
+                Outcome::WriteFailed(file, error) => {
+                    applied.write_failed.get_or_insert((file, error));
+                }
             }
         }
         self.files_indexed
             .fetch_add(indexed as u64, Ordering::Relaxed);
-        (indexed, dead)
+        applied.indexed = indexed;
+        applied
     }
 
     /// Puts messages that cannot be indexed on the dead-letter queue, with the reason,
@@ -589,6 +677,18 @@ impl Indexer {
     }
 }
 
+/// What applying one page did.
+#[derive(Default)]
+struct Applied {
+    /// Files indexed.
+    indexed: usize,
+    /// The messages to dead-letter.
+    dead: Vec<DeadLetter>,
+    /// The first write to the partition that failed, if any (the file and the error):
+    /// then the page must be applied again.
+    write_failed: Option<(String, NodeError)>,
+}
+
 /// A file-log message that cannot be indexed.
 struct DeadLetter {
     seq: u64,
@@ -603,4 +703,6 @@ enum Outcome {
     Unchanged,
     Skipped,
     Failed,
+    /// Writing the file to the partition failed (not the file's fault): which file, why.
+    WriteFailed(String, NodeError),
 }

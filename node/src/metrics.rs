@@ -54,6 +54,7 @@ pub const INDEX_DOCUMENTS: &str = "aiex_index_documents";
 pub const INDEX_SIZE_BYTES: &str = "aiex_index_size_bytes";
 pub const INDEX_COMMIT_SECONDS: &str = "aiex_index_commit_seconds";
 pub const INDEX_WATERMARK_LAG: &str = "aiex_index_watermark_lag";
+pub const INDEX_WRITE_FAILURES_TOTAL: &str = "aiex_index_write_failures_total";
 pub const EMBED_CHUNKS_TOTAL: &str = "aiex_embed_chunks_total";
 pub const EMBED_SECONDS: &str = "aiex_embed_seconds";
 // The bus.
@@ -127,6 +128,12 @@ pub const METRICS: &[Metric] = &[
         "file-log messages a partition has not applied yet (log head minus watermark)",
     )
     .labelled(&[("partition", "none")]),
+    Metric::new(
+        INDEX_WRITE_FAILURES_TOTAL,
+        Kind::Counter,
+        Unit::Count,
+        "failed writes or commits of a partition (each retried from its last commit)",
+    ),
     Metric::new(
         EMBED_CHUNKS_TOTAL,
         Kind::Counter,
@@ -347,6 +354,11 @@ pub fn index_totals(documents: u64, bytes: u64) {
 }
 
 /// How far partition `p` is behind the log's head.
+/// A write or commit of a partition failed; it is retried from the last commit.
+pub fn index_write_failed() {
+    counter!(INDEX_WRITE_FAILURES_TOTAL).increment(1);
+}
+
 pub fn watermark_lag(p: u32, lag: u64) {
     gauge!(INDEX_WATERMARK_LAG, "partition" => p.to_string()).set(lag as f64);
 }

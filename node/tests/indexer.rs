@@ -589,3 +589,69 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
     assert!(reasons[3].contains("over the"), "{reasons:?}");
     indexer.shutdown().await;
 }
+
+/// A partition whose directory vanishes can neither write nor commit. Its follower must
+/// not move past the messages it could not write, nor stop: it gives up what it applied
+/// since its last commit and follows again from there after a back-off, so once the
+/// directory is back every file published meanwhile is indexed, and the other
+/// partitions went on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_loses_nothing() {
+    let env = Env::new();
+    let files = project();
+    let all = range(0..P);
+    let set = env.open_set();
+    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let published = env.publish(&files).await;
+    wait_applied(&indexer, &published).await;
+    assert_eq!(indexer.write_failures(), 0);
+
+    let p = files[0].partition();
+    let in_p: Vec<usize> = (0..files.len())
+        .filter(|&i| files[i].partition() == p)
+        .collect();
+    assert!(in_p.len() >= 2, "partition {p} holds {in_p:?}");
+    let dir = env.partition_dir(p);
+    let away = env.tmp.path().join("away");
+    std::fs::rename(&dir, &away).unwrap();
+    let newer: Vec<SourceFile> = in_p.iter().map(|&i| SourceFile::new(i, 1)).collect();
+    let targets = env.publish(&newer).await;
+    // A file of another partition, published while p cannot write.
+    let other = (0..files.len())
+        .find(|&i| files[i].partition() != p)
+        .unwrap();
+    let other_newer = SourceFile::new(other, 1);
+    let other_targets = env.publish(std::slice::from_ref(&other_newer)).await;
+    wait_until("a write of the vanished partition fails", || {
+        indexer.write_failures() >= 1
+    })
+    .await;
+    wait_applied(&indexer, &other_targets).await;
+    assert!(findable(&set, &other_newer));
+    assert!(
+        indexer.watermarks()[p as usize] < targets[&p],
+        "partition {p} moved past messages it could not write: {:?}",
+        indexer.watermarks()
+    );
+
+    std::fs::rename(&away, &dir).unwrap();
+    wait_applied(&indexer, &targets).await;
+    for (new, &i) in newer.iter().zip(&in_p) {
+        assert!(findable(&set, new), "{} (new version) is missing", new.path);
+        assert!(
+            !findable(&set, &files[i]),
+            "{} (old version) is still found",
+            files[i].path
+        );
+    }
+    assert_eq!(indexer.dead_lettered(), 0);
+    indexer.shutdown().await;
+
+    // What was retried is committed: a restart finds it without replaying.
+    let set = env.open_set();
+    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    for new in &newer {
+        assert!(findable(&set, new), "{} lost at restart", new.path);
+    }
+    indexer.shutdown().await;
+}

@@ -419,21 +419,8 @@ impl PartitionIndex {
         });
         if let Err(e) = committed {
             // The changes since the last commit are lost (tantivy kills a writer whose
-            // thread failed, a full disk for one). Drop the writer, and read the manifest
-            // again from the last commit: the files whose documents were pending count as
-            // not indexed, so the next ingest or redelivery applies them again, with a new
-            // writer, instead of skipping them as unchanged.
-            guard.take();
-            drop(guard);
-            if let Err(reload) = self.load_manifest() {
-                // Then every file counts as not indexed: the next ingest rewrites them all.
-                tracing::error!(
-                    partition = self.partition,
-                    error = %reload,
-                    "re-reading the manifest after a failed commit failed; forgetting it"
-                );
-                self.manifest.write().expect("manifest lock").clear();
-            }
+            // thread failed, a full disk for one).
+            self.forget_uncommitted(guard);
             return Err(NodeError::index(&self.dir)(e));
         }
         drop(guard);
@@ -441,6 +428,39 @@ impl PartitionIndex {
         self.reader.reload().map_err(NodeError::index(&self.dir))?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Gives up every change since the last commit: drops the writer (with whatever it
+    /// still holds) and reads the manifest again from the last commit, so the files whose
+    /// documents were pending count as not indexed and are applied again (by the next
+    /// ingest, or by the follower going back to [`watermark`](Self::watermark)) instead
+    /// of being skipped as unchanged. For a writer that can no longer write: tantivy
+    /// kills one whose thread failed (a full disk, a vanished directory), and every later
+    /// write and commit with it fails.
+    pub fn discard_uncommitted(&self) {
+        let _serial = self.commit_lock.lock().expect("commit lock");
+        let guard = self.writer.write().expect("writer lock");
+        self.dirty.store(false, Ordering::SeqCst);
+        self.forget_uncommitted(guard);
+    }
+
+    /// [`discard_uncommitted`](Self::discard_uncommitted) with the commit lock and the
+    /// writer lock held (the writer lock is released before the manifest is read).
+    fn forget_uncommitted(
+        &self,
+        mut guard: std::sync::RwLockWriteGuard<'_, Option<IndexWriter<TantivyDocument>>>,
+    ) {
+        guard.take();
+        drop(guard);
+        if let Err(reload) = self.load_manifest() {
+            // Then every file counts as not indexed: the next ingest rewrites them all.
+            tracing::error!(
+                partition = self.partition,
+                error = %reload,
+                "re-reading the manifest from the last commit failed; forgetting it"
+            );
+            self.manifest.write().expect("manifest lock").clear();
+        }
     }
 
     /// Loads a stored chunk.
