@@ -34,6 +34,7 @@ use crate::bus::{Bus, LogMessage};
 use crate::chunk::ChunkerConfig;
 use crate::error::{NodeError, Result};
 use crate::ingest::{FileOutcome, PartitionSet};
+use aiex_proto::partition::partition_of;
 use aiex_proto::subjects::{DEAD_LETTER_QUEUE, FILES_STREAM};
 
 /// Messages read per page.
@@ -313,7 +314,8 @@ impl Indexer {
     }
 
     /// How many file versions were chunked and indexed since start (unchanged content
-    /// and deletions not counted).
+    /// and deletions not counted; a version applied again after a failed write or commit
+    /// counts again).
     pub fn files_indexed(&self) -> u64 {
         self.files_indexed.load(Ordering::Relaxed)
     }
@@ -345,6 +347,9 @@ impl Indexer {
         let mut total = 0;
         for index in self.set.partitions() {
             let p = index.partition();
+            // Committed only if none of this is given up meanwhile (by a failed commit of
+            // the partition's follower, say): then the caller is told to run it again.
+            let seen = index.discards();
             let r = repo.to_string();
             tokio::task::spawn_blocking(move || index.delete_repo(&r)).await??;
             let mut after = 0;
@@ -371,8 +376,8 @@ impl Indexer {
                 let this = self.clone();
                 let applied = tokio::task::spawn_blocking(move || this.apply(&mine)).await?;
                 if let Some((_, e)) = applied.write_failed {
-                    // The partition's follower finds the failure at its next write or
-                    // commit and starts over from the last commit.
+                    // What was applied stays uncommitted here: the follower's next commit
+                    // takes it along, or fails and starts over from the last commit.
                     return Err(e);
                 }
                 total += applied.indexed as u64;
@@ -381,7 +386,10 @@ impl Indexer {
                 }
             }
             let this = self.clone();
-            tokio::task::spawn_blocking(move || this.set.commit_partition(p, None)).await??;
+            tokio::task::spawn_blocking(move || {
+                this.set.commit_partition_unless_discarded(p, None, seen)
+            })
+            .await??;
         }
         Ok(total)
     }
@@ -408,7 +416,13 @@ impl Indexer {
     }
 
     async fn follow(self: Arc<Self>, p: u32, mut stop: watch::Receiver<bool>) {
-        let Some(mut after) = self.set.partition(p).map(|index| index.watermark()) else {
+        // `seen`: the partition's discards when this follower last committed or started
+        // over. Commits are refused when it moved: what was applied since may be gone.
+        let Some((mut after, mut seen)) = self
+            .set
+            .partition(p)
+            .map(|index| (index.watermark(), index.discards()))
+        else {
             tracing::error!(partition = p, "partition not held; not following it");
             return;
         };
@@ -417,6 +431,8 @@ impl Indexer {
         let mut writing: Option<tokio::sync::OwnedSemaphorePermit> = None;
         // Failed writes or commits in a row, for the back-off.
         let mut failures = 0u32;
+        // The last sequence whose dead letters are sent.
+        let mut lettered = after;
         loop {
             if *stop.borrow() {
                 break;
@@ -468,12 +484,15 @@ impl Indexer {
                     writing = None;
                     pending = 0;
                     match self.start_over(p, &mut failures, &mut stop).await {
-                        Some(mark) => after = mark,
+                        Some((mark, discards)) => (after, seen) = (mark, discards),
                         None => break,
                     }
                     continue;
                 }
-                Ok(Applied { dead, .. }) => {
+                Ok(Applied { mut dead, .. }) => {
+                    // A page applied again after starting over letters only what is new.
+                    dead.retain(|d| d.seq > lettered);
+                    lettered = lettered.max(last);
                     if !dead.is_empty() {
                         self.dead_letter(p, dead).await;
                     }
@@ -488,21 +507,21 @@ impl Indexer {
             crate::metrics::watermark_lag(p, batch.last_seq.saturating_sub(last));
             if caught_up || pending >= COMMIT_EVERY_FILES || last_commit.elapsed() >= COMMIT_EVERY {
                 pending = 0;
-                let committed = self.commit(p, after).await;
+                let committed = self.commit(p, after, seen).await;
                 writing = None;
                 if committed {
                     failures = 0;
                     last_commit = Instant::now();
                 } else {
                     match self.start_over(p, &mut failures, &mut stop).await {
-                        Some(mark) => after = mark,
+                        Some((mark, discards)) => (after, seen) = (mark, discards),
                         None => break,
                     }
                 }
             }
         }
         if pending > 0 {
-            self.commit(p, after).await;
+            self.commit(p, after, seen).await;
         }
     }
 
@@ -510,25 +529,35 @@ impl Indexer {
     /// its last commit, waits (1 s, doubling with each failure in a row, at most
     /// [`RETRY_AT_MOST`]) and returns the watermark of the last commit, where following
     /// starts again, so that no message is skipped (a full disk that is cleared, an
-    /// index directory that comes back). `None` when asked to stop while waiting.
+    /// index directory that comes back), with the partition's discards count then.
+    /// `None` when asked to stop while waiting, or when the partition is gone.
     async fn start_over(
         self: &Arc<Self>,
         p: u32,
         failures: &mut u32,
         stop: &mut watch::Receiver<bool>,
-    ) -> Option<u64> {
+    ) -> Option<(u64, u64)> {
         *failures = failures.saturating_add(1);
         self.write_failures.fetch_add(1, Ordering::Relaxed);
         crate::metrics::index_write_failed();
         let this = self.clone();
-        let mark = tokio::task::spawn_blocking(move || {
+        let started = tokio::task::spawn_blocking(move || {
             let index = this.set.partition(p)?;
             index.discard_uncommitted();
-            Some(index.watermark())
+            Some((index.watermark(), index.discards()))
         })
-        .await
-        .ok()
-        .flatten()?;
+        .await;
+        let (mark, discards) = match started {
+            Ok(Some(started)) => started,
+            Ok(None) => {
+                tracing::error!(partition = p, "partition no longer held; not following it");
+                return None;
+            }
+            Err(e) => {
+                tracing::error!(partition = p, error = %e, "giving up uncommitted changes panicked; not following the partition");
+                return None;
+            }
+        };
         let wait = Duration::from_secs(1)
             .saturating_mul(1 << (*failures - 1).min(5))
             .min(RETRY_AT_MOST);
@@ -539,7 +568,7 @@ impl Indexer {
             "uncommitted changes given up; following again from the last commit"
         );
         tokio::select! {
-            _ = tokio::time::sleep(wait) => Some(mark),
+            _ = tokio::time::sleep(wait) => Some((mark, discards)),
             _ = stop.changed() => None,
         }
     }
@@ -550,10 +579,16 @@ impl Indexer {
         self.write_failures.load(Ordering::Relaxed)
     }
 
-    /// Commits partition `p` at watermark `seq`; false when committing failed.
-    async fn commit(self: &Arc<Self>, p: u32, seq: u64) -> bool {
+    /// Commits partition `p` at watermark `seq`, unless it gave up uncommitted changes
+    /// since its discards read `seen`; false when not committed.
+    async fn commit(self: &Arc<Self>, p: u32, seq: u64, seen: u64) -> bool {
         let this = self.clone();
-        match tokio::task::spawn_blocking(move || this.set.commit_partition(p, Some(seq))).await {
+        match tokio::task::spawn_blocking(move || {
+            this.set
+                .commit_partition_unless_discarded(p, Some(seq), seen)
+        })
+        .await
+        {
             Ok(Ok(())) => {
                 self.watermarks.send_modify(|m| m[p as usize] = seq);
                 true
@@ -595,6 +630,20 @@ impl Indexer {
                         ),
                     ),
                     Ok(event) => {
+                        let count = self.set.partition_count();
+                        let belongs = partition_of(&event.repo, &event.path, count);
+                        if belongs != m.partition {
+                            let reason = format!(
+                                "published on partition {} but {}/{} belongs to partition \
+                                 {belongs} of {count} (do the gateway and the nodes use the \
+                                 same partition count?)",
+                                m.partition, event.repo, event.path
+                            );
+                            return (
+                                String::new(),
+                                Outcome::DeadLetter(m.seq, m.key.clone(), reason),
+                            );
+                        }
                         // A child of the upload's trace, when it carried one.
                         let span =
                             tracing::info_span!("index file", partition = m.partition, seq = m.seq);

@@ -353,12 +353,12 @@ pub fn index_totals(documents: u64, bytes: u64) {
     gauge!(INDEX_SIZE_BYTES).set(bytes as f64);
 }
 
-/// How far partition `p` is behind the log's head.
 /// A write or commit of a partition failed; it is retried from the last commit.
 pub fn index_write_failed() {
     counter!(INDEX_WRITE_FAILURES_TOTAL).increment(1);
 }
 
+/// How far partition `p` is behind the log's head.
 pub fn watermark_lag(p: u32, lag: u64) {
     gauge!(INDEX_WATERMARK_LAG, "partition" => p.to_string()).set(lag as f64);
 }

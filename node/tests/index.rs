@@ -1305,3 +1305,40 @@ fn file_chunk_filters_cross_the_mesh_protocol_unchanged() {
     let err = FileChunkFilter::from_pb(&bad).unwrap_err().to_string();
     assert!(err.contains("modul") && err.contains("only.kinds"), "{err}");
 }
+
+/// A writer that applied changes and then finds that the partition gave them up (another
+/// writer's commit failed, or they were discarded) must not commit its watermark over
+/// them: the commit is refused, and the files count as not indexed.
+#[test]
+fn a_commit_after_a_discard_is_refused_and_the_files_are_applied_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = PartitionSet::open(&tmp.path().join("index"), 1).unwrap();
+    let chunker = ChunkerConfig::default();
+    let index = set.partition(0).unwrap();
+    let a = b"defmodule Given do\n  def up(x), do: x\nend\n";
+    let seen = index.discards();
+    set.apply_file("r", "lib/given.ex", a, &chunker).unwrap();
+    index.discard_uncommitted();
+    assert_eq!(index.discards(), seen + 1);
+
+    let err = set
+        .commit_partition_unless_discarded(0, Some(7), seen)
+        .unwrap_err();
+    assert!(err.to_string().contains("given up"), "{err}");
+    assert_eq!(
+        index.watermark(),
+        0,
+        "the watermark moved over lost changes"
+    );
+    assert!(
+        matches!(
+            set.apply_file("r", "lib/given.ex", a, &chunker).unwrap(),
+            aiex_node::ingest::FileOutcome::Indexed(_)
+        ),
+        "the discarded file was skipped as unchanged"
+    );
+    set.commit_partition_unless_discarded(0, Some(7), index.discards())
+        .unwrap();
+    assert_eq!(index.watermark(), 7);
+    assert!(defines(&all_chunks(&set), "Given.up/1"));
+}

@@ -497,6 +497,10 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         h
     };
     let elixir = Bytes::from_static(b"defmodule Ok do\n  def ok, do: :ok\nend\n");
+    let misrouted = (0..)
+        .map(|i| format!("lib/misrouted_{i}.ex"))
+        .find(|path| partition_of(REPO, path, P) != p)
+        .unwrap();
     let mut no_path = file_headers("lib/no_path.ex", None);
     no_path.remove(headers::PATH);
     let bad = vec![
@@ -525,6 +529,13 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
                 b'#';
                 ChunkerConfig::default().max_file_bytes as usize + 1
             ]),
+        ),
+        // Published on a partition its path does not belong to.
+        Record::put(
+            p,
+            key(&misrouted),
+            file_headers(&misrouted, Some("1")),
+            elixir.clone(),
         ),
     ];
     let bad_seqs = env.bus.publish(FILES_STREAM, bad).await.expect("publish");
@@ -556,7 +567,7 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         findable(&set, good),
         "the good file after the bad ones is indexed"
     );
-    assert_eq!(indexer.dead_lettered(), 4);
+    assert_eq!(indexer.dead_lettered(), 5);
 
     // Each bad message is on the dead-letter queue with its sequence and reason.
     let mut letters = BTreeMap::new();
@@ -587,6 +598,13 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
     assert!(reasons[1].contains("version \"9\""), "{reasons:?}");
     assert!(reasons[2].contains("is not the key of"), "{reasons:?}");
     assert!(reasons[3].contains("over the"), "{reasons:?}");
+    assert!(
+        reasons[4].contains(&format!(
+            "belongs to partition {} of {P}",
+            partition_of(REPO, &misrouted, P)
+        )),
+        "{reasons:?}"
+    );
     indexer.shutdown().await;
 }
 

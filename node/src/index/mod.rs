@@ -77,6 +77,8 @@ pub struct PartitionIndex {
     vectors: RwLock<Option<Arc<VectorStore>>>,
     /// Serialises [`PartitionIndex::sync_vectors`].
     vector_sync: Mutex<()>,
+    /// Counts the times uncommitted changes were given up (0 at open).
+    discarded: AtomicU64,
     /// Counts commits that changed something (0 at open).
     generation: AtomicU64,
     /// The generation the vectors were last brought in step with (`u64::MAX`: never).
@@ -153,6 +155,7 @@ impl PartitionIndex {
             commit_lock: Mutex::new(()),
             vectors: RwLock::new(None),
             vector_sync: Mutex::new(()),
+            discarded: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             vectors_generation: AtomicU64::new(u64::MAX),
         };
@@ -345,60 +348,93 @@ impl PartitionIndex {
             bytes,
             chunks.len() as u64,
         )));
+        // The manifest changes under the same writer lock as the documents, so that
+        // giving up uncommitted changes forgets both or neither.
         self.modify(|writer| {
             writer.run(ops).map_err(NodeError::index(&self.dir))?;
+            self.manifest.write().expect("manifest lock").insert(
+                key,
+                FileEntry {
+                    content_hash: content_hash.to_string(),
+                    chunks: chunks.len() as u64,
+                    bytes,
+                },
+            );
             Ok(())
-        })?;
-        self.manifest.write().expect("manifest lock").insert(
-            key,
-            FileEntry {
-                content_hash: content_hash.to_string(),
-                chunks: chunks.len() as u64,
-                bytes,
-            },
-        );
-        Ok(())
+        })
     }
 
     /// Removes a file's chunks. Returns whether the file was indexed.
     pub fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let key = file_key(repo, path);
-        let known = self
+        if !self
             .manifest
-            .write()
+            .read()
             .expect("manifest lock")
-            .remove(&key)
-            .is_some();
-        if known {
-            self.modify(|writer| {
-                writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
-                Ok(())
-            })?;
+            .contains_key(&key)
+        {
+            return Ok(false);
         }
-        Ok(known)
+        self.modify(|writer| {
+            let known = self
+                .manifest
+                .write()
+                .expect("manifest lock")
+                .remove(&key)
+                .is_some();
+            if known {
+                writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
+            }
+            Ok(known)
+        })
     }
 
     /// Removes every file of a repository. Returns how many files were removed.
     pub fn delete_repo(&self, repo: &str) -> Result<u64> {
         let prefix = file_key(repo, "");
-        let mut manifest = self.manifest.write().expect("manifest lock");
-        let before = manifest.len();
-        manifest.retain(|k, _| !k.starts_with(&prefix));
-        let removed = (before - manifest.len()) as u64;
-        drop(manifest);
-        if removed > 0 {
-            self.modify(|writer| {
-                writer.delete_term(Term::from_field_text(self.fields.repo, repo));
-                Ok(())
-            })?;
+        let any = self
+            .manifest
+            .read()
+            .expect("manifest lock")
+            .keys()
+            .any(|k| k.starts_with(&prefix));
+        if !any {
+            return Ok(0);
         }
-        Ok(removed)
+        self.modify(|writer| {
+            let mut manifest = self.manifest.write().expect("manifest lock");
+            let before = manifest.len();
+            manifest.retain(|k, _| !k.starts_with(&prefix));
+            let removed = (before - manifest.len()) as u64;
+            if removed > 0 {
+                writer.delete_term(Term::from_field_text(self.fields.repo, repo));
+            }
+            Ok(removed)
+        })
     }
 
     /// Makes every change so far durable and visible, recording `watermark` if given.
     /// A commit with nothing to do is skipped (unless the watermark moves).
     pub fn commit(&self, watermark: Option<u64>) -> Result<()> {
+        self.commit_unless_discarded(watermark, None)
+    }
+
+    /// [`commit`](Self::commit), unless changes were given up since [`discards`]
+    /// (Self::discards) read `seen`: then nothing is committed and the error says so,
+    /// because what the caller applied since may be gone (another writer's failed
+    /// commit dropped it), and recording its watermark would skip it for good.
+    pub fn commit_unless_discarded(&self, watermark: Option<u64>, seen: Option<u64>) -> Result<()> {
         let _serial = self.commit_lock.lock().expect("commit lock");
+        if let Some(seen) = seen
+            && seen != self.discards()
+        {
+            return Err(NodeError::Unavailable(format!(
+                "partition {}: uncommitted changes were given up (a failed commit); apply \
+                 again from watermark {}",
+                self.partition,
+                self.watermark()
+            )));
+        }
         let new_mark = watermark.unwrap_or_else(|| self.watermark());
         if !self.dirty.swap(false, Ordering::SeqCst) && new_mark == self.watermark() {
             return Ok(());
@@ -444,15 +480,29 @@ impl PartitionIndex {
         self.forget_uncommitted(guard);
     }
 
+    /// How many times uncommitted changes were given up since the partition was opened:
+    /// a writer that sees it move knows that what it applied since is gone.
+    pub fn discards(&self) -> u64 {
+        self.discarded.load(Ordering::SeqCst)
+    }
+
     /// [`discard_uncommitted`](Self::discard_uncommitted) with the commit lock and the
-    /// writer lock held (the writer lock is released before the manifest is read).
+    /// writer lock held. The writer lock is kept until the manifest is read again, so
+    /// no write lands in between (writes change the manifest under that lock).
     fn forget_uncommitted(
         &self,
         mut guard: std::sync::RwLockWriteGuard<'_, Option<IndexWriter<TantivyDocument>>>,
     ) {
         guard.take();
-        drop(guard);
-        if let Err(reload) = self.load_manifest() {
+        self.discarded.fetch_add(1, Ordering::SeqCst);
+        // The manifest is read from the last commit: the reader is brought up to it first
+        // (a commit whose reader reload failed is not seen otherwise). If that fails too
+        // (the directory is gone), the reader's last view is the best there is.
+        if let Err(e) = self.reader.reload() {
+            tracing::warn!(partition = self.partition, error = %e, "reloading the reader failed");
+        }
+        let reloaded = self.load_manifest();
+        if let Err(reload) = reloaded {
             // Then every file counts as not indexed: the next ingest rewrites them all.
             tracing::error!(
                 partition = self.partition,
@@ -461,6 +511,7 @@ impl PartitionIndex {
             );
             self.manifest.write().expect("manifest lock").clear();
         }
+        drop(guard);
     }
 
     /// Loads a stored chunk.

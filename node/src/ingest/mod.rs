@@ -358,7 +358,7 @@ impl PartitionSet {
                 .name("aiex-commit".into())
                 .spawn_scoped(scope, || {
                     for partition in done_rx {
-                        if let Err(e) = self.commit_one(partition, None) {
+                        if let Err(e) = self.commit_one(partition, None, None) {
                             first_error.lock().expect("error lock").get_or_insert(e);
                         }
                     }
@@ -510,7 +510,21 @@ impl PartitionSet {
 
     /// Commits one partition, recording the log sequence it has applied up to.
     pub fn commit_partition(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
-        self.commit_one(partition, watermark)?;
+        self.commit_one(partition, watermark, None)?;
+        self.record_totals();
+        Ok(())
+    }
+
+    /// [`PartitionSet::commit_partition`], unless the partition gave up uncommitted
+    /// changes since its [`discards`](crate::index::PartitionIndex::discards) read
+    /// `seen` (see [`commit_unless_discarded`](crate::index::PartitionIndex::commit_unless_discarded)).
+    pub fn commit_partition_unless_discarded(
+        &self,
+        partition: u32,
+        watermark: Option<u64>,
+        seen: u64,
+    ) -> Result<()> {
+        self.commit_one(partition, watermark, Some(seen))?;
         self.record_totals();
         Ok(())
     }
@@ -518,11 +532,11 @@ impl PartitionSet {
     /// [`PartitionSet::commit_partition`] without the index totals, which read every
     /// partition's manifest: `ingest_dir` commits partition after partition and records
     /// them once at the end.
-    fn commit_one(&self, partition: u32, watermark: Option<u64>) -> Result<()> {
+    fn commit_one(&self, partition: u32, watermark: Option<u64>, seen: Option<u64>) -> Result<()> {
         let started = std::time::Instant::now();
         self.partition(partition)
             .ok_or(NodeError::PartitionNotHeld { partition })?
-            .commit(watermark)?;
+            .commit_unless_discarded(watermark, seen)?;
         *self.graph.lock().expect("graph lock") = None;
         crate::metrics::index_committed(started.elapsed());
         self.embed_later([partition]);
