@@ -52,6 +52,13 @@ pub enum NodeError {
     Busy { path: PathBuf },
     #[error("corrupt index data in {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    /// A commit refused because the partition gave up uncommitted changes (a failed
+    /// commit) since the committer last looked: what it applied since may be gone.
+    #[error(
+        "partition {partition} gave up its uncommitted changes (a failed commit) while this \
+         was being written; nothing was committed: run it again"
+    )]
+    Discarded { partition: u32 },
     #[error(transparent)]
     Bus(#[from] crate::bus::BusError),
     #[error("a background task failed: {0}")]
@@ -80,7 +87,7 @@ impl NodeError {
             NodeError::Bus(e) => e.code(),
             NodeError::Task(_) => ErrorCode::Internal,
             NodeError::Cluster(e) => e.code(),
-            NodeError::Unavailable(_) => ErrorCode::Unavailable,
+            NodeError::Unavailable(_) | NodeError::Discarded { .. } => ErrorCode::Unavailable,
             NodeError::Llm(e) => e.code(),
             NodeError::Embed(crate::embed::EmbedError::Model { .. }) => {
                 ErrorCode::FailedPrecondition

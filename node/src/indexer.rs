@@ -350,6 +350,10 @@ impl Indexer {
             // Committed only if none of this is given up meanwhile (by a failed commit of
             // the partition's follower, say): then the caller is told to run it again.
             let seen = index.discards();
+            // Whatever ends this early (an error, the caller going away) gives up what it
+            // wrote, the up-front delete above all, rather than leave it for the
+            // follower's next commit to make durable.
+            let mut pending = DiscardOnDrop(Some(index.clone()));
             let r = repo.to_string();
             tokio::task::spawn_blocking(move || index.delete_repo(&r)).await??;
             let mut after = 0;
@@ -376,8 +380,6 @@ impl Indexer {
                 let this = self.clone();
                 let applied = tokio::task::spawn_blocking(move || this.apply(&mine)).await?;
                 if let Some((_, e)) = applied.write_failed {
-                    // What was applied stays uncommitted here: the follower's next commit
-                    // takes it along, or fails and starts over from the last commit.
                     return Err(e);
                 }
                 total += applied.indexed as u64;
@@ -390,6 +392,7 @@ impl Indexer {
                 this.set.commit_partition_unless_discarded(p, None, seen)
             })
             .await??;
+            pending.0 = None;
         }
         Ok(total)
     }
@@ -509,14 +512,33 @@ impl Indexer {
                 pending = 0;
                 let committed = self.commit(p, after, seen).await;
                 writing = None;
-                if committed {
-                    failures = 0;
-                    last_commit = Instant::now();
-                } else {
-                    match self.start_over(p, &mut failures, &mut stop).await {
+                match committed {
+                    Commit::Done => {
+                        failures = 0;
+                        last_commit = Instant::now();
+                    }
+                    Commit::Refused => {
+                        // Someone else's failed commit gave up what this follower applied
+                        // (the manifest forgot it too): apply it again from the last
+                        // commit. Nothing of this follower's failed, so no back-off.
+                        let Some(index) = self.set.partition(p) else {
+                            tracing::error!(
+                                partition = p,
+                                "partition no longer held; not following it"
+                            );
+                            break;
+                        };
+                        (after, seen) = (index.watermark(), index.discards());
+                        tracing::warn!(
+                            partition = p,
+                            from = after,
+                            "applied changes were given up by another writer; applying them again"
+                        );
+                    }
+                    Commit::Failed => match self.start_over(p, &mut failures, &mut stop).await {
                         Some((mark, discards)) => (after, seen) = (mark, discards),
                         None => break,
-                    }
+                    },
                 }
             }
         }
@@ -580,8 +602,8 @@ impl Indexer {
     }
 
     /// Commits partition `p` at watermark `seq`, unless it gave up uncommitted changes
-    /// since its discards read `seen`; false when not committed.
-    async fn commit(self: &Arc<Self>, p: u32, seq: u64, seen: u64) -> bool {
+    /// since its discards read `seen`.
+    async fn commit(self: &Arc<Self>, p: u32, seq: u64, seen: u64) -> Commit {
         let this = self.clone();
         match tokio::task::spawn_blocking(move || {
             this.set
@@ -591,15 +613,16 @@ impl Indexer {
         {
             Ok(Ok(())) => {
                 self.watermarks.send_modify(|m| m[p as usize] = seq);
-                true
+                Commit::Done
             }
+            Ok(Err(NodeError::Discarded { .. })) => Commit::Refused,
             Ok(Err(e)) => {
                 tracing::error!(partition = p, error = %e, "commit failed");
-                false
+                Commit::Failed
             }
             Err(e) => {
                 tracing::error!(partition = p, error = %e, "commit panicked");
-                false
+                Commit::Failed
             }
         }
     }
@@ -724,6 +747,36 @@ impl Indexer {
     pub fn dead_lettered(&self) -> u64 {
         self.dead_lettered.load(Ordering::Relaxed)
     }
+}
+
+/// Gives up the partition's uncommitted changes when dropped while still holding it.
+struct DiscardOnDrop(Option<Arc<crate::index::PartitionIndex>>);
+
+impl Drop for DiscardOnDrop {
+    fn drop(&mut self) {
+        let Some(index) = self.0.take() else {
+            return;
+        };
+        tracing::warn!(
+            partition = index.partition(),
+            "re-index ended before its commit; giving up what it wrote"
+        );
+        // Re-reading the manifest is blocking work: off the async threads when there are.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || index.discard_uncommitted());
+            }
+            Err(_) => index.discard_uncommitted(),
+        }
+    }
+}
+
+/// How a follower's commit went.
+enum Commit {
+    Done,
+    /// Refused: the partition gave up uncommitted changes since the follower last looked.
+    Refused,
+    Failed,
 }
 
 /// What applying one page did.

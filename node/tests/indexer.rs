@@ -556,8 +556,10 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         .await
         .expect("publish");
 
+    // Every partition held: the misrouted file's own partition too, which it must not
+    // be written to.
     let set = env.open_set();
-    let indexer = env.start(set.clone(), WAIT, &[p]).await;
+    let indexer = env.start(set.clone(), WAIT, &range(0..P)).await;
     wait_applied(&indexer, &published).await;
     wait_until("the old-format file is indexed", || {
         !search(&set, "Ok.ok").is_empty()
@@ -568,6 +570,13 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         "the good file after the bad ones is indexed"
     );
     assert_eq!(indexer.dead_lettered(), 5);
+    assert_eq!(indexer.write_failures(), 0);
+    assert!(
+        !search(&set, "Ok.ok")
+            .iter()
+            .any(|h| h.chunk.path == misrouted),
+        "the misrouted file was indexed"
+    );
 
     // Each bad message is on the dead-letter queue with its sequence and reason.
     let mut letters = BTreeMap::new();
@@ -633,7 +642,42 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
     let away = env.tmp.path().join("away");
     std::fs::rename(&dir, &away).unwrap();
     let newer: Vec<SourceFile> = in_p.iter().map(|&i| SourceFile::new(i, 1)).collect();
-    let targets = env.publish(&newer).await;
+    // With them, in the same batch, a message that cannot be indexed. When the page
+    // applies (the open writer holds it in memory) its dead letter is sent, then the
+    // commit fails and the page is applied again: the letter must not be sent twice.
+    // (When the follower meets the failure on a write first, the letter waits for the
+    // replay; the count must be 1 either way.)
+    let huge_path = (0..)
+        .map(|i| format!("lib/huge_{i}.ex"))
+        .find(|path| partition_of(REPO, path, P) == p)
+        .unwrap();
+    let mut records: Vec<_> = newer
+        .iter()
+        .map(|f| {
+            let hash = blake3::hash(f.content.as_bytes()).to_hex();
+            files::put(
+                p,
+                REPO,
+                &f.path,
+                hash.as_str(),
+                0o644,
+                Bytes::from(f.content.clone()),
+            )
+        })
+        .collect();
+    records.push(files::put(
+        p,
+        REPO,
+        &huge_path,
+        "00",
+        0o644,
+        Bytes::from(vec![
+            b'#';
+            ChunkerConfig::default().max_file_bytes as usize + 1
+        ]),
+    ));
+    let seqs = env.bus.publish(FILES_STREAM, records).await.unwrap();
+    let targets = BTreeMap::from([(p, *seqs.iter().max().unwrap())]);
     // A file of another partition, published while p cannot write.
     let other = (0..files.len())
         .find(|&i| files[i].partition() != p)
@@ -662,7 +706,11 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
             files[i].path
         );
     }
-    assert_eq!(indexer.dead_lettered(), 0);
+    assert_eq!(
+        indexer.dead_lettered(),
+        1,
+        "the bad message was dead-lettered again"
+    );
     indexer.shutdown().await;
 
     // What was retried is committed: a restart finds it without replaying.

@@ -36,6 +36,9 @@ const EMBED_GROUP: usize = 512;
 /// Memory budget of one partition's writer. Tantivy needs at least 15 MB per thread.
 const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Openings of partitions in this process, in the high half of each one's discards count.
+static OPENINGS: AtomicU64 = AtomicU64::new(0);
+
 /// What the index knows about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
@@ -77,8 +80,12 @@ pub struct PartitionIndex {
     vectors: RwLock<Option<Arc<VectorStore>>>,
     /// Serialises [`PartitionIndex::sync_vectors`].
     vector_sync: Mutex<()>,
-    /// Counts the times uncommitted changes were given up (0 at open).
+    /// Counts the times uncommitted changes were given up, from a value unique to this
+    /// opening of the partition.
     discarded: AtomicU64,
+    /// False while the manifest could not be read from the last commit and was cleared:
+    /// then deletes are written whether or not the manifest knows the file.
+    manifest_complete: AtomicBool,
     /// Counts commits that changed something (0 at open).
     generation: AtomicU64,
     /// The generation the vectors were last brought in step with (`u64::MAX`: never).
@@ -155,7 +162,10 @@ impl PartitionIndex {
             commit_lock: Mutex::new(()),
             vectors: RwLock::new(None),
             vector_sync: Mutex::new(()),
-            discarded: AtomicU64::new(0),
+            // Counts of different openings never match: a count read from a partition
+            // that was closed and opened again since cannot pass for the new one's.
+            discarded: AtomicU64::new(OPENINGS.fetch_add(1 << 32, Ordering::Relaxed)),
+            manifest_complete: AtomicBool::new(true),
             generation: AtomicU64::new(0),
             vectors_generation: AtomicU64::new(u64::MAX),
         };
@@ -367,11 +377,13 @@ impl PartitionIndex {
     /// Removes a file's chunks. Returns whether the file was indexed.
     pub fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let key = file_key(repo, path);
-        if !self
-            .manifest
-            .read()
-            .expect("manifest lock")
-            .contains_key(&key)
+        let complete = self.manifest_complete.load(Ordering::SeqCst);
+        if complete
+            && !self
+                .manifest
+                .read()
+                .expect("manifest lock")
+                .contains_key(&key)
         {
             return Ok(false);
         }
@@ -382,7 +394,7 @@ impl PartitionIndex {
                 .expect("manifest lock")
                 .remove(&key)
                 .is_some();
-            if known {
+            if known || !complete {
                 writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
             }
             Ok(known)
@@ -392,13 +404,14 @@ impl PartitionIndex {
     /// Removes every file of a repository. Returns how many files were removed.
     pub fn delete_repo(&self, repo: &str) -> Result<u64> {
         let prefix = file_key(repo, "");
+        let complete = self.manifest_complete.load(Ordering::SeqCst);
         let any = self
             .manifest
             .read()
             .expect("manifest lock")
             .keys()
             .any(|k| k.starts_with(&prefix));
-        if !any {
+        if complete && !any {
             return Ok(0);
         }
         self.modify(|writer| {
@@ -406,7 +419,7 @@ impl PartitionIndex {
             let before = manifest.len();
             manifest.retain(|k, _| !k.starts_with(&prefix));
             let removed = (before - manifest.len()) as u64;
-            if removed > 0 {
+            if removed > 0 || !complete {
                 writer.delete_term(Term::from_field_text(self.fields.repo, repo));
             }
             Ok(removed)
@@ -428,12 +441,9 @@ impl PartitionIndex {
         if let Some(seen) = seen
             && seen != self.discards()
         {
-            return Err(NodeError::Unavailable(format!(
-                "partition {}: uncommitted changes were given up (a failed commit); apply \
-                 again from watermark {}",
-                self.partition,
-                self.watermark()
-            )));
+            return Err(NodeError::Discarded {
+                partition: self.partition,
+            });
         }
         let new_mark = watermark.unwrap_or_else(|| self.watermark());
         if !self.dirty.swap(false, Ordering::SeqCst) && new_mark == self.watermark() {
@@ -459,9 +469,20 @@ impl PartitionIndex {
             self.forget_uncommitted(guard);
             return Err(NodeError::index(&self.dir)(e));
         }
-        drop(guard);
         self.watermark.store(new_mark, Ordering::SeqCst);
-        self.reader.reload().map_err(NodeError::index(&self.dir))?;
+        if self.manifest_complete.load(Ordering::SeqCst) {
+            drop(guard);
+            self.reader.reload().map_err(NodeError::index(&self.dir))?;
+        } else {
+            // Everything is committed, so the manifest can be read again, before any
+            // write lands (the writer lock is still held).
+            let reloaded = self.reader.reload().map_err(NodeError::index(&self.dir));
+            if reloaded.is_ok() && self.load_manifest().is_ok() {
+                self.manifest_complete.store(true, Ordering::SeqCst);
+            }
+            drop(guard);
+            reloaded?;
+        }
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -510,6 +531,9 @@ impl PartitionIndex {
                 "re-reading the manifest from the last commit failed; forgetting it"
             );
             self.manifest.write().expect("manifest lock").clear();
+            self.manifest_complete.store(false, Ordering::SeqCst);
+        } else {
+            self.manifest_complete.store(true, Ordering::SeqCst);
         }
         drop(guard);
     }
