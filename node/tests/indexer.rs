@@ -67,6 +67,19 @@ impl SourceFile {
     fn partition(&self) -> u32 {
         partition_of(REPO, &self.path, P)
     }
+
+    /// The file-log record that uploads this version.
+    fn record(&self) -> aiex_node::bus::Record {
+        let hash = blake3::hash(self.content.as_bytes()).to_hex();
+        files::put(
+            self.partition(),
+            REPO,
+            &self.path,
+            hash.as_str(),
+            0o644,
+            Bytes::from(self.content.clone()),
+        )
+    }
 }
 
 fn project() -> Vec<SourceFile> {
@@ -119,20 +132,7 @@ impl Env {
     /// Publishes each file (deduplication is by key only, so the same content again is a
     /// new message) and returns the newest sequence per partition.
     async fn publish(&self, files: &[SourceFile]) -> BTreeMap<u32, u64> {
-        let records = files
-            .iter()
-            .map(|f| {
-                let hash = blake3::hash(f.content.as_bytes()).to_hex();
-                files::put(
-                    f.partition(),
-                    REPO,
-                    &f.path,
-                    hash.as_str(),
-                    0o644,
-                    Bytes::from(f.content.clone()),
-                )
-            })
-            .collect();
+        let records = files.iter().map(SourceFile::record).collect();
         let seqs = self
             .bus
             .publish(FILES_STREAM, records)
@@ -651,20 +651,7 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
         .map(|i| format!("lib/huge_{i}.ex"))
         .find(|path| partition_of(REPO, path, P) == p)
         .unwrap();
-    let mut records: Vec<_> = newer
-        .iter()
-        .map(|f| {
-            let hash = blake3::hash(f.content.as_bytes()).to_hex();
-            files::put(
-                p,
-                REPO,
-                &f.path,
-                hash.as_str(),
-                0o644,
-                Bytes::from(f.content.clone()),
-            )
-        })
-        .collect();
+    let mut records: Vec<_> = newer.iter().map(SourceFile::record).collect();
     records.push(files::put(
         p,
         REPO,
