@@ -55,8 +55,9 @@ pub enum NodeError {
     /// A commit refused because the partition gave up uncommitted changes (a failed
     /// commit) since the committer last looked: what it applied since may be gone.
     #[error(
-        "partition {partition} gave up its uncommitted changes (a failed commit) while this \
-         was being written; nothing was committed: run it again"
+        "partition {partition} gave up its uncommitted changes (a failed commit, or a \
+         re-index that ended early) while this was being written; nothing was committed: run \
+         it again"
     )]
     Discarded { partition: u32 },
     #[error(transparent)]

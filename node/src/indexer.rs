@@ -33,6 +33,7 @@ use crate::bus::files::{self, FileChange, FileEvent};
 use crate::bus::{Bus, LogMessage};
 use crate::chunk::ChunkerConfig;
 use crate::error::{NodeError, Result};
+use crate::index::PartitionIndex;
 use crate::ingest::{FileOutcome, PartitionSet};
 use aiex_proto::partition::partition_of;
 use aiex_proto::subjects::{DEAD_LETTER_QUEUE, FILES_STREAM};
@@ -343,57 +344,93 @@ impl Indexer {
 
     /// Re-chunks every file of `repo` from the log (after a chunker change, say).
     /// Returns how many files were indexed again.
+    ///
+    /// Each file is replaced in place (its old chunks go with the same write), and the
+    /// files the log no longer has are deleted at the end, so any commit made meanwhile
+    /// (the partition's follower commits what it applies) holds every file in one
+    /// version or the other, never none.
     pub async fn reindex(self: &Arc<Self>, repo: &str) -> Result<u64> {
         let mut total = 0;
         for index in self.set.partitions() {
-            let p = index.partition();
-            // Committed only if none of this is given up meanwhile (by a failed commit of
-            // the partition's follower, say): then the caller is told to run it again.
-            let seen = index.discards();
-            // Whatever ends this early (an error, the caller going away) gives up what it
-            // wrote, the up-front delete above all, rather than leave it for the
-            // follower's next commit to make durable.
+            // Whatever ends this early gives up what it wrote: an error at once (so a
+            // retry starts clean), the caller going away when the guard is dropped.
             let mut pending = DiscardOnDrop(Some(index.clone()));
-            let r = repo.to_string();
-            tokio::task::spawn_blocking(move || index.delete_repo(&r)).await??;
-            let mut after = 0;
-            loop {
-                let batch = self
-                    .bus
-                    .read(FILES_STREAM, p, after, PAGE, false)
-                    .await
-                    .map_err(NodeError::Bus)?;
-                let Some(last) = batch.messages.last() else {
-                    break;
-                };
-                after = last.seq;
-                let mine: Vec<LogMessage> = batch
-                    .messages
-                    .into_iter()
-                    .filter(|m| {
-                        m.headers
-                            .get(aiex_proto::subjects::headers::REPO)
-                            .map(String::as_str)
-                            == Some(repo)
-                    })
-                    .collect();
-                let this = self.clone();
-                let applied = tokio::task::spawn_blocking(move || this.apply(&mine)).await?;
-                if let Some((_, e)) = applied.write_failed {
+            match self.reindex_partition(&index, repo).await {
+                Ok(n) => {
+                    pending.0 = None;
+                    total += n;
+                }
+                Err(e) => {
+                    pending.0 = None;
+                    let index = index.clone();
+                    tokio::task::spawn_blocking(move || index.discard_uncommitted()).await?;
                     return Err(e);
                 }
-                total += applied.indexed as u64;
-                if after >= batch.last_seq {
-                    break;
+            }
+        }
+        Ok(total)
+    }
+
+    async fn reindex_partition(
+        self: &Arc<Self>,
+        index: &Arc<PartitionIndex>,
+        repo: &str,
+    ) -> Result<u64> {
+        let p = index.partition();
+        // Committed only if none of this is given up meanwhile (by a failed commit of
+        // the partition's follower, say): then the caller is told to run it again.
+        let seen = index.discards();
+        let before: BTreeSet<String> = index.files_of(repo).into_iter().collect();
+        let mut in_log: BTreeSet<String> = BTreeSet::new();
+        let mut total = 0;
+        let mut after = 0;
+        loop {
+            let batch = self
+                .bus
+                .read(FILES_STREAM, p, after, PAGE, false)
+                .await
+                .map_err(NodeError::Bus)?;
+            let Some(last) = batch.messages.last() else {
+                break;
+            };
+            after = last.seq;
+            let mine: Vec<LogMessage> = batch
+                .messages
+                .into_iter()
+                .filter(|m| {
+                    m.headers
+                        .get(aiex_proto::subjects::headers::REPO)
+                        .map(String::as_str)
+                        == Some(repo)
+                })
+                .collect();
+            in_log.extend(
+                mine.iter()
+                    .filter_map(|m| m.headers.get(aiex_proto::subjects::headers::PATH))
+                    .cloned(),
+            );
+            let this = self.clone();
+            let applied = tokio::task::spawn_blocking(move || this.apply(&mine, true)).await?;
+            if let Some((_, e)) = applied.write_failed {
+                return Err(e);
+            }
+            total += applied.indexed as u64;
+            if after >= batch.last_seq {
+                break;
+            }
+        }
+        let gone: Vec<String> = before.difference(&in_log).cloned().collect();
+        let this = self.clone();
+        let repo = repo.to_string();
+        tokio::task::spawn_blocking(move || {
+            if let Some(index) = this.set.partition(p) {
+                for path in &gone {
+                    index.delete_file(&repo, path)?;
                 }
             }
-            let this = self.clone();
-            tokio::task::spawn_blocking(move || {
-                this.set.commit_partition_unless_discarded(p, None, seen)
-            })
-            .await??;
-            pending.0 = None;
-        }
+            this.set.commit_partition_unless_discarded(p, None, seen)
+        })
+        .await??;
         Ok(total)
     }
 
@@ -477,7 +514,7 @@ impl Indexer {
             let this = self.clone();
             let messages = batch.messages;
             let n = messages.len();
-            match tokio::task::spawn_blocking(move || this.apply(&messages)).await {
+            match tokio::task::spawn_blocking(move || this.apply(&messages, false)).await {
                 Ok(Applied {
                     write_failed: Some((file, error)),
                     ..
@@ -627,8 +664,9 @@ impl Indexer {
         }
     }
 
-    /// Applies one page of messages in parallel (a page holds each key at most once).
-    fn apply(&self, messages: &[LogMessage]) -> Applied {
+    /// Applies one page of messages in parallel (a page holds each key at most once);
+    /// `again`: files whose content is already indexed are chunked and indexed again.
+    fn apply(&self, messages: &[LogMessage], again: bool) -> Applied {
         let outcomes: Vec<(String, Outcome)> = self.pool.install(|| {
             messages
                 .par_iter()
@@ -675,7 +713,13 @@ impl Indexer {
                         let result = match &event.change {
                             FileChange::Put { content, .. } => self
                                 .set
-                                .apply_file(&event.repo, &event.path, content, &self.chunker)
+                                .apply_file_with(
+                                    &event.repo,
+                                    &event.path,
+                                    content,
+                                    &self.chunker,
+                                    again,
+                                )
                                 .map(|o| match o {
                                     FileOutcome::Indexed(_) => Outcome::Indexed,
                                     FileOutcome::Unchanged => Outcome::Unchanged,
@@ -750,7 +794,7 @@ impl Indexer {
 }
 
 /// Gives up the partition's uncommitted changes when dropped while still holding it.
-struct DiscardOnDrop(Option<Arc<crate::index::PartitionIndex>>);
+struct DiscardOnDrop(Option<Arc<PartitionIndex>>);
 
 impl Drop for DiscardOnDrop {
     fn drop(&mut self) {

@@ -708,3 +708,39 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
     }
     indexer.shutdown().await;
 }
+
+/// A re-index applies every file of the repository again from the log (even unchanged
+/// ones) and ends with exactly the log's files: deleted ones stay deleted, other
+/// repositories are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
+    let env = Env::new();
+    let files = project();
+    let all = range(0..P);
+    let set = env.open_set();
+    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let mut targets = env.publish(&files).await;
+    let removed = &files[3];
+    for (p, seq) in env.delete(removed).await {
+        targets.insert(p, seq);
+    }
+    wait_applied(&indexer, &targets).await;
+    let before = snapshot(&set, &files);
+    let indexed_before = indexer.files_indexed();
+
+    let again = indexer.reindex(REPO).await.expect("reindex");
+    assert_eq!(
+        again as usize,
+        files.len() - 1,
+        "every file of the log once"
+    );
+    assert_eq!(indexer.files_indexed(), indexed_before + again);
+    assert_eq!(snapshot(&set, &files), before);
+    assert!(!findable(&set, removed));
+    for f in files.iter().filter(|f| f.path != removed.path) {
+        assert!(findable(&set, f), "{} lost by the re-index", f.path);
+    }
+    assert_eq!(indexer.reindex("no-such-repo").await.expect("reindex"), 0);
+    assert_eq!(snapshot(&set, &files), before);
+    indexer.shutdown().await;
+}

@@ -394,7 +394,8 @@ impl PartitionIndex {
                 .expect("manifest lock")
                 .remove(&key)
                 .is_some();
-            if known || !complete {
+            // Read again under the writer lock, under which a discard changes it.
+            if known || !self.manifest_complete.load(Ordering::SeqCst) {
                 writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
             }
             Ok(known)
@@ -419,7 +420,7 @@ impl PartitionIndex {
             let before = manifest.len();
             manifest.retain(|k, _| !k.starts_with(&prefix));
             let removed = (before - manifest.len()) as u64;
-            if removed > 0 || !complete {
+            if removed > 0 || !self.manifest_complete.load(Ordering::SeqCst) {
                 writer.delete_term(Term::from_field_text(self.fields.repo, repo));
             }
             Ok(removed)
@@ -501,8 +502,9 @@ impl PartitionIndex {
         self.forget_uncommitted(guard);
     }
 
-    /// How many times uncommitted changes were given up since the partition was opened:
-    /// a writer that sees it move knows that what it applied since is gone.
+    /// A token that changes each time uncommitted changes are given up, and differs
+    /// between openings of the partition: a writer that sees it move knows that what it
+    /// applied since may be gone.
     pub fn discards(&self) -> u64 {
         self.discarded.load(Ordering::SeqCst)
     }

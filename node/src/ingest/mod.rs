@@ -457,11 +457,25 @@ impl PartitionSet {
         bytes: &[u8],
         chunker: &ChunkerConfig,
     ) -> Result<FileOutcome> {
+        self.apply_file_with(repo, path, bytes, chunker, false)
+    }
+
+    /// [`PartitionSet::apply_file`]; with `again`, chunks and indexes the file even when
+    /// its content is already indexed (a re-index after a chunker change).
+    pub fn apply_file_with(
+        &self,
+        repo: &str,
+        path: &str,
+        bytes: &[u8],
+        chunker: &ChunkerConfig,
+        again: bool,
+    ) -> Result<FileOutcome> {
         let partition = self.partition_for(repo, path)?;
         let hash = blake3::hash(bytes).to_hex();
-        if partition
-            .file(repo, path)
-            .is_some_and(|e| e.content_hash == hash.as_str())
+        if !again
+            && partition
+                .file(repo, path)
+                .is_some_and(|e| e.content_hash == hash.as_str())
         {
             return Ok(FileOutcome::Unchanged);
         }
