@@ -710,8 +710,8 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
 }
 
 /// A re-index applies every file of the repository again from the log (even unchanged
-/// ones) and ends with exactly the log's files: deleted ones stay deleted, other
-/// repositories are untouched.
+/// ones) and ends with exactly the log's files: deleted ones stay deleted; re-indexing a
+/// repository nobody uploaded changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
     let env = Env::new();
