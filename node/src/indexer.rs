@@ -345,10 +345,13 @@ impl Indexer {
     /// Re-chunks every file of `repo` from the log (after a chunker change, say).
     /// Returns how many files were indexed again.
     ///
-    /// Each file is replaced in place (its old chunks go with the same write), and the
-    /// files the log no longer has are deleted at the end, so any commit made meanwhile
-    /// (the partition's follower commits what it applies) holds every file in one
-    /// version or the other, never none.
+    /// Each file is chunked again and replaced in place (its old chunks go with the same
+    /// write), but only while the index holds exactly the version read from the log: a
+    /// newer upload the follower applied meanwhile is never replaced by an older one, and
+    /// deletions are left to the follower. Files the log no longer has are deleted at the
+    /// end (each only if still in the version seen at the start). So any commit made
+    /// meanwhile (the follower commits what it applies) holds every file in one version
+    /// or the other, never none.
     pub async fn reindex(self: &Arc<Self>, repo: &str) -> Result<u64> {
         let mut total = 0;
         for index in self.set.partitions() {
@@ -380,7 +383,16 @@ impl Indexer {
         // Committed only if none of this is given up meanwhile (by a failed commit of
         // the partition's follower, say): then the caller is told to run it again.
         let seen = index.discards();
-        let before: BTreeSet<String> = index.files_of(repo).into_iter().collect();
+        // The repository's files here and their content, to delete at the end those the
+        // log no longer has (each only if still in that version).
+        let before: BTreeMap<String, String> = index
+            .files_of(repo)
+            .into_iter()
+            .filter_map(|path| {
+                let hash = index.file(repo, &path)?.content_hash;
+                Some((path, hash))
+            })
+            .collect();
         let mut in_log: BTreeSet<String> = BTreeSet::new();
         let mut total = 0;
         let mut after = 0;
@@ -419,16 +431,22 @@ impl Indexer {
                 break;
             }
         }
-        let gone: Vec<String> = before.difference(&in_log).cloned().collect();
+        let gone: Vec<(String, String)> = before
+            .into_iter()
+            .filter(|(path, _)| !in_log.contains(path))
+            .collect();
         let this = self.clone();
+        let index = index.clone();
         let repo = repo.to_string();
         tokio::task::spawn_blocking(move || {
-            if let Some(index) = this.set.partition(p) {
-                for path in &gone {
-                    index.delete_file(&repo, path)?;
-                }
+            for (path, hash) in &gone {
+                index.delete_file_if(&repo, path, Some(hash))?;
             }
-            this.set.commit_partition_unless_discarded(p, None, seen)
+            match this.set.commit_partition_unless_discarded(p, None, seen) {
+                // Given up meanwhile (placement moved it away): its new holder has it.
+                Err(NodeError::PartitionNotHeld { .. }) => Ok(()),
+                other => other,
+            }
         })
         .await??;
         Ok(total)
@@ -728,6 +746,9 @@ impl Indexer {
                                     }
                                     FileOutcome::Unreadable => Outcome::Failed,
                                 }),
+                            // A re-index leaves deletions to the follower: applied out of
+                            // order, one could remove a file uploaded again since.
+                            FileChange::Delete if again => Ok(Outcome::Unchanged),
                             FileChange::Delete => self
                                 .set
                                 .partition_for(&event.repo, &event.path)

@@ -1345,3 +1345,46 @@ fn a_commit_after_a_discard_is_refused_and_the_files_are_applied_again() {
     assert_eq!(index.watermark(), 7);
     assert!(defines(&all_chunks(&set), "Given.up/1"));
 }
+
+/// Applying a file "again" (a re-index) chunks it anew only while the index holds exactly
+/// that content: an older or not-yet-indexed version never replaces what is there.
+#[test]
+fn applying_again_rewrites_only_the_version_that_is_indexed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = PartitionSet::open(&tmp.path().join("index"), 1).unwrap();
+    let chunker = ChunkerConfig::default();
+    let v1 = b"defmodule Ver do\n  def one(x), do: x\nend\n";
+    let v2 = b"defmodule Ver do\n  def two(x), do: x\nend\n";
+    let path = "lib/ver.ex";
+    let outcome = |bytes: &[u8], again| {
+        set.apply_file_with("r", path, bytes, &chunker, again)
+            .unwrap()
+    };
+    assert!(
+        matches!(outcome(v1, true), aiex_node::ingest::FileOutcome::Unchanged),
+        "not indexed yet: left to the follower"
+    );
+    assert!(matches!(
+        outcome(v1, false),
+        aiex_node::ingest::FileOutcome::Indexed(_)
+    ));
+    assert!(
+        matches!(
+            outcome(v1, true),
+            aiex_node::ingest::FileOutcome::Indexed(_)
+        ),
+        "the indexed version is chunked again"
+    );
+    assert!(matches!(
+        outcome(v2, false),
+        aiex_node::ingest::FileOutcome::Indexed(_)
+    ));
+    assert!(
+        matches!(outcome(v1, true), aiex_node::ingest::FileOutcome::Unchanged),
+        "an older version replaced a newer one"
+    );
+    set.commit_all().unwrap();
+    let chunks = all_chunks(&set);
+    assert!(defines(&chunks, "Ver.two/1"));
+    assert!(!defines(&chunks, "Ver.one/1"));
+}
