@@ -342,34 +342,56 @@ impl Indexer {
             .is_ok_and(|r| r.is_ok())
     }
 
-    /// Re-chunks every file of `repo` from the log (after a chunker change, say).
-    /// Returns how many files were indexed again.
+    /// Re-chunks every file of `repo` from the log (after a chunker change, say), files
+    /// an earlier configuration skipped included. Returns how many files were indexed
+    /// again.
     ///
-    /// Each file is chunked again and replaced in place (its old chunks go with the same
-    /// write), but only while the index holds exactly the version read from the log: a
-    /// newer upload the follower applied meanwhile is never replaced by an older one, and
-    /// deletions are left to the follower. Files the log no longer has are deleted at the
-    /// end (each only if still in the version seen at the start). So any commit made
-    /// meanwhile (the follower commits what it applies) holds every file in one version
-    /// or the other, never none.
+    /// One partition at a time, the partition's follower is stopped (it commits what it
+    /// applied) and the re-index is its only writer: it replays the repository's
+    /// messages in log order (each file replaced in place, deletions applied), deletes
+    /// the files the log no longer has, commits, and starts the follower again, which
+    /// goes on from its watermark (what the re-index already applied counts as
+    /// unchanged). Placement changes wait meanwhile. The work runs as its own task, so a
+    /// caller that goes away does not leave a partition without its follower.
     pub async fn reindex(self: &Arc<Self>, repo: &str) -> Result<u64> {
+        let this = self.clone();
+        let repo = repo.to_string();
+        tokio::spawn(async move { this.reindex_all(&repo).await }).await?
+    }
+
+    async fn reindex_all(self: &Arc<Self>, repo: &str) -> Result<u64> {
         let mut total = 0;
-        for index in self.set.partitions() {
-            // Whatever ends this early gives up what it wrote: an error at once (so a
-            // retry starts clean), the caller going away when the guard is dropped.
-            let mut pending = DiscardOnDrop(Some(index.clone()));
-            match self.reindex_partition(&index, repo).await {
-                Ok(n) => {
-                    pending.0 = None;
-                    total += n;
-                }
-                Err(e) => {
-                    pending.0 = None;
-                    let index = index.clone();
-                    tokio::task::spawn_blocking(move || index.discard_uncommitted()).await?;
-                    return Err(e);
-                }
+        for p in self.set.partitions().iter().map(|index| index.partition()) {
+            let mut holdings = self.held.lock().await;
+            if holdings.shut_down {
+                return Err(NodeError::Unavailable(
+                    "the indexer is shutting down; re-index after it starts again".into(),
+                ));
             }
+            let Some(index) = self.set.partition(p) else {
+                continue;
+            };
+            let follower = holdings.followers.remove(&p);
+            if let Some(follower) = follower.as_ref() {
+                follower.stop.send_replace(true);
+            }
+            let followed = follower.is_some();
+            if let Some(follower) = follower
+                && let Err(e) = follower.task.await
+            {
+                tracing::error!(partition = p, error = %e, "indexer task failed");
+            }
+            let result = self.reindex_partition(&index, repo).await;
+            if result.is_err() {
+                // A retry starts clean; the follower goes on from the last commit.
+                let index = index.clone();
+                tokio::task::spawn_blocking(move || index.discard_uncommitted()).await?;
+            }
+            if followed {
+                holdings.followers.insert(p, self.spawn_follower(p));
+            }
+            drop(holdings);
+            total += result?;
         }
         Ok(total)
     }
@@ -380,19 +402,7 @@ impl Indexer {
         repo: &str,
     ) -> Result<u64> {
         let p = index.partition();
-        // Committed only if none of this is given up meanwhile (by a failed commit of
-        // the partition's follower, say): then the caller is told to run it again.
-        let seen = index.discards();
-        // The repository's files here and their content, to delete at the end those the
-        // log no longer has (each only if still in that version).
-        let before: BTreeMap<String, String> = index
-            .files_of(repo)
-            .into_iter()
-            .filter_map(|path| {
-                let hash = index.file(repo, &path)?.content_hash;
-                Some((path, hash))
-            })
-            .collect();
+        let before: BTreeSet<String> = index.files_of(repo).into_iter().collect();
         let mut in_log: BTreeSet<String> = BTreeSet::new();
         let mut total = 0;
         let mut after = 0;
@@ -426,27 +436,28 @@ impl Indexer {
             if let Some((_, e)) = applied.write_failed {
                 return Err(e);
             }
+            if !applied.dead.is_empty() {
+                // Already dead-lettered when the follower met them.
+                tracing::warn!(
+                    partition = p,
+                    messages = applied.dead.len(),
+                    "re-index skipped messages that cannot be indexed"
+                );
+            }
             total += applied.indexed as u64;
             if after >= batch.last_seq {
                 break;
             }
         }
-        let gone: Vec<(String, String)> = before
-            .into_iter()
-            .filter(|(path, _)| !in_log.contains(path))
-            .collect();
-        let this = self.clone();
+        let gone: Vec<String> = before.difference(&in_log).cloned().collect();
         let index = index.clone();
+        let this = self.clone();
         let repo = repo.to_string();
         tokio::task::spawn_blocking(move || {
-            for (path, hash) in &gone {
-                index.delete_file_if(&repo, path, Some(hash))?;
+            for path in &gone {
+                index.delete_file(&repo, path)?;
             }
-            match this.set.commit_partition_unless_discarded(p, None, seen) {
-                // Given up meanwhile (placement moved it away): its new holder has it.
-                Err(NodeError::PartitionNotHeld { .. }) => Ok(()),
-                other => other,
-            }
+            this.set.commit_partition(p, None)
         })
         .await??;
         Ok(total)
@@ -683,7 +694,7 @@ impl Indexer {
     }
 
     /// Applies one page of messages in parallel (a page holds each key at most once);
-    /// `again`: files whose content is already indexed are chunked and indexed again.
+    /// `again`: files are chunked and indexed even when their content already is.
     fn apply(&self, messages: &[LogMessage], again: bool) -> Applied {
         let outcomes: Vec<(String, Outcome)> = self.pool.install(|| {
             messages
@@ -746,9 +757,6 @@ impl Indexer {
                                     }
                                     FileOutcome::Unreadable => Outcome::Failed,
                                 }),
-                            // A re-index leaves deletions to the follower: applied out of
-                            // order, one could remove a file uploaded again since.
-                            FileChange::Delete if again => Ok(Outcome::Unchanged),
                             FileChange::Delete => self
                                 .set
                                 .partition_for(&event.repo, &event.path)
@@ -811,28 +819,6 @@ impl Indexer {
     /// How many file-log messages were dead-lettered since start.
     pub fn dead_lettered(&self) -> u64 {
         self.dead_lettered.load(Ordering::Relaxed)
-    }
-}
-
-/// Gives up the partition's uncommitted changes when dropped while still holding it.
-struct DiscardOnDrop(Option<Arc<PartitionIndex>>);
-
-impl Drop for DiscardOnDrop {
-    fn drop(&mut self) {
-        let Some(index) = self.0.take() else {
-            return;
-        };
-        tracing::warn!(
-            partition = index.partition(),
-            "re-index ended before its commit; giving up what it wrote"
-        );
-        // Re-reading the manifest is blocking work: off the async threads when there are.
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn_blocking(move || index.discard_uncommitted());
-            }
-            Err(_) => index.discard_uncommitted(),
-        }
     }
 }
 

@@ -117,10 +117,21 @@ impl Env {
     }
 
     async fn start(&self, set: Arc<PartitionSet>, grace: Duration, held: &[u32]) -> Arc<Indexer> {
+        self.start_chunking(set, grace, held, ChunkerConfig::default())
+            .await
+    }
+
+    async fn start_chunking(
+        &self,
+        set: Arc<PartitionSet>,
+        grace: Duration,
+        held: &[u32],
+        chunker: ChunkerConfig,
+    ) -> Arc<Indexer> {
         Indexer::start_with(
             set,
             self.bus.clone(),
-            ChunkerConfig::default(),
+            chunker,
             2,
             IndexerOptions { drop_grace: grace },
             held.iter().copied(),
@@ -742,5 +753,45 @@ async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
     }
     assert_eq!(indexer.reindex("no-such-repo").await.expect("reindex"), 0);
     assert_eq!(snapshot(&set, &files), before);
+
+    // The followers go on after it: a new version is applied.
+    let newer = SourceFile::new(5, 1);
+    let targets = env.publish(std::slice::from_ref(&newer)).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(findable(&set, &newer));
+    indexer.shutdown().await;
+}
+
+/// A file an earlier configuration left out (over its size limit, dead-lettered) is
+/// indexed by a re-index under a configuration that takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reindex_indexes_files_an_earlier_limit_left_out() {
+    let env = Env::new();
+    let files = project();
+    let all = range(0..P);
+    let big = &files[7];
+    let small_limit = ChunkerConfig {
+        max_file_bytes: big.content.len() as u64 - 1,
+        ..ChunkerConfig::default()
+    };
+    {
+        let set = env.open_set();
+        let indexer = env
+            .start_chunking(set.clone(), Duration::from_secs(600), &all, small_limit)
+            .await;
+        let targets = env.publish(&files).await;
+        wait_applied(&indexer, &targets).await;
+        assert!(!findable(&set, big), "over the limit, yet indexed");
+        assert!(indexer.dead_lettered() >= 1);
+        indexer.shutdown().await;
+    }
+    let set = env.open_set();
+    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    assert!(!findable(&set, big));
+    indexer.reindex(REPO).await.expect("reindex");
+    assert!(findable(&set, big), "the re-index left the file out");
+    for f in &files {
+        assert!(findable(&set, f), "{} missing after the re-index", f.path);
+    }
     indexer.shutdown().await;
 }

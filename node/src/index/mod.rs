@@ -336,22 +336,6 @@ impl PartitionIndex {
         bytes: u64,
         chunks: &[Chunk],
     ) -> Result<()> {
-        self.upsert_file_if(repo, path, content_hash, bytes, chunks, false)
-            .map(|_| ())
-    }
-
-    /// [`upsert_file`](Self::upsert_file); with `only_if_indexed`, only when the file is
-    /// indexed with this very content (checked and written under one lock: a newer
-    /// version written meanwhile is never replaced by this one). Returns whether it wrote.
-    pub fn upsert_file_if(
-        &self,
-        repo: &str,
-        path: &str,
-        content_hash: &str,
-        bytes: u64,
-        chunks: &[Chunk],
-        only_if_indexed: bool,
-    ) -> Result<bool> {
         let key = file_key(repo, path);
         // One batch per file: its operations reach the writer's thread in one hand-over
         // (not one wake-up per chunk) and land in the same segment.
@@ -375,18 +359,10 @@ impl PartitionIndex {
             chunks.len() as u64,
         )));
         // The manifest changes under the same writer lock as the documents, so that
-        // giving up uncommitted changes forgets both or neither; and the manifest's own
-        // lock is held across the hand-over, so that two writes of one file land in the
-        // index and in the manifest in the same order.
+        // giving up uncommitted changes forgets both or neither.
         self.modify(|writer| {
-            let mut manifest = self.manifest.write().expect("manifest lock");
-            if only_if_indexed
-                && manifest.get(&key).map(|e| e.content_hash.as_str()) != Some(content_hash)
-            {
-                return Ok(false);
-            }
             writer.run(ops).map_err(NodeError::index(&self.dir))?;
-            manifest.insert(
+            self.manifest.write().expect("manifest lock").insert(
                 key,
                 FileEntry {
                     content_hash: content_hash.to_string(),
@@ -394,23 +370,12 @@ impl PartitionIndex {
                     bytes,
                 },
             );
-            Ok(true)
+            Ok(())
         })
     }
 
     /// Removes a file's chunks. Returns whether the file was indexed.
     pub fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
-        self.delete_file_if(repo, path, None)
-    }
-
-    /// [`delete_file`](Self::delete_file); with `only_content`, only when the file is
-    /// indexed with that content hash (checked and written under one lock).
-    pub fn delete_file_if(
-        &self,
-        repo: &str,
-        path: &str,
-        only_content: Option<&str>,
-    ) -> Result<bool> {
         let key = file_key(repo, path);
         let complete = self.manifest_complete.load(Ordering::SeqCst);
         if complete
@@ -423,13 +388,12 @@ impl PartitionIndex {
             return Ok(false);
         }
         self.modify(|writer| {
-            let mut manifest = self.manifest.write().expect("manifest lock");
-            if let Some(hash) = only_content
-                && manifest.get(&key).map(|e| e.content_hash.as_str()) != Some(hash)
-            {
-                return Ok(false);
-            }
-            let known = manifest.remove(&key).is_some();
+            let known = self
+                .manifest
+                .write()
+                .expect("manifest lock")
+                .remove(&key)
+                .is_some();
             // Read again under the writer lock, under which a discard changes it.
             if known || !self.manifest_complete.load(Ordering::SeqCst) {
                 writer.delete_term(Term::from_field_text(self.fields.file_key, &key));

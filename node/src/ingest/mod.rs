@@ -460,10 +460,8 @@ impl PartitionSet {
         self.apply_file_with(repo, path, bytes, chunker, false)
     }
 
-    /// [`PartitionSet::apply_file`]; with `again`, chunks and indexes the file again when
-    /// exactly this content is indexed (a re-index after a chunker change), and leaves
-    /// it alone otherwise: a file not indexed yet, or indexed in another version, is its
-    /// follower's to apply, and an older version must never replace a newer one.
+    /// [`PartitionSet::apply_file`]; with `again`, chunks and indexes the file even when
+    /// its content is already indexed (a re-index after a chunker change).
     pub fn apply_file_with(
         &self,
         repo: &str,
@@ -474,10 +472,11 @@ impl PartitionSet {
     ) -> Result<FileOutcome> {
         let partition = self.partition_for(repo, path)?;
         let hash = blake3::hash(bytes).to_hex();
-        let indexed = partition
-            .file(repo, path)
-            .is_some_and(|e| e.content_hash == hash.as_str());
-        if indexed != again {
+        if !again
+            && partition
+                .file(repo, path)
+                .is_some_and(|e| e.content_hash == hash.as_str())
+        {
             return Ok(FileOutcome::Unchanged);
         }
         let started = std::time::Instant::now();
@@ -485,24 +484,11 @@ impl PartitionSet {
             FileChunks::Chunked(chunks) => {
                 let parse_error = chunks.iter().any(|c| c.has_error);
                 crate::metrics::file_chunked(chunks.len(), parse_error, started.elapsed());
-                let wrote = partition.upsert_file_if(
-                    repo,
-                    path,
-                    hash.as_str(),
-                    bytes.len() as u64,
-                    &chunks,
-                    again,
-                )?;
-                Ok(if wrote {
-                    FileOutcome::Indexed(chunks.len() as u64)
-                } else {
-                    FileOutcome::Unchanged
-                })
+                partition.upsert_file(repo, path, hash.as_str(), bytes.len() as u64, &chunks)?;
+                Ok(FileOutcome::Indexed(chunks.len() as u64))
             }
-            // Indexed with this content, so its chunks are the file's: a chunker that
-            // now skips it (a lower size limit) removes them.
             FileChunks::Skipped(reason) => {
-                partition.delete_file_if(repo, path, again.then_some(hash.as_str()))?;
+                partition.delete_file(repo, path)?;
                 Ok(match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
