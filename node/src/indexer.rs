@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::bus::files::{self, FileChange, FileEvent};
+use crate::bus::files::{self, FileChange};
 use crate::bus::{Bus, LogMessage};
 use crate::chunk::ChunkerConfig;
 use crate::error::{NodeError, Result};
@@ -86,6 +86,8 @@ pub struct Indexer {
     files_indexed: AtomicU64,
     dead_lettered: AtomicU64,
     write_failures: AtomicU64,
+    /// Set by [`Indexer::shutdown`], so that a re-index stops early.
+    stopping: std::sync::atomic::AtomicBool,
     watermarks: watch::Sender<Vec<u64>>,
     /// Which partitions are followed and which wait to be dropped; one change at a time.
     held: tokio::sync::Mutex<Holdings>,
@@ -188,6 +190,7 @@ impl Indexer {
             files_indexed: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
             write_failures: AtomicU64::new(0),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             watermarks: watch::channel(marks).0,
             held: tokio::sync::Mutex::new(Holdings::default()),
         }))
@@ -385,7 +388,11 @@ impl Indexer {
             if result.is_err() {
                 // A retry starts clean; the follower goes on from the last commit.
                 let index = index.clone();
-                tokio::task::spawn_blocking(move || index.discard_uncommitted()).await?;
+                if let Err(e) =
+                    tokio::task::spawn_blocking(move || index.discard_uncommitted()).await
+                {
+                    tracing::error!(partition = p, error = %e, "giving up the re-index's changes failed");
+                }
             }
             if followed {
                 holdings.followers.insert(p, self.spawn_follower(p));
@@ -407,6 +414,11 @@ impl Indexer {
         let mut total = 0;
         let mut after = 0;
         loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return Err(NodeError::Unavailable(
+                    "the indexer is shutting down; re-index after it starts again".into(),
+                ));
+            }
             let batch = self
                 .bus
                 .read(FILES_STREAM, p, after, PAGE, false)
@@ -437,12 +449,8 @@ impl Indexer {
                 return Err(e);
             }
             if !applied.dead.is_empty() {
-                // Already dead-lettered when the follower met them.
-                tracing::warn!(
-                    partition = p,
-                    messages = applied.dead.len(),
-                    "re-index skipped messages that cannot be indexed"
-                );
+                // Under this configuration they cannot be indexed (a lower size limit).
+                self.dead_letter(p, applied.dead).await;
             }
             total += applied.indexed as u64;
             if after >= batch.last_seq {
@@ -466,6 +474,8 @@ impl Indexer {
     /// Stops following, committing what was applied; lost partitions waiting for their
     /// grace period keep their local copy. Idempotent.
     pub async fn shutdown(&self) {
+        // A re-index holding the lock gives up at its next page.
+        self.stopping.store(true, Ordering::SeqCst);
         let mut holdings = self.held.lock().await;
         holdings.shut_down = true;
         for (_, (_, timer)) in std::mem::take(&mut holdings.dropping) {
@@ -704,21 +714,6 @@ impl Indexer {
                         String::new(),
                         Outcome::DeadLetter(m.seq, m.key.clone(), e.reason),
                     ),
-                    Ok(FileEvent {
-                        change: FileChange::Put { content, .. },
-                        ..
-                    }) if content.len() as u64 > self.chunker.max_file_bytes => (
-                        String::new(),
-                        Outcome::DeadLetter(
-                            m.seq,
-                            m.key.clone(),
-                            format!(
-                                "its payload of {} bytes is over the {}-byte file limit",
-                                content.len(),
-                                self.chunker.max_file_bytes
-                            ),
-                        ),
-                    ),
                     Ok(event) => {
                         let count = self.set.partition_count();
                         let belongs = partition_of(&event.repo, &event.path, count);
@@ -733,6 +728,34 @@ impl Indexer {
                                 String::new(),
                                 Outcome::DeadLetter(m.seq, m.key.clone(), reason),
                             );
+                        }
+                        if let FileChange::Put { content, .. } = &event.change
+                            && content.len() as u64 > self.chunker.max_file_bytes
+                        {
+                            // Not indexed, and an older version must not stay searchable in
+                            // its place.
+                            let reason = format!(
+                                "its payload of {} bytes is over the {}-byte file limit",
+                                content.len(),
+                                self.chunker.max_file_bytes
+                            );
+                            let removed = self
+                                .set
+                                .partition_for(&event.repo, &event.path)
+                                .and_then(|index| index.delete_file(&event.repo, &event.path));
+                            return match removed {
+                                Ok(_) => (
+                                    String::new(),
+                                    Outcome::DeadLetter(m.seq, m.key.clone(), reason),
+                                ),
+                                Err(e) => (
+                                    String::new(),
+                                    Outcome::WriteFailed(
+                                        format!("{}/{}", event.repo, event.path),
+                                        e,
+                                    ),
+                                ),
+                            };
                         }
                         // A child of the upload's trace, when it carried one.
                         let span =

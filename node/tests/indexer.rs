@@ -508,6 +508,10 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         h
     };
     let elixir = Bytes::from_static(b"defmodule Ok do\n  def ok, do: :ok\nend\n");
+    let huge_path = (0..)
+        .map(|i| format!("lib/huge_{i}.ex"))
+        .find(|path| partition_of(REPO, path, P) == p)
+        .unwrap();
     let misrouted = (0..)
         .map(|i| format!("lib/misrouted_{i}.ex"))
         .find(|path| partition_of(REPO, path, P) != p)
@@ -534,8 +538,8 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
         // Over the file size limit.
         Record::put(
             p,
-            key("lib/huge.ex"),
-            file_headers("lib/huge.ex", Some("1")),
+            key(&huge_path),
+            file_headers(&huge_path, Some("1")),
             Bytes::from(vec![
                 b'#';
                 ChunkerConfig::default().max_file_bytes as usize + 1
@@ -793,5 +797,33 @@ async fn a_reindex_indexes_files_an_earlier_limit_left_out() {
     for f in &files {
         assert!(findable(&set, f), "{} missing after the re-index", f.path);
     }
+    indexer.shutdown().await;
+}
+
+/// A new version over the size limit is dead-lettered, and the older version it replaces
+/// is not left searchable in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_over_the_limit_removes_the_older_one() {
+    let env = Env::new();
+    let files = project();
+    let set = env.open_set();
+    let indexer = env
+        .start(set.clone(), Duration::from_secs(600), &range(0..P))
+        .await;
+    let old = &files[2];
+    let targets = env.publish(std::slice::from_ref(old)).await;
+    wait_applied(&indexer, &targets).await;
+    assert!(findable(&set, old));
+
+    let mut huge = old.clone();
+    huge.content = format!(
+        "{}\n{}",
+        old.content,
+        "#".repeat(ChunkerConfig::default().max_file_bytes as usize)
+    );
+    let targets = env.publish(std::slice::from_ref(&huge)).await;
+    wait_applied(&indexer, &targets).await;
+    assert_eq!(indexer.dead_lettered(), 1);
+    assert!(!findable(&set, old), "the older version is still found");
     indexer.shutdown().await;
 }
