@@ -366,7 +366,7 @@ impl Indexer {
         let mut total = 0;
         for p in self.set.partitions().iter().map(|index| index.partition()) {
             let mut holdings = self.held.lock().await;
-            if holdings.shut_down {
+            if holdings.shut_down || self.stopping.load(Ordering::SeqCst) {
                 return Err(NodeError::Unavailable(
                     "the indexer is shutting down; re-index after it starts again".into(),
                 ));
@@ -448,9 +448,11 @@ impl Indexer {
             if let Some((_, e)) = applied.write_failed {
                 return Err(e);
             }
-            if !applied.dead.is_empty() {
-                // Under this configuration they cannot be indexed (a lower size limit).
-                self.dead_letter(p, applied.dead).await;
+            // The follower dead-lettered these when it met them (or will, past its
+            // watermark); files newly over a lowered size limit were removed above. Only
+            // logged here, so that a re-index does not queue them again.
+            for d in &applied.dead {
+                tracing::warn!(partition = p, seq = d.seq, reason = %d.reason, "re-index: message not indexed");
             }
             total += applied.indexed as u64;
             if after >= batch.last_seq {
@@ -472,9 +474,11 @@ impl Indexer {
     }
 
     /// Stops following, committing what was applied; lost partitions waiting for their
-    /// grace period keep their local copy. Idempotent.
+    /// grace period keep their local copy. A running re-index fails with Unavailable at
+    /// its next page. Idempotent.
     pub async fn shutdown(&self) {
-        // A re-index holding the lock gives up at its next page.
+        // A running re-index gives up at its next page (failing with Unavailable, its
+        // uncommitted changes discarded) and lets go of the lock.
         self.stopping.store(true, Ordering::SeqCst);
         let mut holdings = self.held.lock().await;
         holdings.shut_down = true;

@@ -739,7 +739,17 @@ async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
     for (p, seq) in env.delete(removed).await {
         targets.insert(p, seq);
     }
+    // A version over the size limit: dead-lettered once, by the follower.
+    let mut huge = files[9].clone();
+    huge.path = "lib/my_app/huge.ex".into();
+    huge.content
+        .push_str(&"#".repeat(ChunkerConfig::default().max_file_bytes as usize));
+    for (p, seq) in env.publish(std::slice::from_ref(&huge)).await {
+        let e = targets.entry(p).or_insert(0);
+        *e = (*e).max(seq);
+    }
     wait_applied(&indexer, &targets).await;
+    assert_eq!(indexer.dead_lettered(), 1);
     let before = snapshot(&set, &files);
     let indexed_before = indexer.files_indexed();
 
@@ -750,6 +760,11 @@ async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
         "every file of the log once"
     );
     assert_eq!(indexer.files_indexed(), indexed_before + again);
+    assert_eq!(
+        indexer.dead_lettered(),
+        1,
+        "the re-index dead-lettered again"
+    );
     assert_eq!(snapshot(&set, &files), before);
     assert!(!findable(&set, removed));
     for f in files.iter().filter(|f| f.path != removed.path) {
