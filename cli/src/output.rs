@@ -427,9 +427,9 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     } else if refs.is_empty() {
         println!("{empty}");
     } else {
-        for r in refs {
+        for (r, symbol) in arity_runs(refs) {
             if r.path.is_empty() {
-                println!("{}", paint(&r.symbol, "1"));
+                println!("{}", paint(&symbol, "1"));
                 continue;
             }
             let span = r.span.unwrap_or_default();
@@ -437,12 +437,42 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 "{}:{}  {}  {}",
                 paint(&format!("{}/{}", r.repository, r.path), "35"),
                 paint(&span.start_line.to_string(), "32"),
-                paint(&r.symbol, "1"),
+                paint(&symbol, "1"),
                 r.signature
             );
         }
     }
     Ok(())
+}
+
+/// The references to print, one per line: consecutive references to one definition
+/// (same place, same `Mod.fun`) with consecutive arities, the arities a function with
+/// default arguments has, become one line `Mod.fun/3..5`.
+fn arity_runs(refs: &[pb::SymbolRef]) -> Vec<(&pb::SymbolRef, String)> {
+    fn split(symbol: &str) -> Option<(&str, u32)> {
+        let (base, arity) = symbol.rsplit_once('/')?;
+        Some((base, arity.parse().ok()?))
+    }
+    let mut out: Vec<(&pb::SymbolRef, String)> = Vec::new();
+    let mut run: Option<(usize, &str, u32, u32)> = None; // (index in out, base, first, last)
+    for r in refs {
+        if let (Some((at, base, first, last)), Some((b, a))) = (run, split(&r.symbol)) {
+            let (prev, _) = out[at];
+            if b == base
+                && a == last + 1
+                && prev.path == r.path
+                && prev.repository == r.repository
+                && prev.span == r.span
+            {
+                out[at].1 = format!("{base}/{first}..{a}");
+                run = Some((at, base, first, a));
+                continue;
+            }
+        }
+        run = split(&r.symbol).map(|(b, a)| (out.len(), b, a, a));
+        out.push((r, r.symbol.clone()));
+    }
+    out
 }
 
 pub fn repo_map(map: &str, used: usize, budget: usize, json: bool) -> Result<()> {
@@ -611,4 +641,49 @@ pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
         eprintln!("  dropped {} ({} tokens): {}", d.kind, d.tokens, d.title);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(symbol: &str, path: &str, line: u32) -> pb::SymbolRef {
+        pb::SymbolRef {
+            symbol: symbol.into(),
+            repository: "elixir".into(),
+            path: path.into(),
+            span: Some(pb::Span {
+                start_line: line,
+                end_line: line + 3,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn consecutive_arities_of_one_definition_print_as_one_line() {
+        let refs = vec![
+            r("EEx.function_from_string/3", "lib/eex.ex", 135),
+            r("EEx.function_from_string/4", "lib/eex.ex", 135),
+            r("EEx.function_from_string/5", "lib/eex.ex", 135),
+            r("EEx.function_from_file/3", "lib/eex.ex", 178),
+            r("EEx.function_from_file/5", "lib/eex.ex", 178),
+            r("Other.f/1", "lib/a.ex", 1),
+            r("Other.f/2", "lib/b.ex", 1),
+            r("Mod", "", 0),
+        ];
+        let lines: Vec<String> = arity_runs(&refs).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            lines,
+            [
+                "EEx.function_from_string/3..5",
+                "EEx.function_from_file/3",
+                "EEx.function_from_file/5",
+                "Other.f/1",
+                "Other.f/2",
+                "Mod",
+            ]
+        );
+    }
 }
