@@ -21,7 +21,7 @@
 //! after a back-off, until the writes succeed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -87,7 +87,7 @@ pub struct Indexer {
     dead_lettered: AtomicU64,
     write_failures: AtomicU64,
     /// Set by [`Indexer::shutdown`], so that a re-index stops early.
-    stopping: std::sync::atomic::AtomicBool,
+    stopping: AtomicBool,
     watermarks: watch::Sender<Vec<u64>>,
     /// Which partitions are followed and which wait to be dropped; one change at a time.
     held: tokio::sync::Mutex<Holdings>,
@@ -190,7 +190,7 @@ impl Indexer {
             files_indexed: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
             write_failures: AtomicU64::new(0),
-            stopping: std::sync::atomic::AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             watermarks: watch::channel(marks).0,
             held: tokio::sync::Mutex::new(Holdings::default()),
         }))
@@ -375,14 +375,12 @@ impl Indexer {
                 continue;
             };
             let follower = holdings.followers.remove(&p);
-            if let Some(follower) = follower.as_ref() {
-                follower.stop.send_replace(true);
-            }
             let followed = follower.is_some();
-            if let Some(follower) = follower
-                && let Err(e) = follower.task.await
-            {
-                tracing::error!(partition = p, error = %e, "indexer task failed");
+            if let Some(follower) = follower {
+                follower.stop.send_replace(true);
+                if let Err(e) = follower.task.await {
+                    tracing::error!(partition = p, error = %e, "indexer task failed");
+                }
             }
             let result = self.reindex_partition(&index, repo).await;
             if result.is_err() {

@@ -433,10 +433,10 @@ impl PartitionIndex {
         self.commit_unless_discarded(watermark, None)
     }
 
-    /// [`commit`](Self::commit), unless changes were given up since [`discards`]
-    /// (Self::discards) read `seen`: then nothing is committed and the error says so,
-    /// because what the caller applied since may be gone (another writer's failed
-    /// commit dropped it), and recording its watermark would skip it for good.
+    /// [`commit`](Self::commit), unless changes were given up since
+    /// [`discards`](Self::discards) read `seen`: then nothing is committed and the error
+    /// says so, because what the caller applied since may be gone (another writer's
+    /// failed commit dropped it), and recording its watermark would skip it for good.
     pub fn commit_unless_discarded(&self, watermark: Option<u64>, seen: Option<u64>) -> Result<()> {
         let _serial = self.commit_lock.lock().expect("commit lock");
         if let Some(seen) = seen
@@ -524,8 +524,7 @@ impl PartitionIndex {
         if let Err(e) = self.reader.reload() {
             tracing::warn!(partition = self.partition, error = %e, "reloading the reader failed");
         }
-        let reloaded = self.load_manifest();
-        if let Err(reload) = reloaded {
+        if let Err(reload) = self.load_manifest() {
             // Then every file counts as not indexed: the next ingest rewrites them all.
             tracing::error!(
                 partition = self.partition,
