@@ -23,6 +23,11 @@ use aiex_proto::subjects::FILES_STREAM;
 use bytes::Bytes;
 use tempfile::TempDir;
 
+/// Content one byte over the default size limit.
+fn oversized() -> String {
+    "#".repeat(ChunkerConfig::default().max_file_bytes as usize + 1)
+}
+
 /// Partitions of the test cluster.
 const P: u32 = 8;
 const REPO: &str = "shop";
@@ -119,6 +124,15 @@ impl Env {
     async fn start(&self, set: Arc<PartitionSet>, grace: Duration, held: &[u32]) -> Arc<Indexer> {
         self.start_chunking(set, grace, held, ChunkerConfig::default())
             .await
+    }
+
+    /// Opens the set and starts an indexer holding every partition.
+    async fn start_all(&self) -> (Arc<PartitionSet>, Arc<Indexer>) {
+        let set = self.open_set();
+        let indexer = self
+            .start(set.clone(), Duration::from_secs(600), &range(0..P))
+            .await;
+        (set, indexer)
     }
 
     async fn start_chunking(
@@ -540,10 +554,7 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
             p,
             key(&huge_path),
             file_headers(&huge_path, Some("1")),
-            Bytes::from(vec![
-                b'#';
-                ChunkerConfig::default().max_file_bytes as usize + 1
-            ]),
+            Bytes::from(oversized()),
         ),
         // Published on a partition its path does not belong to.
         Record::put(
@@ -641,9 +652,7 @@ async fn bad_messages_on_the_log_are_dead_lettered_and_counted_and_indexing_goes
 async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_loses_nothing() {
     let env = Env::new();
     let files = project();
-    let all = range(0..P);
-    let set = env.open_set();
-    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let (set, indexer) = env.start_all().await;
     let published = env.publish(&files).await;
     wait_applied(&indexer, &published).await;
     assert_eq!(indexer.write_failures(), 0);
@@ -673,10 +682,7 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
         &huge_path,
         "00",
         0o644,
-        Bytes::from(vec![
-            b'#';
-            ChunkerConfig::default().max_file_bytes as usize + 1
-        ]),
+        Bytes::from(oversized()),
     ));
     let seqs = env.bus.publish(FILES_STREAM, records).await.unwrap();
     let targets = BTreeMap::from([(p, *seqs.iter().max().unwrap())]);
@@ -716,8 +722,7 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
     indexer.shutdown().await;
 
     // What was retried is committed: a restart finds it without replaying.
-    let set = env.open_set();
-    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let (set, indexer) = env.start_all().await;
     for new in &newer {
         assert!(findable(&set, new), "{} lost at restart", new.path);
     }
@@ -731,9 +736,7 @@ async fn a_partition_that_cannot_write_follows_again_from_its_last_commit_and_lo
 async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
     let env = Env::new();
     let files = project();
-    let all = range(0..P);
-    let set = env.open_set();
-    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let (set, indexer) = env.start_all().await;
     let mut targets = env.publish(&files).await;
     let removed = &files[3];
     for (p, seq) in env.delete(removed).await {
@@ -742,8 +745,7 @@ async fn a_reindex_applies_every_file_again_and_keeps_exactly_the_logs_files() {
     // A version over the size limit: dead-lettered once, by the follower.
     let mut huge = files[9].clone();
     huge.path = "lib/my_app/huge.ex".into();
-    huge.content
-        .push_str(&"#".repeat(ChunkerConfig::default().max_file_bytes as usize));
+    huge.content.push_str(&oversized());
     for (p, seq) in env.publish(std::slice::from_ref(&huge)).await {
         let e = targets.entry(p).or_insert(0);
         *e = (*e).max(seq);
@@ -804,8 +806,7 @@ async fn a_reindex_indexes_files_an_earlier_limit_left_out() {
         assert!(indexer.dead_lettered() >= 1);
         indexer.shutdown().await;
     }
-    let set = env.open_set();
-    let indexer = env.start(set.clone(), Duration::from_secs(600), &all).await;
+    let (set, indexer) = env.start_all().await;
     assert!(!findable(&set, big));
     indexer.reindex(REPO).await.expect("reindex");
     assert!(findable(&set, big), "the re-index left the file out");
@@ -821,21 +822,14 @@ async fn a_reindex_indexes_files_an_earlier_limit_left_out() {
 async fn a_version_over_the_limit_removes_the_older_one() {
     let env = Env::new();
     let files = project();
-    let set = env.open_set();
-    let indexer = env
-        .start(set.clone(), Duration::from_secs(600), &range(0..P))
-        .await;
+    let (set, indexer) = env.start_all().await;
     let old = &files[2];
     let targets = env.publish(std::slice::from_ref(old)).await;
     wait_applied(&indexer, &targets).await;
     assert!(findable(&set, old));
 
     let mut huge = old.clone();
-    huge.content = format!(
-        "{}\n{}",
-        old.content,
-        "#".repeat(ChunkerConfig::default().max_file_bytes as usize)
-    );
+    huge.content = format!("{}\n{}", old.content, oversized());
     let targets = env.publish(std::slice::from_ref(&huge)).await;
     wait_applied(&indexer, &targets).await;
     assert_eq!(indexer.dead_lettered(), 1);
