@@ -310,10 +310,28 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_report(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, `what failed: why`. A cause whose text the
+/// line already holds is left out: many errors print their source in their own message
+/// (`/x: No such file or directory`) and also return it as their cause, which `{:#}`
+/// would print twice.
+fn error_report(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Settings after flags, environment and config file are merged.
@@ -640,4 +658,36 @@ fn index_command(
         }
     }
     output::ingest_summary(name, &stats, took, set, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_report_names_each_cause_once() {
+        let missing = Path::new("/nonexistent-aiex-test-dir");
+        let io = std::fs::metadata(missing).unwrap_err();
+        let os_text = io.to_string();
+        let e = anyhow::Error::from(aiex_node::NodeError::Io {
+            path: missing.into(),
+            source: io,
+        })
+        .context("indexing the-repo");
+        let report = error_report(&e);
+        assert_eq!(
+            report,
+            format!("indexing the-repo: /nonexistent-aiex-test-dir: {os_text}")
+        );
+        assert_eq!(report.matches(&os_text).count(), 1, "{report}");
+
+        // Causes that add something are all kept, in order.
+        let e = anyhow::anyhow!("connection refused")
+            .context("cannot reach the gateway")
+            .context("searching");
+        assert_eq!(
+            error_report(&e),
+            "searching: cannot reach the gateway: connection refused"
+        );
+    }
 }

@@ -559,6 +559,13 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     use aiex_gateway::service::site_ref;
     let sites =
         |v: Vec<aiex_node::graph::SymbolSite>| v.into_iter().map(site_ref).collect::<Vec<_>>();
+    // The same checks as the gateway's, so offline and served look-ups fail alike.
+    if let SymbolsCommand::Def { symbol, .. }
+    | SymbolsCommand::Callers { symbol, .. }
+    | SymbolsCommand::Callees { symbol, .. } = &command
+    {
+        aiex_gateway::service::symbol_arg(symbol)?;
+    }
     match command {
         SymbolsCommand::Def { symbol, json } => refs(
             &sites(graph.definitions(&symbol)),

@@ -211,8 +211,19 @@ fn bad_arguments_are_named() {
     let sample = sample();
     let args = ["index", sample.to_str().unwrap(), "--name", "../x"];
     common::fails_saying(&args, &aiex(d, &args), "repository");
-    let args = ["index", "/no/such/dir"];
-    common::fails_saying(&args, &aiex(d, &args), "/no/such/dir");
+    // The operating system's reason once, not once per wrapping error.
+    let reason = std::fs::metadata("/no/such/dir").unwrap_err().to_string();
+    for args in [
+        &["index", "/no/such/dir"][..],
+        &["index", "/no/such/dir", "--name", "x"],
+    ] {
+        let err = common::fails_saying(args, &aiex(d, args), "/no/such/dir");
+        assert_eq!(err.matches(&reason).count(), 1, "{err}");
+    }
+    for look_up in ["def", "callers", "callees"] {
+        let args = ["symbols", "--offline", look_up, " "];
+        common::fails_saying(&args, &aiex(d, &args), "name a symbol");
+    }
     // Cluster roles: settings refused before anything starts.
     for (args, needle) in [
         (

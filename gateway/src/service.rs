@@ -364,7 +364,8 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
 
 pub use aiex_node::service::hit_to_pb;
 
-fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
+/// Checks a symbol argument: not blank, at most 1024 bytes.
+pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
     if symbol.trim().is_empty() {
         return Err(GatewayError::InvalidArgument {
             field: "symbol",

@@ -189,7 +189,25 @@ fn write_candidates(
 ) -> Result<()> {
     let held = set.partitions();
     let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
-    let mut out = String::from("case\tbm25\tsimilarity\tweight\ttarget\tsymbol\n");
+    // How used each definition is in the corpus: its distinct callers and its PageRank
+    // over the call graph, for trying popularity priors offline.
+    let graph = set.graph()?;
+    let page_rank: HashMap<String, f64> = graph.rank(&[]).into_iter().collect();
+    let usage = |chunk: &Chunk| {
+        let mut callers = 0;
+        let mut rank = 0.0f64;
+        for d in &chunk.defines {
+            for a in &d.arities {
+                let symbol = format!("{}.{}/{}", d.module, d.name, a);
+                callers += graph.callers(&symbol).len();
+                rank = rank.max(page_rank.get(&symbol).copied().unwrap_or(0.0));
+            }
+        }
+        (callers, rank)
+    };
+    let mut out = String::from(
+        "case\tbm25\tsimilarity\tweight\ttarget\tsymbol\tcallers\tpagerank\tdoc_chars\n",
+    );
     for (i, case) in cases.iter().enumerate() {
         let request = SearchRequest {
             query: case.query.clone(),
@@ -198,13 +216,15 @@ fn write_candidates(
         };
         for c in search_candidates(&parts, &request, Some(encoder))? {
             let target = c.chunk.path == case.path && chunk_is(&c.chunk, &case.symbol);
+            let (callers, rank) = usage(&c.chunk);
             out.push_str(&format!(
-                "{i}\t{}\t{}\t{}\t{}\t{}\n",
+                "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\n",
                 c.bm25,
                 c.similarity.map_or("".into(), |s| s.to_string()),
                 c.weight,
                 u8::from(target),
-                c.chunk.display_symbol()
+                c.chunk.display_symbol(),
+                c.chunk.doc.as_ref().map_or(0, |d| d.len())
             ));
         }
     }
