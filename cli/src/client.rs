@@ -23,7 +23,14 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Channel> {
     let addr = &settings.addr;
     let endpoint = Channel::from_shared(addr.clone())
         .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
-        .connect_timeout(Duration::from_secs(5));
+        .connect_timeout(Duration::from_secs(5))
+        // A peer that takes the connection but never answers (a hung gateway, or some
+        // other service on that port) fails the command within about 20 s, instead of
+        // leaving it waiting for ever; long answers keep streaming, since a live gateway
+        // answers the pings.
+        .http2_keep_alive_interval(Duration::from_secs(10))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .keep_alive_while_idle(true);
     endpoint.connect().await.map_err(|e| {
         anyhow!(
             "cannot reach the Aiex gateway at {addr} ({e}).\n\
@@ -40,24 +47,22 @@ pub(crate) fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
         tonic::Code::ResourceExhausted => "limit exceeded",
         tonic::Code::FailedPrecondition => "refused",
         tonic::Code::Unavailable => "unavailable",
-        _ => "error",
+        tonic::Code::Internal => "internal error",
+        tonic::Code::DeadlineExceeded => "timed out",
+        tonic::Code::Unauthenticated => "unauthenticated",
+        tonic::Code::PermissionDenied => "permission denied",
+        _ => "failed",
     };
-    let gone = matches!(
-        s.code(),
-        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
-    ) && [
-        "transport error",
-        "connect error",
-        "connection",
-        "broken pipe",
-        "h2 protocol",
-    ]
-    .iter()
-    .any(|m| s.message().to_lowercase().contains(m));
-    if gone {
+    // A status the gateway sent arrives as headers and has no source; one tonic made here
+    // from a failed connection (reset, closed, or a peer that does not speak gRPC) keeps
+    // that failure as its source. Only the latter means the gateway itself is the problem:
+    // an unavailable model provider, say, is reported by a running gateway and must not
+    // read as one that went away.
+    if std::error::Error::source(&s).is_some() {
         return anyhow!(
-            "{what}: the gateway went away ({}). Is `aiex up` still running? Start it again and re-run the command: \
-             uploads resume, unchanged files are not sent to the index twice.",
+            "{what}: the connection to the gateway failed ({}). Is `aiex up` (or the gateway) \
+             still running, and is the address an Aiex gateway? Start it again and re-run the \
+             command: uploads resume, unchanged files are not sent to the index twice.",
             s.message()
         );
     }
@@ -504,13 +509,13 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
             let r = client
                 .repo_map(pb::RepoMapRequest {
                     repositories: Vec::new(),
-                    token_budget: tokens as u32,
+                    token_budget: tokens,
                     focus,
                 })
                 .await
                 .map_err(|s| status_error("repository map", s))?
                 .into_inner();
-            output::repo_map(&r.map, r.tokens as usize, tokens, json)
+            output::repo_map(&r.map, r.tokens as usize, tokens as usize, json)
         }
     }
 }
@@ -561,5 +566,39 @@ pub fn assist_idle_timeout() -> Result<Duration> {
             Ok(Duration::from_secs(secs))
         }
         Err(_) => Ok(GatewayConfig::default().assist_idle_timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_failed_connection_reads_as_a_gateway_gone() {
+        // Sent by a running gateway: a provider it could not reach.
+        let sent = tonic::Status::unavailable(
+            "every provider of chain default failed: openai: connection failed: Connection refused",
+        );
+        let report = status_error("explain", sent).to_string();
+        assert!(
+            report.starts_with("explain: unavailable: every provider"),
+            "{report}"
+        );
+        assert!(!report.contains("connection to the gateway"), "{report}");
+
+        // Made here from the connection itself failing.
+        let local = tonic::Status::from_error(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        )));
+        let report = status_error("searching", local).to_string();
+        assert!(
+            report.starts_with("searching: the connection to the gateway failed"),
+            "{report}"
+        );
+
+        // No second "error:" after the one `main` prints.
+        let report = status_error("listing", tonic::Status::unknown("boom")).to_string();
+        assert_eq!(report, "listing: failed: boom");
     }
 }

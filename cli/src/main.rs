@@ -268,8 +268,8 @@ pub enum SymbolsCommand {
     },
     /// The PageRank-ranked repository map, within a token budget.
     Map {
-        #[arg(long, default_value_t = 1024)]
-        tokens: usize,
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        tokens: u32,
         /// Centre the ranking on these symbols (repeatable).
         #[arg(long)]
         focus: Vec<String>,
@@ -389,8 +389,25 @@ fn serve_role<F: std::future::Future<Output = Result<()>>>(service: &str, role: 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(block_sigpipe_on_this_thread)
         .build()
         .context("starting the async runtime")
+}
+
+/// The client commands let SIGPIPE end the process (see `main`), for stdout. The
+/// runtime's threads write to the gateway's socket, with `writev`, which raises SIGPIPE
+/// when the gateway has closed the connection: blocked on those threads, the signal
+/// stays pending and the write fails with EPIPE, which is reported as a lost connection
+/// instead of the command dying without a word.
+fn block_sigpipe_on_this_thread() {
+    #[cfg(unix)]
+    // SAFETY: changes only the calling thread's signal mask, with a set built here.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -600,8 +600,8 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             focus,
             json,
         } => {
-            let (map, used) = graph.repo_map(tokens, &focus);
-            repo_map(&map, used, tokens, json)
+            let (map, used) = graph.repo_map(tokens as usize, &focus);
+            repo_map(&map, used, tokens as usize, json)
         }
     }
 }

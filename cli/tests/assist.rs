@@ -318,6 +318,40 @@ fn without_a_provider_assist_is_refused_naming_the_variables_and_search_works() 
 }
 
 #[test]
+fn an_unreachable_provider_is_reported_by_a_running_gateway_without_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-aiex-test-key-never-printed";
+    let server = Server::start_role_env(
+        &dir.path().join("data"),
+        &["up", "--listen", "127.0.0.1:0"],
+        &[
+            ("OPENAI_API_KEY", key),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:1"),
+        ],
+    );
+    let sample = sample();
+    server.json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
+    let args = ["explain", "Inventory.Stock"];
+    let out = server.run(&args);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("explain: unavailable:"), "{err}");
+    assert!(err.contains("openai"), "the provider is not named: {err}");
+    assert!(
+        !err.contains("connection to the gateway") && !err.contains("went away"),
+        "a provider failure reads as the gateway gone: {err}"
+    );
+    assert!(!err.contains(key), "the key leaked: {err}");
+    assert!(
+        !server.log().contains(key),
+        "the key reached the server log"
+    );
+    // The gateway is still there.
+    let found = server.json(&["search", "reserve stock", "--json"]);
+    assert!(!common::hits(&found).is_empty(), "{found}");
+}
+
+#[test]
 fn a_client_going_away_cancels_the_provider_call() {
     let closed = Arc::new(Notify::new());
     let on_close = closed.clone();

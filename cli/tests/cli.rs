@@ -206,6 +206,12 @@ fn bad_arguments_are_named() {
         let out = aiex(d, args);
         common::fails_saying(args, &out, "--limit");
     }
+    // Budgets the gateway would refuse, or read as "the default", are refused here; none
+    // wraps around.
+    for tokens in ["0", "1000001", "4294967396"] {
+        let args = ["symbols", "--offline", "map", "--tokens", tokens];
+        common::fails_saying(&args, &aiex(d, &args), "--tokens");
+    }
     let args = ["search", "--offline", "stock", "--kind", "fn"];
     common::fails_saying(&args, &aiex(d, &args), "unknown chunk kind `fn`");
     let sample = sample();
@@ -252,5 +258,50 @@ fn bad_arguments_are_named() {
         ),
     ] {
         common::fails_saying(args, &aiex(d, args), needle);
+    }
+}
+
+#[test]
+fn a_peer_that_is_not_a_gateway_fails_the_command_with_a_message() {
+    // Takes every connection and says nothing, as a hung gateway would.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    // Answers with HTTP/1.1 and hangs up, as a web server on the wrong port would. The
+    // client's writes then meet a closed socket: SIGPIPE must not end it silently.
+    let http1 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http1_addr = format!("http://{}", http1.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in http1.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let mut runs: Vec<Vec<&str>> = vec![
+        vec!["--addr", silent_addr.as_str(), "repo", "list"],
+        vec!["--addr", silent_addr.as_str(), "search", "reserve stock"],
+    ];
+    for _ in 0..8 {
+        runs.push(vec!["--addr", http1_addr.as_str(), "repo", "list"]);
+    }
+    for args in &runs {
+        // `common::aiex` kills the command (and fails the test) if it does not end.
+        let out = common::aiex(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "aiex {args:?} did not exit with an error (killed by a signal?): {out:?}"
+        );
+        common::fails_saying(args, &out, "connection to the gateway failed");
     }
 }

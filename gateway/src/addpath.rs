@@ -14,7 +14,7 @@ use crate::upload::UploadSession;
 pub fn confine(roots: &[PathBuf], path: &str) -> Result<PathBuf, GatewayError> {
     if roots.is_empty() {
         return Err(GatewayError::FailedPrecondition(
-            "this gateway indexes no server-side paths: start it with `--allow-root DIR` (or `allowed_roots` in the config), or upload with `aiex repo add`".into(),
+            "this gateway indexes no server-side paths: start it with `--allow-root DIR` (or `allow_roots` under `[up]` in the config file), or upload with `aiex repo add`".into(),
         ));
     }
     if path.is_empty() {

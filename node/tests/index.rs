@@ -1066,6 +1066,43 @@ fn idle_writers_are_closed_and_reopened_without_losing_anything() {
 }
 
 #[test]
+fn an_ingest_that_meets_another_writer_changes_nothing() {
+    // Another process (here: another opening of the directory) writes the partition the
+    // ingest would come to last. The ingest is refused before it changes any partition,
+    // instead of committing the partitions before that one and then failing.
+    let env = env();
+    let walked = aiex_node::ingest::walk(&env.src).unwrap();
+    let touched: std::collections::BTreeSet<u32> = walked
+        .iter()
+        .map(|(path, _, _)| aiex_proto::partition::partition_of("my_app", path, PARTITIONS))
+        .collect();
+    assert!(
+        touched.len() > 1,
+        "the project spans one partition: {touched:?}"
+    );
+    let last = *touched.last().unwrap();
+    let other = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    other.partition(last).unwrap().claim_writer().unwrap();
+
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let err = set
+        .ingest_dir("my_app", &env.src, &options(), None)
+        .unwrap_err();
+    assert!(matches!(err, NodeError::Busy { .. }), "{err}");
+    drop(set);
+    drop(other);
+
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    assert!(
+        all_chunks(&set).is_empty(),
+        "a refused ingest committed chunks"
+    );
+    // Once the other writer is gone, the same ingest goes through.
+    let stats = ingest(&set, "my_app", &env.src);
+    assert_eq!(stats.files_indexed as usize, walked.len());
+}
+
+#[test]
 fn ingesting_commits_each_partition_when_its_files_are_in() {
     // One worker takes the files partition by partition, and each partition is committed
     // (then its writer may be closed) once its last file is in, the worker waiting when

@@ -203,8 +203,11 @@ impl PartitionIndex {
         Ok(())
     }
 
-    /// Opens the index writer.
-    fn open_writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+    /// Takes this process's claim to write the partition (kept until the process ends),
+    /// or fails with [`NodeError::Busy`] when another process holds it. Writing takes it
+    /// anyway; a job that will write many partitions takes them all first, so that it
+    /// fails before changing any when another writer is at work.
+    pub fn claim_writer(&self) -> Result<()> {
         if self.claim.get().is_none() {
             let path = self.dir.join(WRITER_CLAIM_FILE);
             let file = std::fs::OpenOptions::new()
@@ -225,6 +228,12 @@ impl PartitionIndex {
                 Err(std::fs::TryLockError::Error(e)) => return Err(NodeError::io(&path)(e)),
             }
         }
+        Ok(())
+    }
+
+    /// Opens the index writer.
+    fn open_writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+        self.claim_writer()?;
         self.index
             .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
             .map_err(|e| match e {

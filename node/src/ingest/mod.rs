@@ -318,6 +318,11 @@ impl PartitionSet {
                 reason: format!("{} is not a directory", root.display()),
             });
         }
+        // Every partition may change (new files, or files gone from the directory): claim
+        // them all before changing any, so a second writer fails here and not halfway.
+        for p in self.partitions() {
+            p.claim_writer()?;
+        }
         let started = Instant::now();
         let files = walk(root)?;
         let walked = started.elapsed();
