@@ -66,6 +66,10 @@ pub(crate) fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
             s.message()
         );
     }
+    if s.message().contains(code) {
+        // "repository not found: x" says it already.
+        return anyhow!("{what}: {}", s.message());
+    }
     anyhow!("{what}: {code}: {}", s.message())
 }
 
@@ -264,6 +268,12 @@ pub struct LocalCounts {
     pub bad_names: u64,
 }
 
+/// The largest file an upload sends: the gateway's default gRPC message limit less room
+/// for the path and the framing. A larger file would make the gateway refuse the message,
+/// and with it the whole upload, without naming the file.
+const UPLOAD_FILE_BYTES: u64 =
+    aiex_gateway::config::Limits::DEFAULT_MAX_REQUEST_BYTES as u64 - (64 << 10);
+
 /// Walks `root` (honouring .gitignore) and streams it to the gateway.
 async fn upload(
     client: &mut pb::repositories_client::RepositoriesClient<Channel>,
@@ -313,6 +323,16 @@ async fn upload(
                     continue;
                 }
                 if size > max_file_bytes {
+                    counts[2].fetch_add(1, Ordering::Relaxed);
+                    file.skipped = true;
+                } else if size > UPLOAD_FILE_BYTES {
+                    eprintln!(
+                        "warning: skipping {} ({size} bytes): a file travels in one gRPC message, \
+                         and the gateway's default message limit (`[limits] max_request_bytes`) \
+                         leaves room for {UPLOAD_FILE_BYTES} bytes; index it with `aiex index` \
+                         instead",
+                        abs.display()
+                    );
                     counts[2].fetch_add(1, Ordering::Relaxed);
                     file.skipped = true;
                 } else {
@@ -596,6 +616,14 @@ mod tests {
             report.starts_with("searching: the connection to the gateway failed"),
             "{report}"
         );
+
+        // The code is not repeated when the message says it.
+        let report = status_error(
+            "status",
+            tonic::Status::not_found("repository not found: shop"),
+        )
+        .to_string();
+        assert_eq!(report, "status: repository not found: shop");
 
         // No second "error:" after the one `main` prints.
         let report = status_error("listing", tonic::Status::unknown("boom")).to_string();

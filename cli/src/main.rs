@@ -209,7 +209,8 @@ pub enum RepoCommand {
         /// Repository name [default: the directory's name].
         #[arg(long)]
         name: Option<String>,
-        /// Files larger than this many bytes are skipped (the gateway enforces its own limit too).
+        /// Files larger than this many bytes are skipped (the gateway enforces its own limit
+        /// too, and a file over its 16 MiB message limit is skipped with a warning).
         #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
         max_file_bytes: u64,
         /// Return once uploaded, without waiting for indexing to finish.

@@ -479,3 +479,36 @@ fn removing_a_repository() {
     let found = search(&server, RELEASE_QUERY, &[]);
     assert_eq!(top_hit(&found)["symbol"], "Inventory.Stock.release/2");
 }
+
+#[test]
+fn a_file_too_big_for_one_message_is_skipped_by_name_and_the_upload_goes_on() {
+    // The gateway takes each file as one gRPC message (16 MiB by default): a larger file,
+    // even under a raised --max-file-bytes, used to make it refuse the whole upload
+    // without naming the file.
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, files) = inventory_copy(tmp.path());
+    let big = dir.join("lib/huge.ex");
+    let line = "  def f, do: :ok\n";
+    let body = line.repeat((17 << 20) / line.len() + 1);
+    std::fs::write(&big, format!("defmodule Huge do\n{body}end\n")).unwrap();
+    let server = Server::start(&tmp.path().join("data"));
+    let args = [
+        "repo",
+        "add",
+        dir.to_str().unwrap(),
+        "--max-file-bytes",
+        "100000000",
+        "--json",
+    ];
+    let out = server.run(&args);
+    let err = common::stderr(&out);
+    assert!(out.status.success(), "{err}\nserver log:\n{}", server.log());
+    assert!(
+        err.contains("skipping") && err.contains("huge.ex") && err.contains("max_request_bytes"),
+        "the file and the limit are not named: {err}"
+    );
+    let status = common::ok_json(&args, &out);
+    assert_eq!(num(&status["client"], "skipped_too_large"), 1, "{status}");
+    // Every other file is indexed.
+    assert_ready(&status, files);
+}

@@ -24,13 +24,18 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
 }
 
+impl Limits {
+    /// The default `max_request_bytes`: 16 MiB.
+    pub const DEFAULT_MAX_REQUEST_BYTES: usize = 16 << 20;
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 4 << 20,
             max_upload_bytes: 8 << 30,
             max_upload_files: 2_000_000,
-            max_request_bytes: 16 << 20,
+            max_request_bytes: Limits::DEFAULT_MAX_REQUEST_BYTES,
             max_concurrent_requests: 512,
         }
     }

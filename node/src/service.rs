@@ -182,7 +182,7 @@ pub fn request_from_pb(req: pb::SearchRequest) -> Result<SearchRequest, NodeErro
         return Err(NodeError::InvalidArgument {
             field: "query",
             reason: format!(
-                "is {} bytes; the limit is {MAX_QUERY_BYTES}",
+                "the query is {} bytes; the limit is {MAX_QUERY_BYTES}",
                 req.query.len()
             ),
         });
