@@ -144,11 +144,24 @@ fn report(done: &pb::assist_event::Done, checks_elixir: bool) {
     eprintln!("{line}");
 }
 
-fn write_out(out: &Option<PathBuf>, done: &pb::assist_event::Done) -> Result<()> {
+/// Writes the generated code to `out` when asked, then fails (exit 1) if the code still
+/// does not parse after the repair, so a script does not take broken code for a result.
+/// The code is written anyway, to be fixed by hand.
+fn write_out(what: &str, out: &Option<PathBuf>, done: &pb::assist_event::Done) -> Result<()> {
     if let Some(path) = out {
         std::fs::write(path, &done.code)
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
+    }
+    if !done.valid_elixir {
+        bail!(
+            "{what}: the generated code still does not parse after one repair ({}); fix it by \
+             hand or ask again",
+            match out {
+                Some(path) => format!("written to {}", path.display()),
+                None => "printed above".to_string(),
+            }
+        );
     }
     Ok(())
 }
@@ -252,7 +265,7 @@ pub async fn generate(settings: &Settings, command: GenCommand) -> Result<()> {
                 .into_inner();
             let done = print_stream("gen module", stream).await?;
             report(&done, true);
-            write_out(&out, &done)
+            write_out("gen module", &out, &done)
         }
         GenCommand::Tests { target, out, repo } => {
             let code = local_source(&target)?;
@@ -267,7 +280,7 @@ pub async fn generate(settings: &Settings, command: GenCommand) -> Result<()> {
                 .into_inner();
             let done = print_stream("gen tests", stream).await?;
             report(&done, true);
-            write_out(&out, &done)
+            write_out("gen tests", &out, &done)
         }
     }
 }

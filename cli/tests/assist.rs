@@ -123,6 +123,39 @@ fn gen_module_repairs_invalid_elixir_exactly_once() {
 }
 
 #[test]
+fn gen_module_refuses_a_bad_name_and_fails_on_code_that_never_parses() {
+    // The model answers broken Elixir every time, the repair included.
+    let fake = Fake::start(|_, _| {
+        openai(&["```elixir\ndefmodule Greeter do\n  def hello(name do\nend\n```\n"])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake.up(&dir.path().join("data"));
+    for name in ["foo bar", "123", "greeter", "Greeter..Name", "Greeter.name"] {
+        let args = ["gen", "module", name, "greets people"];
+        let err = common::fails_saying(&args, &server.run(&args), "not an Elixir module name");
+        assert!(err.contains("invalid argument"), "{err}");
+    }
+    assert_eq!(fake.server.count(), 0, "a bad name reached the model");
+
+    let out_file = dir.path().join("greeter.ex");
+    let args = [
+        "gen",
+        "module",
+        "MyApp.Greeter",
+        "greets people by name",
+        "--out",
+        out_file.to_str().unwrap(),
+    ];
+    let out = server.run(&args);
+    let err = common::fails_saying(&args, &out, "still does not parse after one repair");
+    assert!(err.contains("WARNING: the code does not parse"), "{err}");
+    assert_eq!(fake.server.count(), 2, "one generation and one repair");
+    // Written anyway, to be fixed by hand.
+    let code = std::fs::read_to_string(&out_file).unwrap();
+    assert!(code.starts_with("defmodule Greeter do"), "{code}");
+}
+
+#[test]
 fn gen_tests_and_complete_check_their_elixir() {
     let fake = Fake::start(|i, _| {
         if i == 0 {

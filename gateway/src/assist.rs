@@ -92,6 +92,27 @@ fn required(field: &'static str, value: &str) -> Result<(), GatewayError> {
     Ok(())
 }
 
+/// An Elixir module name: dot-separated aliases, each a capital letter then letters,
+/// digits or `_` (`Greeter`, `MyApp.Accounts.User`).
+fn module_name(field: &'static str, value: &str) -> Result<(), GatewayError> {
+    let alias = |segment: &str| {
+        let mut chars = segment.chars();
+        chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if value.len() > 256 || !value.split('.').all(alias) {
+        return Err(GatewayError::InvalidArgument {
+            field,
+            reason: format!(
+                "`{}` is not an Elixir module name: use aliases like `MyApp.Accounts.User` \
+                 (each part a capital letter, then letters, digits or `_`)",
+                value.chars().take(80).collect::<String>()
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn bounded(field: &'static str, value: &str) -> Result<(), GatewayError> {
     if value.len() > MAX_TEXT_BYTES {
         return Err(GatewayError::InvalidArgument {
@@ -169,6 +190,7 @@ impl pb::assist_server::Assist for AssistService {
     ) -> Result<Response<AssistStream>, Status> {
         let r = request.into_inner();
         required("name", &r.name)?;
+        module_name("name", &r.name)?;
         required("description", &r.description)?;
         bounded("description", &r.description)?;
         self.run(Task::GenerateModule {
