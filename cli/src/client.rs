@@ -25,11 +25,11 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Channel> {
         .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
         .connect_timeout(Duration::from_secs(5))
         // A peer that takes the connection but never answers (a hung gateway, or some
-        // other service on that port) fails the command within about 20 s, instead of
+        // other service on that port) fails the command within about 30 s, instead of
         // leaving it waiting for ever; long answers keep streaming, since a live gateway
-        // answers the pings.
+        // answers the pings (gRPC's usual 20 s allowance for a busy one).
         .http2_keep_alive_interval(Duration::from_secs(10))
-        .keep_alive_timeout(Duration::from_secs(10))
+        .keep_alive_timeout(Duration::from_secs(20))
         .keep_alive_while_idle(true);
     endpoint.connect().await.map_err(|e| {
         anyhow!(
@@ -199,7 +199,21 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                     .into_inner();
                 (status, LocalCounts::default())
             } else {
-                upload(&mut client, &name, path, max_file_bytes, json).await?
+                // A file travels as one gRPC message: one over the gateway's message limit
+                // would make it refuse the whole upload without naming the file. The limit
+                // is read from this config file's `[limits]`, as `aiex up` reads it (the
+                // default when unset), so raising it there raises both.
+                let message_bytes = (settings.file.limits.max_request_bytes as u64)
+                    .saturating_sub(UPLOAD_MESSAGE_OVERHEAD);
+                upload(
+                    &mut client,
+                    &name,
+                    path,
+                    max_file_bytes,
+                    message_bytes,
+                    json,
+                )
+                .await?
             };
             let uploaded = started.elapsed();
             let status = if no_wait {
@@ -268,11 +282,8 @@ pub struct LocalCounts {
     pub bad_names: u64,
 }
 
-/// The largest file an upload sends: the gateway's default gRPC message limit less room
-/// for the path and the framing. A larger file would make the gateway refuse the message,
-/// and with it the whole upload, without naming the file.
-const UPLOAD_FILE_BYTES: u64 =
-    aiex_gateway::config::Limits::DEFAULT_MAX_REQUEST_BYTES as u64 - (64 << 10);
+/// Room an upload message needs beside the file's bytes (path, mode, framing).
+const UPLOAD_MESSAGE_OVERHEAD: u64 = 64 << 10;
 
 /// Walks `root` (honouring .gitignore) and streams it to the gateway.
 async fn upload(
@@ -280,6 +291,7 @@ async fn upload(
     name: &str,
     root: PathBuf,
     max_file_bytes: u64,
+    message_bytes: u64,
     json: bool,
 ) -> Result<(pb::RepositoryStatus, LocalCounts)> {
     let meta =
@@ -325,12 +337,13 @@ async fn upload(
                 if size > max_file_bytes {
                     counts[2].fetch_add(1, Ordering::Relaxed);
                     file.skipped = true;
-                } else if size > UPLOAD_FILE_BYTES {
+                } else if size > message_bytes {
                     eprintln!(
-                        "warning: skipping {} ({size} bytes): a file travels in one gRPC message, \
-                         and the gateway's default message limit (`[limits] max_request_bytes`) \
-                         leaves room for {UPLOAD_FILE_BYTES} bytes; index it with `aiex index` \
-                         instead",
+                        "warning: skipping {} ({size} bytes): a file travels in one gRPC \
+                         message, and the gateway's message limit (`[limits] \
+                         max_request_bytes` in the config file) leaves room for \
+                         {message_bytes} bytes; raise it for the gateway and this client, or \
+                         let the server read the directory (`--server-path`)",
                         abs.display()
                     );
                     counts[2].fetch_add(1, Ordering::Relaxed);

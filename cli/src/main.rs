@@ -210,7 +210,8 @@ pub enum RepoCommand {
         #[arg(long)]
         name: Option<String>,
         /// Files larger than this many bytes are skipped (the gateway enforces its own limit
-        /// too, and a file over its 16 MiB message limit is skipped with a warning).
+        /// too; a file over its message limit, `[limits] max_request_bytes` in the config
+        /// file, is skipped with a warning).
         #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
         max_file_bytes: u64,
         /// Return once uploaded, without waiting for indexing to finish.
@@ -318,16 +319,16 @@ fn main() -> ExitCode {
 }
 
 /// The error and its causes on one line, `what failed: why`. A cause whose text the
-/// line already holds is left out: many errors print their source in their own message
-/// (`/x: No such file or directory`) and also return it as their cause, which `{:#}`
-/// would print twice.
+/// line already ends with is left out: many errors print their source at the end of their
+/// own message (`/x: No such file or directory`) and also return it as their cause, which
+/// `{:#}` would print twice.
 fn error_report(e: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
         if line.is_empty() {
             line = text;
-        } else if !line.contains(&text) {
+        } else if !line.ends_with(&text) {
             line.push_str(": ");
             line.push_str(&text);
         }
@@ -698,6 +699,10 @@ mod tests {
             format!("indexing the-repo: /nonexistent-aiex-test-dir: {os_text}")
         );
         assert_eq!(report.matches(&os_text).count(), 1, "{report}");
+
+        // A cause the line holds only in passing is kept.
+        let e = anyhow::anyhow!("timed out").context("the request timed out twice");
+        assert_eq!(error_report(&e), "the request timed out twice: timed out");
 
         // Causes that add something are all kept, in order.
         let e = anyhow::anyhow!("connection refused")

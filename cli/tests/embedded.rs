@@ -487,28 +487,55 @@ fn a_file_too_big_for_one_message_is_skipped_by_name_and_the_upload_goes_on() {
     // without naming the file.
     let tmp = tempfile::tempdir().unwrap();
     let (dir, files) = inventory_copy(tmp.path());
-    let big = dir.join("lib/huge.ex");
-    let line = "  def f, do: :ok\n";
-    let body = line.repeat((17 << 20) / line.len() + 1);
-    std::fs::write(&big, format!("defmodule Huge do\n{body}end\n")).unwrap();
+    // Binary, so that once it gets through the server counts it without parsing 17 MiB
+    // (the message limit is what is tested, not the chunker).
+    std::fs::write(dir.join("huge.bin"), vec![0u8; 17 << 20]).unwrap();
+    let path = dir.to_str().unwrap();
+    // `repo add` with the file limit raised far above the message limit: the status
+    // (asserted to have succeeded) and what the client printed on stderr.
+    let add = |server: &Server, config: &[&str]| {
+        let mut args = config.to_vec();
+        args.extend([
+            "repo",
+            "add",
+            path,
+            "--max-file-bytes",
+            "100000000",
+            "--json",
+        ]);
+        let out = server.run(&args);
+        let err = common::stderr(&out);
+        assert!(out.status.success(), "{err}\nserver log:\n{}", server.log());
+        (common::ok_json(&args, &out), err)
+    };
+
     let server = Server::start(&tmp.path().join("data"));
-    let args = [
-        "repo",
-        "add",
-        dir.to_str().unwrap(),
-        "--max-file-bytes",
-        "100000000",
-        "--json",
-    ];
-    let out = server.run(&args);
-    let err = common::stderr(&out);
-    assert!(out.status.success(), "{err}\nserver log:\n{}", server.log());
+    let (status, err) = add(&server, &[]);
     assert!(
-        err.contains("skipping") && err.contains("huge.ex") && err.contains("max_request_bytes"),
+        err.contains("skipping") && err.contains("huge.bin") && err.contains("max_request_bytes"),
         "the file and the limit are not named: {err}"
     );
-    let status = common::ok_json(&args, &out);
     assert_eq!(num(&status["client"], "skipped_too_large"), 1, "{status}");
     // Every other file is indexed.
+    assert_ready(&status, files);
+    drop(server);
+
+    // Raised in the config file that both the server and the client read, the limit lets
+    // the file through.
+    let config = tmp.path().join("aiex.toml");
+    std::fs::write(
+        &config,
+        "[limits]\nmax_request_bytes = 33554432\nmax_file_bytes = 33554432\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let server = Server::start_role(
+        &tmp.path().join("data-raised"),
+        &["--config", config, "up", "--listen", "127.0.0.1:0"],
+    );
+    let (status, err) = add(&server, &["--config", config]);
+    assert!(!err.contains("skipping"), "{err}");
+    assert_eq!(num(&status["client"], "skipped_too_large"), 0, "{status}");
+    assert_eq!(num(&status["client"], "bytes_sent") >> 20, 17, "{status}");
     assert_ready(&status, files);
 }

@@ -189,8 +189,9 @@ fn write_candidates(
 ) -> Result<()> {
     let held = set.partitions();
     let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
-    // How used each definition is in the corpus: its distinct callers and its PageRank
-    // over the call graph, for trying popularity priors offline.
+    // How used each definition is in the corpus: its callers (each arity's distinct
+    // callers, summed over its arities) and its best PageRank over the call graph, for
+    // trying popularity priors offline.
     let graph = set.graph()?;
     let page_rank: HashMap<String, f64> = graph.rank(&[]).into_iter().collect();
     let usage = |chunk: &Chunk| {

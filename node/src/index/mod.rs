@@ -203,10 +203,12 @@ impl PartitionIndex {
         Ok(())
     }
 
-    /// Takes this process's claim to write the partition (kept until the process ends),
-    /// or fails with [`NodeError::Busy`] when another process holds it. Writing takes it
-    /// anyway; a job that will write many partitions takes them all first, so that it
-    /// fails before changing any when another writer is at work.
+    /// Takes the claim to write the partition (a lock on its claim file, kept until this
+    /// `PartitionIndex` is dropped), or fails with [`NodeError::Busy`] when another
+    /// process (or another opening of the directory) holds it. Writing takes it anyway; a
+    /// job that may write many partitions takes them all first, so that it fails before
+    /// changing any when another writer is at work (even if, as it turns out, it had
+    /// nothing to change).
     pub fn claim_writer(&self) -> Result<()> {
         if self.claim.get().is_none() {
             let path = self.dir.join(WRITER_CLAIM_FILE);
