@@ -399,8 +399,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// The client commands let SIGPIPE end the process (see `main`), for stdout. The
 /// runtime's threads write to the gateway's socket, with `writev`, which raises SIGPIPE
 /// when the gateway has closed the connection: blocked on those threads, the signal
-/// stays pending and the write fails with EPIPE, which is reported as a lost connection
-/// instead of the command dying without a word.
+/// stays pending and the write fails with EPIPE, which is reported ("the connection to
+/// the gateway failed") instead of the command dying without a word.
 fn block_sigpipe_on_this_thread() {
     #[cfg(unix)]
     // SAFETY: changes only the calling thread's signal mask, with a set built here.
