@@ -279,7 +279,7 @@ pub struct LocalCounts {
     pub bytes: u64,
     pub too_large: u64,
     pub unreadable: u64,
-    pub bad_names: u64,
+    pub passed_over: u64,
 }
 
 /// Room an upload message needs beside the file's bytes (path, mode, framing).
@@ -308,7 +308,16 @@ async fn upload(
         let counts = counts.clone();
         let name = name.to_string();
         tokio::task::spawn_blocking(move || -> Result<()> {
-            let files = aiex_node::ingest::walk(&root)?;
+            let walk = aiex_node::ingest::walk(&root)?;
+            let listed: Vec<String> = walk
+                .passed_over
+                .iter()
+                .take(aiex_node::ingest::PASSED_OVER_LISTED)
+                .map(|p| p.to_string())
+                .collect();
+            output::passed_over_warnings(&listed, walk.passed_over.len() as u64);
+            counts[4].store(walk.passed_over.len() as u64, Ordering::Relaxed);
+            let files = walk.files;
             progress
                 .files_total
                 .store(files.len() as u64, Ordering::Relaxed);
@@ -320,20 +329,6 @@ async fn upload(
                     mode: file_mode(&abs),
                     skipped: false,
                 };
-                if abs
-                    .strip_prefix(&root)
-                    .ok()
-                    .and_then(|p| p.to_str())
-                    .is_none()
-                {
-                    eprintln!(
-                        "warning: skipping {} (its name is not valid UTF-8)",
-                        abs.display()
-                    );
-                    counts[4].fetch_add(1, Ordering::Relaxed);
-                    progress.files_done.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
                 if size > max_file_bytes {
                     counts[2].fetch_add(1, Ordering::Relaxed);
                     file.skipped = true;
@@ -413,7 +408,7 @@ async fn upload(
             bytes: c(1),
             too_large: c(2),
             unreadable: c(3),
-            bad_names: c(4),
+            passed_over: c(4),
         },
     ))
 }

@@ -60,6 +60,7 @@ pub fn ingest_summary(
     set: &PartitionSet,
     json: bool,
 ) -> Result<()> {
+    passed_over_warnings(&s.passed_over, s.files_passed_over);
     if json {
         let v = json!({
             "repository": repo,
@@ -71,8 +72,13 @@ pub fn ingest_summary(
         return Ok(());
     }
     let secs = elapsed.as_secs_f64().max(1e-6);
+    let passed = if s.files_passed_over > 0 {
+        format!(", {} passed over (see the warnings)", s.files_passed_over)
+    } else {
+        String::new()
+    };
     println!(
-        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large), {} failed",
+        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large), {} failed{passed}",
         paint("indexed", "1;32"),
         s.files_seen,
         s.files_indexed,
@@ -94,6 +100,17 @@ pub fn ingest_summary(
         set.dir().display()
     );
     Ok(())
+}
+
+/// Warns on stderr of the entries a walk left out: the ones listed, then how many more.
+pub fn passed_over_warnings(listed: &[String], total: u64) {
+    for entry in listed {
+        eprintln!("warning: passed over {entry}");
+    }
+    let more = total.saturating_sub(listed.len() as u64);
+    if more > 0 {
+        eprintln!("warning: and {more} more entries passed over");
+    }
 }
 
 /// Highlights the query's words (case-insensitively) in a line.
@@ -365,7 +382,7 @@ pub fn add_summary(
             "bytes_sent": local.bytes,
             "skipped_too_large": local.too_large,
             "skipped_unreadable": local.unreadable,
-            "skipped_bad_names": local.bad_names,
+            "passed_over": local.passed_over,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -396,10 +413,11 @@ pub fn add_summary(
             s.files_failed
         );
     }
-    if local.bad_names > 0 {
+    if local.passed_over > 0 {
         println!(
-            "{} files were not sent: their names are not valid UTF-8",
-            local.bad_names
+            "{} entries were passed over (symbolic links, names that are not UTF-8, \
+             unreadable entries): see the warnings",
+            local.passed_over
         );
     }
     Ok(())

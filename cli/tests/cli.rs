@@ -167,6 +167,91 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
 }
 
 #[test]
+fn index_names_the_entries_it_passes_over() {
+    use std::os::unix::ffi::OsStrExt;
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let lib = src.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(
+        lib.join("real.ex"),
+        "defmodule Real do\n  def real_thing, do: :ok\nend\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(lib.join("real.ex"), lib.join("link.ex")).unwrap();
+    std::fs::write(
+        lib.join(std::ffi::OsStr::from_bytes(b"odd\xff.ex")),
+        "defmodule Odd do\n  def quokka_hop, do: :ok\nend\n",
+    )
+    .unwrap();
+    let src_arg = src.path().to_str().unwrap();
+
+    let args = ["index", src_arg, "--name", "odd", "--json"];
+    let out = aiex(data.path(), &args);
+    let v = common::ok_json(&args, &out);
+    let stats = &v["stats"];
+    assert_eq!(stats["files_indexed"], 1, "{v}");
+    assert_eq!(stats["files_passed_over"], 2, "{v}");
+    let listed: Vec<&str> = stats["passed_over"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.ends_with("link.ex: a symbolic link (links are not followed)")),
+        "{listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.ends_with(".ex: its name is not valid UTF-8")),
+        "{listed:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: passed over") && stderr.contains("link.ex"),
+        "{stderr}"
+    );
+
+    // Neither the link nor the odd name reached the index, under any path.
+    let hits = json(
+        data.path(),
+        &["search", "--offline", "quokka_hop", "--json"],
+    );
+    assert_eq!(hits["hits"].as_array().map(Vec::len), Some(0), "{hits}");
+    let hits = json(
+        data.path(),
+        &["search", "--offline", "real_thing", "--json"],
+    );
+    let mut paths: Vec<&str> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap())
+        .collect();
+    paths.dedup();
+    assert_eq!(paths, ["lib/real.ex"], "{hits}");
+
+    // The text report says it too, on a run that changes nothing.
+    let out = aiex(data.path(), &["index", src_arg, "--name", "odd"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("2 passed over (see the warnings)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("warning: passed over").count(),
+        2,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
     let data = tempfile::tempdir().unwrap();
     let file = sample().join("lib/inventory/pricing.ex");

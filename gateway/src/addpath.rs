@@ -63,10 +63,14 @@ pub async fn add(
     let mut session =
         UploadSession::begin(state.registry.clone(), state.config.limits.clone(), repo)?;
     let walk_root = root.to_path_buf();
-    let files = tokio::task::spawn_blocking(move || aiex_node::ingest::walk(&walk_root))
+    let walk = tokio::task::spawn_blocking(move || aiex_node::ingest::walk(&walk_root))
         .await
         .map_err(|e| GatewayError::Internal(e.to_string()))??;
-    for (rel, abs, size) in files {
+    for entry in &walk.passed_over {
+        tracing::warn!(repository = repo, entry = %entry, "entry passed over");
+    }
+    session.passed_over(walk.passed_over.len() as u64);
+    for (rel, abs, size) in walk.files {
         if size > state.config.limits.max_file_bytes {
             session.skip(rel.as_bytes()).await?;
             continue;

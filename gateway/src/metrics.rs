@@ -128,7 +128,12 @@ pub fn file_received(bytes: usize) {
 
 /// An uploaded file not published (`reason`: too_large, binary or unchanged).
 pub fn file_skipped(reason: &'static str) {
-    counter!(INGEST_SKIPPED_TOTAL, "reason" => reason).increment(1);
+    files_skipped(reason, 1);
+}
+
+/// Several files skipped for one reason.
+pub fn files_skipped(reason: &'static str, n: u64) {
+    counter!(INGEST_SKIPPED_TOTAL, "reason" => reason).increment(n);
 }
 
 /// Uploaded files whose publishing failed.

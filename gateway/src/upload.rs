@@ -102,6 +102,16 @@ impl UploadSession {
         Ok(())
     }
 
+    /// Counts as skipped the entries a server-side walk left out (symbolic links, names
+    /// that are not UTF-8, unreadable entries): nothing is sent for them.
+    pub fn passed_over(&self, n: u64) {
+        self.guard
+            .progress
+            .files_skipped
+            .fetch_add(n, Ordering::Relaxed);
+        crate::metrics::files_skipped("passed_over", n);
+    }
+
     /// Counts a skipped file and deletes the version the log holds, if any: a file the
     /// index cannot take any more must not keep answering searches with old content.
     async fn skipped(&mut self, path: String) -> Result<(), GatewayError> {

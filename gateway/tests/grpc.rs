@@ -912,6 +912,11 @@ async fn add_path_is_confined_to_the_allowed_roots() {
         .expect("a path inside the root is indexed")
         .into_inner();
     assert_eq!(status.repository, "shop");
+    assert_eq!(
+        (status.files_seen, status.files_skipped),
+        (2, 1),
+        "the symlinked file counts as skipped: {status:?}"
+    );
     wait_ready(&server, "shop", 2).await;
     let hits = search(&server, "reserve_stock").await;
     assert!(

@@ -295,7 +295,7 @@ proptest! {
 fn inventory() -> (Vec<Chunk>, SymbolGraph) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory");
     let mut chunks = Vec::new();
-    for (rel, abs, _) in aiex_node::ingest::walk(&root).unwrap() {
+    for (rel, abs, _) in aiex_node::ingest::walk(&root).unwrap().files {
         let bytes = std::fs::read(abs).unwrap();
         if let FileChunks::Chunked(c) =
             chunk_file("inventory", &rel, &bytes, &ChunkerConfig::default())

@@ -1071,7 +1071,7 @@ fn an_ingest_that_meets_another_writer_changes_nothing() {
     // ingest would come to last. The ingest is refused before it changes any partition,
     // instead of committing the partitions before that one and then failing.
     let env = env();
-    let walked = aiex_node::ingest::walk(&env.src).unwrap();
+    let walked = aiex_node::ingest::walk(&env.src).unwrap().files;
     let touched: std::collections::BTreeSet<u32> = walked
         .iter()
         .map(|(path, _, _)| aiex_proto::partition::partition_of("my_app", path, PARTITIONS))

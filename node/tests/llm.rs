@@ -431,6 +431,10 @@ async fn timeout(fx: Fixture) {
         "{err:?}"
     );
     assert!(err.to_string().contains(fx.kind.as_str()), "{err}");
+    assert!(
+        err.to_string().ends_with("on each of 2 attempts"),
+        "the error says every attempt waited: {err}"
+    );
     assert_eq!(err.code(), ErrorCode::Unavailable);
     assert_eq!(server.count(), 2, "a timeout is retried");
     assert!(

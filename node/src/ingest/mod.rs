@@ -38,6 +38,13 @@ pub struct IngestStats {
     pub files_deleted: u64,
     pub bytes: u64,
     pub chunks: u64,
+    /// Entries the walk left out: symbolic links, names that are not UTF-8, unreadable
+    /// entries (see [`walk`]).
+    #[serde(default)]
+    pub files_passed_over: u64,
+    /// The first [`PASSED_OVER_LISTED`] of them, each as `path: why`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<String>,
     /// Time spent walking, in chunking and indexing, and committing, in milliseconds.
     #[serde(default)]
     pub walk_millis: u64,
@@ -46,6 +53,9 @@ pub struct IngestStats {
     #[serde(default)]
     pub commit_millis: u64,
 }
+
+/// How many of the entries a walk left out [`IngestStats::passed_over`] names.
+pub const PASSED_OVER_LISTED: usize = 20;
 
 /// Live counters, for progress bars.
 #[derive(Debug, Default)]
@@ -324,7 +334,7 @@ impl PartitionSet {
             p.claim_writer()?;
         }
         let started = Instant::now();
-        let files = walk(root)?;
+        let Walk { files, passed_over } = walk(root)?;
         let walked = started.elapsed();
         if let Some(p) = progress {
             p.files_total.store(files.len() as u64, Ordering::Relaxed);
@@ -411,6 +421,12 @@ impl PartitionSet {
             return Err(e);
         }
         let mut stats = stats.into_inner().expect("stats lock");
+        stats.files_passed_over = passed_over.len() as u64;
+        stats.passed_over = passed_over
+            .iter()
+            .take(PASSED_OVER_LISTED)
+            .map(|p| p.to_string())
+            .collect();
         stats.walk_millis = walked.as_millis() as u64;
         stats.process_millis = (processed - started - walked).as_millis() as u64;
         if options.delete_missing {
@@ -964,10 +980,50 @@ pub fn validate_repo_name(repo: &str) -> Result<()> {
     }
 }
 
-/// The files under `root` (honouring .gitignore, skipping .git), as (relative path with `/`,
-/// absolute path, size), sorted by path.
-pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
-    let mut files = Vec::new();
+/// What [`walk`] found under a directory.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// The files, as (relative path with `/`, absolute path, size), sorted by path.
+    pub files: Vec<(String, PathBuf, u64)>,
+    /// Entries that are not indexed, with why, in the order met.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// An entry [`walk`] leaves out of the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassedOver {
+    pub path: PathBuf,
+    pub why: PassReason,
+}
+
+/// Why [`walk`] left an entry out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassReason {
+    /// A symbolic link: not followed, so nothing outside the directory is read and no file
+    /// is indexed twice.
+    Symlink,
+    /// A path that is not valid UTF-8: paths are UTF-8 in the index, the protocol and
+    /// search results.
+    NonUtf8Name,
+    /// A directory or file the walk could not read (the error says why).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for PassedOver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        match &self.why {
+            PassReason::Symlink => write!(f, "{path}: a symbolic link (links are not followed)"),
+            PassReason::NonUtf8Name => write!(f, "{path}: its name is not valid UTF-8"),
+            PassReason::Unreadable(e) => write!(f, "{path}: {e}"),
+        }
+    }
+}
+
+/// The files under `root` (honouring .gitignore, skipping .git), sorted by path, and the
+/// entries left out: symbolic links, names that are not UTF-8, unreadable entries.
+pub fn walk(root: &Path) -> Result<Walk> {
+    let mut walk = Walk::default();
     let started = Instant::now();
     for entry in ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -978,25 +1034,74 @@ pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf, u64)>> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(error = %e, "walk error, entry skipped");
+                let path = walk_error_path(&e).unwrap_or_else(|| root.to_path_buf());
+                tracing::warn!(path = %path.display(), error = %e, "walk error, entry skipped");
+                walk.passed_over.push(PassedOver {
+                    path,
+                    why: PassReason::Unreadable(walk_error_reason(&e)),
+                });
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue; // stdin, never met under a directory
+        };
+        if file_type.is_symlink() {
+            walk.passed_over.push(PassedOver {
+                path: entry.path().to_path_buf(),
+                why: PassReason::Symlink,
+            });
+            continue;
+        }
+        if !file_type.is_file() {
             continue;
         }
         let abs = entry.path().to_path_buf();
-        let rel = abs
-            .strip_prefix(root)
-            .unwrap_or(&abs)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel_path = abs.strip_prefix(root).unwrap_or(&abs);
+        let Some(rel) = rel_path.to_str() else {
+            walk.passed_over.push(PassedOver {
+                path: abs,
+                why: PassReason::NonUtf8Name,
+            });
+            continue;
+        };
+        let rel = if std::path::MAIN_SEPARATOR == '/' {
+            rel.to_string()
+        } else {
+            rel.replace(std::path::MAIN_SEPARATOR, "/")
+        };
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        files.push((rel, abs, size));
+        walk.files.push((rel, abs, size));
     }
+    let files = &mut walk.files;
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    tracing::debug!(files = files.len(), elapsed = ?started.elapsed(), "walked");
-    Ok(files)
+    tracing::debug!(
+        files = files.len(),
+        passed_over = walk.passed_over.len(),
+        elapsed = ?started.elapsed(),
+        "walked"
+    );
+    Ok(walk)
+}
+
+/// The path an `ignore` walk error is about, if it names one.
+fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// An `ignore` walk error without the path [`walk_error_path`] already gives.
+fn walk_error_reason(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_reason(err),
+        other => other.to_string(),
+    }
 }

@@ -31,8 +31,13 @@ pub enum LlmError {
         body: String,
         retry_after: Option<Duration>,
     },
-    #[error("{provider}: no response within {after:?}")]
-    Timeout { provider: String, after: Duration },
+    #[error("{provider}: no response within {after:?}{}", attempts_note(*.attempts))]
+    Timeout {
+        provider: String,
+        after: Duration,
+        /// How many attempts each waited that long (retries included).
+        attempts: u32,
+    },
     #[error("{provider}: connection failed: {reason}")]
     Transport { provider: String, reason: String },
     #[error("{provider}: malformed response: {reason}")]
@@ -66,6 +71,14 @@ pub enum LlmError {
         chain: String,
         errors: Vec<LlmError>,
     },
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" on each of {attempts} attempts")
+    } else {
+        String::new()
+    }
 }
 
 fn summary(errors: &[LlmError]) -> String {

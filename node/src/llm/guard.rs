@@ -204,6 +204,8 @@ impl GuardedProvider {
             .estimated_prompt_tokens()
             .saturating_add(req.max_tokens.unwrap_or(self.max_tokens));
         let mut last_error = None;
+        // Earlier attempts that timed out.
+        let mut timeouts = 0;
         for attempt in 0..=self.retry.max_retries {
             let permit = match self.breaker.acquire() {
                 Ok(permit) => permit,
@@ -231,7 +233,18 @@ impl GuardedProvider {
             }
             self.record_breaker(labels);
             if !error.is_retryable() || attempt == self.retry.max_retries {
-                return Err(error);
+                return Err(match error {
+                    // Every attempt waited that long: say so, or the time the caller
+                    // waited reads as a third of what it was.
+                    LlmError::Timeout {
+                        provider, after, ..
+                    } if timeouts == attempt => LlmError::Timeout {
+                        provider,
+                        after,
+                        attempts: attempt + 1,
+                    },
+                    other => other,
+                });
             }
             let mut wait = self.retry.backoff(attempt);
             if let Some(retry_after) = error.retry_after() {
@@ -239,6 +252,9 @@ impl GuardedProvider {
                     return Err(error);
                 }
                 wait = wait.max(retry_after);
+            }
+            if matches!(error, LlmError::Timeout { .. }) {
+                timeouts += 1;
             }
             tracing::warn!(provider = name, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %error, "llm call failed, retrying");
             labels.retried();

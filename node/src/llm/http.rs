@@ -90,6 +90,7 @@ impl HttpProvider {
             return LlmError::Timeout {
                 provider: self.name.clone(),
                 after: self.endpoint.timeout,
+                attempts: 1,
             };
         }
         let mut reason = e.to_string();
@@ -109,6 +110,7 @@ impl HttpProvider {
         LlmError::Timeout {
             provider: self.name.clone(),
             after: self.endpoint.timeout,
+            attempts: 1,
         }
     }
 
@@ -272,6 +274,7 @@ impl StreamedBody {
                     return Some(Err(LlmError::Timeout {
                         provider: self.provider.clone(),
                         after: self.timeout,
+                        attempts: 1,
                     }));
                 }
             }
