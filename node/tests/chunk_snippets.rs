@@ -8,8 +8,9 @@
 //!   with it, so blank lines between definitions open the *next* chunk;
 //! - leading comments and `@doc`/`@spec`/`@impl` lines belong to the following definition;
 //! - a module's closing `end` belongs to the last chunk inside it;
-//! - same-module neighbours under ~100 non-whitespace characters are merged (tag `merged`),
-//!   so function bodies below are long enough when a group needs a function on its own.
+//! - same-module neighbours of the same kind under ~100 non-whitespace characters, none of
+//!   them documented, are merged (tag `merged`), so function bodies below are long enough
+//!   when a group needs a function on its own; tests are never merged.
 
 use aiex_node::chunk::{
     Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, Visibility, chunk_file,
@@ -1102,6 +1103,100 @@ fn g16_unterminated_def_recovers_complete_definitions() {
     assert!(rest.content.contains("def g("));
 }
 
+/// Broken definitions in the middle of a file, of three kinds tree-sitter recovers from
+/// by reading everything after them as part of the broken one: an unclosed head with a
+/// `do` (`def broken(x do`), a head cut off (`def g(`), and a `case` missing its `end`
+/// (which takes the def's `end`, so the module's goes missing).
+const G16_SWALLOWING: [(&str, &str); 3] = [
+    ("def broken(x do\n    x +\n  end\n", "broken"),
+    ("def g(\n", "g"),
+    (
+        "def bad(x) do\n    case x do\n      1 -> :one\n      2 ->\n  end\n",
+        "bad",
+    ),
+];
+
+fn g16_swallowing_source(broken: &str) -> String {
+    format!(
+        r##"defmodule Shop.Half do
+  def first(x) do
+    Shop.Log.info("first of the functions before the broken one, long enough alone")
+    x
+  end
+
+  {broken}
+  def second(y) do
+    Shop.Log.info("second of the functions, after the broken one, long enough alone")
+    y
+  end
+end
+
+defmodule Shop.After do
+  def third(z) do
+    Shop.Log.info("third, in another module after the broken one, long enough alone")
+    z
+  end
+end
+"##
+    )
+}
+
+#[test]
+fn g16_a_broken_definition_does_not_swallow_the_rest_of_the_file() {
+    for (broken, name) in G16_SWALLOWING {
+        let src = g16_swallowing_source(broken);
+        let cs = chunks("lib/shop/half.ex", &src);
+        let broken_lines = broken.lines().count() as u32;
+        // The broken lines (and the blank line before them) are one text chunk with
+        // has_error; the definitions after them, in the same module and the next, are
+        // chunked as if the broken lines were not there. Blank lines open the next chunk.
+        let b = broken_lines;
+        assert_rows(
+            &cs,
+            vec![
+                row(ModuleHeader, "Shop.Half", &[], (1, 1)),
+                row(Function, "Shop.Half.first", &[1], (2, 5)),
+                row(Text, "Shop.Half", &[], (6, 6 + b)),
+                row(Function, "Shop.Half.second", &[1], (7 + b, 12 + b)),
+                row(ModuleHeader, "Shop.After", &[], (13 + b, 14 + b)),
+                row(Function, "Shop.After.third", &[1], (15 + b, 19 + b)),
+            ],
+        );
+        assert!(cs[2].has_error, "{name}: {}", dump(&cs));
+        assert!(
+            cs[2].content.contains(&format!("def {name}(")),
+            "{}",
+            dump(&cs)
+        );
+        for (i, c) in cs.iter().enumerate().filter(|(i, _)| *i != 2) {
+            assert!(!c.has_error, "{name}: chunk {i} is whole: {}", dump(&cs));
+        }
+        assert_eq!(cs[3].calls, strings(&["Shop.Log.info/1"]), "{name}");
+        assert_eq!(cs[5].calls, strings(&["Shop.Log.info/1"]), "{name}");
+    }
+}
+
+#[test]
+fn g16_a_module_missing_its_end_marks_its_last_chunk() {
+    let cs = chunks(
+        "lib/shop/open.ex",
+        "defmodule Shop.Open do\n  def f, do: Shop.Log.info(\"a module whose end is missing\")\n",
+    );
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Open", &[], (1, 1)),
+            row(Function, "Shop.Open.f", &[0], (2, 2)),
+        ],
+    );
+    assert!(!cs[0].has_error, "{}", dump(&cs));
+    assert!(
+        cs[1].has_error,
+        "the missing `end` is at the end: {}",
+        dump(&cs)
+    );
+}
+
 // ------------------------------------------------------------------------------ group 17
 
 #[test]
@@ -1354,6 +1449,87 @@ fn g18_ten_one_line_defps_are_merged() {
     let lines: Vec<u32> = merged.defines.iter().map(|d| d.line).collect();
     assert_eq!(lines, (61..=70).collect::<Vec<u32>>());
     assert_eq!(merged.calls, strings(&["Shop.Fees.base/1"]));
+}
+
+const G18_MIXED_SMALL: &str = r##"defmodule Shop.Small do
+  def f(x), do: x
+  defmacro mac(a), do: a
+  defguard is_pos(x) when is_integer(x) and x > 0
+  defdelegate size(x), to: Enum, as: :count
+  defdelegate sum(x), to: Enum
+
+  def small(x), do: x
+
+  @doc "Doubles it."
+  @spec g(integer) :: integer
+  def g(x), do: x * 2
+  def h(x), do: x
+end
+"##;
+
+#[test]
+fn g18_merging_keeps_each_kind_and_doc_with_its_definition() {
+    // Small neighbours merge only with their own kind (a chunk is found by its kind), and
+    // never with a documented definition (a chunk has one name and one doc).
+    let cs = chunks("lib/shop/small.ex", G18_MIXED_SMALL);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Small", &[], (1, 1)),
+            row(Function, "Shop.Small.f", &[1], (2, 2)),
+            row(Macro, "Shop.Small.mac", &[1], (3, 3)),
+            row(Guard, "Shop.Small.is_pos", &[1], (4, 4)),
+            row(Delegate, "Shop.Small.size", &[1], (5, 6)),
+            row(Function, "Shop.Small.small", &[1], (7, 8)),
+            row(Function, "Shop.Small.g", &[1], (9, 12)),
+            row(Function, "Shop.Small.h", &[1], (13, 14)),
+        ],
+    );
+    assert!(has_tag(&cs[4], "merged"), "{}", dump(&cs));
+    assert_eq!(
+        defined(&cs[4]),
+        strings(&["Shop.Small.size/1", "Shop.Small.sum/1"])
+    );
+    assert_eq!(cs[5].doc, None, "{}", dump(&cs));
+    assert_eq!(cs[6].doc.as_deref(), Some("Doubles it."));
+    assert_eq!(cs[6].specs, strings(&["@spec g(integer) :: integer"]));
+    assert!(
+        cs.iter()
+            .filter(|c| c.kind != ModuleHeader)
+            .all(|c| { c.defines.iter().all(|d| d.kind == c.kind) })
+    );
+}
+
+const G18_SMALL_TESTS: &str = r##"defmodule Shop.MathTest do
+  use ExUnit.Case
+  describe "add/2" do
+    test "adds", do: assert(Shop.Math.add(1, 2) == 3)
+    test "pending"
+  end
+  test "outside", do: assert(Shop.Math.add(0, 0) == 0)
+  property "commutes", do: assert(Shop.Math.add(1, 2) == Shop.Math.add(2, 1))
+end
+"##;
+
+#[test]
+fn g18_small_tests_are_never_merged() {
+    // Each test keeps its own chunk and name, inside a describe or not.
+    let cs = chunks("test/shop/math_test.exs", G18_SMALL_TESTS);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.MathTest", &[], (1, 2)),
+            row(Describe, "Shop.MathTest.add/2", &[], (3, 3)),
+            row(Test, "Shop.MathTest.add/2 adds", &[], (4, 4)),
+            row(Test, "Shop.MathTest.add/2 pending", &[], (5, 6)),
+            row(Test, "Shop.MathTest.outside", &[], (7, 7)),
+            row(Test, "Shop.MathTest.commutes", &[], (8, 9)),
+        ],
+    );
+    assert!(cs.iter().all(|c| !has_tag(c, "merged")), "{}", dump(&cs));
+    for c in &cs[4..] {
+        assert_eq!(c.calls, strings(&["Shop.Math.add/2"]), "{}", c.name);
+    }
 }
 
 /// A function whose body is mostly one heredoc far over the budget (generated: 52 lines).

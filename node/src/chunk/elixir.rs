@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser, Tree};
 
 use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
+use super::repair;
 use super::size::merge_small;
 use super::split;
 use super::{
@@ -57,6 +58,13 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         }
         return chunks;
     };
+    // A broken definition that swallowed what follows it is blanked and the file parsed
+    // again; its lines become a text chunk with has_error (`repair`).
+    let (tree, blanked) = if tree.root_node().has_error() {
+        repair::repair(file.src, tree, parse)
+    } else {
+        (tree, Vec::new())
+    };
     let root = tree.root_node();
     let mut walker = Walker {
         src: file.src,
@@ -70,6 +78,9 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     let mut pieces = walker.pieces;
     let modules = walker.modules;
     tile(&mut pieces, file.src);
+    for &(start, end) in &blanked {
+        carve(&mut pieces, file.src, start, end, file.path);
+    }
     if pieces.is_empty() {
         let mut draft = Draft::new(ChunkKind::Text, 0, file.src.len());
         draft.name = file.path.to_string();
@@ -82,6 +93,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         attach_specs(&mut piece, &modules);
         split::split(file, piece.draft, &piece.nodes, config.budget, &mut drafts);
     }
+    repair::mark_errors(&mut drafts, root, file.src.len());
     let raw_calls = calls::collect(root, file.src);
     attach_calls(&mut drafts, &raw_calls, &modules);
     give_definitions_their_calls(&mut drafts, &lines);
@@ -1344,6 +1356,73 @@ fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
     pieces.retain(|p| p.draft.end > p.draft.start);
     if let Some(last) = pieces.last_mut() {
         last.draft.end = src.len();
+    }
+}
+
+/// Gives the byte range `[start, end)` (blanked by [`repair`]) its own `text` chunk with
+/// `has_error`, cut out of the pieces that hold it (before they are split); a piece the
+/// range begins inside keeps what comes before it, and the error chunk takes the rest.
+fn carve(pieces: &mut Vec<Piece<'_>>, src: &[u8], start: usize, end: usize, path: &str) {
+    let mut at = start;
+    while at < end {
+        let Some(i) = pieces
+            .iter()
+            .position(|p| p.draft.start <= at && at < p.draft.end)
+        else {
+            return;
+        };
+        let d = &pieces[i].draft;
+        let (d_start, d_end, module) = (d.start, d.end, pieces[i].module);
+        let mut broken = Draft::new(ChunkKind::Text, at, end.min(d_end));
+        broken.module = d.module.clone();
+        broken.parents = d.parents.clone();
+        broken.also_modules = d.also_modules.clone();
+        broken.aliases = d.aliases.clone();
+        broken.imports = d.imports.clone();
+        broken.uses = d.uses.clone();
+        broken.scope = d.scope;
+        broken.name = if d.module.is_empty() {
+            path.to_string()
+        } else {
+            d.module.clone()
+        };
+        broken.has_error = true;
+        // The draft keeps its code; blank lines next to the range go with the error chunk.
+        let blank = |from: usize, to: usize| src[from..to].iter().all(u8::is_ascii_whitespace);
+        let code_before = !blank(d_start, at);
+        let code_after = !blank(broken.end, d_end);
+        at = match (code_before, code_after) {
+            (false, false) => {
+                broken.start = d_start;
+                broken.end = d_end;
+                pieces[i] = Piece::new(broken, module);
+                d_end
+            }
+            (false, true) => {
+                broken.start = d_start;
+                let cut = broken.end;
+                pieces[i].draft.start = cut;
+                pieces.insert(i, Piece::new(broken, module));
+                cut
+            }
+            (true, _) => {
+                // Code before the range keeps the piece; the error chunk takes the rest,
+                // and the blank lines just before the range (they open the next chunk).
+                let mut cut = at;
+                while let Some(prev) = src[..cut - 1].iter().rposition(|&b| b == b'\n')
+                    && prev + 1 > d_start
+                    && blank(prev + 1, cut)
+                {
+                    cut = prev + 1;
+                }
+                broken.start = cut;
+                broken.end = d_end;
+                pieces[i].draft.end = cut;
+                pieces[i].nodes.retain(|n| n.end_byte() <= cut);
+                pieces.insert(i + 1, Piece::new(broken, module));
+                d_end
+            }
+        };
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod calls;
 mod elixir;
+mod repair;
 pub use elixir::parse;
 mod size;
 mod split;

@@ -1,7 +1,7 @@
 //! The size budget: counting non-whitespace characters, and merging neighbours that are
 //! too small to be useful alone. (Splitting needs the syntax tree and lives in `elixir.rs`.)
 
-use super::{ChunkKind, Draft};
+use super::Draft;
 
 /// Non-whitespace characters (not bytes) in `bytes`, read as UTF-8 where it is valid:
 /// bytes that are neither ASCII whitespace (`\t \n \x0C \r` and space) nor UTF-8
@@ -24,22 +24,18 @@ pub fn non_whitespace_chars(bytes: &[u8]) -> usize {
     count
 }
 
-/// Whether two drafts may share a chunk: same module, both code or both tests (never
-/// mixed), and neither is part of a split.
+/// Whether two drafts may share a chunk: code of the same module and the same kind (a
+/// merged chunk is found by that kind, and names its first member), neither documented
+/// (a chunk has one doc, and a documented definition is worth its own chunk, name and
+/// embedding), neither part of a split nor broken. Tests are never merged: each is named
+/// by its own title (and its describe's), and merging would hide the others' names.
 fn mergeable(a: &Draft, b: &Draft) -> bool {
-    let family = |k: ChunkKind| {
-        if k.is_callable() {
-            1
-        } else if k == ChunkKind::Test {
-            2
-        } else {
-            0
-        }
-    };
     a.scope == b.scope
         && a.module == b.module
-        && family(a.kind) != 0
-        && family(a.kind) == family(b.kind)
+        && a.kind.is_callable()
+        && a.kind == b.kind
+        && a.doc.is_none()
+        && b.doc.is_none()
         && a.part.is_none()
         && b.part.is_none()
         && !a.has_error
@@ -47,7 +43,7 @@ fn mergeable(a: &Draft, b: &Draft) -> bool {
 }
 
 /// Merges runs of adjacent small drafts (each under `merge_below` non-whitespace
-/// characters) of the same module and family, keeping each merged draft within `budget`.
+/// characters) that [`mergeable`] allows, keeping each merged draft within `budget`.
 /// Drafts must be in file order and contiguous; the result still tiles the same bytes.
 pub(crate) fn merge_small(
     src: &[u8],
@@ -89,9 +85,6 @@ fn absorb(into: &mut Draft, next: Draft) {
         }
     }
     into.specs.extend(next.specs);
-    if into.doc.is_none() {
-        into.doc = next.doc;
-    }
 }
 
 #[cfg(test)]
