@@ -507,9 +507,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Symbols { command, offline } => {
             if offline {
                 let set = open_offline(&settings)?;
-                if set.repos().is_empty() {
-                    bail!("nothing is indexed offline yet: run `aiex index PATH` first");
-                }
+                require_indexed(&set)?;
                 output::symbols_offline(set.graph()?.as_ref(), command)
             } else {
                 runtime()?.block_on(client::symbols(&settings, command))
@@ -556,15 +554,24 @@ fn open_offline(settings: &Settings) -> Result<PartitionSet> {
     Ok(set)
 }
 
+/// Fails, saying what to do, when the offline index holds no chunk.
+fn require_indexed(set: &PartitionSet) -> Result<()> {
+    if set.repos().is_empty() {
+        bail!(
+            "nothing is indexed offline yet: run `aiex index PATH` first (files it skips, \
+             binary or over --max-file-bytes, are counted in its summary but not indexed)"
+        );
+    }
+    Ok(())
+}
+
 fn offline_search(
     settings: &Settings,
     request: aiex_proto::v1::SearchRequest,
     json: bool,
 ) -> Result<()> {
     let set = open_offline(settings)?;
-    if set.repos().is_empty() {
-        bail!("nothing is indexed offline yet: run `aiex index PATH` first");
-    }
+    require_indexed(&set)?;
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
     let hits: Vec<_> = set
@@ -583,9 +590,7 @@ fn offline_context(
 ) -> Result<()> {
     use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
     let set = open_offline(settings)?;
-    if set.repos().is_empty() {
-        bail!("nothing is indexed offline yet: run `aiex index PATH` first");
-    }
+    require_indexed(&set)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {
         Some(search) => set.search(&aiex_node::service::request_from_pb(search)?)?,

@@ -1775,3 +1775,169 @@ end
         "{calls:?}"
     );
 }
+
+const G19_ALIASES: &str = r##"defmodule Shop.Calls do
+  require Logger, as: Log
+  require Stream.Reducers, as: R
+
+  def a(x) do
+    Log.info("a message")
+    R.map(x)
+  end
+
+  def b(x) do
+    alias Shop.Other.Inner
+    alias Shop.{Left, Right}
+    Inner.q(x) |> Left.l() |> Right.r(1)
+  end
+
+  def c(x), do: Inner.q(x) + Log.debug("another")
+end
+"##;
+
+#[test]
+fn g19_require_as_and_aliases_inside_a_function_expand_its_calls() {
+    let cs = chunks("lib/shop/calls.ex", G19_ALIASES);
+    let calls_of = |name: &str| -> Vec<String> {
+        cs.iter()
+            .flat_map(|c| &c.defines)
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("{name} is defined: {}", dump(&cs)))
+            .calls
+            .clone()
+    };
+    assert_eq!(
+        calls_of("a"),
+        strings(&["Logger.info/1", "Stream.Reducers.map/1"]),
+        "`require X, as: Y` is an alias"
+    );
+    assert_eq!(
+        calls_of("b"),
+        strings(&["Shop.Other.Inner.q/1", "Shop.Left.l/1", "Shop.Right.r/2"]),
+        "aliases inside the body expand the calls after them"
+    );
+    assert_eq!(
+        calls_of("c"),
+        strings(&["Inner.q/1", "Logger.debug/1"]),
+        "an alias inside another function's body does not reach this one"
+    );
+    assert!(
+        cs[0].aliases.iter().any(|a| a == "Logger as Log"),
+        "{:?}",
+        cs[0].aliases
+    );
+}
+
+const G13_MORE_FORMS: &str = r##"defmodule Shop.Lists do
+  @doc "Element access, from Enum."
+  defdelegate [at(list, index), fetch(list, index)], to: Enum
+
+  defmacro first..last//step do
+    {first, last, step}
+  end
+
+  @type t :: integer
+  @typep p ::
+           integer
+           | float
+  @opaque o :: integer
+
+  def ok, do: :ok
+end
+"##;
+
+#[test]
+fn g13_list_delegates_the_ternary_range_operator_and_each_types_own_lines() {
+    let cs = chunks("lib/shop/lists.ex", G13_MORE_FORMS);
+    // kind name arities visibility lines calls, for every definition but the module.
+    let defs: Vec<String> = cs
+        .iter()
+        .flat_map(|c| &c.defines)
+        .filter(|d| d.kind != ModuleHeader)
+        .map(|d| {
+            format!(
+                "{} {} {:?} {:?} {}-{} {:?}",
+                d.kind, d.name, d.arities, d.visibility, d.line, d.end_line, d.calls
+            )
+        })
+        .collect();
+    let delegate_calls = r#"["Enum.at/2", "Enum.fetch/2"]"#;
+    assert_eq!(
+        defs,
+        vec![
+            format!("delegate at [2] Public 3-3 {delegate_calls}"),
+            format!("delegate fetch [2] Public 3-3 {delegate_calls}"),
+            "macro ..// [3] Public 5-7 []".to_string(),
+            "type t [0] Public 9-9 []".to_string(),
+            "type p [0] Private 10-12 []".to_string(),
+            "type o [0] Public 13-13 []".to_string(),
+            "function ok [0] Public 15-16 []".to_string(),
+        ],
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        cs.iter()
+            .all(|c| !c.calls.iter().any(|call| call.starts_with("Shop.Lists.")))
+    );
+}
+
+#[test]
+fn g18_parts_of_a_later_clause_carry_that_clauses_head() {
+    let body = |tag: &str| -> String {
+        (0..25)
+            .map(|i| {
+                format!(
+                    "    Shop.Log.info(\"{tag} statement {i} of a long clause body, padded\")\n"
+                )
+            })
+            .collect()
+    };
+    let src = format!(
+        "defmodule Shop.Big do\n  @spec k(integer | binary) :: :ok\n  def k(x) when is_integer(x) do\n{}    :ok\n  end\n\n  def k(x) when is_binary(x) do\n{}    :ok\n  end\nend\n",
+        body("integer"),
+        body("binary")
+    );
+    let cs = chunks("lib/shop/big.ex", &src);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.part.is_some()).collect();
+    assert!(parts.len() >= 3, "{}", dump(&cs));
+    let binary_starts = line_of(&src, "def k(x) when is_binary(x)");
+    for p in &parts {
+        let head = if p.start_line >= binary_starts {
+            "def k(x) when is_binary(x)"
+        } else {
+            "def k(x) when is_integer(x)"
+        };
+        assert_eq!(p.signature, head, "{}", dump(&cs));
+        assert!(
+            p.header.contains(&format!("  {head} # part ")),
+            "{}",
+            p.header
+        );
+        assert!(p.header.contains("@spec k(integer | binary) :: :ok"));
+    }
+    assert!(
+        parts.iter().any(|p| p.start_line >= binary_starts),
+        "the second clause is split too: {}",
+        dump(&cs)
+    );
+}
+
+/// The 1-based line where `needle` first appears in `src`.
+fn line_of(src: &str, needle: &str) -> u32 {
+    let at = src
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in the source"));
+    1 + src[..at].matches('\n').count() as u32
+}
+
+#[test]
+fn g02_a_parenthesised_def_in_a_keyword_module_has_a_balanced_signature() {
+    let cs = chunks(
+        "lib/kw.ex",
+        "defmodule Kw, do: def(f(x) when is_integer(x), do: x)\n",
+    );
+    let f = cs.iter().find(|c| c.name == "f").expect("f is a chunk");
+    assert_eq!(f.signature, "def f(x) when is_integer(x)", "{}", dump(&cs));
+    assert_eq!(f.defines[0].signature, "def f(x) when is_integer(x)");
+}

@@ -258,6 +258,37 @@ fn unchanged_files_are_skipped_on_reingest() {
 }
 
 #[test]
+fn another_budget_chunks_unchanged_files_again_once() {
+    let env = env();
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let first = ingest(&set, "shop", &env.src);
+    assert!(first.files_indexed > 0);
+    assert_eq!(ingest(&set, "shop", &env.src).files_indexed, 0);
+
+    // The same bytes under another budget: every file is chunked again, once.
+    let mut smaller = options();
+    smaller.chunker.budget = 200;
+    let again = set.ingest_dir("shop", &env.src, &smaller, None).unwrap();
+    assert_eq!(again.files_indexed, first.files_indexed, "{again:?}");
+    assert!(
+        again.chunks > first.chunks,
+        "a smaller budget cuts more chunks: {again:?}"
+    );
+    let entry = set
+        .partition_for("shop", "lib/my_app/cart.ex")
+        .unwrap()
+        .file("shop", "lib/my_app/cart.ex")
+        .unwrap();
+    assert!(
+        entry.content_hash.ends_with(&smaller.chunker.fingerprint()),
+        "{entry:?}"
+    );
+    let steady = set.ingest_dir("shop", &env.src, &smaller, None).unwrap();
+    assert_eq!(steady.files_indexed, 0, "{steady:?}");
+    assert_eq!(steady.files_unchanged, steady.files_seen, "{steady:?}");
+}
+
+#[test]
 fn a_changed_file_is_the_only_one_reindexed() {
     let env = env();
     let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();

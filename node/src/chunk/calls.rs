@@ -117,6 +117,10 @@ pub(crate) enum RawCall {
     },
     /// `fun/arity` called without a module.
     Local { fun: String, arity: u32 },
+    /// `alias Target` (or `alias Target, as: Short`, `require Target, as: Short`): later
+    /// calls through `Short` in the same chunk call `Target` (an alias inside a function
+    /// body; module-level aliases are in the module's scope already).
+    Alias { short: String, target: String },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -223,13 +227,24 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if DEF_KEYWORDS.contains(&name) {
                     if let Some(head) = def_head(node) {
                         not_calls.insert(head.id());
-                        if name == "defdelegate"
-                            && let Some(call) = delegate_target(node, head, src)
-                        {
-                            calls.push((node.start_byte(), call));
+                        if name == "defdelegate" && head.kind() == "list" {
+                            let mut heads = head.walk();
+                            for h in head.named_children(&mut heads) {
+                                not_calls.insert(h.id());
+                            }
+                        }
+                        if name == "defdelegate" {
+                            for call in delegate_targets(node, head, src) {
+                                calls.push((node.start_byte(), call));
+                            }
                         }
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
+                    if name == "alias" || name == "require" {
+                        for (short, target) in alias_pairs(node, name == "alias", src) {
+                            calls.push((node.start_byte(), RawCall::Alias { short, target }));
+                        }
+                    }
                     descend = false;
                 } else if !name.is_empty() {
                     calls.push((
@@ -272,11 +287,70 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     }
 }
 
-/// `defdelegate fun(a, b), to: Mod, as: :other` calls `Mod.other/2`.
-fn delegate_target(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Option<RawCall> {
+/// The (short name, module as written) pairs an `alias` or `require` call makes:
+/// `alias A.B` gives `B`, `alias A.{B, C}` gives `B` and `C`, `as: S` gives `S`; a
+/// `require` only with `as:`.
+fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)> {
     let g = grammar();
-    let args = child_of_kind(node, "arguments")?;
-    let keywords = child_of_kind(args, "keywords")?;
+    let Some(args) = child_of_kind(node, "arguments") else {
+        return Vec::new();
+    };
+    let Some(first) = args.named_child(0) else {
+        return Vec::new();
+    };
+    if first.kind_id() == g.dot
+        && let (Some(left), Some(right)) = (
+            first.child_by_field_id(g.left),
+            first.child_by_field_id(g.right),
+        )
+        && right.kind() == "tuple"
+    {
+        if !plain {
+            return Vec::new();
+        }
+        let base = text(left, src);
+        let mut cursor = right.walk();
+        return right
+            .named_children(&mut cursor)
+            .filter(|m| m.kind_id() == g.alias)
+            .map(|m| {
+                let m = text(m, src);
+                let short = m.rsplit('.').next().unwrap_or(m);
+                (short.to_string(), format!("{base}.{m}"))
+            })
+            .collect();
+    }
+    let Some(target) = static_module(first, src).filter(|t| !t.starts_with(':')) else {
+        return Vec::new();
+    };
+    let short = child_of_kind(args, "keywords").and_then(|keywords| {
+        let mut cursor = keywords.walk();
+        keywords.named_children(&mut cursor).find_map(|pair| {
+            let key = pair.child_by_field_name("key")?;
+            let value = pair.child_by_field_name("value")?;
+            (text(key, src).trim_end().trim_end_matches(':') == "as" && value.kind_id() == g.alias)
+                .then(|| text(value, src).to_string())
+        })
+    });
+    match short {
+        Some(short) => vec![(short, target)],
+        None if plain => {
+            let last = target.rsplit('.').next().unwrap_or(&target).to_string();
+            vec![(last, target)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// `defdelegate fun(a, b), to: Mod, as: :other` calls `Mod.other/2`;
+/// `defdelegate [f(a), g(a, b)], to: Mod` calls `Mod.f/1` and `Mod.g/2`.
+fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> {
+    let g = grammar();
+    let Some(keywords) =
+        child_of_kind(node, "arguments").and_then(|a| child_of_kind(a, "keywords"))
+    else {
+        return Vec::new();
+    };
     let (mut module, mut fun) = (None, None);
     let mut cursor = keywords.walk();
     for pair in keywords.named_children(&mut cursor) {
@@ -292,17 +366,33 @@ fn delegate_target(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Option<RawCall
             _ => {}
         }
     }
-    let (name, arity) = if head.kind_id() == g.call {
-        let target = head.child_by_field_id(g.target)?;
-        (text(target, src).to_string(), call_arity(head))
-    } else {
-        (text(head, src).to_string(), 0)
+    let Some(module) = module else {
+        return Vec::new();
     };
-    Some(RawCall::Remote {
-        module: module?,
-        fun: fun.unwrap_or(name),
-        arity,
-    })
+    let heads: Vec<Node<'_>> = if head.kind() == "list" {
+        let mut cursor = head.walk();
+        head.named_children(&mut cursor).collect()
+    } else {
+        vec![head]
+    };
+    heads
+        .into_iter()
+        .filter_map(|head| {
+            let (name, arity) = if head.kind_id() == g.call {
+                let target = head.child_by_field_id(g.target)?;
+                (text(target, src).to_string(), call_arity(head))
+            } else if head.kind_id() == g.identifier {
+                (text(head, src).to_string(), 0)
+            } else {
+                return None;
+            };
+            Some(RawCall::Remote {
+                module: module.clone(),
+                fun: fun.clone().unwrap_or(name),
+                arity,
+            })
+        })
+        .collect()
 }
 
 /// The head of a definition call: the first argument, inside a `when` if guarded.

@@ -179,7 +179,10 @@ struct DefInfo {
     name: String,
     /// n - d ..= n for a head of n parameters, d of them with defaults.
     arities: Vec<u32>,
+    /// More (name, arities) one definition makes: `defdelegate [a(x), b(x)], to: M`.
+    also: Vec<(String, Vec<u32>)>,
     dynamic: bool,
+    head_start: usize,
     head_end: usize,
     has_body: bool,
 }
@@ -569,8 +572,12 @@ impl<'s, 't> Walker<'s, 't> {
             return match self.parse_def(node, name) {
                 Some(def) => {
                     let ctx = &mut self.modules[module];
-                    for a in &def.arities {
-                        ctx.defined.insert((def.name.clone(), *a));
+                    for (name, arities) in std::iter::once((&def.name, &def.arities))
+                        .chain(def.also.iter().map(|(n, a)| (n, a)))
+                    {
+                        for a in arities {
+                            ctx.defined.insert((name.clone(), *a));
+                        }
                     }
                     Classified::Item(ItemKind::Def(def))
                 }
@@ -620,6 +627,10 @@ impl<'s, 't> Walker<'s, 't> {
                 }));
             }
             "alias" => self.record_alias(node, module),
+            "require" if self.keyword_value(node, "as").is_some() => {
+                // `require Mod, as: Short` aliases like `alias`.
+                self.record_alias(node, module);
+            }
             "import" | "use" | "require" => {
                 if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                 {
@@ -793,7 +804,62 @@ impl<'s, 't> Walker<'s, 't> {
             "defguard" | "defguardp" => ChunkKind::Guard,
             _ => ChunkKind::Delegate,
         };
-        let (name, params, dynamic) = match head.kind() {
+        if keyword == "defdelegate" && head.kind() == "list" {
+            // `defdelegate [at(l, i), fetch(l, i)], to: Enum`: one delegate per element.
+            let mut cursor = head.walk();
+            let mut heads = head
+                .named_children(&mut cursor)
+                .filter(|h| h.kind() != "comment")
+                .filter_map(|h| self.head_parts(h))
+                .filter(|(name, _, _)| !name.is_empty())
+                .map(|(name, params, _)| (name, self.arities(&params)));
+            let (name, arities) = heads.next()?;
+            return Some(DefInfo {
+                keyword: keyword.to_string(),
+                kind,
+                name,
+                arities,
+                also: heads.collect(),
+                dynamic: false,
+                head_start: first.start_byte(),
+                head_end: first.end_byte(),
+                has_body: true,
+            });
+        }
+        let (name, params, dynamic) = self.head_parts(head)?;
+        if name.is_empty() {
+            return None;
+        }
+        Some(DefInfo {
+            keyword: keyword.to_string(),
+            kind,
+            name,
+            arities: self.arities(&params),
+            also: Vec::new(),
+            dynamic,
+            head_start: first.start_byte(),
+            head_end: first.end_byte(),
+            has_body: self.has_body(node)
+                || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
+        })
+    }
+
+    /// n - d ..= n for a head of n parameters, d of them with defaults.
+    fn arities(&self, params: &[Node<'t>]) -> Vec<u32> {
+        let n = params.len() as u32;
+        let defaults = params
+            .iter()
+            .filter(|p| {
+                p.kind() == "binary_operator"
+                    && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
+            })
+            .count() as u32;
+        (n - defaults.min(n)..=n).collect()
+    }
+
+    /// A definition head's name, parameters and whether the name is computed.
+    fn head_parts(&self, head: Node<'t>) -> Option<(String, Vec<Node<'t>>, bool)> {
+        Some(match head.kind() {
             "identifier" => (self.text(head).to_string(), Vec::new(), false),
             "call" => {
                 let target = head.child_by_field_name("target")?;
@@ -815,6 +881,18 @@ impl<'s, 't> Walker<'s, 't> {
                     head.child_by_field_name("left")?,
                     head.child_by_field_name("right")?,
                 );
+                // `first..last//step` is the ternary operator `..//`, of arity 3.
+                if self.text(op) == "//"
+                    && l.kind() == "binary_operator"
+                    && let Some(range) = l.child_by_field_name("operator")
+                    && self.text(range) == ".."
+                    && let (Some(first), Some(last)) = (
+                        l.child_by_field_name("left"),
+                        l.child_by_field_name("right"),
+                    )
+                {
+                    return Some(("..//".to_string(), vec![first, last, r], false));
+                }
                 (self.text(op).to_string(), vec![l, r], false)
             }
             "unary_operator" => {
@@ -823,27 +901,6 @@ impl<'s, 't> Walker<'s, 't> {
                 (self.text(op).to_string(), vec![operand], false)
             }
             _ => (collapse_whitespace(self.text(head)), Vec::new(), true),
-        };
-        if name.is_empty() {
-            return None;
-        }
-        let n = params.len() as u32;
-        let defaults = params
-            .iter()
-            .filter(|p| {
-                p.kind() == "binary_operator"
-                    && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
-            })
-            .count() as u32;
-        Some(DefInfo {
-            keyword: keyword.to_string(),
-            kind,
-            name,
-            arities: (n - defaults.min(n)..=n).collect(),
-            dynamic,
-            head_end: first.end_byte(),
-            has_body: self.has_body(node)
-                || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
         })
     }
 
@@ -1048,6 +1105,7 @@ impl<'s, 't> Walker<'s, 't> {
 
     fn type_definition(&self, module: usize, name: &str, node: Node<'_>) -> Definition {
         let line = self.line_of(node.start_byte());
+        let end_line = self.line_of(node.end_byte().saturating_sub(1).max(node.start_byte()));
         let signature = collapse_whitespace(self.text(node));
         let (n, a) = name.split_once('/').unwrap_or((name, "0"));
         Definition {
@@ -1055,9 +1113,13 @@ impl<'s, 't> Walker<'s, 't> {
             module: self.modules[module].name.clone(),
             name: n.to_string(),
             arities: vec![a.parse().unwrap_or(0)],
-            visibility: Visibility::Public,
+            visibility: if signature.starts_with("@typep") {
+                Visibility::Private
+            } else {
+                Visibility::Public
+            },
             line,
-            end_line: line,
+            end_line,
             signature,
             calls: Vec::new(),
         }
@@ -1143,6 +1205,14 @@ impl<'s, 't> Walker<'s, 't> {
         draft.has_error = has_error;
         draft.signature =
             collapse_whitespace(&text_of(self.src, first.node.start_byte(), def.head_end));
+        if self.src[first.node.start_byte()..def.head_start].contains(&b'(') {
+            // `def(f(x), do: x)`: the head without the call's own parenthesis.
+            draft.signature = format!(
+                "{} {}",
+                def.keyword,
+                collapse_whitespace(&text_of(self.src, def.head_start, def.head_end))
+            );
+        }
         let ctx_hidden = self.modules[module].hidden;
         let mut doc_hidden = false;
         for &k in lead_attrs.iter().chain(between) {
@@ -1180,24 +1250,25 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let line = self.line_of(first.node.start_byte());
         let ctx = &self.modules[module];
-        for m in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
-            draft.defines.push(Definition {
-                kind: def.kind,
-                module: m.clone(),
-                name: def.name.clone(),
-                arities: draft.arities.clone(),
-                visibility: draft.visibility,
-                line,
-                end_line: 0,
-                signature: String::new(),
-                calls: Vec::new(),
-            });
+        let named = std::iter::once((&def.name, &draft.arities))
+            .chain(def.also.iter().map(|(n, a)| (n, a)));
+        let mut spec_keys = Vec::new();
+        for (name, arities) in named {
+            for m in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
+                draft.defines.push(Definition {
+                    kind: def.kind,
+                    module: m.clone(),
+                    name: name.clone(),
+                    arities: arities.clone(),
+                    visibility: draft.visibility,
+                    line,
+                    end_line: 0,
+                    signature: String::new(),
+                    calls: Vec::new(),
+                });
+            }
+            spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
         }
-        let spec_keys = draft
-            .arities
-            .iter()
-            .map(|a| (def.name.clone(), *a))
-            .collect();
         let mut piece = self.in_module(module, draft);
         piece.nodes = nodes;
         piece.spec_keys = spec_keys;
@@ -1453,7 +1524,10 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 let (calls, signature) = (drafts[i].calls.clone(), drafts[i].signature.clone());
                 for d in &mut drafts[i].defines {
                     d.calls = calls.clone();
-                    d.end_line = end_line;
+                    if d.kind != ChunkKind::Type {
+                        // A type knows its own lines; a header or a type chunk holds several.
+                        d.end_line = end_line;
+                    }
                     if d.signature.is_empty() {
                         d.signature = signature.clone();
                     }
@@ -1463,7 +1537,11 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 if let Some(f) = first_part {
                     let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                     let calls = drafts[i].calls.clone();
-                    for d in &mut drafts[f].defines {
+                    for d in drafts[f]
+                        .defines
+                        .iter_mut()
+                        .filter(|d| d.kind != ChunkKind::Type)
+                    {
                         d.end_line = end_line;
                         for c in &calls {
                             if !d.calls.contains(c) {
@@ -1487,10 +1565,27 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         }
         let scope = draft.scope;
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
+        // Aliases made inside this chunk (in a function body), in force after them.
+        let mut local: HashMap<String, String> = HashMap::new();
+        let resolve = |local: &HashMap<String, String>, written: &str| {
+            let (first, rest) = written
+                .split_once('.')
+                .map_or((written, ""), |(f, r)| (f, r));
+            match local.get(first) {
+                Some(full) if rest.is_empty() => full.clone(),
+                Some(full) => format!("{full}.{rest}"),
+                None => expand(modules, written, scope),
+            }
+        };
         for (_, call) in &raw[lo..hi] {
             let resolved = match call {
+                RawCall::Alias { short, target } => {
+                    let full = resolve(&local, target);
+                    local.insert(short.clone(), full);
+                    None
+                }
                 RawCall::Remote { module, fun, arity } => {
-                    Some(super::symbol(&expand(modules, module, scope), fun, *arity))
+                    Some(super::symbol(&resolve(&local, module), fun, *arity))
                 }
                 RawCall::Local { fun, arity } => scope.and_then(|s| {
                     modules[s]

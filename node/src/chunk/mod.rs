@@ -313,6 +313,22 @@ pub struct ChunkerConfig {
     pub max_file_bytes: u64,
 }
 
+/// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
+/// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
+pub const CHUNKER_VERSION: u32 = 2;
+
+impl ChunkerConfig {
+    /// What decides a file's chunks besides its bytes: the chunker's version and the size
+    /// settings. An index keeps it with each file's content hash, so an unchanged file is
+    /// chunked again after an upgrade or with another `--budget`.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "chunker{CHUNKER_VERSION}-b{}-m{}",
+            self.budget, self.merge_below
+        )
+    }
+}
+
 impl Default for ChunkerConfig {
     fn default() -> Self {
         ChunkerConfig {

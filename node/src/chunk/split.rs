@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use super::calls::child_of_kind;
 use super::size::non_whitespace_chars;
 use super::text::line_drafts;
-use super::{Draft, FileInfo};
+use super::{Draft, FileInfo, collapse_whitespace, text_of};
 
 /// Splits a piece over the budget into parts with headers: a clause group by clause, a
 /// clause by runs of its body's statements, and what is still too big by lines (never
@@ -74,6 +74,10 @@ pub(crate) fn split(
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));
+        if let Some(sig) = clause_signature(src, nodes, s) {
+            // A part of a later clause reads under that clause's head.
+            draft.signature = sig;
+        }
         let sig = if draft.signature.is_empty() {
             draft.name.clone()
         } else {
@@ -86,6 +90,25 @@ pub(crate) fn split(
         }
         out.push(draft);
     }
+}
+
+/// The head (up to `do`) of the clause a part starting at `start` belongs to, when the
+/// piece has several clauses.
+fn clause_signature(src: &[u8], nodes: &[Node<'_>], start: usize) -> Option<String> {
+    if nodes.len() < 2 {
+        return None;
+    }
+    let clause = nodes
+        .iter()
+        .rev()
+        .find(|n| line_start_cut(src, n.start_byte()) <= start)
+        .or(nodes.first())?;
+    let head = child_of_kind(*clause, "arguments")?.named_child(0)?;
+    Some(collapse_whitespace(&text_of(
+        src,
+        clause.start_byte(),
+        head.end_byte(),
+    )))
 }
 
 /// Splits one clause (or test block) by runs of its body's statements, then by lines.

@@ -42,6 +42,8 @@ static OPENINGS: AtomicU64 = AtomicU64::new(0);
 /// What the index knows about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
+    /// The blake3 hash of the content, a space and the chunker's fingerprint
+    /// ([`ChunkerConfig::fingerprint`](crate::chunk::ChunkerConfig::fingerprint)).
     pub content_hash: String,
     pub chunks: u64,
     pub bytes: u64,

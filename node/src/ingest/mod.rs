@@ -492,11 +492,13 @@ impl PartitionSet {
         again: bool,
     ) -> Result<FileOutcome> {
         let partition = self.partition_for(repo, path)?;
-        let hash = blake3::hash(bytes).to_hex();
+        // The content's hash and what else decides its chunks: a file indexed by another
+        // chunker version or budget is chunked again.
+        let hash = format!("{} {}", blake3::hash(bytes).to_hex(), chunker.fingerprint());
         if !again
             && partition
                 .file(repo, path)
-                .is_some_and(|e| e.content_hash == hash.as_str())
+                .is_some_and(|e| e.content_hash == hash)
         {
             return Ok(FileOutcome::Unchanged);
         }
@@ -505,7 +507,7 @@ impl PartitionSet {
             FileChunks::Chunked(chunks) => {
                 let parse_error = chunks.iter().any(|c| c.has_error);
                 crate::metrics::file_chunked(chunks.len(), parse_error, started.elapsed());
-                partition.upsert_file(repo, path, hash.as_str(), bytes.len() as u64, &chunks)?;
+                partition.upsert_file(repo, path, &hash, bytes.len() as u64, &chunks)?;
                 Ok(FileOutcome::Indexed(chunks.len() as u64))
             }
             FileChunks::Skipped(reason) => {
