@@ -1176,6 +1176,156 @@ fn g16_a_broken_definition_does_not_swallow_the_rest_of_the_file() {
     }
 }
 
+const G16_LEAD: &str = r##"defmodule M do
+  @doc "Broken."
+  @spec broken(term) :: term
+  def broken(x do
+    x +
+  end
+
+  def ok(y) do
+    Log.info("ok")
+    y
+  end
+end
+"##;
+
+const G16_DESCRIBE: &str = r##"defmodule Shop.MathTest do
+  use ExUnit.Case
+
+  describe "add" do
+    test "one" do
+      assert add(1, 2) == 3
+    end
+
+    test "broken" do
+      case x do
+    end
+
+    test "three" do
+      assert add(0, 0) == 0
+    end
+  end
+
+  test "outside" do
+    assert true
+  end
+end
+"##;
+
+const G16_RESCUE: &str = r##"defmodule M do
+  def a(x) do
+    case x do
+      1 -> :one
+  rescue
+    e -> e
+  end
+
+  def b(y) do
+    y
+  end
+
+  def c(y) do
+    y
+  end
+end
+"##;
+
+const G16_COLLATERAL: &str = r##"defmodule M do
+  def a(x) do
+    case x do
+      1 -> :one
+  end
+
+  def b(y), do: y
+end
+"##;
+
+const G16_HEREDOC: &str = r##"defmodule M do
+  def usage(x) do
+    text = """
+Usage: aiex
+    """
+    case x do
+      1 -> text
+  end
+
+  def b(y) do
+    y
+  end
+end
+"##;
+
+/// Broken definitions next to correct ones that a repair must leave whole: the broken
+/// one's `@doc`/`@spec` lines, a broken test inside a describe, a `rescue` at the
+/// definition's own indentation, a whole definition the parser lost with the broken one,
+/// and a heredoc with text at column 0.
+#[test]
+fn g16_a_repair_leaves_the_correct_neighbours_whole() {
+    let cases: Vec<(&str, &str, Vec<Row>)> = vec![
+        (
+            "lib/lead.ex",
+            G16_LEAD,
+            vec![
+                row(ModuleHeader, "M", &[], (1, 1)),
+                row(Text, "M", &[], (2, 6)),
+                row(Function, "M.ok", &[1], (7, 12)),
+            ],
+        ),
+        (
+            "test/describe_test.exs",
+            G16_DESCRIBE,
+            vec![
+                row(ModuleHeader, "Shop.MathTest", &[], (1, 2)),
+                row(Describe, "Shop.MathTest.add", &[], (3, 4)),
+                row(Test, "Shop.MathTest.add one", &[], (5, 7)),
+                row(Text, "Shop.MathTest", &[], (8, 11)),
+                row(Test, "Shop.MathTest.add three", &[], (12, 16)),
+                row(Test, "Shop.MathTest.outside", &[], (17, 21)),
+            ],
+        ),
+        (
+            "lib/rescue.ex",
+            G16_RESCUE,
+            vec![
+                row(ModuleHeader, "M", &[], (1, 1)),
+                row(Text, "M", &[], (2, 7)),
+                row(Function, "M.b", &[1], (8, 16)),
+            ],
+        ),
+        (
+            "lib/collateral.ex",
+            G16_COLLATERAL,
+            vec![
+                row(ModuleHeader, "M", &[], (1, 1)),
+                row(Text, "M", &[], (2, 5)),
+                row(Function, "M.b", &[1], (6, 8)),
+            ],
+        ),
+        (
+            "lib/heredoc.ex",
+            G16_HEREDOC,
+            vec![
+                row(ModuleHeader, "M", &[], (1, 1)),
+                row(Text, "M", &[], (2, 8)),
+                row(Function, "M.b", &[1], (9, 13)),
+            ],
+        ),
+    ];
+    for (path, src, expected) in cases {
+        let cs = chunks(path, src);
+        assert_rows(&cs, expected);
+        for c in &cs {
+            assert_eq!(c.has_error, c.kind == Text, "{path}: {}", dump(&cs));
+        }
+    }
+    let cs = chunks("lib/lead.ex", G16_LEAD);
+    assert_eq!(cs[2].doc, None, "the broken function's doc stays with it");
+    assert_eq!(cs[2].calls, strings(&["Log.info/1"]));
+    let cs = chunks("lib/rescue.ex", G16_RESCUE);
+    assert_eq!(defined(&cs[2]), strings(&["M.b/1", "M.c/1"]));
+}
+
 #[test]
 fn g16_a_module_missing_its_end_marks_its_last_chunk() {
     let cs = chunks(
@@ -1940,4 +2090,68 @@ fn g02_a_parenthesised_def_in_a_keyword_module_has_a_balanced_signature() {
     let f = cs.iter().find(|c| c.name == "f").expect("f is a chunk");
     assert_eq!(f.signature, "def f(x) when is_integer(x)", "{}", dump(&cs));
     assert_eq!(f.defines[0].signature, "def f(x) when is_integer(x)");
+}
+
+const G09_GENERATED: &str = r##"defmodule Shop.Generated do
+  case :code.ensure_loaded(Kernel) do
+    {:module, _} ->
+      defp bootstrapped?(_), do: true
+
+    {:error, _} ->
+      defp bootstrapped?(module), do: :code.ensure_loaded(module) == {:module, module}
+  end
+
+  Enum.reduce(0..4, 1, fn x, acc ->
+    defp power_of_10(unquote(x)), do: unquote(acc)
+    acc * 10
+  end)
+
+  quote do
+    def injected, do: :not_here
+  end
+
+  def ready?, do: bootstrapped?(Shop) and power_of_10(2) == 100
+end
+"##;
+
+#[test]
+fn g09_definitions_inside_case_clauses_and_callbacks_are_kept_and_marked() {
+    let cs = chunks("lib/shop/generated.ex", G09_GENERATED);
+    let defined: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Shop.Generated.bootstrapped?/1",
+        "Shop.Generated.power_of_10/1",
+        "Shop.Generated.ready?/0",
+    ] {
+        assert!(
+            defined.contains(&symbol.to_string()),
+            "{symbol}: {}",
+            dump(&cs)
+        );
+    }
+    assert!(
+        !defined.iter().any(|d| d.contains("injected")),
+        "a def inside quote is not this module's: {}",
+        dump(&cs)
+    );
+    for c in cs.iter().filter(|c| {
+        c.defines
+            .iter()
+            .any(|d| d.name == "bootstrapped?" || d.name == "power_of_10")
+    }) {
+        assert!(has_tag(c, "conditional"), "{}", dump(&cs));
+    }
+    let ready = cs
+        .iter()
+        .flat_map(|c| &c.defines)
+        .find(|d| d.name == "ready?")
+        .unwrap();
+    assert_eq!(
+        sorted(&ready.calls),
+        strings(&[
+            "Shop.Generated.bootstrapped?/1",
+            "Shop.Generated.power_of_10/1"
+        ]),
+        "local calls resolve to the generated definitions"
+    );
 }

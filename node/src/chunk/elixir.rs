@@ -242,24 +242,57 @@ fn target_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 
 /// The statements of a `do … end` block (else/after/rescue/catch blocks flattened in).
 fn block_body<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
-    if let Some(block) = child_of_kind(node, "do_block") {
-        let mut out = Vec::new();
-        let mut cursor = block.walk();
-        for child in block.named_children(&mut cursor) {
-            if matches!(
-                child.kind(),
-                "else_block" | "after_block" | "rescue_block" | "catch_block"
-            ) {
-                let mut c2 = child.walk();
-                out.extend(child.named_children(&mut c2));
-            } else {
-                out.push(child);
+    let block = child_of_kind(node, "do_block")?;
+    let mut out = Vec::new();
+    let mut cursor = block.walk();
+    for child in block.named_children(&mut cursor) {
+        if matches!(
+            child.kind(),
+            "else_block" | "after_block" | "rescue_block" | "catch_block"
+        ) {
+            let mut c2 = child.walk();
+            for statement in child.named_children(&mut c2) {
+                push_statement(statement, &mut out);
+            }
+        } else {
+            push_statement(child, &mut out);
+        }
+    }
+    Some(out)
+}
+
+/// A statement of a block; a `pattern -> body` clause (of `case`, `cond`, `fn`) gives the
+/// statements of its body.
+fn push_statement<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    if node.kind() == "stab_clause" {
+        if let Some(body) = node.child_by_field_name("right") {
+            let mut cursor = body.walk();
+            out.extend(body.named_children(&mut cursor));
+        }
+    } else {
+        out.push(node);
+    }
+}
+
+/// The statements of the anonymous functions among a call's arguments
+/// (`Enum.reduce(0..104, 1, fn x, acc -> defp power(unquote(x)), … end)`).
+fn fn_bodies<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
+    let args = child_of_kind(node, "arguments")?;
+    let mut out = Vec::new();
+    let mut cursor = args.walk();
+    for arg in args.named_children(&mut cursor) {
+        if arg.kind() == "anonymous_function" {
+            let mut c2 = arg.walk();
+            for clause in arg.named_children(&mut c2) {
+                push_statement(clause, &mut out);
             }
         }
-        return Some(out);
     }
-    None
+    (!out.is_empty()).then_some(out)
 }
+
+/// Calls whose body may hold conditional or generated definitions.
+const WRAPPERS: [&str; 7] = ["if", "unless", "for", "case", "cond", "with", "try"];
 
 impl<'s, 't> Walker<'s, 't> {
     fn text(&self, node: Node<'_>) -> &'s str {
@@ -566,7 +599,10 @@ impl<'s, 't> Walker<'s, 't> {
             _ => return Classified::Item(fallback),
         }
         let Some(name) = target_name(node, self.src) else {
-            return Classified::Item(fallback);
+            // `Enum.each(list, fn x -> def … end)`: definitions generated in a callback.
+            return self
+                .fn_wrapper(node, depth)
+                .unwrap_or(Classified::Item(fallback));
         };
         if DEF_KEYWORDS.contains(&name) {
             return match self.parse_def(node, name) {
@@ -648,35 +684,48 @@ impl<'s, 't> Walker<'s, 't> {
                 self.modules[module].tags.push("exception");
                 self.modules[module].tags.push("struct");
             }
-            "if" | "unless" | "for" | "case" | "cond" | "with" | "try" => {
+            _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
-                    && self.wraps_definitions(node, depth)
                     && let Some(children) = block_body(node)
+                    && self.holds_definitions(&children, depth)
                 {
                     return Classified::Wrapper(children);
                 }
             }
-            _ => {}
+            "quote" => {}
+            _ => {
+                if let Some(wrapper) = self.fn_wrapper(node, depth) {
+                    return wrapper;
+                }
+            }
         }
         Classified::Item(fallback)
     }
 
-    /// Whether a conditional wrapper holds definitions (directly or in nested wrappers).
-    fn wraps_definitions(&self, node: Node<'t>, depth: usize) -> bool {
+    /// A call whose anonymous-function arguments hold definitions, as a wrapper of them.
+    fn fn_wrapper(&self, node: Node<'t>, depth: usize) -> Option<Classified<'t>> {
+        if depth >= MAX_WRAPPER_DEPTH || node.kind() != "call" {
+            return None;
+        }
+        let children = fn_bodies(node)?;
+        self.holds_definitions(&children, depth)
+            .then_some(Classified::Wrapper(children))
+    }
+
+    /// Whether statements hold definitions, directly or in nested wrappers.
+    fn holds_definitions(&self, children: &[Node<'t>], depth: usize) -> bool {
         if depth >= MAX_WRAPPER_DEPTH {
             return false;
         }
-        let Some(children) = block_body(node) else {
-            return false;
-        };
         children
-            .into_iter()
-            .any(|child| match target_name(child, self.src) {
+            .iter()
+            .any(|&child| match target_name(child, self.src) {
                 Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
-                Some("if" | "unless" | "for" | "case" | "cond" | "with" | "try") => {
-                    self.wraps_definitions(child, depth + 1)
+                Some("quote") => false,
+                Some(n) if WRAPPERS.contains(&n) => {
+                    block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
                 }
-                _ => false,
+                _ => fn_bodies(child).is_some_and(|c| self.holds_definitions(&c, depth + 1)),
             })
     }
 
@@ -1436,12 +1485,11 @@ fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
 fn carve(pieces: &mut Vec<Piece<'_>>, src: &[u8], start: usize, end: usize, path: &str) {
     let mut at = start;
     while at < end {
-        let Some(i) = pieces
-            .iter()
-            .position(|p| p.draft.start <= at && at < p.draft.end)
-        else {
+        // The pieces tile the file in order.
+        let i = pieces.partition_point(|p| p.draft.end <= at);
+        if pieces.get(i).is_none_or(|p| p.draft.start > at) {
             return;
-        };
+        }
         let d = &pieces[i].draft;
         let (d_start, d_end, module) = (d.start, d.end, pieces[i].module);
         let mut broken = Draft::new(ChunkKind::Text, at, end.min(d_end));

@@ -318,13 +318,14 @@ pub struct ChunkerConfig {
 pub const CHUNKER_VERSION: u32 = 2;
 
 impl ChunkerConfig {
-    /// What decides a file's chunks besides its bytes: the chunker's version and the size
-    /// settings. An index keeps it with each file's content hash, so an unchanged file is
-    /// chunked again after an upgrade or with another `--budget`.
+    /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
+    /// the merge threshold and the file size cap. An index keeps it with each file's
+    /// content hash, so an unchanged file is chunked again (or skipped) after an upgrade
+    /// or with another `--budget` or `--max-file-bytes`.
     pub fn fingerprint(&self) -> String {
         format!(
-            "chunker{CHUNKER_VERSION}-b{}-m{}",
-            self.budget, self.merge_below
+            "chunker{CHUNKER_VERSION}-b{}-m{}-f{}",
+            self.budget, self.merge_below, self.max_file_bytes
         )
     }
 }

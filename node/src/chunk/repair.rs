@@ -18,12 +18,26 @@ use super::Draft;
 use super::calls::DEF_KEYWORDS;
 
 /// Parses again at most this many times per file.
-const MAX_ROUNDS: usize = 4;
+const MAX_ROUNDS: usize = 8;
 
 /// Test blocks are definitions too: a broken `test "…" do` swallows the same way.
 const TEST_KEYWORDS: [&str; 5] = ["test", "describe", "property", "setup", "setup_all"];
 
 const MODULE_KEYWORDS: [&str; 3] = ["defmodule", "defprotocol", "defimpl"];
+
+/// Attributes that lead into the definition below them.
+const LEAD_ATTRIBUTES: [&str; 4] = ["doc", "spec", "impl", "deprecated"];
+
+/// Keywords at a definition's own indentation that continue it (`def f do … rescue … end`).
+const CONTINUATIONS: [&str; 4] = ["rescue", "catch", "else", "after"];
+
+/// Definitions nested in an overgrown one are searched this deep for the one to blame.
+const MAX_NESTING: usize = 8;
+
+/// Definitions checked per round at most: each check looks up nodes from the root, which
+/// costs the tree's depth, so a pathological file (50,000 nested unclosed modules) gives
+/// up on repair instead of taking minutes. Real broken files need a few.
+const MAX_CHECKS: usize = 512;
 
 /// Re-parses `src` with the lines of overgrown definitions blanked, until none is left
 /// (or [`MAX_ROUNDS`]); returns the tree of the repaired source and the blanked byte
@@ -70,38 +84,126 @@ pub(crate) fn repair(
     (tree, disjoint)
 }
 
-/// The line ranges of the outermost definitions that have errors and run past their own
-/// lines. The walk is iterative and only enters nodes with errors.
+/// The line ranges to blank: definitions that run past their own lines and swallow later
+/// definitions (the innermost such, with the `@doc`/`@spec`/comment lines above them); or,
+/// when there is none, the lines of definition keywords the parser left bare in an
+/// `ERROR`. The walk is iterative and only enters nodes with errors.
 fn overgrown(src: &[u8], root: Node<'_>) -> Vec<(usize, usize)> {
-    let mut regions = Vec::new();
-    preorder(root, |node| {
+    let mut calls = Vec::new();
+    let mut bare = Vec::new();
+    let mut budget = MAX_CHECKS;
+    find(src, root, root, 0, &mut budget, &mut calls, &mut bare);
+    if !calls.is_empty() {
+        return calls;
+    }
+    // A bare keyword may be a whole definition the parser lost with the broken one before
+    // it (`def b(y), do: y` after an unclosed `case`): blank the first, parse again.
+    bare.into_iter()
+        .min_by_key(|n| n.start_byte())
+        .and_then(|first| {
+            let (start, end, _) = own_lines(src, root, first.start_byte())?;
+            Some((with_lead(src, first, start), end))
+        })
+        .into_iter()
+        .collect()
+}
+
+/// [`overgrown`] inside `top` (a definition already found overgrown, or the root).
+fn find<'t>(
+    src: &[u8],
+    root: Node<'t>,
+    top: Node<'t>,
+    nesting: usize,
+    budget: &mut usize,
+    calls: &mut Vec<(usize, usize)>,
+    bare: &mut Vec<Node<'t>>,
+) {
+    preorder(top, |node| {
+        if *budget == 0 {
+            return false;
+        }
         // The definition that swallows may itself be whole (a `case` missing its `end`
         // takes the definition's `end`, the module's goes missing): check every definition
         // met inside a node with errors.
-        if is_definition(node, src)
-            && let Some((start, end, col)) = own_lines(src, node.start_byte())
+        if node.id() != top.id()
+            && is_definition(node, src)
+            && let Some(left) = budget.checked_sub(1)
+            && {
+                *budget = left;
+                true
+            }
+            && let Some((start, end, col)) = own_lines(src, root, node.start_byte())
             && swallows(src, root, col, end, node.end_byte())
         {
-            regions.push((start, end));
+            // A definition inside it may be the one to blame (a broken test swallows the
+            // rest of its describe, which then swallows what follows): the innermost wins.
+            let found = calls.len();
+            if nesting < MAX_NESTING {
+                find(src, root, node, nesting + 1, budget, calls, bare);
+            }
+            if calls.len() == found {
+                calls.push((with_lead(src, node, start), end));
+            }
             return false;
         }
+        // Inside an overgrown definition, the one to blame may be whole in the tree.
+        let descend = node.id() == top.id() || nesting > 0 || node.has_error();
         if node.is_error() {
             // A definition keyword the parser could not make a call of (`def broken(x do`
             // can leave `def` and `broken` as bare identifiers in an ERROR): its lines are
             // broken whatever follows them.
             let mut children = node.walk();
-            for child in node.children(&mut children) {
-                if child.kind() == "identifier"
+            if let Some(child) = node.children(&mut children).find(|child| {
+                child.kind() == "identifier"
                     && is_keyword(&src[child.start_byte()..child.end_byte()])
-                    && let Some((start, end, _)) = own_lines(src, child.start_byte())
-                {
-                    regions.push((start, end));
-                }
+            }) {
+                bare.push(child);
             }
         }
-        node.has_error()
+        descend
     });
-    regions
+}
+
+/// Where the lines of a definition starting at `start` begin once the `@doc`, `@spec`,
+/// `@impl`, `@deprecated` and comment lines just above it are counted in: they belong to
+/// it, and left alone they would lead into the next definition.
+fn with_lead(src: &[u8], node: Node<'_>, start: usize) -> usize {
+    let mut start = start;
+    let mut prev = node.prev_named_sibling();
+    while let Some(p) = prev {
+        let lead = p.kind() == "comment"
+            || (p.kind() == "unary_operator" && {
+                let text = &src[p.start_byte()..p.end_byte()];
+                LEAD_ATTRIBUTES.iter().any(|a| {
+                    text.strip_prefix(b"@")
+                        .and_then(|t| t.strip_prefix(a.as_bytes()))
+                        .is_some_and(|t| {
+                            t.first()
+                                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+                        })
+                })
+            });
+        let line_start = src[..p.start_byte()]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if !lead
+            || !src[line_start..p.start_byte()]
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t')
+            || !src[p.end_byte()..start].iter().all(u8::is_ascii_whitespace)
+            || src[p.end_byte()..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                > 1
+        {
+            break;
+        }
+        start = line_start;
+        prev = p.prev_named_sibling();
+    }
+    start
 }
 
 /// Whether the lines `[from, to)` hold, indented no deeper than `col`, the keyword of a
@@ -157,7 +259,7 @@ fn is_keyword(word: &[u8]) -> bool {
 /// deeper (blank and comment lines inside), then a closing `end` at its own indentation;
 /// with that indentation. `None` when the definition does not start its line or has no
 /// line after it.
-fn own_lines(src: &[u8], start: usize) -> Option<(usize, usize, usize)> {
+fn own_lines(src: &[u8], root: Node<'_>, start: usize) -> Option<(usize, usize, usize)> {
     let line_start = src[..start]
         .iter()
         .rposition(|&b| b == b'\n')
@@ -177,11 +279,15 @@ fn own_lines(src: &[u8], start: usize) -> Option<(usize, usize, usize)> {
             pos = line_end;
             continue;
         }
-        if depth < col {
-            break;
-        }
-        if depth == col {
-            if is_end(rest) {
+        // A line inside a string or heredoc (text at any indentation) or a `rescue` of
+        // the definition's own is still the definition's.
+        let inside = depth > col
+            || (depth == col && CONTINUATIONS.iter().any(|k| is_word(rest, k)))
+            || root
+                .descendant_for_byte_range(pos + depth, pos + depth)
+                .is_some_and(|n| n.kind() == "quoted_content");
+        if !inside {
+            if depth == col && is_word(rest, "end") {
                 end = line_end;
             }
             break;
@@ -202,11 +308,12 @@ fn line_at(src: &[u8], pos: usize) -> (usize, usize) {
     (line_end, depth)
 }
 
-/// Whether a line (without its indentation) is the keyword `end`, not `end:` nor `ending`.
-fn is_end(rest: &[u8]) -> bool {
-    rest.starts_with(b"end")
+/// Whether a line (without its indentation) starts with the keyword `word`, not a longer
+/// name (`ending`) nor a keyword key (`end:`).
+fn is_word(rest: &[u8], word: &str) -> bool {
+    rest.starts_with(word.as_bytes())
         && rest
-            .get(3)
+            .get(word.len())
             .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'?' | b'!' | b':')))
 }
 

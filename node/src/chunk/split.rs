@@ -104,11 +104,19 @@ fn clause_signature(src: &[u8], nodes: &[Node<'_>], start: usize) -> Option<Stri
         .find(|n| line_start_cut(src, n.start_byte()) <= start)
         .or(nodes.first())?;
     let head = child_of_kind(*clause, "arguments")?.named_child(0)?;
-    Some(collapse_whitespace(&text_of(
-        src,
-        clause.start_byte(),
-        head.end_byte(),
-    )))
+    let keyword = clause.child_by_field_name("target")?;
+    Some(
+        if src[clause.start_byte()..head.start_byte()].contains(&b'(') {
+            // `def(f(x), do: x)`: the head without the call's own parenthesis.
+            format!(
+                "{} {}",
+                String::from_utf8_lossy(&src[keyword.start_byte()..keyword.end_byte()]),
+                collapse_whitespace(&text_of(src, head.start_byte(), head.end_byte()))
+            )
+        } else {
+            collapse_whitespace(&text_of(src, clause.start_byte(), head.end_byte()))
+        },
+    )
 }
 
 /// Splits one clause (or test block) by runs of its body's statements, then by lines.

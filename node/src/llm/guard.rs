@@ -210,10 +210,13 @@ impl GuardedProvider {
             let permit = match self.breaker.acquire() {
                 Ok(permit) => permit,
                 Err(retry_in) => {
-                    return Err(last_error.unwrap_or_else(|| LlmError::CircuitOpen {
-                        provider: name.to_owned(),
-                        retry_in,
-                    }));
+                    return Err(match last_error {
+                        Some(error) => with_attempts(error, attempt, timeouts),
+                        None => LlmError::CircuitOpen {
+                            provider: name.to_owned(),
+                            retry_in,
+                        },
+                    });
                 }
             };
             let waiting = Instant::now();
@@ -233,18 +236,7 @@ impl GuardedProvider {
             }
             self.record_breaker(labels);
             if !error.is_retryable() || attempt == self.retry.max_retries {
-                return Err(match error {
-                    // Every attempt waited that long: say so, or the time the caller
-                    // waited reads as a third of what it was.
-                    LlmError::Timeout {
-                        provider, after, ..
-                    } if timeouts == attempt => LlmError::Timeout {
-                        provider,
-                        after,
-                        attempts: attempt + 1,
-                    },
-                    other => other,
-                });
+                return Err(with_attempts(error, attempt + 1, timeouts + 1));
             }
             let mut wait = self.retry.backoff(attempt);
             if let Some(retry_after) = error.retry_after() {
@@ -265,6 +257,21 @@ impl GuardedProvider {
             last_error = Some(error);
         }
         Err(last_error.unwrap_or(LlmError::Cancelled))
+    }
+}
+
+/// A timeout after `attempts` attempts that all timed out (`timeouts` of them) says so:
+/// otherwise the time the caller waited reads as a fraction of what it was.
+fn with_attempts(error: LlmError, attempts: u32, timeouts: u32) -> LlmError {
+    match error {
+        LlmError::Timeout {
+            provider, after, ..
+        } if attempts > 1 && timeouts == attempts => LlmError::Timeout {
+            provider,
+            after,
+            attempts,
+        },
+        other => other,
     }
 }
 
