@@ -1570,8 +1570,25 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 first_part = drafts[i].part.map(|_| i);
                 let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                 let (calls, signature) = (drafts[i].calls.clone(), drafts[i].signature.clone());
+                let several_delegates =
+                    drafts[i].kind == ChunkKind::Delegate && drafts[i].defines.len() > 1;
                 for d in &mut drafts[i].defines {
                     d.calls = calls.clone();
+                    if several_delegates {
+                        // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
+                        let own: Vec<String> = calls
+                            .iter()
+                            .filter(|c| {
+                                d.arities
+                                    .iter()
+                                    .any(|a| c.ends_with(&format!(".{}/{a}", d.name)))
+                            })
+                            .cloned()
+                            .collect();
+                        if !own.is_empty() {
+                            d.calls = own;
+                        }
+                    }
                     if d.kind != ChunkKind::Type {
                         // A type knows its own lines; a header or a type chunk holds several.
                         d.end_line = end_line;

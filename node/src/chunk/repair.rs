@@ -92,9 +92,43 @@ fn overgrown(src: &[u8], root: Node<'_>) -> Vec<(usize, usize)> {
     let mut calls = Vec::new();
     let mut bare = Vec::new();
     let mut budget = MAX_CHECKS;
-    find(src, root, root, 0, &mut budget, &mut calls, &mut bare);
+    find(
+        src,
+        root,
+        root,
+        usize::MAX,
+        0,
+        &mut budget,
+        &mut calls,
+        &mut bare,
+    );
     if !calls.is_empty() {
         return calls;
+    }
+    // A definition that looks whole but stops where an ERROR starts on its own lines
+    // (`def broken(x do` can parse as a body-less `def broken` followed by an ERROR
+    // holding the rest of the module): it is the one to blame, not what the ERROR holds.
+    let mut before_error = Vec::new();
+    let mut budget = MAX_CHECKS;
+    preorder(root, |node| {
+        if budget == 0 {
+            return false;
+        }
+        if node.is_error()
+            && let Some(prev) = node.prev_named_sibling()
+            && is_definition(prev, src)
+        {
+            budget -= 1;
+            if let Some((start, end, _)) = own_lines(src, root, prev.start_byte())
+                && node.start_byte() < end
+            {
+                before_error.push((with_lead(src, prev, start), end));
+            }
+        }
+        node.has_error()
+    });
+    if let Some(first) = before_error.into_iter().min() {
+        return vec![first];
     }
     // A bare keyword may be a whole definition the parser lost with the broken one before
     // it (`def b(y), do: y` after an unclosed `case`): blank the first, parse again.
@@ -108,11 +142,14 @@ fn overgrown(src: &[u8], root: Node<'_>) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// [`overgrown`] inside `top` (a definition already found overgrown, or the root).
+/// [`overgrown`] inside `top` (a definition already found overgrown, or the root),
+/// among definitions starting before `within` (the end of `top`'s own lines).
+#[allow(clippy::too_many_arguments)]
 fn find<'t>(
     src: &[u8],
     root: Node<'t>,
     top: Node<'t>,
+    within: usize,
     nesting: usize,
     budget: &mut usize,
     calls: &mut Vec<(usize, usize)>,
@@ -126,6 +163,7 @@ fn find<'t>(
         // takes the definition's `end`, the module's goes missing): check every definition
         // met inside a node with errors.
         if node.id() != top.id()
+            && node.start_byte() < within
             && is_definition(node, src)
             && let Some(left) = budget.checked_sub(1)
             && {
@@ -135,11 +173,12 @@ fn find<'t>(
             && let Some((start, end, col)) = own_lines(src, root, node.start_byte())
             && swallows(src, root, col, end, node.end_byte())
         {
-            // A definition inside it may be the one to blame (a broken test swallows the
-            // rest of its describe, which then swallows what follows): the innermost wins.
+            // A definition on its own lines may be the one to blame (a broken test
+            // swallows the rest of its describe, which then swallows what follows): the
+            // innermost wins. Definitions after its own lines are what it swallowed.
             let found = calls.len();
             if nesting < MAX_NESTING {
-                find(src, root, node, nesting + 1, budget, calls, bare);
+                find(src, root, node, end, nesting + 1, budget, calls, bare);
             }
             if calls.len() == found {
                 calls.push((with_lead(src, node, start), end));
@@ -207,7 +246,7 @@ fn with_lead(src: &[u8], node: Node<'_>, start: usize) -> usize {
 }
 
 /// Whether the lines `[from, to)` hold, indented no deeper than `col`, the keyword of a
-/// definition or module that the tree parsed as a call (not text inside a string).
+/// definition or module (not text inside a string or a comment).
 fn swallows(src: &[u8], root: Node<'_>, col: usize, from: usize, to: usize) -> bool {
     let mut pos = from;
     while pos < to {
@@ -224,10 +263,12 @@ fn swallows(src: &[u8], root: Node<'_>, col: usize, from: usize, to: usize) -> b
                 .chain(TEST_KEYWORDS.iter())
                 .chain(MODULE_KEYWORDS.iter())
                 .any(|k| k.as_bytes() == word);
+            // Not text inside a string or a comment (the parser may have mangled the
+            // keyword itself into an ERROR).
             if keyword
                 && root
                     .descendant_for_byte_range(pos + depth, pos + depth + word_len)
-                    .is_some_and(|n| n.kind() == "identifier")
+                    .is_some_and(|n| !matches!(n.kind(), "quoted_content" | "comment"))
             {
                 return true;
             }
@@ -285,7 +326,11 @@ fn own_lines(src: &[u8], root: Node<'_>, start: usize) -> Option<(usize, usize, 
             || (depth == col && CONTINUATIONS.iter().any(|k| is_word(rest, k)))
             || root
                 .descendant_for_byte_range(pos + depth, pos + depth)
-                .is_some_and(|n| n.kind() == "quoted_content");
+                .is_some_and(|n| {
+                    // Text, or the closing `"""` / `'''` of a heredoc.
+                    matches!(n.kind(), "quoted_content" | "string" | "charlist" | "sigil")
+                        || n.kind().starts_with(['"', '\''])
+                });
         if !inside {
             if depth == col && is_word(rest, "end") {
                 end = line_end;
