@@ -2298,3 +2298,34 @@ fn g09_definitions_inside_case_clauses_and_callbacks_are_kept_and_marked() {
         "local calls resolve to the generated definitions"
     );
 }
+
+#[test]
+fn g15_a_broken_test_marks_its_own_chunk_not_its_describe() {
+    let cs = chunks(
+        "test/a_test.exs",
+        r##"defmodule ATest do
+  use ExUnit.Case
+
+  describe "group" do
+    test "good one" do
+      assert 1 == 1
+    end
+
+    test "broken one" do
+      assert foo(1 == 1
+    end
+
+    test "good two" do
+      assert 2 == 2
+    end
+  end
+
+  test "outside" do
+    assert true
+  end
+end
+"##,
+    );
+    let flagged: Vec<String> = cs.iter().filter(|c| c.has_error).map(qualified).collect();
+    assert_eq!(flagged, ["ATest.group broken one"], "{}", dump(&cs));
+}

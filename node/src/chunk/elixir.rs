@@ -992,7 +992,9 @@ impl<'s, 't> Walker<'s, 't> {
                         .map_or(node.end_byte(), |d| d.end_byte());
                     let mut draft = Draft::new(ChunkKind::Describe, node.start_byte(), end);
                     draft.name = title.clone();
-                    draft.has_error = node.has_error();
+                    // The header line only: a broken test inside marks its own chunk.
+                    draft.has_error =
+                        child_of_kind(node, "arguments").is_some_and(|a| a.has_error());
                     draft.signature =
                         collapse_whitespace(&text_of(self.src, node.start_byte(), end));
                     if item.conditional {
