@@ -1467,6 +1467,11 @@ end
         assert_eq!(bad.len(), 1, "{}", dump(&cs));
         assert_eq!(bad[0].kind, Text, "{}", dump(&cs));
         assert!(bad[0].content.contains(broken), "{}", dump(&cs));
+        assert!(
+            !bad[0].content.contains("alias Foo.Bar"),
+            "header material after the broken definition is not marked broken: {}",
+            dump(&cs)
+        );
     }
 }
 

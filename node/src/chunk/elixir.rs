@@ -1526,9 +1526,11 @@ fn carve(pieces: &mut Vec<Piece<'_>>, src: &[u8], start: usize, end: usize, path
                 pieces.insert(i, Piece::new(broken, module));
                 cut
             }
-            (true, _) => {
-                // Code before the range keeps the piece; the error chunk takes the rest,
-                // and the blank lines just before the range (they open the next chunk).
+            (true, code_after) => {
+                // Code before the range keeps the piece, and the error chunk takes the
+                // blank lines just before the range (they open the next chunk). Code after
+                // it in the same piece (an `alias` or attribute after the broken definition,
+                // in the module header) stays indexed as a text chunk of the module.
                 let mut cut = at;
                 while let Some(prev) = src[..cut - 1].iter().rposition(|&b| b == b'\n')
                     && prev + 1 > d_start
@@ -1536,11 +1538,28 @@ fn carve(pieces: &mut Vec<Piece<'_>>, src: &[u8], start: usize, end: usize, path
                 {
                     cut = prev + 1;
                 }
+                // A module's closing `end` alone is not worth a chunk of its own.
+                let worth = code_after
+                    && src[broken.end..d_end]
+                        .split(u8::is_ascii_whitespace)
+                        .any(|w| !w.is_empty() && w != b"end");
+                let rest = worth.then(|| {
+                    let mut rest = broken.clone();
+                    rest.start = broken.end;
+                    rest.end = d_end;
+                    rest.has_error = false;
+                    Piece::new(rest, module)
+                });
                 broken.start = cut;
-                broken.end = d_end;
+                if rest.is_none() {
+                    broken.end = d_end;
+                }
                 pieces[i].draft.end = cut;
                 pieces[i].nodes.retain(|n| n.end_byte() <= cut);
                 pieces.insert(i + 1, Piece::new(broken, module));
+                if let Some(rest) = rest {
+                    pieces.insert(i + 2, rest);
+                }
                 d_end
             }
         };
