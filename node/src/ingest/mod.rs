@@ -1037,15 +1037,15 @@ pub fn walk(root: &Path) -> Result<Walk> {
             Ok(e) => e,
             Err(e) => {
                 let path = walk_error_path(&e).unwrap_or_else(|| root.to_path_buf());
-                if !leaves_out_an_entry(&e) {
+                let Some(io) = e.io_error() else {
                     // A bad pattern in an ignore file: the walk goes on, nothing is left out.
                     tracing::warn!(path = %path.display(), error = %e, "ignore file error");
                     continue;
-                }
+                };
                 tracing::warn!(path = %path.display(), error = %e, "walk error, entry skipped");
                 walk.passed_over.push(PassedOver {
                     path,
-                    why: PassReason::Unreadable(walk_error_reason(&e)),
+                    why: PassReason::Unreadable(io.to_string()),
                 });
                 continue;
             }
@@ -1100,28 +1100,5 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
         }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
-    }
-}
-
-/// Whether an `ignore` walk error left an entry out (an unreadable entry, a link loop), as
-/// opposed to an error in an ignore file's patterns.
-fn leaves_out_an_entry(e: &ignore::Error) -> bool {
-    match e {
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => leaves_out_an_entry(err),
-        ignore::Error::Partial(errs) => errs.iter().any(leaves_out_an_entry),
-        ignore::Error::Io(_) | ignore::Error::Loop { .. } => true,
-        _ => false,
-    }
-}
-
-/// An `ignore` walk error without the path [`walk_error_path`] already gives.
-fn walk_error_reason(e: &ignore::Error) -> String {
-    match e {
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => walk_error_reason(err),
-        other => other.to_string(),
     }
 }
