@@ -460,6 +460,76 @@ fn reopening_the_data_directory_keeps_index_and_manifest() {
     assert_eq!(all_chunks(&set).len(), chunks_before);
 }
 
+/// Damaged index files (bytes overwritten in every postings file, as a failing
+/// disk or a copy cut short leaves them) give an error that names the partition's
+/// directory and says what to do, never a panic: tantivy panics on some damaged files,
+/// and the reads that run into one turn it into an error.
+#[test]
+fn damaged_index_files_give_an_error_naming_the_partition() {
+    let env = env();
+    {
+        let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+        ingest(&set, "shop", &env.src);
+    }
+    let mut damaged = 0;
+    for partition in std::fs::read_dir(&env.data).unwrap() {
+        let partition = partition.unwrap().path();
+        if !partition.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&partition).unwrap() {
+            let file = file.unwrap().path();
+            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if ext != "idx" {
+                continue;
+            }
+            let mut bytes = std::fs::read(&file).unwrap();
+            // A fixed pattern, so every run damages the files alike. (Damaged postings make
+            // tantivy panic; a damaged term dictionary mostly gives it an error.)
+            for i in (0..bytes.len() * 6 / 10).step_by(7) {
+                bytes[i] = bytes[i].wrapping_mul(31).wrapping_add(0x5b);
+            }
+            std::fs::write(&file, bytes).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "no postings file found");
+    let outcome = std::panic::catch_unwind(|| {
+        let set = PartitionSet::open(&env.data, PARTITIONS)?;
+        let request = SearchRequest {
+            query: "cart total".into(),
+            filters: Filters::default(),
+            limit: 10,
+        };
+        set.search(&request)?;
+        set.graph()?;
+        Ok::<_, NodeError>(())
+    });
+    let err = match outcome {
+        Ok(Ok(())) => panic!("damaged postings were read without an error"),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => panic!("a damaged index panicked instead of giving an error"),
+    };
+    assert!(err.contains(&env.data.display().to_string()), "{err}");
+
+    // A panic inside a guarded read is an error naming the directory and the way out.
+    let dir = env.data.join("p0001");
+    let err = aiex_node::index::guarded(&dir, || -> Result<(), NodeError> {
+        panic!("index out of bounds: the len is 26 but the index is 26")
+    })
+    .unwrap_err();
+    assert!(matches!(err, NodeError::Corrupt { .. }), "{err:?}");
+    let message = err.to_string();
+    for part in [
+        dir.display().to_string().as_str(),
+        "index out of bounds",
+        "delete this directory",
+        "index again",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+}
+
 #[test]
 fn watermark_is_committed_and_survives_reopen() {
     let tmp = tempfile::tempdir().unwrap();

@@ -35,8 +35,12 @@ pub struct SymbolGraph {
     defs: HashMap<String, Vec<SymbolSite>>,
     /// Caller -> callees (both symbols; callers may be source nodes such as tests).
     out: HashMap<String, Vec<String>>,
-    /// Callee -> callers, with the site of the calling chunk.
-    incoming: HashMap<String, Vec<SymbolSite>>,
+    /// Callee -> callers: positions in `caller_sites`, one per calling site (the same
+    /// caller symbol defined in two repositories or files calls from both).
+    incoming: HashMap<String, Vec<u32>>,
+    /// The site of every definition (or test, or script) that calls something, once:
+    /// the edges of `incoming` point here instead of each holding a copy.
+    caller_sites: Vec<SymbolSite>,
     /// The call graph by node index, for [`SymbolGraph::rank`]; built on first use.
     rank_index: OnceLock<RankIndex>,
     /// The keys of `defs`, `out` and `incoming`, sorted for look-ups by name; built on
@@ -126,6 +130,8 @@ struct RankIndex {
     defined_by_name: Vec<u32>,
     /// The first definition site of each defined node, for the repository map.
     first_site: Vec<Option<SymbolSite>>,
+    /// Whether the definitions come from more than one repository.
+    several_repos: bool,
 }
 
 impl RankIndex {
@@ -164,6 +170,10 @@ impl RankIndex {
             .iter()
             .map(|s| g.defs.get(s).and_then(|sites| sites.first()).cloned())
             .collect();
+        let mut repos = g.defs.values().flatten().map(|site| site.repo.as_str());
+        let several_repos = repos
+            .next()
+            .is_some_and(|first| repos.any(|repo| repo != first));
         RankIndex {
             names,
             edges,
@@ -171,6 +181,7 @@ impl RankIndex {
             by_name,
             defined_by_name,
             first_site,
+            several_repos,
         }
     }
 
@@ -273,25 +284,19 @@ impl SymbolGraph {
                 defs,
                 out,
                 incoming,
+                caller_sites,
                 ..
             } = part;
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
             }
-            // A call already known from an earlier part keeps that part's caller site
-            // (as one build keeps the first chunk's), so look before adding the calls.
+            let offset = g.caller_sites.len() as u32;
+            g.caller_sites.extend(caller_sites);
             for (callee, sites) in incoming {
-                let new: Vec<SymbolSite> = sites
-                    .into_iter()
-                    .filter(|site| {
-                        !g.out
-                            .get(&site.symbol)
-                            .is_some_and(|known| known.contains(&callee))
-                    })
-                    .collect();
-                if !new.is_empty() {
-                    g.incoming.entry(callee).or_default().extend(new);
-                }
+                g.incoming
+                    .entry(callee)
+                    .or_default()
+                    .extend(sites.into_iter().map(|i| i + offset));
             }
             for (caller, callees) in out {
                 let known = g.out.entry(caller).or_default();
@@ -377,15 +382,21 @@ impl SymbolGraph {
     }
 
     fn add_calls(&mut self, caller: &SymbolSite, calls: &[String]) {
+        let site = self.caller_sites.len() as u32;
         let out = self.out.entry(caller.symbol.clone()).or_default();
-        for callee in calls {
-            if *callee != caller.symbol && !out.contains(callee) {
-                out.push(callee.clone());
-                self.incoming
-                    .entry(callee.clone())
-                    .or_default()
-                    .push(caller.clone());
+        let mut any = false;
+        for (i, callee) in calls.iter().enumerate() {
+            if *callee == caller.symbol || calls[..i].contains(callee) {
+                continue;
             }
+            if !out.contains(callee) {
+                out.push(callee.clone());
+            }
+            self.incoming.entry(callee.clone()).or_default().push(site);
+            any = true;
+        }
+        if any {
+            self.caller_sites.push(caller.clone());
         }
     }
 
@@ -431,9 +442,17 @@ impl SymbolGraph {
 
     /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
     pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
-        let mut out = matching(&self.incoming, &self.keys().incoming, symbol);
+        let mut out: Vec<SymbolSite> = matching(&self.incoming, &self.keys().incoming, symbol)
+            .into_iter()
+            .map(|i| self.caller_sites[i as usize].clone())
+            .collect();
         out.sort_by(|a, b| {
-            (&a.path, a.start_line, &a.symbol).cmp(&(&b.path, b.start_line, &b.symbol))
+            (&a.repo, &a.path, a.start_line, &a.symbol).cmp(&(
+                &b.repo,
+                &b.path,
+                b.start_line,
+                &b.symbol,
+            ))
         });
         out.dedup();
         out
@@ -542,8 +561,17 @@ impl SymbolGraph {
     pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
         let budget_bytes = token_budget.saturating_mul(4);
         let index = self.rank_index();
-        let mut chosen: BTreeMap<&str, ModuleEntries> = BTreeMap::new();
-        let mut seen_sites: HashSet<(&str, u32)> = HashSet::new();
+        // Files are keyed by repository and path, and named `repo/path` when the graph
+        // spans several repositories (two repositories may both have `lib/app.ex`).
+        let mut chosen: BTreeMap<(&str, &str), ModuleEntries> = BTreeMap::new();
+        let mut seen_sites: HashSet<(&str, &str, u32)> = HashSet::new();
+        let file_name_len = |site: &SymbolSite| {
+            if index.several_repos {
+                site.repo.len() + 1 + site.path.len()
+            } else {
+                site.path.len()
+            }
+        };
         let mut used = 0usize;
         for (i, _) in self.ranked(focus) {
             // The smallest entry: "    1: \n".
@@ -556,16 +584,17 @@ impl SymbolGraph {
             if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
                 continue;
             }
-            if seen_sites.contains(&(site.path.as_str(), site.start_line)) {
+            let place = (site.repo.as_str(), site.path.as_str(), site.start_line);
+            if seen_sites.contains(&place) {
                 continue;
             }
             // "    {line}: {signature}\n"
             let entry_len = 4 + decimal_digits(site.start_line) + 2 + site.signature.len() + 1;
-            let file = chosen.get(site.path.as_str());
+            let file = chosen.get(&(site.repo.as_str(), site.path.as_str()));
             let file_cost = if file.is_some() {
                 0
             } else {
-                site.path.len() + 2
+                file_name_len(site) + 2
             };
             let module_cost = if file.is_some_and(|m| m.contains_key(site.module.as_str())) {
                 0
@@ -577,9 +606,9 @@ impl SymbolGraph {
                 continue;
             }
             used += cost;
-            seen_sites.insert((&site.path, site.start_line));
+            seen_sites.insert(place);
             chosen
-                .entry(&site.path)
+                .entry((&site.repo, &site.path))
                 .or_default()
                 .entry(&site.module)
                 .or_default()
@@ -589,7 +618,11 @@ impl SymbolGraph {
                 ));
         }
         let mut map = String::with_capacity(used);
-        for (path, modules) in chosen {
+        for ((repo, path), modules) in chosen {
+            if index.several_repos {
+                map.push_str(repo);
+                map.push('/');
+            }
             map.push_str(path);
             map.push_str(":\n");
             let mut modules: Vec<(&str, Vec<(u32, String)>)> = modules.into_iter().collect();
@@ -691,23 +724,35 @@ mod tests {
     /// over every ranked symbol, every time.
     fn repo_map_over_everything(g: &SymbolGraph, token_budget: usize, focus: &[String]) -> String {
         let budget_bytes = token_budget * 4;
-        let mut chosen: BTreeMap<String, BTreeMap<String, Vec<(u32, String)>>> = BTreeMap::new();
-        let mut seen_sites: HashSet<(String, u32)> = HashSet::new();
+        let mut repos: Vec<&str> = g.defs.values().flatten().map(|s| s.repo.as_str()).collect();
+        repos.sort();
+        repos.dedup();
+        let several = repos.len() > 1;
+        let file_name = |site: &SymbolSite| {
+            if several {
+                format!("{}/{}", site.repo, site.path)
+            } else {
+                site.path.clone()
+            }
+        };
+        type Files = BTreeMap<(String, String), BTreeMap<String, Vec<(u32, String)>>>;
+        let mut chosen: Files = BTreeMap::new();
+        let mut seen_sites: HashSet<(String, String, u32)> = HashSet::new();
         let mut used = 0usize;
         for (symbol, _) in rank_over_everything(g, focus) {
             let site = &g.defs[&symbol][0];
             if site.visibility != Visibility::Public
                 || site.kind == ChunkKind::ModuleHeader
-                || seen_sites.contains(&(site.path.clone(), site.start_line))
+                || seen_sites.contains(&(site.repo.clone(), site.path.clone(), site.start_line))
             {
                 continue;
             }
             let entry = format!("    {}: {}\n", site.start_line, site.signature);
-            let file = chosen.get(&site.path);
+            let file = chosen.get(&(site.repo.clone(), site.path.clone()));
             let file_cost = if file.is_some() {
                 0
             } else {
-                site.path.len() + 2
+                file_name(site).len() + 2
             };
             let module_cost = if file.is_some_and(|m| m.contains_key(&site.module)) {
                 0
@@ -719,16 +764,19 @@ mod tests {
                 continue;
             }
             used += cost;
-            seen_sites.insert((site.path.clone(), site.start_line));
+            seen_sites.insert((site.repo.clone(), site.path.clone(), site.start_line));
             chosen
-                .entry(site.path.clone())
+                .entry((site.repo.clone(), site.path.clone()))
                 .or_default()
                 .entry(site.module.clone())
                 .or_default()
                 .push((site.start_line, entry));
         }
         let mut map = String::new();
-        for (path, modules) in chosen {
+        for ((repo, path), modules) in chosen {
+            if several {
+                map.push_str(&format!("{repo}/"));
+            }
             map.push_str(&format!("{path}:\n"));
             let mut modules: Vec<(String, Vec<(u32, String)>)> = modules.into_iter().collect();
             for (_, entries) in &mut modules {
@@ -766,8 +814,8 @@ mod tests {
     }
 
     /// Parts built apart and merged give the graph of one build over every chunk, also
-    /// when the parts repeat each other's symbols (copies of a repository, where only the
-    /// first caller site of a call is kept).
+    /// when the parts repeat each other's symbols (copies of a repository, whose call
+    /// sites are all kept).
     #[test]
     fn merged_parts_equal_one_build() {
         let g = inventory_graph();
@@ -800,6 +848,7 @@ mod tests {
             assert_eq!(merged.defs, whole.defs, "{parts} parts");
             assert_eq!(merged.out, whole.out, "{parts} parts");
             assert_eq!(merged.incoming, whole.incoming, "{parts} parts");
+            assert_eq!(merged.caller_sites, whole.caller_sites, "{parts} parts");
         }
         // Interleaved: the copies' chunks alternate between two parts.
         let even: Vec<&Chunk> = chunks.iter().step_by(2).collect();
@@ -813,6 +862,55 @@ mod tests {
         assert_eq!(merged.defs, whole.defs);
         assert_eq!(merged.out, whole.out);
         assert_eq!(merged.incoming, whole.incoming);
+        assert_eq!(merged.caller_sites, whole.caller_sites);
+        // Every copy's call site is a caller, in each repository.
+        let one = inventory_graph();
+        let (callee, sites) = one
+            .incoming
+            .iter()
+            .max_by_key(|(_, sites)| sites.len())
+            .unwrap();
+        let callers = whole.callers(callee);
+        assert_eq!(callers.len(), 3 * sites.len(), "{callee}: {callers:#?}");
+        for repo in ["inventory", "other"] {
+            assert!(callers.iter().any(|s| s.repo == repo), "{repo}");
+        }
+    }
+
+    /// Two repositories whose different definitions sit at the same path and line: the
+    /// map names each file `repo/path` and keeps both (one is not taken for the other).
+    #[test]
+    fn a_repo_map_over_two_repositories_keeps_both() {
+        let sources = [
+            ("p1", "defmodule P1 do\n  def one(x), do: x\nend\n"),
+            ("p2", "defmodule P2 do\n  def two(x), do: P1.one(x)\nend\n"),
+        ];
+        let mut chunks = Vec::new();
+        for (repo, source) in sources {
+            if let FileChunks::Chunked(c) = chunk_file(
+                repo,
+                "lib/a.ex",
+                source.as_bytes(),
+                &ChunkerConfig::default(),
+            ) {
+                chunks.extend(c);
+            }
+        }
+        let g = SymbolGraph::build(&chunks);
+        let (map, _) = g.repo_map(1_000, &[]);
+        assert_eq!(
+            map,
+            "p1/lib/a.ex:\n  P1\n    2: def one(x)\np2/lib/a.ex:\n  P2\n    2: def two(x)\n"
+        );
+        for budget in [0, 4, 8, 16, 1_000] {
+            let (map, _) = g.repo_map(budget, &[]);
+            assert_eq!(map, repo_map_over_everything(&g, budget, &[]), "{budget}");
+            assert!(map.len() <= budget * 4);
+        }
+        // One repository keeps the plain paths.
+        let p1 = chunks.iter().filter(|c| c.repo == "p1");
+        let (map, _) = SymbolGraph::build(p1).repo_map(1_000, &[]);
+        assert_eq!(map, "lib/a.ex:\n  P1\n    2: def one(x)\n");
     }
 
     #[test]
@@ -873,7 +971,10 @@ mod tests {
             callees.sort();
             callees.dedup();
             assert_eq!(g.callees(q), callees, "callees of {q:?}");
-            let mut callers = every(&g.incoming, q);
+            let mut callers: Vec<SymbolSite> = every(&g.incoming, q)
+                .into_iter()
+                .map(|i| g.caller_sites[i as usize].clone())
+                .collect();
             callers.sort_by(by_place);
             callers.dedup();
             assert_eq!(g.callers(q), callers, "callers of {q:?}");

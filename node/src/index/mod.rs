@@ -106,6 +106,55 @@ pub struct VectorSync {
     pub total: usize,
 }
 
+/// Runs `read` over the index in `dir`, turning a panic inside tantivy (which it raises
+/// on some damaged files: an out-of-range offset in a postings list or a term
+/// dictionary) into [`NodeError::Corrupt`] naming the partition's directory and what to
+/// do, instead of ending the process.
+pub fn guarded<T>(dir: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    quiet_panics_while_guarded();
+    GUARDED.with(|g| g.set(g.get() + 1));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    GUARDED.with(|g| g.set(g.get() - 1));
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            tracing::error!(dir = %dir.display(), panic = %what, "reading the index failed");
+            Err(NodeError::Corrupt {
+                path: dir.to_path_buf(),
+                reason: format!(
+                    "reading it failed ({what}); the index files are damaged: delete this \
+                     directory (or the whole data directory) and index again"
+                ),
+            })
+        }
+    }
+}
+
+thread_local! {
+    /// How many [`guarded`] reads this thread is inside.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Keeps the panic hook from printing a panic that [`guarded`] turns into an error (the
+/// error says what happened; a backtrace on stderr would only alarm). Other panics are
+/// printed by the hook that was installed before.
+fn quiet_panics_while_guarded() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(|g| g.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
 impl PartitionIndex {
     /// Opens the partition's index under `dir`, creating it if absent. Reopening never
     /// rebuilds: the manifest and watermark are read back from the last commit.
@@ -171,7 +220,7 @@ impl PartitionIndex {
             generation: AtomicU64::new(0),
             vectors_generation: AtomicU64::new(u64::MAX),
         };
-        this.load_manifest()?;
+        guarded(dir, || this.load_manifest())?;
         Ok(this)
     }
 
@@ -554,10 +603,12 @@ impl PartitionIndex {
 
     /// Loads a stored chunk.
     pub fn chunk(&self, searcher: &Searcher, addr: tantivy::DocAddress) -> Result<Chunk> {
-        let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
-        schema::chunk_from_document(&self.fields, &doc).map_err(|reason| NodeError::Corrupt {
-            path: self.dir.clone(),
-            reason,
+        guarded(&self.dir, || {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
+            schema::chunk_from_document(&self.fields, &doc).map_err(|reason| NodeError::Corrupt {
+                path: self.dir.clone(),
+                reason,
+            })
         })
     }
 
@@ -568,6 +619,10 @@ impl PartitionIndex {
 
     /// The committed chunks `query` matches (chunk documents only), decoded.
     fn chunks_matching(&self, query: &dyn Query) -> Result<Vec<Chunk>> {
+        guarded(&self.dir, || self.chunks_matching_unguarded(query))
+    }
+
+    fn chunks_matching_unguarded(&self, query: &dyn Query) -> Result<Vec<Chunk>> {
         let searcher = self.searcher();
         let docs = searcher
             .search(query, &DocSetCollector)
@@ -655,6 +710,10 @@ impl PartitionIndex {
     }
 
     fn every_chunk(&self, with_text: bool) -> Result<Vec<Chunk>> {
+        guarded(&self.dir, || self.every_chunk_unguarded(with_text))
+    }
+
+    fn every_chunk_unguarded(&self, with_text: bool) -> Result<Vec<Chunk>> {
         let searcher = self.searcher();
         let mut out = Vec::new();
         for segment in searcher.segment_readers() {

@@ -213,6 +213,15 @@ pub fn query_stats(partitions: &[&PartitionIndex], request: &SearchRequest) -> R
     let Some(first) = partitions.first() else {
         return Ok(QueryStats::default());
     };
+    let data = first.dir().parent().unwrap_or(first.dir());
+    crate::index::guarded(data, || query_stats_unguarded(partitions, first, request))
+}
+
+fn query_stats_unguarded(
+    partitions: &[&PartitionIndex],
+    first: &PartitionIndex,
+    request: &SearchRequest,
+) -> Result<QueryStats> {
     let plan = QueryPlan::new(&request.query);
     let query = plan.build(first.fields(), &request.filters)?;
     let mut terms: Vec<Term> = Vec::new();
@@ -367,71 +376,73 @@ fn candidates(
         .enumerate()
         .map(|(i, searcher)| {
             let p = partitions[i];
-            let fail = |e| NodeError::index(p.dir())(e);
-            let top = searcher
-                .search_with_statistics_provider(
-                    &query,
-                    &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
-                    stats,
-                )
-                .map_err(fail)?;
-            let Some((encoder, vector)) = semantic else {
-                let raw = top.into_iter().map(|(s, addr)| (s, i, addr)).collect();
-                return Ok((raw, Vec::new()));
-            };
-            let store = p.vectors(encoder);
-            let mut out: Vec<Candidate> = Vec::with_capacity(fetch * 2);
-            let mut seen: HashSet<String> = HashSet::new();
-            for (bm25, addr) in top {
-                let chunk = p.chunk(searcher, addr)?;
-                seen.insert(chunk.id.clone());
-                out.push(Candidate {
-                    score: 0.0,
-                    bm25,
-                    similarity: store.similarity(&chunk.id, vector),
-                    weight: 1.0,
-                    partition: p.partition(),
-                    chunk,
-                });
-            }
-            let near: Vec<(&str, f32)> = store
-                .nearest(vector, fetch)
-                .into_iter()
-                .filter(|(id, _)| !seen.contains(*id))
-                .collect();
-            if !near.is_empty() {
-                // Their BM25 (0 when no word matches), and only those the filters allow
-                // and the last commit still holds.
-                let lookup = plan.build_lookup(
-                    fields,
-                    &request.filters,
-                    &mut near.iter().map(|(id, _)| *id),
-                )?;
-                let found = searcher
+            crate::index::guarded(p.dir(), || {
+                let fail = |e| NodeError::index(p.dir())(e);
+                let top = searcher
                     .search_with_statistics_provider(
-                        &lookup,
-                        &tantivy::collector::TopDocs::with_limit(near.len()).order_by_score(),
+                        &query,
+                        &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
                         stats,
                     )
                     .map_err(fail)?;
-                for (bm25, addr) in found {
+                let Some((encoder, vector)) = semantic else {
+                    let raw = top.into_iter().map(|(s, addr)| (s, i, addr)).collect();
+                    return Ok((raw, Vec::new()));
+                };
+                let store = p.vectors(encoder);
+                let mut out: Vec<Candidate> = Vec::with_capacity(fetch * 2);
+                let mut seen: HashSet<String> = HashSet::new();
+                for (bm25, addr) in top {
                     let chunk = p.chunk(searcher, addr)?;
-                    let similarity = store.similarity(&chunk.id, vector);
+                    seen.insert(chunk.id.clone());
                     out.push(Candidate {
                         score: 0.0,
                         bm25,
-                        similarity,
+                        similarity: store.similarity(&chunk.id, vector),
                         weight: 1.0,
                         partition: p.partition(),
                         chunk,
                     });
                 }
-            }
-            for c in &mut out {
-                c.weight = plan.kind_weight(&c.chunk);
-                c.score = c.weight * fuse(c.bm25, c.similarity);
-            }
-            Ok((Vec::new(), out))
+                let near: Vec<(&str, f32)> = store
+                    .nearest(vector, fetch)
+                    .into_iter()
+                    .filter(|(id, _)| !seen.contains(*id))
+                    .collect();
+                if !near.is_empty() {
+                    // Their BM25 (0 when no word matches), and only those the filters allow
+                    // and the last commit still holds.
+                    let lookup = plan.build_lookup(
+                        fields,
+                        &request.filters,
+                        &mut near.iter().map(|(id, _)| *id),
+                    )?;
+                    let found = searcher
+                        .search_with_statistics_provider(
+                            &lookup,
+                            &tantivy::collector::TopDocs::with_limit(near.len()).order_by_score(),
+                            stats,
+                        )
+                        .map_err(fail)?;
+                    for (bm25, addr) in found {
+                        let chunk = p.chunk(searcher, addr)?;
+                        let similarity = store.similarity(&chunk.id, vector);
+                        out.push(Candidate {
+                            score: 0.0,
+                            bm25,
+                            similarity,
+                            weight: 1.0,
+                            partition: p.partition(),
+                            chunk,
+                        });
+                    }
+                }
+                for c in &mut out {
+                    c.weight = plan.kind_weight(&c.chunk);
+                    c.score = c.weight * fuse(c.bm25, c.similarity);
+                }
+                Ok((Vec::new(), out))
+            })
         })
         .collect();
     let mut raw = Vec::new();
