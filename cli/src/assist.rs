@@ -110,7 +110,7 @@ async fn print_stream(
         };
         match event.event {
             Some(Event::Token(t)) => {
-                out.write_all(t.text.as_bytes())?;
+                out.write_all(crate::output::shown(&t.text).as_bytes())?;
                 out.flush()?;
             }
             Some(Event::Done(d)) => done = Some(d),

@@ -88,7 +88,7 @@ enum Command {
         /// Only this module and its nested modules.
         #[arg(long)]
         module: Option<String>,
-        /// Only paths starting with this prefix.
+        /// Only paths starting with this prefix (`lib/x`, or `repo/lib/x` as hits show it).
         #[arg(long)]
         path: Option<String>,
         /// Results to return (1-1000).
@@ -572,6 +572,15 @@ fn offline_search(
 ) -> Result<()> {
     let set = open_offline(settings)?;
     require_indexed(&set)?;
+    let indexed: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
+    for repo in request.filters.iter().flat_map(|f| &f.repositories) {
+        if !indexed.contains(repo) {
+            bail!(
+                "repository not found: {repo} (indexed offline: {})",
+                indexed.join(", ")
+            );
+        }
+    }
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
     let hits: Vec<_> = set

@@ -105,12 +105,35 @@ pub fn ingest_summary(
 /// Warns on stderr of the entries a walk left out: the ones listed, then how many more.
 pub fn passed_over_warnings(listed: &[String], total: u64) {
     for entry in listed {
-        eprintln!("warning: passed over {entry}");
+        eprintln!("warning: passed over {}", shown(entry));
     }
     let more = total.saturating_sub(listed.len() as u64);
     if more > 0 {
         eprintln!("warning: and {more} more entries passed over");
     }
+}
+
+/// Text from indexed files (or a model's answer) made safe to print on a terminal: control
+/// characters other than newline and tab (an escape sequence that recolours or clears
+/// the screen, a bell, a carriage return that hides what came before) are shown escaped,
+/// `\x1b` or `\u{9b}`, instead of reaching the terminal. JSON output escapes them
+/// itself.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Highlights the query's words (case-insensitively) in a line.
@@ -206,9 +229,9 @@ pub fn search_results(
             out,
             "{:>2}. {}:{}  {}  {}  {}",
             i + 1,
-            paint(&format!("{}/{}", h.repository, h.path), "35"),
+            paint(&shown(&format!("{}/{}", h.repository, h.path)), "35"),
             paint(&span.start_line.to_string(), "32"),
-            paint(&h.symbol, "1"),
+            paint(&shown(&h.symbol), "1"),
             paint(&h.kind, "2"),
             paint(&format!("{:.2}", h.score), "2"),
         )?;
@@ -217,7 +240,7 @@ pub fn search_results(
                 out,
                 "    {} {}",
                 paint(&format!("{:>5}", h.snippet_start_line as usize + k), "2"),
-                highlight(line, &words)
+                highlight(&shown(line), &words)
             )?;
         }
     }
@@ -252,7 +275,7 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
             c.start_line,
             c.end_line,
             c.kind.as_str(),
-            paint(&c.display_symbol(), "1"),
+            paint(&shown(&c.display_symbol()), "1"),
             arities,
             part,
             if c.has_error {
@@ -267,21 +290,21 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
             },
         )?;
         if !c.signature.is_empty() && c.kind != aiex_node::chunk::ChunkKind::ModuleHeader {
-            writeln!(out, "              sig  {}", c.signature)?;
+            writeln!(out, "              sig  {}", shown(&c.signature))?;
         }
         if let Some(doc) = &c.doc {
             let first = doc.lines().next().unwrap_or("");
-            writeln!(out, "              doc  {first}")?;
+            writeln!(out, "              doc  {}", shown(first))?;
         }
         for s in &c.specs {
-            writeln!(out, "              spec {s}")?;
+            writeln!(out, "              spec {}", shown(s))?;
         }
         if c.defines.len() > 1 {
             let syms: Vec<String> = c.defines.iter().flat_map(|d| d.symbols()).collect();
-            writeln!(out, "              defs {}", syms.join(", "))?;
+            writeln!(out, "              defs {}", shown(&syms.join(", ")))?;
         }
         if !c.calls.is_empty() {
-            writeln!(out, "              calls {}", c.calls.join(", "))?;
+            writeln!(out, "              calls {}", shown(&c.calls.join(", ")))?;
         }
     }
     Ok(())
@@ -447,16 +470,16 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     } else {
         for (r, symbol) in arity_runs(refs) {
             if r.path.is_empty() {
-                println!("{}", paint(&symbol, "1"));
+                println!("{}", paint(&shown(&symbol), "1"));
                 continue;
             }
             let span = r.span.unwrap_or_default();
             println!(
                 "{}:{}  {}  {}",
-                paint(&format!("{}/{}", r.repository, r.path), "35"),
+                paint(&shown(&format!("{}/{}", r.repository, r.path)), "35"),
                 paint(&span.start_line.to_string(), "32"),
-                paint(&symbol, "1"),
-                r.signature
+                paint(&shown(&symbol), "1"),
+                shown(&r.signature)
             );
         }
     }
@@ -500,7 +523,7 @@ pub fn repo_map(map: &str, used: usize, budget: usize, json: bool) -> Result<()>
             serde_json::to_string_pretty(&json!({"map": map, "tokens": used}))?
         );
     } else {
-        print!("{map}");
+        print!("{}", shown(map));
         eprintln!("({used} tokens of {budget})");
     }
     Ok(())
@@ -644,7 +667,13 @@ pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(c.prompt.as_bytes())?;
+    // Exactly as sent when captured in a file; control characters escaped on a terminal.
+    let prompt = if std::io::IsTerminal::is_terminal(&out) {
+        shown(&c.prompt)
+    } else {
+        std::borrow::Cow::Borrowed(c.prompt.as_str())
+    };
+    out.write_all(prompt.as_bytes())?;
     out.flush()?;
     let collapsed = c.sections.iter().filter(|s| s.collapsed).count();
     eprintln!(
@@ -671,6 +700,18 @@ pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert!(matches!(
+            shown("def f(x)\n\tdo"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            shown("a\u{1b}[31mred\u{7}\r\u{9b}2J\u{7f} é\n"),
+            "a\\x1b[31mred\\x07\\x0d\\u{9b}2J\\x7f é\n"
+        );
+    }
 
     fn r(symbol: &str, path: &str, line: u32) -> pb::SymbolRef {
         pb::SymbolRef {

@@ -251,6 +251,46 @@ fn index_names_the_entries_it_passes_over() {
     );
 }
 
+/// Control characters in indexed code (an escape sequence that would recolour or clear
+/// the user's terminal, a bell) are printed escaped in text output and kept as they are
+/// in `--json`.
+#[test]
+fn control_characters_in_indexed_code_do_not_reach_the_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let project = src.path().join("tricky");
+    std::fs::create_dir_all(project.join("lib")).unwrap();
+    std::fs::write(
+        project.join("lib/tricky.ex"),
+        "defmodule Tricky do\n  @doc \"Paints the banner.\"\n  def banner(x) do\n    \"\u{1b}[2J\u{1b}[31mbanner\u{7}\" <> x\n  end\nend\n",
+    )
+    .unwrap();
+    let d = data.path();
+    json(d, &["index", project.to_str().unwrap(), "--json"]);
+    let file = project.join("lib/tricky.ex");
+    for args in [
+        vec!["search", "--offline", "banner"],
+        vec!["chunk", file.to_str().unwrap()],
+    ] {
+        let out = aiex(d, &args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{args:?}: {text:?}"
+        );
+        if args[0] == "search" {
+            assert!(text.contains("\\x1b[2J\\x1b[31mbanner\\x07"), "{text}");
+        }
+    }
+    let hits = json(d, &["search", "--offline", "banner", "--json"]);
+    let snippet = hits["hits"][0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("\u{1b}[2J\u{1b}[31mbanner\u{7}"),
+        "{snippet:?}"
+    );
+}
+
 #[test]
 fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
     let data = tempfile::tempdir().unwrap();
@@ -299,6 +339,13 @@ fn bad_arguments_are_named() {
     }
     let args = ["search", "--offline", "stock", "--kind", "fn"];
     common::fails_saying(&args, &aiex(d, &args), "unknown chunk kind `fn`");
+    // A repository that is not indexed is named, not an empty result.
+    let args = ["search", "--offline", "stock", "--repo", "nosuch"];
+    let err = common::fails_saying(&args, &aiex(d, &args), "repository not found: nosuch");
+    assert!(
+        err.contains("inventory"),
+        "the indexed ones are listed: {err}"
+    );
     let sample = sample();
     let args = ["index", sample.to_str().unwrap(), "--name", "../x"];
     common::fails_saying(&args, &aiex(d, &args), "repository");

@@ -122,6 +122,12 @@ impl GatewayState {
             Err(GatewayError::RepositoryNotFound(repo.to_string()))
         }
     }
+
+    /// Every repository a request names is registered: a typo answers NOT_FOUND instead
+    /// of an empty result that looks like "nothing matches".
+    fn all_known(&self, repos: &[String]) -> std::result::Result<(), GatewayError> {
+        repos.iter().try_for_each(|r| self.known(r))
+    }
 }
 
 fn limit_error(status: Status, limits: &crate::config::Limits) -> Status {
@@ -389,10 +395,14 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 impl pb::search_server::Search for SearchService {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
         let started = std::time::Instant::now();
+        let request = request.into_inner();
+        if let Some(filters) = &request.filters {
+            self.0.all_known(&filters.repositories)?;
+        }
         let response = self
             .0
             .backend
-            .search(request.into_inner())
+            .search(request)
             .await
             .map_err(GatewayError::from)?;
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
@@ -402,6 +412,7 @@ impl pb::search_server::Search for SearchService {
     async fn definition(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
         let req = request.into_inner();
         symbol_arg(&req.symbol)?;
+        self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs = graph
             .definitions(&req.symbol)
@@ -415,6 +426,7 @@ impl pb::search_server::Search for SearchService {
     async fn callers(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
         let req = request.into_inner();
         symbol_arg(&req.symbol)?;
+        self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs = graph
             .callers(&req.symbol)
@@ -428,6 +440,7 @@ impl pb::search_server::Search for SearchService {
     async fn callees(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
         let req = request.into_inner();
         symbol_arg(&req.symbol)?;
+        self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs = graph
             .callees(&req.symbol)

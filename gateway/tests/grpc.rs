@@ -500,10 +500,35 @@ async fn an_upload_without_its_commit_is_refused_and_leaves_the_repository_incom
     server.assert_healthy().await;
 }
 
-/// Get, Remove and Reindex of `name` all answer NOT_FOUND naming it.
+/// Get, Remove and Reindex of `name`, and a search or symbol look-up restricted to it,
+/// all answer NOT_FOUND naming it.
 async fn assert_unknown(server: &TestServer, name: &str) {
     let mut repos = server.repos();
     assert_refused(get(server, name).await, Code::NotFound, &[name]);
+    let mut request = search_request("stock");
+    request.filters = Some(pb::SearchFilters {
+        repositories: vec![name.into()],
+        ..Default::default()
+    });
+    assert_refused(
+        server.search().search(request).await,
+        Code::NotFound,
+        &[name],
+    );
+    let symbol = pb::SymbolRequest {
+        symbol: "Inventory.Stock.reserve/4".into(),
+        repositories: vec![name.into()],
+    };
+    assert_refused(
+        server.search().callers(symbol.clone()).await,
+        Code::NotFound,
+        &[name],
+    );
+    assert_refused(
+        server.search().definition(symbol).await,
+        Code::NotFound,
+        &[name],
+    );
     assert_refused(
         repos
             .remove(pb::RemoveRepositoryRequest {

@@ -708,7 +708,12 @@ fn filter_by_path_prefix() {
         describe(&unfiltered)
     );
 
-    for prefix in ["lib/my_app/cart", "./lib/my_app/cart"] {
+    // As hits show it too: `repo/path`.
+    for prefix in [
+        "lib/my_app/cart",
+        "./lib/my_app/cart",
+        "shop/lib/my_app/cart",
+    ] {
         let hits = search_with(
             &set,
             "item quantity",
@@ -738,6 +743,18 @@ fn filter_by_path_prefix() {
     );
     assert!(!tests.is_empty());
     assert!(tests.iter().all(|h| h.chunk.path.starts_with("test/")));
+
+    // Another repository's name in front matches nothing.
+    let other = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            path_prefix: Some("billing/lib/my_app/cart".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    assert!(other.is_empty(), "\n{}", describe(&other));
 
     // A prefix is a prefix, not a pattern: `.` is literal.
     let none = search_with(

@@ -668,14 +668,27 @@ impl QueryPlan {
             must.push(filter(term(f.module_scope, module)));
         }
         if let Some(prefix) = filters.path_prefix.as_deref().filter(|p| !p.is_empty()) {
-            let pattern = format!("{}.*", regex_escape(prefix.trim_start_matches("./")));
-            let q = RegexQuery::from_pattern(&pattern, f.path).map_err(|e| {
-                NodeError::InvalidArgument {
-                    field: "path_prefix",
-                    reason: e.to_string(),
-                }
-            })?;
-            must.push(filter(Box::new(q)));
+            let prefix = prefix.trim_start_matches("./");
+            let starts_with = |prefix: &str| -> Result<Box<dyn Query>> {
+                let pattern = format!("{}.*", regex_escape(prefix));
+                let q = RegexQuery::from_pattern(&pattern, f.path).map_err(|e| {
+                    NodeError::InvalidArgument {
+                        field: "path_prefix",
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok(Box::new(q))
+            };
+            // Hits are shown as `repo/path`, so `repo/lib/x` also means `lib/x` in `repo`.
+            let mut either = vec![(Occur::Should, starts_with(prefix)?)];
+            if let Some((repo, rest)) = prefix.split_once('/') {
+                let in_repo: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, term(f.repo, repo)),
+                    (Occur::Must, starts_with(rest)?),
+                ]));
+                either.push((Occur::Should, in_repo));
+            }
+            must.push(filter(Box::new(BooleanQuery::new(either))));
         }
         Ok(must)
     }
