@@ -191,6 +191,10 @@ enum Command {
         /// Files larger than this many bytes are skipped.
         #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
         max_file_bytes: u64,
+        /// Index this directory in place of another one already indexed under the same
+        /// name (without it, that is refused: it would delete the other one's files).
+        #[arg(long)]
+        replace: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -506,8 +510,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Symbols { command, offline } => {
             if offline {
-                let set = open_offline(&settings)?;
-                require_indexed(&set)?;
+                let set = open_indexed(&settings)?;
                 output::symbols_offline(set.graph()?.as_ref(), command)
             } else {
                 runtime()?.block_on(client::symbols(&settings, command))
@@ -519,13 +522,22 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             budget,
             max_file_bytes,
+            replace,
             json,
         } => {
-            let set = open_offline(&settings)?;
+            // The count the index was created with, unless --partitions says otherwise.
+            let existing = existing_partitions(&settings.data_dir.join("index"))?;
+            let partitions = settings
+                .partitions_flag
+                .or(existing)
+                .unwrap_or(settings.partitions);
+            let set = open_offline(&settings, partitions)?;
             let name = match name {
                 Some(n) => n,
                 None => repo_name_of(&path)?,
             };
+            let sources = Sources::at(&settings.data_dir.join("index"));
+            let source = sources.check(&set, &name, &path, replace)?;
             let mut options = IngestOptions {
                 chunker: ChunkerConfig {
                     budget,
@@ -537,16 +549,73 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(t) = threads {
                 options.threads = t;
             }
-            index_command(&set, &name, &path, &options, json)
+            index_command(&set, &name, &path, &options, json)?;
+            sources.record(&name, &source)
         }
+    }
+}
+
+/// Which directory each offline repository was indexed from (`<data>/index/sources.json`),
+/// so that indexing another directory with the same name (two checkouts both called
+/// `app`) is refused instead of silently replacing the first one's files.
+struct Sources {
+    file: PathBuf,
+}
+
+impl Sources {
+    fn at(index_dir: &Path) -> Sources {
+        Sources {
+            file: index_dir.join("sources.json"),
+        }
+    }
+
+    fn read(&self) -> Result<std::collections::BTreeMap<String, PathBuf>> {
+        match std::fs::read(&self.file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a valid sources file", self.file.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.file.display())),
+        }
+    }
+
+    /// The canonical directory to record for `name`; fails when `name` holds another
+    /// directory's files and `replace` was not given.
+    fn check(&self, set: &PartitionSet, name: &str, path: &Path, replace: bool) -> Result<PathBuf> {
+        let source = path
+            .canonicalize()
+            .with_context(|| format!("cannot index {}", path.display()))?;
+        let known = self.read()?;
+        if let Some(before) = known.get(name)
+            && *before != source
+            && !replace
+            && set.repos().iter().any(|r| r.repo == name)
+        {
+            bail!(
+                "repository `{name}` was indexed from {}; indexing {} under the same name \
+                 would delete that one's files from the index. Give this one another name \
+                 (--name NAME), or pass --replace to index it in place of the other",
+                before.display(),
+                source.display()
+            );
+        }
+        Ok(source)
+    }
+
+    fn record(&self, name: &str, source: &Path) -> Result<()> {
+        let mut known = self.read()?;
+        known.insert(name.to_string(), source.to_path_buf());
+        let tmp = self.file.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&known)?)
+            .and_then(|()| std::fs::rename(&tmp, &self.file))
+            .with_context(|| format!("cannot write {}", self.file.display()))
     }
 }
 
 /// The offline index (`aiex index`), under `<data dir>/index`.
 /// With an embedding model configured, its searches are fused with embedding similarity.
-fn open_offline(settings: &Settings) -> Result<PartitionSet> {
+fn open_offline(settings: &Settings, partitions: u32) -> Result<PartitionSet> {
     let dir = settings.data_dir.join("index");
-    let set = PartitionSet::open(&dir, settings.partitions)
+    let set = PartitionSet::open(&dir, partitions)
         .with_context(|| format!("opening the offline index in {}", dir.display()))?;
     if let Some(model) = &settings.embed_model {
         set.set_encoder(Arc::new(aiex_node::embed::Encoder::load(model)?))?;
@@ -554,15 +623,45 @@ fn open_offline(settings: &Settings) -> Result<PartitionSet> {
     Ok(set)
 }
 
-/// Fails, saying what to do, when the offline index holds no chunk.
-fn require_indexed(set: &PartitionSet) -> Result<()> {
-    if set.repos().is_empty() {
-        bail!(
+/// The partition count the offline index in `dir` was created with, if it exists.
+fn existing_partitions(dir: &Path) -> Result<Option<u32>> {
+    let layout = dir.join("layout.json");
+    match std::fs::read(&layout) {
+        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["partitions"].as_u64())
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .with_context(|| {
+                format!(
+                    "{} is damaged: delete {} and index again",
+                    layout.display(),
+                    dir.display()
+                )
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", layout.display())),
+    }
+}
+
+/// The offline index for reading (search, symbols, context): opened with the partition
+/// count it was created with, and never created by a read (a search before any `aiex
+/// index` leaves no data directory behind). Fails, saying what to do, when nothing is
+/// indexed.
+fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
+    let nothing = || {
+        anyhow::anyhow!(
             "nothing is indexed offline yet: run `aiex index PATH` first (files it skips, \
              binary or over --max-file-bytes, are counted in its summary but not indexed)"
-        );
+        )
+    };
+    let dir = settings.data_dir.join("index");
+    let partitions = existing_partitions(&dir)?.ok_or_else(nothing)?;
+    let set = open_offline(settings, partitions)?;
+    if set.repos().is_empty() {
+        return Err(nothing());
     }
-    Ok(())
+    Ok(set)
 }
 
 fn offline_search(
@@ -570,8 +669,7 @@ fn offline_search(
     request: aiex_proto::v1::SearchRequest,
     json: bool,
 ) -> Result<()> {
-    let set = open_offline(settings)?;
-    require_indexed(&set)?;
+    let set = open_indexed(settings)?;
     let indexed: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
     for repo in request.filters.iter().flat_map(|f| &f.repositories) {
         if !indexed.contains(repo) {
@@ -598,8 +696,7 @@ fn offline_context(
     json: bool,
 ) -> Result<()> {
     use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
-    let set = open_offline(settings)?;
-    require_indexed(&set)?;
+    let set = open_indexed(settings)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {
         Some(search) => set.search(&aiex_node::service::request_from_pb(search)?)?,

@@ -641,6 +641,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             focus,
             json,
         } => {
+            aiex_gateway::service::focus_arg(graph, &focus)?;
             let (map, used) = graph.repo_map(tokens as usize, &focus);
             repo_map(&map, used, tokens as usize, json)
         }

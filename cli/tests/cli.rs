@@ -29,6 +29,8 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     // Searching before anything is indexed says what to do.
     let out = aiex(d, &["search", "--offline", "stock"]);
     common::fails_saying(&["search", "--offline", "stock"], &out, "aiex index");
+    // ... and leaves nothing behind: a read creates no index.
+    assert!(!d.join("index").exists(), "a search created the index");
 
     let first = json(d, &["index", sample, "--name", "inventory", "--json"]);
     assert_eq!(first["repository"], "inventory");
@@ -164,6 +166,9 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     );
     assert!(map["tokens"].as_u64().unwrap() <= 200);
     assert!(map["map"].as_str().unwrap().contains("lib/inventory/"));
+    // A focus that names nothing indexed is an error, not the unfocused map.
+    let args = ["symbols", "--offline", "map", "--focus", "Nosuch.thing/1"];
+    common::fails_saying(&args, &aiex(d, &args), "Nosuch.thing/1");
 }
 
 #[test]
@@ -289,6 +294,84 @@ fn control_characters_in_indexed_code_do_not_reach_the_terminal() {
         snippet.contains("\u{1b}[2J\u{1b}[31mbanner\u{7}"),
         "{snippet:?}"
     );
+}
+
+/// Two checkouts with the same directory name: the second is refused (it would delete
+/// the first one's files from the index) until it gets its own name or `--replace`.
+#[test]
+fn a_second_directory_with_the_same_name_does_not_replace_the_first() {
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let first = src.path().join("one/app");
+    let second = src.path().join("two/app");
+    for (dir, module) in [(&first, "First"), (&second, "Second")] {
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(
+            dir.join(format!("lib/{}.ex", module.to_lowercase())),
+            format!("defmodule {module} do\n  def hello(x), do: x\nend\n"),
+        )
+        .unwrap();
+    }
+    let first_s = first.to_str().unwrap();
+    let second_s = second.to_str().unwrap();
+    json(d, &["index", first_s, "--json"]);
+    let args = ["index", second_s];
+    let err = common::fails_saying(&args, &aiex(d, &args), "repository `app` was indexed from");
+    assert!(err.contains("--name") && err.contains("--replace"), "{err}");
+    // Nothing was lost, and the same directory indexes again as before.
+    let hits = json(d, &["search", "--offline", "First.hello", "--json"]);
+    assert_eq!(hits["hits"][0]["symbol"], "First.hello/1", "{hits}");
+    json(d, &["index", first_s, "--json"]);
+    // Under its own name, beside the first.
+    let beside = json(d, &["index", second_s, "--name", "app2", "--json"]);
+    assert_eq!(beside["stats"]["files_indexed"], 1, "{beside}");
+    for (symbol, repo) in [("First.hello", "app"), ("Second.hello", "app2")] {
+        let hits = json(d, &["search", "--offline", symbol, "--json"]);
+        assert_eq!(hits["hits"][0]["repository"], repo, "{hits}");
+    }
+    // In its place, when asked.
+    let replaced = json(d, &["index", second_s, "--replace", "--json"]);
+    assert_eq!(replaced["stats"]["files_deleted"], 1, "{replaced}");
+    let hits = json(
+        d,
+        &[
+            "search",
+            "--offline",
+            "First.hello",
+            "--repo",
+            "app",
+            "--json",
+        ],
+    );
+    assert!(
+        hits["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["symbol"] != "First.hello/1"),
+        "{hits}"
+    );
+}
+
+/// An index created with another partition count is read and updated with that count
+/// without `--partitions`; a different explicit count is refused, naming both.
+#[test]
+fn the_partition_count_comes_from_the_index() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let sample = sample();
+    let sample = sample.to_str().unwrap();
+    json(d, &["--partitions", "8", "index", sample, "--json"]);
+    let hits = json(
+        d,
+        &["search", "--offline", "Inventory.Stock.reserve", "--json"],
+    );
+    assert!(!hits["hits"].as_array().unwrap().is_empty(), "{hits}");
+    let again = json(d, &["index", sample, "--json"]);
+    assert_eq!(again["stats"]["files_indexed"], 0, "{again}");
+    let args = ["--partitions", "4", "index", sample];
+    common::fails_saying(&args, &aiex(d, &args), "created with 8 partitions");
 }
 
 #[test]

@@ -387,6 +387,22 @@ pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
     Ok(())
 }
 
+/// A map's focus must name something indexed: a typo answers NOT_FOUND instead of the
+/// unfocused map.
+pub fn focus_arg(
+    graph: &aiex_node::graph::SymbolGraph,
+    focus: &[String],
+) -> std::result::Result<(), GatewayError> {
+    if graph.focus_names_anything(focus) {
+        Ok(())
+    } else {
+        Err(GatewayError::Node(aiex_node::NodeError::NotFound {
+            what: "indexed symbol or module for the focus",
+            name: focus.join(", "),
+        }))
+    }
+}
+
 fn in_repos(repos: &[String], repo: &str) -> bool {
     repos.is_empty() || repos.iter().any(|r| r == repo)
 }
@@ -478,6 +494,7 @@ impl pb::search_server::Search for SearchService {
             .into());
         }
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        focus_arg(&graph, &req.focus)?;
         let (map, tokens) = graph.repo_map(budget, &req.focus);
         Ok(Response::new(pb::RepoMapResponse {
             map,

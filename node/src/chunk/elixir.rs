@@ -1173,6 +1173,7 @@ impl<'s, 't> Walker<'s, 't> {
             end_line,
             signature,
             calls: Vec::new(),
+            unqualified_calls: Vec::new(),
         }
     }
 
@@ -1220,6 +1221,7 @@ impl<'s, 't> Walker<'s, 't> {
                 end_line: 0,
                 signature: format!("defmodule {name}"),
                 calls: Vec::new(),
+                unqualified_calls: Vec::new(),
             });
         }
         self.in_module(module, draft)
@@ -1316,6 +1318,7 @@ impl<'s, 't> Walker<'s, 't> {
                     end_line: 0,
                     signature: String::new(),
                     calls: Vec::new(),
+                    unqualified_calls: Vec::new(),
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -1591,10 +1594,12 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 first_part = drafts[i].part.map(|_| i);
                 let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                 let (calls, signature) = (drafts[i].calls.clone(), drafts[i].signature.clone());
+                let unqualified = drafts[i].unqualified_calls.clone();
                 let several_delegates =
                     drafts[i].kind == ChunkKind::Delegate && drafts[i].defines.len() > 1;
                 for d in &mut drafts[i].defines {
                     d.calls = calls.clone();
+                    d.unqualified_calls = unqualified.clone();
                     if several_delegates {
                         // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
                         let own: Vec<String> = calls
@@ -1623,6 +1628,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 if let Some(f) = first_part {
                     let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                     let calls = drafts[i].calls.clone();
+                    let unqualified = drafts[i].unqualified_calls.clone();
                     for d in drafts[f]
                         .defines
                         .iter_mut()
@@ -1632,6 +1638,11 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                         for c in &calls {
                             if !d.calls.contains(c) {
                                 d.calls.push(c.clone());
+                            }
+                        }
+                        for c in &unqualified {
+                            if !d.unqualified_calls.contains(c) {
+                                d.unqualified_calls.push(c.clone());
                             }
                         }
                     }
@@ -1673,12 +1684,19 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Remote { module, fun, arity } => {
                     Some(super::symbol(&resolve(&local, module), fun, *arity))
                 }
-                RawCall::Local { fun, arity } => scope.and_then(|s| {
-                    modules[s]
-                        .defined
-                        .contains(&(fun.clone(), *arity))
-                        .then(|| super::symbol(&modules[s].name, fun, *arity))
-                }),
+                RawCall::Local { fun, arity } => {
+                    match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity))) {
+                        Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
+                        None => {
+                            // Imported (or Kernel's): the graph resolves it.
+                            let call = format!("{fun}/{arity}");
+                            if !draft.unqualified_calls.contains(&call) {
+                                draft.unqualified_calls.push(call);
+                            }
+                            None
+                        }
+                    }
+                }
             };
             if let Some(r) = resolved
                 && seen.insert(r.clone())

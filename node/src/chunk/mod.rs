@@ -148,6 +148,11 @@ pub struct Definition {
     /// into a chunk with neighbours).
     #[serde(default)]
     pub calls: Vec<String>,
+    /// Its calls without a module of functions its module does not define, as
+    /// `fun/arity`: imported ones (`import Util` then `helper(x)`, Kernel's `raise/2`).
+    /// The symbol graph resolves them through the chunk's imports, then Kernel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unqualified_calls: Vec<String>,
 }
 
 impl Definition {
@@ -214,6 +219,11 @@ pub struct Chunk {
     pub content_hash: String,
     /// Calls made, as `Mod.fun/arity` after alias expansion.
     pub calls: Vec<String>,
+    /// Calls without a module of functions the chunk's module does not define, as
+    /// `fun/arity` (imported, or Kernel's): the symbol graph resolves them through
+    /// `imports`, then `Kernel` and `Kernel.SpecialForms`, against what is indexed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unqualified_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     pub uses: Vec<String>,
@@ -315,7 +325,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 2;
+pub const CHUNKER_VERSION: u32 = 3;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -401,6 +411,7 @@ pub(crate) struct Draft {
     pub defines: Vec<Definition>,
     pub has_error: bool,
     pub calls: Vec<String>,
+    pub unqualified_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     pub uses: Vec<String>,
@@ -430,6 +441,7 @@ impl Draft {
             defines: Vec::new(),
             has_error: false,
             calls: Vec::new(),
+            unqualified_calls: Vec::new(),
             aliases: Vec::new(),
             imports: Vec::new(),
             uses: Vec::new(),
@@ -494,6 +506,7 @@ impl Draft {
             token_estimate,
             content_hash: blake3::hash(bytes).to_hex().to_string(),
             calls: self.calls,
+            unqualified_calls: self.unqualified_calls,
             aliases: self.aliases,
             imports: self.imports,
             uses: self.uses,

@@ -84,6 +84,11 @@ fn absorb(into: &mut Draft, next: Draft) {
             into.calls.push(c);
         }
     }
+    for c in next.unqualified_calls {
+        if !into.unqualified_calls.contains(&c) {
+            into.unqualified_calls.push(c);
+        }
+    }
     into.specs.extend(next.specs);
 }
 

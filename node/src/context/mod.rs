@@ -631,13 +631,32 @@ impl<'a> ContextBuilder<'a> {
                 files.insert(key.clone(), chunks);
             }
             let end_line = site.end_line.max(site.start_line);
-            let Some(c) = files[&key].iter().find(|c| {
+            let overlaps = |c: &&Chunk| {
                 c.kind != ChunkKind::ModuleHeader
                     && c.start_line <= end_line
                     && c.end_line >= site.start_line
-            }) else {
+            };
+            let found = files[&key].iter().find(overlaps).cloned();
+            // A call without a module (an imported function, resolved by the graph) is
+            // not among the chunk's qualified calls: show the caller's definition.
+            let found = match found {
+                Some(c) => Some(c),
+                None if !site.symbol.contains(' ') => self
+                    .source
+                    .file_chunks_where(
+                        &site.repo,
+                        &site.path,
+                        &FileChunkFilter::Defines(site.symbol.clone()),
+                    )?
+                    .iter()
+                    .find(overlaps)
+                    .cloned(),
+                None => None,
+            };
+            let Some(c) = found else {
                 continue;
             };
+            let c = &c;
             if !in_repos(c) || g.shown(c) {
                 continue;
             }

@@ -46,7 +46,27 @@ pub struct SymbolGraph {
     /// The keys of `defs`, `out` and `incoming`, sorted for look-ups by name; built on
     /// first use.
     keys: OnceLock<Keys>,
+    /// The defined nodes in the order of the unfocused rank; built on first use.
+    global_order: OnceLock<Vec<u32>>,
+    /// Calls without a module (`helper(x)` after `import Util`, Kernel's `raise/2`) not
+    /// yet resolved: a part cannot know what other parts define, so they are resolved
+    /// once every definition is in ([`SymbolGraph::build`], [`SymbolGraph::merge`]).
+    pending: Vec<Unqualified>,
 }
+
+/// A caller's calls without a module, and the modules they may come from.
+#[derive(Debug, Clone)]
+struct Unqualified {
+    caller: SymbolSite,
+    /// The caller's module's imports, in order.
+    imports: Vec<String>,
+    /// `fun/arity` each.
+    calls: Vec<String>,
+}
+
+/// Modules every Elixir module imports: a call without a module that the module does not
+/// define and does not import is one of theirs.
+const IMPLICIT_IMPORTS: [&str; 2] = ["Kernel", "Kernel.SpecialForms"];
 
 /// The keys of the graph's maps, sorted: a look-up of `Mod.fun` (any arity) or of a
 /// module's symbols is a binary search and a range instead of a pass over every symbol.
@@ -270,8 +290,44 @@ impl SymbolGraph {
     /// Builds the graph from chunks (typically every chunk of some repositories).
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::part(chunks);
+        g.resolve_pending();
         g.sort_sites();
         g
+    }
+
+    /// Resolves the calls without a module: each to the first of the caller's imports,
+    /// then Kernel and Kernel.SpecialForms, that defines `fun/arity` (a call to nothing
+    /// indexed stays out, as a call to an unindexed dependency has no definition to
+    /// link to).
+    fn resolve_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        // Most modules import alike (nothing, or the same few), so a resolution is
+        // looked up once per import list and call.
+        let mut known: HashMap<(String, String), Option<String>> = HashMap::new();
+        for p in pending {
+            let imports = p.imports.join(",");
+            let mut resolved: Vec<String> = Vec::new();
+            for call in &p.calls {
+                let target = known
+                    .entry((imports.clone(), call.clone()))
+                    .or_insert_with(|| {
+                        p.imports
+                            .iter()
+                            .map(String::as_str)
+                            .chain(IMPLICIT_IMPORTS)
+                            .map(|m| format!("{m}.{call}"))
+                            .find(|symbol| self.defs.contains_key(symbol))
+                    });
+                if let Some(t) = target
+                    && !resolved.contains(t)
+                {
+                    resolved.push(t.clone());
+                }
+            }
+            if !resolved.is_empty() {
+                self.add_calls(&p.caller, &resolved);
+            }
+        }
     }
 
     /// The graph of several sets of chunks built apart (in parallel, each set dropped
@@ -285,8 +341,10 @@ impl SymbolGraph {
                 out,
                 incoming,
                 caller_sites,
+                pending,
                 ..
             } = part;
+            g.pending.extend(pending);
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
             }
@@ -307,6 +365,7 @@ impl SymbolGraph {
                 }
             }
         }
+        g.resolve_pending();
         g.sort_sites();
         g
     }
@@ -342,11 +401,18 @@ impl SymbolGraph {
                     if def.kind.is_callable() {
                         sources += 1;
                         g.add_calls(&site, &def.calls);
+                        if !def.unqualified_calls.is_empty() {
+                            g.pending.push(Unqualified {
+                                caller: site.clone(),
+                                imports: chunk.imports.clone(),
+                                calls: def.unqualified_calls.clone(),
+                            });
+                        }
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
             }
-            if sources == 0 && !chunk.calls.is_empty() {
+            if sources == 0 && (!chunk.calls.is_empty() || !chunk.unqualified_calls.is_empty()) {
                 // A test, a module header or a script (or a later part of a split
                 // definition, whose calls its first part already carries).
                 if chunk.part.is_some_and(|(k, _)| k > 1) {
@@ -369,6 +435,13 @@ impl SymbolGraph {
                     visibility: chunk.visibility,
                 };
                 g.add_calls(&source, &chunk.calls);
+                if !chunk.unqualified_calls.is_empty() {
+                    g.pending.push(Unqualified {
+                        caller: source,
+                        imports: chunk.imports.clone(),
+                        calls: chunk.unqualified_calls.clone(),
+                    });
+                }
             }
         }
         g
@@ -477,6 +550,36 @@ impl SymbolGraph {
         self.rank_index.get_or_init(|| RankIndex::build(self))
     }
 
+    /// Whether `focus` names any symbol or module of the graph (an empty focus does).
+    pub fn focus_names_anything(&self, focus: &[String]) -> bool {
+        focus.is_empty() || !self.rank_index().focused(focus).is_empty()
+    }
+
+    /// The order in which the repository map considers definitions: by rank; with a
+    /// focus, the definitions the focus reaches by their focused rank, then the others
+    /// by the unfocused rank (not by name: a small focus leaves room for what matters
+    /// most in the rest of the code).
+    fn map_order(&self, focus: &[String]) -> Vec<u32> {
+        let global = || -> &Vec<u32> {
+            self.global_order
+                .get_or_init(|| self.ranked(&[]).map(|(i, _)| i).collect())
+        };
+        if focus.is_empty() || self.rank_index().focused(focus).is_empty() {
+            return global().clone();
+        }
+        let mut order: Vec<u32> = self
+            .ranked(focus)
+            .take_while(|(_, rank)| *rank > 0.0)
+            .map(|(i, _)| i)
+            .collect();
+        let mut taken = vec![false; self.rank_index().names.len()];
+        for &i in &order {
+            taken[i as usize] = true;
+        }
+        order.extend(global().iter().copied().filter(|&i| !taken[i as usize]));
+        order
+    }
+
     /// [`SymbolGraph::rank`] by node index, best first: the defined symbols with a rank
     /// above 0 sorted, then (lazily) those at 0 by name.
     fn ranked(&self, focus: &[String]) -> impl Iterator<Item = (u32, f64)> + '_ {
@@ -573,7 +676,7 @@ impl SymbolGraph {
             }
         };
         let mut used = 0usize;
-        for (i, _) in self.ranked(focus) {
+        for i in self.map_order(focus) {
             // The smallest entry: "    1: \n".
             if budget_bytes.saturating_sub(used) < 8 {
                 break;
@@ -739,7 +842,24 @@ mod tests {
         let mut chosen: Files = BTreeMap::new();
         let mut seen_sites: HashSet<(String, String, u32)> = HashSet::new();
         let mut used = 0usize;
-        for (symbol, _) in rank_over_everything(g, focus) {
+        let focused = rank_over_everything(g, focus);
+        let mut order: Vec<String> = if focused.iter().any(|(_, r)| *r > 0.0) && !focus.is_empty() {
+            focused
+                .iter()
+                .filter(|(_, r)| *r > 0.0)
+                .map(|(s, _)| s.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let first: HashSet<String> = order.iter().cloned().collect();
+        order.extend(
+            rank_over_everything(g, &[])
+                .into_iter()
+                .map(|(s, _)| s)
+                .filter(|s| !first.contains(s)),
+        );
+        for symbol in order {
             let site = &g.defs[&symbol][0];
             if site.visibility != Visibility::Public
                 || site.kind == ChunkKind::ModuleHeader
@@ -874,6 +994,77 @@ mod tests {
         assert_eq!(callers.len(), 3 * sites.len(), "{callee}: {callers:#?}");
         for repo in ["inventory", "other"] {
             assert!(callers.iter().any(|s| s.repo == repo), "{repo}");
+        }
+    }
+
+    /// Calls without a module resolve through the caller's imports, then Kernel: by a
+    /// plain call, a pipe and a capture; a module's own function is not taken for an
+    /// imported one; and a graph built in parts resolves them as one build does.
+    #[test]
+    fn imported_and_kernel_calls_are_resolved_by_the_graph() {
+        let sources = [
+            (
+                "lib/util.ex",
+                "defmodule Util do\n  def helper(x), do: x\n  def other(x), do: x\nend\n",
+            ),
+            (
+                "lib/kernel.ex",
+                "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\nend\n",
+            ),
+            (
+                "lib/imp.ex",
+                concat!(
+                    "defmodule Imp do\n",
+                    "  import Util\n",
+                    "  def via_import(x), do: helper(x)\n",
+                    "  def via_pipe(x), do: x |> helper()\n",
+                    "  def via_capture(xs), do: Enum.map(xs, &helper/1)\n",
+                    "  def via_kernel(x), do: inspect(x)\n",
+                    "  def own(x), do: other(x)\n",
+                    "  defp other(x), do: x\n",
+                    "  def nowhere(x), do: missing(x)\n",
+                    "end\n",
+                ),
+            ),
+        ];
+        let mut chunks = Vec::new();
+        for (path, source) in sources {
+            let config = ChunkerConfig {
+                merge_below: 0,
+                ..ChunkerConfig::default()
+            };
+            if let FileChunks::Chunked(c) = chunk_file("app", path, source.as_bytes(), &config) {
+                chunks.extend(c);
+            }
+        }
+        let g = SymbolGraph::build(&chunks);
+        let callers = |symbol: &str| -> Vec<String> {
+            g.callers(symbol).into_iter().map(|s| s.symbol).collect()
+        };
+        assert_eq!(
+            callers("Util.helper/1"),
+            ["Imp.via_import/1", "Imp.via_pipe/1", "Imp.via_capture/1"]
+        );
+        // The import comes before Kernel, which defines a helper/1 too.
+        assert!(callers("Kernel.helper/1").is_empty());
+        assert_eq!(callers("Kernel.inspect/1"), ["Imp.via_kernel/1"]);
+        assert_eq!(callers("Imp.other/1"), ["Imp.own/1"]);
+        assert!(callers("Util.other/1").is_empty());
+        assert_eq!(g.callees("Imp.nowhere/1"), Vec::<String>::new());
+        assert_eq!(g.callees("Imp.via_kernel/1"), ["Kernel.inspect/1"]);
+        // Built in parts (each file apart, in any order), the same graph.
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let merged = SymbolGraph::merge(
+                order
+                    .iter()
+                    .map(|&i| SymbolGraph::part(chunks.iter().filter(|c| c.path == sources[i].0))),
+            );
+            let mut got = merged.callers("Util.helper/1");
+            got.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+            let mut want = g.callers("Util.helper/1");
+            want.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+            assert_eq!(got, want, "{order:?}");
+            assert_eq!(merged.callees("Imp.via_kernel/1"), ["Kernel.inspect/1"]);
         }
     }
 
