@@ -57,7 +57,8 @@ pub struct SymbolGraph {
 /// A caller's calls without a module, and the modules they may come from.
 #[derive(Debug, Clone)]
 struct Unqualified {
-    caller: SymbolSite,
+    /// The caller's position in `caller_sites`.
+    caller: u32,
     /// The caller's module's imports, in order.
     imports: Vec<String>,
     /// `fun/arity` each.
@@ -303,21 +304,28 @@ impl SymbolGraph {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
-        let mut known: HashMap<(String, String), Option<String>> = HashMap::new();
+        let mut known: HashMap<Vec<String>, HashMap<String, Option<String>>> = HashMap::new();
+        let mut resolved: Vec<String> = Vec::new();
         for p in pending {
-            let imports = p.imports.join(",");
-            let mut resolved: Vec<String> = Vec::new();
+            let cache = match known.get_mut(&p.imports) {
+                Some(cache) => cache,
+                None => known.entry(p.imports.clone()).or_default(),
+            };
+            resolved.clear();
             for call in &p.calls {
-                let target = known
-                    .entry((imports.clone(), call.clone()))
-                    .or_insert_with(|| {
-                        p.imports
+                let target = match cache.get(call.as_str()) {
+                    Some(target) => target,
+                    None => {
+                        let found = p
+                            .imports
                             .iter()
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
                             .map(|m| format!("{m}.{call}"))
-                            .find(|symbol| self.defs.contains_key(symbol))
-                    });
+                            .find(|symbol| self.defs.contains_key(symbol));
+                        cache.entry(call.clone()).or_insert(found)
+                    }
+                };
                 if let Some(t) = target
                     && !resolved.contains(t)
                 {
@@ -325,7 +333,8 @@ impl SymbolGraph {
                 }
             }
             if !resolved.is_empty() {
-                self.add_calls(&p.caller, &resolved);
+                let symbol = self.caller_sites[p.caller as usize].symbol.clone();
+                self.link(p.caller, &symbol, &resolved);
             }
         }
     }
@@ -344,12 +353,15 @@ impl SymbolGraph {
                 pending,
                 ..
             } = part;
-            g.pending.extend(pending);
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
             }
             let offset = g.caller_sites.len() as u32;
             g.caller_sites.extend(caller_sites);
+            g.pending.extend(pending.into_iter().map(|p| Unqualified {
+                caller: p.caller + offset,
+                ..p
+            }));
             for (callee, sites) in incoming {
                 g.incoming
                     .entry(callee)
@@ -400,10 +412,12 @@ impl SymbolGraph {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
-                        g.add_calls(&site, &def.calls);
-                        if !def.unqualified_calls.is_empty() {
+                        let pending = !def.unqualified_calls.is_empty();
+                        if let Some(caller) = g.add_calls(&site, &def.calls, pending)
+                            && pending
+                        {
                             g.pending.push(Unqualified {
-                                caller: site.clone(),
+                                caller,
                                 imports: chunk.imports.clone(),
                                 calls: def.unqualified_calls.clone(),
                             });
@@ -434,10 +448,12 @@ impl SymbolGraph {
                     signature: chunk.signature.clone(),
                     visibility: chunk.visibility,
                 };
-                g.add_calls(&source, &chunk.calls);
-                if !chunk.unqualified_calls.is_empty() {
+                let pending = !chunk.unqualified_calls.is_empty();
+                if let Some(caller) = g.add_calls(&source, &chunk.calls, pending)
+                    && pending
+                {
                     g.pending.push(Unqualified {
-                        caller: source,
+                        caller,
                         imports: chunk.imports.clone(),
                         calls: chunk.unqualified_calls.clone(),
                     });
@@ -454,12 +470,24 @@ impl SymbolGraph {
         }
     }
 
-    fn add_calls(&mut self, caller: &SymbolSite, calls: &[String]) {
+    /// Records `caller`'s calls; returns its position in `caller_sites` when it calls
+    /// anything (or when `keep` asks for it anyway).
+    fn add_calls(&mut self, caller: &SymbolSite, calls: &[String], keep: bool) -> Option<u32> {
         let site = self.caller_sites.len() as u32;
-        let out = self.out.entry(caller.symbol.clone()).or_default();
+        if self.link(site, &caller.symbol, calls) || keep {
+            self.caller_sites.push(caller.clone());
+            Some(site)
+        } else {
+            None
+        }
+    }
+
+    /// Records calls from the caller at `site` (named `symbol`); whether there were any.
+    fn link(&mut self, site: u32, symbol: &str, calls: &[String]) -> bool {
+        let out = self.out.entry(symbol.to_string()).or_default();
         let mut any = false;
         for (i, callee) in calls.iter().enumerate() {
-            if *callee == caller.symbol || calls[..i].contains(callee) {
+            if callee == symbol || calls[..i].contains(callee) {
                 continue;
             }
             if !out.contains(callee) {
@@ -468,9 +496,7 @@ impl SymbolGraph {
             self.incoming.entry(callee.clone()).or_default().push(site);
             any = true;
         }
-        if any {
-            self.caller_sites.push(caller.clone());
-        }
+        any
     }
 
     /// Number of defined symbols.
