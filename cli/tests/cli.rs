@@ -442,8 +442,16 @@ fn bad_arguments_are_named() {
         assert_eq!(err.matches(&reason).count(), 1, "{err}");
     }
     for look_up in ["def", "callers", "callees"] {
-        let args = ["symbols", "--offline", look_up, " "];
-        common::fails_saying(&args, &aiex(d, &args), "name a symbol");
+        for symbol in [" ", "Foo.", "/2", "Foo.bar/x", "Enum.map/-1", " Enum.map/2"] {
+            let args = ["symbols", "--offline", look_up, symbol];
+            common::fails_saying(&args, &aiex(d, &args), "name a symbol");
+        }
+        // Operators are symbols too.
+        for symbol in ["Kernel.../2", "Kernel.//2", "Kernel.<>/2"] {
+            let args = ["symbols", "--offline", look_up, symbol];
+            let out = aiex(d, &args);
+            assert!(out.status.success(), "{args:?}: {out:?}");
+        }
     }
     // Cluster roles: settings refused before anything starts.
     for (args, needle) in [

@@ -384,6 +384,32 @@ pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
             reason: "is longer than 1024 bytes".into(),
         });
     }
+    let malformed = |why: &str| GatewayError::InvalidArgument {
+        field: "symbol",
+        reason: format!("`{symbol}` {why}; name a symbol: `Mod.fun/arity`, `Mod.fun` or `Mod`"),
+    };
+    if symbol.trim() != symbol {
+        return Err(malformed("has spaces around it"));
+    }
+    let name = match symbol.rsplit_once('/') {
+        // `Kernel.//2` is the division operator's symbol: the arity follows the last `/`.
+        Some((name, arity))
+            if (!name.is_empty() && !name.ends_with('.')) || name.ends_with("..") =>
+        {
+            if arity.parse::<u32>().is_err() {
+                return Err(malformed(
+                    "has no arity after its `/` (a number such as `/2`)",
+                ));
+            }
+            name
+        }
+        Some(_) => return Err(malformed("names no function before its `/`")),
+        None => symbol,
+    };
+    // `Foo.` is cut short; `Kernel..` (the range operator) is not.
+    if name.ends_with('.') && !name.ends_with("..") {
+        return Err(malformed("ends with a `.`"));
+    }
     Ok(())
 }
 

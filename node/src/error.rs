@@ -106,8 +106,47 @@ impl NodeError {
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(tantivy::TantivyError) -> NodeError {
         let path = path.into();
-        move |source| NodeError::Index { path, source }
+        move |source| match &source {
+            // Taking tantivy's lock file needs write access, even to read.
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::IoError(e),
+                _,
+            ) => NodeError::Io {
+                source: std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot take the index's lock file ({e}); Aiex needs write access to \
+                             its data directory, even to search it (copy it somewhere writable)"
+                    ),
+                ),
+                path,
+            },
+            _ => NodeError::Index { path, source },
+        }
     }
 }
 
 pub type Result<T, E = NodeError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data directory Aiex cannot write (a read-only copy) is named with what to do,
+    /// not as tantivy's debug dump of the lock error.
+    #[test]
+    fn a_lock_file_that_cannot_be_taken_says_why() {
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let lock = tantivy::TantivyError::LockFailure(
+            tantivy::directory::error::LockError::IoError(std::sync::Arc::new(denied)),
+            None,
+        );
+        let err = NodeError::index("/srv/aiex/index/p0001")(lock);
+        let message = err.to_string();
+        for part in ["/srv/aiex/index/p0001", "write access", "lock file"] {
+            assert!(message.contains(part), "{part:?} missing from: {message}");
+        }
+        assert!(!message.contains("None"), "{message}");
+        assert_eq!(err.code(), ErrorCode::Internal);
+    }
+}

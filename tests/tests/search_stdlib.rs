@@ -44,6 +44,12 @@ fn identifier_queries_hit_the_definition_first() {
             "Keyword.get/3",
         ),
         ("Path.join", "lib/elixir/lib/path.ex", "Path.join"),
+        // Operators are definitions too.
+        ("Kernel.<>/2", "lib/elixir/lib/kernel.ex", "Kernel.<>/2"),
+        ("Kernel.+/2", "lib/elixir/lib/kernel.ex", "Kernel.+/2"),
+        ("Kernel.=~", "lib/elixir/lib/kernel.ex", "Kernel.=~/2"),
+        ("|>", "lib/elixir/lib/kernel.ex", "Kernel.|>/2"),
+        ("Kernel.../2", "lib/elixir/lib/kernel.ex", "Kernel.../2"),
     ];
     for (query, path, symbol) in cases {
         let hits = search(query, Filters::default(), 5);

@@ -533,6 +533,14 @@ impl QueryPlan {
         let single_word = word_count == 1;
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
+            // A bare operator is one only when it is the whole query (`a - b` is a phrase).
+            if let Some(key) =
+                operator_key(tok).filter(|k| single_word || k.starts_with(char::is_alphabetic))
+            {
+                // `Kernel.<>/2`, `Kernel.+`, `|>`: operators are definitions too.
+                symbols.push(key);
+                continue;
+            }
             if !tok.chars().any(char::is_alphanumeric) {
                 continue;
             }
@@ -749,6 +757,46 @@ impl QueryPlan {
     }
 }
 
+/// The symbol key of an operator named in a query (`Kernel.<>/2`, `Kernel.+`, `<>`,
+/// `|>/2`), lowercased as the index keys it; `None` for anything else.
+fn operator_key(tok: &str) -> Option<String> {
+    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@";
+    let (head, arity) = match tok.rsplit_once('/') {
+        Some((h, a)) if !h.is_empty() && !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, Some(a))
+        }
+        _ => (tok, None),
+    };
+    // The operator is what follows the module's last `.` before a non-letter: in
+    // `Kernel.../2` the module is `Kernel` and the operator `..`.
+    let split = head
+        .char_indices()
+        .find(|&(i, c)| c == '.' && head[i + 1..].starts_with(|c: char| OPERATOR.contains(c)))
+        .map(|(i, _)| i);
+    let (module, op) = match split {
+        Some(i) => (&head[..i], &head[i + 1..]),
+        None => ("", head),
+    };
+    let module_ok = module.is_empty()
+        || (module.starts_with(|c: char| c.is_ascii_uppercase())
+            && module
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.'));
+    if op.is_empty() || !module_ok || !op.chars().all(|c| OPERATOR.contains(c)) {
+        return None;
+    }
+    let mut key = module.to_lowercase();
+    if !key.is_empty() {
+        key.push('.');
+    }
+    key.push_str(op);
+    if let Some(a) = arity {
+        key.push('/');
+        key.push_str(a);
+    }
+    Some(key)
+}
+
 fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     for c in s.chars() {
@@ -803,4 +851,34 @@ fn snippet(
         lines[start..end].join("\n"),
         chunk.start_line + start as u32,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_in_queries_are_symbol_keys() {
+        for (tok, key) in [
+            ("Kernel.<>/2", Some("kernel.<>/2")),
+            ("Kernel.+", Some("kernel.+")),
+            ("Kernel.../2", Some("kernel.../2")),
+            ("Kernel.|>/2", Some("kernel.|>/2")),
+            ("<>", Some("<>")),
+            ("=~/2", Some("=~/2")),
+            ("String.split/2", None),
+            ("and/or", None),
+            ("1/2", None),
+            ("+1", None),
+            ("", None),
+            ("kernel.+", None),
+        ] {
+            assert_eq!(operator_key(tok).as_deref(), key, "{tok:?}");
+        }
+        // A lone operator inside a question is punctuation, not a name.
+        let plan = QueryPlan::new("subtract a - b from the total amount");
+        assert!(plan.symbols.is_empty(), "{:?}", plan.symbols);
+        assert!(!plan.code_like);
+        assert_eq!(QueryPlan::new("<>").symbols, ["<>"]);
+    }
 }
