@@ -110,7 +110,9 @@ async fn print_stream(
         };
         match event.event {
             Some(Event::Token(t)) => {
-                out.write_all(crate::output::shown(&t.text).as_bytes())?;
+                // A model's CRLF line ends are line ends, not control characters.
+                let text = t.text.replace("\r\n", "\n");
+                out.write_all(crate::output::shown(&text).as_bytes())?;
                 out.flush()?;
             }
             Some(Event::Done(d)) => done = Some(d),

@@ -347,6 +347,8 @@ pub struct Settings {
     pub partitions: u32,
     /// `--partitions` or the config file's, when given (the roles default differently).
     pub partitions_flag: Option<u32>,
+    /// `--partitions` alone: what overrides the count an offline index was created with.
+    pub partitions_cli: Option<u32>,
     /// The embedding model directory, when embeddings are on.
     pub embed_model: Option<PathBuf>,
     pub file: config::FileConfig,
@@ -371,6 +373,7 @@ fn settings(cli: &Cli) -> Result<Settings> {
             .or(file.partitions)
             .unwrap_or(aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS),
         partitions_flag: cli.partitions.or(file.partitions),
+        partitions_cli: cli.partitions,
         embed_model: cli
             .embed_model
             .clone()
@@ -528,7 +531,7 @@ fn run(cli: Cli) -> Result<()> {
             // The count the index was created with, unless --partitions says otherwise.
             let existing = existing_partitions(&settings.data_dir.join("index"))?;
             let partitions = settings
-                .partitions_flag
+                .partitions_cli
                 .or(existing)
                 .unwrap_or(settings.partitions);
             let set = open_offline(&settings, partitions)?;
@@ -585,8 +588,10 @@ impl Sources {
             .canonicalize()
             .with_context(|| format!("cannot index {}", path.display()))?;
         let known = self.read()?;
+        // A directory that is gone (a moved checkout) is not one to protect.
         if let Some(before) = known.get(name)
             && *before != source
+            && before.exists()
             && !replace
             && set.repos().iter().any(|r| r.repo == name)
         {
@@ -604,7 +609,9 @@ impl Sources {
     fn record(&self, name: &str, source: &Path) -> Result<()> {
         let mut known = self.read()?;
         known.insert(name.to_string(), source.to_path_buf());
-        let tmp = self.file.with_extension("json.tmp");
+        let tmp = self
+            .file
+            .with_extension(format!("json.{}.tmp", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&known)?)
             .and_then(|()| std::fs::rename(&tmp, &self.file))
             .with_context(|| format!("cannot write {}", self.file.display()))

@@ -119,7 +119,12 @@ pub fn passed_over_warnings(listed: &[String], total: u64) {
 /// `\x1b` or `\u{9b}`, instead of reaching the terminal. JSON output escapes them
 /// itself.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    // Also the bidirectional-text controls that reorder what is shown ("Trojan Source")
+    // and the Unicode line and paragraph separators.
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -693,7 +698,12 @@ pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
         }
     );
     for d in &c.dropped {
-        eprintln!("  dropped {} ({} tokens): {}", d.kind, d.tokens, d.title);
+        eprintln!(
+            "  dropped {} ({} tokens): {}",
+            d.kind,
+            d.tokens,
+            shown(&d.title)
+        );
     }
     Ok(())
 }
@@ -712,6 +722,7 @@ mod tests {
             shown("a\u{1b}[31mred\u{7}\r\u{9b}2J\u{7f} é\n"),
             "a\\x1b[31mred\\x07\\x0d\\u{9b}2J\\x7f é\n"
         );
+        assert_eq!(shown("if x \u{202e}\u{2066}"), "if x \\u{202e}\\u{2066}");
     }
 
     fn r(symbol: &str, path: &str, line: u32) -> pb::SymbolRef {

@@ -442,12 +442,33 @@ fn bad_arguments_are_named() {
         assert_eq!(err.matches(&reason).count(), 1, "{err}");
     }
     for look_up in ["def", "callers", "callees"] {
-        for symbol in [" ", "Foo.", "/2", "Foo.bar/x", "Enum.map/-1", " Enum.map/2"] {
+        for symbol in [
+            " ",
+            "Foo.",
+            "/2",
+            "Foo.bar/x",
+            "Enum.map/-1",
+            "Enum.map/+2",
+            " Enum.map/2",
+            "Enum. map/2",
+        ] {
             let args = ["symbols", "--offline", look_up, symbol];
             common::fails_saying(&args, &aiex(d, &args), "name a symbol");
         }
         // Operators are symbols too.
-        for symbol in ["Kernel.../2", "Kernel.//2", "Kernel.<>/2"] {
+        for symbol in [
+            "Kernel.../2",
+            "Kernel.//2",
+            "Kernel./",
+            "Kernel...//",
+            "Kernel.<>/2",
+            "Kernel.-/1",
+            "Kernel.!/1",
+            "Kernel.@/1",
+            "Access.at!/1",
+            "Kernel.sigil_r/2",
+            "Enum.empty?/1",
+        ] {
             let args = ["symbols", "--offline", look_up, symbol];
             let out = aiex(d, &args);
             assert!(out.status.success(), "{args:?}: {out:?}");

@@ -391,12 +391,17 @@ pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
     if symbol.trim() != symbol {
         return Err(malformed("has spaces around it"));
     }
+    if symbol.contains(char::is_whitespace) {
+        return Err(malformed("has spaces in it"));
+    }
     let name = match symbol.rsplit_once('/') {
+        // `Kernel./` (division, any arity) and `Kernel...//` name the operator itself.
+        Some((name, "")) if name.ends_with('.') || name.ends_with('/') => symbol,
         // `Kernel.//2` is the division operator's symbol: the arity follows the last `/`.
         Some((name, arity))
             if (!name.is_empty() && !name.ends_with('.')) || name.ends_with("..") =>
         {
-            if arity.parse::<u32>().is_err() {
+            if arity.is_empty() || !arity.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(malformed(
                     "has no arity after its `/` (a number such as `/2`)",
                 ));

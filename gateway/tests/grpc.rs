@@ -525,7 +525,25 @@ async fn assert_unknown(server: &TestServer, name: &str) {
         &[name],
     );
     assert_refused(
+        server.search().callees(symbol.clone()).await,
+        Code::NotFound,
+        &[name],
+    );
+    assert_refused(
         server.search().definition(symbol).await,
+        Code::NotFound,
+        &[name],
+    );
+    // A map focused on nothing indexed is not the unfocused map.
+    assert_refused(
+        server
+            .search()
+            .repo_map(pb::RepoMapRequest {
+                repositories: vec![],
+                token_budget: 100,
+                focus: vec![format!("{name}.Nothing/1")],
+            })
+            .await,
         Code::NotFound,
         &[name],
     );

@@ -2180,6 +2180,50 @@ fn g13_list_delegates_the_ternary_range_operator_and_each_types_own_lines() {
     );
 }
 
+/// A module header over the budget (a long moduledoc, then types and callbacks) splits by
+/// lines; each type and callback is defined by the part that holds its line, so a search
+/// for `Shop.Server.handle_thing/1` lands on the part showing that `@callback`, not on
+/// the first part of the moduledoc.
+#[test]
+fn g18_a_split_module_header_defines_each_callback_in_its_own_part() {
+    let doc: String = (0..60)
+        .map(|i| format!("  Line {i} of a long moduledoc that explains the behaviour in detail.\n"))
+        .collect();
+    let src = format!(
+        "defmodule Shop.Server do\n  @moduledoc \"\"\"\n{doc}  \"\"\"\n\n  @type state :: map()\n\n  @callback handle_thing(term) :: term\n\n  @callback other_thing(term, term) :: :ok\nend\n"
+    );
+    let cs = chunks("lib/shop/server.ex", &src);
+    assert_tiles(&cs, src.as_bytes());
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.part.is_some()).collect();
+    assert!(parts.len() >= 2, "{}", dump(&cs));
+    for (symbol, needle) in [
+        ("Shop.Server.handle_thing/1", "@callback handle_thing"),
+        ("Shop.Server.other_thing/2", "@callback other_thing"),
+        ("Shop.Server.state/0", "@type state"),
+    ] {
+        let line = line_of(&src, needle);
+        let holders: Vec<&&Chunk> = parts
+            .iter()
+            .filter(|c| defined(c).iter().any(|d| d == symbol))
+            .collect();
+        assert_eq!(holders.len(), 1, "{symbol}: {}", dump(&cs));
+        let c = holders[0];
+        assert!(
+            c.start_line <= line && line <= c.end_line,
+            "{symbol} at line {line} is defined by lines {}-{}: {}",
+            c.start_line,
+            c.end_line,
+            dump(&cs)
+        );
+    }
+    // The module itself stays with the first part.
+    assert!(
+        defined(parts[0]).iter().any(|d| d == "Shop.Server"),
+        "{}",
+        dump(&cs)
+    );
+}
+
 #[test]
 fn g18_parts_of_a_later_clause_carry_that_clauses_head() {
     let body = |tag: &str| -> String {

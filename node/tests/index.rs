@@ -525,6 +525,7 @@ fn damaged_index_files_give_an_error_naming_the_partition() {
         "index out of bounds",
         "delete this directory",
         "index again",
+        "node/tests/index.rs:",
     ] {
         assert!(message.contains(part), "{part:?} missing from: {message}");
     }

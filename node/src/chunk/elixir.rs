@@ -1652,6 +1652,30 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
     }
 }
 
+/// Macros that give code its structure rather than being called for what they compute:
+/// kept out of a chunk's calls without a module, so that every module and function does
+/// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
+/// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
+/// `Kernel.SpecialForms`).
+const STRUCTURE: [&str; 16] = [
+    "defmodule",
+    "defprotocol",
+    "defimpl",
+    "defstruct",
+    "defexception",
+    "defoverridable",
+    "if",
+    "unless",
+    "use",
+    "import",
+    "alias",
+    "require",
+    "quote",
+    "unquote",
+    "unquote_splicing",
+    "super",
+];
+
 /// Gives each draft the calls inside its span, resolved with its module's aliases.
 fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
     for draft in drafts.iter_mut() {
@@ -1687,6 +1711,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Local { fun, arity } => {
                     match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity))) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
+                        None if STRUCTURE.contains(&fun.as_str()) => None,
                         None => {
                             // Imported (or Kernel's): the graph resolves it.
                             let call = format!("{fun}/{arity}");

@@ -69,8 +69,27 @@ pub(crate) fn split(
     for s in &draft.specs {
         header.push_str(&format!("  {s}\n"));
     }
+    // Types and callbacks go with the part holding their line: a long module header's
+    // are found in the part that shows them (`GenServer.handle_call/3` in
+    // the part with its `@callback`, not in the first part of the moduledoc).
+    let mut part_lines: Vec<u32> = Vec::with_capacity(ranges.len());
+    let (mut line, mut at) = (1u32, 0usize);
+    for &(s, _) in &ranges {
+        line += memchr::memchr_iter(b'\n', &src[at..s]).count() as u32;
+        at = s;
+        part_lines.push(line);
+    }
+    let part_of = |def_line: u32| part_lines.iter().rposition(|&l| l <= def_line).unwrap_or(0);
     for (k, (s, e)) in ranges.into_iter().enumerate() {
         let mut draft = draft.clone();
+        // Functions stay with the first part, which carries the calls of every part.
+        draft.defines.retain(|d| {
+            if d.kind.is_callable() {
+                k == 0
+            } else {
+                part_of(d.line) == k
+            }
+        });
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));
@@ -85,7 +104,6 @@ pub(crate) fn split(
         };
         draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
         if k > 0 {
-            draft.defines.clear();
             draft.doc = None;
         }
         out.push(draft);

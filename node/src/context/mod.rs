@@ -619,6 +619,7 @@ impl<'a> ContextBuilder<'a> {
         let calling = FileChunkFilter::Calls(symbol.to_string());
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
+        let mut fallbacks = 0;
         for site in self.graph.callers(symbol) {
             if shown >= self.max_callers {
                 break;
@@ -641,17 +642,20 @@ impl<'a> ContextBuilder<'a> {
             // not among the chunk's qualified calls: show the caller's definition.
             let found = match found {
                 Some(c) => Some(c),
-                None if !site.symbol.contains(' ') => self
-                    .source
-                    .file_chunks_where(
-                        &site.repo,
-                        &site.path,
-                        &FileChunkFilter::Defines(site.symbol.clone()),
-                    )?
-                    .iter()
-                    .find(overlaps)
-                    .cloned(),
-                None => None,
+                // Bounded: a popular imported function has thousands of call sites.
+                None if !site.symbol.contains(' ') && fallbacks < 2 * self.max_callers => {
+                    fallbacks += 1;
+                    self.source
+                        .file_chunks_where(
+                            &site.repo,
+                            &site.path,
+                            &FileChunkFilter::Defines(site.symbol.clone()),
+                        )?
+                        .iter()
+                        .find(overlaps)
+                        .cloned()
+                }
+                _ => None,
             };
             let Some(c) = found else {
                 continue;

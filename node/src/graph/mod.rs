@@ -65,9 +65,9 @@ struct Unqualified {
     calls: Vec<String>,
 }
 
-/// Modules every Elixir module imports: a call without a module that the module does not
-/// define and does not import is one of theirs.
-const IMPLICIT_IMPORTS: [&str; 2] = ["Kernel", "Kernel.SpecialForms"];
+/// The module every Elixir module imports: a call without a module that the module does
+/// not define and does not import is Kernel's (or a special form, which is not a call).
+const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
 
 /// The keys of the graph's maps, sorted: a look-up of `Mod.fun` (any arity) or of a
 /// module's symbols is a binary search and a range instead of a pass over every symbol.
@@ -297,7 +297,7 @@ impl SymbolGraph {
     }
 
     /// Resolves the calls without a module: each to the first of the caller's imports,
-    /// then Kernel and Kernel.SpecialForms, that defines `fun/arity` (a call to nothing
+    /// then Kernel, that defines `fun/arity` publicly (a call to nothing
     /// indexed stays out, as a call to an unindexed dependency has no definition to
     /// link to).
     fn resolve_pending(&mut self) {
@@ -322,7 +322,12 @@ impl SymbolGraph {
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
                             .map(|m| format!("{m}.{call}"))
-                            .find(|symbol| self.defs.contains_key(symbol));
+                            .find(|symbol| {
+                                // `import` brings in public functions and macros only.
+                                self.defs.get(symbol).is_some_and(|sites| {
+                                    sites.iter().any(|s| s.visibility == Visibility::Public)
+                                })
+                            });
                         cache.entry(call.clone()).or_insert(found)
                     }
                 };
@@ -1031,11 +1036,11 @@ mod tests {
         let sources = [
             (
                 "lib/util.ex",
-                "defmodule Util do\n  def helper(x), do: x\n  def other(x), do: x\nend\n",
+                "defmodule Util do\n  def helper(x), do: x\n  def other(x), do: x\n  defp hidden(x), do: x\nend\n",
             ),
             (
                 "lib/kernel.ex",
-                "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\nend\n",
+                "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\n  defmacro if(c, k), do: {c, k}\nend\n",
             ),
             (
                 "lib/imp.ex",
@@ -1049,6 +1054,8 @@ mod tests {
                     "  def own(x), do: other(x)\n",
                     "  defp other(x), do: x\n",
                     "  def nowhere(x), do: missing(x)\n",
+                    "  def private_one(x), do: hidden(x)\n",
+                    "  def structure(x), do: if(x, do: x)\n",
                     "end\n",
                 ),
             ),
@@ -1077,6 +1084,10 @@ mod tests {
         assert_eq!(callers("Imp.other/1"), ["Imp.own/1"]);
         assert!(callers("Util.other/1").is_empty());
         assert_eq!(g.callees("Imp.nowhere/1"), Vec::<String>::new());
+        // A private function is not imported.
+        assert_eq!(g.callees("Imp.private_one/1"), Vec::<String>::new());
+        // Structure (`if`, `defmodule`) is not a call.
+        assert_eq!(g.callees("Imp.structure/1"), Vec::<String>::new());
         assert_eq!(g.callees("Imp.via_kernel/1"), ["Kernel.inspect/1"]);
         // Built in parts (each file apart, in any order), the same graph.
         for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
@@ -1091,6 +1102,25 @@ mod tests {
             want.sort_by(|a, b| a.symbol.cmp(&b.symbol));
             assert_eq!(got, want, "{order:?}");
             assert_eq!(merged.callees("Imp.via_kernel/1"), ["Kernel.inspect/1"]);
+            for symbol in g.out.keys() {
+                assert_eq!(
+                    merged.callees(symbol),
+                    g.callees(symbol),
+                    "{order:?} {symbol}"
+                );
+            }
+            for symbol in g.incoming.keys() {
+                let sites = |graph: &SymbolGraph| {
+                    let mut v: Vec<String> = graph
+                        .callers(symbol)
+                        .into_iter()
+                        .map(|s| format!("{}:{} {}", s.path, s.start_line, s.symbol))
+                        .collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(sites(&merged), sites(&g), "{order:?} {symbol}");
+            }
         }
     }
 

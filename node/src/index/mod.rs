@@ -123,12 +123,13 @@ pub fn guarded<T>(dir: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown failure".into());
-            tracing::error!(dir = %dir.display(), panic = %what, "reading the index failed");
+            let at = PANICKED_AT.with(|p| p.take()).unwrap_or_default();
+            tracing::error!(dir = %dir.display(), panic = %what, at = %at, "reading the index failed");
             Err(NodeError::Corrupt {
                 path: dir.to_path_buf(),
                 reason: format!(
-                    "reading it failed ({what}); the index files are damaged: delete this \
-                     directory (or the whole data directory) and index again"
+                    "reading it failed ({what}, at {at}); the index files may be damaged: \
+                     delete this directory (or the whole data directory) and index again"
                 ),
             })
         }
@@ -138,6 +139,8 @@ pub fn guarded<T>(dir: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
 thread_local! {
     /// How many [`guarded`] reads this thread is inside.
     static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Where the last panic inside a guarded read happened (file:line), for its error.
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Keeps the panic hook from printing a panic that [`guarded`] turns into an error (the
@@ -150,6 +153,11 @@ fn quiet_panics_while_guarded() {
         std::panic::set_hook(Box::new(move |info| {
             if GUARDED.with(|g| g.get()) == 0 {
                 previous(info);
+            } else {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                PANICKED_AT.with(|p| *p.borrow_mut() = at);
             }
         }));
     });

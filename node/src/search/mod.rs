@@ -534,9 +534,12 @@ impl QueryPlan {
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
             // A bare operator is one only when it is the whole query (`a - b` is a phrase).
-            if let Some(key) =
-                operator_key(tok).filter(|k| single_word || k.starts_with(char::is_alphabetic))
-            {
+            // In a question, `Logger...` is an ellipsis, not the range operator.
+            if let Some(key) = operator_key(tok).filter(|k| {
+                single_word
+                    || (k.starts_with(char::is_alphabetic)
+                        && (k.contains('/') || !k.ends_with('.')))
+            }) {
                 // `Kernel.<>/2`, `Kernel.+`, `|>`: operators are definitions too.
                 symbols.push(key);
                 continue;
@@ -875,10 +878,12 @@ mod tests {
         ] {
             assert_eq!(operator_key(tok).as_deref(), key, "{tok:?}");
         }
-        // A lone operator inside a question is punctuation, not a name.
+        // A lone operator inside a question is punctuation, not a name; so is an ellipsis.
         let plan = QueryPlan::new("subtract a - b from the total amount");
         assert!(plan.symbols.is_empty(), "{:?}", plan.symbols);
         assert!(!plan.code_like);
+        let plan = QueryPlan::new("why does Logger... drop my messages");
+        assert_eq!(plan.symbols, ["logger"]);
         assert_eq!(QueryPlan::new("<>").symbols, ["<>"]);
     }
 }
