@@ -417,16 +417,7 @@ impl SymbolGraph {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
-                        let pending = !def.unqualified_calls.is_empty();
-                        if let Some(caller) = g.add_calls(&site, &def.calls, pending)
-                            && pending
-                        {
-                            g.pending.push(Unqualified {
-                                caller,
-                                imports: chunk.imports.clone(),
-                                calls: def.unqualified_calls.clone(),
-                            });
-                        }
+                        g.add_caller(&site, &def.calls, &def.unqualified_calls, &chunk.imports);
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
@@ -453,16 +444,12 @@ impl SymbolGraph {
                     signature: chunk.signature.clone(),
                     visibility: chunk.visibility,
                 };
-                let pending = !chunk.unqualified_calls.is_empty();
-                if let Some(caller) = g.add_calls(&source, &chunk.calls, pending)
-                    && pending
-                {
-                    g.pending.push(Unqualified {
-                        caller,
-                        imports: chunk.imports.clone(),
-                        calls: chunk.unqualified_calls.clone(),
-                    });
-                }
+                g.add_caller(
+                    &source,
+                    &chunk.calls,
+                    &chunk.unqualified_calls,
+                    &chunk.imports,
+                );
             }
         }
         g
@@ -472,6 +459,27 @@ impl SymbolGraph {
         for sites in self.defs.values_mut() {
             sites.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
             sites.dedup();
+        }
+    }
+
+    /// Records `caller`'s calls, and its calls without a module (resolved through
+    /// `imports` once every part is in).
+    fn add_caller(
+        &mut self,
+        caller: &SymbolSite,
+        calls: &[String],
+        unqualified: &[String],
+        imports: &[String],
+    ) {
+        let pending = !unqualified.is_empty();
+        if let Some(caller) = self.add_calls(caller, calls, pending)
+            && pending
+        {
+            self.pending.push(Unqualified {
+                caller,
+                imports: imports.to_vec(),
+                calls: unqualified.to_vec(),
+            });
         }
     }
 
