@@ -671,14 +671,14 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
     Ok(set)
 }
 
-fn offline_search(
-    settings: &Settings,
-    request: aiex_proto::v1::SearchRequest,
-    json: bool,
+/// Every repository a read names is indexed: a typo is an error naming it and the indexed
+/// ones, not an empty result.
+fn require_repos<'a>(
+    set: &PartitionSet,
+    repos: impl IntoIterator<Item = &'a String>,
 ) -> Result<()> {
-    let set = open_indexed(settings)?;
     let indexed: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
-    for repo in request.filters.iter().flat_map(|f| &f.repositories) {
+    for repo in repos {
         if !indexed.contains(repo) {
             bail!(
                 "repository not found: {repo} (indexed offline: {})",
@@ -686,6 +686,16 @@ fn offline_search(
             );
         }
     }
+    Ok(())
+}
+
+fn offline_search(
+    settings: &Settings,
+    request: aiex_proto::v1::SearchRequest,
+    json: bool,
+) -> Result<()> {
+    let set = open_indexed(settings)?;
+    require_repos(&set, request.filters.iter().flat_map(|f| &f.repositories))?;
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
     let hits: Vec<_> = set
@@ -704,6 +714,7 @@ fn offline_context(
 ) -> Result<()> {
     use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
     let set = open_indexed(settings)?;
+    require_repos(&set, &request.repositories)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {
         Some(search) => set.search(&aiex_node::service::request_from_pb(search)?)?,

@@ -423,12 +423,16 @@ fn bad_arguments_are_named() {
     let args = ["search", "--offline", "stock", "--kind", "fn"];
     common::fails_saying(&args, &aiex(d, &args), "unknown chunk kind `fn`");
     // A repository that is not indexed is named, not an empty result.
-    let args = ["search", "--offline", "stock", "--repo", "nosuch"];
-    let err = common::fails_saying(&args, &aiex(d, &args), "repository not found: nosuch");
-    assert!(
-        err.contains("inventory"),
-        "the indexed ones are listed: {err}"
-    );
+    for args in [
+        &["search", "--offline", "stock", "--repo", "nosuch"][..],
+        &["context", "--offline", "reserve stock", "--repo", "nosuch"],
+    ] {
+        let err = common::fails_saying(args, &aiex(d, args), "repository not found: nosuch");
+        assert!(
+            err.contains("inventory"),
+            "the indexed ones are listed: {err}"
+        );
+    }
     let sample = sample();
     let args = ["index", sample.to_str().unwrap(), "--name", "../x"];
     common::fails_saying(&args, &aiex(d, &args), "repository");

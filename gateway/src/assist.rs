@@ -154,6 +154,7 @@ impl pb::assist_server::Assist for AssistService {
         request: Request<pb::ExplainRequest>,
     ) -> Result<Response<AssistStream>, Status> {
         let r = request.into_inner();
+        self.0.all_known(&r.repositories)?;
         required("target", &r.target)?;
         bounded("code", &r.code)?;
         self.run(Task::Explain {
@@ -189,6 +190,7 @@ impl pb::assist_server::Assist for AssistService {
         request: Request<pb::GenerateModuleRequest>,
     ) -> Result<Response<AssistStream>, Status> {
         let r = request.into_inner();
+        self.0.all_known(&r.repositories)?;
         required("name", &r.name)?;
         module_name("name", &r.name)?;
         required("description", &r.description)?;
@@ -206,6 +208,7 @@ impl pb::assist_server::Assist for AssistService {
         request: Request<pb::GenerateTestsRequest>,
     ) -> Result<Response<AssistStream>, Status> {
         let r = request.into_inner();
+        self.0.all_known(&r.repositories)?;
         required("target", &r.target)?;
         bounded("code", &r.code)?;
         self.run(Task::GenerateTests {
@@ -221,6 +224,7 @@ impl pb::assist_server::Assist for AssistService {
         request: Request<pb::ChatRequest>,
     ) -> Result<Response<AssistStream>, Status> {
         let r = request.into_inner();
+        self.0.all_known(&r.repositories)?;
         required("message", &r.message)?;
         bounded("message", &r.message)?;
         let session_id = if r.session_id.is_empty() {

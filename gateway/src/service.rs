@@ -125,7 +125,7 @@ impl GatewayState {
 
     /// Every repository a request names is registered: a typo answers NOT_FOUND instead
     /// of an empty result that looks like "nothing matches".
-    fn all_known(&self, repos: &[String]) -> std::result::Result<(), GatewayError> {
+    pub(crate) fn all_known(&self, repos: &[String]) -> std::result::Result<(), GatewayError> {
         repos.iter().try_for_each(|r| self.known(r))
     }
 }
@@ -535,6 +535,7 @@ impl pb::search_server::Search for SearchService {
 
     async fn context(&self, request: Request<pb::ContextRequest>) -> Result<pb::ContextResponse> {
         let req = request.into_inner();
+        self.0.all_known(&req.repositories)?;
         let backend = &self.0.backend;
         let Some(source) = backend.chunk_source() else {
             return Err(GatewayError::FailedPrecondition(
