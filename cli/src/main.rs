@@ -632,23 +632,8 @@ fn open_offline(settings: &Settings, partitions: u32) -> Result<PartitionSet> {
 
 /// The partition count the offline index in `dir` was created with, if it exists.
 fn existing_partitions(dir: &Path) -> Result<Option<u32>> {
-    let layout = dir.join("layout.json");
-    match std::fs::read(&layout) {
-        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["partitions"].as_u64())
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .with_context(|| {
-                format!(
-                    "{} is damaged: delete {} and index again",
-                    layout.display(),
-                    dir.display()
-                )
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", layout.display())),
-    }
+    PartitionSet::existing_count(dir)
+        .with_context(|| format!("reading the offline index in {}", dir.display()))
 }
 
 /// The offline index for reading (search, symbols, context): opened with the partition

@@ -130,6 +130,25 @@ pub struct PartitionSearch {
 impl PartitionSet {
     /// Opens (or creates) all `count` partitions under `dir`. A directory created with
     /// another partition count is refused rather than silently re-partitioned.
+    /// The partition count a data directory's index was created with (its
+    /// `layout.json`), or `None` when there is no index there yet. Reads nothing else and
+    /// creates nothing.
+    pub fn existing_count(dir: &Path) -> Result<Option<u32>> {
+        let layout_path = dir.join("layout.json");
+        match std::fs::read(&layout_path) {
+            Ok(bytes) => {
+                let layout: LayoutFile =
+                    serde_json::from_slice(&bytes).map_err(|e| NodeError::Corrupt {
+                        path: layout_path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(Some(layout.partitions))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(NodeError::io(&layout_path)(e)),
+        }
+    }
+
     pub fn open(dir: &Path, count: u32) -> Result<PartitionSet> {
         PartitionSet::open_with(dir, count, 0..count)
     }
@@ -155,28 +174,21 @@ impl PartitionSet {
             });
         }
         std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
-        let layout_path = dir.join("layout.json");
-        match std::fs::read(&layout_path) {
-            Ok(bytes) => {
-                let layout: LayoutFile =
-                    serde_json::from_slice(&bytes).map_err(|e| NodeError::Corrupt {
-                        path: layout_path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                if layout.partitions != count {
-                    return Err(NodeError::PartitionMismatch {
-                        path: dir.to_path_buf(),
-                        found: layout.partitions,
-                        wanted: count,
-                    });
-                }
+        match PartitionSet::existing_count(dir)? {
+            Some(found) if found != count => {
+                return Err(NodeError::PartitionMismatch {
+                    path: dir.to_path_buf(),
+                    found,
+                    wanted: count,
+                });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(_) => {}
+            None => {
+                let layout_path = dir.join("layout.json");
                 let json = serde_json::to_vec(&LayoutFile { partitions: count })
                     .expect("layout serialises");
                 std::fs::write(&layout_path, json).map_err(NodeError::io(&layout_path))?;
             }
-            Err(e) => return Err(NodeError::io(&layout_path)(e)),
         }
         let partitions = held
             .into_par_iter()
