@@ -526,7 +526,7 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
             output::refs(
                 &r.into_inner().refs,
                 json,
-                &format!("{symbol} calls nothing that Aiex can name (or is not indexed)"),
+                &format!("{symbol} calls nothing that Aiex can name"),
             )
         }
         SymbolsCommand::Map {

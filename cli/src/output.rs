@@ -624,6 +624,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             &format!("no indexed code calls {symbol}"),
         ),
         SymbolsCommand::Callees { symbol, json } => {
+            aiex_gateway::service::defined_arg(graph, &symbol, &[])?;
             let callees: Vec<pb::SymbolRef> = graph
                 .callees(&symbol)
                 .into_iter()
@@ -638,7 +639,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             refs(
                 &callees,
                 json,
-                &format!("{symbol} calls nothing that Aiex can name (or is not indexed)"),
+                &format!("{symbol} calls nothing that Aiex can name"),
             )
         }
         SymbolsCommand::Map {

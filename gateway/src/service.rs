@@ -434,6 +434,27 @@ pub fn focus_arg(
     }
 }
 
+/// What a symbol calls is known only from its definition: a symbol not defined in the
+/// indexed code (of `repos`, when given) is NOT_FOUND rather than "calls nothing".
+pub fn defined_arg(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    repos: &[String],
+) -> std::result::Result<(), GatewayError> {
+    if graph
+        .definitions(symbol)
+        .iter()
+        .any(|s| in_repos(repos, &s.repo))
+    {
+        Ok(())
+    } else {
+        Err(GatewayError::Node(aiex_node::NodeError::NotFound {
+            what: "indexed definition",
+            name: symbol.to_string(),
+        }))
+    }
+}
+
 fn in_repos(repos: &[String], repo: &str) -> bool {
     repos.is_empty() || repos.iter().any(|r| r == repo)
 }
@@ -489,6 +510,7 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        defined_arg(&graph, &req.symbol, &req.repositories)?;
         let refs = graph
             .callees(&req.symbol)
             .into_iter()

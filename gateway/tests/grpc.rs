@@ -534,6 +534,19 @@ async fn assert_unknown(server: &TestServer, name: &str) {
         Code::NotFound,
         &[name],
     );
+    // What an undefined symbol calls is unknown, not nothing.
+    let undefined = format!("{name}.Nothing.gone/1");
+    assert_refused(
+        server
+            .search()
+            .callees(pb::SymbolRequest {
+                symbol: undefined.clone(),
+                repositories: vec![],
+            })
+            .await,
+        Code::NotFound,
+        &[&undefined],
+    );
     // A map focused on nothing indexed is not the unfocused map.
     assert_refused(
         server

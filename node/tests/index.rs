@@ -280,7 +280,9 @@ fn another_budget_chunks_unchanged_files_again_once() {
         .file("shop", "lib/my_app/cart.ex")
         .unwrap();
     assert!(
-        entry.content_hash.ends_with(&smaller.chunker.fingerprint()),
+        entry
+            .content_hash
+            .contains(&format!(" {} ", smaller.chunker.fingerprint())),
         "{entry:?}"
     );
     let steady = set.ingest_dir("shop", &env.src, &smaller, None).unwrap();

@@ -50,6 +50,19 @@ fn identifier_queries_hit_the_definition_first() {
         ("Kernel.=~", "lib/elixir/lib/kernel.ex", "Kernel.=~/2"),
         ("|>", "lib/elixir/lib/kernel.ex", "Kernel.|>/2"),
         ("Kernel.../2", "lib/elixir/lib/kernel.ex", "Kernel.../2"),
+        // Case tells `sigil_R` and `sigil_r` apart, though keys match without it too.
+        (
+            "Kernel.sigil_R/2",
+            "lib/elixir/lib/kernel.ex",
+            "Kernel.sigil_R/2",
+        ),
+        ("sigil_R", "lib/elixir/lib/kernel.ex", "Kernel.sigil_R/2"),
+        (
+            "Kernel.sigil_r/2",
+            "lib/elixir/lib/kernel.ex",
+            "Kernel.sigil_r/2",
+        ),
+        ("sigil_r", "lib/elixir/lib/kernel.ex", "Kernel.sigil_r/2"),
     ];
     for (query, path, symbol) in cases {
         let hits = search(query, Filters::default(), 5);
@@ -67,6 +80,27 @@ fn identifier_queries_hit_the_definition_first() {
             first.symbol
         );
     }
+}
+
+#[test]
+fn a_hit_shows_the_arity_the_query_names() {
+    // `String.split/2..3` is one chunk (a default argument); asked for `/2`, it says `/2`.
+    for (query, shown) in [
+        ("String.split/2", "String.split/2"),
+        ("String.split/3", "String.split/3"),
+        ("string.split/2", "String.split/2"),
+    ] {
+        let hits = search(query, Filters::default(), 3);
+        let first = hits.first().expect("hits");
+        assert_eq!(first.symbol, shown, "{query}");
+        assert_eq!(first.chunk.arities, vec![2, 3], "{query}");
+    }
+    let hits = search("String.split", Filters::default(), 5);
+    let both = hits
+        .iter()
+        .find(|h| h.chunk.arities == [2, 3])
+        .expect("String.split/2..3 among the hits");
+    assert_eq!(both.symbol, "String.split/3", "no arity named: the highest");
 }
 
 #[test]

@@ -144,6 +144,20 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
     node.children(&mut cursor).find(|c| c.kind_id() == id)
 }
 
+/// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).
+pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+    let mut cursor = keywords.walk();
+    keywords
+        .named_children(&mut cursor)
+        .filter_map(|pair| {
+            Some((
+                pair.child_by_field_name("key")?,
+                pair.child_by_field_name("value")?,
+            ))
+        })
+        .collect()
+}
+
 /// Number of arguments of a call node: named children of `arguments` (a trailing keyword
 /// list counts as one) plus one for a `do` block.
 pub(crate) fn call_arity(call: Node<'_>) -> u32 {
@@ -352,14 +366,7 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
         return Vec::new();
     };
     let (mut module, mut fun) = (None, None);
-    let mut cursor = keywords.walk();
-    for pair in keywords.named_children(&mut cursor) {
-        let (Some(key), Some(value)) = (
-            pair.child_by_field_name("key"),
-            pair.child_by_field_name("value"),
-        ) else {
-            continue;
-        };
+    for (key, value) in keyword_pairs(keywords) {
         match text(key, src).trim_end().trim_end_matches(':') {
             "to" => module = static_module(value, src),
             "as" => fun = Some(text(value, src).trim_start_matches(':').to_string()),

@@ -13,13 +13,15 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
+use super::calls::{
+    self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head, keyword_pairs,
+};
 use super::repair;
 use super::size::merge_small;
 use super::split;
 use super::{
-    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, Language, LineIndex, Visibility,
-    collapse_whitespace, text_of,
+    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter, Language,
+    LineIndex, Visibility, collapse_whitespace, text_of,
 };
 
 /// Nested modules deeper than this are kept inside their parent's chunk.
@@ -113,7 +115,9 @@ struct ModuleCtx {
     /// Short name -> expansion (`Bar` -> `Foo.Bar`).
     aliases: HashMap<String, String>,
     alias_list: Vec<String>,
+    /// Imports in order, the enclosing modules' (made before this one began) first.
     imports: Vec<String>,
+    import_filters: Vec<ImportFilter>,
     uses: Vec<String>,
     behaviours: Vec<String>,
     /// Functions, macros and guards defined here, by name and arity.
@@ -313,6 +317,49 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
+    /// The `only: [fun: arity, ...]` or `except: [...]` list of an `import` call, if it
+    /// has one (`only: :functions` and the like filter nothing by name).
+    fn import_filter(&self, node: Node<'t>, module: &str) -> Option<ImportFilter> {
+        let (except, list) = match self.keyword_value(node, "only") {
+            Some(v) => (false, v),
+            None => (true, self.keyword_value(node, "except")?),
+        };
+        if list.kind() != "list" {
+            return None;
+        }
+        let mut names = Vec::new();
+        let mut cursor = list.walk();
+        let keywords: Vec<Node<'t>> = list
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() == "keywords")
+            .collect();
+        for keywords in keywords {
+            for (key, value) in keyword_pairs(keywords) {
+                let fun = match key.kind() {
+                    // `"odd?": 1` (its content node has several kind ids: match by name).
+                    "quoted_keyword" => {
+                        let mut cursor = key.walk();
+                        let content = key
+                            .named_children(&mut cursor)
+                            .find(|c| c.kind() == "quoted_content");
+                        content.map_or("", |c| self.text(c)).to_string()
+                    }
+                    _ => self.text(key).trim_end().trim_end_matches(':').to_string(),
+                };
+                if let Ok(arity) = self.text(value).trim().parse::<u32>()
+                    && !fun.is_empty()
+                {
+                    names.push(format!("{fun}/{arity}"));
+                }
+            }
+        }
+        Some(ImportFilter {
+            module: module.to_string(),
+            except,
+            names,
+        })
+    }
+
     /// The statements of a call's body (`do … end` or `do:`), if it has one.
     fn body(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
         if child_of_kind(node, "do_block").is_some() {
@@ -445,6 +492,9 @@ impl<'s, 't> Walker<'s, 't> {
             let parent_ctx = &self.modules[p];
             ctx.parents = parent_ctx.parents.clone();
             ctx.parents.push(parent_ctx.name.clone());
+            // Imports are lexical: a nested module sees those its parent made before it.
+            ctx.imports = parent_ctx.imports.clone();
+            ctx.import_filters = parent_ctx.import_filters.clone();
         }
         match keyword.as_str() {
             "defprotocol" => ctx.tags.push("protocol"),
@@ -671,9 +721,19 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                 {
                     let expanded = self.expand_module(self.text(first), Some(module));
+                    let filter = (name == "import")
+                        .then(|| self.import_filter(node, &expanded))
+                        .flatten();
                     let ctx = &mut self.modules[module];
                     match name {
-                        "import" => ctx.imports.push(expanded),
+                        "import" => {
+                            // A later import of the same module replaces the earlier one.
+                            ctx.import_filters.retain(|f| f.module != expanded);
+                            ctx.import_filters.extend(filter);
+                            if !ctx.imports.contains(&expanded) {
+                                ctx.imports.push(expanded);
+                            }
+                        }
                         "use" => ctx.uses.push(expanded),
                         _ => {}
                     }
@@ -1184,6 +1244,7 @@ impl<'s, 't> Walker<'s, 't> {
         draft.also_modules = ctx.also.clone();
         draft.aliases = ctx.alias_list.clone();
         draft.imports = ctx.imports.clone();
+        draft.import_filters = ctx.import_filters.clone();
         draft.uses = ctx.uses.clone();
         draft.scope = Some(module);
         Piece::new(draft, Some(module))
@@ -1503,6 +1564,7 @@ fn carve(pieces: &mut Vec<Piece<'_>>, src: &[u8], start: usize, end: usize, path
         broken.also_modules = d.also_modules.clone();
         broken.aliases = d.aliases.clone();
         broken.imports = d.imports.clone();
+        broken.import_filters = d.import_filters.clone();
         broken.uses = d.uses.clone();
         broken.scope = d.scope;
         broken.name = if d.module.is_empty() {

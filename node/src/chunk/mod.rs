@@ -168,6 +168,26 @@ impl Definition {
     }
 }
 
+/// `import Mod, only: [...]` or `except: [...]`: which of `Mod`'s functions and macros a
+/// call without a module may name. A module imported without a list imports all of its
+/// public ones (`only: :functions` and `:macros` are read as that too).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ImportFilter {
+    pub module: String,
+    /// `except:` when true, `only:` when false.
+    #[serde(default)]
+    pub except: bool,
+    /// `fun/arity` each.
+    pub names: Vec<String>,
+}
+
+impl ImportFilter {
+    /// Whether a call of `fun/arity` may reach this filter's module.
+    pub fn admits(&self, call: &str) -> bool {
+        self.names.iter().any(|n| n == call) != self.except
+    }
+}
+
 /// `Mod.fun/arity`, or `fun/arity` outside a module.
 pub fn symbol(module: &str, name: &str, arity: u32) -> String {
     if module.is_empty() {
@@ -226,6 +246,9 @@ pub struct Chunk {
     pub unqualified_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
+    /// The `only:` / `except:` lists of those imports (the last import of a module wins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub import_filters: Vec<ImportFilter>,
     pub uses: Vec<String>,
     /// `Some((k, n))` when this chunk is part k of n of a split definition.
     pub part: Option<(u32, u32)>,
@@ -325,7 +348,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 3;
+pub const CHUNKER_VERSION: u32 = 4;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -414,6 +437,7 @@ pub(crate) struct Draft {
     pub unqualified_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
+    pub import_filters: Vec<ImportFilter>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -444,6 +468,7 @@ impl Draft {
             unqualified_calls: Vec::new(),
             aliases: Vec::new(),
             imports: Vec::new(),
+            import_filters: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),
@@ -509,6 +534,7 @@ impl Draft {
             unqualified_calls: self.unqualified_calls,
             aliases: self.aliases,
             imports: self.imports,
+            import_filters: self.import_filters,
             uses: self.uses,
             part: self.part,
             header: self.header,

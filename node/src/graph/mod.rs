@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{Chunk, ChunkKind, Visibility};
+use crate::chunk::{Chunk, ChunkKind, ImportFilter, Visibility};
 
 /// Where a symbol is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,11 +59,14 @@ pub struct SymbolGraph {
 struct Unqualified {
     /// The caller's position in `caller_sites`.
     caller: u32,
-    /// The caller's module's imports, in order.
-    imports: Vec<String>,
+    /// The caller's module's imports, in order, and their `only:` / `except:` lists.
+    imports: Imports,
     /// `fun/arity` each.
     calls: Vec<String>,
 }
+
+/// A caller's imports: the modules in order, and their `only:` / `except:` lists.
+type Imports = (Vec<String>, Vec<ImportFilter>);
 
 /// The module every Elixir module imports: a call without a module that the module does
 /// not define and does not import is Kernel's (or a special form, which is not a call).
@@ -304,7 +307,7 @@ impl SymbolGraph {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
-        let mut known: HashMap<Vec<String>, HashMap<String, Option<String>>> = HashMap::new();
+        let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::new();
         let mut resolved: Vec<String> = Vec::new();
         for p in pending {
             let cache = match known.get_mut(&p.imports) {
@@ -316,11 +319,18 @@ impl SymbolGraph {
                 let target = match cache.get(call.as_str()) {
                     Some(target) => target,
                     None => {
-                        let found = p
-                            .imports
+                        let (modules, filters) = &p.imports;
+                        let found = modules
                             .iter()
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
+                            // `only:` and `except:` (also on Kernel's implicit import).
+                            .filter(|m| {
+                                filters
+                                    .iter()
+                                    .find(|f| f.module == *m)
+                                    .is_none_or(|f| f.admits(call))
+                            })
                             .map(|m| format!("{m}.{call}"))
                             .find(|symbol| {
                                 // `import` brings in public functions and macros only.
@@ -417,7 +427,7 @@ impl SymbolGraph {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
-                        g.add_caller(&site, &def.calls, &def.unqualified_calls, &chunk.imports);
+                        g.add_caller(&site, &def.calls, &def.unqualified_calls, chunk);
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
@@ -444,12 +454,7 @@ impl SymbolGraph {
                     signature: chunk.signature.clone(),
                     visibility: chunk.visibility,
                 };
-                g.add_caller(
-                    &source,
-                    &chunk.calls,
-                    &chunk.unqualified_calls,
-                    &chunk.imports,
-                );
+                g.add_caller(&source, &chunk.calls, &chunk.unqualified_calls, chunk);
             }
         }
         g
@@ -462,14 +467,14 @@ impl SymbolGraph {
         }
     }
 
-    /// Records `caller`'s calls, and its calls without a module (resolved through
-    /// `imports` once every part is in).
+    /// Records `caller`'s calls, and its calls without a module (resolved through the
+    /// imports of `chunk`, where it is, once every part is in).
     fn add_caller(
         &mut self,
         caller: &SymbolSite,
         calls: &[String],
         unqualified: &[String],
-        imports: &[String],
+        chunk: &Chunk,
     ) {
         let pending = !unqualified.is_empty();
         if let Some(caller) = self.add_calls(caller, calls, pending)
@@ -477,7 +482,7 @@ impl SymbolGraph {
         {
             self.pending.push(Unqualified {
                 caller,
-                imports: imports.to_vec(),
+                imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                 calls: unqualified.to_vec(),
             });
         }
@@ -1039,6 +1044,84 @@ mod tests {
     /// Calls without a module resolve through the caller's imports, then Kernel: by a
     /// plain call, a pipe and a capture; a module's own function is not taken for an
     /// imported one; and a graph built in parts resolves them as one build does.
+    #[test]
+    fn import_lists_and_nested_modules_decide_where_a_call_goes() {
+        let sources = [
+            (
+                "lib/util.ex",
+                "defmodule Util do\n  def helper(x), do: x\n  def inspect(x), do: x\n  def odd?(x), do: x\nend\n",
+            ),
+            (
+                "lib/kernel.ex",
+                "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\n  def odd?(x), do: x\nend\n",
+            ),
+            (
+                "lib/lists.ex",
+                concat!(
+                    "defmodule Only do\n",
+                    "  import Util, only: [inspect: 1, \"odd?\": 1]\n",
+                    "  def a(x), do: helper(x)\n",
+                    "  def b(x), do: inspect(x)\n",
+                    "  def c(x), do: odd?(x)\n",
+                    "end\n",
+                    "defmodule Except do\n",
+                    "  import Kernel, except: [inspect: 1]\n",
+                    "  import Util\n",
+                    "  def d(x), do: inspect(x)\n",
+                    "end\n",
+                    "defmodule Outer do\n",
+                    "  import Util, only: [helper: 1]\n",
+                    "  defmodule Inner do\n",
+                    "    def e(x), do: helper(x)\n",
+                    "  end\n",
+                    "  import Util\n",
+                    "  def f(x), do: inspect(x)\n",
+                    "end\n",
+                    "defmodule Sibling do\n",
+                    "  def g(x), do: helper(x)\n",
+                    "end\n",
+                ),
+            ),
+        ];
+        let config = ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        };
+        let mut chunks = Vec::new();
+        for (path, source) in sources {
+            if let FileChunks::Chunked(c) = chunk_file("app", path, source.as_bytes(), &config) {
+                chunks.extend(c);
+            }
+        }
+        let g = SymbolGraph::build(&chunks);
+        // `only:` keeps Util's helper/1 out: Kernel's it is.
+        assert_eq!(g.callees("Only.a/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Only.b/1"), ["Util.inspect/1"]);
+        // A quoted key names a function too.
+        assert_eq!(g.callees("Only.c/1"), ["Util.odd?/1"]);
+        // `except:` on Kernel's own import: the call is Util's, though Kernel comes first.
+        assert_eq!(g.callees("Except.d/1"), ["Util.inspect/1"]);
+        // A nested module sees the imports its parent made before it, and a later import
+        // of the same module replaces the earlier list.
+        assert_eq!(g.callees("Outer.Inner.e/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Outer.f/1"), ["Util.inspect/1"]);
+        // Imports do not leak into the next module of the file.
+        assert_eq!(g.callees("Sibling.g/1"), ["Kernel.helper/1"]);
+        let filters = &chunks
+            .iter()
+            .find(|c| c.name == "b")
+            .expect("Only.b")
+            .import_filters;
+        assert_eq!(
+            filters,
+            &[crate::chunk::ImportFilter {
+                module: "Util".into(),
+                except: false,
+                names: vec!["inspect/1".into(), "odd?/1".into()],
+            }]
+        );
+    }
+
     #[test]
     fn imported_and_kernel_calls_are_resolved_by_the_graph() {
         let sources = [

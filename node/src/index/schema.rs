@@ -12,6 +12,10 @@ use crate::chunk::{Chunk, ChunkKind};
 pub const DOC_CHUNK: &str = "chunk";
 pub const DOC_FILE: &str = "file";
 
+/// Bumped whenever the documents made from the same chunks change (new keys or fields),
+/// so that an index builds them again for the files it already holds.
+pub const DOCUMENT_VERSION: u32 = 2;
+
 /// Handles on every field of the schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -32,7 +36,7 @@ pub struct Fields {
     pub doc: Field,
     pub body: Field,
     /// Lowercased symbol keys (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, `mod`) for
-    /// identifier queries.
+    /// identifier queries, and the same keys as written behind [`EXACT_KEY`].
     pub symbol: Field,
     /// Exact `Mod.fun/arity` and `Mod.fun` of every definition.
     pub defines: Field,
@@ -140,32 +144,18 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     let mut keys: Vec<String> = Vec::new();
     let mut defines: Vec<String> = Vec::new();
     for def in &chunk.defines {
-        // `Inventory.Stock.reserve` is also found as `Stock.reserve`: people leave out the
-        // application prefix. Every module suffix is a key.
-        let module_lc = def.module.to_lowercase();
-        let suffixes: Vec<&str> = std::iter::once(module_lc.as_str())
-            .chain(
-                module_lc
-                    .match_indices('.')
-                    .map(|(i, _)| &module_lc[i + 1..]),
-            )
-            .filter(|m| !m.is_empty())
-            .collect();
+        symbol_keys(
+            &def.module.to_lowercase(),
+            &def.name.to_lowercase(),
+            def,
+            "",
+            &mut keys,
+        );
+        // As written too, behind `=`: `sigil_R` and `sigil_r` share their lowercased keys.
+        symbol_keys(&def.module, &def.name, def, EXACT_KEY, &mut keys);
         if def.kind == ChunkKind::ModuleHeader {
-            keys.extend(suffixes.iter().map(|m| m.to_string()));
             defines.push(def.module.clone());
             continue;
-        }
-        let name_lc = def.name.to_lowercase();
-        keys.push(name_lc.clone());
-        for a in &def.arities {
-            keys.push(format!("{name_lc}/{a}"));
-        }
-        for m in &suffixes {
-            keys.push(format!("{m}.{name_lc}"));
-            for a in &def.arities {
-                keys.push(format!("{m}.{name_lc}/{a}"));
-            }
         }
         let qual = if def.module.is_empty() {
             def.name.clone()
@@ -200,6 +190,40 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
         d.add_text(f.calls, c);
     }
     d
+}
+
+/// Marks a symbol key kept as written (`=Kernel.sigil_R/2`) beside the lowercased ones.
+pub const EXACT_KEY: &str = "=";
+
+/// The symbol keys of one definition (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, and the
+/// module's keys for a header) from its module and name, each behind `prefix`.
+/// `Inventory.Stock.reserve` is also found as `Stock.reserve`: people leave out the
+/// application prefix, so every module suffix is a key.
+fn symbol_keys(
+    module: &str,
+    name: &str,
+    def: &crate::chunk::Definition,
+    prefix: &str,
+    keys: &mut Vec<String>,
+) {
+    let suffixes: Vec<&str> = std::iter::once(module)
+        .chain(module.match_indices('.').map(|(i, _)| &module[i + 1..]))
+        .filter(|m| !m.is_empty())
+        .collect();
+    if def.kind == ChunkKind::ModuleHeader {
+        keys.extend(suffixes.iter().map(|m| format!("{prefix}{m}")));
+        return;
+    }
+    keys.push(format!("{prefix}{name}"));
+    for a in &def.arities {
+        keys.push(format!("{prefix}{name}/{a}"));
+    }
+    for m in &suffixes {
+        keys.push(format!("{prefix}{m}.{name}"));
+        for a in &def.arities {
+            keys.push(format!("{prefix}{m}.{name}/{a}"));
+        }
+    }
 }
 
 pub fn file_document(

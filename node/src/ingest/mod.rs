@@ -504,9 +504,14 @@ impl PartitionSet {
         again: bool,
     ) -> Result<FileOutcome> {
         let partition = self.partition_for(repo, path)?;
-        // The content's hash and what else decides its chunks: a file indexed by another
-        // chunker version or budget is chunked again.
-        let hash = format!("{} {}", blake3::hash(bytes).to_hex(), chunker.fingerprint());
+        // The content's hash and what else decides its chunks and documents: a file indexed
+        // by another chunker version, budget or document version is chunked again.
+        let hash = format!(
+            "{} {} d{}",
+            blake3::hash(bytes).to_hex(),
+            chunker.fingerprint(),
+            crate::index::DOCUMENT_VERSION
+        );
         if !again
             && partition
                 .file(repo, path)

@@ -292,7 +292,7 @@ pub fn search_with(
             SearchHit {
                 score: c.score,
                 partition: c.partition,
-                symbol: c.chunk.display_symbol(),
+                symbol: plan.hit_symbol(&c.chunk),
                 snippet,
                 snippet_start_line,
                 chunk: c.chunk,
@@ -490,6 +490,11 @@ const FUSE_SEMANTIC_WEIGHT: f32 = 0.4;
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
 
+/// Weight of a symbol key matched as written, on top of its lowercased match: enough to
+/// put `sigil_R` before `sigil_r` when the query names `sigil_R`, too little to reorder
+/// definitions that differ in more than case.
+const EXACT_SYMBOL_WEIGHT: f32 = 2.0;
+
 /// What a query string asks for.
 struct QueryPlan {
     /// Analyzed terms (lowercased, stemmed, identifier parts).
@@ -499,6 +504,8 @@ struct QueryPlan {
 
     /// Lowercased symbol keys the query names (`genserver.call`, `handle_info/2`).
     symbols: Vec<String>,
+    /// The same names as written (`Kernel.sigil_R/2`), to put the exact one first.
+    exact_symbols: Vec<String>,
     /// Capitalised words in a sentence (`Logger`, `PATH`): perhaps modules, perhaps prose.
     weak_symbols: Vec<String>,
     /// Bare lowercase words that could be function names.
@@ -526,6 +533,7 @@ impl QueryPlan {
             }
         }
         let mut symbols = Vec::new();
+        let mut exact_symbols = Vec::new();
         let mut weak_symbols = Vec::new();
         let mut words = Vec::new();
         // A one-word query is usually a name; a two-word one often (`Stock reserve`).
@@ -560,6 +568,7 @@ impl QueryPlan {
                 .is_some_and(|(_, a)| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
             let is_module = tok.starts_with(|c: char| c.is_uppercase());
             if looks_qualified || has_arity || tok.contains('_') {
+                exact_symbols.push(tok.trim_end_matches('.').to_string());
                 symbols.push(lc);
             } else if is_module {
                 weak_symbols.push(lc);
@@ -576,6 +585,7 @@ impl QueryPlan {
             terms,
             expansions,
             symbols,
+            exact_symbols,
             weak_symbols,
             words,
             code_like,
@@ -617,6 +627,10 @@ impl QueryPlan {
 
         for s in &self.symbols {
             should.push(boosted(f.symbol, s, 25.0));
+        }
+        for s in &self.exact_symbols {
+            let key = format!("{}{s}", crate::index::EXACT_KEY);
+            should.push(boosted(f.symbol, &key, EXACT_SYMBOL_WEIGHT));
         }
         for s in &self.weak_symbols {
             should.push(boosted(f.symbol, s, 2.0));
@@ -728,6 +742,27 @@ impl QueryPlan {
         ));
         clauses.push((Occur::Should, Box::new(BooleanQuery::new(self.should(f)?))));
         Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The symbol a hit shows: the arity the query names when the chunk defines it
+    /// (`String.split/2` for a query of it, though the chunk answers to `/2` and `/3`).
+    fn hit_symbol(&self, chunk: &Chunk) -> String {
+        if chunk.kind.is_callable() && chunk.arities.len() > 1 {
+            let name = chunk.name.to_lowercase();
+            for s in &self.symbols {
+                let Some((head, arity)) = s.rsplit_once('/') else {
+                    continue;
+                };
+                let named = head.rsplit_once('.').map_or(head, |(_, n)| n);
+                if let Ok(a) = arity.parse::<u32>()
+                    && named == name
+                    && chunk.arities.contains(&a)
+                {
+                    return crate::chunk::symbol(&chunk.module, &chunk.name, a);
+                }
+            }
+        }
+        chunk.display_symbol()
     }
 
     /// Definitions rank first: tests (and code under test directories) and plain text
