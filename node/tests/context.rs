@@ -585,6 +585,57 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
     assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
 }
 
+#[test]
+fn callers_of_an_imported_function_include_tests_and_scripts() {
+    let util = "defmodule Shop.Util do\n  def helper(x), do: x\nend\n";
+    let orders = "defmodule Shop.Orders do\n  import Shop.Util\n  def place(order), do: helper(order)\nend\n";
+    let test = concat!(
+        "defmodule Shop.UtilTest do\n",
+        "  use ExUnit.Case\n",
+        "  import Shop.Util\n",
+        "  test \"helper gives back what it gets\" do\n",
+        "    assert helper(1) == 1\n",
+        "  end\n",
+        "end\n",
+    );
+    let mut chunks = Vec::new();
+    for (path, src) in [
+        ("lib/shop/util.ex", util),
+        ("lib/shop/orders.ex", orders),
+        ("test/shop/util_test.exs", test),
+    ] {
+        let config = ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        };
+        let FileChunks::Chunked(c) = chunk_file("shop", path, src.as_bytes(), &config) else {
+            panic!("{path} was not chunked");
+        };
+        chunks.extend(c);
+    }
+    let graph = SymbolGraph::build(&chunks);
+    assert_eq!(graph.callers("Shop.Util.helper/1").len(), 2);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Util.helper/1", None);
+    let callers: Vec<&str> = ctx
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Caller)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(callers.len(), 2, "{callers:?}");
+    assert!(
+        callers.contains(&"Caller: Shop.Orders.place/1 (lib/shop/orders.ex:3-4)"),
+        "{callers:?}"
+    );
+    assert!(
+        callers
+            .iter()
+            .any(|t| t.contains("helper gives back what it gets") && t.contains("util_test.exs")),
+        "the test calling the imported function is a caller: {callers:?}"
+    );
+}
+
 /// Hits from a search that answers while the rest is gathered make the same context as
 /// hits given up front; the late search is asked once, and its failure fails the build.
 #[test]

@@ -1,7 +1,7 @@
 //! The size budget: counting non-whitespace characters, and merging neighbours that are
 //! too small to be useful alone. (Splitting needs the syntax tree and lives in `elixir.rs`.)
 
-use super::Draft;
+use super::{Draft, Visibility};
 
 /// Non-whitespace characters (not bytes) in `bytes`, read as UTF-8 where it is valid:
 /// bytes that are neither ASCII whitespace (`\t \n \x0C \r` and space) nor UTF-8
@@ -75,8 +75,20 @@ pub(crate) fn merge_small(
 fn absorb(into: &mut Draft, next: Draft) {
     into.end = next.end;
     into.tag("merged");
+    // As visible as its most visible definition, and deprecated only when all are: a
+    // public function merged after a `defp` (or a deprecated one) is still the API.
+    let deprecated = |tags: &[String]| tags.iter().any(|t| t == "deprecated");
+    let all_deprecated = deprecated(&into.tags) && deprecated(&next.tags);
+    into.visibility = match (into.visibility, next.visibility) {
+        (Visibility::Public, _) | (_, Visibility::Public) => Visibility::Public,
+        (Visibility::Hidden, _) | (_, Visibility::Hidden) => Visibility::Hidden,
+        _ => Visibility::Private,
+    };
     for t in next.tags {
         into.tag(&t);
+    }
+    if !all_deprecated {
+        into.tags.retain(|t| t != "deprecated");
     }
     into.defines.extend(next.defines);
     for c in next.calls {
@@ -95,6 +107,43 @@ fn absorb(into: &mut Draft, next: Draft) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunk::ChunkKind;
+
+    #[test]
+    fn a_merged_draft_is_as_visible_as_its_most_visible_definition() {
+        let src = b"defp a, do: 1\ndef b, do: 2\ndefp c, do: 3\n";
+        let draft = |start: usize, end: usize, visibility: Visibility, deprecated: bool| {
+            let mut d = Draft::new(ChunkKind::Function, start, end);
+            d.visibility = visibility;
+            if deprecated {
+                d.tag("deprecated");
+            }
+            d
+        };
+        let merged = |drafts: Vec<Draft>| {
+            let out = merge_small(src, drafts, 100, 1000);
+            assert_eq!(out.len(), 1);
+            out.into_iter().next().unwrap()
+        };
+        let m = merged(vec![
+            draft(0, 14, Visibility::Private, true),
+            draft(14, 27, Visibility::Public, false),
+            draft(27, 41, Visibility::Private, true),
+        ]);
+        assert_eq!(m.visibility, Visibility::Public);
+        assert!(!m.tags.iter().any(|t| t == "deprecated"), "{:?}", m.tags);
+        let m = merged(vec![
+            draft(0, 14, Visibility::Private, true),
+            draft(14, 27, Visibility::Hidden, true),
+        ]);
+        assert_eq!(m.visibility, Visibility::Hidden);
+        assert!(m.tags.iter().any(|t| t == "deprecated"), "{:?}", m.tags);
+        let m = merged(vec![
+            draft(0, 14, Visibility::Private, false),
+            draft(14, 27, Visibility::Private, false),
+        ]);
+        assert_eq!(m.visibility, Visibility::Private);
+    }
 
     #[test]
     fn counts_characters_not_bytes_or_spaces() {

@@ -620,6 +620,11 @@ impl<'a> ContextBuilder<'a> {
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
         let mut fallbacks = 0;
+        // How a call without a module names `symbol` (`helper/1` for `Util.helper/1`).
+        let unqualified = self.graph.definitions(symbol).first().and_then(|d| {
+            let local = symbol.strip_prefix(d.module.as_str())?.strip_prefix('.')?;
+            (!d.module.is_empty()).then(|| local.to_string())
+        });
         for site in self.graph.callers(symbol) {
             if shown >= self.max_callers {
                 break;
@@ -639,17 +644,17 @@ impl<'a> ContextBuilder<'a> {
             };
             let found = files[&key].iter().find(overlaps).cloned();
             // A call without a module (an imported function, resolved by the graph) is
-            // not among the chunk's qualified calls: show the caller's definition.
-            let found = match found {
-                Some(c) => Some(c),
+            // not among the chunk's qualified calls: find the chunk by `fun/arity`.
+            let found = match (found, &unqualified) {
+                (Some(c), _) => Some(c),
                 // Bounded: a popular imported function has thousands of call sites.
-                None if !site.symbol.contains(' ') && fallbacks < 2 * self.max_callers => {
+                (None, Some(local)) if fallbacks < 2 * self.max_callers => {
                     fallbacks += 1;
                     self.source
                         .file_chunks_where(
                             &site.repo,
                             &site.path,
-                            &FileChunkFilter::Defines(site.symbol.clone()),
+                            &FileChunkFilter::Calls(local.clone()),
                         )?
                         .iter()
                         .find(overlaps)

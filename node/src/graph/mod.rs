@@ -6,7 +6,11 @@
 //! chunk that defines nothing (a test, a script) is a source node: it passes rank to what
 //! it calls but never appears in the map.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// Symbol maps hash millions of short strings when a large index's graph is built:
+// FxHash, not SipHash (the keys are the index's own symbols, not an attacker's).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -160,7 +164,7 @@ struct RankIndex {
 
 impl RankIndex {
     fn build(g: &SymbolGraph) -> RankIndex {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut ids: HashMap<&str, usize> = HashMap::default();
         let mut names: Vec<String> = Vec::new();
         for s in g
             .defs
@@ -307,7 +311,7 @@ impl SymbolGraph {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
-        let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::new();
+        let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
         for p in pending {
             let cache = match known.get_mut(&p.imports) {
@@ -711,7 +715,7 @@ impl SymbolGraph {
         // Files are keyed by repository and path, and named `repo/path` when the graph
         // spans several repositories (two repositories may both have `lib/app.ex`).
         let mut chosen: BTreeMap<(&str, &str), ModuleEntries> = BTreeMap::new();
-        let mut seen_sites: HashSet<(&str, &str, u32)> = HashSet::new();
+        let mut seen_sites: HashSet<(&str, &str, u32)> = HashSet::default();
         let file_name_len = |site: &SymbolSite| {
             if index.several_repos {
                 site.repo.len() + 1 + site.path.len()
@@ -798,7 +802,7 @@ mod tests {
 
     /// PageRank as it was computed before [`RankIndex`]: over every node, every time.
     fn rank_over_everything(g: &SymbolGraph, focus: &[String]) -> Vec<(String, f64)> {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut ids: HashMap<&str, usize> = HashMap::default();
         let mut names: Vec<&str> = Vec::new();
         for s in g
             .defs
@@ -884,7 +888,7 @@ mod tests {
         };
         type Files = BTreeMap<(String, String), BTreeMap<String, Vec<(u32, String)>>>;
         let mut chosen: Files = BTreeMap::new();
-        let mut seen_sites: HashSet<(String, String, u32)> = HashSet::new();
+        let mut seen_sites: HashSet<(String, String, u32)> = HashSet::default();
         let mut used = 0usize;
         let focused = rank_over_everything(g, focus);
         let mut order: Vec<String> = if focused.iter().any(|(_, r)| *r > 0.0) && !focus.is_empty() {

@@ -890,7 +890,7 @@ pub enum FileChunkFilter {
     /// The chunks defining this symbol ([`Chunk::defines_symbol`]).
     Defines(String),
     /// The chunks whose own code calls this symbol: `Mod.fun/arity`, or `Mod.fun` (any
-    /// arity).
+    /// arity), or `fun/arity` called without a module.
     Calls(String),
     /// The chunks of these kinds.
     Kinds(Vec<crate::chunk::ChunkKind>),
@@ -902,10 +902,13 @@ impl FileChunkFilter {
         match self {
             FileChunkFilter::Ids(ids) => ids.contains(&chunk.id),
             FileChunkFilter::Defines(symbol) => chunk.defines_symbol(symbol),
-            FileChunkFilter::Calls(symbol) => chunk
-                .calls
-                .iter()
-                .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(base, _)| base == symbol)),
+            FileChunkFilter::Calls(symbol) => {
+                chunk
+                    .calls
+                    .iter()
+                    .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(b, _)| b == symbol))
+                    || chunk.unqualified_calls.contains(symbol)
+            }
             FileChunkFilter::Kinds(kinds) => kinds.contains(&chunk.kind),
         }
     }

@@ -40,7 +40,8 @@ pub struct Fields {
     pub symbol: Field,
     /// Exact `Mod.fun/arity` and `Mod.fun` of every definition.
     pub defines: Field,
-    /// Exact `Mod.fun/arity` and `Mod.fun` of every call.
+    /// Exact `Mod.fun/arity` and `Mod.fun` of every call, and `fun/arity` of every call
+    /// without a module.
     pub calls: Field,
     pub content_hash: Field,
     pub chunk_count: Field,
@@ -184,6 +185,9 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
             calls.push(without_arity);
         }
     }
+    // Calls without a module (`helper/1`), which the symbol graph resolves through the
+    // imports: the chunk making one is found by it.
+    calls.extend(chunk.unqualified_calls.iter().map(String::as_str));
     calls.sort_unstable();
     calls.dedup();
     for c in calls {
