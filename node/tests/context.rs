@@ -616,16 +616,18 @@ fn callers_of_an_imported_function_include_tests_and_scripts() {
     let graph = SymbolGraph::build(&chunks);
     assert_eq!(graph.callers("Shop.Util.helper/1").len(), 2);
     let source = Mem(chunks);
-    let ctx = build(&source, &graph, "Shop.Util.helper/1", None);
-    let callers: Vec<&str> = ctx
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Caller)
-        .map(|s| s.title.as_str())
-        .collect();
+    let callers_of = |target: &str| -> Vec<String> {
+        build(&source, &graph, target, None)
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Caller)
+            .map(|s| s.title.clone())
+            .collect()
+    };
+    let callers = callers_of("Shop.Util.helper/1");
     assert_eq!(callers.len(), 2, "{callers:?}");
     assert!(
-        callers.contains(&"Caller: Shop.Orders.place/1 (lib/shop/orders.ex:3-4)"),
+        callers.contains(&"Caller: Shop.Orders.place/1 (lib/shop/orders.ex:3-4)".to_string()),
         "{callers:?}"
     );
     assert!(
@@ -634,6 +636,8 @@ fn callers_of_an_imported_function_include_tests_and_scripts() {
             .any(|t| t.contains("helper gives back what it gets") && t.contains("util_test.exs")),
         "the test calling the imported function is a caller: {callers:?}"
     );
+    // Named without its arity, the same callers.
+    assert_eq!(callers_of("Shop.Util.helper"), callers);
 }
 
 /// Hits from a search that answers while the rest is gathered make the same context as

@@ -1503,3 +1503,46 @@ fn a_commit_after_a_discard_is_refused_and_the_files_are_applied_again() {
     assert_eq!(index.watermark(), 7);
     assert!(defines(&all_chunks(&set), "Given.up/1"));
 }
+
+#[test]
+fn symbols_differing_in_case_or_merged_arities_are_named_as_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("app");
+    std::fs::create_dir_all(src.join("lib")).unwrap();
+    std::fs::write(
+        src.join("lib/json.ex"),
+        "defmodule Json do\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("lib/json_upper.ex"),
+        "defmodule JSON do\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
+    )
+    .unwrap();
+    // Two small clauses of different arities: one merged chunk, `split/2` first.
+    std::fs::write(
+        src.join("lib/text.ex"),
+        "defmodule Text do\n  def split(a, b), do: {a, b}\n  def split(a, b, c), do: {a, b, c}\nend\n",
+    )
+    .unwrap();
+    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
+    ingest(&set, "app", &src);
+    for (query, module) in [
+        ("JSON", "JSON"),
+        ("Json", "Json"),
+        ("JSON.read", "JSON"),
+        ("Json.read/1", "Json"),
+    ] {
+        let hits = search(&set, query);
+        assert_eq!(hits[0].chunk.module, module, "{query}: {}", describe(&hits));
+        assert!(
+            hits[0].score > hits[1].score,
+            "{query}: the case decides, not a tie: {}",
+            describe(&hits)
+        );
+    }
+    let hits = search(&set, "Text.split/3");
+    assert_eq!(hits[0].chunk.arities, vec![2], "the merged chunk");
+    assert_eq!(hits[0].symbol, "Text.split/3");
+    assert_eq!(search(&set, "Text.split/2")[0].symbol, "Text.split/2");
+}

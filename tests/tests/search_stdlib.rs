@@ -63,6 +63,10 @@ fn identifier_queries_hit_the_definition_first() {
             "Kernel.sigil_r/2",
         ),
         ("sigil_r", "lib/elixir/lib/kernel.ex", "Kernel.sigil_r/2"),
+        // The exact keys' mark must not make `==` another operator's exact key.
+        ("Kernel.==/2", "lib/elixir/lib/kernel.ex", "Kernel.==/2"),
+        ("Kernel.===/2", "lib/elixir/lib/kernel.ex", "Kernel.===/2"),
+        ("===", "lib/elixir/lib/kernel.ex", "Kernel.===/2"),
     ];
     for (query, path, symbol) in cases {
         let hits = search(query, Filters::default(), 5);

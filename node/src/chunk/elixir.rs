@@ -75,6 +75,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         describe: None,
         modules: Vec::new(),
         pieces: Vec::new(),
+        inherited: Imports::default(),
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
@@ -153,6 +154,8 @@ enum ItemKind<'t> {
     Test(TestInfo),
     Module {
         body_error: Option<Node<'t>>,
+        /// The parent's imports where the nested module begins (imports are lexical).
+        imports: Box<Imports>,
     },
     /// `@doc`, `@impl`, `@spec`, `@deprecated`, `@tag`: they lead into the next definition.
     Lead(Attr),
@@ -168,6 +171,9 @@ enum ItemKind<'t> {
     /// The `describe "title" do` line; its tests follow as their own items.
     DescribeHeader(String),
 }
+
+/// A module's imports in order, and their `only:` / `except:` lists.
+type Imports = (Vec<String>, Vec<ImportFilter>);
 
 struct Item<'t> {
     node: Node<'t>,
@@ -228,6 +234,8 @@ struct Walker<'s, 't> {
     describe: Option<String>,
     modules: Vec<ModuleCtx>,
     pieces: Vec<Piece<'t>>,
+    /// The imports the next nested module begins with.
+    inherited: Imports,
 }
 
 fn is_module_keyword(name: &str) -> bool {
@@ -492,9 +500,9 @@ impl<'s, 't> Walker<'s, 't> {
             let parent_ctx = &self.modules[p];
             ctx.parents = parent_ctx.parents.clone();
             ctx.parents.push(parent_ctx.name.clone());
-            // Imports are lexical: a nested module sees those its parent made before it.
-            ctx.imports = parent_ctx.imports.clone();
-            ctx.import_filters = parent_ctx.import_filters.clone();
+            // Imports are lexical: a nested module sees those its parent made before it
+            // (taken where the parent's statements were read).
+            (ctx.imports, ctx.import_filters) = std::mem::take(&mut self.inherited);
         }
         match keyword.as_str() {
             "defprotocol" => ctx.tags.push("protocol"),
@@ -578,9 +586,14 @@ impl<'s, 't> Walker<'s, 't> {
                         body_error = Some(*next);
                         i += 1;
                     }
+                    let ctx = &self.modules[module];
+                    let imports = Box::new((ctx.imports.clone(), ctx.import_filters.clone()));
                     out.push(Item {
                         node,
-                        kind: ItemKind::Module { body_error },
+                        kind: ItemKind::Module {
+                            body_error,
+                            imports,
+                        },
                         conditional,
                     });
                 }
@@ -671,7 +684,10 @@ impl<'s, 't> Walker<'s, 't> {
             };
         }
         if is_module_keyword(name) {
-            return Classified::Item(ItemKind::Module { body_error: None });
+            return Classified::Item(ItemKind::Module {
+                body_error: None,
+                imports: Box::default(),
+            });
         }
         match name {
             "test" | "describe" | "property" => {
@@ -727,9 +743,13 @@ impl<'s, 't> Walker<'s, 't> {
                     let ctx = &mut self.modules[module];
                     match name {
                         "import" => {
-                            // A later import of the same module replaces the earlier one.
-                            ctx.import_filters.retain(|f| f.module != expanded);
-                            ctx.import_filters.extend(filter);
+                            let earlier = ctx
+                                .import_filters
+                                .iter()
+                                .position(|f| f.module == expanded)
+                                .map(|i| ctx.import_filters.remove(i));
+                            ctx.import_filters
+                                .extend(ImportFilter::again(earlier, filter));
                             if !ctx.imports.contains(&expanded) {
                                 ctx.imports.push(expanded);
                             }
@@ -1110,7 +1130,10 @@ impl<'s, 't> Walker<'s, 't> {
                     let test = test.clone();
                     self.test_piece(module, item, &test);
                 }
-                ItemKind::Module { body_error } => {
+                ItemKind::Module {
+                    body_error,
+                    imports,
+                } => {
                     if let Some(h) = header.take() {
                         self.pieces.push(h);
                     }
@@ -1118,6 +1141,7 @@ impl<'s, 't> Walker<'s, 't> {
                     let (node, conditional) = (item.node, item.conditional);
                     self.flush_lead(module, &items, &mut lead, false);
                     if depth + 1 < MAX_MODULE_DEPTH {
+                        self.inherited = (**imports).clone();
                         self.module(node, Some(module), body_error, conditional, depth + 1);
                     } else if let Some(last) = self.pieces.last_mut() {
                         let end = body_error.map_or(node.end_byte(), |e| e.end_byte());

@@ -182,6 +182,30 @@ pub struct ImportFilter {
 }
 
 impl ImportFilter {
+    /// The filter after the same module is imported again with `next` (`None`: no
+    /// list) where `earlier` was in force: `only:` or no list replaces what was
+    /// imported, while `except:` removes from it (Elixir's `import/2`).
+    pub fn again(
+        earlier: Option<ImportFilter>,
+        next: Option<ImportFilter>,
+    ) -> Option<ImportFilter> {
+        match (earlier, next) {
+            (Some(mut e), Some(n)) if n.except => {
+                if e.except {
+                    for x in n.names {
+                        if !e.names.contains(&x) {
+                            e.names.push(x);
+                        }
+                    }
+                } else {
+                    e.names.retain(|x| !n.names.contains(x));
+                }
+                Some(e)
+            }
+            (_, next) => next,
+        }
+    }
+
     /// Whether a call of `fun/arity` may reach this filter's module.
     pub fn admits(&self, call: &str) -> bool {
         self.names.iter().any(|n| n == call) != self.except
@@ -348,7 +372,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 4;
+pub const CHUNKER_VERSION: u32 = 5;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -1084,6 +1084,19 @@ mod tests {
                     "defmodule Sibling do\n",
                     "  def g(x), do: helper(x)\n",
                     "end\n",
+                    "defmodule Before do\n",
+                    "  defmodule Early do\n",
+                    "    def h(x), do: helper(x)\n",
+                    "  end\n",
+                    "  import Util\n",
+                    "end\n",
+                    "defmodule Twice do\n",
+                    "  import Util, only: [helper: 1, inspect: 1]\n",
+                    "  import Util, except: [helper: 1]\n",
+                    "  def i(x), do: helper(x)\n",
+                    "  def j(x), do: inspect(x)\n",
+                    "  def k(x), do: odd?(x)\n",
+                    "end\n",
                 ),
             ),
         ];
@@ -1111,6 +1124,12 @@ mod tests {
         assert_eq!(g.callees("Outer.f/1"), ["Util.inspect/1"]);
         // Imports do not leak into the next module of the file.
         assert_eq!(g.callees("Sibling.g/1"), ["Kernel.helper/1"]);
+        // Nor into a nested module defined before them.
+        assert_eq!(g.callees("Before.Early.h/1"), ["Kernel.helper/1"]);
+        // `except:` after `only:` removes from what was imported; it imports no more.
+        assert_eq!(g.callees("Twice.i/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Twice.j/1"), ["Util.inspect/1"]);
+        assert_eq!(g.callees("Twice.k/1"), ["Kernel.odd?/1"]);
         let filters = &chunks
             .iter()
             .find(|c| c.name == "b")

@@ -42,8 +42,9 @@ static OPENINGS: AtomicU64 = AtomicU64::new(0);
 /// What the index knows about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
-    /// The blake3 hash of the content, a space and the chunker's fingerprint
-    /// ([`ChunkerConfig::fingerprint`](crate::chunk::ChunkerConfig::fingerprint)).
+    /// The blake3 hash of the content, a space, the chunker's fingerprint
+    /// ([`ChunkerConfig::fingerprint`](crate::chunk::ChunkerConfig::fingerprint)) and
+    /// ` d` with the [`DOCUMENT_VERSION`].
     pub content_hash: String,
     pub chunks: u64,
     pub bytes: u64,
@@ -890,7 +891,7 @@ pub enum FileChunkFilter {
     /// The chunks defining this symbol ([`Chunk::defines_symbol`]).
     Defines(String),
     /// The chunks whose own code calls this symbol: `Mod.fun/arity`, or `Mod.fun` (any
-    /// arity), or `fun/arity` called without a module.
+    /// arity), or `fun/arity` (or `fun`) called without a module.
     Calls(String),
     /// The chunks of these kinds.
     Kinds(Vec<crate::chunk::ChunkKind>),
@@ -902,13 +903,11 @@ impl FileChunkFilter {
         match self {
             FileChunkFilter::Ids(ids) => ids.contains(&chunk.id),
             FileChunkFilter::Defines(symbol) => chunk.defines_symbol(symbol),
-            FileChunkFilter::Calls(symbol) => {
-                chunk
-                    .calls
-                    .iter()
-                    .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(b, _)| b == symbol))
-                    || chunk.unqualified_calls.contains(symbol)
-            }
+            FileChunkFilter::Calls(symbol) => chunk
+                .calls
+                .iter()
+                .chain(&chunk.unqualified_calls)
+                .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(b, _)| b == symbol)),
             FileChunkFilter::Kinds(kinds) => kinds.contains(&chunk.kind),
         }
     }

@@ -14,7 +14,7 @@ pub const DOC_FILE: &str = "file";
 
 /// Bumped whenever the documents made from the same chunks change (new keys or fields),
 /// so that an index builds them again for the files it already holds.
-pub const DOCUMENT_VERSION: u32 = 2;
+pub const DOCUMENT_VERSION: u32 = 3;
 
 /// Handles on every field of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -152,7 +152,7 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
             "",
             &mut keys,
         );
-        // As written too, behind `=`: `sigil_R` and `sigil_r` share their lowercased keys.
+        // As written too, marked: `sigil_R` and `sigil_r` share their lowercased keys.
         symbol_keys(&def.module, &def.name, def, EXACT_KEY, &mut keys);
         if def.kind == ChunkKind::ModuleHeader {
             defines.push(def.module.clone());
@@ -185,9 +185,14 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
             calls.push(without_arity);
         }
     }
-    // Calls without a module (`helper/1`), which the symbol graph resolves through the
-    // imports: the chunk making one is found by it.
-    calls.extend(chunk.unqualified_calls.iter().map(String::as_str));
+    // Calls without a module (`helper/1`, `helper`), which the symbol graph resolves
+    // through the imports: the chunk making one is found by it.
+    for c in &chunk.unqualified_calls {
+        calls.push(c);
+        if let Some((without_arity, _)) = c.rsplit_once('/') {
+            calls.push(without_arity);
+        }
+    }
     calls.sort_unstable();
     calls.dedup();
     for c in calls {
@@ -196,8 +201,9 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     d
 }
 
-/// Marks a symbol key kept as written (`=Kernel.sigil_R/2`) beside the lowercased ones.
-pub const EXACT_KEY: &str = "=";
+/// Marks a symbol key kept as written (`\u{1}Kernel.sigil_R/2`) beside the lowercased
+/// ones: a byte no symbol starts with (`=` would make `==`'s exact key `===`'s).
+pub const EXACT_KEY: &str = "\u{1}";
 
 /// The symbol keys of one definition (`mod.fun/2`, `mod.fun`, `fun/2`, `fun`, and the
 /// module's keys for a header) from its module and name, each behind `prefix`.

@@ -534,6 +534,7 @@ impl QueryPlan {
         }
         let mut symbols = Vec::new();
         let mut exact_symbols = Vec::new();
+        let mut weak_exact = Vec::new();
         let mut weak_symbols = Vec::new();
         let mut words = Vec::new();
         // A one-word query is usually a name; a two-word one often (`Stock reserve`).
@@ -571,6 +572,7 @@ impl QueryPlan {
                 exact_symbols.push(tok.trim_end_matches('.').to_string());
                 symbols.push(lc);
             } else if is_module {
+                weak_exact.push(tok.trim_end_matches('.').to_string());
                 weak_symbols.push(lc);
             } else if tok.ends_with('?') || tok.ends_with('!') || single_word {
                 words.push(lc);
@@ -580,6 +582,7 @@ impl QueryPlan {
         let code_like = !symbols.is_empty() || word_count <= 2;
         if code_like {
             symbols.append(&mut weak_symbols);
+            exact_symbols.append(&mut weak_exact);
         }
         QueryPlan {
             terms,
@@ -747,18 +750,20 @@ impl QueryPlan {
     /// The symbol a hit shows: the arity the query names when the chunk defines it
     /// (`String.split/2` for a query of it, though the chunk answers to `/2` and `/3`).
     fn hit_symbol(&self, chunk: &Chunk) -> String {
-        if chunk.kind.is_callable() && chunk.arities.len() > 1 {
-            let name = chunk.name.to_lowercase();
+        if chunk.kind.is_callable() {
+            // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`).
             for s in &self.symbols {
                 let Some((head, arity)) = s.rsplit_once('/') else {
                     continue;
                 };
+                let Ok(a) = arity.parse::<u32>() else {
+                    continue;
+                };
                 let named = head.rsplit_once('.').map_or(head, |(_, n)| n);
-                if let Ok(a) = arity.parse::<u32>()
-                    && named == name
-                    && chunk.arities.contains(&a)
-                {
-                    return crate::chunk::symbol(&chunk.module, &chunk.name, a);
+                if let Some(d) = chunk.defines.iter().find(|d| {
+                    d.kind.is_callable() && d.name.to_lowercase() == named && d.arities.contains(&a)
+                }) {
+                    return crate::chunk::symbol(&d.module, &d.name, a);
                 }
             }
         }
