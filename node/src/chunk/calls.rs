@@ -121,6 +121,12 @@ pub(crate) enum RawCall {
     /// calls through `Short` in the same chunk call `Target` (an alias inside a function
     /// body; module-level aliases are in the module's scope already).
     Alias { short: String, target: String },
+    /// `import Mod` (with its `only:` / `except:` list: `(except, ["fun/arity"])`):
+    /// inside a function body, later calls without a module may come from `Mod`.
+    Import {
+        module: String,
+        list: Option<(bool, Vec<String>)>,
+    },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -142,6 +148,77 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
     let id = grammar().kind(kind);
     let mut cursor = node.walk();
     node.children(&mut cursor).find(|c| c.kind_id() == id)
+}
+
+/// Whether `node` sits in the body of a function, macro or test (a few levels up, as
+/// bodies go: module-level statements are the module's, not a function's).
+fn in_function_body(node: Node<'_>, src: &[u8]) -> bool {
+    let mut up = node.parent();
+    for _ in 0..64 {
+        let Some(n) = up else {
+            return false;
+        };
+        if n.kind() == "call"
+            && let Some(target) = n.child_by_field_name("target")
+        {
+            let name = text(target, src);
+            if DEF_KEYWORDS.contains(&name) || matches!(name, "test" | "property") {
+                return true;
+            }
+            if matches!(name, "defmodule" | "defprotocol" | "defimpl") {
+                return false;
+            }
+        }
+        up = n.parent();
+    }
+    false
+}
+
+/// The `only: [fun: arity, ...]` (`(false, names)`) or `except: [...]` (`(true, names)`)
+/// list of an `import` call, names as `fun/arity`; `None` without one (`only: :functions`
+/// and the like filter nothing by name).
+pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<(bool, Vec<String>)> {
+    let keywords = child_of_kind(node, "arguments").and_then(|a| child_of_kind(a, "keywords"))?;
+    let (except, list) =
+        keyword_pairs(keywords)
+            .into_iter()
+            .find_map(
+                |(key, value)| match text(key, src).trim_end().trim_end_matches(':') {
+                    "only" => Some((false, value)),
+                    "except" => Some((true, value)),
+                    _ => None,
+                },
+            )?;
+    if list.kind() != "list" {
+        return None;
+    }
+    let mut names = Vec::new();
+    let mut cursor = list.walk();
+    let inner: Vec<Node<'_>> = list
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == "keywords")
+        .collect();
+    for keywords in inner {
+        for (key, value) in keyword_pairs(keywords) {
+            let fun = match key.kind() {
+                // `"odd?": 1` (its content node has several kind ids: match by name).
+                "quoted_keyword" => {
+                    let mut cursor = key.walk();
+                    let content = key
+                        .named_children(&mut cursor)
+                        .find(|c| c.kind() == "quoted_content");
+                    content.map_or("", |c| text(c, src)).to_string()
+                }
+                _ => text(key, src).trim_end().trim_end_matches(':').to_string(),
+            };
+            if let Ok(arity) = text(value, src).trim().parse::<u32>()
+                && !fun.is_empty()
+            {
+                names.push(format!("{fun}/{arity}"));
+            }
+        }
+    }
+    Some((except, names))
 }
 
 /// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).
@@ -258,6 +335,16 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             calls.push((node.start_byte(), RawCall::Alias { short, target }));
                         }
+                    } else if name == "import"
+                        && in_function_body(node, src)
+                        && let Some(first) =
+                            child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
+                    {
+                        let import = RawCall::Import {
+                            module: text(first, src).to_string(),
+                            list: import_list(node, src),
+                        };
+                        calls.push((node.start_byte(), import));
                     }
                     descend = false;
                 } else if !name.is_empty() {

@@ -13,9 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::calls::{
-    self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head, keyword_pairs,
-};
+use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
 use super::repair;
 use super::size::merge_small;
 use super::split;
@@ -322,49 +320,6 @@ impl<'s, 't> Walker<'s, 't> {
             (k.strip_suffix(':') == Some(word))
                 .then(|| pair.child_by_field_name("value"))
                 .flatten()
-        })
-    }
-
-    /// The `only: [fun: arity, ...]` or `except: [...]` list of an `import` call, if it
-    /// has one (`only: :functions` and the like filter nothing by name).
-    fn import_filter(&self, node: Node<'t>, module: &str) -> Option<ImportFilter> {
-        let (except, list) = match self.keyword_value(node, "only") {
-            Some(v) => (false, v),
-            None => (true, self.keyword_value(node, "except")?),
-        };
-        if list.kind() != "list" {
-            return None;
-        }
-        let mut names = Vec::new();
-        let mut cursor = list.walk();
-        let keywords: Vec<Node<'t>> = list
-            .named_children(&mut cursor)
-            .filter(|n| n.kind() == "keywords")
-            .collect();
-        for keywords in keywords {
-            for (key, value) in keyword_pairs(keywords) {
-                let fun = match key.kind() {
-                    // `"odd?": 1` (its content node has several kind ids: match by name).
-                    "quoted_keyword" => {
-                        let mut cursor = key.walk();
-                        let content = key
-                            .named_children(&mut cursor)
-                            .find(|c| c.kind() == "quoted_content");
-                        content.map_or("", |c| self.text(c)).to_string()
-                    }
-                    _ => self.text(key).trim_end().trim_end_matches(':').to_string(),
-                };
-                if let Ok(arity) = self.text(value).trim().parse::<u32>()
-                    && !fun.is_empty()
-                {
-                    names.push(format!("{fun}/{arity}"));
-                }
-            }
-        }
-        Some(ImportFilter {
-            module: module.to_string(),
-            except,
-            names,
         })
     }
 
@@ -738,8 +693,13 @@ impl<'s, 't> Walker<'s, 't> {
                 {
                     let expanded = self.expand_module(self.text(first), Some(module));
                     let filter = (name == "import")
-                        .then(|| self.import_filter(node, &expanded))
-                        .flatten();
+                        .then(|| calls::import_list(node, self.src))
+                        .flatten()
+                        .map(|(except, names)| ImportFilter {
+                            module: expanded.clone(),
+                            except,
+                            names,
+                        });
                     let ctx = &mut self.modules[module];
                     match name {
                         "import" => {
@@ -1789,6 +1749,28 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Alias { short, target } => {
                     let full = resolve(&local, target);
                     local.insert(short.clone(), full);
+                    None
+                }
+                RawCall::Import { module, list } => {
+                    // An import inside a function body (or the module's own import again,
+                    // which changes nothing): the chunk's calls may come from it.
+                    let module = resolve(&local, module);
+                    let earlier = draft
+                        .import_filters
+                        .iter()
+                        .position(|f| f.module == module)
+                        .map(|i| draft.import_filters.remove(i));
+                    let next = list.clone().map(|(except, names)| ImportFilter {
+                        module: module.clone(),
+                        except,
+                        names,
+                    });
+                    draft
+                        .import_filters
+                        .extend(ImportFilter::again(earlier, next));
+                    if !draft.imports.contains(&module) {
+                        draft.imports.push(module);
+                    }
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {

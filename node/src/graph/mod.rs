@@ -1097,6 +1097,14 @@ mod tests {
                     "  def j(x), do: inspect(x)\n",
                     "  def k(x), do: odd?(x)\n",
                     "end\n",
+                    "defmodule Body do\n",
+                    "  import Util, only: [inspect: 1]\n",
+                    "  def m(x) do\n",
+                    "    import Util\n",
+                    "    helper(x)\n",
+                    "  end\n",
+                    "  def n(x), do: helper(x)\n",
+                    "end\n",
                 ),
             ),
         ];
@@ -1130,6 +1138,9 @@ mod tests {
         assert_eq!(g.callees("Twice.i/1"), ["Kernel.helper/1"]);
         assert_eq!(g.callees("Twice.j/1"), ["Util.inspect/1"]);
         assert_eq!(g.callees("Twice.k/1"), ["Kernel.odd?/1"]);
+        // An import inside a function body counts for that function only.
+        assert_eq!(g.callees("Body.m/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Body.n/1"), ["Kernel.helper/1"]);
         let filters = &chunks
             .iter()
             .find(|c| c.name == "b")
