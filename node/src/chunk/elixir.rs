@@ -692,28 +692,15 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                 {
                     let expanded = self.expand_module(self.text(first), Some(module));
-                    let filter = (name == "import")
-                        .then(|| calls::import_list(node, self.src))
-                        .flatten()
-                        .map(|(except, names)| ImportFilter {
-                            module: expanded.clone(),
-                            except,
-                            names,
-                        });
+                    let list = calls::import_list(node, self.src);
                     let ctx = &mut self.modules[module];
                     match name {
-                        "import" => {
-                            let earlier = ctx
-                                .import_filters
-                                .iter()
-                                .position(|f| f.module == expanded)
-                                .map(|i| ctx.import_filters.remove(i));
-                            ctx.import_filters
-                                .extend(ImportFilter::again(earlier, filter));
-                            if !ctx.imports.contains(&expanded) {
-                                ctx.imports.push(expanded);
-                            }
-                        }
+                        "import" => ImportFilter::record(
+                            &mut ctx.imports,
+                            &mut ctx.import_filters,
+                            expanded,
+                            list,
+                        ),
                         "use" => ctx.uses.push(expanded),
                         _ => {}
                     }
@@ -1754,23 +1741,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Import { module, list } => {
                     // An import inside a function body (or the module's own import again,
                     // which changes nothing): the chunk's calls may come from it.
-                    let module = resolve(&local, module);
-                    let earlier = draft
-                        .import_filters
-                        .iter()
-                        .position(|f| f.module == module)
-                        .map(|i| draft.import_filters.remove(i));
-                    let next = list.clone().map(|(except, names)| ImportFilter {
-                        module: module.clone(),
-                        except,
-                        names,
-                    });
-                    draft
-                        .import_filters
-                        .extend(ImportFilter::again(earlier, next));
-                    if !draft.imports.contains(&module) {
-                        draft.imports.push(module);
-                    }
+                    ImportFilter::record(
+                        &mut draft.imports,
+                        &mut draft.import_filters,
+                        resolve(&local, module),
+                        list.clone(),
+                    );
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {

@@ -206,6 +206,29 @@ impl ImportFilter {
         }
     }
 
+    /// Records an import of `module` (with its list, if any) in `imports` and `filters`,
+    /// as [`ImportFilter::again`] says it combines with an earlier import of it.
+    pub fn record(
+        imports: &mut Vec<String>,
+        filters: &mut Vec<ImportFilter>,
+        module: String,
+        next: Option<(bool, Vec<String>)>,
+    ) {
+        let earlier = filters
+            .iter()
+            .position(|f| f.module == module)
+            .map(|i| filters.remove(i));
+        let next = next.map(|(except, names)| ImportFilter {
+            module: module.clone(),
+            except,
+            names,
+        });
+        filters.extend(ImportFilter::again(earlier, next));
+        if !imports.contains(&module) {
+            imports.push(module);
+        }
+    }
+
     /// Whether a call of `fun/arity` may reach this filter's module.
     pub fn admits(&self, call: &str) -> bool {
         self.names.iter().any(|n| n == call) != self.except
