@@ -40,8 +40,8 @@ pub struct Fields {
     pub symbol: Field,
     /// Exact `Mod.fun/arity` and `Mod.fun` of every definition.
     pub defines: Field,
-    /// Exact `Mod.fun/arity` and `Mod.fun` of every call, and `fun/arity` of every call
-    /// without a module.
+    /// Exact `Mod.fun/arity` and `Mod.fun` of every call, and `fun/arity` and `fun` of
+    /// every call without a module.
     pub calls: Field,
     pub content_hash: Field,
     pub chunk_count: Field,
@@ -178,16 +178,10 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     for k in defines {
         d.add_text(f.defines, k);
     }
+    // With and without the arity; calls without a module too (`helper/1`, `helper`),
+    // which the symbol graph resolves through the imports: the chunk is found by them.
     let mut calls: Vec<&str> = Vec::new();
-    for c in &chunk.calls {
-        calls.push(c);
-        if let Some((without_arity, _)) = c.rsplit_once('/') {
-            calls.push(without_arity);
-        }
-    }
-    // Calls without a module (`helper/1`, `helper`), which the symbol graph resolves
-    // through the imports: the chunk making one is found by it.
-    for c in &chunk.unqualified_calls {
+    for c in chunk.calls.iter().chain(&chunk.unqualified_calls) {
         calls.push(c);
         if let Some((without_arity, _)) = c.rsplit_once('/') {
             calls.push(without_arity);
