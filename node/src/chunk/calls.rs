@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
+use super::{ImportList, ImportSelect};
+
 /// Node-kind and field ids of tree-sitter-elixir, looked up once. Comparing ids instead of
 /// kind names saves a `strlen` and a UTF-8 check on every node visited.
 pub(crate) struct Grammar {
@@ -125,7 +127,7 @@ pub(crate) enum RawCall {
     /// inside a function body, later calls without a module may come from `Mod`.
     Import {
         module: String,
-        list: Option<(bool, Vec<String>)>,
+        list: Option<ImportList>,
     },
 }
 
@@ -174,10 +176,10 @@ fn in_function_body(node: Node<'_>, src: &[u8]) -> bool {
     false
 }
 
-/// The `only: [fun: arity, ...]` (`(false, names)`) or `except: [...]` (`(true, names)`)
-/// list of an `import` call, names as `fun/arity`; `None` without one (`only: :functions`
-/// and the like filter nothing by name).
-pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<(bool, Vec<String>)> {
+/// The `only: [fun: arity, ...]` or `except: [...]` list of an `import` call (pairs or
+/// `{:fun, arity}` tuples), names as `fun/arity`, or its `only: :functions` (`:macros`,
+/// `:sigils`); `None` without one.
+pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<ImportList> {
     let keywords = child_of_kind(node, "arguments").and_then(|a| child_of_kind(a, "keywords"))?;
     let (except, list) =
         keyword_pairs(keywords)
@@ -189,36 +191,80 @@ pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<(bool, Vec<Strin
                     _ => None,
                 },
             )?;
+    if list.kind() == "atom" && !except {
+        // `only: :functions`: every one of that sort, so an `except:` list (empty) with
+        // the sort.
+        let select = match text(list, src) {
+            ":functions" => ImportSelect::Functions,
+            ":macros" => ImportSelect::Macros,
+            ":sigils" => ImportSelect::Sigils,
+            _ => return None,
+        };
+        return Some(ImportList {
+            except: true,
+            names: Vec::new(),
+            select: Some(select),
+        });
+    }
     if list.kind() != "list" {
         return None;
     }
     let mut names = Vec::new();
+    let mut push = |fun: String, arity: Node<'_>| {
+        if fun.is_empty() {
+            return;
+        }
+        match text(arity, src).trim().parse::<u32>() {
+            Ok(arity) => names.push(format!("{fun}/{arity}")),
+            // `get: @arity`: some arity of `get`, which one is not written here.
+            Err(_) if arity.kind() != "integer" => names.push(format!("{fun}/_")),
+            Err(_) => {}
+        }
+    };
     let mut cursor = list.walk();
-    let inner: Vec<Node<'_>> = list
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() == "keywords")
-        .collect();
-    for keywords in inner {
-        for (key, value) in keyword_pairs(keywords) {
-            let fun = match key.kind() {
-                // `"odd?": 1` (its content node has several kind ids: match by name).
-                "quoted_keyword" => {
-                    let mut cursor = key.walk();
-                    let content = key
-                        .named_children(&mut cursor)
-                        .find(|c| c.kind() == "quoted_content");
-                    content.map_or("", |c| text(c, src)).to_string()
+    let entries: Vec<Node<'_>> = list.named_children(&mut cursor).collect();
+    for entry in entries {
+        match entry.kind() {
+            "keywords" => {
+                for (key, value) in keyword_pairs(entry) {
+                    let fun = match key.kind() {
+                        // `"odd?": 1` (its content node has several kind ids: match by name).
+                        "quoted_keyword" => quoted_content(key, src),
+                        _ => text(key, src).trim_end().trim_end_matches(':').to_string(),
+                    };
+                    push(fun, value);
                 }
-                _ => text(key, src).trim_end().trim_end_matches(':').to_string(),
-            };
-            if let Ok(arity) = text(value, src).trim().parse::<u32>()
-                && !fun.is_empty()
-            {
-                names.push(format!("{fun}/{arity}"));
             }
+            // `{:flatten, 1}`: the same pair written as a tuple.
+            "tuple" => {
+                let mut c = entry.walk();
+                let parts: Vec<Node<'_>> = entry.named_children(&mut c).collect();
+                if let [name, arity] = parts[..] {
+                    let fun = match name.kind() {
+                        "atom" => text(name, src).trim_start_matches(':').to_string(),
+                        "quoted_atom" => quoted_content(name, src),
+                        _ => continue,
+                    };
+                    push(fun, arity);
+                }
+            }
+            _ => {}
         }
     }
-    Some((except, names))
+    Some(ImportList {
+        except,
+        names,
+        select: None,
+    })
+}
+
+/// The text inside a quoted atom or keyword (`:"odd?"`, `"odd?":`).
+fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
+    let mut cursor = node.walk();
+    let content = node
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "quoted_content");
+    content.map_or("", |c| text(c, src)).to_string()
 }
 
 /// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).

@@ -117,6 +117,9 @@ struct ModuleCtx {
     /// Imports in order, the enclosing modules' (made before this one began) first.
     imports: Vec<String>,
     import_filters: Vec<ImportFilter>,
+    /// The imports in force from each byte on: an import counts for the code after it
+    /// (the first entry, at 0, holds what the enclosing modules imported before).
+    import_history: Vec<(usize, Imports)>,
     uses: Vec<String>,
     behaviours: Vec<String>,
     /// Functions, macros and guards defined here, by name and arity.
@@ -476,6 +479,8 @@ impl<'s, 't> Walker<'s, 't> {
                 self.modules[p].aliases.insert(short.to_string(), full);
             }
         }
+        ctx.import_history
+            .push((0, (ctx.imports.clone(), ctx.import_filters.clone())));
         let idx = self.modules.len();
         self.modules.push(ctx);
 
@@ -695,12 +700,19 @@ impl<'s, 't> Walker<'s, 't> {
                     let list = calls::import_list(node, self.src);
                     let ctx = &mut self.modules[module];
                     match name {
-                        "import" => ImportFilter::record(
-                            &mut ctx.imports,
-                            &mut ctx.import_filters,
-                            expanded,
-                            list,
-                        ),
+                        "import" => {
+                            ImportFilter::record(
+                                &mut ctx.imports,
+                                &mut ctx.import_filters,
+                                expanded,
+                                list,
+                            );
+                            // Kept sorted by offset, for the look-up in `in_module`.
+                            let at = node.start_byte();
+                            let i = ctx.import_history.partition_point(|(from, _)| *from <= at);
+                            ctx.import_history
+                                .insert(i, (at, (ctx.imports.clone(), ctx.import_filters.clone())));
+                        }
                         "use" => ctx.uses.push(expanded),
                         _ => {}
                     }
@@ -1214,8 +1226,14 @@ impl<'s, 't> Walker<'s, 't> {
         draft.parents = ctx.parents.clone();
         draft.also_modules = ctx.also.clone();
         draft.aliases = ctx.alias_list.clone();
-        draft.imports = ctx.imports.clone();
-        draft.import_filters = ctx.import_filters.clone();
+        // The imports made before the piece (the history is in source order).
+        let at = ctx
+            .import_history
+            .partition_point(|(from, _)| *from <= draft.start);
+        if let Some((_, (imports, filters))) = ctx.import_history[..at].last() {
+            draft.imports = imports.clone();
+            draft.import_filters = filters.clone();
+        }
         draft.uses = ctx.uses.clone();
         draft.scope = Some(module);
         Piece::new(draft, Some(module))
@@ -1256,7 +1274,11 @@ impl<'s, 't> Walker<'s, 't> {
                 unqualified_calls: Vec::new(),
             });
         }
-        self.in_module(module, draft)
+        let mut piece = self.in_module(module, draft);
+        // The header stands for the whole module: all of its imports.
+        piece.draft.imports = ctx.imports.clone();
+        piece.draft.import_filters = ctx.import_filters.clone();
+        piece
     }
 
     fn def_piece(

@@ -170,15 +170,38 @@ impl Definition {
 
 /// `import Mod, only: [...]` or `except: [...]`: which of `Mod`'s functions and macros a
 /// call without a module may name. A module imported without a list imports all of its
-/// public ones (`only: :functions` and `:macros` are read as that too).
+/// public ones; `only: :functions`, `:macros` or `:sigils` import all of one sort.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ImportFilter {
     pub module: String,
     /// `except:` when true, `only:` when false.
     #[serde(default)]
     pub except: bool,
-    /// `fun/arity` each.
+    /// `fun/arity` each; `fun/_` when the list gives an arity that is not a literal
+    /// (`only: [get: @arity]`), which admits every arity of `fun`.
     pub names: Vec<String>,
+    /// `only: :functions`, `:macros` or `:sigils` (with `except` true and `names` what a
+    /// later `except:` took away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<ImportSelect>,
+}
+
+/// The sort of definitions `import Mod, only: :functions` (or `:macros`, `:sigils`)
+/// brings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSelect {
+    Functions,
+    Macros,
+    Sigils,
+}
+
+/// An import's list as written: `only:` or `except:` names, or `only:` a sort.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportList {
+    pub except: bool,
+    pub names: Vec<String>,
+    pub select: Option<ImportSelect>,
 }
 
 impl ImportFilter {
@@ -190,7 +213,7 @@ impl ImportFilter {
         next: Option<ImportFilter>,
     ) -> Option<ImportFilter> {
         match (earlier, next) {
-            (Some(mut e), Some(n)) if n.except => {
+            (Some(mut e), Some(n)) if n.except && n.select.is_none() => {
                 if e.except {
                     for x in n.names {
                         if !e.names.contains(&x) {
@@ -198,7 +221,8 @@ impl ImportFilter {
                         }
                     }
                 } else {
-                    e.names.retain(|x| !n.names.contains(x));
+                    e.names
+                        .retain(|x| !n.names.iter().any(|y| name_matches(y, x)));
                 }
                 Some(e)
             }
@@ -212,16 +236,17 @@ impl ImportFilter {
         imports: &mut Vec<String>,
         filters: &mut Vec<ImportFilter>,
         module: String,
-        next: Option<(bool, Vec<String>)>,
+        next: Option<ImportList>,
     ) {
         let earlier = filters
             .iter()
             .position(|f| f.module == module)
             .map(|i| filters.remove(i));
-        let next = next.map(|(except, names)| ImportFilter {
+        let next = next.map(|l| ImportFilter {
             module: module.clone(),
-            except,
-            names,
+            except: l.except,
+            names: l.names,
+            select: l.select,
         });
         filters.extend(ImportFilter::again(earlier, next));
         if !imports.contains(&module) {
@@ -229,9 +254,26 @@ impl ImportFilter {
         }
     }
 
-    /// Whether a call of `fun/arity` may reach this filter's module.
-    pub fn admits(&self, call: &str) -> bool {
-        self.names.iter().any(|n| n == call) != self.except
+    /// Whether a call of `fun/arity` may reach this filter's module's definition of it,
+    /// of `kind`.
+    pub fn admits(&self, call: &str, kind: ChunkKind) -> bool {
+        let sort = match self.select {
+            None => true,
+            Some(ImportSelect::Functions) => {
+                matches!(kind, ChunkKind::Function | ChunkKind::Delegate)
+            }
+            Some(ImportSelect::Macros) => matches!(kind, ChunkKind::Macro | ChunkKind::Guard),
+            Some(ImportSelect::Sigils) => call.starts_with("sigil_"),
+        };
+        sort && self.names.iter().any(|n| name_matches(n, call)) != self.except
+    }
+}
+
+/// Whether an import list's `fun/arity` (or `fun/_`, any arity) names the call `fun/arity`.
+fn name_matches(listed: &str, call: &str) -> bool {
+    match listed.strip_suffix("/_") {
+        Some(fun) => call.rsplit_once('/').is_some_and(|(name, _)| name == fun),
+        None => listed == call,
     }
 }
 
@@ -395,7 +437,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 6;
+pub const CHUNKER_VERSION: u32 = 7;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -328,20 +328,19 @@ impl SymbolGraph {
                             .iter()
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
-                            // `only:` and `except:` (also on Kernel's implicit import).
-                            .filter(|m| {
-                                filters
-                                    .iter()
-                                    .find(|f| f.module == *m)
-                                    .is_none_or(|f| f.admits(call))
-                            })
-                            .map(|m| format!("{m}.{call}"))
-                            .find(|symbol| {
+                            .map(|m| (m, format!("{m}.{call}")))
+                            .find(|(m, symbol)| {
+                                // `only:` and `except:` (also on Kernel's implicit import).
+                                let filter = filters.iter().find(|f| f.module == *m);
                                 // `import` brings in public functions and macros only.
                                 self.defs.get(symbol).is_some_and(|sites| {
-                                    sites.iter().any(|s| s.visibility == Visibility::Public)
+                                    sites.iter().any(|s| {
+                                        s.visibility == Visibility::Public
+                                            && filter.is_none_or(|f| f.admits(call, s.kind))
+                                    })
                                 })
-                            });
+                            })
+                            .map(|(_, symbol)| symbol);
                         cache.entry(call.clone()).or_insert(found)
                     }
                 };
@@ -1053,11 +1052,17 @@ mod tests {
         let sources = [
             (
                 "lib/util.ex",
-                "defmodule Util do\n  def helper(x), do: x\n  def inspect(x), do: x\n  def odd?(x), do: x\nend\n",
+                concat!(
+                    "defmodule Util do\n  def helper(x), do: x\n  def inspect(x), do: x\n  def odd?(x), do: x\n",
+                    "  defmacro mac(x), do: x\n  defmacro sigil_u(s, m), do: {s, m}\nend\n",
+                ),
             ),
             (
                 "lib/kernel.ex",
-                "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\n  def odd?(x), do: x\nend\n",
+                concat!(
+                    "defmodule Kernel do\n  def inspect(x), do: x\n  def helper(x), do: x\n  def odd?(x), do: x\n",
+                    "  defmacro mac(x), do: x\n  defmacro sigil_u(s, m), do: {s, m}\nend\n",
+                ),
             ),
             (
                 "lib/lists.ex",
@@ -1105,6 +1110,46 @@ mod tests {
                     "  end\n",
                     "  def n(x), do: helper(x)\n",
                     "end\n",
+                    "defmodule Funs do\n",
+                    "  import Util, only: :functions\n",
+                    "  def p(x), do: helper(x)\n",
+                    "  def q(x), do: mac(x)\n",
+                    "end\n",
+                    "defmodule Macs do\n",
+                    "  import Util, only: :macros\n",
+                    "  def r(x), do: helper(x)\n",
+                    "  def s(x), do: mac(x)\n",
+                    "end\n",
+                    "defmodule Sigs do\n",
+                    "  import Util, only: :sigils\n",
+                    "  def t(x), do: helper(x)\n",
+                    "  def u(x), do: sigil_u(x, [])\n",
+                    "end\n",
+                    "defmodule FunsBut do\n",
+                    "  import Util, only: :functions\n",
+                    "  import Util, except: [helper: 1]\n",
+                    "  def v(x), do: helper(x)\n",
+                    "  def w(x), do: inspect(x)\n",
+                    "end\n",
+                    "defmodule Tuples do\n",
+                    "  import Util, only: [{:inspect, 1}, {:\"odd?\", 1}]\n",
+                    "  def y(x), do: helper(x)\n",
+                    "  def z(x), do: inspect(x)\n",
+                    "  def zz(x), do: odd?(x)\n",
+                    "end\n",
+                    "defmodule Order do\n",
+                    "  def ba(x), do: inspect(x)\n",
+                    "  import Util, only: [inspect: 1]\n",
+                    "  def bb(x), do: inspect(x)\n",
+                    "  import Util, except: [inspect: 1]\n",
+                    "  def bc(x), do: inspect(x)\n",
+                    "end\n",
+                    "defmodule Attr do\n",
+                    "  @arity 1\n",
+                    "  import Util, only: [helper: @arity]\n",
+                    "  def aa(x), do: helper(x)\n",
+                    "  def ab(x), do: inspect(x)\n",
+                    "end\n",
                 ),
             ),
         ];
@@ -1141,6 +1186,27 @@ mod tests {
         // An import inside a function body counts for that function only.
         assert_eq!(g.callees("Body.m/1"), ["Util.helper/1"]);
         assert_eq!(g.callees("Body.n/1"), ["Kernel.helper/1"]);
+        // `only: :functions`, `:macros` and `:sigils` import one sort of definition.
+        assert_eq!(g.callees("Funs.p/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Funs.q/1"), ["Kernel.mac/1"]);
+        assert_eq!(g.callees("Macs.r/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Macs.s/1"), ["Util.mac/1"]);
+        assert_eq!(g.callees("Sigs.t/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Sigs.u/1"), ["Util.sigil_u/2"]);
+        // ... and a later `except:` takes names away from that sort.
+        assert_eq!(g.callees("FunsBut.v/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("FunsBut.w/1"), ["Util.inspect/1"]);
+        // `{:fun, arity}` tuples are pairs too.
+        assert_eq!(g.callees("Tuples.y/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Tuples.z/1"), ["Util.inspect/1"]);
+        assert_eq!(g.callees("Tuples.zz/1"), ["Util.odd?/1"]);
+        // An import counts for the code after it, not before.
+        assert_eq!(g.callees("Order.ba/1"), ["Kernel.inspect/1"]);
+        assert_eq!(g.callees("Order.bb/1"), ["Util.inspect/1"]);
+        assert_eq!(g.callees("Order.bc/1"), ["Kernel.inspect/1"]);
+        // An arity that is not a literal admits the name at any arity, and only it.
+        assert_eq!(g.callees("Attr.aa/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Attr.ab/1"), ["Kernel.inspect/1"]);
         let filters = &chunks
             .iter()
             .find(|c| c.name == "b")
@@ -1152,6 +1218,7 @@ mod tests {
                 module: "Util".into(),
                 except: false,
                 names: vec!["inspect/1".into(), "odd?/1".into()],
+                select: None,
             }]
         );
     }
