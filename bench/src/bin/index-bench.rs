@@ -64,6 +64,14 @@ enum Step {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// Where an index's bytes go: each field's terms, term dictionary and postings, and
+    /// the document store, summed over the partitions.
+    Space {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = aiex_proto::partition::DEFAULT_EMBEDDED_PARTITIONS)]
+        partitions: u32,
+    },
 }
 
 fn peak_rss_bytes() -> u64 {
@@ -96,6 +104,7 @@ fn main() -> Result<()> {
             partitions,
             runs,
         } => search(&corpus, &data, partitions, runs),
+        Step::Space { data, partitions } => space(&data, partitions),
     }
 }
 
@@ -310,6 +319,52 @@ fn search(corpus: &Path, data: &Path, partitions: u32, runs: usize) -> Result<()
             "rg_p50_ms": r50 * 1e3, "rg_p99_ms": r99 * 1e3,
             "speedup_p50": r50 / a50, "speedup_p99": r99 / a99,
         })
+    );
+    Ok(())
+}
+
+fn space(data: &Path, partitions: u32) -> Result<()> {
+    let set = PartitionSet::open(data, partitions)?;
+    // field -> (terms, term dictionary bytes, postings bytes)
+    let mut fields: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    let mut store = 0u64;
+    let mut total = 0u64;
+    for partition in set.partitions() {
+        let searcher = partition.searcher();
+        let schema = searcher.schema().clone();
+        let usage = searcher.space_usage()?;
+        total += usage.total().get_bytes();
+        for (segment, reader) in usage.segments().iter().zip(searcher.segment_readers()) {
+            store += segment.store().total().get_bytes();
+            for (field, entry) in schema.fields() {
+                if !entry.is_indexed() {
+                    continue;
+                }
+                let terms = reader.inverted_index(field)?.terms().num_terms() as u64;
+                let bytes = |per: &tantivy::space_usage::PerFieldSpaceUsage| {
+                    per.fields()
+                        .filter(|u| u.field_name() == entry.name())
+                        .map(|u| u.total().get_bytes())
+                        .sum::<u64>()
+                };
+                let dict = bytes(segment.termdict());
+                let postings = bytes(segment.postings());
+                let e = fields.entry(entry.name().to_string()).or_default();
+                e.0 += terms;
+                e.1 += dict;
+                e.2 += postings;
+            }
+        }
+    }
+    let fields: Vec<_> = fields
+        .into_iter()
+        .map(|(name, (terms, dict, postings))| {
+            json!({"field": name, "terms": terms, "termdict_bytes": dict, "postings_bytes": postings})
+        })
+        .collect();
+    println!(
+        "{}",
+        json!({"step": "space", "total_bytes": total, "store_bytes": store, "fields": fields})
     );
     Ok(())
 }
