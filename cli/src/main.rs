@@ -9,6 +9,7 @@ mod observe;
 mod output;
 mod roles;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use aiex_node::chunk::{ChunkKind, ChunkerConfig, FileChunks, chunk_file};
 use aiex_node::ingest::{IngestOptions, IngestProgress, PartitionSet};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// Aiex: an AI coding assistant for Elixir codebases.
@@ -167,6 +168,9 @@ enum Command {
         file: PathBuf,
         #[arg(long, default_value_t = ChunkerConfig::default().budget)]
         budget: usize,
+        /// Larger files are refused, as `aiex index` skips them.
+        #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
+        max_file_bytes: u64,
         #[arg(long)]
         json: bool,
     },
@@ -430,7 +434,12 @@ fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "aiex", &mut std::io::stdout());
             Ok(())
         }
-        Command::Chunk { file, budget, json } => chunk_command(&file, budget, json),
+        Command::Chunk {
+            file,
+            budget,
+            max_file_bytes,
+            json,
+        } => chunk_command(&file, budget, max_file_bytes, json),
         Command::Up {
             listen,
             allow_roots,
@@ -732,17 +741,70 @@ pub fn repo_name_of(path: &Path) -> Result<String> {
     Ok(name.trim_start_matches('.').to_string())
 }
 
-fn chunk_command(file: &Path, budget: usize, json: bool) -> Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+fn chunk_command(file: &Path, budget: usize, max_file_bytes: u64, json: bool) -> Result<()> {
+    // Looked at before it is opened: opening a FIFO waits for a writer, and a device such
+    // as /dev/zero never ends.
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{} is {}, not a regular file: `aiex chunk` reads one source file",
+            file.display(),
+            file_type_name(&meta.file_type())
+        );
+    }
+    let too_big = |size: u64| {
+        anyhow!(
+            "{} is {size} bytes, over the {max_file_bytes}-byte limit (`aiex index` skips it \
+             too); raise it with --max-file-bytes",
+            file.display()
+        )
+    };
+    if meta.len() > max_file_bytes {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            f.take(max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.len() as u64 > max_file_bytes {
+        // It grew while it was read.
+        return Err(too_big(bytes.len() as u64));
+    }
     let config = ChunkerConfig {
         budget,
-        max_file_bytes: u64::MAX,
+        max_file_bytes,
         ..ChunkerConfig::default()
     };
     let path = file.to_string_lossy();
     match chunk_file("local", &path, &bytes, &config) {
         FileChunks::Chunked(chunks) => output::chunks(&chunks, json),
         FileChunks::Skipped(reason) => bail!("{} was not chunked: {reason}", file.display()),
+    }
+}
+
+/// What a path that is not a regular file is, for an error.
+fn file_type_name(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
     }
 }
 

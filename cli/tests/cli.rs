@@ -398,6 +398,26 @@ fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
     let missing = aiex(data.path(), &["chunk", "/no/such/file.ex"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such/file.ex"));
+
+    // What is not a regular file is refused before it is opened (a FIFO would wait for a
+    // writer, a device never end); so is a file over the limit.
+    let fifo = data.path().join("pipe.ex");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for (args, says) in [
+        (vec!["chunk", fifo.to_str().unwrap()], "a named pipe (FIFO)"),
+        (vec!["chunk", "/dev/zero"], "a device"),
+        (vec!["chunk", data.path().to_str().unwrap()], "a directory"),
+        (
+            vec!["chunk", file.to_str().unwrap(), "--max-file-bytes", "100"],
+            "over the 100-byte limit",
+        ),
+    ] {
+        common::fails_saying(&args, &aiex(data.path(), &args), says);
+    }
 }
 
 #[test]

@@ -16,7 +16,9 @@ use aiex_node::chunk::{
     Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, Visibility, chunk_file,
 };
 
-use ChunkKind::{Delegate, Describe, Function, Guard, Macro, ModuleHeader, Setup, Test, Text};
+use ChunkKind::{
+    Delegate, Describe, Function, Guard, Macro, ModuleHeader, Setup, Test, Text, Type,
+};
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -335,6 +337,38 @@ const G04_GUARDS: &str = r##"defmodule Shop.Pricing do
   end
 end
 "##;
+
+/// `alias` and `import` outside any module are lexical too: the modules after them (not
+/// before) expand and import with them.
+#[test]
+fn g03_aliases_and_imports_at_the_top_of_a_file_reach_the_modules_after_them() {
+    let src = concat!(
+        "defmodule Before do\n",
+        "  def a, do: Bar.g()\n",
+        "end\n",
+        "alias Foo.Bar\n",
+        "import Foo.Helpers, only: [h: 1]\n",
+        "defmodule TopAlias do\n",
+        "  def f, do: Bar.g()\n",
+        "  def k(x), do: h(x)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/top_alias.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let find = |name: &str| {
+        cs.iter()
+            .find(|c| c.defines.iter().any(|d| d.name == name))
+            .unwrap_or_else(|| panic!("{name}: {}", dump(&cs)))
+    };
+    assert_eq!(find("a").calls, strings(&["Bar.g/0"]), "{}", dump(&cs));
+    assert!(find("a").imports.is_empty(), "{}", dump(&cs));
+    let f = find("f");
+    assert_eq!(f.calls, strings(&["Foo.Bar.g/0"]), "{}", dump(&cs));
+    assert_eq!(f.imports, strings(&["Foo.Helpers"]));
+    assert_eq!(f.import_filters[0].names, strings(&["h/1"]));
+    assert_eq!(find("k").unqualified_calls, strings(&["h/1"]));
+    assert!(f.aliases.iter().any(|a| a == "Foo.Bar"), "{}", dump(&cs));
+}
 
 #[test]
 fn g04_multi_clause_function_with_guards() {
@@ -928,6 +962,70 @@ const G14_STRINGS_AND_SIGILS: &str = r##"defmodule ShopWeb.Components do
   def greeting(name), do: "Hello #{"#{name} end"} def"
 end
 "##;
+
+/// A `@doc` before a `@callback` is that callback's doc: each documented callback is a
+/// `type` chunk of its own, named and signed by its head, and no definition is lost
+/// (with functions after the callbacks, and in a behaviour that has none).
+#[test]
+fn g13_documented_callbacks_keep_their_docs_and_definitions() {
+    let src = concat!(
+        "defmodule Shop.Store do\n",
+        "  @moduledoc \"Where carts are kept.\"\n",
+        "  @doc \"Fetches a cart.\"\n",
+        "  @callback fetch(key :: term) :: {:ok, term} | :error\n",
+        "  @callback other() :: :ok\n",
+        "  @doc \"Stores a cart.\"\n",
+        "  @callback put(term, term) :: :ok\n",
+        "  @type t :: term\n",
+        "  def x, do: 1\n",
+        "end\n",
+        "defmodule Shop.Behaviour do\n",
+        "  @doc \"Starts it.\"\n",
+        "  @callback start(term) :: {:ok, pid}\n",
+        "  @doc false\n",
+        "  @macrocallback hidden(term) :: Macro.t()\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/store.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Store", &[], (1, 2)),
+            row(Type, "Shop.Store.fetch", &[], (3, 5)),
+            row(Type, "Shop.Store.put", &[], (6, 8)),
+            row(Function, "Shop.Store.x", &[0], (9, 10)),
+            row(ModuleHeader, "Shop.Behaviour", &[], (11, 11)),
+            row(Type, "Shop.Behaviour.start", &[], (12, 13)),
+            row(Type, "Shop.Behaviour.hidden", &[], (14, 16)),
+        ],
+    );
+    let fetch = &cs[1];
+    assert_eq!(
+        fetch.doc.as_deref(),
+        Some("Fetches a cart."),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        fetch.signature,
+        "@callback fetch(key :: term) :: {:ok, term} | :error"
+    );
+    assert_eq!(
+        defined(fetch),
+        strings(&["Shop.Store.fetch/1", "Shop.Store.other/0"])
+    );
+    let put = &cs[2];
+    assert_eq!(put.doc.as_deref(), Some("Stores a cart."));
+    assert_eq!(
+        defined(put),
+        strings(&["Shop.Store.put/2", "Shop.Store.t/0"])
+    );
+    assert_eq!(defined(&cs[5]), strings(&["Shop.Behaviour.start/1"]));
+    assert_eq!(cs[5].doc.as_deref(), Some("Starts it."));
+    assert_eq!(defined(&cs[6]), strings(&["Shop.Behaviour.hidden/1"]));
+    assert_eq!(cs[6].visibility, Visibility::Hidden);
+}
 
 #[test]
 fn g14_strings_sigils_and_comments_containing_def_and_end() {

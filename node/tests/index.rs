@@ -1525,8 +1525,32 @@ fn symbols_differing_in_case_or_merged_arities_are_named_as_asked() {
         "defmodule Text do\n  def split(a, b), do: {a, b}\n  def split(a, b, c), do: {a, b, c}\nend\n",
     )
     .unwrap();
+    // `sigil_x`'s doc names `sigil_X` again and again: the words must not outweigh the
+    // case of the name asked for.
+    let doc = "Unlike sigil_X, it escapes. See sigil_X. Prefer sigil_X when unsure.";
+    std::fs::write(
+        src.join("lib/my_sigils.ex"),
+        format!(
+            "defmodule MySigils do\n  @doc \"{doc}\"\n  defmacro sigil_x(term, modifiers) do\n    {{term, modifiers, :lower, :escaped, :interpolated}}\n  end\n\n  @doc \"Raw.\"\n  defmacro sigil_X(term, modifiers) do\n    {{term, modifiers, :upper, :raw, :verbatim}}\n  end\nend\n"
+        ),
+    )
+    .unwrap();
     let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
     ingest(&set, "app", &src);
+    for (query, symbol) in [
+        ("MySigils.sigil_X/2", "MySigils.sigil_X/2"),
+        ("sigil_X", "MySigils.sigil_X/2"),
+        ("MySigils.sigil_x/2", "MySigils.sigil_x/2"),
+        ("sigil_x", "MySigils.sigil_x/2"),
+    ] {
+        let hits = search(&set, query);
+        assert_eq!(hits[0].symbol, symbol, "{query}: {}", describe(&hits));
+        assert!(
+            hits[0].score > hits[1].score,
+            "{query}: the case decides, not a tie: {}",
+            describe(&hits)
+        );
+    }
     for (query, module) in [
         ("JSON", "JSON"),
         ("Json", "Json"),

@@ -67,7 +67,35 @@ fn identifier_queries_hit_the_definition_first() {
         ("Kernel.==/2", "lib/elixir/lib/kernel.ex", "Kernel.==/2"),
         ("Kernel.===/2", "lib/elixir/lib/kernel.ex", "Kernel.===/2"),
         ("===", "lib/elixir/lib/kernel.ex", "Kernel.===/2"),
+        // `::` is an operator, though colons also end words and begin atoms.
+        (
+            "Kernel.SpecialForms.::/2",
+            "lib/elixir/lib/kernel/special_forms.ex",
+            "Kernel.SpecialForms.::/2",
+        ),
+        (
+            "::",
+            "lib/elixir/lib/kernel/special_forms.ex",
+            "Kernel.SpecialForms.::/2",
+        ),
     ];
+    // Every sigil whose name differs from another's in case alone, qualified and bare:
+    // the one named as written comes first, however often the other's doc names it.
+    let sigils: Vec<(String, String)> = ["s", "S", "c", "C", "w", "W", "r", "R"]
+        .iter()
+        .flat_map(|l| {
+            let symbol = format!("Kernel.sigil_{l}/2");
+            [
+                (symbol.clone(), symbol.clone()),
+                (format!("sigil_{l}"), symbol),
+            ]
+        })
+        .collect();
+    let cases = cases.into_iter().chain(
+        sigils
+            .iter()
+            .map(|(q, s)| (q.as_str(), "lib/elixir/lib/kernel.ex", s.as_str())),
+    );
     for (query, path, symbol) in cases {
         let hits = search(query, Filters::default(), 5);
         let first = hits

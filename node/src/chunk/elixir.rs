@@ -74,6 +74,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         modules: Vec::new(),
         pieces: Vec::new(),
         inherited: Imports::default(),
+        file_scope: ModuleCtx::default(),
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
@@ -237,6 +238,9 @@ struct Walker<'s, 't> {
     pieces: Vec<Piece<'t>>,
     /// The imports the next nested module begins with.
     inherited: Imports,
+    /// What `alias`, `import` and `require ..., as:` outside any module made so far: the
+    /// modules defined after them begin with it (they are lexical, like any alias).
+    file_scope: ModuleCtx,
 }
 
 fn is_module_keyword(name: &str) -> bool {
@@ -365,6 +369,7 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 self.module(node, None, body_error, false, 0);
             } else if node.kind() != "comment" || text_run.is_some() {
+                self.file_level(node);
                 let run = text_run.get_or_insert((node.start_byte(), node.end_byte(), false));
                 run.1 = node.end_byte();
                 run.2 |= node.is_error() || node.has_error();
@@ -372,6 +377,29 @@ impl<'s, 't> Walker<'s, 't> {
             i += 1;
         }
         self.flush_text_run(&mut text_run);
+    }
+
+    /// Records an `alias`, `import` or `require ..., as:` outside any module in
+    /// `file_scope` (walked as a module of its own, with no name).
+    fn file_level(&mut self, node: Node<'t>) {
+        let name = target_name(node, self.src).unwrap_or("");
+        let aliases =
+            name == "alias" || name == "require" && self.keyword_value(node, "as").is_some();
+        if !aliases && name != "import" {
+            return;
+        }
+        let scope = self.modules.len();
+        self.modules.push(std::mem::take(&mut self.file_scope));
+        if aliases {
+            self.record_alias(node, scope);
+        } else if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
+        {
+            let expanded = self.expand_module(self.text(first), Some(scope));
+            let list = calls::import_list(node, self.src);
+            let ctx = &mut self.modules[scope];
+            ImportFilter::record(&mut ctx.imports, &mut ctx.import_filters, expanded, list);
+        }
+        self.file_scope = self.modules.pop().expect("pushed above");
     }
 
     fn flush_text_run(&mut self, run: &mut Option<(usize, usize, bool)>) {
@@ -461,6 +489,12 @@ impl<'s, 't> Walker<'s, 't> {
             // Imports are lexical: a nested module sees those its parent made before it
             // (taken where the parent's statements were read).
             (ctx.imports, ctx.import_filters) = std::mem::take(&mut self.inherited);
+        } else {
+            // A module at the top of the file sees the aliases and imports made above it.
+            ctx.aliases = self.file_scope.aliases.clone();
+            ctx.alias_list = self.file_scope.alias_list.clone();
+            ctx.imports = self.file_scope.imports.clone();
+            ctx.import_filters = self.file_scope.import_filters.clone();
         }
         match keyword.as_str() {
             "defprotocol" => ctx.tags.push("protocol"),
@@ -1130,11 +1164,18 @@ impl<'s, 't> Walker<'s, 't> {
             i += 1;
         }
         if let Some(mut h) = header.take() {
-            // A module with no definitions: the header absorbs everything left.
-            if let Some(last) = lead.last() {
-                h.draft.end = h.draft.end.max(items[*last].node.end_byte());
+            // A module with no definitions: the header absorbs everything left, but for
+            // types after a `@doc` (a behaviour's documented callbacks), which are pieces
+            // of their own after it.
+            if !lead
+                .iter()
+                .any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+            {
+                if let Some(last) = lead.last() {
+                    h.draft.end = h.draft.end.max(items[*last].node.end_byte());
+                }
+                lead.clear();
             }
-            lead.clear();
             self.pieces.push(h);
         }
         self.flush_lead(module, &items, &mut lead, true);
@@ -1162,39 +1203,74 @@ impl<'s, 't> Walker<'s, 't> {
             (false, None) => 0,
         };
         let (before, after) = lead.split_at(split_at);
-        if !before.is_empty() {
-            let has_types = before
-                .iter()
-                .any(|&k| matches!(items[k].kind, ItemKind::Type(_)));
-            let end = items[*before.last().expect("non-empty")].node.end_byte();
-            if has_types {
-                let start = items[before[0]].node.start_byte();
-                let mut draft = Draft::new(ChunkKind::Type, start, end);
-                for &k in before {
-                    if let ItemKind::Type(name) = &items[k].kind {
-                        draft
-                            .defines
-                            .push(self.type_definition(module, name, items[k].node));
-                        if draft.name.is_empty() {
-                            draft.name = name.split('/').next().unwrap_or(name).to_string();
-                        }
-                    }
-                }
-                if before.iter().any(|&k| items[k].conditional) {
-                    draft.tag("conditional");
-                }
-                draft.signature = collapse_whitespace(
-                    text_of(self.src, start, items[before[0]].node.end_byte()).as_ref(),
-                );
-                let piece = self.in_module(module, draft);
-                self.pieces.push(piece);
-            } else if let Some(last) = self.pieces.last_mut() {
-                last.draft.end = last.draft.end.max(end);
+        // A documented type (a `@callback` with its `@doc`) is a piece of its own, like a
+        // documented function; undocumented types stay with the ones before them.
+        let mut from = 0;
+        for (n, &k) in before.iter().enumerate() {
+            let doc = matches!(
+                items[k].kind,
+                ItemKind::Lead(Attr::Doc(DocValue::Text(_) | DocValue::Hidden))
+            );
+            if doc
+                && before[from..n]
+                    .iter()
+                    .any(|&j| matches!(items[j].kind, ItemKind::Type(_)))
+            {
+                self.type_piece(module, items, &before[from..n]);
+                from = n;
             }
+        }
+        if from < before.len() {
+            self.type_piece(module, items, &before[from..]);
         }
         let rest = after.to_vec();
         lead.clear();
         rest
+    }
+
+    /// A `type` piece of `group` (lead items: docs, types, header material) if it holds a
+    /// type, its doc the `@doc` before the first type; else the last piece extends over it.
+    fn type_piece(&mut self, module: usize, items: &[Item<'t>], group: &[usize]) {
+        let Some(&last) = group.last() else {
+            return;
+        };
+        let end = items[last].node.end_byte();
+        let Some(first_type) = group
+            .iter()
+            .position(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+        else {
+            if let Some(piece) = self.pieces.last_mut() {
+                piece.draft.end = piece.draft.end.max(end);
+            }
+            return;
+        };
+        let start = items[group[0]].node.start_byte();
+        let mut draft = Draft::new(ChunkKind::Type, start, end);
+        for &k in &group[..first_type] {
+            match &items[k].kind {
+                ItemKind::Lead(Attr::Doc(DocValue::Text(t))) => draft.doc = Some(t.clone()),
+                ItemKind::Lead(Attr::Doc(DocValue::Hidden)) => {
+                    draft.visibility = Visibility::Hidden;
+                }
+                _ => {}
+            }
+        }
+        for &k in group {
+            if let ItemKind::Type(name) = &items[k].kind {
+                draft
+                    .defines
+                    .push(self.type_definition(module, name, items[k].node));
+                if draft.name.is_empty() {
+                    draft.name = name.split('/').next().unwrap_or(name).to_string();
+                }
+            }
+        }
+        if group.iter().any(|&k| items[k].conditional) {
+            draft.tag("conditional");
+        }
+        draft.signature = collapse_whitespace(self.text(items[group[first_type]].node));
+        let piece = self.in_module(module, draft);
+        self.pieces.push(piece);
     }
 
     fn type_definition(&self, module: usize, name: &str, node: Node<'_>) -> Definition {
@@ -1217,6 +1293,8 @@ impl<'s, 't> Walker<'s, 't> {
             signature,
             calls: Vec::new(),
             unqualified_calls: Vec::new(),
+            body_imports: Vec::new(),
+            body_import_filters: Vec::new(),
         }
     }
 
@@ -1272,6 +1350,8 @@ impl<'s, 't> Walker<'s, 't> {
                 signature: format!("defmodule {name}"),
                 calls: Vec::new(),
                 unqualified_calls: Vec::new(),
+                body_imports: Vec::new(),
+                body_import_filters: Vec::new(),
             });
         }
         let mut piece = self.in_module(module, draft);
@@ -1373,6 +1453,8 @@ impl<'s, 't> Walker<'s, 't> {
                     signature: String::new(),
                     calls: Vec::new(),
                     unqualified_calls: Vec::new(),
+                    body_imports: Vec::new(),
+                    body_import_filters: Vec::new(),
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -1652,9 +1734,11 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 let unqualified = drafts[i].unqualified_calls.clone();
                 let several_delegates =
                     drafts[i].kind == ChunkKind::Delegate && drafts[i].defines.len() > 1;
+                let body_imports = drafts[i].body_imports.clone().unwrap_or_default();
                 for d in &mut drafts[i].defines {
                     d.calls = calls.clone();
                     d.unqualified_calls = unqualified.clone();
+                    (d.body_imports, d.body_import_filters) = body_imports.clone();
                     if several_delegates {
                         // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
                         let own: Vec<String> = calls
@@ -1684,12 +1768,20 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                     let calls = drafts[i].calls.clone();
                     let unqualified = drafts[i].unqualified_calls.clone();
+                    let body_imports = drafts[i].body_imports.clone();
                     for d in drafts[f]
                         .defines
                         .iter_mut()
                         .filter(|d| d.kind != ChunkKind::Type)
                     {
                         d.end_line = end_line;
+                        // An import in a later part's body counts for the definition.
+                        if let Some((imports, filters)) = &body_imports
+                            && d.body_imports.is_empty()
+                        {
+                            d.body_imports = imports.clone();
+                            d.body_import_filters = filters.clone();
+                        }
                         for c in &calls {
                             if !d.calls.contains(c) {
                                 d.calls.push(c.clone());
@@ -1743,6 +1835,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
         // Aliases made inside this chunk (in a function body), in force after them.
         let mut local: HashMap<String, String> = HashMap::new();
+        // The imports after one in a body (a function's, or a test's or script's).
+        let mut body: Option<Imports> = None;
         let resolve = |local: &HashMap<String, String>, written: &str| {
             let (first, rest) = written
                 .split_once('.')
@@ -1763,12 +1857,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Import { module, list } => {
                     // An import inside a function body (or the module's own import again,
                     // which changes nothing): the chunk's calls may come from it.
-                    ImportFilter::record(
-                        &mut draft.imports,
-                        &mut draft.import_filters,
-                        resolve(&local, module),
-                        list.clone(),
-                    );
+                    let (imports, filters) = body.get_or_insert_with(|| {
+                        (draft.imports.clone(), draft.import_filters.clone())
+                    });
+                    ImportFilter::record(imports, filters, resolve(&local, module), list.clone());
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
@@ -1793,6 +1885,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 && seen.insert(r.clone())
             {
                 draft.calls.push(r);
+            }
+        }
+        if let Some(body) = body {
+            let later_part = draft.part.is_some_and(|(k, _)| k > 1);
+            if later_part || draft.defines.iter().any(|d| d.kind.is_callable()) {
+                // The definition's own: a merge must not give it to its neighbours.
+                draft.body_imports = Some(body);
+            } else {
+                (draft.imports, draft.import_filters) = body;
             }
         }
     }

@@ -153,6 +153,14 @@ pub struct Definition {
     /// The symbol graph resolves them through the chunk's imports, then Kernel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unqualified_calls: Vec<String>,
+    /// When its body imports a module (`def t(x) do import List; flatten(x) end`): the
+    /// imports its calls without a module resolve through instead of the chunk's (which
+    /// are its module's, shared with the neighbours a small chunk is merged with).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body_imports: Vec<String>,
+    /// The `only:` / `except:` lists of `body_imports`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body_import_filters: Vec<ImportFilter>,
 }
 
 impl Definition {
@@ -437,7 +445,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 7;
+pub const CHUNKER_VERSION: u32 = 8;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -527,6 +535,8 @@ pub(crate) struct Draft {
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     pub import_filters: Vec<ImportFilter>,
+    /// The imports after an `import` in the body of the definition this draft holds.
+    pub body_imports: Option<(Vec<String>, Vec<ImportFilter>)>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -558,6 +568,7 @@ impl Draft {
             aliases: Vec::new(),
             imports: Vec::new(),
             import_filters: Vec::new(),
+            body_imports: None,
             uses: Vec::new(),
             part: None,
             header: String::new(),

@@ -430,7 +430,13 @@ impl SymbolGraph {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
-                        g.add_caller(&site, &def.calls, &def.unqualified_calls, chunk);
+                        // An import in the definition's body: its own imports.
+                        let imports = if def.body_imports.is_empty() {
+                            (&chunk.imports, &chunk.import_filters)
+                        } else {
+                            (&def.body_imports, &def.body_import_filters)
+                        };
+                        g.add_caller(&site, &def.calls, &def.unqualified_calls, imports);
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
@@ -457,7 +463,12 @@ impl SymbolGraph {
                     signature: chunk.signature.clone(),
                     visibility: chunk.visibility,
                 };
-                g.add_caller(&source, &chunk.calls, &chunk.unqualified_calls, chunk);
+                g.add_caller(
+                    &source,
+                    &chunk.calls,
+                    &chunk.unqualified_calls,
+                    (&chunk.imports, &chunk.import_filters),
+                );
             }
         }
         g
@@ -470,14 +481,14 @@ impl SymbolGraph {
         }
     }
 
-    /// Records `caller`'s calls, and its calls without a module (resolved through the
-    /// imports of `chunk`, where it is, once every part is in).
+    /// Records `caller`'s calls, and its calls without a module (resolved through
+    /// `imports`, where it is, once every part is in).
     fn add_caller(
         &mut self,
         caller: &SymbolSite,
         calls: &[String],
         unqualified: &[String],
-        chunk: &Chunk,
+        imports: (&Vec<String>, &Vec<ImportFilter>),
     ) {
         let pending = !unqualified.is_empty();
         if let Some(caller) = self.add_calls(caller, calls, pending)
@@ -485,7 +496,7 @@ impl SymbolGraph {
         {
             self.pending.push(Unqualified {
                 caller,
-                imports: (chunk.imports.clone(), chunk.import_filters.clone()),
+                imports: (imports.0.clone(), imports.1.clone()),
                 calls: unqualified.to_vec(),
             });
         }
@@ -798,6 +809,22 @@ impl SymbolGraph {
 mod tests {
     use super::*;
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+
+    /// The chunks of `(path, source)` files in repository `app`; `merge` false keeps
+    /// small neighbours apart.
+    fn chunks_of(sources: &[(&str, &str)], merge: bool) -> Vec<Chunk> {
+        let mut config = ChunkerConfig::default();
+        if !merge {
+            config.merge_below = 0;
+        }
+        let mut chunks = Vec::new();
+        for (path, source) in sources {
+            if let FileChunks::Chunked(c) = chunk_file("app", path, source.as_bytes(), &config) {
+                chunks.extend(c);
+            }
+        }
+        chunks
+    }
 
     /// PageRank as it was computed before [`RankIndex`]: over every node, every time.
     fn rank_over_everything(g: &SymbolGraph, focus: &[String]) -> Vec<(String, f64)> {
@@ -1153,16 +1180,7 @@ mod tests {
                 ),
             ),
         ];
-        let config = ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        };
-        let mut chunks = Vec::new();
-        for (path, source) in sources {
-            if let FileChunks::Chunked(c) = chunk_file("app", path, source.as_bytes(), &config) {
-                chunks.extend(c);
-            }
-        }
+        let chunks = chunks_of(&sources, false);
         let g = SymbolGraph::build(&chunks);
         // `only:` keeps Util's helper/1 out: Kernel's it is.
         assert_eq!(g.callees("Only.a/1"), ["Kernel.helper/1"]);
@@ -1223,6 +1241,55 @@ mod tests {
         );
     }
 
+    /// Small functions merge into one chunk; an `import` in one's body still counts for
+    /// that function alone, wherever it sits in the merged chunk.
+    #[test]
+    fn an_import_in_a_function_body_stays_with_that_function_when_merged() {
+        let sources = [
+            (
+                "lib/list.ex",
+                "defmodule List do\n  def flatten(x), do: x\nend\n",
+            ),
+            (
+                "lib/kernel.ex",
+                "defmodule Kernel do\n  def flatten(x), do: x\nend\n",
+            ),
+            (
+                "lib/math.ex",
+                concat!(
+                    "defmodule Math3 do\n",
+                    "  def s(x), do: flatten(x)\n",
+                    "  def t(x) do\n",
+                    "    import List\n",
+                    "    flatten(x)\n",
+                    "  end\n",
+                    "end\n",
+                    "defmodule Math4 do\n",
+                    "  def t(x) do\n",
+                    "    import List\n",
+                    "    flatten(x)\n",
+                    "  end\n",
+                    "  def u(x), do: flatten(x)\n",
+                    "end\n",
+                ),
+            ),
+        ];
+        let chunks = chunks_of(&sources, true);
+        // The functions of each module are merged (the case this test is about).
+        for module in ["Math3", "Math4"] {
+            let holding: Vec<&Chunk> = chunks
+                .iter()
+                .filter(|c| c.module == module && c.kind == ChunkKind::Function)
+                .collect();
+            assert_eq!(holding.len(), 1, "{module}: {holding:#?}");
+        }
+        let g = SymbolGraph::build(&chunks);
+        assert_eq!(g.callees("Math3.s/1"), ["Kernel.flatten/1"]);
+        assert_eq!(g.callees("Math3.t/1"), ["List.flatten/1"]);
+        assert_eq!(g.callees("Math4.t/1"), ["List.flatten/1"]);
+        assert_eq!(g.callees("Math4.u/1"), ["Kernel.flatten/1"]);
+    }
+
     #[test]
     fn imported_and_kernel_calls_are_resolved_by_the_graph() {
         let sources = [
@@ -1252,16 +1319,7 @@ mod tests {
                 ),
             ),
         ];
-        let mut chunks = Vec::new();
-        for (path, source) in sources {
-            let config = ChunkerConfig {
-                merge_below: 0,
-                ..ChunkerConfig::default()
-            };
-            if let FileChunks::Chunked(c) = chunk_file("app", path, source.as_bytes(), &config) {
-                chunks.extend(c);
-            }
-        }
+        let chunks = chunks_of(&sources, false);
         let g = SymbolGraph::build(&chunks);
         let callers = |symbol: &str| -> Vec<String> {
             g.callers(symbol).into_iter().map(|s| s.symbol).collect()

@@ -490,10 +490,16 @@ const FUSE_SEMANTIC_WEIGHT: f32 = 0.4;
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
 
-/// Weight of a symbol key matched as written, on top of its lowercased match: enough to
-/// put `sigil_R` before `sigil_r` when the query names `sigil_R`, too little to reorder
-/// definitions that differ in more than case.
-const EXACT_SYMBOL_WEIGHT: f32 = 2.0;
+/// Weight of a symbol key matched as written, on top of its lowercased match. Elixir
+/// names are case-sensitive: `Kernel.sigil_s/2` must put `sigil_s` before `sigil_S`
+/// however often the other's doc names it, so the match as written weighs as much as the
+/// lowercased one. Only definitions whose names differ in case alone are reordered: every
+/// other definition the query names matches both keys or neither.
+const EXACT_SYMBOL_WEIGHT: f32 = 25.0;
+
+/// The same for a bare capitalised word (`JSON`, `Logger`), which may be prose as well as
+/// a module: enough to put `JSON` before `Json`, too little to outweigh the words.
+const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 
 /// What a query string asks for.
 struct QueryPlan {
@@ -506,6 +512,8 @@ struct QueryPlan {
     symbols: Vec<String>,
     /// The same names as written (`Kernel.sigil_R/2`), to put the exact one first.
     exact_symbols: Vec<String>,
+    /// Capitalised words as written (`JSON`), in a code-like query.
+    weak_exact_symbols: Vec<String>,
     /// Capitalised words in a sentence (`Logger`, `PATH`): perhaps modules, perhaps prose.
     weak_symbols: Vec<String>,
     /// Bare lowercase words that could be function names.
@@ -542,9 +550,11 @@ impl QueryPlan {
         let single_word = word_count == 1;
         for raw in query.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
             let tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ':' | ';'));
+            // Colons end words (`note:`) and begin atoms, but `::` is an operator.
+            let op_tok = raw.trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | ';'));
             // A bare operator is one only when it is the whole query (`a - b` is a phrase).
             // In a question, `Logger...` is an ellipsis, not the range operator.
-            if let Some(key) = operator_key(tok).filter(|k| {
+            if let Some(key) = operator_key(op_tok).filter(|k| {
                 single_word
                     || (k.starts_with(char::is_alphabetic)
                         && (k.contains('/') || !k.ends_with('.')))
@@ -582,13 +592,15 @@ impl QueryPlan {
         let code_like = !symbols.is_empty() || word_count <= 2;
         if code_like {
             symbols.append(&mut weak_symbols);
-            exact_symbols.append(&mut weak_exact);
+        } else {
+            weak_exact.clear();
         }
         QueryPlan {
             terms,
             expansions,
             symbols,
             exact_symbols,
+            weak_exact_symbols: weak_exact,
             weak_symbols,
             words,
             code_like,
@@ -631,9 +643,20 @@ impl QueryPlan {
         for s in &self.symbols {
             should.push(boosted(f.symbol, s, 25.0));
         }
-        for s in &self.exact_symbols {
-            let key = format!("{}{s}", crate::index::EXACT_KEY);
-            should.push(boosted(f.symbol, &key, EXACT_SYMBOL_WEIGHT));
+        // In a question the names are context ("from outside handle_call"): weakly.
+        let exact_weight = if self.question {
+            WEAK_EXACT_SYMBOL_WEIGHT
+        } else {
+            EXACT_SYMBOL_WEIGHT
+        };
+        for (exact, weight) in [
+            (&self.exact_symbols, exact_weight),
+            (&self.weak_exact_symbols, WEAK_EXACT_SYMBOL_WEIGHT),
+        ] {
+            for s in exact {
+                let key = format!("{}{s}", crate::index::EXACT_KEY);
+                should.push(boosted(f.symbol, &key, weight));
+            }
         }
         for s in &self.weak_symbols {
             should.push(boosted(f.symbol, s, 2.0));
@@ -803,7 +826,7 @@ impl QueryPlan {
 /// The symbol key of an operator named in a query (`Kernel.<>/2`, `Kernel.+`, `<>`,
 /// `|>/2`), lowercased as the index keys it; `None` for anything else.
 fn operator_key(tok: &str) -> Option<String> {
-    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@";
+    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:";
     let (head, arity) = match tok.rsplit_once('/') {
         Some((h, a)) if !h.is_empty() && !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
             (h, Some(a))
