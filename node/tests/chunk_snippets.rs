@@ -1001,6 +1001,8 @@ fn g13_documented_callbacks_keep_their_docs_and_definitions() {
         ],
     );
     let fetch = &cs[1];
+    // A hit on it is named by its first callback.
+    assert_eq!(fetch.display_symbol(), "Shop.Store.fetch/1");
     assert_eq!(
         fetch.doc.as_deref(),
         Some("Fetches a cart."),
@@ -1152,6 +1154,31 @@ fn g15_exunit_and_streamdata_blocks() {
         cs[4].calls.contains(&"Shop.Cart.remove_item/2".to_string()),
         "{:?}",
         cs[4].calls
+    );
+}
+
+/// A test or setup in the keyword form is signed by its head, as the block form is.
+#[test]
+fn g15_keyword_form_tests_and_setups_are_signed_by_their_head() {
+    let src = concat!(
+        "defmodule Shop.KwTest do\n",
+        "  use ExUnit.Case\n",
+        "  setup_all _ctx, do: :ok\n",
+        "  test \"adds\", %{a: a}, do: assert(a == 1)\n",
+        "  test \"block\" do\n    assert true\n  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/shop/kw_test.exs", src);
+    let signatures: Vec<&str> = cs
+        .iter()
+        .filter(|c| matches!(c.kind, Setup | Test))
+        .map(|c| c.signature.as_str())
+        .collect();
+    assert_eq!(
+        signatures,
+        ["setup_all _ctx", "test \"adds\", %{a: a}", "test \"block\""],
+        "{}",
+        dump(&cs)
     );
 }
 
@@ -2320,6 +2347,21 @@ fn g18_a_split_module_header_defines_each_callback_in_its_own_part() {
         "{}",
         dump(&cs)
     );
+    // Each part's header shows the `defmodule` line once, and which part it is.
+    for (k, part) in parts.iter().enumerate() {
+        assert_eq!(
+            part.header.matches("defmodule Shop.Server do").count(),
+            1,
+            "{}",
+            part.header
+        );
+        assert!(
+            part.header
+                .ends_with(&format!("# part {}/{}\n", k + 1, parts.len())),
+            "{}",
+            part.header
+        );
+    }
 }
 
 #[test]

@@ -1470,8 +1470,18 @@ impl<'s, 't> Walker<'s, 't> {
         let mut draft = Draft::new(test.kind, node.start_byte(), node.end_byte());
         draft.name = test.name.clone();
         draft.has_error = node.has_error();
-        let head_end = child_of_kind(node, "do_block").map_or(node.end_byte(), |b| b.start_byte());
-        draft.signature = collapse_whitespace(&text_of(self.src, node.start_byte(), head_end));
+        // The head up to `do`, in the block form or the keyword one (`test "a", do: ...`).
+        let keyword_do = || {
+            self.keyword_value(node, "do")?;
+            child_of_kind(child_of_kind(node, "arguments")?, "keywords").map(|k| k.start_byte())
+        };
+        let head_end = child_of_kind(node, "do_block")
+            .map(|b| b.start_byte())
+            .or_else(keyword_do)
+            .unwrap_or(node.end_byte());
+        draft.signature = collapse_whitespace(&text_of(self.src, node.start_byte(), head_end))
+            .trim_end_matches([',', ' '])
+            .to_string();
         if test.pending {
             draft.tag("pending");
         }

@@ -391,6 +391,11 @@ impl Chunk {
                 None => self.name.clone(),
             },
             ChunkKind::Text => self.path.clone(),
+            // A type or callback chunk: its first type's `Mod.name/arity`.
+            ChunkKind::Type => match self.defines.first() {
+                Some(d) => symbol(&d.module, &d.name, d.arities.first().copied().unwrap_or(0)),
+                None => self.name.clone(),
+            },
             _ => self.name.clone(),
         }
     }
@@ -445,7 +450,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 8;
+pub const CHUNKER_VERSION: u32 = 9;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use super::calls::child_of_kind;
 use super::size::non_whitespace_chars;
 use super::text::line_drafts;
-use super::{Draft, FileInfo, collapse_whitespace, text_of};
+use super::{ChunkKind, Draft, FileInfo, collapse_whitespace, text_of};
 
 /// Splits a piece over the budget into parts with headers: a clause group by clause, a
 /// clause by runs of its body's statements, and what is still too big by lines (never
@@ -102,7 +102,12 @@ pub(crate) fn split(
         } else {
             draft.signature.clone()
         };
-        draft.header = format!("{header}  {sig} # part {}/{n}\n", k + 1);
+        draft.header = if draft.kind == ChunkKind::ModuleHeader && sig.starts_with("defmodule ") {
+            // Its signature is the `defmodule` line the header already shows.
+            format!("{header}  # part {}/{n}\n", k + 1)
+        } else {
+            format!("{header}  {sig} # part {}/{n}\n", k + 1)
+        };
         if k > 0 {
             draft.doc = None;
         }

@@ -794,8 +794,8 @@ impl QueryPlan {
     }
 
     /// Definitions rank first: tests (and code under test directories) and plain text
-    /// rank below code unless the query asks for tests, and module headers below
-    /// functions unless the query names a module.
+    /// rank below code unless the query asks for tests, and module headers, types and
+    /// callbacks below functions in a question.
     fn kind_weight(&self, chunk: &Chunk) -> f32 {
         let in_tests = chunk.kind.is_test()
             || chunk.path.starts_with("test/")
@@ -807,7 +807,9 @@ impl QueryPlan {
         }
         match chunk.kind {
             ChunkKind::Text => w *= 0.5,
-            ChunkKind::ModuleHeader if !self.code_like => w *= 0.6,
+            // Headers, types and callbacks describe a module or a contract; a question
+            // is mostly answered by what a function does.
+            ChunkKind::ModuleHeader | ChunkKind::Type if !self.code_like => w *= 0.6,
             _ => {}
         }
         if !self.code_like {
