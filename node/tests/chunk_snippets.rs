@@ -1027,6 +1027,47 @@ fn g13_documented_callbacks_keep_their_docs_and_definitions() {
     assert_eq!(cs[5].doc.as_deref(), Some("Starts it."));
     assert_eq!(defined(&cs[6]), strings(&["Shop.Behaviour.hidden/1"]));
     assert_eq!(cs[6].visibility, Visibility::Hidden);
+    assert_eq!(
+        cs[6].defines[0].visibility,
+        Visibility::Hidden,
+        "kept out of the map"
+    );
+}
+
+/// `@typedoc` is to a type what `@doc` is to a callback: after the header, each
+/// documented type is a chunk of its own with that doc; in the header it stays there.
+#[test]
+fn g13_typedocs_after_the_header_document_their_own_type() {
+    let src = concat!(
+        "defmodule Shop.Ids do\n",
+        "  @typedoc \"A shop.\"\n",
+        "  @type shop :: term\n",
+        "  def x, do: 1\n",
+        "  @typedoc \"A cart id.\"\n",
+        "  @type id :: term\n",
+        "  @typedoc \"A count.\"\n",
+        "  @type count :: non_neg_integer\n",
+        "  def y, do: 2\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/ids.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Ids", &[], (1, 3)),
+            row(Function, "Shop.Ids.x", &[0], (4, 4)),
+            row(Type, "Shop.Ids.id", &[], (5, 6)),
+            row(Type, "Shop.Ids.count", &[], (7, 8)),
+            row(Function, "Shop.Ids.y", &[0], (9, 10)),
+        ],
+    );
+    assert_eq!(defined(&cs[0]), strings(&["Shop.Ids", "Shop.Ids.shop/0"]));
+    assert_eq!(cs[2].doc.as_deref(), Some("A cart id."), "{}", dump(&cs));
+    assert_eq!(defined(&cs[2]), strings(&["Shop.Ids.id/0"]));
+    assert_eq!(cs[3].doc.as_deref(), Some("A count."));
+    assert_eq!(cs[3].signature, "@type count :: non_neg_integer");
+    assert_eq!(defined(&cs[3]), strings(&["Shop.Ids.count/0"]));
 }
 
 #[test]

@@ -1511,12 +1511,17 @@ fn symbols_differing_in_case_or_merged_arities_are_named_as_asked() {
     std::fs::create_dir_all(src.join("lib")).unwrap();
     std::fs::write(
         src.join("lib/json.ex"),
-        "defmodule Json do\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
+        // Its moduledoc names `JSON` again and again; `JSON`'s is long: the case of a
+        // module named alone still decides.
+        "defmodule Json do\n  @moduledoc \"JSON JSON JSON JSON.\"\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
     )
     .unwrap();
     std::fs::write(
         src.join("lib/json_upper.ex"),
-        "defmodule JSON do\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
+        format!(
+            "defmodule JSON do\n  @moduledoc \"\"\"\n{}  \"\"\"\n  @doc \"Reads.\"\n  def read(x), do: x\nend\n",
+            "  Encodes and decodes values, with options for keys, escaping and pretty printing.\n".repeat(12)
+        ),
     )
     .unwrap();
     // Two small clauses of different arities: one merged chunk, `split/2` first.

@@ -123,11 +123,13 @@ pub(crate) enum RawCall {
     /// calls through `Short` in the same chunk call `Target` (an alias inside a function
     /// body; module-level aliases are in the module's scope already).
     Alias { short: String, target: String },
-    /// `import Mod` (with its `only:` / `except:` list: `(except, ["fun/arity"])`):
-    /// inside a function body, later calls without a module may come from `Mod`.
+    /// `import Mod` (with its `only:` / `except:` list) inside a function or test body,
+    /// or at the top of a script: later calls without a module, up to `scope_end` (the
+    /// end of the block it is in), may come from `Mod`.
     Import {
         module: String,
         list: Option<ImportList>,
+        scope_end: usize,
     },
 }
 
@@ -153,12 +155,14 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
 }
 
 /// Whether `node` sits in the body of a function, macro or test (a few levels up, as
-/// bodies go: module-level statements are the module's, not a function's).
-fn in_function_body(node: Node<'_>, src: &[u8]) -> bool {
+/// bodies go), or at the top of a file outside any module: not among a module's own
+/// statements, which are the module's imports.
+fn outside_module_body(node: Node<'_>, src: &[u8]) -> bool {
     let mut up = node.parent();
     for _ in 0..64 {
         let Some(n) = up else {
-            return false;
+            // The top of a file: a script's import.
+            return true;
         };
         if n.kind() == "call"
             && let Some(target) = n.child_by_field_name("target")
@@ -382,13 +386,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), RawCall::Alias { short, target }));
                         }
                     } else if name == "import"
-                        && in_function_body(node, src)
+                        && outside_module_body(node, src)
                         && let Some(first) =
                             child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                     {
                         let import = RawCall::Import {
                             module: text(first, src).to_string(),
                             list: import_list(node, src),
+                            // Imports are lexical: to the end of the enclosing block.
+                            scope_end: node.parent().map_or(src.len(), |p| p.end_byte()),
                         };
                         calls.push((node.start_byte(), import));
                     }

@@ -19,7 +19,7 @@ use super::size::merge_small;
 use super::split;
 use super::{
     Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter, Language,
-    LineIndex, Visibility, collapse_whitespace, text_of,
+    LineIndex, ScopedCalls, Visibility, collapse_whitespace, text_of,
 };
 
 /// Nested modules deeper than this are kept inside their parent's chunk.
@@ -216,6 +216,8 @@ struct TestInfo {
 #[derive(Debug, Clone)]
 enum Attr {
     Doc(DocValue),
+    /// `@typedoc`: the doc of the type after it.
+    TypeDoc(DocValue),
     Impl(String),
     Deprecated,
     Other,
@@ -861,6 +863,7 @@ impl<'s, 't> Walker<'s, 't> {
         };
         match name {
             "doc" => ItemKind::Lead(Attr::Doc(self.doc_value(arg))),
+            "typedoc" => ItemKind::Lead(Attr::TypeDoc(self.doc_value(arg))),
             "moduledoc" => {
                 match self.doc_value(arg) {
                     DocValue::Text(t) => self.modules[module].moduledoc = Some(t),
@@ -1035,7 +1038,7 @@ impl<'s, 't> Walker<'s, 't> {
         while i < items.len() {
             let item = &items[i];
             match &item.kind {
-                ItemKind::Header | ItemKind::Type(_)
+                ItemKind::Header | ItemKind::Type(_) | ItemKind::Lead(Attr::TypeDoc(_))
                     if header.is_some()
                         && lead
                             .iter()
@@ -1209,7 +1212,10 @@ impl<'s, 't> Walker<'s, 't> {
         for (n, &k) in before.iter().enumerate() {
             let doc = matches!(
                 items[k].kind,
-                ItemKind::Lead(Attr::Doc(DocValue::Text(_) | DocValue::Hidden))
+                ItemKind::Lead(
+                    Attr::Doc(DocValue::Text(_) | DocValue::Hidden)
+                        | Attr::TypeDoc(DocValue::Text(_) | DocValue::Hidden)
+                )
             );
             if doc
                 && before[from..n]
@@ -1248,8 +1254,10 @@ impl<'s, 't> Walker<'s, 't> {
         let mut draft = Draft::new(ChunkKind::Type, start, end);
         for &k in &group[..first_type] {
             match &items[k].kind {
-                ItemKind::Lead(Attr::Doc(DocValue::Text(t))) => draft.doc = Some(t.clone()),
-                ItemKind::Lead(Attr::Doc(DocValue::Hidden)) => {
+                ItemKind::Lead(Attr::Doc(DocValue::Text(t)) | Attr::TypeDoc(DocValue::Text(t))) => {
+                    draft.doc = Some(t.clone());
+                }
+                ItemKind::Lead(Attr::Doc(DocValue::Hidden) | Attr::TypeDoc(DocValue::Hidden)) => {
                     draft.visibility = Visibility::Hidden;
                 }
                 _ => {}
@@ -1257,9 +1265,12 @@ impl<'s, 't> Walker<'s, 't> {
         }
         for &k in group {
             if let ItemKind::Type(name) = &items[k].kind {
-                draft
-                    .defines
-                    .push(self.type_definition(module, name, items[k].node));
+                let mut def = self.type_definition(module, name, items[k].node);
+                if draft.visibility == Visibility::Hidden && def.visibility == Visibility::Public {
+                    // `@doc false`: hidden from the map, as a function would be.
+                    def.visibility = Visibility::Hidden;
+                }
+                draft.defines.push(def);
                 if draft.name.is_empty() {
                     draft.name = name.split('/').next().unwrap_or(name).to_string();
                 }
@@ -1293,8 +1304,7 @@ impl<'s, 't> Walker<'s, 't> {
             signature,
             calls: Vec::new(),
             unqualified_calls: Vec::new(),
-            body_imports: Vec::new(),
-            body_import_filters: Vec::new(),
+            scoped_calls: Vec::new(),
         }
     }
 
@@ -1350,8 +1360,7 @@ impl<'s, 't> Walker<'s, 't> {
                 signature: format!("defmodule {name}"),
                 calls: Vec::new(),
                 unqualified_calls: Vec::new(),
-                body_imports: Vec::new(),
-                body_import_filters: Vec::new(),
+                scoped_calls: Vec::new(),
             });
         }
         let mut piece = self.in_module(module, draft);
@@ -1407,7 +1416,7 @@ impl<'s, 't> Walker<'s, 't> {
                 match attr {
                     Attr::Doc(DocValue::Text(t)) => draft.doc = Some(t.clone()),
                     Attr::Doc(DocValue::Hidden) => doc_hidden = true,
-                    Attr::Doc(DocValue::Meta) | Attr::Other => {}
+                    Attr::Doc(DocValue::Meta) | Attr::Other | Attr::TypeDoc(_) => {}
                     Attr::Impl(i) => draft.impl_ = Some(i.clone()),
                     Attr::Deprecated => draft.tag("deprecated"),
                 }
@@ -1453,8 +1462,7 @@ impl<'s, 't> Walker<'s, 't> {
                     signature: String::new(),
                     calls: Vec::new(),
                     unqualified_calls: Vec::new(),
-                    body_imports: Vec::new(),
-                    body_import_filters: Vec::new(),
+                    scoped_calls: Vec::new(),
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -1744,11 +1752,11 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                 let unqualified = drafts[i].unqualified_calls.clone();
                 let several_delegates =
                     drafts[i].kind == ChunkKind::Delegate && drafts[i].defines.len() > 1;
-                let body_imports = drafts[i].body_imports.clone().unwrap_or_default();
+                let scoped = drafts[i].scoped_calls.clone();
                 for d in &mut drafts[i].defines {
                     d.calls = calls.clone();
                     d.unqualified_calls = unqualified.clone();
-                    (d.body_imports, d.body_import_filters) = body_imports.clone();
+                    d.scoped_calls = scoped.clone();
                     if several_delegates {
                         // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
                         let own: Vec<String> = calls
@@ -1778,19 +1786,20 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
                     let calls = drafts[i].calls.clone();
                     let unqualified = drafts[i].unqualified_calls.clone();
-                    let body_imports = drafts[i].body_imports.clone();
+                    let scoped = drafts[i].scoped_calls.clone();
                     for d in drafts[f]
                         .defines
                         .iter_mut()
                         .filter(|d| d.kind != ChunkKind::Type)
                     {
                         d.end_line = end_line;
-                        // An import in a later part's body counts for the definition.
-                        if let Some((imports, filters)) = &body_imports
-                            && d.body_imports.is_empty()
-                        {
-                            d.body_imports = imports.clone();
-                            d.body_import_filters = filters.clone();
+                        for sc in &scoped {
+                            ScopedCalls::add(
+                                &mut d.scoped_calls,
+                                &sc.imports,
+                                &sc.import_filters,
+                                &sc.calls,
+                            );
                         }
                         for c in &calls {
                             if !d.calls.contains(c) {
@@ -1835,18 +1844,28 @@ const STRUCTURE: [&str; 16] = [
 
 /// Gives each draft the calls inside its span, resolved with its module's aliases.
 fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
+    // Imports made in a body (or at the top of a script) that reach past the draft they
+    // are in, into the next part of the same definition or the next text of the script:
+    // (end of their block, the draft's module, the imports then in force).
+    let mut carried: Vec<(usize, Option<usize>, Imports)> = Vec::new();
     for draft in drafts.iter_mut() {
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
-        if lo >= hi {
+        let scope = draft.scope;
+        // The imports in force after an import in a body, to the end of its block, and
+        // the calls without a module made under them: innermost last.
+        let mut scopes: Vec<(usize, Imports, Vec<String>)> = carried
+            .iter()
+            .filter(|(end, s, _)| *s == scope && *end > draft.start)
+            .map(|(end, _, imports)| (*end, imports.clone(), Vec::new()))
+            .collect();
+        let mut done: Vec<(Imports, Vec<String>)> = Vec::new();
+        if lo >= hi && scopes.is_empty() {
             continue;
         }
-        let scope = draft.scope;
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
         // Aliases made inside this chunk (in a function body), in force after them.
         let mut local: HashMap<String, String> = HashMap::new();
-        // The imports after one in a body (a function's, or a test's or script's).
-        let mut body: Option<Imports> = None;
         let resolve = |local: &HashMap<String, String>, written: &str| {
             let (first, rest) = written
                 .split_once('.')
@@ -1857,20 +1876,30 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 None => expand(modules, written, scope),
             }
         };
-        for (_, call) in &raw[lo..hi] {
+        for (at, call) in &raw[lo..hi] {
+            // Blocks that ended before this call take their imports with them.
+            while let Some(i) = scopes.iter().rposition(|(end, _, _)| *end <= *at) {
+                let (_, imports, calls) = scopes.remove(i);
+                done.push((imports, calls));
+            }
             let resolved = match call {
                 RawCall::Alias { short, target } => {
                     let full = resolve(&local, target);
                     local.insert(short.clone(), full);
                     None
                 }
-                RawCall::Import { module, list } => {
-                    // An import inside a function body (or the module's own import again,
-                    // which changes nothing): the chunk's calls may come from it.
-                    let (imports, filters) = body.get_or_insert_with(|| {
-                        (draft.imports.clone(), draft.import_filters.clone())
-                    });
-                    ImportFilter::record(imports, filters, resolve(&local, module), list.clone());
+                RawCall::Import {
+                    module,
+                    list,
+                    scope_end,
+                } => {
+                    let (mut imports, mut filters) = match scopes.last() {
+                        Some((_, inner, _)) => inner.clone(),
+                        None => (draft.imports.clone(), draft.import_filters.clone()),
+                    };
+                    let module = resolve(&local, module);
+                    ImportFilter::record(&mut imports, &mut filters, module, list.clone());
+                    scopes.push((*scope_end, (imports, filters), Vec::new()));
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
@@ -1881,10 +1910,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
                         None if STRUCTURE.contains(&fun.as_str()) => None,
                         None => {
-                            // Imported (or Kernel's): the graph resolves it.
+                            // Imported (or Kernel's): the graph resolves it, through the
+                            // imports in force where it is made.
                             let call = format!("{fun}/{arity}");
-                            if !draft.unqualified_calls.contains(&call) {
-                                draft.unqualified_calls.push(call);
+                            let calls = match scopes.last_mut() {
+                                Some((_, _, calls)) => calls,
+                                None => &mut draft.unqualified_calls,
+                            };
+                            if !calls.contains(&call) {
+                                calls.push(call);
                             }
                             None
                         }
@@ -1897,14 +1931,18 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 draft.calls.push(r);
             }
         }
-        if let Some(body) = body {
-            let later_part = draft.part.is_some_and(|(k, _)| k > 1);
-            if later_part || draft.defines.iter().any(|d| d.kind.is_callable()) {
-                // The definition's own: a merge must not give it to its neighbours.
-                draft.body_imports = Some(body);
-            } else {
-                (draft.imports, draft.import_filters) = body;
-            }
+        carried = scopes
+            .iter()
+            .filter(|(end, _, _)| *end > draft.end)
+            .map(|(end, imports, _)| (*end, scope, imports.clone()))
+            .collect();
+        done.extend(
+            scopes
+                .into_iter()
+                .map(|(_, imports, calls)| (imports, calls)),
+        );
+        for ((imports, filters), calls) in done {
+            ScopedCalls::add(&mut draft.scoped_calls, &imports, &filters, &calls);
         }
     }
 }

@@ -153,14 +153,55 @@ pub struct Definition {
     /// The symbol graph resolves them through the chunk's imports, then Kernel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unqualified_calls: Vec<String>,
-    /// When its body imports a module (`def t(x) do import List; flatten(x) end`): the
-    /// imports its calls without a module resolve through instead of the chunk's (which
-    /// are its module's, shared with the neighbours a small chunk is merged with).
+    /// Its calls without a module made where other imports are in force than its
+    /// chunk's: after an `import` in its body (to the end of that block), or all of them
+    /// when it was merged into a chunk whose module had other imports at that point.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub body_imports: Vec<String>,
-    /// The `only:` / `except:` lists of `body_imports`.
+    pub scoped_calls: Vec<ScopedCalls>,
+}
+
+/// Calls without a module (`fun/arity`) and the imports in force where they are made,
+/// when those are not their chunk's (`def t(x) do import List; flatten(x) end`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopedCalls {
+    pub imports: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub body_import_filters: Vec<ImportFilter>,
+    pub import_filters: Vec<ImportFilter>,
+    pub calls: Vec<String>,
+}
+
+impl ScopedCalls {
+    /// Adds `calls` made under `imports` (and `filters`) to `scoped`, beside the entry
+    /// with the same imports if there is one.
+    pub fn add(
+        scoped: &mut Vec<ScopedCalls>,
+        imports: &[String],
+        filters: &[ImportFilter],
+        calls: &[String],
+    ) {
+        if calls.is_empty() {
+            return;
+        }
+        let at = match scoped
+            .iter()
+            .position(|s| s.imports == imports && s.import_filters == filters)
+        {
+            Some(i) => i,
+            None => {
+                scoped.push(ScopedCalls {
+                    imports: imports.to_vec(),
+                    import_filters: filters.to_vec(),
+                    calls: Vec::new(),
+                });
+                scoped.len() - 1
+            }
+        };
+        for c in calls {
+            if !scoped[at].calls.contains(c) {
+                scoped[at].calls.push(c.clone());
+            }
+        }
+    }
 }
 
 impl Definition {
@@ -271,7 +312,11 @@ impl ImportFilter {
                 matches!(kind, ChunkKind::Function | ChunkKind::Delegate)
             }
             Some(ImportSelect::Macros) => matches!(kind, ChunkKind::Macro | ChunkKind::Guard),
-            Some(ImportSelect::Sigils) => call.starts_with("sigil_"),
+            // Elixir 1.14: `sigil_` and one letter.
+            Some(ImportSelect::Sigils) => call
+                .strip_prefix("sigil_")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(letter, _)| letter.chars().count() == 1),
         };
         sort && self.names.iter().any(|n| name_matches(n, call)) != self.except
     }
@@ -341,6 +386,10 @@ pub struct Chunk {
     /// `imports`, then `Kernel` and `Kernel.SpecialForms`, against what is indexed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unqualified_calls: Vec<String>,
+    /// Calls without a module made under other imports than `imports` (after an
+    /// `import` in a test's or a script's body).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scoped_calls: Vec<ScopedCalls>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     /// The `only:` / `except:` lists of those imports (the last import of a module wins).
@@ -383,6 +432,14 @@ impl Chunk {
     }
 
     /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.
+    /// Every call without a module the chunk makes (`fun/arity`), whatever imports are in
+    /// force where it is made.
+    pub fn all_unqualified_calls(&self) -> impl Iterator<Item = &String> {
+        self.unqualified_calls
+            .iter()
+            .chain(self.scoped_calls.iter().flat_map(|s| &s.calls))
+    }
+
     pub fn display_symbol(&self) -> String {
         match self.kind {
             ChunkKind::ModuleHeader => self.module.clone(),
@@ -391,9 +448,11 @@ impl Chunk {
                 None => self.name.clone(),
             },
             ChunkKind::Text => self.path.clone(),
-            // A type or callback chunk: its first type's `Mod.name/arity`.
+            // A type or callback chunk: its first type's `Mod.name/arity` (`Mod.name` for
+            // a part without it).
             ChunkKind::Type => match self.defines.first() {
                 Some(d) => symbol(&d.module, &d.name, d.arities.first().copied().unwrap_or(0)),
+                None if !self.module.is_empty() => format!("{}.{}", self.module, self.name),
                 None => self.name.clone(),
             },
             _ => self.name.clone(),
@@ -450,7 +509,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 9;
+pub const CHUNKER_VERSION: u32 = 10;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -540,8 +599,8 @@ pub(crate) struct Draft {
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     pub import_filters: Vec<ImportFilter>,
-    /// The imports after an `import` in the body of the definition this draft holds.
-    pub body_imports: Option<(Vec<String>, Vec<ImportFilter>)>,
+    /// Calls without a module made under other imports than `imports`.
+    pub scoped_calls: Vec<ScopedCalls>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -573,7 +632,7 @@ impl Draft {
             aliases: Vec::new(),
             imports: Vec::new(),
             import_filters: Vec::new(),
-            body_imports: None,
+            scoped_calls: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),
@@ -637,6 +696,7 @@ impl Draft {
             content_hash: blake3::hash(bytes).to_hex().to_string(),
             calls: self.calls,
             unqualified_calls: self.unqualified_calls,
+            scoped_calls: self.scoped_calls,
             aliases: self.aliases,
             imports: self.imports,
             import_filters: self.import_filters,

@@ -1,7 +1,7 @@
 //! The size budget: counting non-whitespace characters, and merging neighbours that are
 //! too small to be useful alone. (Splitting needs the syntax tree and lives in `elixir.rs`.)
 
-use super::{Draft, Visibility};
+use super::{Draft, ScopedCalls, Visibility};
 
 /// Non-whitespace characters (not bytes) in `bytes`, read as UTF-8 where it is valid:
 /// bytes that are neither ASCII whitespace (`\t \n \x0C \r` and space) nor UTF-8
@@ -90,16 +90,45 @@ fn absorb(into: &mut Draft, next: Draft) {
     if !all_deprecated {
         into.tags.retain(|t| t != "deprecated");
     }
-    into.defines.extend(next.defines);
+    let mut defines = next.defines;
+    if next.imports != into.imports || next.import_filters != into.import_filters {
+        // Its module had other imports where it is (an `import` between the two): its
+        // calls without a module keep those, not the merged chunk's.
+        for d in &mut defines {
+            let calls = std::mem::take(&mut d.unqualified_calls);
+            ScopedCalls::add(
+                &mut d.scoped_calls,
+                &next.imports,
+                &next.import_filters,
+                &calls,
+            );
+        }
+        ScopedCalls::add(
+            &mut into.scoped_calls,
+            &next.imports,
+            &next.import_filters,
+            &next.unqualified_calls,
+        );
+    } else {
+        for c in next.unqualified_calls {
+            if !into.unqualified_calls.contains(&c) {
+                into.unqualified_calls.push(c);
+            }
+        }
+    }
+    into.defines.extend(defines);
     for c in next.calls {
         if !into.calls.contains(&c) {
             into.calls.push(c);
         }
     }
-    for c in next.unqualified_calls {
-        if !into.unqualified_calls.contains(&c) {
-            into.unqualified_calls.push(c);
-        }
+    for s in next.scoped_calls {
+        ScopedCalls::add(
+            &mut into.scoped_calls,
+            &s.imports,
+            &s.import_filters,
+            &s.calls,
+        );
     }
     into.specs.extend(next.specs);
 }

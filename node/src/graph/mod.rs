@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{Chunk, ChunkKind, ImportFilter, Visibility};
+use crate::chunk::{Chunk, ChunkKind, ImportFilter, ScopedCalls, Visibility};
 
 /// Where a symbol is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,18 +430,20 @@ impl SymbolGraph {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
-                        // An import in the definition's body: its own imports.
-                        let imports = if def.body_imports.is_empty() {
-                            (&chunk.imports, &chunk.import_filters)
-                        } else {
-                            (&def.body_imports, &def.body_import_filters)
-                        };
-                        g.add_caller(&site, &def.calls, &def.unqualified_calls, imports);
+                        g.add_caller(
+                            &site,
+                            &def.calls,
+                            &def.unqualified_calls,
+                            &def.scoped_calls,
+                            chunk,
+                        );
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
             }
-            if sources == 0 && (!chunk.calls.is_empty() || !chunk.unqualified_calls.is_empty()) {
+            if sources == 0
+                && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
+            {
                 // A test, a module header or a script (or a later part of a split
                 // definition, whose calls its first part already carries).
                 if chunk.part.is_some_and(|(k, _)| k > 1) {
@@ -467,7 +469,8 @@ impl SymbolGraph {
                     &source,
                     &chunk.calls,
                     &chunk.unqualified_calls,
-                    (&chunk.imports, &chunk.import_filters),
+                    &chunk.scoped_calls,
+                    chunk,
                 );
             }
         }
@@ -481,24 +484,34 @@ impl SymbolGraph {
         }
     }
 
-    /// Records `caller`'s calls, and its calls without a module (resolved through
-    /// `imports`, where it is, once every part is in).
+    /// Records `caller`'s calls, and its calls without a module (resolved through the
+    /// imports of `chunk`, where it is, or those `scoped` names, once every part is in).
     fn add_caller(
         &mut self,
         caller: &SymbolSite,
         calls: &[String],
         unqualified: &[String],
-        imports: (&Vec<String>, &Vec<ImportFilter>),
+        scoped: &[ScopedCalls],
+        chunk: &Chunk,
     ) {
-        let pending = !unqualified.is_empty();
+        let pending = !unqualified.is_empty() || scoped.iter().any(|s| !s.calls.is_empty());
         if let Some(caller) = self.add_calls(caller, calls, pending)
             && pending
         {
-            self.pending.push(Unqualified {
-                caller,
-                imports: (imports.0.clone(), imports.1.clone()),
-                calls: unqualified.to_vec(),
-            });
+            if !unqualified.is_empty() {
+                self.pending.push(Unqualified {
+                    caller,
+                    imports: (chunk.imports.clone(), chunk.import_filters.clone()),
+                    calls: unqualified.to_vec(),
+                });
+            }
+            for s in scoped.iter().filter(|s| !s.calls.is_empty()) {
+                self.pending.push(Unqualified {
+                    caller,
+                    imports: (s.imports.clone(), s.import_filters.clone()),
+                    calls: s.calls.clone(),
+                });
+            }
         }
     }
 
@@ -1288,6 +1301,111 @@ mod tests {
         assert_eq!(g.callees("Math3.t/1"), ["List.flatten/1"]);
         assert_eq!(g.callees("Math4.t/1"), ["List.flatten/1"]);
         assert_eq!(g.callees("Math4.u/1"), ["Kernel.flatten/1"]);
+    }
+
+    /// An import counts from where it is to the end of its block: in a merged chunk, in
+    /// one clause of several, after calls made before it, across the parts of a function
+    /// over the budget, and at the top of a script.
+    #[test]
+    fn an_import_counts_from_where_it_is_to_the_end_of_its_block() {
+        let long: String = (0..40)
+            .map(|i| {
+                format!("    Logger.debug(\"statement {i} of a long body, padded to length\")\n")
+            })
+            .collect();
+        let big = format!(
+            "defmodule Big do\n  def run(x) do\n    import Util, only: [helper: 1]\n    a = helper(x)\n{long}    import Other\n    other(a)\n  end\nend\n"
+        );
+        let sources = [
+            (
+                "lib/util.ex",
+                "defmodule Util do\n  def helper(x), do: x\n  def inspect(x), do: x\nend\n",
+            ),
+            (
+                "lib/other.ex",
+                "defmodule Other do\n  def other(x), do: x\nend\n",
+            ),
+            (
+                "lib/kernel.ex",
+                "defmodule Kernel do\n  def helper(x), do: x\n  def inspect(x), do: x\n  def other(x), do: x\nend\n",
+            ),
+            (
+                "lib/order.ex",
+                concat!(
+                    "defmodule Order do\n",
+                    "  def a(x), do: helper(x)\n",
+                    "  import Util, only: [helper: 1]\n",
+                    "  def b(x), do: helper(x)\n",
+                    "  import Util, except: [helper: 1]\n",
+                    "  def c(x), do: helper(x)\n",
+                    "end\n",
+                    "defmodule Clauses do\n",
+                    "  def t(:a, x) do\n",
+                    "    import Util\n",
+                    "    helper(x)\n",
+                    "  end\n",
+                    "  def t(:b, x), do: helper(x)\n",
+                    "end\n",
+                    "defmodule Seq do\n",
+                    "  def u(x) do\n",
+                    "    y = inspect(x)\n",
+                    "    import Util\n",
+                    "    inspect(y)\n",
+                    "  end\n",
+                    "end\n",
+                ),
+            ),
+            ("lib/big.ex", big.as_str()),
+            (
+                "scripts/run.exs",
+                "import Util, only: [helper: 1]\nx = helper(1)\ninspect(x)\n",
+            ),
+        ];
+        let chunks = chunks_of(&sources, true);
+        let order: Vec<&Chunk> = chunks
+            .iter()
+            .filter(|c| c.module == "Order" && c.kind == ChunkKind::Function)
+            .collect();
+        assert_eq!(order.len(), 1, "Order's functions are merged: {order:#?}");
+        assert!(
+            chunks.iter().any(|c| c.module == "Big" && c.part.is_some()),
+            "Big.run/1 is split"
+        );
+        let g = SymbolGraph::build(&chunks);
+        assert_eq!(g.callees("Order.a/1"), ["Kernel.helper/1"]);
+        assert_eq!(g.callees("Order.b/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Order.c/1"), ["Kernel.helper/1"]);
+        let mut t = g.callees("Clauses.t/2");
+        t.sort();
+        assert_eq!(t, ["Kernel.helper/1", "Util.helper/1"]);
+        let mut u = g.callees("Seq.u/1");
+        u.sort();
+        assert_eq!(u, ["Kernel.inspect/1", "Util.inspect/1"]);
+        let mut run = g.callees("Big.run/1");
+        run.retain(|c| !c.starts_with("Logger."));
+        run.sort();
+        assert_eq!(run, ["Other.other/1", "Util.helper/1"]);
+        let callers = |symbol: &str| -> Vec<String> {
+            g.callers(symbol).into_iter().map(|s| s.path).collect()
+        };
+        assert_eq!(
+            callers("Util.helper/1")
+                .iter()
+                .filter(|p| *p == "scripts/run.exs")
+                .count(),
+            1
+        );
+        assert!(
+            !callers("Kernel.helper/1")
+                .iter()
+                .any(|p| p == "scripts/run.exs")
+        );
+        // `only: [helper: 1]` lets nothing else in: the script's inspect is Kernel's.
+        assert!(
+            callers("Kernel.inspect/1")
+                .iter()
+                .any(|p| p == "scripts/run.exs")
+        );
     }
 
     #[test]

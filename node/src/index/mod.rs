@@ -906,7 +906,7 @@ impl FileChunkFilter {
             FileChunkFilter::Calls(symbol) => chunk
                 .calls
                 .iter()
-                .chain(&chunk.unqualified_calls)
+                .chain(chunk.all_unqualified_calls())
                 .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(b, _)| b == symbol)),
             FileChunkFilter::Kinds(kinds) => kinds.contains(&chunk.kind),
         }

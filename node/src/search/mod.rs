@@ -501,6 +501,9 @@ const EXACT_SYMBOL_WEIGHT: f32 = 25.0;
 /// a module: enough to put `JSON` before `Json`, too little to outweigh the words.
 const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 
+/// Weight of a symbol key named in a question (four words or more).
+const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
+
 /// What a query string asks for.
 struct QueryPlan {
     /// Analyzed terms (lowercased, stemmed, identifier parts).
@@ -523,6 +526,8 @@ struct QueryPlan {
     /// A sentence (four words or more), even one naming an identifier ("respond to a
     /// caller from outside handle_call"): ranked with embeddings too, when they are on.
     question: bool,
+    /// One word: a capitalised one is a module name.
+    single_word: bool,
     wants_tests: bool,
 }
 
@@ -605,6 +610,7 @@ impl QueryPlan {
             words,
             code_like,
             question: word_count >= 4,
+            single_word,
             wants_tests,
         }
     }
@@ -640,8 +646,15 @@ impl QueryPlan {
             should.push(boosted(f.doc, term, SYNONYM_WEIGHT));
         }
 
+        // A name in a question is context ("a caller from outside handle_call"), rarely
+        // what is asked for: there it weighs a little more than a word, not 25 times.
+        let symbol_weight = if self.question {
+            QUESTION_SYMBOL_WEIGHT
+        } else {
+            25.0
+        };
         for s in &self.symbols {
-            should.push(boosted(f.symbol, s, 25.0));
+            should.push(boosted(f.symbol, s, symbol_weight));
         }
         // In a question the names are context ("from outside handle_call"): weakly.
         let exact_weight = if self.question {
@@ -651,7 +664,15 @@ impl QueryPlan {
         };
         for (exact, weight) in [
             (&self.exact_symbols, exact_weight),
-            (&self.weak_exact_symbols, WEAK_EXACT_SYMBOL_WEIGHT),
+            // A capitalised word alone is a module name.
+            (
+                &self.weak_exact_symbols,
+                if self.single_word {
+                    EXACT_SYMBOL_WEIGHT
+                } else {
+                    WEAK_EXACT_SYMBOL_WEIGHT
+                },
+            ),
         ] {
             for s in exact {
                 let key = format!("{}{s}", crate::index::EXACT_KEY);
