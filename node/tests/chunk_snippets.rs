@@ -1034,14 +1034,16 @@ fn g13_documented_callbacks_keep_their_docs_and_definitions() {
     );
 }
 
-/// `@typedoc` is to a type what `@doc` is to a callback: after the header, each
-/// documented type is a chunk of its own with that doc; in the header it stays there.
+/// `@typedoc` is to a type what `@doc` is to a callback: each documented type is a chunk
+/// of its own with that doc (`@typedoc false` hides it from the map).
 #[test]
 fn g13_typedocs_after_the_header_document_their_own_type() {
     let src = concat!(
         "defmodule Shop.Ids do\n",
         "  @typedoc \"A shop.\"\n",
         "  @type shop :: term\n",
+        "  @typedoc false\n",
+        "  @type internal :: term\n",
         "  def x, do: 1\n",
         "  @typedoc \"A cart id.\"\n",
         "  @type id :: term\n",
@@ -1055,19 +1057,23 @@ fn g13_typedocs_after_the_header_document_their_own_type() {
     assert_rows(
         &cs,
         vec![
-            row(ModuleHeader, "Shop.Ids", &[], (1, 3)),
-            row(Function, "Shop.Ids.x", &[0], (4, 4)),
-            row(Type, "Shop.Ids.id", &[], (5, 6)),
-            row(Type, "Shop.Ids.count", &[], (7, 8)),
-            row(Function, "Shop.Ids.y", &[0], (9, 10)),
+            row(ModuleHeader, "Shop.Ids", &[], (1, 1)),
+            row(Type, "Shop.Ids.shop", &[], (2, 3)),
+            row(Type, "Shop.Ids.internal", &[], (4, 5)),
+            row(Function, "Shop.Ids.x", &[0], (6, 6)),
+            row(Type, "Shop.Ids.id", &[], (7, 8)),
+            row(Type, "Shop.Ids.count", &[], (9, 10)),
+            row(Function, "Shop.Ids.y", &[0], (11, 12)),
         ],
     );
-    assert_eq!(defined(&cs[0]), strings(&["Shop.Ids", "Shop.Ids.shop/0"]));
-    assert_eq!(cs[2].doc.as_deref(), Some("A cart id."), "{}", dump(&cs));
-    assert_eq!(defined(&cs[2]), strings(&["Shop.Ids.id/0"]));
-    assert_eq!(cs[3].doc.as_deref(), Some("A count."));
-    assert_eq!(cs[3].signature, "@type count :: non_neg_integer");
-    assert_eq!(defined(&cs[3]), strings(&["Shop.Ids.count/0"]));
+    assert_eq!(cs[1].doc.as_deref(), Some("A shop."), "{}", dump(&cs));
+    assert_eq!(defined(&cs[1]), strings(&["Shop.Ids.shop/0"]));
+    assert_eq!(cs[2].defines[0].visibility, Visibility::Hidden);
+    assert_eq!(cs[4].doc.as_deref(), Some("A cart id."), "{}", dump(&cs));
+    assert_eq!(defined(&cs[4]), strings(&["Shop.Ids.id/0"]));
+    assert_eq!(cs[5].doc.as_deref(), Some("A count."));
+    assert_eq!(cs[5].signature, "@type count :: non_neg_integer");
+    assert_eq!(defined(&cs[5]), strings(&["Shop.Ids.count/0"]));
 }
 
 #[test]

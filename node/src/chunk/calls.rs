@@ -154,6 +154,29 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
     node.children(&mut cursor).find(|c| c.kind_id() == id)
 }
 
+/// Where an import's scope ends: imports are lexical, to the end of the block they are
+/// in; the `else`, `rescue`, `catch` and `after` blocks after a `do` part do not see one
+/// made in it.
+fn import_scope_end(node: Node<'_>, file_end: usize) -> usize {
+    let Some(parent) = node.parent() else {
+        return file_end;
+    };
+    if parent.kind() == "do_block" {
+        let mut cursor = parent.walk();
+        let next_block = parent.named_children(&mut cursor).find(|c| {
+            c.start_byte() > node.start_byte()
+                && matches!(
+                    c.kind(),
+                    "else_block" | "rescue_block" | "catch_block" | "after_block"
+                )
+        });
+        if let Some(block) = next_block {
+            return block.start_byte();
+        }
+    }
+    parent.end_byte()
+}
+
 /// Whether `node` sits in the body of a function, macro or test (a few levels up, as
 /// bodies go), or at the top of a file outside any module: not among a module's own
 /// statements, which are the module's imports.
@@ -168,7 +191,23 @@ fn outside_module_body(node: Node<'_>, src: &[u8]) -> bool {
             && let Some(target) = n.child_by_field_name("target")
         {
             let name = text(target, src);
-            if DEF_KEYWORDS.contains(&name) || matches!(name, "test" | "property") {
+            // A body, or a block in a module (`describe`, `if`, `for`...): not the
+            // module's own statements.
+            if DEF_KEYWORDS.contains(&name)
+                || matches!(
+                    name,
+                    "test"
+                        | "property"
+                        | "describe"
+                        | "if"
+                        | "unless"
+                        | "for"
+                        | "case"
+                        | "cond"
+                        | "with"
+                        | "try"
+                )
+            {
                 return true;
             }
             if matches!(name, "defmodule" | "defprotocol" | "defimpl") {
@@ -393,8 +432,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         let import = RawCall::Import {
                             module: text(first, src).to_string(),
                             list: import_list(node, src),
-                            // Imports are lexical: to the end of the enclosing block.
-                            scope_end: node.parent().map_or(src.len(), |p| p.end_byte()),
+                            scope_end: import_scope_end(node, src.len()),
                         };
                         calls.push((node.start_byte(), import));
                     }

@@ -75,6 +75,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         pieces: Vec::new(),
         inherited: Imports::default(),
         file_scope: ModuleCtx::default(),
+        in_block: 0,
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
@@ -240,6 +241,9 @@ struct Walker<'s, 't> {
     pieces: Vec<Piece<'t>>,
     /// The imports the next nested module begins with.
     inherited: Imports,
+    /// How many `describe` and wrapper (`if`, `for`...) blocks the statements being
+    /// classified are inside.
+    in_block: usize,
     /// What `alias`, `import` and `require ..., as:` outside any module made so far: the
     /// modules defined after them begin with it (they are lexical, like any alias).
     file_scope: ModuleCtx,
@@ -606,7 +610,9 @@ impl<'s, 't> Walker<'s, 't> {
                         conditional,
                     });
                     let outer = self.describe.replace(title);
+                    self.in_block += 1;
                     self.flatten(&children, module, conditional, in_error, depth + 1, out);
+                    self.in_block -= 1;
                     self.describe = outer;
                     out.push(Item {
                         node,
@@ -615,7 +621,9 @@ impl<'s, 't> Walker<'s, 't> {
                     });
                 }
                 Classified::Wrapper(children) => {
+                    self.in_block += 1;
                     self.flatten(&children, module, true, in_error, depth + 1, out);
+                    self.in_block -= 1;
                     out.push(Item {
                         node,
                         kind: ItemKind::ExtendTo(node.end_byte()),
@@ -736,6 +744,9 @@ impl<'s, 't> Walker<'s, 't> {
                     let list = calls::import_list(node, self.src);
                     let ctx = &mut self.modules[module];
                     match name {
+                        // An import in a `describe` or an `if` holds to the end of that
+                        // block, not for the module: the calls' own scopes carry it.
+                        "import" if self.in_block > 0 => {}
                         "import" => {
                             ImportFilter::record(
                                 &mut ctx.imports,
@@ -1038,7 +1049,7 @@ impl<'s, 't> Walker<'s, 't> {
         while i < items.len() {
             let item = &items[i];
             match &item.kind {
-                ItemKind::Header | ItemKind::Type(_) | ItemKind::Lead(Attr::TypeDoc(_))
+                ItemKind::Header | ItemKind::Type(_)
                     if header.is_some()
                         && lead
                             .iter()
@@ -1823,7 +1834,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
 /// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
 /// `Kernel.SpecialForms`).
-const STRUCTURE: [&str; 16] = [
+const STRUCTURE: [&str; 27] = [
     "defmodule",
     "defprotocol",
     "defimpl",
@@ -1840,6 +1851,17 @@ const STRUCTURE: [&str; 16] = [
     "unquote",
     "unquote_splicing",
     "super",
+    "case",
+    "cond",
+    "with",
+    "for",
+    "try",
+    "receive",
+    "describe",
+    "test",
+    "setup",
+    "setup_all",
+    "property",
 ];
 
 /// Gives each draft the calls inside its span, resolved with its module's aliases.
@@ -1848,10 +1870,19 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
     // are in, into the next part of the same definition or the next text of the script:
     // (end of their block, the draft's module, the imports then in force).
     let mut carried: Vec<(usize, Option<usize>, Imports)> = Vec::new();
+    // Aliases made in a body, for the next part of the same definition.
+    let mut carried_local: HashMap<String, String> = HashMap::new();
     for draft in drafts.iter_mut() {
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
         let scope = draft.scope;
+        // Aliases made inside this chunk (in a function body), in force after them.
+        let mut local = if draft.part.is_some_and(|(k, _)| k > 1) {
+            std::mem::take(&mut carried_local)
+        } else {
+            HashMap::new()
+        };
+        let continues = draft.part.is_some_and(|(k, n)| k < n);
         // The imports in force after an import in a body, to the end of its block, and
         // the calls without a module made under them: innermost last.
         let mut scopes: Vec<(usize, Imports, Vec<String>)> = carried
@@ -1861,11 +1892,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             .collect();
         let mut done: Vec<(Imports, Vec<String>)> = Vec::new();
         if lo >= hi && scopes.is_empty() {
+            if continues {
+                carried_local = local;
+            }
             continue;
         }
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
-        // Aliases made inside this chunk (in a function body), in force after them.
-        let mut local: HashMap<String, String> = HashMap::new();
         let resolve = |local: &HashMap<String, String>, written: &str| {
             let (first, rest) = written
                 .split_once('.')
@@ -1931,11 +1963,18 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 draft.calls.push(r);
             }
         }
-        carried = scopes
-            .iter()
-            .filter(|(end, _, _)| *end > draft.end)
-            .map(|(end, imports, _)| (*end, scope, imports.clone()))
-            .collect();
+        // What reaches past this draft: its own scopes, and the ones it could not use (a
+        // script's import, across a module defined in the script).
+        carried.retain(|(end, s, _)| *s != scope && *end > draft.end);
+        carried.extend(
+            scopes
+                .iter()
+                .filter(|(end, _, _)| *end > draft.end)
+                .map(|(end, imports, _)| (*end, scope, imports.clone())),
+        );
+        if continues {
+            carried_local = local;
+        }
         done.extend(
             scopes
                 .into_iter()

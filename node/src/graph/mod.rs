@@ -444,9 +444,10 @@ impl SymbolGraph {
             if sources == 0
                 && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
             {
-                // A test, a module header or a script (or a later part of a split
-                // definition, whose calls its first part already carries).
-                if chunk.part.is_some_and(|(k, _)| k > 1) {
+                // A test, a module header or a script, each part of a split one a source
+                // of its own (but a later part of a split definition: its first part's
+                // definitions already carry its calls).
+                if chunk.kind.is_callable() && chunk.part.is_some_and(|(k, _)| k > 1) {
                     continue;
                 }
                 let source = SymbolSite {
@@ -1314,7 +1315,10 @@ mod tests {
             })
             .collect();
         let big = format!(
-            "defmodule Big do\n  def run(x) do\n    import Util, only: [helper: 1]\n    a = helper(x)\n{long}    import Other\n    other(a)\n  end\nend\n"
+            "defmodule Big do\n  def run(x) do\n    import Util, only: [helper: 1]\n    a = helper(x)\n{long}    import Other\n    other(a)\n  end\n  def aliased(x) do\n    alias Deep.Nested.Util\n{long}    import Util\n    helper(x)\n  end\nend\n"
+        );
+        let big_test = format!(
+            "defmodule BigTest do\n  use ExUnit.Case\n  test \"big\" do\n    import Util\n{long}    helper(1)\n    Other.other(2)\n  end\nend\n"
         );
         let sources = [
             (
@@ -1324,6 +1328,10 @@ mod tests {
             (
                 "lib/other.ex",
                 "defmodule Other do\n  def other(x), do: x\nend\n",
+            ),
+            (
+                "lib/deep.ex",
+                "defmodule Deep.Nested.Util do\n  def helper(x), do: x\nend\n",
             ),
             (
                 "lib/kernel.ex",
@@ -1346,6 +1354,29 @@ mod tests {
                     "  end\n",
                     "  def t(:b, x), do: helper(x)\n",
                     "end\n",
+                    "defmodule G do\n",
+                    "  if true do\n",
+                    "    import Util\n",
+                    "    def d(x), do: helper(x)\n",
+                    "  end\n",
+                    "  def e(x), do: helper(x)\n",
+                    "end\n",
+                    "defmodule Blocks do\n",
+                    "  def a(x) do\n",
+                    "    if x do\n",
+                    "      import Util\n",
+                    "      helper(x)\n",
+                    "    else\n",
+                    "      inspect(x)\n",
+                    "    end\n",
+                    "  end\n",
+                    "  def f(x) do\n",
+                    "    import Util\n",
+                    "    helper(x)\n",
+                    "  rescue\n",
+                    "    _ -> inspect(x)\n",
+                    "  end\n",
+                    "end\n",
                     "defmodule Seq do\n",
                     "  def u(x) do\n",
                     "    y = inspect(x)\n",
@@ -1356,6 +1387,24 @@ mod tests {
                 ),
             ),
             ("lib/big.ex", big.as_str()),
+            ("test/big_test.exs", big_test.as_str()),
+            (
+                "test/desc_test.exs",
+                concat!(
+                    "defmodule DescTest do\n",
+                    "  use ExUnit.Case\n",
+                    "  describe \"x\" do\n",
+                    "    import Util\n",
+                    "    test \"a\" do\n      helper(1)\n    end\n",
+                    "  end\n",
+                    "  test \"b\" do\n    helper(2)\n  end\n",
+                    "end\n",
+                ),
+            ),
+            (
+                "scripts/across.exs",
+                "import Other\ndefmodule Tmp do\n  def go(x), do: Util.inspect(x)\nend\nother(2)\n",
+            ),
             (
                 "scripts/run.exs",
                 "import Util, only: [helper: 1]\nx = helper(1)\ninspect(x)\n",
@@ -1381,6 +1430,19 @@ mod tests {
         let mut u = g.callees("Seq.u/1");
         u.sort();
         assert_eq!(u, ["Kernel.inspect/1", "Util.inspect/1"]);
+        // An import in a module-level block holds in that block only.
+        assert_eq!(g.callees("G.d/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("G.e/1"), ["Kernel.helper/1"]);
+        // The `else` and `rescue` of a block do not see an import made in its `do`.
+        for f in ["Blocks.a/1", "Blocks.f/1"] {
+            let mut got = g.callees(f);
+            got.sort();
+            assert_eq!(got, ["Kernel.inspect/1", "Util.helper/1"], "{f}");
+        }
+        // An alias made in a body holds in the later parts of a split function.
+        let mut aliased = g.callees("Big.aliased/1");
+        aliased.retain(|c| !c.starts_with("Logger."));
+        assert_eq!(aliased, ["Deep.Nested.Util.helper/1"]);
         let mut run = g.callees("Big.run/1");
         run.retain(|c| !c.starts_with("Logger."));
         run.sort();
@@ -1405,6 +1467,48 @@ mod tests {
             callers("Kernel.inspect/1")
                 .iter()
                 .any(|p| p == "scripts/run.exs")
+        );
+        // A script's import holds past a module defined in the script.
+        assert!(
+            callers("Other.other/1")
+                .iter()
+                .any(|p| p == "scripts/across.exs")
+        );
+        assert!(
+            !callers("Kernel.other/1")
+                .iter()
+                .any(|p| p == "scripts/across.exs")
+        );
+        // An import in a `describe` holds for its tests, not for the tests after it.
+        let lines = |symbol: &str| -> Vec<u32> {
+            g.callers(symbol)
+                .into_iter()
+                .filter(|s| s.path == "test/desc_test.exs")
+                .map(|s| s.start_line)
+                .collect()
+        };
+        assert_eq!(
+            lines("Util.helper/1"),
+            [4],
+            "test \"a\" with the import above it"
+        );
+        assert_eq!(lines("Kernel.helper/1"), [9]);
+        // Every part of a split test is a caller: its calls are not lost after the first.
+        assert!(
+            chunks
+                .iter()
+                .any(|c| c.path == "test/big_test.exs" && c.part.is_some()),
+            "the test is split"
+        );
+        assert!(
+            callers("Util.helper/1")
+                .iter()
+                .any(|p| p == "test/big_test.exs")
+        );
+        assert!(
+            callers("Other.other/1")
+                .iter()
+                .any(|p| p == "test/big_test.exs")
         );
     }
 
