@@ -1074,6 +1074,21 @@ fn g13_typedocs_after_the_header_document_their_own_type() {
     assert_eq!(cs[5].doc.as_deref(), Some("A count."));
     assert_eq!(cs[5].signature, "@type count :: non_neg_integer");
     assert_eq!(defined(&cs[5]), strings(&["Shop.Ids.count/0"]));
+    // Each doc attribute documents its own sort only, as in Elixir.
+    let src = concat!(
+        "defmodule Shop.Mixed do\n",
+        "  def x, do: 1\n",
+        "  @typedoc \"Not a callback's.\"\n",
+        "  @callback cb() :: :ok\n",
+        "  @doc \"Not a type's.\"\n",
+        "  @type t :: term\n",
+        "  def y, do: 2\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/mixed.ex", src);
+    let types: Vec<&Chunk> = cs.iter().filter(|c| c.kind == Type).collect();
+    assert!(!types.is_empty(), "{}", dump(&cs));
+    assert!(types.iter().all(|c| c.doc.is_none()), "{}", dump(&cs));
 }
 
 #[test]

@@ -1263,15 +1263,19 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let start = items[group[0]].node.start_byte();
         let mut draft = Draft::new(ChunkKind::Type, start, end);
+        // `@doc` documents a callback, `@typedoc` a type (Elixir ignores either elsewhere).
+        let head = self.text(items[group[first_type]].node);
+        let callback = head.starts_with("@callback") || head.starts_with("@macrocallback");
         for &k in &group[..first_type] {
-            match &items[k].kind {
-                ItemKind::Lead(Attr::Doc(DocValue::Text(t)) | Attr::TypeDoc(DocValue::Text(t))) => {
-                    draft.doc = Some(t.clone());
-                }
-                ItemKind::Lead(Attr::Doc(DocValue::Hidden) | Attr::TypeDoc(DocValue::Hidden)) => {
-                    draft.visibility = Visibility::Hidden;
-                }
-                _ => {}
+            let doc = match &items[k].kind {
+                ItemKind::Lead(Attr::Doc(d)) if callback => d,
+                ItemKind::Lead(Attr::TypeDoc(d)) if !callback => d,
+                _ => continue,
+            };
+            match doc {
+                DocValue::Text(t) => draft.doc = Some(t.clone()),
+                DocValue::Hidden => draft.visibility = Visibility::Hidden,
+                DocValue::Meta => {}
             }
         }
         for &k in group {
