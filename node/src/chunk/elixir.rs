@@ -132,6 +132,14 @@ struct ModuleCtx {
     tags: Vec<&'static str>,
 }
 
+impl ModuleCtx {
+    /// The imports in force at byte `at` of the module (the history is in source order).
+    fn imports_at(&self, at: usize) -> Option<&Imports> {
+        let n = self.import_history.partition_point(|(from, _)| *from <= at);
+        self.import_history[..n].last().map(|(_, imports)| imports)
+    }
+}
+
 /// A piece of the file: a draft, the module it belongs to and the nodes that make it.
 struct Piece<'t> {
     draft: Draft,
@@ -157,8 +165,6 @@ enum ItemKind<'t> {
     Test(TestInfo),
     Module {
         body_error: Option<Node<'t>>,
-        /// The parent's imports where the nested module begins (imports are lexical).
-        imports: Box<Imports>,
     },
     /// `@doc`, `@impl`, `@spec`, `@deprecated`, `@tag`: they lead into the next definition.
     Lead(Attr),
@@ -586,14 +592,9 @@ impl<'s, 't> Walker<'s, 't> {
                         body_error = Some(*next);
                         i += 1;
                     }
-                    let ctx = &self.modules[module];
-                    let imports = Box::new((ctx.imports.clone(), ctx.import_filters.clone()));
                     out.push(Item {
                         node,
-                        kind: ItemKind::Module {
-                            body_error,
-                            imports,
-                        },
+                        kind: ItemKind::Module { body_error },
                         conditional,
                     });
                 }
@@ -688,10 +689,7 @@ impl<'s, 't> Walker<'s, 't> {
             };
         }
         if is_module_keyword(name) {
-            return Classified::Item(ItemKind::Module {
-                body_error: None,
-                imports: Box::default(),
-            });
+            return Classified::Item(ItemKind::Module { body_error: None });
         }
         match name {
             "test" | "describe" | "property" => {
@@ -1137,10 +1135,7 @@ impl<'s, 't> Walker<'s, 't> {
                     let test = test.clone();
                     self.test_piece(module, item, &test);
                 }
-                ItemKind::Module {
-                    body_error,
-                    imports,
-                } => {
+                ItemKind::Module { body_error } => {
                     if let Some(h) = header.take() {
                         self.pieces.push(h);
                     }
@@ -1148,7 +1143,11 @@ impl<'s, 't> Walker<'s, 't> {
                     let (node, conditional) = (item.node, item.conditional);
                     self.flush_lead(module, &items, &mut lead, false);
                     if depth + 1 < MAX_MODULE_DEPTH {
-                        self.inherited = (**imports).clone();
+                        // The parent's imports where the nested module begins.
+                        self.inherited = self.modules[module]
+                            .imports_at(node.start_byte())
+                            .cloned()
+                            .unwrap_or_default();
                         self.module(node, Some(module), body_error, conditional, depth + 1);
                     } else if let Some(last) = self.pieces.last_mut() {
                         let end = body_error.map_or(node.end_byte(), |e| e.end_byte());
@@ -1329,11 +1328,8 @@ impl<'s, 't> Walker<'s, 't> {
         draft.parents = ctx.parents.clone();
         draft.also_modules = ctx.also.clone();
         draft.aliases = ctx.alias_list.clone();
-        // The imports made before the piece (the history is in source order).
-        let at = ctx
-            .import_history
-            .partition_point(|(from, _)| *from <= draft.start);
-        if let Some((_, (imports, filters))) = ctx.import_history[..at].last() {
+        // The imports made before the piece.
+        if let Some((imports, filters)) = ctx.imports_at(draft.start) {
             draft.imports = imports.clone();
             draft.import_filters = filters.clone();
         }
