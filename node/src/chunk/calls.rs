@@ -301,6 +301,36 @@ pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<ImportList> {
     })
 }
 
+/// Attributes whose value is a type, a spec, documentation or a compiler directive,
+/// never code that runs.
+const DESCRIBING_ATTRIBUTES: [&str; 18] = [
+    "spec",
+    "type",
+    "typep",
+    "opaque",
+    "callback",
+    "macrocallback",
+    "optional_callbacks",
+    "doc",
+    "moduledoc",
+    "typedoc",
+    "impl",
+    "behaviour",
+    "derive",
+    "enforce_keys",
+    "compile",
+    "dialyzer",
+    "deprecated",
+    "since",
+];
+
+/// Whether an attribute set (`@spec f(t) :: t` as the call `spec(...)`) is one of
+/// [`DESCRIBING_ATTRIBUTES`].
+fn describes(set: Node<'_>, src: &[u8]) -> bool {
+    set.child_by_field_id(grammar().target)
+        .is_none_or(|t| DESCRIBING_ATTRIBUTES.contains(&text(t, src)))
+}
+
 /// The text inside a quoted atom or keyword (`:"odd?"`, `"odd?":`).
 fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
     let mut cursor = node.walk();
@@ -380,8 +410,16 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
         if kind == g.unary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
             if op == Some(g.op_at) {
-                // Attributes (@spec, @type, @doc ...) describe, they do not call.
-                descend = false;
+                // Specs, types and docs describe, they do not call (`String.t()` is a
+                // type). Any other attribute's value runs when the module compiles
+                // (`@timeout Application.compile_env(:app, :timeout)`): its calls count,
+                // the attribute's own name does not.
+                match node.child_by_field_id(g.operand) {
+                    Some(set) if set.kind_id() == g.call && !describes(set, src) => {
+                        not_calls.insert(set.id());
+                    }
+                    _ => descend = false,
+                }
             } else if op == Some(g.op_capture)
                 && let Some((call, id)) = capture(node, src)
             {

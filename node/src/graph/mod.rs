@@ -1718,4 +1718,38 @@ mod tests {
             );
         }
     }
+
+    /// A module attribute's value runs when the module compiles, so its calls are the
+    /// module's (or, in a definition's lead, that definition's); specs, types and docs
+    /// call nothing, and the attribute's own name is not a call.
+    #[test]
+    fn attribute_values_call_and_specs_do_not() {
+        let sources = [(
+            "lib/config.ex",
+            "defmodule MyApp.Config do\n  @moduledoc \"Config.\"\n  @timeout Application.compile_env(:my_app, :timeout, 5000)\n  @external_resource Path.join(__DIR__, \"x.txt\")\n  @names Enum.map([:a, :b], &Atom.to_string/1)\n  @type t :: String.t()\n  @doc \"Gets.\"\n  @spec get(Keyword.t()) :: term()\n  @impl true\n  def get(key), do: Map.get(%{timeout: @timeout}, key)\nend\n",
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        for callee in [
+            "Application.compile_env/3",
+            "Path.join/2",
+            "Enum.map/2",
+            "Atom.to_string/1",
+        ] {
+            let callers = g.callers(callee);
+            assert_eq!(callers.len(), 1, "{callee}: {callers:#?}");
+            assert_eq!(callers[0].module, "MyApp.Config", "{callee}");
+            assert_eq!(callers[0].start_line, 1, "{callee}");
+        }
+        for not_called in [
+            "String.t/0",
+            "Keyword.t/0",
+            "Kernel.term/0",
+            "MyApp.Config.timeout/1",
+            "Kernel.timeout/1",
+            "MyApp.Config.get/1",
+        ] {
+            assert!(g.callers(not_called).is_empty(), "{not_called}");
+        }
+        assert_eq!(g.callees("MyApp.Config.get/1"), ["Map.get/2"]);
+    }
 }
