@@ -682,3 +682,94 @@ fn late_search_hits_make_the_same_context_as_hits_given_first() {
     let err = failing.build(&request).unwrap_err();
     assert!(err.to_string().contains("the search failed"), "{err}");
 }
+
+/// A function over the size budget, with a `@doc` longer than the budget itself: the
+/// part showing its `def` line defines it, every part's calls are its own, and as a
+/// target it comes whole, doc to last line; a module target brings the module's code.
+#[test]
+fn a_split_definition_is_defined_where_its_head_is_and_comes_whole() {
+    let doc: String = (0..70)
+        .map(|i| format!("  Paragraph line {i} explaining how the batch is run and retried.\n"))
+        .collect();
+    let body: String = (0..70)
+        .map(|i| format!("    Logger.debug(\"step {i} of the batch, padded to a long line\")\n"))
+        .collect();
+    let source = format!(
+        "defmodule Big do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def run(x) do\n    First.call(x)\n{body}    Last.call(x)\n  end\n\n  def small(y), do: y\nend\n\ndefmodule Other do\n  def caller, do: Big.run(1)\nend\n"
+    );
+    let def_line = source.lines().position(|l| l == "  def run(x) do").unwrap() as u32 + 1;
+    let last_line = source
+        .lines()
+        .position(|l| l == "    Last.call(x)")
+        .unwrap() as u32
+        + 2;
+    let FileChunks::Chunked(chunks) = chunk_file(
+        "app",
+        "lib/big.ex",
+        source.as_bytes(),
+        &ChunkerConfig::default(),
+    ) else {
+        panic!("not chunked")
+    };
+    let parts: Vec<&Chunk> = chunks.iter().filter(|c| c.name == "run").collect();
+    assert!(parts.len() >= 3, "{parts:#?}");
+    assert!(parts[0].end_line < def_line, "the doc is a part of its own");
+    let defining: Vec<&Chunk> = parts
+        .iter()
+        .copied()
+        .filter(|c| !c.defines.is_empty())
+        .collect();
+    assert_eq!(defining.len(), 1, "{parts:#?}");
+    assert!(defining[0].start_line <= def_line && def_line <= defining[0].end_line);
+
+    let graph = SymbolGraph::build(&chunks);
+    let site = &graph.definitions("Big.run/1")[0];
+    assert_eq!((site.start_line, site.end_line), (def_line, last_line));
+    let callees = graph.callees("Big.run/1");
+    for c in ["First.call/1", "Last.call/1", "Logger.debug/1"] {
+        assert!(callees.contains(&c.to_string()), "{c} not in {callees:?}");
+    }
+    // Only functions and the other module's caller: no part is a caller of its own.
+    assert_eq!(graph.callers("Last.call/1").len(), 1);
+    assert_eq!(graph.callers("Big.run/1")[0].symbol, "Other.caller/0");
+
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Big.run/1", None);
+    let target: String = ctx
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Target)
+        .map(|s| s.text.as_str())
+        .collect();
+    for shown in [
+        "Paragraph line 0 explaining",
+        "def run(x) do",
+        "First.call(x)",
+        "Last.call(x)",
+    ] {
+        assert!(
+            target.contains(shown),
+            "{shown} not in the target:\n{target}"
+        );
+    }
+    assert!(!target.contains("def small"));
+    let module = build(&source, &graph, "Big", None);
+    let target: String = module
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Target)
+        .map(|s| s.text.as_str())
+        .collect();
+    for shown in [
+        "defmodule Big do",
+        "def run(x) do",
+        "Last.call(x)",
+        "def small(y)",
+    ] {
+        assert!(
+            target.contains(shown),
+            "{shown} not in the module target:\n{target}"
+        );
+    }
+    assert!(!target.contains("def caller"));
+}

@@ -78,6 +78,42 @@ fn identifier_queries_hit_the_definition_first() {
             "lib/elixir/lib/kernel/special_forms.ex",
             "Kernel.SpecialForms.::/2",
         ),
+        // Split for size, their `@doc` a part of its own: the hit is the part with the
+        // `def` line.
+        ("Kernel.exit/1", "lib/elixir/lib/kernel.ex", "Kernel.exit/1"),
+        (
+            "String.split/2",
+            "lib/elixir/lib/string.ex",
+            "String.split/2",
+        ),
+        ("URI.parse/1", "lib/elixir/lib/uri.ex", "URI.parse/1"),
+        (
+            "OptionParser.parse/2",
+            "lib/elixir/lib/option_parser.ex",
+            "OptionParser.parse/2",
+        ),
+        ("Enum.sort/2", "lib/elixir/lib/enum.ex", "Enum.sort/2"),
+        // A capture, the full module name, an arity not typed yet.
+        ("&Enum.map/2", "lib/elixir/lib/enum.ex", "Enum.map/2"),
+        ("Elixir.Enum.map/2", "lib/elixir/lib/enum.ex", "Enum.map/2"),
+        ("Enum.map/", "lib/elixir/lib/enum.ex", "Enum.map"),
+        // Named by `unquote(:name)` or an operator in parentheses.
+        (
+            "Kernel.SpecialForms.fn/1",
+            "lib/elixir/lib/kernel/special_forms.ex",
+            "Kernel.SpecialForms.fn/1",
+        ),
+        (
+            "Kernel.SpecialForms.unquote_splicing/1",
+            "lib/elixir/lib/kernel/special_forms.ex",
+            "Kernel.SpecialForms.unquote_splicing/1",
+        ),
+        (
+            "Bitwise.~~~/1",
+            "lib/elixir/lib/bitwise.ex",
+            "Bitwise.~~~/1",
+        ),
+        ("Kernel.../0", "lib/elixir/lib/kernel.ex", "Kernel.../0"),
     ];
     // Every sigil whose name differs from another's in case alone, qualified and bare:
     // the one named as written comes first, however often the other's doc names it.
@@ -109,6 +145,18 @@ fn identifier_queries_hit_the_definition_first() {
         assert!(
             defines(first, symbol),
             "{query}: first hit {} does not define {symbol}",
+            first.symbol
+        );
+        // The hit shows the definition's head, not only its doc.
+        let c = &first.chunk;
+        assert!(
+            c.defines
+                .iter()
+                .filter(|d| d.symbols().iter().any(|s| s.starts_with(symbol)))
+                .all(|d| c.start_line <= d.line && d.line <= c.end_line),
+            "{query}: lines {}-{} of {} leave out the definition's head",
+            c.start_line,
+            c.end_line,
             first.symbol
         );
     }

@@ -18,8 +18,8 @@ use super::repair;
 use super::size::merge_small;
 use super::split;
 use super::{
-    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter, Language,
-    LineIndex, ScopedCalls, Visibility, collapse_whitespace, text_of,
+    Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter, ImportList,
+    Language, LineIndex, ScopedCalls, Visibility, collapse_whitespace, text_of,
 };
 
 /// Nested modules deeper than this are kept inside their parent's chunk.
@@ -758,7 +758,35 @@ impl<'s, 't> Walker<'s, 't> {
                             ctx.import_history
                                 .insert(i, (at, (ctx.imports.clone(), ctx.import_filters.clone())));
                         }
-                        "use" => ctx.uses.push(expanded),
+                        "use" => {
+                            if self.in_block == 0 {
+                                // What `use` imports, for the modules whose `__using__`
+                                // is known: `use ExUnit.Case` brings `assert`.
+                                let at = node.start_byte();
+                                for (module, only) in imports_of_use(&expanded) {
+                                    let list = only.map(|names| ImportList {
+                                        except: false,
+                                        names: names.iter().map(|n| n.to_string()).collect(),
+                                        select: None,
+                                    });
+                                    ImportFilter::record(
+                                        &mut ctx.imports,
+                                        &mut ctx.import_filters,
+                                        module.to_string(),
+                                        list,
+                                    );
+                                }
+                                if !imports_of_use(&expanded).is_empty() {
+                                    let i =
+                                        ctx.import_history.partition_point(|(from, _)| *from <= at);
+                                    ctx.import_history.insert(
+                                        i,
+                                        (at, (ctx.imports.clone(), ctx.import_filters.clone())),
+                                    );
+                                }
+                            }
+                            ctx.uses.push(expanded);
+                        }
                         _ => {}
                     }
                 }
@@ -992,6 +1020,37 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// A definition head's name, parameters and whether the name is computed.
+    /// The name in `unquote(:name)` or `unquote(:"name")`, a literal atom.
+    fn unquoted_atom(&self, target: Node<'t>) -> Option<String> {
+        if target.kind() != "call"
+            || target
+                .child_by_field_name("target")
+                .is_none_or(|t| self.text(t) != "unquote")
+        {
+            return None;
+        }
+        let args = child_of_kind(target, "arguments")?;
+        let mut cursor = args.walk();
+        let inner: Vec<Node<'t>> = args.named_children(&mut cursor).collect();
+        match inner.as_slice() {
+            [atom] if atom.kind() == "atom" => {
+                Some(self.text(*atom).trim_start_matches(':').to_string())
+            }
+            [atom] if atom.kind() == "quoted_atom" => {
+                // Literal only: `unquote(:"get_#{key}")` names a function per key.
+                let mut c = atom.walk();
+                let inner: Vec<Node<'t>> = atom.named_children(&mut c).collect();
+                match inner.as_slice() {
+                    [content] if content.kind() == "quoted_content" => {
+                        Some(self.text(*content).to_string())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     fn head_parts(&self, head: Node<'t>) -> Option<(String, Vec<Node<'t>>, bool)> {
         Some(match head.kind() {
             "identifier" => (self.text(head).to_string(), Vec::new(), false),
@@ -1006,8 +1065,23 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     None => Vec::new(),
                 };
+                if let Some(name) = self.unquoted_atom(target) {
+                    // `defmacro unquote(:fn)(clauses)`: the name is the atom.
+                    return Some((name, params, false));
+                }
                 let dynamic = target.kind() != "identifier";
                 (collapse_whitespace(self.text(target)), params, dynamic)
+            }
+            "block" => {
+                // `defmacro (..)`: an operator in parentheses, without arguments.
+                let mut cursor = head.walk();
+                let inner: Vec<Node<'t>> = head.named_children(&mut cursor).collect();
+                match inner.as_slice() {
+                    [op] if op.kind() == "operator_identifier" => {
+                        (self.text(*op).to_string(), Vec::new(), false)
+                    }
+                    _ => (collapse_whitespace(self.text(head)), Vec::new(), true),
+                }
             }
             "binary_operator" => {
                 let op = head.child_by_field_name("operator")?;
@@ -1751,81 +1825,105 @@ fn attach_specs(piece: &mut Piece<'_>, modules: &[ModuleCtx]) {
 
 /// Before small neighbours merge, each definition records its own calls, signature and
 /// last line, so the symbol graph stays exact for merged chunks; a split definition
-/// collects the calls of all its parts.
+/// collects the calls of all its parts, whichever part holds its head.
 fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
-    let mut first_part: Option<usize> = None;
-    for i in 0..drafts.len() {
-        match drafts[i].part {
-            Some((1, _)) | None => {
-                first_part = drafts[i].part.map(|_| i);
-                let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
-                let (calls, signature) = (drafts[i].calls.clone(), drafts[i].signature.clone());
-                let unqualified = drafts[i].unqualified_calls.clone();
-                let several_delegates =
-                    drafts[i].kind == ChunkKind::Delegate && drafts[i].defines.len() > 1;
-                let scoped = drafts[i].scoped_calls.clone();
-                for d in &mut drafts[i].defines {
+    let mut i = 0;
+    while i < drafts.len() {
+        // The parts of one split piece follow each other, the first marked `1/n`.
+        let n = match drafts[i].part {
+            Some((1, n)) => (n as usize).clamp(1, drafts.len() - i),
+            _ => 1,
+        };
+        let piece = i..i + n;
+        let end_line = lines.line_range(drafts[i].start, drafts[i + n - 1].end).1;
+        let mut calls: Vec<String> = Vec::new();
+        let mut unqualified: Vec<String> = Vec::new();
+        let mut scoped: Vec<ScopedCalls> = Vec::new();
+        for d in &drafts[piece.clone()] {
+            for c in &d.calls {
+                if !calls.contains(c) {
+                    calls.push(c.clone());
+                }
+            }
+            for c in &d.unqualified_calls {
+                if !unqualified.contains(c) {
+                    unqualified.push(c.clone());
+                }
+            }
+            for sc in &d.scoped_calls {
+                ScopedCalls::add(&mut scoped, &sc.imports, &sc.import_filters, &sc.calls);
+            }
+        }
+        for k in piece {
+            let draft = &mut drafts[k];
+            let own_end = lines.line_range(draft.start, draft.end).1;
+            let several_delegates = draft.kind == ChunkKind::Delegate && draft.defines.len() > 1;
+            let (own_calls, own_unqualified, own_scoped) = (
+                draft.calls.clone(),
+                draft.unqualified_calls.clone(),
+                draft.scoped_calls.clone(),
+            );
+            let signature = draft.signature.clone();
+            for d in &mut draft.defines {
+                if d.kind == ChunkKind::Type {
+                    // A type knows its own lines and calls only what its part shows; a
+                    // header or a type chunk holds several.
+                    d.calls = own_calls.clone();
+                    d.unqualified_calls = own_unqualified.clone();
+                    d.scoped_calls = own_scoped.clone();
+                } else {
                     d.calls = calls.clone();
                     d.unqualified_calls = unqualified.clone();
                     d.scoped_calls = scoped.clone();
-                    if several_delegates {
-                        // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
-                        let own: Vec<String> = calls
-                            .iter()
-                            .filter(|c| {
-                                d.arities
-                                    .iter()
-                                    .any(|a| c.ends_with(&format!(".{}/{a}", d.name)))
-                            })
-                            .cloned()
-                            .collect();
-                        if !own.is_empty() {
-                            d.calls = own;
-                        }
-                    }
-                    if d.kind != ChunkKind::Type {
-                        // A type knows its own lines; a header or a type chunk holds several.
-                        d.end_line = end_line;
-                    }
-                    if d.signature.is_empty() {
-                        d.signature = signature.clone();
+                    d.end_line = if n > 1 { end_line } else { own_end };
+                }
+                if several_delegates {
+                    // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
+                    let own: Vec<String> = d
+                        .calls
+                        .iter()
+                        .filter(|c| {
+                            d.arities
+                                .iter()
+                                .any(|a| c.ends_with(&format!(".{}/{a}", d.name)))
+                        })
+                        .cloned()
+                        .collect();
+                    if !own.is_empty() {
+                        d.calls = own;
                     }
                 }
-            }
-            Some(_) => {
-                if let Some(f) = first_part {
-                    let end_line = lines.line_range(drafts[i].start, drafts[i].end).1;
-                    let calls = drafts[i].calls.clone();
-                    let unqualified = drafts[i].unqualified_calls.clone();
-                    let scoped = drafts[i].scoped_calls.clone();
-                    for d in drafts[f]
-                        .defines
-                        .iter_mut()
-                        .filter(|d| d.kind != ChunkKind::Type)
-                    {
-                        d.end_line = end_line;
-                        for sc in &scoped {
-                            ScopedCalls::add(
-                                &mut d.scoped_calls,
-                                &sc.imports,
-                                &sc.import_filters,
-                                &sc.calls,
-                            );
-                        }
-                        for c in &calls {
-                            if !d.calls.contains(c) {
-                                d.calls.push(c.clone());
-                            }
-                        }
-                        for c in &unqualified {
-                            if !d.unqualified_calls.contains(c) {
-                                d.unqualified_calls.push(c.clone());
-                            }
-                        }
-                    }
+                if d.signature.is_empty() {
+                    d.signature = signature.clone();
                 }
             }
         }
+        i += n;
+    }
+}
+
+/// The imports a `use` of a well-known module makes (its `__using__` as of Elixir
+/// 1.14 and StreamData): each module, and its `only:` list if it has one.
+fn imports_of_use(used: &str) -> &'static [(&'static str, Option<&'static [&'static str]>)] {
+    match used {
+        "ExUnit.Case" => &[
+            ("ExUnit.Callbacks", None),
+            ("ExUnit.Assertions", None),
+            (
+                "ExUnit.Case",
+                Some(&["describe/2", "test/1", "test/2", "test/3"]),
+            ),
+            ("ExUnit.DocTest", None),
+        ],
+        "ExUnit.CaseTemplate" => &[("ExUnit.Assertions", None)],
+        "ExUnit.Callbacks" => &[("ExUnit.Callbacks", None)],
+        "ExUnitProperties" => &[("ExUnitProperties", None), ("StreamData", None)],
+        "Bitwise" => &[("Bitwise", None)],
+        "Mix.Config" => &[(
+            "Mix.Config",
+            Some(&["config/2", "config/3", "import_config/1"]),
+        )],
+        _ => &[],
     }
 }
 

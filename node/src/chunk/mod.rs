@@ -371,6 +371,10 @@ pub struct Chunk {
     /// 1-based, inclusive.
     pub start_line: u32,
     pub end_line: u32,
+    /// The first line with anything but whitespace (a chunk starts where the one before
+    /// ends, often on a blank line); 0 in chunks stored before it was recorded.
+    #[serde(default)]
+    pub code_line: u32,
     pub start_byte: usize,
     pub end_byte: usize,
     pub has_error: bool,
@@ -509,7 +513,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 13;
+pub const CHUNKER_VERSION: u32 = 14;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -668,6 +672,11 @@ impl Draft {
         let content = String::from_utf8_lossy(bytes).into_owned();
         let token_estimate = ((bytes.len() + self.header.len()) / 4).max(1) as u32;
         let (start_line, end_line) = lines.line_range(self.start, self.end);
+        let blank = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let code_line = start_line + memchr::memchr_iter(b'\n', &bytes[..blank]).count() as u32;
         Chunk {
             id,
             repo: file.repo.to_string(),
@@ -688,6 +697,7 @@ impl Draft {
             defines: self.defines,
             start_line,
             end_line,
+            code_line,
             start_byte: self.start,
             end_byte: self.end,
             has_error: self.has_error,

@@ -82,14 +82,9 @@ pub(crate) fn split(
     let part_of = |def_line: u32| part_lines.iter().rposition(|&l| l <= def_line).unwrap_or(0);
     for (k, (s, e)) in ranges.into_iter().enumerate() {
         let mut draft = draft.clone();
-        // Functions stay with the first part, which carries the calls of every part.
-        draft.defines.retain(|d| {
-            if d.kind.is_callable() {
-                k == 0
-            } else {
-                part_of(d.line) == k
-            }
-        });
+        // Each definition goes with the part that shows its head (a long `@doc` can be
+        // a part of its own), and carries the calls of every part.
+        draft.defines.retain(|d| part_of(d.line) == k);
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));

@@ -515,18 +515,37 @@ impl<'a> ContextBuilder<'a> {
         in_repos: &dyn Fn(&Chunk) -> bool,
     ) -> Result<Vec<Chunk>> {
         let mut chunks: Vec<Chunk> = match target {
-            Target::Function(symbol) => self
-                .source
-                .definition(symbol)?
-                .into_iter()
-                .filter(|c| c.kind != ChunkKind::ModuleHeader)
-                .collect(),
-            Target::Module(module) => self
-                .source
-                .definition(module)?
-                .into_iter()
-                .filter(|c| c.kind == ChunkKind::ModuleHeader)
-                .collect(),
+            Target::Function(symbol) => {
+                let defining: Vec<Chunk> = self
+                    .source
+                    .definition(symbol)?
+                    .into_iter()
+                    .filter(|c| c.kind != ChunkKind::ModuleHeader)
+                    .collect();
+                self.with_every_part(defining)?
+            }
+            Target::Module(module) => {
+                // The whole module: its header and every chunk of its own (not those of
+                // the modules nested in it), in each file defining it.
+                let mut files: Vec<(String, String)> = self
+                    .source
+                    .definition(module)?
+                    .into_iter()
+                    .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                    .map(|c| (c.repo, c.path))
+                    .collect();
+                files.dedup();
+                let mut all = Vec::new();
+                for (repo, path) in files {
+                    all.extend(
+                        self.source
+                            .file_chunks(&repo, &path)?
+                            .into_iter()
+                            .filter(|c| &c.module == module || c.also_modules.contains(module)),
+                    );
+                }
+                all
+            }
             Target::File { path, lines } => {
                 let mut all = Vec::new();
                 for repo in self.source.repos_with_file(path)? {
@@ -548,6 +567,38 @@ impl<'a> ContextBuilder<'a> {
         });
         chunks.dedup_by(|a, b| a.id == b.id);
         Ok(chunks)
+    }
+
+    /// `chunks` with the other parts of each split definition among them (the part with
+    /// its head defines it; a long `@doc` before it and the rest of its body are parts of
+    /// their own), so a target comes whole.
+    fn with_every_part(&self, chunks: Vec<Chunk>) -> Result<Vec<Chunk>> {
+        let mut out = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let Some((k, n)) = chunk.part else {
+                out.push(chunk);
+                continue;
+            };
+            let file = self.source.file_chunks(&chunk.repo, &chunk.path)?;
+            let parts = file
+                .iter()
+                .position(|c| c.id == chunk.id)
+                .and_then(|at| at.checked_sub(k as usize - 1))
+                .map(|first| &file[first..file.len().min(first + n as usize)])
+                .filter(|parts| {
+                    parts.len() == n as usize
+                        && parts.iter().zip(1..).all(|(c, j)| {
+                            c.part == Some((j, n))
+                                && c.module == chunk.module
+                                && c.name == chunk.name
+                        })
+                });
+            match parts {
+                Some(parts) => out.extend(parts.iter().cloned()),
+                None => out.push(chunk),
+            }
+        }
+        Ok(out)
     }
 
     /// The module headers and types of the modules the target chunks belong to.

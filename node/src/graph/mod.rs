@@ -181,7 +181,10 @@ impl RankIndex {
         for (caller, callees) in &g.out {
             let from = ids[caller.as_str()];
             for callee in callees {
-                if let Some(&to) = ids.get(callee.as_str()) {
+                // A recursive call is an edge for `callers` and `callees`, not a vote.
+                if let Some(&to) = ids.get(callee.as_str())
+                    && to != from
+                {
                     edges[from].push(to as u32);
                 }
             }
@@ -445,22 +448,20 @@ impl SymbolGraph {
                 && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
             {
                 // A test, a module header or a script, each part of a split one a source
-                // of its own (but a later part of a split definition: its first part's
-                // definitions already carry its calls).
-                if chunk.kind.is_callable() && chunk.part.is_some_and(|(k, _)| k > 1) {
+                // of its own (but not the other parts of a split definition: the part
+                // with its head carries the calls of them all).
+                if chunk.kind.is_callable() && chunk.part.is_some() {
                     continue;
                 }
+                // A chunk starts after the previous one ends: name the source by its
+                // first line with code, not the blank line before it.
+                let start_line = chunk.code_line.max(chunk.start_line);
                 let source = SymbolSite {
                     module: chunk.module.clone(),
-                    symbol: format!(
-                        "{}:{} {}",
-                        chunk.path,
-                        chunk.start_line,
-                        chunk.display_symbol()
-                    ),
+                    symbol: format!("{}:{} {}", chunk.path, start_line, chunk.display_symbol()),
                     repo: chunk.repo.clone(),
                     path: chunk.path.clone(),
-                    start_line: chunk.start_line,
+                    start_line,
                     end_line: chunk.end_line,
                     kind: chunk.kind,
                     signature: chunk.signature.clone(),
@@ -533,7 +534,7 @@ impl SymbolGraph {
         let out = self.out.entry(symbol.to_string()).or_default();
         let mut any = false;
         for (i, callee) in calls.iter().enumerate() {
-            if callee == symbol || calls[..i].contains(callee) {
+            if calls[..i].contains(callee) {
                 continue;
             }
             if !out.contains(callee) {
@@ -858,7 +859,7 @@ mod tests {
         let n = names.len();
         let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (caller, callees) in &g.out {
-            for callee in callees {
+            for callee in callees.iter().filter(|&c| c != caller) {
                 if let Some(&to) = ids.get(callee.as_str()) {
                     edges[ids[caller.as_str()]].push(to);
                 }
@@ -1751,5 +1752,66 @@ mod tests {
             assert!(g.callers(not_called).is_empty(), "{not_called}");
         }
         assert_eq!(g.callees("MyApp.Config.get/1"), ["Map.get/2"]);
+        // A recursive function calls itself, for `callers` and `callees` alike.
+        let sources = [
+            (
+                "lib/math.ex",
+                "defmodule Rec do\n  def fact(0), do: 1\n  def fact(n), do: n * fact(n - 1)\nend\n",
+            ),
+            (
+                "test/math_test.exs",
+                "defmodule RecTest do\n  use ExUnit.Case\n\n  test \"fact\" do\n    assert Rec.fact(3) == 6\n  end\nend\n",
+            ),
+        ];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        assert_eq!(g.callees("Rec.fact/1"), ["Rec.fact/1"]);
+        let callers = g.callers("Rec.fact/1");
+        assert_eq!(callers[0].symbol, "Rec.fact/1");
+        // A test is named by its `test` line, not the blank line before it.
+        assert_eq!(callers[1].start_line, 4, "{callers:#?}");
+        assert!(
+            callers[1].symbol.starts_with("test/math_test.exs:4 "),
+            "{callers:#?}"
+        );
+        // `use ExUnit.Case` imports `ExUnit.Assertions` and `ExUnit.Callbacks`; `use
+        // ExUnitProperties` imports StreamData.
+        let sources = [
+            (
+                "lib/ex_unit/assertions.ex",
+                "defmodule ExUnit.Assertions do\n  defmacro assert(x), do: x\nend\n",
+            ),
+            (
+                "lib/ex_unit/callbacks.ex",
+                "defmodule ExUnit.Callbacks do\n  def on_exit(f), do: f\nend\n",
+            ),
+            (
+                "lib/stream_data.ex",
+                "defmodule StreamData do\n  def integer, do: 1\nend\n",
+            ),
+            (
+                "test/a_test.exs",
+                "defmodule ATest do\n  use ExUnit.Case\n  use ExUnitProperties\n\n  test \"a\" do\n    on_exit(fn -> :ok end)\n    assert integer() == 1\n  end\nend\n",
+            ),
+            (
+                "test/b_test.exs",
+                "defmodule BTest do\n  def assert(x), do: x\n  def helper, do: assert(1)\nend\n",
+            ),
+        ];
+        let g2 = SymbolGraph::build(&chunks_of(&sources, false));
+        for callee in [
+            "ExUnit.Assertions.assert/1",
+            "ExUnit.Callbacks.on_exit/1",
+            "StreamData.integer/0",
+        ] {
+            let callers = g2.callers(callee);
+            assert_eq!(callers.len(), 1, "{callee}: {callers:#?}");
+            assert_eq!(callers[0].path, "test/a_test.exs", "{callee}");
+        }
+        assert_eq!(g2.callees("BTest.helper/0"), ["BTest.assert/1"]);
+        assert!(
+            g.rank(&[])
+                .iter()
+                .any(|(s, r)| s == "Rec.fact/1" && r.is_finite())
+        );
     }
 }

@@ -571,6 +571,14 @@ impl QueryPlan {
             if !tok.chars().any(char::is_alphanumeric) {
                 continue;
             }
+            // As a capture (`&Enum.map/2`), with the module's full name
+            // (`Elixir.Enum.map/2`) or an arity still to type (`Enum.map/`): the same name.
+            let tok = tok.trim_start_matches('&');
+            let tok = tok
+                .strip_prefix("Elixir.")
+                .filter(|rest| rest.starts_with(char::is_uppercase))
+                .unwrap_or(tok);
+            let tok = tok.strip_suffix('/').unwrap_or(tok);
             let is_ident = tok
                 .chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | '?' | '!'));
