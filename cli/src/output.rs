@@ -612,17 +612,26 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     {
         aiex_gateway::service::symbol_arg(symbol)?;
     }
+    use aiex_gateway::service::not_indexed;
     match command {
-        SymbolsCommand::Def { symbol, json } => refs(
-            &sites(graph.definitions(&symbol)),
-            json,
-            &format!("no definition of {symbol} is indexed"),
-        ),
-        SymbolsCommand::Callers { symbol, json } => refs(
-            &sites(graph.callers(&symbol)),
-            json,
-            &format!("no indexed code calls {symbol}"),
-        ),
+        SymbolsCommand::Def { symbol, json } => {
+            let found = sites(graph.definitions(&symbol));
+            if found.is_empty() {
+                return Err(not_indexed(graph, &symbol, "indexed definition").into());
+            }
+            refs(
+                &found,
+                json,
+                &format!("no definition of {symbol} is indexed"),
+            )
+        }
+        SymbolsCommand::Callers { symbol, json } => {
+            let found = sites(graph.callers(&symbol));
+            if found.is_empty() && !graph.is_defined(&symbol) {
+                return Err(not_indexed(graph, &symbol, "indexed definition or call").into());
+            }
+            refs(&found, json, &format!("no indexed code calls {symbol}"))
+        }
         SymbolsCommand::Callees { symbol, json } => {
             aiex_gateway::service::defined_arg(graph, &symbol, &[])?;
             let callees: Vec<pb::SymbolRef> = graph

@@ -442,6 +442,20 @@ fn bad_arguments_are_named() {
     }
     let args = ["search", "--offline", "stock", "--kind", "fn"];
     common::fails_saying(&args, &aiex(d, &args), "unknown chunk kind `fn`");
+    // A mistyped symbol is named, with what it may have meant.
+    for look_up in ["def", "callers", "callees"] {
+        let args = [
+            "symbols",
+            "--offline",
+            look_up,
+            "Inventory.Stock.reservee/4",
+        ];
+        common::fails_saying(
+            &args,
+            &aiex(d, &args),
+            "did you mean Inventory.Stock.reserve/4",
+        );
+    }
     // A repository that is not indexed is named, not an empty result.
     for args in [
         &["search", "--offline", "stock", "--repo", "nosuch"][..],
@@ -495,13 +509,10 @@ fn bad_arguments_are_named() {
         ] {
             let args = ["symbols", "--offline", look_up, symbol];
             let out = aiex(d, &args);
-            if look_up == "callees" {
-                // Well formed, but not defined here: what it calls is unknown.
-                let err = common::fails_saying(&args, &out, "indexed definition not found");
-                assert!(!err.contains("name a symbol"), "{err}");
-            } else {
-                assert!(out.status.success(), "{args:?}: {out:?}");
-            }
+            // Well formed, but neither defined nor called here: said so, not taken for a
+            // symbol without callers.
+            let err = common::fails_saying(&args, &out, "not found");
+            assert!(!err.contains("name a symbol"), "{err}");
         }
     }
     // Cluster roles: settings refused before anything starts.

@@ -448,11 +448,23 @@ pub fn defined_arg(
     {
         Ok(())
     } else {
-        Err(GatewayError::Node(aiex_node::NodeError::NotFound {
-            what: "indexed definition",
-            name: symbol.to_string(),
-        }))
+        Err(not_indexed(graph, symbol, "indexed definition"))
     }
+}
+
+/// `what` not found for `symbol`, with the defined symbols spelled most like it.
+pub fn not_indexed(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    what: &'static str,
+) -> GatewayError {
+    let similar = graph.similar(symbol, 3);
+    let name = if similar.is_empty() {
+        symbol.to_string()
+    } else {
+        format!("{symbol} (did you mean {}?)", similar.join(", "))
+    };
+    GatewayError::Node(aiex_node::NodeError::NotFound { what, name })
 }
 
 fn in_repos(repos: &[String], repo: &str) -> bool {
@@ -482,12 +494,15 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        let refs = graph
+        let refs: Vec<pb::SymbolRef> = graph
             .definitions(&req.symbol)
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
             .map(site_ref)
             .collect();
+        if refs.is_empty() {
+            return Err(not_indexed(&graph, &req.symbol, "indexed definition").into());
+        }
         Ok(Response::new(pb::SymbolResponse { refs }))
     }
 
@@ -496,12 +511,16 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        let refs = graph
+        let refs: Vec<pb::SymbolRef> = graph
             .callers(&req.symbol)
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
             .map(site_ref)
             .collect();
+        if refs.is_empty() && !graph.is_defined(&req.symbol) {
+            // Neither called nor defined: most likely mistyped.
+            return Err(not_indexed(&graph, &req.symbol, "indexed definition or call").into());
+        }
         Ok(Response::new(pb::SymbolResponse { refs }))
     }
 

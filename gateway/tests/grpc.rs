@@ -1188,14 +1188,12 @@ async fn a_removed_repository_is_no_longer_listed_or_found() {
         let hits = search(&server, query).await;
         assert!(hits.iter().all(|h| h.repository != "shop"), "{hits:?}");
     }
-    let refs = server
-        .search()
-        .definition(definition())
-        .await
-        .unwrap()
-        .into_inner()
-        .refs;
-    assert!(refs.is_empty(), "{refs:?}");
+    // Its definitions are gone: not found.
+    let gone = server.search().definition(definition()).await;
+    assert!(
+        gone.as_ref().is_err_and(|s| s.code() == Code::NotFound),
+        "{gone:?}"
+    );
     let hits = search(&server, "publish_post").await;
     assert!(hits.iter().any(|h| h.repository == "blog"), "{hits:?}");
     assert_refused(

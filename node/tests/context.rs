@@ -152,8 +152,11 @@ fn check(ctx: &Context, counter: &TokenCounter, target: &[&Chunk]) -> Result<(),
         .filter(|s| s.kind == SectionKind::Target)
         .collect();
     prop_assert_eq!(t.len(), 1);
+    // Every code block is closed, so nothing after one is read as code.
+    prop_assert_eq!(rendered.matches("```").count() % 2, 0, "an open code block");
     if ctx.truncated {
-        prop_assert!(t[0].text.ends_with(TRUNCATION_MARKER));
+        let text = t[0].text.strip_suffix("\n```").unwrap_or(&t[0].text);
+        prop_assert!(text.ends_with(TRUNCATION_MARKER));
         prop_assert!(t[0].title.ends_with("[truncated]"));
     } else {
         for c in target {
@@ -394,6 +397,12 @@ fn a_tighter_budget_collapses_first_then_drops_and_a_tiny_one_cuts_the_target() 
     let tiny = build(&source, &graph, "Inventory.Stock.reserve/4", Some(80));
     assert!(tiny.truncated && tiny.tokens <= 80);
     assert!(tiny.render().contains(TRUNCATION_MARKER));
+    assert_eq!(
+        tiny.render().matches("```").count() % 2,
+        0,
+        "{}",
+        tiny.render()
+    );
 }
 
 #[test]

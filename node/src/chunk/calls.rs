@@ -122,7 +122,12 @@ pub(crate) enum RawCall {
     /// `alias Target` (or `alias Target, as: Short`, `require Target, as: Short`): later
     /// calls through `Short` in the same chunk call `Target` (an alias inside a function
     /// body; module-level aliases are in the module's scope already).
-    Alias { short: String, target: String },
+    /// It holds to `scope_end`, the end of the block it is in (as an import does).
+    Alias {
+        short: String,
+        target: String,
+        scope_end: usize,
+    },
     /// `import Mod` (with its `only:` / `except:` list) inside a function or test body,
     /// or at the top of a script: later calls without a module, up to `scope_end` (the
     /// end of the block it is in), may come from `Mod`.
@@ -459,8 +464,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
+                        let scope_end = import_scope_end(node, src.len());
                         for (short, target) in alias_pairs(node, name == "alias", src) {
-                            calls.push((node.start_byte(), RawCall::Alias { short, target }));
+                            let alias = RawCall::Alias {
+                                short,
+                                target,
+                                scope_end,
+                            };
+                            calls.push((node.start_byte(), alias));
                         }
                     } else if name == "import"
                         && outside_module_body(node, src)
@@ -549,7 +560,7 @@ fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)>
             })
             .collect();
     }
-    let Some(target) = static_module(first, src).filter(|t| !t.starts_with(':')) else {
+    let Some(target) = static_module(first, src) else {
         return Vec::new();
     };
     let short = child_of_kind(args, "keywords").and_then(|keywords| {
@@ -563,6 +574,8 @@ fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)>
     });
     match short {
         Some(short) => vec![(short, target)],
+        // `alias :ets` names nothing; `alias :ets, as: Ets` does.
+        None if target.starts_with(':') => Vec::new(),
         None if plain => {
             let last = target.rsplit('.').next().unwrap_or(&target).to_string();
             vec![(last, target)]

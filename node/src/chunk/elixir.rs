@@ -523,6 +523,14 @@ impl<'s, 't> Walker<'s, 't> {
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
                 let full = ctx.name.clone();
                 self.modules[p].aliases.insert(short.to_string(), full);
+            } else if let Some((first, _)) = short.split_once('.')
+                && first.starts_with(|c: char| c.is_ascii_uppercase())
+                && first != "Elixir"
+            {
+                // `defmodule Deep.Er` in `Outer` aliases its first segment, as Elixir's
+                // `alias_defmodule` does: `Deep` -> `Outer.Deep`.
+                let full = format!("{}.{first}", self.modules[p].name);
+                self.modules[p].aliases.insert(first.to_string(), full);
             }
         }
         ctx.import_history
@@ -1968,8 +1976,9 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
     // are in, into the next part of the same definition or the next text of the script:
     // (end of their block, the draft's module, the imports then in force).
     let mut carried: Vec<(usize, Option<usize>, Imports)> = Vec::new();
-    // Aliases made in a body, for the next part of the same definition.
-    let mut carried_local: HashMap<String, String> = HashMap::new();
+    // Aliases made in a body (end of their block, short name, module) that reach into
+    // the next part of the same definition.
+    let mut carried_local: Vec<(usize, String, String)> = Vec::new();
     for draft in drafts.iter_mut() {
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
@@ -1978,7 +1987,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         let mut local = if draft.part.is_some_and(|(k, _)| k > 1) {
             std::mem::take(&mut carried_local)
         } else {
-            HashMap::new()
+            Vec::new()
         };
         let continues = draft.part.is_some_and(|(k, n)| k < n);
         // The imports in force after an import in a body, to the end of its block, and
@@ -1996,26 +2005,42 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             continue;
         }
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
-        let resolve = |local: &HashMap<String, String>, written: &str| {
+        let resolve = |local: &[(usize, String, String)], written: &str| {
             let (first, rest) = written
                 .split_once('.')
                 .map_or((written, ""), |(f, r)| (f, r));
-            match local.get(first) {
+            match local
+                .iter()
+                .rev()
+                .find(|(_, short, _)| short == first)
+                .map(|(_, _, full)| full)
+            {
                 Some(full) if rest.is_empty() => full.clone(),
                 Some(full) => format!("{full}.{rest}"),
                 None => expand(modules, written, scope),
             }
         };
         for (at, call) in &raw[lo..hi] {
-            // Blocks that ended before this call take their imports with them.
+            // Blocks that ended before this call take their imports and aliases with them.
             while let Some(i) = scopes.iter().rposition(|(end, _, _)| *end <= *at) {
                 let (_, imports, calls) = scopes.remove(i);
                 done.push((imports, calls));
             }
+            local.retain(|(end, _, _)| *end > *at);
             let resolved = match call {
-                RawCall::Alias { short, target } => {
+                RawCall::Alias {
+                    short,
+                    target,
+                    scope_end,
+                } => {
                     let full = resolve(&local, target);
-                    local.insert(short.clone(), full);
+                    // `alias __MODULE__` names the module by its last segment.
+                    let short = if short == "__MODULE__" {
+                        full.rsplit('.').next().unwrap_or(&full).to_string()
+                    } else {
+                        short.clone()
+                    };
+                    local.push((*scope_end, short, full));
                     None
                 }
                 RawCall::Import {

@@ -80,17 +80,31 @@ impl ContextBuilder<'_> {
                 " …"
             };
             let allowance = s.tokens.saturating_sub(over);
-            let body = s.text.strip_suffix(marker).unwrap_or(&s.text);
+            let fenced_marker = format!("{marker}\n```");
+            let body = s
+                .text
+                .strip_suffix(fenced_marker.as_str())
+                .or_else(|| s.text.strip_suffix(marker))
+                .unwrap_or(&s.text);
+            // A cut inside a code block closes it after the marker, so what follows
+            // (the question) is not read as code.
+            let ending = |prefix: &str| {
+                if prefix.matches("```").count() % 2 == 1 {
+                    fenced_marker.as_str()
+                } else {
+                    marker
+                }
+            };
             let title = s.title.clone();
             let kept = truncate_with(body, |prefix| {
                 self.counter
-                    .count(&block(&title, &format!("{prefix}{marker}")))
+                    .count(&block(&title, &format!("{prefix}{}", ending(prefix))))
                     <= allowance
             });
             if kept.is_empty() {
                 exhausted.insert(i);
             }
-            s.text = format!("{kept}{marker}");
+            s.text = format!("{kept}{}", ending(&kept));
             s.tokens = self.counter.count(&s.render());
         }
         let mut kept = Vec::new();

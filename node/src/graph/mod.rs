@@ -569,6 +569,24 @@ impl SymbolGraph {
         out
     }
 
+    /// Up to `n` defined symbols spelled like `symbol`, most alike first, for a "did you
+    /// mean" when it names nothing (`Enum.mapp/2` -> `Enum.map/2`).
+    pub fn similar(&self, symbol: &str, n: usize) -> Vec<String> {
+        let mut scored: Vec<(f64, &str)> = self
+            .keys()
+            .defs
+            .iter()
+            .map(|k| (strsim::jaro_winkler(symbol, k), k.as_str()))
+            .filter(|(score, _)| *score >= 0.85)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored
+            .into_iter()
+            .take(n)
+            .map(|(_, k)| k.to_string())
+            .collect()
+    }
+
     /// Whether `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
     pub fn is_defined(&self, symbol: &str) -> bool {
         self.defs.contains_key(symbol) || !matching_keys(&self.keys().defs, symbol).is_empty()
@@ -1813,5 +1831,41 @@ mod tests {
                 .iter()
                 .any(|(s, r)| s == "Rec.fact/1" && r.is_finite())
         );
+    }
+
+    /// `defmodule Deep.Er` inside `Outer` aliases `Deep` to `Outer.Deep`, as Elixir does.
+    #[test]
+    fn a_nested_dotted_module_aliases_its_first_segment() {
+        let sources = [(
+            "lib/outer.ex",
+            "defmodule Outer do\n  defmodule Deep.Er do\n    def d(x), do: x\n  end\n  def p(x), do: Deep.Er.d(x)\n  def q(x), do: Deep.Other.f(x)\nend\n",
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        assert_eq!(g.definitions("Outer.Deep.Er.d/1").len(), 1);
+        assert_eq!(g.callees("Outer.p/1"), ["Outer.Deep.Er.d/1"]);
+        assert_eq!(g.callees("Outer.q/1"), ["Outer.Deep.Other.f/1"]);
+    }
+
+    /// An alias in a body holds to the end of its block, as an import does; `alias
+    /// __MODULE__` names the module by its last segment; an Erlang module takes `as:`.
+    #[test]
+    fn an_alias_in_a_body_holds_to_the_end_of_its_block() {
+        let sources = [(
+            "lib/outer.ex",
+            concat!(
+                "defmodule App.Outer do\n",
+                "  def c(x), do: x\n",
+                "  def b(x) do\n    alias __MODULE__\n    Outer.c(x)\n  end\n",
+                "  def h(t) do\n    alias :ets, as: E2\n    E2.insert(t, 1)\n  end\n",
+                "  def i(x) do\n    if x do\n      alias Y.A, as: Q\n      Q.f(x)\n    end\n    Q.g(x)\n  end\n",
+                "  def k(:one, x) do\n    alias Y.A, as: R\n    R.f(x)\n  end\n  def k(:two, x), do: R.g(x)\n",
+                "end\n",
+            ),
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        assert_eq!(g.callees("App.Outer.b/1"), ["App.Outer.c/1"]);
+        assert_eq!(g.callees("App.Outer.h/1"), [":ets.insert/2"]);
+        assert_eq!(g.callees("App.Outer.i/1"), ["Q.g/1", "Y.A.f/1"]);
+        assert_eq!(g.callees("App.Outer.k/2"), ["R.g/1", "Y.A.f/1"]);
     }
 }
