@@ -329,11 +329,22 @@ fn symbol_graph_over_the_standard_library() {
     let pos = |s: &str| rank.iter().position(|(r, _)| r == s).unwrap_or(usize::MAX);
     assert!(pos("Enum.map/2") < pos("Mix.Tasks.Xref.run/1"));
 
-    for budget in [50, 400, 2000] {
+    // Within the budget as OpenAI's tokenizer counts it, not only by the estimate.
+    let counter = aiex_node::context::TokenCounter::for_model("gpt-4o");
+    for budget in [50, 400, 2000, 8000] {
         let (map, tokens) = graph.repo_map(budget, &[]);
         assert!(tokens <= budget, "{tokens} > {budget}");
         assert!(!map.is_empty());
+        let real = counter.count(&map);
+        assert!(real <= budget, "{real} o200k tokens > {budget}");
     }
+    // Use ExUnit.Case's imports: `assert` is called from the tests.
+    let assert_callers = graph.callers("ExUnit.Assertions.assert/1");
+    assert!(
+        assert_callers.len() > 100,
+        "only {} callers of assert/1",
+        assert_callers.len()
+    );
     let (focused, _) = graph.repo_map(200, &["ExUnit.CaptureLog".to_string()]);
     assert!(focused.contains("capture_log"), "{focused}");
 }

@@ -76,6 +76,11 @@ type Imports = (Vec<String>, Vec<ImportFilter>);
 /// not define and does not import is Kernel's (or a special form, which is not a call).
 const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
 
+/// Bytes per token the repository map is budgeted at. Map text (paths, `Mod.fun/2`,
+/// signatures) is dense: OpenAI's o200k_base takes about 3.3 bytes a token there, where
+/// prose takes 4; 3 keeps a map inside the tokens asked for.
+pub const MAP_BYTES_PER_TOKEN: usize = 3;
+
 /// The keys of the graph's maps, sorted: a look-up of `Mod.fun` (any arity) or of a
 /// module's symbols is a binary search and a range instead of a pass over every symbol.
 #[derive(Debug)]
@@ -429,13 +434,30 @@ impl SymbolGraph {
                     },
                     visibility: def.visibility,
                 };
+                // `defimpl P, for: [A, B]` defines each function once per type: the
+                // copy for `B` calls `B`'s own functions, not `A`'s.
+                let own_calls: Option<Vec<String>> = (def.module != chunk.module
+                    && chunk.also_modules.contains(&def.module))
+                .then(|| {
+                    let first = format!("{}.", chunk.module);
+                    def.calls
+                        .iter()
+                        .map(|c| match c.strip_prefix(first.as_str()) {
+                            Some(rest) if !rest.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                                format!("{}.{rest}", def.module)
+                            }
+                            _ => c.clone(),
+                        })
+                        .collect()
+                });
+                let calls = own_calls.as_ref().unwrap_or(&def.calls);
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
                         sources += 1;
                         g.add_caller(
                             &site,
-                            &def.calls,
+                            calls,
                             &def.unqualified_calls,
                             &def.scoped_calls,
                             chunk,
@@ -744,8 +766,8 @@ impl SymbolGraph {
     }
 
     /// A repository map: the highest-ranked public definitions, grouped by file and
-    /// module and shown by signature, within `token_budget` tokens (estimated at four
-    /// bytes a token). Returns the map and its token estimate.
+    /// module and shown by signature, within `token_budget` tokens (estimated at
+    /// [`MAP_BYTES_PER_TOKEN`]). Returns the map and its token estimate.
     ///
     /// ```text
     /// lib/inventory/stock.ex:
@@ -753,7 +775,7 @@ impl SymbolGraph {
     ///     54: def reserve(server, sku, quantity, opts \\ [])
     /// ```
     pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
-        let budget_bytes = token_budget.saturating_mul(4);
+        let budget_bytes = token_budget.saturating_mul(MAP_BYTES_PER_TOKEN);
         let index = self.rank_index();
         // Files are keyed by repository and path, and named `repo/path` when the graph
         // spans several repositories (two repositories may both have `lib/app.ex`).
@@ -833,7 +855,7 @@ impl SymbolGraph {
                 }
             }
         }
-        let tokens = map.len().div_ceil(4);
+        let tokens = map.len().div_ceil(MAP_BYTES_PER_TOKEN);
         (map, tokens)
     }
 }
@@ -933,7 +955,7 @@ mod tests {
     /// The repository map as it was computed before [`RankIndex`] kept first sites:
     /// over every ranked symbol, every time.
     fn repo_map_over_everything(g: &SymbolGraph, token_budget: usize, focus: &[String]) -> String {
-        let budget_bytes = token_budget * 4;
+        let budget_bytes = token_budget * MAP_BYTES_PER_TOKEN;
         let mut repos: Vec<&str> = g.defs.values().flatten().map(|s| s.repo.as_str()).collect();
         repos.sort();
         repos.dedup();
@@ -1643,7 +1665,7 @@ mod tests {
         for budget in [0, 4, 8, 16, 1_000] {
             let (map, _) = g.repo_map(budget, &[]);
             assert_eq!(map, repo_map_over_everything(&g, budget, &[]), "{budget}");
-            assert!(map.len() <= budget * 4);
+            assert!(map.len() <= budget * MAP_BYTES_PER_TOKEN);
         }
         // One repository keeps the plain paths.
         let p1 = chunks.iter().filter(|c| c.repo == "p1");
@@ -1668,8 +1690,11 @@ mod tests {
                     repo_map_over_everything(&g, budget, &focus),
                     "{focus:?} {budget}"
                 );
-                assert!(map.len() <= budget * 4, "{focus:?} {budget}");
-                assert_eq!(tokens, map.len().div_ceil(4));
+                assert!(
+                    map.len() <= budget * MAP_BYTES_PER_TOKEN,
+                    "{focus:?} {budget}"
+                );
+                assert_eq!(tokens, map.len().div_ceil(MAP_BYTES_PER_TOKEN));
             }
         }
     }
@@ -1867,5 +1892,31 @@ mod tests {
         assert_eq!(g.callees("App.Outer.h/1"), [":ets.insert/2"]);
         assert_eq!(g.callees("App.Outer.i/1"), ["Q.g/1", "Y.A.f/1"]);
         assert_eq!(g.callees("App.Outer.k/2"), ["R.g/1", "Y.A.f/1"]);
+    }
+
+    /// `defimpl P, for: [A, B]`: each type's copy of a function calls that type's own
+    /// functions.
+    #[test]
+    fn an_implementation_for_several_types_calls_each_types_own_functions() {
+        let sources = [(
+            "lib/proto.ex",
+            concat!(
+                "defprotocol Proto do\n  def twice(x)\nend\n",
+                "defimpl Proto, for: [Integer, Float] do\n",
+                "  def twice(x), do: go(x) + Enum.count([x])\n",
+                "  defp go(x), do: x * 2\n",
+                "end\n",
+            ),
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        assert_eq!(
+            g.callees("Proto.Integer.twice/1"),
+            ["Enum.count/1", "Proto.Integer.go/1"]
+        );
+        assert_eq!(
+            g.callees("Proto.Float.twice/1"),
+            ["Enum.count/1", "Proto.Float.go/1"]
+        );
+        assert_eq!(g.callers("Proto.Float.go/1").len(), 1);
     }
 }
