@@ -135,6 +135,9 @@ pub(crate) enum RawCall {
         module: String,
         list: Option<ImportList>,
         scope_end: usize,
+        /// Inside a `quote` (or a case template's `using` block): an import made in the
+        /// modules that use this one, not here.
+        quoted: bool,
     },
 }
 
@@ -180,6 +183,31 @@ fn import_scope_end(node: Node<'_>, file_end: usize) -> usize {
         }
     }
     parent.end_byte()
+}
+
+/// Whether `node` is code quoted for another module: inside a `quote` block (of a
+/// `__using__` macro, say) or an ExUnit case template's `using` block, before any
+/// enclosing definition or module.
+fn in_quote(node: Node<'_>, src: &[u8]) -> bool {
+    let g = grammar();
+    let mut up = node.parent();
+    for _ in 0..64 {
+        let Some(n) = up else {
+            return false;
+        };
+        if n.kind_id() == g.call
+            && let Some(target) = n.child_by_field_id(g.target)
+            && target.kind_id() == g.identifier
+        {
+            match text(target, src) {
+                "quote" | "using" => return true,
+                "defmodule" | "def" | "defp" | "defmacro" | "defmacrop" => return false,
+                _ => {}
+            }
+        }
+        up = n.parent();
+    }
+    false
 }
 
 /// Whether `node` sits in the body of a function, macro or test (a few levels up, as
@@ -474,7 +502,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), alias));
                         }
                     } else if name == "import"
-                        && outside_module_body(node, src)
+                        && let quoted = in_quote(node, src)
+                        && (quoted || outside_module_body(node, src))
                         && let Some(first) =
                             child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                     {
@@ -482,6 +511,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             module: text(first, src).to_string(),
                             list: import_list(node, src),
                             scope_end: import_scope_end(node, src.len()),
+                            quoted,
                         };
                         calls.push((node.start_byte(), import));
                     }

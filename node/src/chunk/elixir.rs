@@ -772,11 +772,7 @@ impl<'s, 't> Walker<'s, 't> {
                                 // is known: `use ExUnit.Case` brings `assert`.
                                 let at = node.start_byte();
                                 for (module, only) in imports_of_use(&expanded) {
-                                    let list = only.map(|names| ImportList {
-                                        except: false,
-                                        names: names.iter().map(|n| n.to_string()).collect(),
-                                        select: None,
-                                    });
+                                    let list = only_list(*only);
                                     ImportFilter::record(
                                         &mut ctx.imports,
                                         &mut ctx.import_filters,
@@ -792,6 +788,17 @@ impl<'s, 't> Walker<'s, 't> {
                                         (at, (ctx.imports.clone(), ctx.import_filters.clone())),
                                     );
                                 }
+                            }
+                            // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
+                            if let Some(which) = child_of_kind(node, "arguments")
+                                .and_then(|a| a.named_child(1))
+                                .filter(|a| a.kind() == "atom")
+                            {
+                                let which = std::str::from_utf8(
+                                    &self.src[which.start_byte() + 1..which.end_byte()],
+                                )
+                                .unwrap_or("");
+                                ctx.uses.push(format!("{expanded}.{which}/0"));
                             }
                             ctx.uses.push(expanded);
                         }
@@ -1401,6 +1408,8 @@ impl<'s, 't> Walker<'s, 't> {
             calls: Vec::new(),
             unqualified_calls: Vec::new(),
             scoped_calls: Vec::new(),
+            quoted_imports: Vec::new(),
+            quoted_import_filters: Vec::new(),
         }
     }
 
@@ -1454,7 +1463,20 @@ impl<'s, 't> Walker<'s, 't> {
                 calls: Vec::new(),
                 unqualified_calls: Vec::new(),
                 scoped_calls: Vec::new(),
+                quoted_imports: Vec::new(),
+                quoted_import_filters: Vec::new(),
             });
+        }
+        if ctx.uses.iter().any(|u| u == "ExUnit.CaseTemplate") {
+            // Who uses a case template uses `ExUnit.Case` too.
+            for (m, only) in imports_of_use("ExUnit.Case") {
+                ImportFilter::record(
+                    &mut draft.quoted_imports,
+                    &mut draft.quoted_import_filters,
+                    m.to_string(),
+                    only_list(*only),
+                );
+            }
         }
         let mut piece = self.in_module(module, draft);
         // The header stands for the whole module: all of its imports.
@@ -1556,6 +1578,8 @@ impl<'s, 't> Walker<'s, 't> {
                     calls: Vec::new(),
                     unqualified_calls: Vec::new(),
                     scoped_calls: Vec::new(),
+                    quoted_imports: Vec::new(),
+                    quoted_import_filters: Vec::new(),
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -1847,7 +1871,16 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         let mut calls: Vec<String> = Vec::new();
         let mut unqualified: Vec<String> = Vec::new();
         let mut scoped: Vec<ScopedCalls> = Vec::new();
+        let (mut quoted, mut quoted_filters) = (Vec::new(), Vec::new());
         for d in &drafts[piece.clone()] {
+            for m in &d.quoted_imports {
+                let list = d
+                    .quoted_import_filters
+                    .iter()
+                    .find(|f| &f.module == m)
+                    .map(ImportFilter::as_list);
+                ImportFilter::record(&mut quoted, &mut quoted_filters, m.clone(), list);
+            }
             for c in &d.calls {
                 if !calls.contains(c) {
                     calls.push(c.clone());
@@ -1883,6 +1916,8 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     d.calls = calls.clone();
                     d.unqualified_calls = unqualified.clone();
                     d.scoped_calls = scoped.clone();
+                    d.quoted_imports = quoted.clone();
+                    d.quoted_import_filters = quoted_filters.clone();
                     d.end_line = if n > 1 { end_line } else { own_end };
                 }
                 if several_delegates {
@@ -1908,6 +1943,15 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         }
         i += n;
     }
+}
+
+/// An `only:` list of `fun/arity` names.
+fn only_list(only: Option<&[&str]>) -> Option<ImportList> {
+    only.map(|names| ImportList {
+        except: false,
+        names: names.iter().map(|n| n.to_string()).collect(),
+        select: None,
+    })
 }
 
 /// The imports a `use` of a well-known module makes (its `__using__` as of Elixir
@@ -2046,7 +2090,23 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Import {
                     module,
                     list,
+                    quoted: true,
+                    ..
+                } => {
+                    let module = resolve(&local, module);
+                    ImportFilter::record(
+                        &mut draft.quoted_imports,
+                        &mut draft.quoted_import_filters,
+                        module,
+                        list.clone(),
+                    );
+                    None
+                }
+                RawCall::Import {
+                    module,
+                    list,
                     scope_end,
+                    quoted: false,
                 } => {
                     let (mut imports, mut filters) = match scopes.last() {
                         Some((_, inner, _)) => inner.clone(),

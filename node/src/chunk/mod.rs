@@ -158,6 +158,13 @@ pub struct Definition {
     /// when it was merged into a chunk whose module had other imports at that point.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scoped_calls: Vec<ScopedCalls>,
+    /// What its quoted code imports into the modules that `use` this one: a
+    /// `__using__` macro's `quote`, a `use M, :which` function's, a case template's
+    /// `using` block (on the module header, with what `use ExUnit.Case` imports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted_imports: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted_import_filters: Vec<ImportFilter>,
 }
 
 /// Calls without a module (`fun/arity`) and the imports in force where they are made,
@@ -254,6 +261,15 @@ pub struct ImportList {
 }
 
 impl ImportFilter {
+    /// The list this filter was made from, to record it again elsewhere.
+    pub fn as_list(&self) -> ImportList {
+        ImportList {
+            except: self.except,
+            names: self.names.clone(),
+            select: self.select,
+        }
+    }
+
     /// The filter after the same module is imported again with `next` (`None`: no
     /// list) where `earlier` was in force: `only:` or no list replaces what was
     /// imported, while `except:` removes from it (Elixir's `import/2`).
@@ -513,7 +529,7 @@ pub struct ChunkerConfig {
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 15;
+pub const CHUNKER_VERSION: u32 = 16;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -605,6 +621,9 @@ pub(crate) struct Draft {
     pub import_filters: Vec<ImportFilter>,
     /// Calls without a module made under other imports than `imports`.
     pub scoped_calls: Vec<ScopedCalls>,
+    /// Imports in quoted code, for the modules that use this one.
+    pub quoted_imports: Vec<String>,
+    pub quoted_import_filters: Vec<ImportFilter>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -637,6 +656,8 @@ impl Draft {
             imports: Vec::new(),
             import_filters: Vec::new(),
             scoped_calls: Vec::new(),
+            quoted_imports: Vec::new(),
+            quoted_import_filters: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),

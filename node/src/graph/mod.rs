@@ -56,6 +56,10 @@ pub struct SymbolGraph {
     /// yet resolved: a part cannot know what other parts define, so they are resolved
     /// once every definition is in ([`SymbolGraph::build`], [`SymbolGraph::merge`]).
     pending: Vec<Unqualified>,
+    /// What a `use` of a module brings in: the imports in the quoted code of
+    /// `Mod.__using__/1`, of `Mod.which/0` (for `use Mod, :which`) or of a case
+    /// template's `using` block (keyed by the module), by that symbol.
+    quoted_imports: HashMap<String, Imports>,
 }
 
 /// A caller's calls without a module, and the modules they may come from.
@@ -67,6 +71,9 @@ struct Unqualified {
     imports: Imports,
     /// `fun/arity` each.
     calls: Vec<String>,
+    /// The caller's module's `use`s (`Mod`, or `Mod.which/0` for `use Mod, :which`):
+    /// their quoted imports count too, once every definition is in.
+    uses: Vec<String>,
 }
 
 /// A caller's imports: the modules in order, and their `only:` / `except:` lists.
@@ -321,7 +328,8 @@ impl SymbolGraph {
         // looked up once per import list and call.
         let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
-        for p in pending {
+        for mut p in pending {
+            self.add_used_imports(&mut p);
             let cache = match known.get_mut(&p.imports) {
                 Some(cache) => cache,
                 None => known.entry(p.imports.clone()).or_default(),
@@ -365,6 +373,30 @@ impl SymbolGraph {
         }
     }
 
+    /// Adds to a caller's imports what its module's `use`s import (after its own).
+    fn add_used_imports(&self, p: &mut Unqualified) {
+        for used in &p.uses {
+            let using = if used.contains('/') {
+                used.clone()
+            } else {
+                format!("{used}.__using__/1")
+            };
+            for key in [using.as_str(), used.as_str()] {
+                let Some((modules, filters)) = self.quoted_imports.get(key) else {
+                    continue;
+                };
+                for m in modules {
+                    if !p.imports.0.contains(m) {
+                        p.imports.0.push(m.clone());
+                        if let Some(f) = filters.iter().find(|f| &f.module == m) {
+                            p.imports.1.push(f.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The graph of several sets of chunks built apart (in parallel, each set dropped
     /// once its part is built): [`SymbolGraph::part`] of each set, merged in order. The
     /// result equals [`SymbolGraph::build`] over all the chunks in that order.
@@ -377,10 +409,14 @@ impl SymbolGraph {
                 incoming,
                 caller_sites,
                 pending,
+                quoted_imports,
                 ..
             } = part;
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
+            }
+            for (symbol, imports) in quoted_imports {
+                g.quoted_imports.entry(symbol).or_insert(imports);
             }
             let offset = g.caller_sites.len() as u32;
             g.caller_sites.extend(caller_sites);
@@ -451,6 +487,20 @@ impl SymbolGraph {
                         .collect()
                 });
                 let calls = own_calls.as_ref().unwrap_or(&def.calls);
+                if !def.quoted_imports.is_empty() {
+                    let key = match def.kind {
+                        ChunkKind::ModuleHeader => vec![def.module.clone()],
+                        _ => def.symbols(),
+                    };
+                    for k in key {
+                        g.quoted_imports.entry(k).or_insert_with(|| {
+                            (
+                                def.quoted_imports.clone(),
+                                def.quoted_import_filters.clone(),
+                            )
+                        });
+                    }
+                }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
                     if def.kind.is_callable() {
@@ -527,6 +577,7 @@ impl SymbolGraph {
                     caller,
                     imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                     calls: unqualified.to_vec(),
+                    uses: chunk.uses.clone(),
                 });
             }
             for s in scoped.iter().filter(|s| !s.calls.is_empty()) {
@@ -534,6 +585,7 @@ impl SymbolGraph {
                     caller,
                     imports: (s.imports.clone(), s.import_filters.clone()),
                     calls: s.calls.clone(),
+                    uses: chunk.uses.clone(),
                 });
             }
         }
@@ -879,6 +931,15 @@ mod tests {
             }
         }
         chunks
+    }
+
+    /// Asserts that each of `callees` has one caller, in the file at `path`.
+    fn called_once_from(g: &SymbolGraph, callees: &[&str], path: &str) {
+        for callee in callees {
+            let callers = g.callers(callee);
+            assert_eq!(callers.len(), 1, "{callee}: {callers:#?}");
+            assert_eq!(callers[0].path, path, "{callee}");
+        }
     }
 
     /// PageRank as it was computed before [`RankIndex`]: over every node, every time.
@@ -1841,15 +1902,15 @@ mod tests {
             ),
         ];
         let g2 = SymbolGraph::build(&chunks_of(&sources, false));
-        for callee in [
-            "ExUnit.Assertions.assert/1",
-            "ExUnit.Callbacks.on_exit/1",
-            "StreamData.integer/0",
-        ] {
-            let callers = g2.callers(callee);
-            assert_eq!(callers.len(), 1, "{callee}: {callers:#?}");
-            assert_eq!(callers[0].path, "test/a_test.exs", "{callee}");
-        }
+        called_once_from(
+            &g2,
+            &[
+                "ExUnit.Assertions.assert/1",
+                "ExUnit.Callbacks.on_exit/1",
+                "StreamData.integer/0",
+            ],
+            "test/a_test.exs",
+        );
         assert_eq!(g2.callees("BTest.helper/0"), ["BTest.assert/1"]);
         assert!(
             g.rank(&[])
@@ -1918,5 +1979,83 @@ mod tests {
             ["Enum.count/1", "Proto.Float.go/1"]
         );
         assert_eq!(g.callers("Proto.Float.go/1").len(), 1);
+    }
+
+    /// A `use` imports what the used module's quoted code imports: its `__using__`
+    /// macro, the `which/0` function of `use Mod, :which`, or a case template's `using`
+    /// block (whose users use `ExUnit.Case` too).
+    #[test]
+    fn a_use_imports_what_the_used_modules_quoted_code_imports() {
+        let sources = [
+            (
+                "lib/ex_unit/assertions.ex",
+                "defmodule ExUnit.Assertions do\n  defmacro assert(x), do: x\nend\n",
+            ),
+            (
+                "test/support/data_case.ex",
+                concat!(
+                    "defmodule MyApp.DataCase do\n  use ExUnit.CaseTemplate\n",
+                    "  using do\n    quote do\n      import MyApp.DataCase\n",
+                    "      import MyApp.Factory, only: [insert: 1]\n    end\n  end\n",
+                    "  def errors_on(cs), do: cs\nend\n",
+                ),
+            ),
+            (
+                "lib/my_app/factory.ex",
+                "defmodule MyApp.Factory do\n  def insert(x), do: x\n  def build(x), do: x\nend\n",
+            ),
+            (
+                "lib/my_app_web.ex",
+                concat!(
+                    "defmodule MyAppWeb do\n  def controller do\n    quote do\n",
+                    "      import MyAppWeb.Helpers\n    end\n  end\n",
+                    "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\nend\n",
+                    "defmodule MyAppWeb.Helpers do\n  def render_json(x), do: x\nend\n",
+                    "defmodule MyAppWeb.PageController do\n  use MyAppWeb, :controller\n",
+                    "  def index(conn), do: render_json(conn)\nend\n",
+                ),
+            ),
+            (
+                "lib/my_lib.ex",
+                concat!(
+                    "defmodule MyLib do\n  defmacro __using__(_opts) do\n    quote do\n",
+                    "      import MyLib.Util\n    end\n  end\nend\n",
+                    "defmodule MyLib.Util do\n  def util(x), do: x\nend\n",
+                    "defmodule UsesLib do\n  use MyLib\n  def go(x), do: util(x)\nend\n",
+                ),
+            ),
+            (
+                "test/my_app/user_test.exs",
+                concat!(
+                    "defmodule MyApp.UserTest do\n  use MyApp.DataCase\n\n",
+                    "  test \"errors\" do\n    assert errors_on(insert(1)) == 1\n    build(2)\n  end\nend\n",
+                ),
+            ),
+        ];
+        let chunks = chunks_of(&sources, false);
+        let g = SymbolGraph::build(&chunks);
+        assert_eq!(g.callees("UsesLib.go/1"), ["MyLib.Util.util/1"]);
+        assert_eq!(
+            g.callees("MyAppWeb.PageController.index/1"),
+            ["MyAppWeb.Helpers.render_json/1"]
+        );
+        called_once_from(
+            &g,
+            &[
+                "MyApp.DataCase.errors_on/1",
+                "MyApp.Factory.insert/1",
+                "ExUnit.Assertions.assert/1",
+            ],
+            "test/my_app/user_test.exs",
+        );
+        // `only: [insert: 1]`: the factory's `build/1` is not imported.
+        assert!(g.callers("MyApp.Factory.build/1").is_empty());
+        // Built in parts, the same.
+        let merged = SymbolGraph::merge(chunks.iter().map(|c| SymbolGraph::part([c])));
+        assert_eq!(
+            merged.callers("MyApp.Factory.insert/1"),
+            g.callers("MyApp.Factory.insert/1")
+        );
+        assert_eq!(merged.callees("UsesLib.go/1"), g.callees("UsesLib.go/1"));
     }
 }
