@@ -668,10 +668,21 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
 /// Every repository a read names is indexed: a typo is an error naming it and the indexed
 /// ones, not an empty result.
 fn require_repos<'a>(
+    settings: &Settings,
     set: &PartitionSet,
     repos: impl IntoIterator<Item = &'a String>,
 ) -> Result<()> {
-    let indexed: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
+    let mut indexed: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
+    // A directory indexed while it held no file (or after its last one went) is known
+    // too: its search is empty, not an error.
+    for name in Sources::at(&settings.data_dir.join("index"))
+        .read()?
+        .into_keys()
+    {
+        if !indexed.contains(&name) {
+            indexed.push(name);
+        }
+    }
     for repo in repos {
         if !indexed.contains(repo) {
             bail!(
@@ -689,7 +700,15 @@ fn offline_search(
     json: bool,
 ) -> Result<()> {
     let set = open_indexed(settings)?;
-    require_repos(&set, request.filters.iter().flat_map(|f| &f.repositories))?;
+    let mut request = request;
+    if let Some(filters) = request.filters.as_mut() {
+        absolute_path_filter(settings, filters)?;
+    }
+    require_repos(
+        settings,
+        &set,
+        request.filters.iter().flat_map(|f| &f.repositories),
+    )?;
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
     let hits: Vec<_> = set
@@ -700,6 +719,46 @@ fn offline_search(
     output::search_results(&request.query, &hits, &[], started.elapsed(), json)
 }
 
+/// `--path` given as an absolute directory inside an indexed one (`aiex search --offline
+/// x --path "$PWD/lib"`): the path inside that repository, and the repository as a filter.
+fn absolute_path_filter(
+    settings: &Settings,
+    filters: &mut aiex_proto::v1::SearchFilters,
+) -> Result<()> {
+    let given = Path::new(&filters.path_prefix);
+    if !given.is_absolute() {
+        return Ok(());
+    }
+    let given = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
+    let sources = Sources::at(&settings.data_dir.join("index")).read()?;
+    let Some((name, rest)) = sources.iter().find_map(|(name, root)| {
+        given
+            .strip_prefix(root)
+            .ok()
+            .map(|rest| (name.clone(), rest.to_string_lossy().into_owned()))
+    }) else {
+        bail!(
+            "--path {} is not inside a directory indexed offline ({})",
+            given.display(),
+            sources
+                .iter()
+                .map(|(name, root)| format!("{name}: {}", root.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    // A directory holds what is under it, not its namesakes (`lib/x` vs `lib/x.ex`).
+    filters.path_prefix = if given.is_dir() && !rest.is_empty() {
+        format!("{rest}/")
+    } else {
+        rest
+    };
+    if !filters.repositories.contains(&name) {
+        filters.repositories.push(name);
+    }
+    Ok(())
+}
+
 /// `aiex context --offline`: the same context the gateway builds, over the offline index.
 fn offline_context(
     settings: &Settings,
@@ -708,7 +767,7 @@ fn offline_context(
 ) -> Result<()> {
     use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
     let set = open_indexed(settings)?;
-    require_repos(&set, &request.repositories)?;
+    require_repos(settings, &set, &request.repositories)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {
         Some(search) => set.search(&aiex_node::service::request_from_pb(search)?)?,

@@ -90,6 +90,35 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         "{kinds:?}"
     );
 
+    // `--path` as an absolute directory inside the indexed one: that repository's files
+    // under it; outside every indexed directory: an error naming them.
+    let lib = Path::new(sample)
+        .canonicalize()
+        .unwrap()
+        .join("lib/inventory");
+    let lib = lib.to_str().unwrap();
+    let under = json(
+        d,
+        &["search", "--offline", "reserve", "--path", lib, "--json"],
+    );
+    let paths: Vec<&str> = under["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap())
+        .collect();
+    assert!(!paths.is_empty(), "{under}");
+    assert!(
+        paths.iter().all(|p| p.starts_with("lib/inventory/")),
+        "{paths:?}"
+    );
+    let args = ["search", "--offline", "reserve", "--path", "/nowhere/lib"];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "not inside a directory indexed offline",
+    );
+
     let limited = json(
         d,
         &["search", "--offline", "stock", "--limit", "3", "--json"],
@@ -352,6 +381,22 @@ fn a_second_directory_with_the_same_name_does_not_replace_the_first() {
             .all(|h| h["symbol"] != "First.hello/1"),
         "{hits}"
     );
+    // A repository whose last file went is still known: no hits, not "not found".
+    std::fs::remove_file(second.join("lib/second.ex")).unwrap();
+    let emptied = json(d, &["index", second_s, "--json"]);
+    assert_eq!(emptied["stats"]["files_deleted"], 1, "{emptied}");
+    let hits = json(
+        d,
+        &[
+            "search",
+            "--offline",
+            "Second.hello",
+            "--repo",
+            "app",
+            "--json",
+        ],
+    );
+    assert!(hits["hits"].as_array().unwrap().is_empty(), "{hits}");
 }
 
 /// An index created with another partition count is read and updated with that count

@@ -181,7 +181,9 @@ fn up_add_search_update_delete_restart() {
                 && !h["symbol"].as_str().unwrap().contains("apply_discount")),
         "{found}"
     );
-    assert_eq!(symbols(&server, &["def", discount]), Vec::<Value>::new());
+    // Gone, and said so (a symbol neither defined nor called is NOT_FOUND).
+    let args = ["symbols", "def", discount];
+    fails_saying(&args, &server.run(&args), "indexed definition not found");
 
     // Stop gracefully; a new server on the same data answers exactly the same.
     let listed = server.json(&["repo", "list", "--json"]);
@@ -455,10 +457,8 @@ fn removing_a_repository() {
         hits(&found).iter().all(|h| h["repository"] != "inventory"),
         "{found}"
     );
-    assert_eq!(
-        symbols(&server, &["def", "Inventory.Stock.reserve"]),
-        Vec::<Value>::new()
-    );
+    let args = ["symbols", "def", "Inventory.Stock.reserve"];
+    fails_saying(&args, &server.run(&args), "indexed definition not found");
     assert_eq!(
         server.json(&["repo", "list", "--json"]),
         serde_json::json!([])

@@ -113,8 +113,11 @@ struct ModuleCtx {
     also: Vec<String>,
     parent: Option<usize>,
     parents: Vec<String>,
-    /// Short name -> expansion (`Bar` -> `Foo.Bar`).
+    /// Short name -> expansion (`Bar` -> `Foo.Bar`), as the walk has read so far.
     aliases: HashMap<String, String>,
+    /// Each alias with where it starts to count (its byte offset; 0 for those made
+    /// before the module began): a call resolves through those made before it.
+    alias_history: Vec<(usize, String, String)>,
     alias_list: Vec<String>,
     /// Imports in order, the enclosing modules' (made before this one began) first.
     imports: Vec<String>,
@@ -504,6 +507,11 @@ impl<'s, 't> Walker<'s, 't> {
         } else {
             // A module at the top of the file sees the aliases and imports made above it.
             ctx.aliases = self.file_scope.aliases.clone();
+            ctx.alias_history = ctx
+                .aliases
+                .iter()
+                .map(|(short, full)| (0, short.clone(), full.clone()))
+                .collect();
             ctx.alias_list = self.file_scope.alias_list.clone();
             ctx.imports = self.file_scope.imports.clone();
             ctx.import_filters = self.file_scope.import_filters.clone();
@@ -522,6 +530,10 @@ impl<'s, 't> Walker<'s, 't> {
             );
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
                 let full = ctx.name.clone();
+                let at = node.start_byte();
+                self.modules[p]
+                    .alias_history
+                    .push((at, short.to_string(), full.clone()));
                 self.modules[p].aliases.insert(short.to_string(), full);
             } else if let Some((first, _)) = short.split_once('.')
                 && first.starts_with(|c: char| c.is_ascii_uppercase())
@@ -530,6 +542,10 @@ impl<'s, 't> Walker<'s, 't> {
                 // `defmodule Deep.Er` in `Outer` aliases its first segment, as Elixir's
                 // `alias_defmodule` does: `Deep` -> `Outer.Deep`.
                 let full = format!("{}.{first}", self.modules[p].name);
+                let at = node.start_byte();
+                self.modules[p]
+                    .alias_history
+                    .push((at, first.to_string(), full.clone()));
                 self.modules[p].aliases.insert(first.to_string(), full);
             }
         }
@@ -895,6 +911,8 @@ impl<'s, 't> Walker<'s, 't> {
                 format!("{full} as {short}")
             };
             ctx.alias_list.push(shown);
+            ctx.alias_history
+                .push((node.start_byte(), short.clone(), full.clone()));
             ctx.aliases.insert(short, full);
         }
     }
@@ -1636,6 +1654,29 @@ enum Classified<'t> {
 
 /// Expands a written module name through the aliases of `scope` and its parents.
 fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String {
+    expand_with(modules, written, scope, |ctx, first| {
+        ctx.aliases.get(first).cloned()
+    })
+}
+
+/// [`expand`] for a call at byte `at`: only the aliases made before it count (Elixir's
+/// aliases are lexical), not one made further down the module.
+fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usize) -> String {
+    expand_with(modules, written, scope, |ctx, first| {
+        ctx.alias_history
+            .iter()
+            .rev()
+            .find(|(from, short, _)| *from <= at && short == first)
+            .map(|(_, _, full)| full.clone())
+    })
+}
+
+fn expand_with(
+    modules: &[ModuleCtx],
+    written: &str,
+    scope: Option<usize>,
+    alias: impl Fn(&ModuleCtx, &str) -> Option<String>,
+) -> String {
     let written = written.trim();
     if let Some(rest) = written.strip_prefix("__MODULE__") {
         let current = scope.map(|s| modules[s].name.as_str()).unwrap_or("");
@@ -1653,7 +1694,7 @@ fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String 
     };
     let mut s = scope;
     while let Some(idx) = s {
-        if let Some(full) = modules[idx].aliases.get(first) {
+        if let Some(full) = alias(&modules[idx], first) {
             return format!("{full}{rest}");
         }
         s = modules[idx].parent;
@@ -2049,7 +2090,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             continue;
         }
         let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
-        let resolve = |local: &[(usize, String, String)], written: &str| {
+        let resolve = |local: &[(usize, String, String)], written: &str, at: usize| {
             let (first, rest) = written
                 .split_once('.')
                 .map_or((written, ""), |(f, r)| (f, r));
@@ -2061,7 +2102,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             {
                 Some(full) if rest.is_empty() => full.clone(),
                 Some(full) => format!("{full}.{rest}"),
-                None => expand(modules, written, scope),
+                None => expand_at(modules, written, scope, at),
             }
         };
         for (at, call) in &raw[lo..hi] {
@@ -2077,7 +2118,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     target,
                     scope_end,
                 } => {
-                    let full = resolve(&local, target);
+                    let full = resolve(&local, target, *at);
                     // `alias __MODULE__` names the module by its last segment.
                     let short = if short == "__MODULE__" {
                         full.rsplit('.').next().unwrap_or(&full).to_string()
@@ -2093,7 +2134,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     quoted: true,
                     ..
                 } => {
-                    let module = resolve(&local, module);
+                    let module = resolve(&local, module, *at);
                     ImportFilter::record(
                         &mut draft.quoted_imports,
                         &mut draft.quoted_import_filters,
@@ -2112,13 +2153,13 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         Some((_, inner, _)) => inner.clone(),
                         None => (draft.imports.clone(), draft.import_filters.clone()),
                     };
-                    let module = resolve(&local, module);
+                    let module = resolve(&local, module, *at);
                     ImportFilter::record(&mut imports, &mut filters, module, list.clone());
                     scopes.push((*scope_end, (imports, filters), Vec::new()));
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
-                    Some(super::symbol(&resolve(&local, module), fun, *arity))
+                    Some(super::symbol(&resolve(&local, module, *at), fun, *arity))
                 }
                 RawCall::Local { fun, arity } => {
                     match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity))) {

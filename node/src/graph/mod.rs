@@ -1932,6 +1932,28 @@ mod tests {
         assert_eq!(g.callees("Outer.q/1"), ["Outer.Deep.Other.f/1"]);
     }
 
+    /// A module's alias counts from where it is made: the call before it is not
+    /// expanded, and a later alias of the same name does not reach back.
+    #[test]
+    fn a_module_alias_counts_from_where_it_is_made() {
+        let sources = [(
+            "lib/shadow.ex",
+            concat!(
+                "defmodule A.Util do\n  def helper(x), do: x\nend\n",
+                "defmodule B.Util do\n  def helper(x), do: x\nend\n",
+                "defmodule Shadow do\n  alias A.Util\n  def first(x), do: Util.helper(x)\n",
+                "  alias B.Util\n  def second(x), do: Util.helper(x)\nend\n",
+                "defmodule Later do\n  def early(x), do: Util.helper(x)\n  alias A.Util\n",
+                "  def late(x), do: Util.helper(x)\nend\n",
+            ),
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        assert_eq!(g.callees("Shadow.first/1"), ["A.Util.helper/1"]);
+        assert_eq!(g.callees("Shadow.second/1"), ["B.Util.helper/1"]);
+        assert_eq!(g.callees("Later.early/1"), ["Util.helper/1"]);
+        assert_eq!(g.callees("Later.late/1"), ["A.Util.helper/1"]);
+    }
+
     /// An alias in a body holds to the end of its block, as an import does; `alias
     /// __MODULE__` names the module by its last segment; an Erlang module takes `as:`.
     #[test]
