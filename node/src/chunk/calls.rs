@@ -165,11 +165,34 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
 /// Where an import's scope ends: imports are lexical, to the end of the block they are
 /// in; the `else`, `rescue`, `catch` and `after` blocks after a `do` part do not see one
 /// made in it.
-fn import_scope_end(node: Node<'_>, file_end: usize) -> usize {
+fn import_scope_end(node: Node<'_>, src: &[u8]) -> usize {
+    let file_end = src.len();
     let Some(parent) = node.parent() else {
         return file_end;
     };
-    if parent.kind() == "do_block" {
+    // Only these blocks have `else`, `rescue`, `catch` or `after` parts (a function
+    // body is an implicit `try`): elsewhere (a module's body, say) the statements need
+    // no scan.
+    let has_other_parts = || {
+        parent
+            .parent()
+            .and_then(|call| call.child_by_field_id(grammar().target))
+            .is_some_and(|t| {
+                matches!(
+                    std::str::from_utf8(&src[t.start_byte()..t.end_byte()]),
+                    Ok("if"
+                        | "unless"
+                        | "try"
+                        | "with"
+                        | "receive"
+                        | "def"
+                        | "defp"
+                        | "defmacro"
+                        | "defmacrop")
+                )
+            })
+    };
+    if parent.kind() == "do_block" && has_other_parts() {
         let mut cursor = parent.walk();
         let next_block = parent.named_children(&mut cursor).find(|c| {
             c.start_byte() > node.start_byte()
@@ -492,7 +515,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
-                        let scope_end = import_scope_end(node, src.len());
+                        let scope_end = import_scope_end(node, src);
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             let alias = RawCall::Alias {
                                 short,
@@ -510,7 +533,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         let import = RawCall::Import {
                             module: text(first, src).to_string(),
                             list: import_list(node, src),
-                            scope_end: import_scope_end(node, src.len()),
+                            scope_end: import_scope_end(node, src),
                             quoted,
                         };
                         calls.push((node.start_byte(), import));

@@ -574,12 +574,24 @@ impl<'a> ContextBuilder<'a> {
     /// their own), so a target comes whole.
     fn with_every_part(&self, chunks: Vec<Chunk>) -> Result<Vec<Chunk>> {
         let mut out = Vec::with_capacity(chunks.len());
+        // Copies of the same code (vendored, or a repository indexed twice) are shown
+        // once: their other parts are read for the first copy only.
+        let mut expanded: HashSet<String> = HashSet::default();
         for chunk in chunks {
             let Some((k, n)) = chunk.part else {
                 out.push(chunk);
                 continue;
             };
-            let file = self.source.file_chunks(&chunk.repo, &chunk.path)?;
+            if !expanded.insert(chunk.content_hash.clone()) {
+                out.push(chunk);
+                continue;
+            }
+            // The parts share their kind and follow each other: the file's chunks of that
+            // kind hold them, side by side.
+            let same_kind = FileChunkFilter::Kinds(vec![chunk.kind]);
+            let file = self
+                .source
+                .file_chunks_where(&chunk.repo, &chunk.path, &same_kind)?;
             let parts = file
                 .iter()
                 .position(|c| c.id == chunk.id)
