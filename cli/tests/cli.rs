@@ -112,6 +112,9 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         paths.iter().all(|p| p.starts_with("lib/inventory/")),
         "{paths:?}"
     );
+    let long = "lib/".repeat(300);
+    let args = ["search", "--offline", "reserve", "--path", long.as_str()];
+    common::fails_saying(&args, &aiex(d, &args), "path_prefix: at most 512 bytes");
     let args = ["search", "--offline", "reserve", "--path", "/nowhere/lib"];
     common::fails_saying(
         &args,

@@ -34,6 +34,10 @@ mod synonyms;
 /// Most results one search may ask for.
 pub const MAX_LIMIT: usize = 1000;
 
+/// The longest path prefix a filter takes: longer ones would exceed the size of the
+/// automaton that matches them (about 900 bytes), and no real path comes close.
+pub const MAX_PATH_PREFIX_BYTES: usize = 512;
+
 /// Restrictions on what a search may return.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Filters {
@@ -749,6 +753,15 @@ impl QueryPlan {
         }
         if let Some(prefix) = filters.path_prefix.as_deref().filter(|p| !p.is_empty()) {
             let prefix = prefix.trim_start_matches("./");
+            if prefix.len() > MAX_PATH_PREFIX_BYTES {
+                return Err(NodeError::InvalidArgument {
+                    field: "path_prefix",
+                    reason: format!(
+                        "at most {MAX_PATH_PREFIX_BYTES} bytes, got {}",
+                        prefix.len()
+                    ),
+                });
+            }
             let starts_with = |prefix: &str| -> Result<Box<dyn Query>> {
                 let pattern = format!("{}.*", regex_escape(prefix));
                 let q = RegexQuery::from_pattern(&pattern, f.path).map_err(|e| {
