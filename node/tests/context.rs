@@ -743,42 +743,43 @@ fn a_split_definition_is_defined_where_its_head_is_and_comes_whole() {
     assert_eq!(graph.callers("Big.run/1")[0].symbol, "Other.caller/0");
 
     let source = Mem(chunks);
-    let ctx = build(&source, &graph, "Big.run/1", None);
-    let target: String = ctx
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Target)
-        .map(|s| s.text.as_str())
-        .collect();
-    for shown in [
-        "Paragraph line 0 explaining",
-        "def run(x) do",
-        "First.call(x)",
-        "Last.call(x)",
-    ] {
-        assert!(
-            target.contains(shown),
-            "{shown} not in the target:\n{target}"
-        );
-    }
-    assert!(!target.contains("def small"));
-    let module = build(&source, &graph, "Big", None);
-    let target: String = module
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Target)
-        .map(|s| s.text.as_str())
-        .collect();
-    for shown in [
-        "defmodule Big do",
-        "def run(x) do",
-        "Last.call(x)",
-        "def small(y)",
-    ] {
-        assert!(
-            target.contains(shown),
-            "{shown} not in the module target:\n{target}"
-        );
-    }
-    assert!(!target.contains("def caller"));
+    // The target sections of `target`'s context, which show each of `shown` and none of
+    // `hidden`.
+    let check_target = |target: &str, shown: &[&str], hidden: &str| {
+        let ctx = build(&source, &graph, target, None);
+        let text: String = ctx
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Target)
+            .map(|s| s.text.as_str())
+            .collect();
+        for s in shown {
+            assert!(
+                text.contains(s),
+                "{s} not in the target {target}:
+{text}"
+            );
+        }
+        assert!(!text.contains(hidden), "{hidden} in the target {target}");
+    };
+    check_target(
+        "Big.run/1",
+        &[
+            "Paragraph line 0 explaining",
+            "def run(x) do",
+            "First.call(x)",
+            "Last.call(x)",
+        ],
+        "def small",
+    );
+    check_target(
+        "Big",
+        &[
+            "defmodule Big do",
+            "def run(x) do",
+            "Last.call(x)",
+            "def small(y)",
+        ],
+        "def caller",
+    );
 }
