@@ -113,10 +113,9 @@ struct ModuleCtx {
     also: Vec<String>,
     parent: Option<usize>,
     parents: Vec<String>,
-    /// Short name -> expansion (`Bar` -> `Foo.Bar`), as the walk has read so far.
-    aliases: HashMap<String, String>,
-    /// Each alias with where it starts to count (its byte offset; 0 for those made
-    /// before the module began): a call resolves through those made before it.
+    /// Each alias (short name, expansion: `Bar` -> `Foo.Bar`) with where it starts to
+    /// count (its byte offset; 0 for those made before the module began): a call
+    /// resolves through the last one made before it.
     alias_history: Vec<(usize, String, String)>,
     alias_list: Vec<String>,
     /// Imports in order, the enclosing modules' (made before this one began) first.
@@ -140,6 +139,22 @@ impl ModuleCtx {
     fn imports_at(&self, at: usize) -> Option<&Imports> {
         let n = self.import_history.partition_point(|(from, _)| *from <= at);
         self.import_history[..n].last().map(|(_, imports)| imports)
+    }
+
+    /// Records the imports now in force as holding from byte `at` on.
+    fn imports_from(&mut self, at: usize) {
+        let i = self.import_history.partition_point(|(from, _)| *from <= at);
+        let now = (self.imports.clone(), self.import_filters.clone());
+        self.import_history.insert(i, (at, now));
+    }
+
+    /// What `short` expands to at byte `at` (`usize::MAX`: the last alias of it).
+    fn alias_at(&self, short: &str, at: usize) -> Option<&str> {
+        self.alias_history
+            .iter()
+            .rev()
+            .find(|(from, s, _)| *from <= at && s == short)
+            .map(|(_, _, full)| full.as_str())
     }
 }
 
@@ -506,11 +521,8 @@ impl<'s, 't> Walker<'s, 't> {
             (ctx.imports, ctx.import_filters) = std::mem::take(&mut self.inherited);
         } else {
             // A module at the top of the file sees the aliases and imports made above it.
-            ctx.aliases = self.file_scope.aliases.clone();
-            ctx.alias_history = ctx
-                .aliases
-                .iter()
-                .map(|(short, full)| (0, short.clone(), full.clone()))
+            ctx.alias_history = (self.file_scope.alias_history.iter())
+                .map(|(_, short, full)| (0, short.clone(), full.clone()))
                 .collect();
             ctx.alias_list = self.file_scope.alias_list.clone();
             ctx.imports = self.file_scope.imports.clone();
@@ -529,12 +541,8 @@ impl<'s, 't> Walker<'s, 't> {
                     .unwrap_or(node),
             );
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
-                let full = ctx.name.clone();
-                let at = node.start_byte();
-                self.modules[p]
-                    .alias_history
-                    .push((at, short.to_string(), full.clone()));
-                self.modules[p].aliases.insert(short.to_string(), full);
+                let alias = (node.start_byte(), short.to_string(), ctx.name.clone());
+                self.modules[p].alias_history.push(alias);
             } else if let Some((first, _)) = short.split_once('.')
                 && first.starts_with(|c: char| c.is_ascii_uppercase())
                 && first != "Elixir"
@@ -542,11 +550,8 @@ impl<'s, 't> Walker<'s, 't> {
                 // `defmodule Deep.Er` in `Outer` aliases its first segment, as Elixir's
                 // `alias_defmodule` does: `Deep` -> `Outer.Deep`.
                 let full = format!("{}.{first}", self.modules[p].name);
-                let at = node.start_byte();
-                self.modules[p]
-                    .alias_history
-                    .push((at, first.to_string(), full.clone()));
-                self.modules[p].aliases.insert(first.to_string(), full);
+                let alias = (node.start_byte(), first.to_string(), full);
+                self.modules[p].alias_history.push(alias);
             }
         }
         ctx.import_history
@@ -776,34 +781,22 @@ impl<'s, 't> Walker<'s, 't> {
                                 expanded,
                                 list,
                             );
-                            // Kept sorted by offset, for the look-up in `in_module`.
-                            let at = node.start_byte();
-                            let i = ctx.import_history.partition_point(|(from, _)| *from <= at);
-                            ctx.import_history
-                                .insert(i, (at, (ctx.imports.clone(), ctx.import_filters.clone())));
+                            ctx.imports_from(node.start_byte());
                         }
                         "use" => {
-                            if self.in_block == 0 {
+                            let known = imports_of_use(&expanded);
+                            if self.in_block == 0 && !known.is_empty() {
                                 // What `use` imports, for the modules whose `__using__`
                                 // is known: `use ExUnit.Case` brings `assert`.
-                                let at = node.start_byte();
-                                for (module, only) in imports_of_use(&expanded) {
-                                    let list = only_list(*only);
+                                for (module, only) in known {
                                     ImportFilter::record(
                                         &mut ctx.imports,
                                         &mut ctx.import_filters,
                                         module.to_string(),
-                                        list,
+                                        only_list(*only),
                                     );
                                 }
-                                if !imports_of_use(&expanded).is_empty() {
-                                    let i =
-                                        ctx.import_history.partition_point(|(from, _)| *from <= at);
-                                    ctx.import_history.insert(
-                                        i,
-                                        (at, (ctx.imports.clone(), ctx.import_filters.clone())),
-                                    );
-                                }
+                                ctx.imports_from(node.start_byte());
                             }
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
                             if let Some(which) = child_of_kind(node, "arguments")
@@ -911,9 +904,7 @@ impl<'s, 't> Walker<'s, 't> {
                 format!("{full} as {short}")
             };
             ctx.alias_list.push(shown);
-            ctx.alias_history
-                .push((node.start_byte(), short.clone(), full.clone()));
-            ctx.aliases.insert(short, full);
+            ctx.alias_history.push((node.start_byte(), short, full));
         }
     }
 
@@ -1653,30 +1644,14 @@ enum Classified<'t> {
 }
 
 /// Expands a written module name through the aliases of `scope` and its parents.
+/// While walking, the aliases read so far count.
 fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String {
-    expand_with(modules, written, scope, |ctx, first| {
-        ctx.aliases.get(first).cloned()
-    })
+    expand_at(modules, written, scope, usize::MAX)
 }
 
 /// [`expand`] for a call at byte `at`: only the aliases made before it count (Elixir's
 /// aliases are lexical), not one made further down the module.
 fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usize) -> String {
-    expand_with(modules, written, scope, |ctx, first| {
-        ctx.alias_history
-            .iter()
-            .rev()
-            .find(|(from, short, _)| *from <= at && short == first)
-            .map(|(_, _, full)| full.clone())
-    })
-}
-
-fn expand_with(
-    modules: &[ModuleCtx],
-    written: &str,
-    scope: Option<usize>,
-    alias: impl Fn(&ModuleCtx, &str) -> Option<String>,
-) -> String {
     let written = written.trim();
     if let Some(rest) = written.strip_prefix("__MODULE__") {
         let current = scope.map(|s| modules[s].name.as_str()).unwrap_or("");
@@ -1694,7 +1669,7 @@ fn expand_with(
     };
     let mut s = scope;
     while let Some(idx) = s {
-        if let Some(full) = alias(&modules[idx], first) {
+        if let Some(full) = modules[idx].alias_at(first, at) {
             return format!("{full}{rest}");
         }
         s = modules[idx].parent;
