@@ -1089,6 +1089,42 @@ fn g13_typedocs_after_the_header_document_their_own_type() {
     let types: Vec<&Chunk> = cs.iter().filter(|c| c.kind == Type).collect();
     assert!(!types.is_empty(), "{}", dump(&cs));
     assert!(types.iter().all(|c| c.doc.is_none()), "{}", dump(&cs));
+    // A `@doc` that no type takes waits for the next function, as Elixir's does; a
+    // callback takes the `@doc` before it.
+    let y = cs.iter().find(|c| c.name == "y").expect("y is a chunk");
+    assert_eq!(y.doc.as_deref(), Some("Not a type's."), "{}", dump(&cs));
+    let src = concat!(
+        "defmodule Shop.Waiting do\n",
+        "  @doc \"Adds one.\"\n",
+        "  @impl true\n",
+        "  @typedoc \"A count.\"\n",
+        "  @type count :: integer\n",
+        "  @spec inc(count) :: count\n",
+        "  def inc(n), do: n + 1\n",
+        "  @doc \"Runs the job.\"\n",
+        "  @callback run() :: :ok\n",
+        "  @type other :: term\n",
+        "  def undocumented, do: :ok\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/waiting.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let inc = cs.iter().find(|c| c.name == "inc").expect("inc is a chunk");
+    assert_eq!(inc.doc.as_deref(), Some("Adds one."), "{}", dump(&cs));
+    assert_eq!(inc.impl_.as_deref(), Some("true"), "{}", dump(&cs));
+    assert_eq!(inc.specs, strings(&["@spec inc(count) :: count"]));
+    let count = cs
+        .iter()
+        .find(|c| c.name == "count")
+        .expect("count is a chunk");
+    assert_eq!(count.doc.as_deref(), Some("A count."), "{}", dump(&cs));
+    let run = cs.iter().find(|c| c.name == "run").expect("run is a chunk");
+    assert_eq!(run.doc.as_deref(), Some("Runs the job."), "{}", dump(&cs));
+    let later = cs
+        .iter()
+        .find(|c| c.name == "undocumented")
+        .expect("a chunk");
+    assert_eq!(later.doc, None, "the callback took the doc: {}", dump(&cs));
 }
 
 #[test]

@@ -1314,6 +1314,21 @@ impl<'s, 't> Walker<'s, 't> {
             (false, None) => 0,
         };
         let (before, after) = lead.split_at(split_at);
+        // `@doc`, `@impl` and `@deprecated` wait for the next function: a `@type` between
+        // them does not take them, a `@callback` takes them (as in Elixir). What is still
+        // waiting after the types goes to the definition, though its lines stay with them.
+        let mut carried: Vec<usize> = Vec::new();
+        if !trailing {
+            for &k in before {
+                match &items[k].kind {
+                    ItemKind::Lead(Attr::Doc(_) | Attr::Impl(_) | Attr::Deprecated) => {
+                        carried.push(k)
+                    }
+                    ItemKind::Type(_) if self.is_callback(items[k].node) => carried.clear(),
+                    _ => {}
+                }
+            }
+        }
         // A documented type (a `@callback` with its `@doc`) is a piece of its own, like a
         // documented function; undocumented types stay with the ones before them.
         let mut from = 0;
@@ -1337,9 +1352,15 @@ impl<'s, 't> Walker<'s, 't> {
         if from < before.len() {
             self.type_piece(module, items, &before[from..]);
         }
-        let rest = after.to_vec();
+        carried.extend_from_slice(after);
         lead.clear();
-        rest
+        carried
+    }
+
+    /// Whether a type item is a `@callback` or `@macrocallback`, which `@doc` documents.
+    fn is_callback(&self, node: Node<'_>) -> bool {
+        let head = self.text(node);
+        head.starts_with("@callback") || head.starts_with("@macrocallback")
     }
 
     /// A `type` piece of `group` (lead items: docs, types, header material) if it holds a
@@ -1361,8 +1382,7 @@ impl<'s, 't> Walker<'s, 't> {
         let start = items[group[0]].node.start_byte();
         let mut draft = Draft::new(ChunkKind::Type, start, end);
         // `@doc` documents a callback, `@typedoc` a type (Elixir ignores either elsewhere).
-        let head = self.text(items[group[first_type]].node);
-        let callback = head.starts_with("@callback") || head.starts_with("@macrocallback");
+        let callback = self.is_callback(items[group[first_type]].node);
         for &k in &group[..first_type] {
             let doc = match &items[k].kind {
                 ItemKind::Lead(Attr::Doc(d)) if callback => d,
