@@ -930,6 +930,39 @@ fn deeply_nested_unbalanced_delimiters() {
 }
 
 #[test]
+fn deeply_nested_modules_are_kept_and_marked() {
+    // 100k levels: no overflow. 40 levels: the 32 outer modules are chunked, the rest is
+    // kept in the chunk before it, tagged `too_deep`, never dropped.
+    let mut src = "defmodule M do\n".repeat(DEPTH);
+    src.push_str(&"end\n".repeat(DEPTH));
+    deep("100k nested defmodule", src.as_bytes());
+    let mut src = String::new();
+    for level in 0..40 {
+        src.push_str(&format!(
+            "defmodule M{level} do\n  def f{level}(x), do: x\n"
+        ));
+    }
+    src.push_str(&"end\n".repeat(40));
+    let cs = run_chunker("lib/deep.ex", src.as_bytes(), &ChunkerConfig::default()).expect("chunks");
+    let joined: String = cs.iter().map(|c| c.content.as_str()).collect();
+    assert_eq!(joined, src, "the chunks tile the file");
+    let deep: Vec<&Chunk> = cs
+        .iter()
+        .filter(|c| c.tags.iter().any(|t| t == "too_deep"))
+        .collect();
+    assert_eq!(
+        deep.len(),
+        1,
+        "one chunk holds the modules too deep to walk"
+    );
+    assert!(deep[0].content.contains("defmodule M39 do"));
+    assert!(
+        cs.iter().any(|c| c.name == "f31"),
+        "the 32 outer levels are chunked"
+    );
+}
+
+#[test]
 fn deeply_nested_anonymous_functions() {
     let src = format!(
         "defmodule A do\n  def f do\n{}x{}\n  end\nend\n",

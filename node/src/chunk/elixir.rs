@@ -22,7 +22,7 @@ use super::{
     Language, LineIndex, ScopedCalls, Visibility, collapse_whitespace, text_of,
 };
 
-/// Nested modules deeper than this are kept inside their parent's chunk.
+/// Nested modules deeper than this are kept inside their parent's chunk, tagged `too_deep`.
 const MAX_MODULE_DEPTH: usize = 32;
 /// Conditional wrappers (`if`/`for`/`unless`) and ERROR nodes are looked through to this depth.
 const MAX_WRAPPER_DEPTH: usize = 6;
@@ -1248,8 +1248,10 @@ impl<'s, 't> Walker<'s, 't> {
                             .unwrap_or_default();
                         self.module(node, Some(module), body_error, conditional, depth + 1);
                     } else if let Some(last) = self.pieces.last_mut() {
+                        // Kept as text in the chunk before it, and said so.
                         let end = body_error.map_or(node.end_byte(), |e| e.end_byte());
                         last.draft.end = last.draft.end.max(end);
+                        last.draft.tag("too_deep");
                     }
                 }
                 ItemKind::Junk => {

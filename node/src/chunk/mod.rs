@@ -380,7 +380,8 @@ pub struct Chunk {
     #[serde(rename = "impl")]
     pub impl_: Option<String>,
     /// Free-form facts: `protocol`, `impl`, `exception`, `struct`, `conditional`,
-    /// `generated`, `quoted`, `dynamic`, `pending`, `property`, `merged`, `deprecated`.
+    /// `generated`, `quoted`, `dynamic`, `pending`, `property`, `merged`, `deprecated`,
+    /// `too_deep` (holds modules nested too deep to chunk on their own).
     pub tags: Vec<String>,
     /// Everything the chunk defines (several when small neighbours were merged).
     pub defines: Vec<Definition>,
