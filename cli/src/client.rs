@@ -532,11 +532,12 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
         SymbolsCommand::Map {
             tokens,
             focus,
+            repos,
             json,
         } => {
             let r = client
                 .repo_map(pb::RepoMapRequest {
-                    repositories: Vec::new(),
+                    repositories: repos,
                     token_budget: tokens,
                     focus,
                 })

@@ -283,6 +283,9 @@ pub enum SymbolsCommand {
         /// Centre the ranking on these symbols (repeatable).
         #[arg(long)]
         focus: Vec<String>,
+        /// Only this repository's definitions (repeatable; all when absent).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -523,6 +526,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Symbols { command, offline } => {
             if offline {
                 let set = open_indexed(&settings)?;
+                if let SymbolsCommand::Map { repos, .. } = &command {
+                    require_repos(&settings, &set, repos)?;
+                }
                 output::symbols_offline(set.graph()?.as_ref(), command)
             } else {
                 runtime()?.block_on(client::symbols(&settings, command))

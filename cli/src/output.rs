@@ -78,16 +78,17 @@ pub fn ingest_summary(
         String::new()
     };
     println!(
-        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large), {} failed{passed}",
+        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large, {} minified), {} failed{passed}",
         paint("indexed", "1;32"),
         s.files_seen,
         s.files_indexed,
         s.chunks,
         s.files_unchanged,
         s.files_deleted,
-        s.files_skipped_binary + s.files_skipped_large,
+        s.files_skipped_binary + s.files_skipped_large + s.files_skipped_minified,
         s.files_skipped_binary,
         s.files_skipped_large,
+        s.files_skipped_minified,
         s.files_failed
     );
     println!(
@@ -654,10 +655,11 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
         SymbolsCommand::Map {
             tokens,
             focus,
+            repos,
             json,
         } => {
             aiex_gateway::service::focus_arg(graph, &focus)?;
-            let (map, used) = graph.repo_map(tokens as usize, &focus);
+            let (map, used) = graph.repo_map_in(tokens as usize, &focus, &repos);
             repo_map(&map, used, tokens as usize, json)
         }
     }

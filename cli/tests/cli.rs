@@ -201,6 +201,24 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     // A focus that names nothing indexed is an error, not the unfocused map.
     let args = ["symbols", "--offline", "map", "--focus", "Nosuch.thing/1"];
     common::fails_saying(&args, &aiex(d, &args), "Nosuch.thing/1");
+    // The map of one repository; an unknown one is named.
+    let mine = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "map",
+            "--repo",
+            "inventory",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        mine["map"],
+        json(d, &["symbols", "--offline", "map", "--json"])["map"]
+    );
+    let args = ["symbols", "--offline", "map", "--repo", "nosuch"];
+    common::fails_saying(&args, &aiex(d, &args), "repository not found: nosuch");
 }
 
 #[test]

@@ -565,9 +565,10 @@ impl pb::search_server::Search for SearchService {
             }
             .into());
         }
+        self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         focus_arg(&graph, &req.focus)?;
-        let (map, tokens) = graph.repo_map(budget, &req.focus);
+        let (map, tokens) = graph.repo_map_in(budget, &req.focus, &req.repositories);
         Ok(Response::new(pb::RepoMapResponse {
             map,
             tokens: tokens as u32,

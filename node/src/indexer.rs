@@ -777,9 +777,9 @@ impl Indexer {
                                 .map(|o| match o {
                                     FileOutcome::Indexed(_) => Outcome::Indexed,
                                     FileOutcome::Unchanged => Outcome::Unchanged,
-                                    FileOutcome::SkippedBinary | FileOutcome::SkippedLarge => {
-                                        Outcome::Skipped
-                                    }
+                                    FileOutcome::SkippedBinary
+                                    | FileOutcome::SkippedLarge
+                                    | FileOutcome::SkippedMinified => Outcome::Skipped,
                                     FileOutcome::Unreadable => Outcome::Failed,
                                 }),
                             FileChange::Delete => self

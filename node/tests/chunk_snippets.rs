@@ -607,6 +607,64 @@ fn g09_definition_inside_if_code_ensure_loaded() {
     assert_eq!(cs[2].signature, "def decode(binary) when is_binary(binary)");
 }
 
+/// Libraries wrap optional modules at the top of a file: the modules are chunked, marked
+/// conditional, and the wrapper's own lines stay with them.
+#[test]
+fn g09_modules_inside_a_top_level_if_or_for_are_chunked() {
+    let src = concat!(
+        "if Code.ensure_loaded?(Jason) do\n",
+        "  defmodule Shop.Encoder do\n",
+        "    @moduledoc \"JSON encoding.\"\n",
+        "    alias Shop.Money\n",
+        "    def encode(x), do: Jason.encode!(Money.wrap(x))\n",
+        "  end\n",
+        "else\n",
+        "  defmodule Shop.Encoder do\n",
+        "    def encode(_x), do: raise(\"no Jason\")\n",
+        "  end\n",
+        "end\n",
+        "\n",
+        "for kind <- [:a, :b] do\n",
+        "  defmodule Module.concat(Shop.Kinds, kind) do\n",
+        "    defmodule Inner do\n",
+        "      def kind, do: :inner\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/encoder.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert!(cs.iter().all(|c| c.kind != Text), "{}", dump(&cs));
+    let encodes: Vec<&Chunk> = cs
+        .iter()
+        .filter(|c| c.kind == Function && c.name == "encode")
+        .collect();
+    assert_eq!(encodes.len(), 2, "both branches: {}", dump(&cs));
+    for c in &encodes {
+        assert_eq!(defined(c), strings(&["Shop.Encoder.encode/1"]));
+        assert!(has_tag(c, "conditional"), "{}", dump(&cs));
+    }
+    assert_eq!(
+        sorted(&encodes[0].defines[0].calls),
+        strings(&["Jason.encode!/1", "Shop.Money.wrap/1"]),
+        "the module's alias expands its calls"
+    );
+    assert_eq!(cs[0].kind, ModuleHeader);
+    assert_eq!(cs[0].doc.as_deref(), Some("JSON encoding."));
+    assert!(
+        cs[0]
+            .content
+            .starts_with("if Code.ensure_loaded?(Jason) do")
+    );
+    assert!(has_tag(&cs[0], "conditional"));
+    let inner = cs
+        .iter()
+        .find(|c| c.name == "kind")
+        .expect("Inner.kind is a chunk");
+    assert!(inner.module.ends_with(".Inner"), "{}", dump(&cs));
+    assert!(cs.last().unwrap().content.ends_with("  end\nend\n"));
+}
+
 // ------------------------------------------------------------------------------ group 10
 
 const G10_QUOTE: &str = r##"defmodule Shop.Schema do
@@ -2392,7 +2450,7 @@ fn g13_list_delegates_the_ternary_range_operator_and_each_types_own_lines() {
             "type t [0] Public 9-9 []".to_string(),
             "type p [0] Private 10-12 []".to_string(),
             "type o [0] Public 13-13 []".to_string(),
-            "function ok [0] Public 15-16 []".to_string(),
+            "function ok [0] Public 15-15 []".to_string(),
         ],
         "{}",
         dump(&cs)

@@ -537,6 +537,33 @@ fn repo_map_never_lists_a_private_function_merged_with_a_public_one() {
 }
 
 #[test]
+fn repo_map_of_some_repositories_lists_only_theirs() {
+    let shop = "defmodule Shop.Cart do\n  def total(items), do: Enum.sum(items)\nend\n";
+    let blog = "defmodule Blog.Post do\n  def title(post), do: post.title\nend\n";
+    let mut chunks = chunks_of("lib/shop/cart.ex", shop);
+    let mut other = chunks_of("lib/blog/post.ex", blog);
+    for c in &mut other {
+        c.repo = "blog".into();
+    }
+    chunks.extend(other);
+    let g = SymbolGraph::build(&chunks);
+    let (both, _) = g.repo_map(1000, &[]);
+    assert!(
+        both.contains("def total(items)") && both.contains("def title(post)"),
+        "{both}"
+    );
+    let (blog_only, tokens) = g.repo_map_in(1000, &[], &strings(&["blog"]));
+    assert!(tokens > 0);
+    assert!(blog_only.contains("def title(post)"), "{blog_only}");
+    assert!(
+        !blog_only.contains("total"),
+        "another repository's entry:\n{blog_only}"
+    );
+    let (neither, tokens) = g.repo_map_in(1000, &[], &strings(&["wiki"]));
+    assert_eq!((neither.as_str(), tokens), ("", 0));
+}
+
+#[test]
 fn merged_functions_keep_their_own_signature_and_calls() {
     let src = "defmodule Shop.Format do\n  defp pad(text), do: String.pad_leading(text, 8)\n\n  def price(cents), do: pad(Integer.to_string(cents))\n\n  def label(name), do: String.upcase(name)\nend\n";
     let chunks = chunks_of("lib/shop/format.ex", src);

@@ -233,6 +233,39 @@ fn add_indexes_a_project_and_finds_the_named_function_first() {
         describe(&hits)
     );
 
+    // A public function before a private one of the same name and module.
+    write(
+        &env.src,
+        "lib/my_app/changeset.ex",
+        concat!(
+            "defmodule MyApp.Changeset do\n",
+            "  @doc \"Applies params.\"\n",
+            "  def cast(data, params, permitted, opts \\\\ []),\n",
+            "    do: cast(data, %{}, %{}, params, permitted, [], opts)\n",
+            "\n",
+            "  defp cast(%{} = d, %{} = t, %{} = c, p, perm, e, o) when is_list(perm),\n",
+            "    do: {d, t, c, p, e, o}\n",
+            "end\n",
+        ),
+    );
+    ingest(&set, "shop", &env.src);
+    for query in ["MyApp.Changeset.cast", "Changeset.cast", "cast"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits.first().map(|h| h.symbol.as_str()),
+            Some("MyApp.Changeset.cast/4"),
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+    let hits = search(&set, "MyApp.Changeset.cast/7");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("MyApp.Changeset.cast/7"),
+        "\n{}",
+        describe(&hits)
+    );
+
     // The limit is honoured.
     assert_eq!(search_with(&set, "item", Filters::default(), 2).len(), 2);
 }
@@ -946,6 +979,12 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     binary.extend_from_slice(&[0u8, 1, 2, 3, 255, 0]);
     std::fs::create_dir_all(env.src.join("priv/static")).unwrap();
     std::fs::write(env.src.join("priv/static/logo.png"), &binary).unwrap();
+    // Minified: one line over 4,096 bytes, as bundlers and source maps write.
+    let minified = format!(
+        "/* quokkaminified */ {}\n",
+        "function a(b){return b+1};".repeat(170)
+    );
+    std::fs::write(env.src.join("priv/static/app.min.js"), &minified).unwrap();
     let mut big = String::from("defmodule MyApp.Generated do\n");
     for i in 0..200 {
         big.push_str(&format!(
@@ -956,8 +995,9 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     write(&env.src, "lib/my_app/generated.ex", &big);
 
     let mut opts = options();
-    opts.chunker.max_file_bytes = 4096;
+    opts.chunker.max_file_bytes = 6000;
     assert!(big.len() as u64 > opts.chunker.max_file_bytes);
+    assert!((minified.len() as u64) < opts.chunker.max_file_bytes);
     assert!(
         VISIBLE_FILES
             .iter()
@@ -968,16 +1008,18 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     let stats = set.ingest_dir("shop", &env.src, &opts, None).unwrap();
     assert_eq!(
         stats.files_seen,
-        VISIBLE_FILES.len() as u64 + 2,
+        VISIBLE_FILES.len() as u64 + 3,
         "{stats:?}"
     );
     assert_eq!(stats.files_skipped_binary, 1, "{stats:?}");
     assert_eq!(stats.files_skipped_large, 1, "{stats:?}");
+    assert_eq!(stats.files_skipped_minified, 1, "{stats:?}");
     assert_eq!(stats.files_indexed, VISIBLE_FILES.len() as u64, "{stats:?}");
     assert_eq!(stats.files_failed, 0, "{stats:?}");
 
     for (path, query) in [
         ("priv/static/logo.png", "quokkabinary"),
+        ("priv/static/app.min.js", "quokkaminified"),
         ("lib/my_app/generated.ex", "wombat_generated_7"),
         ("lib/my_app/generated.ex", "wombatvalue"),
     ] {

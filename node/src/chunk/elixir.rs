@@ -398,6 +398,15 @@ impl<'s, 't> Walker<'s, 't> {
                     i += 1;
                 }
                 self.module(node, None, body_error, false, 0);
+            } else if let Some(modules) = self.wrapped_modules(node) {
+                // `if Code.ensure_loaded?(Jason) do defmodule … end end`: optional modules.
+                self.flush_text_run(&mut text_run);
+                for m in modules {
+                    self.module(m, None, None, true, 0);
+                }
+                if let Some(last) = self.pieces.last_mut() {
+                    last.draft.end = last.draft.end.max(node.end_byte());
+                }
             } else if node.kind() != "comment" || text_run.is_some() {
                 self.file_level(node);
                 let run = text_run.get_or_insert((node.start_byte(), node.end_byte(), false));
@@ -407,6 +416,32 @@ impl<'s, 't> Walker<'s, 't> {
             i += 1;
         }
         self.flush_text_run(&mut text_run);
+    }
+
+    /// The modules a top-level wrapper (`if`, `for`, `case`..., or a call taking `fn`)
+    /// defines in its body, looked for through nested wrappers, never inside `quote`.
+    fn wrapped_modules(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
+        let mut found = Vec::new();
+        let mut stack = vec![(node, 0usize)];
+        while let Some((n, depth)) = stack.pop() {
+            if depth >= MAX_WRAPPER_DEPTH || n.kind() != "call" {
+                continue;
+            }
+            let children = match target_name(n, self.src) {
+                Some(name) if is_module_keyword(name) => {
+                    found.push(n);
+                    continue;
+                }
+                Some("quote") => continue,
+                Some(name) if WRAPPERS.contains(&name) => block_body(n),
+                _ => fn_bodies(n),
+            };
+            // In reverse, so the stack gives them back in order.
+            for child in children.into_iter().flatten().rev() {
+                stack.push((child, depth + 1));
+            }
+        }
+        (!found.is_empty() && found[0] != node).then_some(found)
     }
 
     /// Records an `alias`, `import` or `require ..., as:` outside any module in
@@ -591,6 +626,9 @@ impl<'s, 't> Walker<'s, 't> {
 
         let mut header = Draft::new(ChunkKind::ModuleHeader, node.start_byte(), header_end);
         header.has_error = body_error.is_some();
+        if conditional {
+            header.tag("conditional");
+        }
         self.emit(idx, header, items, depth);
         if let Some(last) = self.pieces.last_mut() {
             last.draft.end = last.draft.end.max(module_end);
@@ -1530,6 +1568,7 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let last_end = items[*clauses.last().expect("non-empty")].node.end_byte();
         let mut draft = Draft::new(def.kind, first.node.start_byte(), last_end);
+        draft.own = Some((first.node.start_byte(), last_end));
         draft.name = def.name.clone();
         let mut arities: Vec<u32> = Vec::new();
         let mut has_error = false;
@@ -1956,7 +1995,12 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     d.scoped_calls = scoped.clone();
                     d.quoted_imports = quoted.clone();
                     d.quoted_import_filters = quoted_filters.clone();
-                    d.end_line = if n > 1 { end_line } else { own_end };
+                    d.end_line = match draft.own {
+                        // Its last clause, not module-level code after it.
+                        Some((_, e)) if e > 0 => lines.line_of(e - 1).max(d.line),
+                        _ if n > 1 => end_line,
+                        _ => own_end,
+                    };
                 }
                 if several_delegates {
                     // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
@@ -2103,6 +2147,36 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
         };
         for (at, call) in &raw[lo..hi] {
+            // Module-level code in a function's span (an attribute's value before it):
+            // the module's calls, not the function's.
+            let outside = draft.own.is_some_and(|(s, e)| *at < s || *at >= e);
+            if outside {
+                let (calls, call) = match call {
+                    RawCall::Remote { module, fun, arity } => (
+                        &mut draft.module_calls,
+                        super::symbol(&expand_at(modules, module, scope, *at), fun, *arity),
+                    ),
+                    RawCall::Local { fun, arity } => {
+                        match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity)))
+                        {
+                            Some(s) => (
+                                &mut draft.module_calls,
+                                super::symbol(&modules[s].name, fun, *arity),
+                            ),
+                            None if STRUCTURE.contains(&fun.as_str()) => continue,
+                            None => (
+                                &mut draft.module_unqualified_calls,
+                                format!("{fun}/{arity}"),
+                            ),
+                        }
+                    }
+                    _ => continue,
+                };
+                if !calls.contains(&call) {
+                    calls.push(call);
+                }
+                continue;
+            }
             // Blocks that ended before this call take their imports and aliases with them.
             while let Some(i) = scopes.iter().rposition(|(end, _, _)| *end <= *at) {
                 let (_, imports, calls) = scopes.remove(i);

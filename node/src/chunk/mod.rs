@@ -411,6 +411,14 @@ pub struct Chunk {
     /// `import` in a test's or a script's body).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scoped_calls: Vec<ScopedCalls>,
+    /// Calls made by module-level code in a function's chunk, outside the function (an
+    /// attribute's value before it, a statement after it): the module makes them when it
+    /// compiles, not the function; they are not in `calls` nor in its definitions'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub module_calls: Vec<String>,
+    /// The same calls without a module, as `fun/arity`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub module_unqualified_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     /// The `only:` / `except:` lists of those imports (the last import of a module wins).
@@ -495,7 +503,16 @@ impl Chunk {
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum SkipReason {
     Binary,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// A text file (not Elixir) with a line too long to be read: minified scripts, source
+    /// maps, one-line SVG or JSON. Chunked, each line would be one unsplittable chunk.
+    Minified {
+        line_bytes: u64,
+        limit: u64,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -505,6 +522,11 @@ impl fmt::Display for SkipReason {
             SkipReason::TooLarge { size, limit } => {
                 write!(f, "file of {size} bytes is over the {limit}-byte limit")
             }
+            SkipReason::Minified { line_bytes, limit } => write!(
+                f,
+                "minified or generated file: a line of {line_bytes} bytes is over the \
+                 {limit}-byte line limit"
+            ),
         }
     }
 }
@@ -565,7 +587,22 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
 }
 
-/// Chunks one file of a repository. Never panics; binary and oversized files are skipped.
+/// Lines of a text file (not Elixir) longer than this mark it minified or generated.
+pub const MAX_TEXT_LINE_BYTES: usize = 4096;
+
+/// The length of the file's longest line when it is over [`MAX_TEXT_LINE_BYTES`].
+fn overlong_line(bytes: &[u8]) -> Option<usize> {
+    let mut start = 0usize;
+    let mut longest = 0usize;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        longest = longest.max(end - start);
+        start = end + 1;
+    }
+    (longest > MAX_TEXT_LINE_BYTES).then_some(longest)
+}
+
+/// Chunks one file of a repository. Never panics; binary and oversized files are skipped,
+/// and so are text files with a line over [`MAX_TEXT_LINE_BYTES`] (minified or generated).
 pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) -> FileChunks {
     if bytes.len() as u64 > config.max_file_bytes {
         return FileChunks::Skipped(SkipReason::TooLarge {
@@ -583,6 +620,11 @@ pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) 
     };
     let chunks = if is_elixir_path(path) {
         elixir::chunk(&file, config)
+    } else if let Some(line) = overlong_line(bytes) {
+        return FileChunks::Skipped(SkipReason::Minified {
+            line_bytes: line as u64,
+            limit: MAX_TEXT_LINE_BYTES as u64,
+        });
     } else {
         text::chunk(&file, config)
     };
@@ -622,6 +664,11 @@ pub(crate) struct Draft {
     pub import_filters: Vec<ImportFilter>,
     /// Calls without a module made under other imports than `imports`.
     pub scoped_calls: Vec<ScopedCalls>,
+    /// Calls of module-level code in the span, outside `own`.
+    pub module_calls: Vec<String>,
+    pub module_unqualified_calls: Vec<String>,
+    /// A function's own bytes (its clauses), when the span holds module-level code too.
+    pub own: Option<(usize, usize)>,
     /// Imports in quoted code, for the modules that use this one.
     pub quoted_imports: Vec<String>,
     pub quoted_import_filters: Vec<ImportFilter>,
@@ -657,6 +704,9 @@ impl Draft {
             imports: Vec::new(),
             import_filters: Vec::new(),
             scoped_calls: Vec::new(),
+            module_calls: Vec::new(),
+            module_unqualified_calls: Vec::new(),
+            own: None,
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
             uses: Vec::new(),
@@ -729,6 +779,8 @@ impl Draft {
             calls: self.calls,
             unqualified_calls: self.unqualified_calls,
             scoped_calls: self.scoped_calls,
+            module_calls: self.module_calls,
+            module_unqualified_calls: self.module_unqualified_calls,
             aliases: self.aliases,
             imports: self.imports,
             import_filters: self.import_filters,
@@ -805,6 +857,29 @@ mod tests {
         assert_eq!(idx.line_of(2), 2);
         assert_eq!(idx.line_of(6), 4);
         assert_eq!(idx.line_range(0, 5), (1, 2));
+    }
+
+    #[test]
+    fn text_files_with_an_overlong_line_are_skipped_and_elixir_is_not() {
+        let config = ChunkerConfig::default();
+        let long = format!("a\n{}\nb\n", "x".repeat(MAX_TEXT_LINE_BYTES + 1));
+        match chunk_file("r", "priv/app.js.map", long.as_bytes(), &config) {
+            FileChunks::Skipped(reason @ SkipReason::Minified { line_bytes, .. }) => {
+                assert_eq!(line_bytes, MAX_TEXT_LINE_BYTES as u64 + 1);
+                assert!(reason.to_string().contains("minified"), "{reason}");
+            }
+            other => panic!("expected a minified skip, got {other:?}"),
+        }
+        let at_limit = "x".repeat(MAX_TEXT_LINE_BYTES);
+        assert!(matches!(
+            chunk_file("r", "a.md", at_limit.as_bytes(), &config),
+            FileChunks::Chunked(_)
+        ));
+        let elixir = format!("@data \"{}\"\n", "x".repeat(MAX_TEXT_LINE_BYTES * 2));
+        assert!(matches!(
+            chunk_file("r", "lib/data.ex", elixir.as_bytes(), &config),
+            FileChunks::Chunked(_)
+        ));
     }
 
     #[test]

@@ -122,6 +122,19 @@ fn absorb(into: &mut Draft, next: Draft) {
             into.calls.push(c);
         }
     }
+    for (from, to) in [
+        (next.module_calls, &mut into.module_calls),
+        (
+            next.module_unqualified_calls,
+            &mut into.module_unqualified_calls,
+        ),
+    ] {
+        for c in from {
+            if !to.contains(&c) {
+                to.push(c);
+            }
+        }
+    }
     for s in next.scoped_calls {
         ScopedCalls::add(
             &mut into.scoped_calls,

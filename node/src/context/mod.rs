@@ -483,7 +483,7 @@ impl<'a> ContextBuilder<'a> {
             );
         }
         let map_tokens = (budget / 8).clamp(64, 1024);
-        let (map, _) = self.graph.repo_map(map_tokens, &focus);
+        let (map, _) = self.graph.repo_map_in(map_tokens, &focus, repos);
         if !map.trim().is_empty() {
             self.push(
                 &mut g,

@@ -516,6 +516,32 @@ impl SymbolGraph {
                     g.defs.entry(symbol).or_default().push(site);
                 }
             }
+            if !chunk.module_calls.is_empty() || !chunk.module_unqualified_calls.is_empty() {
+                // Module-level code in a function's chunk (an attribute's value): the
+                // module calls these when it compiles, not the function.
+                let start_line = chunk.code_line.max(chunk.start_line);
+                let source = SymbolSite {
+                    module: chunk.module.clone(),
+                    symbol: format!(
+                        "{}:{} {} (module body)",
+                        chunk.path, start_line, chunk.module
+                    ),
+                    repo: chunk.repo.clone(),
+                    path: chunk.path.clone(),
+                    start_line,
+                    end_line: chunk.end_line,
+                    kind: ChunkKind::ModuleHeader,
+                    signature: String::new(),
+                    visibility: chunk.visibility,
+                };
+                g.add_caller(
+                    &source,
+                    &chunk.module_calls,
+                    &chunk.module_unqualified_calls,
+                    &[],
+                    chunk,
+                );
+            }
             if sources == 0
                 && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
             {
@@ -827,6 +853,17 @@ impl SymbolGraph {
     ///     54: def reserve(server, sku, quantity, opts \\ [])
     /// ```
     pub fn repo_map(&self, token_budget: usize, focus: &[String]) -> (String, usize) {
+        self.repo_map_in(token_budget, focus, &[])
+    }
+
+    /// [`SymbolGraph::repo_map`] over the definitions of `repos` only (all when empty);
+    /// the ranking is still the whole graph's.
+    pub fn repo_map_in(
+        &self,
+        token_budget: usize,
+        focus: &[String],
+        repos: &[String],
+    ) -> (String, usize) {
         let budget_bytes = token_budget.saturating_mul(MAP_BYTES_PER_TOKEN);
         let index = self.rank_index();
         // Files are keyed by repository and path, and named `repo/path` when the graph
@@ -850,6 +887,9 @@ impl SymbolGraph {
                 continue;
             };
             if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
+                continue;
+            }
+            if !repos.is_empty() && !repos.contains(&site.repo) {
                 continue;
             }
             let place = (site.repo.as_str(), site.path.as_str(), site.start_line);
@@ -1827,6 +1867,60 @@ mod tests {
     /// A module attribute's value runs when the module compiles, so its calls are the
     /// module's (or, in a definition's lead, that definition's); specs, types and docs
     /// call nothing, and the attribute's own name is not a call.
+    #[test]
+    fn module_level_code_beside_a_function_calls_for_the_module() {
+        let src = concat!(
+            "defmodule M2 do\n",
+            "  def first(x), do: x\n",
+            "  @timeout Application.compile_env(:app, :timeout, 5000)\n",
+            "  @pattern Regex.compile!(\"a+\")\n",
+            "  @seed helper()\n",
+            "  def second(y), do: {y, @pattern}\n",
+            "  def helper, do: Enum.random(1..9)\n",
+            "  Module.register_attribute(__MODULE__, :routes, accumulate: true)\n",
+            "end\n",
+        );
+        let chunks = chunks_of(&[("lib/m2.ex", src)], false);
+        let g = SymbolGraph::build(&chunks);
+        assert!(
+            g.callees("M2.second/1").is_empty(),
+            "{:?}",
+            g.callees("M2.second/1")
+        );
+        assert_eq!(g.callees("M2.helper/0"), ["Enum.random/1"]);
+        for callee in [
+            "Application.compile_env/3",
+            "Regex.compile!/1",
+            "M2.helper/0",
+            "Module.register_attribute/3",
+        ] {
+            let callers = g.callers(callee);
+            assert_eq!(callers.len(), 1, "{callee}: {callers:#?}");
+            assert_eq!(callers[0].module, "M2", "{callee}");
+            assert_eq!(callers[0].kind, ChunkKind::ModuleHeader, "{callee}");
+            assert!(
+                callers[0].symbol.ends_with("M2 (module body)"),
+                "{callee}: {callers:#?}"
+            );
+        }
+        let second = chunks
+            .iter()
+            .flat_map(|c| &c.defines)
+            .find(|d| d.name == "second")
+            .expect("second is defined");
+        assert_eq!((second.line, second.end_line), (6, 6));
+        let helper = chunks
+            .iter()
+            .flat_map(|c| &c.defines)
+            .find(|d| d.name == "helper")
+            .expect("helper is defined");
+        assert_eq!(
+            (helper.line, helper.end_line),
+            (7, 7),
+            "not the statement after it"
+        );
+    }
+
     #[test]
     fn attribute_values_call_and_specs_do_not() {
         let sources = [(

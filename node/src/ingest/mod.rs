@@ -34,6 +34,10 @@ pub struct IngestStats {
     pub files_indexed: u64,
     pub files_skipped_binary: u64,
     pub files_skipped_large: u64,
+    /// Text files with a line over [`crate::chunk::MAX_TEXT_LINE_BYTES`]: minified
+    /// scripts, source maps.
+    #[serde(default)]
+    pub files_skipped_minified: u64,
     pub files_failed: u64,
     pub files_deleted: u64,
     pub bytes: u64,
@@ -418,6 +422,7 @@ impl PartitionSet {
                             }
                             Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
                             Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
+                            Ok(FileOutcome::SkippedMinified) => s.files_skipped_minified += 1,
                             Ok(FileOutcome::Unreadable) => s.files_failed += 1,
                             Err(e) => {
                                 s.files_failed += 1;
@@ -532,6 +537,7 @@ impl PartitionSet {
                 Ok(match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
+                    crate::chunk::SkipReason::Minified { .. } => FileOutcome::SkippedMinified,
                 })
             }
         }
@@ -976,6 +982,7 @@ pub enum FileOutcome {
     Indexed(u64),
     SkippedBinary,
     SkippedLarge,
+    SkippedMinified,
     Unreadable,
 }
 

@@ -854,7 +854,13 @@ impl QueryPlan {
             ChunkKind::ModuleHeader | ChunkKind::Type if !self.code_like => w *= 0.6,
             _ => {}
         }
-        if !self.code_like {
+        if self.code_like {
+            // `Ecto.Changeset.cast` names the public `cast/4` before the private `cast/7`
+            // of the same name; a query naming only a private function still finds it.
+            if chunk.visibility == crate::chunk::Visibility::Private {
+                w *= 0.7;
+            }
+        } else {
             // Natural-language questions are mostly about the public API.
             if chunk.visibility != crate::chunk::Visibility::Public {
                 w *= 0.7;
