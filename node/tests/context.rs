@@ -351,6 +351,61 @@ fn a_function_target_brings_its_module_callers_and_callees() {
     assert!(prompt.ends_with("## Question\nHow does reserving stock work?\n\n"));
 }
 
+/// A question that names a module and its functions, in words or as `Mod.fun/arity`,
+/// brings their code before any search hit, and the module's header.
+#[test]
+fn what_the_question_names_comes_into_its_context() {
+    let (chunks, graph) = inventory();
+    let source = Mem(chunks);
+    let ask = |question: &str| {
+        ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+            .secrets(SecretFilter::default())
+            .build(&ContextRequest {
+                question: question.into(),
+                target: None,
+                budget: None,
+                repositories: Vec::new(),
+            })
+            .unwrap()
+    };
+    let ctx = ask("How does handle_info work in Inventory.Stock? And Inventory.Stock.release/2?");
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    for named in [
+        "Named in the question: Inventory.Stock.release/2",
+        "Named in the question: Inventory.Stock.handle_info",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(named)),
+            "{named}: {titles:#?}"
+        );
+    }
+    assert!(
+        ctx.sections
+            .iter()
+            .any(|s| s.kind == SectionKind::ModuleHeader
+                && s.text.contains("defmodule Inventory.Stock")),
+        "{titles:#?}"
+    );
+    let prompt = ctx.render();
+    assert!(
+        prompt.contains("def release(server, reservation_id) do"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("def handle_info(:sweep_expired, state) do"),
+        "{prompt}"
+    );
+    // Words that name nothing indexed bring nothing.
+    let ctx = ask("How does the_missing_piece work in Nowhere.Module?");
+    assert!(
+        !ctx.sections
+            .iter()
+            .any(|s| s.title.starts_with("Named in the question")),
+        "{:#?}",
+        ctx.sections.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn a_tighter_budget_collapses_first_then_drops_and_a_tiny_one_cuts_the_target() {
     let (chunks, graph) = inventory();

@@ -113,6 +113,78 @@ pub struct ContextRequest {
 /// The smallest budget accepted: room for a question and a cut definition.
 pub const MIN_BUDGET: usize = 64;
 
+/// Functions and modules a question names that come into its context before the hits.
+const MAX_NAMED_FUNCTIONS: usize = 4;
+const MAX_NAMED_MODULES: usize = 2;
+
+/// The words of a question that may name code: modules (`Phoenix.LiveView.Channel`), and
+/// functions (`Enum.map/2`, `Enum.map`, `handle_event`, `valid?`), in order, each once.
+/// Sentence punctuation around them (`Channel?`, `(map/2)`, a closing `.`) is left out.
+fn named_in(question: &str) -> (Vec<String>, Vec<String>) {
+    let mut modules: Vec<String> = Vec::new();
+    let mut functions: Vec<String> = Vec::new();
+    let is_word = |c: char| c.is_alphanumeric() || "_.?!/".contains(c);
+    for raw in question.split(|c: char| !is_word(c)) {
+        let word = raw.trim_end_matches('.').trim_start_matches('.');
+        let word = word.strip_prefix("Elixir.").unwrap_or(word);
+        // "… release/2?": the question mark ends the sentence, not the name.
+        let word = match word.strip_suffix('?') {
+            Some(w)
+                if w.rsplit_once('/')
+                    .is_some_and(|(_, a)| a.parse::<u32>().is_ok()) =>
+            {
+                w
+            }
+            _ => word,
+        };
+        if word.len() < 3 || word.len() > 200 {
+            continue;
+        }
+        let (head, arity) = match word.rsplit_once('/') {
+            Some((h, a)) if !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => (h, true),
+            _ => (word.trim_end_matches('/'), false),
+        };
+        let segments: Vec<&str> = head.split('.').collect();
+        let module_segment = |s: &str| {
+            s.starts_with(|c: char| c.is_ascii_uppercase())
+                && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        let function_name = |s: &str| {
+            let body = s.trim_end_matches(['?', '!']);
+            s.len() - body.len() <= 1
+                && body.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let (last, init) = segments.split_last().expect("split gives one at least");
+        let push = |list: &mut Vec<String>, s: String| {
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        };
+        if !arity
+            && segments
+                .iter()
+                .all(|s| module_segment(s.trim_end_matches('?')))
+        {
+            push(&mut modules, head.trim_end_matches('?').to_string());
+        } else if function_name(last) && init.iter().all(|s| module_segment(s)) {
+            if !init.is_empty() {
+                push(&mut modules, init.join("."));
+            }
+            // A function in words is snake_case, ends in ?/! or has an arity: not "the"
+            // or "work". A `?` may end the sentence, not the name: both are tried.
+            let marked = last.ends_with(['?', '!']);
+            if !init.is_empty() || arity || last.contains('_') || marked {
+                push(&mut functions, word.to_string());
+                if let Some(plain) = word.strip_suffix('?') {
+                    push(&mut functions, plain.to_string());
+                }
+            }
+        }
+    }
+    (modules, functions)
+}
+
 /// What a section holds, from the most to the least important.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -465,6 +537,9 @@ impl<'a> ContextBuilder<'a> {
                 }
             }
         }
+        if request.target.is_none() {
+            self.gather_named(&mut g, &request.question, &in_repos, &mut focus)?;
+        }
         let late = self.late_hits.lock().expect("late hits lock").take();
         let late = match late {
             Some(hits) => hits()?,
@@ -614,6 +689,61 @@ impl<'a> ContextBuilder<'a> {
     }
 
     /// The module headers and types of the modules the target chunks belong to.
+    /// What the question names and the index defines, before the search hits: functions
+    /// (`Enum.map/2`, `Enum.map`, or "handle_event in Phoenix.LiveView.Channel": a module
+    /// and one of its functions in words) with their code, and modules with their header.
+    fn gather_named(
+        &self,
+        g: &mut Gathered,
+        question: &str,
+        in_repos: &dyn Fn(&Chunk) -> bool,
+        focus: &mut Vec<String>,
+    ) -> Result<()> {
+        let (modules, words) = named_in(question);
+        let defined = |s: &str| !self.graph.definitions(s).is_empty();
+        let modules: Vec<&String> = modules.iter().filter(|m| defined(m)).collect();
+        let mut functions: Vec<String> = Vec::new();
+        for name in &words {
+            if name.contains('.') && defined(name) {
+                functions.push(name.clone());
+            }
+        }
+        for module in &modules {
+            for word in words.iter().filter(|w| !w.contains('.')) {
+                let symbol = format!("{module}.{word}");
+                if defined(&symbol) && !functions.contains(&symbol) {
+                    functions.push(symbol);
+                }
+            }
+        }
+        for symbol in functions.iter().take(MAX_NAMED_FUNCTIONS) {
+            let chunks = self.target_chunks(&Target::Function(symbol.clone()), in_repos)?;
+            if chunks.is_empty() {
+                continue;
+            }
+            focus.push(symbol.clone());
+            for c in &chunks {
+                if !g.shown(c) {
+                    let title = format!("Named in the question: {symbol}");
+                    self.push_chunk(g, SectionKind::SearchHit, title, c);
+                }
+            }
+        }
+        for module in modules.into_iter().take(MAX_NAMED_MODULES) {
+            let headers: Vec<Chunk> = self
+                .source
+                .definition(module)?
+                .into_iter()
+                .filter(|c| c.kind == ChunkKind::ModuleHeader && in_repos(c))
+                .collect();
+            if !headers.is_empty() {
+                focus.push(module.clone());
+                self.gather_module(g, &headers, in_repos)?;
+            }
+        }
+        Ok(())
+    }
+
     fn gather_module(
         &self,
         g: &mut Gathered,
@@ -882,4 +1012,47 @@ fn signature_only(chunk: &Chunk) -> String {
     lines.retain(|l| !l.trim().is_empty());
     lines.dedup();
     format!("{}\n# … body omitted", lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_in;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_question_names_modules_and_functions() {
+        let (modules, functions) = named_in(
+            "How does handle_event work in Phoenix.LiveView.Channel? Compare &Enum.map/2, \
+             Elixir.String.split and (valid?) but not the words.",
+        );
+        assert_eq!(
+            modules,
+            strings(&[
+                "How",
+                "Phoenix.LiveView.Channel",
+                "Compare",
+                "Enum",
+                "String"
+            ])
+        );
+        assert_eq!(
+            functions,
+            strings(&[
+                "handle_event",
+                "Enum.map/2",
+                "String.split",
+                "valid?",
+                "valid"
+            ])
+        );
+        // Operators and malformed arities name nothing; short words are skipped.
+        let (modules, functions) = named_in("is Kernel.../2 or Map.get/x fine. IO");
+        assert!(
+            modules.is_empty() && functions.is_empty(),
+            "{modules:?} {functions:?}"
+        );
+    }
 }
