@@ -659,7 +659,8 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
     let nothing = || {
         anyhow::anyhow!(
             "nothing is indexed offline yet: run `aiex index PATH` first (files it skips, \
-             binary or over --max-file-bytes, are counted in its summary but not indexed)"
+             binary, minified or over --max-file-bytes, are counted in its summary but not \
+             indexed)"
         )
     };
     let dir = settings.data_dir.join("index");

@@ -78,17 +78,21 @@ pub fn ingest_summary(
         String::new()
     };
     println!(
-        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large, {} minified), {} failed{passed}",
+        "{} {repo}: {} files seen, {} indexed ({} chunks), {} unchanged, {} deleted, {} skipped ({} binary, {} too large, {} minified, {} credentials), {} failed{passed}",
         paint("indexed", "1;32"),
         s.files_seen,
         s.files_indexed,
         s.chunks,
         s.files_unchanged,
         s.files_deleted,
-        s.files_skipped_binary + s.files_skipped_large + s.files_skipped_minified,
+        s.files_skipped_binary
+            + s.files_skipped_large
+            + s.files_skipped_minified
+            + s.files_skipped_secret,
         s.files_skipped_binary,
         s.files_skipped_large,
         s.files_skipped_minified,
+        s.files_skipped_secret,
         s.files_failed
     );
     println!(

@@ -779,7 +779,8 @@ impl Indexer {
                                     FileOutcome::Unchanged => Outcome::Unchanged,
                                     FileOutcome::SkippedBinary
                                     | FileOutcome::SkippedLarge
-                                    | FileOutcome::SkippedMinified => Outcome::Skipped,
+                                    | FileOutcome::SkippedMinified
+                                    | FileOutcome::SkippedSecret => Outcome::Skipped,
                                     FileOutcome::Unreadable => Outcome::Failed,
                                 }),
                             FileChange::Delete => self

@@ -1050,12 +1050,12 @@ fn g13_documented_callbacks_keep_their_docs_and_definitions() {
         &cs,
         vec![
             row(ModuleHeader, "Shop.Store", &[], (1, 2)),
-            row(Type, "Shop.Store.fetch", &[], (3, 5)),
-            row(Type, "Shop.Store.put", &[], (6, 8)),
+            row(Type, "Shop.Store.fetch", &[0, 1], (3, 5)),
+            row(Type, "Shop.Store.put", &[0, 2], (6, 8)),
             row(Function, "Shop.Store.x", &[0], (9, 10)),
             row(ModuleHeader, "Shop.Behaviour", &[], (11, 11)),
-            row(Type, "Shop.Behaviour.start", &[], (12, 13)),
-            row(Type, "Shop.Behaviour.hidden", &[], (14, 16)),
+            row(Type, "Shop.Behaviour.start", &[1], (12, 13)),
+            row(Type, "Shop.Behaviour.hidden", &[1], (14, 16)),
         ],
     );
     let fetch = &cs[1];
@@ -1116,11 +1116,11 @@ fn g13_typedocs_after_the_header_document_their_own_type() {
         &cs,
         vec![
             row(ModuleHeader, "Shop.Ids", &[], (1, 1)),
-            row(Type, "Shop.Ids.shop", &[], (2, 3)),
-            row(Type, "Shop.Ids.internal", &[], (4, 5)),
+            row(Type, "Shop.Ids.shop", &[0], (2, 3)),
+            row(Type, "Shop.Ids.internal", &[0], (4, 5)),
             row(Function, "Shop.Ids.x", &[0], (6, 6)),
-            row(Type, "Shop.Ids.id", &[], (7, 8)),
-            row(Type, "Shop.Ids.count", &[], (9, 10)),
+            row(Type, "Shop.Ids.id", &[0], (7, 8)),
+            row(Type, "Shop.Ids.count", &[0], (9, 10)),
             row(Function, "Shop.Ids.y", &[0], (11, 12)),
         ],
     );
@@ -2673,4 +2673,37 @@ end
     );
     let flagged: Vec<String> = cs.iter().filter(|c| c.has_error).map(qualified).collect();
     assert_eq!(flagged, ["ATest.group broken one"], "{}", dump(&cs));
+}
+
+/// A comment after a definition's `end` stays on its line, with the definition.
+#[test]
+fn a_trailing_comment_stays_with_the_line_it_ends() {
+    let src = concat!(
+        "defmodule T do\n",
+        "  def a(x) do\n",
+        "    x + 1\n",
+        "  end # end of a\n",
+        "\n",
+        "  def b(y) do\n",
+        "    y * 2\n",
+        "  end\n",
+        "end\n",
+    );
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let cs = match chunk_file("shop", "lib/t.ex", src.as_bytes(), &config) {
+        FileChunks::Chunked(cs) => cs,
+        FileChunks::Skipped(r) => panic!("skipped: {r}"),
+    };
+    assert_tiles(&cs, src.as_bytes());
+    let a = cs.iter().find(|c| c.name == "a").expect("a is a chunk");
+    assert!(a.content.ends_with("  end # end of a\n"), "{}", dump(&cs));
+    let b = cs.iter().find(|c| c.name == "b").expect("b is a chunk");
+    assert!(
+        b.content.starts_with('\n') || b.content.starts_with("  def b"),
+        "{}",
+        dump(&cs)
+    );
 }

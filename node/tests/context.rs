@@ -649,6 +649,65 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
     assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
 }
 
+/// The chunks of `(path, source)` files, small neighbours not merged.
+fn unmerged_chunks(sources: &[(&str, &str)]) -> Vec<Chunk> {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let mut chunks = Vec::new();
+    for (path, src) in sources {
+        let FileChunks::Chunked(c) = chunk_file("shop", path, src.as_bytes(), &config) else {
+            panic!("{path} was not chunked");
+        };
+        chunks.extend(c);
+    }
+    chunks
+}
+
+/// Callers through another arity (default arguments), through module-level code and
+/// from tests all come, the library's own first.
+#[test]
+fn callers_come_by_every_arity_library_first_tests_last() {
+    let sources = [
+        (
+            "aaa_test/a_test.exs",
+            "defmodule ATest do\n  use ExUnit.Case\n  test \"f\" do\n    assert A.f(1) == 2\n  end\nend\n",
+        ),
+        (
+            "lib/a.ex",
+            "defmodule A do\n  def f(x, y \\\\ 1), do: x + y\nend\n",
+        ),
+        (
+            "lib/b.ex",
+            "defmodule B do\n  def g, do: 1\n  @seed A.f(3)\n  def k, do: @seed\n  def h, do: A.f(1, 2)\nend\n",
+        ),
+        ("examples/c.exs", "IO.inspect(A.f(5))\n"),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let callers: Vec<String> = build(&source, &graph, "A.f/2", None)
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Caller)
+        .map(|s| s.title.clone())
+        .collect();
+    let at = |needle: &str| {
+        callers
+            .iter()
+            .position(|t| t.contains(needle))
+            .unwrap_or_else(|| panic!("no caller {needle}: {callers:#?}"))
+    };
+    let (g, body, script, test) = (
+        at("Caller: B.h/0"),
+        at("Caller: B (module body)"),
+        at("examples/c.exs"),
+        at("a_test.exs"),
+    );
+    assert!(g < script && body < script && script < test, "{callers:#?}");
+}
+
 #[test]
 fn callers_of_an_imported_function_include_tests_and_scripts() {
     let util = "defmodule Shop.Util do\n  def helper(x), do: x\nend\n";
@@ -662,21 +721,11 @@ fn callers_of_an_imported_function_include_tests_and_scripts() {
         "  end\n",
         "end\n",
     );
-    let mut chunks = Vec::new();
-    for (path, src) in [
+    let chunks = unmerged_chunks(&[
         ("lib/shop/util.ex", util),
         ("lib/shop/orders.ex", orders),
         ("test/shop/util_test.exs", test),
-    ] {
-        let config = ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        };
-        let FileChunks::Chunked(c) = chunk_file("shop", path, src.as_bytes(), &config) else {
-            panic!("{path} was not chunked");
-        };
-        chunks.extend(c);
-    }
+    ]);
     let graph = SymbolGraph::build(&chunks);
     assert_eq!(graph.callers("Shop.Util.helper/1").len(), 2);
     let source = Mem(chunks);

@@ -972,6 +972,79 @@ fn remove_repo_drops_only_that_repository() {
     assert_eq!(stats.files_unchanged, stats.files_seen, "{stats:?}");
 }
 
+/// Credentials never reach the index: files of them are skipped and counted, values that
+/// look like them are masked wherever they are.
+#[test]
+fn credentials_are_never_indexed() {
+    let env = env();
+    write(
+        &env.src,
+        ".env",
+        "STRIPE_SECRET_KEY=sk_live_quokka4eC39HqLyjWDarjt\n",
+    );
+    write(
+        &env.src,
+        "priv/cert/selfsigned_key.pem",
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkquokka\n-----END PRIVATE KEY-----\n",
+    );
+    write(
+        &env.src,
+        "config/prod.secret.exs",
+        "import Config\nconfig :my_app, secret_key_base: \"quokkabase1234567890\"\n",
+    );
+    write(
+        &env.src,
+        "config/runtime.exs",
+        concat!(
+            "import Config\n",
+            "config :my_app, MyApp.Repo, password: \"hunter2quokka\", pool_size: 10\n",
+            "config :stripity_stripe, api_key: \"sk_live_51Hquokkabcdefghijklmnop\"\n",
+        ),
+    );
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    let stats = ingest(&set, "shop", &env.src);
+    assert_eq!(stats.files_skipped_secret, 3, "{stats:?}");
+    assert_eq!(
+        stats.files_indexed,
+        VISIBLE_FILES.len() as u64 + 1,
+        "{stats:?}"
+    );
+    let chunks = all_chunks(&set);
+    for c in &chunks {
+        assert!(!c.content.contains("quokka"), "{}: {}", c.path, c.content);
+        assert!(c.path != ".env" && !c.path.ends_with(".pem") && !c.path.ends_with(".secret.exs"));
+    }
+    let runtime: String = chunks
+        .iter()
+        .filter(|c| c.path == "config/runtime.exs")
+        .map(|c| c.content.as_str())
+        .collect();
+    assert!(
+        runtime.contains("password: \"*************\", pool_size: 10"),
+        "{runtime}"
+    );
+    for query in [
+        "hunter2quokka",
+        "quokka",
+        "sk_live_51Hquokkabcdefghijklmnop",
+        "MIIEvQIBADANBgkquokka",
+    ] {
+        // Code elsewhere may share a word part ("2" of "hunter2quokka"); no config may.
+        let hits = search(&set, query);
+        assert!(
+            hits.iter().all(|h| !h.chunk.path.starts_with("config/")
+                && !h.chunk.path.starts_with(".env")
+                && !h.chunk.path.starts_with("priv/")),
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+    assert!(
+        !search(&set, "pool_size").is_empty(),
+        "the rest of the file is indexed"
+    );
+}
+
 #[test]
 fn binary_and_oversized_files_are_counted_and_not_indexed() {
     let env = env();

@@ -117,6 +117,9 @@ fn check_chunks(
             src.len()
         ));
     }
+    // What the chunker reads: the file with any credential masked (same length).
+    let masked = aiex_node::chunk::secrets::mask(src);
+    let src: &[u8] = masked.as_deref().unwrap_or(src);
     let valid_utf8 = std::str::from_utf8(src).is_ok();
     let mut expected_start = 0usize;
     let mut newlines_before = 0u32; // '\n' bytes in src[..chunk.start_byte]

@@ -127,6 +127,9 @@ pub(crate) enum RawCall {
         short: String,
         target: String,
         scope_end: usize,
+        /// Inside a `quote` (or a case template's `using` block): also an alias made in
+        /// the modules that use this one.
+        quoted: bool,
     },
     /// `import Mod` (with its `only:` / `except:` list) inside a function or test body,
     /// or at the top of a script: later calls without a module, up to `scope_end` (the
@@ -516,11 +519,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
                         let scope_end = import_scope_end(node, src);
+                        let quoted = name == "alias" && in_quote(node, src);
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             let alias = RawCall::Alias {
                                 short,
                                 target,
                                 scope_end,
+                                quoted,
                             };
                             calls.push((node.start_byte(), alias));
                         }

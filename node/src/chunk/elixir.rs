@@ -1448,6 +1448,13 @@ impl<'s, 't> Walker<'s, 't> {
                 }
             }
         }
+        // The arities of the types or callbacks it defines, as a function's chunk has.
+        let mut arities: Vec<u32> = (draft.defines.iter())
+            .flat_map(|d| d.arities.iter().copied())
+            .collect();
+        arities.sort_unstable();
+        arities.dedup();
+        draft.arities = arities;
         if group.iter().any(|&k| items[k].conditional) {
             draft.tag("conditional");
         }
@@ -1479,6 +1486,7 @@ impl<'s, 't> Walker<'s, 't> {
             scoped_calls: Vec::new(),
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
+            quoted_aliases: Vec::new(),
         }
     }
 
@@ -1534,6 +1542,7 @@ impl<'s, 't> Walker<'s, 't> {
                 scoped_calls: Vec::new(),
                 quoted_imports: Vec::new(),
                 quoted_import_filters: Vec::new(),
+                quoted_aliases: Vec::new(),
             });
         }
         if ctx.uses.iter().any(|u| u == "ExUnit.CaseTemplate") {
@@ -1650,6 +1659,7 @@ impl<'s, 't> Walker<'s, 't> {
                     scoped_calls: Vec::new(),
                     quoted_imports: Vec::new(),
                     quoted_import_filters: Vec::new(),
+                    quoted_aliases: Vec::new(),
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -1815,8 +1825,12 @@ fn tile(pieces: &mut Vec<Piece<'_>>, src: &[u8]) {
         let anchor = pieces[i].draft.start.max(prev_end);
         if i > 0 && anchor > prev_end {
             let gap = &src[prev_end..anchor];
+            // The rest of the line (blanks, or a comment after `end`) stays with it.
             if let Some(nl) = memchr::memchr(b'\n', gap)
-                && gap[..nl].iter().all(|b| b.is_ascii_whitespace())
+                && gap[..nl]
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .is_none_or(|p| gap[p] == b'#')
             {
                 prev_end += nl + 1;
                 pieces[i - 1].draft.end = prev_end;
@@ -1949,7 +1963,13 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         let mut unqualified: Vec<String> = Vec::new();
         let mut scoped: Vec<ScopedCalls> = Vec::new();
         let (mut quoted, mut quoted_filters) = (Vec::new(), Vec::new());
+        let mut quoted_aliases: Vec<(String, String)> = Vec::new();
         for d in &drafts[piece.clone()] {
+            for pair in &d.quoted_aliases {
+                if !quoted_aliases.contains(pair) {
+                    quoted_aliases.push(pair.clone());
+                }
+            }
             for m in &d.quoted_imports {
                 let list = d
                     .quoted_import_filters
@@ -1995,6 +2015,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     d.scoped_calls = scoped.clone();
                     d.quoted_imports = quoted.clone();
                     d.quoted_import_filters = quoted_filters.clone();
+                    d.quoted_aliases = quoted_aliases.clone();
                     d.end_line = match draft.own {
                         // Its last clause, not module-level code after it.
                         Some((_, e)) if e > 0 => lines.line_of(e - 1).max(d.line),
@@ -2188,8 +2209,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     short,
                     target,
                     scope_end,
+                    quoted,
                 } => {
                     let full = resolve(&local, target, *at);
+                    if *quoted && short != "__MODULE__" {
+                        let pair = (short.clone(), full.clone());
+                        if !draft.quoted_aliases.contains(&pair) {
+                            draft.quoted_aliases.push(pair);
+                        }
+                    }
                     // `alias __MODULE__` names the module by its last segment.
                     let short = if short == "__MODULE__" {
                         full.rsplit('.').next().unwrap_or(&full).to_string()

@@ -13,6 +13,7 @@
 mod calls;
 mod elixir;
 mod repair;
+pub mod secrets;
 pub use elixir::parse;
 mod size;
 mod split;
@@ -165,6 +166,10 @@ pub struct Definition {
     pub quoted_imports: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_import_filters: Vec<ImportFilter>,
+    /// What its quoted code aliases in the modules that `use` this one (short name,
+    /// module): `alias MyApp.Repo` in a `DataCase`'s `using` block.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted_aliases: Vec<(String, String)>,
 }
 
 /// Calls without a module (`fun/arity`) and the imports in force where they are made,
@@ -513,6 +518,8 @@ pub enum SkipReason {
         line_bytes: u64,
         limit: u64,
     },
+    /// A file of credentials (a private key, `.env`, `*.secret.exs`): never indexed.
+    Secret,
 }
 
 impl fmt::Display for SkipReason {
@@ -521,6 +528,9 @@ impl fmt::Display for SkipReason {
             SkipReason::Binary => f.write_str("binary file"),
             SkipReason::TooLarge { size, limit } => {
                 write!(f, "file of {size} bytes is over the {limit}-byte limit")
+            }
+            SkipReason::Secret => {
+                f.write_str("credentials file (private key, .env or *.secret.exs)")
             }
             SkipReason::Minified { line_bytes, limit } => write!(
                 f,
@@ -590,6 +600,23 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
 /// Lines of a text file (not Elixir) longer than this mark it minified or generated.
 pub const MAX_TEXT_LINE_BYTES: usize = 4096;
 
+/// Prose and templates, whose long lines are paragraphs or markup, never minified.
+fn is_prose_or_template(path: &str) -> bool {
+    const EXTENSIONS: [&str; 9] = [
+        ".md",
+        ".markdown",
+        ".txt",
+        ".rst",
+        ".adoc",
+        ".heex",
+        ".eex",
+        ".leex",
+        ".sface",
+    ];
+    let lower = path.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
 /// The length of the file's longest line when it is over [`MAX_TEXT_LINE_BYTES`].
 fn overlong_line(bytes: &[u8]) -> Option<usize> {
     let mut start = 0usize;
@@ -613,6 +640,12 @@ pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) 
     if looks_binary(bytes) {
         return FileChunks::Skipped(SkipReason::Binary);
     }
+    if secrets::is_secret_file(path) {
+        return FileChunks::Skipped(SkipReason::Secret);
+    }
+    // Credentials in any other file are masked before anything reads it.
+    let masked = secrets::mask(bytes);
+    let bytes = masked.as_deref().unwrap_or(bytes);
     let file = FileInfo {
         repo,
         path,
@@ -620,7 +653,7 @@ pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) 
     };
     let chunks = if is_elixir_path(path) {
         elixir::chunk(&file, config)
-    } else if let Some(line) = overlong_line(bytes) {
+    } else if let Some(line) = overlong_line(bytes).filter(|_| !is_prose_or_template(path)) {
         return FileChunks::Skipped(SkipReason::Minified {
             line_bytes: line as u64,
             limit: MAX_TEXT_LINE_BYTES as u64,
@@ -672,6 +705,7 @@ pub(crate) struct Draft {
     /// Imports in quoted code, for the modules that use this one.
     pub quoted_imports: Vec<String>,
     pub quoted_import_filters: Vec<ImportFilter>,
+    pub quoted_aliases: Vec<(String, String)>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -709,6 +743,7 @@ impl Draft {
             own: None,
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
+            quoted_aliases: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),
@@ -869,6 +904,15 @@ mod tests {
                 assert!(reason.to_string().contains("minified"), "{reason}");
             }
             other => panic!("expected a minified skip, got {other:?}"),
+        }
+        for prose in ["README.md", "docs/guide.txt", "lib/app_web/page.html.heex"] {
+            assert!(
+                matches!(
+                    chunk_file("r", prose, long.as_bytes(), &config),
+                    FileChunks::Chunked(_)
+                ),
+                "{prose}: a long paragraph or markup line is kept"
+            );
         }
         let at_limit = "x".repeat(MAX_TEXT_LINE_BYTES);
         assert!(matches!(

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{Chunk, ChunkKind};
 use crate::error::{NodeError, Result};
-use crate::graph::SymbolGraph;
+use crate::graph::{MODULE_BODY, SymbolGraph};
 use crate::index::FileChunkFilter;
 use crate::ingest::PartitionSet;
 use crate::search::SearchHit;
@@ -112,6 +112,19 @@ pub struct ContextRequest {
 
 /// The smallest budget accepted: room for a question and a cut definition.
 pub const MIN_BUDGET: usize = 64;
+
+/// Where a caller is, for the order callers are shown in: the library's own code first,
+/// then scripts, examples and the rest, tests last.
+fn caller_rank(path: &str) -> u8 {
+    let test = path.starts_with("test/") || path.contains("/test/") || path.ends_with("_test.exs");
+    if test {
+        2
+    } else if path.starts_with("lib/") || path.contains("/lib/") {
+        0
+    } else {
+        1
+    }
+}
 
 /// Functions and modules a question names that come into its context before the hits.
 const MAX_NAMED_FUNCTIONS: usize = 4;
@@ -191,6 +204,8 @@ fn named_in(question: &str) -> (Vec<String>, Vec<String>) {
 pub enum SectionKind {
     Question,
     Target,
+    /// A function the question names (`Explain Ecto.Changeset.cast/4`).
+    Named,
     ModuleHeader,
     Callee,
     Caller,
@@ -203,6 +218,7 @@ impl SectionKind {
         match self {
             SectionKind::Question => "question",
             SectionKind::Target => "target",
+            SectionKind::Named => "named",
             SectionKind::ModuleHeader => "module_header",
             SectionKind::Callee => "callee",
             SectionKind::Caller => "caller",
@@ -225,8 +241,9 @@ impl SectionKind {
             SectionKind::Callee => 2,
             SectionKind::Caller => 3,
             SectionKind::SearchHit => 4,
-            SectionKind::Target => 5,
-            SectionKind::Question => 6,
+            SectionKind::Named => 5,
+            SectionKind::Target => 6,
+            SectionKind::Question => 7,
         }
     }
 }
@@ -525,7 +542,10 @@ impl<'a> ContextBuilder<'a> {
                 Target::Function(symbol) => {
                     focus.push(symbol.clone());
                     self.gather_module(&mut g, &chunks, &in_repos)?;
-                    self.gather_calls(&mut g, symbol, &in_repos)?;
+                    // A larger window holds more of them (what does not fit is collapsed,
+                    // then dropped, as always): up to 4 times as many from 32k tokens.
+                    let scale = (budget / 8_192).clamp(1, 4);
+                    self.gather_calls(&mut g, symbol, &in_repos, scale)?;
                 }
                 Target::Module(module) => {
                     focus.push(module.clone());
@@ -725,20 +745,25 @@ impl<'a> ContextBuilder<'a> {
             for c in &chunks {
                 if !g.shown(c) {
                     let title = format!("Named in the question: {symbol}");
-                    self.push_chunk(g, SectionKind::SearchHit, title, c);
+                    self.push_chunk(g, SectionKind::Named, title, c);
                 }
             }
         }
         for module in modules.into_iter().take(MAX_NAMED_MODULES) {
+            // Its header only: a module named in passing does not bring its types.
             let headers: Vec<Chunk> = self
                 .source
                 .definition(module)?
                 .into_iter()
                 .filter(|c| c.kind == ChunkKind::ModuleHeader && in_repos(c))
                 .collect();
-            if !headers.is_empty() {
-                focus.push(module.clone());
-                self.gather_module(g, &headers, in_repos)?;
+            focus.push(module.clone());
+            for c in &headers {
+                if g.shown(c) {
+                    continue;
+                }
+                let title = format!("Module header: {}", c.display_symbol());
+                self.push_chunk(g, SectionKind::ModuleHeader, title, c);
             }
         }
         Ok(())
@@ -788,10 +813,12 @@ impl<'a> ContextBuilder<'a> {
         g: &mut Gathered,
         symbol: &str,
         in_repos: &dyn Fn(&Chunk) -> bool,
+        scale: usize,
     ) -> Result<()> {
+        let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
         let mut shown = 0;
         for callee in self.graph.callees(symbol) {
-            if shown >= self.max_callees {
+            if shown >= max_callees {
                 break;
             }
             if !self.graph.is_defined(&callee) {
@@ -818,8 +845,11 @@ impl<'a> ContextBuilder<'a> {
             let local = symbol.strip_prefix(d.module.as_str())?.strip_prefix('.')?;
             (!d.module.is_empty()).then(|| local.to_string())
         });
-        for site in self.graph.callers(symbol) {
-            if shown >= self.max_callers {
+        // The library's own callers first, then scripts and examples, tests last.
+        let mut callers = self.graph.callers(symbol);
+        callers.sort_by_key(|s| caller_rank(&s.path));
+        for site in callers {
+            if shown >= max_callers {
                 break;
             }
             let key = (site.repo.clone(), site.path.clone());
@@ -841,7 +871,7 @@ impl<'a> ContextBuilder<'a> {
             let found = match (found, &unqualified) {
                 (Some(c), _) => Some(c),
                 // Bounded: a popular imported function has thousands of call sites.
-                (None, Some(local)) if fallbacks < 2 * self.max_callers => {
+                (None, Some(local)) if fallbacks < 2 * max_callers => {
                     fallbacks += 1;
                     self.source
                         .file_chunks_where(
@@ -855,6 +885,16 @@ impl<'a> ContextBuilder<'a> {
                 }
                 _ => None,
             };
+            // A call the chunk does not list as written: another arity of a definition
+            // with default arguments, an alias a `use` makes, module-level code.
+            let found = match found {
+                None if fallbacks < 2 * max_callers => {
+                    fallbacks += 1;
+                    let all = self.source.file_chunks(&site.repo, &site.path)?;
+                    all.iter().find(overlaps).cloned()
+                }
+                found => found,
+            };
             let Some(c) = found else {
                 continue;
             };
@@ -862,7 +902,9 @@ impl<'a> ContextBuilder<'a> {
             if !in_repos(c) || g.shown(c) {
                 continue;
             }
-            let caller = if site.symbol.contains(' ') {
+            let caller = if site.symbol.ends_with(MODULE_BODY) {
+                format!("{}{MODULE_BODY}", site.module)
+            } else if site.symbol.contains(' ') {
                 c.display_symbol()
             } else {
                 site.symbol.clone()

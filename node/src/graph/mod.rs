@@ -60,6 +60,8 @@ pub struct SymbolGraph {
     /// `Mod.__using__/1`, of `Mod.which/0` (for `use Mod, :which`) or of a case
     /// template's `using` block (keyed by the module), by that symbol.
     quoted_imports: HashMap<String, Imports>,
+    /// What a `use` of a module aliases (short name, module), keyed as `quoted_imports`.
+    quoted_aliases: HashMap<String, Vec<(String, String)>>,
 }
 
 /// A caller's calls without a module, and the modules they may come from.
@@ -74,6 +76,10 @@ struct Unqualified {
     /// The caller's module's `use`s (`Mod`, or `Mod.which/0` for `use Mod, :which`):
     /// their quoted imports count too, once every definition is in.
     uses: Vec<String>,
+    /// Its calls with a module, when it has `use`s: one through an alias the used
+    /// module's quoted code makes (`Repo.get/1` after `use MyApp.DataCase`) is linked
+    /// to the module the alias names instead, once every definition is in.
+    aliased: Vec<String>,
 }
 
 /// A caller's imports: the modules in order, and their `only:` / `except:` lists.
@@ -82,6 +88,21 @@ type Imports = (Vec<String>, Vec<ImportFilter>);
 /// The module every Elixir module imports: a call without a module that the module does
 /// not define and does not import is Kernel's (or a special form, which is not a call).
 const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
+
+/// Where the quoted code a `use` of `used` brings is kept: under `Mod.__using__/1` (or
+/// the `Mod.which/0` of `use Mod, :which`), and under the module (a case template's
+/// `using` block).
+fn use_keys(used: &str) -> [String; 2] {
+    let using = if used.contains('/') {
+        used.to_string()
+    } else {
+        format!("{used}.__using__/1")
+    };
+    [using, used.to_string()]
+}
+
+/// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
+pub const MODULE_BODY: &str = " (module body)";
 
 /// Bytes per token the repository map is budgeted at. Map text (paths, `Mod.fun/2`,
 /// signatures) is dense: OpenAI's o200k_base takes about 3.3 bytes a token there, where
@@ -329,6 +350,7 @@ impl SymbolGraph {
         let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
         for mut p in pending {
+            self.resolve_used_aliases(&p);
             self.add_used_imports(&mut p);
             let cache = match known.get_mut(&p.imports) {
                 Some(cache) => cache,
@@ -373,16 +395,51 @@ impl SymbolGraph {
         }
     }
 
+    /// Links a caller's calls through an alias its module's `use`s make (`Repo.get/1`
+    /// after a `use` whose quoted code does `alias MyApp.Repo`) to the module the alias
+    /// names, instead of the alias as written.
+    fn resolve_used_aliases(&mut self, p: &Unqualified) {
+        if p.aliased.is_empty() {
+            return;
+        }
+        let mut aliases: Vec<&(String, String)> = Vec::new();
+        for key in p.uses.iter().flat_map(|u| use_keys(u)) {
+            aliases.extend(self.quoted_aliases.get(&key).into_iter().flatten());
+        }
+        if aliases.is_empty() {
+            return;
+        }
+        let mut relinked: Vec<(String, String)> = Vec::new();
+        for call in &p.aliased {
+            let first = call.split(['.', '/']).next().unwrap_or(call);
+            if let Some((_, full)) = aliases.iter().rev().find(|(short, _)| short == first) {
+                relinked.push((call.clone(), format!("{full}{}", &call[first.len()..])));
+            }
+        }
+        if relinked.is_empty() {
+            return;
+        }
+        let symbol = self.caller_sites[p.caller as usize].symbol.clone();
+        let expanded: Vec<String> = relinked.iter().map(|(_, e)| e.clone()).collect();
+        for (written, _) in &relinked {
+            if let Some(out) = self.out.get_mut(&symbol) {
+                out.retain(|c| c != written);
+            }
+            if let Some(sites) = self.incoming.get_mut(written) {
+                sites.retain(|&s| s != p.caller);
+                if sites.is_empty() {
+                    self.incoming.remove(written);
+                }
+            }
+        }
+        self.link(p.caller, &symbol, &expanded);
+    }
+
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
         for used in &p.uses {
-            let using = if used.contains('/') {
-                used.clone()
-            } else {
-                format!("{used}.__using__/1")
-            };
-            for key in [using.as_str(), used.as_str()] {
-                let Some((modules, filters)) = self.quoted_imports.get(key) else {
+            for key in use_keys(used) {
+                let Some((modules, filters)) = self.quoted_imports.get(&key) else {
                     continue;
                 };
                 for m in modules {
@@ -410,8 +467,12 @@ impl SymbolGraph {
                 caller_sites,
                 pending,
                 quoted_imports,
+                quoted_aliases,
                 ..
             } = part;
+            for (symbol, aliases) in quoted_aliases {
+                g.quoted_aliases.entry(symbol).or_insert(aliases);
+            }
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
             }
@@ -487,6 +548,17 @@ impl SymbolGraph {
                         .collect()
                 });
                 let calls = own_calls.as_ref().unwrap_or(&def.calls);
+                if !def.quoted_aliases.is_empty() {
+                    let key = match def.kind {
+                        ChunkKind::ModuleHeader => vec![def.module.clone()],
+                        _ => def.symbols(),
+                    };
+                    for k in key {
+                        g.quoted_aliases
+                            .entry(k)
+                            .or_insert_with(|| def.quoted_aliases.clone());
+                    }
+                }
                 if !def.quoted_imports.is_empty() {
                     let key = match def.kind {
                         ChunkKind::ModuleHeader => vec![def.module.clone()],
@@ -523,7 +595,7 @@ impl SymbolGraph {
                 let source = SymbolSite {
                     module: chunk.module.clone(),
                     symbol: format!(
-                        "{}:{} {} (module body)",
+                        "{}:{} {}{MODULE_BODY}",
                         chunk.path, start_line, chunk.module
                     ),
                     repo: chunk.repo.clone(),
@@ -594,16 +666,29 @@ impl SymbolGraph {
         scoped: &[ScopedCalls],
         chunk: &Chunk,
     ) {
-        let pending = !unqualified.is_empty() || scoped.iter().any(|s| !s.calls.is_empty());
+        // Calls through an alias a `use` may make (`Repo.get/1`): checked once every
+        // definition is in.
+        let aliased: Vec<String> = if chunk.uses.is_empty() {
+            Vec::new()
+        } else {
+            (calls.iter())
+                .filter(|c| c.starts_with(|c: char| c.is_ascii_uppercase()))
+                .cloned()
+                .collect()
+        };
+        let pending = !unqualified.is_empty()
+            || !aliased.is_empty()
+            || scoped.iter().any(|s| !s.calls.is_empty());
         if let Some(caller) = self.add_calls(caller, calls, pending)
             && pending
         {
-            if !unqualified.is_empty() {
+            if !unqualified.is_empty() || !aliased.is_empty() {
                 self.pending.push(Unqualified {
                     caller,
                     imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                     calls: unqualified.to_vec(),
                     uses: chunk.uses.clone(),
+                    aliased,
                 });
             }
             for s in scoped.iter().filter(|s| !s.calls.is_empty()) {
@@ -612,6 +697,7 @@ impl SymbolGraph {
                     imports: (s.imports.clone(), s.import_filters.clone()),
                     calls: s.calls.clone(),
                     uses: chunk.uses.clone(),
+                    aliased: Vec::new(),
                 });
             }
         }
@@ -705,9 +791,12 @@ impl SymbolGraph {
     }
 
     /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
+    /// A call of any arity the same definition has counts: `def f(a, b \\ 1)` is called
+    /// by `f(x)` and `f(x, y)` alike.
     pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
-        let mut out: Vec<SymbolSite> = matching(&self.incoming, &self.keys().incoming, symbol)
-            .into_iter()
+        let mut out: Vec<SymbolSite> = std::iter::once(symbol.to_string())
+            .chain(self.same_definition(symbol))
+            .flat_map(|s| matching(&self.incoming, &self.keys().incoming, &s))
             .map(|i| self.caller_sites[i as usize].clone())
             .collect();
         out.sort_by(|a, b| {
@@ -720,6 +809,34 @@ impl SymbolGraph {
         });
         out.dedup();
         out
+    }
+
+    /// The other arities of the definitions `Mod.fun/n` names, where one definition has
+    /// several (default arguments): `f/1` for `f/2` of `def f(a, b \\ 1)`.
+    fn same_definition(&self, symbol: &str) -> Vec<String> {
+        let Some((head, arity)) = symbol.rsplit_once('/') else {
+            return Vec::new();
+        };
+        let Some(sites) = self
+            .defs
+            .get(symbol)
+            .filter(|_| arity.parse::<u32>().is_ok())
+        else {
+            return Vec::new();
+        };
+        let same = |a: &SymbolSite, b: &SymbolSite| {
+            (&a.repo, &a.path, a.start_line) == (&b.repo, &b.path, b.start_line)
+        };
+        matching_keys(&self.keys().defs, head)
+            .into_iter()
+            .filter(|k| *k != symbol && k.contains('/'))
+            .filter(|k| {
+                self.defs[*k]
+                    .iter()
+                    .any(|s| sites.iter().any(|t| same(s, t)))
+            })
+            .map(str::to_string)
+            .collect()
     }
 
     /// PageRank over the call graph (damping 0.85), restricted at the end to defined
@@ -1835,8 +1952,26 @@ mod tests {
             callees.sort();
             callees.dedup();
             assert_eq!(g.callees(q), callees, "callees of {q:?}");
-            let mut callers: Vec<SymbolSite> = every(&g.incoming, q)
-                .into_iter()
+            // A call of another arity of the same definition (default arguments) counts.
+            let mut names = vec![q.clone()];
+            let head = q.rsplit_once('/').map(|(h, _)| h);
+            if let Some(sites) = g.defs.get(q.as_str()) {
+                for (k, ks) in &g.defs {
+                    let place = |s: &SymbolSite| (s.repo.clone(), s.path.clone(), s.start_line);
+                    if k != q
+                        && head.is_some()
+                        && k.rsplit_once('/').map(|(h, _)| h) == head
+                        && ks
+                            .iter()
+                            .any(|s| sites.iter().any(|t| place(s) == place(t)))
+                    {
+                        names.push(k.clone());
+                    }
+                }
+            }
+            let mut callers: Vec<SymbolSite> = names
+                .iter()
+                .flat_map(|n| every(&g.incoming, n))
                 .map(|i| g.caller_sites[i as usize].clone())
                 .collect();
             callers.sort_by(by_place);
@@ -1867,6 +2002,23 @@ mod tests {
     /// A module attribute's value runs when the module compiles, so its calls are the
     /// module's (or, in a definition's lead, that definition's); specs, types and docs
     /// call nothing, and the attribute's own name is not a call.
+    #[test]
+    fn a_call_of_any_arity_of_one_definition_calls_it() {
+        let sources = [(
+            "lib/d.ex",
+            "defmodule D do\n  def f(a, b \\\\ 1), do: a + b\n  def f(a, b, c), do: a + b + c\nend\ndefmodule E do\n  def g, do: D.f(1)\n  def h, do: D.f(1, 2)\n  def i, do: D.f(1, 2, 3)\nend\n",
+        )];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        let names = |callers: Vec<SymbolSite>| -> Vec<String> {
+            callers.into_iter().map(|s| s.symbol).collect()
+        };
+        assert_eq!(names(g.callers("D.f/2")), ["E.g/0", "E.h/0"]);
+        assert_eq!(names(g.callers("D.f/1")), ["E.g/0", "E.h/0"]);
+        // Another definition of the same name is another function.
+        assert_eq!(names(g.callers("D.f/3")), ["E.i/0"]);
+        assert_eq!(names(g.callers("D.f")), ["E.g/0", "E.h/0", "E.i/0"]);
+    }
+
     #[test]
     fn module_level_code_beside_a_function_calls_for_the_module() {
         let src = concat!(
@@ -2100,6 +2252,61 @@ mod tests {
     /// A `use` imports what the used module's quoted code imports: its `__using__`
     /// macro, the `which/0` function of `use Mod, :which`, or a case template's `using`
     /// block (whose users use `ExUnit.Case` too).
+    #[test]
+    fn a_use_aliases_what_the_used_modules_quoted_code_aliases() {
+        let sources = [
+            (
+                "test/support/data_case.ex",
+                "defmodule MyApp.DataCase do\n  use ExUnit.CaseTemplate\n\n  using do\n    quote do\n      alias MyApp.Repo\n      alias MyApp.Accounts.{User, Team}\n      import MyApp.Helpers\n    end\n  end\nend\n",
+            ),
+            (
+                "lib/my_app/web.ex",
+                "defmodule MyAppWeb do\n  def live_view do\n    quote do\n      alias MyApp.Jobs, as: J\n    end\n  end\n\n  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\nend\n",
+            ),
+            (
+                "lib/my_app/repo.ex",
+                "defmodule MyApp.Repo do\n  def get(x), do: x\nend\ndefmodule MyApp.Accounts.User do\n  def new(x), do: x\nend\ndefmodule MyApp.Helpers do\n  def helper(x), do: x\nend\ndefmodule MyApp.Jobs do\n  def run(x), do: x\nend\n",
+            ),
+            (
+                "test/my_app/t_test.exs",
+                "defmodule MyApp.TTest do\n  use MyApp.DataCase\n\n  test \"t\" do\n    assert Repo.get(1) == helper(User.new(2))\n  end\nend\n",
+            ),
+            (
+                "lib/my_app_web/page_live.ex",
+                "defmodule MyAppWeb.PageLive do\n  use MyAppWeb, :live_view\n  def mount(x), do: J.run(x)\n  def other(x), do: Repo.get(x)\nend\n",
+            ),
+        ];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        called_once_from(
+            &g,
+            &[
+                "MyApp.Repo.get/1",
+                "MyApp.Accounts.User.new/1",
+                "MyApp.Helpers.helper/1",
+            ],
+            "test/my_app/t_test.exs",
+        );
+        let written: Vec<String> = g
+            .callers("Repo.get/1")
+            .into_iter()
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(
+            written,
+            ["MyAppWeb.PageLive.other/1"],
+            "the test's call as written is gone"
+        );
+        let callers: Vec<String> = g
+            .callers("MyApp.Jobs.run/1")
+            .into_iter()
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(callers, ["MyAppWeb.PageLive.mount/1"]);
+        assert_eq!(g.callees("MyAppWeb.PageLive.mount/1"), ["MyApp.Jobs.run/1"]);
+        // `use MyAppWeb, :live_view` does not alias Repo: that call stays as written.
+        assert_eq!(g.callees("MyAppWeb.PageLive.other/1"), ["Repo.get/1"]);
+    }
+
     #[test]
     fn a_use_imports_what_the_used_modules_quoted_code_imports() {
         let sources = [

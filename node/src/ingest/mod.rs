@@ -38,6 +38,9 @@ pub struct IngestStats {
     /// scripts, source maps.
     #[serde(default)]
     pub files_skipped_minified: u64,
+    /// Files of credentials: private keys, `.env`, `*.secret.exs`.
+    #[serde(default)]
+    pub files_skipped_secret: u64,
     pub files_failed: u64,
     pub files_deleted: u64,
     pub bytes: u64,
@@ -423,6 +426,7 @@ impl PartitionSet {
                             Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
                             Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
                             Ok(FileOutcome::SkippedMinified) => s.files_skipped_minified += 1,
+                            Ok(FileOutcome::SkippedSecret) => s.files_skipped_secret += 1,
                             Ok(FileOutcome::Unreadable) => s.files_failed += 1,
                             Err(e) => {
                                 s.files_failed += 1;
@@ -538,6 +542,7 @@ impl PartitionSet {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
                     crate::chunk::SkipReason::Minified { .. } => FileOutcome::SkippedMinified,
+                    crate::chunk::SkipReason::Secret => FileOutcome::SkippedSecret,
                 })
             }
         }
@@ -983,6 +988,7 @@ pub enum FileOutcome {
     SkippedBinary,
     SkippedLarge,
     SkippedMinified,
+    SkippedSecret,
     Unreadable,
 }
 
