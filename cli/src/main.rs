@@ -123,7 +123,7 @@ enum Command {
         #[arg(long, default_value = aiex_node::context::tokens::DEFAULT_MODEL)]
         model: String,
         /// Tokens the prompt may take [default: the model's window minus its output reserve].
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         budget: Option<u32>,
         /// Only this repository (repeatable).
         #[arg(long)]

@@ -105,6 +105,9 @@ fn context_offline_from_the_data_directory_without_credentials() {
     let json = ok_json(&args, &aiex_in(&data, &args));
     assert_prompt(json["prompt"].as_str().unwrap());
     assert!(json["tokens"].as_u64().unwrap() <= json["budget"].as_u64().unwrap());
+    // A zero budget is refused, not read as "the default".
+    let args = ["context", QUESTION, "--budget", "0", "--offline"];
+    common::fails_saying(&args, &aiex_in(&data, &args), "--budget");
 
     let args = [
         "context",

@@ -663,6 +663,12 @@ fn g09_modules_inside_a_top_level_if_or_for_are_chunked() {
         .expect("Inner.kind is a chunk");
     assert!(inner.module.ends_with(".Inner"), "{}", dump(&cs));
     assert!(cs.last().unwrap().content.ends_with("  end\nend\n"));
+    // A name computed at run time is kept as written, and marked.
+    let computed = (cs.iter())
+        .find(|c| c.kind == ModuleHeader && c.module.starts_with("Module.concat("))
+        .expect("the computed module has a header");
+    assert!(has_tag(computed, "dynamic"), "{}", dump(&cs));
+    assert!(!has_tag(&cs[0], "dynamic"), "{}", dump(&cs));
 }
 
 // ------------------------------------------------------------------------------ group 10

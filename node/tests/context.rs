@@ -649,6 +649,54 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
     assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
 }
 
+/// A file target in several repositories is an error naming them; `repo/path` or
+/// `--repo` picks one.
+#[test]
+fn a_file_target_in_several_repositories_names_them() {
+    let mut chunks = Vec::new();
+    for repo in ["blog", "shop"] {
+        let src = format!(
+            "defmodule {}.App do\n  def hello, do: :{repo}\nend\n",
+            repo.to_uppercase()
+        );
+        let FileChunks::Chunked(c) = chunk_file(
+            repo,
+            "lib/app.ex",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("not chunked");
+        };
+        chunks.extend(c);
+    }
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ask = |target: &str, repositories: &[&str]| {
+        ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+            .secrets(SecretFilter::default())
+            .build(&ContextRequest {
+                question: "what does it do?".into(),
+                target: Some(target.into()),
+                budget: None,
+                repositories: repositories.iter().map(|r| r.to_string()).collect(),
+            })
+    };
+    let err = ask("lib/app.ex", &[]).unwrap_err().to_string();
+    assert!(err.contains("several repositories (blog, shop)"), "{err}");
+    assert!(err.contains("blog/lib/app.ex"), "{err}");
+    for (target, repos, want, not) in [
+        ("shop/lib/app.ex", &[][..], ":shop", ":blog"),
+        ("lib/app.ex", &["blog"][..], ":blog", ":shop"),
+        ("blog/lib/app.ex:1-2", &[][..], ":blog", ":shop"),
+    ] {
+        let prompt = ask(target, repos).unwrap().render();
+        assert!(
+            prompt.contains(want) && !prompt.contains(not),
+            "{target}:\n{prompt}"
+        );
+    }
+}
+
 /// The chunks of `(path, source)` files, small neighbours not merged.
 fn unmerged_chunks(sources: &[(&str, &str)]) -> Vec<Chunk> {
     let config = ChunkerConfig {

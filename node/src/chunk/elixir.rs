@@ -568,6 +568,18 @@ impl<'s, 't> Walker<'s, 't> {
             "defimpl" => ctx.tags.push("impl"),
             _ => {}
         }
+        // `defmodule Module.concat(base, Test)`: a name computed when the code runs, kept
+        // as written and marked.
+        let static_name = |n: &str| {
+            n.starts_with(':')
+                || n.split('.').all(|s| {
+                    s.starts_with(|c: char| c.is_ascii_uppercase())
+                        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+                })
+        };
+        if !static_name(&ctx.name) {
+            ctx.tags.push("dynamic");
+        }
         // A nested module is an alias in its parent's scope: `defmodule Sub` -> `Sub`.
         if let (Some(p), "defmodule") = (parent, keyword.as_str()) {
             let short = self.text(

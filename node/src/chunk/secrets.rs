@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::bytes::Regex;
+use regex::bytes::{Regex, RegexSet};
 
 /// Whether `path` names a file that holds credentials and nothing worth searching.
 pub fn is_secret_file(path: &str) -> bool {
@@ -38,29 +38,34 @@ pub fn is_secret_file(path: &str) -> bool {
 }
 
 /// Patterns of credential values; the first capture group is what is masked.
+const PATTERN_SOURCES: [&str; 4] = [
+    // The body of a PEM private key.
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----",
+    // Tokens known by their prefix: Stripe, OpenAI, Anthropic, GitHub, Slack, AWS,
+    // Google, GitLab.
+    r"\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
+    // A quoted literal given to a credential's name: `password: "…"`,
+    // `"api_key" => "…"`, `secret_key_base = "…"`.
+    r#"(?i)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s]{8,})["']"#,
+    // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
+    r#"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#]{8,})"#,
+];
+
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        // The body of a PEM private key.
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----",
-        // Tokens known by their prefix: Stripe, OpenAI, Anthropic, GitHub, Slack, AWS,
-        // Google, GitLab.
-        r"\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
-        // A quoted literal given to a credential's name: `password: "…"`,
-        // `"api_key" => "…"`, `secret_key_base = "…"`.
-        r#"(?i)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s]{8,})["']"#,
-        // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
-        r#"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#]{8,})"#,
-    ]
-    .iter()
-    .map(|p| Regex::new(p).expect("secret patterns compile"))
-    .collect()
+    (PATTERN_SOURCES.iter())
+        .map(|p| Regex::new(p).expect("secret patterns compile"))
+        .collect()
 });
+
+/// All the patterns at once: one pass over a file tells which (if any) to look for.
+static ANY: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(PATTERN_SOURCES).expect("secret patterns compile"));
 
 /// The byte ranges of `bytes` that look like credential values.
 pub fn secret_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for re in PATTERNS.iter() {
-        for caps in re.captures_iter(bytes) {
+    for i in ANY.matches(bytes).iter() {
+        for caps in PATTERNS[i].captures_iter(bytes) {
             if let Some(m) = caps.get(1) {
                 out.push(m.range());
             }

@@ -498,7 +498,7 @@ impl<'a> ContextBuilder<'a> {
         let mut focus: Vec<String> = Vec::new();
         if let Some(t) = &request.target {
             let target = Target::parse(t)?;
-            let chunks = self.target_chunks(&target, &in_repos)?;
+            let chunks = self.target_chunks(&target, &in_repos, repos)?;
             if chunks.is_empty() {
                 return Err(NodeError::NotFound {
                     what: "target",
@@ -608,60 +608,88 @@ impl<'a> ContextBuilder<'a> {
         &self,
         target: &Target,
         in_repos: &dyn Fn(&Chunk) -> bool,
+        repos: &[String],
     ) -> Result<Vec<Chunk>> {
-        let mut chunks: Vec<Chunk> = match target {
-            Target::Function(symbol) => {
-                let defining: Vec<Chunk> = self
-                    .source
-                    .definition(symbol)?
-                    .into_iter()
-                    .filter(|c| c.kind != ChunkKind::ModuleHeader)
-                    .collect();
-                self.with_every_part(defining)?
-            }
-            Target::Module(module) => {
-                // The whole module: its header and every chunk of its own (not those of
-                // the modules nested in it), in each file defining it.
-                let mut files: Vec<(String, String)> = self
-                    .source
-                    .definition(module)?
-                    .into_iter()
-                    .filter(|c| c.kind == ChunkKind::ModuleHeader)
-                    .map(|c| (c.repo, c.path))
-                    .collect();
-                files.dedup();
-                let mut all = Vec::new();
-                for (repo, path) in files {
-                    all.extend(
-                        self.source
-                            .file_chunks(&repo, &path)?
-                            .into_iter()
-                            .filter(|c| &c.module == module || c.also_modules.contains(module)),
-                    );
+        let mut chunks: Vec<Chunk> =
+            match target {
+                Target::Function(symbol) => {
+                    let defining: Vec<Chunk> = self
+                        .source
+                        .definition(symbol)?
+                        .into_iter()
+                        .filter(|c| c.kind != ChunkKind::ModuleHeader)
+                        .collect();
+                    self.with_every_part(defining)?
                 }
-                all
-            }
-            Target::File { path, lines } => {
-                let mut all = Vec::new();
-                for repo in self.source.repos_with_file(path)? {
-                    all.extend(
-                        self.source
-                            .file_chunks(&repo, path)?
-                            .into_iter()
-                            .filter(|c| {
-                                lines.is_none_or(|(a, b)| c.start_line <= b && c.end_line >= a)
-                            }),
-                    );
+                Target::Module(module) => {
+                    // The whole module: its header and every chunk of its own (not those of
+                    // the modules nested in it), in each file defining it.
+                    let mut files: Vec<(String, String)> = self
+                        .source
+                        .definition(module)?
+                        .into_iter()
+                        .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                        .map(|c| (c.repo, c.path))
+                        .collect();
+                    files.dedup();
+                    let mut all = Vec::new();
+                    for (repo, path) in files {
+                        all.extend(
+                            self.source
+                                .file_chunks(&repo, &path)?
+                                .into_iter()
+                                .filter(|c| &c.module == module || c.also_modules.contains(module)),
+                        );
+                    }
+                    all
                 }
-                all
-            }
-        };
+                Target::File { path, lines } => {
+                    let (repos, path) = self.target_file(path, repos)?;
+                    let mut all = Vec::new();
+                    for repo in repos {
+                        all.extend(self.source.file_chunks(&repo, &path)?.into_iter().filter(
+                            |c| lines.is_none_or(|(a, b)| c.start_line <= b && c.end_line >= a),
+                        ));
+                    }
+                    all
+                }
+            };
         chunks.retain(|c| in_repos(c));
         chunks.sort_by(|a, b| {
             (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
         });
         chunks.dedup_by(|a, b| a.id == b.id);
         Ok(chunks)
+    }
+
+    /// The repository holding a target file, and its path there: `lib/a.ex` in the one
+    /// repository (of those asked for) that has it, or `repo/lib/a.ex` as search hits
+    /// name it. A path in several repositories is an error naming them, not a mix.
+    fn target_file(&self, path: &str, asked_for: &[String]) -> Result<(Vec<String>, String)> {
+        let asked = |repo: &str| asked_for.is_empty() || asked_for.iter().any(|r| r == repo);
+        let mut repos: Vec<String> = self.source.repos_with_file(path)?;
+        repos.retain(|r| asked(r));
+        if repos.is_empty()
+            && let Some((repo, rest)) = path.split_once('/')
+            && asked(repo)
+            && self.source.repos_with_file(rest)?.iter().any(|r| r == repo)
+        {
+            return Ok((vec![repo.to_string()], rest.to_string()));
+        }
+        repos.sort();
+        repos.dedup();
+        if repos.len() > 1 {
+            return Err(NodeError::InvalidArgument {
+                field: "target",
+                reason: format!(
+                    "`{path}` is in several repositories ({}): name one with --repo, or write \
+                     `{}/{path}`",
+                    repos.join(", "),
+                    repos[0]
+                ),
+            });
+        }
+        Ok((repos, path.to_string()))
     }
 
     /// `chunks` with the other parts of each split definition among them (the part with
@@ -737,7 +765,8 @@ impl<'a> ContextBuilder<'a> {
             }
         }
         for symbol in functions.iter().take(MAX_NAMED_FUNCTIONS) {
-            let chunks = self.target_chunks(&Target::Function(symbol.clone()), in_repos)?;
+            let function = Target::Function(symbol.clone());
+            let chunks = self.target_chunks(&function, in_repos, &[])?;
             if chunks.is_empty() {
                 continue;
             }
