@@ -37,18 +37,19 @@ pub fn is_secret_file(path: &str) -> bool {
     NAMES.contains(&name.as_str()) || env_variant || EXTENSIONS.iter().any(|e| name.ends_with(e))
 }
 
-/// Patterns of credential values; the first capture group is what is masked.
+/// Patterns of credential values; the first capture group is what is masked. ASCII
+/// classes and word boundaries (`-u`), so one lazy DFA pass reads a file.
 const PATTERN_SOURCES: [&str; 4] = [
     // The body of a PEM private key.
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----",
+    r"(?-u)-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----",
     // Tokens known by their prefix: Stripe, OpenAI, Anthropic, GitHub, Slack, AWS,
     // Google, GitLab.
-    r"\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
+    r"(?-u)\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
     // A quoted literal given to a credential's name: `password: "…"`,
     // `"api_key" => "…"`, `secret_key_base = "…"`.
-    r#"(?i)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s]{8,})["']"#,
+    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s]{8,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
-    r#"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#]{8,})"#,
+    r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#]{8,})"#,
 ];
 
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
