@@ -69,6 +69,14 @@ impl ChunkKind {
         }
     }
 
+    /// The kinds [`ChunkKind::is_callable`] accepts.
+    pub const CALLABLE: [ChunkKind; 4] = [
+        ChunkKind::Function,
+        ChunkKind::Macro,
+        ChunkKind::Guard,
+        ChunkKind::Delegate,
+    ];
+
     /// Code that defines callable things (as opposed to headers, tests and text).
     pub fn is_callable(self) -> bool {
         matches!(

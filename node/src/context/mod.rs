@@ -919,8 +919,19 @@ impl<'a> ContextBuilder<'a> {
             let found = match found {
                 None if fallbacks < 2 * max_callers => {
                     fallbacks += 1;
-                    let all = self.source.file_chunks(&site.repo, &site.path)?;
-                    all.iter().find(overlaps).cloned()
+                    // The chunk defining the caller, or (a test, a script, module-level
+                    // code) the chunks of its kind.
+                    let filter = if site.symbol.ends_with(MODULE_BODY) {
+                        FileChunkFilter::Kinds(ChunkKind::CALLABLE.to_vec())
+                    } else if site.symbol.contains(' ') {
+                        FileChunkFilter::Kinds(vec![site.kind])
+                    } else {
+                        FileChunkFilter::Defines(site.symbol.clone())
+                    };
+                    let chunks = self
+                        .source
+                        .file_chunks_where(&site.repo, &site.path, &filter)?;
+                    chunks.iter().find(overlaps).cloned()
                 }
                 found => found,
             };
