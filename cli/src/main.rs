@@ -510,6 +510,13 @@ fn run(cli: Cli) -> Result<()> {
             json,
             offline,
         } => {
+            if !aiex_node::context::TokenCounter::is_known(&model) {
+                eprintln!(
+                    "warning: unknown model `{model}`: tokens are estimated (characters / 3.5) \
+                     in an 8,192-token window; name a known family (gpt-4o, claude-..., \
+                     gemini-..., llama3.1, ...) or give --budget"
+                );
+            }
             let request = aiex_proto::v1::ContextRequest {
                 question,
                 target: target.unwrap_or_default(),

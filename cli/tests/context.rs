@@ -108,6 +108,15 @@ fn context_offline_from_the_data_directory_without_credentials() {
     // A zero budget is refused, not read as "the default".
     let args = ["context", QUESTION, "--budget", "0", "--offline"];
     common::fails_saying(&args, &aiex_in(&data, &args), "--budget");
+    // A model of no known family works, counted by estimate, and says so.
+    let args = ["context", QUESTION, "--model", "foo-1", "--offline"];
+    let out = aiex_in(&data, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: unknown model `foo-1`"),
+        "{}",
+        stderr(&out)
+    );
 
     let args = [
         "context",

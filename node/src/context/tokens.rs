@@ -67,6 +67,14 @@ impl TokenCounter {
         }
     }
 
+    /// Whether the model belongs to a family Aiex knows (its tokenizer and window);
+    /// others are counted by estimate with an 8,192-token window.
+    pub fn is_known(model: &str) -> bool {
+        let name = model.trim().to_ascii_lowercase();
+        let bare = name.rsplit('/').next().unwrap_or(&name);
+        family(bare) != UNKNOWN_FAMILY
+    }
+
     pub fn model(&self) -> &str {
         &self.model
     }
@@ -136,9 +144,12 @@ fn family(model: &str) -> (Tokenizer, usize) {
     } else if starts("qwen") || starts("mistral") || starts("mixtral") || starts("codestral") {
         (Tokenizer::CharEstimate, 32_768)
     } else {
-        (Tokenizer::CharEstimate, 8_192)
+        UNKNOWN_FAMILY
     }
 }
+
+/// How a model of no known family is counted.
+const UNKNOWN_FAMILY: (Tokenizer, usize) = (Tokenizer::CharEstimate, 8_192);
 
 #[cfg(test)]
 mod tests {
@@ -158,6 +169,16 @@ mod tests {
         );
         let c = TokenCounter::for_model("something-new");
         assert_eq!(c.default_budget(), 8_192 - 2_048);
+        assert!(!TokenCounter::is_known("something-new"));
+        for known in [
+            "gpt-4o",
+            "openai/GPT-4",
+            "claude-sonnet-4-5",
+            "llama3.1:8b",
+            "qwen2.5-coder",
+        ] {
+            assert!(TokenCounter::is_known(known), "{known}");
+        }
     }
 
     #[test]
