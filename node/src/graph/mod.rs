@@ -101,6 +101,24 @@ fn use_keys(used: &str) -> [String; 2] {
     [using, used.to_string()]
 }
 
+/// A caller that defines nothing (a test, a script, module-level code), named
+/// `path:line what` by the chunk's first line with code (a chunk starts where the one
+/// before it ends, often on a blank line).
+fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
+    let start_line = chunk.code_line.max(chunk.start_line);
+    SymbolSite {
+        module: chunk.module.clone(),
+        symbol: format!("{}:{start_line} {what}", chunk.path),
+        repo: chunk.repo.clone(),
+        path: chunk.path.clone(),
+        start_line,
+        end_line: chunk.end_line,
+        kind: chunk.kind,
+        signature: chunk.signature.clone(),
+        visibility: chunk.visibility,
+    }
+}
+
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
 pub const MODULE_BODY: &str = " (module body)";
 
@@ -591,21 +609,9 @@ impl SymbolGraph {
             if !chunk.module_calls.is_empty() || !chunk.module_unqualified_calls.is_empty() {
                 // Module-level code in a function's chunk (an attribute's value): the
                 // module calls these when it compiles, not the function.
-                let start_line = chunk.code_line.max(chunk.start_line);
-                let source = SymbolSite {
-                    module: chunk.module.clone(),
-                    symbol: format!(
-                        "{}:{} {}{MODULE_BODY}",
-                        chunk.path, start_line, chunk.module
-                    ),
-                    repo: chunk.repo.clone(),
-                    path: chunk.path.clone(),
-                    start_line,
-                    end_line: chunk.end_line,
-                    kind: ChunkKind::ModuleHeader,
-                    signature: String::new(),
-                    visibility: chunk.visibility,
-                };
+                let mut source = source_site(chunk, &format!("{}{MODULE_BODY}", chunk.module));
+                source.kind = ChunkKind::ModuleHeader;
+                source.signature.clear();
                 g.add_caller(
                     &source,
                     &chunk.module_calls,
@@ -623,20 +629,7 @@ impl SymbolGraph {
                 if chunk.kind.is_callable() && chunk.part.is_some() {
                     continue;
                 }
-                // A chunk starts after the previous one ends: name the source by its
-                // first line with code, not the blank line before it.
-                let start_line = chunk.code_line.max(chunk.start_line);
-                let source = SymbolSite {
-                    module: chunk.module.clone(),
-                    symbol: format!("{}:{} {}", chunk.path, start_line, chunk.display_symbol()),
-                    repo: chunk.repo.clone(),
-                    path: chunk.path.clone(),
-                    start_line,
-                    end_line: chunk.end_line,
-                    kind: chunk.kind,
-                    signature: chunk.signature.clone(),
-                    visibility: chunk.visibility,
-                };
+                let source = source_site(chunk, &chunk.display_symbol());
                 g.add_caller(
                     &source,
                     &chunk.calls,
