@@ -935,3 +935,66 @@ fn a_split_definition_is_defined_where_its_head_is_and_comes_whole() {
         "def caller",
     );
 }
+
+/// Callees come in the order the target's code calls them, so that with more callees
+/// than fit the first ones called are kept.
+#[test]
+fn callees_come_in_the_order_the_code_calls_them() {
+    let sources = [
+        (
+            "lib/a.ex",
+            "defmodule A do\n  def run(x) do\n    x |> zeta() |> B.beta()\n    alpha(x)\n    zeta(x)\n  end\n  def zeta(x), do: x\n  def alpha(x), do: x\nend\n",
+        ),
+        ("lib/b.ex", "defmodule B do\n  def beta(x), do: x\nend\n"),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    assert_eq!(
+        graph.callees_in_call_order("A.run/1"),
+        ["A.zeta/1", "B.beta/1", "A.alpha/1"]
+    );
+    assert_eq!(
+        graph.callees("A.run/1"),
+        ["A.alpha/1", "A.zeta/1", "B.beta/1"]
+    );
+    let source = Mem(chunks);
+    let callees: Vec<String> = build(&source, &graph, "A.run/1", None)
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| s.title.split(" (").next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        callees,
+        ["Called: A.zeta/1", "Called: B.beta/1", "Called: A.alpha/1"]
+    );
+}
+
+/// A target too large for the budget gives up the rest of its docs before any code.
+#[test]
+fn a_target_over_the_budget_shortens_its_docs_before_its_code() {
+    let long_doc: String = (0..40)
+        .map(|i| format!("  Paragraph {i} says a great deal more about how totals are made.\n\n"))
+        .collect();
+    let src = format!(
+        "defmodule Ledger do\n  @doc \"\"\"\n  Sums the entries.\n\n{long_doc}  \"\"\"\n  @spec total([integer]) :: integer\n  def total(entries) do\n    Enum.sum(entries)\n  end\nend\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/ledger.ex", src.as_str())]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let whole = build(&source, &graph, "Ledger.total/1", None);
+    assert!(!whole.truncated);
+    let ctx = build(&source, &graph, "Ledger.total/1", Some(200));
+    let prompt = ctx.render();
+    assert!(ctx.truncated && ctx.tokens <= 200, "{prompt}");
+    for kept in [
+        "Sums the entries.",
+        "def total(entries) do",
+        "Enum.sum(entries)",
+        "[docs shortened]",
+    ] {
+        assert!(prompt.contains(kept), "{kept} missing from {prompt}");
+    }
+    assert!(!prompt.contains("Paragraph 3 "), "{prompt}");
+    assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
+}

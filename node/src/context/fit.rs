@@ -70,6 +70,14 @@ impl ContextBuilder<'_> {
                 .max_by_key(|&i| (sections[i].kind, i));
             let Some(i) = cut else { break };
             let s = &mut sections[i];
+            // A target gives up the rest of its docs before any of its code.
+            if let Some(short) = s.shortened_text.take() {
+                truncated = true;
+                s.title = format!("{} [docs shortened]", s.title);
+                s.text = short;
+                s.tokens = self.counter.count(&s.render());
+                continue;
+            }
             let marker = if s.kind == SectionKind::Target {
                 truncated = true;
                 if !s.title.ends_with("[truncated]") {

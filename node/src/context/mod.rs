@@ -292,6 +292,10 @@ pub struct Section {
     /// The signature-only text, while the section is not collapsed.
     #[serde(skip)]
     collapsed_text: Option<String>,
+    /// A target with its docs cut to their first paragraph, while it is shown whole:
+    /// what a target too large for the budget gives up before its code.
+    #[serde(skip)]
+    shortened_text: Option<String>,
 }
 
 impl Section {
@@ -517,13 +521,36 @@ impl<'a> ContextBuilder<'a> {
             // lists where they all are.
             let mut keys: HashSet<String> = HashSet::new();
             let mut texts: Vec<String> = Vec::new();
+            // The same code with long docs cut: the parts of a split definition joined
+            // first, as a doc may run from one part into the next.
+            let mut joined: Vec<(&Chunk, String)> = Vec::new();
             for c in &chunks {
                 if keys.insert(same_code(c)) {
                     texts.push(fence(c, &c.text_with_header()));
+                    match joined.last_mut() {
+                        Some((last, text))
+                            if (&last.repo, &last.path) == (&c.repo, &c.path)
+                                && last.end_byte == c.start_byte =>
+                        {
+                            text.push_str(&c.content);
+                            *last = c;
+                        }
+                        _ => joined.push((c, c.text_with_header())),
+                    }
                 }
             }
             let copies = chunks.len() - texts.len();
             let text = texts.join("\n");
+            let shortened: Vec<Option<String>> =
+                joined.iter().map(|(_, t)| shorten_docs(t)).collect();
+            let shortened = shortened.iter().any(Option::is_some).then(|| {
+                joined
+                    .iter()
+                    .zip(&shortened)
+                    .map(|((c, whole), short)| fence(c, short.as_deref().unwrap_or(whole)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
             let where_ = places(&chunks);
             let same = match copies {
                 0 => String::new(),
@@ -538,6 +565,13 @@ impl<'a> ContextBuilder<'a> {
                 None,
                 &chunks,
             );
+            if let Some(s) = g
+                .sections
+                .iter_mut()
+                .find(|s| s.kind == SectionKind::Target)
+            {
+                s.shortened_text = shortened.map(|t| self.secrets.redact(&t));
+            }
             match &target {
                 Target::Function(symbol) => {
                     focus.push(symbol.clone());
@@ -846,7 +880,9 @@ impl<'a> ContextBuilder<'a> {
     ) -> Result<()> {
         let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
         let mut shown = 0;
-        for callee in self.graph.callees(symbol) {
+        // In the order the code calls them: with more callees than fit, the first ones
+        // called are kept.
+        for callee in self.graph.callees_in_call_order(symbol) {
             if shown >= max_callees {
                 break;
             }
@@ -1032,6 +1068,7 @@ impl<'a> ContextBuilder<'a> {
             chunk_ids: chunks.iter().map(|c| c.id.clone()).collect(),
             spans: chunks.iter().map(SourceSpan::of).collect(),
             collapsed_text,
+            shortened_text: None,
         });
         true
     }
@@ -1077,6 +1114,51 @@ fn fence(chunk: &Chunk, text: &str) -> String {
     )
 }
 
+/// `text` with each `@doc`, `@moduledoc` and `@typedoc` heredoc cut to its first
+/// paragraph and a line saying so; None when no doc has more than one paragraph.
+fn shorten_docs(text: &str) -> Option<String> {
+    const OPENERS: [&str; 3] = ["@doc ", "@moduledoc ", "@typedoc "];
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        out.push_str(line);
+        i += 1;
+        let opener = line.trim();
+        let delimiter = ["\"\"\"", "\'\'\'"]
+            .into_iter()
+            .find(|d| opener.ends_with(d) && opener.len() > d.len());
+        let (true, Some(delimiter)) = (OPENERS.iter().any(|p| opener.starts_with(p)), delimiter)
+        else {
+            continue;
+        };
+        let Some(close) = (i..lines.len()).find(|&j| lines[j].trim() == delimiter) else {
+            continue; // Not closed in this text (a part of a split chunk): left whole.
+        };
+        let first_blank = (i..close).find(|&j| lines[j].trim().is_empty());
+        match first_blank {
+            Some(blank) if (blank + 1..close).any(|j| !lines[j].trim().is_empty()) => {
+                for l in &lines[i..blank] {
+                    out.push_str(l);
+                }
+                let indent = &lines[close][..lines[close].len() - lines[close].trim_start().len()];
+                out.push_str(indent);
+                out.push_str("… [the rest of this doc is left out to fit the token budget]\n");
+                changed = true;
+            }
+            _ => {
+                for l in &lines[i..close] {
+                    out.push_str(l);
+                }
+            }
+        }
+        i = close;
+    }
+    changed.then_some(out)
+}
+
 /// A chunk shown by its specs and heads only.
 fn signature_only(chunk: &Chunk) -> String {
     let mut lines: Vec<String> = chunk.specs.clone();
@@ -1098,10 +1180,35 @@ fn signature_only(chunk: &Chunk) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::named_in;
+    use super::{named_in, shorten_docs};
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn long_docs_are_cut_to_their_first_paragraph() {
+        let text = "  @doc \"\"\"\n  Splits it.\n  Twice.\n\n  ## Examples\n\n      iex> f(1)\n  \"\"\"\n  @doc since: \"1.0\"\n  def f(x), do: x\n";
+        assert_eq!(
+            shorten_docs(text).unwrap(),
+            "  @doc \"\"\"\n  Splits it.\n  Twice.\n  … [the rest of this doc is left out to fit the token budget]\n  \"\"\"\n  @doc since: \"1.0\"\n  def f(x), do: x\n"
+        );
+        // `~S'''` docs and module docs too.
+        let module = "  @moduledoc ~S'''\n  One.\n\n  Two.\n  '''\n";
+        assert!(
+            shorten_docs(module)
+                .unwrap()
+                .contains("One.\n  … [the rest")
+        );
+        // Nothing to cut: one paragraph, a one-line doc, a heredoc left open, a string.
+        for whole in [
+            "  @doc \"\"\"\n  One.\n  \"\"\"\n  def f, do: 1\n",
+            "  @doc \"One.\"\n  def f, do: 1\n",
+            "  @doc \"\"\"\n  One.\n\n  Two.\n",
+            "  x = \"\"\"\n  a\n\n  b\n  \"\"\"\n",
+        ] {
+            assert_eq!(shorten_docs(whole), None, "{whole}");
+        }
     }
 
     #[test]

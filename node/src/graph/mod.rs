@@ -783,6 +783,17 @@ impl SymbolGraph {
         out
     }
 
+    /// What `symbol` calls, as `Mod.fun/arity`, in the order its code first calls them
+    /// (the calls resolved through its imports and a `use`'s aliases after those): the
+    /// order a reader meets them in.
+    pub fn callees_in_call_order(&self, symbol: &str) -> Vec<String> {
+        let mut seen: HashSet<String> = HashSet::default();
+        matching(&self.out, &self.keys().out, symbol)
+            .into_iter()
+            .filter(|c| seen.insert(c.clone()))
+            .collect()
+    }
+
     /// Who calls `symbol`: the calling definitions (or tests and scripts), sorted by place.
     /// A call of any arity the same definition has counts: `def f(a, b \\ 1)` is called
     /// by `f(x)` and `f(x, y)` alike.
