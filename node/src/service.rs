@@ -16,6 +16,7 @@ use crate::search::{Filters, MAX_LIMIT, QueryStats, SearchHit, SearchRequest};
 
 /// A search hit as the API returns it.
 pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
+    let signature = h.chunk.signature_for(&h.symbol).to_string();
     pb::SearchHit {
         repository: h.chunk.repo,
         path: h.chunk.path,
@@ -32,7 +33,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         snippet: h.snippet,
         snippet_start_line: h.snippet_start_line,
         chunk_id: h.chunk.id,
-        signature: h.chunk.signature,
+        signature,
     }
 }
 
@@ -89,7 +90,13 @@ pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
             repositories: req.repositories.clone(),
             ..Default::default()
         }),
-        limit: 8,
+        // A target with no repository named keeps the hits of its own repositories,
+        // which the search does not know yet: more are asked for, as many are shown.
+        limit: if req.target.trim().is_empty() || !req.repositories.is_empty() {
+            crate::context::MAX_HITS as u32
+        } else {
+            3 * crate::context::MAX_HITS as u32
+        },
     })
 }
 

@@ -998,3 +998,99 @@ fn a_target_over_the_budget_shortens_its_docs_before_its_code() {
     assert!(!prompt.contains("Paragraph 3 "), "{prompt}");
     assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }
+
+/// With no repository named, a target's search hits and map come from its own
+/// repository; callers in other repositories still come, and naming repositories
+/// overrides it.
+#[test]
+fn a_targets_hits_and_map_come_from_its_own_repository() {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let mut chunks = Vec::new();
+    for (repo, path, src) in [
+        (
+            "phoenix",
+            "lib/token.ex",
+            "defmodule Token do\n  def verify(t), do: t\n  def sign(t), do: t\nend\n",
+        ),
+        (
+            "plug",
+            "lib/csrf.ex",
+            "defmodule Csrf do\n  def check(t), do: Token.verify(t)\n  def mask(t), do: t\nend\n",
+        ),
+    ] {
+        let FileChunks::Chunked(c) = chunk_file(repo, path, src.as_bytes(), &config) else {
+            panic!("{path} was not chunked");
+        };
+        chunks.extend(c);
+    }
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &(0..chunks.len()).collect::<Vec<_>>());
+    let source = Mem(chunks);
+    let context = |repositories: Vec<String>| {
+        ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+            .search_hits(hits.clone())
+            .build(&ContextRequest {
+                question: "how is a token checked?".into(),
+                target: Some("Token.verify/1".into()),
+                budget: None,
+                repositories,
+            })
+            .unwrap()
+    };
+    let titles = |ctx: &Context, kind: SectionKind| -> Vec<String> {
+        ctx.sections
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.title.clone())
+            .collect()
+    };
+    let ctx = context(Vec::new());
+    let found = titles(&ctx, SectionKind::SearchHit);
+    assert!(
+        found.iter().any(|t| t.contains("Token.sign/1")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().all(|t| !t.contains("lib/csrf.ex")),
+        "{found:#?}"
+    );
+    let map = ctx.render();
+    assert!(!map.contains("Csrf.mask"), "{map}");
+    let callers = titles(&ctx, SectionKind::Caller);
+    assert!(
+        callers.iter().any(|t| t.contains("Csrf.check/1")),
+        "{callers:#?}"
+    );
+    // Naming both repositories brings both.
+    let both = context(vec!["phoenix".into(), "plug".into()]);
+    let found = titles(&both, SectionKind::SearchHit);
+    assert!(
+        found.iter().any(|t| t.contains("Csrf.mask/1")),
+        "{found:#?}"
+    );
+}
+
+/// A data literal on one long line (a base64 image) is shown cut in the prompt, so a
+/// module target is not cut inside it before its functions.
+#[test]
+fn a_long_data_line_is_shown_cut() {
+    let blob = "iVBORw0KGgo".repeat(3_000);
+    let src = format!(
+        "defmodule Debugger do\n  @moduledoc \"Shows errors.\"\n  @logo \"data:image/png;base64,{blob}\"\n  def logo, do: @logo\nend\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/debugger.ex", src.as_str())]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Debugger", Some(2_000));
+    let prompt = ctx.render();
+    assert!(!ctx.truncated, "{prompt}");
+    assert!(
+        prompt.contains("more bytes of this line left out"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("def logo, do: @logo"), "{prompt}");
+    assert!(prompt.len() < 4_000, "{} bytes", prompt.len());
+}

@@ -1690,3 +1690,42 @@ fn symbols_differing_in_case_or_merged_arities_are_named_as_asked() {
     assert_eq!(hits[0].symbol, "Text.split/3");
     assert_eq!(search(&set, "Text.split/2")[0].symbol, "Text.split/2");
 }
+
+/// A hit on a chunk of several small functions merged is named by the function the
+/// query names, with its head, not by the chunk's first function.
+#[test]
+fn a_hit_on_merged_functions_names_the_one_asked_for() {
+    let env = env();
+    write(
+        &env.src,
+        "lib/pass.ex",
+        "defmodule Pass do\n  def load_document(doc), do: doc\n\n  def dump_results(results), do: results\nend\n",
+    );
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let merged = all_chunks(&set)
+        .into_iter()
+        .find(|c| c.path == "lib/pass.ex" && c.defines.len() == 2)
+        .expect("the two functions share one chunk");
+    assert_eq!(merged.display_symbol(), "Pass.load_document/1");
+    for query in ["dump_results", "Pass.dump_results", "Pass.dump_results/1"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].symbol,
+            "Pass.dump_results/1",
+            "{query}\n{}",
+            describe(&hits)
+        );
+        assert_eq!(
+            hits[0].chunk.signature_for(&hits[0].symbol),
+            "def dump_results(results)"
+        );
+    }
+    // Another module's function of the same name is not a name for this chunk.
+    let hits = search(&set, "Other.dump_results");
+    assert!(
+        hits.iter().all(|h| h.symbol != "Other.dump_results/1"),
+        "{}",
+        describe(&hits)
+    );
+}

@@ -501,6 +501,20 @@ impl Chunk {
         }
     }
 
+    /// The head of the definition `symbol` (`Mod.fun/arity`) names in this chunk, or the
+    /// chunk's own signature: a hit on one of several merged functions shows its head.
+    pub fn signature_for(&self, symbol: &str) -> &str {
+        self.defines
+            .iter()
+            .find(|d| {
+                !d.signature.is_empty()
+                    && d.arities
+                        .iter()
+                        .any(|&a| self::symbol(&d.module, &d.name, a) == symbol)
+            })
+            .map_or(self.signature.as_str(), |d| d.signature.as_str())
+    }
+
     /// Header plus content: what a prompt or an embedding should see.
     pub fn text_with_header(&self) -> String {
         if self.header.is_empty() {
@@ -509,6 +523,36 @@ impl Chunk {
             format!("{}{}", self.header, self.content)
         }
     }
+}
+
+/// Lines longer than this many bytes are shown cut (data literals: a base64 image, a
+/// minified table) in prompts and snippets; the index keeps them whole.
+pub const MAX_SHOWN_LINE_BYTES: usize = 1_000;
+
+/// `text` with each line over [`MAX_SHOWN_LINE_BYTES`] cut to its first 200 bytes (on a
+/// character boundary) and a note of how much was left out.
+pub fn elide_long_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.split('\n').any(|l| l.len() > MAX_SHOWN_LINE_BYTES) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| {
+            if l.len() <= MAX_SHOWN_LINE_BYTES {
+                return l.to_string();
+            }
+            let mut end = 200;
+            while !l.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!(
+                "{}… [{} more bytes of this line left out]",
+                &l[..end],
+                l.len() - end
+            )
+        })
+        .collect();
+    std::borrow::Cow::Owned(lines.join("\n"))
 }
 
 /// Why a file was not chunked.
@@ -891,6 +935,28 @@ pub(crate) fn collapse_whitespace(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_shown_cut_and_short_ones_whole() {
+        let short = "  @x 1\n  def f, do: 2";
+        assert!(matches!(
+            elide_long_lines(short),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let blob = format!("  @logo \"data:image/png;base64,{}\"", "é".repeat(3_000));
+        let text = format!("defmodule D do\n{blob}\n  def f, do: 2\nend");
+        let shown = elide_long_lines(&text);
+        let lines: Vec<&str> = shown.split('\n').collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "defmodule D do");
+        assert!(lines[1].starts_with("  @logo \"data:image/png;base64,é"));
+        assert!(lines[1].ends_with(&format!(
+            "… [{} more bytes of this line left out]",
+            blob.len() - 199
+        )));
+        assert!(lines[1].len() < 300);
+        assert_eq!(&lines[2..], ["  def f, do: 2", "end"]);
+    }
 
     #[test]
     fn line_index_maps_bytes_to_lines() {

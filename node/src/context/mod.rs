@@ -130,6 +130,10 @@ fn caller_rank(path: &str) -> u8 {
 const MAX_NAMED_FUNCTIONS: usize = 4;
 const MAX_NAMED_MODULES: usize = 2;
 
+/// Search hits shown at most (the search asks for more when it does not know yet which
+/// repository the target is in; see [`crate::service::context_search`]).
+pub const MAX_HITS: usize = 8;
+
 /// The words of a question that may name code: modules (`Phoenix.LiveView.Channel`), and
 /// functions (`Enum.map/2`, `Enum.map`, `handle_event`, `valid?`), in order, each once.
 /// Sentence punctuation around them (`Channel?`, `(map/2)`, a closing `.`) is left out.
@@ -500,6 +504,9 @@ impl<'a> ContextBuilder<'a> {
             by_text: HashMap::new(),
         };
         let mut focus: Vec<String> = Vec::new();
+        // The repositories of the target, when no repository was asked for: its search
+        // hits and map come from them (callers from other repositories still come).
+        let mut target_repos: Vec<String> = Vec::new();
         if let Some(t) = &request.target {
             let target = Target::parse(t)?;
             let chunks = self.target_chunks(&target, &in_repos, repos)?;
@@ -508,6 +515,11 @@ impl<'a> ContextBuilder<'a> {
                     what: "target",
                     name: t.trim().to_string(),
                 });
+            }
+            if repos.is_empty() {
+                target_repos = chunks.iter().map(|c| c.repo.clone()).collect();
+                target_repos.sort();
+                target_repos.dedup();
             }
             let label = match &target {
                 Target::Function(s) | Target::Module(s) => s.clone(),
@@ -599,20 +611,30 @@ impl<'a> ContextBuilder<'a> {
             Some(hits) => hits()?,
             None => Vec::new(),
         };
+        let scope: &[String] = if repos.is_empty() {
+            &target_repos
+        } else {
+            repos
+        };
+        let mut hits_shown = 0;
         for hit in self.hits.iter().chain(&late) {
-            if !in_repos(&hit.chunk) || g.shown(&hit.chunk) {
-                continue;
+            if hits_shown == MAX_HITS {
+                break;
             }
             let c = &hit.chunk;
+            if !(scope.is_empty() || scope.contains(&c.repo)) || g.shown(c) {
+                continue;
+            }
             self.push_chunk(
                 &mut g,
                 SectionKind::SearchHit,
                 format!("Search hit: {}", hit.symbol),
                 c,
             );
+            hits_shown += 1;
         }
         let map_tokens = (budget / 8).clamp(64, 1024);
-        let (map, _) = self.graph.repo_map_in(map_tokens, &focus, repos);
+        let (map, _) = self.graph.repo_map_in(map_tokens, &focus, scope);
         if !map.trim().is_empty() {
             self.push(
                 &mut g,
@@ -1110,7 +1132,7 @@ fn fence(chunk: &Chunk, text: &str) -> String {
     };
     format!(
         "```{lang}\n{}\n```",
-        text.trim_start_matches('\n').trim_end()
+        crate::chunk::elide_long_lines(text.trim_start_matches('\n').trim_end())
     )
 }
 

@@ -814,20 +814,37 @@ impl QueryPlan {
 
     /// The symbol a hit shows: the arity the query names when the chunk defines it
     /// (`String.split/2` for a query of it, though the chunk answers to `/2` and `/3`).
+    /// A chunk of several small functions merged shows the one the query names
+    /// (`Pass.dump_results/1` for `dump_results`, not the chunk's first function).
     fn hit_symbol(&self, chunk: &Chunk) -> String {
         if chunk.kind.is_callable() {
             // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`).
-            for s in &self.symbols {
-                let Some((head, arity)) = s.rsplit_once('/') else {
-                    continue;
+            for s in self.symbols.iter().chain(&self.words) {
+                let (head, arity) = match s.rsplit_once('/') {
+                    Some((head, arity)) => match arity.parse::<u32>() {
+                        Ok(a) => (head, Some(a)),
+                        Err(_) => continue,
+                    },
+                    None => (s.as_str(), None),
                 };
-                let Ok(a) = arity.parse::<u32>() else {
-                    continue;
+                let (module, named) = match head.rsplit_once('.') {
+                    Some((m, n)) => (Some(m), n),
+                    None => (None, head),
                 };
-                let named = head.rsplit_once('.').map_or(head, |(_, n)| n);
-                if let Some(d) = chunk.defines.iter().find(|d| {
-                    d.kind.is_callable() && d.name.to_lowercase() == named && d.arities.contains(&a)
-                }) {
+                let found = chunk.defines.iter().find_map(|d| {
+                    let fits = d.kind.is_callable()
+                        && d.name.to_lowercase() == named
+                        && module.is_none_or(|m| {
+                            let dm = d.module.to_lowercase();
+                            dm == m || dm.ends_with(&format!(".{m}"))
+                        });
+                    let a = match arity {
+                        Some(a) => d.arities.contains(&a).then_some(a),
+                        None => d.arities.last().copied(),
+                    };
+                    fits.then_some(a).flatten().map(|a| (d, a))
+                });
+                if let Some((d, a)) = found {
                     return crate::chunk::symbol(&d.module, &d.name, a);
                 }
             }
@@ -964,7 +981,7 @@ fn snippet(
     }
     let end = (start + WINDOW).min(lines.len());
     (
-        lines[start..end].join("\n"),
+        crate::chunk::elide_long_lines(&lines[start..end].join("\n")).into_owned(),
         chunk.start_line + start as u32,
     )
 }
