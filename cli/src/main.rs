@@ -166,7 +166,8 @@ enum Command {
     /// Show how Aiex chunks one file (works without any server or index).
     Chunk {
         file: PathBuf,
-        #[arg(long, default_value_t = ChunkerConfig::default().budget)]
+        /// Chunk size budget, in non-whitespace characters.
+        #[arg(long, default_value_t = ChunkerConfig::default().budget, value_parser = chunk_budget)]
         budget: usize,
         /// Larger files are refused, as `aiex index` skips them.
         #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
@@ -190,7 +191,7 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
         /// Chunk size budget, in non-whitespace characters.
-        #[arg(long, default_value_t = ChunkerConfig::default().budget)]
+        #[arg(long, default_value_t = ChunkerConfig::default().budget, value_parser = chunk_budget)]
         budget: usize,
         /// Files larger than this many bytes are skipped.
         #[arg(long, default_value_t = ChunkerConfig::default().max_file_bytes)]
@@ -792,6 +793,15 @@ fn offline_context(
         .search_hits(hits)
         .build(&context_request)?;
     output::context(&context_to_pb(&context), json)
+}
+
+/// A chunk size budget: a count of non-whitespace characters, at least 1.
+fn chunk_budget(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (non-whitespace characters per chunk)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?} is not a count of characters: {e}")),
+    }
 }
 
 pub fn repo_name_of(path: &Path) -> Result<String> {

@@ -481,6 +481,15 @@ fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
             vec!["chunk", file.to_str().unwrap(), "--max-file-bytes", "100"],
             "over the 100-byte limit",
         ),
+        // A budget of nothing would make a chunk of every line.
+        (
+            vec!["chunk", file.to_str().unwrap(), "--budget", "0"],
+            "must be at least 1",
+        ),
+        (
+            vec!["index", sample().to_str().unwrap(), "--budget", "0"],
+            "must be at least 1",
+        ),
     ] {
         common::fails_saying(&args, &aiex(data.path(), &args), says);
     }

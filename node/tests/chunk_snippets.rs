@@ -2713,3 +2713,111 @@ fn a_trailing_comment_stays_with_the_line_it_ends() {
         dump(&cs)
     );
 }
+
+/// Functions the standard library's `EEx.function_from_string`/`function_from_file` and
+/// NimbleParsec's `defparsec` define are definitions, with the `@doc` and `@spec` before
+/// them; the `def` after them does not take their docs.
+#[test]
+fn g06_functions_generated_from_templates_and_parsers_are_definitions() {
+    let src = concat!(
+        "defmodule MyApp.Templates do\n",
+        "  require EEx\n",
+        "\n",
+        "  @doc \"Renders the page layout.\"\n",
+        "  EEx.function_from_string(:def, :layout, \"<main><%= @inner %></main>\", [:assigns])\n",
+        "\n",
+        "  @doc \"Renders the footer.\"\n",
+        "  EEx.function_from_file(:defp, :footer, \"footer.eex\", [:assigns, :opts])\n",
+        "\n",
+        "  EEx.function_from_file(:def, :plain, \"plain.eex\")\n",
+        "\n",
+        "  @spec do_tokenize(binary) :: term\n",
+        "  defparsec :do_tokenize, foo\n",
+        "\n",
+        "  EEx.function_from_file(:def, :computed, \"x.eex\", args)\n",
+        "\n",
+        "  def media_type(_ext), do: nil\n",
+        "end\n",
+    );
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let cs = chunks_with("lib/my_app/templates.ex", src.as_bytes(), &config);
+    let find = |symbol: &str| {
+        cs.iter()
+            .flat_map(|c| c.defines.iter().map(move |d| (c, d)))
+            .find(|(_, d)| format!("{}.{}", d.module, d.name) == symbol)
+            .unwrap_or_else(|| panic!("no {symbol} in {}", dump(&cs)))
+    };
+    let (layout, d) = find("MyApp.Templates.layout");
+    assert_eq!(
+        (d.arities.as_slice(), d.signature.as_str()),
+        (&[1][..], "def layout(assigns)")
+    );
+    assert_eq!(layout.doc.as_deref(), Some("Renders the page layout."));
+    assert_eq!((layout.start_line, layout.end_line), (3, 5));
+    let (footer, d) = find("MyApp.Templates.footer");
+    assert_eq!(d.arities, [2]);
+    assert_eq!(d.signature, "defp footer(assigns, opts)");
+    assert_eq!(footer.visibility, aiex_node::chunk::Visibility::Private);
+    assert_eq!(footer.doc.as_deref(), Some("Renders the footer."));
+    assert_eq!(find("MyApp.Templates.plain").1.signature, "def plain");
+    let (parser, d) = find("MyApp.Templates.do_tokenize");
+    assert_eq!(d.arities, [1, 2]);
+    assert_eq!(parser.specs, ["@spec do_tokenize(binary) :: term"]);
+    // Parameters computed at compile time: no arity to name, so no definition.
+    assert!(
+        cs.iter()
+            .flat_map(|c| &c.defines)
+            .all(|d| d.name != "computed")
+    );
+    let (media, _) = find("MyApp.Templates.media_type");
+    assert_eq!(media.doc, None, "{}", dump(&cs));
+}
+
+/// A module header over the budget splits between its statements, and a DSL block in it
+/// (`query do … end`) between the block's own statements: never inside a `field` that
+/// fits a part by itself.
+#[test]
+fn g15_a_dsl_block_in_a_long_header_splits_between_its_statements() {
+    let src = concat!(
+        "defmodule MySchema do\n",
+        "  use Absinthe.Schema\n",
+        "\n",
+        "  query do\n",
+        "    field :alpha, :string do\n",
+        "      resolve fn _, _ -> {:ok, \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"} end\n",
+        "    end\n",
+        "\n",
+        "    field :beta, :string do\n",
+        "      resolve fn _, _ -> {:ok, \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"} end\n",
+        "    end\n",
+        "\n",
+        "    field :gamma,\n",
+        "      type: :string,\n",
+        "      resolve: fn\n",
+        "        %{name: name}, _ ->\n",
+        "          {:ok, name}\n",
+        "\n",
+        "        %{flag: val}, _ ->\n",
+        "          {:ok, val}\n",
+        "\n",
+        "        _, _ ->\n",
+        "          {:error, \"No value provided\"}\n",
+        "      end\n",
+        "  end\n",
+        "end\n",
+    );
+    let config = ChunkerConfig {
+        budget: 200,
+        ..ChunkerConfig::default()
+    };
+    let cs = chunks_with("lib/my_schema.ex", src.as_bytes(), &config);
+    let parts: Vec<(u32, u32)> = cs.iter().map(|c| (c.start_line, c.end_line)).collect();
+    assert_eq!(parts, [(1, 3), (4, 12), (13, 26)], "{}", dump(&cs));
+    for c in &cs {
+        assert_eq!(c.kind, ModuleHeader);
+        assert_eq!(c.signature, "defmodule MySchema do", "{}", dump(&cs));
+    }
+}

@@ -1729,3 +1729,40 @@ fn a_hit_on_merged_functions_names_the_one_asked_for() {
         describe(&hits)
     );
 }
+
+/// A function whose long doc splits it in parts is one search result (its best part),
+/// and the part with its head carries its doc too.
+#[test]
+fn the_parts_of_a_split_function_are_one_result() {
+    let env = env();
+    let doc: String = (0..60)
+        .map(|i| format!("  Step {i} verifies the signed token against its maximum age.\n\n"))
+        .collect();
+    write(
+        &env.src,
+        "lib/token.ex",
+        &format!(
+            "defmodule Token do\n  @doc \"\"\"\n  Verifies a signed token.\n\n{doc}  \"\"\"\n  def verify(token, max_age) do\n    {{token, max_age}}\n  end\nend\n"
+        ),
+    );
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    ingest(&set, "shop", &env.src);
+    let parts: Vec<Chunk> = all_chunks(&set)
+        .into_iter()
+        .filter(|c| c.path == "lib/token.ex" && c.name == "verify")
+        .collect();
+    assert!(parts.len() > 1, "the doc splits the function");
+    let head = parts
+        .iter()
+        .find(|c| !c.defines.is_empty())
+        .expect("a part defines it");
+    assert!(head.part.is_some_and(|(k, _)| k > 1));
+    assert!(
+        head.doc
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Verifies a signed token."))
+    );
+    let hits = search(&set, "verifies the signed token maximum age");
+    let verify: Vec<&SearchHit> = hits.iter().filter(|h| h.chunk.name == "verify").collect();
+    assert_eq!(verify.len(), 1, "{}", describe(&hits));
+}

@@ -222,6 +222,8 @@ struct DefInfo {
     head_start: usize,
     head_end: usize,
     has_body: bool,
+    /// The head shown for a function a macro generates (`def page(assigns)`).
+    head: Option<String>,
 }
 
 impl DefInfo {
@@ -745,6 +747,13 @@ impl<'s, 't> Walker<'s, 't> {
             "call" => {}
             _ => return Classified::Item(fallback),
         }
+        if let Some(def) = self.generated_def(node) {
+            let ctx = &mut self.modules[module];
+            for a in &def.arities {
+                ctx.defined.insert((def.name.clone(), *a));
+            }
+            return Classified::Item(ItemKind::Def(def));
+        }
         let Some(name) = target_name(node, self.src) else {
             // `Enum.each(list, fn x -> def … end)`: definitions generated in a callback.
             return self
@@ -1060,6 +1069,7 @@ impl<'s, 't> Walker<'s, 't> {
                 head_start: first.start_byte(),
                 head_end: first.end_byte(),
                 has_body: true,
+                head: None,
             });
         }
         let (name, params, dynamic) = self.head_parts(head)?;
@@ -1077,6 +1087,85 @@ impl<'s, 't> Walker<'s, 't> {
             head_end: first.end_byte(),
             has_body: self.has_body(node)
                 || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
+            head: None,
+        })
+    }
+
+    /// A function a well-known macro defines from literal arguments, and the `@doc` and
+    /// `@spec` before it document: `EEx.function_from_string(:def, :page, tpl, [:assigns])`
+    /// and `EEx.function_from_file` (the standard library's templates, `page/1`), and
+    /// NimbleParsec's `defparsec :name, …` and `defparsecp` (`name/1` and `name/2`).
+    fn generated_def(&self, node: Node<'t>) -> Option<DefInfo> {
+        if node.kind() != "call" {
+            return None;
+        }
+        let target = node.child_by_field_name("target")?;
+        let macro_name = match target.kind() {
+            "dot" => {
+                let left = target.child_by_field_name("left")?;
+                let right = target.child_by_field_name("right")?;
+                if self.text(left) != "EEx" {
+                    return None;
+                }
+                self.text(right)
+            }
+            "identifier" => self.text(target),
+            _ => return None,
+        };
+        let eex = matches!(macro_name, "function_from_string" | "function_from_file")
+            && target.kind() == "dot";
+        let parsec = matches!(macro_name, "defparsec" | "defparsecp");
+        if !eex && !parsec {
+            return None;
+        }
+        let args = child_of_kind(node, "arguments")?;
+        let mut cursor = args.walk();
+        let params: Vec<Node<'t>> = args
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        let atom = |n: &Node<'t>| {
+            (n.kind() == "atom").then(|| self.text(*n).trim_start_matches(':').to_string())
+        };
+        let (keyword, name, arities, head) = if eex {
+            let keyword = atom(params.first()?).filter(|k| k == "def" || k == "defp")?;
+            let name = atom(params.get(1)?)?;
+            // The fourth argument lists the function's parameters (none when absent).
+            let names: Vec<String> = match params.get(3) {
+                None => Vec::new(),
+                Some(list) if list.kind() == "list" => {
+                    let mut c = list.walk();
+                    list.named_children(&mut c)
+                        .map(|p| atom(&p).unwrap_or_else(|| self.text(p).to_string()))
+                        .collect()
+                }
+                Some(_) => return None, // Computed: the arity is not known.
+            };
+            let head = if names.is_empty() {
+                format!("{keyword} {name}")
+            } else {
+                format!("{keyword} {name}({})", names.join(", "))
+            };
+            (keyword, name, vec![names.len() as u32], head)
+        } else {
+            let name = atom(params.first()?)?;
+            let head = format!("{macro_name} {name}(binary, opts \\\\ [])");
+            (macro_name.to_string(), name, vec![1, 2], head)
+        };
+        if name.is_empty() {
+            return None;
+        }
+        Some(DefInfo {
+            keyword,
+            kind: ChunkKind::Function,
+            name,
+            arities,
+            also: Vec::new(),
+            dynamic: false,
+            head_start: node.start_byte(),
+            head_end: node.end_byte(),
+            has_body: true,
+            head: Some(head),
         })
     }
 
@@ -1206,6 +1295,9 @@ impl<'s, 't> Walker<'s, 't> {
                     lead.clear();
                     let h = header.as_mut().expect("checked");
                     h.draft.end = h.draft.end.max(item.node.end_byte());
+                    // Its statements are where a header over the budget splits (a DSL's
+                    // `query do … end` by its own statements), not any line.
+                    h.nodes.push(item.node);
                     if let ItemKind::Type(name) = &item.kind {
                         let def = self.type_definition(module, name, item.node);
                         h.draft.defines.push(def);
@@ -1337,6 +1429,7 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(last) = lead.last() {
                     h.draft.end = h.draft.end.max(items[*last].node.end_byte());
                 }
+                h.nodes.extend(lead.iter().map(|&k| items[k].node));
                 lead.clear();
             }
             self.pieces.push(h);
@@ -1607,7 +1700,9 @@ impl<'s, 't> Walker<'s, 't> {
         draft.has_error = has_error;
         draft.signature =
             collapse_whitespace(&text_of(self.src, first.node.start_byte(), def.head_end));
-        if self.src[first.node.start_byte()..def.head_start].contains(&b'(') {
+        if let Some(head) = &def.head {
+            draft.signature = head.clone();
+        } else if self.src[first.node.start_byte()..def.head_start].contains(&b'(') {
             // `def(f(x), do: x)`: the head without the call's own parenthesis.
             draft.signature = format!(
                 "{} {}",

@@ -46,10 +46,11 @@ const PATTERN_SOURCES: [&str; 4] = [
     // Google, GitLab.
     r"(?-u)\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
     // A quoted literal given to a credential's name: `password: "…"`,
-    // `"api_key" => "…"`, `secret_key_base = "…"`.
-    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s]{8,})["']"#,
+    // `"api_key" => "…"`, `secret_key_base = "…"`; not a placeholder (`"[FILTERED]"`,
+    // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`).
+    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
-    r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#]{8,})"#,
+    r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#\[<*$%][^\s"'#]{7,})"#,
 ];
 
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
@@ -131,6 +132,9 @@ mod tests {
             "key = \"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\"\n",
             "def token(conn), do: conn.assigns.token\n",
             "api_key = Keyword.fetch!(opts, :api_key)\n",
+            "assert filter_values(%{\"password\" => \"secret\"}) == %{\"password\" => \"[FILTERED]\"}\n",
+            "config :app, token: \"<your token here>\", api_key: \"${API_KEY}\"\n",
+            "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}\n",
         );
         let masked = String::from_utf8(mask(src.as_bytes()).expect("secrets found")).unwrap();
         assert_eq!(masked.len(), src.len());
@@ -149,6 +153,11 @@ mod tests {
             "api_key = Keyword.fetch!(opts, :api_key)",
             "pool_size: 10",
             "-----BEGIN PRIVATE KEY-----",
+            // Placeholders are not credentials.
+            "\"password\" => \"[FILTERED]\"",
+            "token: \"<your token here>\"",
+            "api_key: \"${API_KEY}\"",
+            "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
         ] {
             assert!(masked.contains(code), "{code} changed:\n{masked}");
         }

@@ -26,6 +26,15 @@ pub(crate) fn split(
         out.push(draft);
         return;
     }
+    // A module header's docs may be cut between lines: a long `@moduledoc` is most of
+    // it. A function's strings are not.
+    let strings = |node: Option<Node<'_>>, s: usize, e: usize| {
+        if draft.kind == ChunkKind::ModuleHeader {
+            Vec::new()
+        } else {
+            strings_in(node, s, e)
+        }
+    };
     let mut ranges = Vec::new();
     if nodes.len() > 1 {
         let cuts: Vec<usize> = nodes[1..]
@@ -39,21 +48,23 @@ pub(crate) fn split(
                 .copied()
                 .collect::<Vec<_>>();
             if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
-                split_statements(src, clause[0], s, e, budget, &mut ranges);
+                let protected = strings(Some(clause[0]), s, e);
+                split_statements(src, clause[0], (s, e), budget, &protected, &mut ranges);
             } else if non_whitespace_chars(&src[s..e]) > budget {
                 ranges.extend(line_drafts(
                     src,
                     s,
                     e,
                     budget,
-                    &strings_in(clause.first().copied(), s, e),
+                    &strings(clause.first().copied(), s, e),
                 ));
             } else {
                 ranges.push((s, e));
             }
         }
     } else if let Some(node) = nodes.first() {
-        split_statements(src, *node, start, end, budget, &mut ranges);
+        let protected = strings(Some(*node), start, end);
+        split_statements(src, *node, (start, end), budget, &protected, &mut ranges);
     } else {
         ranges = line_drafts(src, start, end, budget, &[]);
     }
@@ -88,7 +99,9 @@ pub(crate) fn split(
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));
-        if let Some(sig) = clause_signature(src, nodes, s) {
+        if draft.kind == ChunkKind::ModuleHeader {
+            // Split at its statements, read under its `defmodule` line.
+        } else if let Some(sig) = clause_signature(src, nodes, s) {
             // A part of a later clause reads under that clause's head.
             draft.signature = sig;
         }
@@ -103,7 +116,9 @@ pub(crate) fn split(
         } else {
             format!("{header}  {sig} # part {}/{n}\n", k + 1)
         };
-        if k > 0 {
+        // The doc stays with the first part, which shows it, and goes with the part
+        // holding the function's head, which the definition names.
+        if k > 0 && !draft.defines.iter().any(|d| d.kind.is_callable()) {
             draft.doc = None;
         }
         out.push(draft);
@@ -137,13 +152,14 @@ fn clause_signature(src: &[u8], nodes: &[Node<'_>], start: usize) -> Option<Stri
     )
 }
 
-/// Splits one clause (or test block) by runs of its body's statements, then by lines.
+/// Splits one clause (or test block, or a header's statement) by runs of its body's
+/// statements, then by lines, never inside the `protected` ranges (its strings).
 fn split_statements(
     src: &[u8],
     node: Node<'_>,
-    start: usize,
-    end: usize,
+    (start, end): (usize, usize),
     budget: usize,
+    protected: &[(usize, usize)],
     out: &mut Vec<(usize, usize)>,
 ) {
     let statements: Vec<usize> = match child_of_kind(node, "do_block") {
@@ -160,13 +176,12 @@ fn split_statements(
     };
     for (s, e) in pack(src, start, end, &statements, budget) {
         if non_whitespace_chars(&src[s..e]) > budget {
-            out.extend(line_drafts(
-                src,
-                s,
-                e,
-                budget,
-                &strings_in(Some(node), s, e),
-            ));
+            let inside: Vec<(usize, usize)> = protected
+                .iter()
+                .copied()
+                .filter(|&(a, b)| a < e && b > s)
+                .collect();
+            out.extend(line_drafts(src, s, e, budget, &inside));
         } else {
             out.push((s, e));
         }

@@ -287,6 +287,17 @@ pub fn search_with(
             .total_cmp(&a.score)
             .then_with(|| a.chunk.id.cmp(&b.chunk.id))
     });
+    // The parts of one split definition are one result: its best part.
+    let mut definitions: HashSet<(&str, &str, &str, &str, ChunkKind)> = HashSet::new();
+    let keep: Vec<bool> = hits
+        .iter()
+        .map(|h| {
+            let c = &h.chunk;
+            c.part.is_none() || definitions.insert((&c.repo, &c.path, &c.module, &c.name, c.kind))
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    hits.retain(|_| keep.next().unwrap_or(true));
     hits.truncate(request.limit);
     let mut analyzer = code_analyzer();
     Ok(hits
