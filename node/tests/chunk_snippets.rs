@@ -2821,3 +2821,54 @@ fn g15_a_dsl_block_in_a_long_header_splits_between_its_statements() {
         assert_eq!(c.signature, "defmodule MySchema do", "{}", dump(&cs));
     }
 }
+
+/// `for verb <- @methods do defmacro unquote(verb)(…)` (Phoenix's router, Logger's
+/// levels) defines one macro per atom of the list, literal or in an attribute set before.
+#[test]
+fn g06_a_for_over_known_atoms_defines_one_function_per_atom() {
+    let src = concat!(
+        "defmodule Router do\n",
+        "  @methods [:get, :post]\n",
+        "\n",
+        "  for verb <- @methods do\n",
+        "    @doc \"Routes a #{verb} request.\"\n",
+        "    defmacro unquote(verb)(path, plug, opts \\\\ []) do\n",
+        "      add_route(unquote(verb), path, plug, opts)\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  for level <- [:info, :debug] do\n",
+        "    def unquote(level)(msg), do: log(unquote(level), msg)\n",
+        "  end\n",
+        "\n",
+        "  for name <- names() do\n",
+        "    def unquote(name)(), do: :ok\n",
+        "  end\n",
+        "end\n",
+    );
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let cs = chunks_with("lib/router.ex", src.as_bytes(), &config);
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Router.get/2",
+        "Router.get/3",
+        "Router.post/3",
+        "Router.info/1",
+        "Router.debug/1",
+    ] {
+        assert!(all.contains(&symbol.to_string()), "{symbol}: {}", dump(&cs));
+    }
+    let get = cs
+        .iter()
+        .find(|c| c.defines.iter().any(|d| d.name == "get"))
+        .unwrap();
+    assert_eq!(get.kind, Macro);
+    assert_eq!(get.doc.as_deref(), Some("Routes a #{verb} request."));
+    assert!(!has_tag(get, "dynamic"), "{}", dump(&cs));
+    // Names from a function call are not known: the definition keeps its written name.
+    let computed = cs.iter().find(|c| c.content.contains("names()")).unwrap();
+    assert!(has_tag(computed, "dynamic"), "{}", dump(&cs));
+}

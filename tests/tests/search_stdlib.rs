@@ -114,6 +114,13 @@ fn identifier_queries_hit_the_definition_first() {
             "Bitwise.~~~/1",
         ),
         ("Kernel.../0", "lib/elixir/lib/kernel.ex", "Kernel.../0"),
+        // Defined once per level by `for level <- @levels do defmacro unquote(level)(…)`.
+        ("Logger.info/2", "lib/logger/lib/logger.ex", "Logger.info/2"),
+        (
+            "Logger.warning",
+            "lib/logger/lib/logger.ex",
+            "Logger.warning",
+        ),
     ];
     // Every sigil whose name differs from another's in case alone, qualified and bare:
     // the one named as written comes first, however often the other's doc names it.

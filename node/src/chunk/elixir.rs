@@ -76,6 +76,8 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         inherited: Imports::default(),
         file_scope: ModuleCtx::default(),
         in_block: 0,
+        for_names: Vec::new(),
+        pending_for: None,
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
@@ -132,6 +134,9 @@ struct ModuleCtx {
     moduledoc: Option<String>,
     hidden: bool,
     tags: Vec<&'static str>,
+    /// Attributes set to a literal list of atoms (`@levels [:error, :info]`), for the
+    /// `for` blocks that define a function per atom.
+    atom_lists: HashMap<String, Vec<String>>,
 }
 
 impl ModuleCtx {
@@ -273,6 +278,11 @@ struct Walker<'s, 't> {
     /// What `alias`, `import` and `require ..., as:` outside any module made so far: the
     /// modules defined after them begin with it (they are lexical, like any alias).
     file_scope: ModuleCtx,
+    /// The variables of the `for` blocks being flattened that run over known atoms
+    /// (`for level <- @levels`), innermost last: `def unquote(level)(…)` defines each.
+    for_names: Vec<(String, Vec<String>)>,
+    /// The variable and atoms of the `for` just classified as a wrapper, for its block.
+    pending_for: Option<(String, Vec<String>)>,
 }
 
 fn is_module_keyword(name: &str) -> bool {
@@ -703,9 +713,15 @@ impl<'s, 't> Walker<'s, 't> {
                     });
                 }
                 Classified::Wrapper(children) => {
+                    let binding = self.pending_for.take();
+                    let bound = binding.is_some();
+                    self.for_names.extend(binding);
                     self.in_block += 1;
                     self.flatten(&children, module, true, in_error, depth + 1, out);
                     self.in_block -= 1;
+                    if bound {
+                        self.for_names.pop();
+                    }
                     out.push(Item {
                         node,
                         kind: ItemKind::ExtendTo(node.end_byte()),
@@ -884,6 +900,9 @@ impl<'s, 't> Walker<'s, 't> {
                     && let Some(children) = block_body(node)
                     && self.holds_definitions(&children, depth)
                 {
+                    if name == "for" {
+                        self.pending_for = self.for_atoms(node, module);
+                    }
                     return Classified::Wrapper(children);
                 }
             }
@@ -1024,8 +1043,60 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 ItemKind::Header
             }
-            _ => ItemKind::Header,
+            _ => {
+                if let Some(atoms) = arg.and_then(|a| self.literal_atoms(a)) {
+                    let ctx = &mut self.modules[module];
+                    ctx.atom_lists.insert(name.to_string(), atoms);
+                }
+                ItemKind::Header
+            }
         }
+    }
+
+    /// The atoms a literal list holds (`[:get, :post]`), when it holds nothing else.
+    fn literal_atoms(&self, list: Node<'t>) -> Option<Vec<String>> {
+        if list.kind() != "list" {
+            return None;
+        }
+        let mut cursor = list.walk();
+        let atoms: Option<Vec<String>> = list
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .map(|n| (n.kind() == "atom").then(|| self.text(n).trim_start_matches(':').to_string()))
+            .collect();
+        atoms.filter(|a| !a.is_empty())
+    }
+
+    /// `for var <- [:a, :b]` or `for var <- @attr` (an attribute set to a list of atoms):
+    /// the variable and the atoms it runs over.
+    fn for_atoms(&self, node: Node<'t>, module: usize) -> Option<(String, Vec<String>)> {
+        let args = child_of_kind(node, "arguments")?;
+        let generator = args.named_child(0)?;
+        if generator.kind() != "binary_operator"
+            || generator
+                .child_by_field_name("operator")
+                .is_none_or(|o| self.text(o) != "<-")
+        {
+            return None;
+        }
+        let var = generator.child_by_field_name("left")?;
+        let source = generator.child_by_field_name("right")?;
+        if var.kind() != "identifier" {
+            return None;
+        }
+        let atoms = match source.kind() {
+            "list" => self.literal_atoms(source)?,
+            "unary_operator"
+                if source
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "@") =>
+            {
+                let attr = self.text(source.child_by_field_name("operand")?);
+                self.modules[module].atom_lists.get(attr)?.clone()
+            }
+            _ => return None,
+        };
+        Some((self.text(var).to_string(), atoms))
     }
 
     fn doc_value(&self, arg: Option<Node<'t>>) -> DocValue {
@@ -1076,12 +1147,29 @@ impl<'s, 't> Walker<'s, 't> {
         if name.is_empty() {
             return None;
         }
+        let arities = self.arities(&params);
+        // `for level <- @levels do defmacro unquote(level)(…)`: one definition per atom.
+        let generated = name
+            .strip_prefix("unquote(")
+            .and_then(|n| n.strip_suffix(')'))
+            .and_then(|var| self.for_names.iter().rev().find(|(v, _)| v == var.trim()))
+            .filter(|_| dynamic)
+            .map(|(_, atoms)| atoms.clone());
+        let (name, also, dynamic) = match generated {
+            Some(atoms) => {
+                let also = (atoms[1..].iter())
+                    .map(|a| (a.clone(), arities.clone()))
+                    .collect();
+                (atoms[0].clone(), also, false)
+            }
+            None => (name, Vec::new(), dynamic),
+        };
         Some(DefInfo {
             keyword: keyword.to_string(),
             kind,
             name,
-            arities: self.arities(&params),
-            also: Vec::new(),
+            arities,
+            also,
             dynamic,
             head_start: first.start_byte(),
             head_end: first.end_byte(),
