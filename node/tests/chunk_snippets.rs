@@ -2867,6 +2867,19 @@ fn g06_a_for_over_known_atoms_defines_one_function_per_atom() {
         .unwrap();
     assert_eq!(get.kind, Macro);
     assert_eq!(get.doc.as_deref(), Some("Routes a #{verb} request."));
+    // Each definition's head names its own atom.
+    let heads: Vec<(&str, &str)> = get
+        .defines
+        .iter()
+        .map(|d| (d.name.as_str(), d.signature.as_str()))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            ("get", "defmacro get(path, plug, opts \\\\ [])"),
+            ("post", "defmacro post(path, plug, opts \\\\ [])"),
+        ]
+    );
     assert!(!has_tag(get, "dynamic"), "{}", dump(&cs));
     // Names from a function call are not known: the definition keeps its written name.
     let computed = cs.iter().find(|c| c.content.contains("names()")).unwrap();

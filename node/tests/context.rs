@@ -145,7 +145,8 @@ fn check(ctx: &Context, counter: &TokenCounter, target: &[&Chunk]) -> Result<(),
     let rendered = ctx.render();
     prop_assert!(ctx.tokens <= ctx.budget, "{} > {}", ctx.tokens, ctx.budget);
     prop_assert_eq!(counter.count(&rendered), ctx.tokens);
-    // The target is there, whole, or cut with the marker and said so.
+    // The target is there, whole, or shorter (docs shortened, a module's functions by
+    // their heads) or cut with the marker, and said so.
     let t: Vec<_> = ctx
         .sections
         .iter()
@@ -156,8 +157,13 @@ fn check(ctx: &Context, counter: &TokenCounter, target: &[&Chunk]) -> Result<(),
     prop_assert_eq!(rendered.matches("```").count() % 2, 0, "an open code block");
     if ctx.truncated {
         let text = t[0].text.strip_suffix("\n```").unwrap_or(&t[0].text);
-        prop_assert!(text.ends_with(TRUNCATION_MARKER));
-        prop_assert!(t[0].title.ends_with("[truncated]"));
+        let cut = text.ends_with(TRUNCATION_MARKER) && t[0].title.ends_with("[truncated]");
+        let shorter = !text.contains(TRUNCATION_MARKER)
+            && (t[0].title.ends_with("[docs shortened]")
+                || t[0]
+                    .title
+                    .ends_with("[docs shortened, functions by their heads]"));
+        prop_assert!(cut || shorter, "{}\n{}", t[0].title, t[0].text);
     } else {
         for c in target {
             prop_assert!(
@@ -1093,4 +1099,38 @@ fn a_long_data_line_is_shown_cut() {
     );
     assert!(prompt.contains("def logo, do: @logo"), "{prompt}");
     assert!(prompt.len() < 4_000, "{} bytes", prompt.len());
+}
+
+/// A module target over the budget shows its functions by their heads before anything
+/// is cut, so a small window still holds the module's whole API.
+#[test]
+fn a_module_target_over_the_budget_keeps_every_function_head() {
+    let funs: String = (0..30)
+        .map(|i| {
+            format!(
+                "  @spec step{i}(integer) :: integer\n  def step{i}(x) do\n    y = x * {i} + 1\n    z = y - {i}\n    Enum.sum([x, y, z, {i}])\n  end\n\n"
+            )
+        })
+        .collect();
+    let src = format!("defmodule Steps do\n  @moduledoc \"Thirty steps.\"\n\n{funs}end\n");
+    let chunks = unmerged_chunks(&[("lib/steps.ex", src.as_str())]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let whole = build(&source, &graph, "Steps", None);
+    assert!(!whole.truncated);
+    let ctx = build(&source, &graph, "Steps", Some(whole.tokens * 2 / 3));
+    let prompt = ctx.render();
+    assert!(ctx.truncated && ctx.tokens <= ctx.budget, "{prompt}");
+    assert!(
+        prompt.contains("[docs shortened, functions by their heads]"),
+        "{prompt}"
+    );
+    for i in 0..30 {
+        assert!(
+            prompt.contains(&format!("def step{i}(x)")),
+            "step{i} missing: {prompt}"
+        );
+    }
+    assert!(!prompt.contains("Enum.sum"), "{prompt}");
+    assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }

@@ -229,6 +229,9 @@ struct DefInfo {
     has_body: bool,
     /// The head shown for a function a macro generates (`def page(assigns)`).
     head: Option<String>,
+    /// The name as written when a `for` variable gives it (`unquote(verb)`): each
+    /// definition's head then names its own atom (`defmacro post(path, plug)`).
+    name_var: Option<String>,
 }
 
 impl DefInfo {
@@ -1141,6 +1144,7 @@ impl<'s, 't> Walker<'s, 't> {
                 head_end: first.end_byte(),
                 has_body: true,
                 head: None,
+                name_var: None,
             });
         }
         let (name, params, dynamic) = self.head_parts(head)?;
@@ -1155,14 +1159,14 @@ impl<'s, 't> Walker<'s, 't> {
             .and_then(|var| self.for_names.iter().rev().find(|(v, _)| v == var.trim()))
             .filter(|_| dynamic)
             .map(|(_, atoms)| atoms.clone());
-        let (name, also, dynamic) = match generated {
+        let (name, also, dynamic, name_var) = match generated {
             Some(atoms) => {
                 let also = (atoms[1..].iter())
                     .map(|a| (a.clone(), arities.clone()))
                     .collect();
-                (atoms[0].clone(), also, false)
+                (atoms[0].clone(), also, false, Some(name))
             }
-            None => (name, Vec::new(), dynamic),
+            None => (name, Vec::new(), dynamic, None),
         };
         Some(DefInfo {
             keyword: keyword.to_string(),
@@ -1176,6 +1180,7 @@ impl<'s, 't> Walker<'s, 't> {
             has_body: self.has_body(node)
                 || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
             head: None,
+            name_var,
         })
     }
 
@@ -1254,6 +1259,7 @@ impl<'s, 't> Walker<'s, 't> {
             head_end: node.end_byte(),
             has_body: true,
             head: Some(head),
+            name_var: None,
         })
     }
 
@@ -1848,7 +1854,12 @@ impl<'s, 't> Walker<'s, 't> {
                     visibility: draft.visibility,
                     line,
                     end_line: 0,
-                    signature: String::new(),
+                    // Its own name in the head (the chunk's is the first one's).
+                    signature: def
+                        .name_var
+                        .as_ref()
+                        .map(|written| draft.signature.replacen(written.as_str(), name, 1))
+                        .unwrap_or_default(),
                     calls: Vec::new(),
                     unqualified_calls: Vec::new(),
                     scoped_calls: Vec::new(),

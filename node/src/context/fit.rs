@@ -70,10 +70,13 @@ impl ContextBuilder<'_> {
                 .max_by_key(|&i| (sections[i].kind, i));
             let Some(i) = cut else { break };
             let s = &mut sections[i];
-            // A target gives up the rest of its docs before any of its code.
-            if let Some(short) = s.shortened_text.take() {
+            // A target gives up the rest of its docs before any of its code, and a module
+            // its functions' bodies before their heads.
+            if !s.shortened_text.is_empty() {
+                let (what, short) = s.shortened_text.remove(0);
                 truncated = true;
-                s.title = format!("{} [docs shortened]", s.title);
+                let base = s.title.split(" [docs shortened").next().unwrap_or(&s.title);
+                s.title = format!("{base} [{what}]");
                 s.text = short;
                 s.tokens = self.counter.count(&s.render());
                 continue;

@@ -296,10 +296,12 @@ pub struct Section {
     /// The signature-only text, while the section is not collapsed.
     #[serde(skip)]
     collapsed_text: Option<String>,
-    /// A target with its docs cut to their first paragraph, while it is shown whole:
-    /// what a target too large for the budget gives up before its code.
+    /// Shorter forms of a target, mildest first, each with what its title then says:
+    /// its docs cut to their first paragraph, then (a module or file) its functions
+    /// shown by their heads. What a target too large for the budget gives up before its
+    /// end is cut.
     #[serde(skip)]
-    shortened_text: Option<String>,
+    shortened_text: Vec<(&'static str, String)>,
 }
 
 impl Section {
@@ -555,14 +557,66 @@ impl<'a> ContextBuilder<'a> {
             let text = texts.join("\n");
             let shortened: Vec<Option<String>> =
                 joined.iter().map(|(_, t)| shorten_docs(t)).collect();
-            let shortened = shortened.iter().any(Option::is_some).then(|| {
-                joined
+            let mut shorter: Vec<(&'static str, String)> = Vec::new();
+            if shortened.iter().any(Option::is_some) {
+                let text = joined
                     .iter()
                     .zip(&shortened)
                     .map(|((c, whole), short)| fence(c, short.as_deref().unwrap_or(whole)))
                     .collect::<Vec<_>>()
-                    .join("\n")
-            });
+                    .join("\n");
+                shorter.push(("docs shortened", text));
+            }
+            if !matches!(target, Target::Function(_)) && chunks.iter().any(|c| c.kind.is_callable())
+            {
+                // A module or file: its headers and types with short docs (the parts of
+                // a long header joined first), its functions by their specs and heads,
+                // in order.
+                let mut keys: HashSet<String> = HashSet::new();
+                let mut blocks: Vec<String> = Vec::new();
+                let mut run: Option<(&Chunk, String)> = None;
+                let mut heads: Option<(&Chunk, Vec<String>)> = None;
+                let flush = |run: &mut Option<(&Chunk, String)>,
+                             heads: &mut Option<(&Chunk, Vec<String>)>,
+                             blocks: &mut Vec<String>| {
+                    if let Some((c, text)) = run.take() {
+                        blocks.push(fence(c, shorten_docs(&text).as_deref().unwrap_or(&text)));
+                    }
+                    if let Some((c, lines)) = heads.take() {
+                        blocks.push(fence(c, &format!("{}\n{BODIES_OMITTED}", lines.join("\n"))));
+                    }
+                };
+                for c in chunks.iter().filter(|c| keys.insert(same_code(c))) {
+                    if c.kind.is_callable() {
+                        if run.is_some() {
+                            flush(&mut run, &mut heads, &mut blocks);
+                        }
+                        let head = signature_only(c);
+                        let head = head.strip_suffix(BODY_OMITTED).unwrap_or(&head).trim_end();
+                        heads
+                            .get_or_insert_with(|| (c, Vec::new()))
+                            .1
+                            .push(head.to_string());
+                        continue;
+                    }
+                    match &mut run {
+                        Some((last, text))
+                            if (&last.repo, &last.path) == (&c.repo, &c.path)
+                                && last.end_byte == c.start_byte =>
+                        {
+                            text.push_str(&c.content);
+                            *last = c;
+                        }
+                        _ => {
+                            flush(&mut run, &mut heads, &mut blocks);
+                            run = Some((c, c.text_with_header()));
+                        }
+                    }
+                }
+                flush(&mut run, &mut heads, &mut blocks);
+                let text = blocks.join("\n");
+                shorter.push(("docs shortened, functions by their heads", text));
+            }
             let where_ = places(&chunks);
             let same = match copies {
                 0 => String::new(),
@@ -582,7 +636,9 @@ impl<'a> ContextBuilder<'a> {
                 .iter_mut()
                 .find(|s| s.kind == SectionKind::Target)
             {
-                s.shortened_text = shortened.map(|t| self.secrets.redact(&t));
+                s.shortened_text = (shorter.into_iter())
+                    .map(|(what, t)| (what, self.secrets.redact(&t)))
+                    .collect();
             }
             match &target {
                 Target::Function(symbol) => {
@@ -1090,7 +1146,7 @@ impl<'a> ContextBuilder<'a> {
             chunk_ids: chunks.iter().map(|c| c.id.clone()).collect(),
             spans: chunks.iter().map(SourceSpan::of).collect(),
             collapsed_text,
-            shortened_text: None,
+            shortened_text: Vec::new(),
         });
         true
     }
@@ -1197,8 +1253,12 @@ fn signature_only(chunk: &Chunk) -> String {
     }
     lines.retain(|l| !l.trim().is_empty());
     lines.dedup();
-    format!("{}\n# … body omitted", lines.join("\n"))
+    format!("{}\n{BODY_OMITTED}", lines.join("\n"))
 }
+
+/// Ends a chunk shown by its heads, and a run of functions shown so.
+const BODY_OMITTED: &str = "# … body omitted";
+const BODIES_OMITTED: &str = "# … bodies omitted";
 
 #[cfg(test)]
 mod tests {
