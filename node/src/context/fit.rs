@@ -72,19 +72,22 @@ impl ContextBuilder<'_> {
             let s = &mut sections[i];
             // A target gives up the rest of its docs before any of its code, and a module
             // its functions' bodies before their heads.
+            // A form is taken only when it is shorter (its title says more).
             if !s.shortened_text.is_empty() {
                 let (what, short) = s.shortened_text.remove(0);
-                truncated = true;
-                let base = s.title.split(" [docs shortened").next().unwrap_or(&s.title);
-                s.title = format!("{base} [{what}]");
-                s.text = short;
-                s.tokens = self.counter.count(&s.render());
+                let title = format!("{} [{what}]", base_title(&s.title));
+                let tokens = self.counter.count(&block(&title, &short));
+                if tokens < s.tokens {
+                    truncated = true;
+                    (s.title, s.text, s.tokens) = (title, short, tokens);
+                }
                 continue;
             }
             let marker = if s.kind == SectionKind::Target {
                 truncated = true;
                 if !s.title.ends_with("[truncated]") {
-                    s.title = format!("{} [truncated]", s.title);
+                    // Cut says it all: the title grows no longer than that.
+                    s.title = format!("{} [truncated]", base_title(&s.title));
                 }
                 TRUNCATION_MARKER
             } else {
@@ -165,6 +168,14 @@ impl ContextBuilder<'_> {
         s.collapsed = true;
         saved
     }
+}
+
+/// A section's title without what a shorter form of it added (`[docs shortened]`).
+fn base_title(title: &str) -> &str {
+    title
+        .rfind(" [docs shortened")
+        .filter(|_| title.ends_with(']'))
+        .map_or(title, |at| &title[..at])
 }
 
 fn render_except(sections: &[Section], dropped: &HashSet<usize>) -> String {

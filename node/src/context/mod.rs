@@ -534,89 +534,16 @@ impl<'a> ContextBuilder<'a> {
             // Identical definitions (vendored or copied code) are shown once; the title
             // lists where they all are.
             let mut keys: HashSet<String> = HashSet::new();
-            let mut texts: Vec<String> = Vec::new();
-            // The same code with long docs cut: the parts of a split definition joined
-            // first, as a doc may run from one part into the next.
-            let mut joined: Vec<(&Chunk, String)> = Vec::new();
-            for c in &chunks {
-                if keys.insert(same_code(c)) {
-                    texts.push(fence(c, &c.text_with_header()));
-                    match joined.last_mut() {
-                        Some((last, text))
-                            if (&last.repo, &last.path) == (&c.repo, &c.path)
-                                && last.end_byte == c.start_byte =>
-                        {
-                            text.push_str(&c.content);
-                            *last = c;
-                        }
-                        _ => joined.push((c, c.text_with_header())),
-                    }
-                }
-            }
-            let copies = chunks.len() - texts.len();
-            let text = texts.join("\n");
-            let shortened: Vec<Option<String>> =
-                joined.iter().map(|(_, t)| shorten_docs(t)).collect();
-            let mut shorter: Vec<(&'static str, String)> = Vec::new();
-            if shortened.iter().any(Option::is_some) {
-                let text = joined
-                    .iter()
-                    .zip(&shortened)
-                    .map(|((c, whole), short)| fence(c, short.as_deref().unwrap_or(whole)))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                shorter.push(("docs shortened", text));
-            }
-            if !matches!(target, Target::Function(_)) && chunks.iter().any(|c| c.kind.is_callable())
-            {
-                // A module or file: its headers and types with short docs (the parts of
-                // a long header joined first), its functions by their specs and heads,
-                // in order.
-                let mut keys: HashSet<String> = HashSet::new();
-                let mut blocks: Vec<String> = Vec::new();
-                let mut run: Option<(&Chunk, String)> = None;
-                let mut heads: Option<(&Chunk, Vec<String>)> = None;
-                let flush = |run: &mut Option<(&Chunk, String)>,
-                             heads: &mut Option<(&Chunk, Vec<String>)>,
-                             blocks: &mut Vec<String>| {
-                    if let Some((c, text)) = run.take() {
-                        blocks.push(fence(c, shorten_docs(&text).as_deref().unwrap_or(&text)));
-                    }
-                    if let Some((c, lines)) = heads.take() {
-                        blocks.push(fence(c, &format!("{}\n{BODIES_OMITTED}", lines.join("\n"))));
-                    }
-                };
-                for c in chunks.iter().filter(|c| keys.insert(same_code(c))) {
-                    if c.kind.is_callable() {
-                        if run.is_some() {
-                            flush(&mut run, &mut heads, &mut blocks);
-                        }
-                        let head = signature_only(c);
-                        let head = head.strip_suffix(BODY_OMITTED).unwrap_or(&head).trim_end();
-                        heads
-                            .get_or_insert_with(|| (c, Vec::new()))
-                            .1
-                            .push(head.to_string());
-                        continue;
-                    }
-                    match &mut run {
-                        Some((last, text))
-                            if (&last.repo, &last.path) == (&c.repo, &c.path)
-                                && last.end_byte == c.start_byte =>
-                        {
-                            text.push_str(&c.content);
-                            *last = c;
-                        }
-                        _ => {
-                            flush(&mut run, &mut heads, &mut blocks);
-                            run = Some((c, c.text_with_header()));
-                        }
-                    }
-                }
-                flush(&mut run, &mut heads, &mut blocks);
-                let text = blocks.join("\n");
-                shorter.push(("docs shortened, functions by their heads", text));
-            }
+            let unique: Vec<&Chunk> = chunks
+                .iter()
+                .filter(|c| keys.insert(same_code(c)))
+                .collect();
+            let copies = chunks.len() - unique.len();
+            let text = (unique.iter())
+                .map(|c| fence(c, &c.text_with_header()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let shorter = shorter_forms(&target, &unique);
             let where_ = places(&chunks);
             let same = match copies {
                 0 => String::new(),
@@ -1190,6 +1117,76 @@ fn fence(chunk: &Chunk, text: &str) -> String {
         "```{lang}\n{}\n```",
         crate::chunk::elide_long_lines(text.trim_start_matches('\n').trim_end())
     )
+}
+
+/// Consecutive chunks of one file joined into one text (the first one's header, then
+/// each one's content): the parts of a split definition or header read as written.
+fn join_adjacent<'c>(chunks: &[&'c Chunk]) -> Vec<(&'c Chunk, String)> {
+    let mut joined: Vec<(&Chunk, String)> = Vec::new();
+    for &c in chunks {
+        match joined.last_mut() {
+            Some((last, text))
+                if (&last.repo, &last.path) == (&c.repo, &c.path)
+                    && last.end_byte == c.start_byte =>
+            {
+                text.push_str(&c.content);
+                *last = c;
+            }
+            _ => joined.push((c, c.text_with_header())),
+        }
+    }
+    joined
+}
+
+/// A target's shorter forms, mildest first, each with what its title then says (see
+/// [`Section::shortened_text`]); `unique` are its chunks, each distinct code once.
+fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, String)> {
+    // Docs cut to their first paragraph, the parts of a split piece joined first, as a
+    // doc may run from one part into the next; whether any was cut.
+    let docs_cut = |chunks: &[&Chunk]| {
+        let mut cut = false;
+        let mut blocks = Vec::new();
+        for (c, whole) in join_adjacent(chunks) {
+            let short = shorten_docs(&whole);
+            cut |= short.is_some();
+            blocks.push(fence(c, short.as_deref().unwrap_or(&whole)));
+        }
+        (blocks, cut)
+    };
+    let mut forms = Vec::new();
+    let (blocks, cut) = docs_cut(unique);
+    if cut {
+        forms.push(("docs shortened", blocks.join("\n")));
+    }
+    if !matches!(target, Target::Function(_)) && unique.iter().any(|c| c.kind.is_callable()) {
+        // A module or file: its headers and types with short docs, its functions by
+        // their specs and heads (one block per run of them), in order.
+        let mut blocks = Vec::new();
+        for run in unique.chunk_by(|a, b| a.kind.is_callable() == b.kind.is_callable()) {
+            if !run[0].kind.is_callable() {
+                blocks.extend(docs_cut(run).0);
+                continue;
+            }
+            let heads: Vec<String> = (run.iter())
+                .map(|c| {
+                    let head = signature_only(c);
+                    head.strip_suffix(BODY_OMITTED)
+                        .unwrap_or(&head)
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            blocks.push(fence(
+                run[0],
+                &format!("{}\n{BODIES_OMITTED}", heads.join("\n")),
+            ));
+        }
+        forms.push((
+            "docs shortened, functions by their heads",
+            blocks.join("\n"),
+        ));
+    }
+    forms
 }
 
 /// `text` with each `@doc`, `@moduledoc` and `@typedoc` heredoc cut to its first
