@@ -1356,28 +1356,16 @@ fn ingesting_commits_each_partition_when_its_files_are_in() {
         );
     }
     let set = PartitionSet::open(&tmp.path().join("index"), partitions).unwrap();
-    let running = std::sync::atomic::AtomicBool::new(true);
-    let (stats, (most_open, seen_open)) = std::thread::scope(|scope| {
-        // Samples only (it can miss a peak, never invent one); that it saw writers open
-        // at all shows it watched the ingest.
-        let watcher = scope.spawn(|| {
-            let (mut most, mut seen_open) = (0, 0u64);
-            while running.load(std::sync::atomic::Ordering::SeqCst) {
-                let open = set.open_writers();
-                most = most.max(open);
-                seen_open += u64::from(open > 0);
-                std::thread::yield_now();
-            }
-            (most, seen_open)
-        });
-        let options = IngestOptions {
-            threads: 1,
-            ..IngestOptions::default()
-        };
-        let stats = set.ingest_dir("r", &src, &options, None);
-        running.store(false, std::sync::atomic::Ordering::SeqCst);
-        (stats.unwrap(), watcher.join().unwrap())
-    });
+    assert_eq!(set.peak_open_writers(), 0);
+    let options = IngestOptions {
+        threads: 1,
+        ..IngestOptions::default()
+    };
+    let stats = set.ingest_dir("r", &src, &options, None).unwrap();
+    // Counted as writers open and close, not sampled: a sampler that reads each partition
+    // in turn counts a writer closed and another opened meanwhile as both open (it saw
+    // 21 on a loaded CI machine).
+    let most_open = set.peak_open_writers();
     assert_eq!(
         (stats.files_indexed, stats.files_failed),
         (240, 0),
@@ -1390,7 +1378,7 @@ fn ingesting_commits_each_partition_when_its_files_are_in() {
         touched.len() > aiex_node::ingest::MAX_OPEN_WRITERS + 8,
         "{touched:?}"
     );
-    assert!(seen_open > 0, "the watcher never saw the ingest's writers");
+    assert!(most_open > 0, "no writer was counted open");
     assert!(
         most_open <= aiex_node::ingest::MAX_OPEN_WRITERS + 4,
         "{most_open} writers open at once during the ingest"

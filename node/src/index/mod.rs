@@ -69,7 +69,9 @@ pub struct PartitionIndex {
     /// Opened on the first write, so readers (a search while another process indexes)
     /// never need the index's write lock; closed again by [`PartitionIndex::close_writer`]
     /// when clean (each open writer holds its own threads and buffers).
-    writer: RwLock<Option<IndexWriter<TantivyDocument>>>,
+    writer: RwLock<Option<CountedWriter>>,
+    /// Counts the open writers of the set this partition belongs to.
+    writers: Arc<WriterGauge>,
     /// This process's claim to write the partition, taken with the first writer and kept
     /// while the partition is open, so that closing an idle writer does not let another
     /// process write in between (tantivy's own lock lives only as long as a writer).
@@ -93,6 +95,66 @@ pub struct PartitionIndex {
     generation: AtomicU64,
     /// The generation the vectors were last brought in step with (`u64::MAX`: never).
     vectors_generation: AtomicU64,
+}
+
+/// Counts the index writers open at once among the partitions that share it (a
+/// [`crate::ingest::PartitionSet`]'s), and the most ever open: exact, where sampling
+/// each partition in turn can count a writer closed and another opened since as both open.
+#[derive(Debug, Default)]
+pub struct WriterGauge {
+    open: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl WriterGauge {
+    /// Writers open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// The most writers open at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// An open writer, counted in its partition's [`WriterGauge`] until it is dropped (and
+/// its threads have ended).
+struct CountedWriter {
+    writer: Option<IndexWriter<TantivyDocument>>,
+    gauge: Arc<WriterGauge>,
+}
+
+impl CountedWriter {
+    fn new(writer: IndexWriter<TantivyDocument>, gauge: &Arc<WriterGauge>) -> CountedWriter {
+        let open = gauge.open.fetch_add(1, Ordering::SeqCst) + 1;
+        gauge.peak.fetch_max(open, Ordering::SeqCst);
+        CountedWriter {
+            writer: Some(writer),
+            gauge: gauge.clone(),
+        }
+    }
+}
+
+impl std::ops::Deref for CountedWriter {
+    type Target = IndexWriter<TantivyDocument>;
+    fn deref(&self) -> &Self::Target {
+        self.writer.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for CountedWriter {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.writer.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for CountedWriter {
+    fn drop(&mut self) {
+        // Dropping tantivy's writer waits for its threads: counted closed after that.
+        drop(self.writer.take());
+        self.gauge.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// What one [`PartitionIndex::sync_vectors`] did.
@@ -168,6 +230,16 @@ impl PartitionIndex {
     /// Opens the partition's index under `dir`, creating it if absent. Reopening never
     /// rebuilds: the manifest and watermark are read back from the last commit.
     pub fn open(dir: &Path, partition: u32) -> Result<PartitionIndex> {
+        PartitionIndex::open_counted(dir, partition, Arc::default())
+    }
+
+    /// [`open`](Self::open), counting its writers in `writers` (shared by a set's
+    /// partitions).
+    pub fn open_counted(
+        dir: &Path,
+        partition: u32,
+        writers: Arc<WriterGauge>,
+    ) -> Result<PartitionIndex> {
         std::fs::create_dir_all(dir).map_err(NodeError::io(dir))?;
         let directory = MmapDirectory::open(dir).map_err(|e| NodeError::Corrupt {
             path: dir.to_path_buf(),
@@ -214,6 +286,7 @@ impl PartitionIndex {
             index,
             reader,
             writer: RwLock::new(None),
+            writers,
             claim: OnceLock::new(),
             fields,
             manifest: RwLock::new(HashMap::new()),
@@ -294,16 +367,18 @@ impl PartitionIndex {
     }
 
     /// Opens the index writer.
-    fn open_writer(&self) -> Result<IndexWriter<TantivyDocument>> {
+    fn open_writer(&self) -> Result<CountedWriter> {
         self.claim_writer()?;
-        self.index
+        let writer = self
+            .index
             .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
             .map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => NodeError::Busy {
                     path: self.dir.clone(),
                 },
                 other => NodeError::index(&self.dir)(other),
-            })
+            })?;
+        Ok(CountedWriter::new(writer, &self.writers))
     }
 
     /// Changes the index with the writer (opened first if closed). The partition is
@@ -585,7 +660,7 @@ impl PartitionIndex {
     /// no write lands in between (writes change the manifest under that lock).
     fn forget_uncommitted(
         &self,
-        mut guard: std::sync::RwLockWriteGuard<'_, Option<IndexWriter<TantivyDocument>>>,
+        mut guard: std::sync::RwLockWriteGuard<'_, Option<CountedWriter>>,
     ) {
         guard.take();
         self.discarded.fetch_add(1, Ordering::SeqCst);

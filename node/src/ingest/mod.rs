@@ -22,7 +22,7 @@ use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
 use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::graph::SymbolGraph;
-use crate::index::PartitionIndex;
+use crate::index::{PartitionIndex, WriterGauge};
 use crate::search::{SearchHit, SearchRequest};
 use aiex_proto::partition::partition_of;
 
@@ -109,6 +109,8 @@ pub struct PartitionSet {
     /// Partitions committed through [`PartitionSet::commit_partition`], least recently
     /// first: the order idle writers are closed in.
     recent_writers: Mutex<std::collections::VecDeque<u32>>,
+    /// Counts the partitions' open writers.
+    writers: Arc<WriterGauge>,
     /// The sentence encoder, when embeddings are on (see [`crate::embed`]).
     encoder: OnceLock<Arc<Encoder>>,
     /// Wakes the background embedder with partitions that committed.
@@ -197,13 +199,13 @@ impl PartitionSet {
                 std::fs::write(&layout_path, json).map_err(NodeError::io(&layout_path))?;
             }
         }
+        let writers = Arc::<WriterGauge>::default();
         let partitions = held
             .into_par_iter()
             .map(|p| {
-                Ok((
-                    p,
-                    Arc::new(PartitionIndex::open(&partition_dir(dir, p), p)?),
-                ))
+                let index =
+                    PartitionIndex::open_counted(&partition_dir(dir, p), p, writers.clone())?;
+                Ok((p, Arc::new(index)))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
         let set = PartitionSet {
@@ -213,6 +215,7 @@ impl PartitionSet {
             membership: Mutex::new(()),
             graph: Mutex::new(None),
             recent_writers: Mutex::default(),
+            writers,
             encoder: OnceLock::new(),
             embed_queue: Mutex::new(None),
         };
@@ -276,7 +279,11 @@ impl PartitionSet {
         if let Some(index) = self.partition(p) {
             return Ok(index);
         }
-        let index = Arc::new(PartitionIndex::open(&partition_dir(&self.dir, p), p)?);
+        let index = Arc::new(PartitionIndex::open_counted(
+            &partition_dir(&self.dir, p),
+            p,
+            self.writers.clone(),
+        )?);
         self.write().insert(p, index.clone());
         *self.graph.lock().expect("graph lock") = None;
         Ok(index)
@@ -722,7 +729,12 @@ impl PartitionSet {
 
     /// How many partitions have their writer open.
     pub fn open_writers(&self) -> usize {
-        self.partitions().iter().filter(|p| p.writer_open()).count()
+        self.writers.open()
+    }
+
+    /// The most partitions that had their writer open at once since the set was opened.
+    pub fn peak_open_writers(&self) -> usize {
+        self.writers.peak()
     }
 
     /// Records a commit's time and the held partitions' chunk count and on-disk size.
