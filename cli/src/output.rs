@@ -62,8 +62,24 @@ pub fn ingest_summary(
 ) -> Result<()> {
     passed_over_warnings(&s.passed_over, s.files_passed_over);
     if json {
+        // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
+        // a script reads either mode alike; `stats` has the finer ones.
         let v = json!({
             "repository": repo,
+            "state": "ready",
+            "files_seen": s.files_seen,
+            "files_unchanged": s.files_unchanged,
+            "files_indexed": s.files_indexed,
+            "files_skipped": s.files_skipped_binary
+                + s.files_skipped_large
+                + s.files_skipped_minified
+                + s.files_skipped_secret
+                + s.files_passed_over,
+            "files_failed": s.files_failed,
+            "files_deleted": s.files_deleted,
+            "bytes": s.bytes,
+            "chunks": s.chunks,
+            "total_seconds": elapsed.as_secs_f64(),
             "stats": s,
             "seconds": elapsed.as_secs_f64(),
             "index_bytes": set.size_on_disk(),

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::sample;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn aiex(data: &Path, args: &[&str]) -> Output {
     common::aiex_in(data, args)
@@ -35,6 +35,20 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     let first = json(d, &["index", sample, "--name", "inventory", "--json"]);
     assert_eq!(first["repository"], "inventory");
     let stats = &first["stats"];
+    // The counts `aiex repo add --json` gives are at the top too.
+    for key in [
+        "files_seen",
+        "files_indexed",
+        "files_unchanged",
+        "chunks",
+        "bytes",
+    ] {
+        assert_eq!(first[key], stats[key], "{key}: {first}");
+    }
+    assert_eq!(
+        (&first["state"], &first["files_skipped"]),
+        (&json!("ready"), &json!(0))
+    );
     let files = common::files_under(Path::new(sample)).len() as u64;
     assert_eq!(stats["files_seen"], files, "{first}");
     assert_eq!(stats["files_indexed"], files, "{first}");
