@@ -2885,3 +2885,190 @@ fn g06_a_for_over_known_atoms_defines_one_function_per_atom() {
     let computed = cs.iter().find(|c| c.content.contains("names()")).unwrap();
     assert!(has_tag(computed, "dynamic"), "{}", dump(&cs));
 }
+
+// ------------------------------------------------------- found on real projects (credo, ash, nx, mint, tesla)
+
+/// Tests named by an expression (`test @name`, `describe inspect(…)`), and tests under a
+/// module-level `if`, are chunks of their own, and a module defined among them is a module
+/// (tesla's and ash's test files).
+#[test]
+fn g15_tests_named_by_an_expression_or_under_an_if_are_their_own_chunks() {
+    let src = concat!(
+        "defmodule MyTest do\n",                              // 1
+        "  use ExUnit.Case\n",                                // 2
+        "  test \"a\" do\n",                                  // 3
+        "    assert true\n",                                  // 4
+        "  end\n",                                            // 5
+        "  if Code.ensure_loaded?(JSON) do\n",                // 6
+        "    describe \"json\" do\n",                         // 7
+        "      defmodule Client do\n",                        // 8
+        "        def get(x), do: x\n",                        // 9
+        "      end\n",                                        // 10
+        "      test \"b\", do: assert(Client.get(1) == 1)\n", // 11
+        "    end\n",                                          // 12
+        "  end\n",                                            // 13
+        "  describe inspect(&Foo.bar/1) do\n",                // 14
+        "    test @name do\n",                                // 15
+        "      assert Foo.bar(1)\n",                          // 16
+        "    end\n",                                          // 17
+        "  end\n",                                            // 18
+        "end\n",                                              // 19
+    );
+    let cs = chunks("test/my_test.exs", src);
+    let find = |name: &str| {
+        cs.iter()
+            .find(|c| qualified(c) == name)
+            .unwrap_or_else(|| panic!("no chunk {name}:\n{}", dump(&cs)))
+    };
+    assert_eq!(find("MyTest.json").kind, Describe);
+    assert_eq!(find("MyTest.json b").kind, Test);
+    assert_eq!(find("MyTest.Client.get").kind, Function);
+    assert_eq!(find("MyTest.Client.get").arities, [1]);
+    let described = find("MyTest.inspect(&Foo.bar/1)");
+    assert_eq!(described.kind, Describe);
+    let named = find("MyTest.inspect(&Foo.bar/1) @name");
+    assert_eq!((named.kind, named.start_line), (Test, 15), "{}", dump(&cs));
+    assert_eq!(named.calls, strings(&["Foo.bar/1"]), "{}", dump(&cs));
+    // The header is the module's own lines, not a test's calls.
+    assert!(find("MyTest").calls.is_empty(), "{}", dump(&cs));
+    // `test(x)` without a block is a call, not a test.
+    let plain = chunks(
+        "lib/t.ex",
+        "defmodule T do\n  def run(x), do: test(x)\n  def test(x), do: x\nend\n",
+    );
+    assert!(plain.iter().all(|c| c.kind != Test), "{}", dump(&plain));
+}
+
+/// Calls that are not calls: a variable in a range with a negative end (which
+/// tree-sitter-elixir reads as a call), bitstring modifiers, `Mod.unquote(name)()`, and
+/// special forms in a module that defines a macro of the same name.
+#[test]
+fn g05_ranges_bitstring_modifiers_unquote_and_special_forms_are_not_calls() {
+    let src = concat!(
+        "defmodule R do\n",
+        "  def start(x), do: x\n",
+        "  def size(x), do: x\n",
+        "  defmacro case(a, b), do: {a, b}\n",
+        "  def tail(list, start), do: Enum.slice(list, start..-1//1)\n",
+        "  def drop(list, n), do: Enum.slice(list, n .. -1)\n",
+        "  def load(<<_::binary-size(4), major::size(8)-unit(1), rest::binary>>), do: {major, rest}\n",
+        "  def sized(<<body::binary-size(byte_size(\"ab\"))>>), do: body\n",
+        "  def frame(f), do: Frame.unquote(f)()\n",
+        "  def pick(x) do\n    case x do\n      _ -> start(x)\n    end\n  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/r.ex", src);
+    let calls_of = |name: &str| -> Vec<String> {
+        let d = cs
+            .iter()
+            .flat_map(|c| c.defines.iter())
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no definition of {name}:\n{}", dump(&cs)));
+        let mut all = d.calls.clone();
+        all.extend(d.unqualified_calls.iter().cloned());
+        all.sort();
+        all
+    };
+    assert_eq!(
+        calls_of("tail"),
+        strings(&["Enum.slice/2"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("drop"),
+        strings(&["Enum.slice/2"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(calls_of("load"), Vec::<String>::new(), "{}", dump(&cs));
+    // What is inside a modifier still calls.
+    assert_eq!(
+        calls_of("sized"),
+        strings(&["byte_size/1"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(calls_of("frame"), Vec::<String>::new(), "{}", dump(&cs));
+    assert_eq!(calls_of("pick"), strings(&["R.start/1"]), "{}", dump(&cs));
+    // A real call of a local `start/1` with a range argument still counts.
+    let real = chunks(
+        "lib/q.ex",
+        "defmodule Q do\n  def start(r), do: r\n  def go, do: start(1..-1//1)\nend\n",
+    );
+    let go = real
+        .iter()
+        .find(|c| c.defines.iter().any(|d| d.name == "go"))
+        .unwrap();
+    assert_eq!(go.calls, strings(&["Q.start/1"]), "{}", dump(&real));
+}
+
+/// A protocol defined inside a module is an alias there, as a nested module is: its
+/// implementation and calls through the short name resolve to the full name.
+#[test]
+fn g13_a_nested_protocol_is_aliased_in_its_module() {
+    let src = concat!(
+        "defmodule Dl do\n",
+        "  defprotocol Proto do\n",
+        "    def p(t)\n",
+        "  end\n",
+        "  defimpl Proto, for: Map do\n",
+        "    def p(t), do: Map.keys(t)\n",
+        "  end\n",
+        "  def use_it(x), do: Proto.p(x)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/dl.ex", src);
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    assert!(all.contains(&"Dl.Proto.p/1".to_string()), "{all:?}");
+    assert!(all.contains(&"Dl.Proto.Map.p/1".to_string()), "{all:?}");
+    let use_it = cs
+        .iter()
+        .find(|c| c.defines.iter().any(|d| d.name == "use_it"))
+        .unwrap();
+    assert_eq!(use_it.calls, strings(&["Dl.Proto.p/1"]), "{}", dump(&cs));
+}
+
+/// Nx's `defn`/`defnp` and `deftransform`/`deftransformp` define functions, public and
+/// private, with their docs and specs, as `def` and `defp` do.
+#[test]
+fn g06_nx_numerical_definitions_are_functions() {
+    let src = concat!(
+        "defmodule Nx.Svd do\n",
+        "  import Nx.Defn\n",
+        "  @doc \"Singular value decomposition.\"\n",
+        "  defn svd(tensor, opts \\\\ []) do\n",
+        "    tensor |> Nx.multiply(2) |> helper(opts)\n",
+        "  end\n",
+        "  defnp helper(t, _opts), do: Nx.add(t, 1)\n",
+        "  deftransform pick(opts), do: Keyword.get(opts, :k, 1)\n",
+        "  deftransformp private_pick(opts), do: Keyword.fetch!(opts, :k)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/nx/svd.ex", src);
+    let find = |name: &str| {
+        cs.iter()
+            .find(|c| c.defines.iter().any(|d| d.name == name))
+            .unwrap_or_else(|| panic!("no chunk defining {name}:\n{}", dump(&cs)))
+    };
+    let svd = find("svd");
+    assert_eq!((svd.kind, svd.arities.clone()), (Function, vec![1, 2]));
+    assert_eq!(svd.doc.as_deref(), Some("Singular value decomposition."));
+    assert_eq!(svd.visibility, Visibility::Public);
+    assert!(
+        svd.calls.contains(&"Nx.Svd.helper/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    let visibility = |name: &str| {
+        let d = cs
+            .iter()
+            .flat_map(|c| c.defines.iter())
+            .find(|d| d.name == name);
+        d.unwrap_or_else(|| panic!("no {name}:\n{}", dump(&cs)))
+            .visibility
+    };
+    assert_eq!(visibility("helper"), Visibility::Private);
+    assert_eq!(visibility("pick"), Visibility::Public);
+    assert_eq!(visibility("private_pick"), Visibility::Private);
+}

@@ -25,6 +25,7 @@ pub(crate) struct Grammar {
     pub arguments: u16,
     pub do_block: u16,
     pub comment: u16,
+    pub bitstring: u16,
     pub op_at: u16,
     pub op_capture: u16,
     pub op_pipe: u16,
@@ -93,6 +94,7 @@ pub(crate) fn grammar() -> &'static Grammar {
             arguments: named("arguments"),
             do_block: named("do_block"),
             comment: named("comment"),
+            bitstring: named("bitstring"),
             op_at: token("@"),
             op_capture: token("&"),
             op_pipe: token("|>"),
@@ -145,7 +147,7 @@ pub(crate) enum RawCall {
 }
 
 /// Definition keywords whose first argument is a head, not a call.
-pub(crate) const DEF_KEYWORDS: [&str; 7] = [
+pub(crate) const DEF_KEYWORDS: [&str; 11] = [
     "def",
     "defp",
     "defmacro",
@@ -153,6 +155,11 @@ pub(crate) const DEF_KEYWORDS: [&str; 7] = [
     "defguard",
     "defguardp",
     "defdelegate",
+    // Nx's numerical definitions and transforms: functions, written as `def` is.
+    "defn",
+    "defnp",
+    "deftransform",
+    "deftransformp",
 ];
 
 /// Calls whose arguments name modules rather than call anything.
@@ -487,6 +494,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     not_calls.insert(id);
                 }
             }
+        } else if kind == g.bitstring {
+            // `<<len::size(8), rest::binary-size(len)>>`: `size` and `unit` are modifiers
+            // of the segment, not calls (what is inside them still is).
+            let mut segments = node.walk();
+            for segment in node.named_children(&mut segments) {
+                if segment.kind_id() == g.binary_operator
+                    && segment.child_by_field_id(g.operator).map(|o| text(o, src)) == Some("::")
+                    && let Some(spec) = segment.child_by_field_id(g.right)
+                {
+                    bitstring_modifiers(spec, src, &mut not_calls);
+                }
+            }
         } else if kind == g.binary_operator {
             if node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_pipe)
                 && let Some(right) = node.child_by_field_id(g.right)
@@ -544,7 +563,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         calls.push((node.start_byte(), import));
                     }
                     descend = false;
-                } else if !name.is_empty() {
+                } else if !name.is_empty() && !misparsed_range(node, src) {
                     calls.push((
                         node.start_byte(),
                         RawCall::Local {
@@ -560,6 +579,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 )
                 && right.kind_id() == g.identifier
                 && let Some(module) = static_module(left, src)
+                // `Frame.unquote(name)()`: a name computed in a macro, no call to cite.
+                && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {
                 calls.push((
                     node.start_byte(),
@@ -583,6 +604,47 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             }
         }
     }
+}
+
+/// Marks the `size(…)` and `unit(…)` modifiers in a bitstring segment's type
+/// (`binary-size(4)`, `size(8)-unit(2)`) as not calls.
+fn bitstring_modifiers(spec: Node<'_>, src: &[u8], not_calls: &mut FxHashSet<usize>) {
+    let g = grammar();
+    // The type is `-` joined modifiers: a short chain, walked without recursion.
+    let mut stack = vec![spec];
+    while let Some(n) = stack.pop() {
+        if n.kind_id() == g.call {
+            if n.child_by_field_id(g.target).is_some_and(|t| {
+                t.kind_id() == g.identifier && matches!(text(t, src), "size" | "unit")
+            }) {
+                not_calls.insert(n.id());
+            }
+        } else if n.kind_id() == g.binary_operator {
+            stack.extend(n.child_by_field_id(g.left));
+            stack.extend(n.child_by_field_id(g.right));
+        }
+    }
+}
+
+/// Whether a call without parentheses is tree-sitter-elixir's reading of a variable in a
+/// range with a negative end: `start..-1` parses as `start(..-1)` (and `n .. -1` alike),
+/// which Elixir reads as the range `start..-1`.
+fn misparsed_range(call: Node<'_>, src: &[u8]) -> bool {
+    let g = grammar();
+    let Some(args) = child_of_kind(call, "arguments") else {
+        return false;
+    };
+    if args
+        .child(0)
+        .is_some_and(|c| !c.is_named() && text(c, src) == "(")
+    {
+        return false;
+    }
+    let mut first = args.named_child(0);
+    while let Some(n) = first.filter(|n| n.kind_id() == g.binary_operator) {
+        first = n.child_by_field_id(g.left);
+    }
+    first.is_some_and(|n| n.kind() == "operator_identifier" && text(n, src).starts_with(".."))
 }
 
 /// The (short name, module as written) pairs an `alias` or `require` call makes:

@@ -595,8 +595,9 @@ impl<'s, 't> Walker<'s, 't> {
         if !static_name(&ctx.name) {
             ctx.tags.push("dynamic");
         }
-        // A nested module is an alias in its parent's scope: `defmodule Sub` -> `Sub`.
-        if let (Some(p), "defmodule") = (parent, keyword.as_str()) {
+        // A nested module (or protocol) is an alias in its parent's scope: `defmodule Sub`
+        // -> `Sub`.
+        if let (Some(p), "defmodule" | "defprotocol") = (parent, keyword.as_str()) {
             let short = self.text(
                 child_of_kind(node, "arguments")
                     .and_then(|a| a.named_child(0))
@@ -801,8 +802,16 @@ impl<'s, 't> Walker<'s, 't> {
         match name {
             "test" | "describe" | "property" => {
                 let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
-                if let Some(first) = first.filter(|f| f.kind() == "string") {
-                    let title = string_content(first, self.src);
+                let title = match first {
+                    Some(f) if f.kind() == "string" => Some(string_content(f, self.src)),
+                    // `test @name do`, `describe inspect(&Mod.fun/1) do`: a name computed
+                    // when the test compiles, shown as written.
+                    Some(f) if self.has_body(node) => {
+                        Some(super::collapse_whitespace(self.text(f)))
+                    }
+                    _ => None,
+                };
+                if let Some(title) = title {
                     if name == "describe" {
                         if depth < MAX_WRAPPER_DEPTH
                             && let Some(children) = block_body(node)
@@ -938,6 +947,10 @@ impl<'s, 't> Walker<'s, 't> {
             .iter()
             .any(|&child| match target_name(child, self.src) {
                 Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
+                // Tests under `if Code.ensure_loaded?(Jason) do`: chunks of their own too.
+                Some("test" | "describe" | "property" | "setup" | "setup_all") => {
+                    self.has_body(child)
+                }
                 Some("quote") => false,
                 Some(n) if WRAPPERS.contains(&n) => {
                     block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
@@ -1118,7 +1131,9 @@ impl<'s, 't> Walker<'s, 't> {
         let args = child_of_kind(node, "arguments")?;
         let first = args.named_child(0)?;
         let kind = match keyword {
-            "def" | "defp" => ChunkKind::Function,
+            "def" | "defp" | "defn" | "defnp" | "deftransform" | "deftransformp" => {
+                ChunkKind::Function
+            }
             "defmacro" | "defmacrop" => ChunkKind::Macro,
             "defguard" | "defguardp" => ChunkKind::Guard,
             _ => ChunkKind::Delegate,
@@ -2288,6 +2303,29 @@ fn imports_of_use(used: &str) -> &'static [(&'static str, Option<&'static [&'sta
     }
 }
 
+/// Elixir's special forms: `case` is always `Kernel.SpecialForms`'s, even in a module
+/// that defines a `case/2` of its own (as `Nx.Defn.Kernel` does).
+const SPECIAL_FORMS: [&str; 13] = [
+    "case",
+    "cond",
+    "receive",
+    "try",
+    "for",
+    "with",
+    "quote",
+    "unquote",
+    "unquote_splicing",
+    "import",
+    "alias",
+    "require",
+    "super",
+];
+
+/// Whether an unqualified call `fun/arity` calls the module's own definition.
+fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
+    !SPECIAL_FORMS.contains(&fun) && module.defined.contains(&(fun.to_string(), arity))
+}
+
 /// Macros that give code its structure rather than being called for what they compute:
 /// kept out of a chunk's calls without a module, so that every module and function does
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
@@ -2384,8 +2422,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         super::symbol(&expand_at(modules, module, scope, *at), fun, *arity),
                     ),
                     RawCall::Local { fun, arity } => {
-                        match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity)))
-                        {
+                        match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                             Some(s) => (
                                 &mut draft.module_calls,
                                 super::symbol(&modules[s].name, fun, *arity),
@@ -2467,7 +2504,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     Some(super::symbol(&resolve(&local, module, *at), fun, *arity))
                 }
                 RawCall::Local { fun, arity } => {
-                    match scope.filter(|&s| modules[s].defined.contains(&(fun.clone(), *arity))) {
+                    match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
                         None if STRUCTURE.contains(&fun.as_str()) => None,
                         None => {
