@@ -3072,3 +3072,36 @@ fn g06_nx_numerical_definitions_are_functions() {
     assert_eq!(visibility("pick"), Visibility::Public);
     assert_eq!(visibility("private_pick"), Visibility::Private);
 }
+
+/// An implementation for several types is one chunk; each type's definition calls its
+/// own module's functions.
+#[test]
+fn g13_an_implementation_for_several_types_calls_its_own_functions() {
+    let src = concat!(
+        "defimpl P, for: [Map, List] do\n",
+        "  def p(t), do: helper(t)\n",
+        "  def helper(t), do: Enum.count(t)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/p.ex", src);
+    let calls_of = |module: &str| -> Vec<String> {
+        let d = cs
+            .iter()
+            .flat_map(|c| c.defines.iter())
+            .find(|d| d.module == module && d.name == "p")
+            .unwrap_or_else(|| panic!("no {module}.p:\n{}", dump(&cs)));
+        sorted(&d.calls)
+    };
+    assert_eq!(
+        calls_of("P.Map"),
+        strings(&["P.Map.helper/1"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("P.List"),
+        strings(&["P.List.helper/1"]),
+        "{}",
+        dump(&cs)
+    );
+}

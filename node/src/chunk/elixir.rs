@@ -2244,6 +2244,18 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                         _ => own_end,
                     };
                 }
+                if d.module != draft.module && !draft.module.is_empty() {
+                    // `defimpl P, for: [Map, List]`: `P.List.p` calls `P.List.helper`,
+                    // where the calls were resolved in the first module, `P.Map`.
+                    let (first, own) = (format!("{}.", draft.module), format!("{}.", d.module));
+                    for c in &mut d.calls {
+                        if let Some(rest) = c.strip_prefix(first.as_str())
+                            && !rest.starts_with(|c: char| c.is_ascii_uppercase())
+                        {
+                            *c = format!("{own}{rest}");
+                        }
+                    }
+                }
                 if several_delegates {
                     // `defdelegate [a(x), b(x, y)], to: M`: each calls its own target.
                     let own: Vec<String> = d

@@ -549,23 +549,8 @@ impl SymbolGraph {
                     },
                     visibility: def.visibility,
                 };
-                // `defimpl P, for: [A, B]` defines each function once per type: the
-                // copy for `B` calls `B`'s own functions, not `A`'s.
-                let own_calls: Option<Vec<String>> = (def.module != chunk.module
-                    && chunk.also_modules.contains(&def.module))
-                .then(|| {
-                    let first = format!("{}.", chunk.module);
-                    def.calls
-                        .iter()
-                        .map(|c| match c.strip_prefix(first.as_str()) {
-                            Some(rest) if !rest.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                                format!("{}.{rest}", def.module)
-                            }
-                            _ => c.clone(),
-                        })
-                        .collect()
-                });
-                let calls = own_calls.as_ref().unwrap_or(&def.calls);
+                // `defimpl P, for: [A, B]`: the chunker gives `B`'s copy `B`'s own calls.
+                let calls = &def.calls;
                 if !def.quoted_aliases.is_empty() {
                     let key = match def.kind {
                         ChunkKind::ModuleHeader => vec![def.module.clone()],
