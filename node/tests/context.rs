@@ -1134,3 +1134,53 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     assert!(!prompt.contains("Enum.sum"), "{prompt}");
     assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }
+
+/// A function target's module header, split in parts by a long moduledoc, is one section
+/// with its parts joined as written; of the module's types only those the target names
+/// come (found on Mint.HTTP and Ash.Changeset: five `Module header` sections, and 13
+/// unrelated documented types filling the budget; undocumented ones are in the header).
+#[test]
+fn a_split_module_header_is_one_section_and_only_named_types_come() {
+    let moduledoc: String = (0..90)
+        .map(|i| format!("  Line {i} of a long moduledoc about connections and requests.\n"))
+        .collect();
+    let source = format!(
+        "defmodule Conn do\n  @moduledoc \"\"\"\n{moduledoc}  \"\"\"\n\n  @typedoc \"A connection.\"\n  @type t() :: %{{id: integer()}}\n\n  @typedoc \"A callback.\"\n  @type unrelated_callback() :: (term() -> term())\n\n  @typedoc \"A phase.\"\n  @type other_phase() :: :before | :after\n\n  @spec request(t(), String.t()) :: {{:ok, t()}} | :error\n  def request(conn, path) do\n    Conn.Wire.send(conn, path)\n  end\nend\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/conn.ex", &source)]);
+    let header_parts = chunks
+        .iter()
+        .filter(|c| c.kind == ChunkKind::ModuleHeader)
+        .count();
+    assert!(header_parts >= 2, "the header must be split for this test");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Conn.request/2", None);
+    let headers: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::ModuleHeader && s.title.starts_with("Module header"))
+        .collect();
+    assert_eq!(
+        headers.len(),
+        1,
+        "{:#?}",
+        ctx.sections.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+    assert!(headers[0].text.contains("Line 0 of") && headers[0].text.contains("Line 89 of"));
+    assert!(!headers[0].text.contains("part 2/"), "{}", headers[0].text);
+    // The repository map still lists every type; the sections of code are the named.
+    let types = |ctx: &Context| -> String {
+        (ctx.sections.iter())
+            .filter(|s| s.kind != SectionKind::RepoMap)
+            .map(|s| s.text.as_str())
+            .collect()
+    };
+    let shown = types(&ctx);
+    let titles: Vec<(&String, SectionKind)> =
+        ctx.sections.iter().map(|s| (&s.title, s.kind)).collect();
+    assert!(shown.contains("@type t() ::"), "{titles:#?}");
+    assert!(!shown.contains("unrelated_callback"), "{titles:#?}");
+    assert!(!shown.contains("other_phase"), "{shown}");
+    // A module target keeps every type.
+    let whole = types(&build(&source, &graph, "Conn", None));
+    assert!(whole.contains("unrelated_callback") && whole.contains("other_phase"));
+}

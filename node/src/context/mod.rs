@@ -570,7 +570,7 @@ impl<'a> ContextBuilder<'a> {
             match &target {
                 Target::Function(symbol) => {
                     focus.push(symbol.clone());
-                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                    self.gather_module(&mut g, &chunks, &in_repos, true)?;
                     // A larger window holds more of them (what does not fit is collapsed,
                     // then dropped, as always): up to 4 times as many from 32k tokens.
                     let scale = (budget / 8_192).clamp(1, 4);
@@ -578,11 +578,11 @@ impl<'a> ContextBuilder<'a> {
                 }
                 Target::Module(module) => {
                     focus.push(module.clone());
-                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                    self.gather_module(&mut g, &chunks, &in_repos, false)?;
                 }
                 Target::File { .. } => {
                     focus.extend(chunks.iter().map(Chunk::display_symbol));
-                    self.gather_module(&mut g, &chunks, &in_repos)?;
+                    self.gather_module(&mut g, &chunks, &in_repos, false)?;
                 }
             }
         }
@@ -837,11 +837,16 @@ impl<'a> ContextBuilder<'a> {
         Ok(())
     }
 
+    /// The headers and types of the target's modules. A module header split in parts
+    /// is one section, its parts joined as written. For a function target (`used_types`),
+    /// only the types its code names (`t()`, `opts()`): a module's other types would fill
+    /// the budget the target's callers and callees need.
     fn gather_module(
         &self,
         g: &mut Gathered,
         target: &[Chunk],
         in_repos: &dyn Fn(&Chunk) -> bool,
+        used_types: bool,
     ) -> Result<()> {
         let mut modules: Vec<(&str, &str, &str)> = target
             .iter()
@@ -851,25 +856,51 @@ impl<'a> ContextBuilder<'a> {
         modules.dedup();
         let headers_and_types =
             FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader, ChunkKind::Type]);
+        let names_type = |c: &Chunk| {
+            !used_types
+                || c.defines.iter().any(|d| {
+                    let called = format!("{}(", d.name);
+                    target.iter().any(|t| {
+                        t.content.match_indices(&called).any(|(i, _)| {
+                            // `t(` itself, not the end of `list_t(`, `Map.t(` is fine.
+                            !t.content[..i].ends_with(|ch: char| ch.is_alphanumeric() || ch == '_')
+                        })
+                    })
+                })
+        };
         for (repo, path, module) in modules.into_iter().take(4) {
             let file = self
                 .source
                 .file_chunks_where(repo, path, &headers_and_types)?;
-            for c in file.iter().filter(|c| c.module == module && in_repos(c)) {
-                if g.shown(c) {
-                    continue;
-                }
-                let what = if c.kind == ChunkKind::ModuleHeader {
-                    "Module header"
-                } else {
-                    "Type"
-                };
-                self.push_chunk(
-                    g,
-                    SectionKind::ModuleHeader,
-                    format!("{what}: {}", c.display_symbol()),
-                    c,
+            let mine: Vec<&Chunk> = (file.iter())
+                .filter(|c| c.module == module && in_repos(c) && !g.shown(c))
+                .collect();
+            let headers: Vec<&Chunk> = (mine.iter().copied())
+                .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                .collect();
+            for run in headers.chunk_by(|a, b| a.end_byte == b.start_byte) {
+                let (first, last) = (run[0], run[run.len() - 1]);
+                let (_, text) = join_adjacent(run).swap_remove(0);
+                let title = format!(
+                    "Module header: {} ({}:{}-{})",
+                    first.display_symbol(),
+                    first.path,
+                    first.start_line,
+                    last.end_line
                 );
+                let owned: Vec<Chunk> = run.iter().map(|&c| c.clone()).collect();
+                let key = format!("{}\0{text}", first.module);
+                let texts = (
+                    fence(first, &text),
+                    Some(fence(first, &signature_only(first))),
+                );
+                self.push_keyed(g, SectionKind::ModuleHeader, title, texts, &owned, key);
+            }
+            for c in mine.into_iter().filter(|c| c.kind == ChunkKind::Type) {
+                if names_type(c) {
+                    let title = format!("Type: {}", c.display_symbol());
+                    self.push_chunk(g, SectionKind::ModuleHeader, title, c);
+                }
             }
         }
         Ok(())
