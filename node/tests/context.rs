@@ -1184,3 +1184,56 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     let whole = types(&build(&source, &graph, "Conn", None));
     assert!(whole.contains("unrelated_callback") && whole.contains("other_phase"));
 }
+
+/// Callers beyond those shown whole are named in one short section, so a widely used
+/// function does not look used six times (Credo.Code.prewalk/3 has 115 callers).
+#[test]
+fn callers_beyond_those_shown_are_named() {
+    let mut sources = vec![(
+        "lib/util.ex".to_string(),
+        "defmodule Util do\n  def helper(x), do: x + 1\nend\n".to_string(),
+    )];
+    // More than the most callers shown whole (6, times 4 in a large window).
+    for i in 0..30 {
+        sources.push((
+            format!("lib/user{i}.ex"),
+            format!("defmodule User{i} do\n  def run(x), do: Util.helper(x) * {i}\nend\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(p, s)| (p.as_str(), s.as_str()))
+        .collect();
+    let chunks = unmerged_chunks(&refs);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Util.helper/1", None);
+    let shown = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Caller && s.title.starts_with("Caller: "))
+        .count();
+    let others: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.title.starts_with("Other callers of Util.helper/1"))
+        .collect();
+    assert_eq!(
+        others.len(),
+        1,
+        "{:#?}",
+        ctx.sections.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+    let named: Vec<&str> = others[0].text.lines().collect();
+    assert_eq!(shown + named.len(), 30, "{named:?}");
+    assert!(others[0].title.contains(&format!("{} more", named.len())));
+    for name in named {
+        assert!(
+            name.starts_with("User") && name.ends_with(".run/1"),
+            "{name}"
+        );
+    }
+    // A function with few callers has no such section.
+    let few = build(&source, &graph, "User0.run/1", None);
+    assert!(
+        !few.sections
+            .iter()
+            .any(|s| s.title.starts_with("Other callers"))
+    );
+}

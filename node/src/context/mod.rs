@@ -574,7 +574,7 @@ impl<'a> ContextBuilder<'a> {
                     // A larger window holds more of them (what does not fit is collapsed,
                     // then dropped, as always): up to 4 times as many from 32k tokens.
                     let scale = (budget / 8_192).clamp(1, 4);
-                    self.gather_calls(&mut g, symbol, &in_repos, scale)?;
+                    self.gather_calls(&mut g, symbol, &in_repos, repos, scale)?;
                 }
                 Target::Module(module) => {
                     focus.push(module.clone());
@@ -912,6 +912,7 @@ impl<'a> ContextBuilder<'a> {
         g: &mut Gathered,
         symbol: &str,
         in_repos: &dyn Fn(&Chunk) -> bool,
+        repos: &[String],
         scale: usize,
     ) -> Result<()> {
         let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
@@ -949,8 +950,10 @@ impl<'a> ContextBuilder<'a> {
         // The library's own callers first, then scripts and examples, tests last.
         let mut callers = self.graph.callers(symbol);
         callers.sort_by_key(|s| caller_rank(&s.path));
-        for site in callers {
+        let mut rest = callers.len();
+        for (i, site) in callers.iter().enumerate() {
             if shown >= max_callers {
+                rest = i;
                 break;
             }
             let key = (site.repo.clone(), site.path.clone());
@@ -1024,6 +1027,32 @@ impl<'a> ContextBuilder<'a> {
             if self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c) {
                 shown += 1;
             }
+        }
+        // The callers beyond those shown, by name: how widely it is used, for a few tokens
+        // (`aiex symbols callers` lists them all).
+        let mut more: Vec<String> = Vec::new();
+        let sites = callers[rest..].iter();
+        for site in sites.filter(|s| repos.is_empty() || repos.contains(&s.repo)) {
+            let name = if site.symbol.ends_with(MODULE_BODY) {
+                format!("{} ({})", site.module, site.path)
+            } else if site.symbol.contains(' ') {
+                format!("{} ({})", site.symbol, site.path)
+            } else {
+                site.symbol.clone()
+            };
+            if !more.contains(&name) {
+                more.push(name);
+            }
+        }
+        if !more.is_empty() {
+            let n = more.len();
+            let listed: Vec<String> = more.into_iter().take(MORE_CALLERS_LISTED).collect();
+            let mut text = listed.join("\n");
+            if n > listed.len() {
+                text.push_str(&format!("\nand {} more", n - listed.len()));
+            }
+            let title = format!("Other callers of {symbol}: {n} more, not shown");
+            self.push(g, SectionKind::Caller, title, text, None, &[]);
         }
         Ok(())
     }
@@ -1137,6 +1166,9 @@ fn places(chunks: &[Chunk]) -> String {
     }
     out.join(", ")
 }
+
+/// Callers beyond those shown that are listed by name.
+const MORE_CALLERS_LISTED: usize = 30;
 
 /// Code in a fence of the chunk's language.
 fn fence(chunk: &Chunk, text: &str) -> String {
