@@ -731,6 +731,12 @@ fn offline_search(
         .into_iter()
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
+    if let Some(module) = request.filters.as_ref().map(|f| f.module.as_str())
+        && hits.is_empty()
+        && !module.is_empty()
+    {
+        aiex_gateway::service::module_filter_arg(set.graph()?.as_ref(), module)?;
+    }
     output::search_results(&request.query, &hits, &[], started.elapsed(), json)
 }
 
@@ -744,24 +750,7 @@ fn absolute_path_filter(
     if !given.is_absolute() {
         return Ok(());
     }
-    let given = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
-    let sources = Sources::at(&settings.data_dir.join("index")).read()?;
-    let Some((name, rest)) = sources.iter().find_map(|(name, root)| {
-        given
-            .strip_prefix(root)
-            .ok()
-            .map(|rest| (name.clone(), rest.to_string_lossy().into_owned()))
-    }) else {
-        bail!(
-            "--path {} is not inside a directory indexed offline ({})",
-            given.display(),
-            sources
-                .iter()
-                .map(|(name, root)| format!("{name}: {}", root.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    };
+    let (name, rest, given) = inside_indexed(settings, given, "--path")?;
     // A directory holds what is under it, not its namesakes (`lib/x` vs `lib/x.ex`).
     filters.path_prefix = if given.is_dir() && !rest.is_empty() {
         format!("{rest}/")
@@ -774,6 +763,65 @@ fn absolute_path_filter(
     Ok(())
 }
 
+/// The offline repository an absolute path is in: its name, the path inside it, and the
+/// path made canonical; an error naming `what` (`--path`) and the indexed directories
+/// when it is in none.
+fn inside_indexed(
+    settings: &Settings,
+    given: &Path,
+    what: &str,
+) -> Result<(String, String, std::path::PathBuf)> {
+    let given = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
+    let sources = Sources::at(&settings.data_dir.join("index")).read()?;
+    match sources.iter().find_map(|(name, root)| {
+        given
+            .strip_prefix(root)
+            .ok()
+            .map(|rest| (name.clone(), rest.to_string_lossy().into_owned()))
+    }) {
+        Some((name, rest)) => Ok((name, rest, given)),
+        None => bail!(
+            "{what} {} is not inside a directory indexed offline ({})",
+            given.display(),
+            sources
+                .iter()
+                .map(|(name, root)| format!("{name}: {}", root.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `--target` given as an absolute file (`"$PWD/lib/a.ex:10-20"`): the path inside its
+/// repository, behind the repository's name, which is added to those the context reads
+/// when some are named.
+fn absolute_target(
+    settings: &Settings,
+    request: &mut aiex_proto::v1::ContextRequest,
+) -> Result<()> {
+    if !request.target.starts_with('/') {
+        return Ok(());
+    }
+    let (file, lines) = match request.target.rsplit_once(':') {
+        Some((file, lines))
+            if !lines.is_empty() && lines.chars().all(|c| c.is_ascii_digit() || c == '-') =>
+        {
+            (file, Some(lines))
+        }
+        _ => (request.target.as_str(), None),
+    };
+    let (name, rest, _) = inside_indexed(settings, Path::new(file), "--target")?;
+    // `repo/path`: the repository named, where several hold the same path.
+    request.target = match lines {
+        Some(lines) => format!("{name}/{rest}:{lines}"),
+        None => format!("{name}/{rest}"),
+    };
+    if !request.repositories.is_empty() && !request.repositories.contains(&name) {
+        request.repositories.push(name);
+    }
+    Ok(())
+}
+
 /// `aiex context --offline`: the same context the gateway builds, over the offline index.
 fn offline_context(
     settings: &Settings,
@@ -781,6 +829,9 @@ fn offline_context(
     json: bool,
 ) -> Result<()> {
     use aiex_node::service::{context_request_from_pb, context_search, context_to_pb};
+    let mut request = request.clone();
+    absolute_target(settings, &mut request)?;
+    let request = &request;
     let set = open_indexed(settings)?;
     require_repos(settings, &set, &request.repositories)?;
     let (context_request, counter) = context_request_from_pb(request)?;

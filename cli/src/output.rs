@@ -636,7 +636,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     use aiex_gateway::service::not_indexed;
     match command {
         SymbolsCommand::Def { symbol, json } => {
-            let found = sites(graph.definitions(&symbol));
+            let found = sites(graph.definitions_as_written(&symbol));
             if found.is_empty() {
                 return Err(not_indexed(graph, &symbol, "indexed definition").into());
             }

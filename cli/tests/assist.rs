@@ -223,6 +223,16 @@ fn chat_sessions_survive_a_restart() {
         "{second}"
     );
 
+    // A session that never was is named, not started afresh without its history.
+    let out = chat(&server, Some("no-such-session"), "and a Registry?\n");
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("chat session not found: no-such-session"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fake.server.count(), 2, "no model was asked");
+
     assert!(server.terminate().success());
     let server = fake.up(&data);
     let out = chat(&server, Some(&session), "and a Registry?\n");

@@ -160,6 +160,63 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
                 && s["path"] == "lib/inventory/stock.ex"),
         "{defs}"
     );
+    // Without its module (or with its last alias only), as people write it.
+    for written in ["reserve/4", "Stock.reserve"] {
+        let found = json(d, &["symbols", "--offline", "def", written, "--json"]);
+        assert!(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["symbol"] == "Inventory.Stock.reserve/4"),
+            "{written}: {found}"
+        );
+    }
+    // A module filter: nested modules are in it; a module not indexed (here, by case)
+    // is an error naming the one meant, while a real module with no match is no hits.
+    let nested = json(
+        d,
+        &[
+            "search",
+            "--offline",
+            "reserve",
+            "--module",
+            "Inventory",
+            "--json",
+        ],
+    );
+    assert!(!nested["hits"].as_array().unwrap().is_empty(), "{nested}");
+    let args = [
+        "search",
+        "--offline",
+        "reserve",
+        "--module",
+        "inventory.stock",
+    ];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "indexed module not found: inventory.stock (did you mean Inventory.Stock",
+    );
+    let none = json(
+        d,
+        &[
+            "search",
+            "--offline",
+            "zzyzxq",
+            "--module",
+            "Inventory.Stock",
+            "--json",
+        ],
+    );
+    assert_eq!(none["hits"].as_array().unwrap().len(), 0, "{none}");
+    // Callers need the whole name, and are told it.
+    let args = ["symbols", "--offline", "callers", "Stock.reserve/4"];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "did you mean Inventory.Stock.reserve/4",
+    );
     // The delegate in `Inventory` and the order reservation both call it (`--offline`
     // is accepted after the subcommand too).
     let callers = json(

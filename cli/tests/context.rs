@@ -105,6 +105,47 @@ fn context_offline_from_the_data_directory_without_credentials() {
     let json = ok_json(&args, &aiex_in(&data, &args));
     assert_prompt(json["prompt"].as_str().unwrap());
     assert!(json["tokens"].as_u64().unwrap() <= json["budget"].as_u64().unwrap());
+    // A file named by its absolute path (lines too) is the same file inside its
+    // repository; a path outside every indexed directory names them.
+    let leak = project
+        .canonicalize()
+        .unwrap()
+        .join("lib/inventory/leak.ex");
+    for (target, title) in [
+        (
+            leak.display().to_string(),
+            "inventory/lib/inventory/leak.ex",
+        ),
+        (
+            format!("{}:2-2", leak.display()),
+            "inventory/lib/inventory/leak.ex:2-2",
+        ),
+    ] {
+        let args = [
+            "context",
+            "--target",
+            target.as_str(),
+            "--offline",
+            "--json",
+        ];
+        let json = ok_json(&args, &aiex_in(&data, &args));
+        let prompt = json["prompt"].as_str().unwrap();
+        assert!(prompt.contains("defmodule Inventory.Leak"), "{prompt}");
+        assert!(prompt.contains(title), "{title} not in {prompt}");
+    }
+    let elsewhere = tmp.path().join("elsewhere.ex");
+    let args = [
+        "context",
+        "--target",
+        elsewhere.to_str().unwrap(),
+        "--offline",
+    ];
+    let err = common::fails_saying(
+        &args,
+        &aiex_in(&data, &args),
+        "is not inside a directory indexed offline",
+    );
+    assert!(err.contains("inventory: "), "{err}");
     // A zero budget is refused, not read as "the default".
     let args = ["context", QUESTION, "--budget", "0", "--offline"];
     common::fails_saying(&args, &aiex_in(&data, &args), "--budget");

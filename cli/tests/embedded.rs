@@ -96,6 +96,17 @@ fn up_add_search_update_delete_restart() {
                 && s["repository"] == "inventory"),
         "{defs:?}"
     );
+    // Written without the module, through the gateway too.
+    let defs = symbols(&server, &["def", "Stock.reserve/4"]);
+    assert_eq!(defs.len(), 1, "{defs:?}");
+    assert_eq!(defs[0]["symbol"], "Inventory.Stock.reserve/4", "{defs:?}");
+    // A module filter naming no indexed module is an error that names it, not nothing.
+    let args = ["search", "reserve", "--module", "inventory.stock"];
+    common::fails_saying(
+        &args,
+        &server.run(&args),
+        "indexed module not found: inventory.stock (did you mean Inventory.Stock",
+    );
     let callers = symbols(&server, &["callers", "Inventory.Stock.reserve/4"]);
     let callers: Vec<&str> = callers
         .iter()

@@ -236,6 +236,22 @@ impl pb::assist_server::Assist for AssistService {
                     reason,
                 }
             })?;
+            // Resuming a session that never was (a mistyped id) would start a new one
+            // silently, without the history the user meant to continue.
+            let turns = session::load(&*self.0.bus, &r.session_id)
+                .await
+                .map_err(|e| GatewayError::from(NodeError::from(e)))?;
+            if turns.is_empty() {
+                return Err(GatewayError::Node(NodeError::NotFound {
+                    what: "chat session",
+                    name: format!(
+                        "{} (start a new session without --session; its id is printed \
+                         after the first answer)",
+                        r.session_id
+                    ),
+                })
+                .into());
+            }
             r.session_id
         };
         self.run(Task::Chat {

@@ -452,6 +452,20 @@ pub fn defined_arg(
     }
 }
 
+/// A module filter that found nothing because no such module is indexed (a typo, or
+/// `mint.http` for `Mint.HTTP`: modules are matched as written) is NOT_FOUND, with the
+/// modules it may have meant, rather than an empty result.
+pub fn module_filter_arg(
+    graph: &aiex_node::graph::SymbolGraph,
+    module: &str,
+) -> std::result::Result<(), GatewayError> {
+    if graph.has_module(module) {
+        Ok(())
+    } else {
+        Err(not_indexed(graph, module, "indexed module"))
+    }
+}
+
 /// `what` not found for `symbol`, with the defined symbols spelled most like it.
 pub fn not_indexed(
     graph: &aiex_node::graph::SymbolGraph,
@@ -479,6 +493,7 @@ impl pb::search_server::Search for SearchService {
         if let Some(filters) = &request.filters {
             self.0.all_known(&filters.repositories)?;
         }
+        let module = (request.filters.as_ref()).map_or(String::new(), |f| f.module.clone());
         let response = self
             .0
             .backend
@@ -486,6 +501,10 @@ impl pb::search_server::Search for SearchService {
             .await
             .map_err(GatewayError::from)?;
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
+        if response.hits.is_empty() && !module.is_empty() {
+            let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+            module_filter_arg(&graph, &module)?;
+        }
         Ok(Response::new(response))
     }
 
@@ -495,7 +514,7 @@ impl pb::search_server::Search for SearchService {
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs: Vec<pb::SymbolRef> = graph
-            .definitions(&req.symbol)
+            .definitions_as_written(&req.symbol)
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
             .map(site_ref)

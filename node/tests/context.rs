@@ -513,6 +513,13 @@ fn file_and_line_targets_and_bad_targets() {
     );
     assert!(Target::parse("../etc/passwd").is_err());
     assert!(Target::parse("lib/a.ex:9-3").is_err());
+    // An absolute path is named as one, with what to write instead.
+    let absolute = Target::parse("/home/me/shop/lib/a.ex:3").unwrap_err();
+    assert!(
+        absolute.to_string().contains("is an absolute path")
+            && absolute.to_string().contains("`repo/lib/a.ex`"),
+        "{absolute}"
+    );
     let missing = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
         .build(&ContextRequest {
             target: Some("Inventory.Nope.f/1".into()),

@@ -214,9 +214,46 @@ fn definitions_by_arity_and_by_name() {
     assert!(g.definitions("MyApp.Catalog.unit_price/3").is_empty());
     assert!(g.definitions("MyApp.Nope.unit_price").is_empty());
     assert!(g.definitions("Enum.map/2").is_empty());
-    // A bare name never matches a qualified symbol.
+    // A bare name never matches a qualified symbol: code calls it through its imports.
     assert!(g.definitions("unit_price").is_empty());
     assert!(g.definitions("unit_price/1").is_empty());
+
+    // Written by a person, it names the function in every module, as do the module's
+    // last aliases; a name defined nowhere still finds nothing.
+    let names = |symbol: &str| -> Vec<String> {
+        (g.definitions_as_written(symbol).into_iter())
+            .map(|s| s.symbol)
+            .collect()
+    };
+    assert_eq!(
+        names("unit_price"),
+        ["MyApp.Catalog.unit_price/1", "MyApp.Catalog.unit_price/2"]
+    );
+    assert_eq!(names("unit_price/2"), ["MyApp.Catalog.unit_price/2"]);
+    assert_eq!(
+        names("Catalog.unit_price/1"),
+        ["MyApp.Catalog.unit_price/1"]
+    );
+    assert_eq!(names("Summary.render"), ["MyApp.Cart.Summary.render/1"]);
+    assert_eq!(
+        names("Cart.Summary.render/1"),
+        ["MyApp.Cart.Summary.render/1"]
+    );
+    assert_eq!(
+        names("MyApp.Catalog.unit_price/1"),
+        ["MyApp.Catalog.unit_price/1"]
+    );
+    assert!(names("unit_price/3").is_empty());
+    assert!(names("Catalog.unit_pric").is_empty());
+    assert!(
+        names("MyApp.unit_price").is_empty(),
+        "not a suffix of the module"
+    );
+    // A call of a bare name gets the qualified ones as its "did you mean".
+    assert_eq!(
+        g.similar("unit_price", 3),
+        ["MyApp.Catalog.unit_price/1", "MyApp.Catalog.unit_price/2"]
+    );
 }
 
 #[test]

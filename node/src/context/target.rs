@@ -80,7 +80,13 @@ impl Target {
             _ => (s, None),
         };
         let path = path.trim_start_matches("./");
-        if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c == "..") {
+        if path.starts_with('/') {
+            return Err(bad(format!(
+                "`{s}` is an absolute path: name the file inside its repository (`lib/a.ex`, \
+                 or `repo/lib/a.ex`), or index it offline and use --offline"
+            )));
+        }
+        if path.is_empty() || path.split('/').any(|c| c == "..") {
             return Err(bad(format!(
                 "`{s}` is neither `Module.fun/arity` nor a path inside a repository"
             )));

@@ -134,6 +134,10 @@ struct Keys {
     defs: Vec<String>,
     out: Vec<String>,
     incoming: Vec<String>,
+    /// Each defined function's key without its module and with each shorter module
+    /// (`request/5`, `HTTP.request/5` for `Mint.HTTP.request/5`), beside the whole key,
+    /// sorted: people leave the application prefix out, or the module altogether.
+    suffixes: Vec<(String, String)>,
 }
 
 impl Keys {
@@ -143,10 +147,29 @@ impl Keys {
             keys.sort_unstable();
             keys
         }
+        let mut suffixes: Vec<(String, String)> = Vec::new();
+        for (key, sites) in &g.defs {
+            let Some(module) = sites.first().map(|s| s.module.as_str()) else {
+                continue;
+            };
+            let Some(local) = key
+                .strip_prefix(module)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .filter(|local| !module.is_empty() && !local.is_empty())
+            else {
+                continue;
+            };
+            suffixes.push((local.to_string(), key.clone()));
+            for (i, _) in module.match_indices('.') {
+                suffixes.push((format!("{}.{local}", &module[i + 1..]), key.clone()));
+            }
+        }
+        suffixes.sort_unstable();
         Keys {
             defs: sorted(&g.defs),
             out: sorted(&g.out),
             incoming: sorted(&g.incoming),
+            suffixes,
         }
     }
 }
@@ -719,6 +742,26 @@ impl SymbolGraph {
         self.defs.is_empty()
     }
 
+    /// Where a symbol a person wrote is defined: [`SymbolGraph::definitions`], or when
+    /// nothing is defined under that name, the functions it names without their module or
+    /// its first aliases (`handle_frame/3`, `HTTP.request`), in every module. Never for
+    /// resolving code: a bare name there is a call through the imports.
+    pub fn definitions_as_written(&self, symbol: &str) -> Vec<SymbolSite> {
+        let found = self.definitions(symbol);
+        if !found.is_empty() {
+            return found;
+        }
+        let mut out: Vec<SymbolSite> = (self.by_suffix(symbol).into_iter())
+            .flat_map(|k| self.defs[k].iter().cloned())
+            .collect();
+        out.sort_by(|a, b| {
+            a.symbol
+                .cmp(&b.symbol)
+                .then(a.start_line.cmp(&b.start_line))
+        });
+        out
+    }
+
     /// Where `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
     pub fn definitions(&self, symbol: &str) -> Vec<SymbolSite> {
         if let Some(sites) = self.defs.get(symbol) {
@@ -733,27 +776,69 @@ impl SymbolGraph {
         out
     }
 
+    /// The keys of the functions `symbol` names without their module or its first
+    /// aliases (`request/5` or `HTTP.request` for `Mint.HTTP.request/5`), sorted, each once.
+    fn by_suffix(&self, symbol: &str) -> Vec<&str> {
+        let suffixes = &self.keys().suffixes;
+        let mut out: Vec<&str> = Vec::new();
+        let mut take = |prefix: &str, all: bool| {
+            let range = with_prefix(suffixes.len(), |i| &suffixes[i].0, prefix);
+            out.extend(
+                suffixes[range]
+                    .iter()
+                    .filter(|(suffix, _)| all || suffix == symbol)
+                    .map(|(_, key)| key.as_str()),
+            );
+        };
+        take(symbol, false);
+        if !symbol.contains('/') {
+            take(&format!("{symbol}/"), true);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Up to `n` defined symbols spelled like `symbol`, most alike first, for a "did you
-    /// mean" when it names nothing (`Enum.mapp/2` -> `Enum.map/2`).
+    /// mean" when it names nothing (`Enum.mapp/2` -> `Enum.map/2`); the symbols spelled
+    /// alike but for case come first (`mint.http` -> `Mint.HTTP`), then the functions it
+    /// names without their module (`handle_frame` -> `Mint.HTTP2.handle_frame/2`).
     pub fn similar(&self, symbol: &str, n: usize) -> Vec<String> {
+        // Spelled the same but for case (`mint.http`), then without the module.
+        let mut out: Vec<String> = (self.keys().defs.iter())
+            .filter(|k| k.eq_ignore_ascii_case(symbol))
+            .map(String::clone)
+            .chain(self.by_suffix(symbol).into_iter().map(str::to_string))
+            .take(n)
+            .collect();
         let mut scored: Vec<(f64, &str)> = self
             .keys()
             .defs
             .iter()
             .map(|k| (strsim::jaro_winkler(symbol, k), k.as_str()))
-            .filter(|(score, _)| *score >= 0.85)
+            .filter(|(score, k)| *score >= 0.85 && !out.iter().any(|o| o == k))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        scored
-            .into_iter()
-            .take(n)
-            .map(|(_, k)| k.to_string())
-            .collect()
+        out.extend(
+            scored
+                .into_iter()
+                .take(n.saturating_sub(out.len()))
+                .map(|(_, k)| k.to_string()),
+        );
+        out
     }
 
     /// Whether `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
     pub fn is_defined(&self, symbol: &str) -> bool {
         self.defs.contains_key(symbol) || !matching_keys(&self.keys().defs, symbol).is_empty()
+    }
+
+    /// Whether `module` or a module nested in it (`Mix.Tasks` for `Mix.Tasks.Compile`)
+    /// defines anything.
+    pub fn has_module(&self, module: &str) -> bool {
+        let defs = &self.keys().defs;
+        self.defs.contains_key(module)
+            || !with_prefix(defs.len(), |i| &defs[i], &format!("{module}.")).is_empty()
     }
 
     fn keys(&self) -> &Keys {
