@@ -52,6 +52,9 @@ pub struct SymbolGraph {
     keys: OnceLock<Keys>,
     /// The defined nodes in the order of the unfocused rank; built on first use.
     global_order: OnceLock<Vec<u32>>,
+    /// The shorter names of each defined function, for [`SymbolGraph::by_suffix`];
+    /// built on first use.
+    suffixes: OnceLock<Suffixes>,
     /// Calls without a module (`helper(x)` after `import Util`, Kernel's `raise/2`) not
     /// yet resolved: a part cannot know what other parts define, so they are resolved
     /// once every definition is in ([`SymbolGraph::build`], [`SymbolGraph::merge`]).
@@ -134,10 +137,6 @@ struct Keys {
     defs: Vec<String>,
     out: Vec<String>,
     incoming: Vec<String>,
-    /// Each defined function's key without its module and with each shorter module
-    /// (`request/5`, `HTTP.request/5` for `Mint.HTTP.request/5`), beside the whole key,
-    /// sorted: people leave the application prefix out, or the module altogether.
-    suffixes: Vec<(String, String)>,
 }
 
 impl Keys {
@@ -147,30 +146,43 @@ impl Keys {
             keys.sort_unstable();
             keys
         }
-        let mut suffixes: Vec<(String, String)> = Vec::new();
-        for (key, sites) in &g.defs {
-            let Some(module) = sites.first().map(|s| s.module.as_str()) else {
-                continue;
-            };
-            let Some(local) = key
-                .strip_prefix(module)
-                .and_then(|rest| rest.strip_prefix('.'))
-                .filter(|local| !module.is_empty() && !local.is_empty())
-            else {
-                continue;
-            };
-            suffixes.push((local.to_string(), key.clone()));
-            for (i, _) in module.match_indices('.') {
-                suffixes.push((format!("{}.{local}", &module[i + 1..]), key.clone()));
-            }
-        }
-        suffixes.sort_unstable();
         Keys {
             defs: sorted(&g.defs),
             out: sorted(&g.out),
             incoming: sorted(&g.incoming),
-            suffixes,
         }
+    }
+}
+
+/// Each defined function's key without its module, and with each shorter module
+/// (`request/5` and `HTTP.request/5` for `Mint.HTTP.request/5`), sorted: people leave
+/// the application prefix out, or the module altogether. Those are ends of the key, so
+/// each is the key's position among the sorted keys and where the end starts in it.
+#[derive(Debug)]
+struct Suffixes(Vec<(u32, u32)>);
+
+impl Suffixes {
+    fn build(g: &SymbolGraph, keys: &[String]) -> Suffixes {
+        let mut ends: Vec<(u32, u32)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let Some(module) = g.defs[key].first().map(|s| s.module.as_str()) else {
+                continue;
+            };
+            let is_function = !module.is_empty()
+                && key.len() > module.len() + 1
+                && key.starts_with(module)
+                && key.as_bytes()[module.len()] == b'.';
+            if !is_function {
+                continue;
+            }
+            ends.push((i as u32, module.len() as u32 + 1));
+            for (dot, _) in module.match_indices('.') {
+                ends.push((i as u32, dot as u32 + 1));
+            }
+        }
+        let end = |&(i, at): &(u32, u32)| &keys[i as usize][at as usize..];
+        ends.sort_unstable_by(|a, b| end(a).cmp(end(b)));
+        Suffixes(ends)
     }
 }
 
@@ -779,16 +791,14 @@ impl SymbolGraph {
     /// The keys of the functions `symbol` names without their module or its first
     /// aliases (`request/5` or `HTTP.request` for `Mint.HTTP.request/5`), sorted, each once.
     fn by_suffix(&self, symbol: &str) -> Vec<&str> {
-        let suffixes = &self.keys().suffixes;
+        let keys = &self.keys().defs;
+        let ends = &self.suffixes.get_or_init(|| Suffixes::build(self, keys)).0;
+        let key = |i: usize| keys[ends[i].0 as usize].as_str();
+        let end = |i: usize| &key(i)[ends[i].1 as usize..];
         let mut out: Vec<&str> = Vec::new();
         let mut take = |prefix: &str, all: bool| {
-            let range = with_prefix(suffixes.len(), |i| &suffixes[i].0, prefix);
-            out.extend(
-                suffixes[range]
-                    .iter()
-                    .filter(|(suffix, _)| all || suffix == symbol)
-                    .map(|(_, key)| key.as_str()),
-            );
+            let range = with_prefix(ends.len(), end, prefix);
+            out.extend(range.filter(|&i| all || end(i) == symbol).map(key));
         };
         take(symbol, false);
         if !symbol.contains('/') {
