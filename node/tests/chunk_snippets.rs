@@ -2203,6 +2203,67 @@ fn g18_split_never_cuts_inside_a_heredoc() {
     }
 }
 
+/// The byte ranges of the heredocs (`"""` to `"""`) of `src`.
+fn heredocs(src: &str) -> Vec<(usize, usize)> {
+    let marks: Vec<usize> = src.match_indices("\"\"\"").map(|(i, _)| i).collect();
+    assert_eq!(marks.len() % 2, 0, "heredocs are closed");
+    marks.chunks(2).map(|p| (p[0], p[1] + 3)).collect()
+}
+
+#[test]
+fn g18_split_never_cuts_inside_a_doc_a_moduledoc_or_a_test_attribute() {
+    let paragraphs = |what: &str| -> String {
+        (1..=8)
+            .map(|i| format!("  Paragraph {i}: {what} controls behaviour number {i} of it.\n"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let lib = format!(
+        "defmodule MyApp.Client do\n  @moduledoc \"\"\"\n{}  \"\"\"\n\n  @doc \"\"\"\n  Sends a request.\n\n{}  \"\"\"\n  def send(req) do\n    req\n  end\nend\n",
+        paragraphs("the module"),
+        paragraphs("this option"),
+    );
+    let test = format!(
+        "defmodule MyApp.ClientTest do\n  use ExUnit.Case\n\n  @contents \"\"\"\n{}  \"\"\"\n\n  test \"reads the contents\" do\n    assert String.length(@contents) > 0\n  end\nend\n",
+        paragraphs("the data"),
+    );
+    let config = ChunkerConfig {
+        budget: 200,
+        ..ChunkerConfig::default()
+    };
+    for (path, src) in [("lib/client.ex", &lib), ("test/client_test.exs", &test)] {
+        let cs = chunks_with(path, src.as_bytes(), &config);
+        for (open, close) in heredocs(src) {
+            for c in &cs {
+                assert!(
+                    !(open < c.start_byte && c.start_byte < close),
+                    "{path}: a chunk starts inside the heredoc {open}..{close}:\n{}",
+                    dump(&cs)
+                );
+            }
+        }
+        assert!(
+            cs.iter().any(|c| c.size > config.budget),
+            "{path}: a heredoc over the budget is kept whole, over it:\n{}",
+            dump(&cs)
+        );
+    }
+    // The part with the function's head names it and carries its doc.
+    let cs = chunks_with("lib/client.ex", lib.as_bytes(), &config);
+    let def = lib.find("def send").unwrap();
+    let head = (cs.iter())
+        .find(|c| c.start_byte <= def && def < c.end_byte)
+        .unwrap();
+    assert_eq!(head.name, "send", "{}", dump(&cs));
+    assert!(!head.defines.is_empty(), "{}", dump(&cs));
+    assert!(
+        head.doc
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Sends a request.")),
+        "{head:?}"
+    );
+}
+
 // ------------------------------------------------------------------------------ group 19
 
 const G19_PIPES: &str = r##"defmodule Shop.Report do

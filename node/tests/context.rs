@@ -1142,17 +1142,20 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }
 
-/// A function target's module header, split in parts by a long moduledoc, is one section
-/// with its parts joined as written; of the module's types only those the target names
+/// A function target's module header, split in parts (here by its many attributes; a
+/// long moduledoc is one part, never cut inside), is one section with its parts joined
+/// as written; of the module's types only those the target names
 /// come (found on Mint.HTTP and Ash.Changeset: five `Module header` sections, and 13
 /// unrelated documented types filling the budget; undocumented ones are in the header).
 #[test]
 fn a_split_module_header_is_one_section_and_only_named_types_come() {
-    let moduledoc: String = (0..90)
-        .map(|i| format!("  Line {i} of a long moduledoc about connections and requests.\n"))
+    let attributes: String = (0..90)
+        .map(|i| {
+            format!("  @line{i} \"Line {i} of a long header about connections and requests.\"\n")
+        })
         .collect();
     let source = format!(
-        "defmodule Conn do\n  @moduledoc \"\"\"\n{moduledoc}  \"\"\"\n\n  @typedoc \"A connection.\"\n  @type t() :: %{{id: integer()}}\n\n  @typedoc \"A callback.\"\n  @type unrelated_callback() :: (term() -> term())\n\n  @typedoc \"A phase.\"\n  @type other_phase() :: :before | :after\n\n  @spec request(t(), String.t()) :: {{:ok, t()}} | :error\n  def request(conn, path) do\n    Conn.Wire.send(conn, path)\n  end\nend\n"
+        "defmodule Conn do\n  @moduledoc \"Connections.\"\n{attributes}\n  @typedoc \"A connection.\"\n  @type t() :: %{{id: integer()}}\n\n  @typedoc \"A callback.\"\n  @type unrelated_callback() :: (term() -> term())\n\n  @typedoc \"A phase.\"\n  @type other_phase() :: :before | :after\n\n  @spec request(t(), String.t()) :: {{:ok, t()}} | :error\n  def request(conn, path) do\n    Conn.Wire.send(conn, path)\n  end\nend\n"
     );
     let chunks = unmerged_chunks(&[("lib/conn.ex", &source)]);
     let header_parts = chunks

@@ -26,15 +26,9 @@ pub(crate) fn split(
         out.push(draft);
         return;
     }
-    // A module header's docs may be cut between lines: a long `@moduledoc` is most of
-    // it. A function's strings are not.
-    let strings = |node: Option<Node<'_>>, s: usize, e: usize| {
-        if draft.kind == ChunkKind::ModuleHeader {
-            Vec::new()
-        } else {
-            strings_in(node, s, e)
-        }
-    };
+    // Never cut inside a string, sigil or heredoc: the piece's own, and those of the
+    // statements it starts with (a function's `@doc`, a test's data attribute).
+    let strings = |s: usize, e: usize| piece_strings(nodes, start, s, e);
     let mut ranges = Vec::new();
     if nodes.len() > 1 {
         let cuts: Vec<usize> = nodes[1..]
@@ -48,22 +42,16 @@ pub(crate) fn split(
                 .copied()
                 .collect::<Vec<_>>();
             if clause.len() == 1 && non_whitespace_chars(&src[s..e]) > budget {
-                let protected = strings(Some(clause[0]), s, e);
+                let protected = strings(s, e);
                 split_statements(src, clause[0], (s, e), budget, &protected, &mut ranges);
             } else if non_whitespace_chars(&src[s..e]) > budget {
-                ranges.extend(line_drafts(
-                    src,
-                    s,
-                    e,
-                    budget,
-                    &strings(clause.first().copied(), s, e),
-                ));
+                ranges.extend(line_drafts(src, s, e, budget, &strings(s, e)));
             } else {
                 ranges.push((s, e));
             }
         }
     } else if let Some(node) = nodes.first() {
-        let protected = strings(Some(*node), start, end);
+        let protected = strings(start, end);
         split_statements(src, *node, (start, end), budget, &protected, &mut ranges);
     } else {
         ranges = line_drafts(src, start, end, budget, &[]);
@@ -240,6 +228,31 @@ fn pack(
     }
     runs.push((run_start, end));
     runs
+}
+
+/// Byte ranges of the strings, charlists and sigils overlapping `[s, e)` in a piece's
+/// `nodes` and in the statements before its first node that the piece (starting at
+/// `piece_start`) begins with, such as a function's `@doc`; sorted.
+fn piece_strings(
+    nodes: &[Node<'_>],
+    piece_start: usize,
+    s: usize,
+    e: usize,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut lead = nodes.first().and_then(|n| n.prev_sibling());
+    while let Some(n) = lead.filter(|n| n.end_byte() > piece_start) {
+        out.extend(strings_in(Some(n), s, e));
+        lead = n.prev_sibling();
+    }
+    for n in nodes
+        .iter()
+        .filter(|n| n.start_byte() < e && n.end_byte() > s)
+    {
+        out.extend(strings_in(Some(*n), s, e));
+    }
+    out.sort_unstable();
+    out
 }
 
 /// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
