@@ -3090,6 +3090,47 @@ fn g13_a_nested_protocol_is_aliased_in_its_module() {
     assert_eq!(use_it.calls, strings(&["Dl.Proto.p/1"]), "{}", dump(&cs));
 }
 
+/// An implementation at the top of a file is named through the aliases made above it,
+/// and the aliases made inside a file-level `if` count for the modules in it, but not
+/// after it (found in Explorer's `tensor_frame.ex`: `Nx.LazyContainer.S`).
+#[test]
+fn g13_file_level_aliases_name_implementations_and_count_inside_an_if() {
+    let src = concat!(
+        "alias MyApp.Series, as: S\n",
+        "defimpl Enumerable, for: S do\n",
+        "  def count(s), do: {:ok, S.size(s)}\n",
+        "end\n",
+        "if Code.ensure_loaded?(Nx) do\n",
+        "  alias MyApp.Frame\n",
+        "  defimpl Nx.LazyContainer, for: Frame do\n",
+        "    def traverse(f, acc, fun), do: fun.(Frame.to_tensor(f), acc)\n",
+        "  end\n",
+        "end\n",
+        "defmodule MyApp.Later do\n",
+        "  def f(x), do: Frame.g(x)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/impls.ex", src);
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for def in [
+        "Enumerable.MyApp.Series.count/1",
+        "Nx.LazyContainer.MyApp.Frame.traverse/3",
+        "MyApp.Later.f/1",
+    ] {
+        assert!(all.contains(&def.to_string()), "{def} not in {all:?}");
+    }
+    let calls_of = |name: &str| {
+        (cs.iter())
+            .find(|c| c.defines.iter().any(|d| d.name == name))
+            .map(|c| c.calls.clone())
+            .unwrap()
+    };
+    assert_eq!(calls_of("count"), strings(&["MyApp.Series.size/1"]));
+    assert_eq!(calls_of("traverse"), strings(&["MyApp.Frame.to_tensor/1"]));
+    // The alias made inside the `if` ends with it.
+    assert_eq!(calls_of("f"), strings(&["Frame.g/1"]), "{}", dump(&cs));
+}
+
 /// Nx's `defn`/`defnp` and `deftransform`/`deftransformp` define functions, public and
 /// private, with their docs and specs, as `def` and `defp` do.
 #[test]

@@ -109,7 +109,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
 }
 
 /// Everything known about one module while its body is walked.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ModuleCtx {
     name: String,
     also: Vec<String>,
@@ -413,12 +413,20 @@ impl<'s, 't> Walker<'s, 't> {
                     i += 1;
                 }
                 self.module(node, None, body_error, false, 0);
-            } else if let Some(modules) = self.wrapped_modules(node) {
-                // `if Code.ensure_loaded?(Jason) do defmodule … end end`: optional modules.
+            } else if let Some(items) = self.wrapped_modules(node) {
+                // `if Code.ensure_loaded?(Jason) do defmodule … end end`: optional modules,
+                // and the aliases and imports made beside them, which count inside the
+                // wrapper only.
                 self.flush_text_run(&mut text_run);
-                for m in modules {
-                    self.module(m, None, None, true, 0);
+                let outside = self.file_scope.clone();
+                for n in items {
+                    if target_name(n, self.src).is_some_and(is_module_keyword) {
+                        self.module(n, None, None, true, 0);
+                    } else {
+                        self.file_level(n);
+                    }
                 }
+                self.file_scope = outside;
                 if let Some(last) = self.pieces.last_mut() {
                     last.draft.end = last.draft.end.max(node.end_byte());
                 }
@@ -434,9 +442,12 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// The modules a top-level wrapper (`if`, `for`, `case`..., or a call taking `fn`)
-    /// defines in its body, looked for through nested wrappers, never inside `quote`.
+    /// defines in its body, looked for through nested wrappers, never inside `quote`; with
+    /// the `alias`, `import` and `require` statements among them, in the order written.
+    /// `None` when it defines none.
     fn wrapped_modules(&self, node: Node<'t>) -> Option<Vec<Node<'t>>> {
         let mut found = Vec::new();
+        let mut modules = 0;
         let mut stack = vec![(node, 0usize)];
         while let Some((n, depth)) = stack.pop() {
             if depth >= MAX_WRAPPER_DEPTH || n.kind() != "call" {
@@ -444,6 +455,11 @@ impl<'s, 't> Walker<'s, 't> {
             }
             let children = match target_name(n, self.src) {
                 Some(name) if is_module_keyword(name) => {
+                    found.push(n);
+                    modules += 1;
+                    continue;
+                }
+                Some("alias" | "import" | "require") if depth > 0 => {
                     found.push(n);
                     continue;
                 }
@@ -456,7 +472,7 @@ impl<'s, 't> Walker<'s, 't> {
                 stack.push((child, depth + 1));
             }
         }
-        (!found.is_empty() && found[0] != node).then_some(found)
+        (modules > 0 && found[0] != node).then_some(found)
     }
 
     /// Records an `alias`, `import` or `require ..., as:` outside any module in
@@ -502,15 +518,25 @@ impl<'s, 't> Walker<'s, 't> {
             return vec![parent_name.unwrap_or_default()];
         };
         if keyword == "defimpl" {
-            let protocol = self.expand_module(self.text(first), parent);
+            // At the top of the file, through the aliases made above it.
+            let expand = |written: &str| match parent {
+                Some(_) => self.expand_module(written, parent),
+                None => expand_at(
+                    std::slice::from_ref(&self.file_scope),
+                    written,
+                    Some(0),
+                    node.start_byte(),
+                ),
+            };
+            let protocol = expand(self.text(first));
             let targets: Vec<String> = match self.keyword_value(node, "for") {
                 Some(list) if list.kind() == "list" => {
                     let mut cursor = list.walk();
                     list.named_children(&mut cursor)
-                        .map(|t| self.expand_module(self.text(t), parent))
+                        .map(|t| expand(self.text(t)))
                         .collect()
                 }
-                Some(one) => vec![self.expand_module(self.text(one), parent)],
+                Some(one) => vec![expand(self.text(one))],
                 None => vec![parent_name.unwrap_or_default()],
             };
             return targets
