@@ -47,8 +47,9 @@ const PATTERN_SOURCES: [&str; 4] = [
     r"(?-u)\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
     // A quoted literal given to a credential's name: `password: "…"`,
     // `"api_key" => "…"`, `secret_key_base = "…"`; not a placeholder (`"[FILTERED]"`,
-    // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`).
-    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
+    // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`), nor a string built by
+    // interpolation (`"#{conn.token}:#{id}"`): code, not a credential.
+    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%#{][^"'\s{}]{7,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
     r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#\[<*$%][^\s"'#]{7,})"#,
 ];
@@ -135,6 +136,8 @@ mod tests {
             "assert filter_values(%{\"password\" => \"secret\"}) == %{\"password\" => \"[FILTERED]\"}\n",
             "config :app, token: \"<your token here>\", api_key: \"${API_KEY}\"\n",
             "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}\n",
+            "token = \"#{team.session_token}:#{agent_name}:#{nonce}\"\n",
+            "password: \"user-#{id}-password\"\n",
         );
         let masked = String::from_utf8(mask(src.as_bytes()).expect("secrets found")).unwrap();
         assert_eq!(masked.len(), src.len());
@@ -158,6 +161,9 @@ mod tests {
             "token: \"<your token here>\"",
             "api_key: \"${API_KEY}\"",
             "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
+            // Interpolations are code.
+            "token = \"#{team.session_token}:#{agent_name}:#{nonce}\"",
+            "password: \"user-#{id}-password\"",
         ] {
             assert!(masked.contains(code), "{code} changed:\n{masked}");
         }
