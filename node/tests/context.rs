@@ -1142,6 +1142,38 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }
 
+/// Callees beyond those shown whole are named too (Postgrex's `handle_execute/4`: 8 of
+/// its 10 callees shown, "0 dropped", nothing said of the other two).
+#[test]
+fn callees_beyond_those_shown_are_named() {
+    let helpers: String = (0..14)
+        .map(|i| format!("  def step{i}(x), do: x + {i}\n"))
+        .collect();
+    let calls: String = (0..14)
+        .map(|i| format!("    x = Steps.step{i}(x)\n"))
+        .collect();
+    let src_steps = format!("defmodule Steps do\n{helpers}end\n");
+    let src_run = format!("defmodule Run do\n  def all(x) do\n{calls}    x\n  end\nend\n");
+    let chunks = unmerged_chunks(&[("lib/steps.ex", &src_steps), ("lib/run.ex", &src_run)]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Run.all/1", Some(4000));
+    let shown: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee && s.title.starts_with("Called: "))
+        .map(|s| s.title.as_str())
+        .collect();
+    let others: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.title.starts_with("Also called by Run.all/1"))
+        .collect();
+    assert_eq!(others.len(), 1, "{shown:?}");
+    let named: Vec<&str> = others[0].text.lines().collect();
+    assert_eq!(shown.len() + named.len(), 14, "{shown:?} {named:?}");
+    assert!(others[0].title.contains(&format!("{} more", named.len())));
+    // The first called are shown, the last named, in the order called.
+    assert!(shown[0].contains("Steps.step0/1"), "{shown:?}");
+    assert_eq!(*named.last().unwrap(), "Steps.step13/1");
+}
+
 /// A function target's module header, split in parts (here by its many attributes; a
 /// long moduledoc is one part, never cut inside), is one section with its parts joined
 /// as written; of the module's types only those the target names
@@ -1241,6 +1273,11 @@ fn callers_beyond_those_shown_are_named() {
     }
     // A function with few callers has no such section.
     let few = build(&source, &graph, "User0.run/1", None);
+    assert!(
+        !few.sections
+            .iter()
+            .any(|s| s.title.starts_with("Also called by"))
+    );
     assert!(
         !few.sections
             .iter()

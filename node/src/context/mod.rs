@@ -917,14 +917,20 @@ impl<'a> ContextBuilder<'a> {
     ) -> Result<()> {
         let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
         let mut shown = 0;
+        let mut more_callees: Vec<String> = Vec::new();
         // In the order the code calls them: with more callees than fit, the first ones
-        // called are kept.
+        // called are kept, and the others named.
         for callee in self.graph.callees_in_call_order(symbol) {
-            if shown >= max_callees {
-                break;
-            }
             if !self.graph.is_defined(&callee) {
                 continue; // Not indexed (Enum.map, a dependency).
+            }
+            if shown >= max_callees {
+                let in_scope = (self.graph.definitions(&callee).iter())
+                    .any(|d| repos.is_empty() || repos.contains(&d.repo));
+                if in_scope {
+                    more_callees.push(callee);
+                }
+                continue;
             }
             for c in self.source.definition(&callee)? {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
@@ -934,6 +940,20 @@ impl<'a> ContextBuilder<'a> {
                     shown += 1;
                 }
             }
+        }
+        if !more_callees.is_empty() {
+            let title = format!(
+                "Also called by {symbol}: {} more, not shown",
+                more_callees.len()
+            );
+            self.push(
+                g,
+                SectionKind::Callee,
+                title,
+                named_list(more_callees),
+                None,
+                &[],
+            );
         }
         // Each caller is shown by the chunk of it that makes the call (the part of a long
         // definition split in parts that holds the call, not the part with its head).
@@ -1045,14 +1065,8 @@ impl<'a> ContextBuilder<'a> {
             }
         }
         if !more.is_empty() {
-            let n = more.len();
-            let listed: Vec<String> = more.into_iter().take(MORE_CALLERS_LISTED).collect();
-            let mut text = listed.join("\n");
-            if n > listed.len() {
-                text.push_str(&format!("\nand {} more", n - listed.len()));
-            }
-            let title = format!("Other callers of {symbol}: {n} more, not shown");
-            self.push(g, SectionKind::Caller, title, text, None, &[]);
+            let title = format!("Other callers of {symbol}: {} more, not shown", more.len());
+            self.push(g, SectionKind::Caller, title, named_list(more), None, &[]);
         }
         Ok(())
     }
@@ -1167,8 +1181,21 @@ fn places(chunks: &[Chunk]) -> String {
     out.join(", ")
 }
 
-/// Callers beyond those shown that are listed by name.
+/// Callers (or callees) beyond those shown that are listed by name.
 const MORE_CALLERS_LISTED: usize = 30;
+
+/// Names one per line, the first [`MORE_CALLERS_LISTED`] of them, then how many more.
+fn named_list(names: Vec<String>) -> String {
+    let n = names.len();
+    let mut text = (names.iter().take(MORE_CALLERS_LISTED))
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if n > MORE_CALLERS_LISTED {
+        text.push_str(&format!("\nand {} more", n - MORE_CALLERS_LISTED));
+    }
+    text
+}
 
 /// Code in a fence of the chunk's language.
 fn fence(chunk: &Chunk, text: &str) -> String {
