@@ -1142,6 +1142,40 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     assert!(!prompt.contains(TRUNCATION_MARKER), "{prompt}");
 }
 
+/// A target cut (or shortened) to fit leaves room that what was dropped to make it fit
+/// takes back (a 1,500-token context of such a target used 133 tokens, its callee,
+/// module header and map dropped).
+#[test]
+fn what_was_dropped_comes_back_when_the_cut_target_leaves_room() {
+    let bullets: String = (0..120)
+        .map(|i| {
+            format!("  * `:opt{i}` - controls aspect number {i} of how the request is built.\n\n")
+        })
+        .collect();
+    let big = format!(
+        "defmodule Big do\n  @moduledoc \"Big module.\"\n\n  @doc \"\"\"\n  Builds a request.\n\n{bullets}  \"\"\"\n  def build(x) do\n    x |> Help.one() |> Help.two()\n  end\nend\n"
+    );
+    let help = "defmodule Help do\n  @doc \"One.\"\n  def one(x), do: x + 1\n  @doc \"Two.\"\n  def two(x), do: x * 2\nend\n";
+    let chunks = unmerged_chunks(&[("lib/big.ex", &big), ("lib/help.ex", help)]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Big.build/1", Some(1000));
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    assert!(ctx.truncated, "{titles:?}");
+    assert!(ctx.tokens <= ctx.budget, "{} > {}", ctx.tokens, ctx.budget);
+    for callee in ["Called: Help.one/1", "Called: Help.two/1"] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(callee)),
+            "{callee} is back: {titles:?}, dropped {:?}",
+            ctx.dropped.iter().map(|d| &d.title).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        titles.iter().any(|t| t.starts_with("Module header: Big")),
+        "{titles:?}"
+    );
+}
+
 /// Callees beyond those shown whole are named too (Postgrex's `handle_execute/4`: 8 of
 /// its 10 callees shown, "0 dropped", nothing said of the other two).
 #[test]

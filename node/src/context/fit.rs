@@ -2,7 +2,7 @@
 //! priority first; then drop whole sections, lowest priority first; and only when the
 //! question and the target alone are over, cut the target (then the question) with a
 //! marker. Counted first by the sum of the sections, then by the whole rendered prompt,
-//! which decides.
+//! which decides. What was dropped and fits in the end comes back.
 
 use std::collections::HashSet;
 
@@ -120,6 +120,24 @@ impl ContextBuilder<'_> {
             }
             s.text = format!("{kept}{}", ending(&kept));
             s.tokens = self.counter.count(&s.render());
+        }
+        // What was dropped to make room and fits once the rest is settled comes back,
+        // most important first: a target cut or shortened well under the budget, or a big
+        // section dropped after a small one, leaves room (a 2,000-token context of a cut
+        // target used 649 tokens).
+        if real < budget {
+            for &i in order.iter().rev() {
+                if !dropped_idx.contains(&i) || sections[i].tokens > budget - real {
+                    continue;
+                }
+                dropped_idx.remove(&i);
+                let with = self.counter.count(&render_except(&sections, &dropped_idx));
+                if with <= budget {
+                    real = with;
+                } else {
+                    dropped_idx.insert(i);
+                }
+            }
         }
         let mut kept = Vec::new();
         let mut dropped = Vec::new();
