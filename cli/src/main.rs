@@ -974,19 +974,26 @@ fn index_command(
     })?;
     // Indexing speed is reported without the embedding stage, which follows.
     let took = started.elapsed();
+    let mut embedding = None;
     if set.encoder().is_some() {
         let started = Instant::now();
         let done = set.sync_vectors()?;
+        let secs = started.elapsed();
         if !json {
             eprintln!(
                 "embedded {} definitions in {:.1}s ({} vectors)",
                 done.embedded,
-                started.elapsed().as_secs_f64(),
+                secs.as_secs_f64(),
                 done.total
             );
         }
+        embedding = Some(output::Embedded {
+            definitions: done.embedded,
+            vectors: done.total,
+            seconds: secs.as_secs_f64(),
+        });
     }
-    output::ingest_summary(name, &stats, took, set, json)
+    output::ingest_summary(name, &stats, took, embedding, set, json)
 }
 
 #[cfg(test)]

@@ -53,17 +53,29 @@ pub fn tick(bar: &ProgressBar, progress: &IngestProgress, started: Instant) {
     ));
 }
 
+/// What the embedding stage after an offline index did.
+#[derive(Debug, serde::Serialize)]
+pub struct Embedded {
+    pub definitions: usize,
+    pub vectors: usize,
+    pub seconds: f64,
+}
+
 pub fn ingest_summary(
     repo: &str,
     s: &IngestStats,
     elapsed: Duration,
+    embedding: Option<Embedded>,
     set: &PartitionSet,
     json: bool,
 ) -> Result<()> {
     passed_over_warnings(&s.passed_over, s.files_passed_over);
     if json {
         // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
-        // a script reads either mode alike; `stats` has the finer ones.
+        // a script reads either mode alike; `stats` has the finer ones. `seconds` is the
+        // indexing alone, `total_seconds` the command with its embedding stage;
+        // `index_bytes` is the whole offline index (every repository in it).
+        let total = elapsed.as_secs_f64() + embedding.as_ref().map_or(0.0, |e| e.seconds);
         let v = json!({
             "repository": repo,
             "state": "ready",
@@ -79,10 +91,12 @@ pub fn ingest_summary(
             "files_deleted": s.files_deleted,
             "bytes": s.bytes,
             "chunks": s.chunks,
-            "total_seconds": elapsed.as_secs_f64(),
+            "total_seconds": total,
             "stats": s,
             "seconds": elapsed.as_secs_f64(),
+            "embedding": embedding,
             "index_bytes": set.size_on_disk(),
+            "repositories_in_index": set.repos().len(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());

@@ -51,6 +51,10 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     );
     let files = common::files_under(Path::new(sample)).len() as u64;
     assert_eq!(stats["files_seen"], files, "{first}");
+    // No model: no embedding stage, and the command took its indexing time.
+    assert_eq!(first["embedding"], json!(null), "{first}");
+    assert_eq!(first["total_seconds"], first["seconds"], "{first}");
+    assert_eq!(first["repositories_in_index"], 1, "{first}");
     assert_eq!(stats["files_indexed"], files, "{first}");
     assert_eq!(stats["files_failed"], 0);
     assert!(stats["chunks"].as_u64().unwrap() > 50);
