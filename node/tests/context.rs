@@ -1159,6 +1159,27 @@ fn what_was_dropped_comes_back_when_the_cut_target_leaves_room() {
     let chunks = unmerged_chunks(&[("lib/big.ex", &big), ("lib/help.ex", help)]);
     let graph = SymbolGraph::build(&chunks);
     let source = Mem(chunks);
+    // Whole, its parts read as one block as written: no part header repeats its head.
+    let whole = build(&source, &graph, "Big.build/1", None);
+    let target = (whole.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap();
+    let parts = (source.0.iter()).filter(|c| c.name == "build").count();
+    assert!(parts >= 2, "the target is split in parts for this test");
+    assert_eq!(target.text.matches("```").count(), 2, "{}", target.text);
+    assert_eq!(
+        target.text.matches("def build(x)").count(),
+        1,
+        "{}",
+        target.text
+    );
+    assert!(!target.text.contains("# part "), "{}", target.text);
+    assert!(
+        target
+            .text
+            .starts_with("```elixir\n# lib/big.ex\ndefmodule Big do\n")
+    );
+
     let ctx = build(&source, &graph, "Big.build/1", Some(1000));
     let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
     assert!(ctx.truncated, "{titles:?}");

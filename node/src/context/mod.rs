@@ -539,8 +539,9 @@ impl<'a> ContextBuilder<'a> {
                 .filter(|c| keys.insert(same_code(c)))
                 .collect();
             let copies = chunks.len() - unique.len();
-            let text = (unique.iter())
-                .map(|c| fence(c, &c.text_with_header()))
+            // The parts of a split definition read as written, one block.
+            let text = (join_adjacent(&unique).iter())
+                .map(|(c, text)| fence(c, text))
                 .collect::<Vec<_>>()
                 .join("\n");
             let shorter = shorter_forms(&target, &unique);
@@ -1211,21 +1212,40 @@ fn fence(chunk: &Chunk, text: &str) -> String {
 
 /// Consecutive chunks of one file joined into one text (the first one's header, then
 /// each one's content): the parts of a split definition or header read as written.
+/// A run that begins with the first part of a piece shows what that part's header
+/// repeats (the `defmodule` line of a module header, a function's specs and head, `part
+/// 1/n`) as written, so its header is only the path and, for a definition, its module.
 fn join_adjacent<'c>(chunks: &[&'c Chunk]) -> Vec<(&'c Chunk, String)> {
-    let mut joined: Vec<(&Chunk, String)> = Vec::new();
+    let mut runs: Vec<Vec<&Chunk>> = Vec::new();
     for &c in chunks {
-        match joined.last_mut() {
-            Some((last, text))
-                if (&last.repo, &last.path) == (&c.repo, &c.path)
-                    && last.end_byte == c.start_byte =>
+        match runs.last_mut() {
+            Some(run)
+                if (&run[0].repo, &run[0].path) == (&c.repo, &c.path)
+                    && run[run.len() - 1].end_byte == c.start_byte =>
             {
-                text.push_str(&c.content);
-                *last = c;
+                run.push(c)
             }
-            _ => joined.push((c, c.text_with_header())),
+            _ => runs.push(vec![c]),
         }
     }
-    joined
+    runs.into_iter()
+        .map(|run| {
+            let first = run[0];
+            let mut text = if run.len() > 1 && first.part.is_some_and(|(k, _)| k == 1) {
+                let mut header = format!("# {}\n", first.path);
+                if first.kind != ChunkKind::ModuleHeader && !first.module.is_empty() {
+                    header.push_str(&format!("defmodule {} do\n", first.module));
+                }
+                header
+            } else {
+                first.header.clone()
+            };
+            for c in &run {
+                text.push_str(&c.content);
+            }
+            (run[run.len() - 1], text)
+        })
+        .collect()
 }
 
 /// A target's shorter forms, mildest first, each with what its title then says (see
