@@ -3090,6 +3090,50 @@ fn g13_a_nested_protocol_is_aliased_in_its_module() {
     assert_eq!(use_it.calls, strings(&["Dl.Proto.p/1"]), "{}", dump(&cs));
 }
 
+/// The options of a `use` are evaluated where it is used and may call; the module used
+/// is not a call (found in Livebook: `verified_routes/0` quoting `use
+/// Phoenix.VerifiedRoutes, statics: LivebookWeb.static_paths()` called nothing).
+#[test]
+fn g10_calls_in_the_options_of_a_use_count() {
+    let src = concat!(
+        "defmodule MyAppWeb do\n",
+        "  use Phoenix.Component, prefixes: Config.prefixes()\n",
+        "\n",
+        "  def static_paths, do: ~w(assets images)\n",
+        "\n",
+        "  def verified_routes do\n",
+        "    quote do\n",
+        "      use Phoenix.VerifiedRoutes, statics: MyAppWeb.static_paths(), endpoint: MyAppWeb.Endpoint\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks_with(
+        "lib/my_app_web.ex",
+        src.as_bytes(),
+        &ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        },
+    );
+    let calls_of = |name: &str| {
+        (cs.iter())
+            .find(|c| c.name == name)
+            .map(|c| c.calls.clone())
+            .unwrap_or_else(|| panic!("no {name}:\n{}", dump(&cs)))
+    };
+    assert_eq!(
+        calls_of("verified_routes"),
+        strings(&["MyAppWeb.static_paths/0"])
+    );
+    assert_eq!(
+        calls_of("MyAppWeb"),
+        strings(&["Config.prefixes/0"]),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// An implementation at the top of a file is named through the aliases made above it,
 /// and the aliases made inside a file-level `if` count for the modules in it, but not
 /// after it (found in Explorer's `tensor_frame.ex`: `Nx.LazyContainer.S`).

@@ -562,7 +562,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         };
                         calls.push((node.start_byte(), import));
                     }
-                    descend = false;
+                    // `use Mod, opts`: the options are evaluated where it is used, and
+                    // may call (`statics: MyAppWeb.static_paths()`).
+                    descend = name == "use";
                 } else if !name.is_empty() && !misparsed_range(node, src) {
                     calls.push((
                         node.start_byte(),
