@@ -799,6 +799,7 @@ fn absolute_target(
     settings: &Settings,
     request: &mut aiex_proto::v1::ContextRequest,
 ) -> Result<()> {
+    request.target = request.target.trim().to_string();
     if !request.target.starts_with('/') {
         return Ok(());
     }

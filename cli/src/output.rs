@@ -650,7 +650,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     use aiex_gateway::service::not_indexed;
     match command {
         SymbolsCommand::Def { symbol, json } => {
-            let found = sites(graph.definitions_as_written(&symbol));
+            let found = sites(graph.definitions_as_written(&symbol, |_| true));
             if found.is_empty() {
                 return Err(not_indexed(graph, &symbol, "indexed definition").into());
             }

@@ -501,7 +501,9 @@ impl pb::search_server::Search for SearchService {
             .await
             .map_err(GatewayError::from)?;
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
-        if response.hits.is_empty() && !module.is_empty() {
+        // Only when every partition answered: one that did not may hold the module.
+        if response.hits.is_empty() && !module.is_empty() && response.missing_partitions.is_empty()
+        {
             let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
             module_filter_arg(&graph, &module)?;
         }
@@ -514,9 +516,8 @@ impl pb::search_server::Search for SearchService {
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs: Vec<pb::SymbolRef> = graph
-            .definitions_as_written(&req.symbol)
+            .definitions_as_written(&req.symbol, |s| in_repos(&req.repositories, &s.repo))
             .into_iter()
-            .filter(|s| in_repos(&req.repositories, &s.repo))
             .map(site_ref)
             .collect();
         if refs.is_empty() {

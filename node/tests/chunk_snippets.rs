@@ -2227,11 +2227,25 @@ fn g18_split_never_cuts_inside_a_doc_a_moduledoc_or_a_test_attribute() {
         "defmodule MyApp.ClientTest do\n  use ExUnit.Case\n\n  @contents \"\"\"\n{}  \"\"\"\n\n  test \"reads the contents\" do\n    assert String.length(@contents) > 0\n  end\nend\n",
         paragraphs("the data"),
     );
+    // Pieces that define no function: a callback and its doc, a script's statements.
+    let behaviour = format!(
+        "defmodule MyApp.Beh do\n  @moduledoc \"A behaviour.\"\n\n  @doc \"\"\"\n{}  \"\"\"\n  @callback handle(term()) :: :ok\nend\n",
+        paragraphs("the callback"),
+    );
+    let script = format!(
+        "Mix.install([:req])\n\nquery = \"\"\"\n{}\"\"\"\n\nIO.puts(query)\n",
+        paragraphs("the query"),
+    );
     let config = ChunkerConfig {
         budget: 200,
         ..ChunkerConfig::default()
     };
-    for (path, src) in [("lib/client.ex", &lib), ("test/client_test.exs", &test)] {
+    for (path, src) in [
+        ("lib/client.ex", &lib),
+        ("test/client_test.exs", &test),
+        ("lib/beh.ex", &behaviour),
+        ("scripts/query.exs", &script),
+    ] {
         let cs = chunks_with(path, src.as_bytes(), &config);
         for (open, close) in heredocs(src) {
             for c in &cs {

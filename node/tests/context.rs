@@ -1208,7 +1208,10 @@ fn callees_beyond_those_shown_are_named() {
         .map(|i| format!("    x = Steps.step{i}(x)\n"))
         .collect();
     let src_steps = format!("defmodule Steps do\n{helpers}end\n");
-    let src_run = format!("defmodule Run do\n  def all(x) do\n{calls}    x\n  end\nend\n");
+    // Recursive, too: the target is never among the callees named.
+    let src_run = format!(
+        "defmodule Run do\n  def all(x) do\n{calls}    if x > 100, do: x, else: all(x)\n  end\nend\n"
+    );
     let chunks = unmerged_chunks(&[("lib/steps.ex", &src_steps), ("lib/run.ex", &src_run)]);
     let graph = SymbolGraph::build(&chunks);
     let source = Mem(chunks);
@@ -1227,6 +1230,7 @@ fn callees_beyond_those_shown_are_named() {
     // The first called are shown, the last named, in the order called.
     assert!(shown[0].contains("Steps.step0/1"), "{shown:?}");
     assert_eq!(*named.last().unwrap(), "Steps.step13/1");
+    assert!(!named.contains(&"Run.all/1"), "{named:?}");
 }
 
 /// A function target's module header, split in parts (here by its many attributes; a

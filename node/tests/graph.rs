@@ -221,7 +221,7 @@ fn definitions_by_arity_and_by_name() {
     // Written by a person, it names the function in every module, as do the module's
     // last aliases; a name defined nowhere still finds nothing.
     let names = |symbol: &str| -> Vec<String> {
-        (g.definitions_as_written(symbol).into_iter())
+        (g.definitions_as_written(symbol, |_| true).into_iter())
             .map(|s| s.symbol)
             .collect()
     };
@@ -249,6 +249,14 @@ fn definitions_by_arity_and_by_name() {
         names("MyApp.unit_price").is_empty(),
         "not a suffix of the module"
     );
+    // Sites of other repositories are left out before the shorter names are tried.
+    assert!(
+        g.definitions_as_written("Catalog.unit_price/1", |s| s.repo == "other")
+            .is_empty()
+    );
+    // A module filter names a module, or one with modules nested in it.
+    assert!(g.has_module("MyApp.Catalog") && g.has_module("MyApp"));
+    assert!(!g.has_module("MyApp.Catalog.unit_price/1") && !g.has_module("myapp.catalog"));
     // A call of a bare name gets the qualified ones as its "did you mean".
     assert_eq!(
         g.similar("unit_price", 3),

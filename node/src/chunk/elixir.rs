@@ -96,7 +96,14 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     let mut drafts = Vec::with_capacity(pieces.len());
     for mut piece in pieces {
         attach_specs(&mut piece, &modules);
-        split::split(file, piece.draft, &piece.nodes, config.budget, &mut drafts);
+        split::split(
+            file,
+            piece.draft,
+            &piece.nodes,
+            root,
+            config.budget,
+            &mut drafts,
+        );
     }
     repair::mark_errors(&mut drafts, root, file.src.len());
     let raw_calls = calls::collect(root, file.src);

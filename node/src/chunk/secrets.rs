@@ -47,9 +47,9 @@ const PATTERN_SOURCES: [&str; 4] = [
     r"(?-u)\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
     // A quoted literal given to a credential's name: `password: "…"`,
     // `"api_key" => "…"`, `secret_key_base = "…"`; not a placeholder (`"[FILTERED]"`,
-    // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`), nor a string built by
-    // interpolation (`"#{conn.token}:#{id}"`): code, not a credential.
-    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%#{][^"'\s{}]{7,})["']"#,
+    // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`); a string built by
+    // interpolation (`"#{conn.token}:#{id}"`) is code, left out in `secret_ranges`.
+    r#"(?i-u)\b(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
     r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#\[<*$%][^\s"'#]{7,})"#,
 ];
@@ -69,7 +69,10 @@ pub fn secret_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     for i in ANY.matches(bytes).iter() {
         for caps in PATTERNS[i].captures_iter(bytes) {
-            if let Some(m) = caps.get(1) {
+            // A string built by interpolation (`"#{team.token}:#{id}"`) is code.
+            if let Some(m) = caps.get(1)
+                && memchr::memmem::find(m.as_bytes(), b"#{").is_none()
+            {
                 out.push(m.range());
             }
         }
@@ -138,6 +141,7 @@ mod tests {
             "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}\n",
             "token = \"#{team.session_token}:#{agent_name}:#{nonce}\"\n",
             "password: \"user-#{id}-password\"\n",
+            "def a, do: [password: \"#Sup3rS3cret!\", api_key: \"x9{Qz}4kLpW2\"]\n",
         );
         let masked = String::from_utf8(mask(src.as_bytes()).expect("secrets found")).unwrap();
         assert_eq!(masked.len(), src.len());
@@ -147,6 +151,9 @@ mod tests {
             "hunter2prod",
             "whsec_abcdefgh12345",
             "MIIEvQIBADANBgkqhkiG9w0BAQEF",
+            // A leading `#` or braces are a password's characters, not an interpolation.
+            "#Sup3rS3cret!",
+            "x9{Qz}4kLpW2",
         ] {
             assert!(!masked.contains(secret), "{secret} left in:\n{masked}");
         }

@@ -17,6 +17,7 @@ pub(crate) fn split(
     file: &FileInfo<'_>,
     draft: Draft,
     nodes: &[Node<'_>],
+    root: Node<'_>,
     budget: usize,
     out: &mut Vec<Draft>,
 ) {
@@ -26,9 +27,11 @@ pub(crate) fn split(
         out.push(draft);
         return;
     }
-    // Never cut inside a string, sigil or heredoc: the piece's own, and those of the
-    // statements it starts with (a function's `@doc`, a test's data attribute).
-    let strings = |s: usize, e: usize| piece_strings(nodes, start, s, e);
+    // Never cut inside a string, sigil or heredoc: found in the file's tree, so those of
+    // the statements a piece starts with (a function's `@doc`, a test's data attribute)
+    // and of pieces made of no definition (a `@callback` and its doc, a script's lines)
+    // count as much as those of its clauses.
+    let strings = |s: usize, e: usize| strings_in(root.descendant_for_byte_range(s, e), s, e);
     let mut ranges = Vec::new();
     if nodes.len() > 1 {
         let cuts: Vec<usize> = nodes[1..]
@@ -54,7 +57,7 @@ pub(crate) fn split(
         let protected = strings(start, end);
         split_statements(src, *node, (start, end), budget, &protected, &mut ranges);
     } else {
-        ranges = line_drafts(src, start, end, budget, &[]);
+        ranges = line_drafts(src, start, end, budget, &strings(start, end));
     }
     let n = ranges.len() as u32;
     if n <= 1 {
@@ -230,31 +233,6 @@ fn pack(
     runs
 }
 
-/// Byte ranges of the strings, charlists and sigils overlapping `[s, e)` in a piece's
-/// `nodes` and in the statements before its first node that the piece (starting at
-/// `piece_start`) begins with, such as a function's `@doc`; sorted.
-fn piece_strings(
-    nodes: &[Node<'_>],
-    piece_start: usize,
-    s: usize,
-    e: usize,
-) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut lead = nodes.first().and_then(|n| n.prev_sibling());
-    while let Some(n) = lead.filter(|n| n.end_byte() > piece_start) {
-        out.extend(strings_in(Some(n), s, e));
-        lead = n.prev_sibling();
-    }
-    for n in nodes
-        .iter()
-        .filter(|n| n.start_byte() < e && n.end_byte() > s)
-    {
-        out.extend(strings_in(Some(*n), s, e));
-    }
-    out.sort_unstable();
-    out
-}
-
 /// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
 fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
     let Some(node) = node else {
@@ -262,24 +240,28 @@ fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, u
     };
     let mut out = Vec::new();
     let mut cursor = node.walk();
-    loop {
+    'walk: loop {
         let n = cursor.node();
         let overlaps = n.start_byte() < end && n.end_byte() > start;
         let is_string = matches!(n.kind(), "string" | "charlist" | "sigil");
         if overlaps && is_string {
             out.push((n.start_byte(), n.end_byte()));
         }
-        if overlaps && !is_string && cursor.goto_first_child() {
+        // Into the children from the first that reaches the range (a block of thousands
+        // of statements is not read from its first for each range).
+        if overlaps && !is_string && cursor.goto_first_child_for_byte(start).is_some() {
             continue;
         }
         loop {
-            if cursor.goto_next_sibling() {
-                break;
+            // After a node that reaches the end of the range, its siblings are past it.
+            if cursor.node().end_byte() < end && cursor.goto_next_sibling() {
+                continue 'walk;
             }
             if !cursor.goto_parent() {
-                out.sort_unstable();
-                return out;
+                break 'walk;
             }
         }
     }
+    out.sort_unstable();
+    out
 }

@@ -926,9 +926,17 @@ impl<'a> ContextBuilder<'a> {
                 continue; // Not indexed (Enum.map, a dependency).
             }
             if shown >= max_callees {
-                let in_scope = (self.graph.definitions(&callee).iter())
-                    .any(|d| repos.is_empty() || repos.contains(&d.repo));
-                if in_scope {
+                // Named when not shown elsewhere (a recursive call, a callee merged into
+                // the target's chunk); past the names listed, only counted.
+                let in_scope = callee != symbol
+                    && (self.graph.definitions(&callee).iter())
+                        .any(|d| repos.is_empty() || repos.contains(&d.repo));
+                let shown_elsewhere = in_scope
+                    && more_callees.len() < MORE_CALLERS_LISTED
+                    && (self.source.definition(&callee)?.iter())
+                        .filter(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c))
+                        .all(|c| g.shown(c));
+                if in_scope && !shown_elsewhere {
                     more_callees.push(callee);
                 }
                 continue;

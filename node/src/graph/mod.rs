@@ -758,13 +758,19 @@ impl SymbolGraph {
     /// nothing is defined under that name, the functions it names without their module or
     /// its first aliases (`handle_frame/3`, `HTTP.request`), in every module. Never for
     /// resolving code: a bare name there is a call through the imports.
-    pub fn definitions_as_written(&self, symbol: &str) -> Vec<SymbolSite> {
-        let found = self.definitions(symbol);
+    /// Only the sites `keep` keeps count (the repositories asked for).
+    pub fn definitions_as_written(
+        &self,
+        symbol: &str,
+        keep: impl Fn(&SymbolSite) -> bool,
+    ) -> Vec<SymbolSite> {
+        let found: Vec<SymbolSite> = self.definitions(symbol).into_iter().filter(&keep).collect();
         if !found.is_empty() {
             return found;
         }
         let mut out: Vec<SymbolSite> = (self.by_suffix(symbol).into_iter())
             .flat_map(|k| self.defs[k].iter().cloned())
+            .filter(&keep)
             .collect();
         out.sort_by(|a, b| {
             a.symbol
@@ -847,8 +853,14 @@ impl SymbolGraph {
     /// defines anything.
     pub fn has_module(&self, module: &str) -> bool {
         let defs = &self.keys().defs;
-        self.defs.contains_key(module)
-            || !with_prefix(defs.len(), |i| &defs[i], &format!("{module}.")).is_empty()
+        let header =
+            |sites: &Vec<SymbolSite>| sites.iter().any(|s| s.kind == ChunkKind::ModuleHeader);
+        self.defs.get(module).is_some_and(header)
+            || with_prefix(defs.len(), |i| &defs[i], &format!("{module}.")).any(|i| {
+                self.defs[&defs[i]]
+                    .iter()
+                    .any(|s| s.module.starts_with(module))
+            })
     }
 
     fn keys(&self) -> &Keys {
