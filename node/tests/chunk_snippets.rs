@@ -3033,17 +3033,7 @@ fn g05_ranges_bitstring_modifiers_unquote_and_special_forms_are_not_calls() {
         "end\n",
     );
     let cs = chunks("lib/r.ex", src);
-    let calls_of = |name: &str| -> Vec<String> {
-        let d = cs
-            .iter()
-            .flat_map(|c| c.defines.iter())
-            .find(|d| d.name == name)
-            .unwrap_or_else(|| panic!("no definition of {name}:\n{}", dump(&cs)));
-        let mut all = d.calls.clone();
-        all.extend(d.unqualified_calls.iter().cloned());
-        all.sort();
-        all
-    };
+    let calls_of = |name: &str| all_calls_of(&cs, name);
     assert_eq!(
         calls_of("tail"),
         strings(&["Enum.slice/2"]),
@@ -3264,4 +3254,63 @@ fn g13_an_implementation_for_several_types_calls_its_own_functions() {
         "{}",
         dump(&cs)
     );
+}
+
+/// A call's arity counts its arguments and a `do` block, never the comments between the
+/// arguments, in short and long (over 1 KB) argument lists alike; a call without
+/// parentheses whose first argument is parenthesised is a call.
+#[test]
+fn g10_arity_leaves_out_comments_between_arguments() {
+    let long: String = (0..120).map(|i| format!("      :atom_{i},\n")).collect();
+    let src = format!(
+        concat!(
+            "defmodule Ar do\n",
+            "  def short(x) do\n",
+            "    Map.put(\n      x, # the map\n      :k,\n      # the value\n      1\n    )\n",
+            "  end\n",
+            "  def long(x) do\n",
+            "    Enum.member?(\n      # every atom\n      [\n{}      ],\n      x\n    )\n",
+            "  end\n",
+            "  def hash(x), do: Kernel.elem(x, \"#{{x}}\" |> byte_size())\n",
+            "  def block(x) do\n    Task.async_stream(x, 3) do\n      x\n    end\n  end\n",
+            "  def bare(x) do\n    IO.puts (x + 1), 2\n  end\n",
+            "end\n",
+        ),
+        long
+    );
+    let cs = chunks("lib/ar.ex", &src);
+    let calls_of = |name: &str| all_calls_of(&cs, name);
+    assert_eq!(calls_of("short"), strings(&["Map.put/3"]), "{}", dump(&cs));
+    assert_eq!(
+        calls_of("long"),
+        strings(&["Enum.member?/2"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("hash"),
+        strings(&["Kernel.elem/2", "byte_size/1"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("block"),
+        strings(&["Task.async_stream/3"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(calls_of("bare"), strings(&["IO.puts/2"]), "{}", dump(&cs));
+}
+
+/// Every call the definition named `name` makes, qualified and not, sorted.
+fn all_calls_of(cs: &[Chunk], name: &str) -> Vec<String> {
+    let d = cs
+        .iter()
+        .flat_map(|c| c.defines.iter())
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no definition of {name}:\n{}", dump(cs)));
+    let mut all = d.calls.clone();
+    all.extend(d.unqualified_calls.iter().cloned());
+    all.sort();
+    all
 }

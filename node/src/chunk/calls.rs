@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashSet;
 use std::sync::OnceLock;
 
-use tree_sitter::Node;
+use tree_sitter::{Node, TreeCursor};
 
 use super::{ImportList, ImportSelect};
 
@@ -462,6 +462,92 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     }
 }
 
+/// A call node's target and arguments, found in one pass over its children with a
+/// cursor the caller keeps (every call of a file is looked at: a fresh cursor and a field
+/// look-up per call cost more than the walk that finds them).
+struct CallParts<'t> {
+    target: Option<Node<'t>>,
+    arguments: Option<Node<'t>>,
+    /// `arguments` children after the first (`call_arity` counts them all).
+    more_arguments: bool,
+    do_block: bool,
+}
+
+impl<'t> CallParts<'t> {
+    fn of(call: Node<'t>, aux: &mut TreeCursor<'t>) -> CallParts<'t> {
+        let g = grammar();
+        let mut parts = CallParts {
+            target: None,
+            arguments: None,
+            more_arguments: false,
+            do_block: false,
+        };
+        aux.reset(call);
+        if !aux.goto_first_child() {
+            return parts;
+        }
+        loop {
+            let child = aux.node();
+            let kind = child.kind_id();
+            if parts.target.is_none() && aux.field_id().map(|f| f.get()) == Some(g.target) {
+                parts.target = Some(child);
+            } else if kind == g.arguments {
+                parts.more_arguments |= parts.arguments.is_some();
+                parts.arguments.get_or_insert(child);
+            } else if kind == g.do_block {
+                parts.do_block = true;
+            }
+            if !aux.goto_next_sibling() {
+                return parts;
+            }
+        }
+    }
+
+    /// The call's arity (as [`call_arity`] counts it), and whether it is
+    /// tree-sitter-elixir's reading of a range with a negative end ([`misparsed_range`]).
+    /// The arguments are counted without a walk unless their text holds a `#` (a comment
+    /// is a named child that is no argument).
+    fn arity_and_misparsed(
+        &self,
+        call: Node<'t>,
+        aux: &mut TreeCursor<'t>,
+        src: &[u8],
+    ) -> (u32, bool) {
+        let g = grammar();
+        if self.more_arguments {
+            return (call_arity(call), misparsed_range(call, src));
+        }
+        let Some(args) = self.arguments else {
+            return (u32::from(self.do_block), false);
+        };
+        let named = args.named_child_count() as u32;
+        let (start, end) = (args.start_byte(), args.end_byte());
+        // A long argument list is walked rather than searched, so that nested calls
+        // cost no more than one walk of the tree.
+        let comments = if end - start > 1024 || memchr::memchr(b'#', &src[start..end]).is_some() {
+            let mut comments = 0;
+            aux.reset(args);
+            if aux.goto_first_child() {
+                loop {
+                    comments += u32::from(aux.node().kind_id() == g.comment);
+                    if !aux.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+            comments
+        } else {
+            0
+        };
+        let arity = u32::from(self.do_block) + named - comments;
+        // Without parentheses only: an argument list starting with `(` either is the
+        // call's parentheses or starts with a parenthesised expression, never `..`.
+        let misparsed =
+            src.get(start) != Some(&b'(') && starts_with_negative_range(args.named_child(0), src);
+        (arity, misparsed)
+    }
+}
+
 /// Every call site in the tree, in byte order.
 pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let g = grammar();
@@ -469,6 +555,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut not_calls: FxHashSet<usize> = FxHashSet::default();
     let mut piped: FxHashSet<usize> = FxHashSet::default();
     let mut cursor = root.walk();
+    let mut aux = root.walk();
     loop {
         let node = cursor.node();
         let kind = node.kind_id();
@@ -514,7 +601,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             }
         } else if kind == g.call
             && !not_calls.contains(&node.id())
-            && let Some(target) = node.child_by_field_id(g.target)
+            && let parts = CallParts::of(node, &mut aux)
+            && let Some(target) = parts.target
         {
             let extra = u32::from(piped.contains(&node.id()));
             let target_kind = target.kind_id();
@@ -565,12 +653,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     // `use Mod, opts`: the options are evaluated where it is used, and
                     // may call (`statics: MyAppWeb.static_paths()`).
                     descend = name == "use";
-                } else if !name.is_empty() && !misparsed_range(node, src) {
+                } else if !name.is_empty()
+                    && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
+                {
                     calls.push((
                         node.start_byte(),
                         RawCall::Local {
                             fun: name.to_string(),
-                            arity: call_arity(node) + extra,
+                            arity: arity + extra,
                         },
                     ));
                 }
@@ -584,17 +674,24 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 // `Frame.unquote(name)()`: a name computed in a macro, no call to cite.
                 && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {
+                let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
                 calls.push((
                     node.start_byte(),
                     RawCall::Remote {
                         module,
                         fun: text(right, src).to_string(),
-                        arity: call_arity(node) + extra,
+                        arity: arity + extra,
                     },
                 ));
             }
         }
-        if descend && cursor.goto_first_child() {
+        // What the walk looks for (calls, operators, bitstrings) is never a leaf: a node
+        // whose children are all leaves holds none, and a third of the tree's nodes are
+        // such children (the names and commas of `def f(a, b)`), so they are not visited.
+        if descend
+            && node.descendant_count() > node.child_count() as usize + 1
+            && cursor.goto_first_child()
+        {
             continue;
         }
         loop {
@@ -632,7 +729,6 @@ fn bitstring_modifiers(spec: Node<'_>, src: &[u8], not_calls: &mut FxHashSet<usi
 /// range with a negative end: `start..-1` parses as `start(..-1)` (and `n .. -1` alike),
 /// which Elixir reads as the range `start..-1`.
 fn misparsed_range(call: Node<'_>, src: &[u8]) -> bool {
-    let g = grammar();
     let Some(args) = child_of_kind(call, "arguments") else {
         return false;
     };
@@ -642,7 +738,13 @@ fn misparsed_range(call: Node<'_>, src: &[u8]) -> bool {
     {
         return false;
     }
-    let mut first = args.named_child(0);
+    starts_with_negative_range(args.named_child(0), src)
+}
+
+/// Whether the leftmost operand of `first` (a call's first argument) is a `..` operator
+/// identifier: the `..-1` of a misparsed range.
+fn starts_with_negative_range(mut first: Option<Node<'_>>, src: &[u8]) -> bool {
+    let g = grammar();
     while let Some(n) = first.filter(|n| n.kind_id() == g.binary_operator) {
         first = n.child_by_field_id(g.left);
     }
