@@ -56,11 +56,7 @@ pub fn context_request_from_pb(
             reason: format!("is longer than {MAX_QUESTION_BYTES} bytes"),
         });
     }
-    let model = if req.model.trim().is_empty() {
-        crate::context::tokens::DEFAULT_MODEL
-    } else {
-        req.model.trim()
-    };
+    let model = context_model(req);
     let target = Some(req.target.trim())
         .filter(|t| !t.is_empty())
         .map(str::to_string);
@@ -73,7 +69,17 @@ pub fn context_request_from_pb(
     Ok((request, crate::context::TokenCounter::for_model(model)))
 }
 
-/// The search that finds a context's hits (none without a question).
+/// The model a context request counts tokens for.
+fn context_model(req: &pb::ContextRequest) -> &str {
+    if req.model.trim().is_empty() {
+        crate::context::tokens::DEFAULT_MODEL
+    } else {
+        req.model.trim()
+    }
+}
+
+/// The search that finds a context's hits (none without a question): as many as the
+/// budget shows (see [`crate::context::max_hits`]).
 pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
     let question = req.question.trim();
     if question.is_empty() {
@@ -84,6 +90,12 @@ pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
     while !question.is_char_boundary(end) {
         end -= 1;
     }
+    let budget = if req.token_budget > 0 {
+        req.token_budget as usize
+    } else {
+        crate::context::TokenCounter::for_model(context_model(req)).default_budget()
+    };
+    let hits = crate::context::max_hits(budget);
     Some(pb::SearchRequest {
         query: question[..end].to_string(),
         filters: Some(pb::SearchFilters {
@@ -93,9 +105,9 @@ pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
         // A target with no repository named keeps the hits of its own repositories,
         // which the search does not know yet: more are asked for, as many are shown.
         limit: if req.target.trim().is_empty() || !req.repositories.is_empty() {
-            crate::context::MAX_HITS as u32
+            hits as u32
         } else {
-            3 * crate::context::MAX_HITS as u32
+            3 * hits as u32
         },
     })
 }

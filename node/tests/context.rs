@@ -1343,3 +1343,59 @@ fn callers_beyond_those_shown_are_named() {
             .any(|s| s.title.starts_with("Other callers"))
     );
 }
+
+/// A question's search hits grow with the budget: 8 in an 8k-token window, up to 4 times
+/// as many from 32k tokens; the search asks for as many as the budget shows.
+#[test]
+fn a_larger_budget_shows_more_search_hits() {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let src: String = (0..40)
+        .map(|i| format!("defmodule M{i} do\n  def f{i}(x), do: x + {i}\nend\n"))
+        .collect();
+    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/m.ex", src.as_bytes(), &config) else {
+        panic!("not chunked");
+    };
+    let functions: Vec<usize> = (0..chunks.len())
+        .filter(|&i| chunks[i].kind == aiex_node::chunk::ChunkKind::Function)
+        .collect();
+    assert_eq!(functions.len(), 40);
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &functions);
+    let source = Mem(chunks);
+    let shown = |budget: usize| {
+        let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+            .search_hits(hits.clone())
+            .build(&ContextRequest {
+                question: "which function adds a number?".into(),
+                target: None,
+                budget: Some(budget),
+                repositories: Vec::new(),
+            })
+            .unwrap();
+        ctx.sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::SearchHit)
+            .count()
+    };
+    assert_eq!(shown(6_000), 8);
+    assert_eq!(shown(16_384), 16);
+    assert_eq!(shown(100_000), 32);
+    let search = |budget: u32, model: &str| {
+        aiex_node::service::context_search(&aiex_proto::v1::ContextRequest {
+            question: "which function adds a number?".into(),
+            token_budget: budget,
+            model: model.into(),
+            ..Default::default()
+        })
+        .expect("a question searches")
+        .limit
+    };
+    assert_eq!(search(6_000, ""), 8);
+    assert_eq!(search(40_000, ""), 32);
+    // No budget given: the model's window decides (128k for gpt-4o, 8k for an unknown one).
+    assert_eq!(search(0, "gpt-4o"), 32);
+    assert_eq!(search(0, "some-local-model"), 8);
+}

@@ -130,9 +130,22 @@ fn caller_rank(path: &str) -> u8 {
 const MAX_NAMED_FUNCTIONS: usize = 4;
 const MAX_NAMED_MODULES: usize = 2;
 
-/// Search hits shown at most (the search asks for more when it does not know yet which
-/// repository the target is in; see [`crate::service::context_search`]).
+/// Search hits shown at most in an 8k-token budget (the search asks for more when it does
+/// not know yet which repository the target is in; see
+/// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
+
+/// How many times more callers, callees and search hits a budget holds than an 8k-token
+/// one: up to 4 times from 32k tokens (what does not fit is collapsed, then dropped, as
+/// always).
+pub fn budget_scale(budget: usize) -> usize {
+    (budget / 8_192).clamp(1, 4)
+}
+
+/// Search hits shown at most in a context of `budget` tokens.
+pub fn max_hits(budget: usize) -> usize {
+    MAX_HITS * budget_scale(budget)
+}
 
 /// The words of a question that may name code: modules (`Phoenix.LiveView.Channel`), and
 /// functions (`Enum.map/2`, `Enum.map`, `handle_event`, `valid?`), in order, each once.
@@ -572,9 +585,8 @@ impl<'a> ContextBuilder<'a> {
                 Target::Function(symbol) => {
                     focus.push(symbol.clone());
                     self.gather_module(&mut g, &chunks, &in_repos, true)?;
-                    // A larger window holds more of them (what does not fit is collapsed,
-                    // then dropped, as always): up to 4 times as many from 32k tokens.
-                    let scale = (budget / 8_192).clamp(1, 4);
+                    // A larger window holds more of them.
+                    let scale = budget_scale(budget);
                     self.gather_calls(&mut g, symbol, &in_repos, repos, scale)?;
                 }
                 Target::Module(module) => {
@@ -602,7 +614,7 @@ impl<'a> ContextBuilder<'a> {
         };
         let mut hits_shown = 0;
         for hit in self.hits.iter().chain(&late) {
-            if hits_shown == MAX_HITS {
+            if hits_shown == max_hits(budget) {
                 break;
             }
             let c = &hit.chunk;
