@@ -16,7 +16,7 @@ struct Args {
     /// The corpus directory [default: the Elixir source from scripts/fetch-elixir-corpus.sh]
     dir: Option<PathBuf>,
     /// Measure this many times and report the median ratio beside the lowest and highest
-    /// (each measurement keeps the best of 5 interleaved rounds of each pass).
+    /// (each measurement keeps each file's best of 5 interleaved rounds of each pass).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
     /// One JSON object on stdout instead of the table.
@@ -104,22 +104,36 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Seconds for one parse-only pass and one parse+chunk pass over `files`: the two are
-/// interleaved and the best of each kept, so that drift in the machine's speed (these
-/// are shared machines) hits both alike.
+/// Seconds for one parse-only pass and one parse+chunk pass over `files`. The two are
+/// interleaved file by file (in alternating order), five rounds, and each file's fastest
+/// time of each kept: an interruption of this shared machine (another tenant, a page
+/// fault) hits one file's one measurement, which another round replaces, where timing
+/// whole passes let a second of drift land on one side.
 fn measure(files: &[aiex_bench::CorpusFile], config: &ChunkerConfig) -> (f64, f64) {
-    let (mut parse_s, mut chunk_s) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..5 {
-        parse_s = parse_s.min(best_of(1, || {
-            for f in files {
-                std::hint::black_box(parse(&f.bytes));
-            }
-        }));
-        chunk_s = chunk_s.min(best_of(1, || {
-            for f in files {
-                std::hint::black_box(chunk_file("bench", &f.path, &f.bytes, config));
-            }
-        }));
+    let mut parse_s = vec![f64::INFINITY; files.len()];
+    let mut chunk_s = vec![f64::INFINITY; files.len()];
+    for round in 0..5 {
+        for (i, f) in files.iter().enumerate() {
+            let parse = || {
+                best_of(1, || {
+                    std::hint::black_box(parse(&f.bytes));
+                })
+            };
+            let chunk = || {
+                best_of(1, || {
+                    std::hint::black_box(chunk_file("bench", &f.path, &f.bytes, config));
+                })
+            };
+            let (p, c) = if round % 2 == 0 {
+                let p = parse();
+                (p, chunk())
+            } else {
+                let c = chunk();
+                (parse(), c)
+            };
+            parse_s[i] = parse_s[i].min(p);
+            chunk_s[i] = chunk_s[i].min(c);
+        }
     }
-    (parse_s, chunk_s)
+    (parse_s.iter().sum(), chunk_s.iter().sum())
 }

@@ -300,11 +300,12 @@ fn is_module_keyword(name: &str) -> bool {
 }
 
 fn target_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    if node.kind() != "call" {
+    let g = calls::grammar();
+    if node.kind_id() != g.call {
         return None;
     }
-    let target = node.child_by_field_name("target")?;
-    (target.kind() == "identifier")
+    let target = node.child_by_field_id(g.target)?;
+    (target.kind_id() == g.identifier)
         .then(|| std::str::from_utf8(&src[target.start_byte()..target.end_byte()]).ok())
         .flatten()
 }
@@ -314,11 +315,15 @@ fn block_body<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
     let block = child_of_kind(node, "do_block")?;
     let mut out = Vec::new();
     let mut cursor = block.walk();
+    let g = calls::grammar();
+    let other_parts = [
+        g.kind("else_block"),
+        g.kind("after_block"),
+        g.kind("rescue_block"),
+        g.kind("catch_block"),
+    ];
     for child in block.named_children(&mut cursor) {
-        if matches!(
-            child.kind(),
-            "else_block" | "after_block" | "rescue_block" | "catch_block"
-        ) {
+        if other_parts.contains(&child.kind_id()) {
             let mut c2 = child.walk();
             for statement in child.named_children(&mut c2) {
                 push_statement(statement, &mut out);
@@ -457,7 +462,7 @@ impl<'s, 't> Walker<'s, 't> {
         let mut modules = 0;
         let mut stack = vec![(node, 0usize)];
         while let Some((n, depth)) = stack.pop() {
-            if depth >= MAX_WRAPPER_DEPTH || n.kind() != "call" {
+            if depth >= MAX_WRAPPER_DEPTH || n.kind_id() != calls::grammar().call {
                 continue;
             }
             let children = match target_name(n, self.src) {
@@ -785,20 +790,20 @@ impl<'s, 't> Walker<'s, 't> {
         } else {
             ItemKind::Header
         };
-        match node.kind() {
-            "comment" => return Classified::Item(ItemKind::Comment),
-            "ERROR" if depth < MAX_WRAPPER_DEPTH => {
-                let mut cursor = node.walk();
-                return Classified::Error(node.named_children(&mut cursor).collect());
+        let g = calls::grammar();
+        let kind = node.kind_id();
+        if kind == g.comment {
+            return Classified::Item(ItemKind::Comment);
+        } else if node.is_error() && depth < MAX_WRAPPER_DEPTH {
+            let mut cursor = node.walk();
+            return Classified::Error(node.named_children(&mut cursor).collect());
+        } else if kind == g.unary_operator {
+            if node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_at) {
+                return Classified::Item(self.attribute(node, module));
             }
-            "unary_operator" => {
-                if node.child_by_field_name("operator").map(|o| o.kind()) == Some("@") {
-                    return Classified::Item(self.attribute(node, module));
-                }
-                return Classified::Item(fallback);
-            }
-            "call" => {}
-            _ => return Classified::Item(fallback),
+            return Classified::Item(fallback);
+        } else if kind != g.call {
+            return Classified::Item(fallback);
         }
         if let Some(def) = self.generated_def(node) {
             let ctx = &mut self.modules[module];

@@ -238,12 +238,14 @@ fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, u
     let Some(node) = node else {
         return Vec::new();
     };
+    let g = super::calls::grammar();
+    let strings = [g.kind("string"), g.kind("charlist"), g.kind("sigil")];
     let mut out = Vec::new();
     let mut cursor = node.walk();
     'walk: loop {
         let n = cursor.node();
         let overlaps = n.start_byte() < end && n.end_byte() > start;
-        let is_string = matches!(n.kind(), "string" | "charlist" | "sigil");
+        let is_string = strings.contains(&n.kind_id());
         if overlaps && is_string {
             out.push((n.start_byte(), n.end_byte()));
         }
