@@ -613,8 +613,9 @@ impl<'a> ContextBuilder<'a> {
             repos
         };
         let mut hits_shown = 0;
+        let most_hits = max_hits(budget);
         for hit in self.hits.iter().chain(&late) {
-            if hits_shown == max_hits(budget) {
+            if hits_shown == most_hits {
                 break;
             }
             let c = &hit.chunk;
