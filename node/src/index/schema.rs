@@ -114,7 +114,7 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
         f.kind => chunk.kind.as_str(),
         f.body => chunk.content.as_str(),
         f.content_hash => chunk.content_hash.as_str(),
-        f.chunk_json => serde_json::to_string(chunk).expect("chunks serialise"),
+        f.chunk_json => chunk_json(chunk),
     );
     let mut scopes: Vec<&str> = Vec::new();
     for m in std::iter::once(&chunk.module).chain(chunk.also_modules.iter()) {
@@ -195,6 +195,14 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     d
 }
 
+/// A chunk as stored: JSON, written into a buffer sized for its content up front (the
+/// content is most of it) rather than grown from 128 bytes by doubling.
+fn chunk_json(chunk: &Chunk) -> String {
+    let mut buf = Vec::with_capacity(chunk.content.len() + chunk.content.len() / 8 + 1024);
+    serde_json::to_writer(&mut buf, chunk).expect("chunks serialise");
+    String::from_utf8(buf).expect("serde_json writes UTF-8")
+}
+
 /// Marks a symbol key kept as written (`\u{1}Kernel.sigil_R/2`) beside the lowercased
 /// ones: a byte no symbol starts with (`=` would make `==`'s exact key `===`'s).
 pub const EXACT_KEY: &str = "\u{1}";
@@ -214,18 +222,26 @@ fn symbol_keys(
         .chain(module.match_indices('.').map(|(i, _)| &module[i + 1..]))
         .filter(|m| !m.is_empty())
         .collect();
+    // Concatenated rather than `format!`ted: a definition has a dozen keys or more, and
+    // every chunk of an index build goes through here.
+    let key = |parts: &[&str]| {
+        let mut k = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| k.push_str(p));
+        k
+    };
     if def.kind == ChunkKind::ModuleHeader {
-        keys.extend(suffixes.iter().map(|m| format!("{prefix}{m}")));
+        keys.extend(suffixes.iter().map(|m| key(&[prefix, m])));
         return;
     }
-    keys.push(format!("{prefix}{name}"));
-    for a in &def.arities {
-        keys.push(format!("{prefix}{name}/{a}"));
+    let arities: Vec<String> = def.arities.iter().map(|a| format!("/{a}")).collect();
+    keys.push(key(&[prefix, name]));
+    for a in &arities {
+        keys.push(key(&[prefix, name, a]));
     }
     for m in &suffixes {
-        keys.push(format!("{prefix}{m}.{name}"));
-        for a in &def.arities {
-            keys.push(format!("{prefix}{m}.{name}/{a}"));
+        keys.push(key(&[prefix, m, ".", name]));
+        for a in &arities {
+            keys.push(key(&[prefix, m, ".", name, a]));
         }
     }
 }
@@ -256,4 +272,47 @@ pub fn chunk_from_document(f: &Fields, doc: &TantivyDocument) -> Result<Chunk, S
         .and_then(|v| v.as_str())
         .ok_or("chunk document without its stored chunk")?;
     serde_json::from_str(json).map_err(|e| format!("stored chunk does not parse: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::Definition;
+
+    fn definition(kind: &str, module: &str, name: &str, arities: &[u32]) -> Definition {
+        serde_json::from_value(serde_json::json!({
+            "kind": kind,
+            "module": module,
+            "name": name,
+            "arities": arities,
+            "visibility": "public",
+            "line": 1,
+        }))
+        .expect("a definition")
+    }
+
+    #[test]
+    fn symbol_keys_cover_name_arity_and_every_module_suffix() {
+        let mut keys = Vec::new();
+        let def = definition("function", "Inventory.Stock", "reserve", &[2, 3]);
+        symbol_keys(&def.module, &def.name, &def, "", &mut keys);
+        assert_eq!(
+            keys,
+            [
+                "reserve",
+                "reserve/2",
+                "reserve/3",
+                "Inventory.Stock.reserve",
+                "Inventory.Stock.reserve/2",
+                "Inventory.Stock.reserve/3",
+                "Stock.reserve",
+                "Stock.reserve/2",
+                "Stock.reserve/3",
+            ]
+        );
+        let mut exact = Vec::new();
+        let header = definition("module_header", "Inventory.Stock", "Inventory.Stock", &[]);
+        symbol_keys(&header.module, &header.name, &header, EXACT_KEY, &mut exact);
+        assert_eq!(exact, ["\u{1}Inventory.Stock", "\u{1}Stock"]);
+    }
 }
