@@ -3314,3 +3314,135 @@ fn all_calls_of(cs: &[Chunk], name: &str) -> Vec<String> {
     all.sort();
     all
 }
+
+#[test]
+fn g03_a_module_named_by_a_variable_or_a_call_is_dynamic_and_no_alias() {
+    let src = concat!(
+        "defmodule Parent do\n",
+        "  for mod <- [A, B] do\n",
+        "    defmodule mod do\n",
+        "      def oops(x), do: x\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  defmodule Module.concat(__MODULE__, Gen) do\n",
+        "    def gen, do: :ok\n",
+        "  end\n",
+        "\n",
+        "  def after_them(x), do: Module.concat(x, :y)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/parent.ex", src);
+    let modules: Vec<&str> = cs.iter().map(|c| c.module.as_str()).collect();
+    assert!(
+        !modules.iter().any(|m| m.starts_with("Parent.")),
+        "{}",
+        dump(&cs)
+    );
+    let oops = cs.iter().find(|c| c.name == "oops").expect("oops/1");
+    assert_eq!(oops.module, "mod", "{}", dump(&cs));
+    let header = |name: &str| {
+        cs.iter()
+            .find(|c| c.kind == ModuleHeader && c.module == name)
+            .unwrap_or_else(|| panic!("no header of {name}:\n{}", dump(&cs)))
+    };
+    assert!(has_tag(header("mod"), "dynamic"), "{}", dump(&cs));
+    assert!(
+        has_tag(header("Module.concat(__MODULE__, Gen)"), "dynamic"),
+        "{}",
+        dump(&cs)
+    );
+    // `Module` is no alias of `Parent.Module`, nor `mod` one of anything.
+    assert_eq!(
+        all_calls_of(&cs, "after_them"),
+        strings(&["Module.concat/2"]),
+        "{}",
+        dump(&cs)
+    );
+}
+
+#[test]
+fn g08_tests_in_a_piped_each_are_chunks_of_their_own() {
+    let src = concat!(
+        "defmodule PipedTest do\n",
+        "  use ExUnit.Case\n",
+        "\n",
+        "  describe \"d\" do\n",
+        "    params()\n",
+        "    |> Enum.each(fn n ->\n",
+        "      test \"gen #{n}\" do\n",
+        "        assert n\n",
+        "      end\n",
+        "    end)\n",
+        "\n",
+        "    test \"plain\" do\n",
+        "      assert true\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/piped_test.exs", src);
+    let tests: Vec<(String, (u32, u32))> = cs
+        .iter()
+        .filter(|c| c.kind == ChunkKind::Test)
+        .map(|c| (c.name.clone(), (c.start_line, c.end_line)))
+        .collect();
+    assert_eq!(
+        tests,
+        vec![
+            ("d gen #{n}".to_string(), (5, 10)),
+            // The last test runs to the end of its describe and module, as always.
+            ("d plain".to_string(), (11, 16)),
+        ],
+        "{}",
+        dump(&cs)
+    );
+}
+
+#[test]
+fn g05_the_last_doc_before_a_clause_wins() {
+    let src = concat!(
+        "defmodule T do\n",
+        "  @doc false\n",
+        "  def f(a, b) when is_list(b), do: {a, b}\n",
+        "\n",
+        "  @doc \"Public docs for f/2.\"\n",
+        "  def f(a, b), do: {a, b}\n",
+        "\n",
+        "  @doc \"Shown first.\"\n",
+        "  def g(a), do: a\n",
+        "  @doc false\n",
+        "  def g(_), do: nil\n",
+        "end\n",
+    );
+    let cs = chunks("lib/t.ex", src);
+    let f = cs.iter().find(|c| c.name == "f").expect("f/2");
+    assert_eq!(f.visibility, Visibility::Public, "{}", dump(&cs));
+    assert_eq!(f.doc.as_deref(), Some("Public docs for f/2."));
+    let g = cs.iter().find(|c| c.name == "g").expect("g/1");
+    assert_eq!(g.visibility, Visibility::Hidden, "{}", dump(&cs));
+}
+
+#[test]
+fn g08_test_names_read_escaped_quotes_as_elixir_does() {
+    let src = concat!(
+        "defmodule EscTest do\n",
+        "  use ExUnit.Case\n",
+        "\n",
+        "  test \"uses params[\\\"_format\\\"] when available, a \\\\ and a \\n\" do\n",
+        "    assert true\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/esc_test.exs", src);
+    let t = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::Test)
+        .expect("a test");
+    assert_eq!(
+        t.name,
+        "uses params[\"_format\"] when available, a \\ and a \\n",
+        "{}",
+        dump(&cs)
+    );
+}

@@ -365,6 +365,18 @@ fn fn_bodies<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The call on the right of a pipe (`list |> Enum.each(fn … end)`), if `node` is one.
+fn piped_call(node: Node<'_>) -> Option<Node<'_>> {
+    let g = calls::grammar();
+    if node.kind_id() != g.binary_operator
+        || node.child_by_field_id(g.operator).map(|o| o.kind_id()) != Some(g.op_pipe)
+    {
+        return None;
+    }
+    node.child_by_field_id(g.right)
+        .filter(|r| r.kind_id() == g.call)
+}
+
 /// Calls whose body may hold conditional or generated definitions.
 const WRAPPERS: [&str; 7] = ["if", "unless", "for", "case", "cond", "with", "try"];
 
@@ -566,6 +578,10 @@ impl<'s, 't> Walker<'s, 't> {
                     &written["__MODULE__".len()..]
                 )
             }
+            // `defmodule mod do` in a `for`, `defmodule Module.concat(base, Test)`: a name
+            // computed when the code runs. Kept as written (and marked dynamic below), not
+            // joined to the parent: it is no module of the parent's.
+            "identifier" | "call" => super::collapse_whitespace(written),
             _ => match written.strip_prefix("Elixir.") {
                 Some(absolute) => absolute.to_string(),
                 None => match parent_name {
@@ -635,12 +651,15 @@ impl<'s, 't> Walker<'s, 't> {
         }
         // A nested module (or protocol) is an alias in its parent's scope: `defmodule Sub`
         // -> `Sub`.
-        if let (Some(p), "defmodule" | "defprotocol") = (parent, keyword.as_str()) {
-            let short = self.text(
-                child_of_kind(node, "arguments")
-                    .and_then(|a| a.named_child(0))
-                    .unwrap_or(node),
-            );
+        // Only a name written as an alias is one (not `defmodule mod` nor
+        // `defmodule Module.concat(base, Test)`).
+        let written = child_of_kind(node, "arguments")
+            .and_then(|a| a.named_child(0))
+            .filter(|n| n.kind() == "alias");
+        if let (Some(p), "defmodule" | "defprotocol", Some(written)) =
+            (parent, keyword.as_str(), written)
+        {
+            let short = self.text(written);
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
                 let alias = (node.start_byte(), short.to_string(), ctx.name.clone());
                 self.modules[p].alias_history.push(alias);
@@ -802,6 +821,12 @@ impl<'s, 't> Walker<'s, 't> {
                 return Classified::Item(self.attribute(node, module));
             }
             return Classified::Item(fallback);
+        } else if kind == g.binary_operator {
+            // `params() |> Enum.each(fn n -> test "…#{n}" do … end end)`: the piped call
+            // is a wrapper as it is without the pipe.
+            return piped_call(node)
+                .and_then(|call| self.fn_wrapper(call, depth))
+                .unwrap_or(Classified::Item(fallback));
         } else if kind != g.call {
             return Classified::Item(fallback);
         }
@@ -841,7 +866,9 @@ impl<'s, 't> Walker<'s, 't> {
             "test" | "describe" | "property" => {
                 let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
                 let title = match first {
-                    Some(f) if f.kind() == "string" => Some(string_content(f, self.src)),
+                    Some(f) if f.kind() == "string" => {
+                        Some(unescape_quotes(&string_content(f, self.src)))
+                    }
                     // `test @name do`, `describe inspect(&Mod.fun/1) do`: a name computed
                     // when the test compiles, shown as written.
                     Some(f) if self.has_body(node) => {
@@ -993,7 +1020,8 @@ impl<'s, 't> Walker<'s, 't> {
                 Some(n) if WRAPPERS.contains(&n) => {
                     block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
                 }
-                _ => fn_bodies(child).is_some_and(|c| self.holds_definitions(&c, depth + 1)),
+                _ => fn_bodies(piped_call(child).unwrap_or(child))
+                    .is_some_and(|c| self.holds_definitions(&c, depth + 1)),
             })
     }
 
@@ -1862,7 +1890,12 @@ impl<'s, 't> Walker<'s, 't> {
         for &k in lead_attrs.iter().chain(between) {
             if let ItemKind::Lead(attr) = &items[k].kind {
                 match attr {
-                    Attr::Doc(DocValue::Text(t)) => draft.doc = Some(t.clone()),
+                    // The last `@doc` before a clause wins, as in Elixir: `@doc false`
+                    // on one clause and a text on a later one documents the function.
+                    Attr::Doc(DocValue::Text(t)) => {
+                        draft.doc = Some(t.clone());
+                        doc_hidden = false;
+                    }
                     Attr::Doc(DocValue::Hidden) => doc_hidden = true,
                     Attr::Doc(DocValue::Meta) | Attr::Other | Attr::TypeDoc(_) => {}
                     Attr::Impl(i) => draft.impl_ = Some(i.clone()),
@@ -2052,6 +2085,32 @@ fn string_content(node: Node<'_>, src: &[u8]) -> String {
     } else {
         raw.into_owned()
     }
+}
+
+/// A string literal's text with its escaped quotes and backslashes read as Elixir reads
+/// them (`params[\"_format\"]` is `params["_format"]`); other escapes and interpolations
+/// stay as written.
+fn unescape_quotes(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(q @ ('"' | '\\')) => out.push(q),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn dedent(s: &str) -> String {
