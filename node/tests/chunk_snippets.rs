@@ -3446,3 +3446,39 @@ fn g08_test_names_read_escaped_quotes_as_elixir_does() {
         dump(&cs)
     );
 }
+
+#[test]
+fn g02_small_conditional_definitions_merge_only_with_conditional_ones() {
+    let src = concat!(
+        "defmodule M do\n",
+        "  defp a(_), do: :error\n",
+        "\n",
+        "  if Code.ensure_loaded?(Duration) do\n",
+        "    defp b(%Duration{} = t), do: {:ok, t}\n",
+        "    defp c(%Duration{} = t), do: t\n",
+        "  end\n",
+        "\n",
+        "  defp d(_), do: :error\n",
+        "  defp e(_), do: :error\n",
+        "end\n",
+    );
+    let cs = chunks("lib/m.ex", src);
+    let names = |c: &Chunk| -> Vec<String> { c.defines.iter().map(|d| d.name.clone()).collect() };
+    for c in cs.iter().filter(|c| c.kind == ChunkKind::Function) {
+        let conditional = names(c).iter().any(|n| n == "b" || n == "c");
+        assert_eq!(has_tag(c, "conditional"), conditional, "{}", dump(&cs));
+        if conditional {
+            assert!(
+                names(c).iter().all(|n| n == "b" || n == "c"),
+                "{}",
+                dump(&cs)
+            );
+        }
+    }
+    assert!(
+        cs.iter()
+            .any(|c| names(c) == ["b", "c"] && has_tag(c, "merged")),
+        "{}",
+        dump(&cs)
+    );
+}

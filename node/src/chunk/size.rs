@@ -40,6 +40,13 @@ fn mergeable(a: &Draft, b: &Draft) -> bool {
         && b.part.is_none()
         && !a.has_error
         && !b.has_error
+        // A definition under `if`/`for` is tagged conditional: merged with one that is
+        // not, the tag would cover both (and no definition carries its own).
+        && conditional(a) == conditional(b)
+}
+
+fn conditional(d: &Draft) -> bool {
+    d.tags.iter().any(|t| t == "conditional")
 }
 
 /// Merges runs of adjacent small drafts (each under `merge_below` non-whitespace
