@@ -3481,4 +3481,21 @@ fn g02_small_conditional_definitions_merge_only_with_conditional_ones() {
         "{}",
         dump(&cs)
     );
+    // Clauses of one function made in a `for`, then a catch-all: still one chunk.
+    let src = concat!(
+        "defmodule F do\n",
+        "  defp a(_), do: :error\n",
+        "\n",
+        "  for n <- 1..3 do\n",
+        "    defp tab(unquote(n)), do: unquote(n)\n",
+        "  end\n",
+        "\n",
+        "  defp tab(_), do: 0\n",
+        "end\n",
+    );
+    let cs = chunks("lib/f.ex", src);
+    let tabs: Vec<&Chunk> = cs.iter().filter(|c| c.name == "tab").collect();
+    assert_eq!(tabs.len(), 1, "{}", dump(&cs));
+    assert!(has_tag(tabs[0], "conditional"), "{}", dump(&cs));
+    assert_eq!(names(tabs[0]), ["tab", "tab"], "{}", dump(&cs));
 }

@@ -41,8 +41,19 @@ fn mergeable(a: &Draft, b: &Draft) -> bool {
         && !a.has_error
         && !b.has_error
         // A definition under `if`/`for` is tagged conditional: merged with one that is
-        // not, the tag would cover both (and no definition carries its own).
-        && conditional(a) == conditional(b)
+        // not, the tag would cover both (and no definition carries its own). Clauses of
+        // one function still join (`for` clauses, then a catch-all one).
+        && (conditional(a) == conditional(b) || same_function(a, b))
+}
+
+/// Whether `b` holds more clauses of the function `a` ends with.
+fn same_function(a: &Draft, b: &Draft) -> bool {
+    match (a.defines.last(), b.defines.first()) {
+        (Some(x), Some(y)) => {
+            b.defines.len() == 1 && x.name == y.name && x.arities == y.arities && x.kind == y.kind
+        }
+        _ => false,
+    }
 }
 
 fn conditional(d: &Draft) -> bool {
