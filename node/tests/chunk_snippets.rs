@@ -3499,3 +3499,52 @@ fn g02_small_conditional_definitions_merge_only_with_conditional_ones() {
     assert!(has_tag(tabs[0], "conditional"), "{}", dump(&cs));
     assert_eq!(names(tabs[0]), ["tab", "tab"], "{}", dump(&cs));
 }
+
+/// A module with more aliases than a chunk carries whole (64): each chunk carries those
+/// its code names, so a generated module's chunks do not repeat thousands of them.
+/// Calls still expand through every alias.
+#[test]
+fn g01_a_module_with_hundreds_of_aliases_gives_each_chunk_those_it_names() {
+    let mut src = String::from("defmodule Big do\n");
+    for i in 0..300 {
+        src.push_str(&format!("  alias Deep.Mod{i}\n"));
+    }
+    src.push_str("  alias Other.Thing, as: T\n\n");
+    src.push_str("  def first, do: Mod7.run(T.go())\n\n");
+    src.push_str("  def second(x), do: %Mod250{x: Mod9.wrap(x)}\nend\n");
+    let cs = chunks("lib/big.ex", &src);
+    let of = |name: &str| {
+        cs.iter()
+            .find(|c| c.defines.iter().any(|d| d.name == name))
+            .unwrap_or_else(|| panic!("no chunk defines {name}: {}", dump(&cs)))
+    };
+    let first = of("first");
+    let second = of("second");
+    if std::ptr::eq(first, second) {
+        // Merged: one chunk naming all four.
+        assert_eq!(
+            first.aliases,
+            strings(&["Deep.Mod7", "Other.Thing as T", "Deep.Mod9", "Deep.Mod250"])
+        );
+    } else {
+        assert_eq!(first.aliases, strings(&["Deep.Mod7", "Other.Thing as T"]));
+        assert_eq!(second.aliases, strings(&["Deep.Mod9", "Deep.Mod250"]));
+    }
+    let calls = |name: &str| {
+        let chunk = of(name);
+        let def = chunk.defines.iter().find(|d| d.name == name).unwrap();
+        def.calls.clone()
+    };
+    assert_eq!(
+        calls("first"),
+        strings(&["Deep.Mod7.run/1", "Other.Thing.go/0"])
+    );
+    assert_eq!(calls("second"), strings(&["Deep.Mod9.wrap/1"]));
+    // The header's parts carry the aliases they make: all of them, once each.
+    let header: Vec<&String> = cs
+        .iter()
+        .filter(|c| c.kind == ChunkKind::ModuleHeader)
+        .flat_map(|c| &c.aliases)
+        .collect();
+    assert_eq!(header.len(), 301, "{}", dump(&cs));
+}

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
 
 use tree_sitter::{Node, TreeCursor};
@@ -175,11 +175,26 @@ pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
 /// Where an import's scope ends: imports are lexical, to the end of the block they are
 /// in; the `else`, `rescue`, `catch` and `after` blocks after a `do` part do not see one
 /// made in it.
-fn import_scope_end(node: Node<'_>, src: &[u8]) -> usize {
+///
+/// `ends` remembers each block's answer (by the block's node id): a body with thousands
+/// of aliases would otherwise scan its statements once per alias.
+fn import_scope_end(node: Node<'_>, src: &[u8], ends: &mut FxHashMap<usize, usize>) -> usize {
     let file_end = src.len();
     let Some(parent) = node.parent() else {
         return file_end;
     };
+    if let Some(&end) = ends.get(&parent.id()) {
+        return end;
+    }
+    let end = block_scope_end(parent, src);
+    ends.insert(parent.id(), end);
+    end
+}
+
+/// Where what a statement of `parent` imports or aliases stops applying: the block's
+/// first `else`/`rescue`/`catch`/`after` part, which follow all of its statements, or
+/// its end.
+fn block_scope_end(parent: Node<'_>, src: &[u8]) -> usize {
     // Only these blocks have `else`, `rescue`, `catch` or `after` parts (a function
     // body is an implicit `try`): elsewhere (a module's body, say) the statements need
     // no scan.
@@ -205,11 +220,10 @@ fn import_scope_end(node: Node<'_>, src: &[u8]) -> usize {
     if parent.kind() == "do_block" && has_other_parts() {
         let mut cursor = parent.walk();
         let next_block = parent.named_children(&mut cursor).find(|c| {
-            c.start_byte() > node.start_byte()
-                && matches!(
-                    c.kind(),
-                    "else_block" | "rescue_block" | "catch_block" | "after_block"
-                )
+            matches!(
+                c.kind(),
+                "else_block" | "rescue_block" | "catch_block" | "after_block"
+            )
         });
         if let Some(block) = next_block {
             return block.start_byte();
@@ -554,6 +568,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut calls = Vec::new();
     let mut not_calls: FxHashSet<usize> = FxHashSet::default();
     let mut piped: FxHashSet<usize> = FxHashSet::default();
+    let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
     let mut cursor = root.walk();
     let mut aux = root.walk();
     loop {
@@ -625,7 +640,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
-                        let scope_end = import_scope_end(node, src);
+                        let scope_end = import_scope_end(node, src, &mut scope_ends);
                         let quoted = name == "alias" && in_quote(node, src);
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             let alias = RawCall::Alias {
@@ -645,7 +660,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         let import = RawCall::Import {
                             module: text(first, src).to_string(),
                             list: import_list(node, src),
-                            scope_end: import_scope_end(node, src),
+                            scope_end: import_scope_end(node, src, &mut scope_ends),
                             quoted,
                         };
                         calls.push((node.start_byte(), import));

@@ -1,7 +1,7 @@
 //! The size budget: counting non-whitespace characters, and merging neighbours that are
 //! too small to be useful alone. (Splitting needs the syntax tree and lives in `elixir.rs`.)
 
-use super::{Draft, ScopedCalls, Visibility};
+use super::{Draft, ScopedCalls, Visibility, dedup_keep_first};
 
 /// Non-whitespace characters (not bytes) in `bytes`, read as UTF-8 where it is valid:
 /// bytes that are neither ASCII whitespace (`\t \n \x0C \r` and space) nor UTF-8
@@ -120,6 +120,7 @@ fn absorb(into: &mut Draft, next: Draft) {
                 &next.import_filters,
                 &calls,
             );
+            ScopedCalls::dedup(&mut d.scoped_calls);
         }
         ScopedCalls::add(
             &mut into.scoped_calls,
@@ -127,6 +128,7 @@ fn absorb(into: &mut Draft, next: Draft) {
             &next.import_filters,
             &next.unqualified_calls,
         );
+        ScopedCalls::dedup(&mut into.scoped_calls);
     } else {
         for c in next.unqualified_calls {
             if !into.unqualified_calls.contains(&c) {
@@ -160,6 +162,12 @@ fn absorb(into: &mut Draft, next: Draft) {
             &s.import_filters,
             &s.calls,
         );
+    }
+    ScopedCalls::dedup(&mut into.scoped_calls);
+    // Equal unless the module has so many aliases that each chunk names its own.
+    if next.aliases != into.aliases {
+        into.aliases.extend(next.aliases);
+        dedup_keep_first(&mut into.aliases);
     }
     into.specs.extend(next.specs);
 }

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{Chunk, ChunkKind, ImportFilter, ScopedCalls, Visibility};
+use crate::chunk::{Chunk, ChunkKind, ImportFilter, ScopedCalls, Visibility, dedup_keep_first};
 
 /// Where a symbol is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,6 +388,7 @@ impl SymbolGraph {
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::part(chunks);
         g.resolve_pending();
+        g.dedup_out();
         g.sort_sites();
         g
     }
@@ -435,9 +436,8 @@ impl SymbolGraph {
                         cache.entry(call.clone()).or_insert(found)
                     }
                 };
-                if let Some(t) = target
-                    && !resolved.contains(t)
-                {
+                // Repeats are skipped by `link`.
+                if let Some(t) = target {
                     resolved.push(t.clone());
                 }
             }
@@ -545,15 +545,11 @@ impl SymbolGraph {
                     .extend(sites.into_iter().map(|i| i + offset));
             }
             for (caller, callees) in out {
-                let known = g.out.entry(caller).or_default();
-                for callee in callees {
-                    if !known.contains(&callee) {
-                        known.push(callee);
-                    }
-                }
+                g.out.entry(caller).or_default().extend(callees);
             }
         }
         g.resolve_pending();
+        g.dedup_out();
         g.sort_sites();
         g
     }
@@ -729,20 +725,34 @@ impl SymbolGraph {
     }
 
     /// Records calls from the caller at `site` (named `symbol`); whether there were any.
+    /// A callee already in the caller's list is pushed again and removed by
+    /// [`SymbolGraph::dedup_out`] once every call is in: a generated function can make
+    /// tens of thousands of calls, and a check per call would take quadratic time.
     fn link(&mut self, site: u32, symbol: &str, calls: &[String]) -> bool {
         let out = self.out.entry(symbol.to_string()).or_default();
+        let mut seen: HashSet<&str> = HashSet::default();
         let mut any = false;
         for (i, callee) in calls.iter().enumerate() {
-            if calls[..i].contains(callee) {
+            let repeat = if calls.len() <= 16 {
+                calls[..i].contains(callee)
+            } else {
+                !seen.insert(callee)
+            };
+            if repeat {
                 continue;
             }
-            if !out.contains(callee) {
-                out.push(callee.clone());
-            }
+            out.push(callee.clone());
             self.incoming.entry(callee.clone()).or_default().push(site);
             any = true;
         }
         any
+    }
+
+    /// Each caller's callees once, in the order first linked.
+    fn dedup_out(&mut self) {
+        for callees in self.out.values_mut() {
+            dedup_keep_first(callees);
+        }
     }
 
     /// Number of defined symbols.
