@@ -3548,3 +3548,145 @@ fn g01_a_module_with_hundreds_of_aliases_gives_each_chunk_those_it_names() {
         .collect();
     assert_eq!(header.len(), 301, "{}", dump(&cs));
 }
+
+/// A function with an unconditional clause first and one under `if` (or made in a
+/// `for`) after it: its chunk holds conditional code and says so.
+#[test]
+fn g09_a_function_with_a_later_conditional_clause_is_marked_conditional() {
+    let src = concat!(
+        "defmodule W do\n",
+        "  defp walk({:defmacro, _, _} = ast, ctx), do: {ast, ctx}\n",
+        "\n",
+        "  for op <- [:def, :defp] do\n",
+        "    defp walk({unquote(op), _, _} = ast, ctx), do: {ast, ctx}\n",
+        "  end\n",
+        "\n",
+        "  def other(x), do: x\n",
+        "end\n",
+    );
+    let cs = chunks("lib/w.ex", src);
+    let walk = cs
+        .iter()
+        .find(|c| c.defines.iter().any(|d| d.name == "walk"))
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(walk.content.contains("unquote(op)"), "{}", dump(&cs));
+    assert!(has_tag(walk, "conditional"), "{}", dump(&cs));
+    let other = cs.iter().find(|c| c.name == "other").unwrap();
+    if !std::ptr::eq(other, walk) {
+        assert!(!has_tag(other, "conditional"), "{}", dump(&cs));
+    }
+}
+
+/// Tests and helpers inside another macro's `do` block (a shared case's
+/// `define_tests do`, a DSL's `defresources do`) are chunks of their own, marked
+/// conditional, instead of lines of the module header.
+#[test]
+fn g15_tests_inside_an_unknown_macros_block_are_chunks() {
+    let src = concat!(
+        "defmodule SharedCase do\n",
+        "  import MyApp.SharedTestCase\n",
+        "\n",
+        "  define_tests do\n",
+        "    describe \"append\" do\n",
+        "      test \"appends\", %{store: store} do\n",
+        "        assert :ok == store.append(build_event(1))\n",
+        "      end\n",
+        "    end\n",
+        "\n",
+        "    defp build_event(n), do: %{n: n}\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/support/shared_case.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "SharedCase", &[], (1, 2)),
+            row(Describe, "SharedCase.append", &[], (3, 5)),
+            row(Test, "SharedCase.append appends", &[], (6, 9)),
+            row(Function, "SharedCase.build_event", &[1], (10, 13)),
+        ],
+    );
+    assert!(
+        cs[1..].iter().all(|c| has_tag(c, "conditional")),
+        "{}",
+        dump(&cs)
+    );
+    // A macro's block of plain code (a DSL section, a route) is still code, not a
+    // wrapper: nothing in it defines anything.
+    let src =
+        "defmodule R do\n  scope \"/\" do\n    get \"/\", PageController, :index\n  end\nend\n";
+    let cs = chunks("lib/r.ex", src);
+    assert_rows(&cs, vec![row(ModuleHeader, "R", &[], (1, 5))]);
+}
+
+/// Module-level code after a definition (a DSL's sections, a `defstruct`, a `Plug`
+/// pipeline, a Spark `defbuilder`) is a header part of its own, read under its first
+/// line, not lines of the function before or after it. Docs in it still go to the next
+/// definition, as in Elixir; attributes and a Phoenix component's `attr`/`slot` lines
+/// stay with the function after them; a short call (a `defoverridable`) too.
+#[test]
+fn g01_module_level_code_between_definitions_is_a_header_part() {
+    let src = concat!(
+        "defmodule Post do\n",
+        "  use Ash.Resource, data_layer: Ash.DataLayer.Ets\n",
+        "\n",
+        "  def testing_identities, do: true\n",
+        "\n",
+        "  identities do\n",
+        "    identity :unique_title, [:title]\n",
+        "  end\n",
+        "\n",
+        "  attributes do\n",
+        "    uuid_primary_key :id\n",
+        "    attribute :title, :string\n",
+        "  end\n",
+        "\n",
+        "  @doc \"Says hello.\"\n",
+        "  defbuilder add_action(dsl_state, type, name, opts \\\\ []) do\n",
+        "    Transformer.add_entity(dsl_state, [:actions], build(type, name, opts))\n",
+        "  end\n",
+        "\n",
+        "  def hello, do: :hello\n",
+        "end\n",
+    );
+    let cs = chunks("lib/post.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Post", &[], (1, 2)),
+            row(Function, "Post.testing_identities", &[0], (3, 4)),
+            row(ModuleHeader, "Post", &[], (5, 18)),
+            row(Function, "Post.hello", &[0], (19, 21)),
+        ],
+    );
+    assert_eq!(cs[2].signature, "identities do");
+    assert!(cs[2].defines.is_empty(), "the module is defined once");
+    assert_eq!(cs[3].doc.as_deref(), Some("Says hello."));
+
+    let src = concat!(
+        "defmodule Web.Components do\n",
+        "  use Phoenix.Component\n",
+        "\n",
+        "  def banner(assigns), do: ~H\"<p>{@title}</p>\"\n",
+        "\n",
+        "  attr :status, :map, required: true, doc: \"the app's status, as the runtime reports it\"\n",
+        "  attr :show_label, :boolean, default: true, doc: \"whether to show the label\"\n",
+        "  slot :inner_block\n",
+        "  def app_status(assigns), do: ~H\"<span>{@status}</span>\"\n",
+        "\n",
+        "  @default_options [timeout: 5_000, retries: 3, backoff: :exponential, jitter: true]\n",
+        "  def options, do: @default_options\n",
+        "end\n",
+    );
+    let cs = chunks("lib/web/components.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Web.Components", &[], (1, 2)),
+            row(Function, "Web.Components.banner", &[1], (3, 4)),
+            row(Function, "Web.Components.app_status", &[1], (5, 9)),
+            row(Function, "Web.Components.options", &[0], (10, 13)),
+        ],
+    );
+}

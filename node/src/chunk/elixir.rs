@@ -15,13 +15,17 @@ use tree_sitter::{Node, Parser, Tree};
 
 use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
 use super::repair;
-use super::size::merge_small;
+use super::size::{merge_small, non_whitespace_chars};
 use super::split;
 use super::{
     Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter, ImportList,
-    Language, LineIndex, ScopedCalls, Visibility, collapse_whitespace, dedup_keep_first, text_of,
+    Language, LineIndex, MAX_CARRIED_ALIASES, ScopedCalls, Visibility, aliases_named_in,
+    collapse_whitespace, dedup_keep_first, text_of,
 };
 
+/// Module-level code after a definition from this size on (non-whitespace characters) is
+/// a header part of its own; shorter code (a `defoverridable`) leads into the next.
+const HEADER_PART_MIN_CHARS: usize = 100;
 /// Nested modules deeper than this are kept inside their parent's chunk, tagged `too_deep`.
 const MAX_MODULE_DEPTH: usize = 32;
 /// Conditional wrappers (`if`/`for`/`unless`) and ERROR nodes are looked through to this depth.
@@ -106,8 +110,10 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         );
     }
     for d in &mut drafts {
-        if d.aliases.len() > MAX_CARRIED_ALIASES {
-            d.aliases = aliases_named_in(&d.aliases, &file.src[d.start..d.end]);
+        if let Some(scope) = d.scope
+            && modules[scope].alias_list.len() > MAX_CARRIED_ALIASES
+        {
+            d.aliases = aliases_named_in(&modules[scope].alias_list, &file.src[d.start..d.end]);
         }
     }
     repair::mark_errors(&mut drafts, root, file.src.len());
@@ -117,30 +123,6 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     merge_small(file.src, drafts, config.merge_below, config.budget)
         .into_iter()
         .map(|d| d.finish(file, Language::Elixir, &lines))
-        .collect()
-}
-
-/// A chunk carries its module's aliases, all of them up to this many; beyond, only
-/// those its own code names. Every chunk of a generated module with 20,000 aliases
-/// carried them all: 104 MB of chunks for a 0.6 MB file.
-const MAX_CARRIED_ALIASES: usize = 64;
-
-/// The aliases in `all` (as shown: `Foo.Bar`, or `Foo.Bar as Baz`) whose short name is a
-/// word of `code`.
-fn aliases_named_in(all: &[String], code: &[u8]) -> Vec<String> {
-    let words: HashSet<&[u8]> = code
-        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    all.iter()
-        .filter(|shown| {
-            let short = match shown.rsplit_once(" as ") {
-                Some((_, short)) => short,
-                None => shown.rsplit('.').next().unwrap_or(shown),
-            };
-            words.contains(short.as_bytes())
-        })
-        .cloned()
         .collect()
 }
 
@@ -155,6 +137,9 @@ struct ModuleCtx {
     /// count (its byte offset; 0 for those made before the module began): a call
     /// resolves through the last one made before it.
     alias_history: Vec<(usize, String, String)>,
+    /// Where each short name is in `alias_history`, so that a module with thousands of
+    /// aliases is not scanned once per call.
+    alias_index: rustc_hash::FxHashMap<String, Vec<u32>>,
     alias_list: Vec<String>,
     /// Imports in order, the enclosing modules' (made before this one began) first.
     imports: Vec<String>,
@@ -191,11 +176,20 @@ impl ModuleCtx {
 
     /// What `short` expands to at byte `at` (`usize::MAX`: the last alias of it).
     fn alias_at(&self, short: &str, at: usize) -> Option<&str> {
-        self.alias_history
+        let places = self.alias_index.get(short)?;
+        places
             .iter()
             .rev()
-            .find(|(from, s, _)| *from <= at && s == short)
+            .map(|&i| &self.alias_history[i as usize])
+            .find(|(from, _, _)| *from <= at)
             .map(|(_, _, full)| full.as_str())
+    }
+
+    /// Records that `short` names `full` from byte `from` on.
+    fn push_alias(&mut self, from: usize, short: String, full: String) {
+        let at = self.alias_history.len() as u32;
+        self.alias_index.entry(short.clone()).or_default().push(at);
+        self.alias_history.push((from, short, full));
     }
 }
 
@@ -654,9 +648,9 @@ impl<'s, 't> Walker<'s, 't> {
             (ctx.imports, ctx.import_filters) = std::mem::take(&mut self.inherited);
         } else {
             // A module at the top of the file sees the aliases and imports made above it.
-            ctx.alias_history = (self.file_scope.alias_history.iter())
-                .map(|(_, short, full)| (0, short.clone(), full.clone()))
-                .collect();
+            for (_, short, full) in &self.file_scope.alias_history {
+                ctx.push_alias(0, short.clone(), full.clone());
+            }
             ctx.alias_list = self.file_scope.alias_list.clone();
             ctx.imports = self.file_scope.imports.clone();
             ctx.import_filters = self.file_scope.import_filters.clone();
@@ -690,8 +684,7 @@ impl<'s, 't> Walker<'s, 't> {
         {
             let short = self.text(written);
             if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
-                let alias = (node.start_byte(), short.to_string(), ctx.name.clone());
-                self.modules[p].alias_history.push(alias);
+                self.modules[p].push_alias(node.start_byte(), short.to_string(), ctx.name.clone());
             } else if let Some((first, _)) = short.split_once('.')
                 && first.starts_with(|c: char| c.is_ascii_uppercase())
                 && first != "Elixir"
@@ -699,8 +692,7 @@ impl<'s, 't> Walker<'s, 't> {
                 // `defmodule Deep.Er` in `Outer` aliases its first segment, as Elixir's
                 // `alias_defmodule` does: `Deep` -> `Outer.Deep`.
                 let full = format!("{}.{first}", self.modules[p].name);
-                let alias = (node.start_byte(), first.to_string(), full);
-                self.modules[p].alias_history.push(alias);
+                self.modules[p].push_alias(node.start_byte(), first.to_string(), full);
             }
         }
         ctx.import_history
@@ -1017,6 +1009,16 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(wrapper) = self.fn_wrapper(node, depth) {
                     return wrapper;
                 }
+                // Another macro's `do` block holding definitions or tests (a case
+                // template's `define_tests do`, a DSL's `defresources [...] do`): what the
+                // macro makes of them is not known, so they are kept, each a chunk of its
+                // own, and marked conditional, as under `if`.
+                if depth < MAX_WRAPPER_DEPTH
+                    && let Some(children) = block_body(node)
+                    && self.holds_definitions(&children, depth)
+                {
+                    return Classified::Wrapper(children);
+                }
             }
         }
         Classified::Item(fallback)
@@ -1093,7 +1095,7 @@ impl<'s, 't> Walker<'s, 't> {
                 format!("{full} as {short}")
             };
             ctx.alias_list.push(shown);
-            ctx.alias_history.push((node.start_byte(), short, full));
+            ctx.push_alias(node.start_byte(), short, full);
         }
     }
 
@@ -1654,6 +1656,42 @@ impl<'s, 't> Walker<'s, 't> {
         if lead.is_empty() {
             return Vec::new();
         }
+        // Module-level code after a definition, more than a line or two of it (a DSL's
+        // `attributes do … end`, a `plug` pipeline): a header part of its own, not lines
+        // of the definition before or after it. Docs in it still wait for the next
+        // definition, as in Elixir.
+        let mut waiting: Vec<usize> = Vec::new();
+        // Attributes are not such code: a module constant (`@default_opts [...]`) or a
+        // test's data (`@contents """…"""`) stays with what comes next, and so do a
+        // Phoenix component's `attr` and `slot` declarations, which belong to the next
+        // function as its `@doc` does.
+        let is_code = |k: usize| {
+            matches!(items[k].kind, ItemKind::Header)
+                && items[k].node.kind_id() == calls::grammar().call
+                && !matches!(target_name(items[k].node, self.src), Some("attr" | "slot"))
+        };
+        if let Some(p) = lead.iter().rposition(|&k| is_code(k))
+            && !lead[..=p]
+                .iter()
+                .any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+            && non_whitespace_chars(
+                &self.src[items[lead[0]].node.start_byte()..items[lead[p]].node.end_byte()],
+            ) >= HEADER_PART_MIN_CHARS
+        {
+            let group: Vec<usize> = lead.drain(..=p).collect();
+            if !trailing {
+                waiting.extend(group.iter().copied().filter(|&k| {
+                    matches!(
+                        items[k].kind,
+                        ItemKind::Lead(Attr::Doc(_) | Attr::Impl(_) | Attr::Deprecated)
+                    )
+                }));
+            }
+            self.header_part(module, items, &group);
+            if lead.is_empty() {
+                return waiting;
+            }
+        }
         let last_type = lead
             .iter()
             .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)));
@@ -1703,7 +1741,40 @@ impl<'s, 't> Walker<'s, 't> {
         }
         carried.extend_from_slice(after);
         lead.clear();
-        carried
+        waiting.extend(carried);
+        waiting
+    }
+
+    /// Module-level code between or after definitions as a module header part (no
+    /// definition: the module is defined by its first header chunk).
+    fn header_part(&mut self, module: usize, items: &[Item<'t>], group: &[usize]) {
+        let (Some(&first), Some(&last)) = (group.first(), group.last()) else {
+            return;
+        };
+        let start = items[first].node.start_byte();
+        let mut draft = Draft::new(ChunkKind::ModuleHeader, start, items[last].node.end_byte());
+        let ctx = &self.modules[module];
+        draft.name = ctx.name.clone();
+        draft.visibility = if ctx.hidden {
+            Visibility::Hidden
+        } else {
+            Visibility::Public
+        };
+        let code: Vec<Node<'t>> = (group.iter())
+            .filter(|&&k| matches!(items[k].kind, ItemKind::Header | ItemKind::Lead(_)))
+            .map(|&k| items[k].node)
+            .collect();
+        // Read under its first call's line (`attributes do`).
+        let call = calls::grammar().call;
+        if let Some(node) = code.iter().find(|n| n.kind_id() == call) {
+            draft.signature = collapse_whitespace(self.text(*node).lines().next().unwrap_or(""));
+        }
+        if group.iter().any(|&k| items[k].conditional) {
+            draft.tag("conditional");
+        }
+        let mut piece = self.in_module(module, draft);
+        piece.nodes = code;
+        self.pieces.push(piece);
     }
 
     /// Whether a type item is a `@callback` or `@macrocallback`, which `@doc` documents.
@@ -1804,7 +1875,10 @@ impl<'s, 't> Walker<'s, 't> {
         draft.module = ctx.name.clone();
         draft.parents = ctx.parents.clone();
         draft.also_modules = ctx.also.clone();
-        draft.aliases = ctx.alias_list.clone();
+        // So many that each chunk gets those it names, once its span is final.
+        if ctx.alias_list.len() <= MAX_CARRIED_ALIASES {
+            draft.aliases = ctx.alias_list.clone();
+        }
         // The imports made before the piece.
         if let Some((imports, filters)) = ctx.imports_at(draft.start) {
             draft.imports = imports.clone();
@@ -1940,7 +2014,8 @@ impl<'s, 't> Walker<'s, 't> {
         } else {
             Visibility::Public
         };
-        if first.conditional {
+        // Any clause under `if`/`for`/`unless` makes the function's code conditional.
+        if clauses.iter().any(|&k| items[k].conditional) {
             draft.tag("conditional");
         }
         if def.dynamic {
