@@ -232,23 +232,38 @@ impl ScopedCalls {
 /// carried them all: 104 MB of chunks for a 0.6 MB file.
 pub(crate) const MAX_CARRIED_ALIASES: usize = 64;
 
-/// The aliases in `all` (as shown: `Foo.Bar`, or `Foo.Bar as Baz`) whose short name is a
-/// word of `code`.
-pub(crate) fn aliases_named_in(all: &[String], code: &[u8]) -> Vec<String> {
-    let words: rustc_hash::FxHashSet<&[u8]> = code
-        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    all.iter()
-        .filter(|shown| {
+/// A module's aliases (as shown: `Foo.Bar`, or `Foo.Bar as Baz`) by short name, to give
+/// each chunk those its code names in time linear in the chunk.
+pub(crate) struct AliasIndex<'a> {
+    all: &'a [String],
+    by_short: rustc_hash::FxHashMap<&'a [u8], Vec<usize>>,
+}
+
+impl<'a> AliasIndex<'a> {
+    pub(crate) fn new(all: &'a [String]) -> Self {
+        let mut by_short: rustc_hash::FxHashMap<&'a [u8], Vec<usize>> = Default::default();
+        for (i, shown) in all.iter().enumerate() {
             let short = match shown.rsplit_once(" as ") {
                 Some((_, short)) => short,
                 None => shown.rsplit('.').next().unwrap_or(shown),
             };
-            words.contains(short.as_bytes())
-        })
-        .cloned()
-        .collect()
+            by_short.entry(short.as_bytes()).or_default().push(i);
+        }
+        AliasIndex { all, by_short }
+    }
+
+    /// The aliases whose short name is a word of `code`, in the module's order.
+    pub(crate) fn named_in(&self, code: &[u8]) -> Vec<String> {
+        let mut hits: Vec<usize> = code
+            .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .filter_map(|w| self.by_short.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter().map(|i| self.all[i].clone()).collect()
+    }
 }
 
 /// Removes repeated strings, keeping each one in its first place. In O(n log n): a
