@@ -23,9 +23,11 @@ gen calls.ex 'NR==1{print "defmodule P do\n  def big do"} {print "    f" $1 "()"
 gen body_aliases.ex 'NR==1{print "defmodule P do\n  def big do"} {print "    alias A.B" $1 "\n    B" $1 ".f()"} END{print "  end\nend"}'
 gen module_aliases.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  alias A.B" a[i]; print "  def big do"; for(i=1;i<=NR;i++) print "    B" a[i] ".f()"; print "  end\nend"}'
 gen aliases_and_defs.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  alias A.B" a[i]; for(i=1;i<=NR;i++) print "  def f" a[i] ", do: B" a[i] ".x()"; print "end"}'
+gen imports_and_defs.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  import A" a[i]; for(i=1;i<=NR;i++) print "  def f" a[i] "(x), do: g" a[i] "(x)"; print "end"}'
+gen body_imports.ex 'NR==1{print "defmodule P do\n  def big(x) do"} {print "    import A" $1 "\n    g" $1 "(x)"} END{print "  end\nend"}'
 
 printf '%-22s %9s %8s %10s %12s\n' file bytes seconds "rss (KB)" "chunks JSON"
-for f in calls.ex body_aliases.ex module_aliases.ex aliases_and_defs.ex; do
+for f in calls.ex body_aliases.ex module_aliases.ex aliases_and_defs.ex imports_and_defs.ex body_imports.ex; do
     /usr/bin/time -o "$work/time" -f '%e %M' "$aiex" chunk "$work/$f" --json > "$work/out.json"
     bytes=$(stat -c %s "$work/$f")
     json=$(stat -c %s "$work/out.json")

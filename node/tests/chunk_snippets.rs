@@ -3690,3 +3690,47 @@ fn g01_module_level_code_between_definitions_is_a_header_part() {
         ],
     );
 }
+
+/// A module (or a function body) importing more than `MAX_IMPORTS` modules: the list
+/// every chunk carries stops there, and says so, instead of growing with the file (5,000
+/// imports in one body made 516 MB of chunks from 0.15 MB).
+#[test]
+fn g01_a_module_with_too_many_imports_keeps_the_first_and_says_so() {
+    use aiex_node::chunk::MAX_IMPORTS;
+    let n = MAX_IMPORTS + 50;
+    let mut src = String::from("defmodule Many do\n");
+    for i in 0..n {
+        src.push_str(&format!("  import Mod{i}\n"));
+    }
+    src.push_str("\n  def f(x), do: helper(x)\n\n  def g(x) do\n");
+    for i in 0..n {
+        src.push_str(&format!("    import Body{i}\n"));
+    }
+    src.push_str("    other(x)\n  end\nend\n");
+    let cs = chunks("lib/many.ex", &src);
+    let header = &cs[0];
+    assert!(has_tag(header, "too_many_imports"), "{}", dump(&cs));
+    let first: Vec<String> = (0..MAX_IMPORTS).map(|i| format!("Mod{i}")).collect();
+    let f = cs.iter().find(|c| c.name == "f").unwrap();
+    assert_eq!(f.imports, first);
+    assert!(!has_tag(f, "too_many_imports"), "{}", dump(&cs));
+    let g: Vec<&Chunk> = cs.iter().filter(|c| c.name == "g").collect();
+    assert!(
+        g.iter().any(|c| has_tag(c, "too_many_imports")),
+        "{}",
+        dump(&cs)
+    );
+    // Its calls are still recorded, under the module's imports (already full).
+    let def = g
+        .iter()
+        .flat_map(|c| &c.defines)
+        .find(|d| d.name == "g")
+        .unwrap();
+    let under: Vec<&String> = def
+        .scoped_calls
+        .iter()
+        .flat_map(|s| &s.calls)
+        .chain(&def.unqualified_calls)
+        .collect();
+    assert_eq!(under, [&"other/1".to_string()], "{def:?}");
+}

@@ -171,6 +171,12 @@ impl ModuleCtx {
         self.import_history[..n].last().map(|(_, imports)| imports)
     }
 
+    fn tag_once(&mut self, tag: &'static str) {
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+    }
+
     /// Records the imports now in force as holding from byte `at` on.
     fn imports_from(&mut self, at: usize) {
         let i = self.import_history.partition_point(|(from, _)| *from <= at);
@@ -544,7 +550,9 @@ impl<'s, 't> Walker<'s, 't> {
             let expanded = self.expand_module(self.text(first), Some(scope));
             let list = calls::import_list(node, self.src);
             let ctx = &mut self.modules[scope];
-            ImportFilter::record(&mut ctx.imports, &mut ctx.import_filters, expanded, list);
+            if !ImportFilter::record(&mut ctx.imports, &mut ctx.import_filters, expanded, list) {
+                ctx.tag_once("too_many_imports");
+            }
         }
         self.file_scope = self.modules.pop().expect("pushed above");
     }
@@ -952,13 +960,16 @@ impl<'s, 't> Walker<'s, 't> {
                         // block, not for the module: the calls' own scopes carry it.
                         "import" if self.in_block > 0 => {}
                         "import" => {
-                            ImportFilter::record(
+                            if ImportFilter::record(
                                 &mut ctx.imports,
                                 &mut ctx.import_filters,
                                 expanded,
                                 list,
-                            );
-                            ctx.imports_from(node.start_byte());
+                            ) {
+                                ctx.imports_from(node.start_byte());
+                            } else {
+                                ctx.tag_once("too_many_imports");
+                            }
                         }
                         "use" => {
                             let known = imports_of_use(&expanded);
@@ -2738,13 +2749,18 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     scope_end,
                     quoted: false,
                 } => {
-                    let (mut imports, mut filters) = match scopes.last() {
-                        Some((_, inner, _)) => inner.clone(),
-                        None => (draft.imports.clone(), draft.import_filters.clone()),
-                    };
                     let module = resolve(&local, module, *at);
-                    ImportFilter::record(&mut imports, &mut filters, module, list.clone());
-                    scopes.push((*scope_end, (imports, filters), Vec::new()));
+                    let in_force = match scopes.last() {
+                        Some((_, inner, _)) => inner,
+                        None => &(draft.imports.clone(), draft.import_filters.clone()),
+                    };
+                    if ImportFilter::full(&in_force.0, &module) {
+                        draft.tag("too_many_imports");
+                    } else {
+                        let (mut imports, mut filters) = in_force.clone();
+                        ImportFilter::record(&mut imports, &mut filters, module, list.clone());
+                        scopes.push((*scope_end, (imports, filters), Vec::new()));
+                    }
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
