@@ -24,10 +24,12 @@ gen body_aliases.ex 'NR==1{print "defmodule P do\n  def big do"} {print "    ali
 gen module_aliases.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  alias A.B" a[i]; print "  def big do"; for(i=1;i<=NR;i++) print "    B" a[i] ".f()"; print "  end\nend"}'
 gen aliases_and_defs.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  alias A.B" a[i]; for(i=1;i<=NR;i++) print "  def f" a[i] ", do: B" a[i] ".x()"; print "end"}'
 gen imports_and_defs.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  import A" a[i]; for(i=1;i<=NR;i++) print "  def f" a[i] "(x), do: g" a[i] "(x)"; print "end"}'
+gen uses_and_defs.ex '{a[NR]=$1} END{print "defmodule P do"; for(i=1;i<=NR;i++) print "  use A" a[i]; for(i=1;i<=NR;i++) print "  def f" a[i] "(x), do: g" a[i] "(x)"; print "end"}'
+gen impl_types.ex '{a[NR]=$1} END{printf "defimpl P, for: ["; for(i=1;i<=NR;i++) printf "%sA%d", (i>1?", ":""), a[i]; print "] do"; for(i=1;i<=NR;i++) print "  def f" a[i] "(x), do: g" a[i] "(x)"; print "end"}'
 gen body_imports.ex 'NR==1{print "defmodule P do\n  def big(x) do"} {print "    import A" $1 "\n    g" $1 "(x)"} END{print "  end\nend"}'
 
 printf '%-22s %9s %8s %10s %12s\n' file bytes seconds "rss (KB)" "chunks JSON"
-for f in calls.ex body_aliases.ex module_aliases.ex aliases_and_defs.ex imports_and_defs.ex body_imports.ex; do
+for f in calls.ex body_aliases.ex module_aliases.ex aliases_and_defs.ex imports_and_defs.ex body_imports.ex uses_and_defs.ex impl_types.ex; do
     /usr/bin/time -o "$work/time" -f '%e %M' "$aiex" chunk "$work/$f" --json > "$work/out.json"
     bytes=$(stat -c %s "$work/$f")
     json=$(stat -c %s "$work/out.json")

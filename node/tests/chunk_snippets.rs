@@ -3734,3 +3734,35 @@ fn g01_a_module_with_too_many_imports_keeps_the_first_and_says_so() {
         .collect();
     assert_eq!(under, [&"other/1".to_string()], "{def:?}");
 }
+
+/// The other lists every chunk of a module carries stop too, and say so: its `use`s
+/// (100), and the types of a `defimpl ..., for: [...]` (32; each function is defined once
+/// per type: 3,000 types and 3,000 functions made 3 GB of chunks from 0.1 MB).
+#[test]
+fn g13_a_module_with_too_many_uses_or_implementation_types_keeps_the_first_and_says_so() {
+    let mut src = String::from("defmodule Many do\n");
+    for i in 0..150 {
+        src.push_str(&format!("  use Mod{i}\n"));
+    }
+    src.push_str("\n  def f(x), do: x\nend\n");
+    let cs = chunks("lib/many.ex", &src);
+    assert!(has_tag(&cs[0], "too_many_uses"), "{}", dump(&cs));
+    let uses: Vec<String> = (0..100).map(|i| format!("Mod{i}")).collect();
+    assert_eq!(cs.iter().find(|c| c.name == "f").unwrap().uses, uses);
+
+    let types: Vec<String> = (0..50).map(|i| format!("T{i}")).collect();
+    let src = format!(
+        "defimpl Proto, for: [{}] do\n  def f(x), do: x\nend\n",
+        types.join(", ")
+    );
+    let cs = chunks("lib/proto.ex", &src);
+    assert!(has_tag(&cs[0], "too_many_types"), "{}", dump(&cs));
+    let modules: Vec<&str> = cs[0].defines.iter().map(|d| d.module.as_str()).collect();
+    let expected: Vec<String> = (0..32).map(|i| format!("Proto.T{i}")).collect();
+    assert_eq!(modules, expected);
+    let f: Vec<&str> = (cs.iter().flat_map(|c| &c.defines))
+        .filter(|d| d.name == "f")
+        .map(|d| d.module.as_str())
+        .collect();
+    assert_eq!(f, expected);
+}

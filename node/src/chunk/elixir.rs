@@ -23,6 +23,10 @@ use super::{
     collapse_whitespace, dedup_keep_first, text_of,
 };
 
+/// Modules a module's `use` list holds at most (every chunk carries it).
+const MAX_USES: usize = 100;
+/// Types of one `defimpl ..., for: [...]` at most.
+const MAX_IMPL_TYPES: usize = 32;
 /// Module-level code after a definition from this size on (non-whitespace characters) is
 /// a header part of its own; shorter code (a `defoverridable`) leads into the next.
 const HEADER_PART_MIN_CHARS: usize = 100;
@@ -644,7 +648,12 @@ impl<'s, 't> Walker<'s, 't> {
         let keyword = target_name(node, self.src)
             .unwrap_or("defmodule")
             .to_string();
-        let names = self.module_names(node, &keyword, parent);
+        let mut names = self.module_names(node, &keyword, parent);
+        // `defimpl P, for: [...]` defines each function once per type: a list of
+        // thousands of types would make millions of definitions (3,000 types and 3,000
+        // functions: 3 GB of chunks from 0.1 MB). Past this many types, no more.
+        let too_many_types = names.len() > MAX_IMPL_TYPES;
+        names.truncate(MAX_IMPL_TYPES);
         let mut ctx = ModuleCtx {
             name: names[0].clone(),
             also: names[1..].to_vec(),
@@ -666,6 +675,9 @@ impl<'s, 't> Walker<'s, 't> {
             ctx.alias_list = self.file_scope.alias_list.clone();
             ctx.imports = self.file_scope.imports.clone();
             ctx.import_filters = self.file_scope.import_filters.clone();
+        }
+        if too_many_types {
+            ctx.tags.push("too_many_types");
         }
         match keyword.as_str() {
             "defprotocol" => ctx.tags.push("protocol"),
@@ -985,6 +997,12 @@ impl<'s, 't> Walker<'s, 't> {
                                     );
                                 }
                                 ctx.imports_from(node.start_byte());
+                            }
+                            // Every chunk carries the module's uses: past this many, no more
+                            // (as with imports, `chunk::MAX_IMPORTS`).
+                            if ctx.uses.len() >= MAX_USES {
+                                ctx.tag_once("too_many_uses");
+                                return Classified::Item(fallback);
                             }
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
                             if let Some(which) = child_of_kind(node, "arguments")
