@@ -2602,7 +2602,6 @@ const STRUCTURE: [&str; 27] = [
     "property",
 ];
 
-/// Gives each draft the calls inside its span, resolved with its module's aliases.
 /// Aliases made in a body, innermost last: (end of their block, short name, module), and
 /// where each short name is among them. A later alias is made inside the blocks of
 /// those before it that still count, so the ones whose block has ended are always on
@@ -2645,6 +2644,7 @@ impl LocalAliases {
     }
 }
 
+/// Gives each draft the calls inside its span, resolved with its module's aliases.
 fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[ModuleCtx]) {
     // Imports made in a body (or at the top of a script) that reach past the draft they
     // are in, into the next part of the same definition or the next text of the script:
@@ -2768,14 +2768,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     quoted: false,
                 } => {
                     let module = resolve(&local, module, *at);
-                    let in_force = match scopes.last() {
-                        Some((_, inner, _)) => inner,
-                        None => &(draft.imports.clone(), draft.import_filters.clone()),
+                    let (in_force, in_force_filters) = match scopes.last() {
+                        Some((_, (imports, filters), _)) => (imports, filters),
+                        None => (&draft.imports, &draft.import_filters),
                     };
-                    if ImportFilter::full(&in_force.0, &module) {
+                    if ImportFilter::full(in_force, &module) {
                         draft.tag("too_many_imports");
                     } else {
-                        let (mut imports, mut filters) = in_force.clone();
+                        let (mut imports, mut filters) =
+                            (in_force.clone(), in_force_filters.clone());
                         ImportFilter::record(&mut imports, &mut filters, module, list.clone());
                         scopes.push((*scope_end, (imports, filters), Vec::new()));
                     }
