@@ -117,6 +117,11 @@ impl ContextBuilder<'_> {
             });
             if kept.is_empty() {
                 exhausted.insert(i);
+                // Nothing of it fits: its places go too, so that a tiny budget holds at
+                // least the target's name (a module of many chunks lists several).
+                if s.kind == SectionKind::Target {
+                    s.title = without_places(&s.title);
+                }
             }
             s.text = format!("{kept}{}", ending(&kept));
             s.tokens = self.counter.count(&s.render());
@@ -189,6 +194,16 @@ impl ContextBuilder<'_> {
 }
 
 /// A section's title without what a shorter form of it added (`[docs shortened]`).
+/// `Target: App.M0 (lib/app/m0.ex:1-7, …) [truncated]` as `Target: App.M0 [truncated]`.
+fn without_places(title: &str) -> String {
+    match (title.find(" ("), title.rfind(") [")) {
+        (Some(open), Some(close)) if open < close => {
+            format!("{}{}", &title[..open], &title[close + 1..])
+        }
+        _ => title.to_string(),
+    }
+}
+
 fn base_title(title: &str) -> &str {
     title
         .rfind(" [docs shortened")
