@@ -415,8 +415,26 @@ fn a_cluster_gateway_and_node_export_what_they_did_and_the_file_log_backlog_drai
         logs()
     );
 
-    let gw = scrape(&gw_metrics);
-    let nd = scrape(&node_metrics);
+    // The worker acknowledges the assist job after it has sent the answer, so the
+    // acknowledgement may land a moment after `explain` returns: scrape both until one of
+    // them has counted it.
+    let acked = |gw: &str, nd: &str| {
+        value(gw, "aiex_bus_acked_total", &[]).unwrap_or(0.0)
+            + value(nd, "aiex_bus_acked_total", &[]).unwrap_or(0.0)
+    };
+    let deadline = Instant::now() + CONVERGE;
+    let (gw, nd) = loop {
+        let (gw, nd) = (scrape(&gw_metrics), scrape(&node_metrics));
+        if acked(&gw, &nd) >= 1.0 {
+            break (gw, nd);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no job acknowledged within {CONVERGE:?}:\n{gw}\n{nd}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
     // The gateway: RPCs, ingest, search, the bus, membership and gossip.
     positive(
         &gw,
@@ -474,9 +492,6 @@ fn a_cluster_gateway_and_node_export_what_they_did_and_the_file_log_backlog_drai
             &["direction=\"received\""],
         );
     }
-    let acked = value(&gw, "aiex_bus_acked_total", &[]).unwrap_or(0.0)
-        + value(&nd, "aiex_bus_acked_total", &[]).unwrap_or(0.0);
-    assert!(acked >= 1.0, "no job acknowledged:\n{gw}\n{nd}");
     scrape_until(
         &gw_metrics,
         "the assist queue's depth is sampled, and empty once the job is acknowledged",
