@@ -44,6 +44,8 @@ echo "== assist: time to first token and streams/s through aiex up vs a fixed-la
 
 echo "== search quality"
 "$bin/eval"
+echo "== search quality, held-out queries (written after the ranking was tuned, never tuned on)"
+"$bin/eval" --tsv bench/eval/elixir-stdlib-heldout.tsv
 
 echo "== partition placement: balance, movement per join and leave, compute time (3..32 nodes)"
 "$bin/ring-bench"
