@@ -1754,3 +1754,82 @@ fn the_parts_of_a_split_function_are_one_result() {
     let verify: Vec<&SearchHit> = hits.iter().filter(|h| h.chunk.name == "verify").collect();
     assert_eq!(verify.len(), 1, "{}", describe(&hits));
 }
+
+/// A chunk's symbol keys grow with its arities and module suffixes; a match on one must
+/// count the same whatever the count, or a function with default arguments (often the
+/// main API: `String.split/2..3`) ranks under a one-arity clause of the same name.
+#[test]
+fn default_arguments_do_not_lower_a_definition_under_its_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write(
+        &src,
+        "lib/plain.ex",
+        "defmodule Plain do\n  def fetch(a, b, c, d), do: {a, b, c, d}\nend\n",
+    );
+    write(
+        &src,
+        "lib/defaults.ex",
+        "defmodule Defaults.Deeply.Nested do\n  def fetch(a, b \\\\ 1, c \\\\ 2, d \\\\ 3), do: {a, b, c, d}\nend\n",
+    );
+    // Other definitions, so that the name is rare and its keys weigh as in a real project.
+    let others: String = (0..60)
+        .map(|i| format!("defmodule Other{i} do\n  def store(x), do: x\nend\n\n"))
+        .collect();
+    write(&src, "lib/others.ex", &others);
+    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
+    ingest(&set, "app", &src);
+    let hits = search(&set, "fetch");
+    let score = |module: &str| {
+        hits.iter()
+            .find(|h| h.chunk.module == module)
+            .unwrap_or_else(|| panic!("no {module} hit:\n{}", describe(&hits)))
+            .score
+    };
+    let (plain, defaults) = (score("Plain"), score("Defaults.Deeply.Nested"));
+    // 4 arities and 3 module suffixes: several times the keys. With length normalisation
+    // the second scored about half the first; what is left is its longer head.
+    assert!(
+        defaults >= 0.9 * plain,
+        "{defaults} against {plain}:\n{}",
+        describe(&hits)
+    );
+}
+
+/// Tests (and code under test directories) are weighted down after BM25 has ranked them:
+/// many implementations of a callback under `test/` that match its name as well as the
+/// definition does must not push the definition out of the results.
+#[test]
+fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write(
+        &src,
+        "lib/worker.ex",
+        "defmodule Worker do\n  @doc \"Runs one job.\"\n  def perform(job), do: run(job)\n\n  defp run(job), do: job\nend\n",
+    );
+    let impls: String = (0..150)
+        .map(|i| {
+            format!(
+                "defmodule Impl{i} do\n  def perform(x), do: perform_all(perform_one(x))\nend\n\n"
+            )
+        })
+        .collect();
+    write(&src, "test/support/impls.ex", &impls);
+    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
+    ingest(&set, "app", &src);
+    let hits = search_with(&set, "perform/1", Filters::default(), 5);
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Worker.perform/1"),
+        "\n{}",
+        describe(&hits)
+    );
+    // Code under `test/` weighs half: before weighting the implementations matched
+    // better, so a cut by BM25 alone would have dropped the definition.
+    assert!(
+        hits[1].chunk.path.starts_with("test/") && hits[1].score / 0.5 > hits[0].score,
+        "the implementations should match better before weighting:\n{}",
+        describe(&hits)
+    );
+}

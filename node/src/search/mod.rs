@@ -11,7 +11,8 @@
 //! chunks nearest to the query's vector, and every candidate is scored by [`fuse`], per
 //! chunk, so that partial rankings from several nodes merge exactly.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -79,14 +80,46 @@ pub struct SearchHit {
 /// term look-up per partition and term, instead of one per partition squared.
 struct CombinedStats<'a> {
     searchers: &'a [Searcher],
+    /// The `symbol` field, scored without length normalisation (see [`FLAT_FIELD_LENGTH`]).
+    flat: Option<Field>,
     field_tokens: Mutex<HashMap<Field, u64>>,
     doc_freqs: Mutex<HashMap<Vec<u8>, u64>>,
 }
 
+/// The mean field length the `symbol` field is scored with in identifier queries, far above
+/// any chunk's: BM25's length normalisation then gives every chunk the same factor,
+/// `k1 (1 - b)`. (Questions keep the real mean: there a name is context, and their weights
+/// were tuned with it.)
+///
+/// A chunk's symbol keys are one per name, arity and module suffix of what it defines, so
+/// a function with default arguments (`String.split/2..3`) or a chunk that merged small
+/// neighbours has more of them. A key names what the chunk defines or it does not: with
+/// the real mean, `Oban.insert` put two `@doc false` one-arity clauses above the
+/// documented `insert/1..3`, and `String.split/3` scored 22% below `String.split/1`.
+/// Reported per partition as documents times this, so sums over partitions and nodes keep
+/// the mean (a cluster still ranks as one node does).
+const FLAT_FIELD_LENGTH: u64 = 1 << 20;
+
+/// What a symbol-field match is scaled by so that a chunk of average length scores as it
+/// did with length normalisation: `(1 + k1 (1 - b)) / (1 + k1)` for tantivy's k1 = 1.2 and
+/// b = 0.75, so the weights tuned with `bench/eval` keep their meaning.
+const FLAT_FIELD_SCALE: f32 = 1.3 / 2.2;
+
+/// A lexical search keeps its best `3 x limit` candidates (at least 20) after weighting
+/// them by kind; each partition offers, and the search loads at most, this many times
+/// that.
+const LEXICAL_LOADS: usize = 8;
+
 impl<'a> CombinedStats<'a> {
-    fn new(searchers: &'a [Searcher]) -> CombinedStats<'a> {
+    /// Statistics over `searchers`; for `plan`'s identifier queries the symbol field is
+    /// scored flat (questions weigh names as context, tuned with the real mean).
+    fn new(searchers: &'a [Searcher], plan: &QueryPlan) -> CombinedStats<'a> {
         CombinedStats {
             searchers,
+            flat: searchers
+                .first()
+                .filter(|_| !plan.question)
+                .and_then(|s| s.schema().get_field("symbol").ok()),
             field_tokens: Mutex::default(),
             doc_freqs: Mutex::default(),
         }
@@ -97,6 +130,14 @@ impl Bm25StatisticsProvider for CombinedStats<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         if let Some(n) = self.field_tokens.lock().expect("stats lock").get(&field) {
             return Ok(*n);
+        }
+        if Some(field) == self.flat {
+            let n = self.total_num_docs()?.max(1) * FLAT_FIELD_LENGTH;
+            self.field_tokens
+                .lock()
+                .expect("stats lock")
+                .insert(field, n);
+            return Ok(n);
         }
         let n = self
             .searchers
@@ -231,7 +272,7 @@ fn query_stats_unguarded(
     let mut terms: Vec<Term> = Vec::new();
     query.query_terms(&mut |term, _| terms.push(term.clone()));
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
-    let combined = CombinedStats::new(&searchers);
+    let combined = CombinedStats::new(&searchers, &plan);
     let fail = |e| NodeError::index(first.dir())(e);
     let mut stats = QueryStats {
         total_docs: combined.total_num_docs().map_err(fail)?,
@@ -369,10 +410,10 @@ fn candidates(
         return Ok(Vec::new());
     };
     let searchers: Vec<Searcher> = partitions.iter().map(|p| p.searcher()).collect();
-    let local = CombinedStats::new(&searchers);
+    let local = CombinedStats::new(&searchers, plan);
     let given = stats.map(|given| GivenStats {
         given,
-        local: CombinedStats::new(&searchers),
+        local: CombinedStats::new(&searchers, plan),
     });
     let stats: &(dyn Bm25StatisticsProvider + Sync) = match &given {
         Some(g) => g,
@@ -380,7 +421,9 @@ fn candidates(
     };
     // Over-fetch so that re-ranking by kind can still fill the limit.
     let fetch = (request.limit * 3).max(20);
-    let keep = fetch * 2;
+    // Lexical candidates are weighted as they load (see below); each partition offers
+    // enough for a definition to surface past many down-weighted tests of its name.
+    let lexical_fetch = fetch * LEXICAL_LOADS;
     let fields = first.fields();
     let query = plan.build(fields, &request.filters)?;
     // Lexical only: each partition's raw top (chunks are loaded after the merge, for the
@@ -393,10 +436,15 @@ fn candidates(
             let p = partitions[i];
             crate::index::guarded(p.dir(), || {
                 let fail = |e| NodeError::index(p.dir())(e);
+                let limit = if semantic.is_some() {
+                    fetch
+                } else {
+                    lexical_fetch
+                };
                 let top = searcher
                     .search_with_statistics_provider(
                         &query,
-                        &tantivy::collector::TopDocs::with_limit(fetch).order_by_score(),
+                        &tantivy::collector::TopDocs::with_limit(limit).order_by_score(),
                         stats,
                     )
                     .map_err(fail)?;
@@ -470,23 +518,40 @@ fn candidates(
     if semantic.is_some() {
         return Ok(fused);
     }
-    // Scores share one set of statistics, so the global top is the merged top.
+    // Scores share one set of statistics, so the global top is the merged top. Kind
+    // weights (never above 1) apply as chunks load, best BM25 first, until no chunk left
+    // can beat the `fetch`-th weighted score (three times the limit: the later parts of a
+    // split definition still go): fifty tests that implement `handle_event/3`, weighted
+    // by half, cannot push the callback's definition out. At most `lexical_fetch` load.
     raw.sort_by(|a, b| b.0.total_cmp(&a.0));
-    raw.truncate(keep);
-    raw.into_iter()
-        .map(|(bm25, i, addr)| {
-            let chunk = partitions[i].chunk(&searchers[i], addr)?;
-            let weight = plan.kind_weight(&chunk);
-            Ok(Candidate {
-                score: weight * bm25,
-                bm25,
-                similarity: None,
-                weight,
-                partition: partitions[i].partition(),
-                chunk,
-            })
-        })
-        .collect()
+    let mut best: BinaryHeap<Reverse<u32>> = BinaryHeap::with_capacity(fetch + 1);
+    let mut out = Vec::with_capacity(fetch);
+    for (bm25, i, addr) in raw.into_iter().take(lexical_fetch) {
+        // Non-negative floats order as their bits do.
+        if best.len() >= fetch
+            && best
+                .peek()
+                .is_some_and(|Reverse(b)| bm25 < f32::from_bits(*b))
+        {
+            break;
+        }
+        let chunk = partitions[i].chunk(&searchers[i], addr)?;
+        let weight = plan.kind_weight(&chunk);
+        let score = weight * bm25;
+        best.push(Reverse(score.max(0.0).to_bits()));
+        if best.len() > fetch {
+            best.pop();
+        }
+        out.push(Candidate {
+            score,
+            bm25,
+            similarity: None,
+            weight,
+            partition: partitions[i].partition(),
+            chunk,
+        });
+    }
+    Ok(out)
 }
 
 /// One score from a chunk's BM25 and its embedding similarity to the query, per chunk
@@ -655,6 +720,11 @@ impl QueryPlan {
                 Term::from_field_text(field, text),
                 IndexRecordOption::WithFreqs,
             ));
+            let boost = if field == f.symbol && !self.question {
+                boost * FLAT_FIELD_SCALE
+            } else {
+                boost
+            };
             (Occur::Should, Box::new(BoostQuery::new(q, boost)))
         };
         // Weights measured with bench/eval (see bench/README.md): words match the body and
