@@ -1755,30 +1755,38 @@ fn the_parts_of_a_split_function_are_one_result() {
     assert_eq!(verify.len(), 1, "{}", describe(&hits));
 }
 
+/// `files` written into a temporary project and indexed as repository `app`.
+fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PartitionSet) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    for (rel, content) in files {
+        write(&src, rel, content);
+    }
+    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
+    ingest(&set, "app", &src);
+    (tmp, set)
+}
+
 /// A chunk's symbol keys grow with its arities and module suffixes; a match on one must
 /// count the same whatever the count, or a function with default arguments (often the
 /// main API: `String.split/2..3`) ranks under a one-arity clause of the same name.
 #[test]
 fn default_arguments_do_not_lower_a_definition_under_its_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    write(
-        &src,
-        "lib/plain.ex",
-        "defmodule Plain do\n  def fetch(a, b, c, d), do: {a, b, c, d}\nend\n",
-    );
-    write(
-        &src,
-        "lib/defaults.ex",
-        "defmodule Defaults.Deeply.Nested do\n  def fetch(a, b \\\\ 1, c \\\\ 2, d \\\\ 3), do: {a, b, c, d}\nend\n",
-    );
     // Other definitions, so that the name is rare and its keys weigh as in a real project.
     let others: String = (0..60)
         .map(|i| format!("defmodule Other{i} do\n  def store(x), do: x\nend\n\n"))
         .collect();
-    write(&src, "lib/others.ex", &others);
-    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
-    ingest(&set, "app", &src);
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/plain.ex",
+            "defmodule Plain do\n  def fetch(a, b, c, d), do: {a, b, c, d}\nend\n",
+        ),
+        (
+            "lib/defaults.ex",
+            "defmodule Defaults.Deeply.Nested do\n  def fetch(a, b \\\\ 1, c \\\\ 2, d \\\\ 3), do: {a, b, c, d}\nend\n",
+        ),
+        ("lib/others.ex", &others),
+    ]);
     let hits = search(&set, "fetch");
     let score = |module: &str| {
         hits.iter()
@@ -1801,13 +1809,6 @@ fn default_arguments_do_not_lower_a_definition_under_its_name() {
 /// definition does must not push the definition out of the results.
 #[test]
 fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    write(
-        &src,
-        "lib/worker.ex",
-        "defmodule Worker do\n  @doc \"Runs one job.\"\n  def perform(job), do: run(job)\n\n  defp run(job), do: job\nend\n",
-    );
     let impls: String = (0..150)
         .map(|i| {
             format!(
@@ -1815,9 +1816,13 @@ fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
             )
         })
         .collect();
-    write(&src, "test/support/impls.ex", &impls);
-    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
-    ingest(&set, "app", &src);
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/worker.ex",
+            "defmodule Worker do\n  @doc \"Runs one job.\"\n  def perform(job), do: run(job)\n\n  defp run(job), do: job\nend\n",
+        ),
+        ("test/support/impls.ex", &impls),
+    ]);
     let hits = search_with(&set, "perform/1", Filters::default(), 5);
     assert_eq!(
         hits.first().map(|h| h.symbol.as_str()),
