@@ -1755,6 +1755,43 @@ fn the_parts_of_a_split_function_are_one_result() {
     assert_eq!(verify.len(), 1, "{}", describe(&hits));
 }
 
+/// Two arities of one function documented apart are one answer to a question (its best
+/// chunk), so they do not take two places of the top; an identifier query lists both.
+#[test]
+fn a_question_lists_the_arities_of_one_function_once() {
+    let (_tmp, set) = indexed(&[(
+        "lib/tree.ex",
+        "defmodule Tree do\n  @doc \"Walks the syntax tree, applying fun to every node.\"\n  def walk(ast, fun), do: walk(ast, nil, fun)\n\n  @doc \"Walks the syntax tree with an accumulator, applying fun to every node.\"\n  def walk(ast, acc, fun), do: {ast, acc, fun}\n\n  @doc \"Counts the nodes of the syntax tree.\"\n  def size(ast), do: ast\nend\n",
+    )]);
+    let walks = |hits: &[SearchHit]| {
+        let mut arities: Vec<u32> = hits
+            .iter()
+            .filter(|h| h.chunk.name == "walk")
+            .flat_map(|h| h.chunk.arities.clone())
+            .collect();
+        arities.sort_unstable();
+        arities
+    };
+    let all = all_chunks(&set);
+    assert_eq!(
+        all.iter().filter(|c| c.name == "walk").count(),
+        2,
+        "each arity is its own chunk"
+    );
+    let hits = search(
+        &set,
+        "walk the syntax tree applying a function to every node",
+    );
+    assert_eq!(walks(&hits).len(), 1, "{}", describe(&hits));
+    assert!(
+        hits.iter().any(|h| h.chunk.name == "size"),
+        "{}",
+        describe(&hits)
+    );
+    let hits = search(&set, "Tree.walk");
+    assert_eq!(walks(&hits), [2, 3], "{}", describe(&hits));
+}
+
 /// `files` written into a temporary project and indexed as repository `app`.
 fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();

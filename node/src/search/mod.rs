@@ -328,13 +328,19 @@ pub fn search_with(
             .total_cmp(&a.score)
             .then_with(|| a.chunk.id.cmp(&b.chunk.id))
     });
-    // The parts of one split definition are one result: its best part.
+    // One result per definition: the parts of a split definition are its best part. In a
+    // question, so are the arities of one function documented apart (`Macro.prewalk/2`
+    // and `/3`, `System.argv/0` and `/1`): they answer it together, and a second arity
+    // would only push another function out of the top. An identifier query lists every
+    // arity it names. The key holds the path, so one partition (one node) holds every
+    // chunk of a group and a cluster merges the same results as one node.
     let mut definitions: HashSet<(&str, &str, &str, &str, ChunkKind)> = HashSet::new();
     let keep: Vec<bool> = hits
         .iter()
         .map(|h| {
             let c = &h.chunk;
-            c.part.is_none() || definitions.insert((&c.repo, &c.path, &c.module, &c.name, c.kind))
+            let grouped = c.part.is_some() || (plan.question && c.kind.is_callable());
+            !grouped || definitions.insert((&c.repo, &c.path, &c.module, &c.name, c.kind))
         })
         .collect();
     let mut keep = keep.into_iter();
