@@ -1792,6 +1792,63 @@ fn a_question_lists_the_arities_of_one_function_once() {
     assert_eq!(walks(&hits), [2, 3], "{}", describe(&hits));
 }
 
+/// A bare `handle_event/3` names the contract before its implementations: the behaviour's
+/// `@callback` comes first, though each short implementation mentions the name more for its
+/// length; the hit shows the callback the query names, even merged with its neighbours.
+/// Naming the module finds that module's implementation first.
+#[test]
+fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
+    let implementation = |i: usize| {
+        format!(
+            "defmodule App.Live{i} do\n  @behaviour App.Live\n\n  @impl true\n  def handle_event(\"save\", params, socket) do\n    send(self(), {{:handle_event, params}})\n    {{:noreply, socket}}\n  end\nend\n"
+        )
+    };
+    let mut files: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("lib/live{i}.ex"), implementation(i)))
+        .collect();
+    files.push((
+        "lib/live.ex".into(),
+        "defmodule App.Live do\n  @moduledoc \"Live pages.\"\n\n  @callback mount(socket :: term()) :: {:ok, term()}\n\n  @callback render(assigns :: map()) :: term()\n\n  @callback handle_event(event :: binary(), params :: map(), socket :: term()) ::\n              {:noreply, term()}\n\n  @optional_callbacks mount: 1, render: 1\nend\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let (_tmp, set) = indexed(&files);
+    for query in ["handle_event/3", "handle_event"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].symbol,
+            "App.Live.handle_event/3",
+            "{query}:\n{}",
+            describe(&hits)
+        );
+        assert!(
+            hits[0]
+                .chunk
+                .defines
+                .iter()
+                .any(|d| d.kind == ChunkKind::Type && d.name == "handle_event"),
+            "{query}: the callback's chunk"
+        );
+        assert!(
+            hits[1..6]
+                .iter()
+                .all(|h| h.symbol.ends_with(".handle_event/3")
+                    && h.chunk.module.starts_with("App.Live")),
+            "{query}: the implementations follow:\n{}",
+            describe(&hits)
+        );
+    }
+    let hits = search(&set, "App.Live3.handle_event");
+    assert_eq!(
+        hits[0].symbol,
+        "App.Live3.handle_event/3",
+        "{}",
+        describe(&hits)
+    );
+}
+
 /// `files` written into a temporary project and indexed as repository `app`.
 fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();
@@ -1867,10 +1924,11 @@ fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
         "\n{}",
         describe(&hits)
     );
-    // Code under `test/` weighs half: before weighting the implementations matched
-    // better, so a cut by BM25 alone would have dropped the definition.
+    // Code under `test/` weighs half, and an undocumented function 0.9 in a query that
+    // names no module: before weighting the implementations matched better, so a cut by
+    // BM25 alone would have dropped the definition.
     assert!(
-        hits[1].chunk.path.starts_with("test/") && hits[1].score / 0.5 > hits[0].score,
+        hits[1].chunk.path.starts_with("test/") && hits[1].score / (0.5 * 0.9) > hits[0].score,
         "the implementations should match better before weighting:\n{}",
         describe(&hits)
     );

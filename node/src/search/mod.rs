@@ -587,6 +587,11 @@ const EXACT_SYMBOL_WEIGHT: f32 = 25.0;
 /// a module: enough to put `JSON` before `Json`, too little to outweigh the words.
 const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 
+/// Kind weight of an undocumented function in an identifier query that names no module
+/// (`handle_info/2`): under the documented definition of the same name, whose body matches
+/// less (a long doc lowers its BM25), but above anything that only mentions the name.
+const UNDOCUMENTED_WEIGHT: f32 = 0.9;
+
 /// Weight of a symbol key named in a question (four words or more).
 const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
 
@@ -614,6 +619,8 @@ struct QueryPlan {
     question: bool,
     /// One word: a capitalised one is a module name.
     single_word: bool,
+    /// The query names a module (`GenServer.call`, `Repo`), not only a function.
+    names_module: bool,
     wants_tests: bool,
 }
 
@@ -636,6 +643,7 @@ impl QueryPlan {
         let mut weak_exact = Vec::new();
         let mut weak_symbols = Vec::new();
         let mut words = Vec::new();
+        let mut names_module = false;
         // A one-word query is usually a name; a two-word one often (`Stock reserve`).
         let word_count = query.split_whitespace().count();
         let single_word = word_count == 1;
@@ -677,6 +685,7 @@ impl QueryPlan {
                 .rsplit_once('/')
                 .is_some_and(|(_, a)| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
             let is_module = tok.starts_with(|c: char| c.is_uppercase());
+            names_module |= is_module;
             if looks_qualified || has_arity || tok.contains('_') {
                 exact_symbols.push(tok.trim_end_matches('.').to_string());
                 symbols.push(lc);
@@ -705,6 +714,7 @@ impl QueryPlan {
             code_like,
             question: word_count >= 4,
             single_word,
+            names_module,
             wants_tests,
         }
     }
@@ -904,8 +914,11 @@ impl QueryPlan {
     /// A chunk of several small functions merged shows the one the query names
     /// (`Pass.dump_results/1` for `dump_results`, not the chunk's first function).
     fn hit_symbol(&self, chunk: &Chunk) -> String {
-        if chunk.kind.is_callable() {
-            // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`).
+        if chunk.kind.is_callable()
+            || matches!(chunk.kind, ChunkKind::Type | ChunkKind::ModuleHeader)
+        {
+            // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`;
+            // callbacks merged with their neighbours: `mount/1` .. `handle_event/3`).
             for s in self.symbols.iter().chain(&self.words) {
                 let (head, arity) = match s.rsplit_once('/') {
                     Some((head, arity)) => match arity.parse::<u32>() {
@@ -919,7 +932,7 @@ impl QueryPlan {
                     None => (None, head),
                 };
                 let found = chunk.defines.iter().find_map(|d| {
-                    let fits = d.kind.is_callable()
+                    let fits = (d.kind.is_callable() || d.kind == ChunkKind::Type)
                         && d.name.to_lowercase() == named
                         && module.is_none_or(|m| {
                             let dm = d.module.to_lowercase();
@@ -963,6 +976,17 @@ impl QueryPlan {
             // of the same name; a query naming only a private function still finds it.
             if chunk.visibility == crate::chunk::Visibility::Private {
                 w *= 0.7;
+            }
+            // A bare `handle_info/2` or `mount/3` names a contract before its many
+            // implementations: the documented definition (the `@callback`, the library's
+            // function) comes first, then the undocumented ones (`@impl`s, app code). With
+            // a module named, only that module's definitions match anyway.
+            if !self.question
+                && !self.names_module
+                && chunk.kind.is_callable()
+                && chunk.doc.is_none()
+            {
+                w *= UNDOCUMENTED_WEIGHT;
             }
         } else {
             // Natural-language questions are mostly about the public API.
