@@ -206,6 +206,20 @@ fn arity_queries_hit_a_definition_of_that_arity() {
             first.symbol
         );
     }
+    // A bare callback name: the behaviour's documented `@callback` comes before the many
+    // implementations, which match the name as well and mention it more in their bodies.
+    for (query, callback) in [
+        ("handle_info/2", "GenServer.handle_info/2"),
+        ("handle_call/3", "GenServer.handle_call/3"),
+    ] {
+        let hits = search(query, Filters::default(), 5);
+        assert_eq!(
+            hits.first().map(|h| h.symbol.as_str()),
+            Some(callback),
+            "{query}: {:?}",
+            hits.iter().map(|h| &h.symbol).collect::<Vec<_>>()
+        );
+    }
 }
 
 #[test]
