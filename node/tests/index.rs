@@ -1849,6 +1849,37 @@ fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
     );
 }
 
+/// A question that names an identifier is still a question: it asks about the public API,
+/// so hidden implementations (`@moduledoc false`) of the name it mentions weigh less than
+/// the documented public function it is after.
+#[test]
+fn a_question_naming_an_identifier_still_prefers_the_public_api() {
+    let internal = |i: usize| {
+        format!(
+            "defmodule Internal.State{i} do\n  @moduledoc false\n\n  def handle_call(:reply, from, state) do\n    {{:reply, :ok, [from | state]}}\n  end\nend\n"
+        )
+    };
+    let mut files: Vec<(String, String)> = (0..5)
+        .map(|i| (format!("lib/internal/state{i}.ex"), internal(i)))
+        .collect();
+    files.push((
+        "lib/server.ex".into(),
+        "defmodule Server do\n  @moduledoc \"A server process.\"\n\n  @doc \"Sends a reply to a caller that is waiting, from another process.\"\n  def reply(client, message), do: send(client, message)\nend\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let (_tmp, set) = indexed(&files);
+    let hits = search(&set, "reply to a waiting caller from outside handle_call");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Server.reply/2"),
+        "{}",
+        describe(&hits)
+    );
+}
+
 /// `files` written into a temporary project and indexed as repository `app`.
 fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();

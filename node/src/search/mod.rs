@@ -964,14 +964,17 @@ impl QueryPlan {
         if in_tests && !self.wants_tests {
             w *= 0.5;
         }
+        // A question weighs as one even when it names an identifier ("reply to a caller
+        // from outside handle_call"): it still asks about the public API.
+        let identifier = self.code_like && !self.question;
         match chunk.kind {
             ChunkKind::Text => w *= 0.5,
             // Headers, types and callbacks describe a module or a contract; a question
             // is mostly answered by what a function does.
-            ChunkKind::ModuleHeader | ChunkKind::Type if !self.code_like => w *= 0.6,
+            ChunkKind::ModuleHeader | ChunkKind::Type if !identifier => w *= 0.6,
             _ => {}
         }
-        if self.code_like {
+        if identifier {
             // `Ecto.Changeset.cast` names the public `cast/4` before the private `cast/7`
             // of the same name; a query naming only a private function still finds it.
             if chunk.visibility == crate::chunk::Visibility::Private {
@@ -981,11 +984,7 @@ impl QueryPlan {
             // implementations: the documented definition (the `@callback`, the library's
             // function) comes first, then the undocumented ones (`@impl`s, app code). With
             // a module named, only that module's definitions match anyway.
-            if !self.question
-                && !self.names_module
-                && chunk.kind.is_callable()
-                && chunk.doc.is_none()
-            {
+            if !self.names_module && chunk.kind.is_callable() && chunk.doc.is_none() {
                 w *= UNDOCUMENTED_WEIGHT;
             }
         } else {
