@@ -1810,10 +1810,6 @@ fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
         "lib/live.ex".into(),
         "defmodule App.Live do\n  @moduledoc \"Live pages.\"\n\n  @callback mount(socket :: term()) :: {:ok, term()}\n\n  @callback render(assigns :: map()) :: term()\n\n  @callback handle_event(event :: binary(), params :: map(), socket :: term()) ::\n              {:noreply, term()}\n\n  @optional_callbacks mount: 1, render: 1\nend\n".into(),
     ));
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
     let (_tmp, set) = indexed(&files);
     for query in ["handle_event/3", "handle_event"] {
         let hits = search(&set, query);
@@ -1866,10 +1862,6 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
         "lib/server.ex".into(),
         "defmodule Server do\n  @moduledoc \"A server process.\"\n\n  @doc \"Sends a reply to a caller that is waiting, from another process.\"\n  def reply(client, message), do: send(client, message)\nend\n".into(),
     ));
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
     let (_tmp, set) = indexed(&files);
     let hits = search(&set, "reply to a waiting caller from outside handle_call");
     assert_eq!(
@@ -1881,11 +1873,11 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
 }
 
 /// `files` written into a temporary project and indexed as repository `app`.
-fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, PartitionSet) {
+fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     for (rel, content) in files {
-        write(&src, rel, content);
+        write(&src, rel.as_ref(), content.as_ref());
     }
     let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
     ingest(&set, "app", &src);
