@@ -1872,6 +1872,43 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
     );
 }
 
+/// A protocol's bodiless functions are its callbacks: a question ranks the function that
+/// does the work before the protocol function it dispatches to, as it does for callbacks.
+#[test]
+fn a_question_ranks_a_protocol_function_as_a_callback() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/measurable.ex",
+            "defprotocol Measurable do\n  @moduledoc \"Things that have a size.\"\n\n  @doc \"Counts the elements of the collection.\"\n  def count(collection)\nend\n",
+        ),
+        (
+            "lib/bag.ex",
+            "defmodule Bag do\n  @doc \"Counts how many elements the bag holds.\"\n  def size(bag), do: Measurable.count(bag)\nend\n",
+        ),
+    ]);
+    let all = all_chunks(&set);
+    assert!(
+        all.iter()
+            .any(|c| c.name == "count" && c.tags.iter().any(|t| t == "bodiless")),
+        "the protocol function is a chunk of its own"
+    );
+    let hits = search(&set, "count the elements a collection holds");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Bag.size/1"),
+        "{}",
+        describe(&hits)
+    );
+    // Named, it comes first: identifier queries weigh it as any function.
+    let hits = search(&set, "Measurable.count");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Measurable.count/1"),
+        "{}",
+        describe(&hits)
+    );
+}
+
 /// `files` written into a temporary project and indexed as repository `app`.
 fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();

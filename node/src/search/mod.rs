@@ -974,6 +974,12 @@ impl QueryPlan {
             ChunkKind::ModuleHeader | ChunkKind::Type if !identifier => w *= 0.6,
             _ => {}
         }
+        // A protocol's bodiless `def`s are its callbacks (`defprotocol` declares each as
+        // one): in a question they weigh as callbacks do, under the functions that use
+        // the protocol (`Enum.count/2` before `Enumerable.count/1`).
+        if !identifier && chunk.kind.is_callable() && chunk.tags.iter().any(|t| t == "bodiless") {
+            w *= 0.6;
+        }
         if identifier {
             // `Ecto.Changeset.cast` names the public `cast/4` before the private `cast/7`
             // of the same name; a query naming only a private function still finds it.
