@@ -95,6 +95,17 @@ fn search(set: &PartitionSet, query: &str) -> Vec<SearchHit> {
     search_with(set, query, Filters::default(), 20)
 }
 
+/// Searches `query` and asserts that `symbol` is the first hit.
+fn assert_first(set: &PartitionSet, query: &str, symbol: &str) {
+    let hits = search(set, query);
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some(symbol),
+        "{query}:\n{}",
+        describe(&hits)
+    );
+}
+
 /// (path, symbol) of each hit, in rank order.
 fn keys(hits: &[SearchHit]) -> Vec<(String, String)> {
     hits.iter()
@@ -1863,12 +1874,10 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
         "defmodule Server do\n  @moduledoc \"A server process.\"\n\n  @doc \"Sends a reply to a caller that is waiting, from another process.\"\n  def reply(client, message), do: send(client, message)\nend\n".into(),
     ));
     let (_tmp, set) = indexed(&files);
-    let hits = search(&set, "reply to a waiting caller from outside handle_call");
-    assert_eq!(
-        hits.first().map(|h| h.symbol.as_str()),
-        Some("Server.reply/2"),
-        "{}",
-        describe(&hits)
+    assert_first(
+        &set,
+        "reply to a waiting caller from outside handle_call",
+        "Server.reply/2",
     );
 }
 
@@ -1892,21 +1901,9 @@ fn a_question_ranks_a_protocol_function_as_a_callback() {
             .any(|c| c.name == "count" && c.tags.iter().any(|t| t == "bodiless")),
         "the protocol function is a chunk of its own"
     );
-    let hits = search(&set, "count the elements a collection holds");
-    assert_eq!(
-        hits.first().map(|h| h.symbol.as_str()),
-        Some("Bag.size/1"),
-        "{}",
-        describe(&hits)
-    );
+    assert_first(&set, "count the elements a collection holds", "Bag.size/1");
     // Named, it comes first: identifier queries weigh it as any function.
-    let hits = search(&set, "Measurable.count");
-    assert_eq!(
-        hits.first().map(|h| h.symbol.as_str()),
-        Some("Measurable.count/1"),
-        "{}",
-        describe(&hits)
-    );
+    assert_first(&set, "Measurable.count", "Measurable.count/1");
 }
 
 /// `files` written into a temporary project and indexed as repository `app`.
