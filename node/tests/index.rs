@@ -1879,6 +1879,40 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
         "reply to a waiting caller from outside handle_call",
         "Server.reply/2",
     );
+    // Named with its module, a hidden function weighs as in an identifier query.
+    assert_first(
+        &set,
+        "what does Internal.State3.handle_call do with the caller",
+        "Internal.State3.handle_call/3",
+    );
+}
+
+/// A question that names a type or module with its module ("which fields does
+/// Shop.Order.t have") ranks it as an identifier query would: not under the functions
+/// that share its words, as unnamed headers and types are in a question.
+#[test]
+fn a_question_naming_a_type_finds_it_first() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/order.ex",
+            "defmodule Shop.Order do\n  @moduledoc \"An order.\"\n\n  defstruct [:id, :lines]\n\n  @typedoc \"An order and its lines.\"\n  @type t :: %__MODULE__{id: integer(), lines: list()}\n\n  @doc \"The total of the order.\"\n  def total(order), do: length(order.lines)\nend\n",
+        ),
+        (
+            "lib/report.ex",
+            "defmodule Shop.Report do\n  @doc \"Lists which fields a report row has.\"\n  def fields(row), do: Map.keys(row)\n\n  @doc \"Which fields of a row have a value.\"\n  def filled_fields(row), do: Enum.filter(Map.keys(row), &Map.get(row, &1))\nend\n",
+        ),
+    ]);
+    let hits = search(&set, "which fields does Shop.Order.t have");
+    let first = hits.first().expect("hits");
+    assert!(
+        first
+            .chunk
+            .defines
+            .iter()
+            .any(|d| d.module == "Shop.Order" && d.name == "t"),
+        "{}",
+        describe(&hits)
+    );
 }
 
 /// A protocol's bodiless functions are its callbacks: a question ranks the function that

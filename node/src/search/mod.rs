@@ -952,6 +952,35 @@ impl QueryPlan {
         chunk.display_symbol()
     }
 
+    /// Whether the query names one of `chunk`'s definitions with its module
+    /// (`Inventory.Item.t`, `Stock.reserve/4`, `Inventory.Stock`); a bare name
+    /// (`handle_call`) names no one definition.
+    fn names_qualified(&self, chunk: &Chunk) -> bool {
+        self.symbols.iter().any(|s| {
+            let head = match s.rsplit_once('/') {
+                Some((head, arity)) if arity.bytes().all(|b| b.is_ascii_digit()) => head,
+                _ => s.as_str(),
+            };
+            let Some((module, name)) = head.rsplit_once('.') else {
+                return false;
+            };
+            let suffix_of = |full: &str, part: &str| {
+                full == part
+                    || full
+                        .strip_suffix(part)
+                        .is_some_and(|rest| rest.ends_with('.'))
+            };
+            chunk.defines.iter().any(|d| {
+                let dm = d.module.to_lowercase();
+                if d.kind == ChunkKind::ModuleHeader {
+                    suffix_of(&dm, head)
+                } else {
+                    d.name.to_lowercase() == name && suffix_of(&dm, module)
+                }
+            })
+        })
+    }
+
     /// Definitions rank first: tests (and code under test directories) and plain text
     /// rank below code unless the query asks for tests, and module headers, types and
     /// callbacks below functions in a question.
@@ -965,8 +994,10 @@ impl QueryPlan {
             w *= 0.5;
         }
         // A question weighs as one even when it names an identifier ("reply to a caller
-        // from outside handle_call"): it still asks about the public API.
-        let identifier = self.code_like && !self.question;
+        // from outside handle_call"): it still asks about the public API. What it names
+        // with its module ("which fields does Inventory.Item.t have") weighs as in an
+        // identifier query, header, type or hidden.
+        let identifier = self.code_like && (!self.question || self.names_qualified(chunk));
         match chunk.kind {
             ChunkKind::Text => w *= 0.5,
             // Headers, types and callbacks describe a module or a contract; a question
