@@ -1801,6 +1801,30 @@ fn a_question_lists_the_arities_of_one_function_once() {
     );
     let hits = search(&set, "Tree.walk");
     assert_eq!(walks(&hits), [2, 3], "{}", describe(&hits));
+    // A question that names both arities lists both.
+    let hits = search(&set, "how does Tree.walk/2 differ from Tree.walk/3");
+    assert_eq!(walks(&hits), [2, 3], "{}", describe(&hits));
+}
+
+/// A module header that holds a type of the module's own name shows the module when the
+/// query names the module, and the type when the query names the type.
+#[test]
+fn a_header_holding_a_type_shows_what_the_query_names() {
+    let (_tmp, set) = indexed(&[(
+        "lib/config.ex",
+        "defmodule Shop.Config do\n  @moduledoc \"Settings of the shop.\"\n  @type config :: map()\n\n  @doc \"Reads the settings.\"\n  def read(path), do: File.read!(path)\nend\n",
+    )]);
+    let header = all_chunks(&set)
+        .into_iter()
+        .find(|c| c.kind == ChunkKind::ModuleHeader)
+        .expect("a header");
+    assert!(
+        header.defines.iter().any(|d| d.name == "config"),
+        "the header holds the type: {:?}",
+        header.defines
+    );
+    assert_first(&set, "Config", "Shop.Config");
+    assert_first(&set, "Shop.Config.config", "Shop.Config.config/0");
 }
 
 /// A bare `handle_event/3` names the contract before its implementations: the behaviour's

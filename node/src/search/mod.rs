@@ -24,7 +24,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
-use crate::chunk::{Chunk, ChunkKind};
+use crate::chunk::{Chunk, ChunkKind, Visibility};
 use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::index::tokenizer::{analyze, code_analyzer};
@@ -331,16 +331,25 @@ pub fn search_with(
     // One result per definition: the parts of a split definition are its best part. In a
     // question, so are the arities of one function documented apart (`Macro.prewalk/2`
     // and `/3`, `System.argv/0` and `/1`): they answer it together, and a second arity
-    // would only push another function out of the top. An identifier query lists every
-    // arity it names. The key holds the path, so one partition (one node) holds every
-    // chunk of a group and a cluster merges the same results as one node.
-    let mut definitions: HashSet<(&str, &str, &str, &str, ChunkKind)> = HashSet::new();
+    // would only push another function out of the top. Not grouped: chunks holding other
+    // functions too (merged neighbours), chunks the question names with their module
+    // ("Macro.prewalk/2 against Macro.prewalk/3"), and identifier queries, which list
+    // every arity they name. Private and public clauses of one name stay apart. The key
+    // holds the path, so one partition (one node) holds every chunk of a group and a
+    // cluster merges the same results as one node. (Grouping can leave fewer than
+    // `limit` results when most candidates are arities of a few functions.)
+    let mut definitions: HashSet<(&str, &str, &str, &str, ChunkKind, Visibility)> = HashSet::new();
     let keep: Vec<bool> = hits
         .iter()
         .map(|h| {
             let c = &h.chunk;
-            let grouped = c.part.is_some() || (plan.question && c.kind.is_callable());
-            !grouped || definitions.insert((&c.repo, &c.path, &c.module, &c.name, c.kind))
+            let arities_apart = plan.question
+                && c.kind.is_callable()
+                && c.defines.iter().all(|d| d.name == c.name)
+                && !plan.names_qualified(c);
+            let grouped = c.part.is_some() || arities_apart;
+            !grouped
+                || definitions.insert((&c.repo, &c.path, &c.module, &c.name, c.kind, c.visibility))
         })
         .collect();
     let mut keep = keep.into_iter();
@@ -590,6 +599,8 @@ const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 /// Kind weight of an undocumented function in an identifier query that names no module
 /// (`handle_info/2`): under the documented definition of the same name, whose body matches
 /// less (a long doc lowers its BM25), but above anything that only mentions the name.
+/// (A definition a question names with its module weighs as in an identifier query, this
+/// included.)
 const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 
 /// Weight of a symbol key named in a question (four words or more).
@@ -659,6 +670,7 @@ impl QueryPlan {
                         && (k.contains('/') || !k.ends_with('.')))
             }) {
                 // `Kernel.<>/2`, `Kernel.+`, `|>`: operators are definitions too.
+                names_module |= op_tok.starts_with(|c: char| c.is_uppercase());
                 symbols.push(key);
                 continue;
             }
@@ -920,6 +932,16 @@ impl QueryPlan {
             // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`;
             // callbacks merged with their neighbours: `mount/1` .. `handle_event/3`).
             for s in self.symbols.iter().chain(&self.words) {
+                // A capitalised word names a module: `Config` is shown as the module, not
+                // as the `@type config` its header holds.
+                if chunk.kind == ChunkKind::ModuleHeader
+                    && self
+                        .weak_exact_symbols
+                        .iter()
+                        .any(|w| w.to_lowercase() == *s)
+                {
+                    continue;
+                }
                 let (head, arity) = match s.rsplit_once('/') {
                     Some((head, arity)) => match arity.parse::<u32>() {
                         Ok(a) => (head, Some(a)),
@@ -956,14 +978,28 @@ impl QueryPlan {
     /// (`Inventory.Item.t`, `Stock.reserve/4`, `Inventory.Stock`); a bare name
     /// (`handle_call`) names no one definition.
     fn names_qualified(&self, chunk: &Chunk) -> bool {
-        self.symbols.iter().any(|s| {
+        // As written: a module is capitalised (`conn.req_headers` names a variable's
+        // field, not `Plug.Conn.req_headers`).
+        self.exact_symbols.iter().any(|written| {
+            if !written.starts_with(char::is_uppercase) {
+                return false;
+            }
+            let s = written.to_lowercase();
             let head = match s.rsplit_once('/') {
-                Some((head, arity)) if arity.bytes().all(|b| b.is_ascii_digit()) => head,
+                Some((head, arity))
+                    if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    head
+                }
                 _ => s.as_str(),
             };
             let Some((module, name)) = head.rsplit_once('.') else {
                 return false;
             };
+            // Identifier names only: operators (`Kernel.../2`) are not split here.
+            if !name.starts_with(|c: char| c.is_alphabetic() || c == '_') || module.is_empty() {
+                return false;
+            }
             let suffix_of = |full: &str, part: &str| {
                 full == part
                     || full
@@ -1006,15 +1042,15 @@ impl QueryPlan {
             _ => {}
         }
         // A protocol's bodiless `def`s are its callbacks (`defprotocol` declares each as
-        // one): in a question they weigh as callbacks do, under the functions that use
-        // the protocol (`Enum.count/2` before `Enumerable.count/1`).
+        // one): in a question or other prose they weigh as callbacks do, under the
+        // functions that use the protocol (`Enum.count/2` before `Enumerable.count/1`).
         if !identifier && chunk.kind.is_callable() && chunk.tags.iter().any(|t| t == "bodiless") {
             w *= 0.6;
         }
         if identifier {
             // `Ecto.Changeset.cast` names the public `cast/4` before the private `cast/7`
             // of the same name; a query naming only a private function still finds it.
-            if chunk.visibility == crate::chunk::Visibility::Private {
+            if chunk.visibility == Visibility::Private {
                 w *= 0.7;
             }
             // A bare `handle_info/2` or `mount/3` names a contract before its many
@@ -1026,7 +1062,7 @@ impl QueryPlan {
             }
         } else {
             // Natural-language questions are mostly about the public API.
-            if chunk.visibility != crate::chunk::Visibility::Public {
+            if chunk.visibility != Visibility::Public {
                 w *= 0.7;
             }
             if chunk.tags.iter().any(|t| t == "deprecated") {
