@@ -956,10 +956,7 @@ impl QueryPlan {
                 let found = chunk.defines.iter().find_map(|d| {
                     let fits = (d.kind.is_callable() || d.kind == ChunkKind::Type)
                         && d.name.to_lowercase() == named
-                        && module.is_none_or(|m| {
-                            let dm = d.module.to_lowercase();
-                            dm == m || dm.ends_with(&format!(".{m}"))
-                        });
+                        && module.is_none_or(|m| is_module_suffix(&d.module.to_lowercase(), m));
                     let a = match arity {
                         Some(a) => d.arities.contains(&a).then_some(a),
                         None => d.arities.last().copied(),
@@ -1000,18 +997,12 @@ impl QueryPlan {
             if !name.starts_with(|c: char| c.is_alphabetic() || c == '_') || module.is_empty() {
                 return false;
             }
-            let suffix_of = |full: &str, part: &str| {
-                full == part
-                    || full
-                        .strip_suffix(part)
-                        .is_some_and(|rest| rest.ends_with('.'))
-            };
             chunk.defines.iter().any(|d| {
                 let dm = d.module.to_lowercase();
                 if d.kind == ChunkKind::ModuleHeader {
-                    suffix_of(&dm, head)
+                    is_module_suffix(&dm, head)
                 } else {
-                    d.name.to_lowercase() == name && suffix_of(&dm, module)
+                    d.name.to_lowercase() == name && is_module_suffix(&dm, module)
                 }
             })
         })
@@ -1071,6 +1062,15 @@ impl QueryPlan {
         }
         w
     }
+}
+
+/// Whether `part` is `full` or its last segments (`stock` and `inventory.stock` of
+/// `inventory.stock`, not `instock`): people leave out an application's prefix.
+fn is_module_suffix(full: &str, part: &str) -> bool {
+    full == part
+        || full
+            .strip_suffix(part)
+            .is_some_and(|rest| rest.ends_with('.'))
 }
 
 /// The symbol key of an operator named in a query (`Kernel.<>/2`, `Kernel.+`, `<>`,
