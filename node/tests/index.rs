@@ -1838,14 +1838,14 @@ fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
             "defmodule App.Live{i} do\n  @behaviour App.Live\n\n  @impl true\n  def handle_event(\"save\", params, socket) do\n    send(self(), {{:handle_event, params}})\n    {{:noreply, socket}}\n  end\nend\n"
         )
     };
-    let mut files: Vec<(String, String)> = (0..6)
-        .map(|i| (format!("lib/live{i}.ex"), implementation(i)))
-        .collect();
-    files.push((
-        "lib/live.ex".into(),
-        "defmodule App.Live do\n  @moduledoc \"Live pages.\"\n\n  @callback mount(socket :: term()) :: {:ok, term()}\n\n  @callback render(assigns :: map()) :: term()\n\n  @callback handle_event(event :: binary(), params :: map(), socket :: term()) ::\n              {:noreply, term()}\n\n  @optional_callbacks mount: 1, render: 1\nend\n".into(),
-    ));
-    let (_tmp, set) = indexed(&files);
+    let (_tmp, set) = indexed_numbered(
+        6,
+        |i| (format!("lib/live{i}.ex"), implementation(i)),
+        (
+            "lib/live.ex",
+            "defmodule App.Live do\n  @moduledoc \"Live pages.\"\n\n  @callback mount(socket :: term()) :: {:ok, term()}\n\n  @callback render(assigns :: map()) :: term()\n\n  @callback handle_event(event :: binary(), params :: map(), socket :: term()) ::\n              {:noreply, term()}\n\n  @optional_callbacks mount: 1, render: 1\nend\n",
+        ),
+    );
     for query in ["handle_event/3", "handle_event"] {
         let hits = search(&set, query);
         assert_eq!(
@@ -1890,14 +1890,14 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
             "defmodule Internal.State{i} do\n  @moduledoc false\n\n  def handle_call(:reply, from, state) do\n    {{:reply, :ok, [from | state]}}\n  end\nend\n"
         )
     };
-    let mut files: Vec<(String, String)> = (0..5)
-        .map(|i| (format!("lib/internal/state{i}.ex"), internal(i)))
-        .collect();
-    files.push((
-        "lib/server.ex".into(),
-        "defmodule Server do\n  @moduledoc \"A server process.\"\n\n  @doc \"Sends a reply to a caller that is waiting, from another process.\"\n  def reply(client, message), do: send(client, message)\nend\n".into(),
-    ));
-    let (_tmp, set) = indexed(&files);
+    let (_tmp, set) = indexed_numbered(
+        5,
+        |i| (format!("lib/internal/state{i}.ex"), internal(i)),
+        (
+            "lib/server.ex",
+            "defmodule Server do\n  @moduledoc \"A server process.\"\n\n  @doc \"Sends a reply to a caller that is waiting, from another process.\"\n  def reply(client, message), do: send(client, message)\nend\n",
+        ),
+    );
     assert_first(
         &set,
         "reply to a waiting caller from outside handle_call",
@@ -1974,6 +1974,18 @@ fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, 
     let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
     ingest(&set, "app", &src);
     (tmp, set)
+}
+
+/// `count` files made by `file` from their number, and one more file, indexed as
+/// repository `app`.
+fn indexed_numbered(
+    count: usize,
+    file: impl Fn(usize) -> (String, String),
+    extra: (&str, &str),
+) -> (tempfile::TempDir, PartitionSet) {
+    let mut files: Vec<(String, String)> = (0..count).map(file).collect();
+    files.push((extra.0.into(), extra.1.into()));
+    indexed(&files)
 }
 
 /// A chunk's symbol keys grow with its arities and module suffixes; a match on one must
