@@ -168,9 +168,28 @@ const MODULE_DIRECTIVES: [&str; 4] = ["alias", "import", "require", "use"];
 /// The first child of `node` with the given named kind.
 pub(crate) fn child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
     let id = grammar().kind(kind);
+    // The kinds asked for are among the first children (a call's arguments and do block
+    // follow its target): looked up by index there, which makes no cursor (an allocation
+    // each); past them a cursor, since each lookup by index starts from the first child.
+    let count = node.child_count();
+    for i in 0..count.min(FIRST_CHILDREN) {
+        if let Some(child) = node.child(i)
+            && child.kind_id() == id
+        {
+            return Some(child);
+        }
+    }
+    if count <= FIRST_CHILDREN {
+        return None;
+    }
     let mut cursor = node.walk();
-    node.children(&mut cursor).find(|c| c.kind_id() == id)
+    node.children(&mut cursor)
+        .skip(FIRST_CHILDREN as usize)
+        .find(|c| c.kind_id() == id)
 }
+
+/// How many of a node's children [`child_of_kind`] looks up by index.
+const FIRST_CHILDREN: u32 = 4;
 
 /// Where an import's scope ends: imports are lexical, to the end of the block they are
 /// in; the `else`, `rescue`, `catch` and `after` blocks after a `do` part do not see one

@@ -2155,7 +2155,7 @@ fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usi
     let written = written.trim();
     if let Some(rest) = written.strip_prefix("__MODULE__") {
         let current = scope.map(|s| modules[s].name.as_str()).unwrap_or("");
-        return format!("{current}{rest}");
+        return [current, rest].concat();
     }
     if let Some(absolute) = written.strip_prefix("Elixir.") {
         return absolute.to_string();
@@ -2170,7 +2170,7 @@ fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usi
     let mut s = scope;
     while let Some(idx) = s {
         if let Some(full) = modules[idx].alias_at(first, at) {
-            return format!("{full}{rest}");
+            return [full, rest].concat();
         }
         s = modules[idx].parent;
     }
@@ -2678,14 +2678,14 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
             continue;
         }
-        let mut seen: HashSet<String> = draft.calls.iter().cloned().collect();
+        let mut seen: rustc_hash::FxHashSet<String> = draft.calls.iter().cloned().collect();
         let resolve = |local: &LocalAliases, written: &str, at: usize| {
             let (first, rest) = written
                 .split_once('.')
                 .map_or((written, ""), |(f, r)| (f, r));
             match local.find(first) {
                 Some(full) if rest.is_empty() => full.clone(),
-                Some(full) => format!("{full}.{rest}"),
+                Some(full) => [full.as_str(), ".", rest].concat(),
                 None => expand_at(modules, written, scope, at),
             }
         };
@@ -2708,7 +2708,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                             None if STRUCTURE.contains(&fun.as_str()) => continue,
                             None => (
                                 &mut draft.module_unqualified_calls,
-                                format!("{fun}/{arity}"),
+                                super::symbol("", fun, *arity),
                             ),
                         }
                     }
@@ -2792,7 +2792,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         None => {
                             // Imported (or Kernel's): the graph resolves it, through the
                             // imports in force where it is made.
-                            let call = format!("{fun}/{arity}");
+                            let call = super::symbol("", fun, *arity);
                             let calls = match scopes.last_mut() {
                                 Some((_, _, calls)) => calls,
                                 None => &mut draft.unqualified_calls,

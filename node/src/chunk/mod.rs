@@ -444,11 +444,18 @@ fn name_matches(listed: &str, call: &str) -> bool {
 
 /// `Mod.fun/arity`, or `fun/arity` outside a module.
 pub fn symbol(module: &str, name: &str, arity: u32) -> String {
-    if module.is_empty() {
-        format!("{name}/{arity}")
-    } else {
-        format!("{module}.{name}/{arity}")
+    // Built at its final size: `format!` would grow the string as it writes, and every
+    // call site of an index build goes through here.
+    let mut s = String::with_capacity(module.len() + name.len() + 12);
+    if !module.is_empty() {
+        s.push_str(module);
+        s.push('.');
     }
+    s.push_str(name);
+    s.push('/');
+    // Writing to a `String` cannot fail.
+    let _ = fmt::Write::write_fmt(&mut s, format_args!("{arity}"));
+    s
 }
 
 /// A chunk: a span of one file plus everything an index and a prompt need to know about it.
@@ -903,11 +910,6 @@ impl Draft {
     pub fn finish(self, file: &FileInfo<'_>, language: Language, lines: &LineIndex) -> Chunk {
         let bytes = &file.src[self.start..self.end];
         let size = non_whitespace_chars(bytes);
-        let qualified = if self.module.is_empty() {
-            self.name.clone()
-        } else {
-            format!("{}.{}", self.module, self.name)
-        };
         let mut id_hasher = blake3::Hasher::new();
         id_hasher.update(file.repo.as_bytes());
         id_hasher.update(&[0]);
@@ -915,10 +917,18 @@ impl Draft {
         id_hasher.update(&[0]);
         id_hasher.update(self.kind.as_str().as_bytes());
         id_hasher.update(&[0]);
-        id_hasher.update(qualified.as_bytes());
+        // The qualified name (`Mod.fun`), hashed in its parts.
+        if !self.module.is_empty() {
+            id_hasher.update(self.module.as_bytes());
+            id_hasher.update(b".");
+        }
+        id_hasher.update(self.name.as_bytes());
         id_hasher.update(&(self.start as u64).to_le_bytes());
         let id = id_hasher.finalize().to_hex()[..32].to_string();
-        let content = String::from_utf8_lossy(bytes).into_owned();
+        let content = match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
         let token_estimate = ((bytes.len() + self.header.len()) / 4).max(1) as u32;
         let (start_line, end_line) = lines.line_range(self.start, self.end);
         let blank = bytes
@@ -1025,6 +1035,26 @@ pub(crate) fn collapse_whitespace(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbols_are_module_name_and_arity() {
+        assert_eq!(symbol("Enum", "map", 2), "Enum.map/2");
+        assert_eq!(symbol("", "helper", 0), "helper/0");
+        assert_eq!(symbol("A.B", "f!", u32::MAX), "A.B.f!/4294967295");
+    }
+
+    #[test]
+    fn child_of_kind_finds_a_child_past_the_first_few() {
+        // `arguments` of `foo(a, b, c, key: 1)`: `(`, a, `,`, b, `,`, c, `,`, keywords, `)`.
+        let tree = elixir::parse(b"foo(a, b, c, key: 1)").expect("parses");
+        let call = tree.root_node().named_child(0).expect("a call");
+        let args = calls::child_of_kind(call, "arguments").expect("arguments");
+        assert!(args.child_count() > 4);
+        let keywords = calls::child_of_kind(args, "keywords").expect("keywords");
+        assert_eq!(keywords.utf8_text(b"foo(a, b, c, key: 1)").ok(), Some("key: 1"));
+        assert!(calls::child_of_kind(args, "do_block").is_none());
+        assert!(calls::child_of_kind(call, "do_block").is_none());
+    }
 
     #[test]
     fn dedup_keeps_the_first_of_each_string_in_place_order() {
