@@ -9,7 +9,7 @@
 //! takes the calls inside its span.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -158,7 +158,9 @@ struct ModuleCtx {
     uses: Vec<String>,
     behaviours: Vec<String>,
     /// Functions, macros and guards defined here, by name and arity.
-    defined: HashSet<(String, u32)>,
+    /// Looked up by name for every call without a module, so keyed by the name alone
+    /// (no key to build per look-up), with the arities defined under it.
+    defined: rustc_hash::FxHashMap<String, Vec<u32>>,
     specs: HashMap<(String, u32), Vec<String>>,
     moduledoc: Option<String>,
     hidden: bool,
@@ -877,9 +879,7 @@ impl<'s, 't> Walker<'s, 't> {
         }
         if let Some(def) = self.generated_def(node) {
             let ctx = &mut self.modules[module];
-            for a in &def.arities {
-                ctx.defined.insert((def.name.clone(), *a));
-            }
+            define(&mut ctx.defined, &def.name, &def.arities);
             return Classified::Item(ItemKind::Def(def));
         }
         let Some(name) = target_name(node, self.src) else {
@@ -895,9 +895,7 @@ impl<'s, 't> Walker<'s, 't> {
                     for (name, arities) in std::iter::once((&def.name, &def.arities))
                         .chain(def.also.iter().map(|(n, a)| (n, a)))
                     {
-                        for a in arities {
-                            ctx.defined.insert((name.clone(), *a));
-                        }
+                        define(&mut ctx.defined, name, arities);
                     }
                     Classified::Item(ItemKind::Def(def))
                 }
@@ -2564,7 +2562,27 @@ const SPECIAL_FORMS: [&str; 13] = [
 
 /// Whether an unqualified call `fun/arity` calls the module's own definition.
 fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
-    !SPECIAL_FORMS.contains(&fun) && module.defined.contains(&(fun.to_string(), arity))
+    !SPECIAL_FORMS.contains(&fun)
+        && module
+            .defined
+            .get(fun)
+            .is_some_and(|arities| arities.contains(&arity))
+}
+
+/// Records that a module defines `name` with `arities`.
+fn define(defined: &mut rustc_hash::FxHashMap<String, Vec<u32>>, name: &str, arities: &[u32]) {
+    match defined.get_mut(name) {
+        Some(known) => {
+            for a in arities {
+                if !known.contains(a) {
+                    known.push(*a);
+                }
+            }
+        }
+        None => {
+            defined.insert(name.to_string(), arities.to_vec());
+        }
+    }
 }
 
 /// Macros that give code its structure rather than being called for what they compute:

@@ -1051,7 +1051,10 @@ mod tests {
         let args = calls::child_of_kind(call, "arguments").expect("arguments");
         assert!(args.child_count() > 4);
         let keywords = calls::child_of_kind(args, "keywords").expect("keywords");
-        assert_eq!(keywords.utf8_text(b"foo(a, b, c, key: 1)").ok(), Some("key: 1"));
+        assert_eq!(
+            keywords.utf8_text(b"foo(a, b, c, key: 1)").ok(),
+            Some("key: 1")
+        );
         assert!(calls::child_of_kind(args, "do_block").is_none());
         assert!(calls::child_of_kind(call, "do_block").is_none());
     }
