@@ -160,7 +160,7 @@ struct ModuleCtx {
     /// Functions, macros and guards defined here, by name and arity.
     /// Looked up by name for every call without a module, so keyed by the name alone
     /// (no key to build per look-up), with the arities defined under it.
-    defined: rustc_hash::FxHashMap<String, Vec<u32>>,
+    defined: rustc_hash::FxHashMap<String, rustc_hash::FxHashSet<u32>>,
     specs: HashMap<(String, u32), Vec<String>>,
     moduledoc: Option<String>,
     hidden: bool,
@@ -2570,17 +2570,15 @@ fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
 }
 
 /// Records that a module defines `name` with `arities`.
-fn define(defined: &mut rustc_hash::FxHashMap<String, Vec<u32>>, name: &str, arities: &[u32]) {
+fn define(
+    defined: &mut rustc_hash::FxHashMap<String, rustc_hash::FxHashSet<u32>>,
+    name: &str,
+    arities: &[u32],
+) {
     match defined.get_mut(name) {
-        Some(known) => {
-            for a in arities {
-                if !known.contains(a) {
-                    known.push(*a);
-                }
-            }
-        }
+        Some(known) => known.extend(arities),
         None => {
-            defined.insert(name.to_string(), arities.to_vec());
+            defined.insert(name.to_string(), arities.iter().copied().collect());
         }
     }
 }

@@ -21,6 +21,7 @@ mod text;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::fmt::Write as _;
 
 pub use size::non_whitespace_chars;
 
@@ -454,7 +455,7 @@ pub fn symbol(module: &str, name: &str, arity: u32) -> String {
     s.push_str(name);
     s.push('/');
     // Writing to a `String` cannot fail.
-    let _ = fmt::Write::write_fmt(&mut s, format_args!("{arity}"));
+    let _ = write!(s, "{arity}");
     s
 }
 
