@@ -10,7 +10,7 @@
 //! the corpus, which is timed).
 //!
 //! `cargo run --release -p aiex-bench --bin eval -- [--tsv FILE] [--corpus DIR]
-//! [--embed-model DIR] [--data DIR] [--candidates FILE] [--verbose]`
+//! [--embed-model DIR] [--data DIR] [--candidates FILE] [--verbose] [--json]`
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,6 +52,10 @@ struct Args {
     /// it is the expected definition) to this TSV, to study the fusion.
     #[arg(long)]
     candidates: Option<PathBuf>,
+    /// Print one JSON object (each system's recall@1, recall@5, MRR and ms/query, and
+    /// every query's rank in each) instead of the table, for scripts.
+    #[arg(long)]
+    json: bool,
 }
 
 struct Case {
@@ -113,19 +117,57 @@ fn main() -> Result<()> {
         let started = Instant::now();
         let done = set.sync_vectors()?;
         let took = started.elapsed();
-        println!(
+        let line = format!(
             "embedded {} definitions ({} vectors) in {:.1} s on {} threads",
             done.embedded,
             done.total,
             took.as_secs_f64(),
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
         if let Some(path) = &args.candidates {
             write_candidates(&set, &encoder, &cases, path)?;
         }
         fused = Some(aiex_ranks(&set, &cases)?);
     }
 
+    if args.json {
+        let system = |ranks: &[Option<usize>], micros: Option<f64>| {
+            let m = Metrics::of(ranks);
+            serde_json::json!({
+                "recall_at_1": m.recall_at_1,
+                "recall_at_5": m.recall_at_5,
+                "mrr": m.mrr,
+                "ms_per_query": micros.map(|m| m / 1000.0),
+            })
+        };
+        let report = serde_json::json!({
+            "tsv": args.tsv.display().to_string(),
+            "queries": cases.len(),
+            "corpus": corpus.display().to_string(),
+            "files": files.len(),
+            "depth": DEPTH,
+            "systems": {
+                "aiex_bm25": system(&bm25_ranks, Some(bm25_micros)),
+                "aiex_fused": fused.as_ref().map(|(r, micros)| system(r, Some(*micros))),
+                "baseline": system(&base_ranks, None),
+            },
+            "cases": cases.iter().enumerate().map(|(i, case)| serde_json::json!({
+                "query": case.query,
+                "path": case.path,
+                "symbol": case.symbol,
+                "rank_bm25": bm25_ranks[i],
+                "rank_fused": fused.as_ref().and_then(|(r, _)| r[i]),
+                "rank_baseline": base_ranks[i],
+            })).collect::<Vec<_>>(),
+        });
+        println!("{report}");
+        return Ok(());
+    }
     if args.verbose {
         for (i, case) in cases.iter().enumerate() {
             println!(
@@ -237,21 +279,38 @@ fn fmt_rank(r: Option<usize>) -> String {
     r.map_or("-".into(), |r| r.to_string())
 }
 
+/// Recall@1, recall@5 and mean reciprocal rank of 1-based ranks (None: not found within
+/// [`DEPTH`], counting 0).
+#[derive(Debug, PartialEq)]
+struct Metrics {
+    recall_at_1: f64,
+    recall_at_5: f64,
+    mrr: f64,
+}
+
+impl Metrics {
+    fn of(ranks: &[Option<usize>]) -> Metrics {
+        let n = ranks.len().max(1) as f64;
+        let at = |k: usize| ranks.iter().filter(|r| r.is_some_and(|r| r <= k)).count() as f64 / n;
+        let mrr = ranks
+            .iter()
+            .map(|r| r.map_or(0.0, |r| 1.0 / r as f64))
+            .sum::<f64>()
+            / n;
+        Metrics {
+            recall_at_1: at(1),
+            recall_at_5: at(5),
+            mrr,
+        }
+    }
+}
+
 fn report(name: &str, ranks: &[Option<usize>], micros: Option<f64>) {
-    let n = ranks.len() as f64;
-    let at = |k: usize| ranks.iter().filter(|r| r.is_some_and(|r| r <= k)).count() as f64 / n;
-    let mrr = ranks
-        .iter()
-        .map(|r| r.map_or(0.0, |r| 1.0 / r as f64))
-        .sum::<f64>()
-        / n;
+    let m = Metrics::of(ranks);
     let ms = micros.map_or("-".into(), |m| format!("{:.2}", m / 1000.0));
     println!(
         "{name:<40} {:>9.3} {:>9.3} {:>7.3} {:>12}",
-        at(1),
-        at(5),
-        mrr,
-        ms
+        m.recall_at_1, m.recall_at_5, m.mrr, ms
     );
 }
 
@@ -391,5 +450,26 @@ impl Baseline {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_count_ranks_within_one_and_five_and_their_reciprocals() {
+        let m = Metrics::of(&[Some(1), Some(3), Some(6), None]);
+        assert_eq!(m.recall_at_1, 0.25);
+        assert_eq!(m.recall_at_5, 0.5);
+        assert!((m.mrr - (1.0 + 1.0 / 3.0 + 1.0 / 6.0) / 4.0).abs() < 1e-12);
+        assert_eq!(
+            Metrics::of(&[]),
+            Metrics {
+                recall_at_1: 0.0,
+                recall_at_5: 0.0,
+                mrr: 0.0
+            }
+        );
     }
 }
