@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::{Node, Parser, Tree};
 
 use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
@@ -147,7 +148,7 @@ struct ModuleCtx {
     alias_history: Vec<(usize, String, String)>,
     /// Where each short name is in `alias_history`, so that a module with thousands of
     /// aliases is not scanned once per call.
-    alias_index: rustc_hash::FxHashMap<String, Vec<u32>>,
+    alias_index: FxHashMap<String, Vec<u32>>,
     alias_list: Vec<String>,
     /// Imports in order, the enclosing modules' (made before this one began) first.
     imports: Vec<String>,
@@ -160,7 +161,7 @@ struct ModuleCtx {
     /// Functions, macros and guards defined here, by name and arity.
     /// Looked up by name for every call without a module, so keyed by the name alone
     /// (no key to build per look-up), with the arities defined under it.
-    defined: rustc_hash::FxHashMap<String, rustc_hash::FxHashSet<u32>>,
+    defined: Defined,
     specs: HashMap<(String, u32), Vec<String>>,
     moduledoc: Option<String>,
     hidden: bool,
@@ -2560,6 +2561,9 @@ const SPECIAL_FORMS: [&str; 13] = [
     "super",
 ];
 
+/// A module's functions, macros and guards: each name with the arities defined under it.
+type Defined = FxHashMap<String, FxHashSet<u32>>;
+
 /// Whether an unqualified call `fun/arity` calls the module's own definition.
 fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
     !SPECIAL_FORMS.contains(&fun)
@@ -2570,11 +2574,7 @@ fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
 }
 
 /// Records that a module defines `name` with `arities`.
-fn define(
-    defined: &mut rustc_hash::FxHashMap<String, rustc_hash::FxHashSet<u32>>,
-    name: &str,
-    arities: &[u32],
-) {
+fn define(defined: &mut Defined, name: &str, arities: &[u32]) {
     match defined.get_mut(name) {
         Some(known) => known.extend(arities),
         None => {
@@ -2694,7 +2694,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
             continue;
         }
-        let mut seen: rustc_hash::FxHashSet<String> = draft.calls.iter().cloned().collect();
+        let mut seen: FxHashSet<String> = draft.calls.iter().cloned().collect();
         let resolve = |local: &LocalAliases, written: &str, at: usize| {
             let (first, rest) = written
                 .split_once('.')
