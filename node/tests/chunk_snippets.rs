@@ -1319,6 +1319,133 @@ fn g15_exunit_and_streamdata_blocks() {
     );
 }
 
+/// A module a test defines in its body (`defmodule CrashingLayer do … end` inside a
+/// `test`) stays in the test's chunk, which lists what it defines under the names Elixir
+/// gives them (nested under the test's module), each function with its own calls; the
+/// test's own calls reach it through the alias the `defmodule` makes. A module in a
+/// `quote` is code for another module, not the test's.
+#[test]
+fn g15_modules_a_test_defines_in_its_body_are_its_definitions() {
+    let src = concat!(
+        "defmodule MyApp.WidgetTest do\n",                       // 1
+        "  use ExUnit.Case\n",                                   // 2
+        "  alias MyApp.Repo\n",                                  // 3
+        "\n",                                                    // 4
+        "  describe \"crashing\" do\n",                          // 5
+        "    test \"a data layer that raises\" do\n",            // 6
+        "      defmodule CrashingLayer do\n",                    // 7
+        "        @moduledoc \"Raises on every call.\"\n",        // 8
+        "        def run(query), do: raise(message(query))\n",   // 9
+        "        def run(query, _opts), do: Repo.all(query)\n",  // 10
+        "        defp message(q), do: \"boom #{inspect(q)}\"\n", // 11
+        "\n",                                                    // 12
+        "        defmodule Inner do\n",                          // 13
+        "          def ping, do: __MODULE__.pong()\n",           // 14
+        "          def pong, do: :pong\n",                       // 15
+        "        end\n",                                         // 16
+        "      end\n",                                           // 17
+        "\n",                                                    // 18
+        "      assert_raise RuntimeError, fn -> CrashingLayer.run(:q) end\n", // 19
+        "      assert CrashingLayer.Inner.ping() == :pong\n",    // 20
+        "    end\n",                                             // 21
+        "  end\n",                                               // 22
+        "\n",                                                    // 23
+        "  test \"quoted code is not ours\" do\n",               // 24
+        "    ast = quote do\n",                                  // 25
+        "      defmodule Generated do\n",                        // 26
+        "        def hidden, do: 1\n",                           // 27
+        "      end\n",                                           // 28
+        "    end\n",                                             // 29
+        "    assert is_tuple(ast)\n",                            // 30
+        "  end\n",                                               // 31
+        "end\n",                                                 // 32
+    );
+    let cs = chunks("test/my_app/widget_test.exs", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "MyApp.WidgetTest", &[], (1, 3)),
+            row(Describe, "MyApp.WidgetTest.crashing", &[], (4, 5)),
+            row(
+                Test,
+                "MyApp.WidgetTest.crashing a data layer that raises",
+                &[],
+                (6, 22),
+            ),
+            row(
+                Test,
+                "MyApp.WidgetTest.quoted code is not ours",
+                &[],
+                (23, 32),
+            ),
+        ],
+    );
+    let test = &cs[2];
+    let layer = "MyApp.WidgetTest.CrashingLayer";
+    let inner = "MyApp.WidgetTest.CrashingLayer.Inner";
+    assert_eq!(
+        defined(test),
+        vec![
+            layer.to_string(),
+            format!("{layer}.run/1"),
+            format!("{layer}.run/2"),
+            format!("{layer}.message/1"),
+            inner.to_string(),
+            format!("{inner}.ping/0"),
+            format!("{inner}.pong/0"),
+        ],
+        "{:#?}",
+        test.defines
+    );
+    let def = |name: &str, arity: u32| {
+        test.defines
+            .iter()
+            .find(|d| d.name == name && d.arities == [arity])
+            .unwrap_or_else(|| panic!("{name}/{arity} in {:#?}", test.defines))
+    };
+    let header = &test.defines[0];
+    assert_eq!(
+        (header.kind, header.line, header.end_line),
+        (ModuleHeader, 7, 17)
+    );
+    let run1 = def("run", 1);
+    assert_eq!((run1.kind, run1.line, run1.end_line), (Function, 9, 9));
+    assert_eq!(run1.signature, "def run(query)");
+    assert_eq!(run1.calls, strings(&[&format!("{layer}.message/1")]));
+    assert_eq!(run1.unqualified_calls, strings(&["raise/1"]));
+    assert_eq!(def("run", 2).calls, strings(&["MyApp.Repo.all/1"]));
+    let message = def("message", 1);
+    assert_eq!(message.visibility, Visibility::Private);
+    assert_eq!(message.unqualified_calls, strings(&["inspect/1"]));
+    assert_eq!(def("ping", 0).calls, strings(&[&format!("{inner}.pong/0")]));
+    assert!(def("pong", 0).calls.is_empty());
+    // The test calls the module it defines through the alias `defmodule` makes; the
+    // module's own calls are its functions', not the test's.
+    assert!(
+        test.calls.contains(&format!("{layer}.run/1")),
+        "{:?}",
+        test.calls
+    );
+    assert!(
+        test.calls.contains(&format!("{inner}.ping/0")),
+        "{:?}",
+        test.calls
+    );
+    assert!(
+        !test.calls.contains(&"MyApp.Repo.all/1".to_string()),
+        "{:?}",
+        test.calls
+    );
+    assert!(
+        !test.unqualified_calls.contains(&"inspect/1".to_string()),
+        "{:?}",
+        test.unqualified_calls
+    );
+    assert!(test.defines_symbol(&format!("{layer}.run/1")));
+    // A module in a `quote` is not defined by the test.
+    assert!(cs[3].defines.is_empty(), "{:#?}", cs[3].defines);
+}
+
 /// A test or setup in the keyword form is signed by its head, as the block form is.
 #[test]
 fn g15_keyword_form_tests_and_setups_are_signed_by_their_head() {

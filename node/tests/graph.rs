@@ -378,6 +378,62 @@ fn callers_include_functions_and_tests() {
     assert!(g.callers("MyApp.Catalog.legacy_export/0").is_empty());
 }
 
+/// A module a test defines in its body: the graph knows where its functions are, what
+/// they call, and that the test calls them; the test stays a caller of what it calls.
+#[test]
+fn modules_a_test_defines_are_in_the_graph() {
+    let lib = concat!(
+        "defmodule MyApp.Repo do\n",
+        "  def all(query), do: {:ok, query}\n",
+        "  def insert(row), do: {:ok, row}\n",
+        "end\n",
+    );
+    let test = concat!(
+        "defmodule MyApp.WidgetTest do\n",
+        "  use ExUnit.Case\n",
+        "  alias MyApp.Repo\n",
+        "\n",
+        "  test \"a data layer that raises\" do\n",
+        "    defmodule CrashingLayer do\n",
+        "      def run(query), do: Repo.all(query) && fail(query)\n",
+        "      defp fail(q), do: raise(\"boom #{inspect(q)}\")\n",
+        "    end\n",
+        "\n",
+        "    assert_raise RuntimeError, fn -> CrashingLayer.run(:q) end\n",
+        "    Repo.insert(:row)\n",
+        "  end\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/my_app/repo.ex", lib);
+    chunks.extend(chunks_of("test/my_app/widget_test.exs", test));
+    let g = SymbolGraph::build(&chunks);
+    let run = "MyApp.WidgetTest.CrashingLayer.run/1";
+
+    let defs = g.definitions(run);
+    assert_eq!(defs.len(), 1, "{defs:#?}");
+    assert_eq!(defs[0].path, "test/my_app/widget_test.exs");
+    assert_eq!(defs[0].start_line, line_of(test, "def run(query)"));
+    assert_eq!(defs[0].kind, ChunkKind::Function);
+    assert!(g.has_module("MyApp.WidgetTest.CrashingLayer"));
+
+    assert_eq!(
+        g.callees(run),
+        strings(&["MyApp.Repo.all/1", "MyApp.WidgetTest.CrashingLayer.fail/1"])
+    );
+    // The test calls the module it defined, and what it calls itself.
+    let callers = g.callers(run);
+    assert_eq!(callers.len(), 1, "{callers:#?}");
+    assert_eq!(callers[0].kind, ChunkKind::Test);
+    assert!(callers[0].symbol.contains("a data layer that raises"));
+    let inserts = g.callers("MyApp.Repo.insert/1");
+    assert_eq!(inserts.len(), 1, "{inserts:#?}");
+    assert_eq!(inserts[0].kind, ChunkKind::Test);
+    // `Repo.all/1` is called by the module's function, not by the test.
+    let alls = g.callers("MyApp.Repo.all/1");
+    assert_eq!(alls.len(), 1, "{alls:#?}");
+    assert_eq!(alls[0].symbol, run);
+}
+
 #[test]
 fn rank_puts_a_much_called_function_above_an_uncalled_leaf() {
     let (_ix, g) = graph();

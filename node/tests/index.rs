@@ -1976,6 +1976,49 @@ fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, 
     (tmp, set)
 }
 
+/// A module a test defines in its body is found by its name, in the test's chunk, and
+/// the chunk is among those that call what the module's functions call.
+#[test]
+fn a_module_a_test_defines_is_found_by_its_name() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/repo.ex",
+            "defmodule MyApp.Repo do\n  @doc \"All rows.\"\n  def all(query), do: {:ok, query}\nend\n",
+        ),
+        (
+            "test/widget_test.exs",
+            "defmodule MyApp.WidgetTest do\n  use ExUnit.Case\n  alias MyApp.Repo\n\n  test \"a data layer that raises\" do\n    defmodule CrashingLayer do\n      def run(query), do: Repo.all(query) && raise(\"boom\")\n    end\n\n    assert_raise RuntimeError, fn -> CrashingLayer.run(:q) end\n  end\nend\n",
+        ),
+    ]);
+    for query in ["CrashingLayer.run", "MyApp.WidgetTest.CrashingLayer.run/1"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].chunk.kind,
+            ChunkKind::Test,
+            "{query}:\n{}",
+            describe(&hits)
+        );
+        assert_eq!(
+            hits[0].symbol,
+            "MyApp.WidgetTest.CrashingLayer.run/1",
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+    let partition = set.partition_for("app", "test/widget_test.exs").unwrap();
+    for filter in [
+        FileChunkFilter::Calls("MyApp.Repo.all/1".into()),
+        FileChunkFilter::Defines("MyApp.WidgetTest.CrashingLayer.run/1".into()),
+    ] {
+        let got = partition
+            .chunks_of_file_where("app", "test/widget_test.exs", &filter)
+            .unwrap();
+        assert_eq!(got.len(), 1, "{filter:?}: {got:#?}");
+        assert_eq!(got[0].kind, ChunkKind::Test, "{filter:?}");
+        assert!(filter.accepts(&got[0]), "{filter:?}");
+    }
+}
+
 /// `count` files made by `file` from their number, and one more file, indexed as
 /// repository `app`.
 fn indexed_numbered(

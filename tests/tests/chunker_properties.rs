@@ -966,6 +966,47 @@ fn deeply_nested_modules_are_kept_and_marked() {
 }
 
 #[test]
+fn deeply_nested_modules_in_a_test_body() {
+    // A test lists the modules its body defines: 100k nested ones, and 100k nested
+    // blocks each defining one, are walked without recursion; the chunk lists the
+    // outer levels only and says so (`too_deep`).
+    let test = |body: String| format!("defmodule ATest do\n  test \"t\" do\n{body}  end\nend\n");
+    let nested = test(format!(
+        "{}{}",
+        "defmodule M do\n".repeat(DEPTH),
+        "end\n".repeat(DEPTH)
+    ));
+    deep("100k nested defmodule in a test", nested.as_bytes());
+    let blocks = test(format!(
+        "{}{}",
+        "if x do\ndefmodule M do\nend\nM.f()\n".repeat(DEPTH),
+        "end\n".repeat(DEPTH)
+    ));
+    deep(
+        "100k nested if/do defining a module in a test",
+        blocks.as_bytes(),
+    );
+    let cs = run_chunker(
+        "test/a_test.exs",
+        nested.as_bytes(),
+        &ChunkerConfig::default(),
+    )
+    .expect("chunks");
+    let test_chunk = cs.iter().find(|c| c.name == "t").expect("the test's chunk");
+    assert!(
+        test_chunk.tags.iter().any(|t| t == "too_deep"),
+        "{:?}",
+        test_chunk.tags
+    );
+    assert_eq!(
+        test_chunk.defines.len(),
+        32,
+        "the 32 outer levels are listed"
+    );
+    assert_eq!(test_chunk.defines[1].module, "ATest.M.M");
+}
+
+#[test]
 fn deeply_nested_anonymous_functions() {
     let src = format!(
         "defmodule A do\n  def f do\n{}x{}\n  end\nend\n",

@@ -214,12 +214,21 @@ fn import_scope_end(node: Node<'_>, src: &[u8], ends: &mut FxHashMap<usize, usiz
 /// first `else`/`rescue`/`catch`/`after` part, which follow all of its statements, or
 /// its end.
 fn block_scope_end(parent: Node<'_>, src: &[u8]) -> usize {
+    scope_end_in(parent, || parent.parent(), src)
+}
+
+/// [`block_scope_end`], with the call `parent` belongs to given by `call` (a walk down
+/// the tree knows it; a node's `parent()` costs the tree's depth).
+pub(crate) fn scope_end_in<'t>(
+    parent: Node<'t>,
+    call: impl FnOnce() -> Option<Node<'t>>,
+    src: &[u8],
+) -> usize {
     // Only these blocks have `else`, `rescue`, `catch` or `after` parts (a function
     // body is an implicit `try`): elsewhere (a module's body, say) the statements need
     // no scan.
     let has_other_parts = || {
-        parent
-            .parent()
+        call()
             .and_then(|call| call.child_by_field_id(grammar().target))
             .is_some_and(|t| {
                 matches!(

@@ -33,6 +33,9 @@ const MAX_IMPL_TYPES: usize = 32;
 const HEADER_PART_MIN_CHARS: usize = 100;
 /// Nested modules deeper than this are kept inside their parent's chunk, tagged `too_deep`.
 const MAX_MODULE_DEPTH: usize = 32;
+
+/// Modules one test's body defines that its chunk lists (more are tagged `too_deep`).
+const MAX_TEST_MODULES: usize = 256;
 /// Conditional wrappers (`if`/`for`/`unless`) and ERROR nodes are looked through to this depth.
 const MAX_WRAPPER_DEPTH: usize = 6;
 
@@ -285,6 +288,19 @@ impl DefInfo {
     fn max_arity(&self) -> u32 {
         self.arities.last().copied().unwrap_or(0)
     }
+}
+
+/// What a test defines in its body (see `Walker::modules_in_test`).
+#[derive(Default)]
+struct InTest {
+    defines: Vec<Definition>,
+    /// The modules' bytes.
+    spans: Vec<(usize, usize)>,
+    /// The aliases their `defmodule`s make in the test's body: [`Draft::nested_aliases`].
+    aliases: Vec<(usize, usize, String, String)>,
+    /// Some were past [`MAX_MODULE_DEPTH`] levels or [`MAX_TEST_MODULES`] in number, and
+    /// are not listed.
+    too_many: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -1893,12 +1909,7 @@ impl<'s, 't> Walker<'s, 't> {
             line,
             end_line,
             signature,
-            calls: Vec::new(),
-            unqualified_calls: Vec::new(),
-            scoped_calls: Vec::new(),
-            quoted_imports: Vec::new(),
-            quoted_import_filters: Vec::new(),
-            quoted_aliases: Vec::new(),
+            ..Definition::default()
         }
     }
 
@@ -1952,12 +1963,7 @@ impl<'s, 't> Walker<'s, 't> {
                 line: self.line_of(draft.start),
                 end_line: 0,
                 signature: format!("defmodule {name}"),
-                calls: Vec::new(),
-                unqualified_calls: Vec::new(),
-                scoped_calls: Vec::new(),
-                quoted_imports: Vec::new(),
-                quoted_import_filters: Vec::new(),
-                quoted_aliases: Vec::new(),
+                ..Definition::default()
             });
         }
         if ctx.uses.iter().any(|u| u == "ExUnit.CaseTemplate") {
@@ -2082,12 +2088,7 @@ impl<'s, 't> Walker<'s, 't> {
                         .as_ref()
                         .map(|written| draft.signature.replacen(written.as_str(), name, 1))
                         .unwrap_or_default(),
-                    calls: Vec::new(),
-                    unqualified_calls: Vec::new(),
-                    scoped_calls: Vec::new(),
-                    quoted_imports: Vec::new(),
-                    quoted_import_filters: Vec::new(),
-                    quoted_aliases: Vec::new(),
+                    ..Definition::default()
                 });
             }
             spec_keys.extend(arities.iter().map(|a| (name.clone(), *a)));
@@ -2124,9 +2125,191 @@ impl<'s, 't> Walker<'s, 't> {
         if item.conditional {
             draft.tag("conditional");
         }
+        if memchr::memmem::find(&self.src[node.start_byte()..node.end_byte()], b"defmodule")
+            .is_some()
+        {
+            let nested = self.modules_in_test(module, node);
+            if nested.too_many {
+                draft.tag("too_deep");
+            }
+            (draft.defines, draft.nested, draft.nested_aliases) =
+                (nested.defines, nested.spans, nested.aliases);
+        }
         let mut piece = self.in_module(module, draft);
         piece.nodes = vec![node];
         self.pieces.push(piece);
+    }
+
+    /// The modules a test defines in its body (`defmodule CrashingLayer do … end` inside a
+    /// `test`) and their functions, each with its own calls. Elixir names such a module
+    /// under the test's module (`MyTest.CrashingLayer`, aliased as `CrashingLayer` to the
+    /// end of the block). It stays in the test's chunk, which lists what it defines, so
+    /// that the symbol graph knows who defines `MyTest.CrashingLayer.run/1`. The walk is
+    /// iterative, does not enter `quote` (code for another module), and lists at most
+    /// [`MAX_TEST_MODULES`] modules, nested at most [`MAX_MODULE_DEPTH`] deep.
+    fn modules_in_test(&self, module: usize, test: Node<'t>) -> InTest {
+        let outer = self.modules[module].name.as_str();
+        let mut out = InTest::default();
+        // Each module found, with its full name and depth; aliases its `defmodule`s make.
+        let mut found: Vec<(Node<'t>, String, usize)> = Vec::new();
+        let mut aliases: Vec<(String, String)> = Vec::new();
+        // (node, its parent and grandparent, the innermost module found around it)
+        type Up<'t> = (Option<Node<'t>>, Option<Node<'t>>);
+        let mut stack: Vec<(Node<'t>, Up<'t>, Option<usize>)> = vec![(test, (None, None), None)];
+        while let Some((node, (parent, grandparent), enclosing)) = stack.pop() {
+            let mut inner = enclosing;
+            if node.kind() == "call" && node.id() != test.id() {
+                match target_name(node, self.src) {
+                    Some("quote") => continue,
+                    Some("defmodule") => {
+                        let Some(name) = child_of_kind(node, "arguments")
+                            .and_then(|a| a.named_child(0))
+                            .filter(|n| matches!(n.kind(), "alias" | "dot"))
+                        else {
+                            continue;
+                        };
+                        let depth = enclosing.map_or(1, |k| found[k].2 + 1);
+                        if depth > MAX_MODULE_DEPTH || found.len() >= MAX_TEST_MODULES {
+                            out.too_many = true;
+                            continue;
+                        }
+                        let written = self.text(name).trim();
+                        let base = enclosing.map_or(outer, |k| found[k].1.as_str());
+                        let full = if let Some(absolute) = written.strip_prefix("Elixir.") {
+                            absolute.to_string()
+                        } else if let Some(rest) = written.strip_prefix("__MODULE__") {
+                            [base, rest].concat()
+                        } else if name.kind() == "alias" {
+                            let first = written.split('.').next().unwrap_or(written);
+                            let to = format!("{base}.{first}");
+                            if let (None, Some(block)) = (enclosing, parent) {
+                                let end = calls::scope_end_in(block, || grandparent, self.src);
+                                let alias = (node.start_byte(), end, first.into(), to.clone());
+                                out.aliases.push(alias);
+                            }
+                            aliases.push((first.to_string(), to));
+                            format!("{base}.{written}")
+                        } else {
+                            continue;
+                        };
+                        found.push((node, full, depth));
+                        inner = Some(found.len() - 1);
+                    }
+                    _ => {}
+                }
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            let up = (Some(node), parent);
+            stack.extend(children.into_iter().rev().map(|c| (c, up, inner)));
+        }
+        let defines = &mut out.defines;
+        for (node, full, _) in &found {
+            defines.push(Definition {
+                kind: ChunkKind::ModuleHeader,
+                module: full.clone(),
+                name: full.clone(),
+                arities: Vec::new(),
+                visibility: Visibility::Public,
+                line: self.line_of(node.start_byte()),
+                end_line: self.line_of(node.end_byte().saturating_sub(1)),
+                signature: format!("defmodule {full}"),
+                ..Definition::default()
+            });
+            // Its functions: consecutive clauses of one kind, name and arity are one.
+            let mut groups: Vec<(DefInfo, Vec<Node<'t>>)> = Vec::new();
+            for statement in self.body(*node).unwrap_or_default() {
+                let Some(keyword) =
+                    target_name(statement, self.src).filter(|k| DEF_KEYWORDS.contains(k))
+                else {
+                    continue;
+                };
+                let Some(def) = self.parse_def(statement, keyword) else {
+                    continue;
+                };
+                match groups.last_mut() {
+                    Some((last, clauses))
+                        if (last.kind, &last.name, last.max_arity())
+                            == (def.kind, &def.name, def.max_arity()) =>
+                    {
+                        last.arities.extend(&def.arities);
+                        clauses.push(statement);
+                    }
+                    _ => groups.push((def, vec![statement])),
+                }
+            }
+            let mut defined = Defined::default();
+            for (def, _) in &groups {
+                define(&mut defined, &def.name, &def.arities);
+            }
+            for (mut def, clauses) in groups {
+                def.arities.sort_unstable();
+                def.arities.dedup();
+                let (first, last) = (clauses[0], clauses[clauses.len() - 1]);
+                let mut calls: Vec<String> = Vec::new();
+                let mut unqualified: Vec<String> = Vec::new();
+                for clause in &clauses {
+                    for (at, call) in calls::collect(*clause, self.src) {
+                        match call {
+                            RawCall::Remote {
+                                module: m,
+                                fun,
+                                arity,
+                            } => {
+                                let (first_part, rest) = m
+                                    .split_once('.')
+                                    .map_or((m.as_str(), ""), |(f, _)| (f, &m[f.len()..]));
+                                let target = if let Some(rest) = m.strip_prefix("__MODULE__") {
+                                    [full.as_str(), rest].concat()
+                                } else if let Some((_, to)) =
+                                    aliases.iter().rev().find(|(short, _)| short == first_part)
+                                {
+                                    [to.as_str(), rest].concat()
+                                } else {
+                                    expand_at(&self.modules, &m, Some(module), at)
+                                };
+                                calls.push(super::symbol(&target, &fun, arity));
+                            }
+                            RawCall::Local { fun, arity } => {
+                                if defined.get(&fun).is_some_and(|a| a.contains(&arity)) {
+                                    calls.push(super::symbol(full, &fun, arity));
+                                } else if !STRUCTURE.contains(&fun.as_str()) {
+                                    unqualified.push(super::symbol("", &fun, arity));
+                                }
+                            }
+                            RawCall::Alias { .. } | RawCall::Import { .. } => {}
+                        }
+                    }
+                }
+                dedup_keep_first(&mut calls);
+                dedup_keep_first(&mut unqualified);
+                let private = def.keyword.ends_with('p') && def.keyword != "defdelegate";
+                let head =
+                    collapse_whitespace(&text_of(self.src, first.start_byte(), def.head_end));
+                defines.push(Definition {
+                    kind: def.kind,
+                    module: full.clone(),
+                    name: def.name,
+                    arities: def.arities,
+                    visibility: if private {
+                        Visibility::Private
+                    } else {
+                        Visibility::Public
+                    },
+                    line: self.line_of(first.start_byte()),
+                    end_line: self.line_of(last.end_byte().saturating_sub(1)),
+                    signature: head,
+                    calls,
+                    unqualified_calls: unqualified,
+                    ..Definition::default()
+                });
+            }
+        }
+        out.spans = (found.iter())
+            .map(|(n, _, _)| (n.start_byte(), n.end_byte()))
+            .collect();
+        out.aliases.sort_by_key(|a| a.0);
+        out
     }
 
     fn line_of(&self, byte: usize) -> u32 {
@@ -2443,6 +2626,10 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         ScopedCalls::dedup(&mut scoped);
         for k in piece {
             let draft = &mut drafts[k];
+            if draft.kind.is_test() {
+                // What a test defines (the modules in its body) has its own calls.
+                continue;
+            }
             let own_end = lines.line_range(draft.start, draft.end).1;
             let several_delegates = draft.kind == ChunkKind::Delegate && draft.defines.len() > 1;
             let (own_calls, own_unqualified, own_scoped) = (
@@ -2705,7 +2892,21 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 None => expand_at(modules, written, scope, at),
             }
         };
+        let start = draft.start;
+        let taken = std::mem::take(&mut draft.nested_aliases);
+        let mut nested_aliases = (taken.iter()).filter(|a| a.0 >= start).peekable();
         for (at, call) in &raw[lo..hi] {
+            // The aliases of modules a test defines, from their `defmodule` on.
+            while let Some((_, end, short, full)) = nested_aliases.next_if(|a| a.0 <= *at) {
+                local.end_before(*at);
+                local.push(*end, short.clone(), full.clone());
+            }
+            if matches!(call, RawCall::Remote { .. } | RawCall::Local { .. })
+                && draft.nested.iter().any(|&(s, e)| s <= *at && *at < e)
+            {
+                // In a module the test defines: its functions' calls.
+                continue;
+            }
             // Module-level code in a function's span (an attribute's value before it):
             // the module's calls, not the function's.
             let outside = draft.own.is_some_and(|(s, e)| *at < s || *at >= e);

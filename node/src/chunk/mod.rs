@@ -298,6 +298,29 @@ pub(crate) fn dedup_keep_first(list: &mut Vec<String>) {
     list.retain(|_| flags.next().unwrap_or(false));
 }
 
+/// A public text definition with nothing else set: the chunker sets the fields it knows
+/// and leaves the call lists to this (`..Definition::default()`).
+impl Default for Definition {
+    fn default() -> Self {
+        Definition {
+            kind: ChunkKind::Text,
+            module: String::new(),
+            name: String::new(),
+            arities: Vec::new(),
+            visibility: Visibility::Public,
+            line: 0,
+            end_line: 0,
+            signature: String::new(),
+            calls: Vec::new(),
+            unqualified_calls: Vec::new(),
+            scoped_calls: Vec::new(),
+            quoted_imports: Vec::new(),
+            quoted_import_filters: Vec::new(),
+            quoted_aliases: Vec::new(),
+        }
+    }
+}
+
 impl Definition {
     /// `Mod.fun/arity` for every arity (`Mod` alone for a module header).
     pub fn symbols(&self) -> Vec<String> {
@@ -485,7 +508,8 @@ pub struct Chunk {
     pub impl_: Option<String>,
     /// Free-form facts: `protocol`, `impl`, `exception`, `struct`, `conditional`,
     /// `generated`, `quoted`, `dynamic`, `pending`, `property`, `merged`, `deprecated`,
-    /// `too_deep` (holds modules nested too deep to chunk on their own).
+    /// `too_deep` (holds modules nested too deep to chunk on their own, or a test's modules
+    /// past those its definitions list).
     pub tags: Vec<String>,
     /// Everything the chunk defines (several when small neighbours were merged).
     pub defines: Vec<Definition>,
@@ -564,7 +588,6 @@ impl Chunk {
         })
     }
 
-    /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.
     /// Every call without a module the chunk makes (`fun/arity`), whatever imports are in
     /// force where it is made.
     pub fn all_unqualified_calls(&self) -> impl Iterator<Item = &String> {
@@ -573,6 +596,17 @@ impl Chunk {
             .chain(self.scoped_calls.iter().flat_map(|s| &s.calls))
     }
 
+    /// Every call the chunk's text makes, with and without a module: its own, and those
+    /// of the functions of modules a test defines in its body (in `defines`, each with
+    /// its calls; the test's `calls` are its own).
+    pub fn calls_in_text(&self) -> impl Iterator<Item = &String> {
+        let nested = self.defines.iter().filter(|_| self.kind.is_test());
+        (self.calls.iter())
+            .chain(self.all_unqualified_calls())
+            .chain(nested.flat_map(|d| d.calls.iter().chain(&d.unqualified_calls)))
+    }
+
+    /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.
     pub fn display_symbol(&self) -> String {
         match self.kind {
             ChunkKind::ModuleHeader => self.module.clone(),
@@ -712,7 +746,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 29;
+pub const CHUNKER_VERSION: u32 = 30;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -861,6 +895,12 @@ pub(crate) struct Draft {
     pub header: String,
     /// The module context (walker index) the draft belongs to, for resolving its calls.
     pub scope: Option<usize>,
+    /// The bytes of modules a test defines in its body: their calls are their functions'
+    /// (in `defines`), not the test's.
+    pub nested: Vec<(usize, usize)>,
+    /// The aliases their `defmodule`s make in the test's body, in byte order: (where,
+    /// end of the block, short name, module).
+    pub nested_aliases: Vec<(usize, usize, String, String)>,
 }
 
 impl Draft {
@@ -898,6 +938,8 @@ impl Draft {
             part: None,
             header: String::new(),
             scope: None,
+            nested: Vec::new(),
+            nested_aliases: Vec::new(),
         }
     }
 

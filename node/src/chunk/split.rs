@@ -8,14 +8,14 @@ use tree_sitter::Node;
 use super::calls::child_of_kind;
 use super::size::non_whitespace_chars;
 use super::text::line_drafts;
-use super::{ChunkKind, Draft, FileInfo, collapse_whitespace, text_of};
+use super::{ChunkKind, Definition, Draft, FileInfo, collapse_whitespace, text_of};
 
 /// Splits a piece over the budget into parts with headers: a clause group by clause, a
 /// clause by runs of its body's statements, and what is still too big by lines (never
 /// inside a string, sigil or heredoc).
 pub(crate) fn split(
     file: &FileInfo<'_>,
-    draft: Draft,
+    mut draft: Draft,
     nodes: &[Node<'_>],
     root: Node<'_>,
     budget: usize,
@@ -81,12 +81,19 @@ pub(crate) fn split(
         at = s;
         part_lines.push(line);
     }
-    let part_of = |def_line: u32| part_lines.iter().rposition(|&l| l <= def_line).unwrap_or(0);
-    for (k, (s, e)) in ranges.into_iter().enumerate() {
+    // Each definition goes with the part that shows its head (a long `@doc` can be a
+    // part of its own), and carries the calls of every part. Sorted out once: a piece
+    // split into thousands of parts may hold hundreds of definitions.
+    let mut by_part: Vec<Vec<Definition>> = vec![Vec::new(); ranges.len()];
+    for d in std::mem::take(&mut draft.defines) {
+        let k = part_lines
+            .partition_point(|&l| l <= d.line)
+            .saturating_sub(1);
+        by_part[k].push(d);
+    }
+    for (k, ((s, e), defines)) in ranges.into_iter().zip(by_part).enumerate() {
         let mut draft = draft.clone();
-        // Each definition goes with the part that shows its head (a long `@doc` can be
-        // a part of its own), and carries the calls of every part.
-        draft.defines.retain(|d| part_of(d.line) == k);
+        draft.defines = defines;
         draft.start = s;
         draft.end = e;
         draft.part = Some((k as u32 + 1, n));

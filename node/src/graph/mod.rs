@@ -636,7 +636,9 @@ impl SymbolGraph {
                     chunk,
                 );
             }
-            if sources == 0
+            // A test is a source of its own calls even when it defines modules in its
+            // body, whose functions are sources of theirs.
+            if (sources == 0 || chunk.kind.is_test())
                 && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
             {
                 // A test, a module header or a script, each part of a split one a source

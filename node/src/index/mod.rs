@@ -979,9 +979,7 @@ impl FileChunkFilter {
             FileChunkFilter::Ids(ids) => ids.contains(&chunk.id),
             FileChunkFilter::Defines(symbol) => chunk.defines_symbol(symbol),
             FileChunkFilter::Calls(symbol) => chunk
-                .calls
-                .iter()
-                .chain(chunk.all_unqualified_calls())
+                .calls_in_text()
                 .any(|c| c == symbol || c.rsplit_once('/').is_some_and(|(b, _)| b == symbol)),
             FileChunkFilter::Kinds(kinds) => kinds.contains(&chunk.kind),
         }

@@ -181,7 +181,7 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     // With and without the arity; calls without a module too (`helper/1`, `helper`),
     // which the symbol graph resolves through the imports: the chunk is found by them.
     let mut calls: Vec<&str> = Vec::new();
-    for c in chunk.calls.iter().chain(chunk.all_unqualified_calls()) {
+    for c in chunk.calls_in_text() {
         calls.push(c);
         if let Some((without_arity, _)) = c.rsplit_once('/') {
             calls.push(without_arity);

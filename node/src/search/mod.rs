@@ -924,10 +924,12 @@ impl QueryPlan {
     /// The symbol a hit shows: the arity the query names when the chunk defines it
     /// (`String.split/2` for a query of it, though the chunk answers to `/2` and `/3`).
     /// A chunk of several small functions merged shows the one the query names
-    /// (`Pass.dump_results/1` for `dump_results`, not the chunk's first function).
+    /// (`Pass.dump_results/1` for `dump_results`, not the chunk's first function), and a
+    /// test the function of a module it defines in its body.
     fn hit_symbol(&self, chunk: &Chunk) -> String {
         if chunk.kind.is_callable()
             || matches!(chunk.kind, ChunkKind::Type | ChunkKind::ModuleHeader)
+            || (chunk.kind.is_test() && !chunk.defines.is_empty())
         {
             // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`;
             // callbacks merged with their neighbours: `mount/1` .. `handle_event/3`).
