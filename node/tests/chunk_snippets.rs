@@ -1358,7 +1358,13 @@ fn g15_modules_a_test_defines_in_its_body_are_its_definitions() {
         "    end\n",                                             // 29
         "    assert is_tuple(ast)\n",                            // 30
         "  end\n",                                               // 31
-        "end\n",                                                 // 32
+        "\n",                                                    // 32
+        "  test \"an atom names a module\" do\n",                // 33
+        "    defmodule :raw_layer do\n",                         // 34
+        "      def hello, do: :world\n",                         // 35
+        "    end\n",                                             // 36
+        "  end\n",                                               // 37
+        "end\n",                                                 // 38
     );
     let cs = chunks("test/my_app/widget_test.exs", src);
     assert_rows(
@@ -1376,7 +1382,13 @@ fn g15_modules_a_test_defines_in_its_body_are_its_definitions() {
                 Test,
                 "MyApp.WidgetTest.quoted code is not ours",
                 &[],
-                (23, 32),
+                (23, 31),
+            ),
+            row(
+                Test,
+                "MyApp.WidgetTest.an atom names a module",
+                &[],
+                (32, 38),
             ),
         ],
     );
@@ -1444,6 +1456,11 @@ fn g15_modules_a_test_defines_in_its_body_are_its_definitions() {
     assert!(test.defines_symbol(&format!("{layer}.run/1")));
     // A module in a `quote` is not defined by the test.
     assert!(cs[3].defines.is_empty(), "{:#?}", cs[3].defines);
+    // An atom names a module as written, as in a module's body.
+    assert_eq!(
+        defined(&cs[4]),
+        strings(&[":raw_layer", ":raw_layer.hello/0"])
+    );
 }
 
 /// A test or setup in the keyword form is signed by its head, as the block form is.

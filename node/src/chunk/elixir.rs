@@ -2164,7 +2164,7 @@ impl<'s, 't> Walker<'s, 't> {
                     Some("defmodule") => {
                         let Some(name) = child_of_kind(node, "arguments")
                             .and_then(|a| a.named_child(0))
-                            .filter(|n| matches!(n.kind(), "alias" | "dot"))
+                            .filter(|n| matches!(n.kind(), "alias" | "dot" | "atom"))
                         else {
                             continue;
                         };
@@ -2175,7 +2175,10 @@ impl<'s, 't> Walker<'s, 't> {
                         }
                         let written = self.text(name).trim();
                         let base = enclosing.map_or(outer, |k| found[k].1.as_str());
-                        let full = if let Some(absolute) = written.strip_prefix("Elixir.") {
+                        let full = if name.kind() == "atom" {
+                            // `defmodule :raw do`: named as written, as in a module's body.
+                            written.to_string()
+                        } else if let Some(absolute) = written.strip_prefix("Elixir.") {
                             absolute.to_string()
                         } else if let Some(rest) = written.strip_prefix("__MODULE__") {
                             [base, rest].concat()
