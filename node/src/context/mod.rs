@@ -1368,9 +1368,9 @@ fn shorten_docs(text: &str) -> Option<String> {
 /// A chunk shown by its specs and heads only.
 fn signature_only(chunk: &Chunk) -> String {
     let mut lines: Vec<String> = chunk.specs.clone();
-    let heads: Vec<&str> = chunk
-        .defines
-        .iter()
+    // A test is shown by its own head, not by those of modules it defines in its body.
+    let heads: Vec<&str> = (chunk.defines.iter())
+        .filter(|_| !chunk.kind.is_test())
         .map(|d| d.signature.as_str())
         .filter(|s| !s.is_empty())
         .collect();
@@ -1390,7 +1390,26 @@ const BODIES_OMITTED: &str = "# … bodies omitted";
 
 #[cfg(test)]
 mod tests {
-    use super::{named_in, shorten_docs};
+    use super::{named_in, shorten_docs, signature_only};
+    use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+
+    #[test]
+    fn a_test_is_shown_by_its_head_not_by_the_modules_it_defines() {
+        let src = "defmodule ATest do\n  test \"fakes\" do\n    defmodule Fake do\n      def run(x), do: x\n    end\n    assert Fake.run(1) == 1\n  end\nend\n";
+        let FileChunks::Chunked(chunks) = chunk_file(
+            "r",
+            "test/a_test.exs",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        let test = chunks.iter().find(|c| c.name == "fakes").expect("the test");
+        assert_eq!(test.defines.len(), 2, "{:#?}", test.defines);
+        let shown = signature_only(test);
+        assert!(shown.starts_with("test \"fakes\""), "{shown}");
+        assert!(!shown.contains("def run"), "{shown}");
+    }
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
