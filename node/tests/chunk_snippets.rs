@@ -318,6 +318,56 @@ fn g03_nested_modules_module_prefix_and_atom_name() {
     );
 }
 
+/// A module named by a quoted atom: `:"Elixir.Shop.Raw"` is `Shop.Raw`, nested or not, as
+/// Elixir reads it; `:"shop_raw"` is `:shop_raw`; one built by interpolation is kept as
+/// written and marked dynamic. In a test's body alike.
+#[test]
+fn g03_quoted_atom_module_names() {
+    let src = concat!(
+        "defmodule Shop do\n",
+        "  defmodule :\"Elixir.Shop.Raw\" do\n",
+        "    def a(x), do: {:a, x}\n",
+        "  end\n",
+        "end\n",
+        "\n",
+        "defmodule :\"shop_raw\" do\n",
+        "  def b(x), do: {:b, x}\n",
+        "end\n",
+        "\n",
+        "defmodule ShopTest do\n",
+        "  test \"raw\" do\n",
+        "    defmodule :\"Elixir.ShopTest.Fake\" do\n",
+        "      def c(x), do: {:c, x}\n",
+        "    end\n",
+        "    defmodule :\"Elixir.ShopTest.N#{1}\" do\n",
+        "      def d(x), do: {:d, x}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/raw.ex", src);
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Shop.Raw",
+        "Shop.Raw.a/1",
+        ":shop_raw",
+        ":shop_raw.b/1",
+        "ShopTest.Fake",
+        "ShopTest.Fake.c/1",
+    ] {
+        assert!(all.contains(&symbol.to_string()), "{symbol} in {all:?}");
+    }
+    let raw = cs
+        .iter()
+        .find(|c| c.module == "Shop.Raw")
+        .expect("Shop.Raw");
+    assert!(!has_tag(raw, "dynamic"), "{:?}", raw.tags);
+    assert!(
+        !all.iter().any(|s| s.contains("N#{1}")),
+        "an interpolated name is computed: {all:?}"
+    );
+}
+
 // ------------------------------------------------------------------------------ group 4
 
 const G04_GUARDS: &str = r##"defmodule Shop.Pricing do

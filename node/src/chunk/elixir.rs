@@ -640,6 +640,11 @@ impl<'s, 't> Walker<'s, 't> {
             // computed when the code runs. Kept as written (and marked dynamic below), not
             // joined to the parent: it is no module of the parent's.
             "identifier" | "call" => super::collapse_whitespace(written),
+            // `defmodule :"Elixir.Shop.Raw"`: the module `Shop.Raw`, nested or not (an atom
+            // is never joined to the parent); one built by interpolation is kept as written.
+            "quoted_atom" => {
+                quoted_atom_module(first, self.src).unwrap_or_else(|| written.to_string())
+            }
             _ => match written.strip_prefix("Elixir.") {
                 Some(absolute) => absolute.to_string(),
                 None => match parent_name {
@@ -706,7 +711,7 @@ impl<'s, 't> Walker<'s, 't> {
         // `defmodule Module.concat(base, Test)`: a name computed when the code runs, kept
         // as written and marked.
         let static_name = |n: &str| {
-            n.starts_with(':')
+            (n.starts_with(':') && !n.contains("#{"))
                 || n.split('.').all(|s| {
                     s.starts_with(|c: char| c.is_ascii_uppercase())
                         && s.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -2164,7 +2169,9 @@ impl<'s, 't> Walker<'s, 't> {
                     Some("defmodule") => {
                         let Some(name) = child_of_kind(node, "arguments")
                             .and_then(|a| a.named_child(0))
-                            .filter(|n| matches!(n.kind(), "alias" | "dot" | "atom"))
+                            .filter(|n| {
+                                matches!(n.kind(), "alias" | "dot" | "atom" | "quoted_atom")
+                            })
                         else {
                             continue;
                         };
@@ -2178,6 +2185,12 @@ impl<'s, 't> Walker<'s, 't> {
                         let full = if name.kind() == "atom" {
                             // `defmodule :raw do`: named as written, as in a module's body.
                             written.to_string()
+                        } else if name.kind() == "quoted_atom" {
+                            // A literal one only: an interpolated name is computed.
+                            let Some(named) = quoted_atom_module(name, self.src) else {
+                                continue;
+                            };
+                            named
                         } else if let Some(absolute) = written.strip_prefix("Elixir.") {
                             absolute.to_string()
                         } else if let Some(rest) = written.strip_prefix("__MODULE__") {
@@ -2360,6 +2373,24 @@ fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usi
         s = modules[idx].parent;
     }
     written.to_string()
+}
+
+/// The module a literal quoted atom names: `:"Elixir.Shop.Raw"` is `Shop.Raw`, as Elixir
+/// reads it, and `:"raw"` is `:raw`. `None` for one built by interpolation.
+fn quoted_atom_module(atom: Node<'_>, src: &[u8]) -> Option<String> {
+    let mut cursor = atom.walk();
+    let parts: Vec<Node<'_>> = atom.named_children(&mut cursor).collect();
+    let [content] = parts[..] else {
+        return None;
+    };
+    if content.kind() != "quoted_content" {
+        return None;
+    }
+    let text = std::str::from_utf8(&src[content.start_byte()..content.end_byte()]).ok()?;
+    Some(match text.strip_prefix("Elixir.") {
+        Some(module) => module.to_string(),
+        None => format!(":{text}"),
+    })
 }
 
 /// `fun/arity` of a spec or type head (`f(a) :: t`, `g :: t`, `f(a) :: t when a: x`).
