@@ -2272,9 +2272,9 @@ impl<'s, 't> Walker<'s, 't> {
                                 fun,
                                 arity,
                             } => {
-                                let (first_part, rest) = m
-                                    .split_once('.')
-                                    .map_or((m.as_str(), ""), |(f, _)| (f, &m[f.len()..]));
+                                // `Fake.Sub` is `Fake` (maybe an alias) and `.Sub`.
+                                let (first_part, rest) =
+                                    m.find('.').map_or((m.as_str(), ""), |i| m.split_at(i));
                                 let target = if let Some(rest) = m.strip_prefix("__MODULE__") {
                                     [full.as_str(), rest].concat()
                                 } else if let Some((_, to)) =
