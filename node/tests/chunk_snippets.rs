@@ -342,7 +342,14 @@ fn g03_quoted_atom_module_names() {
         "    defmodule :\"Elixir.ShopTest.N#{1}\" do\n",
         "      def d(x), do: {:d, x}\n",
         "    end\n",
+        "    defmodule :\"shop/odd\" do\n",
+        "      def e(x), do: {:e, x}\n",
+        "    end\n",
         "  end\n",
+        "end\n",
+        "\n",
+        "defmodule :\"shop-odd\" do\n",
+        "  def f(x), do: {:f, x}\n",
         "end\n",
     );
     let cs = chunks("lib/shop/raw.ex", src);
@@ -354,6 +361,11 @@ fn g03_quoted_atom_module_names() {
         ":shop_raw.b/1",
         "ShopTest.Fake",
         "ShopTest.Fake.c/1",
+        // An atom Elixir must quote keeps its quotes.
+        ":\"shop/odd\"",
+        ":\"shop/odd\".e/1",
+        ":\"shop-odd\"",
+        ":\"shop-odd\".f/1",
     ] {
         assert!(all.contains(&symbol.to_string()), "{symbol} in {all:?}");
     }
@@ -1510,6 +1522,77 @@ fn g15_modules_a_test_defines_in_its_body_are_its_definitions() {
     assert_eq!(
         defined(&cs[4]),
         strings(&[":raw_layer", ":raw_layer.hello/0"])
+    );
+}
+
+/// The functions of a module a test defines call through the aliases in force where they
+/// are written: the module's own `alias` statements (plain, `as:`, multi), its function
+/// bodies' aliases, the test body's, its enclosing module's, and not a sibling's.
+#[test]
+fn g15_a_module_a_test_defines_calls_through_its_own_aliases() {
+    let src = concat!(
+        "defmodule ShopTest do\n",         // 1
+        "  use ExUnit.Case\n",             // 2
+        "  alias Shop.Cart\n",             // 3
+        "\n",                              // 4
+        "  test \"layers\" do\n",          // 5
+        "    alias Shop.Pricing, as: P\n", // 6
+        "    defmodule Layer do\n",        // 7
+        "      alias Foo.Bar\n",           // 8
+        "      alias Foo.{Baz, Qux}\n",    // 9
+        "      alias Bar.Deep\n",          // 10
+        "      def run(x), do: Bar.go(x) |> Qux.go() |> Cart.add() |> Deep.go()\n", // 11
+        "      def price(x), do: P.of(x)\n", // 12
+        "      def local(x) do\n",         // 13
+        "        alias Other.Thing\n",     // 14
+        "        Thing.go(x)\n",           // 15
+        "      end\n",                     // 16
+        "      def after_local(x), do: Thing.go(x)\n", // 17
+        "      defmodule Inner do\n",      // 18
+        "        def go(x), do: Baz.go(x)\n", // 19
+        "      end\n",                     // 20
+        "    end\n",                       // 21
+        "\n",                              // 22
+        "    defmodule Sibling do\n",      // 23
+        "      def run(x), do: Layer.run(x) |> Bar.go()\n", // 24
+        "    end\n",                       // 25
+        "    assert Sibling.run(1)\n",     // 26
+        "  end\n",                         // 27
+        "end\n",                           // 28
+    );
+    let cs = chunks("test/shop_test.exs", src);
+    let test = cs
+        .iter()
+        .find(|c| c.kind == Test)
+        .unwrap_or_else(|| panic!("a test chunk in {cs:#?}"));
+    let calls = |module: &str, name: &str| {
+        let module = format!("ShopTest.{module}");
+        test.defines
+            .iter()
+            .find(|d| d.module == module && d.name == name)
+            .unwrap_or_else(|| panic!("{module}.{name} in {:#?}", test.defines))
+            .calls
+            .clone()
+    };
+    assert_eq!(
+        calls("Layer", "run"),
+        strings(&[
+            "Foo.Bar.go/1",
+            "Foo.Qux.go/1",
+            "Shop.Cart.add/1",
+            "Foo.Bar.Deep.go/1"
+        ])
+    );
+    assert_eq!(calls("Layer", "price"), strings(&["Shop.Pricing.of/1"]));
+    assert_eq!(calls("Layer", "local"), strings(&["Other.Thing.go/1"]));
+    // A function body's alias ends with the body.
+    assert_eq!(calls("Layer", "after_local"), strings(&["Thing.go/1"]));
+    // A nested module sees its enclosing module's aliases.
+    assert_eq!(calls("Layer.Inner", "go"), strings(&["Foo.Baz.go/1"]));
+    // A sibling does not see them, but sees the module the test defined before it.
+    assert_eq!(
+        calls("Sibling", "run"),
+        strings(&["ShopTest.Layer.run/1", "Bar.go/1"])
     );
 }
 

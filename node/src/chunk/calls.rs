@@ -797,7 +797,7 @@ fn starts_with_negative_range(mut first: Option<Node<'_>>, src: &[u8]) -> bool {
 /// The (short name, module as written) pairs an `alias` or `require` call makes:
 /// `alias A.B` gives `B`, `alias A.{B, C}` gives `B` and `C`, `as: S` gives `S`; a
 /// `require` only with `as:`.
-fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)> {
     let g = grammar();
     let Some(args) = child_of_kind(node, "arguments") else {
         return Vec::new();

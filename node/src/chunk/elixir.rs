@@ -303,6 +303,20 @@ struct InTest {
     too_many: bool,
 }
 
+/// An alias a test makes in its body ([`Walker::modules_in_test`]).
+#[derive(Debug)]
+struct MadeAlias {
+    /// Where it is made, and where its block ends.
+    at: usize,
+    end: usize,
+    short: String,
+    /// The module, as written until `resolved`.
+    target: String,
+    resolved: bool,
+    /// The module it is made in (an index into the modules found), or the test's body.
+    within: Option<usize>,
+}
+
 #[derive(Debug, Clone)]
 struct TestInfo {
     kind: ChunkKind,
@@ -2157,7 +2171,10 @@ impl<'s, 't> Walker<'s, 't> {
         let mut out = InTest::default();
         // Each module found, with its full name and depth; aliases its `defmodule`s make.
         let mut found: Vec<(Node<'t>, String, usize)> = Vec::new();
-        let mut aliases: Vec<(String, String)> = Vec::new();
+        // Every alias made in the test, lexically: by a `defmodule` (its short name, to
+        // the end of the block it is in) and by `alias`/`require ..., as:` statements (to
+        // the end of theirs), in the test's body, in a module's body or in a function's.
+        let mut made: Vec<MadeAlias> = Vec::new();
         // (node, its parent and grandparent, the innermost module found around it)
         type Up<'t> = (Option<Node<'t>>, Option<Node<'t>>);
         let mut stack: Vec<(Node<'t>, Up<'t>, Option<usize>)> = vec![(test, (None, None), None)];
@@ -2166,6 +2183,22 @@ impl<'s, 't> Walker<'s, 't> {
             if node.kind() == "call" && node.id() != test.id() {
                 match target_name(node, self.src) {
                     Some("quote") => continue,
+                    Some(directive @ ("alias" | "require")) => {
+                        let plain = directive == "alias";
+                        let end = parent.map_or(test.end_byte(), |block| {
+                            calls::scope_end_in(block, || grandparent, self.src)
+                        });
+                        let pairs = calls::alias_pairs(node, plain, self.src);
+                        made.extend(pairs.into_iter().map(|(short, target)| MadeAlias {
+                            at: node.start_byte(),
+                            end,
+                            short,
+                            target,
+                            resolved: false,
+                            within: enclosing,
+                        }));
+                        continue;
+                    }
                     Some("defmodule") => {
                         let Some(name) = child_of_kind(node, "arguments")
                             .and_then(|a| a.named_child(0))
@@ -2198,12 +2231,21 @@ impl<'s, 't> Walker<'s, 't> {
                         } else if name.kind() == "alias" {
                             let first = written.split('.').next().unwrap_or(written);
                             let to = format!("{base}.{first}");
-                            if let (None, Some(block)) = (enclosing, parent) {
-                                let end = calls::scope_end_in(block, || grandparent, self.src);
+                            let end = parent.map_or(test.end_byte(), |block| {
+                                calls::scope_end_in(block, || grandparent, self.src)
+                            });
+                            if enclosing.is_none() {
                                 let alias = (node.start_byte(), end, first.into(), to.clone());
                                 out.aliases.push(alias);
                             }
-                            aliases.push((first.to_string(), to));
+                            made.push(MadeAlias {
+                                at: node.start_byte(),
+                                end,
+                                short: first.to_string(),
+                                target: to,
+                                resolved: true,
+                                within: enclosing,
+                            });
                             format!("{base}.{written}")
                         } else {
                             continue;
@@ -2218,6 +2260,17 @@ impl<'s, 't> Walker<'s, 't> {
             let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
             let up = (Some(node), parent);
             stack.extend(children.into_iter().rev().map(|c| (c, up, inner)));
+        }
+        // An alias statement's module may be written through an alias made before it.
+        made.sort_by_key(|a| a.at);
+        for i in 0..made.len() {
+            if made[i].resolved {
+                continue;
+            }
+            let base = made[i].within.map_or(outer, |k| found[k].1.as_str());
+            let target = self.expand_in_test(module, &made[..i], base, &made[i].target, made[i].at);
+            made[i].target = target;
+            made[i].resolved = true;
         }
         let defines = &mut out.defines;
         for (node, full, _) in &found {
@@ -2272,18 +2325,7 @@ impl<'s, 't> Walker<'s, 't> {
                                 fun,
                                 arity,
                             } => {
-                                // `Fake.Sub` is `Fake` (maybe an alias) and `.Sub`.
-                                let (first_part, rest) =
-                                    m.find('.').map_or((m.as_str(), ""), |i| m.split_at(i));
-                                let target = if let Some(rest) = m.strip_prefix("__MODULE__") {
-                                    [full.as_str(), rest].concat()
-                                } else if let Some((_, to)) =
-                                    aliases.iter().rev().find(|(short, _)| short == first_part)
-                                {
-                                    [to.as_str(), rest].concat()
-                                } else {
-                                    expand_at(&self.modules, &m, Some(module), at)
-                                };
+                                let target = self.expand_in_test(module, &made, full, &m, at);
                                 calls.push(super::symbol(&target, &fun, arity));
                             }
                             RawCall::Local { fun, arity } => {
@@ -2326,6 +2368,35 @@ impl<'s, 't> Walker<'s, 't> {
             .collect();
         out.aliases.sort_by_key(|a| a.0);
         out
+    }
+
+    /// The module a name written at byte `at` of a test means, in a module the test
+    /// defines (`current`): `__MODULE__` is `current`, an alias the test made and still in
+    /// force there is its module (the latest made), and any other name is expanded as in
+    /// the test's own module (`module`).
+    fn expand_in_test(
+        &self,
+        module: usize,
+        made: &[MadeAlias],
+        current: &str,
+        written: &str,
+        at: usize,
+    ) -> String {
+        let written = written.trim();
+        if let Some(rest) = written.strip_prefix("__MODULE__") {
+            return [current, rest].concat();
+        }
+        // `Fake.Sub` is `Fake` (maybe an alias) and `.Sub`.
+        let (first, rest) = written
+            .find('.')
+            .map_or((written, ""), |i| written.split_at(i));
+        let alias = (made.iter())
+            .filter(|a| a.resolved && a.at <= at && at < a.end && a.short == first)
+            .max_by_key(|a| a.at);
+        match alias {
+            Some(a) => [a.target.as_str(), rest].concat(),
+            None => expand_at(&self.modules, written, Some(module), at),
+        }
     }
 
     fn line_of(&self, byte: usize) -> u32 {
@@ -2389,8 +2460,21 @@ fn quoted_atom_module(atom: Node<'_>, src: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(&src[content.start_byte()..content.end_byte()]).ok()?;
     Some(match text.strip_prefix("Elixir.") {
         Some(module) => module.to_string(),
-        None => format!(":{text}"),
+        // `:"raw"` is `:raw`; `:"foo/bar"` needs its quotes, as Elixir prints it.
+        None if plain_atom(text) => format!(":{text}"),
+        None => format!(":\"{text}\""),
     })
+}
+
+/// An atom Elixir writes without quotes: a letter or `_`, then letters, digits, `_` and
+/// `@`, maybe ending in `?` or `!`.
+fn plain_atom(text: &str) -> bool {
+    let body = text.strip_suffix(['?', '!']).unwrap_or(text);
+    let mut chars = body.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@')
 }
 
 /// `fun/arity` of a spec or type head (`f(a) :: t`, `g :: t`, `f(a) :: t when a: x`).
