@@ -4043,3 +4043,103 @@ fn g13_a_module_with_too_many_uses_or_implementation_types_keeps_the_first_and_s
         .collect();
     assert_eq!(f, expected);
 }
+
+/// Types and callbacks declared under `if` (both branches) are the module's, as
+/// functions there are.
+#[test]
+fn g10_types_and_callbacks_under_if_are_defined() {
+    let src = concat!(
+        "defmodule Req.Test do\n",
+        "  @typep name() :: term()\n",
+        "\n",
+        "  if Code.ensure_loaded?(Plug.Conn) do\n",
+        "    @typep plug() :: module() | {module(), term()}\n",
+        "    @type conn() :: Plug.Conn.t()\n",
+        "    @callback handle(conn()) :: conn()\n",
+        "  else\n",
+        "    @typep plug() :: module()\n",
+        "  end\n",
+        "\n",
+        "  def f(x), do: x\n",
+        "end\n",
+    );
+    let cs = chunks("lib/req/test.ex", src);
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Req.Test.name/0",
+        "Req.Test.plug/0",
+        "Req.Test.conn/0",
+        "Req.Test.handle/1",
+        "Req.Test.f/1",
+    ] {
+        assert!(all.contains(&symbol.to_string()), "{symbol} in {all:?}");
+    }
+    assert_eq!(
+        all.iter().filter(|s| *s == "Req.Test.plug/0").count(),
+        2,
+        "one in each branch: {all:?}"
+    );
+}
+
+/// The last `@doc` before a definition wins: `@doc false` after a text hides the function
+/// and drops the text. A `@typedoc false` or `@doc false` hides only the type or callback
+/// right after it, not the others of its chunk.
+#[test]
+fn g05_the_last_doc_wins_and_hides_only_its_own_definition() {
+    let src = concat!(
+        "defmodule Gen.Event do\n",
+        "  @doc \"\"\"\n",
+        "  ## Fields\n",
+        "  * seq: sequence number\n",
+        "  \"\"\"\n",
+        "  typedstruct do\n",
+        "    field(:seq, integer(), enforce: true)\n",
+        "  end\n",
+        "\n",
+        "  @doc false\n",
+        "  def schematic(), do: schema(__MODULE__, %{seq: int()})\n",
+        "\n",
+        "  @typedoc false\n",
+        "  @type private_type :: atom()\n",
+        "  @opaque token :: binary()\n",
+        "\n",
+        "  @doc false\n",
+        "  @callback cb_hidden(integer) :: atom\n",
+        "  @doc \"Public.\"\n",
+        "  @callback cb_public(integer) :: atom\n",
+        "end\n",
+    );
+    let cs = chunks("lib/gen/event.ex", src);
+    let schematic = cs
+        .iter()
+        .find(|c| c.name == "schematic")
+        .unwrap_or_else(|| panic!("{cs:#?}"));
+    assert_eq!(schematic.doc, None, "{schematic:#?}");
+    assert_eq!(schematic.visibility, Visibility::Hidden);
+    let visibility: Vec<(String, Visibility)> = cs
+        .iter()
+        .filter(|c| c.kind == ChunkKind::Type)
+        .flat_map(|c| c.defines.iter())
+        .map(|d| (d.name.clone(), d.visibility))
+        .collect();
+    assert_eq!(
+        visibility,
+        vec![
+            ("private_type".to_string(), Visibility::Hidden),
+            ("token".to_string(), Visibility::Public),
+            ("cb_hidden".to_string(), Visibility::Hidden),
+            ("cb_public".to_string(), Visibility::Public),
+        ]
+    );
+    // A chunk is hidden only when all it defines is.
+    for c in cs.iter().filter(|c| c.kind == ChunkKind::Type) {
+        let hidden = c.defines.iter().all(|d| d.visibility == Visibility::Hidden);
+        assert_eq!(c.visibility == Visibility::Hidden, hidden, "{c:#?}");
+    }
+    assert!(
+        cs.iter().any(|c| c.kind == ChunkKind::Type
+            && c.name == "private_type"
+            && c.visibility == Visibility::Public),
+        "{cs:#?}"
+    );
+}

@@ -843,3 +843,52 @@ fn a_generated_function_with_thousands_of_calls_lists_each_callee_once_in_call_o
         .collect();
     assert_eq!(callers, strings(&["Gen.User.big/0"]));
 }
+
+/// `import` brings in every public function, `@doc false` and `@moduledoc false` ones
+/// too: they are hidden from the docs, not from callers.
+#[test]
+fn an_import_brings_in_functions_hidden_from_the_docs() {
+    let helpers = concat!(
+        "defmodule Shop.Helpers do\n",
+        "  @moduledoc false\n",
+        "  def pluck(list, key), do: Enum.map(list, &Map.fetch!(&1, key))\n",
+        "end\n",
+    );
+    let utils = concat!(
+        "defmodule Shop.Utils do\n",
+        "  @moduledoc \"Utilities.\"\n",
+        "  @doc false\n",
+        "  def text_to_id(text), do: String.downcase(text)\n",
+        "  defp secret(x), do: x\n",
+        "end\n",
+    );
+    let user = concat!(
+        "defmodule Shop.Report do\n",
+        "  import Shop.Helpers, only: [pluck: 2]\n",
+        "  import Shop.Utils\n",
+        "  def ids(rows), do: rows |> pluck(:name) |> Enum.map(&text_to_id/1)\n",
+        "  def hush(x), do: secret(x)\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/shop/helpers.ex", helpers);
+    chunks.extend(chunks_of("lib/shop/utils.ex", utils));
+    chunks.extend(chunks_of("lib/shop/report.ex", user));
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.name == "pluck" && c.visibility == Visibility::Hidden),
+        "the fixture needs a hidden function: {chunks:#?}"
+    );
+    let g = SymbolGraph::build(&chunks);
+    let callees = g.callees("Shop.Report.ids/1");
+    for imported in ["Shop.Helpers.pluck/2", "Shop.Utils.text_to_id/1"] {
+        assert!(
+            callees.contains(&imported.to_string()),
+            "{imported} in {callees:?}"
+        );
+        let callers: Vec<String> = g.callers(imported).into_iter().map(|s| s.symbol).collect();
+        assert_eq!(callers, strings(&["Shop.Report.ids/1"]), "{imported}");
+    }
+    // A private function is not imported.
+    assert!(g.callers("Shop.Utils.secret/1").is_empty());
+}

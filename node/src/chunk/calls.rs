@@ -495,6 +495,8 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
         Some(text(left, src).to_string())
     } else if kind == g.identifier && text(left, src) == "__MODULE__" {
         Some("__MODULE__".to_string())
+    } else if kind == g.call && unquotes_module(left, src) {
+        Some(UNQUOTED_MODULE.to_string())
     } else if kind == g.dot {
         // `__MODULE__.Sub.fun()`: the left side is itself a dot of __MODULE__ and an alias.
         let t = text(left, src);
@@ -502,6 +504,19 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     } else {
         None
     }
+}
+
+/// `unquote(__MODULE__)`, as a `__using__`'s quoted code names the module that defines
+/// it (`import unquote(__MODULE__)`): that module, where a bare `__MODULE__` in the
+/// quote would be the module that uses it.
+pub(crate) const UNQUOTED_MODULE: &str = "unquote(__MODULE__)";
+
+fn unquotes_module(node: Node<'_>, src: &[u8]) -> bool {
+    node.kind_id() == grammar().call
+        && text(node, src)
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .eq(UNQUOTED_MODULE.bytes())
 }
 
 /// A call node's target and arguments, found in one pass over its children with a
@@ -685,8 +700,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         && let Some(first) =
                             child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                     {
+                        let module = if unquotes_module(first, src) {
+                            UNQUOTED_MODULE.to_string()
+                        } else {
+                            text(first, src).to_string()
+                        };
                         let import = RawCall::Import {
-                            module: text(first, src).to_string(),
+                            module,
                             list: import_list(node, src),
                             scope_end: import_scope_end(node, src, &mut scope_ends),
                             quoted,

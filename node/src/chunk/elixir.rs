@@ -1106,20 +1106,35 @@ impl<'s, 't> Walker<'s, 't> {
         if depth >= MAX_WRAPPER_DEPTH {
             return false;
         }
-        children
-            .iter()
-            .any(|&child| match target_name(child, self.src) {
-                Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
-                // Tests under `if Code.ensure_loaded?(Jason) do`: chunks of their own too.
-                Some("test" | "describe" | "property" | "setup" | "setup_all") => {
-                    self.has_body(child)
+        children.iter().any(|&child| {
+            // Types and callbacks under `if Code.ensure_loaded?(Plug.Conn) do` too.
+            self.declares_type(child)
+                || match target_name(child, self.src) {
+                    Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
+                    // Tests under `if Code.ensure_loaded?(Jason) do`: chunks of their own too.
+                    Some("test" | "describe" | "property" | "setup" | "setup_all") => {
+                        self.has_body(child)
+                    }
+                    Some("quote") => false,
+                    Some(n) if WRAPPERS.contains(&n) => {
+                        block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
+                    }
+                    _ => fn_bodies(piped_call(child).unwrap_or(child))
+                        .is_some_and(|c| self.holds_definitions(&c, depth + 1)),
                 }
-                Some("quote") => false,
-                Some(n) if WRAPPERS.contains(&n) => {
-                    block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
-                }
-                _ => fn_bodies(piped_call(child).unwrap_or(child))
-                    .is_some_and(|c| self.holds_definitions(&c, depth + 1)),
+        })
+    }
+
+    /// `@type`, `@typep`, `@opaque`, `@callback` or `@macrocallback`.
+    fn declares_type(&self, node: Node<'t>) -> bool {
+        let g = calls::grammar();
+        node.kind_id() == g.unary_operator
+            && node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_at)
+            && node.child_by_field_id(g.operand).is_some_and(|call| {
+                matches!(
+                    target_name(call, self.src),
+                    Some("type" | "typep" | "opaque" | "callback" | "macrocallback")
+                )
             })
     }
 
@@ -1868,32 +1883,41 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let start = items[group[0]].node.start_byte();
         let mut draft = Draft::new(ChunkKind::Type, start, end);
-        // `@doc` documents a callback, `@typedoc` a type (Elixir ignores either elsewhere).
-        let callback = self.is_callback(items[group[first_type]].node);
-        for &k in &group[..first_type] {
-            let doc = match &items[k].kind {
-                ItemKind::Lead(Attr::Doc(d)) if callback => d,
-                ItemKind::Lead(Attr::TypeDoc(d)) if !callback => d,
-                _ => continue,
-            };
-            match doc {
-                DocValue::Text(t) => draft.doc = Some(t.clone()),
-                DocValue::Hidden => draft.visibility = Visibility::Hidden,
-                DocValue::Meta => {}
+        // `@doc` documents the next callback, `@typedoc` the next type (the last one
+        // before it wins); each definition of the piece is documented or hidden by its
+        // own, and the piece carries the first one's doc.
+        let (mut doc, mut typedoc): (Option<&DocValue>, Option<&DocValue>) = (None, None);
+        for &k in group {
+            match &items[k].kind {
+                ItemKind::Lead(Attr::Doc(d)) => doc = Some(d),
+                ItemKind::Lead(Attr::TypeDoc(d)) => typedoc = Some(d),
+                ItemKind::Type(name) => {
+                    let mut def = self.type_definition(module, name, items[k].node);
+                    let own = if self.is_callback(items[k].node) {
+                        doc.take()
+                    } else {
+                        typedoc.take()
+                    };
+                    match own {
+                        Some(DocValue::Text(t)) if draft.defines.is_empty() => {
+                            draft.doc = Some(t.clone());
+                        }
+                        // `@doc false`: hidden from the map, as a function would be.
+                        Some(DocValue::Hidden) if def.visibility == Visibility::Public => {
+                            def.visibility = Visibility::Hidden;
+                        }
+                        _ => {}
+                    }
+                    draft.defines.push(def);
+                    if draft.name.is_empty() {
+                        draft.name = name.split('/').next().unwrap_or(name).to_string();
+                    }
+                }
+                _ => {}
             }
         }
-        for &k in group {
-            if let ItemKind::Type(name) = &items[k].kind {
-                let mut def = self.type_definition(module, name, items[k].node);
-                if draft.visibility == Visibility::Hidden && def.visibility == Visibility::Public {
-                    // `@doc false`: hidden from the map, as a function would be.
-                    def.visibility = Visibility::Hidden;
-                }
-                draft.defines.push(def);
-                if draft.name.is_empty() {
-                    draft.name = name.split('/').next().unwrap_or(name).to_string();
-                }
-            }
+        if (draft.defines.iter()).all(|d| d.visibility == Visibility::Hidden) {
+            draft.visibility = Visibility::Hidden;
         }
         // The arities of the types or callbacks it defines, as a function's chunk has.
         let mut arities: Vec<u32> = (draft.defines.iter())
@@ -2056,7 +2080,10 @@ impl<'s, 't> Walker<'s, 't> {
                         draft.doc = Some(t.clone());
                         doc_hidden = false;
                     }
-                    Attr::Doc(DocValue::Hidden) => doc_hidden = true,
+                    Attr::Doc(DocValue::Hidden) => {
+                        draft.doc = None;
+                        doc_hidden = true;
+                    }
                     Attr::Doc(DocValue::Meta) | Attr::Other | Attr::TypeDoc(_) => {}
                     Attr::Impl(i) => draft.impl_ = Some(i.clone()),
                     Attr::Deprecated => draft.tag("deprecated"),
@@ -2422,7 +2449,9 @@ fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String 
 /// aliases are lexical), not one made further down the module.
 fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usize) -> String {
     let written = written.trim();
-    if let Some(rest) = written.strip_prefix("__MODULE__") {
+    if let Some(rest) = (written.strip_prefix("__MODULE__"))
+        .or_else(|| written.strip_prefix(calls::UNQUOTED_MODULE))
+    {
         let current = scope.map(|s| modules[s].name.as_str()).unwrap_or("");
         return [current, rest].concat();
     }
@@ -3066,18 +3095,20 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     quoted,
                 } => {
                     let full = resolve(&local, target, *at);
-                    if *quoted && short != "__MODULE__" {
+                    // `alias __MODULE__` names the module by its last segment.
+                    let short = if short == "__MODULE__" || short == calls::UNQUOTED_MODULE {
+                        full.rsplit('.').next().unwrap_or(&full).to_string()
+                    } else {
+                        short.clone()
+                    };
+                    // In a quote, a bare `__MODULE__` is the module that uses it, unknown
+                    // here; `unquote(__MODULE__)` is this one.
+                    if *quoted && !target.starts_with("__MODULE__") {
                         let pair = (short.clone(), full.clone());
                         if !draft.quoted_aliases.contains(&pair) {
                             draft.quoted_aliases.push(pair);
                         }
                     }
-                    // `alias __MODULE__` names the module by its last segment.
-                    let short = if short == "__MODULE__" {
-                        full.rsplit('.').next().unwrap_or(&full).to_string()
-                    } else {
-                        short.clone()
-                    };
                     local.push(*scope_end, short, full);
                     None
                 }

@@ -424,10 +424,12 @@ impl SymbolGraph {
                             .find(|(m, symbol)| {
                                 // `only:` and `except:` (also on Kernel's implicit import).
                                 let filter = filters.iter().find(|f| f.module == *m);
-                                // `import` brings in public functions and macros only.
+                                // `import` brings in public functions and macros only
+                                // (`@doc false` ones too: hidden from docs, not from
+                                // callers).
                                 self.defs.get(symbol).is_some_and(|sites| {
                                     sites.iter().any(|s| {
-                                        s.visibility == Visibility::Public
+                                        s.visibility != Visibility::Private
                                             && filter.is_none_or(|f| f.admits(call, s.kind))
                                     })
                                 })
@@ -2413,6 +2415,47 @@ mod tests {
         assert_eq!(g.callees("MyAppWeb.PageLive.mount/1"), ["MyApp.Jobs.run/1"]);
         // `use MyAppWeb, :live_view` does not alias Repo: that call stays as written.
         assert_eq!(g.callees("MyAppWeb.PageLive.other/1"), ["Repo.get/1"]);
+    }
+
+    #[test]
+    fn a_use_imports_and_aliases_the_module_its_quoted_code_unquotes() {
+        let sources = [(
+            "lib/commanded/router.ex",
+            concat!(
+                "defmodule Deep.Router do\n",
+                "  defmacro __using__(_opts) do\n",
+                "    quote do\n",
+                "      import unquote(__MODULE__)\n",
+                "      alias unquote( __MODULE__ )\n",
+                "      alias __MODULE__.Local\n",
+                "    end\n",
+                "  end\n",
+                "  defmacro dispatch(command, opts), do: {command, opts}\n",
+                "  def start(x), do: x\n",
+                "end\n",
+                "defmodule App.Router do\n",
+                "  use Deep.Router\n",
+                "  def go(x), do: dispatch(x, to: Handler) && Router.start(x) && Local.run(x)\n",
+                "end\n",
+            ),
+        )];
+        let chunks = chunks_of(&sources, false);
+        let g = SymbolGraph::build(&chunks);
+        // `alias __MODULE__.Local` in the quote is the user's `App.Router.Local`, not
+        // known here: the call stays as written.
+        assert_eq!(
+            g.callees("App.Router.go/1"),
+            [
+                "Deep.Router.dispatch/2",
+                "Deep.Router.start/1",
+                "Local.run/1"
+            ]
+        );
+        called_once_from(
+            &g,
+            &["Deep.Router.dispatch/2", "Deep.Router.start/1"],
+            "lib/commanded/router.ex",
+        );
     }
 
     #[test]
