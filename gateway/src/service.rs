@@ -86,6 +86,9 @@ impl GatewayState {
             status.files_deleted = r.files_deleted;
             status.bytes = r.bytes;
         }
+        // The files the nodes found they could not index (minified or generated text,
+        // credential files) are skipped too, though the upload sent them.
+        status.files_skipped += activity.skipped;
         Some(status)
     }
 

@@ -782,6 +782,46 @@ async fn a_file_over_max_file_bytes_is_skipped_and_counted() {
     server.assert_healthy().await;
 }
 
+/// Files the gateway sends but the node will not index (a credential file, a minified
+/// script) are counted as skipped, so that seen = indexed + unchanged + skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_the_node_will_not_index_are_counted_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(with_limits(dir.path(), Limits::default())).await;
+    let minified = format!("var a={};\n", "1+".repeat(5000) + "1");
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
+    let status = upload(
+        &mut server.repos(),
+        vec![
+            file("shop", "lib/small.ex", module("Shop.Small", "small")),
+            file("shop", "priv/cert/selfsigned_key.pem", key.to_string()),
+            file("shop", "priv/static/app.js", minified),
+            commit(true),
+        ],
+    )
+    .await
+    .expect("the upload is accepted");
+    assert_eq!(status.files_seen, 3);
+    let status = wait_for("both skips counted", || async {
+        let status = get(&server, "shop").await.expect("the repository is known");
+        (status.state == pb::RepositoryState::Ready as i32 && status.files_skipped == 2)
+            .then_some(status)
+    })
+    .await;
+    assert_eq!(
+        (
+            status.files_seen,
+            status.files_indexed,
+            status.files_skipped
+        ),
+        (3, 1, 2),
+        "{status:?}"
+    );
+    let hits = search(&server, "BEGIN PRIVATE KEY").await;
+    assert!(hits.is_empty(), "{hits:?}");
+    server.assert_healthy().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skipped_file_replaces_its_indexed_version_even_without_delete_missing() {
     let dir = tempfile::tempdir().unwrap();
