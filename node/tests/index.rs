@@ -1880,6 +1880,56 @@ fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
     );
 }
 
+/// A query naming a module's function finds the function before the `@callback` of the
+/// same name and arity the module also declares (ExDoc.Markdown's `to_ast/2`); the
+/// callback alone is still found by its name.
+#[test]
+fn a_named_function_ranks_before_the_callback_of_its_name() {
+    let (_tmp, set) = indexed(&[(
+        "lib/ex_doc/markdown.ex",
+        concat!(
+            "defmodule ExDoc.Markdown do\n",
+            "  @moduledoc \"Adapters for Markdown.\"\n",
+            "\n",
+            "  @doc \"Converts markdown into HTML AST.\"\n",
+            "  @callback to_ast(String.t(), Keyword.t()) :: term()\n",
+            "\n",
+            "  @doc \"Checks if the adapter is available.\"\n",
+            "  @callback available?() :: boolean()\n",
+            "\n",
+            "  @doc \"\"\"\n",
+            "  Converts the given markdown document to HTML AST, with the configured adapter.\n",
+            "  \"\"\"\n",
+            "  def to_ast(text, opts \\\\ []) when is_binary(text) do\n",
+            "    {processor, options} = get_markdown_processor(opts)\n",
+            "    processor.to_ast(text, options)\n",
+            "  end\n",
+            "\n",
+            "  defp get_markdown_processor(opts), do: Keyword.pop(opts, :markdown_processor)\n",
+            "end\n",
+        ),
+    )]);
+    for query in [
+        "ExDoc.Markdown.to_ast/2",
+        "ExDoc.Markdown.to_ast",
+        "Markdown.to_ast",
+    ] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].chunk.kind,
+            ChunkKind::Function,
+            "{query}:\n{}",
+            describe(&hits)
+        );
+        assert_eq!(hits[0].symbol, "ExDoc.Markdown.to_ast/2", "{query}");
+    }
+    assert_first(
+        &set,
+        "ExDoc.Markdown.available?",
+        "ExDoc.Markdown.available?/0",
+    );
+}
+
 /// A question that names an identifier is still a question: it asks about the public API,
 /// so hidden implementations (`@moduledoc false`) of the name it mentions weigh less than
 /// the documented public function it is after.

@@ -603,6 +603,10 @@ const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 /// included.)
 const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 
+/// Kind weight of a type or callback chunk in an identifier query that names a module:
+/// a function of the same name comes first, anything else the query names still does.
+const NAMED_CONTRACT_WEIGHT: f32 = 0.95;
+
 /// Weight of a symbol key named in a question (four words or more).
 const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
 
@@ -1052,6 +1056,11 @@ impl QueryPlan {
             // a module named, only that module's definitions match anyway.
             if !self.names_module && chunk.kind.is_callable() && chunk.doc.is_none() {
                 w *= UNDOCUMENTED_WEIGHT;
+            }
+            // `ExDoc.Markdown.to_ast/2` names the function before the `@callback` of the
+            // same name the module also declares (their BM25 are near each other).
+            if self.names_module && chunk.kind == ChunkKind::Type {
+                w *= NAMED_CONTRACT_WEIGHT;
             }
         } else {
             // Natural-language questions are mostly about the public API.
