@@ -4143,3 +4143,44 @@ fn g05_the_last_doc_wins_and_hides_only_its_own_definition() {
         "{cs:#?}"
     );
 }
+
+/// `@impl` stays with its own function when small neighbours merge into one chunk.
+#[test]
+fn g06_each_merged_function_keeps_its_own_impl() {
+    let src = concat!(
+        "defmodule Breakpoint.Condition do\n",
+        "  use GenServer\n",
+        "  def clear(name \\\\ __MODULE__), do: GenServer.call(name, :clear)\n",
+        "\n",
+        "  @impl GenServer\n",
+        "  def init(args), do: {:ok, args}\n",
+        "\n",
+        "  @impl true\n",
+        "  def handle_call(:clear, _from, _state), do: {:reply, :ok, %{}}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/breakpoint/condition.ex", src);
+    let merged = cs
+        .iter()
+        .find(|c| c.defines.iter().any(|d| d.name == "init"))
+        .unwrap_or_else(|| panic!("{cs:#?}"));
+    assert!(
+        has_tag(merged, "merged"),
+        "the fixture relies on merging: {cs:#?}"
+    );
+    let impls: Vec<(&str, Option<&str>)> = merged
+        .defines
+        .iter()
+        .map(|d| (d.name.as_str(), d.impl_.as_deref()))
+        .collect();
+    assert_eq!(
+        impls,
+        vec![
+            ("clear", None),
+            ("init", Some("GenServer")),
+            ("handle_call", Some("true")),
+        ]
+    );
+    let json = serde_json::to_value(&merged.defines[1]).unwrap();
+    assert_eq!(json["impl"], "GenServer", "{json}");
+}

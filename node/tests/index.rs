@@ -1930,6 +1930,58 @@ fn a_named_function_ranks_before_the_callback_of_its_name() {
     );
 }
 
+/// A wrong arity still finds the function by its qualified name (`Completion.completion/6`
+/// when only `/4` exists), above chunks that only mention it; the right arity comes
+/// first.
+#[test]
+fn a_wrong_arity_finds_the_function_at_its_real_arity() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/ls/completion.ex",
+            concat!(
+                "defmodule LS.Providers.Completion do\n",
+                "  @moduledoc \"Completion provider.\"\n",
+                "  def completion(text, line, character, options) do\n",
+                "    LS.Engine.suggest(text, line, character, options)\n",
+                "  end\n",
+                "  def completion(text), do: completion(text, 1, 1, [])\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/ls/pipes.ex",
+            concat!(
+                "defmodule LS.Commands.Pipes do\n",
+                "  @moduledoc \"Pipes: see LS.Providers.Completion.completion/4 and completion options.\"\n",
+                "  def run(completion, providers), do: {completion, providers}\n",
+                "end\n",
+            ),
+        ),
+    ]);
+    for query in [
+        "LS.Providers.Completion.completion/6",
+        "Completion.completion/6",
+    ] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].symbol,
+            "LS.Providers.Completion.completion/4",
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+    assert_first(
+        &set,
+        "Completion.completion/1",
+        "LS.Providers.Completion.completion/1",
+    );
+    assert_first(
+        &set,
+        "Completion.completion/4",
+        "LS.Providers.Completion.completion/4",
+    );
+}
+
 /// A question that names an identifier is still a question: it asks about the public API,
 /// so hidden implementations (`@moduledoc false`) of the name it mentions weigh less than
 /// the documented public function it is after.

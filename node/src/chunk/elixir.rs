@@ -2134,6 +2134,7 @@ impl<'s, 't> Walker<'s, 't> {
                         .as_ref()
                         .map(|written| draft.signature.replacen(written.as_str(), name, 1))
                         .unwrap_or_default(),
+                    impl_: draft.impl_.clone(),
                     ..Definition::default()
                 });
             }

@@ -179,6 +179,10 @@ pub struct Definition {
     /// module): `alias MyApp.Repo` in a `DataCase`'s `using` block.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_aliases: Vec<(String, String)>,
+    /// What the `@impl` before it says (`GenServer`, `true`), kept per definition: a
+    /// merged chunk's own `impl` is its first function's.
+    #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
+    pub impl_: Option<String>,
 }
 
 /// Calls without a module (`fun/arity`) and the imports in force where they are made,
@@ -317,6 +321,7 @@ impl Default for Definition {
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
             quoted_aliases: Vec::new(),
+            impl_: None,
         }
     }
 }

@@ -607,6 +607,11 @@ const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 /// a function of the same name comes first, anything else the query names still does.
 const NAMED_CONTRACT_WEIGHT: f32 = 0.95;
 
+/// Weight of the name of a `Mod.name/arity` query at any arity: enough to put the function's
+/// other arities above what only mentions the name when the arity asked for does not
+/// exist (`completion/6` finds `completion/4`), far under the arity's own key.
+const ANY_ARITY_WEIGHT: f32 = 5.0;
+
 /// Weight of a symbol key named in a question (four words or more).
 const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
 
@@ -625,6 +630,8 @@ struct QueryPlan {
     weak_exact_symbols: Vec<String>,
     /// Capitalised words in a sentence (`Logger`, `PATH`): perhaps modules, perhaps prose.
     weak_symbols: Vec<String>,
+    /// The names of `name/arity` tokens without their arity ([`ANY_ARITY_WEIGHT`]).
+    any_arity: Vec<String>,
     /// Bare lowercase words that could be function names.
     words: Vec<String>,
     /// The query looks like code (an identifier, a short name) rather than a question.
@@ -657,6 +664,7 @@ impl QueryPlan {
         let mut exact_symbols = Vec::new();
         let mut weak_exact = Vec::new();
         let mut weak_symbols = Vec::new();
+        let mut any_arity = Vec::new();
         let mut words = Vec::new();
         let mut names_module = false;
         // A one-word query is usually a name; a two-word one often (`Stock reserve`).
@@ -704,6 +712,15 @@ impl QueryPlan {
             names_module |= is_module;
             if looks_qualified || has_arity || tok.contains('_') {
                 exact_symbols.push(tok.trim_end_matches('.').to_string());
+                if has_arity
+                    && looks_qualified
+                    && let Some((name, _)) = lc.rsplit_once('/')
+                {
+                    // `Completion.completion/6` when only `/4` exists: the name at any
+                    // arity, under the one asked for. (A bare `completion` would also be
+                    // the key of a module `...Completion`.)
+                    any_arity.push(name.to_string());
+                }
                 symbols.push(lc);
             } else if is_module {
                 weak_exact.push(tok.trim_end_matches('.').to_string());
@@ -726,6 +743,7 @@ impl QueryPlan {
             exact_symbols,
             weak_exact_symbols: weak_exact,
             weak_symbols,
+            any_arity,
             words,
             code_like,
             question: word_count >= 4,
@@ -806,6 +824,11 @@ impl QueryPlan {
         }
         for s in &self.weak_symbols {
             should.push(boosted(f.symbol, s, 2.0));
+        }
+        if !self.question {
+            for s in &self.any_arity {
+                should.push(boosted(f.symbol, s, ANY_ARITY_WEIGHT));
+            }
         }
         if self.code_like {
             // Code-like queries also match heads and specs (parameter names, types).
