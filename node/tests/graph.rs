@@ -64,6 +64,11 @@ fn line_of(src: &str, needle: &str) -> u32 {
     found[0]
 }
 
+/// The symbols of the callers of `symbol`, in the graph's order.
+fn caller_symbols(g: &SymbolGraph, symbol: &str) -> Vec<String> {
+    g.callers(symbol).into_iter().map(|s| s.symbol).collect()
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -100,7 +105,7 @@ fn parse_map(map: &str) -> Vec<(String, u32, String)> {
 }
 
 /// The public functions of the project: (path, signature).
-const PUBLIC_FUNCTIONS: [(&str, &str); 13] = [
+const PUBLIC_FUNCTIONS: [(&str, &str); 12] = [
     (
         "lib/my_app/cart.ex",
         "def add_item(%__MODULE__{items: items} = cart, sku, quantity) when quantity > 0",
@@ -137,7 +142,7 @@ const PUBLIC_FUNCTIONS: [(&str, &str); 13] = [
         "lib/my_app/util.ex",
         "def normalize_sku(sku) when is_binary(sku)",
     ),
-    ("mix.exs", "def project"),
+    // Not `mix.exs`'s `def project`: the Mix project is not the repository's API.
 ];
 
 // ------------------------------------------------------------------------------ tests
@@ -692,11 +697,7 @@ fn merged_functions_keep_their_own_signature_and_calls() {
         g.callees("Shop.Format.price/1"),
         strings(&["Integer.to_string/1", "Shop.Format.pad/1"])
     );
-    let pad_callers: Vec<String> = g
-        .callers("Shop.Format.pad/1")
-        .into_iter()
-        .map(|s| s.symbol)
-        .collect();
+    let pad_callers = caller_symbols(&g, "Shop.Format.pad/1");
     assert_eq!(pad_callers, strings(&["Shop.Format.price/1"]));
 }
 
@@ -760,11 +761,7 @@ fn graph_follows_changes_to_the_index() {
         !Arc::ptr_eq(&before, &after),
         "the cache was dropped on commit"
     );
-    let callers: Vec<String> = after
-        .callers("MyApp.Util.normalize_sku/1")
-        .into_iter()
-        .map(|s| s.symbol)
-        .collect();
+    let callers = caller_symbols(&after, "MyApp.Util.normalize_sku/1");
     assert_eq!(
         callers,
         strings(&[
@@ -836,11 +833,7 @@ fn a_generated_function_with_thousands_of_calls_lists_each_callee_once_in_call_o
     chunks.extend(user_chunks);
     let g = SymbolGraph::build(&chunks);
     assert_eq!(g.callees_in_call_order("Gen.User.big/0"), first_order);
-    let callers: Vec<String> = g
-        .callers("Gen.Lib.g5/0")
-        .into_iter()
-        .map(|s| s.symbol)
-        .collect();
+    let callers = caller_symbols(&g, "Gen.Lib.g5/0");
     assert_eq!(callers, strings(&["Gen.User.big/0"]));
 }
 
@@ -886,9 +879,81 @@ fn an_import_brings_in_functions_hidden_from_the_docs() {
             callees.contains(&imported.to_string()),
             "{imported} in {callees:?}"
         );
-        let callers: Vec<String> = g.callers(imported).into_iter().map(|s| s.symbol).collect();
+        let callers = caller_symbols(&g, imported);
         assert_eq!(callers, strings(&["Shop.Report.ids/1"]), "{imported}");
     }
     // A private function is not imported.
     assert!(g.callers("Shop.Utils.secret/1").is_empty());
+}
+
+/// `import Mod, only: [fun: arity]` says where `fun/arity` comes from, even when `Mod`
+/// is not indexed (a dependency's `Ecto.Query`); an import without a list, or with
+/// `except:`, of a module not indexed says nothing about a call.
+#[test]
+fn an_only_list_names_where_a_call_comes_from_even_outside_the_index() {
+    let src = concat!(
+        "defmodule Shop.Migrations do\n",
+        "  import Ecto.Query, only: [from: 2]\n",
+        "  import Macro, only: [camelize: 1]\n",
+        "  import Dep.Helpers\n",
+        "  import Dep.Other, except: [skip: 1]\n",
+        "  def versions(source), do: from(m in source, select: m.version)\n",
+        "  def name(x), do: camelize(x) |> helper() |> other()\n",
+        "end\n",
+    );
+    let chunks = chunks_of("lib/shop/migrations.ex", src);
+    let g = SymbolGraph::build(&chunks);
+    assert_eq!(
+        g.callees("Shop.Migrations.versions/1"),
+        ["Ecto.Query.from/2"]
+    );
+    assert_eq!(g.callees("Shop.Migrations.name/1"), ["Macro.camelize/1"]);
+    let callers = caller_symbols(&g, "Ecto.Query.from/2");
+    assert_eq!(callers, strings(&["Shop.Migrations.versions/1"]));
+}
+
+/// A map that focuses on nothing lists the repository's API, not its tests, test support,
+/// benchmarks or Mix project; a focus on test support still shows it.
+#[test]
+fn a_map_leaves_out_tests_benchmarks_and_the_mix_project() {
+    let files = [
+        (
+            "lib/shop/cart.ex",
+            "defmodule Shop.Cart do\n  def add(cart, item), do: [item | cart]\n  def total(cart), do: Enum.sum(cart)\nend\n",
+        ),
+        (
+            "test/support/fixtures.ex",
+            "defmodule Shop.Fixtures do\n  def cart, do: Shop.Cart.add([], 1) |> Shop.Cart.add(2)\n  def empty, do: cart() |> Shop.Cart.total()\nend\n",
+        ),
+        (
+            "test/shop/cart_test.exs",
+            "defmodule Shop.CartTest do\n  def helper, do: Shop.Fixtures.cart()\nend\n",
+        ),
+        (
+            "integration_test/support/repo.ex",
+            "defmodule Shop.Integration.Repo do\n  def start, do: Shop.Fixtures.empty()\nend\n",
+        ),
+        (
+            "bench/cart_bench.exs",
+            "defmodule Shop.Bench do\n  def run, do: Shop.Cart.total(Shop.Fixtures.cart())\nend\n",
+        ),
+        (
+            "mix.exs",
+            "defmodule Shop.MixProject do\n  def project, do: [app: :shop, deps: deps()]\n  defp deps, do: []\nend\n",
+        ),
+    ];
+    let mut chunks = Vec::new();
+    for (path, src) in files {
+        chunks.extend(chunks_of(path, src));
+    }
+    let g = SymbolGraph::build(&chunks);
+    let (map, _) = g.repo_map(10_000, &[]);
+    let paths: Vec<String> = parse_map(&map).into_iter().map(|(p, _, _)| p).collect();
+    assert!(paths.iter().all(|p| p == "lib/shop/cart.ex"), "{map}");
+    assert!(
+        map.contains("def add(cart, item)") && map.contains("def total(cart)"),
+        "{map}"
+    );
+    let (focused, _) = g.repo_map(10_000, &strings(&["Shop.Fixtures"]));
+    assert!(focused.contains("test/support/fixtures.ex"), "{focused}");
 }

@@ -427,12 +427,22 @@ impl SymbolGraph {
                                 // `import` brings in public functions and macros only
                                 // (`@doc false` ones too: hidden from docs, not from
                                 // callers).
-                                self.defs.get(symbol).is_some_and(|sites| {
+                                let defined = self.defs.get(symbol).is_some_and(|sites| {
                                     sites.iter().any(|s| {
                                         s.visibility != Visibility::Private
                                             && filter.is_none_or(|f| f.admits(call, s.kind))
                                     })
-                                })
+                                });
+                                // `import Ecto.Query, only: [from: 2]` says where `from/2`
+                                // comes from, even when Ecto is not indexed here.
+                                let named = || {
+                                    filter.is_some_and(|f| {
+                                        !f.except
+                                            && f.select.is_none()
+                                            && f.names.iter().any(|n| n == call)
+                                    })
+                                };
+                                defined || named()
                             })
                             .map(|(_, symbol)| symbol);
                         cache.entry(call.clone()).or_insert(found)
@@ -1113,7 +1123,10 @@ impl SymbolGraph {
             let Some(site) = &index.first_site[i as usize] else {
                 continue;
             };
-            if site.visibility != Visibility::Public || site.kind == ChunkKind::ModuleHeader {
+            if site.visibility != Visibility::Public
+                || site.kind == ChunkKind::ModuleHeader
+                || (focus.is_empty() && outside_the_api(&site.path))
+            {
                 continue;
             }
             if !repos.is_empty() && !repos.contains(&site.repo) {
@@ -1177,6 +1190,25 @@ impl SymbolGraph {
         let tokens = map.len().div_ceil(MAP_BYTES_PER_TOKEN);
         (map, tokens)
     }
+}
+
+/// Code that is not a repository's API, left out of a map that focuses on nothing: tests
+/// and their support code (`test/`, `integration_test/`, `*_test.exs`), benchmarks and the
+/// Mix project file. A focus on it still shows it.
+fn outside_the_api(path: &str) -> bool {
+    let mut segments = path.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if last {
+            return segment == "mix.exs" || segment.ends_with("_test.exs");
+        }
+        if matches!(segment, "test" | "tests" | "bench" | "benchmarks")
+            || segment.ends_with("_test")
+        {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -1320,6 +1352,7 @@ mod tests {
             let site = &g.defs[&symbol][0];
             if site.visibility != Visibility::Public
                 || site.kind == ChunkKind::ModuleHeader
+                || (focus.is_empty() && outside_the_api(&site.path))
                 || seen_sites.contains(&(site.repo.clone(), site.path.clone(), site.start_line))
             {
                 continue;
