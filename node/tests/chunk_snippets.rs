@@ -2480,6 +2480,48 @@ fn g18_split_never_cuts_inside_a_heredoc() {
     }
 }
 
+/// A `@doc` over the budget before a bodiless head (`Ecto.Migration.table/2`) is a part
+/// of its own, and the head goes with the clauses after it, not into a part of two lines;
+/// a head written over several lines reads as on one.
+#[test]
+fn g18_a_long_doc_parts_from_a_bodiless_head_which_goes_with_its_clauses() {
+    let doc: String = (1..=30)
+        .map(|i| format!("  Line {i} of the documentation of a table, long enough to split.\n"))
+        .collect();
+    let src = format!(
+        "defmodule Shop.Migration do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def table(name, opts \\\\ [])\n\n  def table(\n        name,\n        opts\n      ) when is_atom(name) do\n    table(Atom.to_string(name), opts)\n  end\n\n  def table(name, opts) when is_binary(name), do: {{name, opts}}\n\n  def put(\n        name,\n        [value | _]\n      ) do\n    {{name, value}}\n  end\nend\n"
+    );
+    let cs = chunks("lib/shop/migration.ex", &src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Migration", &[], (1, 1)),
+            row(Function, "Shop.Migration.table", &[1, 2], (2, 33)),
+            row(Function, "Shop.Migration.table", &[1, 2], (34, 43)),
+            row(Function, "Shop.Migration.put", &[2], (44, 51)),
+        ],
+    );
+    assert_eq!(cs[1].part, Some((1, 2)));
+    assert_eq!(cs[2].part, Some((2, 2)));
+    // The definition goes with the part that shows its head; both show the doc.
+    assert_eq!(defined(&cs[1]), Vec::<String>::new());
+    assert_eq!(
+        defined(&cs[2]),
+        strings(&["Shop.Migration.table/1", "Shop.Migration.table/2"])
+    );
+    assert!(cs[2].doc.as_deref().is_some_and(|d| d.contains("Line 30")));
+    assert_eq!(cs[2].signature, "def table(name, opts \\\\ [])");
+    assert!(
+        cs[2]
+            .header
+            .ends_with("  def table(name, opts \\\\ []) # part 2/2\n"),
+        "{}",
+        cs[2].header
+    );
+    assert_eq!(cs[3].signature, "def put(name, [value | _])");
+}
+
 /// The byte ranges of the heredocs (`"""` to `"""`) of `src`.
 fn heredocs(src: &str) -> Vec<(usize, usize)> {
     let marks: Vec<usize> = src.match_indices("\"\"\"").map(|(i, _)| i).collect();

@@ -144,6 +144,13 @@ pub(crate) enum RawCall {
         /// modules that use this one, not here.
         quoted: bool,
     },
+    /// `use Mod` (or `use Mod, :which`) inside a `quote` or a case template's `using`
+    /// block: a `use` made in the modules that use this one.
+    QuotedUse {
+        module: String,
+        /// The `:which` of `use Mod, :which`.
+        which: Option<String>,
+    },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -712,6 +719,21 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             quoted,
                         };
                         calls.push((node.start_byte(), import));
+                    }
+                    if name == "use"
+                        && in_quote(node, src)
+                        && let Some(args) = child_of_kind(node, "arguments")
+                        && let Some(first) = args.named_child(0)
+                    {
+                        let module = if unquotes_module(first, src) {
+                            UNQUOTED_MODULE.to_string()
+                        } else {
+                            text(first, src).to_string()
+                        };
+                        let which = (args.named_child(1))
+                            .filter(|a| a.kind_id() == g.atom)
+                            .map(|a| text(a, src).trim_start_matches(':').to_string());
+                        calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
                     }
                     // `use Mod, opts`: the options are evaluated where it is used, and
                     // may call (`statics: MyAppWeb.static_paths()`).

@@ -2363,7 +2363,9 @@ impl<'s, 't> Walker<'s, 't> {
                                     unqualified.push(super::symbol("", &fun, arity));
                                 }
                             }
-                            RawCall::Alias { .. } | RawCall::Import { .. } => {}
+                            RawCall::Alias { .. }
+                            | RawCall::Import { .. }
+                            | RawCall::QuotedUse { .. } => {}
                         }
                     }
                 }
@@ -2749,10 +2751,16 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         let mut scoped: Vec<ScopedCalls> = Vec::new();
         let (mut quoted, mut quoted_filters) = (Vec::new(), Vec::new());
         let mut quoted_aliases: Vec<(String, String)> = Vec::new();
+        let mut quoted_uses: Vec<String> = Vec::new();
         for d in &drafts[piece.clone()] {
             for pair in &d.quoted_aliases {
                 if !quoted_aliases.contains(pair) {
                     quoted_aliases.push(pair.clone());
+                }
+            }
+            for used in &d.quoted_uses {
+                if !quoted_uses.contains(used) {
+                    quoted_uses.push(used.clone());
                 }
             }
             for m in &d.quoted_imports {
@@ -2800,6 +2808,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     d.quoted_imports = quoted.clone();
                     d.quoted_import_filters = quoted_filters.clone();
                     d.quoted_aliases = quoted_aliases.clone();
+                    d.quoted_uses = quoted_uses.clone();
                     d.end_line = match draft.own {
                         // Its last clause, not module-level code after it.
                         Some((_, e)) if e > 0 => lines.line_of(e - 1).max(d.line),
@@ -3126,6 +3135,28 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         module,
                         list.clone(),
                     );
+                    None
+                }
+                RawCall::QuotedUse { module, which } => {
+                    // A bare `__MODULE__` is the module that uses this one, unknown here.
+                    if !module.starts_with("__MODULE__") {
+                        let module = resolve(&local, module, *at);
+                        // What `use ExUnit.Case` imports is known without its source.
+                        for (m, only) in imports_of_use(&module) {
+                            ImportFilter::record(
+                                &mut draft.quoted_imports,
+                                &mut draft.quoted_import_filters,
+                                m.to_string(),
+                                only_list(*only),
+                            );
+                        }
+                        let which = which.as_ref().map(|w| format!("{module}.{w}/0"));
+                        for used in which.into_iter().chain([module]) {
+                            if !draft.quoted_uses.contains(&used) {
+                                draft.quoted_uses.push(used);
+                            }
+                        }
+                    }
                     None
                 }
                 RawCall::Import {

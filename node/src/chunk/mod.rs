@@ -179,6 +179,11 @@ pub struct Definition {
     /// module): `alias MyApp.Repo` in a `DataCase`'s `using` block.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_aliases: Vec<(String, String)>,
+    /// What its quoted code `use`s in the modules that `use` this one (`Mod`, or
+    /// `Mod.which/0` for `use Mod, :which`): their quoted imports and aliases count there
+    /// too (`use Tesla` runs `use Tesla.Builder`, which imports `plug/2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted_uses: Vec<String>,
     /// What the `@impl` before it says (`GenServer`, `true`), kept per definition: a
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
@@ -321,6 +326,7 @@ impl Default for Definition {
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
             quoted_aliases: Vec::new(),
+            quoted_uses: Vec::new(),
             impl_: None,
         }
     }
@@ -751,7 +757,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 31;
+pub const CHUNKER_VERSION: u32 = 32;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -895,6 +901,7 @@ pub(crate) struct Draft {
     pub quoted_imports: Vec<String>,
     pub quoted_import_filters: Vec<ImportFilter>,
     pub quoted_aliases: Vec<(String, String)>,
+    pub quoted_uses: Vec<String>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -939,6 +946,7 @@ impl Draft {
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
             quoted_aliases: Vec::new(),
+            quoted_uses: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),
@@ -1062,7 +1070,9 @@ pub(crate) fn text_of(src: &[u8], start: usize, end: usize) -> std::borrow::Cow<
     String::from_utf8_lossy(&src[start.min(src.len())..end.min(src.len())])
 }
 
-/// Collapses runs of whitespace to one space.
+/// Collapses runs of whitespace to one space, and drops those just inside brackets, so a
+/// head written over several lines reads as it would on one (`def struct(meta, opts)`,
+/// not `def struct( meta, opts )`).
 pub(crate) fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
@@ -1070,10 +1080,11 @@ pub(crate) fn collapse_whitespace(s: &str) -> String {
         if c.is_whitespace() {
             space = true;
         } else {
-            if space {
+            let inside = out.ends_with(['(', '[', '{']) || matches!(c, ')' | ']' | '}');
+            if space && !inside {
                 out.push(' ');
-                space = false;
             }
+            space = false;
             out.push(c);
         }
     }
@@ -1083,6 +1094,20 @@ pub(crate) fn collapse_whitespace(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_over_several_lines_reads_as_on_one() {
+        let head = "def struct(\n      adapter_meta,\n      %{source: source} = schema_meta\n    )";
+        assert_eq!(
+            collapse_whitespace(head),
+            "def struct(adapter_meta, %{source: source} = schema_meta)"
+        );
+        assert_eq!(
+            collapse_whitespace("def f([\n  h | t\n], {\n a,  b })"),
+            "def f([h | t], {a, b})"
+        );
+        assert_eq!(collapse_whitespace("  def  g( )  "), "def g()");
+    }
 
     #[test]
     fn symbols_are_module_name_and_arity() {

@@ -34,9 +34,18 @@ pub(crate) fn split(
     let strings = |s: usize, e: usize| strings_in(root.descendant_for_byte_range(s, e), s, e);
     let mut ranges = Vec::new();
     if nodes.len() > 1 {
-        let cuts: Vec<usize> = nodes[1..]
-            .iter()
-            .map(|n| line_start_cut(src, n.start_byte()))
+        // A first clause with no `do` block (a bodiless head for defaults, a one-line
+        // `do:`) may part from a long `@doc` before it, to go with the clauses after it:
+        // cut only by lines, the doc and the head made a part of two lines.
+        let first = (child_of_kind(nodes[0], "do_block").is_none())
+            .then(|| line_start_cut(src, nodes[0].start_byte()))
+            .filter(|&c| c > start);
+        let cuts: Vec<usize> = (first.into_iter())
+            .chain(
+                nodes[1..]
+                    .iter()
+                    .map(|n| line_start_cut(src, n.start_byte())),
+            )
             .collect();
         for (s, e) in pack(src, start, end, &cuts, budget) {
             let clause = nodes

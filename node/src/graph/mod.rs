@@ -65,6 +65,8 @@ pub struct SymbolGraph {
     quoted_imports: HashMap<String, Imports>,
     /// What a `use` of a module aliases (short name, module), keyed as `quoted_imports`.
     quoted_aliases: HashMap<String, Vec<(String, String)>>,
+    /// What a `use` of a module `use`s in turn, keyed as `quoted_imports`.
+    quoted_uses: HashMap<String, Vec<String>>,
 }
 
 /// A caller's calls without a module, and the modules they may come from.
@@ -91,6 +93,11 @@ type Imports = (Vec<String>, Vec<ImportFilter>);
 /// The module every Elixir module imports: a call without a module that the module does
 /// not define and does not import is Kernel's (or a special form, which is not a call).
 const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
+
+/// How many `use`s deep a chain of `use`s in quoted code is followed (`use A` whose quote
+/// does `use B`, whose quote does `use C`...), and how many modules it brings at most.
+const MAX_USE_DEPTH: usize = 8;
+const MAX_CHAINED_USES: usize = 64;
 
 /// Where the quoted code a `use` of `used` brings is kept: under `Mod.__using__/1` (or
 /// the `Mod.which/0` of `use Mod, :which`), and under the module (a case template's
@@ -404,6 +411,7 @@ impl SymbolGraph {
         let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
         for mut p in pending {
+            self.chain_uses(&mut p.uses);
             self.resolve_used_aliases(&p);
             self.add_used_imports(&mut p);
             let cache = match known.get_mut(&p.imports) {
@@ -500,6 +508,33 @@ impl SymbolGraph {
         self.link(p.caller, &symbol, &expanded);
     }
 
+    /// Adds to `uses` what their quoted code `use`s in turn (`use Tesla` runs
+    /// `use Tesla.Builder`), breadth first, each once, at most [`MAX_USE_DEPTH`] deep.
+    fn chain_uses(&self, uses: &mut Vec<String>) {
+        if self.quoted_uses.is_empty() {
+            return;
+        }
+        let mut level = 0..uses.len();
+        for _ in 0..MAX_USE_DEPTH {
+            let mut next: Vec<String> = Vec::new();
+            for used in &uses[level.clone()] {
+                for key in use_keys(used) {
+                    for more in self.quoted_uses.get(&key).into_iter().flatten() {
+                        if !uses.contains(more) && !next.contains(more) {
+                            next.push(more.clone());
+                        }
+                    }
+                }
+            }
+            next.truncate(MAX_CHAINED_USES.saturating_sub(uses.len()));
+            if next.is_empty() {
+                return;
+            }
+            level = uses.len()..uses.len() + next.len();
+            uses.extend(next);
+        }
+    }
+
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
         for used in &p.uses {
@@ -533,10 +568,14 @@ impl SymbolGraph {
                 pending,
                 quoted_imports,
                 quoted_aliases,
+                quoted_uses,
                 ..
             } = part;
             for (symbol, aliases) in quoted_aliases {
                 g.quoted_aliases.entry(symbol).or_insert(aliases);
+            }
+            for (symbol, uses) in quoted_uses {
+                g.quoted_uses.entry(symbol).or_insert(uses);
             }
             for (symbol, sites) in defs {
                 g.defs.entry(symbol).or_default().extend(sites);
@@ -594,29 +633,31 @@ impl SymbolGraph {
                 };
                 // `defimpl P, for: [A, B]`: the chunker gives `B`'s copy `B`'s own calls.
                 let calls = &def.calls;
-                if !def.quoted_aliases.is_empty() {
-                    let key = match def.kind {
+                // What a `use` of this definition (or module) brings, by the symbol
+                // (or module) a `use` names.
+                let quotes = !def.quoted_aliases.is_empty()
+                    || !def.quoted_uses.is_empty()
+                    || !def.quoted_imports.is_empty();
+                if quotes {
+                    let keys = match def.kind {
                         ChunkKind::ModuleHeader => vec![def.module.clone()],
                         _ => def.symbols(),
                     };
-                    for k in key {
-                        g.quoted_aliases
-                            .entry(k)
-                            .or_insert_with(|| def.quoted_aliases.clone());
-                    }
-                }
-                if !def.quoted_imports.is_empty() {
-                    let key = match def.kind {
-                        ChunkKind::ModuleHeader => vec![def.module.clone()],
-                        _ => def.symbols(),
-                    };
-                    for k in key {
-                        g.quoted_imports.entry(k).or_insert_with(|| {
-                            (
-                                def.quoted_imports.clone(),
-                                def.quoted_import_filters.clone(),
-                            )
-                        });
+                    for k in keys {
+                        if !def.quoted_aliases.is_empty() {
+                            (g.quoted_aliases.entry(k.clone()))
+                                .or_insert_with(|| def.quoted_aliases.clone());
+                        }
+                        if !def.quoted_uses.is_empty() {
+                            (g.quoted_uses.entry(k.clone()))
+                                .or_insert_with(|| def.quoted_uses.clone());
+                        }
+                        if !def.quoted_imports.is_empty() {
+                            g.quoted_imports.entry(k).or_insert_with(|| {
+                                let filters = def.quoted_import_filters.clone();
+                                (def.quoted_imports.clone(), filters)
+                            });
+                        }
                     }
                 }
                 for symbol in def.symbols() {
@@ -2488,6 +2529,85 @@ mod tests {
             &g,
             &["Deep.Router.dispatch/2", "Deep.Router.start/1"],
             "lib/commanded/router.ex",
+        );
+    }
+
+    /// A `use` whose quoted code `use`s another module brings that module's quoted
+    /// imports and aliases too, down a chain, through `use Mod, :which`, once around a
+    /// cycle; `use ExUnit.Case` in a quote brings `assert` (what it imports is known
+    /// without ExUnit's `__using__`).
+    #[test]
+    fn a_use_in_quoted_code_brings_what_that_use_brings() {
+        let sources = [
+            (
+                "lib/ex_unit/assertions.ex",
+                "defmodule ExUnit.Assertions do\n  defmacro assert(x), do: x\nend\n",
+            ),
+            (
+                "lib/tesla.ex",
+                concat!(
+                    "defmodule Tesla.Builder do\n",
+                    "  defmacro __using__(_opts) do\n",
+                    "    quote do\n",
+                    "      import Tesla.Builder, only: [plug: 1, plug: 2]\n",
+                    "      alias Tesla.Middleware, as: MW\n",
+                    "      use Tesla.Client, :base\n",
+                    "    end\n",
+                    "  end\n",
+                    "  defmacro plug(name, opts \\\\ nil), do: {name, opts}\n",
+                    "end\n",
+                    "defmodule Tesla.Client do\n",
+                    "  def base do\n",
+                    "    quote do\n",
+                    "      import Tesla.Client\n",
+                    "      use Tesla\n",
+                    "    end\n",
+                    "  end\n",
+                    "  def request(x), do: x\n",
+                    "end\n",
+                    "defmodule Tesla.Middleware do\n",
+                    "  def json(x), do: x\n",
+                    "end\n",
+                    "defmodule Tesla do\n",
+                    "  defmacro __using__(opts) do\n",
+                    "    quote do\n",
+                    "      use Tesla.Builder, unquote(opts)\n",
+                    "    end\n",
+                    "  end\n",
+                    "end\n",
+                    "defmodule Tesla.TestCase do\n",
+                    "  defmacro __using__(_) do\n",
+                    "    quote do\n",
+                    "      use ExUnit.Case\n",
+                    "    end\n",
+                    "  end\n",
+                    "end\n",
+                    "defmodule MyApp.Api do\n",
+                    "  use Tesla\n",
+                    "  plug MW.json(1)\n",
+                    "  def get(x), do: request(x)\n",
+                    "end\n",
+                    "defmodule MyApp.ApiTest do\n",
+                    "  use Tesla.TestCase\n",
+                    "  def check(x), do: assert(x)\n",
+                    "end\n",
+                ),
+            ),
+        ];
+        let chunks = chunks_of(&sources, false);
+        let g = SymbolGraph::build(&chunks);
+        // `plug` at the top of `MyApp.Api`: Tesla's quote uses Tesla.Builder's.
+        let plugs = g.callers("Tesla.Builder.plug/1");
+        assert_eq!(plugs.len(), 1, "{plugs:?}");
+        assert_eq!(plugs[0].module, "MyApp.Api");
+        assert_eq!(
+            g.callees(&plugs[0].symbol),
+            ["Tesla.Builder.plug/1", "Tesla.Middleware.json/1"]
+        );
+        assert_eq!(g.callees("MyApp.Api.get/1"), ["Tesla.Client.request/1"]);
+        assert_eq!(
+            g.callees("MyApp.ApiTest.check/1"),
+            ["ExUnit.Assertions.assert/1"]
         );
     }
 
