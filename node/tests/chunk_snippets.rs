@@ -3323,8 +3323,13 @@ fn g15_tests_named_by_an_expression_or_under_an_if_are_their_own_chunks() {
     let named = find("MyTest.inspect(&Foo.bar/1) @name");
     assert_eq!((named.kind, named.start_line), (Test, 15), "{}", dump(&cs));
     assert_eq!(named.calls, strings(&["Foo.bar/1"]), "{}", dump(&cs));
-    // The header is the module's own lines, not a test's calls.
-    assert!(find("MyTest").calls.is_empty(), "{}", dump(&cs));
+    // The header is the module's own lines (its `use`), not a test's calls.
+    assert_eq!(
+        find("MyTest").calls,
+        ["ExUnit.Case.__using__/1"],
+        "{}",
+        dump(&cs)
+    );
     // `test(x)` without a block is a call, not a test.
     let plain = chunks(
         "lib/t.ex",
@@ -3445,13 +3450,17 @@ fn g10_calls_in_the_options_of_a_use_count() {
             .map(|c| c.calls.clone())
             .unwrap_or_else(|| panic!("no {name}:\n{}", dump(&cs)))
     };
+    // The quote's `use` calls the `__using__` it expands, and its options' calls.
     assert_eq!(
         calls_of("verified_routes"),
-        strings(&["MyAppWeb.static_paths/0"])
+        strings(&[
+            "Phoenix.VerifiedRoutes.__using__/1",
+            "MyAppWeb.static_paths/0"
+        ])
     );
     assert_eq!(
         calls_of("MyAppWeb"),
-        strings(&["Config.prefixes/0"]),
+        strings(&["Phoenix.Component.__using__/1", "Config.prefixes/0"]),
         "{}",
         dump(&cs)
     );
@@ -4225,4 +4234,96 @@ fn g06_each_merged_function_keeps_its_own_impl() {
     );
     let json = serde_json::to_value(&merged.defines[1]).unwrap();
     assert_eq!(json["impl"], "GenServer", "{json}");
+}
+
+/// Calls a call makes without writing them: `raise Mod, msg` builds the exception with
+/// `Mod.exception/1` (through the module's aliases), `apply/3` with a literal module,
+/// name and argument list calls that function, and ExUnit's `setup :name` calls
+/// `name/1`, a local or imported function (found in Finch and Mox).
+#[test]
+fn g19_raise_apply_and_setup_by_name_call_what_they_name() {
+    let src = concat!(
+        "defmodule Shop.Pool do\n",                                       // 1
+        "  alias Shop.Pool.Error\n",                                      // 2
+        "  def checkout!(pool) do\n",                                     // 3
+        "    if pool == nil, do: raise(Error, :pool_not_available)\n",    // 4
+        "    apply(Shop.Conn, :open, [pool, 5_000])\n",                   // 5
+        "  end\n",                                                        // 6
+        "  def spread(args), do: apply(Shop.Conn, :open, [args | []])\n", // 7
+        "end\n",                                                          // 8
+        "defmodule Shop.PoolTest do\n",                                   // 9
+        "  use ExUnit.Case\n",                                            // 10
+        "  import Shop.Checks\n",                                         // 11
+        "  setup :verify_on_exit!\n",                                     // 12
+        "  setup [:start_pool, {Shop.Fixtures, :seed}]\n",                // 13
+        "  defp start_pool(_ctx), do: :ok\n",                             // 14
+        "end\n",                                                          // 15
+    );
+    let cs = chunks("lib/shop/pool.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let find = |name: &str, line: u32| {
+        (cs.iter())
+            .find(|c| qualified(c) == name && c.start_line <= line && line <= c.end_line)
+            .unwrap_or_else(|| panic!("no chunk {name} at {line}:\n{}", dump(&cs)))
+    };
+    assert_eq!(
+        find("Shop.Pool.checkout!", 4).calls,
+        strings(&["Shop.Pool.Error.exception/1", "Shop.Conn.open/2"]),
+        "{}",
+        dump(&cs)
+    );
+    // `[args | []]` is a list of unknown length: no arity to cite.
+    assert_eq!(find("Shop.Pool.spread", 7).calls, Vec::<String>::new());
+    assert_eq!(find("Shop.PoolTest.setup", 12).calls, Vec::<String>::new());
+    assert_eq!(
+        find("Shop.PoolTest.setup", 12).unqualified_calls,
+        strings(&["verify_on_exit!/1"])
+    );
+    assert_eq!(
+        find("Shop.PoolTest.setup", 13).calls,
+        strings(&["Shop.PoolTest.start_pool/1", "Shop.Fixtures.seed/1"]),
+        "{}",
+        dump(&cs)
+    );
+}
+
+/// A part smaller than an eighth of the budget joins its neighbour: a short body after a
+/// `@doc` over the budget is one part, not its statements apart (`Jason.decode/2`), and a
+/// `defmodule` line goes with the `@moduledoc` that cannot be cut (`Gettext`).
+#[test]
+fn g18_a_tiny_part_joins_its_neighbour() {
+    let doc: String = (1..=40)
+        .map(|i| format!("  Line {i} of a long explanation of how decoding works here.\n"))
+        .collect();
+    let src = format!(
+        "defmodule Shop.Json do\n  @doc \"\"\"\n{doc}  \"\"\"\n  @spec decode(iodata, keyword) :: {{:ok, term}}\n  def decode(input, opts \\\\ []) do\n    input = IO.iodata_to_binary(input)\n    Shop.Decoder.parse(input, opts)\n  end\nend\n"
+    );
+    let cs = chunks("lib/shop/json.ex", &src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Json", &[], (1, 1)),
+            row(Function, "Shop.Json.decode", &[1, 2], (2, 43)),
+            row(Function, "Shop.Json.decode", &[1, 2], (44, 49)),
+        ],
+    );
+    assert_eq!(cs[2].part, Some((2, 2)));
+    assert_eq!(
+        defined(&cs[2]),
+        strings(&["Shop.Json.decode/1", "Shop.Json.decode/2"])
+    );
+    assert!(cs[2].content.contains("@spec decode") && cs[2].content.contains("Shop.Decoder.parse"));
+
+    let moduledoc = format!(
+        "defmodule Shop.Texts do\n  @moduledoc \"\"\"\n{doc}  \"\"\"\n\n  @type locale :: binary\n\n  def f(x), do: x\nend\n"
+    );
+    let cs = chunks("lib/shop/texts.ex", &moduledoc);
+    assert_tiles(&cs, moduledoc.as_bytes());
+    assert_eq!((cs[0].kind, cs[0].start_line), (ModuleHeader, 1));
+    assert!(
+        cs[0].end_line >= 43 && cs[0].content.contains("Line 40"),
+        "the defmodule line is in the moduledoc's part:\n{}",
+        dump(&cs)
+    );
 }

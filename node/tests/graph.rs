@@ -73,6 +73,11 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The symbol graph of one file's chunks.
+fn graph_of(path: &str, src: &str) -> SymbolGraph {
+    SymbolGraph::build(&chunks_of(path, src))
+}
+
 fn chunks_of(path: &str, src: &str) -> Vec<Chunk> {
     match chunk_file("shop", path, src.as_bytes(), &ChunkerConfig::default()) {
         FileChunks::Chunked(cs) => cs,
@@ -901,8 +906,7 @@ fn an_only_list_names_where_a_call_comes_from_even_outside_the_index() {
         "  def name(x), do: camelize(x) |> helper() |> other()\n",
         "end\n",
     );
-    let chunks = chunks_of("lib/shop/migrations.ex", src);
-    let g = SymbolGraph::build(&chunks);
+    let g = graph_of("lib/shop/migrations.ex", src);
     assert_eq!(
         g.callees("Shop.Migrations.versions/1"),
         ["Ecto.Query.from/2"]
@@ -956,4 +960,30 @@ fn a_map_leaves_out_tests_benchmarks_and_the_mix_project() {
     );
     let (focused, _) = g.repo_map(10_000, &strings(&["Shop.Fixtures"]));
     assert!(focused.contains("test/support/fixtures.ex"), "{focused}");
+}
+
+/// A module that declares a `@callback` and defines a function of the same name and
+/// arity: a call runs the function, so the function is its first site, in look-ups, in
+/// callees and in the map (found in Swoosh's `ApiClient.post/4`).
+#[test]
+fn a_function_comes_before_the_callback_of_its_name() {
+    let src = concat!(
+        "defmodule Shop.Client do\n",
+        "  @callback post(binary) :: :ok\n",
+        "\n",
+        "  def post(url), do: impl().post(url)\n",
+        "\n",
+        "  defp impl, do: Application.fetch_env!(:shop, :client)\n",
+        "end\n",
+        "defmodule Shop.User do\n",
+        "  def run, do: Shop.Client.post(\"x\")\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop/client.ex", src);
+    let sites = g.definitions("Shop.Client.post/1");
+    let kinds: Vec<(ChunkKind, u32)> = sites.iter().map(|s| (s.kind, s.start_line)).collect();
+    assert_eq!(kinds[0], (ChunkKind::Function, 4), "{kinds:?}");
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    let (map, _) = g.repo_map(10_000, &[]);
+    assert!(map.contains("def post(url)"), "{map}");
 }

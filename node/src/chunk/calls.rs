@@ -513,6 +513,79 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     }
 }
 
+/// The calls a call makes without writing them: `raise Mod, msg` (and `reraise`) calls
+/// `Mod.exception/1`; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
+/// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
+/// `{Mod, :name}`).
+fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+    let g = grammar();
+    let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0)) else {
+        return;
+    };
+    let at = node.start_byte();
+    match name {
+        "raise" | "reraise" if first.kind_id() == g.alias => calls.push((
+            at,
+            RawCall::Remote {
+                module: text(first, src).to_string(),
+                fun: "exception".to_string(),
+                arity: 1,
+            },
+        )),
+        "apply" if first.kind_id() == g.alias => {
+            let args = child_of_kind(node, "arguments");
+            if let Some(args) = args
+                && args.named_child_count() == 3
+                && let (Some(fun), Some(list)) = (args.named_child(1), args.named_child(2))
+                && fun.kind_id() == g.atom
+                && !text(fun, src).contains('"')
+                && list.kind() == "list"
+                // `[x | rest]` is a list of unknown length.
+                && !text(list, src).contains('|')
+            {
+                calls.push((
+                    at,
+                    RawCall::Remote {
+                        module: text(first, src).to_string(),
+                        fun: text(fun, src).trim_start_matches(':').to_string(),
+                        arity: list.named_child_count() as u32,
+                    },
+                ));
+            }
+        }
+        "setup" | "setup_all" => {
+            let mut cursor = first.walk();
+            let named: Vec<Node<'_>> = if first.kind() == "list" {
+                first.named_children(&mut cursor).collect()
+            } else {
+                vec![first]
+            };
+            for n in named {
+                let call = if n.kind_id() == g.atom && !text(n, src).contains('"') {
+                    RawCall::Local {
+                        fun: text(n, src).trim_start_matches(':').to_string(),
+                        arity: 1,
+                    }
+                } else if n.kind() == "tuple"
+                    && let (Some(m), Some(f)) = (n.named_child(0), n.named_child(1))
+                    && m.kind_id() == g.alias
+                    && f.kind_id() == g.atom
+                {
+                    RawCall::Remote {
+                        module: text(m, src).to_string(),
+                        fun: text(f, src).trim_start_matches(':').to_string(),
+                        arity: 1,
+                    }
+                } else {
+                    continue;
+                };
+                calls.push((at, call));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `unquote(__MODULE__)`, as a `__using__`'s quoted code names the module that defines
 /// it (`import unquote(__MODULE__)`): that module, where a bare `__MODULE__` in the
 /// quote would be the module that uses it.
@@ -721,19 +794,28 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         calls.push((node.start_byte(), import));
                     }
                     if name == "use"
-                        && in_quote(node, src)
                         && let Some(args) = child_of_kind(node, "arguments")
                         && let Some(first) = args.named_child(0)
+                        && let Some(module) = static_module(first, src)
                     {
-                        let module = if unquotes_module(first, src) {
-                            UNQUOTED_MODULE.to_string()
-                        } else {
-                            text(first, src).to_string()
-                        };
-                        let which = (args.named_child(1))
-                            .filter(|a| a.kind_id() == g.atom)
-                            .map(|a| text(a, src).trim_start_matches(':').to_string());
-                        calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
+                        let quoted = in_quote(node, src);
+                        // `use Mod` expands `Mod.__using__/1`: a call, as the map counts
+                        // it. In a quote, a bare `__MODULE__` is the module that uses it,
+                        // unknown here.
+                        if !(quoted && module.starts_with("__MODULE__")) {
+                            let using = RawCall::Remote {
+                                module: module.clone(),
+                                fun: "__using__".to_string(),
+                                arity: 1,
+                            };
+                            calls.push((node.start_byte(), using));
+                        }
+                        if quoted {
+                            let which = (args.named_child(1))
+                                .filter(|a| a.kind_id() == g.atom)
+                                .map(|a| text(a, src).trim_start_matches(':').to_string());
+                            calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
+                        }
                     }
                     // `use Mod, opts`: the options are evaluated where it is used, and
                     // may call (`statics: MyAppWeb.static_paths()`).
@@ -748,6 +830,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             arity: arity + extra,
                         },
                     ));
+                    implied_calls(node, name, src, &mut calls);
                 }
             } else if target_kind == g.dot
                 && let (Some(left), Some(right)) = (

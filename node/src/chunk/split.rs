@@ -33,13 +33,20 @@ pub(crate) fn split(
     // count as much as those of its clauses.
     let strings = |s: usize, e: usize| strings_in(root.descendant_for_byte_range(s, e), s, e);
     let mut ranges = Vec::new();
+    // What comes before the first clause (its `@doc`, `@spec`, attributes): when over the
+    // budget by itself, it is a part (or parts) of its own, and the code after it is cut
+    // as if it were alone, not into the leftovers of the doc's lines.
+    let lead = (nodes.first())
+        .filter(|_| draft.kind != ChunkKind::ModuleHeader)
+        .map(|n| line_start_cut(src, n.start_byte()))
+        .filter(|&c| c > start);
+    let long_lead = lead.filter(|&c| non_whitespace_chars(&src[start..c]) > budget);
     if nodes.len() > 1 {
         // A first clause with no `do` block (a bodiless head for defaults, a one-line
-        // `do:`) may part from a long `@doc` before it, to go with the clauses after it:
-        // cut only by lines, the doc and the head made a part of two lines.
-        let first = (child_of_kind(nodes[0], "do_block").is_none())
-            .then(|| line_start_cut(src, nodes[0].start_byte()))
-            .filter(|&c| c > start);
+        // `do:`) may part from a `@doc` before it, to go with the clauses after it: cut
+        // only by lines, the doc and the head made a part of two lines.
+        let first =
+            lead.filter(|_| long_lead.is_some() || child_of_kind(nodes[0], "do_block").is_none());
         let cuts: Vec<usize> = (first.into_iter())
             .chain(
                 nodes[1..]
@@ -63,11 +70,16 @@ pub(crate) fn split(
             }
         }
     } else if let Some(node) = nodes.first() {
-        let protected = strings(start, end);
-        split_statements(src, *node, (start, end), budget, &protected, &mut ranges);
+        let code = long_lead.unwrap_or(start);
+        if code > start {
+            ranges.extend(line_drafts(src, start, code, budget, &strings(start, code)));
+        }
+        let protected = strings(code, end);
+        split_statements(src, *node, (code, end), budget, &protected, &mut ranges);
     } else {
         ranges = line_drafts(src, start, end, budget, &strings(start, end));
     }
+    join_tiny_parts(src, &mut ranges, budget);
     let n = ranges.len() as u32;
     if n <= 1 {
         out.push(draft);
@@ -129,6 +141,39 @@ pub(crate) fn split(
             draft.doc = None;
         }
         out.push(draft);
+    }
+}
+
+/// Joins a part smaller than an eighth of the budget to the next part (or else to the one
+/// before it) when both fit the budget together, and a small first part (a `defmodule`
+/// line, a head before a heredoc that cannot be cut) to the next whatever its size: a part
+/// of two lines reads as nothing on its own.
+fn join_tiny_parts(src: &[u8], ranges: &mut Vec<(usize, usize)>, budget: usize) {
+    let tiny = budget / 8;
+    let size = |(s, e): (usize, usize)| non_whitespace_chars(&src[s..e]);
+    let mut i = 0;
+    while i < ranges.len() && ranges.len() > 1 {
+        let own = size(ranges[i]);
+        if own >= tiny {
+            i += 1;
+            continue;
+        }
+        let next = ranges.get(i + 1).map(|&r| size(r));
+        let before = i.checked_sub(1).map(|k| size(ranges[k]));
+        if let Some(next) = next
+            && (i == 0 || own + next <= budget)
+        {
+            ranges[i + 1].0 = ranges[i].0;
+            ranges.remove(i);
+        } else if let Some(before) = before
+            && own + before <= budget
+        {
+            ranges[i - 1].1 = ranges[i].1;
+            ranges.remove(i);
+            i -= 1;
+        } else {
+            i += 1;
+        }
     }
 }
 

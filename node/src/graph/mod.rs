@@ -713,9 +713,18 @@ impl SymbolGraph {
         g
     }
 
+    /// Orders each symbol's sites: functions before a `@callback` of the same name and
+    /// arity (`Swoosh.ApiClient.post/4` is its `def`, which a call runs, before its
+    /// callback), then by path and line.
     fn sort_sites(&mut self) {
         for sites in self.defs.values_mut() {
-            sites.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
+            sites.sort_by(|a, b| {
+                (!a.kind.is_callable(), &a.path, a.start_line).cmp(&(
+                    !b.kind.is_callable(),
+                    &b.path,
+                    b.start_line,
+                ))
+            });
             sites.dedup();
         }
     }
@@ -2600,9 +2609,18 @@ mod tests {
         let plugs = g.callers("Tesla.Builder.plug/1");
         assert_eq!(plugs.len(), 1, "{plugs:?}");
         assert_eq!(plugs[0].module, "MyApp.Api");
+        // A `use` calls the `__using__` it expands, in a module or in a quote.
         assert_eq!(
             g.callees(&plugs[0].symbol),
-            ["Tesla.Builder.plug/1", "Tesla.Middleware.json/1"]
+            [
+                "Tesla.Builder.plug/1",
+                "Tesla.Middleware.json/1",
+                "Tesla.__using__/1"
+            ]
+        );
+        assert_eq!(
+            g.callees("Tesla.__using__/1"),
+            ["Tesla.Builder.__using__/1"]
         );
         assert_eq!(g.callees("MyApp.Api.get/1"), ["Tesla.Client.request/1"]);
         assert_eq!(
