@@ -4327,3 +4327,99 @@ fn g18_a_tiny_part_joins_its_neighbour() {
         dump(&cs)
     );
 }
+
+/// `def unquote(name)()` in a `for` over a keyword list, a map with atom keys, a module
+/// variable or attribute set to one, through `Enum.sort/1` or `Map.keys/1`: a function per
+/// key, as over a list of atoms (Bandit's `Errors`: `for {name, value} <-
+/// Enum.sort(error_codes)`); over anything else, one dynamic definition as written.
+#[test]
+fn g08_names_generated_from_a_keyword_list_or_a_map() {
+    let src = concat!(
+        "defmodule Shop.Codes do\n",                                  // 1
+        "  codes = %{no_error: 0, protocol_error: 1}\n",              // 2
+        "  for {name, value} <- Enum.sort(codes) do\n",               // 3
+        "    def unquote(name)(), do: unquote(value)\n",              // 4
+        "  end\n",                                                    // 5
+        "  @levels [debug: 0, info: 1]\n",                            // 6
+        "  for level <- Keyword.keys(@levels) do\n",                  // 7
+        "    def unquote(level)(msg), do: {unquote(level), msg}\n",   // 8
+        "  end\n",                                                    // 9
+        "  for {verb, i} <- Enum.with_index([:get, :put]) do\n",      // 10
+        "    def unquote(verb)(path), do: {unquote(i), path}\n",      // 11
+        "  end\n",                                                    // 12
+        "  for {name, _} <- Application.get_env(:shop, :codes) do\n", // 13
+        "    def unquote(name)(), do: :ok\n",                         // 14
+        "  end\n",                                                    // 15
+        "end\n",                                                      // 16
+        "defmodule Shop.User do\n",                                   // 17
+        "  def fail, do: Shop.Codes.protocol_error()\n",              // 18
+        "end\n",                                                      // 19
+    );
+    let cs = chunks_with(
+        "lib/shop/codes.ex",
+        src.as_bytes(),
+        &ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        },
+    );
+    assert_tiles(&cs, src.as_bytes());
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Shop.Codes.no_error/0",
+        "Shop.Codes.protocol_error/0",
+        "Shop.Codes.debug/1",
+        "Shop.Codes.info/1",
+        "Shop.Codes.get/1",
+        "Shop.Codes.put/1",
+    ] {
+        assert!(
+            all.contains(&symbol.to_string()),
+            "{symbol}:\n{}",
+            dump(&cs)
+        );
+    }
+    // A name from the application's environment is not known: one definition, as written.
+    assert!(
+        all.contains(&"Shop.Codes.unquote(name)/0".to_string()),
+        "{all:?}"
+    );
+    assert!(!all.iter().any(|s| s.contains("value")), "{all:?}");
+}
+
+/// `defrecord :ping, [...]` (after `import Record`) and `Record.defrecordp(...)` define the
+/// record macros of arities 0, 1 and 2, public and private (Mint's `HTTP2.Frame`).
+#[test]
+fn g13_records_define_their_macros() {
+    let src = concat!(
+        "defmodule Shop.Frame do\n",
+        "  import Record\n",
+        "  defrecord :ping, [:stream_id, :flags]\n",
+        "  Record.defrecordp(:settings, [:params])\n",
+        "  def new(id), do: ping(stream_id: id)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/frame.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let defs: Vec<(String, Vec<u32>, ChunkKind, Visibility)> = (cs.iter())
+        .flat_map(|c| c.defines.iter())
+        .filter(|d| matches!(d.name.as_str(), "ping" | "settings"))
+        .map(|d| (d.name.clone(), d.arities.clone(), d.kind, d.visibility))
+        .collect();
+    assert_eq!(
+        defs,
+        vec![
+            ("ping".to_string(), vec![0, 1, 2], Macro, Visibility::Public),
+            (
+                "settings".to_string(),
+                vec![0, 1, 2],
+                Macro,
+                Visibility::Private
+            ),
+        ],
+        "{}",
+        dump(&cs)
+    );
+    let new = cs.iter().find(|c| c.name == "new").expect("new/1");
+    assert_eq!(new.calls, strings(&["Shop.Frame.ping/1"]), "{}", dump(&cs));
+}

@@ -169,10 +169,23 @@ struct ModuleCtx {
     moduledoc: Option<String>,
     hidden: bool,
     tags: Vec<&'static str>,
-    /// Attributes set to a literal list of atoms (`@levels [:error, :info]`), for the
-    /// `for` blocks that define a function per atom.
-    atom_lists: HashMap<String, Vec<String>>,
+    /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
+    /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
+    /// that define a function per atom.
+    atom_lists: HashMap<String, AtomList>,
 }
+
+/// The atoms a literal enumerable runs over: a list's atoms, or a keyword list's or an
+/// atom-keyed map's keys (`pairs`: its elements are `{key, value}`).
+#[derive(Debug, Clone, Default)]
+struct AtomList {
+    atoms: Vec<String>,
+    pairs: bool,
+}
+
+/// How many atoms a literal enumerable may give names from: a definition per atom, and
+/// every chunk of the `for` carries them all.
+const MAX_GENERATED_NAMES: usize = 256;
 
 impl ModuleCtx {
     /// The imports in force at byte `at` of the module (the history is in source order).
@@ -905,6 +918,23 @@ impl<'s, 't> Walker<'s, 't> {
             }
             return Classified::Item(fallback);
         } else if kind == g.binary_operator {
+            // `codes = %{no_error: 0}` in a module's body: a `for` below may define a
+            // function per key.
+            if let Some(op) = node.child_by_field_name("operator")
+                && self.text(op) == "="
+                && let (Some(var), Some(value)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                )
+                && var.kind() == "identifier"
+            {
+                let var = self.text(var).to_string();
+                match self.literal_atoms(value, module) {
+                    Some(list) => self.modules[module].atom_lists.insert(var, list),
+                    None => self.modules[module].atom_lists.remove(&var),
+                };
+                return Classified::Item(fallback);
+            }
             // `params() |> Enum.each(fn n -> test "…#{n}" do … end end)`: the piped call
             // is a wrapper as it is without the pipe.
             return piped_call(node)
@@ -1239,31 +1269,127 @@ impl<'s, 't> Walker<'s, 't> {
                 ItemKind::Header
             }
             _ => {
-                if let Some(atoms) = arg.and_then(|a| self.literal_atoms(a)) {
+                if let Some(atoms) = arg.and_then(|a| self.literal_atoms(a, module)) {
                     let ctx = &mut self.modules[module];
-                    ctx.atom_lists.insert(name.to_string(), atoms);
+                    ctx.atom_lists.insert(format!("@{name}"), atoms);
                 }
                 ItemKind::Header
             }
         }
     }
 
-    /// The atoms a literal list holds (`[:get, :post]`), when it holds nothing else.
-    fn literal_atoms(&self, list: Node<'t>) -> Option<Vec<String>> {
-        if list.kind() != "list" {
-            return None;
-        }
-        let mut cursor = list.walk();
-        let atoms: Option<Vec<String>> = list
-            .named_children(&mut cursor)
-            .filter(|n| n.kind() != "comment")
-            .map(|n| (n.kind() == "atom").then(|| self.text(n).trim_start_matches(':').to_string()))
-            .collect();
-        atoms.filter(|a| !a.is_empty())
+    /// The atoms a literal enumerable runs over: a list of atoms (`[:get, :post]`), a
+    /// keyword list (`[no_error: 0]`), a list of `{atom, value}` tuples, a map with atom
+    /// keys, an attribute or module-body variable set to one, or one of those through
+    /// `Enum.sort/1`, `Enum.with_index/1`, `Map.keys/1` and the like (Bandit's
+    /// `for {name, value} <- Enum.sort(error_codes)`).
+    fn literal_atoms(&self, node: Node<'t>, module: usize) -> Option<AtomList> {
+        let plain = |n: Node<'t>| {
+            let t = self.text(n);
+            (n.kind() == "atom" && !t.contains('"')).then(|| t.trim_start_matches(':').to_string())
+        };
+        let keyword_keys = |keywords: Node<'t>| -> Option<Vec<String>> {
+            let mut cursor = keywords.walk();
+            (keywords.named_children(&mut cursor))
+                .filter(|n| n.kind() != "comment")
+                .map(|pair| {
+                    let key = pair.child_by_field_name("key")?;
+                    let k = self.text(key).trim().trim_end_matches(':');
+                    (key.kind() == "keyword" && !k.contains('"')).then(|| k.to_string())
+                })
+                .collect()
+        };
+        let list = match node.kind() {
+            "list" => {
+                let mut cursor = node.walk();
+                let items: Vec<Node<'t>> = (node.named_children(&mut cursor))
+                    .filter(|n| n.kind() != "comment")
+                    .collect();
+                match items.as_slice() {
+                    [k] if k.kind() == "keywords" => AtomList {
+                        atoms: keyword_keys(*k)?,
+                        pairs: true,
+                    },
+                    [first, ..] if first.kind() == "tuple" => AtomList {
+                        atoms: (items.iter())
+                            .map(|t| {
+                                (t.kind() == "tuple" && t.named_child_count() == 2)
+                                    .then(|| t.named_child(0).and_then(plain))
+                                    .flatten()
+                            })
+                            .collect::<Option<_>>()?,
+                        pairs: true,
+                    },
+                    _ => AtomList {
+                        atoms: items.iter().map(|n| plain(*n)).collect::<Option<_>>()?,
+                        pairs: false,
+                    },
+                }
+            }
+            "map" => {
+                // `%Struct{…}` is no enumerable.
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                if children.iter().any(|c| c.kind() == "struct") {
+                    return None;
+                }
+                let content = children.into_iter().find(|c| c.kind() == "map_content")?;
+                let mut cursor = content.walk();
+                let mut atoms = Vec::new();
+                for part in content.named_children(&mut cursor) {
+                    match part.kind() {
+                        "keywords" => atoms.extend(keyword_keys(part)?),
+                        "binary_operator" => atoms.push(plain(part.child_by_field_name("left")?)?),
+                        "comment" => {}
+                        _ => return None,
+                    }
+                }
+                AtomList { atoms, pairs: true }
+            }
+            "identifier" => self.modules[module]
+                .atom_lists
+                .get(self.text(node))?
+                .clone(),
+            "unary_operator" if self.text(node.child_by_field_name("operator")?) == "@" => {
+                let attr = self.text(node.child_by_field_name("operand")?);
+                self.modules[module]
+                    .atom_lists
+                    .get(&format!("@{attr}"))?
+                    .clone()
+            }
+            "call" => {
+                let target = node.child_by_field_name("target")?;
+                let args = child_of_kind(node, "arguments")?;
+                if target.kind() != "dot" || args.named_child_count() != 1 {
+                    return None;
+                }
+                let inner = self.literal_atoms(args.named_child(0)?, module)?;
+                let (m, f) = (
+                    self.text(target.child_by_field_name("left")?),
+                    self.text(target.child_by_field_name("right")?),
+                );
+                match (m, f) {
+                    ("Enum", "sort" | "uniq" | "reverse" | "to_list")
+                    | ("Map", "to_list")
+                    | ("Keyword", "to_list") => inner,
+                    ("Map" | "Keyword", "keys") if inner.pairs => AtomList {
+                        atoms: inner.atoms,
+                        pairs: false,
+                    },
+                    ("Enum", "with_index") if !inner.pairs => AtomList {
+                        atoms: inner.atoms,
+                        pairs: true,
+                    },
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        (!list.atoms.is_empty() && list.atoms.len() <= MAX_GENERATED_NAMES).then_some(list)
     }
 
-    /// `for var <- [:a, :b]` or `for var <- @attr` (an attribute set to a list of atoms):
-    /// the variable and the atoms it runs over.
+    /// `for var <- [:a, :b]`, `for {var, _} <- [a: 1]`, `for var <- @attr`...: the variable
+    /// and the atoms it runs over (as `literal_atoms` reads them).
     fn for_atoms(&self, node: Node<'t>, module: usize) -> Option<(String, Vec<String>)> {
         let args = child_of_kind(node, "arguments")?;
         let generator = args.named_child(0)?;
@@ -1274,24 +1400,18 @@ impl<'s, 't> Walker<'s, 't> {
         {
             return None;
         }
-        let var = generator.child_by_field_name("left")?;
-        let source = generator.child_by_field_name("right")?;
-        if var.kind() != "identifier" {
-            return None;
-        }
-        let atoms = match source.kind() {
-            "list" => self.literal_atoms(source)?,
-            "unary_operator"
-                if source
-                    .child_by_field_name("operator")
-                    .is_some_and(|o| self.text(o) == "@") =>
-            {
-                let attr = self.text(source.child_by_field_name("operand")?);
-                self.modules[module].atom_lists.get(attr)?.clone()
-            }
-            _ => return None,
-        };
-        Some((self.text(var).to_string(), atoms))
+        let pattern = generator.child_by_field_name("left")?;
+        let source = self.literal_atoms(generator.child_by_field_name("right")?, module)?;
+        // `name` over atoms, `{name, _value}` over pairs.
+        let var =
+            match pattern.kind() {
+                "identifier" if !source.pairs => pattern,
+                "tuple" if source.pairs && pattern.named_child_count() == 2 => pattern
+                    .named_child(0)
+                    .filter(|v| v.kind() == "identifier")?,
+                _ => return None,
+            };
+        Some((self.text(var).to_string(), source.atoms))
     }
 
     fn doc_value(&self, arg: Option<Node<'t>>) -> DocValue {
@@ -1391,7 +1511,7 @@ impl<'s, 't> Walker<'s, 't> {
             "dot" => {
                 let left = target.child_by_field_name("left")?;
                 let right = target.child_by_field_name("right")?;
-                if self.text(left) != "EEx" {
+                if !matches!(self.text(left), "EEx" | "Record") {
                     return None;
                 }
                 self.text(right)
@@ -1402,7 +1522,10 @@ impl<'s, 't> Walker<'s, 't> {
         let eex = matches!(macro_name, "function_from_string" | "function_from_file")
             && target.kind() == "dot";
         let parsec = matches!(macro_name, "defparsec" | "defparsecp");
-        if !eex && !parsec {
+        // `defrecord :ping, [:stream_id]` (after `import Record`, or `Record.defrecord`)
+        // defines the macros `ping/0`, `ping/1` and `ping/2`.
+        let record = matches!(macro_name, "defrecord" | "defrecordp");
+        if !eex && !parsec && !record {
             return None;
         }
         let args = child_of_kind(node, "arguments")?;
@@ -1434,6 +1557,11 @@ impl<'s, 't> Walker<'s, 't> {
                 format!("{keyword} {name}({})", names.join(", "))
             };
             (keyword, name, vec![names.len() as u32], head)
+        } else if record {
+            let name = atom(params.first()?)?;
+            let written = self.text(node);
+            let head = collapse_whitespace(written.lines().next().unwrap_or(written));
+            (macro_name.to_string(), name, vec![0, 1, 2], head)
         } else {
             let name = atom(params.first()?)?;
             let head = format!("{macro_name} {name}(binary, opts \\\\ [])");
@@ -1444,7 +1572,11 @@ impl<'s, 't> Walker<'s, 't> {
         }
         Some(DefInfo {
             keyword,
-            kind: ChunkKind::Function,
+            kind: if record {
+                ChunkKind::Macro
+            } else {
+                ChunkKind::Function
+            },
             name,
             arities,
             also: Vec::new(),
