@@ -4423,3 +4423,26 @@ fn g13_records_define_their_macros() {
     let new = cs.iter().find(|c| c.name == "new").expect("new/1");
     assert_eq!(new.calls, strings(&["Shop.Frame.ping/1"]), "{}", dump(&cs));
 }
+
+/// A split protocol reads under its own `defprotocol` line, not under a `defmodule` line
+/// it does not have (Jason's `Encoder`).
+#[test]
+fn g18_a_split_protocol_reads_under_its_own_first_line() {
+    let doc: String = (1..=40)
+        .map(|i| format!("  Line {i} of what encoding a value to JSON means for each type.\n"))
+        .collect();
+    let src = format!(
+        "defprotocol Shop.Encoder do\n  @moduledoc \"\"\"\n{doc}  \"\"\"\n\n  @fallback_to_any true\n\n  def encode(value, opts)\nend\n"
+    );
+    let cs = chunks("lib/shop/encoder.ex", &src);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.part.is_some()).collect();
+    assert!(parts.len() >= 2, "{}", dump(&cs));
+    for p in parts {
+        assert!(
+            p.header
+                .starts_with("# lib/shop/encoder.ex\ndefprotocol Shop.Encoder do\n  # part "),
+            "{}",
+            p.header
+        );
+    }
+}

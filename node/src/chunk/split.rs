@@ -86,8 +86,18 @@ pub(crate) fn split(
         return;
     }
     let mut header = format!("# {}\n", file.path);
-    if !draft.module.is_empty() {
-        header.push_str(&format!("defmodule {} do\n", draft.module));
+    // A protocol's or implementation's header reads under its own first line
+    // (`defprotocol Jason.Encoder do`), not under a `defmodule` it does not have.
+    let opener = (draft.kind == ChunkKind::ModuleHeader)
+        .then(|| draft.signature.trim_end_matches(" do"))
+        .filter(|s| s.starts_with("defprotocol ") || s.starts_with("defimpl "))
+        .map(str::to_string);
+    match &opener {
+        Some(first_line) => header.push_str(&format!("{first_line} do\n")),
+        None if !draft.module.is_empty() => {
+            header.push_str(&format!("defmodule {} do\n", draft.module));
+        }
+        None => {}
     }
     for s in &draft.specs {
         header.push_str(&format!("  {s}\n"));
@@ -129,8 +139,10 @@ pub(crate) fn split(
         } else {
             draft.signature.clone()
         };
-        draft.header = if draft.kind == ChunkKind::ModuleHeader && sig.starts_with("defmodule ") {
-            // Its signature is the `defmodule` line the header already shows.
+        draft.header = if draft.kind == ChunkKind::ModuleHeader
+            && (sig.starts_with("defmodule ") || opener.is_some())
+        {
+            // Its signature is the first line the header already shows.
             format!("{header}  # part {}/{n}\n", k + 1)
         } else {
             format!("{header}  {sig} # part {}/{n}\n", k + 1)
