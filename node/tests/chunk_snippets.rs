@@ -4446,3 +4446,76 @@ fn g18_a_split_protocol_reads_under_its_own_first_line() {
         );
     }
 }
+
+/// A supervisor calls the `child_spec/1` of each child a literal spec names: in
+/// `children = [...]`, `Supervisor.start_link/2`, `Supervisor.init/2`,
+/// `Supervisor.child_spec/2` and `DynamicSupervisor.start_child/2` (through the module's
+/// aliases), and a map spec's `start:` calls its function (Bandit's `{Bandit, opts}`).
+#[test]
+fn g19_child_specs_call_what_they_start() {
+    let src = concat!(
+        "defmodule Shop.Application do\n",                         // 1
+        "  use Application\n",                                     // 2
+        "  alias Shop.{Cache, Repo}\n",                            // 3
+        "  def start(_type, _args) do\n",                          // 4
+        "    children = [\n",                                      // 5
+        "      Repo,\n",                                           // 6
+        "      # the web server\n",                                // 7
+        "      {Bandit, plug: Shop.Router, port: port()},\n",      // 8
+        "      Supervisor.child_spec({Cache, []}, id: :cache),\n", // 9
+        "      %{id: :clock, start: {Shop.Clock, :start_link, [:utc, 1_000]}},\n", // 10
+        "      :not_a_module\n",                                   // 11
+        "    ]\n",                                                 // 12
+        "    Supervisor.start_link(children, strategy: :one_for_one)\n", // 13
+        "  end\n",                                                 // 14
+        "  def start_worker(id) do\n",                             // 15
+        "    DynamicSupervisor.start_child(Shop.Workers, {Shop.Worker, id})\n", // 16
+        "  end\n",                                                 // 17
+        "  def init(_) do\n",                                      // 18
+        "    Supervisor.init([{Task.Supervisor, name: Shop.Tasks}], strategy: :one_for_one)\n", // 19
+        "  end\n",                                        // 20
+        "  def tree(nodes) do\n",                         // 21
+        "    children = [Repo.get(nodes), {nodes, 1}]\n", // 22
+        "    Enum.map(children, & &1)\n",                 // 23
+        "  end\n",                                        // 24
+        "end\n",                                          // 25
+    );
+    let cs = chunks("lib/shop/application.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    // The small functions are merged into one chunk: each definition keeps its calls.
+    let calls_of = |symbol: &str| {
+        (cs.iter().flat_map(|c| &c.defines))
+            .find(|d| d.symbols().iter().any(|s| s == symbol))
+            .map(|d| d.calls.clone())
+            .unwrap_or_else(|| panic!("no definition {symbol}:\n{}", dump(&cs)))
+    };
+    assert_eq!(
+        calls_of("Shop.Application.start/2"),
+        strings(&[
+            "Shop.Repo.child_spec/1",
+            "Bandit.child_spec/1",
+            "Shop.Clock.start_link/2",
+            "Supervisor.child_spec/2",
+            "Shop.Cache.child_spec/1",
+            "Supervisor.start_link/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("Shop.Application.start_worker/1"),
+        strings(&[
+            "DynamicSupervisor.start_child/2",
+            "Shop.Worker.child_spec/1"
+        ])
+    );
+    assert_eq!(
+        calls_of("Shop.Application.init/1"),
+        strings(&["Supervisor.init/2", "Task.Supervisor.child_spec/1"])
+    );
+    // A list of anything else named `children` starts nothing.
+    assert_eq!(
+        calls_of("Shop.Application.tree/1"),
+        strings(&["Shop.Repo.get/1", "Enum.map/2"])
+    );
+}

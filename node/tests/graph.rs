@@ -987,3 +987,48 @@ fn a_function_comes_before_the_callback_of_its_name() {
     let (map, _) = g.repo_map(10_000, &[]);
     assert!(map.contains("def post(url)"), "{map}");
 }
+
+/// A supervisor's child `{Mod, arg}` calls `Mod.child_spec/1`. Where the index holds none
+/// (`use GenServer` defines it), the supervisor calls the `Mod.start_link/1` it starts;
+/// where the module defines its own `child_spec/1`, that is what it calls.
+#[test]
+fn a_supervisor_calls_the_start_link_of_its_children() {
+    let src = concat!(
+        "defmodule Shop.Application do\n",
+        "  use Application\n",
+        "  def start(_type, _args) do\n",
+        "    children = [Shop.Worker, {Shop.Pool, size: 4}]\n",
+        "    Supervisor.start_link(children, strategy: :one_for_one)\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Worker do\n",
+        "  use GenServer\n",
+        "  def start_link(arg), do: GenServer.start_link(__MODULE__, arg)\n",
+        "  def init(arg), do: {:ok, arg}\n",
+        "end\n",
+        "defmodule Shop.Pool do\n",
+        "  def child_spec(opts), do: %{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}}\n",
+        "  def start_link(opts), do: Agent.start_link(fn -> opts end)\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop/application.ex", src);
+    assert_eq!(
+        caller_symbols(&g, "Shop.Worker.start_link/1"),
+        strings(&["Shop.Application.start/2"])
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Pool.child_spec/1"),
+        strings(&["Shop.Application.start/2"])
+    );
+    // `Shop.Pool` has its own `child_spec/1`: the supervisor does not call its
+    // `start_link/1` directly.
+    assert_eq!(
+        caller_symbols(&g, "Shop.Pool.start_link/1"),
+        Vec::<String>::new()
+    );
+    let callees = g.callees_in_call_order("Shop.Application.start/2");
+    assert!(
+        callees.contains(&"Shop.Worker.start_link/1".to_string()),
+        "{callees:?}"
+    );
+}

@@ -29,6 +29,7 @@ pub(crate) struct Grammar {
     pub op_at: u16,
     pub op_capture: u16,
     pub op_pipe: u16,
+    pub op_match: u16,
     pub op_slash: u16,
     pub op_when: u16,
     pub target: u16,
@@ -98,6 +99,7 @@ pub(crate) fn grammar() -> &'static Grammar {
             op_at: token("@"),
             op_capture: token("&"),
             op_pipe: token("|>"),
+            op_match: token("="),
             op_slash: token("/"),
             op_when: token("when"),
             target: field("target"),
@@ -518,8 +520,18 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
 /// `{Mod, :name}`).
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+    if !matches!(name, "raise" | "reraise" | "apply" | "setup" | "setup_all") {
+        return;
+    }
     let g = grammar();
-    let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0)) else {
+    let Some(args) = child_of_kind(node, "arguments") else {
+        return;
+    };
+    let mut cursor = args.walk();
+    let argv: Vec<Node<'_>> = (args.named_children(&mut cursor))
+        .filter(|n| n.kind_id() != g.comment)
+        .collect();
+    let Some(&first) = argv.first() else {
         return;
     };
     let at = node.start_byte();
@@ -533,22 +545,22 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             },
         )),
         "apply" if first.kind_id() == g.alias => {
-            let args = child_of_kind(node, "arguments");
-            if let Some(args) = args
-                && args.named_child_count() == 3
-                && let (Some(fun), Some(list)) = (args.named_child(1), args.named_child(2))
-                && fun.kind_id() == g.atom
-                && !text(fun, src).contains('"')
+            if let [_, fun, list] = argv[..]
+                && let Some(fun) = atom_name(fun, src)
                 && list.kind() == "list"
                 // `[x | rest]` is a list of unknown length.
                 && !text(list, src).contains('|')
             {
+                let mut cursor = list.walk();
+                let arity = (list.named_children(&mut cursor))
+                    .filter(|n| n.kind_id() != g.comment)
+                    .count();
                 calls.push((
                     at,
                     RawCall::Remote {
                         module: text(first, src).to_string(),
-                        fun: text(fun, src).trim_start_matches(':').to_string(),
-                        arity: list.named_child_count() as u32,
+                        fun: fun.to_string(),
+                        arity: arity as u32,
                     },
                 ));
             }
@@ -561,19 +573,19 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 vec![first]
             };
             for n in named {
-                let call = if n.kind_id() == g.atom && !text(n, src).contains('"') {
+                let call = if let Some(fun) = atom_name(n, src) {
                     RawCall::Local {
-                        fun: text(n, src).trim_start_matches(':').to_string(),
+                        fun: fun.to_string(),
                         arity: 1,
                     }
                 } else if n.kind() == "tuple"
                     && let (Some(m), Some(f)) = (n.named_child(0), n.named_child(1))
                     && m.kind_id() == g.alias
-                    && f.kind_id() == g.atom
+                    && let Some(fun) = atom_name(f, src)
                 {
                     RawCall::Remote {
                         module: text(m, src).to_string(),
-                        fun: text(f, src).trim_start_matches(':').to_string(),
+                        fun: fun.to_string(),
                         arity: 1,
                     }
                 } else {
@@ -583,6 +595,81 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             }
         }
         _ => {}
+    }
+}
+
+/// The name of an atom written without quotes (`:get` is `get`), or `None` when the node
+/// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
+pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    (node.kind_id() == grammar().atom).then(|| text(node, src).trim_start_matches(':'))
+}
+
+/// The argument of a supervisor's function that holds child specs: the children of
+/// `Supervisor.start_link/2` and `Supervisor.init/2`, the spec of
+/// `Supervisor.child_spec/2`, `Supervisor.start_child/2` and
+/// `DynamicSupervisor.start_child/2`.
+fn supervised<'t>(module: &str, fun: &str, arguments: Option<Node<'t>>) -> Option<Node<'t>> {
+    let position = match (module, fun) {
+        ("Supervisor", "start_link" | "init" | "child_spec") => 0,
+        ("Supervisor" | "DynamicSupervisor", "start_child") => 1,
+        _ => return None,
+    };
+    let arguments = arguments?;
+    let mut cursor = arguments.walk();
+    let comment = grammar().comment;
+    (arguments.named_children(&mut cursor))
+        .filter(|n| n.kind_id() != comment)
+        .nth(position)
+}
+
+/// The calls a supervisor makes of the children that literal specs name (`node` is a
+/// list of specs or one spec; the calls are placed `at`, where the code that names them
+/// starts): `Mod` and `{Mod, arg}` call `Mod.child_spec/1` (which a `use GenServer`
+/// defines to call `Mod.start_link/1`: the graph follows that where no `child_spec/1` is
+/// indexed), and `%{start: {Mod, :fun, [a]}}` calls `Mod.fun/1`.
+fn child_specs(node: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+    fn named(n: Node<'_>) -> Vec<Node<'_>> {
+        let mut cursor = n.walk();
+        (n.named_children(&mut cursor))
+            .filter(|c| c.kind_id() != grammar().comment)
+            .collect()
+    }
+    let g = grammar();
+    let module = |n: Node<'_>| {
+        (n.kind_id() == g.alias || (n.kind_id() == g.identifier && text(n, src) == "__MODULE__"))
+            .then(|| text(n, src).to_string())
+    };
+    let specs = if node.kind() == "list" {
+        named(node)
+    } else {
+        vec![node]
+    };
+    for spec in specs {
+        let call = match spec.kind() {
+            "tuple" => match named(spec)[..] {
+                [m, _] => module(m).map(|module| (module, "child_spec".to_string(), 1)),
+                _ => None,
+            },
+            "map" => (named(spec).into_iter())
+                .filter(|c| c.kind() == "map_content")
+                .flat_map(named)
+                .filter(|c| c.kind() == "keywords")
+                .flat_map(keyword_pairs)
+                .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "start")
+                .and_then(|(_, start)| match named(start)[..] {
+                    [m, f, args] if start.kind() == "tuple" && args.kind() == "list" => {
+                        let module = module(m)?;
+                        let fun = atom_name(f, src)?.to_string();
+                        (!text(args, src).contains('|'))
+                            .then(|| (module, fun, named(args).len() as u32))
+                    }
+                    _ => None,
+                }),
+            _ => module(spec).map(|module| (module, "child_spec".to_string(), 1)),
+        };
+        if let Some((module, fun, arity)) = call {
+            calls.push((at, RawCall::Remote { module, fun, arity }));
+        }
     }
 }
 
@@ -732,10 +819,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
             }
         } else if kind == g.binary_operator {
-            if node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_pipe)
+            let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
+            if op == Some(g.op_pipe)
                 && let Some(right) = node.child_by_field_id(g.right)
             {
                 piped.insert(right.id());
+            } else if op == Some(g.op_match)
+                && let Some(left) = node.child_by_field_id(g.left)
+                && left.kind_id() == g.identifier
+                && text(left, src) == "children"
+                && let Some(right) = node.child_by_field_id(g.right)
+            {
+                child_specs(right, node.start_byte(), src, &mut calls);
             }
         } else if kind == g.call
             && !not_calls.contains(&node.id())
@@ -812,8 +907,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         }
                         if quoted {
                             let which = (args.named_child(1))
-                                .filter(|a| a.kind_id() == g.atom)
-                                .map(|a| text(a, src).trim_start_matches(':').to_string());
+                                .and_then(|a| atom_name(a, src))
+                                .map(str::to_string);
                             calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
                         }
                     }
@@ -843,14 +938,19 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
+                let fun = text(right, src);
+                let children = supervised(&module, fun, parts.arguments);
                 calls.push((
                     node.start_byte(),
                     RawCall::Remote {
                         module,
-                        fun: text(right, src).to_string(),
+                        fun: fun.to_string(),
                         arity: arity + extra,
                     },
                 ));
+                if let Some(children) = children {
+                    child_specs(children, node.start_byte(), src, &mut calls);
+                }
             }
         }
         // What the walk looks for (calls, operators, bitstrings) is never a leaf: a node
@@ -989,7 +1089,7 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
     for (key, value) in keyword_pairs(keywords) {
         match text(key, src).trim_end().trim_end_matches(':') {
             "to" => module = static_module(value, src),
-            "as" => fun = Some(text(value, src).trim_start_matches(':').to_string()),
+            "as" => fun = atom_name(value, src).map(str::to_string),
             _ => {}
         }
     }

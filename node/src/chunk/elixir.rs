@@ -1071,12 +1071,8 @@ impl<'s, 't> Walker<'s, 't> {
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
                             if let Some(which) = child_of_kind(node, "arguments")
                                 .and_then(|a| a.named_child(1))
-                                .filter(|a| a.kind() == "atom")
+                                .and_then(|a| calls::atom_name(a, self.src))
                             {
-                                let which = std::str::from_utf8(
-                                    &self.src[which.start_byte() + 1..which.end_byte()],
-                                )
-                                .unwrap_or("");
                                 ctx.uses.push(format!("{expanded}.{which}/0"));
                             }
                             ctx.uses.push(expanded);
@@ -1284,10 +1280,7 @@ impl<'s, 't> Walker<'s, 't> {
     /// `Enum.sort/1`, `Enum.with_index/1`, `Map.keys/1` and the like (Bandit's
     /// `for {name, value} <- Enum.sort(error_codes)`).
     fn literal_atoms(&self, node: Node<'t>, module: usize) -> Option<AtomList> {
-        let plain = |n: Node<'t>| {
-            let t = self.text(n);
-            (n.kind() == "atom" && !t.contains('"')).then(|| t.trim_start_matches(':').to_string())
-        };
+        let plain = |n: Node<'t>| calls::atom_name(n, self.src).map(str::to_string);
         let keyword_keys = |keywords: Node<'t>| -> Option<Vec<String>> {
             let mut cursor = keywords.walk();
             (keywords.named_children(&mut cursor))
@@ -1534,9 +1527,7 @@ impl<'s, 't> Walker<'s, 't> {
             .named_children(&mut cursor)
             .filter(|n| n.kind() != "comment")
             .collect();
-        let atom = |n: &Node<'t>| {
-            (n.kind() == "atom").then(|| self.text(*n).trim_start_matches(':').to_string())
-        };
+        let atom = |n: &Node<'t>| calls::atom_name(*n, self.src).map(str::to_string);
         let (keyword, name, arities, head) = if eex {
             let keyword = atom(params.first()?).filter(|k| k == "def" || k == "defp")?;
             let name = atom(params.get(1)?)?;
@@ -1617,7 +1608,7 @@ impl<'s, 't> Walker<'s, 't> {
         let inner: Vec<Node<'t>> = args.named_children(&mut cursor).collect();
         match inner.as_slice() {
             [atom] if atom.kind() == "atom" => {
-                Some(self.text(*atom).trim_start_matches(':').to_string())
+                calls::atom_name(*atom, self.src).map(str::to_string)
             }
             [atom] if atom.kind() == "quoted_atom" => {
                 // Literal only: `unquote(:"get_#{key}")` names a function per key.

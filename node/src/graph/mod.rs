@@ -395,6 +395,7 @@ impl SymbolGraph {
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::part(chunks);
         g.resolve_pending();
+        g.resolve_child_specs();
         g.dedup_out();
         g.sort_sites();
         g
@@ -465,6 +466,30 @@ impl SymbolGraph {
                 let symbol = self.caller_sites[p.caller as usize].symbol.clone();
                 self.link(p.caller, &symbol, &resolved);
             }
+        }
+    }
+
+    /// A supervisor that starts a child `{Mod, arg}` calls `Mod.child_spec/1`. Where the
+    /// index holds no such function, `Mod` has the one its `use GenServer` (or
+    /// `Supervisor`, `Agent`, `Task`, and most `use`s that make a process) defines,
+    /// which starts `Mod.start_link/1`: the supervisor is linked to that too, when it is
+    /// defined.
+    fn resolve_child_specs(&mut self) {
+        let mut links: Vec<(u32, String)> = Vec::new();
+        for (callee, sites) in &self.incoming {
+            let Some(module) = callee.strip_suffix(".child_spec/1") else {
+                continue;
+            };
+            let start = format!("{module}.start_link/1");
+            if !self.defs.contains_key(callee) && self.defs.contains_key(&start) {
+                links.extend(sites.iter().map(|&site| (site, start.clone())));
+            }
+        }
+        // In the same order however the graph was put together.
+        links.sort_unstable();
+        for (site, start) in links {
+            let symbol = self.caller_sites[site as usize].symbol.clone();
+            self.link(site, &symbol, &[start]);
         }
     }
 
@@ -600,6 +625,7 @@ impl SymbolGraph {
             }
         }
         g.resolve_pending();
+        g.resolve_child_specs();
         g.dedup_out();
         g.sort_sites();
         g
