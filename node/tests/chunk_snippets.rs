@@ -138,6 +138,14 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The calls of the definition of `symbol` (`Mod.fun/arity`), wherever it is chunked.
+fn definition_calls(cs: &[Chunk], symbol: &str) -> Vec<String> {
+    (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.symbols().iter().any(|s| s == symbol))
+        .map(|d| d.calls.clone())
+        .unwrap_or_else(|| panic!("no definition {symbol}:\n{}", dump(cs)))
+}
+
 fn has_tag(c: &Chunk, tag: &str) -> bool {
     c.tags.iter().any(|t| t == tag)
 }
@@ -4256,7 +4264,7 @@ fn g19_raise_apply_and_setup_by_name_call_what_they_name() {
         "  import Shop.Checks\n",                                         // 11
         "  setup :verify_on_exit!\n",                                     // 12
         "  setup [:start_pool, {Shop.Fixtures, :seed}]\n",                // 13
-        "  defp start_pool(_ctx), do: :ok\n",                             // 14
+        "  defp start_pool(_ctx), do: start_supervised!({Shop.Pool, size: 2})\n", // 14
         "end\n",                                                          // 15
     );
     let cs = chunks("lib/shop/pool.ex", src);
@@ -4284,6 +4292,16 @@ fn g19_raise_apply_and_setup_by_name_call_what_they_name() {
         strings(&["Shop.PoolTest.start_pool/1", "Shop.Fixtures.seed/1"]),
         "{}",
         dump(&cs)
+    );
+    // ExUnit's `start_supervised!/1` starts a child spec (see
+    // `g19_child_specs_call_what_they_start`).
+    assert_eq!(
+        find("Shop.PoolTest.start_pool", 14).calls,
+        strings(&["Shop.Pool.child_spec/1"])
+    );
+    assert_eq!(
+        find("Shop.PoolTest.start_pool", 14).unqualified_calls,
+        strings(&["start_supervised!/1"])
     );
 }
 
@@ -4483,12 +4501,7 @@ fn g19_child_specs_call_what_they_start() {
     let cs = chunks("lib/shop/application.ex", src);
     assert_tiles(&cs, src.as_bytes());
     // The small functions are merged into one chunk: each definition keeps its calls.
-    let calls_of = |symbol: &str| {
-        (cs.iter().flat_map(|c| &c.defines))
-            .find(|d| d.symbols().iter().any(|s| s == symbol))
-            .map(|d| d.calls.clone())
-            .unwrap_or_else(|| panic!("no definition {symbol}:\n{}", dump(&cs)))
-    };
+    let calls_of = |symbol: &str| definition_calls(&cs, symbol);
     assert_eq!(
         calls_of("Shop.Application.start/2"),
         strings(&[
@@ -4517,5 +4530,67 @@ fn g19_child_specs_call_what_they_start() {
     assert_eq!(
         calls_of("Shop.Application.tree/1"),
         strings(&["Shop.Repo.get/1", "Enum.map/2"])
+    );
+
+    // Functions named for the children they return, as hexpm's `Application` writes
+    // them, and lists joined with `++` or piped.
+    let src = concat!(
+        "defmodule Shop.Application do\n",
+        "  def start(_type, _args) do\n",
+        "    children = [Shop.Repo] ++ web_children()\n",
+        "    Supervisor.start_link(children ++ [oban_child()], strategy: :one_for_one)\n",
+        "  end\n",
+        "  defp web_children do\n",
+        "    [\n",
+        "      {Phoenix.PubSub, name: Shop.PubSub},\n",
+        "      metrics_spec(),\n",
+        "      ShopWeb.Endpoint\n",
+        "    ]\n",
+        "    |> Enum.reject(&is_nil/1)\n",
+        "  end\n",
+        "  defp oban_child, do: {Oban, Application.fetch_env!(:shop, Oban)}\n",
+        "  defp metrics_spec, do: nil\n",
+        "  def child_count(list), do: [Shop.Repo | list]\n",
+        "  def start_link(arg), do: Supervisor.start_link(__MODULE__, arg, name: __MODULE__)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/application.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls_of = |symbol: &str| definition_calls(&cs, symbol);
+    assert_eq!(
+        calls_of("Shop.Application.start/2"),
+        strings(&[
+            "Shop.Repo.child_spec/1",
+            "Shop.Application.web_children/0",
+            "Supervisor.start_link/2",
+            "Shop.Application.oban_child/0",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("Shop.Application.web_children/0"),
+        strings(&[
+            "Phoenix.PubSub.child_spec/1",
+            "ShopWeb.Endpoint.child_spec/1",
+            "Shop.Application.metrics_spec/0",
+            "Enum.reject/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("Shop.Application.oban_child/0"),
+        strings(&["Oban.child_spec/1", "Application.fetch_env!/2"])
+    );
+    // `child_count` is not named for a child, and `[a | rest]` holds no spec.
+    assert_eq!(
+        calls_of("Shop.Application.child_count/1"),
+        Vec::<String>::new()
+    );
+    // `Supervisor.start_link/3` takes the supervisor's own module, no child.
+    assert_eq!(
+        calls_of("Shop.Application.start_link/1"),
+        strings(&["Supervisor.start_link/3"])
     );
 }

@@ -518,9 +518,19 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 /// The calls a call makes without writing them: `raise Mod, msg` (and `reraise`) calls
 /// `Mod.exception/1`; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
-/// `{Mod, :name}`).
+/// `{Mod, :name}`), and its `start_supervised!({Mod, opts})` calls `Mod.child_spec/1`.
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
-    if !matches!(name, "raise" | "reraise" | "apply" | "setup" | "setup_all") {
+    if !matches!(
+        name,
+        "raise"
+            | "reraise"
+            | "apply"
+            | "setup"
+            | "setup_all"
+            | "start_supervised"
+            | "start_supervised!"
+            | "start_link_supervised!"
+    ) {
         return;
     }
     let g = grammar();
@@ -594,6 +604,10 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 calls.push((at, call));
             }
         }
+        // ExUnit starts a child spec under the test's supervisor.
+        "start_supervised" | "start_supervised!" | "start_link_supervised!" => {
+            child_specs((first, Holds::Child), at, src, calls);
+        }
         _ => {}
     }
 }
@@ -604,14 +618,29 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     (node.kind_id() == grammar().atom).then(|| text(node, src).trim_start_matches(':'))
 }
 
+/// What an expression holds for a supervisor to start.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// A list of child specs (`[Repo, {Bandit, opts}]`), maybe joined with `++` or piped.
+    Children,
+    /// One child spec (`{Bandit, opts}`).
+    Child,
+}
+
 /// The argument of a supervisor's function that holds child specs: the children of
-/// `Supervisor.start_link/2` and `Supervisor.init/2`, the spec of
+/// `Supervisor.start_link/2` and `Supervisor.init/2` (not the callback module of
+/// `Supervisor.start_link(__MODULE__, arg, opts)`), the spec of
 /// `Supervisor.child_spec/2`, `Supervisor.start_child/2` and
 /// `DynamicSupervisor.start_child/2`.
-fn supervised<'t>(module: &str, fun: &str, arguments: Option<Node<'t>>) -> Option<Node<'t>> {
-    let position = match (module, fun) {
-        ("Supervisor", "start_link" | "init" | "child_spec") => 0,
-        ("Supervisor" | "DynamicSupervisor", "start_child") => 1,
+fn supervised<'t>(
+    module: &str,
+    fun: &str,
+    arguments: Option<Node<'t>>,
+) -> Option<(Node<'t>, Holds)> {
+    let (position, holds) = match (module, fun) {
+        ("Supervisor", "start_link" | "init") => (0, Holds::Children),
+        ("Supervisor", "child_spec") => (0, Holds::Child),
+        ("Supervisor" | "DynamicSupervisor", "start_child") => (1, Holds::Child),
         _ => return None,
     };
     let arguments = arguments?;
@@ -620,14 +649,66 @@ fn supervised<'t>(module: &str, fun: &str, arguments: Option<Node<'t>>) -> Optio
     (arguments.named_children(&mut cursor))
         .filter(|n| n.kind_id() != comment)
         .nth(position)
+        .map(|n| (n, holds))
 }
 
-/// The calls a supervisor makes of the children that literal specs name (`node` is a
-/// list of specs or one spec; the calls are placed `at`, where the code that names them
-/// starts): `Mod` and `{Mod, arg}` call `Mod.child_spec/1` (which a `use GenServer`
+/// What a variable or function holds by Elixir's naming habit: `children` and
+/// `web_children` a list of child specs, `child` and `oban_child` one.
+fn names_children(name: &str) -> Option<Holds> {
+    let named = |n: &str| name == n || name.strip_suffix(n).is_some_and(|p| p.ends_with('_'));
+    if named("children") {
+        Some(Holds::Children)
+    } else if named("child") {
+        Some(Holds::Child)
+    } else {
+        None
+    }
+}
+
+/// What a function named for its children (`defp web_children do [...] end`, see
+/// [`names_children`]) returns: the last expression of its body.
+fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(Node<'t>, Holds)> {
+    let g = grammar();
+    let name = match head.child_by_field_id(g.target) {
+        Some(target) => target,
+        None => head,
+    };
+    if name.kind_id() != g.identifier {
+        return None;
+    }
+    let holds = names_children(text(name, src))?;
+    let mut cursor = def.walk();
+    let last = |n: Node<'t>| {
+        let mut cursor = n.walk();
+        (n.named_children(&mut cursor))
+            .filter(|c| c.kind_id() != g.comment)
+            .last()
+    };
+    if let Some(body) = def
+        .named_children(&mut cursor)
+        .find(|c| c.kind_id() == g.do_block)
+    {
+        return last(body).map(|n| (n, holds));
+    }
+    // `defp child, do: {Oban, opts}`
+    let keywords = child_of_kind(child_of_kind(def, "arguments")?, "keywords")?;
+    keyword_pairs(keywords)
+        .into_iter()
+        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "do")
+        .map(|(_, value)| (value, holds))
+}
+
+/// The calls a supervisor makes of the children that literal specs name (`node` holds
+/// a list of specs or one spec; the calls are placed `at`, where the code that names
+/// them starts): `Mod` and `{Mod, arg}` call `Mod.child_spec/1` (which a `use GenServer`
 /// defines to call `Mod.start_link/1`: the graph follows that where no `child_spec/1` is
 /// indexed), and `%{start: {Mod, :fun, [a]}}` calls `Mod.fun/1`.
-fn child_specs(node: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+fn child_specs(
+    (node, holds): (Node<'_>, Holds),
+    at: usize,
+    src: &[u8],
+    calls: &mut Vec<(usize, RawCall)>,
+) {
     fn named(n: Node<'_>) -> Vec<Node<'_>> {
         let mut cursor = n.walk();
         (n.named_children(&mut cursor))
@@ -635,14 +716,39 @@ fn child_specs(node: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize, Ra
             .collect()
     }
     let g = grammar();
+    // `[A, B] ++ more` and `[A, nil] |> Enum.reject(&is_nil/1)`: the literal lists in a
+    // short chain of `++` and pipes.
+    let mut specs = Vec::new();
+    let mut stack = match holds {
+        Holds::Children => vec![node],
+        Holds::Child => {
+            specs.push(node);
+            Vec::new()
+        }
+    };
+    let mut looked = 0;
+    while let Some(n) = stack.pop() {
+        looked += 1;
+        if looked > 16 {
+            break;
+        }
+        if n.kind() == "list" {
+            specs.extend(named(n));
+        } else if n.kind_id() == g.binary_operator
+            && let Some(op) = n.child_by_field_id(g.operator)
+            && let (Some(left), Some(right)) =
+                (n.child_by_field_id(g.left), n.child_by_field_id(g.right))
+        {
+            match text(op, src) {
+                "++" => stack.extend([right, left]),
+                "|>" => stack.push(left),
+                _ => {}
+            }
+        }
+    }
     let module = |n: Node<'_>| {
         (n.kind_id() == g.alias || (n.kind_id() == g.identifier && text(n, src) == "__MODULE__"))
             .then(|| text(n, src).to_string())
-    };
-    let specs = if node.kind() == "list" {
-        named(node)
-    } else {
-        vec![node]
     };
     for spec in specs {
         let call = match spec.kind() {
@@ -827,10 +933,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             } else if op == Some(g.op_match)
                 && let Some(left) = node.child_by_field_id(g.left)
                 && left.kind_id() == g.identifier
-                && text(left, src) == "children"
+                && let Some(holds) = names_children(text(left, src))
                 && let Some(right) = node.child_by_field_id(g.right)
             {
-                child_specs(right, node.start_byte(), src, &mut calls);
+                child_specs((right, holds), node.start_byte(), src, &mut calls);
             }
         } else if kind == g.call
             && !not_calls.contains(&node.id())
@@ -854,6 +960,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             for call in delegate_targets(node, head, src) {
                                 calls.push((node.start_byte(), call));
                             }
+                        } else if let Some(value) = children_returned(node, head, src) {
+                            child_specs(value, node.start_byte(), src, &mut calls);
                         }
                     }
                 } else if MODULE_DIRECTIVES.contains(&name) {
