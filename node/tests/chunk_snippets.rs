@@ -4537,7 +4537,7 @@ fn g19_child_specs_call_what_they_start() {
     let src = concat!(
         "defmodule Shop.Application do\n",
         "  def start(_type, _args) do\n",
-        "    children = [Shop.Repo] ++ web_children()\n",
+        "    children = [Shop.Repo] ++ web_children() ++ if(web?(), do: [ShopWeb.Endpoint], else: [])\n",
         "    Supervisor.start_link(children ++ [oban_child()], strategy: :one_for_one)\n",
         "  end\n",
         "  defp web_children do\n",
@@ -4548,7 +4548,14 @@ fn g19_child_specs_call_what_they_start() {
         "    ]\n",
         "    |> Enum.reject(&is_nil/1)\n",
         "  end\n",
-        "  defp oban_child, do: {Oban, Application.fetch_env!(:shop, Oban)}\n",
+        "  defp oban_child do\n",
+        "    if Application.get_env(:shop, :jobs?) do\n",
+        "      {Oban, Application.fetch_env!(:shop, Oban)}\n",
+        "    else\n",
+        "      Shop.NoJobs\n",
+        "    end\n",
+        "  end\n",
+        "  defp web?, do: true\n",
         "  defp metrics_spec, do: nil\n",
         "  def child_count(list), do: [Shop.Repo | list]\n",
         "  def start_link(arg), do: Supervisor.start_link(__MODULE__, arg, name: __MODULE__)\n",
@@ -4561,7 +4568,9 @@ fn g19_child_specs_call_what_they_start() {
         calls_of("Shop.Application.start/2"),
         strings(&[
             "Shop.Repo.child_spec/1",
+            "ShopWeb.Endpoint.child_spec/1",
             "Shop.Application.web_children/0",
+            "Shop.Application.web?/0",
             "Supervisor.start_link/2",
             "Shop.Application.oban_child/0",
         ]),
@@ -4581,7 +4590,12 @@ fn g19_child_specs_call_what_they_start() {
     );
     assert_eq!(
         calls_of("Shop.Application.oban_child/0"),
-        strings(&["Oban.child_spec/1", "Application.fetch_env!/2"])
+        strings(&[
+            "Oban.child_spec/1",
+            "Shop.NoJobs.child_spec/1",
+            "Application.get_env/2",
+            "Application.fetch_env!/2",
+        ])
     );
     // `child_count` is not named for a child, and `[a | rest]` holds no spec.
     assert_eq!(

@@ -698,6 +698,38 @@ fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(N
         .map(|(_, value)| (value, holds))
 }
 
+/// The value of each branch of an `if` or `unless`: the last expression of its `do` and
+/// `else` blocks, or its `do:` and `else:` values.
+fn branch_values<'t>(call: Node<'t>, src: &[u8]) -> Vec<Node<'t>> {
+    let g = grammar();
+    let last = |block: Node<'t>| {
+        let mut cursor = block.walk();
+        (block.named_children(&mut cursor))
+            .filter(|c| c.kind_id() != g.comment && !c.kind().ends_with("_block"))
+            .last()
+    };
+    if let Some(body) = child_of_kind(call, "do_block") {
+        let mut values: Vec<Node<'t>> = last(body).into_iter().collect();
+        values.extend(child_of_kind(body, "else_block").and_then(last));
+        return values;
+    }
+    let Some(keywords) =
+        child_of_kind(call, "arguments").and_then(|a| child_of_kind(a, "keywords"))
+    else {
+        return Vec::new();
+    };
+    keyword_pairs(keywords)
+        .into_iter()
+        .filter(|(key, _)| {
+            matches!(
+                text(*key, src).trim_end().trim_end_matches(':'),
+                "do" | "else"
+            )
+        })
+        .map(|(_, value)| value)
+        .collect()
+}
+
 /// The calls a supervisor makes of the children that literal specs name (`node` holds
 /// a list of specs or one spec; the calls are placed `at`, where the code that names
 /// them starts): `Mod` and `{Mod, arg}` call `Mod.child_spec/1` (which a `use GenServer`
@@ -716,23 +748,28 @@ fn child_specs(
             .collect()
     }
     let g = grammar();
-    // `[A, B] ++ more` and `[A, nil] |> Enum.reject(&is_nil/1)`: the literal lists in a
-    // short chain of `++` and pipes.
+    // `[A, B] ++ more`, `[A, nil] |> Enum.reject(&is_nil/1)` and
+    // `if web?, do: [Endpoint], else: []`: the literal lists in a short chain of `++`,
+    // pipes and `if`s (Livebook's `Application`).
     let mut specs = Vec::new();
-    let mut stack = match holds {
-        Holds::Children => vec![node],
-        Holds::Child => {
-            specs.push(node);
-            Vec::new()
-        }
-    };
+    let mut stack = vec![node];
     let mut looked = 0;
     while let Some(n) = stack.pop() {
         looked += 1;
         if looked > 16 {
             break;
         }
-        if n.kind() == "list" {
+        if n.kind_id() == g.call
+            && (n.child_by_field_id(g.target)).is_some_and(|t| {
+                t.kind_id() == g.identifier && matches!(text(t, src), "if" | "unless")
+            })
+        {
+            let mut branches = branch_values(n, src);
+            branches.reverse();
+            stack.extend(branches);
+        } else if holds == Holds::Child {
+            specs.push(n);
+        } else if n.kind() == "list" {
             specs.extend(named(n));
         } else if n.kind_id() == g.binary_operator
             && let Some(op) = n.child_by_field_id(g.operator)
