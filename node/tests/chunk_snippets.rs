@@ -4608,3 +4608,83 @@ fn g19_child_specs_call_what_they_start() {
         strings(&["Supervisor.start_link/3"])
     );
 }
+
+/// A message runs a callback: `GenServer.call/2,3` the server's `handle_call/3`,
+/// `GenServer.cast/2` its `handle_cast/2`, and a message a process sends itself
+/// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`) its own
+/// `handle_info/2`. The server is the module an alias names (through the aliases), or
+/// else the caller's own module where that defines the callback.
+#[test]
+fn g19_messages_call_the_callbacks_they_run() {
+    let src = concat!(
+        "defmodule Shop.Cache do\n",
+        "  use GenServer\n",
+        "  alias Shop.Stock\n",
+        "  def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)\n",
+        "  def get(key), do: GenServer.call(__MODULE__, {:get, key})\n",
+        "  def put(pid, key, value), do: GenServer.cast(pid, {:put, key, value})\n",
+        "  def stock, do: GenServer.call(Stock, :count, 5_000)\n",
+        "  def init(opts) do\n",
+        "    Process.send_after(self(), :expire, 1_000)\n",
+        "    :timer.send_interval(60_000, :report)\n",
+        "    {:ok, opts}\n",
+        "  end\n",
+        "  def handle_call({:get, key}, _from, state), do: {:reply, Map.get(state, key), state}\n",
+        "  def handle_cast({:put, key, value}, state) do\n",
+        "    send(self(), {:stored, key})\n",
+        "    {:noreply, Map.put(state, key, value)}\n",
+        "  end\n",
+        "  def handle_info(_msg, state), do: {:noreply, state}\n",
+        "end\n",
+        "defmodule Shop.Client do\n",
+        "  def ask(pid), do: GenServer.call(pid, :ask)\n",
+        "  def ping(pid), do: send(pid, :ping)\n",
+        "  def later(pid), do: Process.send_after(pid, :later, 10)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/cache.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls_of = |symbol: &str| definition_calls(&cs, symbol);
+    assert_eq!(
+        calls_of("Shop.Cache.get/1"),
+        strings(&["GenServer.call/2", "Shop.Cache.handle_call/3"])
+    );
+    assert_eq!(
+        calls_of("Shop.Cache.put/3"),
+        strings(&["GenServer.cast/2", "Shop.Cache.handle_cast/2"])
+    );
+    assert_eq!(
+        calls_of("Shop.Cache.stock/0"),
+        strings(&["GenServer.call/3", "Shop.Stock.handle_call/3"])
+    );
+    assert_eq!(
+        calls_of("Shop.Cache.init/1"),
+        strings(&[
+            "Process.send_after/3",
+            "Shop.Cache.handle_info/2",
+            ":timer.send_interval/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        calls_of("Shop.Cache.handle_cast/2"),
+        strings(&["Shop.Cache.handle_info/2", "Map.put/3"])
+    );
+    // `GenServer.start_link/3` starts the server: its `init/1` runs in the new process,
+    // and no message is sent.
+    assert_eq!(
+        calls_of("Shop.Cache.start_link/1"),
+        strings(&["GenServer.start_link/3"])
+    );
+    // A module without the callback sends to another process: no callback of its own.
+    assert_eq!(
+        calls_of("Shop.Client.ask/1"),
+        strings(&["GenServer.call/2"])
+    );
+    assert_eq!(calls_of("Shop.Client.ping/1"), Vec::<String>::new());
+    assert_eq!(
+        calls_of("Shop.Client.later/1"),
+        strings(&["Process.send_after/3"])
+    );
+}

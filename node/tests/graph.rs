@@ -1032,3 +1032,24 @@ fn a_supervisor_calls_the_start_link_of_its_children() {
         "{callees:?}"
     );
 }
+
+/// A GenServer's client functions call the callbacks their messages run, so its
+/// `handle_call/3` has callers, and the client function is in its context.
+#[test]
+fn a_genservers_client_functions_call_its_callbacks() {
+    let src = concat!(
+        "defmodule Shop.Cache do\n",
+        "  use GenServer\n",
+        "  def get(key), do: GenServer.call(__MODULE__, {:get, key})\n",
+        "  def handle_call({:get, key}, _from, state), do: {:reply, Map.get(state, key), state}\n",
+        "end\n",
+        "defmodule Shop.Web do\n",
+        "  def show(key), do: GenServer.call(Shop.Cache, {:get, key})\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop/cache.ex", src);
+    assert_eq!(
+        caller_symbols(&g, "Shop.Cache.handle_call/3"),
+        strings(&["Shop.Cache.get/1", "Shop.Web.show/1"])
+    );
+}

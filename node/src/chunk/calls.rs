@@ -123,6 +123,10 @@ pub(crate) enum RawCall {
     },
     /// `fun/arity` called without a module.
     Local { fun: String, arity: u32 },
+    /// A callback of the caller's own module that a message to it runs
+    /// (`GenServer.call(pid, msg)` runs `handle_call/3`): a call where the module defines
+    /// it, nothing where it does not.
+    OwnCallback { fun: &'static str, arity: u32 },
     /// `alias Target` (or `alias Target, as: Short`, `require Target, as: Short`): later
     /// calls through `Short` in the same chunk call `Target` (an alias inside a function
     /// body; module-level aliases are in the module's scope already).
@@ -524,6 +528,7 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
         name,
         "raise"
             | "reraise"
+            | "send"
             | "apply"
             | "setup"
             | "setup_all"
@@ -604,6 +609,14 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 calls.push((at, call));
             }
         }
+        // A message a process sends itself runs its own `handle_info/2`.
+        "send" if argv.len() == 2 && to_self(first, src) => calls.push((
+            at,
+            RawCall::OwnCallback {
+                fun: "handle_info",
+                arity: 2,
+            },
+        )),
         // ExUnit starts a child spec under the test's supervisor.
         "start_supervised" | "start_supervised!" | "start_link_supervised!" => {
             child_specs((first, Holds::Child), at, src, calls);
@@ -616,6 +629,59 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
 /// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
 pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     (node.kind_id() == grammar().atom).then(|| text(node, src).trim_start_matches(':'))
+}
+
+/// The callback a message runs: `GenServer.call(server, msg)` runs the server's
+/// `handle_call/3` and `GenServer.cast` its `handle_cast/2`; a message a process sends
+/// itself (`Process.send_after(self(), :tick, 1_000)`, `:timer.send_interval(1_000,
+/// :tick)`) runs its own `handle_info/2`. The server is the module an alias names, or
+/// else (`__MODULE__`, a pid, a registered name, `{:via, …}`) the caller's own module,
+/// as in a GenServer's client functions, where that module defines the callback.
+fn message_callback(
+    module: &str,
+    fun: &str,
+    arguments: Option<Node<'_>>,
+    src: &[u8],
+) -> Option<RawCall> {
+    let (callback, arity) = match (module, fun) {
+        ("GenServer", "call") => ("handle_call", 3),
+        ("GenServer", "cast") => ("handle_cast", 2),
+        ("Process", "send" | "send_after") | (":timer", "send_interval" | "send_after") => {
+            ("handle_info", 2)
+        }
+        _ => return None,
+    };
+    let g = grammar();
+    let arguments = arguments?;
+    let mut cursor = arguments.walk();
+    let args: Vec<Node<'_>> = (arguments.named_children(&mut cursor))
+        .filter(|n| n.kind_id() != g.comment)
+        .collect();
+    let own = Some(RawCall::OwnCallback {
+        fun: callback,
+        arity,
+    });
+    match (module, args.as_slice()) {
+        // `:timer.send_interval(time, msg)` sends to the caller; with a pid, to that pid.
+        (":timer", [_, _]) => own,
+        (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own,
+        (":timer" | "Process", _) => None,
+        (_, [server, ..]) if server.kind_id() == g.alias => Some(RawCall::Remote {
+            module: text(*server, src).to_string(),
+            fun: callback.to_string(),
+            arity,
+        }),
+        (_, [_, ..]) => own,
+        _ => None,
+    }
+}
+
+/// `self()`, the process that runs the code.
+fn to_self(node: Node<'_>, src: &[u8]) -> bool {
+    node.kind_id() == grammar().call
+        && (text(node, src).bytes())
+            .filter(|b| !b.is_ascii_whitespace())
+            .eq(*b"self()")
 }
 
 /// What an expression holds for a supervisor to start.
@@ -1085,6 +1151,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
                 let fun = text(right, src);
                 let children = supervised(&module, fun, parts.arguments);
+                let callback = message_callback(&module, fun, parts.arguments, src);
                 calls.push((
                     node.start_byte(),
                     RawCall::Remote {
@@ -1095,6 +1162,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 ));
                 if let Some(children) = children {
                     child_specs(children, node.start_byte(), src, &mut calls);
+                }
+                if let Some(callback) = callback {
+                    calls.push((node.start_byte(), callback));
                 }
             }
         }

@@ -2486,6 +2486,11 @@ impl<'s, 't> Walker<'s, 't> {
                                     unqualified.push(super::symbol("", &fun, arity));
                                 }
                             }
+                            RawCall::OwnCallback { fun, arity } => {
+                                if defined.get(fun).is_some_and(|a| a.contains(&arity)) {
+                                    calls.push(super::symbol(full, fun, arity));
+                                }
+                            }
                             RawCall::Alias { .. }
                             | RawCall::Import { .. }
                             | RawCall::QuotedUse { .. } => {}
@@ -3181,8 +3186,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 local.end_before(*at);
                 local.push(*end, short.clone(), full.clone());
             }
-            if matches!(call, RawCall::Remote { .. } | RawCall::Local { .. })
-                && draft.nested.iter().any(|&(s, e)| s <= *at && *at < e)
+            if matches!(
+                call,
+                RawCall::Remote { .. } | RawCall::Local { .. } | RawCall::OwnCallback { .. }
+            ) && draft.nested.iter().any(|&(s, e)| s <= *at && *at < e)
             {
                 // In a module the test defines: its functions' calls.
                 continue;
@@ -3207,6 +3214,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 &mut draft.module_unqualified_calls,
                                 super::symbol("", fun, *arity),
                             ),
+                        }
+                    }
+                    RawCall::OwnCallback { fun, arity } => {
+                        match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
+                            Some(s) => (
+                                &mut draft.module_calls,
+                                super::symbol(&modules[s].name, fun, *arity),
+                            ),
+                            None => continue,
                         }
                     }
                     _ => continue,
@@ -3306,6 +3322,9 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Remote { module, fun, arity } => {
                     Some(super::symbol(&resolve(&local, module, *at), fun, *arity))
                 }
+                RawCall::OwnCallback { fun, arity } => scope
+                    .filter(|&s| defined_here(&modules[s], fun, *arity))
+                    .map(|s| super::symbol(&modules[s].name, fun, *arity)),
                 RawCall::Local { fun, arity } => {
                     match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
