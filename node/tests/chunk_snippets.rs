@@ -2750,10 +2750,21 @@ fn delegates_call_their_target() {
 
   @doc "Builds a validated product from the given attributes or explains the problem."
   defdelegate new_product(attrs), to: Shop.Catalog.Product, as: :new
+
+  for {name, target} <- [price: :cost] do
+    defdelegate unquote(name)(sku), to: Shop.Catalog, as: unquote(target)
+  end
 end
 "#;
     let cs = chunks("lib/shop.ex", src);
     let calls: Vec<String> = cs.iter().flat_map(|c| c.calls.clone()).collect();
+    // `unquote(name)` and `as: unquote(target)` name functions not known here: no call,
+    // rather than a call of `unquote(name)/1`.
+    assert!(
+        (calls.iter())
+            .all(|c| !c.starts_with("Shop.Catalog.") || c == "Shop.Catalog.Product.new/1"),
+        "{calls:?}"
+    );
     assert!(
         calls.contains(&"Shop.Inventory.Stock.reserve/4".to_string()),
         "{calls:?}"
@@ -4559,6 +4570,8 @@ fn g19_child_specs_call_what_they_start() {
         "  defp metrics_spec, do: nil\n",
         "  def child_count(list), do: [Shop.Repo | list]\n",
         "  def start_link(arg), do: Supervisor.start_link(__MODULE__, arg, name: __MODULE__)\n",
+        "  def child_spec(opts), do: %{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}}\n",
+        "  def workers, do: Supervisor.init([{__MODULE__.Worker, 1}], strategy: :one_for_one)\n",
         "end\n",
     );
     let cs = chunks("lib/shop/application.ex", src);
@@ -4602,6 +4615,16 @@ fn g19_child_specs_call_what_they_start() {
         calls_of("Shop.Application.child_count/1"),
         Vec::<String>::new()
     );
+    // A module's own `child_spec/1` returns one spec, which starts its `start_link/1`;
+    // `__MODULE__.Worker` is a module under this one.
+    assert_eq!(
+        calls_of("Shop.Application.child_spec/1"),
+        strings(&["Shop.Application.start_link/1"])
+    );
+    assert_eq!(
+        calls_of("Shop.Application.workers/0"),
+        strings(&["Supervisor.init/2", "Shop.Application.Worker.child_spec/1"])
+    );
     // `Supervisor.start_link/3` takes the supervisor's own module, no child.
     assert_eq!(
         calls_of("Shop.Application.start_link/1"),
@@ -4635,6 +4658,16 @@ fn g19_messages_call_the_callbacks_they_run() {
         "    {:noreply, Map.put(state, key, value)}\n",
         "  end\n",
         "  def handle_info(_msg, state), do: {:noreply, state}\n",
+        "end\n",
+        "defmodule Shop.Pool do\n",
+        "  use GenServer\n",
+        "  def ask(server), do: server |> GenServer.call(:ask)\n",
+        "  def handle_request(pid), do: GenServer.cast(pid, :request)\n",
+        "  def handle_call(:checkout, _from, s), do: {:reply, GenServer.call(s.worker, :get), s}\n",
+        "  def handle_cast(:request, s) do\n",
+        "    GenServer.cast(__MODULE__.Registry, {:seen, self()})\n",
+        "    {:noreply, s}\n",
+        "  end\n",
         "end\n",
         "defmodule Shop.Client do\n",
         "  def ask(pid), do: GenServer.call(pid, :ask)\n",
@@ -4676,6 +4709,23 @@ fn g19_messages_call_the_callbacks_they_run() {
     assert_eq!(
         calls_of("Shop.Cache.start_link/1"),
         strings(&["GenServer.start_link/3"])
+    );
+    // Piped, the server is not written here.
+    assert_eq!(calls_of("Shop.Pool.ask/1"), strings(&["GenServer.call/2"]));
+    // A client function whose name starts with `handle_` is still a client function.
+    assert_eq!(
+        calls_of("Shop.Pool.handle_request/1"),
+        strings(&["GenServer.cast/2", "Shop.Pool.handle_cast/2"])
+    );
+    // A server's callback calls other servers: a pid it holds is not itself, and a
+    // module under `__MODULE__` is named.
+    assert_eq!(
+        calls_of("Shop.Pool.handle_call/3"),
+        strings(&["GenServer.call/2"])
+    );
+    assert_eq!(
+        calls_of("Shop.Pool.handle_cast/2"),
+        strings(&["GenServer.cast/2", "Shop.Pool.Registry.handle_cast/2"])
     );
     // A module without the callback sends to another process: no callback of its own.
     assert_eq!(

@@ -641,6 +641,7 @@ fn message_callback(
     module: &str,
     fun: &str,
     arguments: Option<Node<'_>>,
+    in_callback: bool,
     src: &[u8],
 ) -> Option<RawCall> {
     let (callback, arity) = match (module, fun) {
@@ -666,14 +667,43 @@ fn message_callback(
         (":timer", [_, _]) => own,
         (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own,
         (":timer" | "Process", _) => None,
-        (_, [server, ..]) if server.kind_id() == g.alias => Some(RawCall::Remote {
-            module: text(*server, src).to_string(),
-            fun: callback.to_string(),
-            arity,
-        }),
-        (_, [_, ..]) => own,
+        (_, [server, ..]) => match named_module(*server, src) {
+            Some(module) => Some(RawCall::Remote {
+                module,
+                fun: callback.to_string(),
+                arity,
+            }),
+            // A server's callbacks call other processes (a call to itself would wait for
+            // ever).
+            None if in_callback => None,
+            None => own,
+        },
         _ => None,
     }
+}
+
+/// A module a node names: an alias (`Shop.Cache`) or a module under `__MODULE__`
+/// (`__MODULE__.Registry`), as written.
+fn named_module(node: Node<'_>, src: &[u8]) -> Option<String> {
+    let g = grammar();
+    let kind = node.kind_id();
+    (kind == g.alias || (kind == g.dot && text(node, src).starts_with("__MODULE__.")))
+        .then(|| text(node, src).to_string())
+}
+
+/// A GenServer callback's name: code in it runs in the server, so a message it sends to a
+/// server it does not name goes to another process.
+fn is_server_callback(name: &str) -> bool {
+    matches!(
+        name,
+        "init"
+            | "handle_call"
+            | "handle_cast"
+            | "handle_info"
+            | "handle_continue"
+            | "terminate"
+            | "code_change"
+    )
 }
 
 /// `self()`, the process that runs the code.
@@ -719,12 +749,13 @@ fn supervised<'t>(
 }
 
 /// What a variable or function holds by Elixir's naming habit: `children` and
-/// `web_children` a list of child specs, `child` and `oban_child` one.
+/// `web_children` a list of child specs; `child`, `oban_child` and a module's own
+/// `child_spec` one (`%{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}}`).
 fn names_children(name: &str) -> Option<Holds> {
     let named = |n: &str| name == n || name.strip_suffix(n).is_some_and(|p| p.ends_with('_'));
     if named("children") {
         Some(Holds::Children)
-    } else if named("child") {
+    } else if named("child") || name == "child_spec" {
         Some(Holds::Child)
     } else {
         None
@@ -850,8 +881,9 @@ fn child_specs(
         }
     }
     let module = |n: Node<'_>| {
-        (n.kind_id() == g.alias || (n.kind_id() == g.identifier && text(n, src) == "__MODULE__"))
+        (n.kind_id() == g.identifier && text(n, src) == "__MODULE__")
             .then(|| text(n, src).to_string())
+            .or_else(|| named_module(n, src))
     };
     for spec in specs {
         let call = match spec.kind() {
@@ -985,6 +1017,8 @@ impl<'t> CallParts<'t> {
 pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let g = grammar();
     let mut calls = Vec::new();
+    // Where the GenServer callback the walk is in ends (see [`is_server_callback`]).
+    let mut callback_until = 0;
     let mut not_calls: FxHashSet<usize> = FxHashSet::default();
     let mut piped: FxHashSet<usize> = FxHashSet::default();
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
@@ -1053,6 +1087,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if DEF_KEYWORDS.contains(&name) {
                     if let Some(head) = def_head(node) {
                         not_calls.insert(head.id());
+                        let head_name = head.child_by_field_id(g.target).unwrap_or(head);
+                        if is_server_callback(text(head_name, src)) {
+                            callback_until = node.end_byte();
+                        }
                         if name == "defdelegate" && head.kind() == "list" {
                             let mut heads = head.walk();
                             for h in head.named_children(&mut heads) {
@@ -1136,7 +1174,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             arity: arity + extra,
                         },
                     ));
-                    implied_calls(node, name, src, &mut calls);
+                    if extra == 0 {
+                        implied_calls(node, name, src, &mut calls);
+                    }
                 }
             } else if target_kind == g.dot
                 && let (Some(left), Some(right)) = (
@@ -1150,8 +1190,17 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
                 let fun = text(right, src);
-                let children = supervised(&module, fun, parts.arguments);
-                let callback = message_callback(&module, fun, parts.arguments, src);
+                // Piped, the first argument is not written here: the specs and servers
+                // are read from written arguments only.
+                let (children, callback) = if extra == 0 {
+                    let in_callback = node.start_byte() < callback_until;
+                    (
+                        supervised(&module, fun, parts.arguments),
+                        message_callback(&module, fun, parts.arguments, in_callback, src),
+                    )
+                } else {
+                    (None, None)
+                };
                 calls.push((
                     node.start_byte(),
                     RawCall::Remote {
@@ -1304,7 +1353,11 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
     for (key, value) in keyword_pairs(keywords) {
         match text(key, src).trim_end().trim_end_matches(':') {
             "to" => module = static_module(value, src),
-            "as" => fun = atom_name(value, src).map(str::to_string),
+            // `as: unquote(name)`: a name not known here, so no call to cite.
+            "as" => match atom_name(value, src) {
+                Some(name) => fun = Some(name.to_string()),
+                None => return Vec::new(),
+            },
             _ => {}
         }
     }
@@ -1321,7 +1374,9 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
         .into_iter()
         .filter_map(|head| {
             let (name, arity) = if head.kind_id() == g.call {
-                let target = head.child_by_field_id(g.target)?;
+                // `defdelegate unquote(name)(x)`: a name computed in a macro.
+                let target =
+                    (head.child_by_field_id(g.target)).filter(|t| t.kind_id() == g.identifier)?;
                 (text(target, src).to_string(), call_arity(head))
             } else if head.kind_id() == g.identifier {
                 (text(head, src).to_string(), 0)
