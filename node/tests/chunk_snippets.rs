@@ -4738,3 +4738,75 @@ fn g19_messages_call_the_callbacks_they_run() {
         strings(&["Process.send_after/3"])
     );
 }
+
+/// A Phoenix route calls what a request to it runs, named under its `scope`'s alias:
+/// `get "/", PageController, :home` calls `MyAppWeb.PageController.home/2`, `live` the
+/// LiveView's `mount/3`, `forward` the plug's `call/2`, and `resources` the actions
+/// `only:` and `except:` leave (hexpm's and Livebook's routers).
+#[test]
+fn g19_routes_call_their_controller_actions() {
+    let src = concat!(
+        "defmodule ShopWeb.Router do\n",
+        "  use ShopWeb, :router\n",
+        "  pipeline :browser do\n",
+        "    plug :accepts, [\"html\"]\n",
+        "  end\n",
+        "  scope \"/\", ShopWeb do\n",
+        "    pipe_through :browser\n",
+        "    get \"/\", PageController, :home\n",
+        "    live \"/cart\", CartLive.Index, :index\n",
+        "    resources \"/orders\", OrderController, only: [:index, :show]\n",
+        "    scope \"/admin\", Admin, as: :admin do\n",
+        "      post \"/refund/:id\", RefundController, :create, as: :refund\n",
+        "      resources \"/users\", UserController, except: [:new, :edit, :delete]\n",
+        "    end\n",
+        "    match :*, \"/legacy\", LegacyController, :redirect\n",
+        "  end\n",
+        "  scope \"/api\" do\n",
+        "    forward \"/graphql\", Absinthe.Plug\n",
+        "  end\n",
+        "  get \"/health\", ShopWeb.HealthController, :check\n",
+        "end\n",
+        "defmodule ShopWeb.PageControllerTest do\n",
+        "  use ShopWeb.ConnCase\n",
+        "  test \"home\", %{conn: conn} do\n",
+        "    assert html_response(get(conn, \"/\"), 200)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web/router.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let routed: Vec<String> = (cs.iter())
+        .filter(|c| c.module == "ShopWeb.Router")
+        .flat_map(|c| c.calls.iter().chain(&c.module_calls).cloned())
+        .filter(|c| !c.starts_with("ShopWeb.__using__") && !c.starts_with("ShopWeb.router"))
+        .collect();
+    assert_eq!(
+        routed,
+        strings(&[
+            "ShopWeb.PageController.home/2",
+            "ShopWeb.CartLive.Index.mount/3",
+            "ShopWeb.OrderController.index/2",
+            "ShopWeb.OrderController.show/2",
+            "ShopWeb.Admin.RefundController.create/2",
+            "ShopWeb.Admin.UserController.index/2",
+            "ShopWeb.Admin.UserController.show/2",
+            "ShopWeb.Admin.UserController.create/2",
+            "ShopWeb.Admin.UserController.update/2",
+            "ShopWeb.LegacyController.redirect/2",
+            "Absinthe.Plug.call/2",
+            "ShopWeb.HealthController.check/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    // A test's `get(conn, "/")` is a request, not a route.
+    let test = (cs.iter())
+        .find(|c| c.module == "ShopWeb.PageControllerTest" && c.kind == ChunkKind::Test)
+        .expect("the test's chunk");
+    assert!(
+        !test.calls.iter().any(|c| c.ends_with("home/2")),
+        "{:?}",
+        test.calls
+    );
+}

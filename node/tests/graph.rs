@@ -1053,3 +1053,28 @@ fn a_genservers_client_functions_call_its_callbacks() {
         strings(&["Shop.Cache.get/1", "Shop.Web.show/1"])
     );
 }
+
+/// A router's routes call the controller actions, so an action has a caller and the
+/// router is in its context.
+#[test]
+fn a_router_calls_its_controller_actions() {
+    let src = concat!(
+        "defmodule ShopWeb.Router do\n",
+        "  use Phoenix.Router\n",
+        "  scope \"/\", ShopWeb do\n",
+        "    get \"/\", PageController, :home\n",
+        "  end\n",
+        "end\n",
+        "defmodule ShopWeb.PageController do\n",
+        "  def home(conn, _params), do: conn\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop_web/router.ex", src);
+    let callers = g.callers("ShopWeb.PageController.home/2");
+    assert_eq!(callers.len(), 1, "{callers:#?}");
+    assert_eq!(callers[0].module, "ShopWeb.Router", "{callers:#?}");
+    assert_eq!(
+        (callers[0].path.as_str(), callers[0].start_line),
+        ("lib/shop_web/router.ex", 1)
+    );
+}

@@ -625,6 +625,132 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
     }
 }
 
+/// Phoenix router macros that send a request to a controller (`get "/", PageController,
+/// :home`), a LiveView (`live`), a plug (`forward`) or a resource's actions (`resources`).
+const ROUTES: [&str; 13] = [
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "options",
+    "head",
+    "connect",
+    "trace",
+    "match",
+    "live",
+    "forward",
+    "resources",
+];
+
+/// The actions `resources` routes to, as Phoenix names them.
+const RESOURCE_ACTIONS: [&str; 7] = ["index", "edit", "new", "show", "create", "update", "delete"];
+
+/// The module prefix a router `scope` gives the routes in its `do` block: its alias
+/// argument (`scope "/", MyAppWeb do`, `scope "/admin", Admin, as: :admin do`, `scope
+/// path: "/", alias: MyAppWeb do`) under the enclosing scope's prefix.
+fn scope_alias(node: Node<'_>, prefix: Option<&str>, src: &[u8]) -> Option<String> {
+    let g = grammar();
+    child_of_kind(node, "do_block")?;
+    let args = child_of_kind(node, "arguments")?;
+    let mut cursor = args.walk();
+    let mut alias = None;
+    for arg in args.named_children(&mut cursor) {
+        if arg.kind_id() == g.alias {
+            alias = Some(arg);
+        } else if arg.kind() == "keywords" {
+            alias = alias.or_else(|| {
+                (keyword_pairs(arg).into_iter())
+                    .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "alias")
+                    .map(|(_, value)| value)
+                    .filter(|v| v.kind_id() == g.alias)
+            });
+        }
+    }
+    let alias = text(alias?, src);
+    Some(match prefix {
+        Some(p) => format!("{p}.{alias}"),
+        None => alias.to_string(),
+    })
+}
+
+/// The calls a Phoenix route makes when a request comes: `get "/", PageController, :home`
+/// calls `PageController.home/2`; `live "/", PageLive` calls `PageLive.mount/3`;
+/// `forward "/api", ApiRouter` calls `ApiRouter.call/2`; `resources "/users",
+/// UserController` calls its seven actions (or those `only:` or `except:` list). The
+/// controller is named under the enclosing `scope`'s alias.
+fn route_calls(
+    node: Node<'_>,
+    name: &str,
+    prefix: Option<&str>,
+    src: &[u8],
+    calls: &mut Vec<(usize, RawCall)>,
+) {
+    let g = grammar();
+    let Some(args) = child_of_kind(node, "arguments") else {
+        return;
+    };
+    let mut cursor = args.walk();
+    let argv: Vec<Node<'_>> = (args.named_children(&mut cursor))
+        .filter(|n| n.kind_id() != g.comment)
+        .collect();
+    // `match :*, "/", C, :a` has the verb first.
+    let argv = if name == "match" {
+        argv.get(1..).unwrap_or(&[])
+    } else {
+        &argv[..]
+    };
+    let [path, controller, rest @ ..] = argv else {
+        return;
+    };
+    if !matches!(path.kind(), "string" | "sigil") || controller.kind_id() != g.alias {
+        return;
+    }
+    let module = match prefix {
+        Some(p) => format!("{p}.{}", text(*controller, src)),
+        None => text(*controller, src).to_string(),
+    };
+    let mut push = |fun: &str, arity: u32| {
+        calls.push((
+            node.start_byte(),
+            RawCall::Remote {
+                module: module.clone(),
+                fun: fun.to_string(),
+                arity,
+            },
+        ));
+    };
+    match name {
+        "live" => push("mount", 3),
+        "forward" => push("call", 2),
+        "resources" => {
+            let listed = |key: &str| -> Option<Vec<&str>> {
+                let keywords = rest.iter().find(|n| n.kind() == "keywords")?;
+                let (_, list) = (keyword_pairs(*keywords).into_iter())
+                    .find(|(k, _)| text(*k, src).trim_end().trim_end_matches(':') == key)?;
+                let mut c = list.walk();
+                let atoms = (list.named_children(&mut c))
+                    .filter_map(|a| atom_name(a, src))
+                    .collect();
+                Some(atoms)
+            };
+            let (only, except) = (listed("only"), listed("except"));
+            for action in RESOURCE_ACTIONS {
+                if only.as_ref().is_none_or(|o| o.contains(&action))
+                    && except.as_ref().is_none_or(|e| !e.contains(&action))
+                {
+                    push(action, 2);
+                }
+            }
+        }
+        _ => {
+            if let Some(action) = rest.first().and_then(|a| atom_name(*a, src)) {
+                push(action, 2);
+            }
+        }
+    }
+}
+
 /// The name of an atom written without quotes (`:get` is `get`), or `None` when the node
 /// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
 pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
@@ -1019,6 +1145,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut calls = Vec::new();
     // Where the GenServer callback the walk is in ends (see [`is_server_callback`]).
     let mut callback_until = 0;
+    // The Phoenix router scopes the walk is in: where each ends, and the module prefix
+    // it gives the controllers named in it (`scope "/", MyAppWeb do`).
+    let mut router_scopes: Vec<(usize, String)> = Vec::new();
     let mut not_calls: FxHashSet<usize> = FxHashSet::default();
     let mut piped: FxHashSet<usize> = FxHashSet::default();
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
@@ -1176,6 +1305,20 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     ));
                     if extra == 0 {
                         implied_calls(node, name, src, &mut calls);
+                        if ROUTES.contains(&name) || name == "scope" {
+                            let at = node.start_byte();
+                            while router_scopes.last().is_some_and(|(end, _)| *end <= at) {
+                                router_scopes.pop();
+                            }
+                            let prefix = router_scopes.last().map(|(_, p)| p.as_str());
+                            if name == "scope" {
+                                if let Some(scoped) = scope_alias(node, prefix, src) {
+                                    router_scopes.push((node.end_byte(), scoped));
+                                }
+                            } else {
+                                route_calls(node, name, prefix, src, &mut calls);
+                            }
+                        }
                     }
                 }
             } else if target_kind == g.dot
