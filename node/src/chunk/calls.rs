@@ -542,10 +542,7 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
     let Some(args) = child_of_kind(node, "arguments") else {
         return;
     };
-    let mut cursor = args.walk();
-    let argv: Vec<Node<'_>> = (args.named_children(&mut cursor))
-        .filter(|n| n.kind_id() != g.comment)
-        .collect();
+    let argv = named_children(args);
     let Some(&first) = argv.first() else {
         return;
     };
@@ -566,10 +563,7 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 // `[x | rest]` is a list of unknown length.
                 && !text(list, src).contains('|')
             {
-                let mut cursor = list.walk();
-                let arity = (list.named_children(&mut cursor))
-                    .filter(|n| n.kind_id() != g.comment)
-                    .count();
+                let arity = named_children(list).len();
                 calls.push((
                     at,
                     RawCall::Remote {
@@ -690,10 +684,7 @@ fn route_calls(
     let Some(args) = child_of_kind(node, "arguments") else {
         return;
     };
-    let mut cursor = args.walk();
-    let argv: Vec<Node<'_>> = (args.named_children(&mut cursor))
-        .filter(|n| n.kind_id() != g.comment)
-        .collect();
+    let argv = named_children(args);
     // `match :*, "/", C, :a` has the verb first.
     let argv = if name == "match" {
         argv.get(1..).unwrap_or(&[])
@@ -751,6 +742,20 @@ fn route_calls(
     }
 }
 
+/// The value of a `do` (or `else`) block: its last expression.
+fn last_expression(block: Node<'_>) -> Option<Node<'_>> {
+    (named_children(block).into_iter()).rfind(|c| !c.kind().ends_with("_block"))
+}
+
+/// A node's named children but its comments: a call's arguments, a list's items.
+fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let comment = grammar().comment;
+    let mut cursor = node.walk();
+    (node.named_children(&mut cursor))
+        .filter(|c| c.kind_id() != comment)
+        .collect()
+}
+
 /// The name of an atom written without quotes (`:get` is `get`), or `None` when the node
 /// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
 pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
@@ -778,12 +783,7 @@ fn message_callback(
         }
         _ => return None,
     };
-    let g = grammar();
-    let arguments = arguments?;
-    let mut cursor = arguments.walk();
-    let args: Vec<Node<'_>> = (arguments.named_children(&mut cursor))
-        .filter(|n| n.kind_id() != g.comment)
-        .collect();
+    let args = named_children(arguments?);
     let own = Some(RawCall::OwnCallback {
         fun: callback,
         arity,
@@ -865,13 +865,8 @@ fn supervised<'t>(
         ("Supervisor" | "DynamicSupervisor", "start_child") => (1, Holds::Child),
         _ => return None,
     };
-    let arguments = arguments?;
-    let mut cursor = arguments.walk();
-    let comment = grammar().comment;
-    (arguments.named_children(&mut cursor))
-        .filter(|n| n.kind_id() != comment)
-        .nth(position)
-        .map(|n| (n, holds))
+    let argument = *named_children(arguments?).get(position)?;
+    Some((argument, holds))
 }
 
 /// What a variable or function holds by Elixir's naming habit: `children` and
@@ -900,18 +895,8 @@ fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(N
         return None;
     }
     let holds = names_children(text(name, src))?;
-    let mut cursor = def.walk();
-    let last = |n: Node<'t>| {
-        let mut cursor = n.walk();
-        (n.named_children(&mut cursor))
-            .filter(|c| c.kind_id() != g.comment)
-            .last()
-    };
-    if let Some(body) = def
-        .named_children(&mut cursor)
-        .find(|c| c.kind_id() == g.do_block)
-    {
-        return last(body).map(|n| (n, holds));
+    if let Some(body) = child_of_kind(def, "do_block") {
+        return last_expression(body).map(|n| (n, holds));
     }
     // `defp child, do: {Oban, opts}`
     let keywords = child_of_kind(child_of_kind(def, "arguments")?, "keywords")?;
@@ -924,16 +909,9 @@ fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(N
 /// The value of each branch of an `if` or `unless`: the last expression of its `do` and
 /// `else` blocks, or its `do:` and `else:` values.
 fn branch_values<'t>(call: Node<'t>, src: &[u8]) -> Vec<Node<'t>> {
-    let g = grammar();
-    let last = |block: Node<'t>| {
-        let mut cursor = block.walk();
-        (block.named_children(&mut cursor))
-            .filter(|c| c.kind_id() != g.comment && !c.kind().ends_with("_block"))
-            .last()
-    };
     if let Some(body) = child_of_kind(call, "do_block") {
-        let mut values: Vec<Node<'t>> = last(body).into_iter().collect();
-        values.extend(child_of_kind(body, "else_block").and_then(last));
+        let mut values: Vec<Node<'t>> = last_expression(body).into_iter().collect();
+        values.extend(child_of_kind(body, "else_block").and_then(last_expression));
         return values;
     }
     let Some(keywords) =
@@ -964,12 +942,7 @@ fn child_specs(
     src: &[u8],
     calls: &mut Vec<(usize, RawCall)>,
 ) {
-    fn named(n: Node<'_>) -> Vec<Node<'_>> {
-        let mut cursor = n.walk();
-        (n.named_children(&mut cursor))
-            .filter(|c| c.kind_id() != grammar().comment)
-            .collect()
-    }
+    let named = named_children;
     let g = grammar();
     // `[A, B] ++ more`, `[A, nil] |> Enum.reject(&is_nil/1)` and
     // `if web?, do: [Endpoint], else: []`: the literal lists in a short chain of `++`,
