@@ -1037,7 +1037,34 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         strings(&["Shop.Catalog.fetch/2", "Shop.Catalog.put/2"])
     );
 
-    assert!(has_tag(&cs[4], "exception"), "{:?}", cs[4].tags);
+    // `defexception` defines `exception/1` and `message/1` without writing them: the
+    // header names them, at its line, marked as implied.
+    let exception = &cs[4];
+    assert!(has_tag(exception, "exception"), "{:?}", exception.tags);
+    assert_eq!(
+        defined(exception),
+        strings(&[
+            "Shop.OutOfStockError",
+            "Shop.OutOfStockError.exception/1",
+            "Shop.OutOfStockError.message/1"
+        ])
+    );
+    for d in &exception.defines[1..] {
+        assert!(d.implied && d.kind == Function, "{d:?}");
+        assert_eq!((d.line, d.end_line), (13, 13));
+        assert!(d.calls.is_empty(), "{d:?}");
+        assert_eq!(
+            d.signature,
+            "defexception [:sku, message: \"out of stock\"]"
+        );
+    }
+    assert!(
+        cs.iter()
+            .flat_map(|c| &c.defines)
+            .filter(|d| d.implied)
+            .count()
+            == 2
+    );
 
     assert!(has_tag(&cs[5], "protocol"), "{:?}", cs[5].tags);
     assert_eq!(cs[6].doc.as_deref(), Some("Returns the price in cents."));

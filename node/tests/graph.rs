@@ -1078,3 +1078,74 @@ fn a_router_calls_its_controller_actions() {
         ("lib/shop_web/router.ex", 1)
     );
 }
+
+/// `defexception` defines `exception/1` and `message/1`: `raise Mod, opts` calls the
+/// first, defined at the `defexception` line, and a `message/1` written out is the
+/// definition instead of the implied one.
+#[test]
+fn an_exception_defines_what_raise_calls() {
+    let src = concat!(
+        "defmodule Shop.OutOfStock do\n",
+        "  defexception [:sku]\n",
+        "\n",
+        "  @impl true\n",
+        "  def message(%{sku: sku}), do: \"out of \" <> sku\n",
+        "end\n",
+        "defmodule Shop.Closed do\n",
+        "  @moduledoc \"The shop is closed.\"\n",
+        "  defexception message: \"closed\"\n",
+        "end\n",
+        "defmodule Shop do\n",
+        "  def buy(sku, open?) do\n",
+        "    unless open?, do: raise(Shop.Closed)\n",
+        "    raise Shop.OutOfStock, sku: sku\n",
+        "  end\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop.ex", src);
+    let at = |symbol: &str| -> Vec<(u32, String)> {
+        let sites = g.definitions(symbol);
+        sites
+            .into_iter()
+            .map(|s| (s.start_line, s.signature))
+            .collect()
+    };
+    assert_eq!(
+        at("Shop.Closed.exception/1"),
+        [(9, "defexception message: \"closed\"".to_string())]
+    );
+    assert_eq!(at("Shop.Closed.message/1"), at("Shop.Closed.exception/1"));
+    assert_eq!(
+        at("Shop.OutOfStock.exception/1"),
+        [(2, "defexception [:sku]".to_string())]
+    );
+    assert_eq!(
+        at("Shop.OutOfStock.message/1"),
+        [(5, "def message(%{sku: sku})".to_string())]
+    );
+    for raised in ["Shop.Closed.exception/1", "Shop.OutOfStock.exception/1"] {
+        assert_eq!(
+            caller_symbols(&g, raised),
+            strings(&["Shop.buy/2"]),
+            "{raised}"
+        );
+    }
+    assert!(g.is_defined("Shop.Closed.exception"));
+    // A module without `defexception` defines neither.
+    assert!(!g.is_defined("Shop.exception/1"));
+    // Two repositories holding the same exception: each defines it.
+    let mut chunks = chunks_of("lib/shop.ex", src);
+    let other: Vec<_> = (chunks.iter().cloned())
+        .map(|mut c| {
+            c.repo = "other".to_string();
+            c
+        })
+        .collect();
+    chunks.extend(other);
+    let merged = SymbolGraph::merge(chunks.chunks(3).map(SymbolGraph::part));
+    let mut repos: Vec<String> = (merged.definitions("Shop.Closed.exception/1").into_iter())
+        .map(|s| s.repo)
+        .collect();
+    repos.sort();
+    assert_eq!(repos, ["other", "shop"]);
+}

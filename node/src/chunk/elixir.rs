@@ -169,6 +169,9 @@ struct ModuleCtx {
     moduledoc: Option<String>,
     hidden: bool,
     tags: Vec<&'static str>,
+    /// Where `defexception` is, and its first line: it defines `exception/1` and
+    /// `message/1` where the module does not.
+    exception: Option<(usize, String)>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
     /// that define a function per atom.
@@ -1083,8 +1086,11 @@ impl<'s, 't> Walker<'s, 't> {
             }
             "defstruct" => self.modules[module].tags.push("struct"),
             "defexception" => {
-                self.modules[module].tags.push("exception");
-                self.modules[module].tags.push("struct");
+                let first_line = self.text(node).lines().next().unwrap_or("");
+                let ctx = &mut self.modules[module];
+                ctx.tags.push("exception");
+                ctx.tags.push("struct");
+                ctx.exception = Some((node.start_byte(), collapse_whitespace(first_line)));
             }
             _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
@@ -2132,6 +2138,23 @@ impl<'s, 't> Walker<'s, 't> {
                 ..Definition::default()
             });
         }
+        if let Some((at, signature)) = &ctx.exception {
+            for fun in ["exception", "message"] {
+                if !ctx.defined.get(fun).is_some_and(|a| a.contains(&1)) {
+                    draft.defines.push(Definition {
+                        kind: ChunkKind::Function,
+                        module: ctx.name.clone(),
+                        name: fun.to_string(),
+                        arities: vec![1],
+                        line: self.line_of(*at),
+                        end_line: self.line_of(*at),
+                        signature: signature.clone(),
+                        implied: true,
+                        ..Definition::default()
+                    });
+                }
+            }
+        }
         if ctx.uses.iter().any(|u| u == "ExUnit.CaseTemplate") {
             // Who uses a case template uses `ExUnit.Case` too.
             for (m, only) in imports_of_use("ExUnit.Case") {
@@ -2923,6 +2946,10 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
             );
             let signature = draft.signature.clone();
             for d in &mut draft.defines {
+                if d.implied {
+                    // Written nowhere, it calls nothing; its line is what implies it.
+                    continue;
+                }
                 if d.kind == ChunkKind::Type {
                     // A type knows its own lines and calls only what its part shows; a
                     // header or a type chunk holds several.

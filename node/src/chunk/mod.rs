@@ -188,6 +188,10 @@ pub struct Definition {
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
     pub impl_: Option<String>,
+    /// Defined without being written out, by what is at `line`: `defexception` defines
+    /// `exception/1` and `message/1` where its module does not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implied: bool,
 }
 
 /// Calls without a module (`fun/arity`) and the imports in force where they are made,
@@ -328,6 +332,7 @@ impl Default for Definition {
             quoted_aliases: Vec::new(),
             quoted_uses: Vec::new(),
             impl_: None,
+            implied: false,
         }
     }
 }
@@ -757,7 +762,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 42;
+pub const CHUNKER_VERSION: u32 = 43;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -149,7 +149,12 @@ pub(crate) fn split(
         };
         // The doc stays with the first part, which shows it, and goes with the part
         // holding the function's head, which the definition names.
-        if k > 0 && !draft.defines.iter().any(|d| d.kind.is_callable()) {
+        if k > 0
+            && !draft
+                .defines
+                .iter()
+                .any(|d| d.kind.is_callable() && !d.implied)
+        {
             draft.doc = None;
         }
         out.push(draft);

@@ -688,7 +688,8 @@ impl SymbolGraph {
                 }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
-                    if def.kind.is_callable() {
+                    // A function `defexception` implies calls nothing written.
+                    if def.kind.is_callable() && !def.implied {
                         sources += 1;
                         g.add_caller(
                             &site,

@@ -14,7 +14,7 @@ pub const DOC_FILE: &str = "file";
 
 /// Bumped whenever the documents made from the same chunks change (new keys or fields),
 /// so that an index builds them again for the files it already holds.
-pub const DOCUMENT_VERSION: u32 = 3;
+pub const DOCUMENT_VERSION: u32 = 4;
 
 /// Handles on every field of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -234,9 +234,13 @@ fn symbol_keys(
         return;
     }
     let arities: Vec<String> = def.arities.iter().map(|a| format!("/{a}")).collect();
-    keys.push(key(&[prefix, name]));
-    for a in &arities {
-        keys.push(key(&[prefix, name, a]));
+    // What `defexception` implies is found by its module (`OutOfStock.message/1`): every
+    // exception has a `message/1`, and the bare name is for the ones written out.
+    if !def.implied {
+        keys.push(key(&[prefix, name]));
+        for a in &arities {
+            keys.push(key(&[prefix, name, a]));
+        }
     }
     for m in &suffixes {
         keys.push(key(&[prefix, m, ".", name]));
@@ -314,5 +318,19 @@ mod tests {
         let header = definition("module_header", "Inventory.Stock", "Inventory.Stock", &[]);
         symbol_keys(&header.module, &header.name, &header, EXACT_KEY, &mut exact);
         assert_eq!(exact, ["\u{1}Inventory.Stock", "\u{1}Stock"]);
+        // A function `defexception` implies is found by its module only.
+        let mut implied = definition("function", "Shop.OutOfStock", "message", &[1]);
+        implied.implied = true;
+        let mut keys = Vec::new();
+        symbol_keys(&implied.module, &implied.name, &implied, "", &mut keys);
+        assert_eq!(
+            keys,
+            [
+                "Shop.OutOfStock.message",
+                "Shop.OutOfStock.message/1",
+                "OutOfStock.message",
+                "OutOfStock.message/1"
+            ]
+        );
     }
 }
