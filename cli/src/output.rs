@@ -488,12 +488,17 @@ pub fn add_summary(
 
 pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     if json {
-        let v: Vec<_> = refs
-            .iter()
-            .map(|r| {
+        // One entry per definition, as printed: a function with default arguments is
+        // `symbol` at its whole arity (as its head is written), with all of them in
+        // `arities`.
+        let v: Vec<_> = arity_runs(refs)
+            .into_iter()
+            .map(|run| {
+                let r = run.first;
                 let span = r.span.unwrap_or_default();
                 json!({
-                    "symbol": r.symbol,
+                    "symbol": run.last.symbol,
+                    "arities": run.arities,
                     "module": r.module,
                     "repository": r.repository,
                     "path": r.path,
@@ -508,7 +513,10 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     } else if refs.is_empty() {
         println!("{empty}");
     } else {
-        for (r, symbol) in arity_runs(refs) {
+        for ArityRun {
+            first: r, symbol, ..
+        } in arity_runs(refs)
+        {
             if r.path.is_empty() {
                 println!("{}", paint(&shown(&symbol), "1"));
                 continue;
@@ -526,32 +534,51 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     Ok(())
 }
 
+/// References to one definition, printed as one.
+struct ArityRun<'a> {
+    /// The references at the lowest and the highest arity (the same one when alone).
+    first: &'a pb::SymbolRef,
+    last: &'a pb::SymbolRef,
+    /// `Mod.fun/3..5`, or the first reference's symbol.
+    symbol: String,
+    /// Every arity of the run; none for a symbol without one (a test, a module).
+    arities: Vec<u32>,
+}
+
 /// The references to print, one per line: consecutive references to one definition
 /// (same place, same `Mod.fun`) with consecutive arities, the arities a function with
 /// default arguments has, become one line `Mod.fun/3..5`.
-fn arity_runs(refs: &[pb::SymbolRef]) -> Vec<(&pb::SymbolRef, String)> {
+fn arity_runs(refs: &[pb::SymbolRef]) -> Vec<ArityRun<'_>> {
     fn split(symbol: &str) -> Option<(&str, u32)> {
         let (base, arity) = symbol.rsplit_once('/')?;
         Some((base, arity.parse().ok()?))
     }
-    let mut out: Vec<(&pb::SymbolRef, String)> = Vec::new();
+    let mut out: Vec<ArityRun> = Vec::new();
     let mut run: Option<(usize, &str, u32, u32)> = None; // (index in out, base, first, last)
     for r in refs {
         if let (Some((at, base, first, last)), Some((b, a))) = (run, split(&r.symbol)) {
-            let (prev, _) = out[at];
+            let prev = out[at].first;
             if b == base
                 && a == last + 1
                 && prev.path == r.path
                 && prev.repository == r.repository
                 && prev.span == r.span
             {
-                out[at].1 = format!("{base}/{first}..{a}");
+                out[at].symbol = format!("{base}/{first}..{a}");
+                out[at].arities.push(a);
+                out[at].last = r;
                 run = Some((at, base, first, a));
                 continue;
             }
         }
-        run = split(&r.symbol).map(|(b, a)| (out.len(), b, a, a));
-        out.push((r, r.symbol.clone()));
+        let parts = split(&r.symbol);
+        run = parts.map(|(b, a)| (out.len(), b, a, a));
+        out.push(ArityRun {
+            first: r,
+            last: r,
+            symbol: r.symbol.clone(),
+            arities: parts.map(|(_, a)| a).into_iter().collect(),
+        });
     }
     out
 }
@@ -797,7 +824,8 @@ mod tests {
             r("Other.f/2", "lib/b.ex", 1),
             r("Mod", "", 0),
         ];
-        let lines: Vec<String> = arity_runs(&refs).into_iter().map(|(_, s)| s).collect();
+        let runs = arity_runs(&refs);
+        let lines: Vec<&str> = runs.iter().map(|run| run.symbol.as_str()).collect();
         assert_eq!(
             lines,
             [
@@ -809,5 +837,28 @@ mod tests {
                 "Mod",
             ]
         );
+        let ends: Vec<(&str, &str, Vec<u32>)> = (runs.iter())
+            .map(|run| {
+                let arities = run.arities.clone();
+                (run.first.symbol.as_str(), run.last.symbol.as_str(), arities)
+            })
+            .collect();
+        assert_eq!(
+            ends[0],
+            (
+                "EEx.function_from_string/3",
+                "EEx.function_from_string/5",
+                vec![3, 4, 5]
+            )
+        );
+        assert_eq!(
+            ends[1],
+            (
+                "EEx.function_from_file/3",
+                "EEx.function_from_file/3",
+                vec![3]
+            )
+        );
+        assert_eq!(ends[5], ("Mod", "Mod", vec![]));
     }
 }

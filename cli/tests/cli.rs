@@ -247,6 +247,17 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
+    // A caller with default arguments is one entry at its whole arity, as printed.
+    let order: Vec<&Value> = (callers.as_array().unwrap().iter())
+        .filter(|s| {
+            s["symbol"]
+                .as_str()
+                .unwrap()
+                .starts_with("Inventory.reserve_order/")
+        })
+        .collect();
+    assert_eq!(order.len(), 1, "{callers}");
+    assert_eq!(order[0]["arities"], json!([2, 3]), "{callers}");
 
     let callees = json(
         d,
