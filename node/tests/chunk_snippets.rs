@@ -1037,8 +1037,8 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         strings(&["Shop.Catalog.fetch/2", "Shop.Catalog.put/2"])
     );
 
-    // `defexception` defines `exception/1` and `message/1` without writing them: the
-    // header names them, at its line, marked as implied.
+    // `defexception` defines `exception/1`, `message/1` and the struct without writing
+    // them: the header names them, at its line, marked as implied.
     let exception = &cs[4];
     assert!(has_tag(exception, "exception"), "{:?}", exception.tags);
     assert_eq!(
@@ -1046,7 +1046,8 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         strings(&[
             "Shop.OutOfStockError",
             "Shop.OutOfStockError.exception/1",
-            "Shop.OutOfStockError.message/1"
+            "Shop.OutOfStockError.message/1",
+            "Shop.OutOfStockError.__struct__/0"
         ])
     );
     for d in &exception.defines[1..] {
@@ -1058,12 +1059,20 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
             "defexception [:sku, message: \"out of stock\"]"
         );
     }
-    assert!(
-        cs.iter()
-            .flat_map(|c| &c.defines)
-            .filter(|d| d.implied)
-            .count()
-            == 2
+    // And each `defstruct` the struct (see `g19_structs_call_the_struct_they_build`).
+    let implied: Vec<String> = (cs.iter().flat_map(|c| &c.defines))
+        .filter(|d| d.implied)
+        .flat_map(|d| d.symbols())
+        .collect();
+    assert_eq!(
+        implied,
+        strings(&[
+            "Shop.Catalog.__struct__/0",
+            "Shop.OutOfStockError.exception/1",
+            "Shop.OutOfStockError.message/1",
+            "Shop.OutOfStockError.__struct__/0",
+            "Shop.GiftCard.__struct__/0"
+        ])
     );
 
     assert!(has_tag(&cs[5], "protocol"), "{:?}", cs[5].tags);
@@ -3913,7 +3922,11 @@ fn g01_a_module_with_hundreds_of_aliases_gives_each_chunk_those_it_names() {
         calls("first"),
         strings(&["Deep.Mod7.run/1", "Other.Thing.go/0"])
     );
-    assert_eq!(calls("second"), strings(&["Deep.Mod9.wrap/1"]));
+    // The struct, through the 250th alias, as well.
+    assert_eq!(
+        calls("second"),
+        strings(&["Deep.Mod250.__struct__/0", "Deep.Mod9.wrap/1"])
+    );
     // The header's parts carry the aliases they make: all of them, once each.
     let header: Vec<&String> = cs
         .iter()
@@ -4835,5 +4848,94 @@ fn g19_routes_call_their_controller_actions() {
         !test.calls.iter().any(|c| c.ends_with("home/2")),
         "{:?}",
         test.calls
+    );
+}
+
+/// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls
+/// `Mod.__struct__/0`, which `defstruct`, `defexception` and an Ecto `schema` or
+/// `embedded_schema` block define at their line, marked implied. A struct whose module
+/// is a variable (`%mod{}`, `%_{}`) names no module; a plain map calls nothing.
+#[test]
+fn g19_structs_call_the_struct_they_build() {
+    let src = concat!(
+        "defmodule Shop.Product do\n",                 // 1
+        "  defstruct [:sku, price: 0]\n",              // 2
+        "  def new(sku), do: %__MODULE__{sku: sku}\n", // 3
+        "end\n",                                       // 4
+        "defmodule Shop.Order do\n",                   // 5
+        "  use Ecto.Schema\n",                         // 6
+        "  alias Shop.Product\n",                      // 7
+        "  schema \"orders\" do\n",                    // 8
+        "    field :total, :integer\n",                // 9
+        "  end\n",                                     // 10
+        "  def total(%Product{price: p} = product, %mod{}, %_{}), do: {p, mod}\n", // 11
+        "  def reprice(p, x), do: %Product{p | price: x}\n", // 12
+        "  def build(kw), do: {struct(Product, kw), struct!(Shop.Order, kw), %{a: 1}}\n", // 13
+        "end\n",                                       // 14
+        "defmodule Shop.Line do\n",                    // 15
+        "  use Ecto.Schema\n",                         // 16
+        "  embedded_schema do\n",                      // 17
+        "    field :qty, :integer\n",                  // 18
+        "  end\n",                                     // 19
+        "end\n",                                       // 20
+        "defmodule Shop.Tag do\n",                     // 21
+        "  defstruct [\n    :name,\n    weight: 1\n  ]\n", // 22-25
+        "end\n",                                       // 26
+        "defmodule Shop.Note do\n",                    // 27
+        "  defstruct [\n    # what was said\n    :text\n  ]\n", // 28-31
+        "end\n",                                       // 32
+    );
+    let cs = chunks("lib/shop/order.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Shop.Product.new/1"),
+        strings(&["Shop.Product.__struct__/0"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Shop.Order.total/3"),
+        strings(&["Shop.Product.__struct__/0"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Shop.Order.reprice/2"),
+        strings(&["Shop.Product.__struct__/0"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Shop.Order.build/1"),
+        strings(&["Shop.Product.__struct__/0", "Shop.Order.__struct__/0"])
+    );
+    let implied: Vec<(String, u32, String)> = (cs.iter().flat_map(|c| &c.defines))
+        .filter(|d| d.implied)
+        .map(|d| (d.symbols().join(" "), d.line, d.signature.clone()))
+        .collect();
+    assert_eq!(
+        implied,
+        [
+            (
+                "Shop.Product.__struct__/0".to_string(),
+                2,
+                "defstruct [:sku, price: 0]".to_string()
+            ),
+            (
+                "Shop.Order.__struct__/0".to_string(),
+                8,
+                "schema \"orders\" do".to_string()
+            ),
+            (
+                "Shop.Line.__struct__/0".to_string(),
+                17,
+                "embedded_schema do".to_string()
+            ),
+            // Short enough to show whole; with a comment in it, its first line.
+            (
+                "Shop.Tag.__struct__/0".to_string(),
+                22,
+                "defstruct [:name, weight: 1]".to_string()
+            ),
+            (
+                "Shop.Note.__struct__/0".to_string(),
+                28,
+                "defstruct [".to_string()
+            ),
+        ]
     );
 }

@@ -110,7 +110,13 @@ fn parse_map(map: &str) -> Vec<(String, u32, String)> {
 }
 
 /// The public functions of the project: (path, signature).
-const PUBLIC_FUNCTIONS: [(&str, &str); 12] = [
+const PUBLIC_FUNCTIONS: [(&str, &str); 14] = [
+    // The structs `%Cart{}` and `%Item{}` build, which `defstruct` defines.
+    (
+        "lib/my_app/cart.ex",
+        "defstruct items: [], customer_id: nil",
+    ),
+    ("lib/my_app/cart/item.ex", "defstruct [:sku, :quantity]"),
     (
         "lib/my_app/cart.ex",
         "def add_item(%__MODULE__{items: items} = cart, sku, quantity) when quantity > 0",
@@ -283,15 +289,21 @@ fn callees_through_alias_pipe_and_capture() {
         g.callees("MyApp.Cart.total/1"),
         strings(&[
             "Enum.map/2",
+            "MyApp.Cart.__struct__/0",
             "MyApp.Pricing.apply_discounts/1",
             "MyApp.Pricing.line_price/1",
         ])
     );
-    // Alias (`Item.new`) and a local call to a private function.
+    // Alias (`Item.new`), a local call to a private function, and the struct its head
+    // matches (`%__MODULE__{items: items} = cart`).
     let add = g.callees("MyApp.Cart.add_item/3");
     assert_eq!(
         add,
-        strings(&["MyApp.Cart.Item.new/2", "MyApp.Cart.merge_items/2"])
+        strings(&[
+            "MyApp.Cart.Item.new/2",
+            "MyApp.Cart.__struct__/0",
+            "MyApp.Cart.merge_items/2"
+        ])
     );
     assert_eq!(g.callees("MyApp.Cart.add_item"), add, "any arity");
     // A capture with an argument placeholder: `&Item.increment(&1, item.quantity)`.
@@ -776,7 +788,10 @@ fn graph_follows_changes_to_the_index() {
         ])
     );
     assert_eq!(after.definitions("MyApp.Util.canonical?").len(), 1);
-    assert!(after.callees("MyApp.Cart.Item.new/2").is_empty());
+    assert_eq!(
+        after.callees("MyApp.Cart.Item.new/2"),
+        strings(&["MyApp.Cart.Item.__struct__/0"])
+    );
     // The old graph is a snapshot, untouched.
     assert_eq!(before.callers("MyApp.Util.normalize_sku/1").len(), 3);
 

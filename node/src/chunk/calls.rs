@@ -26,6 +26,8 @@ pub(crate) struct Grammar {
     pub do_block: u16,
     pub comment: u16,
     pub bitstring: u16,
+    pub map: u16,
+    pub struct_: u16,
     pub op_at: u16,
     pub op_capture: u16,
     pub op_pipe: u16,
@@ -96,6 +98,8 @@ pub(crate) fn grammar() -> &'static Grammar {
             do_block: named("do_block"),
             comment: named("comment"),
             bitstring: named("bitstring"),
+            map: named("map"),
+            struct_: named("struct"),
             op_at: token("@"),
             op_capture: token("&"),
             op_pipe: token("|>"),
@@ -520,7 +524,7 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 }
 
 /// The calls a call makes without writing them: `raise Mod, msg` (and `reraise`) calls
-/// `Mod.exception/1`; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
+/// `Mod.exception/1`; `struct(Mod, fields)` calls `Mod.__struct__/0`, as `%Mod{}` does; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
 /// `{Mod, :name}`), and its `start_supervised!({Mod, opts})` calls `Mod.child_spec/1`.
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
@@ -535,6 +539,8 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             | "start_supervised"
             | "start_supervised!"
             | "start_link_supervised!"
+            | "struct"
+            | "struct!"
     ) {
         return;
     }
@@ -556,6 +562,17 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 arity: 1,
             },
         )),
+        // `struct(Mod, fields)` builds the struct `%Mod{}` does.
+        "struct" | "struct!" => {
+            if let Some(module) = static_module(first, src) {
+                let call = RawCall::Remote {
+                    module,
+                    fun: "__struct__".to_string(),
+                    arity: 0,
+                };
+                calls.push((at, call));
+            }
+        }
         "apply" if first.kind_id() == g.alias => {
             if let [_, fun, list] = argv[..]
                 && let Some(fun) = atom_name(fun, src)
@@ -1162,6 +1179,22 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 {
                     bitstring_modifiers(spec, src, &mut not_calls);
                 }
+            }
+        } else if kind == g.map {
+            // `%Mod{…}`, built or matched, is expanded by `Mod.__struct__/0`, the struct
+            // `defstruct` (or an Ecto `schema`) defines: a call.
+            if let Some(name) = node
+                .named_child(0)
+                .filter(|s| s.kind_id() == g.struct_)
+                .and_then(|s| s.named_child(0))
+                && let Some(module) = static_module(name, src)
+            {
+                let call = RawCall::Remote {
+                    module,
+                    fun: "__struct__".to_string(),
+                    arity: 0,
+                };
+                calls.push((node.start_byte(), call));
             }
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());

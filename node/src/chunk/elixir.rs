@@ -169,9 +169,11 @@ struct ModuleCtx {
     moduledoc: Option<String>,
     hidden: bool,
     tags: Vec<&'static str>,
-    /// Where `defexception` is, and its first line: it defines `exception/1` and
-    /// `message/1` where the module does not.
-    exception: Option<(usize, String)>,
+    /// Functions the module defines without writing them (`fun`, arity), each with
+    /// where the code that defines it is and its first line: `defexception` defines
+    /// `exception/1` and `message/1`; it, `defstruct` and an Ecto `schema` or
+    /// `embedded_schema` block define `__struct__/0`.
+    implied: Vec<(&'static str, u32, usize, String)>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
     /// that define a function per atom.
@@ -185,6 +187,9 @@ struct AtomList {
     atoms: Vec<String>,
     pairs: bool,
 }
+
+/// The longest `defstruct [...]` (bytes) shown whole as the signature of the struct.
+const MAX_IMPLYING_TEXT: usize = 160;
 
 /// How many atoms a literal enumerable may give names from: a definition per atom, and
 /// every chunk of the `for` carries them all.
@@ -1084,13 +1089,16 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                 }
             }
-            "defstruct" => self.modules[module].tags.push("struct"),
+            "defstruct" => {
+                self.implies(module, node, &[("__struct__", 0)]);
+                self.modules[module].tags.push("struct");
+            }
             "defexception" => {
-                let first_line = self.text(node).lines().next().unwrap_or("");
+                let implied = [("exception", 1), ("message", 1), ("__struct__", 0)];
+                self.implies(module, node, &implied);
                 let ctx = &mut self.modules[module];
                 ctx.tags.push("exception");
                 ctx.tags.push("struct");
-                ctx.exception = Some((node.start_byte(), collapse_whitespace(first_line)));
             }
             _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
@@ -1105,6 +1113,12 @@ impl<'s, 't> Walker<'s, 't> {
             }
             "quote" => {}
             _ => {
+                // `use Ecto.Schema`'s `schema "users" do … end` defines the struct.
+                if matches!(name, "schema" | "embedded_schema")
+                    && child_of_kind(node, "do_block").is_some()
+                {
+                    self.implies(module, node, &[("__struct__", 0)]);
+                }
                 if let Some(wrapper) = self.fn_wrapper(node, depth) {
                     return wrapper;
                 }
@@ -1121,6 +1135,25 @@ impl<'s, 't> Walker<'s, 't> {
             }
         }
         Classified::Item(fallback)
+    }
+
+    /// Records that `node` (at the module's top level) defines `funs` in `module`.
+    /// Its signature is the whole of a short `defstruct [...]` on one line, or else its
+    /// first line (`schema "users" do`).
+    fn implies(&mut self, module: usize, node: Node<'t>, funs: &[(&'static str, u32)]) {
+        let text = self.text(node);
+        let whole = text.len() <= MAX_IMPLYING_TEXT
+            && !text.contains('#')
+            && child_of_kind(node, "do_block").is_none();
+        let signature = collapse_whitespace(match whole {
+            true => text,
+            false => text.lines().next().unwrap_or(""),
+        });
+        let at = node.start_byte();
+        let implied = &mut self.modules[module].implied;
+        for &(fun, arity) in funs {
+            implied.push((fun, arity, at, signature.clone()));
+        }
     }
 
     /// A call whose anonymous-function arguments hold definitions, as a wrapper of them.
@@ -2138,21 +2171,21 @@ impl<'s, 't> Walker<'s, 't> {
                 ..Definition::default()
             });
         }
-        if let Some((at, signature)) = &ctx.exception {
-            for fun in ["exception", "message"] {
-                if !ctx.defined.get(fun).is_some_and(|a| a.contains(&1)) {
-                    draft.defines.push(Definition {
-                        kind: ChunkKind::Function,
-                        module: ctx.name.clone(),
-                        name: fun.to_string(),
-                        arities: vec![1],
-                        line: self.line_of(*at),
-                        end_line: self.line_of(*at),
-                        signature: signature.clone(),
-                        implied: true,
-                        ..Definition::default()
-                    });
-                }
+        for (fun, arity, at, signature) in &ctx.implied {
+            let written = ctx.defined.get(*fun).is_some_and(|a| a.contains(arity));
+            let twice = (draft.defines.iter()).any(|d| d.name == *fun && d.arities == [*arity]);
+            if !written && !twice {
+                draft.defines.push(Definition {
+                    kind: ChunkKind::Function,
+                    module: ctx.name.clone(),
+                    name: fun.to_string(),
+                    arities: vec![*arity],
+                    line: self.line_of(*at),
+                    end_line: self.line_of(*at),
+                    signature: signature.clone(),
+                    implied: true,
+                    ..Definition::default()
+                });
             }
         }
         if ctx.uses.iter().any(|u| u == "ExUnit.CaseTemplate") {
