@@ -518,6 +518,17 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
                 &format!("no indexed code calls {symbol}"),
             )
         }
+        SymbolsCommand::Impls { symbol, json } => {
+            let r = client
+                .implementations(req(&symbol))
+                .await
+                .map_err(|s| status_error("implementations", s))?;
+            output::refs(
+                &r.into_inner().refs,
+                json,
+                &format!("no module implementing it defines {symbol}"),
+            )
+        }
         SymbolsCommand::Callees { symbol, json } => {
             let r = client
                 .callees(req(&symbol))

@@ -277,6 +277,14 @@ pub enum SymbolsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What implements a behaviour or protocol (`Mod`: the modules that declare
+    /// `@behaviour Mod`, `use Mod` or `defimpl Mod`), or one of its callbacks
+    /// (`Mod.fun/arity`: their functions of that name and arity).
+    Impls {
+        symbol: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The PageRank-ranked repository map, within a token budget.
     Map {
         #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -670,7 +670,8 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     // The same checks as the gateway's, so offline and served look-ups fail alike.
     if let SymbolsCommand::Def { symbol, .. }
     | SymbolsCommand::Callers { symbol, .. }
-    | SymbolsCommand::Callees { symbol, .. } = &command
+    | SymbolsCommand::Callees { symbol, .. }
+    | SymbolsCommand::Impls { symbol, .. } = &command
     {
         aiex_gateway::service::symbol_arg(symbol)?;
     }
@@ -693,6 +694,14 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
                 return Err(not_indexed(graph, &symbol, "indexed definition or call").into());
             }
             refs(&found, json, &format!("no indexed code calls {symbol}"))
+        }
+        SymbolsCommand::Impls { symbol, json } => {
+            let found = aiex_gateway::service::implementations(graph, &symbol, &[])?;
+            refs(
+                &found,
+                json,
+                &format!("no module implementing it defines {symbol}"),
+            )
         }
         SymbolsCommand::Callees { symbol, json } => {
             aiex_gateway::service::defined_arg(graph, &symbol, &[])?;

@@ -247,6 +247,59 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
+    // A protocol's implementations, and theirs of one of its functions.
+    let impls = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "impls",
+            "Inventory.Priceable",
+            "--json",
+        ],
+    );
+    let modules: Vec<&str> = (impls.as_array().unwrap().iter())
+        .map(|s| s["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        modules,
+        [
+            "Inventory.Priceable.Inventory.Item",
+            "Inventory.Priceable.Map"
+        ]
+    );
+    let args = [
+        "symbols",
+        "--offline",
+        "impls",
+        "Inventory.Priceable.unit_price/1",
+        "--json",
+    ];
+    let prices = json(d, &args);
+    let lines: Vec<(&str, u64)> = (prices.as_array().unwrap().iter())
+        .map(|s| {
+            (
+                s["symbol"].as_str().unwrap(),
+                s["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("Inventory.Priceable.Inventory.Item.unit_price/1", 15),
+            ("Inventory.Priceable.Map.unit_price/1", 19)
+        ]
+    );
+    // GenServer is not indexed, and `Inventory.Stock` uses it.
+    let servers = json(d, &["symbols", "--offline", "impls", "GenServer", "--json"]);
+    assert_eq!(servers[0]["symbol"], "Inventory.Stock", "{servers}");
+    let args = ["symbols", "--offline", "impls", "Inventory.Pricable"];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "behaviour or protocol with indexed implementations not found: Inventory.Pricable (did you mean Inventory.Priceable",
+    );
     // A caller with default arguments is one entry at its whole arity, as printed.
     let order: Vec<&Value> = (callers.as_array().unwrap().iter())
         .filter(|s| {

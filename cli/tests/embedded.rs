@@ -117,6 +117,18 @@ fn up_add_search_update_delete_restart() {
         callers.contains(&"Inventory.reserve_order/3"),
         "{callers:?}"
     );
+    // The protocol's implementations of one of its functions, through the gateway.
+    let impls = symbols(&server, &["impls", "Inventory.Priceable.unit_price/1"]);
+    let impls: Vec<&str> = (impls.iter())
+        .map(|s| s["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        impls,
+        [
+            "Inventory.Priceable.Inventory.Item.unit_price/1",
+            "Inventory.Priceable.Map.unit_price/1"
+        ]
+    );
 
     let cluster = server.json(&["cluster", "status", "--json"]);
     let members = cluster["members"].as_array().unwrap();

@@ -484,6 +484,31 @@ pub fn not_indexed(
     GatewayError::Node(aiex_node::NodeError::NotFound { what, name })
 }
 
+/// The implementations of a behaviour, protocol or callback (see
+/// [`SymbolGraph::implementations`](aiex_node::graph::SymbolGraph::implementations)) in
+/// `repos` (all when empty). NOT_FOUND when no indexed module implements the behaviour
+/// named (or the callback's module): a callback no implementation defines is an empty
+/// answer.
+pub fn implementations(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    repos: &[String],
+) -> std::result::Result<Vec<pb::SymbolRef>, GatewayError> {
+    let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
+    let behaviour = head.rsplit_once('.').map_or(head, |(m, _)| m);
+    if !graph.has_implementations(symbol) && !graph.has_implementations(behaviour) {
+        return Err(not_indexed(
+            graph,
+            symbol,
+            "behaviour or protocol with indexed implementations",
+        ));
+    }
+    Ok((graph.implementations(symbol).into_iter())
+        .filter(|s| in_repos(repos, &s.repo))
+        .map(site_ref)
+        .collect())
+}
+
 fn in_repos(repos: &[String], repo: &str) -> bool {
     repos.is_empty() || repos.iter().any(|r| r == repo)
 }
@@ -571,6 +596,18 @@ impl pb::search_server::Search for SearchService {
                 }
             })
             .collect();
+        Ok(Response::new(pb::SymbolResponse { refs }))
+    }
+
+    async fn implementations(
+        &self,
+        request: Request<pb::SymbolRequest>,
+    ) -> Result<pb::SymbolResponse> {
+        let req = request.into_inner();
+        symbol_arg(&req.symbol)?;
+        self.0.all_known(&req.repositories)?;
+        let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        let refs = implementations(&graph, &req.symbol, &req.repositories)?;
         Ok(Response::new(pb::SymbolResponse { refs }))
     }
 

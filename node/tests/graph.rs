@@ -1164,3 +1164,89 @@ fn an_exception_defines_what_raise_calls() {
     repos.sort();
     assert_eq!(repos, ["other", "shop"]);
 }
+
+/// A behaviour's implementations are the modules that declare `@behaviour`, `use` it
+/// or `defimpl` it (a protocol); a callback's, their functions of its name and arity.
+#[test]
+fn implementations_of_behaviours_protocols_and_callbacks() {
+    let src = concat!(
+        "defmodule Shop.Storage do\n",                                  // 1
+        "  @callback put(key :: String.t(), value :: term()) :: :ok\n", // 2
+        "  @callback get(key :: String.t()) :: term()\n",               // 3
+        "  defmacro __using__(_), do: quote(do: @behaviour Shop.Storage)\n", // 4
+        "end\n",                                                        // 5
+        "defmodule Shop.Storage.Memory do\n",                           // 6
+        "  alias Shop.Storage\n",                                       // 7
+        "  @behaviour Storage\n",                                       // 8
+        "  @impl true\n",                                               // 9
+        "  def put(k, v), do: Agent.update(__MODULE__, &Map.put(&1, k, v))\n", // 10
+        "  @impl true\n",                                               // 11
+        "  def get(k), do: Agent.get(__MODULE__, &Map.get(&1, k))\n",   // 12
+        "end\n",                                                        // 13
+        "defmodule Shop.Storage.Disk do\n",                             // 14
+        "  use Shop.Storage\n",                                         // 15
+        "  def put(_k, _v), do: :ok\n",                                 // 16
+        "  def get(k, default), do: {k, default}\n",                    // 17
+        "end\n",                                                        // 18
+        "defprotocol Shop.Priceable do\n",                              // 19
+        "  def price(item)\n",                                          // 20
+        "end\n",                                                        // 21
+        "defimpl Shop.Priceable, for: [Shop.Product, Shop.Bundle] do\n", // 22
+        "  def price(item), do: item.price_cents\n",                    // 23
+        "end\n",                                                        // 24
+    );
+    let g = graph_of("lib/shop.ex", src);
+    let found = |symbol: &str| -> Vec<(String, u32)> {
+        let sites = g.implementations(symbol);
+        sites
+            .into_iter()
+            .map(|s| (s.symbol, s.start_line))
+            .collect()
+    };
+    let owned = |v: &[(&str, u32)]| -> Vec<(String, u32)> {
+        v.iter().map(|(s, l)| (s.to_string(), *l)).collect()
+    };
+    assert_eq!(
+        found("Shop.Storage"),
+        owned(&[("Shop.Storage.Disk", 14), ("Shop.Storage.Memory", 6)])
+    );
+    assert_eq!(
+        found("Shop.Storage.put/2"),
+        owned(&[
+            ("Shop.Storage.Disk.put/2", 16),
+            ("Shop.Storage.Memory.put/2", 10)
+        ])
+    );
+    // `Disk.get/2` is another function than the callback `get/1`; by name, both.
+    assert_eq!(
+        found("Shop.Storage.get/1"),
+        owned(&[("Shop.Storage.Memory.get/1", 12)])
+    );
+    assert_eq!(
+        found("Shop.Storage.get"),
+        owned(&[
+            ("Shop.Storage.Disk.get/2", 17),
+            ("Shop.Storage.Memory.get/1", 12)
+        ])
+    );
+    assert_eq!(
+        found("Shop.Priceable"),
+        owned(&[
+            ("Shop.Priceable.Shop.Bundle", 22),
+            ("Shop.Priceable.Shop.Product", 22)
+        ])
+    );
+    assert_eq!(
+        found("Shop.Priceable.price/1"),
+        owned(&[
+            ("Shop.Priceable.Shop.Bundle.price/1", 23),
+            ("Shop.Priceable.Shop.Product.price/1", 23)
+        ])
+    );
+    assert!(
+        g.has_implementations("Shop.Storage")
+            && !g.has_implementations("Shop.Priceable.Shop.Bundle")
+    );
+    assert!(found("Shop.Storage.delete/1").is_empty());
+    assert!(found("Shop.Storag").is_empty());
+}

@@ -626,13 +626,20 @@ impl<'s, 't> Walker<'s, 't> {
 
     // ---------------------------------------------------------------- modules
 
-    fn module_names(&self, node: Node<'t>, keyword: &str, parent: Option<usize>) -> Vec<String> {
+    /// The names a `defmodule`, `defprotocol` or `defimpl` defines, and the protocol a
+    /// `defimpl` implements.
+    fn module_names(
+        &self,
+        node: Node<'t>,
+        keyword: &str,
+        parent: Option<usize>,
+    ) -> (Vec<String>, Option<String>) {
         let parent_name = parent.map(|p| self.modules[p].name.clone());
         let Some(args) = child_of_kind(node, "arguments") else {
-            return vec![parent_name.unwrap_or_default()];
+            return (vec![parent_name.unwrap_or_default()], None);
         };
         let Some(first) = args.named_child(0) else {
-            return vec![parent_name.unwrap_or_default()];
+            return (vec![parent_name.unwrap_or_default()], None);
         };
         if keyword == "defimpl" {
             // At the top of the file, through the aliases made above it.
@@ -656,10 +663,10 @@ impl<'s, 't> Walker<'s, 't> {
                 Some(one) => vec![expand(self.text(one))],
                 None => vec![parent_name.unwrap_or_default()],
             };
-            return targets
-                .into_iter()
+            let names = (targets.into_iter())
                 .map(|t| format!("{protocol}.{t}"))
                 .collect();
+            return (names, Some(protocol));
         }
         let written = self.text(first);
         let name = match first.kind() {
@@ -688,7 +695,7 @@ impl<'s, 't> Walker<'s, 't> {
                 },
             },
         };
-        vec![name]
+        (vec![name], None)
     }
 
     /// Expands a module reference through the aliases in scope (`__MODULE__` included).
@@ -707,7 +714,7 @@ impl<'s, 't> Walker<'s, 't> {
         let keyword = target_name(node, self.src)
             .unwrap_or("defmodule")
             .to_string();
-        let mut names = self.module_names(node, &keyword, parent);
+        let (mut names, protocol) = self.module_names(node, &keyword, parent);
         // `defimpl P, for: [...]` defines each function once per type: a list of
         // thousands of types would make millions of definitions (3,000 types and 3,000
         // functions: 3 GB of chunks from 0.1 MB). Past this many types, no more.
@@ -738,6 +745,8 @@ impl<'s, 't> Walker<'s, 't> {
         if too_many_types {
             ctx.tags.push("too_many_types");
         }
+        // `defimpl` declares `@behaviour` of its protocol, as Elixir's does.
+        ctx.behaviours.extend(protocol);
         match keyword.as_str() {
             "defprotocol" => ctx.tags.push("protocol"),
             "defimpl" => ctx.tags.push("impl"),

@@ -67,6 +67,10 @@ pub struct SymbolGraph {
     quoted_aliases: HashMap<String, Vec<(String, String)>>,
     /// What a `use` of a module `use`s in turn, keyed as `quoted_imports`.
     quoted_uses: HashMap<String, Vec<String>>,
+    /// Behaviour (or protocol) -> the module headers of its implementations: the modules
+    /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
+    /// `defimpl B`.
+    implementers: HashMap<String, Vec<SymbolSite>>,
 }
 
 /// A caller's calls without a module, and the modules they may come from.
@@ -127,6 +131,15 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
         signature: chunk.signature.clone(),
         visibility: chunk.visibility,
     }
+}
+
+/// The behaviours (and protocols) the module of a header chunk implements: its
+/// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s.
+fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
+    let behaviours = (chunk.tags.iter()).filter_map(|t| t.strip_prefix("behaviour:"));
+    // `use MyAppWeb, :controller` is `MyAppWeb` and `MyAppWeb.controller/0`.
+    let uses = (chunk.uses.iter()).filter(|u| !u.contains('/') && !u.is_empty());
+    behaviours.chain(uses.map(String::as_str))
 }
 
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
@@ -594,8 +607,12 @@ impl SymbolGraph {
                 quoted_imports,
                 quoted_aliases,
                 quoted_uses,
+                implementers,
                 ..
             } = part;
+            for (behaviour, sites) in implementers {
+                g.implementers.entry(behaviour).or_default().extend(sites);
+            }
             for (symbol, aliases) in quoted_aliases {
                 g.quoted_aliases.entry(symbol).or_insert(aliases);
             }
@@ -686,6 +703,15 @@ impl SymbolGraph {
                         }
                     }
                 }
+                if def.kind == ChunkKind::ModuleHeader {
+                    for b in implemented(chunk) {
+                        let header = site(def.module.clone());
+                        g.implementers
+                            .entry(b.to_string())
+                            .or_default()
+                            .push(header);
+                    }
+                }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
                     // A function `defexception` implies calls nothing written.
@@ -744,6 +770,10 @@ impl SymbolGraph {
     /// arity (`Swoosh.ApiClient.post/4` is its `def`, which a call runs, before its
     /// callback), then by path and line.
     fn sort_sites(&mut self) {
+        for sites in self.implementers.values_mut() {
+            sites.sort_by(|a, b| (&a.symbol, &a.repo, &a.path).cmp(&(&b.symbol, &b.repo, &b.path)));
+            sites.dedup();
+        }
         for sites in self.defs.values_mut() {
             sites.sort_by(|a, b| {
                 (!a.kind.is_callable(), &a.path, a.start_line).cmp(&(
@@ -952,6 +982,43 @@ impl SymbolGraph {
 
     /// Whether `module` or a module nested in it (`Mix.Tasks` for `Mix.Tasks.Compile`)
     /// defines anything.
+    /// The implementations of a behaviour or protocol: for a module (`Shop.Storage`), the
+    /// modules implementing it (see `implementers`); for a callback (`Shop.Storage.put/2`,
+    /// or `Shop.Storage.put` for every arity), the functions they define for it.
+    pub fn implementations(&self, symbol: &str) -> Vec<SymbolSite> {
+        if let Some(sites) = self.implementers.get(symbol) {
+            return sites.clone();
+        }
+        let (head, arity) = match symbol.rsplit_once('/') {
+            Some((head, arity)) => (head, Some(arity)),
+            None => (symbol, None),
+        };
+        let Some((behaviour, fun)) = head.rsplit_once('.') else {
+            return Vec::new();
+        };
+        let Some(modules) = self.implementers.get(behaviour) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for m in modules {
+            let key = match arity {
+                Some(a) => format!("{}.{fun}/{a}", m.symbol),
+                None => format!("{}.{fun}", m.symbol),
+            };
+            out.extend(
+                (self.definitions(&key).into_iter())
+                    .filter(|s| s.kind.is_callable() && s.module == m.symbol && s.repo == m.repo),
+            );
+        }
+        out.dedup();
+        out
+    }
+
+    /// Whether some indexed module implements the behaviour (or protocol) `module`.
+    pub fn has_implementations(&self, module: &str) -> bool {
+        self.implementers.contains_key(module)
+    }
+
     pub fn has_module(&self, module: &str) -> bool {
         let defs = &self.keys().defs;
         let header =
@@ -1536,6 +1603,7 @@ mod tests {
             assert_eq!(merged.out, whole.out, "{parts} parts");
             assert_eq!(merged.incoming, whole.incoming, "{parts} parts");
             assert_eq!(merged.caller_sites, whole.caller_sites, "{parts} parts");
+            assert_eq!(merged.implementers, whole.implementers, "{parts} parts");
         }
         // Interleaved: the copies' chunks alternate between two parts.
         let even: Vec<&Chunk> = chunks.iter().step_by(2).collect();
