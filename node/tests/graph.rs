@@ -1249,4 +1249,36 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     );
     assert!(found("Shop.Storage.delete/1").is_empty());
     assert!(found("Shop.Storag").is_empty());
+
+    // Through the `use`s a `use` makes: `use ShopWeb, :live_view` runs `use
+    // Phoenix.LiveView` (not indexed), so the page implements it; `ShopWeb.live_view/0`
+    // is no behaviour.
+    let web = concat!(
+        "defmodule ShopWeb do\n",
+        "  def live_view do\n",
+        "    quote do\n",
+        "      use Phoenix.LiveView\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule ShopWeb.CartLive do\n",
+        "  use ShopWeb, :live_view\n",
+        "  def mount(_params, _session, socket), do: {:ok, socket}\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop_web.ex", web);
+    let names = |sites: Vec<aiex_node::graph::SymbolSite>| -> Vec<String> {
+        sites.into_iter().map(|s| s.symbol).collect()
+    };
+    assert_eq!(
+        names(g.implementations("Phoenix.LiveView")),
+        ["ShopWeb.CartLive"]
+    );
+    assert_eq!(
+        names(g.implementations("Phoenix.LiveView.mount/3")),
+        ["ShopWeb.CartLive.mount/3"]
+    );
+    assert_eq!(names(g.implementations("ShopWeb")), ["ShopWeb.CartLive"]);
+    assert!(!g.has_implementations("ShopWeb.live_view/0"));
 }

@@ -134,11 +134,12 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
 }
 
 /// The behaviours (and protocols) the module of a header chunk implements: its
-/// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s.
+/// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s (`use MyAppWeb,
+/// :controller` is `MyAppWeb` and `MyAppWeb.controller/0`, whose quoted `use`s
+/// [`SymbolGraph::chain_implementers`] follows).
 fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
     let behaviours = (chunk.tags.iter()).filter_map(|t| t.strip_prefix("behaviour:"));
-    // `use MyAppWeb, :controller` is `MyAppWeb` and `MyAppWeb.controller/0`.
-    let uses = (chunk.uses.iter()).filter(|u| !u.contains('/') && !u.is_empty());
+    let uses = (chunk.uses.iter()).filter(|u| !u.is_empty());
     behaviours.chain(uses.map(String::as_str))
 }
 
@@ -409,6 +410,7 @@ impl SymbolGraph {
         let mut g = SymbolGraph::part(chunks);
         g.resolve_pending();
         g.resolve_child_specs();
+        g.chain_implementers();
         g.dedup_out();
         g.sort_sites();
         g
@@ -643,9 +645,32 @@ impl SymbolGraph {
         }
         g.resolve_pending();
         g.resolve_child_specs();
+        g.chain_implementers();
         g.dedup_out();
         g.sort_sites();
         g
+    }
+
+    /// A module implements what the modules it `use`s `use` in their quoted code:
+    /// `use MyAppWeb, :live_view` runs `use Phoenix.LiveView`, so the live views
+    /// implement `Phoenix.LiveView`. The `use Mod, :which` keys (`Mod.which/0`) are
+    /// dropped once followed: they name no behaviour.
+    fn chain_implementers(&mut self) {
+        let mut added: Vec<(String, Vec<SymbolSite>)> = Vec::new();
+        for (used, sites) in &self.implementers {
+            let mut uses = vec![used.clone()];
+            self.chain_uses(&mut uses);
+            for u in uses.into_iter().skip(1).filter(|u| !u.contains('/')) {
+                added.push((u, sites.clone()));
+            }
+        }
+        self.implementers.retain(|used, _| !used.contains('/'));
+        for (behaviour, sites) in added {
+            self.implementers
+                .entry(behaviour)
+                .or_default()
+                .extend(sites);
+        }
     }
 
     /// The graph of one set of chunks, its definition sites not yet sorted: a part for
