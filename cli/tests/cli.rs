@@ -294,6 +294,13 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     // GenServer is not indexed, and `Inventory.Stock` uses it.
     let servers = json(d, &["symbols", "--offline", "impls", "GenServer", "--json"]);
     assert_eq!(servers[0]["symbol"], "Inventory.Stock", "{servers}");
+    // A module under a behaviour is no callback of it.
+    let args = ["symbols", "--offline", "impls", "GenServer.Supervisor"];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "behaviour or protocol with indexed implementations not found: GenServer.Supervisor",
+    );
     let args = ["symbols", "--offline", "impls", "Inventory.Pricable"];
     common::fails_saying(
         &args,

@@ -495,8 +495,13 @@ pub fn implementations(
     repos: &[String],
 ) -> std::result::Result<Vec<pb::SymbolRef>, GatewayError> {
     let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
-    let behaviour = head.rsplit_once('.').map_or(head, |(m, _)| m);
-    if !graph.has_implementations(symbol) && !graph.has_implementations(behaviour) {
+    // A callback (`B.fun/2`, `B.fun`) is looked up through its behaviour; a module
+    // (`MyAppWeb.Router`) is one itself, whatever its parent is.
+    let behaviour = match head.rsplit_once('.') {
+        Some((m, fun)) if symbol.contains('/') || !fun.starts_with(char::is_uppercase) => m,
+        _ => head,
+    };
+    if !graph.has_implementations(behaviour) {
         return Err(not_indexed(
             graph,
             symbol,

@@ -4853,8 +4853,9 @@ fn g19_routes_call_their_controller_actions() {
 
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls
 /// `Mod.__struct__/0`, which `defstruct`, `defexception` and an Ecto `schema` or
-/// `embedded_schema` block define at their line, marked implied. A struct whose module
-/// is a variable (`%mod{}`, `%_{}`) names no module; a plain map calls nothing.
+/// `embedded_schema` block define at their line, marked implied (not another DSL's
+/// `schema do`, which names no source). A struct whose module is a variable (`%mod{}`,
+/// `%_{}`) names no module; a plain map calls nothing.
 #[test]
 fn g19_structs_call_the_struct_they_build() {
     let src = concat!(
@@ -4884,6 +4885,11 @@ fn g19_structs_call_the_struct_they_build() {
         "defmodule Shop.Note do\n",                    // 27
         "  defstruct [\n    # what was said\n    :text\n  ]\n", // 28-31
         "end\n",                                       // 32
+        "defmodule Shop.Contract do\n",                // 33
+        "  schema do\n",                               // 34
+        "    %{name: :string}\n",                      // 35
+        "  end\n",                                     // 36
+        "end\n",                                       // 37
     );
     let cs = chunks("lib/shop/order.ex", src);
     assert_tiles(&cs, src.as_bytes());

@@ -1281,4 +1281,58 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     );
     assert_eq!(names(g.implementations("ShopWeb")), ["ShopWeb.CartLive"]);
     assert!(!g.has_implementations("ShopWeb.live_view/0"));
+
+    // A module defined in a test's body is not credited with the test module's `use`s;
+    // a module defined twice (under `if` and `else`) is listed at each place, its
+    // functions once each; `defexception` declares `Exception`.
+    let more = concat!(
+        "defmodule Shop.WorkerTest do\n",                          // 1
+        "  use ExUnit.Case\n",                                     // 2
+        "  test \"x\" do\n",                                       // 3
+        "    defmodule Fake do\n",                                 // 4
+        "      @behaviour Shop.Storage\n",                         // 5
+        "      def put(_, _), do: :ok\n",                          // 6
+        "    end\n",                                               // 7
+        "  end\n",                                                 // 8
+        "end\n",                                                   // 9
+        "if Code.ensure_loaded?(Jason) do\n",                      // 10
+        "  defmodule Shop.Codec do\n",                             // 11
+        "    use Shop.Storage\n",                                  // 12
+        "    @behaviour Shop.Storage\n",                           // 13
+        "    def put(k, v), do: Jason.encode!({k, v})\n",          // 14
+        "  end\n",                                                 // 15
+        "else\n",                                                  // 16
+        "  defmodule Shop.Codec do\n",                             // 17
+        "    @behaviour Shop.Storage\n",                           // 18
+        "    def put(k, v), do: :erlang.term_to_binary({k, v})\n", // 19
+        "  end\n",                                                 // 20
+        "end\n",                                                   // 21
+        "defmodule Shop.Bad do\n",                                 // 22
+        "  defexception [:item]\n",                                // 23
+        "end\n",                                                   // 24
+    );
+    let g = graph_of("lib/more.ex", more);
+    assert_eq!(names(g.implementations("ExUnit.Case")), ["Shop.WorkerTest"]);
+    let places = |symbol: &str| -> Vec<(String, u32)> {
+        let sites = g.implementations(symbol);
+        sites
+            .into_iter()
+            .map(|s| (s.symbol, s.start_line))
+            .collect()
+    };
+    assert_eq!(
+        places("Shop.Storage"),
+        owned(&[("Shop.Codec", 11), ("Shop.Codec", 17)])
+    );
+    assert_eq!(
+        places("Shop.Storage.put/2"),
+        owned(&[("Shop.Codec.put/2", 14), ("Shop.Codec.put/2", 19)])
+    );
+    assert_eq!(places("Exception"), owned(&[("Shop.Bad", 22)]));
+    // No `:message` field: Elixir defines no `message/1`.
+    assert_eq!(
+        places("Exception.exception/1"),
+        owned(&[("Shop.Bad.exception/1", 23)])
+    );
+    assert!(places("Exception.message/1").is_empty());
 }

@@ -1103,11 +1103,19 @@ impl<'s, 't> Walker<'s, 't> {
                 self.modules[module].tags.push("struct");
             }
             "defexception" => {
-                let implied = [("exception", 1), ("message", 1), ("__struct__", 0)];
-                self.implies(module, node, &implied);
+                // `message/1` only for an exception with a `:message` field.
+                let text = self.text(node);
+                let message = text.contains(":message") || text.contains("message:");
+                let implied: &[(&'static str, u32)] = match message {
+                    true => &[("exception", 1), ("message", 1), ("__struct__", 0)],
+                    false => &[("exception", 1), ("__struct__", 0)],
+                };
+                self.implies(module, node, implied);
                 let ctx = &mut self.modules[module];
                 ctx.tags.push("exception");
                 ctx.tags.push("struct");
+                // As Elixir's `defexception` does.
+                ctx.behaviours.push("Exception".to_string());
             }
             _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
@@ -1123,8 +1131,13 @@ impl<'s, 't> Walker<'s, 't> {
             "quote" => {}
             _ => {
                 // `use Ecto.Schema`'s `schema "users" do … end` defines the struct.
-                if matches!(name, "schema" | "embedded_schema")
-                    && child_of_kind(node, "do_block").is_some()
+                // Ecto's `schema` names its source (`schema do … end` is another DSL's).
+                let source = || {
+                    (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
+                        .is_some_and(|a| a.kind() == "string")
+                };
+                if child_of_kind(node, "do_block").is_some()
+                    && (name == "embedded_schema" || (name == "schema" && source()))
                 {
                     self.implies(module, node, &[("__struct__", 0)]);
                 }

@@ -133,6 +133,11 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
     }
 }
 
+/// Sites by name, then place: one order however the graph was put together.
+fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
+    (&a.symbol, &a.repo, &a.path, a.start_line).cmp(&(&b.symbol, &b.repo, &b.path, b.start_line))
+}
+
 /// The behaviours (and protocols) the module of a header chunk implements: its
 /// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s (`use MyAppWeb,
 /// :controller` is `MyAppWeb` and `MyAppWeb.controller/0`, whose quoted `use`s
@@ -728,7 +733,13 @@ impl SymbolGraph {
                         }
                     }
                 }
-                if def.kind == ChunkKind::ModuleHeader {
+                // A module's own header (not a test's, whose `use`s are the test
+                // module's, holding a module defined in its body).
+                let own = chunk.module == def.module || chunk.also_modules.contains(&def.module);
+                if def.kind == ChunkKind::ModuleHeader
+                    && chunk.kind == ChunkKind::ModuleHeader
+                    && own
+                {
                     for b in implemented(chunk) {
                         let header = site(def.module.clone());
                         g.implementers
@@ -796,7 +807,7 @@ impl SymbolGraph {
     /// callback), then by path and line.
     fn sort_sites(&mut self) {
         for sites in self.implementers.values_mut() {
-            sites.sort_by(|a, b| (&a.symbol, &a.repo, &a.path).cmp(&(&b.symbol, &b.repo, &b.path)));
+            sites.sort_by(site_order);
             sites.dedup();
         }
         for sites in self.defs.values_mut() {
@@ -1005,8 +1016,6 @@ impl SymbolGraph {
         self.defs.contains_key(symbol) || !matching_keys(&self.keys().defs, symbol).is_empty()
     }
 
-    /// Whether `module` or a module nested in it (`Mix.Tasks` for `Mix.Tasks.Compile`)
-    /// defines anything.
     /// The implementations of a behaviour or protocol: for a module (`Shop.Storage`), the
     /// modules implementing it (see `implementers`); for a callback (`Shop.Storage.put/2`,
     /// or `Shop.Storage.put` for every arity), the functions they define for it.
@@ -1021,9 +1030,13 @@ impl SymbolGraph {
         let Some((behaviour, fun)) = head.rsplit_once('.') else {
             return Vec::new();
         };
-        let Some(modules) = self.implementers.get(behaviour) else {
+        let Some(sites) = self.implementers.get(behaviour) else {
             return Vec::new();
         };
+        // A module defined twice (under `if` and `else`) is looked up once: the look-up
+        // finds the functions of both.
+        let mut modules: Vec<&SymbolSite> = sites.iter().collect();
+        modules.dedup_by(|a, b| (&a.symbol, &a.repo) == (&b.symbol, &b.repo));
         let mut out = Vec::new();
         for m in modules {
             let key = match arity {
@@ -1035,6 +1048,7 @@ impl SymbolGraph {
                     .filter(|s| s.kind.is_callable() && s.module == m.symbol && s.repo == m.repo),
             );
         }
+        out.sort_by(site_order);
         out.dedup();
         out
     }
@@ -1044,6 +1058,8 @@ impl SymbolGraph {
         self.implementers.contains_key(module)
     }
 
+    /// Whether `module` or a module nested in it (`Mix.Tasks` for `Mix.Tasks.Compile`)
+    /// defines anything.
     pub fn has_module(&self, module: &str) -> bool {
         let defs = &self.keys().defs;
         let header =
