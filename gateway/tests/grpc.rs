@@ -65,9 +65,19 @@ fn with_limits(dir: &Path, limits: Limits) -> EmbeddedConfig {
 
 impl TestServer {
     async fn start(config: EmbeddedConfig) -> TestServer {
-        let server = EmbeddedServer::start(config)
-            .await
-            .expect("the embedded server starts");
+        // A server stopped a moment ago in this process may still be letting go of the
+        // data directory: the tasks its last requests started hold the bus until they
+        // end. Its lock is released then; any other error is the test's failure.
+        let started = std::time::Instant::now();
+        let server = loop {
+            match EmbeddedServer::start(config.clone()).await {
+                Ok(server) => break server,
+                Err(e) if e.to_string().contains("is locked") && started.elapsed() < PATIENCE => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("the embedded server starts: {e:?}"),
+            }
+        };
         let addr = server.local_addr();
         let state = server.state.clone();
         let (tx, rx) = oneshot::channel::<()>();
