@@ -523,8 +523,18 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     }
 }
 
+/// What building or matching `%module{}` calls: `module.__struct__/0`.
+fn struct_call(module: String) -> RawCall {
+    RawCall::Remote {
+        module,
+        fun: "__struct__".to_string(),
+        arity: 0,
+    }
+}
+
 /// The calls a call makes without writing them: `raise Mod, msg` (and `reraise`) calls
-/// `Mod.exception/1`; `struct(Mod, fields)` calls `Mod.__struct__/0`, as `%Mod{}` does; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
+/// `Mod.exception/1`; `struct(Mod, fields)` calls `Mod.__struct__/0`, as `%Mod{}`
+/// does; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
 /// `{Mod, :name}`), and its `start_supervised!({Mod, opts})` calls `Mod.child_spec/1`.
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
@@ -565,12 +575,7 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
         // `struct(Mod, fields)` builds the struct `%Mod{}` does.
         "struct" | "struct!" => {
             if let Some(module) = static_module(first, src) {
-                let call = RawCall::Remote {
-                    module,
-                    fun: "__struct__".to_string(),
-                    arity: 0,
-                };
-                calls.push((at, call));
+                calls.push((at, struct_call(module)));
             }
         }
         "apply" if first.kind_id() == g.alias => {
@@ -1189,12 +1194,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 .and_then(|s| s.named_child(0))
                 && let Some(module) = static_module(name, src)
             {
-                let call = RawCall::Remote {
-                    module,
-                    fun: "__struct__".to_string(),
-                    arity: 0,
-                };
-                calls.push((node.start_byte(), call));
+                calls.push((node.start_byte(), struct_call(module)));
             }
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());

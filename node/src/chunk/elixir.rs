@@ -170,9 +170,9 @@ struct ModuleCtx {
     hidden: bool,
     tags: Vec<&'static str>,
     /// Functions the module defines without writing them (`fun`, arity), each with
-    /// where the code that defines it is and its first line: `defexception` defines
-    /// `exception/1` and `message/1`; it, `defstruct` and an Ecto `schema` or
-    /// `embedded_schema` block define `__struct__/0`.
+    /// where the code that defines it is and its signature: `defexception` defines
+    /// `exception/1` (and `message/1` with a `:message` field); it, `defstruct` and an
+    /// Ecto `schema` or `embedded_schema` block define `__struct__/0`.
     implied: Vec<(&'static str, u32, usize, String)>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks

@@ -188,8 +188,9 @@ pub struct Definition {
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
     pub impl_: Option<String>,
-    /// Defined without being written out, by what is at `line`: `defexception` defines
-    /// `exception/1` and `message/1` where its module does not.
+    /// Defined without being written out, by what is at `line` (where the module does
+    /// not write it): `defexception`'s `exception/1` and `message/1`, and the
+    /// `__struct__/0` of `defstruct`, `defexception` and an Ecto `schema`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub implied: bool,
 }
