@@ -506,6 +506,7 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                     "end_line": span.end_line,
                     "kind": r.kind,
                     "signature": r.signature,
+                    "generated_by": (!r.generated_by.is_empty()).then_some(&r.generated_by),
                 })
             })
             .collect();
@@ -522,8 +523,14 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 continue;
             }
             let span = r.span.unwrap_or_default();
+            // A function a `use` defines: where the module is, and whose `quote` it is.
+            let generated = if r.generated_by.is_empty() {
+                String::new()
+            } else {
+                format!("  (defined by use {})", shown(&r.generated_by))
+            };
             println!(
-                "{}:{}  {}  {}",
+                "{}:{}  {}  {}{generated}",
                 paint(&shown(&format!("{}/{}", r.repository, r.path)), "35"),
                 paint(&span.start_line.to_string(), "32"),
                 paint(&shown(&symbol), "1"),

@@ -368,6 +368,7 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
         kind: s.kind.as_str().to_string(),
         signature: s.signature,
         module: s.module,
+        generated_by: s.generated_by.unwrap_or_default(),
     }
 }
 

@@ -800,6 +800,90 @@ fn g10_def_inside_quote_belongs_to_the_injected_code() {
     );
 }
 
+/// What quoted code defines is kept on the macro (or `use Mod, :which` function) that
+/// quotes it, for the modules that `use` it: one entry per function (its first head),
+/// default arguments as arities, private ones marked; computed names and the functions
+/// of a module defined in the quote are not.
+#[test]
+fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
+    let cs = chunks("lib/shop/schema.ex", G10_QUOTE);
+    let quoted = |c: &Chunk| -> Vec<(ChunkKind, String, Vec<u32>, Visibility, String)> {
+        (c.defines.iter().flat_map(|d| &d.quoted_defs))
+            .map(|q| {
+                let q = q.clone();
+                (q.kind, q.name, q.arities, q.visibility, q.signature)
+            })
+            .collect()
+    };
+    assert_eq!(
+        quoted(&cs[1]),
+        [(
+            Function,
+            "table_prefix".to_string(),
+            vec![0],
+            Visibility::Public,
+            "def table_prefix".to_string()
+        )]
+    );
+    assert!(quoted(&cs[0]).is_empty() && quoted(&cs[2]).is_empty());
+
+    let src = concat!(
+        "defmodule ShopWeb do\n",
+        "  def controller do\n",
+        "    quote location: :keep do\n",
+        "      def fetch(conn, key, default \\\\ nil)\n",
+        "      def fetch(%{assigns: a}, key, default), do: Map.get(a, key, default)\n",
+        "      def fetch(_, _, default), do: default\n",
+        "      defp tidy(\n",
+        "             x\n",
+        "           ), do: x\n",
+        "      defmacro sigil_P(path, _mods), do: path\n",
+        "      def unquote(:computed)(), do: :ok\n",
+        "      defmodule Inner do\n",
+        "        def inner, do: :ok\n",
+        "      end\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web.ex", src);
+    let all: Vec<_> = cs.iter().flat_map(quoted).collect();
+    assert_eq!(
+        all,
+        [
+            (
+                Function,
+                "fetch".to_string(),
+                vec![2, 3],
+                Visibility::Public,
+                "def fetch(conn, key, default \\\\ nil)".to_string()
+            ),
+            (
+                Function,
+                "tidy".to_string(),
+                vec![1],
+                Visibility::Private,
+                "defp tidy(x)".to_string()
+            ),
+            (
+                Macro,
+                "sigil_P".to_string(),
+                vec![2],
+                Visibility::Public,
+                "defmacro sigil_P(path, _mods)".to_string()
+            ),
+        ],
+        "{}",
+        dump(&cs)
+    );
+    let holder: Vec<String> = (cs.iter())
+        .flat_map(|c| &c.defines)
+        .filter(|d| !d.quoted_defs.is_empty())
+        .map(|d| format!("{}.{}", d.module, d.name))
+        .collect();
+    assert_eq!(holder, strings(&["ShopWeb.controller"]));
+}
+
 // ------------------------------------------------------------------------------ group 11
 
 const G11_DOCS: &str = r##"defmodule Shop.Worker do

@@ -1336,3 +1336,147 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     );
     assert!(places("Exception.message/1").is_empty());
 }
+
+/// A `use` defines in the module that uses it the functions its quoted code defines:
+/// `MyApp.Worker.get/2` is defined by `use Shop.Base` (through `use ShopWeb, :worker`
+/// as well), is called by name from the module and by other modules, and gives way to
+/// a function the module writes itself. Implementations and the map list only written
+/// functions, and a supervisor still reaches `start_link/1` through the generated
+/// `child_spec/1`. Built in parts, the graph is the same.
+#[test]
+fn a_use_defines_the_functions_its_quoted_code_defines() {
+    let base = concat!(
+        "defmodule Shop.Base do\n",                                  // 1
+        "  @callback run(term()) :: term()\n",                       // 2
+        "  defmacro __using__(opts) do\n",                           // 3
+        "    quote location: :keep, bind_quoted: [opts: opts] do\n", // 4
+        "      @behaviour Shop.Base\n",                              // 5
+        "      def child_spec(arg) do\n",                            // 6
+        "        %{id: __MODULE__, start: {__MODULE__, :start_link, [arg]}}\n", // 7
+        "      end\n",                                               // 8
+        "      def get(id, opts \\\\ []), do: Shop.Repo.get(__MODULE__, id, opts)\n", // 9
+        "      def get(nil, _), do: nil\n",                          // 10
+        "      defp tidy(x), do: x\n",                               // 11
+        "      def unquote(:computed)(), do: :ok\n",                 // 12
+        "      defoverridable child_spec: 1\n",                      // 13
+        "    end\n",                                                 // 14
+        "  end\n",                                                   // 15
+        "end\n",                                                     // 16
+        "defmodule ShopWeb do\n",                                    // 17
+        "  def worker do\n",                                         // 18
+        "    quote do\n",                                            // 19
+        "      use Shop.Base\n",                                     // 20
+        "    end\n",                                                 // 21
+        "  end\n",                                                   // 22
+        "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
+        "end\n", // 24
+    );
+    let users = concat!(
+        "defmodule Shop.Worker do\n",                                   // 1
+        "  use Shop.Base\n",                                            // 2
+        "  def start_link(arg), do: Agent.start_link(fn -> arg end)\n", // 3
+        "  def run(id), do: id |> get() |> tidy()\n",                   // 4
+        "end\n",                                                        // 5
+        "defmodule Shop.Custom do\n",                                   // 6
+        "  use ShopWeb, :worker\n",                                     // 7
+        "  def child_spec(arg), do: %{id: arg}\n",                      // 8
+        "  def run(id), do: get(id, [])\n",                             // 9
+        "end\n",                                                        // 10
+        "defmodule Shop.Sup do\n",                                      // 11
+        "  def go do\n",                                                // 12
+        "    Shop.Worker.get(1)\n",                                     // 13
+        "    Supervisor.start_link([{Shop.Worker, 1}], strategy: :one_for_one)\n",
+        "  end\n", // 15
+        "end\n",   // 16
+    );
+    let mut chunks = chunks_of("lib/shop/base.ex", base);
+    chunks.extend(chunks_of("lib/shop/users.ex", users));
+    let g = SymbolGraph::build(&chunks);
+    let site = |symbol: &str| {
+        let sites = g.definitions(symbol);
+        assert_eq!(sites.len(), 1, "{symbol}: {sites:#?}");
+        sites.into_iter().next().unwrap()
+    };
+
+    // Sited at the using module's header, with the quote's head and its module.
+    let get = site("Shop.Worker.get/2");
+    assert_eq!(
+        (get.path.as_str(), get.start_line, get.module.as_str()),
+        ("lib/shop/users.ex", 1, "Shop.Worker")
+    );
+    assert_eq!(get.signature, "def get(id, opts \\\\ [])");
+    assert_eq!(get.generated_by.as_deref(), Some("Shop.Base"));
+    assert_eq!(get.kind, ChunkKind::Function);
+    assert_eq!(
+        site("Shop.Worker.get/1").generated_by.as_deref(),
+        Some("Shop.Base")
+    );
+    let tidy = site("Shop.Worker.tidy/1");
+    assert_eq!(tidy.visibility, Visibility::Private);
+    // A computed name is nobody's; quoted code defines nothing in the module it is in.
+    assert!(!g.is_defined("Shop.Worker.computed/0"));
+    assert!(!g.is_defined("Shop.Base.get/2"));
+    assert!(!g.is_defined("ShopWeb.get/2"));
+
+    // Through `use ShopWeb, :worker`, whose quote does `use Shop.Base`; what the module
+    // writes itself is its own.
+    assert_eq!(
+        site("Shop.Custom.get/2").generated_by.as_deref(),
+        Some("Shop.Base")
+    );
+    let own = site("Shop.Custom.child_spec/1");
+    assert_eq!((own.start_line, own.generated_by), (8, None));
+
+    // Called by name in the module (piped too), and with the module from elsewhere.
+    assert_eq!(
+        g.callees_in_call_order("Shop.Worker.run/1"),
+        strings(&["Shop.Worker.get/1", "Shop.Worker.tidy/1"])
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Worker.get/1"),
+        strings(&["Shop.Worker.run/1", "Shop.Sup.go/0"])
+    );
+    assert_eq!(
+        g.callees("Shop.Custom.run/1"),
+        strings(&["Shop.Custom.get/2"])
+    );
+
+    // The supervisor calls the generated `child_spec/1`, and still reaches the
+    // `start_link/1` it starts.
+    let go = g.callees_in_call_order("Shop.Sup.go/0");
+    for callee in ["Shop.Worker.child_spec/1", "Shop.Worker.start_link/1"] {
+        assert!(go.contains(&callee.to_string()), "{callee}: {go:?}");
+    }
+
+    // Implementations are written ones only; so is the map.
+    let impls: Vec<String> = (g.implementations("Shop.Base.child_spec/1").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(impls, strings(&["Shop.Custom.child_spec/1"]));
+    let (map, _) = g.repo_map(10_000, &[]);
+    assert!(!map.contains("def get(id"), "{map}");
+    assert!(map.contains("    8: def child_spec(arg)\n"), "{map}");
+    assert!(!map.contains("    1: def child_spec"), "{map}");
+
+    // Built in parts (the `use`d module in one, its users in another), the same.
+    let (a, b) = chunks.split_at(chunks.len() / 2);
+    for parts in [[a, b], [b, a]] {
+        let merged = SymbolGraph::merge(parts.map(SymbolGraph::part));
+        for symbol in [
+            "Shop.Worker.get/2",
+            "Shop.Worker.tidy/1",
+            "Shop.Custom.get/2",
+            "Shop.Custom.child_spec/1",
+        ] {
+            assert_eq!(
+                merged.definitions(symbol),
+                g.definitions(symbol),
+                "{symbol}"
+            );
+        }
+        assert_eq!(
+            merged.callees_in_call_order("Shop.Worker.run/1"),
+            g.callees_in_call_order("Shop.Worker.run/1")
+        );
+    }
+}

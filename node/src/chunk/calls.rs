@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Node, TreeCursor};
 
-use super::{ImportList, ImportSelect};
+use super::{ChunkKind, ImportList, ImportSelect, QuotedDef, Visibility, collapse_whitespace};
 
 /// Node-kind and field ids of tree-sitter-elixir, looked up once. Comparing ids instead of
 /// kind names saves a `strlen` and a UTF-8 check on every node visited.
@@ -161,6 +161,10 @@ pub(crate) enum RawCall {
         /// The `:which` of `use Mod, :which`.
         which: Option<String>,
     },
+    /// `def name(args)` (or `defp`, `defmacro`, `defguard`, `defdelegate`) inside a
+    /// `quote` or a case template's `using` block: a function defined in the modules
+    /// that use this one. Heads whose name is computed (`def unquote(name)()`) are not.
+    QuotedDef(QuotedDef),
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -1232,6 +1236,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 not_calls.insert(h.id());
                             }
                         }
+                        if in_quote(node, src)
+                            && let Some(def) = quoted_def(name, head, src)
+                        {
+                            calls.push((node.start_byte(), RawCall::QuotedDef(def)));
+                        }
                         if name == "defdelegate" {
                             for call in delegate_targets(node, head, src) {
                                 calls.push((node.start_byte(), call));
@@ -1552,6 +1561,68 @@ pub(crate) fn def_head(def: Node<'_>) -> Option<Node<'_>> {
         head = head.child_by_field_id(g.left)?;
     }
     Some(head)
+}
+
+/// The longest head a quoted definition keeps as its signature, in bytes.
+const MAX_QUOTED_HEAD: usize = 200;
+
+/// What `keyword head` defines, when written in a `quote` with a literal name: `def
+/// child_spec(init_arg)` is `child_spec/1`, `def get(id, opts \\ [])` is `get/1..2`.
+fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
+    let g = grammar();
+    let kind = match keyword {
+        "def" | "defp" | "defn" | "defnp" | "deftransform" | "deftransformp" => ChunkKind::Function,
+        "defmacro" | "defmacrop" => ChunkKind::Macro,
+        "defguard" | "defguardp" => ChunkKind::Guard,
+        "defdelegate" => ChunkKind::Delegate,
+        _ => return None,
+    };
+    let (name, params) = if head.kind_id() == g.identifier {
+        (text(head, src), Vec::new())
+    } else if head.kind_id() == g.call
+        && let Some(target) = head.child_by_field_id(g.target)
+        && target.kind_id() == g.identifier
+    {
+        let params = child_of_kind(head, "arguments")
+            .map(|a| named_children(a))
+            .unwrap_or_default();
+        (text(target, src), params)
+    } else {
+        return None;
+    };
+    if matches!(name, "unquote" | "unquote_splicing" | "__MODULE__")
+        || !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+    {
+        return None;
+    }
+    let n = params.len() as u32;
+    let defaults = (params.iter())
+        .filter(|p| {
+            p.kind_id() == g.binary_operator
+                && p.child_by_field_id(g.operator).map(|o| text(o, src)) == Some("\\\\")
+        })
+        .count() as u32;
+    let mut signature = format!("{keyword} {}", collapse_whitespace(text(head, src)));
+    if signature.len() > MAX_QUOTED_HEAD {
+        let mut cut = MAX_QUOTED_HEAD;
+        while !signature.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        signature.truncate(cut);
+        signature.push_str("...");
+    }
+    let private = keyword.ends_with('p') && keyword != "defdelegate";
+    Some(QuotedDef {
+        kind,
+        name: name.to_string(),
+        arities: (n - defaults.min(n)..=n).collect(),
+        visibility: if private {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        signature,
+    })
 }
 
 /// `&Mod.fun/2` or `&fun/2`: the call, and the id of the inner node that must not be

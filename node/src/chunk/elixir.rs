@@ -20,7 +20,7 @@ use super::size::{merge_small, non_whitespace_chars};
 use super::split;
 use super::{
     AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter,
-    ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, ScopedCalls, Visibility,
+    ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, QuotedDef, ScopedCalls, Visibility,
     collapse_whitespace, dedup_keep_first, text_of,
 };
 
@@ -2571,7 +2571,8 @@ impl<'s, 't> Walker<'s, 't> {
                             }
                             RawCall::Alias { .. }
                             | RawCall::Import { .. }
-                            | RawCall::QuotedUse { .. } => {}
+                            | RawCall::QuotedUse { .. }
+                            | RawCall::QuotedDef(_) => {}
                         }
                     }
                 }
@@ -2958,7 +2959,13 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         let (mut quoted, mut quoted_filters) = (Vec::new(), Vec::new());
         let mut quoted_aliases: Vec<(String, String)> = Vec::new();
         let mut quoted_uses: Vec<String> = Vec::new();
+        let mut quoted_defs: Vec<QuotedDef> = Vec::new();
         for d in &drafts[piece.clone()] {
+            for def in &d.quoted_defs {
+                if !quoted_defs.iter().any(|q| q.same_function(def)) {
+                    quoted_defs.push(def.clone());
+                }
+            }
             for pair in &d.quoted_aliases {
                 if !quoted_aliases.contains(pair) {
                     quoted_aliases.push(pair.clone());
@@ -3019,6 +3026,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
                     d.quoted_import_filters = quoted_filters.clone();
                     d.quoted_aliases = quoted_aliases.clone();
                     d.quoted_uses = quoted_uses.clone();
+                    d.quoted_defs = quoted_defs.clone();
                     d.end_line = match draft.own {
                         // Its last clause, not module-level code after it.
                         Some((_, e)) if e > 0 => lines.line_of(e - 1).max(d.line),
@@ -3377,6 +3385,13 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 draft.quoted_uses.push(used);
                             }
                         }
+                    }
+                    None
+                }
+                RawCall::QuotedDef(def) => {
+                    // One per function: its first clause's head.
+                    if !draft.quoted_defs.iter().any(|q| q.same_function(def)) {
+                        draft.quoted_defs.push(def.clone());
                     }
                     None
                 }

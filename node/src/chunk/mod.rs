@@ -184,6 +184,10 @@ pub struct Definition {
     /// too (`use Tesla` runs `use Tesla.Builder`, which imports `plug/2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_uses: Vec<String>,
+    /// The functions its quoted code defines in the modules that `use` this one
+    /// (`use Ecto.Repo` defines `all/2` in `MyApp.Repo`; `use GenServer`, `child_spec/1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quoted_defs: Vec<QuotedDef>,
     /// What the `@impl` before it says (`GenServer`, `true`), kept per definition: a
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +197,27 @@ pub struct Definition {
     /// `__struct__/0` of `defstruct`, `defexception` and an Ecto `schema`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub implied: bool,
+}
+
+/// A function (or macro, guard, delegate) a `quote` defines in the modules that `use`
+/// the module it is in: `def child_spec(init_arg)` in `GenServer.__using__/1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedDef {
+    pub kind: ChunkKind,
+    pub name: String,
+    /// Every arity it answers to (default arguments give several).
+    pub arities: Vec<u32>,
+    pub visibility: Visibility,
+    /// Its head as written (`def child_spec(init_arg)`), on one line.
+    pub signature: String,
+}
+
+impl QuotedDef {
+    /// Whether `other` is a clause of the same function: the same name and whole arity
+    /// (its head may differ, and only a first, bodiless head has the defaults).
+    pub fn same_function(&self, other: &QuotedDef) -> bool {
+        self.name == other.name && self.arities.last() == other.arities.last()
+    }
 }
 
 /// Calls without a module (`fun/arity`) and the imports in force where they are made,
@@ -332,6 +357,7 @@ impl Default for Definition {
             quoted_import_filters: Vec::new(),
             quoted_aliases: Vec::new(),
             quoted_uses: Vec::new(),
+            quoted_defs: Vec::new(),
             impl_: None,
             implied: false,
         }
@@ -763,7 +789,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 46;
+pub const CHUNKER_VERSION: u32 = 47;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -908,6 +934,7 @@ pub(crate) struct Draft {
     pub quoted_import_filters: Vec<ImportFilter>,
     pub quoted_aliases: Vec<(String, String)>,
     pub quoted_uses: Vec<String>,
+    pub quoted_defs: Vec<QuotedDef>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -953,6 +980,7 @@ impl Draft {
             quoted_import_filters: Vec::new(),
             quoted_aliases: Vec::new(),
             quoted_uses: Vec::new(),
+            quoted_defs: Vec::new(),
             uses: Vec::new(),
             part: None,
             header: String::new(),

@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{Chunk, ChunkKind, ImportFilter, ScopedCalls, Visibility, dedup_keep_first};
+use crate::chunk::{
+    Chunk, ChunkKind, ImportFilter, QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
+};
 
 /// Where a symbol is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +32,11 @@ pub struct SymbolSite {
     pub kind: ChunkKind,
     pub signature: String,
     pub visibility: Visibility,
+    /// For a function no code of its module writes, the module whose `use` defines it
+    /// there (`Ecto.Repo` for `MyApp.Repo.all/2`): the site is then the using module's
+    /// header, and the signature the head in the used module's `quote`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_by: Option<String>,
 }
 
 /// The graph over a set of chunks.
@@ -67,6 +74,12 @@ pub struct SymbolGraph {
     quoted_aliases: HashMap<String, Vec<(String, String)>>,
     /// What a `use` of a module `use`s in turn, keyed as `quoted_imports`.
     quoted_uses: HashMap<String, Vec<String>>,
+    /// The functions a `use` of a module defines in the module that uses it (those its
+    /// quoted code defines), keyed as `quoted_imports`.
+    quoted_defs: HashMap<String, Vec<QuotedDef>>,
+    /// Each module header that `use`s modules, with those `use`s (`Mod`, or
+    /// `Mod.which/0` for `use Mod, :which`), for the functions they define there.
+    using: Vec<(SymbolSite, Vec<String>)>,
     /// Behaviour (or protocol) -> the module headers of its implementations: the modules
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
@@ -130,6 +143,7 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
         kind: chunk.kind,
         signature: chunk.signature.clone(),
         visibility: chunk.visibility,
+        generated_by: None,
     }
 }
 
@@ -413,19 +427,83 @@ impl SymbolGraph {
     /// Builds the graph from chunks (typically every chunk of some repositories).
     pub fn build<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> SymbolGraph {
         let mut g = SymbolGraph::part(chunks);
-        g.resolve_pending();
-        g.resolve_child_specs();
-        g.chain_implementers();
-        g.dedup_out();
-        g.sort_sites();
+        g.finish();
         g
+    }
+
+    /// What needs every definition in: the calls without a module, the child specs,
+    /// the functions `use`s define, the implementers through chained `use`s; then each
+    /// symbol's callees and sites in one order.
+    fn finish(&mut self) {
+        let generated = self.used_definitions();
+        self.resolve_pending(&generated);
+        // A `use GenServer`'s `child_spec/1` starts `start_link/1`, which is linked
+        // where no written `child_spec/1` is.
+        self.resolve_child_specs();
+        for (symbol, sites) in generated {
+            self.defs.entry(symbol).or_default().extend(sites);
+        }
+        self.chain_implementers();
+        self.dedup_out();
+        self.sort_sites();
+    }
+
+    /// The functions the modules' `use`s define in them (through chained `use`s too),
+    /// where the module does not write them itself (`defoverridable` lets it): `use
+    /// GenServer` defines `child_spec/1`, `use Ecto.Repo` defines `all/2`, `get/3`...
+    /// Each is sited at the using module's header, by the first `use` that defines it.
+    fn used_definitions(&self) -> HashMap<String, Vec<SymbolSite>> {
+        let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
+        if self.quoted_defs.is_empty() {
+            return out;
+        }
+        for (header, uses) in &self.using {
+            let mut uses = uses.clone();
+            self.chain_uses(&mut uses);
+            for used in &uses {
+                // `Mod` or `Mod.which/0`: the module whose quote it is.
+                let from = match used.rsplit_once('/') {
+                    Some((head, _)) => head.rsplit_once('.').map_or(head, |(m, _)| m),
+                    None => used.as_str(),
+                };
+                for key in use_keys(used) {
+                    for d in self.quoted_defs.get(&key).into_iter().flatten() {
+                        for &arity in &d.arities {
+                            let symbol = crate::chunk::symbol(&header.symbol, &d.name, arity);
+                            let written = self.defs.get(&symbol).is_some_and(|sites| {
+                                (sites.iter())
+                                    .any(|s| s.module == header.symbol && s.repo == header.repo)
+                            });
+                            let sites = out.entry(symbol.clone()).or_default();
+                            let place = |s: &SymbolSite| {
+                                (&s.repo, &s.path, s.start_line)
+                                    == (&header.repo, &header.path, header.start_line)
+                            };
+                            if written || sites.iter().any(place) {
+                                continue;
+                            }
+                            sites.push(SymbolSite {
+                                symbol,
+                                kind: d.kind,
+                                signature: d.signature.clone(),
+                                visibility: d.visibility,
+                                generated_by: Some(from.to_string()),
+                                ..header.clone()
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out.retain(|_, sites| !sites.is_empty());
+        out
     }
 
     /// Resolves the calls without a module: each to the first of the caller's imports,
     /// then Kernel, that defines `fun/arity` publicly (a call to nothing
     /// indexed stays out, as a call to an unindexed dependency has no definition to
     /// link to).
-    fn resolve_pending(&mut self) {
+    fn resolve_pending(&mut self, generated: &HashMap<String, Vec<SymbolSite>>) {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
@@ -440,7 +518,16 @@ impl SymbolGraph {
                 None => known.entry(p.imports.clone()).or_default(),
             };
             resolved.clear();
+            let module = &self.caller_sites[p.caller as usize].module;
             for call in &p.calls {
+                // A function a `use` defines in the caller's own module.
+                if !generated.is_empty() && !module.is_empty() {
+                    let own = format!("{module}.{call}");
+                    if generated.contains_key(&own) {
+                        resolved.push(own);
+                        continue;
+                    }
+                }
                 let target = match cache.get(call.as_str()) {
                     Some(target) => target,
                     None => {
@@ -614,9 +701,15 @@ impl SymbolGraph {
                 quoted_imports,
                 quoted_aliases,
                 quoted_uses,
+                quoted_defs,
+                using,
                 implementers,
                 ..
             } = part;
+            for (symbol, defs) in quoted_defs {
+                g.quoted_defs.entry(symbol).or_insert(defs);
+            }
+            g.using.extend(using);
             for (behaviour, sites) in implementers {
                 g.implementers.entry(behaviour).or_default().extend(sites);
             }
@@ -648,11 +741,7 @@ impl SymbolGraph {
                 g.out.entry(caller).or_default().extend(callees);
             }
         }
-        g.resolve_pending();
-        g.resolve_child_specs();
-        g.chain_implementers();
-        g.dedup_out();
-        g.sort_sites();
+        g.finish();
         g
     }
 
@@ -703,6 +792,7 @@ impl SymbolGraph {
                         def.signature.clone()
                     },
                     visibility: def.visibility,
+                    generated_by: None,
                 };
                 // `defimpl P, for: [A, B]`: the chunker gives `B`'s copy `B`'s own calls.
                 let calls = &def.calls;
@@ -710,6 +800,7 @@ impl SymbolGraph {
                 // (or module) a `use` names.
                 let quotes = !def.quoted_aliases.is_empty()
                     || !def.quoted_uses.is_empty()
+                    || !def.quoted_defs.is_empty()
                     || !def.quoted_imports.is_empty();
                 if quotes {
                     let keys = match def.kind {
@@ -724,6 +815,10 @@ impl SymbolGraph {
                         if !def.quoted_uses.is_empty() {
                             (g.quoted_uses.entry(k.clone()))
                                 .or_insert_with(|| def.quoted_uses.clone());
+                        }
+                        if !def.quoted_defs.is_empty() {
+                            (g.quoted_defs.entry(k.clone()))
+                                .or_insert_with(|| def.quoted_defs.clone());
                         }
                         if !def.quoted_imports.is_empty() {
                             g.quoted_imports.entry(k).or_insert_with(|| {
@@ -746,6 +841,13 @@ impl SymbolGraph {
                             .entry(b.to_string())
                             .or_default()
                             .push(header);
+                    }
+                    let uses: Vec<String> = (chunk.uses.iter())
+                        .filter(|u| !u.is_empty())
+                        .cloned()
+                        .collect();
+                    if !uses.is_empty() {
+                        g.using.push((site(def.module.clone()), uses));
                     }
                 }
                 for symbol in def.symbols() {
@@ -1043,10 +1145,12 @@ impl SymbolGraph {
                 Some(a) => format!("{}.{fun}/{a}", m.symbol),
                 None => format!("{}.{fun}", m.symbol),
             };
-            out.extend(
-                (self.definitions(&key).into_iter())
-                    .filter(|s| s.kind.is_callable() && s.module == m.symbol && s.repo == m.repo),
-            );
+            out.extend((self.definitions(&key).into_iter()).filter(|s| {
+                s.kind.is_callable()
+                    && s.module == m.symbol
+                    && s.repo == m.repo
+                    && s.generated_by.is_none()
+            }));
         }
         out.sort_by(site_order);
         out.dedup();
@@ -1310,6 +1414,7 @@ impl SymbolGraph {
             };
             if site.visibility != Visibility::Public
                 || site.kind == ChunkKind::ModuleHeader
+                || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
             {
                 continue;
@@ -1537,6 +1642,7 @@ mod tests {
             let site = &g.defs[&symbol][0];
             if site.visibility != Visibility::Public
                 || site.kind == ChunkKind::ModuleHeader
+                || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
                 || seen_sites.contains(&(site.repo.clone(), site.path.clone(), site.start_line))
             {
