@@ -21,7 +21,13 @@ use crate::{ClusterCommand, RepoCommand, Settings, SymbolsCommand};
 /// Connects to the gateway, saying how to start one when none answers.
 pub(crate) async fn connect(settings: &Settings) -> Result<Channel> {
     let addr = &settings.addr;
-    let endpoint = Channel::from_shared(addr.clone())
+    // `IP:PORT`, as `aiex up --listen` takes it, is a plain-HTTP/2 gateway there.
+    let uri = if addr.contains("://") {
+        addr.clone()
+    } else {
+        format!("http://{addr}")
+    };
+    let endpoint = Channel::from_shared(uri)
         .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
         .connect_timeout(Duration::from_secs(5))
         // A peer that takes the connection but never answers (a hung gateway, or some

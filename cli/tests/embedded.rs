@@ -7,7 +7,9 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use common::{Generated, Server, fails_saying, hit_symbols, hits, num, top_hit};
+use common::{
+    Generated, Server, aiex, fails_saying, hit_symbols, hits, num, ok_json, stderr, top_hit,
+};
 use serde_json::Value;
 
 const RELEASE_QUERY: &str = "cancel a reservation and return units to stock";
@@ -149,6 +151,13 @@ fn up_add_search_update_delete_restart() {
         server.addr.trim_start_matches("http://"),
         "{cluster}"
     );
+    // `--addr` takes `IP:PORT` as `aiex up --listen` does, without `http://`.
+    let bare = server.addr.trim_start_matches("http://");
+    let args = ["--addr", bare, "cluster", "status", "--json"];
+    let out = aiex(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = ok_json(&args, &out);
+    assert_eq!(again["members"][0]["node_id"], me["node_id"], "{again}");
 
     // Change one file: only it is published again, and its new function is searchable.
     let report = dir.join("lib/inventory/report.ex");

@@ -1369,7 +1369,19 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "    end\n",                                                 // 21
         "  end\n",                                                   // 22
         "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
-        "end\n", // 24
+        "end\n",                                                                     // 24
+        "defmodule Shop.Endpoint do\n",                                              // 25
+        "  defmacro __using__(_opts) do\n",                                          // 26
+        "    quote do\n",                                                            // 27
+        "      unquote(server())\n",                                                 // 28
+        "    end\n",                                                                 // 29
+        "  end\n",                                                                   // 30
+        "  defp server do\n",                                                        // 31
+        "    quote do\n",                                                            // 32
+        "      def start_link(opts \\\\ []), do: Supervisor.start_link([], opts)\n", // 33
+        "    end\n",                                                                 // 34
+        "  end\n",                                                                   // 35
+        "end\n",                                                                     // 36
     );
     let users = concat!(
         "defmodule Shop.Worker do\n",                                   // 1
@@ -1382,7 +1394,10 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "  def child_spec(arg), do: %{id: arg}\n",                      // 8
         "  def run(id), do: get(id, [])\n",                             // 9
         "end\n",                                                        // 10
-        "defmodule Shop.Sup do\n",                                      // 11
+        "defmodule Shop.Web.Endpoint do\n",                             // 11
+        "  use Shop.Endpoint\n",                                        // 12
+        "end\n",                                                        // 13
+        "defmodule Shop.Sup do\n",                                      // 14
         "  def go do\n",                                                // 12
         "    Shop.Worker.get(1)\n",                                     // 13
         "    Supervisor.start_link([{Shop.Worker, 1}], strategy: :one_for_one)\n",
@@ -1426,6 +1441,14 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     );
     let own = site("Shop.Custom.child_spec/1");
     assert_eq!((own.start_line, own.generated_by), (8, None));
+    // What a function of the used module that its `__using__` unquotes quotes.
+    let start = site("Shop.Web.Endpoint.start_link/1");
+    assert_eq!(
+        (start.start_line, start.generated_by.as_deref()),
+        (11, Some("Shop.Endpoint"))
+    );
+    assert!(g.is_defined("Shop.Web.Endpoint.start_link/0"));
+    assert!(!g.is_defined("Shop.Endpoint.start_link/1"));
 
     // Called by name in the module (piped too), and with the module from elsewhere.
     assert_eq!(
@@ -1458,6 +1481,45 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     assert!(map.contains("    8: def child_spec(arg)\n"), "{map}");
     assert!(!map.contains("    1: def child_spec"), "{map}");
 
+    // What the standard library's `use`s define, without its source indexed: a case
+    // template's `__using__/1` (so `use Shop.DataCase` calls a definition) and a
+    // process's `child_spec/1`.
+    let more = concat!(
+        "defmodule Shop.DataCase do\n",
+        "  use ExUnit.CaseTemplate\n",
+        "  using do\n",
+        "    quote do\n",
+        "      alias Shop.Repo\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.ItemTest do\n",
+        "  use Shop.DataCase\n",
+        "  test \"x\", do: assert(true)\n",
+        "end\n",
+        "defmodule Shop.Cache do\n",
+        "  use GenServer\n",
+        "  def init(arg), do: {:ok, arg}\n",
+        "end\n",
+    );
+    let g2 = graph_of("test/support/data_case.ex", more);
+    let using = g2.definitions("Shop.DataCase.__using__/1");
+    assert_eq!(using.len(), 1, "{using:#?}");
+    assert_eq!(
+        (using[0].kind, using[0].generated_by.as_deref()),
+        (ChunkKind::Macro, Some("ExUnit.CaseTemplate"))
+    );
+    assert_eq!(
+        caller_symbols(&g2, "Shop.DataCase.__using__/1"),
+        strings(&["test/support/data_case.ex:9 Shop.ItemTest"])
+    );
+    let spec = g2.definitions("Shop.Cache.child_spec/1");
+    assert_eq!(spec.len(), 1, "{spec:#?}");
+    assert_eq!(
+        (spec[0].signature.as_str(), spec[0].generated_by.as_deref()),
+        ("def child_spec(init_arg)", Some("GenServer"))
+    );
+
     // Built in parts (the `use`d module in one, its users in another), the same.
     let (a, b) = chunks.split_at(chunks.len() / 2);
     for parts in [[a, b], [b, a]] {
@@ -1467,6 +1529,7 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
             "Shop.Worker.tidy/1",
             "Shop.Custom.get/2",
             "Shop.Custom.child_spec/1",
+            "Shop.Web.Endpoint.start_link/1",
         ] {
             assert_eq!(
                 merged.definitions(symbol),

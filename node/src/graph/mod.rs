@@ -116,6 +116,66 @@ const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
 const MAX_USE_DEPTH: usize = 8;
 const MAX_CHAINED_USES: usize = 64;
 
+/// What a `use` of some standard-library modules defines, for when their source is not
+/// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
+/// and a case template's `__using__/1` (so `use MyApp.DataCase` calls a definition).
+const KNOWN_USES: [(&str, ChunkKind, &str, u32, &str); 6] = [
+    (
+        "GenServer",
+        ChunkKind::Function,
+        "child_spec",
+        1,
+        "def child_spec(init_arg)",
+    ),
+    (
+        "Supervisor",
+        ChunkKind::Function,
+        "child_spec",
+        1,
+        "def child_spec(init_arg)",
+    ),
+    (
+        "DynamicSupervisor",
+        ChunkKind::Function,
+        "child_spec",
+        1,
+        "def child_spec(arg)",
+    ),
+    (
+        "Agent",
+        ChunkKind::Function,
+        "child_spec",
+        1,
+        "def child_spec(arg)",
+    ),
+    (
+        "Task",
+        ChunkKind::Function,
+        "child_spec",
+        1,
+        "def child_spec(arg)",
+    ),
+    (
+        "ExUnit.CaseTemplate",
+        ChunkKind::Macro,
+        "__using__",
+        1,
+        "defmacro __using__(opts)",
+    ),
+];
+
+/// The [`KNOWN_USES`] of `used`.
+fn known_use(used: &str) -> Option<QuotedDef> {
+    let (_, kind, name, arity, signature) = KNOWN_USES.iter().find(|k| k.0 == used)?;
+    Some(QuotedDef {
+        kind: *kind,
+        name: name.to_string(),
+        arities: vec![*arity],
+        visibility: Visibility::Public,
+        signature: signature.to_string(),
+    })
+}
+
 /// Where the quoted code a `use` of `used` brings is kept: under `Mod.__using__/1` (or
 /// the `Mod.which/0` of `use Mod, :which`), and under the module (a case template's
 /// `using` block).
@@ -448,15 +508,30 @@ impl SymbolGraph {
         self.sort_sites();
     }
 
+    /// What the quoted code under `key` (a `__using__/1`, a `use Mod, :which`
+    /// function, a case template) defines, with what the quotes of the functions of
+    /// `module` it calls define: `Phoenix.Endpoint.__using__/1` unquotes `server()`,
+    /// whose quote defines `start_link/1`.
+    fn quoted_by(&self, key: &str, module: &str) -> Vec<&QuotedDef> {
+        let own = (self.out.get(key).into_iter().flatten()).filter(|callee| {
+            callee.as_str() != key
+                && callee
+                    .strip_prefix(module)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        });
+        std::iter::once(key)
+            .chain(own.map(String::as_str))
+            .flat_map(|k| self.quoted_defs.get(k).into_iter().flatten())
+            .collect()
+    }
+
     /// The functions the modules' `use`s define in them (through chained `use`s too),
     /// where the module does not write them itself (`defoverridable` lets it): `use
     /// GenServer` defines `child_spec/1`, `use Ecto.Repo` defines `all/2`, `get/3`...
     /// Each is sited at the using module's header, by the first `use` that defines it.
     fn used_definitions(&self) -> HashMap<String, Vec<SymbolSite>> {
         let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
-        if self.quoted_defs.is_empty() {
-            return out;
-        }
         for (header, uses) in &self.using {
             let mut uses = uses.clone();
             self.chain_uses(&mut uses);
@@ -466,31 +541,35 @@ impl SymbolGraph {
                     Some((head, _)) => head.rsplit_once('.').map_or(head, |(m, _)| m),
                     None => used.as_str(),
                 };
-                for key in use_keys(used) {
-                    for d in self.quoted_defs.get(&key).into_iter().flatten() {
-                        for &arity in &d.arities {
-                            let symbol = crate::chunk::symbol(&header.symbol, &d.name, arity);
-                            let written = self.defs.get(&symbol).is_some_and(|sites| {
-                                (sites.iter())
-                                    .any(|s| s.module == header.symbol && s.repo == header.repo)
-                            });
-                            let sites = out.entry(symbol.clone()).or_default();
-                            let place = |s: &SymbolSite| {
-                                (&s.repo, &s.path, s.start_line)
-                                    == (&header.repo, &header.path, header.start_line)
-                            };
-                            if written || sites.iter().any(place) {
-                                continue;
-                            }
-                            sites.push(SymbolSite {
-                                symbol,
-                                kind: d.kind,
-                                signature: d.signature.clone(),
-                                visibility: d.visibility,
-                                generated_by: Some(from.to_string()),
-                                ..header.clone()
-                            });
+                let mut defs: Vec<&QuotedDef> = (use_keys(used).iter())
+                    .flat_map(|key| self.quoted_by(key, from))
+                    .collect();
+                // The standard library's, where its source is not indexed.
+                let known = known_use(used).filter(|_| defs.is_empty());
+                defs.extend(known.as_ref());
+                for d in defs {
+                    for &arity in &d.arities {
+                        let symbol = crate::chunk::symbol(&header.symbol, &d.name, arity);
+                        let written = self.defs.get(&symbol).is_some_and(|sites| {
+                            (sites.iter())
+                                .any(|s| s.module == header.symbol && s.repo == header.repo)
+                        });
+                        let sites = out.entry(symbol.clone()).or_default();
+                        let place = |s: &SymbolSite| {
+                            (&s.repo, &s.path, s.start_line)
+                                == (&header.repo, &header.path, header.start_line)
+                        };
+                        if written || sites.iter().any(place) {
+                            continue;
                         }
+                        sites.push(SymbolSite {
+                            symbol,
+                            kind: d.kind,
+                            signature: d.signature.clone(),
+                            visibility: d.visibility,
+                            generated_by: Some(from.to_string()),
+                            ..header.clone()
+                        });
                     }
                 }
             }
