@@ -565,11 +565,14 @@ fn arity_runs(refs: &[pb::SymbolRef]) -> Vec<ArityRun<'_>> {
     for r in refs {
         if let (Some((at, base, first, last)), Some((b, a))) = (run, split(&r.symbol)) {
             let prev = out[at].first;
+            // Functions a `use` defines share their module's header: one head is one
+            // definition.
             if b == base
                 && a == last + 1
                 && prev.path == r.path
                 && prev.repository == r.repository
                 && prev.span == r.span
+                && prev.signature == r.signature
             {
                 out[at].symbol = format!("{base}/{first}..{a}");
                 out[at].arities.push(a);
@@ -814,6 +817,14 @@ mod tests {
         assert_eq!(shown("if x \u{202e}\u{2066}"), "if x \\u{202e}\\u{2066}");
     }
 
+    fn generated(symbol: &str, signature: &str) -> pb::SymbolRef {
+        pb::SymbolRef {
+            signature: signature.into(),
+            generated_by: "Ecto.Repo".into(),
+            ..r(symbol, "lib/repo.ex", 1)
+        }
+    }
+
     fn r(symbol: &str, path: &str, line: u32) -> pb::SymbolRef {
         pb::SymbolRef {
             symbol: symbol.into(),
@@ -838,6 +849,10 @@ mod tests {
             r("EEx.function_from_file/5", "lib/eex.ex", 178),
             r("Other.f/1", "lib/a.ex", 1),
             r("Other.f/2", "lib/b.ex", 1),
+            // Two functions a `use` defines, at the one header: two heads.
+            generated("Repo.aggregate/2", "def aggregate(q, a, opts \\\\ [])"),
+            generated("Repo.aggregate/3", "def aggregate(q, a, opts \\\\ [])"),
+            generated("Repo.aggregate/4", "def aggregate(q, a, field, opts)"),
             r("Mod", "", 0),
         ];
         let runs = arity_runs(&refs);
@@ -850,6 +865,8 @@ mod tests {
                 "EEx.function_from_file/5",
                 "Other.f/1",
                 "Other.f/2",
+                "Repo.aggregate/2..3",
+                "Repo.aggregate/4",
                 "Mod",
             ]
         );
@@ -875,6 +892,10 @@ mod tests {
                 vec![3]
             )
         );
-        assert_eq!(ends[5], ("Mod", "Mod", vec![]));
+        assert_eq!(
+            ends[5],
+            ("Repo.aggregate/2", "Repo.aggregate/3", vec![2, 3])
+        );
+        assert_eq!(ends[7], ("Mod", "Mod", vec![]));
     }
 }

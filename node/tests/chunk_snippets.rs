@@ -802,8 +802,9 @@ fn g10_def_inside_quote_belongs_to_the_injected_code() {
 
 /// What quoted code defines is kept on the macro (or `use Mod, :which` function) that
 /// quotes it, for the modules that `use` it: one entry per function (its first head),
-/// default arguments as arities, private ones marked; computed names and the functions
-/// of a module defined in the quote are not.
+/// default arguments as arities, private ones marked. Not computed names or arities
+/// (`unquote_splicing`), the functions of a module or implementation the quote defines,
+/// what a quote in the quote defines (for who uses the user), nor a module-level quote.
 #[test]
 fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
     let cs = chunks("lib/shop/schema.ex", G10_QUOTE);
@@ -842,8 +843,20 @@ fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
         "      defmodule Inner do\n",
         "        def inner, do: :ok\n",
         "      end\n",
+        "      defimpl String.Chars, for: __MODULE__ do\n",
+        "        def to_string(_), do: \"x\"\n",
+        "      end\n",
+        "      def spliced(unquote_splicing(args)), do: :ok\n",
+        "      defmacro __using__(_) do\n",
+        "        quote do\n",
+        "          def twice_quoted, do: :ok\n",
+        "        end\n",
+        "      end\n",
         "    end\n",
         "  end\n",
+        "  @code (quote do\n",
+        "    def at_module_level, do: :ok\n",
+        "  end)\n",
         "end\n",
     );
     let cs = chunks("lib/shop_web.ex", src);
@@ -871,6 +884,13 @@ fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
                 vec![2],
                 Visibility::Public,
                 "defmacro sigil_P(path, _mods)".to_string()
+            ),
+            (
+                Macro,
+                "__using__".to_string(),
+                vec![1],
+                Visibility::Public,
+                "defmacro __using__(_)".to_string()
             ),
         ],
         "{}",

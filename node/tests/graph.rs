@@ -1502,7 +1502,48 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "  def init(arg), do: {:ok, arg}\n",
         "end\n",
     );
-    let g2 = graph_of("test/support/data_case.ex", more);
+    // ExMachina's way: a factory module `use`s a module whose quote defines
+    // `insert/1..3`, and tests import the factory.
+    let machina = concat!(
+        "defmodule Machina do\n",
+        "  defmacro __using__(_opts) do\n",
+        "    quote do\n",
+        "      def insert(name, attrs \\\\ %{}, opts \\\\ []), do: {name, attrs, opts}\n",
+        "      def aggregate(q, a, opts \\\\ []), do: {q, a, opts}\n",
+        "      def aggregate(q, a, field, opts), do: {q, a, field, opts}\n",
+        "      def start_link(opts \\\\ []), do: {:ok, opts}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Factory do\n",
+        "  use Machina\n",
+        "end\n",
+        "defmodule Shop.FactoryTest do\n",
+        "  use ExUnit.Case\n",
+        "  import Shop.Factory\n",
+        "  test \"y\", do: insert(:user)\n",
+        "  def four, do: aggregate(1, 2, 3, 4)\n",
+        "end\n",
+        "defmodule Shop.App do\n",
+        "  def start(_, _), do: Supervisor.start_link([Shop.Factory], strategy: :one_for_one)\n",
+        "end\n",
+    );
+    let g2 = graph_of("test/support/data_case.ex", &format!("{more}{machina}"));
+    assert_eq!(
+        caller_symbols(&g2, "Shop.Factory.insert/1"),
+        strings(&["test/support/data_case.ex:33 y"])
+    );
+    // Two functions of one name at the one header: a call of one is not the other's.
+    assert_eq!(
+        caller_symbols(&g2, "Shop.Factory.aggregate/4"),
+        strings(&["Shop.FactoryTest.four/0"])
+    );
+    assert!(caller_symbols(&g2, "Shop.Factory.aggregate/3").is_empty());
+    // A supervisor reaches a `start_link/1` a `use` defines through `child_spec/1`.
+    assert_eq!(
+        caller_symbols(&g2, "Shop.Factory.start_link/1"),
+        strings(&["Shop.App.start/2"])
+    );
     let using = g2.definitions("Shop.DataCase.__using__/1");
     assert_eq!(using.len(), 1, "{using:#?}");
     assert_eq!(

@@ -281,27 +281,53 @@ pub(crate) fn scope_end_in<'t>(
     parent.end_byte()
 }
 
+/// The names of the calls enclosing `node` (`quote`, `def`, `defmodule`...), innermost
+/// first, looking at most `levels` nodes up.
+fn enclosing_calls<'s>(
+    node: Node<'_>,
+    src: &'s [u8],
+    levels: usize,
+) -> impl Iterator<Item = &'s str> {
+    let g = grammar();
+    std::iter::successors(node.parent(), |n| n.parent())
+        .take(levels)
+        .filter(move |n| n.kind_id() == g.call)
+        .filter_map(move |n| n.child_by_field_id(g.target))
+        .filter(move |t| t.kind_id() == g.identifier)
+        .map(move |t| text(t, src))
+}
+
 /// Whether `node` is code quoted for another module: inside a `quote` block (of a
 /// `__using__` macro, say) or an ExUnit case template's `using` block, before any
 /// enclosing definition or module.
 fn in_quote(node: Node<'_>, src: &[u8]) -> bool {
-    let g = grammar();
-    let mut up = node.parent();
-    for _ in 0..64 {
-        let Some(n) = up else {
-            return false;
-        };
-        if n.kind_id() == g.call
-            && let Some(target) = n.child_by_field_id(g.target)
-            && target.kind_id() == g.identifier
-        {
-            match text(target, src) {
-                "quote" | "using" => return true,
-                "defmodule" | "def" | "defp" | "defmacro" | "defmacrop" => return false,
-                _ => {}
-            }
+    enclosing_calls(node, src, 64)
+        .find_map(|name| match name {
+            "quote" | "using" => Some(true),
+            "defmodule" | "def" | "defp" | "defmacro" | "defmacrop" => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+/// Whether the definition `node` is code a `use` of its module injects into the module
+/// that uses it: in a `quote` in a function or macro of the module (`__using__`, a `use
+/// Mod, :which` function, a helper `__using__` unquotes), or in a case template's
+/// `using` block. Not in a quote within a quote (what the injected code injects in
+/// turn), in a module-level `quote`, nor in a module or implementation the quote defines.
+fn injected(node: Node<'_>, src: &[u8]) -> bool {
+    // A `quote` seen, then the function it is in.
+    let (mut quoted, mut in_function) = (false, false);
+    for name in enclosing_calls(node, src, 128) {
+        match name {
+            "using" => return !quoted,
+            "quote" if quoted => return false,
+            "quote" => quoted = true,
+            "def" | "defp" | "defmacro" | "defmacrop" if quoted => in_function = true,
+            "def" | "defp" | "defmacro" | "defmacrop" => return false,
+            "defmodule" | "defimpl" | "defprotocol" => return quoted && in_function,
+            _ => {}
         }
-        up = n.parent();
     }
     false
 }
@@ -1236,7 +1262,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 not_calls.insert(h.id());
                             }
                         }
-                        if in_quote(node, src)
+                        if injected(node, src)
                             && let Some(def) = quoted_def(name, head, src)
                         {
                             calls.push((node.start_byte(), RawCall::QuotedDef(def)));
@@ -1593,6 +1619,14 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     if matches!(name, "unquote" | "unquote_splicing" | "__MODULE__")
         || !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
     {
+        return None;
+    }
+    // `def f(unquote_splicing(args))`: the arity is the list's, not known here.
+    let spliced = |p: &Node<'_>| {
+        p.kind_id() == g.call
+            && (p.child_by_field_id(g.target)).is_some_and(|t| text(t, src) == "unquote_splicing")
+    };
+    if params.iter().any(spliced) {
         return None;
     }
     let n = params.len() as u32;

@@ -2961,11 +2961,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         let mut quoted_uses: Vec<String> = Vec::new();
         let mut quoted_defs: Vec<QuotedDef> = Vec::new();
         for d in &drafts[piece.clone()] {
-            for def in &d.quoted_defs {
-                if !quoted_defs.iter().any(|q| q.same_function(def)) {
-                    quoted_defs.push(def.clone());
-                }
-            }
+            quoted_defs.extend_from_slice(&d.quoted_defs);
             for pair in &d.quoted_aliases {
                 if !quoted_aliases.contains(pair) {
                     quoted_aliases.push(pair.clone());
@@ -2993,6 +2989,7 @@ fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
         dedup_keep_first(&mut calls);
         dedup_keep_first(&mut unqualified);
         ScopedCalls::dedup(&mut scoped);
+        QuotedDef::dedup(&mut quoted_defs);
         for k in piece {
             let draft = &mut drafts[k];
             if draft.kind.is_test() {
@@ -3389,10 +3386,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     None
                 }
                 RawCall::QuotedDef(def) => {
-                    // One per function: its first clause's head.
-                    if !draft.quoted_defs.iter().any(|q| q.same_function(def)) {
-                        draft.quoted_defs.push(def.clone());
-                    }
+                    // One per function (its first clause's head): see below.
+                    draft.quoted_defs.push(def.clone());
                     None
                 }
                 RawCall::Import {
@@ -3468,6 +3463,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             ScopedCalls::add(&mut draft.scoped_calls, &imports, &filters, &calls);
         }
         ScopedCalls::dedup(&mut draft.scoped_calls);
+        QuotedDef::dedup(&mut draft.quoted_defs);
         dedup_keep_first(&mut draft.module_calls);
         dedup_keep_first(&mut draft.module_unqualified_calls);
         dedup_keep_first(&mut draft.unqualified_calls);

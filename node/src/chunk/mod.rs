@@ -213,10 +213,14 @@ pub struct QuotedDef {
 }
 
 impl QuotedDef {
-    /// Whether `other` is a clause of the same function: the same name and whole arity
-    /// (its head may differ, and only a first, bodiless head has the defaults).
-    pub fn same_function(&self, other: &QuotedDef) -> bool {
-        self.name == other.name && self.arities.last() == other.arities.last()
+    /// Keeps the first of each function's clauses: one function is one name and whole
+    /// arity (its heads may differ, and only a first, bodiless head has the defaults).
+    pub fn dedup(defs: &mut Vec<QuotedDef>) {
+        if defs.len() < 2 {
+            return;
+        }
+        let mut seen: rustc_hash::FxHashSet<(String, Option<u32>)> = Default::default();
+        defs.retain(|d| seen.insert((d.name.clone(), d.arities.last().copied())));
     }
 }
 

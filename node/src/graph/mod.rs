@@ -78,8 +78,11 @@ pub struct SymbolGraph {
     /// quoted code defines), keyed as `quoted_imports`.
     quoted_defs: HashMap<String, Vec<QuotedDef>>,
     /// Each module header that `use`s modules, with those `use`s (`Mod`, or
-    /// `Mod.which/0` for `use Mod, :which`), for the functions they define there.
+    /// `Mod.which/0` for `use Mod, :which`), for the functions they define there; let go
+    /// of once they are in `defs`.
     using: Vec<(SymbolSite, Vec<String>)>,
+    /// The modules some `use` defines functions in.
+    generated_in: HashSet<String>,
     /// Behaviour (or protocol) -> the module headers of its implementations: the modules
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
@@ -118,8 +121,16 @@ const MAX_CHAINED_USES: usize = 64;
 
 /// What a `use` of some standard-library modules defines, for when their source is not
 /// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
-/// and a case template's `__using__/1` (so `use MyApp.DataCase` calls a definition).
-const KNOWN_USES: [(&str, ChunkKind, &str, u32, &str); 6] = [
+/// an application's `stop/1`, and a case template's `__using__/1` (so `use
+/// MyApp.DataCase` calls a definition).
+const KNOWN_USES: [(&str, ChunkKind, &str, u32, &str); 7] = [
+    (
+        "Application",
+        ChunkKind::Function,
+        "stop",
+        1,
+        "def stop(_state)",
+    ),
     (
         "GenServer",
         ChunkKind::Function,
@@ -495,14 +506,15 @@ impl SymbolGraph {
     /// the functions `use`s define, the implementers through chained `use`s; then each
     /// symbol's callees and sites in one order.
     fn finish(&mut self) {
+        // Before the calls without a module: an imported module's generated functions
+        // are imported (`import MyApp.Factory` brings ExMachina's `insert/2`), and a
+        // module's own are called by name.
         let generated = self.used_definitions();
-        self.resolve_pending(&generated);
-        // A `use GenServer`'s `child_spec/1` starts `start_link/1`, which is linked
-        // where no written `child_spec/1` is.
-        self.resolve_child_specs();
         for (symbol, sites) in generated {
             self.defs.entry(symbol).or_default().extend(sites);
         }
+        self.resolve_pending();
+        self.resolve_child_specs();
         self.chain_implementers();
         self.dedup_out();
         self.sort_sites();
@@ -530,10 +542,11 @@ impl SymbolGraph {
     /// where the module does not write them itself (`defoverridable` lets it): `use
     /// GenServer` defines `child_spec/1`, `use Ecto.Repo` defines `all/2`, `get/3`...
     /// Each is sited at the using module's header, by the first `use` that defines it.
-    fn used_definitions(&self) -> HashMap<String, Vec<SymbolSite>> {
+    fn used_definitions(&mut self) -> HashMap<String, Vec<SymbolSite>> {
         let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
-        for (header, uses) in &self.using {
-            let mut uses = uses.clone();
+        // Needed here only.
+        let using = std::mem::take(&mut self.using);
+        for (header, mut uses) in using {
             self.chain_uses(&mut uses);
             for used in &uses {
                 // `Mod` or `Mod.which/0`: the module whose quote it is.
@@ -541,7 +554,14 @@ impl SymbolGraph {
                     Some((head, _)) => head.rsplit_once('.').map_or(head, |(m, _)| m),
                     None => used.as_str(),
                 };
-                let mut defs: Vec<&QuotedDef> = (use_keys(used).iter())
+                let keys = use_keys(used);
+                // `Mod.which/0` is kept under itself only.
+                let keys = if keys[0] == keys[1] {
+                    &keys[..1]
+                } else {
+                    &keys[..]
+                };
+                let mut defs: Vec<&QuotedDef> = (keys.iter())
                     .flat_map(|key| self.quoted_by(key, from))
                     .collect();
                 // The standard library's, where its source is not indexed.
@@ -575,6 +595,7 @@ impl SymbolGraph {
             }
         }
         out.retain(|_, sites| !sites.is_empty());
+        self.generated_in = (out.values().flatten()).map(|s| s.module.clone()).collect();
         out
     }
 
@@ -582,7 +603,7 @@ impl SymbolGraph {
     /// then Kernel, that defines `fun/arity` publicly (a call to nothing
     /// indexed stays out, as a call to an unindexed dependency has no definition to
     /// link to).
-    fn resolve_pending(&mut self, generated: &HashMap<String, Vec<SymbolSite>>) {
+    fn resolve_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
@@ -598,11 +619,13 @@ impl SymbolGraph {
             };
             resolved.clear();
             let module = &self.caller_sites[p.caller as usize].module;
+            // The functions a `use` defines in the caller's own module (those it writes
+            // were resolved by the chunker).
+            let generated_here = self.generated_in.contains(module);
             for call in &p.calls {
-                // A function a `use` defines in the caller's own module.
-                if !generated.is_empty() && !module.is_empty() {
+                if generated_here {
                     let own = format!("{module}.{call}");
-                    if generated.contains_key(&own) {
+                    if self.defs.contains_key(&own) {
                         resolved.push(own);
                         continue;
                     }
@@ -655,11 +678,11 @@ impl SymbolGraph {
         }
     }
 
-    /// A supervisor that starts a child `{Mod, arg}` calls `Mod.child_spec/1`. Where the
-    /// index holds no such function, `Mod` has the one its `use GenServer` (or
+    /// A supervisor that starts a child `{Mod, arg}` calls `Mod.child_spec/1`. Where no
+    /// code writes that function, `Mod` has the one its `use GenServer` (or
     /// `Supervisor`, `Agent`, `Task`, and most `use`s that make a process) defines,
     /// which starts `Mod.start_link/1`: the supervisor is linked to that too, when it is
-    /// defined.
+    /// defined (written, or defined by a `use`).
     fn resolve_child_specs(&mut self) {
         let mut links: Vec<(u32, String)> = Vec::new();
         for (callee, sites) in &self.incoming {
@@ -667,7 +690,10 @@ impl SymbolGraph {
                 continue;
             };
             let start = format!("{module}.start_link/1");
-            if !self.defs.contains_key(callee) && self.defs.contains_key(&start) {
+            // A `child_spec/1` a `use` defines starts `start_link/1` too.
+            let written = (self.defs.get(callee))
+                .is_some_and(|sites| sites.iter().any(|s| s.generated_by.is_none()));
+            if !written && self.defs.contains_key(&start) {
                 links.extend(sites.iter().map(|&site| (site, start.clone())));
             }
         }
@@ -1312,8 +1338,11 @@ impl SymbolGraph {
         else {
             return Vec::new();
         };
+        // Functions a `use` defines all sit at the using module's header: one of them
+        // is one head of the quote.
         let same = |a: &SymbolSite, b: &SymbolSite| {
             (&a.repo, &a.path, a.start_line) == (&b.repo, &b.path, b.start_line)
+                && (a.generated_by.is_none() || a.signature == b.signature)
         };
         matching_keys(&self.keys().defs, head)
             .into_iter()
