@@ -1399,3 +1399,50 @@ fn a_larger_budget_shows_more_search_hits() {
     assert_eq!(search(0, "gpt-4o"), 32);
     assert_eq!(search(0, "some-local-model"), 8);
 }
+
+/// A function defined where it is implied (`defexception`'s `exception/1`) or by a
+/// `use` has a context: its module's header, which holds what defines it, with its
+/// callers.
+#[test]
+fn an_implied_or_used_definition_is_a_target_through_its_module_header() {
+    let sources = [(
+        "lib/shop.ex",
+        concat!(
+            "defmodule Shop.OutOfStock do\n",
+            "  defexception [:sku]\n",
+            "end\n",
+            "defmodule Shop.Base do\n",
+            "  defmacro __using__(_) do\n",
+            "    quote do\n",
+            "      def fetch(id), do: {:ok, id}\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "defmodule Shop.Store do\n",
+            "  use Shop.Base\n",
+            "  def take(id), do: raise(Shop.OutOfStock, sku: fetch(id))\n",
+            "end\n",
+        ),
+    )];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    for (target, header) in [
+        ("Shop.OutOfStock.exception/1", "defexception [:sku]"),
+        ("Shop.Store.fetch/1", "use Shop.Base"),
+    ] {
+        let ctx = build(&source, &graph, target, None);
+        let shown: Vec<(SectionKind, String)> = (ctx.sections.iter())
+            .map(|s| (s.kind, s.title.clone()))
+            .collect();
+        let first = (ctx.sections.iter())
+            .find(|s| s.kind == SectionKind::Target)
+            .unwrap_or_else(|| panic!("{target}: no target in {shown:#?}"));
+        assert!(first.text.contains(header), "{target}: {}", first.text);
+        assert!(
+            (ctx.sections.iter())
+                .any(|s| s.kind == SectionKind::Caller && s.title.contains("Shop.Store.take/1")),
+            "{target}: {shown:#?}"
+        );
+    }
+}

@@ -666,12 +666,29 @@ impl<'a> ContextBuilder<'a> {
         let mut chunks: Vec<Chunk> =
             match target {
                 Target::Function(symbol) => {
-                    let defining: Vec<Chunk> = self
-                        .source
+                    let (headers, mut defining): (Vec<Chunk>, Vec<Chunk>) = (self.source)
                         .definition(symbol)?
                         .into_iter()
-                        .filter(|c| c.kind != ChunkKind::ModuleHeader)
-                        .collect();
+                        .partition(|c| c.kind == ChunkKind::ModuleHeader);
+                    if defining.is_empty() {
+                        // Defined where it is implied (`defexception`'s `exception/1`) or
+                        // by a `use` (`use Ecto.Repo`'s `all/2`): its module's header.
+                        defining = headers;
+                    }
+                    if defining.is_empty() {
+                        for site in self.graph.definitions(symbol) {
+                            if site.generated_by.is_some() {
+                                defining.extend(
+                                    (self.source.definition(&site.module)?.into_iter()).filter(
+                                        |c| {
+                                            c.kind == ChunkKind::ModuleHeader
+                                                && (c.repo == site.repo && c.path == site.path)
+                                        },
+                                    ),
+                                );
+                            }
+                        }
+                    }
                     self.with_every_part(defining)?
                 }
                 Target::Module(module) => {
