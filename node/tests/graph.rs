@@ -1403,8 +1403,38 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "    Supervisor.start_link([{Shop.Worker, 1}], strategy: :one_for_one)\n",
         "  end\n", // 15
         "end\n",   // 16
+        "defmodule Shop.Routed do\n",
+        "  use Shop.Hooked\n",
+        "  def home, do: route(\"/\")\n",
+        "end\n",
+    );
+    let hooks = concat!(
+        "defmodule Shop.Hooked do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      unquote(prelude())\n",
+        "      @before_compile Shop.Later\n",
+        "    end\n",
+        "  end\n",
+        "  defp prelude do\n",
+        "    quote do\n",
+        "      @before_compile unquote(__MODULE__)\n",
+        "      import unquote(__MODULE__), only: [route: 1]\n",
+        "    end\n",
+        "  end\n",
+        "  def route(path), do: path\n",
+        "  defmacro __before_compile__(_env) do\n",
+        "    quote do\n",
+        "      def __routes__, do: []\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Later do\n",
+        "  defmacro __before_compile__(_), do: quote(do: def(later, do: :ok))\n",
+        "end\n",
     );
     let mut chunks = chunks_of("lib/shop/base.ex", base);
+    chunks.extend(chunks_of("lib/shop/hooks.ex", hooks));
     chunks.extend(chunks_of("lib/shop/users.ex", users));
     let g = SymbolGraph::build(&chunks);
     let site = |symbol: &str| {
@@ -1448,6 +1478,18 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         (11, Some("Shop.Endpoint"))
     );
     assert!(g.is_defined("Shop.Web.Endpoint.start_link/0"));
+    // What a `@before_compile` hook the quote sets quotes, also from a helper the
+    // `__using__` unquotes, which imports too.
+    assert_eq!(
+        g.callees("Shop.Routed.home/0"),
+        strings(&["Shop.Hooked.route/1"])
+    );
+    for (symbol, by) in [
+        ("Shop.Routed.__routes__/0", "Shop.Hooked"),
+        ("Shop.Routed.later/0", "Shop.Later"),
+    ] {
+        assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
+    }
     assert!(!g.is_defined("Shop.Endpoint.start_link/1"));
 
     // Called by name in the module (piped too), and with the module from elsewhere.

@@ -161,6 +161,10 @@ pub(crate) enum RawCall {
         /// The `:which` of `use Mod, :which`.
         which: Option<String>,
     },
+    /// `@before_compile Mod` inside a `quote` or a case template's `using` block: the
+    /// modules that use this one run `Mod.__before_compile__/1`'s quote as they end,
+    /// as they run a quoted `use`'s.
+    QuotedBeforeCompile { module: String },
     /// `def name(args)` (or `defp`, `defmacro`, `defguard`, `defdelegate`) inside a
     /// `quote` or a case template's `using` block: a function defined in the modules
     /// that use this one. Heads whose name is computed (`def unquote(name)()`) are not.
@@ -1192,6 +1196,17 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 match node.child_by_field_id(g.operand) {
                     Some(set) if set.kind_id() == g.call && !describes(set, src) => {
                         not_calls.insert(set.id());
+                        if (set.child_by_field_id(g.target))
+                            .is_some_and(|t| text(t, src) == "before_compile")
+                            && let Some(first) =
+                                child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
+                            && let Some(module) = static_module(first, src)
+                            && !module.starts_with("__MODULE__")
+                            && in_quote(node, src)
+                        {
+                            calls
+                                .push((node.start_byte(), RawCall::QuotedBeforeCompile { module }));
+                        }
                     }
                     _ => descend = false,
                 }

@@ -2572,6 +2572,7 @@ impl<'s, 't> Walker<'s, 't> {
                             RawCall::Alias { .. }
                             | RawCall::Import { .. }
                             | RawCall::QuotedUse { .. }
+                            | RawCall::QuotedBeforeCompile { .. }
                             | RawCall::QuotedDef(_) => {}
                         }
                     }
@@ -3382,6 +3383,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 draft.quoted_uses.push(used);
                             }
                         }
+                    }
+                    None
+                }
+                RawCall::QuotedBeforeCompile { module } => {
+                    // Followed as a quoted `use` of that function is.
+                    let module = resolve(&local, module, *at);
+                    let hook = format!("{module}.__before_compile__/1");
+                    if !draft.quoted_uses.contains(&hook) {
+                        draft.quoted_uses.push(hook);
                     }
                     None
                 }

@@ -180,8 +180,10 @@ pub struct Definition {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_aliases: Vec<(String, String)>,
     /// What its quoted code `use`s in the modules that `use` this one (`Mod`, or
-    /// `Mod.which/0` for `use Mod, :which`): their quoted imports and aliases count there
-    /// too (`use Tesla` runs `use Tesla.Builder`, which imports `plug/2`).
+    /// `Mod.which/0` for `use Mod, :which`, or `Mod.__before_compile__/1` for a
+    /// `@before_compile Mod`, whose quote they run as they end): their quoted imports,
+    /// aliases and definitions count there too (`use Tesla` runs `use Tesla.Builder`,
+    /// which imports `plug/2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_uses: Vec<String>,
     /// The functions its quoted code defines in the modules that `use` this one

@@ -506,6 +506,7 @@ impl SymbolGraph {
     /// the functions `use`s define, the implementers through chained `use`s; then each
     /// symbol's callees and sites in one order.
     fn finish(&mut self) {
+        self.fold_quote_helpers();
         // Before the calls without a module: an imported module's generated functions
         // are imported (`import MyApp.Factory` brings ExMachina's `insert/2`), and a
         // module's own are called by name.
@@ -520,22 +521,74 @@ impl SymbolGraph {
         self.sort_sites();
     }
 
-    /// What the quoted code under `key` (a `__using__/1`, a `use Mod, :which`
-    /// function, a case template) defines, with what the quotes of the functions of
-    /// `module` it calls define: `Phoenix.Endpoint.__using__/1` unquotes `server()`,
-    /// whose quote defines `start_link/1`.
-    fn quoted_by(&self, key: &str, module: &str) -> Vec<&QuotedDef> {
-        let own = (self.out.get(key).into_iter().flatten()).filter(|callee| {
-            callee.as_str() != key
-                && callee
-                    .strip_prefix(module)
+    /// Gives each `__using__/1`, `__before_compile__/1` and zero-arity function (a `use
+    /// Mod, :which` one) what the quotes of the functions of its own module that it
+    /// calls bring: `Phoenix.Endpoint.__using__/1` unquotes `server()`, whose quote
+    /// defines `start_link/1`; `Phoenix.Router.__using__/1` unquotes `prelude/1`,
+    /// whose quote imports `Phoenix.Router` and sets its `@before_compile`.
+    fn fold_quote_helpers(&mut self) {
+        let quotes = |g: &SymbolGraph, k: &str| {
+            g.quoted_defs.contains_key(k)
+                || g.quoted_uses.contains_key(k)
+                || g.quoted_imports.contains_key(k)
+                || g.quoted_aliases.contains_key(k)
+        };
+        let mut folds: Vec<(String, String)> = Vec::new();
+        for (key, callees) in &self.out {
+            let Some((head, arity)) = key.rsplit_once('/') else {
+                continue;
+            };
+            let Some((module, fun)) = head.rsplit_once('.') else {
+                continue;
+            };
+            if !(matches!(fun, "__using__" | "__before_compile__") || arity == "0") {
+                continue;
+            }
+            for callee in callees {
+                let own = (callee.strip_prefix(module))
                     .and_then(|rest| rest.strip_prefix('.'))
-                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()))
-        });
-        std::iter::once(key)
-            .chain(own.map(String::as_str))
-            .flat_map(|k| self.quoted_defs.get(k).into_iter().flatten())
-            .collect()
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()));
+                if own && callee != key && quotes(self, callee) {
+                    folds.push((key.clone(), callee.clone()));
+                }
+            }
+        }
+        // In one order however the graph was put together.
+        folds.sort_unstable();
+        folds.dedup();
+        for (key, helper) in folds {
+            if let Some(defs) = self.quoted_defs.get(&helper).cloned() {
+                self.quoted_defs
+                    .entry(key.clone())
+                    .or_default()
+                    .extend(defs);
+            }
+            if let Some(uses) = self.quoted_uses.get(&helper).cloned() {
+                let to = self.quoted_uses.entry(key.clone()).or_default();
+                for u in uses {
+                    if !to.contains(&u) {
+                        to.push(u);
+                    }
+                }
+            }
+            if let Some(aliases) = self.quoted_aliases.get(&helper).cloned() {
+                let to = self.quoted_aliases.entry(key.clone()).or_default();
+                for a in aliases {
+                    if !to.contains(&a) {
+                        to.push(a);
+                    }
+                }
+            }
+            if let Some((modules, filters)) = self.quoted_imports.get(&helper).cloned() {
+                let (to, to_filters) = self.quoted_imports.entry(key).or_default();
+                for m in modules {
+                    let list = (filters.iter())
+                        .find(|f| f.module == m)
+                        .map(ImportFilter::as_list);
+                    ImportFilter::record(to, to_filters, m, list);
+                }
+            }
+        }
     }
 
     /// The functions the modules' `use`s define in them (through chained `use`s too),
@@ -562,7 +615,7 @@ impl SymbolGraph {
                     &keys[..]
                 };
                 let mut defs: Vec<&QuotedDef> = (keys.iter())
-                    .flat_map(|key| self.quoted_by(key, from))
+                    .flat_map(|key| self.quoted_defs.get(key).into_iter().flatten())
                     .collect();
                 // The standard library's, where its source is not indexed.
                 let known = known_use(used).filter(|_| defs.is_empty());
