@@ -896,6 +896,12 @@ fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
         "{}",
         dump(&cs)
     );
+    // What its clauses call with a module, the later clauses' too.
+    let fetch = (cs.iter().flat_map(|c| &c.defines))
+        .flat_map(|d| &d.quoted_defs)
+        .find(|q| q.name == "fetch")
+        .unwrap();
+    assert_eq!(fetch.calls, strings(&["Map.get/3"]));
     let holder: Vec<String> = (cs.iter())
         .flat_map(|c| &c.defines)
         .filter(|d| !d.quoted_defs.is_empty())

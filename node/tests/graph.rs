@@ -1492,6 +1492,22 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     }
     assert!(!g.is_defined("Shop.Endpoint.start_link/1"));
 
+    // It calls what its quoted clauses call with a module; not what they call through
+    // `__MODULE__` or by name (the user's functions, unknown where the quote is).
+    assert_eq!(
+        g.callees("Shop.Worker.get/2"),
+        strings(&["Shop.Repo.get/3"])
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Repo.get/3"),
+        strings(&[
+            "Shop.Base.__using__/1",
+            "Shop.Worker.get/1",
+            "Shop.Worker.get/2",
+            "Shop.Custom.get/1",
+            "Shop.Custom.get/2"
+        ])
+    );
     // Called by name in the module (piped too), and with the module from elsewhere.
     assert_eq!(
         g.callees_in_call_order("Shop.Worker.run/1"),

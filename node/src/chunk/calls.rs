@@ -168,7 +168,11 @@ pub(crate) enum RawCall {
     /// `def name(args)` (or `defp`, `defmacro`, `defguard`, `defdelegate`) inside a
     /// `quote` or a case template's `using` block: a function defined in the modules
     /// that use this one. Heads whose name is computed (`def unquote(name)()`) are not.
-    QuotedDef(QuotedDef),
+    QuotedDef {
+        def: QuotedDef,
+        /// Where its clause ends: the calls before it are its own.
+        end: usize,
+    },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -1280,7 +1284,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         if injected(node, src)
                             && let Some(def) = quoted_def(name, head, src)
                         {
-                            calls.push((node.start_byte(), RawCall::QuotedDef(def)));
+                            let end = node.end_byte();
+                            calls.push((node.start_byte(), RawCall::QuotedDef { def, end }));
                         }
                         if name == "defdelegate" {
                             for call in delegate_targets(node, head, src) {
@@ -1671,6 +1676,7 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
             Visibility::Public
         },
         signature,
+        calls: Vec::new(),
     })
 }
 

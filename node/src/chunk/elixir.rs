@@ -2573,7 +2573,7 @@ impl<'s, 't> Walker<'s, 't> {
                             | RawCall::Import { .. }
                             | RawCall::QuotedUse { .. }
                             | RawCall::QuotedBeforeCompile { .. }
-                            | RawCall::QuotedDef(_) => {}
+                            | RawCall::QuotedDef { .. } => {}
                         }
                     }
                 }
@@ -3266,6 +3266,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
         };
         let start = draft.start;
+        // Where the quoted definition the walk is in ends.
+        let mut in_quoted_def: Option<usize> = None;
         let taken = std::mem::take(&mut draft.nested_aliases);
         let mut nested_aliases = (taken.iter()).filter(|a| a.0 >= start).peekable();
         for (at, call) in &raw[lo..hi] {
@@ -3395,9 +3397,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     None
                 }
-                RawCall::QuotedDef(def) => {
+                RawCall::QuotedDef { def, end } => {
                     // One per function (its first clause's head): see below.
                     draft.quoted_defs.push(def.clone());
+                    in_quoted_def = Some(*end);
                     None
                 }
                 RawCall::Import {
@@ -3422,7 +3425,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
-                    Some(super::symbol(&resolve(&local, module, *at), fun, *arity))
+                    let call = super::symbol(&resolve(&local, module, *at), fun, *arity);
+                    // A quoted definition's own call with a written module.
+                    if in_quoted_def.is_some_and(|end| *at < end)
+                        && !module.starts_with("__MODULE__")
+                        && let Some(def) = draft.quoted_defs.last_mut()
+                        && !def.calls.contains(&call)
+                    {
+                        def.calls.push(call.clone());
+                    }
+                    Some(call)
                 }
                 RawCall::OwnCallback { fun, arity } => scope
                     .filter(|&s| defined_here(&modules[s], fun, *arity))

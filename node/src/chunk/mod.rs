@@ -212,17 +212,40 @@ pub struct QuotedDef {
     pub visibility: Visibility,
     /// Its head as written (`def child_spec(init_arg)`), on one line.
     pub signature: String,
+    /// What its clauses call with a written module (`Ecto.Repo.Schema.insert/4`): a
+    /// call without one, or through `__MODULE__`, names the using module's functions,
+    /// unknown here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<String>,
 }
 
 impl QuotedDef {
     /// Keeps the first of each function's clauses: one function is one name and whole
     /// arity (its heads may differ, and only a first, bodiless head has the defaults).
+    /// The later clauses' calls join the first's.
     pub fn dedup(defs: &mut Vec<QuotedDef>) {
         if defs.len() < 2 {
             return;
         }
-        let mut seen: rustc_hash::FxHashSet<(String, Option<u32>)> = Default::default();
-        defs.retain(|d| seen.insert((d.name.clone(), d.arities.last().copied())));
+        let mut first: rustc_hash::FxHashMap<(String, Option<u32>), usize> = Default::default();
+        let mut kept: Vec<QuotedDef> = Vec::with_capacity(defs.len());
+        for d in defs.drain(..) {
+            match first.entry((d.name.clone(), d.arities.last().copied())) {
+                std::collections::hash_map::Entry::Occupied(at) => {
+                    let calls = &mut kept[*at.get()].calls;
+                    for c in d.calls {
+                        if !calls.contains(&c) {
+                            calls.push(c);
+                        }
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(kept.len());
+                    kept.push(d);
+                }
+            }
+        }
+        *defs = kept;
     }
 }
 

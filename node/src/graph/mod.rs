@@ -184,6 +184,7 @@ fn known_use(used: &str) -> Option<QuotedDef> {
         arities: vec![*arity],
         visibility: Visibility::Public,
         signature: signature.to_string(),
+        calls: Vec::new(),
     })
 }
 
@@ -597,6 +598,9 @@ impl SymbolGraph {
     /// Each is sited at the using module's header, by the first `use` that defines it.
     fn used_definitions(&mut self) -> HashMap<String, Vec<SymbolSite>> {
         let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
+        // What they call (in the order they are found, as one build and merged parts
+        // find them).
+        let mut calling: Vec<(SymbolSite, Vec<String>)> = Vec::new();
         // Needed here only.
         let using = std::mem::take(&mut self.using);
         for (header, mut uses) in using {
@@ -635,17 +639,25 @@ impl SymbolGraph {
                         if written || sites.iter().any(place) {
                             continue;
                         }
-                        sites.push(SymbolSite {
+                        let site = SymbolSite {
                             symbol,
                             kind: d.kind,
                             signature: d.signature.clone(),
                             visibility: d.visibility,
                             generated_by: Some(from.to_string()),
                             ..header.clone()
-                        });
+                        };
+                        if !d.calls.is_empty() {
+                            calling.push((site.clone(), d.calls.clone()));
+                        }
+                        sites.push(site);
                     }
                 }
             }
+        }
+        // A function a `use` defines calls what its quoted clauses call with a module.
+        for (site, calls) in calling {
+            self.add_calls(&site, &calls, false);
         }
         out.retain(|_, sites| !sites.is_empty());
         self.generated_in = (out.values().flatten()).map(|s| s.module.clone()).collect();
