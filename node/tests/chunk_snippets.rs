@@ -902,6 +902,19 @@ fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
         .find(|q| q.name == "fetch")
         .unwrap();
     assert_eq!(fetch.calls, strings(&["Map.get/3"]));
+    // A quoted definition split into parts keeps the calls of every part.
+    let calls: String = (0..400).map(|i| format!("        M{i}.g(x)\n")).collect();
+    let long = format!(
+        "defmodule Big do\n  defmacro __using__(_) do\n    quote do\n      def f(x) do\n{calls}      end\n    end\n  end\nend\n"
+    );
+    let big = chunks("lib/big.ex", &long);
+    assert!(big.len() > 2, "{}", dump(&big));
+    let f: Vec<_> = (big.iter().flat_map(|c| &c.defines))
+        .flat_map(|d| &d.quoted_defs)
+        .collect();
+    assert_eq!(f.len(), 1, "{}", dump(&big));
+    assert_eq!(f[0].calls.len(), 400);
+    assert_eq!(f[0].calls.last().map(String::as_str), Some("M399.g/1"));
     let holder: Vec<String> = (cs.iter())
         .flat_map(|c| &c.defines)
         .filter(|d| !d.quoted_defs.is_empty())

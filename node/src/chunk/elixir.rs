@@ -3229,7 +3229,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
     // Aliases made in a body (end of their block, short name, module) that reach into
     // the next part of the same definition.
     let mut carried_local = LocalAliases::default();
+    // The quoted definition the walk is in (where it ends), for its calls; a split one
+    // reaches into the next parts, which carry a copy for their calls (the copies join
+    // in `QuotedDef::dedup`).
+    let mut quoted_open: Option<(usize, QuotedDef)> = None;
     for draft in drafts.iter_mut() {
+        match &quoted_open {
+            Some((end, def)) if *end > draft.start => draft.quoted_defs.push(def.clone()),
+            _ => quoted_open = None,
+        }
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
         let scope = draft.scope;
@@ -3266,8 +3274,6 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
         };
         let start = draft.start;
-        // Where the quoted definition the walk is in ends.
-        let mut in_quoted_def: Option<usize> = None;
         let taken = std::mem::take(&mut draft.nested_aliases);
         let mut nested_aliases = (taken.iter()).filter(|a| a.0 >= start).peekable();
         for (at, call) in &raw[lo..hi] {
@@ -3400,7 +3406,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::QuotedDef { def, end } => {
                     // One per function (its first clause's head): see below.
                     draft.quoted_defs.push(def.clone());
-                    in_quoted_def = Some(*end);
+                    quoted_open = Some((*end, def.clone()));
                     None
                 }
                 RawCall::Import {
@@ -3427,10 +3433,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Remote { module, fun, arity } => {
                     let call = super::symbol(&resolve(&local, module, *at), fun, *arity);
                     // A quoted definition's own call with a written module.
-                    if in_quoted_def.is_some_and(|end| *at < end)
+                    // (Repeats go in `QuotedDef::dedup`.)
+                    if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
                         && !module.starts_with("__MODULE__")
                         && let Some(def) = draft.quoted_defs.last_mut()
-                        && !def.calls.contains(&call)
                     {
                         def.calls.push(call.clone());
                     }

@@ -222,9 +222,12 @@ pub struct QuotedDef {
 impl QuotedDef {
     /// Keeps the first of each function's clauses: one function is one name and whole
     /// arity (its heads may differ, and only a first, bodiless head has the defaults).
-    /// The later clauses' calls join the first's.
+    /// The later clauses' calls join the first's, each call once.
     pub fn dedup(defs: &mut Vec<QuotedDef>) {
         if defs.len() < 2 {
+            if let Some(d) = defs.first_mut() {
+                dedup_keep_first(&mut d.calls);
+            }
             return;
         }
         let mut first: rustc_hash::FxHashMap<(String, Option<u32>), usize> = Default::default();
@@ -232,18 +235,16 @@ impl QuotedDef {
         for d in defs.drain(..) {
             match first.entry((d.name.clone(), d.arities.last().copied())) {
                 std::collections::hash_map::Entry::Occupied(at) => {
-                    let calls = &mut kept[*at.get()].calls;
-                    for c in d.calls {
-                        if !calls.contains(&c) {
-                            calls.push(c);
-                        }
-                    }
+                    kept[*at.get()].calls.extend(d.calls);
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(kept.len());
                     kept.push(d);
                 }
             }
+        }
+        for d in &mut kept {
+            dedup_keep_first(&mut d.calls);
         }
         *defs = kept;
     }
