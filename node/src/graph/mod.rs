@@ -123,65 +123,30 @@ const MAX_CHAINED_USES: usize = 64;
 /// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
 /// an application's `stop/1`, and a case template's `__using__/1` (so `use
 /// MyApp.DataCase` calls a definition).
-const KNOWN_USES: [(&str, ChunkKind, &str, u32, &str); 7] = [
-    (
-        "Application",
-        ChunkKind::Function,
-        "stop",
-        1,
-        "def stop(_state)",
-    ),
-    (
-        "GenServer",
-        ChunkKind::Function,
-        "child_spec",
-        1,
-        "def child_spec(init_arg)",
-    ),
-    (
-        "Supervisor",
-        ChunkKind::Function,
-        "child_spec",
-        1,
-        "def child_spec(init_arg)",
-    ),
-    (
-        "DynamicSupervisor",
-        ChunkKind::Function,
-        "child_spec",
-        1,
-        "def child_spec(arg)",
-    ),
-    (
-        "Agent",
-        ChunkKind::Function,
-        "child_spec",
-        1,
-        "def child_spec(arg)",
-    ),
-    (
-        "Task",
-        ChunkKind::Function,
-        "child_spec",
-        1,
-        "def child_spec(arg)",
-    ),
+const KNOWN_USES: [(&str, &str, &str); 7] = [
+    ("Application", "stop", "def stop(_state)"),
+    ("GenServer", "child_spec", "def child_spec(init_arg)"),
+    ("Supervisor", "child_spec", "def child_spec(init_arg)"),
+    ("DynamicSupervisor", "child_spec", "def child_spec(arg)"),
+    ("Agent", "child_spec", "def child_spec(arg)"),
+    ("Task", "child_spec", "def child_spec(arg)"),
     (
         "ExUnit.CaseTemplate",
-        ChunkKind::Macro,
         "__using__",
-        1,
         "defmacro __using__(opts)",
     ),
 ];
 
-/// The [`KNOWN_USES`] of `used`.
+/// The [`KNOWN_USES`] of `used` (each of arity 1).
 fn known_use(used: &str) -> Option<QuotedDef> {
-    let (_, kind, name, arity, signature) = KNOWN_USES.iter().find(|k| k.0 == used)?;
+    let (_, name, signature) = KNOWN_USES.iter().find(|k| k.0 == used)?;
     Some(QuotedDef {
-        kind: *kind,
+        kind: match signature.starts_with("defmacro") {
+            true => ChunkKind::Macro,
+            false => ChunkKind::Function,
+        },
         name: name.to_string(),
-        arities: vec![*arity],
+        arities: vec![1],
         visibility: Visibility::Public,
         signature: signature.to_string(),
         calls: Vec::new(),
@@ -564,21 +529,18 @@ impl SymbolGraph {
                     .or_default()
                     .extend(defs);
             }
-            if let Some(uses) = self.quoted_uses.get(&helper).cloned() {
-                let to = self.quoted_uses.entry(key.clone()).or_default();
-                for u in uses {
-                    if !to.contains(&u) {
-                        to.push(u);
+            fn add_new<T: PartialEq>(to: &mut Vec<T>, from: Vec<T>) {
+                for x in from {
+                    if !to.contains(&x) {
+                        to.push(x);
                     }
                 }
             }
+            if let Some(uses) = self.quoted_uses.get(&helper).cloned() {
+                add_new(self.quoted_uses.entry(key.clone()).or_default(), uses);
+            }
             if let Some(aliases) = self.quoted_aliases.get(&helper).cloned() {
-                let to = self.quoted_aliases.entry(key.clone()).or_default();
-                for a in aliases {
-                    if !to.contains(&a) {
-                        to.push(a);
-                    }
-                }
+                add_new(self.quoted_aliases.entry(key.clone()).or_default(), aliases);
             }
             if let Some((modules, filters)) = self.quoted_imports.get(&helper).cloned() {
                 let (to, to_filters) = self.quoted_imports.entry(key).or_default();
