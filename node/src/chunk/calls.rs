@@ -1609,6 +1609,30 @@ pub(crate) fn def_head(def: Node<'_>) -> Option<Node<'_>> {
     Some(head)
 }
 
+/// What a definition keyword (one of [`DEF_KEYWORDS`]) defines.
+pub(crate) fn def_kind(keyword: &str) -> Option<ChunkKind> {
+    Some(match keyword {
+        "def" | "defp" | "defn" | "defnp" | "deftransform" | "deftransformp" => ChunkKind::Function,
+        "defmacro" | "defmacrop" => ChunkKind::Macro,
+        "defguard" | "defguardp" => ChunkKind::Guard,
+        "defdelegate" => ChunkKind::Delegate,
+        _ => return None,
+    })
+}
+
+/// n - d ..= n for a head of n parameters, d of them with defaults (`b \\ 1`).
+pub(crate) fn head_arities(params: &[Node<'_>], src: &[u8]) -> Vec<u32> {
+    let g = grammar();
+    let n = params.len() as u32;
+    let defaults = (params.iter())
+        .filter(|p| {
+            p.kind_id() == g.binary_operator
+                && p.child_by_field_id(g.operator).map(|o| text(o, src)) == Some("\\\\")
+        })
+        .count() as u32;
+    (n - defaults.min(n)..=n).collect()
+}
+
 /// The longest head a quoted definition keeps as its signature, in bytes.
 const MAX_QUOTED_HEAD: usize = 200;
 
@@ -1616,13 +1640,7 @@ const MAX_QUOTED_HEAD: usize = 200;
 /// child_spec(init_arg)` is `child_spec/1`, `def get(id, opts \\ [])` is `get/1..2`.
 fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     let g = grammar();
-    let kind = match keyword {
-        "def" | "defp" | "defn" | "defnp" | "deftransform" | "deftransformp" => ChunkKind::Function,
-        "defmacro" | "defmacrop" => ChunkKind::Macro,
-        "defguard" | "defguardp" => ChunkKind::Guard,
-        "defdelegate" => ChunkKind::Delegate,
-        _ => return None,
-    };
+    let kind = def_kind(keyword)?;
     let (name, params) = if head.kind_id() == g.identifier {
         (text(head, src), Vec::new())
     } else if head.kind_id() == g.call
@@ -1649,13 +1667,6 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     if params.iter().any(spliced) {
         return None;
     }
-    let n = params.len() as u32;
-    let defaults = (params.iter())
-        .filter(|p| {
-            p.kind_id() == g.binary_operator
-                && p.child_by_field_id(g.operator).map(|o| text(o, src)) == Some("\\\\")
-        })
-        .count() as u32;
     let mut signature = format!("{keyword} {}", collapse_whitespace(text(head, src)));
     if signature.len() > MAX_QUOTED_HEAD {
         let mut cut = MAX_QUOTED_HEAD;
@@ -1669,7 +1680,7 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     Some(QuotedDef {
         kind,
         name: name.to_string(),
-        arities: (n - defaults.min(n)..=n).collect(),
+        arities: head_arities(&params, src),
         visibility: if private {
             Visibility::Private
         } else {

@@ -1483,14 +1483,7 @@ impl<'s, 't> Walker<'s, 't> {
         let head = def_head(node)?;
         let args = child_of_kind(node, "arguments")?;
         let first = args.named_child(0)?;
-        let kind = match keyword {
-            "def" | "defp" | "defn" | "defnp" | "deftransform" | "deftransformp" => {
-                ChunkKind::Function
-            }
-            "defmacro" | "defmacrop" => ChunkKind::Macro,
-            "defguard" | "defguardp" => ChunkKind::Guard,
-            _ => ChunkKind::Delegate,
-        };
+        let kind = calls::def_kind(keyword)?;
         if keyword == "defdelegate" && head.kind() == "list" {
             // `defdelegate [at(l, i), fetch(l, i)], to: Enum`: one delegate per element.
             let mut cursor = head.walk();
@@ -1643,15 +1636,7 @@ impl<'s, 't> Walker<'s, 't> {
 
     /// n - d ..= n for a head of n parameters, d of them with defaults.
     fn arities(&self, params: &[Node<'t>]) -> Vec<u32> {
-        let n = params.len() as u32;
-        let defaults = params
-            .iter()
-            .filter(|p| {
-                p.kind() == "binary_operator"
-                    && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
-            })
-            .count() as u32;
-        (n - defaults.min(n)..=n).collect()
+        calls::head_arities(params, self.src)
     }
 
     /// A definition head's name, parameters and whether the name is computed.
