@@ -1407,6 +1407,11 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "  use Shop.Hooked\n",
         "  def home, do: route(\"/\")\n",
         "end\n",
+        "defmodule Shop.Direct do\n",
+        "  alias Shop.Later, as: L\n",
+        "  @before_compile L\n",
+        "  def go, do: later()\n",
+        "end\n",
     );
     let hooks = concat!(
         "defmodule Shop.Hooked do\n",
@@ -1491,6 +1496,21 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
     }
     assert!(!g.is_defined("Shop.Endpoint.start_link/1"));
+    // A `@before_compile` written in the module itself (through an alias): what its
+    // hook quotes is the module's, called by name; the module calls the hook.
+    assert_eq!(
+        site("Shop.Direct.later/0").generated_by.as_deref(),
+        Some("Shop.Later")
+    );
+    assert_eq!(
+        g.callees("Shop.Direct.go/0"),
+        strings(&["Shop.Direct.later/0"])
+    );
+    let hook_callers = caller_symbols(&g, "Shop.Later.__before_compile__/1");
+    assert!(
+        hook_callers.iter().any(|c| c.contains("Shop.Direct")),
+        "{hook_callers:?}"
+    );
 
     // It calls what its quoted clauses call with a module; not what they call through
     // `__MODULE__` or by name (the user's functions, unknown where the quote is).

@@ -1206,10 +1206,21 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
                             && let Some(module) = static_module(first, src)
                             && !module.starts_with("__MODULE__")
-                            && in_quote(node, src)
                         {
-                            calls
-                                .push((node.start_byte(), RawCall::QuotedBeforeCompile { module }));
+                            // The hook is a macro the compiler calls, as `use` calls
+                            // `__using__/1`.
+                            let hook = RawCall::Remote {
+                                module: module.clone(),
+                                fun: "__before_compile__".to_string(),
+                                arity: 1,
+                            };
+                            calls.push((node.start_byte(), hook));
+                            if in_quote(node, src) {
+                                calls.push((
+                                    node.start_byte(),
+                                    RawCall::QuotedBeforeCompile { module },
+                                ));
+                            }
                         }
                     }
                     _ => descend = false,

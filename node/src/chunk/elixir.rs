@@ -1325,6 +1325,22 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 ItemKind::Header
             }
+            // `@before_compile Mod` runs `Mod.__before_compile__/1`'s quote as the module
+            // ends: followed as a `use` is, under that key (as in a quote). The hook must
+            // be another module's (this one does not exist yet when it runs).
+            "before_compile" => {
+                if let Some(arg) = arg.filter(|a| a.kind() == "alias") {
+                    let hook = self.expand_module(self.text(arg), Some(module));
+                    let hook = format!("{hook}.__before_compile__/1");
+                    let ctx = &mut self.modules[module];
+                    if ctx.uses.len() >= MAX_USES {
+                        ctx.tag_once("too_many_uses");
+                    } else if !ctx.uses.contains(&hook) {
+                        ctx.uses.push(hook);
+                    }
+                }
+                ItemKind::Header
+            }
             _ => {
                 if let Some(atoms) = arg.and_then(|a| self.literal_atoms(a, module)) {
                     let ctx = &mut self.modules[module];

@@ -625,6 +625,9 @@ pub struct Chunk {
     /// The `only:` / `except:` lists of those imports (the last import of a module wins).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub import_filters: Vec<ImportFilter>,
+    /// The module's `use`s (`Mod`, and `Mod.which/0` for `use Mod, :which`), and its
+    /// `@before_compile Mod` hooks as `Mod.__before_compile__/1`: whose quoted code the
+    /// module runs.
     pub uses: Vec<String>,
     /// `Some((k, n))` when this chunk is part k of n of a split definition.
     pub part: Option<(u32, u32)>,
@@ -819,7 +822,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 47;
+pub const CHUNKER_VERSION: u32 = 48;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
