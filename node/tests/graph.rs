@@ -1425,8 +1425,10 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "    quote do\n",
         "      @before_compile unquote(__MODULE__)\n",
         "      import unquote(__MODULE__), only: [route: 1]\n",
+        "      unquote(deeper())\n",
         "    end\n",
         "  end\n",
+        "  defp deeper, do: quote(do: def(deep, do: :deep))\n",
         "  def route(path), do: path\n",
         "  defmacro __before_compile__(_env) do\n",
         "    quote do\n",
@@ -1492,6 +1494,8 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     for (symbol, by) in [
         ("Shop.Routed.__routes__/0", "Shop.Hooked"),
         ("Shop.Routed.later/0", "Shop.Later"),
+        // A helper's helper: `__using__` unquotes `prelude/0`, which unquotes `deeper/0`.
+        ("Shop.Routed.deep/0", "Shop.Hooked"),
     ] {
         assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
     }

@@ -119,6 +119,12 @@ const IMPLICIT_IMPORTS: [&str; 1] = ["Kernel"];
 const MAX_USE_DEPTH: usize = 8;
 const MAX_CHAINED_USES: usize = 64;
 
+/// How many calls below a `__using__` (or a `use Mod, :which` function, or a
+/// `__before_compile__`) its module's helpers are followed for their quotes, and how
+/// many of them at most.
+const MAX_HELPER_DEPTH: usize = 4;
+const MAX_HELPERS: usize = 64;
+
 /// What a `use` of some standard-library modules defines, for when their source is not
 /// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
 /// an application's `stop/1`, and a case template's `__using__/1` (so `use
@@ -489,7 +495,7 @@ impl SymbolGraph {
 
     /// Gives each `__using__/1`, `__before_compile__/1` and zero-arity function (a `use
     /// Mod, :which` one) what the quotes of the functions of its own module that it
-    /// calls bring: `Phoenix.Endpoint.__using__/1` unquotes `server()`, whose quote
+    /// calls (directly or through others of its module) bring: `Phoenix.Endpoint.__using__/1` unquotes `server()`, whose quote
     /// defines `start_link/1`; `Phoenix.Router.__using__/1` unquotes `prelude/1`,
     /// whose quote imports `Phoenix.Router` and sets its `@before_compile`.
     fn fold_quote_helpers(&mut self) {
@@ -500,6 +506,7 @@ impl SymbolGraph {
                 || g.quoted_aliases.contains_key(k)
         };
         let mut folds: Vec<(String, String)> = Vec::new();
+        let mut seen: Vec<&String> = Vec::new();
         for (key, callees) in &self.out {
             let Some((head, arity)) = key.rsplit_once('/') else {
                 continue;
@@ -510,13 +517,42 @@ impl SymbolGraph {
             if !(matches!(fun, "__using__" | "__before_compile__") || arity == "0") {
                 continue;
             }
-            for callee in callees {
-                let own = (callee.strip_prefix(module))
+            let own = |callee: &String| {
+                (callee.strip_prefix(module))
                     .and_then(|rest| rest.strip_prefix('.'))
-                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()));
-                if own && callee != key && quotes(self, callee) {
-                    folds.push((key.clone(), callee.clone()));
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()))
+            };
+            // The module's functions it calls, and theirs in turn (a helper's helper:
+            // `__using__` unquotes `schema(opts)`, which unquotes `fields()`), breadth
+            // first, each once, at most [`MAX_HELPER_DEPTH`] calls below it.
+            seen.clear();
+            seen.push(key);
+            let mut level: Vec<&String> = callees.iter().filter(|c| own(c)).collect();
+            for _ in 0..MAX_HELPER_DEPTH {
+                let mut next: Vec<&String> = Vec::new();
+                for callee in level {
+                    if seen.len() >= MAX_HELPERS {
+                        break;
+                    }
+                    if seen.contains(&callee) {
+                        continue;
+                    }
+                    seen.push(callee);
+                    if quotes(self, callee) {
+                        folds.push((key.clone(), callee.clone()));
+                    }
+                    next.extend(
+                        self.out
+                            .get(callee)
+                            .into_iter()
+                            .flatten()
+                            .filter(|c| own(c)),
+                    );
                 }
+                if next.is_empty() {
+                    break;
+                }
+                level = next;
             }
         }
         // In one order however the graph was put together.
