@@ -1356,7 +1356,7 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "      end\n",                                               // 8
         "      def get(id, opts \\\\ []), do: Shop.Repo.get(__MODULE__, id, opts)\n", // 9
         "      def get(nil, _), do: nil\n",                          // 10
-        "      defp tidy(x), do: x\n",                               // 11
+        "      defp tidy(x), do: run(x) && gone(x) && __MODULE__.Log.put(%__MODULE__{})\n", // 11
         "      def unquote(:computed)(), do: :ok\n",                 // 12
         "      defoverridable child_spec: 1\n",                      // 13
         "    end\n",                                                 // 14
@@ -1406,6 +1406,13 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "defmodule Shop.Routed do\n",
         "  use Shop.Hooked\n",
         "  def home, do: route(\"/\")\n",
+        "end\n",
+        "defmodule Shop.Worker.Log do\n",
+        "  def put(x), do: x\n",
+        "end\n",
+        "defmodule Shop.Item do\n",
+        "  use Shop.Base\n",
+        "  defstruct [:a]\n",
         "end\n",
         "defmodule Shop.Direct do\n",
         "  alias Shop.Later, as: L\n",
@@ -1516,11 +1523,20 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "{hook_callers:?}"
     );
 
-    // It calls what its quoted clauses call with a module; not what they call through
-    // `__MODULE__` or by name (the user's functions, unknown where the quote is).
+    // It calls what its quoted clauses call with a module, and what they call through
+    // `__MODULE__` or by name where the using module defines it (`run/1`, the struct,
+    // `__MODULE__.Log.put/1`); `gone/1`, which nothing defines, is left out.
     assert_eq!(
         g.callees("Shop.Worker.get/2"),
         strings(&["Shop.Repo.get/3"])
+    );
+    assert_eq!(
+        g.callees_in_call_order("Shop.Worker.tidy/1"),
+        strings(&["Shop.Worker.run/1", "Shop.Worker.Log.put/1"])
+    );
+    assert_eq!(
+        g.callees_in_call_order("Shop.Item.tidy/1"),
+        strings(&["Shop.Item.__struct__/0"])
     );
     assert_eq!(
         caller_symbols(&g, "Shop.Repo.get/3"),
@@ -1529,7 +1545,9 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
             "Shop.Worker.get/1",
             "Shop.Worker.get/2",
             "Shop.Custom.get/1",
-            "Shop.Custom.get/2"
+            "Shop.Custom.get/2",
+            "Shop.Item.get/1",
+            "Shop.Item.get/2"
         ])
     );
     // Called by name in the module (piped too), and with the module from elsewhere.

@@ -3433,13 +3433,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 }
                 RawCall::Remote { module, fun, arity } => {
                     let call = super::symbol(&resolve(&local, module, *at), fun, *arity);
-                    // A quoted definition's own call with a written module.
-                    // (Repeats go in `QuotedDef::dedup`.)
+                    // A quoted definition's own call; through `__MODULE__`, the using
+                    // module's. (Repeats go in `QuotedDef::dedup`.)
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
-                        && !module.starts_with("__MODULE__")
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
-                        def.calls.push(call.clone());
+                        def.calls.push(match module.starts_with("__MODULE__") {
+                            true => super::symbol(module, fun, *arity),
+                            false => call.clone(),
+                        });
                     }
                     Some(call)
                 }
@@ -3447,6 +3449,14 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     .filter(|&s| defined_here(&modules[s], fun, *arity))
                     .map(|s| super::symbol(&modules[s].name, fun, *arity)),
                 RawCall::Local { fun, arity } => {
+                    // In a quoted definition, a call by name is the using module's (or
+                    // one it imports).
+                    if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && !STRUCTURE.contains(&fun.as_str())
+                        && let Some(def) = draft.quoted_defs.last_mut()
+                    {
+                        def.calls.push(super::symbol("__MODULE__", fun, *arity));
+                    }
                     match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
                         None if STRUCTURE.contains(&fun.as_str()) => None,

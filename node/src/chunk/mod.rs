@@ -212,9 +212,10 @@ pub struct QuotedDef {
     pub visibility: Visibility,
     /// Its head as written (`def child_spec(init_arg)`), on one line.
     pub signature: String,
-    /// What its clauses call with a written module (`Ecto.Repo.Schema.insert/4`): a
-    /// call without one, or through `__MODULE__`, names the using module's functions,
-    /// unknown here.
+    /// What its clauses call (`Ecto.Repo.Schema.insert/4`). A call without a module, or
+    /// through `__MODULE__`, is kept as `__MODULE__.fun/arity` (`__MODULE__.Sub.fun/1`):
+    /// it names a function of the module that uses the quote, which the symbol graph
+    /// links where that module defines it (it may be an imported or Kernel's function).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<String>,
 }
@@ -822,7 +823,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 48;
+pub const CHUNKER_VERSION: u32 = 49;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

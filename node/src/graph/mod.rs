@@ -598,7 +598,7 @@ impl SymbolGraph {
         let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
         // What they call (in the order they are found, as one build and merged parts
         // find them).
-        let mut calling: Vec<(SymbolSite, Vec<String>)> = Vec::new();
+        let mut calling: Vec<(SymbolSite, Vec<(String, bool)>)> = Vec::new();
         // Needed here only.
         let using = std::mem::take(&mut self.using);
         for (header, mut uses) in using {
@@ -646,15 +646,28 @@ impl SymbolGraph {
                             ..header.clone()
                         };
                         if !d.calls.is_empty() {
-                            calling.push((site.clone(), d.calls.clone()));
+                            // `__MODULE__.fun/1` is the using module's `fun/1`.
+                            let calls = (d.calls.iter())
+                                .map(|c| match c.strip_prefix("__MODULE__") {
+                                    Some(rest) => (format!("{}{rest}", header.symbol), true),
+                                    None => (c.clone(), false),
+                                })
+                                .collect();
+                            calling.push((site.clone(), calls));
                         }
                         sites.push(site);
                     }
                 }
             }
         }
-        // A function a `use` defines calls what its quoted clauses call with a module.
+        // A function a `use` defines calls what its quoted clauses call: with a module,
+        // and the using module's functions, written or generated (a call by name of one
+        // it does not define is imported, or Kernel's: not followed here).
         for (site, calls) in calling {
+            let calls: Vec<String> = (calls.into_iter())
+                .filter(|(c, own)| !own || self.defs.contains_key(c) || out.contains_key(c))
+                .map(|(c, _)| c)
+                .collect();
             self.add_calls(&site, &calls, false);
         }
         out.retain(|_, sites| !sites.is_empty());
