@@ -1182,7 +1182,8 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
             "defexception [:sku, message: \"out of stock\"]"
         );
     }
-    // And each `defstruct` the struct (see `g19_structs_call_the_struct_they_build`).
+    // And each `defstruct` the struct (see `g19_structs_call_the_struct_they_build`), a
+    // protocol its dispatch functions.
     let implied: Vec<String> = (cs.iter().flat_map(|c| &c.defines))
         .filter(|d| d.implied)
         .flat_map(|d| d.symbols())
@@ -1194,6 +1195,9 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
             "Shop.OutOfStockError.exception/1",
             "Shop.OutOfStockError.message/1",
             "Shop.OutOfStockError.__struct__/0",
+            "Shop.Priceable.impl_for/1",
+            "Shop.Priceable.impl_for!/1",
+            "Shop.Priceable.__protocol__/1",
             "Shop.GiftCard.__struct__/0"
         ])
     );

@@ -1414,6 +1414,12 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "  use Shop.Base\n",
         "  defstruct [:a]\n",
         "end\n",
+        "defmodule Shop.Op.Eq do\n",
+        "  use Shop.Op\n",
+        "end\n",
+        "defmodule Shop.Failure do\n",
+        "  use Shop.Err\n",
+        "end\n",
         "defmodule Shop.Direct do\n",
         "  alias Shop.Later, as: L\n",
         "  @before_compile L\n",
@@ -1445,6 +1451,17 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "end\n",
         "defmodule Shop.Later do\n",
         "  defmacro __before_compile__(_), do: quote(do: def(later, do: :ok))\n",
+        "end\n",
+        "defmodule Shop.Op do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      defstruct [:left, :right]\n",
+        "      def new(l, r), do: struct(__MODULE__, left: l, right: r)\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Err do\n",
+        "  defmacro __using__(_), do: quote(do: defexception([:message, :code]))\n",
         "end\n",
     );
     let mut chunks = chunks_of("lib/shop/base.ex", base);
@@ -1517,6 +1534,30 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         g.callees("Shop.Direct.go/0"),
         strings(&["Shop.Direct.later/0"])
     );
+    // What a `defstruct` or `defexception` in the quote defines; `__MODULE__` in the
+    // quote is the using module, never the quoting one.
+    for (symbol, by) in [
+        ("Shop.Op.Eq.__struct__/0", "Shop.Op"),
+        ("Shop.Failure.exception/1", "Shop.Err"),
+        ("Shop.Failure.message/1", "Shop.Err"),
+        ("Shop.Failure.__struct__/0", "Shop.Err"),
+    ] {
+        assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
+    }
+    assert_eq!(
+        g.callees("Shop.Op.Eq.new/2"),
+        strings(&["Shop.Op.Eq.__struct__/0"])
+    );
+    for quoting in ["Shop.Op.__using__/1", "Shop.Base.__using__/1"] {
+        let callees = g.callees(quoting);
+        assert!(
+            !callees
+                .iter()
+                .any(|c| c.contains("__struct__") || c.contains("Log")),
+            "{quoting}: {callees:?}"
+        );
+    }
+    assert!(!g.is_defined("Shop.Op.__struct__/0"));
     let hook_callers = caller_symbols(&g, "Shop.Later.__before_compile__/1");
     assert!(
         hook_callers.iter().any(|c| c.contains("Shop.Direct")),

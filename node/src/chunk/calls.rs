@@ -173,6 +173,15 @@ pub(crate) enum RawCall {
         /// Where its clause ends: the calls before it are its own.
         end: usize,
     },
+    /// `__MODULE__.fun(…)` (or `%__MODULE__{}`, `__MODULE__.Sub.fun(…)`) in a `quote`:
+    /// `__MODULE__` is the module the quoted code lands in, not the one it is written
+    /// in, so it is no call of the quoting function's; a quoted definition calls it in
+    /// the using module.
+    CallerModule {
+        module: String,
+        fun: String,
+        arity: u32,
+    },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -1279,6 +1288,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             let target_kind = target.kind_id();
             if target_kind == g.identifier {
                 let name = text(target, src);
+                if matches!(name, "defstruct" | "defexception") && injected(node, src) {
+                    for def in quoted_implied(name, node, src) {
+                        let end = node.end_byte();
+                        calls.push((node.start_byte(), RawCall::QuotedDef { def, end }));
+                    }
+                }
                 if DEF_KEYWORDS.contains(&name) {
                     if let Some(head) = def_head(node) {
                         not_calls.insert(head.id());
@@ -1446,6 +1461,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 break;
             }
             if !cursor.goto_parent() {
+                mark_caller_module_calls(root, src, &mut calls);
                 return calls;
             }
         }
@@ -1678,15 +1694,10 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     if params.iter().any(spliced) {
         return None;
     }
-    let mut signature = format!("{keyword} {}", collapse_whitespace(text(head, src)));
-    if signature.len() > MAX_QUOTED_HEAD {
-        let mut cut = MAX_QUOTED_HEAD;
-        while !signature.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        signature.truncate(cut);
-        signature.push_str("...");
-    }
+    let signature = quoted_head(format!(
+        "{keyword} {}",
+        collapse_whitespace(text(head, src))
+    ));
     let private = keyword.ends_with('p') && keyword != "defdelegate";
     Some(QuotedDef {
         kind,
@@ -1700,6 +1711,76 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
         signature,
         calls: Vec::new(),
     })
+}
+
+/// A quoted head, cut to [`MAX_QUOTED_HEAD`] bytes.
+fn quoted_head(mut signature: String) -> String {
+    if signature.len() > MAX_QUOTED_HEAD {
+        let mut cut = MAX_QUOTED_HEAD;
+        while !signature.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        signature.truncate(cut);
+        signature.push_str("...");
+    }
+    signature
+}
+
+/// What a `defstruct` or `defexception` in quoted code defines in the modules that use
+/// it, as the same statements do in a module: `__struct__/0`, and an exception's
+/// `exception/1` (and `message/1` with a `:message` field).
+fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
+    let whole = text(node, src);
+    let signature = quoted_head(collapse_whitespace(whole.lines().next().unwrap_or("")));
+    let funs: &[(&str, u32)] = match keyword {
+        "defstruct" => &[("__struct__", 0)],
+        _ if whole.contains(":message") || whole.contains("message:") => {
+            &[("exception", 1), ("message", 1), ("__struct__", 0)]
+        }
+        _ => &[("exception", 1), ("__struct__", 0)],
+    };
+    (funs.iter())
+        .map(|&(name, arity)| QuotedDef {
+            kind: ChunkKind::Function,
+            name: name.to_string(),
+            arities: vec![arity],
+            visibility: Visibility::Public,
+            signature: signature.clone(),
+            calls: Vec::new(),
+        })
+        .collect()
+}
+
+/// Whether `__MODULE__` at `node` names the module quoted code lands in: inside a
+/// `quote` (not within an `unquote` of it, which runs where the quote is written, nor
+/// within a module the quote defines, which is that module).
+fn caller_module(node: Node<'_>, src: &[u8]) -> bool {
+    enclosing_calls(node, src, 128)
+        .find_map(|name| match name {
+            "quote" => Some(true),
+            "unquote" | "unquote_splicing" | "defmodule" | "defimpl" | "defprotocol" => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+/// Turns each call through `__MODULE__` in quoted code into a [`RawCall::CallerModule`].
+fn mark_caller_module_calls(root: Node<'_>, src: &[u8], calls: &mut [(usize, RawCall)]) {
+    for (at, call) in calls.iter_mut() {
+        let RawCall::Remote { module, fun, arity } = call else {
+            continue;
+        };
+        if !module.starts_with("__MODULE__")
+            || !(root.descendant_for_byte_range(*at, *at)).is_some_and(|n| caller_module(n, src))
+        {
+            continue;
+        }
+        *call = RawCall::CallerModule {
+            module: std::mem::take(module),
+            fun: std::mem::take(fun),
+            arity: *arity,
+        };
+    }
 }
 
 /// `&Mod.fun/2` or `&fun/2`: the call, and the id of the inner node that must not be

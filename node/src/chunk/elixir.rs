@@ -748,7 +748,15 @@ impl<'s, 't> Walker<'s, 't> {
         // `defimpl` declares `@behaviour` of its protocol, as Elixir's does.
         ctx.behaviours.extend(protocol);
         match keyword.as_str() {
-            "defprotocol" => ctx.tags.push("protocol"),
+            "defprotocol" => {
+                ctx.tags.push("protocol");
+                // What every protocol defines besides its functions (`Enumerable.impl_for/1`).
+                let signature = collapse_whitespace(self.text(node).lines().next().unwrap_or(""));
+                for (fun, arity) in [("impl_for", 1), ("impl_for!", 1), ("__protocol__", 1)] {
+                    ctx.implied
+                        .push((fun, arity, node.start_byte(), signature.clone()));
+                }
+            }
             "defimpl" => ctx.tags.push("impl"),
             _ => {}
         }
@@ -2574,7 +2582,8 @@ impl<'s, 't> Walker<'s, 't> {
                             | RawCall::Import { .. }
                             | RawCall::QuotedUse { .. }
                             | RawCall::QuotedBeforeCompile { .. }
-                            | RawCall::QuotedDef { .. } => {}
+                            | RawCall::QuotedDef { .. }
+                            | RawCall::CallerModule { .. } => {}
                         }
                     }
                 }
@@ -3438,12 +3447,18 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
-                        def.calls.push(match module.starts_with("__MODULE__") {
-                            true => super::symbol(module, fun, *arity),
-                            false => call.clone(),
-                        });
+                        def.calls.push(call.clone());
                     }
                     Some(call)
+                }
+                RawCall::CallerModule { module, fun, arity } => {
+                    // The using module's (kept as `__MODULE__…`), not this chunk's.
+                    if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && let Some(def) = draft.quoted_defs.last_mut()
+                    {
+                        def.calls.push(super::symbol(module, fun, *arity));
+                    }
+                    None
                 }
                 RawCall::OwnCallback { fun, arity } => scope
                     .filter(|&s| defined_here(&modules[s], fun, *arity))
