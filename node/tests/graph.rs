@@ -1668,6 +1668,16 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "defmodule Shop.App do\n",
         "  def start(_, _), do: Supervisor.start_link([Shop.Factory], strategy: :one_for_one)\n",
         "end\n",
+        "defmodule Shop.BodyTest do\n",
+        "  use ExUnit.Case\n",
+        "  test \"a module in a test\" do\n",
+        "    defmodule Made do\n",
+        "      use Machina\n",
+        "      def go, do: insert(:x)\n",
+        "    end\n",
+        "    Made.start_link([])\n",
+        "  end\n",
+        "end\n",
     );
     let g2 = graph_of("test/support/data_case.ex", &format!("{more}{machina}"));
     assert_eq!(
@@ -1680,6 +1690,26 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         strings(&["Shop.FactoryTest.four/0"])
     );
     assert!(caller_symbols(&g2, "Shop.Factory.aggregate/3").is_empty());
+    // A module a test defines in its body gets what its own `use` defines.
+    let made = g2.definitions("Shop.BodyTest.Made.start_link/1");
+    assert_eq!(made.len(), 1, "{made:#?}");
+    assert_eq!(made[0].generated_by.as_deref(), Some("Machina"));
+    assert_eq!(
+        g2.callees("Shop.BodyTest.Made.go/0"),
+        strings(&["Shop.BodyTest.Made.insert/1"])
+    );
+    let in_test = caller_symbols(&g2, "Shop.BodyTest.Made.start_link/1");
+    assert!(
+        in_test.iter().any(|c| c.ends_with("a module in a test")),
+        "{in_test:?}"
+    );
+    let users: Vec<String> = (g2.implementations("Machina").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert!(
+        users.contains(&"Shop.BodyTest.Made".to_string()),
+        "{users:?}"
+    );
     // A supervisor reaches a `start_link/1` a `use` defines through `child_spec/1`.
     assert_eq!(
         caller_symbols(&g2, "Shop.Factory.start_link/1"),

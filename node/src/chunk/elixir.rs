@@ -2512,6 +2512,28 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let defines = &mut out.defines;
         for (node, full, _) in &found {
+            // Its `use`s (`use Mod`, and `Mod.which/0` for `use Mod, :which`).
+            let mut uses: Vec<String> = Vec::new();
+            for statement in self.body(*node).unwrap_or_default() {
+                if uses.len() >= MAX_USES {
+                    break;
+                }
+                let args = child_of_kind(statement, "arguments");
+                let Some(used) = (args.and_then(|a| a.named_child(0)))
+                    .filter(|n| n.kind() == "alias")
+                    .filter(|_| target_name(statement, self.src) == Some("use"))
+                else {
+                    continue;
+                };
+                let at = statement.start_byte();
+                let used = self.expand_in_test(module, &made, full, self.text(used), at);
+                if let Some(which) = (args.and_then(|a| a.named_child(1)))
+                    .and_then(|a| calls::atom_name(a, self.src))
+                {
+                    uses.push(format!("{used}.{which}/0"));
+                }
+                uses.push(used);
+            }
             defines.push(Definition {
                 kind: ChunkKind::ModuleHeader,
                 module: full.clone(),
@@ -2521,6 +2543,7 @@ impl<'s, 't> Walker<'s, 't> {
                 line: self.line_of(node.start_byte()),
                 end_line: self.line_of(node.end_byte().saturating_sub(1)),
                 signature: format!("defmodule {full}"),
+                uses,
                 ..Definition::default()
             });
             // Its functions: consecutive clauses of one kind, name and arity are one.

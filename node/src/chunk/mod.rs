@@ -190,6 +190,10 @@ pub struct Definition {
     /// (`use Ecto.Repo` defines `all/2` in `MyApp.Repo`; `use GenServer`, `child_spec/1`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_defs: Vec<QuotedDef>,
+    /// A module a test defines in its body: its `use`s (as a chunk's `uses`), which
+    /// its test's chunk does not hold (`use Broadway` in a test's `defmodule MyBroadway`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<String>,
     /// What the `@impl` before it says (`GenServer`, `true`), kept per definition: a
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
@@ -389,6 +393,7 @@ impl Default for Definition {
             quoted_aliases: Vec::new(),
             quoted_uses: Vec::new(),
             quoted_defs: Vec::new(),
+            uses: Vec::new(),
             impl_: None,
             implied: false,
         }
@@ -823,7 +828,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 50;
+pub const CHUNKER_VERSION: u32 = 51;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -1030,6 +1030,13 @@ impl SymbolGraph {
                     if !uses.is_empty() {
                         g.using.push((site(def.module.clone()), uses));
                     }
+                } else if def.kind == ChunkKind::ModuleHeader && !def.uses.is_empty() {
+                    // A module a test defines in its body, with its own `use`s.
+                    let header = site(def.module.clone());
+                    for used in def.uses.iter().filter(|u| !u.contains('/')) {
+                        (g.implementers.entry(used.clone()).or_default()).push(header.clone());
+                    }
+                    g.using.push((header, def.uses.clone()));
                 }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
