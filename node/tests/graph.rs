@@ -1420,6 +1420,20 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "defmodule Shop.Failure do\n",
         "  use Shop.Err\n",
         "end\n",
+        "defmodule Shop.Tupled do\n",
+        "  @before_compile {Shop.Later, :custom}\n",
+        "  def run(x), do: shout(x)\n",
+        "end\n",
+        "defmodule Shop.Outer do\n",
+        "  @before_compile __MODULE__.Hooks\n",
+        "end\n",
+        "defmodule Shop.Outer.Hooks do\n",
+        "  defmacro __before_compile__(_), do: quote(do: def(outer_made, do: 1))\n",
+        "end\n",
+        "defmodule Shop.Tabled do\n",
+        "  use Shop.Lib\n",
+        "  def table_name(x), do: x\n",
+        "end\n",
         "defmodule Shop.Direct do\n",
         "  alias Shop.Later, as: L\n",
         "  @before_compile L\n",
@@ -1451,14 +1465,35 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "end\n",
         "defmodule Shop.Later do\n",
         "  defmacro __before_compile__(_), do: quote(do: def(later, do: :ok))\n",
+        "  defmacro custom(_) do\n",
+        "    quote do\n",
+        "      import Shop.Tools\n",
+        "      def custom_made, do: :ok\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Tools do\n",
+        "  def shout(x), do: x\n",
+        "end\n",
+        "defmodule Shop.Lib do\n",
+        "  def defaults, do: []\n",
+        "  def table_name(x), do: x\n",
+        "  defmacro __using__(opts) do\n",
+        "    quote bind_quoted: [d: __MODULE__.defaults()] do\n",
+        "      def opts, do: d\n",
+        "      def table, do: unquote(table_name(opts))\n",
+        "    end\n",
+        "  end\n",
         "end\n",
         "defmodule Shop.Op do\n",
         "  defmacro __using__(_) do\n",
         "    quote do\n",
         "      defstruct [:left, :right]\n",
         "      def new(l, r), do: struct(__MODULE__, left: l, right: r)\n",
+        "      def name, do: unquote(__MODULE__.label())\n",
         "    end\n",
         "  end\n",
+        "  def label, do: \"op\"\n",
         "end\n",
         "defmodule Shop.Err do\n",
         "  defmacro __using__(_), do: quote(do: defexception([:message, :code]))\n",
@@ -1558,6 +1593,27 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         );
     }
     assert!(!g.is_defined("Shop.Op.__struct__/0"));
+    // A hook named by a tuple, or through `__MODULE__`; its quote's imports land after
+    // the module's own code, and reach none of it.
+    for (symbol, by) in [
+        ("Shop.Tupled.custom_made/0", "Shop.Later"),
+        ("Shop.Outer.outer_made/0", "Shop.Outer.Hooks"),
+    ] {
+        assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
+    }
+    assert!(g.callees("Shop.Tupled.run/1").is_empty());
+    // A quote's options, and its unquotes, run in the quoting module: their calls are
+    // its own, and none of a quoted definition's.
+    let lib = g.callees("Shop.Lib.__using__/1");
+    for callee in ["Shop.Lib.defaults/0", "Shop.Lib.table_name/1"] {
+        assert!(lib.contains(&callee.to_string()), "{callee}: {lib:?}");
+    }
+    assert!(g.callees("Shop.Tabled.table/0").is_empty());
+    // In an unquote, `__MODULE__` is the quoting module: it runs there.
+    assert!(
+        g.callees("Shop.Op.__using__/1")
+            .contains(&"Shop.Op.label/0".to_string())
+    );
     let hook_callers = caller_symbols(&g, "Shop.Later.__before_compile__/1");
     assert!(
         hook_callers.iter().any(|c| c.contains("Shop.Direct")),

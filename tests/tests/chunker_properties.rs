@@ -893,6 +893,21 @@ fn deeply_nested_if_blocks_in_a_module() {
 }
 
 #[test]
+fn deeply_nested_quotes_calling_through_module() {
+    // 50k nested quotes in one `__using__`, each calling through `__MODULE__` and
+    // defining a function: the walk keeps one entry per quote it is in, and no call
+    // looks further (2.6 MB, under the 4 MB a file may have).
+    let mut src = String::from("defmodule A do\n  defmacro __using__(_) do\n");
+    let level = "quote do\n__MODULE__.f(%__MODULE__{})\ndef g, do: h()\n";
+    src.push_str(&level.repeat(DEPTH / 2));
+    src.push_str(&"end\n".repeat(DEPTH / 2 + 2));
+    deep(
+        "50k nested quotes calling through __MODULE__",
+        src.as_bytes(),
+    );
+}
+
+#[test]
 fn deeply_nested_if_blocks_in_a_function() {
     let mut src = String::from("defmodule A do\n  def f(x) do\n");
     src.push_str(&"if x do\n".repeat(DEPTH));

@@ -182,6 +182,9 @@ pub(crate) enum RawCall {
         fun: String,
         arity: u32,
     },
+    /// An `unquote` (or `unquote_splicing`) in quoted code, to `end`: the calls in it
+    /// run where the quote is written, and are no call of a quoted definition's.
+    Unquoted { end: usize },
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -298,55 +301,91 @@ pub(crate) fn scope_end_in<'t>(
     parent.end_byte()
 }
 
-/// The names of the calls enclosing `node` (`quote`, `def`, `defmodule`...), innermost
-/// first, looking at most `levels` nodes up.
-fn enclosing_calls<'s>(
-    node: Node<'_>,
-    src: &'s [u8],
-    levels: usize,
-) -> impl Iterator<Item = &'s str> {
-    let g = grammar();
-    std::iter::successors(node.parent(), |n| n.parent())
-        .take(levels)
-        .filter(move |n| n.kind_id() == g.call)
-        .filter_map(move |n| n.child_by_field_id(g.target))
-        .filter(move |t| t.kind_id() == g.identifier)
-        .map(move |t| text(t, src))
+/// What the call walk is in: a `quote` (its `do` block; its options run where it is
+/// written), an `unquote`, a module, a function, a case template's `using` block. The
+/// walk keeps a stack of them (with where each ends), so that what code is quoted is
+/// known without walking up the tree (each step up costs the tree's depth in
+/// tree-sitter: deep nesting would make that quadratic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Quote,
+    QuoteOptions,
+    Unquote,
+    Module,
+    Function,
+    Using,
 }
 
-/// Whether `node` is code quoted for another module: inside a `quote` block (of a
-/// `__using__` macro, say) or an ExUnit case template's `using` block, before any
-/// enclosing definition or module.
-fn in_quote(node: Node<'_>, src: &[u8]) -> bool {
-    enclosing_calls(node, src, 64)
-        .find_map(|name| match name {
-            "quote" | "using" => Some(true),
-            "defmodule" | "def" | "defp" | "defmacro" | "defmacrop" => Some(false),
-            _ => None,
+/// How many enclosing contexts a question about the walk's place looks at.
+const CONTEXT_LEVELS: usize = 32;
+
+impl Context {
+    /// The context a call named `name` opens, if any.
+    fn of(name: &str) -> Option<Context> {
+        Some(match name {
+            "quote" => Context::Quote,
+            "unquote" | "unquote_splicing" => Context::Unquote,
+            "defmodule" | "defimpl" | "defprotocol" => Context::Module,
+            "def" | "defp" | "defmacro" | "defmacrop" => Context::Function,
+            "using" => Context::Using,
+            _ => return None,
         })
-        .unwrap_or(false)
-}
-
-/// Whether the definition `node` is code a `use` of its module injects into the module
-/// that uses it: in a `quote` in a function or macro of the module (`__using__`, a `use
-/// Mod, :which` function, a helper `__using__` unquotes), or in a case template's
-/// `using` block. Not in a quote within a quote (what the injected code injects in
-/// turn), in a module-level `quote`, nor in a module or implementation the quote defines.
-fn injected(node: Node<'_>, src: &[u8]) -> bool {
-    // A `quote` seen, then the function it is in.
-    let (mut quoted, mut in_function) = (false, false);
-    for name in enclosing_calls(node, src, 128) {
-        match name {
-            "using" => return !quoted,
-            "quote" if quoted => return false,
-            "quote" => quoted = true,
-            "def" | "defp" | "defmacro" | "defmacrop" if quoted => in_function = true,
-            "def" | "defp" | "defmacro" | "defmacrop" => return false,
-            "defmodule" | "defimpl" | "defprotocol" => return quoted && in_function,
-            _ => {}
-        }
     }
-    false
+
+    fn innermost(stack: &[(usize, Context)]) -> impl Iterator<Item = Context> + '_ {
+        stack.iter().rev().take(CONTEXT_LEVELS).map(|&(_, c)| c)
+    }
+
+    /// Whether the walk is in code quoted for another module: in a `quote` block (of a
+    /// `__using__` macro, say) or an ExUnit case template's `using` block, before any
+    /// enclosing definition or module.
+    fn in_quote(stack: &[(usize, Context)]) -> bool {
+        Context::innermost(stack)
+            .find_map(|c| match c {
+                Context::Quote | Context::Using => Some(true),
+                Context::Module | Context::Function => Some(false),
+                Context::Unquote | Context::QuoteOptions => None,
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether a definition here is code a `use` of its module injects into the module
+    /// that uses it: in a `quote` in a function or macro of the module (`__using__`, a
+    /// `use Mod, :which` function, a helper `__using__` unquotes), or in a case
+    /// template's `using` block. Not in a quote within a quote (what the injected code
+    /// injects in turn), in a module-level `quote`, nor in a module or implementation
+    /// the quote defines.
+    fn injected(stack: &[(usize, Context)]) -> bool {
+        // A `quote` seen, then the function it is in.
+        let (mut quoted, mut in_function) = (false, false);
+        for c in Context::innermost(stack) {
+            match c {
+                Context::Using => return !quoted,
+                Context::Quote if quoted => return false,
+                Context::Quote => quoted = true,
+                Context::Function if quoted => in_function = true,
+                Context::Function => return false,
+                Context::Module => return quoted && in_function,
+                Context::Unquote | Context::QuoteOptions => {}
+            }
+        }
+        false
+    }
+
+    /// Whether `__MODULE__` here is the module quoted code lands in: in a `quote` block,
+    /// not in an `unquote` of it nor in its options (both run where the quote is
+    /// written), nor in a module the quote defines.
+    fn caller_module(stack: &[(usize, Context)]) -> bool {
+        Context::innermost(stack)
+            .find_map(|c| match c {
+                Context::Quote => Some(true),
+                Context::Unquote | Context::QuoteOptions | Context::Module | Context::Using => {
+                    Some(false)
+                }
+                Context::Function => None,
+            })
+            .unwrap_or(false)
+    }
 }
 
 /// Whether `node` sits in the body of a function, macro or test (a few levels up, as
@@ -1195,8 +1234,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
     let mut cursor = root.walk();
     let mut aux = root.walk();
+    // The quotes, unquotes, modules and functions the walk is in (see [`Context`]).
+    let mut contexts: Vec<(usize, Context)> = Vec::new();
     loop {
         let node = cursor.node();
+        while contexts
+            .last()
+            .is_some_and(|&(end, _)| end <= node.start_byte())
+        {
+            contexts.pop();
+        }
+        let pushed = calls.len();
+        let mut entering: Option<Context> = None;
         let kind = node.kind_id();
         let mut descend = true;
         if kind == g.unary_operator {
@@ -1218,17 +1267,21 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         {
                             // The hook is a macro the compiler calls, as `use` calls
                             // `__using__/1`.
-                            let hook = RawCall::Remote {
-                                module: module.clone(),
-                                fun: "__before_compile__".to_string(),
-                                arity: 1,
-                            };
-                            calls.push((node.start_byte(), hook));
-                            if in_quote(node, src) {
+                            // The hook is a macro the compiler calls (as `use` calls
+                            // `__using__/1`) in the module this is in; in a quote, in
+                            // the modules that use it.
+                            if Context::in_quote(&contexts) {
                                 calls.push((
                                     node.start_byte(),
                                     RawCall::QuotedBeforeCompile { module },
                                 ));
+                            } else {
+                                let hook = RawCall::Remote {
+                                    module,
+                                    fun: "__before_compile__".to_string(),
+                                    arity: 1,
+                                };
+                                calls.push((node.start_byte(), hook));
                             }
                         }
                     }
@@ -1288,7 +1341,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             let target_kind = target.kind_id();
             if target_kind == g.identifier {
                 let name = text(target, src);
-                if matches!(name, "defstruct" | "defexception") && injected(node, src) {
+                entering = Context::of(name);
+                if entering == Some(Context::Unquote)
+                    && (Context::innermost(&contexts))
+                        .take_while(|&c| c != Context::Module)
+                        .any(|c| c == Context::Quote)
+                {
+                    // What it calls runs where the quote is written, at expansion: no
+                    // call of a quoted definition's.
+                    let end = node.end_byte();
+                    calls.push((node.start_byte(), RawCall::Unquoted { end }));
+                }
+                if matches!(name, "defstruct" | "defexception") && Context::injected(&contexts) {
                     for def in quoted_implied(name, node, src) {
                         let end = node.end_byte();
                         calls.push((node.start_byte(), RawCall::QuotedDef { def, end }));
@@ -1307,7 +1371,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 not_calls.insert(h.id());
                             }
                         }
-                        if injected(node, src)
+                        if Context::injected(&contexts)
                             && let Some(def) = quoted_def(name, head, src)
                         {
                             let end = node.end_byte();
@@ -1324,7 +1388,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
                         let scope_end = import_scope_end(node, src, &mut scope_ends);
-                        let quoted = name == "alias" && in_quote(node, src);
+                        let quoted = name == "alias" && Context::in_quote(&contexts);
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             let alias = RawCall::Alias {
                                 short,
@@ -1335,7 +1399,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), alias));
                         }
                     } else if name == "import"
-                        && let quoted = in_quote(node, src)
+                        && let quoted = Context::in_quote(&contexts)
                         && (quoted || outside_module_body(node, src))
                         && let Some(first) =
                             child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
@@ -1358,7 +1422,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         && let Some(first) = args.named_child(0)
                         && let Some(module) = static_module(first, src)
                     {
-                        let quoted = in_quote(node, src);
+                        let quoted = Context::in_quote(&contexts);
                         // `use Mod` expands `Mod.__using__/1`: a call, as the map counts
                         // it. In a quote, a bare `__MODULE__` is the module that uses it,
                         // unknown here.
@@ -1447,6 +1511,28 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
             }
         }
+        if Context::caller_module(&contexts) {
+            for (_, call) in &mut calls[pushed..] {
+                if let RawCall::Remote { module, fun, arity } = call
+                    && module.starts_with("__MODULE__")
+                {
+                    *call = RawCall::CallerModule {
+                        module: std::mem::take(module),
+                        fun: std::mem::take(fun),
+                        arity: *arity,
+                    };
+                }
+            }
+        }
+        if let Some(context) = entering {
+            contexts.push((node.end_byte(), context));
+            // A quote's options (`bind_quoted: [opts: opts]`) run where it is written.
+            if context == Context::Quote
+                && let Some(block) = child_of_kind(node, "do_block")
+            {
+                contexts.push((block.start_byte(), Context::QuoteOptions));
+            }
+        }
         // What the walk looks for (calls, operators, bitstrings) is never a leaf: a node
         // whose children are all leaves holds none, and a third of the tree's nodes are
         // such children (the names and commas of `def f(a, b)`), so they are not visited.
@@ -1461,7 +1547,6 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 break;
             }
             if !cursor.goto_parent() {
-                mark_caller_module_calls(root, src, &mut calls);
                 return calls;
             }
         }
@@ -1749,38 +1834,6 @@ fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
             calls: Vec::new(),
         })
         .collect()
-}
-
-/// Whether `__MODULE__` at `node` names the module quoted code lands in: inside a
-/// `quote` (not within an `unquote` of it, which runs where the quote is written, nor
-/// within a module the quote defines, which is that module).
-fn caller_module(node: Node<'_>, src: &[u8]) -> bool {
-    enclosing_calls(node, src, 128)
-        .find_map(|name| match name {
-            "quote" => Some(true),
-            "unquote" | "unquote_splicing" | "defmodule" | "defimpl" | "defprotocol" => Some(false),
-            _ => None,
-        })
-        .unwrap_or(false)
-}
-
-/// Turns each call through `__MODULE__` in quoted code into a [`RawCall::CallerModule`].
-fn mark_caller_module_calls(root: Node<'_>, src: &[u8], calls: &mut [(usize, RawCall)]) {
-    for (at, call) in calls.iter_mut() {
-        let RawCall::Remote { module, fun, arity } = call else {
-            continue;
-        };
-        if !module.starts_with("__MODULE__")
-            || !(root.descendant_for_byte_range(*at, *at)).is_some_and(|n| caller_module(n, src))
-        {
-            continue;
-        }
-        *call = RawCall::CallerModule {
-            module: std::mem::take(module),
-            fun: std::mem::take(fun),
-            arity: *arity,
-        };
-    }
 }
 
 /// `&Mod.fun/2` or `&fun/2`: the call, and the id of the inner node that must not be

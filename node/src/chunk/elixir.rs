@@ -1337,9 +1337,23 @@ impl<'s, 't> Walker<'s, 't> {
             // ends: followed as a `use` is, under that key (as in a quote). The hook must
             // be another module's (this one does not exist yet when it runs).
             "before_compile" => {
-                if let Some(arg) = arg.filter(|a| a.kind() == "alias") {
+                // `@before_compile Mod`, `@before_compile __MODULE__.Hooks` or
+                // `@before_compile {Mod, :hook}` (its `hook/1`).
+                let (written, hook) = match arg {
+                    Some(a) if a.kind() == "tuple" => (
+                        a.named_child(0).filter(|m| m.kind() == "alias"),
+                        a.named_child(1).and_then(|f| calls::atom_name(f, self.src)),
+                    ),
+                    Some(a) => (Some(a), Some("__before_compile__")),
+                    None => (None, None),
+                };
+                let written = written.filter(|m| {
+                    m.kind() == "alias"
+                        || (m.kind() == "dot" && self.text(*m).starts_with("__MODULE__."))
+                });
+                if let (Some(arg), Some(fun)) = (written, hook) {
                     let hook = self.expand_module(self.text(arg), Some(module));
-                    let hook = format!("{hook}.__before_compile__/1");
+                    let hook = format!("{hook}.{fun}/1");
                     let ctx = &mut self.modules[module];
                     if ctx.uses.len() >= MAX_USES {
                         ctx.tag_once("too_many_uses");
@@ -2606,7 +2620,8 @@ impl<'s, 't> Walker<'s, 't> {
                             | RawCall::QuotedUse { .. }
                             | RawCall::QuotedBeforeCompile { .. }
                             | RawCall::QuotedDef { .. }
-                            | RawCall::CallerModule { .. } => {}
+                            | RawCall::CallerModule { .. }
+                            | RawCall::Unquoted { .. } => {}
                         }
                     }
                 }
@@ -3266,6 +3281,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
     // reaches into the next parts, which carry a copy for their calls (the copies join
     // in `QuotedDef::dedup`).
     let mut quoted_open: Option<(usize, QuotedDef)> = None;
+    // Where the `unquote` the walk is in ends: its calls are no quoted definition's.
+    let mut unquoted_until = 0;
     for draft in drafts.iter_mut() {
         match &quoted_open {
             Some((end, def)) if *end > draft.start => draft.quoted_defs.push(def.clone()),
@@ -3436,6 +3453,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     None
                 }
+                RawCall::Unquoted { end } => {
+                    unquoted_until = unquoted_until.max(*end);
+                    None
+                }
                 RawCall::QuotedDef { def, end } => {
                     // One per function (its first clause's head): see below.
                     draft.quoted_defs.push(def.clone());
@@ -3468,6 +3489,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     // A quoted definition's own call; through `__MODULE__`, the using
                     // module's. (Repeats go in `QuotedDef::dedup`.)
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && *at >= unquoted_until
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
                         def.calls.push(call.clone());
@@ -3477,6 +3499,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::CallerModule { module, fun, arity } => {
                     // The using module's (kept as `__MODULE__…`), not this chunk's.
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && *at >= unquoted_until
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
                         def.calls.push(super::symbol(module, fun, *arity));
@@ -3490,6 +3513,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     // In a quoted definition, a call by name is the using module's (or
                     // one it imports).
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && *at >= unquoted_until
                         && !STRUCTURE.contains(&fun.as_str())
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {

@@ -159,6 +159,14 @@ fn known_use(used: &str) -> Option<QuotedDef> {
     })
 }
 
+/// Whether a module's `use` is a `@before_compile` hook (`Mod.__before_compile__/1`, or
+/// the `Mod.hook/1` of `{Mod, :hook}`; a `use` is `Mod` or `Mod.which/0`): its quote
+/// lands at the end of the module, so its imports and aliases reach none of the
+/// module's code (what it defines still counts).
+fn is_hook(used: &str) -> bool {
+    used.ends_with("/1")
+}
+
 /// Where the quoted code a `use` of `used` brings is kept: under `Mod.__using__/1` (or
 /// the `Mod.which/0` of `use Mod, :which`), and under the module (a case template's
 /// `using` block).
@@ -789,7 +797,10 @@ impl SymbolGraph {
             return;
         }
         let mut aliases: Vec<&(String, String)> = Vec::new();
-        for key in p.uses.iter().flat_map(|u| use_keys(u)) {
+        for key in (p.uses.iter())
+            .filter(|u| !is_hook(u))
+            .flat_map(|u| use_keys(u))
+        {
             aliases.extend(self.quoted_aliases.get(&key).into_iter().flatten());
         }
         if aliases.is_empty() {
@@ -850,7 +861,7 @@ impl SymbolGraph {
 
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
-        for used in &p.uses {
+        for used in p.uses.iter().filter(|u| !is_hook(u)) {
             for key in use_keys(used) {
                 let Some((modules, filters)) = self.quoted_imports.get(&key) else {
                     continue;
