@@ -1511,7 +1511,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
             }
         }
-        if Context::caller_module(&contexts) {
+        if calls.len() > pushed && Context::caller_module(&contexts) {
             for (_, call) in &mut calls[pushed..] {
                 if let RawCall::Remote { module, fun, arity } = call
                     && module.starts_with("__MODULE__")
