@@ -908,6 +908,18 @@ fn deeply_nested_quotes_calling_through_module() {
 }
 
 #[test]
+fn deeply_nested_uses_in_a_function() {
+    // Whether a `use` is quoted comes from the walk's stack, not a walk up the tree from
+    // each one (which cost the depth again per step: 2,000 levels took 14 s).
+    let mut src = String::from("defmodule A do\n  def f do\n");
+    src.push_str(&"use(X, ".repeat(DEPTH));
+    src.push('X');
+    src.push_str(&")".repeat(DEPTH));
+    src.push_str("\n  end\nend\n");
+    deep("100k nested use(X, ...) in a function", src.as_bytes());
+}
+
+#[test]
 fn deeply_nested_if_blocks_in_a_function() {
     let mut src = String::from("defmodule A do\n  def f(x) do\n");
     src.push_str(&"if x do\n".repeat(DEPTH));
