@@ -3486,8 +3486,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 }
                 RawCall::Remote { module, fun, arity } => {
                     let call = super::symbol(&resolve(&local, module, *at), fun, *arity);
-                    // A quoted definition's own call; through `__MODULE__`, the using
-                    // module's. (Repeats go in `QuotedDef::dedup`.)
+                    // A quoted definition's own call with a module (one through
+                    // `__MODULE__` is a `CallerModule`). (Repeats go in `QuotedDef::dedup`.)
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
                         && *at >= unquoted_until
                         && let Some(def) = draft.quoted_defs.last_mut()

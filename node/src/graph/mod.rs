@@ -503,8 +503,9 @@ impl SymbolGraph {
 
     /// Gives each `__using__/1`, `__before_compile__/1` and zero-arity function (a `use
     /// Mod, :which` one) what the quotes of the functions of its own module that it
-    /// calls (directly or through others of its module) bring: `Phoenix.Endpoint.__using__/1` unquotes `server()`, whose quote
-    /// defines `start_link/1`; `Phoenix.Router.__using__/1` unquotes `prelude/1`,
+    /// calls (directly or through others of its module) bring:
+    /// `Phoenix.Endpoint.__using__/1` unquotes `server()`, whose quote defines
+    /// `start_link/1`; `Phoenix.Router.__using__/1` unquotes `prelude/1`,
     /// whose quote imports `Phoenix.Router` and sets its `@before_compile`.
     fn fold_quote_helpers(&mut self) {
         let quotes = |g: &SymbolGraph, k: &str| {
