@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use aiex_node::chunk::{ChunkKind, ChunkerConfig, FileChunks, chunk_file};
 use aiex_node::ingest::{IngestOptions, IngestProgress, PartitionSet};
+use aiex_node::search::generated;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -734,11 +735,15 @@ fn offline_search(
     )?;
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
-    let hits: Vec<_> = set
+    let mut hits: Vec<_> = set
         .search(&local)?
         .into_iter()
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
+    // As the gateway does: a function a `use` defines is found through the graph.
+    if let Some(symbol) = generated::function_to_look_up(&local.query, &hits) {
+        generated::add_generated_hits(set.graph()?.as_ref(), &symbol, &local, &mut hits);
+    }
     if let Some(module) = request.filters.as_ref().map(|f| f.module.as_str())
         && hits.is_empty()
         && !module.is_empty()

@@ -236,6 +236,7 @@ pub fn search_results(
                     "snippet": h.snippet,
                     "snippet_start_line": h.snippet_start_line,
                     "chunk_id": h.chunk_id,
+                    "generated_by": (!h.generated_by.is_empty()).then_some(&h.generated_by),
                 })
             })
             .collect();
@@ -275,6 +276,19 @@ pub fn search_results(
             paint(&h.kind, "2"),
             paint(&format!("{:.2}", h.score), "2"),
         )?;
+        // A function a `use` defines has no code of its own to show: its head, and whose
+        // `quote` wrote it.
+        if !h.generated_by.is_empty() {
+            writeln!(
+                out,
+                "    {} {}",
+                paint("defined by", "2"),
+                highlight(
+                    &shown(&format!("use {}: {}", h.generated_by, h.signature)),
+                    &words
+                )
+            )?;
+        }
         for (k, line) in h.snippet.lines().enumerate() {
             writeln!(
                 out,

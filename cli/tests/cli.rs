@@ -811,3 +811,57 @@ fn a_peer_that_is_not_a_gateway_fails_the_command_with_a_message() {
         common::fails_saying(args, &out, "connection to the gateway failed");
     }
 }
+
+/// `search --offline` finds a function a `use` defines, as the gateway does, and says
+/// whose `quote` wrote it, in text and in JSON.
+#[test]
+fn search_offline_finds_a_function_a_use_defines() {
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let write = |rel: &str, content: &str| {
+        let path = src.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    };
+    write(
+        "lib/base.ex",
+        "defmodule Shop.Base do\n  defmacro __using__(_opts) do\n    quote do\n      def fetch(id), do: {__MODULE__, id}\n    end\n  end\nend\n",
+    );
+    write(
+        "lib/repo.ex",
+        "defmodule Shop.Repo do\n  use Shop.Base\nend\n",
+    );
+    let d = data.path();
+    json(
+        d,
+        &[
+            "index",
+            src.path().to_str().unwrap(),
+            "--name",
+            "shop",
+            "--json",
+        ],
+    );
+    let found = json(d, &["search", "--offline", "Shop.Repo.fetch", "--json"]);
+    let top = &found["hits"][0];
+    assert_eq!(
+        (&top["symbol"], &top["generated_by"], &top["path"]),
+        (
+            &json!("Shop.Repo.fetch/1"),
+            &json!("Shop.Base"),
+            &json!("lib/repo.ex")
+        ),
+        "{found}"
+    );
+    let out = aiex(d, &["search", "--offline", "Shop.Repo.fetch"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text.contains("shop/lib/repo.ex:1  Shop.Repo.fetch/1  function")
+            && text.contains("defined by use Shop.Base: def fetch(id)"),
+        "{text}"
+    );
+    // A written function's hits say nothing of the kind.
+    let written = json(d, &["search", "--offline", "Shop.Base", "--json"]);
+    assert_eq!(written["hits"][0]["generated_by"], json!(null), "{written}");
+}

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use aiex_node::graph::SymbolSite;
 use aiex_node::readiness::Readiness;
+use aiex_node::search::generated;
 use aiex_proto::v1 as pb;
 use bytes::Bytes;
 use tonic::{Request, Response, Status, Streaming};
@@ -528,12 +529,21 @@ impl pb::search_server::Search for SearchService {
             self.0.all_known(&filters.repositories)?;
         }
         let module = (request.filters.as_ref()).map_or(String::new(), |f| f.module.clone());
-        let response = self
+        let asked = request.clone();
+        let mut response = self
             .0
             .backend
             .search(request)
             .await
             .map_err(GatewayError::from)?;
+        // A function a `use` defines has no chunk: the graph knows it (see
+        // `aiex_node::search::generated`). Asked only when the query names one function
+        // that no hit defines.
+        if let Some(symbol) = generated::function_to_look_up(&asked.query, &response.hits) {
+            let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+            let local = aiex_node::service::request_from_pb(asked).map_err(GatewayError::from)?;
+            generated::add_generated_hits(&graph, &symbol, &local, &mut response.hits);
+        }
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
         // Only when every partition answered: one that did not may hold the module.
         if response.hits.is_empty() && !module.is_empty() && response.missing_partitions.is_empty()

@@ -1429,3 +1429,68 @@ async fn a_restarted_server_serves_the_same_repositories_and_results() {
     server.assert_healthy().await;
     server.stop().await;
 }
+
+/// Through the gateway, a search naming a function a `use` defines finds it first, at the
+/// using module, though no chunk defines it; a search with a filter that leaves its module
+/// out does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_finds_a_function_a_use_defines() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(dir.path())).await;
+    let base = concat!(
+        "defmodule Shop.Base do\n",
+        "  defmacro __using__(_opts) do\n",
+        "    quote do\n",
+        "      def fetch(id), do: {__MODULE__, id}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    upload_ready(
+        &server,
+        "shop",
+        &[
+            ("lib/base.ex", base.to_string()),
+            (
+                "lib/repo.ex",
+                "defmodule Shop.Repo do\n  use Shop.Base\nend\n".to_string(),
+            ),
+            ("lib/stock.ex", module("Shop.Stock", "fetch_stock")),
+        ],
+    )
+    .await;
+    let hits = search(&server, "Shop.Repo.fetch/1").await;
+    let top = &hits[0];
+    assert_eq!(
+        (
+            top.symbol.as_str(),
+            top.generated_by.as_str(),
+            top.path.as_str(),
+            top.signature.as_str()
+        ),
+        (
+            "Shop.Repo.fetch/1",
+            "Shop.Base",
+            "lib/repo.ex",
+            "def fetch(id)"
+        ),
+        "{hits:?}"
+    );
+    let mut request = search_request("Shop.Repo.fetch/1");
+    request.filters = Some(pb::SearchFilters {
+        module: "Shop.Stock".into(),
+        ..Default::default()
+    });
+    let filtered = server
+        .search()
+        .search(request)
+        .await
+        .expect("the search is served")
+        .into_inner()
+        .hits;
+    assert!(
+        filtered.iter().all(|h| h.generated_by.is_empty()),
+        "{filtered:?}"
+    );
+    server.stop().await;
+}

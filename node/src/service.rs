@@ -34,6 +34,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         snippet_start_line: h.snippet_start_line,
         chunk_id: h.chunk.id,
         signature,
+        generated_by: String::new(),
     }
 }
 

@@ -2205,3 +2205,126 @@ fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
         describe(&hits)
     );
 }
+
+/// A function a `use` defines has no chunk of its own; searched for by name, it comes
+/// first, at the using module, with the head its quote writes. Filters apply to it as to
+/// chunks, and a search that finds a written definition is left as it is.
+#[test]
+fn a_function_a_use_defines_is_found_by_its_name() {
+    use aiex_node::search::generated::{add_generated_hits, function_to_look_up};
+    use aiex_node::service::hit_to_pb;
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/store.ex",
+            concat!(
+                "defmodule Store do\n",
+                "  defmacro __using__(_opts) do\n",
+                "    quote do\n",
+                "      @doc \"Fetches a row by id.\"\n",
+                "      def fetch(id, opts \\\\ []), do: Store.Backend.fetch(__MODULE__, id, opts)\n",
+                "    end\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/my_app/repo.ex",
+            "defmodule MyApp.Repo do\n  use Store\n\n  def own(x), do: x\nend\n",
+        ),
+        (
+            "lib/my_app/fetcher.ex",
+            "defmodule MyApp.Fetcher do\n  @doc \"Fetches rows, one by one.\"\n  def fetch_all(ids), do: Enum.map(ids, &MyApp.Repo.fetch/1)\nend\n",
+        ),
+    ]);
+    let graph = set.graph().unwrap();
+    let search = |query: &str, filters: Filters| {
+        let request = SearchRequest {
+            query: query.into(),
+            filters,
+            limit: 5,
+        };
+        let mut hits: Vec<_> = set
+            .search(&request)
+            .unwrap()
+            .into_iter()
+            .map(hit_to_pb)
+            .collect();
+        assert!(
+            !hits
+                .iter()
+                .any(|h| h.symbol.starts_with("MyApp.Repo.fetch/")),
+            "no chunk defines it: {hits:?}"
+        );
+        if let Some(symbol) = function_to_look_up(query, &hits) {
+            add_generated_hits(&graph, &symbol, &request, &mut hits);
+        }
+        assert!(hits.len() <= 5, "{hits:?}");
+        hits
+    };
+    for query in [
+        "MyApp.Repo.fetch",
+        "MyApp.Repo.fetch/1",
+        "MyApp.Repo.fetch/2",
+        "Repo.fetch",
+        "&MyApp.Repo.fetch/2",
+    ] {
+        let hits = search(query, Filters::default());
+        let top = &hits[0];
+        let arity = if query.ends_with("/1") { 1 } else { 2 };
+        assert_eq!(
+            (
+                top.symbol.as_str(),
+                top.generated_by.as_str(),
+                top.path.as_str(),
+                top.kind.as_str()
+            ),
+            (
+                format!("MyApp.Repo.fetch/{arity}").as_str(),
+                "Store",
+                "lib/my_app/repo.ex",
+                "function"
+            ),
+            "{query}: {hits:?}"
+        );
+        assert_eq!(top.signature, "def fetch(id, opts \\\\ [])", "{query}");
+        assert_eq!(top.span.unwrap().start_line, 1, "{query}");
+        // The two arities of one head are one hit, and the other hits follow it.
+        assert!(
+            !hits[1..].iter().any(|h| !h.generated_by.is_empty()),
+            "{query}: {hits:?}"
+        );
+        assert!(hits[0].score >= hits[1].score, "{query}: {hits:?}");
+    }
+    // An arity the quote does not define, and a function nothing defines: nothing added.
+    for query in ["MyApp.Repo.fetch/3", "MyApp.Repo.store"] {
+        let hits = search(query, Filters::default());
+        assert!(
+            hits.iter().all(|h| h.generated_by.is_empty()),
+            "{query}: {hits:?}"
+        );
+    }
+    // Filters keep it or leave it out as they would its module's chunks.
+    let kept = |filters: Filters| {
+        search("MyApp.Repo.fetch", filters)
+            .first()
+            .is_some_and(|h| h.generated_by == "Store")
+    };
+    let with = |f: fn(&mut Filters)| {
+        let mut filters = Filters::default();
+        f(&mut filters);
+        filters
+    };
+    assert!(kept(with(|f| f.repos = vec!["app".into()])));
+    assert!(!kept(with(|f| f.repos = vec!["other".into()])));
+    assert!(kept(with(|f| f.kinds = vec![ChunkKind::Function])));
+    assert!(!kept(with(|f| f.kinds = vec![ChunkKind::Test])));
+    assert!(kept(with(|f| f.module = Some("MyApp".into()))));
+    assert!(!kept(with(|f| f.module = Some("MyApp.Re".into()))));
+    assert!(kept(with(|f| f.path_prefix = Some("lib/my_app".into()))));
+    assert!(kept(with(|f| f.path_prefix = Some("app/lib/".into()))));
+    assert!(!kept(with(|f| f.path_prefix = Some("lib/store".into()))));
+    // A written definition found by the search leaves the hits as they are.
+    let written = search("MyApp.Repo.own/1", Filters::default());
+    assert_eq!(written[0].symbol, "MyApp.Repo.own/1");
+    assert_eq!(function_to_look_up("MyApp.Repo.own/1", &written), None);
+}

@@ -30,6 +30,7 @@ use crate::error::{NodeError, Result};
 use crate::index::tokenizer::{analyze, code_analyzer};
 use crate::index::{Fields, PartitionIndex};
 
+pub mod generated;
 mod synonyms;
 
 /// Most results one search may ask for.

@@ -1,0 +1,230 @@
+//! Functions a `use` defines, found by name.
+//!
+//! `MyApp.Repo.insert/2` has no chunk of its own: `use Ecto.Repo` writes it into
+//! `MyApp.Repo` at compile time, from a `quote` in `Ecto.Repo.__using__/1`. The index only
+//! holds what files say, so a search for it alone finds look-alikes
+//! (`Ecto.Repo.Schema.insert/4`). The symbol graph knows such functions (it expands every
+//! `use` against the quote of the module used), so when a query names one function and no
+//! hit is a definition of it, its generated definitions are put first: the using module,
+//! and the head written in the quote.
+//!
+//! Only the query's words decide whether the graph is asked ([`function_to_look_up`]), so
+//! every other search costs nothing more.
+
+use aiex_proto::v1 as pb;
+
+use super::SearchRequest;
+use crate::chunk::ChunkKind;
+use crate::graph::{SymbolGraph, SymbolSite};
+
+/// The function a search names on its own, when no hit defines it: `MyApp.Repo.insert`,
+/// `MyApp.Repo.insert/2`, `` `Repo.all/2` `` or `&Repo.all/2` (a module, or the last part
+/// of one, then a function name, perhaps an arity). `None` for anything else, and when a
+/// callable hit already is that function, under any module the name could be a suffix of.
+pub fn function_to_look_up(query: &str, hits: &[pb::SearchHit]) -> Option<String> {
+    let named = named_function(query)?;
+    let (head, arity) = split_arity(&named);
+    let defined = hits.iter().any(|h| {
+        let callable = h.kind.parse::<ChunkKind>().is_ok_and(|k| k.is_callable());
+        let (hit_head, hit_arity) = split_arity(&h.symbol);
+        callable
+            && arity.is_none_or(|a| hit_arity == Some(a))
+            && (hit_head == head
+                || hit_head
+                    .strip_suffix(head)
+                    .is_some_and(|m| m.ends_with('.')))
+    });
+    (!defined).then_some(named)
+}
+
+/// The hits for what `symbol` names among the functions a `use` defines, that pass the
+/// request's filters, put before `hits` with the best hit's score; the list keeps the
+/// request's limit. Returns how many were added.
+pub fn add_generated_hits(
+    graph: &SymbolGraph,
+    symbol: &str,
+    request: &SearchRequest,
+    hits: &mut Vec<pb::SearchHit>,
+) -> usize {
+    let sites =
+        graph.definitions_as_written(symbol, |s| s.generated_by.is_some() && passes(s, request));
+    if sites.is_empty() {
+        return 0;
+    }
+    // One head with default arguments is one hit, as a written function's arities are one
+    // chunk: the highest arity stands for them.
+    let mut one_per_head: Vec<SymbolSite> = Vec::new();
+    for s in sites {
+        match one_per_head.iter_mut().find(|o| head(o).0 == head(&s).0) {
+            Some(o) if head(&s).1 > head(o).1 => *o = s,
+            Some(_) => {}
+            None => one_per_head.push(s),
+        }
+    }
+    let score = hits.first().map_or(1.0, |h| h.score);
+    let added: Vec<pb::SearchHit> = one_per_head
+        .into_iter()
+        .take(request.limit)
+        .map(|s| hit(s, score))
+        .collect();
+    let n = added.len();
+    let limit = request.limit.max(hits.len());
+    hits.splice(0..0, added);
+    hits.truncate(limit);
+    n
+}
+
+/// A site's head, and its arity: the sites of one head differ in their arity only.
+type Head<'a> = (&'a str, &'a str, u32, &'a str, &'a str);
+
+fn head(s: &SymbolSite) -> (Head<'_>, Option<u32>) {
+    let (name, arity) = split_arity(&s.symbol);
+    ((&s.repo, &s.path, s.start_line, name, &s.signature), arity)
+}
+
+/// The hit of a generated definition: at the using module's header (where its `use` is),
+/// with the head its quote writes.
+fn hit(s: SymbolSite, score: f32) -> pb::SearchHit {
+    pb::SearchHit {
+        repository: s.repo,
+        path: s.path,
+        span: Some(pb::Span {
+            start_line: s.start_line,
+            end_line: s.end_line,
+            start_byte: 0,
+            end_byte: 0,
+        }),
+        module: s.module,
+        symbol: s.symbol,
+        kind: s.kind.as_str().to_string(),
+        score,
+        snippet: String::new(),
+        snippet_start_line: 0,
+        chunk_id: String::new(),
+        signature: s.signature,
+        generated_by: s.generated_by.unwrap_or_default(),
+    }
+}
+
+/// Whether a site passes the request's filters, as the index applies them to chunks.
+fn passes(s: &SymbolSite, request: &SearchRequest) -> bool {
+    let f = &request.filters;
+    let in_repo = f.repos.is_empty() || f.repos.contains(&s.repo);
+    let of_kind = f.kinds.is_empty() || f.kinds.contains(&s.kind);
+    let in_module = f.module.as_deref().is_none_or(|m| {
+        s.module == m
+            || s.module
+                .strip_prefix(m)
+                .is_some_and(|rest| rest.starts_with('.'))
+    });
+    let under_path = f.path_prefix.as_deref().is_none_or(|p| {
+        let p = p.trim_start_matches("./");
+        s.path.starts_with(p)
+            || p.split_once('/')
+                .is_some_and(|(repo, rest)| repo == s.repo && s.path.starts_with(rest))
+    });
+    in_repo && of_kind && in_module && under_path
+}
+
+/// `Mod.fun` or `Mod.fun/arity` when that is the whole query (quotes, a capture's `&`, a
+/// trailing `/` and the `Elixir.` prefix aside).
+fn named_function(query: &str) -> Option<String> {
+    let tok = query
+        .trim()
+        .trim_matches(|c: char| matches!(c, '`' | '"' | '\''));
+    let tok = tok.trim_start_matches('&');
+    let tok = tok
+        .strip_prefix("Elixir.")
+        .filter(|rest| rest.starts_with(char::is_uppercase))
+        .unwrap_or(tok);
+    let tok = tok.strip_suffix('/').unwrap_or(tok);
+    let (head, arity) = split_arity(tok);
+    if tok.contains('/') && arity.is_none() {
+        return None;
+    }
+    let (module, fun) = head.rsplit_once('.')?;
+    let module_ok = !module.is_empty()
+        && module.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_uppercase())
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    let fun_ok = fun.starts_with(|c: char| c.is_lowercase() || c == '_')
+        && fun
+            .trim_end_matches(['?', '!'])
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_');
+    (module_ok && fun_ok).then(|| tok.to_string())
+}
+
+/// `("Mod.fun", Some(2))` for `Mod.fun/2`, `("Mod.fun", None)` for `Mod.fun`.
+fn split_arity(symbol: &str) -> (&str, Option<u32>) {
+    match symbol.rsplit_once('/') {
+        Some((head, a)) => match a.parse() {
+            Ok(a) => (head, Some(a)),
+            Err(_) => (symbol, None),
+        },
+        None => (symbol, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(symbol: &str, kind: &str) -> pb::SearchHit {
+        pb::SearchHit {
+            symbol: symbol.into(),
+            kind: kind.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_query_names_one_function_or_nothing() {
+        for (query, named) in [
+            ("MyApp.Repo.insert", Some("MyApp.Repo.insert")),
+            ("  `MyApp.Repo.insert/2` ", Some("MyApp.Repo.insert/2")),
+            ("&Repo.all/2", Some("Repo.all/2")),
+            ("Elixir.Repo.get!/3", Some("Repo.get!/3")),
+            ("Repo.exists?/", Some("Repo.exists?")),
+            ("Repo", None),
+            ("insert/2", None),
+            ("Repo.insert foo", None),
+            ("Repo.Insert", None),
+            ("repo.insert", None),
+            ("Repo.insert/x", None),
+            ("Kernel.+/2", None),
+            ("", None),
+        ] {
+            assert_eq!(named_function(query).as_deref(), named, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn a_callable_hit_of_that_name_means_the_search_found_it() {
+        let found = |query: &str, hits: &[pb::SearchHit]| function_to_look_up(query, hits);
+        // The definition itself, or the same name under a longer module.
+        assert_eq!(
+            found("Shop.Repo.get/2", &[hit("Shop.Repo.get/2", "function")]),
+            None
+        );
+        assert_eq!(
+            found("Repo.get", &[hit("Shop.Repo.get/3", "delegate")]),
+            None
+        );
+        // A callback's type, another arity, another module, a mere suffix of a name: not it.
+        for other in [
+            hit("Shop.Repo.get/2", "type"),
+            hit("Shop.Repo.get/3", "function"),
+            hit("Shop.Repository.get/2", "function"),
+            hit("Shop.MyRepo.get/2", "function"),
+        ] {
+            assert_eq!(
+                found("Repo.get/2", std::slice::from_ref(&other)).as_deref(),
+                Some("Repo.get/2"),
+                "{other:?}"
+            );
+        }
+        assert_eq!(found("stock levels", &[]), None);
+    }
+}
