@@ -20,14 +20,16 @@ use crate::graph::{SymbolGraph, SymbolSite};
 /// The function a search names on its own, when no hit defines it: `MyApp.Repo.insert`,
 /// `MyApp.Repo.insert/2`, `` `Repo.all/2` `` or `&Repo.all/2` (a module, or the last part
 /// of one, then a function name, perhaps an arity). `None` for anything else, and when a
-/// callable hit already is that function, under any module the name could be a suffix of.
+/// hit already is that function, under any module the name could be a suffix of: a
+/// definition, or a chunk holding one (a header's `defstruct` is `__struct__/0`, a test's
+/// module its functions), but not a type or callback of that name.
 pub fn function_to_look_up(query: &str, hits: &[pb::SearchHit]) -> Option<String> {
     let named = named_function(query)?;
     let (head, arity) = split_arity(&named);
     let defined = hits.iter().any(|h| {
-        let callable = h.kind.parse::<ChunkKind>().is_ok_and(|k| k.is_callable());
+        let contract = h.kind == ChunkKind::Type.as_str();
         let (hit_head, hit_arity) = split_arity(&h.symbol);
-        callable
+        !contract
             && arity.is_none_or(|a| hit_arity == Some(a))
             && (hit_head == head
                 || hit_head
@@ -201,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn a_callable_hit_of_that_name_means_the_search_found_it() {
+    fn a_hit_of_that_name_means_the_search_found_it() {
         let found = |query: &str, hits: &[pb::SearchHit]| function_to_look_up(query, hits);
         // The definition itself, or the same name under a longer module.
         assert_eq!(
@@ -210,6 +212,13 @@ mod tests {
         );
         assert_eq!(
             found("Repo.get", &[hit("Shop.Repo.get/3", "delegate")]),
+            None
+        );
+        // A header's `defstruct`, a module a test defines.
+        let header = hit("Shop.Item.__struct__/0", "module_header");
+        assert_eq!(found("Shop.Item.__struct__/0", &[header]), None);
+        assert_eq!(
+            found("Fake.get", &[hit("ShopTest.Fake.get/1", "test")]),
             None
         );
         // A callback's type, another arity, another module, a mere suffix of a name: not it.
