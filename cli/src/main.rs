@@ -742,7 +742,16 @@ fn offline_search(
         .collect();
     // As the gateway does: a function a `use` defines is found through the graph.
     if let Some(symbol) = generated::function_to_look_up(&local.query, &hits) {
-        generated::add_generated_hits(set.graph()?.as_ref(), &symbol, &local, &mut hits);
+        let headers = aiex_node::service::request_from_pb(generated::module_search(
+            &symbol,
+            &local.filters.repos,
+        ))?;
+        let headers: Vec<_> = (set.search(&headers)?.into_iter())
+            .map(aiex_gateway::service::hit_to_pb)
+            .collect();
+        if generated::holds_module(&symbol, &headers) {
+            generated::add_generated_hits(set.graph()?.as_ref(), &symbol, &local, &mut hits);
+        }
     }
     if let Some(module) = request.filters.as_ref().map(|f| f.module.as_str())
         && hits.is_empty()

@@ -237,6 +237,7 @@ pub fn search_results(
                     "snippet_start_line": h.snippet_start_line,
                     "chunk_id": h.chunk_id,
                     "generated_by": (!h.generated_by.is_empty()).then_some(&h.generated_by),
+                    "uses": (!h.uses.is_empty()).then_some(&h.uses),
                 })
             })
             .collect();

@@ -861,7 +861,13 @@ fn search_offline_finds_a_function_a_use_defines() {
             && text.contains("defined by use Shop.Base: def fetch(id)"),
         "{text}"
     );
-    // A written function's hits say nothing of the kind.
+    // A written function's hits say nothing of the kind; a header lists its `use`s.
     let written = json(d, &["search", "--offline", "Shop.Base", "--json"]);
     assert_eq!(written["hits"][0]["generated_by"], json!(null), "{written}");
+    let header = json(d, &["search", "--offline", "Shop.Repo", "--json"]);
+    assert_eq!(
+        (&header["hits"][0]["kind"], &header["hits"][0]["uses"]),
+        (&json!("module_header"), &json!(["Shop.Base"])),
+        "{header}"
+    );
 }

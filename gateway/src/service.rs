@@ -520,6 +520,24 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
     repos.is_empty() || repos.iter().any(|r| r == repo)
 }
 
+impl SearchService {
+    /// Whether the module of the function `symbol` names has an indexed header, in the
+    /// repositories `asked` searched.
+    async fn module_indexed(
+        &self,
+        symbol: &str,
+        asked: &pb::SearchRequest,
+    ) -> std::result::Result<bool, GatewayError> {
+        let repos = (asked.filters.as_ref()).map_or(&[][..], |f| &f.repositories[..]);
+        let headers = self
+            .0
+            .backend
+            .search(generated::module_search(symbol, repos))
+            .await?;
+        Ok(generated::holds_module(symbol, &headers.hits))
+    }
+}
+
 #[tonic::async_trait]
 impl pb::search_server::Search for SearchService {
     async fn search(&self, request: Request<pb::SearchRequest>) -> Result<pb::SearchResponse> {
@@ -538,8 +556,10 @@ impl pb::search_server::Search for SearchService {
             .map_err(GatewayError::from)?;
         // A function a `use` defines has no chunk: the graph knows it (see
         // `aiex_node::search::generated`). Asked only when the query names one function
-        // that no hit defines.
-        if let Some(symbol) = generated::function_to_look_up(&asked.query, &response.hits) {
+        // that no hit defines, in a module that is indexed.
+        if let Some(symbol) = generated::function_to_look_up(&asked.query, &response.hits)
+            && self.module_indexed(&symbol, &asked).await?
+        {
             let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
             let local = aiex_node::service::request_from_pb(asked).map_err(GatewayError::from)?;
             generated::add_generated_hits(&graph, &symbol, &local, &mut response.hits);

@@ -1476,6 +1476,13 @@ async fn a_search_finds_a_function_a_use_defines() {
         ),
         "{hits:?}"
     );
+    // The module's last part will do, as it does for written functions.
+    let hits = search(&server, "Repo.fetch").await;
+    assert_eq!(
+        (hits[0].symbol.as_str(), hits[0].generated_by.as_str()),
+        ("Shop.Repo.fetch/1", "Shop.Base"),
+        "{hits:?}"
+    );
     let mut request = search_request("Shop.Repo.fetch/1");
     request.filters = Some(pb::SearchFilters {
         module: "Shop.Stock".into(),

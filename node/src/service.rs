@@ -17,6 +17,11 @@ use crate::search::{Filters, MAX_LIMIT, QueryStats, SearchHit, SearchRequest};
 /// A search hit as the API returns it.
 pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     let signature = h.chunk.signature_for(&h.symbol).to_string();
+    let uses = if h.chunk.kind == ChunkKind::ModuleHeader {
+        h.chunk.uses
+    } else {
+        Vec::new()
+    };
     pb::SearchHit {
         repository: h.chunk.repo,
         path: h.chunk.path,
@@ -35,6 +40,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         chunk_id: h.chunk.id,
         signature,
         generated_by: String::new(),
+        uses,
     }
 }
 

@@ -8,8 +8,12 @@
 //! hit is a definition of it, its generated definitions are put first: the using module,
 //! and the head written in the quote.
 //!
-//! Only the query's words decide whether the graph is asked ([`function_to_look_up`]), so
-//! every other search costs nothing more.
+//! The graph is costly to build on a large index (seconds, and a gigabyte, for 200 MB of
+//! code; a server keeps it until the next commit, `search --offline` builds it each time),
+//! so it is asked only when the query names one function ([`function_to_look_up`]), no
+//! hit defines it, and a second search finds the header of its module with a `use`
+//! ([`module_search`], [`holds_module`]): `Enum.map` with the standard library not
+//! indexed, or `Enum.mapp` with it, cost that search and nothing more.
 
 use aiex_proto::v1 as pb;
 
@@ -37,6 +41,45 @@ pub fn function_to_look_up(query: &str, hits: &[pb::SearchHit]) -> Option<String
                     .is_some_and(|m| m.ends_with('.')))
     });
     (!defined).then_some(named)
+}
+
+/// The search for the header of the module `symbol` names (`MyApp.Repo` for
+/// `MyApp.Repo.insert/2`, or any module ending in `.Repo` for `Repo.insert`), in the
+/// repositories a search asked for.
+pub fn module_search(symbol: &str, repositories: &[String]) -> pb::SearchRequest {
+    pb::SearchRequest {
+        query: module_of(symbol).to_string(),
+        filters: Some(pb::SearchFilters {
+            repositories: repositories.to_vec(),
+            kinds: vec![ChunkKind::ModuleHeader.as_str().to_string()],
+            ..Default::default()
+        }),
+        limit: MODULE_SEARCH_LIMIT,
+    }
+}
+
+/// Headers a [`module_search`] looks through: the module's own come first (exact name),
+/// but a suffix (`Repo`) may name several.
+const MODULE_SEARCH_LIMIT: u32 = 20;
+
+/// Whether the hits of a [`module_search`] hold the header of the module `symbol` names,
+/// with a `use` (or a `@before_compile` hook) that could define it.
+pub fn holds_module(symbol: &str, hits: &[pb::SearchHit]) -> bool {
+    let module = module_of(symbol);
+    hits.iter().any(|h| {
+        h.kind == ChunkKind::ModuleHeader.as_str()
+            && !h.uses.is_empty()
+            && (h.module == module
+                || h.module
+                    .strip_suffix(module)
+                    .is_some_and(|m| m.ends_with('.')))
+    })
+}
+
+/// `MyApp.Repo` for `MyApp.Repo.insert/2`.
+fn module_of(symbol: &str) -> &str {
+    let (head, _) = split_arity(symbol);
+    head.rsplit_once('.').map_or(head, |(m, _)| m)
 }
 
 /// The hits for what `symbol` names among the functions a `use` defines, that pass the
@@ -105,6 +148,7 @@ fn hit(s: SymbolSite, score: f32) -> pb::SearchHit {
         chunk_id: String::new(),
         signature: s.signature,
         generated_by: s.generated_by.unwrap_or_default(),
+        uses: Vec::new(),
     }
 }
 
@@ -179,6 +223,39 @@ mod tests {
             kind: kind.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_module_search_looks_for_the_named_module_only() {
+        let repos = vec!["shop".to_string()];
+        let request = module_search("MyApp.Repo.insert/2", &repos);
+        assert_eq!(request.query, "MyApp.Repo");
+        let filters = request.filters.unwrap();
+        assert_eq!(
+            (filters.repositories, filters.kinds),
+            (repos, vec!["module_header".into()])
+        );
+        let header = |module: &str| pb::SearchHit {
+            module: module.into(),
+            kind: "module_header".into(),
+            uses: vec!["Store".into()],
+            ..Default::default()
+        };
+        assert!(holds_module(
+            "Repo.all/2",
+            &[header("Shop"), header("MyApp.Repo")]
+        ));
+        assert!(holds_module("MyApp.Repo.all", &[header("MyApp.Repo")]));
+        for other in ["MyApp.RepoBase", "MyApp.MyRepo", "MyApp"] {
+            assert!(!holds_module("Repo.all/2", &[header(other)]), "{other}");
+        }
+        let mut function = header("MyApp.Repo");
+        function.kind = "function".into();
+        assert!(!holds_module("MyApp.Repo.all", &[function]));
+        // A module that uses nothing has nothing generated.
+        let mut plain = header("MyApp.Repo");
+        plain.uses.clear();
+        assert!(!holds_module("MyApp.Repo.all", &[plain]));
     }
 
     #[test]
