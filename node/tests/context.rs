@@ -1402,7 +1402,7 @@ fn a_larger_budget_shows_more_search_hits() {
 
 /// A function defined where it is implied (`defexception`'s `exception/1`) or by a
 /// `use` has a context: its module's header, which holds what defines it, with its
-/// callers.
+/// callers; and for a `use`, the clauses its quote writes.
 #[test]
 fn an_implied_or_used_definition_is_a_target_through_its_module_header() {
     let sources = [(
@@ -1414,7 +1414,11 @@ fn an_implied_or_used_definition_is_a_target_through_its_module_header() {
             "defmodule Shop.Base do\n",
             "  defmacro __using__(_) do\n",
             "    quote do\n",
-            "      def fetch(id), do: {:ok, id}\n",
+            "      def fetch(id) when is_integer(id) do\n",
+            "        {:ok, id}\n",
+            "      end\n",
+            "\n",
+            "      def fetch(id), do: {:error, id}\n",
             "    end\n",
             "  end\n",
             "end\n",
@@ -1443,6 +1447,23 @@ fn an_implied_or_used_definition_is_a_target_through_its_module_header() {
             (ctx.sections.iter())
                 .any(|s| s.kind == SectionKind::Caller && s.title.contains("Shop.Store.take/1")),
             "{target}: {shown:#?}"
+        );
+        // Every clause the quote writes, as written there, without the quote's indent.
+        let quoted = concat!(
+            "Defined by `use Shop.Base`, in Shop.Base.__using__/1 (lib/shop.ex:7-11):\n",
+            "```elixir\n",
+            "def fetch(id) when is_integer(id) do\n",
+            "  {:ok, id}\n",
+            "end\n",
+            "\n",
+            "def fetch(id), do: {:error, id}\n",
+            "```",
+        );
+        assert_eq!(
+            first.text.contains(quoted),
+            target == "Shop.Store.fetch/1",
+            "{target}: {}",
+            first.text
         );
     }
 }

@@ -1518,6 +1518,33 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     assert_eq!(get.signature, "def get(id, opts \\\\ [])");
     assert_eq!(get.generated_by.as_deref(), Some("Shop.Base"));
     assert_eq!(get.kind, ChunkKind::Function);
+    // Where the quote writes it: both clauses' lines, in the quoting function's file.
+    let at = |symbol: &str| {
+        site(symbol)
+            .quoted_at
+            .map(|q| (q.file.symbol, q.file.path, q.start_line, q.end_line))
+    };
+    let base_at = |symbol: &str, lines: (u32, u32)| {
+        Some((
+            symbol.to_string(),
+            "lib/shop/base.ex".to_string(),
+            lines.0,
+            lines.1,
+        ))
+    };
+    assert_eq!(
+        at("Shop.Worker.get/2"),
+        base_at("Shop.Base.__using__/1", (9, 10))
+    );
+    assert_eq!(
+        at("Shop.Custom.get/1"),
+        base_at("Shop.Base.__using__/1", (9, 10))
+    );
+    // In the helper that the `__using__` unquotes.
+    assert_eq!(
+        at("Shop.Web.Endpoint.start_link/1"),
+        base_at("Shop.Endpoint.server/0", (33, 33))
+    );
     assert_eq!(
         site("Shop.Worker.get/1").generated_by.as_deref(),
         Some("Shop.Base")

@@ -1353,7 +1353,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     calls.push((node.start_byte(), RawCall::Unquoted { end }));
                 }
                 if matches!(name, "defstruct" | "defexception") && Context::injected(&contexts) {
-                    for def in quoted_implied(name, node, src) {
+                    for mut def in quoted_implied(name, node, src) {
+                        def.lines = lines_of(node);
                         let end = node.end_byte();
                         calls.push((node.start_byte(), RawCall::QuotedDef { def, end }));
                     }
@@ -1372,8 +1373,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                         if Context::injected(&contexts)
-                            && let Some(def) = quoted_def(name, head, src)
+                            && let Some(mut def) = quoted_def(name, head, src)
                         {
+                            def.lines = lines_of(node);
                             let end = node.end_byte();
                             calls.push((node.start_byte(), RawCall::QuotedDef { def, end }));
                         }
@@ -1795,7 +1797,17 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
         },
         signature,
         calls: Vec::new(),
+        lines: (0, 0),
+        quoted_in: None,
     })
+}
+
+/// The lines a node spans, 1-based and inclusive.
+fn lines_of(node: Node<'_>) -> (u32, u32) {
+    (
+        node.start_position().row as u32 + 1,
+        node.end_position().row as u32 + 1,
+    )
 }
 
 /// A quoted head, cut to [`MAX_QUOTED_HEAD`] bytes.
@@ -1832,6 +1844,8 @@ fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
             visibility: Visibility::Public,
             signature: signature.clone(),
             calls: Vec::new(),
+            lines: (0, 0),
+            quoted_in: None,
         })
         .collect()
 }

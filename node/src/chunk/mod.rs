@@ -222,12 +222,33 @@ pub struct QuotedDef {
     /// links where that module defines it (it may be an imported or Kernel's function).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<String>,
+    /// The lines its clauses span in the quoting file, 1-based and inclusive (`(0, 0)` in
+    /// chunks stored before they were recorded, and for the standard library's).
+    #[serde(default, skip_serializing_if = "no_lines")]
+    pub lines: (u32, u32),
+    /// The function whose `quote` it is in, and that function's file: filled by the
+    /// symbol graph from the chunk holding it (chunks do not store it).
+    #[serde(skip)]
+    pub quoted_in: Option<std::sync::Arc<QuoteFile>>,
+}
+
+/// The function a `quote` is written in (`Ecto.Repo.__using__/1`), and its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteFile {
+    pub symbol: String,
+    pub repo: String,
+    pub path: String,
+}
+
+fn no_lines(lines: &(u32, u32)) -> bool {
+    *lines == (0, 0)
 }
 
 impl QuotedDef {
     /// Keeps the first of each function's clauses: one function is one name and whole
     /// arity (its heads may differ, and only a first, bodiless head has the defaults).
-    /// The later clauses' calls join the first's, each call once.
+    /// The later clauses' calls join the first's, each call once, and its lines reach
+    /// to the last clause's.
     pub fn dedup(defs: &mut Vec<QuotedDef>) {
         if defs.len() < 2 {
             if let Some(d) = defs.first_mut() {
@@ -240,7 +261,9 @@ impl QuotedDef {
         for d in defs.drain(..) {
             match first.entry((d.name.clone(), d.arities.last().copied())) {
                 std::collections::hash_map::Entry::Occupied(at) => {
-                    kept[*at.get()].calls.extend(d.calls);
+                    let first = &mut kept[*at.get()];
+                    first.calls.extend(d.calls);
+                    first.lines.1 = first.lines.1.max(d.lines.1);
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(kept.len());
@@ -828,7 +851,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 52;
+pub const CHUNKER_VERSION: u32 = 53;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

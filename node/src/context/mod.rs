@@ -557,6 +557,20 @@ impl<'a> ContextBuilder<'a> {
                 .map(|(c, text)| fence(c, text))
                 .collect::<Vec<_>>()
                 .join("\n");
+            // A function a `use` defines: its module's header, then the quote's clauses.
+            let text = match &target {
+                Target::Function(symbol)
+                    if unique.iter().all(|c| c.kind == ChunkKind::ModuleHeader) =>
+                {
+                    let mut text = text;
+                    for quoted in self.quoted_texts(symbol, &in_repos)? {
+                        text.push('\n');
+                        text.push_str(&quoted);
+                    }
+                    text
+                }
+                _ => text,
+            };
             let shorter = shorter_forms(&target, &unique);
             let where_ = places(&chunks);
             let same = match copies {
@@ -655,6 +669,59 @@ impl<'a> ContextBuilder<'a> {
         let mut sections = g.into_sections(&self.counter);
         sections.sort_by_key(|s| s.kind.render_rank());
         Ok(self.fit(sections, budget))
+    }
+
+    /// What the quotes that write `symbol`, a function `use`s define, say: for each, a
+    /// line naming the `use` and the quoting function, then its clauses as written there
+    /// (at most [`MAX_QUOTED_LINES`] lines).
+    fn quoted_texts(&self, symbol: &str, in_repos: &dyn Fn(&Chunk) -> bool) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<(String, String, u32)> = HashSet::new();
+        for site in self.graph.definitions(symbol) {
+            let (Some(by), Some(at)) = (&site.generated_by, &site.quoted_at) else {
+                continue;
+            };
+            let file = &at.file;
+            if !seen.insert((file.repo.clone(), file.path.clone(), at.start_line)) {
+                continue;
+            }
+            // The quote's parts may be chunks of their own (a long `__using__` is split):
+            // the file's chunks over those lines.
+            let mut chunks: Vec<Chunk> = (self.source.file_chunks(&file.repo, &file.path)?)
+                .into_iter()
+                .filter(|c| {
+                    in_repos(c) && c.start_line <= at.end_line && c.end_line >= at.start_line
+                })
+                .collect();
+            chunks.sort_by_key(|c| c.start_byte);
+            let Some(first) = chunks.first().filter(|c| c.start_line <= at.start_line) else {
+                continue;
+            };
+            let joined: String = chunks.iter().map(|c| c.content.as_str()).collect();
+            let wanted = (at.end_line - at.start_line + 1) as usize;
+            let lines: Vec<&str> = (joined.lines())
+                .skip((at.start_line - first.start_line) as usize)
+                .take(wanted.min(MAX_QUOTED_LINES))
+                .collect();
+            let mut text = lines.join("\n");
+            if wanted > MAX_QUOTED_LINES {
+                text.push_str(&format!("\n# ... {} more lines", wanted - MAX_QUOTED_LINES));
+            }
+            // The quote is often in another repository (a dependency's): named then.
+            let path = if file.repo == site.repo {
+                file.path.clone()
+            } else {
+                format!("{}/{}", file.repo, file.path)
+            };
+            out.push(format!(
+                "Defined by `use {by}`, in {} ({path}:{}-{}):\n{}",
+                file.symbol,
+                at.start_line,
+                at.end_line,
+                fence(first, &dedent(&text))
+            ));
+        }
+        Ok(out)
     }
 
     fn target_chunks(
@@ -1237,6 +1304,22 @@ fn named_list(names: Vec<String>) -> String {
 }
 
 /// Code in a fence of the chunk's language.
+/// The most lines of a quote a target that a `use` defines shows.
+const MAX_QUOTED_LINES: usize = 60;
+
+/// The lines without the indentation they all share (a quote's clauses sit deep).
+fn dedent(text: &str) -> String {
+    let indent = (text.lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    (text.lines())
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn fence(chunk: &Chunk, text: &str) -> String {
     let lang = match chunk.language {
         crate::chunk::Language::Elixir => "elixir",

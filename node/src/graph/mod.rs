@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{
-    Chunk, ChunkKind, ImportFilter, QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
+    Chunk, ChunkKind, ImportFilter, QuoteFile, QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
 };
 
 /// Where a symbol is defined.
@@ -37,6 +37,20 @@ pub struct SymbolSite {
     /// header, and the signature the head in the used module's `quote`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_by: Option<String>,
+    /// For such a function: the quote that writes it, where its source is indexed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted_at: Option<QuotedAt>,
+}
+
+/// Where a `quote` writes a function a `use` defines: the quoting function
+/// (`Ecto.Repo.__using__/1`, or a helper it calls), its file, and the lines of the
+/// function's clauses there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedAt {
+    #[serde(flatten)]
+    pub file: QuoteFile,
+    pub start_line: u32,
+    pub end_line: u32,
 }
 
 /// The graph over a set of chunks.
@@ -156,6 +170,8 @@ fn known_use(used: &str) -> Option<QuotedDef> {
         visibility: Visibility::Public,
         signature: signature.to_string(),
         calls: Vec::new(),
+        lines: (0, 0),
+        quoted_in: None,
     })
 }
 
@@ -195,6 +211,7 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
         signature: chunk.signature.clone(),
         visibility: chunk.visibility,
         generated_by: None,
+        quoted_at: None,
     }
 }
 
@@ -652,6 +669,13 @@ impl SymbolGraph {
                             signature: d.signature.clone(),
                             visibility: d.visibility,
                             generated_by: Some(from.to_string()),
+                            quoted_at: (d.quoted_in.as_ref()).filter(|_| d.lines != (0, 0)).map(
+                                |file| QuotedAt {
+                                    file: QuoteFile::clone(file),
+                                    start_line: d.lines.0,
+                                    end_line: d.lines.1,
+                                },
+                            ),
                             ..header.clone()
                         };
                         if !d.calls.is_empty() {
@@ -986,6 +1010,7 @@ impl SymbolGraph {
                     },
                     visibility: def.visibility,
                     generated_by: None,
+                    quoted_at: None,
                 };
                 // `defimpl P, for: [A, B]`: the chunker gives `B`'s copy `B`'s own calls.
                 let calls = &def.calls;
@@ -1010,8 +1035,18 @@ impl SymbolGraph {
                                 .or_insert_with(|| def.quoted_uses.clone());
                         }
                         if !def.quoted_defs.is_empty() {
-                            (g.quoted_defs.entry(k.clone()))
-                                .or_insert_with(|| def.quoted_defs.clone());
+                            (g.quoted_defs.entry(k.clone())).or_insert_with(|| {
+                                let file = std::sync::Arc::new(QuoteFile {
+                                    symbol: k.clone(),
+                                    repo: chunk.repo.clone(),
+                                    path: chunk.path.clone(),
+                                });
+                                let mut defs = def.quoted_defs.clone();
+                                for d in &mut defs {
+                                    d.quoted_in = Some(file.clone());
+                                }
+                                defs
+                            });
                         }
                         if !def.quoted_imports.is_empty() {
                             g.quoted_imports.entry(k).or_insert_with(|| {
