@@ -237,6 +237,7 @@ pub fn search_results(
                     "snippet_start_line": h.snippet_start_line,
                     "chunk_id": h.chunk_id,
                     "generated_by": (!h.generated_by.is_empty()).then_some(&h.generated_by),
+                    "quoted_at": h.quoted_at.as_ref().map(quote_json),
                     "uses": (!h.uses.is_empty()).then_some(&h.uses),
                 })
             })
@@ -285,7 +286,14 @@ pub fn search_results(
                 "    {} {}",
                 paint("defined by", "2"),
                 highlight(
-                    &shown(&format!("use {}: {}", h.generated_by, h.signature)),
+                    &shown(&format!(
+                        "use {}: {}{}",
+                        h.generated_by,
+                        h.signature,
+                        (h.quoted_at.as_ref())
+                            .map(|q| format!("  (quoted at {})", quote_place(q)))
+                            .unwrap_or_default()
+                    )),
                     &words
                 )
             )?;
@@ -306,6 +314,23 @@ pub fn search_results(
         took.as_secs_f64() * 1e3
     )?;
     Ok(())
+}
+
+/// `repo/path:line` of the clauses a quote writes.
+fn quote_place(q: &pb::QuoteRef) -> String {
+    let line = q.span.unwrap_or_default().start_line;
+    shown(&format!("{}/{}:{line}", q.repository, q.path)).into_owned()
+}
+
+fn quote_json(q: &pb::QuoteRef) -> serde_json::Value {
+    let span = q.span.unwrap_or_default();
+    json!({
+        "symbol": q.symbol,
+        "repository": q.repository,
+        "path": q.path,
+        "start_line": span.start_line,
+        "end_line": span.end_line,
+    })
 }
 
 pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
@@ -522,6 +547,7 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                     "kind": r.kind,
                     "signature": r.signature,
                     "generated_by": (!r.generated_by.is_empty()).then_some(&r.generated_by),
+                    "quoted_at": r.quoted_at.as_ref().map(quote_json),
                 })
             })
             .collect();
@@ -542,7 +568,10 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
             let generated = if r.generated_by.is_empty() {
                 String::new()
             } else {
-                format!("  (defined by use {})", shown(&r.generated_by))
+                let at = (r.quoted_at.as_ref())
+                    .map(|q| format!(", quoted at {}", quote_place(q)))
+                    .unwrap_or_default();
+                format!("  (defined by use {}{at})", shown(&r.generated_by))
             };
             println!(
                 "{}:{}  {}  {}{generated}",

@@ -856,10 +856,25 @@ fn search_offline_finds_a_function_a_use_defines() {
     let out = aiex(d, &["search", "--offline", "Shop.Repo.fetch"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        top["quoted_at"],
+        json!({"symbol": "Shop.Base.__using__/1", "repository": "shop",
+               "path": "lib/base.ex", "start_line": 4, "end_line": 4}),
+        "{found}"
+    );
     assert!(
         text.contains("shop/lib/repo.ex:1  Shop.Repo.fetch/1  function")
-            && text.contains("defined by use Shop.Base: def fetch(id)"),
+            && text.contains(
+                "defined by use Shop.Base: def fetch(id)  (quoted at shop/lib/base.ex:4)"
+            ),
         "{text}"
+    );
+    // `symbols def` says where the quote is too.
+    let def = aiex(d, &["symbols", "--offline", "def", "Shop.Repo.fetch/1"]);
+    assert!(
+        String::from_utf8_lossy(&def.stdout)
+            .contains("(defined by use Shop.Base, quoted at shop/lib/base.ex:4)"),
+        "{def:?}"
     );
     // A written function's hits say nothing of the kind; a header lists its `use`s.
     let written = json(d, &["search", "--offline", "Shop.Base", "--json"]);

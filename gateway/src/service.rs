@@ -369,6 +369,7 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
         kind: s.kind.as_str().to_string(),
         signature: s.signature,
         module: s.module,
+        quoted_at: s.quoted_at.as_ref().map(aiex_node::graph::QuotedAt::to_pb),
         generated_by: s.generated_by.unwrap_or_default(),
     }
 }

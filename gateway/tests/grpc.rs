@@ -1476,6 +1476,27 @@ async fn a_search_finds_a_function_a_use_defines() {
         ),
         "{hits:?}"
     );
+    let quote = top.quoted_at.as_ref().expect("where the quote writes it");
+    assert_eq!(
+        (
+            quote.symbol.as_str(),
+            quote.path.as_str(),
+            quote.span.unwrap().start_line
+        ),
+        ("Shop.Base.__using__/1", "lib/base.ex", 4)
+    );
+    // `Definition` says so too.
+    let refs = server
+        .search()
+        .definition(pb::SymbolRequest {
+            symbol: "Shop.Repo.fetch/1".into(),
+            repositories: vec![],
+        })
+        .await
+        .expect("Definition is served")
+        .into_inner()
+        .refs;
+    assert_eq!(refs[0].quoted_at.as_ref(), Some(quote), "{refs:?}");
     // The module's last part will do, as it does for written functions.
     let hits = search(&server, "Repo.fetch").await;
     assert_eq!(

@@ -40,6 +40,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         chunk_id: h.chunk.id,
         signature,
         generated_by: String::new(),
+        quoted_at: None,
         uses,
     }
 }

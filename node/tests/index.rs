@@ -2287,6 +2287,16 @@ fn a_function_a_use_defines_is_found_by_its_name() {
             "{query}: {hits:?}"
         );
         assert_eq!(top.signature, "def fetch(id, opts \\\\ [])", "{query}");
+        let quote = top.quoted_at.as_ref().unwrap();
+        assert_eq!(
+            (
+                quote.symbol.as_str(),
+                quote.path.as_str(),
+                quote.span.unwrap().start_line
+            ),
+            ("Store.__using__/1", "lib/store.ex", 5),
+            "{query}"
+        );
         assert_eq!(top.span.unwrap().start_line, 1, "{query}");
         // The two arities of one head are one hit, and the other hits follow it.
         assert!(

@@ -53,6 +53,23 @@ pub struct QuotedAt {
     pub end_line: u32,
 }
 
+impl QuotedAt {
+    /// As the API returns it.
+    pub fn to_pb(&self) -> aiex_proto::v1::QuoteRef {
+        aiex_proto::v1::QuoteRef {
+            symbol: self.file.symbol.clone(),
+            repository: self.file.repo.clone(),
+            path: self.file.path.clone(),
+            span: Some(aiex_proto::v1::Span {
+                start_line: self.start_line,
+                end_line: self.end_line,
+                start_byte: 0,
+                end_byte: 0,
+            }),
+        }
+    }
+}
+
 /// The graph over a set of chunks.
 #[derive(Debug, Default)]
 pub struct SymbolGraph {

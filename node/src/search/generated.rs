@@ -19,7 +19,7 @@ use aiex_proto::v1 as pb;
 
 use super::SearchRequest;
 use crate::chunk::ChunkKind;
-use crate::graph::{SymbolGraph, SymbolSite};
+use crate::graph::{QuotedAt, SymbolGraph, SymbolSite};
 
 /// The function a search names on its own, when no hit defines it: `MyApp.Repo.insert`,
 /// `MyApp.Repo.insert/2`, `` `Repo.all/2` `` or `&Repo.all/2` (a module, or the last part
@@ -148,6 +148,7 @@ fn hit(s: SymbolSite, score: f32) -> pb::SearchHit {
         chunk_id: String::new(),
         signature: s.signature,
         generated_by: s.generated_by.unwrap_or_default(),
+        quoted_at: s.quoted_at.as_ref().map(QuotedAt::to_pb),
         uses: Vec::new(),
     }
 }
