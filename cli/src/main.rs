@@ -741,11 +741,9 @@ fn offline_search(
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
     // As the gateway does: a function a `use` defines is found through the graph.
-    if let Some(symbol) = generated::function_to_look_up(&local.query, &hits) {
-        let headers = aiex_node::service::request_from_pb(generated::module_search(
-            &symbol,
-            &local.filters.repos,
-        ))?;
+    if let Some(symbol) = generated::function_to_look_up(&local, &hits) {
+        let headers =
+            aiex_node::service::request_from_pb(generated::module_search(&symbol, &local))?;
         let headers: Vec<_> = (set.search(&headers)?.into_iter())
             .map(aiex_gateway::service::hit_to_pb)
             .collect();

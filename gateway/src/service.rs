@@ -522,20 +522,27 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 }
 
 impl SearchService {
-    /// Whether the module of the function `symbol` names has an indexed header, in the
-    /// repositories `asked` searched.
-    async fn module_indexed(
+    /// Puts first the functions a `use` defines that the request names, when no hit is
+    /// their definition and the module's header, with a `use`, passes its filters.
+    async fn add_generated(
         &self,
-        symbol: &str,
-        asked: &pb::SearchRequest,
-    ) -> std::result::Result<bool, GatewayError> {
-        let repos = (asked.filters.as_ref()).map_or(&[][..], |f| &f.repositories[..]);
-        let headers = self
-            .0
-            .backend
-            .search(generated::module_search(symbol, repos))
+        request: &aiex_node::search::SearchRequest,
+        hits: &mut Vec<pb::SearchHit>,
+    ) -> std::result::Result<(), GatewayError> {
+        let Some(symbol) = generated::function_to_look_up(request, hits) else {
+            return Ok(());
+        };
+        let headers = (self.0.backend)
+            .search(generated::module_search(&symbol, request))
             .await?;
-        Ok(generated::holds_module(symbol, &headers.hits))
+        if !headers.missing_partitions.is_empty()
+            || !generated::holds_module(&symbol, &headers.hits)
+        {
+            return Ok(());
+        }
+        let graph = self.0.backend.graph().await?;
+        generated::add_generated_hits(&graph, &symbol, request, hits);
+        Ok(())
     }
 }
 
@@ -556,14 +563,13 @@ impl pb::search_server::Search for SearchService {
             .await
             .map_err(GatewayError::from)?;
         // A function a `use` defines has no chunk: the graph knows it (see
-        // `aiex_node::search::generated`). Asked only when the query names one function
-        // that no hit defines, in a module that is indexed.
-        if let Some(symbol) = generated::function_to_look_up(&asked.query, &response.hits)
-            && self.module_indexed(&symbol, &asked).await?
-        {
-            let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+        // `aiex_node::search::generated`). Only with every partition's answer (the graph
+        // needs them all), and never at the cost of the hits found.
+        if response.missing_partitions.is_empty() {
             let local = aiex_node::service::request_from_pb(asked).map_err(GatewayError::from)?;
-            generated::add_generated_hits(&graph, &symbol, &local, &mut response.hits);
+            if let Err(e) = self.add_generated(&local, &mut response.hits).await {
+                tracing::warn!(error = %e, "functions a `use` defines left out of a search");
+            }
         }
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
         // Only when every partition answered: one that did not may hold the module.

@@ -2211,8 +2211,10 @@ fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
 /// chunks, and a search that finds a written definition is left as it is.
 #[test]
 fn a_function_a_use_defines_is_found_by_its_name() {
-    use aiex_node::search::generated::{add_generated_hits, function_to_look_up};
-    use aiex_node::service::hit_to_pb;
+    use aiex_node::search::generated::{
+        add_generated_hits, function_to_look_up, holds_module, module_search,
+    };
+    use aiex_node::service::{hit_to_pb, request_from_pb};
     let (_tmp, set) = indexed(&[
         (
             "lib/store.ex",
@@ -2237,30 +2239,55 @@ fn a_function_a_use_defines_is_found_by_its_name() {
         ),
     ]);
     let graph = set.graph().unwrap();
-    let search = |query: &str, filters: Filters| {
+    let pb_hits = |request: &SearchRequest| -> Vec<_> {
+        (set.search(request).unwrap().into_iter())
+            .map(hit_to_pb)
+            .collect()
+    };
+    // As the gateway and `search --offline` do it.
+    let search_limited = |query: &str, filters: Filters, limit: usize| {
         let request = SearchRequest {
             query: query.into(),
             filters,
-            limit: 5,
+            limit,
         };
-        let mut hits: Vec<_> = set
-            .search(&request)
-            .unwrap()
-            .into_iter()
-            .map(hit_to_pb)
-            .collect();
+        let mut hits = pb_hits(&request);
         assert!(
             !hits
                 .iter()
                 .any(|h| h.symbol.starts_with("MyApp.Repo.fetch/")),
             "no chunk defines it: {hits:?}"
         );
-        if let Some(symbol) = function_to_look_up(query, &hits) {
-            add_generated_hits(&graph, &symbol, &request, &mut hits);
+        if let Some(symbol) = function_to_look_up(&request, &hits) {
+            let headers = request_from_pb(module_search(&symbol, &request)).unwrap();
+            if holds_module(&symbol, &pb_hits(&headers)) {
+                add_generated_hits(&graph, &symbol, &request, &mut hits);
+            }
         }
-        assert!(hits.len() <= 5, "{hits:?}");
+        assert!(hits.len() <= limit, "{hits:?}");
         hits
     };
+    let search = |query: &str, filters: Filters| search_limited(query, filters, 5);
+    // One result: the generated function; and when nothing else matches, it alone.
+    let one = search_limited("MyApp.Repo.fetch/2", Filters::default(), 1);
+    assert_eq!(
+        (one.len(), one[0].generated_by.as_str()),
+        (1, "Store"),
+        "{one:?}"
+    );
+    let alone = search_limited(
+        "MyApp.Repo.fetch/2",
+        Filters {
+            path_prefix: Some("lib/my_app/repo".into()),
+            ..Filters::default()
+        },
+        5,
+    );
+    assert_eq!(
+        (alone.iter().map(|h| h.symbol.as_str()).collect::<Vec<_>>()),
+        ["MyApp.Repo.fetch/2", "MyApp.Repo"],
+        "{alone:?}"
+    );
     for query in [
         "MyApp.Repo.fetch",
         "MyApp.Repo.fetch/1",
@@ -2336,5 +2363,10 @@ fn a_function_a_use_defines_is_found_by_its_name() {
     // A written definition found by the search leaves the hits as they are.
     let written = search("MyApp.Repo.own/1", Filters::default());
     assert_eq!(written[0].symbol, "MyApp.Repo.own/1");
-    assert_eq!(function_to_look_up("MyApp.Repo.own/1", &written), None);
+    let own = SearchRequest {
+        query: "MyApp.Repo.own/1".into(),
+        filters: Filters::default(),
+        limit: 5,
+    };
+    assert_eq!(function_to_look_up(&own, &written), None);
 }

@@ -11,9 +11,11 @@
 //! The graph is costly to build on a large index (seconds, and a gigabyte, for 200 MB of
 //! code; a server keeps it until the next commit, `search --offline` builds it each time),
 //! so it is asked only when the query names one function ([`function_to_look_up`]), no
-//! hit defines it, and a second search finds the header of its module with a `use`
-//! ([`module_search`], [`holds_module`]): `Enum.map` with the standard library not
-//! indexed, or `Enum.mapp` with it, cost that search and nothing more.
+//! hit defines it, the request's kinds let a function through, and a second search finds,
+//! under the request's filters, the header of a module of that name (or ending in it)
+//! with a `use` ([`module_search`], [`holds_module`]). A module that uses nothing (`Enum`
+//! in the standard library) or is not indexed costs that search alone; one that uses
+//! something (`Ecto.Enum` for `Enum.map`) costs the graph, then adds nothing.
 
 use aiex_proto::v1 as pb;
 
@@ -21,19 +23,31 @@ use super::SearchRequest;
 use crate::chunk::ChunkKind;
 use crate::graph::{QuotedAt, SymbolGraph, SymbolSite};
 
-/// The function a search names on its own, when no hit defines it: `MyApp.Repo.insert`,
-/// `MyApp.Repo.insert/2`, `` `Repo.all/2` `` or `&Repo.all/2` (a module, or the last part
-/// of one, then a function name, perhaps an arity). `None` for anything else, and when a
-/// hit already is that function, under any module the name could be a suffix of: a
-/// definition, or a chunk holding one (a header's `defstruct` is `__struct__/0`, a test's
-/// module its functions), but not a type or callback of that name.
-pub fn function_to_look_up(query: &str, hits: &[pb::SearchHit]) -> Option<String> {
-    let named = named_function(query)?;
+/// The function a search names on its own, when no hit defines it and the request's kinds
+/// let a function through: `MyApp.Repo.insert`, `MyApp.Repo.insert/2`, `` `Repo.all/2` ``
+/// or `&Repo.all/2` (a module, or the last part of one, then a function name, perhaps an
+/// arity). `None` for anything else, and when a hit already is that function, under any
+/// module the name could be a suffix of: a definition, a header holding one (its
+/// `defstruct` is `__struct__/0`), or a test holding a module that defines it; not a type
+/// or callback, nor a `describe` block, of that name.
+pub fn function_to_look_up(request: &SearchRequest, hits: &[pb::SearchHit]) -> Option<String> {
+    let kinds = &request.filters.kinds;
+    if !kinds.is_empty() && !kinds.iter().any(|k| k.is_callable()) {
+        return None;
+    }
+    let named = named_function(&request.query)?;
     let (head, arity) = split_arity(&named);
     let defined = hits.iter().any(|h| {
-        let contract = h.kind == ChunkKind::Type.as_str();
+        let holds_definitions = match h.kind.parse::<ChunkKind>() {
+            Ok(k) if k.is_callable() || k == ChunkKind::ModuleHeader => true,
+            // A test's symbol is a function of a module its body defines, or its name.
+            Ok(ChunkKind::Test | ChunkKind::Describe) => {
+                (h.symbol.strip_prefix(&h.module)).is_some_and(|rest| rest.starts_with('.'))
+            }
+            _ => false,
+        };
         let (hit_head, hit_arity) = split_arity(&h.symbol);
-        !contract
+        holds_definitions
             && arity.is_none_or(|a| hit_arity == Some(a))
             && (hit_head == head
                 || hit_head
@@ -44,15 +58,18 @@ pub fn function_to_look_up(query: &str, hits: &[pb::SearchHit]) -> Option<String
 }
 
 /// The search for the header of the module `symbol` names (`MyApp.Repo` for
-/// `MyApp.Repo.insert/2`, or any module ending in `.Repo` for `Repo.insert`), in the
-/// repositories a search asked for.
-pub fn module_search(symbol: &str, repositories: &[String]) -> pb::SearchRequest {
+/// `MyApp.Repo.insert/2`, or any module ending in `.Repo` for `Repo.insert`), with the
+/// repositories, path prefix and module a search asked for: a function a `use` defines
+/// is sited at that header.
+pub fn module_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest {
+    let f = &request.filters;
     pb::SearchRequest {
         query: module_of(symbol).to_string(),
         filters: Some(pb::SearchFilters {
-            repositories: repositories.to_vec(),
+            repositories: f.repos.clone(),
+            path_prefix: f.path_prefix.clone().unwrap_or_default(),
             kinds: vec![ChunkKind::ModuleHeader.as_str().to_string()],
-            ..Default::default()
+            module: f.module.clone().unwrap_or_default(),
         }),
         limit: MODULE_SEARCH_LIMIT,
     }
@@ -84,17 +101,17 @@ fn module_of(symbol: &str) -> &str {
 
 /// The hits for what `symbol` names among the functions a `use` defines, that pass the
 /// request's filters, put before `hits` with the best hit's score; the list keeps the
-/// request's limit. Returns how many were added.
+/// request's limit.
 pub fn add_generated_hits(
     graph: &SymbolGraph,
     symbol: &str,
     request: &SearchRequest,
     hits: &mut Vec<pb::SearchHit>,
-) -> usize {
+) {
     let sites =
         graph.definitions_as_written(symbol, |s| s.generated_by.is_some() && passes(s, request));
     if sites.is_empty() {
-        return 0;
+        return;
     }
     // One head with default arguments is one hit, as a written function's arities are one
     // chunk: the highest arity stands for them.
@@ -112,11 +129,9 @@ pub fn add_generated_hits(
         .take(request.limit)
         .map(|s| hit(s, score))
         .collect();
-    let n = added.len();
     let limit = request.limit.max(hits.len());
     hits.splice(0..0, added);
     hits.truncate(limit);
-    n
 }
 
 /// A site's head, and its arity: the sites of one head differ in their arity only.
@@ -200,7 +215,11 @@ fn named_function(query: &str) -> Option<String> {
             .trim_end_matches(['?', '!'])
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_');
-    (module_ok && fun_ok).then(|| tok.to_string())
+    // As a key holds it: `/02` is `/2`.
+    (module_ok && fun_ok).then(|| match arity {
+        Some(a) => format!("{head}/{a}"),
+        None => head.to_string(),
+    })
 }
 
 /// `("Mod.fun", Some(2))` for `Mod.fun/2`, `("Mod.fun", None)` for `Mod.fun`.
@@ -226,15 +245,37 @@ mod tests {
         }
     }
 
+    fn request(query: &str, filters: crate::search::Filters) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            filters,
+            limit: 10,
+        }
+    }
+
     #[test]
     fn the_module_search_looks_for_the_named_module_only() {
-        let repos = vec!["shop".to_string()];
-        let request = module_search("MyApp.Repo.insert/2", &repos);
-        assert_eq!(request.query, "MyApp.Repo");
-        let filters = request.filters.unwrap();
+        let filters = crate::search::Filters {
+            repos: vec!["shop".into()],
+            path_prefix: Some("lib/".into()),
+            kinds: vec![ChunkKind::Function],
+            module: Some("MyApp".into()),
+        };
+        let search = module_search(
+            "MyApp.Repo.insert/2",
+            &request("MyApp.Repo.insert/2", filters),
+        );
+        assert_eq!(search.query, "MyApp.Repo");
+        let f = search.filters.unwrap();
+        // Where the function would be sited: its module's header, under the same filters.
         assert_eq!(
-            (filters.repositories, filters.kinds),
-            (repos, vec!["module_header".into()])
+            (f.repositories, f.path_prefix, f.kinds, f.module),
+            (
+                vec!["shop".into()],
+                "lib/".into(),
+                vec!["module_header".into()],
+                "MyApp".into()
+            )
         );
         let header = |module: &str| pb::SearchHit {
             module: module.into(),
@@ -267,6 +308,9 @@ mod tests {
             ("&Repo.all/2", Some("Repo.all/2")),
             ("Elixir.Repo.get!/3", Some("Repo.get!/3")),
             ("Repo.exists?/", Some("Repo.exists?")),
+            // The arity as a key holds it.
+            ("Repo.get/02", Some("Repo.get/2")),
+            ("Repo.get/+2", Some("Repo.get/2")),
             ("Repo", None),
             ("insert/2", None),
             ("Repo.insert foo", None),
@@ -282,7 +326,9 @@ mod tests {
 
     #[test]
     fn a_hit_of_that_name_means_the_search_found_it() {
-        let found = |query: &str, hits: &[pb::SearchHit]| function_to_look_up(query, hits);
+        let found = |query: &str, hits: &[pb::SearchHit]| {
+            function_to_look_up(&request(query, Default::default()), hits)
+        };
         // The definition itself, or the same name under a longer module.
         assert_eq!(
             found("Shop.Repo.get/2", &[hit("Shop.Repo.get/2", "function")]),
@@ -295,13 +341,17 @@ mod tests {
         // A header's `defstruct`, a module a test defines.
         let header = hit("Shop.Item.__struct__/0", "module_header");
         assert_eq!(found("Shop.Item.__struct__/0", &[header]), None);
-        assert_eq!(
-            found("Fake.get", &[hit("ShopTest.Fake.get/1", "test")]),
-            None
-        );
-        // A callback's type, another arity, another module, a mere suffix of a name: not it.
+        let mut test = hit("ShopTest.Fake.get/1", "test");
+        test.module = "ShopTest".into();
+        assert_eq!(found("Fake.get", &[test]), None);
+        // A callback's type, a `describe` named after it, another arity, another module, a
+        // mere suffix of a name: not it.
+        let mut describe = hit("Repo.get/2", "describe");
+        describe.module = "Shop.RepoTest".into();
         for other in [
             hit("Shop.Repo.get/2", "type"),
+            describe,
+            hit("Shop.Repo.get/2", "text"),
             hit("Shop.Repo.get/3", "function"),
             hit("Shop.Repository.get/2", "function"),
             hit("Shop.MyRepo.get/2", "function"),
@@ -313,5 +363,19 @@ mod tests {
             );
         }
         assert_eq!(found("stock levels", &[]), None);
+        // Kinds that let no function through.
+        for (kinds, asks) in [
+            (vec![ChunkKind::Test, ChunkKind::Type], false),
+            (vec![ChunkKind::Test, ChunkKind::Macro], true),
+        ] {
+            let filters = crate::search::Filters {
+                kinds,
+                ..Default::default()
+            };
+            assert_eq!(
+                function_to_look_up(&request("Repo.get/2", filters), &[]).is_some(),
+                asks
+            );
+        }
     }
 }
