@@ -571,6 +571,8 @@ impl pb::search_server::Search for SearchService {
                 tracing::warn!(error = %e, "functions a `use` defines left out of a search");
             }
         }
+        // The whole search, the look-up included.
+        response.took_micros = started.elapsed().as_micros() as u64;
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
         // Only when every partition answered: one that did not may hold the module.
         if response.hits.is_empty() && !module.is_empty() && response.missing_partitions.is_empty()
