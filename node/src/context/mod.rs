@@ -698,7 +698,7 @@ impl<'a> ContextBuilder<'a> {
                 continue;
             };
             let joined: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            let wanted = (at.end_line - at.start_line + 1) as usize;
+            let wanted = at.end_line.saturating_sub(at.start_line) as usize + 1;
             let lines: Vec<&str> = (joined.lines())
                 .skip((at.start_line - first.start_line) as usize)
                 .take(wanted.min(MAX_QUOTED_LINES))
