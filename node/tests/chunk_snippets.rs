@@ -4620,6 +4620,136 @@ fn g13_records_define_their_macros() {
     assert_eq!(new.calls, strings(&["Shop.Frame.ping/1"]), "{}", dump(&cs));
 }
 
+/// A macro of the same file whose `quote` writes `def unquote(name)(…)` defines, where a
+/// module calls it, the function its argument names: from a call (`defwrite(insert(cs,
+/// opts \\ []))`, as hexpm's `Repo` wraps Ecto's), or from an atom (`defconst :limit`),
+/// imported or named with its (aliased) module; a call of another module's macro of the
+/// same name, or an argument that is neither, defines nothing.
+#[test]
+fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
+    let src = concat!(
+        "defmodule Shop.RepoHelpers do\n",                        // 1
+        "  defmacro defwrite({name, _meta, params}) do\n",        // 2
+        "    quote do\n",                                         // 3
+        "      def unquote(name)(unquote_splicing(params)) do\n", // 4
+        "        write_mode!()\n",                                // 5
+        "        Shop.RepoBase.unquote(name)(unquote_splicing(params))\n", // 6
+        "      end\n",                                            // 7
+        "    end\n",                                              // 8
+        "  end\n",                                                // 9
+        "\n",                                                     // 10
+        "  defmacro defconst(name, value \\\\ nil) do\n",         // 11
+        "    quote do\n",                                         // 12
+        "      @doc false\n",                                     // 13
+        "      def unquote(name)(), do: unquote(value)\n",        // 14
+        "      def unquote(:\"#{name}_doc\")(), do: nil\n",       // 15
+        "    end\n",                                              // 16
+        "  end\n",                                                // 17
+        "end\n",                                                  // 18
+        "\n",                                                     // 19
+        "defmodule Shop.Repo do\n",                               // 20
+        "  import Shop.RepoHelpers\n",                            // 21
+        "  alias Shop.RepoHelpers, as: H\n",                      // 22
+        "\n",                                                     // 23
+        "  @doc \"Inserts unless the shop is read only.\"\n",     // 24
+        "  defwrite(insert(struct_or_changeset, opts \\\\ []))\n", // 25
+        "  defwrite rollback(value)\n",                           // 26
+        "  defconst :limit, 10\n",                                // 27
+        "  H.defconst(:page_size, 20)\n",                         // 28
+        "  defconst some_var, 30\n",                              // 29
+        "  Other.defwrite(update(changeset))\n",                  // 30
+        "\n",                                                     // 31
+        "  def write_mode!(), do: :ok\n",                         // 32
+        "end\n",                                                  // 33
+    );
+    let cs = chunks("lib/shop/repo.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let mut defs: Vec<(String, Vec<u32>, ChunkKind, Visibility, u32, String)> = (cs.iter())
+        .flat_map(|c| c.defines.iter())
+        .filter(|d| d.module == "Shop.Repo" && d.kind != ModuleHeader)
+        .map(|d| {
+            let head = d.signature.clone();
+            (
+                d.name.clone(),
+                d.arities.clone(),
+                d.kind,
+                d.visibility,
+                d.line,
+                head,
+            )
+        })
+        .collect();
+    defs.sort_by_key(|d| (d.4, d.0.clone()));
+    let want = |name: &str, arities: &[u32], vis: Visibility, line: u32, head: &str| {
+        (
+            name.to_string(),
+            arities.to_vec(),
+            Function,
+            vis,
+            line,
+            head.to_string(),
+        )
+    };
+    assert_eq!(
+        defs,
+        vec![
+            want(
+                "insert",
+                &[1, 2],
+                Visibility::Public,
+                25,
+                "def insert(struct_or_changeset, opts \\\\ [])"
+            ),
+            want(
+                "rollback",
+                &[1],
+                Visibility::Public,
+                26,
+                "def rollback(value)"
+            ),
+            want("limit", &[0], Visibility::Public, 27, "def limit()"),
+            want("page_size", &[0], Visibility::Public, 28, "def page_size()"),
+            want(
+                "write_mode!",
+                &[0],
+                Visibility::Public,
+                32,
+                "def write_mode!()"
+            ),
+        ],
+        "{}",
+        dump(&cs)
+    );
+    // The doc before the call documents what it defines.
+    let insert = cs.iter().find(|c| c.name == "insert").expect("insert/1..2");
+    assert_eq!(insert.kind, Function, "{}", dump(&cs));
+    // What the argument writes is no call: the function calls the macro that makes it.
+    assert_eq!(
+        insert.unqualified_calls,
+        strings(&["defwrite/1"]),
+        "{}",
+        dump(&cs)
+    );
+    assert!(insert.calls.is_empty(), "{}", dump(&cs));
+    let all_calls: Vec<&String> = cs.iter().flat_map(|c| &c.calls).collect();
+    assert!(
+        all_calls.contains(&&"Shop.RepoHelpers.defconst/2".to_string()),
+        "{all_calls:?}"
+    );
+    assert!(
+        !all_calls.iter().any(|c| c.contains("rollback")),
+        "{all_calls:?}"
+    );
+    assert!(
+        insert
+            .doc
+            .as_deref()
+            .is_some_and(|d| d.contains("read only")),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A split protocol reads under its own `defprotocol` line, not under a `defmodule` line
 /// it does not have (Jason's `Encoder`).
 #[test]

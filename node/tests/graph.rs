@@ -1094,6 +1094,52 @@ fn a_router_calls_its_controller_actions() {
     );
 }
 
+/// A macro of the file whose quote writes `def unquote(name)(unquote_splicing(params))`
+/// defines, at each call, the function the call's argument writes (hexpm's `Repo`):
+/// it is found by `Mod.fun/arity`, its callers reach it through an alias, and it calls
+/// the macro that makes it, through the module's import.
+#[test]
+fn a_macro_of_the_file_defines_what_its_argument_writes() {
+    let src = concat!(
+        "defmodule Shop.RepoHelpers do\n",
+        "  defmacro defwrite({name, _meta, params}) do\n",
+        "    quote do\n",
+        "      def unquote(name)(unquote_splicing(params)) do\n",
+        "        Shop.RepoBase.unquote(name)(unquote_splicing(params))\n",
+        "      end\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Repo do\n",
+        "  import Shop.RepoHelpers\n",
+        "  defwrite(insert(changeset, opts \\\\ []))\n",
+        "end\n",
+        "defmodule Shop do\n",
+        "  alias Shop.Repo\n",
+        "  def save(changeset), do: Repo.insert(changeset)\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop.ex", src);
+    for symbol in ["Shop.Repo.insert/1", "Shop.Repo.insert/2"] {
+        let sites: Vec<(u32, String)> = (g.definitions(symbol).into_iter())
+            .map(|s| (s.start_line, s.signature))
+            .collect();
+        assert_eq!(
+            sites,
+            [(12, "def insert(changeset, opts \\\\ [])".to_string())],
+            "{symbol}"
+        );
+    }
+    assert_eq!(
+        caller_symbols(&g, "Shop.Repo.insert/1"),
+        strings(&["Shop.save/1"])
+    );
+    assert_eq!(
+        g.callees("Shop.Repo.insert/2"),
+        strings(&["Shop.RepoHelpers.defwrite/1"])
+    );
+}
+
 /// `defexception` defines `exception/1` and `message/1`: `raise Mod, opts` calls the
 /// first, defined at the `defexception` line, and a `message/1` written out is the
 /// definition instead of the implied one.

@@ -856,7 +856,7 @@ fn last_expression(block: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// A node's named children but its comments: a call's arguments, a list's items.
-fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
     let comment = grammar().comment;
     let mut cursor = node.walk();
     (node.named_children(&mut cursor))

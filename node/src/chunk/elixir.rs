@@ -90,9 +90,12 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         in_block: 0,
         for_names: Vec::new(),
         pending_for: None,
+        macro_templates: FxHashMap::default(),
+        macro_args: Vec::new(),
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
+    let macro_args = walker.macro_args;
     let modules = walker.modules;
     tile(&mut pieces, file.src);
     for &(start, end) in &blanked {
@@ -129,7 +132,15 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         }
     }
     repair::mark_errors(&mut drafts, root, file.src.len());
-    let raw_calls = calls::collect(root, file.src);
+    let mut raw_calls = calls::collect(root, file.src);
+    if !macro_args.is_empty() {
+        raw_calls.retain(|(at, call)| {
+            let i = macro_args.partition_point(|(start, _)| start <= at);
+            !(matches!(call, RawCall::Local { .. } | RawCall::Remote { .. })
+                && i > 0
+                && *at < macro_args[i - 1].1)
+        });
+    }
     attach_calls(&mut drafts, &raw_calls, &modules);
     give_definitions_their_calls(&mut drafts, &lines);
     merge_small(file.src, drafts, config.merge_below, config.budget)
@@ -306,6 +317,30 @@ struct DefInfo {
 }
 
 impl DefInfo {
+    /// What a macro call (`node`) defines from its arguments, shown as `head`.
+    fn generated(
+        node: Node<'_>,
+        keyword: String,
+        kind: ChunkKind,
+        (name, arities): (String, Vec<u32>),
+        also: Vec<(String, Vec<u32>)>,
+        head: String,
+    ) -> DefInfo {
+        DefInfo {
+            keyword,
+            kind,
+            name,
+            arities,
+            also,
+            dynamic: false,
+            head_start: node.start_byte(),
+            head_end: node.end_byte(),
+            has_body: true,
+            head: Some(head),
+            name_var: None,
+        }
+    }
+
     fn max_arity(&self) -> u32 {
         self.arities.last().copied().unwrap_or(0)
     }
@@ -384,7 +419,52 @@ struct Walker<'s, 't> {
     for_names: Vec<(String, Vec<String>)>,
     /// The variable and atoms of the `for` just classified as a wrapper, for its block.
     pending_for: Option<(String, Vec<String>)>,
+    /// What the macros defined so far in the file define where they are called, by
+    /// module, macro name and arity (see [`MacroTemplate`]).
+    macro_templates: FxHashMap<(String, String, u32), Vec<MacroTemplate>>,
+    /// The arguments of the calls those macros define functions by (`insert(cs)` in
+    /// `defwrite(insert(cs))`), in source order: what they write calls nothing.
+    macro_args: Vec<(usize, usize)>,
 }
+
+/// A function a macro's `quote` defines in the module that calls it, named by one of the
+/// macro's arguments: `defmacro defwrite({name, _meta, params})` quoting `def
+/// unquote(name)(unquote_splicing(params))` makes `defwrite(insert(changeset, opts \\
+/// []))` define `insert/1..2`.
+#[derive(Debug, Clone)]
+struct MacroTemplate {
+    keyword: String,
+    kind: ChunkKind,
+    /// Where its name comes from.
+    name: MacroArg,
+    /// Its arities: the quoted head's, or those of the call an argument is.
+    arities: TemplateArities,
+    /// The quoted head after its name (`(conn, _opts)`), for the head shown.
+    rest: String,
+}
+
+/// A part of a macro call's argument: the argument itself (an atom, `defconst :limit`),
+/// or the name or the arguments of the call it is (`defwrite(insert(changeset))`, which
+/// the macro matches as `{name, _meta, params}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MacroArg {
+    Whole(usize),
+    CallName(usize),
+    CallArgs(usize),
+}
+
+#[derive(Debug, Clone)]
+enum TemplateArities {
+    Fixed(Vec<u32>),
+    /// `unquote_splicing(params)`: those of the call argument `params` comes from.
+    Spliced(usize),
+}
+
+/// How many nodes of a macro's body are looked at for the definitions its quotes make.
+const MAX_TEMPLATE_NODES: usize = 20_000;
+
+/// How many definitions a macro's quotes may make, at most.
+const MAX_TEMPLATES: usize = 16;
 
 fn is_module_keyword(name: &str) -> bool {
     matches!(name, "defmodule" | "defprotocol" | "defimpl")
@@ -968,9 +1048,21 @@ impl<'s, 't> Walker<'s, 't> {
         } else if kind != g.call {
             return Classified::Item(fallback);
         }
-        if let Some(def) = self.generated_def(node) {
+        let generated = match self.generated_def(node) {
+            Some(def) => Some(def),
+            None => self.templated_def(node, module).inspect(|_| {
+                if let Some(args) = child_of_kind(node, "arguments") {
+                    self.macro_args.push((args.start_byte(), args.end_byte()));
+                }
+            }),
+        };
+        if let Some(def) = generated {
             let ctx = &mut self.modules[module];
-            define(&mut ctx.defined, &def.name, &def.arities);
+            for (name, arities) in std::iter::once((&def.name, &def.arities))
+                .chain(def.also.iter().map(|(n, a)| (n, a)))
+            {
+                define(&mut ctx.defined, name, arities);
+            }
             return Classified::Item(ItemKind::Def(def));
         }
         let Some(name) = target_name(node, self.src) else {
@@ -982,6 +1074,9 @@ impl<'s, 't> Walker<'s, 't> {
         if DEF_KEYWORDS.contains(&name) {
             return match self.parse_def(node, name) {
                 Some(def) => {
+                    if def.kind == ChunkKind::Macro && !def.dynamic {
+                        self.record_templates(node, module, &def);
+                    }
                     let ctx = &mut self.modules[module];
                     for (name, arities) in std::iter::once((&def.name, &def.arities))
                         .chain(def.also.iter().map(|(n, a)| (n, a)))
@@ -1583,6 +1678,241 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
+    /// Records what a macro's quotes define where it is called, when an argument of the
+    /// macro names it (see [`MacroTemplate`]).
+    fn record_templates(&mut self, node: Node<'t>, module: usize, def: &DefInfo) {
+        let Some((_, params, _)) = def_head(node).and_then(|h| self.head_parts(h)) else {
+            return;
+        };
+        // The macro's parameters that hold a name or a call's arguments.
+        let mut bound: Vec<(&str, MacroArg)> = Vec::new();
+        for (i, p) in params.iter().enumerate() {
+            let mut p = *p;
+            if p.kind() == "binary_operator"
+                && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
+                && let Some(left) = p.child_by_field_name("left")
+            {
+                p = left;
+            }
+            match p.kind() {
+                "identifier" => bound.push((self.text(p), MacroArg::Whole(i))),
+                "tuple" => {
+                    let parts = calls::named_children(p);
+                    if let [name, _, args] = parts.as_slice() {
+                        if name.kind() == "identifier" {
+                            bound.push((self.text(*name), MacroArg::CallName(i)));
+                        }
+                        if args.kind() == "identifier" {
+                            bound.push((self.text(*args), MacroArg::CallArgs(i)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if bound.is_empty() {
+            return;
+        }
+        let lookup = |var: &str| bound.iter().find(|(v, _)| *v == var).map(|(_, a)| *a);
+        let mut templates: Vec<MacroTemplate> = Vec::new();
+        // The macro's body, iteratively and within a budget: each node with whether it
+        // is in a `quote`.
+        let mut stack: Vec<(Node<'t>, bool)> = Vec::new();
+        if let Some(args) = child_of_kind(node, "arguments") {
+            stack.extend(
+                calls::named_children(args)
+                    .into_iter()
+                    .skip(1)
+                    .map(|n| (n, false)),
+            );
+        }
+        stack.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
+        let mut seen = 0usize;
+        while let Some((n, quoted)) = stack.pop() {
+            seen += 1;
+            if seen > MAX_TEMPLATE_NODES || templates.len() >= MAX_TEMPLATES {
+                break;
+            }
+            let mut quoted = quoted;
+            if let Some(name) = target_name(n, self.src) {
+                match name {
+                    "quote" => quoted = true,
+                    // Runs where the macro runs: no code of the module it lands in.
+                    "unquote" | "unquote_splicing" if quoted => continue,
+                    "defmodule" => continue,
+                    _ if quoted && DEF_KEYWORDS.contains(&name) && name != "defdelegate" => {
+                        if let Some(t) = self.template(n, name, &lookup) {
+                            templates.push(t);
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let mut cursor = n.walk();
+            for child in n.named_children(&mut cursor) {
+                stack.push((child, quoted));
+            }
+        }
+        if templates.is_empty() {
+            return;
+        }
+        // In source order (the stack gave them last first).
+        templates.reverse();
+        let owner = self.modules[module].name.clone();
+        for &arity in &def.arities {
+            self.macro_templates
+                .entry((owner.clone(), def.name.clone(), arity))
+                .or_default()
+                .extend(templates.iter().cloned());
+        }
+    }
+
+    /// What a quoted `keyword unquote(var)(…)` defines, when `var` is a macro argument.
+    fn template(
+        &self,
+        node: Node<'t>,
+        keyword: &str,
+        lookup: &dyn Fn(&str) -> Option<MacroArg>,
+    ) -> Option<MacroTemplate> {
+        let head = def_head(node)?;
+        let target = head
+            .child_by_field_name("target")
+            .filter(|_| head.kind() == "call");
+        let (var_node, params) = match target {
+            // `def unquote(name)(…)`: the head is a call of the call `unquote(name)`.
+            Some(t) if target_name(t, self.src) == Some("unquote") => {
+                let params = child_of_kind(head, "arguments").map(calls::named_children);
+                (t, params.unwrap_or_default())
+            }
+            // `def unquote(name)`, without arguments.
+            _ if target_name(head, self.src) == Some("unquote") => (head, Vec::new()),
+            _ => return None,
+        };
+        let var = child_of_kind(var_node, "arguments")
+            .map(calls::named_children)
+            .and_then(|a| match a.as_slice() {
+                [v] if v.kind() == "identifier" => Some(self.text(*v)),
+                _ => None,
+            })?;
+        let name = match lookup(var)? {
+            MacroArg::CallArgs(_) => return None,
+            arg => arg,
+        };
+        let spliced = |p: &Node<'t>| target_name(*p, self.src) == Some("unquote_splicing");
+        let arities = match params.as_slice() {
+            [p] if spliced(p) => {
+                let inner = child_of_kind(*p, "arguments").map(calls::named_children)?;
+                match inner.as_slice() {
+                    [v] if v.kind() == "identifier" => match lookup(self.text(*v))? {
+                        MacroArg::CallArgs(i) => TemplateArities::Spliced(i),
+                        _ => return None,
+                    },
+                    _ => return None,
+                }
+            }
+            _ if params.iter().any(spliced) => return None,
+            _ => TemplateArities::Fixed(self.arities(&params)),
+        };
+        let rest = if head.kind() == "call" && var_node.id() != head.id() {
+            let from = var_node.end_byte() - head.start_byte();
+            collapse_whitespace(self.text(head).get(from..).unwrap_or(""))
+        } else {
+            String::new()
+        };
+        Some(MacroTemplate {
+            keyword: keyword.to_string(),
+            kind: calls::def_kind(keyword)?,
+            name,
+            arities,
+            rest,
+        })
+    }
+
+    /// What a call of a macro this file defined earlier defines here, from its
+    /// arguments (see [`MacroTemplate`]): the macro is the module's own, one it imports,
+    /// or named with its module (`Helpers.defwrite(…)`).
+    fn templated_def(&self, node: Node<'t>, module: usize) -> Option<DefInfo> {
+        if self.macro_templates.is_empty() || node.kind() != "call" {
+            return None;
+        }
+        let ctx = &self.modules[module];
+        let target = node.child_by_field_name("target")?;
+        let args: Vec<Node<'t>> = child_of_kind(node, "arguments")
+            .map(calls::named_children)
+            .unwrap_or_default();
+        let arity = args.len() as u32 + u32::from(child_of_kind(node, "do_block").is_some());
+        let at = node.start_byte();
+        let templates = match target.kind() {
+            "identifier" => {
+                let name = self.text(target).to_string();
+                let imports = ctx.imports_at(at).map_or(&ctx.imports, |(m, _)| m);
+                std::iter::once(&ctx.name)
+                    .chain(imports.iter())
+                    .find_map(|m| self.macro_templates.get(&(m.clone(), name.clone(), arity)))?
+            }
+            "dot" => {
+                let left = self.text(target.child_by_field_name("left")?);
+                let right = self.text(target.child_by_field_name("right")?);
+                let (first, tail) = left.split_once('.').unwrap_or((left, ""));
+                let expanded = match ctx.alias_at(first, at) {
+                    Some(full) if tail.is_empty() => full.to_string(),
+                    Some(full) => format!("{full}.{tail}"),
+                    None => left.to_string(),
+                };
+                self.macro_templates
+                    .get(&(expanded, right.to_string(), arity))?
+            }
+            _ => return None,
+        };
+        let mut made: Vec<(String, Vec<u32>, String, &MacroTemplate)> = Vec::new();
+        for t in templates {
+            let arg = |i: usize| args.get(i).copied();
+            let name = match t.name {
+                MacroArg::Whole(i) => calls::atom_name(arg(i)?, self.src).map(str::to_string),
+                MacroArg::CallName(i) => {
+                    let a = arg(i)?;
+                    match a.kind() {
+                        "identifier" => Some(self.text(a).to_string()),
+                        _ => target_name(a, self.src).map(str::to_string),
+                    }
+                }
+                MacroArg::CallArgs(_) => None,
+            };
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let (arities, head) = match &t.arities {
+                TemplateArities::Fixed(a) => (a.clone(), format!("{} {name}{}", t.keyword, t.rest)),
+                TemplateArities::Spliced(i) => {
+                    let a = arg(*i)?;
+                    let params = child_of_kind(a, "arguments")
+                        .map(calls::named_children)
+                        .unwrap_or_default();
+                    let head = format!("{} {}", t.keyword, collapse_whitespace(self.text(a)));
+                    (self.arities(&params), head)
+                }
+            };
+            if !made.iter().any(|(n, a, _, _)| *n == name && *a == arities) {
+                made.push((name, arities, head, t));
+            }
+        }
+        // One definition: the others it makes must be of its keyword.
+        let mut made = made.into_iter();
+        let (name, arities, head, first) = made.next()?;
+        let made = made.filter(|(_, _, _, t)| t.keyword == first.keyword);
+        let also = made.map(|(n, a, _, _)| (n, a)).collect();
+        let (keyword, kind) = (first.keyword.clone(), first.kind);
+        Some(DefInfo::generated(
+            node,
+            keyword,
+            kind,
+            (name, arities),
+            also,
+            head,
+        ))
+    }
+
     /// A function a well-known macro defines from literal arguments, and the `@doc` and
     /// `@spec` before it document: `EEx.function_from_string(:def, :page, tpl, [:assigns])`
     /// and `EEx.function_from_file` (the standard library's templates, `page/1`), and
@@ -1653,23 +1983,19 @@ impl<'s, 't> Walker<'s, 't> {
         if name.is_empty() {
             return None;
         }
-        Some(DefInfo {
+        let kind = match record {
+            true => ChunkKind::Macro,
+            false => ChunkKind::Function,
+        };
+        let def = (name, arities);
+        Some(DefInfo::generated(
+            node,
             keyword,
-            kind: if record {
-                ChunkKind::Macro
-            } else {
-                ChunkKind::Function
-            },
-            name,
-            arities,
-            also: Vec::new(),
-            dynamic: false,
-            head_start: node.start_byte(),
-            head_end: node.end_byte(),
-            has_body: true,
-            head: Some(head),
-            name_var: None,
-        })
+            kind,
+            def,
+            Vec::new(),
+            head,
+        ))
     }
 
     /// n - d ..= n for a head of n parameters, d of them with defaults.
