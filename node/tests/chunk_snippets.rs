@@ -4624,7 +4624,9 @@ fn g13_records_define_their_macros() {
 /// module calls it, the function its argument names: from a call (`defwrite(insert(cs,
 /// opts \\ []))`, as hexpm's `Repo` wraps Ecto's), or from an atom (`defconst :limit`),
 /// imported or named with its (aliased) module; a call of another module's macro of the
-/// same name, or an argument that is neither, defines nothing.
+/// same name, or an argument that is neither, defines nothing. A function bound in the
+/// module's body whose body writes `def unquote(name)` does the same where it is called
+/// (`defsequence.(:reset, 0, "m")` in Elixir 1.15's `IO.ANSI`).
 #[test]
 fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
     let src = concat!(
@@ -4658,9 +4660,14 @@ fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
         "  H.defconst(:page_size, 20)\n",                         // 28
         "  defconst some_var, 30\n",                              // 29
         "  Other.defwrite(update(changeset))\n",                  // 30
-        "\n",                                                     // 31
+        "  defwrite(unquote(name))\n",                            // 31
         "  def write_mode!(), do: :ok\n",                         // 32
-        "end\n",                                                  // 33
+        "  seq = fn name, code ->\n",                             // 33
+        "    def unquote(name)(), do: unquote(code)\n",           // 34
+        "  end\n",                                                // 35
+        "  seq.(:reset, 0)\n",                                    // 36
+        "  seq.(some_name, 1)\n",                                 // 37
+        "end\n",                                                  // 38
     );
     let cs = chunks("lib/shop/repo.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -4716,6 +4723,7 @@ fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
                 32,
                 "def write_mode!()"
             ),
+            want("reset", &[0], Visibility::Public, 36, "def reset()"),
         ],
         "{}",
         dump(&cs)

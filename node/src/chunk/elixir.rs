@@ -1034,6 +1034,9 @@ impl<'s, 't> Walker<'s, 't> {
                 && var.kind() == "identifier"
             {
                 let var = self.text(var).to_string();
+                if value.kind() == "anonymous_function" || !self.macro_templates.is_empty() {
+                    self.record_fn_templates(&var, value, module);
+                }
                 match self.literal_atoms(value, module) {
                     Some(list) => self.modules[module].atom_lists.insert(var, list),
                     None => self.modules[module].atom_lists.remove(&var),
@@ -1684,7 +1687,69 @@ impl<'s, 't> Walker<'s, 't> {
         let Some((_, params, _)) = def_head(node).and_then(|h| self.head_parts(h)) else {
             return;
         };
-        // The macro's parameters that hold a name or a call's arguments.
+        // The macro's body: what it quotes is the code it writes.
+        let mut body: Vec<(Node<'t>, bool)> = Vec::new();
+        if let Some(args) = child_of_kind(node, "arguments") {
+            body.extend(
+                calls::named_children(args)
+                    .into_iter()
+                    .skip(1)
+                    .map(|n| (n, false)),
+            );
+        }
+        body.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
+        let templates = self.templates_in(&params, body);
+        if templates.is_empty() {
+            return;
+        }
+        let owner = self.modules[module].name.clone();
+        for &arity in &def.arities {
+            self.macro_templates
+                .entry((owner.clone(), def.name.clone(), arity))
+                .or_default()
+                .extend(templates.iter().cloned());
+        }
+    }
+
+    /// Records what `var = fn name, code -> def unquote(name)() … end` in a module's body
+    /// defines where the module calls `var.(…)` (`IO.ANSI`'s `defsequence` since Elixir
+    /// 1.15): its body is code of the module, with unquote fragments.
+    fn record_fn_templates(&mut self, var: &str, value: Node<'t>, module: usize) {
+        let key = |arity: u32| (self.modules[module].name.clone(), format!(".{var}"), arity);
+        let clauses = match value.kind() {
+            "anonymous_function" => calls::named_children(value),
+            _ => Vec::new(),
+        };
+        let (params, body) = match clauses.as_slice() {
+            [clause] if clause.kind() == "stab_clause" => (
+                (clause.child_by_field_name("left")).map_or_else(Vec::new, calls::named_children),
+                clause.child_by_field_name("right"),
+            ),
+            _ => (Vec::new(), None),
+        };
+        let templates = match body {
+            Some(body) if !params.is_empty() => self.templates_in(&params, vec![(body, true)]),
+            _ => Vec::new(),
+        };
+        // A name bound again no longer holds what it held.
+        self.macro_templates.retain(|(m, name, _), _| {
+            *m != self.modules[module].name || *name != format!(".{var}")
+        });
+        if !templates.is_empty() {
+            let k = key(params.len() as u32);
+            self.macro_templates.insert(k, templates);
+        }
+    }
+
+    /// The definitions quoted code writes (`def unquote(name)(…)`), in source order,
+    /// where `params` (a macro's or a function's) give the name: roots are walked
+    /// iteratively and within a budget, each with whether it is quoted code.
+    fn templates_in(
+        &self,
+        params: &[Node<'t>],
+        mut stack: Vec<(Node<'t>, bool)>,
+    ) -> Vec<MacroTemplate> {
+        // The parameters that hold a name or a call's arguments.
         let mut bound: Vec<(&str, MacroArg)> = Vec::new();
         for (i, p) in params.iter().enumerate() {
             let mut p = *p;
@@ -1710,23 +1775,11 @@ impl<'s, 't> Walker<'s, 't> {
                 _ => {}
             }
         }
+        let mut templates: Vec<MacroTemplate> = Vec::new();
         if bound.is_empty() {
-            return;
+            return templates;
         }
         let lookup = |var: &str| bound.iter().find(|(v, _)| *v == var).map(|(_, a)| *a);
-        let mut templates: Vec<MacroTemplate> = Vec::new();
-        // The macro's body, iteratively and within a budget: each node with whether it
-        // is in a `quote`.
-        let mut stack: Vec<(Node<'t>, bool)> = Vec::new();
-        if let Some(args) = child_of_kind(node, "arguments") {
-            stack.extend(
-                calls::named_children(args)
-                    .into_iter()
-                    .skip(1)
-                    .map(|n| (n, false)),
-            );
-        }
-        stack.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
         let mut seen = 0usize;
         while let Some((n, quoted)) = stack.pop() {
             seen += 1;
@@ -1741,9 +1794,7 @@ impl<'s, 't> Walker<'s, 't> {
                     "unquote" | "unquote_splicing" if quoted => continue,
                     "defmodule" => continue,
                     _ if quoted && DEF_KEYWORDS.contains(&name) && name != "defdelegate" => {
-                        if let Some(t) = self.template(n, name, &lookup) {
-                            templates.push(t);
-                        }
+                        templates.extend(self.template(n, name, &lookup));
                         continue;
                     }
                     _ => {}
@@ -1754,18 +1805,9 @@ impl<'s, 't> Walker<'s, 't> {
                 stack.push((child, quoted));
             }
         }
-        if templates.is_empty() {
-            return;
-        }
         // In source order (the stack gave them last first).
         templates.reverse();
-        let owner = self.modules[module].name.clone();
-        for &arity in &def.arities {
-            self.macro_templates
-                .entry((owner.clone(), def.name.clone(), arity))
-                .or_default()
-                .extend(templates.iter().cloned());
-        }
+        templates
     }
 
     /// What a quoted `keyword unquote(var)(…)` defines, when `var` is a macro argument.
@@ -1851,6 +1893,12 @@ impl<'s, 't> Walker<'s, 't> {
                     .chain(imports.iter())
                     .find_map(|m| self.macro_templates.get(&(m.clone(), name.clone(), arity)))?
             }
+            "dot" if target.child_by_field_name("right").is_none() => {
+                // `defsequence.(:reset, 0)`: a function bound in the module's body.
+                let var = target.child_by_field_name("left")?;
+                let key = (ctx.name.clone(), format!(".{}", self.text(var)), arity);
+                self.macro_templates.get(&key)?
+            }
             "dot" => {
                 let left = self.text(target.child_by_field_name("left")?);
                 let right = self.text(target.child_by_field_name("right")?);
@@ -1879,7 +1927,11 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 MacroArg::CallArgs(_) => None,
             };
-            let Some(name) = name.filter(|n| !n.is_empty()) else {
+            let named = |n: &String| {
+                n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && !matches!(n.as_str(), "unquote" | "unquote_splicing" | "__MODULE__")
+            };
+            let Some(name) = name.filter(named) else {
                 continue;
             };
             let (arities, head) = match &t.arities {
