@@ -287,8 +287,8 @@ pub fn search_results(
                 paint("defined by", "2"),
                 highlight(
                     &shown(&format!(
-                        "use {}: {}{}",
-                        h.generated_by,
+                        "{}: {}{}",
+                        generated_by(&h.generated_by),
                         h.signature,
                         (h.quoted_at.as_ref())
                             .map(|q| format!("  (quoted at {})", quote_place(q)))
@@ -571,7 +571,10 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 let at = (r.quoted_at.as_ref())
                     .map(|q| format!(", quoted at {}", quote_place(q)))
                     .unwrap_or_default();
-                format!("  (defined by use {}{at})", shown(&r.generated_by))
+                format!(
+                    "  (defined by {}{at})",
+                    shown(&generated_by(&r.generated_by))
+                )
             };
             println!(
                 "{}:{}  {}  {}{generated}",
@@ -842,6 +845,15 @@ pub fn context(c: &pb::ContextResponse, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What defines a function nobody wrote: `use Ecto.Repo`, or a macro named with its
+/// arity (`Phoenix.Router.pipeline/2`).
+fn generated_by(by: &str) -> String {
+    match by.contains('/') {
+        true => by.to_string(),
+        false => format!("use {by}"),
+    }
 }
 
 #[cfg(test)]

@@ -1140,6 +1140,124 @@ fn a_macro_of_the_file_defines_what_its_argument_writes() {
     );
 }
 
+/// A macro of another file defines functions in the modules that call it too: imported
+/// (`defwrite(insert(cs))` after `import Shop.RepoHelpers`), or through a `use` whose quote
+/// imports it (`pipeline :browser do … end` after `use Shop.Router`, as Phoenix's routers
+/// do). Each is sited at its call, says which macro wrote it and where its quote is, and
+/// is found by its callers; a function the module writes itself stays the definition.
+#[test]
+fn a_macro_of_another_file_defines_what_its_arguments_name() {
+    let helpers = concat!(
+        "defmodule Shop.RepoHelpers do\n",                        // 1
+        "  defmacro defwrite({name, _meta, params}) do\n",        // 2
+        "    quote do\n",                                         // 3
+        "      def unquote(name)(unquote_splicing(params)) do\n", // 4
+        "        Shop.RepoBase.unquote(name)(unquote_splicing(params))\n", // 5
+        "      end\n",                                            // 6
+        "    end\n",                                              // 7
+        "  end\n",                                                // 8
+        "end\n",                                                  // 9
+        "defmodule Shop.Router do\n",                             // 10
+        "  defmacro __using__(_opts) do\n",                       // 11
+        "    quote do\n",                                         // 12
+        "      import Shop.Router\n",                             // 13
+        "    end\n",                                              // 14
+        "  end\n",                                                // 15
+        "  defmacro pipeline(plug, do: block) do\n",              // 16
+        "    quote do\n",                                         // 17
+        "      defp unquote(plug)(conn, _) do\n",                 // 18
+        "        unquote(block)\n",                               // 19
+        "        conn\n",                                         // 20
+        "      end\n",                                            // 21
+        "    end\n",                                              // 22
+        "  end\n",                                                // 23
+        "end\n",                                                  // 24
+    );
+    let app = concat!(
+        "defmodule Shop.Repo do\n",                            // 1
+        "  import Shop.RepoHelpers\n",                         // 2
+        "  defwrite(insert(changeset, opts \\\\ []))\n",       // 3
+        "  defwrite(update(changeset))\n",                     // 4
+        "  def update(changeset), do: changeset\n",            // 5
+        "end\n",                                               // 6
+        "defmodule Shop.Web.Router do\n",                      // 7
+        "  use Shop.Router\n",                                 // 8
+        "  pipeline :browser do\n",                            // 9
+        "    plug :fetch_session\n",                           // 10
+        "  end\n",                                             // 11
+        "  def call(conn), do: browser(conn, [])\n",           // 12
+        "end\n",                                               // 13
+        "defmodule Shop do\n",                                 // 14
+        "  alias Shop.Repo\n",                                 // 15
+        "  def save(changeset), do: Repo.insert(changeset)\n", // 16
+        "end\n",                                               // 17
+    );
+    let mut chunks = chunks_of("lib/shop/helpers.ex", helpers);
+    chunks.extend(chunks_of("lib/shop.ex", app));
+    // Built whole, and merged from parts that split the two files' chunks apart.
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        let site = |symbol: &str| {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
+            let s = sites.into_iter().next().unwrap();
+            let at = s.quoted_at.map(|q| (q.file.path, q.start_line, q.end_line));
+            (
+                s.path,
+                s.start_line,
+                s.signature,
+                s.visibility,
+                s.generated_by,
+                at,
+            )
+        };
+        let helpers_at = |from: u32, to: u32| Some(("lib/shop/helpers.ex".to_string(), from, to));
+        for symbol in ["Shop.Repo.insert/1", "Shop.Repo.insert/2"] {
+            assert_eq!(
+                site(symbol),
+                (
+                    "lib/shop.ex".to_string(),
+                    3,
+                    "def insert(changeset, opts \\\\ [])".to_string(),
+                    Visibility::Public,
+                    Some("Shop.RepoHelpers.defwrite/1".to_string()),
+                    helpers_at(4, 6),
+                ),
+                "{symbol}"
+            );
+        }
+        assert_eq!(
+            site("Shop.Web.Router.browser/2"),
+            (
+                "lib/shop.ex".to_string(),
+                9,
+                "defp browser(conn, _)".to_string(),
+                Visibility::Private,
+                Some("Shop.Router.pipeline/2".to_string()),
+                helpers_at(18, 21),
+            )
+        );
+        // Written out, the module's own definition stands.
+        let update = g.definitions("Shop.Repo.update/1");
+        assert_eq!(update.len(), 1, "{update:?}");
+        assert_eq!(
+            (update[0].start_line, update[0].generated_by.clone()),
+            (5, None)
+        );
+        assert_eq!(
+            caller_symbols(g, "Shop.Repo.insert/1"),
+            strings(&["Shop.save/1"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Shop.Web.Router.browser/2"),
+            strings(&["Shop.Web.Router.call/1"])
+        );
+        // `plug :fetch_session` names no macro that defines anything.
+        assert!(!g.is_defined("Shop.Web.Router.fetch_session/2"));
+    }
+}
+
 /// `defexception` defines `exception/1` and `message/1`: `raise Mod, opts` calls the
 /// first, defined at the `defexception` line, and a `message/1` written out is the
 /// definition instead of the implied one.

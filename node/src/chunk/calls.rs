@@ -1811,7 +1811,7 @@ fn lines_of(node: Node<'_>) -> (u32, u32) {
 }
 
 /// A quoted head, cut to [`MAX_QUOTED_HEAD`] bytes.
-fn quoted_head(mut signature: String) -> String {
+pub(crate) fn quoted_head(mut signature: String) -> String {
     if signature.len() > MAX_QUOTED_HEAD {
         let mut cut = MAX_QUOTED_HEAD;
         while !signature.is_char_boundary(cut) {

@@ -20,8 +20,9 @@ use super::size::{merge_small, non_whitespace_chars};
 use super::split;
 use super::{
     AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter,
-    ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, QuotedDef, ScopedCalls, Visibility,
-    collapse_whitespace, dedup_keep_first, text_of,
+    ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg, MacroCall, MacroCallArg,
+    MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, Visibility, collapse_whitespace,
+    dedup_keep_first, text_of,
 };
 
 /// Modules a module's `use` list holds at most (every chunk carries it).
@@ -185,6 +186,9 @@ struct ModuleCtx {
     /// `exception/1` (and `message/1` with a `:message` field); it, `defstruct` and an
     /// Ecto `schema` or `embedded_schema` block define `__struct__/0`.
     implied: Vec<(&'static str, u32, usize, String)>,
+    /// The calls of its body whose arguments could name a function a macro of another
+    /// file defines ([`MacroCall`]), at most [`MAX_MACRO_CALLS`].
+    macro_calls: Vec<MacroCall>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
     /// that define a function per atom.
@@ -314,6 +318,8 @@ struct DefInfo {
     /// The name as written when a `for` variable gives it (`unquote(verb)`): each
     /// definition's head then names its own atom (`defmacro post(path, plug)`).
     name_var: Option<String>,
+    /// A macro's: what its quotes define where it is called ([`MacroTemplate`]).
+    templates: Vec<MacroTemplate>,
 }
 
 impl DefInfo {
@@ -338,6 +344,7 @@ impl DefInfo {
             has_body: true,
             head: Some(head),
             name_var: None,
+            templates: Vec::new(),
         }
     }
 
@@ -427,44 +434,15 @@ struct Walker<'s, 't> {
     macro_args: Vec<(usize, usize)>,
 }
 
-/// A function a macro's `quote` defines in the module that calls it, named by one of the
-/// macro's arguments: `defmacro defwrite({name, _meta, params})` quoting `def
-/// unquote(name)(unquote_splicing(params))` makes `defwrite(insert(changeset, opts \\
-/// []))` define `insert/1..2`.
-#[derive(Debug, Clone)]
-struct MacroTemplate {
-    keyword: String,
-    kind: ChunkKind,
-    /// Where its name comes from.
-    name: MacroArg,
-    /// Its arities: the quoted head's, or those of the call an argument is.
-    arities: TemplateArities,
-    /// The quoted head after its name (`(conn, _opts)`), for the head shown.
-    rest: String,
-}
-
-/// A part of a macro call's argument: the argument itself (an atom, `defconst :limit`),
-/// or the name or the arguments of the call it is (`defwrite(insert(changeset))`, which
-/// the macro matches as `{name, _meta, params}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MacroArg {
-    Whole(usize),
-    CallName(usize),
-    CallArgs(usize),
-}
-
-#[derive(Debug, Clone)]
-enum TemplateArities {
-    Fixed(Vec<u32>),
-    /// `unquote_splicing(params)`: those of the call argument `params` comes from.
-    Spliced(usize),
-}
-
 /// How many nodes of a macro's body are looked at for the definitions its quotes make.
 const MAX_TEMPLATE_NODES: usize = 20_000;
 
 /// How many definitions a macro's quotes may make, at most.
 const MAX_TEMPLATES: usize = 16;
+
+/// How many calls of a module's body are kept for the macros of other files
+/// ([`MacroCall`]).
+const MAX_MACRO_CALLS: usize = 512;
 
 fn is_module_keyword(name: &str) -> bool {
     matches!(name, "defmodule" | "defprotocol" | "defimpl")
@@ -1076,9 +1054,9 @@ impl<'s, 't> Walker<'s, 't> {
         };
         if DEF_KEYWORDS.contains(&name) {
             return match self.parse_def(node, name) {
-                Some(def) => {
+                Some(mut def) => {
                     if def.kind == ChunkKind::Macro && !def.dynamic {
-                        self.record_templates(node, module, &def);
+                        def.templates = self.record_templates(node, module, &def);
                     }
                     let ctx = &mut self.modules[module];
                     for (name, arities) in std::iter::once((&def.name, &def.arities))
@@ -1236,6 +1214,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             "quote" => {}
             _ => {
+                self.record_macro_call(node, module);
                 // `use Ecto.Schema`'s `schema "users" do … end` defines the struct.
                 // Ecto's `schema` names its source (`schema do … end` is another DSL's).
                 let source = || {
@@ -1642,6 +1621,7 @@ impl<'s, 't> Walker<'s, 't> {
                 has_body: true,
                 head: None,
                 name_var: None,
+                templates: Vec::new(),
             });
         }
         let (name, params, dynamic) = self.head_parts(head)?;
@@ -1678,14 +1658,20 @@ impl<'s, 't> Walker<'s, 't> {
                 || matches!(keyword, "defdelegate" | "defguard" | "defguardp"),
             head: None,
             name_var,
+            templates: Vec::new(),
         })
     }
 
     /// Records what a macro's quotes define where it is called, when an argument of the
     /// macro names it (see [`MacroTemplate`]).
-    fn record_templates(&mut self, node: Node<'t>, module: usize, def: &DefInfo) {
+    fn record_templates(
+        &mut self,
+        node: Node<'t>,
+        module: usize,
+        def: &DefInfo,
+    ) -> Vec<MacroTemplate> {
         let Some((_, params, _)) = def_head(node).and_then(|h| self.head_parts(h)) else {
-            return;
+            return Vec::new();
         };
         // The macro's body: what it quotes is the code it writes.
         let mut body: Vec<(Node<'t>, bool)> = Vec::new();
@@ -1700,7 +1686,7 @@ impl<'s, 't> Walker<'s, 't> {
         body.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
         let templates = self.templates_in(&params, body);
         if templates.is_empty() {
-            return;
+            return templates;
         }
         let owner = self.modules[module].name.clone();
         for &arity in &def.arities {
@@ -1709,6 +1695,7 @@ impl<'s, 't> Walker<'s, 't> {
                 .or_default()
                 .extend(templates.iter().cloned());
         }
+        templates
     }
 
     /// Records what `var = fn name, code -> def unquote(name)() … end` in a module's body
@@ -1760,15 +1747,15 @@ impl<'s, 't> Walker<'s, 't> {
                 p = left;
             }
             match p.kind() {
-                "identifier" => bound.push((self.text(p), MacroArg::Whole(i))),
+                "identifier" => bound.push((self.text(p), MacroArg::Whole(i as u32))),
                 "tuple" => {
                     let parts = calls::named_children(p);
                     if let [name, _, args] = parts.as_slice() {
                         if name.kind() == "identifier" {
-                            bound.push((self.text(*name), MacroArg::CallName(i)));
+                            bound.push((self.text(*name), MacroArg::CallName(i as u32)));
                         }
                         if args.kind() == "identifier" {
-                            bound.push((self.text(*args), MacroArg::CallArgs(i)));
+                            bound.push((self.text(*args), MacroArg::CallArgs(i as u32)));
                         }
                     }
                 }
@@ -1868,7 +1855,89 @@ impl<'s, 't> Walker<'s, 't> {
             name,
             arities,
             rest,
+            lines: (
+                node.start_position().row as u32 + 1,
+                node.end_position().row as u32 + 1,
+            ),
         })
+    }
+
+    /// Keeps a call of the module's body whose arguments could name a function, for the
+    /// macros of other files that define one from them ([`MacroCall`]).
+    fn record_macro_call(&mut self, node: Node<'t>, module: usize) {
+        if self.modules[module].macro_calls.len() >= MAX_MACRO_CALLS {
+            return;
+        }
+        let Some(target) = node.child_by_field_name("target") else {
+            return;
+        };
+        let at = node.start_byte();
+        let name = match target.kind() {
+            "identifier" => self.text(target).to_string(),
+            "dot" => {
+                let (Some(left), Some(right)) = (
+                    target.child_by_field_name("left"),
+                    target.child_by_field_name("right"),
+                ) else {
+                    return;
+                };
+                if left.kind() != "alias" {
+                    return;
+                }
+                let left = self.text(left);
+                let (first, tail) = left.split_once('.').unwrap_or((left, ""));
+                let module_name = match self.modules[module].alias_at(first, at) {
+                    Some(full) if tail.is_empty() => full.to_string(),
+                    Some(full) => format!("{full}.{tail}"),
+                    None => left.to_string(),
+                };
+                format!("{module_name}.{}", self.text(right))
+            }
+            _ => return,
+        };
+        let args: Vec<Node<'t>> = child_of_kind(node, "arguments")
+            .map(calls::named_children)
+            .unwrap_or_default();
+        let arity = args.len() as u32 + u32::from(child_of_kind(node, "do_block").is_some());
+        let args = self.call_args(&args);
+        if !args.iter().any(MacroCallArg::names) {
+            return;
+        }
+        let line = self.line_of(at);
+        self.modules[module].macro_calls.push(MacroCall {
+            name,
+            arity,
+            args,
+            line,
+        });
+    }
+
+    /// A call's arguments, as far as naming a function goes (see [`MacroCallArg`]).
+    fn call_args(&self, args: &[Node<'t>]) -> Vec<MacroCallArg> {
+        (args.iter())
+            .map(|&a| {
+                if let Some(atom) = calls::atom_name(a, self.src) {
+                    return MacroCallArg::Atom(atom.to_string());
+                }
+                let (name, params) = match a.kind() {
+                    "identifier" => (self.text(a), Vec::new()),
+                    _ => match target_name(a, self.src) {
+                        Some(name) => {
+                            let params = child_of_kind(a, "arguments").map(calls::named_children);
+                            (name, params.unwrap_or_default())
+                        }
+                        None => return MacroCallArg::Other,
+                    },
+                };
+                // Cut as a quoted head is.
+                let text = calls::quoted_head(collapse_whitespace(self.text(a)));
+                MacroCallArg::Call {
+                    name: name.to_string(),
+                    arities: self.arities(&params),
+                    text,
+                }
+            })
+            .collect()
     }
 
     /// What a call of a macro this file defined earlier defines here, from its
@@ -1913,37 +1982,11 @@ impl<'s, 't> Walker<'s, 't> {
             }
             _ => return None,
         };
+        let args = self.call_args(&args);
         let mut made: Vec<(String, Vec<u32>, String, &MacroTemplate)> = Vec::new();
         for t in templates {
-            let arg = |i: usize| args.get(i).copied();
-            let name = match t.name {
-                MacroArg::Whole(i) => calls::atom_name(arg(i)?, self.src).map(str::to_string),
-                MacroArg::CallName(i) => {
-                    let a = arg(i)?;
-                    match a.kind() {
-                        "identifier" => Some(self.text(a).to_string()),
-                        _ => target_name(a, self.src).map(str::to_string),
-                    }
-                }
-                MacroArg::CallArgs(_) => None,
-            };
-            let named = |n: &String| {
-                n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                    && !matches!(n.as_str(), "unquote" | "unquote_splicing" | "__MODULE__")
-            };
-            let Some(name) = name.filter(named) else {
+            let Some((name, arities, head)) = super::instantiate(t, &args) else {
                 continue;
-            };
-            let (arities, head) = match &t.arities {
-                TemplateArities::Fixed(a) => (a.clone(), format!("{} {name}{}", t.keyword, t.rest)),
-                TemplateArities::Spliced(i) => {
-                    let a = arg(*i)?;
-                    let params = child_of_kind(a, "arguments")
-                        .map(calls::named_children)
-                        .unwrap_or_default();
-                    let head = format!("{} {}", t.keyword, collapse_whitespace(self.text(a)));
-                    (self.arities(&params), head)
-                }
             };
             if !made.iter().any(|(n, a, _, _)| *n == name && *a == arities) {
                 made.push((name, arities, head, t));
@@ -2594,6 +2637,9 @@ impl<'s, 't> Walker<'s, 't> {
                 ..Definition::default()
             });
         }
+        if let Some(header) = draft.defines.first_mut() {
+            header.macro_calls = ctx.macro_calls.clone();
+        }
         for (fun, arity, at, signature) in &ctx.implied {
             let written = ctx.defined.get(*fun).is_some_and(|a| a.contains(arity));
             let twice = (draft.defines.iter()).any(|d| d.name == *fun && d.arities == [*arity]);
@@ -2720,6 +2766,12 @@ impl<'s, 't> Walker<'s, 't> {
         let named = std::iter::once((&def.name, &draft.arities))
             .chain(def.also.iter().map(|(n, a)| (n, a)));
         let mut spec_keys = Vec::new();
+        let templates: Vec<MacroTemplate> = (clauses.iter())
+            .flat_map(|&k| match &items[k].kind {
+                ItemKind::Def(d) => d.templates.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
         for (name, arities) in named {
             for m in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
                 draft.defines.push(Definition {
@@ -2737,6 +2789,10 @@ impl<'s, 't> Walker<'s, 't> {
                         .map(|written| draft.signature.replacen(written.as_str(), name, 1))
                         .unwrap_or_default(),
                     impl_: draft.impl_.clone(),
+                    templates: match *name == def.name {
+                        true => templates.clone(),
+                        false => Vec::new(),
+                    },
                     ..Definition::default()
                 });
             }

@@ -203,6 +203,130 @@ pub struct Definition {
     /// `__struct__/0` of `defstruct`, `defexception` and an Ecto `schema`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub implied: bool,
+    /// A macro's: what its quotes define where it is called, named by its arguments
+    /// (`defmacro defwrite({name, _, params})` quoting `def unquote(name)(…)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<MacroTemplate>,
+    /// A module header's: the calls in the module's body whose arguments could name a
+    /// function a macro of another file defines there (`pipeline :browser do … end`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub macro_calls: Vec<MacroCall>,
+}
+
+/// A function a macro's `quote` defines in the module that calls the macro, named by one
+/// of the macro's arguments: `defmacro defwrite({name, _meta, params})` quoting `def
+/// unquote(name)(unquote_splicing(params))` makes `defwrite(insert(changeset, opts \\
+/// []))` define `insert/1..2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacroTemplate {
+    pub keyword: String,
+    pub kind: ChunkKind,
+    /// Where its name comes from.
+    pub name: MacroArg,
+    /// Its arities: the quoted head's, or those of the call an argument is.
+    pub arities: TemplateArities,
+    /// The quoted head after its name (`(conn, _opts)`), for the head shown.
+    pub rest: String,
+    /// The lines of the quoted definition in the macro's file.
+    #[serde(default)]
+    pub lines: (u32, u32),
+}
+
+/// A part of a macro call's argument (by position): the argument itself (an atom,
+/// `defconst :limit`), or the name or the arguments of the call it is
+/// (`defwrite(insert(changeset))`, which the macro matches as `{name, _meta, params}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MacroArg {
+    Whole(u32),
+    CallName(u32),
+    CallArgs(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateArities {
+    Fixed(Vec<u32>),
+    /// `unquote_splicing(params)`: those of the call argument `params` comes from.
+    Spliced(u32),
+}
+
+/// A call in a module's body, for the macros of other files that define functions from
+/// their arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacroCall {
+    /// As written (`pipeline`), or with its module's alias expanded (`Helpers.defwrite`
+    /// -> `MyApp.Helpers.defwrite`).
+    pub name: String,
+    /// Its arguments, a `do` block counted.
+    pub arity: u32,
+    pub args: Vec<MacroCallArg>,
+    pub line: u32,
+}
+
+/// What a macro call's argument is, as far as naming a function goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MacroCallArg {
+    /// `:browser`.
+    Atom(String),
+    /// `insert(changeset, opts \\ [])` (or `rollback` without parentheses): its name,
+    /// arities and text.
+    Call {
+        name: String,
+        arities: Vec<u32>,
+        text: String,
+    },
+    Other,
+}
+
+impl MacroCallArg {
+    /// Whether it could name a function.
+    pub fn names(&self) -> bool {
+        !matches!(self, MacroCallArg::Other)
+    }
+}
+
+/// What `template` defines for a call with `args`: the name, arities and head shown
+/// (`def insert(changeset, opts \\ [])`), when the argument it takes its name from
+/// names one.
+pub fn instantiate(
+    template: &MacroTemplate,
+    args: &[MacroCallArg],
+) -> Option<(String, Vec<u32>, String)> {
+    let arg = |i: u32| args.get(i as usize);
+    let name = match (template.name, template.name_arg(args)?) {
+        (MacroArg::Whole(_), MacroCallArg::Atom(a)) => a.clone(),
+        (MacroArg::CallName(_), MacroCallArg::Call { name, .. }) => name.clone(),
+        _ => return None,
+    };
+    let named = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && !matches!(name.as_str(), "unquote" | "unquote_splicing" | "__MODULE__");
+    if !named {
+        return None;
+    }
+    let keyword = &template.keyword;
+    Some(match &template.arities {
+        TemplateArities::Fixed(a) => {
+            let head = format!("{keyword} {name}{}", template.rest);
+            (name, a.clone(), head)
+        }
+        TemplateArities::Spliced(i) => match arg(*i)? {
+            MacroCallArg::Call { arities, text, .. } => {
+                (name, arities.clone(), format!("{keyword} {text}"))
+            }
+            _ => return None,
+        },
+    })
+}
+
+impl MacroTemplate {
+    fn name_arg<'a>(&self, args: &'a [MacroCallArg]) -> Option<&'a MacroCallArg> {
+        let i = match self.name {
+            MacroArg::Whole(i) | MacroArg::CallName(i) | MacroArg::CallArgs(i) => i,
+        };
+        args.get(i as usize)
+    }
 }
 
 /// A function (or macro, guard, delegate) a `quote` defines in the modules that `use`
@@ -419,6 +543,8 @@ impl Default for Definition {
             uses: Vec::new(),
             impl_: None,
             implied: false,
+            templates: Vec::new(),
+            macro_calls: Vec::new(),
         }
     }
 }
@@ -851,7 +977,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 54;
+pub const CHUNKER_VERSION: u32 = 55;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -713,9 +713,13 @@ impl<'a> ContextBuilder<'a> {
             } else {
                 format!("{}/{}", file.repo, file.path)
             };
+            // A `use`'s quote, or a macro's called in the module (`Mod.macro/2`).
+            let by = match by.contains('/') {
+                true => format!("a call of `{by}`"),
+                false => format!("`use {by}`, in {}", file.symbol),
+            };
             out.push(format!(
-                "Defined by `use {by}`, in {} ({path}:{}-{}):\n{}",
-                file.symbol,
+                "Defined by {by} ({path}:{}-{}):\n{}",
                 at.start_line,
                 at.end_line,
                 fence(first, &dedent(&text))

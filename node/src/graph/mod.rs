@@ -15,8 +15,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::chunk::{
-    Chunk, ChunkKind, ImportFilter, QuoteFile, QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
+    Chunk, ChunkKind, ImportFilter, MacroCall, MacroTemplate, QuoteFile, QuotedDef, ScopedCalls,
+    Visibility, dedup_keep_first,
 };
 
 /// Where a symbol is defined.
@@ -114,10 +117,26 @@ pub struct SymbolGraph {
     using: Vec<(SymbolSite, Vec<String>)>,
     /// The modules some `use` defines functions in.
     generated_in: HashSet<String>,
+    /// What each macro's quotes define where it is called, named by its arguments, by
+    /// `Mod.macro/arity`, with the macro's file ([`MacroTemplate`]).
+    macro_templates: HashMap<String, (Arc<QuoteFile>, Vec<MacroTemplate>)>,
+    /// Each module header whose body calls something with arguments that could name a
+    /// function, with its imports and `use`s: let go of once what they define is in
+    /// `defs`.
+    macro_calls: Vec<MacroCalls>,
     /// Behaviour (or protocol) -> the module headers of its implementations: the modules
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
     implementers: HashMap<String, Vec<SymbolSite>>,
+}
+
+/// A module's calls that a macro of another file may define functions by.
+#[derive(Debug, Clone)]
+struct MacroCalls {
+    header: SymbolSite,
+    imports: Vec<String>,
+    uses: Vec<String>,
+    calls: Vec<MacroCall>,
 }
 
 /// A caller's calls without a module, and the modules they may come from.
@@ -528,6 +547,11 @@ impl SymbolGraph {
         for (symbol, sites) in generated {
             self.defs.entry(symbol).or_default().extend(sites);
         }
+        for (symbol, site) in self.macro_definitions() {
+            // Called by name in their module, as those a `use` defines.
+            self.generated_in.insert(site.module.clone());
+            self.defs.entry(symbol).or_default().push(site);
+        }
         self.resolve_pending();
         self.resolve_child_specs();
         self.chain_implementers();
@@ -631,6 +655,84 @@ impl SymbolGraph {
                 }
             }
         }
+    }
+
+    /// The functions macros of other files define in the modules that call them, from
+    /// the calls' arguments ([`MacroTemplate`]): `pipeline :browser do … end` after `use
+    /// Phoenix.Router` defines `browser/2` in the router. The macro is one the module
+    /// imports (itself, or through a `use`), or is named with its module; each function
+    /// is sited at the call, where the module does not write it itself.
+    fn macro_definitions(&mut self) -> Vec<(String, SymbolSite)> {
+        let mut out: Vec<(String, SymbolSite)> = Vec::new();
+        let calls = std::mem::take(&mut self.macro_calls);
+        if self.macro_templates.is_empty() {
+            return out;
+        }
+        let mut made: HashSet<String> = HashSet::default();
+        for m in calls {
+            // Where a call without a module may come from: the module's imports, then
+            // what its `use`s (and theirs) import.
+            let mut uses = m.uses.clone();
+            self.chain_uses(&mut uses);
+            let mut from: Vec<&str> = m.imports.iter().map(String::as_str).collect();
+            for used in uses.iter().filter(|u| !is_hook(u)) {
+                for key in use_keys(used) {
+                    if let Some((modules, _)) = self.quoted_imports.get(&key) {
+                        from.extend(modules.iter().map(String::as_str));
+                    }
+                }
+            }
+            for call in &m.calls {
+                let found = match call.name.contains('.') {
+                    true => self
+                        .macro_templates
+                        .get(&format!("{}/{}", call.name, call.arity)),
+                    false => from.iter().find_map(|module| {
+                        let key = format!("{module}.{}/{}", call.name, call.arity);
+                        self.macro_templates.get(&key)
+                    }),
+                };
+                let Some((file, templates)) = found else {
+                    continue;
+                };
+                for t in templates {
+                    let Some((name, arities, head)) = crate::chunk::instantiate(t, &call.args)
+                    else {
+                        continue;
+                    };
+                    for arity in arities {
+                        let symbol = crate::chunk::symbol(&m.header.symbol, &name, arity);
+                        let written = self.defs.get(&symbol).is_some_and(|sites| {
+                            (sites.iter())
+                                .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
+                        });
+                        if written || !made.insert(symbol.clone()) {
+                            continue;
+                        }
+                        let site = SymbolSite {
+                            symbol: symbol.clone(),
+                            kind: t.kind,
+                            signature: head.clone(),
+                            visibility: match t.keyword.ends_with('p') {
+                                true => Visibility::Private,
+                                false => Visibility::Public,
+                            },
+                            start_line: call.line,
+                            end_line: call.line,
+                            generated_by: Some(file.symbol.clone()),
+                            quoted_at: (t.lines != (0, 0)).then(|| QuotedAt {
+                                file: QuoteFile::clone(file),
+                                start_line: t.lines.0,
+                                end_line: t.lines.1,
+                            }),
+                            ..m.header.clone()
+                        };
+                        out.push((symbol, site));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The functions the modules' `use`s define in them (through chained `use`s too),
@@ -744,10 +846,14 @@ impl SymbolGraph {
                 None => known.entry(p.imports.clone()).or_default(),
             };
             resolved.clear();
-            let module = &self.caller_sites[p.caller as usize].module;
-            // The functions a `use` defines in the caller's own module (those it writes
-            // were resolved by the chunker).
-            let generated_here = self.generated_in.contains(module);
+            let caller = &self.caller_sites[p.caller as usize];
+            let module = &caller.module;
+            // The functions a `use` (or a macro's call) defines in the caller's own module
+            // (those it writes were resolved by the chunker). The module's body runs as
+            // it compiles, before they exist: what it seems to call by their names is a
+            // macro's argument (`defwrite(insert(changeset))`).
+            let generated_here =
+                caller.kind != ChunkKind::ModuleHeader && self.generated_in.contains(module);
             for call in &p.calls {
                 if generated_here {
                     let own = format!("{module}.{call}");
@@ -938,8 +1044,14 @@ impl SymbolGraph {
                 quoted_defs,
                 using,
                 implementers,
+                macro_templates,
+                macro_calls,
                 ..
             } = part;
+            for (symbol, templates) in macro_templates {
+                g.macro_templates.entry(symbol).or_insert(templates);
+            }
+            g.macro_calls.extend(macro_calls);
             for (symbol, defs) in quoted_defs {
                 g.quoted_defs.entry(symbol).or_insert(defs);
             }
@@ -1073,6 +1185,18 @@ impl SymbolGraph {
                         }
                     }
                 }
+                if !def.templates.is_empty() {
+                    for k in def.symbols() {
+                        g.macro_templates.entry(k.clone()).or_insert_with(|| {
+                            let file = Arc::new(QuoteFile {
+                                symbol: k,
+                                repo: chunk.repo.clone(),
+                                path: chunk.path.clone(),
+                            });
+                            (file, def.templates.clone())
+                        });
+                    }
+                }
                 // A module's own header (not a test's, whose `use`s are the test
                 // module's, holding a module defined in its body).
                 let own = chunk.module == def.module || chunk.also_modules.contains(&def.module);
@@ -1091,6 +1215,14 @@ impl SymbolGraph {
                         .filter(|u| !u.is_empty())
                         .cloned()
                         .collect();
+                    if !def.macro_calls.is_empty() {
+                        g.macro_calls.push(MacroCalls {
+                            header: site(def.module.clone()),
+                            imports: chunk.imports.clone(),
+                            uses: uses.clone(),
+                            calls: def.macro_calls.clone(),
+                        });
+                    }
                     if !uses.is_empty() {
                         g.using.push((site(def.module.clone()), uses));
                     }
