@@ -1165,7 +1165,7 @@ fn a_macro_of_another_file_defines_what_its_arguments_name() {
         "  end\n",                                                // 15
         "  defmacro pipeline(plug, do: block) do\n",              // 16
         "    quote do\n",                                         // 17
-        "      defp unquote(plug)(conn, _) do\n",                 // 18
+        "      defp unquote(plug)(unquote(conn), _) do\n",        // 18
         "        unquote(block)\n",                               // 19
         "        conn\n",                                         // 20
         "      end\n",                                            // 21

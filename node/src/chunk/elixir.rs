@@ -459,6 +459,28 @@ fn target_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
         .flatten()
 }
 
+/// A quoted head as the code it writes reads: `(unquote(conn), _)` is `(conn, _)`.
+fn without_unquotes(head: &str) -> String {
+    let mut out = String::with_capacity(head.len());
+    let mut rest = head;
+    while let Some(at) = rest.find("unquote(") {
+        let inner = &rest[at + "unquote(".len()..];
+        let name_len = inner
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(inner.len());
+        out.push_str(&rest[..at]);
+        if name_len > 0 && inner[name_len..].starts_with(')') {
+            out.push_str(&inner[..name_len]);
+            rest = &inner[name_len + 1..];
+        } else {
+            out.push_str("unquote(");
+            rest = inner;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The statements of a `do … end` block (else/after/rescue/catch blocks flattened in).
 fn block_body<'t>(node: Node<'t>) -> Option<Vec<Node<'t>>> {
     let block = child_of_kind(node, "do_block")?;
@@ -1845,7 +1867,9 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let rest = if head.kind() == "call" && var_node.id() != head.id() {
             let from = var_node.end_byte() - head.start_byte();
-            collapse_whitespace(self.text(head).get(from..).unwrap_or(""))
+            without_unquotes(&collapse_whitespace(
+                self.text(head).get(from..).unwrap_or(""),
+            ))
         } else {
             String::new()
         };
