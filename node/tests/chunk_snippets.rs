@@ -4639,35 +4639,35 @@ fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
         "      end\n",                                            // 7
         "    end\n",                                              // 8
         "  end\n",                                                // 9
-        "\n",                                                     // 10
-        "  defmacro defconst(name, value \\\\ nil) do\n",         // 11
-        "    quote do\n",                                         // 12
-        "      @doc false\n",                                     // 13
-        "      def unquote(name)(), do: unquote(value)\n",        // 14
-        "      def unquote(:\"#{name}_doc\")(), do: nil\n",       // 15
-        "    end\n",                                              // 16
-        "  end\n",                                                // 17
-        "end\n",                                                  // 18
-        "\n",                                                     // 19
-        "defmodule Shop.Repo do\n",                               // 20
-        "  import Shop.RepoHelpers\n",                            // 21
-        "  alias Shop.RepoHelpers, as: H\n",                      // 22
-        "\n",                                                     // 23
-        "  @doc \"Inserts unless the shop is read only.\"\n",     // 24
+        "  defmacro shadow(name) do name = :\"x_#{name}\"; quote(do: def(unquote(name)(), do: 1)) end\n", // 10
+        "  defmacro defconst(name, value \\\\ nil) do\n", // 11
+        "    quote do\n",                                 // 12
+        "      @doc false\n",                             // 13
+        "      def unquote(name)(), do: unquote(value)\n", // 14
+        "      def unquote(:\"#{name}_doc\")(), do: nil\n", // 15
+        "    end\n",                                      // 16
+        "  end\n",                                        // 17
+        "end\n",                                          // 18
+        "\n",                                             // 19
+        "defmodule Shop.Repo do\n",                       // 20
+        "  import Shop.RepoHelpers\n",                    // 21
+        "  alias Shop.RepoHelpers, as: H\n",              // 22
+        "  shadow :s1\n",                                 // 23
+        "  @doc \"Inserts unless the shop is read only.\"\n", // 24
         "  defwrite(insert(struct_or_changeset, opts \\\\ []))\n", // 25
-        "  defwrite rollback(value)\n",                           // 26
-        "  defconst :limit, 10\n",                                // 27
-        "  H.defconst(:page_size, 20)\n",                         // 28
-        "  defconst some_var, 30\n",                              // 29
-        "  Other.defwrite(update(changeset))\n",                  // 30
-        "  defwrite(unquote(name))\n",                            // 31
-        "  def write_mode!(), do: :ok\n",                         // 32
-        "  seq = fn name, code ->\n",                             // 33
-        "    def unquote(name)(), do: unquote(code)\n",           // 34
-        "  end\n",                                                // 35
-        "  seq.(:reset, 0)\n",                                    // 36
-        "  seq.(some_name, 1)\n",                                 // 37
-        "end\n",                                                  // 38
+        "  defwrite rollback(value)\n",                   // 26
+        "  defconst :limit, Shop.Config.limit()\n",       // 27
+        "  H.defconst(:page_size, 20)\n",                 // 28
+        "  defconst some_var, 30\n",                      // 29
+        "  Other.defwrite(update(changeset))\n",          // 30
+        "  defwrite(unquote(name))\n",                    // 31
+        "  def write_mode!(), do: :ok\n",                 // 32
+        "  seq = fn name, code ->\n",                     // 33
+        "    def unquote(name)(), do: unquote(code)\n",   // 34
+        "  end\n",                                        // 35
+        "  seq.(:reset, 0)\n",                            // 36
+        "  seq.(some_name, 1)\n",                         // 37
+        "end\n",                                          // 38
     );
     let cs = chunks("lib/shop/repo.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -4731,7 +4731,22 @@ fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
     // The doc before the call documents what it defines.
     let insert = cs.iter().find(|c| c.name == "insert").expect("insert/1..2");
     assert_eq!(insert.kind, Function, "{}", dump(&cs));
-    // What the argument writes is no call: the function calls the macro that makes it.
+    // What the argument that names it writes is no call; what the others call is its.
+    let limit = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "limit")
+        .expect("limit/0");
+    assert_eq!(
+        limit.calls,
+        strings(&["Shop.Config.limit/0"]),
+        "{}",
+        dump(&cs)
+    );
+    // A parameter bound again (`name = :"x_#{name}"`) no longer names the function.
+    assert!(
+        !cs.iter()
+            .flat_map(|c| &c.defines)
+            .any(|d| d.name.contains("s1"))
+    );
     assert_eq!(
         insert.unqualified_calls,
         strings(&["defwrite/1"]),

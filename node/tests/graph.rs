@@ -1191,6 +1191,11 @@ fn a_macro_of_another_file_defines_what_its_arguments_name() {
         "  alias Shop.Repo\n",                                 // 15
         "  def save(changeset), do: Repo.insert(changeset)\n", // 16
         "end\n",                                               // 17
+        "defmodule Shop.Except do\n",                          // 18
+        "  import Shop.RepoHelpers, except: [defwrite: 1]\n",  // 19
+        "  defwrite(gone(changeset))\n",                       // 20
+        "  Shop.RepoHelpers.defwrite(named(changeset))\n",     // 21
+        "end\n",                                               // 22
     );
     let mut chunks = chunks_of("lib/shop/helpers.ex", helpers);
     chunks.extend(chunks_of("lib/shop.ex", app));
@@ -1255,7 +1260,30 @@ fn a_macro_of_another_file_defines_what_its_arguments_name() {
         );
         // `plug :fetch_session` names no macro that defines anything.
         assert!(!g.is_defined("Shop.Web.Router.fetch_session/2"));
+        // `except:` leaves the macro out; named with its module, it is called.
+        assert!(!g.is_defined("Shop.Except.gone/1"));
+        assert_eq!(site("Shop.Except.named/1").1, 21);
     }
+    // Two repositories holding the same code: each defines its own, from its own macro.
+    let other: Vec<_> = (chunks.iter().cloned())
+        .map(|mut c| {
+            c.repo = "other".to_string();
+            c
+        })
+        .collect();
+    chunks.extend(other);
+    let g = SymbolGraph::merge(chunks.chunks(3).map(SymbolGraph::part));
+    let mut sites: Vec<(String, String)> = (g.definitions("Shop.Repo.insert/1").into_iter())
+        .map(|s| (s.repo, s.quoted_at.map(|q| q.file.repo).unwrap_or_default()))
+        .collect();
+    sites.sort();
+    assert_eq!(
+        sites,
+        [
+            ("other".to_string(), "other".to_string()),
+            ("shop".to_string(), "shop".to_string())
+        ]
+    );
 }
 
 /// `defexception` defines `exception/1` and `message/1`: `raise Mod, opts` calls the

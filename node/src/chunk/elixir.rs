@@ -92,6 +92,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         for_names: Vec::new(),
         pending_for: None,
         macro_templates: FxHashMap::default(),
+        fn_templates: FxHashMap::default(),
         macro_args: Vec::new(),
     };
     walker.top_level(root);
@@ -136,10 +137,8 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     let mut raw_calls = calls::collect(root, file.src);
     if !macro_args.is_empty() {
         raw_calls.retain(|(at, call)| {
-            let i = macro_args.partition_point(|(start, _)| start <= at);
             !(matches!(call, RawCall::Local { .. } | RawCall::Remote { .. })
-                && i > 0
-                && *at < macro_args[i - 1].1)
+                && macro_args.binary_search(at).is_ok())
         });
     }
     attach_calls(&mut drafts, &raw_calls, &modules);
@@ -429,9 +428,12 @@ struct Walker<'s, 't> {
     /// What the macros defined so far in the file define where they are called, by
     /// module, macro name and arity (see [`MacroTemplate`]).
     macro_templates: FxHashMap<(String, String, u32), Vec<MacroTemplate>>,
-    /// The arguments of the calls those macros define functions by (`insert(cs)` in
-    /// `defwrite(insert(cs))`), in source order: what they write calls nothing.
-    macro_args: Vec<(usize, usize)>,
+    /// The arities of the functions bound in a module's body that define functions
+    /// (`defsequence = fn name, code -> … end`), by module and variable.
+    fn_templates: FxHashMap<(String, String), Vec<u32>>,
+    /// Where the arguments that name what those macros define start (`insert(cs)` in
+    /// `defwrite(insert(cs))`), in source order: they are heads, not calls.
+    macro_args: Vec<usize>,
 }
 
 /// How many nodes of a macro's body are looked at for the definitions its quotes make.
@@ -1034,7 +1036,7 @@ impl<'s, 't> Walker<'s, 't> {
                 && var.kind() == "identifier"
             {
                 let var = self.text(var).to_string();
-                if value.kind() == "anonymous_function" || !self.macro_templates.is_empty() {
+                if value.kind() == "anonymous_function" || !self.fn_templates.is_empty() {
                     self.record_fn_templates(&var, value, module);
                 }
                 match self.literal_atoms(value, module) {
@@ -1053,9 +1055,16 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let generated = match self.generated_def(node) {
             Some(def) => Some(def),
-            None => self.templated_def(node, module).inspect(|_| {
-                if let Some(args) = child_of_kind(node, "arguments") {
-                    self.macro_args.push((args.start_byte(), args.end_byte()));
+            None => self.templated_def(node, module).inspect(|def| {
+                // The argument that names it (`insert(changeset)` in
+                // `defwrite(insert(changeset))`) is its head, not a call; what the
+                // arguments call otherwise (`defconst :limit, Config.limit()`) stays.
+                let args = child_of_kind(node, "arguments").map(calls::named_children);
+                for a in args.unwrap_or_default() {
+                    let names = |n: &str| n == def.name || def.also.iter().any(|(o, _)| o == n);
+                    if target_name(a, self.src).is_some_and(names) {
+                        self.macro_args.push(a.start_byte());
+                    }
                 }
             }),
         };
@@ -1070,9 +1079,12 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let Some(name) = target_name(node, self.src) else {
             // `Enum.each(list, fn x -> def … end)`: definitions generated in a callback.
-            return self
-                .fn_wrapper(node, depth)
-                .unwrap_or(Classified::Item(fallback));
+            if let Some(wrapper) = self.fn_wrapper(node, depth) {
+                return wrapper;
+            }
+            // `Helpers.defconst(:limit, 10)`: a macro of another file may define a function.
+            self.record_macro_call(node, module);
+            return Classified::Item(fallback);
         };
         if DEF_KEYWORDS.contains(&name) {
             return match self.parse_def(node, name) {
@@ -1724,7 +1736,16 @@ impl<'s, 't> Walker<'s, 't> {
     /// defines where the module calls `var.(…)` (`IO.ANSI`'s `defsequence` since Elixir
     /// 1.15): its body is code of the module, with unquote fragments.
     fn record_fn_templates(&mut self, var: &str, value: Node<'t>, module: usize) {
-        let key = |arity: u32| (self.modules[module].name.clone(), format!(".{var}"), arity);
+        let owner = self.modules[module].name.clone();
+        // A name bound again no longer holds what it held.
+        if let Some(arities) = self.fn_templates.remove(&(owner.clone(), var.to_string())) {
+            for arity in arities {
+                (self.macro_templates).remove(&(owner.clone(), format!(".{var}"), arity));
+            }
+        }
+        if value.kind() != "anonymous_function" {
+            return;
+        }
         let clauses = match value.kind() {
             "anonymous_function" => calls::named_children(value),
             _ => Vec::new(),
@@ -1740,13 +1761,14 @@ impl<'s, 't> Walker<'s, 't> {
             Some(body) if !params.is_empty() => self.templates_in(&params, vec![(body, true)]),
             _ => Vec::new(),
         };
-        // A name bound again no longer holds what it held.
-        self.macro_templates.retain(|(m, name, _), _| {
-            *m != self.modules[module].name || *name != format!(".{var}")
-        });
         if !templates.is_empty() {
-            let k = key(params.len() as u32);
-            self.macro_templates.insert(k, templates);
+            let arity = params.len() as u32;
+            (self
+                .fn_templates
+                .entry((owner.clone(), var.to_string()))
+                .or_default())
+            .push(arity);
+            (self.macro_templates).insert((owner, format!(".{var}"), arity), templates);
         }
     }
 
@@ -1784,20 +1806,52 @@ impl<'s, 't> Walker<'s, 't> {
                 _ => {}
             }
         }
-        let mut templates: Vec<MacroTemplate> = Vec::new();
+        let mut templates: Vec<(&str, MacroTemplate)> = Vec::new();
         if bound.is_empty() {
-            return templates;
+            return Vec::new();
         }
         let lookup = |var: &str| bound.iter().find(|(v, _)| *v == var).map(|(_, a)| *a);
+        // Parameters bound again in the body (`name = :"get_#{name}"`, `for name <- …`,
+        // `bind_quoted: [name: other]`) no longer hold the argument: not followed.
+        let mut rebound: Vec<&str> = Vec::new();
         let mut seen = 0usize;
         while let Some((n, quoted)) = stack.pop() {
             seen += 1;
-            if seen > MAX_TEMPLATE_NODES || templates.len() >= MAX_TEMPLATES {
+            if seen > MAX_TEMPLATE_NODES {
                 break;
             }
             let mut quoted = quoted;
+            match n.kind() {
+                "binary_operator" => {
+                    let op = n.child_by_field_name("operator").map(|o| self.text(o));
+                    // `plug = unquote(plug)` in quoted code keeps the argument.
+                    let right = n.child_by_field_name("right").map(|r| self.text(r));
+                    if let Some(left) = n.child_by_field_name("left")
+                        && left.kind() == "identifier"
+                        && matches!(op, Some("=" | "<-"))
+                        && right.is_none_or(|r| {
+                            let var = self.text(left);
+                            r != var && r.strip_prefix("unquote(") != Some(&format!("{var})"))
+                        })
+                    {
+                        rebound.push(self.text(left));
+                    }
+                }
+                "pair" => {
+                    let key = n.child_by_field_name("key").map(|k| self.text(k));
+                    let value = n.child_by_field_name("value").map(|v| self.text(v));
+                    if let Some(key) = key.map(|k| k.trim_end().trim_end_matches(':'))
+                        && value != Some(key)
+                    {
+                        rebound.push(key);
+                    }
+                }
+                _ => {}
+            }
             if let Some(name) = target_name(n, self.src) {
                 match name {
+                    // A quote in quoted code is data: what it holds defines nothing.
+                    "quote" if quoted => continue,
                     "quote" => quoted = true,
                     // Runs where the macro runs: no code of the module it lands in.
                     "unquote" | "unquote_splicing" if quoted => continue,
@@ -1814,9 +1868,13 @@ impl<'s, 't> Walker<'s, 't> {
                 stack.push((child, quoted));
             }
         }
-        // In source order (the stack gave them last first).
+        // In source order (the stack gave them last first), at most [`MAX_TEMPLATES`].
         templates.reverse();
-        templates
+        (templates.into_iter())
+            .filter(|(var, _)| !rebound.contains(var))
+            .map(|(_, t)| t)
+            .take(MAX_TEMPLATES)
+            .collect()
     }
 
     /// What a quoted `keyword unquote(var)(…)` defines, when `var` is a macro argument.
@@ -1825,7 +1883,10 @@ impl<'s, 't> Walker<'s, 't> {
         node: Node<'t>,
         keyword: &str,
         lookup: &dyn Fn(&str) -> Option<MacroArg>,
-    ) -> Option<MacroTemplate> {
+    ) -> Option<(&'s str, MacroTemplate)> {
+        if node.has_error() {
+            return None;
+        }
         let head = def_head(node)?;
         let target = head
             .child_by_field_name("target")
@@ -1873,7 +1934,7 @@ impl<'s, 't> Walker<'s, 't> {
         } else {
             String::new()
         };
-        Some(MacroTemplate {
+        let template = MacroTemplate {
             keyword: keyword.to_string(),
             kind: calls::def_kind(keyword)?,
             name,
@@ -1883,7 +1944,8 @@ impl<'s, 't> Walker<'s, 't> {
                 node.start_position().row as u32 + 1,
                 node.end_position().row as u32 + 1,
             ),
-        })
+        };
+        Some((var, template))
     }
 
     /// Keeps a call of the module's body whose arguments could name a function, for the
@@ -1980,11 +2042,20 @@ impl<'s, 't> Walker<'s, 't> {
         let at = node.start_byte();
         let templates = match target.kind() {
             "identifier" => {
+                // A macro the module imports where the call is (`only:` and `except:`
+                // heeded); its own are not compiled yet while its body runs.
                 let name = self.text(target).to_string();
-                let imports = ctx.imports_at(at).map_or(&ctx.imports, |(m, _)| m);
-                std::iter::once(&ctx.name)
-                    .chain(imports.iter())
-                    .find_map(|m| self.macro_templates.get(&(m.clone(), name.clone(), arity)))?
+                let (modules, filters) = ctx
+                    .imports_at(at)
+                    .map_or((&ctx.imports, &ctx.import_filters), |(m, f)| (m, f));
+                let call = format!("{name}/{arity}");
+                modules.iter().find_map(|m| {
+                    let filter = filters.iter().find(|f| f.module == *m);
+                    if filter.is_some_and(|f| !f.admits(&call, ChunkKind::Macro)) {
+                        return None;
+                    }
+                    self.macro_templates.get(&(m.clone(), name.clone(), arity))
+                })?
             }
             "dot" if target.child_by_field_name("right").is_none() => {
                 // `defsequence.(:reset, 0)`: a function bound in the module's body.

@@ -118,8 +118,8 @@ pub struct SymbolGraph {
     /// The modules some `use` defines functions in.
     generated_in: HashSet<String>,
     /// What each macro's quotes define where it is called, named by its arguments, by
-    /// `Mod.macro/arity`, with the macro's file ([`MacroTemplate`]).
-    macro_templates: HashMap<String, (Arc<QuoteFile>, Vec<MacroTemplate>)>,
+    /// `Mod.macro/arity`, with the macro's file ([`MacroTemplate`]): one per repository.
+    macro_templates: HashMap<String, Vec<Templates>>,
     /// Each module header whose body calls something with arguments that could name a
     /// function, with its imports and `use`s: let go of once what they define is in
     /// `defs`.
@@ -130,11 +130,15 @@ pub struct SymbolGraph {
     implementers: HashMap<String, Vec<SymbolSite>>,
 }
 
+/// A macro's templates, with its file.
+type Templates = (Arc<QuoteFile>, Vec<MacroTemplate>);
+
 /// A module's calls that a macro of another file may define functions by.
 #[derive(Debug, Clone)]
 struct MacroCalls {
     header: SymbolSite,
     imports: Vec<String>,
+    import_filters: Vec<ImportFilter>,
     uses: Vec<String>,
     calls: Vec<MacroCall>,
 }
@@ -668,35 +672,47 @@ impl SymbolGraph {
         if self.macro_templates.is_empty() {
             return out;
         }
-        let mut made: HashSet<String> = HashSet::default();
+        let mut made: HashSet<(String, String)> = HashSet::default();
         for m in calls {
             // Where a call without a module may come from: the module's imports, then
-            // what its `use`s (and theirs) import.
+            // what its `use`s (and theirs) import, each with its `only:` / `except:`.
             let mut uses = m.uses.clone();
             self.chain_uses(&mut uses);
-            let mut from: Vec<&str> = m.imports.iter().map(String::as_str).collect();
+            let filter_of = |filters: &[ImportFilter], module: &str| {
+                filters.iter().find(|f| f.module == module).cloned()
+            };
+            let mut from: Vec<(&str, Option<ImportFilter>)> = (m.imports.iter())
+                .map(|i| (i.as_str(), filter_of(&m.import_filters, i)))
+                .collect();
             for used in uses.iter().filter(|u| !is_hook(u)) {
                 for key in use_keys(used) {
-                    if let Some((modules, _)) = self.quoted_imports.get(&key) {
-                        from.extend(modules.iter().map(String::as_str));
+                    if let Some((modules, filters)) = self.quoted_imports.get(&key) {
+                        from.extend(modules.iter().map(|i| (i.as_str(), filter_of(filters, i))));
                     }
                 }
             }
+            // The macro of the module's own repository, where several hold it.
+            let of_repo = |all: &Vec<Templates>| {
+                let own = all.iter().find(|(f, _)| f.repo == m.header.repo);
+                own.or(all.first()).cloned()
+            };
             for call in &m.calls {
+                let call_key = format!("{}/{}", call.name, call.arity);
                 let found = match call.name.contains('.') {
-                    true => self
-                        .macro_templates
-                        .get(&format!("{}/{}", call.name, call.arity)),
-                    false => from.iter().find_map(|module| {
-                        let key = format!("{module}.{}/{}", call.name, call.arity);
-                        self.macro_templates.get(&key)
+                    true => self.macro_templates.get(&call_key),
+                    false => from.iter().find_map(|(module, filter)| {
+                        let admitted =
+                            (filter.as_ref()).is_none_or(|f| f.admits(&call_key, ChunkKind::Macro));
+                        let key = format!("{module}.{call_key}");
+                        self.macro_templates.get(&key).filter(|_| admitted)
                     }),
                 };
-                let Some((file, templates)) = found else {
+                let Some((file, templates)) = found.and_then(of_repo) else {
                     continue;
                 };
+                let file = &file;
                 for t in templates {
-                    let Some((name, arities, head)) = crate::chunk::instantiate(t, &call.args)
+                    let Some((name, arities, head)) = crate::chunk::instantiate(&t, &call.args)
                     else {
                         continue;
                     };
@@ -706,7 +722,7 @@ impl SymbolGraph {
                             (sites.iter())
                                 .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
                         });
-                        if written || !made.insert(symbol.clone()) {
+                        if written || !made.insert((symbol.clone(), m.header.repo.clone())) {
                             continue;
                         }
                         let site = SymbolSite {
@@ -1049,7 +1065,12 @@ impl SymbolGraph {
                 ..
             } = part;
             for (symbol, templates) in macro_templates {
-                g.macro_templates.entry(symbol).or_insert(templates);
+                let all = g.macro_templates.entry(symbol).or_default();
+                for (file, t) in templates {
+                    if all.iter().all(|(f, _)| f.repo != file.repo) {
+                        all.push((file, t));
+                    }
+                }
             }
             g.macro_calls.extend(macro_calls);
             for (symbol, defs) in quoted_defs {
@@ -1187,14 +1208,15 @@ impl SymbolGraph {
                 }
                 if !def.templates.is_empty() {
                     for k in def.symbols() {
-                        g.macro_templates.entry(k.clone()).or_insert_with(|| {
+                        let all = g.macro_templates.entry(k.clone()).or_default();
+                        if all.iter().all(|(f, _)| f.repo != chunk.repo) {
                             let file = Arc::new(QuoteFile {
                                 symbol: k,
                                 repo: chunk.repo.clone(),
                                 path: chunk.path.clone(),
                             });
-                            (file, def.templates.clone())
-                        });
+                            all.push((file, def.templates.clone()));
+                        }
                     }
                 }
                 // A module's own header (not a test's, whose `use`s are the test
@@ -1219,6 +1241,7 @@ impl SymbolGraph {
                         g.macro_calls.push(MacroCalls {
                             header: site(def.module.clone()),
                             imports: chunk.imports.clone(),
+                            import_filters: chunk.import_filters.clone(),
                             uses: uses.clone(),
                             calls: def.macro_calls.clone(),
                         });
