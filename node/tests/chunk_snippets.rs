@@ -4773,6 +4773,47 @@ fn g13_a_macro_of_the_file_defines_what_its_argument_names() {
     );
 }
 
+/// A macro whose quote writes two arities of one name defines both where it is called,
+/// each with its own head.
+#[test]
+fn g13_a_macro_writing_two_arities_shows_each_head() {
+    let src = concat!(
+        "defmodule Shop.Two do\n",
+        "  defmacro two(name) do\n",
+        "    quote do\n",
+        "      def unquote(name)(a), do: a\n",
+        "      def unquote(name)(a, b), do: {a, b}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.UsesTwo do\n",
+        "  import Shop.Two\n",
+        "  two :pair\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/two.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let chunk = cs.iter().find(|c| c.name == "pair").expect("pair");
+    let heads: Vec<(Vec<u32>, String)> = (chunk.defines.iter())
+        .map(|d| {
+            let head = match d.signature.is_empty() {
+                true => chunk.signature.clone(),
+                false => d.signature.clone(),
+            };
+            (d.arities.clone(), head)
+        })
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            (vec![1], "def pair(a)".to_string()),
+            (vec![2], "def pair(a, b)".to_string())
+        ],
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A split protocol reads under its own `defprotocol` line, not under a `defmodule` line
 /// it does not have (Jason's `Encoder`).
 #[test]

@@ -319,6 +319,8 @@ struct DefInfo {
     name_var: Option<String>,
     /// A macro's: what its quotes define where it is called ([`MacroTemplate`]).
     templates: Vec<MacroTemplate>,
+    /// The heads of `also`, where each has its own (what a macro call defines).
+    also_heads: Vec<String>,
 }
 
 impl DefInfo {
@@ -344,6 +346,7 @@ impl DefInfo {
             head: Some(head),
             name_var: None,
             templates: Vec::new(),
+            also_heads: Vec::new(),
         }
     }
 
@@ -1656,6 +1659,7 @@ impl<'s, 't> Walker<'s, 't> {
                 head: None,
                 name_var: None,
                 templates: Vec::new(),
+                also_heads: Vec::new(),
             });
         }
         let (name, params, dynamic) = self.head_parts(head)?;
@@ -1693,6 +1697,7 @@ impl<'s, 't> Walker<'s, 't> {
             head: None,
             name_var,
             templates: Vec::new(),
+            also_heads: Vec::new(),
         })
     }
 
@@ -2091,16 +2096,10 @@ impl<'s, 't> Walker<'s, 't> {
         let mut made = made.into_iter();
         let (name, arities, head, first) = made.next()?;
         let made = made.filter(|(_, _, _, t)| t.keyword == first.keyword);
-        let also = made.map(|(n, a, _, _)| (n, a)).collect();
+        let (also, also_heads) = made.map(|(n, a, h, _)| ((n, a), h)).unzip();
         let (keyword, kind) = (first.keyword.clone(), first.kind);
-        Some(DefInfo::generated(
-            node,
-            keyword,
-            kind,
-            (name, arities),
-            also,
-            head,
-        ))
+        let def = DefInfo::generated(node, keyword, kind, (name, arities), also, head);
+        Some(DefInfo { also_heads, ..def })
     }
 
     /// A function a well-known macro defines from literal arguments, and the `@doc` and
@@ -2867,7 +2866,9 @@ impl<'s, 't> Walker<'s, 't> {
                 _ => Vec::new(),
             })
             .collect();
-        for (name, arities) in named {
+        for (k, (name, arities)) in named.enumerate() {
+            // Its own head, where a macro call defines several (`def u1(a)`, `def u1(a, b)`).
+            let own_head = k.checked_sub(1).and_then(|k| def.also_heads.get(k));
             for m in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
                 draft.defines.push(Definition {
                     kind: def.kind,
@@ -2878,11 +2879,12 @@ impl<'s, 't> Walker<'s, 't> {
                     line,
                     end_line: 0,
                     // Its own name in the head (the chunk's is the first one's).
-                    signature: def
-                        .name_var
-                        .as_ref()
-                        .map(|written| draft.signature.replacen(written.as_str(), name, 1))
-                        .unwrap_or_default(),
+                    signature: match own_head {
+                        Some(head) => head.clone(),
+                        None => (def.name_var.as_ref())
+                            .map(|written| draft.signature.replacen(written.as_str(), name, 1))
+                            .unwrap_or_default(),
+                    },
                     impl_: draft.impl_.clone(),
                     templates: match *name == def.name {
                         true => templates.clone(),
