@@ -97,7 +97,8 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     };
     walker.top_level(root);
     let mut pieces = walker.pieces;
-    let macro_args = walker.macro_args;
+    let mut macro_args = walker.macro_args;
+    macro_args.sort_unstable();
     let modules = walker.modules;
     tile(&mut pieces, file.src);
     for &(start, end) in &blanked {
@@ -435,7 +436,7 @@ struct Walker<'s, 't> {
     /// (`defsequence = fn name, code -> … end`), by module and variable.
     fn_templates: FxHashMap<(String, String), Vec<u32>>,
     /// Where the arguments that name what those macros define start (`insert(cs)` in
-    /// `defwrite(insert(cs))`), in source order: they are heads, not calls.
+    /// `defwrite(insert(cs))`): they are heads, not calls.
     macro_args: Vec<usize>,
 }
 

@@ -11,11 +11,9 @@ use std::collections::BTreeMap;
 // Symbol maps hash millions of short strings when a large index's graph is built:
 // FxHash, not SipHash (the keys are the index's own symbols, not an attacker's).
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
-
-use std::sync::Arc;
 
 use crate::chunk::{
     Chunk, ChunkKind, ImportFilter, MacroCall, MacroTemplate, QuoteFile, QuotedDef, ScopedCalls,
@@ -691,11 +689,6 @@ impl SymbolGraph {
                     }
                 }
             }
-            // The macro of the module's own repository, where several hold it.
-            let of_repo = |all: &Vec<Templates>| {
-                let own = all.iter().find(|(f, _)| f.repo == m.header.repo);
-                own.or(all.first()).cloned()
-            };
             for call in &m.calls {
                 let call_key = format!("{}/{}", call.name, call.arity);
                 let found = match call.name.contains('.') {
@@ -707,12 +700,15 @@ impl SymbolGraph {
                         self.macro_templates.get(&key).filter(|_| admitted)
                     }),
                 };
-                let Some((file, templates)) = found.and_then(of_repo) else {
+                // The macro of the module's own repository, where several hold it.
+                let own = |all: &Vec<Templates>| {
+                    (all.iter().position(|(f, _)| f.repo == m.header.repo)).unwrap_or(0)
+                };
+                let Some((file, templates)) = found.and_then(|all| all.get(own(all))) else {
                     continue;
                 };
-                let file = &file;
                 for t in templates {
-                    let Some((name, arities, head)) = crate::chunk::instantiate(&t, &call.args)
+                    let Some((name, arities, head)) = crate::chunk::instantiate(t, &call.args)
                     else {
                         continue;
                     };
