@@ -272,7 +272,8 @@ pub enum SymbolsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// What `Mod.fun/arity` calls.
+    /// What `Mod.fun/arity` calls (for a module `Mod`: what its module-level code calls,
+    /// such as its `use`s, plugs and routes).
     Callees {
         symbol: String,
         #[arg(long)]

@@ -4208,6 +4208,41 @@ fn g01_module_level_code_between_definitions_is_a_header_part() {
 /// A module (or a function body) importing more than `MAX_IMPORTS` modules: the list
 /// every chunk carries stops there, and says so, instead of growing with the file (5,000
 /// imports in one body made 516 MB of chunks from 0.15 MB).
+/// `import Base.{A, B}` imports each module, at module level and in a quote (hexpm's
+/// `HexpmWeb.controller/0` quotes `import HexpmWeb.{ControllerHelpers, AuthHelpers}`);
+/// the base goes through the module's aliases.
+#[test]
+fn g01_an_import_of_several_modules_imports_each() {
+    let src = concat!(
+        "defmodule Shop.Web do\n",
+        "  alias Shop.Support\n",
+        "  import Support.{Helpers, Auth.Checks}\n",
+        "  def f(x), do: helper(x)\n",
+        "  def controller do\n",
+        "    quote do\n",
+        "      import Shop.{Helpers, Auth}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/web.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let imports = strings(&["Shop.Support.Helpers", "Shop.Support.Auth.Checks"]);
+    assert_eq!(cs[0].imports, imports, "{}", dump(&cs));
+    let f = (cs.iter()).find(|c| c.name == "f").expect("f");
+    assert_eq!(
+        (&f.imports, &f.unqualified_calls),
+        (&imports, &strings(&["helper/1"]))
+    );
+    let controller = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "controller")
+        .expect("controller/0");
+    assert_eq!(
+        controller.quoted_imports,
+        strings(&["Shop.Helpers", "Shop.Auth"])
+    );
+}
+
 #[test]
 fn g01_a_module_with_too_many_imports_keeps_the_first_and_says_so() {
     use aiex_node::chunk::MAX_IMPORTS;
@@ -5170,6 +5205,85 @@ fn g19_routes_call_their_controller_actions() {
         "{:?}",
         test.calls
     );
+}
+
+/// A plug pipeline calls what it names on each request: `plug :name` (with options, or
+/// `when` a guard holds) a function of the module's or one it imports, `plug Mod` the
+/// module's `init/1` and `call/2`, `pipe_through` each pipeline it lists. Those without a
+/// module are listed again in `plugged_calls` (hexpm's and Livebook's controllers).
+#[test]
+fn g19_plugs_call_what_they_name() {
+    let src = concat!(
+        "defmodule ShopWeb.Router do\n",                           // 1
+        "  use Phoenix.Router\n",                                  // 2
+        "  pipeline :browser do\n",                                // 3
+        "    plug :accepts, [\"html\"]\n",                         // 4
+        "    plug :fetch_current_user\n",                          // 5
+        "  end\n",                                                 // 6
+        "  scope \"/\", ShopWeb do\n",                             // 7
+        "    pipe_through [:browser, :auth]\n",                    // 8
+        "    get \"/\", PageController, :home\n",                  // 9
+        "  end\n",                                                 // 10
+        "end\n",                                                   // 11
+        "defmodule ShopWeb.PageController do\n",                   // 12
+        "  use ShopWeb, :controller\n",                            // 13
+        "  alias ShopWeb.Plugs\n",                                 // 14
+        "  plug :require_user when action in [:edit]\n",           // 15
+        "  plug :put_layout, [html: false] when action in [:x]\n", // 16
+        "  plug Plugs.Locale, default: \"en\"\n",                  // 17
+        "  def home(conn, _params), do: conn\n",                   // 18
+        "  plug :late\n",                                          // 19
+        "  def edit(conn, _), do: conn\n",                         // 20
+        "  defp require_user(conn, _opts), do: conn\n",            // 21
+        "  defp late(conn, _opts), do: conn\n",                    // 22
+        "end\n",                                                   // 23
+    );
+    let cs = chunks("lib/shop_web/router.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let router = &cs[0];
+    assert_eq!(router.module, "ShopWeb.Router", "{}", dump(&cs));
+    assert_eq!(
+        router.plugged_calls,
+        strings(&["accepts/2", "fetch_current_user/2", "browser/2", "auth/2"])
+    );
+    // Apart from the module's other calls without a module: `plug/2` and `accepts/2`
+    // is the `plug` macro's call (a Plug.Router's `plug :match` is not its `match _ do`).
+    assert_eq!(
+        router.unqualified_calls,
+        strings(&[
+            "pipeline/2",
+            "plug/2",
+            "plug/1",
+            "scope/3",
+            "pipe_through/1",
+            "get/3"
+        ])
+    );
+    let header = (cs.iter())
+        .find(|c| c.module == "ShopWeb.PageController" && c.kind == ChunkKind::ModuleHeader)
+        .expect("the controller's header");
+    assert_eq!(
+        header.calls,
+        strings(&[
+            "ShopWeb.__using__/1",
+            "ShopWeb.PageController.require_user/2",
+            "ShopWeb.Plugs.Locale.init/1",
+            "ShopWeb.Plugs.Locale.call/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    // Defined in the module: a call with its module, not one for the graph to resolve.
+    assert_eq!(header.plugged_calls, strings(&["put_layout/2"]));
+    // A plug between two functions is the module's, not the function's.
+    let home = (cs.iter())
+        .find(|c| c.module == "ShopWeb.PageController" && c.name == "home")
+        .expect("home");
+    assert_eq!(
+        home.module_calls,
+        strings(&["ShopWeb.PageController.late/2"])
+    );
+    assert!(home.plugged_calls.is_empty(), "{:?}", home.plugged_calls);
 }
 
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls

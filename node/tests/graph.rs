@@ -1094,6 +1094,146 @@ fn a_router_calls_its_controller_actions() {
     );
 }
 
+/// A plug pipeline calls what it names on each request: `plug :name` a function of the
+/// module's, one it imports, or one its `use` defines (Plug.Router's `match/2`);
+/// `plug Mod` the module's `call/2`; `pipe_through :browser` the function `pipeline`
+/// defines. Module-level code that is no plug still calls none of the functions a
+/// `use` defines in its own module (they do not exist yet when it runs).
+#[test]
+fn a_plug_calls_the_function_it_names_on_each_request() {
+    let lib = concat!(
+        "defmodule Shop.Router do\n",
+        "  defmacro __using__(_opts) do\n",
+        "    quote do\n",
+        "      import Shop.Router\n",
+        "      def call(conn, _opts), do: conn\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro pipeline(plug, do: block) do\n",
+        "    quote do\n",
+        "      defp unquote(plug)(conn, _) do\n",
+        "        unquote(block)\n",
+        "        conn\n",
+        "      end\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.MiniRouter do\n",
+        "  defmacro __using__(_opts) do\n",
+        "    quote do\n",
+        "      def match(conn, _opts), do: conn\n",
+        "      def dispatch(conn, _opts), do: conn\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Auth do\n",
+        "  def fetch_user(conn, _opts), do: conn\n",
+        "  def authorize(conn, _opts), do: conn\n",
+        "end\n",
+        "defmodule Shop.Helpers do\n",
+        "  def fetch_cart(conn, _opts), do: conn\n",
+        "end\n",
+        "defmodule Shop.Web do\n",
+        "  def controller do\n",
+        "    quote do\n",
+        "      import Shop.{Auth, Helpers}\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+    );
+    let app = concat!(
+        "defmodule Shop.Web.Router do\n",                   // 1
+        "  use Shop.Router\n",                              // 2
+        "  import Shop.Auth\n",                             // 3
+        "  pipeline :browser do\n",                         // 4
+        "    plug :fetch_user\n",                           // 5
+        "  end\n",                                          // 6
+        "  scope \"/\" do\n",                               // 7
+        "    pipe_through [:browser]\n",                    // 8
+        "  end\n",                                          // 9
+        "end\n",                                            // 10
+        "defmodule Shop.Web.Api do\n",                      // 11
+        "  use Shop.MiniRouter\n",                          // 12
+        "  plug :match\n",                                  // 13
+        "  plug :check when action in [:show]\n",           // 14
+        "  plug Shop.Web.Router, at: \"/\"\n",              // 15
+        "  plug :dispatch\n",                               // 16
+        "  defp check(conn, _opts), do: conn\n",            // 17
+        "end\n",                                            // 18
+        "defmodule Shop.Web.Static do\n",                   // 19
+        "  use Shop.MiniRouter\n",                          // 20
+        "  import Shop.Routes\n",                           // 21
+        "  plug :match\n",                                  // 22
+        "  match(:assets, to: Shop.Assets)\n",              // 23
+        "end\n",                                            // 24
+        "defmodule Shop.Routes do\n",                       // 25
+        "  defmacro match(path, opts), do: {path, opts}\n", // 26
+        "end\n",                                            // 27
+        "defmodule Shop.Web.CartController do\n",           // 28
+        "  use Shop.Web, :controller\n",                    // 29
+        "  plug :authorize\n",                              // 30
+        "  plug :fetch_cart when action in [:show]\n",      // 31
+        "  def show(conn, _), do: fetch_user(conn, [])\n",  // 32
+        "end\n",                                            // 33
+    );
+    let mut chunks = chunks_of("lib/shop/router.ex", lib);
+    chunks.extend(chunks_of("lib/shop_web.ex", app));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        // `import Shop.{Auth, Helpers}` in the quote of the controller's `use` imports
+        // both modules.
+        assert_eq!(
+            caller_symbols(g, "Shop.Auth.fetch_user/2"),
+            strings(&[
+                "lib/shop_web.ex:1 Shop.Web.Router",
+                "Shop.Web.CartController.show/2"
+            ])
+        );
+        for (callee, caller) in [
+            ("Shop.Auth.authorize/2", "Shop.Web.CartController"),
+            ("Shop.Helpers.fetch_cart/2", "Shop.Web.CartController"),
+            ("Shop.Web.Router.browser/2", "Shop.Web.Router"),
+            ("Shop.Web.Api.match/2", "Shop.Web.Api"),
+            ("Shop.Web.Api.check/2", "Shop.Web.Api"),
+            ("Shop.Web.Router.call/2", "Shop.Web.Api"),
+            ("Shop.Web.Api.dispatch/2", "Shop.Web.Api"),
+        ] {
+            let callers: Vec<String> = (g.callers(callee).into_iter()).map(|s| s.module).collect();
+            assert_eq!(callers, strings(&[caller]), "{callee}");
+        }
+        // `plug :match` calls the `match/2` the `use` defines; `match(:assets, …)` in the
+        // same header is the module's body calling the imported macro, not the function.
+        let callers = |symbol: &str| -> Vec<(String, u32)> {
+            (g.callers(symbol).into_iter())
+                .map(|s| (s.module, s.start_line))
+                .collect()
+        };
+        assert_eq!(
+            callers("Shop.Web.Static.match/2"),
+            [("Shop.Web.Static".to_string(), 19)]
+        );
+        assert_eq!(
+            callers("Shop.Routes.match/2"),
+            [("Shop.Web.Static".to_string(), 19)]
+        );
+        // A module plug is initialised with `init/1` too (a call to a dependency is
+        // kept, as any call with a module is).
+        assert_eq!(
+            g.callees("Shop.Web.Api"),
+            strings(&[
+                "Shop.MiniRouter.__using__/1",
+                "Shop.Web.Api.check/2",
+                "Shop.Web.Api.dispatch/2",
+                "Shop.Web.Api.match/2",
+                "Shop.Web.Router.call/2",
+                "Shop.Web.Router.init/1",
+            ])
+        );
+    }
+}
+
 /// A macro of the file whose quote writes `def unquote(name)(unquote_splicing(params))`
 /// defines, at each call, the function the call's argument writes (hexpm's `Repo`):
 /// it is found by `Mod.fun/arity`, its callers reach it through an alias, and it calls

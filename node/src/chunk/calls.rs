@@ -127,6 +127,11 @@ pub(crate) enum RawCall {
     },
     /// `fun/arity` called without a module.
     Local { fun: String, arity: u32 },
+    /// `fun/2` called by a plug pipeline on each request (`plug :fun`, `pipe_through
+    /// :fun`): a call without a module, made once the module is compiled, so it may be
+    /// one of the functions a `use` or a macro defines in the module (module-level code
+    /// cannot call those).
+    Plugged { fun: String },
     /// A callback of the caller's own module that a message to it runs
     /// (`GenServer.call(pid, msg)` runs `handle_call/3`): a call where the module defines
     /// it, nothing where it does not.
@@ -185,6 +190,16 @@ pub(crate) enum RawCall {
     /// An `unquote` (or `unquote_splicing`) in quoted code, to `end`: the calls in it
     /// run where the quote is written, and are no call of a quoted definition's.
     Unquoted { end: usize },
+}
+
+impl RawCall {
+    /// A plug's call as the call without a module it is (`plug :auth` is `auth/2`).
+    pub(crate) fn plugged_as_local(self) -> RawCall {
+        match self {
+            RawCall::Plugged { fun } => RawCall::Local { fun, arity: 2 },
+            call => call,
+        }
+    }
 }
 
 /// Definition keywords whose first argument is a head, not a call.
@@ -623,10 +638,16 @@ fn struct_call(module: String) -> RawCall {
 /// does; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
 /// `{Mod, :name}`), and its `start_supervised!({Mod, opts})` calls `Mod.child_spec/1`.
+/// A plug pipeline calls what it names on each request: `plug :name` (with options, or
+/// `when` a guard holds) calls `name(conn, opts)`, `plug Mod` calls `Mod.init/1` and
+/// `Mod.call/2`, and Phoenix's `pipe_through :browser` (or a list) the pipeline
+/// `browser/2`.
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
     if !matches!(
         name,
-        "raise"
+        "plug"
+            | "pipe_through"
+            | "raise"
             | "reraise"
             | "send"
             | "apply"
@@ -709,6 +730,56 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                     continue;
                 };
                 calls.push((at, call));
+            }
+        }
+        "plug" => {
+            // `plug :name when action in [:edit]`: the guard is not the plug's.
+            let plugged = if first.kind_id() == g.binary_operator
+                && first.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_when)
+            {
+                first.child_by_field_id(g.left)
+            } else {
+                Some(first)
+            };
+            let Some(plugged) = plugged else {
+                return;
+            };
+            if let Some(fun) = atom_name(plugged, src) {
+                calls.push((
+                    at,
+                    RawCall::Plugged {
+                        fun: fun.to_string(),
+                    },
+                ));
+            } else if plugged.kind_id() == g.alias {
+                let module = text(plugged, src);
+                for (fun, arity) in [("init", 1), ("call", 2)] {
+                    calls.push((
+                        at,
+                        RawCall::Remote {
+                            module: module.to_string(),
+                            fun: fun.to_string(),
+                            arity,
+                        },
+                    ));
+                }
+            }
+        }
+        "pipe_through" => {
+            let pipelines = if first.kind() == "list" {
+                named_children(first)
+            } else {
+                vec![first]
+            };
+            for p in pipelines {
+                if let Some(fun) = atom_name(p, src) {
+                    calls.push((
+                        at,
+                        RawCall::Plugged {
+                            fun: fun.to_string(),
+                        },
+                    ));
+                }
             }
         }
         // A message a process sends itself runs its own `handle_info/2`.
@@ -1406,18 +1477,24 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         && let Some(first) =
                             child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
                     {
-                        let module = if unquotes_module(first, src) {
-                            UNQUOTED_MODULE.to_string()
+                        // `import Base.{A, B}` imports both.
+                        let modules = if unquotes_module(first, src) {
+                            vec![UNQUOTED_MODULE.to_string()]
                         } else {
-                            text(first, src).to_string()
+                            multi_modules(first, src)
+                                .unwrap_or_else(|| vec![text(first, src).to_string()])
                         };
-                        let import = RawCall::Import {
-                            module,
-                            list: import_list(node, src),
-                            scope_end: import_scope_end(node, src, &mut scope_ends),
-                            quoted,
-                        };
-                        calls.push((node.start_byte(), import));
+                        let list = import_list(node, src);
+                        let scope_end = import_scope_end(node, src, &mut scope_ends);
+                        for module in modules {
+                            let import = RawCall::Import {
+                                module,
+                                list: list.clone(),
+                                scope_end,
+                                quoted,
+                            };
+                            calls.push((node.start_byte(), import));
+                        }
                     }
                     if name == "use"
                         && let Some(args) = child_of_kind(node, "arguments")
@@ -1604,6 +1681,29 @@ fn starts_with_negative_range(mut first: Option<Node<'_>>, src: &[u8]) -> bool {
 /// The (short name, module as written) pairs an `alias` or `require` call makes:
 /// `alias A.B` gives `B`, `alias A.{B, C}` gives `B` and `C`, `as: S` gives `S`; a
 /// `require` only with `as:`.
+/// The modules `Base.{A, B.C}` names in `import` (or `use`) as written: `Base.A` and
+/// `Base.B.C`; `None` for anything but that form.
+pub(crate) fn multi_modules(first: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
+    let g = grammar();
+    if first.kind_id() != g.dot {
+        return None;
+    }
+    let (left, right) = (
+        first.child_by_field_id(g.left)?,
+        first.child_by_field_id(g.right)?,
+    );
+    if right.kind() != "tuple" || left.kind_id() != g.alias {
+        return None;
+    }
+    let base = text(left, src);
+    let mut cursor = right.walk();
+    let modules = (right.named_children(&mut cursor))
+        .filter(|m| m.kind_id() == g.alias)
+        .map(|m| format!("{base}.{}", text(m, src)))
+        .collect();
+    Some(modules)
+}
+
 pub(crate) fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)> {
     let g = grammar();
     let Some(args) = child_of_kind(node, "arguments") else {

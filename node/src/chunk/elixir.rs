@@ -1165,9 +1165,15 @@ impl<'s, 't> Walker<'s, 't> {
                 self.record_alias(node, module);
             }
             "import" | "use" | "require" => {
-                if let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
-                {
-                    let expanded = self.expand_module(self.text(first), Some(module));
+                let Some(first) = child_of_kind(node, "arguments").and_then(|a| a.named_child(0))
+                else {
+                    return Classified::Item(fallback);
+                };
+                // `import Base.{A, B}` (or `use`) names each module.
+                let written = calls::multi_modules(first, self.src)
+                    .unwrap_or_else(|| vec![self.text(first).to_string()]);
+                for written in written {
+                    let expanded = self.expand_module(&written, Some(module));
                     let list = calls::import_list(node, self.src);
                     let ctx = &mut self.modules[module];
                     match name {
@@ -3126,7 +3132,7 @@ impl<'s, 't> Walker<'s, 't> {
                 let mut unqualified: Vec<String> = Vec::new();
                 for clause in &clauses {
                     for (at, call) in calls::collect(*clause, self.src) {
-                        match call {
+                        match call.plugged_as_local() {
                             RawCall::Remote {
                                 module: m,
                                 fun,
@@ -3153,6 +3159,7 @@ impl<'s, 't> Walker<'s, 't> {
                             | RawCall::QuotedBeforeCompile { .. }
                             | RawCall::QuotedDef { .. }
                             | RawCall::CallerModule { .. }
+                            | RawCall::Plugged { .. }
                             | RawCall::Unquoted { .. } => {}
                         }
                     }
@@ -3866,7 +3873,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             }
             if matches!(
                 call,
-                RawCall::Remote { .. } | RawCall::Local { .. } | RawCall::OwnCallback { .. }
+                RawCall::Remote { .. }
+                    | RawCall::Local { .. }
+                    | RawCall::Plugged { .. }
+                    | RawCall::OwnCallback { .. }
             ) && draft.nested.iter().any(|&(s, e)| s <= *at && *at < e)
             {
                 // In a module the test defines: its functions' calls.
@@ -3875,6 +3885,20 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             // Module-level code in a function's span (an attribute's value before it):
             // the module's calls, not the function's.
             let outside = draft.own.is_some_and(|(s, e)| *at < s || *at >= e);
+            // A plug's call is a call without a module, and one the graph may resolve to
+            // a function defined in the module by a `use` or a macro: kept apart from the
+            // module's other calls without a module.
+            let plugged_local;
+            let (call, plugged) = match call {
+                RawCall::Plugged { fun } => {
+                    plugged_local = RawCall::Local {
+                        fun: fun.clone(),
+                        arity: 2,
+                    };
+                    (&plugged_local, true)
+                }
+                call => (call, false),
+            };
             if outside {
                 let (calls, call) = match call {
                     RawCall::Remote { module, fun, arity } => (
@@ -3888,6 +3912,9 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 super::symbol(&modules[s].name, fun, *arity),
                             ),
                             None if STRUCTURE.contains(&fun.as_str()) => continue,
+                            None if plugged => {
+                                (&mut draft.plugged_calls, super::symbol("", fun, *arity))
+                            }
                             None => (
                                 &mut draft.module_unqualified_calls,
                                 super::symbol("", fun, *arity),
@@ -4041,6 +4068,8 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::OwnCallback { fun, arity } => scope
                     .filter(|&s| defined_here(&modules[s], fun, *arity))
                     .map(|s| super::symbol(&modules[s].name, fun, *arity)),
+                // Made a `Local` above.
+                RawCall::Plugged { .. } => None,
                 RawCall::Local { fun, arity } => {
                     // In a quoted definition, a call by name is the using module's (or
                     // one it imports).
@@ -4060,6 +4089,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                             let call = super::symbol("", fun, *arity);
                             let calls = match scopes.last_mut() {
                                 Some((_, _, calls)) => calls,
+                                // A module's plug, apart from its calls (a Plug.Router's
+                                // `plug :match` is the `match/2` its `use` defines; its
+                                // `match _ do` calls the router's macro).
+                                None if plugged && draft.kind == ChunkKind::ModuleHeader => {
+                                    &mut draft.plugged_calls
+                                }
                                 None => &mut draft.unqualified_calls,
                             };
                             calls.push(call);
@@ -4100,5 +4135,6 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         dedup_keep_first(&mut draft.module_calls);
         dedup_keep_first(&mut draft.module_unqualified_calls);
         dedup_keep_first(&mut draft.unqualified_calls);
+        dedup_keep_first(&mut draft.plugged_calls);
     }
 }

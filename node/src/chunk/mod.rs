@@ -775,6 +775,14 @@ pub struct Chunk {
     /// The same calls without a module, as `fun/arity`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub module_unqualified_calls: Vec<String>,
+    /// The calls without a module a module's plug pipeline makes on each request
+    /// (`plug :auth`, `pipe_through :browser`), as `fun/2`, in a module header or the
+    /// module-level code of a function's chunk (not in `unqualified_calls` nor
+    /// `module_unqualified_calls`). They run once the module is compiled, so they may
+    /// call a function a `use` or a macro defines in the module, which its other
+    /// module-level code cannot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugged_calls: Vec<String>,
     pub aliases: Vec<String>,
     pub imports: Vec<String>,
     /// The `only:` / `except:` lists of those imports (the last import of a module wins).
@@ -834,6 +842,11 @@ impl Chunk {
         let nested = self.defines.iter().filter(|_| self.kind.is_test());
         (self.calls.iter())
             .chain(self.all_unqualified_calls())
+            .chain(
+                self.plugged_calls
+                    .iter()
+                    .filter(|_| !self.kind.is_callable()),
+            )
             .chain(nested.flat_map(|d| d.calls.iter().chain(&d.unqualified_calls)))
     }
 
@@ -977,7 +990,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 56;
+pub const CHUNKER_VERSION: u32 = 57;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -1115,6 +1128,8 @@ pub(crate) struct Draft {
     /// Calls of module-level code in the span, outside `own`.
     pub module_calls: Vec<String>,
     pub module_unqualified_calls: Vec<String>,
+    /// Calls without a module a plug pipeline makes (see [`Chunk::plugged_calls`]).
+    pub plugged_calls: Vec<String>,
     /// A function's own bytes (its clauses), when the span holds module-level code too.
     pub own: Option<(usize, usize)>,
     /// Imports in quoted code, for the modules that use this one.
@@ -1163,6 +1178,7 @@ impl Draft {
             scoped_calls: Vec::new(),
             module_calls: Vec::new(),
             module_unqualified_calls: Vec::new(),
+            plugged_calls: Vec::new(),
             own: None,
             quoted_imports: Vec::new(),
             quoted_import_filters: Vec::new(),
@@ -1246,6 +1262,7 @@ impl Draft {
             scoped_calls: self.scoped_calls,
             module_calls: self.module_calls,
             module_unqualified_calls: self.module_unqualified_calls,
+            plugged_calls: self.plugged_calls,
             aliases: self.aliases,
             imports: self.imports,
             import_filters: self.import_filters,

@@ -148,6 +148,7 @@ fn absorb(into: &mut Draft, next: Draft) {
             next.module_unqualified_calls,
             &mut into.module_unqualified_calls,
         ),
+        (next.plugged_calls, &mut into.plugged_calls),
     ] {
         for c in from {
             if !to.contains(&c) {

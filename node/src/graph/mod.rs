@@ -150,6 +150,10 @@ struct Unqualified {
     imports: Imports,
     /// `fun/arity` each.
     calls: Vec<String>,
+    /// Calls a plug pipeline makes on each request (`plug :auth`), `fun/2` each: they
+    /// may be functions the module's `use`s or macros define, even from module-level
+    /// code.
+    plugged: Vec<String>,
     /// The caller's module's `use`s (`Mod`, or `Mod.which/0` for `use Mod, :which`):
     /// their quoted imports count too, once every definition is in.
     uses: Vec<String>,
@@ -863,11 +867,15 @@ impl SymbolGraph {
             // The functions a `use` (or a macro's call) defines in the caller's own module
             // (those it writes were resolved by the chunker). The module's body runs as
             // it compiles, before they exist: what it seems to call by their names is a
-            // macro's argument (`defwrite(insert(changeset))`).
-            let generated_here =
-                caller.kind != ChunkKind::ModuleHeader && self.generated_in.contains(module);
-            for call in &p.calls {
-                if generated_here {
+            // macro's argument (`defwrite(insert(changeset))`). Its plugs are not: they
+            // run on each request (`pipe_through :browser` calls what `pipeline`
+            // defines).
+            let generated_here = self.generated_in.contains(module);
+            let module_level = caller.kind == ChunkKind::ModuleHeader;
+            let calls =
+                (p.calls.iter().map(|c| (c, false))).chain(p.plugged.iter().map(|c| (c, true)));
+            for (call, plugged) in calls {
+                if generated_here && (!module_level || plugged) {
                     let own = format!("{module}.{call}");
                     if self.defs.contains_key(&own) {
                         resolved.push(own);
@@ -1262,6 +1270,7 @@ impl SymbolGraph {
                             &site,
                             calls,
                             &def.unqualified_calls,
+                            &[],
                             &def.scoped_calls,
                             chunk,
                         );
@@ -1269,7 +1278,11 @@ impl SymbolGraph {
                     g.defs.entry(symbol).or_default().push(site);
                 }
             }
-            if !chunk.module_calls.is_empty() || !chunk.module_unqualified_calls.is_empty() {
+            // A function's chunk holds plugs only in module-level code.
+            if !chunk.module_calls.is_empty()
+                || !chunk.module_unqualified_calls.is_empty()
+                || (chunk.kind.is_callable() && !chunk.plugged_calls.is_empty())
+            {
                 // Module-level code in a function's chunk (an attribute's value): the
                 // module calls these when it compiles, not the function.
                 let mut source = source_site(chunk, &format!("{}{MODULE_BODY}", chunk.module));
@@ -1279,6 +1292,7 @@ impl SymbolGraph {
                     &source,
                     &chunk.module_calls,
                     &chunk.module_unqualified_calls,
+                    &chunk.plugged_calls,
                     &[],
                     chunk,
                 );
@@ -1286,7 +1300,9 @@ impl SymbolGraph {
             // A test is a source of its own calls even when it defines modules in its
             // body, whose functions are sources of theirs.
             if (sources == 0 || chunk.kind.is_test())
-                && (!chunk.calls.is_empty() || chunk.all_unqualified_calls().next().is_some())
+                && (!chunk.calls.is_empty()
+                    || !chunk.plugged_calls.is_empty()
+                    || chunk.all_unqualified_calls().next().is_some())
             {
                 // A test, a module header or a script, each part of a split one a source
                 // of its own (but not the other parts of a split definition: the part
@@ -1295,10 +1311,16 @@ impl SymbolGraph {
                     continue;
                 }
                 let source = source_site(chunk, &chunk.display_symbol());
+                // A header's plugs (a function's are its module-level code's, above).
+                let plugged = match chunk.kind.is_callable() {
+                    true => &[][..],
+                    false => &chunk.plugged_calls[..],
+                };
                 g.add_caller(
                     &source,
                     &chunk.calls,
                     &chunk.unqualified_calls,
+                    plugged,
                     &chunk.scoped_calls,
                     chunk,
                 );
@@ -1334,6 +1356,7 @@ impl SymbolGraph {
         caller: &SymbolSite,
         calls: &[String],
         unqualified: &[String],
+        plugged: &[String],
         scoped: &[ScopedCalls],
         chunk: &Chunk,
     ) {
@@ -1348,16 +1371,18 @@ impl SymbolGraph {
                 .collect()
         };
         let pending = !unqualified.is_empty()
+            || !plugged.is_empty()
             || !aliased.is_empty()
             || scoped.iter().any(|s| !s.calls.is_empty());
         if let Some(caller) = self.add_calls(caller, calls, pending)
             && pending
         {
-            if !unqualified.is_empty() || !aliased.is_empty() {
+            if !unqualified.is_empty() || !plugged.is_empty() || !aliased.is_empty() {
                 self.pending.push(Unqualified {
                     caller,
                     imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                     calls: unqualified.to_vec(),
+                    plugged: plugged.to_vec(),
                     uses: chunk.uses.clone(),
                     aliased,
                 });
@@ -1367,6 +1392,7 @@ impl SymbolGraph {
                     caller,
                     imports: (s.imports.clone(), s.import_filters.clone()),
                     calls: s.calls.clone(),
+                    plugged: Vec::new(),
                     uses: chunk.uses.clone(),
                     aliased: Vec::new(),
                 });
@@ -1583,9 +1609,10 @@ impl SymbolGraph {
         self.keys.get_or_init(|| Keys::build(self))
     }
 
-    /// What `symbol` calls, as `Mod.fun/arity`, sorted.
+    /// What `symbol` calls, as `Mod.fun/arity`, sorted. For a module, what its
+    /// module-level code calls: its `use`s, plugs, routes and attributes' values.
     pub fn callees(&self, symbol: &str) -> Vec<String> {
-        let mut out = matching(&self.out, &self.keys().out, symbol);
+        let mut out = self.callees_of(symbol);
         out.sort();
         out.dedup();
         out
@@ -1596,9 +1623,29 @@ impl SymbolGraph {
     /// order a reader meets them in.
     pub fn callees_in_call_order(&self, symbol: &str) -> Vec<String> {
         let mut seen: HashSet<String> = HashSet::default();
-        matching(&self.out, &self.keys().out, symbol)
-            .into_iter()
+        (self.callees_of(symbol).into_iter())
             .filter(|c| seen.insert(c.clone()))
+            .collect()
+    }
+
+    fn callees_of(&self, symbol: &str) -> Vec<String> {
+        let out = matching(&self.out, &self.keys().out, symbol);
+        if !out.is_empty() || symbol.contains('/') {
+            return out;
+        }
+        // A module: its header's parts, and module-level code in its functions' chunks
+        // (callers named by place, as `path:line Mod`).
+        let mut sites: Vec<&SymbolSite> = (self.caller_sites.iter())
+            .filter(|s| s.kind == ChunkKind::ModuleHeader && s.module == symbol)
+            .collect();
+        sites.sort_by_key(|s| (&s.path, s.start_line));
+        // Two repositories holding the same file share its callers' names.
+        let mut seen: HashSet<&str> = HashSet::default();
+        (sites.into_iter())
+            .filter(|s| seen.insert(&s.symbol))
+            .filter_map(|s| self.out.get(&s.symbol))
+            .flatten()
+            .cloned()
             .collect()
     }
 
@@ -2790,6 +2837,19 @@ mod tests {
             assert_eq!(got, defs, "definitions of {q:?}");
             assert_eq!(g.is_defined(q), !defs.is_empty(), "{q:?}");
             let mut callees = every(&g.out, q);
+            if callees.is_empty() && !q.contains('/') {
+                // A module: what its module-level code calls, named by place.
+                let module_level = |key: &str| {
+                    key.split_once(' ').is_some_and(|(place, what)| {
+                        place.contains(':')
+                            && (what == q || what.strip_suffix(MODULE_BODY) == Some(q))
+                    })
+                };
+                callees = (g.out.iter())
+                    .filter(|(k, _)| module_level(k))
+                    .flat_map(|(_, c)| c.iter().cloned())
+                    .collect();
+            }
             callees.sort();
             callees.dedup();
             assert_eq!(g.callees(q), callees, "callees of {q:?}");
