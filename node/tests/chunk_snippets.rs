@@ -5286,6 +5286,70 @@ fn g19_plugs_call_what_they_name() {
     assert!(home.plugged_calls.is_empty(), "{:?}", home.plugged_calls);
 }
 
+/// A LiveView hook runs on each mount: `on_mount Mod` (or `{Mod, arg}`) in a LiveView,
+/// and each hook of a router's `live_session :name, on_mount: [...]`, calls
+/// `Mod.on_mount/4`, named through the module's aliases (Livebook's and hexpm's).
+#[test]
+fn g19_live_view_hooks_call_on_mount() {
+    let src = concat!(
+        "defmodule ShopWeb.Router do\n",
+        "  use Phoenix.Router\n",
+        "  alias ShopWeb.Hooks\n",
+        "  live_session :default,\n",
+        "    on_mount: [{ShopWeb.InitAssigns, :default}, Hooks.Reload, :not_a_module] do\n",
+        "    live \"/\", ShopWeb.HomeLive, :index\n",
+        "  end\n",
+        "  live_session :plain do\n",
+        "    live \"/about\", ShopWeb.AboutLive, :index\n",
+        "  end\n",
+        "end\n",
+        "defmodule ShopWeb.HomeLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  on_mount ShopWeb.SidebarHook\n",
+        "  on_mount {ShopWeb.UserAuth, :ensure_authenticated}\n",
+        "  def mount(_params, _session, socket), do: {:ok, socket}\n",
+        "end\n",
+        "defmodule ShopWeb.SidebarHook do\n",
+        "  def on_mount(:default, _params, _session, socket), do: {:cont, socket}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web/router.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let header = |module: &str| {
+        (cs.iter())
+            .find(|c| c.module == module && c.kind == ChunkKind::ModuleHeader)
+            .unwrap_or_else(|| panic!("no header of {module}:\n{}", dump(&cs)))
+    };
+    assert_eq!(
+        header("ShopWeb.Router").calls,
+        strings(&[
+            "Phoenix.Router.__using__/1",
+            "ShopWeb.InitAssigns.on_mount/4",
+            "ShopWeb.Hooks.Reload.on_mount/4",
+            "ShopWeb.HomeLive.mount/3",
+            "ShopWeb.AboutLive.mount/3",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        header("ShopWeb.HomeLive").calls,
+        strings(&[
+            "Phoenix.LiveView.__using__/1",
+            "ShopWeb.SidebarHook.on_mount/4",
+            "ShopWeb.UserAuth.on_mount/4",
+        ])
+    );
+    // The hook's own definition is no call.
+    assert!(
+        !(cs.iter())
+            .filter(|c| c.module == "ShopWeb.SidebarHook")
+            .any(|c| c.calls.iter().any(|k| k.contains("on_mount"))),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls
 /// `Mod.__struct__/0`, which `defstruct`, `defexception` and an Ecto `schema` or
 /// `embedded_schema` block define at their line, marked implied (not another DSL's

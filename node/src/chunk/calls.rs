@@ -641,12 +641,15 @@ fn struct_call(module: String) -> RawCall {
 /// A plug pipeline calls what it names on each request: `plug :name` (with options, or
 /// `when` a guard holds) calls `name(conn, opts)`, `plug Mod` calls `Mod.init/1` and
 /// `Mod.call/2`, and Phoenix's `pipe_through :browser` (or a list) the pipeline
-/// `browser/2`.
+/// `browser/2`. A LiveView's `on_mount Mod` (or `{Mod, arg}`), and a router's
+/// `live_session :name, on_mount: [...]`, call each hook's `Mod.on_mount/4` on each mount.
 fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
     if !matches!(
         name,
         "plug"
             | "pipe_through"
+            | "on_mount"
+            | "live_session"
             | "raise"
             | "reraise"
             | "send"
@@ -765,6 +768,17 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 }
             }
         }
+        "on_mount" => on_mount_hooks(first, at, src, calls),
+        "live_session" => {
+            let keywords = argv.iter().rev().find(|a| a.kind() == "keywords");
+            let hooks = keywords.and_then(|k| {
+                (keyword_pairs(*k).into_iter())
+                    .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "on_mount")
+            });
+            if let Some((_, hooks)) = hooks {
+                on_mount_hooks(hooks, at, src, calls);
+            }
+        }
         "pipe_through" => {
             let pipelines = if first.kind() == "list" {
                 named_children(first)
@@ -795,6 +809,32 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             child_specs((first, Holds::Child), at, src, calls);
         }
         _ => {}
+    }
+}
+
+/// The `Mod.on_mount/4` calls of LiveView hooks: `Mod`, `{Mod, arg}`, or a list of those.
+fn on_mount_hooks(hooks: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+    let g = grammar();
+    let hooks = if hooks.kind() == "list" {
+        named_children(hooks)
+    } else {
+        vec![hooks]
+    };
+    for hook in hooks {
+        let module = match hook.kind() {
+            "tuple" => hook.named_child(0),
+            _ => Some(hook),
+        };
+        if let Some(module) = module.filter(|m| m.kind_id() == g.alias) {
+            calls.push((
+                at,
+                RawCall::Remote {
+                    module: text(module, src).to_string(),
+                    fun: "on_mount".to_string(),
+                    arity: 4,
+                },
+            ));
+        }
     }
 }
 
