@@ -5350,6 +5350,58 @@ fn g19_live_view_hooks_call_on_mount() {
     );
 }
 
+/// A HEEx template (`~H`) renders function components, each a call with the assigns:
+/// `<.header>` calls the module's `header/1` (or an imported one), `<Components.card>`
+/// calls `ShopWeb.Components.card/1` through the module's alias. HTML tags, slots
+/// (`<:footer>`), closing tags and a `<` in an expression are no calls (Livebook's
+/// LiveViews render its components this way nearly two thousand times).
+#[test]
+fn g19_a_heex_template_calls_the_components_it_renders() {
+    let src = concat!(
+        "defmodule ShopWeb.CartLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  alias ShopWeb.Components\n",
+        "  def render(assigns) do\n",
+        "    ~H\"\"\"\n",
+        "    <.header>Cart</.header>\n",
+        "    <Components.card title={@title}>\n",
+        "      <:footer><.button phx-click=\"buy\">Buy</.button></:footer>\n",
+        "    </Components.card>\n",
+        "    <div class=\"x\"><ShopWeb.Icons.cart_icon /></div>\n",
+        "    <%= if @count < 3 do %>few<% end %>\n",
+        "    <Phoenix.Component.link navigate=\"/\">Home</Phoenix.Component.link>\n",
+        "    <ShopWeb.Icons />\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "  defp header(assigns), do: ~H\"<h1>{render_slot(@inner_block)}</h1>\"\n",
+        "  def note(assigns), do: ~S\"<.not_heex />\"\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web/live/cart_live.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "ShopWeb.CartLive.render/1"),
+        strings(&[
+            "ShopWeb.CartLive.header/1",
+            "ShopWeb.Components.card/1",
+            "ShopWeb.Icons.cart_icon/1",
+            "Phoenix.Component.link/1",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    let render = (cs.iter()).find(|c| c.name == "render").expect("render");
+    assert_eq!(render.unqualified_calls, strings(&["button/1"]));
+    assert_eq!(
+        definition_calls(&cs, "ShopWeb.CartLive.header/1"),
+        strings(&[])
+    );
+    assert_eq!(
+        definition_calls(&cs, "ShopWeb.CartLive.note/1"),
+        strings(&[])
+    );
+}
+
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls
 /// `Mod.__struct__/0`, which `defstruct`, `defexception` and an Ecto `schema` or
 /// `embedded_schema` block define at their line, marked implied (not another DSL's

@@ -26,6 +26,7 @@ pub(crate) struct Grammar {
     pub do_block: u16,
     pub comment: u16,
     pub bitstring: u16,
+    pub sigil: u16,
     pub map: u16,
     pub struct_: u16,
     pub op_at: u16,
@@ -76,6 +77,8 @@ pub(crate) fn grammar() -> &'static Grammar {
             "string",
             "charlist",
             "sigil",
+            "sigil_name",
+            "quoted_content",
             "boolean",
             "tuple",
             "ERROR",
@@ -98,6 +101,7 @@ pub(crate) fn grammar() -> &'static Grammar {
             do_block: named("do_block"),
             comment: named("comment"),
             bitstring: named("bitstring"),
+            sigil: named("sigil"),
             map: named("map"),
             struct_: named("struct"),
             op_at: token("@"),
@@ -1376,8 +1380,6 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             && let Some(module) = static_module(first, src)
                             && !module.starts_with("__MODULE__")
                         {
-                            // The hook is a macro the compiler calls, as `use` calls
-                            // `__using__/1`.
                             // The hook is a macro the compiler calls (as `use` calls
                             // `__using__/1`) in the module this is in; in a quote, in
                             // the modules that use it.
@@ -1406,6 +1408,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     not_calls.insert(id);
                 }
             }
+        } else if kind == g.sigil {
+            heex_components(node, src, &mut calls);
         } else if kind == g.bitstring {
             // `<<len::size(8), rest::binary-size(len)>>`: `size` and `unit` are modifiers
             // of the segment, not calls (what is inside them still is).
@@ -1669,6 +1673,64 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 return calls;
             }
         }
+    }
+}
+
+/// The function components a `~H` (HEEx) template renders, each a call with the assigns:
+/// `<.button>` calls `button/1` (the module's own, or an imported one such as
+/// `Phoenix.Component.link/1`), `<MyAppWeb.Components.card>` calls
+/// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
+/// calls. Each is placed at its tag, so a split template's parts keep their own.
+fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+    if child_of_kind(node, "sigil_name").is_none_or(|n| text(n, src) != "H") {
+        return;
+    }
+    let Some(content) = child_of_kind(node, "quoted_content") else {
+        return;
+    };
+    let start = content.start_byte();
+    let html = &src[start..content.end_byte()];
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    for at in memchr::memchr_iter(b'<', html) {
+        let tag = &html[at + 1..];
+        let name_len = |from: usize| -> usize {
+            let rest = &tag[from.min(tag.len())..];
+            match rest.first() {
+                Some(b) if b.is_ascii_lowercase() || *b == b'_' => {
+                    rest.iter().take_while(|b| word(b)).count()
+                }
+                _ => 0,
+            }
+        };
+        let call = match tag.first() {
+            Some(b'.') => match name_len(1) {
+                0 => continue,
+                n => RawCall::Local {
+                    fun: String::from_utf8_lossy(&tag[1..1 + n]).into_owned(),
+                    arity: 1,
+                },
+            },
+            Some(b) if b.is_ascii_uppercase() => {
+                // `Mod.Sub.fun`: capitalised segments, then the function's name.
+                let path = tag.iter().take_while(|b| word(b) || **b == b'.').count();
+                let Some(dot) = tag[..path].iter().rposition(|b| *b == b'.') else {
+                    continue;
+                };
+                let module = &tag[..dot];
+                let segments_capitalised = (module.split(|b| *b == b'.'))
+                    .all(|s| s.first().is_some_and(u8::is_ascii_uppercase));
+                match name_len(dot + 1) {
+                    n if n > 0 && dot + 1 + n == path && segments_capitalised => RawCall::Remote {
+                        module: String::from_utf8_lossy(module).into_owned(),
+                        fun: String::from_utf8_lossy(&tag[dot + 1..path]).into_owned(),
+                        arity: 1,
+                    },
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        calls.push((start + at, call));
     }
 }
 
