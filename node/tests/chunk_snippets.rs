@@ -5402,6 +5402,65 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
     );
 }
 
+/// A `.heex` template file is text, and its chunks carry the components it renders
+/// (`<Mod.name>` as written, `<.name>` without a module, for the graph to resolve through
+/// the module that embeds it); `embed_templates` is recorded on the module's header with
+/// its pattern from the repository's root (`root:` and `..` applied, `suffix:` kept).
+#[test]
+fn g19_embedded_templates_and_the_components_they_render() {
+    let src = concat!(
+        "defmodule ShopWeb.PageHTML do\n",
+        "  use ShopWeb, :html\n",
+        "  embed_templates \"page_html/*\"\n",
+        "  embed_templates \"*\", root: \"../emails\", suffix: \"_email\"\n",
+        "  embed_templates \"#{@dir}/*\"\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web/controllers/page_html.ex", src);
+    let header = &cs[0].defines[0];
+    let patterns: Vec<(&str, &str, u32)> = (header.embedded_templates.iter())
+        .map(|e| (e.pattern.as_str(), e.suffix.as_str(), e.line))
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            ("lib/shop_web/controllers/page_html/*", "", 3),
+            ("lib/shop_web/emails/*", "_email", 4),
+        ]
+    );
+    let page = &header.embedded_templates[0];
+    let matcher = page.matcher().expect("a glob");
+    for (path, function) in [
+        (
+            "lib/shop_web/controllers/page_html/home.html.heex",
+            Some("home"),
+        ),
+        ("lib/shop_web/controllers/page_html/home.heex", Some("home")),
+        (
+            "lib/shop_web/controllers/page_html/deep/home.html.heex",
+            None,
+        ),
+        ("lib/shop_web/controllers/page_html/home.html.eex", None),
+        ("lib/shop_web/controllers/other/home.html.heex", None),
+    ] {
+        assert_eq!(
+            page.function_for(&matcher, path).as_deref(),
+            function,
+            "{path}"
+        );
+    }
+
+    let html = "<main>\n  <.header>Hi</.header>\n  <ShopWeb.Icons.logo />\n  <:slot />\n</main>\n";
+    let cs = chunks("lib/shop_web/controllers/page_html/home.html.heex", html);
+    assert_eq!(cs.len(), 1);
+    assert_eq!(cs[0].kind, ChunkKind::Text);
+    assert_eq!(cs[0].calls, strings(&["ShopWeb.Icons.logo/1"]));
+    assert_eq!(cs[0].unqualified_calls, strings(&["header/1"]));
+    // Other text is not read for components.
+    let cs = chunks("README.md", html);
+    assert!(cs[0].calls.is_empty() && cs[0].unqualified_calls.is_empty());
+}
+
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls
 /// `Mod.__struct__/0`, which `defstruct`, `defexception` and an Ecto `schema` or
 /// `embedded_schema` block define at their line, marked implied (not another DSL's

@@ -1234,6 +1234,89 @@ fn a_plug_calls_the_function_it_names_on_each_request() {
     }
 }
 
+/// Each `.heex` file a module's `embed_templates` finds defines a function of the module,
+/// named after the file (with `suffix:`, under `root:`), whose calls are the components
+/// the template renders: the module's own, those its `use`'s quote imports, and those
+/// named with their module. A template no module embeds is no function.
+#[test]
+fn an_embedded_template_defines_a_function_that_renders_its_components() {
+    let lib = concat!(
+        "defmodule ShopWeb do\n",
+        "  def html do\n",
+        "    quote do\n",
+        "      import ShopWeb.CoreComponents\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule ShopWeb.CoreComponents do\n",
+        "  def flash(assigns), do: assigns\n",
+        "end\n",
+        "defmodule ShopWeb.Icons do\n",
+        "  def logo(assigns), do: assigns\n",
+        "end\n",
+    );
+    let layouts = concat!(
+        "defmodule ShopWeb.Layouts do\n",                        // 1
+        "  use ShopWeb, :html\n",                                // 2
+        "  embed_templates \"layouts/*\"\n",                     // 3
+        "  embed_templates \"../pages/*\", suffix: \"_page\"\n", // 4
+        "  def nav(assigns), do: assigns\n",                     // 5
+        "end\n",                                                 // 6
+    );
+    let app =
+        "<header>\n  <.nav />\n  <.flash kind={:info} />\n  <ShopWeb.Icons.logo />\n</header>\n";
+    let mut chunks = chunks_of("lib/shop_web.ex", lib);
+    chunks.extend(chunks_of("lib/shop_web/components/layouts.ex", layouts));
+    chunks.extend(chunks_of(
+        "lib/shop_web/components/layouts/app.html.heex",
+        app,
+    ));
+    chunks.extend(chunks_of(
+        "lib/shop_web/pages/home.html.heex",
+        "<.flash />\n",
+    ));
+    chunks.extend(chunks_of(
+        "lib/shop_web/other/stray.html.heex",
+        "<.flash />\n",
+    ));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(3).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        let sites = g.definitions("ShopWeb.Layouts.app/1");
+        assert_eq!(sites.len(), 1, "{sites:?}");
+        assert_eq!(
+            (
+                sites[0].path.as_str(),
+                sites[0].start_line,
+                sites[0].signature.as_str(),
+                sites[0].generated_by.as_deref()
+            ),
+            (
+                "lib/shop_web/components/layouts/app.html.heex",
+                1,
+                "def app(assigns)",
+                Some("Phoenix.Component.embed_templates/2")
+            )
+        );
+        assert_eq!(
+            g.callees("ShopWeb.Layouts.app/1"),
+            strings(&[
+                "ShopWeb.CoreComponents.flash/1",
+                "ShopWeb.Icons.logo/1",
+                "ShopWeb.Layouts.nav/1",
+            ])
+        );
+        assert!(g.is_defined("ShopWeb.Layouts.home_page/1"));
+        // The stray template is rendered by no module: nothing resolves its `<.flash>`.
+        assert_eq!(
+            caller_symbols(g, "ShopWeb.CoreComponents.flash/1"),
+            strings(&["ShopWeb.Layouts.app/1", "ShopWeb.Layouts.home_page/1"])
+        );
+        assert!(!g.is_defined("ShopWeb.Layouts.stray/1"));
+    }
+}
+
 /// A macro of the file whose quote writes `def unquote(name)(unquote_splicing(params))`
 /// defines, at each call, the function the call's argument writes (hexpm's `Repo`):
 /// it is found by `Mod.fun/arity`, its callers reach it through an alias, and it calls

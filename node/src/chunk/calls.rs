@@ -1689,8 +1689,19 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
         return;
     };
     let start = content.start_byte();
-    let html = &src[start..content.end_byte()];
+    calls.extend(
+        component_tags(&src[start..content.end_byte()])
+            .into_iter()
+            .map(|(at, call)| (start + at, call)),
+    );
+}
+
+/// The function component tags of HEEx markup, at their offsets: `<.name` is a
+/// [`RawCall::Local`] of `name/1`, `<Mod.Sub.name` a [`RawCall::Remote`] of
+/// `Mod.Sub.name/1` (see [`heex_components`]).
+pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let mut calls = Vec::new();
     for at in memchr::memchr_iter(b'<', html) {
         let tag = &html[at + 1..];
         let name_len = |from: usize| -> usize {
@@ -1730,8 +1741,9 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
             }
             _ => continue,
         };
-        calls.push((start + at, call));
+        calls.push((at, call));
     }
+    calls
 }
 
 /// Marks the `size(…)` and `unit(…)` modifiers in a bitstring segment's type

@@ -19,10 +19,10 @@ use super::repair;
 use super::size::{merge_small, non_whitespace_chars};
 use super::split;
 use super::{
-    AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, FileInfo, ImportFilter,
-    ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg, MacroCall, MacroCallArg,
-    MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, Visibility, collapse_whitespace,
-    dedup_keep_first, text_of,
+    AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, EmbeddedTemplates, FileInfo,
+    ImportFilter, ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg, MacroCall,
+    MacroCallArg, MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, Visibility,
+    collapse_whitespace, dedup_keep_first, text_of,
 };
 
 /// Modules a module's `use` list holds at most (every chunk carries it).
@@ -189,6 +189,8 @@ struct ModuleCtx {
     /// The calls of its body whose arguments could name a function a macro of another
     /// file defines ([`MacroCall`]), at most [`MAX_MACRO_CALLS`].
     macro_calls: Vec<MacroCall>,
+    /// Its `embed_templates` calls, at most [`MAX_EMBEDS`].
+    embeds: Vec<EmbeddedTemplates>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
     /// that define a function per atom.
@@ -450,6 +452,9 @@ const MAX_TEMPLATES: usize = 16;
 /// ([`MacroCall`]).
 const MAX_MACRO_CALLS: usize = 512;
 
+/// How many `embed_templates` calls of a module are kept.
+const MAX_EMBEDS: usize = 16;
+
 fn is_module_keyword(name: &str) -> bool {
     matches!(name, "defmodule" | "defprotocol" | "defimpl")
 }
@@ -560,6 +565,46 @@ const WRAPPERS: [&str; 7] = ["if", "unless", "for", "case", "cond", "with", "try
 impl<'s, 't> Walker<'s, 't> {
     fn text(&self, node: Node<'_>) -> &'s str {
         std::str::from_utf8(&self.src[node.start_byte()..node.end_byte()]).unwrap_or("")
+    }
+
+    /// `embed_templates "page_html/*"` (with `root:` and `suffix:`): its pattern from the
+    /// repository's root. Patterns and options written as plain strings only.
+    fn embedded_templates(&self, node: Node<'t>) -> Option<EmbeddedTemplates> {
+        let plain = |n: Node<'t>| -> Option<String> {
+            let text = self.text(n);
+            (n.kind() == "string" && n.named_child_count() <= 1 && !text.contains("#{"))
+                .then(|| text.trim_matches('"').to_string())
+        };
+        let first = child_of_kind(node, "arguments")?.named_child(0)?;
+        let pattern = plain(first)?;
+        let root = match self.keyword_value(node, "root") {
+            Some(r) => plain(r)?,
+            None => String::new(),
+        };
+        let suffix = match self.keyword_value(node, "suffix") {
+            Some(s) => plain(s)?,
+            None => String::new(),
+        };
+        let dir = self.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut parts: Vec<&str> = Vec::new();
+        for part in [dir, root.as_str(), pattern.as_str()]
+            .iter()
+            .flat_map(|p| p.split('/'))
+        {
+            match part {
+                "" | "." => {}
+                // Out of the repository: nothing indexed there.
+                ".." => {
+                    parts.pop()?;
+                }
+                p => parts.push(p),
+            }
+        }
+        Some(EmbeddedTemplates {
+            pattern: parts.join("/"),
+            suffix,
+            line: self.line_of(node.start_byte()),
+        })
     }
 
     fn keyword_value(&self, node: Node<'t>, word: &str) -> Option<Node<'t>> {
@@ -1224,6 +1269,13 @@ impl<'s, 't> Walker<'s, 't> {
                         }
                         _ => {}
                     }
+                }
+            }
+            "embed_templates" => {
+                if self.modules[module].embeds.len() < MAX_EMBEDS
+                    && let Some(embed) = self.embedded_templates(node)
+                {
+                    self.modules[module].embeds.push(embed);
                 }
             }
             "defstruct" => {
@@ -2740,6 +2792,7 @@ impl<'s, 't> Walker<'s, 't> {
         }
         if let Some(header) = draft.defines.first_mut() {
             header.macro_calls = ctx.macro_calls.clone();
+            header.embedded_templates = ctx.embeds.clone();
         }
         for (fun, arity, at, signature) in &ctx.implied {
             let written = ctx.defined.get(*fun).is_some_and(|a| a.contains(arity));

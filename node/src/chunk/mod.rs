@@ -211,6 +211,47 @@ pub struct Definition {
     /// function a macro of another file defines there (`pipeline :browser do … end`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub macro_calls: Vec<MacroCall>,
+    /// A module header's: its `embed_templates` calls, whose template files each define a
+    /// function of the module.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embedded_templates: Vec<EmbeddedTemplates>,
+}
+
+/// `embed_templates "page_html/*"` (Phoenix.Component): each template file the pattern
+/// finds defines a function of the module named after the file, which renders it
+/// (`page_html/home.html.heex` defines `home/1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddedTemplates {
+    /// The pattern from the repository's root, before the template's extensions
+    /// (`lib/app_web/controllers/page_html/*`): `*` stands for any characters but `/`.
+    pub pattern: String,
+    /// What `suffix:` appends to each function's name (`home_html`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suffix: String,
+    pub line: u32,
+}
+
+impl EmbeddedTemplates {
+    /// What finds the pattern's template files, as Phoenix globs them: the pattern plus
+    /// the template's extensions (`page_html/*` finds `page_html/home.html.heex`), `*`
+    /// never reaching past a `/`. `None` for a pattern that is no glob.
+    pub fn matcher(&self) -> Option<globset::GlobMatcher> {
+        let glob = globset::GlobBuilder::new(&format!("{}.*", self.pattern))
+            .literal_separator(true)
+            .build()
+            .ok()?;
+        Some(glob.compile_matcher())
+    }
+
+    /// The name of the function the template file at `path` (from the repository's
+    /// root) defines, when `matcher` (this pattern's) finds it: the file's name up to its
+    /// first `.`, with the suffix.
+    pub fn function_for(&self, matcher: &globset::GlobMatcher, path: &str) -> Option<String> {
+        let file = path.rsplit_once('/').map_or(path, |(_, f)| f);
+        let (stem, extensions) = file.split_once('.')?;
+        (extensions.ends_with("heex") && !stem.is_empty() && matcher.is_match(path))
+            .then(|| format!("{stem}{}", self.suffix))
+    }
 }
 
 /// A function a macro's `quote` defines in the module that calls the macro, named by one
@@ -545,6 +586,7 @@ impl Default for Definition {
             implied: false,
             templates: Vec::new(),
             macro_calls: Vec::new(),
+            embedded_templates: Vec::new(),
         }
     }
 }
@@ -990,7 +1032,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 58;
+pub const CHUNKER_VERSION: u32 = 59;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -2,6 +2,7 @@
 //! with no module: runs of lines packed to the size budget, cut at paragraph breaks when
 //! one is near.
 
+use super::calls::RawCall;
 use super::{ChunkKind, ChunkerConfig, Draft, FileInfo, Language, LineIndex};
 
 /// Chunks a whole file by lines.
@@ -15,9 +16,31 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::C
         .map(|(start, end)| {
             let mut draft = Draft::new(ChunkKind::Text, start, end);
             draft.name = file.path.to_string();
+            if file.path.ends_with(".heex") {
+                template_calls(&mut draft, &file.src[start..end]);
+            }
             draft.finish(file, Language::Text, &lines)
         })
         .collect()
+}
+
+/// The function components a `.heex` template renders: `<Mod.name>` as `Mod.name/1`
+/// (as written: a template has no aliases of its own), `<.name>` as `name/1`, which the
+/// symbol graph resolves through the module that embeds the template.
+fn template_calls(draft: &mut Draft, html: &[u8]) {
+    for (_, call) in super::calls::component_tags(html) {
+        match call {
+            RawCall::Remote { module, fun, arity } => {
+                draft.calls.push(super::symbol(&module, &fun, arity))
+            }
+            RawCall::Local { fun, arity } => {
+                draft.unqualified_calls.push(super::symbol("", &fun, arity))
+            }
+            _ => {}
+        }
+    }
+    super::dedup_keep_first(&mut draft.calls);
+    super::dedup_keep_first(&mut draft.unqualified_calls);
 }
 
 /// Splits `[start, end)` of `src` into line runs of at most `budget` non-whitespace

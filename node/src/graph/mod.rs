@@ -16,8 +16,8 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{
-    Chunk, ChunkKind, ImportFilter, MacroCall, MacroTemplate, QuoteFile, QuotedDef, ScopedCalls,
-    Visibility, dedup_keep_first,
+    Chunk, ChunkKind, EmbeddedTemplates, ImportFilter, MacroCall, MacroTemplate, QuoteFile,
+    QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
 };
 
 /// Where a symbol is defined.
@@ -122,6 +122,10 @@ pub struct SymbolGraph {
     /// function, with its imports and `use`s: let go of once what they define is in
     /// `defs`.
     macro_calls: Vec<MacroCalls>,
+    /// Each module's `embed_templates`, and the chunks of `.heex` template files: let go
+    /// of once each template's function is in `defs`.
+    embeds: Vec<Embeds>,
+    template_chunks: Vec<TemplateChunk>,
     /// Behaviour (or protocol) -> the module headers of its implementations: the modules
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
@@ -130,6 +134,25 @@ pub struct SymbolGraph {
 
 /// A macro's templates, with its file.
 type Templates = (Arc<QuoteFile>, Vec<MacroTemplate>);
+
+/// A module's `embed_templates`, with the imports and `use`s its templates' components
+/// resolve through.
+#[derive(Debug, Clone)]
+struct Embeds {
+    module: String,
+    repo: String,
+    patterns: Vec<EmbeddedTemplates>,
+    imports: Imports,
+    uses: Vec<String>,
+}
+
+/// A chunk of a `.heex` template file, and the components it renders.
+#[derive(Debug, Clone)]
+struct TemplateChunk {
+    site: SymbolSite,
+    calls: Vec<String>,
+    unqualified: Vec<String>,
+}
 
 /// A module's calls that a macro of another file may define functions by.
 #[derive(Debug, Clone)]
@@ -558,6 +581,7 @@ impl SymbolGraph {
             self.generated_in.insert(site.module.clone());
             self.defs.entry(symbol).or_default().push(site);
         }
+        self.template_definitions();
         self.resolve_pending();
         self.resolve_child_specs();
         self.chain_implementers();
@@ -843,6 +867,100 @@ impl SymbolGraph {
         out
     }
 
+    /// Each `.heex` file a module's `embed_templates` finds defines a function of that
+    /// module (`page_html/home.html.heex`: `PageHTML.home/1`), at the file, whose calls
+    /// are the components the template renders: the module's own, then those its
+    /// imports (and its `use`s' quoted imports) bring. A template no module embeds is a
+    /// caller of its own, as any other file's text.
+    fn template_definitions(&mut self) {
+        let chunks = std::mem::take(&mut self.template_chunks);
+        let embeds = std::mem::take(&mut self.embeds);
+        if chunks.is_empty() {
+            return;
+        }
+        let matchers: Vec<(&Embeds, &EmbeddedTemplates, globset::GlobMatcher)> = (embeds.iter())
+            .flat_map(|e| e.patterns.iter().map(move |p| (e, p)))
+            .filter_map(|(e, p)| Some((e, p, p.matcher()?)))
+            .collect();
+        // A file's chunks together, in one order however the graph was put together.
+        let mut files: BTreeMap<(&str, &str), Vec<&TemplateChunk>> = BTreeMap::new();
+        for c in &chunks {
+            (files.entry((c.site.repo.as_str(), c.site.path.as_str())))
+                .or_default()
+                .push(c);
+        }
+        for ((repo, path), mut parts) in files {
+            parts.sort_by_key(|c| c.site.start_line);
+            let embedded = (matchers.iter())
+                .filter(|(e, _, _)| e.repo == repo)
+                .find_map(|(e, p, m)| Some((*e, p.function_for(m, path)?)));
+            let Some((embeds, name)) = embedded else {
+                for c in parts {
+                    self.add_template_caller(&c.site, c, None);
+                }
+                continue;
+            };
+            let symbol = format!("{}.{name}/1", embeds.module);
+            let first = &parts[0].site;
+            let site = SymbolSite {
+                symbol: symbol.clone(),
+                module: embeds.module.clone(),
+                start_line: first.start_line,
+                end_line: parts.iter().map(|c| c.site.end_line).max().unwrap_or(1),
+                kind: ChunkKind::Function,
+                signature: format!("def {name}(assigns)"),
+                visibility: Visibility::Public,
+                generated_by: Some("Phoenix.Component.embed_templates/2".to_string()),
+                ..first.clone()
+            };
+            let sites = self.defs.entry(symbol).or_default();
+            if !sites
+                .iter()
+                .any(|s| s.path == site.path && s.repo == site.repo)
+            {
+                sites.push(site.clone());
+            }
+            for c in parts {
+                let caller = SymbolSite {
+                    start_line: c.site.start_line,
+                    end_line: c.site.end_line,
+                    ..site.clone()
+                };
+                self.add_template_caller(&caller, c, Some(embeds));
+            }
+        }
+    }
+
+    /// Links a template chunk's components from `caller`: those the embedding module
+    /// defines directly, the others once every import is resolved.
+    fn add_template_caller(&mut self, caller: &SymbolSite, c: &TemplateChunk, by: Option<&Embeds>) {
+        let mut calls = c.calls.clone();
+        let mut unqualified = Vec::new();
+        for call in &c.unqualified {
+            match by.map(|e| format!("{}.{call}", e.module)) {
+                Some(own) if self.defs.contains_key(&own) => calls.push(own),
+                _ => unqualified.push(call.clone()),
+            }
+        }
+        let pending = !unqualified.is_empty();
+        if let Some(site) = self.add_calls(caller, &calls, pending)
+            && pending
+        {
+            let (imports, uses) = match by {
+                Some(e) => (e.imports.clone(), e.uses.clone()),
+                None => (Imports::default(), Vec::new()),
+            };
+            self.pending.push(Unqualified {
+                caller: site,
+                imports,
+                calls: unqualified,
+                plugged: Vec::new(),
+                uses,
+                aliased: Vec::new(),
+            });
+        }
+    }
+
     /// Resolves the calls without a module: each to the first of the caller's imports,
     /// then Kernel, that defines `fun/arity` publicly (a call to nothing
     /// indexed stays out, as a call to an unindexed dependency has no definition to
@@ -1066,8 +1184,12 @@ impl SymbolGraph {
                 implementers,
                 macro_templates,
                 macro_calls,
+                embeds,
+                template_chunks,
                 ..
             } = part;
+            g.embeds.extend(embeds);
+            g.template_chunks.extend(template_chunks);
             for (symbol, templates) in macro_templates {
                 let all = g.macro_templates.entry(symbol).or_default();
                 for (file, t) in templates {
@@ -1241,6 +1363,15 @@ impl SymbolGraph {
                         .filter(|u| !u.is_empty())
                         .cloned()
                         .collect();
+                    if !def.embedded_templates.is_empty() {
+                        g.embeds.push(Embeds {
+                            module: def.module.clone(),
+                            repo: chunk.repo.clone(),
+                            patterns: def.embedded_templates.clone(),
+                            imports: (chunk.imports.clone(), chunk.import_filters.clone()),
+                            uses: uses.clone(),
+                        });
+                    }
                     if !def.macro_calls.is_empty() {
                         g.macro_calls.push(MacroCalls {
                             header: site(def.module.clone()),
@@ -1296,6 +1427,19 @@ impl SymbolGraph {
                     &[],
                     chunk,
                 );
+            }
+            // A template's components are the calls of the function the module that
+            // embeds it defines: known once every chunk is in.
+            if chunk.kind == ChunkKind::Text
+                && chunk.path.ends_with(".heex")
+                && (!chunk.calls.is_empty() || !chunk.unqualified_calls.is_empty())
+            {
+                g.template_chunks.push(TemplateChunk {
+                    site: source_site(chunk, &chunk.display_symbol()),
+                    calls: chunk.calls.clone(),
+                    unqualified: chunk.unqualified_calls.clone(),
+                });
+                continue;
             }
             // A test is a source of its own calls even when it defines modules in its
             // body, whose functions are sources of theirs.
