@@ -1400,6 +1400,43 @@ fn a_larger_budget_shows_more_search_hits() {
     assert_eq!(search(0, "some-local-model"), 8);
 }
 
+/// A template's function (`embed_templates`) has the template as its code, and the
+/// components it renders as its callees.
+#[test]
+fn an_embedded_template_is_a_target_through_its_file() {
+    let sources = [
+        (
+            "lib/shop_web/layouts.ex",
+            concat!(
+                "defmodule ShopWeb.Layouts do\n",
+                "  embed_templates \"layouts/*\"\n",
+                "  def nav(assigns), do: assigns\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/shop_web/layouts/app.html.heex",
+            "<header>\n  <.nav />\n</header>\n",
+        ),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "ShopWeb.Layouts.app/1", None);
+    let shown: Vec<(SectionKind, String)> = (ctx.sections.iter())
+        .map(|s| (s.kind, s.title.clone()))
+        .collect();
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap_or_else(|| panic!("no target in {shown:#?}"));
+    assert!(target.text.contains("<.nav />"), "{}", target.text);
+    assert!(
+        (ctx.sections.iter())
+            .any(|s| s.kind == SectionKind::Callee && s.title.contains("ShopWeb.Layouts.nav/1")),
+        "{shown:#?}"
+    );
+}
+
 /// A function defined where it is implied (`defexception`'s `exception/1`) or by a
 /// `use` has a context: its module's header, which holds what defines it, with its
 /// callers; and for a `use`, the clauses its quote writes.
