@@ -4217,6 +4217,7 @@ fn g01_an_import_of_several_modules_imports_each() {
         "defmodule Shop.Web do\n",
         "  alias Shop.Support\n",
         "  import Support.{Helpers, Auth.Checks}\n",
+        "  use Shop.{Schema, Audited}\n",
         "  def f(x), do: helper(x)\n",
         "  def controller do\n",
         "    quote do\n",
@@ -4229,6 +4230,12 @@ fn g01_an_import_of_several_modules_imports_each() {
     assert_tiles(&cs, src.as_bytes());
     let imports = strings(&["Shop.Support.Helpers", "Shop.Support.Auth.Checks"]);
     assert_eq!(cs[0].imports, imports, "{}", dump(&cs));
+    // `use Base.{A, B}` uses each: a call of each `__using__/1`.
+    assert_eq!(cs[0].uses, strings(&["Shop.Schema", "Shop.Audited"]));
+    assert_eq!(
+        cs[0].calls,
+        strings(&["Shop.Schema.__using__/1", "Shop.Audited.__using__/1"])
+    );
     let f = (cs.iter()).find(|c| c.name == "f").expect("f");
     assert_eq!(
         (&f.imports, &f.unqualified_calls),
@@ -5371,6 +5378,8 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
         "    <%= if @count < 3 do %>few<% end %>\n",
         "    <Phoenix.Component.link navigate=\"/\">Home</Phoenix.Component.link>\n",
         "    <ShopWeb.Icons />\n",
+        "    <%!-- <.old_header /> --%><!-- <.html_comment /> -->\n",
+        "    <p>{@n<Limits.max(@a, @b)} i<Config.size</p>\n",
         "    \"\"\"\n",
         "  end\n",
         "  defp header(assigns), do: ~H\"<h1>{render_slot(@inner_block)}</h1>\"\n",

@@ -1245,6 +1245,7 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
         "  def html do\n",
         "    quote do\n",
         "      import ShopWeb.CoreComponents\n",
+        "      alias ShopWeb.CoreComponents, as: UI\n",
         "    end\n",
         "  end\n",
         "  defmacro __using__(which), do: apply(__MODULE__, which, [])\n",
@@ -1261,17 +1262,34 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
         "  use ShopWeb, :html\n",                                // 2
         "  embed_templates \"layouts/*\"\n",                     // 3
         "  embed_templates \"../pages/*\", suffix: \"_page\"\n", // 4
-        "  def nav(assigns), do: assigns\n",                     // 5
-        "end\n",                                                 // 6
+        "  alias ShopWeb.Icons\n",                               // 5
+        "  def nav(assigns), do: assigns\n",                     // 6
+        "end\n",                                                 // 7
+        "defmodule ShopWeb.Mailer do\n",
+        "  embed_templates \"layouts/*\"\n",
+        "end\n",
     );
-    let app =
-        "<header>\n  <.nav />\n  <.flash kind={:info} />\n  <ShopWeb.Icons.logo />\n</header>\n";
+    let app = concat!(
+        "<header>\n  <.nav />\n  <.flash kind={:info} />\n  <Icons.logo />\n",
+        "  <UI.flash />\n  <.plain />\n</header>\n"
+    );
+    // Long enough to be cut into several chunks, each rendering `<.flash>`.
+    let long: String = (0..400)
+        .map(|i| format!("<p class=\"row-{i}\">Row number {i} of the list</p> <.flash />\n"))
+        .collect();
     let mut chunks = chunks_of("lib/shop_web.ex", lib);
     chunks.extend(chunks_of("lib/shop_web/components/layouts.ex", layouts));
     chunks.extend(chunks_of(
         "lib/shop_web/components/layouts/app.html.heex",
         app,
     ));
+    chunks.extend(chunks_of(
+        "lib/shop_web/components/layouts/plain.html.heex",
+        "<p>Plain</p>\n",
+    ));
+    let long_chunks = chunks_of("lib/shop_web/pages/long.html.heex", &long);
+    assert!(long_chunks.len() > 2, "{}", long_chunks.len());
+    chunks.extend(long_chunks);
     chunks.extend(chunks_of(
         "lib/shop_web/pages/home.html.heex",
         "<.flash />\n",
@@ -1299,19 +1317,31 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
                 Some("Phoenix.Component.embed_templates/2")
             )
         );
+        // The module's own, its templates (`plain`, whose file comes later), imported,
+        // through its alias and through its `use`'s alias.
         assert_eq!(
             g.callees("ShopWeb.Layouts.app/1"),
             strings(&[
                 "ShopWeb.CoreComponents.flash/1",
                 "ShopWeb.Icons.logo/1",
                 "ShopWeb.Layouts.nav/1",
+                "ShopWeb.Layouts.plain/1",
             ])
         );
+        // A template that renders no component still defines its function; so does
+        // every module whose pattern finds it.
+        assert!(g.is_defined("ShopWeb.Layouts.plain/1"));
         assert!(g.is_defined("ShopWeb.Layouts.home_page/1"));
+        assert!(g.is_defined("ShopWeb.Mailer.app/1"));
         // The stray template is rendered by no module: nothing resolves its `<.flash>`.
+        // The long template, in many chunks, is one caller.
         assert_eq!(
             caller_symbols(g, "ShopWeb.CoreComponents.flash/1"),
-            strings(&["ShopWeb.Layouts.app/1", "ShopWeb.Layouts.home_page/1"])
+            strings(&[
+                "ShopWeb.Layouts.app/1",
+                "ShopWeb.Layouts.home_page/1",
+                "ShopWeb.Layouts.long_page/1",
+            ])
         );
         assert!(!g.is_defined("ShopWeb.Layouts.stray/1"));
     }

@@ -1540,11 +1540,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), import));
                         }
                     }
-                    if name == "use"
-                        && let Some(args) = child_of_kind(node, "arguments")
-                        && let Some(first) = args.named_child(0)
-                        && let Some(module) = static_module(first, src)
-                    {
+                    let args = child_of_kind(node, "arguments");
+                    // `use Base.{A, B}` uses each.
+                    let used: Vec<String> = match args.and_then(|a| a.named_child(0)) {
+                        Some(first) if name == "use" => multi_modules(first, src)
+                            .or_else(|| static_module(first, src).map(|m| vec![m]))
+                            .unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
+                    for module in used {
                         let quoted = Context::in_quote(&contexts);
                         // `use Mod` expands `Mod.__using__/1`: a call, as the map counts
                         // it. In a quote, a bare `__MODULE__` is the module that uses it,
@@ -1558,7 +1562,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), using));
                         }
                         if quoted {
-                            let which = (args.named_child(1))
+                            let which = (args.and_then(|a| a.named_child(1)))
                                 .and_then(|a| atom_name(a, src))
                                 .map(str::to_string);
                             calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
@@ -1702,8 +1706,29 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
 pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let mut calls = Vec::new();
+    // The end of the comment the scan is in (`<%!-- … --%>`, `<!-- … -->`).
+    let mut comment_end = 0;
     for at in memchr::memchr_iter(b'<', html) {
+        if at < comment_end {
+            continue;
+        }
         let tag = &html[at + 1..];
+        for (open, close) in [(&b"%!--"[..], &b"--%>"[..]), (b"!--", b"-->")] {
+            if tag.starts_with(open) {
+                let body = at + 1 + open.len();
+                comment_end = memchr::memmem::find(&html[body..], close)
+                    .map_or(html.len(), |i| body + i + close.len());
+            }
+        }
+        // `@count<Limits.max(…)` in an expression compares: a tag follows a space, a
+        // tag's `>` or an expression's `}`, never a name or a value.
+        if at < comment_end
+            || at
+                .checked_sub(1)
+                .is_some_and(|p| word(&html[p]) || matches!(html[p], b'@' | b')' | b']'))
+        {
+            continue;
+        }
         let name_len = |from: usize| -> usize {
             let rest = &tag[from.min(tag.len())..];
             match rest.first() {
@@ -1792,9 +1817,6 @@ fn starts_with_negative_range(mut first: Option<Node<'_>>, src: &[u8]) -> bool {
     first.is_some_and(|n| n.kind() == "operator_identifier" && text(n, src).starts_with(".."))
 }
 
-/// The (short name, module as written) pairs an `alias` or `require` call makes:
-/// `alias A.B` gives `B`, `alias A.{B, C}` gives `B` and `C`, `as: S` gives `S`; a
-/// `require` only with `as:`.
 /// The modules `Base.{A, B.C}` names in `import` (or `use`) as written: `Base.A` and
 /// `Base.B.C`; `None` for anything but that form.
 pub(crate) fn multi_modules(first: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
@@ -1818,6 +1840,9 @@ pub(crate) fn multi_modules(first: Node<'_>, src: &[u8]) -> Option<Vec<String>> 
     Some(modules)
 }
 
+/// The (short name, module as written) pairs an `alias` or `require` call makes:
+/// `alias A.B` gives `B`, `alias A.{B, C}` gives `B` and `C`, `as: S` gives `S`; a
+/// `require` only with `as:`.
 pub(crate) fn alias_pairs(node: Node<'_>, plain: bool, src: &[u8]) -> Vec<(String, String)> {
     let g = grammar();
     let Some(args) = child_of_kind(node, "arguments") else {

@@ -144,7 +144,12 @@ struct Embeds {
     patterns: Vec<EmbeddedTemplates>,
     imports: Imports,
     uses: Vec<String>,
+    /// The module's aliases (short name, module), for `<Layouts.app>`.
+    aliases: Vec<(String, String)>,
 }
+
+/// A template file's chunks, and the functions it defines with the modules that embed it.
+type TemplateFile<'a> = (Vec<&'a TemplateChunk>, Vec<(&'a Embeds, SymbolSite)>);
 
 /// A chunk of a `.heex` template file, and the components it renders.
 #[derive(Debug, Clone)]
@@ -869,9 +874,10 @@ impl SymbolGraph {
 
     /// Each `.heex` file a module's `embed_templates` finds defines a function of that
     /// module (`page_html/home.html.heex`: `PageHTML.home/1`), at the file, whose calls
-    /// are the components the template renders: the module's own, then those its
-    /// imports (and its `use`s' quoted imports) bring. A template no module embeds is a
-    /// caller of its own, as any other file's text.
+    /// are the components the template renders: the module's own (its templates' too),
+    /// then those its imports (and its `use`s' quoted imports) bring; those named with a
+    /// module through its aliases. Every module whose pattern finds a file defines its
+    /// own. A template no module embeds is a caller of its own, as any other file's text.
     fn template_definitions(&mut self) {
         let chunks = std::mem::take(&mut self.template_chunks);
         let embeds = std::mem::take(&mut self.embeds);
@@ -889,74 +895,110 @@ impl SymbolGraph {
                 .or_default()
                 .push(c);
         }
+        // Every template's function first: templates render one another (`new` and
+        // `edit` render `<.post_form>`) in any order of their files.
+        let mut defined: Vec<TemplateFile> = Vec::new();
         for ((repo, path), mut parts) in files {
             parts.sort_by_key(|c| c.site.start_line);
-            let embedded = (matchers.iter())
-                .filter(|(e, _, _)| e.repo == repo)
-                .find_map(|(e, p, m)| Some((*e, p.function_for(m, path)?)));
-            let Some((embeds, name)) = embedded else {
+            let mut sites: Vec<(&Embeds, SymbolSite)> = Vec::new();
+            for (embeds, pattern, matcher) in matchers.iter().filter(|(e, _, _)| e.repo == repo) {
+                let Some(name) = pattern.function_for(matcher, path) else {
+                    continue;
+                };
+                let symbol = format!("{}.{name}/1", embeds.module);
+                if sites.iter().any(|(_, s)| s.symbol == symbol) {
+                    continue;
+                }
+                let first = &parts[0].site;
+                let site = SymbolSite {
+                    symbol: symbol.clone(),
+                    module: embeds.module.clone(),
+                    start_line: first.start_line,
+                    end_line: parts.iter().map(|c| c.site.end_line).max().unwrap_or(1),
+                    kind: ChunkKind::Function,
+                    signature: format!("def {name}(assigns)"),
+                    visibility: Visibility::Public,
+                    generated_by: Some("Phoenix.Component.embed_templates/2".to_string()),
+                    ..first.clone()
+                };
+                let sites_of = self.defs.entry(symbol).or_default();
+                if !sites_of
+                    .iter()
+                    .any(|s| s.path == site.path && s.repo == site.repo)
+                {
+                    sites_of.push(site.clone());
+                }
+                sites.push((*embeds, site));
+            }
+            defined.push((parts, sites));
+        }
+        for (parts, sites) in defined {
+            if sites.is_empty() {
                 for c in parts {
-                    self.add_template_caller(&c.site, c, None);
+                    self.add_template_caller(&c.site, &c.calls, &c.unqualified, None);
                 }
                 continue;
-            };
-            let symbol = format!("{}.{name}/1", embeds.module);
-            let first = &parts[0].site;
-            let site = SymbolSite {
-                symbol: symbol.clone(),
-                module: embeds.module.clone(),
-                start_line: first.start_line,
-                end_line: parts.iter().map(|c| c.site.end_line).max().unwrap_or(1),
-                kind: ChunkKind::Function,
-                signature: format!("def {name}(assigns)"),
-                visibility: Visibility::Public,
-                generated_by: Some("Phoenix.Component.embed_templates/2".to_string()),
-                ..first.clone()
-            };
-            let sites = self.defs.entry(symbol).or_default();
-            if !sites
-                .iter()
-                .any(|s| s.path == site.path && s.repo == site.repo)
-            {
-                sites.push(site.clone());
             }
-            for c in parts {
-                let caller = SymbolSite {
-                    start_line: c.site.start_line,
-                    end_line: c.site.end_line,
-                    ..site.clone()
-                };
-                self.add_template_caller(&caller, c, Some(embeds));
+            // One caller, as a split definition is one: the calls of every part.
+            let (mut calls, mut unqualified) = (Vec::new(), Vec::new());
+            for c in &parts {
+                calls.extend(c.calls.iter().cloned());
+                unqualified.extend(c.unqualified.iter().cloned());
+            }
+            dedup_keep_first(&mut calls);
+            dedup_keep_first(&mut unqualified);
+            for (embeds, site) in sites {
+                self.add_template_caller(&site, &calls, &unqualified, Some(embeds));
             }
         }
     }
 
-    /// Links a template chunk's components from `caller`: those the embedding module
-    /// defines directly, the others once every import is resolved.
-    fn add_template_caller(&mut self, caller: &SymbolSite, c: &TemplateChunk, by: Option<&Embeds>) {
-        let mut calls = c.calls.clone();
+    /// Links a template's components from `caller`: those the embedding module defines
+    /// directly, those named through its aliases expanded, the others (and those named
+    /// through its `use`s' aliases) once every import is resolved.
+    fn add_template_caller(
+        &mut self,
+        caller: &SymbolSite,
+        written: &[String],
+        unqualified_written: &[String],
+        by: Option<&Embeds>,
+    ) {
+        let mut calls: Vec<String> = (written.iter())
+            .map(|call| {
+                let first = call.split(['.', '/']).next().unwrap_or(call);
+                let alias = by.and_then(|e| e.aliases.iter().rev().find(|(s, _)| s == first));
+                match alias {
+                    Some((_, full)) => format!("{full}{}", &call[first.len()..]),
+                    None => call.clone(),
+                }
+            })
+            .collect();
         let mut unqualified = Vec::new();
-        for call in &c.unqualified {
+        for call in unqualified_written {
             match by.map(|e| format!("{}.{call}", e.module)) {
                 Some(own) if self.defs.contains_key(&own) => calls.push(own),
                 _ => unqualified.push(call.clone()),
             }
         }
-        let pending = !unqualified.is_empty();
+        let (imports, uses) = match by {
+            Some(e) => (e.imports.clone(), e.uses.clone()),
+            None => (Imports::default(), Vec::new()),
+        };
+        let aliased: Vec<String> = match uses.is_empty() {
+            true => Vec::new(),
+            false => calls.clone(),
+        };
+        let pending = !unqualified.is_empty() || !aliased.is_empty();
         if let Some(site) = self.add_calls(caller, &calls, pending)
             && pending
         {
-            let (imports, uses) = match by {
-                Some(e) => (e.imports.clone(), e.uses.clone()),
-                None => (Imports::default(), Vec::new()),
-            };
             self.pending.push(Unqualified {
                 caller: site,
                 imports,
                 calls: unqualified,
                 plugged: Vec::new(),
                 uses,
-                aliased: Vec::new(),
+                aliased,
             });
         }
     }
@@ -1370,6 +1412,16 @@ impl SymbolGraph {
                             patterns: def.embedded_templates.clone(),
                             imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                             uses: uses.clone(),
+                            // Shown as `Mod` or `Mod as Short`.
+                            aliases: (chunk.aliases.iter())
+                                .map(|a| match a.split_once(" as ") {
+                                    Some((full, short)) => (short.to_string(), full.to_string()),
+                                    None => {
+                                        let short = a.rsplit('.').next().unwrap_or(a);
+                                        (short.to_string(), a.clone())
+                                    }
+                                })
+                                .collect(),
                         });
                     }
                     if !def.macro_calls.is_empty() {
@@ -1430,10 +1482,8 @@ impl SymbolGraph {
             }
             // A template's components are the calls of the function the module that
             // embeds it defines: known once every chunk is in.
-            if chunk.kind == ChunkKind::Text
-                && chunk.path.ends_with(".heex")
-                && (!chunk.calls.is_empty() || !chunk.unqualified_calls.is_empty())
-            {
+            // One that renders no component still defines its function.
+            if chunk.kind == ChunkKind::Text && chunk.path.ends_with(".heex") {
                 g.template_chunks.push(TemplateChunk {
                     site: source_site(chunk, &chunk.display_symbol()),
                     calls: chunk.calls.clone(),
