@@ -5306,6 +5306,8 @@ fn g19_live_view_hooks_call_on_mount() {
         "    on_mount: [{ShopWeb.InitAssigns, :default}, Hooks.Reload, :not_a_module] do\n",
         "    live \"/\", ShopWeb.HomeLive, :index\n",
         "  end\n",
+        "  live_session :listed, [on_mount: Hooks.Listed] do\n",
+        "  end\n",
         "  live_session :plain do\n",
         "    live \"/about\", ShopWeb.AboutLive, :index\n",
         "  end\n",
@@ -5334,6 +5336,7 @@ fn g19_live_view_hooks_call_on_mount() {
             "ShopWeb.InitAssigns.on_mount/4",
             "ShopWeb.Hooks.Reload.on_mount/4",
             "ShopWeb.HomeLive.mount/3",
+            "ShopWeb.Hooks.Listed.on_mount/4",
             "ShopWeb.AboutLive.mount/3",
         ]),
         "{}",
@@ -5384,6 +5387,7 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
         "  end\n",
         "  defp header(assigns), do: ~H\"<h1>{render_slot(@inner_block)}</h1>\"\n",
         "  def note(assigns), do: ~S\"<.not_heex />\"\n",
+        "  def escaped(assigns), do: ~H\"<.three/>\\\"<.four/>\"\n",
         "end\n",
     );
     let cs = chunks("lib/shop_web/live/cart_live.ex", src);
@@ -5409,6 +5413,11 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
         definition_calls(&cs, "ShopWeb.CartLive.note/1"),
         strings(&[])
     );
+    // An escaped delimiter splits the sigil's content, not its tags.
+    let escaped = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "escaped")
+        .expect("escaped/1");
+    assert_eq!(escaped.unqualified_calls, strings(&["three/1", "four/1"]));
 }
 
 /// A `.heex` template file is text, and its chunks carry the components it renders

@@ -774,9 +774,14 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
         }
         "on_mount" => on_mount_hooks(first, at, src, calls),
         "live_session" => {
-            let keywords = argv.iter().rev().find(|a| a.kind() == "keywords");
+            // `live_session :x, on_mount: …` or `live_session :x, [on_mount: …]`.
+            let keywords = (argv.iter().rev()).find_map(|a| match a.kind() {
+                "keywords" => Some(*a),
+                "list" => child_of_kind(*a, "keywords"),
+                _ => None,
+            });
             let hooks = keywords.and_then(|k| {
-                (keyword_pairs(*k).into_iter())
+                (keyword_pairs(k).into_iter())
                     .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "on_mount")
             });
             if let Some((_, hooks)) = hooks {
@@ -1689,12 +1694,17 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
     if child_of_kind(node, "sigil_name").is_none_or(|n| text(n, src) != "H") {
         return;
     }
-    let Some(content) = child_of_kind(node, "quoted_content") else {
+    // From the first piece of content to the last: an escaped delimiter (`\"`) splits it.
+    let content = grammar().kind("quoted_content");
+    let mut cursor = node.walk();
+    let pieces = (node.children(&mut cursor))
+        .filter(|c| c.kind_id() == content)
+        .map(|c| (c.start_byte(), c.end_byte()));
+    let Some((start, end)) = pieces.reduce(|(s, _), (_, e)| (s, e)) else {
         return;
     };
-    let start = content.start_byte();
     calls.extend(
-        component_tags(&src[start..content.end_byte()])
+        component_tags(&src[start..end])
             .into_iter()
             .map(|(at, call)| (start + at, call)),
     );
