@@ -1217,9 +1217,10 @@ impl<'s, 't> Walker<'s, 't> {
                 // `import Base.{A, B}` (or `use`) names each module.
                 let written = calls::multi_modules(first, self.src)
                     .unwrap_or_else(|| vec![self.text(first).to_string()]);
+                let list = calls::import_list(node, self.src);
                 for written in written {
                     let expanded = self.expand_module(&written, Some(module));
-                    let list = calls::import_list(node, self.src);
+                    let list = list.clone();
                     let ctx = &mut self.modules[module];
                     match name {
                         // An import in a `describe` or an `if` holds to the end of that
