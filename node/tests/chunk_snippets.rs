@@ -5399,6 +5399,7 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
             "ShopWeb.Components.card/1",
             "ShopWeb.Icons.cart_icon/1",
             "Phoenix.Component.link/1",
+            "Limits.max/2",
         ]),
         "{}",
         dump(&cs)
@@ -5477,6 +5478,69 @@ fn g19_embedded_templates_and_the_components_they_render() {
     // Other text is not read for components.
     let cs = chunks("README.md", html);
     assert!(cs[0].calls.is_empty() && cs[0].unqualified_calls.is_empty());
+}
+
+/// The Elixir code of a template calls what it names: EEx tags (`<%= … %>`, a block
+/// opened in one tag and closed in another), HEEx attribute values and interpolations
+/// (`class={…}`, `:for={…}`, `{…}`), through the module's aliases in a `~H`. Comments,
+/// `<%# … %>`, the escaped `<%%`, text and the braces of `<script>` and `<style>` are not
+/// code. In `.heex` and `.eex` files the calls sit on the text chunk that holds them.
+#[test]
+fn g19_the_code_of_a_template_calls_what_it_names() {
+    let src = concat!(
+        "defmodule ShopWeb.ItemLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  alias ShopWeb.Theme\n",
+        "  def render(assigns) do\n",
+        "    ~H\"\"\"\n",
+        "    <div class={Theme.classes(@kind)} :for={p <- visible(@posts)}>\n",
+        "      <%= if allowed?(@user) do %><b><%= format_price(@item) %></b><% end %>\n",
+        "      {label(\"}\") <> Money.format(@total)}\n",
+        "      <%!-- {hidden(@x)} --%><!-- <%= gone(@x) %> --><%# secret(@x) %><%% literal(@x) %>\n",
+        "      <script>var x = {a: js_call()};</script><style>p { color: red(1) }</style>\n",
+        "      <p>text(1) and @user.name</p>\n",
+        "    </div>\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "  defp visible(posts), do: posts\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop_web/live/item_live.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "ShopWeb.ItemLive.render/1"),
+        strings(&[
+            "ShopWeb.Theme.classes/1",
+            "ShopWeb.ItemLive.visible/1",
+            "Money.format/1",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    let render = (cs.iter()).find(|c| c.name == "render").expect("render");
+    assert_eq!(
+        render.unqualified_calls,
+        strings(&["allowed?/1", "format_price/1", "label/1"])
+    );
+
+    let html = concat!(
+        "<.header title={page_title(@conn)} />\n",
+        "<%= for item <- Cart.items(@cart) do %>\n",
+        "  <li>{price(item)}</li>\n",
+        "<% end %>\n",
+    );
+    let cs = chunks("lib/shop_web/controllers/page_html/cart.html.heex", html);
+    assert_eq!(cs[0].calls, strings(&["Cart.items/1"]));
+    assert_eq!(
+        cs[0].unqualified_calls,
+        strings(&["header/1", "page_title/1", "price/1"])
+    );
+    let eex = "<p>{not_code(1)}</p>\n<%= link_to(@user) %> <%= Routes.user_path(@conn, :show) %>\n";
+    let cs = chunks("lib/shop_web/templates/user/show.html.eex", eex);
+    assert_eq!(cs[0].calls, strings(&["Routes.user_path/2"]));
+    assert_eq!(cs[0].unqualified_calls, strings(&["link_to/1"]));
+    // A brace that never closes is text, and what follows it is not read as code.
+    let cs = chunks("lib/a.html.heex", "<p>{oops(1)</p>\n<%= late(1) %>\n");
+    assert!(cs[0].unqualified_calls.is_empty(), "{}", dump(&cs));
 }
 
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls

@@ -1347,6 +1347,82 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
     }
 }
 
+/// The Elixir code of a template calls the functions it names, as the component tags
+/// do: in a `~H` through the module's own functions, imports and aliases; in an embedded
+/// `.heex` file through the embedding module's (its `use`'s imports included).
+#[test]
+fn the_code_of_a_template_calls_the_helpers_it_names() {
+    let lib = concat!(
+        "defmodule ShopWeb do\n",
+        "  def html do\n",
+        "    quote do\n",
+        "      import ShopWeb.Gettext\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule ShopWeb.Gettext do\n",
+        "  def translate(text), do: text\n",
+        "end\n",
+        "defmodule ShopWeb.Money do\n",
+        "  def format(amount), do: amount\n",
+        "end\n",
+    );
+    let page = concat!(
+        "defmodule ShopWeb.PageHTML do\n",
+        "  use ShopWeb, :html\n",
+        "  alias ShopWeb.Money\n",
+        "  embed_templates \"page_html/*\"\n",
+        "  def item_class(item), do: item\n",
+        "end\n",
+    );
+    let live = concat!(
+        "defmodule ShopWeb.CartLive do\n",
+        "  alias ShopWeb.Money\n",
+        "  def render(assigns) do\n",
+        "    ~H\"\"\"\n",
+        "    <li :for={item <- visible(@items)}>{Money.format(item.price)}</li>\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "  defp visible(items), do: items\n",
+        "end\n",
+    );
+    let template = concat!(
+        "<%= for item <- @items do %>\n",
+        "  <p class={item_class(item)}>{translate(\"Price\")}: <%= Money.format(item.price) %></p>\n",
+        "<% end %>\n",
+    );
+    let mut chunks = chunks_of("lib/shop_web.ex", lib);
+    chunks.extend(chunks_of("lib/shop_web/controllers/page_html.ex", page));
+    chunks.extend(chunks_of(
+        "lib/shop_web/controllers/page_html/show.html.heex",
+        template,
+    ));
+    chunks.extend(chunks_of("lib/shop_web/live/cart_live.ex", live));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        assert_eq!(
+            g.callees("ShopWeb.PageHTML.show/1"),
+            strings(&[
+                "ShopWeb.Gettext.translate/1",
+                "ShopWeb.Money.format/1",
+                "ShopWeb.PageHTML.item_class/1",
+            ])
+        );
+        assert_eq!(
+            g.callees("ShopWeb.CartLive.render/1"),
+            strings(&["ShopWeb.CartLive.visible/1", "ShopWeb.Money.format/1"])
+        );
+        let mut callers = caller_symbols(g, "ShopWeb.Money.format/1");
+        callers.sort();
+        assert_eq!(
+            callers,
+            strings(&["ShopWeb.CartLive.render/1", "ShopWeb.PageHTML.show/1"])
+        );
+    }
+}
+
 /// A macro of the file whose quote writes `def unquote(name)(unquote_splicing(params))`
 /// defines, at each call, the function the call's argument writes (hexpm's `Repo`):
 /// it is found by `Mod.fun/arity`, its callers reach it through an alias, and it calls

@@ -487,7 +487,14 @@ proptest! {
         merge_below in merge_below(),
     ) {
         let config = ChunkerConfig { budget, merge_below, ..ChunkerConfig::default() };
-        for path in ["lib/fuzz.ex", "test/fuzz_test.exs", "docs/fuzz.md"] {
+        // Templates too: their tags and `{…}` are read as code.
+        for path in [
+            "lib/fuzz.ex",
+            "test/fuzz_test.exs",
+            "docs/fuzz.md",
+            "lib/fuzz.html.heex",
+            "lib/fuzz.html.eex",
+        ] {
             chunk_ok(path, &bytes, &config);
         }
     }
@@ -876,7 +883,8 @@ const DEPTH: usize = 100_000;
 /// Runs on the default test thread (2 MiB stack unless RUST_MIN_STACK says otherwise):
 /// every walk over the tree must be iterative or depth-bounded.
 fn deep(what: &str, src: &[u8]) {
-    for path in ["lib/deep.ex", "deep.md"] {
+    // A template reads its tags and `{…}` as code.
+    for path in ["lib/deep.ex", "deep.md", "lib/deep.html.heex"] {
         for config in [ChunkerConfig::default(), config_with_budget(100)] {
             let cs = run_chunker(path, src, &config).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert!(!cs.is_empty(), "{what}: chunks expected");
@@ -946,6 +954,36 @@ fn deeply_nested_parentheses_brackets_and_maps() {
             src.as_bytes(),
         );
     }
+}
+
+/// Before a parse budget, this took tree-sitter-elixir minutes (its scanner looks ahead
+/// over the comment lines at every line, and the chunker parses again with the broken
+/// line blanked); the chunker also walked back over the comments quadratically.
+#[test]
+fn a_hundred_thousand_comment_lines_above_a_broken_definition() {
+    let mut src = String::from("defmodule A do\n");
+    src.push_str(&"  # c\n".repeat(DEPTH));
+    src.push_str("  def broken(x do\n    1\n  end\n  def ok, do: 1\nend\n");
+    let cs = chunk_ok("lib/comments.ex", src.as_bytes(), &ChunkerConfig::default());
+    assert!(
+        cs.iter().any(|c| c.has_error),
+        "the broken definition is marked"
+    );
+}
+
+#[test]
+fn deeply_nested_blocks_in_a_template() {
+    // One EEx block opened per tag and closed 100k tags later: one expression of the
+    // template's code, nested 100k deep.
+    let mut src = "<%= if ok?(x) do %><p>\n".repeat(DEPTH);
+    src.push_str(&"</p><% end %>\n".repeat(DEPTH));
+    deep("100k nested EEx blocks", src.as_bytes());
+    let src = format!(
+        "<p class={{{}1{}}}></p>\n",
+        "{".repeat(DEPTH),
+        "}".repeat(DEPTH)
+    );
+    deep("100k nested braces in a HEEx attribute", src.as_bytes());
 }
 
 #[test]

@@ -1703,11 +1703,10 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
     let Some((start, end)) = pieces.reduce(|(s, _), (_, e)| (s, e)) else {
         return;
     };
-    calls.extend(
-        component_tags(&src[start..end])
-            .into_iter()
-            .map(|(at, call)| (start + at, call)),
-    );
+    let html = &src[start..end];
+    let mut found = component_tags(html);
+    found.extend(template_code_calls(html, true));
+    calls.extend(found.into_iter().map(|(at, call)| (start + at, call)));
 }
 
 /// The function component tags of HEEx markup, at their offsets: `<.name` is a
@@ -1779,6 +1778,171 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
         calls.push((at, call));
     }
     calls
+}
+
+thread_local! {
+    /// Whether the walk is in a template's code already: a `~H` inside the code of a
+    /// template is read for its tags, not parsed a third time.
+    static IN_TEMPLATE_CODE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The calls the Elixir code of a template makes (`<%= format_price(@item) %>`,
+/// `class={Theme.classes(@kind)}`, `:for={p <- visible(@posts)}`), at their offsets in
+/// `html`: the code of every tag ([`template_code`]) parsed as one piece, as EEx compiles
+/// it, so that `<%= if … do %>` and its `<% end %>` make one expression. Only calls:
+/// `Mod.fun/arity` as written and `fun/arity` without a module.
+pub(crate) fn template_code_calls(html: &[u8], braces: bool) -> Vec<(usize, RawCall)> {
+    if IN_TEMPLATE_CODE.with(|c| c.get()) {
+        return Vec::new();
+    }
+    let pieces = template_code(html, braces);
+    if pieces.is_empty() {
+        return Vec::new();
+    }
+    // The pieces one per line, and where each starts in `code` and in `html`.
+    let mut code = Vec::with_capacity(pieces.iter().map(|r| r.len() + 1).sum());
+    let mut starts: Vec<(usize, usize)> = Vec::with_capacity(pieces.len());
+    for r in pieces {
+        starts.push((code.len(), r.start));
+        code.extend_from_slice(&html[r]);
+        code.push(b'\n');
+    }
+    let Some(tree) = super::elixir::parse(&code) else {
+        return Vec::new();
+    };
+    /// Clears the flag however the walk ends.
+    struct Inside;
+    impl Drop for Inside {
+        fn drop(&mut self) {
+            IN_TEMPLATE_CODE.with(|c| c.set(false));
+        }
+    }
+    IN_TEMPLATE_CODE.with(|c| c.set(true));
+    let inside = Inside;
+    let found = collect(tree.root_node(), &code);
+    drop(inside);
+    (found.into_iter())
+        .filter(|(_, call)| match call {
+            RawCall::Local { fun, .. } => !super::elixir::STRUCTURE.contains(&fun.as_str()),
+            RawCall::Remote { .. } => true,
+            _ => false,
+        })
+        .map(|(at, call)| {
+            let i = starts.partition_point(|&(s, _)| s <= at).saturating_sub(1);
+            let (code_start, html_start) = starts[i];
+            (html_start + (at - code_start), call)
+        })
+        .collect()
+}
+
+/// The Elixir code in a template, as byte ranges of `html`: each EEx tag's (`<%= … %>`,
+/// `<% … %>`; not `<%# … %>`, `<%!-- … --%>` or the escaped `<%%`) and, with `braces`
+/// (HEEx), each `{…}` attribute value or interpolation's, braces balanced and strings
+/// skipped. Nothing in HTML comments; no braces in `<script>` and `<style>`, where
+/// HEEx does not interpolate them either.
+pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let find = |from: usize, what: &[u8]| {
+        memchr::memmem::find(&html[from.min(html.len())..], what).map(|i| from + i)
+    };
+    // Where the `<script>` or `<style>` the scan is in ends: no interpolation before it.
+    let mut raw_until = 0;
+    let mut at = 0;
+    while at < html.len() {
+        let Some(next) = html[at..]
+            .iter()
+            .position(|b| *b == b'<' || (braces && *b == b'{'))
+        else {
+            break;
+        };
+        at += next;
+        let rest = &html[at..];
+        if rest[0] == b'{' {
+            if at < raw_until {
+                at += 1;
+                continue;
+            }
+            match closing_brace(html, at) {
+                Some(end) => {
+                    out.push(at + 1..end);
+                    at = end + 1;
+                }
+                // Unbalanced: the rest is not read as code.
+                None => break,
+            }
+            continue;
+        }
+        let skip_to =
+            |close: &[u8], from: usize| find(from, close).map_or(html.len(), |i| i + close.len());
+        if rest.starts_with(b"<%!--") {
+            at = skip_to(b"--%>", at + 5);
+        } else if rest.starts_with(b"<!--") {
+            at = skip_to(b"-->", at + 4);
+        } else if rest.starts_with(b"<%%") {
+            at += 3;
+        } else if rest.starts_with(b"<%#") {
+            at = skip_to(b"%>", at + 3);
+        } else if rest.starts_with(b"<%") {
+            let mut start = at + 2;
+            if matches!(html.get(start), Some(b'=' | b'/' | b'|')) {
+                start += 1;
+            }
+            match find(start, b"%>") {
+                Some(end) => {
+                    out.push(start..end);
+                    at = end + 2;
+                }
+                None => break,
+            }
+        } else {
+            if at >= raw_until {
+                for tag in [&b"script"[..], b"style"] {
+                    let name = rest.get(1..1 + tag.len());
+                    let after = rest.get(1 + tag.len());
+                    if name.is_some_and(|n| n.eq_ignore_ascii_case(tag))
+                        && after.is_some_and(|b| *b == b'>' || b.is_ascii_whitespace())
+                    {
+                        let close = [&b"</"[..], tag].concat();
+                        raw_until = (at + 1..html.len())
+                            .find(|&i| {
+                                html[i..].len() >= close.len()
+                                    && html[i..i + close.len()].eq_ignore_ascii_case(&close)
+                            })
+                            .unwrap_or(html.len());
+                    }
+                }
+            }
+            at += 1;
+        }
+    }
+    out
+}
+
+/// The `}` that closes the `{` at `open`, past nested braces and the strings and
+/// charlists in between (`{"}"}`, `{%{a: 1}}`).
+fn closing_brace(html: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < html.len() {
+        match html[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < html.len() && html[i] != quote {
+                    i += if html[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Marks the `size(…)` and `unit(…)` modifiers in a bitstring segment's type

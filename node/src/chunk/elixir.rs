@@ -12,7 +12,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use tree_sitter::{Node, Parser, Tree};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
 use super::calls::{self, DEF_KEYWORDS, RawCall, call_arity, child_of_kind, def_head};
 use super::repair;
@@ -44,8 +47,23 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses Elixir source with a per-thread parser. `None` only if tree-sitter gives up.
+/// Parses Elixir source with a per-thread parser. `None` if tree-sitter gives up, or
+/// when the parse runs past [`parse_budget`].
 pub fn parse(src: &[u8]) -> Option<Tree> {
+    parse_within(src, parse_budget(src.len()))
+}
+
+/// How long parsing `len` bytes may take: 2 s, and 10 s more per MB. Elixir parses at 4–10
+/// MB/s on one core; far slower is input on which tree-sitter-elixir's scanner looks
+/// ahead again at every line (100,000 comment lines in a row take it minutes, a 4 MB file
+/// of them hours), and one file must not hold an indexing worker that long.
+pub fn parse_budget(len: usize) -> Duration {
+    Duration::from_secs(2) + Duration::from_secs_f64(len as f64 * 10.0 / 1e6)
+}
+
+/// [`parse`] with a time budget of its own: the parse stops (`None`) once it is spent,
+/// and the parser is reset for the next file.
+pub fn parse_within(src: &[u8], budget: Duration) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -54,7 +72,23 @@ pub fn parse(src: &[u8]) -> Option<Tree> {
                 .expect("tree-sitter-elixir is compatible with the linked tree-sitter");
             p
         });
-        parser.parse(src, None)
+        // Checked by tree-sitter every 100 parse operations.
+        let started = Instant::now();
+        let mut in_time = |_: &ParseState| match started.elapsed() > budget {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        };
+        let options = ParseOptions::new().progress_callback(&mut in_time);
+        let tree = parser.parse_with_options(
+            &mut |i, _| src.get(i..).unwrap_or_default(),
+            None,
+            Some(options),
+        );
+        if tree.is_none() {
+            // A stopped parse would otherwise resume with the next file's text.
+            parser.reset();
+        }
+        tree
     })
 }
 
@@ -65,6 +99,12 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     }
     let lines = LineIndex::new(file.src);
     let Some(tree) = parse(file.src) else {
+        tracing::warn!(
+            path = file.path,
+            bytes = file.src.len(),
+            "gave up parsing (over {:?}): chunked by lines instead",
+            parse_budget(file.src.len())
+        );
         let mut chunks = super::text::chunk(file, config);
         for c in &mut chunks {
             c.has_error = true;
@@ -3789,7 +3829,7 @@ fn define(defined: &mut Defined, name: &str, arities: &[u32]) {
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
 /// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
 /// `Kernel.SpecialForms`).
-const STRUCTURE: [&str; 27] = [
+pub(crate) const STRUCTURE: [&str; 27] = [
     "defmodule",
     "defprotocol",
     "defimpl",

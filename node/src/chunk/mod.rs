@@ -14,7 +14,7 @@ mod calls;
 mod elixir;
 mod repair;
 pub mod secrets;
-pub use elixir::parse;
+pub use elixir::{parse, parse_budget, parse_within};
 mod size;
 mod split;
 mod text;
@@ -1032,7 +1032,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 61;
+pub const CHUNKER_VERSION: u32 = 62;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -1395,6 +1395,25 @@ mod tests {
         assert_eq!(symbol("Enum", "map", 2), "Enum.map/2");
         assert_eq!(symbol("", "helper", 0), "helper/0");
         assert_eq!(symbol("A.B", "f!", u32::MAX), "A.B.f!/4294967295");
+    }
+
+    /// tree-sitter-elixir's scanner looks ahead over every comment line that follows a
+    /// line: 100,000 in a row take it minutes. The parse stops at its budget, and the
+    /// parser then parses the next file from its start.
+    #[test]
+    fn a_parse_stops_at_its_budget_and_the_next_one_starts_afresh() {
+        let mut slow = String::from("defmodule A do\n");
+        slow.push_str(&"  # a comment\n".repeat(100_000));
+        slow.push_str("    1\n  end\n  def ok, do: 1\nend\n");
+        let stopped = elixir::parse_within(slow.as_bytes(), std::time::Duration::from_millis(50));
+        assert!(stopped.is_none(), "the parse should have stopped");
+        let src = b"defmodule B do\n  def f, do: 1\nend\n";
+        let tree = elixir::parse(src).expect("parses");
+        assert!(!tree.root_node().has_error());
+        assert_eq!(tree.root_node().end_byte(), src.len());
+        // Budgets grow with the file: 2 s, and 10 s per MB.
+        assert_eq!(elixir::parse_budget(0).as_secs(), 2);
+        assert_eq!(elixir::parse_budget(4_000_000).as_secs(), 42);
     }
 
     #[test]

@@ -110,25 +110,27 @@ fn overgrown(src: &[u8], root: Node<'_>) -> Vec<(usize, usize)> {
     // holding the rest of the module): it is the one to blame, not what the ERROR holds.
     let mut before_error = Vec::new();
     let mut budget = MAX_CHECKS;
-    preorder(root, |node| {
+    preorder_with_prev(root, |node, prev| {
         if budget == 0 {
             return false;
         }
         if node.is_error()
-            && let Some(prev) = node.prev_named_sibling()
+            && let Some(prev) = prev
             && is_definition(prev, src)
         {
             budget -= 1;
             if let Some((start, end, _)) = own_lines(src, root, prev.start_byte())
                 && node.start_byte() < end
             {
-                before_error.push((with_lead(src, prev, start), end));
+                // Its lead lines later, for the first only: a definition's lead never
+                // reaches back past an earlier one, so the order is the same.
+                before_error.push((start, end, prev));
             }
         }
         node.has_error()
     });
-    if let Some(first) = before_error.into_iter().min() {
-        return vec![first];
+    if let Some((start, end, prev)) = before_error.into_iter().min_by_key(|&(s, e, _)| (s, e)) {
+        return vec![(with_lead(src, prev, start), end)];
     }
     // A bare keyword may be a whole definition the parser lost with the broken one before
     // it (`def b(y), do: y` after an unclosed `case`): blank the first, parse again.
@@ -207,9 +209,20 @@ fn find<'t>(
 /// `@impl`, `@deprecated` and comment lines just above it are counted in: they belong to
 /// it, and left alone they would lead into the next definition.
 fn with_lead(src: &[u8], node: Node<'_>, start: usize) -> usize {
+    // The named siblings before `node`, walked once from the parent's first child:
+    // `prev_named_sibling` starts over from there at each step, quadratic over 100,000
+    // comment lines above a definition.
+    let before: Vec<Node<'_>> = match node.parent() {
+        Some(parent) => {
+            let mut children = parent.walk();
+            (parent.named_children(&mut children))
+                .take_while(|n| n.id() != node.id())
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let mut start = start;
-    let mut prev = node.prev_named_sibling();
-    while let Some(p) = prev {
+    for p in before.into_iter().rev() {
         let lead = p.kind() == "comment"
             || (p.kind() == "unary_operator" && {
                 let text = &src[p.start_byte()..p.end_byte()];
@@ -240,7 +253,6 @@ fn with_lead(src: &[u8], node: Node<'_>, start: usize) -> usize {
             break;
         }
         start = line_start;
-        prev = p.prev_named_sibling();
     }
     start
 }
@@ -396,6 +408,40 @@ pub(crate) fn mark_errors(drafts: &mut [Draft], root: Node<'_>, src_len: usize) 
         }
         node.has_error()
     });
+}
+
+/// [`preorder`], giving each node its previous named sibling as well. The walk keeps it:
+/// `prev_named_sibling` starts over from the parent's first child at every call, which
+/// is quadratic over an `ERROR` holding 100,000 children.
+fn preorder_with_prev<'t>(
+    root: Node<'t>,
+    mut visit: impl FnMut(Node<'t>, Option<Node<'t>>) -> bool,
+) {
+    let mut cursor = root.walk();
+    // The previous named sibling at each depth of the walk.
+    let mut prevs: Vec<Option<Node<'t>>> = vec![None];
+    'walk: loop {
+        let prev = prevs.last().copied().flatten();
+        if visit(cursor.node(), prev) && cursor.goto_first_child() {
+            prevs.push(None);
+            continue;
+        }
+        loop {
+            let left = cursor.node();
+            if cursor.goto_next_sibling() {
+                if left.is_named()
+                    && let Some(last) = prevs.last_mut()
+                {
+                    *last = Some(left);
+                }
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            prevs.pop();
+        }
+    }
 }
 
 /// Visits `root` and its descendants in document order, iteratively (any depth), entering

@@ -11,36 +11,50 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::C
         return Vec::new();
     }
     let lines = LineIndex::new(file.src);
+    let calls = template_calls(file.path, file.src);
+    let mut next = 0;
     line_drafts(file.src, 0, file.src.len(), config.budget, &[])
         .into_iter()
         .map(|(start, end)| {
             let mut draft = Draft::new(ChunkKind::Text, start, end);
             draft.name = file.path.to_string();
-            if file.path.ends_with(".heex") {
-                template_calls(&mut draft, &file.src[start..end]);
+            while let Some((at, call)) = calls.get(next).filter(|(at, _)| *at < end) {
+                debug_assert!(*at >= start);
+                match call {
+                    RawCall::Remote { module, fun, arity } => {
+                        draft.calls.push(super::symbol(module, fun, *arity))
+                    }
+                    RawCall::Local { fun, arity } => {
+                        draft.unqualified_calls.push(super::symbol("", fun, *arity))
+                    }
+                    _ => {}
+                }
+                next += 1;
             }
+            super::dedup_keep_first(&mut draft.calls);
+            super::dedup_keep_first(&mut draft.unqualified_calls);
             draft.finish(file, Language::Text, &lines)
         })
         .collect()
 }
 
-/// The function components a `.heex` template renders: `<Mod.name>` as `Mod.name/1`
-/// (as written: a template has no aliases of its own), `<.name>` as `name/1`, which the
-/// symbol graph resolves through the module that embeds the template.
-fn template_calls(draft: &mut Draft, html: &[u8]) {
-    for (_, call) in super::calls::component_tags(html) {
-        match call {
-            RawCall::Remote { module, fun, arity } => {
-                draft.calls.push(super::symbol(&module, &fun, arity))
-            }
-            RawCall::Local { fun, arity } => {
-                draft.unqualified_calls.push(super::symbol("", &fun, arity))
-            }
-            _ => {}
-        }
-    }
-    super::dedup_keep_first(&mut draft.calls);
-    super::dedup_keep_first(&mut draft.unqualified_calls);
+/// What a template renders and calls, in the order of the file: in a `.heex` file the
+/// function components (`<Mod.name>` as `Mod.name/1`, as written: a template has no
+/// aliases of its own; `<.name>` as `name/1`) and the calls of its code (`<%= … %>`,
+/// `{…}`); in an `.eex` or `.leex` file the calls of its `<%= … %>` code. The symbol
+/// graph resolves them through the module that embeds the template. Other files: none.
+fn template_calls(path: &str, src: &[u8]) -> Vec<(usize, RawCall)> {
+    let mut calls = if path.ends_with(".heex") {
+        let mut calls = super::calls::component_tags(src);
+        calls.extend(super::calls::template_code_calls(src, true));
+        calls
+    } else if path.ends_with(".eex") || path.ends_with(".leex") {
+        super::calls::template_code_calls(src, false)
+    } else {
+        return Vec::new();
+    };
+    calls.sort_by_key(|(at, _)| *at);
+    calls
 }
 
 /// Splits `[start, end)` of `src` into line runs of at most `budget` non-whitespace
