@@ -13,7 +13,7 @@
 //!   when a group needs a function on its own; tests are never merged.
 
 use aiex_node::chunk::{
-    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, Visibility, chunk_file,
+    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, TemplatesOf, Visibility, chunk_file,
 };
 
 use ChunkKind::{
@@ -5478,6 +5478,101 @@ fn g19_embedded_templates_and_the_components_they_render() {
     // Other text is not read for components.
     let cs = chunks("README.md", html);
     assert!(cs[0].calls.is_empty() && cs[0].unqualified_calls.is_empty());
+}
+
+/// A `Phoenix.View` module renders the templates of its directory under `templates/`:
+/// `ShopWeb.Admin.UserView` in `views/admin/user_view.ex` those of
+/// `templates/admin/user/`, each a clause of its `render/2`. The module's segments are
+/// underscored as Phoenix does (`OAuthView`: `o_auth`); a module that uses nothing, or
+/// whose name and file disagree, renders none.
+#[test]
+fn g19_a_phoenix_view_renders_the_templates_of_its_directory() {
+    let view = |path: &str, src: &str| -> Vec<(String, bool)> {
+        let cs = chunks(path, src);
+        (cs[0].defines[0].embedded_templates.iter())
+            .filter(|e| e.of != TemplatesOf::Colocated)
+            .map(|e| (e.pattern.clone(), e.of == TemplatesOf::View))
+            .collect()
+    };
+    assert_eq!(
+        view(
+            "lib/shop_web/views/admin/user_view.ex",
+            "defmodule ShopWeb.Admin.UserView do\n  use ShopWeb, :view\nend\n"
+        ),
+        [("lib/shop_web/templates/admin/user/*".to_string(), true)]
+    );
+    assert_eq!(
+        view(
+            "lib/shop_web/views/oauth_view.ex",
+            "defmodule ShopWeb.OAuthView do\n  use ShopWeb, :view\nend\n"
+        ),
+        [("lib/shop_web/templates/o_auth/*".to_string(), true)]
+    );
+    for (path, src) in [
+        (
+            "lib/shop_web/views/page_view.ex",
+            "defmodule ShopWeb.PageView do\n  def title, do: 1\nend\n",
+        ),
+        (
+            "lib/shop_web/views/page_view.ex",
+            "defmodule ShopWeb.OtherView do\n  use ShopWeb, :view\nend\n",
+        ),
+        (
+            "lib/shop_web/views/helpers.ex",
+            "defmodule ShopWeb.HelpersView do\n  use ShopWeb, :view\nend\n",
+        ),
+        (
+            "lib/shop_web/views/view.ex",
+            "defmodule View do\n  use ShopWeb, :view\nend\n",
+        ),
+    ] {
+        assert_eq!(view(path, src), [], "{path}: {src}");
+    }
+    let cs = chunks(
+        "lib/shop_web/views/page_view.ex",
+        "defmodule ShopWeb.PageView do\n  use ShopWeb, :view\nend\n",
+    );
+    let templates = &cs[0].defines[0].embedded_templates[0];
+    let matcher = templates.matcher().expect("a glob");
+    for (path, function) in [
+        ("lib/shop_web/templates/page/index.html.eex", Some("render")),
+        ("lib/shop_web/templates/page/show.html.heex", Some("render")),
+        ("lib/shop_web/templates/page/live.html.leex", Some("render")),
+        ("lib/shop_web/templates/page/deep/index.html.eex", None),
+        ("lib/shop_web/templates/page/notes.md", None),
+    ] {
+        assert_eq!(
+            templates.function_for(&matcher, path).as_deref(),
+            function,
+            "{path}"
+        );
+    }
+    assert_eq!(templates.arity(), 2);
+}
+
+/// A LiveView (or LiveComponent) that writes no `render/1` renders the template beside
+/// its file, as LiveView looks for it: `live/cart_live.ex`, `live/cart_live.html.heex`.
+#[test]
+fn g19_a_live_view_without_render_renders_the_template_beside_it() {
+    let colocated = |src: &str| -> Vec<(String, TemplatesOf)> {
+        let cs = chunks("lib/shop_web/live/cart_live.ex", src);
+        (cs[0].defines[0].embedded_templates.iter())
+            .map(|e| (e.pattern.clone(), e.of))
+            .collect()
+    };
+    assert_eq!(
+        colocated("defmodule ShopWeb.CartLive do\n  use ShopWeb, :live_view\nend\n"),
+        [(
+            "lib/shop_web/live/cart_live".to_string(),
+            TemplatesOf::Colocated
+        )]
+    );
+    let renders = "defmodule ShopWeb.CartLive do\n  use ShopWeb, :live_view\n  def render(assigns), do: ~H\"<p/>\"\nend\n";
+    assert_eq!(colocated(renders), []);
+    assert_eq!(
+        colocated("defmodule ShopWeb.Cart do\n  def f, do: 1\nend\n"),
+        []
+    );
 }
 
 /// The Elixir code of a template calls what it names: EEx tags (`<%= … %>`, a block

@@ -1423,6 +1423,123 @@ fn the_code_of_a_template_calls_the_helpers_it_names() {
     }
 }
 
+/// A `Phoenix.View` module's templates are clauses of its `render/2`, at their files, and
+/// their code calls through the view: its own functions, its `use`'s imports, its aliases.
+/// A LiveView with no `render/1` renders the template beside its file as `render/1`.
+#[test]
+fn a_phoenix_view_renders_its_templates_and_they_call_its_helpers() {
+    let lib = concat!(
+        "defmodule ShopWeb do\n",
+        "  def view do\n",
+        "    quote do\n",
+        "      use Phoenix.View, root: \"lib/shop_web/templates\", namespace: ShopWeb\n",
+        "      import ShopWeb.ViewHelpers\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule ShopWeb.ViewHelpers do\n",
+        "  def icon(name), do: name\n",
+        "end\n",
+        "defmodule ShopWeb.Money do\n",
+        "  def format(amount), do: amount\n",
+        "end\n",
+    );
+    let view = concat!(
+        "defmodule ShopWeb.PackageView do\n",
+        "  use ShopWeb, :view\n",
+        "  alias ShopWeb.Money\n",
+        "  def title(package), do: package.name\n",
+        "end\n",
+    );
+    let show =
+        "<h1><%= title(@package) %> <%= icon(:box) %></h1>\n<p><%= Money.format(@price) %></p>\n";
+    let mut chunks = chunks_of("lib/shop_web.ex", lib);
+    chunks.extend(chunks_of("lib/shop_web/views/package_view.ex", view));
+    chunks.extend(chunks_of(
+        "lib/shop_web/templates/package/show.html.eex",
+        show,
+    ));
+    chunks.extend(chunks_of(
+        "lib/shop_web/templates/package/index.html.heex",
+        "<p>{title(@package)}</p>\n",
+    ));
+    // A LiveView without `render/1`, and the template beside it.
+    chunks.extend(chunks_of(
+        "lib/shop_web/live/cart_live.ex",
+        "defmodule ShopWeb.CartLive do\n  use ShopWeb, :view\n  def total(cart), do: cart\nend\n",
+    ));
+    chunks.extend(chunks_of(
+        "lib/shop_web/live/cart_live.html.heex",
+        "<p>{total(@cart)} {icon(:cart)}</p>\n",
+    ));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        let mut sites: Vec<(String, String, Option<String>)> = (g
+            .definitions("ShopWeb.PackageView.render/2"))
+        .into_iter()
+        .map(|s| (s.path, s.signature, s.generated_by))
+        .collect();
+        sites.sort();
+        assert_eq!(
+            sites,
+            [
+                (
+                    "lib/shop_web/templates/package/index.html.heex".to_string(),
+                    "def render(template, assigns)".to_string(),
+                    Some("Phoenix.View".to_string())
+                ),
+                (
+                    "lib/shop_web/templates/package/show.html.eex".to_string(),
+                    "def render(template, assigns)".to_string(),
+                    Some("Phoenix.View".to_string())
+                ),
+            ]
+        );
+        assert_eq!(
+            g.callees("ShopWeb.PackageView.render/2"),
+            strings(&[
+                "ShopWeb.Money.format/1",
+                "ShopWeb.PackageView.title/1",
+                "ShopWeb.ViewHelpers.icon/1",
+            ])
+        );
+        // Each template is a clause of its own, at its file.
+        let mut callers: Vec<(String, String)> = (g.callers("ShopWeb.PackageView.title/1"))
+            .into_iter()
+            .map(|s| (s.symbol, s.path))
+            .collect();
+        callers.sort();
+        assert_eq!(
+            callers,
+            [
+                (
+                    "ShopWeb.PackageView.render/2".to_string(),
+                    "lib/shop_web/templates/package/index.html.heex".to_string()
+                ),
+                (
+                    "ShopWeb.PackageView.render/2".to_string(),
+                    "lib/shop_web/templates/package/show.html.eex".to_string()
+                ),
+            ]
+        );
+        let live = g.definitions("ShopWeb.CartLive.render/1");
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert_eq!(
+            (live[0].path.as_str(), live[0].generated_by.as_deref()),
+            (
+                "lib/shop_web/live/cart_live.html.heex",
+                Some("Phoenix.LiveView")
+            )
+        );
+        assert_eq!(
+            g.callees("ShopWeb.CartLive.render/1"),
+            strings(&["ShopWeb.CartLive.total/1", "ShopWeb.ViewHelpers.icon/1"])
+        );
+    }
+}
+
 /// A macro of the file whose quote writes `def unquote(name)(unquote_splicing(params))`
 /// defines, at each call, the function the call's argument writes (hexpm's `Repo`):
 /// it is found by `Mod.fun/arity`, its callers reach it through an alias, and it calls

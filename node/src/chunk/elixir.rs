@@ -24,7 +24,7 @@ use super::split;
 use super::{
     AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, EmbeddedTemplates, FileInfo,
     ImportFilter, ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg, MacroCall,
-    MacroCallArg, MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, Visibility,
+    MacroCallArg, MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, TemplatesOf, Visibility,
     collapse_whitespace, dedup_keep_first, text_of,
 };
 
@@ -644,6 +644,49 @@ impl<'s, 't> Walker<'s, 't> {
             pattern: parts.join("/"),
             suffix,
             line: self.line_of(node.start_byte()),
+            of: TemplatesOf::Embedded,
+        })
+    }
+
+    /// Phoenix.View's templates: a module `AppWeb.Admin.UserView` that `use`s something,
+    /// in `lib/app_web/views/admin/user_view.ex`, renders `lib/app_web/templates/admin/user/*`
+    /// (the module's segments under the views' directory, `Macro.underscore`d, as the
+    /// `root:` that Phoenix generates places them). A module whose name and file disagree
+    /// has none.
+    fn view_templates(&self, ctx: &ModuleCtx, line: u32) -> Option<EmbeddedTemplates> {
+        let (base, file) = self.path.rsplit_once("/views/")?;
+        let sub = file.strip_suffix("_view.ex")?;
+        let module = ctx.name.strip_suffix("View")?;
+        if ctx.uses.is_empty() || sub.is_empty() || module.ends_with('.') {
+            return None;
+        }
+        let parts: Vec<&str> = sub.split('/').collect();
+        let segments: Vec<&str> = module.split('.').collect();
+        let from = segments.len().checked_sub(parts.len())?;
+        let dirs: Vec<String> = segments[from..]
+            .iter()
+            .map(|s| super::underscore(s))
+            .collect();
+        let same = |dir: &String, part: &&str| dir.replace('_', "") == part.replace('_', "");
+        (from > 0 && dirs.iter().zip(&parts).all(|(d, p)| same(d, p))).then(|| EmbeddedTemplates {
+            pattern: format!("{base}/templates/{}/*", dirs.join("/")),
+            suffix: String::new(),
+            line,
+            of: TemplatesOf::View,
+        })
+    }
+
+    /// A LiveView's (or LiveComponent's) template beside its file: a module that `use`s
+    /// something and writes no `render/1` renders `cart_live.html.heex` next to
+    /// `cart_live.ex`, as LiveView looks for it.
+    fn colocated_template(&self, ctx: &ModuleCtx, line: u32) -> Option<EmbeddedTemplates> {
+        let stem = self.path.strip_suffix(".ex")?;
+        let renders = ctx.defined.get("render").is_some_and(|a| a.contains(&1));
+        (!ctx.uses.is_empty() && !renders && !stem.ends_with('/')).then(|| EmbeddedTemplates {
+            pattern: stem.to_string(),
+            suffix: String::new(),
+            line,
+            of: TemplatesOf::Colocated,
         })
     }
 
@@ -2834,6 +2877,14 @@ impl<'s, 't> Walker<'s, 't> {
         if let Some(header) = draft.defines.first_mut() {
             header.macro_calls = ctx.macro_calls.clone();
             header.embedded_templates = ctx.embeds.clone();
+            let line = header.line;
+            header
+                .embedded_templates
+                .extend(self.view_templates(ctx, line));
+            // A module with templates of another convention is no LiveView.
+            if header.embedded_templates.is_empty() {
+                (header.embedded_templates).extend(self.colocated_template(ctx, line));
+            }
         }
         for (fun, arity, at, signature) in &ctx.implied {
             let written = ctx.defined.get(*fun).is_some_and(|a| a.contains(arity));

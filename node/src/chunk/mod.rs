@@ -219,7 +219,8 @@ pub struct Definition {
 
 /// `embed_templates "page_html/*"` (Phoenix.Component): each template file the pattern
 /// finds defines a function of the module named after the file, which renders it
-/// (`page_html/home.html.heex` defines `home/1`).
+/// (`page_html/home.html.heex` defines `home/1`). Or, with `view`, the templates of a
+/// `Phoenix.View` module, each a clause of its `render/2`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbeddedTemplates {
     /// The pattern from the repository's root, before the template's extensions
@@ -229,6 +230,31 @@ pub struct EmbeddedTemplates {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub suffix: String,
     pub line: u32,
+    /// Which convention finds the templates, and so what they define.
+    #[serde(default, skip_serializing_if = "TemplatesOf::is_embedded")]
+    pub of: TemplatesOf,
+}
+
+/// How a module comes to render template files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplatesOf {
+    /// `embed_templates`: each `.heex` file a function named after it, `name/1`.
+    #[default]
+    Embedded,
+    /// A `Phoenix.View` module's directory (`AppWeb.PageView` in `views/page_view.ex`
+    /// renders `templates/page/*`, `.heex`, `.eex` or `.leex`): each file a clause of
+    /// its `render/2`.
+    View,
+    /// A LiveView or LiveComponent with no `render/1` of its own renders the template
+    /// beside its file (`live/cart_live.ex`: `live/cart_live.html.heex`) as `render/1`.
+    Colocated,
+}
+
+impl TemplatesOf {
+    fn is_embedded(&self) -> bool {
+        *self == TemplatesOf::Embedded
+    }
 }
 
 impl EmbeddedTemplates {
@@ -246,12 +272,65 @@ impl EmbeddedTemplates {
     /// The name of the function the template file at `path` (from the repository's
     /// root) defines, when `matcher` (this pattern's) finds it: the file's name up to its
     /// first `.`, with the suffix.
+    /// For a view, `render`.
     pub fn function_for(&self, matcher: &globset::GlobMatcher, path: &str) -> Option<String> {
         let file = path.rsplit_once('/').map_or(path, |(_, f)| f);
         let (stem, extensions) = file.split_once('.')?;
+        if self.of != TemplatesOf::Embedded {
+            // `.heex`, `.eex` and `.leex` all end so.
+            return (extensions.ends_with("eex") && !stem.is_empty() && matcher.is_match(path))
+                .then(|| "render".to_string());
+        }
         (extensions.ends_with("heex") && !stem.is_empty() && matcher.is_match(path))
             .then(|| format!("{stem}{}", self.suffix))
     }
+
+    /// The arity of the functions the templates define: `name(assigns)`, or a view's
+    /// `render(template, assigns)`.
+    pub fn arity(&self) -> u32 {
+        match self.of {
+            TemplatesOf::View => 2,
+            TemplatesOf::Embedded | TemplatesOf::Colocated => 1,
+        }
+    }
+
+    /// The head shown for the function a template defines.
+    pub fn signature(&self, name: &str) -> String {
+        match self.of {
+            TemplatesOf::View => format!("def {name}(template, assigns)"),
+            TemplatesOf::Embedded | TemplatesOf::Colocated => format!("def {name}(assigns)"),
+        }
+    }
+
+    /// What defines the functions.
+    pub fn generated_by(&self) -> &'static str {
+        match self.of {
+            TemplatesOf::Embedded => "Phoenix.Component.embed_templates/2",
+            TemplatesOf::View => "Phoenix.View",
+            TemplatesOf::Colocated => "Phoenix.LiveView",
+        }
+    }
+}
+
+/// `Macro.underscore/1` of one module segment: `EmailVerification` is `email_verification`,
+/// `OAuth` `o_auth`, `API` `api`.
+pub(crate) fn underscore(segment: &str) -> String {
+    let chars: Vec<char> = segment.chars().collect();
+    let mut out = String::with_capacity(segment.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('_');
+            }
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// A function a macro's `quote` defines in the module that calls the macro, named by one
@@ -1032,7 +1111,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 62;
+pub const CHUNKER_VERSION: u32 = 63;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{
     Chunk, ChunkKind, EmbeddedTemplates, ImportFilter, MacroCall, MacroTemplate, QuoteFile,
-    QuotedDef, ScopedCalls, Visibility, dedup_keep_first,
+    QuotedDef, ScopedCalls, TemplatesOf, Visibility, dedup_keep_first,
 };
 
 /// Where a symbol is defined.
@@ -884,10 +884,20 @@ impl SymbolGraph {
         if chunks.is_empty() {
             return;
         }
-        let matchers: Vec<(&Embeds, &EmbeddedTemplates, globset::GlobMatcher)> = (embeds.iter())
-            .flat_map(|e| e.patterns.iter().map(move |p| (e, p)))
+        let all = (embeds.iter()).flat_map(|e| e.patterns.iter().map(move |p| (e, p)));
+        let matchers: Vec<(&Embeds, &EmbeddedTemplates, globset::GlobMatcher)> = (all.clone())
+            .filter(|(_, p)| p.of != TemplatesOf::Colocated)
             .filter_map(|(e, p)| Some((e, p, p.matcher()?)))
             .collect();
+        // A LiveView's template is beside its file, by name: looked up, not globbed (every
+        // module with a `use` and no `render/1` has one to look for).
+        let mut colocated: HashMap<(&str, &str), Vec<(&Embeds, &EmbeddedTemplates)>> =
+            HashMap::default();
+        for (e, p) in all.filter(|(_, p)| p.of == TemplatesOf::Colocated) {
+            (colocated.entry((e.repo.as_str(), p.pattern.as_str())))
+                .or_default()
+                .push((e, p));
+        }
         // A file's chunks together, in one order however the graph was put together.
         let mut files: BTreeMap<(&str, &str), Vec<&TemplateChunk>> = BTreeMap::new();
         for c in &chunks {
@@ -901,11 +911,21 @@ impl SymbolGraph {
         for ((repo, path), mut parts) in files {
             parts.sort_by_key(|c| c.site.start_line);
             let mut sites: Vec<(&Embeds, SymbolSite)> = Vec::new();
+            let mut found: Vec<(&Embeds, &EmbeddedTemplates, String)> = Vec::new();
             for (embeds, pattern, matcher) in matchers.iter().filter(|(e, _, _)| e.repo == repo) {
-                let Some(name) = pattern.function_for(matcher, path) else {
-                    continue;
-                };
-                let symbol = format!("{}.{name}/1", embeds.module);
+                if let Some(name) = pattern.function_for(matcher, path) {
+                    found.push((embeds, pattern, name));
+                }
+            }
+            let dir_len = path.rfind('/').map_or(0, |i| i + 1);
+            if let Some((stem, extensions)) = path[dir_len..].split_once('.')
+                && extensions.ends_with("eex")
+                && let Some(modules) = colocated.get(&(repo, &path[..dir_len + stem.len()]))
+            {
+                found.extend(modules.iter().map(|(e, p)| (*e, *p, "render".to_string())));
+            }
+            for (embeds, pattern, name) in found {
+                let symbol = format!("{}.{name}/{}", embeds.module, pattern.arity());
                 if sites.iter().any(|(_, s)| s.symbol == symbol) {
                     continue;
                 }
@@ -916,9 +936,9 @@ impl SymbolGraph {
                     start_line: first.start_line,
                     end_line: parts.iter().map(|c| c.site.end_line).max().unwrap_or(1),
                     kind: ChunkKind::Function,
-                    signature: format!("def {name}(assigns)"),
+                    signature: pattern.signature(&name),
                     visibility: Visibility::Public,
-                    generated_by: Some("Phoenix.Component.embed_templates/2".to_string()),
+                    generated_by: Some(pattern.generated_by().to_string()),
                     ..first.clone()
                 };
                 let sites_of = self.defs.entry(symbol).or_default();
@@ -928,7 +948,7 @@ impl SymbolGraph {
                 {
                     sites_of.push(site.clone());
                 }
-                sites.push((*embeds, site));
+                sites.push((embeds, site));
             }
             defined.push((parts, sites));
         }
@@ -1483,7 +1503,11 @@ impl SymbolGraph {
             // A template's components are the calls of the function the module that
             // embeds it defines: known once every chunk is in.
             // One that renders no component still defines its function.
-            if chunk.kind == ChunkKind::Text && chunk.path.ends_with(".heex") {
+            if chunk.kind == ChunkKind::Text
+                && [".heex", ".eex", ".leex"]
+                    .iter()
+                    .any(|e| chunk.path.ends_with(e))
+            {
                 g.template_chunks.push(TemplateChunk {
                     site: source_site(chunk, &chunk.display_symbol()),
                     calls: chunk.calls.clone(),
