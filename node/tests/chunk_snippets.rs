@@ -5550,8 +5550,9 @@ fn g19_a_phoenix_view_renders_the_templates_of_its_directory() {
     assert_eq!(templates.arity(), 2);
 }
 
-/// A LiveView (or LiveComponent) that writes no `render/1` renders the template beside
-/// its file, as LiveView looks for it: `live/cart_live.ex`, `live/cart_live.html.heex`.
+/// A LiveView (or LiveComponent) that writes no `render/1` renders the template named
+/// after its last segment in its file's directory, as LiveView looks for it:
+/// `ShopWeb.CartLive` in `live/cart_live.ex` renders `live/cart_live.html.heex`.
 #[test]
 fn g19_a_live_view_without_render_renders_the_template_beside_it() {
     let colocated = |src: &str| -> Vec<(String, TemplatesOf)> {
@@ -5567,6 +5568,15 @@ fn g19_a_live_view_without_render_renders_the_template_beside_it() {
             TemplatesOf::Colocated
         )]
     );
+    // Named after the module's last segment, not the file (as LiveView looks for it).
+    let cs = chunks(
+        "lib/shop_web/live/shop.ex",
+        "defmodule ShopWeb.ShopLive do\n  use ShopWeb, :live_view\nend\n",
+    );
+    assert_eq!(
+        cs[0].defines[0].embedded_templates[0].pattern,
+        "lib/shop_web/live/shop_live"
+    );
     let renders = "defmodule ShopWeb.CartLive do\n  use ShopWeb, :live_view\n  def render(assigns), do: ~H\"<p/>\"\nend\n";
     assert_eq!(colocated(renders), []);
     assert_eq!(
@@ -5577,9 +5587,11 @@ fn g19_a_live_view_without_render_renders_the_template_beside_it() {
 
 /// The Elixir code of a template calls what it names: EEx tags (`<%= … %>`, a block
 /// opened in one tag and closed in another), HEEx attribute values and interpolations
-/// (`class={…}`, `:for={…}`, `{…}`), through the module's aliases in a `~H`. Comments,
-/// `<%# … %>`, the escaped `<%%`, text and the braces of `<script>` and `<style>` are not
-/// code. In `.heex` and `.eex` files the calls sit on the text chunk that holds them.
+/// (`class={…}`, `:for={…}`, `{…}`, a `<script>`'s attributes), through the module's
+/// aliases in a `~H`. `<%# … %>`, `<%!-- … --%>`, the escaped `<%%`, text, quoted
+/// attribute values and the braces of HTML comments, `<script>` and `<style>` bodies and
+/// `phx-no-curly-interpolation` tags are not code; EEx in an HTML comment is. In `.heex`
+/// and `.eex` files the calls sit on the text chunk that holds them.
 #[test]
 fn g19_the_code_of_a_template_calls_what_it_names() {
     let src = concat!(
@@ -5590,10 +5602,13 @@ fn g19_the_code_of_a_template_calls_what_it_names() {
         "    ~H\"\"\"\n",
         "    <div class={Theme.classes(@kind)} :for={p <- visible(@posts)}>\n",
         "      <%= if allowed?(@user) do %><b><%= format_price(@item) %></b><% end %>\n",
-        "      {label(\"}\") <> Money.format(@total)}\n",
-        "      <%!-- {hidden(@x)} --%><!-- <%= gone(@x) %> --><%# secret(@x) %><%% literal(@x) %>\n",
-        "      <script>var x = {a: js_call()};</script><style>p { color: red(1) }</style>\n",
+        "      {label(\"x\") <> Money.format(@total)}\n",
+        "      <%!-- {hidden(@x)} --%><!-- {commented(@x)} <%= still_run(@x) %> --><%# secret(@x) %><%% literal(@x) %>\n",
+        "      <script src={asset_path(@conn)}>var x = {a: js_call()};</script><style nonce={nonce(@conn)}>p { color: red(1) }</style>\n",
         "      <p>text(1) and @user.name</p>\n",
+        "      <div x-data=\"{ open: false, toggle() { flip(this) } }\" title='{ quoted(1) }'>{~s(Bob's)}</div>\n",
+        "      <code phx-no-curly-interpolation>function f() { bar(1) }</code>\n",
+        "      <.table><:col :let={u} label={col_label(u)}>x</:col></.table>\n",
         "    </div>\n",
         "    \"\"\"\n",
         "  end\n",
@@ -5614,7 +5629,16 @@ fn g19_the_code_of_a_template_calls_what_it_names() {
     let render = (cs.iter()).find(|c| c.name == "render").expect("render");
     assert_eq!(
         render.unqualified_calls,
-        strings(&["allowed?/1", "format_price/1", "label/1"])
+        strings(&[
+            "allowed?/1",
+            "format_price/1",
+            "label/1",
+            "still_run/1",
+            "asset_path/1",
+            "nonce/1",
+            "table/1",
+            "col_label/1",
+        ])
     );
 
     let html = concat!(
@@ -5633,9 +5657,23 @@ fn g19_the_code_of_a_template_calls_what_it_names() {
     let cs = chunks("lib/shop_web/templates/user/show.html.eex", eex);
     assert_eq!(cs[0].calls, strings(&["Routes.user_path/2"]));
     assert_eq!(cs[0].unqualified_calls, strings(&["link_to/1"]));
-    // A brace that never closes is text, and what follows it is not read as code.
-    let cs = chunks("lib/a.html.heex", "<p>{oops(1)</p>\n<%= late(1) %>\n");
-    assert!(cs[0].unqualified_calls.is_empty(), "{}", dump(&cs));
+    // A brace that never closes is text; what follows it is still read.
+    let cs = chunks(
+        "lib/a.html.heex",
+        "<input placeholder=\"Type { to start\" /><p>{oops(1)</p>\n<%= late(1) %>{later(2)}\n",
+    );
+    assert_eq!(
+        cs[0].unqualified_calls,
+        strings(&["late/1", "later/1"]),
+        "{}",
+        dump(&cs)
+    );
+    // EEx runs in an HTML comment of an `.eex` file too.
+    let cs = chunks(
+        "lib/a.html.eex",
+        "<!-- <%= render \"sidebar.html\", conn: @conn %> -->\n",
+    );
+    assert_eq!(cs[0].unqualified_calls, strings(&["render/2"]));
 }
 
 /// A struct, built or matched (`%Mod{}`, `%Mod{s | a: 1}`, `struct(Mod, kw)`), calls

@@ -1467,7 +1467,10 @@ fn a_phoenix_view_renders_its_templates_and_they_call_its_helpers() {
     // A LiveView without `render/1`, and the template beside it.
     chunks.extend(chunks_of(
         "lib/shop_web/live/cart_live.ex",
-        "defmodule ShopWeb.CartLive do\n  use ShopWeb, :view\n  def total(cart), do: cart\nend\n",
+        concat!(
+            "defmodule ShopWeb.CartLive do\n  use ShopWeb, :view\n  def total(cart), do: cart\n",
+            "  defmodule Item do\n    use Ecto.Schema\n  end\nend\n"
+        ),
     ));
     chunks.extend(chunks_of(
         "lib/shop_web/live/cart_live.html.heex",
@@ -1537,6 +1540,8 @@ fn a_phoenix_view_renders_its_templates_and_they_call_its_helpers() {
             g.callees("ShopWeb.CartLive.render/1"),
             strings(&["ShopWeb.CartLive.total/1", "ShopWeb.ViewHelpers.icon/1"])
         );
+        // The module nested in the same file would render `item.html.heex`.
+        assert!(!g.is_defined("ShopWeb.CartLive.Item.render/1"));
     }
 }
 

@@ -1706,6 +1706,7 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
     let html = &src[start..end];
     let mut found = component_tags(html);
     found.extend(template_code_calls(html, true));
+    found.sort_by_key(|(at, _)| *at);
     calls.extend(found.into_iter().map(|(at, call)| (start + at, call)));
 }
 
@@ -1835,20 +1836,28 @@ pub(crate) fn template_code_calls(html: &[u8], braces: bool) -> Vec<(usize, RawC
         .collect()
 }
 
-/// The Elixir code in a template, as byte ranges of `html`: each EEx tag's (`<%= … %>`,
-/// `<% … %>`; not `<%# … %>`, `<%!-- … --%>` or the escaped `<%%`) and, with `braces`
-/// (HEEx), each `{…}` attribute value or interpolation's, braces balanced and strings
-/// skipped. Nothing in HTML comments; no braces in `<script>` and `<style>`, where
-/// HEEx does not interpolate them either.
+/// The Elixir code in a template, as byte ranges of `html`, read as EEx and HEEx read
+/// it:
+/// - each EEx tag's code (`<%= … %>`, `<% … %>`), wherever it is: in text, in a tag, in a
+///   quoted attribute value, in an HTML comment; not `<%# … %>`, `<%!-- … --%>` or the
+///   escaped `<%%`;
+/// - with `braces` (HEEx), each `{…}` in text or in a tag (`attr={…}`, `{@rest}`), braces
+///   counted as HEEx counts them (`\{` escaped); not in a quoted attribute value, an
+///   HTML comment, `<script>`, `<style>` or the body of a `phx-no-curly-interpolation`
+///   tag. A `{` that never closes is text.
 pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    let find = |from: usize, what: &[u8]| {
-        memchr::memmem::find(&html[from.min(html.len())..], what).map(|i| from + i)
+    let len = html.len();
+    let partners = match braces {
+        true => brace_partners(html),
+        false => FxHashMap::default(),
     };
-    // Where the `<script>` or `<style>` the scan is in ends: no interpolation before it.
+    // Where the HTML comment the scan is in ends, and the text without interpolation
+    // (`<script>`, `<style>`, `phx-no-curly-interpolation`).
+    let mut comment_until = 0;
     let mut raw_until = 0;
     let mut at = 0;
-    while at < html.len() {
+    while at < len {
         let Some(next) = html[at..]
             .iter()
             .position(|b| *b == b'<' || (braces && *b == b'{'))
@@ -1856,93 +1865,169 @@ pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<us
             break;
         };
         at += next;
-        let rest = &html[at..];
-        if rest[0] == b'{' {
-            if at < raw_until {
-                at += 1;
-                continue;
-            }
-            match closing_brace(html, at) {
-                Some(end) => {
+        if html[at] == b'{' {
+            let inside = at >= comment_until && at >= raw_until;
+            at = match partners.get(&at).filter(|_| inside) {
+                Some(&end) => {
                     out.push(at + 1..end);
-                    at = end + 1;
+                    end + 1
                 }
-                // Unbalanced: the rest is not read as code.
-                None => break,
-            }
+                _ => at + 1,
+            };
             continue;
         }
-        let skip_to =
-            |close: &[u8], from: usize| find(from, close).map_or(html.len(), |i| i + close.len());
-        if rest.starts_with(b"<%!--") {
-            at = skip_to(b"--%>", at + 5);
+        let rest = &html[at..];
+        if rest.starts_with(b"<%") {
+            at = eex_tag(html, at, &mut out);
         } else if rest.starts_with(b"<!--") {
-            at = skip_to(b"-->", at + 4);
-        } else if rest.starts_with(b"<%%") {
-            at += 3;
-        } else if rest.starts_with(b"<%#") {
-            at = skip_to(b"%>", at + 3);
-        } else if rest.starts_with(b"<%") {
-            let mut start = at + 2;
-            if matches!(html.get(start), Some(b'=' | b'/' | b'|')) {
-                start += 1;
+            // Looked for once per comment: a `<!--` inside one starts none.
+            if at >= comment_until {
+                comment_until = find_from(html, at + 4, b"-->").map_or(len, |i| i + 3);
             }
-            match find(start, b"%>") {
-                Some(end) => {
-                    out.push(start..end);
-                    at = end + 2;
-                }
-                None => break,
+            at += 4;
+        } else if at >= comment_until
+            && at >= raw_until
+            && (rest.get(1)).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'.' | b':'))
+        {
+            let (end, raw) = tag(html, at, braces, &partners, &mut out);
+            if let Some(name) = raw {
+                let close = [&b"</"[..], name].concat();
+                raw_until = (end..len)
+                    .find(|&i| {
+                        html.get(i..i + close.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(&close))
+                    })
+                    .unwrap_or(len);
             }
+            at = end;
         } else {
-            if at >= raw_until {
-                for tag in [&b"script"[..], b"style"] {
-                    let name = rest.get(1..1 + tag.len());
-                    let after = rest.get(1 + tag.len());
-                    if name.is_some_and(|n| n.eq_ignore_ascii_case(tag))
-                        && after.is_some_and(|b| *b == b'>' || b.is_ascii_whitespace())
-                    {
-                        let close = [&b"</"[..], tag].concat();
-                        raw_until = (at + 1..html.len())
-                            .find(|&i| {
-                                html[i..].len() >= close.len()
-                                    && html[i..i + close.len()].eq_ignore_ascii_case(&close)
-                            })
-                            .unwrap_or(html.len());
-                    }
-                }
-            }
             at += 1;
         }
     }
     out
 }
 
-/// The `}` that closes the `{` at `open`, past nested braces and the strings and
-/// charlists in between (`{"}"}`, `{%{a: 1}}`).
-fn closing_brace(html: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = open;
+/// `what` in `html` from `from` on: its offset.
+fn find_from(html: &[u8], from: usize, what: &[u8]) -> Option<usize> {
+    memchr::memmem::find(&html[from.min(html.len())..], what).map(|i| from + i)
+}
+
+/// The EEx tag at `at` (`html[at..]` starts with `<%`): its code into `out` (none for a
+/// comment or `<%%`). Where the scan goes on.
+fn eex_tag(html: &[u8], at: usize, out: &mut Vec<std::ops::Range<usize>>) -> usize {
+    let rest = &html[at..];
+    let past = |close: &[u8], from: usize| {
+        find_from(html, from, close).map_or(html.len(), |i| i + close.len())
+    };
+    if rest.starts_with(b"<%!--") {
+        return past(b"--%>", at + 5);
+    }
+    if rest.starts_with(b"<%%") {
+        return at + 3;
+    }
+    if rest.starts_with(b"<%#") {
+        return past(b"%>", at + 3);
+    }
+    let mut start = at + 2;
+    if matches!(html.get(start), Some(b'=' | b'/' | b'|')) {
+        start += 1;
+    }
+    match find_from(html, start, b"%>") {
+        Some(end) => {
+            out.push(start..end);
+            end + 2
+        }
+        // Never closed: the rest is not code.
+        None => html.len(),
+    }
+}
+
+/// The tag that opens at `at` (`<div`, `<.button`, `<Mod.name`): the code of its
+/// attributes into `out` (`attr={…}`, `{@rest}`, EEx tags; quoted values are text but
+/// for their EEx tags). Where it ends (past its `>`), and, for `<script>`, `<style>` and
+/// a tag with `phx-no-curly-interpolation`, its name: its body has no interpolation.
+fn tag<'h>(
+    html: &'h [u8],
+    at: usize,
+    braces: bool,
+    partners: &FxHashMap<usize, usize>,
+    out: &mut Vec<std::ops::Range<usize>>,
+) -> (usize, Option<&'h [u8]>) {
+    let name_end = (at + 1..html.len())
+        .find(|&i| {
+            !(html[i].is_ascii_alphanumeric() || matches!(html[i], b'.' | b'_' | b'-' | b':'))
+        })
+        .unwrap_or(html.len());
+    let name = &html[at + 1..name_end];
+    let mut i = name_end;
+    let mut no_curly = false;
     while i < html.len() {
         match html[i] {
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
+            b'>' => {
+                let raw = ["script", "style"]
+                    .iter()
+                    .any(|r| name.eq_ignore_ascii_case(r.as_bytes()));
+                let self_closing = html[..i].ends_with(b"/");
+                return (i + 1, ((raw || no_curly) && !self_closing).then_some(name));
             }
+            b'<' if html[i..].starts_with(b"<%") => i = eex_tag(html, i, out),
             quote @ (b'"' | b'\'') => {
+                // A quoted value: text, but EEx runs in it (`href="<%= path %>"`).
                 i += 1;
                 while i < html.len() && html[i] != quote {
-                    i += if html[i] == b'\\' { 2 } else { 1 };
+                    i = match html[i..].starts_with(b"<%") {
+                        true => eex_tag(html, i, out),
+                        false => i + 1,
+                    };
+                }
+                i += 1;
+            }
+            b'{' if braces => {
+                i = match partners.get(&i) {
+                    Some(&end) => {
+                        out.push(i + 1..end);
+                        end + 1
+                    }
+                    None => i + 1,
+                };
+            }
+            _ => {
+                if html[i..].starts_with(b"phx-no-curly-interpolation") {
+                    no_curly = true;
+                }
+                i += 1;
+            }
+        }
+    }
+    (html.len(), None)
+}
+
+/// For every `{` of `html` that closes, the `}` that closes it: braces counted as HEEx
+/// counts them, every `{` and `}` but an escaped one (`\\{`), whatever quotes are
+/// between. One pass for the whole template: looking for each `{`'s `}` from the `{` on
+/// would be quadratic over a template of unclosed braces.
+fn brace_partners(html: &[u8]) -> FxHashMap<usize, usize> {
+    let mut partners = FxHashMap::default();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while let Some(next) = html
+        .get(i..)
+        .and_then(|r| memchr::memchr3(b'{', b'}', b'\\', r))
+    {
+        let at = i + next;
+        i = at + 1;
+        match html[at] {
+            b'{' => open.push(at),
+            b'}' => {
+                if let Some(o) = open.pop() {
+                    partners.insert(o, at);
                 }
             }
-            _ => {}
+            // An escaped character is no brace.
+            _ => i += 1,
         }
-        i += 1;
     }
-    None
+    partners
 }
 
 /// Marks the `size(…)` and `unit(…)` modifiers in a bitstring segment's type

@@ -98,6 +98,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         return Vec::new();
     }
     let lines = LineIndex::new(file.src);
+    let started = Instant::now();
     let Some(tree) = parse(file.src) else {
         tracing::warn!(
             path = file.path,
@@ -114,7 +115,13 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     // A broken definition that swallowed what follows it is blanked and the file parsed
     // again; its lines become a text chunk with has_error (`repair`).
     let (tree, blanked) = if tree.root_node().has_error() {
-        repair::repair(file.src, tree, parse)
+        // The re-parses share the file's budget with the first parse.
+        repair::repair(file.src, tree, |buf| {
+            parse_within(
+                buf,
+                parse_budget(buf.len()).saturating_sub(started.elapsed()),
+            )
+        })
     } else {
         (tree, Vec::new())
     };
@@ -676,14 +683,20 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
-    /// A LiveView's (or LiveComponent's) template beside its file: a module that `use`s
-    /// something and writes no `render/1` renders `cart_live.html.heex` next to
-    /// `cart_live.ex`, as LiveView looks for it.
+    /// A LiveView's (or LiveComponent's) template: a module that `use`s something and
+    /// writes no `render/1` renders the `.html.heex` named after its last segment in its
+    /// file's directory (`AppWeb.CartLive`: `cart_live.html.heex`), as LiveView looks
+    /// for it.
     fn colocated_template(&self, ctx: &ModuleCtx, line: u32) -> Option<EmbeddedTemplates> {
-        let stem = self.path.strip_suffix(".ex")?;
         let renders = ctx.defined.get("render").is_some_and(|a| a.contains(&1));
-        (!ctx.uses.is_empty() && !renders && !stem.ends_with('/')).then(|| EmbeddedTemplates {
-            pattern: stem.to_string(),
+        let last = ctx.name.rsplit('.').next().filter(|l| !l.is_empty())?;
+        let name = super::underscore(last);
+        let pattern = match self.path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{name}"),
+            None => name,
+        };
+        (!ctx.uses.is_empty() && !renders).then_some(EmbeddedTemplates {
+            pattern,
             suffix: String::new(),
             line,
             of: TemplatesOf::Colocated,

@@ -246,8 +246,9 @@ pub enum TemplatesOf {
     /// renders `templates/page/*`, `.heex`, `.eex` or `.leex`): each file a clause of
     /// its `render/2`.
     View,
-    /// A LiveView or LiveComponent with no `render/1` of its own renders the template
-    /// beside its file (`live/cart_live.ex`: `live/cart_live.html.heex`) as `render/1`.
+    /// A LiveView or LiveComponent with no `render/1` of its own renders the template in
+    /// its file's directory named after its last segment (`AppWeb.CartLive` in
+    /// `live/cart_live.ex`: `live/cart_live.html.heex`) as `render/1`.
     Colocated,
 }
 
@@ -313,22 +314,40 @@ impl EmbeddedTemplates {
 }
 
 /// `Macro.underscore/1` of one module segment: `EmailVerification` is `email_verification`,
-/// `OAuth` `o_auth`, `API` `api`.
+/// `OAuth` `o_auth`, `API` `api`, `HTTPServer` `http_server`, `A_Bc` `a__bc`.
 pub(crate) fn underscore(segment: &str) -> String {
     let chars: Vec<char> = segment.chars().collect();
     let mut out = String::with_capacity(segment.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower)
-            {
-                out.push('_');
-            }
+    let Some(&first) = chars.first() else {
+        return out;
+    };
+    out.push(first.to_ascii_lowercase());
+    let mut prev = first;
+    let mut i = 1;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        // As Elixir's clauses: an uppercase letter before a lowercase one (or anything but
+        // an uppercase letter, a digit, `.` or `_`) starts a word, taking that one along;
+        // otherwise it starts one after anything but an uppercase letter or `_`.
+        if c.is_ascii_uppercase()
+            && let Some(t) = next.filter(|t| {
+                !t.is_ascii_uppercase() && !t.is_ascii_digit() && *t != '.' && *t != '_'
+            })
+        {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+            out.push(t);
+            prev = t;
+            i += 2;
+            continue;
+        }
+        if c.is_ascii_uppercase() && !prev.is_ascii_uppercase() && prev != '_' {
+            out.push('_');
         }
         out.push(c.to_ascii_lowercase());
+        prev = c;
+        i += 1;
     }
     out
 }
@@ -1111,7 +1130,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 63;
+pub const CHUNKER_VERSION: u32 = 64;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
@@ -1474,6 +1493,23 @@ mod tests {
         assert_eq!(symbol("Enum", "map", 2), "Enum.map/2");
         assert_eq!(symbol("", "helper", 0), "helper/0");
         assert_eq!(symbol("A.B", "f!", u32::MAX), "A.B.f!/4294967295");
+    }
+
+    #[test]
+    fn underscore_is_macro_underscore_of_a_segment() {
+        for (segment, want) in [
+            ("EmailVerification", "email_verification"),
+            ("OAuth", "o_auth"),
+            ("API", "api"),
+            ("HTTPServer", "http_server"),
+            ("A_Bc", "a__bc"),
+            ("V2Api", "v2_api"),
+            ("ABC1", "abc1"),
+            ("Page", "page"),
+            ("", ""),
+        ] {
+            assert_eq!(underscore(segment), want, "{segment}");
+        }
     }
 
     /// tree-sitter-elixir's scanner looks ahead over every comment line that follows a

@@ -919,6 +919,7 @@ impl SymbolGraph {
             }
             let dir_len = path.rfind('/').map_or(0, |i| i + 1);
             if let Some((stem, extensions)) = path[dir_len..].split_once('.')
+                && extensions.starts_with("html.")
                 && extensions.ends_with("eex")
                 && let Some(modules) = colocated.get(&(repo, &path[..dir_len + stem.len()]))
             {
