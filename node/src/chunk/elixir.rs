@@ -658,8 +658,8 @@ impl<'s, 't> Walker<'s, 't> {
     /// Phoenix.View's templates: a module `AppWeb.Admin.UserView` that `use`s something,
     /// in `lib/app_web/views/admin/user_view.ex`, renders `lib/app_web/templates/admin/user/*`
     /// (the module's segments under the views' directory, `Macro.underscore`d, as the
-    /// `root:` that Phoenix generates places them). A module whose name and file disagree
-    /// has none.
+    /// `root:` that Phoenix generates places them). A module whose last segments and file
+    /// disagree has none; the directories above the views' are not checked.
     fn view_templates(&self, ctx: &ModuleCtx, line: u32) -> Option<EmbeddedTemplates> {
         let (base, file) = self.path.rsplit_once("/views/")?;
         let sub = file.strip_suffix("_view.ex")?;
