@@ -611,7 +611,7 @@ fn watermark_is_committed_and_survives_reopen() {
             "lib/my_app/util.ex",
             "h1",
             UTIL_EX.len() as u64,
-            &chunks,
+            chunks,
         )
         .unwrap();
         p.commit(None).unwrap();
@@ -641,9 +641,9 @@ fn upserting_the_same_file_twice_stores_its_chunks_once() {
     let bytes = CART_EX.len() as u64;
 
     // Twice before one commit.
-    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+    p.upsert_file("shop", path, "hash-1", bytes, chunks.clone())
         .unwrap();
-    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+    p.upsert_file("shop", path, "hash-1", bytes, chunks.clone())
         .unwrap();
     p.commit(None).unwrap();
     let stored = p.all_chunks().unwrap();
@@ -659,7 +659,7 @@ fn upserting_the_same_file_twice_stores_its_chunks_once() {
     assert_eq!(entry.content_hash, "hash-1");
 
     // Once more, in a later commit.
-    p.upsert_file("shop", path, "hash-1", bytes, &chunks)
+    p.upsert_file("shop", path, "hash-1", bytes, chunks.clone())
         .unwrap();
     p.commit(None).unwrap();
     assert_eq!(p.all_chunks().unwrap().len(), n);

@@ -53,12 +53,67 @@ pub fn parse(src: &[u8]) -> Option<Tree> {
     parse_within(src, parse_budget(src.len()))
 }
 
-/// How long parsing `len` bytes may take: 2 s, and 10 s more per MB. Elixir parses at 4–10
-/// MB/s on one core; far slower is input on which tree-sitter-elixir's scanner looks
-/// ahead again at every line (100,000 comment lines in a row take it minutes, a 4 MB file
-/// of them hours), and one file must not hold an indexing worker that long.
+/// How long parsing `len` bytes may take: 2 s, and 10 s more per MB, of the parsing
+/// thread's own time ([`ParseClock`]). Elixir parses at 4–10 MB/s on one core; far slower
+/// is input on which tree-sitter-elixir's scanner looks ahead again at every line (100,000
+/// comment lines in a row take it minutes, a 4 MB file of them hours), and one file must
+/// not hold an indexing worker that long.
 pub fn parse_budget(len: usize) -> Duration {
     Duration::from_secs(2) + Duration::from_secs_f64(len as f64 * 10.0 / 1e6)
+}
+
+/// The time a file's parses have taken, as a parse budget counts it: the CPU time of the
+/// thread that parses, where the platform tells it, and wall-clock time elsewhere. On a
+/// busy machine a parse waits for a core; that wait is not the file's doing, and counted
+/// it would leave a normal file chunked by lines (until it changed) for the load of the
+/// moment. Read on the thread that started it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParseClock {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl ParseClock {
+    pub(crate) fn start() -> ParseClock {
+        ParseClock {
+            wall: Instant::now(),
+            cpu: thread_cpu_time(),
+        }
+    }
+
+    /// The time spent since [`start`](Self::start).
+    pub(crate) fn spent(&self) -> Duration {
+        match (self.cpu, thread_cpu_time()) {
+            (Some(from), Some(now)) => now.saturating_sub(from),
+            _ => self.wall.elapsed(),
+        }
+    }
+
+    /// Whether more than `budget` is spent. A thread never runs for longer than the wall
+    /// clock has, so the cheap wall clock is read first, and the thread's own clock only
+    /// once the wall clock is past the budget.
+    pub(crate) fn over(&self, budget: Duration) -> bool {
+        self.wall.elapsed() > budget && self.spent() > budget
+    }
+}
+
+/// The CPU time the calling thread has run.
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given, which outlives the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    let secs = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    (rc == 0).then(|| Duration::new(secs, nanos))
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
 }
 
 /// [`parse`] with a time budget of its own: the parse stops (`None`) once it is spent,
@@ -73,8 +128,8 @@ pub fn parse_within(src: &[u8], budget: Duration) -> Option<Tree> {
             p
         });
         // Checked by tree-sitter every 100 parse operations.
-        let started = Instant::now();
-        let mut in_time = |_: &ParseState| match started.elapsed() > budget {
+        let clock = ParseClock::start();
+        let mut in_time = |_: &ParseState| match clock.over(budget) {
             true => ControlFlow::Break(()),
             false => ControlFlow::Continue(()),
         };
@@ -98,12 +153,12 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         return Vec::new();
     }
     let lines = LineIndex::new(file.src);
-    let started = Instant::now();
+    let clock = ParseClock::start();
     let Some(tree) = parse(file.src) else {
         tracing::warn!(
             path = file.path,
             bytes = file.src.len(),
-            "gave up parsing (over {:?}): chunked by lines instead",
+            "gave up parsing (over {:?} of parsing): chunked by lines instead",
             parse_budget(file.src.len())
         );
         let mut chunks = super::text::chunk(file, config);
@@ -117,10 +172,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
     let (tree, blanked) = if tree.root_node().has_error() {
         // The re-parses share the file's budget with the first parse.
         repair::repair(file.src, tree, |buf| {
-            parse_within(
-                buf,
-                parse_budget(buf.len()).saturating_sub(started.elapsed()),
-            )
+            parse_within(buf, parse_budget(buf.len()).saturating_sub(clock.spent()))
         })
     } else {
         (tree, Vec::new())

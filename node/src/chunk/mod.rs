@@ -936,7 +936,9 @@ pub struct Chunk {
     pub part: Option<(u32, u32)>,
     /// Context prepended to split parts (path, module, spec and signature).
     pub header: String,
-    /// The span's text (lossy UTF-8).
+    /// The span's text (lossy UTF-8). Left out of the JSON when empty: the index stores
+    /// it after the JSON, as written (see `index::schema`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content: String,
 }
 
@@ -1529,6 +1531,28 @@ mod tests {
         // Budgets grow with the file: 2 s, and 10 s per MB.
         assert_eq!(elixir::parse_budget(0).as_secs(), 2);
         assert_eq!(elixir::parse_budget(4_000_000).as_secs(), 42);
+    }
+
+    /// A parse budget counts the parsing thread's own time: the time it waits for a core
+    /// on a busy machine (here, asleep) is not spent.
+    #[cfg(unix)]
+    #[test]
+    fn a_parse_budget_is_not_spent_waiting() {
+        let clock = elixir::ParseClock::start();
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let spent = clock.spent();
+        assert!(
+            spent < std::time::Duration::from_millis(200),
+            "400 ms asleep counted as {spent:?}"
+        );
+        assert!(!clock.over(std::time::Duration::from_millis(300)));
+        // Working, it is spent.
+        let busy = elixir::ParseClock::start();
+        let mut x = 0u64;
+        while !busy.over(std::time::Duration::from_millis(20)) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(busy.spent() > std::time::Duration::from_millis(20));
     }
 
     #[test]

@@ -480,9 +480,10 @@ impl PartitionIndex {
         path: &str,
         content_hash: &str,
         bytes: u64,
-        chunks: &[Chunk],
+        chunks: Vec<Chunk>,
     ) -> Result<()> {
         let key = file_key(repo, path);
+        let count = chunks.len() as u64;
         // One batch per file: its operations reach the writer's thread in one hand-over
         // (not one wake-up per chunk) and land in the same segment.
         let mut ops = Vec::with_capacity(chunks.len() + 2);
@@ -492,7 +493,7 @@ impl PartitionIndex {
         )));
         ops.extend(
             chunks
-                .iter()
+                .into_iter()
                 .map(|chunk| UserOperation::Add(schema::chunk_document(&self.fields, &key, chunk))),
         );
         ops.push(UserOperation::Add(schema::file_document(
@@ -502,7 +503,7 @@ impl PartitionIndex {
             path,
             content_hash,
             bytes,
-            chunks.len() as u64,
+            count,
         )));
         // The manifest changes under the same writer lock as the documents, so that
         // giving up uncommitted changes forgets both or neither.
@@ -512,7 +513,7 @@ impl PartitionIndex {
                 key,
                 FileEntry {
                     content_hash: content_hash.to_string(),
-                    chunks: chunks.len() as u64,
+                    chunks: count,
                     bytes,
                 },
             );

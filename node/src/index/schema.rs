@@ -104,7 +104,10 @@ impl Fields {
     }
 }
 
-pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocument {
+pub fn chunk_document(f: &Fields, file_key: &str, mut chunk: Chunk) -> TantivyDocument {
+    let content = std::mem::take(&mut chunk.content);
+    let stored = stored_chunk(&chunk, &content);
+    let chunk = &chunk;
     let mut d = doc!(
         f.doc_type => DOC_CHUNK,
         f.file_key => file_key,
@@ -112,9 +115,9 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
         f.repo => chunk.repo.as_str(),
         f.path => chunk.path.as_str(),
         f.kind => chunk.kind.as_str(),
-        f.body => chunk.content.as_str(),
+        f.body => content,
         f.content_hash => chunk.content_hash.as_str(),
-        f.chunk_json => chunk_json(chunk),
+        f.chunk_json => stored,
     );
     let mut scopes: Vec<&str> = Vec::new();
     for m in std::iter::once(&chunk.module).chain(chunk.also_modules.iter()) {
@@ -195,12 +198,20 @@ pub fn chunk_document(f: &Fields, file_key: &str, chunk: &Chunk) -> TantivyDocum
     d
 }
 
-/// A chunk as stored: JSON, written into a buffer sized for its content up front (the
-/// content is most of it) rather than grown from 128 bytes by doubling.
-fn chunk_json(chunk: &Chunk) -> String {
-    let mut buf = Vec::with_capacity(chunk.content.len() + chunk.content.len() / 8 + 1024);
+/// A chunk as stored: its JSON without the content, a NUL, then the content as written.
+/// JSON writes every control character escaped, so the first NUL ends it, and the content
+/// (most of a chunk) is copied rather than escaped character by character. Chunks stored
+/// whole in JSON (before this) read back as they are.
+fn stored_chunk(chunk: &Chunk, content: &str) -> String {
+    debug_assert!(
+        chunk.content.is_empty(),
+        "the content is stored after the JSON"
+    );
+    let mut buf = Vec::with_capacity(content.len() + 1024);
     serde_json::to_writer(&mut buf, chunk).expect("chunks serialise");
-    String::from_utf8(buf).expect("serde_json writes UTF-8")
+    buf.push(0);
+    buf.extend_from_slice(content.as_bytes());
+    String::from_utf8(buf).expect("serde_json writes UTF-8, and the content is a str")
 }
 
 /// Marks a symbol key kept as written (`\u{1}Kernel.sigil_R/2`) beside the lowercased
@@ -275,7 +286,13 @@ pub fn chunk_from_document(f: &Fields, doc: &TantivyDocument) -> Result<Chunk, S
         .get_first(f.chunk_json)
         .and_then(|v| v.as_str())
         .ok_or("chunk document without its stored chunk")?;
-    serde_json::from_str(json).map_err(|e| format!("stored chunk does not parse: {e}"))
+    let (json, content) = json.split_once('\0').unwrap_or((json, ""));
+    let mut chunk: Chunk =
+        serde_json::from_str(json).map_err(|e| format!("stored chunk does not parse: {e}"))?;
+    if !content.is_empty() {
+        chunk.content = content.to_string();
+    }
+    Ok(chunk)
 }
 
 #[cfg(test)]
@@ -332,5 +349,44 @@ mod tests {
                 "OutOfStock.message/1"
             ]
         );
+    }
+    /// The chunks of a file whose text JSON would escape: quotes, backslashes, control
+    /// characters (a NUL past the binary sniff, a tab, CR) and non-ASCII.
+    fn awkward_chunks() -> Vec<Chunk> {
+        let mut src = String::from(
+            "defmodule Quote do\n  @doc \"Says \\\"hi\\\" \\\\ ünï\"\n  def hi(x),\t\r\n    do: \"\\t#{x}\"\nend\n",
+        );
+        src.push_str(&format!("# {}\n", "x".repeat(9000)));
+        src.push_str("def tail, do: \"a\u{0}b\"\n");
+        match crate::chunk::chunk_file("r", "lib/quote.ex", src.as_bytes(), &Default::default()) {
+            crate::chunk::FileChunks::Chunked(chunks) => chunks,
+            crate::chunk::FileChunks::Skipped(reason) => panic!("skipped: {reason}"),
+        }
+    }
+
+    #[test]
+    fn a_stored_chunk_reads_back_as_it_was_content_included() {
+        let f = Fields::from_schema(&build());
+        let chunks = awkward_chunks();
+        assert!(chunks.iter().any(|c| c.content.contains('\u{0}')));
+        assert!(chunks.iter().any(|c| c.content.contains("ünï")));
+        for chunk in chunks {
+            let doc = chunk_document(&f, "r\0lib/quote.ex", chunk.clone());
+            assert_eq!(chunk_from_document(&f, &doc), Ok(chunk.clone()));
+            // The body field holds the content, as search matches it.
+            let body = doc.get_first(f.body).and_then(|v| v.as_str());
+            assert_eq!(body, Some(chunk.content.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_chunk_stored_whole_in_json_still_reads_back() {
+        let f = Fields::from_schema(&build());
+        for chunk in awkward_chunks() {
+            // As indexes written before the content moved out of the JSON hold it.
+            let whole = serde_json::to_string(&chunk).expect("serialises");
+            let doc = doc!(f.doc_type => DOC_CHUNK, f.chunk_json => whole);
+            assert_eq!(chunk_from_document(&f, &doc), Ok(chunk));
+        }
     }
 }

@@ -540,8 +540,9 @@ impl PartitionSet {
             FileChunks::Chunked(chunks) => {
                 let parse_error = chunks.iter().any(|c| c.has_error);
                 crate::metrics::file_chunked(chunks.len(), parse_error, started.elapsed());
-                partition.upsert_file(repo, path, &hash, bytes.len() as u64, &chunks)?;
-                Ok(FileOutcome::Indexed(chunks.len() as u64))
+                let count = chunks.len() as u64;
+                partition.upsert_file(repo, path, &hash, bytes.len() as u64, chunks)?;
+                Ok(FileOutcome::Indexed(count))
             }
             FileChunks::Skipped(reason) => {
                 partition.delete_file(repo, path)?;
