@@ -4569,7 +4569,8 @@ fn g18_a_tiny_part_joins_its_neighbour() {
 /// `def unquote(name)()` in a `for` over a keyword list, a map with atom keys, a module
 /// variable or attribute set to one, through `Enum.sort/1` or `Map.keys/1`: a function per
 /// key, as over a list of atoms (Bandit's `Errors`: `for {name, value} <-
-/// Enum.sort(error_codes)`); over anything else, one dynamic definition as written.
+/// Enum.sort(error_codes)`), or over lists joined by `++` (Nx's tensor types); over
+/// anything else, one dynamic definition as written.
 #[test]
 fn g08_names_generated_from_a_keyword_list_or_a_map() {
     let src = concat!(
@@ -4588,10 +4589,13 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
         "  for {name, _} <- Application.get_env(:shop, :codes) do\n", // 13
         "    def unquote(name)(), do: :ok\n",                         // 14
         "  end\n",                                                    // 15
-        "end\n",                                                      // 16
-        "defmodule Shop.User do\n",                                   // 17
-        "  def fail, do: Shop.Codes.protocol_error()\n",              // 18
+        "  for t <- [:u8, :u16] ++ [:f32] do\n",                      // 16
+        "    def unquote(t)(x), do: {unquote(t), x}\n",               // 17
+        "  end\n",                                                    // 18
         "end\n",                                                      // 19
+        "defmodule Shop.User do\n",                                   // 20
+        "  def fail, do: Shop.Codes.protocol_error()\n",              // 21
+        "end\n",                                                      // 22
     );
     let cs = chunks_with(
         "lib/shop/codes.ex",
@@ -4610,6 +4614,10 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
         "Shop.Codes.info/1",
         "Shop.Codes.get/1",
         "Shop.Codes.put/1",
+        // Lists joined by `++` (Nx's `u8/1`, `f32/1`...).
+        "Shop.Codes.u8/1",
+        "Shop.Codes.u16/1",
+        "Shop.Codes.f32/1",
     ] {
         assert!(
             all.contains(&symbol.to_string()),

@@ -1701,6 +1701,17 @@ impl<'s, 't> Walker<'s, 't> {
     /// `Enum.sort/1`, `Enum.with_index/1`, `Map.keys/1` and the like (Bandit's
     /// `for {name, value} <- Enum.sort(error_codes)`).
     fn literal_atoms(&self, node: Node<'t>, module: usize) -> Option<AtomList> {
+        self.literal_atoms_within(node, module, MAX_WRAPPER_DEPTH)
+    }
+
+    /// [`literal_atoms`](Self::literal_atoms), looking through at most `depth` calls and
+    /// `++`s more.
+    fn literal_atoms_within(
+        &self,
+        node: Node<'t>,
+        module: usize,
+        depth: usize,
+    ) -> Option<AtomList> {
         let plain = |n: Node<'t>| calls::atom_name(n, self.src).map(str::to_string);
         let keyword_keys = |keywords: Node<'t>| -> Option<Vec<String>> {
             let mut cursor = keywords.walk();
@@ -1777,7 +1788,8 @@ impl<'s, 't> Walker<'s, 't> {
                 if target.kind() != "dot" || args.named_child_count() != 1 {
                     return None;
                 }
-                let inner = self.literal_atoms(args.named_child(0)?, module)?;
+                let inner =
+                    self.literal_atoms_within(args.named_child(0)?, module, depth.checked_sub(1)?)?;
                 let (m, f) = (
                     self.text(target.child_by_field_name("left")?),
                     self.text(target.child_by_field_name("right")?),
@@ -1796,6 +1808,19 @@ impl<'s, 't> Walker<'s, 't> {
                     },
                     _ => return None,
                 }
+            }
+            // `[:u8, :u16] ++ [:f32]`: both sides, in order.
+            "binary_operator" if self.text(node.child_by_field_name("operator")?) == "++" => {
+                let depth = depth.checked_sub(1)?;
+                let mut left =
+                    self.literal_atoms_within(node.child_by_field_name("left")?, module, depth)?;
+                let right =
+                    self.literal_atoms_within(node.child_by_field_name("right")?, module, depth)?;
+                if left.pairs != right.pairs {
+                    return None;
+                }
+                left.atoms.extend(right.atoms);
+                left
             }
             _ => return None,
         };
