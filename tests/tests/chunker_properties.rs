@@ -956,6 +956,17 @@ fn deeply_nested_parentheses_brackets_and_maps() {
     }
 }
 
+#[test]
+fn a_hundred_thousand_list_joins_a_for_runs_over() {
+    // `for x <- [:a] ++ [:b] ++ ...` names a function per atom; the lists joined are read
+    // to a bounded depth, and a chain this long leaves the function as written.
+    let chain = format!("{}[:z]", "[:a] ++ ".repeat(DEPTH));
+    let src = format!(
+        "defmodule A do\n  @xs {chain}\n  for x <- @xs do\n    def unquote(x)(), do: 1\n  end\n  for y <- {chain} do\n    def unquote(y)(), do: 2\n  end\nend\n"
+    );
+    deep("100k list joins in an attribute and a for", src.as_bytes());
+}
+
 /// Before a parse budget, this took tree-sitter-elixir minutes (its scanner looks ahead
 /// over the comment lines at every line, and the chunker parses again with the broken
 /// line blanked); the chunker also walked back over the comments quadratically.
