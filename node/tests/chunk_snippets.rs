@@ -4592,10 +4592,20 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
         "  for t <- [:u8, :u16] ++ [:f32] do\n",                      // 16
         "    def unquote(t)(x), do: {unquote(t), x}\n",               // 17
         "  end\n",                                                    // 18
-        "end\n",                                                      // 19
-        "defmodule Shop.User do\n",                                   // 20
-        "  def fail, do: Shop.Codes.protocol_error()\n",              // 21
-        "end\n",                                                      // 22
+        "  @none []\n",                                               // 19
+        "  @sizes [small: 1] ++ @none ++ [large: 2]\n",               // 20
+        "  for {s, _} <- @sizes do\n",                                // 21
+        "    def unquote(s)(), do: 1\n",                              // 22
+        "  end\n",                                                    // 23
+        "  @tags [:hot]\n",                                           // 24
+        "  @tags @tags ++ more_tags()\n",                             // 25
+        "  for tag <- @tags do\n",                                    // 26
+        "    def unquote(tag)(), do: 1\n",                            // 27
+        "  end\n",                                                    // 28
+        "end\n",                                                      // 29
+        "defmodule Shop.User do\n",                                   // 30
+        "  def fail, do: Shop.Codes.protocol_error()\n",              // 31
+        "end\n",                                                      // 32
     );
     let cs = chunks_with(
         "lib/shop/codes.ex",
@@ -4628,6 +4638,16 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
     // A name from the application's environment is not known: one definition, as written.
     assert!(
         all.contains(&"Shop.Codes.unquote(name)/0".to_string()),
+        "{all:?}"
+    );
+    // An empty list joins any (`@none`), and an attribute set again to what is not
+    // known is forgotten: its function stays as written.
+    for symbol in ["Shop.Codes.small/0", "Shop.Codes.large/0"] {
+        assert!(all.contains(&symbol.to_string()), "{symbol}: {all:?}");
+    }
+    assert!(
+        all.contains(&"Shop.Codes.unquote(tag)/0".to_string())
+            && !all.iter().any(|s| s.ends_with(".hot/0")),
         "{all:?}"
     );
     assert!(!all.iter().any(|s| s.contains("value")), "{all:?}");

@@ -965,6 +965,12 @@ fn a_hundred_thousand_list_joins_a_for_runs_over() {
         "defmodule A do\n  @xs {chain}\n  for x <- @xs do\n    def unquote(x)(), do: 1\n  end\n  for y <- {chain} do\n    def unquote(y)(), do: 2\n  end\nend\n"
     );
     deep("100k list joins in an attribute and a for", src.as_bytes());
+    let cs = run_chunker("lib/deep.ex", src.as_bytes(), &ChunkerConfig::default()).unwrap();
+    let names: Vec<&str> = (cs.iter())
+        .flat_map(|c| c.defines.iter().map(|d| d.name.as_str()))
+        .collect();
+    assert!(names.contains(&"unquote(x)"), "{names:?}");
+    assert!(names.contains(&"unquote(y)"), "{names:?}");
 }
 
 /// Before a parse budget, this took tree-sitter-elixir minutes (its scanner looks ahead

@@ -8,8 +8,9 @@
 //! clause, then by statement, then by line), small neighbours are merged, and each piece
 //! takes the calls inside its span.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::ControlFlow;
@@ -42,6 +43,9 @@ const MAX_MODULE_DEPTH: usize = 32;
 const MAX_TEST_MODULES: usize = 256;
 /// Conditional wrappers (`if`/`for`/`unless`) and ERROR nodes are looked through to this depth.
 const MAX_WRAPPER_DEPTH: usize = 6;
+/// Calls (`Enum.sort(…)`) and `++` joins looked through, nested, to read the atoms of an
+/// enumerable ([`Walker::literal_atoms`]).
+const MAX_ENUMERABLE_DEPTH: usize = 16;
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -54,7 +58,7 @@ pub fn parse(src: &[u8]) -> Option<Tree> {
 }
 
 /// How long parsing `len` bytes may take: 2 s, and 10 s more per MB, of the parsing
-/// thread's own time ([`ParseClock`]). Elixir parses at 4–10 MB/s on one core; far slower
+/// thread's own time ([`ParseClock`]; at most four times that of the wall clock). Elixir parses at 4–10 MB/s on one core; far slower
 /// is input on which tree-sitter-elixir's scanner looks ahead again at every line (100,000
 /// comment lines in a row take it minutes, a 4 MB file of them hours), and one file must
 /// not hold an indexing worker that long.
@@ -67,17 +71,28 @@ pub fn parse_budget(len: usize) -> Duration {
 /// busy machine a parse waits for a core; that wait is not the file's doing, and counted
 /// it would leave a normal file chunked by lines (until it changed) for the load of the
 /// moment. Read on the thread that started it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct ParseClock {
     wall: Instant,
     cpu: Option<Duration>,
+    /// Before this instant the budget cannot be spent (a thread runs no faster than the
+    /// wall clock), so the thread's clock, a system call, is not read again until then.
+    next_reading: Cell<Option<Instant>>,
+    /// Read on the thread that started it, so it stays there.
+    _thread: PhantomData<*const ()>,
 }
+
+/// A parse that has waited for a core three times as long as it ran (its machine
+/// oversubscribed fourfold) stops too: a file must not hold a worker without end.
+const WALL_CLOCK_BUDGETS: u32 = 4;
 
 impl ParseClock {
     pub(crate) fn start() -> ParseClock {
         ParseClock {
             wall: Instant::now(),
             cpu: thread_cpu_time(),
+            next_reading: Cell::new(None),
+            _thread: PhantomData,
         }
     }
 
@@ -89,11 +104,27 @@ impl ParseClock {
         }
     }
 
-    /// Whether more than `budget` is spent. A thread never runs for longer than the wall
-    /// clock has, so the cheap wall clock is read first, and the thread's own clock only
-    /// once the wall clock is past the budget.
+    /// Whether more than `budget` is spent, or [`WALL_CLOCK_BUDGETS`] times it has passed.
+    /// A thread runs no longer than the wall clock, so the cheap wall clock is read first,
+    /// and the thread's own clock only once the wall clock is past the budget.
     pub(crate) fn over(&self, budget: Duration) -> bool {
-        self.wall.elapsed() > budget && self.spent() > budget
+        let now = Instant::now();
+        let passed = now.duration_since(self.wall);
+        if passed <= budget {
+            return false;
+        }
+        if passed > budget * WALL_CLOCK_BUDGETS {
+            return true;
+        }
+        if self.next_reading.get().is_some_and(|at| now < at) {
+            return false;
+        }
+        let spent = self.spent();
+        if spent > budget {
+            return true;
+        }
+        self.next_reading.set(Some(now + (budget - spent)));
+        false
     }
 }
 
@@ -1236,7 +1267,7 @@ impl<'s, 't> Walker<'s, 't> {
                 if value.kind() == "anonymous_function" || !self.fn_templates.is_empty() {
                     self.record_fn_templates(&var, value, module);
                 }
-                match self.literal_atoms(value, module) {
+                match self.known_atoms(value, module, MAX_ENUMERABLE_DEPTH) {
                     Some(list) => self.modules[module].atom_lists.insert(var, list),
                     None => self.modules[module].atom_lists.remove(&var),
                 };
@@ -1686,9 +1717,18 @@ impl<'s, 't> Walker<'s, 't> {
                 ItemKind::Header
             }
             _ => {
-                if let Some(atoms) = arg.and_then(|a| self.literal_atoms(a, module)) {
-                    let ctx = &mut self.modules[module];
-                    ctx.atom_lists.insert(format!("@{name}"), atoms);
+                // Set again to what is not known (`@types @types ++ more()`), it is
+                // forgotten.
+                let known = arg.and_then(|a| self.known_atoms(a, module, MAX_ENUMERABLE_DEPTH));
+                let ctx = &mut self.modules[module];
+                match known {
+                    Some(atoms) => {
+                        ctx.atom_lists.insert(format!("@{name}"), atoms);
+                    }
+                    None if !ctx.atom_lists.is_empty() => {
+                        ctx.atom_lists.remove(&format!("@{name}"));
+                    }
+                    None => {}
                 }
                 ItemKind::Header
             }
@@ -1700,18 +1740,16 @@ impl<'s, 't> Walker<'s, 't> {
     /// keys, an attribute or module-body variable set to one, or one of those through
     /// `Enum.sort/1`, `Enum.with_index/1`, `Map.keys/1` and the like (Bandit's
     /// `for {name, value} <- Enum.sort(error_codes)`).
+    /// Lists joined by `++` are read in order (`[:u8, :u16] ++ [:f32]`, Nx's types).
+    /// Empty lists name nothing.
     fn literal_atoms(&self, node: Node<'t>, module: usize) -> Option<AtomList> {
-        self.literal_atoms_within(node, module, MAX_WRAPPER_DEPTH)
+        (self.known_atoms(node, module, MAX_ENUMERABLE_DEPTH)).filter(|l| !l.atoms.is_empty())
     }
 
-    /// [`literal_atoms`](Self::literal_atoms), looking through at most `depth` calls and
-    /// `++`s more.
-    fn literal_atoms_within(
-        &self,
-        node: Node<'t>,
-        module: usize,
-        depth: usize,
-    ) -> Option<AtomList> {
+    /// What [`literal_atoms`](Self::literal_atoms) reads, empty lists included (an
+    /// attribute set to `[]` may be joined to another), looking through at most `depth`
+    /// calls and `++`s more.
+    fn known_atoms(&self, node: Node<'t>, module: usize, depth: usize) -> Option<AtomList> {
         let plain = |n: Node<'t>| calls::atom_name(n, self.src).map(str::to_string);
         let keyword_keys = |keywords: Node<'t>| -> Option<Vec<String>> {
             let mut cursor = keywords.walk();
@@ -1789,7 +1827,7 @@ impl<'s, 't> Walker<'s, 't> {
                     return None;
                 }
                 let inner =
-                    self.literal_atoms_within(args.named_child(0)?, module, depth.checked_sub(1)?)?;
+                    self.known_atoms(args.named_child(0)?, module, depth.checked_sub(1)?)?;
                 let (m, f) = (
                     self.text(target.child_by_field_name("left")?),
                     self.text(target.child_by_field_name("right")?),
@@ -1813,18 +1851,21 @@ impl<'s, 't> Walker<'s, 't> {
             "binary_operator" if self.text(node.child_by_field_name("operator")?) == "++" => {
                 let depth = depth.checked_sub(1)?;
                 let mut left =
-                    self.literal_atoms_within(node.child_by_field_name("left")?, module, depth)?;
-                let right =
-                    self.literal_atoms_within(node.child_by_field_name("right")?, module, depth)?;
-                if left.pairs != right.pairs {
-                    return None;
-                }
+                    self.known_atoms(node.child_by_field_name("left")?, module, depth)?;
+                let right = self.known_atoms(node.child_by_field_name("right")?, module, depth)?;
+                // An empty list joins either kind.
+                left.pairs = match (left.atoms.is_empty(), right.atoms.is_empty()) {
+                    (true, _) => right.pairs,
+                    (_, true) => left.pairs,
+                    _ if left.pairs == right.pairs => left.pairs,
+                    _ => return None,
+                };
                 left.atoms.extend(right.atoms);
                 left
             }
             _ => return None,
         };
-        (!list.atoms.is_empty() && list.atoms.len() <= MAX_GENERATED_NAMES).then_some(list)
+        (list.atoms.len() <= MAX_GENERATED_NAMES).then_some(list)
     }
 
     /// `for var <- [:a, :b]`, `for {var, _} <- [a: 1]`, `for var <- @attr`...: the variable

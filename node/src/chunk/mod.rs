@@ -936,9 +936,9 @@ pub struct Chunk {
     pub part: Option<(u32, u32)>,
     /// Context prepended to split parts (path, module, spec and signature).
     pub header: String,
-    /// The span's text (lossy UTF-8). Left out of the JSON when empty: the index stores
-    /// it after the JSON, as written (see `index::schema`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// The span's text (lossy UTF-8). The index stores it after the chunk's JSON, as
+    /// written, and leaves it empty in the JSON (see `index::schema`).
+    #[serde(default)]
     pub content: String,
 }
 
@@ -1546,6 +1546,8 @@ mod tests {
             "400 ms asleep counted as {spent:?}"
         );
         assert!(!clock.over(std::time::Duration::from_millis(300)));
+        // Waiting four times the budget stops a parse all the same.
+        assert!(clock.over(std::time::Duration::from_millis(50)));
         // Working, it is spent.
         let busy = elixir::ParseClock::start();
         let mut x = 0u64;

@@ -690,9 +690,11 @@ impl PartitionIndex {
     pub fn chunk(&self, searcher: &Searcher, addr: tantivy::DocAddress) -> Result<Chunk> {
         guarded(&self.dir, || {
             let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
-            schema::chunk_from_document(&self.fields, &doc).map_err(|reason| NodeError::Corrupt {
-                path: self.dir.clone(),
-                reason,
+            schema::chunk_from_document(&self.fields, &doc, true).map_err(|reason| {
+                NodeError::Corrupt {
+                    path: self.dir.clone(),
+                    reason,
+                }
             })
         })
     }
@@ -717,7 +719,7 @@ impl PartitionIndex {
             let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
             if str_field(&doc, self.fields.doc_type) == schema::DOC_CHUNK {
                 out.push(
-                    schema::chunk_from_document(&self.fields, &doc).map_err(|reason| {
+                    schema::chunk_from_document(&self.fields, &doc, true).map_err(|reason| {
                         NodeError::Corrupt {
                             path: self.dir.clone(),
                             reason,
@@ -808,18 +810,11 @@ impl PartitionIndex {
             for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
                 let doc = doc.map_err(NodeError::index(&self.dir))?;
                 if str_field(&doc, self.fields.doc_type) == schema::DOC_CHUNK {
-                    let mut chunk =
-                        schema::chunk_from_document(&self.fields, &doc).map_err(|reason| {
-                            NodeError::Corrupt {
-                                path: self.dir.clone(),
-                                reason,
-                            }
+                    let chunk = schema::chunk_from_document(&self.fields, &doc, with_text)
+                        .map_err(|reason| NodeError::Corrupt {
+                            path: self.dir.clone(),
+                            reason,
                         })?;
-                    if !with_text {
-                        chunk.content = String::new();
-                        chunk.header = String::new();
-                        chunk.doc = None;
-                    }
                     out.push(chunk);
                 }
             }

@@ -46,7 +46,8 @@ pub struct Fields {
     pub content_hash: Field,
     pub chunk_count: Field,
     pub file_bytes: Field,
-    /// The whole chunk as JSON.
+    /// The chunk as JSON with its content left empty, a NUL, then the content as
+    /// written ([`chunk_from_document`] also reads chunks stored whole in JSON).
     pub chunk_json: Field,
 }
 
@@ -198,20 +199,21 @@ pub fn chunk_document(f: &Fields, file_key: &str, mut chunk: Chunk) -> TantivyDo
     d
 }
 
-/// A chunk as stored: its JSON without the content, a NUL, then the content as written.
-/// JSON writes every control character escaped, so the first NUL ends it, and the content
-/// (most of a chunk) is copied rather than escaped character by character. Chunks stored
-/// whole in JSON (before this) read back as they are.
+/// A chunk as stored: its JSON with the content left empty, a NUL, then the content as
+/// written. JSON writes every control character escaped, so the first NUL ends it, and the
+/// content (most of a chunk) is copied rather than escaped character by character. Chunks
+/// stored whole in JSON (before this) read back as they are; a build from before this
+/// cannot read chunks stored this way (going back to one means indexing again).
 fn stored_chunk(chunk: &Chunk, content: &str) -> String {
     debug_assert!(
         chunk.content.is_empty(),
         "the content is stored after the JSON"
     );
-    let mut buf = Vec::with_capacity(content.len() + 1024);
-    serde_json::to_writer(&mut buf, chunk).expect("chunks serialise");
-    buf.push(0);
-    buf.extend_from_slice(content.as_bytes());
-    String::from_utf8(buf).expect("serde_json writes UTF-8, and the content is a str")
+    let mut stored = serde_json::to_string(chunk).expect("chunks serialise");
+    stored.reserve(1 + content.len());
+    stored.push('\0');
+    stored.push_str(content);
+    stored
 }
 
 /// Marks a symbol key kept as written (`\u{1}Kernel.sigil_R/2`) beside the lowercased
@@ -281,15 +283,25 @@ pub fn file_document(
     )
 }
 
-pub fn chunk_from_document(f: &Fields, doc: &TantivyDocument) -> Result<Chunk, String> {
-    let json = doc
+/// The chunk a document stores; without its text (content, header and doc), when the
+/// caller needs only its metadata.
+pub fn chunk_from_document(
+    f: &Fields,
+    doc: &TantivyDocument,
+    with_text: bool,
+) -> Result<Chunk, String> {
+    let stored = doc
         .get_first(f.chunk_json)
         .and_then(|v| v.as_str())
         .ok_or("chunk document without its stored chunk")?;
-    let (json, content) = json.split_once('\0').unwrap_or((json, ""));
+    let (json, content) = stored.split_once('\0').unwrap_or((stored, ""));
     let mut chunk: Chunk =
         serde_json::from_str(json).map_err(|e| format!("stored chunk does not parse: {e}"))?;
-    if !content.is_empty() {
+    if !with_text {
+        chunk.content = String::new();
+        chunk.header = String::new();
+        chunk.doc = None;
+    } else if !content.is_empty() {
         chunk.content = content.to_string();
     }
     Ok(chunk)
@@ -372,7 +384,18 @@ mod tests {
         assert!(chunks.iter().any(|c| c.content.contains("ünï")));
         for chunk in chunks {
             let doc = chunk_document(&f, "r\0lib/quote.ex", chunk.clone());
-            assert_eq!(chunk_from_document(&f, &doc), Ok(chunk.clone()));
+            assert_eq!(chunk_from_document(&f, &doc, true), Ok(chunk.clone()));
+            // The content follows the JSON as written; the JSON leaves it empty.
+            let stored = doc
+                .get_first(f.chunk_json)
+                .and_then(|v| v.as_str())
+                .unwrap();
+            let (json, content) = stored.split_once('\0').expect("a NUL after the JSON");
+            assert_eq!(content, chunk.content);
+            assert!(json.contains(r#""content":"""#), "{json}");
+            let bare = chunk_from_document(&f, &doc, false).unwrap();
+            assert!(bare.content.is_empty() && bare.header.is_empty() && bare.doc.is_none());
+            assert_eq!(bare.defines, chunk.defines);
             // The body field holds the content, as search matches it.
             let body = doc.get_first(f.body).and_then(|v| v.as_str());
             assert_eq!(body, Some(chunk.content.as_str()));
@@ -386,7 +409,7 @@ mod tests {
             // As indexes written before the content moved out of the JSON hold it.
             let whole = serde_json::to_string(&chunk).expect("serialises");
             let doc = doc!(f.doc_type => DOC_CHUNK, f.chunk_json => whole);
-            assert_eq!(chunk_from_document(&f, &doc), Ok(chunk));
+            assert_eq!(chunk_from_document(&f, &doc, true), Ok(chunk));
         }
     }
 }
