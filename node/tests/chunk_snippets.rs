@@ -13,7 +13,8 @@
 //!   when a group needs a function on its own; tests are never merged.
 
 use aiex_node::chunk::{
-    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, TemplatesOf, Visibility, chunk_file,
+    AtomList, Chunk, ChunkKind, ChunkerConfig, Definition, FileChunks, NamesFrom, SkipReason,
+    TemplatesOf, Visibility, chunk_file,
 };
 
 use ChunkKind::{
@@ -4651,6 +4652,64 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
         "{all:?}"
     );
     assert!(!all.iter().any(|s| s.contains("value")), "{all:?}");
+}
+
+/// A function of no arguments that returns a literal list records its atoms; a `for` over
+/// what a function returns keeps its definition as written, naming that function (the
+/// symbol graph then defines one function per atom, as Nx's `for {name, _} <-
+/// Nx.Shared.unary_math_funs()` does).
+#[test]
+fn g08_a_for_over_what_a_function_returns_names_that_function() {
+    let src = concat!(
+        "defmodule Shop.Kinds do\n",
+        "  alias Shop.Catalog\n",
+        "  def all, do: [:book, :toy]\n",
+        "  def pairs do\n",
+        "    [book: 1, toy: 2]\n",
+        "  end\n",
+        "  def computed, do: Enum.map([:a], & &1)\n",
+        "  for {kind, _} <- Catalog.kinds() do\n",
+        "    def unquote(kind)(id), do: id\n",
+        "  end\n",
+        "  for kind <- all() do\n",
+        "    def unquote(kind)(), do: :ok\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks_with(
+        "lib/shop/kinds.ex",
+        src.as_bytes(),
+        &ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        },
+    );
+    let defs: Vec<&Definition> = cs.iter().flat_map(|c| c.defines.iter()).collect();
+    let def = |name: &str, arity: u32| {
+        (defs.iter())
+            .find(|d| d.name == name && d.arities.contains(&arity))
+            .unwrap_or_else(|| panic!("{name}/{arity}: {}", dump(&cs)))
+    };
+    let atoms = |v: &[&str], pairs: bool| AtomList {
+        atoms: v.iter().map(|a| a.to_string()).collect(),
+        pairs,
+    };
+    assert_eq!(def("all", 0).returns, Some(atoms(&["book", "toy"], false)));
+    assert_eq!(def("pairs", 0).returns, Some(atoms(&["book", "toy"], true)));
+    assert_eq!(def("computed", 0).returns, None);
+    let from = |function: &str, pairs: bool| NamesFrom {
+        function: function.to_string(),
+        pairs,
+        written: "unquote(kind)".to_string(),
+    };
+    assert_eq!(
+        def("unquote(kind)", 1).names_from,
+        Some(from("Shop.Catalog.kinds/0", true))
+    );
+    assert_eq!(
+        def("unquote(kind)", 0).names_from,
+        Some(from("Shop.Kinds.all/0", false))
+    );
 }
 
 /// `defrecord :ping, [...]` (after `import Record`) and `Record.defrecordp(...)` define the

@@ -1347,6 +1347,76 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
     }
 }
 
+/// A `for` over what a function of another file returns as a literal (Nx's `for {name,
+/// _} <- Nx.Shared.unary_math_funs() do def unquote(name)(tensor)`) defines a function
+/// per atom, where the `for` writes it, once the graph knows what the function returns.
+#[test]
+fn a_for_over_what_another_file_returns_defines_a_function_per_atom() {
+    let shared = concat!(
+        "defmodule Calc.Shared do\n",                                  // 1
+        "  def unary_funs, do: [exp: {\"e\", 1}, log: {\"ln\", 2}]\n", // 2
+        "  def names do\n",                                            // 3
+        "    [:double, :half]\n",                                      // 4
+        "  end\n",                                                     // 5
+        "end\n",                                                       // 6
+    );
+    let calc = concat!(
+        "defmodule Calc do\n",                                              // 1
+        "  alias Calc.Shared\n",                                            // 2
+        "  for {name, {desc, _}} <- Shared.unary_funs() do\n",              // 3
+        "    @doc \"The #{desc}.\"\n",                                      // 4
+        "    def unquote(name)(x), do: apply(:math, unquote(name), [x])\n", // 5
+        "  end\n",                                                          // 6
+        "  for name <- Calc.Shared.names() do\n",                           // 7
+        "    def unquote(name)(x, opts \\\\ []), do: {x, opts}\n",          // 8
+        "  end\n",                                                          // 9
+        "  for name <- Shared.unary_funs() do\n",                           // 10
+        "    def unquote(name)(), do: :pairs_are_no_atoms\n",               // 11
+        "  end\n",                                                          // 12
+        "  def twice(x), do: exp(x) + log(x)\n",                            // 13
+        "end\n",                                                            // 14
+    );
+    let user = concat!(
+        "defmodule Calc.User do\n",
+        "  def go(x), do: Calc.exp(x) + Calc.half(x, [])\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/calc/shared.ex", shared);
+    chunks.extend(chunks_of("lib/calc.ex", calc));
+    chunks.extend(chunks_of("lib/calc/user.ex", user));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(1).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        let exp = g.definitions("Calc.exp/1");
+        assert_eq!(exp.len(), 1, "{exp:?}");
+        assert_eq!(
+            (exp[0].path.as_str(), exp[0].start_line),
+            ("lib/calc.ex", 5)
+        );
+        assert_eq!(exp[0].signature, "def exp(x)");
+        assert_eq!(g.definitions("Calc.log/1").len(), 1);
+        for symbol in [
+            "Calc.double/1",
+            "Calc.double/2",
+            "Calc.half/1",
+            "Calc.half/2",
+        ] {
+            assert_eq!(g.definitions(symbol).len(), 1, "{symbol}");
+        }
+        // A variable bound to a pair is no name: nothing is defined for it.
+        assert!(g.definitions("Calc.exp/0").is_empty());
+        assert_eq!(
+            caller_symbols(g, "Calc.exp/1"),
+            strings(&["Calc.twice/1", "Calc.User.go/1"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Calc.half/2"),
+            strings(&["Calc.User.go/1"])
+        );
+        assert_eq!(caller_symbols(g, "Calc.log/1"), strings(&["Calc.twice/1"]));
+    }
+}
+
 /// The Elixir code of a template calls the functions it names, as the component tags
 /// do: in a `~H` through the module's own functions, imports and aliases; in an embedded
 /// `.heex` file through the embedding module's (its `use`'s imports included).

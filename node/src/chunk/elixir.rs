@@ -23,10 +23,10 @@ use super::repair;
 use super::size::{merge_small, non_whitespace_chars};
 use super::split;
 use super::{
-    AliasIndex, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, EmbeddedTemplates, FileInfo,
-    ImportFilter, ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg, MacroCall,
-    MacroCallArg, MacroTemplate, QuotedDef, ScopedCalls, TemplateArities, TemplatesOf, Visibility,
-    collapse_whitespace, dedup_keep_first, text_of,
+    AliasIndex, AtomList, Chunk, ChunkKind, ChunkerConfig, Definition, Draft, EmbeddedTemplates,
+    FileInfo, ImportFilter, ImportList, Language, LineIndex, MAX_CARRIED_ALIASES, MacroArg,
+    MacroCall, MacroCallArg, MacroTemplate, NamesFrom, QuotedDef, ScopedCalls, TemplateArities,
+    TemplatesOf, Visibility, collapse_whitespace, dedup_keep_first, text_of,
 };
 
 /// Modules a module's `use` list holds at most (every chunk carries it).
@@ -327,12 +327,13 @@ struct ModuleCtx {
     atom_lists: HashMap<String, AtomList>,
 }
 
-/// The atoms a literal enumerable runs over: a list's atoms, or a keyword list's or an
-/// atom-keyed map's keys (`pairs`: its elements are `{key, value}`).
-#[derive(Debug, Clone, Default)]
-struct AtomList {
-    atoms: Vec<String>,
-    pairs: bool,
+/// What a `for` runs its variable over, as far as naming the functions in it goes.
+#[derive(Debug, Clone)]
+enum ForNames {
+    /// Atoms this file writes (`[:get, :post]`, `@levels`).
+    Atoms(Vec<String>),
+    /// What a function returns, which the symbol graph reads ([`NamesFrom`]).
+    Returned(NamesFrom),
 }
 
 /// The longest `defstruct [...]` (bytes) shown whole as the signature of the struct.
@@ -454,6 +455,10 @@ struct DefInfo {
     templates: Vec<MacroTemplate>,
     /// The heads of `also`, where each has its own (what a macro call defines).
     also_heads: Vec<String>,
+    /// A function of no arguments: the atoms it returns as a literal.
+    returns: Option<Box<AtomList>>,
+    /// Named by a `for` after what a function returns ([`NamesFrom`]).
+    names_from: Option<Box<NamesFrom>>,
 }
 
 impl DefInfo {
@@ -480,6 +485,8 @@ impl DefInfo {
             name_var: None,
             templates: Vec::new(),
             also_heads: Vec::new(),
+            returns: None,
+            names_from: None,
         }
     }
 
@@ -558,9 +565,9 @@ struct Walker<'s, 't> {
     file_scope: ModuleCtx,
     /// The variables of the `for` blocks being flattened that run over known atoms
     /// (`for level <- @levels`), innermost last: `def unquote(level)(…)` defines each.
-    for_names: Vec<(String, Vec<String>)>,
+    for_names: Vec<(String, ForNames)>,
     /// The variable and atoms of the `for` just classified as a wrapper, for its block.
-    pending_for: Option<(String, Vec<String>)>,
+    pending_for: Option<(String, ForNames)>,
     /// What the macros defined so far in the file define where they are called, by
     /// module, macro name and arity (see [`MacroTemplate`]).
     macro_templates: FxHashMap<(String, String, u32), Vec<MacroTemplate>>,
@@ -1320,6 +1327,12 @@ impl<'s, 't> Walker<'s, 't> {
                     if def.kind == ChunkKind::Macro && !def.dynamic {
                         def.templates = self.record_templates(node, module, &def);
                     }
+                    // `def unary_math_funs, do: [exp: …]`: what a `for` of another file
+                    // may run over.
+                    if def.arities == [0] && def.kind == ChunkKind::Function && def.also.is_empty()
+                    {
+                        def.returns = self.returned_atoms(node, module).map(Box::new);
+                    }
                     let ctx = &mut self.modules[module];
                     for (name, arities) in std::iter::once((&def.name, &def.arities))
                         .chain(def.also.iter().map(|(n, a)| (n, a)))
@@ -1869,8 +1882,10 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// `for var <- [:a, :b]`, `for {var, _} <- [a: 1]`, `for var <- @attr`...: the variable
-    /// and the atoms it runs over (as `literal_atoms` reads them).
-    fn for_atoms(&self, node: Node<'t>, module: usize) -> Option<(String, Vec<String>)> {
+    /// and the atoms it runs over (as `literal_atoms` reads them); or, over what a
+    /// function of no arguments returns (`for {name, _} <- Shared.math_funs()`), the
+    /// variable and that function.
+    fn for_atoms(&self, node: Node<'t>, module: usize) -> Option<(String, ForNames)> {
         let args = child_of_kind(node, "arguments")?;
         let generator = args.named_child(0)?;
         if generator.kind() != "binary_operator"
@@ -1881,17 +1896,57 @@ impl<'s, 't> Walker<'s, 't> {
             return None;
         }
         let pattern = generator.child_by_field_name("left")?;
-        let source = self.literal_atoms(generator.child_by_field_name("right")?, module)?;
+        let right = generator.child_by_field_name("right")?;
         // `name` over atoms, `{name, _value}` over pairs.
-        let var =
-            match pattern.kind() {
-                "identifier" if !source.pairs => pattern,
-                "tuple" if source.pairs && pattern.named_child_count() == 2 => pattern
-                    .named_child(0)
-                    .filter(|v| v.kind() == "identifier")?,
-                _ => return None,
-            };
-        Some((self.text(var).to_string(), source.atoms))
+        let var = |pairs: bool| match pattern.kind() {
+            "identifier" if !pairs => Some(pattern),
+            "tuple" if pairs && pattern.named_child_count() == 2 => {
+                pattern.named_child(0).filter(|v| v.kind() == "identifier")
+            }
+            _ => None,
+        };
+        let (var, names) = match self.literal_atoms(right, module) {
+            Some(source) => (var(source.pairs)?, ForNames::Atoms(source.atoms)),
+            None => {
+                let function = self.function_of_no_arguments(right, module)?;
+                let pairs = pattern.kind() == "tuple";
+                let from = NamesFrom {
+                    function,
+                    pairs,
+                    written: String::new(),
+                };
+                (var(pairs)?, ForNames::Returned(from))
+            }
+        };
+        Some((self.text(var).to_string(), names))
+    }
+
+    /// `Mod.fun()`, `Mod.fun` or `fun()`: the function called, `Mod.fun/0` (with the
+    /// module's aliases expanded).
+    fn function_of_no_arguments(&self, node: Node<'t>, module: usize) -> Option<String> {
+        if node.kind() != "call" {
+            return None;
+        }
+        if child_of_kind(node, "arguments").is_some_and(|a| a.named_child_count() > 0)
+            || child_of_kind(node, "do_block").is_some()
+        {
+            return None;
+        }
+        let target = node.child_by_field_name("target")?;
+        let (owner, fun) = match target.kind() {
+            "dot" => {
+                let left = target.child_by_field_name("left")?;
+                let right = target.child_by_field_name("right")?;
+                if left.kind() != "alias" || right.kind() != "identifier" {
+                    return None;
+                }
+                (self.expand_module(self.text(left), Some(module)), right)
+            }
+            "identifier" => (self.modules[module].name.clone(), target),
+            _ => return None,
+        };
+        let fun = self.text(fun);
+        (!owner.is_empty() && !fun.starts_with("unquote")).then(|| format!("{owner}.{fun}/0"))
     }
 
     fn doc_value(&self, arg: Option<Node<'t>>) -> DocValue {
@@ -1934,6 +1989,8 @@ impl<'s, 't> Walker<'s, 't> {
                 name_var: None,
                 templates: Vec::new(),
                 also_heads: Vec::new(),
+                returns: None,
+                names_from: None,
             });
         }
         let (name, params, dynamic) = self.head_parts(head)?;
@@ -1947,16 +2004,25 @@ impl<'s, 't> Walker<'s, 't> {
             .and_then(|n| n.strip_suffix(')'))
             .and_then(|var| self.for_names.iter().rev().find(|(v, _)| v == var.trim()))
             .filter(|_| dynamic)
-            .map(|(_, atoms)| atoms.clone());
+            .map(|(_, names)| names.clone());
+        let mut names_from = None;
         let (name, also, dynamic, name_var) = match generated {
-            Some(atoms) => {
+            Some(ForNames::Atoms(atoms)) => {
                 let also = (atoms[1..].iter())
                     .map(|a| (a.clone(), arities.clone()))
                     .collect();
                 (atoms[0].clone(), also, false, Some(name))
             }
+            Some(ForNames::Returned(from)) => {
+                names_from = Some(Box::new(NamesFrom {
+                    written: name.clone(),
+                    ..from
+                }));
+                (name, Vec::new(), dynamic, None)
+            }
             None => (name, Vec::new(), dynamic, None),
         };
+
         Some(DefInfo {
             keyword: keyword.to_string(),
             kind,
@@ -1972,7 +2038,27 @@ impl<'s, 't> Walker<'s, 't> {
             name_var,
             templates: Vec::new(),
             also_heads: Vec::new(),
+            returns: None,
+            names_from,
         })
+    }
+
+    /// The atoms a function's body returns as a literal (`do: [exp: …, log: …]`, or a
+    /// `do` block of that one expression), as [`literal_atoms`](Self::literal_atoms)
+    /// reads them.
+    fn returned_atoms(&self, def: Node<'t>, module: usize) -> Option<AtomList> {
+        let body = match self.keyword_value(def, "do") {
+            Some(value) => value,
+            None => {
+                let block = child_of_kind(def, "do_block")?;
+                let mut cursor = block.walk();
+                let mut statements =
+                    (block.named_children(&mut cursor)).filter(|n| n.kind() != "comment");
+                let only = statements.next()?;
+                statements.next().is_none().then_some(only)?
+            }
+        };
+        self.literal_atoms(body, module)
     }
 
     /// Records what a macro's quotes define where it is called, when an argument of the
@@ -3173,6 +3259,8 @@ impl<'s, 't> Walker<'s, 't> {
                         true => templates.clone(),
                         false => Vec::new(),
                     },
+                    returns: def.returns.as_deref().cloned().filter(|_| k == 0),
+                    names_from: def.names_from.as_deref().cloned().filter(|_| k == 0),
                     ..Definition::default()
                 });
             }

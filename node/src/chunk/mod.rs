@@ -215,6 +215,36 @@ pub struct Definition {
     /// function of the module.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embedded_templates: Vec<EmbeddedTemplates>,
+    /// A function of no arguments that returns a literal list of atoms, keyword list or
+    /// atom-keyed map (`def unary_math_funs, do: [exp: …, log: …]`): its atoms, for the
+    /// `for`s that define a function per atom of it ([`NamesFrom`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<AtomList>,
+    /// A definition a `for` names after what a function returns, which this file does
+    /// not tell (`for {name, _} <- Nx.Shared.unary_math_funs() do def unquote(name)(t)`):
+    /// kept as written here; the symbol graph defines one function per atom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names_from: Option<NamesFrom>,
+}
+
+/// The atoms a literal enumerable runs over: a list's atoms, or a keyword list's or an
+/// atom-keyed map's keys (`pairs`: its elements are `{key, value}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtomList {
+    pub atoms: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pairs: bool,
+}
+
+/// Where a `for` takes the names of the functions it defines: what `function` (`Mod.fun/0`)
+/// returns, a list of atoms, or of pairs when `pairs` (the `for` binds `{name, _}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamesFrom {
+    pub function: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pairs: bool,
+    /// The name as written (`unquote(name)`), which each function's head replaces.
+    pub written: String,
 }
 
 /// `embed_templates "page_html/*"` (Phoenix.Component): each template file the pattern
@@ -685,6 +715,8 @@ impl Default for Definition {
             templates: Vec::new(),
             macro_calls: Vec::new(),
             embedded_templates: Vec::new(),
+            returns: None,
+            names_from: None,
         }
     }
 }
@@ -1132,7 +1164,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 66;
+pub const CHUNKER_VERSION: u32 = 67;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -16,8 +16,8 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{
-    Chunk, ChunkKind, EmbeddedTemplates, ImportFilter, MacroCall, MacroTemplate, QuoteFile,
-    QuotedDef, ScopedCalls, TemplatesOf, Visibility, dedup_keep_first,
+    AtomList, Chunk, ChunkKind, EmbeddedTemplates, ImportFilter, MacroCall, MacroTemplate,
+    NamesFrom, QuoteFile, QuotedDef, ScopedCalls, TemplatesOf, Visibility, dedup_keep_first,
 };
 
 /// Where a symbol is defined.
@@ -130,6 +130,11 @@ pub struct SymbolGraph {
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
     implementers: HashMap<String, Vec<SymbolSite>>,
+    /// `Mod.fun/0` -> the atoms it returns as a literal, for the `for`s named by it.
+    returns: HashMap<String, AtomList>,
+    /// Each definition a `for` names after what a function returns, with its arities:
+    /// let go of once the functions it stands for are in `defs`.
+    named_by: Vec<(SymbolSite, NamesFrom, Vec<u32>)>,
 }
 
 /// A macro's templates, with its file.
@@ -586,6 +591,10 @@ impl SymbolGraph {
             self.generated_in.insert(site.module.clone());
             self.defs.entry(symbol).or_default().push(site);
         }
+        for (symbol, site) in self.returned_name_definitions() {
+            self.generated_in.insert(site.module.clone());
+            self.defs.entry(symbol).or_default().push(site);
+        }
         self.template_definitions();
         self.resolve_pending();
         self.resolve_child_specs();
@@ -774,6 +783,43 @@ impl SymbolGraph {
                         };
                         out.push((symbol, site));
                     }
+                }
+            }
+        }
+        out
+    }
+
+    /// The functions a `for` names after what a function returns: `for {name, _} <-
+    /// Nx.Shared.unary_math_funs() do def unquote(name)(tensor)` defines `Nx.exp/1`,
+    /// `Nx.log/1`... when `unary_math_funs/0` returns a literal keyword list. Each is sited
+    /// at the definition the `for` writes, with its head naming it.
+    fn returned_name_definitions(&mut self) -> Vec<(String, SymbolSite)> {
+        let named_by = std::mem::take(&mut self.named_by);
+        let mut out: Vec<(String, SymbolSite)> = Vec::new();
+        let mut made: HashSet<(String, String)> = HashSet::default();
+        for (site, from, arities) in named_by {
+            let Some(list) = self.returns.get(&from.function) else {
+                continue;
+            };
+            if list.pairs != from.pairs {
+                continue;
+            }
+            for atom in &list.atoms {
+                for &arity in &arities {
+                    let symbol = crate::chunk::symbol(&site.module, atom, arity);
+                    let written = self.defs.get(&symbol).is_some_and(|sites| {
+                        (sites.iter()).any(|s| s.module == site.module && s.repo == site.repo)
+                    });
+                    if written || !made.insert((symbol.clone(), site.repo.clone())) {
+                        continue;
+                    }
+                    let signature = site.signature.replacen(from.written.as_str(), atom, 1);
+                    let named = SymbolSite {
+                        symbol: symbol.clone(),
+                        signature,
+                        ..site.clone()
+                    };
+                    out.push((symbol, named));
                 }
             }
         }
@@ -1249,8 +1295,14 @@ impl SymbolGraph {
                 macro_calls,
                 embeds,
                 template_chunks,
+                returns,
+                named_by,
                 ..
             } = part;
+            for (function, atoms) in returns {
+                g.returns.entry(function).or_insert(atoms);
+            }
+            g.named_by.extend(named_by);
             g.embeds.extend(embeds);
             g.template_chunks.extend(template_chunks);
             for (symbol, templates) in macro_templates {
@@ -1394,6 +1446,15 @@ impl SymbolGraph {
                             });
                         }
                     }
+                }
+                if let Some(atoms) = &def.returns {
+                    for k in def.symbols() {
+                        g.returns.entry(k).or_insert_with(|| atoms.clone());
+                    }
+                }
+                if let Some(from) = &def.names_from {
+                    let named = site(String::new());
+                    g.named_by.push((named, from.clone(), def.arities.clone()));
                 }
                 if !def.templates.is_empty() {
                     for k in def.symbols() {
