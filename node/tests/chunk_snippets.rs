@@ -4654,8 +4654,9 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
     assert!(!all.iter().any(|s| s.contains("value")), "{all:?}");
 }
 
-/// A function of no arguments that returns a literal list records its atoms; a `for` over
-/// what a function returns keeps its definition as written, naming that function (the
+/// A public function of no arguments that returns a literal list records its atoms; a
+/// `for` over what a function of another module returns keeps its definition as written,
+/// naming that function (the
 /// symbol graph then defines one function per atom, as Nx's `for {name, _} <-
 /// Nx.Shared.unary_math_funs()` does).
 #[test]
@@ -4668,6 +4669,7 @@ fn g08_a_for_over_what_a_function_returns_names_that_function() {
         "    [book: 1, toy: 2]\n",
         "  end\n",
         "  def computed, do: Enum.map([:a], & &1)\n",
+        "  defp private, do: [:a]\n",
         "  for {kind, _} <- Catalog.kinds() do\n",
         "    def unquote(kind)(id), do: id\n",
         "  end\n",
@@ -4697,6 +4699,8 @@ fn g08_a_for_over_what_a_function_returns_names_that_function() {
     assert_eq!(def("all", 0).returns, Some(atoms(&["book", "toy"], false)));
     assert_eq!(def("pairs", 0).returns, Some(atoms(&["book", "toy"], true)));
     assert_eq!(def("computed", 0).returns, None);
+    // Another module cannot call it.
+    assert_eq!(def("private", 0).returns, None);
     let from = |function: &str, pairs: bool| NamesFrom {
         function: function.to_string(),
         pairs,
@@ -4706,10 +4710,9 @@ fn g08_a_for_over_what_a_function_returns_names_that_function() {
         def("unquote(kind)", 1).names_from,
         Some(from("Shop.Catalog.kinds/0", true))
     );
-    assert_eq!(
-        def("unquote(kind)", 0).names_from,
-        Some(from("Shop.Kinds.all/0", false))
-    );
+    // A call without a module in a module's body names an import (its own functions
+    // cannot run yet): not followed.
+    assert_eq!(def("unquote(kind)", 0).names_from, None);
 }
 
 /// `defrecord :ping, [...]` (after `import Record`) and `Record.defrecordp(...)` define the

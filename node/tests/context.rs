@@ -1437,6 +1437,53 @@ fn an_embedded_template_is_a_target_through_its_file() {
     );
 }
 
+/// A function a `for` names after what another file's function returns (Nx's
+/// `for {name, _} <- Nx.Shared.unary_math_funs()`) has the `for` as its code, and what
+/// its clauses call as its callees.
+#[test]
+fn a_function_named_by_what_another_file_returns_is_a_target_through_its_for() {
+    let sources = [
+        (
+            "lib/calc/shared.ex",
+            "defmodule Calc.Shared do\n  def funs, do: [exp: 1, log: 2]\nend\n",
+        ),
+        (
+            "lib/calc.ex",
+            concat!(
+                "defmodule Calc do\n",
+                "  for {name, _} <- Calc.Shared.funs() do\n",
+                "    def unquote(name)(x), do: Calc.Math.run(unquote(name), x)\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/calc/math.ex",
+            "defmodule Calc.Math do\n  def run(f, x), do: {f, x}\nend\n",
+        ),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Calc.log/1", None);
+    let shown: Vec<(SectionKind, String)> = (ctx.sections.iter())
+        .map(|s| (s.kind, s.title.clone()))
+        .collect();
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap_or_else(|| panic!("no target in {shown:#?}"));
+    assert!(
+        target.text.contains("Calc.Shared.funs()"),
+        "{}",
+        target.text
+    );
+    assert!(
+        (ctx.sections.iter())
+            .any(|s| s.kind == SectionKind::Callee && s.title.contains("Calc.Math.run/2")),
+        "{shown:#?}"
+    );
+}
+
 /// A function defined where it is implied (`defexception`'s `exception/1`) or by a
 /// `use` has a context: its module's header, which holds what defines it, with its
 /// callers; and for a `use`, the clauses its quote writes.

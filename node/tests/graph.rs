@@ -1361,32 +1361,57 @@ fn a_for_over_what_another_file_returns_defines_a_function_per_atom() {
         "end\n",                                                       // 6
     );
     let calc = concat!(
-        "defmodule Calc do\n",                                              // 1
-        "  alias Calc.Shared\n",                                            // 2
-        "  for {name, {desc, _}} <- Shared.unary_funs() do\n",              // 3
-        "    @doc \"The #{desc}.\"\n",                                      // 4
-        "    def unquote(name)(x), do: apply(:math, unquote(name), [x])\n", // 5
-        "  end\n",                                                          // 6
-        "  for name <- Calc.Shared.names() do\n",                           // 7
-        "    def unquote(name)(x, opts \\\\ []), do: {x, opts}\n",          // 8
-        "  end\n",                                                          // 9
-        "  for name <- Shared.unary_funs() do\n",                           // 10
-        "    def unquote(name)(), do: :pairs_are_no_atoms\n",               // 11
-        "  end\n",                                                          // 12
-        "  def twice(x), do: exp(x) + log(x)\n",                            // 13
-        "end\n",                                                            // 14
+        "defmodule Calc do\n",                                             // 1
+        "  alias Calc.Shared\n",                                           // 2
+        "  for {name, {desc, _}} <- Shared.unary_funs() do\n",             // 3
+        "    @doc \"The #{desc}.\"\n",                                     // 4
+        "    def unquote(name)(x), do: Calc.Math.run(unquote(name), x)\n", // 5
+        "  end\n",                                                         // 6
+        "  for name <- Calc.Shared.names() do\n",                          // 7
+        "    def unquote(name)(x, opts \\\\ []), do: {x, opts}\n",         // 8
+        "  end\n",                                                         // 9
+        "  for name <- Shared.unary_funs() do\n",                          // 10
+        "    def unquote(name)(), do: :pairs_are_no_atoms\n",              // 11
+        "  end\n",                                                         // 12
+        "  def twice(x), do: exp(x) + log(x)\n",                           // 13
+        "end\n",                                                           // 14
     );
     let user = concat!(
         "defmodule Calc.User do\n",
         "  def go(x), do: Calc.exp(x) + Calc.half(x, [])\n",
         "end\n",
     );
-    let mut chunks = chunks_of("lib/calc/shared.ex", shared);
+    // A stub of the same module in the tests, and another repository's module of that
+    // name: neither is the list a `for` of this repository's code runs over.
+    let stub = "defmodule Calc.Shared do\n  def unary_funs, do: [zzz: {\"z\", 0}]\nend\n";
+    let other = match chunk_file(
+        "elsewhere",
+        "lib/calc/shared.ex",
+        b"defmodule Calc.Shared do\n  def unary_funs, do: [yyy: {\"y\", 0}]\nend\n",
+        &ChunkerConfig::default(),
+    ) {
+        FileChunks::Chunked(cs) => cs,
+        FileChunks::Skipped(r) => panic!("skipped: {r}"),
+    };
+    let mut chunks = other;
+    chunks.extend(chunks_of("test/support/shared_stub.ex", stub));
+    chunks.extend(chunks_of("lib/calc/shared.ex", shared));
     chunks.extend(chunks_of("lib/calc.ex", calc));
     chunks.extend(chunks_of("lib/calc/user.ex", user));
     let whole = SymbolGraph::build(&chunks);
     let merged = SymbolGraph::merge(chunks.chunks(1).map(SymbolGraph::part));
-    for g in [&whole, &merged] {
+    let pairs = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    let reversed = SymbolGraph::merge(chunks.chunks(1).rev().map(SymbolGraph::part));
+    for g in [&whole, &merged, &pairs, &reversed] {
+        for symbol in ["Calc.zzz/1", "Calc.yyy/1"] {
+            assert!(g.definitions(symbol).is_empty(), "{symbol}");
+        }
+        // It calls what the definition it is written as calls.
+        assert_eq!(g.callees("Calc.exp/1"), strings(&["Calc.Math.run/2"]));
+        assert_eq!(
+            caller_symbols(g, "Calc.Math.run/2"),
+            strings(&["Calc.exp/1", "Calc.log/1", "Calc.unquote(name)/1"])
+        );
         let exp = g.definitions("Calc.exp/1");
         assert_eq!(exp.len(), 1, "{exp:?}");
         assert_eq!(

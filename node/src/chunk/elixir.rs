@@ -1329,7 +1329,11 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     // `def unary_math_funs, do: [exp: …]`: what a `for` of another file
                     // may run over.
-                    if def.arities == [0] && def.kind == ChunkKind::Function && def.also.is_empty()
+                    if name == "def"
+                        && def.arities == [0]
+                        && !def.dynamic
+                        && def.name_var.is_none()
+                        && def.also.is_empty()
                     {
                         def.returns = self.returned_atoms(node, module).map(Box::new);
                     }
@@ -1921,8 +1925,9 @@ impl<'s, 't> Walker<'s, 't> {
         Some((self.text(var).to_string(), names))
     }
 
-    /// `Mod.fun()`, `Mod.fun` or `fun()`: the function called, `Mod.fun/0` (with the
-    /// module's aliases expanded).
+    /// `Mod.fun()` or `Mod.fun`: the function called, `Mod.fun/0` (with the module's
+    /// aliases expanded). A call without a module is left out: the module's own functions
+    /// cannot run in its body, so it names an import, which is not followed here.
     fn function_of_no_arguments(&self, node: Node<'t>, module: usize) -> Option<String> {
         if node.kind() != "call" {
             return None;
@@ -1933,19 +1938,16 @@ impl<'s, 't> Walker<'s, 't> {
             return None;
         }
         let target = node.child_by_field_name("target")?;
-        let (owner, fun) = match target.kind() {
-            "dot" => {
-                let left = target.child_by_field_name("left")?;
-                let right = target.child_by_field_name("right")?;
-                if left.kind() != "alias" || right.kind() != "identifier" {
-                    return None;
-                }
-                (self.expand_module(self.text(left), Some(module)), right)
-            }
-            "identifier" => (self.modules[module].name.clone(), target),
-            _ => return None,
-        };
-        let fun = self.text(fun);
+        if target.kind() != "dot" {
+            return None;
+        }
+        let left = target.child_by_field_name("left")?;
+        let right = target.child_by_field_name("right")?;
+        if left.kind() != "alias" || right.kind() != "identifier" {
+            return None;
+        }
+        let owner = self.expand_module(self.text(left), Some(module));
+        let fun = self.text(right);
         (!owner.is_empty() && !fun.starts_with("unquote")).then(|| format!("{owner}.{fun}/0"))
     }
 

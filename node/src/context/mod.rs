@@ -748,6 +748,7 @@ impl<'a> ContextBuilder<'a> {
                     }
                     if defining.is_empty() {
                         for site in self.graph.definitions(symbol) {
+                            let before = defining.len();
                             if site.generated_by.is_some() {
                                 let at_header = (self.source.definition(&site.module)?)
                                     .into_iter()
@@ -755,20 +756,20 @@ impl<'a> ContextBuilder<'a> {
                                         c.kind == ChunkKind::ModuleHeader
                                             && (c.repo == site.repo && c.path == site.path)
                                     });
-                                let before = defining.len();
                                 defining.extend(at_header);
-                                if defining.len() == before {
-                                    // A template's function (`embed_templates`): the
-                                    // template itself.
-                                    defining.extend(
-                                        (self.source.file_chunks(&site.repo, &site.path)?)
-                                            .into_iter()
-                                            .filter(|c| {
-                                                c.start_line <= site.end_line
-                                                    && c.end_line >= site.start_line
-                                            }),
-                                    );
-                                }
+                            }
+                            if defining.len() == before {
+                                // A template's function (`embed_templates`), or one a
+                                // `for` names after what another file's function returns:
+                                // the code at its site.
+                                defining.extend(
+                                    (self.source.file_chunks(&site.repo, &site.path)?)
+                                        .into_iter()
+                                        .filter(|c| {
+                                            c.start_line <= site.end_line
+                                                && c.end_line >= site.start_line
+                                        }),
+                                );
                             }
                         }
                     }

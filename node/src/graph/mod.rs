@@ -130,15 +130,26 @@ pub struct SymbolGraph {
     /// that declare `@behaviour B`, `use B` (as a behaviour's `__using__` declares it) or
     /// `defimpl B`.
     implementers: HashMap<String, Vec<SymbolSite>>,
-    /// `Mod.fun/0` -> the atoms it returns as a literal, for the `for`s named by it.
-    returns: HashMap<String, AtomList>,
-    /// Each definition a `for` names after what a function returns, with its arities:
-    /// let go of once the functions it stands for are in `defs`.
-    named_by: Vec<(SymbolSite, NamesFrom, Vec<u32>)>,
+    /// `Mod.fun/0` -> the atoms it returns as a literal, for the `for`s named by it: one
+    /// per place that defines it (repository, path, line), chosen among in
+    /// [`SymbolGraph::returned_name_definitions`]. Let go of once they are in `defs`.
+    returns: HashMap<String, Vec<(SymbolSite, AtomList)>>,
+    /// Each definition a `for` names after what a function returns (its site, with the
+    /// symbol it is written as), and its position in `caller_sites` when it calls
+    /// anything: let go of once the functions it stands for are in `defs`.
+    named_by: Vec<(SymbolSite, NamesFrom, Option<u32>)>,
+    /// Each function those `for`s define, with the position in `caller_sites` of the
+    /// definition it is written as, whose calls it makes.
+    named_calls: Vec<(SymbolSite, u32)>,
 }
 
 /// A macro's templates, with its file.
 type Templates = (Arc<QuoteFile>, Vec<MacroTemplate>);
+
+/// The functions the `for`s named after what a function returns define in one graph, at
+/// most: a repository of many such `for`s over long lists would otherwise grow the graph
+/// far past its code.
+const MAX_NAMED_BY_RETURNS: usize = 100_000;
 
 /// A module's `embed_templates`, with the imports and `use`s its templates' components
 /// resolve through.
@@ -597,6 +608,7 @@ impl SymbolGraph {
         }
         self.template_definitions();
         self.resolve_pending();
+        self.call_as_written();
         self.resolve_child_specs();
         self.chain_implementers();
         self.dedup_out();
@@ -792,38 +804,91 @@ impl SymbolGraph {
     /// The functions a `for` names after what a function returns: `for {name, _} <-
     /// Nx.Shared.unary_math_funs() do def unquote(name)(tensor)` defines `Nx.exp/1`,
     /// `Nx.log/1`... when `unary_math_funs/0` returns a literal keyword list. Each is sited
-    /// at the definition the `for` writes, with its head naming it.
+    /// at the definition the `for` writes, with its head naming it. Where several places
+    /// define the function, the `for`'s own repository's comes first, then code outside
+    /// tests, then the first by path and line: the same however the graph was put
+    /// together.
     fn returned_name_definitions(&mut self) -> Vec<(String, SymbolSite)> {
         let named_by = std::mem::take(&mut self.named_by);
+        let returns = std::mem::take(&mut self.returns);
         let mut out: Vec<(String, SymbolSite)> = Vec::new();
-        let mut made: HashSet<(String, String)> = HashSet::default();
-        for (site, from, arities) in named_by {
-            let Some(list) = self.returns.get(&from.function) else {
+        let mut made: HashSet<(String, String, String, u32)> = HashSet::default();
+        let test_code = |s: &SymbolSite| s.path.starts_with("test/") || s.path.contains("/test/");
+        for (site, from, calling) in named_by {
+            let Some(list) = (returns.get(&from.function).into_iter().flatten())
+                .min_by(|(a, _), (b, _)| {
+                    (a.repo != site.repo, test_code(a), &a.path, a.start_line).cmp(&(
+                        b.repo != site.repo,
+                        test_code(b),
+                        &b.path,
+                        b.start_line,
+                    ))
+                })
+                .map(|(_, list)| list)
+            else {
                 continue;
             };
-            if list.pairs != from.pairs {
+            if list.pairs != from.pairs || out.len() >= MAX_NAMED_BY_RETURNS {
                 continue;
             }
+            let Some((_, arity)) = site.symbol.rsplit_once('/') else {
+                continue;
+            };
+            let Ok(arity) = arity.parse::<u32>() else {
+                continue;
+            };
             for atom in &list.atoms {
-                for &arity in &arities {
-                    let symbol = crate::chunk::symbol(&site.module, atom, arity);
-                    let written = self.defs.get(&symbol).is_some_and(|sites| {
-                        (sites.iter()).any(|s| s.module == site.module && s.repo == site.repo)
-                    });
-                    if written || !made.insert((symbol.clone(), site.repo.clone())) {
-                        continue;
-                    }
-                    let signature = site.signature.replacen(from.written.as_str(), atom, 1);
-                    let named = SymbolSite {
-                        symbol: symbol.clone(),
-                        signature,
-                        ..site.clone()
-                    };
-                    out.push((symbol, named));
+                let symbol = crate::chunk::symbol(&site.module, atom, arity);
+                let written = self.defs.get(&symbol).is_some_and(|sites| {
+                    (sites.iter()).any(|s| s.module == site.module && s.repo == site.repo)
+                });
+                let place = (
+                    symbol.clone(),
+                    site.repo.clone(),
+                    site.path.clone(),
+                    site.start_line,
+                );
+                if written || !made.insert(place) {
+                    continue;
                 }
+                let named = SymbolSite {
+                    symbol: symbol.clone(),
+                    signature: site.signature.replacen(from.written.as_str(), atom, 1),
+                    ..site.clone()
+                };
+                if let Some(at) = calling {
+                    self.named_calls.push((named.clone(), at));
+                }
+                out.push((symbol, named));
             }
         }
         out
+    }
+
+    /// Each function a `for` names after what a function returns calls what the
+    /// definition it is written as calls (once its calls without a module are resolved):
+    /// that definition's own calls, by its position among the callers (another `for` of
+    /// the module may write a definition of the same name and arity).
+    fn call_as_written(&mut self) {
+        let named = std::mem::take(&mut self.named_calls);
+        if named.is_empty() {
+            return;
+        }
+        let wanted: HashSet<u32> = named.iter().map(|(_, at)| *at).collect();
+        let mut calls_of: HashMap<u32, Vec<String>> = HashMap::default();
+        for (callee, callers) in &self.incoming {
+            for at in callers.iter().filter(|at| wanted.contains(at)) {
+                calls_of.entry(*at).or_default().push(callee.clone());
+            }
+        }
+        for (site, at) in named {
+            if let Some(calls) = calls_of.get_mut(&at) {
+                calls.sort_unstable();
+                calls.dedup();
+                let calls = calls.clone();
+                self.add_calls(&site, &calls, false);
+            }
+        }
     }
 
     /// The functions the modules' `use`s define in them (through chained `use`s too),
@@ -1299,10 +1364,9 @@ impl SymbolGraph {
                 named_by,
                 ..
             } = part;
-            for (function, atoms) in returns {
-                g.returns.entry(function).or_insert(atoms);
+            for (function, places) in returns {
+                g.returns.entry(function).or_default().extend(places);
             }
-            g.named_by.extend(named_by);
             g.embeds.extend(embeds);
             g.template_chunks.extend(template_chunks);
             for (symbol, templates) in macro_templates {
@@ -1335,6 +1399,9 @@ impl SymbolGraph {
             }
             let offset = g.caller_sites.len() as u32;
             g.caller_sites.extend(caller_sites);
+            g.named_by.extend(
+                (named_by.into_iter()).map(|(site, from, at)| (site, from, at.map(|i| i + offset))),
+            );
             g.pending.extend(pending.into_iter().map(|p| Unqualified {
                 caller: p.caller + offset,
                 ..p
@@ -1449,12 +1516,9 @@ impl SymbolGraph {
                 }
                 if let Some(atoms) = &def.returns {
                     for k in def.symbols() {
-                        g.returns.entry(k).or_insert_with(|| atoms.clone());
+                        let place = site(k.clone());
+                        g.returns.entry(k).or_default().push((place, atoms.clone()));
                     }
-                }
-                if let Some(from) = &def.names_from {
-                    let named = site(String::new());
-                    g.named_by.push((named, from.clone(), def.arities.clone()));
                 }
                 if !def.templates.is_empty() {
                     for k in def.symbols() {
@@ -1531,6 +1595,7 @@ impl SymbolGraph {
                     // A function `defexception` implies calls nothing written.
                     if def.kind.is_callable() && !def.implied {
                         sources += 1;
+                        let position = g.caller_sites.len() as u32;
                         g.add_caller(
                             &site,
                             calls,
@@ -1539,6 +1604,11 @@ impl SymbolGraph {
                             &def.scoped_calls,
                             chunk,
                         );
+                        if let Some(from) = &def.names_from {
+                            let calling =
+                                (g.caller_sites.len() as u32 > position).then_some(position);
+                            g.named_by.push((site.clone(), from.clone(), calling));
+                        }
                     }
                     g.defs.entry(symbol).or_default().push(site);
                 }
