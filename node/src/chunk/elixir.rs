@@ -58,10 +58,11 @@ pub fn parse(src: &[u8]) -> Option<Tree> {
 }
 
 /// How long parsing `len` bytes may take: 2 s, and 10 s more per MB, of the parsing
-/// thread's own time ([`ParseClock`]; at most four times that of the wall clock). Elixir parses at 4–10 MB/s on one core; far slower
-/// is input on which tree-sitter-elixir's scanner looks ahead again at every line (100,000
-/// comment lines in a row take it minutes, a 4 MB file of them hours), and one file must
-/// not hold an indexing worker that long.
+/// thread's own time ([`ParseClock`]; at most four times that of the wall clock). Elixir
+/// parses at 4–10 MB/s on one core; far slower is input on which tree-sitter-elixir's
+/// scanner looks ahead again at every line (100,000 comment lines in a row take it
+/// minutes, a 4 MB file of them hours), and one file must not hold an indexing worker that
+/// long.
 pub fn parse_budget(len: usize) -> Duration {
     Duration::from_secs(2) + Duration::from_secs_f64(len as f64 * 10.0 / 1e6)
 }
