@@ -1361,20 +1361,23 @@ fn a_for_over_what_another_file_returns_defines_a_function_per_atom() {
         "end\n",                                                       // 6
     );
     let calc = concat!(
-        "defmodule Calc do\n",                                             // 1
-        "  alias Calc.Shared\n",                                           // 2
-        "  for {name, {desc, _}} <- Shared.unary_funs() do\n",             // 3
-        "    @doc \"The #{desc}.\"\n",                                     // 4
-        "    def unquote(name)(x), do: Calc.Math.run(unquote(name), x)\n", // 5
-        "  end\n",                                                         // 6
-        "  for name <- Calc.Shared.names() do\n",                          // 7
-        "    def unquote(name)(x, opts \\\\ []), do: {x, opts}\n",         // 8
-        "  end\n",                                                         // 9
-        "  for name <- Shared.unary_funs() do\n",                          // 10
-        "    def unquote(name)(), do: :pairs_are_no_atoms\n",              // 11
-        "  end\n",                                                         // 12
-        "  def twice(x), do: exp(x) + log(x)\n",                           // 13
-        "end\n",                                                           // 14
+        "defmodule Calc do\n",                                                // 1
+        "  alias Calc.Shared\n",                                              // 2
+        "  for {name, {desc, _}} <- Shared.unary_funs() do\n",                // 3
+        "    @doc \"The #{desc}.\"\n",                                        // 4
+        "    def unquote(name)(x), do: Calc.Math.run(unquote(name), x)\n",    // 5
+        "  end\n",                                                            // 6
+        "  for name <- Calc.Shared.names() do\n",                             // 7
+        "    def unquote(name)(x, opts \\\\ []), do: {x, opts}\n",            // 8
+        "  end\n",                                                            // 9
+        "  for name <- Shared.unary_funs() do\n",                             // 10
+        "    def unquote(name)(), do: :pairs_are_no_atoms\n",                 // 11
+        "  end\n",                                                            // 12
+        "  def twice(x), do: exp(x) + log(x)\n",                              // 13
+        "  for {name, _} <- Calc.Other.funs() do\n",                          // 14
+        "    def unquote(name)(x), do: {Calc.Math.zz(x), Calc.Math.aa(x)}\n", // 15
+        "  end\n",                                                            // 16
+        "end\n",                                                              // 17
     );
     let user = concat!(
         "defmodule Calc.User do\n",
@@ -1393,7 +1396,21 @@ fn a_for_over_what_another_file_returns_defines_a_function_per_atom() {
         FileChunks::Chunked(cs) => cs,
         FileChunks::Skipped(r) => panic!("skipped: {r}"),
     };
+    // Two other repositories define `Calc.Other.funs/0` at the same place, and this one
+    // does not: the first by repository name is read, however the graph is built.
     let mut chunks = other;
+    for (repo, list) in [("zeta", "[zeta_only: 1]"), ("beta", "[beta_only: 1]")] {
+        let src = format!("defmodule Calc.Other do\n  def funs, do: {list}\nend\n");
+        match chunk_file(
+            repo,
+            "lib/other.ex",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) {
+            FileChunks::Chunked(cs) => chunks.extend(cs),
+            FileChunks::Skipped(r) => panic!("skipped: {r}"),
+        }
+    }
     chunks.extend(chunks_of("test/support/shared_stub.ex", stub));
     chunks.extend(chunks_of("lib/calc/shared.ex", shared));
     chunks.extend(chunks_of("lib/calc.ex", calc));
@@ -1403,9 +1420,15 @@ fn a_for_over_what_another_file_returns_defines_a_function_per_atom() {
     let pairs = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
     let reversed = SymbolGraph::merge(chunks.chunks(1).rev().map(SymbolGraph::part));
     for g in [&whole, &merged, &pairs, &reversed] {
-        for symbol in ["Calc.zzz/1", "Calc.yyy/1"] {
+        for symbol in ["Calc.zzz/1", "Calc.yyy/1", "Calc.zeta_only/1"] {
             assert!(g.definitions(symbol).is_empty(), "{symbol}");
         }
+        assert_eq!(g.definitions("Calc.beta_only/1").len(), 1);
+        // In the order the clause calls them.
+        assert_eq!(
+            g.callees_in_call_order("Calc.beta_only/1"),
+            strings(&["Calc.Math.zz/1", "Calc.Math.aa/1"])
+        );
         // It calls what the definition it is written as calls.
         assert_eq!(g.callees("Calc.exp/1"), strings(&["Calc.Math.run/2"]));
         assert_eq!(

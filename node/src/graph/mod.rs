@@ -138,9 +138,9 @@ pub struct SymbolGraph {
     /// symbol it is written as), and its position in `caller_sites` when it calls
     /// anything: let go of once the functions it stands for are in `defs`.
     named_by: Vec<(SymbolSite, NamesFrom, Option<u32>)>,
-    /// Each function those `for`s define, with the position in `caller_sites` of the
-    /// definition it is written as, whose calls it makes.
-    named_calls: Vec<(SymbolSite, u32)>,
+    /// Each function those `for`s define, with the definition it is written as (its
+    /// symbol, and its position in `caller_sites`), whose calls it makes.
+    named_calls: Vec<(SymbolSite, String, u32)>,
 }
 
 /// A macro's templates, with its file.
@@ -806,10 +806,19 @@ impl SymbolGraph {
     /// `Nx.log/1`... when `unary_math_funs/0` returns a literal keyword list. Each is sited
     /// at the definition the `for` writes, with its head naming it. Where several places
     /// define the function, the `for`'s own repository's comes first, then code outside
-    /// tests, then the first by path and line: the same however the graph was put
-    /// together.
+    /// tests, then the first by path, line and repository: the same however the graph was
+    /// put together.
     fn returned_name_definitions(&mut self) -> Vec<(String, SymbolSite)> {
-        let named_by = std::mem::take(&mut self.named_by);
+        let mut named_by = std::mem::take(&mut self.named_by);
+        // In one order however the graph was put together, for the cap below.
+        named_by.sort_by(|(a, _, _), (b, _, _)| {
+            (&a.repo, &a.path, a.start_line, &a.symbol).cmp(&(
+                &b.repo,
+                &b.path,
+                b.start_line,
+                &b.symbol,
+            ))
+        });
         let returns = std::mem::take(&mut self.returns);
         let mut out: Vec<(String, SymbolSite)> = Vec::new();
         let mut made: HashSet<(String, String, String, u32)> = HashSet::default();
@@ -817,18 +826,26 @@ impl SymbolGraph {
         for (site, from, calling) in named_by {
             let Some(list) = (returns.get(&from.function).into_iter().flatten())
                 .min_by(|(a, _), (b, _)| {
-                    (a.repo != site.repo, test_code(a), &a.path, a.start_line).cmp(&(
-                        b.repo != site.repo,
-                        test_code(b),
-                        &b.path,
-                        b.start_line,
-                    ))
+                    (
+                        a.repo != site.repo,
+                        test_code(a),
+                        &a.path,
+                        a.start_line,
+                        &a.repo,
+                    )
+                        .cmp(&(
+                            b.repo != site.repo,
+                            test_code(b),
+                            &b.path,
+                            b.start_line,
+                            &b.repo,
+                        ))
                 })
                 .map(|(_, list)| list)
             else {
                 continue;
             };
-            if list.pairs != from.pairs || out.len() >= MAX_NAMED_BY_RETURNS {
+            if list.pairs != from.pairs {
                 continue;
             }
             let Some((_, arity)) = site.symbol.rsplit_once('/') else {
@@ -838,6 +855,9 @@ impl SymbolGraph {
                 continue;
             };
             for atom in &list.atoms {
+                if out.len() >= MAX_NAMED_BY_RETURNS {
+                    break;
+                }
                 let symbol = crate::chunk::symbol(&site.module, atom, arity);
                 let written = self.defs.get(&symbol).is_some_and(|sites| {
                     (sites.iter()).any(|s| s.module == site.module && s.repo == site.repo)
@@ -857,7 +877,8 @@ impl SymbolGraph {
                     ..site.clone()
                 };
                 if let Some(at) = calling {
-                    self.named_calls.push((named.clone(), at));
+                    self.named_calls
+                        .push((named.clone(), site.symbol.clone(), at));
                 }
                 out.push((symbol, named));
             }
@@ -866,28 +887,32 @@ impl SymbolGraph {
     }
 
     /// Each function a `for` names after what a function returns calls what the
-    /// definition it is written as calls (once its calls without a module are resolved):
-    /// that definition's own calls, by its position among the callers (another `for` of
-    /// the module may write a definition of the same name and arity).
+    /// definition it is written as calls (once its calls without a module are resolved),
+    /// in the order it calls them: that definition's own calls, by its position among the
+    /// callers (another `for` of the module may write a definition of the same name and
+    /// arity).
     fn call_as_written(&mut self) {
         let named = std::mem::take(&mut self.named_calls);
         if named.is_empty() {
             return;
         }
-        let wanted: HashSet<u32> = named.iter().map(|(_, at)| *at).collect();
-        let mut calls_of: HashMap<u32, Vec<String>> = HashMap::default();
+        let wanted: HashSet<u32> = named.iter().map(|(_, _, at)| *at).collect();
+        let mut calls_of: HashMap<u32, HashSet<String>> = HashMap::default();
         for (callee, callers) in &self.incoming {
             for at in callers.iter().filter(|at| wanted.contains(at)) {
-                calls_of.entry(*at).or_default().push(callee.clone());
+                calls_of.entry(*at).or_default().insert(callee.clone());
             }
         }
-        for (site, at) in named {
-            if let Some(calls) = calls_of.get_mut(&at) {
-                calls.sort_unstable();
-                calls.dedup();
-                let calls = calls.clone();
-                self.add_calls(&site, &calls, false);
-            }
+        for (site, written, at) in named {
+            let Some(own) = calls_of.get(&at) else {
+                continue;
+            };
+            let mut calls: Vec<String> = (self.out.get(&written).into_iter().flatten())
+                .filter(|c| own.contains(c.as_str()))
+                .cloned()
+                .collect();
+            dedup_keep_first(&mut calls);
+            self.add_calls(&site, &calls, false);
         }
     }
 
