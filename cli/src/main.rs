@@ -741,15 +741,17 @@ fn offline_search(
         .into_iter()
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
-    // As the gateway does: a function a `use` defines is found through the graph.
+    // As the gateway does: a function a `use` defines, or a `for` names, is found
+    // through the graph.
     if let Some(symbol) = generated::function_to_look_up(&local, &hits) {
-        let headers =
-            aiex_node::service::request_from_pb(generated::module_search(&symbol, &local))?;
-        let headers: Vec<_> = (set.search(&headers)?.into_iter())
-            .map(aiex_gateway::service::hit_to_pb)
-            .collect();
-        if generated::holds_module(&symbol, &headers) {
-            generated::add_generated_hits(set.graph()?.as_ref(), &symbol, &local, &mut hits);
+        let mut found = Vec::new();
+        for search in generated::lookup_searches(&symbol, &local) {
+            let search = aiex_node::service::request_from_pb(search)?;
+            found.extend((set.search(&search)?.into_iter()).map(aiex_gateway::service::hit_to_pb));
+        }
+        if generated::may_define(&symbol, &found) {
+            let graph = set.graph()?;
+            generated::add_generated_hits(graph.as_ref(), &symbol, &local, &found, &mut hits);
         }
     }
     if let Some(module) = request.filters.as_ref().map(|f| f.module.as_str())

@@ -548,6 +548,7 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                     "signature": r.signature,
                     "generated_by": (!r.generated_by.is_empty()).then_some(&r.generated_by),
                     "quoted_at": r.quoted_at.as_ref().map(quote_json),
+                    "named_after": (!r.named_after.is_empty()).then_some(&r.named_after),
                 })
             })
             .collect();
@@ -564,8 +565,11 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 continue;
             }
             let span = r.span.unwrap_or_default();
-            // A function a `use` defines: where the module is, and whose `quote` it is.
-            let generated = if r.generated_by.is_empty() {
+            // A function a `use` defines: where the module is, and whose `quote` it is; one a
+            // `for` names: whose list it is.
+            let generated = if !r.named_after.is_empty() {
+                format!("  (named after {})", shown(&r.named_after))
+            } else if r.generated_by.is_empty() {
                 String::new()
             } else {
                 let at = (r.quoted_at.as_ref())

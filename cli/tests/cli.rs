@@ -813,9 +813,10 @@ fn a_peer_that_is_not_a_gateway_fails_the_command_with_a_message() {
 }
 
 /// `search --offline` finds a function a `use` defines, as the gateway does, and says
-/// whose `quote` wrote it, in text and in JSON.
+/// whose `quote` wrote it, in text and in JSON; and one a `for` names after what a
+/// function of another file returns, with the code of the `for`.
 #[test]
-fn search_offline_finds_a_function_a_use_defines() {
+fn search_offline_finds_functions_a_use_defines_or_a_for_names() {
     let data = tempfile::tempdir().unwrap();
     let src = tempfile::tempdir().unwrap();
     let write = |rel: &str, content: &str| {
@@ -830,6 +831,15 @@ fn search_offline_finds_a_function_a_use_defines() {
     write(
         "lib/repo.ex",
         "defmodule Shop.Repo do\n  use Shop.Base\nend\n",
+    );
+    // And one a `for` names after what a function of another file returns.
+    write(
+        "lib/units.ex",
+        "defmodule Shop.Units do\n  def all, do: [:grams, :litres]\nend\n",
+    );
+    write(
+        "lib/measure.ex",
+        "defmodule Shop.Measure do\n  for unit <- Shop.Units.all() do\n    def unquote(unit)(n), do: {unquote(unit), n}\n  end\nend\n",
     );
     let d = data.path();
     json(
@@ -876,6 +886,49 @@ fn search_offline_finds_a_function_a_use_defines() {
             .contains("(defined by use Shop.Base, quoted at shop/lib/base.ex:4)"),
         "{def:?}"
     );
+    let named = json(d, &["search", "--offline", "Shop.Measure.litres", "--json"]);
+    let top = &named["hits"][0];
+    assert_eq!(
+        (
+            &top["symbol"],
+            &top["path"],
+            &top["signature"],
+            &top["generated_by"]
+        ),
+        (
+            &json!("Shop.Measure.litres/1"),
+            &json!("lib/measure.ex"),
+            &json!("def litres(n)"),
+            &json!(null)
+        ),
+        "{named}"
+    );
+    let out = aiex(d, &["search", "--offline", "Shop.Measure.litres"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("shop/lib/measure.ex:2  Shop.Measure.litres/1  function")
+            && text.contains("def unquote(unit)(n)"),
+        "{text}"
+    );
+    // `symbols def` says whose list names it.
+    let def = aiex(d, &["symbols", "--offline", "def", "Shop.Measure.grams/1"]);
+    assert!(
+        String::from_utf8_lossy(&def.stdout).contains(
+            "shop/lib/measure.ex:3  Shop.Measure.grams/1  def grams(n)  (named after Shop.Units.all/0)"
+        ),
+        "{def:?}"
+    );
+    let def = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "def",
+            "Shop.Measure.grams/1",
+            "--json",
+        ],
+    );
+    assert_eq!(def[0]["named_after"], json!("Shop.Units.all/0"), "{def}");
     // A written function's hits say nothing of the kind; a header lists its `use`s.
     let written = json(d, &["search", "--offline", "Shop.Base", "--json"]);
     assert_eq!(written["hits"][0]["generated_by"], json!(null), "{written}");

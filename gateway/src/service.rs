@@ -371,6 +371,7 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
         module: s.module,
         quoted_at: s.quoted_at.as_ref().map(aiex_node::graph::QuotedAt::to_pb),
         generated_by: s.generated_by.unwrap_or_default(),
+        named_after: s.named_after.unwrap_or_default(),
     }
 }
 
@@ -522,8 +523,9 @@ fn in_repos(repos: &[String], repo: &str) -> bool {
 }
 
 impl SearchService {
-    /// Puts first the functions a `use` defines that the request names, when no hit is
-    /// their definition and the module's header, with a `use`, passes its filters.
+    /// Puts first the functions a `use` defines or a `for` names that the request names,
+    /// when no hit is their definition and their module (its header with a `use`, or a
+    /// definition it names at compile time) passes its filters.
     async fn add_generated(
         &self,
         request: &aiex_node::search::SearchRequest,
@@ -532,16 +534,21 @@ impl SearchService {
         let Some(symbol) = generated::function_to_look_up(request, hits) else {
             return Ok(());
         };
-        let headers = (self.0.backend)
-            .search(generated::module_search(&symbol, request))
-            .await?;
+        let [headers, placeholders] = generated::lookup_searches(&symbol, request);
+        let (headers, placeholders) = tokio::try_join!(
+            self.0.backend.search(headers),
+            self.0.backend.search(placeholders)
+        )?;
+        let mut found = headers.hits;
+        found.extend(placeholders.hits);
         if !headers.missing_partitions.is_empty()
-            || !generated::holds_module(&symbol, &headers.hits)
+            || !placeholders.missing_partitions.is_empty()
+            || !generated::may_define(&symbol, &found)
         {
             return Ok(());
         }
         let graph = self.0.backend.graph().await?;
-        generated::add_generated_hits(&graph, &symbol, request, hits);
+        generated::add_generated_hits(&graph, &symbol, request, &found, hits);
         Ok(())
     }
 }

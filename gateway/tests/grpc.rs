@@ -1522,3 +1522,70 @@ async fn a_search_finds_a_function_a_use_defines() {
     );
     server.stop().await;
 }
+
+/// Through the gateway, a search naming a function a `for` names after what a function of
+/// another file returns finds it first, with the chunk of the definition the `for` writes,
+/// though no chunk defines it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_finds_a_function_a_for_names_after_another_files_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(dir.path())).await;
+    let calc = concat!(
+        "defmodule Calc do\n",
+        "  for {name, _desc} <- Calc.Shared.unary_funs() do\n",
+        "    def unquote(name)(x), do: Calc.Backend.apply(unquote(name), x)\n",
+        "  end\n",
+        "end\n",
+    );
+    upload_ready(
+        &server,
+        "calc",
+        &[
+            (
+                "lib/shared.ex",
+                "defmodule Calc.Shared do\n  def unary_funs, do: [exp: \"e^x\", log: \"ln x\"]\nend\n"
+                    .to_string(),
+            ),
+            ("lib/calc.ex", calc.to_string()),
+            (
+                "lib/user.ex",
+                "defmodule Calc.User do\n  def grow(x), do: Calc.exp(x)\nend\n".to_string(),
+            ),
+        ],
+    )
+    .await;
+    let hits = search(&server, "Calc.exp").await;
+    let top = &hits[0];
+    assert_eq!(
+        (
+            top.symbol.as_str(),
+            top.path.as_str(),
+            top.signature.as_str(),
+            top.span.unwrap().start_line,
+        ),
+        ("Calc.exp/1", "lib/calc.ex", "def exp(x)", 2),
+        "{hits:?}"
+    );
+    assert!(top.snippet.contains("def unquote(name)(x)"), "{top:?}");
+    // `Definition` says so too.
+    let refs = server
+        .search()
+        .definition(pb::SymbolRequest {
+            symbol: "Calc.log/1".into(),
+            repositories: vec![],
+        })
+        .await
+        .expect("Definition is served")
+        .into_inner()
+        .refs;
+    assert_eq!(
+        (
+            refs.len(),
+            refs[0].path.as_str(),
+            refs[0].named_after.as_str()
+        ),
+        (1, "lib/calc.ex", "Calc.Shared.unary_funs/0"),
+        "{refs:?}"
+    );
+    server.stop().await;
+}

@@ -2206,15 +2206,41 @@ fn a_definition_outranks_many_down_weighted_implementations_of_its_name() {
     );
 }
 
+/// A search's hits as the API gives them.
+fn pb_hits(set: &PartitionSet, request: &SearchRequest) -> Vec<aiex_proto::v1::SearchHit> {
+    (set.search(request).unwrap().into_iter())
+        .map(aiex_node::service::hit_to_pb)
+        .collect()
+}
+
+/// A search as the gateway and `search --offline` serve it: a function no chunk defines
+/// (a `use` defines it, a `for` names it) is found through the graph.
+fn search_as_served(
+    set: &PartitionSet,
+    graph: &aiex_node::graph::SymbolGraph,
+    request: &SearchRequest,
+) -> Vec<aiex_proto::v1::SearchHit> {
+    use aiex_node::search::generated::{
+        add_generated_hits, function_to_look_up, lookup_searches, may_define,
+    };
+    let mut hits = pb_hits(set, request);
+    if let Some(symbol) = function_to_look_up(request, &hits) {
+        let found: Vec<_> = (lookup_searches(&symbol, request).into_iter())
+            .flat_map(|search| pb_hits(set, &aiex_node::service::request_from_pb(search).unwrap()))
+            .collect();
+        if may_define(&symbol, &found) {
+            add_generated_hits(graph, &symbol, request, &found, &mut hits);
+        }
+    }
+    hits
+}
+
 /// A function a `use` defines has no chunk of its own; searched for by name, it comes
 /// first, at the using module, with the head its quote writes. Filters apply to it as to
 /// chunks, and a search that finds a written definition is left as it is.
 #[test]
 fn a_function_a_use_defines_is_found_by_its_name() {
-    use aiex_node::search::generated::{
-        add_generated_hits, function_to_look_up, holds_module, module_search,
-    };
-    use aiex_node::service::{hit_to_pb, request_from_pb};
+    use aiex_node::search::generated::function_to_look_up;
     let (_tmp, set) = indexed(&[
         (
             "lib/store.ex",
@@ -2239,31 +2265,20 @@ fn a_function_a_use_defines_is_found_by_its_name() {
         ),
     ]);
     let graph = set.graph().unwrap();
-    let pb_hits = |request: &SearchRequest| -> Vec<_> {
-        (set.search(request).unwrap().into_iter())
-            .map(hit_to_pb)
-            .collect()
-    };
-    // As the gateway and `search --offline` do it.
     let search_limited = |query: &str, filters: Filters, limit: usize| {
         let request = SearchRequest {
             query: query.into(),
             filters,
             limit,
         };
-        let mut hits = pb_hits(&request);
+        let plain = pb_hits(&set, &request);
         assert!(
-            !hits
+            !plain
                 .iter()
                 .any(|h| h.symbol.starts_with("MyApp.Repo.fetch/")),
-            "no chunk defines it: {hits:?}"
+            "no chunk defines it: {plain:?}"
         );
-        if let Some(symbol) = function_to_look_up(&request, &hits) {
-            let headers = request_from_pb(module_search(&symbol, &request)).unwrap();
-            if holds_module(&symbol, &pb_hits(&headers)) {
-                add_generated_hits(&graph, &symbol, &request, &mut hits);
-            }
-        }
+        let hits = search_as_served(&set, &graph, &request);
         assert!(hits.len() <= limit, "{hits:?}");
         hits
     };
@@ -2369,4 +2384,136 @@ fn a_function_a_use_defines_is_found_by_its_name() {
         limit: 5,
     };
     assert_eq!(function_to_look_up(&own, &written), None);
+}
+
+/// A function a `for` names after what a function of another file returns has no chunk of
+/// its own either (`for {name, _} <- Nx.Shared.unary_math_funs() do def unquote(name)(t)`
+/// defines `Nx.exp/1`); searched for by name, it comes first, with the chunk of the
+/// definition the `for` writes and its head naming it. Filters apply to it as to chunks,
+/// and only the names the list holds, at the arity written, are found.
+#[test]
+fn a_function_a_for_names_after_another_files_list_is_found_by_its_name() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/calc/shared.ex",
+            "defmodule Calc.Shared do\n  def unary_funs, do: [exp: \"e to the x\", log: \"natural logarithm\"]\nend\n",
+        ),
+        (
+            "lib/calc.ex",
+            concat!(
+                "defmodule Calc do\n",
+                "  for {name, desc} <- Calc.Shared.unary_funs() do\n",
+                "    @doc \"Computes the #{desc}.\"\n",
+                "    def unquote(name)(x), do: Calc.Backend.apply(unquote(name), x)\n",
+                "  end\n",
+                "\n",
+                "  def add(a, b), do: a + b\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/calc/user.ex",
+            "defmodule Calc.User do\n  def grow(x), do: Calc.exp(x) + Calc.log(x)\nend\n",
+        ),
+    ]);
+    let graph = set.graph().unwrap();
+    let search = |query: &str, filters: Filters| {
+        let request = SearchRequest {
+            query: query.into(),
+            filters,
+            limit: 5,
+        };
+        search_as_served(&set, &graph, &request)
+    };
+    // Without it, the caller is what a search finds first.
+    let plain = pb_hits(
+        &set,
+        &SearchRequest {
+            query: "Calc.exp".into(),
+            filters: Filters::default(),
+            limit: 5,
+        },
+    );
+    assert!(
+        !plain.iter().any(|h| h.symbol.starts_with("Calc.exp/")),
+        "no chunk defines it: {plain:?}"
+    );
+    for (query, name) in [
+        ("Calc.exp", "exp"),
+        ("Calc.exp/1", "exp"),
+        ("Calc.log", "log"),
+        ("&Calc.log/1", "log"),
+    ] {
+        let hits = search(query, Filters::default());
+        let top = &hits[0];
+        let span = top.span.unwrap();
+        assert_eq!(
+            (
+                top.symbol.as_str(),
+                top.path.as_str(),
+                top.kind.as_str(),
+                top.module.as_str(),
+                top.signature.as_str(),
+                top.generated_by.as_str(),
+            ),
+            (
+                format!("Calc.{name}/1").as_str(),
+                "lib/calc.ex",
+                "function",
+                "Calc",
+                format!("def {name}(x)").as_str(),
+                "",
+            ),
+            "{query}: {hits:?}"
+        );
+        // The chunk the `for` writes, with its code.
+        assert!(
+            !top.chunk_id.is_empty()
+                && (span.start_line..=span.end_line).contains(&4)
+                && top.snippet.contains("def unquote(name)(x)"),
+            "{query}: {top:?}"
+        );
+        assert!(hits[0].score >= hits[1].score, "{query}: {hits:?}");
+    }
+    // A name the list does not hold, an arity not written: nothing added.
+    for (query, name) in [("Calc.sqrt", "Calc.sqrt"), ("Calc.exp/2", "Calc.exp")] {
+        let hits = search(query, Filters::default());
+        assert!(
+            !hits.is_empty() && !hits.iter().any(|h| h.symbol.starts_with(name)),
+            "{query}: {hits:?}"
+        );
+    }
+    // Filters keep it or leave it out as they would its module's chunks.
+    let kept = |filters: Filters| {
+        search("Calc.exp", filters)
+            .first()
+            .is_some_and(|h| h.symbol == "Calc.exp/1")
+    };
+    assert!(kept(Filters {
+        path_prefix: Some("lib/calc.ex".into()),
+        ..Filters::default()
+    }));
+    assert!(!kept(Filters {
+        path_prefix: Some("lib/calc/".into()),
+        ..Filters::default()
+    }));
+    assert!(kept(Filters {
+        module: Some("Calc".into()),
+        ..Filters::default()
+    }));
+    assert!(!kept(Filters {
+        module: Some("Calc.User".into()),
+        ..Filters::default()
+    }));
+    assert!(!kept(Filters {
+        kinds: vec![ChunkKind::Macro],
+        ..Filters::default()
+    }));
+    // The placeholder itself is found by its module and `unquote`.
+    let placeholder = search("Calc.unquote", Filters::default());
+    assert_eq!(
+        (placeholder[0].symbol.as_str(), placeholder[0].path.as_str()),
+        ("Calc.unquote(name)/1", "lib/calc.ex"),
+        "{placeholder:?}"
+    );
 }

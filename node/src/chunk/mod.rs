@@ -866,6 +866,13 @@ fn name_matches(listed: &str, call: &str) -> bool {
     }
 }
 
+/// Whether a definition's name is made at compile time and kept as written
+/// (`unquote(name)`, from `def unquote(name)(tensor)` in a `for` or a macro): no caller
+/// names the function so; the symbol graph may know the names it stands for.
+pub fn is_placeholder(name: &str) -> bool {
+    name.starts_with("unquote(")
+}
+
 /// `Mod.fun/arity`, or `fun/arity` outside a module.
 pub fn symbol(module: &str, name: &str, arity: u32) -> String {
     // Built at its final size: `format!` would grow the string as it writes, and every

@@ -41,6 +41,12 @@ pub struct SymbolSite {
     /// For such a function: the quote that writes it, where its source is indexed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quoted_at: Option<QuotedAt>,
+    /// For a function a `for` names after what a function returns (`Nx.exp/1`, from
+    /// `for {name, _} <- Nx.Shared.unary_math_funs() do def unquote(name)(tensor)`): that
+    /// function. The site is then the definition the `for` writes, and the signature its
+    /// head with the name put in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_after: Option<String>,
 }
 
 /// Where a `quote` writes a function a `use` defines: the quoting function
@@ -298,6 +304,7 @@ fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
         visibility: chunk.visibility,
         generated_by: None,
         quoted_at: None,
+        named_after: None,
     }
 }
 
@@ -874,6 +881,7 @@ impl SymbolGraph {
                 let named = SymbolSite {
                     symbol: symbol.clone(),
                     signature: site.signature.replacen(from.written.as_str(), atom, 1),
+                    named_after: Some(from.function.clone()),
                     ..site.clone()
                 };
                 if let Some(at) = calling {
@@ -1494,6 +1502,7 @@ impl SymbolGraph {
                     visibility: def.visibility,
                     generated_by: None,
                     quoted_at: None,
+                    named_after: None,
                 };
                 // `defimpl P, for: [A, B]`: the chunker gives `B`'s copy `B`'s own calls.
                 let calls = &def.calls;

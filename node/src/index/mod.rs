@@ -25,7 +25,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 use crate::chunk::Chunk;
 use crate::embed::{Encoder, VECTORS_FILE, VectorStore, embed_text, text_hash};
 use crate::error::{NodeError, Result};
-pub use schema::{DOC_CHUNK, DOC_FILE, DOCUMENT_VERSION, EXACT_KEY, Fields};
+pub use schema::{DOC_CHUNK, DOC_FILE, DOCUMENT_VERSION, EXACT_KEY, Fields, PLACEHOLDER_NAME};
 
 /// The file whose lock says which process writes a partition.
 const WRITER_CLAIM_FILE: &str = "writer.claim";

@@ -14,7 +14,7 @@ pub const DOC_FILE: &str = "file";
 
 /// Bumped whenever the documents made from the same chunks change (new keys or fields),
 /// so that an index builds them again for the files it already holds.
-pub const DOCUMENT_VERSION: u32 = 4;
+pub const DOCUMENT_VERSION: u32 = 5;
 
 /// Handles on every field of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -261,7 +261,23 @@ fn symbol_keys(
             keys.push(key(&[prefix, m, ".", name, a]));
         }
     }
+    // A definition named at compile time (`def unquote(name)(tensor)` in a `for`) is
+    // found by its module and `unquote` too (`Nx.unquote`, `Nx.unquote/1`): a search for
+    // a function no chunk defines looks for them, to know the module may define it
+    // ([`crate::search::generated`]).
+    if crate::chunk::is_placeholder(name) {
+        for m in &suffixes {
+            keys.push(key(&[prefix, m, ".", PLACEHOLDER_NAME]));
+            for a in &arities {
+                keys.push(key(&[prefix, m, ".", PLACEHOLDER_NAME, a]));
+            }
+        }
+    }
 }
+
+/// The name a placeholder definition ([`crate::chunk::is_placeholder`]) is found by,
+/// with its module.
+pub const PLACEHOLDER_NAME: &str = "unquote";
 
 pub fn file_document(
     f: &Fields,
@@ -359,6 +375,31 @@ mod tests {
                 "Shop.OutOfStock.message/1",
                 "OutOfStock.message",
                 "OutOfStock.message/1"
+            ]
+        );
+        // A definition named at compile time is found by its module and `unquote` too.
+        let placeholder = definition("function", "Nx.Backend", "unquote(name)", &[1]);
+        let mut keys = Vec::new();
+        symbol_keys(
+            &placeholder.module,
+            &placeholder.name,
+            &placeholder,
+            "",
+            &mut keys,
+        );
+        assert_eq!(
+            keys,
+            [
+                "unquote(name)",
+                "unquote(name)/1",
+                "Nx.Backend.unquote(name)",
+                "Nx.Backend.unquote(name)/1",
+                "Backend.unquote(name)",
+                "Backend.unquote(name)/1",
+                "Nx.Backend.unquote",
+                "Nx.Backend.unquote/1",
+                "Backend.unquote",
+                "Backend.unquote/1",
             ]
         );
     }

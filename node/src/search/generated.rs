@@ -1,27 +1,34 @@
-//! Functions a `use` defines, found by name.
+//! Functions no chunk defines, found by name.
 //!
 //! `MyApp.Repo.insert/2` has no chunk of its own: `use Ecto.Repo` writes it into
-//! `MyApp.Repo` at compile time, from a `quote` in `Ecto.Repo.__using__/1`. The index only
-//! holds what files say, so a search for it alone finds look-alikes
-//! (`Ecto.Repo.Schema.insert/4`). The symbol graph knows such functions (it expands every
-//! `use` against the quote of the module used), so when a query names one function and no
-//! hit is a definition of it, its generated definitions are put first: the using module,
-//! and the head written in the quote.
+//! `MyApp.Repo` at compile time, from a `quote` in `Ecto.Repo.__using__/1`. Nor has
+//! `Nx.exp/1`: `for {name, _} <- Nx.Shared.unary_math_funs() do def unquote(name)(tensor)`
+//! names it after what a function of another file returns. The index only holds what
+//! files say, so a search for either alone finds look-alikes
+//! (`Ecto.Repo.Schema.insert/4`, a test calling `Nx.exp`). The symbol graph knows such
+//! functions (it expands every `use` against the quote of the module used, and joins a
+//! `for` to the list it runs over), so when a query names one function and no hit is a
+//! definition of it, those definitions are put first: for a `use`, at the using module,
+//! with the head written in the quote; for a `for`, at the definition it writes, with its
+//! head naming the function.
 //!
 //! The graph is costly to build on a large index (seconds, and a gigabyte, for 200 MB of
 //! code; a server keeps it until the next commit, `search --offline` builds it each time),
 //! so it is asked only when the query names one function ([`function_to_look_up`]), no
-//! hit defines it, the request's kinds let a function through, and a second search finds,
-//! under the request's filters, the header of a module of that name (or ending in it)
-//! with a `use` ([`module_search`], [`holds_module`]). A module that uses nothing (`Enum`
-//! in the standard library) or is not indexed costs that search alone; one that uses
-//! something (`Ecto.Enum` for `Enum.map`) costs the graph, then adds nothing.
+//! hit defines it, the request's kinds let a function through, and two more searches
+//! ([`lookup_searches`]) find, under the request's filters, a module of that name (or
+//! ending in it) that may define it ([`may_define`]): its header with a `use`, or a
+//! definition of it named at compile time (`unquote(name)`). A module with neither
+//! (`Enum` in the standard library) or not indexed costs those searches alone; one with
+//! either that does not define the function (`Ecto.Enum` for `Enum.map`) costs the graph,
+//! then adds nothing.
 
 use aiex_proto::v1 as pb;
 
 use super::SearchRequest;
 use crate::chunk::ChunkKind;
 use crate::graph::{QuotedAt, SymbolGraph, SymbolSite};
+use crate::index::PLACEHOLDER_NAME;
 
 /// The function a search names on its own, when no hit defines it and the request's kinds
 /// let a function through: `MyApp.Repo.insert`, `MyApp.Repo.insert/2`, `` `Repo.all/2` ``
@@ -57,6 +64,16 @@ pub fn function_to_look_up(request: &SearchRequest, hits: &[pb::SearchHit]) -> O
     (!defined).then_some(named)
 }
 
+/// The searches whose hits tell whether a module may define `symbol` with no chunk of it
+/// ([`may_define`]): its header ([`module_search`]) and its definitions named at compile
+/// time ([`placeholder_search`]).
+pub fn lookup_searches(symbol: &str, request: &SearchRequest) -> [pb::SearchRequest; 2] {
+    [
+        module_search(symbol, request),
+        placeholder_search(symbol, request),
+    ]
+}
+
 /// The search for the header of the module `symbol` names (`MyApp.Repo` for
 /// `MyApp.Repo.insert/2`, or any module ending in `.Repo` for `Repo.insert`), with the
 /// repositories, path prefix and module a search asked for: a function a `use` defines
@@ -79,18 +96,58 @@ pub fn module_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest
 /// but a suffix (`Repo`) may name several.
 const MODULE_SEARCH_LIMIT: u32 = 20;
 
-/// Whether the hits of a [`module_search`] hold the header of the module `symbol` names,
-/// with a `use` (or a `@before_compile` hook) that could define it.
-pub fn holds_module(symbol: &str, hits: &[pb::SearchHit]) -> bool {
+/// The search for the definitions named at compile time (`def unquote(name)(tensor)`) of
+/// the module `symbol` names (`Nx.unquote` for `Nx.exp/1`: the index keys them so, see
+/// [`crate::index::PLACEHOLDER_NAME`]), with the request's filters but for its kinds.
+pub fn placeholder_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest {
+    let f = &request.filters;
+    pb::SearchRequest {
+        query: format!("{}.{PLACEHOLDER_NAME}", module_of(symbol)),
+        filters: Some(pb::SearchFilters {
+            repositories: f.repos.clone(),
+            path_prefix: f.path_prefix.clone().unwrap_or_default(),
+            kinds: vec![
+                ChunkKind::Function.as_str().to_string(),
+                ChunkKind::Macro.as_str().to_string(),
+            ],
+            module: f.module.clone().unwrap_or_default(),
+        }),
+        limit: PLACEHOLDER_SEARCH_LIMIT,
+    }
+}
+
+/// Chunks a [`placeholder_search`] looks through: a module may write many definitions
+/// named at compile time (Nx has a dozen `for`s), and each hit is one a function named
+/// by it can be shown with.
+const PLACEHOLDER_SEARCH_LIMIT: u32 = 50;
+
+/// Whether the hits of [`lookup_searches`] show that the module `symbol` names may define
+/// it with no chunk of it: they hold its header with a `use` (or a `@before_compile`
+/// hook), or a definition of it named at compile time.
+pub fn may_define(symbol: &str, hits: &[pb::SearchHit]) -> bool {
     let module = module_of(symbol);
     hits.iter().any(|h| {
-        h.kind == ChunkKind::ModuleHeader.as_str()
-            && !h.uses.is_empty()
-            && (h.module == module
-                || h.module
-                    .strip_suffix(module)
-                    .is_some_and(|m| m.ends_with('.')))
+        let with_use = h.kind == ChunkKind::ModuleHeader.as_str() && !h.uses.is_empty();
+        (with_use || is_placeholder_hit(h)) && is_module_or_suffix(&h.module, module)
     })
+}
+
+/// Whether `module` is `wanted` or ends in it (`MyApp.Repo` for `Repo`).
+fn is_module_or_suffix(module: &str, wanted: &str) -> bool {
+    module == wanted
+        || module
+            .strip_suffix(wanted)
+            .is_some_and(|m| m.ends_with('.'))
+}
+
+/// A hit of a definition named at compile time: `Nx.unquote(name)/1`.
+fn is_placeholder_hit(h: &pb::SearchHit) -> bool {
+    let callable = h.kind.parse::<ChunkKind>().is_ok_and(|k| k.is_callable());
+    let (head, _) = split_arity(&h.symbol);
+    let name = (head.strip_prefix(h.module.as_str()))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .unwrap_or(head);
+    callable && crate::chunk::is_placeholder(name)
 }
 
 /// `MyApp.Repo` for `MyApp.Repo.insert/2`.
@@ -99,17 +156,21 @@ fn module_of(symbol: &str) -> &str {
     head.rsplit_once('.').map_or(head, |(m, _)| m)
 }
 
-/// The hits for what `symbol` names among the functions a `use` defines, that pass the
-/// request's filters, put before `hits` with the best hit's score; the list keeps the
-/// request's limit.
+/// The hits for what `symbol` names among the functions a `use` defines or a `for` names,
+/// that pass the request's filters, put before `hits` with the best hit's score; the list
+/// keeps the request's limit. `found` are the hits of [`lookup_searches`]: a function a
+/// `for` names is shown with the chunk of the definition the `for` writes, when it is
+/// among them.
 pub fn add_generated_hits(
     graph: &SymbolGraph,
     symbol: &str,
     request: &SearchRequest,
+    found: &[pb::SearchHit],
     hits: &mut Vec<pb::SearchHit>,
 ) {
-    let sites =
-        graph.definitions_as_written(symbol, |s| s.generated_by.is_some() && passes(s, request));
+    let sites = graph.definitions_as_written(symbol, |s| {
+        (s.generated_by.is_some() || s.named_after.is_some()) && passes(s, request)
+    });
     if sites.is_empty() {
         return;
     }
@@ -127,7 +188,7 @@ pub fn add_generated_hits(
     let added: Vec<pb::SearchHit> = one_per_head
         .into_iter()
         .take(request.limit)
-        .map(|s| hit(s, score))
+        .map(|s| hit(s, score, found))
         .collect();
     let limit = request.limit.max(hits.len());
     hits.splice(0..0, added);
@@ -143,8 +204,30 @@ fn head(s: &SymbolSite) -> (Head<'_>, Option<u32>) {
 }
 
 /// The hit of a generated definition: at the using module's header (where its `use` is),
-/// with the head its quote writes.
-fn hit(s: SymbolSite, score: f32) -> pb::SearchHit {
+/// with the head its quote writes; or, for a function a `for` names, the chunk of the
+/// definition the `for` writes (from `found`), with the head naming the function.
+fn hit(s: SymbolSite, score: f32, found: &[pb::SearchHit]) -> pb::SearchHit {
+    let written = (s.named_after.is_some())
+        .then(|| {
+            found.iter().find(|h| {
+                let span = h.span.unwrap_or_default();
+                is_placeholder_hit(h)
+                    && h.repository == s.repo
+                    && h.path == s.path
+                    && (span.start_line..=span.end_line).contains(&s.start_line)
+            })
+        })
+        .flatten();
+    if let Some(h) = written {
+        return pb::SearchHit {
+            module: s.module,
+            symbol: s.symbol,
+            kind: s.kind.as_str().to_string(),
+            score,
+            signature: s.signature,
+            ..h.clone()
+        };
+    }
     pb::SearchHit {
         repository: s.repo,
         path: s.path,
@@ -254,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn the_module_search_looks_for_the_named_module_only() {
+    fn the_lookup_searches_look_for_the_named_module_only() {
         let filters = crate::search::Filters {
             repos: vec!["shop".into()],
             path_prefix: Some("lib/".into()),
@@ -283,21 +366,75 @@ mod tests {
             uses: vec!["Store".into()],
             ..Default::default()
         };
-        assert!(holds_module(
+        assert!(may_define(
             "Repo.all/2",
             &[header("Shop"), header("MyApp.Repo")]
         ));
-        assert!(holds_module("MyApp.Repo.all", &[header("MyApp.Repo")]));
+        assert!(may_define("MyApp.Repo.all", &[header("MyApp.Repo")]));
         for other in ["MyApp.RepoBase", "MyApp.MyRepo", "MyApp"] {
-            assert!(!holds_module("Repo.all/2", &[header(other)]), "{other}");
+            assert!(!may_define("Repo.all/2", &[header(other)]), "{other}");
         }
         let mut function = header("MyApp.Repo");
         function.kind = "function".into();
-        assert!(!holds_module("MyApp.Repo.all", &[function]));
+        assert!(!may_define("MyApp.Repo.all", &[function]));
         // A module that uses nothing has nothing generated.
         let mut plain = header("MyApp.Repo");
         plain.uses.clear();
-        assert!(!holds_module("MyApp.Repo.all", &[plain]));
+        assert!(!may_define("MyApp.Repo.all", &[plain.clone()]));
+        // Unless it names a definition at compile time.
+        let placeholder = |module: &str, symbol: &str, kind: &str| pb::SearchHit {
+            module: module.into(),
+            symbol: symbol.into(),
+            kind: kind.into(),
+            ..Default::default()
+        };
+        let named = placeholder("MyApp.Repo", "MyApp.Repo.unquote(name)/1", "function");
+        assert!(may_define("Repo.all", &[plain, named.clone()]));
+        assert!(may_define(
+            "MyApp.Repo.all/2",
+            &[placeholder(
+                "MyApp.Repo",
+                "MyApp.Repo.unquote(fun)/2",
+                "macro"
+            )]
+        ));
+        for other in [
+            placeholder(
+                "MyApp.RepoBase",
+                "MyApp.RepoBase.unquote(name)/1",
+                "function",
+            ),
+            placeholder("MyApp.Repo", "MyApp.Repo.unquote_all/1", "function"),
+            placeholder("MyApp.Repo", "MyApp.Repo.unquote(name)/1", "type"),
+            placeholder("MyApp.Repo", "MyApp.Repo.get/1", "function"),
+        ] {
+            assert!(
+                !may_define("Repo.all", std::slice::from_ref(&other)),
+                "{other:?}"
+            );
+        }
+        // Looked for by their module and `unquote`, as functions or macros, under the
+        // request's filters.
+        let filters = crate::search::Filters {
+            repos: vec!["shop".into()],
+            path_prefix: Some("lib/".into()),
+            kinds: vec![ChunkKind::Function],
+            module: Some("MyApp".into()),
+        };
+        let [headers, placeholders] =
+            lookup_searches("Repo.all/2", &request("Repo.all/2", filters));
+        assert_eq!(headers.query, "Repo");
+        assert_eq!(placeholders.query, "Repo.unquote");
+        let f = placeholders.filters.unwrap();
+        assert_eq!(
+            (f.repositories, f.path_prefix, f.kinds, f.module),
+            (
+                vec!["shop".into()],
+                "lib/".into(),
+                vec!["function".into(), "macro".into()],
+                "MyApp".into()
+            )
+        );
     }
 
     #[test]

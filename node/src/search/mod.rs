@@ -28,7 +28,7 @@ use crate::chunk::{Chunk, ChunkKind, Visibility};
 use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::index::tokenizer::{analyze, code_analyzer};
-use crate::index::{Fields, PartitionIndex};
+use crate::index::{Fields, PLACEHOLDER_NAME, PartitionIndex};
 
 pub mod generated;
 mod synonyms;
@@ -984,8 +984,13 @@ impl QueryPlan {
                     None => (None, head),
                 };
                 let found = chunk.defines.iter().find_map(|d| {
+                    // `Nx.unquote` names the placeholders of `Nx` (`unquote(name)/1`).
+                    let as_named = d.name.to_lowercase() == named
+                        || (named == PLACEHOLDER_NAME
+                            && module.is_some()
+                            && crate::chunk::is_placeholder(&d.name));
                     let fits = (d.kind.is_callable() || d.kind == ChunkKind::Type)
-                        && d.name.to_lowercase() == named
+                        && as_named
                         && module.is_none_or(|m| is_module_suffix(&d.module.to_lowercase(), m));
                     let a = match arity {
                         Some(a) => d.arities.contains(&a).then_some(a),
