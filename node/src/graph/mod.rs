@@ -898,7 +898,9 @@ impl SymbolGraph {
     /// definition it is written as calls (once its calls without a module are resolved),
     /// in the order it calls them: that definition's own calls, by its position among the
     /// callers (another `for` of the module may write a definition of the same name and
-    /// arity).
+    /// arity). The functions stand for that definition among its callees' callers: it
+    /// would count each of its calls once more (`Nx.unquote(name)/1` beside `Nx.exp/1`,
+    /// `Nx.log/1`...).
     fn call_as_written(&mut self) {
         let named = std::mem::take(&mut self.named_calls);
         if named.is_empty() {
@@ -906,11 +908,13 @@ impl SymbolGraph {
         }
         let wanted: HashSet<u32> = named.iter().map(|(_, _, at)| *at).collect();
         let mut calls_of: HashMap<u32, HashSet<String>> = HashMap::default();
-        for (callee, callers) in &self.incoming {
+        for (callee, callers) in &mut self.incoming {
             for at in callers.iter().filter(|at| wanted.contains(at)) {
                 calls_of.entry(*at).or_default().insert(callee.clone());
             }
+            callers.retain(|at| !wanted.contains(at));
         }
+        self.incoming.retain(|_, callers| !callers.is_empty());
         for (site, written, at) in named {
             let Some(own) = calls_of.get(&at) else {
                 continue;
