@@ -239,6 +239,7 @@ pub fn search_results(
                     "generated_by": (!h.generated_by.is_empty()).then_some(&h.generated_by),
                     "quoted_at": h.quoted_at.as_ref().map(quote_json),
                     "uses": (!h.uses.is_empty()).then_some(&h.uses),
+                    "named_after": (!h.named_after.is_empty()).then_some(&h.named_after),
                 })
             })
             .collect();
@@ -294,6 +295,18 @@ pub fn search_results(
                             .map(|q| format!("  (quoted at {})", quote_place(q)))
                             .unwrap_or_default()
                     )),
+                    &words
+                )
+            )?;
+        }
+        // One a `for` names: its head, and whose list named it; the code is the `for`'s.
+        if !h.named_after.is_empty() {
+            writeln!(
+                out,
+                "    {} {}",
+                paint("named after", "2"),
+                highlight(
+                    &shown(&format!("{}: {}", h.named_after, h.signature)),
                     &words
                 )
             )?;

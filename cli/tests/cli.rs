@@ -893,20 +893,23 @@ fn search_offline_finds_functions_a_use_defines_or_a_for_names() {
             &top["symbol"],
             &top["path"],
             &top["signature"],
-            &top["generated_by"]
+            &top["generated_by"],
+            &top["named_after"]
         ),
         (
             &json!("Shop.Measure.litres/1"),
             &json!("lib/measure.ex"),
             &json!("def litres(n)"),
-            &json!(null)
+            &json!(null),
+            &json!("Shop.Units.all/0")
         ),
         "{named}"
     );
     let out = aiex(d, &["search", "--offline", "Shop.Measure.litres"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("shop/lib/measure.ex:2  Shop.Measure.litres/1  function")
+        text.contains("shop/lib/measure.ex:3  Shop.Measure.litres/1  function")
+            && text.contains("named after Shop.Units.all/0: def litres(n)")
             && text.contains("def unquote(unit)(n)"),
         "{text}"
     );

@@ -569,13 +569,13 @@ impl pb::search_server::Search for SearchService {
             .search(request)
             .await
             .map_err(GatewayError::from)?;
-        // A function a `use` defines has no chunk: the graph knows it (see
-        // `aiex_node::search::generated`). Only with every partition's answer (the graph
+        // A function a `use` defines or a `for` names has no chunk: the graph knows it
+        // (see `aiex_node::search::generated`). Only with every partition's answer (the graph
         // needs them all), and never at the cost of the hits found.
         if response.missing_partitions.is_empty() {
             let local = aiex_node::service::request_from_pb(asked).map_err(GatewayError::from)?;
             if let Err(e) = self.add_generated(&local, &mut response.hits).await {
-                tracing::warn!(error = %e, "functions a `use` defines left out of a search");
+                tracing::warn!(error = %e, "functions a `use` defines or a `for` names left out of a search");
             }
         }
         // The whole search, the look-up included.

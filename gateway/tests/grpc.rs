@@ -1562,8 +1562,15 @@ async fn a_search_finds_a_function_a_for_names_after_another_files_list() {
             top.path.as_str(),
             top.signature.as_str(),
             top.span.unwrap().start_line,
+            top.named_after.as_str(),
         ),
-        ("Calc.exp/1", "lib/calc.ex", "def exp(x)", 2),
+        (
+            "Calc.exp/1",
+            "lib/calc.ex",
+            "def exp(x)",
+            3,
+            "Calc.Shared.unary_funs/0"
+        ),
         "{hits:?}"
     );
     assert!(top.snippet.contains("def unquote(name)(x)"), "{top:?}");

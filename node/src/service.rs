@@ -42,6 +42,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         generated_by: String::new(),
         quoted_at: None,
         uses,
+        named_after: String::new(),
     }
 }
 

@@ -2396,7 +2396,11 @@ fn a_function_a_for_names_after_another_files_list_is_found_by_its_name() {
     let (_tmp, set) = indexed(&[
         (
             "lib/calc/shared.ex",
-            "defmodule Calc.Shared do\n  def unary_funs, do: [exp: \"e to the x\", log: \"natural logarithm\"]\nend\n",
+            "defmodule Calc.Shared do\n  def unary_funs, do: [exp: \"e to the x\", log: \"natural logarithm\"]\n  def names, do: [:double, :half]\nend\n",
+        ),
+        (
+            "lib/calc/fast.ex",
+            "defmodule Calc.Fast do\n  for name <- Calc.Shared.names() do\n    defdelegate unquote(name)(x), to: Calc.Impl\n  end\nend\n",
         ),
         (
             "lib/calc.ex",
@@ -2455,6 +2459,8 @@ fn a_function_a_for_names_after_another_files_list_is_found_by_its_name() {
                 top.module.as_str(),
                 top.signature.as_str(),
                 top.generated_by.as_str(),
+                top.named_after.as_str(),
+                (span.start_line, span.end_line),
             ),
             (
                 format!("Calc.{name}/1").as_str(),
@@ -2463,18 +2469,42 @@ fn a_function_a_for_names_after_another_files_list_is_found_by_its_name() {
                 "Calc",
                 format!("def {name}(x)").as_str(),
                 "",
+                "Calc.Shared.unary_funs/0",
+                (4, 4),
             ),
             "{query}: {hits:?}"
         );
-        // The chunk the `for` writes, with its code.
+        // With the code of the chunk the `for` writes, which is not listed again as
+        // written.
         assert!(
-            !top.chunk_id.is_empty()
-                && (span.start_line..=span.end_line).contains(&4)
-                && top.snippet.contains("def unquote(name)(x)"),
+            !top.chunk_id.is_empty() && top.snippet.contains("def unquote(name)(x)"),
             "{query}: {top:?}"
+        );
+        assert!(
+            !hits[1..].iter().any(|h| h.chunk_id == top.chunk_id),
+            "{query}: {hits:?}"
         );
         assert!(hits[0].score >= hits[1].score, "{query}: {hits:?}");
     }
+    // A `defdelegate` named so too, kept or left out by kind.
+    let delegate = |kinds: Vec<ChunkKind>| {
+        let hits = search(
+            "Calc.Fast.half",
+            Filters {
+                kinds,
+                ..Filters::default()
+            },
+        );
+        (hits.first())
+            .filter(|h| h.symbol == "Calc.Fast.half/1")
+            .map(|h| (h.kind.clone(), h.path.clone(), !h.chunk_id.is_empty()))
+    };
+    assert_eq!(
+        delegate(Vec::new()),
+        Some(("delegate".into(), "lib/calc/fast.ex".into(), true))
+    );
+    assert!(delegate(vec![ChunkKind::Delegate]).is_some());
+    assert_eq!(delegate(vec![ChunkKind::Function]), None);
     // A name the list does not hold, an arity not written: nothing added.
     for (query, name) in [("Calc.sqrt", "Calc.sqrt"), ("Calc.exp/2", "Calc.exp")] {
         let hits = search(query, Filters::default());

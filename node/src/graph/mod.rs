@@ -900,7 +900,8 @@ impl SymbolGraph {
     /// callers (another `for` of the module may write a definition of the same name and
     /// arity). The functions stand for that definition among its callees' callers: it
     /// would count each of its calls once more (`Nx.unquote(name)/1` beside `Nx.exp/1`,
-    /// `Nx.log/1`...).
+    /// `Nx.log/1`...). Its own callees stay (`callees Nx.unquote(name)/1` answers what the
+    /// code as written calls, and the rank counts its calls as one node's).
     fn call_as_written(&mut self) {
         let named = std::mem::take(&mut self.named_calls);
         if named.is_empty() {

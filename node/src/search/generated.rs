@@ -97,29 +97,36 @@ pub fn module_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest
 const MODULE_SEARCH_LIMIT: u32 = 20;
 
 /// The search for the definitions named at compile time (`def unquote(name)(tensor)`) of
-/// the module `symbol` names (`Nx.unquote` for `Nx.exp/1`: the index keys them so, see
-/// [`crate::index::PLACEHOLDER_NAME`]), with the request's filters but for its kinds.
+/// the module `symbol` names, at its arity if it names one (`Nx.unquote/1` for
+/// `Nx.exp/1`: the index keys them so, see [`crate::index::PLACEHOLDER_NAME`]), with the
+/// request's filters, of the callable kinds it lets through.
 pub fn placeholder_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest {
     let f = &request.filters;
+    let arity = split_arity(symbol).1.map(|a| format!("/{a}"));
+    let kinds = ChunkKind::CALLABLE
+        .into_iter()
+        .filter(|k| f.kinds.is_empty() || f.kinds.contains(k));
     pb::SearchRequest {
-        query: format!("{}.{PLACEHOLDER_NAME}", module_of(symbol)),
+        query: format!(
+            "{}.{PLACEHOLDER_NAME}{}",
+            module_of(symbol),
+            arity.unwrap_or_default()
+        ),
         filters: Some(pb::SearchFilters {
             repositories: f.repos.clone(),
             path_prefix: f.path_prefix.clone().unwrap_or_default(),
-            kinds: vec![
-                ChunkKind::Function.as_str().to_string(),
-                ChunkKind::Macro.as_str().to_string(),
-            ],
+            kinds: kinds.map(|k| k.as_str().to_string()).collect(),
             module: f.module.clone().unwrap_or_default(),
         }),
         limit: PLACEHOLDER_SEARCH_LIMIT,
     }
 }
 
-/// Chunks a [`placeholder_search`] looks through: a module may write many definitions
-/// named at compile time (Nx has a dozen `for`s), and each hit is one a function named
-/// by it can be shown with.
-const PLACEHOLDER_SEARCH_LIMIT: u32 = 50;
+/// Chunks a [`placeholder_search`] looks through. A function a `for` names is shown with
+/// the chunk of the definition the `for` writes when that chunk is among them, and
+/// without code (but at the same place) when a module (or the modules a suffix such as
+/// `Backend` names) writes more such definitions of its arity than this.
+const PLACEHOLDER_SEARCH_LIMIT: u32 = 100;
 
 /// Whether the hits of [`lookup_searches`] show that the module `symbol` names may define
 /// it with no chunk of it: they hold its header with a `use` (or a `@before_compile`
@@ -159,8 +166,9 @@ fn module_of(symbol: &str) -> &str {
 /// The hits for what `symbol` names among the functions a `use` defines or a `for` names,
 /// that pass the request's filters, put before `hits` with the best hit's score; the list
 /// keeps the request's limit. `found` are the hits of [`lookup_searches`]: a function a
-/// `for` names is shown with the chunk of the definition the `for` writes, when it is
-/// among them.
+/// `for` names is shown with the code of the chunk of the definition the `for` writes,
+/// when it is among them, and that chunk is then not listed again as written
+/// (`Nx.unquote(name)/1`).
 pub fn add_generated_hits(
     graph: &SymbolGraph,
     symbol: &str,
@@ -191,6 +199,12 @@ pub fn add_generated_hits(
         .map(|s| hit(s, score, found))
         .collect();
     let limit = request.limit.max(hits.len());
+    hits.retain(|h| {
+        h.chunk_id.is_empty()
+            || !added
+                .iter()
+                .any(|a| a.chunk_id == h.chunk_id && is_placeholder_hit(h))
+    });
     hits.splice(0..0, added);
     hits.truncate(limit);
 }
@@ -204,8 +218,9 @@ fn head(s: &SymbolSite) -> (Head<'_>, Option<u32>) {
 }
 
 /// The hit of a generated definition: at the using module's header (where its `use` is),
-/// with the head its quote writes; or, for a function a `for` names, the chunk of the
-/// definition the `for` writes (from `found`), with the head naming the function.
+/// with the head its quote writes; or, for a function a `for` names, at the definition
+/// the `for` writes, with the head naming the function and the code of that definition's
+/// chunk (from `found`, when it is there).
 fn hit(s: SymbolSite, score: f32, found: &[pb::SearchHit]) -> pb::SearchHit {
     let written = (s.named_after.is_some())
         .then(|| {
@@ -218,16 +233,10 @@ fn hit(s: SymbolSite, score: f32, found: &[pb::SearchHit]) -> pb::SearchHit {
             })
         })
         .flatten();
-    if let Some(h) = written {
-        return pb::SearchHit {
-            module: s.module,
-            symbol: s.symbol,
-            kind: s.kind.as_str().to_string(),
-            score,
-            signature: s.signature,
-            ..h.clone()
-        };
-    }
+    let (snippet, snippet_start_line, chunk_id) = match written {
+        Some(h) => (h.snippet.clone(), h.snippet_start_line, h.chunk_id.clone()),
+        None => (String::new(), 0, String::new()),
+    };
     pb::SearchHit {
         repository: s.repo,
         path: s.path,
@@ -241,13 +250,14 @@ fn hit(s: SymbolSite, score: f32, found: &[pb::SearchHit]) -> pb::SearchHit {
         symbol: s.symbol,
         kind: s.kind.as_str().to_string(),
         score,
-        snippet: String::new(),
-        snippet_start_line: 0,
-        chunk_id: String::new(),
+        snippet,
+        snippet_start_line,
+        chunk_id,
         signature: s.signature,
         generated_by: s.generated_by.unwrap_or_default(),
         quoted_at: s.quoted_at.as_ref().map(QuotedAt::to_pb),
         uses: Vec::new(),
+        named_after: s.named_after.unwrap_or_default(),
     }
 }
 
@@ -413,26 +423,39 @@ mod tests {
                 "{other:?}"
             );
         }
-        // Looked for by their module and `unquote`, as functions or macros, under the
-        // request's filters.
+        // Looked for by their module, `unquote` and the arity named, under the request's
+        // filters, of the callable kinds it lets through.
         let filters = crate::search::Filters {
             repos: vec!["shop".into()],
             path_prefix: Some("lib/".into()),
-            kinds: vec![ChunkKind::Function],
+            kinds: vec![ChunkKind::Function, ChunkKind::Test],
             module: Some("MyApp".into()),
         };
         let [headers, placeholders] =
             lookup_searches("Repo.all/2", &request("Repo.all/2", filters));
         assert_eq!(headers.query, "Repo");
-        assert_eq!(placeholders.query, "Repo.unquote");
+        assert_eq!(placeholders.query, "Repo.unquote/2");
         let f = placeholders.filters.unwrap();
         assert_eq!(
             (f.repositories, f.path_prefix, f.kinds, f.module),
             (
                 vec!["shop".into()],
                 "lib/".into(),
-                vec!["function".into(), "macro".into()],
+                vec!["function".into()],
                 "MyApp".into()
+            )
+        );
+        let any = placeholder_search("Repo.all", &request("Repo.all", Default::default()));
+        assert_eq!(
+            (any.query.as_str(), any.filters.unwrap().kinds),
+            (
+                "Repo.unquote",
+                vec![
+                    "function".into(),
+                    "macro".into(),
+                    "guard".into(),
+                    "delegate".into()
+                ]
             )
         );
     }
