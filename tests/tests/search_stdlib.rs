@@ -44,6 +44,18 @@ fn identifier_queries_hit_the_definition_first() {
             "Keyword.get/3",
         ),
         ("Path.join", "lib/elixir/lib/path.ex", "Path.join"),
+        // The module named whole before one ending in its name (`Mix.Config`,
+        // `EEx.SyntaxError`).
+        (
+            "Config.config/3",
+            "lib/elixir/lib/config.ex",
+            "Config.config/3",
+        ),
+        (
+            "SyntaxError.message/1",
+            "lib/elixir/lib/exception.ex",
+            "SyntaxError.message/1",
+        ),
         // Operators are definitions too.
         ("Kernel.<>/2", "lib/elixir/lib/kernel.ex", "Kernel.<>/2"),
         ("Kernel.+/2", "lib/elixir/lib/kernel.ex", "Kernel.+/2"),
@@ -167,6 +179,56 @@ fn identifier_queries_hit_the_definition_first() {
             first.symbol
         );
     }
+}
+
+/// Every public function, macro, guard and delegate the standard library's `lib/`
+/// defines is the first hit of a search for its `Mod.fun/arity`: over 2,300 names, among
+/// them modules that end in another's name (`Mix.Config`, `EEx.SyntaxError`), operators
+/// and special forms (`Kernel.SpecialForms.%{}/1`).
+#[test]
+fn every_public_definition_is_the_first_hit_for_its_name() {
+    use aiex_node::chunk::Visibility;
+    let mut symbols: Vec<String> = Vec::new();
+    for p in elixir_index().partitions() {
+        for chunk in p.all_chunks_without_text().expect("read the chunks") {
+            if !chunk.path.contains("/lib/") || chunk.path.contains("/test/") {
+                continue;
+            }
+            for d in &chunk.defines {
+                if d.kind.is_callable()
+                    && d.visibility == Visibility::Public
+                    && !d.implied
+                    && !d.module.is_empty()
+                    && !aiex_node::chunk::is_placeholder(&d.name)
+                {
+                    symbols.extend(d.symbols());
+                }
+            }
+        }
+    }
+    symbols.sort();
+    symbols.dedup();
+    assert!(symbols.len() > 2_000, "{} definitions", symbols.len());
+    let missed: Vec<String> = symbols
+        .iter()
+        .filter_map(|symbol| {
+            let hits = search(symbol, Filters::default(), 5);
+            let first = hits.first();
+            (!first.is_some_and(|h| defines(h, symbol))).then(|| {
+                format!(
+                    "{symbol}: first {:?}",
+                    first.map(|h| (&h.symbol, &h.chunk.path))
+                )
+            })
+        })
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "{} of {} not first:\n{}",
+        missed.len(),
+        symbols.len(),
+        missed.join("\n")
+    );
 }
 
 #[test]

@@ -608,6 +608,12 @@ const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 /// a function of the same name comes first, anything else the query names still does.
 const NAMED_CONTRACT_WEIGHT: f32 = 0.95;
 
+/// Kind weight of a definition an identifier query names under a longer module than the
+/// one it writes (`Mix.Config.config/3` for `Config.config/3`, `EEx.SyntaxError` for
+/// `SyntaxError`): the module of that very name comes first. Alone (`Repo.insert` for
+/// `MyApp.Repo.insert/2`) it still ranks as the definition.
+const LONGER_MODULE_WEIGHT: f32 = 0.9;
+
 /// Weight of the name of a `Mod.name/arity` query at any arity: enough to put the function's
 /// other arities above what only mentions the name when the arity asked for does not
 /// exist (`completion/6` finds `completion/4`), far under the arity's own key.
@@ -1010,6 +1016,18 @@ impl QueryPlan {
     /// (`Inventory.Item.t`, `Stock.reserve/4`, `Inventory.Stock`); a bare name
     /// (`handle_call`) names no one definition.
     fn names_qualified(&self, chunk: &Chunk) -> bool {
+        self.names_qualified_by(chunk, is_module_suffix)
+    }
+
+    /// [`names_qualified`](Self::names_qualified) with its module whole
+    /// (`Config.config/3` names `Config`'s, not `Mix.Config`'s).
+    fn names_with_whole_module(&self, chunk: &Chunk) -> bool {
+        self.names_qualified_by(chunk, |full, part| full == part)
+    }
+
+    /// Whether the query names one of `chunk`'s definitions with a module that
+    /// `module_fits` the definition's (lowercased: definition's, query's).
+    fn names_qualified_by(&self, chunk: &Chunk, module_fits: fn(&str, &str) -> bool) -> bool {
         // As written: a module is capitalised (`conn.req_headers` names a variable's
         // field, not `Plug.Conn.req_headers`).
         self.exact_symbols.iter().any(|written| {
@@ -1035,9 +1053,9 @@ impl QueryPlan {
             chunk.defines.iter().any(|d| {
                 let dm = d.module.to_lowercase();
                 if d.kind == ChunkKind::ModuleHeader {
-                    is_module_suffix(&dm, head)
+                    module_fits(&dm, head)
                 } else {
-                    d.name.to_lowercase() == name && is_module_suffix(&dm, module)
+                    d.name.to_lowercase() == name && module_fits(&dm, module)
                 }
             })
         })
@@ -1091,6 +1109,9 @@ impl QueryPlan {
             if self.names_module && chunk.kind == ChunkKind::Type {
                 w *= NAMED_CONTRACT_WEIGHT;
             }
+            if self.names_qualified(chunk) && !self.names_with_whole_module(chunk) {
+                w *= LONGER_MODULE_WEIGHT;
+            }
         } else {
             // Natural-language questions are mostly about the public API.
             if chunk.visibility != Visibility::Public {
@@ -1113,10 +1134,11 @@ fn is_module_suffix(full: &str, part: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
-/// The symbol key of an operator named in a query (`Kernel.<>/2`, `Kernel.+`, `<>`,
-/// `|>/2`), lowercased as the index keys it; `None` for anything else.
+/// The symbol key of an operator or special form named in a query (`Kernel.<>/2`,
+/// `Kernel.+`, `<>`, `|>/2`, `Kernel.SpecialForms.%{}/1`), lowercased as the index keys
+/// it; `None` for anything else.
 fn operator_key(tok: &str) -> Option<String> {
-    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:";
+    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:{}";
     let (head, arity) = match tok.rsplit_once('/') {
         Some((h, a)) if !h.is_empty() && !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
             (h, Some(a))
@@ -1222,7 +1244,13 @@ mod tests {
             ("Kernel.|>/2", Some("kernel.|>/2")),
             ("<>", Some("<>")),
             ("=~/2", Some("=~/2")),
+            (
+                "Kernel.SpecialForms.%{}/1",
+                Some("kernel.specialforms.%{}/1"),
+            ),
+            ("{}", Some("{}")),
             ("String.split/2", None),
+            ("%{a: 1}", None),
             ("and/or", None),
             ("1/2", None),
             ("+1", None),
