@@ -46,6 +46,7 @@ fn identifier_queries_hit_the_definition_first() {
         ("Path.join", "lib/elixir/lib/path.ex", "Path.join"),
         // The module named whole before one ending in its name (`Mix.Config`,
         // `EEx.SyntaxError`).
+        ("Config", "lib/elixir/lib/config.ex", "Config"),
         (
             "Config.config/3",
             "lib/elixir/lib/config.ex",
@@ -177,6 +178,32 @@ fn identifier_queries_hit_the_definition_first() {
             c.start_line,
             c.end_line,
             first.symbol
+        );
+    }
+}
+
+/// A question naming a function by the end of its module (`Typespec` for
+/// `Kernel.Typespec`) finds that function first, though another module's function of that
+/// name matches the words alike: in a question the module named whole is not preferred.
+#[test]
+fn a_question_naming_a_function_by_its_module_s_end_finds_it() {
+    for (question, symbol) in [
+        (
+            "what does Typespec.defines_type? return",
+            "Kernel.Typespec.defines_type?/2",
+        ),
+        (
+            "explain the options of Range.slice and its errors",
+            "Enumerable.Range.slice/1",
+        ),
+    ] {
+        let hits = search(question, Filters::default(), 5);
+        let first = hits.first().expect("hits");
+        assert!(
+            defines(first, symbol),
+            "{question}: first {} ({})",
+            first.symbol,
+            first.chunk.path
         );
     }
 }

@@ -97,21 +97,17 @@ pub fn module_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest
 const MODULE_SEARCH_LIMIT: u32 = 20;
 
 /// The search for the definitions named at compile time (`def unquote(name)(tensor)`) of
-/// the module `symbol` names, at its arity if it names one (`Nx.unquote/1` for
-/// `Nx.exp/1`: the index keys them so, see [`crate::index::PLACEHOLDER_NAME`]), with the
-/// request's filters, of the callable kinds it lets through.
+/// the module `symbol` names (`Nx.unquote` for `Nx.exp/1`: the index keys them so, see
+/// [`crate::index::PLACEHOLDER_NAME`]), with the request's filters, of the callable kinds
+/// it lets through. Not at the arity: the hits' snippets would go for the lines with that
+/// number in them.
 pub fn placeholder_search(symbol: &str, request: &SearchRequest) -> pb::SearchRequest {
     let f = &request.filters;
-    let arity = split_arity(symbol).1.map(|a| format!("/{a}"));
     let kinds = ChunkKind::CALLABLE
         .into_iter()
         .filter(|k| f.kinds.is_empty() || f.kinds.contains(k));
     pb::SearchRequest {
-        query: format!(
-            "{}.{PLACEHOLDER_NAME}{}",
-            module_of(symbol),
-            arity.unwrap_or_default()
-        ),
+        query: format!("{}.{PLACEHOLDER_NAME}", module_of(symbol)),
         filters: Some(pb::SearchFilters {
             repositories: f.repos.clone(),
             path_prefix: f.path_prefix.clone().unwrap_or_default(),
@@ -125,7 +121,7 @@ pub fn placeholder_search(symbol: &str, request: &SearchRequest) -> pb::SearchRe
 /// Chunks a [`placeholder_search`] looks through. A function a `for` names is shown with
 /// the chunk of the definition the `for` writes when that chunk is among them, and
 /// without code (but at the same place) when a module (or the modules a suffix such as
-/// `Backend` names) writes more such definitions of its arity than this.
+/// `Backend` names) writes more such definitions than this.
 const PLACEHOLDER_SEARCH_LIMIT: u32 = 100;
 
 /// Whether the hits of [`lookup_searches`] show that the module `symbol` names may define
@@ -423,8 +419,8 @@ mod tests {
                 "{other:?}"
             );
         }
-        // Looked for by their module, `unquote` and the arity named, under the request's
-        // filters, of the callable kinds it lets through.
+        // Looked for by their module and `unquote`, under the request's filters, of the
+        // callable kinds it lets through.
         let filters = crate::search::Filters {
             repos: vec!["shop".into()],
             path_prefix: Some("lib/".into()),
@@ -434,7 +430,7 @@ mod tests {
         let [headers, placeholders] =
             lookup_searches("Repo.all/2", &request("Repo.all/2", filters));
         assert_eq!(headers.query, "Repo");
-        assert_eq!(placeholders.query, "Repo.unquote/2");
+        assert_eq!(placeholders.query, "Repo.unquote");
         let f = placeholders.filters.unwrap();
         assert_eq!(
             (f.repositories, f.path_prefix, f.kinds, f.module),

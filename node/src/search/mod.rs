@@ -608,10 +608,11 @@ const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 /// a function of the same name comes first, anything else the query names still does.
 const NAMED_CONTRACT_WEIGHT: f32 = 0.95;
 
-/// Kind weight of a definition an identifier query names under a longer module than the
-/// one it writes (`Mix.Config.config/3` for `Config.config/3`, `EEx.SyntaxError` for
-/// `SyntaxError`): the module of that very name comes first. Alone (`Repo.insert` for
-/// `MyApp.Repo.insert/2`) it still ranks as the definition.
+/// Kind weight of a definition an identifier query (not a question) names under a longer
+/// module than the one it writes (`Mix.Config.config/3` for `Config.config/3`, the header
+/// of `Mix.Config` for `Config`): the module of that very name comes first. Alone
+/// (`Repo.insert` for `MyApp.Repo.insert/2`) it still ranks as the definition. A question
+/// leaves it out: its symbol matches weigh less, and apps name their modules short.
 const LONGER_MODULE_WEIGHT: f32 = 0.9;
 
 /// Weight of the name of a `Mod.name/arity` query at any arity: enough to put the function's
@@ -1025,6 +1026,24 @@ impl QueryPlan {
         self.names_qualified_by(chunk, |full, part| full == part)
     }
 
+    /// Whether a query of one capitalised word (`Config`) names the module of `chunk`'s
+    /// header only as the end of a longer one (`Mix.Config`).
+    fn names_header_by_its_end(&self, chunk: &Chunk) -> bool {
+        if !self.single_word || chunk.kind != ChunkKind::ModuleHeader {
+            return false;
+        }
+        let headers = || {
+            (chunk.defines.iter())
+                .filter(|d| d.kind == ChunkKind::ModuleHeader)
+                .map(|d| d.module.to_lowercase())
+        };
+        self.weak_exact_symbols.iter().any(|word| {
+            let word = word.to_lowercase();
+            headers().any(|m| m != word && is_module_suffix(&m, &word))
+                && !headers().any(|m| m == word)
+        })
+    }
+
     /// Whether the query names one of `chunk`'s definitions with a module that
     /// `module_fits` the definition's (lowercased: definition's, query's).
     fn names_qualified_by(&self, chunk: &Chunk, module_fits: fn(&str, &str) -> bool) -> bool {
@@ -1109,7 +1128,9 @@ impl QueryPlan {
             if self.names_module && chunk.kind == ChunkKind::Type {
                 w *= NAMED_CONTRACT_WEIGHT;
             }
-            if self.names_qualified(chunk) && !self.names_with_whole_module(chunk) {
+            let longer = (self.names_qualified(chunk) && !self.names_with_whole_module(chunk))
+                || self.names_header_by_its_end(chunk);
+            if !self.question && longer {
                 w *= LONGER_MODULE_WEIGHT;
             }
         } else {
