@@ -1069,10 +1069,14 @@ impl QueryPlan {
             if !name.starts_with(|c: char| c.is_alphabetic() || c == '_') || module.is_empty() {
                 return false;
             }
+            // As written, a capitalised last part names a module and a lower-case one a
+            // function: `Repo.transaction` is no name of `Ecto.Repo.Transaction`.
+            let names_a_module = (written.rsplit('.').next())
+                .is_some_and(|last| last.starts_with(char::is_uppercase));
             chunk.defines.iter().any(|d| {
                 let dm = d.module.to_lowercase();
                 if d.kind == ChunkKind::ModuleHeader {
-                    module_fits(&dm, head)
+                    names_a_module && module_fits(&dm, head)
                 } else {
                     d.name.to_lowercase() == name && module_fits(&dm, module)
                 }
@@ -1255,6 +1259,32 @@ fn snippet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Repo.transaction` names a function, `Repo.Transaction` a module: a header counts
+    /// as named (weighed as in an identifier query, in a question too) only by the second.
+    #[test]
+    fn a_lower_case_last_part_names_a_function_not_a_module() {
+        let src = b"defmodule Ecto.Repo.Transaction do\n  @moduledoc \"Runs one.\"\n  def run(f), do: f.()\nend\n";
+        let chunks = match crate::chunk::chunk_file("app", "lib/tx.ex", src, &Default::default()) {
+            crate::chunk::FileChunks::Chunked(chunks) => chunks,
+            crate::chunk::FileChunks::Skipped(r) => panic!("skipped: {r}"),
+        };
+        let header = (chunks.iter())
+            .find(|c| c.kind == ChunkKind::ModuleHeader)
+            .expect("a header");
+        for (query, named) in [
+            ("where is Repo.transaction used", false),
+            ("Repo.transaction/2", false),
+            ("where is Repo.Transaction defined", true),
+            ("Ecto.Repo.Transaction", true),
+        ] {
+            assert_eq!(
+                QueryPlan::new(query).names_qualified(header),
+                named,
+                "{query}"
+            );
+        }
+    }
 
     #[test]
     fn operators_in_queries_are_symbol_keys() {
