@@ -63,6 +63,16 @@ fn identifier_queries_hit_the_definition_first() {
         ("Kernel.=~", "lib/elixir/lib/kernel.ex", "Kernel.=~/2"),
         ("|>", "lib/elixir/lib/kernel.ex", "Kernel.|>/2"),
         ("Kernel.../2", "lib/elixir/lib/kernel.ex", "Kernel.../2"),
+        // A bare `..` is the range, not the dot of `Kernel.SpecialForms`; a bare `/` is
+        // shown as itself.
+        ("..", "lib/elixir/lib/kernel.ex", "Kernel..."),
+        ("../2", "lib/elixir/lib/kernel.ex", "Kernel.../2"),
+        ("/", "lib/elixir/lib/kernel.ex", "Kernel.//2"),
+        (
+            "Kernel.SpecialForms../2",
+            "lib/elixir/lib/kernel/special_forms.ex",
+            "Kernel.SpecialForms../2",
+        ),
         // Case tells `sigil_R` and `sigil_r` apart, though keys match without it too.
         (
             "Kernel.sigil_R/2",
@@ -178,6 +188,19 @@ fn identifier_queries_hit_the_definition_first() {
             c.start_line,
             c.end_line,
             first.symbol
+        );
+    }
+    // An operator alone shows as itself, not as the first definition of its chunk.
+    for (query, shown) in [
+        ("/", "Kernel.//2"),
+        ("../2", "Kernel.../2"),
+        ("|>", "Kernel.|>/2"),
+    ] {
+        let hits = search(query, Filters::default(), 3);
+        assert_eq!(
+            hits.first().map(|h| h.symbol.as_str()),
+            Some(shown),
+            "{query}"
         );
     }
 }

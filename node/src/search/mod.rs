@@ -979,16 +979,8 @@ impl QueryPlan {
                 {
                     continue;
                 }
-                let (head, arity) = match s.rsplit_once('/') {
-                    Some((head, arity)) => match arity.parse::<u32>() {
-                        Ok(a) => (head, Some(a)),
-                        Err(_) => continue,
-                    },
-                    None => (s.as_str(), None),
-                };
-                let (module, named) = match head.rsplit_once('.') {
-                    Some((m, n)) => (Some(m), n),
-                    None => (None, head),
+                let Some((module, named, arity)) = split_symbol(s) else {
+                    continue;
                 };
                 let found = chunk.defines.iter().find_map(|d| {
                     // `Nx.unquote` names the placeholders of `Nx` (`unquote(name)/1`).
@@ -1159,27 +1151,20 @@ fn is_module_suffix(full: &str, part: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
+/// The characters operators are written with.
+const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:{}";
+
 /// The symbol key of an operator or special form named in a query (`Kernel.<>/2`,
 /// `Kernel.+`, `<>`, `|>/2`, `Kernel.SpecialForms.%{}/1`), lowercased as the index keys
 /// it; `None` for anything else.
 fn operator_key(tok: &str) -> Option<String> {
-    const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:{}";
     let (head, arity) = match tok.rsplit_once('/') {
         Some((h, a)) if !h.is_empty() && !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
             (h, Some(a))
         }
         _ => (tok, None),
     };
-    // The operator is what follows the module's last `.` before a non-letter: in
-    // `Kernel.../2` the module is `Kernel` and the operator `..`.
-    let split = head
-        .char_indices()
-        .find(|&(i, c)| c == '.' && head[i + 1..].starts_with(|c: char| OPERATOR.contains(c)))
-        .map(|(i, _)| i);
-    let (module, op) = match split {
-        Some(i) => (&head[..i], &head[i + 1..]),
-        None => ("", head),
-    };
+    let (module, op) = split_operator(head);
     let module_ok = module.is_empty()
         || (module.starts_with(|c: char| c.is_ascii_uppercase())
             && module
@@ -1198,6 +1183,48 @@ fn operator_key(tok: &str) -> Option<String> {
         key.push_str(a);
     }
     Some(key)
+}
+
+/// A name's module and operator (`Kernel.../2`'s head `Kernel..`: `Kernel` and `..`):
+/// the operator is what follows the module's first `.` before an operator character. A
+/// `.` after no name is the operator's own (`..` is the range, not `.` of no module;
+/// `..//` the stepped range); the module is `""` when there is none.
+fn split_operator(head: &str) -> (&str, &str) {
+    let split = head
+        .char_indices()
+        .find(|&(i, c)| {
+            c == '.'
+                && head[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                && head[i + 1..].starts_with(|c: char| OPERATOR.contains(c))
+        })
+        .map(|(i, _)| i);
+    match split {
+        Some(i) => (&head[..i], &head[i + 1..]),
+        None => ("", head),
+    }
+}
+
+/// A symbol key of a query (lowercased) as its module, if any, its name and its arity,
+/// if any: `enum.map/2`, `handle_info`, `kernel.../2` (`..`), `/` (the operator, of no
+/// arity); `None` for an arity that is not a number.
+fn split_symbol(s: &str) -> Option<(Option<&str>, &str, Option<u32>)> {
+    let (head, arity) = match s.rsplit_once('/') {
+        Some((head, arity)) if !head.is_empty() && !arity.is_empty() => {
+            (head, Some(arity.parse::<u32>().ok()?))
+        }
+        _ => (s, None),
+    };
+    let (module, name) = match split_operator(head) {
+        ("", op) if op.starts_with(|c: char| c.is_alphanumeric() || c == '_') => {
+            match head.rsplit_once('.') {
+                Some((m, n)) => (Some(m), n),
+                None => (None, head),
+            }
+        }
+        ("", op) => (None, op),
+        (m, op) => (Some(m), op),
+    };
+    Some((module, name, arity))
 }
 
 fn regex_escape(s: &str) -> String {
@@ -1286,6 +1313,47 @@ mod tests {
         }
     }
 
+    /// A hit shows the definition the query names, an operator too: `/` in a chunk that
+    /// a `for` fills with eleven operators is `Calc.//2`, not the chunk's first, `==`.
+    #[test]
+    fn a_hit_shows_the_operator_the_query_names() {
+        let src = b"defmodule Calc do\n  ops = [==: :equal, /: :divide, ..: :range]\n\n  for {op, fun} <- ops do\n    def unquote(op)(a, b), do: Calc.Impl.unquote(fun)(a, b)\n  end\nend\n";
+        let chunks = match crate::chunk::chunk_file("app", "lib/calc.ex", src, &Default::default())
+        {
+            crate::chunk::FileChunks::Chunked(chunks) => chunks,
+            crate::chunk::FileChunks::Skipped(r) => panic!("skipped: {r}"),
+        };
+        let ops = (chunks.iter())
+            .find(|c| c.defines.iter().any(|d| d.name == "/"))
+            .expect("a chunk defining `/`");
+        for (query, shown) in [
+            ("/", "Calc.//2"),
+            ("//2", "Calc.//2"),
+            ("Calc./", "Calc.//2"),
+            ("Calc.//2", "Calc.//2"),
+            ("..", "Calc.../2"),
+            ("../2", "Calc.../2"),
+            ("Calc.../2", "Calc.../2"),
+            ("==", "Calc.==/2"),
+        ] {
+            assert_eq!(QueryPlan::new(query).hit_symbol(ops), shown, "{query}");
+        }
+        assert_eq!(
+            split_symbol("enum.map/2"),
+            Some((Some("enum"), "map", Some(2)))
+        );
+        assert_eq!(
+            split_symbol("handle_info"),
+            Some((None, "handle_info", None))
+        );
+        assert_eq!(split_symbol("/"), Some((None, "/", None)));
+        assert_eq!(
+            split_symbol("kernel.specialforms../2"),
+            Some((Some("kernel.specialforms"), ".", Some(2)))
+        );
+        assert_eq!(split_symbol("and/or"), None);
+    }
+
     #[test]
     fn operators_in_queries_are_symbol_keys() {
         for (tok, key) in [
@@ -1300,6 +1368,11 @@ mod tests {
                 Some("kernel.specialforms.%{}/1"),
             ),
             ("{}", Some("{}")),
+            // A leading `.` is the operator's: `..` is the range, not the dot.
+            ("..", Some("..")),
+            ("../2", Some("../2")),
+            ("..//", Some("..//")),
+            ("Kernel.SpecialForms../2", Some("kernel.specialforms../2")),
             ("String.split/2", None),
             ("%{a: 1}", None),
             ("and/or", None),
