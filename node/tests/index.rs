@@ -2041,6 +2041,56 @@ fn a_question_naming_a_type_finds_it_first() {
     );
 }
 
+/// A question naming a function with its module asks about that function: "what does
+/// Lazy.distinct_count return" finds `Lazy.distinct_count/1`, one of 24 functions a
+/// `for` defines in one chunk (whose many symbol keys must not bury it), though that
+/// chunk says none of the question's words and the documented `Series.distinct_count/1`
+/// says them all.
+#[test]
+fn a_question_naming_a_function_with_its_module_finds_it_first() {
+    // Other modules of one function each, as most chunks are: the mean chunk has few keys.
+    let mut files: Vec<(String, String)> = (0..30)
+        .map(|i| {
+            (
+                format!("lib/util_{i}.ex"),
+                format!(
+                    "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
+                ),
+            )
+        })
+        .collect();
+    files.push((
+        "lib/series.ex".into(),
+        "defmodule Shop.Series do\n  @doc \"Returns the distinct count: how many distinct values the series holds.\"\n  def distinct_count(series), do: series |> Enum.uniq() |> length()\n\n  @doc \"Returns the count of values.\"\n  def count(series), do: length(series)\nend\n".into(),
+    ));
+    files.push((
+        "lib/lazy.ex".into(),
+        "defmodule Shop.Lazy do\n  @ops [:sum, :min, :max, :mean, :median, :mode, :count, :distinct_count, :first, :last,\n        :argmin, :argmax, :variance, :standard_deviation, :quantile, :skew, :product,\n        :nil_count, :size, :all, :any, :cumulative_sum, :cumulative_max, :cumulative_min]\n\n  for op <- @ops do\n    def unquote(op)(series), do: {unquote(op), [series]}\n  end\nend\n".into(),
+    ));
+    let (_tmp, set) = indexed(&files);
+    for question in [
+        "what does Lazy.distinct_count return",
+        "what does Shop.Lazy.distinct_count/1 return",
+    ] {
+        let hits = search(&set, question);
+        let first = hits.first().expect("hits");
+        assert_eq!(
+            first.symbol,
+            "Shop.Lazy.distinct_count/1",
+            "{question}: {}",
+            describe(&hits)
+        );
+    }
+    // A bare name in a question is still context: the documented function comes first.
+    let hits = search(&set, "what does distinct_count return");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Shop.Series.distinct_count/1"),
+        "{}",
+        describe(&hits)
+    );
+}
+
 /// A protocol's bodiless functions are its callbacks: a question ranks the function that
 /// does the work before the protocol function it dispatches to, as it does for callbacks.
 #[test]

@@ -214,6 +214,51 @@ fn the_background_embedder_catches_up_after_a_commit() {
     assert!(done.total > 20, "{done:?}");
 }
 
+/// A question naming a function with its module asks about that function, with
+/// embeddings as without: "what does Lazy.distinct_count return" finds the undocumented
+/// `Shop.Lazy.distinct_count/1` a `for` defines, first, though the documented
+/// `Shop.Series.distinct_count/1` says every word of the question and is nearer in meaning.
+#[test]
+fn a_question_naming_a_function_with_its_module_finds_it_first_with_embeddings() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let write = |rel: &str, text: &str| {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    for i in 0..30 {
+        write(
+            &format!("lib/util_{i}.ex"),
+            &format!(
+                "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
+            ),
+        );
+    }
+    write(
+        "lib/series.ex",
+        "defmodule Shop.Series do\n  @doc \"Returns the distinct count: how many distinct values the series holds.\"\n  def distinct_count(series), do: series |> Enum.uniq() |> length()\nend\n",
+    );
+    write(
+        "lib/lazy.ex",
+        "defmodule Shop.Lazy do\n  @ops [:sum, :min, :max, :mean, :median, :mode, :count, :distinct_count, :first, :last]\n\n  for op <- @ops do\n    def unquote(op)(series), do: {unquote(op), [series]}\n  end\nend\n",
+    );
+    let set = PartitionSet::open(&dir.path().join("index"), PARTITIONS).unwrap();
+    set.ingest_dir("shop", &src, &IngestOptions::default(), None)
+        .unwrap();
+    set.set_encoder(encoder()).unwrap();
+    set.sync_vectors().unwrap();
+    let hits = search(&set, "what does Lazy.distinct_count return");
+    let top: Vec<&str> = hits.iter().map(|h| h.symbol.as_str()).collect();
+    assert_eq!(top.first(), Some(&"Shop.Lazy.distinct_count/1"), "{top:?}");
+    // Its namesake still follows: the question's words are its.
+    assert_eq!(
+        rank(&hits, "Shop.Series.distinct_count/1"),
+        Some(2),
+        "{top:?}"
+    );
+}
+
 #[test]
 fn partitions_searched_apart_and_merged_by_score_rank_like_one_search() {
     // What a cluster does: each node ranks the partitions it holds with the statistics of
@@ -226,10 +271,11 @@ fn partitions_searched_apart_and_merged_by_score_rank_like_one_search() {
     set.set_encoder(encoder()).unwrap();
     set.sync_vectors().unwrap();
     let all: Vec<u32> = (0..PARTITIONS).collect();
-    let questions = QUESTIONS
-        .iter()
-        .map(|(q, _)| *q)
-        .chain(["how much does one piece cost", "Stock.reserve"]);
+    let questions = QUESTIONS.iter().map(|(q, _)| *q).chain([
+        "how much does one piece cost",
+        "Stock.reserve",
+        "what does Stock.reserve return",
+    ]);
     for q in questions {
         let request = SearchRequest {
             query: q.into(),

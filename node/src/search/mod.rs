@@ -113,13 +113,14 @@ const LEXICAL_LOADS: usize = 8;
 
 impl<'a> CombinedStats<'a> {
     /// Statistics over `searchers`; for `plan`'s identifier queries the symbol field is
-    /// scored flat (questions weigh names as context, tuned with the real mean).
+    /// scored flat (questions weigh names as context, tuned with the real mean; see
+    /// [`QueryPlan::flat_symbols`]).
     fn new(searchers: &'a [Searcher], plan: &QueryPlan) -> CombinedStats<'a> {
         CombinedStats {
             searchers,
             flat: searchers
                 .first()
-                .filter(|_| !plan.question)
+                .filter(|_| plan.flat_symbols())
                 .and_then(|s| s.schema().get_field("symbol").ok()),
             field_tokens: Mutex::default(),
             doc_freqs: Mutex::default(),
@@ -376,7 +377,8 @@ pub fn search_with(
 /// A chunk that may be a result, with what its score is made of.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// The final score: the kind weight times BM25, or times the fused score.
+    /// The final score: the kind weight times BM25, or times the fused score (plus
+    /// [`NAMED_IN_QUESTION_TIER`] for a definition the question names with its module).
     pub score: f32,
     /// BM25 of the query's words (0 when none match).
     pub bm25: f32,
@@ -519,6 +521,9 @@ fn candidates(
                 for c in &mut out {
                     c.weight = plan.kind_weight(&c.chunk);
                     c.score = c.weight * fuse(c.bm25, c.similarity);
+                    if plan.names_a_function_qualified && plan.names_qualified(&c.chunk) {
+                        c.score += NAMED_IN_QUESTION_TIER;
+                    }
                 }
                 Ok((Vec::new(), out))
             })
@@ -578,6 +583,14 @@ pub fn fuse(bm25: f32, similarity: Option<f32>) -> f32 {
     (1.0 - FUSE_SEMANTIC_WEIGHT) * lexical + FUSE_SEMANTIC_WEIGHT * semantic
 }
 
+/// Added to the fused score (at most 1) of a definition a question names with its module
+/// ("what does LazySeries.n_distinct return"): the question asks about it, so it comes
+/// first. Fused, its large BM25 counts no more than a namesake's that says the question's
+/// words (both near the lexical part's maximum), and a documented namesake is nearer in
+/// meaning. Per chunk, so partial rankings still merge exactly. (Ranked by BM25 alone,
+/// the name's weight puts it first: see [`QUESTION_QUALIFIED_WEIGHT`].)
+const NAMED_IN_QUESTION_TIER: f32 = 1.0;
+
 /// BM25 score at which the lexical part is half way to its maximum.
 const FUSE_BM25_HALF: f32 = 8.0;
 /// Share of the embedding similarity in the fused score.
@@ -623,6 +636,12 @@ const ANY_ARITY_WEIGHT: f32 = 5.0;
 /// Weight of a symbol key named in a question (four words or more).
 const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
 
+/// Weight of a function a question names with its module (`LazySeries.n_distinct`,
+/// `Stock.reserve/4`), matched as written: the question asks about that function, whose
+/// own code may say none of its words while a documented namesake in another module says
+/// them all. A bare name (`handle_call`) or a module alone stays context.
+const QUESTION_QUALIFIED_WEIGHT: f32 = EXACT_SYMBOL_WEIGHT;
+
 /// What a query string asks for.
 struct QueryPlan {
     /// Analyzed terms (lowercased, stemmed, identifier parts).
@@ -649,6 +668,8 @@ struct QueryPlan {
     question: bool,
     /// One word: a capitalised one is a module name.
     single_word: bool,
+    /// The query names a function with its module (`Stock.reserve/4`).
+    names_a_function_qualified: bool,
     /// The query names a module (`GenServer.call`, `Repo`), not only a function.
     names_module: bool,
     wants_tests: bool,
@@ -744,6 +765,7 @@ impl QueryPlan {
         } else {
             weak_exact.clear();
         }
+        let names_a_function_qualified = exact_symbols.iter().any(|s| names_function_qualified(s));
         QueryPlan {
             terms,
             expansions,
@@ -757,8 +779,18 @@ impl QueryPlan {
             question: word_count >= 4,
             single_word,
             names_module,
+            names_a_function_qualified,
             wants_tests,
         }
+    }
+
+    /// Whether the symbol field is scored without its length: in an identifier query, and
+    /// in a question that names a function with its module. Such a function may be one of
+    /// many a chunk defines (the `for` of Explorer's `LazySeries` defines 15 in one); the
+    /// real mean would let its many keys bury it. Other questions weigh names as context,
+    /// tuned with the real mean.
+    fn flat_symbols(&self) -> bool {
+        !self.question || self.names_a_function_qualified
     }
 
     fn build(&self, f: &Fields, filters: &Filters) -> Result<Box<dyn Query>> {
@@ -778,7 +810,7 @@ impl QueryPlan {
                 Term::from_field_text(field, text),
                 IndexRecordOption::WithFreqs,
             ));
-            let boost = if field == f.symbol && !self.question {
+            let boost = if field == f.symbol && self.flat_symbols() {
                 boost * FLAT_FIELD_SCALE
             } else {
                 boost
@@ -827,6 +859,11 @@ impl QueryPlan {
         ] {
             for s in exact {
                 let key = format!("{}{s}", crate::index::EXACT_KEY);
+                let weight = if self.question && names_function_qualified(s) {
+                    QUESTION_QUALIFIED_WEIGHT
+                } else {
+                    weight
+                };
                 should.push(boosted(f.symbol, &key, weight));
             }
         }
@@ -1140,6 +1177,21 @@ impl QueryPlan {
         }
         w
     }
+}
+
+/// Whether a name as written is a function with its module (`Stock.reserve/4`,
+/// `Ecto.Repo.insert`), not a bare name (`reserve/4`) or a module (`Ecto.Repo`).
+fn names_function_qualified(written: &str) -> bool {
+    let head = match written.rsplit_once('/') {
+        Some((head, arity)) if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) => {
+            head
+        }
+        _ => written,
+    };
+    head.starts_with(char::is_uppercase)
+        && head
+            .rsplit_once('.')
+            .is_some_and(|(_, name)| name.starts_with(|c: char| c.is_lowercase() || c == '_'))
 }
 
 /// Whether `part` is `full` or its last segments (`stock` and `inventory.stock` of
