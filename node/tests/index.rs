@@ -2067,10 +2067,29 @@ fn a_question_naming_a_function_with_its_module_finds_it_first() {
         "lib/lazy.ex".into(),
         "defmodule Shop.Lazy do\n  @ops [:sum, :min, :max, :mean, :median, :mode, :count, :distinct_count, :first, :last,\n        :argmin, :argmax, :variance, :standard_deviation, :quantile, :skew, :product,\n        :nil_count, :size, :all, :any, :cumulative_sum, :cumulative_max, :cumulative_min]\n\n  for op <- @ops do\n    def unquote(op)(series), do: {unquote(op), [series]}\n  end\nend\n".into(),
     ));
+    files.push((
+        "lib/email.ex".into(),
+        "defmodule Shop.Email do\n  @doc \"Sends the code to verify the email.\"\n  def verify(email), do: {:send, email}\n\n  def verify?(email, code), do: email == code\nend\n".into(),
+    ));
     let (_tmp, set) = indexed(&files);
+    // A `?` that ends the sentence may be the name's too: the name as written comes first.
+    for question in [
+        "when should I call Email.verify?",
+        "when does Email.verify? return true",
+    ] {
+        let hits = search(&set, question);
+        assert_eq!(
+            hits.first().map(|h| h.symbol.as_str()),
+            Some("Shop.Email.verify?/2"),
+            "{question}: {}",
+            describe(&hits)
+        );
+    }
     for question in [
         "what does Lazy.distinct_count return",
         "what does Shop.Lazy.distinct_count/1 return",
+        // The sentence's `?` is not the name's.
+        "when should I call Lazy.distinct_count?",
     ] {
         let hits = search(&set, question);
         let first = hits.first().expect("hits");

@@ -257,6 +257,26 @@ fn a_question_naming_a_function_with_its_module_finds_it_first_with_embeddings()
         Some(2),
         "{top:?}"
     );
+    // Only the function named comes first, not the modules the question mentions, nor
+    // another arity than the one it names.
+    for (question, named) in [
+        (
+            "how does Lazy.distinct_count treat a Shop.Series or a Shop.Util3",
+            &["Shop.Lazy.distinct_count/1"][..],
+        ),
+        ("what does Shop.Lazy.distinct_count/2 return", &[][..]),
+    ] {
+        let hits = search(&set, question);
+        let lifted: Vec<(&str, f32)> = (hits.iter())
+            .filter(|h| h.score >= 1.0)
+            .map(|h| (h.symbol.as_str(), h.score))
+            .collect();
+        assert_eq!(
+            lifted.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            named,
+            "{question}: {lifted:?}"
+        );
+    }
 }
 
 #[test]

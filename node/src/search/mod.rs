@@ -90,7 +90,8 @@ struct CombinedStats<'a> {
 /// The mean field length the `symbol` field is scored with in identifier queries, far above
 /// any chunk's: BM25's length normalisation then gives every chunk the same factor,
 /// `k1 (1 - b)`. (Questions keep the real mean: there a name is context, and their weights
-/// were tuned with it.)
+/// were tuned with it; unless one names a function with its module, see
+/// [`QueryPlan::flat_symbols`].)
 ///
 /// A chunk's symbol keys are one per name, arity and module suffix of what it defines, so
 /// a function with default arguments (`String.split/2..3`) or a chunk that merged small
@@ -521,7 +522,7 @@ fn candidates(
                 for c in &mut out {
                     c.weight = plan.kind_weight(&c.chunk);
                     c.score = c.weight * fuse(c.bm25, c.similarity);
-                    if plan.names_a_function_qualified && plan.names_qualified(&c.chunk) {
+                    if plan.names_a_function_qualified && plan.names_function_of(&c.chunk) {
                         c.score += NAMED_IN_QUESTION_TIER;
                     }
                 }
@@ -583,8 +584,13 @@ pub fn fuse(bm25: f32, similarity: Option<f32>) -> f32 {
     (1.0 - FUSE_SEMANTIC_WEIGHT) * lexical + FUSE_SEMANTIC_WEIGHT * semantic
 }
 
-/// Added to the fused score (at most 1) of a definition a question names with its module
-/// ("what does LazySeries.n_distinct return"): the question asks about it, so it comes
+/// Weight of a name a question writes with a `?` that may end the sentence, read without it
+/// ([`QueryPlan::sentence_names`]), relative to the name as written.
+const SENTENCE_MARK_WEIGHT: f32 = 0.5;
+
+/// Added to the fused score (at most 1) of a function a question names with its module
+/// ("what does LazySeries.n_distinct return"; [`QueryPlan::names_function_of`]; not a
+/// module or type it mentions): the question asks about it, so it comes
 /// first. Fused, its large BM25 counts no more than a namesake's that says the question's
 /// words (both near the lexical part's maximum), and a documented namesake is nearer in
 /// meaning. Per chunk, so partial rankings still merge exactly. (Ranked by BM25 alone,
@@ -659,6 +665,11 @@ struct QueryPlan {
     weak_symbols: Vec<String>,
     /// The names of `name/arity` tokens without their arity ([`ANY_ARITY_WEIGHT`]).
     any_arity: Vec<String>,
+    /// In a question, names as written without the `?` that may end the sentence instead
+    /// of the name ("when should I use Enum.reduce?"), weighed under the name as written
+    /// ([`SENTENCE_MARK_WEIGHT`]): `Email.verify?` first where it exists, else
+    /// `Email.verify`.
+    sentence_names: Vec<String>,
     /// Bare lowercase words that could be function names.
     words: Vec<String>,
     /// The query looks like code (an identifier, a short name) rather than a question.
@@ -694,6 +705,7 @@ impl QueryPlan {
         let mut weak_exact = Vec::new();
         let mut weak_symbols = Vec::new();
         let mut any_arity = Vec::new();
+        let mut sentence_names = Vec::new();
         let mut words = Vec::new();
         let mut names_module = false;
         // A one-word query is usually a name; a two-word one often (`Stock reserve`).
@@ -741,6 +753,13 @@ impl QueryPlan {
             names_module |= is_module;
             if looks_qualified || has_arity || tok.contains('_') {
                 exact_symbols.push(tok.trim_end_matches('.').to_string());
+                // In a question a `?` may end the sentence: "when should I use
+                // Enum.reduce?" names `Enum.reduce` (and `Enum.member?` still itself).
+                if word_count >= 4
+                    && let Some(bare) = tok.strip_suffix('?').filter(|b| !b.ends_with('.'))
+                {
+                    sentence_names.push(bare.to_string());
+                }
                 if has_arity
                     && looks_qualified
                     && let Some((name, _)) = lc.rsplit_once('/')
@@ -751,7 +770,8 @@ impl QueryPlan {
                     any_arity.push(name.to_string());
                 }
                 symbols.push(lc);
-            } else if is_module {
+            } else if is_module && (single_word || tok.len() > 1) {
+                // (`I` and `A` in a sentence are a pronoun and an article.)
                 weak_exact.push(tok.trim_end_matches('.').to_string());
                 weak_symbols.push(lc);
             } else if tok.ends_with('?') || tok.ends_with('!') || single_word {
@@ -765,7 +785,8 @@ impl QueryPlan {
         } else {
             weak_exact.clear();
         }
-        let names_a_function_qualified = exact_symbols.iter().any(|s| names_function_qualified(s));
+        let names_a_function_qualified =
+            (exact_symbols.iter().chain(&sentence_names)).any(|s| names_function_qualified(s));
         QueryPlan {
             terms,
             expansions,
@@ -774,6 +795,7 @@ impl QueryPlan {
             weak_exact_symbols: weak_exact,
             weak_symbols,
             any_arity,
+            sentence_names,
             words,
             code_like,
             question: word_count >= 4,
@@ -866,6 +888,14 @@ impl QueryPlan {
                 };
                 should.push(boosted(f.symbol, &key, weight));
             }
+        }
+        for s in (self.sentence_names.iter()).filter(|s| names_function_qualified(s)) {
+            let key = format!("{}{s}", crate::index::EXACT_KEY);
+            should.push(boosted(
+                f.symbol,
+                &key,
+                QUESTION_QUALIFIED_WEIGHT * SENTENCE_MARK_WEIGHT,
+            ));
         }
         for s in &self.weak_symbols {
             should.push(boosted(f.symbol, s, 2.0));
@@ -1005,7 +1035,13 @@ impl QueryPlan {
         {
             // Any definition of the chunk (merged neighbours too: `split/2`, `split/3`;
             // callbacks merged with their neighbours: `mount/1` .. `handle_event/3`).
-            for s in self.symbols.iter().chain(&self.words) {
+            let sentence_names: Vec<String> = (self.sentence_names.iter())
+                .map(|s| s.to_lowercase())
+                .collect();
+            for s in (self.symbols.iter())
+                .chain(&self.words)
+                .chain(&sentence_names)
+            {
                 // A capitalised word names a module: `Config` is shown as the module, not
                 // as the `@type config` its header holds.
                 if chunk.kind == ChunkKind::ModuleHeader
@@ -1040,6 +1076,31 @@ impl QueryPlan {
             }
         }
         chunk.display_symbol()
+    }
+
+    /// Whether the query names a function, macro, guard or delegate of `chunk` with its
+    /// module (`Stock.reserve/4` the chunk of `reserve/4`, `Stock.reserve` any arity), as
+    /// [`names_function_qualified`] reads a name; a module (`Inventory.Stock`) or a
+    /// module's type (`Inventory.Item.t` is read as a function name too, but no function
+    /// of the chunk has it) does not count.
+    fn names_function_of(&self, chunk: &Chunk) -> bool {
+        if !chunk.kind.is_callable() {
+            return false;
+        }
+        (self.exact_symbols.iter().chain(&self.sentence_names))
+            .filter(|s| names_function_qualified(s))
+            .any(|written| {
+                let s = written.to_lowercase();
+                let Some((Some(module), name, arity)) = split_symbol(&s) else {
+                    return false;
+                };
+                chunk.defines.iter().any(|d| {
+                    d.kind.is_callable()
+                        && d.name.to_lowercase() == name
+                        && is_module_suffix(&d.module.to_lowercase(), module)
+                        && arity.is_none_or(|a| d.arities.contains(&a))
+                })
+            })
     }
 
     /// Whether the query names one of `chunk`'s definitions with its module
@@ -1404,6 +1465,23 @@ mod tests {
             Some((Some("kernel.specialforms"), ".", Some(2)))
         );
         assert_eq!(split_symbol("and/or"), None);
+    }
+
+    /// In a sentence `I` is a pronoun, not a module, and a `?` may end the sentence rather
+    /// than the name; alone, `I` is a name and `member?` keeps its `?`.
+    #[test]
+    fn a_question_s_pronoun_and_question_mark_are_not_names() {
+        let plan = QueryPlan::new("when should I use Enum.reduce?");
+        assert!(!plan.weak_exact_symbols.iter().any(|s| s == "I"));
+        assert!(!plan.symbols.iter().any(|s| s == "i"), "{:?}", plan.symbols);
+        assert_eq!(plan.exact_symbols, ["Enum.reduce?"]);
+        assert_eq!(plan.sentence_names, ["Enum.reduce"]);
+        assert!(plan.names_a_function_qualified);
+        assert_eq!(QueryPlan::new("I").weak_exact_symbols, ["I"]);
+        assert_eq!(
+            QueryPlan::new("Enum.member?").exact_symbols,
+            ["Enum.member?"]
+        );
     }
 
     #[test]
