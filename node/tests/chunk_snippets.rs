@@ -742,6 +742,98 @@ fn g09_modules_inside_a_top_level_if_or_for_are_chunked() {
     assert!(!has_tag(&cs[0], "dynamic"), "{}", dump(&cs));
 }
 
+/// `defmodule var` in a `for` over modules written out defines each of them: Phoenix's
+/// tests (`for module <- modules do defmodule module do`, `modules` set just before) and
+/// Benchee's API (`for {module, doc} <- [{Benchee, doc}, {:benchee, erlang_doc}]`).
+/// Aliases expand where the `defmodule` is; a list not written out leaves the name as
+/// written, marked dynamic.
+#[test]
+fn g09_a_module_a_for_names_after_modules_written_out_is_each_of_them() {
+    let src = concat!(
+        "alias Shop.Web\n",
+        "modules = [Web.PageController, Web.ImageController]\n",
+        "\n",
+        "for module <- modules do\n",
+        "  defmodule module do\n",
+        "    def init(opts), do: opts\n",
+        "  end\n",
+        "end\n",
+        "\n",
+        "for {module, doc} <- [{Shop, \"Elixir API.\"}, {:shop, \"Erlang API.\"}] do\n",
+        "  defmodule module do\n",
+        "    @moduledoc doc\n",
+        "    def run(x), do: Shop.Runner.run(x)\n",
+        "  end\n",
+        "end\n",
+        "\n",
+        "for mod <- Enum.map([:a, :b], &Module.concat(Shop, &1)) do\n",
+        "  defmodule mod do\n",
+        "    def x, do: 1\n",
+        "  end\n",
+        "end\n",
+        "\n",
+        "defmodule Parent do\n",
+        "  alias Shop.Plugs\n",
+        "  for plug <- [Plugs.Auth, Other] do\n",
+        "    defmodule plug do\n",
+        "      def call(conn, _), do: conn\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/support/controllers.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let defines_of = |name: &str| -> Vec<String> {
+        let mut v: Vec<String> = (cs.iter())
+            .flat_map(|c| c.defines.iter())
+            .filter(|d| d.name == name)
+            .flat_map(|d| d.symbols())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        defines_of("init"),
+        strings(&[
+            "Shop.Web.ImageController.init/1",
+            "Shop.Web.PageController.init/1"
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        defines_of("run"),
+        strings(&[":shop.run/1", "Shop.run/1"]),
+        "{}",
+        dump(&cs)
+    );
+    // In a module, through its aliases, and not nested in it: the names are atoms.
+    assert_eq!(
+        defines_of("call"),
+        strings(&["Other.call/2", "Shop.Plugs.Auth.call/2"]),
+        "{}",
+        dump(&cs)
+    );
+    let headers: Vec<&Chunk> = cs.iter().filter(|c| c.kind == ModuleHeader).collect();
+    assert!(
+        headers.iter().all(|h| !h.module.starts_with("module")),
+        "{}",
+        dump(&cs)
+    );
+    // Not written out: as written, and marked.
+    let computed = (cs.iter())
+        .find(|c| c.kind == ModuleHeader && c.module == "mod")
+        .unwrap_or_else(|| panic!("the computed module has a header: {}", dump(&cs)));
+    assert!(has_tag(computed, "dynamic"), "{}", dump(&cs));
+    assert!(
+        (headers.iter())
+            .filter(|h| h.module != "mod")
+            .all(|h| !has_tag(h, "dynamic")),
+        "{}",
+        dump(&cs)
+    );
+}
+
 // ------------------------------------------------------------------------------ group 10
 
 const G10_QUOTE: &str = r##"defmodule Shop.Schema do
@@ -3830,7 +3922,7 @@ fn all_calls_of(cs: &[Chunk], name: &str) -> Vec<String> {
 fn g03_a_module_named_by_a_variable_or_a_call_is_dynamic_and_no_alias() {
     let src = concat!(
         "defmodule Parent do\n",
-        "  for mod <- [A, B] do\n",
+        "  for mod <- Application.fetch_env!(:app, :mods) do\n",
         "    defmodule mod do\n",
         "      def oops(x), do: x\n",
         "    end\n",

@@ -999,7 +999,11 @@ impl<'s, 't> Walker<'s, 't> {
             // `defmodule mod do` in a `for`, `defmodule Module.concat(base, Test)`: a name
             // computed when the code runs. Kept as written (and marked dynamic below), not
             // joined to the parent: it is no module of the parent's.
-            "identifier" | "call" => super::collapse_whitespace(written),
+            "identifier" => match self.for_module_names(node, written, parent) {
+                Some(names) => return (names, None),
+                None => super::collapse_whitespace(written),
+            },
+            "call" => super::collapse_whitespace(written),
             // `defmodule :"Elixir.Shop.Raw"`: the module `Shop.Raw`, nested or not (an atom
             // is never joined to the parent); one built by interpolation is kept as written.
             "quoted_atom" => {
@@ -1014,6 +1018,102 @@ impl<'s, 't> Walker<'s, 't> {
             },
         };
         (vec![name], None)
+    }
+
+    /// The modules `defmodule var` defines when a `for` around it runs `var` over a list
+    /// of module names written out: `for module <- [PageController, ImageController]`,
+    /// `for {module, doc} <- [{Benchee, doc}, {:benchee, erlang_doc}]` (Benchee defines its
+    /// API so), or a variable set to such a list just before (`modules = [...]`, Phoenix's
+    /// tests). Aliases are expanded where the `defmodule` is. `None` when the name is not
+    /// known so (the name stays as written, marked dynamic).
+    fn for_module_names(
+        &self,
+        defmodule: Node<'t>,
+        var: &str,
+        parent: Option<usize>,
+    ) -> Option<Vec<String>> {
+        // The `for` is a few levels up: `for` > do_block > defmodule (a `stab_clause` or
+        // `block` between them at most).
+        let mut up = defmodule.parent();
+        let mut for_call = None;
+        for _ in 0..4 {
+            let n = up?;
+            if target_name(n, self.src) == Some("for") {
+                for_call = Some(n);
+                break;
+            }
+            up = n.parent();
+        }
+        let for_call = for_call?;
+        let generator = child_of_kind(for_call, "arguments")?.named_child(0)?;
+        if generator.kind() != "binary_operator"
+            || self.text(generator.child_by_field_name("operator")?) != "<-"
+        {
+            return None;
+        }
+        let pattern = generator.child_by_field_name("left")?;
+        // Which element of each item the variable is: the item (`module`), or one place of
+        // a tuple (`{module, doc}`).
+        let place = match pattern.kind() {
+            "identifier" if self.text(pattern) == var => None,
+            "tuple" => {
+                let mut cursor = pattern.walk();
+                let place = (pattern.named_children(&mut cursor))
+                    .position(|p| p.kind() == "identifier" && self.text(p) == var)?;
+                Some((u32::try_from(place).ok()?, pattern.named_child_count()))
+            }
+            _ => return None,
+        };
+        let mut list = generator.child_by_field_name("right")?;
+        if list.kind() == "identifier" {
+            // `modules = [...]` among the statements before the `for`.
+            let name = self.text(list);
+            let mut sibling = for_call.prev_named_sibling();
+            let mut found = None;
+            while let Some(n) = sibling {
+                if n.kind() == "binary_operator"
+                    && n.child_by_field_name("operator")
+                        .is_some_and(|o| self.text(o) == "=")
+                    && n.child_by_field_name("left")
+                        .is_some_and(|l| self.text(l) == name)
+                {
+                    found = n.child_by_field_name("right");
+                    break;
+                }
+                sibling = n.prev_named_sibling();
+            }
+            list = found?;
+        }
+        if list.kind() != "list" {
+            return None;
+        }
+        let expand = |written: &str| match parent {
+            Some(_) => self.expand_module(written, parent),
+            None => expand_at(
+                std::slice::from_ref(&self.file_scope),
+                written,
+                Some(0),
+                defmodule.start_byte(),
+            ),
+        };
+        let mut cursor = list.walk();
+        let names: Vec<String> = (list.named_children(&mut cursor))
+            .filter(|n| n.kind() != "comment")
+            .take(MAX_IMPL_TYPES + 1)
+            .map(|item| {
+                let module = match place {
+                    None => item,
+                    Some((i, n)) => (item.kind() == "tuple" && item.named_child_count() == n)
+                        .then(|| item.named_child(i))??,
+                };
+                match module.kind() {
+                    "alias" => Some(expand(self.text(module))),
+                    "atom" => Some(self.text(module).to_string()),
+                    _ => None,
+                }
+            })
+            .collect::<Option<_>>()?;
+        (!names.is_empty()).then_some(names)
     }
 
     /// Expands a module reference through the aliases in scope (`__MODULE__` included).
