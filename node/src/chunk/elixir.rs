@@ -960,16 +960,7 @@ impl<'s, 't> Walker<'s, 't> {
             return (vec![parent_name.unwrap_or_default()], None);
         };
         if keyword == "defimpl" {
-            // At the top of the file, through the aliases made above it.
-            let expand = |written: &str| match parent {
-                Some(_) => self.expand_module(written, parent),
-                None => expand_at(
-                    std::slice::from_ref(&self.file_scope),
-                    written,
-                    Some(0),
-                    node.start_byte(),
-                ),
-            };
+            let expand = |written: &str| self.expand_for_module(written, parent, node);
             let protocol = expand(self.text(first));
             let targets: Vec<String> = match self.keyword_value(node, "for") {
                 Some(list) if list.kind() == "list" => {
@@ -1087,15 +1078,7 @@ impl<'s, 't> Walker<'s, 't> {
         if list.kind() != "list" {
             return None;
         }
-        let expand = |written: &str| match parent {
-            Some(_) => self.expand_module(written, parent),
-            None => expand_at(
-                std::slice::from_ref(&self.file_scope),
-                written,
-                Some(0),
-                defmodule.start_byte(),
-            ),
-        };
+        let expand = |written: &str| self.expand_for_module(written, parent, defmodule);
         let mut cursor = list.walk();
         let names: Vec<String> = (list.named_children(&mut cursor))
             .filter(|n| n.kind() != "comment")
@@ -1114,6 +1097,21 @@ impl<'s, 't> Walker<'s, 't> {
             })
             .collect::<Option<_>>()?;
         (!names.is_empty()).then_some(names)
+    }
+
+    /// Expands a module name written in the head of `module` (a `defimpl`'s protocol and
+    /// types, what a `for` names a `defmodule` after): through its parent's aliases, or
+    /// at the top of the file through the aliases made above it.
+    fn expand_for_module(&self, written: &str, parent: Option<usize>, module: Node<'t>) -> String {
+        match parent {
+            Some(_) => self.expand_module(written, parent),
+            None => expand_at(
+                std::slice::from_ref(&self.file_scope),
+                written,
+                Some(0),
+                module.start_byte(),
+            ),
+        }
     }
 
     /// Expands a module reference through the aliases in scope (`__MODULE__` included).
