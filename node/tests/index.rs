@@ -2071,7 +2071,19 @@ fn a_question_naming_a_function_with_its_module_finds_it_first() {
         "lib/email.ex".into(),
         "defmodule Shop.Email do\n  @doc \"Sends the code to verify the email.\"\n  def verify(email), do: {:send, email}\n\n  def verify?(email, code), do: email == code\nend\n".into(),
     ));
+    files.push((
+        "lib/query.ex".into(),
+        "defmodule Shop.Query do\n  ops = [==: :equal, <: :less, >: :greater, +: :add, -: :subtract]\n\n  for {op, fun} <- ops do\n    def unquote(op)(left, right), do: apply(Shop.Series, fun, [left, right])\n  end\nend\n".into(),
+    ));
     let (_tmp, set) = indexed(&files);
+    // An operator written with its module is a function the question names.
+    let hits = search(&set, "what does Query.< return");
+    assert_eq!(
+        hits.first().map(|h| h.symbol.as_str()),
+        Some("Shop.Query.</2"),
+        "{}",
+        describe(&hits)
+    );
     // A `?` that ends the sentence may be the name's too: the name as written comes first.
     for question in [
         "when should I call Email.verify?",

@@ -724,6 +724,11 @@ impl QueryPlan {
             }) {
                 // `Kernel.<>/2`, `Kernel.+`, `|>`: operators are definitions too.
                 names_module |= op_tok.starts_with(|c: char| c.is_uppercase());
+                // In a question a module's operator ("what does Query.< return") is a
+                // function named with its module, matched as written like the others.
+                if word_count >= 4 && op_tok.starts_with(|c: char| c.is_uppercase()) {
+                    exact_symbols.push(op_tok.to_string());
+                }
                 symbols.push(key);
                 continue;
             }
@@ -1241,14 +1246,24 @@ impl QueryPlan {
 }
 
 /// Whether a name as written is a function with its module (`Stock.reserve/4`,
-/// `Ecto.Repo.insert`), not a bare name (`reserve/4`) or a module (`Ecto.Repo`).
+/// `Ecto.Repo.insert`, `Explorer.Query.<`), not a bare name (`reserve/4`) or a module
+/// (`Ecto.Repo`).
 fn names_function_qualified(written: &str) -> bool {
     let head = match written.rsplit_once('/') {
-        Some((head, arity)) if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((head, arity))
+            if !head.is_empty()
+                && !arity.is_empty()
+                && arity.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             head
         }
         _ => written,
     };
+    // An operator: what follows its module is no name (`Explorer.Query.<`).
+    let (module, op) = split_operator(head);
+    if !module.is_empty() {
+        return module.starts_with(char::is_uppercase) && !op.is_empty();
+    }
     head.starts_with(char::is_uppercase)
         && head
             .rsplit_once('.')
@@ -1465,6 +1480,29 @@ mod tests {
             Some((Some("kernel.specialforms"), ".", Some(2)))
         );
         assert_eq!(split_symbol("and/or"), None);
+    }
+
+    #[test]
+    fn a_function_with_its_module_is_told_from_a_bare_name_or_a_module() {
+        for (written, named) in [
+            ("Stock.reserve/4", true),
+            ("Stock.reserve", true),
+            ("Enum.member?", true),
+            ("Shop.Stock._private", true),
+            ("Explorer.Query.<", true),
+            ("Kernel.../2", true),
+            ("Kernel.SpecialForms../2", true),
+            ("Kernel.SpecialForms.%{}/1", true),
+            ("Ecto.Repo", false),
+            ("reserve/4", false),
+            ("handle_call", false),
+            ("conn.req_headers", false),
+            ("<>", false),
+            ("..", false),
+            ("/", false),
+        ] {
+            assert_eq!(names_function_qualified(written), named, "{written}");
+        }
     }
 
     /// In a sentence `I` is a pronoun, not a module, and a `?` may end the sentence rather
