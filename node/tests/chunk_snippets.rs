@@ -820,6 +820,28 @@ fn g09_a_module_a_for_names_after_modules_written_out_is_each_of_them() {
         "{}",
         dump(&cs)
     );
+    // The list is looked for among the 16 statements before the `for`, no further.
+    let far: String = std::iter::once("mods = [Far.A, Far.B]\n".to_string())
+        .chain((0..16).map(|i| format!("x{i} = {i}\n")))
+        .chain([
+            "for far <- mods do\n  defmodule far do\n    def f, do: 1\n  end\nend\n".to_string(),
+        ])
+        .collect();
+    let far_cs = chunks("lib/far.ex", &far);
+    assert!(
+        far_cs
+            .iter()
+            .any(|c| c.module == "far" && has_tag(c, "dynamic")),
+        "{}",
+        dump(&far_cs)
+    );
+    let near = far.replacen("x0 = 0\n", "", 1);
+    let near_cs = chunks("lib/near.ex", &near);
+    assert!(
+        near_cs.iter().any(|c| c.module == "Far.A"),
+        "{}",
+        dump(&near_cs)
+    );
     // Not written out: as written, and marked.
     let computed = (cs.iter())
         .find(|c| c.kind == ModuleHeader && c.module == "mod")

@@ -33,6 +33,9 @@ use super::{
 const MAX_USES: usize = 100;
 /// Types of one `defimpl ..., for: [...]` at most.
 const MAX_IMPL_TYPES: usize = 32;
+/// Statements before a `for` searched for the list a variable it runs over is set to
+/// (`modules = [...]` then `for module <- modules do defmodule module`).
+const MAX_LIST_LOOKBACK: usize = 16;
 /// Module-level code after a definition from this size on (non-whitespace characters) is
 /// a header part of its own; shorter code (a `defoverridable`) leads into the next.
 const HEADER_PART_MIN_CHARS: usize = 100;
@@ -1015,7 +1018,7 @@ impl<'s, 't> Walker<'s, 't> {
     /// of module names written out: `for module <- [PageController, ImageController]`,
     /// `for {module, doc} <- [{Benchee, doc}, {:benchee, erlang_doc}]` (Benchee defines its
     /// API so), or a variable set to such a list just before (`modules = [...]`, Phoenix's
-    /// tests). Aliases are expanded where the `defmodule` is. `None` when the name is not
+    /// tests; at most [`MAX_LIST_LOOKBACK`] statements before). Aliases are expanded where the `defmodule` is. `None` when the name is not
     /// known so (the name stays as written, marked dynamic).
     fn for_module_names(
         &self,
@@ -1057,11 +1060,16 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let mut list = generator.child_by_field_name("right")?;
         if list.kind() == "identifier" {
-            // `modules = [...]` among the statements before the `for`.
+            // `modules = [...]` among the statements just before the `for` (a few: a file
+            // of thousands of such `for`s must not read its statements once per `for`).
             let name = self.text(list);
             let mut sibling = for_call.prev_named_sibling();
             let mut found = None;
-            while let Some(n) = sibling {
+            let mut looked = 0;
+            while let Some(n) = sibling
+                && looked < MAX_LIST_LOOKBACK
+            {
+                looked += 1;
                 if n.kind() == "binary_operator"
                     && n.child_by_field_name("operator")
                         .is_some_and(|o| self.text(o) == "=")
