@@ -1149,14 +1149,7 @@ impl QueryPlan {
                 return false;
             }
             let s = written.to_lowercase();
-            let head = match s.rsplit_once('/') {
-                Some((head, arity))
-                    if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    head
-                }
-                _ => s.as_str(),
-            };
+            let (head, _) = split_arity(&s);
             let Some((module, name)) = head.rsplit_once('.') else {
                 return false;
             };
@@ -1249,16 +1242,7 @@ impl QueryPlan {
 /// `Ecto.Repo.insert`, `Explorer.Query.<`), not a bare name (`reserve/4`) or a module
 /// (`Ecto.Repo`).
 fn names_function_qualified(written: &str) -> bool {
-    let head = match written.rsplit_once('/') {
-        Some((head, arity))
-            if !head.is_empty()
-                && !arity.is_empty()
-                && arity.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            head
-        }
-        _ => written,
-    };
+    let (head, _) = split_arity(written);
     // An operator: what follows its module is no name (`Explorer.Query.<`).
     let (module, op) = split_operator(head);
     if !module.is_empty() {
@@ -1286,12 +1270,7 @@ const OPERATOR: &str = "+-*/<>=!|&^~.\\%@:{}";
 /// `Kernel.+`, `<>`, `|>/2`, `Kernel.SpecialForms.%{}/1`), lowercased as the index keys
 /// it; `None` for anything else.
 fn operator_key(tok: &str) -> Option<String> {
-    let (head, arity) = match tok.rsplit_once('/') {
-        Some((h, a)) if !h.is_empty() && !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
-            (h, Some(a))
-        }
-        _ => (tok, None),
-    };
+    let (head, arity) = split_arity(tok);
     let (module, op) = split_operator(head);
     let module_ok = module.is_empty()
         || (module.starts_with(|c: char| c.is_ascii_uppercase())
@@ -1311,6 +1290,21 @@ fn operator_key(tok: &str) -> Option<String> {
         key.push_str(a);
     }
     Some(key)
+}
+
+/// A name and its arity when it ends in one (`Enum.map/2`: `Enum.map` and `2`; `//2`: `/`
+/// and `2`); the whole name otherwise (`/`, `and/or`).
+fn split_arity(s: &str) -> (&str, Option<&str>) {
+    match s.rsplit_once('/') {
+        Some((head, arity))
+            if !head.is_empty()
+                && !arity.is_empty()
+                && arity.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (head, Some(arity))
+        }
+        _ => (s, None),
+    }
 }
 
 /// A name's module and operator (`Kernel.../2`'s head `Kernel..`: `Kernel` and `..`):
