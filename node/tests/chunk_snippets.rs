@@ -4768,6 +4768,88 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
     assert!(!all.iter().any(|s| s.contains("value")), "{all:?}");
 }
 
+/// `Enum.each`, `Enum.map` and `Enum.flat_map` over known atoms run their function as a
+/// `for` runs its block (Membrane's logger: `Enum.map([:debug, :info], fn method ->
+/// defmacro unquote(method)(message, metadata \\ [])`), the list passed or piped in; a
+/// callback of another function, or over what is not known, leaves the definition as
+/// written.
+#[test]
+fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
+    let src = concat!(
+        "defmodule Shop.Log do\n",                                             // 1
+        "  Enum.map([:debug, :info], fn method ->\n",                          // 2
+        "    @doc \"Logs at #{method}.\"\n",                                   // 3
+        "    defmacro unquote(method)(message, meta \\\\ []) do\n",            // 4
+        "      quote do: Logger.unquote(method)(unquote(message))\n",          // 5
+        "    end\n",                                                           // 6
+        "  end)\n",                                                            // 7
+        "  @sizes [small: 1, large: 2]\n",                                     // 8
+        "  @sizes |> Enum.each(fn {size, n} ->\n",                             // 9
+        "    def unquote(size)(), do: unquote(n)\n",                           // 10
+        "  end)\n",                                                            // 11
+        "  Enum.each(Application.get_env(:shop, :kinds), fn kind ->\n",        // 12
+        "    def unquote(kind)(), do: :ok\n",                                  // 13
+        "  end)\n",                                                            // 14
+        "  Enum.reduce([:a, :b], 0, fn name, acc ->\n",                        // 15
+        "    def unquote(name)(), do: 1\n",                                    // 16
+        "    acc + 1\n",                                                       // 17
+        "  end)\n",                                                            // 18
+        "  Enum.each([:x], fn {name, _} -> def unquote(name)(), do: 1 end)\n", // 19
+        "end\n",                                                               // 20
+        "defmodule Shop.Order do\n",                                           // 21
+        "  require Shop.Log\n",                                                // 22
+        "  def place, do: Shop.Log.info(\"placed\")\n",                        // 23
+        "end\n",                                                               // 24
+    );
+    let cs = chunks_with(
+        "lib/shop/log.ex",
+        src.as_bytes(),
+        &ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        },
+    );
+    assert_tiles(&cs, src.as_bytes());
+    let all: Vec<String> = cs.iter().flat_map(defined).collect();
+    for symbol in [
+        "Shop.Log.debug/1",
+        "Shop.Log.debug/2",
+        "Shop.Log.info/1",
+        "Shop.Log.info/2",
+        "Shop.Log.small/0",
+        "Shop.Log.large/0",
+    ] {
+        assert!(
+            all.contains(&symbol.to_string()),
+            "{symbol}:\n{}",
+            dump(&cs)
+        );
+    }
+    let info = (cs.iter())
+        .find(|c| c.defines.iter().any(|d| d.name == "info"))
+        .unwrap();
+    assert_eq!(info.kind, Macro);
+    assert_eq!(info.doc.as_deref(), Some("Logs at #{method}."));
+    assert!(
+        info.content.contains("Enum.map([:debug, :info]"),
+        "{}",
+        dump(&cs)
+    );
+    // Not known, not `each`/`map`/`flat_map`, or a pattern binding no atom: as written.
+    for symbol in ["Shop.Log.unquote(kind)/0", "Shop.Log.unquote(name)/0"] {
+        assert!(all.contains(&symbol.to_string()), "{symbol}: {all:?}");
+    }
+    for absent in ["Shop.Log.a/0", "Shop.Log.b/0", "Shop.Log.x/0"] {
+        assert!(!all.contains(&absent.to_string()), "{absent}: {all:?}");
+    }
+    let place = cs
+        .iter()
+        .flat_map(|c| &c.defines)
+        .find(|d| d.name == "place")
+        .unwrap();
+    assert_eq!(place.calls, strings(&["Shop.Log.info/1"]));
+}
+
 /// A public function of no arguments that returns a literal list records its atoms; a
 /// `for` over what a function of another module returns keeps its definition as written,
 /// naming that function (the

@@ -1390,7 +1390,10 @@ impl<'s, 't> Walker<'s, 't> {
             // `params() |> Enum.each(fn n -> test "…#{n}" do … end end)`: the piped call
             // is a wrapper as it is without the pipe.
             return piped_call(node)
-                .and_then(|call| self.fn_wrapper(call, depth))
+                .and_then(|call| {
+                    let from = node.child_by_field_id(g.left);
+                    self.fn_wrapper(call, from, module, depth)
+                })
                 .unwrap_or(Classified::Item(fallback));
         } else if kind != g.call {
             return Classified::Item(fallback);
@@ -1421,7 +1424,7 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let Some(name) = target_name(node, self.src) else {
             // `Enum.each(list, fn x -> def … end)`: definitions generated in a callback.
-            if let Some(wrapper) = self.fn_wrapper(node, depth) {
+            if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                 return wrapper;
             }
             // `Helpers.defconst(:limit, 10)`: a macro of another file may define a function.
@@ -1626,7 +1629,7 @@ impl<'s, 't> Walker<'s, 't> {
                 {
                     self.implies(module, node, &[("__struct__", 0)]);
                 }
-                if let Some(wrapper) = self.fn_wrapper(node, depth) {
+                if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                     return wrapper;
                 }
                 // Another macro's `do` block holding definitions or tests (a case
@@ -1664,13 +1667,66 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// A call whose anonymous-function arguments hold definitions, as a wrapper of them.
-    fn fn_wrapper(&self, node: Node<'t>, depth: usize) -> Option<Classified<'t>> {
+    /// `piped` is the value piped into it (`@levels |> Enum.each(fn level -> … end)`).
+    /// `Enum.each`, `Enum.map` and `Enum.flat_map` over known atoms run their function as
+    /// a `for` runs its block: `def unquote(level)(…)` inside defines each atom.
+    fn fn_wrapper(
+        &mut self,
+        node: Node<'t>,
+        piped: Option<Node<'t>>,
+        module: usize,
+        depth: usize,
+    ) -> Option<Classified<'t>> {
         if depth >= MAX_WRAPPER_DEPTH || node.kind() != "call" {
             return None;
         }
         let children = fn_bodies(node)?;
-        self.holds_definitions(&children, depth)
-            .then_some(Classified::Wrapper(children))
+        if !self.holds_definitions(&children, depth) {
+            return None;
+        }
+        self.pending_for = self.callback_atoms(node, piped, module);
+        Some(Classified::Wrapper(children))
+    }
+
+    /// `Enum.each(enumerable, fn var -> … end)` (or `Enum.map`, `Enum.flat_map`, or the
+    /// enumerable piped in): the variable and what it runs over, as [`for_atoms`]
+    /// (Self::for_atoms) reads a `for`'s generator.
+    fn callback_atoms(
+        &self,
+        node: Node<'t>,
+        piped: Option<Node<'t>>,
+        module: usize,
+    ) -> Option<(String, ForNames)> {
+        let target = node.child_by_field_name("target")?;
+        if target.kind() != "dot"
+            || target
+                .child_by_field_name("left")
+                .is_none_or(|m| self.text(m) != "Enum")
+            || target
+                .child_by_field_name("right")
+                .is_none_or(|f| !matches!(self.text(f), "each" | "map" | "flat_map"))
+        {
+            return None;
+        }
+        let args = calls::named_children(child_of_kind(node, "arguments")?);
+        let (enumerable, function) = match (piped, args.as_slice()) {
+            (Some(from), [function]) => (from, *function),
+            (None, [enumerable, function]) => (*enumerable, *function),
+            _ => return None,
+        };
+        let clause = match calls::named_children(function).as_slice() {
+            [clause] if clause.kind() == "stab_clause" => *clause,
+            _ => return None,
+        };
+        let pattern = match clause
+            .child_by_field_name("left")
+            .map(calls::named_children)
+            .as_deref()
+        {
+            Some([pattern]) => *pattern,
+            _ => return None,
+        };
+        self.generator_names(pattern, enumerable, module)
     }
 
     /// Whether statements hold definitions, directly or in nested wrappers.
@@ -2008,6 +2064,17 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let pattern = generator.child_by_field_name("left")?;
         let right = generator.child_by_field_name("right")?;
+        self.generator_names(pattern, right, module)
+    }
+
+    /// The variable of a generator's `pattern` and the atoms of the enumerable `right` it
+    /// runs over, or the function of no arguments that returns them.
+    fn generator_names(
+        &self,
+        pattern: Node<'t>,
+        right: Node<'t>,
+        module: usize,
+    ) -> Option<(String, ForNames)> {
         // `name` over atoms, `{name, _value}` over pairs.
         let var = |pairs: bool| match pattern.kind() {
             "identifier" if !pairs => Some(pattern),
