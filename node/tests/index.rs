@@ -2148,6 +2148,58 @@ fn a_question_ranks_a_protocol_function_as_a_callback() {
 }
 
 /// `files` written into a temporary project and indexed as repository `app`.
+/// A library of one module per feature (Req's steps, Tesla's middleware) documents each
+/// feature in its module's doc: a question whose words name the module finds its header
+/// over a function that only talks about the feature. A header named in part, or not at
+/// all, still weighs under the functions.
+#[test]
+fn a_question_whose_words_name_a_module_finds_its_header() {
+    let mut files: Vec<(String, String)> = (0..30)
+        .map(|i| {
+            (
+                format!("lib/util_{i}.ex"),
+                format!(
+                    "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
+                ),
+            )
+        })
+        .collect();
+    files.push((
+        "lib/retry.ex".into(),
+        "defmodule Shop.Retry do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
+    ));
+    files.push((
+        "lib/retry_policy.ex".into(),
+        "defmodule Shop.RetryPolicy do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
+    ));
+    files.push((
+        "lib/stub.ex".into(),
+        "defmodule Shop.Stub do\n  @doc \"\"\"\n  Expects a request for the stub. A retried request fetches the stub again, and a\n  stub request that keeps failing raises.\n  \"\"\"\n  def expect(name, plug), do: {name, plug}\nend\n".into(),
+    ));
+    let (_tmp, set) = indexed(&files);
+    let hits = search(&set, "retry a failed request on errors");
+    let score = |symbol: &str| (hits.iter().find(|h| h.symbol == symbol)).map(|h| h.score);
+    assert_eq!(
+        hits.first().map(|h| (h.symbol.as_str(), h.chunk.kind)),
+        Some(("Shop.Retry", ChunkKind::ModuleHeader)),
+        "{}",
+        describe(&hits)
+    );
+    // `RetryPolicy`, the same doc named in part, weighs as any header: well under.
+    let (named, in_part) = (score("Shop.Retry"), score("Shop.RetryPolicy"));
+    assert!(
+        in_part.zip(named).is_some_and(|(p, n)| p < 0.75 * n),
+        "{}",
+        describe(&hits)
+    );
+    // A question that does not name the module: the function first.
+    assert_first(
+        &set,
+        "what happens when a stub request keeps failing",
+        "Shop.Stub.expect/2",
+    );
+}
+
 fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
