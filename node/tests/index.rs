@@ -2049,16 +2049,7 @@ fn a_question_naming_a_type_finds_it_first() {
 #[test]
 fn a_question_naming_a_function_with_its_module_finds_it_first() {
     // Other modules of one function each, as most chunks are: the mean chunk has few keys.
-    let mut files: Vec<(String, String)> = (0..30)
-        .map(|i| {
-            (
-                format!("lib/util_{i}.ex"),
-                format!(
-                    "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
-                ),
-            )
-        })
-        .collect();
+    let mut files = util_modules(30);
     files.push((
         "lib/series.ex".into(),
         "defmodule Shop.Series do\n  @doc \"Returns the distinct count: how many distinct values the series holds.\"\n  def distinct_count(series), do: series |> Enum.uniq() |> length()\n\n  @doc \"Returns the count of values.\"\n  def count(series), do: length(series)\nend\n".into(),
@@ -2147,23 +2138,13 @@ fn a_question_ranks_a_protocol_function_as_a_callback() {
     assert_first(&set, "Measurable.count", "Measurable.count/1");
 }
 
-/// `files` written into a temporary project and indexed as repository `app`.
 /// A library of one module per feature (Req's steps, Tesla's middleware) documents each
 /// feature in its module's doc: a question whose words name the module finds its header
 /// over a function that only talks about the feature. A header named in part, or not at
 /// all, still weighs under the functions.
 #[test]
 fn a_question_whose_words_name_a_module_finds_its_header() {
-    let mut files: Vec<(String, String)> = (0..30)
-        .map(|i| {
-            (
-                format!("lib/util_{i}.ex"),
-                format!(
-                    "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
-                ),
-            )
-        })
-        .collect();
+    let mut files = util_modules(30);
     files.push((
         "lib/retry.ex".into(),
         "defmodule Shop.Retry do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
@@ -2200,6 +2181,22 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
     );
 }
 
+/// `n` modules of one documented function each (`Shop.Util3.help_3/1`), as most chunks
+/// are: a corpus for BM25 to weigh words in.
+fn util_modules(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("lib/util_{i}.ex"),
+                format!(
+                    "defmodule Shop.Util{i} do\n  @doc \"Helps with stock {i}.\"\n  def help_{i}(x), do: x\nend\n"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// `files` written into a temporary project and indexed as repository `app`.
 fn indexed(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> (tempfile::TempDir, PartitionSet) {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
