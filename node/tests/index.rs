@@ -2154,6 +2154,10 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         "defmodule Shop.RetryPolicy do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
     ));
     files.push((
+        "lib/http/error.ex".into(),
+        "defmodule Shop.Http.Error do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defexception [:reason]\nend\n".into(),
+    ));
+    files.push((
         "lib/stub.ex".into(),
         "defmodule Shop.Stub do\n  @doc \"\"\"\n  Expects a request for the stub. A retried request fetches the stub again, and a\n  stub request that keeps failing raises.\n  \"\"\"\n  def expect(name, plug), do: {name, plug}\nend\n".into(),
     ));
@@ -2166,13 +2170,16 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         "{}",
         describe(&hits)
     );
-    // `RetryPolicy`, the same doc named in part, weighs as any header: well under.
-    let (named, in_part) = (score("Shop.Retry"), score("Shop.RetryPolicy"));
-    assert!(
-        in_part.zip(named).is_some_and(|(p, n)| p < 0.75 * n),
-        "{}",
-        describe(&hits)
-    );
+    // `RetryPolicy`, the same doc named in part, weighs as any header: well under. So
+    // does an exception the question's words name (`errors`): its doc tells of an error.
+    let named = score("Shop.Retry");
+    for other in ["Shop.RetryPolicy", "Shop.Http.Error"] {
+        assert!(
+            score(other).zip(named).is_some_and(|(o, n)| o < 0.75 * n),
+            "{other}: {}",
+            describe(&hits)
+        );
+    }
     // A question that does not name the module: the function first.
     assert_first(
         &set,

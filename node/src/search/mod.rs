@@ -1132,7 +1132,12 @@ impl QueryPlan {
     /// last segment is among them ("retry a failed request" names `Req.Retry`, "follow
     /// redirects" `Tesla.Middleware.FollowRedirects`), compared stemmed.
     fn words_name_header(&self, chunk: &Chunk) -> bool {
-        if !self.question || chunk.kind != ChunkKind::ModuleHeader {
+        // An exception's doc tells of one error, not of a feature: `Schema.Error` is no
+        // answer to "report an error from a resolver".
+        if !self.question
+            || chunk.kind != ChunkKind::ModuleHeader
+            || chunk.tags.iter().any(|t| t == "exception")
+        {
             return false;
         }
         // One part of a library (`Req.Retry`), not a library or namespace of its own
