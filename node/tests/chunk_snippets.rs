@@ -4795,11 +4795,12 @@ fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
         "    acc + 1\n",                                                       // 17
         "  end)\n",                                                            // 18
         "  Enum.each([:x], fn {name, _} -> def unquote(name)(), do: 1 end)\n", // 19
-        "end\n",                                                               // 20
-        "defmodule Shop.Order do\n",                                           // 21
-        "  require Shop.Log\n",                                                // 22
-        "  def place, do: Shop.Log.info(\"placed\")\n",                        // 23
-        "end\n",                                                               // 24
+        "  kept = Enum.map([:low, :high], fn p -> def unquote(p)(), do: 1 end)\n", // 20
+        "end\n",                                                               // 21
+        "defmodule Shop.Order do\n",                                           // 22
+        "  require Shop.Log\n",                                                // 23
+        "  def place, do: Shop.Log.info(\"placed\")\n",                        // 24
+        "end\n",                                                               // 25
     );
     let cs = chunks_with(
         "lib/shop/log.ex",
@@ -4818,6 +4819,9 @@ fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
         "Shop.Log.info/2",
         "Shop.Log.small/0",
         "Shop.Log.large/0",
+        // The callback's result kept in a variable.
+        "Shop.Log.low/0",
+        "Shop.Log.high/0",
     ] {
         assert!(
             all.contains(&symbol.to_string()),

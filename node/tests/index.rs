@@ -2157,6 +2157,15 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         "lib/http/error.ex".into(),
         "defmodule Shop.Http.Error do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defexception [:reason]\nend\n".into(),
     ));
+    // A struct the question names, and a module named by a word any sentence has.
+    files.push((
+        "lib/request.ex".into(),
+        "defmodule Shop.Request do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defstruct [:url, :attempt]\nend\n".into(),
+    ));
+    files.push((
+        "lib/on.ex".into(),
+        "defmodule Shop.Hooks.On do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: attempt\nend\n".into(),
+    ));
     files.push((
         "lib/stub.ex".into(),
         "defmodule Shop.Stub do\n  @doc \"\"\"\n  Expects a request for the stub. A retried request fetches the stub again, and a\n  stub request that keeps failing raises.\n  \"\"\"\n  def expect(name, plug), do: {name, plug}\nend\n".into(),
@@ -2170,10 +2179,16 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         "{}",
         describe(&hits)
     );
-    // `RetryPolicy`, the same doc named in part, weighs as any header: well under. So
-    // does an exception the question's words name (`errors`): its doc tells of an error.
+    // `RetryPolicy`, the same doc named in part, weighs as any header: well under. So do
+    // an exception and a struct the question's words name (`errors`, `request`), and a
+    // module named by a word any sentence has (`on`).
     let named = score("Shop.Retry");
-    for other in ["Shop.RetryPolicy", "Shop.Http.Error"] {
+    for other in [
+        "Shop.RetryPolicy",
+        "Shop.Http.Error",
+        "Shop.Request",
+        "Shop.Hooks.On",
+    ] {
         assert!(
             score(other).zip(named).is_some_and(|(o, n)| o < 0.75 * n),
             "{other}: {}",

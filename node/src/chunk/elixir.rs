@@ -1385,7 +1385,16 @@ impl<'s, 't> Walker<'s, 't> {
                     Some(list) => self.modules[module].atom_lists.insert(var, list),
                     None => self.modules[module].atom_lists.remove(&var),
                 };
-                return Classified::Item(fallback);
+                // `names = Enum.map(@levels, fn level -> def unquote(level)() … end)`:
+                // definitions in a callback whose result is kept.
+                let wrapper = match value.kind_id() == g.call {
+                    true => self.fn_wrapper(value, None, module, depth),
+                    false => piped_call(value).and_then(|call| {
+                        let from = value.child_by_field_id(g.left);
+                        self.fn_wrapper(call, from, module, depth)
+                    }),
+                };
+                return wrapper.unwrap_or(Classified::Item(fallback));
             }
             // `params() |> Enum.each(fn n -> test "…#{n}" do … end end)`: the piped call
             // is a wrapper as it is without the pipe.

@@ -598,11 +598,19 @@ const SENTENCE_MARK_WEIGHT: f32 = 0.5;
 const NAMED_IN_QUESTION_TIER: f32 = 1.0;
 
 /// Kind weight of a module header in a question whose words name the module ("retry a
-/// failed request with backoff": `Req.Retry`; a nested module only): a library of one module per feature
-/// documents each feature in its module's doc, which a question answers as a function's
-/// would. Other headers weigh 0.6 in a question. Measured with `bench/eval` (headers are
+/// failed request with backoff": `Req.Retry`; a nested module, not a struct, exception or
+/// implementation): a library of one module per feature documents each feature in its
+/// module's doc, which a question answers as a function's would. Other headers weigh 0.6 in a question. Measured with `bench/eval` (headers are
 /// never the expected answer there): 0.9 moves no target out of the top 5 on either set.
 const QUESTION_NAMED_HEADER_WEIGHT: f32 = 0.9;
+
+/// Words (as analyzed) that any question may say, so that a module's name made of them
+/// is not named by it ([`QueryPlan::words_name_header`]); words of one or two letters
+/// are left out too.
+const HEADER_STOPWORDS: [&str; 24] = [
+    "the", "and", "for", "from", "into", "onto", "with", "has", "have", "use", "run", "not", "all",
+    "new", "get", "put", "set", "that", "this", "when", "then", "out", "off", "its",
+];
 
 /// BM25 score at which the lexical part is half way to its maximum.
 const FUSE_BM25_HALF: f32 = 8.0;
@@ -1132,28 +1140,30 @@ impl QueryPlan {
     /// last segment is among them ("retry a failed request" names `Req.Retry`, "follow
     /// redirects" `Tesla.Middleware.FollowRedirects`), compared stemmed.
     fn words_name_header(&self, chunk: &Chunk) -> bool {
-        // An exception's doc tells of one error, not of a feature: `Schema.Error` is no
-        // answer to "report an error from a resolver".
+        // A struct's doc tells of its data (`Ecto.Association.ManyToMany`: "Its fields
+        // are"), an exception's of one error (`Schema.Error` is no answer to "report an
+        // error from a resolver"), and an implementation's module ends in the type it is
+        // for (`Inspect.Shop.Price`), not in a feature.
         if !self.question
             || chunk.kind != ChunkKind::ModuleHeader
-            || chunk.tags.iter().any(|t| t == "exception")
+            || (chunk.tags.iter()).any(|t| matches!(t.as_str(), "struct" | "exception" | "impl"))
         {
             return false;
         }
-        // One part of a library (`Req.Retry`), not a library or namespace of its own
-        // (`Application`, `Path`, `Config`: common nouns, and docs that survey
-        // everything the library does).
+        // Not a module of one segment: a library or a namespace (`Application`, `Path`:
+        // common nouns, and docs that survey everything the library does).
         let Some((_, last)) = chunk.module.rsplit_once('.') else {
             return false;
         };
-        if last.is_empty() {
-            return false;
-        }
         // `FollowRedirects` is `followredirect`, `follow` and `redirect`: its parts must
-        // be there, the whole word may not (a question writes the words apart).
+        // be there, the whole word may not (a question writes the words apart). Words any
+        // sentence has (`Shop.A`, `Ecto.Association.Has`, `Req.Into`) name nothing.
         let tokens = analyze(&mut code_analyzer(), last);
-        let missing = (tokens.iter()).filter(|t| !self.terms.contains(t)).count();
-        !tokens.is_empty() && missing < tokens.len() && missing <= usize::from(tokens.len() > 1)
+        let words: Vec<&String> = (tokens.iter())
+            .filter(|t| t.len() > 2 && !HEADER_STOPWORDS.contains(&t.as_str()))
+            .collect();
+        let missing = words.iter().filter(|t| !self.terms.contains(t)).count();
+        missing < words.len() && missing <= usize::from(tokens.len() > 1)
     }
 
     /// Whether a query of one capitalised word (`Config`) names the module of `chunk`'s
