@@ -599,9 +599,11 @@ const NAMED_IN_QUESTION_TIER: f32 = 1.0;
 
 /// Kind weight of a module header in a question whose words name the module ("retry a
 /// failed request with backoff": `Req.Retry`; a nested module, not a struct, exception or
-/// implementation): a library of one module per feature documents each feature in its
-/// module's doc, which a question answers as a function's would. Other headers weigh 0.6 in a question. Measured with `bench/eval` (headers are
-/// never the expected answer there): 0.9 moves no target out of the top 5 on either set.
+/// implementation; [`QueryPlan::words_name_header`]): a library of one module per
+/// feature documents each feature in its module's doc, which a question answers as a
+/// function's would. Other headers weigh 0.6 in a question. Measured with `bench/eval`
+/// (headers are never the expected answer there): 0.9 moves no target out of the top 5
+/// on either set; `bench/doc-questions.py` shows what it gains on real libraries.
 const QUESTION_NAMED_HEADER_WEIGHT: f32 = 0.9;
 
 /// Words (as analyzed) that any question may say, so that a module's name made of them
