@@ -2163,6 +2163,18 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         "defmodule Shop.Request do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defstruct [:url, :attempt]\nend\n".into(),
     ));
     files.push((
+        "lib/mix/tasks/retry.ex".into(),
+        "defmodule Mix.Tasks.Retry do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  use Mix.Task\n  def run(_args), do: :ok\nend\n".into(),
+    ));
+    files.push((
+        "lib/failed.ex".into(),
+        "defmodule Shop.Failed do\n  @summary \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
+    ));
+    files.push((
+        "lib/quiet.ex".into(),
+        "defmodule Shop.Quiet do\n  @summary \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: Integer.pow(2, attempt) * 100\nend\n".into(),
+    ));
+    files.push((
         "lib/on.ex".into(),
         "defmodule Shop.Hooks.On do\n  @moduledoc \"\"\"\n  Retries a failed request on transient errors.\n\n  Waits longer after each attempt (exponential backoff with jitter), at most\n  `:max_retries` times; a request that keeps failing returns its last error.\n  \"\"\"\n\n  defp delay(attempt), do: attempt\nend\n".into(),
     ));
@@ -2180,14 +2192,16 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
         describe(&hits)
     );
     // `RetryPolicy`, the same doc named in part, weighs as any header: well under. So do
-    // an exception and a struct the question's words name (`errors`, `request`), and a
-    // module named by a word any sentence has (`on`).
+    // an exception and a struct the question's words name (`errors`, `request`), a
+    // module named by a word any sentence has (`on`), and a Mix task.
     let named = score("Shop.Retry");
     for other in [
         "Shop.RetryPolicy",
         "Shop.Http.Error",
         "Shop.Request",
         "Shop.Hooks.On",
+        // A Mix task is named after its command.
+        "Mix.Tasks.Retry",
     ] {
         assert!(
             score(other).zip(named).is_some_and(|(o, n)| o < 0.75 * n),
@@ -2195,6 +2209,14 @@ fn a_question_whose_words_name_a_module_finds_its_header() {
             describe(&hits)
         );
     }
+    // A module without a doc documents no feature: `Shop.Failed` (named by `failed`)
+    // weighs as `Shop.Quiet` (named by nothing), with the same text in an attribute.
+    let (failed, quiet) = (score("Shop.Failed"), score("Shop.Quiet"));
+    assert!(
+        failed.zip(quiet).is_some_and(|(f, q)| f < 1.2 * q),
+        "{}",
+        describe(&hits)
+    );
     // A question that does not name the module: the function first.
     assert_first(
         &set,

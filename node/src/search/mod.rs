@@ -1146,17 +1146,25 @@ impl QueryPlan {
         // are"), an exception's of one error (`Schema.Error` is no answer to "report an
         // error from a resolver"), and an implementation's module ends in the type it is
         // for (`Inspect.Shop.Price`), not in a feature.
+        // And a module without a doc documents no feature (`Surface.AST`, a union type
+        // of its node structs, named by every question about an AST node).
         if !self.question
             || chunk.kind != ChunkKind::ModuleHeader
+            || chunk.doc.as_deref().is_none_or(|d| d.trim().is_empty())
             || (chunk.tags.iter()).any(|t| matches!(t.as_str(), "struct" | "exception" | "impl"))
         {
             return false;
         }
         // Not a module of one segment: a library or a namespace (`Application`, `Path`:
-        // common nouns, and docs that survey everything the library does).
+        // common nouns, and docs that survey everything the library does). Nor a Mix
+        // task, named after its command (`Mix.Tasks.Compile.Surface` is no answer to
+        // "convert Surface code", nor `Mix.Tasks.Test` to "clean up after a test").
         let Some((_, last)) = chunk.module.rsplit_once('.') else {
             return false;
         };
+        if chunk.module.starts_with("Mix.Tasks.") {
+            return false;
+        }
         // `FollowRedirects` is `followredirect`, `follow` and `redirect`: its parts must
         // be there, the whole word may not (a question writes the words apart). Words any
         // sentence has (`Shop.A`, `Ecto.Association.Has`, `Req.Into`) name nothing.
