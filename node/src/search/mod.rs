@@ -1145,9 +1145,9 @@ impl QueryPlan {
         // A struct's doc tells of its data (`Ecto.Association.ManyToMany`: "Its fields
         // are"), an exception's of one error (`Schema.Error` is no answer to "report an
         // error from a resolver"), and an implementation's module ends in the type it is
-        // for (`Inspect.Shop.Price`), not in a feature.
-        // And a module without a doc documents no feature (`Surface.AST`, a union type
-        // of its node structs, named by every question about an AST node).
+        // for (`Inspect.Shop.Price`), not in a feature; and a module without a doc
+        // documents no feature (`Surface.AST`, a union type of its node structs, named by
+        // every question about an AST node).
         if !self.question
             || chunk.kind != ChunkKind::ModuleHeader
             || chunk.doc.as_deref().is_none_or(|d| d.trim().is_empty())
