@@ -4796,11 +4796,12 @@ fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
         "  end)\n",                                                            // 18
         "  Enum.each([:x], fn {name, _} -> def unquote(name)(), do: 1 end)\n", // 19
         "  kept = Enum.map([:low, :high], fn p -> def unquote(p)(), do: 1 end)\n", // 20
-        "end\n",                                                               // 21
-        "defmodule Shop.Order do\n",                                           // 22
-        "  require Shop.Log\n",                                                // 23
-        "  def place, do: Shop.Log.info(\"placed\")\n",                        // 24
-        "end\n",                                                               // 25
+        "  Enum.each([:warm], fn t when is_atom(t) -> def unquote(t)(), do: 1 end)\n", // 21
+        "end\n",                                                               // 22
+        "defmodule Shop.Order do\n",                                           // 23
+        "  require Shop.Log\n",                                                // 24
+        "  def place, do: Shop.Log.info(\"placed\")\n",                        // 25
+        "end\n",                                                               // 26
     );
     let cs = chunks_with(
         "lib/shop/log.ex",
@@ -4822,6 +4823,8 @@ fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
         // The callback's result kept in a variable.
         "Shop.Log.low/0",
         "Shop.Log.high/0",
+        // A function with a guard.
+        "Shop.Log.warm/0",
     ] {
         assert!(
             all.contains(&symbol.to_string()),

@@ -1727,11 +1727,18 @@ impl<'s, 't> Walker<'s, 't> {
             [clause] if clause.kind() == "stab_clause" => *clause,
             _ => return None,
         };
-        let pattern = match clause
-            .child_by_field_name("left")
-            .map(calls::named_children)
-            .as_deref()
-        {
+        // `fn level when is_atom(level) ->`: the parameters are the guard's left side.
+        let params = clause.child_by_field_name("left").map(|left| {
+            let guarded = left.kind() == "binary_operator"
+                && left
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "when");
+            match guarded {
+                true => left.child_by_field_name("left").unwrap_or(left),
+                false => left,
+            }
+        });
+        let pattern = match params.map(calls::named_children).as_deref() {
             Some([pattern]) => *pattern,
             _ => return None,
         };
