@@ -29,6 +29,15 @@ fn chunks(path: &str, src: &str) -> Vec<Chunk> {
     chunks_with(path, src.as_bytes(), &ChunkerConfig::default())
 }
 
+/// [`chunks`] with merging off: each definition a chunk of its own.
+fn unmerged_chunks(path: &str, src: &str) -> Vec<Chunk> {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    chunks_with(path, src.as_bytes(), &config)
+}
+
 fn chunks_with(path: &str, src: &[u8], config: &ChunkerConfig) -> Vec<Chunk> {
     match chunk_file("test", path, src, config) {
         FileChunks::Chunked(cs) => {
@@ -3733,14 +3742,7 @@ fn g10_calls_in_the_options_of_a_use_count() {
         "  end\n",
         "end\n",
     );
-    let cs = chunks_with(
-        "lib/my_app_web.ex",
-        src.as_bytes(),
-        &ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        },
-    );
+    let cs = unmerged_chunks("lib/my_app_web.ex", src);
     let calls_of = |name: &str| {
         (cs.iter())
             .find(|c| c.name == name)
@@ -4722,15 +4724,7 @@ fn g08_names_generated_from_a_keyword_list_or_a_map() {
         "  def fail, do: Shop.Codes.protocol_error()\n",              // 31
         "end\n",                                                      // 32
     );
-    let cs = chunks_with(
-        "lib/shop/codes.ex",
-        src.as_bytes(),
-        &ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        },
-    );
-    assert_tiles(&cs, src.as_bytes());
+    let cs = unmerged_chunks("lib/shop/codes.ex", src);
     let all: Vec<String> = cs.iter().flat_map(defined).collect();
     for symbol in [
         "Shop.Codes.no_error/0",
@@ -4803,15 +4797,7 @@ fn g08_an_enum_each_over_atoms_names_a_definition_per_atom() {
         "  def place, do: Shop.Log.info(\"placed\")\n",                        // 25
         "end\n",                                                               // 26
     );
-    let cs = chunks_with(
-        "lib/shop/log.ex",
-        src.as_bytes(),
-        &ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        },
-    );
-    assert_tiles(&cs, src.as_bytes());
+    let cs = unmerged_chunks("lib/shop/log.ex", src);
     let all: Vec<String> = cs.iter().flat_map(defined).collect();
     for symbol in [
         "Shop.Log.debug/1",
@@ -4881,14 +4867,7 @@ fn g08_a_for_over_what_a_function_returns_names_that_function() {
         "  end\n",
         "end\n",
     );
-    let cs = chunks_with(
-        "lib/shop/kinds.ex",
-        src.as_bytes(),
-        &ChunkerConfig {
-            merge_below: 0,
-            ..ChunkerConfig::default()
-        },
-    );
+    let cs = unmerged_chunks("lib/shop/kinds.ex", src);
     let defs: Vec<&Definition> = cs.iter().flat_map(|c| c.defines.iter()).collect();
     let def = |name: &str, arity: u32| {
         (defs.iter())
