@@ -2604,3 +2604,143 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         );
     }
 }
+
+/// A `use` of a widely used library whose source is not indexed (a Mix project's `deps/`
+/// is git-ignored) defines what the library's quote does, as read from its source by
+/// `scripts/known-uses.py`: `use Ecto.Repo` defines `all/1..2`, `get/2..3`... in the
+/// repo, so its callers call a definition. Through a chain of `use`s too (`use ShopWeb,
+/// :controller` quoting `use Phoenix.Controller`). What the module writes itself stays
+/// its own, and where the library's source is indexed, its quotes are what count.
+#[test]
+fn a_use_of_a_library_not_indexed_defines_what_the_library_does() {
+    let repo = "defmodule Shop.Repo do
+  use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.Postgres
+
+  def count(query), do: one(query)
+  def reload(struct, _opts), do: struct
+end
+";
+    let users = "defmodule Shop.Users do
+  alias Shop.Repo
+
+  def list, do: Repo.all(Shop.User)
+  def fetch(id), do: Shop.User |> Repo.get!(id)
+  def save(changeset), do: Repo.insert(changeset, returning: true)
+end
+";
+    let web = "defmodule ShopWeb do
+  def controller do
+    quote do
+      use Phoenix.Controller, formats: [:html]
+    end
+  end
+
+  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])
+end
+";
+    let controller = "defmodule ShopWeb.PageController do
+  use ShopWeb, :controller
+
+  def home(conn, _params), do: render(conn, :home)
+end
+";
+    let mut chunks = chunks_of("lib/shop/repo.ex", repo);
+    chunks.extend(chunks_of("lib/shop/users.ex", users));
+    chunks.extend(chunks_of("lib/shop_web.ex", web));
+    chunks.extend(chunks_of(
+        "lib/shop_web/controllers/page_controller.ex",
+        controller,
+    ));
+    let g = SymbolGraph::build(&chunks);
+    let site = |g: &SymbolGraph, symbol: &str| {
+        let sites = g.definitions(symbol);
+        assert_eq!(sites.len(), 1, "{symbol}: {sites:#?}");
+        sites.into_iter().next().unwrap()
+    };
+
+    // Sited at the repo's header, with the library's head and no quote to point at.
+    for (symbol, signature) in [
+        ("Shop.Repo.all/1", "def all(queryable, opts \\\\ [])"),
+        ("Shop.Repo.all/2", "def all(queryable, opts \\\\ [])"),
+        ("Shop.Repo.get!/2", "def get!(queryable, id, opts \\\\ [])"),
+        ("Shop.Repo.insert/2", "def insert(struct, opts \\\\ [])"),
+        ("Shop.Repo.one/1", "def one(queryable, opts \\\\ [])"),
+        ("Shop.Repo.child_spec/1", "def child_spec(opts)"),
+    ] {
+        let s = site(&g, symbol);
+        assert_eq!(
+            (
+                s.path.as_str(),
+                s.start_line,
+                s.signature.as_str(),
+                s.generated_by.as_deref(),
+                s.kind,
+            ),
+            (
+                "lib/shop/repo.ex",
+                1,
+                signature,
+                Some("Ecto.Repo"),
+                ChunkKind::Function
+            ),
+            "{symbol}"
+        );
+        assert!(s.quoted_at.is_none(), "{symbol}");
+    }
+    assert!(!g.is_defined("Shop.Repo.all/3"));
+    assert!(!g.is_defined("Shop.Repo.get!/1"));
+    // What the repo writes itself is its own.
+    let reload = site(&g, "Shop.Repo.reload/2");
+    assert_eq!((reload.start_line, reload.generated_by), (5, None));
+    // Its callers call the definitions, aliased, piped or not, and the repo's own code
+    // calls them by name.
+    assert_eq!(
+        g.callees("Shop.Users.list/0"),
+        strings(&["Shop.Repo.all/1"])
+    );
+    assert_eq!(
+        g.callees("Shop.Users.fetch/1"),
+        strings(&["Shop.Repo.get!/2"])
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Repo.insert/2"),
+        strings(&["Shop.Users.save/1"])
+    );
+    assert_eq!(
+        g.callees("Shop.Repo.count/1"),
+        strings(&["Shop.Repo.one/1"])
+    );
+    // Through the chain: the controller's `action/2`, `call/2` and `init/1`.
+    for symbol in [
+        "ShopWeb.PageController.action/2",
+        "ShopWeb.PageController.call/2",
+        "ShopWeb.PageController.init/1",
+    ] {
+        let s = site(&g, symbol);
+        assert_eq!(
+            s.generated_by.as_deref(),
+            Some("Phoenix.Controller"),
+            "{symbol}"
+        );
+    }
+
+    // With the library's source indexed, its quote is what a `use` defines.
+    let ecto = "defmodule Ecto.Repo do
+  defmacro __using__(_opts) do
+    quote do
+      def all(queryable), do: Ecto.Repo.Queryable.all(__MODULE__, queryable)
+    end
+  end
+end
+";
+    chunks.extend(chunks_of("deps/ecto/lib/ecto/repo.ex", ecto));
+    let g = SymbolGraph::build(&chunks);
+    let all = site(&g, "Shop.Repo.all/1");
+    assert_eq!(
+        (all.signature.as_str(), all.generated_by.as_deref()),
+        ("def all(queryable)", Some("Ecto.Repo"))
+    );
+    assert!(all.quoted_at.is_some());
+    assert!(!g.is_defined("Shop.Repo.all/2"));
+    assert!(!g.is_defined("Shop.Repo.get!/2"));
+}

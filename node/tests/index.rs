@@ -2560,6 +2560,65 @@ fn a_function_a_use_defines_is_found_by_its_name() {
     assert_eq!(function_to_look_up(&own, &written), None);
 }
 
+/// `use Ecto.Repo` without Ecto's source indexed (a Mix project's `deps/` is git-ignored)
+/// defines what Ecto's quote does: searched for by name, `Repo.all` is the repo's
+/// function, with the head Ecto writes and no quote to point at.
+#[test]
+fn a_function_a_librarys_use_defines_is_found_without_the_librarys_source() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/my_app/repo.ex",
+            "defmodule MyApp.Repo do\n  use Ecto.Repo, otp_app: :my_app, adapter: Ecto.Adapters.Postgres\nend\n",
+        ),
+        (
+            "lib/my_app/accounts.ex",
+            "defmodule MyApp.Accounts do\n  alias MyApp.Repo\n\n  def list_users, do: Repo.all(MyApp.User)\n  def all_admins, do: []\nend\n",
+        ),
+    ]);
+    let graph = set.graph().unwrap();
+    for (query, symbol, signature) in [
+        (
+            "Repo.all",
+            "MyApp.Repo.all/2",
+            "def all(queryable, opts \\\\ [])",
+        ),
+        (
+            "MyApp.Repo.all/1",
+            "MyApp.Repo.all/1",
+            "def all(queryable, opts \\\\ [])",
+        ),
+        (
+            "MyApp.Repo.get!/2",
+            "MyApp.Repo.get!/2",
+            "def get!(queryable, id, opts \\\\ [])",
+        ),
+        (
+            "Repo.query!",
+            "MyApp.Repo.query!/3",
+            "def query!(sql, params \\\\ [], opts \\\\ [])",
+        ),
+    ] {
+        let request = SearchRequest {
+            query: query.into(),
+            filters: Filters::default(),
+            limit: 5,
+        };
+        let hits = search_as_served(&set, &graph, &request);
+        let top = &hits[0];
+        assert_eq!(
+            (
+                top.symbol.as_str(),
+                top.generated_by.as_str(),
+                top.path.as_str(),
+                top.signature.as_str(),
+            ),
+            (symbol, "Ecto.Repo", "lib/my_app/repo.ex", signature),
+            "{query}: {hits:?}"
+        );
+        assert!(top.quoted_at.is_none(), "{query}");
+    }
+}
+
 /// A function a `for` names after what a function of another file returns has no chunk of
 /// its own either (`for {name, _} <- Nx.Shared.unary_math_funs() do def unquote(name)(t)`
 /// defines `Nx.exp/1`); searched for by name, it comes first, with the chunk of the

@@ -6,6 +6,8 @@
 //! chunk that defines nothing (a test, a script) is a source node: it passes rank to what
 //! it calls but never appears in the map.
 
+mod known_uses;
+
 use std::collections::BTreeMap;
 
 // Symbol maps hash millions of short strings when a large index's graph is built:
@@ -234,37 +236,43 @@ const MAX_HELPERS: usize = 64;
 /// What a `use` of some standard-library modules defines, for when their source is not
 /// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
 /// an application's `stop/1`, and a case template's `__using__/1` (so `use
-/// MyApp.DataCase` calls a definition).
-const KNOWN_USES: [(&str, &str, &str); 7] = [
-    ("Application", "stop", "def stop(_state)"),
-    ("GenServer", "child_spec", "def child_spec(init_arg)"),
-    ("Supervisor", "child_spec", "def child_spec(init_arg)"),
-    ("DynamicSupervisor", "child_spec", "def child_spec(arg)"),
-    ("Agent", "child_spec", "def child_spec(arg)"),
-    ("Task", "child_spec", "def child_spec(arg)"),
-    (
-        "ExUnit.CaseTemplate",
-        "__using__",
-        "defmacro __using__(opts)",
-    ),
+/// MyApp.DataCase` calls a definition). Libraries' are in [`known_uses`].
+const KNOWN_USES: [(&str, &str, &[u32]); 7] = [
+    ("Application", "def stop(_state)", &[1]),
+    ("GenServer", "def child_spec(init_arg)", &[1]),
+    ("Supervisor", "def child_spec(init_arg)", &[1]),
+    ("DynamicSupervisor", "def child_spec(arg)", &[1]),
+    ("Agent", "def child_spec(arg)", &[1]),
+    ("Task", "def child_spec(arg)", &[1]),
+    ("ExUnit.CaseTemplate", "defmacro __using__(opts)", &[1]),
 ];
 
-/// The [`KNOWN_USES`] of `used` (each of arity 1).
-fn known_use(used: &str) -> Option<QuotedDef> {
-    let (_, name, signature) = KNOWN_USES.iter().find(|k| k.0 == used)?;
-    Some(QuotedDef {
-        kind: match signature.starts_with("defmacro") {
-            true => ChunkKind::Macro,
-            false => ChunkKind::Function,
-        },
-        name: name.to_string(),
-        arities: vec![1],
-        visibility: Visibility::Public,
-        signature: signature.to_string(),
-        calls: Vec::new(),
-        lines: (0, 0),
-        quoted_in: None,
-    })
+/// What a `use` of `used` defines when its source is not indexed: the standard library's
+/// [`KNOWN_USES`], or a widely used library's (`use Ecto.Repo` defines `all/2`, `get/3`...;
+/// a Mix project's `deps/` is git-ignored, so most projects index none of them), as
+/// `scripts/known-uses.py` read them from the libraries' source.
+fn known_use(used: &str) -> Vec<QuotedDef> {
+    (KNOWN_USES.iter().chain(known_uses::KNOWN_LIBRARY_USES))
+        .filter(|k| k.0 == used)
+        .filter_map(|&(_, signature, arities)| {
+            let (keyword, head) = signature.split_once(' ')?;
+            let name = head.split(['(', ' ']).next()?;
+            Some(QuotedDef {
+                kind: match keyword {
+                    "defmacro" => ChunkKind::Macro,
+                    "defdelegate" => ChunkKind::Delegate,
+                    _ => ChunkKind::Function,
+                },
+                name: name.to_string(),
+                arities: arities.to_vec(),
+                visibility: Visibility::Public,
+                signature: signature.to_string(),
+                calls: Vec::new(),
+                lines: (0, 0),
+                quoted_in: None,
+            })
+        })
+        .collect()
 }
 
 /// Whether a module's `use` is a `@before_compile` hook (`Mod.__before_compile__/1`, or
@@ -958,9 +966,14 @@ impl SymbolGraph {
                 let mut defs: Vec<&QuotedDef> = (keys.iter())
                     .flat_map(|key| self.quoted_defs.get(key).into_iter().flatten())
                     .collect();
-                // The standard library's, where its source is not indexed.
-                let known = known_use(used).filter(|_| defs.is_empty());
-                defs.extend(known.as_ref());
+                // The standard library's or a known library's, where its source is not
+                // indexed (an indexed `__using__` may define nothing itself, and leave it
+                // to the `use`s its quote makes).
+                let known = match defs.is_empty() && !self.defs.contains_key(&keys[0]) {
+                    true => known_use(used),
+                    false => Vec::new(),
+                };
+                defs.extend(&known);
                 for d in defs {
                     for &arity in &d.arities {
                         let symbol = crate::chunk::symbol(&header.symbol, &d.name, arity);
