@@ -44,6 +44,8 @@ LIBRARIES = [
     ("Swoosh.Mailer", "use Swoosh.Mailer, otp_app: :probe", ["swoosh"]),
     ("HTTPoison.Base", "use HTTPoison.Base", ["httpoison"]),
     ("Tesla", "use Tesla", ["tesla"]),
+    ("Waffle.Definition", "use Waffle.Definition", ["waffle"]),
+    ("Cloak.Vault", "use Cloak.Vault, otp_app: :probe", ["cloak"]),
     ("ExMachina", "use ExMachina", ["ex_machina"]),
     ("ExMachina.Ecto", "use ExMachina.Ecto, repo: Probe.Repo", ["ex_machina"]),
     ("Nebulex.Cache", "use Nebulex.Cache, otp_app: :probe, adapter: Nebulex.Adapters.Local", ["nebulex"]),
@@ -99,7 +101,8 @@ def quoted_by(aiex, path, function):
 def defined(aiex, sources, used, line, repos):
     work = tempfile.mkdtemp(prefix="aiex-known-uses-")
     try:
-        names = set()
+        # And what the standard library's `use`s define (a quote's `use GenServer`).
+        names = {"child_spec", "stop", "__using__"}
         for repo in repos:
             lib = os.path.join(sources, repo, "lib")
             shutil.copytree(lib, os.path.join(work, "src", repo))
