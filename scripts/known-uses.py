@@ -62,6 +62,16 @@ EXTRA_QUOTES = [
     ("Ecto.Repo", "ecto_sql", "lib/ecto/adapters/sql.ex", "Ecto.Adapters.SQL.__before_compile__"),
 ]
 
+# What a quote defines under a name it computes, written here from the library's source:
+# `use ExMachina.Ecto` runs `use ExMachina.EctoStrategy`, whose `ExMachina.Strategy`
+# quote defines `def unquote(function_name)(…)` with `function_name: :insert`
+# (ex_machina/lib/ex_machina/strategy.ex). (module used, head, arities)
+NAMED_AT_EXPANSION = [
+    ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (1, 2, 3)),
+    ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (1, 2, 3)),
+    ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs, opts)", (2, 3, 4)),
+]
+
 
 def run(*args):
     out = subprocess.run(args, capture_output=True, text=True, check=False)
@@ -163,6 +173,9 @@ def main():
         found = defined(aiex, sources, used, line, repos)
         if not found:
             sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
+        for named_used, signature, arities in NAMED_AT_EXPANSION:
+            if named_used == used:
+                found[(signature.split()[1].split("(")[0], arities)] = signature
         for extra_used, repo, path, function in EXTRA_QUOTES:
             if extra_used == used:
                 found.update(quoted_by(aiex, os.path.join(sources, repo, path), function))

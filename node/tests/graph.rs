@@ -2644,8 +2644,23 @@ end
   def home(conn, _params), do: render(conn, :home)
 end
 ";
+    // A factory's `insert/1..3` is named at expansion (`def unquote(function_name)`):
+    // the table has it from the library's source, read by hand.
+    let factory = "defmodule Shop.Factory do
+  use ExMachina.Ecto, repo: Shop.Repo
+
+  def user_factory, do: %{name: \"Jane\"}
+end
+
+defmodule Shop.Seeds do
+  import Shop.Factory
+
+  def run, do: insert(:user)
+end
+";
     let mut chunks = chunks_of("lib/shop/repo.ex", repo);
     chunks.extend(chunks_of("lib/shop/users.ex", users));
+    chunks.extend(chunks_of("test/support/factory.ex", factory));
     chunks.extend(chunks_of("lib/shop_web.ex", web));
     chunks.extend(chunks_of(
         "lib/shop_web/controllers/page_controller.ex",
@@ -2710,6 +2725,14 @@ end
         g.callees("Shop.Repo.count/1"),
         strings(&["Shop.Repo.one/1"])
     );
+    assert_eq!(
+        g.callees("Shop.Seeds.run/0"),
+        strings(&["Shop.Factory.insert/1"])
+    );
+    assert_eq!(
+        site(&g, "Shop.Factory.insert/1").generated_by.as_deref(),
+        Some("ExMachina.Ecto")
+    );
     // Through the chain: the controller's `action/2`, `call/2` and `init/1`.
     for symbol in [
         "ShopWeb.PageController.action/2",
@@ -2721,6 +2744,27 @@ end
             s.generated_by.as_deref(),
             Some("Phoenix.Controller"),
             "{symbol}"
+        );
+    }
+
+    // Built in parts, the same.
+    let (a, b) = chunks.split_at(chunks.len() / 2);
+    for parts in [[a, b], [b, a]] {
+        let merged = SymbolGraph::merge(parts.map(SymbolGraph::part));
+        for symbol in [
+            "Shop.Repo.all/1",
+            "Shop.Repo.reload/2",
+            "ShopWeb.PageController.action/2",
+        ] {
+            assert_eq!(
+                merged.definitions(symbol),
+                g.definitions(symbol),
+                "{symbol}"
+            );
+        }
+        assert_eq!(
+            merged.callees("Shop.Users.list/0"),
+            strings(&["Shop.Repo.all/1"])
         );
     }
 
