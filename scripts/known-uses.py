@@ -66,10 +66,20 @@ EXTRA_QUOTES = [
 # `use ExMachina.Ecto` runs `use ExMachina.EctoStrategy`, whose `ExMachina.Strategy`
 # quote defines `def unquote(function_name)(…)` with `function_name: :insert`
 # (ex_machina/lib/ex_machina/strategy.ex). (module used, head, arities)
+# Tesla's builder defines each HTTP verb, and its `!` form, with and without a client
+# and options (tesla/lib/tesla/builder.ex, `def unquote(name(method, safe))(…)`).
 NAMED_AT_EXPANSION = [
     ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (1, 2, 3)),
     ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (1, 2, 3)),
     ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs, opts)", (2, 3, 4)),
+] + [
+    ("Tesla", f"def {verb}{bang}(client, url, opts)", (1, 2, 3))
+    for verb in ("head", "get", "delete", "trace", "options")
+    for bang in ("", "!")
+] + [
+    ("Tesla", f"def {verb}{bang}(client, url, body, opts)", (2, 3, 4))
+    for verb in ("post", "put", "patch", "query")
+    for bang in ("", "!")
 ]
 
 
@@ -166,25 +176,28 @@ def main():
     print("//! What a `use` of these libraries defines in the module that uses it, read by Aiex")
     print("//! from their source (see [`super::known_use`]).")
     print()
-    print("/// (module used, head as written, arities)")
+    print("/// (module used, head as written, arities, whether the graph cannot read it from")
+    print("/// the library's source: named at expansion, or in a quote it does not follow)")
     print("#[rustfmt::skip]")
-    print("pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &[u32])] = &[")
+    print("pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &[u32], bool)] = &[")
     for used, line, repos in LIBRARIES:
-        found = defined(aiex, sources, used, line, repos)
+        found = {k: (v, False) for k, v in defined(aiex, sources, used, line, repos).items()}
         if not found:
             sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
         for named_used, signature, arities in NAMED_AT_EXPANSION:
             if named_used == used:
-                found[(signature.split()[1].split("(")[0], arities)] = signature
+                found[(signature.split()[1].split("(")[0], arities)] = (signature, True)
         for extra_used, repo, path, function in EXTRA_QUOTES:
             if extra_used == used:
-                found.update(quoted_by(aiex, os.path.join(sources, repo, path), function))
+                for key, signature in quoted_by(aiex, os.path.join(sources, repo, path), function).items():
+                    found[key] = (signature, True)
                 repos = repos + [repo]
         versions = ", ".join(f"{r} {version(sources, r)}" for r in repos)
         print(f"    // {used} ({versions}): `{line.splitlines()[0]}`")
-        for (name, arities), signature in sorted(found.items()):
+        for (name, arities), (signature, beyond) in sorted(found.items()):
             ar = ", ".join(str(a) for a in arities)
-            print(f"    ({rust_str(used)}, {rust_str(signature)}, &[{ar}]),")
+            flag = "true" if beyond else "false"
+            print(f"    ({rust_str(used)}, {rust_str(signature)}, &[{ar}], {flag}),")
     print("];")
 
 

@@ -2787,4 +2787,31 @@ end
     assert!(all.quoted_at.is_some());
     assert!(!g.is_defined("Shop.Repo.all/2"));
     assert!(!g.is_defined("Shop.Repo.get!/2"));
+    // What the graph cannot read from the source still comes from the table: the
+    // `query/1..3` every Ecto SQL adapter's `__before_compile__` adds, and the factory's
+    // `insert/1..3` ExMachina names at expansion.
+    let query = site(&g, "Shop.Repo.query/1");
+    assert_eq!(
+        (query.signature.as_str(), query.generated_by.as_deref()),
+        (
+            "def query(sql, params \\\\ [], opts \\\\ [])",
+            Some("Ecto.Repo")
+        )
+    );
+    let machina = "defmodule ExMachina.Ecto do
+  defmacro __using__(opts) do
+    quote do
+      def params_for(name, attrs \\\\ %{}), do: {name, attrs}
+    end
+  end
+end
+";
+    chunks.extend(chunks_of("deps/ex_machina/lib/ex_machina/ecto.ex", machina));
+    let g = SymbolGraph::build(&chunks);
+    assert!(g.is_defined("Shop.Factory.params_for/1"));
+    assert!(!g.is_defined("Shop.Factory.build/1"));
+    assert_eq!(
+        g.callees("Shop.Seeds.run/0"),
+        strings(&["Shop.Factory.insert/1"])
+    );
 }

@@ -250,11 +250,15 @@ const KNOWN_USES: [(&str, &str, &[u32]); 7] = [
 /// What a `use` of `used` defines when its source is not indexed: the standard library's
 /// [`KNOWN_USES`], or a widely used library's (`use Ecto.Repo` defines `all/2`, `get/3`...;
 /// a Mix project's `deps/` is git-ignored, so most projects index none of them), as
-/// `scripts/known-uses.py` read them from the libraries' source.
-fn known_use(used: &str) -> Vec<QuotedDef> {
-    (KNOWN_USES.iter().chain(known_uses::KNOWN_LIBRARY_USES))
-        .filter(|k| k.0 == used)
-        .filter_map(|&(_, signature, arities)| {
+/// `scripts/known-uses.py` read them from the libraries' source. Where the source is
+/// `indexed`, only what the graph cannot read from it: names a quote computes (Tesla's
+/// `get/1..3`) and quotes reached through a call it does not follow (the `query/1..3` an
+/// Ecto SQL adapter adds).
+fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
+    let stdlib = KNOWN_USES.iter().map(|&(m, s, a)| (m, s, a, false));
+    (stdlib.chain(known_uses::KNOWN_LIBRARY_USES.iter().copied()))
+        .filter(|k| k.0 == used && (!indexed || k.3))
+        .filter_map(|(_, signature, arities, _)| {
             let (keyword, head) = signature.split_once(' ')?;
             let name = head.split(['(', ' ']).next()?;
             Some(QuotedDef {
@@ -968,11 +972,9 @@ impl SymbolGraph {
                     .collect();
                 // The standard library's or a known library's, where its source is not
                 // indexed (an indexed `__using__` may define nothing itself, and leave it
-                // to the `use`s its quote makes).
-                let known = match defs.is_empty() && !self.defs.contains_key(&keys[0]) {
-                    true => known_use(used),
-                    false => Vec::new(),
-                };
+                // to the `use`s its quote makes), and what no source says.
+                let indexed = !defs.is_empty() || self.defs.contains_key(&keys[0]);
+                let known = known_use(used, indexed);
                 defs.extend(&known);
                 for d in defs {
                     for &arity in &d.arities {
