@@ -15,6 +15,7 @@ AIEX is an `aiex` binary; SOURCES a directory holding the libraries' repositorie
 (`ecto/`, `phoenix/`, `plug/`, ... as cloned from GitHub; see LIBRARIES).
 """
 
+import functools
 import json
 import os
 import re
@@ -62,12 +63,13 @@ EXTRA_QUOTES = [
     ("Ecto.Repo", "ecto_sql", "lib/ecto/adapters/sql.ex", "Ecto.Adapters.SQL.__before_compile__"),
 ]
 
-# What a quote defines under a name it computes, written here from the library's source:
-# `use ExMachina.Ecto` runs `use ExMachina.EctoStrategy`, whose `ExMachina.Strategy`
-# quote defines `def unquote(function_name)(…)` with `function_name: :insert`
-# (ex_machina/lib/ex_machina/strategy.ex). (module used, head, arities)
-# Tesla's builder defines each HTTP verb, and its `!` form, with and without a client
-# and options (tesla/lib/tesla/builder.ex, `def unquote(name(method, safe))(…)`).
+# What a quote defines under a name it computes, written here from the library's source
+# (module used, head, arities):
+# - `use ExMachina.Ecto` runs `use ExMachina.EctoStrategy`, whose `ExMachina.Strategy`
+#   quote defines `def unquote(function_name)(…)` with `function_name: :insert`
+#   (ex_machina/lib/ex_machina/strategy.ex);
+# - Tesla's builder defines each HTTP verb, and its `!` form, with and without a client
+#   and options (tesla/lib/tesla/builder.ex, `def unquote(name(method, safe))(…)`).
 NAMED_AT_EXPANSION = [
     ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (1, 2, 3)),
     ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (1, 2, 3)),
@@ -90,8 +92,9 @@ def run(*args):
     return out.stdout
 
 
+@functools.cache
 def quoted_names(aiex, lib):
-    """Every name a quote in the library's files defines."""
+    """Every name a quote in the library's files defines (read once per library)."""
     names = set()
     for path, _, files in os.walk(lib):
         for name in files:
