@@ -78,6 +78,12 @@ fn graph_of(path: &str, src: &str) -> SymbolGraph {
     SymbolGraph::build(&chunks_of(path, src))
 }
 
+/// The graph of `chunks` built from their two halves, merged in both orders.
+fn merged_halves(chunks: &[Chunk]) -> [SymbolGraph; 2] {
+    let (a, b) = chunks.split_at(chunks.len() / 2);
+    [[a, b], [b, a]].map(|parts| SymbolGraph::merge(parts.map(SymbolGraph::part)))
+}
+
 fn chunks_of(path: &str, src: &str) -> Vec<Chunk> {
     match chunk_file("shop", path, src.as_bytes(), &ChunkerConfig::default()) {
         FileChunks::Chunked(cs) => cs,
@@ -2582,9 +2588,7 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
     );
 
     // Built in parts (the `use`d module in one, its users in another), the same.
-    let (a, b) = chunks.split_at(chunks.len() / 2);
-    for parts in [[a, b], [b, a]] {
-        let merged = SymbolGraph::merge(parts.map(SymbolGraph::part));
+    for merged in merged_halves(&chunks) {
         for symbol in [
             "Shop.Worker.get/2",
             "Shop.Worker.tidy/1",
@@ -2748,9 +2752,7 @@ end
     }
 
     // Built in parts, the same.
-    let (a, b) = chunks.split_at(chunks.len() / 2);
-    for parts in [[a, b], [b, a]] {
-        let merged = SymbolGraph::merge(parts.map(SymbolGraph::part));
+    for merged in merged_halves(&chunks) {
         for symbol in [
             "Shop.Repo.all/1",
             "Shop.Repo.reload/2",
