@@ -15,7 +15,10 @@ use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, chunk_file};
+use aiex_node::chunk::{
+    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, StagedChunks, chunk_file,
+    chunk_file_staged,
+};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::Config as ProptestConfig;
@@ -403,6 +406,67 @@ fn stdlib_elixir_files_tile_parse_cleanly_and_respect_the_budget() {
     );
 }
 
+/// [`chunk_file_staged`], both steps: what an index build makes of a file.
+fn chunk_in_two_steps(path: &str, src: &[u8], config: &ChunkerConfig) -> FileChunks {
+    match chunk_file_staged(REPO, path, src.to_vec(), config) {
+        StagedChunks::Chunked(chunks) => FileChunks::Chunked(chunks),
+        StagedChunks::Pending(pending) => FileChunks::Chunked(pending.finish()),
+        StagedChunks::Skipped(reason) => FileChunks::Skipped(reason),
+    }
+}
+
+/// Asserts that both ways of chunking a file agree, chunk for chunk.
+fn assert_two_steps_agree(path: &str, src: &[u8], config: &ChunkerConfig) {
+    let whole = format!("{:?}", chunk_file(REPO, path, src, config));
+    let staged = format!("{:?}", chunk_in_two_steps(path, src, config));
+    assert!(
+        whole == staged,
+        "{path}: chunked in two steps differs from chunk_file\nchunk_file: {}\ntwo steps:  {}",
+        &whole[..whole.len().min(2000)],
+        &staged[..staged.len().min(2000)]
+    );
+}
+
+#[test]
+fn stdlib_files_chunk_the_same_in_two_steps() {
+    let (elixir, other) = corpus_files();
+    for config in [ChunkerConfig::default(), config_with_budget(300)] {
+        for f in elixir.iter().chain(&other) {
+            assert_two_steps_agree(&f.rel, &f.bytes, &config);
+        }
+    }
+    // The other ways out: credentials masked, a broken definition blanked and parsed
+    // again, an empty file, a credentials file, a binary file, a minified one.
+    let token = format!("sk_live_{}", "4eC39HqLyjWDarjtT1zdp7dc");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "lib/pay.ex",
+            format!("defmodule Pay do\n  def key, do: \"{token}\"\n  def go(x), do: x\nend\n")
+                .into_bytes(),
+        ),
+        (
+            "lib/broken.ex",
+            b"defmodule B do\n  def a(x) do\n    x +\n  def b, do: 1\nend\n".to_vec(),
+        ),
+        ("lib/empty.ex", Vec::new()),
+        (".env", b"TOKEN=abc\n".to_vec()),
+        ("lib/bin.ex", b"def\0x".to_vec()),
+        ("assets/app.min.js", vec![b'x'; 100_000]),
+    ];
+    for (path, src) in &cases {
+        assert_two_steps_agree(path, src, &ChunkerConfig::default());
+    }
+    let FileChunks::Chunked(pay) =
+        chunk_in_two_steps("lib/pay.ex", &cases[0].1, &Default::default())
+    else {
+        panic!("lib/pay.ex was not chunked");
+    };
+    assert!(
+        pay.iter().all(|c| !c.content.contains(&token)),
+        "the credential reached a chunk chunked in two steps"
+    );
+}
+
 #[test]
 fn stdlib_elixir_files_tile_with_small_and_large_budgets() {
     let (elixir, _) = corpus_files();
@@ -497,6 +561,7 @@ proptest! {
         ] {
             chunk_ok(path, &bytes, &config);
         }
+        assert_two_steps_agree("lib/fuzz.ex", &bytes, &config);
     }
 
     #[test]

@@ -184,8 +184,38 @@ pub fn parse_within(src: &[u8], budget: Duration) -> Option<Tree> {
 
 /// Chunks one Elixir file.
 pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
+    match structure(file, config) {
+        Stage::Chunked(chunks) => chunks,
+        Stage::Structured(structured) => structured.finish(file),
+    }
+}
+
+/// How far [`structure`] took a file.
+pub(crate) enum Stage {
+    /// Chunked already (an empty file, or one chunked by lines).
+    Chunked(Vec<Chunk>),
+    Structured(Structured),
+}
+
+/// An Elixir file parsed and cut into drafts, with what [`Structured::finish`] needs to
+/// make its chunks: the calls, the merge of small drafts and the chunks themselves. It
+/// owns the tree, so that the finish (and freeing the tree) can run on another thread
+/// than the parse.
+pub(crate) struct Structured {
+    tree: Tree,
+    lines: LineIndex,
+    drafts: Vec<Draft>,
+    modules: Vec<ModuleCtx>,
+    /// Sorted positions of calls that are a macro's arguments, not calls.
+    macro_args: Vec<usize>,
+    budget: usize,
+    merge_below: usize,
+}
+
+/// The first half of [`chunk`]: parses the file and cuts it into drafts.
+pub(crate) fn structure(file: &FileInfo<'_>, config: &ChunkerConfig) -> Stage {
     if file.src.is_empty() {
-        return Vec::new();
+        return Stage::Chunked(Vec::new());
     }
     let lines = LineIndex::new(file.src);
     let clock = ParseClock::start();
@@ -200,7 +230,7 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         for c in &mut chunks {
             c.has_error = true;
         }
-        return chunks;
+        return Stage::Chunked(chunks);
     };
     // A broken definition that swallowed what follows it is blanked and the file parsed
     // again; its lines become a text chunk with has_error (`repair`).
@@ -269,19 +299,43 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<Chunk> {
         }
     }
     repair::mark_errors(&mut drafts, root, file.src.len());
-    let mut raw_calls = calls::collect(root, file.src);
-    if !macro_args.is_empty() {
-        raw_calls.retain(|(at, call)| {
-            !(matches!(call, RawCall::Local { .. } | RawCall::Remote { .. })
-                && macro_args.binary_search(at).is_ok())
-        });
+    Stage::Structured(Structured {
+        tree,
+        lines,
+        drafts,
+        modules,
+        macro_args,
+        budget: config.budget,
+        merge_below: config.merge_below,
+    })
+}
+
+impl Structured {
+    /// The second half of [`chunk`]: `file` is the one [`structure`] was given.
+    pub(crate) fn finish(self, file: &FileInfo<'_>) -> Vec<Chunk> {
+        let Structured {
+            tree,
+            lines,
+            mut drafts,
+            modules,
+            macro_args,
+            budget,
+            merge_below,
+        } = self;
+        let mut raw_calls = calls::collect(tree.root_node(), file.src);
+        if !macro_args.is_empty() {
+            raw_calls.retain(|(at, call)| {
+                !(matches!(call, RawCall::Local { .. } | RawCall::Remote { .. })
+                    && macro_args.binary_search(at).is_ok())
+            });
+        }
+        attach_calls(&mut drafts, &raw_calls, &modules);
+        give_definitions_their_calls(&mut drafts, &lines);
+        merge_small(file.src, drafts, merge_below, budget)
+            .into_iter()
+            .map(|d| d.finish(file, Language::Elixir, &lines))
+            .collect()
     }
-    attach_calls(&mut drafts, &raw_calls, &modules);
-    give_definitions_their_calls(&mut drafts, &lines);
-    merge_small(file.src, drafts, config.merge_below, config.budget)
-        .into_iter()
-        .map(|d| d.finish(file, Language::Elixir, &lines))
-        .collect()
 }
 
 /// Everything known about one module while its body is walked.

@@ -1240,37 +1240,118 @@ fn overlong_line(bytes: &[u8]) -> Option<usize> {
 /// Chunks one file of a repository. Never panics; binary and oversized files are skipped,
 /// and so are text files with a line over [`MAX_TEXT_LINE_BYTES`] (minified or generated).
 pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) -> FileChunks {
+    let masked = match screen(path, bytes, config) {
+        Ok(masked) => masked,
+        Err(reason) => return FileChunks::Skipped(reason),
+    };
+    let file = FileInfo {
+        repo,
+        path,
+        src: masked.as_deref().unwrap_or(bytes),
+    };
+    let chunks = if is_elixir_path(path) {
+        Ok(elixir::chunk(&file, config))
+    } else {
+        chunk_text(&file, config)
+    };
+    match chunks {
+        Ok(chunks) => FileChunks::Chunked(chunks),
+        Err(reason) => FileChunks::Skipped(reason),
+    }
+}
+
+/// [`chunk_file`] in two steps, for a pipeline: this one parses an Elixir file and cuts it
+/// up; [`PendingChunks::finish`], which may run on another thread, makes its chunks. The
+/// chunks are those [`chunk_file`] makes.
+pub fn chunk_file_staged(
+    repo: &str,
+    path: &str,
+    bytes: Vec<u8>,
+    config: &ChunkerConfig,
+) -> StagedChunks {
+    let src = match screen(path, &bytes, config) {
+        Ok(Some(masked)) => masked,
+        Ok(None) => bytes,
+        Err(reason) => return StagedChunks::Skipped(reason),
+    };
+    let file = FileInfo {
+        repo,
+        path,
+        src: &src,
+    };
+    if !is_elixir_path(path) {
+        return match chunk_text(&file, config) {
+            Ok(chunks) => StagedChunks::Chunked(chunks),
+            Err(reason) => StagedChunks::Skipped(reason),
+        };
+    }
+    match elixir::structure(&file, config) {
+        elixir::Stage::Chunked(chunks) => StagedChunks::Chunked(chunks),
+        elixir::Stage::Structured(structured) => StagedChunks::Pending(PendingChunks {
+            repo: repo.to_string(),
+            path: path.to_string(),
+            src,
+            structured,
+        }),
+    }
+}
+
+/// What [`chunk_file_staged`] produced.
+pub enum StagedChunks {
+    Chunked(Vec<Chunk>),
+    /// Parsed; [`PendingChunks::finish`] makes the chunks.
+    Pending(PendingChunks),
+    Skipped(SkipReason),
+}
+
+/// An Elixir file parsed and cut up, its tree held until [`PendingChunks::finish`].
+pub struct PendingChunks {
+    repo: String,
+    path: String,
+    src: Vec<u8>,
+    structured: elixir::Structured,
+}
+
+impl PendingChunks {
+    /// The file's chunks; frees its tree.
+    pub fn finish(self) -> Vec<Chunk> {
+        let file = FileInfo {
+            repo: &self.repo,
+            path: &self.path,
+            src: &self.src,
+        };
+        self.structured.finish(&file)
+    }
+}
+
+/// Why a file is not chunked at all, or its bytes with credentials masked (`None`: there
+/// were none).
+fn screen(path: &str, bytes: &[u8], config: &ChunkerConfig) -> Result<Option<Vec<u8>>, SkipReason> {
     if bytes.len() as u64 > config.max_file_bytes {
-        return FileChunks::Skipped(SkipReason::TooLarge {
+        return Err(SkipReason::TooLarge {
             size: bytes.len() as u64,
             limit: config.max_file_bytes,
         });
     }
     if looks_binary(bytes) {
-        return FileChunks::Skipped(SkipReason::Binary);
+        return Err(SkipReason::Binary);
     }
     if secrets::is_secret_file(path) {
-        return FileChunks::Skipped(SkipReason::Secret);
+        return Err(SkipReason::Secret);
     }
     // Credentials in any other file are masked before anything reads it.
-    let masked = secrets::mask(bytes);
-    let bytes = masked.as_deref().unwrap_or(bytes);
-    let file = FileInfo {
-        repo,
-        path,
-        src: bytes,
-    };
-    let chunks = if is_elixir_path(path) {
-        elixir::chunk(&file, config)
-    } else if let Some(line) = overlong_line(bytes).filter(|_| !is_prose_or_template(path)) {
-        return FileChunks::Skipped(SkipReason::Minified {
+    Ok(secrets::mask(bytes))
+}
+
+/// Chunks a file that is not Elixir, unless it is minified.
+fn chunk_text(file: &FileInfo<'_>, config: &ChunkerConfig) -> Result<Vec<Chunk>, SkipReason> {
+    match overlong_line(file.src).filter(|_| !is_prose_or_template(file.path)) {
+        Some(line) => Err(SkipReason::Minified {
             line_bytes: line as u64,
             limit: MAX_TEXT_LINE_BYTES as u64,
-        });
-    } else {
-        text::chunk(&file, config)
-    };
-    FileChunks::Chunked(chunks)
+        }),
+        None => Ok(text::chunk(file, config)),
+    }
 }
 
 /// The file being chunked.

@@ -5,9 +5,12 @@
 //! changes, and search, the graph and repository counts see only the held ones.
 //!
 //! Indexing parses every file exactly once, in parallel: a pool of workers reads, hashes
-//! and (when the content hash changed) chunks each file and hands its chunks to the
-//! partition's writer. An unchanged file costs a read and a hash; files that disappeared
-//! are removed. Every touched partition commits once at the end.
+//! and (when the content hash changed) parses each file and cuts it into drafts. Finding
+//! its calls, making its chunks and their documents and handing them to the partition's
+//! index writer is done by the worker too when it has a core to itself, and otherwise by
+//! writer threads on the cores the workers leave idle, so that a worker does little but
+//! parse. An unchanged file costs a read and a hash; files that disappeared are removed.
+//! Each partition commits once its files are in.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+use crate::chunk::{Chunk, ChunkerConfig, PendingChunks, StagedChunks, chunk_file_staged};
 use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::graph::SymbolGraph;
@@ -80,6 +83,10 @@ pub struct IngestOptions {
     pub threads: usize,
     /// Remove indexed files of the repository that are no longer on disk.
     pub delete_missing: bool,
+    /// Writer threads, which make the chunks of files the workers parsed and write them
+    /// to the index. `None`: one per [`WORKERS_PER_WRITER`] workers, on cores the workers
+    /// leave idle (none when there is a worker per core); `Some(0)`: workers write.
+    pub writers: Option<usize>,
 }
 
 impl Default for IngestOptions {
@@ -88,6 +95,7 @@ impl Default for IngestOptions {
             chunker: ChunkerConfig::default(),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             delete_missing: true,
+            writers: None,
         }
     }
 }
@@ -121,6 +129,24 @@ pub struct PartitionSet {
 /// ingested; beyond it the workers wait, so open writers stay bounded when commits are
 /// slower than parsing (many small files over many partitions).
 const COMMITS_QUEUED: usize = 2;
+
+/// Parsed files that may wait for a writer while a directory is ingested; beyond it the
+/// workers wait, so the trees and chunks in flight stay bounded.
+const WRITES_QUEUED: usize = 32;
+
+/// Ingest workers per writer thread. A writer's share of a file (its calls, chunks and
+/// documents) is about a quarter of a worker's (the parse and the cut into drafts).
+pub const WORKERS_PER_WRITER: usize = 3;
+
+/// Writer threads for `workers` ingest workers: only on cores the workers leave idle.
+/// With a core per worker, a writer would only take time from them, so each worker writes
+/// its own files.
+fn writer_threads(workers: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores
+        .saturating_sub(workers)
+        .min(workers.div_ceil(WORKERS_PER_WRITER))
+}
 
 /// Index writers kept open at once by a set; beyond it the least recently committed
 /// clean ones are closed. Each open writer holds an indexing thread, merge threads and
@@ -393,6 +419,33 @@ impl PartitionSet {
         let stats = Mutex::new(IngestStats::default());
         let first_error: Mutex<Option<NodeError>> = Mutex::new(None);
         let (done_tx, done_rx) = mpsc::sync_channel::<u32>(COMMITS_QUEUED);
+        let (write_tx, write_rx) = mpsc::sync_channel::<(u32, Box<Chunked>)>(WRITES_QUEUED);
+        let write_rx = Mutex::new(write_rx);
+        let fail = |e: NodeError| {
+            first_error.lock().expect("error lock").get_or_insert(e);
+        };
+        // A file is in once its chunks are written (or it needed none); the partition's
+        // last file in sends it to the committer. Without a committer the send fails, and
+        // commit_all below commits the partition.
+        let file_in = |partition: u32, done: &mpsc::SyncSender<u32>| {
+            if left[&partition].fetch_sub(1, Ordering::AcqRel) == 1 {
+                let _ = done.send(partition);
+            }
+        };
+        let written = |outcome: Result<u64>| {
+            let mut s = stats.lock().expect("stats lock");
+            match outcome {
+                Ok(chunks) => {
+                    s.files_indexed += 1;
+                    s.chunks += chunks;
+                }
+                Err(e) => {
+                    s.files_failed += 1;
+                    drop(s);
+                    fail(e);
+                }
+            }
+        };
         // When the last file is in; the commits still running then count as commit time.
         let processed = std::thread::scope(|scope| {
             let committer = std::thread::Builder::new()
@@ -400,7 +453,7 @@ impl PartitionSet {
                 .spawn_scoped(scope, || {
                     for partition in done_rx {
                         if let Err(e) = self.commit_one(partition, None, None) {
-                            first_error.lock().expect("error lock").get_or_insert(e);
+                            fail(e);
                         }
                     }
                 });
@@ -408,39 +461,88 @@ impl PartitionSet {
                 // Not fatal: the sends below fail, and commit_all commits everything.
                 tracing::warn!(error = %e, "no committer thread; committing at the end");
             }
-            pool.install(|| {
-                work.par_iter()
-                    .for_each_with(done_tx, |done, (partition, file)| {
-                        let (rel, abs, size) = file;
-                        let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
-                        if left[partition].fetch_sub(1, Ordering::AcqRel) == 1 {
-                            // Without a committer the send fails; commit_all below commits it.
-                            let _ = done.send(*partition);
+            // The workers read, parse and cut files up. Where cores are left idle, writers
+            // find the files' calls, make their chunks and the index's documents, so that
+            // a worker's core does little but parse (the bottleneck).
+            let mut writers = 0;
+            let wanted = options
+                .writers
+                .unwrap_or_else(|| writer_threads(options.threads.max(1)));
+            for i in 0..wanted {
+                let (write_rx, done) = (&write_rx, done_tx.clone());
+                let writer = std::thread::Builder::new()
+                    .name(format!("aiex-write-{i}"))
+                    .spawn_scoped(scope, move || {
+                        loop {
+                            let next = write_rx.lock().expect("write queue lock").recv();
+                            let Ok((partition, chunked)) = next else {
+                                break;
+                            };
+                            written(chunked.write(repo));
+                            file_in(partition, &done);
                         }
+                    });
+                match writer {
+                    Ok(_) => writers += 1,
+                    // Not fatal: with no writer at all the workers write their files.
+                    Err(e) => tracing::warn!(error = %e, "a writer thread did not start"),
+                }
+            }
+            let write_tx = (writers > 0).then_some(write_tx);
+            pool.install(|| {
+                work.par_iter().for_each_with(
+                    (write_tx, done_tx),
+                    |(write, done), (partition, file)| {
+                        let (rel, abs, size) = file;
                         if let Some(p) = progress {
                             p.files_done.fetch_add(1, Ordering::Relaxed);
                             p.bytes_done.fetch_add(*size, Ordering::Relaxed);
                         }
+                        let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         let mut s = stats.lock().expect("stats lock");
                         s.files_seen += 1;
                         s.bytes += size;
                         match outcome {
-                            Ok(FileOutcome::Unchanged) => s.files_unchanged += 1,
-                            Ok(FileOutcome::Indexed(chunks)) => {
+                            Ok(Prepared::Chunked(chunked)) => {
+                                drop(s);
+                                let unsent = match write {
+                                    Some(w) => w.send((*partition, chunked)).err().map(|e| e.0.1),
+                                    None => Some(chunked),
+                                };
+                                // No writer, or none left (they panicked): write here.
+                                if let Some(chunked) = unsent {
+                                    written(chunked.write(repo));
+                                    file_in(*partition, done);
+                                }
+                                return;
+                            }
+                            Ok(Prepared::Done(FileOutcome::Unchanged)) => s.files_unchanged += 1,
+                            Ok(Prepared::Done(FileOutcome::Indexed(chunks))) => {
                                 s.files_indexed += 1;
                                 s.chunks += chunks;
                             }
-                            Ok(FileOutcome::SkippedBinary) => s.files_skipped_binary += 1,
-                            Ok(FileOutcome::SkippedLarge) => s.files_skipped_large += 1,
-                            Ok(FileOutcome::SkippedMinified) => s.files_skipped_minified += 1,
-                            Ok(FileOutcome::SkippedSecret) => s.files_skipped_secret += 1,
-                            Ok(FileOutcome::Unreadable) => s.files_failed += 1,
+                            Ok(Prepared::Done(FileOutcome::SkippedBinary)) => {
+                                s.files_skipped_binary += 1
+                            }
+                            Ok(Prepared::Done(FileOutcome::SkippedLarge)) => {
+                                s.files_skipped_large += 1
+                            }
+                            Ok(Prepared::Done(FileOutcome::SkippedMinified)) => {
+                                s.files_skipped_minified += 1
+                            }
+                            Ok(Prepared::Done(FileOutcome::SkippedSecret)) => {
+                                s.files_skipped_secret += 1
+                            }
+                            Ok(Prepared::Done(FileOutcome::Unreadable)) => s.files_failed += 1,
                             Err(e) => {
                                 s.files_failed += 1;
-                                first_error.lock().expect("error lock").get_or_insert(e);
+                                drop(s);
+                                fail(e);
                             }
                         }
-                    });
+                        file_in(*partition, done);
+                    },
+                );
             });
             Instant::now()
         });
@@ -481,21 +583,21 @@ impl PartitionSet {
         abs: &Path,
         size: u64,
         chunker: &ChunkerConfig,
-    ) -> Result<FileOutcome> {
+    ) -> Result<Prepared> {
         let partition = self.partition_for(repo, rel)?;
         if size > chunker.max_file_bytes {
             // Not read at all; a previously indexed version is removed.
             partition.delete_file(repo, rel)?;
-            return Ok(FileOutcome::SkippedLarge);
+            return Ok(Prepared::Done(FileOutcome::SkippedLarge));
         }
         let bytes = match std::fs::read(abs) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(path = %abs.display(), error = %e, "file unreadable, skipped");
-                return Ok(FileOutcome::Unreadable);
+                return Ok(Prepared::Done(FileOutcome::Unreadable));
             }
         };
-        self.apply_file(repo, rel, &bytes, chunker)
+        self.prepare_file(repo, rel, bytes, chunker, false)
     }
 
     /// Indexes one file's bytes (skipping it when its content hash is already indexed).
@@ -519,12 +621,28 @@ impl PartitionSet {
         chunker: &ChunkerConfig,
         again: bool,
     ) -> Result<FileOutcome> {
+        match self.prepare_file(repo, path, bytes.to_vec(), chunker, again)? {
+            Prepared::Chunked(chunked) => Ok(FileOutcome::Indexed(chunked.write(repo)?)),
+            Prepared::Done(outcome) => Ok(outcome),
+        }
+    }
+
+    /// Everything of [`PartitionSet::apply_file_with`] up to the parse: the chunks are
+    /// made and written by [`Chunked::write`].
+    fn prepare_file(
+        &self,
+        repo: &str,
+        path: &str,
+        bytes: Vec<u8>,
+        chunker: &ChunkerConfig,
+        again: bool,
+    ) -> Result<Prepared> {
         let partition = self.partition_for(repo, path)?;
         // The content's hash and what else decides its chunks and documents: a file indexed
         // by another chunker version, budget or document version is chunked again.
         let hash = format!(
             "{} {} d{}",
-            blake3::hash(bytes).to_hex(),
+            blake3::hash(&bytes).to_hex(),
             chunker.fingerprint(),
             crate::index::DOCUMENT_VERSION
         );
@@ -533,27 +651,31 @@ impl PartitionSet {
                 .file(repo, path)
                 .is_some_and(|e| e.content_hash == hash)
         {
-            return Ok(FileOutcome::Unchanged);
+            return Ok(Prepared::Done(FileOutcome::Unchanged));
         }
         let started = std::time::Instant::now();
-        match chunk_file(repo, path, bytes, chunker) {
-            FileChunks::Chunked(chunks) => {
-                let parse_error = chunks.iter().any(|c| c.has_error);
-                crate::metrics::file_chunked(chunks.len(), parse_error, started.elapsed());
-                let count = chunks.len() as u64;
-                partition.upsert_file(repo, path, &hash, bytes.len() as u64, chunks)?;
-                Ok(FileOutcome::Indexed(count))
-            }
-            FileChunks::Skipped(reason) => {
+        let size = bytes.len() as u64;
+        let chunks = match chunk_file_staged(repo, path, bytes, chunker) {
+            StagedChunks::Chunked(chunks) => Staged::Chunked(chunks),
+            StagedChunks::Pending(pending) => Staged::Pending(pending),
+            StagedChunks::Skipped(reason) => {
                 partition.delete_file(repo, path)?;
-                Ok(match reason {
+                return Ok(Prepared::Done(match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
                     crate::chunk::SkipReason::Minified { .. } => FileOutcome::SkippedMinified,
                     crate::chunk::SkipReason::Secret => FileOutcome::SkippedSecret,
-                })
+                }));
             }
-        }
+        };
+        Ok(Prepared::Chunked(Box::new(Chunked {
+            partition,
+            path: path.to_string(),
+            hash,
+            bytes: size,
+            chunks,
+            chunking: started.elapsed(),
+        })))
     }
 
     /// Removes a repository from every partition. Returns the number of files removed.
@@ -991,6 +1113,47 @@ pub struct RepoSummary {
     pub files: u64,
     pub chunks: u64,
     pub bytes: u64,
+}
+
+/// A file read, hashed and (when it changed) chunked, not yet written.
+enum Prepared {
+    Chunked(Box<Chunked>),
+    Done(FileOutcome),
+}
+
+/// A file's chunks, or what is left to make them, on their way to its partition.
+struct Chunked {
+    partition: Arc<PartitionIndex>,
+    path: String,
+    hash: String,
+    bytes: u64,
+    chunks: Staged,
+    /// The time chunking has taken so far.
+    chunking: std::time::Duration,
+}
+
+enum Staged {
+    Chunked(Vec<Chunk>),
+    Pending(PendingChunks),
+}
+
+impl Chunked {
+    /// Makes the file's chunks if they are still to make, and replaces the file's chunks
+    /// in its partition with them (uncommitted). Returns how many there are.
+    fn write(self: Box<Self>, repo: &str) -> Result<u64> {
+        let started = std::time::Instant::now();
+        let chunks = match self.chunks {
+            Staged::Chunked(chunks) => chunks,
+            Staged::Pending(pending) => pending.finish(),
+        };
+        let parse_error = chunks.iter().any(|c| c.has_error);
+        let chunking = self.chunking + started.elapsed();
+        crate::metrics::file_chunked(chunks.len(), parse_error, chunking);
+        let count = chunks.len() as u64;
+        self.partition
+            .upsert_file(repo, &self.path, &self.hash, self.bytes, chunks)?;
+        Ok(count)
+    }
 }
 
 /// What happened to one file.
