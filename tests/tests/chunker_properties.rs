@@ -410,7 +410,10 @@ fn stdlib_elixir_files_tile_parse_cleanly_and_respect_the_budget() {
 fn chunk_in_two_steps(path: &str, src: &[u8], config: &ChunkerConfig) -> FileChunks {
     match chunk_file_staged(REPO, path, src.to_vec(), config) {
         StagedChunks::Chunked(chunks) => FileChunks::Chunked(chunks),
-        StagedChunks::Pending(pending) => FileChunks::Chunked(pending.finish()),
+        // Finished on another thread, as an index build's writer does.
+        StagedChunks::Pending(pending) => {
+            FileChunks::Chunked(std::thread::spawn(move || pending.finish()).join().unwrap())
+        }
         StagedChunks::Skipped(reason) => FileChunks::Skipped(reason),
     }
 }

@@ -7,11 +7,12 @@
 //! Indexing parses every file exactly once, in parallel: a pool of workers reads, hashes
 //! and (when the content hash changed) parses each file and cuts it into drafts. Finding
 //! its calls, making its chunks and their documents and handing them to the partition's
-//! index writer is done by the worker too when it has a core to itself, and otherwise by
-//! writer threads on the cores the workers leave idle, so that a worker does little but
-//! parse. An unchanged file costs a read and a hash; files that disappeared are removed.
+//! index writer is done by writer threads when there are more cores than workers (on the
+//! cores the workers leave idle), so that a worker does little but parse; otherwise the
+//! worker does it too. An unchanged file costs a read and a hash; files that disappeared are removed.
 //! Each partition commits once its files are in.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -130,19 +131,19 @@ pub struct PartitionSet {
 /// slower than parsing (many small files over many partitions).
 const COMMITS_QUEUED: usize = 2;
 
-/// Parsed files that may wait for a writer while a directory is ingested; beyond it the
-/// workers wait, so the trees and chunks in flight stay bounded.
-const WRITES_QUEUED: usize = 32;
+/// Parsed files that may wait for each writer while a directory is ingested; beyond it
+/// the workers wait. A parsed file holds its source and tree (tens of times the source),
+/// so few wait: what is in flight stays a few files per thread, as without writers.
+const WRITES_QUEUED_PER_WRITER: usize = 2;
 
 /// Ingest workers per writer thread. A writer's share of a file (its calls, chunks and
 /// documents) is about a quarter of a worker's (the parse and the cut into drafts).
 pub const WORKERS_PER_WRITER: usize = 3;
 
-/// Writer threads for `workers` ingest workers: only on cores the workers leave idle.
-/// With a core per worker, a writer would only take time from them, so each worker writes
-/// its own files.
-fn writer_threads(workers: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// Writer threads for `workers` ingest workers on `cores` cores: only on cores the
+/// workers leave idle. With a core per worker, a writer would only take time from them,
+/// so each worker writes its own files.
+fn writer_threads(workers: usize, cores: usize) -> usize {
     cores
         .saturating_sub(workers)
         .min(workers.div_ceil(WORKERS_PER_WRITER))
@@ -419,8 +420,17 @@ impl PartitionSet {
         let stats = Mutex::new(IngestStats::default());
         let first_error: Mutex<Option<NodeError>> = Mutex::new(None);
         let (done_tx, done_rx) = mpsc::sync_channel::<u32>(COMMITS_QUEUED);
-        let (write_tx, write_rx) = mpsc::sync_channel::<(u32, Box<Chunked>)>(WRITES_QUEUED);
-        let write_rx = Mutex::new(write_rx);
+        let workers = options.threads.max(1);
+        let wanted_writers = options.writers.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            writer_threads(workers, cores)
+        });
+        let (write_tx, write_rx) = mpsc::sync_channel::<(u32, Box<Chunked>)>(
+            WRITES_QUEUED_PER_WRITER * wanted_writers.max(1),
+        );
+        // Held by the writers alone: when the last one ends (it panicked), sends fail and
+        // the workers write their files themselves.
+        let write_rx = Arc::new(Mutex::new(write_rx));
         let fail = |e: NodeError| {
             first_error.lock().expect("error lock").get_or_insert(e);
         };
@@ -464,12 +474,9 @@ impl PartitionSet {
             // The workers read, parse and cut files up. Where cores are left idle, writers
             // find the files' calls, make their chunks and the index's documents, so that
             // a worker's core does little but parse (the bottleneck).
-            let mut writers = 0;
-            let wanted = options
-                .writers
-                .unwrap_or_else(|| writer_threads(options.threads.max(1)));
-            for i in 0..wanted {
-                let (write_rx, done) = (&write_rx, done_tx.clone());
+            let mut writers = Vec::new();
+            for i in 0..wanted_writers {
+                let (write_rx, done) = (write_rx.clone(), done_tx.clone());
                 let writer = std::thread::Builder::new()
                     .name(format!("aiex-write-{i}"))
                     .spawn_scoped(scope, move || {
@@ -483,22 +490,23 @@ impl PartitionSet {
                         }
                     });
                 match writer {
-                    Ok(_) => writers += 1,
+                    Ok(handle) => writers.push(handle),
                     // Not fatal: with no writer at all the workers write their files.
                     Err(e) => tracing::warn!(error = %e, "a writer thread did not start"),
                 }
             }
-            let write_tx = (writers > 0).then_some(write_tx);
+            drop(write_rx);
+            let write_tx = (!writers.is_empty()).then_some(write_tx);
             pool.install(|| {
                 work.par_iter().for_each_with(
                     (write_tx, done_tx),
                     |(write, done), (partition, file)| {
                         let (rel, abs, size) = file;
+                        let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         if let Some(p) = progress {
                             p.files_done.fetch_add(1, Ordering::Relaxed);
                             p.bytes_done.fetch_add(*size, Ordering::Relaxed);
                         }
-                        let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         let mut s = stats.lock().expect("stats lock");
                         s.files_seen += 1;
                         s.bytes += size;
@@ -544,6 +552,12 @@ impl PartitionSet {
                     },
                 );
             });
+            // The workers are done; the files they parsed are in once the writers are.
+            for writer in writers {
+                if let Err(panic) = writer.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
             Instant::now()
         });
         let early_commits = processed.elapsed();
@@ -597,7 +611,7 @@ impl PartitionSet {
                 return Ok(Prepared::Done(FileOutcome::Unreadable));
             }
         };
-        self.prepare_file(repo, rel, bytes, chunker, false)
+        self.prepare_file(repo, rel, Cow::Owned(bytes), chunker, false)
     }
 
     /// Indexes one file's bytes (skipping it when its content hash is already indexed).
@@ -621,7 +635,7 @@ impl PartitionSet {
         chunker: &ChunkerConfig,
         again: bool,
     ) -> Result<FileOutcome> {
-        match self.prepare_file(repo, path, bytes.to_vec(), chunker, again)? {
+        match self.prepare_file(repo, path, Cow::Borrowed(bytes), chunker, again)? {
             Prepared::Chunked(chunked) => Ok(FileOutcome::Indexed(chunked.write(repo)?)),
             Prepared::Done(outcome) => Ok(outcome),
         }
@@ -633,7 +647,7 @@ impl PartitionSet {
         &self,
         repo: &str,
         path: &str,
-        bytes: Vec<u8>,
+        bytes: Cow<'_, [u8]>,
         chunker: &ChunkerConfig,
         again: bool,
     ) -> Result<Prepared> {
@@ -655,7 +669,8 @@ impl PartitionSet {
         }
         let started = std::time::Instant::now();
         let size = bytes.len() as u64;
-        let chunks = match chunk_file_staged(repo, path, bytes, chunker) {
+        // Copied only here, when the file is to be chunked, and only if it was borrowed.
+        let chunks = match chunk_file_staged(repo, path, bytes.into_owned(), chunker) {
             StagedChunks::Chunked(chunks) => Staged::Chunked(chunks),
             StagedChunks::Pending(pending) => Staged::Pending(pending),
             StagedChunks::Skipped(reason) => {
@@ -1306,5 +1321,34 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
         }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::writer_threads;
+
+    #[test]
+    fn writers_only_take_cores_the_workers_leave_idle() {
+        // (workers, cores) -> writers
+        for (workers, cores, writers) in [
+            (1, 1, 0),
+            (1, 2, 1),
+            (2, 2, 0),
+            (4, 4, 0),
+            (1, 8, 1),
+            (3, 8, 1),
+            (4, 8, 2),
+            (6, 8, 2),
+            (7, 8, 1),
+            (12, 16, 4),
+            (16, 64, 6),
+        ] {
+            assert_eq!(
+                writer_threads(workers, cores),
+                writers,
+                "{workers} workers on {cores} cores"
+            );
+        }
     }
 }
