@@ -59,7 +59,8 @@ enum Command {
         /// A directory the server may index by path (repeatable; AddPath is refused outside them).
         #[arg(long = "allow-root", value_name = "DIR")]
         allow_roots: Vec<PathBuf>,
-        /// Indexing threads [default: one per core].
+        /// Indexing (parsing) threads [default: one per core]. With fewer than the cores,
+        /// writer threads on the spare cores (one per three) make the parsed files' chunks.
         #[arg(long, env = "AIEX_INDEX_THREADS")]
         index_threads: Option<usize>,
         /// Write the bound address to this file once listening (for scripts and tests).
@@ -188,7 +189,8 @@ enum Command {
         /// Repository name [default: the directory's name].
         #[arg(long)]
         name: Option<String>,
-        /// Worker threads [default: one per core].
+        /// Parsing worker threads [default: one per core]. With fewer than the cores,
+        /// writer threads on the spare cores (one per three workers) make their chunks.
         #[arg(long)]
         threads: Option<usize>,
         /// Chunk size budget, in non-whitespace characters.
