@@ -16,8 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use aiex_node::chunk::{
-    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, StagedChunks, chunk_file,
-    chunk_file_staged,
+    Chunk, ChunkKind, ChunkerConfig, FileChunks, SkipReason, chunk_file, chunk_file_staged,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -409,12 +408,11 @@ fn stdlib_elixir_files_tile_parse_cleanly_and_respect_the_budget() {
 /// [`chunk_file_staged`], both steps: what an index build makes of a file.
 fn chunk_in_two_steps(path: &str, src: &[u8], config: &ChunkerConfig) -> FileChunks {
     match chunk_file_staged(REPO, path, src.to_vec(), config) {
-        StagedChunks::Chunked(chunks) => FileChunks::Chunked(chunks),
         // Finished on another thread, as an index build's writer does.
-        StagedChunks::Pending(pending) => {
-            FileChunks::Chunked(std::thread::spawn(move || pending.finish()).join().unwrap())
+        Ok(staged) => {
+            FileChunks::Chunked(std::thread::spawn(move || staged.finish()).join().unwrap())
         }
-        StagedChunks::Skipped(reason) => FileChunks::Skipped(reason),
+        Err(reason) => FileChunks::Skipped(reason),
     }
 }
 

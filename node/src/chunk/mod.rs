@@ -1261,31 +1261,24 @@ pub fn chunk_file(repo: &str, path: &str, bytes: &[u8], config: &ChunkerConfig) 
 }
 
 /// [`chunk_file`] in two steps, for a pipeline: this one parses an Elixir file and cuts it
-/// up; [`PendingChunks::finish`], which may run on another thread, makes its chunks. The
+/// up; [`StagedChunks::finish`], which may run on another thread, makes its chunks. The
 /// chunks are those [`chunk_file`] makes.
 pub fn chunk_file_staged(
     repo: &str,
     path: &str,
     bytes: Vec<u8>,
     config: &ChunkerConfig,
-) -> StagedChunks {
-    let src = match screen(path, &bytes, config) {
-        Ok(Some(masked)) => masked,
-        Ok(None) => bytes,
-        Err(reason) => return StagedChunks::Skipped(reason),
-    };
+) -> Result<StagedChunks, SkipReason> {
+    let src = screen(path, &bytes, config)?.unwrap_or(bytes);
     let file = FileInfo {
         repo,
         path,
         src: &src,
     };
     if !is_elixir_path(path) {
-        return match chunk_text(&file, config) {
-            Ok(chunks) => StagedChunks::Chunked(chunks),
-            Err(reason) => StagedChunks::Skipped(reason),
-        };
+        return chunk_text(&file, config).map(StagedChunks::Chunked);
     }
-    match elixir::structure(&file, config) {
+    Ok(match elixir::structure(&file, config) {
         elixir::Stage::Chunked(chunks) => StagedChunks::Chunked(chunks),
         elixir::Stage::Structured(structured) => StagedChunks::Pending(PendingChunks {
             repo: repo.to_string(),
@@ -1293,15 +1286,24 @@ pub fn chunk_file_staged(
             src,
             structured,
         }),
-    }
+    })
 }
 
-/// What [`chunk_file_staged`] produced.
+/// What [`chunk_file_staged`] made of a file it did not skip.
 pub enum StagedChunks {
     Chunked(Vec<Chunk>),
     /// Parsed; [`PendingChunks::finish`] makes the chunks.
     Pending(PendingChunks),
-    Skipped(SkipReason),
+}
+
+impl StagedChunks {
+    /// The file's chunks, made now if they are still to make.
+    pub fn finish(self) -> Vec<Chunk> {
+        match self {
+            StagedChunks::Chunked(chunks) => chunks,
+            StagedChunks::Pending(pending) => pending.finish(),
+        }
+    }
 }
 
 /// An Elixir file parsed and cut up, its tree held until [`PendingChunks::finish`].

@@ -9,8 +9,8 @@
 //! its calls, making its chunks and their documents and handing them to the partition's
 //! index writer is done by writer threads when there are more cores than workers (on the
 //! cores the workers leave idle), so that a worker does little but parse; otherwise the
-//! worker does it too. An unchanged file costs a read and a hash; files that disappeared are removed.
-//! Each partition commits once its files are in.
+//! worker does it too. An unchanged file costs a read and a hash; files that disappeared
+//! are removed. Each partition commits once its files are in.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{Chunk, ChunkerConfig, PendingChunks, StagedChunks, chunk_file_staged};
+use crate::chunk::{ChunkerConfig, StagedChunks, chunk_file_staged};
 use crate::embed::Encoder;
 use crate::error::{NodeError, Result};
 use crate::graph::SymbolGraph;
@@ -524,24 +524,18 @@ impl PartitionSet {
                                 }
                                 return;
                             }
-                            Ok(Prepared::Done(FileOutcome::Unchanged)) => s.files_unchanged += 1,
-                            Ok(Prepared::Done(FileOutcome::Indexed(chunks))) => {
-                                s.files_indexed += 1;
-                                s.chunks += chunks;
-                            }
-                            Ok(Prepared::Done(FileOutcome::SkippedBinary)) => {
-                                s.files_skipped_binary += 1
-                            }
-                            Ok(Prepared::Done(FileOutcome::SkippedLarge)) => {
-                                s.files_skipped_large += 1
-                            }
-                            Ok(Prepared::Done(FileOutcome::SkippedMinified)) => {
-                                s.files_skipped_minified += 1
-                            }
-                            Ok(Prepared::Done(FileOutcome::SkippedSecret)) => {
-                                s.files_skipped_secret += 1
-                            }
-                            Ok(Prepared::Done(FileOutcome::Unreadable)) => s.files_failed += 1,
+                            Ok(Prepared::Done(done)) => match done {
+                                FileOutcome::Unchanged => s.files_unchanged += 1,
+                                FileOutcome::Indexed(chunks) => {
+                                    s.files_indexed += 1;
+                                    s.chunks += chunks;
+                                }
+                                FileOutcome::SkippedBinary => s.files_skipped_binary += 1,
+                                FileOutcome::SkippedLarge => s.files_skipped_large += 1,
+                                FileOutcome::SkippedMinified => s.files_skipped_minified += 1,
+                                FileOutcome::SkippedSecret => s.files_skipped_secret += 1,
+                                FileOutcome::Unreadable => s.files_failed += 1,
+                            },
                             Err(e) => {
                                 s.files_failed += 1;
                                 drop(s);
@@ -671,9 +665,8 @@ impl PartitionSet {
         let size = bytes.len() as u64;
         // Copied only here, when the file is to be chunked, and only if it was borrowed.
         let chunks = match chunk_file_staged(repo, path, bytes.into_owned(), chunker) {
-            StagedChunks::Chunked(chunks) => Staged::Chunked(chunks),
-            StagedChunks::Pending(pending) => Staged::Pending(pending),
-            StagedChunks::Skipped(reason) => {
+            Ok(staged) => staged,
+            Err(reason) => {
                 partition.delete_file(repo, path)?;
                 return Ok(Prepared::Done(match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
@@ -1142,14 +1135,9 @@ struct Chunked {
     path: String,
     hash: String,
     bytes: u64,
-    chunks: Staged,
+    chunks: StagedChunks,
     /// The time chunking has taken so far.
     chunking: std::time::Duration,
-}
-
-enum Staged {
-    Chunked(Vec<Chunk>),
-    Pending(PendingChunks),
 }
 
 impl Chunked {
@@ -1157,10 +1145,7 @@ impl Chunked {
     /// in its partition with them (uncommitted). Returns how many there are.
     fn write(self: Box<Self>, repo: &str) -> Result<u64> {
         let started = std::time::Instant::now();
-        let chunks = match self.chunks {
-            Staged::Chunked(chunks) => chunks,
-            Staged::Pending(pending) => pending.finish(),
-        };
+        let chunks = self.chunks.finish();
         let parse_error = chunks.iter().any(|c| c.has_error);
         let chunking = self.chunking + started.elapsed();
         crate::metrics::file_chunked(chunks.len(), parse_error, chunking);
