@@ -20,6 +20,8 @@ echo "== index build, 1x corpus"
 one="$work/corpus-1x"; "$bin/index-bench" prepare --copies 1 --out "$one" >/dev/null
 "$bin/index-bench" parse --corpus "$one"
 for t in 1 2; do "$bin/index-bench" index --corpus "$one" --data "$work/data-1x-$t" --threads "$t" --fresh-runs 3; done
+# One worker without writer threads, for comparison: the worker writes its own files.
+"$bin/index-bench" index --corpus "$one" --data "$work/data-1x-1w0" --threads 1 --fresh-runs 3 --writers 0
 
 echo "== index build, ${copies}x corpus (2 threads), then re-index unchanged"
 big="$work/corpus-${copies}x"; "$bin/index-bench" prepare --copies "$copies" --out "$big"
