@@ -1236,6 +1236,85 @@ defmodule Shop.GiftCard do
 end
 "##;
 
+/// `@derive` implements protocols for the struct that follows it: the implementation
+/// (`Inspect.Shop.User`) defines `__impl__/1`, and the protocol's functions where the
+/// protocol is a well-known one; the struct's header says which it derives. Without a
+/// struct, as in Elixir, `@derive` does nothing. `Kernel.def` (how a protocol writes a
+/// function that is not one of its callbacks) defines as `def` does, and is no call.
+#[test]
+fn g13_derive_implements_protocols_and_kernel_def_defines() {
+    let src = concat!(
+        "defmodule Shop.User do\n",                            // 1
+        "  alias Shop.Export\n",                               // 2
+        "  @derive [Inspect, {Jason.Encoder, only: [:id]}]\n", // 3
+        "  @derive Export\n",                                  // 4
+        "  defstruct [:id, :email]\n",                         // 5
+        "end\n",                                               // 6
+        "\n",                                                  // 7
+        "defmodule Shop.Plain do\n",                           // 8
+        "  @derive Inspect\n",                                 // 9
+        "  def f(x), do: x\n",                                 // 10
+        "end\n",                                               // 11
+        "\n",                                                  // 12
+        "defprotocol Shop.Export do\n",                        // 13
+        "  def export(item)\n",                                // 14
+        "\n",                                                  // 15
+        "  Kernel.def export_all(items) do\n",                 // 16
+        "    Enum.map(items, &__MODULE__.export/1)\n",         // 17
+        "  end\n",                                             // 18
+        "end\n",                                               // 19
+    );
+    let cs = chunks("lib/shop/user.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let user = &cs[0];
+    assert_eq!(user.module, "Shop.User");
+    for tag in [
+        "derive:Inspect",
+        "derive:Jason.Encoder",
+        "derive:Shop.Export",
+    ] {
+        assert!(has_tag(user, tag), "{:?}", user.tags);
+    }
+    let implied: Vec<(String, u32, String)> = (user.defines.iter())
+        .filter(|d| d.implied)
+        .map(|d| (d.symbols().join(" "), d.line, d.signature.clone()))
+        .collect();
+    let derive = "@derive [Inspect, {Jason.Encoder, only: [:id]}]";
+    let at = |s: &str, line: u32, sig: &str| (s.to_string(), line, sig.to_string());
+    assert_eq!(
+        implied,
+        [
+            at("Shop.User.__struct__/0", 5, "defstruct [:id, :email]"),
+            at("Shop.User.__struct__/1", 5, "defstruct [:id, :email]"),
+            at("Inspect.Shop.User.__impl__/1", 3, derive),
+            at("Inspect.Shop.User.inspect/2", 3, derive),
+            at("Jason.Encoder.Shop.User.__impl__/1", 3, derive),
+            at("Jason.Encoder.Shop.User.encode/2", 3, derive),
+            at("Shop.Export.Shop.User.__impl__/1", 4, "@derive Export"),
+        ]
+    );
+
+    let plain = cs.iter().find(|c| c.module == "Shop.Plain").unwrap();
+    assert!(
+        !plain.tags.iter().any(|t| t.starts_with("derive:")),
+        "{:?}",
+        plain.tags
+    );
+    assert!(
+        !(cs.iter().flat_map(|c| &c.defines)).any(|d| d.module.contains("Shop.Plain") && d.implied),
+        "{}",
+        dump(&cs)
+    );
+
+    let all = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "export_all")
+        .unwrap_or_else(|| panic!("Kernel.def defines nothing: {}", dump(&cs)));
+    assert_eq!(all.kind, Function);
+    assert_eq!(all.symbols(), strings(&["Shop.Export.export_all/1"]));
+    assert_eq!((all.line, all.end_line), (16, 18));
+    assert_eq!(all.calls, strings(&["Enum.map/2", "Shop.Export.export/1"]));
+}
+
 #[test]
 fn g13_delegate_guard_struct_exception_protocol_impl() {
     let cs = chunks("lib/shop/catalog.ex", G13_OTHER_DEFS);
@@ -1284,8 +1363,9 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         strings(&["Shop.Catalog.fetch/2", "Shop.Catalog.put/2"])
     );
 
-    // `defexception` defines `exception/1`, `message/1` and the struct without writing
-    // them: the header names them, at its line, marked as implied.
+    // `defexception` defines `exception/1`, `message/1` and the struct (`__struct__/0`
+    // and `/1`) without writing them: the header names them, at its line, marked as
+    // implied.
     let exception = &cs[4];
     assert!(has_tag(exception, "exception"), "{:?}", exception.tags);
     assert_eq!(
@@ -1294,7 +1374,8 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
             "Shop.OutOfStockError",
             "Shop.OutOfStockError.exception/1",
             "Shop.OutOfStockError.message/1",
-            "Shop.OutOfStockError.__struct__/0"
+            "Shop.OutOfStockError.__struct__/0",
+            "Shop.OutOfStockError.__struct__/1"
         ])
     );
     for d in &exception.defines[1..] {
@@ -1307,7 +1388,7 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         );
     }
     // And each `defstruct` the struct (see `g19_structs_call_the_struct_they_build`), a
-    // protocol its dispatch functions.
+    // protocol its dispatch functions, an implementation (for each type) its `__impl__/1`.
     let implied: Vec<String> = (cs.iter().flat_map(|c| &c.defines))
         .filter(|d| d.implied)
         .flat_map(|d| d.symbols())
@@ -1316,13 +1397,19 @@ fn g13_delegate_guard_struct_exception_protocol_impl() {
         implied,
         strings(&[
             "Shop.Catalog.__struct__/0",
+            "Shop.Catalog.__struct__/1",
             "Shop.OutOfStockError.exception/1",
             "Shop.OutOfStockError.message/1",
             "Shop.OutOfStockError.__struct__/0",
+            "Shop.OutOfStockError.__struct__/1",
             "Shop.Priceable.impl_for/1",
             "Shop.Priceable.impl_for!/1",
             "Shop.Priceable.__protocol__/1",
-            "Shop.GiftCard.__struct__/0"
+            "Shop.Priceable.Shop.Product.__impl__/1",
+            "Shop.Priceable.Shop.Bundle.__impl__/1",
+            "Shop.GiftCard.__struct__/0",
+            "Shop.GiftCard.__struct__/1",
+            "Shop.Priceable.Shop.GiftCard.__impl__/1"
         ])
     );
 
@@ -4430,9 +4517,17 @@ fn g13_a_module_with_too_many_uses_or_implementation_types_keeps_the_first_and_s
     );
     let cs = chunks("lib/proto.ex", &src);
     assert!(has_tag(&cs[0], "too_many_types"), "{}", dump(&cs));
-    let modules: Vec<&str> = cs[0].defines.iter().map(|d| d.module.as_str()).collect();
+    let modules: Vec<&str> = (cs[0].defines.iter())
+        .filter(|d| d.kind == ModuleHeader)
+        .map(|d| d.module.as_str())
+        .collect();
     let expected: Vec<String> = (0..32).map(|i| format!("Proto.T{i}")).collect();
     assert_eq!(modules, expected);
+    let implied: Vec<&str> = (cs[0].defines.iter())
+        .filter(|d| d.implied && d.name == "__impl__")
+        .map(|d| d.module.as_str())
+        .collect();
+    assert_eq!(implied, expected);
     let f: Vec<&str> = (cs.iter().flat_map(|c| &c.defines))
         .filter(|d| d.name == "f")
         .map(|d| d.module.as_str())
@@ -6019,12 +6114,27 @@ fn g19_structs_call_the_struct_they_build() {
                 "defstruct [:sku, price: 0]".to_string()
             ),
             (
+                "Shop.Product.__struct__/1".to_string(),
+                2,
+                "defstruct [:sku, price: 0]".to_string()
+            ),
+            (
                 "Shop.Order.__struct__/0".to_string(),
                 8,
                 "schema \"orders\" do".to_string()
             ),
             (
+                "Shop.Order.__struct__/1".to_string(),
+                8,
+                "schema \"orders\" do".to_string()
+            ),
+            (
                 "Shop.Line.__struct__/0".to_string(),
+                17,
+                "embedded_schema do".to_string()
+            ),
+            (
+                "Shop.Line.__struct__/1".to_string(),
                 17,
                 "embedded_schema do".to_string()
             ),
@@ -6035,7 +6145,17 @@ fn g19_structs_call_the_struct_they_build() {
                 "defstruct [:name, weight: 1]".to_string()
             ),
             (
+                "Shop.Tag.__struct__/1".to_string(),
+                22,
+                "defstruct [:name, weight: 1]".to_string()
+            ),
+            (
                 "Shop.Note.__struct__/0".to_string(),
+                28,
+                "defstruct [".to_string()
+            ),
+            (
+                "Shop.Note.__struct__/1".to_string(),
                 28,
                 "defstruct [".to_string()
             ),

@@ -2817,3 +2817,31 @@ end
         strings(&["Shop.Factory.insert/1"])
     );
 }
+
+/// A struct that `@derive`s a protocol implements it: the struct's module is among the
+/// protocol's implementations, and the derived implementation's functions are defined
+/// (at the `@derive`), built whole or from parts.
+#[test]
+fn a_derived_protocol_is_implemented_by_the_struct() {
+    let src = "defmodule Shop.User do\n  @derive {Inspect, except: [:password]}\n  defstruct [:id, :password]\nend\n\ndefmodule Shop.Cart do\n  defstruct [:items]\n\n  defimpl Inspect do\n    def inspect(cart, _opts), do: \"#Cart<>\"\n  end\nend\n";
+    let chunks = chunks_of("lib/shop/user.ex", src);
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        let mut impls: Vec<String> = (g.implementations("Inspect").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        impls.sort();
+        assert_eq!(impls, strings(&["Inspect.Shop.Cart", "Shop.User"]));
+        let defs = g.definitions("Inspect.Shop.User.inspect/2");
+        assert_eq!(defs.len(), 1, "{defs:?}");
+        assert_eq!(
+            (defs[0].path.as_str(), defs[0].start_line),
+            ("lib/shop/user.ex", 2)
+        );
+        assert_eq!(defs[0].signature, "@derive {Inspect, except: [:password]}");
+        assert!(g.is_defined("Inspect.Shop.User.__impl__/1"));
+        assert!(g.is_defined("Inspect.Shop.Cart.__impl__/1"));
+        assert!(g.is_defined("Shop.User.__struct__/1"));
+    }
+}

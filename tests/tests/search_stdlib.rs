@@ -1,6 +1,7 @@
 //! Search and the symbol graph over the real Elixir standard library.
 
-use aiex_node::chunk::ChunkKind;
+use aiex_node::chunk::{ChunkKind, Visibility};
+use aiex_node::graph::SymbolSite;
 use aiex_node::search::{Filters, SearchHit, SearchRequest};
 use aiex_tests::elixir_index;
 
@@ -488,4 +489,101 @@ fn symbol_graph_over_the_standard_library() {
     );
     let (focused, _) = graph.repo_map(200, &["ExUnit.CaptureLog".to_string()]);
     assert!(focused.contains("capture_log"), "{focused}");
+}
+
+/// One public function or macro the Elixir compiler exports, from
+/// `tests/data/elixir-1.14-exports.tsv` (`scripts/elixir-exports.exs`).
+#[derive(Debug)]
+struct Export {
+    symbol: String,
+    doc: String,
+    path: String,
+}
+
+fn compiler_exports() -> Vec<Export> {
+    include_str!("../data/elixir-1.14-exports.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 6, "a row of six fields: {l}");
+            Export {
+                symbol: format!("{}.{}/{}", f[0], f[2], f[3]),
+                doc: f[4].to_string(),
+                path: f[5].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// What the graph does not define of what the compiler exports, and why: a symbol or a
+/// module's prefix (`IO.ANSI.`), each of which must still be missing.
+const NOT_DEFINED: &[(&str, &str)] = &[
+    (
+        "IO.ANSI.",
+        "41 colours and fonts: `for {color, code} <- Enum.with_index(colors)`, over a \
+         variable of the module's body, calls the module's `defsequence` macro with \
+         atoms written `:\"light_#{color}\"`",
+    ),
+    (
+        "Inspect.Macro.Env.",
+        "`Protocol.derive(Inspect, Macro.Env, only: [...])`, a call outside any module",
+    ),
+];
+
+/// The symbol graph of the standard library against what the Elixir 1.14 compiler
+/// exports (`scripts/elixir-exports.exs`): every public function and macro is defined
+/// (those a `use`, `defstruct`, `defimpl`, `@derive` or a macro defines too), under its
+/// module, name and arity, but for [`NOT_DEFINED`]; and every public definition of those
+/// modules is one the compiler exports.
+#[test]
+fn the_graph_defines_what_the_compiler_exports() {
+    let graph = elixir_index().graph().expect("graph");
+    let exports = compiler_exports();
+    assert!(exports.len() > 3_500, "{} exports", exports.len());
+    let mut missing: Vec<&Export> = Vec::new();
+    for e in &exports {
+        let sites = graph.definitions(&e.symbol);
+        if !sites.iter().any(|s| s.symbol == e.symbol) {
+            missing.push(e);
+        }
+    }
+    let unexplained: Vec<String> = (missing.iter())
+        .filter(|e| !NOT_DEFINED.iter().any(|(p, _)| e.symbol.starts_with(p)))
+        .map(|e| format!("{} ({}, {})", e.symbol, e.path, e.doc))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "{} exported functions are not defined in the graph: {unexplained:#?}",
+        unexplained.len()
+    );
+    for (prefix, why) in NOT_DEFINED {
+        assert!(
+            missing.iter().any(|e| e.symbol.starts_with(prefix)),
+            "{prefix}* is defined now ({why}): take it off NOT_DEFINED"
+        );
+    }
+    assert_eq!(missing.len(), 43, "{missing:#?}");
+
+    let modules: std::collections::HashSet<&str> = (exports.iter())
+        .map(|e| e.symbol.rsplit_once('.').map_or("", |(m, _)| m))
+        .collect();
+    let exported: std::collections::HashSet<&str> =
+        exports.iter().map(|e| e.symbol.as_str()).collect();
+    let public: Vec<&SymbolSite> = (graph.all_definitions())
+        .filter(|s| s.kind.is_callable() && s.visibility != Visibility::Private)
+        .filter(|s| modules.contains(s.module.as_str()) && !s.path.contains("/test/"))
+        .collect();
+    assert!(public.len() > 3_500, "{} public definitions", public.len());
+    let mut extra: Vec<String> = (public.iter())
+        .filter(|s| !exported.contains(s.symbol.as_str()))
+        .map(|s| format!("{} {}:{}", s.symbol, s.path, s.start_line))
+        .collect();
+    extra.sort();
+    extra.dedup();
+    assert!(
+        extra.is_empty(),
+        "{} public definitions the compiler does not export: {extra:#?}",
+        extra.len()
+    );
 }

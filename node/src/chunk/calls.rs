@@ -1616,9 +1616,17 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
                 let fun = text(right, src);
+                // `Kernel.def to_char_list(term) do … end` defines, as `def` does.
+                let kernel_def = module == "Kernel" && Context::of(fun) == Some(Context::Function);
+                if kernel_def {
+                    entering = Some(Context::Function);
+                    if let Some(head) = def_head(node) {
+                        not_calls.insert(head.id());
+                    }
+                }
                 // Piped, the first argument is not written here: the specs and servers
                 // are read from written arguments only.
-                let (children, callback) = if extra == 0 {
+                let (children, callback) = if extra == 0 && !kernel_def {
                     let in_callback = node.start_byte() < callback_until;
                     (
                         supervised(&module, fun, parts.arguments),
@@ -1627,14 +1635,16 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else {
                     (None, None)
                 };
-                calls.push((
-                    node.start_byte(),
-                    RawCall::Remote {
-                        module,
-                        fun: fun.to_string(),
-                        arity: arity + extra,
-                    },
-                ));
+                if !kernel_def {
+                    calls.push((
+                        node.start_byte(),
+                        RawCall::Remote {
+                            module,
+                            fun: fun.to_string(),
+                            arity: arity + extra,
+                        },
+                    ));
+                }
                 if let Some(children) = children {
                     child_specs(children, node.start_byte(), src, &mut calls);
                 }
@@ -2322,17 +2332,20 @@ pub(crate) fn quoted_head(mut signature: String) -> String {
 }
 
 /// What a `defstruct` or `defexception` in quoted code defines in the modules that use
-/// it, as the same statements do in a module: `__struct__/0`, and an exception's
+/// it, as the same statements do in a module: `__struct__/0` and `/1`, and an exception's
 /// `exception/1` (and `message/1` with a `:message` field).
 fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
     let whole = text(node, src);
     let signature = quoted_head(collapse_whitespace(whole.lines().next().unwrap_or("")));
     let funs: &[(&str, u32)] = match keyword {
-        "defstruct" => &[("__struct__", 0)],
-        _ if whole.contains(":message") || whole.contains("message:") => {
-            &[("exception", 1), ("message", 1), ("__struct__", 0)]
-        }
-        _ => &[("exception", 1), ("__struct__", 0)],
+        "defstruct" => &[("__struct__", 0), ("__struct__", 1)],
+        _ if whole.contains(":message") || whole.contains("message:") => &[
+            ("exception", 1),
+            ("message", 1),
+            ("__struct__", 0),
+            ("__struct__", 1),
+        ],
+        _ => &[("exception", 1), ("__struct__", 0), ("__struct__", 1)],
     };
     (funs.iter())
         .map(|&(name, arity)| QuotedDef {

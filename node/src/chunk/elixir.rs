@@ -361,6 +361,9 @@ struct ModuleCtx {
     import_history: Vec<(usize, Imports)>,
     uses: Vec<String>,
     behaviours: Vec<String>,
+    /// The protocols `@derive` implements for the module's struct, each with where the
+    /// attribute is and its text.
+    derives: Vec<(String, usize, String)>,
     /// Functions, macros and guards defined here, by name and arity.
     /// Looked up by name for every call without a module, so keyed by the name alone
     /// (no key to build per look-up), with the arities defined under it.
@@ -372,7 +375,9 @@ struct ModuleCtx {
     /// Functions the module defines without writing them (`fun`, arity), each with
     /// where the code that defines it is and its signature: `defexception` defines
     /// `exception/1` (and `message/1` with a `:message` field); it, `defstruct` and an
-    /// Ecto `schema` or `embedded_schema` block define `__struct__/0`.
+    /// Ecto `schema` or `embedded_schema` block define `__struct__/0` and `/1`; a
+    /// `defprotocol` its `impl_for/1`, `impl_for!/1` and `__protocol__/1`, a `defimpl`
+    /// its `__impl__/1`.
     implied: Vec<(&'static str, u32, usize, String)>,
     /// The calls of its body whose arguments could name a function a macro of another
     /// file defines ([`MacroCall`]), at most [`MAX_MACRO_CALLS`].
@@ -663,6 +668,37 @@ fn target_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     (target.kind_id() == g.identifier)
         .then(|| std::str::from_utf8(&src[target.start_byte()..target.end_byte()]).ok())
         .flatten()
+}
+
+/// The functions of a protocol `@derive` is commonly used with, which its derived
+/// implementation defines; for another protocol only `__impl__/1` is known.
+fn derived_functions(protocol: &str) -> &'static [(&'static str, u32)] {
+    match protocol {
+        "Inspect" => &[("inspect", 2)],
+        "String.Chars" => &[("to_string", 1)],
+        "List.Chars" => &[("to_charlist", 1)],
+        "Jason.Encoder" | "Poison.Encoder" => &[("encode", 2)],
+        "Phoenix.Param" => &[("to_param", 1)],
+        "Phoenix.HTML.Safe" => &[("to_iodata", 1)],
+        _ => &[],
+    }
+}
+
+/// The definition keyword of a call written through its module, `Kernel.def
+/// to_char_list(term)`: a protocol writes so the functions that are not its callbacks.
+fn kernel_def<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let g = calls::grammar();
+    let target = node.child_by_field_id(g.target)?;
+    if target.kind_id() != g.dot {
+        return None;
+    }
+    let left = target.child_by_field_id(g.left)?;
+    let right = target.child_by_field_id(g.right)?;
+    let text = |n: Node<'_>| std::str::from_utf8(&src[n.start_byte()..n.end_byte()]).ok();
+    (left.kind_id() == g.alias && text(left) == Some("Kernel") && right.kind_id() == g.identifier)
+        .then(|| text(right))
+        .flatten()
+        .filter(|name| DEF_KEYWORDS.contains(name))
 }
 
 /// A quoted head as the code it writes reads: `(unquote(conn), _)` is `(conn, _)`.
@@ -1235,7 +1271,13 @@ impl<'s, 't> Walker<'s, 't> {
                         .push((fun, arity, node.start_byte(), signature.clone()));
                 }
             }
-            "defimpl" => ctx.tags.push("impl"),
+            "defimpl" => {
+                ctx.tags.push("impl");
+                // What every implementation defines besides its functions.
+                let signature = collapse_whitespace(self.text(node).lines().next().unwrap_or(""));
+                ctx.implied
+                    .push(("__impl__", 1, node.start_byte(), signature));
+            }
             _ => {}
         }
         // `defmodule Module.concat(base, Test)`: a name computed when the code runs, kept
@@ -1485,7 +1527,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             return Classified::Item(ItemKind::Def(def));
         }
-        let Some(name) = target_name(node, self.src) else {
+        let Some(name) = target_name(node, self.src).or_else(|| kernel_def(node, self.src)) else {
             // `Enum.each(list, fn x -> def … end)`: definitions generated in a callback.
             if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                 return wrapper;
@@ -1649,7 +1691,7 @@ impl<'s, 't> Walker<'s, 't> {
                 }
             }
             "defstruct" => {
-                self.implies(module, node, &[("__struct__", 0)]);
+                self.implies(module, node, &[("__struct__", 0), ("__struct__", 1)]);
                 self.modules[module].tags.push("struct");
             }
             "defexception" => {
@@ -1657,8 +1699,13 @@ impl<'s, 't> Walker<'s, 't> {
                 let text = self.text(node);
                 let message = text.contains(":message") || text.contains("message:");
                 let implied: &[(&'static str, u32)] = match message {
-                    true => &[("exception", 1), ("message", 1), ("__struct__", 0)],
-                    false => &[("exception", 1), ("__struct__", 0)],
+                    true => &[
+                        ("exception", 1),
+                        ("message", 1),
+                        ("__struct__", 0),
+                        ("__struct__", 1),
+                    ],
+                    false => &[("exception", 1), ("__struct__", 0), ("__struct__", 1)],
                 };
                 self.implies(module, node, implied);
                 let ctx = &mut self.modules[module];
@@ -1690,7 +1737,7 @@ impl<'s, 't> Walker<'s, 't> {
                 if child_of_kind(node, "do_block").is_some()
                     && (name == "embedded_schema" || (name == "schema" && source()))
                 {
-                    self.implies(module, node, &[("__struct__", 0)]);
+                    self.implies(module, node, &[("__struct__", 0), ("__struct__", 1)]);
                 }
                 if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                     return wrapper;
@@ -1933,6 +1980,34 @@ impl<'s, 't> Walker<'s, 't> {
                 if let Some(arg) = arg {
                     let b = self.expand_module(self.text(arg), Some(module));
                     self.modules[module].behaviours.push(b);
+                }
+                ItemKind::Header
+            }
+            // `@derive Jason.Encoder`, `@derive {Inspect, only: [:id]}` or a list of
+            // either: the struct defined after it implements each protocol.
+            "derive" => {
+                let protocols = match arg {
+                    Some(a) if a.kind() == "list" => calls::named_children(a),
+                    Some(a) => vec![a],
+                    None => Vec::new(),
+                };
+                let signature = collapse_whitespace(self.text(node));
+                for p in protocols {
+                    let p = match p.kind() {
+                        "tuple" => p.named_child(0),
+                        _ => Some(p),
+                    };
+                    let Some(p) = p.filter(|p| p.kind() == "alias") else {
+                        continue;
+                    };
+                    let protocol = self.expand_module(self.text(p), Some(module));
+                    let ctx = &mut self.modules[module];
+                    if ctx.derives.len() >= MAX_USES {
+                        ctx.tag_once("too_many_uses");
+                    } else if ctx.derives.iter().all(|(d, _, _)| *d != protocol) {
+                        ctx.derives
+                            .push((protocol, node.start_byte(), signature.clone()));
+                    }
                 }
                 ItemKind::Header
             }
@@ -3324,6 +3399,12 @@ impl<'s, 't> Walker<'s, 't> {
         for b in &ctx.behaviours {
             draft.tag(&format!("behaviour:{b}"));
         }
+        // `@derive` counts for a struct only, as Elixir's does.
+        let is_struct = ctx.implied.iter().any(|(fun, ..)| *fun == "__struct__");
+        let derives = ctx.derives.iter().filter(|_| is_struct);
+        for (protocol, _, _) in derives.clone() {
+            draft.tag(&format!("derive:{protocol}"));
+        }
         for name in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
             draft.defines.push(Definition {
                 kind: ChunkKind::ModuleHeader,
@@ -3349,15 +3430,41 @@ impl<'s, 't> Walker<'s, 't> {
                 (header.embedded_templates).extend(self.colocated_template(ctx, line));
             }
         }
-        for (fun, arity, at, signature) in &ctx.implied {
+        // In each module of a `defimpl P, for: [A, B]` too.
+        let implied = (ctx.implied.iter()).flat_map(|i| {
+            std::iter::once(&ctx.name)
+                .chain(ctx.also.iter())
+                .map(move |m| (m, i))
+        });
+        for (module, (fun, arity, at, signature)) in implied {
             let written = ctx.defined.get(*fun).is_some_and(|a| a.contains(arity));
-            let twice = (draft.defines.iter()).any(|d| d.name == *fun && d.arities == [*arity]);
+            let twice = (draft.defines.iter())
+                .any(|d| d.module == *module && d.name == *fun && d.arities == [*arity]);
             if !written && !twice {
                 draft.defines.push(Definition {
                     kind: ChunkKind::Function,
-                    module: ctx.name.clone(),
+                    module: module.clone(),
                     name: fun.to_string(),
                     arities: vec![*arity],
+                    line: self.line_of(*at),
+                    end_line: self.line_of(*at),
+                    signature: signature.clone(),
+                    implied: true,
+                    ..Definition::default()
+                });
+            }
+        }
+        // The implementation a derived protocol gets, `Inspect.URI` for `URI`: its
+        // `__impl__/1`, and the protocol's functions where the protocol is well known.
+        for (protocol, at, signature) in derives {
+            let module = format!("{protocol}.{}", ctx.name);
+            let funs = derived_functions(protocol).iter().copied();
+            for (fun, arity) in std::iter::once(("__impl__", 1)).chain(funs) {
+                draft.defines.push(Definition {
+                    kind: ChunkKind::Function,
+                    module: module.clone(),
+                    name: fun.to_string(),
+                    arities: vec![arity],
                     line: self.line_of(*at),
                     end_line: self.line_of(*at),
                     signature: signature.clone(),

@@ -200,7 +200,8 @@ pub struct Definition {
     pub impl_: Option<String>,
     /// Defined without being written out, by what is at `line` (where the module does
     /// not write it): `defexception`'s `exception/1` and `message/1`, and the
-    /// `__struct__/0` of `defstruct`, `defexception` and an Ecto `schema`.
+    /// `__struct__/0` and `/1` of `defstruct`, `defexception` and an Ecto `schema`, what
+    /// every protocol (`impl_for/1`) and implementation (`__impl__/1`) defines.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub implied: bool,
     /// A macro's: what its quotes define where it is called, named by its arguments
@@ -1171,7 +1172,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 70;
+pub const CHUNKER_VERSION: u32 = 71;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -326,11 +326,15 @@ fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
 }
 
 /// The behaviours (and protocols) the module of a header chunk implements: its
-/// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s (`use MyAppWeb,
+/// `@behaviour`s, its `defimpl`'s protocol, the protocols its struct `@derive`s, and the
+/// modules it `use`s (`use MyAppWeb,
 /// :controller` is `MyAppWeb` and `MyAppWeb.controller/0`, whose quoted `use`s
 /// [`SymbolGraph::chain_implementers`] follows).
 fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
-    let behaviours = (chunk.tags.iter()).filter_map(|t| t.strip_prefix("behaviour:"));
+    let behaviours = (chunk.tags.iter()).filter_map(|t| {
+        t.strip_prefix("behaviour:")
+            .or_else(|| t.strip_prefix("derive:"))
+    });
     let uses = (chunk.uses.iter()).filter(|u| !u.is_empty());
     behaviours.chain(uses.map(String::as_str))
 }
@@ -1845,6 +1849,11 @@ impl SymbolGraph {
         for callees in self.out.values_mut() {
             dedup_keep_first(callees);
         }
+    }
+
+    /// Every definition site, each symbol's together, in no particular order.
+    pub fn all_definitions(&self) -> impl Iterator<Item = &SymbolSite> {
+        self.defs.values().flatten()
     }
 
     /// Number of defined symbols.
