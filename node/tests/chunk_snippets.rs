@@ -5029,6 +5029,66 @@ fn g13_records_define_their_macros() {
     assert_eq!(new.calls, strings(&["Shop.Frame.ping/1"]), "{}", dump(&cs));
 }
 
+/// A macro of the file called in a `for` defines a function per atom the `for` binds,
+/// where an argument is the `for`'s variable or an atom written around it, as Elixir
+/// 1.14's `IO.ANSI` defines its colours (`for {color, code} <- Enum.with_index(colors)`,
+/// over a variable of the module's body) and fonts (`for font_n <- [1, ..., 9]`): an
+/// argument the `for` does not bind, or an atom around a variable it does not bind,
+/// defines nothing.
+#[test]
+fn g13_a_macro_of_the_file_called_in_a_for_defines_a_function_per_atom() {
+    let src = concat!(
+        "defmodule Shop.Sequence do\n",                         // 1
+        "  defmacro defsequence(name, code) do\n",              // 2
+        "    quote bind_quoted: [name: name, code: code] do\n", // 3
+        "      def unquote(name)(), do: \"\\e[#{code}m\"\n",    // 4
+        "    end\n",                                            // 5
+        "  end\n",                                              // 6
+        "end\n",                                                // 7
+        "\n",                                                   // 8
+        "defmodule Shop.Colors do\n",                           // 9
+        "  import Shop.Sequence\n",                             // 10
+        "  colors = [:black, :red]\n",                          // 11
+        "\n",                                                   // 12
+        "  for {color, code} <- Enum.with_index(colors) do\n",  // 13
+        "    @doc \"Sets foreground color to #{color}.\"\n",    // 14
+        "    defsequence(color, code + 30)\n",                  // 15
+        "    defsequence(:\"light_#{color}\", code + 90)\n",    // 16
+        "  end\n",                                              // 17
+        "\n",                                                   // 18
+        "  for n <- [1, 2] do\n",                               // 19
+        "    defsequence(:\"font_#{n}\", n + 10)\n",            // 20
+        "  end\n",                                              // 21
+        "\n",                                                   // 22
+        "  for {color, code} <- Enum.with_index(colors) do\n",  // 23
+        "    defsequence(:\"#{color}_#{shade}\", code)\n",      // 24
+        "    defsequence(shade, code)\n",                       // 25
+        "  end\n",                                              // 26
+        "end\n",                                                // 27
+    );
+    let cs = chunks("lib/shop/colors.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let mut defs: Vec<(String, Vec<u32>, u32)> = (cs.iter().flat_map(|c| c.defines.iter()))
+        .filter(|d| d.module == "Shop.Colors" && d.kind != ModuleHeader)
+        .map(|d| (d.name.clone(), d.arities.clone(), d.line))
+        .collect();
+    defs.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+    let want = |name: &str, line: u32| (name.to_string(), vec![0], line);
+    assert_eq!(
+        defs,
+        [
+            want("black", 15),
+            want("red", 15),
+            want("light_black", 16),
+            want("light_red", 16),
+            want("font_1", 20),
+            want("font_2", 20),
+        ],
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A macro of the same file whose `quote` writes `def unquote(name)(…)` defines, where a
 /// module calls it, the function its argument names: from a call (`defwrite(insert(cs,
 /// opts \\ []))`, as hexpm's `Repo` wraps Ecto's), or from an atom (`defconst :limit`),

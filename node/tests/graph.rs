@@ -2845,3 +2845,57 @@ fn a_derived_protocol_is_implemented_by_the_struct() {
         assert!(g.is_defined("Shop.User.__struct__/1"));
     }
 }
+
+/// A macro of another file called in a `for` defines a function per atom the `for`
+/// binds, where an argument is its variable or an atom written around it, built whole or
+/// from parts.
+#[test]
+fn a_macro_of_another_file_called_in_a_for_defines_a_function_per_atom() {
+    let sequence = concat!(
+        "defmodule Shop.Sequence do\n",                         // 1
+        "  defmacro defsequence(name, code) do\n",              // 2
+        "    quote bind_quoted: [name: name, code: code] do\n", // 3
+        "      def unquote(name)(), do: code\n",                // 4
+        "    end\n",                                            // 5
+        "  end\n",                                              // 6
+        "end\n",                                                // 7
+    );
+    let colors = concat!(
+        "defmodule Shop.Colors do\n",                                  // 1
+        "  import Shop.Sequence\n",                                    // 2
+        "  for {color, code} <- Enum.with_index([:black, :red]) do\n", // 3
+        "    defsequence(:\"light_#{color}\", code + 90)\n",           // 4
+        "  end\n",                                                     // 5
+        "  for n <- [1, 2] do\n",                                      // 6
+        "    defsequence(:\"font_#{n}\", n)\n",                        // 7
+        "  end\n",                                                     // 8
+        "  def all, do: [light_red(), font_2()]\n",                    // 9
+        "end\n",                                                       // 10
+    );
+    let mut chunks = chunks_of("lib/shop/sequence.ex", sequence);
+    chunks.extend(chunks_of("lib/shop/colors.ex", colors));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        for (symbol, line) in [
+            ("Shop.Colors.light_black/0", 4),
+            ("Shop.Colors.light_red/0", 4),
+            ("Shop.Colors.font_1/0", 7),
+            ("Shop.Colors.font_2/0", 7),
+        ] {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
+            assert_eq!(sites[0].start_line, line, "{symbol}");
+            assert_eq!(
+                sites[0].generated_by.as_deref(),
+                Some("Shop.Sequence.defsequence/2"),
+                "{symbol}"
+            );
+        }
+        assert!(!g.is_defined("Shop.Colors.black/0"));
+        assert_eq!(
+            caller_symbols(g, "Shop.Colors.font_2/0"),
+            strings(&["Shop.Colors.all/0"])
+        );
+    }
+}

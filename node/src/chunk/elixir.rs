@@ -1717,7 +1717,8 @@ impl<'s, 't> Walker<'s, 't> {
             _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
                     && let Some(children) = block_body(node)
-                    && self.holds_definitions(&children, depth)
+                    && (self.holds_definitions(&children, depth)
+                        || (name == "for" && self.passes_its_variable(node, &children)))
                 {
                     if name == "for" {
                         self.pending_for = self.for_atoms(node, module);
@@ -1867,6 +1868,35 @@ impl<'s, 't> Walker<'s, 't> {
                     _ => fn_bodies(piped_call(child).unwrap_or(child))
                         .is_some_and(|c| self.holds_definitions(&c, depth + 1)),
                 }
+        })
+    }
+
+    /// Whether a statement of a `for`'s body calls something with the `for`'s variable,
+    /// or an atom written around it (`defsequence(:"light_#{color}", code)`): a macro
+    /// may define a function per atom from it.
+    fn passes_its_variable(&self, node: Node<'t>, body: &[Node<'t>]) -> bool {
+        let Some(var) = (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
+            .filter(|g| g.kind() == "binary_operator")
+            .and_then(|g| g.child_by_field_name("left"))
+            .and_then(|p| match p.kind() {
+                "tuple" => p.named_child(0),
+                _ => Some(p),
+            })
+            .filter(|v| v.kind() == "identifier")
+            .map(|v| self.text(v))
+        else {
+            return false;
+        };
+        let interpolated = format!("#{{{var}}}");
+        (body.iter().filter(|s| s.kind() == "call")).any(|&call| {
+            (child_of_kind(call, "arguments").map(calls::named_children))
+                .unwrap_or_default()
+                .iter()
+                .any(|a| match a.kind() {
+                    "identifier" => self.text(*a) == var,
+                    "quoted_atom" => self.text(*a).contains(&interpolated),
+                    _ => false,
+                })
         })
     }
 
@@ -2230,6 +2260,11 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let (var, names) = match self.literal_atoms(right, module) {
             Some(source) => (var(source.pairs)?, ForNames::Atoms(source.atoms)),
+            // `for n <- [1, 2, 3]`: numbers name nothing alone, but an atom written
+            // around them does (`defsequence(:"font_#{n}", n + 10)`).
+            None if let Some(numbers) = self.literal_integers(right) => {
+                (var(false)?, ForNames::Atoms(numbers))
+            }
             None => {
                 let function = self.function_of_no_arguments(right, module)?;
                 let pairs = pattern.kind() == "tuple";
@@ -2242,6 +2277,17 @@ impl<'s, 't> Walker<'s, 't> {
             }
         };
         Some((self.text(var).to_string(), names))
+    }
+
+    /// The integers of a literal list (`[1, 2, 3]`), at most [`MAX_GENERATED_NAMES`].
+    fn literal_integers(&self, node: Node<'t>) -> Option<Vec<String>> {
+        if node.kind() != "list" {
+            return None;
+        }
+        let numbers = (calls::named_children(node).into_iter())
+            .map(|n| (n.kind() == "integer").then(|| self.text(n).to_string()))
+            .collect::<Option<Vec<String>>>()?;
+        (!numbers.is_empty() && numbers.len() <= MAX_GENERATED_NAMES).then_some(numbers)
     }
 
     /// `Mod.fun()` or `Mod.fun`: the function called, `Mod.fun/0` (with the module's
@@ -2671,17 +2717,23 @@ impl<'s, 't> Walker<'s, 't> {
             .map(calls::named_children)
             .unwrap_or_default();
         let arity = args.len() as u32 + u32::from(child_of_kind(node, "do_block").is_some());
-        let args = self.call_args(&args);
-        if !args.iter().any(MacroCallArg::names) {
-            return;
-        }
+        // Inside a `for`, a call per atom it binds, if an argument names it.
+        let calls = (self.for_bound_args(&args)).unwrap_or_else(|| vec![self.call_args(&args)]);
         let line = self.line_of(at);
-        self.modules[module].macro_calls.push(MacroCall {
-            name,
-            arity,
-            args,
-            line,
-        });
+        for args in calls {
+            let recorded = &mut self.modules[module].macro_calls;
+            if recorded.len() >= MAX_MACRO_CALLS {
+                return;
+            }
+            if args.iter().any(MacroCallArg::names) {
+                recorded.push(MacroCall {
+                    name: name.clone(),
+                    arity,
+                    args,
+                    line,
+                });
+            }
+        }
     }
 
     /// A call's arguments, as far as naming a function goes (see [`MacroCallArg`]).
@@ -2710,6 +2762,38 @@ impl<'s, 't> Walker<'s, 't> {
                 }
             })
             .collect()
+    }
+
+    /// A call's arguments for each atom the innermost `for` binds, where an argument is
+    /// its variable (`defsequence(color, code)`) or an atom written around it
+    /// (`defsequence(:"light_#{color}", code)`); `None` where none is.
+    fn for_bound_args(&self, nodes: &[Node<'t>]) -> Option<Vec<Vec<MacroCallArg>>> {
+        let (var, ForNames::Atoms(atoms)) = self.for_names.last()? else {
+            return None;
+        };
+        let interpolated = format!("#{{{var}}}");
+        let bound = |node: Node<'t>, atom: &str| -> Option<String> {
+            match node.kind() {
+                "identifier" if self.text(node) == var => Some(atom.to_string()),
+                "quoted_atom" => {
+                    let inner = self.text(node).strip_prefix(":\"")?.strip_suffix('"')?;
+                    let name = inner.replace(&interpolated, atom);
+                    (name != inner && !name.contains("#{") && !name.contains('\\')).then_some(name)
+                }
+                _ => None,
+            }
+        };
+        let first = atoms.first()?;
+        if !nodes.iter().any(|&n| bound(n, first).is_some()) {
+            return None;
+        }
+        let written = self.call_args(nodes);
+        let per_atom = (atoms.iter()).map(|atom| {
+            (nodes.iter().zip(&written))
+                .map(|(&n, arg)| bound(n, atom).map_or_else(|| arg.clone(), MacroCallArg::Atom))
+                .collect()
+        });
+        Some(per_atom.collect())
     }
 
     /// What a call of a macro this file defined earlier defines here, from its
@@ -2763,10 +2847,14 @@ impl<'s, 't> Walker<'s, 't> {
             }
             _ => return None,
         };
-        let args = self.call_args(&args);
+        // Inside a `for`, once per atom it binds, if an argument names it.
+        let calls = (self.for_bound_args(&args)).unwrap_or_else(|| vec![self.call_args(&args)]);
         let mut made: Vec<(String, Vec<u32>, String, &MacroTemplate)> = Vec::new();
-        for t in templates {
-            let Some((name, arities, head)) = super::instantiate(t, &args) else {
+        for (t, args) in templates
+            .iter()
+            .flat_map(|t| calls.iter().map(move |a| (t, a)))
+        {
+            let Some((name, arities, head)) = super::instantiate(t, args) else {
                 continue;
             };
             if !made.iter().any(|(n, a, _, _)| *n == name && *a == arities) {
