@@ -1013,7 +1013,8 @@ fn g10_what_quoted_code_defines_is_kept_for_the_modules_that_use_it() {
                 Macro,
                 "__using__".to_string(),
                 vec![1],
-                Visibility::Public,
+                // Named with a leading underscore: hidden from the docs, as Elixir's are.
+                Visibility::Hidden,
                 "defmacro __using__(_)".to_string()
             ),
         ],
@@ -1313,6 +1314,63 @@ fn g13_derive_implements_protocols_and_kernel_def_defines() {
     assert_eq!(all.symbols(), strings(&["Shop.Export.export_all/1"]));
     assert_eq!((all.line, all.end_line), (16, 18));
     assert_eq!(all.calls, strings(&["Enum.map/2", "Shop.Export.export/1"]));
+}
+
+/// What Elixir's docs hide, Aiex's visibility hides: a function named with a leading
+/// underscore and no `@doc`, and, in quoted code, a `def` under `@doc false`; a `@doc`
+/// before `defstruct` documents the struct, not the next function.
+#[test]
+fn g13_hidden_as_elixir_hides_and_a_struct_takes_its_doc() {
+    let src = concat!(
+        "defmodule Shop.Set do\n",                  // 1
+        "  @doc false\n",                           // 2
+        "  defstruct size: 0\n",                    // 3
+        "\n",                                       // 4
+        "  @spec new :: t\n",                       // 5
+        "  def new, do: %Shop.Set{}\n",             // 6
+        "\n",                                       // 7
+        "  def __fields__(:size), do: 0\n",         // 8
+        "\n",                                       // 9
+        "  @doc \"Reflection.\"\n",                 // 10
+        "  def __schema__(:fields), do: [:size]\n", // 11
+        "\n",                                       // 12
+        "  defmacro __using__(_) do\n",             // 13
+        "    quote do\n",                           // 14
+        "      @doc false\n",                       // 15
+        "      @impl true\n",                       // 16
+        "      def stop(_state), do: :ok\n",        // 17
+        "      def start, do: :ok\n",               // 18
+        "    end\n",                                // 19
+        "  end\n",                                  // 20
+        "end\n",                                    // 21
+    );
+    let cs = chunks("lib/shop/set.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let def = |name: &str| {
+        (cs.iter()
+            .flat_map(|c| c.defines.iter().map(move |d| (c, d))))
+        .find(|(_, d)| d.name == name)
+        .unwrap_or_else(|| panic!("{name}: {}", dump(&cs)))
+    };
+    let (new, d) = def("new");
+    assert_eq!(d.visibility, Visibility::Public, "{}", dump(&cs));
+    assert_eq!(new.doc, None);
+    assert_eq!(def("__fields__").1.visibility, Visibility::Hidden);
+    let (schema, d) = def("__schema__");
+    assert_eq!(d.visibility, Visibility::Public);
+    assert_eq!(schema.doc.as_deref(), Some("Reflection."));
+    assert_eq!(def("__using__").1.visibility, Visibility::Hidden);
+    let quoted: Vec<(String, Visibility)> = (cs.iter().flat_map(|c| &c.defines))
+        .flat_map(|d| &d.quoted_defs)
+        .map(|q| (q.name.clone(), q.visibility))
+        .collect();
+    assert_eq!(
+        quoted,
+        [
+            ("stop".to_string(), Visibility::Hidden),
+            ("start".to_string(), Visibility::Public)
+        ]
+    );
 }
 
 #[test]

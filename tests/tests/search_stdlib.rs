@@ -506,11 +506,11 @@ fn compiler_exports() -> Vec<Export> {
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 6, "a row of six fields: {l}");
+            assert_eq!(f.len(), 7, "a row of seven fields: {l}");
             Export {
                 symbol: format!("{}.{}/{}", f[0], f[2], f[3]),
                 doc: f[4].to_string(),
-                path: f[5].to_string(),
+                path: f[6].to_string(),
             }
         })
         .collect()

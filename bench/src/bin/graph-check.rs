@@ -22,7 +22,7 @@ use serde_json::json;
 struct Args {
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// What the compiler exports: module, kind, name, arity, doc, source.
+    /// What the compiler exports: module, kind, name, arity, doc, moduledoc, source.
     #[arg(long, default_value = "tests/data/elixir-1.14-exports.tsv")]
     exports: PathBuf,
     /// The calls the compiler sees (`elixir scripts/elixir-calls.exs > FILE`).
@@ -145,6 +145,7 @@ fn main() -> Result<()> {
     // What the compiler exports, and which are macros.
     let text = std::fs::read_to_string(&args.exports)
         .with_context(|| format!("reading {}", args.exports.display()))?;
+    let mut docs: HashMap<String, String> = HashMap::new();
     let mut exported: Vec<String> = Vec::new();
     let mut macros: HashSet<String> = HashSet::new();
     let mut modules: HashSet<String> = HashSet::new();
@@ -153,15 +154,21 @@ fn main() -> Result<()> {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 6 {
+        if f.len() != 7 {
             bail!(
-                "{}:{}: not six fields: {line}",
+                "{}:{}: not seven fields: {line}",
                 args.exports.display(),
                 i + 1
             );
         }
         let symbol = format!("{}.{}/{}", f[0], f[2], f[3]);
         modules.insert(f[0].to_string());
+        // Hidden by its own `@doc false` or by its module's `@moduledoc false`.
+        let doc = match (f[4], f[5]) {
+            (_, "hidden") => "hidden",
+            (doc, _) => doc,
+        };
+        docs.insert(symbol.clone(), doc.to_string());
         if f[1] == "macro" {
             macros.insert(symbol.clone());
         }
@@ -182,6 +189,53 @@ fn main() -> Result<()> {
         .filter(|s| !exported_set.contains(s.as_str()))
         .collect();
 
+    // Whether the graph hides from the docs what the compiler's docs hide (`@doc false`,
+    // `@moduledoc false`), and shows what they show. Elixir also hides a function given
+    // `@impl` without a `@doc`, and what the compiler writes (`__struct__/1`); the graph
+    // keeps those public (see bench/README.md), so they are told apart.
+    let mut with_impl: HashSet<String> = HashSet::new();
+    let mut implied: HashSet<String> = HashSet::new();
+    for c in &chunks {
+        for d in &c.defines {
+            if d.implied {
+                implied.extend(d.symbols());
+            } else if c.impl_.is_some() && c.doc.is_none() {
+                with_impl.extend(d.symbols());
+            }
+        }
+    }
+    let mut visibility_checked = 0;
+    let mut visibility = Causes::default();
+    for symbol in &exported {
+        let doc = docs[symbol].as_str();
+        if !matches!(doc, "doc" | "none" | "hidden") {
+            continue;
+        }
+        let Some(site) = graph
+            .definitions(symbol)
+            .into_iter()
+            .find(|d| d.symbol == *symbol)
+        else {
+            continue;
+        };
+        visibility_checked += 1;
+        if (doc == "hidden") == (site.visibility == Visibility::Hidden) {
+            continue;
+        }
+        let example = format!("{symbol} (compiler: {doc}, graph: {:?})", site.visibility);
+        let cause = if doc == "hidden" && with_impl.contains(symbol) {
+            "an `@impl` callback without a @doc: hidden by Elixir, public in the graph"
+        } else if doc == "hidden" && implied.contains(symbol) {
+            "a function the compiler writes (__struct__/1, exception/1, __impl__/1): public in the graph"
+        } else if doc == "hidden" && site.generated_by.is_some() {
+            "a function a `use` defines, hidden by the quote's @doc false"
+        } else {
+            "other"
+        };
+        visibility.add(cause, example, args.examples);
+    }
+    let visibility_differ: usize = visibility.counts.values().sum();
+
     let mut report = json!({
         "corpus": corpus.display().to_string(),
         "files": files.len(),
@@ -191,6 +245,8 @@ fn main() -> Result<()> {
         "missing": missing,
         "public_definitions": public.len(),
         "not_exported": unexported,
+        "visibility_checked": visibility_checked,
+        "visibility_differs": visibility.to_json(),
     });
     if !args.json {
         println!(
@@ -212,6 +268,13 @@ fn main() -> Result<()> {
         for m in unexported.iter().take(args.examples.max(10)) {
             println!("    not exported: {m}");
         }
+        println!(
+            "visibility: of {visibility_checked} exported definitions in the compiler's docs, {} are hidden in the graph where the docs hide them (@doc false, @moduledoc false) and public where they show them ({:.2}%); differ:",
+            visibility_checked - visibility_differ,
+            100.0 * (visibility_checked - visibility_differ) as f64
+                / visibility_checked.max(1) as f64
+        );
+        visibility.print(visibility_checked);
     }
 
     if let Some(path) = &args.calls {

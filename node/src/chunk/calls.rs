@@ -1493,7 +1493,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                         if Context::injected(&contexts)
-                            && let Some(mut def) = quoted_def(name, head, src)
+                            && let Some(mut def) = quoted_def(name, node, head, src)
                         {
                             def.lines = lines_of(node);
                             let end = node.end_byte();
@@ -2260,7 +2260,7 @@ const MAX_QUOTED_HEAD: usize = 200;
 
 /// What `keyword head` defines, when written in a `quote` with a literal name: `def
 /// child_spec(init_arg)` is `child_spec/1`, `def get(id, opts \\ [])` is `get/1..2`.
-fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
+fn quoted_def(keyword: &str, def: Node<'_>, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
     let g = grammar();
     let kind = def_kind(keyword)?;
     let (name, params) = if head.kind_id() == g.identifier {
@@ -2294,12 +2294,17 @@ fn quoted_def(keyword: &str, head: Node<'_>, src: &[u8]) -> Option<QuotedDef> {
         collapse_whitespace(text(head, src))
     ));
     let private = keyword.ends_with('p') && keyword != "defdelegate";
+    // Hidden as a written one is: by a `@doc false` among the attributes just above it,
+    // or a name with a leading underscore.
+    let hidden = name.starts_with('_') || doc_false_above(def, src);
     Some(QuotedDef {
         kind,
         name: name.to_string(),
         arities: head_arities(&params, src),
         visibility: if private {
             Visibility::Private
+        } else if hidden {
+            Visibility::Hidden
         } else {
             Visibility::Public
         },
@@ -2329,6 +2334,30 @@ pub(crate) fn quoted_head(mut signature: String) -> String {
         signature.push_str("...");
     }
     signature
+}
+
+/// Whether a `@doc false` is among the attributes written just above `def` (`@doc
+/// false`, `@impl true`, `@spec ...`, then the `def`).
+fn doc_false_above(def: Node<'_>, src: &[u8]) -> bool {
+    let g = grammar();
+    let mut at = def.prev_named_sibling();
+    while let Some(n) = at {
+        if n.kind_id() == g.comment {
+            at = n.prev_named_sibling();
+            continue;
+        }
+        let attribute = n.kind_id() == g.unary_operator
+            && n.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_at);
+        if !attribute {
+            return false;
+        }
+        let written = collapse_whitespace(text(n, src));
+        if written == "@doc false" {
+            return true;
+        }
+        at = n.prev_named_sibling();
+    }
+    false
 }
 
 /// What a `defstruct` or `defexception` in quoted code defines in the modules that use

@@ -3056,7 +3056,32 @@ impl<'s, 't> Walker<'s, 't> {
 
     // ---------------------------------------------------------------- emit
 
-    fn emit(&mut self, module: usize, header: Draft, items: Vec<Item<'t>>, depth: usize) {
+    /// A `@doc` before a `defstruct` (or `defexception`) documents the struct's
+    /// `__struct__/0`, as in Elixir, not the next function: it no longer waits for one.
+    fn struct_takes_its_doc(&self, items: &mut [Item<'t>]) {
+        let mut waiting: Vec<usize> = Vec::new();
+        for i in 0..items.len() {
+            match &items[i].kind {
+                ItemKind::Lead(Attr::Doc(_)) => waiting.push(i),
+                ItemKind::Lead(_) | ItemKind::Comment | ItemKind::Type(_) => {}
+                ItemKind::Header
+                    if matches!(
+                        target_name(items[i].node, self.src),
+                        Some("defstruct" | "defexception")
+                    ) =>
+                {
+                    for k in waiting.drain(..) {
+                        items[k].kind = ItemKind::Lead(Attr::Other);
+                    }
+                }
+                ItemKind::Header => {}
+                _ => waiting.clear(),
+            }
+        }
+    }
+
+    fn emit(&mut self, module: usize, header: Draft, mut items: Vec<Item<'t>>, depth: usize) {
+        self.struct_takes_its_doc(&mut items);
         let mut header = Some(self.module_header(module, header));
         let mut lead: Vec<usize> = Vec::new(); // indexes into items, since the last piece
         let mut i = 0;
@@ -3643,9 +3668,12 @@ impl<'s, 't> Walker<'s, 't> {
             }
         }
         let private = def.keyword.ends_with('p') && def.keyword != "defdelegate";
+        // As Elixir's docs: a function named with a leading underscore (`__using__/1`)
+        // is hidden unless it has a `@doc`.
+        let underscored = def.name.starts_with('_') && draft.doc.is_none();
         draft.visibility = if private {
             Visibility::Private
-        } else if doc_hidden || ctx_hidden {
+        } else if doc_hidden || ctx_hidden || underscored {
             Visibility::Hidden
         } else {
             Visibility::Public

@@ -999,7 +999,12 @@ impl SymbolGraph {
                             symbol,
                             kind: d.kind,
                             signature: d.signature.clone(),
-                            visibility: d.visibility,
+                            // A `@moduledoc false` module hides what its `use` defines,
+                            // as it hides what it writes.
+                            visibility: match (d.visibility, header.visibility) {
+                                (Visibility::Public, Visibility::Hidden) => Visibility::Hidden,
+                                (own, _) => own,
+                            },
                             generated_by: Some(from.to_string()),
                             quoted_at: (d.quoted_in.as_ref()).filter(|_| d.lines != (0, 0)).map(
                                 |file| QuotedAt {
