@@ -48,6 +48,10 @@ echo "== search quality"
 "$bin/eval"
 echo "== search quality, held-out queries (written after the ranking was tuned, never tuned on)"
 "$bin/eval" --tsv bench/eval/elixir-stdlib-heldout.tsv
+echo "== the symbol graph against what the Elixir 1.14 compiler exports and calls"
+command -v elixir >/dev/null || { echo "installing Elixir 1.14 (Debian) to read the compiled standard library" >&2; apt-get install -y -qq elixir >/dev/null; }
+elixir scripts/elixir-calls.exs > "$work/elixir-calls.tsv"
+"$bin/graph-check" --calls "$work/elixir-calls.tsv"
 
 echo "== partition placement: balance, movement per join and leave, compute time (3..32 nodes)"
 "$bin/ring-bench"

@@ -35,13 +35,14 @@ calls = fn module, clauses, local ->
       when is_atom(mod) and is_atom(fun) and is_list(args) ->
         {node, MapSet.put(acc, as_written.(mod, fun, args))}
 
-      {:&, _, [{:/, _, [{{:., _, [mod, fun]}, _, []}, arity]}]} = node, acc
+      # A capture is one call; its inside (`Mod.fun` with no arguments) is not another.
+      {:&, _, [{:/, _, [{{:., _, [mod, fun]}, _, []}, arity]}]}, acc
       when is_atom(mod) and is_atom(fun) and is_integer(arity) ->
-        {node, MapSet.put(acc, {mod, fun, arity})}
+        {:capture, MapSet.put(acc, {mod, fun, arity})}
 
-      {:&, _, [{:/, _, [{fun, _, ctx}, arity]}]} = node, acc
+      {:&, _, [{:/, _, [{fun, _, ctx}, arity]}]}, acc
       when is_atom(fun) and is_atom(ctx) and is_integer(arity) ->
-        {node, if(MapSet.member?(local, {fun, arity}), do: MapSet.put(acc, {module, fun, arity}), else: acc)}
+        {:capture, if(MapSet.member?(local, {fun, arity}), do: MapSet.put(acc, {module, fun, arity}), else: acc)}
 
       {fun, _, args} = node, acc when is_atom(fun) and is_list(args) ->
         {node, if(MapSet.member?(local, {fun, length(args)}), do: MapSet.put(acc, {module, fun, length(args)}), else: acc)}

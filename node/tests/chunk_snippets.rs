@@ -1340,9 +1340,12 @@ fn g13_hidden_as_elixir_hides_and_a_struct_takes_its_doc() {
         "      @impl true\n",                       // 16
         "      def stop(_state), do: :ok\n",        // 17
         "      def start, do: :ok\n",               // 18
-        "    end\n",                                // 19
-        "  end\n",                                  // 20
-        "end\n",                                    // 21
+        "      @doc false\n",                       // 19
+        "      @doc \"Documented after all.\"\n",   // 20
+        "      def __meta__, do: :ok\n",            // 21
+        "    end\n",                                // 22
+        "  end\n",                                  // 23
+        "end\n",                                    // 24
     );
     let cs = chunks("lib/shop/set.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -1368,9 +1371,59 @@ fn g13_hidden_as_elixir_hides_and_a_struct_takes_its_doc() {
         quoted,
         [
             ("stop".to_string(), Visibility::Hidden),
-            ("start".to_string(), Visibility::Public)
+            ("start".to_string(), Visibility::Public),
+            // The last `@doc` counts, and a documented name may start with underscores.
+            ("__meta__".to_string(), Visibility::Public)
         ]
     );
+}
+
+/// A `for` that passes its variable to a call but defines nothing in this file stays a
+/// statement of the module: the chunks around it are cut as before, and `use m` names no
+/// module. A variable whose atoms are not known names no function, nor do numbers not
+/// written plainly.
+#[test]
+fn g13_a_for_that_defines_nothing_here_stays_a_statement() {
+    let src = concat!(
+        "defmodule Shop.Config do\n",                                   // 1
+        "  for {k, v} <- @defaults do\n",                               // 2
+        "    Module.put_attribute(__MODULE__, k, v)\n",                 // 3
+        "  end\n",                                                      // 4
+        "  for m <- [Shop.A, Shop.B] do\n",                             // 5
+        "    use m\n",                                                  // 6
+        "  end\n",                                                      // 7
+        "  alias Shop.Repo\n",                                          // 8
+        "\n",                                                           // 9
+        "  defmacro defwrite({name, _, params}) do\n",                  // 10
+        "    quote do\n",                                               // 11
+        "      def unquote(name)(unquote_splicing(params)), do: :ok\n", // 12
+        "    end\n",                                                    // 13
+        "  end\n",                                                      // 14
+        "\n",                                                           // 15
+        "  for x <- Shop.Names.all() do\n",                             // 16
+        "    defwrite x\n",                                             // 17
+        "  end\n",                                                      // 18
+        "  for n <- [0x10, 1_000] do\n",                                // 19
+        "    defwrite(:\"f#{n}\")\n",                                   // 20
+        "  end\n",                                                      // 21
+        "end\n",                                                        // 22
+    );
+    let cs = chunks("lib/shop/config.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let header = &cs[0];
+    assert_eq!(header.kind, ModuleHeader);
+    assert_eq!(
+        (header.start_line, header.end_line),
+        (1, 8),
+        "{}",
+        dump(&cs)
+    );
+    assert!(cs.iter().all(|c| c.uses.is_empty()), "{}", dump(&cs));
+    let defined: Vec<String> = (cs.iter().flat_map(|c| &c.defines))
+        .filter(|d| d.kind != ModuleHeader)
+        .map(|d| d.name.clone())
+        .collect();
+    assert_eq!(defined, strings(&["defwrite"]), "{}", dump(&cs));
 }
 
 #[test]

@@ -2818,12 +2818,13 @@ end
     );
 }
 
-/// A struct that `@derive`s a protocol implements it: the struct's module is among the
-/// protocol's implementations, and the derived implementation's functions are defined
-/// (at the `@derive`), built whole or from parts.
+/// A struct that `@derive`s a protocol implements it: the implementation
+/// (`Inspect.Shop.User`, at the struct's header) is among the protocol's, and its
+/// functions are defined (at the `@derive`), built whole or from parts. The struct's own
+/// `inspect/2` is not one of them.
 #[test]
 fn a_derived_protocol_is_implemented_by_the_struct() {
-    let src = "defmodule Shop.User do\n  @derive {Inspect, except: [:password]}\n  defstruct [:id, :password]\nend\n\ndefmodule Shop.Cart do\n  defstruct [:items]\n\n  defimpl Inspect do\n    def inspect(cart, _opts), do: \"#Cart<>\"\n  end\nend\n";
+    let src = "defmodule Shop.User do\n  @derive {Inspect, except: [:password]}\n  defstruct [:id, :password]\n  def inspect(user, _opts), do: user.id\nend\n\ndefmodule Shop.Cart do\n  defstruct [:items]\n\n  defimpl Inspect do\n    def inspect(cart, _opts), do: \"#Cart<>\"\n  end\nend\n";
     let chunks = chunks_of("lib/shop/user.ex", src);
     let whole = SymbolGraph::build(&chunks);
     let [ab, ba] = merged_halves(&chunks);
@@ -2832,7 +2833,16 @@ fn a_derived_protocol_is_implemented_by_the_struct() {
             .map(|s| s.symbol)
             .collect();
         impls.sort();
-        assert_eq!(impls, strings(&["Inspect.Shop.Cart", "Shop.User"]));
+        assert_eq!(impls, strings(&["Inspect.Shop.Cart", "Inspect.Shop.User"]));
+        // Their functions: the derived one, not a function of the struct's own module.
+        let mut functions: Vec<String> = (g.implementations("Inspect.inspect/2").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        functions.sort();
+        assert_eq!(
+            functions,
+            strings(&["Inspect.Shop.Cart.inspect/2", "Inspect.Shop.User.inspect/2"])
+        );
         let defs = g.definitions("Inspect.Shop.User.inspect/2");
         assert_eq!(defs.len(), 1, "{defs:?}");
         assert_eq!(

@@ -174,6 +174,9 @@ fn main() -> Result<()> {
         }
         exported.push(symbol);
     }
+    if exported.is_empty() {
+        bail!("{}: no exports", args.exports.display());
+    }
     let exported_set: HashSet<&str> = exported.iter().map(String::as_str).collect();
     let defined = |s: &str| graph.definitions(s).iter().any(|d| d.symbol == s);
     let missing: Vec<&String> = exported.iter().filter(|s| !defined(s)).collect();

@@ -2295,8 +2295,8 @@ fn quoted_def(keyword: &str, def: Node<'_>, head: Node<'_>, src: &[u8]) -> Optio
     ));
     let private = keyword.ends_with('p') && keyword != "defdelegate";
     // Hidden as a written one is: by a `@doc false` among the attributes just above it,
-    // or a name with a leading underscore.
-    let hidden = name.starts_with('_') || doc_false_above(def, src);
+    // or, without a `@doc`, by a name with a leading underscore.
+    let hidden = doc_above(def, src).unwrap_or_else(|| name.starts_with('_'));
     Some(QuotedDef {
         kind,
         name: name.to_string(),
@@ -2336,28 +2336,32 @@ pub(crate) fn quoted_head(mut signature: String) -> String {
     signature
 }
 
-/// Whether a `@doc false` is among the attributes written just above `def` (`@doc
-/// false`, `@impl true`, `@spec ...`, then the `def`).
-fn doc_false_above(def: Node<'_>, src: &[u8]) -> bool {
+/// What the nearest `@doc` among the attributes written just above `def` (`@doc false`,
+/// `@impl true`, `@spec ...`, then the `def`) says: hidden (`@doc false`), or documented;
+/// `None` without one.
+fn doc_above(def: Node<'_>, src: &[u8]) -> Option<bool> {
     let g = grammar();
     let mut at = def.prev_named_sibling();
     while let Some(n) = at {
+        at = n.prev_named_sibling();
         if n.kind_id() == g.comment {
-            at = n.prev_named_sibling();
             continue;
         }
-        let attribute = n.kind_id() == g.unary_operator
-            && n.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_at);
-        if !attribute {
-            return false;
+        if n.kind_id() != g.unary_operator
+            || n.child_by_field_id(g.operator).map(|o| o.kind_id()) != Some(g.op_at)
+        {
+            return None;
         }
-        let written = collapse_whitespace(text(n, src));
-        if written == "@doc false" {
-            return true;
+        let attribute = n.child_by_field_id(g.operand)?;
+        if attribute.kind_id() == g.call
+            && let Some(name) = attribute.child_by_field_id(g.target)
+            && text(name, src) == "doc"
+        {
+            let value = child_of_kind(attribute, "arguments").and_then(|a| a.named_child(0));
+            return Some(value.is_some_and(|v| text(v, src) == "false"));
         }
-        at = n.prev_named_sibling();
     }
-    false
+    None
 }
 
 /// What a `defstruct` or `defexception` in quoted code defines in the modules that use

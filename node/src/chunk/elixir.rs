@@ -698,7 +698,7 @@ fn kernel_def<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     (left.kind_id() == g.alias && text(left) == Some("Kernel") && right.kind_id() == g.identifier)
         .then(|| text(right))
         .flatten()
-        .filter(|name| DEF_KEYWORDS.contains(name))
+        .filter(|name| matches!(*name, "def" | "defp" | "defmacro" | "defmacrop"))
 }
 
 /// A quoted head as the code it writes reads: `(unquote(conn), _)` is `(conn, _)`.
@@ -1717,13 +1717,26 @@ impl<'s, 't> Walker<'s, 't> {
             _ if WRAPPERS.contains(&name) => {
                 if depth < MAX_WRAPPER_DEPTH
                     && let Some(children) = block_body(node)
-                    && (self.holds_definitions(&children, depth)
-                        || (name == "for" && self.passes_its_variable(node, &children)))
                 {
-                    if name == "for" {
-                        self.pending_for = self.for_atoms(node, module);
+                    let passes = name == "for" && self.passes_its_variable(node, &children);
+                    // A macro of this file called with the `for`'s variable defines here.
+                    if self.holds_definitions(&children, depth)
+                        || (passes && self.calls_a_template(&children))
+                    {
+                        if name == "for" {
+                            self.pending_for = self.for_atoms(node, module);
+                        }
+                        return Classified::Wrapper(children);
                     }
-                    return Classified::Wrapper(children);
+                    // Another file's macro may: its calls are recorded once per atom, for
+                    // the symbol graph, and the `for` stays a statement of the module.
+                    if passes && let Some(binding) = self.for_atoms(node, module) {
+                        self.for_names.push(binding);
+                        for &child in children.iter().filter(|c| c.kind() == "call") {
+                            self.record_macro_call(child, module);
+                        }
+                        self.for_names.pop();
+                    }
                 }
             }
             "quote" => {}
@@ -1869,6 +1882,16 @@ impl<'s, 't> Walker<'s, 't> {
                         .is_some_and(|c| self.holds_definitions(&c, depth + 1)),
                 }
         })
+    }
+
+    /// Whether a statement of `body` calls, by its name alone, a macro of this file whose
+    /// quote defines from its arguments (see [`MacroTemplate`]).
+    fn calls_a_template(&self, body: &[Node<'t>]) -> bool {
+        !self.macro_templates.is_empty()
+            && body.iter().any(|&statement| {
+                target_name(statement, self.src)
+                    .is_some_and(|n| self.macro_templates.keys().any(|(_, name, _)| name == n))
+            })
     }
 
     /// Whether a statement of a `for`'s body calls something with the `for`'s variable,
@@ -2284,8 +2307,10 @@ impl<'s, 't> Walker<'s, 't> {
         if node.kind() != "list" {
             return None;
         }
+        // Written plainly: `0x10` or `1_000` would name `f16` or `f1000` in Elixir.
         let numbers = (calls::named_children(node).into_iter())
-            .map(|n| (n.kind() == "integer").then(|| self.text(n).to_string()))
+            .map(|n| self.text(n))
+            .map(|t| t.bytes().all(|b| b.is_ascii_digit()).then(|| t.to_string()))
             .collect::<Option<Vec<String>>>()?;
         (!numbers.is_empty() && numbers.len() <= MAX_GENERATED_NAMES).then_some(numbers)
     }
@@ -2720,9 +2745,15 @@ impl<'s, 't> Walker<'s, 't> {
         // Inside a `for`, a call per atom it binds, if an argument names it.
         let calls = (self.for_bound_args(&args)).unwrap_or_else(|| vec![self.call_args(&args)]);
         let line = self.line_of(at);
+        // Calls a `for` makes per atom take half the module's room at most, so that the
+        // module's own calls after it are still kept.
+        let room = match calls.len() {
+            1 => MAX_MACRO_CALLS,
+            _ => MAX_MACRO_CALLS / 2,
+        };
         for args in calls {
             let recorded = &mut self.modules[module].macro_calls;
-            if recorded.len() >= MAX_MACRO_CALLS {
+            if recorded.len() >= room {
                 return;
             }
             if args.iter().any(MacroCallArg::names) {
@@ -2768,8 +2799,20 @@ impl<'s, 't> Walker<'s, 't> {
     /// its variable (`defsequence(color, code)`) or an atom written around it
     /// (`defsequence(:"light_#{color}", code)`); `None` where none is.
     fn for_bound_args(&self, nodes: &[Node<'t>]) -> Option<Vec<Vec<MacroCallArg>>> {
-        let (var, ForNames::Atoms(atoms)) = self.for_names.last()? else {
-            return None;
+        let (var, names) = self.for_names.last()?;
+        // The variable of a `for` whose atoms are not known here, or of an enclosing one,
+        // names nothing (not a function `x/0`).
+        let unknown = |n: Node<'t>| {
+            n.kind() == "identifier" && self.for_names.iter().any(|(v, _)| v == self.text(n))
+        };
+        let written = || -> Vec<MacroCallArg> {
+            (self.call_args(nodes).into_iter().zip(nodes))
+                .map(|(arg, &n)| if unknown(n) { MacroCallArg::Other } else { arg })
+                .collect()
+        };
+        let unbound = || nodes.iter().any(|&n| unknown(n)).then(|| vec![written()]);
+        let ForNames::Atoms(atoms) = names else {
+            return unbound();
         };
         let interpolated = format!("#{{{var}}}");
         let bound = |node: Node<'t>, atom: &str| -> Option<String> {
@@ -2785,9 +2828,9 @@ impl<'s, 't> Walker<'s, 't> {
         };
         let first = atoms.first()?;
         if !nodes.iter().any(|&n| bound(n, first).is_some()) {
-            return None;
+            return unbound();
         }
-        let written = self.call_args(nodes);
+        let written = written();
         let per_atom = (atoms.iter()).map(|atom| {
             (nodes.iter().zip(&written))
                 .map(|(&n, arg)| bound(n, atom).map_or_else(|| arg.clone(), MacroCallArg::Atom))

@@ -326,15 +326,12 @@ fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
 }
 
 /// The behaviours (and protocols) the module of a header chunk implements: its
-/// `@behaviour`s, its `defimpl`'s protocol, the protocols its struct `@derive`s, and the
-/// modules it `use`s (`use MyAppWeb,
+/// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s (`use MyAppWeb,
 /// :controller` is `MyAppWeb` and `MyAppWeb.controller/0`, whose quoted `use`s
-/// [`SymbolGraph::chain_implementers`] follows).
+/// [`SymbolGraph::chain_implementers`] follows). A struct's `@derive`s are implemented by
+/// their own modules (`Inspect.URI`), not by the struct's.
 fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
-    let behaviours = (chunk.tags.iter()).filter_map(|t| {
-        t.strip_prefix("behaviour:")
-            .or_else(|| t.strip_prefix("derive:"))
-    });
+    let behaviours = (chunk.tags.iter()).filter_map(|t| t.strip_prefix("behaviour:"));
     let uses = (chunk.uses.iter()).filter(|u| !u.is_empty());
     behaviours.chain(uses.map(String::as_str))
 }
@@ -1609,6 +1606,16 @@ impl SymbolGraph {
                             .entry(b.to_string())
                             .or_default()
                             .push(header);
+                    }
+                    // `@derive P` on a struct: the implementation `P.Struct`, at the
+                    // struct's header, as a `defimpl` is its module.
+                    for p in (chunk.tags.iter()).filter_map(|t| t.strip_prefix("derive:")) {
+                        let module = format!("{p}.{}", def.module);
+                        let implementation = SymbolSite {
+                            module: module.clone(),
+                            ..site(module)
+                        };
+                        (g.implementers.entry(p.to_string()).or_default()).push(implementation);
                     }
                     let uses: Vec<String> = (chunk.uses.iter())
                         .filter(|u| !u.is_empty())
