@@ -2364,23 +2364,29 @@ fn doc_above(def: Node<'_>, src: &[u8]) -> Option<bool> {
     None
 }
 
+/// The functions a struct's definition (`defstruct`, or an Ecto `schema` block) or a
+/// `defexception` whose text is `written` defines without writing them: `__struct__/0`
+/// and `/1`, and an exception's `exception/1` (and `message/1` with a `:message` field).
+pub(crate) fn implied_by(keyword: &str, written: &str) -> &'static [(&'static str, u32)] {
+    match keyword {
+        "defexception" if written.contains(":message") || written.contains("message:") => &[
+            ("exception", 1),
+            ("message", 1),
+            ("__struct__", 0),
+            ("__struct__", 1),
+        ],
+        "defexception" => &[("exception", 1), ("__struct__", 0), ("__struct__", 1)],
+        _ => &[("__struct__", 0), ("__struct__", 1)],
+    }
+}
+
 /// What a `defstruct` or `defexception` in quoted code defines in the modules that use
 /// it, as the same statements do in a module: `__struct__/0` and `/1`, and an exception's
 /// `exception/1` (and `message/1` with a `:message` field).
 fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
     let whole = text(node, src);
     let signature = quoted_head(collapse_whitespace(whole.lines().next().unwrap_or("")));
-    let funs: &[(&str, u32)] = match keyword {
-        "defstruct" => &[("__struct__", 0), ("__struct__", 1)],
-        _ if whole.contains(":message") || whole.contains("message:") => &[
-            ("exception", 1),
-            ("message", 1),
-            ("__struct__", 0),
-            ("__struct__", 1),
-        ],
-        _ => &[("exception", 1), ("__struct__", 0), ("__struct__", 1)],
-    };
-    (funs.iter())
+    (implied_by(keyword, whole).iter())
         .map(|&(name, arity)| QuotedDef {
             kind: ChunkKind::Function,
             name: name.to_string(),

@@ -1691,23 +1691,12 @@ impl<'s, 't> Walker<'s, 't> {
                 }
             }
             "defstruct" => {
-                self.implies(module, node, &[("__struct__", 0), ("__struct__", 1)]);
+                self.implies(module, node, calls::implied_by(name, ""));
                 self.modules[module].tags.push("struct");
             }
             "defexception" => {
                 // `message/1` only for an exception with a `:message` field.
-                let text = self.text(node);
-                let message = text.contains(":message") || text.contains("message:");
-                let implied: &[(&'static str, u32)] = match message {
-                    true => &[
-                        ("exception", 1),
-                        ("message", 1),
-                        ("__struct__", 0),
-                        ("__struct__", 1),
-                    ],
-                    false => &[("exception", 1), ("__struct__", 0), ("__struct__", 1)],
-                };
-                self.implies(module, node, implied);
+                self.implies(module, node, calls::implied_by(name, self.text(node)));
                 let ctx = &mut self.modules[module];
                 ctx.tags.push("exception");
                 ctx.tags.push("struct");
@@ -1751,7 +1740,7 @@ impl<'s, 't> Walker<'s, 't> {
                 if child_of_kind(node, "do_block").is_some()
                     && (name == "embedded_schema" || (name == "schema" && source()))
                 {
-                    self.implies(module, node, &[("__struct__", 0), ("__struct__", 1)]);
+                    self.implies(module, node, calls::implied_by(name, ""));
                 }
                 if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                     return wrapper;
