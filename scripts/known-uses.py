@@ -54,6 +54,16 @@ LIBRARIES = [
     ("Commanded.Application", "use Commanded.Application, otp_app: :probe", ["commanded"]),
     ("Commanded.Commands.Router", "use Commanded.Commands.Router", ["commanded"]),
     ("Commanded.Event.Handler", "use Commanded.Event.Handler, application: Probe.App, name: \"probe\"", ["commanded"]),
+    ("Phoenix.Presence", "use Phoenix.Presence, otp_app: :probe, pubsub_server: Probe.PubSub", ["phoenix", "phoenix_pubsub", "plug"]),
+    ("Phoenix.Tracker", "use Phoenix.Tracker", ["phoenix_pubsub"]),
+    ("Joken.Config", "use Joken.Config", ["joken"]),
+    ("Scrivener", "use Scrivener, page_size: 10", ["scrivener"]),
+    ("PromEx", "use PromEx, otp_app: :probe", ["prom_ex"]),
+    ("Hammer", "use Hammer, backend: :ets", ["hammer"]),
+    ("Protobuf", "use Protobuf, syntax: :proto3", ["protobuf"]),
+    ("Splode.Error", "use Splode.Error, fields: [:field], class: :invalid", ["splode"]),
+    ("Splode.ErrorClass", "use Splode.ErrorClass, class: :invalid", ["splode"]),
+    ("Spark.Options.Validator", "use Spark.Options.Validator, schema: [name: [type: :atom]]", ["spark"]),
 ]
 
 # Quotes a `use` reaches through a call the graph does not follow: a repo's
@@ -61,16 +71,23 @@ LIBRARIES = [
 # (`query/3`, `to_sql/3`...). (module used, repository, file, quoting function)
 EXTRA_QUOTES = [
     ("Ecto.Repo", "ecto_sql", "lib/ecto/adapters/sql.ex", "Ecto.Adapters.SQL.__before_compile__"),
+    # `use Hammer, backend: :ets` runs `@before_compile Hammer.ETS`, a module it computes
+    # from the option.
+    ("Hammer", "hammer", "lib/hammer/ets.ex", "Hammer.ETS.__before_compile__"),
 ]
 
-# What a quote defines under a name it computes, written here from the library's source
-# (module used, head, arities):
+# What a quote defines under a name it computes, or in a quote the graph does not reach,
+# written here from the library's source (module used, head, arities):
 # - `use ExMachina.Ecto` runs `use ExMachina.EctoStrategy`, whose `ExMachina.Strategy`
 #   quote defines `def unquote(function_name)(…)` with `function_name: :insert`
 #   (ex_machina/lib/ex_machina/strategy.ex);
 # - Tesla's builder defines each HTTP verb, and its `!` form, with and without a client
 #   and options (tesla/lib/tesla/builder.ex, `def unquote(name(method, safe))(…)`).
 NAMED_AT_EXPANSION = [
+    # `use Protobuf` runs `@before_compile Protobuf.DSL`, which unquotes the `defstruct`
+    # that `Protobuf.DSL.gen_defstruct/1` quotes (protobuf/lib/protobuf/dsl.ex).
+    ("Protobuf", "def __struct__()", (0,)),
+    ("Protobuf", "def __struct__(kv)", (1,)),
     ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (1, 2, 3)),
     ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (1, 2, 3)),
     ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs, opts)", (2, 3, 4)),
@@ -179,14 +196,13 @@ def main():
     print("//! What a `use` of these libraries defines in the module that uses it, read by Aiex")
     print("//! from their source (see [`super::known_use`]).")
     print()
-    print("/// (module used, head as written, arities, whether the graph cannot read it from")
-    print("/// the library's source: named at expansion, or in a quote it does not follow)")
+    print("/// (module used, name, head as written (for what `defstruct` or `defexception`")
+    print("/// implies, that line), arities, whether the graph cannot read it from the")
+    print("/// library's source: named at expansion, or in a quote it does not follow)")
     print("#[rustfmt::skip]")
-    print("pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &[u32], bool)] = &[")
+    print("pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &str, &[u32], bool)] = &[")
     for used, line, repos in LIBRARIES:
         found = {k: (v, False) for k, v in defined(aiex, sources, used, line, repos).items()}
-        if not found:
-            sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
         for named_used, signature, arities in NAMED_AT_EXPANSION:
             if named_used == used:
                 found[(signature.split()[1].split("(")[0], arities)] = (signature, True)
@@ -194,13 +210,16 @@ def main():
             if extra_used == used:
                 for key, signature in quoted_by(aiex, os.path.join(sources, repo, path), function).items():
                     found[key] = (signature, True)
-                repos = repos + [repo]
+                if repo not in repos:
+                    repos = repos + [repo]
+        if not found:
+            sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
         versions = ", ".join(f"{r} {version(sources, r)}" for r in repos)
         print(f"    // {used} ({versions}): `{line.splitlines()[0]}`")
         for (name, arities), (signature, beyond) in sorted(found.items()):
             ar = ", ".join(str(a) for a in arities)
             flag = "true" if beyond else "false"
-            print(f"    ({rust_str(used)}, {rust_str(signature)}, &[{ar}], {flag}),")
+            print(f"    ({rust_str(used)}, {rust_str(name)}, {rust_str(signature)}, &[{ar}], {flag}),")
     print("];")
 
 

@@ -61,6 +61,20 @@ pub fn load_elixir_files(dir: &Path) -> anyhow::Result<Vec<CorpusFile>> {
     Ok(files)
 }
 
+/// The chunks of `files` at the default configuration (what is skipped gives none): what
+/// the symbol graph of a project is built from.
+pub fn chunk_all(files: &[CorpusFile]) -> Vec<aiex_node::chunk::Chunk> {
+    use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file};
+    let config = ChunkerConfig::default();
+    let mut chunks = Vec::new();
+    for f in files {
+        if let FileChunks::Chunked(cs) = chunk_file("elixir", &f.path, &f.bytes, &config) {
+            chunks.extend(cs);
+        }
+    }
+    chunks
+}
+
 /// Runs `f` `runs` times and returns the best wall time in seconds.
 pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> f64 {
     let mut best = f64::INFINITY;

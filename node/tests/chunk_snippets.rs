@@ -1382,6 +1382,63 @@ fn g13_hidden_as_elixir_hides_and_a_struct_takes_its_doc() {
 /// statement of the module: the chunks around it are cut as before, and `use m` names no
 /// module. A variable whose atoms are not known names no function, nor do numbers not
 /// written plainly.
+/// Quoted code that splices a literal list into a call passes its elements:
+/// `unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))` calls
+/// `static_path/2` (Phoenix's verified routes). A spliced list not written out gives no
+/// arity, so the call is not cited rather than cited with a wrong one.
+#[test]
+fn g13_a_spliced_literal_list_counts_its_elements() {
+    let src = concat!(
+        "defmodule Routes do\n",
+        "  def path_ast(endpoint, route) do\n",
+        "    quote do\n",
+        "      unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  def url_ast(endpoint, route) do\n",
+        "    quote do\n",
+        "      Routes.url(unquote_splicing([]), unquote(endpoint), unquote_splicing([route, 1, 2]))\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  def dispatch_ast(args) do\n",
+        "    quote do\n",
+        "      Routes.handle(unquote_splicing(args))\n",
+        "      local(unquote_splicing(args), 1)\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  def spliced_outside(args), do: Routes.handle(unquote_splicing(args))\n",
+        "  def static_path(endpoint, path), do: {endpoint, path}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/routes.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Routes.path_ast/2"),
+        strings(&["Routes.static_path/2"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Routes.url_ast/2"),
+        strings(&["Routes.url/4"])
+    );
+    let dispatch = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "dispatch_ast")
+        .expect("dispatch_ast");
+    assert!(dispatch.calls.is_empty(), "{:?}", dispatch.calls);
+    assert!(
+        dispatch.unqualified_calls.is_empty(),
+        "{:?}",
+        dispatch.unqualified_calls
+    );
+    // Outside a quote `unquote_splicing` is a call like any other.
+    assert_eq!(
+        definition_calls(&cs, "Routes.spliced_outside/1"),
+        strings(&["Routes.handle/1"])
+    );
+}
+
 #[test]
 fn g13_a_for_that_defines_nothing_here_stays_a_statement() {
     let src = concat!(
@@ -6253,6 +6310,11 @@ fn g19_structs_call_the_struct_they_build() {
         "    %{name: :string}\n",                      // 35
         "  end\n",                                     // 36
         "end\n",                                       // 37
+        "defmodule Shop.Setting do\n",                 // 38
+        "  use Ecto.Schema\n",                         // 39
+        "  schema(\"settings\", do: field(:tz, :string))\n", // 40
+        "  def fields, do: __MODULE__.__schema__(:fields)\n", // 41
+        "end\n",                                       // 42
     );
     let cs = chunks("lib/shop/order.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -6276,60 +6338,43 @@ fn g19_structs_call_the_struct_they_build() {
         .filter(|d| d.implied)
         .map(|d| (d.symbols().join(" "), d.line, d.signature.clone()))
         .collect();
+    let each = |module: &str, funs: &[&str], line: u32, signature: &str| {
+        (funs.iter())
+            .map(|f| (format!("{module}.{f}"), line, signature.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let structs = ["__struct__/0", "__struct__/1"];
+    // An Ecto schema's reflection as well: `__schema__/1` and `/2`, `__changeset__/0`.
+    let schema = [
+        "__struct__/0",
+        "__struct__/1",
+        "__schema__/1",
+        "__schema__/2",
+        "__changeset__/0",
+    ];
+    let expected: Vec<(String, u32, String)> = [
+        each("Shop.Product", &structs, 2, "defstruct [:sku, price: 0]"),
+        each("Shop.Order", &schema, 8, "schema \"orders\" do"),
+        each("Shop.Line", &schema, 17, "embedded_schema do"),
+        // Short enough to show whole; with a comment in it, its first line.
+        each("Shop.Tag", &structs, 22, "defstruct [:name, weight: 1]"),
+        each("Shop.Note", &structs, 28, "defstruct ["),
+        // `schema` called with `do:` as a keyword.
+        each(
+            "Shop.Setting",
+            &schema,
+            40,
+            "schema(\"settings\", do: field(:tz, :string))",
+        ),
+    ]
+    .concat();
+    assert_eq!(implied, expected);
     assert_eq!(
-        implied,
-        [
-            (
-                "Shop.Product.__struct__/0".to_string(),
-                2,
-                "defstruct [:sku, price: 0]".to_string()
-            ),
-            (
-                "Shop.Product.__struct__/1".to_string(),
-                2,
-                "defstruct [:sku, price: 0]".to_string()
-            ),
-            (
-                "Shop.Order.__struct__/0".to_string(),
-                8,
-                "schema \"orders\" do".to_string()
-            ),
-            (
-                "Shop.Order.__struct__/1".to_string(),
-                8,
-                "schema \"orders\" do".to_string()
-            ),
-            (
-                "Shop.Line.__struct__/0".to_string(),
-                17,
-                "embedded_schema do".to_string()
-            ),
-            (
-                "Shop.Line.__struct__/1".to_string(),
-                17,
-                "embedded_schema do".to_string()
-            ),
-            // Short enough to show whole; with a comment in it, its first line.
-            (
-                "Shop.Tag.__struct__/0".to_string(),
-                22,
-                "defstruct [:name, weight: 1]".to_string()
-            ),
-            (
-                "Shop.Tag.__struct__/1".to_string(),
-                22,
-                "defstruct [:name, weight: 1]".to_string()
-            ),
-            (
-                "Shop.Note.__struct__/0".to_string(),
-                28,
-                "defstruct [".to_string()
-            ),
-            (
-                "Shop.Note.__struct__/1".to_string(),
-                28,
-                "defstruct [".to_string()
-            ),
-        ]
+        definition_calls(&cs, "Shop.Setting.fields/0"),
+        strings(&["Shop.Setting.__schema__/1"])
+    );
+    // A `schema` without a source is another DSL's: it implies nothing.
+    assert!(
+        !(cs.iter().flat_map(|c| &c.defines)).any(|d| d.module == "Shop.Contract" && d.implied)
     );
 }

@@ -2818,6 +2818,111 @@ end
     );
 }
 
+/// More libraries' `use`s, as `scripts/known-uses.py` reads them from their source: a
+/// Phoenix presence's `track/3..4` and `list/1`, a Splode error's `exception/1` (its quote
+/// holds `defexception`, so `raise Shop.NotFound, id: 1` calls a definition), Spark's
+/// options validator, Joken's token functions, Scrivener's `paginate/1..2`, Protobuf's
+/// struct and codec, and Hammer's rate limiter, whose functions come from the
+/// `@before_compile` module it picks from its options.
+#[test]
+fn more_libraries_uses_define_what_their_quotes_do() {
+    let src = "defmodule ShopWeb.Presence do
+  use Phoenix.Presence, otp_app: :shop, pubsub_server: Shop.PubSub
+end
+
+defmodule Shop.NotFound do
+  use Splode.Error, fields: [:id], class: :invalid
+  def message(%{id: id}), do: \"no #{id}\"
+end
+
+defmodule Shop.ListOpts do
+  use Spark.Options.Validator, schema: [limit: [type: :integer]]
+end
+
+defmodule Shop.Token do
+  use Joken.Config
+end
+
+defmodule Shop.Repo do
+  use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.Postgres
+  use Scrivener, page_size: 20
+end
+
+defmodule Shop.Proto.Order do
+  use Protobuf, syntax: :proto3
+  field :id, 1, type: :string
+end
+
+defmodule Shop.RateLimit do
+  use Hammer, backend: :ets
+end
+
+defmodule Shop.Orders do
+  alias Shop.Proto
+
+  def join(socket, user), do: ShopWeb.Presence.track(socket, user.id, %{})
+  def online(topic), do: ShopWeb.Presence.list(topic)
+  def fetch!(id), do: raise(Shop.NotFound, id: id)
+  def list(opts) do
+    {:ok, opts} = Shop.ListOpts.validate(opts)
+    Shop.ListOpts.to_options(opts)
+  end
+  def sign(claims), do: Shop.Token.generate_and_sign!(claims)
+  def page(query), do: Shop.Repo.paginate(query, page: 2)
+  def encode(id), do: Proto.Order.encode(%Proto.Order{id: id})
+  def allow?(ip), do: Shop.RateLimit.hit(ip, 1000, 10)
+end
+";
+    let chunks = chunks_of("lib/shop.ex", src);
+    let expected = strings(&[
+        "ShopWeb.Presence.track/3",
+        "ShopWeb.Presence.list/1",
+        "Shop.NotFound.exception/1",
+        "Shop.ListOpts.validate/1",
+        "Shop.ListOpts.to_options/1",
+        "Shop.Token.generate_and_sign!/1",
+        "Shop.Repo.paginate/2",
+        "Shop.Proto.Order.encode/1",
+        "Shop.Proto.Order.__struct__/0",
+        "Shop.RateLimit.hit/3",
+    ]);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [SymbolGraph::build(&chunks), ab, ba] {
+        for symbol in &expected {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:#?}");
+        }
+        let mut called: Vec<String> = [
+            "Shop.Orders.join/2",
+            "Shop.Orders.online/1",
+            "Shop.Orders.fetch!/1",
+            "Shop.Orders.list/1",
+            "Shop.Orders.sign/1",
+            "Shop.Orders.page/1",
+            "Shop.Orders.encode/1",
+            "Shop.Orders.allow?/1",
+        ]
+        .iter()
+        .flat_map(|f| g.callees(f))
+        .filter(|c| c.starts_with("Shop"))
+        .collect();
+        called.sort();
+        let mut want = expected.clone();
+        want.sort();
+        assert_eq!(called, want);
+        // Where the module writes it, its own; the table's is not added beside it.
+        let message = g.definitions("Shop.NotFound.message/1");
+        assert_eq!(message.len(), 1, "{message:#?}");
+        assert_eq!(message[0].generated_by, None);
+        assert_eq!(
+            g.definitions("Shop.NotFound.exception/1")[0]
+                .generated_by
+                .as_deref(),
+            Some("Splode.Error")
+        );
+    }
+}
+
 /// A struct that `@derive`s a protocol implements it: the implementation
 /// (`Inspect.Shop.User`, at the struct's header) is among the protocol's, and its
 /// functions are defined (at the `@derive`), built whole or from parts. The struct's own

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use aiex_bench::{elixir_corpus_dir, load_elixir_files};
-use aiex_node::chunk::{ChunkKind, ChunkerConfig, FileChunks, Visibility, chunk_file};
+use aiex_bench::{chunk_all, elixir_corpus_dir, load_elixir_files};
+use aiex_node::chunk::{ChunkKind, Visibility};
 use aiex_node::graph::SymbolGraph;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -133,13 +133,7 @@ fn main() -> Result<()> {
     if files.is_empty() {
         bail!("{}: no Elixir files", corpus.display());
     }
-    let config = ChunkerConfig::default();
-    let mut chunks = Vec::new();
-    for f in &files {
-        if let FileChunks::Chunked(cs) = chunk_file("elixir", &f.path, &f.bytes, &config) {
-            chunks.extend(cs);
-        }
-    }
+    let chunks = chunk_all(&files);
     let graph = SymbolGraph::build(&chunks);
 
     // What the compiler exports, and which are macros.

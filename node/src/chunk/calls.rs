@@ -570,6 +570,15 @@ fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
     content.map_or("", |c| text(c, src)).to_string()
 }
 
+/// The value of a call's `do:` keyword argument (`schema("settings", do: field(:tz))`).
+pub(crate) fn keyword_do<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
+    let keywords = child_of_kind(child_of_kind(call, "arguments")?, "keywords")?;
+    keyword_pairs(keywords)
+        .into_iter()
+        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "do")
+        .map(|(_, value)| value)
+}
+
 /// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).
 pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
     let mut cursor = keywords.walk();
@@ -582,6 +591,46 @@ pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)>
             ))
         })
         .collect()
+}
+
+/// The arity of a call of `arity` arguments as written, where quoted code splices a list
+/// into them: `unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))`
+/// passes the literal list's two elements. `None` when a spliced list is not written out
+/// (`fun(unquote_splicing(args))`): the arity is not known here, so the call is not
+/// cited. Outside quoted code, and without a splice, the arity as written.
+fn spliced_arity(
+    arity: u32,
+    arguments: Option<Node<'_>>,
+    contexts: &[(usize, Context)],
+    src: &[u8],
+) -> Option<u32> {
+    let Some(arguments) = arguments else {
+        return Some(arity);
+    };
+    if !Context::in_quote(contexts) {
+        return Some(arity);
+    }
+    let g = grammar();
+    let mut arity = arity;
+    for argument in named_children(arguments) {
+        let spliced = argument.kind_id() == g.call
+            && (argument.child_by_field_id(g.target))
+                .is_some_and(|t| text(t, src) == "unquote_splicing");
+        if !spliced {
+            continue;
+        }
+        let list = child_of_kind(argument, "arguments").and_then(|a| a.named_child(0))?;
+        if list.kind() != "list" {
+            return None;
+        }
+        let elements = named_children(list)
+            .into_iter()
+            .filter(|e| e.kind_id() != g.comment)
+            .count() as u32;
+        // The splice itself was counted as one argument.
+        arity = arity - 1 + elements;
+    }
+    Some(arity)
 }
 
 /// Number of arguments of a call node: named children of `arguments` (a trailing keyword
@@ -1127,11 +1176,7 @@ fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(N
         return last_expression(body).map(|n| (n, holds));
     }
     // `defp child, do: {Oban, opts}`
-    let keywords = child_of_kind(child_of_kind(def, "arguments")?, "keywords")?;
-    keyword_pairs(keywords)
-        .into_iter()
-        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "do")
-        .map(|(_, value)| (value, holds))
+    keyword_do(def, src).map(|value| (value, holds))
 }
 
 /// The value of each branch of an `if` or `unless`: the last expression of its `do` and
@@ -1578,6 +1623,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     descend = name == "use";
                 } else if !name.is_empty()
                     && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
+                    && let Some(arity) = spliced_arity(arity, parts.arguments, &contexts, src)
                 {
                     calls.push((
                         node.start_byte(),
@@ -1615,6 +1661,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
+                let arity = spliced_arity(arity, parts.arguments, &contexts, src);
                 let fun = text(right, src);
                 // `Kernel.def to_char_list(term) do … end` defines, as `def` does.
                 let kernel_def = module == "Kernel" && Context::of(fun) == Some(Context::Function);
@@ -1635,7 +1682,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else {
                     (None, None)
                 };
-                if !kernel_def {
+                if !kernel_def && let Some(arity) = arity {
                     calls.push((
                         node.start_byte(),
                         RawCall::Remote {
@@ -2366,9 +2413,17 @@ fn doc_above(def: Node<'_>, src: &[u8]) -> Option<bool> {
 
 /// The functions a struct's definition (`defstruct`, or an Ecto `schema` block) or a
 /// `defexception` whose text is `written` defines without writing them: `__struct__/0`
-/// and `/1`, and an exception's `exception/1` (and `message/1` with a `:message` field).
+/// and `/1`, an exception's `exception/1` (and `message/1` with a `:message` field), and
+/// an Ecto schema's reflection, `__schema__/1` and `/2` and `__changeset__/0`.
 pub(crate) fn implied_by(keyword: &str, written: &str) -> &'static [(&'static str, u32)] {
     match keyword {
+        "schema" | "embedded_schema" => &[
+            ("__struct__", 0),
+            ("__struct__", 1),
+            ("__schema__", 1),
+            ("__schema__", 2),
+            ("__changeset__", 0),
+        ],
         "defexception" if written.contains(":message") || written.contains("message:") => &[
             ("exception", 1),
             ("message", 1),

@@ -1731,14 +1731,16 @@ impl<'s, 't> Walker<'s, 't> {
             "quote" => {}
             _ => {
                 self.record_macro_call(node, module);
-                // `use Ecto.Schema`'s `schema "users" do … end` defines the struct.
-                // Ecto's `schema` names its source (`schema do … end` is another DSL's).
+                // `use Ecto.Schema`'s `schema "users" do … end` (or `schema("users",
+                // do: …)`) defines the struct. Ecto's `schema` names its source
+                // (`schema do … end` is another DSL's).
                 let source = || {
                     (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
                         .is_some_and(|a| a.kind() == "string")
                 };
-                if child_of_kind(node, "do_block").is_some()
-                    && (name == "embedded_schema" || (name == "schema" && source()))
+                if (name == "embedded_schema" || (name == "schema" && source()))
+                    && (child_of_kind(node, "do_block").is_some()
+                        || calls::keyword_do(node, self.src).is_some())
                 {
                     self.implies(module, node, calls::implied_by(name, ""));
                 }

@@ -255,13 +255,16 @@ const KNOWN_USES: [(&str, &str, &[u32]); 7] = [
 /// `get/1..3`) and quotes reached through a call it does not follow (the `query/1..3` an
 /// Ecto SQL adapter adds).
 fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
-    let stdlib = KNOWN_USES.iter().map(|&(m, s, a)| (m, s, a, false));
+    let stdlib = KNOWN_USES.iter().filter_map(|&(m, s, a)| {
+        let name = s.split_once(' ')?.1.split(['(', ' ']).next()?;
+        Some((m, name, s, a, false))
+    });
     (stdlib.chain(known_uses::KNOWN_LIBRARY_USES.iter().copied()))
-        .filter(|k| k.0 == used && (!indexed || k.3))
-        .filter_map(|(_, signature, arities, _)| {
-            let (keyword, head) = signature.split_once(' ')?;
-            let name = head.split(['(', ' ']).next()?;
-            Some(QuotedDef {
+        .filter(|k| k.0 == used && (!indexed || k.4))
+        .map(|(_, name, signature, arities, _)| {
+            // `defexception …` for the functions it implies (`exception/1`).
+            let keyword = signature.split_once(' ').map_or(signature, |(k, _)| k);
+            QuotedDef {
                 kind: match keyword {
                     "defmacro" => ChunkKind::Macro,
                     "defdelegate" => ChunkKind::Delegate,
@@ -274,7 +277,7 @@ fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
                 calls: Vec::new(),
                 lines: (0, 0),
                 quoted_in: None,
-            })
+            }
         })
         .collect()
 }

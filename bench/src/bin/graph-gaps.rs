@@ -1,0 +1,168 @@
+//! Calls that reach no definition in a project's own modules: for each project directory,
+//! the symbol graph of its `.ex` and `.exs` files, then every call from one of its
+//! definitions to `Mod.fun/arity` where the project defines the module `Mod` but no
+//! `fun/arity` in it. Such a call is a definition the graph misses (a macro or
+//! library that defines functions without writing them out) or a call the chunker
+//! resolved wrongly; a few are real errors of the project, or code for another version.
+//! Prints the share of calls into the project's modules that reach a definition, and the
+//! callees most often missed, with a caller of each.
+//!
+//! `cargo run --release -p aiex-bench --bin graph-gaps -- DIR... [--top N] [--json]`
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use aiex_bench::{chunk_all, load_elixir_files};
+use aiex_node::chunk::ChunkKind;
+use aiex_node::graph::SymbolGraph;
+use anyhow::{Result, bail};
+use clap::Parser;
+use serde_json::json;
+
+#[derive(Parser)]
+struct Args {
+    /// Project directories, each its own graph.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Callees listed per project, most missed first.
+    #[arg(long, default_value_t = 15)]
+    top: usize,
+    /// One JSON object per project, one per line, instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The module of `Mod.fun/arity`: its leading segments that start with a capital
+/// (`Kernel.../2` gives `Kernel`); `None` for an Erlang module or a bare name.
+fn module_of(symbol: &str) -> Option<&str> {
+    let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
+    let mut end = 0;
+    for (i, segment) in head.split('.').enumerate() {
+        if !segment.starts_with(|c: char| c.is_ascii_uppercase()) {
+            break;
+        }
+        end = if i == 0 {
+            segment.len()
+        } else {
+            end + 1 + segment.len()
+        };
+    }
+    (end > 0 && end < head.len()).then(|| &head[..end])
+}
+
+struct Gaps {
+    project: String,
+    files: usize,
+    /// Calls from the project's definitions into modules it defines.
+    into_own: usize,
+    /// Those that reach no definition, by callee: how many callers, and one.
+    missed: BTreeMap<String, (usize, String)>,
+}
+
+fn gaps(dir: &Path) -> Result<Gaps> {
+    let files = load_elixir_files(dir)?;
+    if files.is_empty() {
+        bail!("{}: no Elixir files", dir.display());
+    }
+    let chunks = chunk_all(&files);
+    let graph = SymbolGraph::build(&chunks);
+    let callers: HashSet<&str> = (graph.all_definitions())
+        .filter(|s| s.kind.is_callable())
+        .map(|s| s.symbol.as_str())
+        .collect();
+    let mut callers: Vec<&str> = callers.into_iter().collect();
+    callers.sort_unstable();
+    let mut into_own = 0;
+    let mut missed: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for caller in callers {
+        for callee in graph.callees(caller) {
+            let Some(module) = module_of(&callee) else {
+                continue;
+            };
+            // Defined by the project itself: not a module it only nests others under
+            // (`Mix` for `Mix.Tasks.Deploy`, `String.Chars` for an implementation).
+            let own = (graph.definitions(module).iter())
+                .any(|s| s.symbol == module && s.kind == ChunkKind::ModuleHeader);
+            if !own {
+                continue;
+            }
+            into_own += 1;
+            if !graph.is_defined(&callee) {
+                let entry = missed.entry(callee).or_insert((0, caller.to_string()));
+                entry.0 += 1;
+            }
+        }
+    }
+    Ok(Gaps {
+        project: dir.display().to_string(),
+        files: files.len(),
+        into_own,
+        missed,
+    })
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    for dir in &args.dirs {
+        let g = gaps(dir)?;
+        let missed: usize = g.missed.values().map(|(n, _)| n).sum();
+        let mut top: Vec<(&String, &(usize, String))> = g.missed.iter().collect();
+        top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        top.truncate(args.top);
+        let reached = g.into_own - missed;
+        let share = if g.into_own == 0 {
+            1.0
+        } else {
+            reached as f64 / g.into_own as f64
+        };
+        if args.json {
+            let top: Vec<_> = (top.iter())
+                .map(
+                    |(callee, (n, caller))| json!({"callee": callee, "calls": n, "caller": caller}),
+                )
+                .collect();
+            println!(
+                "{}",
+                json!({
+                    "project": g.project,
+                    "files": g.files,
+                    "calls_into_own_modules": g.into_own,
+                    "reaching_a_definition": reached,
+                    "share": share,
+                    "missed_callees": g.missed.len(),
+                    "top": top,
+                })
+            );
+            continue;
+        }
+        println!(
+            "{}: {} files; {} of {} calls into its own modules reach a definition ({:.2}%); \
+             {} callees missed",
+            g.project,
+            g.files,
+            reached,
+            g.into_own,
+            100.0 * share,
+            g.missed.len()
+        );
+        for (callee, (n, caller)) in top {
+            println!("  {n:>5}  {callee}    (from {caller})");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_of;
+
+    #[test]
+    fn the_module_is_the_capitalised_segments() {
+        assert_eq!(module_of("MyApp.Repo.all/2"), Some("MyApp.Repo"));
+        assert_eq!(module_of("Kernel.../2"), Some("Kernel"));
+        assert_eq!(module_of("Kernel.<>/2"), Some("Kernel"));
+        assert_eq!(module_of(":ets.lookup/2"), None);
+        assert_eq!(module_of("helper/1"), None);
+        assert_eq!(module_of("MyApp"), None);
+    }
+}
