@@ -6315,6 +6315,27 @@ fn g19_structs_call_the_struct_they_build() {
         "  schema(\"settings\", do: field(:tz, :string))\n", // 40
         "  def fields, do: __MODULE__.__schema__(:fields)\n", // 41
         "end\n",                                       // 42
+        "defmodule Shop.Typed do\n",                   // 43
+        "  use TypedEctoSchema\n",                     // 44
+        "  typed_schema \"typed\" do\n",               // 45
+        "    field :n, :integer\n",                    // 46
+        "  end\n",                                     // 47
+        "end\n",                                       // 48
+        "defmodule Shop.TypedLine do\n",               // 49
+        "  use TypedEctoSchema\n",                     // 50
+        "  typed_embedded_schema do\n",                // 51
+        "    field :n, :integer\n",                    // 52
+        "  end\n",                                     // 53
+        "end\n",                                       // 54
+        "defmodule Shop.Point do\n",                   // 55
+        "  use TypedStruct\n",                         // 56
+        "  typedstruct enforce: true do\n",            // 57
+        "    field :x, integer()\n",                   // 58
+        "  end\n",                                     // 59
+        "  typedstruct module: Pair do\n",             // 60
+        "    field :a, term()\n",                      // 61
+        "  end\n",                                     // 62
+        "end\n",                                       // 63
     );
     let cs = chunks("lib/shop/order.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -6366,6 +6387,11 @@ fn g19_structs_call_the_struct_they_build() {
             40,
             "schema(\"settings\", do: field(:tz, :string))",
         ),
+        // TypedEctoSchema's schemas are Ecto's; TypedStruct's `typedstruct` is a
+        // `defstruct`, but with `module: Pair` another module's.
+        each("Shop.Typed", &schema, 45, "typed_schema \"typed\" do"),
+        each("Shop.TypedLine", &schema, 51, "typed_embedded_schema do"),
+        each("Shop.Point", &structs, 57, "typedstruct enforce: true do"),
     ]
     .concat();
     assert_eq!(implied, expected);

@@ -2414,10 +2414,11 @@ fn doc_above(def: Node<'_>, src: &[u8]) -> Option<bool> {
 /// The functions a struct's definition (`defstruct`, or an Ecto `schema` block) or a
 /// `defexception` whose text is `written` defines without writing them: `__struct__/0`
 /// and `/1`, an exception's `exception/1` (and `message/1` with a `:message` field), and
-/// an Ecto schema's reflection, `__schema__/1` and `/2` and `__changeset__/0`.
+/// an Ecto schema's reflection, `__schema__/1` and `/2` and `__changeset__/0` (also
+/// through TypedEctoSchema's `typed_schema` and `typed_embedded_schema`).
 pub(crate) fn implied_by(keyword: &str, written: &str) -> &'static [(&'static str, u32)] {
     match keyword {
-        "schema" | "embedded_schema" => &[
+        "schema" | "embedded_schema" | "typed_schema" | "typed_embedded_schema" => &[
             ("__struct__", 0),
             ("__struct__", 1),
             ("__schema__", 1),

@@ -1733,16 +1733,26 @@ impl<'s, 't> Walker<'s, 't> {
                 self.record_macro_call(node, module);
                 // `use Ecto.Schema`'s `schema "users" do … end` (or `schema("users",
                 // do: …)`) defines the struct. Ecto's `schema` names its source
-                // (`schema do … end` is another DSL's).
-                let source = || {
-                    (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
-                        .is_some_and(|a| a.kind() == "string")
+                // (`schema do … end` is another DSL's). TypedEctoSchema's
+                // `typed_schema` and `typed_embedded_schema` are Ecto's with types, and
+                // TypedStruct's `typedstruct do … end` a `defstruct` (with `module: Sub`,
+                // another module's, not known here).
+                let first = || child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
+                let source = || first().is_some_and(|a| a.kind() == "string");
+                let block = || {
+                    child_of_kind(node, "do_block").is_some()
+                        || calls::keyword_do(node, self.src).is_some()
                 };
-                if (name == "embedded_schema" || (name == "schema" && source()))
-                    && (child_of_kind(node, "do_block").is_some()
-                        || calls::keyword_do(node, self.src).is_some())
-                {
+                let schema = match name {
+                    "embedded_schema" | "typed_embedded_schema" => true,
+                    "schema" | "typed_schema" => source(),
+                    _ => false,
+                };
+                if schema && block() {
                     self.implies(module, node, calls::implied_by(name, ""));
+                } else if name == "typedstruct" && block() && !self.names_a_module(first()) {
+                    self.implies(module, node, calls::implied_by("defstruct", ""));
+                    self.modules[module].tags.push("struct");
                 }
                 if let Some(wrapper) = self.fn_wrapper(node, None, module, depth) {
                     return wrapper;
@@ -1765,6 +1775,16 @@ impl<'s, 't> Walker<'s, 't> {
     /// Records that `node` (at the module's top level) defines `funs` in `module`.
     /// Its signature is the whole of a short `defstruct [...]` on one line, or else its
     /// first line (`schema "users" do`).
+    /// Whether a call's first argument is options naming a module (`typedstruct module:
+    /// Sub, enforce: true do … end`).
+    fn names_a_module(&self, first: Option<Node<'t>>) -> bool {
+        first.is_some_and(|a| {
+            a.kind() == "keywords"
+                && (calls::keyword_pairs(a).iter())
+                    .any(|(key, _)| self.text(*key).trim_end().trim_end_matches(':') == "module")
+        })
+    }
+
     fn implies(&mut self, module: usize, node: Node<'t>, funs: &[(&'static str, u32)]) {
         let text = self.text(node);
         let whole = text.len() <= MAX_IMPLYING_TEXT
