@@ -64,6 +64,7 @@ LIBRARIES = [
     ("Splode.Error", "use Splode.Error, fields: [:field], class: :invalid", ["splode"]),
     ("Splode.ErrorClass", "use Splode.ErrorClass, class: :invalid", ["splode"]),
     ("Spark.Options.Validator", "use Spark.Options.Validator, schema: [name: [type: :atom]]", ["spark"]),
+    ("Bamboo.Mailer", "use Bamboo.Mailer, otp_app: :probe", ["bamboo"]),
 ]
 
 # Quotes a `use` reaches through a call the graph does not follow: a repo's
@@ -212,6 +213,11 @@ def main():
                     found[key] = (signature, True)
                 if repo not in repos:
                     repos = repos + [repo]
+        # The `aiex` that probes already has a table: where it defines a name beyond what
+        # the source says, the probe sees that too (`hit/4` beside Hammer's `hit/3..4`).
+        # Such names are the table's alone.
+        beyond = {name for (name, _), (_, b) in found.items() if b}
+        found = {k: v for k, v in found.items() if v[1] or k[0] not in beyond}
         if not found:
             sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
         versions = ", ".join(f"{r} {version(sources, r)}" for r in repos)

@@ -1720,6 +1720,84 @@ fn a_macro_of_the_file_defines_what_its_argument_writes() {
     );
 }
 
+/// A macro that decomposes its argument with `Macro.decompose_call/1`, or hands it to a
+/// function of its module that does (Torchx's `deftensor reshape(tensor, shape)`, whose
+/// `defcall` quotes `def unquote(name)(unquote_splicing(args))`), defines what the
+/// argument writes where it is called; in the `do:` form too. A macro handing another
+/// function's quote something else than its argument defines nothing.
+#[test]
+fn a_macro_defines_what_it_decomposes_itself_or_through_a_function() {
+    let macros = concat!(
+        "defmodule Torchx.Macro do\n",                     // 1
+        "  defmacro __using__(_opts) do\n",                // 2
+        "    quote do\n",                                  // 3
+        "      import unquote(__MODULE__)\n",              // 4
+        "    end\n",                                       // 5
+        "  end\n",                                         // 6
+        "  defmacro defdevice(call) do\n",                 // 7
+        "    {name, args} = Macro.decompose_call(call)\n", // 8
+        "    quote do\n",                                  // 9
+        "      def unquote(name)(unquote_splicing(args)), do: {unquote_splicing(args)}\n", // 10
+        "    end\n",                                       // 11
+        "  end\n",                                         // 12
+        "  defmacro deftensor(call) do\n",                 // 13
+        "    defcall(call, :unwrap_tensor!)\n",            // 14
+        "  end\n",                                         // 15
+        "  defmacro defvalue(call), do: defcall(call, :unwrap!)\n", // 16
+        "  defmacro defother(call), do: defcall(other(call), :unwrap!)\n", // 17
+        "  defp other(call), do: call\n",                  // 18
+        "  defp defcall(call, unwrapper) do\n",            // 19
+        "    {name, args} = Macro.decompose_call(call)\n", // 20
+        "    quote do\n",                                  // 21
+        "      def unquote(name)(unquote_splicing(args)) do\n", // 22
+        "        Torchx.NIF.unwrap(unquote(unwrapper), {unquote_splicing(args)})\n", // 23
+        "      end\n",                                     // 24
+        "    end\n",                                       // 25
+        "  end\n",                                         // 26
+        "end\n",                                           // 27
+    );
+    let torchx = concat!(
+        "defmodule Torchx do\n",                                            // 1
+        "  use Torchx.Macro\n",                                             // 2
+        "  defdevice empty(shape, device)\n",                               // 3
+        "  deftensor reshape(tensor, shape)\n",                             // 4
+        "  defvalue item(tensor)\n",                                        // 5
+        "  defother gone(tensor)\n",                                        // 6
+        "end\n",                                                            // 7
+        "defmodule Torchx.Backend do\n",                                    // 8
+        "  def reshape(t, s), do: Torchx.reshape(t, s) |> Torchx.item()\n", // 9
+        "end\n",                                                            // 10
+    );
+    let mut chunks = chunks_of("torchx/lib/torchx/macro.ex", macros);
+    chunks.extend(chunks_of("torchx/lib/torchx.ex", torchx));
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [SymbolGraph::build(&chunks), ab, ba] {
+        for (symbol, line, by, quoted) in [
+            ("Torchx.empty/2", 3, "Torchx.Macro.defdevice/1", (10, 10)),
+            ("Torchx.reshape/2", 4, "Torchx.Macro.deftensor/1", (22, 24)),
+            ("Torchx.item/1", 5, "Torchx.Macro.defvalue/1", (22, 24)),
+        ] {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:#?}");
+            let s = &sites[0];
+            assert_eq!(
+                (
+                    s.start_line,
+                    s.generated_by.as_deref(),
+                    s.quoted_at.as_ref().map(|q| (q.start_line, q.end_line))
+                ),
+                (line, Some(by), Some(quoted)),
+                "{symbol}"
+            );
+        }
+        assert!(!g.is_defined("Torchx.gone/1"));
+        assert_eq!(
+            g.callees("Torchx.Backend.reshape/2"),
+            strings(&["Torchx.item/1", "Torchx.reshape/2"])
+        );
+    }
+}
+
 /// A macro of another file defines functions in the modules that call it too: imported
 /// (`defwrite(insert(cs))` after `import Shop.RepoHelpers`), or through a `use` whose quote
 /// imports it (`pipeline :browser do … end` after `use Shop.Router`, as Phoenix's routers
@@ -2822,8 +2900,8 @@ end
 /// Phoenix presence's `track/3..4` and `list/1`, a Splode error's `exception/1` (its quote
 /// holds `defexception`, so `raise Shop.NotFound, id: 1` calls a definition), Spark's
 /// options validator, Joken's token functions, Scrivener's `paginate/1..2`, Protobuf's
-/// struct and codec, and Hammer's rate limiter, whose functions come from the
-/// `@before_compile` module it picks from its options.
+/// struct and codec, Bamboo's mailer, and Hammer's rate limiter, whose functions come from
+/// the `@before_compile` module it picks from its options.
 #[test]
 fn more_libraries_uses_define_what_their_quotes_do() {
     let src = "defmodule ShopWeb.Presence do
@@ -2857,6 +2935,10 @@ defmodule Shop.RateLimit do
   use Hammer, backend: :ets
 end
 
+defmodule Shop.Mailer do
+  use Bamboo.Mailer, otp_app: :shop
+end
+
 defmodule Shop.Orders do
   alias Shop.Proto
 
@@ -2871,6 +2953,7 @@ defmodule Shop.Orders do
   def page(query), do: Shop.Repo.paginate(query, page: 2)
   def encode(id), do: Proto.Order.encode(%Proto.Order{id: id})
   def allow?(ip), do: Shop.RateLimit.hit(ip, 1000, 10)
+  def notify(email), do: Shop.Mailer.deliver_later!(email)
 end
 ";
     let chunks = chunks_of("lib/shop.ex", src);
@@ -2885,6 +2968,7 @@ end
         "Shop.Proto.Order.encode/1",
         "Shop.Proto.Order.__struct__/0",
         "Shop.RateLimit.hit/3",
+        "Shop.Mailer.deliver_later!/1",
     ]);
     let [ab, ba] = merged_halves(&chunks);
     for g in [SymbolGraph::build(&chunks), ab, ba] {
@@ -2901,6 +2985,7 @@ end
             "Shop.Orders.page/1",
             "Shop.Orders.encode/1",
             "Shop.Orders.allow?/1",
+            "Shop.Orders.notify/1",
         ]
         .iter()
         .flat_map(|f| g.callees(f))

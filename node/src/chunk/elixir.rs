@@ -256,6 +256,7 @@ pub(crate) fn structure(file: &FileInfo<'_>, config: &ChunkerConfig) -> Stage {
         for_names: Vec::new(),
         pending_for: None,
         macro_templates: FxHashMap::default(),
+        helper_lookups: 0,
         fn_templates: FxHashMap::default(),
         macro_args: Vec::new(),
     };
@@ -634,6 +635,10 @@ struct Walker<'s, 't> {
     /// What the macros defined so far in the file define where they are called, by
     /// module, macro name and arity (see [`MacroTemplate`]).
     macro_templates: FxHashMap<(String, String, u32), Vec<MacroTemplate>>,
+    /// Macros whose templates were looked for in a function they call
+    /// ([`Walker::helper_templates`]): each looks through the statements around it, so a
+    /// file may do it [`MAX_HELPER_LOOKUPS`] times.
+    helper_lookups: usize,
     /// The arities of the functions bound in a module's body that define functions
     /// (`defsequence = fn name, code -> … end`), by module and variable.
     fn_templates: FxHashMap<(String, String), Vec<u32>>,
@@ -644,6 +649,10 @@ struct Walker<'s, 't> {
 
 /// How many nodes of a macro's body are looked at for the definitions its quotes make.
 const MAX_TEMPLATE_NODES: usize = 20_000;
+
+/// How many macros of a file may have their templates looked for in a function of their
+/// module they call (each scans the statements around it).
+const MAX_HELPER_LOOKUPS: usize = 64;
 
 /// How many definitions a macro's quotes may make, at most.
 const MAX_TEMPLATES: usize = 16;
@@ -2486,7 +2495,15 @@ impl<'s, 't> Walker<'s, 't> {
             );
         }
         body.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
-        let templates = self.templates_in(&params, body);
+        let delegate = body.first().and_then(|&(b, _)| self.delegated_call(b));
+        let mut templates = self.templates_in(&params, body);
+        if templates.is_empty()
+            && let Some(call) = delegate
+            && self.helper_lookups < MAX_HELPER_LOOKUPS
+        {
+            self.helper_lookups += 1;
+            templates = self.helper_templates(node, &params, call);
+        }
         if templates.is_empty() {
             return templates;
         }
@@ -2498,6 +2515,93 @@ impl<'s, 't> Walker<'s, 't> {
                 .extend(templates.iter().cloned());
         }
         templates
+    }
+
+    /// The one statement of a macro's body when it is a call of a local function
+    /// (`defmacro deftensor(call) do defcall(call, :unwrap!, []) end`, Torchx's).
+    fn delegated_call(&self, body: Node<'t>) -> Option<Node<'t>> {
+        let statements = match body.kind() {
+            "do_block" => calls::named_children(body),
+            // `defmacro deftensor(call), do: defcall(call, …)`
+            "keywords" => (calls::keyword_pairs(body).into_iter())
+                .filter(|(key, _)| self.text(*key).trim_end().trim_end_matches(':') == "do")
+                .map(|(_, value)| value)
+                .collect(),
+            _ => vec![body],
+        };
+        let [only] = <[Node<'t>; 1]>::try_from(
+            (statements.into_iter())
+                .filter(|n| n.kind() != "comment")
+                .collect::<Vec<_>>(),
+        )
+        .ok()?;
+        let target = only.child_by_field_name("target")?;
+        (only.kind() == "call" && target.kind() == "identifier").then_some(only)
+    }
+
+    /// What a macro that hands its arguments to a function of its module defines: that
+    /// function's templates, with its parameters read as the macro's arguments passed in
+    /// their places (`defcall(call, …)` in `deftensor(call)`, where `defcall` quotes
+    /// `def unquote(name)(unquote_splicing(args))` after `Macro.decompose_call(call)`).
+    /// The function is looked for among the statements around the macro, before or after.
+    fn helper_templates(
+        &self,
+        defmacro: Node<'t>,
+        params: &[Node<'t>],
+        call: Node<'t>,
+    ) -> Vec<MacroTemplate> {
+        let Some(helper) = call.child_by_field_name("target").map(|t| self.text(t)) else {
+            return Vec::new();
+        };
+        let passed = child_of_kind(call, "arguments").map_or_else(Vec::new, calls::named_children);
+        // The macro's parameter each argument passes, by position.
+        let places: Vec<Option<u32>> = (passed.iter())
+            .map(|a| {
+                (a.kind() == "identifier")
+                    .then(|| params.iter().position(|p| self.text(*p) == self.text(*a)))
+                    .flatten()
+                    .map(|i| i as u32)
+            })
+            .collect();
+        if places.iter().all(Option::is_none) {
+            return Vec::new();
+        }
+        let Some(block) = defmacro.parent() else {
+            return Vec::new();
+        };
+        for def in calls::named_children(block) {
+            let keyword = target_name(def, self.src);
+            if !matches!(keyword, Some("def" | "defp")) || def.id() == defmacro.id() {
+                continue;
+            }
+            let Some((name, helper_params, false)) = def_head(def).and_then(|h| self.head_parts(h))
+            else {
+                continue;
+            };
+            if name != helper || helper_params.len() != passed.len() {
+                continue;
+            }
+            let mut body: Vec<(Node<'t>, bool)> = Vec::new();
+            if let Some(args) = child_of_kind(def, "arguments") {
+                body.extend((calls::named_children(args).into_iter().skip(1)).map(|n| (n, false)));
+            }
+            body.extend(child_of_kind(def, "do_block").map(|b| (b, false)));
+            let place = |i: u32| places.get(i as usize).copied().flatten();
+            return (self.templates_in(&helper_params, body).into_iter())
+                .filter_map(|mut t| {
+                    t.name = match t.name {
+                        MacroArg::Whole(i) => MacroArg::Whole(place(i)?),
+                        MacroArg::CallName(i) => MacroArg::CallName(place(i)?),
+                        MacroArg::CallArgs(i) => MacroArg::CallArgs(place(i)?),
+                    };
+                    if let TemplateArities::Spliced(i) = t.arities {
+                        t.arities = TemplateArities::Spliced(place(i)?);
+                    }
+                    Some(t)
+                })
+                .collect();
+        }
+        Vec::new()
     }
 
     /// Records what `var = fn name, code -> def unquote(name)() … end` in a module's body
@@ -2574,6 +2678,23 @@ impl<'s, 't> Walker<'s, 't> {
                 _ => {}
             }
         }
+        // `{name, args} = Macro.decompose_call(call)` among the body's statements: the
+        // name and the arguments of the call an argument is, as `{name, _, args}` binds
+        // them in the head.
+        for &(root, _) in &stack {
+            let statements = match root.kind() {
+                "do_block" => calls::named_children(root),
+                _ => vec![root],
+            };
+            for st in statements {
+                if let Some((name, args, from)) = self.decomposed_call(st)
+                    && let Some(&(_, MacroArg::Whole(i))) = bound.iter().find(|(v, _)| *v == from)
+                {
+                    bound.push((name, MacroArg::CallName(i)));
+                    bound.push((args, MacroArg::CallArgs(i)));
+                }
+            }
+        }
         let mut templates: Vec<(&str, MacroTemplate)> = Vec::new();
         if bound.is_empty() {
             return Vec::new();
@@ -2643,6 +2764,36 @@ impl<'s, 't> Walker<'s, 't> {
             .map(|(_, t)| t)
             .take(MAX_TEMPLATES)
             .collect()
+    }
+
+    /// `{name, args} = Macro.decompose_call(call)`: the variables bound, and the one
+    /// decomposed.
+    fn decomposed_call(&self, statement: Node<'t>) -> Option<(&'s str, &'s str, &'s str)> {
+        if statement.kind() != "binary_operator"
+            || statement
+                .child_by_field_name("operator")
+                .map(|o| self.text(o))
+                != Some("=")
+        {
+            return None;
+        }
+        let left = statement.child_by_field_name("left")?;
+        let right = statement.child_by_field_name("right")?;
+        let [name, args] = <[Node<'t>; 2]>::try_from(calls::named_children(left)).ok()?;
+        if left.kind() != "tuple" || name.kind() != "identifier" || args.kind() != "identifier" {
+            return None;
+        }
+        if right.kind() != "call"
+            || right.child_by_field_name("target").map(|t| self.text(t))
+                != Some("Macro.decompose_call")
+        {
+            return None;
+        }
+        let [from] = <[Node<'t>; 1]>::try_from(
+            child_of_kind(right, "arguments").map(calls::named_children)?,
+        )
+        .ok()?;
+        (from.kind() == "identifier").then(|| (self.text(name), self.text(args), self.text(from)))
     }
 
     /// What a quoted `keyword unquote(var)(…)` defines, when `var` is a macro argument.

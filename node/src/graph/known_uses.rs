@@ -466,4 +466,10 @@ pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &str, &[u32], bool)] = &[
     ("Spark.Options.Validator", "to_options", "def to_options(self, take \\\\ nil)", &[1, 2], false),
     ("Spark.Options.Validator", "validate", "def validate(%__MODULE__{} = opts)", &[1], false),
     ("Spark.Options.Validator", "validate!", "def validate!(%__MODULE__{} = opts)", &[1], false),
+    // Bamboo.Mailer (bamboo 2.5.0): `use Bamboo.Mailer, otp_app: :probe`
+    ("Bamboo.Mailer", "deliver", "def deliver(_email)", &[1], false),
+    ("Bamboo.Mailer", "deliver_later", "def deliver_later(email, opts \\\\ [])", &[1, 2], false),
+    ("Bamboo.Mailer", "deliver_later!", "def deliver_later!(email, opts \\\\ [])", &[1, 2], false),
+    ("Bamboo.Mailer", "deliver_now", "def deliver_now(email, opts \\\\ [])", &[1, 2], false),
+    ("Bamboo.Mailer", "deliver_now!", "def deliver_now!(email, opts \\\\ [])", &[1, 2], false),
 ];
