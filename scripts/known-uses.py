@@ -213,11 +213,18 @@ def main():
                     found[key] = (signature, True)
                 if repo not in repos:
                     repos = repos + [repo]
-        # The `aiex` that probes already has a table: where it defines a name beyond what
-        # the source says, the probe sees that too (`hit/4` beside Hammer's `hit/3..4`).
-        # Such names are the table's alone.
-        beyond = {name for (name, _), (_, b) in found.items() if b}
-        found = {k: v for k, v in found.items() if v[1] or k[0] not in beyond}
+        # The `aiex` that probes already has a table: where it defines a function beyond
+        # what the source says, the probe sees that too (`hit/4` beside Hammer's
+        # `hit/3..4`). The arities the table gives a name are the table's alone.
+        beyond = {}
+        for (name, arities), (_, b) in found.items():
+            if b:
+                beyond.setdefault(name, set()).update(arities)
+        found = {
+            (name, arities): v
+            for (name, arities), v in found.items()
+            if v[1] or not set(arities) <= beyond.get(name, set())
+        }
         if not found:
             sys.exit(f"{used}: the probe defines nothing; is {repos} the library's source?")
         versions = ", ".join(f"{r} {version(sources, r)}" for r in repos)

@@ -13,8 +13,8 @@
 //!   when a group needs a function on its own; tests are never merged.
 
 use aiex_node::chunk::{
-    AtomList, Chunk, ChunkKind, ChunkerConfig, Definition, FileChunks, NamesFrom, SkipReason,
-    TemplatesOf, Visibility, chunk_file,
+    AtomList, Chunk, ChunkKind, ChunkerConfig, Definition, FileChunks, MacroArg, NamesFrom,
+    SkipReason, TemplateArities, TemplatesOf, Visibility, chunk_file,
 };
 
 use ChunkKind::{
@@ -1384,8 +1384,9 @@ fn g13_hidden_as_elixir_hides_and_a_struct_takes_its_doc() {
 /// written plainly.
 /// Quoted code that splices a literal list into a call passes its elements:
 /// `unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))` calls
-/// `static_path/2` (Phoenix's verified routes). A spliced list not written out gives no
-/// arity, so the call is not cited rather than cited with a wrong one.
+/// `static_path/2` (Phoenix's verified routes), in a quoted `def` too. A spliced list not
+/// written out gives no arity, so the call is not cited rather than cited with a wrong
+/// one.
 #[test]
 fn g13_a_spliced_literal_list_counts_its_elements() {
     let src = concat!(
@@ -1396,9 +1397,11 @@ fn g13_a_spliced_literal_list_counts_its_elements() {
         "    end\n",
         "  end\n",
         "\n",
-        "  def url_ast(endpoint, route) do\n",
+        "  def url_ast(endpoint, route, rest) do\n",
         "    quote do\n",
         "      Routes.url(unquote_splicing([]), unquote(endpoint), unquote_splicing([route, 1, 2]))\n",
+        "      Routes.kw(unquote_splicing([route, a: 1, b: 2]))\n",
+        "      Routes.rest(unquote_splicing([route | rest]))\n",
         "    end\n",
         "  end\n",
         "\n",
@@ -1409,7 +1412,12 @@ fn g13_a_spliced_literal_list_counts_its_elements() {
         "    end\n",
         "  end\n",
         "\n",
-        "  def spliced_outside(args), do: Routes.handle(unquote_splicing(args))\n",
+        "  defmacro __using__(args) do\n",
+        "    quote do\n",
+        "      def two(a, b), do: Routes.pair(unquote_splicing([a, b]))\n",
+        "      def many(x), do: Routes.many(unquote_splicing(args), x)\n",
+        "    end\n",
+        "  end\n",
         "  def static_path(endpoint, path), do: {endpoint, path}\n",
         "end\n",
     );
@@ -1419,9 +1427,10 @@ fn g13_a_spliced_literal_list_counts_its_elements() {
         definition_calls(&cs, "Routes.path_ast/2"),
         strings(&["Routes.static_path/2"])
     );
+    // A keyword list is one argument per pair; `[route | rest]` is as long as `rest`.
     assert_eq!(
-        definition_calls(&cs, "Routes.url_ast/2"),
-        strings(&["Routes.url/4"])
+        definition_calls(&cs, "Routes.url_ast/3"),
+        strings(&["Routes.url/4", "Routes.kw/3"])
     );
     let dispatch = (cs.iter().flat_map(|c| &c.defines))
         .find(|d| d.name == "dispatch_ast")
@@ -1432,10 +1441,51 @@ fn g13_a_spliced_literal_list_counts_its_elements() {
         "{:?}",
         dispatch.unqualified_calls
     );
-    // Outside a quote `unquote_splicing` is a call like any other.
+    // In a `def` in quoted code as well (what `use Routes` defines).
+    let using = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "__using__")
+        .expect("__using__");
+    let quoted: Vec<(&str, &[String])> = (using.quoted_defs.iter())
+        .map(|q| (q.name.as_str(), q.calls.as_slice()))
+        .collect();
     assert_eq!(
-        definition_calls(&cs, "Routes.spliced_outside/1"),
-        strings(&["Routes.handle/1"])
+        quoted,
+        [("two", &strings(&["Routes.pair/2"])[..]), ("many", &[][..])]
+    );
+}
+
+/// A macro that hands its argument to a function beside it has that function's
+/// templates: after any number of macros that pass nothing on (they do not use up the
+/// file's lookups), through a function with a default argument left out, and past a
+/// first clause that quotes nothing.
+#[test]
+fn g13_a_macro_handing_its_argument_on_has_the_functions_templates() {
+    let mut src = String::from("defmodule Defs do\n");
+    for i in 0..80 {
+        src.push_str(&format!("  defmacro m{i}(x), do: quote(do: unquote(x))\n"));
+    }
+    src.push_str(concat!(
+        "  defmacro deftensor(call), do: defcall(call)\n",
+        "  defp defcall(call, unwrapper \\\\ nil)\n",
+        "  defp defcall(_call, :never), do: raise(\"no\")\n",
+        "  defp defcall(call, unwrapper) do\n",
+        "    {name, args} = Macro.decompose_call(call)\n",
+        "    quote do\n",
+        "      def unquote(name)(unquote_splicing(args)), do: {unquote(unwrapper)}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    ));
+    let cs = chunks("lib/defs.ex", &src);
+    assert_tiles(&cs, src.as_bytes());
+    let deftensor = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "deftensor")
+        .expect("deftensor");
+    assert_eq!(deftensor.templates.len(), 1, "{:?}", deftensor.templates);
+    let t = &deftensor.templates[0];
+    assert_eq!(
+        (t.name, &t.arities),
+        (MacroArg::CallName(0), &TemplateArities::Spliced(0))
     );
 }
 

@@ -1,11 +1,12 @@
-//! Calls that reach no definition in a project's own modules: for each project directory,
-//! the symbol graph of its `.ex` and `.exs` files, then every call from one of its
-//! definitions to `Mod.fun/arity` where the project defines the module `Mod` but no
-//! `fun/arity` in it. Such a call is a definition the graph misses (a macro or
-//! library that defines functions without writing them out) or a call the chunker
-//! resolved wrongly; a few are real errors of the project, or code for another version.
-//! Prints the share of calls into the project's modules that reach a definition, and the
-//! callees most often missed, with a caller of each.
+//! Call edges that reach no definition in a project's own modules: for each project
+//! directory, the symbol graph of its `.ex` and `.exs` files, then every edge from one of
+//! its definitions to `Mod.fun/arity` (each caller and callee counted once, however often
+//! the caller calls it) where the project defines the module `Mod` but no `fun/arity` in
+//! it. Such an edge is a definition the graph misses (a macro or library that defines
+//! functions without writing them out) or a call the chunker resolved wrongly; a few are
+//! real errors of the project, or code for another version. Prints the share of edges
+//! into the project's modules that reach a definition, and the callees most often missed
+//! (by how many callers), with a caller of each.
 //!
 //! `cargo run --release -p aiex-bench --bin graph-gaps -- DIR... [--top N] [--json]`
 
@@ -53,7 +54,7 @@ fn module_of(symbol: &str) -> Option<&str> {
 struct Gaps {
     project: String,
     files: usize,
-    /// Calls from the project's definitions into modules it defines.
+    /// Call edges from the project's definitions into modules it defines.
     into_own: usize,
     /// Those that reach no definition, by callee: how many callers, and one.
     missed: BTreeMap<String, (usize, String)>,
@@ -118,7 +119,7 @@ fn main() -> Result<()> {
         if args.json {
             let top: Vec<_> = (top.iter())
                 .map(
-                    |(callee, (n, caller))| json!({"callee": callee, "calls": n, "caller": caller}),
+                    |(callee, (n, caller))| json!({"callee": callee, "callers": n, "caller": caller}),
                 )
                 .collect();
             println!(
@@ -126,7 +127,7 @@ fn main() -> Result<()> {
                 json!({
                     "project": g.project,
                     "files": g.files,
-                    "calls_into_own_modules": g.into_own,
+                    "edges_into_own_modules": g.into_own,
                     "reaching_a_definition": reached,
                     "share": share,
                     "missed_callees": g.missed.len(),
@@ -136,8 +137,8 @@ fn main() -> Result<()> {
             continue;
         }
         println!(
-            "{}: {} files; {} of {} calls into its own modules reach a definition ({:.2}%); \
-             {} callees missed",
+            "{}: {} files; {} of {} call edges into its own modules reach a definition \
+             ({:.2}%); {} callees missed",
             g.project,
             g.files,
             reached,

@@ -593,23 +593,22 @@ pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)>
         .collect()
 }
 
-/// The arity of a call of `arity` arguments as written, where quoted code splices a list
-/// into them: `unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))`
-/// passes the literal list's two elements. `None` when a spliced list is not written out
-/// (`fun(unquote_splicing(args))`): the arity is not known here, so the call is not
-/// cited. Outside quoted code, and without a splice, the arity as written.
+/// The arity of a call of `arity` arguments as written, where quoted code (or an unquote
+/// fragment) splices a list into them:
+/// `unquote(__MODULE__).static_path(unquote_splicing([endpoint, route]))` passes the
+/// literal list's two elements, `[a, b: 1]` two as well. `None` when the spliced list is
+/// not written out (`fun(unquote_splicing(args))`, `[a | rest]`): the arity is not known
+/// here, so the call is not cited. `splices`: whether the code walked holds
+/// `unquote_splicing` at all; without, the arity as written, and no argument is looked at.
 fn spliced_arity(
     arity: u32,
     arguments: Option<Node<'_>>,
-    contexts: &[(usize, Context)],
+    splices: bool,
     src: &[u8],
 ) -> Option<u32> {
-    let Some(arguments) = arguments else {
+    let Some(arguments) = arguments.filter(|_| splices) else {
         return Some(arity);
     };
-    if !Context::in_quote(contexts) {
-        return Some(arity);
-    }
     let g = grammar();
     let mut arity = arity;
     for argument in named_children(arguments) {
@@ -623,10 +622,24 @@ fn spliced_arity(
         if list.kind() != "list" {
             return None;
         }
-        let elements = named_children(list)
-            .into_iter()
-            .filter(|e| e.kind_id() != g.comment)
-            .count() as u32;
+        let mut elements = 0u32;
+        for e in named_children(list) {
+            if e.kind_id() == g.comment {
+                continue;
+            }
+            if e.kind_id() == g.binary_operator
+                && e.child_by_field_id(g.operator)
+                    .is_some_and(|o| text(o, src) == "|")
+            {
+                // `[a | rest]`: as long as `rest` is.
+                return None;
+            }
+            // A trailing keyword list is one element per pair.
+            elements += match e.kind() {
+                "keywords" => keyword_pairs(e).len() as u32,
+                _ => 1,
+            };
+        }
         // The splice itself was counted as one argument.
         arity = arity - 1 + elements;
     }
@@ -1389,6 +1402,10 @@ impl<'t> CallParts<'t> {
 pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let g = grammar();
     let mut calls = Vec::new();
+    // Whether any call's arguments may splice a list ([`spliced_arity`]): one search of
+    // the text, so that the calls of code without one are counted as before.
+    let splices = (src.get(root.start_byte()..root.end_byte()))
+        .is_some_and(|code| memchr::memmem::find(code, b"unquote_splicing").is_some());
     // Where the GenServer callback the walk is in ends (see [`is_server_callback`]).
     let mut callback_until = 0;
     // The Phoenix router scopes the walk is in: where each ends, and the module prefix
@@ -1623,7 +1640,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     descend = name == "use";
                 } else if !name.is_empty()
                     && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
-                    && let Some(arity) = spliced_arity(arity, parts.arguments, &contexts, src)
+                    && let Some(arity) = spliced_arity(arity, parts.arguments, splices, src)
                 {
                     calls.push((
                         node.start_byte(),
@@ -1661,7 +1678,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {
                 let (arity, _) = parts.arity_and_misparsed(node, &mut aux, src);
-                let arity = spliced_arity(arity, parts.arguments, &contexts, src);
+                let arity = spliced_arity(arity, parts.arguments, splices, src);
                 let fun = text(right, src);
                 // `Kernel.def to_char_list(term) do … end` defines, as `def` does.
                 let kernel_def = module == "Kernel" && Context::of(fun) == Some(Context::Function);

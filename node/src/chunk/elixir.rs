@@ -1781,9 +1781,6 @@ impl<'s, 't> Walker<'s, 't> {
         Classified::Item(fallback)
     }
 
-    /// Records that `node` (at the module's top level) defines `funs` in `module`.
-    /// Its signature is the whole of a short `defstruct [...]` on one line, or else its
-    /// first line (`schema "users" do`).
     /// Whether a call's first argument is options naming a module (`typedstruct module:
     /// Sub, enforce: true do … end`).
     fn names_a_module(&self, first: Option<Node<'t>>) -> bool {
@@ -1794,6 +1791,9 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
+    /// Records that `node` (at the module's top level) defines `funs` in `module`.
+    /// Its signature is the whole of a short `defstruct [...]` on one line, or else its
+    /// first line (`schema "users" do`).
     fn implies(&mut self, module: usize, node: Node<'t>, funs: &[(&'static str, u32)]) {
         let text = self.text(node);
         let whole = text.len() <= MAX_IMPLYING_TEXT
@@ -2499,9 +2499,7 @@ impl<'s, 't> Walker<'s, 't> {
         let mut templates = self.templates_in(&params, body);
         if templates.is_empty()
             && let Some(call) = delegate
-            && self.helper_lookups < MAX_HELPER_LOOKUPS
         {
-            self.helper_lookups += 1;
             templates = self.helper_templates(node, &params, call);
         }
         if templates.is_empty() {
@@ -2545,7 +2543,7 @@ impl<'s, 't> Walker<'s, 't> {
     /// `def unquote(name)(unquote_splicing(args))` after `Macro.decompose_call(call)`).
     /// The function is looked for among the statements around the macro, before or after.
     fn helper_templates(
-        &self,
+        &mut self,
         defmacro: Node<'t>,
         params: &[Node<'t>],
         call: Node<'t>,
@@ -2553,6 +2551,9 @@ impl<'s, 't> Walker<'s, 't> {
         let Some(helper) = call.child_by_field_name("target").map(|t| self.text(t)) else {
             return Vec::new();
         };
+        if matches!(helper, "quote" | "unquote") {
+            return Vec::new();
+        }
         let passed = child_of_kind(call, "arguments").map_or_else(Vec::new, calls::named_children);
         // The macro's parameter each argument passes, by position.
         let places: Vec<Option<u32>> = (passed.iter())
@@ -2563,22 +2564,37 @@ impl<'s, 't> Walker<'s, 't> {
                     .map(|i| i as u32)
             })
             .collect();
-        if places.iter().all(Option::is_none) {
+        if places.iter().all(Option::is_none) || self.helper_lookups >= MAX_HELPER_LOOKUPS {
             return Vec::new();
         }
+        self.helper_lookups += 1;
         let Some(block) = defmacro.parent() else {
             return Vec::new();
         };
-        for def in calls::named_children(block) {
-            let keyword = target_name(def, self.src);
-            if !matches!(keyword, Some("def" | "defp")) || def.id() == defmacro.id() {
-                continue;
-            }
-            let Some((name, helper_params, false)) = def_head(def).and_then(|h| self.head_parts(h))
-            else {
-                continue;
-            };
-            if name != helper || helper_params.len() != passed.len() {
+        // The clauses of the function: called with all their parameters, or leaving out
+        // some that a clause (a bodiless head, say) gives defaults.
+        let defaulted = |p: &Node<'t>| {
+            p.kind() == "binary_operator"
+                && p.child_by_field_name("operator").map(|o| self.text(o)) == Some("\\\\")
+        };
+        let clauses: Vec<(Node<'t>, Vec<Node<'t>>)> = (calls::named_children(block).into_iter())
+            .filter(|&def| {
+                matches!(target_name(def, self.src), Some("def" | "defp"))
+                    && def.id() != defmacro.id()
+            })
+            .filter_map(|def| match def_head(def).and_then(|h| self.head_parts(h)) {
+                Some((name, params, false)) if name == helper && params.len() >= passed.len() => {
+                    Some((def, params))
+                }
+                _ => None,
+            })
+            .collect();
+        let arities: Vec<usize> = (clauses.iter())
+            .filter(|(_, params)| params[passed.len()..].iter().all(defaulted))
+            .map(|(_, params)| params.len())
+            .collect();
+        for (def, helper_params) in clauses {
+            if !arities.contains(&helper_params.len()) {
                 continue;
             }
             let mut body: Vec<(Node<'t>, bool)> = Vec::new();
@@ -2587,7 +2603,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             body.extend(child_of_kind(def, "do_block").map(|b| (b, false)));
             let place = |i: u32| places.get(i as usize).copied().flatten();
-            return (self.templates_in(&helper_params, body).into_iter())
+            let found: Vec<MacroTemplate> = (self.templates_in(&helper_params, body).into_iter())
                 .filter_map(|mut t| {
                     t.name = match t.name {
                         MacroArg::Whole(i) => MacroArg::Whole(place(i)?),
@@ -2600,6 +2616,11 @@ impl<'s, 't> Walker<'s, 't> {
                     Some(t)
                 })
                 .collect();
+            // A clause that quotes nothing (`defp defcall(_, nil), do: raise …`): the
+            // next may.
+            if !found.is_empty() {
+                return found;
+            }
         }
         Vec::new()
     }
