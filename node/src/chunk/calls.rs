@@ -570,15 +570,6 @@ fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
     content.map_or("", |c| text(c, src)).to_string()
 }
 
-/// The value of a call's `do:` keyword argument (`schema("settings", do: field(:tz))`).
-pub(crate) fn keyword_do<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
-    let keywords = child_of_kind(child_of_kind(call, "arguments")?, "keywords")?;
-    keyword_pairs(keywords)
-        .into_iter()
-        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "do")
-        .map(|(_, value)| value)
-}
-
 /// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).
 pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
     let mut cursor = keywords.walk();
@@ -1189,7 +1180,11 @@ fn children_returned<'t>(def: Node<'t>, head: Node<'t>, src: &[u8]) -> Option<(N
         return last_expression(body).map(|n| (n, holds));
     }
     // `defp child, do: {Oban, opts}`
-    keyword_do(def, src).map(|value| (value, holds))
+    let keywords = child_of_kind(child_of_kind(def, "arguments")?, "keywords")?;
+    keyword_pairs(keywords)
+        .into_iter()
+        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "do")
+        .map(|(_, value)| (value, holds))
 }
 
 /// The value of each branch of an `if` or `unless`: the last expression of its `do` and

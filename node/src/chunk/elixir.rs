@@ -1746,20 +1746,21 @@ impl<'s, 't> Walker<'s, 't> {
                 // `typed_schema` and `typed_embedded_schema` are Ecto's with types, and
                 // TypedStruct's `typedstruct do … end` a `defstruct` (with `module: Sub`,
                 // another module's, not known here).
-                let first = || child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
-                let source = || first().is_some_and(|a| a.kind() == "string");
-                let block = || {
-                    child_of_kind(node, "do_block").is_some()
-                        || calls::keyword_do(node, self.src).is_some()
+                let source = || {
+                    (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
+                        .is_some_and(|a| a.kind() == "string")
                 };
                 let schema = match name {
                     "embedded_schema" | "typed_embedded_schema" => true,
                     "schema" | "typed_schema" => source(),
                     _ => false,
                 };
-                if schema && block() {
+                if schema && self.has_body(node) {
                     self.implies(module, node, calls::implied_by(name, ""));
-                } else if name == "typedstruct" && block() && !self.names_a_module(first()) {
+                } else if name == "typedstruct"
+                    && self.has_body(node)
+                    && self.keyword_value(node, "module").is_none()
+                {
                     self.implies(module, node, calls::implied_by("defstruct", ""));
                     self.modules[module].tags.push("struct");
                 }
@@ -1779,16 +1780,6 @@ impl<'s, 't> Walker<'s, 't> {
             }
         }
         Classified::Item(fallback)
-    }
-
-    /// Whether a call's first argument is options naming a module (`typedstruct module:
-    /// Sub, enforce: true do … end`).
-    fn names_a_module(&self, first: Option<Node<'t>>) -> bool {
-        first.is_some_and(|a| {
-            a.kind() == "keywords"
-                && (calls::keyword_pairs(a).iter())
-                    .any(|(key, _)| self.text(*key).trim_end().trim_end_matches(':') == "module")
-        })
     }
 
     /// Records that `node` (at the module's top level) defines `funs` in `module`.
@@ -2495,7 +2486,7 @@ impl<'s, 't> Walker<'s, 't> {
             );
         }
         body.extend(child_of_kind(node, "do_block").map(|b| (b, false)));
-        let delegate = body.first().and_then(|&(b, _)| self.delegated_call(b));
+        let delegate = self.delegated_call(node);
         let mut templates = self.templates_in(&params, body);
         if templates.is_empty()
             && let Some(call) = delegate
@@ -2516,23 +2507,12 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// The one statement of a macro's body when it is a call of a local function
-    /// (`defmacro deftensor(call) do defcall(call, :unwrap!, []) end`, Torchx's).
-    fn delegated_call(&self, body: Node<'t>) -> Option<Node<'t>> {
-        let statements = match body.kind() {
-            "do_block" => calls::named_children(body),
-            // `defmacro deftensor(call), do: defcall(call, …)`
-            "keywords" => (calls::keyword_pairs(body).into_iter())
-                .filter(|(key, _)| self.text(*key).trim_end().trim_end_matches(':') == "do")
-                .map(|(_, value)| value)
-                .collect(),
-            _ => vec![body],
-        };
-        let [only] = <[Node<'t>; 1]>::try_from(
-            (statements.into_iter())
-                .filter(|n| n.kind() != "comment")
-                .collect::<Vec<_>>(),
-        )
-        .ok()?;
+    /// (`defmacro deftensor(call) do defcall(call, :unwrap!, []) end`, Torchx's; or with
+    /// `do:`).
+    fn delegated_call(&self, defmacro: Node<'t>) -> Option<Node<'t>> {
+        let statements = self.body(defmacro)?;
+        let mut code = statements.into_iter().filter(|n| n.kind() != "comment");
+        let only = code.next().filter(|_| code.next().is_none())?;
         let target = only.child_by_field_name("target")?;
         (only.kind() == "call" && target.kind() == "identifier").then_some(only)
     }
