@@ -10,7 +10,7 @@
 //!
 //! `cargo run --release -p aiex-bench --bin graph-gaps -- DIR... [--top N] [--json]`
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use aiex_bench::{chunk_all, load_elixir_files};
@@ -67,12 +67,10 @@ fn gaps(dir: &Path) -> Result<Gaps> {
     }
     let chunks = chunk_all(&files);
     let graph = SymbolGraph::build(&chunks);
-    let callers: HashSet<&str> = (graph.all_definitions())
+    let callers: BTreeSet<&str> = (graph.all_definitions())
         .filter(|s| s.kind.is_callable())
         .map(|s| s.symbol.as_str())
         .collect();
-    let mut callers: Vec<&str> = callers.into_iter().collect();
-    callers.sort_unstable();
     let mut into_own = 0;
     let mut missed: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for caller in callers {

@@ -236,15 +236,17 @@ const MAX_HELPERS: usize = 64;
 /// What a `use` of some standard-library modules defines, for when their source is not
 /// indexed (their quoted code as of Elixir 1.14): the process behaviours' `child_spec/1`,
 /// an application's `stop/1`, and a case template's `__using__/1` (so `use
-/// MyApp.DataCase` calls a definition). Libraries' are in [`known_uses`].
-const KNOWN_USES: [(&str, &str, &[u32]); 7] = [
-    ("Application", "def stop(_state)", &[1]),
-    ("GenServer", "def child_spec(init_arg)", &[1]),
-    ("Supervisor", "def child_spec(init_arg)", &[1]),
-    ("DynamicSupervisor", "def child_spec(arg)", &[1]),
-    ("Agent", "def child_spec(arg)", &[1]),
-    ("Task", "def child_spec(arg)", &[1]),
-    ("ExUnit.CaseTemplate", "defmacro __using__(opts)", &[1]),
+/// MyApp.DataCase` calls a definition). Libraries' are in [`known_uses`], in the same
+/// shape: (module used, name, head, arities, found beyond the source).
+#[rustfmt::skip]
+const KNOWN_USES: [(&str, &str, &str, &[u32], bool); 7] = [
+    ("Application", "stop", "def stop(_state)", &[1], false),
+    ("GenServer", "child_spec", "def child_spec(init_arg)", &[1], false),
+    ("Supervisor", "child_spec", "def child_spec(init_arg)", &[1], false),
+    ("DynamicSupervisor", "child_spec", "def child_spec(arg)", &[1], false),
+    ("Agent", "child_spec", "def child_spec(arg)", &[1], false),
+    ("Task", "child_spec", "def child_spec(arg)", &[1], false),
+    ("ExUnit.CaseTemplate", "__using__", "defmacro __using__(opts)", &[1], false),
 ];
 
 /// What a `use` of `used` defines when its source is not indexed: the standard library's
@@ -255,11 +257,8 @@ const KNOWN_USES: [(&str, &str, &[u32]); 7] = [
 /// `get/1..3`) and quotes reached through a call it does not follow (the `query/1..3` an
 /// Ecto SQL adapter adds).
 fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
-    let stdlib = KNOWN_USES.iter().filter_map(|&(m, s, a)| {
-        let name = s.split_once(' ')?.1.split(['(', ' ']).next()?;
-        Some((m, name, s, a, false))
-    });
-    (stdlib.chain(known_uses::KNOWN_LIBRARY_USES.iter().copied()))
+    (KNOWN_USES.iter().chain(known_uses::KNOWN_LIBRARY_USES))
+        .copied()
         .filter(|k| k.0 == used && (!indexed || k.4))
         .map(|(_, name, signature, arities, _)| {
             // `defexception …` for the functions it implies (`exception/1`).
