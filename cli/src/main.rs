@@ -42,7 +42,8 @@ struct Cli {
     #[arg(long, global = true, env = "AIEX_PARTITIONS")]
     partitions: Option<u32>,
     /// Sentence-embedding model directory for natural-language search (`aiex up`, `aiex
-    /// node`, `aiex index`) [default: off; scripts/fetch-embed-model.sh unpacks one].
+    /// node`, `aiex index`; and `search`, `context` with --offline, which embed the
+    /// question) [default: off; scripts/fetch-embed-model.sh unpacks one].
     #[arg(long, global = true, env = "AIEX_EMBED_MODEL", value_name = "DIR")]
     embed_model: Option<PathBuf>,
     #[command(subcommand)]
@@ -74,13 +75,14 @@ enum Command {
     Node(roles::NodeArgs),
     /// Run a cluster gateway: the public gRPC API over the nodes found by gossip.
     Gateway(roles::GatewayArgs),
-    /// Repositories: add, list, status, remove, re-index.
+    /// Repositories: add, list, status, rm, reindex.
     Repo {
         #[command(subcommand)]
         command: RepoCommand,
     },
     /// Search indexed repositories.
     Search {
+        /// An identifier (`GenServer.call`, `handle_info/2`) or a question in plain words.
         query: String,
         /// Only this repository (repeatable).
         #[arg(long)]
@@ -91,12 +93,14 @@ enum Command {
         /// Only this module and its nested modules.
         #[arg(long)]
         module: Option<String>,
-        /// Only paths starting with this prefix (`lib/x`, or `repo/lib/x` as hits show it).
+        /// Only paths starting with this prefix (`lib/x`, or `repo/lib/x` as hits show it);
+        /// with --offline also a directory: absolute, or `./x`, `../x` from here.
         #[arg(long)]
         path: Option<String>,
         /// Results to return (1-1000).
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
+        /// Print the hits as JSON.
         #[arg(long)]
         json: bool,
         /// Read the index `aiex index` built in the data directory instead of asking a gateway.
@@ -268,7 +272,8 @@ pub enum SymbolsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Who calls `Mod.fun/arity`.
+    /// Who calls `Mod.fun/arity` (or `Mod.fun`, any arity); for a module `Mod`, who calls
+    /// its functions from outside it.
     Callers {
         symbol: String,
         #[arg(long)]
@@ -692,6 +697,28 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
     Ok(set)
 }
 
+/// Says so on stderr when an embedding model is configured but the offline index holds
+/// no vector of it (indexed without `--embed-model`, or with another model): questions
+/// are then ranked by keywords alone, which the scores would not show.
+fn warn_without_vectors(settings: &Settings, set: &PartitionSet) {
+    let (Some(model), Some(encoder)) = (&settings.embed_model, set.encoder()) else {
+        return;
+    };
+    if set
+        .partitions()
+        .iter()
+        .all(|p| p.vectors(encoder).is_empty())
+    {
+        eprintln!(
+            "note: the offline index holds no embeddings of {} (it was indexed without \
+             --embed-model, or with another model), so questions are ranked by keywords \
+             alone; `aiex index PATH --embed-model {}` embeds it",
+            model.display(),
+            model.display()
+        );
+    }
+}
+
 /// Every repository a read names is indexed: a typo is an error naming it and the indexed
 /// ones, not an empty result.
 fn require_repos<'a>(
@@ -727,6 +754,7 @@ fn offline_search(
     json: bool,
 ) -> Result<()> {
     let set = open_indexed(settings)?;
+    warn_without_vectors(settings, &set);
     let mut request = request;
     if let Some(filters) = request.filters.as_mut() {
         absolute_path_filter(settings, filters)?;
@@ -771,11 +799,23 @@ fn absolute_path_filter(
     settings: &Settings,
     filters: &mut aiex_proto::v1::SearchFilters,
 ) -> Result<()> {
-    let given = Path::new(&filters.path_prefix);
-    if !given.is_absolute() {
+    let typed = Path::new(&filters.path_prefix);
+    // `./lib/x` and `../x` are the shell's paths, from the current directory; a bare
+    // relative `lib/x` is a path inside a repository, as hits show it.
+    let from_here = matches!(
+        typed.components().next(),
+        Some(std::path::Component::CurDir | std::path::Component::ParentDir)
+    );
+    let given = if from_here {
+        std::env::current_dir()
+            .context("reading the current directory for --path")?
+            .join(typed)
+    } else if typed.is_absolute() {
+        typed.to_path_buf()
+    } else {
         return Ok(());
-    }
-    let (name, rest, given) = inside_indexed(settings, given, "--path")?;
+    };
+    let (name, rest, given) = inside_indexed(settings, &given, "--path")?;
     // A directory holds what is under it, not its namesakes (`lib/x` vs `lib/x.ex`).
     filters.path_prefix = if given.is_dir() && !rest.is_empty() {
         format!("{rest}/")
@@ -796,6 +836,7 @@ fn inside_indexed(
     given: &Path,
     what: &str,
 ) -> Result<(String, String, std::path::PathBuf)> {
+    let typed = given;
     let given = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
     let sources = Sources::at(&settings.data_dir.join("index")).read()?;
     match sources.iter().find_map(|(name, root)| {
@@ -807,7 +848,7 @@ fn inside_indexed(
         Some((name, rest)) => Ok((name, rest, given)),
         None => bail!(
             "{what} {} is not inside a directory indexed offline ({})",
-            given.display(),
+            typed.display(),
             sources
                 .iter()
                 .map(|(name, root)| format!("{name}: {}", root.display()))
@@ -859,6 +900,7 @@ fn offline_context(
     absolute_target(settings, &mut request)?;
     let request = &request;
     let set = open_indexed(settings)?;
+    warn_without_vectors(settings, &set);
     require_repos(settings, &set, &request.repositories)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {
@@ -978,32 +1020,44 @@ fn index_command(
     let progress = Arc::new(IngestProgress::default());
     let bar = (!json).then(|| output::progress_bar(progress.clone()));
     let started = Instant::now();
-    let stats = std::thread::scope(|s| {
+    // Indexing speed is reported without the embedding stage, which follows.
+    let (stats, took) = std::thread::scope(|s| {
+        // The ticker redraws every 100 ms and stops as soon as the sender is dropped, so
+        // that a short run does not wait out its sleep.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let ticker = bar.as_ref().map(|bar| {
             let progress = progress.clone();
             s.spawn(move || {
-                while !bar.is_finished() {
+                loop {
                     output::tick(bar, &progress, started);
-                    std::thread::sleep(Duration::from_millis(100));
+                    if stopped.recv_timeout(Duration::from_millis(100))
+                        != Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    {
+                        break;
+                    }
                 }
             })
         });
         let result = set.ingest_dir(name, path, options, Some(&progress));
+        let took = started.elapsed();
+        drop(stop);
+        if let Some(t) = ticker {
+            let _ = t.join();
+        }
         if let Some(bar) = &bar {
             output::tick(bar, &progress, started);
             bar.finish_and_clear();
         }
-        if let Some(t) = ticker {
-            let _ = t.join();
-        }
-        result
+        result.map(|stats| (stats, took))
     })?;
-    // Indexing speed is reported without the embedding stage, which follows.
-    let took = started.elapsed();
     let mut embedding = None;
     if set.encoder().is_some() {
         let started = Instant::now();
-        let done = set.sync_vectors()?;
+        let done = if json {
+            set.sync_vectors()?
+        } else {
+            embed_with_progress(set)?
+        };
         let secs = started.elapsed();
         if !json {
             eprintln!(
@@ -1020,6 +1074,32 @@ fn index_command(
         });
     }
     output::ingest_summary(name, &stats, took, embedding, set, json)
+}
+
+/// The embedding stage after an offline index, with a progress bar of the definitions
+/// embedded (each partition counts its own in once it knows them).
+fn embed_with_progress(set: &PartitionSet) -> Result<aiex_node::index::VectorSync> {
+    let progress = aiex_node::index::EmbedProgress::default();
+    let bar = output::embed_bar();
+    std::thread::scope(|s| {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (bar, progress) = (&bar, &progress);
+        let ticker = s.spawn(move || {
+            loop {
+                output::embed_tick(bar, progress);
+                if stopped.recv_timeout(Duration::from_millis(200))
+                    != Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                {
+                    break;
+                }
+            }
+        });
+        let result = set.sync_vectors_with(Some(progress));
+        drop(stop);
+        let _ = ticker.join();
+        bar.finish_and_clear();
+        Ok(result?)
+    })
 }
 
 #[cfg(test)]

@@ -53,6 +53,23 @@ pub fn tick(bar: &ProgressBar, progress: &IngestProgress, started: Instant) {
     ));
 }
 
+/// A bar for the embedding stage: definitions embedded of those found to embed.
+pub fn embed_bar() -> ProgressBar {
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} definitions embedded",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+pub fn embed_tick(bar: &ProgressBar, progress: &aiex_node::index::EmbedProgress) {
+    bar.set_length(progress.wanted.load(Ordering::Relaxed).max(1));
+    bar.set_position(progress.done.load(Ordering::Relaxed));
+}
+
 /// What the embedding stage after an offline index did.
 #[derive(Debug, serde::Serialize)]
 pub struct Embedded {
@@ -763,10 +780,7 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             )
         }
         SymbolsCommand::Callers { symbol, json } => {
-            let found = sites(graph.callers(&symbol));
-            if found.is_empty() && !graph.is_defined(&symbol) {
-                return Err(not_indexed(graph, &symbol, "indexed definition or call").into());
-            }
+            let found = sites(aiex_gateway::service::callers_of(graph, &symbol)?);
             refs(&found, json, &format!("no indexed code calls {symbol}"))
         }
         SymbolsCommand::Impls { symbol, json } => {

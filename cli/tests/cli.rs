@@ -130,6 +130,18 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         paths.iter().all(|p| p.starts_with("lib/inventory/")),
         "{paths:?}"
     );
+    // `./inventory` from `lib/`: the shell's path, the same directory.
+    let from_lib = Path::new(sample).join("lib");
+    let args = [
+        "search",
+        "--offline",
+        "reserve",
+        "--path",
+        "./inventory",
+        "--json",
+    ];
+    let here = common::ok_json(&args, &common::aiex_from(&from_lib, d, &args));
+    assert_eq!(here["hits"], under["hits"], "{here}");
     let long = "lib/".repeat(300);
     let args = ["search", "--offline", "reserve", "--path", long.as_str()];
     common::fails_saying(&args, &aiex(d, &args), "path_prefix: at most 512 bytes");
@@ -247,6 +259,31 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
+    // A module's callers are those of its functions, from outside it.
+    let users = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "callers",
+            "Inventory.Stock",
+            "--json",
+        ],
+    );
+    let users: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["symbol"].as_str().unwrap())
+        .collect();
+    assert!(users.contains(&"Inventory.reserve/4"), "{users:?}");
+    assert!(
+        users.iter().all(|s| !s.starts_with("Inventory.Stock.")),
+        "{users:?}"
+    );
+    // An operator's uses are not calls in the graph: said, not "no caller".
+    let args = ["symbols", "--offline", "callers", "Kernel.+/2"];
+    common::fails_saying(&args, &aiex(d, &args), "is an operator");
     // A protocol's implementations, and theirs of one of its functions.
     let impls = json(
         d,
@@ -941,4 +978,56 @@ fn search_offline_finds_functions_a_use_defines_or_a_for_names() {
         (&json!("module_header"), &json!(["Shop.Base"])),
         "{header}"
     );
+}
+
+/// A question with a model, over an offline index built without one, is ranked by
+/// keywords alone: the command says so on stderr (its JSON stays clean), and an index
+/// built with the model says nothing of the kind.
+#[test]
+fn a_model_without_embeddings_in_the_index_is_said() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let sample = sample();
+    let sample = sample.to_str().unwrap();
+    let model = aiex_tests::embed_model();
+    let model = model.to_str().unwrap();
+    common::ok_json(
+        &["index"],
+        &aiex(d, &["index", sample, "--name", "inventory", "--json"]),
+    );
+    let question = "cancel a reservation and return units to stock";
+    let args = [
+        "search",
+        "--offline",
+        "--embed-model",
+        model,
+        question,
+        "--json",
+    ];
+    let out = aiex(d, &args);
+    let hits = common::ok_json(&args, &out);
+    assert!(!hits["hits"].as_array().unwrap().is_empty(), "{hits}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds no embeddings") && err.contains("--embed-model"),
+        "{err}"
+    );
+    let index = [
+        "index",
+        sample,
+        "--name",
+        "inventory",
+        "--embed-model",
+        model,
+    ];
+    let out = aiex(d, &index);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = aiex(d, &args);
+    common::ok_json(&args, &out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("holds no embeddings"), "{err}");
 }

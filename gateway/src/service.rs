@@ -473,6 +473,41 @@ pub fn module_filter_arg(
     }
 }
 
+/// Who calls `symbol`: a function's callers, or for a module (`Ecto.Changeset`) the
+/// callers of its functions from outside it. Operators are refused, saying why: their
+/// uses are not calls in the symbol graph. Not found (neither defined nor called) is an
+/// error naming the symbols spelled most like it.
+pub fn callers_of(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+) -> std::result::Result<Vec<aiex_node::graph::SymbolSite>, GatewayError> {
+    let name = symbol.rsplit_once('/').map_or(symbol, |(name, _)| name);
+    let last = name.rsplit_once('.').map_or(name, |(_, last)| last);
+    let module = !symbol.contains('/') && last.starts_with(|c: char| c.is_ascii_uppercase());
+    let found = if module {
+        graph.module_callers(symbol)
+    } else {
+        graph.callers(symbol)
+    };
+    let operator = name.contains('.')
+        && (last.is_empty() || last.starts_with(|c: char| !(c.is_alphanumeric() || c == '_')));
+    if found.is_empty() && operator {
+        // `a + b` and `x |> f()` are not calls in the graph; `Kernel.+(a, b)` would be.
+        return Err(GatewayError::InvalidArgument {
+            field: "symbol",
+            reason: format!(
+                "`{symbol}` is an operator: the symbol graph records named calls, not \
+                 operators; search for it instead"
+            ),
+        });
+    }
+    if found.is_empty() && !graph.is_defined(symbol) {
+        // Neither called nor defined: most likely mistyped.
+        return Err(not_indexed(graph, symbol, "indexed definition or call"));
+    }
+    Ok(found)
+}
+
 /// `what` not found for `symbol`, with the defined symbols spelled most like it.
 pub fn not_indexed(
     graph: &aiex_node::graph::SymbolGraph,
@@ -611,16 +646,11 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        let refs: Vec<pb::SymbolRef> = graph
-            .callers(&req.symbol)
+        let refs: Vec<pb::SymbolRef> = callers_of(&graph, &req.symbol)?
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
             .map(site_ref)
             .collect();
-        if refs.is_empty() && !graph.is_defined(&req.symbol) {
-            // Neither called nor defined: most likely mistyped.
-            return Err(not_indexed(&graph, &req.symbol, "indexed definition or call").into());
-        }
         Ok(Response::new(pb::SymbolResponse { refs }))
     }
 
@@ -770,5 +800,71 @@ impl pb::health_server::Health for HealthService {
             version: env!("CARGO_PKG_VERSION").into(),
             node_id: self.0.config.node_id.clone(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file};
+    use aiex_node::graph::SymbolGraph;
+
+    fn graph(files: &[(&str, &str)]) -> SymbolGraph {
+        let mut chunks = Vec::new();
+        for (path, src) in files {
+            match chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default()) {
+                FileChunks::Chunked(c) => chunks.extend(c),
+                FileChunks::Skipped(why) => panic!("{path} skipped: {why}"),
+            }
+        }
+        SymbolGraph::build(chunks.iter())
+    }
+
+    /// `callers Mod` lists who calls its functions from outside it (a nested module is
+    /// outside); an operator with no recorded call says why instead of "no caller"; a
+    /// mistyped name is not found.
+    #[test]
+    fn callers_of_a_module_an_operator_and_a_typo() {
+        let g = graph(&[
+            (
+                "lib/util.ex",
+                "defmodule App.Util do\n  def norm(x), do: trim(x)\n  def trim(x), do: x\nend\n",
+            ),
+            (
+                "lib/util/deep.ex",
+                "defmodule App.Util.Deep do\n  def go(x), do: App.Util.norm(x)\n  def more(x), do: x + 1\nend\n",
+            ),
+            (
+                "lib/cart.ex",
+                "defmodule App.Cart do\n  alias App.Util\n  def add(x), do: Util.trim(x) |> Util.norm()\n  def deep(x), do: App.Util.Deep.more(x)\nend\n",
+            ),
+        ]);
+        let names = |sites: Vec<SymbolSite>| -> Vec<String> {
+            sites.into_iter().map(|s| s.symbol).collect()
+        };
+        assert_eq!(
+            names(callers_of(&g, "App.Util").unwrap()),
+            ["App.Cart.add/1", "App.Util.Deep.go/1"],
+            "by path; App.Util's own norm/1 calling trim/1 is not listed, nor App.Cart.deep/1"
+        );
+        assert_eq!(
+            names(callers_of(&g, "App.Util.trim/1").unwrap()),
+            ["App.Cart.add/1", "App.Util.norm/1"]
+        );
+        match callers_of(&g, "Kernel.+/2") {
+            Err(GatewayError::InvalidArgument { field, reason }) => {
+                assert_eq!(field, "symbol");
+                assert!(reason.contains("operator"), "{reason}");
+            }
+            other => panic!("an operator: {other:?}"),
+        }
+        match callers_of(&g, "App.Utl.trim/1") {
+            Err(e @ GatewayError::Node(aiex_node::NodeError::NotFound { .. })) => {
+                assert!(e.to_string().contains("App.Util.trim/1"), "{e}")
+            }
+            other => panic!("a typo: {other:?}"),
+        }
+        // Defined and never called: no error, no caller.
+        assert!(callers_of(&g, "App.Cart.deep/1").unwrap().is_empty());
     }
 }

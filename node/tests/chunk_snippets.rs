@@ -1760,6 +1760,69 @@ fn g13_documented_callbacks_keep_their_docs_and_definitions() {
     );
 }
 
+/// `@doc group: "Queries"` and `@doc since: "1.1"` between a callback's doc and its head
+/// are metadata: the callback keeps its doc, and `@doc false` stays hidden (as Ecto.Repo
+/// writes them). A callback written twice, one head per argument shape, is one
+/// definition.
+#[test]
+fn g13_doc_metadata_leaves_a_callbacks_doc_and_two_heads_are_one_callback() {
+    let src = concat!(
+        "defmodule Shop.Repo do\n",
+        "  @doc \"\"\"\n",
+        "  Fetches all entries.\n",
+        "  \"\"\"\n",
+        "  @doc group: \"Query API\"\n",
+        "  @doc since: \"1.1.0\"\n",
+        "  @callback all(term, keyword) :: [term]\n",
+        "  @doc false\n",
+        "  @doc since: \"2.0.0\"\n",
+        "  @callback internal() :: :ok\n",
+        "  @typedoc \"An id.\"\n",
+        "  @typedoc since: \"1.0.0\"\n",
+        "  @type id :: term\n",
+        "  @doc \"Runs a transaction.\"\n",
+        "  @callback transact(fun :: (-> term), keyword) :: {:ok, term}\n",
+        "  @callback transact(multi :: term, keyword) :: {:ok, map}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/repo.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let find = |symbol: &str| {
+        cs.iter()
+            .find(|c| defined(c).iter().any(|d| d == symbol))
+            .unwrap_or_else(|| panic!("no chunk defines {symbol}: {}", dump(&cs)))
+    };
+    let all = find("Shop.Repo.all/2");
+    assert_eq!(
+        all.doc.as_deref(),
+        Some("Fetches all entries."),
+        "{}",
+        dump(&cs)
+    );
+    let internal = find("Shop.Repo.internal/0");
+    let def = internal
+        .defines
+        .iter()
+        .find(|d| d.name == "internal")
+        .unwrap();
+    assert_eq!(def.visibility, Visibility::Hidden, "{}", dump(&cs));
+    assert_eq!(find("Shop.Repo.id/0").doc.as_deref(), Some("An id."));
+    let transact = find("Shop.Repo.transact/2");
+    assert_eq!(transact.doc.as_deref(), Some("Runs a transaction."));
+    assert_eq!(
+        defined(transact),
+        strings(&["Shop.Repo.transact/2"]),
+        "{}",
+        dump(&cs)
+    );
+    let def = &transact.defines[0];
+    assert_eq!(
+        (def.line, def.end_line),
+        (15, 16),
+        "both heads are its lines"
+    );
+}
+
 /// `@typedoc` is to a type what `@doc` is to a callback: each documented type is a chunk
 /// of its own with that doc (`@typedoc false` hides it from the map).
 #[test]

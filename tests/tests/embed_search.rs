@@ -109,9 +109,14 @@ fn questions_answered_with(encoder: Arc<Encoder>) {
         .collect();
 
     set.set_encoder(encoder).unwrap();
-    let done = set.sync_vectors().unwrap();
+    let progress = aiex_node::index::EmbedProgress::default();
+    let done = set.sync_vectors_with(Some(&progress)).unwrap();
     assert!(done.embedded > 20, "{done:?}");
     assert_eq!(done.total, done.embedded);
+    // What a progress bar shows: every definition found to embed, then embedded.
+    let counted = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(counted(&progress.wanted), done.embedded as u64);
+    assert_eq!(counted(&progress.done), done.embedded as u64);
     for (i, (q, symbol)) in QUESTIONS.iter().enumerate() {
         let hits = search(&set, q);
         let with = rank(&hits, symbol);

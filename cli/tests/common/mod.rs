@@ -89,6 +89,16 @@ pub fn aiex(args: &[&str]) -> Output {
     finish(c.stdout(Stdio::piped()).stderr(Stdio::piped()), args)
 }
 
+/// Runs `aiex --data-dir DATA ARGS` in directory `cwd`.
+#[allow(dead_code)]
+pub fn aiex_from(cwd: &Path, data: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--data-dir", data.to_str().expect("UTF-8 temp path")];
+    all.extend_from_slice(args);
+    let mut c = command();
+    c.current_dir(cwd).args(&all);
+    finish(c.stdout(Stdio::piped()).stderr(Stdio::piped()), &all)
+}
+
 /// Runs `aiex --data-dir DATA ARGS`.
 pub fn aiex_in(data: &Path, args: &[&str]) -> Output {
     let mut all = vec!["--data-dir", data.to_str().expect("UTF-8 temp path")];

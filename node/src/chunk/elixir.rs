@@ -3611,6 +3611,9 @@ impl<'s, 't> Walker<'s, 't> {
         let (mut doc, mut typedoc): (Option<&DocValue>, Option<&DocValue>) = (None, None);
         for &k in group {
             match &items[k].kind {
+                // `@doc since: "1.0"` (metadata) leaves the text or `false` before it.
+                ItemKind::Lead(Attr::Doc(DocValue::Meta))
+                | ItemKind::Lead(Attr::TypeDoc(DocValue::Meta)) => {}
                 ItemKind::Lead(Attr::Doc(d)) => doc = Some(d),
                 ItemKind::Lead(Attr::TypeDoc(d)) => typedoc = Some(d),
                 ItemKind::Type(name) => {
@@ -3630,7 +3633,15 @@ impl<'s, 't> Walker<'s, 't> {
                         }
                         _ => {}
                     }
-                    draft.defines.push(def);
+                    // A callback (or type) written twice, one head per argument shape
+                    // (`@callback transact(fun, opts)` and `@callback transact(multi,
+                    // opts)`), is one definition.
+                    match (draft.defines.iter_mut())
+                        .find(|d| d.name == def.name && d.arities == def.arities)
+                    {
+                        Some(same) => same.end_line = same.end_line.max(def.end_line),
+                        None => draft.defines.push(def),
+                    }
                     if draft.name.is_empty() {
                         draft.name = name.split('/').next().unwrap_or(name).to_string();
                     }

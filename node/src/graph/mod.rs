@@ -592,6 +592,20 @@ fn matches(query: &str, symbol: &str) -> bool {
 
 /// Every value of `map` whose key a look-up of `symbol` names (`keys`: the map's keys,
 /// sorted).
+/// Sites by repository, path, line and symbol, each once.
+fn by_place(mut sites: Vec<SymbolSite>) -> Vec<SymbolSite> {
+    sites.sort_by(|a, b| {
+        (&a.repo, &a.path, a.start_line, &a.symbol).cmp(&(
+            &b.repo,
+            &b.path,
+            b.start_line,
+            &b.symbol,
+        ))
+    });
+    sites.dedup();
+    sites
+}
+
 fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, keys: &[String], symbol: &str) -> Vec<T> {
     matching_keys(keys, symbol)
         .into_iter()
@@ -2080,21 +2094,30 @@ impl SymbolGraph {
     /// A call of any arity the same definition has counts: `def f(a, b \\ 1)` is called
     /// by `f(x)` and `f(x, y)` alike.
     pub fn callers(&self, symbol: &str) -> Vec<SymbolSite> {
-        let mut out: Vec<SymbolSite> = std::iter::once(symbol.to_string())
+        let out: Vec<SymbolSite> = std::iter::once(symbol.to_string())
             .chain(self.same_definition(symbol))
             .flat_map(|s| matching(&self.incoming, &self.keys().incoming, &s))
             .map(|i| self.caller_sites[i as usize].clone())
             .collect();
-        out.sort_by(|a, b| {
-            (&a.repo, &a.path, a.start_line, &a.symbol).cmp(&(
-                &b.repo,
-                &b.path,
-                b.start_line,
-                &b.symbol,
-            ))
-        });
-        out.dedup();
-        out
+        by_place(out)
+    }
+
+    /// Who uses module `module` (`Ecto.Changeset`): the callers of its functions from
+    /// code outside it (its nested modules count as outside), each site once.
+    pub fn module_callers(&self, module: &str) -> Vec<SymbolSite> {
+        let prefix = format!("{module}.");
+        let keys = &self.keys().incoming;
+        let range = with_prefix(keys.len(), |i| &keys[i], &prefix);
+        let out: Vec<SymbolSite> = keys[range]
+            .iter()
+            // `Ecto.Changeset.Relation.load/2` is a nested module's.
+            .filter(|k| !k[prefix.len()..].starts_with(|c: char| c.is_ascii_uppercase()))
+            .flat_map(|k| self.incoming[k].iter())
+            .map(|&i| &self.caller_sites[i as usize])
+            .filter(|s| s.module != module)
+            .cloned()
+            .collect();
+        by_place(out)
     }
 
     /// The other arities of the definitions `Mod.fun/n` names, where one definition has

@@ -169,6 +169,15 @@ pub struct VectorSync {
     pub total: usize,
 }
 
+/// Live counts of an embedding pass, for a progress bar: the definitions found to embed
+/// (each partition adds its own once it has compared its chunks with its vectors) and
+/// those embedded so far.
+#[derive(Debug, Default)]
+pub struct EmbedProgress {
+    pub wanted: AtomicU64,
+    pub done: AtomicU64,
+}
+
 /// Runs `read` over the index in `dir`, turning a panic inside tantivy (which it raises
 /// on some damaged files: an out-of-range offset in a postings list or a term
 /// dictionary) into [`NodeError::Corrupt`] naming the partition's directory and what to
@@ -856,6 +865,15 @@ impl PartitionIndex {
     /// vector or whose embedded text changed, drops those of chunks that are gone, and
     /// saves the store (atomically) when anything changed. Runs on the calling thread.
     pub fn sync_vectors(&self, encoder: &Encoder) -> Result<VectorSync> {
+        self.sync_vectors_with(encoder, None)
+    }
+
+    /// [`PartitionIndex::sync_vectors`], counting what it embeds into `progress`.
+    pub fn sync_vectors_with(
+        &self,
+        encoder: &Encoder,
+        progress: Option<&EmbedProgress>,
+    ) -> Result<VectorSync> {
         let _serial = self.vector_sync.lock().expect("vector sync lock");
         let generation = self.generation.load(Ordering::SeqCst);
         let current = self.vectors(encoder);
@@ -896,12 +914,18 @@ impl PartitionIndex {
                 ..VectorSync::default()
             });
         }
+        if let Some(p) = progress {
+            p.wanted.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        }
         // Embedded in groups, each quantised at once: memory stays at one group of f32s.
         let mut embedded = VectorStore::empty(encoder.fingerprint(), encoder.dim());
         for group in fresh.chunks(EMBED_GROUP) {
             let texts: Vec<&str> = group.iter().map(|&i| wanted[i].1.as_str()).collect();
             for (&i, v) in group.iter().zip(encoder.embed(&texts)?) {
                 embedded.push(wanted[i].0.clone(), wanted[i].2, &v);
+            }
+            if let Some(p) = progress {
+                p.done.fetch_add(group.len() as u64, Ordering::Relaxed);
             }
         }
         let mut store = VectorStore::empty(encoder.fingerprint(), encoder.dim());

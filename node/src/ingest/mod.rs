@@ -770,13 +770,21 @@ impl PartitionSet {
     /// Embeds what the last commit of every held partition lacks, on the calling thread
     /// (partitions in parallel on the rayon pool). Nothing to do without an encoder.
     pub fn sync_vectors(&self) -> Result<crate::index::VectorSync> {
+        self.sync_vectors_with(None)
+    }
+
+    /// [`PartitionSet::sync_vectors`], counting what it embeds into `progress`.
+    pub fn sync_vectors_with(
+        &self,
+        progress: Option<&crate::index::EmbedProgress>,
+    ) -> Result<crate::index::VectorSync> {
         let Some(encoder) = self.encoder.get() else {
             return Ok(Default::default());
         };
         let done = self
             .partitions()
             .par_iter()
-            .map(|p| p.sync_vectors(encoder))
+            .map(|p| p.sync_vectors_with(encoder, progress))
             .collect::<Result<Vec<_>>>()?;
         Ok(done
             .into_iter()
