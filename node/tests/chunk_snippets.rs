@@ -3912,6 +3912,15 @@ fn g06_a_for_over_known_atoms_defines_one_function_per_atom() {
         "  for name <- names() do\n",
         "    def unquote(name)(), do: :ok\n",
         "  end\n",
+        "\n",
+        "  @address_functions ~w(from to)a\n",
+        "  for field <- @address_functions do\n",
+        "    def unquote(field)(email, attr), do: Map.put(email, unquote(field), attr)\n",
+        "  end\n",
+        "\n",
+        "  for word <- ~W[three four]a ++ ~w(one #{two})a do\n",
+        "    def unquote(word)(), do: :ok\n",
+        "  end\n",
         "end\n",
     );
     let config = ChunkerConfig {
@@ -3926,9 +3935,18 @@ fn g06_a_for_over_known_atoms_defines_one_function_per_atom() {
         "Router.post/3",
         "Router.info/1",
         "Router.debug/1",
+        // Words as atoms (`~w(...)a`, Bamboo's setters), in an attribute or written out.
+        "Router.from/2",
+        "Router.to/2",
     ] {
         assert!(all.contains(&symbol.to_string()), "{symbol}: {}", dump(&cs));
     }
+    // Interpolated words are not known.
+    assert!(
+        !all.iter().any(|s| s.starts_with("Router.one/")),
+        "{}",
+        dump(&cs)
+    );
     let get = cs
         .iter()
         .find(|c| c.defines.iter().any(|d| d.name == "get"))

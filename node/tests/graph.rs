@@ -3099,3 +3099,119 @@ fn a_macro_of_another_file_called_in_a_for_defines_a_function_per_atom() {
         );
     }
 }
+
+/// Calls of functions a library module exports, made without a module through an
+/// `import` of it or through what a `use` imports, reach that module's function when the
+/// library is not indexed (a Mix project's `deps/` is git-ignored): `cast/3` after
+/// `import Ecto.Changeset`, `assign/3` in a LiveView, `json/2` in a controller whose
+/// `use MyAppWeb, :controller` quote does `use Phoenix.Controller`. Imports' `only:`
+/// lists, the module's own functions and an indexed library still decide.
+#[test]
+fn imported_library_functions_are_called_without_the_library_indexed() {
+    let src = "defmodule ShopWeb do
+  def controller do
+    quote do
+      use Phoenix.Controller, formats: [:json]
+    end
+  end
+
+  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])
+end
+
+defmodule Shop.Item do
+  use Ecto.Schema
+  import Ecto.Changeset
+  import Ecto.Query, only: [from: 2]
+
+  schema \"items\" do
+    field :name, :string
+  end
+
+  def changeset(item, attrs) do
+    item
+    |> cast(attrs, [:name])
+    |> validate_required([:name])
+    |> unique(:name)
+  end
+
+  def named(name), do: from(i in __MODULE__, where: i.name == ^name) |> where(name)
+
+  defp unique(changeset, field), do: unique_constraint(changeset, field)
+  def where(query, _name), do: query
+end
+
+defmodule ShopWeb.ItemLive do
+  use Phoenix.LiveView
+
+  def mount(_params, _session, socket) do
+    {:ok, socket |> assign(:items, []) |> push_event(\"loaded\", %{})}
+  end
+end
+
+defmodule ShopWeb.ItemController do
+  use ShopWeb, :controller
+
+  def show(conn, _params), do: conn |> put_status(200) |> json(%{ok: true})
+end
+
+defmodule ShopWeb.ItemChannel do
+  use Phoenix.Channel
+
+  def join(_topic, _params, socket), do: {:ok, assign(socket, :joined, true)}
+end
+";
+    let g = graph_of("lib/shop.ex", src);
+    let callees = |symbol: &str| g.callees(symbol);
+    assert_eq!(
+        callees("Shop.Item.changeset/2"),
+        strings(&[
+            "Ecto.Changeset.cast/3",
+            "Ecto.Changeset.validate_required/2",
+            "Shop.Item.unique/2",
+        ]),
+        "imported, and its own private function"
+    );
+    assert_eq!(
+        callees("Shop.Item.unique/2"),
+        strings(&["Ecto.Changeset.unique_constraint/2"])
+    );
+    // `only: [from: 2]` leaves `where/2` to the module's own function.
+    assert_eq!(
+        callees("Shop.Item.named/1"),
+        strings(&["Ecto.Query.from/2", "Shop.Item.where/2"])
+    );
+    assert_eq!(
+        callees("ShopWeb.ItemLive.mount/3"),
+        strings(&[
+            "Phoenix.Component.assign/3",
+            "Phoenix.LiveView.push_event/3"
+        ]),
+        "`use Phoenix.LiveView` imports Phoenix.LiveView and, through its `use`, \
+         Phoenix.Component"
+    );
+    assert_eq!(
+        callees("ShopWeb.ItemController.show/2"),
+        strings(&["Phoenix.Controller.json/2", "Plug.Conn.put_status/2"]),
+        "through the project's own `use ShopWeb, :controller`"
+    );
+    // `use Phoenix.Channel` imports only `assign/2,3` of Phoenix.Socket.
+    assert_eq!(
+        callees("ShopWeb.ItemChannel.join/3"),
+        strings(&["Phoenix.Socket.assign/3"])
+    );
+    assert!(caller_symbols(&g, "Ecto.Changeset.cast/3").contains(&"Shop.Item.changeset/2".into()));
+
+    // With the library indexed, its source decides: this Ecto.Changeset defines only
+    // `cast/3`, so `validate_required/2` is called on nothing.
+    let library = "defmodule Ecto.Changeset do
+  def cast(data, params, fields), do: {data, params, fields}
+end
+";
+    let mut chunks = chunks_of("lib/shop.ex", src);
+    chunks.extend(chunks_of("deps/ecto/lib/ecto/changeset.ex", library));
+    let g = SymbolGraph::build(&chunks);
+    assert_eq!(
+        g.callees("Shop.Item.changeset/2"),
+        strings(&["Ecto.Changeset.cast/3", "Shop.Item.unique/2"])
+    );
+}

@@ -8,7 +8,10 @@
 //! into the project's modules that reach a definition, and the callees most often missed
 //! (by how many callers), with a caller of each.
 //!
-//! `cargo run --release -p aiex-bench --bin graph-gaps -- DIR... [--top N] [--json]`
+//! Also prints, for some library modules (`--users-of`), how many places call their
+//! functions: imported calls count once the library is known or indexed.
+//!
+//! `cargo run --release -p aiex-bench --bin graph-gaps -- DIR... [--top N] [--json] [--users-of M,...]`
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -31,7 +34,25 @@ struct Args {
     /// One JSON object per project, one per line, instead of the report.
     #[arg(long)]
     json: bool,
+    /// Library modules whose users are counted: the project's definitions, tests and
+    /// scripts that call one of their functions (through an import too).
+    #[arg(long, value_delimiter = ',', default_values_t = LIBRARY_MODULES.iter().map(|m| m.to_string()))]
+    users_of: Vec<String>,
 }
+
+/// Modules applications import (or `use`, which imports them) most.
+const LIBRARY_MODULES: &[&str] = &[
+    "Ecto.Changeset",
+    "Ecto.Query",
+    "Ecto.Migration",
+    "Plug.Conn",
+    "Phoenix.Controller",
+    "Phoenix.ConnTest",
+    "Phoenix.LiveView",
+    "Phoenix.Component",
+    "Phoenix.LiveViewTest",
+    "Swoosh.Email",
+];
 
 /// The module of `Mod.fun/arity`: its leading segments that start with a capital
 /// (`Kernel.../2` gives `Kernel`); `None` for an Erlang module or a bare name.
@@ -58,9 +79,11 @@ struct Gaps {
     into_own: usize,
     /// Those that reach no definition, by callee: how many callers, and one.
     missed: BTreeMap<String, (usize, String)>,
+    /// For each library module asked about, how many places call its functions.
+    users: Vec<(String, usize)>,
 }
 
-fn gaps(dir: &Path) -> Result<Gaps> {
+fn gaps(dir: &Path, libraries: &[String]) -> Result<Gaps> {
     let files = load_elixir_files(dir)?;
     if files.is_empty() {
         bail!("{}: no Elixir files", dir.display());
@@ -92,18 +115,22 @@ fn gaps(dir: &Path) -> Result<Gaps> {
             }
         }
     }
+    let users = (libraries.iter())
+        .map(|m| (m.clone(), graph.module_callers(m).len()))
+        .collect();
     Ok(Gaps {
         project: dir.display().to_string(),
         files: files.len(),
         into_own,
         missed,
+        users,
     })
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
     for dir in &args.dirs {
-        let g = gaps(dir)?;
+        let g = gaps(dir, &args.users_of)?;
         let missed: usize = g.missed.values().map(|(n, _)| n).sum();
         let mut top: Vec<(&String, &(usize, String))> = g.missed.iter().collect();
         top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
@@ -130,6 +157,7 @@ fn main() -> Result<()> {
                     "share": share,
                     "missed_callees": g.missed.len(),
                     "top": top,
+                    "library_users": g.users.iter().cloned().collect::<BTreeMap<_, _>>(),
                 })
             );
             continue;
@@ -146,6 +174,13 @@ fn main() -> Result<()> {
         );
         for (callee, (n, caller)) in top {
             println!("  {n:>5}  {callee}    (from {caller})");
+        }
+        let users: Vec<String> = (g.users.iter())
+            .filter(|(_, n)| *n > 0)
+            .map(|(m, n)| format!("{m} {n}"))
+            .collect();
+        if !users.is_empty() {
+            println!("  places calling library modules: {}", users.join(", "));
         }
     }
     Ok(())

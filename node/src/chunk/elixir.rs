@@ -2202,6 +2202,39 @@ impl<'s, 't> Walker<'s, 't> {
                 .atom_lists
                 .get(self.text(node))?
                 .clone(),
+            // `~w(from to cc)a` (Bamboo's `@address_functions`): words as atoms, with no
+            // interpolation.
+            "sigil" => {
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                let part = |kind: &str| children.iter().find(|c| c.kind() == kind).copied();
+                let name = self.text(part("sigil_name")?);
+                let modifiers = part("sigil_modifiers").map_or("", |m| self.text(m));
+                let content = part("quoted_content");
+                let plain_words = children.iter().all(|c| {
+                    matches!(
+                        c.kind(),
+                        "sigil_name" | "sigil_modifiers" | "quoted_content"
+                    )
+                });
+                if !matches!(name, "w" | "W") || modifiers != "a" || !plain_words {
+                    return None;
+                }
+                let words = content.map_or("", |c| self.text(c)).split_whitespace();
+                let atoms = words
+                    .map(|w| {
+                        let identifier = (w.chars().next())
+                            .is_some_and(|c| c.is_lowercase() || c == '_')
+                            && w.chars()
+                                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '?' | '!'));
+                        identifier.then(|| w.to_string())
+                    })
+                    .collect::<Option<Vec<String>>>()?;
+                AtomList {
+                    atoms,
+                    pairs: false,
+                }
+            }
             "unary_operator" if self.text(node.child_by_field_name("operator")?) == "@" => {
                 let attr = self.text(node.child_by_field_name("operand")?);
                 self.modules[module]

@@ -6,6 +6,7 @@
 //! chunk that defines nothing (a test, a script) is a source node: it passes rank to what
 //! it calls but never appears in the map.
 
+mod known_imports;
 mod known_uses;
 
 use std::collections::BTreeMap;
@@ -279,6 +280,37 @@ fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
             }
         })
         .collect()
+}
+
+/// What a `use` of a library module imports, where the library is not indexed
+/// (`use Phoenix.LiveView` imports `Phoenix.LiveView` and, through `use
+/// Phoenix.Component`, `Phoenix.Component`): each module with its `only:`/`except:` list.
+fn known_use_imports(used: &str) -> impl Iterator<Item = (&'static str, Option<ImportFilter>)> {
+    (known_imports::KNOWN_USE_IMPORTS.iter())
+        .filter(move |k| k.0 == used)
+        .map(|&(_, module, filter)| {
+            let filter = filter.map(|(except, names)| ImportFilter {
+                module: module.to_string(),
+                except,
+                names: names.iter().map(|n| n.to_string()).collect(),
+                select: None,
+            });
+            (module, filter)
+        })
+}
+
+/// Whether library module `module` exports `call` (`fun/arity`), where the library is
+/// not indexed; `Some(true)` for a macro, `Some(false)` for a function.
+fn known_export(module: &str, call: &str) -> Option<bool> {
+    let (name, arity) = call.rsplit_once('/')?;
+    let arity: u32 = arity.parse().ok()?;
+    let table = known_imports::KNOWN_EXPORTS;
+    let at = table.partition_point(|k| (k.0, k.1) < (module, name));
+    table[at..]
+        .iter()
+        .take_while(|k| (k.0, k.1) == (module, name))
+        .find(|k| k.2.contains(&arity))
+        .map(|k| k.3)
 }
 
 /// Whether a module's `use` is a `@before_compile` hook (`Mod.__before_compile__/1`, or
@@ -1220,6 +1252,11 @@ impl SymbolGraph {
         // looked up once per import list and call.
         let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
+        // Modules with a definition indexed: an imported library module that has none
+        // resolves calls through what the library is known to export.
+        let indexed: HashSet<String> = (self.defs.values().flatten())
+            .map(|s| s.module.clone())
+            .collect();
         for mut p in pending {
             self.chain_uses(&mut p.uses);
             self.resolve_used_aliases(&p);
@@ -1279,7 +1316,20 @@ impl SymbolGraph {
                                             && f.names.iter().any(|n| n == call)
                                     })
                                 };
-                                defined || named()
+                                // `import Ecto.Changeset` then `cast(...)`, Ecto not
+                                // indexed (a Mix project's `deps/` is git-ignored).
+                                let exported = || {
+                                    !indexed.contains(*m)
+                                        && known_export(m, call).is_some_and(|is_macro| {
+                                            let kind = if is_macro {
+                                                ChunkKind::Macro
+                                            } else {
+                                                ChunkKind::Function
+                                            };
+                                            filter.is_none_or(|f| f.admits(call, kind))
+                                        })
+                                };
+                                defined || named() || exported()
                             })
                             .map(|(_, symbol)| symbol);
                         cache.entry(call.clone()).or_insert(found)
@@ -1396,18 +1446,35 @@ impl SymbolGraph {
 
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
-        for used in p.uses.iter().filter(|u| !is_hook(u)) {
-            for key in use_keys(used) {
-                let Some((modules, filters)) = self.quoted_imports.get(&key) else {
+        self.add_imports_of_uses(&p.uses, &mut p.imports);
+    }
+
+    /// Adds to `imports` what `uses` import (after what it holds): their quoted
+    /// imports where indexed, else what the library is known to import.
+    fn add_imports_of_uses(&self, uses: &[String], imports: &mut Imports) {
+        let mut add = |m: &str, filter: Option<&ImportFilter>| {
+            if !imports.0.iter().any(|i| i == m) {
+                imports.0.push(m.to_string());
+                if let Some(f) = filter {
+                    imports.1.push(f.clone());
+                }
+            }
+        };
+        for used in uses.iter().filter(|u| !is_hook(u)) {
+            let keys = use_keys(used);
+            let mut quoted = false;
+            for key in &keys {
+                let Some((modules, filters)) = self.quoted_imports.get(key) else {
                     continue;
                 };
+                quoted = true;
                 for m in modules {
-                    if !p.imports.0.contains(m) {
-                        p.imports.0.push(m.clone());
-                        if let Some(f) = filters.iter().find(|f| &f.module == m) {
-                            p.imports.1.push(f.clone());
-                        }
-                    }
+                    add(m, filters.iter().find(|f| &f.module == m));
+                }
+            }
+            if !quoted && !self.defs.contains_key(&keys[0]) {
+                for (m, filter) in known_use_imports(used) {
+                    add(m, filter.as_ref());
                 }
             }
         }
@@ -2100,6 +2167,53 @@ impl SymbolGraph {
             .map(|i| self.caller_sites[i as usize].clone())
             .collect();
         by_place(out)
+    }
+
+    /// What `use used` imports, as the graph reads it from the indexed source (its
+    /// quote's imports, through the `use`s it makes in turn), in order, with their
+    /// `only:` / `except:` lists. (What `bench/src/bin/known-imports.rs` tables for projects
+    /// that do not index the library.)
+    pub fn imports_of_use(&self, used: &str) -> (Vec<String>, Vec<ImportFilter>) {
+        let mut uses = vec![used.to_string()];
+        self.chain_uses(&mut uses);
+        let mut imports = Imports::default();
+        self.add_imports_of_uses(&uses, &mut imports);
+        imports
+    }
+
+    /// The public functions and macros of `module` an `import` of it brings: each name
+    /// with its arities and whether it is a macro (guards count as macros), by name.
+    pub fn exports_of(&self, module: &str) -> Vec<(String, Vec<u32>, bool)> {
+        let prefix = format!("{module}.");
+        let keys = &self.keys().defs;
+        let mut out: BTreeMap<(String, bool), Vec<u32>> = BTreeMap::new();
+        for key in &keys[with_prefix(keys.len(), |i| &keys[i], &prefix)] {
+            let Some((name, arity)) = key[prefix.len()..].rsplit_once('/') else {
+                continue;
+            };
+            let Ok(arity) = arity.parse::<u32>() else {
+                continue;
+            };
+            for site in &self.defs[key] {
+                let is_macro = match site.kind {
+                    ChunkKind::Function | ChunkKind::Delegate => false,
+                    ChunkKind::Macro | ChunkKind::Guard => true,
+                    _ => continue,
+                };
+                if site.module == module && site.visibility != Visibility::Private {
+                    out.entry((name.to_string(), is_macro))
+                        .or_default()
+                        .push(arity);
+                }
+            }
+        }
+        out.into_iter()
+            .map(|((name, is_macro), mut arities)| {
+                arities.sort_unstable();
+                arities.dedup();
+                (name, arities, is_macro)
+            })
+            .collect()
     }
 
     /// Who uses module `module` (`Ecto.Changeset`): the callers of its functions from
