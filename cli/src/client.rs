@@ -497,14 +497,18 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
     let channel = connect(settings).await?;
     let mut client =
         pb::search_client::SearchClient::new(channel).max_decoding_message_size(64 << 20);
-    let req = |symbol: &str| pb::SymbolRequest {
+    let req = |symbol: &str, repos: Vec<String>| pb::SymbolRequest {
         symbol: symbol.to_string(),
-        repositories: Vec::new(),
+        repositories: repos,
     };
     match command {
-        SymbolsCommand::Def { symbol, json } => {
+        SymbolsCommand::Def {
+            symbol,
+            repos,
+            json,
+        } => {
             let r = client
-                .definition(req(&symbol))
+                .definition(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("definition", s))?;
             output::refs(
@@ -513,9 +517,13 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
                 &format!("no definition of {symbol} is indexed"),
             )
         }
-        SymbolsCommand::Callers { symbol, json } => {
+        SymbolsCommand::Callers {
+            symbol,
+            repos,
+            json,
+        } => {
             let r = client
-                .callers(req(&symbol))
+                .callers(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("callers", s))?;
             output::refs(
@@ -524,9 +532,13 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
                 &format!("no indexed code calls {symbol}"),
             )
         }
-        SymbolsCommand::Impls { symbol, json } => {
+        SymbolsCommand::Impls {
+            symbol,
+            repos,
+            json,
+        } => {
             let r = client
-                .implementations(req(&symbol))
+                .implementations(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("implementations", s))?;
             output::refs(
@@ -535,9 +547,13 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
                 &format!("no module implementing it defines {symbol}"),
             )
         }
-        SymbolsCommand::Callees { symbol, json } => {
+        SymbolsCommand::Callees {
+            symbol,
+            repos,
+            json,
+        } => {
             let r = client
-                .callees(req(&symbol))
+                .callees(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("callees", s))?;
             output::refs(

@@ -269,6 +269,9 @@ pub enum SymbolsCommand {
     /// Where `Mod.fun/arity` (or `Mod.fun`, or a module) is defined.
     Def {
         symbol: String,
+        /// Only this repository's (repeatable; all when absent).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -276,6 +279,9 @@ pub enum SymbolsCommand {
     /// its functions from outside it.
     Callers {
         symbol: String,
+        /// Only this repository's (repeatable; all when absent).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -283,6 +289,9 @@ pub enum SymbolsCommand {
     /// such as its `use`s, plugs and routes).
     Callees {
         symbol: String,
+        /// Only this repository's (repeatable; all when absent).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -291,6 +300,9 @@ pub enum SymbolsCommand {
     /// (`Mod.fun/arity`: their functions of that name and arity).
     Impls {
         symbol: String,
+        /// Only this repository's (repeatable; all when absent).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -551,9 +563,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Symbols { command, offline } => {
             if offline {
                 let set = open_indexed(&settings)?;
-                if let SymbolsCommand::Map { repos, .. } = &command {
-                    require_repos(&settings, &set, repos)?;
-                }
+                let (SymbolsCommand::Map { repos, .. }
+                | SymbolsCommand::Def { repos, .. }
+                | SymbolsCommand::Callers { repos, .. }
+                | SymbolsCommand::Callees { repos, .. }
+                | SymbolsCommand::Impls { repos, .. }) = &command;
+                require_repos(&settings, &set, repos)?;
                 output::symbols_offline(set.graph()?.as_ref(), command)
             } else {
                 runtime()?.block_on(client::symbols(&settings, command))

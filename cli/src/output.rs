@@ -610,12 +610,25 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                     shown(&generated_by(&r.generated_by))
                 )
             };
+            // A caller that defines nothing (a test, a script) is named `path:line
+            // what`: the place is printed already, so only what it is follows.
+            let place = format!("{}:{} ", r.path, span.start_line);
+            let symbol = match symbol.strip_prefix(&place) {
+                Some(what) if what == r.path => "(script)".to_string(),
+                Some(what) => what.to_string(),
+                None => symbol,
+            };
+            let signature = if symbol == r.signature {
+                ""
+            } else {
+                r.signature.as_str()
+            };
             println!(
                 "{}:{}  {}  {}{generated}",
                 paint(&shown(&format!("{}/{}", r.repository, r.path)), "35"),
                 paint(&span.start_line.to_string(), "32"),
                 paint(&shown(&symbol), "1"),
-                shown(&r.signature)
+                shown(signature)
             );
         }
     }
@@ -755,7 +768,7 @@ pub fn cluster_status(s: &pb::ClusterStatus, json: bool) -> Result<()> {
 }
 
 pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<()> {
-    use aiex_gateway::service::site_ref;
+    use aiex_gateway::service::{in_repos, site_ref};
     let sites =
         |v: Vec<aiex_node::graph::SymbolSite>| v.into_iter().map(site_ref).collect::<Vec<_>>();
     // The same checks as the gateway's, so offline and served look-ups fail alike.
@@ -768,8 +781,12 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
     }
     use aiex_gateway::service::not_indexed;
     match command {
-        SymbolsCommand::Def { symbol, json } => {
-            let found = sites(graph.definitions_as_written(&symbol, |_| true));
+        SymbolsCommand::Def {
+            symbol,
+            repos,
+            json,
+        } => {
+            let found = sites(graph.definitions_as_written(&symbol, |s| in_repos(&repos, &s.repo)));
             if found.is_empty() {
                 return Err(not_indexed(graph, &symbol, "indexed definition").into());
             }
@@ -779,29 +796,47 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
                 &format!("no definition of {symbol} is indexed"),
             )
         }
-        SymbolsCommand::Callers { symbol, json } => {
-            let found = sites(aiex_gateway::service::callers_of(graph, &symbol)?);
+        SymbolsCommand::Callers {
+            symbol,
+            repos,
+            json,
+        } => {
+            let found = sites(
+                (aiex_gateway::service::callers_of(graph, &symbol)?.into_iter())
+                    .filter(|s| in_repos(&repos, &s.repo))
+                    .collect(),
+            );
             refs(&found, json, &format!("no indexed code calls {symbol}"))
         }
-        SymbolsCommand::Impls { symbol, json } => {
-            let found = aiex_gateway::service::implementations(graph, &symbol, &[])?;
+        SymbolsCommand::Impls {
+            symbol,
+            repos,
+            json,
+        } => {
+            let found = aiex_gateway::service::implementations(graph, &symbol, &repos)?;
             refs(
                 &found,
                 json,
                 &format!("no module implementing it defines {symbol}"),
             )
         }
-        SymbolsCommand::Callees { symbol, json } => {
-            aiex_gateway::service::defined_arg(graph, &symbol, &[])?;
+        SymbolsCommand::Callees {
+            symbol,
+            repos,
+            json,
+        } => {
+            aiex_gateway::service::defined_arg(graph, &symbol, &repos)?;
             let callees: Vec<pb::SymbolRef> = graph
                 .callees(&symbol)
                 .into_iter()
-                .map(|c| match graph.definitions(&c).into_iter().next() {
-                    Some(site) => site_ref(site),
-                    None => pb::SymbolRef {
-                        symbol: c,
-                        ..Default::default()
-                    },
+                .map(|c| {
+                    match (graph.definitions(&c).into_iter()).find(|s| in_repos(&repos, &s.repo)) {
+                        Some(site) => site_ref(site),
+                        None => pb::SymbolRef {
+                            symbol: c,
+                            ..Default::default()
+                        },
+                    }
                 })
                 .collect();
             refs(

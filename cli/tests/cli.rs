@@ -259,6 +259,36 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
+    // In text, a test that calls it is named once, by its place and its name.
+    let args = [
+        "symbols",
+        "--offline",
+        "callers",
+        "Inventory.Stock.reserve/4",
+        "--repo",
+        "inventory",
+    ];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let test_line = (text.lines())
+        .find(|l| l.starts_with("inventory/test/inventory/stock_test.exs:"))
+        .unwrap_or_else(|| panic!("no test caller: {text}"));
+    assert_eq!(
+        test_line.matches("stock_test.exs").count(),
+        1,
+        "{test_line}"
+    );
+    // `--repo` names an indexed repository, as search's does.
+    let args = [
+        "symbols",
+        "--offline",
+        "def",
+        "Inventory.Stock.reserve",
+        "--repo",
+        "nope",
+    ];
+    common::fails_saying(&args, &aiex(d, &args), "repository not found: nope");
     // A module's callers are those of its functions, from outside it.
     let users = json(
         d,
@@ -281,9 +311,6 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         users.iter().all(|s| !s.starts_with("Inventory.Stock.")),
         "{users:?}"
     );
-    // An operator's uses are not calls in the graph: said, not "no caller".
-    let args = ["symbols", "--offline", "callers", "Kernel.+/2"];
-    common::fails_saying(&args, &aiex(d, &args), "is an operator");
     // A protocol's implementations, and theirs of one of its functions.
     let impls = json(
         d,

@@ -474,9 +474,9 @@ pub fn module_filter_arg(
 }
 
 /// Who calls `symbol`: a function's callers, or for a module (`Ecto.Changeset`) the
-/// callers of its functions from outside it. Operators are refused, saying why: their
-/// uses are not calls in the symbol graph. Not found (neither defined nor called) is an
-/// error naming the symbols spelled most like it.
+/// callers of its functions from outside it. Not found (neither defined nor called) is an
+/// error naming the symbols spelled most like it; a defined operator without a caller is
+/// an error saying why: its uses are not calls in the symbol graph.
 pub fn callers_of(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
@@ -489,21 +489,24 @@ pub fn callers_of(
     } else {
         graph.callers(symbol)
     };
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    if !graph.is_defined(symbol) {
+        // Neither called nor defined: most likely mistyped.
+        return Err(not_indexed(graph, symbol, "indexed definition or call"));
+    }
     let operator = name.contains('.')
         && (last.is_empty() || last.starts_with(|c: char| !(c.is_alphanumeric() || c == '_')));
-    if found.is_empty() && operator {
+    if operator {
         // `a + b` and `x |> f()` are not calls in the graph; `Kernel.+(a, b)` would be.
         return Err(GatewayError::InvalidArgument {
             field: "symbol",
             reason: format!(
                 "`{symbol}` is an operator: the symbol graph records named calls, not \
-                 operators; search for it instead"
+                 operators, so its uses are not listed; search for it instead"
             ),
         });
-    }
-    if found.is_empty() && !graph.is_defined(symbol) {
-        // Neither called nor defined: most likely mistyped.
-        return Err(not_indexed(graph, symbol, "indexed definition or call"));
     }
     Ok(found)
 }
@@ -553,7 +556,8 @@ pub fn implementations(
         .collect())
 }
 
-fn in_repos(repos: &[String], repo: &str) -> bool {
+/// Whether `repo` is among `repos` (every repository when none is named).
+pub fn in_repos(repos: &[String], repo: &str) -> bool {
     repos.is_empty() || repos.iter().any(|r| r == repo)
 }
 
@@ -836,7 +840,7 @@ mod tests {
             ),
             (
                 "lib/cart.ex",
-                "defmodule App.Cart do\n  alias App.Util\n  def add(x), do: Util.trim(x) |> Util.norm()\n  def deep(x), do: App.Util.Deep.more(x)\nend\n",
+                "defmodule App.Cart do\n  alias App.Util\n  def add(x), do: Util.trim(x) |> Util.norm()\n  def deep(x), do: App.Util.Deep.more(x)\n  def a <~> b, do: {a, b}\nend\n",
             ),
         ]);
         let names = |sites: Vec<SymbolSite>| -> Vec<String> {
@@ -851,7 +855,7 @@ mod tests {
             names(callers_of(&g, "App.Util.trim/1").unwrap()),
             ["App.Cart.add/1", "App.Util.norm/1"]
         );
-        match callers_of(&g, "Kernel.+/2") {
+        match callers_of(&g, "App.Cart.<~>/2") {
             Err(GatewayError::InvalidArgument { field, reason }) => {
                 assert_eq!(field, "symbol");
                 assert!(reason.contains("operator"), "{reason}");
@@ -864,6 +868,11 @@ mod tests {
             }
             other => panic!("a typo: {other:?}"),
         }
+        // An operator neither defined nor called is not found, as a name would be.
+        assert!(matches!(
+            callers_of(&g, "Kernel.+/2"),
+            Err(GatewayError::Node(aiex_node::NodeError::NotFound { .. }))
+        ));
         // Defined and never called: no error, no caller.
         assert!(callers_of(&g, "App.Cart.deep/1").unwrap().is_empty());
     }
