@@ -289,7 +289,8 @@ pub enum SymbolsCommand {
     /// such as its `use`s, plugs and routes).
     Callees {
         symbol: String,
-        /// Only this repository's (repeatable; all when absent).
+        /// Its definition in this repository, and each callee's there where it has one
+        /// (repeatable; all when absent).
         #[arg(long = "repo")]
         repos: Vec<String>,
         #[arg(long)]
@@ -719,11 +720,7 @@ fn warn_without_vectors(settings: &Settings, set: &PartitionSet) {
     let (Some(model), Some(encoder)) = (&settings.embed_model, set.encoder()) else {
         return;
     };
-    if set
-        .partitions()
-        .iter()
-        .all(|p| p.vectors(encoder).is_empty())
-    {
+    if !set.partitions().iter().any(|p| p.has_vectors(encoder)) {
         eprintln!(
             "note: the offline index holds no embeddings of {} (it was indexed without \
              --embed-model, or with another model), so questions are ranked by keywords \
@@ -830,7 +827,8 @@ fn absolute_path_filter(
     } else {
         return Ok(());
     };
-    let (name, rest, given) = inside_indexed(settings, &given, "--path")?;
+    let shown = filters.path_prefix.clone();
+    let (name, rest, given) = inside_indexed(settings, &given, &shown, "--path")?;
     // A directory holds what is under it, not its namesakes (`lib/x` vs `lib/x.ex`).
     filters.path_prefix = if given.is_dir() && !rest.is_empty() {
         format!("{rest}/")
@@ -844,15 +842,35 @@ fn absolute_path_filter(
 }
 
 /// The offline repository an absolute path is in: its name, the path inside it, and the
-/// path made canonical; an error naming `what` (`--path`) and the indexed directories
-/// when it is in none.
+/// path made canonical (a path that does not exist, a file name's prefix, has its `.`
+/// and `..` resolved as written); an error naming `what` (`--path`) as the user typed
+/// it (`shown`) and the indexed directories when it is in none.
 fn inside_indexed(
     settings: &Settings,
     given: &Path,
+    shown: &str,
     what: &str,
 ) -> Result<(String, String, std::path::PathBuf)> {
-    let typed = given;
-    let given = given.canonicalize().unwrap_or_else(|_| given.to_path_buf());
+    let given = given.canonicalize().unwrap_or_else(|_| {
+        let mut normal = std::path::PathBuf::new();
+        for part in given.components() {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    normal.pop();
+                }
+                other => normal.push(other),
+            }
+        }
+        // The part that exists, canonical (a symbolic link in it), then the rest.
+        match (
+            normal.parent().and_then(|p| p.canonicalize().ok()),
+            normal.file_name(),
+        ) {
+            (Some(parent), Some(name)) => parent.join(name),
+            _ => normal,
+        }
+    });
     let sources = Sources::at(&settings.data_dir.join("index")).read()?;
     match sources.iter().find_map(|(name, root)| {
         given
@@ -862,8 +880,7 @@ fn inside_indexed(
     }) {
         Some((name, rest)) => Ok((name, rest, given)),
         None => bail!(
-            "{what} {} is not inside a directory indexed offline ({})",
-            typed.display(),
+            "{what} {shown} is not inside a directory indexed offline ({})",
             sources
                 .iter()
                 .map(|(name, root)| format!("{name}: {}", root.display()))
@@ -892,7 +909,7 @@ fn absolute_target(
         }
         _ => (request.target.as_str(), None),
     };
-    let (name, rest, _) = inside_indexed(settings, Path::new(file), "--target")?;
+    let (name, rest, _) = inside_indexed(settings, Path::new(file), file, "--target")?;
     // `repo/path`: the repository named, where several hold the same path.
     request.target = match lines {
         Some(lines) => format!("{name}/{rest}:{lines}"),
@@ -1036,35 +1053,25 @@ fn index_command(
     let bar = (!json).then(|| output::progress_bar(progress.clone()));
     let started = Instant::now();
     // Indexing speed is reported without the embedding stage, which follows.
-    let (stats, took) = std::thread::scope(|s| {
-        // The ticker redraws every 100 ms and stops as soon as the sender is dropped, so
-        // that a short run does not wait out its sleep.
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let ticker = bar.as_ref().map(|bar| {
-            let progress = progress.clone();
-            s.spawn(move || {
-                loop {
-                    output::tick(bar, &progress, started);
-                    if stopped.recv_timeout(Duration::from_millis(100))
-                        != Err(std::sync::mpsc::RecvTimeoutError::Timeout)
-                    {
-                        break;
-                    }
-                }
-            })
-        });
-        let result = set.ingest_dir(name, path, options, Some(&progress));
-        let took = started.elapsed();
-        drop(stop);
-        if let Some(t) = ticker {
-            let _ = t.join();
-        }
-        if let Some(bar) = &bar {
-            output::tick(bar, &progress, started);
-            bar.finish_and_clear();
-        }
-        result.map(|stats| (stats, took))
-    })?;
+    let (stats, took) = match &bar {
+        Some(bar) => with_ticker(
+            Duration::from_millis(100),
+            || output::tick(bar, &progress, started),
+            || {
+                let result = set.ingest_dir(name, path, options, Some(&progress));
+                (result, started.elapsed())
+            },
+        ),
+        None => (
+            set.ingest_dir(name, path, options, Some(&progress)),
+            started.elapsed(),
+        ),
+    };
+    if let Some(bar) = &bar {
+        output::tick(bar, &progress, started);
+        bar.finish_and_clear();
+    }
+    let stats = stats?;
     let mut embedding = None;
     if set.encoder().is_some() {
         let started = Instant::now();
@@ -1096,24 +1103,34 @@ fn index_command(
 fn embed_with_progress(set: &PartitionSet) -> Result<aiex_node::index::VectorSync> {
     let progress = aiex_node::index::EmbedProgress::default();
     let bar = output::embed_bar();
+    let result = with_ticker(
+        Duration::from_millis(200),
+        || output::embed_tick(&bar, &progress),
+        || set.sync_vectors_with(Some(&progress)),
+    );
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+/// Runs `work`, calling `tick` on another thread every `period` meanwhile (and once at
+/// the start); the ticker stops as soon as `work` returns, without waiting out its
+/// period.
+fn with_ticker<R>(period: Duration, tick: impl Fn() + Sync, work: impl FnOnce() -> R) -> R {
     std::thread::scope(|s| {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let (bar, progress) = (&bar, &progress);
+        let tick = &tick;
         let ticker = s.spawn(move || {
             loop {
-                output::embed_tick(bar, progress);
-                if stopped.recv_timeout(Duration::from_millis(200))
-                    != Err(std::sync::mpsc::RecvTimeoutError::Timeout)
-                {
+                tick();
+                if stopped.recv_timeout(period) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
                     break;
                 }
             }
         });
-        let result = set.sync_vectors_with(Some(progress));
+        let result = work();
         drop(stop);
         let _ = ticker.join();
-        bar.finish_and_clear();
-        Ok(result?)
+        result
     })
 }
 

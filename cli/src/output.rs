@@ -66,8 +66,12 @@ pub fn embed_bar() -> ProgressBar {
 }
 
 pub fn embed_tick(bar: &ProgressBar, progress: &aiex_node::index::EmbedProgress) {
-    bar.set_length(progress.wanted.load(Ordering::Relaxed).max(1));
-    bar.set_position(progress.done.load(Ordering::Relaxed));
+    // `done` first: a partition counts what it wants before what it embeds, so the
+    // position never passes the length.
+    let done = progress.done.load(Ordering::Acquire);
+    let wanted = progress.wanted.load(Ordering::Acquire);
+    bar.set_length(wanted.max(done).max(1));
+    bar.set_position(done);
 }
 
 /// What the embedding stage after an offline index did.

@@ -142,6 +142,27 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     ];
     let here = common::ok_json(&args, &common::aiex_from(&from_lib, d, &args));
     assert_eq!(here["hits"], under["hits"], "{here}");
+    // A file name's prefix that is no path on disk, with `..` in it: read as written.
+    let args = [
+        "search",
+        "--offline",
+        "reserve",
+        "--path",
+        "../lib/inventory/sto",
+        "--json",
+    ];
+    let prefix = common::ok_json(&args, &common::aiex_from(&from_lib, d, &args));
+    let paths: Vec<&str> = prefix["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap())
+        .collect();
+    assert!(!paths.is_empty(), "{prefix}");
+    assert!(
+        paths.iter().all(|p| p.starts_with("lib/inventory/sto")),
+        "{paths:?}"
+    );
     let long = "lib/".repeat(300);
     let args = ["search", "--offline", "reserve", "--path", long.as_str()];
     common::fails_saying(&args, &aiex(d, &args), "path_prefix: at most 512 bytes");

@@ -3135,6 +3135,7 @@ defmodule Shop.Item do
   end
 
   def named(name), do: from(i in __MODULE__, where: i.name == ^name) |> where(name)
+  def first_named(query), do: query |> first() |> limit(1)
 
   defp unique(changeset, field), do: unique_constraint(changeset, field)
   def where(query, _name), do: query
@@ -3158,6 +3159,13 @@ defmodule ShopWeb.ItemChannel do
   use Phoenix.Channel
 
   def join(_topic, _params, socket), do: {:ok, assign(socket, :joined, true)}
+  def info(socket), do: {socket_ref(socket), channel(\"room:*\", ShopWeb.ItemChannel)}
+end
+
+defmodule ShopWeb.Plain do
+  import Plug.Conn, except: [put_status: 2]
+
+  def ok(conn), do: conn |> put_status(200) |> send_resp(200, \"ok\")
 end
 ";
     let g = graph_of("lib/shop.ex", src);
@@ -3194,11 +3202,38 @@ end
         strings(&["Phoenix.Controller.json/2", "Plug.Conn.put_status/2"]),
         "through the project's own `use ShopWeb, :controller`"
     );
-    // `use Phoenix.Channel` imports only `assign/2,3` of Phoenix.Socket.
+    // `only: [from: 2]`: `first/1` and `limit/2` (Ecto.Query's, not imported) call
+    // nothing.
+    let first_named = callees("Shop.Item.first_named/1");
+    assert!(first_named.is_empty(), "{first_named:?}");
+    // `use Phoenix.Channel` imports only `assign/2,3` of Phoenix.Socket, and all of
+    // Phoenix.Channel.
     assert_eq!(
         callees("ShopWeb.ItemChannel.join/3"),
         strings(&["Phoenix.Socket.assign/3"])
     );
+    assert_eq!(
+        callees("ShopWeb.ItemChannel.info/1"),
+        strings(&["Phoenix.Channel.socket_ref/1"]),
+        "Phoenix.Socket's other functions are not imported"
+    );
+    // `except: [put_status: 2]`.
+    assert_eq!(
+        callees("ShopWeb.Plain.ok/1"),
+        strings(&["Plug.Conn.send_resp/3"])
+    );
+    // Built from parts and merged, the same.
+    let chunks = chunks_of("lib/shop.ex", src);
+    for merged in merged_halves(&chunks) {
+        for caller in [
+            "Shop.Item.changeset/2",
+            "ShopWeb.ItemLive.mount/3",
+            "ShopWeb.ItemController.show/2",
+            "ShopWeb.Plain.ok/1",
+        ] {
+            assert_eq!(merged.callees(caller), g.callees(caller), "{caller}");
+        }
+    }
     assert!(caller_symbols(&g, "Ecto.Changeset.cast/3").contains(&"Shop.Item.changeset/2".into()));
 
     // With the library indexed, its source decides: this Ecto.Changeset defines only

@@ -19,7 +19,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use aiex_bench::{chunk_all, load_elixir_files};
+use aiex_bench::load_elixir_files;
+use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file};
 use aiex_node::graph::SymbolGraph;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -106,7 +107,13 @@ fn main() -> Result<()> {
             bail!("no Elixir source under {}/lib", repo.display());
         }
         versions.push(format!("{lib} {}", version(&repo)?));
-        chunks.extend(chunk_all(&files));
+        // Each library its own repository: ecto and ecto_sql both have `lib/ecto/…`.
+        let config = ChunkerConfig::default();
+        for f in &files {
+            if let FileChunks::Chunked(cs) = chunk_file(lib, &f.path, &f.bytes, &config) {
+                chunks.extend(cs);
+            }
+        }
     }
     let graph = SymbolGraph::build(chunks.iter());
 
@@ -167,13 +174,8 @@ fn main() -> Result<()> {
         if exports.is_empty() {
             bail!("the graph finds no public definition of {module}: is its library read?");
         }
-        // `import` leaves out names that start with an underscore; a name the graph
-        // could not read (`unquote(name)`, a `for` it does not follow) is left out too.
-        let importable = |name: &str| !name.starts_with('_') && !name.contains(['(', ' ', '#']);
         for (name, arities, is_macro) in exports {
-            if importable(&name) {
-                rows.push((module.clone(), name, arities, is_macro));
-            }
+            rows.push((module.clone(), name, arities, is_macro));
         }
     }
     // The order the table is searched in (`str` order of module, then name).

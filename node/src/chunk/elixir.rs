@@ -2124,9 +2124,10 @@ impl<'s, 't> Walker<'s, 't> {
         }
     }
 
-    /// The atoms a literal enumerable runs over: a list of atoms (`[:get, :post]`), a
-    /// keyword list (`[no_error: 0]`), a list of `{atom, value}` tuples, a map with atom
-    /// keys, an attribute or module-body variable set to one, or one of those through
+    /// The atoms a literal enumerable runs over: a list of atoms (`[:get, :post]`), words
+    /// as atoms (`~w(get post)a`, without interpolation), a keyword list (`[no_error:
+    /// 0]`), a list of `{atom, value}` tuples, a map with atom keys, an attribute or
+    /// module-body variable set to one, or one of those through
     /// `Enum.sort/1`, `Enum.with_index/1`, `Map.keys/1` and the like (Bandit's
     /// `for {name, value} <- Enum.sort(error_codes)`).
     /// Lists joined by `++` are read in order (`[:u8, :u16] ++ [:f32]`, Nx's types).
@@ -3668,10 +3669,19 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     // A callback (or type) written twice, one head per argument shape
                     // (`@callback transact(fun, opts)` and `@callback transact(multi,
-                    // opts)`), is one definition.
-                    match (draft.defines.iter_mut())
-                        .find(|d| d.name == def.name && d.arities == def.arities)
-                    {
+                    // opts)`), is one definition; a `@type` and a `@callback` of one
+                    // name stay two.
+                    let attribute = |d: &Definition| {
+                        d.signature
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    let written = attribute(&def);
+                    match (draft.defines.iter_mut()).find(|d| {
+                        d.name == def.name && d.arities == def.arities && attribute(d) == written
+                    }) {
                         Some(same) => same.end_line = same.end_line.max(def.end_line),
                         None => draft.defines.push(def),
                     }

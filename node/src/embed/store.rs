@@ -177,6 +177,29 @@ impl VectorStore {
 
     /// Reads a store written by [`VectorStore::save`]. A missing file is an empty store;
     /// a damaged one an error (the caller re-embeds).
+    /// How many vectors of `model` (at `dim`) the file at `path` holds, read from its
+    /// header alone: 0 when it is missing, unreadable or another model's.
+    pub fn count_in(path: &Path, model: &str, dim: usize) -> usize {
+        use std::io::Read;
+        // The magic, the model name's length, the name, the dimension and the count.
+        let header_len = 8 + 4 + model.len() + 4 + 4;
+        let mut header = Vec::with_capacity(header_len);
+        let read = std::fs::File::open(path)
+            .and_then(|f| f.take(header_len as u64).read_to_end(&mut header));
+        if read.is_err() {
+            return 0;
+        }
+        let mut r = Reader { bytes: &header };
+        let mut counted = || -> Result<usize, String> {
+            let same = r.take(8)? == MAGIC
+                && r.u32()? as usize == model.len()
+                && r.take(model.len())? == model.as_bytes()
+                && r.u32()? as usize == dim;
+            Ok(if same { r.u32()? as usize } else { 0 })
+        };
+        counted().unwrap_or(0)
+    }
+
     pub fn load(path: &Path, model: &str, dim: usize) -> Result<VectorStore, String> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -279,6 +302,15 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back.hash_of("c"), Some(&text_hash("c")));
         assert_eq!(back.similarity("b", &q), s.similarity("b", &q));
+        // The header alone says how many vectors of the model the file holds.
+        assert_eq!(VectorStore::count_in(&path, "m", 3), 3);
+        assert_eq!(VectorStore::count_in(&path, "other", 3), 0);
+        assert_eq!(VectorStore::count_in(&path, "m", 4), 0);
+        assert_eq!(VectorStore::count_in(&dir.path().join("none"), "m", 3), 0);
+        let header = std::fs::read(&path).unwrap()[..10].to_vec();
+        let cut = dir.path().join("cut");
+        std::fs::write(&cut, header).unwrap();
+        assert_eq!(VectorStore::count_in(&cut, "m", 3), 0, "a truncated header");
         // Another model's vectors are dropped, a damaged file is an error.
         assert!(VectorStore::load(&path, "other", 3).unwrap().is_empty());
         let bytes = std::fs::read(&path).unwrap();

@@ -285,18 +285,23 @@ fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
 /// What a `use` of a library module imports, where the library is not indexed
 /// (`use Phoenix.LiveView` imports `Phoenix.LiveView` and, through `use
 /// Phoenix.Component`, `Phoenix.Component`): each module with its `only:`/`except:` list.
-fn known_use_imports(used: &str) -> impl Iterator<Item = (&'static str, Option<ImportFilter>)> {
-    (known_imports::KNOWN_USE_IMPORTS.iter())
-        .filter(move |k| k.0 == used)
-        .map(|&(_, module, filter)| {
+fn known_use_imports(used: &str) -> &'static [(&'static str, Option<ImportFilter>)] {
+    type ByUse = HashMap<&'static str, Vec<(&'static str, Option<ImportFilter>)>>;
+    static BY_USE: OnceLock<ByUse> = OnceLock::new();
+    let by_use = BY_USE.get_or_init(|| {
+        let mut by_use = ByUse::default();
+        for &(used, module, filter) in known_imports::KNOWN_USE_IMPORTS {
             let filter = filter.map(|(except, names)| ImportFilter {
                 module: module.to_string(),
                 except,
                 names: names.iter().map(|n| n.to_string()).collect(),
                 select: None,
             });
-            (module, filter)
-        })
+            by_use.entry(used).or_default().push((module, filter));
+        }
+        by_use
+    });
+    by_use.get(used).map_or(&[], Vec::as_slice)
 }
 
 /// Whether library module `module` exports `call` (`fun/arity`), where the library is
@@ -622,8 +627,6 @@ fn matches(query: &str, symbol: &str) -> bool {
             .is_some_and(|(base, _)| base == query)
 }
 
-/// Every value of `map` whose key a look-up of `symbol` names (`keys`: the map's keys,
-/// sorted).
 /// Sites by repository, path, line and symbol, each once.
 fn by_place(mut sites: Vec<SymbolSite>) -> Vec<SymbolSite> {
     sites.sort_by(|a, b| {
@@ -638,6 +641,8 @@ fn by_place(mut sites: Vec<SymbolSite>) -> Vec<SymbolSite> {
     sites
 }
 
+/// Every value of `map` whose key a look-up of `symbol` names (`keys`: the map's keys,
+/// sorted).
 fn matching<T: Clone>(map: &HashMap<String, Vec<T>>, keys: &[String], symbol: &str) -> Vec<T> {
     matching_keys(keys, symbol)
         .into_iter()
@@ -1243,19 +1248,21 @@ impl SymbolGraph {
     }
 
     /// Resolves the calls without a module: each to the first of the caller's imports,
-    /// then Kernel, that defines `fun/arity` publicly (a call to nothing
-    /// indexed stays out, as a call to an unindexed dependency has no definition to
-    /// link to).
+    /// then Kernel, that defines `fun/arity` publicly or names it in an `only:` list;
+    /// else to the first import that is a library module with no indexed definition
+    /// whose known exports ([`known_export`]) hold it. A call to nothing known stays
+    /// out.
     fn resolve_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         // Most modules import alike (nothing, or the same few), so a resolution is
         // looked up once per import list and call.
         let mut known: HashMap<Imports, HashMap<String, Option<String>>> = HashMap::default();
         let mut resolved: Vec<String> = Vec::new();
-        // Modules with a definition indexed: an imported library module that has none
-        // resolves calls through what the library is known to export.
-        let indexed: HashSet<String> = (self.defs.values().flatten())
-            .map(|s| s.module.clone())
+        // The known library modules with no definition indexed: calls through an import
+        // of one resolve through what the library is known to export.
+        let unindexed: HashSet<&'static str> = (known_imports::KNOWN_EXPORTS.iter())
+            .map(|k| k.0)
+            .filter(|m| !self.defs.contains_key(*m))
             .collect();
         for mut p in pending {
             self.chain_uses(&mut p.uses);
@@ -1290,14 +1297,15 @@ impl SymbolGraph {
                     Some(target) => target,
                     None => {
                         let (modules, filters) = &p.imports;
+                        // `only:` and `except:` (also on Kernel's implicit import).
+                        let filter_of = |m: &str| filters.iter().find(|f| f.module == m);
                         let found = modules
                             .iter()
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
                             .map(|m| (m, format!("{m}.{call}")))
                             .find(|(m, symbol)| {
-                                // `only:` and `except:` (also on Kernel's implicit import).
-                                let filter = filters.iter().find(|f| f.module == *m);
+                                let filter = filter_of(m);
                                 // `import` brings in public functions and macros only
                                 // (`@doc false` ones too: hidden from docs, not from
                                 // callers).
@@ -1316,22 +1324,27 @@ impl SymbolGraph {
                                             && f.names.iter().any(|n| n == call)
                                     })
                                 };
-                                // `import Ecto.Changeset` then `cast(...)`, Ecto not
-                                // indexed (a Mix project's `deps/` is git-ignored).
-                                let exported = || {
-                                    !indexed.contains(*m)
-                                        && known_export(m, call).is_some_and(|is_macro| {
+                                defined || named()
+                            })
+                            .map(|(_, symbol)| symbol)
+                            // `import Ecto.Changeset` then `cast(...)`, Ecto not indexed
+                            // (a Mix project's `deps/` is git-ignored): what is indexed
+                            // decides first.
+                            .or_else(|| {
+                                (modules.iter().map(String::as_str))
+                                    .filter(|m| unindexed.contains(m))
+                                    .find(|m| {
+                                        known_export(m, call).is_some_and(|is_macro| {
                                             let kind = if is_macro {
                                                 ChunkKind::Macro
                                             } else {
                                                 ChunkKind::Function
                                             };
-                                            filter.is_none_or(|f| f.admits(call, kind))
+                                            filter_of(m).is_none_or(|f| f.admits(call, kind))
                                         })
-                                };
-                                defined || named() || exported()
-                            })
-                            .map(|(_, symbol)| symbol);
+                                    })
+                                    .map(|m| format!("{m}.{call}"))
+                            });
                         cache.entry(call.clone()).or_insert(found)
                     }
                 };
@@ -1446,12 +1459,12 @@ impl SymbolGraph {
 
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
-        self.add_imports_of_uses(&p.uses, &mut p.imports);
+        self.add_imports_of_uses(&p.uses, &mut p.imports, true);
     }
 
     /// Adds to `imports` what `uses` import (after what it holds): their quoted
-    /// imports where indexed, else what the library is known to import.
-    fn add_imports_of_uses(&self, uses: &[String], imports: &mut Imports) {
+    /// imports where indexed, else (with `known`) what the library is known to import.
+    fn add_imports_of_uses(&self, uses: &[String], imports: &mut Imports, known: bool) {
         let mut add = |m: &str, filter: Option<&ImportFilter>| {
             if !imports.0.iter().any(|i| i == m) {
                 imports.0.push(m.to_string());
@@ -1472,7 +1485,7 @@ impl SymbolGraph {
                     add(m, filters.iter().find(|f| &f.module == m));
                 }
             }
-            if !quoted && !self.defs.contains_key(&keys[0]) {
+            if known && !quoted && !self.defs.contains_key(&keys[0]) {
                 for (m, filter) in known_use_imports(used) {
                     add(m, filter.as_ref());
                 }
@@ -2169,7 +2182,7 @@ impl SymbolGraph {
         by_place(out)
     }
 
-    /// What `use used` imports, as the graph reads it from the indexed source (its
+    /// What `use used` imports, as the graph reads it from the indexed source alone (its
     /// quote's imports, through the `use`s it makes in turn), in order, with their
     /// `only:` / `except:` lists. (What `bench/src/bin/known-imports.rs` tables for projects
     /// that do not index the library.)
@@ -2177,12 +2190,14 @@ impl SymbolGraph {
         let mut uses = vec![used.to_string()];
         self.chain_uses(&mut uses);
         let mut imports = Imports::default();
-        self.add_imports_of_uses(&uses, &mut imports);
+        self.add_imports_of_uses(&uses, &mut imports, false);
         imports
     }
 
     /// The public functions and macros of `module` an `import` of it brings: each name
     /// with its arities and whether it is a macro (guards count as macros), by name.
+    /// Names that start with an underscore (which `import` leaves out) and names the
+    /// graph could not read (`unquote(name)`) are not among them.
     pub fn exports_of(&self, module: &str) -> Vec<(String, Vec<u32>, bool)> {
         let prefix = format!("{module}.");
         let keys = &self.keys().defs;
@@ -2194,6 +2209,9 @@ impl SymbolGraph {
             let Ok(arity) = arity.parse::<u32>() else {
                 continue;
             };
+            if name.starts_with('_') || crate::chunk::is_placeholder(name) {
+                continue;
+            }
             for site in &self.defs[key] {
                 let is_macro = match site.kind {
                     ChunkKind::Function | ChunkKind::Delegate => false,

@@ -856,6 +856,18 @@ impl PartitionIndex {
         store
     }
 
+    /// Whether the partition holds vectors of `encoder`'s model, without loading them
+    /// (the loaded store, else its file's header).
+    pub fn has_vectors(&self, encoder: &Encoder) -> bool {
+        if let Some(v) = self.vectors.read().expect("vectors lock").as_ref()
+            && v.model() == encoder.fingerprint()
+        {
+            return !v.is_empty();
+        }
+        let path = self.dir.join(VECTORS_FILE);
+        VectorStore::count_in(&path, encoder.fingerprint(), encoder.dim()) > 0
+    }
+
     /// Whether the vectors may lag the last commit (no sync since it).
     pub fn vectors_behind(&self) -> bool {
         self.vectors_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst)
@@ -915,7 +927,7 @@ impl PartitionIndex {
             });
         }
         if let Some(p) = progress {
-            p.wanted.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+            p.wanted.fetch_add(fresh.len() as u64, Ordering::Release);
         }
         // Embedded in groups, each quantised at once: memory stays at one group of f32s.
         let mut embedded = VectorStore::empty(encoder.fingerprint(), encoder.dim());
@@ -925,7 +937,7 @@ impl PartitionIndex {
                 embedded.push(wanted[i].0.clone(), wanted[i].2, &v);
             }
             if let Some(p) = progress {
-                p.done.fetch_add(group.len() as u64, Ordering::Relaxed);
+                p.done.fetch_add(group.len() as u64, Ordering::Release);
             }
         }
         let mut store = VectorStore::empty(encoder.fingerprint(), encoder.dim());
