@@ -561,7 +561,19 @@ fn run(cli: Cli) -> Result<()> {
                 runtime()?.block_on(client::context(&settings, request, json))
             }
         }
-        Command::Symbols { command, offline } => {
+        Command::Symbols {
+            mut command,
+            offline,
+        } => {
+            // `Elixir.Enum.map/2` is how Erlang and `inspect` spell `Enum.map/2`.
+            if let SymbolsCommand::Def { symbol, .. }
+            | SymbolsCommand::Callers { symbol, .. }
+            | SymbolsCommand::Callees { symbol, .. }
+            | SymbolsCommand::Impls { symbol, .. } = &mut command
+                && let Some(rest) = symbol.strip_prefix("Elixir.")
+            {
+                *symbol = rest.to_string();
+            }
             if offline {
                 let set = open_indexed(&settings)?;
                 let (SymbolsCommand::Map { repos, .. }

@@ -197,8 +197,13 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
                 && s["path"] == "lib/inventory/stock.ex"),
         "{defs}"
     );
-    // Without its module (or with its last alias only), as people write it.
-    for written in ["reserve/4", "Stock.reserve"] {
+    // Without its module (or with its last alias only), as people write it, or as
+    // Erlang spells it.
+    for written in [
+        "reserve/4",
+        "Stock.reserve",
+        "Elixir.Inventory.Stock.reserve/4",
+    ] {
         let found = json(d, &["symbols", "--offline", "def", written, "--json"]);
         assert!(
             found

@@ -3162,6 +3162,14 @@ defmodule ShopWeb.ItemChannel do
   def info(socket), do: {socket_ref(socket), channel(\"room:*\", ShopWeb.ItemChannel)}
 end
 
+defmodule ShopWeb.Texts do
+  use Gettext, backend: ShopWeb.Gettext
+  import Mox
+
+  def hello, do: gettext(\"hello\")
+  def mock, do: expect(Shop.MockClock, :now, fn -> 0 end)
+end
+
 defmodule ShopWeb.Plain do
   import Plug.Conn, except: [put_status: 2]
 
@@ -3217,6 +3225,12 @@ end
         strings(&["Phoenix.Channel.socket_ref/1"]),
         "Phoenix.Socket's other functions are not imported"
     );
+    // Gettext's macros come through its `use`, Mox's functions through an import.
+    assert_eq!(
+        callees("ShopWeb.Texts.hello/0"),
+        strings(&["Gettext.Macros.gettext/1"])
+    );
+    assert_eq!(callees("ShopWeb.Texts.mock/0"), strings(&["Mox.expect/3"]));
     // `except: [put_status: 2]`.
     assert_eq!(
         callees("ShopWeb.Plain.ok/1"),

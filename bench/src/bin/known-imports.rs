@@ -34,6 +34,9 @@ const LIBRARIES: &[&str] = &[
     "phoenix_live_view",
     "swoosh",
     "bamboo",
+    "phoenix_html",
+    "mox",
+    "gettext",
 ];
 
 /// Modules applications `use`, whose quotes import modules.
@@ -48,6 +51,8 @@ const USED: &[&str] = &[
     "Phoenix.Component",
     "Plug.Builder",
     "Plug.Router",
+    "Phoenix.VerifiedRoutes",
+    "Gettext",
 ];
 
 /// Modules applications import themselves (those the `use`s import are added).
@@ -64,6 +69,9 @@ const IMPORTED: &[&str] = &[
     "Phoenix.Component",
     "Swoosh.Email",
     "Bamboo.Email",
+    "Phoenix.HTML",
+    "Phoenix.HTML.Form",
+    "Mox",
 ];
 
 /// Always imported, and the standard library's: not tabled.

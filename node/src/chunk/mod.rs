@@ -1128,7 +1128,7 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::Binary => f.write_str("binary file"),
+            SkipReason::Binary => f.write_str("binary file or image"),
             SkipReason::TooLarge { size, limit } => {
                 write!(f, "file of {size} bytes is over the {limit}-byte limit")
             }
@@ -1205,6 +1205,13 @@ pub fn is_elixir_path(path: &str) -> bool {
 /// Whether the bytes look like a binary file (a NUL byte in the first 8 KiB).
 pub fn looks_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+}
+
+/// An image written as text (SVG: the markup of shapes, never code to search), counted
+/// as binary.
+fn is_image(path: &str) -> bool {
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("svg"))
 }
 
 /// Lines of a text file (not Elixir) longer than this mark it minified or generated.
@@ -1336,7 +1343,7 @@ fn screen(path: &str, bytes: &[u8], config: &ChunkerConfig) -> Result<Option<Vec
             limit: config.max_file_bytes,
         });
     }
-    if looks_binary(bytes) {
+    if looks_binary(bytes) || is_image(path) {
         return Err(SkipReason::Binary);
     }
     if secrets::is_secret_file(path) {
@@ -1772,6 +1779,25 @@ mod tests {
         let elixir = format!("@data \"{}\"\n", "x".repeat(MAX_TEXT_LINE_BYTES * 2));
         assert!(matches!(
             chunk_file("r", "lib/data.ex", elixir.as_bytes(), &config),
+            FileChunks::Chunked(_)
+        ));
+    }
+
+    #[test]
+    fn svg_images_are_skipped_as_binary() {
+        let config = ChunkerConfig::default();
+        let svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\">\n<path d=\"M0 0h24v24H0z\"/>\n</svg>\n";
+        for path in ["assets/static/images/logo.svg", "priv/ICON.SVG"] {
+            match chunk_file("r", path, svg.as_bytes(), &config) {
+                FileChunks::Skipped(reason @ SkipReason::Binary) => {
+                    assert!(reason.to_string().contains("image"), "{reason}")
+                }
+                other => panic!("{path}: expected a binary skip, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            chunk_file("r", "lib/svg.ex", b"defmodule Svg do\nend\n", &config),
             FileChunks::Chunked(_)
         ));
     }
