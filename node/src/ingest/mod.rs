@@ -1223,7 +1223,15 @@ pub enum PassReason {
     NonUtf8Name,
     /// A directory or file the walk could not read (the error says why).
     Unreadable(String),
+    /// A directory of build output or of another project's code that no `.gitignore`
+    /// left out ([`NOT_SOURCE_DIRS`]).
+    NotSource,
 }
+
+/// Directories the walk leaves out below the root even when no `.gitignore` names them:
+/// Mix's build output, ElixirLS's and npm's packages. (Indexed as the root itself, they
+/// are read.)
+pub const NOT_SOURCE_DIRS: [&str; 3] = ["_build", ".elixir_ls", "node_modules"];
 
 impl std::fmt::Display for PassedOver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1232,19 +1240,41 @@ impl std::fmt::Display for PassedOver {
             PassReason::Symlink => write!(f, "{path}: a symbolic link (links are not followed)"),
             PassReason::NonUtf8Name => write!(f, "{path}: its name is not valid UTF-8"),
             PassReason::Unreadable(e) => write!(f, "{path}: {e}"),
+            PassReason::NotSource => write!(
+                f,
+                "{path}: build output or packages, not source (index it as a directory of \
+                 its own to search it)"
+            ),
         }
     }
 }
 
 /// The files under `root` (honouring .gitignore, skipping .git), sorted by path, and the
-/// entries left out: symbolic links, names that are not UTF-8, unreadable entries.
+/// entries left out: symbolic links, names that are not UTF-8, unreadable entries, and
+/// [`NOT_SOURCE_DIRS`] below the root.
 pub fn walk(root: &Path) -> Result<Walk> {
     let mut walk = Walk::default();
     let started = Instant::now();
+    let not_source: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let left_out = not_source.clone();
     for entry in ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let build_output = e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && NOT_SOURCE_DIRS.iter().any(|d| e.file_name() == *d);
+            if build_output {
+                left_out
+                    .lock()
+                    .expect("walk lock")
+                    .push(e.path().to_path_buf());
+            }
+            !build_output
+        })
         .build()
     {
         let entry = match entry {
@@ -1294,6 +1324,13 @@ pub fn walk(root: &Path) -> Result<Walk> {
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         walk.files.push((rel, abs, size));
     }
+    let mut not_source = std::mem::take(&mut *not_source.lock().expect("walk lock"));
+    not_source.sort();
+    walk.passed_over
+        .extend(not_source.into_iter().map(|path| PassedOver {
+            path,
+            why: PassReason::NotSource,
+        }));
     let files = &mut walk.files;
     files.sort_by(|a, b| a.0.cmp(&b.0));
     tracing::debug!(
@@ -1319,7 +1356,64 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::writer_threads;
+    use super::{PassReason, walk, writer_threads};
+
+    /// Build output and packages below the root are passed over, and said so, where no
+    /// `.gitignore` leaves them out; a `.gitignore` that does is not repeated; the root
+    /// itself is read whatever its name.
+    #[test]
+    fn build_output_is_passed_over_unless_gitignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "defmodule A do\nend\n").unwrap();
+        };
+        for rel in [
+            "app/lib/a.ex",
+            "app/_build/dev/lib/a.ex",
+            "app/.elixir_ls/build/a.ex",
+            "app/assets/node_modules/x/index.js",
+            "app/.formatter.exs",
+            "app/lib/_build_helpers.ex",
+        ] {
+            write(rel);
+        }
+        let app = dir.path().join("app");
+        let w = walk(&app).unwrap();
+        let files: Vec<&str> = w.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(
+            files,
+            [".formatter.exs", "lib/_build_helpers.ex", "lib/a.ex"]
+        );
+        let passed: Vec<(String, &PassReason)> = (w.passed_over.iter())
+            .map(|p| {
+                let rel = p.path.strip_prefix(&app).unwrap();
+                (rel.to_string_lossy().into_owned(), &p.why)
+            })
+            .collect();
+        assert_eq!(
+            passed,
+            [
+                (".elixir_ls".to_string(), &PassReason::NotSource),
+                ("_build".to_string(), &PassReason::NotSource),
+                ("assets/node_modules".to_string(), &PassReason::NotSource),
+            ]
+        );
+        assert!(w.passed_over[1].to_string().contains("not source"));
+        // Git-ignored: left out as before, without a word.
+        std::fs::write(
+            app.join(".gitignore"),
+            "/_build\nnode_modules/\n.elixir_ls/\n",
+        )
+        .unwrap();
+        let w = walk(&app).unwrap();
+        assert!(w.passed_over.is_empty(), "{:?}", w.passed_over);
+        assert_eq!(w.files.len(), 4, "{:?}", w.files);
+        // Indexed as a directory of its own, build output is read.
+        let w = walk(&app.join("_build")).unwrap();
+        assert_eq!(w.files.len(), 1);
+    }
 
     #[test]
     fn writers_only_take_cores_the_workers_leave_idle() {
