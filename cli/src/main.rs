@@ -1065,20 +1065,18 @@ fn index_command(
     let bar = (!json).then(|| output::progress_bar(progress.clone()));
     let started = Instant::now();
     // Indexing speed is reported without the embedding stage, which follows.
-    let (stats, took) = match &bar {
-        Some(bar) => with_ticker(
-            Duration::from_millis(100),
-            || output::tick(bar, &progress, started),
-            || {
-                let result = set.ingest_dir(name, path, options, Some(&progress));
-                (result, started.elapsed())
-            },
-        ),
-        None => (
-            set.ingest_dir(name, path, options, Some(&progress)),
-            started.elapsed(),
-        ),
-    };
+    let (stats, took) = with_ticker(
+        Duration::from_millis(100),
+        || {
+            if let Some(bar) = &bar {
+                output::tick(bar, &progress, started);
+            }
+        },
+        || {
+            let result = set.ingest_dir(name, path, options, Some(&progress));
+            (result, started.elapsed())
+        },
+    );
     if let Some(bar) = &bar {
         output::tick(bar, &progress, started);
         bar.finish_and_clear();

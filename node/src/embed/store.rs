@@ -175,8 +175,6 @@ impl VectorStore {
         std::fs::rename(&tmp, path)
     }
 
-    /// Reads a store written by [`VectorStore::save`]. A missing file is an empty store;
-    /// a damaged one an error (the caller re-embeds).
     /// How many vectors of `model` (at `dim`) the file at `path` holds, read from its
     /// header alone: 0 when it is missing, unreadable or another model's.
     pub fn count_in(path: &Path, model: &str, dim: usize) -> usize {
@@ -200,6 +198,8 @@ impl VectorStore {
         counted().unwrap_or(0)
     }
 
+    /// Reads a store written by [`VectorStore::save`]. A missing file is an empty store;
+    /// a damaged one an error (the caller re-embeds).
     pub fn load(path: &Path, model: &str, dim: usize) -> Result<VectorStore, String> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
