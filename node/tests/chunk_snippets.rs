@@ -1835,6 +1835,38 @@ fn g13_doc_metadata_leaves_a_callbacks_doc_and_two_heads_are_one_callback() {
     );
 }
 
+/// A callback whose `@doc` is over the budget splits into parts: the doc's part and the
+/// part with the `@callback` line, which defines it. Both are named `Mod.name/arity` and
+/// both carry the doc, as the parts of a long function do.
+#[test]
+fn g13_a_callback_with_a_long_doc_is_named_and_documented_in_each_part() {
+    let mut src = String::from("defmodule Shop.Store do\n  @doc \"\"\"\n  Fetches a cart.\n\n");
+    for i in 0..150 {
+        src.push_str(&format!(
+            "  Line {i} of a long explanation of how carts are fetched and cached.\n"
+        ));
+    }
+    src.push_str(
+        "  \"\"\"\n  @callback fetch(key :: term, keyword) :: {:ok, term} | :error\nend\n",
+    );
+    let cs = chunks("lib/shop/store.ex", &src);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.kind == Type).collect();
+    assert!(parts.len() >= 2, "split into parts: {}", dump(&cs));
+    for part in &parts {
+        assert!(part.part.is_some(), "{}", dump(&cs));
+        assert_eq!(part.display_symbol(), "Shop.Store.fetch/2", "{}", dump(&cs));
+        assert_eq!(
+            part.doc.as_deref().map(|d| d.lines().next().unwrap_or("")),
+            Some("Fetches a cart."),
+            "{}",
+            dump(&cs)
+        );
+    }
+    let last = parts.last().unwrap();
+    assert_eq!(defined(last), strings(&["Shop.Store.fetch/2"]));
+    assert!(defined(parts[0]).is_empty(), "{}", dump(&cs));
+}
+
 /// `@typedoc` is to a type what `@doc` is to a callback: each documented type is a chunk
 /// of its own with that doc (`@typedoc false` hides it from the map).
 #[test]

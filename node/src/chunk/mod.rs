@@ -1041,11 +1041,14 @@ impl Chunk {
                 None => self.name.clone(),
             },
             ChunkKind::Text => self.path.clone(),
-            // A type or callback chunk: its first type's `Mod.name/arity` (`Mod.name` for
-            // a part without it).
+            // A type or callback chunk: its first type's `Mod.name/arity`; a part without
+            // it (a long `@doc` before a `@callback`) is named as the part with it is.
             ChunkKind::Type => match self.defines.first() {
                 Some(d) => symbol(&d.module, &d.name, d.arities.first().copied().unwrap_or(0)),
-                None if !self.module.is_empty() => format!("{}.{}", self.module, self.name),
+                None if !self.module.is_empty() => match self.arities.first() {
+                    Some(&a) if self.part.is_some() => symbol(&self.module, &self.name, a),
+                    _ => format!("{}.{}", self.module, self.name),
+                },
                 None => self.name.clone(),
             },
             _ => self.name.clone(),
@@ -1172,7 +1175,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 80;
+pub const CHUNKER_VERSION: u32 = 81;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

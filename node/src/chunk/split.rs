@@ -148,13 +148,17 @@ pub(crate) fn split(
             format!("{header}  {sig} # part {}/{n}\n", k + 1)
         };
         // The doc stays with the first part, which shows it, and goes with the part
-        // holding the function's head, which the definition names.
-        if k > 0
-            && !draft
+        // holding the function's head, or the `@callback`'s or `@type`'s line, which
+        // the definition names.
+        let names_its_definition = if draft.kind == ChunkKind::Type {
+            !draft.defines.is_empty()
+        } else {
+            draft
                 .defines
                 .iter()
                 .any(|d| d.kind.is_callable() && !d.implied)
-        {
+        };
+        if k > 0 && !names_its_definition {
             draft.doc = None;
         }
         out.push(draft);
