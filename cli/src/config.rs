@@ -75,6 +75,21 @@ pub fn load(explicit: Option<&Path>) -> Result<FileConfig> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return Ok(FileConfig::default());
         }
+        // The default file's directory cannot even be looked in (`HOME` of another user):
+        // there may be no file at all, so go on without one, and say so. A file that is
+        // there but cannot be read is an error, as a named one is.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::PermissionDenied
+                && !required
+                && std::fs::symlink_metadata(&path).is_err() =>
+        {
+            eprintln!(
+                "warning: cannot look for the config {} ({e}); going on without it \
+                 (--config names another)",
+                path.display()
+            );
+            return Ok(FileConfig::default());
+        }
         Err(e) => return Err(e).with_context(|| format!("cannot read config {}", path.display())),
     };
     toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))

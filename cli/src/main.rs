@@ -62,7 +62,7 @@ enum Command {
         allow_roots: Vec<PathBuf>,
         /// Indexing (parsing) threads [default: one per core]. With fewer than the cores,
         /// writer threads on the spare cores (one per three) make the parsed files' chunks.
-        #[arg(long, env = "AIEX_INDEX_THREADS")]
+        #[arg(long, env = "AIEX_INDEX_THREADS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
         index_threads: Option<usize>,
         /// Write the bound address to this file once listening (for scripts and tests).
         #[arg(long, value_name = "FILE")]
@@ -128,8 +128,9 @@ enum Command {
         /// Count tokens as this model does (gpt-4o, gpt-4, claude-..., gemini-..., llama3.1, ...).
         #[arg(long, default_value = aiex_node::context::tokens::DEFAULT_MODEL)]
         model: String,
-        /// Tokens the prompt may take [default: the model's window minus its output reserve].
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        /// Tokens the prompt may take, at least 64 [default: the model's window minus its
+        /// output reserve].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(aiex_node::context::MIN_BUDGET as i64..))]
         budget: Option<u32>,
         /// Only this repository (repeatable).
         #[arg(long)]
@@ -195,7 +196,7 @@ enum Command {
         name: Option<String>,
         /// Parsing worker threads [default: one per core]. With fewer than the cores,
         /// writer threads on the spare cores (one per three workers) make their chunks.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
         threads: Option<usize>,
         /// Chunk size budget, in non-whitespace characters.
         #[arg(long, default_value_t = ChunkerConfig::default().budget, value_parser = chunk_budget)]
@@ -1054,6 +1055,43 @@ fn file_type_name(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// On Ctrl-C or SIGTERM, says what an interrupted `aiex index` leaves, then exits as the
+/// signal would have (130, or 143). Partitions committed so far stay indexed, and a
+/// second run indexes only what they do not hold: nothing is lost but time.
+fn say_when_interrupted(progress: Arc<IngestProgress>) {
+    let watch = move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let code = runtime.block_on(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|_| 130),
+                _ = term.recv() => Some(143),
+            }
+        })?;
+        let done = progress
+            .files_done
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let total = progress
+            .files_total
+            .load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "\ninterrupted after {done} of {total} files: what was committed stays indexed; \
+             run `aiex index` again to index the rest (unchanged files are not indexed again)"
+        );
+        std::process::exit(code)
+    };
+    // Without the thread, the signals keep their default: the process ends at once.
+    let _ = std::thread::Builder::new()
+        .name("aiex-signals".into())
+        .spawn(move || {
+            let _: Option<()> = watch();
+        });
+}
+
 fn index_command(
     set: &PartitionSet,
     name: &str,
@@ -1063,6 +1101,7 @@ fn index_command(
 ) -> Result<()> {
     let progress = Arc::new(IngestProgress::default());
     let bar = (!json).then(|| output::progress_bar(progress.clone()));
+    say_when_interrupted(progress.clone());
     let started = Instant::now();
     // Indexing speed is reported without the embedding stage, which follows.
     let (stats, took) = with_ticker(

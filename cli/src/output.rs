@@ -91,6 +91,7 @@ pub fn ingest_summary(
     json: bool,
 ) -> Result<()> {
     passed_over_warnings(&s.passed_over, s.files_passed_over);
+    skipped_notes(s);
     if json {
         // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
         // a script reads either mode alike; `stats` has the finer ones. `seconds` is the
@@ -110,6 +111,7 @@ pub fn ingest_summary(
                 + s.files_passed_over,
             "files_failed": s.files_failed,
             "files_deleted": s.files_deleted,
+            "files_passed_over": s.files_passed_over,
             "bytes": s.bytes,
             "chunks": s.chunks,
             "total_seconds": total,
@@ -156,6 +158,33 @@ pub fn ingest_summary(
         set.dir().display()
     );
     Ok(())
+}
+
+/// Names on stderr the files that could not be read (each a warning) and the first few
+/// skipped ones; `--json` lists the first [`aiex_node::ingest::SKIPPED_LISTED`] of each.
+fn skipped_notes(s: &IngestStats) {
+    for entry in &s.failed {
+        eprintln!("warning: {}", shown(entry));
+    }
+    let more = s.files_failed.saturating_sub(s.failed.len() as u64);
+    if more > 0 {
+        eprintln!("warning: and {more} more files could not be read");
+    }
+    const SHOWN: usize = 5;
+    let skipped = s.files_skipped_binary
+        + s.files_skipped_large
+        + s.files_skipped_minified
+        + s.files_skipped_secret;
+    for entry in s.skipped.iter().take(SHOWN) {
+        eprintln!("skipped {}", shown(entry));
+    }
+    let more = skipped.saturating_sub(s.skipped.len().min(SHOWN) as u64);
+    if more > 0 {
+        eprintln!(
+            "skipped {more} more files (--json lists the first {})",
+            aiex_node::ingest::SKIPPED_LISTED
+        );
+    }
 }
 
 /// Warns on stderr of the entries a walk left out: the ones listed, then how many more.
@@ -343,8 +372,9 @@ pub fn search_results(
     }
     writeln!(
         out,
-        "{} results in {:.1} ms",
+        "{} result{} in {:.1} ms",
         hits.len(),
+        if hits.len() == 1 { "" } else { "s" },
         took.as_secs_f64() * 1e3
     )?;
     Ok(())
@@ -622,16 +652,23 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 Some(what) => what.to_string(),
                 None => symbol,
             };
-            let signature = if symbol == r.signature {
-                ""
+            // A test is named by its own line (`test "stops"`): said once.
+            let (symbol, signature) = if symbol == r.signature {
+                (symbol, "")
+            } else if r.path.is_empty() || !r.signature.contains(&format!("\"{symbol}\"")) {
+                (symbol, r.signature.as_str())
             } else {
-                r.signature.as_str()
+                (String::new(), r.signature.as_str())
+            };
+            let named = if symbol.is_empty() {
+                String::new()
+            } else {
+                format!("{}  ", paint(&shown(&symbol), "1"))
             };
             println!(
-                "{}:{}  {}  {}{generated}",
+                "{}:{}  {named}{}{generated}",
                 paint(&shown(&format!("{}/{}", r.repository, r.path)), "35"),
                 paint(&span.start_line.to_string(), "32"),
-                paint(&shown(&symbol), "1"),
                 shown(signature)
             );
         }

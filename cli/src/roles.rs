@@ -90,7 +90,7 @@ pub struct NodeArgs {
     #[arg(long, env = "AIEX_LISTEN", value_name = "IP:PORT")]
     listen: Option<SocketAddr>,
     /// Indexing threads [default: one per core].
-    #[arg(long, env = "AIEX_INDEX_THREADS")]
+    #[arg(long, env = "AIEX_INDEX_THREADS", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     index_threads: Option<usize>,
     /// How long the local copy of a lost partition is kept, in seconds.
     #[arg(long, env = "AIEX_DROP_GRACE_SECS", default_value_t = 300)]

@@ -397,6 +397,32 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         &aiex(d, &args),
         "behaviour or protocol with indexed implementations not found: Inventory.Pricable (did you mean Inventory.Priceable",
     );
+    // A function the indexed protocol does not declare (here a wrong arity) is no empty
+    // answer: nothing could implement it.
+    let args = [
+        "symbols",
+        "--offline",
+        "impls",
+        "Inventory.Priceable.unit_price/3",
+    ];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "callback of an indexed behaviour or protocol not found: Inventory.Priceable.unit_price/3 (did you mean Inventory.Priceable.unit_price/1",
+    );
+    // GenServer is not indexed: its callbacks cannot be checked, and one no module
+    // defines is an empty answer.
+    let none = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "impls",
+            "GenServer.code_change/3",
+            "--json",
+        ],
+    );
+    assert_eq!(none, json!([]), "{none}");
     // A caller with default arguments is one entry at its whole arity, as printed.
     let order: Vec<&Value> = (callers.as_array().unwrap().iter())
         .filter(|s| {
@@ -1083,4 +1109,89 @@ fn a_model_without_embeddings_in_the_index_is_said() {
     common::ok_json(&args, &out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("holds no embeddings"), "{err}");
+}
+
+/// Files left out of an index are named, not only counted: `--json` lists them by path
+/// with why (`stats.skipped`), stderr names the first few, and the bytes indexed leave
+/// out a file over the size limit, which is never read. A search hit points at its first
+/// line of text, not the blank line its chunk starts with. `--threads 0` and a context
+/// budget under 64 tokens are refused by the flag's name.
+#[test]
+fn skipped_files_are_named_and_hits_point_at_text() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let proj = tempfile::tempdir().unwrap();
+    let p = proj.path();
+    std::fs::create_dir_all(p.join("lib")).unwrap();
+    std::fs::create_dir_all(p.join("priv")).unwrap();
+    let small = concat!(
+        "defmodule Shop do\n",
+        "  def total(order) do\n",
+        "    order.lines |> Enum.map(fn line -> line.price * line.quantity end) |> Enum.sum()\n",
+        "  end\n",
+        "\n",
+        "\n",
+        "  @doc \"Refunds an order.\"\n",
+        "  def refund(order) do\n",
+        "    Enum.reduce(order.payments, order, fn payment, acc -> Payments.reverse(acc, payment) end)\n",
+        "  end\n",
+        "end\n",
+    );
+    std::fs::write(p.join("lib/shop.ex"), small).unwrap();
+    let huge = format!("defmodule Huge do\n{}end\n", "  # filler\n".repeat(500));
+    std::fs::write(p.join("lib/huge.ex"), &huge).unwrap();
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0";
+    std::fs::write(p.join("priv/logo.png"), png).unwrap();
+    std::fs::write(p.join(".env"), "API_KEY=abc\n").unwrap();
+    let root = p.to_str().unwrap();
+    let args = [
+        "index",
+        root,
+        "--name",
+        "shop",
+        "--max-file-bytes",
+        "2000",
+        "--json",
+    ];
+    let out = aiex(d, &args);
+    let v = common::ok_json(&args, &out);
+    let stats = &v["stats"];
+    let skipped: Vec<&str> = (stats["skipped"].as_array())
+        .unwrap_or_else(|| panic!("no skipped list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(
+        skipped[0].starts_with(".env: credentials file"),
+        "{skipped:?}"
+    );
+    assert_eq!(
+        skipped[1],
+        format!(
+            "lib/huge.ex: file of {} bytes is over the 2000-byte limit (--max-file-bytes)",
+            huge.len()
+        )
+    );
+    assert_eq!(skipped[2], "priv/logo.png: binary file or image");
+    assert_eq!(v["files_passed_over"], 0, "{v}");
+    assert!(stats.get("failed").is_none(), "{v}");
+    // Read: every file but the one over the limit.
+    let read = small.len() + png.len() + "API_KEY=abc\n".len();
+    assert_eq!(stats["bytes"], read as u64, "{v}");
+    let err = common::stderr(&out);
+    assert!(err.contains("skipped lib/huge.ex: file of"), "{err}");
+
+    // The refund function's chunk starts at the blank lines after `total/1`.
+    let hits = json(d, &["search", "--offline", "refund", "--json"]);
+    let top = &hits["hits"][0];
+    assert_eq!(top["symbol"], "Shop.refund/1", "{hits}");
+    let line = top["start_line"].as_u64().unwrap() as usize;
+    let text = small.lines().nth(line - 1).unwrap();
+    assert_eq!(text, "  @doc \"Refunds an order.\"", "{hits}");
+
+    let zero = ["index", root, "--threads", "0"];
+    common::fails_saying(&zero, &aiex(d, &zero), "--threads");
+    let low = ["context", "--offline", "refund", "--budget", "10"];
+    common::fails_saying(&low, &aiex(d, &low), "--budget");
 }

@@ -517,7 +517,11 @@ pub fn not_indexed(
     symbol: &str,
     what: &'static str,
 ) -> GatewayError {
-    let similar = graph.similar(symbol, 3);
+    // Never the name itself (`impls Enum`: a module, but no behaviour).
+    let similar: Vec<String> = (graph.similar(symbol, 4).into_iter())
+        .filter(|s| s != symbol)
+        .take(3)
+        .collect();
     let name = if similar.is_empty() {
         symbol.to_string()
     } else {
@@ -529,7 +533,8 @@ pub fn not_indexed(
 /// The implementations of a behaviour, protocol or callback (see
 /// [`SymbolGraph::implementations`](aiex_node::graph::SymbolGraph::implementations)) in
 /// `repos` (all when empty). NOT_FOUND when no indexed module implements the behaviour
-/// named (or the callback's module): a callback no implementation defines is an empty
+/// named (or the callback's module), or when the behaviour is indexed and does not
+/// declare the callback named: a declared callback no implementation defines is an empty
 /// answer.
 pub fn implementations(
     graph: &aiex_node::graph::SymbolGraph,
@@ -548,6 +553,15 @@ pub fn implementations(
             graph,
             symbol,
             "behaviour or protocol with indexed implementations",
+        ));
+    }
+    // A callback the indexed behaviour does not declare (a typo, a wrong arity) is not
+    // an empty answer: nothing could ever implement it.
+    if behaviour != head && graph.has_module(behaviour) && graph.definitions(symbol).is_empty() {
+        return Err(not_indexed(
+            graph,
+            symbol,
+            "callback of an indexed behaviour or protocol",
         ));
     }
     Ok((graph.implementations(symbol).into_iter())

@@ -781,7 +781,7 @@ impl Indexer {
                                     | FileOutcome::SkippedLarge
                                     | FileOutcome::SkippedMinified
                                     | FileOutcome::SkippedSecret => Outcome::Skipped,
-                                    FileOutcome::Unreadable => Outcome::Failed,
+                                    FileOutcome::Unreadable(_) => Outcome::Failed,
                                 }),
                             FileChange::Delete => self
                                 .set

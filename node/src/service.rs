@@ -22,13 +22,16 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     } else {
         Vec::new()
     };
+    // Chunks tile their file, so one may start at the blank lines before its `@doc` or
+    // head: a hit points at its first line of text, where an editor should jump.
+    let (blank_lines, blank_bytes) = leading_blank_lines(&h.chunk.content);
     pb::SearchHit {
         repository: h.chunk.repo,
         path: h.chunk.path,
         span: Some(pb::Span {
-            start_line: h.chunk.start_line,
+            start_line: h.chunk.start_line + blank_lines,
             end_line: h.chunk.end_line,
-            start_byte: h.chunk.start_byte as u64,
+            start_byte: (h.chunk.start_byte + blank_bytes) as u64,
             end_byte: h.chunk.end_byte as u64,
         }),
         module: h.chunk.module,
@@ -44,6 +47,20 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         uses,
         named_after: String::new(),
     }
+}
+
+/// The whole lines of only whitespace a chunk's text starts with, and their bytes; none
+/// when the text is nothing else (the span stays whole).
+fn leading_blank_lines(content: &str) -> (u32, usize) {
+    let (mut lines, mut bytes) = (0u32, 0usize);
+    for line in content.split_inclusive('\n') {
+        if !line.ends_with('\n') || !line.trim().is_empty() {
+            return (lines, bytes);
+        }
+        lines += 1;
+        bytes += line.len();
+    }
+    (0, 0)
 }
 
 /// The longest question a context is built for.
@@ -461,5 +478,19 @@ impl mesh::node_server::Node for NodeService {
         crate::ingest::validate_repo_name(&repo).map_err(status)?;
         let files = self.indexer.reindex(&repo).await.map_err(status)?;
         Ok(Response::new(mesh::NodeReindexResponse { files }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leading_blank_lines;
+
+    #[test]
+    fn a_hit_starts_at_its_first_line_of_text() {
+        assert_eq!(leading_blank_lines("\n  \n  @doc \"x\"\n"), (2, 4));
+        assert_eq!(leading_blank_lines("def f, do: 1\n"), (0, 0));
+        assert_eq!(leading_blank_lines("\n\n"), (0, 0), "all blank: whole");
+        assert_eq!(leading_blank_lines("\r\n\tx"), (1, 2));
+        assert_eq!(leading_blank_lines(""), (0, 0));
     }
 }

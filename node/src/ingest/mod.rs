@@ -56,6 +56,14 @@ pub struct IngestStats {
     /// The first [`PASSED_OVER_LISTED`] of them, each as `path: why`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passed_over: Vec<String>,
+    /// The first [`SKIPPED_LISTED`] files skipped (binary, too large, minified,
+    /// credentials), by path, each as `path: why`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+    /// The first [`SKIPPED_LISTED`] files that could not be read, by path, each as
+    /// `path: why`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
     /// Time spent walking, in chunking and indexing, and committing, in milliseconds.
     #[serde(default)]
     pub walk_millis: u64,
@@ -67,6 +75,42 @@ pub struct IngestStats {
 
 /// How many of the entries a walk left out [`IngestStats::passed_over`] names.
 pub const PASSED_OVER_LISTED: usize = 20;
+
+/// How many of the files skipped or not read [`IngestStats::skipped`] and
+/// [`IngestStats::failed`] name.
+pub const SKIPPED_LISTED: usize = 20;
+
+/// Keeps `entry` if it is among the first [`SKIPPED_LISTED`] by path: the list is the
+/// same whatever order the workers finish in, and never longer.
+fn keep_listed(list: &mut Vec<String>, entry: String) {
+    let at = list.partition_point(|e| *e < entry);
+    if at < SKIPPED_LISTED {
+        list.insert(at, entry);
+        list.truncate(SKIPPED_LISTED);
+    }
+}
+
+/// Why a file was skipped or not read, as [`IngestStats::skipped`] names it.
+fn skip_reason(outcome: FileOutcome, size: u64, chunker: &ChunkerConfig) -> Option<String> {
+    use crate::chunk::SkipReason;
+    Some(match outcome {
+        FileOutcome::Unchanged | FileOutcome::Indexed(_) => return None,
+        FileOutcome::SkippedBinary => SkipReason::Binary.to_string(),
+        FileOutcome::SkippedLarge => format!(
+            "{} (--max-file-bytes)",
+            SkipReason::TooLarge {
+                size,
+                limit: chunker.max_file_bytes
+            }
+        ),
+        FileOutcome::SkippedMinified => format!(
+            "minified or generated file: a line is over the {}-byte line limit",
+            crate::chunk::MAX_TEXT_LINE_BYTES
+        ),
+        FileOutcome::SkippedSecret => SkipReason::Secret.to_string(),
+        FileOutcome::Unreadable(kind) => format!("cannot be read: {kind}"),
+    })
+}
 
 /// Live counters, for progress bars.
 #[derive(Debug, Default)]
@@ -509,7 +553,10 @@ impl PartitionSet {
                         }
                         let mut s = stats.lock().expect("stats lock");
                         s.files_seen += 1;
-                        s.bytes += size;
+                        // Bytes read: a file over the size limit is not.
+                        if !matches!(outcome, Ok(Prepared::Done(FileOutcome::SkippedLarge))) {
+                            s.bytes += size;
+                        }
                         match outcome {
                             Ok(Prepared::Chunked(chunked)) => {
                                 drop(s);
@@ -524,18 +571,27 @@ impl PartitionSet {
                                 }
                                 return;
                             }
-                            Ok(Prepared::Done(done)) => match done {
-                                FileOutcome::Unchanged => s.files_unchanged += 1,
-                                FileOutcome::Indexed(chunks) => {
-                                    s.files_indexed += 1;
-                                    s.chunks += chunks;
+                            Ok(Prepared::Done(done)) => {
+                                if let Some(why) = skip_reason(done, *size, &options.chunker) {
+                                    let list = match done {
+                                        FileOutcome::Unreadable(_) => &mut s.failed,
+                                        _ => &mut s.skipped,
+                                    };
+                                    keep_listed(list, format!("{rel}: {why}"));
                                 }
-                                FileOutcome::SkippedBinary => s.files_skipped_binary += 1,
-                                FileOutcome::SkippedLarge => s.files_skipped_large += 1,
-                                FileOutcome::SkippedMinified => s.files_skipped_minified += 1,
-                                FileOutcome::SkippedSecret => s.files_skipped_secret += 1,
-                                FileOutcome::Unreadable => s.files_failed += 1,
-                            },
+                                match done {
+                                    FileOutcome::Unchanged => s.files_unchanged += 1,
+                                    FileOutcome::Indexed(chunks) => {
+                                        s.files_indexed += 1;
+                                        s.chunks += chunks;
+                                    }
+                                    FileOutcome::SkippedBinary => s.files_skipped_binary += 1,
+                                    FileOutcome::SkippedLarge => s.files_skipped_large += 1,
+                                    FileOutcome::SkippedMinified => s.files_skipped_minified += 1,
+                                    FileOutcome::SkippedSecret => s.files_skipped_secret += 1,
+                                    FileOutcome::Unreadable(_) => s.files_failed += 1,
+                                }
+                            }
                             Err(e) => {
                                 s.files_failed += 1;
                                 drop(s);
@@ -602,7 +658,7 @@ impl PartitionSet {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(path = %abs.display(), error = %e, "file unreadable, skipped");
-                return Ok(Prepared::Done(FileOutcome::Unreadable));
+                return Ok(Prepared::Done(FileOutcome::Unreadable(e.kind())));
             }
         };
         self.prepare_file(repo, rel, Cow::Owned(bytes), chunker, false)
@@ -1173,7 +1229,8 @@ pub enum FileOutcome {
     SkippedLarge,
     SkippedMinified,
     SkippedSecret,
-    Unreadable,
+    /// The file could not be read (why, as the system said).
+    Unreadable(std::io::ErrorKind),
 }
 
 /// Repository names become path-free identifiers in subjects and keys.
@@ -1356,11 +1413,40 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::{PassReason, walk, writer_threads};
+    use super::{
+        ChunkerConfig, FileOutcome, PassReason, SKIPPED_LISTED, keep_listed, skip_reason, walk,
+        writer_threads,
+    };
 
     /// Build output and packages below the root are passed over, and said so, where no
     /// `.gitignore` leaves them out; a `.gitignore` that does is not repeated; the root
     /// itself is read whatever its name.
+    #[test]
+    fn skipped_files_listed_are_the_first_by_path_whatever_the_order() {
+        let mut forward = Vec::new();
+        let mut backward = Vec::new();
+        let names: Vec<String> = (0..50).map(|i| format!("lib/f{i:02}.ex: why")).collect();
+        for n in &names {
+            keep_listed(&mut forward, n.clone());
+        }
+        for n in names.iter().rev() {
+            keep_listed(&mut backward, n.clone());
+        }
+        assert_eq!(forward, names[..SKIPPED_LISTED].to_vec());
+        assert_eq!(backward, forward);
+        let chunker = ChunkerConfig::default();
+        let why = |o| skip_reason(o, 10, &chunker);
+        assert_eq!(why(FileOutcome::Unchanged), None);
+        assert_eq!(why(FileOutcome::Indexed(3)), None);
+        assert_eq!(
+            why(FileOutcome::Unreadable(
+                std::io::ErrorKind::PermissionDenied
+            ))
+            .as_deref(),
+            Some("cannot be read: permission denied")
+        );
+    }
+
     #[test]
     fn build_output_is_passed_over_unless_gitignored() {
         let dir = tempfile::tempdir().unwrap();
