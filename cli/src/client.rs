@@ -184,6 +184,7 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
             max_file_bytes,
             no_wait,
             server_path,
+            replace,
             json,
         } => {
             let name = match name {
@@ -199,6 +200,7 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                     .add_path(pb::AddPathRequest {
                         repository: name.clone(),
                         path: absolute.to_string_lossy().into_owned(),
+                        replace,
                     })
                     .await
                     .map_err(|s| status_error(&format!("adding {}", path.display()), s))?
@@ -214,6 +216,10 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                 upload(
                     &mut client,
                     &name,
+                    Source {
+                        at: upload_source(&path),
+                        replace,
+                    },
                     path,
                     max_file_bytes,
                     message_bytes,
@@ -291,10 +297,30 @@ pub struct LocalCounts {
 /// Room an upload message needs beside the file's bytes (path, mode, framing).
 const UPLOAD_MESSAGE_OVERHEAD: u64 = 64 << 10;
 
+/// Where an upload comes from, as the gateway records it (`host:/abs/dir`), and whether
+/// it may replace another directory's files under the same name.
+struct Source {
+    at: String,
+    replace: bool,
+}
+
+/// `host:/abs/dir` for the directory `root` of this machine.
+fn upload_source(root: &std::path::Path) -> String {
+    let dir = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", dir.display())
+}
+
 /// Walks `root` (honouring .gitignore) and streams it to the gateway.
 async fn upload(
     client: &mut pb::repositories_client::RepositoriesClient<Channel>,
     name: &str,
+    source: Source,
     root: PathBuf,
     max_file_bytes: u64,
     message_bytes: u64,
@@ -368,6 +394,12 @@ async fn upload(
                 let msg = pb::UploadRequest {
                     repository: if first { name.clone() } else { String::new() },
                     item: Some(pb::upload_request::Item::File(file)),
+                    source: if first {
+                        source.at.clone()
+                    } else {
+                        String::new()
+                    },
+                    replace: first && source.replace,
                 };
                 first = false;
                 if tx.blocking_send(msg).is_err() {
@@ -379,6 +411,8 @@ async fn upload(
                 item: Some(pb::upload_request::Item::Commit(pb::UploadCommit {
                     delete_missing: true,
                 })),
+                source: if first { source.at } else { String::new() },
+                replace: first && source.replace,
             });
             Ok(())
         })

@@ -237,6 +237,10 @@ pub enum RepoCommand {
         /// Ask the server to read PATH itself (embedded mode, inside its --allow-root directories).
         #[arg(long)]
         server_path: bool,
+        /// Index this directory in place of another one the repository was added from
+        /// (without it, that is refused: it would delete the other one's files).
+        #[arg(long)]
+        replace: bool,
         #[arg(long)]
         json: bool,
     },
@@ -257,7 +261,8 @@ pub enum RepoCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Chunk and index a repository's files again (after an upgrade, say).
+    /// Chunk and index a repository's files again, as last uploaded (after an upgrade,
+    /// say); `repo add` picks up changes on disk.
     Reindex {
         name: String,
         #[arg(long)]

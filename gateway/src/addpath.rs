@@ -59,9 +59,18 @@ pub async fn add(
     state: &GatewayState,
     repo: &str,
     root: &Path,
+    replace: bool,
 ) -> Result<RepoRecord, GatewayError> {
-    let mut session =
-        UploadSession::begin(state.registry.clone(), state.config.limits.clone(), repo)?;
+    let source = crate::registry::Source {
+        at: format!("server:{}", root.display()),
+        replace,
+    };
+    let mut session = UploadSession::begin(
+        state.registry.clone(),
+        state.config.limits.clone(),
+        repo,
+        &source,
+    )?;
     let walk_root = root.to_path_buf();
     let walk = tokio::task::spawn_blocking(move || aiex_node::ingest::walk(&walk_root))
         .await

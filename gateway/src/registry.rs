@@ -28,6 +28,18 @@ pub struct RepoRecord {
     /// Per partition, the log sequence the index must reach to hold this upload.
     pub targets: BTreeMap<u32, u64>,
     pub updated_unix_ms: u64,
+    /// Where the files came from (`host:/abs/dir`, `server:/abs/dir`); empty when the
+    /// client did not say (records of older versions, too).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// Where an upload's files come from, and whether it may replace another source's.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// `host:/abs/dir` (empty: unknown, not checked).
+    pub at: String,
+    pub replace: bool,
 }
 
 /// Live counters of an upload in progress.
@@ -129,12 +141,28 @@ impl Registry {
     }
 
     /// Marks an upload of `repo` as running; refused while another one runs.
-    pub fn begin_upload(self: &Arc<Self>, repo: &str) -> Result<UploadGuard, GatewayError> {
+    pub fn begin_upload(
+        self: &Arc<Self>,
+        repo: &str,
+        source: &Source,
+    ) -> Result<UploadGuard, GatewayError> {
         self.with(|repos| {
             let entry = repos.entry(repo.to_string()).or_default();
             if entry.upload.is_some() {
                 return Err(GatewayError::Conflict(format!(
                     "an upload of repository `{repo}` is already in progress; wait for it to finish"
+                )));
+            }
+            // Another directory under the same name (two checkouts both called `app`)
+            // would replace this one's files: only when asked.
+            let before = (entry.record.as_ref()).map_or("", |r| r.source.as_str());
+            if !source.replace && !source.at.is_empty() && !before.is_empty() && before != source.at
+            {
+                return Err(GatewayError::FailedPrecondition(format!(
+                    "repository `{repo}` was added from {before}; adding {} under that name would \
+                     delete its files: give it another name (--name NAME), or pass --replace to \
+                     index it in place of the other",
+                    source.at
                 )));
             }
             let progress = Arc::new(Progress::default());

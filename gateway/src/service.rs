@@ -181,10 +181,15 @@ async fn run_upload(
                 }
                 .into());
             }
+            let source = crate::registry::Source {
+                at: msg.source.clone(),
+                replace: msg.replace,
+            };
             *session = Some(UploadSession::begin(
                 state.registry.clone(),
                 state.config.limits.clone(),
                 &msg.repository,
+                &source,
             )?);
         }
         let s = session.as_mut().expect("session started");
@@ -247,7 +252,7 @@ impl pb::repositories_server::Repositories for RepositoriesService {
         let state = &self.0;
         let req = request.into_inner();
         let root = crate::addpath::confine(&state.config.allowed_roots, &req.path)?;
-        let record = crate::addpath::add(state, &req.repository, &root).await?;
+        let record = crate::addpath::add(state, &req.repository, &root, req.replace).await?;
         Ok(Response::new(state.committed_status(&record).await))
     }
 
@@ -284,7 +289,9 @@ impl pb::repositories_server::Repositories for RepositoriesService {
         aiex_node::ingest::validate_repo_name(&repo).map_err(GatewayError::from)?;
         state.known(&repo)?;
         // Hold the upload mark so no upload starts while the repository is removed.
-        let guard = state.registry.begin_upload(&repo)?;
+        let guard = state
+            .registry
+            .begin_upload(&repo, &crate::registry::Source::default())?;
         let files: Vec<(String, u32)> = state.registry.with(|r| {
             r.get(&repo)
                 .map(|e| {
@@ -336,7 +343,9 @@ impl pb::repositories_server::Repositories for RepositoriesService {
         let repo = request.into_inner().repository;
         aiex_node::ingest::validate_repo_name(&repo).map_err(GatewayError::from)?;
         state.known(&repo)?;
-        let _guard = state.registry.begin_upload(&repo)?;
+        let _guard = state
+            .registry
+            .begin_upload(&repo, &crate::registry::Source::default())?;
         state
             .backend
             .reindex(&repo)

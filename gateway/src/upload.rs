@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::config::Limits;
 use crate::error::GatewayError;
-use crate::registry::{Registry, RepoRecord, UploadGuard};
+use crate::registry::{Registry, RepoRecord, Source, UploadGuard};
 
 /// Publish when this many files or bytes are pending. The first batches are small, so
 /// the indexer starts while the rest of the upload is still arriving; the batch doubles
@@ -39,6 +39,7 @@ pub struct UploadSession {
     registry: Arc<Registry>,
     limits: Limits,
     repo: String,
+    source: String,
     guard: UploadGuard,
     seen: HashSet<String>,
     pending: Vec<(String, Record)>,
@@ -54,13 +55,15 @@ impl UploadSession {
         registry: Arc<Registry>,
         limits: Limits,
         repo: &str,
+        source: &Source,
     ) -> Result<UploadSession, GatewayError> {
         aiex_node::ingest::validate_repo_name(repo)?;
-        let guard = registry.begin_upload(repo)?;
+        let guard = registry.begin_upload(repo, source)?;
         Ok(UploadSession {
             registry,
             limits,
             repo: repo.to_string(),
+            source: source.at.clone(),
             guard,
             seen: HashSet::new(),
             pending: Vec::new(),
@@ -281,10 +284,17 @@ impl UploadSession {
                 self.flush().await?;
             }
         }
-        let previous = self.registry.with(|repos| {
+        let (previous, source_before) = self.registry.with(|repos| {
             repos
                 .get(&self.repo)
-                .map(|e| e.published.clone())
+                .map(|e| {
+                    (
+                        e.published.clone(),
+                        (e.record.as_ref())
+                            .map(|r| r.source.clone())
+                            .unwrap_or_default(),
+                    )
+                })
                 .unwrap_or_default()
         });
         let mut targets = previous;
@@ -304,6 +314,12 @@ impl UploadSession {
             updated_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
+            // An upload that does not say where it comes from keeps what was known.
+            source: if self.source.is_empty() {
+                source_before
+            } else {
+                self.source.clone()
+            },
         };
         self.registry.commit(record.clone()).await?;
         Ok(record)

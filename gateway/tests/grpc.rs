@@ -180,6 +180,7 @@ fn file(repo: &str, path: impl Into<Vec<u8>>, content: impl Into<Vec<u8>>) -> pb
             mode: 0o644,
             skipped: false,
         })),
+        ..Default::default()
     }
 }
 
@@ -189,6 +190,7 @@ fn commit(delete_missing: bool) -> pb::UploadRequest {
         item: Some(pb::upload_request::Item::Commit(pb::UploadCommit {
             delete_missing,
         })),
+        ..Default::default()
     }
 }
 
@@ -339,6 +341,7 @@ async fn empty_and_invalid_requests_are_invalid_arguments_naming_the_field() {
     let bare = pb::UploadRequest {
         repository: "shop".into(),
         item: None,
+        ..Default::default()
     };
     assert_refused(
         upload(&mut repos, vec![bare]).await,
@@ -651,6 +654,7 @@ async fn paths_outside_the_repository_are_invalid_arguments() {
                 skipped: true,
                 ..Default::default()
             })),
+            ..Default::default()
         };
         assert_refused(
             upload(&mut repos, vec![skipped, commit(true)]).await,
@@ -747,6 +751,7 @@ async fn an_upload_over_max_upload_files_is_resource_exhausted() {
             skipped: true,
             ..Default::default()
         })),
+        ..Default::default()
     };
     let messages = (0..3)
         .map(|i| file("shop", format!("lib/f{i}.ex"), module("Shop.F", "f")))
@@ -863,6 +868,7 @@ async fn a_skipped_file_replaces_its_indexed_version_even_without_delete_missing
             skipped: true,
             ..Default::default()
         })),
+        ..Default::default()
     };
     let status = upload(
         &mut server.repos(),
@@ -927,6 +933,7 @@ async fn add_path_without_roots_is_a_failed_precondition() {
             .add_path(pb::AddPathRequest {
                 repository: "shop".into(),
                 path: dir.path().display().to_string(),
+                ..Default::default()
             })
             .await,
         Code::FailedPrecondition,
@@ -972,6 +979,7 @@ async fn add_path_is_confined_to_the_allowed_roots() {
     let add = |path: String| pb::AddPathRequest {
         repository: "shop".into(),
         path,
+        ..Default::default()
     };
 
     for path in [
@@ -1003,6 +1011,7 @@ async fn add_path_is_confined_to_the_allowed_roots() {
             .add_path(pb::AddPathRequest {
                 repository: "a b".into(),
                 path: project.display().to_string(),
+                ..Default::default()
             })
             .await,
         Code::InvalidArgument,
@@ -1593,6 +1602,76 @@ async fn a_search_finds_a_function_a_for_names_after_another_files_list() {
         ),
         (1, "lib/calc.ex", "Calc.Shared.unary_funs/0"),
         "{refs:?}"
+    );
+    server.stop().await;
+}
+
+/// A repository uploaded from one directory refuses an upload of another directory
+/// under its name (two checkouts both called `app`: the second would delete the first
+/// one's files), naming both and `--replace`; the same directory again, an upload that
+/// does not say where it comes from, and one with `replace` are accepted. The source
+/// is kept across a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_directory_under_a_repositorys_name_is_refused_unless_replacing() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = |source: &str, replace: bool, fun: &str| {
+        let mut first = file("app", "lib/a.ex", module("App.A", fun));
+        first.source = source.into();
+        first.replace = replace;
+        vec![first, commit(true)]
+    };
+    {
+        let server = TestServer::start(config(dir.path())).await;
+        upload(&mut server.repos(), from("laptop:/src/app", false, "first"))
+            .await
+            .expect("the first upload is accepted");
+        wait_ready(&server, "app", 1).await;
+        server.stop().await;
+    }
+    let server = TestServer::start(config(dir.path())).await;
+    assert_refused(
+        upload(
+            &mut server.repos(),
+            from("laptop:/tmp/app", false, "second"),
+        )
+        .await,
+        Code::FailedPrecondition,
+        &[
+            "`app`",
+            "laptop:/src/app",
+            "laptop:/tmp/app",
+            "--replace",
+            "--name",
+        ],
+    );
+    // Nothing of the refused upload reached the index.
+    assert!(search(&server, "second").await.is_empty());
+    assert!(!search(&server, "first").await.is_empty());
+    upload(&mut server.repos(), from("laptop:/src/app", false, "again"))
+        .await
+        .expect("the same directory again is accepted");
+    upload(&mut server.repos(), from("", false, "unsaid"))
+        .await
+        .expect("an upload that does not say where it comes from is accepted");
+    // It kept the source: another directory is still refused.
+    assert_refused(
+        upload(&mut server.repos(), from("ci:/build/app", false, "third")).await,
+        Code::FailedPrecondition,
+        &["laptop:/src/app"],
+    );
+    upload(&mut server.repos(), from("ci:/build/app", true, "replaced"))
+        .await
+        .expect("--replace is accepted");
+    wait_for("the replacing upload indexed", || async {
+        let hits = search(&server, "replaced").await;
+        (!hits.is_empty()).then_some(())
+    })
+    .await;
+    // The new source is the repository's now.
+    assert_refused(
+        upload(&mut server.repos(), from("laptop:/src/app", false, "back")).await,
+        Code::FailedPrecondition,
+        &["ci:/build/app"],
     );
     server.stop().await;
 }
