@@ -27,6 +27,18 @@ pub(crate) async fn connect(settings: &Settings) -> Result<Channel> {
     } else {
         format!("http://{addr}")
     };
+    // This client speaks plain HTTP/2 only: an `https://` address would silently go
+    // unencrypted to whatever answers there.
+    if uri
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    {
+        bail!(
+            "`{addr}` (--addr / AIEX_ADDR) asks for TLS, which this client does not speak: \
+             use an http:// address (a gateway on a trusted network, or through a tunnel \
+             or sidecar that ends TLS)"
+        );
+    }
     let endpoint = Channel::from_shared(uri)
         .map_err(|e| anyhow!("invalid gateway address `{addr}` (--addr / AIEX_ADDR): {e}"))?
         .connect_timeout(Duration::from_secs(5))
@@ -65,10 +77,16 @@ pub(crate) fn status_error(what: &str, s: tonic::Status) -> anyhow::Error {
     // an unavailable model provider, say, is reported by a running gateway and must not
     // read as one that went away.
     if std::error::Error::source(&s).is_some() {
+        // Only an upload has work to resume.
+        let resume = if what.starts_with("uploading") || what.starts_with("adding") {
+            ": uploads resume, unchanged files are not sent to the index twice"
+        } else {
+            ""
+        };
         return anyhow!(
             "{what}: the connection to the gateway failed ({}). Is `aiex up` (or the gateway) \
              still running, and is the address an Aiex gateway? Start it again and re-run the \
-             command: uploads resume, unchanged files are not sent to the index twice.",
+             command{resume}.",
             s.message()
         );
     }
@@ -187,6 +205,7 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
             replace,
             json,
         } => {
+            crate::not_the_root(&path)?;
             let name = match name {
                 Some(n) => n,
                 None => crate::repo_name_of(&path)?,

@@ -608,6 +608,7 @@ fn run(cli: Cli) -> Result<()> {
                 .partitions_cli
                 .or(existing)
                 .unwrap_or(settings.partitions);
+            not_the_root(&path)?;
             let set = open_offline(&settings, partitions)?;
             let name = match name {
                 Some(n) => n,
@@ -971,6 +972,21 @@ fn chunk_budget(s: &str) -> std::result::Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{s:?} is not a count of characters: {e}")),
     }
+}
+
+/// Refuses the file system's root as a repository: its walk would read every readable
+/// file of the machine (`/etc` included) into the index.
+pub fn not_the_root(path: &Path) -> Result<()> {
+    let canonical = path
+        .canonicalize()
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    if canonical.parent().is_none() {
+        bail!(
+            "{} is the root of the file system, not a project: name the project's directory",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 pub fn repo_name_of(path: &Path) -> Result<String> {

@@ -804,6 +804,9 @@ fn bad_arguments_are_named() {
             "the indexed ones are listed: {err}"
         );
     }
+    // The whole file system is no project.
+    let args = ["index", "/", "--name", "everything"];
+    common::fails_saying(&args, &aiex(d, &args), "root of the file system");
     let sample = sample();
     let args = ["index", sample.to_str().unwrap(), "--name", "../x"];
     common::fails_saying(&args, &aiex(d, &args), "repository");
@@ -824,6 +827,8 @@ fn bad_arguments_are_named() {
             "Foo.bar/x",
             "Enum.map/-1",
             "Enum.map/+2",
+            "Enum.map/256",
+            "Enum.map/99999999999999999999",
             " Enum.map/2",
             "Enum. map/2",
         ] {
@@ -924,8 +929,14 @@ fn a_peer_that_is_not_a_gateway_fails_the_command_with_a_message() {
             Some(1),
             "aiex {args:?} did not exit with an error (killed by a signal?): {out:?}"
         );
-        common::fails_saying(args, &out, "connection to the gateway failed");
+        let err = common::fails_saying(args, &out, "connection to the gateway failed");
+        // Only an upload has work to resume.
+        assert!(!err.contains("uploads resume"), "{err}");
     }
+    // TLS is asked for, and this client does not speak it: refused, never plain text.
+    let https = format!("https://{}", http1_addr.trim_start_matches("http://"));
+    let args = ["--addr", https.as_str(), "repo", "list"];
+    common::fails_saying(&args, &common::aiex(&args), "does not speak");
 }
 
 /// `search --offline` finds a function a `use` defines, as the gateway does, and says

@@ -386,6 +386,9 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
 
 pub use aiex_node::service::hit_to_pb;
 
+/// The most arguments an Erlang (so Elixir) function can take.
+const MAX_ARITY: u32 = 255;
+
 /// Checks a symbol argument: not blank, at most 1024 bytes.
 pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
     if symbol.trim().is_empty() {
@@ -421,6 +424,11 @@ pub fn symbol_arg(symbol: &str) -> std::result::Result<(), GatewayError> {
                 return Err(malformed(
                     "has no arity after its `/` (a number such as `/2`)",
                 ));
+            }
+            if arity.parse::<u32>().map_or(true, |a| a > MAX_ARITY) {
+                return Err(malformed(&format!(
+                    "has an arity over {MAX_ARITY}, the most a function can take"
+                )));
             }
             name
         }
