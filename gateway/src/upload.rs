@@ -40,6 +40,8 @@ pub struct UploadSession {
     limits: Limits,
     repo: String,
     source: String,
+    /// Files skipped now whose indexed version this upload removes (a lower size limit).
+    removed_skipped: u64,
     guard: UploadGuard,
     seen: HashSet<String>,
     pending: Vec<(String, Record)>,
@@ -64,6 +66,7 @@ impl UploadSession {
             limits,
             repo: repo.to_string(),
             source: source.at.clone(),
+            removed_skipped: 0,
             guard,
             seen: HashSet::new(),
             pending: Vec::new(),
@@ -131,6 +134,7 @@ impl UploadSession {
         let Some(partition) = held else {
             return Ok(());
         };
+        self.removed_skipped += 1;
         self.pending
             .push((String::new(), files::delete(partition, &self.repo, &path)));
         if self.pending.len() >= BATCH_FILES {
@@ -261,7 +265,9 @@ impl UploadSession {
     /// `delete_missing`), and records the repository.
     pub async fn commit(mut self, delete_missing: bool) -> Result<RepoRecord, GatewayError> {
         self.flush().await?;
-        let mut deleted = 0;
+        // Removed from the index: the files skipped now that were indexed, and (with
+        // `delete_missing`) those gone from the directory.
+        let mut deleted = self.removed_skipped;
         if delete_missing {
             let gone: Vec<(String, u32)> = self.registry.with(|repos| {
                 repos
@@ -275,7 +281,7 @@ impl UploadSession {
                     })
                     .unwrap_or_default()
             });
-            deleted = gone.len() as u64;
+            deleted += gone.len() as u64;
             for chunk in gone.chunks(BATCH_FILES) {
                 self.pending = chunk
                     .iter()
