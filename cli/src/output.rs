@@ -620,6 +620,11 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     } else if refs.is_empty() {
         println!("{empty}");
     } else {
+        // Functions one `quote` writes into every module that `use`s it (`docs_uri/0` of
+        // 250 checks) are shown a few at a time, then counted: `--json` lists them all.
+        const SHOWN_PER_QUOTE: usize = 3;
+        let mut per_quote: std::collections::BTreeMap<(String, String, String), usize> =
+            Default::default();
         for ArityRun {
             first: r, symbol, ..
         } in arity_runs(refs)
@@ -627,6 +632,19 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
             if r.path.is_empty() {
                 println!("{}", paint(&shown(&symbol), "1"));
                 continue;
+            }
+            if let Some(q) = r.quoted_at.as_ref().filter(|_| !r.generated_by.is_empty()) {
+                let name = symbol.rsplit_once('.').map_or(symbol.as_str(), |(_, f)| f);
+                let key = (
+                    quote_place(q),
+                    generated_by(&r.generated_by),
+                    name.to_string(),
+                );
+                let seen = per_quote.entry(key).or_default();
+                *seen += 1;
+                if *seen > SHOWN_PER_QUOTE {
+                    continue;
+                }
             }
             let span = r.span.unwrap_or_default();
             // A function a `use` defines: where the module is, and whose `quote` it is; one a
@@ -671,6 +689,16 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 paint(&span.start_line.to_string(), "32"),
                 shown(signature)
             );
+        }
+        for ((place, by, name), n) in per_quote {
+            if n > SHOWN_PER_QUOTE {
+                println!(
+                    "... and {} more modules' {} (defined by {}, quoted at {place}; --json lists them)",
+                    n - SHOWN_PER_QUOTE,
+                    shown(&name),
+                    shown(&by)
+                );
+            }
         }
     }
     Ok(())

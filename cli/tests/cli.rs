@@ -1155,6 +1155,10 @@ fn skipped_files_are_named_and_hits_point_at_text() {
     std::fs::write(p.join("priv/logo.png"), png).unwrap();
     std::fs::write(p.join(".env"), "API_KEY=abc\n").unwrap();
     let root = p.to_str().unwrap();
+    // Under the default size limit the large file is indexed; under a lower one it is
+    // skipped, and its indexed version removed: deleted.
+    let before = json(d, &["index", root, "--name", "shop", "--json"]);
+    assert_eq!(before["stats"]["files_indexed"], 2, "{before}");
     let args = [
         "index",
         root,
@@ -1186,6 +1190,7 @@ fn skipped_files_are_named_and_hits_point_at_text() {
     );
     assert_eq!(skipped[2], "priv/logo.png: binary file or image");
     assert_eq!(v["files_passed_over"], 0, "{v}");
+    assert_eq!(v["files_deleted"], 1, "{v}");
     assert!(stats.get("failed").is_none(), "{v}");
     // Read: every file but the one over the limit.
     let read = small.len() + png.len() + "API_KEY=abc\n".len();
@@ -1205,4 +1210,73 @@ fn skipped_files_are_named_and_hits_point_at_text() {
     common::fails_saying(&zero, &aiex(d, &zero), "--threads");
     let low = ["context", "--offline", "refund", "--budget", "10"];
     common::fails_saying(&low, &aiex(d, &low), "--budget");
+}
+
+/// A function one `quote` writes into every module that `use`s it calls what the quote
+/// calls, from each module: the text shows three of them and counts the rest, `--json`
+/// lists them all.
+#[test]
+fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let proj = tempfile::tempdir().unwrap();
+    let p = proj.path();
+    std::fs::create_dir_all(p.join("lib/checks")).unwrap();
+    std::fs::write(
+        p.join("lib/check.ex"),
+        concat!(
+            "defmodule Lint.Check do\n",
+            "  defmacro __using__(_opts) do\n",
+            "    quote do\n",
+            "      def id, do: Lint.Name.full(__MODULE__)\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "defmodule Lint.Name do\n",
+            "  def full(module), do: inspect(module)\n",
+            "end\n",
+        ),
+    )
+    .unwrap();
+    for i in 0..5 {
+        std::fs::write(
+            p.join(format!("lib/checks/c{i}.ex")),
+            format!("defmodule Lint.Checks.C{i} do\n  use Lint.Check\nend\n"),
+        )
+        .unwrap();
+    }
+    json(
+        d,
+        &["index", p.to_str().unwrap(), "--name", "lint", "--json"],
+    );
+    let args = ["symbols", "--offline", "callers", "Lint.Name.full/1"];
+    let listed = json(d, &[&args[..], &["--json"]].concat());
+    let callers: Vec<&str> = (listed.as_array().unwrap().iter())
+        .map(|c| c["symbol"].as_str().unwrap())
+        .collect();
+    // The quote's own call is the `__using__/1` macro's, then each module's `id/0`.
+    assert_eq!(callers.len(), 6, "{listed}");
+    assert_eq!(callers[0], "Lint.Check.__using__/1");
+    assert!(
+        callers[1..].iter().all(|c| c.ends_with(".id/0")),
+        "{callers:?}"
+    );
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].contains("Lint.Check.__using__/1"), "{text}");
+    assert!(
+        lines[1..4]
+            .iter()
+            .all(|l| l.contains("(defined by use Lint.Check")),
+        "{text}"
+    );
+    assert!(
+        lines[4].starts_with(
+            "... and 2 more modules' id/0 (defined by use Lint.Check, quoted at lint/lib/check.ex:"
+        ),
+        "{text}"
+    );
 }

@@ -46,6 +46,8 @@ pub struct IngestStats {
     #[serde(default)]
     pub files_skipped_secret: u64,
     pub files_failed: u64,
+    /// Files removed from the index: gone from the directory, or skipped now (over a
+    /// lower size limit, say) where a version was indexed.
     pub files_deleted: u64,
     pub bytes: u64,
     pub chunks: u64,
@@ -546,6 +548,10 @@ impl PartitionSet {
                     (write_tx, done_tx),
                     |(write, done), (partition, file)| {
                         let (rel, abs, size) = file;
+                        // Indexed before: a file skipped now (a lower size limit) has its
+                        // old version removed, which counts as deleted.
+                        let held = (self.partition_for(repo, rel).ok())
+                            .is_some_and(|p| p.file(repo, rel).is_some());
                         let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         if let Some(p) = progress {
                             p.files_done.fetch_add(1, Ordering::Relaxed);
@@ -575,7 +581,10 @@ impl PartitionSet {
                                 if let Some(why) = skip_reason(done, *size, &options.chunker) {
                                     let list = match done {
                                         FileOutcome::Unreadable(_) => &mut s.failed,
-                                        _ => &mut s.skipped,
+                                        _ => {
+                                            s.files_deleted += u64::from(held);
+                                            &mut s.skipped
+                                        }
                                     };
                                     keep_listed(list, format!("{rel}: {why}"));
                                 }
