@@ -316,23 +316,19 @@ pub struct LocalCounts {
 /// Room an upload message needs beside the file's bytes (path, mode, framing).
 const UPLOAD_MESSAGE_OVERHEAD: u64 = 64 << 10;
 
-/// Where an upload comes from, as the gateway records it (`host:/abs/dir`), and whether
+/// Where an upload comes from, as the gateway records it (`/abs/dir`), and whether
 /// it may replace another directory's files under the same name.
 struct Source {
     at: String,
     replace: bool,
 }
 
-/// `host:/abs/dir` for the directory `root` of this machine.
+/// The directory `root`, absolute and without links: what the gateway compares. Not the
+/// host's name, which changes with every container, so that CI re-uploading its checkout
+/// is the same source, and `--server-path` of the same directory too.
 fn upload_source(root: &std::path::Path) -> String {
     let dir = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", dir.display())
+    dir.display().to_string()
 }
 
 /// Walks `root` (honouring .gitignore) and streams it to the gateway.

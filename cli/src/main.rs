@@ -627,8 +627,10 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(t) = threads {
                 options.threads = t;
             }
-            index_command(&set, &name, &path, &options, json)?;
-            sources.record(&name, &source)
+            // Recorded first: an index stopped half-way holds this directory's files, and
+            // another directory under the name must still be refused.
+            sources.record(&name, &source)?;
+            index_command(&set, &name, &path, &options, json)
         }
     }
 }
@@ -1076,34 +1078,48 @@ fn file_type_name(t: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// On Ctrl-C or SIGTERM, says what an interrupted `aiex index` leaves, then exits as the
-/// signal would have (130, or 143). Partitions committed so far stay indexed, and a
-/// second run indexes only what they do not hold: nothing is lost but time.
-fn say_when_interrupted(progress: Arc<IngestProgress>) {
+/// On Ctrl-C or SIGTERM, says what an interrupted `aiex index` leaves, then ends by the
+/// same signal (a shell loop stops as it would have). Partitions committed so far stay
+/// indexed, and a second run indexes only what they do not hold; after the indexing
+/// (`indexing` false), only the embeddings not yet written are left to compute.
+fn say_when_interrupted(
+    progress: Arc<IngestProgress>,
+    indexing: Arc<std::sync::atomic::AtomicBool>,
+) {
     let watch = move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
-        let code = runtime.block_on(async {
+        let signal = runtime.block_on(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()?;
             tokio::select! {
-                r = tokio::signal::ctrl_c() => r.ok().map(|_| 130),
-                _ = term.recv() => Some(143),
+                r = tokio::signal::ctrl_c() => r.ok().map(|_| libc::SIGINT),
+                _ = term.recv() => Some(libc::SIGTERM),
             }
         })?;
-        let done = progress
-            .files_done
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let total = progress
-            .files_total
-            .load(std::sync::atomic::Ordering::Relaxed);
-        eprintln!(
-            "\ninterrupted after {done} of {total} files: what was committed stays indexed; \
-             run `aiex index` again to index the rest (unchanged files are not indexed again)"
-        );
-        std::process::exit(code)
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        if indexing.load(relaxed) {
+            let done = progress.files_done.load(relaxed);
+            let total = progress.files_total.load(relaxed);
+            eprintln!(
+                "\ninterrupted after {done} of {total} files: what was committed stays indexed; \
+                 run `aiex index` again to index the rest (unchanged files are not indexed again)"
+            );
+        } else {
+            eprintln!(
+                "\ninterrupted after indexing: the index is complete; run `aiex index` again \
+                 to compute the embeddings not yet written"
+            );
+        }
+        // SAFETY: restores the default action of the signal that came and raises it, so
+        // the process ends by it as it would have without this thread.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+        std::process::exit(128 + signal)
     };
     // Without the thread, the signals keep their default: the process ends at once.
     let _ = std::thread::Builder::new()
@@ -1122,7 +1138,8 @@ fn index_command(
 ) -> Result<()> {
     let progress = Arc::new(IngestProgress::default());
     let bar = (!json).then(|| output::progress_bar(progress.clone()));
-    say_when_interrupted(progress.clone());
+    let indexing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    say_when_interrupted(progress.clone(), indexing.clone());
     let started = Instant::now();
     // Indexing speed is reported without the embedding stage, which follows.
     let (stats, took) = with_ticker(
@@ -1141,6 +1158,7 @@ fn index_command(
         output::tick(bar, &progress, started);
         bar.finish_and_clear();
     }
+    indexing.store(false, std::sync::atomic::Ordering::Relaxed);
     let stats = stats?;
     let mut embedding = None;
     if set.encoder().is_some() {

@@ -634,7 +634,10 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                 continue;
             }
             if let Some(q) = r.quoted_at.as_ref().filter(|_| !r.generated_by.is_empty()) {
-                let name = symbol.rsplit_once('.').map_or(symbol.as_str(), |(_, f)| f);
+                // `fun/0..1` of `Mod.fun/0..1`: the module's name is the ref's own.
+                let name = (symbol.strip_prefix(r.module.as_str()))
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .unwrap_or(symbol.as_str());
                 let key = (
                     quote_place(q),
                     generated_by(&r.generated_by),

@@ -1280,3 +1280,53 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
         "{text}"
     );
 }
+
+/// `impls` of a function a `use`d module's quote writes, overridden by a module that
+/// uses it, answers that module though no `@callback` declares it; a name nothing
+/// declares or implements is not found.
+#[test]
+fn impls_of_an_overridable_quoted_function_without_a_callback() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let proj = tempfile::tempdir().unwrap();
+    let p = proj.path();
+    std::fs::create_dir_all(p.join("lib")).unwrap();
+    std::fs::write(
+        p.join("lib/worker.ex"),
+        concat!(
+            "defmodule Jobs.Worker do\n",
+            "  defmacro __using__(_opts) do\n",
+            "    quote do\n",
+            "      def perform(args), do: {:ok, args}\n",
+            "      defoverridable perform: 1\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "defmodule Jobs.Mailer do\n",
+            "  use Jobs.Worker\n",
+            "  def perform(args), do: {:sent, args}\n",
+            "end\n",
+        ),
+    )
+    .unwrap();
+    json(
+        d,
+        &["index", p.to_str().unwrap(), "--name", "jobs", "--json"],
+    );
+    let found = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "impls",
+            "Jobs.Worker.perform/1",
+            "--json",
+        ],
+    );
+    let symbols: Vec<&str> = (found.as_array().unwrap().iter())
+        .map(|s| s["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(symbols, ["Jobs.Mailer.perform/1"], "{found}");
+    let args = ["symbols", "--offline", "impls", "Jobs.Worker.perfrom/1"];
+    common::fails_saying(&args, &aiex(d, &args), "not found: Jobs.Worker.perfrom/1");
+}

@@ -62,7 +62,7 @@ pub async fn add(
     replace: bool,
 ) -> Result<RepoRecord, GatewayError> {
     let source = crate::registry::Source {
-        at: format!("server:{}", root.display()),
+        at: root.display().to_string(),
         replace,
     };
     let mut session = UploadSession::begin(

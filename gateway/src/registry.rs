@@ -28,7 +28,7 @@ pub struct RepoRecord {
     /// Per partition, the log sequence the index must reach to hold this upload.
     pub targets: BTreeMap<u32, u64>,
     pub updated_unix_ms: u64,
-    /// Where the files came from (`host:/abs/dir`, `server:/abs/dir`); empty when the
+    /// The directory the files came from (absolute, without links); empty when the
     /// client did not say (records of older versions, too).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
@@ -37,7 +37,7 @@ pub struct RepoRecord {
 /// Where an upload's files come from, and whether it may replace another source's.
 #[derive(Debug, Clone, Default)]
 pub struct Source {
-    /// `host:/abs/dir` (empty: unknown, not checked).
+    /// The directory, absolute and without links (empty: unknown, not checked).
     pub at: String,
     pub replace: bool,
 }

@@ -572,16 +572,22 @@ pub fn implementations(
             "behaviour or protocol with indexed implementations",
         ));
     }
-    // A callback the indexed behaviour does not declare (a typo, a wrong arity) is not
-    // an empty answer: nothing could ever implement it.
-    if behaviour != head && graph.has_module(behaviour) && graph.definitions(symbol).is_empty() {
+    // A callback the indexed behaviour does not declare (a typo, a wrong arity), and
+    // that nothing implements either (a `use`d module's overridable quoted function is
+    // implemented without a `@callback`), is not an empty answer.
+    let found = graph.implementations(symbol);
+    if found.is_empty()
+        && behaviour != head
+        && graph.has_module(behaviour)
+        && graph.definitions(symbol).is_empty()
+    {
         return Err(not_indexed(
             graph,
             symbol,
             "callback of an indexed behaviour or protocol",
         ));
     }
-    Ok((graph.implementations(symbol).into_iter())
+    Ok((found.into_iter())
         .filter(|s| in_repos(repos, &s.repo))
         .map(site_ref)
         .collect())

@@ -1625,7 +1625,7 @@ async fn another_directory_under_a_repositorys_name_is_refused_unless_replacing(
     };
     {
         let server = TestServer::start(config(dir.path())).await;
-        upload(&mut server.repos(), from("laptop:/src/app", false, "first"))
+        upload(&mut server.repos(), from("/src/app", false, "first"))
             .await
             .expect("the first upload is accepted");
         wait_ready(&server, "app", 1).await;
@@ -1633,24 +1633,14 @@ async fn another_directory_under_a_repositorys_name_is_refused_unless_replacing(
     }
     let server = TestServer::start(config(dir.path())).await;
     assert_refused(
-        upload(
-            &mut server.repos(),
-            from("laptop:/tmp/app", false, "second"),
-        )
-        .await,
+        upload(&mut server.repos(), from("/tmp/app", false, "second")).await,
         Code::FailedPrecondition,
-        &[
-            "`app`",
-            "laptop:/src/app",
-            "laptop:/tmp/app",
-            "--replace",
-            "--name",
-        ],
+        &["`app`", "/src/app", "/tmp/app", "--replace", "--name"],
     );
     // Nothing of the refused upload reached the index.
     assert!(search(&server, "second").await.is_empty());
     assert!(!search(&server, "first").await.is_empty());
-    upload(&mut server.repos(), from("laptop:/src/app", false, "again"))
+    upload(&mut server.repos(), from("/src/app", false, "again"))
         .await
         .expect("the same directory again is accepted");
     upload(&mut server.repos(), from("", false, "unsaid"))
@@ -1658,11 +1648,11 @@ async fn another_directory_under_a_repositorys_name_is_refused_unless_replacing(
         .expect("an upload that does not say where it comes from is accepted");
     // It kept the source: another directory is still refused.
     assert_refused(
-        upload(&mut server.repos(), from("ci:/build/app", false, "third")).await,
+        upload(&mut server.repos(), from("/build/app", false, "third")).await,
         Code::FailedPrecondition,
-        &["laptop:/src/app"],
+        &["/src/app"],
     );
-    upload(&mut server.repos(), from("ci:/build/app", true, "replaced"))
+    upload(&mut server.repos(), from("/build/app", true, "replaced"))
         .await
         .expect("--replace is accepted");
     wait_for("the replacing upload indexed", || async {
@@ -1672,9 +1662,9 @@ async fn another_directory_under_a_repositorys_name_is_refused_unless_replacing(
     .await;
     // The new source is the repository's now.
     assert_refused(
-        upload(&mut server.repos(), from("laptop:/src/app", false, "back")).await,
+        upload(&mut server.repos(), from("/src/app", false, "back")).await,
         Code::FailedPrecondition,
-        &["ci:/build/app"],
+        &["/build/app"],
     );
     server.stop().await;
 }

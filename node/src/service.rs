@@ -52,10 +52,14 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
 /// The whole lines of only whitespace a chunk's text starts with, and their bytes; none
 /// when the text is nothing else (the span stays whole).
 fn leading_blank_lines(content: &str) -> (u32, usize) {
+    let blank = |line: &str| line.bytes().all(|b| b.is_ascii_whitespace());
     let (mut lines, mut bytes) = (0u32, 0usize);
     for line in content.split_inclusive('\n') {
-        if !line.ends_with('\n') || !line.trim().is_empty() {
+        if !blank(line) {
             return (lines, bytes);
+        }
+        if !line.ends_with('\n') {
+            break;
         }
         lines += 1;
         bytes += line.len();
@@ -492,5 +496,11 @@ mod tests {
         assert_eq!(leading_blank_lines("\n\n"), (0, 0), "all blank: whole");
         assert_eq!(leading_blank_lines("\r\n\tx"), (1, 2));
         assert_eq!(leading_blank_lines(""), (0, 0));
+        assert_eq!(
+            leading_blank_lines("\n\n  "),
+            (0, 0),
+            "all blank, no last newline"
+        );
+        assert_eq!(leading_blank_lines("\n  def f"), (1, 1));
     }
 }

@@ -449,6 +449,14 @@ impl PartitionIndex {
         self.watermark.load(Ordering::SeqCst)
     }
 
+    /// Whether the index holds a version of a file (uncommitted changes included).
+    pub fn has_file(&self, repo: &str, path: &str) -> bool {
+        self.manifest
+            .read()
+            .expect("manifest lock")
+            .contains_key(&file_key(repo, path))
+    }
+
     /// What the index holds for a file (including uncommitted changes of this process).
     pub fn file(&self, repo: &str, path: &str) -> Option<FileEntry> {
         self.manifest

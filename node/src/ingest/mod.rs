@@ -551,7 +551,7 @@ impl PartitionSet {
                         // Indexed before: a file skipped now (a lower size limit) has its
                         // old version removed, which counts as deleted.
                         let held = (self.partition_for(repo, rel).ok())
-                            .is_some_and(|p| p.file(repo, rel).is_some());
+                            .is_some_and(|p| p.has_file(repo, rel));
                         let outcome = self.ingest_file(repo, rel, abs, *size, &options.chunker);
                         if let Some(p) = progress {
                             p.files_done.fetch_add(1, Ordering::Relaxed);
@@ -1427,9 +1427,8 @@ mod tests {
         writer_threads,
     };
 
-    /// Build output and packages below the root are passed over, and said so, where no
-    /// `.gitignore` leaves them out; a `.gitignore` that does is not repeated; the root
-    /// itself is read whatever its name.
+    /// The files listed as skipped are the first by path, whichever order they come in,
+    /// and never more than [`SKIPPED_LISTED`].
     #[test]
     fn skipped_files_listed_are_the_first_by_path_whatever_the_order() {
         let mut forward = Vec::new();
@@ -1456,6 +1455,9 @@ mod tests {
         );
     }
 
+    /// Build output and packages below the root are passed over, and said so, where no
+    /// `.gitignore` leaves them out; a `.gitignore` that does is not repeated; the root
+    /// itself is read whatever its name.
     #[test]
     fn build_output_is_passed_over_unless_gitignored() {
         let dir = tempfile::tempdir().unwrap();
