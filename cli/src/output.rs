@@ -104,11 +104,7 @@ pub fn ingest_summary(
             "files_seen": s.files_seen,
             "files_unchanged": s.files_unchanged,
             "files_indexed": s.files_indexed,
-            "files_skipped": s.files_skipped_binary
-                + s.files_skipped_large
-                + s.files_skipped_minified
-                + s.files_skipped_secret
-                + s.files_passed_over,
+            "files_skipped": s.files_skipped() + s.files_passed_over,
             "files_failed": s.files_failed,
             "files_deleted": s.files_deleted,
             "files_passed_over": s.files_passed_over,
@@ -138,10 +134,7 @@ pub fn ingest_summary(
         s.chunks,
         s.files_unchanged,
         s.files_deleted,
-        s.files_skipped_binary
-            + s.files_skipped_large
-            + s.files_skipped_minified
-            + s.files_skipped_secret,
+        s.files_skipped(),
         s.files_skipped_binary,
         s.files_skipped_large,
         s.files_skipped_minified,
@@ -171,10 +164,7 @@ fn skipped_notes(s: &IngestStats) {
         eprintln!("warning: and {more} more files could not be read");
     }
     const SHOWN: usize = 5;
-    let skipped = s.files_skipped_binary
-        + s.files_skipped_large
-        + s.files_skipped_minified
-        + s.files_skipped_secret;
+    let skipped = s.files_skipped();
     for entry in s.skipped.iter().take(SHOWN) {
         eprintln!("skipped {}", shown(entry));
     }

@@ -75,6 +75,16 @@ pub struct IngestStats {
     pub commit_millis: u64,
 }
 
+impl IngestStats {
+    /// Files skipped: binary, too large, minified, credentials.
+    pub fn files_skipped(&self) -> u64 {
+        self.files_skipped_binary
+            + self.files_skipped_large
+            + self.files_skipped_minified
+            + self.files_skipped_secret
+    }
+}
+
 /// How many of the entries a walk left out [`IngestStats::passed_over`] names.
 pub const PASSED_OVER_LISTED: usize = 20;
 
