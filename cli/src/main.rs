@@ -817,11 +817,14 @@ fn offline_search(
             generated::add_generated_hits(graph.as_ref(), &symbol, &local, &found, &mut hits);
         }
     }
-    if let Some(module) = request.filters.as_ref().map(|f| f.module.as_str())
+    if let Some(filters) = request.filters.as_ref()
         && hits.is_empty()
-        && !module.is_empty()
     {
-        aiex_gateway::service::module_filter_arg(set.graph()?.as_ref(), module)?;
+        let under_path = set.count_under_path(&local.filters)?;
+        aiex_gateway::service::path_filter_arg(filters, under_path)?;
+        if !filters.module.is_empty() {
+            aiex_gateway::service::module_filter_arg(set.graph()?.as_ref(), &filters.module)?;
+        }
     }
     output::search_results(&request.query, &hits, &[], started.elapsed(), json)
 }

@@ -163,6 +163,21 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         paths.iter().all(|p| p.starts_with("lib/inventory/sto")),
         "{paths:?}"
     );
+    // A path no indexed file is under is an error naming it; under an indexed one, a
+    // query matching nothing there is no result.
+    let args = ["search", "--offline", "reserve", "--path", "lib/nowhere"];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "indexed path not found: lib/nowhere (no indexed file is under it",
+    );
+    let args = ["search", "--offline", "zzyzx", "--path", "lib/inventory"];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no results for \"zzyzx\""),
+        "{out:?}"
+    );
     let long = "lib/".repeat(300);
     let args = ["search", "--offline", "reserve", "--path", long.as_str()];
     common::fails_saying(&args, &aiex(d, &args), "path_prefix: at most 512 bytes");

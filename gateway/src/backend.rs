@@ -57,7 +57,15 @@ impl Backend for Embedded {
         let started = std::time::Instant::now();
         let request = aiex_node::service::request_from_pb(request)?;
         let set = self.indexer.partitions().clone();
-        let hits = tokio::task::spawn_blocking(move || set.search(&request)).await??;
+        let found = tokio::task::spawn_blocking(move || {
+            let hits = set.search(&request)?;
+            let under_path = match hits.is_empty() {
+                true => set.count_under_path(&request.filters)?,
+                false => None,
+            };
+            Ok::<_, NodeError>((hits, under_path))
+        });
+        let (hits, under_path) = found.await??;
         Ok(pb::SearchResponse {
             hits: hits
                 .into_iter()
@@ -65,6 +73,7 @@ impl Backend for Embedded {
                 .collect(),
             missing_partitions: Vec::new(),
             took_micros: started.elapsed().as_micros() as u64,
+            under_path,
         })
     }
 

@@ -223,11 +223,21 @@ impl FanOut {
                 };
                 async move {
                     let r = client.search(req).await?.into_inner();
-                    Ok((r.hits, r.missing_partitions))
+                    Ok(((r.hits, r.under_path), r.missing_partitions))
                 }
             })
             .await;
-        let mut hits: Vec<pb::SearchHit> = answers.into_iter().flatten().collect();
+        // A node that found nothing under a path counts what is under it; the sum means
+        // something only when every node found nothing.
+        let mut under_path: Option<u64> = None;
+        let mut hits: Vec<pb::SearchHit> = Vec::new();
+        for (found, under) in answers {
+            hits.extend(found);
+            if let Some(n) = under {
+                under_path = Some(under_path.unwrap_or(0) + n);
+            }
+        }
+        let under_path = under_path.filter(|_| hits.is_empty());
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -243,6 +253,7 @@ impl FanOut {
             hits,
             missing_partitions: missing,
             took_micros: started.elapsed().as_micros() as u64,
+            under_path,
         }
     }
 }

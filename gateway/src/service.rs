@@ -490,6 +490,30 @@ pub fn module_filter_arg(
     }
 }
 
+/// A path filter under which nothing is indexed (a typo, a directory of another
+/// repository, an absolute path) is NOT_FOUND, rather than an empty result. `under_path` is
+/// what the search counted under the path when it found nothing, over every partition.
+pub fn path_filter_arg(
+    filters: &pb::SearchFilters,
+    under_path: Option<u64>,
+) -> std::result::Result<(), GatewayError> {
+    if under_path != Some(0) {
+        return Ok(());
+    }
+    let repos = match filters.repositories.as_slice() {
+        [] => String::new(),
+        repos => format!(" of {}", repos.join(", ")),
+    };
+    Err(GatewayError::Node(aiex_node::NodeError::NotFound {
+        what: "indexed path",
+        name: format!(
+            "{} (no indexed file{repos} is under it; paths are as results show them: \
+             `lib/x`, or `repo/lib/x`)",
+            filters.path_prefix
+        ),
+    }))
+}
+
 /// Who calls `symbol`: a function's callers, or for a module (`Ecto.Changeset`) the
 /// callers of its functions from outside it. Not found (neither defined nor called) is an
 /// error naming the symbols spelled most like it; a defined operator without a caller is
@@ -638,6 +662,7 @@ impl pb::search_server::Search for SearchService {
             self.0.all_known(&filters.repositories)?;
         }
         let module = (request.filters.as_ref()).map_or(String::new(), |f| f.module.clone());
+        let response_filters = request.filters.clone();
         let asked = request.clone();
         let mut response = self
             .0
@@ -654,14 +679,22 @@ impl pb::search_server::Search for SearchService {
                 tracing::warn!(error = %e, "functions a `use` defines or a `for` names left out of a search");
             }
         }
+        if !response.hits.is_empty() {
+            response.under_path = None;
+        }
         // The whole search, the look-up included.
         response.took_micros = started.elapsed().as_micros() as u64;
         crate::metrics::searched(started.elapsed(), !response.missing_partitions.is_empty());
-        // Only when every partition answered: one that did not may hold the module.
-        if response.hits.is_empty() && !module.is_empty() && response.missing_partitions.is_empty()
-        {
-            let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-            module_filter_arg(&graph, &module)?;
+        // Only when every partition answered: one that did not may hold the module or
+        // the path.
+        if response.hits.is_empty() && response.missing_partitions.is_empty() {
+            if let Some(filters) = &response_filters {
+                path_filter_arg(filters, response.under_path)?;
+            }
+            if !module.is_empty() {
+                let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
+                module_filter_arg(&graph, &module)?;
+            }
         }
         Ok(Response::new(response))
     }

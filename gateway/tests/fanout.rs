@@ -177,6 +177,38 @@ async fn fan_out_is_complete_while_a_node_is_down_and_reports_what_nobody_serves
     let (symbol, _) = top_symbol(&fan, &placement, &live, "Inventory.Stock.release").await;
     assert_eq!(symbol, "Inventory.Stock.release/2");
 
+    // A search that finds nothing under a path counts what is under it, each partition
+    // once, as one node holding everything would (0: nothing is indexed there).
+    let whole = PartitionSet::open(&dir.path().join("whole"), P).unwrap();
+    index(&whole, &files);
+    for (path, q) in [("lib/inventory", "zorblax"), ("lib/nowhere", "zorblax")] {
+        let mut request = query(q);
+        request.filters = Some(pb::SearchFilters {
+            path_prefix: path.into(),
+            ..Default::default()
+        });
+        let local = aiex_node::service::request_from_pb(request.clone()).unwrap();
+        let expected = whole.count_under_path(&local.filters).unwrap();
+        let r = fan
+            .search(&placement, &live, request, Duration::from_secs(30))
+            .await;
+        assert!(
+            r.hits.is_empty() && r.missing_partitions.is_empty(),
+            "{r:?}"
+        );
+        assert_eq!(r.under_path, expected, "{path}");
+        assert_eq!(expected.is_some_and(|n| n > 0), path == "lib/inventory");
+    }
+    let mut found = query("quibble_3");
+    found.filters = Some(pb::SearchFilters {
+        path_prefix: "lib/gen/".into(),
+        ..Default::default()
+    });
+    let r = fan
+        .search(&placement, &live, found, Duration::from_secs(30))
+        .await;
+    assert_eq!((r.hits.is_empty(), r.under_path), (false, None), "{r:?}");
+
     // Node a dies; gossip has not noticed yet (still listed live): its partitions are
     // retried on their replicas.
     nodes[0].kill().await;

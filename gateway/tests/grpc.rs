@@ -617,6 +617,64 @@ async fn unknown_repositories_are_not_found() {
     server.assert_healthy().await;
 }
 
+/// A search under a path no indexed file is under is NOT_FOUND naming the path, not an
+/// empty answer; under an indexed path, a query that matches nothing there is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_under_a_path_nothing_is_indexed_under_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(dir.path())).await;
+    upload_ready(
+        &server,
+        "shop",
+        &[
+            ("lib/shop/stock.ex", module("Shop.Stock", "reserve")),
+            ("lib/shop/cart.ex", module("Shop.Cart", "checkout")),
+        ],
+    )
+    .await;
+    upload_ready(
+        &server,
+        "billing",
+        &[("src/invoice.ex", module("Billing.Invoice", "issue"))],
+    )
+    .await;
+    let under = |path: &str, repos: &[&str], query: &str| {
+        let mut request = search_request(query);
+        request.filters = Some(pb::SearchFilters {
+            path_prefix: path.into(),
+            repositories: repos.iter().map(|r| r.to_string()).collect(),
+            ..Default::default()
+        });
+        let mut client = server.search();
+        async move { client.search(request).await.map(|r| r.into_inner()) }
+    };
+    // Found under an indexed path, as file prefix, directory or `repo/path`.
+    for path in ["lib/shop/", "lib/shop/sto", "shop/lib/shop", "src/"] {
+        let found = under(path, &[], "reserve issue").await.expect("served");
+        assert!(!found.hits.is_empty(), "{path}: {found:?}");
+        assert_eq!(found.under_path, None, "{path}: {found:?}");
+    }
+    // Nothing matches the query under an indexed path: an empty answer, counting what is
+    // under it.
+    let nothing = under("lib/shop/cart", &[], "reserve")
+        .await
+        .expect("served");
+    assert!(nothing.hits.is_empty(), "{nothing:?}");
+    assert!(nothing.under_path.is_some_and(|n| n > 0), "{nothing:?}");
+    // No indexed file under the path (in the repository named): NOT_FOUND naming it.
+    assert_refused(
+        under("lib/shopping", &[], "reserve").await,
+        Code::NotFound,
+        &["lib/shopping", "no indexed file is under it"],
+    );
+    assert_refused(
+        under("src/", &["shop"], "issue").await,
+        Code::NotFound,
+        &["src/", "no indexed file of shop is under it"],
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_outside_the_repository_are_invalid_arguments() {
     let dir = tempfile::tempdir().unwrap();

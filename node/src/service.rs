@@ -340,6 +340,7 @@ impl mesh::node_server::Node for NodeService {
         Ok(Response::new(mesh::NodeSearchResponse {
             hits: found.hits.into_iter().map(hit_to_pb).collect(),
             missing_partitions: found.not_held,
+            under_path: found.under_path,
         }))
     }
 

@@ -217,6 +217,9 @@ pub const MAX_OPEN_WRITERS: usize = 16;
 pub struct PartitionSearch {
     pub hits: Vec<SearchHit>,
     pub not_held: Vec<u32>,
+    /// When nothing was found under a path filter: how many chunks of the searched
+    /// partitions are under the path (see [`crate::search::count_under_path`]).
+    pub under_path: Option<u64>,
 }
 
 impl PartitionSet {
@@ -1072,6 +1075,13 @@ impl PartitionSet {
         crate::search::search_with(&parts, request, None, self.encoder().map(|e| e.as_ref()))
     }
 
+    /// [`crate::search::count_under_path`] over every held partition.
+    pub fn count_under_path(&self, filters: &crate::search::Filters) -> Result<Option<u64>> {
+        let held = self.partitions();
+        let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
+        crate::search::count_under_path(&parts, filters)
+    }
+
     /// Searches the given partitions, those of them this set holds; the others are
     /// reported in [`PartitionSearch::not_held`].
     pub fn search_partitions(
@@ -1093,7 +1103,15 @@ impl PartitionSet {
         let parts: Vec<&PartitionIndex> = held.iter().map(|p| p.as_ref()).collect();
         let hits =
             crate::search::search_with(&parts, request, stats, self.encoder().map(|e| e.as_ref()))?;
-        Ok(PartitionSearch { hits, not_held })
+        let under_path = match hits.is_empty() {
+            true => crate::search::count_under_path(&parts, &request.filters)?,
+            false => None,
+        };
+        Ok(PartitionSearch {
+            hits,
+            not_held,
+            under_path,
+        })
     }
 
     /// The BM25 statistics of `request` over the held ones of `partitions`, and the others.

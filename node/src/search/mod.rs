@@ -297,6 +297,37 @@ fn query_stats_unguarded(
     Ok(stats)
 }
 
+/// How many chunks of `partitions` pass `filters`.
+pub fn count_in_scope(partitions: &[&PartitionIndex], filters: &Filters) -> Result<u64> {
+    let mut total = 0u64;
+    for p in partitions {
+        total += crate::index::guarded(p.dir(), || {
+            let clauses = QueryPlan::filter_clauses(p.fields(), filters)?;
+            let query = BooleanQuery::new(clauses);
+            let n = (p.searcher())
+                .search(&query, &tantivy::collector::Count)
+                .map_err(NodeError::index(p.dir()))?;
+            Ok(n as u64)
+        })?;
+    }
+    Ok(total)
+}
+
+/// For a search under a path that found nothing: how many chunks of `partitions` (of the
+/// filtered repositories) are under the path, so that a path no indexed file is under is
+/// told apart from a query that matches nothing there. `None` without a path filter.
+pub fn count_under_path(partitions: &[&PartitionIndex], filters: &Filters) -> Result<Option<u64>> {
+    if filters.path_prefix.as_deref().is_none_or(str::is_empty) {
+        return Ok(None);
+    }
+    let paths_only = Filters {
+        repos: filters.repos.clone(),
+        path_prefix: filters.path_prefix.clone(),
+        ..Filters::default()
+    };
+    count_in_scope(partitions, &paths_only).map(Some)
+}
+
 /// Searches `partitions` and merges their top hits into one ranked list.
 pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
     search_with(partitions, request, None, None)
@@ -842,7 +873,7 @@ impl QueryPlan {
             Occur::Must,
             Box::new(BooleanQuery::new(self.should(f)?)) as Box<dyn Query>,
         )];
-        must.extend(self.filter_clauses(f, filters)?);
+        must.extend(Self::filter_clauses(f, filters)?);
         Ok(Box::new(BooleanQuery::new(must)))
     }
 
@@ -946,11 +977,7 @@ impl QueryPlan {
     }
 
     /// The restricting clauses: chunks only, and the filters.
-    fn filter_clauses(
-        &self,
-        f: &Fields,
-        filters: &Filters,
-    ) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+    fn filter_clauses(f: &Fields, filters: &Filters) -> Result<Vec<(Occur, Box<dyn Query>)>> {
         // Filters restrict and never score: they are constant-score zero, so a filtered
         // search ranks its results exactly as the unfiltered one does.
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) {
@@ -1036,7 +1063,7 @@ impl QueryPlan {
                 (Occur::Should, q)
             })
             .collect();
-        let mut clauses = self.filter_clauses(f, filters)?;
+        let mut clauses = Self::filter_clauses(f, filters)?;
         clauses.push((
             Occur::Must,
             Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(ids)), 0.0)),
