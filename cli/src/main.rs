@@ -736,9 +736,20 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
 
 /// Says so on stderr when an embedding model is configured but the offline index holds
 /// no vector of it (indexed without `--embed-model`, or with another model): questions
-/// are then ranked by keywords alone, which the scores would not show.
-fn warn_without_vectors(settings: &Settings, set: &PartitionSet) {
+/// are then ranked by keywords alone, which the scores would not show. Also when the
+/// index holds embeddings and no model is given, for a question.
+fn warn_without_vectors(settings: &Settings, set: &PartitionSet, query: &str) {
     let (Some(model), Some(encoder)) = (&settings.embed_model, set.encoder()) else {
+        if settings.embed_model.is_none()
+            && aiex_node::search::is_question(query)
+            && set.partitions().iter().any(|p| p.has_any_vectors())
+        {
+            eprintln!(
+                "note: the offline index holds embeddings, but no --embed-model is given \
+                 (nor AIEX_EMBED_MODEL), so questions are ranked by keywords alone; give the \
+                 model it was indexed with to rank them by meaning too"
+            );
+        }
         return;
     };
     if !set.partitions().iter().any(|p| p.has_vectors(encoder)) {
@@ -787,7 +798,7 @@ fn offline_search(
     json: bool,
 ) -> Result<()> {
     let set = open_indexed(settings)?;
-    warn_without_vectors(settings, &set);
+    warn_without_vectors(settings, &set, &request.query);
     let mut request = request;
     if let Some(filters) = request.filters.as_mut() {
         absolute_path_filter(settings, filters)?;
@@ -956,7 +967,7 @@ fn offline_context(
     absolute_target(settings, &mut request)?;
     let request = &request;
     let set = open_indexed(settings)?;
-    warn_without_vectors(settings, &set);
+    warn_without_vectors(settings, &set, &request.question);
     require_repos(settings, &set, &request.repositories)?;
     let (context_request, counter) = context_request_from_pb(request)?;
     let hits = match context_search(request) {

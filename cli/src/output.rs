@@ -580,6 +580,17 @@ pub fn add_summary(
     Ok(())
 }
 
+/// What `callers` adds when a callback has none: code calls it through the modules that
+/// implement it (`{symbol}` is replaced by the callback).
+pub const CALLBACK_CALLERS_HINT: &str = " (it is a callback: code calls the functions of the \
+     modules implementing it, which `aiex symbols impls {symbol}` lists; their callers are \
+     each their own)";
+
+/// Whether a definition is a `@callback` (or `@macrocallback`) declaration.
+pub fn is_callback(r: &pb::SymbolRef) -> bool {
+    r.signature.starts_with("@callback") || r.signature.starts_with("@macrocallback")
+}
+
 pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
     if json {
         // One entry per definition, as printed: a function with default arguments is
@@ -868,7 +879,11 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
                     .filter(|s| in_repos(&repos, &s.repo))
                     .collect(),
             );
-            refs(&found, json, &format!("no indexed code calls {symbol}"))
+            let mut empty = format!("no indexed code calls {symbol}");
+            if (graph.definitions(&symbol).into_iter()).any(|s| is_callback(&site_ref(s))) {
+                empty.push_str(&CALLBACK_CALLERS_HINT.replace("{symbol}", &symbol));
+            }
+            refs(&found, json, &empty)
         }
         SymbolsCommand::Impls {
             symbol,

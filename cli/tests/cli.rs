@@ -255,6 +255,16 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         &aiex(d, &args),
         "indexed module not found: inventory.stock (did you mean Inventory.Stock",
     );
+    // Modules only: a function is no `--module`.
+    let args = [
+        "search",
+        "--offline",
+        "reserve",
+        "--module",
+        "Inventory.Stock.Nope",
+    ];
+    let err = common::fails_saying(&args, &aiex(d, &args), "(did you mean Inventory.Stock");
+    assert!(!err.contains('/'), "{err}");
     let none = json(
         d,
         &[
@@ -1135,6 +1145,20 @@ fn a_model_without_embeddings_in_the_index_is_said() {
     common::ok_json(&args, &out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("holds no embeddings"), "{err}");
+    // The other way round: embeddings in the index, no model given. A question says so;
+    // an identifier query, which embeddings do not rank, does not.
+    let args = ["search", "--offline", question, "--json"];
+    let out = aiex(d, &args);
+    common::ok_json(&args, &out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the offline index holds embeddings, but no --embed-model is given"),
+        "{err}"
+    );
+    let args = ["search", "--offline", "Inventory.Stock.release/2", "--json"];
+    let out = aiex(d, &args);
+    common::ok_json(&args, &out);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
 /// Files left out of an index are named, not only counted: `--json` lists them by path
@@ -1241,6 +1265,7 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
         p.join("lib/check.ex"),
         concat!(
             "defmodule Lint.Check do\n",
+            "  @callback run(term) :: :ok\n",
             "  defmacro __using__(_opts) do\n",
             "    quote do\n",
             "      def id, do: Lint.Name.full(__MODULE__)\n",
@@ -1249,6 +1274,7 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
             "end\n",
             "defmodule Lint.Name do\n",
             "  def full(module), do: inspect(module)\n",
+            "  def unused, do: :ok\n",
             "end\n",
         ),
     )
@@ -1293,6 +1319,23 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
             "... and 2 more modules' id/0 (defined by use Lint.Check, quoted at lint/lib/check.ex:"
         ),
         "{text}"
+    );
+    // A callback nobody calls by the behaviour's name: where its calls are.
+    let args = ["symbols", "--offline", "callers", "Lint.Check.run/1"];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no indexed code calls Lint.Check.run/1 (it is a callback: code calls the functions \
+         of the modules implementing it, which `aiex symbols impls Lint.Check.run/1` lists; \
+         their callers are each their own)\n"
+    );
+    // A function nobody calls: no hint.
+    let args = ["symbols", "--offline", "callers", "Lint.Name.unused/0"];
+    let out = aiex(d, &args);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no indexed code calls Lint.Name.unused/0\n"
     );
 }
 

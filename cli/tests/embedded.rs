@@ -248,6 +248,26 @@ fn up_add_search_update_delete_restart() {
     assert_eq!(num(&again, "files_unchanged"), n - 1, "{again}");
     assert_eq!(num(&again, "files_deleted"), 0, "{again}");
     assert_eq!(num(&again, "chunks"), num(&deleted, "chunks"), "{again}");
+
+    // A callback nobody calls by the behaviour's name: the answer says where its calls
+    // are, through the gateway as offline.
+    let lint = tmp.path().join("lint");
+    std::fs::create_dir_all(lint.join("lib")).unwrap();
+    std::fs::write(
+        lint.join("lib/check.ex"),
+        "defmodule Lint.Check do\n  @callback run(term) :: :ok\nend\n",
+    )
+    .unwrap();
+    assert_ready(&add(&server, &lint), 1);
+    let args = ["symbols", "callers", "Lint.Check.run/1"];
+    let out = server.run(&args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with(
+            "no indexed code calls Lint.Check.run/1 (it is a callback: code calls the functions"
+        ),
+        "{out:?}"
+    );
 }
 
 /// Every chunk of a generated repository, directory by directory (each directory holds

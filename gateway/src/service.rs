@@ -484,10 +484,16 @@ pub fn module_filter_arg(
     module: &str,
 ) -> std::result::Result<(), GatewayError> {
     if graph.has_module(module) {
-        Ok(())
-    } else {
-        Err(not_indexed(graph, module, "indexed module"))
+        return Ok(());
     }
+    let similar: Vec<String> = (graph.similar_modules(module, 4).into_iter())
+        .filter(|s| s != module)
+        .take(3)
+        .collect();
+    Err(GatewayError::Node(aiex_node::NodeError::NotFound {
+        what: "indexed module",
+        name: did_you_mean(module, &similar),
+    }))
 }
 
 /// A path filter under which nothing is indexed (a typo, a directory of another
@@ -563,12 +569,17 @@ pub fn not_indexed(
         .filter(|s| s != symbol)
         .take(3)
         .collect();
-    let name = if similar.is_empty() {
-        symbol.to_string()
-    } else {
-        format!("{symbol} (did you mean {}?)", similar.join(", "))
-    };
+    let name = did_you_mean(symbol, &similar);
     GatewayError::Node(aiex_node::NodeError::NotFound { what, name })
+}
+
+/// `name`, and the names it may have meant.
+fn did_you_mean(name: &str, similar: &[String]) -> String {
+    if similar.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} (did you mean {}?)", similar.join(", "))
+    }
 }
 
 /// The implementations of a behaviour, protocol or callback (see

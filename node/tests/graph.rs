@@ -642,6 +642,54 @@ fn repo_map_with_focus_includes_the_focused_module_at_a_small_budget() {
     );
 }
 
+/// The API first; the room it leaves goes to the public functions of internal modules
+/// (`@moduledoc false`: a project's stages and workers). A focus shows what it reaches
+/// whatever its documentation says, and a private function it names.
+#[test]
+fn repo_map_fills_its_room_with_internal_modules_and_shows_an_internal_focus() {
+    let api = "defmodule Pipe do\n  @moduledoc \"Pipelines.\"\n  def start_link(opts), do: Pipe.Stage.start(opts)\n\n  def stop(name), do: Pipe.Terminator.drain(name)\nend\n";
+    let stage = "defmodule Pipe.Stage do\n  @moduledoc false\n  def start(opts), do: schedule(opts)\n\n  defp schedule(opts), do: opts\nend\n";
+    let terminator = "defmodule Pipe.Terminator do\n  @moduledoc false\n  def drain(name), do: flush(name)\n\n  defp flush(name), do: name\nend\n";
+    let mut chunks = chunks_of("lib/pipe.ex", api);
+    chunks.extend(chunks_of("lib/pipe/stage.ex", stage));
+    chunks.extend(chunks_of("lib/pipe/terminator.ex", terminator));
+    let g = SymbolGraph::build(&chunks);
+    let signatures =
+        |map: &str| -> Vec<String> { parse_map(map).into_iter().map(|(_, _, s)| s).collect() };
+    // Room for everything: the API and the internal modules' public functions, never a
+    // private one.
+    let (all, _) = g.repo_map(10_000, &[]);
+    assert_eq!(
+        signatures(&all),
+        [
+            "def start_link(opts)",
+            "def stop(name)",
+            "def start(opts)",
+            "def drain(name)"
+        ],
+        "{all}"
+    );
+    // Room for the API alone: the API, though the internal functions rank as high.
+    let (api_only, tokens) = g.repo_map(24, &[]);
+    assert!(tokens <= 24);
+    assert_eq!(
+        signatures(&api_only),
+        ["def start_link(opts)", "def stop(name)"],
+        "{api_only}"
+    );
+    // A focus on an internal function: it and what it reaches come first; a focus on a
+    // private one shows it.
+    let (drain, _) = g.repo_map(22, &strings(&["Pipe.Terminator.drain/1"]));
+    assert_eq!(signatures(&drain), ["def drain(name)"], "{drain}");
+    let (flush, _) = g.repo_map(22, &strings(&["Pipe.Terminator.flush/1"]));
+    assert_eq!(signatures(&flush), ["defp flush(name)"], "{flush}");
+    let (module, _) = g.repo_map(10_000, &strings(&["Pipe.Terminator"]));
+    assert!(
+        signatures(&module).contains(&"defp flush(name)".to_string()),
+        "{module}"
+    );
+}
+
 #[test]
 fn repo_map_never_lists_a_private_function_merged_with_a_public_one() {
     // Small neighbours are merged into one chunk; the private helper comes first.

@@ -110,8 +110,23 @@ impl std::str::FromStr for ChunkKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<&str> = ChunkKind::ALL.iter().map(|k| k.as_str()).collect();
+                // The names a developer may try for the kinds that hold them.
+                let holds = match s {
+                    "callback" | "macrocallback" | "typep" | "opaque" => {
+                        "; callbacks and types are `type`"
+                    }
+                    "spec" | "doc" => "; specs and docs are part of their definition's chunk",
+                    "module" | "moduledoc" | "struct" | "exception" | "protocol" => {
+                        "; a module's docs, struct and uses are its `module_header`"
+                    }
+                    "defp" | "def" | "private" | "impl" => {
+                        "; public and private functions are `function`"
+                    }
+                    "defmacro" | "defmacrop" => "; macros are `macro`",
+                    _ => "",
+                };
                 format!(
-                    "unknown chunk kind `{s}` (expected one of: {})",
+                    "unknown chunk kind `{s}` (expected one of: {}{holds})",
                     known.join(", ")
                 )
             })
@@ -1809,5 +1824,7 @@ mod tests {
     fn unknown_kind_names_the_choices() {
         let err = "fn".parse::<ChunkKind>().unwrap_err();
         assert!(err.contains("unknown chunk kind `fn`") && err.contains("module_header"));
+        let err = "callback".parse::<ChunkKind>().unwrap_err();
+        assert!(err.ends_with("; callbacks and types are `type`)"), "{err}");
     }
 }

@@ -198,6 +198,38 @@ impl VectorStore {
         counted().unwrap_or(0)
     }
 
+    /// How many vectors the file at `path` holds, of whatever model (0 when it is missing
+    /// or unreadable), reading only its header.
+    pub fn count_any(path: &Path) -> usize {
+        use std::io::Read;
+        let mut header = Vec::new();
+        let read = std::fs::File::open(path).and_then(|mut f| {
+            let mut start = [0u8; 12];
+            f.read_exact(&mut start)?;
+            header.extend_from_slice(&start);
+            let model_len = u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")) as u64;
+            // A name longer than any model's is a damaged file.
+            if model_len > 4096 {
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
+            f.take(model_len + 8).read_to_end(&mut header).map(|_| ())
+        });
+        if read.is_err() {
+            return 0;
+        }
+        let mut r = Reader { bytes: &header };
+        let mut counted = || -> Result<usize, String> {
+            if r.take(8)? != MAGIC {
+                return Ok(0);
+            }
+            let model_len = r.u32()? as usize;
+            r.take(model_len)?;
+            r.u32()?;
+            Ok(r.u32()? as usize)
+        };
+        counted().unwrap_or(0)
+    }
+
     /// Reads a store written by [`VectorStore::save`]. A missing file is an empty store;
     /// a damaged one an error (the caller re-embeds).
     pub fn load(path: &Path, model: &str, dim: usize) -> Result<VectorStore, String> {
@@ -311,6 +343,14 @@ mod tests {
         let cut = dir.path().join("cut");
         std::fs::write(&cut, header).unwrap();
         assert_eq!(VectorStore::count_in(&cut, "m", 3), 0, "a truncated header");
+        // Of whatever model.
+        assert_eq!(VectorStore::count_any(&path), 3);
+        assert_eq!(VectorStore::count_any(&cut), 0, "a truncated header");
+        assert_eq!(VectorStore::count_any(&dir.path().join("none")), 0);
+        let mut huge = b"xxxxxxxx".to_vec();
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&cut, huge).unwrap();
+        assert_eq!(VectorStore::count_any(&cut), 0, "a damaged name length");
         // Another model's vectors are dropped, a damaged file is an error.
         assert!(VectorStore::load(&path, "other", 3).unwrap().is_empty());
         let bytes = std::fs::read(&path).unwrap();

@@ -2039,17 +2039,31 @@ impl SymbolGraph {
     /// alike but for case come first (`mint.http` -> `Mint.HTTP`), then the functions it
     /// names without their module (`handle_frame` -> `Mint.HTTP2.handle_frame/2`).
     pub fn similar(&self, symbol: &str, n: usize) -> Vec<String> {
+        self.similar_where(symbol, n, |_| true)
+    }
+
+    /// [`SymbolGraph::similar`] among modules only (a `--module` filter's suggestions).
+    pub fn similar_modules(&self, module: &str, n: usize) -> Vec<String> {
+        self.similar_where(module, n, |k| {
+            !k.contains('/')
+                && (k.rsplit('.').next()).is_some_and(|last| last.starts_with(char::is_uppercase))
+        })
+    }
+
+    fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
         // Spelled the same but for case (`mint.http`), then without the module.
         let mut out: Vec<String> = (self.keys().defs.iter())
             .filter(|k| k.eq_ignore_ascii_case(symbol))
             .map(String::clone)
             .chain(self.by_suffix(symbol).into_iter().map(str::to_string))
+            .filter(|k| keep(k))
             .take(n)
             .collect();
         let mut scored: Vec<(f64, &str)> = self
             .keys()
             .defs
             .iter()
+            .filter(|k| keep(k))
             .map(|k| (strsim::jaro_winkler(symbol, k), k.as_str()))
             .filter(|(score, k)| *score >= 0.85 && !out.iter().any(|o| o == k))
             .collect();
@@ -2311,25 +2325,27 @@ impl SymbolGraph {
     /// focus, the definitions the focus reaches by their focused rank, then the others
     /// by the unfocused rank (not by name: a small focus leaves room for what matters
     /// most in the rest of the code).
-    fn map_order(&self, focus: &[String]) -> Vec<u32> {
+    /// Also returns how many of the first are those the focus reaches (0 without one).
+    fn map_order(&self, focus: &[String]) -> (Vec<u32>, usize) {
         let global = || -> &Vec<u32> {
             self.global_order
                 .get_or_init(|| self.ranked(&[]).map(|(i, _)| i).collect())
         };
         if focus.is_empty() || self.rank_index().focused(focus).is_empty() {
-            return global().clone();
+            return (global().clone(), 0);
         }
         let mut order: Vec<u32> = self
             .ranked(focus)
             .take_while(|(_, rank)| *rank > 0.0)
             .map(|(i, _)| i)
             .collect();
+        let reached = order.len();
         let mut taken = vec![false; self.rank_index().names.len()];
         for &i in &order {
             taken[i as usize] = true;
         }
         order.extend(global().iter().copied().filter(|&i| !taken[i as usize]));
-        order
+        (order, reached)
     }
 
     /// [`SymbolGraph::rank`] by node index, best first: the defined symbols with a rank
@@ -2408,6 +2424,12 @@ impl SymbolGraph {
     /// module and shown by signature, within `token_budget` tokens (estimated at
     /// [`MAP_BYTES_PER_TOKEN`]). Returns the map and its token estimate.
     ///
+    /// The API comes first: public functions of documented modules. The room it leaves
+    /// goes to the public functions of modules documented as internal (`@moduledoc
+    /// false`, `@doc false`), by rank: a project's stages and workers are what its
+    /// developers work on. With a focus, what the focus reaches is shown whatever its
+    /// documentation says, and the focus itself even when private.
+    ///
     /// ```text
     /// lib/inventory/stock.ex:
     ///   Inventory.Stock
@@ -2439,7 +2461,18 @@ impl SymbolGraph {
             }
         };
         let mut used = 0usize;
-        for i in self.map_order(focus) {
+        let (order, reached) = self.map_order(focus);
+        let focused: HashSet<u32> = if focus.is_empty() {
+            HashSet::default()
+        } else {
+            (index.focused(focus).into_iter())
+                .map(|i| i as u32)
+                .collect()
+        };
+        for (pass, position, &i) in [MapPass::Api, MapPass::Internal]
+            .into_iter()
+            .flat_map(|pass| order.iter().enumerate().map(move |(n, i)| (pass, n, i)))
+        {
             // The smallest entry: "    1: \n".
             if budget_bytes.saturating_sub(used) < 8 {
                 break;
@@ -2447,7 +2480,7 @@ impl SymbolGraph {
             let Some(site) = &index.first_site[i as usize] else {
                 continue;
             };
-            if site.visibility != Visibility::Public
+            if !pass.admits(site.visibility, position < reached, focused.contains(&i))
                 || site.kind == ChunkKind::ModuleHeader
                 || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
@@ -2514,6 +2547,28 @@ impl SymbolGraph {
         }
         let tokens = map.len().div_ceil(MAP_BYTES_PER_TOKEN);
         (map, tokens)
+    }
+}
+
+/// The repository map's two passes over the ranked definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapPass {
+    /// Public functions; with a focus, also what it reaches (internal ones too) and the
+    /// focus itself (private ones too).
+    Api,
+    /// With the room left: the public functions of internal modules.
+    Internal,
+}
+
+impl MapPass {
+    fn admits(self, visibility: Visibility, reached: bool, focused: bool) -> bool {
+        match (self, visibility) {
+            (MapPass::Api, Visibility::Public) => true,
+            (MapPass::Api, Visibility::Hidden) => reached || focused,
+            (MapPass::Api, Visibility::Private) => focused,
+            (MapPass::Internal, Visibility::Hidden) => true,
+            (MapPass::Internal, _) => false,
+        }
     }
 }
 
@@ -2673,9 +2728,25 @@ mod tests {
                 .map(|(s, _)| s)
                 .filter(|s| !first.contains(s)),
         );
-        for symbol in order {
-            let site = &g.defs[&symbol][0];
-            if site.visibility != Visibility::Public
+        let named = |symbol: &str| {
+            focus
+                .iter()
+                .any(|f| matches(f, symbol) || symbol.starts_with(&format!("{f}.")))
+        };
+        let passes = [MapPass::Api, MapPass::Internal];
+        for (pass, symbol) in passes
+            .iter()
+            .flat_map(|&pass| order.iter().map(move |s| (pass, s)))
+        {
+            let site = &g.defs[symbol][0];
+            let admitted = match site.visibility {
+                Visibility::Public => pass == MapPass::Api,
+                Visibility::Hidden => {
+                    pass == MapPass::Internal || first.contains(symbol) || named(symbol)
+                }
+                Visibility::Private => pass == MapPass::Api && named(symbol),
+            };
+            if !admitted
                 || site.kind == ChunkKind::ModuleHeader
                 || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
@@ -3363,11 +3434,35 @@ mod tests {
 
     #[test]
     fn repo_maps_equal_the_map_over_every_ranked_symbol() {
-        let g = inventory_graph();
+        // Internal modules (`@moduledoc false`) and private functions beside the API.
+        let internal = SymbolGraph::build(&chunks_of(
+            &[
+                (
+                    "lib/pipe.ex",
+                    "defmodule Pipe do\n  def start_link(o), do: Pipe.Stage.start(o)\n  def stop(n), do: Pipe.Stop.drain(n)\nend\n",
+                ),
+                (
+                    "lib/pipe/stage.ex",
+                    "defmodule Pipe.Stage do\n  @moduledoc false\n  def start(o), do: go(o)\n  def idle(o), do: o\n  defp go(o), do: o\nend\n",
+                ),
+                (
+                    "lib/pipe/stop.ex",
+                    "defmodule Pipe.Stop do\n  @moduledoc false\n  def drain(n), do: flush(n)\n  defp flush(n), do: n\nend\n",
+                ),
+            ],
+            false,
+        ));
+        for g in [inventory_graph(), internal] {
+            repo_map_equals_the_map_over_every_ranked_symbol(&g);
+        }
+    }
+
+    fn repo_map_equals_the_map_over_every_ranked_symbol(g: &SymbolGraph) {
         let mut focuses: Vec<Vec<String>> = vec![
             vec![],
             vec!["Inventory".into()],
             vec!["Inventory.Stock".into(), "Nothing.Here/1".into()],
+            vec!["Pipe.Stop".into()],
         ];
         focuses.extend(g.defs.keys().map(|s| vec![s.clone()]));
         for focus in focuses {
@@ -3375,7 +3470,7 @@ mod tests {
                 let (map, tokens) = g.repo_map(budget, &focus);
                 assert_eq!(
                     map,
-                    repo_map_over_everything(&g, budget, &focus),
+                    repo_map_over_everything(g, budget, &focus),
                     "{focus:?} {budget}"
                 );
                 assert!(

@@ -876,6 +876,11 @@ impl PartitionIndex {
         VectorStore::count_in(&path, encoder.fingerprint(), encoder.dim()) > 0
     }
 
+    /// Whether the partition holds vectors of any model (read from its file's header).
+    pub fn has_any_vectors(&self) -> bool {
+        VectorStore::count_any(&self.dir.join(VECTORS_FILE)) > 0
+    }
+
     /// Whether the vectors may lag the last commit (no sync since it).
     pub fn vectors_behind(&self) -> bool {
         self.vectors_generation.load(Ordering::SeqCst) != self.generation.load(Ordering::SeqCst)

@@ -328,6 +328,12 @@ pub fn count_under_path(partitions: &[&PartitionIndex], filters: &Filters) -> Re
     count_in_scope(partitions, &paths_only).map(Some)
 }
 
+/// Whether `query` reads as a question in plain words, which embeddings rank (an
+/// identifier query is ranked by keywords and names alone).
+pub fn is_question(query: &str) -> bool {
+    QueryPlan::new(query).question
+}
+
 /// Searches `partitions` and merges their top hits into one ranked list.
 pub fn search(partitions: &[&PartitionIndex], request: &SearchRequest) -> Result<Vec<SearchHit>> {
     search_with(partitions, request, None, None)
