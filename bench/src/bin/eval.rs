@@ -5,6 +5,9 @@
 //! expected function (module and name) for Aiex, and a window overlapping that definition's
 //! lines for the baseline.
 //!
+//! A question with several right answers lists them, paths and symbols alike separated by
+//! `|` in the same order (`lib/a.ex|lib/b.ex` and `A.run/1|B.start/2`): any of them counts.
+//!
 //! With an embedding model (`--embed-model DIR` or `AIEX_EMBED_MODEL`), Aiex is measured
 //! twice in the same run: BM25 only, then fused with embedding similarity (after embedding
 //! the corpus, which is timed).
@@ -64,6 +67,19 @@ struct Case {
     symbol: String,
 }
 
+impl Case {
+    /// The right answers: (path, symbol) pairs.
+    fn expected(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.path.split('|').zip(self.symbol.split('|'))
+    }
+
+    /// Whether `chunk` is (a part of) one of the right answers.
+    fn is(&self, chunk: &Chunk) -> bool {
+        self.expected()
+            .any(|(path, symbol)| chunk.path == path && chunk_is(chunk, symbol))
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let corpus = match args.corpus {
@@ -73,12 +89,11 @@ fn main() -> Result<()> {
     let cases = read_cases(&args.tsv)?;
     let files = load_elixir_files(&corpus)?;
     let by_path: HashMap<&str, &CorpusFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-    for c in &cases {
-        if !by_path.contains_key(c.path.as_str()) {
+    for (path, _) in cases.iter().flat_map(Case::expected) {
+        if !by_path.contains_key(path) {
             bail!(
-                "{}: expected path {} is not in the corpus",
+                "{}: expected path {path} is not in the corpus",
                 args.tsv.display(),
-                c.path
             );
         }
     }
@@ -96,17 +111,20 @@ fn main() -> Result<()> {
     // Baseline: fixed 40-line windows, BM25 with tantivy's English analyzer.
     let baseline = Baseline::build(&files)?;
 
-    let targets: Vec<(u32, u32)> = cases
-        .iter()
-        .map(|case| {
-            target_lines(by_path[case.path.as_str()], &case.symbol)
-                .with_context(|| format!("{} is not defined in {}", case.symbol, case.path))
-        })
-        .collect::<Result<_>>()?;
+    // The baseline's rank of a case: its first window overlapping any right answer.
     let base_ranks: Vec<Option<usize>> = cases
         .iter()
-        .zip(&targets)
-        .map(|(case, target)| baseline.rank(&case.query, &case.path, *target))
+        .map(|case| -> Result<Option<usize>> {
+            let mut best: Option<usize> = None;
+            for (path, symbol) in case.expected() {
+                let target = target_lines(by_path[path], symbol)
+                    .with_context(|| format!("{symbol} is not defined in {path}"))?;
+                if let Some(rank) = baseline.rank(&case.query, path, target)? {
+                    best = Some(best.map_or(rank, |b| b.min(rank)));
+                }
+            }
+            Ok(best)
+        })
         .collect::<Result<_>>()?;
     let (bm25_ranks, bm25_micros) = aiex_ranks(&set, &cases)?;
 
@@ -212,11 +230,7 @@ fn aiex_ranks(set: &PartitionSet, cases: &[Case]) -> Result<(Vec<Option<usize>>,
             filters: Filters::default(),
             limit: DEPTH,
         })?;
-        ranks.push(
-            hits.iter()
-                .position(|h| h.chunk.path == case.path && chunk_is(&h.chunk, &case.symbol))
-                .map(|r| r + 1),
-        );
+        ranks.push(hits.iter().position(|h| case.is(&h.chunk)).map(|r| r + 1));
     }
     let micros = started.elapsed().as_micros() as f64 / cases.len().max(1) as f64;
     Ok((ranks, micros))
@@ -258,7 +272,7 @@ fn write_candidates(
             limit: DEPTH,
         };
         for c in search_candidates(&parts, &request, Some(encoder))? {
-            let target = c.chunk.path == case.path && chunk_is(&c.chunk, &case.symbol);
+            let target = case.is(&c.chunk);
             let (callers, rank) = usage(&c.chunk);
             out.push_str(&format!(
                 "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\n",
@@ -329,6 +343,13 @@ fn read_cases(path: &PathBuf) -> Result<Vec<Case>> {
                 path.display(),
                 i + 1,
                 cols.len()
+            );
+        }
+        if cols[1].split('|').count() != cols[2].split('|').count() {
+            bail!(
+                "{}:{}: as many `|`-separated paths as symbols are expected",
+                path.display(),
+                i + 1
             );
         }
         cases.push(Case {
@@ -470,6 +491,51 @@ mod tests {
                 recall_at_5: 0.0,
                 mrr: 0.0
             }
+        );
+    }
+    /// A case with several answers is answered by a chunk of any of them, in its own file.
+    #[test]
+    fn any_of_several_answers_counts() {
+        let tsv = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            tsv.path(),
+            "query\tpath\tsymbol\nq\tlib/a.ex|lib/b.ex\tA.run/1|B.go/2\n",
+        )
+        .unwrap();
+        let cases = read_cases(&tsv.path().to_path_buf()).unwrap();
+        let chunks = |path: &str, src: &str| match chunk_file(
+            "elixir",
+            path,
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) {
+            FileChunks::Chunked(c) => c,
+            FileChunks::Skipped(r) => panic!("{r}"),
+        };
+        let a = chunks("lib/a.ex", "defmodule A do\n  def run(x), do: x\nend\n");
+        let b = chunks(
+            "lib/b.ex",
+            "defmodule B do\n  def go(x, y), do: {x, y}\nend\n",
+        );
+        let elsewhere = chunks(
+            "lib/c.ex",
+            "defmodule B do\n  def go(x, y), do: {x, y}\nend\n",
+        );
+        let answers = |cs: &[Chunk]| cs.iter().any(|c| cases[0].is(c));
+        assert!(answers(&a) && answers(&b) && !answers(&elsewhere));
+
+        std::fs::write(
+            tsv.path(),
+            "query\tpath\tsymbol\nq\tlib/a.ex\tA.run/1|B.go/2\n",
+        )
+        .unwrap();
+        let err = read_cases(&tsv.path().to_path_buf())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("as many `|`-separated paths as symbols"),
+            "{err}"
         );
     }
 }
