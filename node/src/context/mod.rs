@@ -135,16 +135,16 @@ const MAX_NAMED_MODULES: usize = 2;
 /// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
 
-/// How many times more callers, callees and search hits a budget holds than an 8k-token
-/// one: up to 4 times from 32k tokens (what does not fit is collapsed, then dropped, as
-/// always).
+/// How many times more callers and callees a budget holds than an 8k-token one: up to 4
+/// times from 32k tokens (what does not fit is collapsed, then dropped, as always).
 pub fn budget_scale(budget: usize) -> usize {
     (budget / 8_192).clamp(1, 4)
 }
 
-/// Search hits shown at most in a context of `budget` tokens.
+/// Search hits shown at most in a context of `budget` tokens: [`MAX_HITS`] per 8k tokens,
+/// in proportion (a 16,000-token budget shows 15, not the 8 of 8,192), from 8 up to 32.
 pub fn max_hits(budget: usize) -> usize {
-    MAX_HITS * budget_scale(budget)
+    (MAX_HITS.saturating_mul(budget) / 8_192).clamp(MAX_HITS, 4 * MAX_HITS)
 }
 
 /// The words of a question that may name code: modules (`Phoenix.LiveView.Channel`), and
@@ -1507,8 +1507,18 @@ const BODIES_OMITTED: &str = "# … bodies omitted";
 
 #[cfg(test)]
 mod tests {
-    use super::{named_in, shorten_docs, signature_only};
+    use super::{MAX_HITS, max_hits, named_in, shorten_docs, signature_only};
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+
+    #[test]
+    fn a_larger_budget_shows_more_hits_in_proportion() {
+        assert_eq!(max_hits(0), MAX_HITS);
+        assert_eq!(max_hits(4_000), MAX_HITS);
+        assert_eq!(max_hits(8_192), MAX_HITS);
+        assert_eq!(max_hits(16_000), 15);
+        assert_eq!(max_hits(32_768), 4 * MAX_HITS);
+        assert_eq!(max_hits(usize::MAX), 4 * MAX_HITS);
+    }
 
     #[test]
     fn a_test_is_shown_by_its_head_not_by_the_modules_it_defines() {
