@@ -680,6 +680,11 @@ const WEAK_EXACT_SYMBOL_WEIGHT: f32 = 2.0;
 /// 0.690 on the standard library.
 const INTERNAL_WEIGHT: f32 = 0.9;
 
+/// [`INTERNAL_WEIGHT`] for a definition whose name the question writes bare, without a
+/// module (`handle_call`): the question names the contract, whose internal
+/// implementations are not what it asks for.
+const BARE_NAMED_INTERNAL_WEIGHT: f32 = 0.7;
+
 /// Kind weight of an undocumented function in an identifier query that names no module
 /// (`handle_info/2`): under the documented definition of the same name, whose body matches
 /// less (a long doc lowers its BM25), but above anything that only mentions the name.
@@ -1168,6 +1173,15 @@ impl QueryPlan {
             })
     }
 
+    /// Whether the query writes `chunk`'s name bare, without a module (`handle_call`,
+    /// `handle_call/3`).
+    fn names_bare(&self, chunk: &Chunk) -> bool {
+        self.exact_symbols.iter().any(|written| {
+            let (head, _) = split_arity(written);
+            !head.contains('.') && head == chunk.name
+        })
+    }
+
     /// Whether the query names one of `chunk`'s definitions with its module
     /// (`Inventory.Item.t`, `Stock.reserve/4`, `Inventory.Stock`); a bare name
     /// (`handle_call`) names no one definition.
@@ -1328,9 +1342,15 @@ impl QueryPlan {
             }
         } else {
             // Questions about a library are mostly about its public API; questions about
-            // an application, about its internals too (see [`INTERNAL_WEIGHT`]).
+            // an application, about its internals too (see [`INTERNAL_WEIGHT`]). A
+            // name the question writes bare ("reply from outside handle_call") is a
+            // contract's, which internal implementations of it do not answer.
             if chunk.visibility != Visibility::Public {
-                w *= INTERNAL_WEIGHT;
+                w *= if self.names_bare(chunk) {
+                    BARE_NAMED_INTERNAL_WEIGHT
+                } else {
+                    INTERNAL_WEIGHT
+                };
             }
             if chunk.tags.iter().any(|t| t == "deprecated") {
                 w *= 0.7;
