@@ -367,10 +367,10 @@ impl Backend for MeshBackend {
             e.files += r.files;
             e.chunks += r.chunks;
             e.bytes += r.bytes;
+            e.skipped += r.skipped;
             // Node-wide counts: the largest a node reports (replicas count the same files).
             let a = activity.entry(r.repository).or_default();
             a.failed = a.failed.max(r.failed);
-            a.skipped = a.skipped.max(r.skipped);
         }
         *self.activity.lock().expect("activity lock") = activity;
         out

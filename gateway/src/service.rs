@@ -88,8 +88,9 @@ impl GatewayState {
             status.bytes = r.bytes;
         }
         // The files the nodes found they could not index (minified or generated text,
-        // credential files) are skipped too, though the upload sent them.
-        status.files_skipped += activity.skipped;
+        // credential files) are skipped too, though the upload sent them: as many as the
+        // index holds markers of, which a restart or a resumed upload leaves right.
+        status.files_skipped += summary.skipped;
         Some(status)
     }
 

@@ -868,7 +868,7 @@ async fn files_the_node_will_not_index_are_counted_as_skipped() {
         vec![
             file("shop", "lib/small.ex", module("Shop.Small", "small")),
             file("shop", "priv/cert/selfsigned_key.pem", key.to_string()),
-            file("shop", "priv/static/app.js", minified),
+            file("shop", "priv/static/app.js", minified.clone()),
             commit(true),
         ],
     )
@@ -893,6 +893,54 @@ async fn files_the_node_will_not_index_are_counted_as_skipped() {
     let hits = search(&server, "BEGIN PRIVATE KEY").await;
     assert!(hits.is_empty(), "{hits:?}");
     server.assert_healthy().await;
+
+    // The index keeps what it skipped: the same upload again counts them once more, not
+    // twice, and so does a restarted server.
+    let again = vec![
+        file("shop", "lib/small.ex", module("Shop.Small", "small")),
+        file("shop", "priv/cert/selfsigned_key.pem", key.to_string()),
+        file("shop", "priv/static/app.js", minified.clone()),
+        commit(true),
+    ];
+    upload(&mut server.repos(), again)
+        .await
+        .expect("the upload is accepted");
+    let status = wait_ready(&server, "shop", 1).await;
+    assert_eq!(
+        (
+            status.files_unchanged,
+            status.files_indexed,
+            status.files_skipped
+        ),
+        (3, 1, 2),
+        "{status:?}"
+    );
+    server.stop().await;
+    let server = TestServer::start(with_limits(dir.path(), Limits::default())).await;
+    let status = wait_ready(&server, "shop", 1).await;
+    assert_eq!(
+        (status.files_indexed, status.files_skipped),
+        (1, 2),
+        "after a restart: {status:?}"
+    );
+    // The minified file changed into code: indexed, no longer skipped.
+    upload(
+        &mut server.repos(),
+        vec![
+            file("shop", "priv/static/app.js", "var a = 1;\n".to_string()),
+            commit(false),
+        ],
+    )
+    .await
+    .expect("the upload is accepted");
+    let status = wait_for("the file indexed", || async {
+        let status = get(&server, "shop").await.expect("the repository is known");
+        (status.state == pb::RepositoryState::Ready as i32 && status.files_indexed == 2)
+            .then_some(status)
+    })
+    .await;
+    assert_eq!(status.files_skipped, 1, "{status:?}");
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

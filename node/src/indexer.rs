@@ -50,7 +50,6 @@ const RETRY_AT_MOST: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RepoActivity {
     pub failed: u64,
-    pub skipped: u64,
 }
 
 /// How the indexer treats partitions it loses.
@@ -809,7 +808,8 @@ impl Indexer {
                 }
                 Outcome::Indexed => indexed += 1,
                 Outcome::Unchanged => {}
-                Outcome::Skipped => activity.entry(repo).or_default().skipped += 1,
+                // Counted from the index, which keeps a marker of each skipped file.
+                Outcome::Skipped => {}
                 Outcome::Failed => activity.entry(repo).or_default().failed += 1,
                 Outcome::WriteFailed(file, error) => {
                     applied.write_failed.get_or_insert((file, error));

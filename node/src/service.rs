@@ -396,7 +396,7 @@ impl mesh::node_server::Node for NodeService {
                     chunks: r.chunks,
                     bytes: r.bytes,
                     failed: activity.failed,
-                    skipped: activity.skipped,
+                    skipped: r.skipped,
                 }
             })
             .collect();

@@ -1101,23 +1101,36 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
     assert_eq!(stats.files_indexed, VISIBLE_FILES.len() as u64, "{stats:?}");
     assert_eq!(stats.files_failed, 0, "{stats:?}");
 
-    for (path, query) in [
-        ("priv/static/logo.png", "quokkabinary"),
-        ("priv/static/app.min.js", "quokkaminified"),
-        ("lib/my_app/generated.ex", "wombat_generated_7"),
-        ("lib/my_app/generated.ex", "wombatvalue"),
+    // What the index holds of each: a marker of a file read and skipped (counted after
+    // a restart), nothing of one too large to read.
+    for (path, query, marker) in [
+        ("priv/static/logo.png", "quokkabinary", Some("binary")),
+        ("priv/static/app.min.js", "quokkaminified", Some("minified")),
+        ("lib/my_app/generated.ex", "wombat_generated_7", None),
+        ("lib/my_app/generated.ex", "wombatvalue", None),
     ] {
         let hits = search(&set, query);
         assert!(hits.is_empty(), "{query}:\n{}", describe(&hits));
-        assert!(
-            set.partition_for("shop", path)
-                .unwrap()
-                .file("shop", path)
-                .is_none()
+        let partition = set.partition_for("shop", path).unwrap();
+        assert!(!partition.has_file("shop", path));
+        assert_eq!(
+            partition.file("shop", path).and_then(|f| f.skipped),
+            marker.map(str::to_string),
+            "{path}"
         );
         assert!(!all_chunks(&set).iter().any(|c| c.path == path));
     }
-    assert_eq!(set.repos()[0].files, VISIBLE_FILES.len() as u64);
+    assert_eq!(
+        (set.repos()[0].files, set.repos()[0].skipped),
+        (VISIBLE_FILES.len() as u64, 2)
+    );
+    drop(set);
+    let set = PartitionSet::open(&env.data, PARTITIONS).unwrap();
+    assert_eq!(
+        (set.repos()[0].files, set.repos()[0].skipped),
+        (VISIBLE_FILES.len() as u64, 2),
+        "reopened"
+    );
 
     // A file indexed while small is removed once it grows over the limit.
     write(
@@ -1142,6 +1155,34 @@ fn binary_and_oversized_files_are_counted_and_not_indexed() {
         set.partition_for("shop", "lib/my_app/generated.ex")
             .unwrap()
             .file("shop", "lib/my_app/generated.ex")
+            .is_none()
+    );
+
+    // A skipped file that goes takes its marker with it, and was never indexed: not
+    // counted as deleted. One that turns into text is indexed in its place.
+    std::fs::remove_file(env.src.join("priv/static/logo.png")).unwrap();
+    std::fs::write(
+        env.src.join("priv/static/app.min.js"),
+        "/* quokkaminified */\nfunction a(b) { return b + 1 }\n",
+    )
+    .unwrap();
+    let stats = set.ingest_dir("shop", &env.src, &opts, None).unwrap();
+    assert_eq!(
+        (
+            stats.files_deleted,
+            stats.files_skipped_binary,
+            stats.files_indexed
+        ),
+        (0, 0, 1),
+        "{stats:?}"
+    );
+    assert_eq!(set.repos()[0].skipped, 0);
+    assert!(!search(&set, "quokkaminified").is_empty());
+    let logo = "priv/static/logo.png";
+    assert!(
+        set.partition_for("shop", logo)
+            .unwrap()
+            .file("shop", logo)
             .is_none()
     );
 }

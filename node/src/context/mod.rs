@@ -92,7 +92,7 @@ impl ChunkSource for PartitionSet {
             .map(|r| r.repo)
             .filter(|repo| {
                 self.partition_for(repo, path)
-                    .is_ok_and(|p| p.file(repo, path).is_some())
+                    .is_ok_and(|p| p.has_file(repo, path))
             })
             .collect())
     }

@@ -48,6 +48,26 @@ pub struct FileEntry {
     pub content_hash: String,
     pub chunks: u64,
     pub bytes: u64,
+    /// Why the file is not indexed, when this version of it was skipped (minified,
+    /// credentials, binary): the index keeps a marker with no chunks, so that what it
+    /// skipped is counted after a restart and a skipped file that has not changed costs
+    /// a hash.
+    #[serde(default)]
+    pub skipped: Option<String>,
+}
+
+/// What the `kind` field of a skipped file's marker starts with (then the reason).
+const SKIPPED_KIND_PREFIX: &str = "skipped:";
+
+/// A repository's counts in one partition.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RepoStats {
+    /// Files indexed, their chunks and bytes.
+    pub files: u64,
+    pub chunks: u64,
+    pub bytes: u64,
+    /// Files whose current version was skipped (see [`FileEntry::skipped`]).
+    pub skipped: u64,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -328,7 +348,9 @@ impl PartitionIndex {
         for addr in addresses {
             let doc: TantivyDocument = searcher.doc(addr).map_err(NodeError::index(&self.dir))?;
             let key = str_field(&doc, self.fields.file_key);
+            let kind = str_field(&doc, self.fields.kind);
             let entry = FileEntry {
+                skipped: kind.strip_prefix(SKIPPED_KIND_PREFIX).map(str::to_string),
                 content_hash: str_field(&doc, self.fields.content_hash),
                 chunks: doc
                     .get_first(self.fields.chunk_count)
@@ -449,15 +471,18 @@ impl PartitionIndex {
         self.watermark.load(Ordering::SeqCst)
     }
 
-    /// Whether the index holds a version of a file (uncommitted changes included).
+    /// Whether the index holds an indexed version of a file, not a skipped one
+    /// (uncommitted changes included).
     pub fn has_file(&self, repo: &str, path: &str) -> bool {
         self.manifest
             .read()
             .expect("manifest lock")
-            .contains_key(&file_key(repo, path))
+            .get(&file_key(repo, path))
+            .is_some_and(|e| e.skipped.is_none())
     }
 
-    /// What the index holds for a file (including uncommitted changes of this process).
+    /// What the index holds for a file (including uncommitted changes of this process):
+    /// its indexed version, or the marker of a skipped one.
     pub fn file(&self, repo: &str, path: &str) -> Option<FileEntry> {
         self.manifest
             .read()
@@ -466,7 +491,7 @@ impl PartitionIndex {
             .cloned()
     }
 
-    /// Paths of a repository's files in this partition.
+    /// Paths of a repository's files in this partition, the skipped ones too.
     pub fn files_of(&self, repo: &str) -> Vec<String> {
         let prefix = file_key(repo, "");
         self.manifest
@@ -477,15 +502,19 @@ impl PartitionIndex {
             .collect()
     }
 
-    /// Repositories with at least one file here, with file and chunk counts.
-    pub fn repo_stats(&self) -> HashMap<String, (u64, u64, u64)> {
-        let mut out: HashMap<String, (u64, u64, u64)> = HashMap::new();
+    /// Repositories with at least one file here (indexed or skipped), with their counts.
+    pub fn repo_stats(&self) -> HashMap<String, RepoStats> {
+        let mut out: HashMap<String, RepoStats> = HashMap::new();
         for (key, entry) in self.manifest.read().expect("manifest lock").iter() {
             let repo = key.split('\u{0}').next().unwrap_or_default().to_string();
             let e = out.entry(repo).or_default();
-            e.0 += 1;
-            e.1 += entry.chunks;
-            e.2 += entry.bytes;
+            if entry.skipped.is_some() {
+                e.skipped += 1;
+            } else {
+                e.files += 1;
+                e.chunks += entry.chunks;
+                e.bytes += entry.bytes;
+            }
         }
         out
     }
@@ -522,23 +551,58 @@ impl PartitionIndex {
             bytes,
             count,
         )));
-        // The manifest changes under the same writer lock as the documents, so that
-        // giving up uncommitted changes forgets both or neither.
+        let entry = FileEntry {
+            content_hash: content_hash.to_string(),
+            chunks: count,
+            bytes,
+            skipped: None,
+        };
+        self.write_file(key, ops, entry)
+    }
+
+    /// Runs a file's operations and records its manifest entry. The manifest changes
+    /// under the same writer lock as the documents, so that giving up uncommitted
+    /// changes forgets both or neither.
+    fn write_file(&self, key: String, ops: Vec<UserOperation>, entry: FileEntry) -> Result<()> {
         self.modify(|writer| {
             writer.run(ops).map_err(NodeError::index(&self.dir))?;
-            self.manifest.write().expect("manifest lock").insert(
-                key,
-                FileEntry {
-                    content_hash: content_hash.to_string(),
-                    chunks: count,
-                    bytes,
-                },
-            );
+            self.manifest
+                .write()
+                .expect("manifest lock")
+                .insert(key, entry);
             Ok(())
         })
     }
 
-    /// Removes a file's chunks. Returns whether the file was indexed.
+    /// Removes a file's chunks and records that this version of it (`content_hash`) was
+    /// skipped, and why (`reason`, a short tag: `minified`).
+    pub fn mark_skipped(
+        &self,
+        repo: &str,
+        path: &str,
+        content_hash: &str,
+        bytes: u64,
+        reason: &str,
+    ) -> Result<()> {
+        let key = file_key(repo, path);
+        let mut marker =
+            schema::file_document(&self.fields, &key, repo, path, content_hash, bytes, 0);
+        marker.add_text(self.fields.kind, format!("{SKIPPED_KIND_PREFIX}{reason}"));
+        let ops = vec![
+            UserOperation::Delete(Term::from_field_text(self.fields.file_key, &key)),
+            UserOperation::Add(marker),
+        ];
+        let entry = FileEntry {
+            content_hash: content_hash.to_string(),
+            chunks: 0,
+            bytes,
+            skipped: Some(reason.to_string()),
+        };
+        self.write_file(key, ops, entry)
+    }
+
+    /// Removes a file's chunks (or the marker of its skipped version). Returns whether
+    /// the file was indexed (a marker removed is not).
     pub fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let key = file_key(repo, path);
         let complete = self.manifest_complete.load(Ordering::SeqCst);
@@ -552,21 +616,17 @@ impl PartitionIndex {
             return Ok(false);
         }
         self.modify(|writer| {
-            let known = self
-                .manifest
-                .write()
-                .expect("manifest lock")
-                .remove(&key)
-                .is_some();
+            let known = self.manifest.write().expect("manifest lock").remove(&key);
             // Read again under the writer lock, under which a discard changes it.
-            if known || !self.manifest_complete.load(Ordering::SeqCst) {
+            if known.is_some() || !self.manifest_complete.load(Ordering::SeqCst) {
                 writer.delete_term(Term::from_field_text(self.fields.file_key, &key));
             }
-            Ok(known)
+            Ok(known.is_some_and(|e| e.skipped.is_none()))
         })
     }
 
-    /// Removes every file of a repository. Returns how many files were removed.
+    /// Removes every file of a repository. Returns how many indexed files were removed
+    /// (markers of skipped files go too, uncounted).
     pub fn delete_repo(&self, repo: &str) -> Result<u64> {
         let prefix = file_key(repo, "");
         let complete = self.manifest_complete.load(Ordering::SeqCst);
@@ -581,10 +641,15 @@ impl PartitionIndex {
         }
         self.modify(|writer| {
             let mut manifest = self.manifest.write().expect("manifest lock");
-            let before = manifest.len();
-            manifest.retain(|k, _| !k.starts_with(&prefix));
-            let removed = (before - manifest.len()) as u64;
-            if removed > 0 || !self.manifest_complete.load(Ordering::SeqCst) {
+            let mut removed = 0u64;
+            let mut any = false;
+            manifest.retain(|k, e| {
+                let gone = k.starts_with(&prefix);
+                any |= gone;
+                removed += u64::from(gone && e.skipped.is_none());
+                !gone
+            });
+            if any || !self.manifest_complete.load(Ordering::SeqCst) {
                 writer.delete_term(Term::from_field_text(self.fields.repo, repo));
             }
             Ok(removed)

@@ -102,6 +102,28 @@ fn keep_listed(list: &mut Vec<String>, entry: String) {
     }
 }
 
+/// The reason a skipped file's marker records ([`PartitionIndex::mark_skipped`]).
+fn skip_tag(outcome: FileOutcome) -> &'static str {
+    match outcome {
+        FileOutcome::SkippedBinary => "binary",
+        FileOutcome::SkippedLarge => "too_large",
+        FileOutcome::SkippedMinified => "minified",
+        FileOutcome::SkippedSecret => "credentials",
+        FileOutcome::Unchanged | FileOutcome::Indexed(_) | FileOutcome::Unreadable(_) => "other",
+    }
+}
+
+/// The outcome a marker's reason stands for (see [`skip_tag`]).
+fn skip_outcome(tag: &str) -> Option<FileOutcome> {
+    Some(match tag {
+        "binary" => FileOutcome::SkippedBinary,
+        "too_large" => FileOutcome::SkippedLarge,
+        "minified" => FileOutcome::SkippedMinified,
+        "credentials" => FileOutcome::SkippedSecret,
+        _ => return None,
+    })
+}
+
 /// Why a file was skipped or not read, as [`IngestStats::skipped`] names it.
 fn skip_reason(outcome: FileOutcome, size: u64, chunker: &ChunkerConfig) -> Option<String> {
     use crate::chunk::SkipReason;
@@ -733,11 +755,16 @@ impl PartitionSet {
             crate::index::DOCUMENT_VERSION
         );
         if !again
-            && partition
-                .file(repo, path)
-                .is_some_and(|e| e.content_hash == hash)
+            && let Some(known) = partition.file(repo, path)
+            && known.content_hash == hash
         {
-            return Ok(Prepared::Done(FileOutcome::Unchanged));
+            // A skipped version is skipped again, for the same reason, unread (a reason
+            // this version does not know is chunked again).
+            match known.skipped.as_deref().map(skip_outcome) {
+                None => return Ok(Prepared::Done(FileOutcome::Unchanged)),
+                Some(Some(outcome)) => return Ok(Prepared::Done(outcome)),
+                Some(None) => {}
+            }
         }
         let started = std::time::Instant::now();
         let size = bytes.len() as u64;
@@ -745,13 +772,16 @@ impl PartitionSet {
         let chunks = match chunk_file_staged(repo, path, bytes.into_owned(), chunker) {
             Ok(staged) => staged,
             Err(reason) => {
-                partition.delete_file(repo, path)?;
-                return Ok(Prepared::Done(match reason {
+                let outcome = match reason {
                     crate::chunk::SkipReason::Binary => FileOutcome::SkippedBinary,
                     crate::chunk::SkipReason::TooLarge { .. } => FileOutcome::SkippedLarge,
                     crate::chunk::SkipReason::Minified { .. } => FileOutcome::SkippedMinified,
                     crate::chunk::SkipReason::Secret => FileOutcome::SkippedSecret,
-                }));
+                };
+                // The index keeps a marker of the skipped version, so that it is counted
+                // after a restart and costs only a hash while it does not change.
+                partition.mark_skipped(repo, path, &hash, size, skip_tag(outcome))?;
+                return Ok(Prepared::Done(outcome));
             }
         };
         Ok(Prepared::Chunked(Box::new(Chunked {
@@ -966,7 +996,7 @@ impl PartitionSet {
         let documents = partitions
             .iter()
             .flat_map(|p| p.repo_stats().into_values())
-            .map(|(_, chunks, _)| chunks)
+            .map(|stats| stats.chunks)
             .sum();
         let bytes = partitions.iter().map(|p| p.size_on_disk()).sum();
         crate::metrics::index_totals(documents, bytes);
@@ -1054,14 +1084,15 @@ fn embedder(
 fn summarise(partitions: &[Arc<PartitionIndex>]) -> Vec<RepoSummary> {
     let mut all: std::collections::BTreeMap<String, RepoSummary> = Default::default();
     for p in partitions {
-        for (repo, (files, chunks, bytes)) in p.repo_stats() {
+        for (repo, stats) in p.repo_stats() {
             let e = all.entry(repo.clone()).or_insert_with(|| RepoSummary {
                 repo,
                 ..Default::default()
             });
-            e.files += files;
-            e.chunks += chunks;
-            e.bytes += bytes;
+            e.files += stats.files;
+            e.chunks += stats.chunks;
+            e.bytes += stats.bytes;
+            e.skipped += stats.skipped;
         }
     }
     all.into_values().collect()
@@ -1164,7 +1195,7 @@ impl PartitionSet {
         let mut repos: Vec<String> = summarise(&held)
             .into_iter()
             .map(|r| r.repo)
-            .filter(|repo| held.iter().any(|p| p.file(repo, path).is_some()))
+            .filter(|repo| held.iter().any(|p| p.has_file(repo, path)))
             .collect();
         repos.sort();
         repos.dedup();
@@ -1222,6 +1253,10 @@ pub struct RepoSummary {
     pub files: u64,
     pub chunks: u64,
     pub bytes: u64,
+    /// Files whose current version the index holds as skipped (minified, credentials,
+    /// binary), not indexed.
+    #[serde(default)]
+    pub skipped: u64,
 }
 
 /// A file read, hashed and (when it changed) chunked, not yet written.
