@@ -670,7 +670,7 @@ impl Sources {
             && *before != source
             && before.exists()
             && !replace
-            && set.repos().iter().any(|r| r.repo == name)
+            && set.repos().iter().any(|r| r.repo == name && r.files > 0)
         {
             bail!(
                 "repository `{name}` was indexed from {}; indexing {} under the same name \
@@ -728,7 +728,8 @@ fn open_indexed(settings: &Settings) -> Result<PartitionSet> {
     let dir = settings.data_dir.join("index");
     let partitions = existing_partitions(&dir)?.ok_or_else(nothing)?;
     let set = open_offline(settings, partitions)?;
-    if set.repos().is_empty() {
+    // Markers of skipped files are no index to read.
+    if set.repos().iter().all(|r| r.files == 0) {
         return Err(nothing());
     }
     Ok(set)

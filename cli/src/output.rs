@@ -115,7 +115,7 @@ pub fn ingest_summary(
             "seconds": elapsed.as_secs_f64(),
             "embedding": embedding,
             "index_bytes": set.size_on_disk(),
-            "repositories_in_index": set.repos().len(),
+            "repositories_in_index": set.repos().iter().filter(|r| r.files > 0).count(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());

@@ -169,7 +169,7 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     common::fails_saying(
         &args,
         &aiex(d, &args),
-        "indexed path not found: lib/nowhere (no indexed file is under it",
+        "indexed path not found: lib/nowhere (nothing indexed is under it",
     );
     let args = ["search", "--offline", "zzyzx", "--path", "lib/inventory"];
     let out = aiex(d, &args);

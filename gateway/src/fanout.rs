@@ -228,16 +228,15 @@ impl FanOut {
             })
             .await;
         // A node that found nothing under a path counts what is under it; the sum means
-        // something only when every node found nothing.
-        let mut under_path: Option<u64> = None;
+        // something only when every partition answered, none with hits, and each of them
+        // with its count (a node of an older version sends none).
+        let mut under_path: Option<u64> = Some(0);
         let mut hits: Vec<pb::SearchHit> = Vec::new();
         for (found, under) in answers {
+            under_path = under_path.zip(under).map(|(sum, n)| sum + n);
             hits.extend(found);
-            if let Some(n) = under {
-                under_path = Some(under_path.unwrap_or(0) + n);
-            }
         }
-        let under_path = under_path.filter(|_| hits.is_empty());
+        let under_path = under_path.filter(|_| hits.is_empty() && missing.is_empty());
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)

@@ -514,7 +514,7 @@ pub fn path_filter_arg(
     Err(GatewayError::Node(aiex_node::NodeError::NotFound {
         what: "indexed path",
         name: format!(
-            "{} (no indexed file{repos} is under it; paths are as results show them: \
+            "{} (nothing indexed{repos} is under it; paths are as results show them: \
              `lib/x`, or `repo/lib/x`)",
             filters.path_prefix
         ),

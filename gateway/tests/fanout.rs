@@ -229,6 +229,18 @@ async fn fan_out_is_complete_while_a_node_is_down_and_reports_what_nobody_serves
         .search(&placement, &live, query("quibble"), Duration::from_secs(30))
         .await;
     assert_eq!(r.missing_partitions, expected);
+    // Nothing found under a path while partitions are missing: no count, which could only
+    // be partial.
+    let mut under = query("zorblax");
+    under.filters = Some(pb::SearchFilters {
+        path_prefix: "lib/nowhere".into(),
+        ..Default::default()
+    });
+    let partial = fan
+        .search(&placement, &live, under, Duration::from_secs(30))
+        .await;
+    assert!(partial.hits.is_empty() && !partial.missing_partitions.is_empty());
+    assert_eq!(partial.under_path, None, "{partial:?}");
     // What c holds is still answered.
     let held_by_c: BTreeSet<u32> = placement.held_by("c").into_iter().collect();
     for h in &r.hits {

@@ -665,12 +665,12 @@ async fn a_search_under_a_path_nothing_is_indexed_under_is_not_found() {
     assert_refused(
         under("lib/shopping", &[], "reserve").await,
         Code::NotFound,
-        &["lib/shopping", "no indexed file is under it"],
+        &["lib/shopping", "nothing indexed is under it"],
     );
     assert_refused(
         under("src/", &["shop"], "issue").await,
         Code::NotFound,
-        &["src/", "no indexed file of shop is under it"],
+        &["src/", "nothing indexed of shop is under it"],
     );
     server.stop().await;
 }

@@ -2046,6 +2046,12 @@ fn a_question_naming_an_identifier_still_prefers_the_public_api() {
         "reply to a waiting caller from outside handle_call",
         "Server.reply/2",
     );
+    // Also where the name ends the question.
+    assert_first(
+        &set,
+        "how do I reply to a waiting caller from outside handle_call?",
+        "Server.reply/2",
+    );
     // Named with its module, a hidden function weighs as in an identifier query.
     assert_first(
         &set,

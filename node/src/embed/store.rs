@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(VectorStore::count_any(&path), 3);
         assert_eq!(VectorStore::count_any(&cut), 0, "a truncated header");
         assert_eq!(VectorStore::count_any(&dir.path().join("none")), 0);
-        let mut huge = b"xxxxxxxx".to_vec();
+        let mut huge = MAGIC.to_vec();
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
         std::fs::write(&cut, huge).unwrap();
         assert_eq!(VectorStore::count_any(&cut), 0, "a damaged name length");

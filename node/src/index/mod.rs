@@ -48,10 +48,11 @@ pub struct FileEntry {
     pub content_hash: String,
     pub chunks: u64,
     pub bytes: u64,
-    /// Why the file is not indexed, when this version of it was skipped (minified,
-    /// credentials, binary): the index keeps a marker with no chunks, so that what it
-    /// skipped is counted after a restart and a skipped file that has not changed costs
-    /// a hash.
+    /// Why the file is not indexed, when this version of it was read and skipped (binary,
+    /// minified, credentials, too large to chunk): the index keeps a marker with no
+    /// chunks, so that what it skipped is counted after a restart and a skipped file that
+    /// has not changed costs a hash. (An older version of Aiex would read a marker as a
+    /// file indexed with no chunks: going back to one needs a fresh index.)
     #[serde(default)]
     pub skipped: Option<String>,
 }

@@ -1253,8 +1253,8 @@ pub struct RepoSummary {
     pub files: u64,
     pub chunks: u64,
     pub bytes: u64,
-    /// Files whose current version the index holds as skipped (minified, credentials,
-    /// binary), not indexed.
+    /// Files whose current version the index holds as read and skipped (binary,
+    /// minified, credentials, too large to chunk), not indexed.
     #[serde(default)]
     pub skipped: u64,
 }

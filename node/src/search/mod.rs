@@ -1173,12 +1173,13 @@ impl QueryPlan {
             })
     }
 
-    /// Whether the query writes `chunk`'s name bare, without a module (`handle_call`,
-    /// `handle_call/3`).
+    /// Whether the query writes the name of one of `chunk`'s definitions bare, without
+    /// a module (`handle_call`, `handle_call/3`, a question's `handle_call?`).
     fn names_bare(&self, chunk: &Chunk) -> bool {
-        self.exact_symbols.iter().any(|written| {
+        (self.exact_symbols.iter().chain(&self.sentence_names)).any(|written| {
             let (head, _) = split_arity(written);
-            !head.contains('.') && head == chunk.name
+            !head.contains('.')
+                && (chunk.name == head || chunk.defines.iter().any(|d| d.name == head))
         })
     }
 
