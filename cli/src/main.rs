@@ -1066,6 +1066,10 @@ fn chunk_command(file: &Path, budget: usize, max_file_bytes: u64, json: bool) ->
     };
     let path = file.to_string_lossy();
     match chunk_file("local", &path, &bytes, &config) {
+        FileChunks::Chunked(chunks) if chunks.is_empty() && !json => {
+            println!("{path}: no chunks (the file is empty)");
+            Ok(())
+        }
         FileChunks::Chunked(chunks) => output::chunks(&chunks, json),
         FileChunks::Skipped(reason) => bail!("{} was not chunked: {reason}", file.display()),
     }

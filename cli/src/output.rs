@@ -92,6 +92,9 @@ pub fn ingest_summary(
 ) -> Result<()> {
     passed_over_warnings(&s.passed_over, s.files_passed_over);
     skipped_notes(s);
+    if s.files_seen == 0 {
+        eprintln!("{}", nothing_found_warning(repo));
+    }
     if json {
         // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
         // a script reads either mode alike; `stats` has the finer ones. `seconds` is the
@@ -151,6 +154,14 @@ pub fn ingest_summary(
         set.dir().display()
     );
     Ok(())
+}
+
+/// What `aiex index` and `aiex repo add` say when the walk found no file at all.
+pub fn nothing_found_warning(repo: &str) -> String {
+    format!(
+        "warning: no file found to index in {repo} (the directory is empty, or every file \
+         in it is ignored by .gitignore or passed over): nothing of it can be searched"
+    )
 }
 
 /// Names on stderr the files that could not be read (each a warning) and the first few
@@ -530,6 +541,9 @@ pub fn add_summary(
     json: bool,
 ) -> Result<()> {
     let up = uploaded.as_secs_f64().max(1e-6);
+    if s.files_seen == 0 {
+        eprintln!("{}", nothing_found_warning(&s.repository));
+    }
     if json {
         let mut v = status_json(s);
         v["upload_seconds"] = json!(uploaded.as_secs_f64());

@@ -786,6 +786,23 @@ fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
 fn bad_arguments_are_named() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
+    // An empty directory is indexed, with a warning that nothing of it can be searched;
+    // an empty file has no chunks, and says so.
+    let empty = tempfile::tempdir().unwrap();
+    let args = ["index", empty.path().to_str().unwrap(), "--name", "empty"];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        common::stderr(&out).contains("warning: no file found to index in empty"),
+        "{out:?}"
+    );
+    std::fs::write(empty.path().join("blank.ex"), "").unwrap();
+    let blank = empty.path().join("blank.ex");
+    let out = aiex(d, &["chunk", blank.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).ends_with("blank.ex: no chunks (the file is empty)\n"),
+        "{out:?}"
+    );
     json(d, &["index", sample().to_str().unwrap(), "--json"]);
     // Refused while parsing the arguments, before any index or gateway is involved.
     for args in [

@@ -268,6 +268,15 @@ fn up_add_search_update_delete_restart() {
         ),
         "{out:?}"
     );
+    // An empty directory is added, with a warning that nothing of it can be searched.
+    let empty = tmp.path().join("void");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = server.run(&["repo", "add", empty.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: no file found to index in void"),
+        "{out:?}"
+    );
 }
 
 /// Every chunk of a generated repository, directory by directory (each directory holds

@@ -1316,10 +1316,17 @@ pub fn validate_repo_name(repo: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
+        // A long name is shown by its start and length, not echoed whole.
+        const SHOWN: usize = 60;
+        let shown = match repo.char_indices().nth(SHOWN) {
+            Some((cut, _)) => format!("`{}…` ({} bytes)", &repo[..cut], repo.len()),
+            None if repo.is_empty() => "an empty name".to_string(),
+            None => format!("`{repo}`"),
+        };
         Err(NodeError::InvalidArgument {
             field: "repository",
             reason: format!(
-                "`{repo}` is not a valid repository name: use 1-128 letters, digits, `-`, `_` or `.`, not starting with `.`"
+                "{shown} is not a valid repository name: use 1-128 letters, digits, `-`, `_` or `.`, not starting with `.`"
             ),
         })
     }
@@ -1486,9 +1493,23 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::{
-        ChunkerConfig, FileOutcome, PassReason, SKIPPED_LISTED, keep_listed, skip_reason, walk,
-        writer_threads,
+        ChunkerConfig, FileOutcome, PassReason, SKIPPED_LISTED, keep_listed, skip_reason,
+        validate_repo_name, walk, writer_threads,
     };
+
+    #[test]
+    fn an_invalid_repository_name_is_shown_short() {
+        let err = |name: &str| validate_repo_name(name).unwrap_err().to_string();
+        assert!(err("a b").contains("`a b` is not a valid repository name"));
+        assert!(err("").contains("an empty name is not a valid repository name"));
+        let long = "é".repeat(10_000);
+        let said = err(&long);
+        assert!(
+            said.contains(&format!("`{}…` (20000 bytes)", "é".repeat(60))),
+            "{said}"
+        );
+        assert!(said.len() < 400, "{said}");
+    }
 
     /// The files listed as skipped are the first by path, whichever order they come in,
     /// and never more than [`SKIPPED_LISTED`].
