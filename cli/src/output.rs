@@ -520,7 +520,22 @@ pub fn repo_status(s: &pb::RepositoryStatus, json: bool) -> Result<()> {
         "  index: {} files, {} chunks, {} failed",
         s.files_indexed, s.chunks, s.files_failed
     );
+    if let Some(hint) = state_hint(s) {
+        println!("  {hint}");
+    }
     Ok(())
+}
+
+/// What to do about a repository in a state that needs something done.
+fn state_hint(s: &pb::RepositoryStatus) -> Option<String> {
+    match s.state() {
+        pb::RepositoryState::Incomplete => Some(format!(
+            "its last upload ended without its commit (the client went away): `aiex repo add \
+             PATH --name {}` sends what is missing",
+            s.repository
+        )),
+        _ => None,
+    }
 }
 
 pub fn spinner() -> ProgressBar {

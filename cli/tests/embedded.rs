@@ -343,8 +343,21 @@ fn killed_mid_upload_the_server_resumes_and_matches_a_clean_index() {
         common::stderr(&interrupted)
     );
 
-    // Restart on the same data and upload again: it completes, counting each file once.
+    // Restart on the same data: once the log is applied the repository is incomplete,
+    // and its status says what to do.
     let server = Server::start(&crashed);
+    let deadline = std::time::Instant::now() + common::COMMAND_TIMEOUT;
+    while server.json(&["repo", "status", "big", "--json"])["state"] != "incomplete" {
+        assert!(std::time::Instant::now() < deadline, "never incomplete");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = server.run(&["repo", "status", "big"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("`aiex repo add PATH --name big` sends"),
+        "{out:?}"
+    );
+
+    // Upload again: it completes, counting each file once.
     let resumed = server.json(&["repo", "add", path, "--json"]);
     eprintln!(
         "after the restart, {} files were already in the log",
