@@ -23,8 +23,14 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         Vec::new()
     };
     // Chunks tile their file, so one may start at the blank lines before its `@doc` or
-    // head: a hit points at its first line of text, where an editor should jump.
-    let (blank_lines, blank_bytes) = leading_blank_lines(&h.chunk.content);
+    // head, and a definition's at a module attribute written before it that is not its
+    // own (`@optional_callbacks [configure: 3]`): a hit points at its first line of text,
+    // or of the definition, where an editor should jump.
+    let (blank_lines, blank_bytes) = if h.chunk.kind.is_callable() {
+        lines_before_the_definition(&h.chunk.content)
+    } else {
+        leading_blank_lines(&h.chunk.content)
+    };
     pb::SearchHit {
         repository: h.chunk.repo,
         path: h.chunk.path,
@@ -56,6 +62,53 @@ fn leading_blank_lines(content: &str) -> (u32, usize) {
     let (mut lines, mut bytes) = (0u32, 0usize);
     for line in content.split_inclusive('\n') {
         if !blank(line) {
+            return (lines, bytes);
+        }
+        if !line.ends_with('\n') {
+            break;
+        }
+        lines += 1;
+        bytes += line.len();
+    }
+    (0, 0)
+}
+
+/// [`leading_blank_lines`], and the one-line module attributes before a definition that
+/// are not its own (not `@doc`, `@spec`, `@impl` and the like), with the blank lines
+/// after them; none when nothing else follows.
+fn lines_before_the_definition(content: &str) -> (u32, usize) {
+    const OWN: [&str; 7] = [
+        "doc",
+        "spec",
+        "impl",
+        "deprecated",
+        "since",
+        "dialyzer",
+        "decorate",
+    ];
+    let balanced = |line: &str| {
+        let count = |open: char, close: char| {
+            line.chars().filter(|&c| c == open).count()
+                == line.chars().filter(|&c| c == close).count()
+        };
+        count('[', ']')
+            && count('(', ')')
+            && count('{', '}')
+            && line.matches('"').count() % 2 == 0
+            && !line.contains("\"\"\"")
+            && !line.contains('~')
+    };
+    let (mut lines, mut bytes) = (0u32, 0usize);
+    for line in content.split_inclusive('\n') {
+        let text = line.trim();
+        let skipped = text.is_empty()
+            || text.strip_prefix('@').is_some_and(|rest| {
+                let name: String = (rest.chars())
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                !name.is_empty() && !OWN.contains(&name.as_str()) && balanced(text)
+            });
+        if !skipped {
             return (lines, bytes);
         }
         if !line.ends_with('\n') {
@@ -488,7 +541,20 @@ impl mesh::node_server::Node for NodeService {
 
 #[cfg(test)]
 mod tests {
-    use super::leading_blank_lines;
+    use super::{leading_blank_lines, lines_before_the_definition};
+
+    #[test]
+    fn a_definitions_hit_starts_after_module_attributes_not_its_own() {
+        let glued = "\n  @optional_callbacks [configure: 3]\n\n  @doc false\n  def ack(x), do: x\n";
+        assert_eq!(lines_before_the_definition(glued), (3, 39));
+        // Its own attributes stay, and so does one over several lines.
+        let own = "  @spec f(t) :: t\n  def f(x), do: x\n";
+        assert_eq!(lines_before_the_definition(own), (0, 0));
+        let open = "\n  @optional_callbacks [\n    configure: 3\n  ]\n  def f(x), do: x\n";
+        assert_eq!(lines_before_the_definition(open), (1, 1));
+        // Nothing but attributes: the span stays whole.
+        assert_eq!(lines_before_the_definition("  @timeout 5_000\n"), (0, 0));
+    }
 
     #[test]
     fn a_hit_starts_at_its_first_line_of_text() {
