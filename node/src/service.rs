@@ -58,19 +58,12 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
 /// The whole lines of only whitespace a chunk's text starts with, and their bytes; none
 /// when the text is nothing else (the span stays whole).
 fn leading_blank_lines(content: &str) -> (u32, usize) {
-    let blank = |line: &str| line.bytes().all(|b| b.is_ascii_whitespace());
-    let (mut lines, mut bytes) = (0u32, 0usize);
-    for line in content.split_inclusive('\n') {
-        if !blank(line) {
-            return (lines, bytes);
-        }
-        if !line.ends_with('\n') {
-            break;
-        }
-        lines += 1;
-        bytes += line.len();
-    }
-    (0, 0)
+    leading_lines(content, blank)
+}
+
+/// Whether a line is only (ASCII) whitespace.
+fn blank(line: &str) -> bool {
+    line.bytes().all(|b| b.is_ascii_whitespace())
 }
 
 /// [`leading_blank_lines`], and the one-line module attributes before a definition that
@@ -94,21 +87,28 @@ fn lines_before_the_definition(content: &str) -> (u32, usize) {
         count('[', ']')
             && count('(', ')')
             && count('{', '}')
-            && line.matches('"').count() % 2 == 0
+            && line.matches('"').count().is_multiple_of(2)
             && !line.contains("\"\"\"")
             && !line.contains('~')
     };
-    let (mut lines, mut bytes) = (0u32, 0usize);
-    for line in content.split_inclusive('\n') {
+    leading_lines(content, |line| {
         let text = line.trim();
-        let skipped = text.is_empty()
+        blank(line)
             || text.strip_prefix('@').is_some_and(|rest| {
                 let name: String = (rest.chars())
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
                 !name.is_empty() && !OWN.contains(&name.as_str()) && balanced(text)
-            });
-        if !skipped {
+            })
+    })
+}
+
+/// The whole lines `skipped` passes at the start of `content`, and their bytes; none when
+/// every line passes (the span stays whole).
+fn leading_lines(content: &str, skipped: impl Fn(&str) -> bool) -> (u32, usize) {
+    let (mut lines, mut bytes) = (0u32, 0usize);
+    for line in content.split_inclusive('\n') {
+        if !skipped(line) {
             return (lines, bytes);
         }
         if !line.ends_with('\n') {
