@@ -466,6 +466,76 @@ fn a_tighter_budget_collapses_first_then_drops_and_a_tiny_one_cuts_the_target() 
     );
 }
 
+/// A section too big for the budget (the header of a module the question names, whose
+/// doc runs to thousands of words) collapses every body of lower priority before itself;
+/// then the bodies that fit come back, so the context is not a list of signatures far
+/// under its budget (Broadway: 1,324 tokens of 8,000, every hit collapsed).
+#[test]
+fn bodies_collapsed_to_make_room_come_back_when_they_fit() {
+    let doc: String = (0..1_500)
+        .map(|i| format!("  The stock keeper explains step {i} at length.\n"))
+        .collect();
+    let mut small = String::from("defmodule App.Small do\n");
+    for f in 0..4 {
+        small.push_str(&format!("  def helper{f}(x) do\n"));
+        for l in 0..12 {
+            small.push_str(&format!("    x = x * {l} + {f}\n"));
+        }
+        small.push_str("    x\n  end\n\n");
+    }
+    small.push_str("end\n");
+    let sources = [
+        (
+            "lib/big.ex",
+            format!(
+                "defmodule App.Big do\n  @moduledoc \"\"\"\n{doc}  \"\"\"\n\n  def run(x), do: x\nend\n"
+            ),
+        ),
+        ("lib/small.ex", small),
+    ];
+    let mut chunks = Vec::new();
+    for (path, src) in &sources {
+        if let FileChunks::Chunked(c) =
+            chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default())
+        {
+            chunks.extend(c);
+        }
+    }
+    let graph = SymbolGraph::build(&chunks);
+    let helpers: Vec<Chunk> = (chunks.iter())
+        .filter(|c| c.name.starts_with("helper"))
+        .cloned()
+        .collect();
+    assert_eq!(helpers.len(), 4);
+    let hits = hits_for(&helpers, &[0, 1, 2, 3]);
+    let source = Mem(chunks);
+    let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .search_hits(hits)
+        .build(&ContextRequest {
+            question: "How does App.Big keep the stock?".into(),
+            target: None,
+            budget: Some(2_000),
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    assert!(ctx.tokens <= 2_000, "{}", ctx.tokens);
+    let header = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::ModuleHeader)
+        .expect("the header of the module named");
+    assert!(header.collapsed, "{header:?}");
+    let hits: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::SearchHit)
+        .collect();
+    assert_eq!(hits.len(), 4, "{hits:#?}");
+    for h in hits {
+        assert!(
+            !h.collapsed,
+            "{} collapsed in {} tokens",
+            h.title, ctx.tokens
+        );
+    }
+}
+
 #[test]
 fn file_and_line_targets_and_bad_targets() {
     let (chunks, graph) = inventory();

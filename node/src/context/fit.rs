@@ -4,7 +4,7 @@
 //! marker. Counted first by the sum of the sections, then by the whole rendered prompt,
 //! which decides. What was dropped and fits in the end comes back.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{
     Context, ContextBuilder, Dropped, Section, SectionKind, TRUNCATION_MARKER, block, truncate_with,
@@ -19,13 +19,15 @@ impl ContextBuilder<'_> {
             .collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(sections[i].kind), std::cmp::Reverse(i)));
         let mut dropped_idx: HashSet<usize> = HashSet::new();
+        // The bodies of collapsed sections, with their counts, to bring back what fits.
+        let mut bodies: HashMap<usize, (String, usize)> = HashMap::new();
         // First by the sum of the sections' counts (cheap): collapse, then drop.
         let mut total: usize = sections.iter().map(|s| s.tokens).sum();
         for &i in &order {
             if total <= budget {
                 break;
             }
-            total -= self.collapse(&mut sections[i]);
+            total -= self.collapse_keeping(&mut sections, i, &mut bodies);
         }
         for &i in &order {
             if total <= budget {
@@ -53,7 +55,7 @@ impl ContextBuilder<'_> {
                 .filter(live)
                 .find(|&&i| sections[i].collapsed_text.is_some())
             {
-                self.collapse(&mut sections[i]);
+                self.collapse_keeping(&mut sections, i, &mut bodies);
                 continue;
             }
             if let Some(&i) = order.iter().find(live) {
@@ -144,6 +146,31 @@ impl ContextBuilder<'_> {
                 }
             }
         }
+        // So do the bodies collapsed to make room for what was dropped after all (a
+        // module header of 8,000 tokens collapsed every hit before it went, and left a
+        // 1,300-token context of signatures in an 8,000-token budget): most important
+        // first, each while the whole still fits.
+        if real < budget {
+            for &i in order.iter().rev() {
+                let Some((body, tokens)) = bodies.get(&i) else {
+                    continue;
+                };
+                if dropped_idx.contains(&i) || tokens - sections[i].tokens > budget - real {
+                    continue;
+                }
+                let s = &mut sections[i];
+                let short = std::mem::replace(&mut s.text, body.clone());
+                let short_tokens = std::mem::replace(&mut s.tokens, *tokens);
+                s.collapsed = false;
+                let with = self.counter.count(&render_except(&sections, &dropped_idx));
+                if with <= budget {
+                    real = with;
+                } else {
+                    let s = &mut sections[i];
+                    (s.text, s.tokens, s.collapsed) = (short, short_tokens, true);
+                }
+            }
+        }
         let mut kept = Vec::new();
         let mut dropped = Vec::new();
         for (i, s) in sections.into_iter().enumerate() {
@@ -173,6 +200,21 @@ impl ContextBuilder<'_> {
             dropped,
             truncated,
         }
+    }
+
+    /// [`collapse`](Self::collapse) of section `i`, keeping its body in `bodies`.
+    fn collapse_keeping(
+        &self,
+        sections: &mut [Section],
+        i: usize,
+        bodies: &mut HashMap<usize, (String, usize)>,
+    ) -> usize {
+        let body = (sections[i].text.clone(), sections[i].tokens);
+        let saved = self.collapse(&mut sections[i]);
+        if saved > 0 {
+            bodies.insert(i, body);
+        }
+        saved
     }
 
     /// Replaces a section's body by its signature when that is shorter; returns the
