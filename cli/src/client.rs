@@ -268,7 +268,12 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                     repository: name.clone(),
                 })
                 .await
-                .map_err(|s| status_error(&format!("repository `{name}`"), s))?
+                .map_err(|s| {
+                    status_error(
+                        &format!("repository `{}`", aiex_node::ingest::shown_name(&name)),
+                        s,
+                    )
+                })?
                 .into_inner();
             output::repo_status(&status, json)
         }
@@ -278,7 +283,12 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                     repository: name.clone(),
                 })
                 .await
-                .map_err(|s| status_error(&format!("removing `{name}`"), s))?
+                .map_err(|s| {
+                    status_error(
+                        &format!("removing `{}`", aiex_node::ingest::shown_name(&name)),
+                        s,
+                    )
+                })?
                 .into_inner();
             if json {
                 println!(
@@ -296,7 +306,12 @@ pub async fn repo(settings: &Settings, command: RepoCommand) -> Result<()> {
                     repository: name.clone(),
                 })
                 .await
-                .map_err(|s| status_error(&format!("re-indexing `{name}`"), s))?
+                .map_err(|s| {
+                    status_error(
+                        &format!("re-indexing `{}`", aiex_node::ingest::shown_name(&name)),
+                        s,
+                    )
+                })?
                 .into_inner();
             output::repo_status(&status, json)
         }
@@ -452,7 +467,10 @@ async fn upload(
     }
     let walked = walker.await.context("the file walker failed")?;
     let status = response
-        .map_err(|s| status_error(&format!("uploading `{name}`"), s))?
+        .map_err(|s| {
+            let name = aiex_node::ingest::shown_name(name);
+            status_error(&format!("uploading `{name}`"), s)
+        })?
         .into_inner();
     walked?;
     let c = |i: usize| counts[i].load(Ordering::Relaxed);
@@ -492,7 +510,12 @@ async fn wait_indexed(
                 repository: name.to_string(),
             })
             .await
-            .map_err(|s| status_error(&format!("repository `{name}`"), s))?
+            .map_err(|s| {
+                status_error(
+                    &format!("repository `{}`", aiex_node::ingest::shown_name(name)),
+                    s,
+                )
+            })?
             .into_inner();
         if status.state() != pb::RepositoryState::Indexing {
             if let Some(s) = &spinner {

@@ -785,7 +785,8 @@ fn require_repos<'a>(
     for repo in repos {
         if !indexed.contains(repo) {
             bail!(
-                "repository not found: {repo} (indexed offline: {})",
+                "repository not found: {} (indexed offline: {})",
+                aiex_node::ingest::shown_name(repo),
                 indexed.join(", ")
             );
         }
@@ -871,9 +872,14 @@ fn absolute_path_filter(
     } else {
         rest
     };
-    if !filters.repositories.contains(&name) {
-        filters.repositories.push(name);
+    // A path is in one repository: with `--repo` naming others, it is in none of them.
+    if !filters.repositories.is_empty() && !filters.repositories.contains(&name) {
+        bail!(
+            "--path {shown} is in repository {name}, not in {} (--repo)",
+            filters.repositories.join(", ")
+        );
     }
+    filters.repositories = vec![name];
     Ok(())
 }
 

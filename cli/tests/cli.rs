@@ -181,6 +181,21 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
     let long = "lib/".repeat(300);
     let args = ["search", "--offline", "reserve", "--path", long.as_str()];
     common::fails_saying(&args, &aiex(d, &args), "path_prefix: at most 512 bytes");
+    // An absolute path narrows to its repository: with `--repo` naming another, an error.
+    let args = [
+        "search",
+        "--offline",
+        "reserve",
+        "--path",
+        lib,
+        "--repo",
+        "nosuch",
+    ];
+    common::fails_saying(
+        &args,
+        &aiex(d, &args),
+        "is in repository inventory, not in nosuch",
+    );
     let args = ["search", "--offline", "reserve", "--path", "/nowhere/lib"];
     common::fails_saying(
         &args,
@@ -804,6 +819,11 @@ fn bad_arguments_are_named() {
         "{out:?}"
     );
     json(d, &["index", sample().to_str().unwrap(), "--json"]);
+    // A long name is named by its start and length, not echoed whole.
+    let long = "r".repeat(500);
+    let args = ["search", "--offline", "stock", "--repo", long.as_str()];
+    let err = common::fails_saying(&args, &aiex(d, &args), "… (500 bytes)");
+    assert!(!err.contains(&long), "{err}");
     // Refused while parsing the arguments, before any index or gateway is involved.
     for args in [
         &["search", "--offline", "stock", "--limit", "0"][..],

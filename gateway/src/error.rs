@@ -6,7 +6,10 @@ use aiex_node::{ErrorCode, NodeError};
 pub enum GatewayError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
-    #[error("repository not found: {0} (`aiex repo list` shows the registered ones)")]
+    #[error(
+        "repository not found: {} (`aiex repo list` shows the registered ones)",
+        aiex_node::ingest::shown_name(.0)
+    )]
     RepositoryNotFound(String),
     #[error("{what} is over its limit of {limit}")]
     LimitExceeded { what: &'static str, limit: u64 },

@@ -1316,12 +1316,9 @@ pub fn validate_repo_name(repo: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        // A long name is shown by its start and length, not echoed whole.
-        const SHOWN: usize = 60;
-        let shown = match repo.char_indices().nth(SHOWN) {
-            Some((cut, _)) => format!("`{}…` ({} bytes)", &repo[..cut], repo.len()),
-            None if repo.is_empty() => "an empty name".to_string(),
-            None => format!("`{repo}`"),
+        let shown = match repo {
+            "" => "an empty name".to_string(),
+            _ => format!("`{}`", shown_name(repo)),
         };
         Err(NodeError::InvalidArgument {
             field: "repository",
@@ -1329,6 +1326,16 @@ pub fn validate_repo_name(repo: &str) -> Result<()> {
                 "{shown} is not a valid repository name: use 1-128 letters, digits, `-`, `_` or `.`, not starting with `.`"
             ),
         })
+    }
+}
+
+/// A name as an error shows it: a long one (a mistake, or a path pasted as a name) by its
+/// first 60 characters and its length, not echoed whole.
+pub fn shown_name(name: &str) -> String {
+    const SHOWN: usize = 60;
+    match name.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &name[..cut], name.len()),
+        None => name.to_string(),
     }
 }
 
@@ -1505,7 +1512,7 @@ mod tests {
         let long = "é".repeat(10_000);
         let said = err(&long);
         assert!(
-            said.contains(&format!("`{}…` (20000 bytes)", "é".repeat(60))),
+            said.contains(&format!("`{}… (20000 bytes)`", "é".repeat(60))),
             "{said}"
         );
         assert!(said.len() < 400, "{said}");
