@@ -755,7 +755,20 @@ fn filter_by_path_prefix() {
         describe(&unfiltered)
     );
 
-    // As hits show it too: `repo/path`.
+    // As hits show it too: `repo/path`; and the repository's name alone is all of it.
+    let whole = search_with(
+        &set,
+        "item quantity",
+        Filters {
+            path_prefix: Some("shop".into()),
+            ..Filters::default()
+        },
+        50,
+    );
+    assert_eq!(
+        keys(&whole),
+        keys(&search_with(&set, "item quantity", Filters::default(), 50))
+    );
     for prefix in [
         "lib/my_app/cart",
         "./lib/my_app/cart",
@@ -2595,6 +2608,7 @@ fn a_function_a_use_defines_is_found_by_its_name() {
     assert!(!kept(with(|f| f.module = Some("MyApp.Re".into()))));
     assert!(kept(with(|f| f.path_prefix = Some("lib/my_app".into()))));
     assert!(kept(with(|f| f.path_prefix = Some("app/lib/".into()))));
+    assert!(kept(with(|f| f.path_prefix = Some("app".into()))));
     assert!(!kept(with(|f| f.path_prefix = Some("lib/store".into()))));
     // A written definition found by the search leaves the hits as they are.
     let written = search("MyApp.Repo.own/1", Filters::default());

@@ -273,6 +273,7 @@ fn passes(s: &SymbolSite, request: &SearchRequest) -> bool {
         s.path.starts_with(p)
             || p.split_once('/')
                 .is_some_and(|(repo, rest)| repo == s.repo && s.path.starts_with(rest))
+            || (!p.contains('/') && p == s.repo)
     });
     in_repo && of_kind && in_module && under_path
 }

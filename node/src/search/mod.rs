@@ -1053,7 +1053,8 @@ impl QueryPlan {
                 })?;
                 Ok(Box::new(q))
             };
-            // Hits are shown as `repo/path`, so `repo/lib/x` also means `lib/x` in `repo`.
+            // Hits are shown as `repo/path`, so `repo/lib/x` also means `lib/x` in `repo`,
+            // and `repo` alone the whole repository.
             let mut either = vec![(Occur::Should, starts_with(prefix)?)];
             if let Some((repo, rest)) = prefix.split_once('/') {
                 let in_repo: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
@@ -1061,6 +1062,8 @@ impl QueryPlan {
                     (Occur::Must, starts_with(rest)?),
                 ]));
                 either.push((Occur::Should, in_repo));
+            } else {
+                either.push((Occur::Should, term(f.repo, prefix)));
             }
             must.push(filter(Box::new(BooleanQuery::new(either))));
         }
