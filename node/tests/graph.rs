@@ -683,6 +683,12 @@ fn repo_map_fills_its_room_with_internal_modules_and_shows_an_internal_focus() {
     assert_eq!(signatures(&drain), ["def drain(name)"], "{drain}");
     let (flush, _) = g.repo_map(22, &strings(&["Pipe.Terminator.flush/1"]));
     assert_eq!(signatures(&flush), ["defp flush(name)"], "{flush}");
+    // With room, what the focus reaches comes too, private or not.
+    let (reach, _) = g.repo_map(10_000, &strings(&["Pipe.Terminator.drain/1"]));
+    assert!(
+        signatures(&reach).contains(&"defp flush(name)".to_string()),
+        "{reach}"
+    );
     let (module, _) = g.repo_map(10_000, &strings(&["Pipe.Terminator"]));
     assert!(
         signatures(&module).contains(&"defp flush(name)".to_string()),

@@ -107,7 +107,7 @@ impl std::str::FromStr for ChunkKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ChunkKind::ALL
             .into_iter()
-            .find(|k| k.as_str() == s)
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 let known: Vec<&str> = ChunkKind::ALL.iter().map(|k| k.as_str()).collect();
                 // The names a developer may try for the kinds that hold them.
@@ -1824,6 +1824,7 @@ mod tests {
     fn unknown_kind_names_the_choices() {
         let err = "fn".parse::<ChunkKind>().unwrap_err();
         assert!(err.contains("unknown chunk kind `fn`") && err.contains("module_header"));
+        assert_eq!("Function".parse::<ChunkKind>(), Ok(ChunkKind::Function));
         let err = "callback".parse::<ChunkKind>().unwrap_err();
         assert!(err.ends_with("; callbacks and types are `type`)"), "{err}");
     }

@@ -2427,8 +2427,8 @@ impl SymbolGraph {
     /// The API comes first: public functions of documented modules. The room it leaves
     /// goes to the public functions of modules documented as internal (`@moduledoc
     /// false`, `@doc false`), by rank: a project's stages and workers are what its
-    /// developers work on. With a focus, what the focus reaches is shown whatever its
-    /// documentation says, and the focus itself even when private.
+    /// developers work on. With a focus, what the focus reaches and the focus itself are
+    /// shown whatever their documentation or visibility.
     ///
     /// ```text
     /// lib/inventory/stock.ex:
@@ -2553,8 +2553,8 @@ impl SymbolGraph {
 /// The repository map's two passes over the ranked definitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum MapPass {
-    /// Public functions; with a focus, also what it reaches (internal ones too) and the
-    /// focus itself (private ones too).
+    /// Public functions; with a focus, also what it reaches and the focus itself,
+    /// internal or private.
     Api,
     /// With the room left: the public functions of internal modules.
     Internal,
@@ -2565,7 +2565,7 @@ impl MapPass {
         match (self, visibility) {
             (MapPass::Api, Visibility::Public) => true,
             (MapPass::Api, Visibility::Hidden) => reached || focused,
-            (MapPass::Api, Visibility::Private) => focused,
+            (MapPass::Api, Visibility::Private) => reached || focused,
             (MapPass::Internal, Visibility::Hidden) => true,
             (MapPass::Internal, _) => false,
         }
@@ -2712,7 +2712,13 @@ mod tests {
         let mut seen_sites: HashSet<(String, String, u32)> = HashSet::default();
         let mut used = 0usize;
         let focused = rank_over_everything(g, focus);
-        let mut order: Vec<String> = if focused.iter().any(|(_, r)| *r > 0.0) && !focus.is_empty() {
+        // A focus naming nothing ranks as no focus (every rank above 0): no order of its own.
+        let names_any = (g.defs.keys().chain(g.out.keys())).any(|s| {
+            focus
+                .iter()
+                .any(|f| matches(f, s) || s.starts_with(&format!("{f}.")))
+        });
+        let mut order: Vec<String> = if focused.iter().any(|(_, r)| *r > 0.0) && names_any {
             focused
                 .iter()
                 .filter(|(_, r)| *r > 0.0)
@@ -2744,7 +2750,9 @@ mod tests {
                 Visibility::Hidden => {
                     pass == MapPass::Internal || first.contains(symbol) || named(symbol)
                 }
-                Visibility::Private => pass == MapPass::Api && named(symbol),
+                Visibility::Private => {
+                    pass == MapPass::Api && (first.contains(symbol) || named(symbol))
+                }
             };
             if !admitted
                 || site.kind == ChunkKind::ModuleHeader
