@@ -812,9 +812,8 @@ fn offline_search(
     )?;
     let local = aiex_node::service::request_from_pb(request.clone())?;
     let started = Instant::now();
-    let mut hits: Vec<_> = set
-        .search(&local)?
-        .into_iter()
+    let found = set.search_partitions(&local, &set.held())?;
+    let mut hits: Vec<_> = (found.hits.into_iter())
         .map(aiex_gateway::service::hit_to_pb)
         .collect();
     // As the gateway does: a function a `use` defines, or a `for` names, is found
@@ -833,8 +832,7 @@ fn offline_search(
     if let Some(filters) = request.filters.as_ref()
         && hits.is_empty()
     {
-        let under_path = set.count_under_path(&local.filters)?;
-        aiex_gateway::service::path_filter_arg(filters, under_path)?;
+        aiex_gateway::service::path_filter_arg(filters, found.under_path)?;
         if !filters.module.is_empty() {
             aiex_gateway::service::module_filter_arg(set.graph()?.as_ref(), &filters.module)?;
         }

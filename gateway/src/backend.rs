@@ -57,17 +57,13 @@ impl Backend for Embedded {
         let started = std::time::Instant::now();
         let request = aiex_node::service::request_from_pb(request)?;
         let set = self.indexer.partitions().clone();
-        let found = tokio::task::spawn_blocking(move || {
-            let hits = set.search(&request)?;
-            let under_path = match hits.is_empty() {
-                true => set.count_under_path(&request.filters)?,
-                false => None,
-            };
-            Ok::<_, NodeError>((hits, under_path))
-        });
-        let (hits, under_path) = found.await??;
+        let found =
+            tokio::task::spawn_blocking(move || set.search_partitions(&request, &set.held()))
+                .await??;
+        let under_path = found.under_path;
         Ok(pb::SearchResponse {
-            hits: hits
+            hits: found
+                .hits
                 .into_iter()
                 .map(aiex_node::service::hit_to_pb)
                 .collect(),
