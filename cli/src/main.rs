@@ -588,7 +588,7 @@ fn run(cli: Cli) -> Result<()> {
                 | SymbolsCommand::Callees { repos, .. }
                 | SymbolsCommand::Impls { repos, .. }) = &command;
                 require_repos(&settings, &set, repos)?;
-                output::symbols_offline(set.graph()?.as_ref(), command)
+                output::symbols_offline(set.graph()?.as_ref(), &set, command)
             } else {
                 runtime()?.block_on(client::symbols(&settings, command))
             }

@@ -643,6 +643,8 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
                     "generated_by": (!r.generated_by.is_empty()).then_some(&r.generated_by),
                     "quoted_at": r.quoted_at.as_ref().map(quote_json),
                     "named_after": (!r.named_after.is_empty()).then_some(&r.named_after),
+                    "call_lines": r.call_lines,
+                    "call_text": (!r.call_text.is_empty()).then_some(&r.call_text),
                 })
             })
             .collect();
@@ -711,15 +713,27 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
             } else {
                 (String::new(), r.signature.as_str())
             };
+            // A caller is shown where it calls, with the call's code, when it was found.
+            let (symbol, signature, line, also) = match r.call_lines.split_first() {
+                Some((first, rest)) => {
+                    let symbol = if symbol.is_empty() {
+                        r.signature.clone()
+                    } else {
+                        symbol
+                    };
+                    (symbol, r.call_text.as_str(), *first, also_at(rest))
+                }
+                None => (symbol, signature, span.start_line, String::new()),
+            };
             let named = if symbol.is_empty() {
                 String::new()
             } else {
                 format!("{}  ", paint(&shown(&symbol), "1"))
             };
             println!(
-                "{}:{}  {named}{}{generated}",
+                "{}:{}  {named}{}{also}{generated}",
                 paint(&shown(&format!("{}/{}", r.repository, r.path)), "35"),
-                paint(&span.start_line.to_string(), "32"),
+                paint(&line.to_string(), "32"),
                 shown(signature)
             );
         }
@@ -735,6 +749,19 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The further lines a caller calls on: `  (also 95, 101)`, the first five and a count.
+fn also_at(lines: &[u32]) -> String {
+    const SHOWN: usize = 5;
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut shown: Vec<String> = lines.iter().take(SHOWN).map(u32::to_string).collect();
+    if lines.len() > SHOWN {
+        shown.push(format!("and {} more", lines.len() - SHOWN));
+    }
+    format!("  (also {})", shown.join(", "))
 }
 
 /// References to one definition, printed as one.
@@ -869,7 +896,11 @@ pub fn cluster_status(s: &pb::ClusterStatus, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<()> {
+pub fn symbols_offline(
+    graph: &SymbolGraph,
+    source: &(dyn aiex_node::context::ChunkSource + Send + Sync),
+    command: SymbolsCommand,
+) -> Result<()> {
     use aiex_gateway::service::{in_repos, site_ref};
     let sites =
         |v: Vec<aiex_node::graph::SymbolSite>| v.into_iter().map(site_ref).collect::<Vec<_>>();
@@ -903,10 +934,12 @@ pub fn symbols_offline(graph: &SymbolGraph, command: SymbolsCommand) -> Result<(
             repos,
             json,
         } => {
-            let found = sites(
+            let found = aiex_gateway::service::caller_refs(
+                Some(source),
                 (aiex_gateway::service::callers_of(graph, &symbol)?.into_iter())
                     .filter(|s| in_repos(&repos, &s.repo))
                     .collect(),
+                &symbol,
             );
             let mut empty = format!("no indexed code calls {symbol}");
             if (graph.definitions(&symbol).into_iter()).any(|s| is_callback(&site_ref(s))) {

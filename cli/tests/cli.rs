@@ -325,6 +325,31 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
+    // Each caller says where it calls: the lines and the first one's code. A delegate's
+    // call is its head, so it keeps its definition's line and no call lines.
+    let at = |symbol: &str| {
+        (callers.as_array().unwrap().iter())
+            .find(|s| s["symbol"] == symbol)
+            .unwrap_or_else(|| panic!("no {symbol}: {callers}"))
+    };
+    let order = at("Inventory.reserve_order/3");
+    assert_eq!(order["start_line"], 41, "{order}");
+    assert_eq!(order["call_lines"], json!([44]), "{order}");
+    assert_eq!(
+        order["call_text"], "case Stock.reserve(server, sku, quantity, opts) do",
+        "{order}"
+    );
+    let delegate = at("Inventory.reserve/4");
+    assert_eq!(delegate["call_lines"], json!([]), "{delegate}");
+    assert_eq!(delegate["call_text"], Value::Null, "{delegate}");
+    // A test that calls it twice: both lines, the first one's code.
+    let twice = (callers.as_array().unwrap().iter())
+        .find(|s| s["call_lines"] == json!([53, 54]))
+        .unwrap_or_else(|| panic!("no caller on lines 53 and 54: {callers}"));
+    assert_eq!(
+        twice["call_text"], "{:ok, _short} = Stock.reserve(stock, \"TOY-0001\", 3, ttl: 0)",
+        "{twice}"
+    );
     // In text, a test that calls it is named once, by its place and its name.
     let args = [
         "symbols",
@@ -344,6 +369,23 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         test_line.matches("stock_test.exs").count(),
         1,
         "{test_line}"
+    );
+    // ... at the line it calls on, with that line's code, and the other lines it calls on.
+    let twice = (text.lines())
+        .find(|l| l.starts_with("inventory/test/inventory/stock_test.exs:53 "))
+        .unwrap_or_else(|| panic!("no caller at line 53: {text}"));
+    assert!(
+        twice.contains("= Stock.reserve(stock, \"TOY-0001\", 3, ttl: 0)  (also 54)"),
+        "{twice}"
+    );
+    let order = (text.lines())
+        .find(|l| l.contains("Inventory.reserve_order/2..3"))
+        .unwrap_or_else(|| panic!("no reserve_order: {text}"));
+    assert!(
+        order.starts_with(
+            "inventory/lib/inventory.ex:44  Inventory.reserve_order/2..3  case Stock.reserve("
+        ),
+        "{order}"
     );
     // `--repo` names an indexed repository, as search's does.
     let args = [

@@ -109,8 +109,8 @@ fn up_add_search_update_delete_restart() {
         &server.run(&args),
         "indexed module not found: inventory.stock (did you mean Inventory.Stock",
     );
-    let callers = symbols(&server, &["callers", "Inventory.Stock.reserve/4"]);
-    let callers: Vec<&str> = callers
+    let listed = symbols(&server, &["callers", "Inventory.Stock.reserve/4"]);
+    let callers: Vec<&str> = listed
         .iter()
         .map(|s| s["symbol"].as_str().unwrap())
         .collect();
@@ -118,6 +118,15 @@ fn up_add_search_update_delete_restart() {
     assert!(
         callers.contains(&"Inventory.reserve_order/3"),
         "{callers:?}"
+    );
+    // Through the gateway too, a caller says where it calls (the definition is at 41).
+    let order = (listed.iter())
+        .find(|s| s["symbol"] == "Inventory.reserve_order/3")
+        .unwrap();
+    assert_eq!(order["call_lines"], serde_json::json!([44]), "{order}");
+    assert_eq!(
+        order["call_text"], "case Stock.reserve(server, sku, quantity, opts) do",
+        "{order}"
     );
     // The protocol's implementations of one of its functions, through the gateway.
     let impls = symbols(&server, &["impls", "Inventory.Priceable.unit_price/1"]);

@@ -382,7 +382,58 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
         quoted_at: s.quoted_at.as_ref().map(aiex_node::graph::QuotedAt::to_pb),
         generated_by: s.generated_by.unwrap_or_default(),
         named_after: s.named_after.unwrap_or_default(),
+        call_lines: Vec::new(),
+        call_text: String::new(),
     }
+}
+
+/// Callers' files read for their call lines, at most: past them (a function called from
+/// thousands of files), a caller is shown at its definition's line.
+pub const MAX_CALL_SITE_FILES: usize = 256;
+
+/// The callers of `symbol` as references, each with the lines of its code that make the
+/// call (see [`aiex_node::graph::sites`]), read from `source` one file at a time. A file
+/// that cannot be read leaves its callers at their definitions' lines, as does a source
+/// that is not there.
+pub fn caller_refs(
+    source: Option<&(dyn aiex_node::context::ChunkSource + Send + Sync)>,
+    sites: Vec<SymbolSite>,
+    symbol: &str,
+) -> Vec<pb::SymbolRef> {
+    use aiex_node::graph::sites::{Callee, call_place};
+    let callee = Callee::of(symbol);
+    let mut files: std::collections::HashMap<
+        (String, String),
+        Option<Vec<aiex_node::chunk::Chunk>>,
+    > = Default::default();
+    (sites.into_iter())
+        .map(|site| {
+            let (from, to) = (site.start_line, site.end_line);
+            let key = (site.repo.clone(), site.path.clone());
+            let mut r = site_ref(site);
+            let (Some(source), Some(callee)) = (source, callee.as_ref()) else {
+                return r;
+            };
+            if !files.contains_key(&key) && files.len() >= MAX_CALL_SITE_FILES {
+                return r;
+            }
+            let chunks = files.entry(key).or_insert_with_key(|(repo, path)| {
+                match source.file_chunks(repo, path) {
+                    Ok(chunks) => Some(chunks),
+                    Err(e) => {
+                        tracing::warn!(%repo, %path, error = %e, "cannot read a caller's file for its call lines");
+                        None
+                    }
+                }
+            });
+            if let Some(chunks) = chunks {
+                let place = call_place(chunks, from, to, callee);
+                r.call_lines = place.lines;
+                r.call_text = place.text;
+            }
+            r
+        })
+        .collect()
 }
 
 pub use aiex_node::service::hit_to_pb;
@@ -732,11 +783,15 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        let refs: Vec<pb::SymbolRef> = callers_of(&graph, &req.symbol)?
+        let sites: Vec<SymbolSite> = callers_of(&graph, &req.symbol)?
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
-            .map(site_ref)
             .collect();
+        let source = self.0.backend.chunk_source();
+        let refs =
+            tokio::task::spawn_blocking(move || caller_refs(source.as_deref(), sites, &req.symbol))
+                .await
+                .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
         Ok(Response::new(pb::SymbolResponse { refs }))
     }
 

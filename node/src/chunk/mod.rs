@@ -10,7 +10,7 @@
 //! - no input panics, hangs or recurses without bound: walks over the syntax tree are
 //!   iterative or depth-bounded.
 
-mod calls;
+pub(crate) mod calls;
 mod elixir;
 mod repair;
 pub mod secrets;

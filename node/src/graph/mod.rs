@@ -8,6 +8,7 @@
 
 mod known_imports;
 mod known_uses;
+pub mod sites;
 
 use std::collections::BTreeMap;
 
