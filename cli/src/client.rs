@@ -595,21 +595,11 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
             json,
         } => {
             let found = client
-                .callers(req(&symbol, repos.clone()))
+                .callers(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("callers", s))?
-                .into_inner()
-                .refs;
-            // A callback nobody calls by its behaviour's name is called through the
-            // modules implementing it: say where to look.
-            let mut empty = format!("no indexed code calls {symbol}");
-            if found.is_empty() && !json {
-                let defined = client.definition(req(&symbol, repos)).await;
-                if defined.is_ok_and(|d| d.into_inner().refs.iter().any(output::is_callback)) {
-                    empty.push_str(&output::CALLBACK_CALLERS_HINT.replace("{symbol}", &symbol));
-                }
-            }
-            output::refs(&found, json, &empty)
+                .into_inner();
+            output::callers(&found.refs, json, &symbol, &found.note)
         }
         SymbolsCommand::Impls {
             symbol,

@@ -611,13 +611,17 @@ pub fn add_summary(
 
 /// What `callers` adds when a callback has none: code calls it through the modules that
 /// implement it (`{symbol}` is replaced by the callback).
-pub const CALLBACK_CALLERS_HINT: &str = " (it is a callback: code calls the functions of the \
-     modules implementing it, which `aiex symbols impls {symbol}` lists; their callers are \
-     each their own)";
-
-/// Whether a definition is a `@callback` (or `@macrocallback`) declaration.
-pub fn is_callback(r: &pb::SymbolRef) -> bool {
-    r.signature.starts_with("@callback") || r.signature.starts_with("@macrocallback")
+/// A `callers` answer; an empty one says why, when the gateway (or the offline graph)
+/// knows (on stderr with `--json`, which prints the empty list).
+pub fn callers(found: &[pb::SymbolRef], json: bool, symbol: &str, note: &str) -> Result<()> {
+    let mut empty = format!("no indexed code calls {symbol}");
+    if !note.is_empty() {
+        if json {
+            eprintln!("note: {note}");
+        }
+        empty.push_str(&format!(" ({note})"));
+    }
+    refs(found, json, &empty)
 }
 
 pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
@@ -941,11 +945,12 @@ pub fn symbols_offline(
                     .collect(),
                 &symbol,
             );
-            let mut empty = format!("no indexed code calls {symbol}");
-            if (graph.definitions(&symbol).into_iter()).any(|s| is_callback(&site_ref(s))) {
-                empty.push_str(&CALLBACK_CALLERS_HINT.replace("{symbol}", &symbol));
-            }
-            refs(&found, json, &empty)
+            let note = if found.is_empty() {
+                aiex_gateway::service::callers_note(graph, &symbol)
+            } else {
+                String::new()
+            };
+            callers(&found, json, &symbol, &note)
         }
         SymbolsCommand::Impls {
             symbol,

@@ -1365,6 +1365,23 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
         )
         .unwrap();
     }
+    // Two modules implementing callbacks: one of the indexed behaviour, one of GenServer.
+    std::fs::write(
+        p.join("lib/custom.ex"),
+        concat!(
+            "defmodule Lint.Custom do\n",
+            "  @behaviour Lint.Check\n",
+            "  @impl true\n",
+            "  def run(_), do: :ok\n",
+            "end\n",
+            "defmodule Lint.Server do\n",
+            "  use GenServer\n",
+            "  @impl true\n",
+            "  def terminate(_reason, _state), do: :ok\n",
+            "end\n",
+        ),
+    )
+    .unwrap();
     json(
         d,
         &["index", p.to_str().unwrap(), "--name", "lint", "--json"],
@@ -1409,6 +1426,32 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
          of the modules implementing it, which `aiex symbols impls Lint.Check.run/1` lists; \
          their callers are each their own)\n"
     );
+    // A function implementing a callback: the behaviour calls it, indexed or not.
+    for (symbol, callback) in [
+        ("Lint.Custom.run/1", "Lint.Check.run/1"),
+        ("Lint.Server.terminate/2", "GenServer.terminate/2"),
+    ] {
+        let args = ["symbols", "--offline", "callers", symbol];
+        let out = aiex(d, &args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "no indexed code calls {symbol} (it implements the callback {callback}: the \
+                 behaviour's code calls it, through the module it is given at run time, not \
+                 by this name)\n"
+            )
+        );
+        // With --json: the empty list, and the note on stderr.
+        let args = ["symbols", "--offline", "callers", symbol, "--json"];
+        let out = aiex(d, &args);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+        assert!(
+            common::stderr(&out).contains(&format!("it implements the callback {callback}")),
+            "{}",
+            common::stderr(&out)
+        );
+    }
     // A function nobody calls: no hint.
     let args = ["symbols", "--offline", "callers", "Lint.Name.unused/0"];
     let out = aiex(d, &args);

@@ -128,6 +128,30 @@ fn up_add_search_update_delete_restart() {
         order["call_text"], "case Stock.reserve(server, sku, quantity, opts) do",
         "{order}"
     );
+    // A server callback is called where its message is sent.
+    let served = symbols(&server, &["callers", "Inventory.Stock.handle_call/3"]);
+    let available = (served.iter())
+        .find(|s| s["symbol"] == "Inventory.Stock.available/2")
+        .unwrap_or_else(|| panic!("no available/2: {served:?}"));
+    assert_eq!(
+        available["call_lines"],
+        serde_json::json!([52]),
+        "{available}"
+    );
+    assert_eq!(
+        available["call_text"], "GenServer.call(server, {:available, sku})",
+        "{available}"
+    );
+    // A callback nobody calls by name: the gateway says who does.
+    let args = ["symbols", "callers", "Inventory.Stock.init/1"];
+    let out = server.run(&args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no indexed code calls Inventory.Stock.init/1 (it implements the callback \
+         GenServer.init/1: the behaviour's code calls it, through the module it is given at \
+         run time, not by this name)\n"
+    );
     // The protocol's implementations of one of its functions, through the gateway.
     let impls = symbols(&server, &["impls", "Inventory.Priceable.unit_price/1"]);
     let impls: Vec<&str> = (impls.iter())

@@ -610,6 +610,29 @@ pub fn callers_of(
     Ok(found)
 }
 
+/// Why `symbol` has no callers, when the graph knows: it is a callback, which code calls
+/// through the modules implementing it, or it implements one, which its behaviour's code
+/// calls. Empty otherwise.
+pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> String {
+    let declared = (graph.definitions(symbol).iter())
+        .any(|s| s.signature.starts_with("@callback") || s.signature.starts_with("@macrocallback"));
+    if declared {
+        return format!(
+            "it is a callback: code calls the functions of the modules implementing it, which \
+             `aiex symbols impls {symbol}` lists; their callers are each their own"
+        );
+    }
+    let callbacks = graph.implemented_callbacks(symbol);
+    if callbacks.is_empty() {
+        return String::new();
+    }
+    format!(
+        "it implements the callback {}: the behaviour's code calls it, through the module \
+         it is given at run time, not by this name",
+        callbacks.join(", ")
+    )
+}
+
 /// `what` not found for `symbol`, with the defined symbols spelled most like it.
 pub fn not_indexed(
     graph: &aiex_node::graph::SymbolGraph,
@@ -775,7 +798,10 @@ impl pb::search_server::Search for SearchService {
         if refs.is_empty() {
             return Err(not_indexed(&graph, &req.symbol, "indexed definition").into());
         }
-        Ok(Response::new(pb::SymbolResponse { refs }))
+        Ok(Response::new(pb::SymbolResponse {
+            refs,
+            note: String::new(),
+        }))
     }
 
     async fn callers(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
@@ -787,12 +813,17 @@ impl pb::search_server::Search for SearchService {
             .into_iter()
             .filter(|s| in_repos(&req.repositories, &s.repo))
             .collect();
+        let note = if sites.is_empty() {
+            callers_note(&graph, &req.symbol)
+        } else {
+            String::new()
+        };
         let source = self.0.backend.chunk_source();
         let refs =
             tokio::task::spawn_blocking(move || caller_refs(source.as_deref(), sites, &req.symbol))
                 .await
                 .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
-        Ok(Response::new(pb::SymbolResponse { refs }))
+        Ok(Response::new(pb::SymbolResponse { refs, note }))
     }
 
     async fn callees(&self, request: Request<pb::SymbolRequest>) -> Result<pb::SymbolResponse> {
@@ -819,7 +850,10 @@ impl pb::search_server::Search for SearchService {
                 }
             })
             .collect();
-        Ok(Response::new(pb::SymbolResponse { refs }))
+        Ok(Response::new(pb::SymbolResponse {
+            refs,
+            note: String::new(),
+        }))
     }
 
     async fn implementations(
@@ -831,7 +865,10 @@ impl pb::search_server::Search for SearchService {
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         let refs = implementations(&graph, &req.symbol, &req.repositories)?;
-        Ok(Response::new(pb::SymbolResponse { refs }))
+        Ok(Response::new(pb::SymbolResponse {
+            refs,
+            note: String::new(),
+        }))
     }
 
     async fn repo_map(&self, request: Request<pb::RepoMapRequest>) -> Result<pb::RepoMapResponse> {

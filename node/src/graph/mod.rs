@@ -365,6 +365,111 @@ fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
     (&a.symbol, &a.repo, &a.path, a.start_line).cmp(&(&b.symbol, &b.repo, &b.path, b.start_line))
 }
 
+/// Callbacks of behaviours that are seldom indexed (Elixir's, OTP's and common
+/// libraries'), for [`SymbolGraph::implemented_callbacks`].
+pub const KNOWN_CALLBACKS: &[(&str, &[&str])] = &[
+    (
+        "GenServer",
+        &[
+            "init/1",
+            "handle_call/3",
+            "handle_cast/2",
+            "handle_info/2",
+            "handle_continue/2",
+            "terminate/2",
+            "code_change/3",
+            "format_status/1",
+            "format_status/2",
+        ],
+    ),
+    ("Supervisor", &["init/1"]),
+    ("DynamicSupervisor", &["init/1"]),
+    (
+        "Application",
+        &[
+            "start/2",
+            "stop/1",
+            "prep_stop/1",
+            "config_change/3",
+            "start_phase/3",
+        ],
+    ),
+    ("Mix.Task", &["run/1"]),
+    (
+        "GenStage",
+        &[
+            "init/1",
+            "handle_demand/2",
+            "handle_events/3",
+            "handle_subscribe/4",
+            "handle_cancel/3",
+            "handle_call/3",
+            "handle_cast/2",
+            "handle_info/2",
+            "terminate/2",
+            "code_change/3",
+        ],
+    ),
+    ("Plug", &["init/1", "call/2"]),
+    (
+        "Phoenix.LiveView",
+        &[
+            "mount/3",
+            "render/1",
+            "handle_params/3",
+            "handle_event/3",
+            "handle_info/2",
+            "handle_call/3",
+            "handle_cast/2",
+            "handle_async/3",
+            "terminate/2",
+        ],
+    ),
+    (
+        "Phoenix.LiveComponent",
+        &[
+            "mount/1",
+            "update/2",
+            "update_many/1",
+            "render/1",
+            "handle_event/3",
+            "handle_async/3",
+        ],
+    ),
+    (
+        "Phoenix.Channel",
+        &[
+            "join/3",
+            "handle_in/3",
+            "handle_out/3",
+            "handle_info/2",
+            "terminate/2",
+        ],
+    ),
+    (
+        "Broadway",
+        &[
+            "handle_message/3",
+            "handle_batch/4",
+            "handle_failed/2",
+            "prepare_messages/2",
+        ],
+    ),
+    ("Oban.Worker", &["perform/1", "backoff/1", "timeout/1"]),
+    (
+        "Ecto.Type",
+        &[
+            "type/0",
+            "cast/1",
+            "load/1",
+            "dump/1",
+            "equal?/2",
+            "embed_as/1",
+            "autogenerate/0",
+        ],
+    ),
+];
+
 /// The behaviours (and protocols) the module of a header chunk implements: its
 /// `@behaviour`s, its `defimpl`'s protocol, and the modules it `use`s (`use MyAppWeb,
 /// :controller` is `MyAppWeb` and `MyAppWeb.controller/0`, whose quoted `use`s
@@ -2119,6 +2224,37 @@ impl SymbolGraph {
         }
         out.sort_by(site_order);
         out.dedup();
+        out
+    }
+
+    /// The callbacks `symbol` (`Mod.fun/arity`) implements: `B.fun/arity` for each
+    /// behaviour or protocol `B` its module implements that declares it, or, when `B` is
+    /// not indexed, that is one of the behaviours of Elixir, OTP or a common library with
+    /// that callback ([`KNOWN_CALLBACKS`]): `GenServer.terminate/2`. Sorted.
+    pub fn implemented_callbacks(&self, symbol: &str) -> Vec<String> {
+        let Some((head, arity)) = symbol.rsplit_once('/') else {
+            return Vec::new();
+        };
+        let Some((module, fun)) = head.rsplit_once('.') else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = (self.implementers.iter())
+            .filter(|(_, sites)| sites.iter().any(|s| s.symbol == module))
+            .filter_map(|(behaviour, _)| {
+                let callback = format!("{behaviour}.{fun}/{arity}");
+                let declared = (self.definitions(&callback).iter()).any(|s| {
+                    s.signature.starts_with("@callback")
+                        || s.signature.starts_with("@macrocallback")
+                        || s.kind.is_callable()
+                });
+                let known = !self.has_module(behaviour)
+                    && (KNOWN_CALLBACKS.iter()).any(|(b, callbacks)| {
+                        b == behaviour && callbacks.contains(&&callback[behaviour.len() + 1..])
+                    });
+                (declared || known).then_some(callback)
+            })
+            .collect();
+        out.sort();
         out
     }
 

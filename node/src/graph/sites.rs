@@ -23,6 +23,10 @@ pub enum Callee {
     Function(String),
     /// `Ecto.Changeset`: `Changeset.f(…)`, `Ecto.Changeset.f(…)`, `%Changeset{…}`.
     Module(String),
+    /// A server callback, called through the function that sends its message:
+    /// `handle_call/3` through `GenServer.call(server, msg)`.
+    /// (A direct call by its name counts too.)
+    Message(String, &'static [&'static str]),
     /// `MyAppWeb.__using__/1`, `Mod.__before_compile__/1`: `use MyAppWeb, :controller`,
     /// `@before_compile Mod` (by the module's last segment).
     Use(String),
@@ -41,6 +45,25 @@ impl Callee {
             let module = head.rsplit_once('.')?.0;
             let module_last = module.rsplit_once('.').map_or(module, |(_, l)| l);
             return Some(Callee::Use(module_last.to_string()));
+        }
+        let through: &'static [&'static str] = match last {
+            "handle_call" => &["GenServer.call", "GenServer.multi_call", ":gen_server.call"],
+            "handle_cast" => &["GenServer.cast", "GenServer.abcast", ":gen_server.cast"],
+            "handle_info" => &[
+                "send",
+                "Process.send",
+                "Process.send_after",
+                ":erlang.send_after",
+            ],
+            "init" => &[
+                "GenServer.start_link",
+                "GenServer.start",
+                "Supervisor.start_link",
+            ],
+            _ => &[],
+        };
+        if !through.is_empty() && symbol.contains('/') {
+            return Some(Callee::Message(last.to_string(), through));
         }
         let named = last.starts_with(|c: char| c.is_alphabetic() || c == '_')
             && (last.chars()).all(|c| c.is_alphanumeric() || matches!(c, '_' | '?' | '!'));
@@ -125,11 +148,19 @@ fn is_ident(b: u8) -> bool {
 
 /// Whether the line's code (strings and comments blanked) calls `callee`.
 fn calls_on(code: &str, callee: &Callee) -> bool {
-    let (name, module) = match callee {
-        Callee::Function(name) => (name.as_str(), false),
-        Callee::Module(last) => (last.as_str(), true),
-        Callee::Use(last) => return uses(code, last),
-    };
+    match callee {
+        Callee::Function(name) => calls_name(code, name, false),
+        Callee::Module(last) => calls_name(code, last, true),
+        Callee::Use(last) => uses(code, last),
+        Callee::Message(name, through) => {
+            through.iter().any(|f| sends(code, f)) || calls_name(code, name, false)
+        }
+    }
+}
+
+/// Whether the line's code calls the function `name`, or with `module` a function of the
+/// module whose last segment is `name`.
+fn calls_name(code: &str, name: &str, module: bool) -> bool {
     let bytes = code.as_bytes();
     let mut from = 0;
     while let Some(found) = code[from..].find(name) {
@@ -208,6 +239,16 @@ fn calls_on(code: &str, callee: &Callee) -> bool {
         }
     }
     false
+}
+
+/// Whether the line's code calls `fun` (`GenServer.call`, `send`) by that name.
+fn sends(code: &str, fun: &str) -> bool {
+    let bytes = code.as_bytes();
+    code.match_indices(fun).any(|(at, _)| {
+        let end = at + fun.len();
+        let before_ok = at == 0 || !(is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1]));
+        before_ok && matches!(bytes.get(end), Some(b'(' | b' '))
+    })
 }
 
 /// Whether the line's code is `use Mod…` or `@before_compile Mod…`, `Mod` ending in the
@@ -450,6 +491,16 @@ end"#;
         assert_eq!(lines(src, "Glific.base_domain/0"), vec![11, 12]);
         let src = "@doc \"\"\"\n    iex> base_domain(1)\n\"\"\"\n";
         assert!(lines(src, "Glific.base_domain/1").is_empty());
+    }
+
+    #[test]
+    fn a_server_callback_is_called_where_its_message_is_sent() {
+        let src = "def available(server, sku) do\n  GenServer.call(server, {:available, sku})\nend\ndefp tick(t), do: Process.send_after(self(), :tick, t)\ndef go(pid), do: send(pid, :go)\ndef x(m), do: m.send(1)\n";
+        assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![11]);
+        assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![13, 14]);
+        assert!(lines(src, "Inventory.Stock.handle_cast/2").is_empty());
+        let test = "test \"direct\" do\n  assert {:noreply, _} = Stock.handle_cast(:x, %{})\nend\n";
+        assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
     }
 
     #[test]
