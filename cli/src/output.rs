@@ -94,6 +94,8 @@ pub fn ingest_summary(
     skipped_notes(s);
     if s.files_seen == 0 {
         eprintln!("{}", nothing_found_warning(repo));
+    } else if s.files_skipped() + s.files_failed >= s.files_seen {
+        eprintln!("{}", nothing_indexed_warning(repo, s.files_seen));
     }
     if json {
         // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
@@ -161,6 +163,16 @@ pub fn nothing_found_warning(repo: &str) -> String {
     format!(
         "warning: no file found to index in {repo} (the directory is empty, or every file \
          in it is ignored by .gitignore or passed over): nothing of it can be searched"
+    )
+}
+
+/// What `aiex index` and `aiex repo add` say when every file the walk found was skipped
+/// or could not be read.
+pub fn nothing_indexed_warning(repo: &str, seen: u64) -> String {
+    let files = if seen == 1 { "file" } else { "files" };
+    format!(
+        "warning: none of the {seen} {files} found in {repo} could be indexed (each was \
+         skipped or unreadable, as said above): nothing of it can be searched"
     )
 }
 
@@ -558,6 +570,8 @@ pub fn add_summary(
     let up = uploaded.as_secs_f64().max(1e-6);
     if s.files_seen == 0 {
         eprintln!("{}", nothing_found_warning(&s.repository));
+    } else if s.files_indexed == 0 && s.state() == pb::RepositoryState::Ready {
+        eprintln!("{}", nothing_indexed_warning(&s.repository, s.files_seen));
     }
     if json {
         let mut v = status_json(s);

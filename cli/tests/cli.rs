@@ -853,6 +853,22 @@ fn bad_arguments_are_named() {
         common::stderr(&out).contains("warning: no file found to index in empty"),
         "{out:?}"
     );
+    // A directory whose only file is skipped (a credential) says nothing can be searched.
+    let secret = tempfile::tempdir().unwrap();
+    std::fs::write(
+        secret.path().join("server.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let args = ["index", secret.path().to_str().unwrap(), "--name", "secret"];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        common::stderr(&out).contains(
+            "warning: none of the 1 file found in secret could be indexed (each was skipped"
+        ),
+        "{out:?}"
+    );
     std::fs::write(empty.path().join("blank.ex"), "").unwrap();
     let blank = empty.path().join("blank.ex");
     let out = aiex(d, &["chunk", blank.to_str().unwrap()]);

@@ -310,6 +310,21 @@ fn up_add_search_update_delete_restart() {
         String::from_utf8_lossy(&out.stderr).contains("warning: no file found to index in void"),
         "{out:?}"
     );
+    // One whose only file the node skips (a credential) says nothing of it can be searched.
+    let secret = tmp.path().join("vault");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(
+        secret.join("server.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let out = server.run(&["repo", "add", secret.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: none of the 1 file found in vault could be indexed"),
+        "{out:?}"
+    );
 }
 
 /// Every chunk of a generated repository, directory by directory (each directory holds

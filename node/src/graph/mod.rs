@@ -365,6 +365,30 @@ fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
     (&a.symbol, &a.repo, &a.path, a.start_line).cmp(&(&b.symbol, &b.repo, &b.path, b.start_line))
 }
 
+/// A definition's line in the repository map: `    {line}: {signature}`. A head written
+/// over several lines (`defstruct name: nil,` and its fields below) is shown cut, with
+/// `…`.
+fn map_entry(site: &SymbolSite) -> String {
+    let more = if is_cut(&site.signature) { CUT } else { "" };
+    format!("    {}: {}{more}\n", site.start_line, site.signature)
+}
+
+/// `map_entry(site).len()`, without making it.
+fn map_entry_len(site: &SymbolSite) -> usize {
+    let more = if is_cut(&site.signature) {
+        CUT.len()
+    } else {
+        0
+    };
+    4 + decimal_digits(site.start_line) + 2 + site.signature.len() + more + 1
+}
+
+const CUT: &str = " …";
+
+fn is_cut(signature: &str) -> bool {
+    signature.ends_with([',', '[', '(', '{', '\\'])
+}
+
 /// Callbacks of behaviours that are seldom indexed (Elixir's, OTP's and common
 /// libraries'), for [`SymbolGraph::implemented_callbacks`].
 pub const KNOWN_CALLBACKS: &[(&str, &[&str])] = &[
@@ -2631,8 +2655,7 @@ impl SymbolGraph {
             if seen_sites.contains(&place) {
                 continue;
             }
-            // "    {line}: {signature}\n"
-            let entry_len = 4 + decimal_digits(site.start_line) + 2 + site.signature.len() + 1;
+            let entry_len = map_entry_len(site);
             let file = chosen.get(&(site.repo.as_str(), site.path.as_str()));
             let file_cost = if file.is_some() {
                 0
@@ -2655,10 +2678,7 @@ impl SymbolGraph {
                 .or_default()
                 .entry(&site.module)
                 .or_default()
-                .push((
-                    site.start_line,
-                    format!("    {}: {}\n", site.start_line, site.signature),
-                ));
+                .push((site.start_line, map_entry(site)));
         }
         let mut map = String::with_capacity(used);
         for ((repo, path), modules) in chosen {
@@ -2899,7 +2919,7 @@ mod tests {
             {
                 continue;
             }
-            let entry = format!("    {}: {}\n", site.start_line, site.signature);
+            let entry = map_entry(site);
             let file = chosen.get(&(site.repo.clone(), site.path.clone()));
             let file_cost = if file.is_some() {
                 0
@@ -3542,6 +3562,36 @@ mod tests {
     }
 
     /// Two repositories whose different definitions sit at the same path and line: the
+    /// A struct whose fields go over several lines is shown cut, and said to be.
+    #[test]
+    fn a_repo_map_shows_a_head_cut_at_its_line_end_as_cut() {
+        let fields: Vec<String> = (0..12).map(|i| format!("field_number_{i}: nil")).collect();
+        let source = format!(
+            "defmodule Opts do\n  defstruct argv: nil,\n{}\n  def new(a), do: %__MODULE__{{argv: a}}\nend\n",
+            (fields.iter())
+                .map(|f| format!("            {f}"))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        );
+        let FileChunks::Chunked(chunks) = chunk_file(
+            "r",
+            "lib/opts.ex",
+            source.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("not chunked");
+        };
+        let g = SymbolGraph::build(&chunks);
+        let (map, _) = g.repo_map(1_000, &[]);
+        assert!(map.contains("    2: defstruct argv: nil, …\n"), "{map}");
+        assert!(map.contains("    15: def new(a)\n"), "{map}");
+        for budget in [0, 8, 12, 16, 1_000] {
+            let (map, _) = g.repo_map(budget, &[]);
+            assert_eq!(map, repo_map_over_everything(&g, budget, &[]), "{budget}");
+            assert!(map.len() <= budget * MAP_BYTES_PER_TOKEN);
+        }
+    }
+
     /// map names each file `repo/path` and keeps both (one is not taken for the other).
     #[test]
     fn a_repo_map_over_two_repositories_keeps_both() {

@@ -62,7 +62,7 @@ impl Callee {
             ],
             _ => &[],
         };
-        if !through.is_empty() && symbol.contains('/') {
+        if !through.is_empty() {
             return Some(Callee::Message(last.to_string(), through));
         }
         let named = last.starts_with(|c: char| c.is_alphabetic() || c == '_')
