@@ -252,6 +252,7 @@ impl Mesh {
                     let facts = client
                         .graph_facts(mesh::PartitionsQuery {
                             partitions: vec![p.partition],
+                            ..Default::default()
                         })
                         .await
                         .unwrap()
@@ -733,6 +734,34 @@ fn assist_runs_on_nodes_and_a_node_killed_mid_chat_turn_loses_no_turn() {
         .gateway
         .json(&["repo", "add", sample.to_str().unwrap(), "--json"]);
     assert_eq!(added["state"], "ready", "{added}");
+    // A file the nodes skip (a credential), uploaded again unchanged, is counted skipped
+    // once and not unchanged: the gateway asks the nodes which files they skipped.
+    let vault = mesh.tmp.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(
+        vault.join("a.ex"),
+        "defmodule Vault do\n  def a, do: 1\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        vault.join("server.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let vault = vault.to_str().unwrap();
+    let first = mesh.gateway.json(&["repo", "add", vault, "--json"]);
+    let counts = |v: &Value| {
+        [
+            "files_seen",
+            "files_unchanged",
+            "files_skipped",
+            "files_indexed",
+        ]
+        .map(|k| num(v, k))
+    };
+    assert_eq!(counts(&first), [2, 0, 1, 1], "{first}");
+    let again = mesh.gateway.json(&["repo", "add", vault, "--json"]);
+    assert_eq!(counts(&again), [2, 1, 1, 1], "{again}");
 
     // Each task, answered by one node, with context from the cluster's index.
     let local = mesh.tmp.path().join("greeter.ex");

@@ -23,6 +23,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn graph(&self) -> Result<Arc<SymbolGraph>, NodeError>;
     /// Files, chunks and bytes indexed per repository.
     async fn indexed(&self) -> HashMap<String, RepoSummary>;
+    /// The paths of `repo`'s files that the index holds as read and skipped (minified,
+    /// credentials): an upload does not count them unchanged, as the index's own count
+    /// of them is added to the skipped ones. An error when a partition is not answered.
+    async fn skipped_paths(&self, repo: &str) -> Result<Vec<String>, NodeError>;
     fn activity(&self, repo: &str) -> RepoActivity;
     /// Whether every partition has applied the log up to its target sequence.
     fn has_applied(&self, targets: &BTreeMap<u32, u64>) -> bool;
@@ -88,6 +92,14 @@ impl Backend for Embedded {
         })
         .await
         .unwrap_or_default()
+    }
+
+    async fn skipped_paths(&self, repo: &str) -> Result<Vec<String>, NodeError> {
+        let set = self.indexer.partitions().clone();
+        let repo = repo.to_string();
+        let paths =
+            tokio::task::spawn_blocking(move || set.skipped_paths_of(&repo, &set.held()).0).await?;
+        Ok(paths)
     }
 
     fn activity(&self, repo: &str) -> RepoActivity {

@@ -309,7 +309,10 @@ impl Backend for MeshBackend {
                 self.options.deadline,
                 |mut client, partitions| async move {
                     let r = client
-                        .graph_facts(mesh::PartitionsQuery { partitions })
+                        .graph_facts(mesh::PartitionsQuery {
+                            partitions,
+                            ..Default::default()
+                        })
                         .await?
                         .into_inner();
                     Ok((r.chunks_json, r.missing_partitions))
@@ -345,7 +348,10 @@ impl Backend for MeshBackend {
                 self.options.deadline,
                 |mut client, partitions| async move {
                     let r = client
-                        .repos(mesh::PartitionsQuery { partitions })
+                        .repos(mesh::PartitionsQuery {
+                            partitions,
+                            ..Default::default()
+                        })
                         .await?
                         .into_inner();
                     Ok((r.repositories, r.missing_partitions))
@@ -374,6 +380,42 @@ impl Backend for MeshBackend {
         }
         *self.activity.lock().expect("activity lock") = activity;
         out
+    }
+
+    async fn skipped_paths(&self, repo: &str) -> Result<Vec<String>, NodeError> {
+        let candidates = self.candidates();
+        let of = repo.to_string();
+        let (answers, missing) = self
+            .fanout
+            .scatter(
+                &candidates,
+                self.options.deadline,
+                move |mut client, partitions| {
+                    let of = of.clone();
+                    async move {
+                        let r = client
+                            .repos(mesh::PartitionsQuery {
+                                partitions,
+                                skipped_paths_of: of,
+                            })
+                            .await?
+                            .into_inner();
+                        Ok((r.repositories, r.missing_partitions))
+                    }
+                },
+            )
+            .await;
+        if !missing.is_empty() {
+            return Err(MeshBackend::unavailable("skipped files", &missing));
+        }
+        let mut paths: Vec<String> = (answers.into_iter().flatten())
+            .filter(|r| r.repository == repo)
+            .flat_map(|r| r.skipped_paths)
+            .collect();
+        // Replicas hold the same files.
+        paths.sort_unstable();
+        paths.dedup();
+        Ok(paths)
     }
 
     fn activity(&self, repo: &str) -> RepoActivity {

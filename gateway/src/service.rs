@@ -186,12 +186,22 @@ async fn run_upload(
                 at: msg.source.clone(),
                 replace: msg.replace,
             };
-            *session = Some(UploadSession::begin(
+            let mut began = UploadSession::begin(
                 state.registry.clone(),
                 state.config.limits.clone(),
                 &msg.repository,
                 &source,
-            )?);
+            )?;
+            // The files the index holds as skipped are counted there: not as unchanged.
+            match state.backend.skipped_paths(&msg.repository).await {
+                Ok(paths) => began.skipped_by_the_index(paths),
+                Err(e) => tracing::warn!(
+                    repository = %msg.repository,
+                    error = %e,
+                    "the index's skipped files are unknown: those sent unchanged count as both"
+                ),
+            }
+            *session = Some(began);
         }
         let s = session.as_mut().expect("session started");
         if !msg.repository.is_empty() && msg.repository != s.repo() {

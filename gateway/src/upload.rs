@@ -44,6 +44,9 @@ pub struct UploadSession {
     removed_skipped: u64,
     guard: UploadGuard,
     seen: HashSet<String>,
+    /// The files the index holds as read and skipped when the upload began: sent
+    /// unchanged, they are counted by the index's skipped count, not as unchanged.
+    skipped_by_the_index: HashSet<String>,
     pending: Vec<(String, Record)>,
     pending_bytes: usize,
     bytes: u64,
@@ -69,6 +72,7 @@ impl UploadSession {
             removed_skipped: 0,
             guard,
             seen: HashSet::new(),
+            skipped_by_the_index: HashSet::new(),
             pending: Vec::new(),
             pending_bytes: 0,
             bytes: 0,
@@ -76,6 +80,13 @@ impl UploadSession {
             batch_files: FIRST_BATCH_FILES,
             in_flight: None,
         })
+    }
+
+    /// Notes the files the index holds as skipped (see [`Backend::skipped_paths`]).
+    ///
+    /// [`Backend::skipped_paths`]: crate::backend::Backend::skipped_paths
+    pub fn skipped_by_the_index(&mut self, paths: Vec<String>) {
+        self.skipped_by_the_index = paths.into_iter().collect();
     }
 
     pub fn repo(&self) -> &str {
@@ -175,6 +186,11 @@ impl UploadSession {
         self.seen.insert(path.clone());
         let hash = blake3::hash(&content).to_hex().to_string();
         if self.registry.file_hash(&self.repo, &path).as_deref() == Some(hash.as_str()) {
+            if self.skipped_by_the_index.contains(&path) {
+                // Skipped again, unread: the status counts it among the index's skips.
+                crate::metrics::file_skipped("unchanged");
+                return Ok(());
+            }
             progress.files_unchanged.fetch_add(1, Ordering::Relaxed);
             crate::metrics::file_skipped("unchanged");
             return Ok(());

@@ -895,7 +895,8 @@ async fn files_the_node_will_not_index_are_counted_as_skipped() {
     server.assert_healthy().await;
 
     // The index keeps what it skipped: the same upload again counts them once more, not
-    // twice, and so does a restarted server.
+    // twice (nor as unchanged: seen = unchanged + skipped), and so does a restarted
+    // server.
     let again = vec![
         file("shop", "lib/small.ex", module("Shop.Small", "small")),
         file("shop", "priv/cert/selfsigned_key.pem", key.to_string()),
@@ -908,11 +909,12 @@ async fn files_the_node_will_not_index_are_counted_as_skipped() {
     let status = wait_ready(&server, "shop", 1).await;
     assert_eq!(
         (
+            status.files_seen,
             status.files_unchanged,
             status.files_indexed,
             status.files_skipped
         ),
-        (3, 1, 2),
+        (3, 1, 1, 2),
         "{status:?}"
     );
     server.stop().await;

@@ -436,14 +436,28 @@ impl mesh::node_server::Node for NodeService {
         &self,
         request: Request<mesh::PartitionsQuery>,
     ) -> Result<Response<mesh::ReposResponse>, Status> {
-        let partitions = request.into_inner().partitions;
+        let query = request.into_inner();
         let set = self.set();
-        let (repos, missing) = blocking(move || Ok(set.repos_of(&partitions))).await?;
+        let of = query.skipped_paths_of.clone();
+        let (repos, missing, mut skipped_paths) = blocking(move || {
+            let (repos, missing) = set.repos_of(&query.partitions);
+            let paths = match query.skipped_paths_of.is_empty() {
+                true => Vec::new(),
+                false => (set.skipped_paths_of(&query.skipped_paths_of, &query.partitions)).0,
+            };
+            Ok((repos, missing, paths))
+        })
+        .await?;
         let repositories = repos
             .into_iter()
             .map(|r| {
                 let activity = self.indexer.activity(&r.repo);
+                let skipped_paths = match r.repo == of {
+                    true => std::mem::take(&mut skipped_paths),
+                    false => Vec::new(),
+                };
                 mesh::RepoCounts {
+                    skipped_paths,
                     repository: r.repo,
                     files: r.files,
                     chunks: r.chunks,

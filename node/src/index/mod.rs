@@ -503,6 +503,16 @@ impl PartitionIndex {
             .collect()
     }
 
+    /// Paths of a repository's files in this partition whose current version was read
+    /// and skipped (see [`FileEntry::skipped`]).
+    pub fn skipped_files_of(&self, repo: &str) -> Vec<String> {
+        let prefix = file_key(repo, "");
+        (self.manifest.read().expect("manifest lock").iter())
+            .filter(|(_, e)| e.skipped.is_some())
+            .filter_map(|(k, _)| k.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
     /// Repositories with at least one file here (indexed or skipped), with their counts.
     pub fn repo_stats(&self) -> HashMap<String, RepoStats> {
         let mut out: HashMap<String, RepoStats> = HashMap::new();

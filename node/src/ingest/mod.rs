@@ -1024,6 +1024,16 @@ impl PartitionSet {
         (summarise(&held), missing)
     }
 
+    /// The paths of `repo`'s skipped files (see [`crate::index::FileEntry::skipped`]) in
+    /// the held ones of `partitions`, and the others.
+    pub fn skipped_paths_of(&self, repo: &str, partitions: &[u32]) -> (Vec<String>, Vec<u32>) {
+        let (held, missing) = self.held_of(partitions);
+        let paths = (held.iter())
+            .flat_map(|p| p.skipped_files_of(repo))
+            .collect();
+        (paths, missing)
+    }
+
     /// Every chunk of the held ones of `partitions` without its text (content, header,
     /// doc): what [`SymbolGraph::build`] reads. The others are returned too.
     pub fn graph_chunks_of(
