@@ -1470,6 +1470,55 @@ fn a_larger_budget_shows_more_search_hits() {
     assert_eq!(search(0, "some-local-model"), 8);
 }
 
+/// A question alone centres the map on its best hits: what they call comes into the map
+/// ahead of the functions the whole project calls most.
+#[test]
+fn a_questions_map_centres_on_its_best_hits() {
+    let mut src = String::new();
+    for i in 0..30 {
+        src.push_str(&format!(
+            "defmodule Util{i} do\n  def helper_{i}(x), do: x + {i}\nend\n"
+        ));
+        src.push_str(&format!(
+            "defmodule User{i} do\n  def a(x), do: Util{i}.helper_{i}(x)\n  def b(x), do: Util{i}.helper_{i}(x)\n  def c(x), do: Util{i}.helper_{i}(x)\nend\n"
+        ));
+    }
+    src.push_str(
+        "defmodule Pay do\n  def charge(card, amount), do: Gw.post_charge(card, amount)\nend\n",
+    );
+    src.push_str("defmodule Gw do\n  def post_charge(card, amount), do: {card, amount}\nend\n");
+    let chunks = unmerged_chunks(&[("lib/app.ex", &src)]);
+    let graph = SymbolGraph::build(&chunks);
+    let charge = (0..chunks.len())
+        .find(|&i| chunks[i].display_symbol() == "Pay.charge/2")
+        .expect("Pay.charge/2 is a chunk");
+    let source = Mem(chunks.clone());
+    let map = |hits: Vec<SearchHit>| {
+        let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+            .search_hits(hits)
+            .build(&ContextRequest {
+                question: "how is a card charged?".into(),
+                target: None,
+                budget: Some(1_000),
+                repositories: Vec::new(),
+            })
+            .unwrap();
+        (ctx.sections.iter())
+            .find(|s| s.kind == SectionKind::RepoMap)
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    };
+    // Without hits the map is the project's most called functions, not the gateway's.
+    let plain = map(Vec::new());
+    assert!(plain.contains("helper_"), "{plain}");
+    assert!(!plain.contains("post_charge"), "{plain}");
+    let centred = map(hits_for(&chunks, &[charge]));
+    assert!(
+        centred.contains("def post_charge(card, amount)"),
+        "{centred}"
+    );
+}
+
 /// A template's function (`embed_templates`) has the template as its code, and the
 /// components it renders as its callees.
 #[test]

@@ -113,6 +113,9 @@ pub struct ContextRequest {
 /// The smallest budget accepted: room for a question and a cut definition.
 pub const MIN_BUDGET: usize = 64;
 
+/// The search hits a question alone centres the repository map on (with what it names).
+const MAP_FOCUS_HITS: usize = 3;
+
 /// Where a caller is, for the order callers are shown in: the library's own code first,
 /// then scripts, examples and the rest, tests last.
 fn caller_rank(path: &str) -> u8 {
@@ -635,6 +638,14 @@ impl<'a> ContextBuilder<'a> {
             let c = &hit.chunk;
             if !(scope.is_empty() || scope.contains(&c.repo)) || g.shown(c) {
                 continue;
+            }
+            // A question alone: the map centres on what its best hits define too.
+            if request.target.is_none()
+                && hits_shown < MAP_FOCUS_HITS
+                && self.graph.is_defined(&hit.symbol)
+                && !focus.contains(&hit.symbol)
+            {
+                focus.push(hit.symbol.clone());
             }
             self.push_chunk(
                 &mut g,
