@@ -534,7 +534,7 @@ pub fn defined_arg(
     {
         Ok(())
     } else {
-        Err(not_indexed(graph, symbol, "indexed definition"))
+        Err(not_indexed_callable(graph, symbol, "indexed definition"))
     }
 }
 
@@ -603,7 +603,11 @@ pub fn callers_of(
     }
     if !graph.is_defined(symbol) {
         // Neither called nor defined: most likely mistyped.
-        return Err(not_indexed(graph, symbol, "indexed definition or call"));
+        return Err(not_indexed_callable(
+            graph,
+            symbol,
+            "indexed definition or call",
+        ));
     }
     let operator = name.contains('.')
         && (last.is_empty() || last.starts_with(|c: char| !(c.is_alphanumeric() || c == '_')));
@@ -649,8 +653,22 @@ pub fn not_indexed(
     symbol: &str,
     what: &'static str,
 ) -> GatewayError {
+    not_found_among(symbol, graph.similar(symbol, 4), what)
+}
+
+/// [`not_indexed`] for what calls or is called (`callers`, `callees`): the symbols it
+/// offers are functions, macros and modules, never types.
+pub fn not_indexed_callable(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    what: &'static str,
+) -> GatewayError {
+    not_found_among(symbol, graph.similar_callables(symbol, 4), what)
+}
+
+fn not_found_among(symbol: &str, similar: Vec<String>, what: &'static str) -> GatewayError {
     // Never the name itself (`impls Enum`: a module, but no behaviour).
-    let similar: Vec<String> = (graph.similar(symbol, 4).into_iter())
+    let similar: Vec<String> = (similar.into_iter())
         .filter(|s| s != symbol)
         .take(3)
         .collect();
@@ -1016,7 +1034,7 @@ mod tests {
         let g = graph(&[
             (
                 "lib/util.ex",
-                "defmodule App.Util do\n  def norm(x), do: trim(x)\n  def trim(x), do: x\nend\n",
+                "defmodule App.Util do\n  @type trimmed :: String.t()\n  def norm(x), do: trim(x)\n  def trim(x), do: x\nend\n",
             ),
             (
                 "lib/util/deep.ex",
@@ -1051,6 +1069,18 @@ mod tests {
                 assert!(e.to_string().contains("App.Util.trim/1"), "{e}")
             }
             other => panic!("a typo: {other:?}"),
+        }
+        // A typo in `callers` and `callees` is offered functions, not the type spelled
+        // like it, which `def` offers.
+        let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition").to_string();
+        assert!(e.contains("did you mean App.Util.trimmed/0"), "{e}");
+        for e in [
+            callers_of(&g, "App.Util.trimed/0").unwrap_err(),
+            defined_arg(&g, "App.Util.trimed/0", &[]).unwrap_err(),
+        ] {
+            let e = e.to_string();
+            assert!(e.contains("did you mean App.Util.trim/1"), "{e}");
+            assert!(!e.contains("App.Util.trimmed/0"), "{e}");
         }
         // An operator neither defined nor called is not found, as a name would be.
         assert!(matches!(

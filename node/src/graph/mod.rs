@@ -2180,6 +2180,14 @@ impl SymbolGraph {
         })
     }
 
+    /// [`SymbolGraph::similar`] among what can call or be called: functions, macros,
+    /// tests' and modules' names, not types (what `callers` and `callees` may suggest).
+    pub fn similar_callables(&self, symbol: &str, n: usize) -> Vec<String> {
+        self.similar_where(symbol, n, |k| {
+            (self.defs.get(k)).is_none_or(|sites| sites.iter().any(|s| s.kind != ChunkKind::Type))
+        })
+    }
+
     fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
         // Spelled the same but for case (`mint.http`), then without the module.
         let mut out: Vec<String> = (self.keys().defs.iter())
