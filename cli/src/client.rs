@@ -625,11 +625,7 @@ pub async fn symbols(settings: &Settings, command: SymbolsCommand) -> Result<()>
                 .callees(req(&symbol, repos))
                 .await
                 .map_err(|s| status_error("callees", s))?;
-            output::refs(
-                &r.into_inner().refs,
-                json,
-                &format!("{symbol} calls nothing that Aiex can name"),
-            )
+            output::callees_of(&r.into_inner().refs, json, &symbol)
         }
         SymbolsCommand::Map {
             tokens,

@@ -625,6 +625,31 @@ pub fn add_summary(
 
 /// What `callers` adds when a callback has none: code calls it through the modules that
 /// implement it (`{symbol}` is replaced by the callback).
+/// A `callees` answer: where each callee is defined, and the lines that call it.
+pub fn callees_of(found: &[pb::SymbolRef], json: bool, symbol: &str) -> Result<()> {
+    let empty = format!("{symbol} calls nothing that Aiex can name");
+    print_refs(found, json, &empty, CallLines::InTheAskedFunction)
+}
+
+/// What a reference's `call_lines` are lines of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallLines {
+    /// A caller's own (it is shown where it calls).
+    InTheCaller,
+    /// The function asked about, which calls the callee (noted after it).
+    InTheAskedFunction,
+}
+
+/// `  (called at lines 12, 15)` after a callee; nothing for a caller, or without lines.
+fn called_at(calls: CallLines, lines: &[u32]) -> String {
+    if calls != CallLines::InTheAskedFunction || lines.is_empty() {
+        return String::new();
+    }
+    let at = if lines.len() == 1 { "line" } else { "lines" };
+    let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
+    format!("  (called at {at} {})", lines.join(", "))
+}
+
 /// A `callers` answer; an empty one says why, when the gateway (or the offline graph)
 /// knows (on stderr with `--json`, which prints the empty list).
 pub fn callers(found: &[pb::SymbolRef], json: bool, symbol: &str, note: &str) -> Result<()> {
@@ -639,6 +664,10 @@ pub fn callers(found: &[pb::SymbolRef], json: bool, symbol: &str, note: &str) ->
 }
 
 pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
+    print_refs(refs, json, empty, CallLines::InTheCaller)
+}
+
+fn print_refs(refs: &[pb::SymbolRef], json: bool, empty: &str, calls: CallLines) -> Result<()> {
     if json {
         // One entry per definition, as printed: a function with default arguments is
         // `symbol` at its whole arity (as its head is written), with all of them in
@@ -680,7 +709,12 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
         } in arity_runs(refs)
         {
             if r.path.is_empty() {
-                println!("{}", paint(&shown(&symbol), "1"));
+                // Not indexed (`Enum.map/2`): its name, and where the asked function calls it.
+                println!(
+                    "{}{}",
+                    paint(&shown(&symbol), "1"),
+                    called_at(calls, &r.call_lines)
+                );
                 continue;
             }
             if let Some(q) = r.quoted_at.as_ref().filter(|_| !r.generated_by.is_empty()) {
@@ -733,6 +767,12 @@ pub fn refs(refs: &[pb::SymbolRef], json: bool, empty: &str) -> Result<()> {
             };
             // A caller is shown where it calls, with the call's code, when it was found.
             let (symbol, signature, line, also) = match r.call_lines.split_first() {
+                Some(_) if calls == CallLines::InTheAskedFunction => (
+                    symbol,
+                    signature,
+                    span.start_line,
+                    called_at(calls, &r.call_lines),
+                ),
                 Some((first, rest)) => {
                     let symbol = if symbol.is_empty() {
                         r.signature.clone()
@@ -984,24 +1024,8 @@ pub fn symbols_offline(
             json,
         } => {
             aiex_gateway::service::defined_arg(graph, &symbol, &repos)?;
-            let callees: Vec<pb::SymbolRef> = graph
-                .callees(&symbol)
-                .into_iter()
-                .map(|c| {
-                    match (graph.definitions(&c).into_iter()).find(|s| in_repos(&repos, &s.repo)) {
-                        Some(site) => site_ref(site),
-                        None => pb::SymbolRef {
-                            symbol: c,
-                            ..Default::default()
-                        },
-                    }
-                })
-                .collect();
-            refs(
-                &callees,
-                json,
-                &format!("{symbol} calls nothing that Aiex can name"),
-            )
+            let callees = aiex_gateway::service::callee_refs(Some(source), graph, &symbol, &repos);
+            callees_of(&callees, json, &symbol)
         }
         SymbolsCommand::Map {
             tokens,

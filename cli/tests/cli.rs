@@ -527,13 +527,34 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
             "--json",
         ],
     );
+    let reserve = (callees.as_array().unwrap().iter())
+        .find(|s| s["symbol"] == "Inventory.Stock.reserve/4")
+        .unwrap_or_else(|| panic!("no Stock.reserve/4: {callees}"));
+    // Where it is defined, and the lines of reserve_order/3 that call it.
+    assert_eq!(reserve["path"], "lib/inventory/stock.ex", "{reserve}");
+    assert_eq!(reserve["call_lines"], json!([44]), "{reserve}");
+    let args = [
+        "symbols",
+        "--offline",
+        "callees",
+        "Inventory.reserve_order/3",
+    ];
+    let out = aiex(d, &args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = (text.lines())
+        .find(|l| l.contains("Inventory.Stock.reserve/"))
+        .unwrap_or_else(|| panic!("no Stock.reserve: {text}"));
     assert!(
-        callees
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["symbol"] == "Inventory.Stock.reserve/4"),
-        "{callees}"
+        line.starts_with("inventory/lib/inventory/stock.ex:")
+            && line.ends_with("(called at line 44)"),
+        "{line}"
+    );
+    // A callee that is not indexed is named, with where it is called too.
+    assert!(
+        text.lines()
+            .any(|l| l == "Enum.reverse/1  (called at line 51)"),
+        "{text}"
     );
 
     let map = json(

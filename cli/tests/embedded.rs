@@ -128,6 +128,12 @@ fn up_add_search_update_delete_restart() {
         order["call_text"], "case Stock.reserve(server, sku, quantity, opts) do",
         "{order}"
     );
+    // And a callee, where the asked function calls it.
+    let callees = symbols(&server, &["callees", "Inventory.reserve_order/3"]);
+    let reserve = (callees.iter())
+        .find(|s| s["symbol"] == "Inventory.Stock.reserve/4")
+        .unwrap_or_else(|| panic!("no Stock.reserve/4: {callees:?}"));
+    assert_eq!(reserve["call_lines"], serde_json::json!([44]), "{reserve}");
     // A server callback is called where its message is sent.
     let served = symbols(&server, &["callers", "Inventory.Stock.handle_call/3"]);
     let available = (served.iter())

@@ -624,6 +624,63 @@ pub fn callers_of(
     Ok(found)
 }
 
+/// What `symbol` calls, as references to where each callee is defined (just its name
+/// when it is not indexed), each with the lines of `symbol`'s own code that call it (in
+/// the file of its first definition in `repos`), read from `source`.
+pub fn callee_refs(
+    source: Option<&(dyn aiex_node::context::ChunkSource + Send + Sync)>,
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    repos: &[String],
+) -> Vec<pb::SymbolRef> {
+    use aiex_node::graph::sites::{Callee, MAX_CALL_LINES, call_place};
+    let mut refs: Vec<pb::SymbolRef> = (graph.callees(symbol).into_iter())
+        .map(|callee| {
+            // Where the callee is defined, when it is indexed.
+            match (graph.definitions(&callee).into_iter()).find(|s| in_repos(repos, &s.repo)) {
+                Some(site) => site_ref(site),
+                None => pb::SymbolRef {
+                    symbol: callee,
+                    ..Default::default()
+                },
+            }
+        })
+        .collect();
+    let sites: Vec<SymbolSite> = (graph.definitions(symbol).into_iter())
+        .filter(|s| in_repos(repos, &s.repo) && s.generated_by.is_none())
+        .collect();
+    let (Some(source), Some(first)) = (source, sites.first()) else {
+        return refs;
+    };
+    let chunks = match source.file_chunks(&first.repo, &first.path) {
+        Ok(chunks) => chunks,
+        Err(e) => {
+            tracing::warn!(symbol, error = %e, "cannot read the file of a function for its call lines");
+            return refs;
+        }
+    };
+    let spans: Vec<(u32, u32)> = (sites.iter())
+        .filter(|s| (&s.repo, &s.path) == (&first.repo, &first.path))
+        .map(|s| (s.start_line, s.end_line))
+        .collect();
+    for r in &mut refs {
+        let Some(callee) = Callee::of(&r.symbol) else {
+            continue;
+        };
+        for &(from, to) in &spans {
+            let place = call_place(&chunks, from, to, &callee);
+            if r.call_text.is_empty() {
+                r.call_text = place.text;
+            }
+            r.call_lines.extend(place.lines);
+        }
+        r.call_lines.sort_unstable();
+        r.call_lines.dedup();
+        r.call_lines.truncate(MAX_CALL_LINES);
+    }
+    refs
+}
+
 /// Why `symbol` has no callers, when the graph knows: it is a callback, which code calls
 /// through the modules implementing it, or it implements one, which its behaviour's code
 /// calls. Empty otherwise.
@@ -860,24 +917,12 @@ impl pb::search_server::Search for SearchService {
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
         defined_arg(&graph, &req.symbol, &req.repositories)?;
-        let refs = graph
-            .callees(&req.symbol)
-            .into_iter()
-            .map(|callee| {
-                // Where the callee is defined, when it is indexed.
-                match graph
-                    .definitions(&callee)
-                    .into_iter()
-                    .find(|s| in_repos(&req.repositories, &s.repo))
-                {
-                    Some(site) => site_ref(site),
-                    None => pb::SymbolRef {
-                        symbol: callee,
-                        ..Default::default()
-                    },
-                }
-            })
-            .collect();
+        let source = self.0.backend.chunk_source();
+        let refs = tokio::task::spawn_blocking(move || {
+            callee_refs(source.as_deref(), &graph, &req.symbol, &req.repositories)
+        })
+        .await
+        .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
         Ok(Response::new(pb::SymbolResponse {
             refs,
             note: String::new(),
