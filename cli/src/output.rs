@@ -95,7 +95,10 @@ pub fn ingest_summary(
     if s.files_seen == 0 {
         eprintln!("{}", nothing_found_warning(repo));
     } else if s.files_skipped() + s.files_failed >= s.files_seen {
-        eprintln!("{}", nothing_indexed_warning(repo, s.files_seen));
+        eprintln!(
+            "{}",
+            nothing_indexed_warning(repo, s.files_seen, ", as listed above")
+        );
     }
     if json {
         // The same top-level counts as `aiex repo add --json` and `repo status --json`, so
@@ -167,12 +170,12 @@ pub fn nothing_found_warning(repo: &str) -> String {
 }
 
 /// What `aiex index` and `aiex repo add` say when every file the walk found was skipped
-/// or could not be read.
-pub fn nothing_indexed_warning(repo: &str, seen: u64) -> String {
+/// or could not be read; `why` says where the reasons are.
+pub fn nothing_indexed_warning(repo: &str, seen: u64, why: &str) -> String {
     let files = if seen == 1 { "file" } else { "files" };
     format!(
         "warning: none of the {seen} {files} found in {repo} could be indexed (each was \
-         skipped or unreadable, as said above): nothing of it can be searched"
+         skipped or unreadable{why}): nothing of it can be searched"
     )
 }
 
@@ -571,7 +574,11 @@ pub fn add_summary(
     if s.files_seen == 0 {
         eprintln!("{}", nothing_found_warning(&s.repository));
     } else if s.files_indexed == 0 && s.state() == pb::RepositoryState::Ready {
-        eprintln!("{}", nothing_indexed_warning(&s.repository, s.files_seen));
+        let why = "; binary, minified or generated text, credentials, or over the size limit";
+        eprintln!(
+            "{}",
+            nothing_indexed_warning(&s.repository, s.files_seen, why)
+        );
     }
     if json {
         let mut v = status_json(s);
@@ -655,7 +662,7 @@ fn called_at(calls: CallLines, lines: &[u32]) -> String {
 pub fn callers(found: &[pb::SymbolRef], json: bool, symbol: &str, note: &str) -> Result<()> {
     let mut empty = format!("no indexed code calls {symbol}");
     if !note.is_empty() {
-        if json {
+        if json || !found.is_empty() {
             eprintln!("note: {note}");
         }
         empty.push_str(&format!(" ({note})"));
@@ -992,8 +999,9 @@ pub fn symbols_offline(
             repos,
             json,
         } => {
-            let found = aiex_gateway::service::caller_refs(
+            let (found, unread) = aiex_gateway::service::caller_refs(
                 Some(source),
+                graph,
                 (aiex_gateway::service::callers_of(graph, &symbol)?.into_iter())
                     .filter(|s| in_repos(&repos, &s.repo))
                     .collect(),
@@ -1002,7 +1010,7 @@ pub fn symbols_offline(
             let note = if found.is_empty() {
                 aiex_gateway::service::callers_note(graph, &symbol)
             } else {
-                String::new()
+                unread
             };
             callers(&found, json, &symbol, &note)
         }

@@ -1467,6 +1467,8 @@ fn callers_a_quote_writes_into_many_modules_are_counted_past_three() {
     for (symbol, callback) in [
         ("Lint.Custom.run/1", "Lint.Check.run/1"),
         ("Lint.Server.terminate/2", "GenServer.terminate/2"),
+        // Any arity.
+        ("Lint.Server.terminate", "GenServer.terminate/2"),
     ] {
         let args = ["symbols", "--offline", "callers", symbol];
         let out = aiex(d, &args);

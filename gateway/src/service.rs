@@ -397,26 +397,30 @@ pub fn site_ref(s: SymbolSite) -> pb::SymbolRef {
     }
 }
 
-/// Callers' files read for their call lines, at most: past them (a function called from
-/// thousands of files), a caller is shown at its definition's line.
-pub const MAX_CALL_SITE_FILES: usize = 256;
+/// Callers' files read for their call lines, at most: past them (a module used in
+/// thousands of files), a caller is shown at its definition's line, and the answer's note
+/// says so.
+pub const MAX_CALL_SITE_FILES: usize = 1024;
 
 /// The callers of `symbol` as references, each with the lines of its code that make the
-/// call (see [`aiex_node::graph::sites`]), read from `source` one file at a time. A file
-/// that cannot be read leaves its callers at their definitions' lines, as does a source
-/// that is not there.
+/// call (see [`aiex_node::graph::sites`]), read from `source` one file at a time, and a
+/// note when some files were not read ([`MAX_CALL_SITE_FILES`]). A file that cannot be
+/// read leaves its callers at their definitions' lines, as does a source that is not
+/// there.
 pub fn caller_refs(
     source: Option<&(dyn aiex_node::context::ChunkSource + Send + Sync)>,
+    graph: &aiex_node::graph::SymbolGraph,
     sites: Vec<SymbolSite>,
     symbol: &str,
-) -> Vec<pb::SymbolRef> {
+) -> (Vec<pb::SymbolRef>, String) {
     use aiex_node::graph::sites::{Callee, call_place};
-    let callee = Callee::of(symbol);
+    let callee = Callee::of(symbol).map(|c| c.with_arities(graph.definition_arities(symbol)));
+    let mut unread = 0;
     let mut files: std::collections::HashMap<
         (String, String),
         Option<Vec<aiex_node::chunk::Chunk>>,
     > = Default::default();
-    (sites.into_iter())
+    let refs = (sites.into_iter())
         .map(|site| {
             let (from, to) = (site.start_line, site.end_line);
             let key = (site.repo.clone(), site.path.clone());
@@ -425,6 +429,7 @@ pub fn caller_refs(
                 return r;
             };
             if !files.contains_key(&key) && files.len() >= MAX_CALL_SITE_FILES {
+                unread += 1;
                 return r;
             }
             let chunks = files.entry(key).or_insert_with_key(|(repo, path)| {
@@ -443,7 +448,15 @@ pub fn caller_refs(
             }
             r
         })
-        .collect()
+        .collect();
+    let note = match unread {
+        0 => String::new(),
+        n => format!(
+            "the last {n} callers are shown at their definitions' lines: call lines are read \
+             from the first {MAX_CALL_SITE_FILES} files"
+        ),
+    };
+    (refs, note)
 }
 
 pub use aiex_node::service::hit_to_pb;
@@ -667,6 +680,7 @@ pub fn callee_refs(
         let Some(callee) = Callee::of(&r.symbol) else {
             continue;
         };
+        let callee = callee.with_arities(graph.definition_arities(&r.symbol));
         for &(from, to) in &spans {
             let place = call_place(&chunks, from, to, &callee);
             if r.call_text.is_empty() {
@@ -693,7 +707,15 @@ pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Stri
              `aiex symbols impls {symbol}` lists; their callers are each their own"
         );
     }
-    let callbacks = graph.implemented_callbacks(symbol);
+    // `Mod.fun`: the callbacks any of its arities implements.
+    let mut callbacks: Vec<String> = match symbol.contains('/') {
+        true => graph.implemented_callbacks(symbol),
+        false => (graph.definitions(symbol).iter())
+            .flat_map(|s| graph.implemented_callbacks(&s.symbol))
+            .collect(),
+    };
+    callbacks.sort();
+    callbacks.dedup();
     if callbacks.is_empty() {
         return String::new();
     }
@@ -904,10 +926,12 @@ impl pb::search_server::Search for SearchService {
             String::new()
         };
         let source = self.0.backend.chunk_source();
-        let refs =
-            tokio::task::spawn_blocking(move || caller_refs(source.as_deref(), sites, &req.symbol))
-                .await
-                .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
+        let (refs, unread) = tokio::task::spawn_blocking(move || {
+            caller_refs(source.as_deref(), &graph, sites, &req.symbol)
+        })
+        .await
+        .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
+        let note = if note.is_empty() { unread } else { note };
         Ok(Response::new(pb::SymbolResponse { refs, note }))
     }
 

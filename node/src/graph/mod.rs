@@ -2435,6 +2435,19 @@ impl SymbolGraph {
         by_place(out)
     }
 
+    /// Every arity of the definitions `Mod.fun/n` names: `n`, and those default arguments
+    /// give the same definition (`[1, 2]` for `f/2` of `def f(a, b \\ 1)`). Empty
+    /// without an arity.
+    pub fn definition_arities(&self, symbol: &str) -> Vec<u32> {
+        let mut out: Vec<u32> = std::iter::once(symbol.to_string())
+            .chain(self.same_definition(symbol))
+            .filter_map(|s| s.rsplit_once('/')?.1.parse().ok())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The other arities of the definitions `Mod.fun/n` names, where one definition has
     /// several (default arguments): `f/1` for `f/2` of `def f(a, b \\ 1)`.
     fn same_definition(&self, symbol: &str) -> Vec<String> {

@@ -2,11 +2,17 @@
 //! a function, or for a module any of its functions.
 //!
 //! The symbol graph knows which definitions call what, not where: calls carry no
-//! position. The lines are found at answer time in the caller's own text, by the callee's
-//! name where Elixir code calls it (`name(`, `Mod.name`, `|> name`, `&name/2`, a statement
-//! `name arg`), outside strings, heredocs, comments and typespecs. A caller whose call
-//! the scan does not see (a name an `alias …, as:` renames, a call a macro writes) keeps
-//! its definition's line.
+//! position. The lines are found at answer time in the caller's own text, where Elixir
+//! code calls the callee (`Mod.name(`, `Alias.name`, `name(`, `|> name`, `&name/2`, a
+//! statement `name arg`), outside strings, heredocs, comments and typespecs. A module
+//! before the name must be the callee's, written whole, through the chunk's aliases
+//! (`alias A.B`, `alias A.B, as: C`, `alias A.{B}`) or `__MODULE__`; a name without one
+//! must be the caller's own module's, imported, or a call the chunker saw made without a
+//! module. A capture's arity (`&name/2`) must be one the callee's definition has. A
+//! caller whose call the scan does not see (a call a macro writes) keeps its definition's
+//! line.
+
+use std::collections::HashMap;
 
 use crate::chunk::Chunk;
 
@@ -16,36 +22,62 @@ pub const MAX_CALL_LINES: usize = 50;
 /// The longest call text reported, in characters.
 const MAX_CALL_TEXT: usize = 160;
 
-/// What a caller calls: a function by name, or any function (or the struct) of a module.
+/// What a caller calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Callee {
-    /// `Mod.fun/arity`, `Mod.fun`: calls of `fun`.
-    Function(String),
-    /// `Ecto.Changeset`: `Changeset.f(…)`, `Ecto.Changeset.f(…)`, `%Changeset{…}`.
-    Module(String),
-    /// A server callback, called through the function that sends its message:
-    /// `handle_call/3` through `GenServer.call(server, msg)`.
-    /// (A direct call by its name counts too.)
-    Message(String, &'static [&'static str]),
+pub struct Callee {
+    /// The module: `Ecto.Changeset` (of `Ecto.Changeset.cast/4`, or the module itself).
+    pub module: String,
+    pub kind: CalleeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalleeKind {
+    /// `Mod.fun/arity`, `Mod.fun`: calls of `fun` at one of `arities` (any when empty).
+    Function { name: String, arities: Vec<u32> },
+    /// `Ecto.Changeset`: any of its functions (`Changeset.cast(…)`), its struct
+    /// (`%Changeset{…}`), a `use` of it.
+    Module,
+    /// A server callback, called through the function that sends its message
+    /// (`handle_call/3` through `GenServer.call(server, msg)`), or by its name.
+    Message {
+        name: String,
+        arities: Vec<u32>,
+        through: &'static [&'static str],
+    },
     /// `MyAppWeb.__using__/1`, `Mod.__before_compile__/1`: `use MyAppWeb, :controller`,
-    /// `@before_compile Mod` (by the module's last segment).
-    Use(String),
+    /// `@before_compile Mod`.
+    Use,
 }
 
 impl Callee {
-    /// The callee a `callers` symbol names: `Mod.fun/arity` and `Mod.fun` a function,
-    /// `Mod` (a capitalised last segment, no arity) a module. `None` for an operator.
+    /// The callee a symbol names: `Mod.fun/arity` and `Mod.fun` a function, `Mod` (a
+    /// capitalised last segment, no arity) a module. `None` for an operator or a name
+    /// without a module.
     pub fn of(symbol: &str) -> Option<Callee> {
-        let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
+        let (head, arity) = match symbol.rsplit_once('/') {
+            Some((head, arity)) => (head, arity.parse::<u32>().ok()),
+            None => (symbol, None),
+        };
         let last = head.rsplit_once('.').map_or(head, |(_, last)| last);
         if !symbol.contains('/') && last.starts_with(|c: char| c.is_ascii_uppercase()) {
-            return Some(Callee::Module(last.to_string()));
+            return Some(Callee {
+                module: head.to_string(),
+                kind: CalleeKind::Module,
+            });
         }
+        let module = head.rsplit_once('.')?.0.to_string();
         if matches!(last, "__using__" | "__before_compile__") {
-            let module = head.rsplit_once('.')?.0;
-            let module_last = module.rsplit_once('.').map_or(module, |(_, l)| l);
-            return Some(Callee::Use(module_last.to_string()));
+            return Some(Callee {
+                module,
+                kind: CalleeKind::Use,
+            });
         }
+        let named = last.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && (last.chars()).all(|c| c.is_alphanumeric() || matches!(c, '_' | '?' | '!'));
+        if !named {
+            return None;
+        }
+        let (name, arities) = (last.to_string(), arity.into_iter().collect());
         let through: &'static [&'static str] = match last {
             "handle_call" => &["GenServer.call", "GenServer.multi_call", ":gen_server.call"],
             "handle_cast" => &["GenServer.cast", "GenServer.abcast", ":gen_server.cast"],
@@ -62,12 +94,28 @@ impl Callee {
             ],
             _ => &[],
         };
-        if !through.is_empty() {
-            return Some(Callee::Message(last.to_string(), through));
+        let kind = match through.is_empty() {
+            true => CalleeKind::Function { name, arities },
+            false => CalleeKind::Message {
+                name,
+                arities,
+                through,
+            },
+        };
+        Some(Callee { module, kind })
+    }
+
+    /// The same callee at more arities (those one definition with default arguments has).
+    pub fn with_arities(mut self, more: impl IntoIterator<Item = u32>) -> Callee {
+        if let CalleeKind::Function { arities, .. } | CalleeKind::Message { arities, .. } =
+            &mut self.kind
+            && !arities.is_empty()
+        {
+            arities.extend(more);
+            arities.sort_unstable();
+            arities.dedup();
         }
-        let named = last.starts_with(|c: char| c.is_alphabetic() || c == '_')
-            && (last.chars()).all(|c| c.is_alphanumeric() || matches!(c, '_' | '?' | '!'));
-        named.then(|| Callee::Function(last.to_string()))
+        self
     }
 }
 
@@ -88,7 +136,8 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
         .collect();
     ordered.sort_by_key(|c| c.start_line);
     for chunk in ordered {
-        for (line, text) in call_lines(&chunk.content, chunk.start_line, callee) {
+        let scope = Scope::of(chunk);
+        for (line, text) in call_lines(&chunk.content, chunk.start_line, callee, &scope) {
             if (from..=to).contains(&line) && found.last().is_none_or(|(l, _)| *l < line) {
                 found.push((line, text));
             }
@@ -111,23 +160,113 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// What the names in a chunk's code stand for: its module (and those it is nested in),
+/// its aliases, its imports, and the names it calls without a module.
+#[derive(Debug, Default)]
+pub struct Scope<'a> {
+    pub module: &'a str,
+    pub parents: &'a [String],
+    /// `Changeset` (or the `as:` name) -> `Ecto.Changeset`.
+    pub aliases: HashMap<&'a str, &'a str>,
+    pub imports: &'a [String],
+    /// The names of the calls the chunker saw made without a module (`fun` of `fun/2`).
+    pub unqualified: Vec<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn of(chunk: &'a Chunk) -> Scope<'a> {
+        let aliases = (chunk.aliases.iter())
+            .map(|a| match a.split_once(" as ") {
+                Some((full, short)) => (short, full),
+                None => (
+                    a.rsplit_once('.').map_or(a.as_str(), |(_, l)| l),
+                    a.as_str(),
+                ),
+            })
+            .collect();
+        let unqualified = (chunk.all_unqualified_calls())
+            .chain(&chunk.module_unqualified_calls)
+            .chain(&chunk.plugged_calls)
+            .chain(chunk.defines.iter().flat_map(|d| &d.unqualified_calls))
+            .map(|c| c.rsplit_once('/').map_or(c.as_str(), |(n, _)| n))
+            .collect();
+        Scope {
+            module: &chunk.module,
+            parents: &chunk.parents,
+            aliases,
+            imports: &chunk.imports,
+            unqualified,
+        }
+    }
+
+    /// Whether `written` (`Sol`, `Clients.Sol`, `__MODULE__`, `Glific.Clients.Sol`) is
+    /// `module` here.
+    fn names(&self, written: &str, module: &str) -> bool {
+        if written == module {
+            return true;
+        }
+        let (first, rest) = match written.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (written, None),
+        };
+        let expanded = match first {
+            "__MODULE__" => Some(self.module),
+            _ => self.aliases.get(first).copied(),
+        };
+        let is = |base: &str| match rest {
+            Some(rest) => module.strip_prefix(base).and_then(|m| m.strip_prefix('.')) == Some(rest),
+            None => module == base,
+        };
+        if let Some(expanded) = expanded {
+            return is(expanded);
+        }
+        // A module nested in the one the code is in, by its short name; or an alias the
+        // chunk does not list (a `use` writes it: `use MyAppWeb, :controller` aliases
+        // `MyApp.Repo`), by the module's last segments.
+        (self.parents.iter().map(String::as_str))
+            .chain([self.module])
+            .filter(|p| !p.is_empty())
+            .any(|p| module.strip_prefix(p).and_then(|m| m.strip_prefix('.')) == Some(written))
+            || module
+                .strip_suffix(written)
+                .is_some_and(|m| m.ends_with('.'))
+    }
+
+    /// Whether a call of `name` without a module may be `module`'s.
+    fn calls_unqualified(&self, module: &str, name: &str) -> bool {
+        module == self.module
+            || self.imports.iter().any(|i| i == module)
+            || matches!(module, "Kernel" | "Kernel.SpecialForms")
+            || self.unqualified.contains(&name)
+    }
+}
+
 /// The lines of `content` (whose first line is `first_line` of its file) that call
-/// `callee`, each with its text.
-pub fn call_lines<'a>(content: &'a str, first_line: u32, callee: &Callee) -> Vec<(u32, &'a str)> {
+/// `callee`, each with its text, the names read in `scope`.
+pub fn call_lines<'a>(
+    content: &'a str,
+    first_line: u32,
+    callee: &Callee,
+    scope: &Scope<'_>,
+) -> Vec<(u32, &'a str)> {
     let mut out = Vec::new();
     let mut lexer = Lexer::default();
     let mut code = String::new();
     for (i, line) in content.lines().enumerate() {
         lexer.code_of(line, &mut code);
         let trimmed = code.trim_start();
-        // Typespecs name types, not calls: `@spec f(Changeset.t()) :: …`.
-        let typespec = [
+        // Typespecs name types, not calls: `@spec f(Changeset.t()) :: …`; `alias`,
+        // `import` and `require` name modules without calling them.
+        let declaration = [
             "@spec",
             "@type",
             "@typep",
             "@opaque",
             "@callback",
             "@macrocallback",
+            "alias",
+            "import",
+            "require",
         ]
         .iter()
         .any(|a| {
@@ -135,7 +274,7 @@ pub fn call_lines<'a>(content: &'a str, first_line: u32, callee: &Callee) -> Vec
                 .strip_prefix(a)
                 .is_some_and(|rest| rest.starts_with([' ', '(']))
         });
-        if !typespec && calls_on(&code, callee) {
+        if !declaration && calls_on(&code, callee, scope) {
             out.push((first_line + i as u32, line));
         }
     }
@@ -147,20 +286,44 @@ fn is_ident(b: u8) -> bool {
 }
 
 /// Whether the line's code (strings and comments blanked) calls `callee`.
-fn calls_on(code: &str, callee: &Callee) -> bool {
-    match callee {
-        Callee::Function(name) => calls_name(code, name, false),
-        Callee::Module(last) => calls_name(code, last, true),
-        Callee::Use(last) => uses(code, last),
-        Callee::Message(name, through) => {
-            through.iter().any(|f| sends(code, f)) || calls_name(code, name, false)
+fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+    let module = callee.module.as_str();
+    match &callee.kind {
+        CalleeKind::Function { name, arities } => calls_name(code, module, name, arities, scope),
+        CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
+        CalleeKind::Use => uses(code, module, scope),
+        CalleeKind::Message {
+            name,
+            arities,
+            through,
+        } => {
+            through.iter().any(|f| sends(code, f)) || calls_name(code, module, name, arities, scope)
         }
     }
 }
 
-/// Whether the line's code calls the function `name`, or with `module` a function of the
-/// module whose last segment is `name`.
-fn calls_name(code: &str, name: &str, module: bool) -> bool {
+/// The module written before the `.` that ends at `dot` (`Glific.Clients.Sol`,
+/// `__MODULE__`, `:ets`); empty when an expression is there (`state.name`, `f().name`).
+fn qualifier(code: &str, dot: usize) -> &str {
+    let bytes = code.as_bytes();
+    let mut start = dot;
+    while start > 0 && (is_ident(bytes[start - 1]) || bytes[start - 1] == b'.') {
+        start -= 1;
+    }
+    let written = &code[start..dot];
+    let erlang = start > 0 && bytes[start - 1] == b':';
+    if erlang {
+        return &code[start - 1..dot];
+    }
+    match written.starts_with(|c: char| c.is_ascii_uppercase()) || written.starts_with("__MODULE__")
+    {
+        true => written,
+        false => "",
+    }
+}
+
+/// Whether the line's code calls the function `name` of `module` (at one of `arities`).
+fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
     let bytes = code.as_bytes();
     let mut from = 0;
     while let Some(found) = code[from..].find(name) {
@@ -173,15 +336,6 @@ fn calls_name(code: &str, name: &str, module: bool) -> bool {
             || next
                 .is_some_and(|n| is_ident(n) || (!name.ends_with(['?', '!']) && b"?!".contains(&n)))
         {
-            continue;
-        }
-        if module {
-            // `Changeset.cast(…)`, `%Changeset{…}`.
-            if next == Some(b'.') && bytes.get(end + 1).is_some_and(|b| !b.is_ascii_uppercase())
-                || next == Some(b'{') && prev == Some(b'%')
-            {
-                return true;
-            }
             continue;
         }
         let before = code[..at].trim_end();
@@ -200,43 +354,91 @@ fn calls_name(code: &str, name: &str, module: bool) -> bool {
         if next == Some(b':') && bytes.get(end + 1) != Some(&b':') {
             continue;
         }
-        if prev == Some(b'.') || prev == Some(b'&') || before.ends_with("|>") {
-            return true;
-        }
-        if after.starts_with('(') {
-            let defines = crate::chunk::calls::DEF_KEYWORDS.iter().any(|d| {
-                before.strip_suffix(d).is_some_and(|rest| {
-                    rest.is_empty() || rest.ends_with(|c: char| !(c.is_alphanumeric() || c == '_'))
-                })
-            });
-            if defines {
+        // A capture names its arity: `&name/2`, `&Mod.name/2`.
+        if next == Some(b'/') && !arities.is_empty() {
+            let digits: String = (code[end + 1..].chars())
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.parse::<u32>().is_ok_and(|a| !arities.contains(&a)) {
                 continue;
             }
+        }
+        let called = if prev == Some(b'.') {
+            // `Mod.name`: the module must be the callee's.
+            let written = qualifier(code, at - 1);
+            if written.is_empty() || !scope.names(written, module) {
+                continue;
+            }
+            true
+        } else {
+            let local = prev == Some(b'&') || before.ends_with("|>") || after.starts_with('(') || {
+                // A call without parentheses: `name arg` as a statement or a value.
+                let assignment = before.ends_with('=')
+                    && !["==", "<=", ">=", "!=", "~="]
+                        .iter()
+                        .any(|op| before.ends_with(op));
+                let statement = before.is_empty()
+                    || assignment
+                    || before.ends_with("do:")
+                    || before.ends_with("->");
+                let argument = next == Some(b' ')
+                    && after.starts_with(|c: char| {
+                        c.is_alphanumeric()
+                            || matches!(
+                                c,
+                                '_' | ':' | '"' | '\'' | '%' | '{' | '[' | '@' | '&' | '^' | '~'
+                            )
+                    })
+                    && !["do", "when", "and", "or", "in", "not"].iter().any(|w| {
+                        after
+                            .strip_prefix(w)
+                            .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
+                    });
+                statement && argument
+            };
+            let defines = after.starts_with('(')
+                && crate::chunk::calls::DEF_KEYWORDS.iter().any(|d| {
+                    before.strip_suffix(d).is_some_and(|rest| {
+                        rest.is_empty()
+                            || rest.ends_with(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    })
+                });
+            local && !defines && scope.calls_unqualified(module, name)
+        };
+        if called {
             return true;
         }
-        // A call without parentheses: `name arg` as a statement or an assignment's value.
-        let assignment = before.ends_with('=')
-            && !["==", "<=", ">=", "!=", "~="]
-                .iter()
-                .any(|op| before.ends_with(op));
-        let statement =
-            before.is_empty() || assignment || before.ends_with("do:") || before.ends_with("->");
-        let argument = next == Some(b' ')
-            && after.starts_with(|c: char| {
-                c.is_alphanumeric()
-                    || matches!(
-                        c,
-                        '_' | ':' | '"' | '\'' | '%' | '{' | '[' | '@' | '&' | '^' | '~'
-                    )
-            })
-            && !["do", "when", "and", "or", "in", "not"].iter().any(|w| {
-                after
-                    .strip_prefix(w)
-                    .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
-            });
-        if statement && argument {
+    }
+    false
+}
+
+/// Whether the line's code names `module` where it calls one of its functions
+/// (`Changeset.cast(…)`) or builds or matches its struct (`%Changeset{…}`).
+fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    let bytes = code.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = (bytes[i].is_ascii_uppercase() || bytes[i..].starts_with(b"__MODULE__"))
+            && (i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < bytes.len() && (is_ident(bytes[end]) || bytes[end] == b'.') {
+            end += 1;
+        }
+        // `Changeset.cast`: the module is what comes before the last `.name`.
+        let token = &code[i..end];
+        let (written, called) = match token.rsplit_once('.') {
+            Some((m, f)) if f.starts_with(|c: char| c.is_lowercase() || c == '_') => (m, true),
+            _ => (token.trim_end_matches('.'), false),
+        };
+        let structure = !called && i > 0 && bytes[i - 1] == b'%' && bytes.get(end) == Some(&b'{');
+        if (called || structure) && scope.names(written, module) {
             return true;
         }
+        i = end.max(i + 1);
     }
     false
 }
@@ -247,13 +449,13 @@ fn sends(code: &str, fun: &str) -> bool {
     code.match_indices(fun).any(|(at, _)| {
         let end = at + fun.len();
         let before_ok = at == 0 || !(is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1]));
-        before_ok && matches!(bytes.get(end), Some(b'(' | b' '))
+        // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
+        before_ok && matches!(bytes.get(end), Some(b'(' | b' ')) && !code.contains("\"$gen_")
     })
 }
 
-/// Whether the line's code is `use Mod…` or `@before_compile Mod…`, `Mod` ending in the
-/// segment `last`.
-fn uses(code: &str, last: &str) -> bool {
+/// Whether the line's code is `use Mod…` or `@before_compile Mod…` of `module`.
+fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     let code = code.trim_start();
     let Some(rest) = (code.strip_prefix("use "))
         .or_else(|| code.strip_prefix("@before_compile "))
@@ -261,12 +463,12 @@ fn uses(code: &str, last: &str) -> bool {
     else {
         return false;
     };
-    let module: &str = rest
+    let written: &str = rest
         .trim_start()
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .next()
         .unwrap_or_default();
-    module.rsplit('.').next() == Some(last)
+    scope.names(written, module)
 }
 
 /// Blanks strings and sigils (but not their interpolations), heredocs and comments, line
@@ -411,10 +613,22 @@ impl Lexer {
 mod tests {
     use super::*;
 
+    /// The lines of `src` (from line 10) calling `symbol`, read in its module's scope
+    /// with its last segment an alias of it.
     fn lines(src: &str, symbol: &str) -> Vec<u32> {
         let callee = Callee::of(symbol).unwrap();
-        call_lines(src, 10, &callee)
-            .into_iter()
+        let module = callee.module.clone();
+        let last = module.rsplit('.').next().unwrap().to_string();
+        let scope = Scope {
+            module: &module,
+            aliases: [(last.as_str(), module.as_str())].into(),
+            ..Scope::default()
+        };
+        lines_in(src, &callee, &scope)
+    }
+
+    fn lines_in(src: &str, callee: &Callee, scope: &Scope<'_>) -> Vec<u32> {
+        (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
     }
@@ -430,9 +644,10 @@ mod tests {
   failed message, :reason
   w = failed message
 end"#;
+        // All but `&failed/1`, another arity.
         assert_eq!(
             lines(src, "Broadway.Message.failed/2"),
-            vec![11, 12, 13, 14, 15, 16, 17]
+            vec![11, 12, 13, 15, 16, 17]
         );
     }
 
@@ -512,14 +727,76 @@ end"#;
 
     proptest::proptest! {
         #[test]
-        fn any_text_is_scanned_without_a_panic(text in "[a-z(){}\\[\\]~\"'#?\\\\/|<>.&: \n\u{e9}]{0,200}") {
-            for symbol in ["M.a/1", "M.__using__/1", "Mod.A"] {
+        fn any_text_is_scanned_without_a_panic(text in "[a-zA-Z0-9_%(){}\\[\\]~\"'#?\\\\/|<>.&: \n\u{e9}]{0,200}") {
+            for symbol in ["M.a/1", "M.__using__/1", "Mod.A", "M.handle_info/2"] {
                 let callee = Callee::of(symbol).unwrap();
-                for (line, text) in call_lines(&text, 1, &callee) {
+                for (line, text) in call_lines(&text, 1, &callee, &Scope::default()) {
                     proptest::prop_assert!(line >= 1 && text.lines().count() <= 1);
                 }
             }
         }
+    }
+
+    /// What the reviewers found: a call of a function of the same name in another module
+    /// is not a call of the callee, however the module is written.
+    #[test]
+    fn the_module_before_the_name_must_be_the_callees() {
+        let aliases = [
+            "P7.T as Runner".to_string(),
+            "P7.U".to_string(),
+            "Glific.Clients".to_string(),
+        ];
+        let imports = ["P7.Imp".to_string()];
+        let source = b"defmodule P7.C do\n  def a, do: 1\nend\n";
+        let config = crate::chunk::ChunkerConfig::default();
+        let crate::chunk::FileChunks::Chunked(chunks) =
+            crate::chunk::chunk_file("r", "lib/c.ex", source, &config)
+        else {
+            panic!("not chunked");
+        };
+        let mut chunk = chunks.into_iter().next().unwrap();
+        assert_eq!(chunk.module, "P7.C");
+        chunk.aliases = aliases.to_vec();
+        chunk.imports = imports.to_vec();
+        chunk.unqualified_calls = vec!["seen/1".into()];
+        let scope = Scope::of(&chunk);
+        let src = "U.run(x)\nRunner.run(x)\nP7.T.run(x)\nstate.run(x)\nf().run(x)\nrun(x)\n";
+        let t = Callee::of("P7.T.run/1").unwrap();
+        assert_eq!(lines_in(src, &t, &scope), vec![11, 12]);
+        assert_eq!(
+            lines_in(src, &Callee::of("P7.U.run/1").unwrap(), &scope),
+            vec![10]
+        );
+        // A name without a module: the module's own, an import's, or one seen unqualified.
+        assert_eq!(
+            lines_in(src, &Callee::of("P7.C.run/1").unwrap(), &scope),
+            vec![15]
+        );
+        assert_eq!(
+            lines_in(src, &Callee::of("P7.Imp.run/1").unwrap(), &scope),
+            vec![15]
+        );
+        let src = "seen(1)\nrun(2)\n";
+        assert_eq!(
+            lines_in(src, &Callee::of("Other.seen/1").unwrap(), &scope),
+            vec![10]
+        );
+        // Through a prefix alias, and a capture's arity.
+        let src = "Clients.Sol.name(x)\nClients.ReapBenefit.name(x)\n&Glific.Clients.Sol.name/2\n&Glific.Clients.Sol.name/1\n";
+        let sol = Callee::of("Glific.Clients.Sol.name/1").unwrap();
+        assert_eq!(lines_in(src, &sol, &scope), vec![10, 13]);
+        assert_eq!(
+            lines_in(src, &sol.clone().with_arities([2]), &scope),
+            vec![10, 12, 13]
+        );
+        // Fully qualified names of other modules.
+        let src = "GenLSP.Requests.CallHierarchyIncomingCalls.schematic()\nGenLSP.Requests.WorkspaceDiagnosticRefresh.schematic()\n";
+        let refresh = Callee::of("GenLSP.Requests.WorkspaceDiagnosticRefresh.schematic/0").unwrap();
+        assert_eq!(lines_in(src, &refresh, &scope), vec![11]);
+        // A module by an `as:` alias and a `use`; `alias` lines are not calls.
+        let src = "alias P7.T, as: Runner\nuse P7.T\nRunner.run(x)\nU.run(x)\n";
+        let module = Callee::of("P7.T").unwrap();
+        assert_eq!(lines_in(src, &module, &scope), vec![11, 12]);
     }
 
     #[test]
@@ -527,12 +804,18 @@ end"#;
         assert_eq!(Callee::of("Kernel.+/2"), None);
         assert_eq!(Callee::of("Kernel.|>/2"), None);
         assert_eq!(
-            Callee::of("M.valid?/1"),
-            Some(Callee::Function("valid?".into()))
+            Callee::of("M.valid?/1").map(|c| c.kind),
+            Some(CalleeKind::Function {
+                name: "valid?".into(),
+                arities: vec![1]
+            })
         );
         assert_eq!(
             Callee::of("Ecto.Changeset"),
-            Some(Callee::Module("Changeset".into()))
+            Some(Callee {
+                module: "Ecto.Changeset".into(),
+                kind: CalleeKind::Module
+            })
         );
     }
 }
