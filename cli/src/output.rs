@@ -630,8 +630,6 @@ pub fn add_summary(
     Ok(())
 }
 
-/// What `callers` adds when a callback has none: code calls it through the modules that
-/// implement it (`{symbol}` is replaced by the callback).
 /// A `callees` answer: where each callee is defined, and the lines that call it.
 pub fn callees_of(found: &[pb::SymbolRef], json: bool, symbol: &str) -> Result<()> {
     let empty = format!("{symbol} calls nothing that Aiex can name");
@@ -999,19 +997,8 @@ pub fn symbols_offline(
             repos,
             json,
         } => {
-            let (found, unread) = aiex_gateway::service::caller_refs(
-                Some(source),
-                graph,
-                (aiex_gateway::service::callers_of(graph, &symbol)?.into_iter())
-                    .filter(|s| in_repos(&repos, &s.repo))
-                    .collect(),
-                &symbol,
-            );
-            let note = if found.is_empty() {
-                aiex_gateway::service::callers_note(graph, &symbol)
-            } else {
-                unread
-            };
+            let (found, note) =
+                aiex_gateway::service::callers_answer(Some(source), graph, &symbol, &repos)?;
             callers(&found, json, &symbol, &note)
         }
         SymbolsCommand::Impls {

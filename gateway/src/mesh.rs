@@ -408,10 +408,19 @@ impl Backend for MeshBackend {
         if !missing.is_empty() {
             return Err(MeshBackend::unavailable("skipped files", &missing));
         }
-        let mut paths: Vec<String> = (answers.into_iter().flatten())
+        let counts: Vec<mesh::RepoCounts> = (answers.into_iter().flatten())
             .filter(|r| r.repository == repo)
-            .flat_map(|r| r.skipped_paths)
             .collect();
+        if counts
+            .iter()
+            .any(|r| r.skipped > r.skipped_paths.len() as u64)
+        {
+            tracing::warn!(
+                repository = repo,
+                "a node listed fewer skipped files than it holds: those past its list count as unchanged too"
+            );
+        }
+        let mut paths: Vec<String> = counts.into_iter().flat_map(|r| r.skipped_paths).collect();
         // Replicas hold the same files.
         paths.sort_unstable();
         paths.dedup();

@@ -404,9 +404,9 @@ pub const MAX_CALL_SITE_FILES: usize = 1024;
 
 /// The callers of `symbol` as references, each with the lines of its code that make the
 /// call (see [`aiex_node::graph::sites`]), read from `source` one file at a time, and a
-/// note when some files were not read ([`MAX_CALL_SITE_FILES`]). A file that cannot be
-/// read leaves its callers at their definitions' lines, as does a source that is not
-/// there.
+/// note when some files were not read ([`MAX_CALL_SITE_FILES`], [`CALL_SITE_TIME`],
+/// [`MAX_CALL_SITE_FAILURES`]). A file that cannot be read leaves its callers at their
+/// definitions' lines, as does a source that is not there.
 pub fn caller_refs(
     source: Option<&(dyn aiex_node::context::ChunkSource + Send + Sync)>,
     graph: &aiex_node::graph::SymbolGraph,
@@ -415,11 +415,10 @@ pub fn caller_refs(
 ) -> (Vec<pb::SymbolRef>, String) {
     use aiex_node::graph::sites::{Callee, call_place};
     let callee = Callee::of(symbol).map(|c| c.with_arities(graph.definition_arities(symbol)));
-    let mut unread = 0;
-    let mut files: std::collections::HashMap<
-        (String, String),
-        Option<Vec<aiex_node::chunk::Chunk>>,
-    > = Default::default();
+    let started = Instant::now();
+    let (mut read, mut failed, mut unread) = (0usize, 0usize, 0usize);
+    // Callers come by place, so a file's are together: one file's chunks are held at once.
+    let mut current: Option<(FileKey, Option<Vec<aiex_node::chunk::Chunk>>)> = None;
     let refs = (sites.into_iter())
         .map(|site| {
             let (from, to) = (site.start_line, site.end_line);
@@ -428,20 +427,27 @@ pub fn caller_refs(
             let (Some(source), Some(callee)) = (source, callee.as_ref()) else {
                 return r;
             };
-            if !files.contains_key(&key) && files.len() >= MAX_CALL_SITE_FILES {
-                unread += 1;
-                return r;
-            }
-            let chunks = files.entry(key).or_insert_with_key(|(repo, path)| {
-                match source.file_chunks(repo, path) {
+            if current.as_ref().is_none_or(|(k, _)| *k != key) {
+                let spent = read >= MAX_CALL_SITE_FILES
+                    || failed >= MAX_CALL_SITE_FAILURES
+                    || started.elapsed() >= CALL_SITE_TIME;
+                if spent {
+                    unread += 1;
+                    current = None;
+                    return r;
+                }
+                read += 1;
+                let chunks = match source.file_chunks(&key.0, &key.1) {
                     Ok(chunks) => Some(chunks),
                     Err(e) => {
-                        tracing::warn!(%repo, %path, error = %e, "cannot read a caller's file for its call lines");
+                        failed += 1;
+                        tracing::warn!(repo = %key.0, path = %key.1, error = %e, "cannot read a caller's file for its call lines");
                         None
                     }
-                }
-            });
-            if let Some(chunks) = chunks {
+                };
+                current = Some((key, chunks));
+            }
+            if let Some((_, Some(chunks))) = &current {
                 let place = call_place(chunks, from, to, callee);
                 r.call_lines = place.lines;
                 r.call_text = place.text;
@@ -453,10 +459,40 @@ pub fn caller_refs(
         0 => String::new(),
         n => format!(
             "the last {n} callers are shown at their definitions' lines: call lines are read \
-             from the first {MAX_CALL_SITE_FILES} files"
+             from at most {MAX_CALL_SITE_FILES} files, for at most {} seconds, until {} \
+             files cannot be read",
+            CALL_SITE_TIME.as_secs(),
+            MAX_CALL_SITE_FAILURES
         ),
     };
     (refs, note)
+}
+
+/// A file: its repository and path.
+type FileKey = (String, String);
+
+/// How long the callers' files are read for their call lines, at most.
+const CALL_SITE_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Callers' files that may fail to be read before the rest are not asked for.
+const MAX_CALL_SITE_FAILURES: usize = 3;
+
+/// The callers of `symbol` (see [`callers_of`]) in `repos`, with their call lines, and
+/// the answer's note: why it is empty ([`callers_note`]), or which callers have no call
+/// lines read.
+pub fn callers_answer(
+    source: Option<&(dyn aiex_node::context::ChunkSource + Send + Sync)>,
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+    repos: &[String],
+) -> std::result::Result<(Vec<pb::SymbolRef>, String), GatewayError> {
+    let sites: Vec<SymbolSite> = (callers_of(graph, symbol)?.into_iter())
+        .filter(|s| in_repos(repos, &s.repo))
+        .collect();
+    if sites.is_empty() {
+        return Ok((Vec::new(), callers_note(graph, symbol)));
+    }
+    Ok(caller_refs(source, graph, sites, symbol))
 }
 
 pub use aiex_node::service::hit_to_pb;
@@ -916,22 +952,12 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        let sites: Vec<SymbolSite> = callers_of(&graph, &req.symbol)?
-            .into_iter()
-            .filter(|s| in_repos(&req.repositories, &s.repo))
-            .collect();
-        let note = if sites.is_empty() {
-            callers_note(&graph, &req.symbol)
-        } else {
-            String::new()
-        };
         let source = self.0.backend.chunk_source();
-        let (refs, unread) = tokio::task::spawn_blocking(move || {
-            caller_refs(source.as_deref(), &graph, sites, &req.symbol)
+        let (refs, note) = tokio::task::spawn_blocking(move || {
+            callers_answer(source.as_deref(), &graph, &req.symbol, &req.repositories)
         })
         .await
-        .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;
-        let note = if note.is_empty() { unread } else { note };
+        .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))??;
         Ok(Response::new(pb::SymbolResponse { refs, note }))
     }
 
@@ -1083,6 +1109,61 @@ mod tests {
     use super::*;
     use aiex_node::chunk::{ChunkerConfig, FileChunks, chunk_file};
     use aiex_node::graph::SymbolGraph;
+
+    /// A chunk source whose every file read fails (a node that stopped answering).
+    struct Unreadable;
+
+    impl aiex_node::context::ChunkSource for Unreadable {
+        fn definition(&self, _: &str) -> aiex_node::error::Result<Vec<aiex_node::chunk::Chunk>> {
+            Ok(Vec::new())
+        }
+        fn file_chunks(
+            &self,
+            _: &str,
+            path: &str,
+        ) -> aiex_node::error::Result<Vec<aiex_node::chunk::Chunk>> {
+            Err(aiex_node::NodeError::Unavailable(format!(
+                "{path}: no node answered"
+            )))
+        }
+        fn repos_with_file(&self, _: &str) -> aiex_node::error::Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Callers' files that cannot be read leave them at their definitions' lines; after a
+    /// few failures the rest are not asked for, and the answer says how many.
+    #[test]
+    fn callers_whose_files_cannot_be_read_keep_their_definitions_lines() {
+        let mut files: Vec<(String, String)> = vec![(
+            "lib/t.ex".into(),
+            "defmodule T do\n  def go(x), do: x\nend\n".into(),
+        )];
+        for i in 0..5 {
+            files.push((
+                format!("lib/c{i}.ex"),
+                format!("defmodule C{i} do\n  def run(x) do\n    T.go(x)\n  end\nend\n"),
+            ));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, s)| (p.as_str(), s.as_str()))
+            .collect();
+        let g = graph(&files);
+        let (refs, note) = callers_answer(Some(&Unreadable), &g, "T.go/1", &[]).unwrap();
+        assert_eq!(refs.len(), 5);
+        assert!(
+            refs.iter()
+                .all(|r| r.call_lines.is_empty() && r.span.unwrap().start_line == 2)
+        );
+        assert!(
+            note.starts_with("the last 2 callers are shown at their definitions' lines"),
+            "{note}"
+        );
+        // With no source at all, the same refs and no note.
+        let (refs, note) = callers_answer(None, &g, "T.go/1", &[]).unwrap();
+        assert_eq!((refs.len(), note.as_str()), (5, ""));
+    }
 
     fn graph(files: &[(&str, &str)]) -> SymbolGraph {
         let mut chunks = Vec::new();

@@ -103,6 +103,10 @@ fn lines_before_the_definition(content: &str) -> (u32, usize) {
     })
 }
 
+/// The most skipped files' paths one `Repos` answer lists (a gateway counts the files past
+/// them as before: unchanged and skipped).
+pub const MAX_SKIPPED_PATHS: usize = 20_000;
+
 /// The whole lines `skipped` passes at the start of `content`, and their bytes; none when
 /// every line passes (the span stays whole).
 fn leading_lines(content: &str, skipped: impl Fn(&str) -> bool) -> (u32, usize) {
@@ -441,10 +445,12 @@ impl mesh::node_server::Node for NodeService {
         let of = query.skipped_paths_of.clone();
         let (repos, missing, mut skipped_paths) = blocking(move || {
             let (repos, missing) = set.repos_of(&query.partitions);
-            let paths = match query.skipped_paths_of.is_empty() {
+            let mut paths = match query.skipped_paths_of.is_empty() {
                 true => Vec::new(),
                 false => (set.skipped_paths_of(&query.skipped_paths_of, &query.partitions)).0,
             };
+            // Bounded, so the answer stays far under a message's size limit.
+            paths.truncate(MAX_SKIPPED_PATHS);
             Ok((repos, missing, paths))
         })
         .await?;

@@ -2274,10 +2274,15 @@ impl SymbolGraph {
             .filter(|(_, sites)| sites.iter().any(|s| s.symbol == module))
             .filter_map(|(behaviour, _)| {
                 let callback = format!("{behaviour}.{fun}/{arity}");
+                // A protocol declares its functions as `def`s, and its implementations
+                // are named after it (`defimpl Shape, for: Map` is `Shape.Map`); a module
+                // only `use`d declares nothing by its functions.
+                let protocol = (module.strip_prefix(behaviour.as_str()))
+                    .is_some_and(|rest| rest.starts_with('.'));
                 let declared = (self.definitions(&callback).iter()).any(|s| {
                     s.signature.starts_with("@callback")
                         || s.signature.starts_with("@macrocallback")
-                        || s.kind.is_callable()
+                        || (protocol && s.kind.is_callable())
                 });
                 let known = !self.has_module(behaviour)
                     && (KNOWN_CALLBACKS.iter()).any(|(b, callbacks)| {
@@ -3582,7 +3587,53 @@ mod tests {
         }
     }
 
-    /// Two repositories whose different definitions sit at the same path and line: the
+    /// A function implements a behaviour's `@callback` or a protocol's function, not a
+    /// function of a module its module merely `use`s.
+    #[test]
+    fn implemented_callbacks_are_declared_ones() {
+        let chunks = chunks_of(
+            &[
+                (
+                    "lib/b.ex",
+                    "defmodule Beh do\n  @callback go(term) :: term\nend\n",
+                ),
+                (
+                    "lib/i.ex",
+                    "defmodule Impl do\n  @behaviour Beh\n  def go(x), do: x\nend\n",
+                ),
+                (
+                    "lib/h.ex",
+                    "defmodule Helpers do\n  defmacro __using__(_), do: nil\n  def format(x), do: x\nend\n",
+                ),
+                (
+                    "lib/u.ex",
+                    "defmodule User do\n  use Helpers\n  def format(x), do: x\nend\n",
+                ),
+                (
+                    "lib/p.ex",
+                    "defprotocol Shape do\n  def area(s)\nend\ndefimpl Shape, for: Map do\n  def area(m), do: m\nend\n",
+                ),
+                (
+                    "lib/s.ex",
+                    "defmodule Srv do\n  use GenServer\n  def terminate(_, _), do: :ok\nend\n",
+                ),
+            ],
+            false,
+        );
+        let g = SymbolGraph::build(&chunks);
+        assert_eq!(g.implemented_callbacks("Impl.go/1"), ["Beh.go/1"]);
+        assert!(g.implemented_callbacks("User.format/1").is_empty());
+        assert_eq!(
+            g.implemented_callbacks("Shape.Map.area/1"),
+            ["Shape.area/1"]
+        );
+        assert_eq!(
+            g.implemented_callbacks("Srv.terminate/2"),
+            ["GenServer.terminate/2"]
+        );
+        assert!(g.implemented_callbacks("Srv.terminate/3").is_empty());
+    }
+
     /// A struct whose fields go over several lines is shown cut, and said to be.
     #[test]
     fn a_repo_map_shows_a_head_cut_at_its_line_end_as_cut() {
@@ -3613,6 +3664,7 @@ mod tests {
         }
     }
 
+    /// Two repositories whose different definitions sit at the same path and line: the
     /// map names each file `repo/path` and keeps both (one is not taken for the other).
     #[test]
     fn a_repo_map_over_two_repositories_keeps_both() {

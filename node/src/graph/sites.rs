@@ -5,8 +5,11 @@
 //! position. The lines are found at answer time in the caller's own text, where Elixir
 //! code calls the callee (`Mod.name(`, `Alias.name`, `name(`, `|> name`, `&name/2`, a
 //! statement `name arg`), outside strings, heredocs, comments and typespecs. A module
-//! before the name must be the callee's, written whole, through the chunk's aliases
-//! (`alias A.B`, `alias A.B, as: C`, `alias A.{B}`) or `__MODULE__`; a name without one
+//! before the name must be the callee's: written whole, through the chunk's aliases
+//! (`alias A.B`, `alias A.B, as: C`, `alias A.{B}`), `__MODULE__` or the modules the code
+//! is nested in, or, when its first segment is no alias the chunk lists (a `use` may
+//! write one), as the last segments of the callee's module (`Sol` for
+//! `Glific.Clients.Sol`); a name without one
 //! must be the caller's own module's, imported, or a call the chunker saw made without a
 //! module. A capture's arity (`&name/2`) must be one the callee's definition has. A
 //! caller whose call the scan does not see (a call a macro writes) keeps its definition's
@@ -252,9 +255,18 @@ pub fn call_lines<'a>(
     let mut out = Vec::new();
     let mut lexer = Lexer::default();
     let mut code = String::new();
+    // The indentation of a typespec whose lines go on (more indented) below it.
+    let mut typespec_at: Option<usize> = None;
     for (i, line) in content.lines().enumerate() {
         lexer.code_of(line, &mut code);
         let trimmed = code.trim_start();
+        let indent = code.len() - trimmed.len();
+        if let Some(at) = typespec_at {
+            if trimmed.is_empty() || indent > at {
+                continue;
+            }
+            typespec_at = None;
+        }
         // Typespecs name types, not calls: `@spec f(Changeset.t()) :: …`; `alias`,
         // `import` and `require` name modules without calling them.
         let declaration = [
@@ -274,7 +286,12 @@ pub fn call_lines<'a>(
                 .strip_prefix(a)
                 .is_some_and(|rest| rest.starts_with([' ', '(']))
         });
-        if !declaration && calls_on(&code, callee, scope) {
+        if declaration && trimmed.starts_with('@') {
+            typespec_at = Some(indent);
+        }
+        // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
+        let gen_stage = line.contains("\"$gen_");
+        if !declaration && calls_on(&code, callee, scope, gen_stage) {
             out.push((first_line + i as u32, line));
         }
     }
@@ -286,7 +303,7 @@ fn is_ident(b: u8) -> bool {
 }
 
 /// Whether the line's code (strings and comments blanked) calls `callee`.
-fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> bool {
     let module = callee.module.as_str();
     match &callee.kind {
         CalleeKind::Function { name, arities } => calls_name(code, module, name, arities, scope),
@@ -297,7 +314,8 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
             arities,
             through,
         } => {
-            through.iter().any(|f| sends(code, f)) || calls_name(code, module, name, arities, scope)
+            (!gen_stage && through.iter().any(|f| sends(code, f)))
+                || calls_name(code, module, name, arities, scope)
         }
     }
 }
@@ -329,7 +347,8 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
     while let Some(found) = code[from..].find(name) {
         let at = from + found;
         let end = at + name.len();
-        from = at + 1;
+        // Past the match: a name may start with a character of several bytes.
+        from = end;
         let prev = at.checked_sub(1).map(|i| bytes[i]);
         let next = bytes.get(end).copied();
         if prev.is_some_and(|p| is_ident(p) || p == b'@')
@@ -449,8 +468,7 @@ fn sends(code: &str, fun: &str) -> bool {
     code.match_indices(fun).any(|(at, _)| {
         let end = at + fun.len();
         let before_ok = at == 0 || !(is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1]));
-        // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
-        before_ok && matches!(bytes.get(end), Some(b'(' | b' ')) && !code.contains("\"$gen_")
+        before_ok && matches!(bytes.get(end), Some(b'(' | b' '))
     })
 }
 
@@ -728,7 +746,7 @@ end"#;
     proptest::proptest! {
         #[test]
         fn any_text_is_scanned_without_a_panic(text in "[a-zA-Z0-9_%(){}\\[\\]~\"'#?\\\\/|<>.&: \n\u{e9}]{0,200}") {
-            for symbol in ["M.a/1", "M.__using__/1", "Mod.A", "M.handle_info/2"] {
+            for symbol in ["M.a/1", "M.__using__/1", "Mod.A", "M.handle_info/2", "M.été/1"] {
                 let callee = Callee::of(symbol).unwrap();
                 for (line, text) in call_lines(&text, 1, &callee, &Scope::default()) {
                     proptest::prop_assert!(line >= 1 && text.lines().count() <= 1);
@@ -797,6 +815,21 @@ end"#;
         let src = "alias P7.T, as: Runner\nuse P7.T\nRunner.run(x)\nU.run(x)\n";
         let module = Callee::of("P7.T").unwrap();
         assert_eq!(lines_in(src, &module, &scope), vec![11, 12]);
+    }
+
+    #[test]
+    fn typespecs_over_several_lines_and_gen_stage_messages_are_not_calls() {
+        let src = "@type t :: %__MODULE__{\n        cs: Ecto.Changeset.t(),\n        n: integer\n      }\ndef f(x), do: Ecto.Changeset.cast(x)\n";
+        assert_eq!(lines(src, "Ecto.Changeset"), vec![14]);
+        let src =
+            "send(self(), {:\"$gen_producer\", from, {:cancel, :shutdown}})\nsend(self(), :tick)\n";
+        assert_eq!(lines(src, "M.handle_info/2"), vec![11]);
+    }
+
+    #[test]
+    fn a_name_of_several_bytes_is_read_past() {
+        let src = "def été(x), do: x.été + été(x)\n";
+        assert_eq!(lines(src, "M.été/1"), vec![10]);
     }
 
     #[test]
