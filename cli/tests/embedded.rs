@@ -156,7 +156,8 @@ fn up_add_search_update_delete_restart() {
         String::from_utf8_lossy(&out.stdout),
         "no indexed code calls Inventory.Stock.init/1 (it implements the callback \
          GenServer.init/1: the behaviour's code calls it, through the module it is given at \
-         run time, not by this name)\n"
+         run time, not by this name; it runs when Inventory.Stock.start_link/0..1 starts the \
+         process)\n"
     );
     // The protocol's implementations of one of its functions, through the gateway.
     let impls = symbols(&server, &["impls", "Inventory.Priceable.unit_price/1"]);
