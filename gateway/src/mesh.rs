@@ -159,6 +159,34 @@ impl MeshBackend {
             .all(|(p, seq)| marks.get(*p as usize).is_some_and(|m| m >= seq))
     }
 
+    /// Every partition's repository counts (the `Repos` RPC), with the skipped files'
+    /// paths of the repository `skipped_paths_of` names (none when empty), and the
+    /// partitions nobody answered for.
+    async fn repo_counts(&self, skipped_paths_of: &str) -> (Vec<mesh::RepoCounts>, Vec<u32>) {
+        let candidates = self.candidates();
+        let (answers, missing) = self
+            .fanout
+            .scatter(
+                &candidates,
+                self.options.deadline,
+                |mut client, partitions| {
+                    let skipped_paths_of = skipped_paths_of.to_string();
+                    async move {
+                        let r = client
+                            .repos(mesh::PartitionsQuery {
+                                partitions,
+                                skipped_paths_of,
+                            })
+                            .await?
+                            .into_inner();
+                        Ok((r.repositories, r.missing_partitions))
+                    }
+                },
+            )
+            .await;
+        (answers.into_iter().flatten().collect(), missing)
+    }
+
     fn unavailable(what: &str, missing: &[u32]) -> NodeError {
         NodeError::Unavailable(format!(
             "{what}: no live node answered for partitions {missing:?}; \
@@ -340,30 +368,13 @@ impl Backend for MeshBackend {
     }
 
     async fn indexed(&self) -> HashMap<String, RepoSummary> {
-        let candidates = self.candidates();
-        let (answers, missing) = self
-            .fanout
-            .scatter(
-                &candidates,
-                self.options.deadline,
-                |mut client, partitions| async move {
-                    let r = client
-                        .repos(mesh::PartitionsQuery {
-                            partitions,
-                            ..Default::default()
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.repositories, r.missing_partitions))
-                },
-            )
-            .await;
+        let (answers, missing) = self.repo_counts("").await;
         if !missing.is_empty() {
             tracing::warn!(?missing, "repository counts are missing partitions");
         }
         let mut out: HashMap<String, RepoSummary> = HashMap::new();
         let mut activity: HashMap<String, RepoActivity> = HashMap::new();
-        for r in answers.into_iter().flatten() {
+        for r in answers {
             let e = out
                 .entry(r.repository.clone())
                 .or_insert_with(|| RepoSummary {
@@ -383,32 +394,11 @@ impl Backend for MeshBackend {
     }
 
     async fn skipped_paths(&self, repo: &str) -> Result<Vec<String>, NodeError> {
-        let candidates = self.candidates();
-        let of = repo.to_string();
-        let (answers, missing) = self
-            .fanout
-            .scatter(
-                &candidates,
-                self.options.deadline,
-                move |mut client, partitions| {
-                    let of = of.clone();
-                    async move {
-                        let r = client
-                            .repos(mesh::PartitionsQuery {
-                                partitions,
-                                skipped_paths_of: of,
-                            })
-                            .await?
-                            .into_inner();
-                        Ok((r.repositories, r.missing_partitions))
-                    }
-                },
-            )
-            .await;
+        let (answers, missing) = self.repo_counts(repo).await;
         if !missing.is_empty() {
             return Err(MeshBackend::unavailable("skipped files", &missing));
         }
-        let counts: Vec<mesh::RepoCounts> = (answers.into_iter().flatten())
+        let counts: Vec<mesh::RepoCounts> = (answers.into_iter())
             .filter(|r| r.repository == repo)
             .collect();
         if counts
