@@ -263,7 +263,7 @@ fn write_candidates(
         (callers, rank)
     };
     let mut out = String::from(
-        "case\tbm25\tsimilarity\tweight\ttarget\tsymbol\tcallers\tpagerank\tdoc_chars\n",
+        "case\tbm25\tsimilarity\tweight\ttarget\tsymbol\tcallers\tpagerank\tdoc_chars\tpath\tstart\tend\tcalls\n",
     );
     for (i, case) in cases.iter().enumerate() {
         let request = SearchRequest {
@@ -275,13 +275,17 @@ fn write_candidates(
             let target = case.is(&c.chunk);
             let (callers, rank) = usage(&c.chunk);
             out.push_str(&format!(
-                "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\n",
+                "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\t{}\t{}\t{}\t{}\n",
                 c.bm25,
                 c.similarity.map_or("".into(), |s| s.to_string()),
                 c.weight,
                 u8::from(target),
                 c.chunk.display_symbol(),
-                c.chunk.doc.as_ref().map_or(0, |d| d.len())
+                c.chunk.doc.as_ref().map_or(0, |d| d.len()),
+                c.chunk.path,
+                c.chunk.start_line,
+                c.chunk.end_line,
+                c.chunk.calls.join(" ")
             ));
         }
     }

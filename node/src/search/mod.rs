@@ -559,6 +559,9 @@ fn candidates(
                 for c in &mut out {
                     c.weight = plan.kind_weight(&c.chunk);
                     c.score = c.weight * fuse(c.bm25, c.similarity);
+                }
+                lend_to_internal_neighbours(&mut out, plan);
+                for c in &mut out {
                     if plan.names_a_function_qualified && plan.names_function_of(&c.chunk) {
                         c.score += NAMED_IN_QUESTION_TIER;
                     }
@@ -611,6 +614,77 @@ fn candidates(
         });
     }
     Ok(out)
+}
+
+/// Share of the best score among its neighbours that an internal function gains in a
+/// question ([`lend_to_internal_neighbours`]). Measured with `bench/eval` (bench/README
+/// "Helpers found through the functions they call"): at 0.1 the four applications'
+/// questions put 48 of 64 answers in the top 5 instead of 45, and the standard library's
+/// two sets keep recall@5 0.717 / 0.712 (0.12 loses one of the first, offline). On 32
+/// questions written afterwards for two other applications, 11 stay in the top 5, and
+/// the mean reciprocal rank rises.
+const NEIGHBOUR_SHARE: f32 = 0.1;
+
+/// Raises each internal function of a question's candidates ([`QueryPlan::
+/// borrows_from_neighbours`]) by [`NEIGHBOUR_SHARE`] of the best fused score among the
+/// candidates of its own file that it calls or that call it. An application's helpers
+/// are mostly undocumented, so what they do is often said by the function beside them:
+/// Broadway's `transform_events/2` is what "convert events emitted by the producer into
+/// message structs with a transformer" asks for, and the words are in the error that
+/// `validate_message/1`, which it calls, raises. A file lives in one partition, so the
+/// score still depends only on the partition's candidates, never on which node ranks
+/// them. Scores are read before any is raised, so the order of candidates does not
+/// matter.
+fn lend_to_internal_neighbours(candidates: &mut [Candidate], plan: &QueryPlan) {
+    let symbols = |c: &Candidate| -> HashSet<String> {
+        c.chunk
+            .defines
+            .iter()
+            .flat_map(|d| {
+                d.arities
+                    .iter()
+                    .map(move |a| format!("{}.{}/{a}", d.module, d.name))
+            })
+            .collect()
+    };
+    let mut by_file: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        by_file
+            .entry((c.chunk.repo.as_str(), c.chunk.path.as_str()))
+            .or_default()
+            .push(i);
+    }
+    let mut raised: Vec<(usize, f32)> = Vec::new();
+    for members in by_file.values().filter(|m| m.len() > 1) {
+        let defined: Vec<HashSet<String>> =
+            members.iter().map(|&i| symbols(&candidates[i])).collect();
+        for (k, &i) in members.iter().enumerate() {
+            let receiver = &candidates[i];
+            if !plan.borrows_from_neighbours(&receiver.chunk) {
+                continue;
+            }
+            let best = members
+                .iter()
+                .enumerate()
+                .filter(|&(m, &j)| {
+                    m != k
+                        && (receiver.chunk.calls.iter().any(|c| defined[m].contains(c))
+                            || candidates[j]
+                                .chunk
+                                .calls
+                                .iter()
+                                .any(|c| defined[k].contains(c)))
+                })
+                .map(|(_, &j)| candidates[j].score)
+                .fold(0.0f32, f32::max);
+            if best > 0.0 {
+                raised.push((i, NEIGHBOUR_SHARE * best));
+            }
+        }
+    }
+    for (i, gain) in raised {
+        candidates[i].score += gain;
+    }
 }
 
 /// One score from a chunk's BM25 and its embedding similarity to the query, per chunk
@@ -1288,14 +1362,23 @@ impl QueryPlan {
         })
     }
 
+    /// Whether `chunk` is an internal function (private, or documented as internal) that
+    /// a question weighs at [`INTERNAL_WEIGHT`], so that it gains a share of what its
+    /// neighbours in its file score ([`lend_to_internal_neighbours`]).
+    fn borrows_from_neighbours(&self, chunk: &Chunk) -> bool {
+        self.question
+            && chunk.kind.is_callable()
+            && chunk.visibility != Visibility::Public
+            && !in_tests(chunk)
+            && !self.names_bare(chunk)
+            && !self.names_qualified(chunk)
+    }
+
     /// Definitions rank first: tests (and code under test directories) and plain text
     /// rank below code unless the query asks for tests, and module headers, types and
     /// callbacks below functions in a question.
     fn kind_weight(&self, chunk: &Chunk) -> f32 {
-        let in_tests = chunk.kind.is_test()
-            || chunk.path.starts_with("test/")
-            || chunk.path.contains("/test/")
-            || chunk.path.ends_with("_test.exs");
+        let in_tests = in_tests(chunk);
         let mut w = 1.0;
         if in_tests && !self.wants_tests {
             w *= 0.5;
@@ -1362,6 +1445,14 @@ impl QueryPlan {
         }
         w
     }
+}
+
+/// Whether `chunk` is a test, or code under a test directory.
+fn in_tests(chunk: &Chunk) -> bool {
+    chunk.kind.is_test()
+        || chunk.path.starts_with("test/")
+        || chunk.path.contains("/test/")
+        || chunk.path.ends_with("_test.exs")
 }
 
 /// Whether a name as written is a function with its module (`Stock.reserve/4`,
@@ -1534,6 +1625,115 @@ fn snippet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn candidates_of(files: &[(&str, &str)]) -> Vec<Candidate> {
+        let config = crate::chunk::ChunkerConfig {
+            merge_below: 0,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for (path, src) in files {
+            match crate::chunk::chunk_file("shop", path, src.as_bytes(), &config) {
+                crate::chunk::FileChunks::Chunked(chunks) => {
+                    out.extend(chunks.into_iter().map(|chunk| Candidate {
+                        score: 0.5,
+                        bm25: 0.0,
+                        similarity: None,
+                        weight: 1.0,
+                        partition: 0,
+                        chunk,
+                    }))
+                }
+                crate::chunk::FileChunks::Skipped(r) => panic!("{path} skipped: {r}"),
+            }
+        }
+        out
+    }
+
+    /// In a question, an internal function gains [`NEIGHBOUR_SHARE`] of the best score of
+    /// the candidates of its file that it calls or that call it; public functions, tests,
+    /// other files' functions and identifier queries gain nothing.
+    #[test]
+    fn an_internal_function_borrows_from_the_neighbours_it_calls_or_that_call_it() {
+        let import = "defmodule Shop.Import do
+  @moduledoc \"Reads spreadsheets.\"
+
+  @doc \"Imports every row.\"
+  def rows(rows), do: Enum.map(rows, &convert/1)
+
+  defp convert(row), do: row |> check!() |> build()
+
+  defp check!(row) do
+    Map.has_key?(row, :sku) || raise ArgumentError, \"every line needs a stock code\"
+    row
+  end
+
+  defp build(row), do: row
+
+  defp alone(row), do: row
+end
+";
+        let other = "defmodule Shop.Export do
+  defp convert(row), do: Shop.Import.rows([row])
+end
+";
+        let test = "defmodule Shop.ImportTest do
+  use ExUnit.Case
+  defp convert(row), do: Shop.Import.rows([row])
+end
+";
+        let mut candidates = candidates_of(&[
+            ("lib/import.ex", import),
+            ("lib/export.ex", other),
+            ("test/import_test.exs", test),
+        ]);
+        let at = |cands: &[Candidate], path: &str, name: &str| {
+            (cands.iter())
+                .position(|c| c.chunk.path == path && c.chunk.name == name)
+                .unwrap_or_else(|| panic!("no {name} in {path}"))
+        };
+        let (rows, convert, check, build, alone) = (
+            at(&candidates, "lib/import.ex", "rows"),
+            at(&candidates, "lib/import.ex", "convert"),
+            at(&candidates, "lib/import.ex", "check!"),
+            at(&candidates, "lib/import.ex", "build"),
+            at(&candidates, "lib/import.ex", "alone"),
+        );
+        let (elsewhere, in_test) = (
+            at(&candidates, "lib/export.ex", "convert"),
+            at(&candidates, "test/import_test.exs", "convert"),
+        );
+        candidates[check].score = 0.8;
+        let question = QueryPlan::new("what happens when a spreadsheet line has no stock code");
+        let mut asked = candidates.clone();
+        lend_to_internal_neighbours(&mut asked, &question);
+        let gain = |cands: &[Candidate], i: usize| cands[i].score - candidates[i].score;
+        // `convert/1` calls `check!/1` (0.8) and is called by `rows/1` (0.5): the best.
+        assert!((gain(&asked, convert) - NEIGHBOUR_SHARE * 0.8).abs() < 1e-6);
+        // `check!/1` and `build/1` are called by `convert/1` (0.5).
+        assert!((gain(&asked, check) - NEIGHBOUR_SHARE * 0.5).abs() < 1e-6);
+        assert!((gain(&asked, build) - NEIGHBOUR_SHARE * 0.5).abs() < 1e-6);
+        // Public, unconnected, another file's, a test's: nothing.
+        for i in [rows, alone, elsewhere, in_test] {
+            assert_eq!(gain(&asked, i), 0.0, "{}", candidates[i].chunk.name);
+        }
+        // The same gains whatever the candidates' order (scores are read before any rises).
+        let mut reversed: Vec<Candidate> = candidates.iter().rev().cloned().collect();
+        lend_to_internal_neighbours(&mut reversed, &question);
+        let n = candidates.len();
+        for i in 0..n {
+            assert_eq!(reversed[n - 1 - i].score, asked[i].score);
+        }
+        // An identifier query ranks by name, not by neighbours.
+        let mut named = candidates.clone();
+        lend_to_internal_neighbours(&mut named, &QueryPlan::new("Shop.Import.rows"));
+        assert!(
+            named
+                .iter()
+                .zip(&candidates)
+                .all(|(a, b)| a.score == b.score)
+        );
+    }
 
     /// `Repo.transaction` names a function, `Repo.Transaction` a module: a header counts
     /// as named (weighed as in an identifier query, in a question too) only by the second.
