@@ -2198,6 +2198,42 @@ fn a_question_ranks_a_protocol_function_as_a_callback() {
     assert_first(&set, "Measurable.count", "Measurable.count/1");
 }
 
+/// Code a tool wrote (`# codegen: do not edit` at its top) answers few questions: a
+/// question puts the hand-written function first, even where the generated one says the
+/// question's words better; named, the generated function is found first.
+#[test]
+fn a_question_ranks_generated_code_under_the_projects_own() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/protocol/save_reason.ex",
+            "# codegen: do not edit\ndefmodule Protocol.SaveReason do\n  @doc \"Parse again after a delay, once the user stops typing.\"\n  def after_delay, do: 2\nend\n",
+        ),
+        (
+            "lib/parser.ex",
+            "defmodule Parser do\n  @doc \"Parses the document again after a delay, once typing stops.\"\n  def debounce(doc), do: doc\nend\n",
+        ),
+    ]);
+    let all = all_chunks(&set);
+    for c in &all {
+        let generated = c.tags.iter().any(|t| t == "generated");
+        assert_eq!(
+            generated,
+            c.path.starts_with("lib/protocol/"),
+            "{} {:?}",
+            c.path,
+            c.tags
+        );
+    }
+    let question = "parse again after a delay once the user stops typing";
+    assert_first(&set, question, "Parser.debounce/1");
+    assert_first(
+        &set,
+        "Protocol.SaveReason.after_delay",
+        "Protocol.SaveReason.after_delay/0",
+    );
+    assert_first(&set, "after_delay", "Protocol.SaveReason.after_delay/0");
+}
+
 /// A library of one module per feature (Req's steps, Tesla's middleware) documents each
 /// feature in its module's doc: a question whose words name the module finds its header
 /// over a function that only talks about the feature. A header named in part, or not at

@@ -759,6 +759,12 @@ const INTERNAL_WEIGHT: f32 = 0.9;
 /// implementations are not what it asks for.
 const BARE_NAMED_INTERNAL_WEIGHT: f32 = 0.7;
 
+/// Kind weight, in a question, of code in a file a tool wrote ([`crate::chunk::
+/// is_generated`]). Measured with `bench/eval` (bench/README "Code a tool wrote"): on
+/// elixir-ls, the one project measured whose files say so, 0.5–0.8 all give the same
+/// ranks; no other question set holds such a file.
+const GENERATED_WEIGHT: f32 = 0.7;
+
 /// Kind weight of an undocumented function in an identifier query that names no module
 /// (`handle_info/2`): under the documented definition of the same name, whose body matches
 /// less (a long doc lowers its BM25), but above anything that only mentions the name.
@@ -1441,6 +1447,12 @@ impl QueryPlan {
             }
             if chunk.tags.iter().any(|t| t == "deprecated") {
                 w *= 0.7;
+            }
+            // Code a tool wrote (`# codegen: do not edit`) answers few questions about a
+            // project: elixir-ls's generated protocol enumerations, each a one-line doc,
+            // filled the top of questions about its own code.
+            if chunk.tags.iter().any(|t| t == "generated") {
+                w *= GENERATED_WEIGHT;
             }
         }
         w
