@@ -306,7 +306,12 @@ fn is_ident(b: u8) -> bool {
 fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> bool {
     let module = callee.module.as_str();
     match &callee.kind {
-        CalleeKind::Function { name, arities } => calls_name(code, module, name, arities, scope),
+        CalleeKind::Function { name, arities } => {
+            calls_name(code, module, name, arities, scope)
+                || (matches!(name.as_str(), "start_link" | "child_spec")
+                    && names_child(code, module, scope))
+                || (name == "start_link" && calls_name(code, module, "child_spec", &[], scope))
+        }
         CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
         CalleeKind::Use => uses(code, module, scope),
         CalleeKind::Message {
@@ -435,18 +440,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
 /// (`Changeset.cast(…)`) or builds or matches its struct (`%Changeset{…}`).
 fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     let bytes = code.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let starts = (bytes[i].is_ascii_uppercase() || bytes[i..].starts_with(b"__MODULE__"))
-            && (i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.'));
-        if !starts {
-            i += 1;
-            continue;
-        }
-        let mut end = i;
-        while end < bytes.len() && (is_ident(bytes[end]) || bytes[end] == b'.') {
-            end += 1;
-        }
+    names_in(code, b".").any(|(i, end)| {
         // `Changeset.cast`: the module is what comes before the last `.name`.
         let token = &code[i..end];
         let (written, called) = match token.rsplit_once('.') {
@@ -454,12 +448,57 @@ fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
             _ => (token.trim_end_matches('.'), false),
         };
         let structure = !called && i > 0 && bytes[i - 1] == b'%' && bytes.get(end) == Some(&b'{');
-        if (called || structure) && scope.names(written, module) {
-            return true;
+        (called || structure) && scope.names(written, module)
+    })
+}
+
+/// The byte ranges of the capitalised names in the line's code (`Changeset`,
+/// `Ecto.Changeset.cast`, `__MODULE__.run`), each with what follows it joined by `.`; a
+/// name right after another name's character or one of `not_after` is left out.
+fn names_in<'c>(
+    code: &'c str,
+    not_after: &'static [u8],
+) -> impl Iterator<Item = (usize, usize)> + 'c {
+    let bytes = code.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let starts = (bytes[i].is_ascii_uppercase() || bytes[i..].starts_with(b"__MODULE__"))
+                && (i == 0 || !(is_ident(bytes[i - 1]) || not_after.contains(&bytes[i - 1])));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut end = i;
+            while end < bytes.len() && (is_ident(bytes[end]) || bytes[end] == b'.') {
+                end += 1;
+            }
+            i = end.max(i + 1);
+            return Some((start, end));
         }
-        i = end.max(i + 1);
-    }
-    false
+        None
+    })
+}
+
+/// Whether the line's code names `module` alone as an entry of a list, a tuple's first
+/// element or an argument (`children = [Config, {Registry, keys: :unique}]`,
+/// `start_child(sup, {Worker, arg})`): a supervisor's child, which it starts through the
+/// module's `child_spec/1` and `start_link/1`. (Only lines of callers the symbol graph
+/// already knows to start the module are read.)
+fn names_child(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    names_in(code, b".%:").any(|(i, end)| {
+        let before = code[..i].trim_end();
+        let after = code[end..].trim_start();
+        // A child spec's `id: {__MODULE__, opts}` names the child, it does not start it.
+        let id = (before.strip_suffix('{').map(str::trim_end)).is_some_and(|b| {
+            b.strip_suffix("id:")
+                .is_some_and(|k| !k.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+        });
+        let opens = !id && (before.is_empty() || before.ends_with(['[', '{', ',', '(']));
+        let closes = after.is_empty() || after.starts_with([',', '}', ']', ')']);
+        opens && closes && scope.names(&code[i..end], module)
+    })
 }
 
 /// Whether the line's code calls `fun` (`GenServer.call`, `send`) by that name.
@@ -649,6 +688,44 @@ mod tests {
         (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
+    }
+
+    /// A supervisor starts a child through its `start_link/1`: the child's module written
+    /// alone in a list, as a tuple's first element or as an argument is that call; the
+    /// module in a struct, a call, an alias or a longer name is not.
+    #[test]
+    fn a_supervisors_child_is_a_call_of_its_start_link() {
+        let src = r#"def init(opts) do
+  children = [
+    Config,
+    {Registry, keys: :unique, name: Config.Registry},
+    {Config, opts},
+    Supervisor.child_spec(Config, id: :second),
+    %Config{},
+    Config.get(:x),
+    MyConfig,
+  ]
+  DynamicSupervisor.start_child(sup, {Config, opts})
+  children = [Config.Store, Other]
+  Supervisor.init(children, strategy: :one_for_one)
+  spec = Config.child_spec(opts) |> Map.put(:restart, :temporary)
+  %{id: {Config, opts}, start: {Config, :start_link, [opts]}, hid: {Config, 1}}
+  %{
+    id: {Config, opts},
+  }
+end"#;
+        assert_eq!(
+            lines(src, "App.Config.start_link/1"),
+            vec![12, 14, 15, 20, 23, 24]
+        );
+        // Building the spec (line 23) starts nothing yet, but it is what a
+        // `start_child` of the spec then starts; an `id:` (line 26) names the child only.
+        assert_eq!(
+            lines(src, "App.Config.child_spec/1"),
+            vec![12, 14, 15, 20, 23, 24]
+        );
+        // Other functions of the module are not called by naming it.
+        assert_eq!(lines(src, "App.Config.stop/1"), Vec::<u32>::new());
     }
 
     #[test]
