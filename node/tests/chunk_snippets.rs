@@ -632,7 +632,7 @@ fn g08_unquote_name_generated_inside_for() {
     let generated = &cs[1];
     assert!(has_tag(generated, "dynamic"), "{}", dump(&cs));
     assert!(
-        has_tag(generated, "conditional") || has_tag(generated, "generated"),
+        has_tag(generated, "conditional") && !has_tag(generated, "generated"),
         "a def inside `for` is marked: {:?}",
         generated.tags
     );

@@ -263,7 +263,7 @@ fn write_candidates(
         (callers, rank)
     };
     let mut out = String::from(
-        "case\tbm25\tsimilarity\tweight\ttarget\tsymbol\tcallers\tpagerank\tdoc_chars\tpath\tstart\tend\tcalls\n",
+        "case\tbm25\tsimilarity\tweight\ttarget\tsymbol\tcallers\tpagerank\tdoc_chars\tpath\tstart\tend\tcalls\tscore\n",
     );
     for (i, case) in cases.iter().enumerate() {
         let request = SearchRequest {
@@ -275,7 +275,7 @@ fn write_candidates(
             let target = case.is(&c.chunk);
             let (callers, rank) = usage(&c.chunk);
             out.push_str(&format!(
-                "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\t{}\t{}\t{}\t{}\n",
+                "{i}\t{}\t{}\t{}\t{}\t{}\t{callers}\t{rank:e}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                 c.bm25,
                 c.similarity.map_or("".into(), |s| s.to_string()),
                 c.weight,
@@ -285,7 +285,8 @@ fn write_candidates(
                 c.chunk.path,
                 c.chunk.start_line,
                 c.chunk.end_line,
-                c.chunk.calls.join(" ")
+                c.chunk.calls.join(" "),
+                c.score
             ));
         }
     }

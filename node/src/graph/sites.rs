@@ -257,10 +257,23 @@ pub fn call_lines<'a>(
     let mut code = String::new();
     // The indentation of a typespec whose lines go on (more indented) below it.
     let mut typespec_at: Option<usize> = None;
+    // Braces an `alias A.{` (or `import`, `require`) left open: its lines name modules.
+    let mut declared_open = 0i64;
+    let braces = |code: &str| {
+        code.bytes().fold(0i64, |n, b| match b {
+            b'{' => n + 1,
+            b'}' => n - 1,
+            _ => n,
+        })
+    };
     for (i, line) in content.lines().enumerate() {
         lexer.code_of(line, &mut code);
         let trimmed = code.trim_start();
         let indent = code.len() - trimmed.len();
+        if declared_open > 0 {
+            declared_open += braces(&code);
+            continue;
+        }
         if let Some(at) = typespec_at {
             if trimmed.is_empty() || indent > at {
                 continue;
@@ -288,6 +301,8 @@ pub fn call_lines<'a>(
         });
         if declaration && trimmed.starts_with('@') {
             typespec_at = Some(indent);
+        } else if declaration {
+            declared_open = braces(&code).max(0);
         }
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
@@ -296,6 +311,11 @@ pub fn call_lines<'a>(
         }
     }
     out
+}
+
+/// [`is_ident`] for a character.
+fn ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
 }
 
 fn is_ident(b: u8) -> bool {
@@ -307,10 +327,13 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
     let module = callee.module.as_str();
     match &callee.kind {
         CalleeKind::Function { name, arities } => {
+            let starts = matches!(name.as_str(), "start_link" | "child_spec")
+                && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
-                || (matches!(name.as_str(), "start_link" | "child_spec")
-                    && names_child(code, module, scope))
-                || (name == "start_link" && calls_name(code, module, "child_spec", &[], scope))
+                || (starts && names_child(code, module, name == "start_link", scope))
+                || (starts
+                    && name == "start_link"
+                    && calls_name(code, module, "child_spec", &[], scope))
         }
         CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
         CalleeKind::Use => uses(code, module, scope),
@@ -481,24 +504,114 @@ fn names_in<'c>(
     })
 }
 
-/// Whether the line's code names `module` alone as an entry of a list, a tuple's first
-/// element or an argument (`children = [Config, {Registry, keys: :unique}]`,
-/// `start_child(sup, {Worker, arg})`): a supervisor's child, which it starts through the
-/// module's `child_spec/1` and `start_link/1`. (Only lines of callers the symbol graph
-/// already knows to start the module are read.)
-fn names_child(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+/// Functions whose argument may be a child a supervisor starts (`start_child(sup,
+/// Worker)`, `start_supervised!(Config)`, `Supervisor.child_spec(Config, id: :x)`).
+const CHILD_STARTERS: [&str; 5] = [
+    "start_child",
+    "start_supervised",
+    "start_supervised!",
+    "start_link_supervised!",
+    "child_spec",
+];
+
+/// Whether the line's code names `module` as a child a supervisor starts through its
+/// `child_spec/1` and `start_link/1` (only lines of callers the symbol graph already
+/// knows to start the module are read):
+/// - alone in a list (`children = [Config, …]`, or on its own line of a list written
+///   over several lines), not a guard's `in [...]`;
+/// - first in a tuple (`{Config, opts}`) that is not a pattern (`{Config, pid} = …`,
+///   `for {Config, …} <- …`) nor a spec's `id:`; with an atom after it, only as
+///   `{Config, :start_link, args}` and only for `start_link` (`start_link_named`);
+/// - an argument of a [`CHILD_STARTERS`] function, not followed by an atom (a task's
+///   `start_child(sup, Mod, :fun, args)`).
+fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'_>) -> bool {
+    let bytes = code.as_bytes();
     names_in(code, b".%:").any(|(i, end)| {
         let before = code[..i].trim_end();
         let after = code[end..].trim_start();
-        // A child spec's `id: {__MODULE__, opts}` names the child, it does not start it.
-        let id = (before.strip_suffix('{').map(str::trim_end)).is_some_and(|b| {
-            b.strip_suffix("id:")
-                .is_some_and(|k| !k.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
-        });
-        let opens = !id && (before.is_empty() || before.ends_with(['[', '{', ',', '(']));
-        let closes = after.is_empty() || after.starts_with([',', '}', ']', ')']);
-        opens && closes && scope.names(&code[i..end], module)
+        if !(after.is_empty() || after.starts_with([',', '}', ']', ')'])) {
+            return false;
+        }
+        // What follows the comma: an atom makes the tuple or arguments an MFA.
+        let next = after.strip_prefix(',').map(str::trim_start).unwrap_or("");
+        let atom_next = next.starts_with(':') && !next.starts_with("::");
+        let mfa_ok = !atom_next
+            || (start_link_named
+                && next
+                    .strip_prefix(":start_link")
+                    .is_some_and(|r| !r.starts_with(|c: char| ident_char(c))));
+        let child = match innermost_open(bytes, i) {
+            None => before.is_empty() && !atom_next,
+            Some((at, b'[')) => {
+                let guard = code[..at].trim_end();
+                (before.ends_with(['[', ',']))
+                    && !atom_next
+                    && !guard
+                        .strip_suffix("in")
+                        .is_some_and(|g| g.is_empty() || g.ends_with(|c: char| !ident_char(c)))
+            }
+            Some((at, b'{')) => {
+                let map = at > 0 && bytes[at - 1] == b'%';
+                let key = code[..at].trim_end();
+                let id = key
+                    .strip_suffix("id:")
+                    .is_some_and(|k| !k.ends_with(|c: char| ident_char(c)));
+                let pattern = closing(bytes, at).is_some_and(|close| {
+                    let rest = code[close + 1..].trim_start();
+                    rest.starts_with("<-")
+                        || (rest.starts_with('=')
+                            && !rest.starts_with("==")
+                            && !rest.starts_with("=>"))
+                });
+                before.ends_with('{') && !map && !id && !pattern && mfa_ok
+            }
+            Some((at, _)) => {
+                let called = (code[..at].trim_end())
+                    .rsplit(|c: char| !(ident_char(c) || c == '!' || c == '?'))
+                    .next()
+                    .unwrap_or("");
+                CHILD_STARTERS.contains(&called) && before.ends_with(['(', ',']) && !atom_next
+            }
+        };
+        child && scope.names(&code[i..end], module)
     })
+}
+
+/// The innermost bracket (`(`, `[`, `{`) still open at byte `i` of the line, and where it
+/// is.
+fn innermost_open(bytes: &[u8], i: usize) -> Option<(usize, u8)> {
+    let mut depth = 0usize;
+    for at in (0..i).rev() {
+        match bytes[at] {
+            b')' | b']' | b'}' => depth += 1,
+            b @ (b'(' | b'[' | b'{') => {
+                if depth == 0 {
+                    return Some((at, b));
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the bracket opened at `open` closes on the line, if it does.
+fn closing(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, &b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether the line's code calls `fun` (`GenServer.call`, `send`) by that name.
@@ -691,8 +804,9 @@ mod tests {
     }
 
     /// A supervisor starts a child through its `start_link/1`: the child's module written
-    /// alone in a list, as a tuple's first element or as an argument is that call; the
-    /// module in a struct, a call, an alias or a longer name is not.
+    /// alone in a children list, first in a tuple or as the argument of a function that
+    /// starts children is that call; the module in a struct, a call, an alias, a pattern,
+    /// a guard, a longer name, a spec's `id:` or another function's arguments is not.
     #[test]
     fn a_supervisors_child_is_a_call_of_its_start_link() {
         let src = r#"def init(opts) do
@@ -709,23 +823,41 @@ mod tests {
   children = [Config.Store, Other]
   Supervisor.init(children, strategy: :one_for_one)
   spec = Config.child_spec(opts) |> Map.put(:restart, :temporary)
-  %{id: {Config, opts}, start: {Config, :start_link, [opts]}, hid: {Config, 1}}
+  %{id: {Config, opts}, start: {Config, :start_link, [opts]}}
   %{
     id: {Config, opts},
+  }
+  start_supervised!(Config)
+  config = Application.get_env(:app, Config)
+  GenServer.call(Config, :get)
+  :sys.get_state(Config)
+  apply(Config, :reload, [])
+  Task.Supervisor.start_child(sup, Config, :refresh, [])
+  for {Config, pid, _, _} <- Supervisor.which_children(sup), do: pid
+  {Config, pid} = hd(list)
+  if mod in [Config, Other], do: :ok
+  %{start: {Config, :other, []}}
+  alias App.{
+    Config,
+    Other
   }
 end"#;
         assert_eq!(
             lines(src, "App.Config.start_link/1"),
-            vec![12, 14, 15, 20, 23, 24]
+            vec![12, 14, 15, 20, 23, 24, 28]
         );
-        // Building the spec (line 23) starts nothing yet, but it is what a
-        // `start_child` of the spec then starts; an `id:` (line 26) names the child only.
+        // A spec's `start:` calls `start_link`, never `child_spec/1`.
         assert_eq!(
             lines(src, "App.Config.child_spec/1"),
-            vec![12, 14, 15, 20, 23, 24]
+            vec![12, 14, 15, 20, 23, 28]
         );
-        // Other functions of the module are not called by naming it.
+        assert_eq!(
+            lines(src, "App.Config.start_link"),
+            lines(src, "App.Config.start_link/1")
+        );
+        // Other functions and arities of the module are not called by naming it.
         assert_eq!(lines(src, "App.Config.stop/1"), Vec::<u32>::new());
+        assert_eq!(lines(src, "App.Config.start_link/2"), Vec::<u32>::new());
     }
 
     #[test]

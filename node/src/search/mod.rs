@@ -415,8 +415,10 @@ pub fn search_with(
 /// A chunk that may be a result, with what its score is made of.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// The final score: the kind weight times BM25, or times the fused score (plus
-    /// [`NAMED_IN_QUESTION_TIER`] for a definition the question names with its module).
+    /// The final score: the kind weight times BM25, or times the fused score (plus, in a
+    /// question, an internal function's share of its neighbours' scores,
+    /// [`lend_to_internal_neighbours`], and [`NAMED_IN_QUESTION_TIER`] for a definition the
+    /// question names with its module).
     pub score: f32,
     /// BM25 of the query's words (0 when none match).
     pub bm25: f32,
@@ -619,7 +621,7 @@ fn candidates(
 /// Share of the best score among its neighbours that an internal function gains in a
 /// question ([`lend_to_internal_neighbours`]). Measured with `bench/eval` (bench/README
 /// "Helpers found through the functions they call"): at 0.1 the four applications'
-/// questions put 48 of 64 answers in the top 5 instead of 45, and the standard library's
+/// questions put 49 of 64 answers in the top 5 instead of 45, and the standard library's
 /// two sets keep recall@5 0.717 / 0.712 (0.12 loses one of the first, offline). On 32
 /// questions written afterwards for two other applications, 11 stay in the top 5, and
 /// the mean reciprocal rank rises.
@@ -627,26 +629,32 @@ const NEIGHBOUR_SHARE: f32 = 0.1;
 
 /// Raises each internal function of a question's candidates ([`QueryPlan::
 /// borrows_from_neighbours`]) by [`NEIGHBOUR_SHARE`] of the best fused score among the
-/// candidates of its own file that it calls or that call it. An application's helpers
-/// are mostly undocumented, so what they do is often said by the function beside them:
-/// Broadway's `transform_events/2` is what "convert events emitted by the producer into
-/// message structs with a transformer" asks for, and the words are in the error that
-/// `validate_message/1`, which it calls, raises. A file lives in one partition, so the
-/// score still depends only on the partition's candidates, never on which node ranks
-/// them. Scores are read before any is raised, so the order of candidates does not
-/// matter.
+/// functions of its own file, among the candidates, that it calls or that call it. An
+/// application's helpers are mostly undocumented, so what they do is often said by the
+/// function beside them: Broadway's `transform_events/2` is what "convert events emitted
+/// by the producer into message structs with a transformer" asks for, and the words are
+/// in the error that `validate_message/1`, which it calls, raises.
+///
+/// Lenders are functions, macros, guards and delegates, by what they write out (not a
+/// header through a struct's implied `__struct__/0`), and never of the receiver's own
+/// name (a split function's parts, or another arity of it, whose results are one). A file
+/// lives in one partition, so the score still depends only on the partition's
+/// candidates, never on which node ranks them; scores are read before any is raised, so
+/// the candidates' order does not matter either. Linear in the candidates' calls.
 fn lend_to_internal_neighbours(candidates: &mut [Candidate], plan: &QueryPlan) {
-    let symbols = |c: &Candidate| -> HashSet<String> {
+    let written = |c: &Candidate| {
         c.chunk
             .defines
             .iter()
+            .filter(|d| !d.implied)
             .flat_map(|d| {
                 d.arities
                     .iter()
                     .map(move |a| format!("{}.{}/{a}", d.module, d.name))
             })
-            .collect()
+            .collect::<Vec<String>>()
     };
+    let lends = |c: &Candidate| c.chunk.kind.is_callable();
     let mut by_file: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, c) in candidates.iter().enumerate() {
         by_file
@@ -656,26 +664,55 @@ fn lend_to_internal_neighbours(candidates: &mut [Candidate], plan: &QueryPlan) {
     }
     let mut raised: Vec<(usize, f32)> = Vec::new();
     for members in by_file.values().filter(|m| m.len() > 1) {
-        let defined: Vec<HashSet<String>> =
-            members.iter().map(|&i| symbols(&candidates[i])).collect();
-        for (k, &i) in members.iter().enumerate() {
+        if !members
+            .iter()
+            .any(|&i| plan.borrows_from_neighbours(&candidates[i].chunk))
+        {
+            continue;
+        }
+        // Per symbol of this file: the candidates that write it out, and those calling it.
+        let mut definers: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut callers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for &j in members {
+            if !lends(&candidates[j]) {
+                continue;
+            }
+            for symbol in written(&candidates[j]) {
+                definers.entry(symbol).or_default().push(j);
+            }
+            for call in &candidates[j].chunk.calls {
+                callers.entry(call.as_str()).or_default().push(j);
+            }
+        }
+        for &i in members {
             let receiver = &candidates[i];
             if !plan.borrows_from_neighbours(&receiver.chunk) {
                 continue;
             }
-            let best = members
-                .iter()
-                .enumerate()
-                .filter(|&(m, &j)| {
-                    m != k
-                        && (receiver.chunk.calls.iter().any(|c| defined[m].contains(c))
-                            || candidates[j]
-                                .chunk
-                                .calls
-                                .iter()
-                                .any(|c| defined[k].contains(c)))
-                })
-                .map(|(_, &j)| candidates[j].score)
+            let own = |j: usize| {
+                let lender = &candidates[j].chunk;
+                j == i
+                    || lender.defines.iter().any(|d| {
+                        receiver
+                            .chunk
+                            .defines
+                            .iter()
+                            .any(|r| r.module == d.module && r.name == d.name)
+                    })
+            };
+            let called = (receiver.chunk.calls.iter())
+                .filter_map(|call| definers.get(call.as_str()))
+                .flatten();
+            let calling = (written(receiver).iter())
+                .filter_map(|symbol| callers.get(symbol.as_str()))
+                .flatten()
+                .copied()
+                .collect::<Vec<usize>>();
+            let best = called
+                .copied()
+                .chain(calling)
+                .filter(|&j| !own(j))
+                .map(|j| candidates[j].score)
                 .fold(0.0f32, f32::max);
             if best > 0.0 {
                 raised.push((i, NEIGHBOUR_SHARE * best));
@@ -759,8 +796,8 @@ const INTERNAL_WEIGHT: f32 = 0.9;
 /// implementations are not what it asks for.
 const BARE_NAMED_INTERNAL_WEIGHT: f32 = 0.7;
 
-/// Kind weight, in a question, of code in a file a tool wrote ([`crate::chunk::
-/// is_generated`]). Measured with `bench/eval` (bench/README "Code a tool wrote"): on
+/// Kind weight, in a question or other prose query (not an identifier query), of code
+/// in a file a tool wrote ([`crate::chunk::is_generated`]). Measured with `bench/eval` (bench/README "Code a tool wrote"): on
 /// elixir-ls, the one project measured whose files say so, 0.5–0.8 all give the same
 /// ranks; no other question set holds such a file.
 const GENERATED_WEIGHT: f32 = 0.7;
@@ -1683,6 +1720,12 @@ mod tests {
   defp build(row), do: row
 
   defp alone(row), do: row
+
+  defp convert(row, opts), do: convert(row) |> Map.merge(opts)
+
+  defstruct [:sku]
+
+  defp blank, do: %__MODULE__{}
 end
 ";
         let other = "defmodule Shop.Export do
@@ -1711,6 +1754,21 @@ end
             at(&candidates, "lib/import.ex", "build"),
             at(&candidates, "lib/import.ex", "alone"),
         );
+        let convert2 = (candidates.iter())
+            .position(|c| c.chunk.name == "convert" && c.chunk.arities == [2])
+            .expect("convert/2");
+        let (header, blank) = (
+            (candidates.iter())
+                .position(|c| {
+                    c.chunk.kind == ChunkKind::ModuleHeader && c.chunk.path == "lib/import.ex"
+                })
+                .expect("a header"),
+            at(&candidates, "lib/import.ex", "blank"),
+        );
+        // Another arity of `convert` and the header (through its struct's `__struct__/0`)
+        // score best, and lend nothing.
+        candidates[convert2].score = 0.95;
+        candidates[header].score = 0.9;
         let (elsewhere, in_test) = (
             at(&candidates, "lib/export.ex", "convert"),
             at(&candidates, "test/import_test.exs", "convert"),
@@ -1725,8 +1783,8 @@ end
         // `check!/1` and `build/1` are called by `convert/1` (0.5).
         assert!((gain(&asked, check) - NEIGHBOUR_SHARE * 0.5).abs() < 1e-6);
         assert!((gain(&asked, build) - NEIGHBOUR_SHARE * 0.5).abs() < 1e-6);
-        // Public, unconnected, another file's, a test's: nothing.
-        for i in [rows, alone, elsewhere, in_test] {
+        // Public, unconnected, another file's, a test's, a struct's user: nothing.
+        for i in [rows, alone, elsewhere, in_test, blank] {
             assert_eq!(gain(&asked, i), 0.0, "{}", candidates[i].chunk.name);
         }
         // The same gains whatever the candidates' order (scores are read before any rises).
