@@ -664,10 +664,10 @@ fn lend_to_internal_neighbours(candidates: &mut [Candidate], plan: &QueryPlan) {
     }
     let mut raised: Vec<(usize, f32)> = Vec::new();
     for members in by_file.values().filter(|m| m.len() > 1) {
-        if !members
-            .iter()
-            .any(|&i| plan.borrows_from_neighbours(&candidates[i].chunk))
-        {
+        let borrowers: Vec<usize> = (members.iter().copied())
+            .filter(|&i| plan.borrows_from_neighbours(&candidates[i].chunk))
+            .collect();
+        if borrowers.is_empty() {
             continue;
         }
         // Per symbol of this file: the candidates that write it out, and those calling it.
@@ -684,11 +684,8 @@ fn lend_to_internal_neighbours(candidates: &mut [Candidate], plan: &QueryPlan) {
                 callers.entry(call.as_str()).or_default().push(j);
             }
         }
-        for &i in members {
+        for i in borrowers {
             let receiver = &candidates[i];
-            if !plan.borrows_from_neighbours(&receiver.chunk) {
-                continue;
-            }
             let own = |j: usize| {
                 let lender = &candidates[j].chunk;
                 j == i
@@ -797,9 +794,9 @@ const INTERNAL_WEIGHT: f32 = 0.9;
 const BARE_NAMED_INTERNAL_WEIGHT: f32 = 0.7;
 
 /// Kind weight, in a question or other prose query (not an identifier query), of code
-/// in a file a tool wrote ([`crate::chunk::is_generated`]). Measured with `bench/eval` (bench/README "Code a tool wrote"): on
-/// elixir-ls, the one project measured whose files say so, 0.5–0.8 all give the same
-/// ranks; no other question set holds such a file.
+/// in a file a tool wrote ([`crate::chunk::is_generated`]). Measured with `bench/eval`
+/// (bench/README "Code a tool wrote"): on elixir-ls, the one project measured whose files
+/// say so, 0.5–0.8 all give the same ranks; no other question set holds such a file.
 const GENERATED_WEIGHT: f32 = 0.7;
 
 /// Kind weight of an undocumented function in an identifier query that names no module
