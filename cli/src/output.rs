@@ -277,6 +277,17 @@ fn highlight(line: &str, words: &[String]) -> String {
     out
 }
 
+/// A hit's kind, with the tags that tell why it may rank lower than its words suggest
+/// (`function, generated`, `function, deprecated`).
+fn kind_label(h: &pb::SearchHit) -> String {
+    let mut label = h.kind.clone();
+    for tag in (h.tags.iter()).filter(|t| matches!(t.as_str(), "generated" | "deprecated")) {
+        label.push_str(", ");
+        label.push_str(tag);
+    }
+    label
+}
+
 pub fn search_results(
     query: &str,
     hits: &[pb::SearchHit],
@@ -306,6 +317,7 @@ pub fn search_results(
                     "quoted_at": h.quoted_at.as_ref().map(quote_json),
                     "uses": (!h.uses.is_empty()).then_some(&h.uses),
                     "named_after": (!h.named_after.is_empty()).then_some(&h.named_after),
+                    "tags": h.tags,
                 })
             })
             .collect();
@@ -342,7 +354,7 @@ pub fn search_results(
             paint(&shown(&format!("{}/{}", h.repository, h.path)), "35"),
             paint(&span.start_line.to_string(), "32"),
             paint(&shown(&h.symbol), "1"),
-            paint(&h.kind, "2"),
+            paint(&kind_label(h), "2"),
             paint(&format!("{:.2}", h.score), "2"),
         )?;
         // A function a `use` defines has no code of its own to show: its head, and whose

@@ -711,6 +711,53 @@ fn control_characters_in_indexed_code_do_not_reach_the_terminal() {
     );
 }
 
+/// Code in a file a tool wrote says so: its hits carry the tag `generated`, in the text
+/// after the kind and in `--json`; a question ranks the project's own code first.
+#[test]
+fn hits_in_generated_files_say_so() {
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let project = src.path().join("editor");
+    std::fs::create_dir_all(project.join("lib/protocol")).unwrap();
+    std::fs::write(
+        project.join("lib/protocol/save_reason.ex"),
+        "# codegen: do not edit\ndefmodule Protocol.SaveReason do\n  @doc \"Parse again after a delay, once the user stops typing.\"\n  def after_delay, do: 2\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("lib/parser.ex"),
+        "defmodule Parser do\n  @doc \"Parses the document again after a delay, once typing stops.\"\n  def debounce(doc), do: doc\nend\n",
+    )
+    .unwrap();
+    let d = data.path();
+    json(d, &["index", project.to_str().unwrap(), "--json"]);
+    let question = "parse again after a delay once the user stops typing";
+    let hits = json(d, &["search", "--offline", question, "--json"]);
+    let symbols: Vec<&str> = (hits["hits"].as_array().unwrap().iter())
+        .map(|h| h["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        symbols[..2],
+        ["Parser.debounce/1", "Protocol.SaveReason.after_delay/0"],
+        "{hits}"
+    );
+    assert_eq!(hits["hits"][0]["tags"], json!([]), "{hits}");
+    assert_eq!(hits["hits"][1]["tags"], json!(["generated"]), "{hits}");
+    let out = aiex(
+        d,
+        &["search", "--offline", "Protocol.SaveReason.after_delay"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.contains("Protocol.SaveReason.after_delay/0")
+                && l.contains("function, generated")),
+        "{text}"
+    );
+}
+
 /// Two checkouts with the same directory name: the second is refused (it would delete
 /// the first one's files from the index) until it gets its own name or `--replace`.
 #[test]

@@ -52,6 +52,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
         quoted_at: None,
         uses,
         named_after: String::new(),
+        tags: h.chunk.tags,
     }
 }
 

@@ -254,6 +254,7 @@ fn hit(s: SymbolSite, score: f32, found: &[pb::SearchHit]) -> pb::SearchHit {
         quoted_at: s.quoted_at.as_ref().map(QuotedAt::to_pb),
         uses: Vec::new(),
         named_after: s.named_after.unwrap_or_default(),
+        tags: Vec::new(),
     }
 }
 
