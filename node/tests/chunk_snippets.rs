@@ -5815,7 +5815,8 @@ fn g19_child_specs_call_what_they_start() {
 /// `GenServer.cast/2` its `handle_cast/2`, and a message a process sends itself
 /// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`) its own
 /// `handle_info/2`. The server is the module an alias names (through the aliases), or
-/// else the caller's own module where that defines the callback.
+/// else the caller's own module where that defines the callback. Starting a server
+/// (`GenServer.start_link(__MODULE__, …)`) runs its `init/1`.
 #[test]
 fn g19_messages_call_the_callbacks_they_run() {
     let src = concat!(
@@ -5883,11 +5884,11 @@ fn g19_messages_call_the_callbacks_they_run() {
         calls_of("Shop.Cache.handle_cast/2"),
         strings(&["Shop.Cache.handle_info/2", "Map.put/3"])
     );
-    // `GenServer.start_link/3` starts the server: its `init/1` runs in the new process,
-    // and no message is sent.
+    // `GenServer.start_link/3` starts the server, which runs its callback module's
+    // `init/1` before `start_link` returns.
     assert_eq!(
         calls_of("Shop.Cache.start_link/1"),
-        strings(&["GenServer.start_link/3"])
+        strings(&["GenServer.start_link/3", "Shop.Cache.init/1"])
     );
     // Piped, the server is not written here.
     assert_eq!(calls_of("Shop.Pool.ask/1"), strings(&["GenServer.call/2"]));

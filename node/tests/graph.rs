@@ -1129,6 +1129,54 @@ fn a_genservers_client_functions_call_its_callbacks() {
     );
 }
 
+/// Starting a server runs its callback module's `init/1`: `GenServer.start_link(__MODULE__,
+/// …)` the module's own, an alias another's. A supervisor's list of children, a module
+/// in a variable or a server started by another function name no `init/1`.
+#[test]
+fn starting_a_server_calls_its_init() {
+    let src = concat!(
+        "defmodule Shop.Cache do\n",
+        "  use GenServer\n",
+        "  def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)\n",
+        "  def start(opts), do: GenServer.start(__MODULE__, opts)\n",
+        "  def init(opts), do: {:ok, opts}\n",
+        "end\n",
+        "defmodule Shop.Sup do\n",
+        "  use Supervisor\n",
+        "  def start_link(arg), do: Supervisor.start_link(__MODULE__, arg)\n",
+        "  def init(_arg), do: Supervisor.init([Shop.Cache], strategy: :one_for_one)\n",
+        "end\n",
+        "defmodule Shop.Jobs do\n",
+        "  use DynamicSupervisor\n",
+        "  def init(_), do: DynamicSupervisor.init(strategy: :one_for_one)\n",
+        "end\n",
+        "defmodule Shop.Boot do\n",
+        "  def jobs, do: DynamicSupervisor.start_link(Shop.Jobs, :ok, name: Shop.Jobs)\n",
+        "  def any(mod, arg), do: GenServer.start_link(mod, arg)\n",
+        "  def tree, do: Supervisor.start_link([Shop.Cache], strategy: :one_for_one)\n",
+        "  def init(arg), do: arg\n",
+        "end\n",
+    );
+    for g in [graph_of("lib/shop.ex", src)]
+        .into_iter()
+        .chain(merged_halves(&chunks_of("lib/shop.ex", src)))
+    {
+        assert_eq!(
+            caller_symbols(&g, "Shop.Cache.init/1"),
+            strings(&["Shop.Cache.start_link/1", "Shop.Cache.start/1"])
+        );
+        assert_eq!(
+            caller_symbols(&g, "Shop.Sup.init/1"),
+            strings(&["Shop.Sup.start_link/1"])
+        );
+        assert_eq!(
+            caller_symbols(&g, "Shop.Jobs.init/1"),
+            strings(&["Shop.Boot.jobs/0"])
+        );
+        assert_eq!(caller_symbols(&g, "Shop.Boot.init/1"), Vec::<String>::new());
+    }
+}
+
 /// A router's routes call the controller actions, so an action has a caller and the
 /// router is in its context.
 #[test]

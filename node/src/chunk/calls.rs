@@ -1049,6 +1049,9 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 /// :tick)`) runs its own `handle_info/2`. The server is the module an alias names, or
 /// else (`__MODULE__`, a pid, a registered name, `{:via, …}`) the caller's own module,
 /// as in a GenServer's client functions, where that module defines the callback.
+/// Starting a server runs its callback module's `init/1`: `GenServer.start_link(__MODULE__,
+/// arg, opts)` the caller's own, `Supervisor.start_link(Shop.Sup, arg)` `Shop.Sup`'s; a
+/// module held in a variable (or a supervisor's list of children) names none.
 fn message_callback(
     module: &str,
     fun: &str,
@@ -1059,6 +1062,8 @@ fn message_callback(
     let (callback, arity) = match (module, fun) {
         ("GenServer", "call") => ("handle_call", 3),
         ("GenServer", "cast") => ("handle_cast", 2),
+        ("GenServer" | "GenStage", "start_link" | "start")
+        | ("Supervisor" | "DynamicSupervisor", "start_link") => ("init", 1),
         ("Process", "send" | "send_after") | (":timer", "send_interval" | "send_after") => {
             ("handle_info", 2)
         }
@@ -1074,6 +1079,17 @@ fn message_callback(
         (":timer", [_, _]) => own,
         (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own,
         (":timer" | "Process", _) => None,
+        (_, [module, ..]) if callback == "init" => {
+            if module.kind_id() == grammar().identifier && text(*module, src) == "__MODULE__" {
+                own
+            } else {
+                named_module(*module, src).map(|module| RawCall::Remote {
+                    module,
+                    fun: callback.to_string(),
+                    arity,
+                })
+            }
+        }
         (_, [server, ..]) => match named_module(*server, src) {
             Some(module) => Some(RawCall::Remote {
                 module,

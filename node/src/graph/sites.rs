@@ -94,6 +94,9 @@ impl Callee {
                 "GenServer.start_link",
                 "GenServer.start",
                 "Supervisor.start_link",
+                "DynamicSupervisor.start_link",
+                "GenStage.start_link",
+                "GenStage.start",
             ],
             _ => &[],
         };
@@ -943,6 +946,8 @@ end"#;
         assert!(lines(src, "Inventory.Stock.handle_cast/2").is_empty());
         let test = "test \"direct\" do\n  assert {:noreply, _} = Stock.handle_cast(:x, %{})\nend\n";
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
+        let start = "def start_link(opts) do\n  GenServer.start_link(__MODULE__, opts)\nend\ndef jobs, do: DynamicSupervisor.start_link(Jobs, :ok)\n";
+        assert_eq!(lines(start, "Inventory.Stock.init/1"), vec![11, 13]);
     }
 
     #[test]
