@@ -3335,6 +3335,41 @@ const G19_PIPES: &str = r##"defmodule Shop.Report do
 end
 "##;
 
+/// A value piped into a name without parentheses (`x |> trim`, as unformatted code writes)
+/// calls it with one argument: the module's own function, an imported one, a remote one.
+#[test]
+fn g19_a_pipe_into_a_name_without_parentheses_is_a_call() {
+    let src = concat!(
+        "defmodule Shop.Clean do\n",
+        "  import String, only: [trim: 1]\n",
+        "  def clean(x), do: x |> trim |> normalize\n",
+        "  def up(x), do: x |> String.upcase |> Shop.Text.squash\n",
+        "  def both(x, y), do: normalize(x) <> y\n",
+        "  defp normalize(x), do: x\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/clean.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls_of = |symbol: &str| definition_calls(&cs, symbol);
+    assert_eq!(
+        calls_of("Shop.Clean.clean/1"),
+        strings(&["Shop.Clean.normalize/1"]),
+        "{}",
+        dump(&cs)
+    );
+    // The imported `trim/1` is left for the graph, which reads the import's `only:`.
+    assert_eq!(cs[1].unqualified_calls, strings(&["trim/1"]));
+    assert_eq!(
+        calls_of("Shop.Clean.up/1"),
+        strings(&["String.upcase/1", "Shop.Text.squash/1"])
+    );
+    // A variable is no call.
+    assert_eq!(
+        calls_of("Shop.Clean.both/2"),
+        strings(&["Shop.Clean.normalize/1"])
+    );
+}
+
 #[test]
 fn g19_pipes_and_captures_give_call_arities() {
     let cs = chunks("lib/shop/report.ex", G19_PIPES);

@@ -1177,6 +1177,19 @@ fn starting_a_server_calls_its_init() {
     }
 }
 
+/// A value piped into an imported name without parentheses calls the imported function.
+#[test]
+fn a_pipe_into_an_imported_name_without_parentheses_calls_it() {
+    let src = concat!(
+        "defmodule Shop.Clean do\n",
+        "  import String, only: [trim: 1]\n",
+        "  def clean(x), do: x |> trim\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop/clean.ex", src);
+    assert_eq!(g.callees("Shop.Clean.clean/1"), strings(&["String.trim/1"]));
+}
+
 /// A router's routes call the controller actions, so an action has a caller and the
 /// router is in its context.
 #[test]

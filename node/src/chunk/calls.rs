@@ -1517,6 +1517,17 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && let Some(right) = node.child_by_field_id(g.right)
             {
                 piped.insert(right.id());
+                // `x |> trim` is `trim(x)`: a name a value is piped into is a call, never
+                // a variable.
+                if right.kind_id() == g.identifier {
+                    calls.push((
+                        right.start_byte(),
+                        RawCall::Local {
+                            fun: text(right, src).to_string(),
+                            arity: 1,
+                        },
+                    ));
+                }
             } else if op == Some(g.op_match)
                 && let Some(left) = node.child_by_field_id(g.left)
                 && left.kind_id() == g.identifier
