@@ -148,16 +148,15 @@ fn up_add_search_update_delete_restart() {
         available["call_text"], "GenServer.call(server, {:available, sku})",
         "{available}"
     );
-    // A callback nobody calls by name: the gateway says who does.
-    let args = ["symbols", "callers", "Inventory.Stock.init/1"];
-    let out = server.run(&args);
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    // Starting the server runs its `init/1`: the start is its caller.
+    let started = symbols(&server, &["callers", "Inventory.Stock.init/1"]);
+    let start = (started.iter())
+        .find(|s| s["symbol"] == "Inventory.Stock.start_link/1")
+        .unwrap_or_else(|| panic!("no start_link: {started:?}"));
+    assert_eq!(start["call_lines"], serde_json::json!([35]), "{start}");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "no indexed code calls Inventory.Stock.init/1 (it implements the callback \
-         GenServer.init/1: the behaviour's code calls it, through the module it is given at \
-         run time, not by this name; it runs when Inventory.Stock.start_link/0..1 starts the \
-         process)\n"
+        start["call_text"], "GenServer.start_link(__MODULE__, opts, name: name)",
+        "{start}"
     );
     // The protocol's implementations of one of its functions, through the gateway.
     let impls = symbols(&server, &["impls", "Inventory.Priceable.unit_price/1"]);

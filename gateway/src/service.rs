@@ -755,62 +755,15 @@ pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Stri
     if callbacks.is_empty() {
         return String::new();
     }
-    let mut note = format!(
+    // A process's `init/1` started with its module written (`GenServer.start_link(
+    // __MODULE__, …)`) has that start as its caller; one started through a module held
+    // in a variable has none to name.
+    format!(
         "it implements the callback {}: the behaviour's code calls it, through the module \
          it is given at run time, not by this name",
         callbacks.join(", ")
-    );
-    // A process's `init/1` runs when its module's own code starts it.
-    let module = symbol
-        .rsplit_once('/')
-        .map_or(symbol, |(h, _)| h)
-        .rsplit_once('.');
-    if let Some((module, "init")) = module {
-        // One definition with default arguments is one starter: `start_link/0..1`.
-        let mut by_name: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for s in (STARTS.iter()).flat_map(|start| graph.callers(start)) {
-            if let (true, Some((name, arity))) = (s.module == module, s.symbol.rsplit_once('/'))
-                && let Ok(arity) = arity.parse::<u32>()
-            {
-                by_name.entry(name.to_string()).or_default().push(arity);
-            }
-        }
-        let starters: Vec<String> = (by_name.into_iter())
-            .map(|(name, mut arities)| {
-                arities.sort_unstable();
-                arities.dedup();
-                let (first, last) = (arities[0], arities[arities.len() - 1]);
-                match (first == last, (last - first) as usize + 1 == arities.len()) {
-                    (true, _) => format!("{name}/{first}"),
-                    (false, true) => format!("{name}/{first}..{last}"),
-                    (false, false) => (arities.iter())
-                        .map(|a| format!("{name}/{a}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }
-            })
-            .collect();
-        if !starters.is_empty() {
-            note.push_str(&format!(
-                "; it runs when {} starts the process",
-                starters.join(", ")
-            ));
-        }
-    }
-    note
+    )
 }
-
-/// What starts a process with a module's `init/1`.
-const STARTS: [&str; 8] = [
-    "GenServer.start_link/2",
-    "GenServer.start_link/3",
-    "GenServer.start/2",
-    "GenServer.start/3",
-    "Supervisor.start_link/2",
-    "Supervisor.start_link/3",
-    "GenStage.start_link/2",
-    "GenStage.start_link/3",
-];
 
 /// `what` not found for `symbol`, with the defined symbols spelled most like it.
 pub fn not_indexed(

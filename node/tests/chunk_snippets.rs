@@ -3345,7 +3345,14 @@ fn g19_a_pipe_into_a_name_without_parentheses_is_a_call() {
         "  def clean(x), do: x |> trim |> normalize\n",
         "  def up(x), do: x |> String.upcase |> Shop.Text.squash\n",
         "  def both(x, y), do: normalize(x) <> y\n",
+        "  def order(x), do: x |> String.upcase() |> normalize |> Shop.Text.squash()\n",
         "  defp normalize(x), do: x\n",
+        "end\n",
+        "defmodule Shop.Pipe do\n",
+        "  import Kernel, except: [|>: 2]\n",
+        "  defmacro left |> right do\n",
+        "    quote do: unquote(right).(unquote(left))\n",
+        "  end\n",
         "end\n",
     );
     let cs = chunks("lib/shop/clean.ex", src);
@@ -3368,6 +3375,23 @@ fn g19_a_pipe_into_a_name_without_parentheses_is_a_call() {
         calls_of("Shop.Clean.both/2"),
         strings(&["Shop.Clean.normalize/1"])
     );
+    // In the order the pipeline runs them.
+    assert_eq!(
+        calls_of("Shop.Clean.order/1"),
+        strings(&[
+            "String.upcase/1",
+            "Shop.Clean.normalize/1",
+            "Shop.Text.squash/1"
+        ])
+    );
+    // A head that defines `|>` calls nothing.
+    for c in cs.iter().filter(|c| c.module == "Shop.Pipe") {
+        assert!(
+            !(c.calls.iter().chain(&c.unqualified_calls)).any(|s| s.starts_with("right")),
+            "{}",
+            dump(&cs)
+        );
+    }
 }
 
 #[test]

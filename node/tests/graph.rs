@@ -1175,6 +1175,32 @@ fn starting_a_server_calls_its_init() {
         );
         assert_eq!(caller_symbols(&g, "Shop.Boot.init/1"), Vec::<String>::new());
     }
+    // In a `__using__`'s quote, `__MODULE__` is the using module: its `init/1` is called,
+    // not the quoting module's.
+    let src = concat!(
+        "defmodule Shop.Server do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      use GenServer\n",
+        "      def start_link(arg), do: GenServer.start_link(__MODULE__, arg)\n",
+        "    end\n",
+        "  end\n",
+        "  def init(x), do: {:ok, x}\n",
+        "end\n",
+        "defmodule Shop.Counter do\n",
+        "  use Shop.Server\n",
+        "  def init(n), do: {:ok, n}\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop/server.ex", src);
+    assert_eq!(
+        caller_symbols(&g, "Shop.Server.init/1"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Counter.init/1"),
+        strings(&["Shop.Counter.start_link/1"])
+    );
 }
 
 /// A value piped into an imported name without parentheses calls the imported function.

@@ -1424,6 +1424,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut router_scopes: Vec<(usize, String)> = Vec::new();
     let mut not_calls: FxHashSet<usize> = FxHashSet::default();
     let mut piped: FxHashSet<usize> = FxHashSet::default();
+    // Whether a call was recorded before the walk reached its place (`x |> trim`).
+    let mut out_of_order = false;
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
     let mut cursor = root.walk();
     let mut aux = root.walk();
@@ -1518,12 +1520,20 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             {
                 piped.insert(right.id());
                 // `x |> trim` is `trim(x)`: a name a value is piped into is a call, never
-                // a variable.
-                if right.kind_id() == g.identifier {
+                // a variable; not in a definition's head (`defmacro left |> right`). The
+                // walk never reaches the name (a leaf), so it is recorded here, ahead of
+                // the calls on the pipe's left, and put in its place at the end.
+                let name = text(right, src);
+                if right.kind_id() == g.identifier
+                    && !not_calls.contains(&node.id())
+                    && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && !(name.starts_with("__") && name.ends_with("__"))
+                {
+                    out_of_order = true;
                     calls.push((
                         right.start_byte(),
                         RawCall::Local {
-                            fun: text(right, src).to_string(),
+                            fun: name.to_string(),
                             arity: 1,
                         },
                     ));
@@ -1749,6 +1759,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         fun: std::mem::take(fun),
                         arity: *arity,
                     };
+                } else if let RawCall::OwnCallback { fun, arity } = call {
+                    // `GenServer.start_link(__MODULE__, arg)` in a `__using__`'s quote
+                    // starts the using module: its callback, not the quoting module's.
+                    *call = RawCall::CallerModule {
+                        module: "__MODULE__".to_string(),
+                        fun: fun.to_string(),
+                        arity: *arity,
+                    };
                 }
             }
         }
@@ -1775,6 +1793,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 break;
             }
             if !cursor.goto_parent() {
+                if out_of_order {
+                    // Stable: calls recorded at one place keep their order.
+                    calls.sort_by_key(|(at, _)| *at);
+                }
                 return calls;
             }
         }
