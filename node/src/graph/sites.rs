@@ -337,6 +337,16 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || (starts
                     && name == "start_link"
                     && calls_name(code, module, "child_spec", &[], scope))
+                || (name == "call"
+                    && (arities.is_empty() || arities.contains(&2))
+                    && plugs(code, module, scope))
+        }
+        CalleeKind::Message { name, arities, .. }
+            if name == "init"
+                && (arities.is_empty() || arities.contains(&1))
+                && plugs(code, module, scope) =>
+        {
+            true
         }
         CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
         CalleeKind::Use => uses(code, module, scope),
@@ -625,6 +635,32 @@ fn sends(code: &str, fun: &str) -> bool {
         let before_ok = at == 0 || !(is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1]));
         before_ok && matches!(bytes.get(end), Some(b'(' | b' '))
     })
+}
+
+/// Whether the line's code is `plug Mod` (with options or a guard) or a router's
+/// `forward "/path", Mod` of `module`: code that calls the plug's `init/1` and `call/2`.
+fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    let code = code.trim_start();
+    let after = |word: &str| {
+        (code.strip_prefix(word))
+            .and_then(|rest| rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')))
+    };
+    let rest = match (after("plug"), after("forward")) {
+        (Some(rest), _) => rest,
+        // The path, then the plug.
+        (None, Some(rest)) => match rest.split_once(',') {
+            Some((_, plug)) => plug,
+            None => return false,
+        },
+        (None, None) => return false,
+    };
+    let written: &str = rest
+        .trim_start()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .next()
+        .unwrap_or_default();
+    written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && scope.names(written, module)
 }
 
 /// Whether the line's code is `use Mod…` or `@before_compile Mod…` of `module`.
@@ -948,6 +984,26 @@ end"#;
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
         let start = "def start_link(opts) do\n  GenServer.start_link(__MODULE__, opts)\nend\ndef jobs, do: DynamicSupervisor.start_link(Jobs, :ok)\n";
         assert_eq!(lines(start, "Inventory.Stock.init/1"), vec![11, 13]);
+    }
+
+    #[test]
+    fn a_plug_line_calls_the_plugs_init_and_call() {
+        let src = "plug Plug.Parsers, parsers: [:json]\nplug(GlificWeb.ContextPlug)\nplug :auth\nplug GlificWeb.ContextPlugs\nplugged GlificWeb.ContextPlug\n# plug GlificWeb.ContextPlug\nx = ContextPlug.init(1)\nforward(\"/api\", ContextPlug, a: 1)\nforward \"/x\", Other\nforwarded \"/y\", ContextPlug\n";
+        let module = "GlificWeb.ContextPlug";
+        let scope = Scope {
+            module: "GlificWeb.Router",
+            aliases: [("ContextPlug", module)].into(),
+            ..Scope::default()
+        };
+        let init = Callee::of("GlificWeb.ContextPlug.init/1").unwrap();
+        let call = Callee::of("GlificWeb.ContextPlug.call/2").unwrap();
+        assert_eq!(lines_in(src, &init, &scope), vec![11, 16, 17]);
+        assert_eq!(lines_in(src, &call, &scope), vec![11, 17]);
+        let parsers = Callee::of("Plug.Parsers.call/2").unwrap();
+        assert_eq!(lines_in(src, &parsers, &scope), vec![10]);
+        // Another arity is no plug's.
+        let init2 = Callee::of("GlificWeb.ContextPlug.init/2").unwrap();
+        assert_eq!(lines_in(src, &init2, &scope), vec![16]);
     }
 
     #[test]
