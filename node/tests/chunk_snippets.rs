@@ -5980,7 +5980,7 @@ fn g19_messages_call_the_callbacks_they_run() {
 
 /// A Phoenix route calls what a request to it runs, named under its `scope`'s alias:
 /// `get "/", PageController, :home` calls `MyAppWeb.PageController.home/2`, `live` the
-/// LiveView's `mount/3`, `forward` the plug's `call/2`, and `resources` the actions
+/// LiveView's `mount/3`, `forward` the plug's `init/1` and `call/2`, and `resources` the actions
 /// `only:` and `except:` leave (hexpm's and Livebook's routers).
 #[test]
 fn g19_routes_call_their_controller_actions() {
@@ -6005,6 +6005,12 @@ fn g19_routes_call_their_controller_actions() {
         "    forward \"/graphql\", Absinthe.Plug\n",
         "  end\n",
         "  get \"/health\", ShopWeb.HealthController, :check\n",
+        "end\n",
+        "defmodule Shop.Api do\n",
+        "  use Plug.Router\n",
+        "  forward \"/users\", to: Shop.Api.Users\n",
+        "  get \"/ping\", to: Shop.Api.Ping, init_opts: [pong: true]\n",
+        "  forward \"/none\", to: :nothing\n",
         "end\n",
         "defmodule ShopWeb.PageControllerTest do\n",
         "  use ShopWeb.ConnCase\n",
@@ -6033,8 +6039,26 @@ fn g19_routes_call_their_controller_actions() {
             "ShopWeb.Admin.UserController.create/2",
             "ShopWeb.Admin.UserController.update/2",
             "ShopWeb.LegacyController.redirect/2",
+            "Absinthe.Plug.init/1",
             "Absinthe.Plug.call/2",
             "ShopWeb.HealthController.check/2",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    // Plug.Router's `to:` names the plug a route runs.
+    let plugged: Vec<String> = (cs.iter())
+        .filter(|c| c.module == "Shop.Api")
+        .flat_map(|c| c.calls.iter().chain(&c.module_calls).cloned())
+        .filter(|c| c.starts_with("Shop.Api."))
+        .collect();
+    assert_eq!(
+        plugged,
+        strings(&[
+            "Shop.Api.Users.init/1",
+            "Shop.Api.Users.call/2",
+            "Shop.Api.Ping.init/1",
+            "Shop.Api.Ping.call/2",
         ]),
         "{}",
         dump(&cs)

@@ -902,7 +902,7 @@ fn on_mount_hooks(hooks: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize
 
 /// Phoenix router macros that send a request to a controller (`get "/", PageController,
 /// :home`), a LiveView (`live`), a plug (`forward`) or a resource's actions (`resources`).
-const ROUTES: [&str; 13] = [
+pub(crate) const ROUTES: [&str; 13] = [
     "get",
     "post",
     "put",
@@ -951,7 +951,8 @@ fn scope_alias(node: Node<'_>, prefix: Option<&str>, src: &[u8]) -> Option<Strin
 
 /// The calls a Phoenix route makes when a request comes: `get "/", PageController, :home`
 /// calls `PageController.home/2`; `live "/", PageLive` calls `PageLive.mount/3`;
-/// `forward "/api", ApiRouter` calls `ApiRouter.call/2`; `resources "/users",
+/// `forward "/api", ApiRouter` calls `ApiRouter.init/1` and `call/2` (and Plug.Router's
+/// `forward "/api", to: ApiRouter` alike); `resources "/users",
 /// UserController` calls its seven actions (or those `only:` or `except:` list). The
 /// controller is named under the enclosing `scope`'s alias.
 fn route_calls(
@@ -975,7 +976,31 @@ fn route_calls(
     let [path, controller, rest @ ..] = argv else {
         return;
     };
-    if !matches!(path.kind(), "string" | "sigil") || controller.kind_id() != g.alias {
+    if !matches!(path.kind(), "string" | "sigil") {
+        return;
+    }
+    // Plug.Router's `forward "/users", to: UsersRouter` (or `get "/", to: Home`) runs the
+    // plug it names.
+    if controller.kind() == "keywords" {
+        let plug = (keyword_pairs(*controller).into_iter())
+            .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "to")
+            .map(|(_, value)| value)
+            .filter(|v| v.kind_id() == g.alias);
+        if let Some(plug) = plug {
+            for (fun, arity) in [("init", 1), ("call", 2)] {
+                calls.push((
+                    node.start_byte(),
+                    RawCall::Remote {
+                        module: text(plug, src).to_string(),
+                        fun: fun.to_string(),
+                        arity,
+                    },
+                ));
+            }
+        }
+        return;
+    }
+    if controller.kind_id() != g.alias {
         return;
     }
     let module = match prefix {
@@ -994,7 +1019,11 @@ fn route_calls(
     };
     match name {
         "live" => push("mount", 3),
-        "forward" => push("call", 2),
+        // As `plug Mod` does: `init/1` with the options, `call/2` on each request.
+        "forward" => {
+            push("init", 1);
+            push("call", 2);
+        }
         "resources" => {
             let listed = |key: &str| -> Option<Vec<&str>> {
                 let keywords = rest.iter().find(|n| n.kind() == "keywords")?;

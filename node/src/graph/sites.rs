@@ -637,22 +637,27 @@ fn sends(code: &str, fun: &str) -> bool {
     })
 }
 
-/// Whether the line's code is `plug Mod` (with options or a guard) or a router's
-/// `forward "/path", Mod` of `module`: code that calls the plug's `init/1` and `call/2`.
+/// Whether the line's code is `plug Mod` (with options or a guard), a router's
+/// `forward "/path", Mod` or Plug.Router's `forward "/path", to: Mod` (`get … to:` too)
+/// of `module`: code that calls the plug's `init/1` and `call/2`.
 fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     let code = code.trim_start();
-    let after = |word: &str| {
-        (code.strip_prefix(word))
-            .and_then(|rest| rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')))
+    let word_end = code.find(|c: char| !ident_char(c)).unwrap_or(code.len());
+    let (word, rest) = code.split_at(word_end);
+    let Some(rest) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')) else {
+        return false;
     };
-    let rest = match (after("plug"), after("forward")) {
-        (Some(rest), _) => rest,
+    let rest = match word {
+        "plug" => rest,
         // The path, then the plug.
-        (None, Some(rest)) => match rest.split_once(',') {
-            Some((_, plug)) => plug,
+        _ if crate::chunk::calls::ROUTES.contains(&word) => match rest.split_once(',') {
+            Some((_, plug)) => {
+                let plug = plug.trim_start();
+                plug.strip_prefix("to:").unwrap_or(plug)
+            }
             None => return false,
         },
-        (None, None) => return false,
+        _ => return false,
     };
     let written: &str = rest
         .trim_start()
@@ -988,7 +993,7 @@ end"#;
 
     #[test]
     fn a_plug_line_calls_the_plugs_init_and_call() {
-        let src = "plug Plug.Parsers, parsers: [:json]\nplug(GlificWeb.ContextPlug)\nplug :auth\nplug GlificWeb.ContextPlugs\nplugged GlificWeb.ContextPlug\n# plug GlificWeb.ContextPlug\nx = ContextPlug.init(1)\nforward(\"/api\", ContextPlug, a: 1)\nforward \"/x\", Other\nforwarded \"/y\", ContextPlug\n";
+        let src = "plug Plug.Parsers, parsers: [:json]\nplug(GlificWeb.ContextPlug)\nplug :auth\nplug GlificWeb.ContextPlugs\nplugged GlificWeb.ContextPlug\n# plug GlificWeb.ContextPlug\nx = ContextPlug.init(1)\nforward(\"/api\", ContextPlug, a: 1)\nforward \"/x\", Other\nforwarded \"/y\", ContextPlug\nforward \"/z\", to: ContextPlug\nget \"/p\", to: GlificWeb.ContextPlug, init_opts: []\n";
         let module = "GlificWeb.ContextPlug";
         let scope = Scope {
             module: "GlificWeb.Router",
@@ -997,8 +1002,8 @@ end"#;
         };
         let init = Callee::of("GlificWeb.ContextPlug.init/1").unwrap();
         let call = Callee::of("GlificWeb.ContextPlug.call/2").unwrap();
-        assert_eq!(lines_in(src, &init, &scope), vec![11, 16, 17]);
-        assert_eq!(lines_in(src, &call, &scope), vec![11, 17]);
+        assert_eq!(lines_in(src, &init, &scope), vec![11, 16, 17, 20, 21]);
+        assert_eq!(lines_in(src, &call, &scope), vec![11, 17, 20, 21]);
         let parsers = Callee::of("Plug.Parsers.call/2").unwrap();
         assert_eq!(lines_in(src, &parsers, &scope), vec![10]);
         // Another arity is no plug's.
