@@ -5870,6 +5870,57 @@ fn g19_child_specs_call_what_they_start() {
     );
 }
 
+/// A callback's reply that continues (`{:ok, state, {:continue, :load}}`) runs the
+/// server's own `handle_continue/2` next; a pattern that matches one does not.
+#[test]
+fn g19_a_reply_that_continues_calls_handle_continue() {
+    let src = concat!(
+        "defmodule Shop.Loader do\n",
+        "  use GenServer\n",
+        "  def init(opts), do: {:ok, opts, {:continue, :load}}\n",
+        "  def handle_call(:reload, _from, s), do: {:reply, :ok, s, {:continue, :load}}\n",
+        "  def handle_info(:tick, s) do\n",
+        "    {:noreply, s, {:continue, :load}}\n",
+        "  end\n",
+        "  def handle_continue(:load, s), do: {:noreply, s}\n",
+        "  def check(result) do\n",
+        "    case result do\n",
+        "      {:ok, s, {:continue, _}} -> s\n",
+        "      _ -> nil\n",
+        "    end\n",
+        "  end\n",
+        "  def matched(r) do\n",
+        "    {:ok, _, {:continue, x}} = r\n",
+        "    x\n",
+        "  end\n",
+        "  def other, do: {:error, :x, {:continue, :load}}\n",
+        "end\n",
+        "defmodule Shop.NoServer do\n",
+        "  def init(opts), do: {:ok, opts, {:continue, :load}}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/loader.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls_of = |symbol: &str| definition_calls(&cs, symbol);
+    let continued = strings(&["Shop.Loader.handle_continue/2"]);
+    assert_eq!(calls_of("Shop.Loader.init/1"), continued, "{}", dump(&cs));
+    assert_eq!(calls_of("Shop.Loader.handle_call/3"), continued);
+    assert_eq!(calls_of("Shop.Loader.handle_info/2"), continued);
+    for not_continued in [
+        "Shop.Loader.check/1",
+        "Shop.Loader.matched/1",
+        "Shop.Loader.other/0",
+        // A module without `handle_continue/2`.
+        "Shop.NoServer.init/1",
+    ] {
+        assert_eq!(
+            calls_of(not_continued),
+            Vec::<String>::new(),
+            "{not_continued}"
+        );
+    }
+}
+
 /// A message runs a callback: `GenServer.call/2,3` the server's `handle_call/3`,
 /// `GenServer.cast/2` its `handle_cast/2`, and a message a process sends itself
 /// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`) its own

@@ -1158,6 +1158,32 @@ fn is_server_callback(name: &str) -> bool {
     )
 }
 
+/// A server callback's reply that continues: `{:ok, state, {:continue, arg}}`, as
+/// `init/1` returns it, or `{:noreply, …}` and `{:reply, …}` ending so; not a pattern
+/// that matches one (`{:ok, s, {:continue, x}} ->`, or on the left of `=`).
+fn continues(tuple: Node<'_>, src: &[u8]) -> bool {
+    let count = tuple.named_child_count();
+    if !(3..=4).contains(&count) {
+        return false;
+    }
+    let g = grammar();
+    let pattern = tuple.parent().is_some_and(|p| {
+        (p.kind_id() == g.binary_operator && p.child_by_field_id(g.left) == Some(tuple))
+            || (p.kind_id() == g.arguments && p.parent().is_some_and(|c| c.kind() == "stab_clause"))
+    });
+    if pattern {
+        return false;
+    }
+    let first = tuple.named_child(0).and_then(|n| atom_name(n, src));
+    let last = tuple.named_child(count as u32 - 1);
+    matches!(first, Some("ok" | "noreply" | "reply"))
+        && last.is_some_and(|last| {
+            last.kind_id() == tuple.kind_id()
+                && last.named_child_count() == 2
+                && last.named_child(0).and_then(|n| atom_name(n, src)) == Some("continue")
+        })
+}
+
 /// `self()`, the process that runs the code.
 fn to_self(node: Node<'_>, src: &[u8]) -> bool {
     node.kind_id() == grammar().call
@@ -1455,6 +1481,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut piped: FxHashSet<usize> = FxHashSet::default();
     // Whether a call was recorded before the walk reached its place (`x |> trim`).
     let mut out_of_order = false;
+    let tuple = g.kind("tuple");
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
     let mut cursor = root.walk();
     let mut aux = root.walk();
@@ -1542,6 +1569,16 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             {
                 calls.push((node.start_byte(), struct_call(module)));
             }
+        } else if kind == tuple && continues(node, src) {
+            // `{:noreply, state, {:continue, :load}}`: the server runs its own
+            // `handle_continue/2` next.
+            calls.push((
+                node.start_byte(),
+                RawCall::OwnCallback {
+                    fun: "handle_continue",
+                    arity: 2,
+                },
+            ));
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
             if op == Some(g.op_pipe)

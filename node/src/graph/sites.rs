@@ -90,6 +90,7 @@ impl Callee {
                 "Process.send_after",
                 ":erlang.send_after",
             ],
+            "handle_continue" => &["{:continue,"],
             "init" => &[
                 "GenServer.start_link",
                 "GenServer.start",
@@ -989,6 +990,8 @@ end"#;
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
         let start = "def start_link(opts) do\n  GenServer.start_link(__MODULE__, opts)\nend\ndef jobs, do: DynamicSupervisor.start_link(Jobs, :ok)\n";
         assert_eq!(lines(start, "Inventory.Stock.init/1"), vec![11, 13]);
+        let init = "def init(opts) do\n  {:ok, opts, {:continue, :load}}\nend\n";
+        assert_eq!(lines(init, "Inventory.Stock.handle_continue/2"), vec![11]);
     }
 
     #[test]
