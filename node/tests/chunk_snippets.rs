@@ -5894,6 +5894,18 @@ fn g19_a_reply_that_continues_calls_handle_continue() {
         "    x\n",
         "  end\n",
         "  def other, do: {:error, :x, {:continue, :load}}\n",
+        "  def guarded(result) do\n",
+        "    case result do\n",
+        "      {:ok, s, {:continue, x}} when is_atom(x) -> s\n",
+        "      [{:reply, _, s, {:continue, _}}] -> s\n",
+        "    end\n",
+        "  end\n",
+        "  def head({:noreply, s, {:continue, _}}), do: s\n",
+        "  def nested(l) do\n",
+        "    [{:ok, _, {:continue, x}}] = l\n",
+        "    with {:ok, s, {:continue, _}} <- x, do: s\n",
+        "  end\n",
+        "  def piped(s), do: {:noreply, s, {:continue, :load}} |> IO.inspect()\n",
         "end\n",
         "defmodule Shop.NoServer do\n",
         "  def init(opts), do: {:ok, opts, {:continue, :load}}\n",
@@ -5906,10 +5918,18 @@ fn g19_a_reply_that_continues_calls_handle_continue() {
     assert_eq!(calls_of("Shop.Loader.init/1"), continued, "{}", dump(&cs));
     assert_eq!(calls_of("Shop.Loader.handle_call/3"), continued);
     assert_eq!(calls_of("Shop.Loader.handle_info/2"), continued);
+    // A value, whatever is done with it.
+    assert_eq!(
+        calls_of("Shop.Loader.piped/1"),
+        strings(&["Shop.Loader.handle_continue/2", "IO.inspect/1"])
+    );
     for not_continued in [
         "Shop.Loader.check/1",
         "Shop.Loader.matched/1",
         "Shop.Loader.other/0",
+        "Shop.Loader.guarded/1",
+        "Shop.Loader.head/1",
+        "Shop.Loader.nested/1",
         // A module without `handle_continue/2`.
         "Shop.NoServer.init/1",
     ] {

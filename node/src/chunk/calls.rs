@@ -1160,18 +1160,10 @@ fn is_server_callback(name: &str) -> bool {
 
 /// A server callback's reply that continues: `{:ok, state, {:continue, arg}}`, as
 /// `init/1` returns it, or `{:noreply, …}` and `{:reply, …}` ending so; not a pattern
-/// that matches one (`{:ok, s, {:continue, x}} ->`, or on the left of `=`).
-fn continues(tuple: Node<'_>, src: &[u8]) -> bool {
+/// that matches one (see [`in_pattern`]). `heads` are the definition heads met so far.
+fn continues(tuple: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
     let count = tuple.named_child_count();
     if !(3..=4).contains(&count) {
-        return false;
-    }
-    let g = grammar();
-    let pattern = tuple.parent().is_some_and(|p| {
-        (p.kind_id() == g.binary_operator && p.child_by_field_id(g.left) == Some(tuple))
-            || (p.kind_id() == g.arguments && p.parent().is_some_and(|c| c.kind() == "stab_clause"))
-    });
-    if pattern {
         return false;
     }
     let first = tuple.named_child(0).and_then(|n| atom_name(n, src));
@@ -1182,6 +1174,39 @@ fn continues(tuple: Node<'_>, src: &[u8]) -> bool {
                 && last.named_child_count() == 2
                 && last.named_child(0).and_then(|n| atom_name(n, src)) == Some("continue")
         })
+        && !in_pattern(tuple, src, heads)
+}
+
+/// Whether `node` is (inside) a pattern: a clause's head before `->` (guarded or not),
+/// the left of `=` or `<-`, or a definition's head (one of `heads`). Looked for a few
+/// levels up, so a value nested in a pattern's list or map counts; a clause's body, or
+/// the right of `=`, ends the search.
+fn in_pattern(node: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
+    let g = grammar();
+    let mut child = node;
+    for _ in 0..8 {
+        let Some(parent) = child.parent() else {
+            return false;
+        };
+        if heads.contains(&parent.id()) {
+            return true;
+        }
+        let kind = parent.kind();
+        if kind == "stab_clause" {
+            return parent.child_by_field_name("left") == Some(child);
+        }
+        if parent.kind_id() == g.binary_operator
+            && let Some(op) = parent.child_by_field_id(g.operator)
+            && matches!(text(op, src), "=" | "<-")
+        {
+            return parent.child_by_field_id(g.left) == Some(child);
+        }
+        if matches!(kind, "do_block" | "body" | "block") {
+            return false;
+        }
+        child = parent;
+    }
+    false
 }
 
 /// `self()`, the process that runs the code.
@@ -1569,7 +1594,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             {
                 calls.push((node.start_byte(), struct_call(module)));
             }
-        } else if kind == tuple && continues(node, src) {
+        } else if kind == tuple && continues(node, src, &not_calls) {
             // `{:noreply, state, {:continue, :load}}`: the server runs its own
             // `handle_continue/2` next.
             calls.push((

@@ -634,7 +634,12 @@ fn sends(code: &str, fun: &str) -> bool {
     code.match_indices(fun).any(|(at, _)| {
         let end = at + fun.len();
         let before_ok = at == 0 || !(is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1]));
-        before_ok && matches!(bytes.get(end), Some(b'(' | b' '))
+        // `{:continue,` may end its line, its argument on the next.
+        before_ok
+            && match bytes.get(end) {
+                Some(b) => matches!(b, b'(' | b' '),
+                None => fun.ends_with(','),
+            }
     })
 }
 
@@ -990,8 +995,11 @@ end"#;
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
         let start = "def start_link(opts) do\n  GenServer.start_link(__MODULE__, opts)\nend\ndef jobs, do: DynamicSupervisor.start_link(Jobs, :ok)\n";
         assert_eq!(lines(start, "Inventory.Stock.init/1"), vec![11, 13]);
-        let init = "def init(opts) do\n  {:ok, opts, {:continue, :load}}\nend\n";
-        assert_eq!(lines(init, "Inventory.Stock.handle_continue/2"), vec![11]);
+        let init = "def init(opts) do\n  {:ok, opts, {:continue, :load}}\nend\ndef handle_info(:x, s) do\n  {:noreply, s, {:continue,\n    :later}}\nend\n";
+        assert_eq!(
+            lines(init, "Inventory.Stock.handle_continue/2"),
+            vec![11, 14]
+        );
     }
 
     #[test]
