@@ -1160,7 +1160,8 @@ fn is_server_callback(name: &str) -> bool {
 
 /// A server callback's reply that continues: `{:ok, state, {:continue, arg}}`, as
 /// `init/1` returns it, or `{:noreply, …}` and `{:reply, …}` ending so; not a pattern
-/// that matches one (see [`in_pattern`]). `heads` are the definition heads met so far.
+/// that matches one (see [`in_pattern`]). `heads` are the nodes the walk has found to be
+/// no calls, definition heads among them.
 fn continues(tuple: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
     let count = tuple.named_child_count();
     if !(3..=4).contains(&count) {
@@ -1178,7 +1179,7 @@ fn continues(tuple: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
 }
 
 /// Whether `node` is (inside) a pattern: a clause's head before `->` (guarded or not),
-/// the left of `=` or `<-`, or a definition's head (one of `heads`). Looked for a few
+/// the left of `=` or `<-`, or a definition's head (in `heads`). Looked for a few
 /// levels up, so a value nested in a pattern's list or map counts; a clause's body, or
 /// the right of `=`, ends the search.
 fn in_pattern(node: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
