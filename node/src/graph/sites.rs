@@ -665,13 +665,19 @@ fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
         },
         _ => return false,
     };
-    let written: &str = rest
-        .trim_start()
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .next()
-        .unwrap_or_default();
+    let written = module_written(rest);
     written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && scope.names(written, module)
+}
+
+/// The module name `rest` starts with (after blanks), as written: `Shop.Cache` of
+/// `Shop.Cache, opts`.
+fn module_written(rest: &str) -> &str {
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// Whether the line's code is `use Mod…` or `@before_compile Mod…` of `module`.
@@ -683,11 +689,7 @@ fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     else {
         return false;
     };
-    let written: &str = rest
-        .trim_start()
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .next()
-        .unwrap_or_default();
+    let written = module_written(rest);
     scope.names(written, module)
 }
 
