@@ -1203,6 +1203,65 @@ fn starting_a_server_calls_its_init() {
     );
 }
 
+/// Erlang's `:gen_server` and `:gen_statem`, and `GenStateMachine`, start a server as
+/// `GenServer` does; with a name first, the callback module is the second argument. Their
+/// `call` and `cast` (`:gen_server`'s) run `handle_call/3` and `handle_cast/2`.
+#[test]
+fn erlang_and_state_machine_starts_call_the_modules_init() {
+    let src = concat!(
+        "defmodule Conn do\n",
+        "  @behaviour :gen_statem\n",
+        "  def start_link(opts), do: :gen_statem.start_link(__MODULE__, opts, [])\n",
+        "  def named(opts), do: :gen_statem.start({:local, :conn}, __MODULE__, opts, [])\n",
+        "  def init(opts), do: {:ok, :idle, opts}\n",
+        "end\n",
+        "defmodule Pool do\n",
+        "  @behaviour :gen_server\n",
+        "  def start_link(a), do: :gen_server.start_link({:local, :pool}, Pool.Impl, a, [])\n",
+        "  def start(a), do: :gen_server.start(Pool.Impl, a, [])\n",
+        "  def size, do: :gen_server.call(:pool, :size)\n",
+        "  def stop, do: :gen_server.cast(Pool.Impl, :stop)\n",
+        "  def init(a), do: a\n",
+        "  def handle_call(:size, _, s), do: {:reply, 0, s}\n",
+        "end\n",
+        "defmodule Pool.Impl do\n",
+        "  def init(a), do: {:ok, a}\n",
+        "  def handle_cast(:stop, s), do: {:stop, :normal, s}\n",
+        "end\n",
+        "defmodule Door do\n",
+        "  use GenStateMachine\n",
+        "  def start_link, do: GenStateMachine.start_link(Door, :locked)\n",
+        "  def init(state), do: {:ok, state, nil}\n",
+        "end\n",
+    );
+    for g in [graph_of("lib/conn.ex", src)]
+        .into_iter()
+        .chain(merged_halves(&chunks_of("lib/conn.ex", src)))
+    {
+        assert_eq!(
+            caller_symbols(&g, "Conn.init/1"),
+            strings(&["Conn.start_link/1", "Conn.named/1"])
+        );
+        assert_eq!(
+            caller_symbols(&g, "Pool.Impl.init/1"),
+            strings(&["Pool.start_link/1", "Pool.start/1"])
+        );
+        assert_eq!(caller_symbols(&g, "Pool.init/1"), Vec::<String>::new());
+        assert_eq!(
+            caller_symbols(&g, "Pool.handle_call/3"),
+            strings(&["Pool.size/0"])
+        );
+        assert_eq!(
+            caller_symbols(&g, "Pool.Impl.handle_cast/2"),
+            strings(&["Pool.stop/0"])
+        );
+        assert_eq!(
+            caller_symbols(&g, "Door.init/1"),
+            strings(&["Door.start_link/0"])
+        );
+    }
+}
+
 /// A value piped into an imported name without parentheses calls the imported function.
 #[test]
 fn a_pipe_into_an_imported_name_without_parentheses_calls_it() {

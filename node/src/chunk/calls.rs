@@ -1080,7 +1080,9 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 /// as in a GenServer's client functions, where that module defines the callback.
 /// Starting a server runs its callback module's `init/1`: `GenServer.start_link(__MODULE__,
 /// arg, opts)` the caller's own, `Supervisor.start_link(Shop.Sup, arg)` `Shop.Sup`'s; a
-/// module held in a variable (or a supervisor's list of children) names none.
+/// module held in a variable (or a supervisor's list of children) names none. Erlang's
+/// `:gen_server` and `:gen_statem` (and `GenStateMachine`) start the same way, the
+/// module second when a name comes first (`:gen_statem.start_link({:local, n}, M, a, o)`).
 fn message_callback(
     module: &str,
     fun: &str,
@@ -1089,9 +1091,12 @@ fn message_callback(
     src: &[u8],
 ) -> Option<RawCall> {
     let (callback, arity) = match (module, fun) {
-        ("GenServer", "call") => ("handle_call", 3),
-        ("GenServer", "cast") => ("handle_cast", 2),
-        ("GenServer" | "GenStage", "start_link" | "start")
+        ("GenServer" | ":gen_server", "call") => ("handle_call", 3),
+        ("GenServer" | ":gen_server", "cast") => ("handle_cast", 2),
+        (
+            "GenServer" | "GenStage" | "GenStateMachine" | ":gen_server" | ":gen_statem",
+            "start_link" | "start",
+        )
         | ("Supervisor" | "DynamicSupervisor", "start_link") => ("init", 1),
         ("Process", "send" | "send_after") | (":timer", "send_interval" | "send_after") => {
             ("handle_info", 2)
@@ -1108,7 +1113,11 @@ fn message_callback(
         (":timer", [_, _]) => own,
         (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own,
         (":timer" | "Process", _) => None,
-        (_, [module, ..]) if callback == "init" => {
+        // Erlang's starts may name the process first: `:gen_server.start_link(name, mod,
+        // arg, opts)`.
+        (":gen_server" | ":gen_statem", [_, module, _, _]) | (_, [module, ..])
+            if callback == "init" =>
+        {
             if module.kind_id() == grammar().identifier && text(*module, src) == "__MODULE__" {
                 own
             } else {

@@ -98,6 +98,12 @@ impl Callee {
                 "DynamicSupervisor.start_link",
                 "GenStage.start_link",
                 "GenStage.start",
+                "GenStateMachine.start_link",
+                "GenStateMachine.start",
+                ":gen_server.start_link",
+                ":gen_server.start",
+                ":gen_statem.start_link",
+                ":gen_statem.start",
             ],
             _ => &[],
         };
@@ -997,6 +1003,9 @@ end"#;
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
         let start = "def start_link(opts) do\n  GenServer.start_link(__MODULE__, opts)\nend\ndef jobs, do: DynamicSupervisor.start_link(Jobs, :ok)\n";
         assert_eq!(lines(start, "Inventory.Stock.init/1"), vec![11, 13]);
+        let erlang = "def a, do: :gen_statem.start_link(__MODULE__, 1, [])\ndef b, do: :gen_server.start({:local, :b}, __MODULE__, 1, [])\ndef c, do: GenStateMachine.start_link(__MODULE__, 1)\ndef d, do: :gen_server.call(:b, :size)\ndef e, do: x.start_link(1)\n";
+        assert_eq!(lines(erlang, "Inventory.Stock.init/1"), vec![10, 11, 12]);
+        assert_eq!(lines(erlang, "Inventory.Stock.handle_call/3"), vec![13]);
         let init = "def init(opts) do\n  {:ok, opts, {:continue, :load}}\nend\ndef handle_info(:x, s) do\n  {:noreply, s, {:continue,\n    :later}}\nend\n";
         assert_eq!(
             lines(init, "Inventory.Stock.handle_continue/2"),
