@@ -6052,18 +6052,25 @@ fn g19_messages_call_the_callbacks_they_run() {
 /// A Phoenix route calls what a request to it runs, named under its `scope`'s alias:
 /// `get "/", PageController, :home` calls `MyAppWeb.PageController.home/2`, `live` the
 /// LiveView's `mount/3`, `forward` the plug's `init/1` and `call/2`, and `resources` the actions
-/// `only:` and `except:` leave (hexpm's and Livebook's routers).
+/// `only:` and `except:` leave (hexpm's and Livebook's routers). A module the route writes
+/// is expanded through the router's aliases before the scope's alias is put before it,
+/// as Phoenix does (nerves_hub_web's `alias Live.Orgs.Index` and `live "/orgs", Index`);
+/// a route with plug options calls the plug, and so does a module in `pipe_through`.
 #[test]
 fn g19_routes_call_their_controller_actions() {
     let src = concat!(
         "defmodule ShopWeb.Router do\n",
         "  use ShopWeb, :router\n",
+        "  alias Live.Orgs.Index\n",
         "  pipeline :browser do\n",
         "    plug :accepts, [\"html\"]\n",
         "  end\n",
         "  scope \"/\", ShopWeb do\n",
-        "    pipe_through :browser\n",
+        "    pipe_through [:browser, Plugs.Auth]\n",
         "    get \"/\", PageController, :home\n",
+        "    live \"/orgs\", Index\n",
+        "    get \"/docs\", Plugs.Redirect, to: \"/api/docs\"\n",
+        "    get \"/openapi\", OpenApiSpec, []\n",
         "    live \"/cart\", CartLive.Index, :index\n",
         "    resources \"/orders\", OrderController, only: [:index, :show]\n",
         "    scope \"/admin\", Admin, as: :admin do\n",
@@ -6100,7 +6107,14 @@ fn g19_routes_call_their_controller_actions() {
     assert_eq!(
         routed,
         strings(&[
+            "Plugs.Auth.init/1",
+            "Plugs.Auth.call/2",
             "ShopWeb.PageController.home/2",
+            "ShopWeb.Live.Orgs.Index.mount/3",
+            "ShopWeb.Plugs.Redirect.init/1",
+            "ShopWeb.Plugs.Redirect.call/2",
+            "ShopWeb.OpenApiSpec.init/1",
+            "ShopWeb.OpenApiSpec.call/2",
             "ShopWeb.CartLive.Index.mount/3",
             "ShopWeb.OrderController.index/2",
             "ShopWeb.OrderController.show/2",

@@ -855,6 +855,19 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                             fun: fun.to_string(),
                         },
                     ));
+                } else if p.kind_id() == g.alias {
+                    // A module plug in the list (`pipe_through [:browser, Auth]`), as
+                    // written: the scope's alias is not put before it.
+                    for (fun, arity) in [("init", 1), ("call", 2)] {
+                        calls.push((
+                            at,
+                            RawCall::Remote {
+                                module: text(p, src).to_string(),
+                                fun: fun.to_string(),
+                                arity,
+                            },
+                        ));
+                    }
                 }
             }
         }
@@ -919,11 +932,20 @@ pub(crate) const ROUTES: [&str; 13] = [
 ];
 
 /// The actions `resources` routes to, as Phoenix names them.
-const RESOURCE_ACTIONS: [&str; 7] = ["index", "edit", "new", "show", "create", "update", "delete"];
+pub(crate) const RESOURCE_ACTIONS: [&str; 7] =
+    ["index", "edit", "new", "show", "create", "update", "delete"];
+
+/// Joins a router `scope`'s alias and the module a route in it writes (`MyAppWeb` and
+/// `PageController`). Phoenix expands each through the router's aliases before it
+/// concatenates them (`alias Live.Orgs.Index` and `scope "/", MyAppWeb do live "/",
+/// Index` route to `MyAppWeb.Live.Orgs.Index`), so the chunk expands each part, then
+/// joins them with a `.`.
+pub(crate) const ROUTE_SCOPE: char = '\u{1}';
 
 /// The module prefix a router `scope` gives the routes in its `do` block: its alias
 /// argument (`scope "/", MyAppWeb do`, `scope "/admin", Admin, as: :admin do`, `scope
-/// path: "/", alias: MyAppWeb do`) under the enclosing scope's prefix.
+/// path: "/", alias: MyAppWeb do`) under the enclosing scope's prefix, the parts joined
+/// by [`ROUTE_SCOPE`].
 fn scope_alias(node: Node<'_>, prefix: Option<&str>, src: &[u8]) -> Option<String> {
     let g = grammar();
     child_of_kind(node, "do_block")?;
@@ -944,7 +966,7 @@ fn scope_alias(node: Node<'_>, prefix: Option<&str>, src: &[u8]) -> Option<Strin
     }
     let alias = text(alias?, src);
     Some(match prefix {
-        Some(p) => format!("{p}.{alias}"),
+        Some(p) => format!("{p}{ROUTE_SCOPE}{alias}"),
         None => alias.to_string(),
     })
 }
@@ -953,8 +975,9 @@ fn scope_alias(node: Node<'_>, prefix: Option<&str>, src: &[u8]) -> Option<Strin
 /// calls `PageController.home/2`; `live "/", PageLive` calls `PageLive.mount/3`;
 /// `forward "/api", ApiRouter` calls `ApiRouter.init/1` and `call/2` (and Plug.Router's
 /// `forward "/api", to: ApiRouter` alike); `resources "/users",
-/// UserController` calls its seven actions (or those `only:` or `except:` list). The
-/// controller is named under the enclosing `scope`'s alias.
+/// UserController` calls its seven actions (or those `only:` or `except:` list); a route
+/// whose third argument is no action (`get "/docs", Docs, []`) calls the plug's `init/1`
+/// and `call/2`. The controller is named under the enclosing `scope`'s alias.
 fn route_calls(
     node: Node<'_>,
     name: &str,
@@ -1004,7 +1027,7 @@ fn route_calls(
         return;
     }
     let module = match prefix {
-        Some(p) => format!("{p}.{}", text(*controller, src)),
+        Some(p) => format!("{p}{ROUTE_SCOPE}{}", text(*controller, src)),
         None => text(*controller, src).to_string(),
     };
     let mut push = |fun: &str, arity: u32| {
@@ -1044,11 +1067,20 @@ fn route_calls(
                 }
             }
         }
-        _ => {
-            if let Some(action) = rest.first().and_then(|a| atom_name(*a, src)) {
-                push(action, 2);
+        _ => match rest.first() {
+            Some(action) if action.kind_id() == g.atom => {
+                if let Some(action) = atom_name(*action, src) {
+                    push(action, 2);
+                }
             }
-        }
+            // `get "/openapi", OpenApiSpec, []` (or `…, Redirector, to: "/docs"`): a
+            // plug with its options, not a controller's action.
+            Some(_) => {
+                push("init", 1);
+                push("call", 2);
+            }
+            _ => {}
+        },
     }
 }
 

@@ -4339,6 +4339,9 @@ fn expand(modules: &[ModuleCtx], written: &str, scope: Option<usize>) -> String 
 /// [`expand`] for a call at byte `at`: only the aliases made before it count (Elixir's
 /// aliases are lexical), not one made further down the module.
 fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usize) -> String {
+    if written.contains(calls::ROUTE_SCOPE) {
+        return scoped_route(written, |part| expand_at(modules, part, scope, at));
+    }
     let written = written.trim();
     if let Some(rest) = (written.strip_prefix("__MODULE__"))
         .or_else(|| written.strip_prefix(calls::UNQUOTED_MODULE))
@@ -4364,6 +4367,13 @@ fn expand_at(modules: &[ModuleCtx], written: &str, scope: Option<usize>, at: usi
         s = modules[idx].parent;
     }
     written.to_string()
+}
+
+/// A routed module written in a router `scope` (its parts joined by
+/// [`calls::ROUTE_SCOPE`]): each part expanded through the aliases, then joined.
+fn scoped_route(written: &str, expand: impl Fn(&str) -> String) -> String {
+    let parts: Vec<String> = written.split(calls::ROUTE_SCOPE).map(expand).collect();
+    parts.join(".")
 }
 
 /// The module a literal quoted atom names: `:"Elixir.Shop.Raw"` is `Shop.Raw`, as Elixir
@@ -4945,7 +4955,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             continue;
         }
         let mut seen: FxHashSet<String> = draft.calls.iter().cloned().collect();
-        let resolve = |local: &LocalAliases, written: &str, at: usize| {
+        let resolve_one = |local: &LocalAliases, written: &str, at: usize| {
             let (first, rest) = written
                 .split_once('.')
                 .map_or((written, ""), |(f, r)| (f, r));
@@ -4954,6 +4964,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 Some(full) => [full.as_str(), ".", rest].concat(),
                 None => expand_at(modules, written, scope, at),
             }
+        };
+        let resolve = |local: &LocalAliases, written: &str, at: usize| match written
+            .contains(calls::ROUTE_SCOPE)
+        {
+            true => scoped_route(written, |part| resolve_one(local, part, at)),
+            false => resolve_one(local, written, at),
         };
         let start = draft.start;
         let taken = std::mem::take(&mut draft.nested_aliases);

@@ -340,6 +340,8 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
             let starts = matches!(name.as_str(), "start_link" | "child_spec")
                 && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
+                || ((arities.is_empty() || arities.contains(&route_arity(name)))
+                    && routes_to(code, module, name, scope))
                 || (starts && names_child(code, module, name == "start_link", scope))
                 || (starts
                     && name == "start_link"
@@ -410,9 +412,8 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
         if prev == Some(b':') {
             // An atom: a call only as a plug (`plug :auth`, `pipe_through :browser`).
             let plug = before.trim_start();
-            if before.ends_with("::")
-                || !(plug.starts_with("plug ") || plug.starts_with("pipe_through "))
-            {
+            let plugs = ["plug ", "plug(", "pipe_through ", "pipe_through("];
+            if before.ends_with("::") || !plugs.iter().any(|p| plug.starts_with(p)) {
                 continue;
             }
             return true;
@@ -427,6 +428,20 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 .take_while(char::is_ascii_digit)
                 .collect();
             if digits.parse::<u32>().is_ok_and(|a| !arities.contains(&a)) {
+                continue;
+            }
+        }
+        // `name(a, b)` closed on the line passes its arity (one more after a `|>`).
+        if !arities.is_empty()
+            && let Some(args) = after.strip_prefix('(')
+            && let Some(passed) = written_arity(args)
+        {
+            let call_start = match prev {
+                Some(b'.') => at - 1 - qualifier(code, at - 1).len(),
+                _ => at,
+            };
+            let piped = code[..call_start].trim_end().ends_with("|>");
+            if !arities.contains(&(passed + u32::from(piped))) {
                 continue;
             }
         }
@@ -477,6 +492,75 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
         }
     }
     false
+}
+
+/// The arguments a call passes, read from the code after its `(` when it closes on the
+/// same line: commas outside brackets, a trailing keyword list one argument. `None` when
+/// the call goes on past the line, or holds an `fn` or a `do` (their commas are not the
+/// call's).
+fn written_arity(args: &str) -> Option<u32> {
+    let bytes = args.as_bytes();
+    let (mut depth, mut commas, mut any) = (0u32, 0u32, false);
+    let mut keywords = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            // A character literal: `?,`, `?)`.
+            b'?' if i + 1 < bytes.len() && !(i > 0 && is_ident(bytes[i - 1])) => {
+                i += 2;
+                any = true;
+                continue;
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'>' if depth > 0 && bytes.get(i + 1) == Some(&b'>') => {
+                depth -= 1;
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' if depth == 0 => return Some(if any { commas + 1 } else { 0 }),
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 && !keywords => commas += 1,
+            b' ' | b'\t' => {
+                i += 1;
+                continue;
+            }
+            _ if is_ident(b) => {
+                let end = (i..bytes.len())
+                    .find(|&j| !is_ident(bytes[j]))
+                    .unwrap_or(bytes.len());
+                let word = &args[i..end];
+                let before = args[..i].trim_end();
+                let word_start = i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.');
+                // (`do:` and `end:` are keys.)
+                if word_start
+                    && matches!(word, "fn" | "do" | "end")
+                    && bytes.get(end) != Some(&b':')
+                {
+                    return None;
+                }
+                // `key: value` at the top level: the rest is one keyword list.
+                if word_start
+                    && depth == 0
+                    && (before.is_empty() || before.ends_with(',') || before.ends_with('('))
+                    && bytes.get(end) == Some(&b':')
+                    && bytes.get(end + 1).is_some_and(|c| *c == b' ')
+                {
+                    keywords = true;
+                }
+                any = true;
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        any = true;
+        i += 1;
+    }
+    None
 }
 
 /// Whether the line's code names `module` where it calls one of its functions
@@ -661,6 +745,15 @@ fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     };
     let rest = match word {
         "plug" => rest,
+        // `pipe_through [:browser, Auth]`: a module in the list is a plug.
+        "pipe_through" => {
+            let list = rest.trim_start().trim_start_matches('[');
+            return (list.split(',')).any(|item| {
+                let written = module_written(item);
+                written.starts_with(|c: char| c.is_ascii_uppercase())
+                    && scope.names(written, module)
+            });
+        }
         // The path, then the plug.
         _ if crate::chunk::calls::ROUTES.contains(&word) => match rest.split_once(',') {
             Some((_, plug)) => {
@@ -674,6 +767,63 @@ fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     let written = module_written(rest);
     written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && scope.names(written, module)
+}
+
+/// The arity of the function a route calls: a LiveView's `mount/3`, else an action's
+/// `/2`.
+fn route_arity(name: &str) -> u32 {
+    match name {
+        "mount" => 3,
+        _ => 2,
+    }
+}
+
+/// Whether the line's code is a Phoenix route to `module`'s `name`: `get "/",
+/// PageController, :home` (or `match :*, "/", …`) for `home/2`, `live "/", PageLive` for
+/// `mount/3`, `resources "/users", UserController` for its actions. The module is
+/// written under the `scope`'s alias, itself perhaps through an alias (`Index` for
+/// `MyAppWeb.Live.Orgs.Index` after `alias Live.Orgs.Index`).
+fn routes_to(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
+    use crate::chunk::calls::{RESOURCE_ACTIONS, ROUTES};
+    let code = code.trim_start();
+    let word_end = code.find(|c: char| !ident_char(c)).unwrap_or(code.len());
+    let (word, rest) = code.split_at(word_end);
+    if !ROUTES.contains(&word) || word == "forward" {
+        return false;
+    }
+    let Some(rest) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')) else {
+        return false;
+    };
+    // `match :*, "/", C, :a` has the verb first; then the path.
+    let rest = match word {
+        "match" => rest.split_once(',').map_or("", |(_, r)| r),
+        _ => rest,
+    };
+    let Some((_, routed)) = rest.split_once(',') else {
+        return false;
+    };
+    let routed = routed.trim_start();
+    let written = module_written(routed);
+    let (first, tail) = written.split_once('.').unwrap_or((written, ""));
+    let expanded = match scope.aliases.get(first) {
+        Some(full) if tail.is_empty() => full.to_string(),
+        Some(full) => format!("{full}.{tail}"),
+        None => written.to_string(),
+    };
+    let names = written.starts_with(|c: char| c.is_ascii_uppercase())
+        && (scope.names(written, module)
+            || (module.strip_suffix(expanded.as_str())).is_some_and(|m| m.ends_with('.')));
+    if !names {
+        return false;
+    }
+    match word {
+        "live" => name == "mount",
+        "resources" => RESOURCE_ACTIONS.contains(&name),
+        _ => (routed[written.len()..].trim_start().strip_prefix(','))
+            .and_then(|r| r.trim_start().strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(name))
+            .is_some_and(|r| !r.starts_with(ident_char)),
+    }
 }
 
 /// The module name `rest` starts with (after blanks), as written: `Shop.Cache` of
@@ -975,7 +1125,7 @@ end"#;
 
     #[test]
     fn plugs_and_multi_byte_text_are_read() {
-        let src = "plug :auth\n  \"héllo wörld\" <> auth(conn)\n  x = \"é\" # auth(conn)\n";
+        let src = "plug :auth\n  \"héllo wörld\" <> auth(conn, [])\n  x = \"é\" # auth(conn, [])\n";
         assert_eq!(lines(src, "MyWeb.Router.auth/2"), vec![10, 11]);
     }
 
@@ -985,9 +1135,76 @@ end"#;
         assert_eq!(lines(src, "Glific.SafeLog.safe_inspect/1"), vec![11, 14]);
     }
 
+    /// A route's line is where it calls its controller's action, its LiveView's `mount/3`
+    /// or its plug; `plug(:fun)` and `pipe_through` lists are plug calls; a route macro
+    /// written `delete(…)` is no call of a controller's `delete/2` (nerves_hub_web's router).
+    #[test]
+    fn a_route_line_calls_its_action() {
+        let src = "pipe_through([:browser, :require_user, ServerAuth])\nget(\"/logout\", SessionController, :delete)\ndelete(\"/penalty\", DeviceController, :penalty)\nlive(\"/orgs\", Index)\nresources \"/keys\", KeyController, only: [:index]\nmatch :*, \"/x\", SessionController, :delete_all\nplug(:get_current_user)\nget \"/openapi\", OpenApiSpec, []\n";
+        let scope = Scope {
+            module: "NervesHubWeb.Router",
+            aliases: [("Index", "Live.Orgs.Index")].into(),
+            imports: &[],
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("NervesHubWeb.SessionController.delete/2"), vec![11]);
+        assert_eq!(at("NervesHubWeb.SessionController.delete_all/2"), vec![15]);
+        assert_eq!(at("NervesHubWeb.DeviceController.penalty/2"), vec![12]);
+        assert_eq!(
+            at("NervesHubWeb.DeviceController.delete/2"),
+            Vec::<u32>::new()
+        );
+        assert_eq!(at("NervesHubWeb.Live.Orgs.Index.mount/3"), vec![13]);
+        assert_eq!(at("NervesHubWeb.Index.mount/3"), Vec::<u32>::new());
+        assert_eq!(at("NervesHubWeb.KeyController.index/2"), vec![14]);
+        assert_eq!(at("NervesHubWeb.Router.get_current_user/2"), vec![16]);
+        assert_eq!(at("NervesHubWeb.Router.require_user/2"), vec![10]);
+        assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.call/2"), vec![10]);
+        assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.init/1"), vec![10]);
+        assert_eq!(at("NervesHubWeb.OpenApiSpec.call/2"), vec![17]);
+        assert_eq!(at("NervesHubWeb.OpenApiSpec.init/1"), vec![17]);
+    }
+
+    /// A call closed on its line passes its arity: another arity's call is not the
+    /// callee's (Cachex's `Informant.broadcast(cache, message)` and `broadcast(cache,
+    /// action, result)` are `broadcast/2` and `broadcast/3`).
+    #[test]
+    fn a_call_closed_on_its_line_is_of_the_arity_it_passes() {
+        let src = "notify && Informant.broadcast(cache, message)\nnotify && Informant.broadcast(cache, {:get, [k, opts]}, result)\ncache |> Informant.broadcast(msg, %{a: 1, b: 2})\nInformant.broadcast(\n  cache, a, b)\nInformant.broadcast(c, fn a, b -> a end)\nbroadcast(c, m, flush: true, at: <<1, 2>>)\nInformant.broadcast(c, ?,, \"a, b\")\n";
+        let scope = Scope {
+            module: "Cachex.Services.Informant",
+            ..Scope::default()
+        };
+        let three = Callee::of("Cachex.Services.Informant.broadcast/3").unwrap();
+        assert_eq!(lines_in(src, &three, &scope), vec![11, 12, 13, 15, 16, 17]);
+        let two = Callee::of("Cachex.Services.Informant.broadcast/2").unwrap();
+        assert_eq!(lines_in(src, &two, &scope), vec![10, 13, 15]);
+        // A definition with default arguments is called at each of its arities.
+        let both = two.with_arities([3]);
+        assert_eq!(
+            lines_in(src, &both, &scope),
+            vec![10, 11, 12, 13, 15, 16, 17]
+        );
+        // Any arity, when the callee names none.
+        let any = Callee::of("Cachex.Services.Informant.broadcast").unwrap();
+        assert_eq!(
+            lines_in(src, &any, &scope),
+            vec![10, 11, 12, 13, 15, 16, 17]
+        );
+        assert_eq!(written_arity(")"), Some(0));
+        assert_eq!(written_arity(" )"), Some(0));
+        assert_eq!(written_arity("a: 1, b: 2)"), Some(1));
+        assert_eq!(written_arity("x, [a, b], %{c => d})"), Some(3));
+        assert_eq!(written_arity("x, valid?(y), z)"), Some(3));
+        assert_eq!(written_arity("x, do: y)"), Some(2));
+        assert_eq!(written_arity("x, y"), None);
+        assert_eq!(written_arity("x, fn -> 1 end)"), None);
+    }
+
     #[test]
     fn interpolations_in_heredocs_are_code() {
-        let src = "body = \"\"\"\nsee #{Glific.base_domain()} and base_domain(x)\n#{base_domain(1)}\"\"\" <> base_domain(2)\n";
+        let src = "body = \"\"\"\nsee #{Glific.base_domain()} and base_domain(x)\n#{base_domain()}\"\"\" <> base_domain()\n";
         assert_eq!(lines(src, "Glific.base_domain/0"), vec![11, 12]);
         let src = "@doc \"\"\"\n    iex> base_domain(1)\n\"\"\"\n";
         assert!(lines(src, "Glific.base_domain/1").is_empty());
@@ -1028,9 +1245,9 @@ end"#;
         assert_eq!(lines_in(src, &call, &scope), vec![11, 17, 20, 21]);
         let parsers = Callee::of("Plug.Parsers.call/2").unwrap();
         assert_eq!(lines_in(src, &parsers, &scope), vec![10]);
-        // Another arity is no plug's.
+        // Another arity is no plug's, and `ContextPlug.init(1)` passes one argument.
         let init2 = Callee::of("GlificWeb.ContextPlug.init/2").unwrap();
-        assert_eq!(lines_in(src, &init2, &scope), vec![16]);
+        assert_eq!(lines_in(src, &init2, &scope), Vec::<u32>::new());
     }
 
     #[test]
