@@ -1259,8 +1259,8 @@ fn search_offline_finds_functions_a_use_defines_or_a_for_names() {
 }
 
 /// A question with a model, over an offline index built without one, is ranked by
-/// keywords alone: the command says so on stderr (its JSON stays clean), and an index
-/// built with the model says nothing of the kind.
+/// keywords alone, as with no model at all: the command says so on stderr (its JSON
+/// stays clean), and an index built with the model says nothing of the kind.
 #[test]
 fn a_model_without_embeddings_in_the_index_is_said() {
     let data = tempfile::tempdir().unwrap();
@@ -1290,6 +1290,10 @@ fn a_model_without_embeddings_in_the_index_is_said() {
         err.contains("holds no embeddings") && err.contains("--embed-model"),
         "{err}"
     );
+    // Keywords alone, as the note says: the same hits and scores as with no model.
+    let bare = ["search", "--offline", question, "--json"];
+    let without = common::ok_json(&bare, &aiex(d, &bare));
+    assert_eq!(hits["hits"], without["hits"]);
     let index = [
         "index",
         sample,

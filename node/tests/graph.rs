@@ -1262,6 +1262,56 @@ fn erlang_and_state_machine_starts_call_the_modules_init() {
     }
 }
 
+/// A module a test defines in its body calls, in its module-level code, what its own
+/// `use` brings (Membrane's `use Membrane.Sink` and `def_input_pad :input` inside a
+/// `test`), not what the test module's does.
+#[test]
+fn a_module_a_test_defines_calls_from_its_module_body() {
+    let lib = concat!(
+        "defmodule Shop.Sink do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      import Shop.Sink.Pads\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Sink.Pads do\n",
+        "  defmacro def_input_pad(name, spec), do: {name, spec}\n",
+        "  def helper, do: :ok\n",
+        "end\n",
+    );
+    let test = concat!(
+        "defmodule Shop.SinkTest do\n",
+        "  use ExUnit.Case\n",
+        "  test \"pads\" do\n",
+        "    defmodule PadSink do\n",
+        "      use Shop.Sink\n",
+        "      @moduledoc false\n",
+        "      def_input_pad :input, accepted_format: :any\n",
+        "      def handle_init(_, _), do: helper()\n",
+        "    end\n",
+        "    assert PadSink.handle_init(1, 2)\n",
+        "  end\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/shop/sink.ex", lib);
+    chunks.extend(chunks_of("test/shop/sink_test.exs", test));
+    let g = SymbolGraph::build(&chunks);
+    assert_eq!(
+        caller_symbols(&g, "Shop.Sink.Pads.def_input_pad/2"),
+        strings(&["test/shop/sink_test.exs:4 Shop.SinkTest.PadSink"])
+    );
+    assert_eq!(
+        caller_symbols(&g, "Shop.Sink.__using__/1"),
+        strings(&["test/shop/sink_test.exs:4 Shop.SinkTest.PadSink"])
+    );
+    // Its functions' calls resolve through its `use` too.
+    assert_eq!(
+        caller_symbols(&g, "Shop.Sink.Pads.helper/0"),
+        strings(&["Shop.SinkTest.PadSink.handle_init/2"])
+    );
+}
+
 /// A value piped into an imported name without parentheses calls the imported function.
 #[test]
 fn a_pipe_into_an_imported_name_without_parentheses_calls_it() {

@@ -4179,6 +4179,37 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 uses.push(used);
             }
+            // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`),
+            // as a module header's: not its definitions' (below), nor those of a module
+            // nested in it (found apart), nor attributes' (typespecs name types).
+            let (mut calls, mut unqualified): (Vec<String>, Vec<String>) = Default::default();
+            for statement in self.body(*node).unwrap_or_default() {
+                let skip = statement.kind() == "unary_operator"
+                    || target_name(statement, self.src).is_some_and(|t| {
+                        DEF_KEYWORDS.contains(&t) || matches!(t, "defmodule" | "quote")
+                    });
+                if skip {
+                    continue;
+                }
+                for (at, call) in calls::collect(statement, self.src) {
+                    match call.plugged_as_local() {
+                        RawCall::Remote {
+                            module: m,
+                            fun,
+                            arity,
+                        } => {
+                            let target = self.expand_in_test(module, &made, full, &m, at);
+                            calls.push(super::symbol(&target, &fun, arity));
+                        }
+                        RawCall::Local { fun, arity } if !STRUCTURE.contains(&fun.as_str()) => {
+                            unqualified.push(super::symbol("", &fun, arity));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            dedup_keep_first(&mut calls);
+            dedup_keep_first(&mut unqualified);
             defines.push(Definition {
                 kind: ChunkKind::ModuleHeader,
                 module: full.clone(),
@@ -4189,6 +4220,8 @@ impl<'s, 't> Walker<'s, 't> {
                 end_line: self.line_of(node.end_byte().saturating_sub(1)),
                 signature: format!("defmodule {full}"),
                 uses,
+                calls,
+                unqualified_calls: unqualified,
                 ..Definition::default()
             });
             // Its functions: consecutive clauses of one kind, name and arity are one.

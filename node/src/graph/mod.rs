@@ -1886,6 +1886,19 @@ impl SymbolGraph {
                     }
                     g.using.push((header, def.uses.clone()));
                 }
+                // A module a test defines in its body: its module-level code's calls
+                // (`use Membrane.Sink`, `def_input_pad :input`), as a header's.
+                if def.kind == ChunkKind::ModuleHeader
+                    && !own
+                    && (!def.calls.is_empty() || !def.unqualified_calls.is_empty())
+                {
+                    let start_line = site(String::new()).start_line;
+                    let header = SymbolSite {
+                        symbol: format!("{}:{start_line} {}", chunk.path, def.module),
+                        ..site(def.module.clone())
+                    };
+                    g.add_caller(&header, calls, &def.unqualified_calls, &[], &[], chunk);
+                }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());
                     // A function `defexception` implies calls nothing written.
@@ -2006,9 +2019,17 @@ impl SymbolGraph {
         scoped: &[ScopedCalls],
         chunk: &Chunk,
     ) {
+        // The `use`s of the caller's module: a module a test defines in its body has its
+        // own, not the test module's.
+        let uses = match chunk.kind.is_test() && caller.module != chunk.module {
+            true => (chunk.defines.iter())
+                .find(|d| d.kind == ChunkKind::ModuleHeader && d.module == caller.module)
+                .map_or(&chunk.uses, |d| &d.uses),
+            false => &chunk.uses,
+        };
         // Calls through an alias a `use` may make (`Repo.get/1`): checked once every
         // definition is in.
-        let aliased: Vec<String> = if chunk.uses.is_empty() {
+        let aliased: Vec<String> = if uses.is_empty() {
             Vec::new()
         } else {
             (calls.iter())
@@ -2029,7 +2050,7 @@ impl SymbolGraph {
                     imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                     calls: unqualified.to_vec(),
                     plugged: plugged.to_vec(),
-                    uses: chunk.uses.clone(),
+                    uses: uses.clone(),
                     aliased,
                 });
             }
@@ -2039,7 +2060,7 @@ impl SymbolGraph {
                     imports: (s.imports.clone(), s.import_filters.clone()),
                     calls: s.calls.clone(),
                     plugged: Vec::new(),
-                    uses: chunk.uses.clone(),
+                    uses: uses.clone(),
                     aliased: Vec::new(),
                 });
             }

@@ -316,7 +316,9 @@ pub fn call_lines<'a>(
         }
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
-        if !declaration && calls_on(&code, callee, scope, gen_stage) {
+        if !declaration
+            && (calls_on(&code, callee, scope, gen_stage) || renders(line, callee, scope))
+        {
             out.push((first_line + i as u32, line));
         }
     }
@@ -340,6 +342,7 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
             let starts = matches!(name.as_str(), "start_link" | "child_spec")
                 && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
+                || (name == "__struct__" && builds_struct(code, module, scope))
                 || ((arities.is_empty() || arities.contains(&route_arity(name)))
                     && routes_to(code, module, name, scope))
                 || (starts && names_child(code, module, name == "start_link", scope))
@@ -416,7 +419,13 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             if before.ends_with("::") || !plugs.iter().any(|p| plug.starts_with(p)) {
                 continue;
             }
-            return true;
+            // The module's own function (a pipeline is one) or an imported one: not
+            // another module's of the same name (`pipe_through :webhook` beside
+            // `WebhookController.webhook/2`).
+            if module == scope.module || scope.imports.iter().any(|i| i == module) {
+                return true;
+            }
+            continue;
         }
         // `name: value` is a keyword key.
         if next == Some(b':') && bytes.get(end + 1) != Some(&b':') {
@@ -566,6 +575,17 @@ fn written_arity(args: &str) -> Option<u32> {
 /// Whether the line's code names `module` where it calls one of its functions
 /// (`Changeset.cast(…)`) or builds or matches its struct (`%Changeset{…}`).
 fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    names_module_as(code, module, scope, true)
+}
+
+/// Whether the line's code builds, updates or matches `module`'s struct (`%Conn{conn |
+/// …}`): where it calls `__struct__/0`.
+fn builds_struct(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    names_module_as(code, module, scope, false)
+}
+
+/// [`names_module`], counting calls of its functions (`Changeset.cast`) only when `calls`.
+fn names_module_as(code: &str, module: &str, scope: &Scope<'_>, calls: bool) -> bool {
     let bytes = code.as_bytes();
     names_in(code, b".").any(|(i, end)| {
         // `Changeset.cast`: the module is what comes before the last `.name`.
@@ -575,7 +595,7 @@ fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
             _ => (token.trim_end_matches('.'), false),
         };
         let structure = !called && i > 0 && bytes[i - 1] == b'%' && bytes.get(end) == Some(&b'{');
-        (called || structure) && scope.names(written, module)
+        ((calls && called) || structure) && scope.names(written, module)
     })
 }
 
@@ -767,6 +787,42 @@ fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     let written = module_written(rest);
     written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && scope.names(written, module)
+}
+
+/// Whether the line (as written: a `~H` sigil's text is blanked in its code) renders
+/// the function component `callee`: `<.button …>` for an imported or the module's own
+/// `button/1`, `<CoreComponents.button>` through the module's name. Closing tags
+/// (`</.button>`) and slots (`<:actions>`) render nothing.
+fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+    let CalleeKind::Function { name, arities } = &callee.kind else {
+        return false;
+    };
+    if !(arities.is_empty() || arities.contains(&1)) || !line.contains('<') {
+        return false;
+    }
+    let module = callee.module.as_str();
+    line.match_indices('<').any(|(at, _)| {
+        let rest = &line[at + 1..];
+        let tag_end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        let (tag, after) = rest.split_at(tag_end);
+        let Some((written, fun)) = tag.rsplit_once('.') else {
+            return false;
+        };
+        fun == name
+            && after
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+            && match written {
+                "" => scope.calls_unqualified(module, name),
+                _ => {
+                    written.starts_with(|c: char| c.is_ascii_uppercase())
+                        && scope.names(written, module)
+                }
+            }
+    })
 }
 
 /// The arity of the function a route calls: a LiveView's `mount/3`, else an action's
@@ -1160,10 +1216,48 @@ end"#;
         assert_eq!(at("NervesHubWeb.KeyController.index/2"), vec![14]);
         assert_eq!(at("NervesHubWeb.Router.get_current_user/2"), vec![16]);
         assert_eq!(at("NervesHubWeb.Router.require_user/2"), vec![10]);
+        // Another module's function of a plug's name is not plugged.
+        assert_eq!(
+            at("NervesHubWeb.UserController.require_user/2"),
+            Vec::<u32>::new()
+        );
         assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.call/2"), vec![10]);
         assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.init/1"), vec![10]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.call/2"), vec![17]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.init/1"), vec![17]);
+    }
+
+    /// A struct's `__struct__/0` is called where the struct is built, updated or matched.
+    #[test]
+    fn a_struct_is_built_where_its_struct_function_is_called() {
+        let src = "def run(conn) do\n  %Plug.Conn{conn | halted: true}\n  %Conn{} = conn\n  Conn.assign(conn, :a, 1)\n  %ConnX{}\nend\n";
+        let scope = Scope {
+            module: "BorsNG.WebhookParserPlug",
+            aliases: [("Conn", "Plug.Conn")].into(),
+            ..Scope::default()
+        };
+        let structure = Callee::of("Plug.Conn.__struct__/0").unwrap();
+        assert_eq!(lines_in(src, &structure, &scope), vec![11, 12]);
+    }
+
+    /// A function component is called where a template renders it: `<.button` (imported,
+    /// or the module's own), `<CoreComponents.button`; not where its tag closes, nor a
+    /// slot, nor a longer name.
+    #[test]
+    fn a_component_is_called_where_it_is_rendered() {
+        let src = "~H\"\"\"\n<div>\n  <.button style=\"primary\">Go</.button>\n  <.button_group>\n  </.button>\n  <:actions>x</:actions>\n  <CoreComponents.button\n  <.icon name=\"x\"/><.button/>\n\"\"\"\n";
+        let scope = Scope {
+            module: "NervesHubWeb.Components.Sidebar",
+            imports: &["NervesHubWeb.CoreComponents".to_string()],
+            aliases: [("CoreComponents", "NervesHubWeb.CoreComponents")].into(),
+            ..Scope::default()
+        };
+        let button = Callee::of("NervesHubWeb.CoreComponents.button/1").unwrap();
+        assert_eq!(lines_in(src, &button, &scope), vec![12, 16, 17]);
+        let other = Callee::of("Other.CoreComponents.button/1").unwrap();
+        assert_eq!(lines_in(src, &other, &scope), Vec::<u32>::new());
+        let two = Callee::of("NervesHubWeb.CoreComponents.button/2").unwrap();
+        assert_eq!(lines_in(src, &two, &scope), Vec::<u32>::new());
     }
 
     /// A call closed on its line passes its arity: another arity's call is not the
