@@ -479,6 +479,20 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         &aiex(d, &args),
         "behaviour or protocol with indexed implementations not found: Inventory.Pricable (did you mean Inventory.Priceable",
     );
+    // What it offers are behaviours and protocols, not a module spelled alike that
+    // nothing implements.
+    let args = ["symbols", "--offline", "impls", "Inventory.Stocks"];
+    let out = aiex(d, &args);
+    common::fails_saying(
+        &args,
+        &out,
+        "behaviour or protocol with indexed implementations not found: Inventory.Stocks",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("Inventory.Stock,") && !err.contains("Inventory.Stock?"),
+        "{err}"
+    );
     // A function the indexed protocol does not declare (here a wrong arity) is no empty
     // answer: nothing could implement it.
     let args = [

@@ -822,9 +822,9 @@ pub fn implementations(
         _ => head,
     };
     if !graph.has_implementations(behaviour) {
-        return Err(not_indexed(
-            graph,
+        return Err(not_found_among(
             symbol,
+            graph.similar_behaviours(symbol, 4),
             "behaviour or protocol with indexed implementations",
         ));
     }

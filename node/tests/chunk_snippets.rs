@@ -4376,6 +4376,21 @@ fn g13_an_implementation_for_several_types_calls_its_own_functions() {
         "{}",
         dump(&cs)
     );
+    // The implementation's header is shown by its head, each type's by its module.
+    let headers: Vec<(&str, &str)> = (cs.iter())
+        .flat_map(|c| c.defines.iter())
+        .filter(|d| d.kind == ChunkKind::ModuleHeader)
+        .map(|d| (d.module.as_str(), d.signature.as_str()))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            ("P.Map", "defimpl P, for: [Map, List]"),
+            ("P.List", "defmodule P.List")
+        ],
+        "{}",
+        dump(&cs)
+    );
 }
 
 /// A call's arity counts its arguments and a `do` block, never the comments between the

@@ -3778,7 +3778,16 @@ impl<'s, 't> Walker<'s, 't> {
         for (protocol, _, _) in derives.clone() {
             draft.tag(&format!("derive:{protocol}"));
         }
+        // A `defimpl` or `defprotocol` is shown by its head (`defimpl Enumerable, for:
+        // Any`), which names what `defmodule Enumerable.Any` would not.
+        let head = (ctx.implied.iter())
+            .find(|(fun, ..)| matches!(*fun, "__impl__" | "impl_for"))
+            .map(|(.., head)| head.strip_suffix(" do").unwrap_or(head).to_string());
         for name in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
+            let signature = match &head {
+                Some(head) if *name == ctx.name => head.clone(),
+                _ => format!("defmodule {name}"),
+            };
             draft.defines.push(Definition {
                 kind: ChunkKind::ModuleHeader,
                 module: name.clone(),
@@ -3787,7 +3796,7 @@ impl<'s, 't> Walker<'s, 't> {
                 visibility: draft.visibility,
                 line: self.line_of(draft.start),
                 end_line: 0,
-                signature: format!("defmodule {name}"),
+                signature,
                 ..Definition::default()
             });
         }

@@ -2209,6 +2209,18 @@ impl SymbolGraph {
         })
     }
 
+    /// [`SymbolGraph::similar`] among behaviours and protocols with implementations, and
+    /// their functions (what `impls` may suggest).
+    pub fn similar_behaviours(&self, symbol: &str, n: usize) -> Vec<String> {
+        self.similar_where(symbol, n, |k| {
+            let module = match k.rsplit_once('/') {
+                Some((head, _)) => head.rsplit_once('.').map_or(head, |(m, _)| m),
+                None => k,
+            };
+            self.implementers.contains_key(module)
+        })
+    }
+
     fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
         // Spelled the same but for case (`mint.http`), then without the module.
         let mut out: Vec<String> = (self.keys().defs.iter())
