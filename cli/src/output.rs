@@ -478,6 +478,14 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
         if !c.calls.is_empty() {
             writeln!(out, "              calls {}", shown(&c.calls.join(", ")))?;
         }
+        // Calls without a module: the index resolves them through the module's imports
+        // and what its `use`s import, which one file does not show.
+        let bare: Vec<&str> = (c.all_unqualified_calls().chain(&c.module_unqualified_calls))
+            .map(String::as_str)
+            .collect();
+        if !bare.is_empty() {
+            writeln!(out, "              bare  {}", shown(&bare.join(", ")))?;
+        }
     }
     Ok(())
 }

@@ -4193,6 +4193,32 @@ fn g05_ranges_bitstring_modifiers_unquote_and_special_forms_are_not_calls() {
     assert_eq!(go.calls, strings(&["Q.start/1"]), "{}", dump(&real));
 }
 
+/// A nested module's chunks carry the aliases its parent made, which its code may write
+/// (changelog.com's test router names `Redirector`, its parent's alias).
+#[test]
+fn g13_a_nested_module_carries_its_parents_aliases() {
+    let src = concat!(
+        "defmodule Outer do\n",
+        "  alias Shop.Cache, as: C\n",
+        "  defmodule Inner do\n",
+        "    alias Shop.Repo\n",
+        "    def f, do: C.get(Repo)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/outer.ex", src);
+    let inner = (cs.iter())
+        .find(|c| c.module == "Outer.Inner" && c.kind == ChunkKind::Function)
+        .expect("Inner.f");
+    assert_eq!(
+        inner.aliases,
+        strings(&["Shop.Cache as C", "Shop.Repo"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(inner.calls, strings(&["Shop.Cache.get/1"]), "{}", dump(&cs));
+}
+
 /// A protocol defined inside a module is an alias there, as a nested module is: its
 /// implementation and calls through the short name resolve to the full name.
 #[test]

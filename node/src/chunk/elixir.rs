@@ -1253,6 +1253,9 @@ impl<'s, 't> Walker<'s, 't> {
             let parent_ctx = &self.modules[p];
             ctx.parents = parent_ctx.parents.clone();
             ctx.parents.push(parent_ctx.name.clone());
+            // So are aliases: the list a chunk carries (to read the names its code
+            // writes) holds those the parent made so far, as its code may use them.
+            ctx.alias_list = parent_ctx.alias_list.clone();
             // Imports are lexical: a nested module sees those its parent made before it
             // (taken where the parent's statements were read).
             (ctx.imports, ctx.import_filters) = std::mem::take(&mut self.inherited);

@@ -343,6 +343,9 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
                 || (name == "__struct__" && builds_struct(code, module, scope))
+                || (name == "exception"
+                    && (arities.is_empty() || arities.contains(&1))
+                    && raises(code, module, scope))
                 || ((arities.is_empty() || arities.contains(&route_arity(name)))
                     && routes_to(code, module, name, scope))
                 || (starts && names_child(code, module, name == "start_link", scope))
@@ -789,6 +792,24 @@ fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
         && scope.names(written, module)
 }
 
+/// Whether the line's code raises `module` (`raise ParentError, "…"`, `reraise(Error,
+/// msg, stacktrace)`): where it calls the exception's `exception/1`.
+fn raises(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    ["raise", "reraise"].iter().any(|keyword| {
+        code.match_indices(keyword).any(|(at, _)| {
+            let bytes = code.as_bytes();
+            let end = at + keyword.len();
+            let alone = (at == 0 || !(is_ident(bytes[at - 1]) || bytes[at - 1] == b'.'))
+                && matches!(bytes.get(end), Some(b' ' | b'('));
+            if !alone {
+                return false;
+            }
+            let written = module_written(code[end + 1..].trim_start_matches('('));
+            written.starts_with(|c: char| c.is_ascii_uppercase()) && scope.names(written, module)
+        })
+    })
+}
+
 /// Whether the line (as written: a `~H` sigil's text is blanked in its code) renders
 /// the function component `callee`: `<.button …>` for an imported or the module's own
 /// `button/1`, `<CoreComponents.button>` through the module's name. Closing tags
@@ -1225,6 +1246,19 @@ end"#;
         assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.init/1"), vec![10]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.call/2"), vec![17]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.init/1"), vec![17]);
+    }
+
+    /// An exception's `exception/1` is called where it is raised.
+    #[test]
+    fn an_exception_is_called_where_it_is_raised() {
+        let src = "raise ParentError, \"bad\"\nraise(ParentError)\nreraise ParentError,\nraise \"ParentError\"\nraise Other\nx.raise ParentError\n";
+        let scope = Scope {
+            module: "Membrane.ChildrenSpec",
+            aliases: [("ParentError", "Membrane.ParentError")].into(),
+            ..Scope::default()
+        };
+        let exception = Callee::of("Membrane.ParentError.exception/1").unwrap();
+        assert_eq!(lines_in(src, &exception, &scope), vec![10, 11, 12]);
     }
 
     /// A struct's `__struct__/0` is called where the struct is built, updated or matched.
