@@ -264,7 +264,15 @@ pub fn call_lines<'a>(
 ) -> Vec<(u32, &'a str)> {
     let mut out = Vec::new();
     let mut lexer = Lexer::default();
-    let mut code = String::new();
+    let lines: Vec<&str> = content.lines().collect();
+    // Each line's code, read ahead: a route written over several lines is read whole.
+    let codes: Vec<String> = (lines.iter())
+        .map(|line| {
+            let mut code = String::new();
+            lexer.code_of(line, &mut code);
+            code
+        })
+        .collect();
     // The indentation of a typespec whose lines go on (more indented) below it.
     let mut typespec_at: Option<usize> = None;
     // Braces an `alias A.{` (or `import`, `require`) left open: its lines name modules.
@@ -276,12 +284,11 @@ pub fn call_lines<'a>(
             _ => n,
         })
     };
-    for (i, line) in content.lines().enumerate() {
-        lexer.code_of(line, &mut code);
+    for (i, (line, code)) in lines.iter().zip(&codes).enumerate() {
         let trimmed = code.trim_start();
         let indent = code.len() - trimmed.len();
         if declared_open > 0 {
-            declared_open += braces(&code);
+            declared_open += braces(code);
             continue;
         }
         if let Some(at) = typespec_at {
@@ -312,14 +319,16 @@ pub fn call_lines<'a>(
         if declaration && trimmed.starts_with('@') {
             typespec_at = Some(indent);
         } else if declaration {
-            declared_open = braces(&code).max(0);
+            declared_open = braces(code).max(0);
         }
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
         if !declaration
-            && (calls_on(&code, callee, scope, gen_stage) || renders(line, callee, scope))
+            && (calls_on(code, callee, scope, gen_stage)
+                || renders(line, callee, scope)
+                || routes_over_lines(&codes[i..], callee, scope))
         {
-            out.push((first_line + i as u32, line));
+            out.push((first_line + i as u32, *line));
         }
     }
     out
@@ -846,6 +855,49 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
     })
 }
 
+/// Lines a route (or plug) call may run over, its arguments one a line as `mix format`
+/// writes a long one.
+const MAX_ROUTE_LINES: usize = 8;
+
+/// Whether `codes[0]` opens a route or plug call that closes on a later line (`live(`,
+/// then its path, module and action each on a line of its own), and the call, read
+/// whole, routes to or plugs `callee`.
+fn routes_over_lines(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
+    let first = codes[0].trim();
+    let word_end = first.find(|c: char| !ident_char(c)).unwrap_or(first.len());
+    let (word, rest) = first.split_at(word_end);
+    let opens = rest.starts_with('(')
+        && (word == "plug" || crate::chunk::calls::ROUTES.contains(&word))
+        && written_arity(&rest[1..]).is_none();
+    if !opens || codes.len() < 2 {
+        return false;
+    }
+    let mut whole = first.to_string();
+    for code in codes.iter().skip(1).take(MAX_ROUTE_LINES - 1) {
+        whole.push(' ');
+        whole.push_str(code.trim());
+        if written_arity(&whole[word_end + 1..]).is_some() {
+            let whole = whole.replace("( ", "(");
+            return match &callee.kind {
+                CalleeKind::Function { name, arities } => {
+                    ((arities.is_empty() || arities.contains(&route_arity(name)))
+                        && routes_to(&whole, &callee.module, name, scope))
+                        || (name == "call"
+                            && (arities.is_empty() || arities.contains(&2))
+                            && plugs(&whole, &callee.module, scope))
+                }
+                CalleeKind::Message { name, arities, .. } => {
+                    name == "init"
+                        && (arities.is_empty() || arities.contains(&1))
+                        && plugs(&whole, &callee.module, scope)
+                }
+                _ => false,
+            };
+        }
+    }
+    false
+}
+
 /// The arity of the function a route calls: a LiveView's `mount/3`, else an action's
 /// `/2`.
 fn route_arity(name: &str) -> u32 {
@@ -1246,6 +1298,17 @@ end"#;
         assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.init/1"), vec![10]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.call/2"), vec![17]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.init/1"), vec![17]);
+        // A route written over several lines calls at its first.
+        let src = "live(\n  \"/devices/:id/health\",\n  Live.Devices.Show,\n  :health\n)\nplug(\n  Plug.Parsers,\n  parsers: [:json]\n)\nlive(\"/x\",\n  Other)\n";
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("NervesHubWeb.Live.Devices.Show.mount/3"), vec![10]);
+        assert_eq!(at("Plug.Parsers.call/2"), vec![15]);
+        assert_eq!(at("Plug.Parsers.init/1"), vec![15]);
+        assert_eq!(at("NervesHubWeb.Other.mount/3"), vec![19]);
+        assert_eq!(
+            at("NervesHubWeb.Live.Devices.Index.mount/3"),
+            Vec::<u32>::new()
+        );
     }
 
     /// An exception's `exception/1` is called where it is raised.
