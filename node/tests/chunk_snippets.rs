@@ -4417,6 +4417,18 @@ fn g13_an_implementation_for_several_types_calls_its_own_functions() {
         "{}",
         dump(&cs)
     );
+    // A head over several lines is not cut: the module's name stands for it.
+    let src = "defimpl Inspect,\n  for: Shop.Item do\n  def inspect(_, _), do: \"item\"\nend\n";
+    let cs = chunks("lib/i.ex", src);
+    let header = (cs.iter().flat_map(|c| c.defines.iter()))
+        .find(|d| d.kind == ChunkKind::ModuleHeader)
+        .expect("the implementation's header");
+    assert_eq!(
+        header.signature,
+        "defmodule Inspect.Shop.Item",
+        "{}",
+        dump(&cs)
+    );
 }
 
 /// A call's arity counts its arguments and a `do` block, never the comments between the

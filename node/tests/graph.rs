@@ -1279,16 +1279,29 @@ fn a_module_a_test_defines_calls_from_its_module_body() {
         "  defmacro def_input_pad(name, spec), do: {name, spec}\n",
         "  def helper, do: :ok\n",
         "end\n",
+        "defmodule Shop.DataCase do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      import Shop.Factory\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Shop.Factory do\n",
+        "  def insert(x), do: x\n",
+        "end\n",
     );
     let test = concat!(
         "defmodule Shop.SinkTest do\n",
-        "  use ExUnit.Case\n",
+        "  use Shop.DataCase\n",
         "  test \"pads\" do\n",
         "    defmodule PadSink do\n",
         "      use Shop.Sink\n",
         "      @moduledoc false\n",
         "      def_input_pad :input, accepted_format: :any\n",
         "      def handle_init(_, _), do: helper()\n",
+        "      def handle_other(x), do: insert(x)\n",
+        "      plug :check\n",
+        "      def check(conn, _opts), do: conn\n",
         "    end\n",
         "    assert PadSink.handle_init(1, 2)\n",
         "  end\n",
@@ -1309,6 +1322,16 @@ fn a_module_a_test_defines_calls_from_its_module_body() {
     assert_eq!(
         caller_symbols(&g, "Shop.Sink.Pads.helper/0"),
         strings(&["Shop.SinkTest.PadSink.handle_init/2"])
+    );
+    // A plug of its own function calls it.
+    assert_eq!(
+        caller_symbols(&g, "Shop.SinkTest.PadSink.check/2"),
+        strings(&["test/shop/sink_test.exs:4 Shop.SinkTest.PadSink"])
+    );
+    // And through the test module's, in whose body it is.
+    assert_eq!(
+        caller_symbols(&g, "Shop.Factory.insert/1"),
+        strings(&["Shop.SinkTest.PadSink.handle_other/1"])
     );
 }
 

@@ -1254,7 +1254,8 @@ impl<'s, 't> Walker<'s, 't> {
             ctx.parents = parent_ctx.parents.clone();
             ctx.parents.push(parent_ctx.name.clone());
             // So are aliases: the list a chunk carries (to read the names its code
-            // writes) holds those the parent made so far, as its code may use them.
+            // writes) holds the parent's, as its code may use them (the whole body's:
+            // the parent's statements are all read before a nested module's).
             ctx.alias_list = parent_ctx.alias_list.clone();
             // Imports are lexical: a nested module sees those its parent made before it
             // (taken where the parent's statements were read).
@@ -3785,7 +3786,9 @@ impl<'s, 't> Walker<'s, 't> {
         // Any`), which names what `defmodule Enumerable.Any` would not.
         let head = (ctx.implied.iter())
             .find(|(fun, ..)| matches!(*fun, "__impl__" | "impl_for"))
-            .map(|(.., head)| head.strip_suffix(" do").unwrap_or(head).to_string());
+            .map(|(.., head)| head.strip_suffix(" do").unwrap_or(head).to_string())
+            // A head over several lines (`defimpl Inspect,` then `for: X do`) is cut.
+            .filter(|head| !head.ends_with(','));
         for name in std::iter::once(&ctx.name).chain(ctx.also.iter()) {
             let signature = match &head {
                 Some(head) if *name == ctx.name => head.clone(),
@@ -4191,51 +4194,6 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 uses.push(used);
             }
-            // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`),
-            // as a module header's: not its definitions' (below), nor those of a module
-            // nested in it (found apart), nor attributes' (typespecs name types).
-            let (mut calls, mut unqualified): (Vec<String>, Vec<String>) = Default::default();
-            for statement in self.body(*node).unwrap_or_default() {
-                let skip = statement.kind() == "unary_operator"
-                    || target_name(statement, self.src).is_some_and(|t| {
-                        DEF_KEYWORDS.contains(&t) || matches!(t, "defmodule" | "quote")
-                    });
-                if skip {
-                    continue;
-                }
-                for (at, call) in calls::collect(statement, self.src) {
-                    match call.plugged_as_local() {
-                        RawCall::Remote {
-                            module: m,
-                            fun,
-                            arity,
-                        } => {
-                            let target = self.expand_in_test(module, &made, full, &m, at);
-                            calls.push(super::symbol(&target, &fun, arity));
-                        }
-                        RawCall::Local { fun, arity } if !STRUCTURE.contains(&fun.as_str()) => {
-                            unqualified.push(super::symbol("", &fun, arity));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            dedup_keep_first(&mut calls);
-            dedup_keep_first(&mut unqualified);
-            defines.push(Definition {
-                kind: ChunkKind::ModuleHeader,
-                module: full.clone(),
-                name: full.clone(),
-                arities: Vec::new(),
-                visibility: Visibility::Public,
-                line: self.line_of(node.start_byte()),
-                end_line: self.line_of(node.end_byte().saturating_sub(1)),
-                signature: format!("defmodule {full}"),
-                uses,
-                calls,
-                unqualified_calls: unqualified,
-                ..Definition::default()
-            });
             // Its functions: consecutive clauses of one kind, name and arity are one.
             let mut groups: Vec<(DefInfo, Vec<Node<'t>>)> = Vec::new();
             for statement in self.body(*node).unwrap_or_default() {
@@ -4262,6 +4220,57 @@ impl<'s, 't> Walker<'s, 't> {
             for (def, _) in &groups {
                 define(&mut defined, &def.name, &def.arities);
             }
+            // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`),
+            // as a module header's: not its definitions' (below), nor those of a module
+            // nested in it (found apart), nor attributes' (typespecs name types).
+            let (mut calls, mut unqualified): (Vec<String>, Vec<String>) = Default::default();
+            for statement in self.body(*node).unwrap_or_default() {
+                let skip = statement.kind() == "unary_operator"
+                    || target_name(statement, self.src).is_some_and(|t| {
+                        DEF_KEYWORDS.contains(&t) || matches!(t, "defmodule" | "quote")
+                    });
+                if skip {
+                    continue;
+                }
+                for (at, call) in calls::collect(statement, self.src) {
+                    match call.plugged_as_local() {
+                        RawCall::Remote {
+                            module: m,
+                            fun,
+                            arity,
+                        } => {
+                            let target = self.expand_in_test(module, &made, full, &m, at);
+                            calls.push(super::symbol(&target, &fun, arity));
+                        }
+                        // `plug :check` of its own `check/2`.
+                        RawCall::Local { fun, arity }
+                            if defined.get(&fun).is_some_and(|a| a.contains(&arity)) =>
+                        {
+                            calls.push(super::symbol(full, &fun, arity));
+                        }
+                        RawCall::Local { fun, arity } if !STRUCTURE.contains(&fun.as_str()) => {
+                            unqualified.push(super::symbol("", &fun, arity));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            dedup_keep_first(&mut calls);
+            dedup_keep_first(&mut unqualified);
+            defines.push(Definition {
+                kind: ChunkKind::ModuleHeader,
+                module: full.clone(),
+                name: full.clone(),
+                arities: Vec::new(),
+                visibility: Visibility::Public,
+                line: self.line_of(node.start_byte()),
+                end_line: self.line_of(node.end_byte().saturating_sub(1)),
+                signature: format!("defmodule {full}"),
+                uses,
+                calls,
+                unqualified_calls: unqualified,
+                ..Definition::default()
+            });
             for (mut def, clauses) in groups {
                 def.arities.sort_unstable();
                 def.arities.dedup();
@@ -4345,6 +4354,14 @@ impl<'s, 't> Walker<'s, 't> {
         written: &str,
         at: usize,
     ) -> String {
+        // A route in a router a test defines.
+        if written.contains(calls::ROUTE_SCOPE) {
+            let parts = written.split(calls::ROUTE_SCOPE);
+            let parts: Vec<String> = parts
+                .map(|w| self.expand_in_test(module, made, current, w, at))
+                .collect();
+            return parts.join(".");
+        }
         let written = written.trim();
         if let Some(rest) = written.strip_prefix("__MODULE__") {
             return [current, rest].concat();

@@ -1191,7 +1191,7 @@ pub const MAX_IMPORTS: usize = 100;
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 93;
+pub const CHUNKER_VERSION: u32 = 94;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

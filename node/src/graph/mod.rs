@@ -2020,12 +2020,19 @@ impl SymbolGraph {
         chunk: &Chunk,
     ) {
         // The `use`s of the caller's module: a module a test defines in its body has its
-        // own, not the test module's.
-        let uses = match chunk.kind.is_test() && caller.module != chunk.module {
-            true => (chunk.defines.iter())
-                .find(|d| d.kind == ChunkKind::ModuleHeader && d.module == caller.module)
-                .map_or(&chunk.uses, |d| &d.uses),
-            false => &chunk.uses,
+        // own, then (lexically) the test module's.
+        let own_uses = (chunk.defines.iter())
+            .filter(|_| chunk.kind.is_test() && caller.module != chunk.module)
+            .find(|d| d.kind == ChunkKind::ModuleHeader && d.module == caller.module)
+            .map(|d| &d.uses);
+        let uses: Vec<String> = match own_uses {
+            Some(own) => (own.iter().chain(&chunk.uses)).fold(Vec::new(), |mut all, u| {
+                if !all.contains(u) {
+                    all.push(u.clone());
+                }
+                all
+            }),
+            None => chunk.uses.clone(),
         };
         // Calls through an alias a `use` may make (`Repo.get/1`): checked once every
         // definition is in.

@@ -184,6 +184,8 @@ pub struct Scope<'a> {
     pub imports: &'a [String],
     /// The names of the calls the chunker saw made without a module (`fun` of `fun/2`).
     pub unqualified: Vec<&'a str>,
+    /// The chunk's text.
+    pub text: &'a str,
 }
 
 impl<'a> Scope<'a> {
@@ -209,7 +211,21 @@ impl<'a> Scope<'a> {
             aliases,
             imports: &chunk.imports,
             unqualified,
+            text: &chunk.content,
         }
+    }
+
+    /// Whether the chunk's text writes `module`'s last segment as a word (`Controller`
+    /// of `MyAppWeb.PageController` does not count).
+    fn writes(&self, module: &str) -> bool {
+        let last = module.rsplit('.').next().unwrap_or(module);
+        let bytes = self.text.as_bytes();
+        !last.is_empty()
+            && self.text.match_indices(last).any(|(at, _)| {
+                let end = at + last.len();
+                (at == 0 || !is_ident(bytes[at - 1]))
+                    && bytes.get(end).is_none_or(|b| !is_ident(*b))
+            })
     }
 
     /// Whether `written` (`Sol`, `Clients.Sol`, `__MODULE__`, `Glific.Clients.Sol`) is
@@ -431,10 +447,12 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             if before.ends_with("::") || !plugs.iter().any(|p| plug.starts_with(p)) {
                 continue;
             }
-            // The module's own function (a pipeline is one) or an imported one: not
-            // another module's of the same name (`pipe_through :webhook` beside
-            // `WebhookController.webhook/2`).
-            if module == scope.module || scope.imports.iter().any(|i| i == module) {
+            // The module's own function (a pipeline is one), an imported one, or one a
+            // `use` imports (`plug :fetch_session`): not the function of the same name
+            // of a module the code writes (`pipe_through :webhook` beside `post "/",
+            // WebhookController, :webhook`).
+            let own = module == scope.module || scope.imports.iter().any(|i| i == module);
+            if own || (scope.unqualified.contains(&name) && !scope.writes(module)) {
                 return true;
             }
             continue;
@@ -506,7 +524,12 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                             || rest.ends_with(|c: char| !(c.is_alphanumeric() || c == '_'))
                     })
                 });
-            local && !defines && scope.calls_unqualified(module, name)
+            // `delete "/x", DeviceController, :penalty` is a route, not a call of a
+            // controller's `delete/2`.
+            let route = crate::chunk::calls::ROUTES.contains(&name)
+                && (after.trim_start_matches('(').starts_with(['"', '~']))
+                && !matches!(module, "Phoenix.Router" | "Plug.Router");
+            local && !defines && !route && scope.calls_unqualified(module, name)
         };
         if called {
             return true;
@@ -523,13 +546,19 @@ fn written_arity(args: &str) -> Option<u32> {
     let bytes = args.as_bytes();
     let (mut depth, mut commas, mut any) = (0u32, 0u32, false);
     let mut keywords = false;
+    // Whether the next token starts an argument (after the `(` or a top-level comma).
+    let mut at_argument = true;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        let starts = std::mem::replace(&mut at_argument, false);
         match b {
-            // A character literal: `?,`, `?)`.
+            // A character literal: `?,`, `?)`, `?\)`, `?é`.
             b'?' if i + 1 < bytes.len() && !(i > 0 && is_ident(bytes[i - 1])) => {
-                i += 2;
+                let escaped = usize::from(bytes[i + 1] == b'\\');
+                let at = i + 1 + escaped;
+                let width = args[at..].chars().next().map_or(1, char::len_utf8);
+                i = at + width;
                 any = true;
                 continue;
             }
@@ -542,34 +571,60 @@ fn written_arity(args: &str) -> Option<u32> {
                 i += 1;
             }
             b'(' | b'[' | b'{' => depth += 1,
-            b')' if depth == 0 => return Some(if any { commas + 1 } else { 0 }),
+            b')' if depth == 0 => {
+                let arity = if any { commas + 1 } else { 0 };
+                // `with_span(name, meta) do … end`: the block is one argument more.
+                let rest = args[i + 1..].trim_start();
+                let block = rest
+                    .strip_prefix("do")
+                    .is_some_and(|r| r.is_empty() || r.starts_with(' '));
+                return Some(arity + u32::from(block));
+            }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b',' if depth == 0 && !keywords => commas += 1,
+            b',' if depth == 0 => {
+                at_argument = true;
+                if !keywords {
+                    commas += 1;
+                }
+            }
             b' ' | b'\t' => {
+                at_argument = starts;
                 i += 1;
                 continue;
             }
+            // `"x-api-key": value`: a quoted key (its text blanked) starts the keywords.
+            b'"' if starts && depth == 0 => {
+                if let Some(close) = args[i + 1..].find('"').map(|c| i + 1 + c)
+                    && args[close + 1..].starts_with(": ")
+                {
+                    keywords = true;
+                    any = true;
+                    i = close + 1;
+                    continue;
+                }
+            }
             _ if is_ident(b) => {
-                let end = (i..bytes.len())
+                let mut end = (i..bytes.len())
                     .find(|&j| !is_ident(bytes[j]))
                     .unwrap_or(bytes.len());
-                let word = &args[i..end];
-                let before = args[..i].trim_end();
-                let word_start = i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.');
-                // (`do:` and `end:` are keys.)
-                if word_start
-                    && matches!(word, "fn" | "do" | "end")
-                    && bytes.get(end) != Some(&b':')
+                // `async?: true`: a key may end in `?` or `!`.
+                if matches!(bytes.get(end), Some(b'?' | b'!')) && bytes.get(end + 1) == Some(&b':')
                 {
+                    end += 1;
+                }
+                let word = &args[i..end];
+                let word_start = i == 0 || !(is_ident(bytes[i - 1]) || bytes[i - 1] == b'.');
+                let key = bytes.get(end) == Some(&b':') && bytes.get(end + 1) == Some(&b' ');
+                // (`do:` and `end:` are keys.) An argument that is a block written
+                // without parentheses (`if ok, do: a, else: b`) has commas of its own.
+                let blocks = [
+                    "fn", "do", "end", "if", "unless", "case", "cond", "with", "for",
+                ];
+                if word_start && blocks.contains(&word) && !key {
                     return None;
                 }
                 // `key: value` at the top level: the rest is one keyword list.
-                if word_start
-                    && depth == 0
-                    && (before.is_empty() || before.ends_with(',') || before.ends_with('('))
-                    && bytes.get(end) == Some(&b':')
-                    && bytes.get(end + 1).is_some_and(|c| *c == b' ')
-                {
+                if word_start && depth == 0 && starts && key {
                     keywords = true;
                 }
                 any = true;
@@ -591,9 +646,19 @@ fn names_module(code: &str, module: &str, scope: &Scope<'_>) -> bool {
 }
 
 /// Whether the line's code builds, updates or matches `module`'s struct (`%Conn{conn |
-/// …}`): where it calls `__struct__/0`.
+/// …}`, `struct(Conn, fields)`): where it calls `__struct__/0`.
 fn builds_struct(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     names_module_as(code, module, scope, false)
+        || ["struct(", "struct!("].iter().any(|f| {
+            code.match_indices(f).any(|(at, _)| {
+                let fresh = at == 0
+                    || !(is_ident(code.as_bytes()[at - 1]) || code.as_bytes()[at - 1] == b'.');
+                let written = module_written(&code[at + f.len()..]);
+                fresh
+                    && written.starts_with(|c: char| c.is_ascii_uppercase())
+                    && scope.names(written, module)
+            })
+        })
 }
 
 /// [`names_module`], counting calls of its functions (`Changeset.cast`) only when `calls`.
@@ -827,7 +892,11 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
     let CalleeKind::Function { name, arities } = &callee.kind else {
         return false;
     };
-    if !(arities.is_empty() || arities.contains(&1)) || !line.contains('<') {
+    // A comment's example renders nothing.
+    if !(arities.is_empty() || arities.contains(&1))
+        || !line.contains('<')
+        || line.trim_start().starts_with('#')
+    {
         return false;
     }
     let module = callee.module.as_str();
@@ -945,9 +1014,23 @@ fn routes_to(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
     if !names {
         return false;
     }
+    // `only: [:index, :show]` and `except: [:delete]`, when the line lists them.
+    let listed = |key: &str| -> Option<bool> {
+        let at = routed.find(key)? + key.len();
+        let list = routed[at..].trim_start().strip_prefix('[')?;
+        let list = &list[..list.find(']')?];
+        Some(
+            list.split(',')
+                .any(|a| a.trim().strip_prefix(':') == Some(name)),
+        )
+    };
     match word {
         "live" => name == "mount",
-        "resources" => RESOURCE_ACTIONS.contains(&name),
+        "resources" => {
+            RESOURCE_ACTIONS.contains(&name)
+                && listed("only:").is_none_or(|found| found)
+                && listed("except:").is_none_or(|found| !found)
+        }
         _ => (routed[written.len()..].trim_start().strip_prefix(','))
             .and_then(|r| r.trim_start().strip_prefix(':'))
             .and_then(|r| r.strip_prefix(name))
@@ -1298,6 +1381,29 @@ end"#;
         assert_eq!(at("NervesHubWeb.Plugs.ServerAuth.init/1"), vec![10]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.call/2"), vec![17]);
         assert_eq!(at("NervesHubWeb.OpenApiSpec.init/1"), vec![17]);
+        // Another module's function of a plug's name is not plugged when the code names
+        // that module; one a `use` imports is.
+        let routed = "pipe_through(:webhook)\npost(\"/\", WebhookController, :webhook)\nplug :fetch_session\n";
+        let bors = Scope {
+            module: "BorsNG.Router",
+            unqualified: vec!["webhook", "fetch_session", "delete"],
+            text: routed,
+            ..Scope::default()
+        };
+        let on = |symbol: &str| lines_in(routed, &Callee::of(symbol).unwrap(), &bors);
+        assert_eq!(on("BorsNG.WebhookController.webhook/2"), vec![11]);
+        assert_eq!(on("BorsNG.Router.webhook/2"), vec![10]);
+        assert_eq!(on("Phoenix.Controller.fetch_session/2"), vec![12]);
+        // A route without parentheses is no call of an action of its verb's name, and
+        // `resources` calls the actions its `only:` and `except:` leave.
+        let routes = "delete \"/penalty\", DeviceController, :penalty\nresources \"/keys\", KeyController, only: [:index, :show]\nresources \"/ids\", IdController, except: [:delete]\n";
+        let on = |symbol: &str| lines_in(routes, &Callee::of(symbol).unwrap(), &bors);
+        assert_eq!(on("BorsNG.DeviceController.delete/2"), Vec::<u32>::new());
+        assert_eq!(on("BorsNG.DeviceController.penalty/2"), vec![10]);
+        assert_eq!(on("BorsNG.KeyController.show/2"), vec![11]);
+        assert_eq!(on("BorsNG.KeyController.edit/2"), Vec::<u32>::new());
+        assert_eq!(on("BorsNG.IdController.edit/2"), vec![12]);
+        assert_eq!(on("BorsNG.IdController.delete/2"), Vec::<u32>::new());
         // A route written over several lines calls at its first.
         let src = "live(\n  \"/devices/:id/health\",\n  Live.Devices.Show,\n  :health\n)\nplug(\n  Plug.Parsers,\n  parsers: [:json]\n)\nlive(\"/x\",\n  Other)\n";
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
@@ -1327,14 +1433,14 @@ end"#;
     /// A struct's `__struct__/0` is called where the struct is built, updated or matched.
     #[test]
     fn a_struct_is_built_where_its_struct_function_is_called() {
-        let src = "def run(conn) do\n  %Plug.Conn{conn | halted: true}\n  %Conn{} = conn\n  Conn.assign(conn, :a, 1)\n  %ConnX{}\nend\n";
+        let src = "def run(conn) do\n  %Plug.Conn{conn | halted: true}\n  %Conn{} = conn\n  Conn.assign(conn, :a, 1)\n  %ConnX{}\n  struct!(Conn, a: 1)\n  x.struct(Conn)\nend\n";
         let scope = Scope {
             module: "BorsNG.WebhookParserPlug",
             aliases: [("Conn", "Plug.Conn")].into(),
             ..Scope::default()
         };
         let structure = Callee::of("Plug.Conn.__struct__/0").unwrap();
-        assert_eq!(lines_in(src, &structure, &scope), vec![11, 12]);
+        assert_eq!(lines_in(src, &structure, &scope), vec![11, 12, 15]);
     }
 
     /// A function component is called where a template renders it: `<.button` (imported,
@@ -1342,7 +1448,7 @@ end"#;
     /// slot, nor a longer name.
     #[test]
     fn a_component_is_called_where_it_is_rendered() {
-        let src = "~H\"\"\"\n<div>\n  <.button style=\"primary\">Go</.button>\n  <.button_group>\n  </.button>\n  <:actions>x</:actions>\n  <CoreComponents.button\n  <.icon name=\"x\"/><.button/>\n\"\"\"\n";
+        let src = "# <.button> in a comment\n~H\"\"\"\n<div>\n  <.button style=\"primary\">Go</.button>\n  <.button_group>\n  </.button>\n  <:actions>x</:actions>\n  <CoreComponents.button\n  <.icon name=\"x\"/><.button/>\n\"\"\"\n";
         let scope = Scope {
             module: "NervesHubWeb.Components.Sidebar",
             imports: &["NervesHubWeb.CoreComponents".to_string()],
@@ -1350,7 +1456,7 @@ end"#;
             ..Scope::default()
         };
         let button = Callee::of("NervesHubWeb.CoreComponents.button/1").unwrap();
-        assert_eq!(lines_in(src, &button, &scope), vec![12, 16, 17]);
+        assert_eq!(lines_in(src, &button, &scope), vec![13, 17, 18]);
         let other = Callee::of("Other.CoreComponents.button/1").unwrap();
         assert_eq!(lines_in(src, &other, &scope), Vec::<u32>::new());
         let two = Callee::of("NervesHubWeb.CoreComponents.button/2").unwrap();
@@ -1391,6 +1497,17 @@ end"#;
         assert_eq!(written_arity("x, do: y)"), Some(2));
         assert_eq!(written_arity("x, y"), None);
         assert_eq!(written_arity("x, fn -> 1 end)"), None);
+        assert_eq!(written_arity("chars, ?é)"), Some(2));
+        assert_eq!(written_arity("s, ?\\), x)"), Some(3));
+        assert_eq!(written_arity(":name, %{}) do"), Some(3));
+        assert_eq!(written_arity("x) do: y"), Some(1));
+        assert_eq!(written_arity("x, async?: true, b: 1)"), Some(2));
+        assert_eq!(
+            written_arity("url, \"          \": k, retry: false)"),
+            Some(2)
+        );
+        assert_eq!(written_arity("conn, :info, if ok, do: 1, else: 2)"), None);
+        assert_eq!(written_arity("conn, :info, ok?(x), 2)"), Some(4));
     }
 
     #[test]

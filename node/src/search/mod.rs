@@ -352,8 +352,13 @@ pub fn search_with(
     let plan = QueryPlan::new(&request.query);
     // A query the model cannot embed is still answered, by BM25 alone; and so is one over
     // partitions that hold no vectors of the model (indexed without it, or with another),
-    // ranked as if no model were given.
-    let encoder = encoder.filter(|e| partitions.iter().any(|p| p.has_vectors(e)));
+    // ranked as if no model were given. Not in a cluster (`stats` gathered over it): a
+    // node without vectors fuses with no similarity, so that its scores and those of
+    // nodes with vectors stay on one scale.
+    let encoder = match stats {
+        Some(_) => encoder,
+        None => encoder.filter(|e| partitions.iter().any(|p| p.has_vectors(e))),
+    };
     let query_vector = match encoder {
         Some(encoder) if plan.question => match encoder.embed_query(&request.query) {
             Ok(v) => Some((encoder, v)),
