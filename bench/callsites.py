@@ -19,7 +19,11 @@ SENDS = {
     "handle_call": ("call",),
     "handle_cast": ("cast",),
     "handle_info": ("send",),
-    "init": ("start",),
+    "init": ("start", "plug", "forward", "pipe_through", "get", "post"),
+    "call": ("plug", "forward", "pipe_through", "get", "post"),
+    "exception": ("raise",),
+    "__struct__": ("%", "struct("),
+    "mount": ("live",),
 }
 
 

@@ -2405,6 +2405,34 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     assert_eq!(names(g.implementations("ShopWeb")), ["ShopWeb.CartLive"]);
     assert!(!g.has_implementations("ShopWeb.live_view/0"));
 
+    // A `@behaviour` the quote declares (nerves_hub_web's `use NervesHubWeb, :plug`):
+    // the using module implements it, and runs nothing of it.
+    let plug = concat!(
+        "defmodule ShopWeb do\n",
+        "  def plug do\n",
+        "    quote do\n",
+        "      @behaviour Plug\n",
+        "      import Plug.Conn\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule ShopWeb.Auth do\n",
+        "  use ShopWeb, :plug\n",
+        "  @impl Plug\n",
+        "  def init(opts), do: opts\n",
+        "  @impl Plug\n",
+        "  def call(conn, _opts), do: conn\n",
+        "end\n",
+    );
+    let g = graph_of("lib/shop_web.ex", plug);
+    assert_eq!(names(g.implementations("Plug")), ["ShopWeb.Auth"]);
+    assert_eq!(
+        names(g.implementations("Plug.call/2")),
+        ["ShopWeb.Auth.call/2"]
+    );
+    assert!(!g.has_implementations("@behaviour Plug"));
+
     // A module defined in a test's body is not credited with the test module's `use`s;
     // a module defined twice (under `if` and `else`) is listed at each place, its
     // functions once each; `defexception` declares `Exception`.

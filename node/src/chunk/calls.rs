@@ -174,6 +174,10 @@ pub(crate) enum RawCall {
     /// modules that use this one run `Mod.__before_compile__/1`'s quote as they end,
     /// as they run a quoted `use`'s.
     QuotedBeforeCompile { module: String },
+    /// `@behaviour Mod` inside a `quote` or a case template's `using` block: the modules
+    /// that use this one implement `Mod` (`use MyAppWeb, :plug` whose quote declares
+    /// `@behaviour Plug`).
+    QuotedBehaviour { module: String },
     /// `def name(args)` (or `defp`, `defmacro`, `defguard`, `defdelegate`) inside a
     /// `quote` or a case template's `using` block: a function defined in the modules
     /// that use this one. Heads whose name is computed (`def unquote(name)()`) are not.
@@ -1573,7 +1577,20 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 // type). Any other attribute's value runs when the module compiles
                 // (`@timeout Application.compile_env(:app, :timeout)`): its calls count,
                 // the attribute's own name does not.
-                match node.child_by_field_id(g.operand) {
+                let operand = node.child_by_field_id(g.operand);
+                // `@behaviour Plug` in a quote: the modules that use this one implement it.
+                if Context::in_quote(&contexts)
+                    && let Some(set) = operand.filter(|o| o.kind_id() == g.call)
+                    && (set.child_by_field_id(g.target))
+                        .is_some_and(|t| text(t, src) == "behaviour")
+                    && let Some(first) =
+                        child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
+                    && let Some(module) = static_module(first, src)
+                    && !module.starts_with("__MODULE__")
+                {
+                    calls.push((node.start_byte(), RawCall::QuotedBehaviour { module }));
+                }
+                match operand {
                     Some(set) if set.kind_id() == g.call && !describes(set, src) => {
                         not_calls.insert(set.id());
                         if (set.child_by_field_id(g.target))

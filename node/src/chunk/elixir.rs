@@ -4304,6 +4304,7 @@ impl<'s, 't> Walker<'s, 't> {
                             | RawCall::Import { .. }
                             | RawCall::QuotedUse { .. }
                             | RawCall::QuotedBeforeCompile { .. }
+                            | RawCall::QuotedBehaviour { .. }
                             | RawCall::QuotedDef { .. }
                             | RawCall::CallerModule { .. }
                             | RawCall::Plugged { .. }
@@ -5171,6 +5172,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 draft.quoted_uses.push(used);
                             }
                         }
+                    }
+                    None
+                }
+                RawCall::QuotedBehaviour { module } => {
+                    // Kept with the quoted `use`s, marked: what a `use` of this one
+                    // brings (see `graph::SymbolGraph::chain_implementers`).
+                    let module = resolve(&local, module, *at);
+                    let declared = format!("{}{module}", super::QUOTED_BEHAVIOUR);
+                    if !draft.quoted_uses.contains(&declared) {
+                        draft.quoted_uses.push(declared);
                     }
                     None
                 }

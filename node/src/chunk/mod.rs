@@ -198,7 +198,8 @@ pub struct Definition {
     /// `Mod.which/0` for `use Mod, :which`, or `Mod.__before_compile__/1` for a
     /// `@before_compile Mod`, whose quote they run as they end): their quoted imports,
     /// aliases and definitions count there too (`use Tesla` runs `use Tesla.Builder`,
-    /// which imports `plug/2`).
+    /// which imports `plug/2`). A quoted `@behaviour Mod` is kept here too, marked
+    /// ([`QUOTED_BEHAVIOUR`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quoted_uses: Vec<String>,
     /// The functions its quoted code defines in the modules that `use` this one
@@ -1189,9 +1190,13 @@ pub struct ChunkerConfig {
 /// `too_many_imports`. Real modules import a handful.
 pub const MAX_IMPORTS: usize = 100;
 
+/// Marks a quoted `@behaviour Mod` among a definition's `quoted_uses`
+/// (`@behaviour Plug`): the modules that use it implement `Mod`, and run nothing of it.
+pub const QUOTED_BEHAVIOUR: &str = "@behaviour ";
+
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 94;
+pub const CHUNKER_VERSION: u32 = 95;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

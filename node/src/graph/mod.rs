@@ -1714,7 +1714,13 @@ impl SymbolGraph {
         for (used, sites) in &self.implementers {
             let mut uses = vec![used.clone()];
             self.chain_uses(&mut uses);
-            for u in uses.into_iter().skip(1).filter(|u| !u.contains('/')) {
+            for u in uses.into_iter().skip(1) {
+                // A quoted `@behaviour Plug` declares what the using module implements.
+                let u = match u.strip_prefix(crate::chunk::QUOTED_BEHAVIOUR) {
+                    Some(declared) => declared.to_string(),
+                    None if u.contains('/') => continue,
+                    None => u,
+                };
                 added.push((u, sites.clone()));
             }
         }

@@ -470,17 +470,24 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 continue;
             }
         }
-        // `name(a, b)` closed on the line passes its arity (one more after a `|>`).
+        // `name(a, b)` closed on the line passes its arity (one more after a `|>`, and
+        // one more for a `do` block after it when the call heads its line:
+        // `with_span(name, meta) do`, but not `case Stock.reserve(a, b) do`).
         if !arities.is_empty()
             && let Some(args) = after.strip_prefix('(')
-            && let Some(passed) = written_arity(args)
+            && let Some((passed, block)) = written_arity(args)
         {
             let call_start = match prev {
                 Some(b'.') => at - 1 - qualifier(code, at - 1).len(),
                 _ => at,
             };
-            let piped = code[..call_start].trim_end().ends_with("|>");
-            if !arities.contains(&(passed + u32::from(piped))) {
+            let head = code[..call_start].trim();
+            let piped = head.ends_with("|>");
+            let heads = head.is_empty()
+                || (head.ends_with('=')
+                    && !["==", "<=", ">=", "!="].iter().any(|o| head.ends_with(o)));
+            let passed = passed + u32::from(piped) + u32::from(block && heads);
+            if !arities.contains(&passed) {
                 continue;
             }
         }
@@ -539,10 +546,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
 }
 
 /// The arguments a call passes, read from the code after its `(` when it closes on the
-/// same line: commas outside brackets, a trailing keyword list one argument. `None` when
-/// the call goes on past the line, or holds an `fn` or a `do` (their commas are not the
-/// call's).
-fn written_arity(args: &str) -> Option<u32> {
+/// same line: commas outside brackets, a trailing keyword list one argument; and whether
+/// a `do` block follows (the call's, when the call heads its line). `None` when the call
+/// goes on past the line, or holds an `fn`, a `do` or a block argument without
+/// parentheses (their commas are not the call's).
+fn written_arity(args: &str) -> Option<(u32, bool)> {
     let bytes = args.as_bytes();
     let (mut depth, mut commas, mut any) = (0u32, 0u32, false);
     let mut keywords = false;
@@ -573,12 +581,11 @@ fn written_arity(args: &str) -> Option<u32> {
             b'(' | b'[' | b'{' => depth += 1,
             b')' if depth == 0 => {
                 let arity = if any { commas + 1 } else { 0 };
-                // `with_span(name, meta) do … end`: the block is one argument more.
                 let rest = args[i + 1..].trim_start();
                 let block = rest
                     .strip_prefix("do")
                     .is_some_and(|r| r.is_empty() || r.starts_with(' '));
-                return Some(arity + u32::from(block));
+                return Some((arity, block));
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             b',' if depth == 0 => {
@@ -1489,25 +1496,37 @@ end"#;
             lines_in(src, &any, &scope),
             vec![10, 11, 12, 13, 15, 16, 17]
         );
-        assert_eq!(written_arity(")"), Some(0));
-        assert_eq!(written_arity(" )"), Some(0));
-        assert_eq!(written_arity("a: 1, b: 2)"), Some(1));
-        assert_eq!(written_arity("x, [a, b], %{c => d})"), Some(3));
-        assert_eq!(written_arity("x, valid?(y), z)"), Some(3));
-        assert_eq!(written_arity("x, do: y)"), Some(2));
+        assert_eq!(written_arity(")"), Some((0, false)));
+        assert_eq!(written_arity(" )"), Some((0, false)));
+        assert_eq!(written_arity("a: 1, b: 2)"), Some((1, false)));
+        assert_eq!(written_arity("x, [a, b], %{c => d})"), Some((3, false)));
+        assert_eq!(written_arity("x, valid?(y), z)"), Some((3, false)));
+        assert_eq!(written_arity("x, do: y)"), Some((2, false)));
         assert_eq!(written_arity("x, y"), None);
         assert_eq!(written_arity("x, fn -> 1 end)"), None);
-        assert_eq!(written_arity("chars, ?é)"), Some(2));
-        assert_eq!(written_arity("s, ?\\), x)"), Some(3));
-        assert_eq!(written_arity(":name, %{}) do"), Some(3));
-        assert_eq!(written_arity("x) do: y"), Some(1));
-        assert_eq!(written_arity("x, async?: true, b: 1)"), Some(2));
+        assert_eq!(written_arity("chars, ?é)"), Some((2, false)));
+        assert_eq!(written_arity("s, ?\\), x)"), Some((3, false)));
+        assert_eq!(written_arity(":name, %{}) do"), Some((2, true)));
+        assert_eq!(written_arity("x) do: y"), Some((1, false)));
+        assert_eq!(written_arity("x, async?: true, b: 1)"), Some((2, false)));
         assert_eq!(
             written_arity("url, \"          \": k, retry: false)"),
-            Some(2)
+            Some((2, false))
         );
+        // A `do` block is the call's when the call heads its line, not `case`'s.
+        let src = "case Stock.reserve(server, sku, 1, opts) do\nwith_span(:x, %{}) do\nx = with_span(:y, %{}) do\n";
+        let scope = Scope {
+            module: "Inventory",
+            aliases: [("Stock", "Inventory.Stock")].into(),
+            unqualified: vec!["with_span"],
+            ..Scope::default()
+        };
+        let reserve = Callee::of("Inventory.Stock.reserve/4").unwrap();
+        assert_eq!(lines_in(src, &reserve, &scope), vec![10]);
+        let span = Callee::of("Inventory.with_span/3").unwrap();
+        assert_eq!(lines_in(src, &span, &scope), vec![11, 12]);
         assert_eq!(written_arity("conn, :info, if ok, do: 1, else: 2)"), None);
-        assert_eq!(written_arity("conn, :info, ok?(x), 2)"), Some(4));
+        assert_eq!(written_arity("conn, :info, ok?(x), 2)"), Some((4, false)));
     }
 
     #[test]
