@@ -4220,6 +4220,44 @@ impl<'s, 't> Walker<'s, 't> {
             for (def, _) in &groups {
                 define(&mut defined, &def.name, &def.arities);
             }
+            // A call in the module, with its module or its own (`plug :check` of its
+            // `check/2`), or without one, resolved later.
+            let sort_call = |at: usize,
+                             call: RawCall,
+                             calls: &mut Vec<String>,
+                             unqualified: &mut Vec<String>| {
+                match call.plugged_as_local() {
+                    RawCall::Remote {
+                        module: m,
+                        fun,
+                        arity,
+                    } => {
+                        let target = self.expand_in_test(module, &made, full, &m, at);
+                        calls.push(super::symbol(&target, &fun, arity));
+                    }
+                    RawCall::Local { fun, arity } => {
+                        if defined.get(&fun).is_some_and(|a| a.contains(&arity)) {
+                            calls.push(super::symbol(full, &fun, arity));
+                        } else if !STRUCTURE.contains(&fun.as_str()) {
+                            unqualified.push(super::symbol("", &fun, arity));
+                        }
+                    }
+                    RawCall::OwnCallback { fun, arity } => {
+                        if defined.get(fun).is_some_and(|a| a.contains(&arity)) {
+                            calls.push(super::symbol(full, fun, arity));
+                        }
+                    }
+                    RawCall::Alias { .. }
+                    | RawCall::Import { .. }
+                    | RawCall::QuotedUse { .. }
+                    | RawCall::QuotedBeforeCompile { .. }
+                    | RawCall::QuotedBehaviour { .. }
+                    | RawCall::QuotedDef { .. }
+                    | RawCall::CallerModule { .. }
+                    | RawCall::Plugged { .. }
+                    | RawCall::Unquoted { .. } => {}
+                }
+            };
             // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`),
             // as a module header's: not its definitions' (below), nor those of a module
             // nested in it (found apart), nor attributes' (typespecs name types).
@@ -4233,26 +4271,7 @@ impl<'s, 't> Walker<'s, 't> {
                     continue;
                 }
                 for (at, call) in calls::collect(statement, self.src) {
-                    match call.plugged_as_local() {
-                        RawCall::Remote {
-                            module: m,
-                            fun,
-                            arity,
-                        } => {
-                            let target = self.expand_in_test(module, &made, full, &m, at);
-                            calls.push(super::symbol(&target, &fun, arity));
-                        }
-                        // `plug :check` of its own `check/2`.
-                        RawCall::Local { fun, arity }
-                            if defined.get(&fun).is_some_and(|a| a.contains(&arity)) =>
-                        {
-                            calls.push(super::symbol(full, &fun, arity));
-                        }
-                        RawCall::Local { fun, arity } if !STRUCTURE.contains(&fun.as_str()) => {
-                            unqualified.push(super::symbol("", &fun, arity));
-                        }
-                        _ => {}
-                    }
+                    sort_call(at, call, &mut calls, &mut unqualified);
                 }
             }
             dedup_keep_first(&mut calls);
@@ -4279,37 +4298,7 @@ impl<'s, 't> Walker<'s, 't> {
                 let mut unqualified: Vec<String> = Vec::new();
                 for clause in &clauses {
                     for (at, call) in calls::collect(*clause, self.src) {
-                        match call.plugged_as_local() {
-                            RawCall::Remote {
-                                module: m,
-                                fun,
-                                arity,
-                            } => {
-                                let target = self.expand_in_test(module, &made, full, &m, at);
-                                calls.push(super::symbol(&target, &fun, arity));
-                            }
-                            RawCall::Local { fun, arity } => {
-                                if defined.get(&fun).is_some_and(|a| a.contains(&arity)) {
-                                    calls.push(super::symbol(full, &fun, arity));
-                                } else if !STRUCTURE.contains(&fun.as_str()) {
-                                    unqualified.push(super::symbol("", &fun, arity));
-                                }
-                            }
-                            RawCall::OwnCallback { fun, arity } => {
-                                if defined.get(fun).is_some_and(|a| a.contains(&arity)) {
-                                    calls.push(super::symbol(full, fun, arity));
-                                }
-                            }
-                            RawCall::Alias { .. }
-                            | RawCall::Import { .. }
-                            | RawCall::QuotedUse { .. }
-                            | RawCall::QuotedBeforeCompile { .. }
-                            | RawCall::QuotedBehaviour { .. }
-                            | RawCall::QuotedDef { .. }
-                            | RawCall::CallerModule { .. }
-                            | RawCall::Plugged { .. }
-                            | RawCall::Unquoted { .. } => {}
-                        }
+                        sort_call(at, call, &mut calls, &mut unqualified);
                     }
                 }
                 dedup_keep_first(&mut calls);
