@@ -2031,14 +2031,16 @@ impl SymbolGraph {
             .filter(|_| chunk.kind.is_test() && caller.module != chunk.module)
             .find(|d| d.kind == ChunkKind::ModuleHeader && d.module == caller.module)
             .map(|d| &d.uses);
-        let uses: Vec<String> = match own_uses {
-            Some(own) => (own.iter().chain(&chunk.uses)).fold(Vec::new(), |mut all, u| {
-                if !all.contains(u) {
-                    all.push(u.clone());
-                }
-                all
-            }),
-            None => chunk.uses.clone(),
+        let uses: std::borrow::Cow<'_, [String]> = match own_uses {
+            Some(own) => (own.iter().chain(&chunk.uses))
+                .fold(Vec::new(), |mut all, u| {
+                    if !all.contains(u) {
+                        all.push(u.clone());
+                    }
+                    all
+                })
+                .into(),
+            None => (&chunk.uses[..]).into(),
         };
         // Calls through an alias a `use` may make (`Repo.get/1`): checked once every
         // definition is in.
@@ -2063,7 +2065,7 @@ impl SymbolGraph {
                     imports: (chunk.imports.clone(), chunk.import_filters.clone()),
                     calls: unqualified.to_vec(),
                     plugged: plugged.to_vec(),
-                    uses: uses.clone(),
+                    uses: uses.to_vec(),
                     aliased,
                 });
             }
@@ -2073,7 +2075,7 @@ impl SymbolGraph {
                     imports: (s.imports.clone(), s.import_filters.clone()),
                     calls: s.calls.clone(),
                     plugged: Vec::new(),
-                    uses: uses.clone(),
+                    uses: uses.to_vec(),
                     aliased: Vec::new(),
                 });
             }
