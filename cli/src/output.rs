@@ -480,9 +480,12 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
         }
         // Calls without a module: the index resolves them through the module's imports
         // and what its `use`s import, which one file does not show.
-        let bare: Vec<&str> = (c.all_unqualified_calls().chain(&c.module_unqualified_calls))
-            .map(String::as_str)
-            .collect();
+        let mut bare: Vec<&str> = Vec::new();
+        for call in c.all_unqualified_calls().chain(&c.module_unqualified_calls) {
+            if !bare.contains(&call.as_str()) {
+                bare.push(call);
+            }
+        }
         if !bare.is_empty() {
             writeln!(out, "              bare  {}", shown(&bare.join(", ")))?;
         }
