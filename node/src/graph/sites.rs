@@ -361,6 +361,9 @@ fn is_ident(b: u8) -> bool {
 
 /// Whether the line's code (strings and comments blanked) calls `callee`.
 fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> bool {
+    if routes_or_plugs(code, callee, scope) {
+        return true;
+    }
     let module = callee.module.as_str();
     match &callee.kind {
         CalleeKind::Function { name, arities } => {
@@ -371,22 +374,10 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || (name == "exception"
                     && (arities.is_empty() || arities.contains(&1))
                     && raises(code, module, scope))
-                || ((arities.is_empty() || arities.contains(&route_arity(name)))
-                    && routes_to(code, module, name, scope))
                 || (starts && names_child(code, module, name == "start_link", scope))
                 || (starts
                     && name == "start_link"
                     && calls_name(code, module, "child_spec", &[], scope))
-                || (name == "call"
-                    && (arities.is_empty() || arities.contains(&2))
-                    && plugs(code, module, scope))
-        }
-        CalleeKind::Message { name, arities, .. }
-            if name == "init"
-                && (arities.is_empty() || arities.contains(&1))
-                && plugs(code, module, scope) =>
-        {
-            true
         }
         CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
         CalleeKind::Use => uses(code, module, scope),
@@ -399,6 +390,37 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || calls_name(code, module, name, arities, scope)
         }
     }
+}
+
+/// Whether the code routes to `callee` (a controller's action, a LiveView's `mount/3`)
+/// or plugs it (a plug's `init/1` and `call/2`).
+fn routes_or_plugs(code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+    let module = callee.module.as_str();
+    match &callee.kind {
+        CalleeKind::Function { name, arities } => {
+            ((arities.is_empty() || arities.contains(&route_arity(name)))
+                && routes_to(code, module, name, scope))
+                || (name == "call"
+                    && (arities.is_empty() || arities.contains(&2))
+                    && plugs(code, module, scope))
+        }
+        CalleeKind::Message { name, arities, .. } => {
+            name == "init"
+                && (arities.is_empty() || arities.contains(&1))
+                && plugs(code, module, scope)
+        }
+        CalleeKind::Module | CalleeKind::Use => false,
+    }
+}
+
+/// The call a line's code begins with, `plug Mod` or `live("/", Page)`: its name, the
+/// character after it (a blank or `(`) and the rest; `None` for other code.
+fn leading_call(code: &str) -> Option<(&str, char, &str)> {
+    let code = code.trim_start();
+    let word_end = code.find(|c: char| !ident_char(c)).unwrap_or(code.len());
+    let (word, rest) = code.split_at(word_end);
+    let open = rest.chars().next().filter(|c| matches!(c, ' ' | '('))?;
+    Some((word, open, &rest[1..]))
 }
 
 /// The module written before the `.` that ends at `dot` (`Glific.Clients.Sol`,
@@ -841,10 +863,7 @@ fn sends(code: &str, fun: &str) -> bool {
 /// `forward "/path", Mod` or Plug.Router's `forward "/path", to: Mod` (`get … to:` too)
 /// of `module`: code that calls the plug's `init/1` and `call/2`.
 fn plugs(code: &str, module: &str, scope: &Scope<'_>) -> bool {
-    let code = code.trim_start();
-    let word_end = code.find(|c: char| !ident_char(c)).unwrap_or(code.len());
-    let (word, rest) = code.split_at(word_end);
-    let Some(rest) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')) else {
+    let Some((word, _, rest)) = leading_call(code) else {
         return false;
     };
     let rest = match word {
@@ -940,35 +959,21 @@ const MAX_ROUTE_LINES: usize = 8;
 /// whole, routes to or plugs `callee`.
 fn routes_over_lines(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
     let first = codes[0].trim();
-    let word_end = first.find(|c: char| !ident_char(c)).unwrap_or(first.len());
-    let (word, rest) = first.split_at(word_end);
-    let opens = rest.starts_with('(')
-        && (word == "plug" || crate::chunk::calls::ROUTES.contains(&word))
-        && written_arity(&rest[1..]).is_none();
+    let opens = leading_call(first).is_some_and(|(word, open, args)| {
+        open == '('
+            && (word == "plug" || crate::chunk::calls::ROUTES.contains(&word))
+            && written_arity(args).is_none()
+    });
     if !opens || codes.len() < 2 {
         return false;
     }
+    let args_at = first.find('(').map_or(first.len(), |at| at + 1);
     let mut whole = first.to_string();
     for code in codes.iter().skip(1).take(MAX_ROUTE_LINES - 1) {
         whole.push(' ');
         whole.push_str(code.trim());
-        if written_arity(&whole[word_end + 1..]).is_some() {
-            let whole = whole.replace("( ", "(");
-            return match &callee.kind {
-                CalleeKind::Function { name, arities } => {
-                    ((arities.is_empty() || arities.contains(&route_arity(name)))
-                        && routes_to(&whole, &callee.module, name, scope))
-                        || (name == "call"
-                            && (arities.is_empty() || arities.contains(&2))
-                            && plugs(&whole, &callee.module, scope))
-                }
-                CalleeKind::Message { name, arities, .. } => {
-                    name == "init"
-                        && (arities.is_empty() || arities.contains(&1))
-                        && plugs(&whole, &callee.module, scope)
-                }
-                _ => false,
-            };
+        if written_arity(&whole[args_at..]).is_some() {
+            return routes_or_plugs(&whole.replace("( ", "("), callee, scope);
         }
     }
     false
@@ -990,15 +995,12 @@ fn route_arity(name: &str) -> u32 {
 /// `MyAppWeb.Live.Orgs.Index` after `alias Live.Orgs.Index`).
 fn routes_to(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
     use crate::chunk::calls::{RESOURCE_ACTIONS, ROUTES};
-    let code = code.trim_start();
-    let word_end = code.find(|c: char| !ident_char(c)).unwrap_or(code.len());
-    let (word, rest) = code.split_at(word_end);
+    let Some((word, _, rest)) = leading_call(code) else {
+        return false;
+    };
     if !ROUTES.contains(&word) || word == "forward" {
         return false;
     }
-    let Some(rest) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('(')) else {
-        return false;
-    };
     // `match :*, "/", C, :a` has the verb first; then the path.
     let rest = match word {
         "match" => rest.split_once(',').map_or("", |(_, r)| r),
