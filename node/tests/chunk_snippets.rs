@@ -516,6 +516,47 @@ fn g05_bodiless_head_with_defaults() {
     );
 }
 
+/// A module attribute set between two clauses (for the clause that reads it) stays in
+/// the function's one chunk: the function is one definition, not two.
+#[test]
+fn g05_an_attribute_between_clauses_keeps_one_function() {
+    let src = concat!(
+        "defmodule Shop.Songs do\n",                                    // 1
+        "  def change(song_or_changeset, attrs \\\\ %{})\n",            // 2
+        "\n",                                                           // 3
+        "  def change(%Song{} = song, attrs) do\n",                     // 4
+        "    Song.changeset(song, attrs)\n",                            // 5
+        "  end\n",                                                      // 6
+        "\n",                                                           // 7
+        "  @keep_changes [:duration, :size]\n",                         // 8
+        "  # the changes a re-upload keeps\n",                          // 9
+        "  @padding 500\n",                                             // 10
+        "  def change(%Ecto.Changeset{} = prev, attrs) do\n",           // 11
+        "    Map.take(prev.changes, @keep_changes) |> change(attrs)\n", // 12
+        "  end\n",                                                      // 13
+        "\n",                                                           // 14
+        "  @limit 10\n",                                                // 15
+        "  def other(x), do: x + @limit + @padding\n",                  // 16
+        "end\n",                                                        // 17
+    );
+    let cs = unmerged_chunks("lib/shop/songs.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Shop.Songs", &[], (1, 1)),
+            row(Function, "Shop.Songs.change", &[1, 2], (2, 13)),
+            row(Function, "Shop.Songs.other", &[1], (14, 17)),
+        ],
+    );
+    assert_eq!(cs[1].defines.len(), 1, "one definition");
+    assert_eq!(
+        defined(&cs[1]),
+        strings(&["Shop.Songs.change/1", "Shop.Songs.change/2"])
+    );
+    assert!(cs[1].part.is_none());
+    assert_tiles(&cs, src.as_bytes());
+}
+
 // ------------------------------------------------------------------------------ group 6
 
 const G06_ZERO_ARITY: &str = r##"defmodule Shop.Config do
@@ -3100,6 +3141,27 @@ fn g18_small_tests_are_never_merged() {
     for c in &cs[4..] {
         assert_eq!(c.calls, strings(&["Shop.Math.add/2"]), "{}", c.name);
     }
+}
+
+/// A `render/1` that is one `~H` heredoc far over the budget: the heredoc cannot be cut,
+/// and the `end` after it is no part of its own (a part that reads as nothing).
+#[test]
+fn g18_the_end_after_an_uncut_heredoc_is_no_part_of_its_own() {
+    let mut src =
+        String::from("defmodule ShopWeb.PlayerLive do\n  def render(assigns) do\n    ~H\"\"\"\n");
+    for i in 1..=60 {
+        src.push_str(&format!(
+            "    <div id=\"row-{i}\" class=\"flex items-center space-x-3\"><%= @song_{i} %></div>\n"
+        ));
+    }
+    src.push_str(
+        "    \"\"\"\n  end\n\n  def mount(_params, _session, socket), do: {:ok, socket}\nend\n",
+    );
+    let cs = chunks("lib/shop_web/live/player_live.ex", &src);
+    let render: Vec<&Chunk> = (cs.iter()).filter(|c| c.name == "render").collect();
+    assert_eq!(render.len(), 1, "{}", dump(&cs));
+    assert_eq!((render[0].start_line, render[0].end_line), (2, 65));
+    assert_eq!(render[0].part, None);
 }
 
 /// A function whose body is mostly one heredoc far over the budget (generated: 52 lines).

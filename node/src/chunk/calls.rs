@@ -167,7 +167,7 @@ pub(crate) enum RawCall {
     /// block: a `use` made in the modules that use this one.
     QuotedUse {
         module: String,
-        /// The `:which` of `use Mod, :which`.
+        /// The `:which` of `use Mod, :which` (or of `use Mod, {:which, opts}`).
         which: Option<String>,
     },
     /// `@before_compile Mod` inside a `quote` or a case template's `using` block: the
@@ -1102,6 +1102,24 @@ pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
         .collect()
 }
 
+/// The function a `use`'s second argument names in the used module, whose quote the
+/// `use` runs: `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s, and `use
+/// MyAppWeb, {:live_view, container: …}` (Phoenix's `__using__({which, opts})`, which
+/// applies `which` to `[opts]`) `live_view/1`'s. An application that takes both forms
+/// gives that function a default argument (`def live_view(opts \\ [])`), so its quote is
+/// kept under `which/0` too, and both forms are recorded as `which/0` (a `use`'s `/1`
+/// is a `@before_compile` hook). `arguments` are the `use`'s.
+pub(crate) fn use_which<'s>(arguments: Option<Node<'_>>, src: &'s [u8]) -> Option<&'s str> {
+    let which = arguments?.named_child(1)?;
+    if which.kind() == "tuple" {
+        let [name, _] = named_children(which)[..] else {
+            return None;
+        };
+        return atom_name(name, src);
+    }
+    atom_name(which, src)
+}
+
 /// The name of an atom written without quotes (`:get` is `get`), or `None` when the node
 /// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
 pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
@@ -1811,9 +1829,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), using));
                         }
                         if quoted {
-                            let which = (args.and_then(|a| a.named_child(1)))
-                                .and_then(|a| atom_name(a, src))
-                                .map(str::to_string);
+                            let which = use_which(args, src).map(str::to_string);
                             calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
                         }
                     }

@@ -1684,10 +1684,8 @@ impl<'s, 't> Walker<'s, 't> {
                                 return Classified::Item(fallback);
                             }
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
-                            if let Some(which) = child_of_kind(node, "arguments")
-                                .and_then(|a| a.named_child(1))
-                                .and_then(|a| calls::atom_name(a, self.src))
-                            {
+                            let args = child_of_kind(node, "arguments");
+                            if let Some(which) = calls::use_which(args, self.src) {
                                 ctx.uses.push(format!("{expanded}.{which}/0"));
                             }
                             ctx.uses.push(expanded);
@@ -1992,6 +1990,44 @@ impl<'s, 't> Walker<'s, 't> {
             ctx.alias_list.push(shown);
             ctx.push_alias(node.start_byte(), short, full);
         }
+    }
+
+    /// Whether a header item may sit between two clauses of one function, in its chunk:
+    /// a module attribute that is no more than a value (`@keep [:a, :b]`), not one that
+    /// speaks of the module (`@moduledoc`, `@behaviour`, `@derive`, compile hooks).
+    fn between_clauses(&self, node: Node<'t>) -> bool {
+        let g = calls::grammar();
+        if node.kind_id() != g.unary_operator
+            || node.child_by_field_id(g.operator).map(|o| o.kind_id()) != Some(g.op_at)
+        {
+            return false;
+        }
+        let Some(operand) = node.child_by_field_id(g.operand) else {
+            return false;
+        };
+        let name = match operand.kind_id() == g.call {
+            true => operand
+                .child_by_field_id(g.target)
+                .map_or("", |t| self.text(t)),
+            false => self.text(operand),
+        };
+        !matches!(
+            name,
+            "moduledoc"
+                | "behaviour"
+                | "derive"
+                | "before_compile"
+                | "after_compile"
+                | "after_verify"
+                | "on_definition"
+                | "on_load"
+                | "compile"
+                | "dialyzer"
+                | "external_resource"
+                | "fallback_to_any"
+                | "enforce_keys"
+                | ""
+        )
     }
 
     fn attribute(&mut self, node: Node<'t>, module: usize) -> ItemKind<'t> {
@@ -3391,18 +3427,33 @@ impl<'s, 't> Walker<'s, 't> {
                         self.pieces.push(h);
                     }
                     // Consecutive clauses of the same kind, name and arity form one group;
-                    // @doc/@spec/@impl between them belong to the group.
+                    // @doc/@spec/@impl between them belong to the group, and so does a
+                    // module attribute set between two of its clauses (`@padding 500`
+                    // before the clause that reads it).
                     let key = (def.kind, def.name.clone(), def.max_arity());
+                    let same = |item: &Item<'t>| {
+                        matches!(&item.kind, ItemKind::Def(next)
+                            if (next.kind, next.name.clone(), next.max_arity()) == key)
+                    };
                     let mut clauses = vec![i];
                     let mut j = i + 1;
                     while j < items.len() {
                         match &items[j].kind {
                             ItemKind::Lead(_) | ItemKind::Comment => j += 1,
-                            ItemKind::Def(next)
-                                if (next.kind, next.name.clone(), next.max_arity()) == key =>
-                            {
+                            _ if same(&items[j]) => {
                                 clauses.push(j);
                                 j += 1;
+                            }
+                            ItemKind::Header if self.between_clauses(items[j].node) => {
+                                let next = (j + 1..items.len()).find(|&k| match items[k].kind {
+                                    ItemKind::Lead(_) | ItemKind::Comment => false,
+                                    ItemKind::Header => !self.between_clauses(items[k].node),
+                                    _ => true,
+                                });
+                                match next {
+                                    Some(k) if same(&items[k]) => j = k,
+                                    _ => break,
+                                }
                             }
                             _ => break,
                         }
@@ -4187,9 +4238,7 @@ impl<'s, 't> Walker<'s, 't> {
                 };
                 let at = statement.start_byte();
                 let used = self.expand_in_test(module, &made, full, self.text(used), at);
-                if let Some(which) = (args.and_then(|a| a.named_child(1)))
-                    .and_then(|a| calls::atom_name(a, self.src))
-                {
+                if let Some(which) = calls::use_which(args, self.src) {
                     uses.push(format!("{used}.{which}/0"));
                 }
                 uses.push(used);

@@ -1196,7 +1196,7 @@ pub const QUOTED_BEHAVIOUR: &str = "@behaviour ";
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 95;
+pub const CHUNKER_VERSION: u32 = 96;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

@@ -166,9 +166,10 @@ pub(crate) fn split(
 }
 
 /// Joins a part smaller than an eighth of the budget to the next part (or else to the one
-/// before it) when both fit the budget together, and a small first part (a `defmodule`
-/// line, a head before a heredoc that cannot be cut) to the next whatever its size: a part
-/// of two lines reads as nothing on its own.
+/// before it) when both fit the budget together, a small first part (a `defmodule`
+/// line, a head before a heredoc that cannot be cut) to the next whatever its size, and
+/// a part of next to nothing (the `end` after a heredoc that cannot be cut) to the one
+/// before it whatever its size: a part of two lines reads as nothing on its own.
 fn join_tiny_parts(src: &[u8], ranges: &mut Vec<(usize, usize)>, budget: usize) {
     let tiny = budget / 8;
     let size = |(s, e): (usize, usize)| non_whitespace_chars(&src[s..e]);
@@ -187,7 +188,7 @@ fn join_tiny_parts(src: &[u8], ranges: &mut Vec<(usize, usize)>, budget: usize) 
             ranges[i + 1].0 = ranges[i].0;
             ranges.remove(i);
         } else if let Some(before) = before
-            && own + before <= budget
+            && (own + before <= budget || own <= NEXT_TO_NOTHING)
         {
             ranges[i - 1].1 = ranges[i].1;
             ranges.remove(i);
@@ -197,6 +198,10 @@ fn join_tiny_parts(src: &[u8], ranges: &mut Vec<(usize, usize)>, budget: usize) 
         }
     }
 }
+
+/// The most a part may hold (non-whitespace characters) to be next to nothing: `end`,
+/// `end)`, `""" end`.
+const NEXT_TO_NOTHING: usize = 8;
 
 /// The head (up to `do`) of the clause a part starting at `start` belongs to, when the
 /// piece has several clauses.

@@ -4201,6 +4201,59 @@ mod tests {
         assert_eq!(g.callees("MyAppWeb.PageLive.other/1"), ["Repo.get/1"]);
     }
 
+    /// Phoenix's `__using__({which, opts})` applies `which` to `[opts]`: `use MyAppWeb,
+    /// {:live_view, container: …}` runs `live_view/1`'s quote, as `use MyAppWeb,
+    /// :live_view` runs `live_view/0`'s (one function with a default argument here).
+    #[test]
+    fn a_use_with_options_runs_the_quote_of_the_function_it_names() {
+        let sources = [
+            (
+                "lib/my_app_web.ex",
+                concat!(
+                    "defmodule MyAppWeb do\n",
+                    "  def live_view(opts \\\\ []) do\n",
+                    "    quote do\n",
+                    "      use Phoenix.LiveView, unquote(opts)\n",
+                    "      alias MyApp.Jobs, as: J\n",
+                    "      import MyApp.Helpers\n",
+                    "    end\n",
+                    "  end\n",
+                    "\n",
+                    "  defmacro __using__({which, opts}) when is_atom(which) do\n",
+                    "    apply(__MODULE__, which, [opts])\n",
+                    "  end\n",
+                    "\n",
+                    "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
+                    "end\n",
+                ),
+            ),
+            (
+                "lib/my_app/jobs.ex",
+                "defmodule MyApp.Jobs do\n  def run(x), do: x\nend\ndefmodule MyApp.Helpers do\n  def helper(x), do: x\nend\n",
+            ),
+            (
+                "lib/my_app_web/player_live.ex",
+                "defmodule MyAppWeb.PlayerLive do\n  use MyAppWeb, {:live_view, container: {:div, []}}\n  def mount(x), do: J.run(helper(x))\nend\n",
+            ),
+            (
+                "lib/my_app_web/page_live.ex",
+                "defmodule MyAppWeb.PageLive do\n  use MyAppWeb, :live_view\n  def mount(x), do: J.run(helper(x))\nend\n",
+            ),
+        ];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        for live in ["MyAppWeb.PlayerLive", "MyAppWeb.PageLive"] {
+            assert_eq!(
+                g.callees(&format!("{live}.mount/1")),
+                ["MyApp.Helpers.helper/1", "MyApp.Jobs.run/1"],
+                "{live}"
+            );
+        }
+        let implementers: Vec<String> = (g.implementations("Phoenix.LiveView").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(implementers, ["MyAppWeb.PageLive", "MyAppWeb.PlayerLive"]);
+    }
+
     #[test]
     fn a_use_imports_and_aliases_the_module_its_quoted_code_unquotes() {
         let sources = [(
