@@ -183,7 +183,8 @@ pub fn context_search(req: &pb::ContextRequest) -> Option<pb::SearchRequest> {
     } else {
         crate::context::TokenCounter::for_model(context_model(req)).default_budget()
     };
-    let hits = crate::context::max_hits(budget);
+    // The hits shown first, and as many more to fill a budget they leave room in.
+    let hits = crate::context::max_hits(budget) * crate::context::MAX_FILL_HITS;
     Some(pb::SearchRequest {
         query: question[..end].to_string(),
         filters: Some(pb::SearchFilters {

@@ -1415,7 +1415,8 @@ fn callers_beyond_those_shown_are_named() {
 }
 
 /// A question's search hits grow with the budget: 8 in an 8k-token window, up to 4 times
-/// as many from 32k tokens; the search asks for as many as the budget shows.
+/// as many from 32k tokens, and up to twice that while the budget has room for them (a
+/// small budget is not left half empty); the search asks for as many as may be shown.
 #[test]
 fn a_larger_budget_shows_more_search_hits() {
     let config = ChunkerConfig {
@@ -1450,9 +1451,10 @@ fn a_larger_budget_shows_more_search_hits() {
             .filter(|s| s.kind == SectionKind::SearchHit)
             .count()
     };
-    assert_eq!(shown(6_000), 8);
-    assert_eq!(shown(16_384), 16);
-    assert_eq!(shown(100_000), 32);
+    // Small hits: twice as many fit.
+    assert_eq!(shown(6_000), 16);
+    assert_eq!(shown(16_384), 32);
+    assert_eq!(shown(100_000), 40, "every hit");
     let search = |budget: u32, model: &str| {
         aiex_node::service::context_search(&aiex_proto::v1::ContextRequest {
             question: "which function adds a number?".into(),
@@ -1463,11 +1465,52 @@ fn a_larger_budget_shows_more_search_hits() {
         .expect("a question searches")
         .limit
     };
-    assert_eq!(search(6_000, ""), 8);
-    assert_eq!(search(40_000, ""), 32);
+    assert_eq!(search(6_000, ""), 16);
+    assert_eq!(search(40_000, ""), 64);
     // No budget given: the model's window decides (128k for gpt-4o, 8k for an unknown one).
-    assert_eq!(search(0, "gpt-4o"), 32);
-    assert_eq!(search(0, "some-local-model"), 8);
+    assert_eq!(search(0, "gpt-4o"), 64);
+    assert_eq!(search(0, "some-local-model"), 16);
+}
+
+/// Hits past the first 8 come only while the budget has room for them: large ones stop
+/// where a quarter of the budget is left, and the context stays within its budget.
+#[test]
+fn more_search_hits_fill_only_the_room_a_budget_has() {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let body: String = (0..40)
+        .map(|k| format!("    y{k} = Enum.map(x, fn v -> v * {k} + y end)\n"))
+        .collect();
+    let src: String = (0..20)
+        .map(|i| format!("defmodule M{i} do\n  def f{i}(x, y) do\n{body}    x\n  end\nend\n"))
+        .collect();
+    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/m.ex", src.as_bytes(), &config) else {
+        panic!("not chunked");
+    };
+    let functions: Vec<usize> = (0..chunks.len())
+        .filter(|&i| chunks[i].kind == aiex_node::chunk::ChunkKind::Function)
+        .collect();
+    assert_eq!(functions.len(), 20);
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &functions);
+    let source = Mem(chunks);
+    let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .search_hits(hits)
+        .build(&ContextRequest {
+            question: "which function maps a list?".into(),
+            target: None,
+            budget: Some(12_000),
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    let shown = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::SearchHit)
+        .count();
+    assert!(8 < shown && shown < 20, "{shown} hits shown");
+    assert!(ctx.tokens <= 12_000, "{} tokens", ctx.tokens);
+    assert!(ctx.dropped.is_empty(), "{:?}", ctx.dropped);
 }
 
 /// A question alone centres the map on its best hits: what they call comes into the map

@@ -96,20 +96,20 @@ impl ContextBuilder<'_> {
                 " …"
             };
             let allowance = s.tokens.saturating_sub(over);
-            let fenced_marker = format!("{marker}\n```");
-            let body = s
+            // A cut earlier ended the text with the marker, and closed its code block.
+            let body = match s
                 .text
-                .strip_suffix(fenced_marker.as_str())
-                .or_else(|| s.text.strip_suffix(marker))
-                .unwrap_or(&s.text);
+                .strip_suffix(|c| c == '`')
+                .map(|t| t.trim_end_matches('`'))
+            {
+                Some(t) if t.ends_with(&format!("{marker}\n")) => &t[..t.len() - marker.len() - 1],
+                _ => s.text.strip_suffix(marker).unwrap_or(&s.text),
+            };
             // A cut inside a code block closes it after the marker, so what follows
             // (the question) is not read as code.
-            let ending = |prefix: &str| {
-                if prefix.matches("```").count() % 2 == 1 {
-                    fenced_marker.as_str()
-                } else {
-                    marker
-                }
+            let ending = |prefix: &str| match open_fence(prefix) {
+                Some(fence) => format!("{marker}\n{fence}"),
+                None => marker.to_string(),
             };
             let title = s.title.clone();
             let kept = truncate_with(body, |prefix| {
@@ -260,4 +260,46 @@ fn render_except(sections: &[Section], dropped: &HashSet<usize>) -> String {
         .filter(|(i, _)| !dropped.contains(i))
         .map(|(_, s)| s.render())
         .collect()
+}
+
+/// The longest run of backticks in `text`.
+pub(crate) fn longest_backtick_run(text: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for b in text.bytes() {
+        run = if b == b'`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// The fence of the code block `text` leaves open, if any: a line of three or more
+/// backticks (and a language) opens a block, and only a line of at least as many
+/// backticks, and nothing else, closes it, as in CommonMark.
+fn open_fence(text: &str) -> Option<&str> {
+    let mut open: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim_start();
+        let ticks = line.len() - line.trim_start_matches('`').len();
+        match open {
+            None if ticks >= 3 => open = Some(&line[..ticks]),
+            Some(fence) if ticks >= fence.len() && line[ticks..].trim().is_empty() => open = None,
+            _ => {}
+        }
+    }
+    open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fence_is_closed_only_by_one_as_long() {
+        let doc = "````elixir\n@doc \"\"\"\n```elixir\niex> f()\n```\n\"\"\"\ndef f";
+        assert_eq!(open_fence(doc), Some("````"));
+        assert_eq!(open_fence(&format!("{doc}\n````\nafter")), None);
+        assert_eq!(open_fence("```\ncode\n```\n"), None);
+        assert_eq!(open_fence("plain text"), None);
+        assert_eq!(longest_backtick_run("a ``` b ```` c"), 4);
+    }
 }

@@ -144,6 +144,10 @@ pub fn budget_scale(budget: usize) -> usize {
     (budget / 8_192).clamp(1, 4)
 }
 
+/// How many times [`max_hits`] a context shows while its budget has room for them
+/// (the search asks for as many).
+pub const MAX_FILL_HITS: usize = 2;
+
 /// Search hits shown at most in a context of `budget` tokens: [`MAX_HITS`] per 8k tokens,
 /// in proportion (a 16,000-token budget shows 15, not the 8 of 8,192), from 8 up to 32.
 pub fn max_hits(budget: usize) -> usize {
@@ -631,14 +635,23 @@ impl<'a> ContextBuilder<'a> {
         };
         let mut hits_shown = 0;
         let most_hits = max_hits(budget);
+        // Past those, the next hits while what is gathered leaves room for them, the map
+        // and the question: a small budget is not left half empty.
+        let room = budget.saturating_sub(budget / 4);
+        let mut used: usize = g.sections.iter().map(|s| s.tokens).sum();
         for hit in self.hits.iter().chain(&late) {
-            if hits_shown == most_hits {
+            if hits_shown == MAX_FILL_HITS * most_hits {
                 break;
             }
             let c = &hit.chunk;
             if !(scope.is_empty() || scope.contains(&c.repo)) || g.shown(c) {
                 continue;
             }
+            let cost = self.counter.count(&c.content);
+            if hits_shown >= most_hits && used + cost > room {
+                break;
+            }
+            used += cost;
             // A question alone: the map centres on what its best hits define too.
             if request.target.is_none()
                 && hits_shown < MAP_FOCUS_HITS
@@ -1348,15 +1361,17 @@ fn dedent(text: &str) -> String {
         .join("\n")
 }
 
+/// A chunk's text as a Markdown code block. Its fence is longer than any run of
+/// backticks in the text (a doc's own ```` ```elixir ```` example, a Markdown file's
+/// blocks), so nothing inside closes it.
 fn fence(chunk: &Chunk, text: &str) -> String {
     let lang = match chunk.language {
         crate::chunk::Language::Elixir => "elixir",
         crate::chunk::Language::Text => "",
     };
-    format!(
-        "```{lang}\n{}\n```",
-        crate::chunk::elide_long_lines(text.trim_start_matches('\n').trim_end())
-    )
+    let text = crate::chunk::elide_long_lines(text.trim_start_matches('\n').trim_end());
+    let fence = "`".repeat(fit::longest_backtick_run(&text).max(2) + 1);
+    format!("{fence}{lang}\n{text}\n{fence}")
 }
 
 /// Consecutive chunks of one file joined into one text (the first one's header, then
@@ -1551,6 +1566,23 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A doc's own code block does not close the block the chunk is shown in.
+    #[test]
+    fn a_chunk_holding_a_fence_is_shown_in_a_longer_one() {
+        let src = "defmodule A do\n  @doc \"\"\"\n  Runs.\n\n  ```elixir\n  A.f(1)\n  ```\n  \"\"\"\n  def f(x), do: x\nend\n";
+        let FileChunks::Chunked(chunks) =
+            chunk_file("r", "lib/a.ex", src.as_bytes(), &ChunkerConfig::default())
+        else {
+            panic!("chunked");
+        };
+        let f = chunks.iter().find(|c| c.name == "f").expect("f");
+        let shown = super::fence(f, &f.content);
+        assert!(shown.starts_with("````elixir\n"), "{shown}");
+        assert!(shown.ends_with("\n````"), "{shown}");
+        let plain = chunks.iter().find(|c| c.name == "A").expect("the header");
+        assert!(super::fence(plain, &plain.content).starts_with("```elixir\n"));
     }
 
     #[test]

@@ -342,6 +342,7 @@ pub fn call_lines<'a>(
         if !declaration
             && (calls_on(code, callee, scope, gen_stage)
                 || renders(line, callee, scope)
+                || (code.trim().is_empty() && calls_in_template(line, callee, scope))
                 || routes_over_lines(&codes[i..], callee, scope))
         {
             out.push((first_line + i as u32, *line));
@@ -378,8 +379,20 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || (starts
                     && name == "start_link"
                     && calls_name(code, module, "child_spec", &[], scope))
+                || (name == "on_mount"
+                    && (arities.is_empty() || arities.contains(&4))
+                    && mounts(code, module, scope))
         }
-        CalleeKind::Module => uses(code, module, scope) || names_module(code, module, scope),
+        // A module is named where its functions are called or its struct built, where
+        // it is used, plugged, raised, started as a child or mounted.
+        CalleeKind::Module => {
+            uses(code, module, scope)
+                || names_module(code, module, scope)
+                || plugs(code, module, scope)
+                || raises(code, module, scope)
+                || names_child(code, module, false, scope)
+                || mounts(code, module, scope)
+        }
         CalleeKind::Use => uses(code, module, scope),
         CalleeKind::Message {
             name,
@@ -844,6 +857,18 @@ fn closing(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// Whether the line's code mounts `module`'s `on_mount/4` hook: `on_mount
+/// {MyAppWeb.UserAuth, :current_user}` in a LiveView, or `on_mount: [{UserAuth,
+/// :ensure_authenticated}, Nav]` in a router's `live_session`.
+fn mounts(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    code.match_indices("on_mount").any(|(at, _)| {
+        let fresh = at == 0 || !is_ident(code.as_bytes()[at - 1]);
+        fresh
+            && names_in(&code[at..], b".%:")
+                .any(|(i, end)| scope.names(&code[at + i..at + end], module))
+    })
+}
+
 /// Whether the line's code calls `fun` (`GenServer.call`, `send`) by that name.
 fn sends(code: &str, fun: &str) -> bool {
     let bytes = code.as_bytes();
@@ -947,6 +972,33 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
                         && scope.names(written, module)
                 }
             }
+    })
+}
+
+/// Whether the line, a template's (its code is blank: a `~H` sigil or an `.heex`
+/// file), calls `callee` in an attribute's expression (`phx-click={show_modal("new")}`)
+/// or an EEx tag (`<%= link_to(@user) %>`) that opens and closes on it.
+fn calls_in_template(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+    let CalleeKind::Function { name, .. } = &callee.kind else {
+        return false;
+    };
+    if !line.contains(name.as_str()) || line.trim_start().starts_with('#') {
+        return false;
+    }
+    let bytes = line.as_bytes();
+    let attributes = line.match_indices("={").filter_map(|(at, _)| {
+        let open = at + 1;
+        closing(bytes, open).map(|close| &line[open + 1..close])
+    });
+    let tags = line.match_indices("<%").filter_map(|(at, _)| {
+        let start = at + 2;
+        let inner = line[start..].trim_start_matches(['=', '-']);
+        inner.find("%>").map(|end| &inner[..end])
+    });
+    let mut code = String::new();
+    attributes.chain(tags).any(|expression| {
+        Lexer::default().code_of(expression, &mut code);
+        calls_on(&code, callee, scope, false)
     })
 }
 
@@ -1470,6 +1522,45 @@ end"#;
         assert_eq!(lines_in(src, &other, &scope), Vec::<u32>::new());
         let two = Callee::of("NervesHubWeb.CoreComponents.button/2").unwrap();
         assert_eq!(lines_in(src, &two, &scope), Vec::<u32>::new());
+    }
+
+    /// A template calls a function in an attribute's expression and in an EEx tag: the
+    /// lines of a `~H` heredoc whose code is blank are read there, not in their text.
+    #[test]
+    fn a_template_calls_in_its_attributes_and_tags() {
+        let src = "~H\"\"\"\n<.link phx-click={show_modal(\"new\")}>New</.link>\n<p>show_modal(\"text\")</p>\n<button phx-click={JS.push(\"x\") |> hide_modal(\"m\")}>\n<%= show_modal(\"old\") %>\n<p title={@show_modal}>x</p>\n\"\"\"\n";
+        let scope = Scope {
+            module: "LiveBeatsWeb.ProfileLive",
+            imports: &["LiveBeatsWeb.CoreComponents".to_string()],
+            ..Scope::default()
+        };
+        let show = Callee::of("LiveBeatsWeb.CoreComponents.show_modal/1").unwrap();
+        assert_eq!(lines_in(src, &show, &scope), vec![11, 14]);
+        let hide = Callee::of("LiveBeatsWeb.CoreComponents.hide_modal/2").unwrap();
+        assert_eq!(lines_in(src, &hide, &scope), vec![13]);
+    }
+
+    /// A LiveView hook's `on_mount/4` is called where it is mounted, and a module is
+    /// named where it is plugged, raised, started as a child or mounted.
+    #[test]
+    fn a_hook_is_mounted_and_a_module_named_where_it_is_written() {
+        let src = "live_session :default, on_mount: [{UserAuth, :current_user}, MyAppWeb.Nav] do\n  live \"/\", HomeLive\nend\non_mount {MyAppWeb.UserAuth, :ensure_authenticated}\nplug MyAppWeb.UserAuth\nraise UserAuth, \"no\"\nchildren = [UserAuth]\n# on_mount UserAuth\nalias MyAppWeb.UserAuth\n";
+        let scope = Scope {
+            module: "MyAppWeb.Router",
+            aliases: [("UserAuth", "MyAppWeb.UserAuth")].into(),
+            ..Scope::default()
+        };
+        let hook = Callee::of("MyAppWeb.UserAuth.on_mount/4").unwrap();
+        assert_eq!(lines_in(src, &hook, &scope), vec![10, 13]);
+        let nav = Callee::of("MyAppWeb.Nav.on_mount/4").unwrap();
+        assert_eq!(lines_in(src, &nav, &scope), vec![10]);
+        let other = Callee::of("MyAppWeb.UserAuth.other/4").unwrap();
+        assert_eq!(lines_in(src, &other, &scope), Vec::<u32>::new());
+        let module = Callee {
+            module: "MyAppWeb.UserAuth".to_string(),
+            kind: CalleeKind::Module,
+        };
+        assert_eq!(lines_in(src, &module, &scope), vec![10, 13, 14, 15, 16]);
     }
 
     /// A call closed on its line passes its arity: another arity's call is not the
