@@ -1414,47 +1414,55 @@ fn callers_beyond_those_shown_are_named() {
     );
 }
 
+/// The contexts of a question over one function per module of `src` (each a search
+/// hit, in order): how many hits each budget shows, its tokens and what it dropped.
+fn hits_shown(src: &str, functions: usize, budgets: &[usize]) -> Vec<(usize, usize, usize)> {
+    let config = ChunkerConfig {
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/m.ex", src.as_bytes(), &config) else {
+        panic!("not chunked");
+    };
+    let found: Vec<usize> = (0..chunks.len())
+        .filter(|&i| chunks[i].kind == aiex_node::chunk::ChunkKind::Function)
+        .collect();
+    assert_eq!(found.len(), functions);
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &found);
+    let source = Mem(chunks);
+    (budgets.iter())
+        .map(|&budget| {
+            let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+                .search_hits(hits.clone())
+                .build(&ContextRequest {
+                    question: "which function adds a number?".into(),
+                    target: None,
+                    budget: Some(budget),
+                    repositories: Vec::new(),
+                })
+                .unwrap();
+            let shown = (ctx.sections.iter())
+                .filter(|s| s.kind == SectionKind::SearchHit)
+                .count();
+            (shown, ctx.tokens, ctx.dropped.len())
+        })
+        .collect()
+}
+
 /// A question's search hits grow with the budget: 8 in an 8k-token window, up to 4 times
 /// as many from 32k tokens, and up to twice that while the budget has room for them (a
 /// small budget is not left half empty); the search asks for as many as may be shown.
 #[test]
 fn a_larger_budget_shows_more_search_hits() {
-    let config = ChunkerConfig {
-        merge_below: 0,
-        ..ChunkerConfig::default()
-    };
     let src: String = (0..40)
         .map(|i| format!("defmodule M{i} do\n  def f{i}(x), do: x + {i}\nend\n"))
         .collect();
-    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/m.ex", src.as_bytes(), &config) else {
-        panic!("not chunked");
-    };
-    let functions: Vec<usize> = (0..chunks.len())
-        .filter(|&i| chunks[i].kind == aiex_node::chunk::ChunkKind::Function)
+    let shown: Vec<usize> = (hits_shown(&src, 40, &[6_000, 16_384, 100_000]).into_iter())
+        .map(|(n, ..)| n)
         .collect();
-    assert_eq!(functions.len(), 40);
-    let graph = SymbolGraph::build(&chunks);
-    let hits = hits_for(&chunks, &functions);
-    let source = Mem(chunks);
-    let shown = |budget: usize| {
-        let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
-            .search_hits(hits.clone())
-            .build(&ContextRequest {
-                question: "which function adds a number?".into(),
-                target: None,
-                budget: Some(budget),
-                repositories: Vec::new(),
-            })
-            .unwrap();
-        ctx.sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::SearchHit)
-            .count()
-    };
-    // Small hits: twice as many fit.
-    assert_eq!(shown(6_000), 16);
-    assert_eq!(shown(16_384), 32);
-    assert_eq!(shown(100_000), 40, "every hit");
+    // Small hits: twice as many fit, and at the most every hit.
+    assert_eq!(shown, [16, 32, 40]);
     let search = |budget: u32, model: &str| {
         aiex_node::service::context_search(&aiex_proto::v1::ContextRequest {
             question: "which function adds a number?".into(),
@@ -1476,41 +1484,18 @@ fn a_larger_budget_shows_more_search_hits() {
 /// where a quarter of the budget is left, and the context stays within its budget.
 #[test]
 fn more_search_hits_fill_only_the_room_a_budget_has() {
-    let config = ChunkerConfig {
-        merge_below: 0,
-        ..ChunkerConfig::default()
-    };
     let body: String = (0..40)
         .map(|k| format!("    y{k} = Enum.map(x, fn v -> v * {k} + y end)\n"))
         .collect();
     let src: String = (0..20)
         .map(|i| format!("defmodule M{i} do\n  def f{i}(x, y) do\n{body}    x\n  end\nend\n"))
         .collect();
-    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/m.ex", src.as_bytes(), &config) else {
-        panic!("not chunked");
+    let [(shown, tokens, dropped)] = hits_shown(&src, 20, &[12_000])[..] else {
+        panic!("one budget");
     };
-    let functions: Vec<usize> = (0..chunks.len())
-        .filter(|&i| chunks[i].kind == aiex_node::chunk::ChunkKind::Function)
-        .collect();
-    assert_eq!(functions.len(), 20);
-    let graph = SymbolGraph::build(&chunks);
-    let hits = hits_for(&chunks, &functions);
-    let source = Mem(chunks);
-    let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
-        .search_hits(hits)
-        .build(&ContextRequest {
-            question: "which function maps a list?".into(),
-            target: None,
-            budget: Some(12_000),
-            repositories: Vec::new(),
-        })
-        .unwrap();
-    let shown = (ctx.sections.iter())
-        .filter(|s| s.kind == SectionKind::SearchHit)
-        .count();
     assert!(8 < shown && shown < 20, "{shown} hits shown");
-    assert!(ctx.tokens <= 12_000, "{} tokens", ctx.tokens);
-    assert!(ctx.dropped.is_empty(), "{:?}", ctx.dropped);
+    assert!(tokens <= 12_000, "{tokens} tokens");
+    assert_eq!(dropped, 0);
 }
 
 /// A question alone centres the map on its best hits: what they call comes into the map
