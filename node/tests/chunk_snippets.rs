@@ -5199,6 +5199,59 @@ fn g06_each_merged_function_keeps_its_own_impl() {
     assert_eq!(json["impl"], "GenServer", "{json}");
 }
 
+/// A function given as a module, a name and a list of arguments is called by what runs
+/// it: `:erpc.call`, `Task.async`, `spawn`, and a project's own RPC helpers
+/// (`Rpc.enhanced_call`, `GenRpc.multicast`, found in Supabase Realtime). A server's
+/// start (`GenServer.start_link(__MODULE__, :ok, [])`) and a cache's put name no call.
+#[test]
+fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
+    let src = concat!(
+        "defmodule Realtime.Connect do\n", // 1
+        "  alias Realtime.Cache\n",        // 2
+        "  def remote(node, id) do\n",     // 3
+        "    Rpc.enhanced_call(node, __MODULE__, :connect, [id, [], node])\n", // 4
+        "    GenRpc.multicast(Cache, :invalidate, [id])\n", // 5
+        "    :erpc.call(node, Cache, :update, [id, %{}])\n", // 6
+        "    Task.async(Cache, :warm, [])\n", // 7
+        "    spawn(Cache, :warm, [id])\n", // 8
+        "  end\n",                         // 9
+        "  def start_link(opts), do: GenServer.start_link(__MODULE__, :ok, [name: opts])\n", // 10
+        "  def put(id), do: Cachex.put(Cache, :key, [id])\n", // 11
+        "end\n",                           // 12
+    );
+    let cs = unmerged_chunks("lib/realtime/connect.ex", src);
+    let calls = |name: &str| {
+        (cs.iter())
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no {name}:\n{}", dump(&cs)))
+            .calls
+            .clone()
+    };
+    let remote = calls("remote");
+    for expected in [
+        "Realtime.Connect.connect/3",
+        "Realtime.Cache.invalidate/1",
+        "Realtime.Cache.update/2",
+        "Realtime.Cache.warm/0",
+        "Realtime.Cache.warm/1",
+    ] {
+        assert!(
+            remote.contains(&expected.to_string()),
+            "{expected}: {remote:?}"
+        );
+    }
+    assert!(
+        !calls("start_link").iter().any(|c| c.ends_with(".ok/1")),
+        "{:?}",
+        calls("start_link")
+    );
+    assert!(
+        !calls("put").iter().any(|c| c.contains(".key/")),
+        "{:?}",
+        calls("put")
+    );
+}
+
 /// Calls a call makes without writing them: `raise Mod, msg` builds the exception with
 /// `Mod.exception/1` (through the module's aliases), `apply/3` with a literal module,
 /// name and argument list calls that function, and ExUnit's `setup :name` calls

@@ -694,9 +694,90 @@ fn struct_call(module: String) -> RawCall {
     }
 }
 
+/// Modules whose functions take a module, a function's name and its arguments, and call
+/// it: `Task.async(Mod, :fun, args)`, `:rpc.call(node, Mod, :fun, args)`.
+const MFA_MODULES: [&str; 12] = [
+    "Task",
+    "Task.Supervisor",
+    "Agent",
+    "Process",
+    "Node",
+    "Kernel",
+    ":erlang",
+    ":rpc",
+    ":erpc",
+    ":timer",
+    ":proc_lib",
+    ":gen_rpc",
+];
+
+/// Modules whose starts and calls take a module, then an argument or a message that may
+/// be an atom, then a list that is no function's arguments.
+const SERVER_MODULES: [&str; 11] = [
+    "GenServer",
+    "GenStage",
+    "GenStateMachine",
+    "GenEvent",
+    "Supervisor",
+    "DynamicSupervisor",
+    "PartitionSupervisor",
+    ":gen_server",
+    ":gen_statem",
+    ":gen_event",
+    ":supervisor",
+];
+
+/// Words in the names of a project's own functions that call what they are given as a
+/// module, a function's name and its arguments (`Rpc.enhanced_call`, `GenRpc.multicast`).
+const MFA_CALLERS: [&str; 5] = ["apply", "call", "cast", "spawn", "rpc"];
+
+/// The function a call runs through a module, a function's name and a list of
+/// arguments written one after the other among its arguments: `apply(Mod, :fun, [a,
+/// b])`, `:erpc.call(node, __MODULE__, :connect, [id, opts])` and `Task.async(Mod,
+/// :run, [])` call `Mod.fun/2`, `connect/2` and `run/0`. Only for the functions of
+/// [`MFA_MODULES`], `apply` and `spawn`, and functions whose names say they call
+/// ([`MFA_CALLERS`]; not a server's start, `GenServer.start_link(__MODULE__, :ok, [])`,
+/// nor `Cachex.put(Cache, :key, [1])`), with a module written as an alias or
+/// `__MODULE__`, an atom, and a list of known length.
+fn mfa_call(
+    module: Option<&str>,
+    fun: &str,
+    arguments: Option<Node<'_>>,
+    src: &[u8],
+) -> Option<RawCall> {
+    let takes_mfa = match module {
+        Some(m) if MFA_MODULES.contains(&m) => true,
+        // `GenServer.call(__MODULE__, :get, [])`: a server, its message, a timeout.
+        Some(m) if SERVER_MODULES.contains(&m) => false,
+        None if matches!(fun, "apply" | "spawn" | "spawn_link" | "spawn_monitor") => true,
+        _ => MFA_CALLERS.iter().any(|w| fun.contains(w)),
+    };
+    if !takes_mfa {
+        return None;
+    }
+    let g = grammar();
+    let argv = named_children(arguments?);
+    argv.windows(3).find_map(|w| {
+        let [module, name, list] = *w else {
+            return None;
+        };
+        let module = match module.kind_id() {
+            k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+            _ => return None,
+        };
+        let fun = atom_name(name, src)?;
+        // `[x | rest]` is a list of unknown length.
+        (list.kind() == "list" && !text(list, src).contains('|')).then(|| RawCall::Remote {
+            module,
+            fun: fun.to_string(),
+            arity: named_children(list).len() as u32,
+        })
+    })
+}
+
 /// The calls a call makes without writing them: `raise Mod, msg` (and `reraise`) calls
 /// `Mod.exception/1`; `struct(Mod, fields)` calls `Mod.__struct__/0`, as `%Mod{}`
-/// does; `apply(Mod, :fun, [a, b])` calls `Mod.fun/2`; ExUnit's
+/// does; ExUnit's
 /// `setup :name` and `setup [:a, :b]` call `name/1` (or the `Mod.name/1` of
 /// `{Mod, :name}`), and its `start_supervised!({Mod, opts})` calls `Mod.child_spec/1`.
 /// A plug pipeline calls what it names on each request: `plug :name` (with options, or
@@ -714,7 +795,6 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             | "raise"
             | "reraise"
             | "send"
-            | "apply"
             | "setup"
             | "setup_all"
             | "start_supervised"
@@ -747,24 +827,6 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
         "struct" | "struct!" => {
             if let Some(module) = static_module(first, src) {
                 calls.push((at, struct_call(module)));
-            }
-        }
-        "apply" if first.kind_id() == g.alias => {
-            if let [_, fun, list] = argv[..]
-                && let Some(fun) = atom_name(fun, src)
-                && list.kind() == "list"
-                // `[x | rest]` is a list of unknown length.
-                && !text(list, src).contains('|')
-            {
-                let arity = named_children(list).len();
-                calls.push((
-                    at,
-                    RawCall::Remote {
-                        module: text(first, src).to_string(),
-                        fun: fun.to_string(),
-                        arity: arity as u32,
-                    },
-                ));
             }
         }
         "setup" | "setup_all" => {
@@ -1849,6 +1911,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     ));
                     if extra == 0 {
                         implied_calls(node, name, src, &mut calls);
+                        if let Some(call) = mfa_call(None, name, parts.arguments, src) {
+                            calls.push((node.start_byte(), call));
+                        }
                         if ROUTES.contains(&name) || name == "scope" {
                             let at = node.start_byte();
                             while router_scopes.last().is_some_and(|(end, _)| *end <= at) {
@@ -1897,6 +1962,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else {
                     (None, None)
                 };
+                let mfa = (extra == 0 && !kernel_def)
+                    .then(|| mfa_call(Some(&module), fun, parts.arguments, src))
+                    .flatten();
                 if !kernel_def && let Some(arity) = arity {
                     calls.push((
                         node.start_byte(),
@@ -1912,6 +1980,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
                 if let Some(callback) = callback {
                     calls.push((node.start_byte(), callback));
+                }
+                if let Some(call) = mfa {
+                    calls.push((node.start_byte(), call));
                 }
             }
         }
