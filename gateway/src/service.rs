@@ -822,6 +822,30 @@ pub fn implementations(
         _ => head,
     };
     if !graph.has_implementations(behaviour) {
+        // A behaviour that modules implement without saying so (`@behaviour` left out).
+        let declared = graph.declared_callbacks(behaviour);
+        if !declared.is_empty() {
+            let shown: Vec<&str> = (declared.iter().take(5))
+                .map(|c| c.strip_prefix(behaviour).map_or(c.as_str(), |c| &c[1..]))
+                .collect();
+            let more = match declared.len() > shown.len() {
+                true => format!(" and {} more", declared.len() - shown.len()),
+                false => String::new(),
+            };
+            return Err(GatewayError::Node(aiex_node::NodeError::NotFound {
+                what: "module declaring `@behaviour` of an indexed behaviour",
+                name: format!(
+                    "{behaviour} declares callbacks ({}{more}), but no indexed module says \
+                     `@behaviour {behaviour}`; modules that implement it without saying so \
+                     are found by `aiex symbols def` of a callback's name (`aiex symbols def \
+                     {}`)",
+                    shown.join(", "),
+                    shown
+                        .first()
+                        .map_or("fun", |c| c.split('/').next().unwrap_or(c)),
+                ),
+            }));
+        }
         return Err(not_found_among(
             symbol,
             graph.similar_behaviours(symbol, 4),
@@ -1166,6 +1190,42 @@ mod tests {
         // With no source at all, the same refs and no note.
         let (refs, note) = callers_answer(None, &g, "T.go/1", &[]).unwrap();
         assert_eq!((refs.len(), note.as_str()), (5, ""));
+    }
+
+    /// A behaviour its implementations do not name (`@behaviour` left out, as ExDoc's
+    /// formatters do) is not found, and the error says what it declares and where the
+    /// implementations may be found.
+    #[test]
+    fn a_behaviour_nobody_declares_says_what_it_declares() {
+        let g = graph(&[
+            (
+                "lib/formatter.ex",
+                "defmodule Doc.Formatter do\n  @callback run(list, map, keyword) :: term\n  @callback name() :: String.t()\nend\n",
+            ),
+            (
+                "lib/html.ex",
+                "defmodule Doc.HTML do\n  def run(a, b, c), do: {a, b, c}\nend\n",
+            ),
+        ]);
+        assert_eq!(
+            g.declared_callbacks("Doc.Formatter"),
+            ["Doc.Formatter.name/0", "Doc.Formatter.run/3"]
+        );
+        let err = implementations(&g, "Doc.Formatter", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Doc.Formatter declares callbacks (name/0, run/3), but no indexed module says `@behaviour Doc.Formatter`"),
+            "{err}"
+        );
+        assert!(err.contains("`aiex symbols def name`"), "{err}");
+        let err = implementations(&g, "Doc.HTML", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("behaviour or protocol with indexed implementations not found"),
+            "{err}"
+        );
     }
 
     fn graph(files: &[(&str, &str)]) -> SymbolGraph {

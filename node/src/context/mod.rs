@@ -1057,6 +1057,11 @@ impl<'a> ContextBuilder<'a> {
         let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
         let mut shown = 0;
         let mut more_callees: Vec<String> = Vec::new();
+        // The target's code, read for the messages it sends.
+        let target_text: Option<String> = {
+            let chunks = self.source.definition(symbol)?;
+            (!chunks.is_empty()).then(|| (chunks.iter()).map(|c| c.content.as_str()).collect())
+        };
         // In the order the code calls them: with more callees than fit, the first ones
         // called are kept, and the others named.
         for callee in self.graph.callees_in_call_order(symbol) {
@@ -1079,7 +1084,13 @@ impl<'a> ContextBuilder<'a> {
                 }
                 continue;
             }
-            for c in self.source.definition(&callee)? {
+            let mut definition = self.source.definition(&callee)?;
+            // A server callback reached through a message shows the clauses that take
+            // the messages the target sends, where its clauses are parts of their own.
+            if let Some(target) = &target_text {
+                handling_clauses(&mut definition, &callee, target);
+            }
+            for c in definition {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
                     continue;
                 }
@@ -1106,6 +1117,7 @@ impl<'a> ContextBuilder<'a> {
         // definition split in parts that holds the call, not the part with its head).
         // Only the chunks that call `symbol` are read, once per file.
         let calling = FileChunkFilter::Calls(symbol.to_string());
+        let callee_of = crate::graph::sites::Callee::of(symbol);
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
         let mut fallbacks = 0;
@@ -1136,7 +1148,21 @@ impl<'a> ContextBuilder<'a> {
                     && c.start_line <= end_line
                     && c.end_line >= site.start_line
             };
-            let found = files[&key].iter().find(overlaps).cloned();
+            // Of the parts of a long caller (its site is the part with its head), the
+            // one that makes the call.
+            let head = format!("{}.", site.module);
+            let part_of_caller = |c: &&Chunk| {
+                c.part.is_some()
+                    && (site.symbol.strip_prefix(head.as_str()))
+                        .and_then(|s| s.strip_prefix(c.name.as_str()))
+                        .is_some_and(|s| s.starts_with('/'))
+                    && c.module == site.module
+            };
+            let found = (files[&key].iter())
+                .filter(|c| overlaps(c) || part_of_caller(c))
+                .find(|c| makes_call(c, &callee_of))
+                .or_else(|| files[&key].iter().find(overlaps))
+                .cloned();
             // A call without a module (an imported function, resolved by the graph) is
             // not among the chunk's qualified calls: find the chunk by `fun/arity`.
             let found = match (found, &unqualified) {
@@ -1347,6 +1373,106 @@ fn named_list(names: Vec<String>) -> String {
 /// Code in a fence of the chunk's language.
 /// The most lines of a quote a target that a `use` defines shows.
 const MAX_QUOTED_LINES: usize = 60;
+
+/// Whether `chunk`'s text calls `callee` on one of its lines.
+fn makes_call(chunk: &Chunk, callee: &Option<crate::graph::sites::Callee>) -> bool {
+    use crate::graph::sites::{Scope, call_lines};
+    callee.as_ref().is_some_and(|callee| {
+        !call_lines(&chunk.content, chunk.start_line, callee, &Scope::of(chunk)).is_empty()
+    })
+}
+
+/// Functions that send a server a message, and the callback that takes it.
+const MESSAGE_SENDERS: [(&str, &str); 8] = [
+    ("GenServer.call(", "handle_call"),
+    (":gen_server.call(", "handle_call"),
+    ("GenServer.cast(", "handle_cast"),
+    (":gen_server.cast(", "handle_cast"),
+    ("send(", "handle_info"),
+    ("send_after(", "handle_info"),
+    ("send_interval(", "handle_info"),
+    ("Process.send(", "handle_info"),
+];
+
+/// The tags of the messages `text` sends to `callback` (`handle_call`): the atom a
+/// message is, or starts its tuple, in `GenServer.call(server, {:put, items})`,
+/// `GenServer.cast(server, :flush)`, `send(pid, {:done, ref})`.
+fn message_tags(text: &str, callback: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for (sender, _) in MESSAGE_SENDERS.iter().filter(|(_, c)| *c == callback) {
+        for (at, _) in text.match_indices(sender) {
+            let fresh = at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric();
+            let rest = &text[at + sender.len()..];
+            // The message follows the first comma outside brackets.
+            let mut depth = 0usize;
+            let comma = rest.bytes().position(|b| match b {
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    false
+                }
+                b')' | b']' | b'}' => match depth.checked_sub(1) {
+                    Some(d) => {
+                        depth = d;
+                        false
+                    }
+                    None => true,
+                },
+                b',' => depth == 0,
+                _ => false,
+            });
+            let Some(comma) = comma.filter(|&c| fresh && rest.as_bytes()[c] == b',') else {
+                continue;
+            };
+            let message = rest[comma + 1..].trim_start();
+            let message = message.strip_prefix('{').unwrap_or(message).trim_start();
+            let Some(atom) = message.strip_prefix(':') else {
+                continue;
+            };
+            let end = atom
+                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '?' | '!')))
+                .unwrap_or(atom.len());
+            if end > 0 && !tags.iter().any(|t| t == &atom[..end]) {
+                tags.push(atom[..end].to_string());
+            }
+        }
+    }
+    tags
+}
+
+/// Keeps, of the parts of a server callback (`Mod.handle_call/3` split by clause), those
+/// whose clauses take a message `target` sends it (`def handle_call({:put, items}, …)`),
+/// when any does; else all of them (a clause that takes any message, a message built
+/// elsewhere).
+fn handling_clauses(parts: &mut Vec<Chunk>, callee: &str, target: &str) {
+    let Some(callback) = callee
+        .rsplit_once('/')
+        .and_then(|(head, _)| head.rsplit_once('.'))
+        .map(|(_, name)| name)
+        .filter(|n| matches!(*n, "handle_call" | "handle_cast" | "handle_info"))
+    else {
+        return;
+    };
+    if parts.len() < 2 {
+        return;
+    }
+    let tags = message_tags(target, callback);
+    let takes = |c: &Chunk| {
+        tags.iter().any(|t| {
+            [format!("{callback}({{:{t}"), format!("{callback}(:{t}")]
+                .iter()
+                .any(|head| {
+                    c.content.match_indices(head.as_str()).any(|(at, _)| {
+                        let end = at + head.len();
+                        (c.content[end..].chars().next())
+                            .is_none_or(|ch| !(ch.is_alphanumeric() || ch == '_'))
+                    })
+                })
+        })
+    };
+    if parts.iter().any(takes) {
+        parts.retain(takes);
+    }
+}
 
 /// The lines without the indentation they all share (a quote's clauses sit deep).
 fn dedent(text: &str) -> String {
@@ -1566,6 +1692,64 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The messages a target sends: the atom of `GenServer.call(server, {:put, x})`, of
+    /// `GenServer.cast(s, :flush)`, of `send(pid, {:done, r})`, over several lines too.
+    #[test]
+    fn the_messages_a_function_sends_are_read_by_their_tags() {
+        let text = "def f(s) do\n  GenServer.call(s, {:messages_succeeded, ids, false})\n  GenServer.call(\n    via(s),\n    :peek\n  )\n  GenServer.cast(s, :flush)\n  send(self(), {:done, 1})\n  Process.send_after(self(), :tick, 1_000)\n  MyGenServer.call(s, :other)\nend\n";
+        assert_eq!(
+            super::message_tags(text, "handle_call"),
+            strings(&["messages_succeeded", "peek"])
+        );
+        assert_eq!(
+            super::message_tags(text, "handle_cast"),
+            strings(&["flush"])
+        );
+        assert_eq!(
+            super::message_tags(text, "handle_info"),
+            strings(&["done", "tick"])
+        );
+    }
+
+    /// A server whose `handle_call/3` clauses are parts of their own shows the ones that
+    /// take the target's messages; with none that does, all of them.
+    #[test]
+    fn a_callback_reached_by_a_message_shows_the_clauses_that_take_it() {
+        let body: String = (0..16)
+            .map(|k| format!("    x{k} = Map.get(state, :k{k})\n"))
+            .collect();
+        let src = format!(
+            "defmodule S do\n  def handle_call({{:put, items}}, _from, state) do\n{body}    {{:reply, :ok, state}}\n  end\n\n  def handle_call(:peek, _from, state) do\n{body}    {{:reply, state, state}}\n  end\n\n  def handle_call(:peek_all, _from, state) do\n{body}    {{:reply, state, state}}\n  end\nend\n"
+        );
+        let config = ChunkerConfig {
+            budget: 500,
+            ..ChunkerConfig::default()
+        };
+        let FileChunks::Chunked(chunks) = chunk_file("r", "lib/s.ex", src.as_bytes(), &config)
+        else {
+            panic!("chunked");
+        };
+        let parts: Vec<_> = chunks
+            .into_iter()
+            .filter(|c| c.name == "handle_call")
+            .collect();
+        assert_eq!(parts.len(), 3, "{parts:#?}");
+        let mut shown = parts.clone();
+        super::handling_clauses(&mut shown, "S.handle_call/3", "GenServer.call(s, :peek)");
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].content.contains("handle_call(:peek, "));
+        let mut shown = parts.clone();
+        super::handling_clauses(
+            &mut shown,
+            "S.handle_call/3",
+            "GenServer.call(s, {:get, 1})",
+        );
+        assert_eq!(shown.len(), 3, "no clause takes :get: all are shown");
+        let mut shown = parts.clone();
+        super::handling_clauses(&mut shown, "S.other/3", "GenServer.call(s, :peek)");
+        assert_eq!(shown.len(), 3, "not a callback");
     }
 
     /// A doc's own code block does not close the block the chunk is shown in.

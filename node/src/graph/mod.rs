@@ -367,20 +367,34 @@ fn site_order(a: &SymbolSite, b: &SymbolSite) -> std::cmp::Ordering {
 
 /// A definition's line in the repository map: `    {line}: {signature}`. A head written
 /// over several lines (`defstruct name: nil,` and its fields below) is shown cut, with
-/// `…`.
+/// `…`, and so is one longer than [`MAX_MAP_SIGNATURE`] (a `@type t` of forty fields on
+/// one line).
 fn map_entry(site: &SymbolSite) -> String {
-    let more = if is_cut(&site.signature) { CUT } else { "" };
-    format!("    {}: {}{more}\n", site.start_line, site.signature)
+    let (shown, cut) = map_signature(&site.signature);
+    let more = if cut { CUT } else { "" };
+    format!("    {}: {shown}{more}\n", site.start_line)
 }
 
 /// `map_entry(site).len()`, without making it.
 fn map_entry_len(site: &SymbolSite) -> usize {
-    let more = if is_cut(&site.signature) {
-        CUT.len()
-    } else {
-        0
-    };
-    4 + decimal_digits(site.start_line) + 2 + site.signature.len() + more + 1
+    let (shown, cut) = map_signature(&site.signature);
+    let more = if cut { CUT.len() } else { 0 };
+    4 + decimal_digits(site.start_line) + 2 + shown.len() + more + 1
+}
+
+/// The most bytes of a signature the repository map shows.
+const MAX_MAP_SIGNATURE: usize = 160;
+
+/// What the map shows of a signature, and whether it is cut.
+fn map_signature(signature: &str) -> (&str, bool) {
+    if signature.len() <= MAX_MAP_SIGNATURE {
+        return (signature, is_cut(signature));
+    }
+    let mut end = MAX_MAP_SIGNATURE;
+    while !signature.is_char_boundary(end) {
+        end -= 1;
+    }
+    (signature[..end].trim_end(), true)
 }
 
 const CUT: &str = " …";
@@ -2348,6 +2362,25 @@ impl SymbolGraph {
         self.implementers.contains_key(module)
     }
 
+    /// The callbacks `module` declares (`@callback` and `@macrocallback`), as
+    /// `Mod.fun/arity`, sorted.
+    pub fn declared_callbacks(&self, module: &str) -> Vec<String> {
+        let defs = &self.keys().defs;
+        let mut out: Vec<String> = with_prefix(defs.len(), |i| &defs[i], &format!("{module}."))
+            .filter(|&i| {
+                self.defs[&defs[i]].iter().any(|s| {
+                    s.module == module
+                        && (s.signature.starts_with("@callback")
+                            || s.signature.starts_with("@macrocallback"))
+                })
+            })
+            .map(|i| defs[i].clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Whether `module` or a module nested in it (`Mix.Tasks` for `Mix.Tasks.Compile`)
     /// defines anything.
     pub fn has_module(&self, module: &str) -> bool {
@@ -3680,6 +3713,26 @@ mod tests {
             ["GenServer.terminate/2"]
         );
         assert!(g.implemented_callbacks("Srv.terminate/3").is_empty());
+    }
+
+    /// A type of many fields on one line is shown cut, and said to be.
+    #[test]
+    fn a_repo_map_cuts_a_long_signature() {
+        let fields: Vec<String> = (0..40)
+            .map(|i| format!("field_number_{i}: term()"))
+            .collect();
+        let source = format!(
+            "defmodule Config do\n  @type t :: %__MODULE__{{{}}}\n  def new(a), do: a\nend\n",
+            fields.join(", ")
+        );
+        let g = SymbolGraph::build(&chunks_of(&[("lib/config.ex", source.as_str())], false));
+        let (map, _) = g.repo_map(1_000, &[]);
+        let line = (map.lines())
+            .find(|l| l.contains("@type t"))
+            .unwrap_or_else(|| panic!("{map}"));
+        assert!(line.ends_with(" …"), "{line}");
+        assert!(line.len() < MAX_MAP_SIGNATURE + 20, "{line}");
+        assert!(map.contains("    3: def new(a)\n"), "{map}");
     }
 
     /// A struct whose fields go over several lines is shown cut, and said to be.
