@@ -728,6 +728,32 @@ pub fn callee_refs(
         r.call_lines.dedup();
         r.call_lines.truncate(MAX_CALL_LINES);
     }
+    // A server callback reached through a message is shown at the clause that takes it
+    // (`GenServer.call(s, {:ack, ids})` at `def handle_call({:ack, ids}, _from, state)`),
+    // not at its first clause.
+    let in_spans = |line: u32| spans.iter().any(|&(from, to)| (from..=to).contains(&line));
+    let sender: String = (chunks.iter())
+        .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+        .filter(|&(line, _)| in_spans(line))
+        .map(|(_, text)| format!("{text}\n"))
+        .collect();
+    for r in &mut refs {
+        let callback = [".handle_call/3", ".handle_cast/2", ".handle_info/2"];
+        if r.path.is_empty() || !callback.iter().any(|c| r.symbol.ends_with(c)) {
+            continue;
+        }
+        let Ok(callee_chunks) = source.file_chunks(&r.repository, &r.path) else {
+            continue;
+        };
+        if let Some((line, head)) =
+            aiex_node::context::clause_taking_message(&callee_chunks, &r.symbol, &sender)
+            && let Some(span) = r.span.as_mut()
+        {
+            span.start_line = line;
+            span.end_line = span.end_line.max(line);
+            r.signature = head;
+        }
+    }
     refs
 }
 
@@ -1190,6 +1216,84 @@ mod tests {
         // With no source at all, the same refs and no note.
         let (refs, note) = callers_answer(None, &g, "T.go/1", &[]).unwrap();
         assert_eq!((refs.len(), note.as_str()), (5, ""));
+    }
+
+    /// Every chunk of a few files, in memory.
+    struct Files(Vec<aiex_node::chunk::Chunk>);
+
+    impl aiex_node::context::ChunkSource for Files {
+        fn definition(
+            &self,
+            symbol: &str,
+        ) -> aiex_node::error::Result<Vec<aiex_node::chunk::Chunk>> {
+            Ok((self.0.iter())
+                .filter(|c| {
+                    c.defines
+                        .iter()
+                        .any(|d| d.symbols().iter().any(|s| s == symbol))
+                })
+                .cloned()
+                .collect())
+        }
+        fn file_chunks(
+            &self,
+            repo: &str,
+            path: &str,
+        ) -> aiex_node::error::Result<Vec<aiex_node::chunk::Chunk>> {
+            Ok((self.0.iter())
+                .filter(|c| c.repo == repo && c.path == path)
+                .cloned()
+                .collect())
+        }
+        fn repos_with_file(&self, _: &str) -> aiex_node::error::Result<Vec<String>> {
+            Ok(vec!["app".to_string()])
+        }
+    }
+
+    /// A server callback a function reaches by a message is listed at the clause that
+    /// takes the message, with that clause's head.
+    #[test]
+    fn a_callee_reached_by_a_message_is_shown_at_the_clause_that_takes_it() {
+        let src = concat!(
+            "defmodule Store do\n",                                                 // 1
+            "  use GenServer\n",                                                    // 2
+            "  def ack(s, ids), do: GenServer.call(s, {:ack, ids, false})\n",       // 3
+            "  def peek(s), do: GenServer.call(s, :peek)\n",                        // 4
+            "  def handle_call({:put, items}, _from, state) do\n",                  // 5
+            "    {:reply, :ok, [items | state]}\n",                                 // 6
+            "  end\n",                                                              // 7
+            "\n",                                                                   // 8
+            "  def handle_call({:ack, ids, _}, _from, state) do\n",                 // 9
+            "    {:reply, ids, state}\n",                                           // 10
+            "  end\n",                                                              // 11
+            "  def handle_call(:peek, _from, state), do: {:reply, state, state}\n", // 12
+            "end\n",                                                                // 13
+        );
+        let FileChunks::Chunked(chunks) = chunk_file(
+            "app",
+            "lib/store.ex",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let at = |symbol: &str| {
+            let refs = callee_refs(Some(&source), &g, symbol, &[]);
+            let r = (refs.into_iter())
+                .find(|r| r.symbol == "Store.handle_call/3")
+                .unwrap_or_else(|| panic!("{symbol} calls handle_call/3"));
+            (r.span.unwrap().start_line, r.signature)
+        };
+        assert_eq!(
+            at("Store.ack/2"),
+            (
+                9,
+                "def handle_call({:ack, ids, _}, _from, state) do".to_string()
+            )
+        );
+        assert_eq!(at("Store.peek/1").0, 12);
     }
 
     /// A behaviour its implementations do not name (`@behaviour` left out, as ExDoc's

@@ -1439,36 +1439,72 @@ fn message_tags(text: &str, callback: &str) -> Vec<String> {
     tags
 }
 
+/// The clause of a server callback (`Mod.handle_call/3`) among `chunks` (its file's)
+/// that takes a message `sender` sends it: its line and head (`def handle_call({:put,
+/// items}, _from, state) do`), for a callee listed at the clause it reaches rather than
+/// at the callback's first.
+pub fn clause_taking_message(
+    chunks: &[Chunk],
+    callee: &str,
+    sender: &str,
+) -> Option<(u32, String)> {
+    let callback = message_callback_name(callee)?;
+    let tags = message_tags(sender, callback);
+    let mut ordered: Vec<&Chunk> = chunks.iter().collect();
+    ordered.sort_by_key(|c| c.start_line);
+    ordered.into_iter().find_map(|c| {
+        let at = tags
+            .iter()
+            .find_map(|t| clause_head_at(&c.content, callback, t))?;
+        let line =
+            c.start_line + memchr::memchr_iter(b'\n', &c.content.as_bytes()[..at]).count() as u32;
+        let start = c.content[..at].rfind('\n').map_or(0, |n| n + 1);
+        let end = c.content[at..]
+            .find('\n')
+            .map_or(c.content.len(), |n| at + n);
+        Some((line, c.content[start..end].trim().to_string()))
+    })
+}
+
+/// `handle_call` of `Mod.handle_call/3` (or `handle_cast`, `handle_info`): a callback a
+/// message reaches.
+fn message_callback_name(callee: &str) -> Option<&str> {
+    callee
+        .rsplit_once('/')
+        .and_then(|(head, _)| head.rsplit_once('.'))
+        .map(|(_, name)| name)
+        .filter(|n| matches!(*n, "handle_call" | "handle_cast" | "handle_info"))
+}
+
+/// Where in `text` a clause of `callback` taking the message tagged `tag` begins
+/// (`handle_call({:put` or `handle_call(:put`, the tag whole).
+fn clause_head_at(text: &str, callback: &str, tag: &str) -> Option<usize> {
+    [format!("{callback}({{:{tag}"), format!("{callback}(:{tag}")]
+        .iter()
+        .find_map(|head| {
+            text.match_indices(head.as_str()).find_map(|(at, _)| {
+                let end = at + head.len();
+                (text[end..].chars().next())
+                    .is_none_or(|ch| !(ch.is_alphanumeric() || ch == '_'))
+                    .then_some(at)
+            })
+        })
+}
+
 /// Keeps, of the parts of a server callback (`Mod.handle_call/3` split by clause), those
 /// whose clauses take a message `target` sends it (`def handle_call({:put, items}, …)`),
 /// when any does; else all of them (a clause that takes any message, a message built
 /// elsewhere).
 fn handling_clauses(parts: &mut Vec<Chunk>, callee: &str, target: &str) {
-    let Some(callback) = callee
-        .rsplit_once('/')
-        .and_then(|(head, _)| head.rsplit_once('.'))
-        .map(|(_, name)| name)
-        .filter(|n| matches!(*n, "handle_call" | "handle_cast" | "handle_info"))
-    else {
+    let Some(callback) = message_callback_name(callee) else {
         return;
     };
     if parts.len() < 2 {
         return;
     }
     let tags = message_tags(target, callback);
-    let takes = |c: &Chunk| {
-        tags.iter().any(|t| {
-            [format!("{callback}({{:{t}"), format!("{callback}(:{t}")]
-                .iter()
-                .any(|head| {
-                    c.content.match_indices(head.as_str()).any(|(at, _)| {
-                        let end = at + head.len();
-                        (c.content[end..].chars().next())
-                            .is_none_or(|ch| !(ch.is_alphanumeric() || ch == '_'))
-                    })
-                })
-        })
-    };
+    let takes =
+        |c: &Chunk| (tags.iter()).any(|t| clause_head_at(&c.content, callback, t).is_some());
     if parts.iter().any(takes) {
         parts.retain(takes);
     }
