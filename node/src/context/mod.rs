@@ -1117,7 +1117,9 @@ impl<'a> ContextBuilder<'a> {
         // definition split in parts that holds the call, not the part with its head).
         // Only the chunks that call `symbol` are read, once per file.
         let calling = FileChunkFilter::Calls(symbol.to_string());
-        let callee_of = crate::graph::sites::Callee::of(symbol);
+        // Called at any of its arities (a default argument left out).
+        let callee_of = crate::graph::sites::Callee::of(symbol)
+            .map(|c| c.with_arities(self.graph.definition_arities(symbol)));
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
         let mut fallbacks = 0;
@@ -1200,6 +1202,25 @@ impl<'a> ContextBuilder<'a> {
                         .source
                         .file_chunks_where(&site.repo, &site.path, &filter)?;
                     chunks.iter().find(overlaps).cloned()
+                }
+                found => found,
+            };
+            // A part that does not make the call (the head of a caller whose later part
+            // calls at another arity, or through an alias): the file's parts are read for
+            // the one that does.
+            let found = match found {
+                Some(c)
+                    if c.part.is_some()
+                        && !makes_call(&c, &callee_of)
+                        && fallbacks < 2 * max_callers =>
+                {
+                    fallbacks += 1;
+                    let all = self.source.file_chunks(&site.repo, &site.path)?;
+                    (all.iter())
+                        .filter(part_of_caller)
+                        .find(|p| makes_call(p, &callee_of))
+                        .cloned()
+                        .or(Some(c))
                 }
                 found => found,
             };
