@@ -5199,6 +5199,38 @@ fn g06_each_merged_function_keeps_its_own_impl() {
     assert_eq!(json["impl"], "GenServer", "{json}");
 }
 
+/// A Phoenix socket's `channel "room:*", RoomChannel` joins the channel: its module's
+/// code calls `RoomChannel.join/3` (through its aliases); a function that calls another
+/// `channel` does not.
+#[test]
+fn g19_a_sockets_channel_joins_it() {
+    let src = concat!(
+        "defmodule ShopWeb.UserSocket do\n",
+        "  use Phoenix.Socket\n",
+        "  alias ShopWeb.RoomChannel\n",
+        "  channel \"room:*\", RoomChannel\n",
+        "  channel(\"lobby\", ShopWeb.LobbyChannel, assigns: %{})\n",
+        "  def info(s), do: channel(\"x\", ShopWeb.OtherChannel)\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/shop_web/user_socket.ex", src);
+    assert_eq!(
+        cs[0].calls,
+        strings(&[
+            "Phoenix.Socket.__using__/1",
+            "ShopWeb.RoomChannel.join/3",
+            "ShopWeb.LobbyChannel.join/3"
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !cs[1].calls.iter().any(|c| c.contains("OtherChannel")),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A function given as a module, a name and a list of arguments is called by what runs
 /// it: `:erpc.call`, `Task.async`, `spawn`, and a project's own RPC helpers
 /// (`Rpc.enhanced_call`, `GenRpc.multicast`, found in Supabase Realtime). A server's
@@ -6386,6 +6418,7 @@ fn g19_plugs_call_what_they_name() {
         header.calls,
         strings(&[
             "ShopWeb.__using__/1",
+            "ShopWeb.controller/0",
             "ShopWeb.PageController.require_user/2",
             "ShopWeb.Plugs.Locale.init/1",
             "ShopWeb.Plugs.Locale.call/2",

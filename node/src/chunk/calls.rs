@@ -174,6 +174,12 @@ pub(crate) enum RawCall {
     /// modules that use this one run `Mod.__before_compile__/1`'s quote as they end,
     /// as they run a quoted `use`'s.
     QuotedBeforeCompile { module: String },
+    /// `Mox.defmock(MockMod, for: Behaviour)` (or Hammox's, or `for: [A, B]`): a module
+    /// made at run time that implements each behaviour.
+    Mock {
+        mock: String,
+        behaviours: Vec<String>,
+    },
     /// `@behaviour Mod` inside a `quote` or a case template's `using` block: the modules
     /// that use this one implement `Mod` (`use MyAppWeb, :plug` whose quote declares
     /// `@behaviour Plug`).
@@ -367,6 +373,18 @@ impl Context {
             .find_map(|c| match c {
                 Context::Quote | Context::Using => Some(true),
                 Context::Module | Context::Function => Some(false),
+                Context::Unquote | Context::QuoteOptions => None,
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether the walk is in a function's body (not in a module's own code, nor in a
+    /// quote there).
+    fn in_function(stack: &[(usize, Context)]) -> bool {
+        Context::innermost(stack)
+            .find_map(|c| match c {
+                Context::Function => Some(true),
+                Context::Module | Context::Quote | Context::Using => Some(false),
                 Context::Unquote | Context::QuoteOptions => None,
             })
             .unwrap_or(false)
@@ -694,6 +712,34 @@ fn struct_call(module: String) -> RawCall {
     }
 }
 
+/// What `Mox.defmock(MockMod, for: Behaviour)` makes: `MockMod`, implementing the
+/// behaviour (or each of a list).
+fn mock_of(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
+    let g = grammar();
+    let argv = named_children(arguments?);
+    let [mock, options, ..] = argv[..] else {
+        return None;
+    };
+    if mock.kind_id() != g.alias || options.kind() != "keywords" {
+        return None;
+    }
+    let value = (keyword_pairs(options).into_iter())
+        .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "for")
+        .map(|(_, value)| value)?;
+    let values = match value.kind() {
+        "list" => named_children(value),
+        _ => vec![value],
+    };
+    let behaviours: Vec<String> = (values.into_iter())
+        .filter(|v| v.kind_id() == g.alias)
+        .map(|v| text(v, src).to_string())
+        .collect();
+    (!behaviours.is_empty()).then(|| RawCall::Mock {
+        mock: text(mock, src).to_string(),
+        behaviours,
+    })
+}
+
 /// Modules whose functions take a module, a function's name and its arguments, and call
 /// it: `Task.async(Mod, :fun, args)`, `:rpc.call(node, Mod, :fun, args)`.
 const MFA_MODULES: [&str; 12] = [
@@ -785,7 +831,15 @@ fn mfa_call(
 /// `Mod.call/2`, and Phoenix's `pipe_through :browser` (or a list) the pipeline
 /// `browser/2`. A LiveView's `on_mount Mod` (or `{Mod, arg}`), and a router's
 /// `live_session :name, on_mount: [...]`, call each hook's `Mod.on_mount/4` on each mount.
-fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
+/// A Phoenix socket's `channel "room:*", RoomChannel` (in its module's code, not in a
+/// function) calls `RoomChannel.join/3`.
+fn implied_calls(
+    node: Node<'_>,
+    name: &str,
+    in_function: bool,
+    src: &[u8],
+    calls: &mut Vec<(usize, RawCall)>,
+) {
     if !matches!(
         name,
         "plug"
@@ -795,6 +849,7 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
             | "raise"
             | "reraise"
             | "send"
+            | "channel"
             | "setup"
             | "setup_all"
             | "start_supervised"
@@ -823,6 +878,22 @@ fn implied_calls(node: Node<'_>, name: &str, src: &[u8], calls: &mut Vec<(usize,
                 arity: 1,
             },
         )),
+        // A Phoenix socket's `channel "room:*", RoomChannel` joins its topics there.
+        "channel" if !in_function => {
+            if let [topic, channel, ..] = argv[..]
+                && matches!(topic.kind(), "string" | "sigil")
+                && channel.kind_id() == g.alias
+            {
+                calls.push((
+                    at,
+                    RawCall::Remote {
+                        module: text(channel, src).to_string(),
+                        fun: "join".to_string(),
+                        arity: 3,
+                    },
+                ));
+            }
+        }
         // `struct(Mod, fields)` builds the struct `%Mod{}` does.
         "struct" | "struct!" => {
             if let Some(module) = static_module(first, src) {
@@ -1889,6 +1960,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 arity: 1,
                             };
                             calls.push((node.start_byte(), using));
+                            // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`.
+                            if let Some(which) = use_which(args, src) {
+                                let which = RawCall::Remote {
+                                    module: module.clone(),
+                                    fun: which.to_string(),
+                                    arity: 0,
+                                };
+                                calls.push((node.start_byte(), which));
+                            }
                         }
                         if quoted {
                             let which = use_which(args, src).map(str::to_string);
@@ -1910,7 +1990,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         },
                     ));
                     if extra == 0 {
-                        implied_calls(node, name, src, &mut calls);
+                        let in_function = Context::in_function(&contexts);
+                        implied_calls(node, name, in_function, src, &mut calls);
                         if let Some(call) = mfa_call(None, name, parts.arguments, src) {
                             calls.push((node.start_byte(), call));
                         }
@@ -1962,6 +2043,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else {
                     (None, None)
                 };
+                if matches!(module.as_str(), "Mox" | "Hammox")
+                    && fun == "defmock"
+                    && let Some(mock) = mock_of(parts.arguments, src)
+                {
+                    calls.push((node.start_byte(), mock));
+                }
                 let mfa = (extra == 0 && !kernel_def)
                     .then(|| mfa_call(Some(&module), fun, parts.arguments, src))
                     .flatten();

@@ -4301,6 +4301,7 @@ impl<'s, 't> Walker<'s, 't> {
                     | RawCall::QuotedUse { .. }
                     | RawCall::QuotedBeforeCompile { .. }
                     | RawCall::QuotedBehaviour { .. }
+                    | RawCall::Mock { .. }
                     | RawCall::QuotedDef { .. }
                     | RawCall::CallerModule { .. }
                     | RawCall::Plugged { .. }
@@ -5220,6 +5221,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     let declared = format!("{}{module}", super::QUOTED_BEHAVIOUR);
                     if !draft.quoted_uses.contains(&declared) {
                         draft.quoted_uses.push(declared);
+                    }
+                    None
+                }
+                RawCall::Mock { mock, behaviours } => {
+                    // `mock:Mock=Behaviour`: the symbol graph lists the mock among the
+                    // behaviour's implementations.
+                    let mock = resolve(&local, mock, *at);
+                    for b in behaviours {
+                        let b = resolve(&local, b, *at);
+                        draft.tag(&format!("{}{mock}={b}", super::MOCK_TAG));
                     }
                     None
                 }

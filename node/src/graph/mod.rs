@@ -1753,6 +1753,38 @@ impl SymbolGraph {
         let mut g = SymbolGraph::default();
         for chunk in chunks {
             let mut sources = 0;
+            // `Mox.defmock(MockMod, for: B)`: the mock implements `B`, made where the
+            // `defmock` is written.
+            for tag in &chunk.tags {
+                let Some((mock, behaviour)) =
+                    (tag.strip_prefix(crate::chunk::MOCK_TAG)).and_then(|t| t.split_once('='))
+                else {
+                    continue;
+                };
+                let short = mock.rsplit('.').next().unwrap_or(mock);
+                let (line, text) = (chunk.start_line..)
+                    .zip(chunk.content.lines())
+                    .find(|(_, l)| l.contains("defmock") && l.contains(short))
+                    .unwrap_or((chunk.start_line, ""));
+                let site = SymbolSite {
+                    symbol: mock.to_string(),
+                    module: mock.to_string(),
+                    repo: chunk.repo.clone(),
+                    path: chunk.path.clone(),
+                    start_line: line,
+                    end_line: line,
+                    kind: ChunkKind::ModuleHeader,
+                    signature: text.trim().to_string(),
+                    visibility: Visibility::Public,
+                    generated_by: None,
+                    quoted_at: None,
+                    named_after: None,
+                };
+                g.implementers
+                    .entry(behaviour.to_string())
+                    .or_default()
+                    .push(site);
+            }
             for def in &chunk.defines {
                 let site = |symbol: String| SymbolSite {
                     symbol,
@@ -4254,6 +4286,36 @@ mod tests {
         assert_eq!(g.callees("MyAppWeb.PageLive.other/1"), ["Repo.get/1"]);
     }
 
+    /// A Mox mock implements the behaviours it is made for, where `defmock` makes it
+    /// (a script's top level, or a support module's).
+    #[test]
+    fn a_mock_implements_the_behaviour_it_is_made_for() {
+        let sources = [
+            (
+                "lib/store.ex",
+                "defmodule Shop.Store do\n  @callback put(term) :: :ok\nend\ndefmodule Shop.Cache do\n  @callback get(term) :: term\nend\n",
+            ),
+            (
+                "test/test_helper.exs",
+                "ExUnit.start()\nalias Shop.Store\n\nMox.defmock(Shop.StoreMock, for: Store)\nHammox.defmock(Shop.BothMock, for: [Store, Shop.Cache])\nMox.defmock(Shop.Nothing, skip_optional_callbacks: true)\n",
+            ),
+        ];
+        let g = SymbolGraph::build(&chunks_of(&sources, false));
+        let sites = |b: &str| -> Vec<(String, u32)> {
+            (g.implementations(b).into_iter())
+                .map(|s| (s.symbol, s.start_line))
+                .collect()
+        };
+        assert_eq!(
+            sites("Shop.Store"),
+            [
+                ("Shop.BothMock".to_string(), 5),
+                ("Shop.StoreMock".to_string(), 4)
+            ]
+        );
+        assert_eq!(sites("Shop.Cache"), [("Shop.BothMock".to_string(), 5)]);
+    }
+
     /// Phoenix's `__using__({which, opts})` applies `which` to `[opts]`: `use MyAppWeb,
     /// {:live_view, container: …}` runs `live_view/1`'s quote, as `use MyAppWeb,
     /// :live_view` runs `live_view/0`'s (one function with a default argument here).
@@ -4305,6 +4367,12 @@ mod tests {
             .map(|s| s.symbol)
             .collect();
         assert_eq!(implementers, ["MyAppWeb.PageLive", "MyAppWeb.PlayerLive"]);
+        // Both `use`s run `live_view/0` (one function with a default argument).
+        let mut users: Vec<String> = (g.callers("MyAppWeb.live_view/0").into_iter())
+            .map(|s| s.module)
+            .collect();
+        users.sort();
+        assert_eq!(users, ["MyAppWeb.PageLive", "MyAppWeb.PlayerLive"]);
     }
 
     #[test]

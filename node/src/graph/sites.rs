@@ -382,6 +382,11 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || (name == "on_mount"
                     && (arities.is_empty() || arities.contains(&4))
                     && mounts(code, module, scope))
+                || ((arities.is_empty() || arities.contains(&0))
+                    && uses_which(code, module, name, scope))
+                || (name == "join"
+                    && (arities.is_empty() || arities.contains(&3))
+                    && joins(code, module, scope))
         }
         // A module is named where its functions are called or its struct built, where
         // it is used, plugged, raised, started as a child or mounted.
@@ -1122,6 +1127,41 @@ fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     scope.names(written, module)
 }
 
+/// Whether the line's code is a Phoenix socket's `channel "room:*", RoomChannel`, which
+/// joins `RoomChannel` (its `join/3`).
+fn joins(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    let Some(rest) = code.trim_start().strip_prefix("channel") else {
+        return false;
+    };
+    if !rest.starts_with([' ', '(']) {
+        return false;
+    }
+    rest.split_once(',').is_some_and(|(_, after)| {
+        let written = module_written(after);
+        written.starts_with(|c: char| c.is_ascii_uppercase()) && scope.names(written, module)
+    })
+}
+
+/// Whether the line's code is `use Mod, :name` (or `use Mod, {:name, opts}`), which runs
+/// `Mod.name/0`'s quote.
+fn uses_which(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
+    let Some(rest) = code.trim_start().strip_prefix("use ") else {
+        return false;
+    };
+    let rest = rest.trim_start().trim_start_matches('(');
+    let written = module_written(rest);
+    let Some(after) = rest[written.len()..].trim_start().strip_prefix(',') else {
+        return false;
+    };
+    let after = after.trim_start();
+    let after = after.strip_prefix('{').unwrap_or(after).trim_start();
+    after
+        .strip_prefix(':')
+        .and_then(|a| a.strip_prefix(name))
+        .is_some_and(|a| !a.starts_with(ident_char))
+        && scope.names(written, module)
+}
+
 /// Blanks strings and sigils (but not their interpolations), heredocs and comments, line
 /// by line; a string, sigil or heredoc may run over several lines.
 #[derive(Default)]
@@ -1561,6 +1601,23 @@ end"#;
             kind: CalleeKind::Module,
         };
         assert_eq!(lines_in(src, &module, &scope), vec![10, 13, 14, 15, 16]);
+    }
+
+    /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,
+    /// `use MyAppWeb, {:live_view, container: …}`), and a socket's `channel "room:*",
+    /// RoomChannel` joins the channel.
+    #[test]
+    fn a_use_runs_the_function_it_names_and_a_channel_is_joined() {
+        let src = "use MyAppWeb, :controller\nuse MyAppWeb, {:controller, x: 1}\nuse MyAppWeb, :controller_helpers\nuse Other, :controller\nchannel \"room:*\", RoomChannel\nchannel(\"lobby\", MyAppWeb.RoomChannel, assigns: %{})\nchannel \"x\", RoomChannelX\n";
+        let scope = Scope {
+            module: "MyAppWeb.UserSocket",
+            aliases: [("RoomChannel", "MyAppWeb.RoomChannel")].into(),
+            ..Scope::default()
+        };
+        let controller = Callee::of("MyAppWeb.controller/0").unwrap();
+        assert_eq!(lines_in(src, &controller, &scope), vec![10, 11]);
+        let join = Callee::of("MyAppWeb.RoomChannel.join/3").unwrap();
+        assert_eq!(lines_in(src, &join, &scope), vec![14, 15]);
     }
 
     /// A call closed on its line passes its arity: another arity's call is not the
