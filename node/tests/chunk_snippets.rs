@@ -5233,7 +5233,9 @@ fn g19_a_sockets_channel_joins_it() {
 
 /// A function given as a module, a name and a list of arguments is called by what runs
 /// it: `:erpc.call`, `Task.async`, `spawn`, and a project's own RPC helpers
-/// (`Rpc.enhanced_call`, `GenRpc.multicast`, found in Supabase Realtime). A server's
+/// (`Rpc.enhanced_call`, `GenRpc.multicast`, found in Supabase Realtime), or given as a
+/// tuple to be called later (a telemetry poller's `{__MODULE__, :poll, [opts]}`, found
+/// in PromEx). A server's
 /// start (`GenServer.start_link(__MODULE__, :ok, [])`) and a cache's put name no call.
 #[test]
 fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
@@ -5245,7 +5247,7 @@ fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
         "    GenRpc.multicast(Cache, :invalidate, [id])\n", // 5
         "    :erpc.call(node, Cache, :update, [id, %{}])\n", // 6
         "    Task.async(Cache, :warm, [])\n", // 7
-        "    spawn(Cache, :warm, [id])\n", // 8
+        "    spawn(Cache, :warm, [id]) && [{__MODULE__, :poll, [id, 1]}]\n", // 8
         "  end\n",                         // 9
         "  def start_link(opts), do: GenServer.start_link(__MODULE__, :ok, [name: opts])\n", // 10
         "  def put(id), do: Cachex.put(Cache, :key, [id])\n", // 11
@@ -5266,6 +5268,7 @@ fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
         "Realtime.Cache.update/2",
         "Realtime.Cache.warm/0",
         "Realtime.Cache.warm/1",
+        "Realtime.Connect.poll/2",
     ] {
         assert!(
             remote.contains(&expected.to_string()),

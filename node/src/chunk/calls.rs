@@ -179,6 +179,8 @@ pub(crate) enum RawCall {
     Mock {
         mock: String,
         behaviours: Vec<String>,
+        /// The line of the `defmock`.
+        line: u32,
     },
     /// `@behaviour Mod` inside a `quote` or a case template's `using` block: the modules
     /// that use this one implement `Mod` (`use MyAppWeb, :plug` whose quote declares
@@ -737,6 +739,7 @@ fn mock_of(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
     (!behaviours.is_empty()).then(|| RawCall::Mock {
         mock: text(mock, src).to_string(),
         behaviours,
+        line: mock.start_position().row as u32 + 1,
     })
 }
 
@@ -791,6 +794,8 @@ fn mfa_call(
     arguments: Option<Node<'_>>,
     src: &[u8],
 ) -> Option<RawCall> {
+    // Most calls pass fewer than three arguments: nothing to read.
+    let arguments = arguments.filter(|a| a.named_child_count() >= 3)?;
     let takes_mfa = match module {
         Some(m) if MFA_MODULES.contains(&m) => true,
         // `GenServer.call(__MODULE__, :get, [])`: a server, its message, a timeout.
@@ -801,23 +806,29 @@ fn mfa_call(
     if !takes_mfa {
         return None;
     }
+    named_children(arguments)
+        .windows(3)
+        .find_map(|w| mfa_in(w, src))
+}
+
+/// The function a module, a function's name and a list of arguments name, written one
+/// after the other (`Mod, :fun, [a, b]`: `Mod.fun/2`): the module an alias or
+/// `__MODULE__`, the list of known length.
+fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
     let g = grammar();
-    let argv = named_children(arguments?);
-    argv.windows(3).find_map(|w| {
-        let [module, name, list] = *w else {
-            return None;
-        };
-        let module = match module.kind_id() {
-            k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
-            _ => return None,
-        };
-        let fun = atom_name(name, src)?;
-        // `[x | rest]` is a list of unknown length.
-        (list.kind() == "list" && !text(list, src).contains('|')).then(|| RawCall::Remote {
-            module,
-            fun: fun.to_string(),
-            arity: named_children(list).len() as u32,
-        })
+    let [module, name, list] = *nodes else {
+        return None;
+    };
+    let module = match module.kind_id() {
+        k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+        _ => return None,
+    };
+    let fun = atom_name(name, src)?;
+    // `[x | rest]` is a list of unknown length.
+    (list.kind() == "list" && !text(list, src).contains('|')).then(|| RawCall::Remote {
+        module,
+        fun: fun.to_string(),
+        arity: named_children(list).len() as u32,
     })
 }
 
@@ -1814,6 +1825,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     arity: 2,
                 },
             ));
+        } else if kind == tuple
+            && node.named_child_count() == 3
+            && let Some(call) = mfa_in(&named_children(node), src)
+        {
+            // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry
+            // poller's measurement, a child's `start:`) with those arguments.
+            calls.push((node.start_byte(), call));
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
             if op == Some(g.op_pipe)
@@ -1990,7 +2008,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         },
                     ));
                     if extra == 0 {
-                        let in_function = Context::in_function(&contexts);
+                        let in_function = name == "channel" && Context::in_function(&contexts);
                         implied_calls(node, name, in_function, src, &mut calls);
                         if let Some(call) = mfa_call(None, name, parts.arguments, src) {
                             calls.push((node.start_byte(), call));

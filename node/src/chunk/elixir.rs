@@ -5224,13 +5224,17 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     None
                 }
-                RawCall::Mock { mock, behaviours } => {
-                    // `mock:Mock=Behaviour`: the symbol graph lists the mock among the
-                    // behaviour's implementations.
+                RawCall::Mock {
+                    mock,
+                    behaviours,
+                    line,
+                } => {
+                    // `mock:Mock=Behaviour@line`: the symbol graph lists the mock among
+                    // the behaviour's implementations.
                     let mock = resolve(&local, mock, *at);
                     for b in behaviours {
                         let b = resolve(&local, b, *at);
-                        draft.tag(&format!("{}{mock}={b}", super::MOCK_TAG));
+                        draft.tag(&format!("{}{mock}={b}@{line}", super::MOCK_TAG));
                     }
                     None
                 }

@@ -1194,8 +1194,8 @@ pub const MAX_IMPORTS: usize = 100;
 /// (`@behaviour Plug`): the modules that use it implement `Mod`, and run nothing of it.
 pub const QUOTED_BEHAVIOUR: &str = "@behaviour ";
 
-/// Tags a chunk that makes a mock of a behaviour: `mock:MyApp.StoreMock=MyApp.Store` for
-/// `Mox.defmock(MyApp.StoreMock, for: MyApp.Store)`.
+/// Tags a chunk that makes a mock of a behaviour: `mock:MyApp.StoreMock=MyApp.Store@12`
+/// for `Mox.defmock(MyApp.StoreMock, for: MyApp.Store)` on line 12.
 pub const MOCK_TAG: &str = "mock:";
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk

@@ -1756,16 +1756,15 @@ impl SymbolGraph {
             // `Mox.defmock(MockMod, for: B)`: the mock implements `B`, made where the
             // `defmock` is written.
             for tag in &chunk.tags {
-                let Some((mock, behaviour)) =
+                let Some((mock, made)) =
                     (tag.strip_prefix(crate::chunk::MOCK_TAG)).and_then(|t| t.split_once('='))
                 else {
                     continue;
                 };
-                let short = mock.rsplit('.').next().unwrap_or(mock);
-                let (line, text) = (chunk.start_line..)
-                    .zip(chunk.content.lines())
-                    .find(|(_, l)| l.contains("defmock") && l.contains(short))
-                    .unwrap_or((chunk.start_line, ""));
+                let (behaviour, line) = match made.rsplit_once('@') {
+                    Some((b, line)) => (b, line.parse().unwrap_or(chunk.start_line)),
+                    None => (made, chunk.start_line),
+                };
                 let site = SymbolSite {
                     symbol: mock.to_string(),
                     module: mock.to_string(),
@@ -1774,7 +1773,7 @@ impl SymbolGraph {
                     start_line: line,
                     end_line: line,
                     kind: ChunkKind::ModuleHeader,
-                    signature: text.trim().to_string(),
+                    signature: format!("defmock {mock}, for: {behaviour}"),
                     visibility: Visibility::Public,
                     generated_by: None,
                     quoted_at: None,

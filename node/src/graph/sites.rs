@@ -387,6 +387,7 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
                 || (name == "join"
                     && (arities.is_empty() || arities.contains(&3))
                     && joins(code, module, scope))
+                || names_mfa(code, module, name, arities, scope)
         }
         // A module is named where its functions are called or its struct built, where
         // it is used, plugged, raised, started as a child or mounted.
@@ -1127,6 +1128,53 @@ fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     scope.names(written, module)
 }
 
+/// Whether the line's code names `module`'s `name` as a module and a function's name
+/// written one after the other (`{__MODULE__, :poll, [opts]}`, `:erpc.call(node, Cache,
+/// :update, [id])`), to be called with the arguments that follow.
+fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
+    let atom = format!(":{name}");
+    code.match_indices(&atom).any(|(at, _)| {
+        let after = &code[at + atom.len()..];
+        if after.starts_with(ident_char) || after.starts_with(['?', '!', ':']) {
+            return false;
+        }
+        // The arguments, a list closed on the line, pass their arity.
+        let list = after.trim_start().strip_prefix(',').map(str::trim_start);
+        if let Some(list) = list.filter(|l| l.starts_with('[') && !arities.is_empty())
+            && let Some(close) = closing(list.as_bytes(), 0)
+        {
+            let inside = list[1..close].trim();
+            let mut depth = 0i32;
+            let commas = inside.bytes().filter(|&b| {
+                match b {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth -= 1,
+                    _ => {}
+                }
+                b == b',' && depth == 0
+            });
+            let arity = if inside.is_empty() {
+                0
+            } else {
+                commas.count() as u32 + 1
+            };
+            if !arities.contains(&arity) {
+                return false;
+            }
+        }
+        let Some(before) = code[..at].trim_end().strip_suffix(',') else {
+            return false;
+        };
+        let before = before.trim_end();
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let written = &before[start..];
+        (written.starts_with(|c: char| c.is_ascii_uppercase()) || written.starts_with("__MODULE__"))
+            && scope.names(written, module)
+    })
+}
+
 /// Whether the line's code is a Phoenix socket's `channel "room:*", RoomChannel`, which
 /// joins `RoomChannel` (its `join/3`).
 fn joins(code: &str, module: &str, scope: &Scope<'_>) -> bool {
@@ -1601,6 +1649,20 @@ end"#;
             kind: CalleeKind::Module,
         };
         assert_eq!(lines_in(src, &module, &scope), vec![10, 13, 14, 15, 16]);
+    }
+
+    /// A function given as a module and its name is called where they are written: a
+    /// tuple `{__MODULE__, :poll, [opts]}`, or the arguments of what runs it.
+    #[test]
+    fn a_module_and_a_functions_name_are_a_call_of_it() {
+        let src = "measurements: [{__MODULE__, :poll, [opts]}]\n:erpc.call(node, Poller, :poll, [x])\n{Poller, :poll?, []}\nPoller.poll(x)\n%{Poller => :poll}\nApplication.get_env(:app, :poll)\n";
+        let scope = Scope {
+            module: "PromEx.Poller",
+            aliases: [("Poller", "PromEx.Poller")].into(),
+            ..Scope::default()
+        };
+        let poll = Callee::of("PromEx.Poller.poll/1").unwrap();
+        assert_eq!(lines_in(src, &poll, &scope), vec![10, 11, 13]);
     }
 
     /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,
