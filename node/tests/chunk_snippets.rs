@@ -3143,6 +3143,37 @@ fn g18_small_tests_are_never_merged() {
     }
 }
 
+/// A function whose `@doc` is over half the budget and which does not fit with it is
+/// split after the doc: its head goes with its body, not at the end of the doc's part
+/// (found in Pinchflat, where a part held a long doc and the head alone).
+#[test]
+fn g18_a_long_doc_is_a_part_and_the_head_goes_with_the_body() {
+    let doc: String = (1..=12)
+        .map(|i| format!("  Step {i} of indexing: reads the source and writes its items.\n"))
+        .collect();
+    let body: String = (1..=12)
+        .map(|i| format!("    items = Index.step(items, :step_{i}, source)\n"))
+        .collect();
+    let src = format!(
+        "defmodule Shop.Indexer do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def index(source, opts \\\\ []) do\n    items = []\n{body}    items\n  end\nend\n"
+    );
+    let config = ChunkerConfig {
+        budget: 900,
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let cs = chunks_with("lib/shop/indexer.ex", src.as_bytes(), &config);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.name == "index").collect();
+    assert_eq!(parts.len(), 2, "{}", dump(&cs));
+    let head = src.lines().position(|l| l.contains("def index(")).unwrap() as u32 + 1;
+    assert_eq!(parts[1].start_line, head, "{}", dump(&cs));
+    assert!(parts[0].content.contains("Step 12 of indexing"));
+    assert_eq!(
+        defined(parts[1]),
+        strings(&["Shop.Indexer.index/1", "Shop.Indexer.index/2"])
+    );
+}
+
 /// A `render/1` that is one `~H` heredoc far over the budget: the heredoc cannot be cut,
 /// and the `end` after it is no part of its own (a part that reads as nothing).
 #[test]

@@ -1415,6 +1415,60 @@ fn callers_beyond_those_shown_are_named() {
     );
 }
 
+/// A search hit that is one part of a split definition (its long doc) is shown with the
+/// definition's other parts, as written: the body the doc speaks of comes with it.
+#[test]
+fn a_hit_on_a_part_of_a_definition_shows_its_other_parts() {
+    let doc: String = (1..=12)
+        .map(|i| format!("  Step {i} of indexing: reads the source and writes its items.\n"))
+        .collect();
+    let body: String = (1..=12)
+        .map(|i| format!("    items = Index.step(items, :step_{i}, source)\n"))
+        .collect();
+    let src = format!(
+        "defmodule Shop.Indexer do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def index(source) do\n    items = []\n{body}    Shop.Downloads.enqueue(items)\n  end\nend\n"
+    );
+    let config = ChunkerConfig {
+        budget: 900,
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let FileChunks::Chunked(chunks) = chunk_file("app", "lib/indexer.ex", src.as_bytes(), &config)
+    else {
+        panic!("not chunked");
+    };
+    let parts: Vec<usize> = (0..chunks.len())
+        .filter(|&i| chunks[i].name == "index")
+        .collect();
+    assert_eq!(parts.len(), 2);
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &parts[..1]);
+    let source = Mem(chunks);
+    let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .search_hits(hits)
+        .build(&ContextRequest {
+            question: "how does indexing read the source?".into(),
+            target: None,
+            budget: Some(8_000),
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    let hit: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::SearchHit)
+        .collect();
+    assert_eq!(hit.len(), 1, "{:#?}", ctx.sections);
+    assert!(
+        hit[0].text.contains("Step 12 of indexing"),
+        "{}",
+        hit[0].text
+    );
+    assert!(
+        hit[0].text.contains("Shop.Downloads.enqueue(items)"),
+        "{}",
+        hit[0].text
+    );
+}
+
 /// The contexts of a question over one function per module of `src` (each a search
 /// hit, in order): how many hits each budget shows, its tokens and what it dropped.
 fn hits_shown(src: &str, functions: usize, budgets: &[usize]) -> Vec<(usize, usize, usize)> {

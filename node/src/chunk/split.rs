@@ -33,14 +33,15 @@ pub(crate) fn split(
     // count as much as those of its clauses.
     let strings = |s: usize, e: usize| strings_in(root.descendant_for_byte_range(s, e), s, e);
     let mut ranges = Vec::new();
-    // What comes before the first clause (its `@doc`, `@spec`, attributes): when over the
-    // budget by itself, it is a part (or parts) of its own, and the code after it is cut
-    // as if it were alone, not into the leftovers of the doc's lines.
+    // What comes before the first clause (its `@doc`, `@spec`, attributes): when over
+    // half the budget by itself, it is a part (or parts) of its own, and the code after it
+    // is cut as if it were alone, not into the leftovers of the doc's lines: the head of
+    // the function goes with its body, not at the end of the doc's part.
     let lead = (nodes.first())
         .filter(|_| draft.kind != ChunkKind::ModuleHeader)
         .map(|n| line_start_cut(src, n.start_byte()))
         .filter(|&c| c > start);
-    let long_lead = lead.filter(|&c| non_whitespace_chars(&src[start..c]) > budget);
+    let long_lead = lead.filter(|&c| non_whitespace_chars(&src[start..c]) > budget / 2);
     if nodes.len() > 1 {
         // A first clause with no `do` block (a bodiless head for defaults, a one-line
         // `do:`) may part from a `@doc` before it, to go with the clauses after it: cut

@@ -144,6 +144,9 @@ pub fn budget_scale(budget: usize) -> usize {
     (budget / 8_192).clamp(1, 4)
 }
 
+/// The most parts of a split definition a search hit shows together.
+const MAX_JOINED_PARTS: usize = 3;
+
 /// How many times [`max_hits`] a context shows while its budget has room for them
 /// (the search asks for as many).
 pub const MAX_FILL_HITS: usize = 2;
@@ -660,12 +663,38 @@ impl<'a> ContextBuilder<'a> {
             {
                 focus.push(hit.symbol.clone());
             }
-            self.push_chunk(
-                &mut g,
-                SectionKind::SearchHit,
-                format!("Search hit: {}", hit.symbol),
-                c,
-            );
+            // A part of a split definition (a long doc, its body) is shown with the other
+            // parts of its definition, as written, when they are few: a question that
+            // matches the doc needs the code too.
+            let parts = self.parts_of(c)?;
+            if parts.len() > 1 {
+                let refs: Vec<&Chunk> = parts.iter().collect();
+                let text = (join_adjacent(&refs).iter())
+                    .map(|(c, text)| fence(c, text))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                used += (parts.iter())
+                    .filter(|p| p.id != c.id)
+                    .map(|p| self.counter.count(&p.content))
+                    .sum::<usize>();
+                let title = format!("Search hit: {} ({})", hit.symbol, places(&parts));
+                let collapsed = fence(c, &signature_only(c));
+                self.push(
+                    &mut g,
+                    SectionKind::SearchHit,
+                    title,
+                    text,
+                    Some(collapsed),
+                    &parts,
+                );
+            } else {
+                self.push_chunk(
+                    &mut g,
+                    SectionKind::SearchHit,
+                    format!("Search hit: {}", hit.symbol),
+                    c,
+                );
+            }
             hits_shown += 1;
         }
         let map_tokens = (budget / 8).clamp(64, 1024);
@@ -1263,6 +1292,40 @@ impl<'a> ContextBuilder<'a> {
             self.push(g, SectionKind::Caller, title, named_list(more), None, &[]);
         }
         Ok(())
+    }
+
+    /// The parts of the split definition `chunk` is a part of, in order, when they are at
+    /// most [`MAX_JOINED_PARTS`]; else (or for a chunk that is no part) none.
+    fn parts_of(&self, chunk: &Chunk) -> Result<Vec<Chunk>> {
+        let Some((_, n)) = chunk.part else {
+            return Ok(Vec::new());
+        };
+        if n as usize > MAX_JOINED_PARTS || !chunk.kind.is_callable() {
+            return Ok(Vec::new());
+        }
+        let mut parts: Vec<Chunk> = (self.source.file_chunks(&chunk.repo, &chunk.path)?)
+            .into_iter()
+            .filter(|c| {
+                c.part.is_some_and(|(_, m)| m == n)
+                    && (c.kind, &c.module, &c.name) == (chunk.kind, &chunk.module, &chunk.name)
+            })
+            .collect();
+        parts.sort_by_key(|c| c.start_byte);
+        // The run of `n` consecutive parts that holds `chunk` (the same name may be split
+        // twice in one file: another arity, another clause group).
+        let at = parts.iter().position(|c| c.id == chunk.id);
+        let (Some(at), Some((k, _))) = (at, chunk.part) else {
+            return Ok(Vec::new());
+        };
+        let Some(first) = (at + 1).checked_sub(k as usize) else {
+            return Ok(Vec::new());
+        };
+        match parts.get(first..first + n as usize) {
+            Some(run) if run.windows(2).all(|w| w[0].end_byte == w[1].start_byte) => {
+                Ok(run.to_vec())
+            }
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// Adds a chunk's section; false when it joined an identical one.
