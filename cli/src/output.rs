@@ -431,6 +431,7 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
+    let mut any_bare = false;
     for c in chunks {
         let arities = if c.arities.is_empty() {
             String::new()
@@ -487,8 +488,19 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
             }
         }
         if !bare.is_empty() {
+            any_bare = true;
             writeln!(out, "              bare  {}", shown(&bare.join(", ")))?;
         }
+    }
+    if any_bare {
+        // One file does not show what its module imports through a `use`, nor the
+        // aliases a `use` makes: the index does.
+        writeln!(
+            out,
+            "(calls as this file alone shows them: `bare` calls have no module here; an \
+             index resolves them, and aliases a `use` makes, through imports and `use`s: \
+             `aiex symbols callees Mod.fun/arity`)"
+        )?;
     }
     Ok(())
 }

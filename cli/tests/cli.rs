@@ -898,6 +898,10 @@ fn chunk_shows_how_aiex_sees_a_file_without_an_index() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("calls Enum.sort/1"), "{text}");
     assert!(text.contains("bare  trim/1\n"), "once: {text}");
+    assert!(
+        text.contains("`bare` calls have no module here; an index resolves them"),
+        "{text}"
+    );
 
     let missing = aiex(data.path(), &["chunk", "/no/such/file.ex"]);
     assert!(!missing.status.success());
