@@ -1626,6 +1626,66 @@ fn an_embedded_template_defines_a_function_that_renders_its_components() {
     }
 }
 
+/// The file of `EEx.function_from_file(:def, :page, Path.expand("templates/page.eex",
+/// __DIR__), [:config, :node])` is the body of `page/2`: its calls are the function's,
+/// read through the module's aliases and imports (ExDoc's formatters).
+#[test]
+fn an_eex_file_a_function_is_compiled_from_calls_what_its_code_calls() {
+    let module = concat!(
+        "defmodule Doc.Templates do\n",
+        "  require EEx\n",
+        "  alias Doc.Utils, as: H\n",
+        "  import Doc.Format, only: [h: 1]\n",
+        "  EEx.function_from_file(\n",
+        "    :def,\n",
+        "    :page,\n",
+        "    Path.expand(\"templates/page.eex\", __DIR__),\n",
+        "    [:config, :node]\n",
+        "  )\n",
+        "  EEx.function_from_file(:defp, :plain, \"lib/doc/other/plain.eex\")\n",
+        "end\n",
+    );
+    let utils = "defmodule Doc.Utils do\n  def module_type(n), do: n\nend\ndefmodule Doc.Format do\n  def h(x), do: x\nend\n";
+    let mut chunks = chunks_of("lib/doc/templates.ex", module);
+    chunks.extend(chunks_of("lib/doc/utils.ex", utils));
+    chunks.extend(chunks_of(
+        "lib/doc/templates/page.eex",
+        "<h1><%= h(config.title) %></h1>\n<p><%= H.module_type(node) %></p>\n",
+    ));
+    chunks.extend(chunks_of("lib/doc/other/plain.eex", "<%= h(\"x\") %>\n"));
+    chunks.extend(chunks_of(
+        "lib/doc/stray/page.eex",
+        "<%= H.module_type(1) %>\n",
+    ));
+    let g = SymbolGraph::build(&chunks);
+    let sites = g.definitions("Doc.Templates.page/2");
+    let at_file: Vec<_> = (sites.iter())
+        .filter(|s| s.path == "lib/doc/templates/page.eex")
+        .collect();
+    assert_eq!(at_file.len(), 1, "{sites:?}");
+    assert_eq!(at_file[0].signature, "def page(config, node)");
+    assert_eq!(
+        at_file[0].generated_by.as_deref(),
+        Some("EEx.function_from_file/5")
+    );
+    // What the template calls, beside what the line that compiles it calls.
+    let page = g.callees("Doc.Templates.page/2");
+    for callee in [
+        "Doc.Format.h/1",
+        "Doc.Utils.module_type/1",
+        "EEx.function_from_file/4",
+    ] {
+        assert!(page.contains(&callee.to_string()), "{callee}: {page:?}");
+    }
+    let plain = g.callees("Doc.Templates.plain/0");
+    assert!(plain.contains(&"Doc.Format.h/1".to_string()), "{plain:?}");
+    // The stray template is no function's: its `H.module_type` stays as written.
+    assert_eq!(
+        caller_symbols(&g, "Doc.Utils.module_type/1"),
+        strings(&["Doc.Templates.page/2"])
+    );
+}
+
 /// A `for` over what a function of another file returns as a literal (Nx's `for {name,
 /// _} <- Nx.Shared.unary_math_funs() do def unquote(name)(tensor)`) defines a function
 /// per atom, where the `for` writes it, once the graph knows what the function returns.

@@ -845,6 +845,80 @@ impl<'s, 't> Walker<'s, 't> {
             suffix,
             line: self.line_of(node.start_byte()),
             of: TemplatesOf::Embedded,
+            function: None,
+        })
+    }
+
+    /// The template file of `EEx.function_from_file(:def, :page, path, [:assigns])`, with a
+    /// literal name and path: `Path.expand("templates/page.eex", __DIR__)` (or
+    /// `Path.join(__DIR__, …)`) beside this file, or a path from the project's root. Its
+    /// code is the body of `page/1`.
+    fn eex_file_template(&self, node: Node<'t>) -> Option<EmbeddedTemplates> {
+        let target = node.child_by_field_name("target")?;
+        if self.text(target) != "EEx.function_from_file" {
+            return None;
+        }
+        let args = calls::named_children(child_of_kind(node, "arguments")?);
+        let keyword = calls::atom_name(*args.first()?, self.src)?;
+        let name = calls::atom_name(*args.get(1)?, self.src)?;
+        let plain = |n: Node<'t>| -> Option<String> {
+            let text = self.text(n);
+            (n.kind() == "string" && !text.contains("#{"))
+                .then(|| text.trim_matches('"').to_string())
+        };
+        let path = *args.get(2)?;
+        let dir = self.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let written = match path.kind() {
+            "string" => plain(path)?,
+            "call" => {
+                let call = self.text(path.child_by_field_name("target")?);
+                let inner = calls::named_children(child_of_kind(path, "arguments")?);
+                match (call, inner.as_slice()) {
+                    ("Path.expand", [rel, base]) if self.text(*base) == "__DIR__" => {
+                        format!("{dir}/{}", plain(*rel)?)
+                    }
+                    ("Path.join", [base, rel]) if self.text(*base) == "__DIR__" => {
+                        format!("{dir}/{}", plain(*rel)?)
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in written.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                p => parts.push(p),
+            }
+        }
+        // The pattern is the file without its extensions (`templates/page`).
+        let file = parts.pop()?;
+        let stem = file.split_once('.').map_or(file, |(s, _)| s);
+        if stem.is_empty() {
+            return None;
+        }
+        parts.push(stem);
+        let params: Vec<String> = match args.get(3) {
+            None => Vec::new(),
+            Some(list) if list.kind() == "list" => (calls::named_children(*list).into_iter())
+                .map(|p| {
+                    calls::atom_name(p, self.src)
+                        .map_or_else(|| self.text(p).to_string(), str::to_string)
+                })
+                .collect(),
+            Some(_) => return None,
+        };
+        let head = format!("{keyword} {name}({})", params.join(", "));
+        Some(EmbeddedTemplates {
+            pattern: parts.join("/"),
+            suffix: String::new(),
+            line: self.line_of(node.start_byte()),
+            of: TemplatesOf::EexFunction,
+            function: Some((name.to_string(), params.len() as u32, head)),
         })
     }
 
@@ -873,6 +947,7 @@ impl<'s, 't> Walker<'s, 't> {
             suffix: String::new(),
             line,
             of: TemplatesOf::View,
+            function: None,
         })
     }
 
@@ -893,6 +968,7 @@ impl<'s, 't> Walker<'s, 't> {
             suffix: String::new(),
             line,
             of: TemplatesOf::Colocated,
+            function: None,
         })
     }
 
@@ -1515,6 +1591,11 @@ impl<'s, 't> Walker<'s, 't> {
                 .unwrap_or(Classified::Item(fallback));
         } else if kind != g.call {
             return Classified::Item(fallback);
+        }
+        if self.modules[module].embeds.len() < MAX_EMBEDS
+            && let Some(embed) = self.eex_file_template(node)
+        {
+            self.modules[module].embeds.push(embed);
         }
         let generated = match self.generated_def(node) {
             Some(def) => Some(def),

@@ -280,6 +280,10 @@ pub struct EmbeddedTemplates {
     /// Which convention finds the templates, and so what they define.
     #[serde(default, skip_serializing_if = "TemplatesOf::is_embedded")]
     pub of: TemplatesOf,
+    /// For [`TemplatesOf::EexFunction`]: the function's name, arity and head (`def
+    /// page(assigns)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<(String, u32, String)>,
 }
 
 /// How a module comes to render template files.
@@ -297,6 +301,10 @@ pub enum TemplatesOf {
     /// its file's directory named after its last segment (`AppWeb.CartLive` in
     /// `live/cart_live.ex`: `live/cart_live.html.heex`) as `render/1`.
     Colocated,
+    /// `EEx.function_from_file(:def, :page, Path.expand("templates/page.eex", __DIR__),
+    /// [:assigns])`: the file is the body of the function it names
+    /// ([`EmbeddedTemplates::function`]).
+    EexFunction,
 }
 
 impl TemplatesOf {
@@ -324,6 +332,9 @@ impl EmbeddedTemplates {
     pub fn function_for(&self, matcher: &globset::GlobMatcher, path: &str) -> Option<String> {
         let file = path.rsplit_once('/').map_or(path, |(_, f)| f);
         let (stem, extensions) = file.split_once('.')?;
+        if let Some((name, _, _)) = &self.function {
+            return (extensions.ends_with("eex") && matcher.is_match(path)).then(|| name.clone());
+        }
         if self.of != TemplatesOf::Embedded {
             // `.heex`, `.eex` and `.leex` all end so.
             return (extensions.ends_with("eex") && !stem.is_empty() && matcher.is_match(path))
@@ -336,17 +347,19 @@ impl EmbeddedTemplates {
     /// The arity of the functions the templates define: `name(assigns)`, or a view's
     /// `render(template, assigns)`.
     pub fn arity(&self) -> u32 {
-        match self.of {
-            TemplatesOf::View => 2,
-            TemplatesOf::Embedded | TemplatesOf::Colocated => 1,
+        match (self.of, &self.function) {
+            (TemplatesOf::View, _) => 2,
+            (TemplatesOf::EexFunction, Some((_, arity, _))) => *arity,
+            _ => 1,
         }
     }
 
     /// The head shown for the function a template defines.
     pub fn signature(&self, name: &str) -> String {
-        match self.of {
-            TemplatesOf::View => format!("def {name}(template, assigns)"),
-            TemplatesOf::Embedded | TemplatesOf::Colocated => format!("def {name}(assigns)"),
+        match (self.of, &self.function) {
+            (TemplatesOf::View, _) => format!("def {name}(template, assigns)"),
+            (TemplatesOf::EexFunction, Some((_, _, head))) => head.clone(),
+            _ => format!("def {name}(assigns)"),
         }
     }
 
@@ -356,6 +369,7 @@ impl EmbeddedTemplates {
             TemplatesOf::Embedded => "Phoenix.Component.embed_templates/2",
             TemplatesOf::View => "Phoenix.View",
             TemplatesOf::Colocated => "Phoenix.LiveView",
+            TemplatesOf::EexFunction => "EEx.function_from_file/5",
         }
     }
 }

@@ -1294,7 +1294,22 @@ impl Lexer {
             }
             let char_literal = i > 0 && bytes[i - 1] == b'?';
             if let Some(depth) = self.braces.last_mut() {
-                // In an interpolation: code, to its closing brace.
+                // In an interpolation: code, to its closing brace; a string in it
+                // (`"#{Enum.join(names, ", ")}"`) is blanked to its end on the line.
+                if b == b'"' && !char_literal {
+                    let mut end = i + 1;
+                    while end < bytes.len() && bytes[end] != b'"' {
+                        end += if bytes[end] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = end.min(bytes.len().saturating_sub(1)).max(i);
+                    code.push('"');
+                    code.extend(std::iter::repeat_n(' ', end - i - usize::from(end > i)));
+                    if end > i {
+                        code.push('"');
+                    }
+                    i = end + 1;
+                    continue;
+                }
                 match b {
                     b'{' => *depth += 1,
                     b'}' if *depth == 0 => {
@@ -1747,6 +1762,11 @@ end"#;
         assert_eq!(lines(src, "Glific.base_domain/0"), vec![11, 12]);
         let src = "@doc \"\"\"\n    iex> base_domain(1)\n\"\"\"\n";
         assert!(lines(src, "Glific.base_domain/1").is_empty());
+        // A string in an interpolation is a string: its comma is no argument's.
+        let src = "IO.puts(\"uses #{Enum.join(names, \", \")} and #{Enum.count(names)}\")\nx = \"#{Enum.join(a, \"\\\"\")}\"\n";
+        assert_eq!(lines(src, "Enum.join/2"), vec![10, 11]);
+        assert_eq!(lines(src, "Enum.count/1"), vec![10]);
+        assert!(lines(src, "Enum.join/3").is_empty());
     }
 
     #[test]
