@@ -716,7 +716,7 @@ fn struct_call(module: String) -> RawCall {
 
 /// What `Mox.defmock(MockMod, for: Behaviour)` makes: `MockMod`, implementing the
 /// behaviour (or each of a list).
-fn mock_of(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
+fn mock_of(call: Node<'_>, arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
     let g = grammar();
     let argv = named_children(arguments?);
     let [mock, options, ..] = argv[..] else {
@@ -739,7 +739,7 @@ fn mock_of(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
     (!behaviours.is_empty()).then(|| RawCall::Mock {
         mock: text(mock, src).to_string(),
         behaviours,
-        line: mock.start_position().row as u32 + 1,
+        line: call.start_position().row as u32 + 1,
     })
 }
 
@@ -797,11 +797,15 @@ fn mfa_call(
     // Most calls pass fewer than three arguments: nothing to read.
     let arguments = arguments.filter(|a| a.named_child_count() >= 3)?;
     let takes_mfa = match module {
+        // `Process.spawn(Mod, :fun, args, opts)`, `:erlang.apply/3`; not `Process.send(dest,
+        // :msg, [:noconnect])`.
+        Some("Process" | ":erlang") => fun.starts_with("spawn") || fun == "apply",
         Some(m) if MFA_MODULES.contains(&m) => true,
         // `GenServer.call(__MODULE__, :get, [])`: a server, its message, a timeout.
         Some(m) if SERVER_MODULES.contains(&m) => false,
         None if matches!(fun, "apply" | "spawn" | "spawn_link" | "spawn_monitor") => true,
-        _ => MFA_CALLERS.iter().any(|w| fun.contains(w)),
+        // A word of the name ends so (`enhanced_call`, `multicast`; not `called`, `calls`).
+        _ => (fun.split('_')).any(|word| MFA_CALLERS.iter().any(|w| word.ends_with(w))),
     };
     if !takes_mfa {
         return None;
@@ -2063,7 +2067,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 };
                 if matches!(module.as_str(), "Mox" | "Hammox")
                     && fun == "defmock"
-                    && let Some(mock) = mock_of(parts.arguments, src)
+                    && let Some(mock) = mock_of(node, parts.arguments, src)
                 {
                     calls.push((node.start_byte(), mock));
                 }

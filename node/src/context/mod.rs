@@ -1182,12 +1182,18 @@ impl<'a> ContextBuilder<'a> {
             // Of the parts of a long caller (its site is the part with its head), the
             // one that makes the call.
             let head = format!("{}.", site.module);
+            // Of the same name and arity (`export/1` and `export/2` may both be split).
+            let arity = site
+                .symbol
+                .rsplit_once('/')
+                .and_then(|(_, a)| a.parse::<u32>().ok());
             let part_of_caller = |c: &&Chunk| {
                 c.part.is_some()
                     && (site.symbol.strip_prefix(head.as_str()))
                         .and_then(|s| s.strip_prefix(c.name.as_str()))
                         .is_some_and(|s| s.starts_with('/'))
                     && c.module == site.module
+                    && arity.is_some_and(|a| c.arities.contains(&a))
             };
             let found = (files[&key].iter())
                 .filter(|c| overlaps(c) || part_of_caller(c))
@@ -1485,7 +1491,8 @@ fn message_tags(text: &str, callback: &str) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     for (sender, _) in MESSAGE_SENDERS.iter().filter(|(_, c)| *c == callback) {
         for (at, _) in text.match_indices(sender) {
-            let fresh = at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric();
+            let fresh = at == 0
+                || !matches!(text.as_bytes()[at - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_');
             let rest = &text[at + sender.len()..];
             // The message follows the first comma outside brackets.
             let mut depth = 0usize;
@@ -1533,8 +1540,10 @@ pub fn clause_taking_message(
     sender: &str,
 ) -> Option<(u32, String)> {
     let callback = message_callback_name(callee)?;
+    let module = callee.rsplit_once('/')?.0.rsplit_once('.')?.0;
     let tags = message_tags(sender, callback);
-    let mut ordered: Vec<&Chunk> = chunks.iter().collect();
+    // The callee's module's (a file may hold another server, or a test calling it).
+    let mut ordered: Vec<&Chunk> = chunks.iter().filter(|c| c.module == module).collect();
     ordered.sort_by_key(|c| c.start_line);
     ordered.into_iter().find_map(|c| {
         let at = tags

@@ -4296,7 +4296,7 @@ mod tests {
             ),
             (
                 "test/test_helper.exs",
-                "ExUnit.start()\nalias Shop.Store\n\nMox.defmock(Shop.StoreMock, for: Store)\nHammox.defmock(Shop.BothMock, for: [Store, Shop.Cache])\nMox.defmock(Shop.Nothing, skip_optional_callbacks: true)\n",
+                "ExUnit.start()\nalias Shop.Store\n\nMox.defmock(Shop.StoreMock, for: Store)\nHammox.defmock(Shop.BothMock, for: [Store, Shop.Cache])\nMox.defmock(Shop.Nothing, skip_optional_callbacks: true)\nMox.defmock(\n  Shop.LineMock,\n  for: Shop.Cache\n)\n",
             ),
         ];
         let g = SymbolGraph::build(&chunks_of(&sources, false));
@@ -4312,7 +4312,13 @@ mod tests {
                 ("Shop.StoreMock".to_string(), 4)
             ]
         );
-        assert_eq!(sites("Shop.Cache"), [("Shop.BothMock".to_string(), 5)]);
+        assert_eq!(
+            sites("Shop.Cache"),
+            [
+                ("Shop.BothMock".to_string(), 5),
+                ("Shop.LineMock".to_string(), 7)
+            ]
+        );
     }
 
     /// Phoenix's `__using__({which, opts})` applies `which` to `[opts]`: `use MyAppWeb,

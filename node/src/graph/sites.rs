@@ -282,10 +282,20 @@ pub fn call_lines<'a>(
     let mut lexer = Lexer::default();
     let lines: Vec<&str> = content.lines().collect();
     // Each line's code, read ahead: a route written over several lines is read whole.
+    // And whether it is a line of a doc's heredoc (`@doc """`), whose examples call
+    // nothing, not even in a template's attributes.
+    let mut doc_open = false;
+    let mut in_doc: Vec<bool> = Vec::with_capacity(lines.len());
     let codes: Vec<String> = (lines.iter())
         .map(|line| {
+            let opens = lexer.heredoc.is_none()
+                && ["@doc", "@moduledoc", "@typedoc", "@shortdoc"]
+                    .iter()
+                    .any(|a| line.trim_start().starts_with(a));
             let mut code = String::new();
             lexer.code_of(line, &mut code);
+            in_doc.push(doc_open || opens);
+            doc_open = lexer.heredoc.is_some() && (doc_open || opens);
             code
         })
         .collect();
@@ -342,7 +352,7 @@ pub fn call_lines<'a>(
         if !declaration
             && (calls_on(code, callee, scope, gen_stage)
                 || renders(line, callee, scope)
-                || (code.trim().is_empty() && calls_in_template(line, callee, scope))
+                || (code.trim().is_empty() && !in_doc[i] && calls_in_template(line, callee, scope))
                 || routes_over_lines(&codes[i..], callee, scope))
         {
             out.push((first_line + i as u32, *line));
@@ -1140,6 +1150,7 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         }
         // The arguments, a list closed on the line, pass their arity.
         let list = after.trim_start().strip_prefix(',').map(str::trim_start);
+        let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
         if let Some(list) = list.filter(|l| l.starts_with('[') && !arities.is_empty())
             && let Some(close) = closing(list.as_bytes(), 0)
         {
@@ -1166,11 +1177,16 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             return false;
         };
         let before = before.trim_end();
-        let start = before
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |i| i + 1);
+        let start = (before.char_indices().rev())
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let written = &before[start..];
-        (written.starts_with(|c: char| c.is_ascii_uppercase()) || written.starts_with("__MODULE__"))
+        // Arguments follow (a list, or the next line), or the three make a tuple: not
+        // `GenServer.call(__MODULE__, :get)`, a server and its message.
+        let tuple = before[..start].trim_end().ends_with('{');
+        (listed || tuple)
+            && (written.starts_with(|c: char| c.is_ascii_uppercase())
+                || written.starts_with("__MODULE__"))
             && scope.names(written, module)
     })
 }
@@ -1196,7 +1212,7 @@ fn uses_which(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
     let Some(rest) = code.trim_start().strip_prefix("use ") else {
         return false;
     };
-    let rest = rest.trim_start().trim_start_matches('(');
+    let rest = rest.trim_start().trim_start_matches('(').trim_start();
     let written = module_written(rest);
     let Some(after) = rest[written.len()..].trim_start().strip_prefix(',') else {
         return false;
@@ -1296,7 +1312,7 @@ impl Lexer {
             if let Some(depth) = self.braces.last_mut() {
                 // In an interpolation: code, to its closing brace; a string in it
                 // (`"#{Enum.join(names, ", ")}"`) is blanked to its end on the line.
-                if b == b'"' && !char_literal {
+                if b == b'"' && !char_literal && (i == 0 || bytes[i - 1] != b'\'') {
                     let mut end = i + 1;
                     while end < bytes.len() && bytes[end] != b'"' {
                         end += if bytes[end] == b'\\' { 2 } else { 1 };
@@ -1639,6 +1655,10 @@ end"#;
         };
         let show = Callee::of("LiveBeatsWeb.CoreComponents.show_modal/1").unwrap();
         assert_eq!(lines_in(src, &show, &scope), vec![11, 14]);
+        // A doc's example is no call.
+        let doc =
+            "@doc \"\"\"\n    <.link phx-click={show_modal(\"new\")}>\n\"\"\"\ndef f, do: 1\n";
+        assert!(lines_in(doc, &show, &scope).is_empty());
         let hide = Callee::of("LiveBeatsWeb.CoreComponents.hide_modal/2").unwrap();
         assert_eq!(lines_in(src, &hide, &scope), vec![13]);
     }
@@ -1678,6 +1698,10 @@ end"#;
         };
         let poll = Callee::of("PromEx.Poller.poll/1").unwrap();
         assert_eq!(lines_in(src, &poll, &scope), vec![10, 11, 13]);
+        // A server and its message are no function and its arguments; a character of
+        // several bytes before the module is read past.
+        let src = "GenServer.call(Poller, :poll)\n:erpc.call(node,\u{a0}Poller, :poll, [x])\nuse( Poller, :poll)\n";
+        assert_eq!(lines_in(src, &poll, &scope), vec![11]);
     }
 
     /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,
