@@ -1831,6 +1831,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             ));
         } else if kind == tuple
             && node.named_child_count() == 3
+            // Most 3-tuples (`{:reply, x, state}`) start with no module: not read further.
+            && node
+                .named_child(0)
+                .is_some_and(|m| matches!(m.kind_id(), k if k == g.alias || k == g.identifier || k == g.dot))
             && let Some(call) = mfa_in(&named_children(node), src)
         {
             // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry

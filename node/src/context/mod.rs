@@ -1086,11 +1086,9 @@ impl<'a> ContextBuilder<'a> {
         let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
         let mut shown = 0;
         let mut more_callees: Vec<String> = Vec::new();
-        // The target's code, read for the messages it sends.
-        let target_text: Option<String> = {
-            let chunks = self.source.definition(symbol)?;
-            (!chunks.is_empty()).then(|| (chunks.iter()).map(|c| c.content.as_str()).collect())
-        };
+        // The target's code, read for the messages it sends: once, and only when it
+        // calls a server callback.
+        let mut target_text: Option<String> = None;
         // In the order the code calls them: with more callees than fit, the first ones
         // called are kept, and the others named.
         for callee in self.graph.callees_in_call_order(symbol) {
@@ -1116,8 +1114,16 @@ impl<'a> ContextBuilder<'a> {
             let mut definition = self.source.definition(&callee)?;
             // A server callback reached through a message shows the clauses that take
             // the messages the target sends, where its clauses are parts of their own.
-            if let Some(target) = &target_text {
-                handling_clauses(&mut definition, &callee, target);
+            if definition.len() > 1 && message_callback_name(&callee).is_some() {
+                if target_text.is_none() {
+                    let chunks = self.source.definition(symbol)?;
+                    target_text = Some(chunks.iter().map(|c| c.content.as_str()).collect());
+                }
+                handling_clauses(
+                    &mut definition,
+                    &callee,
+                    target_text.as_deref().unwrap_or(""),
+                );
             }
             for c in definition {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
