@@ -75,6 +75,9 @@ fn context_from_the_embedded_server_as_text_and_json() {
 
     let out = server.run(&["context", "--target", "Inventory.Nope.f/1"]);
     fails_saying(&args, &out, "target not found: Inventory.Nope.f/1");
+    // A misspelt target: the names it may have meant, as `aiex symbols` offers them.
+    let out = server.run(&["context", "--target", "Inventory.Stock.reserv/4"]);
+    fails_saying(&args, &out, "did you mean Inventory.Stock.reserve/4");
     let out = server.run(&["context"]);
     fails_saying(&args, &out, "ask a question, name a target, or both");
 }

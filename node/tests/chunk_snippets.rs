@@ -6993,3 +6993,51 @@ fn g19_structs_call_the_struct_they_build() {
         !(cs.iter().flat_map(|c| &c.defines)).any(|d| d.module == "Shop.Contract" && d.implied)
     );
 }
+
+const ATTRIBUTE_MODULE: &str = r##"defmodule Supavisor.ClientHandlerTest do
+  use ExUnit.Case
+  alias Supavisor.Handlers
+  @subject Supavisor.ClientHandler
+  @handlers Handlers.Proxy
+  @limit 10
+
+  test "stops" do
+    assert {:stop, :normal} == @subject.handle_event(:info, :x, nil, %{})
+    @handlers.run(@limit)
+    @limit.run()
+    @missing.run(1)
+  end
+
+  @subject __MODULE__.Inner
+  def later, do: @subject.go()
+end
+"##;
+
+/// `@subject Mod` (an ExUnit idiom): calls through the attribute are that module's, from
+/// where it is set; an attribute that names no module calls nothing.
+#[test]
+fn calls_through_a_module_attribute_are_the_modules() {
+    let cs = chunks("test/supavisor/client_handler_test.exs", ATTRIBUTE_MODULE);
+    let test = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::Test)
+        .unwrap_or_else(|| panic!("a test: {}", dump(&cs)));
+    assert_eq!(
+        test.calls,
+        strings(&[
+            "Supavisor.ClientHandler.handle_event/4",
+            "Supavisor.Handlers.Proxy.run/1"
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    let later = cs
+        .iter()
+        .flat_map(|c| &c.defines)
+        .find(|d| d.name == "later")
+        .unwrap_or_else(|| panic!("later/0: {}", dump(&cs)));
+    assert_eq!(
+        later.calls,
+        strings(&["Supavisor.ClientHandlerTest.Inner.go/0"])
+    );
+}

@@ -2906,7 +2906,8 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         assert!(go.contains(&callee.to_string()), "{callee}: {go:?}");
     }
 
-    // Implementations are written ones only; so is the map.
+    // Implementations are written ones only (`child_spec/1` is no callback of
+    // `Shop.Base`); so is the map.
     let impls: Vec<String> = (g.implementations("Shop.Base.child_spec/1").into_iter())
         .map(|s| s.symbol)
         .collect();
@@ -3623,5 +3624,68 @@ end
     assert_eq!(
         g.callees("Shop.Item.changeset/2"),
         strings(&["Ecto.Changeset.cast/3", "Shop.Item.unique/2"])
+    );
+}
+
+/// A behaviour whose own `use` defines a default of its callback (`use Supavisor.Error`
+/// quotes `def log_level(_)`): each module that uses it implements the callback, with
+/// the default or its own; a function another library's `use` defines is no
+/// implementation.
+#[test]
+fn a_behaviours_own_use_implements_its_callback_by_default() {
+    let error = r#"defmodule Shop.Error do
+  @callback log_level(term()) :: atom()
+  @callback message(term()) :: String.t()
+
+  defmacro __using__(_opts) do
+    quote do
+      @behaviour Shop.Error
+      def log_level(_), do: :error
+      defoverridable log_level: 1
+    end
+  end
+end
+"#;
+    let errors = r#"defmodule Shop.Errors.Timeout do
+  use Shop.Error
+  def message(_), do: "timeout"
+end
+
+defmodule Shop.Errors.Auth do
+  use Shop.Error
+  def log_level(_), do: :warning
+  def message(_), do: "auth"
+end
+
+defmodule Shop.Other do
+  use Shop.Helpers
+end
+"#;
+    let helpers = r#"defmodule Shop.Helpers do
+  defmacro __using__(_) do
+    quote do
+      @behaviour Shop.Error
+      def log_level(_), do: :info
+    end
+  end
+end
+"#;
+    let mut chunks = chunks_of("lib/shop/error.ex", error);
+    chunks.extend(chunks_of("lib/shop/errors.ex", errors));
+    chunks.extend(chunks_of("lib/shop/helpers.ex", helpers));
+    let g = SymbolGraph::build(&chunks);
+    let impls: Vec<(String, Option<String>)> = (g.implementations("Shop.Error.log_level/1"))
+        .into_iter()
+        .map(|s| (s.symbol, s.generated_by))
+        .collect();
+    assert_eq!(
+        impls,
+        vec![
+            ("Shop.Errors.Auth.log_level/1".to_string(), None),
+            (
+                "Shop.Errors.Timeout.log_level/1".to_string(),
+                Some("Shop.Error".to_string())
+            ),
+        ]
     );
 }

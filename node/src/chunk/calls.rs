@@ -705,6 +705,19 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     }
 }
 
+/// A module attribute a call is made through (`@subject.handle_event(…)`, after
+/// `@subject Supavisor.ClientHandler`, as ExUnit tests often write): `@subject`, which
+/// the module's attribute resolves ([`RawCall::Remote`] through an alias of that name;
+/// dropped when no attribute names a module).
+fn attribute_module(left: Node<'_>, src: &[u8]) -> Option<String> {
+    let g = grammar();
+    let operand = left.child_by_field_id(g.operand)?;
+    (left.kind_id() == g.unary_operator
+        && operand.kind_id() == g.identifier
+        && src.get(left.start_byte()) == Some(&b'@'))
+    .then(|| format!("@{}", text(operand, src)))
+}
+
 /// What building or matching `%module{}` calls: `module.__struct__/0`.
 fn struct_call(module: String) -> RawCall {
     RawCall::Remote {
@@ -2043,7 +2056,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     target.child_by_field_id(g.right),
                 )
                 && right.kind_id() == g.identifier
-                && let Some(module) = static_module(left, src)
+                && let Some(module) = static_module(left, src).or_else(|| attribute_module(left, src))
                 // `Frame.unquote(name)()`: a name computed in a macro, no call to cite.
                 && !matches!(text(right, src), "unquote" | "unquote_splicing")
             {

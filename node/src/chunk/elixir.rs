@@ -2227,6 +2227,16 @@ impl<'s, 't> Walker<'s, 't> {
                 ItemKind::Header
             }
             _ => {
+                // `@subject Supavisor.ClientHandler`: calls through `@subject` call that
+                // module's functions, from here on (an alias named `@subject`).
+                if let Some(a) = arg.filter(|a| {
+                    a.kind() == "alias"
+                        || (a.kind() == "dot" && self.text(*a).starts_with("__MODULE__."))
+                        || (a.kind() == "identifier" && self.text(*a) == "__MODULE__")
+                }) {
+                    let full = self.expand_module(self.text(a), Some(module));
+                    self.modules[module].push_alias(node.start_byte(), format!("@{name}"), full);
+                }
                 // Set again to what is not known (`@types @types ++ more()`), it is
                 // forgotten.
                 let known = arg.and_then(|a| self.known_atoms(a, module, MAX_ENUMERABLE_DEPTH));
@@ -5193,10 +5203,14 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             };
             if outside {
                 let (calls, call) = match call {
-                    RawCall::Remote { module, fun, arity } => (
-                        &mut draft.module_calls,
-                        super::symbol(&expand_at(modules, module, scope, *at), fun, *arity),
-                    ),
+                    RawCall::Remote { module, fun, arity } => {
+                        let module = expand_at(modules, module, scope, *at);
+                        // An attribute that names no module.
+                        if module.starts_with('@') {
+                            continue;
+                        }
+                        (&mut draft.module_calls, super::symbol(&module, fun, *arity))
+                    }
                     RawCall::Local { fun, arity } => {
                         match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                             Some(s) => (
@@ -5360,7 +5374,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     None
                 }
                 RawCall::Remote { module, fun, arity } => {
-                    let call = super::symbol(&resolve(&local, module, *at), fun, *arity);
+                    let module = resolve(&local, module, *at);
+                    // An attribute that names no module.
+                    if module.starts_with('@') {
+                        continue;
+                    }
+                    let call = super::symbol(&module, fun, *arity);
                     // A quoted definition's own call with a module (one through
                     // `__MODULE__` is a `CallerModule`). (Repeats go in `QuotedDef::dedup`.)
                     if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)

@@ -536,9 +536,22 @@ impl<'a> ContextBuilder<'a> {
             let target = Target::parse(t)?;
             let chunks = self.target_chunks(&target, &in_repos, repos)?;
             if chunks.is_empty() {
+                // A symbol: the names it may have meant, as `aiex symbols` offers them.
+                let name = t.trim().to_string();
+                let similar = match &target {
+                    Target::Function(s) | Target::Module(s) => (self.graph.similar(s, 4))
+                        .into_iter()
+                        .filter(|m| m != s)
+                        .take(3)
+                        .collect(),
+                    Target::File { .. } => Vec::new(),
+                };
                 return Err(NodeError::NotFound {
                     what: "target",
-                    name: t.trim().to_string(),
+                    name: match similar.is_empty() {
+                        true => name,
+                        false => format!("{name} (did you mean {}?)", similar.join(", ")),
+                    },
                 });
             }
             if repos.is_empty() {

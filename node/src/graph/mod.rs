@@ -2334,17 +2334,28 @@ impl SymbolGraph {
         // finds the functions of both.
         let mut modules: Vec<&SymbolSite> = sites.iter().collect();
         modules.dedup_by(|a, b| (&a.symbol, &a.repo) == (&b.symbol, &b.repo));
+        // Whether the behaviour declares the callback: then a default its own `use`
+        // defines implements it.
+        let declared = (self.declared_callbacks(behaviour).iter()).any(|c| match arity {
+            Some(_) => c == symbol,
+            None => c.rsplit_once('/').is_some_and(|(h, _)| h == head),
+        });
         let mut out = Vec::new();
         for m in modules {
             let key = match arity {
                 Some(a) => format!("{}.{fun}/{a}", m.symbol),
                 None => format!("{}.{fun}", m.symbol),
             };
+            // Written functions; and the default of a declared callback that the
+            // behaviour's own `use` defines (`use Supavisor.Error` quotes `def
+            // log_level(_)`), not what another library's `use` does.
             out.extend((self.definitions(&key).into_iter()).filter(|s| {
                 s.kind.is_callable()
                     && s.module == m.symbol
                     && s.repo == m.repo
-                    && s.generated_by.is_none()
+                    && s.generated_by
+                        .as_deref()
+                        .is_none_or(|by| declared && by == behaviour)
             }));
         }
         out.sort_by(site_order);

@@ -182,10 +182,14 @@ pub struct Scope<'a> {
     /// `Changeset` (or the `as:` name) -> `Ecto.Changeset`.
     pub aliases: HashMap<&'a str, &'a str>,
     pub imports: &'a [String],
-    /// The names of the calls the chunker saw made without a module (`fun` of `fun/2`).
-    pub unqualified: Vec<&'a str>,
+    /// The calls the chunker saw made without a module: `fun` and its arity, when known
+    /// (`fun/2`).
+    pub unqualified: Vec<(&'a str, Option<u32>)>,
     /// The chunk's text.
     pub text: &'a str,
+    /// Whether the chunk is a template file's (`.eex`, `.leex`), and reads `{…}` as code
+    /// (`.heex`, `.sface`).
+    pub template: Option<bool>,
 }
 
 impl<'a> Scope<'a> {
@@ -203,8 +207,16 @@ impl<'a> Scope<'a> {
             .chain(&chunk.module_unqualified_calls)
             .chain(&chunk.plugged_calls)
             .chain(chunk.defines.iter().flat_map(|d| &d.unqualified_calls))
-            .map(|c| c.rsplit_once('/').map_or(c.as_str(), |(n, _)| n))
+            .map(|c| match c.rsplit_once('/') {
+                Some((name, arity)) => (name, arity.parse().ok()),
+                None => (c.as_str(), None),
+            })
             .collect();
+        let template = match chunk.path.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("heex" | "sface") => Some(true),
+            Some("eex" | "leex") => Some(false),
+            _ => None,
+        };
         Scope {
             module: &chunk.module,
             parents: &chunk.parents,
@@ -212,6 +224,7 @@ impl<'a> Scope<'a> {
             imports: &chunk.imports,
             unqualified,
             text: &chunk.content,
+            template,
         }
     }
 
@@ -232,6 +245,12 @@ impl<'a> Scope<'a> {
     /// `module` here.
     fn names(&self, written: &str, module: &str) -> bool {
         if written == module {
+            return true;
+        }
+        // A module attribute (`@subject.fun()`): the chunker resolved it through the
+        // module's `@subject Mod`, which the chunk's text may not hold; the callee's
+        // name and arity are checked.
+        if written.starts_with('@') {
             return true;
         }
         let (first, rest) = match written.split_once('.') {
@@ -261,12 +280,22 @@ impl<'a> Scope<'a> {
                 .is_some_and(|m| m.ends_with('.'))
     }
 
-    /// Whether a call of `name` without a module may be `module`'s.
-    fn calls_unqualified(&self, module: &str, name: &str) -> bool {
+    /// Whether a call of `name` without a module may be `module`'s (at one of `arities`,
+    /// when given): the module's own, an import's, or one the chunker saw made without a
+    /// module at such an arity (through imports a `use` makes). A bare `render/3` is
+    /// not another module's `render/2` that the chunk also calls with its module.
+    fn calls_unqualified(&self, module: &str, name: &str, arities: &[u32]) -> bool {
         module == self.module
             || self.imports.iter().any(|i| i == module)
             || matches!(module, "Kernel" | "Kernel.SpecialForms")
-            || self.unqualified.contains(&name)
+            || self.unqualified.iter().any(|&(n, arity)| {
+                n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
+            })
+    }
+
+    /// Whether the chunker saw a call of `name` made without a module.
+    fn saw_unqualified(&self, name: &str) -> bool {
+        self.unqualified.iter().any(|&(n, _)| n == name)
     }
 }
 
@@ -281,11 +310,13 @@ pub fn call_lines<'a>(
     let mut out = Vec::new();
     let mut lexer = Lexer::default();
     let lines: Vec<&str> = content.lines().collect();
+    let mut template = template_codes(content, &lines, scope.template).into_iter();
     // Each line's code, read ahead: a route written over several lines is read whole.
     // And whether it is a line of a doc's heredoc (`@doc """`), whose examples call
     // nothing, not even in a template's attributes.
     let mut doc_open = false;
     let mut in_doc: Vec<bool> = Vec::with_capacity(lines.len());
+    let mut in_template: Vec<bool> = Vec::with_capacity(lines.len());
     let codes: Vec<String> = (lines.iter())
         .map(|line| {
             let opens = lexer.heredoc.is_none()
@@ -296,7 +327,10 @@ pub fn call_lines<'a>(
             lexer.code_of(line, &mut code);
             in_doc.push(doc_open || opens);
             doc_open = lexer.heredoc.is_some() && (doc_open || opens);
-            code
+            // A template's line: the code of its tags.
+            let template = template.next().flatten();
+            in_template.push(template.is_some());
+            template.unwrap_or(code)
         })
         .collect();
     // The indentation of a typespec whose lines go on (more indented) below it.
@@ -352,7 +386,10 @@ pub fn call_lines<'a>(
         if !declaration
             && (calls_on(code, callee, scope, gen_stage)
                 || renders(line, callee, scope)
-                || (code.trim().is_empty() && !in_doc[i] && calls_in_template(line, callee, scope))
+                || (code.trim().is_empty()
+                    && !in_doc[i]
+                    && !in_template[i]
+                    && calls_in_template(line, callee, scope))
                 || routes_over_lines(&codes[i..], callee, scope))
         {
             out.push((first_line + i as u32, *line));
@@ -462,7 +499,9 @@ fn qualifier(code: &str, dot: usize) -> &str {
     }
     let written = &code[start..dot];
     let erlang = start > 0 && bytes[start - 1] == b':';
-    if erlang {
+    // `@subject.fun()`: through a module attribute.
+    let attribute = start > 0 && bytes[start - 1] == b'@' && !written.contains('.');
+    if erlang || attribute {
         return &code[start - 1..dot];
     }
     match written.starts_with(|c: char| c.is_ascii_uppercase()) || written.starts_with("__MODULE__")
@@ -503,7 +542,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             // of a module the code writes (`pipe_through :webhook` beside `post "/",
             // WebhookController, :webhook`).
             let own = module == scope.module || scope.imports.iter().any(|i| i == module);
-            if own || (scope.unqualified.contains(&name) && !scope.writes(module)) {
+            if own || (scope.saw_unqualified(name) && !scope.writes(module)) {
                 return true;
             }
             continue;
@@ -587,7 +626,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             let route = crate::chunk::calls::ROUTES.contains(&name)
                 && (after.trim_start_matches('(').starts_with(['"', '~']))
                 && !matches!(module, "Phoenix.Router" | "Plug.Router");
-            local && !defines && !route && scope.calls_unqualified(module, name)
+            local && !defines && !route && scope.calls_unqualified(module, name, arities)
         };
         if called {
             return true;
@@ -982,13 +1021,66 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
                 .next()
                 .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
             && match written {
-                "" => scope.calls_unqualified(module, name),
+                "" => scope.calls_unqualified(module, name, &[1]),
                 _ => {
                     written.starts_with(|c: char| c.is_ascii_uppercase())
                         && scope.names(written, module)
                 }
             }
     })
+}
+
+/// The code of the lines of `content` that are a template's: every line of a template
+/// file (`file`: whether it reads `{…}` as code), and the lines of a `~H` (`~F`, `~E`,
+/// `~L`) heredoc. Their code is that of the template's EEx tags and `{…}` expressions, as
+/// [`template_code`] finds them over the whole template, each at its place and with its
+/// strings blanked; the markup is blanked, so that an apostrophe in its text (`Stripe's`)
+/// or the quotes of an attribute (`href="<%= url() %>"`) open no string. `None` for the
+/// other lines.
+fn template_codes(content: &str, lines: &[&str], file: Option<bool>) -> Vec<Option<String>> {
+    let mut out = vec![None; lines.len()];
+    // Runs of template lines, each with whether it reads `{…}` as code.
+    let mut runs: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
+    if let Some(braces) = file {
+        runs.push((0..lines.len(), braces));
+    } else if ["~H\"\"\"", "~F\"\"\"", "~E\"\"\"", "~L\"\"\""]
+        .iter()
+        .any(|s| content.contains(s))
+    {
+        let mut lexer = Lexer::default();
+        let mut scratch = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            // Inside the heredoc from an earlier line, and not its last line.
+            if let (Some(_), Some(braces)) = (lexer.heredoc, lexer.template)
+                && !line.contains(HEREDOC)
+            {
+                match runs.last_mut() {
+                    Some((run, b)) if run.end == i && *b == braces => run.end = i + 1,
+                    _ => runs.push((i..i + 1, braces)),
+                }
+            }
+            lexer.code_of(line, &mut scratch);
+        }
+    }
+    for (run, braces) in runs {
+        let text = lines[run.clone()].join("\n");
+        let mut masked: Vec<u8> = text
+            .bytes()
+            .map(|b| if b == b'\n' { b'\n' } else { b' ' })
+            .collect();
+        for code in crate::chunk::calls::template_code(text.as_bytes(), braces) {
+            masked[code.clone()].copy_from_slice(&text.as_bytes()[code]);
+        }
+        // Code ranges start and end at ASCII delimiters, and the rest is spaces.
+        let masked = String::from_utf8(masked).unwrap_or_default();
+        let mut lexer = Lexer::default();
+        for (i, line) in run.zip(masked.split('\n')) {
+            let mut code = String::new();
+            lexer.code_of(line, &mut code);
+            out[i] = Some(code);
+        }
+    }
+    out
 }
 
 /// Whether the line, a template's (its code is blank: a `~H` sigil or an `.heex`
@@ -1232,6 +1324,9 @@ fn uses_which(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
 struct Lexer {
     /// Inside a heredoc (`"""` or `'''`) begun on an earlier line.
     heredoc: Option<&'static str>,
+    /// That heredoc is a template's (`~H`, `~F`: `Some(true)`, its `{…}` code; `~E`,
+    /// `~L`: `Some(false)`).
+    template: Option<bool>,
     /// Inside a string or sigil: the byte that closes it.
     string: Option<u8>,
     /// The interpolations open inside that string, each with its braces open.
@@ -1276,6 +1371,7 @@ impl Lexer {
             match end {
                 Some(end) => {
                     self.heredoc = None;
+                    self.template = None;
                     code.push_str(&line[end..end + 3]);
                     rest = &line[end + 3..];
                 }
@@ -1362,6 +1458,11 @@ impl Lexer {
                     for triple in [HEREDOC, CHARLIST_HEREDOC] {
                         if rest[start..].starts_with(triple) {
                             self.heredoc = Some(triple);
+                            self.template = match &rest[i + 1..start] {
+                                "H" | "F" => Some(true),
+                                "E" | "L" => Some(false),
+                                _ => None,
+                            };
                             return;
                         }
                     }
@@ -1566,7 +1667,7 @@ end"#;
         let routed = "pipe_through(:webhook)\npost(\"/\", WebhookController, :webhook)\nplug :fetch_session\n";
         let bors = Scope {
             module: "BorsNG.Router",
-            unqualified: vec!["webhook", "fetch_session", "delete"],
+            unqualified: vec![("webhook", None), ("fetch_session", None), ("delete", None)],
             text: routed,
             ..Scope::default()
         };
@@ -1661,6 +1762,67 @@ end"#;
         assert!(lines_in(doc, &show, &scope).is_empty());
         let hide = Callee::of("LiveBeatsWeb.CoreComponents.hide_modal/2").unwrap();
         assert_eq!(lines_in(src, &hide, &scope), vec![13]);
+    }
+
+    /// A template's markup opens no string: after an apostrophe in its text (`Stripe's`)
+    /// or inside an attribute's quotes (`href="<%= url() %>"`), its `{…}` expressions and
+    /// EEx tags still call, in a template file and in a `~H` heredoc; its `<script>`, a
+    /// comment and a quoted attribute value do not.
+    #[test]
+    fn a_templates_markup_opens_no_string() {
+        let heex = "<div>{helper(\"a\")}</div>\n<p>in Stripe's new portal</p>\n<div>{helper(\"b\")}</div>\n<a href=\"<%= helper(\"d\") %>\">x</a>\n<script>\n  let x = {helper: 1}; helper(2)\n</script>\n<div :for={x <- xs}\n  title=\"helper(3)\">\n  {helper(\n    x)}\n</div>\n<%# helper(4) %>\n";
+        let scope = Scope {
+            module: "MyWeb.FooLive",
+            template: Some(true),
+            ..Scope::default()
+        };
+        let helper = Callee::of("MyWeb.FooLive.helper/1").unwrap();
+        assert_eq!(lines_in(heex, &helper, &scope), vec![10, 12, 13, 19]);
+        // An `.eex` file reads no `{…}`; its quotes and apostrophes are markup.
+        let eex = "<p>We'll see</p>\n<a href=\"<%= helper(\"d\") %>\">{helper(x)}</a>\nfetch(\"<%= helper(:create) %>\", init)\n";
+        let scope = Scope {
+            template: Some(false),
+            ..scope
+        };
+        assert_eq!(lines_in(eex, &helper, &scope), vec![11, 12]);
+        // A `~H` heredoc's text, after an apostrophe as before it.
+        let sigil = "def render(assigns) do\n  ~H\"\"\"\n  <p>{helper(\"a\")}</p>\n  <p>Stripe's portal</p>\n  <p>{helper(\"b\")}</p>\n  <a href={helper(\"c\")}>x</a>\n  \"\"\"\nend\nhelper(\"e\")\n";
+        let scope = Scope {
+            template: None,
+            ..scope
+        };
+        assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
+    }
+
+    /// A call through a module attribute (`@subject.handle_event(…)`) is read at its
+    /// name and arity; the chunker resolved the attribute.
+    #[test]
+    fn a_call_through_a_module_attribute_is_read() {
+        let src = "assert {:stop, :normal} == @subject.handle_event(:info, e, nil, d)\n@subject.handle_event(:info, e)\nsubject.handle_event(:info, e, nil, d)\n";
+        let scope = Scope {
+            module: "Supavisor.ClientHandlerTest",
+            ..Scope::default()
+        };
+        let callee = Callee::of("Supavisor.ClientHandler.handle_event/4").unwrap();
+        assert_eq!(lines_in(src, &callee, &scope), vec![10]);
+    }
+
+    /// A name without a module, called at an arity the chunker saw, is not another
+    /// module's function of that name and another arity (`|> render("_tags.html",
+    /// tags: t)` is `Phoenix.Controller.render/3`, not `ImageView.render/2`).
+    #[test]
+    fn a_bare_name_is_of_the_arity_it_was_seen_at() {
+        let src = "ImageView.render(\"show.json\", image: i)\nconn\n|> render(\"_tags.html\",\n  tags: t)\nrender(conn, \"x\",\n  a: 1)\n";
+        let scope = Scope {
+            module: "MyWeb.TagController",
+            aliases: [("ImageView", "MyWeb.ImageView")].into(),
+            unqualified: vec![("render", Some(3))],
+            ..Scope::default()
+        };
+        let view = Callee::of("MyWeb.ImageView.render/2").unwrap();
+        assert_eq!(lines_in(src, &view, &scope), vec![10]);
+        let controller = Callee::of("Phoenix.Controller.render/3").unwrap();
+        assert_eq!(lines_in(src, &controller, &scope), vec![12, 14]);
     }
 
     /// A LiveView hook's `on_mount/4` is called where it is mounted, and a module is
@@ -1769,7 +1931,7 @@ end"#;
         let scope = Scope {
             module: "Inventory",
             aliases: [("Stock", "Inventory.Stock")].into(),
-            unqualified: vec!["with_span"],
+            unqualified: vec![("with_span", None)],
             ..Scope::default()
         };
         let reserve = Callee::of("Inventory.Stock.reserve/4").unwrap();
