@@ -3689,3 +3689,40 @@ end
         ]
     );
 }
+
+/// A case template's `using do quote do … end end` injects the functions its quote
+/// defines into each test module that uses it, as a `__using__/1` quote does: a test's
+/// bare call reaches them.
+#[test]
+fn a_case_templates_using_block_defines_its_quoted_functions() {
+    let case = r#"defmodule Shop.ConvCase do
+  use ExUnit.CaseTemplate
+
+  using do
+    quote do
+      def open_contents, do: "x"
+      def valid_range(a, b), do: {a, b}
+    end
+  end
+end
+"#;
+    let test = r#"defmodule Shop.PosTest do
+  use Shop.ConvCase
+
+  test "range" do
+    assert valid_range(1, 2) == {1, 2}
+  end
+end
+"#;
+    let mut chunks = chunks_of("test/support/conv_case.ex", case);
+    chunks.extend(chunks_of("test/shop/pos_test.exs", test));
+    let g = SymbolGraph::build(&chunks);
+    let sites = g.definitions("Shop.PosTest.valid_range/2");
+    assert_eq!(sites.len(), 1, "{sites:?}");
+    assert_eq!(sites[0].generated_by.as_deref(), Some("Shop.ConvCase"));
+    let callers: Vec<String> = (g.callers("Shop.PosTest.valid_range/2").into_iter())
+        .map(|r| r.symbol)
+        .collect();
+    assert_eq!(callers.len(), 1, "{callers:?}");
+    assert!(g.definitions("Shop.ConvCase.valid_range/2").is_empty());
+}

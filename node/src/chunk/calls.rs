@@ -403,7 +403,8 @@ impl Context {
         let (mut quoted, mut in_function) = (false, false);
         for c in Context::innermost(stack) {
             match c {
-                Context::Using => return !quoted,
+                // `using do quote do … end end`: the quote is what the template injects.
+                Context::Using => return quoted,
                 Context::Quote if quoted => return false,
                 Context::Quote => quoted = true,
                 Context::Function if quoted => in_function = true,

@@ -266,7 +266,14 @@ impl<'a> Scope<'a> {
             None => module == base,
         };
         if let Some(expanded) = expanded {
-            return is(expanded);
+            // An alias of a name an alias the chunk does not list shortens (`alias
+            // Common.Cache` after a `use` aliased `Bonfire.Common`): by its last segments.
+            let suffix = |full: &str| (module.strip_suffix(full)).is_some_and(|m| m.ends_with('.'));
+            return is(expanded)
+                || match rest {
+                    Some(rest) => suffix(&[expanded, ".", rest].concat()),
+                    None => suffix(expanded),
+                };
         }
         // A module nested in the one the code is in, by its short name; or an alias the
         // chunk does not list (a `use` writes it: `use MyAppWeb, :controller` aliases
@@ -390,7 +397,8 @@ pub fn call_lines<'a>(
                     && !in_doc[i]
                     && !in_template[i]
                     && calls_in_template(line, callee, scope))
-                || routes_over_lines(&codes[i..], callee, scope))
+                || routes_over_lines(&codes[i..], callee, scope)
+                || (i > 0 && mfa_over_lines(&codes[i - 1], code, callee, scope)))
         {
             out.push((first_line + i as u32, *line));
         }
@@ -1230,6 +1238,26 @@ fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
     scope.names(written, module)
 }
 
+/// Whether `code` starts with the function's name of a module, a function's name and
+/// its arguments written one a line (`:erpc.call(` then `node,`, `Supavisor,`,
+/// `:get_global_sup,` and `[id]` each on its own line): the name, after the module on
+/// the line before, names `callee`.
+fn mfa_over_lines(before: &str, code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+    let CalleeKind::Function { name, arities } = &callee.kind else {
+        return false;
+    };
+    let (before, code) = (before.trim_end(), code.trim_start());
+    code.starts_with(':')
+        && before.ends_with(',')
+        && names_mfa(
+            &[before, " ", code].concat(),
+            &callee.module,
+            name,
+            arities,
+            scope,
+        )
+}
+
 /// Whether the line's code names `module`'s `name` as a module and a function's name
 /// written one after the other (`{__MODULE__, :poll, [opts]}`, `:erpc.call(node, Cache,
 /// :update, [id])`), to be called with the arguments that follow.
@@ -1807,6 +1835,22 @@ end"#;
         assert_eq!(lines_in(src, &callee, &scope), vec![10]);
     }
 
+    /// An alias whose target is itself a name another alias shortens (`alias
+    /// Common.Cache`, `Common` aliased by a `use`) names the module it ends.
+    #[test]
+    fn an_alias_of_an_aliased_name_names_the_module_it_ends() {
+        let src = "Cache.maybe_apply_cached({Files.MediaEdit, :dominant_color}, [\n  x\n])\nOtherCache.maybe_apply_cached(a, b)\n";
+        let scope = Scope {
+            module: "Bonfire.Common.Media",
+            aliases: [("Cache", "Common.Cache")].into(),
+            ..Scope::default()
+        };
+        let callee = Callee::of("Bonfire.Common.Cache.maybe_apply_cached/2").unwrap();
+        assert_eq!(lines_in(src, &callee, &scope), vec![10]);
+        let other = Callee::of("Bonfire.Other.Cache.maybe_apply_cached/2").unwrap();
+        assert!(lines_in(src, &other, &scope).is_empty());
+    }
+
     /// A name without a module, called at an arity the chunker saw, is not another
     /// module's function of that name and another arity (`|> render("_tags.html",
     /// tags: t)` is `Phoenix.Controller.render/3`, not `ImageView.render/2`).
@@ -1864,6 +1908,9 @@ end"#;
         // several bytes before the module is read past.
         let src = "GenServer.call(Poller, :poll)\n:erpc.call(node,\u{a0}Poller, :poll, [x])\nuse( Poller, :poll)\n";
         assert_eq!(lines_in(src, &poll, &scope), vec![11]);
+        // Its arguments one a line, as `mix format` writes a long call.
+        let src = ":erpc.call(\n  node2,\n  Poller,\n  :poll,\n  [x],\n  15_000\n)\nGenServer.call(\n  Poller,\n  :poll\n)\n";
+        assert_eq!(lines_in(src, &poll, &scope), vec![13]);
     }
 
     /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,
