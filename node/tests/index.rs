@@ -1982,6 +1982,34 @@ fn a_named_function_ranks_before_the_callback_of_its_name() {
         "ExDoc.Markdown.available?",
         "ExDoc.Markdown.available?/0",
     );
+    // A `@callback` the module header holds (a small behaviour, Lexical's `Transport`)
+    // comes after the function of its name too.
+    let (_tmp, set) = indexed(&[(
+        "lib/lexical/server/transport.ex",
+        concat!(
+            "defmodule Lexical.Server.Transport do\n",
+            "  @moduledoc \"A behaviour for a transport.\"\n",
+            "  @callback write(Jason.Encoder.t()) :: Jason.Encoder.t()\n",
+            "\n",
+            "  @implementation Application.compile_env(:server, :transport, Stdio)\n",
+            "\n",
+            "  defdelegate write(message), to: @implementation\n",
+            "end\n",
+        ),
+    )]);
+    for query in ["Transport.write", "Lexical.Server.Transport.write/1"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].chunk.kind,
+            ChunkKind::Delegate,
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+    assert_eq!(
+        search(&set, "Transport")[0].chunk.kind,
+        ChunkKind::ModuleHeader
+    );
 }
 
 /// A wrong arity still finds the function by its qualified name (`Completion.completion/6`

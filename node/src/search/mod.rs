@@ -818,6 +818,10 @@ const UNDOCUMENTED_WEIGHT: f32 = 0.9;
 /// a function of the same name comes first, anything else the query names still does.
 const NAMED_CONTRACT_WEIGHT: f32 = 0.95;
 
+/// The weight of a module header in an identifier query naming a function with its
+/// module: a header holds the function's `@callback` or `@type` at most.
+const NAMED_HEADER_WEIGHT: f32 = 0.8;
+
 /// Kind weight of a definition an identifier query (not a question) names under a longer
 /// module than the one it writes (`Mix.Config.config/3` for `Config.config/3`, the header
 /// of `Mix.Config` for `Config`): the module of that very name comes first. Alone
@@ -1469,6 +1473,15 @@ impl QueryPlan {
             // same name the module also declares (their BM25 are near each other).
             if self.names_module && chunk.kind == ChunkKind::Type {
                 w *= NAMED_CONTRACT_WEIGHT;
+            }
+            // So does `Lexical.Server.Transport.write/1` before the header that holds a
+            // `@callback write(…)` (a small behaviour's): the header matches the module's
+            // name as well, so its BM25 is further above.
+            if self.names_a_function_qualified
+                && !self.question
+                && chunk.kind == ChunkKind::ModuleHeader
+            {
+                w *= NAMED_HEADER_WEIGHT;
             }
             let longer = (self.names_qualified(chunk) && !self.names_with_whole_module(chunk))
                 || self.names_header_by_its_end(chunk);
