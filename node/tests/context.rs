@@ -1753,3 +1753,75 @@ fn an_implied_or_used_definition_is_a_target_through_its_module_header() {
         );
     }
 }
+
+/// What a function a `use` defines calls, and who calls it, when they are defined by
+/// the same `use` (Bonfire's `Repo.transact_with/2`, calling `rollback/1` and called by
+/// `put_many/1`): shown by the clauses the quote writes, as the target is.
+#[test]
+fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
+    let sources = [(
+        "lib/shop.ex",
+        concat!(
+            "defmodule Shop.Base do\n",
+            "  defmacro __using__(_) do\n",
+            "    quote do\n",
+            "      def fetch(id), do: lookup(id)\n",
+            "      @doc \"\"\"\n",
+            "      Looks an item up.\n",
+            "      \"\"\"\n",
+            "      @spec lookup(integer()) ::\n",
+            "              {:ok, integer()}\n",
+            "      def lookup(id), do: {:ok, id}\n",
+            "      def fetch_all(ids), do: Enum.map(ids, &fetch/1)\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "defmodule Shop.Store do\n",
+            "  use Shop.Base\n",
+            "end\n",
+        ),
+    )];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Store.fetch/1", None);
+    let section = |kind: SectionKind, title: &str| {
+        (ctx.sections.iter())
+            .find(|s| s.kind == kind && s.title == title)
+            .unwrap_or_else(|| {
+                let shown: Vec<(SectionKind, &str)> = (ctx.sections.iter())
+                    .map(|s| (s.kind, s.title.as_str()))
+                    .collect();
+                panic!("no {title}: {shown:#?}")
+            })
+    };
+    let callee = section(SectionKind::Callee, "Called: Shop.Store.lookup/1");
+    // With the `@doc` and `@spec` written above it in the quote.
+    assert!(
+        callee.text.contains(concat!(
+            "```elixir\n",
+            "@doc \"\"\"\n",
+            "Looks an item up.\n",
+            "\"\"\"\n",
+            "@spec lookup(integer()) ::\n",
+            "        {:ok, integer()}\n",
+            "def lookup(id), do: {:ok, id}\n",
+            "```"
+        )),
+        "{}",
+        callee.text
+    );
+    assert!(
+        callee.text.contains("(lib/shop.ex:5-10)"),
+        "{}",
+        callee.text
+    );
+    let caller = section(SectionKind::Caller, "Caller: Shop.Store.fetch_all/1");
+    assert!(
+        caller
+            .text
+            .contains("def fetch_all(ids), do: Enum.map(ids, &fetch/1)"),
+        "{}",
+        caller.text
+    );
+}

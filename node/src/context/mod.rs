@@ -764,9 +764,14 @@ impl<'a> ContextBuilder<'a> {
                 continue;
             };
             let joined: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            let wanted = at.end_line.saturating_sub(at.start_line) as usize + 1;
-            let lines: Vec<&str> = (joined.lines())
-                .skip((at.start_line - first.start_line) as usize)
+            let all: Vec<&str> = joined.lines().collect();
+            let from = ((at.start_line - first.start_line) as usize).min(all.len());
+            // The `@doc` and `@spec` the quote writes above the clauses come with them.
+            let indent = all.get(from).map_or(0, |l| l.len() - l.trim_start().len());
+            let lead = lead_lines(&all[..from], indent);
+            let wanted = at.end_line.saturating_sub(at.start_line) as usize + 1 + lead;
+            let lines: Vec<&str> = (all.iter().copied())
+                .skip(from - lead)
                 .take(wanted.min(MAX_QUOTED_LINES))
                 .collect();
             let mut text = lines.join("\n");
@@ -786,7 +791,7 @@ impl<'a> ContextBuilder<'a> {
             };
             out.push(format!(
                 "Defined by {by} ({path}:{}-{}):\n{}",
-                at.start_line,
+                at.start_line - lead as u32,
                 at.end_line,
                 fence(first, &dedent(&text))
             ));
@@ -1138,6 +1143,8 @@ impl<'a> ContextBuilder<'a> {
                     target_text.as_deref().unwrap_or(""),
                 );
             }
+            let written =
+                (definition.iter()).any(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c));
             for c in definition {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
                     continue;
@@ -1145,6 +1152,11 @@ impl<'a> ContextBuilder<'a> {
                 if self.push_chunk(g, SectionKind::Callee, format!("Called: {callee}"), &c) {
                     shown += 1;
                 }
+            }
+            // A function a `use` defines (`Repo.transaction/2`, called by another the
+            // same `use` defines): the quote's clauses.
+            if !written && self.push_quoted(g, SectionKind::Callee, "Called", &callee, in_repos)? {
+                shown += 1;
             }
         }
         if !more_callees.is_empty() {
@@ -1279,6 +1291,12 @@ impl<'a> ContextBuilder<'a> {
                 found => found,
             };
             let Some(c) = found else {
+                // A caller a `use` defines: the quote's clauses that call.
+                if site.generated_by.is_some()
+                    && self.push_quoted(g, SectionKind::Caller, "Caller", &site.symbol, in_repos)?
+                {
+                    shown += 1;
+                }
                 continue;
             };
             let c = &c;
@@ -1317,6 +1335,25 @@ impl<'a> ContextBuilder<'a> {
             self.push(g, SectionKind::Caller, title, named_list(more), None, &[]);
         }
         Ok(())
+    }
+
+    /// A section for `symbol`, a function a `use` defines, of the clauses its quote
+    /// writes ([`ContextBuilder::quoted_texts`]), titled `{what}: {symbol}`: whether one
+    /// was added (none when no quote is indexed, or it is shown already).
+    fn push_quoted(
+        &self,
+        g: &mut Gathered,
+        kind: SectionKind,
+        what: &str,
+        symbol: &str,
+        in_repos: &dyn Fn(&Chunk) -> bool,
+    ) -> Result<bool> {
+        let quoted = self.quoted_texts(symbol, in_repos)?;
+        if quoted.is_empty() {
+            return Ok(false);
+        }
+        let title = format!("{what}: {symbol}");
+        Ok(self.push(g, kind, title, quoted.join("\n"), None, &[]))
     }
 
     /// The parts of the split definition `chunk` is a part of, in order, when they are at
@@ -1621,6 +1658,45 @@ fn handling_clauses(parts: &mut Vec<Chunk>, callee: &str, target: &str) {
         parts.retain(takes);
     }
 }
+
+/// How many of the last `lines` are the `@doc`, `@spec` and `@impl` attributes written
+/// right above a definition indented by `indent` (a heredoc doc whole, a spec over
+/// several lines, its later lines deeper), at most [`MAX_LEAD_LINES`]; 0 when they are
+/// not that.
+fn lead_lines(lines: &[&str], indent: usize) -> usize {
+    let attribute = |t: &str| {
+        ["@doc", "@spec", "@impl", "@deprecated", "@since"]
+            .iter()
+            .any(|a| {
+                t.strip_prefix(a)
+                    .is_some_and(|r| r.is_empty() || r.starts_with([' ', '(']))
+            })
+    };
+    let (mut count, mut lead) = (0, 0);
+    let mut in_heredoc = false;
+    for line in lines.iter().rev().take(MAX_LEAD_LINES) {
+        let t = line.trim();
+        count += 1;
+        if in_heredoc {
+            if attribute(t) && t.ends_with("\"\"\"") {
+                in_heredoc = false;
+                lead = count;
+            }
+        } else if t == "\"\"\"" {
+            in_heredoc = true;
+        } else if attribute(t) {
+            lead = count;
+        } else if !t.is_empty() && line.len() - line.trim_start().len() > indent {
+            // A spec's continued line: counted once its `@spec` is.
+        } else {
+            break;
+        }
+    }
+    lead
+}
+
+/// Lines above a quoted definition read for its `@doc` and `@spec`.
+const MAX_LEAD_LINES: usize = 60;
 
 /// The lines without the indentation they all share (a quote's clauses sit deep).
 fn dedent(text: &str) -> String {
