@@ -486,6 +486,11 @@ pub fn callers_answer(
     symbol: &str,
     repos: &[String],
 ) -> std::result::Result<(Vec<pb::SymbolRef>, String), GatewayError> {
+    // `did_you_mean/2`: its call lines are looked for as `Mod.did_you_mean/2`'s.
+    let named = (graph.callers(symbol).is_empty())
+        .then(|| one_named(graph, symbol))
+        .flatten();
+    let symbol = named.as_deref().unwrap_or(symbol);
     let sites: Vec<SymbolSite> = (callers_of(graph, symbol)?.into_iter())
         .filter(|s| in_repos(repos, &s.repo))
         .collect();
@@ -631,6 +636,22 @@ pub fn path_filter_arg(
     }))
 }
 
+/// The one function `symbol` names without its module, or by its module's last segments
+/// (`did_you_mean/2`, `Tokenizer.tokenize!/2`), as `symbols def` takes it; `None` when it
+/// names none, several, or itself.
+pub fn one_named(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Option<String> {
+    let mut named: Vec<String> = (graph.definitions_as_written(symbol, |_| true))
+        .into_iter()
+        .map(|s| s.symbol)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    match <[String; 1]>::try_from(named) {
+        Ok([one]) if one != symbol => Some(one),
+        _ => None,
+    }
+}
+
 /// Who calls `symbol`: a function's callers, or for a module (`Ecto.Changeset`) the
 /// callers of its functions from outside it. Not found (neither defined nor called) is an
 /// error naming the symbols spelled most like it; a defined operator without a caller is
@@ -649,6 +670,9 @@ pub fn callers_of(
     };
     if !found.is_empty() {
         return Ok(found);
+    }
+    if !module && let Some(one) = one_named(graph, symbol) {
+        return callers_of(graph, &one);
     }
     if !graph.is_defined(symbol) {
         // Neither called nor defined: most likely mistyped.
@@ -1374,6 +1398,14 @@ mod tests {
             names(callers_of(&g, "App.Util.trim/1").unwrap()),
             ["App.Cart.add/1", "App.Util.norm/1"]
         );
+        // Named without its module, or by its module's last segment, as `def` takes it.
+        for short in ["trim/1", "Util.trim/1", "Util.trim"] {
+            assert_eq!(
+                names(callers_of(&g, short).unwrap()),
+                ["App.Cart.add/1", "App.Util.norm/1"],
+                "{short}"
+            );
+        }
         match callers_of(&g, "App.Cart.<~>/2") {
             Err(GatewayError::InvalidArgument { field, reason }) => {
                 assert_eq!(field, "symbol");

@@ -7041,3 +7041,32 @@ fn calls_through_a_module_attribute_are_the_modules() {
         strings(&["Supavisor.ClientHandlerTest.Inner.go/0"])
     );
 }
+
+const UNQUOTED_SUBMODULE: &str = r##"defmodule Wallaby.Feature do
+  defmacro __using__(_) do
+    quote do
+      setup context do
+        metadata = unquote(__MODULE__).Utils.maybe_checkout_repos(context[:async])
+        {:ok, session} = unquote(__MODULE__).Utils.start_session(metadata, [])
+        session |> unquote(__MODULE__).Utils.build_setup_return()
+      end
+    end
+  end
+end
+"##;
+
+/// `unquote(__MODULE__).Utils.fun(…)` in a quote calls the quoting module's `Utils`, as
+/// `unquote(__MODULE__).fun(…)` calls the quoting module.
+#[test]
+fn an_unquoted_module_with_a_submodule_is_the_quoting_modules() {
+    let cs = chunks("lib/wallaby/feature.ex", UNQUOTED_SUBMODULE);
+    assert_tiles(&cs, UNQUOTED_SUBMODULE.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Wallaby.Feature.__using__/1"),
+        strings(&[
+            "Wallaby.Feature.Utils.maybe_checkout_repos/1",
+            "Wallaby.Feature.Utils.start_session/2",
+            "Wallaby.Feature.Utils.build_setup_return/1"
+        ])
+    );
+}

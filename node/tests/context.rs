@@ -1825,3 +1825,48 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
         caller.text
     );
 }
+
+/// A caller the context cannot show by a chunk of its own (a module body calling a
+/// macro, as Wallaby's `feature "…" do`) is still named among the other callers.
+#[test]
+fn a_caller_without_a_chunk_of_its_own_is_named() {
+    let sources = [
+        (
+            "lib/shop/feature.ex",
+            concat!(
+                "defmodule Shop.Feature do\n",
+                "  defmacro feature(name, do: block) do\n",
+                "    quote do: {unquote(name), unquote(block)}\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+        (
+            "test/shop/feature_test.exs",
+            concat!(
+                "defmodule Shop.FeatureTest do\n",
+                "  import Shop.Feature\n",
+                "\n",
+                "  feature \"fails\" do\n",
+                "    :ok\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let callers: Vec<String> = (graph.callers("Shop.Feature.feature/2").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(callers.len(), 1, "{callers:?}");
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Feature.feature/2", None);
+    let named = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Caller)
+        .any(|s| s.text.contains("Shop.FeatureTest") || s.title.contains("Shop.FeatureTest"));
+    let shown: Vec<(SectionKind, &str, &str)> = (ctx.sections.iter())
+        .map(|s| (s.kind, s.title.as_str(), s.text.as_str()))
+        .collect();
+    assert!(named, "{callers:?}: {shown:#?}");
+}

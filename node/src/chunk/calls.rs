@@ -700,7 +700,16 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
     } else if kind == g.dot {
         // `__MODULE__.Sub.fun()`: the left side is itself a dot of __MODULE__ and an alias.
         let t = text(left, src);
-        t.starts_with("__MODULE__.").then(|| t.to_string())
+        if t.starts_with("__MODULE__.") {
+            return Some(t.to_string());
+        }
+        // `unquote(__MODULE__).Changeset.verify(…)` in a quote: the quoting module's.
+        let (inner, right) = (
+            left.child_by_field_id(g.left)?,
+            left.child_by_field_id(g.right)?,
+        );
+        (unquotes_module(inner, src) && right.kind_id() == g.alias)
+            .then(|| format!("{UNQUOTED_MODULE}.{}", text(right, src)))
     } else {
         None
     }

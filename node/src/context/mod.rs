@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::{Chunk, ChunkKind};
 use crate::error::{NodeError, Result};
-use crate::graph::{MODULE_BODY, SymbolGraph};
+use crate::graph::{MODULE_BODY, SymbolGraph, SymbolSite};
 use crate::index::FileChunkFilter;
 use crate::ingest::PartitionSet;
 use crate::search::SearchHit;
@@ -1192,6 +1192,7 @@ impl<'a> ContextBuilder<'a> {
         let mut callers = self.graph.callers(symbol);
         callers.sort_by_key(|s| caller_rank(&s.path));
         let mut rest = callers.len();
+        let mut unfound: Vec<&SymbolSite> = Vec::new();
         for (i, site) in callers.iter().enumerate() {
             if shown >= max_callers {
                 rest = i;
@@ -1296,6 +1297,9 @@ impl<'a> ContextBuilder<'a> {
                     && self.push_quoted(g, SectionKind::Caller, "Caller", &site.symbol, in_repos)?
                 {
                     shown += 1;
+                } else if repos.is_empty() || repos.contains(&site.repo) {
+                    // No chunk of it found (a module body calling a macro): named below.
+                    unfound.push(site);
                 }
                 continue;
             };
@@ -1317,7 +1321,7 @@ impl<'a> ContextBuilder<'a> {
         // The callers beyond those shown, by name: how widely it is used, for a few tokens
         // (`aiex symbols callers` lists them all).
         let mut more: Vec<String> = Vec::new();
-        let sites = callers[rest..].iter();
+        let sites = unfound.into_iter().chain(&callers[rest..]);
         for site in sites.filter(|s| repos.is_empty() || repos.contains(&s.repo)) {
             let name = if site.symbol.ends_with(MODULE_BODY) {
                 format!("{} ({})", site.module, site.path)

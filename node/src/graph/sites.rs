@@ -332,6 +332,11 @@ pub fn call_lines<'a>(
                     .any(|a| line.trim_start().starts_with(a));
             let mut code = String::new();
             lexer.code_of(line, &mut code);
+            // `unquote(__MODULE__).fun(…)` in a quote is the quoting module's, as
+            // `__MODULE__` is (the same width, so the line's places stay).
+            if code.contains(UNQUOTED) {
+                code = code.replace(UNQUOTED, UNQUOTED_AS);
+            }
             in_doc.push(doc_open || opens);
             doc_open = lexer.heredoc.is_some() && (doc_open || opens);
             // A template's line: the code of its tags.
@@ -405,6 +410,10 @@ pub fn call_lines<'a>(
     }
     out
 }
+
+const UNQUOTED: &str = crate::chunk::calls::UNQUOTED_MODULE;
+/// [`UNQUOTED`] as `__MODULE__`, in as many bytes.
+const UNQUOTED_AS: &str = "         __MODULE__";
 
 /// [`is_ident`] for a character.
 fn ident_char(c: char) -> bool {
@@ -581,11 +590,14 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             };
             let head = code[..call_start].trim();
             let piped = head.ends_with("|>");
-            let heads = head.is_empty()
-                || (head.ends_with('=')
-                    && !["==", "<=", ">=", "!="].iter().any(|o| head.ends_with(o)));
-            let passed = passed + u32::from(piped) + u32::from(block && heads);
-            if !arities.contains(&passed) {
+            let assigned =
+                head.ends_with('=') && !["==", "<=", ">=", "!="].iter().any(|o| head.ends_with(o));
+            let heads = head.is_empty() || assigned;
+            let passed = passed + u32::from(piped);
+            // `x = f(a, b) do` may be a `for`'s last filter, its `do` the `for`'s: either.
+            let fits = arities.contains(&(passed + u32::from(block && heads)))
+                || (block && assigned && arities.contains(&passed));
+            if !fits {
                 continue;
             }
         }
@@ -607,6 +619,9 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                     || assignment
                     || before.ends_with("do:")
                     || before.ends_with("->");
+                // `render_surface do … end`: a macro given a block alone.
+                let block = (after == "do" || after.starts_with("do ") || after.starts_with("do#"))
+                    && (arities.is_empty() || arities.contains(&1));
                 let argument = next == Some(b' ')
                     && after.starts_with(|c: char| {
                         c.is_alphanumeric()
@@ -620,7 +635,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                             .strip_prefix(w)
                             .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
                     });
-                statement && argument
+                statement && (argument || block)
             };
             let defines = after.starts_with('(')
                 && crate::chunk::calls::DEF_KEYWORDS.iter().any(|d| {
@@ -1820,6 +1835,40 @@ end"#;
             ..scope
         };
         assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
+    }
+
+    /// `unquote(__MODULE__).fun(…)` and `unquote(__MODULE__).Utils.fun(…)` in a quote
+    /// call the quoting module and its `Utils`.
+    #[test]
+    fn a_call_through_the_unquoted_module_is_read() {
+        let src = "metadata = unquote(__MODULE__).Utils.start(ctx, [])\nunquote(__MODULE__).authenticate(params, @config)\n|> unquote( __MODULE__ ).Utils.start(x)\n";
+        let scope = Scope {
+            module: "Wallaby.Feature",
+            ..Scope::default()
+        };
+        let start = Callee::of("Wallaby.Feature.Utils.start/2").unwrap();
+        assert_eq!(lines_in(src, &start, &scope), vec![10]);
+        let auth = Callee::of("Wallaby.Feature.authenticate/2").unwrap();
+        assert_eq!(lines_in(src, &auth, &scope), vec![11]);
+    }
+
+    /// A macro given a block alone (`render_surface do`) is called on that line, at
+    /// arity 1; a `for`'s last filter (`map = extract(a, b) do`) passes its own arity,
+    /// its `do` the `for`'s.
+    #[test]
+    fn a_block_alone_and_a_fors_last_filter_call() {
+        let src = "html =\n  render_surface do\n    ~F[x]\n  end\nrender_surface do\ncase render_surface do\n";
+        let scope = Scope {
+            module: "Surface.LiveViewTest",
+            ..Scope::default()
+        };
+        let render = Callee::of("Surface.LiveViewTest.render_surface/1").unwrap();
+        assert_eq!(lines_in(src, &render, &scope), vec![11, 14]);
+        let src = "for metric <- metrics,\n    map = extract(metric, measurements, metadata, time) do\n  map\nend\nres = with_span(name, meta) do\n";
+        let extract = Callee::of("Surface.LiveViewTest.extract/4").unwrap();
+        assert_eq!(lines_in(src, &extract, &scope), vec![11]);
+        let span = Callee::of("Surface.LiveViewTest.with_span/3").unwrap();
+        assert_eq!(lines_in(src, &span, &scope), vec![14]);
     }
 
     /// A call through a module attribute (`@subject.handle_event(…)`) is read at its

@@ -68,11 +68,42 @@ pub fn function_to_look_up(request: &SearchRequest, hits: &[pb::SearchHit]) -> O
 /// ([`may_define`]): its header ([`module_search`]) and its definitions named at compile
 /// time ([`placeholder_search`]).
 pub fn lookup_searches(symbol: &str, request: &SearchRequest) -> [pb::SearchRequest; 2] {
+    if is_bare(symbol) {
+        return [
+            quote_search(symbol, request, ChunkKind::Macro),
+            quote_search(symbol, request, ChunkKind::Function),
+        ];
+    }
     [
         module_search(symbol, request),
         placeholder_search(symbol, request),
     ]
 }
+
+/// Whether `symbol` names a function without its module (`maybe_one/2`).
+fn is_bare(symbol: &str) -> bool {
+    !split_arity(symbol).0.contains('.')
+}
+
+/// For a function named without its module (`transact_with`): the search for the
+/// macros (or functions) of `kind` that mention it, in the request's repositories, among
+/// which one whose quote may define it ([`may_define`]).
+fn quote_search(symbol: &str, request: &SearchRequest, kind: ChunkKind) -> pb::SearchRequest {
+    let f = &request.filters;
+    pb::SearchRequest {
+        query: split_arity(symbol).0.to_string(),
+        filters: Some(pb::SearchFilters {
+            repositories: f.repos.clone(),
+            path_prefix: String::new(),
+            kinds: vec![kind.as_str().to_string()],
+            module: String::new(),
+        }),
+        limit: QUOTE_SEARCH_LIMIT,
+    }
+}
+
+/// Macros (and functions) a [`quote_search`] looks through.
+const QUOTE_SEARCH_LIMIT: u32 = 20;
 
 /// The search for the header of the module `symbol` names (`MyApp.Repo` for
 /// `MyApp.Repo.insert/2`, or any module ending in `.Repo` for `Repo.insert`), with the
@@ -128,6 +159,21 @@ const PLACEHOLDER_SEARCH_LIMIT: u32 = 100;
 /// it with no chunk of it: they hold its header with a `use` (or a `@before_compile`
 /// hook), or a definition of it named at compile time.
 pub fn may_define(symbol: &str, hits: &[pb::SearchHit]) -> bool {
+    if is_bare(symbol) {
+        // A quote that mentions the name: a macro's (`__using__/1`), or a helper's
+        // (`__pow_functions__/0`, `def controller`) that a `__using__/1` unquotes.
+        return hits.iter().any(|h| {
+            let (head, arity) = split_arity(&h.symbol);
+            let name = head.rsplit_once('.').map_or(head, |(_, n)| n);
+            match h.kind.parse::<ChunkKind>() {
+                Ok(ChunkKind::Macro) => true,
+                Ok(ChunkKind::Function) => {
+                    arity == Some(0) || (name.starts_with("__") && name.ends_with("__"))
+                }
+                _ => false,
+            }
+        });
+    }
     let module = module_of(symbol);
     hits.iter().any(|h| {
         let with_use = h.kind == ChunkKind::ModuleHeader.as_str() && !h.uses.is_empty();
@@ -295,12 +341,18 @@ fn named_function(query: &str) -> Option<String> {
     if tok.contains('/') && arity.is_none() {
         return None;
     }
-    let (module, fun) = head.rsplit_once('.')?;
-    let module_ok = !module.is_empty()
-        && module.split('.').all(|part| {
+    // A name alone (`transact_with`, `maybe_one/2`): written as code, not a word.
+    let (module, fun) = match head.rsplit_once('.') {
+        Some(split) => split,
+        None if arity.is_some() || head.contains('_') || head.ends_with(['?', '!']) => ("", head),
+        None => return None,
+    };
+    let module_ok = module.is_empty()
+        || module.split('.').all(|part| {
             part.starts_with(|c: char| c.is_ascii_uppercase())
                 && part.chars().all(|c| c.is_alphanumeric() || c == '_')
         });
+    let module_ok = module_ok && !(module.is_empty() && head.contains('.'));
     let fun_ok = fun.starts_with(|c: char| c.is_lowercase() || c == '_')
         && fun
             .trim_end_matches(['?', '!'])
@@ -458,6 +510,33 @@ mod tests {
         );
     }
 
+    /// A function named without its module: the searches look for the macros and
+    /// functions that mention it, and a `__using__/1` among them may define it.
+    #[test]
+    fn a_bare_name_is_looked_up_in_the_quotes_that_mention_it() {
+        let [macros, functions] =
+            lookup_searches("maybe_one/2", &request("maybe_one/2", Default::default()));
+        assert_eq!(macros.query, "maybe_one");
+        assert_eq!(macros.filters.unwrap().kinds, vec!["macro".to_string()]);
+        assert_eq!(
+            functions.filters.unwrap().kinds,
+            vec!["function".to_string()]
+        );
+        let using = hit("Shop.RepoTemplate.__using__/1", "macro");
+        assert!(may_define("maybe_one/2", std::slice::from_ref(&using)));
+        assert!(may_define("transact_with", &[using]));
+        assert!(may_define(
+            "pow_changeset/2",
+            &[hit("Pow.Ecto.Schema.__pow_functions__/0", "function")]
+        ));
+        for other in [
+            hit("Shop.RepoTemplate.maybe_one/3", "function"),
+            hit("Shop.RepoTemplate.__using__/1", "type"),
+        ] {
+            assert!(!may_define("maybe_one/2", &[other]));
+        }
+    }
+
     #[test]
     fn a_query_names_one_function_or_nothing() {
         for (query, named) in [
@@ -470,7 +549,13 @@ mod tests {
             ("Repo.get/02", Some("Repo.get/2")),
             ("Repo.get/+2", Some("Repo.get/2")),
             ("Repo", None),
-            ("insert/2", None),
+            // A name alone, written as code (an arity, a `_`, a `?`), not a word.
+            ("insert/2", Some("insert/2")),
+            ("transact_with", Some("transact_with")),
+            ("valid?", Some("valid?")),
+            ("insert", None),
+            (".insert/2", None),
+            ("insert/x", None),
             ("Repo.insert foo", None),
             ("Repo.Insert", None),
             ("repo.insert", None),
