@@ -7070,3 +7070,82 @@ fn an_unquoted_module_with_a_submodule_is_the_quoting_modules() {
         ])
     );
 }
+
+const SCHEMA_AFTER_TYPES: &str = r##"defmodule Flop do
+  use Ecto.Schema
+
+  def new(params), do: params
+
+  @typedoc "The query parameters."
+  @type t :: %__MODULE__{after: String.t() | nil, first: pos_integer | nil}
+
+  @primary_key false
+  embedded_schema do
+    field :after, :string
+    field :before, :string
+    field :first, :integer
+    field :order_by, {:array, :string}
+    embeds_many :filters, Filter
+  end
+
+  @doc "Adds clauses for filtering."
+  def query(q, flop), do: {q, flop}
+end
+"##;
+
+/// Module code after types (Flop's `embedded_schema do … end` after its `@type t`) is a
+/// header part of its own, as it is after a function: not the head of the next
+/// function's chunk, which still takes the `@doc` after it.
+#[test]
+fn a_schema_after_types_is_a_header_part() {
+    let cs = chunks("lib/flop.ex", SCHEMA_AFTER_TYPES);
+    assert_tiles(&cs, SCHEMA_AFTER_TYPES.as_bytes());
+    let query = cs
+        .iter()
+        .find(|c| c.name == "query")
+        .unwrap_or_else(|| panic!("query/2: {}", dump(&cs)));
+    assert_eq!(
+        (query.start_line, query.end_line),
+        (17, 20),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(query.doc.as_deref(), Some("Adds clauses for filtering."));
+    let schema = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::ModuleHeader && c.start_line > 1)
+        .unwrap_or_else(|| panic!("a header part: {}", dump(&cs)));
+    assert_eq!(
+        (schema.start_line, schema.end_line),
+        (8, 16),
+        "{}",
+        dump(&cs)
+    );
+    let t = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::Type)
+        .unwrap_or_else(|| panic!("t/0: {}", dump(&cs)));
+    assert!(t.end_line <= 7, "{}", dump(&cs));
+}
+
+const BEHAVIOUR_UNDER_IF: &str = r##"defmodule Surface.Formatter.Plugin do
+  if Version.match?(System.version(), ">= 1.13.0") do
+    @behaviour Mix.Tasks.Format
+  end
+
+  def features(_opts), do: [sigils: [:F]]
+end
+"##;
+
+/// A `@behaviour` under a module-level `if` (Surface's formatter plugin, for the Elixir
+/// versions that have the behaviour) is the module's.
+#[test]
+fn a_behaviour_under_an_if_is_the_modules() {
+    let cs = chunks("lib/surface/formatter/plugin.ex", BEHAVIOUR_UNDER_IF);
+    assert_tiles(&cs, BEHAVIOUR_UNDER_IF.as_bytes());
+    assert!(
+        cs[0].tags.iter().any(|t| t == "behaviour:Mix.Tasks.Format"),
+        "{}",
+        dump(&cs)
+    );
+}

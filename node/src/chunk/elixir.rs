@@ -1800,6 +1800,27 @@ impl<'s, 't> Walker<'s, 't> {
                     && let Some(children) = block_body(node)
                 {
                     let passes = name == "for" && self.passes_its_variable(node, &children);
+                    // `if Version.match?(…) do @behaviour Mix.Tasks.Format end`: the module
+                    // implements it (when it holds no definition, the `if` is not read
+                    // further).
+                    if matches!(name, "if" | "unless") {
+                        for &child in &children {
+                            let Some(rest) = self.text(child).strip_prefix("@behaviour") else {
+                                continue;
+                            };
+                            let written = rest.trim();
+                            if written.starts_with(|c: char| c.is_ascii_uppercase())
+                                && written
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                            {
+                                let b = self.expand_module(written, Some(module));
+                                if !self.modules[module].behaviours.contains(&b) {
+                                    self.modules[module].behaviours.push(b);
+                                }
+                            }
+                        }
+                    }
                     // A macro of this file called with the `for`'s variable defines here.
                     if self.holds_definitions(&children, depth)
                         || (passes && self.calls_a_template(&children))
@@ -3654,6 +3675,19 @@ impl<'s, 't> Walker<'s, 't> {
                 && items[k].node.kind_id() == calls::grammar().call
                 && !matches!(target_name(items[k].node, self.src), Some("attr" | "slot"))
         };
+        // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
+        // types are pieces of their own first, as at the end of a module.
+        if let Some(p) = lead.iter().rposition(|&k| is_code(k))
+            && let Some(t) = lead[..p]
+                .iter()
+                .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+            && non_whitespace_chars(
+                &self.src[items[lead[t + 1]].node.start_byte()..items[lead[p]].node.end_byte()],
+            ) >= HEADER_PART_MIN_CHARS
+        {
+            let mut types: Vec<usize> = lead.drain(..=t).collect();
+            self.flush_lead(module, items, &mut types, true);
+        }
         if let Some(p) = lead.iter().rposition(|&k| is_code(k))
             && !lead[..=p]
                 .iter()
