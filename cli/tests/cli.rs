@@ -292,8 +292,34 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         ],
     );
     assert_eq!(none["hits"].as_array().unwrap().len(), 0, "{none}");
-    // Callers need the whole name, and are told it.
-    let args = ["symbols", "--offline", "callers", "Stock.reserve/4"];
+    // Callers take the name as `def` does: by its module's last segment, the one
+    // function it names, with its call lines; a misspelt name is told what it may mean.
+    let short = json(
+        d,
+        &[
+            "symbols",
+            "--offline",
+            "callers",
+            "Stock.reserve/4",
+            "--json",
+        ],
+    );
+    let short: Vec<(&str, &Value)> = (short.as_array().unwrap().iter())
+        .map(|s| (s["symbol"].as_str().unwrap(), &s["call_lines"]))
+        .collect();
+    assert!(
+        short
+            .iter()
+            .any(|(s, lines)| *s == "Inventory.reserve_order/3"
+                && lines.as_array().is_some_and(|l| !l.is_empty())),
+        "{short:?}"
+    );
+    let args = [
+        "symbols",
+        "--offline",
+        "callers",
+        "Inventory.Stock.reserv/4",
+    ];
     common::fails_saying(
         &args,
         &aiex(d, &args),

@@ -7149,3 +7149,101 @@ fn a_behaviour_under_an_if_is_the_modules() {
         dump(&cs)
     );
 }
+
+const QUOTED_PRIVATE_CALL: &str = r##"defmodule Guardian.Plug.Pipeline do
+  defmacro __using__(opts \\ []) do
+    quote do
+      def init(options) do
+        if !Keyword.get(options, :otp_app), do: raise_error(:otp_app)
+        public_helper(options)
+      end
+
+      defp raise_error(key), do: raise("Config `#{key}` is missing")
+    end
+  end
+
+  def public_helper(opts), do: opts
+
+  defp raise_error(key), do: raise(ArgumentError, "no #{key}")
+end
+"##;
+
+/// A call by name in a quoted definition is the using module's: not the quoting
+/// module's private function of that name, which no other module can call (Guardian's
+/// `raise_error/1`); its public one may be imported, and stays.
+#[test]
+fn a_quoted_call_is_not_the_quoting_modules_private_function() {
+    let cs = chunks("lib/guardian/plug/pipeline.ex", QUOTED_PRIVATE_CALL);
+    assert_tiles(&cs, QUOTED_PRIVATE_CALL.as_bytes());
+    let calls = definition_calls(&cs, "Guardian.Plug.Pipeline.__using__/0");
+    assert!(
+        !calls.iter().any(|c| c.contains("raise_error")),
+        "{calls:?}\n{}",
+        dump(&cs)
+    );
+    assert!(
+        calls.contains(&"Guardian.Plug.Pipeline.public_helper/1".to_string()),
+        "{calls:?}"
+    );
+    let init = (cs.iter().flat_map(|c| &c.defines))
+        .flat_map(|d| &d.quoted_defs)
+        .find(|q| q.name == "init")
+        .unwrap_or_else(|| panic!("init/1 quoted: {}", dump(&cs)));
+    assert!(
+        init.calls.contains(&"__MODULE__.raise_error/1".to_string()),
+        "{:?}",
+        init.calls
+    );
+}
+
+const SURFACE_TEMPLATE: &str = r##"defmodule Surface.Components.Context do
+  use Surface.Component
+  alias Surface.Components.Link
+
+  def render(assigns) do
+    ~F"""
+    <Link label="user" to="/users/1" />
+    <Link.Button>x</Link.Button>
+    <#Raw>{"<b>"}</#Raw>
+    {render_slot(@default, context_map(@__context__, @put))}
+    <.card title={title_of(@x)} />
+    """
+  end
+
+  defp context_map(c, p), do: {c, p}
+end
+"##;
+
+/// Surface's `~F` template calls what HEEx's does (its `{…}` code, its function
+/// components), and renders its module components through their `render/1`.
+#[test]
+fn a_surface_template_renders_its_components_and_calls_its_code() {
+    let cs = chunks("lib/surface/components/context.ex", SURFACE_TEMPLATE);
+    assert_tiles(&cs, SURFACE_TEMPLATE.as_bytes());
+    let render = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "render")
+        .unwrap_or_else(|| panic!("render/1: {}", dump(&cs)));
+    for call in [
+        "Surface.Components.Link.render/1",
+        "Surface.Components.Link.Button.render/1",
+        "Surface.Components.Context.context_map/2",
+    ] {
+        assert!(
+            render.calls.contains(&call.to_string()),
+            "{call}: {:?}",
+            render.calls
+        );
+    }
+    for bare in ["render_slot/2", "card/1", "title_of/1"] {
+        assert!(
+            render.unqualified_calls.contains(&bare.to_string()),
+            "{bare}: {:?}",
+            render.unqualified_calls
+        );
+    }
+    assert!(
+        !render.calls.iter().any(|c| c.contains("Raw")),
+        "{:?}",
+        render.calls
+    );
+}

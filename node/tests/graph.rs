@@ -3726,3 +3726,50 @@ end
     assert_eq!(callers.len(), 1, "{callers:?}");
     assert!(g.definitions("Shop.ConvCase.valid_range/2").is_empty());
 }
+
+/// A module a test defines in its body imports what it imports itself, after what the
+/// test module imports: its calls without a module resolve through both (Wallaby's
+/// `feature "…" do` in a module that writes `import Wallaby.Feature`).
+#[test]
+fn a_module_a_test_defines_calls_through_its_own_imports() {
+    let feature = r#"defmodule Wallaby.Feature do
+  defmacro feature(name, do: block), do: {name, block}
+  def helper(x), do: x
+end
+"#;
+    let test = r#"defmodule Wallaby.ScreenshotTest do
+  use ExUnit.Case
+
+  test "a failing feature takes a screenshot" do
+    defmodule ImportFeature.FailureTest do
+      use ExUnit.Case
+      import Wallaby.Feature
+
+      feature "fails" do
+        :ok
+      end
+
+      def go(x), do: helper(x)
+    end
+  end
+end
+"#;
+    let mut chunks = chunks_of("lib/wallaby/feature.ex", feature);
+    chunks.extend(chunks_of("test/screenshot_test.exs", test));
+    let g = SymbolGraph::build(&chunks);
+    let callers: Vec<String> = (g.callers("Wallaby.Feature.feature/2").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(callers.len(), 1, "{callers:?}");
+    assert!(
+        callers[0].contains("ImportFeature.FailureTest"),
+        "{callers:?}"
+    );
+    let helper: Vec<String> = (g.callers("Wallaby.Feature.helper/1").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(
+        helper,
+        vec!["Wallaby.ScreenshotTest.ImportFeature.FailureTest.go/1".to_string()]
+    );
+}

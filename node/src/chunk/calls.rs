@@ -2182,9 +2182,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
 /// calls. Each is placed at its tag, so a split template's parts keep their own.
 fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
-    if child_of_kind(node, "sigil_name").is_none_or(|n| text(n, src) != "H") {
-        return;
-    }
+    // `~H` (HEEx), or Surface's `~F`, whose components may be modules too.
+    let surface = match child_of_kind(node, "sigil_name").map(|n| text(n, src)) {
+        Some("H") => false,
+        Some("F") => true,
+        _ => return,
+    };
     // From the first piece of content to the last: an escaped delimiter (`\"`) splits it.
     let content = grammar().kind("quoted_content");
     let mut cursor = node.walk();
@@ -2196,6 +2199,9 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
     };
     let html = &src[start..end];
     let mut found = component_tags(html);
+    if surface {
+        found.extend(module_component_tags(html));
+    }
     found.extend(template_code_calls(html, true));
     found.sort_by_key(|(at, _)| *at);
     calls.extend(found.into_iter().map(|(at, call)| (start + at, call)));
@@ -2268,6 +2274,45 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
             _ => continue,
         };
         calls.push((at, call));
+    }
+    calls
+}
+
+/// The module components of Surface markup (`<Link to="/">`, `<Components.Card>`), at
+/// their offsets: each renders through the module's `render/1`, a [`RawCall::Remote`] of
+/// it with the module as written (its alias resolved later). Closing tags, macro
+/// components (`<#Raw>`) and function components (`<Mod.fun>`, [`component_tags`]) are
+/// not these.
+pub(crate) fn module_component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let mut calls = Vec::new();
+    for at in memchr::memchr_iter(b'<', html) {
+        let tag = &html[at + 1..];
+        if !tag.first().is_some_and(u8::is_ascii_uppercase)
+            || at
+                .checked_sub(1)
+                .is_some_and(|p| word(&html[p]) || html[p] == b'@')
+        {
+            continue;
+        }
+        let path = tag.iter().take_while(|b| word(b) || **b == b'.').count();
+        let module = &tag[..path];
+        let after = tag.get(path).copied();
+        if module.ends_with(b".")
+            || !(module.split(|b| *b == b'.'))
+                .all(|s| s.first().is_some_and(u8::is_ascii_uppercase))
+            || !after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+        {
+            continue;
+        }
+        calls.push((
+            at,
+            RawCall::Remote {
+                module: String::from_utf8_lossy(module).into_owned(),
+                fun: "render".to_string(),
+                arity: 1,
+            },
+        ));
     }
     calls
 }

@@ -369,6 +369,9 @@ struct ModuleCtx {
     /// Looked up by name for every call without a module, so keyed by the name alone
     /// (no key to build per look-up), with the arities defined under it.
     defined: Defined,
+    /// Those of them defined private only (`defp`, `defmacrop`): no other module, nor
+    /// code a quote injects into one, calls them.
+    private: Defined,
     specs: HashMap<(String, u32), Vec<String>>,
     moduledoc: Option<String>,
     hidden: bool,
@@ -1647,10 +1650,14 @@ impl<'s, 't> Walker<'s, 't> {
                         def.returns = self.returned_atoms(node, module).map(Box::new);
                     }
                     let ctx = &mut self.modules[module];
+                    let private = matches!(def.keyword.as_str(), "defp" | "defmacrop");
                     for (name, arities) in std::iter::once((&def.name, &def.arities))
                         .chain(def.also.iter().map(|(n, a)| (n, a)))
                     {
                         define(&mut ctx.defined, name, arities);
+                        if private {
+                            define(&mut ctx.private, name, arities);
+                        }
                     }
                     Classified::Item(ItemKind::Def(def))
                 }
@@ -4348,6 +4355,33 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let defines = &mut out.defines;
         for (node, full, _) in &found {
+            // Its imports (`import Wallaby.Feature`), after the test module's in force
+            // there: the calls without a module of its code resolve through them.
+            let mut own_imports: Vec<String> = Vec::new();
+            for statement in self.body(*node).unwrap_or_default() {
+                if target_name(statement, self.src) == Some("import")
+                    && let Some(m) = (child_of_kind(statement, "arguments"))
+                        .and_then(|a| a.named_child(0))
+                        .filter(|n| n.kind() == "alias")
+                {
+                    let at = statement.start_byte();
+                    own_imports.push(self.expand_in_test(module, &made, full, self.text(m), at));
+                }
+            }
+            let scoped = |unqualified: &mut Vec<String>| -> Vec<ScopedCalls> {
+                if own_imports.is_empty() || unqualified.is_empty() {
+                    return Vec::new();
+                }
+                let (mut imports, filters) = (self.modules[module].imports_at(node.start_byte()))
+                    .cloned()
+                    .unwrap_or_default();
+                imports.extend(own_imports.iter().cloned());
+                vec![ScopedCalls {
+                    imports,
+                    import_filters: filters,
+                    calls: std::mem::take(unqualified),
+                }]
+            };
             // Its `use`s (`use Mod`, and `Mod.which/0` for `use Mod, :which`).
             let mut uses: Vec<String> = Vec::new();
             for statement in self.body(*node).unwrap_or_default() {
@@ -4451,6 +4485,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             dedup_keep_first(&mut calls);
             dedup_keep_first(&mut unqualified);
+            let scoped_calls = scoped(&mut unqualified);
             defines.push(Definition {
                 kind: ChunkKind::ModuleHeader,
                 module: full.clone(),
@@ -4463,6 +4498,7 @@ impl<'s, 't> Walker<'s, 't> {
                 uses,
                 calls,
                 unqualified_calls: unqualified,
+                scoped_calls,
                 ..Definition::default()
             });
             for (mut def, clauses) in groups {
@@ -4478,6 +4514,7 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 dedup_keep_first(&mut calls);
                 dedup_keep_first(&mut unqualified);
+                let scoped_calls = scoped(&mut unqualified);
                 let private = def.keyword.ends_with('p') && def.keyword != "defdelegate";
                 let head =
                     collapse_whitespace(&text_of(self.src, first.start_byte(), def.head_end));
@@ -4496,6 +4533,7 @@ impl<'s, 't> Walker<'s, 't> {
                     signature: head,
                     calls,
                     unqualified_calls: unqualified,
+                    scoped_calls,
                     ..Definition::default()
                 });
             }
@@ -5442,12 +5480,23 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 RawCall::Local { fun, arity } => {
                     // In a quoted definition, a call by name is the using module's (or
                     // one it imports).
-                    if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
-                        && *at >= unquoted_until
+                    let in_quoted_def = quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                        && *at >= unquoted_until;
+                    if in_quoted_def
                         && !STRUCTURE.contains(&fun.as_str())
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
                         def.calls.push(super::symbol("__MODULE__", fun, *arity));
+                    }
+                    // Not the quoting module's private function of that name: the using
+                    // module cannot call it (Guardian's quoted `raise_error(:otp_app)` is the
+                    // `defp raise_error` the quote defines).
+                    if in_quoted_def
+                        && let Some(s) = scope
+                        && (modules[s].private.get(fun.as_str()))
+                            .is_some_and(|arities| arities.contains(arity))
+                    {
+                        continue;
                     }
                     match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),

@@ -1941,14 +1941,23 @@ impl SymbolGraph {
                 // (`use Membrane.Sink`, `def_input_pad :input`), as a header's.
                 if def.kind == ChunkKind::ModuleHeader
                     && !own
-                    && (!def.calls.is_empty() || !def.unqualified_calls.is_empty())
+                    && (!def.calls.is_empty()
+                        || !def.unqualified_calls.is_empty()
+                        || !def.scoped_calls.is_empty())
                 {
                     let start_line = site(String::new()).start_line;
                     let header = SymbolSite {
                         symbol: format!("{}:{start_line} {}", chunk.path, def.module),
                         ..site(def.module.clone())
                     };
-                    g.add_caller(&header, calls, &def.unqualified_calls, &[], &[], chunk);
+                    g.add_caller(
+                        &header,
+                        calls,
+                        &def.unqualified_calls,
+                        &[],
+                        &def.scoped_calls,
+                        chunk,
+                    );
                 }
                 for symbol in def.symbols() {
                     let site = site(symbol.clone());

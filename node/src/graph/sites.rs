@@ -397,7 +397,7 @@ pub fn call_lines<'a>(
         let gen_stage = line.contains("\"$gen_");
         if !declaration
             && (calls_on(code, callee, scope, gen_stage)
-                || renders(line, callee, scope)
+                || renders(line, callee, scope, in_template[i])
                 || (code.trim().is_empty()
                     && !in_doc[i]
                     && !in_template[i]
@@ -1017,7 +1017,7 @@ fn raises(code: &str, module: &str, scope: &Scope<'_>) -> bool {
 /// the function component `callee`: `<.button …>` for an imported or the module's own
 /// `button/1`, `<CoreComponents.button>` through the module's name. Closing tags
 /// (`</.button>`) and slots (`<:actions>`) render nothing.
-fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bool {
     let CalleeKind::Function { name, arities } = &callee.kind else {
         return false;
     };
@@ -1035,6 +1035,21 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(rest.len());
         let (tag, after) = rest.split_at(tag_end);
+        let ends_tag = |after: &str| {
+            after
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+        };
+        // Surface's module component (`<Link to="/">`, in a template): its `render/1`.
+        if template
+            && name == "render"
+            && tag.starts_with(|c: char| c.is_ascii_uppercase())
+            && (tag.split('.')).all(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+            && ends_tag(after)
+        {
+            return scope.names(tag, module);
+        }
         let Some((written, fun)) = tag.rsplit_once('.') else {
             return false;
         };
@@ -1898,6 +1913,20 @@ end"#;
         assert_eq!(lines_in(src, &callee, &scope), vec![10]);
         let other = Callee::of("Bonfire.Other.Cache.maybe_apply_cached/2").unwrap();
         assert!(lines_in(src, &other, &scope).is_empty());
+    }
+
+    /// A Surface template renders a module component (`<Link to="/">`) through its
+    /// `render/1`, where the name is the module's; not outside a template.
+    #[test]
+    fn a_surface_module_component_renders() {
+        let src = "~F\"\"\"\n<Link label=\"user\" />\n<LinkButton />\n<Other.Link />\n\"\"\"\n# <Link />\n";
+        let scope = Scope {
+            module: "Surface.Components.Context",
+            aliases: [("Link", "Surface.Components.Link")].into(),
+            ..Scope::default()
+        };
+        let render = Callee::of("Surface.Components.Link.render/1").unwrap();
+        assert_eq!(lines_in(src, &render, &scope), vec![11]);
     }
 
     /// A name without a module, called at an arity the chunker saw, is not another
