@@ -3755,8 +3755,13 @@ end
 end
 "#;
     let mut chunks = chunks_of("lib/wallaby/feature.ex", feature);
-    chunks.extend(chunks_of("test/screenshot_test.exs", test));
+    let test_chunks = chunks_of("test/screenshot_test.exs", test);
+    chunks.extend(test_chunks.iter().cloned());
     let g = SymbolGraph::build(&chunks);
+    // At the line that calls it.
+    let callee = aiex_node::graph::sites::Callee::of("Wallaby.Feature.feature/2").unwrap();
+    let place = aiex_node::graph::sites::call_place(&test_chunks, 1, 17, &callee);
+    assert_eq!(place.lines, vec![9], "{place:?}");
     let callers: Vec<String> = (g.callers("Wallaby.Feature.feature/2").into_iter())
         .map(|s| s.symbol)
         .collect();

@@ -207,6 +207,10 @@ impl<'a> Scope<'a> {
             .chain(&chunk.module_unqualified_calls)
             .chain(&chunk.plugged_calls)
             .chain(chunk.defines.iter().flat_map(|d| &d.unqualified_calls))
+            // A module a test defines resolves some through its own imports.
+            .chain(
+                (chunk.defines.iter()).flat_map(|d| d.scoped_calls.iter().flat_map(|s| &s.calls)),
+            )
             .map(|c| match c.rsplit_once('/') {
                 Some((name, arity)) => (name, arity.parse().ok()),
                 None => (c.as_str(), None),
