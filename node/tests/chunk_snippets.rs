@@ -7031,6 +7031,13 @@ fn calls_through_a_module_attribute_are_the_modules() {
         "{}",
         dump(&cs)
     );
+    // Listed among the test's aliases, so that its lines are read through it.
+    assert!(
+        test.aliases
+            .contains(&"Supavisor.ClientHandler as @subject".to_string()),
+        "{:?}",
+        test.aliases
+    );
     let later = cs
         .iter()
         .flat_map(|c| &c.defines)
@@ -7246,4 +7253,54 @@ fn a_surface_template_renders_its_components_and_calls_its_code() {
         "{:?}",
         render.calls
     );
+}
+
+const TEMPLATE_ASSIGN_FIELDS: &str =
+    "<h1>{@post.title}</h1>\n<p><%= @user.email %></p>\n<p>{format(@post.body)}</p>\n";
+
+const SURFACE_COMMENT: &str = r##"defmodule Shop.Card do
+  use Surface.Component
+
+  def render(assigns) do
+    ~F"""
+    {!-- helper(x) <Old.Card /> --}
+    <New.Card />
+    """
+  end
+end
+"##;
+
+/// An assign's field in a template (`@post.title`) calls nothing; nor does a Surface
+/// comment (`{!-- … --}`), its code or its components.
+#[test]
+fn assign_fields_and_surface_comments_call_nothing() {
+    let cs = chunks("lib/shop_web/post.html.heex", TEMPLATE_ASSIGN_FIELDS);
+    let calls: Vec<&String> = cs.iter().flat_map(|c| c.calls_in_text()).collect();
+    assert_eq!(calls, vec!["format/1"], "{}", dump(&cs));
+    let cs = chunks("lib/shop/card.ex", SURFACE_COMMENT);
+    let render = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "render")
+        .unwrap_or_else(|| panic!("render/1: {}", dump(&cs)));
+    assert_eq!(render.calls, strings(&["New.Card.render/1"]));
+    assert!(
+        render.unqualified_calls.is_empty(),
+        "{:?}",
+        render.unqualified_calls
+    );
+}
+
+/// Types and module code alternating thousands of times after a `@doc` (each code part
+/// a header part of its own) chunk in one pass: no recursion per pair.
+#[test]
+fn thousands_of_types_and_code_parts_alternating_chunk() {
+    let mut src = String::from("defmodule Alternating do\n  @doc \"waits\"\n");
+    for i in 0..3000 {
+        src.push_str(&format!(
+            "  @type t{i} :: atom\n  register_thing(:a_rather_long_name_{i}, :another_long_value_{i}, options: [some: :thing, other: :value, more: :stuff])\n"
+        ));
+    }
+    src.push_str("  def last, do: :ok\nend\n");
+    let cs = chunks("lib/alternating.ex", &src);
+    assert_tiles(&cs, src.as_bytes());
+    assert!(cs.iter().any(|c| c.name == "last"), "{}", cs.len());
 }

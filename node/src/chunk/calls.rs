@@ -720,6 +720,10 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 /// the module's attribute resolves ([`RawCall::Remote`] through an alias of that name;
 /// dropped when no attribute names a module).
 fn attribute_module(left: Node<'_>, src: &[u8]) -> Option<String> {
+    // In a template, `@post.title` reads an assign's field.
+    if IN_TEMPLATE_CODE.with(|c| c.get()) {
+        return None;
+    }
     let g = grammar();
     let operand = left.child_by_field_id(g.operand)?;
     (left.kind_id() == g.unary_operator
@@ -2286,7 +2290,21 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
 pub(crate) fn module_component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let mut calls = Vec::new();
+    // Comments (`{!-- … --}`, `<!-- … -->`) render nothing.
+    let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
+    for (open, close) in [(&b"{!--"[..], &b"--}"[..]), (b"<!--", b"-->")] {
+        let mut from = 0;
+        while let Some(start) = find_from(html, from, open) {
+            let end =
+                find_from(html, start + open.len(), close).map_or(html.len(), |e| e + close.len());
+            comments.push(start..end);
+            from = end;
+        }
+    }
     for at in memchr::memchr_iter(b'<', html) {
+        if comments.iter().any(|c| c.contains(&at)) {
+            continue;
+        }
         let tag = &html[at + 1..];
         if !tag.first().is_some_and(u8::is_ascii_uppercase)
             || at
@@ -2401,6 +2419,11 @@ pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<us
             break;
         };
         at += next;
+        if html[at] == b'{' && html[at..].starts_with(b"{!--") {
+            // A Surface comment: nothing in it is code.
+            at = find_from(html, at + 4, b"--}").map_or(len, |i| i + 3);
+            continue;
+        }
         if html[at] == b'{' {
             let inside = at >= comment_until && at >= raw_until;
             at = match partners.get(&at).filter(|_| inside) {

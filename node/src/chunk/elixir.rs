@@ -2263,7 +2263,13 @@ impl<'s, 't> Walker<'s, 't> {
                         || (a.kind() == "identifier" && self.text(*a) == "__MODULE__")
                 }) {
                     let full = self.expand_module(self.text(a), Some(module));
-                    self.modules[module].push_alias(node.start_byte(), format!("@{name}"), full);
+                    let ctx = &mut self.modules[module];
+                    // Listed as an alias too, so that a call's line is read through it.
+                    let shown = format!("{full} as @{name}");
+                    if !ctx.alias_list.contains(&shown) {
+                        ctx.alias_list.push(shown);
+                    }
+                    ctx.push_alias(node.start_byte(), format!("@{name}"), full);
                 }
                 // Set again to what is not known (`@types @types ++ more()`), it is
                 // forgotten.
@@ -3684,7 +3690,9 @@ impl<'s, 't> Walker<'s, 't> {
         };
         // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
         // types are pieces of their own first, as at the end of a module.
-        if let Some(p) = lead.iter().rposition(|&k| is_code(k))
+        // (Not when trailing: the types are flushed so, once, with no such look.)
+        if !trailing
+            && let Some(p) = lead.iter().rposition(|&k| is_code(k))
             && let Some(t) = lead[..p]
                 .iter()
                 .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)))
@@ -4441,7 +4449,10 @@ impl<'s, 't> Walker<'s, 't> {
                         arity,
                     } => {
                         let target = self.expand_in_test(module, &made, full, &m, at);
-                        calls.push(super::symbol(&target, &fun, arity));
+                        // An attribute (`@subject.fun()`) is not followed here.
+                        if !target.starts_with('@') {
+                            calls.push(super::symbol(&target, &fun, arity));
+                        }
                     }
                     RawCall::Local { fun, arity } => {
                         if defined.get(&fun).is_some_and(|a| a.contains(&arity)) {

@@ -1060,7 +1060,11 @@ impl Chunk {
                     .iter()
                     .filter(|_| !self.kind.is_callable()),
             )
-            .chain(nested.flat_map(|d| d.calls.iter().chain(&d.unqualified_calls)))
+            .chain(nested.flat_map(|d| {
+                (d.calls.iter())
+                    .chain(&d.unqualified_calls)
+                    .chain(d.scoped_calls.iter().flat_map(|s| &s.calls))
+            }))
     }
 
     /// The symbol a person would name this chunk by: `Mod.fun/arity`, the module, or the test.

@@ -251,12 +251,6 @@ impl<'a> Scope<'a> {
         if written == module {
             return true;
         }
-        // A module attribute (`@subject.fun()`): the chunker resolved it through the
-        // module's `@subject Mod`, which the chunk's text may not hold; the callee's
-        // name and arity are checked.
-        if written.starts_with('@') {
-            return true;
-        }
         let (first, rest) = match written.split_once('.') {
             Some((first, rest)) => (first, Some(rest)),
             None => (written, None),
@@ -338,8 +332,8 @@ pub fn call_lines<'a>(
             lexer.code_of(line, &mut code);
             // `unquote(__MODULE__).fun(…)` in a quote is the quoting module's, as
             // `__MODULE__` is (the same width, so the line's places stay).
-            if code.contains(UNQUOTED) {
-                code = code.replace(UNQUOTED, UNQUOTED_AS);
+            if code.contains("unquote(") {
+                code = unquoted_as_module(&code);
             }
             in_doc.push(doc_open || opens);
             doc_open = lexer.heredoc.is_some() && (doc_open || opens);
@@ -407,7 +401,14 @@ pub fn call_lines<'a>(
                     && !in_template[i]
                     && calls_in_template(line, callee, scope))
                 || routes_over_lines(&codes[i..], callee, scope)
-                || (i > 0 && mfa_over_lines(&codes[i - 1], code, callee, scope)))
+                || (i > 0
+                    && mfa_over_lines(
+                        &codes[i - 1],
+                        code,
+                        codes.get(i + 1).map(String::as_str),
+                        callee,
+                        scope,
+                    )))
         {
             out.push((first_line + i as u32, *line));
         }
@@ -415,9 +416,37 @@ pub fn call_lines<'a>(
     out
 }
 
-const UNQUOTED: &str = crate::chunk::calls::UNQUOTED_MODULE;
-/// [`UNQUOTED`] as `__MODULE__`, in as many bytes.
-const UNQUOTED_AS: &str = "         __MODULE__";
+/// `code` with each `unquote(__MODULE__)` (spaces inside it allowed, as the chunker
+/// reads it) written as `__MODULE__` after as many spaces as it took.
+fn unquoted_as_module(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("unquote(") {
+        let inner = &rest[at + "unquote(".len()..];
+        let trimmed = inner.trim_start();
+        let taken = trimmed
+            .strip_prefix("__MODULE__")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix(')'))
+            .map(|r| rest.len() - r.len());
+        let before_ident = rest[..at].chars().next_back().is_some_and(ident_char);
+        match taken {
+            Some(end) if !before_ident => {
+                out.push_str(&rest[..at]);
+                let width = end - at;
+                out.extend(std::iter::repeat_n(' ', width - "__MODULE__".len()));
+                out.push_str("__MODULE__");
+                rest = &rest[end..];
+            }
+            _ => {
+                out.push_str(&rest[..at + "unquote(".len()]);
+                rest = &rest[at + "unquote(".len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// [`is_ident`] for a character.
 fn ident_char(c: char) -> bool {
@@ -1275,16 +1304,28 @@ fn uses(code: &str, module: &str, scope: &Scope<'_>) -> bool {
 /// Whether `code` starts with the function's name of a module, a function's name and
 /// its arguments written one a line (`:erpc.call(` then `node,`, `Supavisor,`,
 /// `:get_global_sup,` and `[id]` each on its own line): the name, after the module on
-/// the line before, names `callee`.
-fn mfa_over_lines(before: &str, code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+/// the line before and before the list on the line after, names `callee` (at the list's
+/// length when it closes there). Not `GenServer.call(` with `Poller,`, `:poll,` and
+/// `:infinity`: a server, its message and a timeout.
+fn mfa_over_lines(
+    before: &str,
+    code: &str,
+    after: Option<&str>,
+    callee: &Callee,
+    scope: &Scope<'_>,
+) -> bool {
     let CalleeKind::Function { name, arities } = &callee.kind else {
         return false;
     };
-    let (before, code) = (before.trim_end(), code.trim_start());
+    let (before, code) = (before.trim_end(), code.trim());
+    let Some(after) = after.map(str::trim).filter(|a| a.starts_with('[')) else {
+        return false;
+    };
     code.starts_with(':')
+        && code.ends_with(',')
         && before.ends_with(',')
         && names_mfa(
-            &[before, " ", code].concat(),
+            &[before, " ", code, " ", after].concat(),
             &callee.module,
             name,
             arities,
@@ -1866,9 +1907,13 @@ end"#;
             ..Scope::default()
         };
         let start = Callee::of("Wallaby.Feature.Utils.start/2").unwrap();
-        assert_eq!(lines_in(src, &start, &scope), vec![10]);
+        // With spaces inside it too, as the chunker reads it (piped: `start/2`).
+        assert_eq!(lines_in(src, &start, &scope), vec![10, 12]);
         let auth = Callee::of("Wallaby.Feature.authenticate/2").unwrap();
         assert_eq!(lines_in(src, &auth, &scope), vec![11]);
+        // Not another function's `my_unquote(__MODULE__)`.
+        let src = "my_unquote(__MODULE__).Utils.start(a, b)\n";
+        assert!(lines_in(src, &start, &scope).is_empty());
     }
 
     /// A macro given a block alone (`render_surface do`) is called on that line, at
@@ -1894,13 +1939,17 @@ end"#;
     /// name and arity; the chunker resolved the attribute.
     #[test]
     fn a_call_through_a_module_attribute_is_read() {
-        let src = "assert {:stop, :normal} == @subject.handle_event(:info, e, nil, d)\n@subject.handle_event(:info, e)\nsubject.handle_event(:info, e, nil, d)\n";
+        let src = "assert {:stop, :normal} == @subject.handle_event(:info, e, nil, d)\n@subject.handle_event(:info, e)\nsubject.handle_event(:info, e, nil, d)\n@other.handle_event(:info, e, nil, d)\n";
         let scope = Scope {
             module: "Supavisor.ClientHandlerTest",
+            aliases: [("@subject", "Supavisor.ClientHandler")].into(),
             ..Scope::default()
         };
         let callee = Callee::of("Supavisor.ClientHandler.handle_event/4").unwrap();
         assert_eq!(lines_in(src, &callee, &scope), vec![10]);
+        // Another module's function of that name is not called through `@subject`.
+        let other = Callee::of("Supavisor.DbHandler.handle_event/4").unwrap();
+        assert!(lines_in(src, &other, &scope).is_empty());
     }
 
     /// An alias whose target is itself a name another alias shortens (`alias
@@ -1990,8 +2039,9 @@ end"#;
         // several bytes before the module is read past.
         let src = "GenServer.call(Poller, :poll)\n:erpc.call(node,\u{a0}Poller, :poll, [x])\nuse( Poller, :poll)\n";
         assert_eq!(lines_in(src, &poll, &scope), vec![11]);
-        // Its arguments one a line, as `mix format` writes a long call.
-        let src = ":erpc.call(\n  node2,\n  Poller,\n  :poll,\n  [x],\n  15_000\n)\nGenServer.call(\n  Poller,\n  :poll\n)\n";
+        // Its arguments one a line, as `mix format` writes a long call; not a server,
+        // its message and a timeout, nor a list of another length.
+        let src = ":erpc.call(\n  node2,\n  Poller,\n  :poll,\n  [x],\n  15_000\n)\nGenServer.call(\n  Poller,\n  :poll\n)\nGenServer.call(\n  Poller,\n  :poll,\n  :infinity\n)\n:erpc.call(\n  n,\n  Poller,\n  :poll,\n  [a, b, c]\n)\n";
         assert_eq!(lines_in(src, &poll, &scope), vec![13]);
     }
 

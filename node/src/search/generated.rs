@@ -160,18 +160,17 @@ const PLACEHOLDER_SEARCH_LIMIT: u32 = 100;
 /// hook), or a definition of it named at compile time.
 pub fn may_define(symbol: &str, hits: &[pb::SearchHit]) -> bool {
     if is_bare(symbol) {
-        // A quote that mentions the name: a macro's (`__using__/1`), or a helper's
-        // (`__pow_functions__/0`, `def controller`) that a `__using__/1` unquotes.
+        // A quote that mentions the name: a `__using__/1`'s, a `__before_compile__/1`'s
+        // or a helper's of that form (`__pow_functions__/0`) that one unquotes.
         return hits.iter().any(|h| {
-            let (head, arity) = split_arity(&h.symbol);
+            let (head, _) = split_arity(&h.symbol);
             let name = head.rsplit_once('.').map_or(head, |(_, n)| n);
-            match h.kind.parse::<ChunkKind>() {
-                Ok(ChunkKind::Macro) => true,
-                Ok(ChunkKind::Function) => {
-                    arity == Some(0) || (name.starts_with("__") && name.ends_with("__"))
-                }
-                _ => false,
-            }
+            // Not any macro or function that mentions the name: the graph is costly
+            // to build (offline, once per search).
+            h.kind.parse::<ChunkKind>().is_ok_and(|k| k.is_callable())
+                && name.len() > 4
+                && name.starts_with("__")
+                && name.ends_with("__")
         });
     }
     let module = module_of(symbol);
