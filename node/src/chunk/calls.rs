@@ -703,7 +703,11 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
         if t.starts_with("__MODULE__.") {
             return Some(t.to_string());
         }
-        // `unquote(__MODULE__).Changeset.verify(…)` in a quote: the quoting module's.
+        // `unquote(__MODULE__).Changeset.verify(…)` in a quote: the quoting module's (a
+        // variable's field, `socket.assigns.user`, is not looked into).
+        if !t.starts_with("unquote") {
+            return None;
+        }
         let (inner, right) = (
             left.child_by_field_id(g.left)?,
             left.child_by_field_id(g.right)?,
@@ -720,16 +724,17 @@ fn static_module(left: Node<'_>, src: &[u8]) -> Option<String> {
 /// the module's attribute resolves ([`RawCall::Remote`] through an alias of that name;
 /// dropped when no attribute names a module).
 fn attribute_module(left: Node<'_>, src: &[u8]) -> Option<String> {
+    let g = grammar();
+    // Most calls through a value are a variable's (`conn.assigns`): not looked into.
     // In a template, `@post.title` reads an assign's field.
-    if IN_TEMPLATE_CODE.with(|c| c.get()) {
+    if left.kind_id() != g.unary_operator
+        || src.get(left.start_byte()) != Some(&b'@')
+        || IN_TEMPLATE_CODE.with(|c| c.get())
+    {
         return None;
     }
-    let g = grammar();
     let operand = left.child_by_field_id(g.operand)?;
-    (left.kind_id() == g.unary_operator
-        && operand.kind_id() == g.identifier
-        && src.get(left.start_byte()) == Some(&b'@'))
-    .then(|| format!("@{}", text(operand, src)))
+    (operand.kind_id() == g.identifier).then(|| format!("@{}", text(operand, src)))
 }
 
 /// What building or matching `%module{}` calls: `module.__struct__/0`.
