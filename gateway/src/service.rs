@@ -487,17 +487,14 @@ pub fn callers_answer(
     repos: &[String],
 ) -> std::result::Result<(Vec<pb::SymbolRef>, String), GatewayError> {
     // `did_you_mean/2`: its call lines are looked for as `Mod.did_you_mean/2`'s.
-    let named = (graph.callers(symbol).is_empty())
-        .then(|| one_named(graph, symbol))
-        .flatten();
-    let symbol = named.as_deref().unwrap_or(symbol);
-    let sites: Vec<SymbolSite> = (callers_of(graph, symbol)?.into_iter())
+    let (symbol, sites) = callers_named(graph, symbol)?;
+    let sites: Vec<SymbolSite> = (sites.into_iter())
         .filter(|s| in_repos(repos, &s.repo))
         .collect();
     if sites.is_empty() {
-        return Ok((Vec::new(), callers_note(graph, symbol)));
+        return Ok((Vec::new(), callers_note(graph, &symbol)));
     }
-    Ok(caller_refs(source, graph, sites, symbol))
+    Ok(caller_refs(source, graph, sites, &symbol))
 }
 
 pub use aiex_node::service::hit_to_pb;
@@ -660,6 +657,15 @@ pub fn callers_of(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
 ) -> std::result::Result<Vec<aiex_node::graph::SymbolSite>, GatewayError> {
+    callers_named(graph, symbol).map(|(_, sites)| sites)
+}
+
+/// [`callers_of`], with the symbol whose callers they are: `symbol` itself, or the one
+/// function it names without its module (`did_you_mean/2` as `Mod.did_you_mean/2`).
+fn callers_named(
+    graph: &aiex_node::graph::SymbolGraph,
+    symbol: &str,
+) -> std::result::Result<(String, Vec<aiex_node::graph::SymbolSite>), GatewayError> {
     let name = symbol.rsplit_once('/').map_or(symbol, |(name, _)| name);
     let last = name.rsplit_once('.').map_or(name, |(_, last)| last);
     let module = !symbol.contains('/') && last.starts_with(|c: char| c.is_ascii_uppercase());
@@ -669,10 +675,10 @@ pub fn callers_of(
         graph.callers(symbol)
     };
     if !found.is_empty() {
-        return Ok(found);
+        return Ok((symbol.to_owned(), found));
     }
     if !module && let Some(one) = one_named(graph, symbol) {
-        return callers_of(graph, &one);
+        return callers_named(graph, &one);
     }
     if !graph.is_defined(symbol) {
         // Neither called nor defined: most likely mistyped.
@@ -694,7 +700,7 @@ pub fn callers_of(
             ),
         });
     }
-    Ok(found)
+    Ok((symbol.to_owned(), found))
 }
 
 /// What `symbol` calls, as references to where each callee is defined (just its name

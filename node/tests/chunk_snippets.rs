@@ -6217,6 +6217,12 @@ fn g19_messages_call_the_callbacks_they_run() {
         "    {:noreply, s}\n",
         "  end\n",
         "end\n",
+        "defmodule Shop.Named do\n",
+        "  use GenServer\n",
+        "  def start_link(a), do: GenServer.start_link(__MODULE__, a, name: ShopCache)\n",
+        "  def add(k), do: GenServer.call(ShopCache, {:add, k})\n",
+        "  def handle_call({:add, k}, _from, s), do: {:reply, k, s}\n",
+        "end\n",
         "defmodule Shop.Client do\n",
         "  def ask(pid), do: GenServer.call(pid, :ask)\n",
         "  def ping(pid), do: send(pid, :ping)\n",
@@ -6258,8 +6264,12 @@ fn g19_messages_call_the_callbacks_they_run() {
         calls_of("Shop.Cache.start_link/1"),
         strings(&["GenServer.start_link/3", "Shop.Cache.init/1"])
     );
-    // Piped, the server is not written here.
-    assert_eq!(calls_of("Shop.Pool.ask/1"), strings(&["GenServer.call/2"]));
+    // Piped, the server is the value piped in, named by no module: the module's own, as
+    // a pid is (PromEx's `name() |> GenServer.cast(:refresh_metrics)`).
+    assert_eq!(
+        calls_of("Shop.Pool.ask/1"),
+        strings(&["GenServer.call/2", "Shop.Pool.handle_call/3"])
+    );
     // A client function whose name starts with `handle_` is still a client function.
     assert_eq!(
         calls_of("Shop.Pool.handle_request/1"),
@@ -6274,6 +6284,12 @@ fn g19_messages_call_the_callbacks_they_run() {
     assert_eq!(
         calls_of("Shop.Pool.handle_cast/2"),
         strings(&["GenServer.cast/2", "Shop.Pool.Registry.handle_cast/2"])
+    );
+    // A name the module's own start registers (`name: ShopCache`) is the module itself,
+    // not a module `ShopCache` (Kaffy's cache client).
+    assert_eq!(
+        calls_of("Shop.Named.add/1"),
+        strings(&["GenServer.call/2", "Shop.Named.handle_call/3"])
     );
     // A module without the callback sends to another process: no callback of its own.
     assert_eq!(
@@ -7303,4 +7319,86 @@ fn thousands_of_types_and_code_parts_alternating_chunk() {
     let cs = chunks("lib/alternating.ex", &src);
     assert_tiles(&cs, src.as_bytes());
     assert!(cs.iter().any(|c| c.name == "last"), "{}", cs.len());
+}
+
+/// A `@doc` before a `use` documents the first function the `use` defines (`@doc false`
+/// then `use GenServer` hides its `child_spec/1`, Kino's `Frame`), as one before a
+/// `defstruct` documents the struct: neither waits for the next function, and both stay
+/// in the module's header with what takes them. Another module's macro's `do` block
+/// holding definitions (Keila's `Keila.if_cloud do … else … end`) keeps them, as a bare
+/// macro's does, in a module and around one at a file's top level.
+#[test]
+fn g13_a_use_takes_its_doc_and_a_remote_macros_block_keeps_its_definitions() {
+    let src = concat!(
+        "defmodule Kino.Frame do\n",                      // 1
+        "  @moduledoc \"A frame.\"\n",                    // 2
+        "  @doc false\n",                                 // 3
+        "  use GenServer, restart: :temporary\n",         // 4
+        "  @doc \"The frame.\"\n",                        // 5
+        "  defstruct [:ref, :pid]\n",                     // 6
+        "  @opaque t :: %__MODULE__{ref: reference()}\n", // 7
+        "\n",                                             // 8
+        "  @doc \"Starts.\"\n",                           // 9
+        "  def new(opts \\\\ []), do: GenServer.start_link(__MODULE__, opts)\n", // 10
+        "\n",                                             // 11
+        "  Keila.if_cloud do\n",                          // 12
+        "    defp ensure_active(socket), do: Cloud.check(socket)\n", // 13
+        "  else\n",                                       // 14
+        "    defp ensure_active(socket), do: socket\n",   // 15
+        "  end\n",                                        // 16
+        "end\n",                                          // 17
+    );
+    let cs = chunks("lib/kino/frame.ex", src);
+    let header = &cs[0];
+    assert_eq!(
+        (header.kind, header.start_line, header.end_line),
+        (ChunkKind::ModuleHeader, 1, 7),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(header.calls, strings(&["GenServer.__using__/1"]));
+    let (new, _) = (cs
+        .iter()
+        .flat_map(|c| c.defines.iter().map(move |d| (c, d))))
+    .find(|(_, d)| d.name == "new")
+    .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(new.doc.as_deref(), Some("Starts."));
+    let active = cs
+        .iter()
+        .find(|c| c.name == "ensure_active")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(
+        (active.start_line, active.end_line),
+        (11, 17),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(active.arities, vec![1]);
+    assert!(has_tag(active, "conditional"));
+    assert_eq!(
+        definition_calls(&cs, "Kino.Frame.ensure_active/1"),
+        strings(&["Cloud.check/1"])
+    );
+
+    let src = concat!(
+        "require Keila\n",
+        "Keila.if_cloud do\n",
+        "  defmodule KeilaCloud.Billing do\n",
+        "    alias __MODULE__.Mx2\n",
+        "    def a(x), do: Mx2.from(x)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("extra/keila_cloud/billing.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "KeilaCloud.Billing.a/1"),
+        strings(&["KeilaCloud.Billing.Mx2.from/1"]),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        (cs.iter()).any(|c| c.kind == ChunkKind::ModuleHeader && c.name == "KeilaCloud.Billing"),
+        "{}",
+        dump(&cs)
+    );
 }

@@ -1317,11 +1317,14 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 /// module held in a variable (or a supervisor's list of children) names none. Erlang's
 /// `:gen_server` and `:gen_statem` (and `GenStateMachine`) start the same way, the
 /// module second when a name comes first (`:gen_statem.start_link({:local, n}, M, a, o)`).
+/// `piped`: the server is the value piped in (`name() |> GenServer.cast(:refresh)`), not
+/// a module named here, and the written arguments start at the message.
 fn message_callback(
     module: &str,
     fun: &str,
     arguments: Option<Node<'_>>,
     in_callback: bool,
+    piped: bool,
     src: &[u8],
 ) -> Option<RawCall> {
     let (callback, arity) = match (module, fun) {
@@ -1337,11 +1340,15 @@ fn message_callback(
         }
         _ => return None,
     };
-    let args = named_children(arguments?);
     let own = Some(RawCall::OwnCallback {
         fun: callback,
         arity,
     });
+    if piped {
+        let message = matches!(callback, "handle_call" | "handle_cast");
+        return (message && !in_callback).then_some(own).flatten();
+    }
+    let args = named_children(arguments?);
     match (module, args.as_slice()) {
         // `:timer.send_interval(time, msg)` sends to the caller; with a pid, to that pid.
         (":timer", [_, _]) => own,
@@ -1377,6 +1384,35 @@ fn message_callback(
     }
 }
 
+/// The name a server start gives the process it starts with the caller's own module,
+/// written as an alias: `GenServer.start_link(__MODULE__, args, name: KaffyCache)`
+/// registers `KaffyCache`, so `GenServer.call(KaffyCache, msg)` runs the caller's own
+/// `handle_call/3`, not a module `KaffyCache`'s.
+fn registered_name(
+    module: &str,
+    fun: &str,
+    arguments: Option<Node<'_>>,
+    src: &[u8],
+) -> Option<String> {
+    if !matches!(module, "GenServer" | "GenStage" | "GenStateMachine")
+        || !matches!(fun, "start_link" | "start")
+    {
+        return None;
+    }
+    let args = named_children(arguments?);
+    let [started, _, options] = args.as_slice() else {
+        return None;
+    };
+    if text(*started, src) != "__MODULE__" || options.kind() != "keywords" {
+        return None;
+    }
+    let g = grammar();
+    (keyword_pairs(*options).into_iter())
+        .find(|(key, _)| text(*key, src).trim_end() == "name:")
+        .filter(|(_, value)| value.kind_id() == g.alias)
+        .map(|(_, value)| text(value, src).to_string())
+}
+
 /// A module a node names: an alias (`Shop.Cache`) or a module under `__MODULE__`
 /// (`__MODULE__.Registry`), as written.
 fn named_module(node: Node<'_>, src: &[u8]) -> Option<String> {
@@ -1384,6 +1420,13 @@ fn named_module(node: Node<'_>, src: &[u8]) -> Option<String> {
     let kind = node.kind_id();
     (kind == g.alias || (kind == g.dot && text(node, src).starts_with("__MODULE__.")))
         .then(|| text(node, src).to_string())
+}
+
+/// The callback a message runs, by its name (see [`message_callback`]).
+fn server_callback(name: &str) -> Option<&'static str> {
+    ["handle_call", "handle_cast", "handle_info", "init"]
+        .into_iter()
+        .find(|&c| c == name)
 }
 
 /// A GenServer callback's name: code in it runs in the server, so a message it sends to a
@@ -1752,6 +1795,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut out_of_order = false;
     let tuple = g.kind("tuple");
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
+    // The names server starts register for the caller's own module ([`registered_name`]),
+    // and where the calls that message a server by a module's name are.
+    let mut registered: Vec<String> = Vec::new();
+    let mut sent: Vec<usize> = Vec::new();
     let mut cursor = root.walk();
     let mut aux = root.walk();
     // The quotes, unquotes, modules and functions the walk is in (see [`Context`]).
@@ -2090,17 +2137,24 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         not_calls.insert(head.id());
                     }
                 }
-                // Piped, the first argument is not written here: the specs and servers
-                // are read from written arguments only.
-                let (children, callback) = if extra == 0 && !kernel_def {
-                    let in_callback = node.start_byte() < callback_until;
+                // Piped, the first argument is not written here: the specs are read from
+                // written arguments only, and a piped server is named by none.
+                let in_callback = node.start_byte() < callback_until;
+                let (children, callback) = if !kernel_def {
+                    let piped = extra == 1;
                     (
-                        supervised(&module, fun, parts.arguments),
-                        message_callback(&module, fun, parts.arguments, in_callback, src),
+                        supervised(&module, fun, parts.arguments).filter(|_| !piped),
+                        message_callback(&module, fun, parts.arguments, in_callback, piped, src),
                     )
                 } else {
                     (None, None)
                 };
+                if extra == 0
+                    && !kernel_def
+                    && let Some(name) = registered_name(&module, fun, parts.arguments, src)
+                {
+                    registered.push(name);
+                }
                 if matches!(module.as_str(), "Mox" | "Hammox")
                     && fun == "defmock"
                     && let Some(mock) = mock_of(node, parts.arguments, src)
@@ -2124,6 +2178,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     child_specs(children, node.start_byte(), src, &mut calls);
                 }
                 if let Some(callback) = callback {
+                    if matches!(callback, RawCall::Remote { .. })
+                        && !Context::caller_module(&contexts)
+                    {
+                        sent.push(calls.len());
+                    }
                     calls.push((node.start_byte(), callback));
                 }
                 if let Some(call) = mfa {
@@ -2175,6 +2234,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 break;
             }
             if !cursor.goto_parent() {
+                for &at in &sent {
+                    if let RawCall::Remote { module, fun, arity } = &calls[at].1
+                        && registered.contains(module)
+                        && let Some(fun) = server_callback(fun)
+                    {
+                        calls[at].1 = RawCall::OwnCallback { fun, arity: *arity };
+                    }
+                }
                 if out_of_order {
                     // Stable: calls recorded at one place keep their order.
                     calls.sort_by_key(|(at, _)| *at);

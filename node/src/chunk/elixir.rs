@@ -1079,7 +1079,8 @@ impl<'s, 't> Walker<'s, 't> {
                 }
                 Some("quote") => continue,
                 Some(name) if WRAPPERS.contains(&name) => block_body(n),
-                _ => fn_bodies(n),
+                // `Keila.if_cloud do defmodule … end end`: a macro's `do` block.
+                _ => fn_bodies(n).or_else(|| block_body(n)),
             };
             // In reverse, so the stack gives them back in order.
             for child in children.into_iter().flatten().rev() {
@@ -1631,6 +1632,14 @@ impl<'s, 't> Walker<'s, 't> {
             }
             // `Helpers.defconst(:limit, 10)`: a macro of another file may define a function.
             self.record_macro_call(node, module);
+            // `Keila.if_cloud do … else … end`: another module's macro's `do` block
+            // holding definitions, kept as a bare macro's is (below).
+            if depth < MAX_WRAPPER_DEPTH
+                && let Some(children) = block_body(node)
+                && self.holds_definitions(&children, depth)
+            {
+                return Classified::Wrapper(children);
+            }
             return Classified::Item(fallback);
         };
         if DEF_KEYWORDS.contains(&name) {
@@ -3462,8 +3471,10 @@ impl<'s, 't> Walker<'s, 't> {
     // ---------------------------------------------------------------- emit
 
     /// A `@doc` before a `defstruct` (or `defexception`) documents the struct's
-    /// `__struct__/0`, as in Elixir, not the next function: it no longer waits for one.
-    fn struct_takes_its_doc(&self, items: &mut [Item<'t>]) {
+    /// `__struct__/0`, as in Elixir, and one before a `use` the first function the `use`
+    /// defines (`@doc false` then `use GenServer` hides its `child_spec/1`), not the next
+    /// function: it no longer waits for one, and is header material with what takes it.
+    fn header_takes_its_doc(&self, items: &mut [Item<'t>]) {
         let mut waiting: Vec<usize> = Vec::new();
         for i in 0..items.len() {
             match &items[i].kind {
@@ -3472,11 +3483,11 @@ impl<'s, 't> Walker<'s, 't> {
                 ItemKind::Header
                     if matches!(
                         target_name(items[i].node, self.src),
-                        Some("defstruct" | "defexception")
+                        Some("defstruct" | "defexception" | "use")
                     ) =>
                 {
                     for k in waiting.drain(..) {
-                        items[k].kind = ItemKind::Lead(Attr::Other);
+                        items[k].kind = ItemKind::Header;
                     }
                 }
                 ItemKind::Header => {}
@@ -3486,7 +3497,7 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     fn emit(&mut self, module: usize, header: Draft, mut items: Vec<Item<'t>>, depth: usize) {
-        self.struct_takes_its_doc(&mut items);
+        self.header_takes_its_doc(&mut items);
         let mut header = Some(self.module_header(module, header));
         let mut lead: Vec<usize> = Vec::new(); // indexes into items, since the last piece
         let mut i = 0;
