@@ -938,7 +938,9 @@ fn absolute_target(
     request: &mut aiex_proto::v1::ContextRequest,
 ) -> Result<()> {
     request.target = request.target.trim().to_string();
-    if !request.target.starts_with('/') {
+    // `./lib/a.ex` and `../x.ex` are the shell's paths, from the current directory.
+    let from_here = request.target.starts_with("./") || request.target.starts_with("../");
+    if !request.target.starts_with('/') && !from_here {
         return Ok(());
     }
     let (file, lines) = match request.target.rsplit_once(':') {
@@ -949,7 +951,18 @@ fn absolute_target(
         }
         _ => (request.target.as_str(), None),
     };
-    let (name, rest, _) = inside_indexed(settings, Path::new(file), file, "--target")?;
+    let absolute = match from_here {
+        true => std::env::current_dir()
+            .context("reading the current directory for --target")?
+            .join(file),
+        false => Path::new(file).to_path_buf(),
+    };
+    let (name, rest, _) = match inside_indexed(settings, &absolute, file, "--target") {
+        Ok(found) => found,
+        // `./lib/a.ex` from outside the repository: the path inside it, as before.
+        Err(_) if request.target.starts_with("./") => return Ok(()),
+        Err(e) => return Err(e),
+    };
     // `repo/path`: the repository named, where several hold the same path.
     request.target = match lines {
         Some(lines) => format!("{name}/{rest}:{lines}"),

@@ -136,6 +136,20 @@ fn context_offline_from_the_data_directory_without_credentials() {
         assert!(prompt.contains("defmodule Inventory.Leak"), "{prompt}");
         assert!(prompt.contains(title), "{title} not in {prompt}");
     }
+    // So is a path from the current directory (`./leak.ex` in `lib/inventory`), and
+    // `./lib/…` from outside the repository is still the path inside it.
+    for (cwd, target) in [
+        (project.join("lib/inventory"), "./leak.ex:2-2"),
+        (tmp.path().to_path_buf(), "./lib/inventory/leak.ex:2-2"),
+    ] {
+        let args = ["context", "--target", target, "--offline", "--json"];
+        let json = ok_json(&args, &common::aiex_from(&cwd, &data, &args));
+        let prompt = json["prompt"].as_str().unwrap();
+        assert!(
+            prompt.contains("defmodule Inventory.Leak"),
+            "{target}: {prompt}"
+        );
+    }
     let elsewhere = tmp.path().join("elsewhere.ex");
     let args = [
         "context",

@@ -680,6 +680,31 @@ fn callers_named(
     if !module && let Some(one) = one_named(graph, symbol) {
         return callers_named(graph, &one);
     }
+    // `run/3`, which 56 modules define: which one is meant is asked, not guessed.
+    if !module && !graph.is_defined(symbol) {
+        let mut named: Vec<String> = (graph.definitions_as_written(symbol, |_| true))
+            .into_iter()
+            .map(|s| s.symbol)
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let total = named.len();
+        if total > 1 {
+            const LISTED: usize = 5;
+            let more = match total.saturating_sub(LISTED) {
+                0 => String::new(),
+                n => format!(" and {n} more (`aiex symbols def {symbol}` lists them)"),
+            };
+            named.truncate(LISTED);
+            return Err(GatewayError::InvalidArgument {
+                field: "symbol",
+                reason: format!(
+                    "`{symbol}` names {total} functions: {}{more}; name one with its module",
+                    named.join(", ")
+                ),
+            });
+        }
+    }
     if !graph.is_defined(symbol) {
         // Neither called nor defined: most likely mistyped.
         return Err(not_indexed_callable(
@@ -1371,6 +1396,35 @@ mod tests {
             }
         }
         SymbolGraph::build(chunks.iter())
+    }
+
+    /// A function named without its module that several modules define is asked for
+    /// with its module, each named, not reported missing (Operately's 56 `run/3`).
+    #[test]
+    fn callers_of_a_name_several_modules_define_is_ambiguous() {
+        let g = graph(&[
+            (
+                "lib/a.ex",
+                "defmodule App.A do\n  def run(x), do: x\n  def go, do: run(1)\nend\n",
+            ),
+            (
+                "lib/b.ex",
+                "defmodule App.B do\n  def run(x), do: x\n  def go, do: run(2)\nend\n",
+            ),
+        ]);
+        match callers_of(&g, "run/1") {
+            Err(GatewayError::InvalidArgument { field, reason }) => {
+                assert_eq!(field, "symbol");
+                assert!(
+                    reason.contains("`run/1` names 2 functions: App.A.run/1, App.B.run/1"),
+                    "{reason}"
+                );
+            }
+            other => panic!("ambiguous: {other:?}"),
+        }
+        let sites = callers_of(&g, "App.B.run/1").unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].symbol, "App.B.go/0");
     }
 
     /// `callers Mod` lists who calls its functions from outside it (a nested module is

@@ -798,7 +798,8 @@ fn unmerged_chunks(sources: &[(&str, &str)]) -> Vec<Chunk> {
 }
 
 /// Callers through another arity (default arguments), through module-level code and
-/// from tests all come, the library's own first.
+/// from tests all come, the library's own first; a caller taking default arguments is
+/// named by its arities.
 #[test]
 fn callers_come_by_every_arity_library_first_tests_last() {
     let sources = [
@@ -812,7 +813,7 @@ fn callers_come_by_every_arity_library_first_tests_last() {
         ),
         (
             "lib/b.ex",
-            "defmodule B do\n  def g, do: 1\n  @seed A.f(3)\n  def k, do: @seed\n  def h, do: A.f(1, 2)\nend\n",
+            "defmodule B do\n  def g, do: 1\n  @seed A.f(3)\n  def k, do: @seed\n  def h(z \\\\ 2), do: A.f(1, z)\nend\n",
         ),
         ("examples/c.exs", "IO.inspect(A.f(5))\n"),
     ];
@@ -832,7 +833,8 @@ fn callers_come_by_every_arity_library_first_tests_last() {
             .unwrap_or_else(|| panic!("no caller {needle}: {callers:#?}"))
     };
     let (g, body, script, test) = (
-        at("Caller: B.h/0"),
+        // A caller with default arguments is named by its arities, as `aiex chunk` names it.
+        at("Caller: B.h/0..1 "),
         at("Caller: B (module body)"),
         at("examples/c.exs"),
         at("a_test.exs"),
@@ -1869,4 +1871,47 @@ fn a_caller_without_a_chunk_of_its_own_is_named() {
         .map(|s| (s.kind, s.title.as_str(), s.text.as_str()))
         .collect();
     assert!(named, "{callers:?}: {shown:#?}");
+}
+
+/// A module cut to its functions' heads shows every clause's head once (a server's
+/// `handle_info/2` by each message it takes), not one head per part of a split function
+/// (Claper's `EventLive.Show`, Kino's `Input.image/2`).
+#[test]
+fn a_module_cut_to_heads_shows_each_clause_once() {
+    let clauses: String = (0..40)
+        .map(|i| {
+            format!(
+                "  def handle_info({{:msg{i}, payload}}, socket) do\n    socket = assign(socket, :m{i}, payload)\n    Logger.debug(\"got message {i} with a long enough line of text to weigh\")\n    {{:noreply, socket}}\n  end\n\n"
+            )
+        })
+        .collect();
+    let src = format!(
+        "defmodule Show do\n  @moduledoc \"Shows.\"\n\n  def mount(_p, _s, socket), do: {{:ok, socket}}\n\n{clauses}end\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/show.ex", src.as_str())]);
+    let parts = (chunks.iter())
+        .filter(|c| c.name == "handle_info" && c.part.is_some())
+        .count();
+    assert!(parts > 1, "the function is split: {parts} parts");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let whole = build(&source, &graph, "Show", None);
+    let ctx = build(&source, &graph, "Show", Some(whole.tokens / 2));
+    let prompt = ctx.render();
+    assert!(
+        prompt.contains("[docs shortened, functions by their heads]"),
+        "{prompt}"
+    );
+    let target = &prompt[prompt.find("## Target: Show").expect("a target section")..];
+    let target = &target[..target[3..].find("\n## ").map_or(target.len(), |e| e + 3)];
+    for i in 0..40 {
+        let head = format!("def handle_info({{:msg{i}, payload}}, socket)\n");
+        assert_eq!(target.matches(&head).count(), 1, "{head}: {prompt}");
+    }
+    assert_eq!(
+        target.matches("def mount(_p, _s, socket)\n").count(),
+        1,
+        "{prompt}"
+    );
+    assert!(!prompt.contains("Logger.debug"), "{prompt}");
 }

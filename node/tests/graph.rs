@@ -2465,6 +2465,22 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     assert_eq!(names(g.implementations("ShopWeb")), ["ShopWeb.CartLive"]);
     assert!(!g.has_implementations("ShopWeb.live_view/0"));
 
+    // `use Plug.Builder` declares `@behaviour Plug`, and so do `use Plug.Router` and a
+    // `use` whose quote uses one of them (Operately's plugs and APIs), the library's
+    // source not indexed.
+    let plugs = concat!(
+        "defmodule App.Match do\n  use Plug.Builder\n  plug :match\nend\n",
+        "defmodule App.Router do\n  use Plug.Router\nend\n",
+        "defmodule App.Api do\n  defmacro __using__(_) do\n    quote do\n      use Plug.Builder\n    end\n  end\nend\n",
+        "defmodule App.External do\n  use App.Api\nend\n",
+        "defmodule App.Own do\n  @behaviour Plug\n  def init(o), do: o\n  def call(c, _), do: c\nend\n",
+    );
+    let g = graph_of("lib/app/plugs.ex", plugs);
+    assert_eq!(
+        names(g.implementations("Plug")),
+        ["App.External", "App.Match", "App.Own", "App.Router"]
+    );
+
     // A `@behaviour` the quote declares (nerves_hub_web's `use NervesHubWeb, :plug`):
     // the using module implements it, and runs nothing of it.
     let plug = concat!(

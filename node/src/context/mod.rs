@@ -1312,7 +1312,7 @@ impl<'a> ContextBuilder<'a> {
             } else if site.symbol.contains(' ') {
                 c.display_symbol()
             } else {
-                site.symbol.clone()
+                arity_range(c, &site.symbol)
             };
             if self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c) {
                 shown += 1;
@@ -1795,15 +1795,19 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
                 blocks.extend(docs_cut(run).0);
                 continue;
             }
-            let heads: Vec<String> = (run.iter())
-                .map(|c| {
-                    let head = signature_only(c);
-                    head.strip_suffix(BODY_OMITTED)
-                        .unwrap_or(&head)
-                        .trim_end()
-                        .to_string()
-                })
-                .collect();
+            // Every clause's head (a server's `handle_info/2` by each message it takes),
+            // each once: the parts of a split function repeat its first head.
+            let mut heads: Vec<String> = Vec::new();
+            let mut seen: HashSet<String> = HashSet::new();
+            for c in run {
+                let head = signature_only(c);
+                let first = head.strip_suffix(BODY_OMITTED).unwrap_or(&head).trim_end();
+                for line in first.lines().map(str::to_string).chain(clause_heads(c)) {
+                    if seen.insert(line.split_whitespace().collect()) {
+                        heads.push(line);
+                    }
+                }
+            }
             blocks.push(fence(
                 run[0],
                 &format!("{}\n{BODIES_OMITTED}", heads.join("\n")),
@@ -1881,9 +1885,72 @@ fn signature_only(chunk: &Chunk) -> String {
     format!("{}\n{BODY_OMITTED}", lines.join("\n"))
 }
 
+/// The heads of the clauses of the functions `chunk` defines, as written in its code
+/// (`def handle_info(:tick, socket)`), each on one line: the clauses written at the
+/// indentation of the first, so that a quote's definitions inside one are not taken.
+fn clause_heads(chunk: &Chunk) -> Vec<String> {
+    const KEYWORDS: [&str; 4] = ["def ", "defp ", "defmacro ", "defmacrop "];
+    // A later part of a split function defines nothing: it is named by its function.
+    let names: Vec<&str> = (chunk.defines.iter())
+        .filter(|d| d.kind.is_callable())
+        .map(|d| d.name.as_str())
+        .chain(chunk.kind.is_callable().then_some(chunk.name.as_str()))
+        .collect();
+    let lines: Vec<&str> = chunk.content.lines().collect();
+    let mut indent = None;
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        let Some(rest) = KEYWORDS.iter().find_map(|k| code.strip_prefix(k)) else {
+            continue;
+        };
+        let named = names.iter().any(|n| {
+            rest.strip_prefix(n)
+                .is_some_and(|after| after.is_empty() || after.starts_with(['(', ' ', ',']))
+        });
+        let at = line.len() - code.len();
+        if !named || indent.is_some_and(|i| i != at) {
+            continue;
+        }
+        indent = Some(at);
+        // A head written over lines (`def f(\n a,\n b\n) do`), read to its parentheses'
+        // close, a few lines at most.
+        let mut head = code.trim_end().to_string();
+        let mut next = i + 1;
+        let open = |h: &str| h.matches('(').count() > h.matches(')').count();
+        while open(&head) && next < lines.len() && next <= i + 8 {
+            head.push(' ');
+            head.push_str(lines[next].trim());
+            next += 1;
+        }
+        let head = match head.find(", do:") {
+            Some(cut) => &head[..cut],
+            None => head.strip_suffix(" do").unwrap_or(&head),
+        };
+        out.push(head.trim_end().to_string());
+    }
+    out
+}
+
 /// Ends a chunk shown by its heads, and a run of functions shown so.
 const BODY_OMITTED: &str = "# … body omitted";
 const BODIES_OMITTED: &str = "# … bodies omitted";
+
+/// `symbol` (`Mod.fun/arity`) as a caller is named elsewhere: with the arities of its
+/// definition in `chunk` when it takes default arguments (`Kino.Frame.render/2..3`, as
+/// `aiex chunk` and `symbols callers` name it), else as it is.
+fn arity_range(chunk: &Chunk, symbol: &str) -> String {
+    let Some(d) = (chunk.defines.iter()).find(|d| d.symbols().iter().any(|s| s == symbol)) else {
+        return symbol.to_string();
+    };
+    match (d.arities.first(), d.arities.last()) {
+        (Some(&lo), Some(&hi)) if hi > lo && d.arities.len() as u32 == hi - lo + 1 => {
+            let name = symbol.rsplit_once('/').map_or(symbol, |(name, _)| name);
+            format!("{name}/{lo}..{hi}")
+        }
+        _ => symbol.to_string(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

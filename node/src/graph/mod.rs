@@ -519,6 +519,16 @@ fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
     behaviours.chain(uses.map(String::as_str))
 }
 
+/// Behaviours a library's `use` declares in the module that uses it: `use Plug.Builder`
+/// (and `use Plug.Router`, `use Phoenix.Endpoint`, which use it) declares `@behaviour
+/// Plug`, as `use Phoenix.Controller` does through `Phoenix.Controller.Pipeline`.
+const USE_BEHAVIOURS: [(&str, &[&str]); 4] = [
+    ("Plug.Builder", &["Plug"]),
+    ("Plug.Router", &["Plug.Builder", "Plug"]),
+    ("Phoenix.Endpoint", &["Plug.Builder", "Plug"]),
+    ("Phoenix.Controller", &["Plug"]),
+];
+
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
 pub const MODULE_BODY: &str = " (module body)";
 
@@ -1728,6 +1738,12 @@ impl SymbolGraph {
         for (used, sites) in &self.implementers {
             let mut uses = vec![used.clone()];
             self.chain_uses(&mut uses);
+            // What a library's `use` declares, its source not indexed ([`USE_BEHAVIOURS`]).
+            for u in &uses {
+                for (_, declared) in USE_BEHAVIOURS.iter().filter(|(library, _)| library == u) {
+                    added.extend(declared.iter().map(|b| (b.to_string(), sites.clone())));
+                }
+            }
             for u in uses.into_iter().skip(1) {
                 // A quoted `@behaviour Plug` declares what the using module implements.
                 let u = match u.strip_prefix(crate::chunk::QUOTED_BEHAVIOUR) {
