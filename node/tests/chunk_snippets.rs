@@ -6223,6 +6223,15 @@ fn g19_messages_call_the_callbacks_they_run() {
         "  def add(k), do: GenServer.call(ShopCache, {:add, k})\n",
         "  def handle_call({:add, k}, _from, s), do: {:reply, k, s}\n",
         "end\n",
+        "defmodule Shop.Stage do\n",
+        "  use GenStage\n",
+        "  def status(s), do: GenStage.call(s, :status)\n",
+        "  def mark(s), do: GenStage.async_info(s, :mark)\n",
+        "  def flush(s), do: GenStateMachine.call(s, {:flush, 1})\n",
+        "  def handle_call(:status, _from, s), do: {:reply, :ok, [], s}\n",
+        "  def handle_info(:mark, s), do: {:noreply, [], s}\n",
+        "  def handle_event({:call, from}, {:flush, n}, st, d), do: {:keep_state, d, [{:reply, from, n}]}\n",
+        "end\n",
         "defmodule Shop.Client do\n",
         "  def ask(pid), do: GenServer.call(pid, :ask)\n",
         "  def ping(pid), do: send(pid, :ping)\n",
@@ -6290,6 +6299,19 @@ fn g19_messages_call_the_callbacks_they_run() {
     assert_eq!(
         calls_of("Shop.Named.add/1"),
         strings(&["GenServer.call/2", "Shop.Named.handle_call/3"])
+    );
+    // GenStage's messages run its server callbacks; a GenStateMachine's its events.
+    assert_eq!(
+        calls_of("Shop.Stage.status/1"),
+        strings(&["GenStage.call/2", "Shop.Stage.handle_call/3"])
+    );
+    assert_eq!(
+        calls_of("Shop.Stage.mark/1"),
+        strings(&["GenStage.async_info/2", "Shop.Stage.handle_info/2"])
+    );
+    assert_eq!(
+        calls_of("Shop.Stage.flush/1"),
+        strings(&["GenStateMachine.call/2", "Shop.Stage.handle_event/4"])
     );
     // A module without the callback sends to another process: no callback of its own.
     assert_eq!(
@@ -7400,5 +7422,44 @@ fn g13_a_use_takes_its_doc_and_a_remote_macros_block_keeps_its_definitions() {
         (cs.iter()).any(|c| c.kind == ChunkKind::ModuleHeader && c.name == "KeilaCloud.Billing"),
         "{}",
         dump(&cs)
+    );
+}
+
+/// Wallaby's `feature "…", %{session: session} do … end` is a test in a test file
+/// (Operately's 793 features), named by its title; elsewhere a `feature` call is code.
+#[test]
+fn g10_a_wallaby_feature_is_a_test() {
+    let src = concat!(
+        "defmodule App.Features.SpacesTest do\n",
+        "  use App.FeatureCase\n",
+        "\n",
+        "  feature \"deleting a space asks first\", %{session: session} do\n",
+        "    session |> visit(\"/spaces\") |> Steps.delete_space()\n",
+        "  end\n",
+        "\n",
+        "  feature \"renaming a space\", ctx do\n",
+        "    Steps.rename(ctx)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/features/spaces_test.exs", src);
+    let tests: Vec<(&str, u32, u32)> = (cs.iter())
+        .filter(|c| c.kind == ChunkKind::Test)
+        .map(|c| (c.name.as_str(), c.start_line, c.end_line))
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            ("deleting a space asks first", 3, 6),
+            ("renaming a space", 7, 11)
+        ],
+        "{}",
+        dump(&cs)
+    );
+    let lib = chunks("lib/app/flags.ex", &src.replace("SpacesTest", "Flags"));
+    assert!(
+        lib.iter().all(|c| c.kind != ChunkKind::Test),
+        "{}",
+        dump(&lib)
     );
 }

@@ -1829,7 +1829,7 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
 }
 
 /// A caller the context cannot show by a chunk of its own (a module body calling a
-/// macro, as Wallaby's `feature "…" do`) is still named among the other callers.
+/// macro, as a `scenario "…" do` a library imports) is still named among the other callers.
 #[test]
 fn a_caller_without_a_chunk_of_its_own_is_named() {
     let sources = [
@@ -1837,7 +1837,7 @@ fn a_caller_without_a_chunk_of_its_own_is_named() {
             "lib/shop/feature.ex",
             concat!(
                 "defmodule Shop.Feature do\n",
-                "  defmacro feature(name, do: block) do\n",
+                "  defmacro scenario(name, do: block) do\n",
                 "    quote do: {unquote(name), unquote(block)}\n",
                 "  end\n",
                 "end\n",
@@ -1849,7 +1849,7 @@ fn a_caller_without_a_chunk_of_its_own_is_named() {
                 "defmodule Shop.FeatureTest do\n",
                 "  import Shop.Feature\n",
                 "\n",
-                "  feature \"fails\" do\n",
+                "  scenario \"fails\" do\n",
                 "    :ok\n",
                 "  end\n",
                 "end\n",
@@ -1858,12 +1858,12 @@ fn a_caller_without_a_chunk_of_its_own_is_named() {
     ];
     let chunks = unmerged_chunks(&sources);
     let graph = SymbolGraph::build(&chunks);
-    let callers: Vec<String> = (graph.callers("Shop.Feature.feature/2").into_iter())
+    let callers: Vec<String> = (graph.callers("Shop.Feature.scenario/2").into_iter())
         .map(|s| s.symbol)
         .collect();
     assert_eq!(callers.len(), 1, "{callers:?}");
     let source = Mem(chunks);
-    let ctx = build(&source, &graph, "Shop.Feature.feature/2", None);
+    let ctx = build(&source, &graph, "Shop.Feature.scenario/2", None);
     let named = (ctx.sections.iter())
         .filter(|s| s.kind == SectionKind::Caller)
         .any(|s| s.text.contains("Shop.FeatureTest") || s.title.contains("Shop.FeatureTest"));
@@ -1914,4 +1914,38 @@ fn a_module_cut_to_heads_shows_each_clause_once() {
         "{prompt}"
     );
     assert!(!prompt.contains("Logger.debug"), "{prompt}");
+}
+
+/// A server callback split in parts, reached through a message, shows the part with the
+/// clause that takes the message, not its first part (Sequin's `produce/3` sends
+/// `{:produce, …}`, taken in the seventh of eight parts).
+#[test]
+fn a_split_callback_shows_the_part_taking_the_message() {
+    let clauses: String = (0..30)
+        .map(|i| {
+            format!(
+                "  def handle_call({{:op{i}, payload}}, _from, state) do\n    state = Map.put(state, :k{i}, payload)\n    Logger.debug(\"handled op {i} with a long enough line of text to weigh\")\n    {{:reply, :ok, state}}\n  end\n\n"
+            )
+        })
+        .collect();
+    let src = format!(
+        "defmodule Store do\n  use GenServer\n\n  def produce(server, n), do: GenServer.call(server, {{:op27, n}})\n\n{clauses}end\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/store.ex", src.as_str())]);
+    let parts = (chunks.iter())
+        .filter(|c| c.name == "handle_call" && c.part.is_some())
+        .count();
+    assert!(parts > 3, "the callback is split: {parts} parts");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let prompt = build(&source, &graph, "Store.produce/2", None).render();
+    let callee = &prompt[prompt
+        .find("## Called: Store.handle_call/3")
+        .expect("a callee")..];
+    let callee = &callee[..callee[3..].find("\n## ").map_or(callee.len(), |e| e + 3)];
+    assert!(
+        callee.contains("def handle_call({:op27, payload}, _from, state) do"),
+        "{prompt}"
+    );
+    assert!(!callee.contains("{:op0, payload}"), "{prompt}");
 }

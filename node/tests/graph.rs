@@ -462,6 +462,53 @@ fn modules_a_test_defines_are_in_the_graph() {
     assert_eq!(alls[0].symbol, run);
 }
 
+/// A module a test defines in its body implements the behaviours its `@behaviour`s name,
+/// as a module of its own does (ex_aws's `FlakyAdapter`, inside a `test`).
+#[test]
+fn a_module_a_test_defines_implements_its_behaviours() {
+    let test = concat!(
+        "defmodule ExAws.AuthCacheTest do\n",
+        "  use ExUnit.Case\n",
+        "  alias ExAws.Config.AuthCache\n",
+        "  defmodule SleepAdapter do\n",
+        "    @behaviour AuthCache.AuthConfigAdapter\n",
+        "    def adapt_auth_config(c, _p, _e), do: c\n",
+        "  end\n",
+        "  test \"using adapter retries\" do\n",
+        "    defmodule FlakyAdapter do\n",
+        "      @behaviour AuthCache.AuthConfigAdapter\n",
+        "      use GenServer\n",
+        "      def adapt_auth_config(c, _p, _e), do: c\n",
+        "    end\n",
+        "    assert FlakyAdapter.adapt_auth_config(1, 2, 3) == 1\n",
+        "  end\n",
+        "end\n",
+    );
+    let g = graph_of("test/ex_aws/auth_cache_test.exs", test);
+    let names = |sites: Vec<aiex_node::graph::SymbolSite>| -> Vec<String> {
+        sites.into_iter().map(|s| s.symbol).collect()
+    };
+    let behaviour = "ExAws.Config.AuthCache.AuthConfigAdapter";
+    assert_eq!(
+        names(g.implementations(behaviour)),
+        [
+            "ExAws.AuthCacheTest.FlakyAdapter",
+            "ExAws.AuthCacheTest.SleepAdapter"
+        ]
+    );
+    assert_eq!(
+        names(g.implementations(&format!("{behaviour}.adapt_auth_config/3"))),
+        [
+            "ExAws.AuthCacheTest.FlakyAdapter.adapt_auth_config/3",
+            "ExAws.AuthCacheTest.SleepAdapter.adapt_auth_config/3"
+        ]
+    );
+    assert_eq!(
+        names(g.implementations("GenServer")),
+        ["ExAws.AuthCacheTest.FlakyAdapter"]
+    );
+}
+
 #[test]
 fn rank_puts_a_much_called_function_above_an_uncalled_leaf() {
     let (_ix, g) = graph();

@@ -1328,8 +1328,11 @@ fn message_callback(
     src: &[u8],
 ) -> Option<RawCall> {
     let (callback, arity) = match (module, fun) {
-        ("GenServer" | ":gen_server", "call") => ("handle_call", 3),
-        ("GenServer" | ":gen_server", "cast") => ("handle_cast", 2),
+        ("GenServer" | "GenStage" | ":gen_server", "call") => ("handle_call", 3),
+        ("GenServer" | "GenStage" | ":gen_server", "cast") => ("handle_cast", 2),
+        ("GenStage", "async_info") => ("handle_info", 2),
+        // A state machine's events, in its default callback mode.
+        ("GenStateMachine", "call" | "cast") => ("handle_event", 4),
         (
             "GenServer" | "GenStage" | "GenStateMachine" | ":gen_server" | ":gen_statem",
             "start_link" | "start",
@@ -1424,9 +1427,15 @@ fn named_module(node: Node<'_>, src: &[u8]) -> Option<String> {
 
 /// The callback a message runs, by its name (see [`message_callback`]).
 fn server_callback(name: &str) -> Option<&'static str> {
-    ["handle_call", "handle_cast", "handle_info", "init"]
-        .into_iter()
-        .find(|&c| c == name)
+    [
+        "handle_call",
+        "handle_cast",
+        "handle_info",
+        "handle_event",
+        "init",
+    ]
+    .into_iter()
+    .find(|&c| c == name)
 }
 
 /// A GenServer callback's name: code in it runs in the server, so a message it sends to a
@@ -1439,6 +1448,7 @@ fn is_server_callback(name: &str) -> bool {
             | "handle_cast"
             | "handle_info"
             | "handle_continue"
+            | "handle_event"
             | "terminate"
             | "code_change"
     )

@@ -1676,8 +1676,12 @@ impl<'s, 't> Walker<'s, 't> {
         if is_module_keyword(name) {
             return Classified::Item(ItemKind::Module { body_error: None });
         }
+        // Wallaby's `feature "…", %{session: s} do … end` is a test, in a test file.
+        let feature = name == "feature" && self.path.ends_with("_test.exs");
         match name {
-            "test" | "describe" | "property" => {
+            "test" | "describe" | "property" | "feature"
+                if name != "feature" || (feature && self.has_body(node)) =>
+            {
                 let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
                 let title = match first {
                     Some(f) if f.kind() == "string" => {
@@ -2005,6 +2009,7 @@ impl<'s, 't> Walker<'s, 't> {
                     Some("test" | "describe" | "property" | "setup" | "setup_all") => {
                         self.has_body(child)
                     }
+                    Some("feature") if self.path.ends_with("_test.exs") => self.has_body(child),
                     Some("quote") => false,
                     Some(n) if WRAPPERS.contains(&n) => {
                         block_body(child).is_some_and(|c| self.holds_definitions(&c, depth + 1))
@@ -4401,11 +4406,22 @@ impl<'s, 't> Walker<'s, 't> {
                     calls: std::mem::take(unqualified),
                 }]
             };
-            // Its `use`s (`use Mod`, and `Mod.which/0` for `use Mod, :which`).
+            // Its `use`s (`use Mod`, and `Mod.which/0` for `use Mod, :which`), and the
+            // behaviours its `@behaviour`s name.
             let mut uses: Vec<String> = Vec::new();
+            let mut behaviours: Vec<String> = Vec::new();
             for statement in self.body(*node).unwrap_or_default() {
-                if uses.len() >= MAX_USES {
+                if uses.len() + behaviours.len() >= MAX_USES {
                     break;
+                }
+                if let Some(rest) = self.text(statement).strip_prefix("@behaviour")
+                    && let written = rest.trim()
+                    && written.starts_with(|c: char| c.is_ascii_uppercase())
+                    && (written.chars()).all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                {
+                    let at = statement.start_byte();
+                    behaviours.push(self.expand_in_test(module, &made, full, written, at));
+                    continue;
                 }
                 let args = child_of_kind(statement, "arguments");
                 let Some(used) = (args.and_then(|a| a.named_child(0)))
@@ -4518,6 +4534,7 @@ impl<'s, 't> Walker<'s, 't> {
                 end_line: self.line_of(node.end_byte().saturating_sub(1)),
                 signature: format!("defmodule {full}"),
                 uses,
+                behaviours,
                 calls,
                 unqualified_calls: unqualified,
                 scoped_calls,

@@ -210,6 +210,10 @@ pub struct Definition {
     /// its test's chunk does not hold (`use Broadway` in a test's `defmodule MyBroadway`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uses: Vec<String>,
+    /// A module a test defines in its body: the behaviours its `@behaviour`s name (as a
+    /// chunk's `behaviour:` tags), which its test's chunk does not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub behaviours: Vec<String>,
     /// What the `@impl` before it says (`GenServer`, `true`), kept per definition: a
     /// merged chunk's own `impl` is its first function's.
     #[serde(rename = "impl", default, skip_serializing_if = "Option::is_none")]
@@ -741,6 +745,7 @@ impl Default for Definition {
             quoted_uses: Vec::new(),
             quoted_defs: Vec::new(),
             uses: Vec::new(),
+            behaviours: Vec::new(),
             impl_: None,
             implied: false,
             templates: Vec::new(),

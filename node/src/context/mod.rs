@@ -1131,17 +1131,29 @@ impl<'a> ContextBuilder<'a> {
             }
             let mut definition = self.source.definition(&callee)?;
             // A server callback reached through a message shows the clauses that take
-            // the messages the target sends, where its clauses are parts of their own.
-            if definition.len() > 1 && message_callback_name(&callee).is_some() {
-                if target_text.is_none() {
-                    let chunks = self.source.definition(symbol)?;
-                    target_text = Some(chunks.iter().map(|c| c.content.as_str()).collect());
+            // the messages the target sends, where its clauses are parts of their own
+            // (chunks of their own, or parts of a split callback, defined by its first).
+            if message_callback_name(&callee).is_some() {
+                let mut all: Vec<Chunk> = Vec::new();
+                for c in &definition {
+                    let parts = self.parts_upto(c, usize::MAX)?;
+                    if parts.is_empty() {
+                        all.push(c.clone());
+                    } else {
+                        all.extend(parts);
+                    }
                 }
-                handling_clauses(
-                    &mut definition,
-                    &callee,
-                    target_text.as_deref().unwrap_or(""),
-                );
+                all.dedup_by(|a, b| a.id == b.id);
+                if all.len() > 1 {
+                    if target_text.is_none() {
+                        let chunks = self.source.definition(symbol)?;
+                        target_text = Some(chunks.iter().map(|c| c.content.as_str()).collect());
+                    }
+                    // No clause found taking them: the callback as it is defined.
+                    if handling_clauses(&mut all, &callee, target_text.as_deref().unwrap_or("")) {
+                        definition = all;
+                    }
+                }
             }
             let written =
                 (definition.iter()).any(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c));
@@ -1363,10 +1375,15 @@ impl<'a> ContextBuilder<'a> {
     /// The parts of the split definition `chunk` is a part of, in order, when they are at
     /// most [`MAX_JOINED_PARTS`]; else (or for a chunk that is no part) none.
     fn parts_of(&self, chunk: &Chunk) -> Result<Vec<Chunk>> {
+        self.parts_upto(chunk, MAX_JOINED_PARTS)
+    }
+
+    /// [`Self::parts_of`], for a definition split in `most` parts at most.
+    fn parts_upto(&self, chunk: &Chunk, most: usize) -> Result<Vec<Chunk>> {
         let Some((_, n)) = chunk.part else {
             return Ok(Vec::new());
         };
-        if n as usize > MAX_JOINED_PARTS || !chunk.kind.is_callable() {
+        if n as usize > most || !chunk.kind.is_callable() {
             return Ok(Vec::new());
         }
         let mut parts: Vec<Chunk> = (self.source.file_chunks(&chunk.repo, &chunk.path)?)
@@ -1533,11 +1550,14 @@ fn makes_call(chunk: &Chunk, callee: &Option<crate::graph::sites::Callee>) -> bo
 }
 
 /// Functions that send a server a message, and the callback that takes it.
-const MESSAGE_SENDERS: [(&str, &str); 8] = [
+const MESSAGE_SENDERS: [(&str, &str); 11] = [
     ("GenServer.call(", "handle_call"),
     (":gen_server.call(", "handle_call"),
     ("GenServer.cast(", "handle_cast"),
     (":gen_server.cast(", "handle_cast"),
+    ("GenStage.call(", "handle_call"),
+    ("GenStage.cast(", "handle_cast"),
+    ("GenStage.async_info(", "handle_info"),
     ("send(", "handle_info"),
     ("send_after(", "handle_info"),
     ("send_interval(", "handle_info"),
@@ -1648,19 +1668,21 @@ fn clause_head_at(text: &str, callback: &str, tag: &str) -> Option<usize> {
 /// whose clauses take a message `target` sends it (`def handle_call({:put, items}, …)`),
 /// when any does; else all of them (a clause that takes any message, a message built
 /// elsewhere).
-fn handling_clauses(parts: &mut Vec<Chunk>, callee: &str, target: &str) {
+fn handling_clauses(parts: &mut Vec<Chunk>, callee: &str, target: &str) -> bool {
     let Some(callback) = message_callback_name(callee) else {
-        return;
+        return false;
     };
     if parts.len() < 2 {
-        return;
+        return false;
     }
     let tags = message_tags(target, callback);
     let takes =
         |c: &Chunk| (tags.iter()).any(|t| clause_head_at(&c.content, callback, t).is_some());
-    if parts.iter().any(takes) {
+    let found = parts.iter().any(takes);
+    if found {
         parts.retain(takes);
     }
+    found
 }
 
 /// How many of the last `lines` are the `@doc`, `@spec` and `@impl` attributes written

@@ -1945,13 +1945,20 @@ impl SymbolGraph {
                     if !uses.is_empty() {
                         g.using.push((site(def.module.clone()), uses));
                     }
-                } else if def.kind == ChunkKind::ModuleHeader && !def.uses.is_empty() {
-                    // A module a test defines in its body, with its own `use`s.
+                } else if def.kind == ChunkKind::ModuleHeader
+                    && !(def.uses.is_empty() && def.behaviours.is_empty())
+                {
+                    // A module a test defines in its body, with its own `use`s and
+                    // `@behaviour`s.
                     let header = site(def.module.clone());
-                    for used in def.uses.iter().filter(|u| !u.contains('/')) {
-                        (g.implementers.entry(used.clone()).or_default()).push(header.clone());
+                    let uses = def.uses.iter().filter(|u| !u.contains('/'));
+                    for implemented in uses.chain(&def.behaviours) {
+                        (g.implementers.entry(implemented.clone()).or_default())
+                            .push(header.clone());
                     }
-                    g.using.push((header, def.uses.clone()));
+                    if !def.uses.is_empty() {
+                        g.using.push((header, def.uses.clone()));
+                    }
                 }
                 // A module a test defines in its body: its module-level code's calls
                 // (`use Membrane.Sink`, `def_input_pad :input`), as a header's.
