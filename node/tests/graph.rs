@@ -2556,8 +2556,8 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     );
     assert!(!g.has_implementations("@behaviour Plug"));
 
-    // A module defined in a test's body is not credited with the test module's `use`s;
-    // a module defined twice (under `if` and `else`) is listed at each place, its
+    // A module defined in a test's body is not credited with the test module's `use`s
+    // (it is with its own `@behaviour`s); a module defined twice (under `if` and `else`) is listed at each place, its
     // functions once each; `defexception` declares `Exception`.
     let more = concat!(
         "defmodule Shop.WorkerTest do\n",                          // 1
@@ -2596,11 +2596,19 @@ fn implementations_of_behaviours_protocols_and_callbacks() {
     };
     assert_eq!(
         places("Shop.Storage"),
-        owned(&[("Shop.Codec", 11), ("Shop.Codec", 17)])
+        owned(&[
+            ("Shop.Codec", 11),
+            ("Shop.Codec", 17),
+            ("Shop.WorkerTest.Fake", 4)
+        ])
     );
     assert_eq!(
         places("Shop.Storage.put/2"),
-        owned(&[("Shop.Codec.put/2", 14), ("Shop.Codec.put/2", 19)])
+        owned(&[
+            ("Shop.Codec.put/2", 14),
+            ("Shop.Codec.put/2", 19),
+            ("Shop.WorkerTest.Fake.put/2", 6)
+        ])
     );
     assert_eq!(places("Exception"), owned(&[("Shop.Bad", 22)]));
     // No `:message` field: Elixir defines no `message/1`.
@@ -3839,5 +3847,72 @@ end
     assert_eq!(
         helper,
         vec!["Wallaby.ScreenshotTest.ImportFeature.FailureTest.go/1".to_string()]
+    );
+}
+
+/// Two `use`s whose quotes define one function: the later one's is the module's (Elixir
+/// keeps the last of an overridable definition: ueberauth's `use Support.Mixins` after
+/// `use Ueberauth.Strategy`). Two `use`s whose quotes import one module with different
+/// `only:` lists: a call either admits resolves (Kino's `use Kino.JS.Live` then `use
+/// Kino.SmartCell`, the second importing `reconfigure_smart_cell/2` too).
+#[test]
+fn later_uses_define_over_earlier_ones_and_imports_of_one_module_add_up() {
+    let src = concat!(
+        "defmodule Live.Context do\n",
+        "  def assign(a), do: a\n",
+        "  def reconfigure(a, b), do: {a, b}\n",
+        "end\n",
+        "defmodule Kino.JS.Live do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      import Live.Context, only: [assign: 1]\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Kino.SmartCell do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      import Live.Context, only: [assign: 1, reconfigure: 2]\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Cell do\n",
+        "  use Kino.JS.Live\n",
+        "  use Kino.SmartCell\n",
+        "  def go(x), do: x |> assign() |> reconfigure(1)\n",
+        "end\n",
+        "defmodule Strategy do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      def extra(conn), do: conn\n",
+        "      defoverridable extra: 1\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Mixins do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      def extra(conn), do: {:mixed, request_path(conn)}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Simple do\n",
+        "  use Strategy\n",
+        "  use Mixins\n",
+        "end\n",
+    );
+    let g = graph_of("lib/app.ex", src);
+    assert_eq!(
+        g.callees("Cell.go/1"),
+        ["Live.Context.assign/1", "Live.Context.reconfigure/2"]
+    );
+    let defs = g.definitions("Simple.extra/1");
+    assert_eq!(defs.len(), 1, "{defs:#?}");
+    assert_eq!(defs[0].generated_by.as_deref(), Some("Mixins"));
+    assert!(defs[0].signature.contains("def extra(conn)"), "{defs:#?}");
+    let quoted = defs[0].quoted_at.as_ref().expect("where Mixins quotes it");
+    assert_eq!(
+        quoted.start_line,
+        line_of(src, "{:mixed, request_path(conn)}")
     );
 }

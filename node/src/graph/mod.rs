@@ -1161,8 +1161,13 @@ impl SymbolGraph {
         // Needed here only.
         let using = std::mem::take(&mut self.using);
         for (header, mut uses) in using {
+            let direct = uses.len();
             self.chain_uses(&mut uses);
-            for used in &uses {
+            // Which of the module's own `use`s placed each function: a later one's
+            // definition replaces an earlier one's (`use Ueberauth.Strategy`, whose
+            // quote marks `extra/1` overridable, then `use Support.Mixins` defining it).
+            let mut placed: HashMap<String, usize> = HashMap::default();
+            for (j, used) in uses.iter().enumerate() {
                 // `Mod` or `Mod.which/0`: the module whose quote it is.
                 let from = match used.rsplit_once('/') {
                     Some((head, _)) => head.rsplit_once('.').map_or(head, |(m, _)| m),
@@ -1196,9 +1201,18 @@ impl SymbolGraph {
                             (&s.repo, &s.path, s.start_line)
                                 == (&header.repo, &header.path, header.start_line)
                         };
-                        if written || sites.iter().any(place) {
+                        if written {
                             continue;
                         }
+                        if let Some(at) = sites.iter().position(place) {
+                            let earlier = placed.get(&symbol).is_some_and(|&i| i < j);
+                            if !(earlier && j < direct) {
+                                continue;
+                            }
+                            let replaced = sites.remove(at);
+                            calling.retain(|(s, _)| *s != replaced);
+                        }
+                        placed.insert(symbol.clone(), j);
                         let site = SymbolSite {
                             symbol,
                             kind: d.kind,
@@ -1451,28 +1465,35 @@ impl SymbolGraph {
                     Some(target) => target,
                     None => {
                         let (modules, filters) = &p.imports;
-                        // `only:` and `except:` (also on Kernel's implicit import).
-                        let filter_of = |m: &str| filters.iter().find(|f| f.module == m);
+                        // `only:` and `except:` (also on Kernel's implicit import). One
+                        // module imported twice (by two `use`s' quotes, Kino's
+                        // `Kino.JS.Live` and `Kino.SmartCell`) imports as its last import
+                        // says, which the order gathered may not tell: what either admits.
+                        let filters_of = |m: &str| -> Vec<&ImportFilter> {
+                            filters.iter().filter(|f| f.module == m).collect()
+                        };
+                        let admits = |m: &str, kind: ChunkKind| {
+                            let of = filters_of(m);
+                            of.is_empty() || of.iter().any(|f| f.admits(call, kind))
+                        };
                         let found = modules
                             .iter()
                             .map(String::as_str)
                             .chain(IMPLICIT_IMPORTS)
                             .map(|m| (m, format!("{m}.{call}")))
                             .find(|(m, symbol)| {
-                                let filter = filter_of(m);
                                 // `import` brings in public functions and macros only
                                 // (`@doc false` ones too: hidden from docs, not from
                                 // callers).
                                 let defined = self.defs.get(symbol).is_some_and(|sites| {
                                     sites.iter().any(|s| {
-                                        s.visibility != Visibility::Private
-                                            && filter.is_none_or(|f| f.admits(call, s.kind))
+                                        s.visibility != Visibility::Private && admits(m, s.kind)
                                     })
                                 });
                                 // `import Ecto.Query, only: [from: 2]` says where `from/2`
                                 // comes from, even when Ecto is not indexed here.
                                 let named = || {
-                                    filter.is_some_and(|f| {
+                                    filters_of(m).iter().any(|f| {
                                         !f.except
                                             && f.select.is_none()
                                             && f.names.iter().any(|n| n == call)
@@ -1494,7 +1515,7 @@ impl SymbolGraph {
                                             } else {
                                                 ChunkKind::Function
                                             };
-                                            filter_of(m).is_none_or(|f| f.admits(call, kind))
+                                            admits(m, kind)
                                         })
                                     })
                                     .map(|m| format!("{m}.{call}"))
@@ -1619,11 +1640,20 @@ impl SymbolGraph {
     /// Adds to `imports` what `uses` import (after what it holds): their quoted
     /// imports where indexed, else (with `known`) what the library is known to import.
     fn add_imports_of_uses(&self, uses: &[String], imports: &mut Imports, known: bool) {
+        // A module imported again adds what its new import admits (see
+        // `resolve_pending`): a filter more, or none at all once one import has none.
         let mut add = |m: &str, filter: Option<&ImportFilter>| {
+            let filtered = imports.1.iter().any(|f| f.module == m);
             if !imports.0.iter().any(|i| i == m) {
                 imports.0.push(m.to_string());
                 if let Some(f) = filter {
                     imports.1.push(f.clone());
+                }
+            } else if filtered {
+                match filter {
+                    Some(f) if !imports.1.contains(f) => imports.1.push(f.clone()),
+                    Some(_) => {}
+                    None => imports.1.retain(|f| f.module != m),
                 }
             }
         };
