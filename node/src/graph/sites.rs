@@ -82,14 +82,28 @@ impl Callee {
         }
         let (name, arities) = (last.to_string(), arity.into_iter().collect());
         let through: &'static [&'static str] = match last {
-            "handle_call" => &["GenServer.call", "GenServer.multi_call", ":gen_server.call"],
-            "handle_cast" => &["GenServer.cast", "GenServer.abcast", ":gen_server.cast"],
+            "handle_call" => &[
+                "GenServer.call",
+                "GenServer.multi_call",
+                ":gen_server.call",
+                "GenStage.call",
+            ],
+            "handle_cast" => &[
+                "GenServer.cast",
+                "GenServer.abcast",
+                ":gen_server.cast",
+                "GenStage.cast",
+            ],
             "handle_info" => &[
                 "send",
                 "Process.send",
                 "Process.send_after",
                 ":erlang.send_after",
+                ":timer.send_interval",
+                ":timer.send_after",
+                "GenStage.async_info",
             ],
+            "handle_event" => &["GenStateMachine.call", "GenStateMachine.cast"],
             "handle_continue" => &["{:continue,"],
             "init" => &[
                 "GenServer.start_link",
@@ -581,9 +595,19 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
         let before = code[..at].trim_end();
         let after = code[end..].trim_start();
         if prev == Some(b':') {
-            // An atom: a call only as a plug (`plug :auth`, `pipe_through :browser`).
+            // An atom: a call only as a plug (`plug :auth`, `pipe_through :browser`) or
+            // an ExUnit setup (`setup :default_stubs`, `setup [:a, :b]`).
             let plug = before.trim_start();
-            let plugs = ["plug ", "plug(", "pipe_through ", "pipe_through("];
+            let plugs = [
+                "plug ",
+                "plug(",
+                "pipe_through ",
+                "pipe_through(",
+                "setup ",
+                "setup(",
+                "setup_all ",
+                "setup_all(",
+            ];
             if before.ends_with("::") || !plugs.iter().any(|p| plug.starts_with(p)) {
                 continue;
             }
@@ -622,7 +646,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 _ => at,
             };
             let head = code[..call_start].trim();
-            let piped = head.ends_with("|>");
+            // `|> Kaffy.Utils.repo().one(opts)`: the pipe passes its value to the call on
+            // what this one returns, not to this one.
+            let receiver = closing(after.as_bytes(), 0)
+                .is_some_and(|close| after[close + 1..].trim_start().starts_with('.'));
+            let piped = head.ends_with("|>") && !receiver;
             let assigned =
                 head.ends_with('=') && !["==", "<=", ">=", "!="].iter().any(|o| head.ends_with(o));
             let heads = head.is_empty() || assigned;
@@ -2253,6 +2281,21 @@ end"#;
         let src = "alias P7.T, as: Runner\nuse P7.T\nRunner.run(x)\nU.run(x)\n";
         let module = Callee::of("P7.T").unwrap();
         assert_eq!(lines_in(src, &module, &scope), vec![11, 12]);
+    }
+
+    /// A call whose result is called on (`|> Kaffy.Utils.repo().one(opts)`) is not the
+    /// one the pipe passes its value to; `:timer`'s and GenStage's messages are sent; a
+    /// setup named by its atom is called.
+    #[test]
+    fn a_call_returning_the_receiver_of_a_piped_call_and_timer_messages() {
+        let src = "def count(q, opts) do\n  q\n  |> Kaffy.Utils.repo().one(opts)\n  |> Kaffy.Utils.json().encode!(escape: :html_safe, pretty: true)\nend\n";
+        assert_eq!(lines(src, "Kaffy.Utils.repo/0"), vec![12]);
+        assert_eq!(lines(src, "Kaffy.Utils.json/0"), vec![13]);
+        let src = "using do\n  quote do\n    setup :default_stubs\n    setup [:x, :default_stubs]\n  end\nend\n";
+        assert_eq!(lines(src, "Inventory.Stock.default_stubs/1"), vec![12, 13]);
+        let src = "defp soon(socket) do\n  :timer.send_interval(1000, self(), :tick)\n  GenStage.async_info(self(), :mark)\nend\ndef s(x), do: GenStage.call(x, :status)\n";
+        assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![11, 12]);
+        assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![14]);
     }
 
     #[test]
