@@ -12,8 +12,17 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::C
     }
     let lines = LineIndex::new(file.src);
     let calls = template_calls(file.path, file.src);
+    // A template's code written over lines (`{cond do … end}`, `<%= if … do %>`) is
+    // never cut: each part reads whole expressions.
+    let protected: Vec<(usize, usize)> = match template_braces(file.path) {
+        Some(braces) => (super::calls::template_code(file.src, braces).into_iter())
+            .filter(|r| memchr::memchr(b'\n', &file.src[r.clone()]).is_some())
+            .map(|r| (r.start, r.end))
+            .collect(),
+        None => Vec::new(),
+    };
     let mut next = 0;
-    line_drafts(file.src, 0, file.src.len(), config.budget, &[])
+    line_drafts(file.src, 0, file.src.len(), config.budget, &protected)
         .into_iter()
         .map(|(start, end)| {
             let mut draft = Draft::new(ChunkKind::Text, start, end);
@@ -44,17 +53,29 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::C
 /// `{…}`); in an `.eex` or `.leex` file the calls of its `<%= … %>` code. The symbol
 /// graph resolves them through the module that embeds the template. Other files: none.
 fn template_calls(path: &str, src: &[u8]) -> Vec<(usize, RawCall)> {
-    let mut calls = if path.ends_with(".heex") {
-        let mut calls = super::calls::component_tags(src);
-        calls.extend(super::calls::template_code_calls(src, true));
-        calls
-    } else if path.ends_with(".eex") || path.ends_with(".leex") {
-        super::calls::template_code_calls(src, false)
-    } else {
-        return Vec::new();
+    let mut calls = match template_braces(path) {
+        Some(true) => {
+            let mut calls = super::calls::component_tags(src);
+            calls.extend(super::calls::template_code_calls(src, true));
+            calls
+        }
+        Some(false) => super::calls::template_code_calls(src, false),
+        None => return Vec::new(),
     };
     calls.sort_by_key(|(at, _)| *at);
     calls
+}
+
+/// Whether `path` is a template, and whether its `{…}` are code: `.heex` (true), `.eex`
+/// and `.leex` (false).
+fn template_braces(path: &str) -> Option<bool> {
+    if path.ends_with(".heex") {
+        Some(true)
+    } else if path.ends_with(".eex") || path.ends_with(".leex") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Splits `[start, end)` of `src` into line runs of at most `budget` non-whitespace
@@ -146,6 +167,52 @@ mod tests {
                 "cut at {s} inside the heredoc: {runs:?}"
             );
         }
+    }
+
+    /// A template's `{…}` over lines is never cut, so each part reads it whole (Keila's
+    /// `{cond do … end}` cut at its middle lost the calls in it).
+    #[test]
+    fn a_templates_expression_over_lines_is_not_cut() {
+        let mut src = String::new();
+        for i in 0..30 {
+            src.push_str(&format!(
+                "<p class=\"row-{i}\">{{helper_{i}(@item, :field)}}</p>\n"
+            ));
+        }
+        let open = src.len();
+        src.push_str("{cond do\n");
+        for i in 0..30 {
+            src.push_str(&format!(
+                "  @x == {i} -> local_datetime_tag(@item.sent_at_{i})\n"
+            ));
+        }
+        src.push_str("end}\n");
+        let close = src.len();
+        for i in 30..60 {
+            src.push_str(&format!(
+                "<p class=\"row-{i}\">{{helper_{i}(@item, :field)}}</p>\n"
+            ));
+        }
+        let file = FileInfo {
+            repo: "r",
+            path: "lib/web/templates/a/index.html.heex",
+            src: src.as_bytes(),
+        };
+        let chunks = chunk(&file, &ChunkerConfig::default());
+        assert!(chunks.len() > 1, "{chunks:?}");
+        for c in &chunks {
+            assert!(
+                !(open < c.start_byte && c.start_byte < close - 1),
+                "cut at {} inside {open}..{close}",
+                c.start_byte
+            );
+        }
+        let calls = chunks.iter().flat_map(|c| &c.unqualified_calls);
+        assert_eq!(
+            calls.filter(|c| *c == "local_datetime_tag/1").count(),
+            1,
+            "{chunks:?}"
+        );
     }
 
     #[test]

@@ -1925,6 +1925,23 @@ end"#;
         assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
     }
 
+    /// A `{…}` expression over several lines calls on each of its lines (Keila's
+    /// `{cond do … local_datetime_tag(campaign.sent_at) … end}`).
+    #[test]
+    fn a_template_expression_over_lines_calls_on_each() {
+        let heex = "<p>\n  {cond do\n    x.sent_at ->\n      [\n        content_tag(:span, render_icon(:cake), class: \"h-5\"),\n        \" \",\n        local_datetime_tag(x.sent_at)\n      ]\n    true ->\n      local_datetime_tag(x.updated_at)\n  end}\n</p>\n";
+        let scope = Scope {
+            module: "MyWeb.CampaignView",
+            template: Some(true),
+            unqualified: vec![("local_datetime_tag", Some(1)), ("render_icon", Some(1))],
+            ..Scope::default()
+        };
+        let tag = Callee::of("MyWeb.DateTimeHelpers.local_datetime_tag/1").unwrap();
+        assert_eq!(lines_in(heex, &tag, &scope), vec![16, 19]);
+        let icon = Callee::of("MyWeb.IconHelper.render_icon/1").unwrap();
+        assert_eq!(lines_in(heex, &icon, &scope), vec![14]);
+    }
+
     /// `unquote(__MODULE__).fun(…)` and `unquote(__MODULE__).Utils.fun(…)` in a quote
     /// call the quoting module and its `Utils`.
     #[test]
