@@ -3916,3 +3916,49 @@ fn later_uses_define_over_earlier_ones_and_imports_of_one_module_add_up() {
         line_of(src, "{:mixed, request_path(conn)}")
     );
 }
+
+/// A module that says where its templates are (`use Phoenix.View, root:
+/// "lib/app_email", namespace: AppEmail, pattern: "**/*"`) renders those under the
+/// root, read from the Mix project's directory (`app/`, Operately's), in every
+/// directory the pattern reaches: their calls are its `render/2`'s.
+#[test]
+fn a_view_rooted_by_its_use_renders_the_templates_there() {
+    let templates = concat!(
+        "defmodule AppEmail.Templates do\n",
+        "  use Phoenix.View, root: \"lib/app_email\", namespace: AppEmail, pattern: \"**/*\"\n",
+        "  def cta_button(url, text), do: {url, text}\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("app/lib/app_email/templates.ex", templates);
+    chunks.extend(chunks_of(
+        "app/lib/app_email/templates/comment_added.html.eex",
+        "<p>New comment</p>\n<%= cta_button(@link, \"View Comment\") %>\n",
+    ));
+    chunks.extend(chunks_of(
+        "app/lib/app_email/templates/partials/_footer.html.eex",
+        "<%= cta_button(@home, \"Home\") %>\n",
+    ));
+    chunks.extend(chunks_of(
+        "app/lib/app_email/other/elsewhere.html.eex",
+        "<%= cta_button(@x, \"no\") %>\n",
+    ));
+    let g = SymbolGraph::build(&chunks);
+    let mut callers: Vec<(String, String)> = (g.callers("AppEmail.Templates.cta_button/2"))
+        .into_iter()
+        .map(|s| (s.path, s.symbol))
+        .collect();
+    callers.sort();
+    assert_eq!(
+        callers,
+        [
+            (
+                "app/lib/app_email/templates/comment_added.html.eex".to_string(),
+                "AppEmail.Templates.render/2".to_string()
+            ),
+            (
+                "app/lib/app_email/templates/partials/_footer.html.eex".to_string(),
+                "AppEmail.Templates.render/2".to_string()
+            ),
+        ]
+    );
+}

@@ -388,6 +388,9 @@ struct ModuleCtx {
     macro_calls: Vec<MacroCall>,
     /// Its `embed_templates` calls, at most [`MAX_EMBEDS`].
     embeds: Vec<EmbeddedTemplates>,
+    /// `use Phoenix.View, root: "lib/app_web/templates", namespace: AppWeb, pattern:
+    /// "**/*"`: the root, the namespace and the pattern, as written.
+    view_root: Option<(String, Option<String>, Option<String>)>,
     /// Attributes (`@levels`) and module-body variables (`codes`) set to a literal list of
     /// atoms (`[:error, :info]`), keyword list or map with atom keys, for the `for` blocks
     /// that define a function per atom.
@@ -931,6 +934,9 @@ impl<'s, 't> Walker<'s, 't> {
     /// `root:` that Phoenix generates places them). A module whose last segments and file
     /// disagree has none; the directories above the views' are not checked.
     fn view_templates(&self, ctx: &ModuleCtx, line: u32) -> Option<EmbeddedTemplates> {
+        if let Some(root) = &ctx.view_root {
+            return self.rooted_view_templates(ctx, root, line);
+        }
         let (base, file) = self.path.rsplit_once("/views/")?;
         let sub = file.strip_suffix("_view.ex")?;
         let module = ctx.name.strip_suffix("View")?;
@@ -947,6 +953,58 @@ impl<'s, 't> Walker<'s, 't> {
         let same = |dir: &String, part: &&str| dir.replace('_', "") == part.replace('_', "");
         (from > 0 && dirs.iter().zip(&parts).all(|(d, p)| same(d, p))).then(|| EmbeddedTemplates {
             pattern: format!("{base}/templates/{}/*", dirs.join("/")),
+            suffix: String::new(),
+            line,
+            of: TemplatesOf::View,
+            function: None,
+        })
+    }
+
+    /// The templates of a module that says where they are: `use Phoenix.View, root:
+    /// "lib/operately_email", namespace: OperatelyEmail, pattern: "**/*"` in
+    /// `OperatelyEmail.Templates` renders `lib/operately_email/templates/**/*` (the
+    /// module's name past its namespace, or its first segment, without `View`,
+    /// `Macro.underscore`d, under the root), the root read from the Mix project's
+    /// directory: the part of the file's path before the root's first directory
+    /// (`app/` for `app/lib/operately_email/templates.ex`).
+    fn rooted_view_templates(
+        &self,
+        ctx: &ModuleCtx,
+        (root, namespace, pattern): &(String, Option<String>, Option<String>),
+        line: u32,
+    ) -> Option<EmbeddedTemplates> {
+        let root = root.trim_start_matches("./").trim_end_matches('/');
+        let first = root
+            .split('/')
+            .next()
+            .filter(|f| !f.is_empty() && *f != "..")?;
+        let project = if self.path.starts_with(&format!("{first}/")) {
+            ""
+        } else {
+            let at = self.path.find(&format!("/{first}/"))?;
+            &self.path[..at + 1]
+        };
+        let rest = match namespace {
+            Some(ns) => ctx.name.strip_prefix(ns.as_str())?.strip_prefix('.')?,
+            None => ctx.name.split_once('.')?.1,
+        };
+        let segments: Vec<String> = (rest.split('.').enumerate())
+            .map(|(i, s)| {
+                let last = i == rest.split('.').count() - 1;
+                super::underscore(if last {
+                    s.strip_suffix("View").unwrap_or(s)
+                } else {
+                    s
+                })
+            })
+            .filter(|s| !s.is_empty())
+            .collect();
+        if segments.is_empty() {
+            return None;
+        }
+        let pattern = pattern.as_deref().unwrap_or("*");
+        Some(EmbeddedTemplates {
+            pattern: format!("{project}{root}/{}/{pattern}", segments.join("/")),
             suffix: String::new(),
             line,
             of: TemplatesOf::View,
@@ -1743,6 +1801,23 @@ impl<'s, 't> Walker<'s, 't> {
                 let written = calls::multi_modules(first, self.src)
                     .unwrap_or_else(|| vec![self.text(first).to_string()]);
                 let list = calls::import_list(node, self.src);
+                // `use Phoenix.View, root: …`: where its templates are.
+                let plain = |n: Node<'t>| {
+                    let text = self.text(n);
+                    (n.kind() == "string" && !text.contains("#{"))
+                        .then(|| text.trim_matches('"').to_string())
+                };
+                let view_root = (name == "use" && self.in_block == 0)
+                    .then(|| self.keyword_value(node, "root").and_then(plain))
+                    .flatten()
+                    .map(|root| {
+                        let namespace = self.keyword_value(node, "namespace");
+                        let namespace = namespace
+                            .filter(|n| n.kind() == "alias")
+                            .map(|n| self.text(n).to_string());
+                        let pattern = self.keyword_value(node, "pattern").and_then(plain);
+                        (root, namespace, pattern)
+                    });
                 for written in written {
                     let expanded = self.expand_module(&written, Some(module));
                     let list = list.clone();
@@ -1788,6 +1863,9 @@ impl<'s, 't> Walker<'s, 't> {
                             let args = child_of_kind(node, "arguments");
                             if let Some(which) = calls::use_which(args, self.src) {
                                 ctx.uses.push(format!("{expanded}.{which}/0"));
+                            }
+                            if expanded == "Phoenix.View" && view_root.is_some() {
+                                ctx.view_root = view_root.clone();
                             }
                             ctx.uses.push(expanded);
                         }
