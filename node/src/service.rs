@@ -26,11 +26,23 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     // head, and a definition's at a module attribute written before it that is not its
     // own (`@optional_callbacks [configure: 3]`): a hit points at its first line of text,
     // or of the definition, where an editor should jump.
-    let (blank_lines, blank_bytes) = if h.chunk.kind.is_callable() {
+    let (mut blank_lines, mut blank_bytes) = if h.chunk.kind.is_callable() {
         lines_before_the_definition(&h.chunk.content)
     } else {
         leading_blank_lines(&h.chunk.content)
     };
+    // A hit on a later function of a merged chunk points at that function's head.
+    if let Some(d) = (h.chunk.defines.iter().skip(1))
+        .find(|d| d.kind.is_callable() && d.symbols().iter().any(|s| *s == h.symbol))
+        && d.line > h.chunk.start_line + blank_lines
+        && d.line <= h.chunk.end_line
+    {
+        let skip = (d.line - h.chunk.start_line) as usize;
+        let bytes: usize = (h.chunk.content.split_inclusive('\n').take(skip))
+            .map(str::len)
+            .sum();
+        (blank_lines, blank_bytes) = (d.line - h.chunk.start_line, bytes);
+    }
     pb::SearchHit {
         repository: h.chunk.repo,
         path: h.chunk.path,
@@ -563,7 +575,43 @@ impl mesh::node_server::Node for NodeService {
 
 #[cfg(test)]
 mod tests {
-    use super::{leading_blank_lines, lines_before_the_definition};
+    use super::{hit_to_pb, leading_blank_lines, lines_before_the_definition};
+
+    /// A hit on a later function of a merged chunk points at its own head, not at the
+    /// chunk's first function (Kaffy's `convert_to_atom/1`, shown at another's line).
+    #[test]
+    fn a_hit_on_a_merged_function_points_at_its_head() {
+        use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+        let src = "defmodule U do\n  def a, do: 1\n\n  def b, do: 2\n\n  defp c(x), do: x\nend\n";
+        let FileChunks::Chunked(chunks) =
+            chunk_file("r", "lib/u.ex", src.as_bytes(), &ChunkerConfig::default())
+        else {
+            panic!("chunked")
+        };
+        let merged = (chunks.iter())
+            .find(|c| c.defines.len() > 2)
+            .unwrap_or_else(|| panic!("merged: {chunks:#?}"))
+            .clone();
+        let hit = |symbol: &str| {
+            let h = crate::search::SearchHit {
+                score: 1.0,
+                partition: 0,
+                symbol: symbol.to_string(),
+                snippet: String::new(),
+                snippet_start_line: 0,
+                chunk: merged.clone(),
+            };
+            let span = hit_to_pb(h).span.expect("a span");
+            let at = span.start_byte as usize;
+            (
+                span.start_line,
+                src[at..].lines().next().unwrap_or("").to_string(),
+            )
+        };
+        assert_eq!(hit("U.a/0"), (2, "  def a, do: 1".to_string()));
+        assert_eq!(hit("U.b/0"), (4, "  def b, do: 2".to_string()));
+        assert_eq!(hit("U.c/1"), (6, "  defp c(x), do: x".to_string()));
+    }
 
     #[test]
     fn a_definitions_hit_starts_after_module_attributes_not_its_own() {
