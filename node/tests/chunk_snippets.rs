@@ -7463,3 +7463,41 @@ fn g10_a_wallaby_feature_is_a_test() {
         dump(&lib)
     );
 }
+
+/// `<.live_component module={MyAppWeb.PollComponent} id="poll" />` renders that module's
+/// component: a call of its `render/1`, in a `~H` template as in a `.heex` file.
+#[test]
+fn g17_a_live_component_calls_its_modules_render() {
+    let src = concat!(
+        "defmodule MyAppWeb.ShowLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  alias MyAppWeb.Polls\n",
+        "  def render(assigns) do\n",
+        "    ~H\"\"\"\n",
+        "    <.live_component\n",
+        "      module={Polls.PollComponent}\n",
+        "      id=\"poll\"\n",
+        "      title={@x > 1 && \"a>b\"}\n",
+        "    />\n",
+        "    <.live_component id=\"no-module\" />\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("lib/my_app_web/live/show_live.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.ShowLive.render/1"),
+        strings(&["MyAppWeb.Polls.PollComponent.render/1"]),
+        "{}",
+        dump(&cs)
+    );
+    let heex = "<.live_component module={MyAppWeb.CartComponent} id=\"cart\" />\n";
+    let cs = chunks("lib/my_app_web/live/show_live.html.heex", heex);
+    assert!(
+        cs[0]
+            .calls
+            .contains(&"MyAppWeb.CartComponent.render/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}

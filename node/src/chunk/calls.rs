@@ -2359,9 +2359,52 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
             }
             _ => continue,
         };
+        // `<.live_component module={MyAppWeb.PollComponent} id="poll">` renders that
+        // module's component: its `render/1`.
+        let live = matches!(&call, RawCall::Local { fun, .. } if fun == "live_component");
         calls.push((at, call));
+        if live && let Some(module) = live_component_module(&html[at..]) {
+            calls.push((
+                at,
+                RawCall::Remote {
+                    module,
+                    fun: "render".to_string(),
+                    arity: 1,
+                },
+            ));
+        }
     }
     calls
+}
+
+/// The module a `<.live_component …>` tag's `module={…}` attribute names (as written, an
+/// alias), read to the tag's end: braces counted, quoted values skipped.
+fn live_component_module(tag: &[u8]) -> Option<String> {
+    let (mut depth, mut quote) = (0usize, None);
+    for (i, &b) in tag.iter().enumerate().skip(1).take(4096) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') if depth == 0 => quote = Some(b),
+            (None, b'{') => {
+                if depth == 0 && tag[..i].ends_with(b"module=") {
+                    let rest = &tag[i + 1..];
+                    let end = rest.iter().position(|&c| c == b'}')?;
+                    let written = std::str::from_utf8(&rest[..end]).ok()?.trim();
+                    let alias = written.split('.').all(|s| {
+                        s.starts_with(|c: char| c.is_ascii_uppercase())
+                            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    });
+                    return alias.then(|| written.to_string());
+                }
+                depth += 1;
+            }
+            (None, b'}') => depth = depth.saturating_sub(1),
+            (None, b'>') if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The module components of Surface markup (`<Link to="/">`, `<Components.Card>`), at

@@ -1079,6 +1079,24 @@ fn raises(code: &str, module: &str, scope: &Scope<'_>) -> bool {
 /// `button/1`, `<CoreComponents.button>` through the module's name. Closing tags
 /// (`</.button>`) and slots (`<:actions>`) render nothing.
 fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bool {
+    // `<.live_component module={MyAppWeb.PollComponent} …>` renders that module's
+    // component, its `render/1`, on the attribute's line.
+    let renders_module = match &callee.kind {
+        CalleeKind::Module => true,
+        CalleeKind::Function { name, arities } => {
+            name == "render" && (arities.is_empty() || arities.contains(&1))
+        }
+        _ => false,
+    };
+    if renders_module
+        && let Some(at) = line.find("module={")
+        && let Some((written, _)) = line[at + 8..].split_once('}')
+        && let written = written.trim()
+        && written.starts_with(|c: char| c.is_ascii_uppercase())
+        && scope.names(written, &callee.module)
+    {
+        return true;
+    }
     let CalleeKind::Function { name, arities } = &callee.kind else {
         return false;
     };
@@ -1923,6 +1941,21 @@ end"#;
             ..scope
         };
         assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
+    }
+
+    /// `<.live_component module={…}>` renders the module's component.
+    #[test]
+    fn a_live_component_renders_its_module() {
+        let heex = "<.live_component\n  module={ClaperWeb.PollComponent}\n  id=\"poll\"\n/>\n<.live_component module={Other} id=\"x\" />\n";
+        let scope = Scope {
+            module: "ClaperWeb.ShowLive",
+            template: Some(true),
+            ..Scope::default()
+        };
+        let render = Callee::of("ClaperWeb.PollComponent.render/1").unwrap();
+        assert_eq!(lines_in(heex, &render, &scope), vec![11]);
+        let module = Callee::of("ClaperWeb.PollComponent").unwrap();
+        assert_eq!(lines_in(heex, &module, &scope), vec![11]);
     }
 
     /// A `{…}` expression over several lines calls on each of its lines (Keila's
