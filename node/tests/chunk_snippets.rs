@@ -6627,7 +6627,11 @@ fn g19_a_heex_template_calls_the_components_it_renders() {
         dump(&cs)
     );
     let render = (cs.iter()).find(|c| c.name == "render").expect("render");
-    assert_eq!(render.unqualified_calls, strings(&["button/1"]));
+    // `phx-click="buy"` runs a `handle_event/3` the module does not write here.
+    assert_eq!(
+        render.unqualified_calls,
+        strings(&["button/1", "handle_event/3"])
+    );
     assert_eq!(
         definition_calls(&cs, "ShopWeb.CartLive.header/1"),
         strings(&[])
@@ -7499,5 +7503,38 @@ fn g17_a_live_component_calls_its_modules_render() {
             .contains(&"MyAppWeb.CartComponent.render/1".to_string()),
         "{}",
         dump(&cs)
+    );
+}
+
+/// An event a template binds by name (`phx-submit="save"`, `phx-click="get_started"`)
+/// runs the LiveView's own `handle_event/3`: a call of it from `render/1`; a computed
+/// binding (`phx-click={JS.push("x")}`) names no event here.
+#[test]
+fn g17_an_event_binding_calls_handle_event() {
+    let src = concat!(
+        "defmodule MyAppWeb.SignupLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  def render(assigns) do\n",
+        "    ~H\"\"\"\n",
+        "    <.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n",
+        "    </.form>\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "  def other(assigns), do: ~H\"<button phx-click={JS.push(\\\"x\\\")}>x</button>\"\n",
+        "  def handle_event(\"save\", _params, socket), do: {:noreply, socket}\n",
+        "  def handle_event(\"validate\", _params, socket), do: {:noreply, socket}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/my_app_web/live/signup_live.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.SignupLive.render/1"),
+        strings(&["MyAppWeb.SignupLive.handle_event/3"]),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !definition_calls(&cs, "MyAppWeb.SignupLive.other/1")
+            .iter()
+            .any(|c| c.contains("handle_event"))
     );
 }

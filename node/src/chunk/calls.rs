@@ -2374,7 +2374,56 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
             ));
         }
     }
+    calls.extend(event_bindings(html));
     calls
+}
+
+/// The LiveView events HEEx markup binds by name (`phx-click="save"`, `phx-submit`,
+/// `phx-change`...): each runs the `handle_event/3` of the LiveView (or component) that
+/// renders it, a [`RawCall::Local`] of it at the attribute. Computed names
+/// (`phx-click={…}`) are not read.
+pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
+    const EVENTS: [&str; 14] = [
+        "click",
+        "submit",
+        "change",
+        "blur",
+        "focus",
+        "keydown",
+        "keyup",
+        "click-away",
+        "capture-click",
+        "window-keydown",
+        "window-keyup",
+        "window-blur",
+        "window-focus",
+        "viewport-top",
+    ];
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(html, b"phx-") {
+        if at > 0 && (html[at - 1].is_ascii_alphanumeric() || html[at - 1] == b'-') {
+            continue;
+        }
+        let rest = &html[at + 4..];
+        let Some(event) = EVENTS
+            .iter()
+            .find(|e| rest.starts_with(e.as_bytes()) && rest[e.len()..].starts_with(b"=\""))
+        else {
+            continue;
+        };
+        let value = &rest[event.len() + 2..];
+        if value
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            let call = RawCall::Local {
+                fun: "handle_event".to_string(),
+                arity: 3,
+            };
+            out.push((at, call));
+        }
+    }
+    out
 }
 
 /// The module a `<.live_component …>` tag's `module={…}` attribute names (as written, an

@@ -1097,6 +1097,16 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bo
     {
         return true;
     }
+    // `phx-click="save"`: the event runs the rendering LiveView's `handle_event/3`.
+    if let CalleeKind::Function { name, arities } | CalleeKind::Message { name, arities, .. } =
+        &callee.kind
+        && name == "handle_event"
+        && (arities.is_empty() || arities.contains(&3))
+        && line.contains("phx-")
+        && !crate::chunk::calls::event_bindings(line.as_bytes()).is_empty()
+    {
+        return scope.calls_unqualified(&callee.module, name, &[3]);
+    }
     let CalleeKind::Function { name, arities } = &callee.kind else {
         return false;
     };
@@ -1941,6 +1951,20 @@ end"#;
             ..scope
         };
         assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
+    }
+
+    /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
+    #[test]
+    fn an_event_binding_runs_handle_event() {
+        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n";
+        let scope = Scope {
+            module: "MyWeb.SignupLive",
+            template: Some(true),
+            unqualified: vec![("handle_event", Some(3))],
+            ..Scope::default()
+        };
+        let event = Callee::of("MyWeb.SignupLive.handle_event/3").unwrap();
+        assert_eq!(lines_in(heex, &event, &scope), vec![10]);
     }
 
     /// `<.live_component module={…}>` renders the module's component.
