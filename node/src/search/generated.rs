@@ -161,7 +161,10 @@ const PLACEHOLDER_SEARCH_LIMIT: u32 = 100;
 pub fn may_define(symbol: &str, hits: &[pb::SearchHit]) -> bool {
     if is_bare(symbol) {
         // A quote that mentions the name: a `__using__/1`'s, a `__before_compile__/1`'s
-        // or a helper's of that form (`__pow_functions__/0`) that one unquotes.
+        // or a helper's of that form (`__pow_functions__/0`) that one unquotes, whose
+        // lines shown hold the name whole (the search matches its words: `visit_home`
+        // finds every `__using__` saying `home`).
+        let wanted = split_arity(symbol).0;
         return hits.iter().any(|h| {
             let (head, _) = split_arity(&h.symbol);
             let name = head.rsplit_once('.').map_or(head, |(_, n)| n);
@@ -171,12 +174,23 @@ pub fn may_define(symbol: &str, hits: &[pb::SearchHit]) -> bool {
                 && name.len() > 4
                 && name.starts_with("__")
                 && name.ends_with("__")
+                && mentions(&h.snippet, wanted)
         });
     }
     let module = module_of(symbol);
     hits.iter().any(|h| {
         let with_use = h.kind == ChunkKind::ModuleHeader.as_str() && !h.uses.is_empty();
         (with_use || is_placeholder_hit(h)) && is_module_or_suffix(&h.module, module)
+    })
+}
+
+/// Whether `text` holds `name` as a whole name (not inside a longer one).
+fn mentions(text: &str, name: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || matches!(c, '_' | '?' | '!');
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        before.is_none_or(|c| !part(c)) && after.is_none_or(|c| !part(c))
     })
 }
 
@@ -521,13 +535,17 @@ mod tests {
             functions.filters.unwrap().kinds,
             vec!["function".to_string()]
         );
-        let using = hit("Shop.RepoTemplate.__using__/1", "macro");
+        let mut using = hit("Shop.RepoTemplate.__using__/1", "macro");
+        using.snippet = "      def maybe_one(q, opts), do: transact_with(fn -> one(q) end)".into();
         assert!(may_define("maybe_one/2", std::slice::from_ref(&using)));
-        assert!(may_define("transact_with", &[using]));
-        assert!(may_define(
-            "pow_changeset/2",
-            &[hit("Pow.Ecto.Schema.__pow_functions__/0", "function")]
-        ));
+        assert!(may_define("transact_with", std::slice::from_ref(&using)));
+        // A quote that shows only some of the name's words does not mention it.
+        for other in ["maybe", "one_of/1", "with", "zzzz_transact_with"] {
+            assert!(!may_define(other, std::slice::from_ref(&using)), "{other}");
+        }
+        let mut pow = hit("Pow.Ecto.Schema.__pow_functions__/0", "function");
+        pow.snippet = "def pow_changeset(changeset, attrs) do".into();
+        assert!(may_define("pow_changeset/2", &[pow]));
         for other in [
             hit("Shop.RepoTemplate.maybe_one/3", "function"),
             hit("Shop.RepoTemplate.__using__/1", "type"),
