@@ -7538,3 +7538,47 @@ fn g17_an_event_binding_calls_handle_event() {
             .any(|c| c.contains("handle_event"))
     );
 }
+
+/// A `@typedoc` before module code (an `alias`) before its `@type` documents the type:
+/// they are one type piece with that doc, not a header part then an undocumented type
+/// (PromEx's `Config.t/0`).
+#[test]
+fn g06_a_typedoc_over_an_alias_documents_the_type() {
+    let src = concat!(
+        "defmodule PromEx.Config do\n",
+        "  @doc \"First.\"\n",
+        "  def first, do: 1\n",
+        "\n",
+        "  @typedoc \"\"\"\n",
+        "  - `disabled`: whether PromEx will start up the metric collection supervision tree\n",
+        "  - `manual_metrics_start_delay`: manual metrics are collected once on start up\n",
+        "  - `drop_metrics_groups`: a list of all the metrics groups that you do not want\n",
+        "  \"\"\"\n",
+        "  alias PromEx.GrafanaAgent.Downloader\n",
+        "\n",
+        "  @type t :: %__MODULE__{disabled: boolean(), agent: Downloader.t()}\n",
+        "\n",
+        "  def build(x), do: x\n",
+        "end\n",
+    );
+    let cs = chunks("lib/prom_ex/config.ex", src);
+    let t = (cs.iter())
+        .find(|c| c.kind == ChunkKind::Type)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!((t.start_line, t.end_line), (4, 12), "{}", dump(&cs));
+    assert!(
+        t.doc
+            .as_deref()
+            .is_some_and(|d| d.starts_with("- `disabled`")),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        (cs.iter())
+            .filter(|c| c.kind == ChunkKind::ModuleHeader)
+            .count(),
+        1,
+        "{}",
+        dump(&cs)
+    );
+}

@@ -3797,10 +3797,17 @@ impl<'s, 't> Walker<'s, 't> {
             let mut types: Vec<usize> = lead.drain(..=t).collect();
             self.flush_lead(module, items, &mut types, true);
         }
+        // A `@typedoc` before such code documents the type after it (PromEx's `Config`:
+        // `@typedoc`, `alias …`, `@type t`): they stay one type piece.
+        let typedoc_for_later = |p: usize| {
+            (lead[..p].iter()).any(|&k| matches!(items[k].kind, ItemKind::Lead(Attr::TypeDoc(_))))
+                && (lead[p + 1..].iter()).any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+        };
         if let Some(p) = lead.iter().rposition(|&k| is_code(k))
             && !lead[..=p]
                 .iter()
                 .any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
+            && !typedoc_for_later(p)
             && non_whitespace_chars(
                 &self.src[items[lead[0]].node.start_byte()..items[lead[p]].node.end_byte()],
             ) >= HEADER_PART_MIN_CHARS

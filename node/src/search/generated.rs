@@ -247,7 +247,8 @@ pub fn add_generated_hits(
             None => one_per_head.push(s),
         }
     }
-    let score = hits.first().map_or(1.0, |h| h.score);
+    // Above the best hit, as they are put first: a script sorting by score keeps them so.
+    let score = hits.first().map_or(1.0, |h| h.score * 1.001 + 0.001);
     let added: Vec<pb::SearchHit> = one_per_head
         .into_iter()
         .take(request.limit)
