@@ -3174,8 +3174,9 @@ fn g18_a_long_doc_is_a_part_and_the_head_goes_with_the_body() {
     );
 }
 
-/// A `render/1` that is one `~H` heredoc far over the budget: the heredoc cannot be cut,
-/// and the `end` after it is no part of its own (a part that reads as nothing).
+/// A `render/1` that is one `~H` heredoc far over the budget: the heredoc is cut between
+/// its lines (see `g05_a_long_template_heredoc_is_cut_between_its_lines`), and the `end`
+/// after it is no part of its own (a part that reads as nothing).
 #[test]
 fn g18_the_end_after_an_uncut_heredoc_is_no_part_of_its_own() {
     let mut src =
@@ -3190,9 +3191,11 @@ fn g18_the_end_after_an_uncut_heredoc_is_no_part_of_its_own() {
     );
     let cs = chunks("lib/shop_web/live/player_live.ex", &src);
     let render: Vec<&Chunk> = (cs.iter()).filter(|c| c.name == "render").collect();
-    assert_eq!(render.len(), 1, "{}", dump(&cs));
-    assert_eq!((render[0].start_line, render[0].end_line), (2, 65));
-    assert_eq!(render[0].part, None);
+    assert!(render.len() > 1, "{}", dump(&cs));
+    assert_eq!(render[0].start_line, 2);
+    let last = render[render.len() - 1];
+    assert_eq!(last.end_line, 65, "{}", dump(&cs));
+    assert!(last.content.contains("<div id=\"row-60\""), "{}", dump(&cs));
 }
 
 /// A function whose body is mostly one heredoc far over the budget (generated: 52 lines).
@@ -7581,4 +7584,59 @@ fn g06_a_typedoc_over_an_alias_documents_the_type() {
         "{}",
         dump(&cs)
     );
+}
+
+/// A function over the budget whose body is one `~H` heredoc is cut between the
+/// template's lines (never inside its code over lines), each part reading under the
+/// heredoc's opener and holding the calls of its own lines (Claper's 550-line
+/// `render/1`, one chunk of 15,000 characters before).
+#[test]
+fn g05_a_long_template_heredoc_is_cut_between_its_lines() {
+    let mut src = String::from(
+        "defmodule MyWeb.BigLive do\n  use Phoenix.LiveView\n\n  def render(assigns) do\n    ~H\"\"\"\n",
+    );
+    for i in 0..60 {
+        src.push_str(&format!(
+            "    <div class=\"row-{i}\"><span>{{helper_{i}(@item, :field)}}</span> Stripe's <.icon name=\"x\"/></div>\n"
+        ));
+        if i == 30 {
+            src.push_str("    {cond do\n");
+            for j in 0..20 {
+                src.push_str(&format!(
+                    "      @x == {j} -> local_datetime_tag(@item.sent_at_{j})\n"
+                ));
+            }
+            src.push_str("    end}\n");
+        }
+    }
+    src.push_str("    \"\"\"\n  end\nend\n");
+    let cs = chunks("lib/my_web/live/big_live.ex", &src);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.name == "render").collect();
+    assert!(parts.len() >= 3, "{}", dump(&cs));
+    for p in &parts[1..] {
+        assert!(p.header.ends_with("    ~H\"\"\"\n"), "{:?}", p.header);
+    }
+    // The `{cond do … end}` is in one part, with all its calls.
+    let open = src.find("{cond do").unwrap();
+    let close = src.find("end}").unwrap();
+    let holding: Vec<&&Chunk> = (parts.iter())
+        .filter(|p| p.start_byte < close && p.end_byte > open)
+        .collect();
+    assert_eq!(holding.len(), 1, "{}", dump(&cs));
+    // Each helper's call is in the part holding its line (the definition, with its
+    // first part, carries them all).
+    for p in &parts {
+        let text = &src[p.start_byte..p.end_byte];
+        for i in 0..60 {
+            let written = text.contains(&format!("helper_{i}("));
+            let called = p.unqualified_calls.contains(&format!("helper_{i}/2"));
+            assert_eq!(
+                written,
+                called,
+                "helper_{i} in part {:?}: {}",
+                p.part,
+                dump(&cs)
+            );
+        }
+    }
 }

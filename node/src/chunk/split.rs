@@ -31,7 +31,7 @@ pub(crate) fn split(
     // the statements a piece starts with (a function's `@doc`, a test's data attribute)
     // and of pieces made of no definition (a `@callback` and its doc, a script's lines)
     // count as much as those of its clauses.
-    let strings = |s: usize, e: usize| strings_in(root.descendant_for_byte_range(s, e), s, e);
+    let strings = |s: usize, e: usize| strings_in(src, root.descendant_for_byte_range(s, e), s, e);
     let mut ranges = Vec::new();
     // What comes before the first clause (its `@doc`, `@spec`, attributes): when over
     // half the budget by itself, it is a part (or parts) of its own, and the code after it
@@ -123,6 +123,9 @@ pub(crate) fn split(
             .saturating_sub(1);
         by_part[k].push(d);
     }
+    // A part that starts inside a template heredoc reads under its opener (`~H"""`).
+    let templates =
+        template_heredocs_in(src, root.descendant_for_byte_range(start, end), start, end);
     for (k, ((s, e), defines)) in ranges.into_iter().zip(by_part).enumerate() {
         let mut draft = draft.clone();
         draft.defines = defines;
@@ -148,6 +151,11 @@ pub(crate) fn split(
         } else {
             format!("{header}  {sig} # part {}/{n}\n", k + 1)
         };
+        if let Some((_, _, template, _)) =
+            (templates.iter()).find(|(ts, te, ..)| *ts < s && s < *te)
+        {
+            draft.header.push_str(&format!("    {template}\n"));
+        }
         // The doc stays with the first part, which shows it, and goes with the part
         // holding the function's head, or the `@callback`'s or `@type`'s line, which
         // the definition names.
@@ -321,8 +329,60 @@ fn pack(
     runs
 }
 
-/// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`.
-fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
+/// A template heredoc (`~H"""`, `~F`, `~E`, `~L`): its span, the opener as written, and
+/// whether its `{…}` are code; `None` for any other node.
+fn template_heredoc(n: Node<'_>, src: &[u8]) -> Option<(usize, usize, String, bool)> {
+    if n.kind() != "sigil" {
+        return None;
+    }
+    let braces = match child_of_kind(n, "sigil_name").map(|s| &src[s.start_byte()..s.end_byte()]) {
+        Some(b"H" | b"F") => true,
+        Some(b"E" | b"L") => false,
+        _ => return None,
+    };
+    let text = &src[n.start_byte()..n.end_byte()];
+    let opener = &text[..memchr::memchr(b'\n', text)?];
+    let opener = std::str::from_utf8(opener).ok()?.trim_end();
+    (opener.ends_with("\"\"\"") || opener.ends_with("'''"))
+        .then(|| (n.start_byte(), n.end_byte(), opener.to_string(), braces))
+}
+
+/// The template heredocs ([`template_heredoc`]) under `node` that overlap `[start, end)`.
+fn template_heredocs_in(
+    src: &[u8],
+    node: Option<Node<'_>>,
+    start: usize,
+    end: usize,
+) -> Vec<(usize, usize, String, bool)> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    'walk: loop {
+        let n = cursor.node();
+        let overlaps = n.start_byte() < end && n.end_byte() > start;
+        if overlaps && let Some(t) = template_heredoc(n, src) {
+            out.push(t);
+        } else if overlaps && cursor.goto_first_child_for_byte(start).is_some() {
+            continue;
+        }
+        loop {
+            if cursor.node().end_byte() < end && cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    out
+}
+
+/// Byte ranges of strings, charlists and sigils under `node` that overlap `[start, end)`:
+/// never cut inside. A template heredoc (`~H"""`) may be cut between its lines of
+/// markup: only its code written over lines (`{cond do … end}`) is such a range.
+fn strings_in(src: &[u8], node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
     let Some(node) = node else {
         return Vec::new();
     };
@@ -335,7 +395,20 @@ fn strings_in(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, u
         let overlaps = n.start_byte() < end && n.end_byte() > start;
         let is_string = strings.contains(&n.kind_id());
         if overlaps && is_string {
-            out.push((n.start_byte(), n.end_byte()));
+            match template_heredoc(n, src) {
+                Some((ts, te, opener, braces)) => {
+                    // The opener's line, and the code over lines in its content.
+                    let body = ts + opener.len();
+                    out.push((ts, body + 1));
+                    let html = &src[body..te];
+                    for code in super::calls::template_code(html, braces) {
+                        if memchr::memchr(b'\n', &html[code.clone()]).is_some() {
+                            out.push((body + code.start, body + code.end));
+                        }
+                    }
+                }
+                None => out.push((n.start_byte(), n.end_byte())),
+            }
         }
         // Into the children from the first that reaches the range (a block of thousands
         // of statements is not read from its first for each range).

@@ -204,6 +204,9 @@ pub struct Scope<'a> {
     /// Whether the chunk is a template file's (`.eex`, `.leex`), and reads `{…}` as code
     /// (`.heex`, `.sface`).
     pub template: Option<bool>,
+    /// A part of a function that starts inside a template heredoc (its header ends with
+    /// the opener, `~H"""`): whether that template reads `{…}` as code.
+    pub opens_in: Option<bool>,
 }
 
 impl<'a> Scope<'a> {
@@ -235,6 +238,11 @@ impl<'a> Scope<'a> {
             Some("eex" | "leex") => Some(false),
             _ => None,
         };
+        let opens_in = match chunk.header.lines().last().map(str::trim) {
+            Some(l) if l.starts_with("~H") || l.starts_with("~F") => Some(true),
+            Some(l) if l.starts_with("~E") || l.starts_with("~L") => Some(false),
+            _ => None,
+        };
         Scope {
             module: &chunk.module,
             parents: &chunk.parents,
@@ -243,6 +251,7 @@ impl<'a> Scope<'a> {
             unqualified,
             text: &chunk.content,
             template,
+            opens_in,
         }
     }
 
@@ -327,9 +336,9 @@ pub fn call_lines<'a>(
     scope: &Scope<'_>,
 ) -> Vec<(u32, &'a str)> {
     let mut out = Vec::new();
-    let mut lexer = Lexer::default();
+    let mut lexer = Lexer::opening(scope.opens_in);
     let lines: Vec<&str> = content.lines().collect();
-    let mut template = template_codes(content, &lines, scope.template).into_iter();
+    let mut template = template_codes(content, &lines, scope.template, scope.opens_in).into_iter();
     // Each line's code, read ahead: a route written over several lines is read whole.
     // And whether it is a line of a doc's heredoc (`@doc """`), whose examples call
     // nothing, not even in a template's attributes.
@@ -1164,17 +1173,23 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bo
 /// strings blanked; the markup is blanked, so that an apostrophe in its text (`Stripe's`)
 /// or the quotes of an attribute (`href="<%= url() %>"`) open no string. `None` for the
 /// other lines.
-fn template_codes(content: &str, lines: &[&str], file: Option<bool>) -> Vec<Option<String>> {
+fn template_codes(
+    content: &str,
+    lines: &[&str],
+    file: Option<bool>,
+    opens_in: Option<bool>,
+) -> Vec<Option<String>> {
     let mut out = vec![None; lines.len()];
     // Runs of template lines, each with whether it reads `{…}` as code.
     let mut runs: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
     if let Some(braces) = file {
         runs.push((0..lines.len(), braces));
-    } else if ["~H\"\"\"", "~F\"\"\"", "~E\"\"\"", "~L\"\"\""]
-        .iter()
-        .any(|s| content.contains(s))
+    } else if opens_in.is_some()
+        || ["~H\"\"\"", "~F\"\"\"", "~E\"\"\"", "~L\"\"\""]
+            .iter()
+            .any(|s| content.contains(s))
     {
-        let mut lexer = Lexer::default();
+        let mut lexer = Lexer::opening(opens_in);
         let mut scratch = String::new();
         for (i, line) in lines.iter().enumerate() {
             // Inside the heredoc from an earlier line, and not its last line.
@@ -1490,6 +1505,18 @@ struct Lexer {
     string: Option<u8>,
     /// The interpolations open inside that string, each with its braces open.
     braces: Vec<usize>,
+}
+
+impl Lexer {
+    /// A lexer at the start of code that starts inside a template heredoc or not (see
+    /// [`Scope::opens_in`]).
+    fn opening(opens_in: Option<bool>) -> Lexer {
+        Lexer {
+            heredoc: opens_in.map(|_| HEREDOC),
+            template: opens_in,
+            ..Lexer::default()
+        }
+    }
 }
 
 /// Where the interpolation whose code `text` starts with ends: the offset of its closing
@@ -1951,6 +1978,21 @@ end"#;
             ..scope
         };
         assert_eq!(lines_in(sigil, &helper, &scope), vec![12, 14, 15, 18]);
+    }
+
+    /// A part of a function that starts inside its `~H` heredoc reads its lines as the
+    /// template's: an apostrophe in the text opens no string, and the closing `"""`
+    /// ends it.
+    #[test]
+    fn a_part_starting_inside_a_template_reads_it_as_one() {
+        let part = "    <p>Stripe's portal</p>\n    <p>{helper(\"a\")}</p>\n    \"\"\"\n  end\n  def x, do: helper(\"b\")\n";
+        let scope = Scope {
+            module: "MyWeb.FooLive",
+            opens_in: Some(true),
+            ..Scope::default()
+        };
+        let helper = Callee::of("MyWeb.FooLive.helper/1").unwrap();
+        assert_eq!(lines_in(part, &helper, &scope), vec![11, 14]);
     }
 
     /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
