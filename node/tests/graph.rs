@@ -3962,3 +3962,60 @@ fn a_view_rooted_by_its_use_renders_the_templates_there() {
         ]
     );
 }
+
+/// An Ecto schema's inline embed (`embeds_one :metadata, Metadata do … end`) defines the
+/// module `Parent.Metadata` (and one nested in it, `Parent.Metadata.Sink`), a struct,
+/// implementing what its `@derive` names (Sequin's `ConsumerEventData.Metadata`).
+#[test]
+fn an_inline_embed_defines_its_module() {
+    let src = concat!(
+        "defmodule Seq.EventData do\n",
+        "  use Ecto.Schema\n",
+        "  @derive Jason.Encoder\n",
+        "  embedded_schema do\n",
+        "    field :record, :map\n",
+        "    embeds_one :metadata, Metadata, primary_key: false do\n",
+        "      @derive {Jason.Encoder, except: [:x]}\n",
+        "      field :table_name, :string\n",
+        "      embeds_one :consumer, Sink, primary_key: false do\n",
+        "        @derive Jason.Encoder\n",
+        "        field :id, :string\n",
+        "      end\n",
+        "    end\n",
+        "    embeds_many :columns, Column do\n",
+        "      field :name, :string\n",
+        "    end\n",
+        "  end\n",
+        "  def new(m), do: %__MODULE__.Metadata{table_name: m}\n",
+        "end\n",
+    );
+    let g = graph_of("lib/seq/event_data.ex", src);
+    for module in [
+        "Seq.EventData.Metadata",
+        "Seq.EventData.Metadata.Sink",
+        "Seq.EventData.Column",
+    ] {
+        assert!(g.has_module(module), "{module}");
+        let defs = g.definitions(&format!("{module}.__struct__/0"));
+        assert_eq!(defs.len(), 1, "{module}: {defs:#?}");
+    }
+    let names = |sites: Vec<aiex_node::graph::SymbolSite>| -> Vec<String> {
+        sites.into_iter().map(|s| s.symbol).collect()
+    };
+    assert_eq!(
+        names(g.implementations("Jason.Encoder")),
+        [
+            "Jason.Encoder.Seq.EventData",
+            "Jason.Encoder.Seq.EventData.Metadata",
+            "Jason.Encoder.Seq.EventData.Metadata.Sink"
+        ]
+    );
+    let defs = g.definitions("Seq.EventData.Metadata");
+    assert_eq!(defs.len(), 1, "{defs:#?}");
+    assert!(
+        defs[0]
+            .signature
+            .starts_with("embeds_one :metadata, Metadata"),
+        "{defs:#?}"
+    );
+}

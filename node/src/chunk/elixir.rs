@@ -365,6 +365,10 @@ struct ModuleCtx {
     /// The protocols `@derive` implements for the module's struct, each with where the
     /// attribute is and its text.
     derives: Vec<(String, usize, String)>,
+    /// The modules an Ecto schema's `embeds_one :meta, Meta do … end` (or `embeds_many`)
+    /// defines inside this one (`Parent.Meta`), each with where it is written, its first
+    /// line, and the protocols its `@derive` names.
+    inline_embeds: Vec<(String, usize, String, Vec<String>)>,
     /// Functions, macros and guards defined here, by name and arity.
     /// Looked up by name for every call without a module, so keyed by the name alone
     /// (no key to build per look-up), with the arities defined under it.
@@ -1959,6 +1963,7 @@ impl<'s, 't> Walker<'s, 't> {
                 };
                 if schema && self.has_body(node) {
                     self.implies(module, node, calls::implied_by(name, ""));
+                    self.record_inline_embeds(module, node);
                 } else if name == "typedstruct"
                     && self.has_body(node)
                     && self.keyword_value(node, "module").is_none()
@@ -1982,6 +1987,54 @@ impl<'s, 't> Walker<'s, 't> {
             }
         }
         Classified::Item(fallback)
+    }
+
+    /// The modules an Ecto schema's inline embeds define (`embeds_one :metadata,
+    /// Metadata, opts do … end` in `Parent`: `Parent.Metadata`, and one inside it
+    /// `Parent.Metadata.Sink`), with the protocols each `@derive`s, recorded in `module`.
+    fn record_inline_embeds(&mut self, module: usize, schema: Node<'t>) {
+        let parent = self.modules[module].name.clone();
+        let mut stack: Vec<(Node<'t>, String, usize)> = vec![(schema, parent, 0)];
+        let mut found = Vec::new();
+        while let Some((node, owner, depth)) = stack.pop() {
+            if depth >= MAX_WRAPPER_DEPTH || found.len() >= MAX_USES {
+                continue;
+            }
+            for statement in block_body(node).unwrap_or_default() {
+                let embeds = matches!(
+                    target_name(statement, self.src),
+                    Some("embeds_one" | "embeds_many")
+                );
+                let Some(alias) = (embeds && child_of_kind(statement, "do_block").is_some())
+                    .then(|| child_of_kind(statement, "arguments").and_then(|a| a.named_child(1)))
+                    .flatten()
+                    .filter(|a| a.kind() == "alias")
+                else {
+                    continue;
+                };
+                let nested = format!("{owner}.{}", self.text(alias));
+                let mut derives = Vec::new();
+                for inner in block_body(statement).unwrap_or_default() {
+                    let Some(rest) = self.text(inner).strip_prefix("@derive") else {
+                        continue;
+                    };
+                    // `@derive Jason.Encoder`, `@derive {Jason.Encoder, only: […]}`, or a list.
+                    let rest = rest.trim_start().trim_start_matches(['[', '{']);
+                    let protocol: String = (rest.chars())
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                        .collect();
+                    if protocol.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        derives.push(self.expand_module(&protocol, Some(module)));
+                    }
+                }
+                let signature =
+                    collapse_whitespace(self.text(statement).lines().next().unwrap_or(""));
+                found.push((nested.clone(), statement.start_byte(), signature, derives));
+                stack.push((statement, nested, depth + 1));
+            }
+        }
+        found.sort_by_key(|(_, at, ..)| *at);
+        self.modules[module].inline_embeds.extend(found);
     }
 
     /// Records that `node` (at the module's top level) defines `funs` in `module`.
@@ -4132,6 +4185,36 @@ impl<'s, 't> Walker<'s, 't> {
                     implied: true,
                     ..Definition::default()
                 });
+            }
+        }
+        // An inline embed's module: defined here, a struct, with what it derives.
+        for (nested, at, signature, derives) in &ctx.inline_embeds {
+            let line = self.line_of(*at);
+            draft.defines.push(Definition {
+                kind: ChunkKind::ModuleHeader,
+                module: nested.clone(),
+                name: nested.clone(),
+                visibility: draft.visibility,
+                line,
+                end_line: line,
+                signature: signature.clone(),
+                ..Definition::default()
+            });
+            for arity in [0, 1] {
+                draft.defines.push(Definition {
+                    kind: ChunkKind::Function,
+                    module: nested.clone(),
+                    name: "__struct__".to_string(),
+                    arities: vec![arity],
+                    line,
+                    end_line: line,
+                    signature: signature.clone(),
+                    implied: true,
+                    ..Definition::default()
+                });
+            }
+            for protocol in derives {
+                draft.tag(&format!("derive:{protocol}@{nested}"));
             }
         }
         // The implementation a derived protocol gets, `Inspect.URI` for `URI`: its

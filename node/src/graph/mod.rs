@@ -1932,8 +1932,11 @@ impl SymbolGraph {
                     }
                     // `@derive P` on a struct: the implementation `P.Struct`, at the
                     // struct's header, as a `defimpl` is its module.
-                    for p in (chunk.tags.iter()).filter_map(|t| t.strip_prefix("derive:")) {
-                        let module = format!("{p}.{}", def.module);
+                    // `derive:P@Parent.Meta`: an inline embed's (see the chunker's
+                    // `inline_embeds`).
+                    for derive in (chunk.tags.iter()).filter_map(|t| t.strip_prefix("derive:")) {
+                        let (p, derived) = derive.split_once('@').unwrap_or((derive, &def.module));
+                        let module = format!("{p}.{derived}");
                         let implementation = SymbolSite {
                             module: module.clone(),
                             ..site(module)
