@@ -3854,7 +3854,8 @@ end
 /// keeps the last of an overridable definition: ueberauth's `use Support.Mixins` after
 /// `use Ueberauth.Strategy`). Two `use`s whose quotes import one module with different
 /// `only:` lists: a call either admits resolves (Kino's `use Kino.JS.Live` then `use
-/// Kino.SmartCell`, the second importing `reconfigure_smart_cell/2` too).
+/// Kino.SmartCell`, the second importing `reconfigure_smart_cell/2` too). What a quote's
+/// definition calls without a module resolves through the using module's imports.
 #[test]
 fn later_uses_define_over_earlier_ones_and_imports_of_one_module_add_up() {
     let src = concat!(
@@ -3881,9 +3882,13 @@ fn later_uses_define_over_earlier_ones_and_imports_of_one_module_add_up() {
         "  use Kino.SmartCell\n",
         "  def go(x), do: x |> assign() |> reconfigure(1)\n",
         "end\n",
+        "defmodule Strategy.Helpers do\n",
+        "  def request_path(conn), do: conn.path\n",
+        "end\n",
         "defmodule Strategy do\n",
         "  defmacro __using__(_) do\n",
         "    quote do\n",
+        "      import Strategy.Helpers\n",
         "      def extra(conn), do: conn\n",
         "      defoverridable extra: 1\n",
         "    end\n",
@@ -3915,6 +3920,16 @@ fn later_uses_define_over_earlier_ones_and_imports_of_one_module_add_up() {
         quoted.start_line,
         line_of(src, "{:mixed, request_path(conn)}")
     );
+    // Its call without a module goes through what the using module imports (here through
+    // the other `use`'s quote), as its own code's would.
+    assert_eq!(
+        g.callees("Simple.extra/1"),
+        ["Strategy.Helpers.request_path/1"]
+    );
+    let callers: Vec<String> = (g.callers("Strategy.Helpers.request_path/1").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    assert_eq!(callers, ["Simple.extra/1"]);
 }
 
 /// A module that says where its templates are (`use Phoenix.View, root:

@@ -122,7 +122,7 @@ pub struct SymbolGraph {
     /// Each module header that `use`s modules, with those `use`s (`Mod`, or
     /// `Mod.which/0` for `use Mod, :which`), for the functions they define there; let go
     /// of once they are in `defs`.
-    using: Vec<(SymbolSite, Vec<String>)>,
+    using: Vec<(SymbolSite, Vec<String>, Imports)>,
     /// The modules some `use` defines functions in.
     generated_in: HashSet<String>,
     /// What each macro's quotes define where it is called, named by its arguments, by
@@ -1157,10 +1157,17 @@ impl SymbolGraph {
         let mut out: HashMap<String, Vec<SymbolSite>> = HashMap::default();
         // What they call (in the order they are found, as one build and merged parts
         // find them).
-        let mut calling: Vec<(SymbolSite, Vec<(String, bool)>)> = Vec::new();
+        // With the using module's `use`s and imports, for the calls without a module.
+        type Scope = (Vec<String>, Imports);
+        let mut calling: Vec<(SymbolSite, Vec<(String, bool)>, Scope)> = Vec::new();
         // Needed here only.
         let using = std::mem::take(&mut self.using);
-        for (header, mut uses) in using {
+        // The calls without a module of those functions' clauses, with the using
+        // module's imports: resolved as its own code's are (`request_path(conn)` in
+        // `use Support.Mixins`'s quote, through the import `use Ueberauth.Strategy`
+        // made).
+        for (header, mut uses, imports) in using {
+            let own_uses = uses.clone();
             let direct = uses.len();
             self.chain_uses(&mut uses);
             // Which of the module's own `use`s placed each function: a later one's
@@ -1210,7 +1217,7 @@ impl SymbolGraph {
                                 continue;
                             }
                             let replaced = sites.remove(at);
-                            calling.retain(|(s, _)| *s != replaced);
+                            calling.retain(|(s, ..)| *s != replaced);
                         }
                         placed.insert(symbol.clone(), j);
                         let site = SymbolSite {
@@ -1241,7 +1248,8 @@ impl SymbolGraph {
                                     None => (c.clone(), false),
                                 })
                                 .collect();
-                            calling.push((site.clone(), calls));
+                            let scope = (own_uses.clone(), imports.clone());
+                            calling.push((site.clone(), calls, scope));
                         }
                         sites.push(site);
                     }
@@ -1251,12 +1259,30 @@ impl SymbolGraph {
         // A function a `use` defines calls what its quoted clauses call: with a module,
         // and the using module's functions, written or generated (a call by name of one
         // it does not define is imported, or Kernel's: not followed here).
-        for (site, calls) in calling {
+        for (site, calls, (uses, imports)) in calling {
+            let mut bare: Vec<String> = Vec::new();
             let calls: Vec<String> = (calls.into_iter())
-                .filter(|(c, own)| !own || self.defs.contains_key(c) || out.contains_key(c))
+                .filter(|(c, own)| {
+                    let defined = !own || self.defs.contains_key(c) || out.contains_key(c);
+                    if !defined && let Some(call) = c.strip_prefix(&format!("{}.", site.module)) {
+                        bare.push(call.to_string());
+                    }
+                    defined
+                })
                 .map(|(c, _)| c)
                 .collect();
-            self.add_calls(&site, &calls, false);
+            if let Some(caller) = self.add_calls(&site, &calls, !bare.is_empty())
+                && !bare.is_empty()
+            {
+                self.pending.push(Unqualified {
+                    caller,
+                    imports,
+                    calls: bare,
+                    plugged: Vec::new(),
+                    uses,
+                    aliased: Vec::new(),
+                });
+            }
         }
         out.retain(|_, sites| !sites.is_empty());
         self.generated_in = (out.values().flatten()).map(|s| s.module.clone()).collect();
@@ -1976,7 +2002,8 @@ impl SymbolGraph {
                         });
                     }
                     if !uses.is_empty() {
-                        g.using.push((site(def.module.clone()), uses));
+                        let imports = (chunk.imports.clone(), chunk.import_filters.clone());
+                        g.using.push((site(def.module.clone()), uses, imports));
                     }
                 } else if def.kind == ChunkKind::ModuleHeader
                     && !(def.uses.is_empty() && def.behaviours.is_empty())
@@ -1990,7 +2017,7 @@ impl SymbolGraph {
                             .push(header.clone());
                     }
                     if !def.uses.is_empty() {
-                        g.using.push((header, def.uses.clone()));
+                        g.using.push((header, def.uses.clone(), Imports::default()));
                     }
                 }
                 // A module a test defines in its body: its module-level code's calls
