@@ -33,7 +33,7 @@ pub fn hit_to_pb(h: SearchHit) -> pb::SearchHit {
     };
     // A hit on a later function of a merged chunk points at that function's head.
     if let Some(d) = (h.chunk.defines.iter().skip(1))
-        .find(|d| d.kind.is_callable() && d.symbols().iter().any(|s| *s == h.symbol))
+        .find(|d| d.kind.is_callable() && d.symbols().contains(&h.symbol))
         && d.line > h.chunk.start_line + blank_lines
         && d.line <= h.chunk.end_line
     {

@@ -7640,3 +7640,43 @@ fn g05_a_long_template_heredoc_is_cut_between_its_lines() {
         }
     }
 }
+
+/// Children started under a condition (`!parent && {Cleaner, interval: 60}`) and a list
+/// of children piped into `Supervisor.init/2` are child specs (LiveBeats', Honeydew's).
+#[test]
+fn g19_conditional_and_piped_children_are_started() {
+    let src = concat!(
+        "defmodule App.Application do\n",
+        "  def start(_type, _args) do\n",
+        "    parent = System.get_env(\"PARENT\")\n",
+        "    children = [\n",
+        "      App.Repo,\n",
+        "      !parent && {App.Cleaner, interval: 60},\n",
+        "      !parent && App.Endpoint\n",
+        "    ]\n",
+        "    Supervisor.start_link(Enum.filter(children, & &1), strategy: :one_for_one)\n",
+        "  end\n",
+        "  def init(queue) do\n",
+        "    [{App.WorkerGroup, [queue]}, {App.Starter, queue}]\n",
+        "    |> add_monitor(queue)\n",
+        "    |> Supervisor.init(strategy: :rest_for_one)\n",
+        "  end\n",
+        "  defp add_monitor(children, _q), do: children\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/app/application.ex", src);
+    let start = definition_calls(&cs, "App.Application.start/2");
+    for child in ["App.Repo", "App.Cleaner", "App.Endpoint"] {
+        assert!(
+            start.contains(&format!("{child}.child_spec/1")),
+            "{child}: {start:?}"
+        );
+    }
+    let init = definition_calls(&cs, "App.Application.init/1");
+    for child in ["App.WorkerGroup", "App.Starter"] {
+        assert!(
+            init.contains(&format!("{child}.child_spec/1")),
+            "{child}: {init:?}"
+        );
+    }
+}

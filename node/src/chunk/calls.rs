@@ -1659,6 +1659,22 @@ fn child_specs(
             .or_else(|| named_module(n, src))
     };
     for spec in specs {
+        // `!parent && {LiveBeats.SongsCleaner, interval: 60}`: started when its condition
+        // holds, a spec all the same.
+        let mut spec = spec;
+        for _ in 0..4 {
+            match (spec.kind_id() == g.binary_operator)
+                .then(|| spec.child_by_field_id(g.operator))
+                .flatten()
+                .map(|op| text(op, src))
+            {
+                Some("&&" | "and") => match spec.child_by_field_id(g.right) {
+                    Some(right) => spec = right,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
         let call = match spec.kind() {
             "tuple" => match named(spec)[..] {
                 [m, _] => module(m).map(|module| (module, "child_spec".to_string(), 1)),
@@ -1935,6 +1951,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && let Some(right) = node.child_by_field_id(g.right)
             {
                 piped.insert(right.id());
+                // `[{Worker, arg}] |> Supervisor.init(strategy: :one_for_one)`: the
+                // children are the value piped in.
+                if right.kind_id() == g.call
+                    && let Some(target) = right.child_by_field_id(g.target)
+                    && target.kind_id() == g.dot
+                    && (target.child_by_field_id(g.left)).is_some_and(|m| text(m, src) == "Supervisor")
+                    && (target.child_by_field_id(g.right))
+                        .is_some_and(|f| matches!(text(f, src), "init" | "start_link"))
+                    && let Some(left) = node.child_by_field_id(g.left)
+                {
+                    child_specs((left, Holds::Children), node.start_byte(), src, &mut calls);
+                }
                 // `x |> trim` is `trim(x)`: a name a value is piped into is a call, never
                 // a variable; not in a definition's head (`defmacro left |> right`). The
                 // walk never reaches the name (a leaf), so it is recorded here, ahead of

@@ -1337,9 +1337,10 @@ impl<'a> ContextBuilder<'a> {
         for site in sites.filter(|s| repos.is_empty() || repos.contains(&s.repo)) {
             let name = if site.symbol.ends_with(MODULE_BODY) {
                 format!("{} ({})", site.module, site.path)
-            } else if site.symbol.contains(' ') {
+            } else if site.symbol.contains(' ') && !site.symbol.starts_with(&site.path) {
                 format!("{} ({})", site.symbol, site.path)
             } else {
+                // A test's name starts with its file's path and line already.
                 site.symbol.clone()
             };
             if !more.contains(&name) {

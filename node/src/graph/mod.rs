@@ -1158,8 +1158,8 @@ impl SymbolGraph {
         // What they call (in the order they are found, as one build and merged parts
         // find them).
         // With the using module's `use`s and imports, for the calls without a module.
-        type Scope = (Vec<String>, Imports);
-        let mut calling: Vec<(SymbolSite, Vec<(String, bool)>, Scope)> = Vec::new();
+        type Calling = (SymbolSite, Vec<(String, bool)>, (Vec<String>, Imports));
+        let mut calling: Vec<Calling> = Vec::new();
         // Needed here only.
         let using = std::mem::take(&mut self.using);
         // The calls without a module of those functions' clauses, with the using

@@ -664,9 +664,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 head.ends_with('=') && !["==", "<=", ">=", "!="].iter().any(|o| head.ends_with(o));
             let heads = head.is_empty() || assigned;
             let passed = passed + u32::from(piped);
-            // `x = f(a, b) do` may be a `for`'s last filter, its `do` the `for`'s: either.
+            // `x = f(a, b) do` may be a `for`'s last filter, its `do` the `for`'s, and
+            // `Scope.authorize(s) do` the last clause of a `with` over lines: either.
             let fits = arities.contains(&(passed + u32::from(block && heads)))
-                || (block && assigned && arities.contains(&passed));
+                || (block && arities.contains(&passed));
             if !fits {
                 continue;
             }
@@ -919,6 +920,9 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
     let bytes = code.as_bytes();
     names_in(code, b".%:").any(|(i, end)| {
         let before = code[..i].trim_end();
+        // `!parent && LiveBeatsWeb.Endpoint,` in a list: a child under a condition.
+        let conditional = before.ends_with("&&") && !before.contains(['(', '[', '{']);
+        let before = if conditional { "" } else { before };
         let after = code[end..].trim_start();
         if !(after.is_empty() || after.starts_with([',', '}', ']', ')'])) {
             return false;
@@ -2022,6 +2026,22 @@ end"#;
         assert_eq!(lines_in(heex, &render, &scope), vec![11]);
         let module = Callee::of("ClaperWeb.PollComponent").unwrap();
         assert_eq!(lines_in(heex, &module, &scope), vec![11]);
+    }
+
+    /// A child started under a condition, and one in a list piped into
+    /// `Supervisor.init/2`, is started at its line.
+    #[test]
+    fn conditional_and_piped_children_start_at_their_line() {
+        let src = "children = [\n  !parent && {Inventory.Stock, interval: 60},\n  !parent && Inventory.Stock\n]\n[{Inventory.Stock, queue}]\n|> Supervisor.init(strategy: :rest_for_one)\n";
+        assert_eq!(lines(src, "Inventory.Stock.start_link/1"), vec![11, 12, 14]);
+    }
+
+    /// A call heading a line that ends in `do` may end a `with` (or `if`) written over
+    /// lines: the `do` is then not its block (Boruta's `Scope.authorize(…) do`).
+    #[test]
+    fn a_call_ending_a_with_over_lines_is_read() {
+        let src = "with {:ok, scope} <-\n       Stock.reserve(scope: s, against: t) do\n  scope\nend\n";
+        assert_eq!(lines(src, "Inventory.Stock.reserve/1"), vec![11]);
     }
 
     /// A `{…}` expression over several lines calls on each of its lines (Keila's
