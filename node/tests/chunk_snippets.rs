@@ -7510,8 +7510,8 @@ fn g17_a_live_component_calls_its_modules_render() {
 }
 
 /// An event a template binds by name (`phx-submit="save"`, `phx-click="get_started"`)
-/// runs the LiveView's own `handle_event/3`: a call of it from `render/1`; a computed
-/// binding (`phx-click={JS.push("x")}`) names no event here.
+/// runs the LiveView's own `handle_event/3`: a call of it from `render/1`, as is a
+/// `JS.push("delete")`; a binding to a value (`phx-click={@js}`) names no event here.
 #[test]
 fn g17_an_event_binding_calls_handle_event() {
     let src = concat!(
@@ -7523,7 +7523,9 @@ fn g17_an_event_binding_calls_handle_event() {
         "    </.form>\n",
         "    \"\"\"\n",
         "  end\n",
-        "  def other(assigns), do: ~H\"<button phx-click={JS.push(\\\"x\\\")}>x</button>\"\n",
+        "  def other(assigns), do: ~H\"<button phx-click={@js}>x</button>\"\n",
+        "  defp js_prev(js \\\\ %JS{}), do: js |> JS.push(\"prev_song\")\n",
+        "  defp js_del(id), do: JS.push(\"delete\", value: %{id: id})\n",
         "  def handle_event(\"save\", _params, socket), do: {:noreply, socket}\n",
         "  def handle_event(\"validate\", _params, socket), do: {:noreply, socket}\n",
         "end\n",
@@ -7540,6 +7542,17 @@ fn g17_an_event_binding_calls_handle_event() {
             .iter()
             .any(|c| c.contains("handle_event"))
     );
+    // `JS.push("delete")` pushes the event too, piped or not.
+    for js in [
+        "MyAppWeb.SignupLive.js_prev/0",
+        "MyAppWeb.SignupLive.js_del/1",
+    ] {
+        assert!(
+            definition_calls(&cs, js).contains(&"MyAppWeb.SignupLive.handle_event/3".to_string()),
+            "{js}: {}",
+            dump(&cs)
+        );
+    }
 }
 
 /// A `@typedoc` before module code (an `alias`) before its `@type` documents the type:

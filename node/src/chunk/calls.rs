@@ -1333,6 +1333,9 @@ fn message_callback(
         ("GenStage", "async_info") => ("handle_info", 2),
         // A state machine's events, in its default callback mode.
         ("GenStateMachine", "call" | "cast") => ("handle_event", 4),
+        // `JS.push("delete", value: …)` sends the event to the LiveView (or component)
+        // that renders it.
+        ("JS" | "Phoenix.LiveView.JS", "push") => ("handle_event", 3),
         (
             "GenServer" | "GenStage" | "GenStateMachine" | ":gen_server" | ":gen_statem",
             "start_link" | "start",
@@ -1348,7 +1351,7 @@ fn message_callback(
         arity,
     });
     if piped {
-        let message = matches!(callback, "handle_call" | "handle_cast");
+        let message = matches!(callback, "handle_call" | "handle_cast" | "handle_event");
         return (message && !in_callback).then_some(own).flatten();
     }
     let args = named_children(arguments?);
@@ -1956,7 +1959,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if right.kind_id() == g.call
                     && let Some(target) = right.child_by_field_id(g.target)
                     && target.kind_id() == g.dot
-                    && (target.child_by_field_id(g.left)).is_some_and(|m| text(m, src) == "Supervisor")
+                    && (target.child_by_field_id(g.left))
+                        .is_some_and(|m| text(m, src) == "Supervisor")
                     && (target.child_by_field_id(g.right))
                         .is_some_and(|f| matches!(text(f, src), "init" | "start_link"))
                     && let Some(left) = node.child_by_field_id(g.left)

@@ -103,7 +103,7 @@ impl Callee {
                 ":timer.send_after",
                 "GenStage.async_info",
             ],
-            "handle_event" => &["GenStateMachine.call", "GenStateMachine.cast"],
+            "handle_event" => &["GenStateMachine.call", "GenStateMachine.cast", "JS.push"],
             "handle_continue" => &["{:continue,"],
             "init" => &[
                 "GenServer.start_link",
@@ -2011,6 +2011,8 @@ end"#;
         };
         let event = Callee::of("MyWeb.SignupLive.handle_event/3").unwrap();
         assert_eq!(lines_in(heex, &event, &scope), vec![10]);
+        let js = "defp js_del(id), do: JS.push(\"delete\", value: %{id: id})\n";
+        assert_eq!(lines_in(js, &event, &scope), vec![10]);
     }
 
     /// `<.live_component module={…}>` renders the module's component.
@@ -2040,7 +2042,8 @@ end"#;
     /// lines: the `do` is then not its block (Boruta's `Scope.authorize(…) do`).
     #[test]
     fn a_call_ending_a_with_over_lines_is_read() {
-        let src = "with {:ok, scope} <-\n       Stock.reserve(scope: s, against: t) do\n  scope\nend\n";
+        let src =
+            "with {:ok, scope} <-\n       Stock.reserve(scope: s, against: t) do\n  scope\nend\n";
         assert_eq!(lines(src, "Inventory.Stock.reserve/1"), vec![11]);
     }
 
