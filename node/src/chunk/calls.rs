@@ -2583,6 +2583,21 @@ pub(crate) fn template_code_calls(html: &[u8], braces: bool) -> Vec<(usize, RawC
     let found = collect(tree.root_node(), &code);
     drop(inside);
     (found.into_iter())
+        // `{JS.push("save")}`: the event runs the rendering module's `handle_event/3`,
+        // a call without a module in a template.
+        .map(|(at, call)| match call {
+            RawCall::OwnCallback {
+                fun: "handle_event",
+                arity,
+            } => (
+                at,
+                RawCall::Local {
+                    fun: "handle_event".to_string(),
+                    arity,
+                },
+            ),
+            call => (at, call),
+        })
         .filter(|(_, call)| match call {
             RawCall::Local { fun, .. } => !super::elixir::STRUCTURE.contains(&fun.as_str()),
             RawCall::Remote { .. } => true,

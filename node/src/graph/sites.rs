@@ -2010,9 +2010,14 @@ end"#;
             ..Scope::default()
         };
         let event = Callee::of("MyWeb.SignupLive.handle_event/3").unwrap();
-        assert_eq!(lines_in(heex, &event, &scope), vec![10]);
+        // `phx-click={JS.push("x")}` pushes one too.
+        assert_eq!(lines_in(heex, &event, &scope), vec![10, 11]);
         let js = "defp js_del(id), do: JS.push(\"delete\", value: %{id: id})\n";
-        assert_eq!(lines_in(js, &event, &scope), vec![10]);
+        let code = Scope {
+            template: None,
+            ..scope
+        };
+        assert_eq!(lines_in(js, &event, &code), vec![10]);
     }
 
     /// `<.live_component module={…}>` renders the module's component.
