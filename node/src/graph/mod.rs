@@ -494,6 +494,11 @@ pub const KNOWN_CALLBACKS: &[(&str, &[&str])] = &[
         ],
     ),
     ("Oban.Worker", &["perform/1", "backoff/1", "timeout/1"]),
+    ("Phoenix.Presence", &["init/1", "fetch/2", "handle_metas/4"]),
+    (
+        "Phoenix.Tracker",
+        &["init/1", "handle_diff/2", "handle_info/2"],
+    ),
     (
         "Ecto.Type",
         &[
