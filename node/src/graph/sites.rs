@@ -673,9 +673,16 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             }
         }
         let called = if prev == Some(b'.') {
-            // `Mod.name`: the module must be the callee's.
+            // `Mod.name`: the module must be the callee's. A template file has no aliases
+            // of its own: a short name is one of the module that renders it (`H` for
+            // `alias ExDoc.Formatter.HTML.Templates, as: H`), resolved by the graph that
+            // names this file a caller.
             let written = qualifier(code, at - 1);
-            if written.is_empty() || !scope.names(written, module) {
+            let rendering_alias = scope.template.is_some()
+                && written.starts_with(|c: char| c.is_ascii_uppercase())
+                && !written.contains('.')
+                && !scope.aliases.contains_key(written);
+            if written.is_empty() || !(scope.names(written, module) || rendering_alias) {
                 continue;
             }
             true
@@ -2033,6 +2040,20 @@ end"#;
         assert_eq!(lines_in(heex, &render, &scope), vec![11]);
         let module = Callee::of("ClaperWeb.PollComponent").unwrap();
         assert_eq!(lines_in(heex, &module, &scope), vec![11]);
+    }
+
+    /// A template file calls through the aliases of the module that renders it, which
+    /// it does not write (ex_doc's `<%= H.module_type(module) %>`).
+    #[test]
+    fn a_template_calls_through_its_modules_alias() {
+        let eex = "<h1><%= H.breakable_title(module.title) %> <%= H.module_type(module) %></h1>\n<p><%= Other.Mod.module_type(x) %></p>\n";
+        let scope = Scope {
+            module: "ExDoc.Formatter.EPUB.Templates",
+            template: Some(false),
+            ..Scope::default()
+        };
+        let callee = Callee::of("ExDoc.Formatter.HTML.Templates.module_type/1").unwrap();
+        assert_eq!(lines_in(eex, &callee, &scope), vec![10]);
     }
 
     /// A child started under a condition, and one in a list piped into
