@@ -1949,3 +1949,35 @@ fn a_split_callback_shows_the_part_taking_the_message() {
     );
     assert!(!callee.contains("{:op0, payload}"), "{prompt}");
 }
+
+/// A module header in parts apart (module code between functions) is one section, its
+/// parts in order (ex_doc's `HTML.Templates`, whose templates are compiled below its
+/// functions).
+#[test]
+fn a_module_header_in_parts_apart_is_one_section() {
+    let later: String = (0..12)
+        .map(|i| {
+            format!("  Module.register_attribute(__MODULE__, :template_{i}, accumulate: true)\n")
+        })
+        .collect();
+    let src = format!(
+        "defmodule Docs.Templates do\n  @moduledoc \"Templates.\"\n\n  def render_doc(doc), do: doc\n\n{later}\n  def other(x), do: render_doc(x)\nend\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/docs/templates.ex", src.as_str())]);
+    let headers = (chunks.iter())
+        .filter(|c| c.kind == ChunkKind::ModuleHeader)
+        .count();
+    assert!(headers >= 2, "two header parts: {chunks:#?}");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Docs.Templates.render_doc/1", None);
+    let sections: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::ModuleHeader)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(sections.len(), 1, "{sections:?}");
+    assert!(sections[0].contains(", "), "both ranges: {sections:?}");
+    let prompt = ctx.render();
+    assert!(prompt.contains(":template_11"), "{prompt}");
+    assert!(prompt.contains("@moduledoc"), "{prompt}");
+}

@@ -4034,3 +4034,29 @@ fn an_inline_embed_defines_its_module() {
         "{defs:#?}"
     );
 }
+
+/// Two scripts each defining a module of one name, each implementing another behaviour:
+/// a callback's implementations are each behaviour's own script's (gen_stage's examples'
+/// `Consumer`s).
+#[test]
+fn a_callbacks_implementations_are_in_the_implementing_modules_file() {
+    let mut chunks = chunks_of(
+        "examples/gen_event.exs",
+        "defmodule Consumer do\n  use GenStage\n  def init(:ok), do: {:consumer, :ok}\nend\n",
+    );
+    chunks.extend(chunks_of(
+        "examples/consumer_supervisor.exs",
+        "defmodule Consumer do\n  use ConsumerSupervisor\n  def init(arg), do: {:ok, [], strategy: :one_for_one}\nend\n",
+    ));
+    let g = SymbolGraph::build(&chunks);
+    let places = |symbol: &str| -> Vec<String> {
+        (g.implementations(symbol).into_iter())
+            .map(|s| s.path)
+            .collect()
+    };
+    assert_eq!(places("GenStage.init/1"), ["examples/gen_event.exs"]);
+    assert_eq!(
+        places("ConsumerSupervisor.init/1"),
+        ["examples/consumer_supervisor.exs"]
+    );
+}

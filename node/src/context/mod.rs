@@ -1064,17 +1064,26 @@ impl<'a> ContextBuilder<'a> {
             let headers: Vec<&Chunk> = (mine.iter().copied())
                 .filter(|c| c.kind == ChunkKind::ModuleHeader)
                 .collect();
-            for run in headers.chunk_by(|a, b| a.end_byte == b.start_byte) {
-                let (first, last) = (run[0], run[run.len() - 1]);
-                let (_, text) = join_adjacent(run).swap_remove(0);
+            // One section, however many parts: adjacent ones joined as written, apart
+            // ones (module code between its functions) after a line saying so.
+            let runs: Vec<&[&Chunk]> = headers
+                .chunk_by(|a, b| a.end_byte == b.start_byte)
+                .collect();
+            if let Some(first) = runs.first().map(|r| r[0]) {
+                let text = (runs.iter())
+                    .map(|run| join_adjacent(run).swap_remove(0).1)
+                    .collect::<Vec<_>>()
+                    .join("\n  # …\n");
+                let lines = (runs.iter())
+                    .map(|run| format!("{}-{}", run[0].start_line, run[run.len() - 1].end_line))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let title = format!(
-                    "Module header: {} ({}:{}-{})",
+                    "Module header: {} ({}:{lines})",
                     first.display_symbol(),
                     first.path,
-                    first.start_line,
-                    last.end_line
                 );
-                let owned: Vec<Chunk> = run.iter().map(|&c| c.clone()).collect();
+                let owned: Vec<Chunk> = headers.iter().map(|&c| c.clone()).collect();
                 let key = format!("{}\0{text}", first.module);
                 let texts = (
                     fence(first, &text),

@@ -2446,10 +2446,13 @@ impl SymbolGraph {
             // Written functions; and the default of a declared callback that the
             // behaviour's own `use` defines (`use Supavisor.Error` quotes `def
             // log_level(_)`), not what another library's `use` does.
+            // In the implementing module's file: two scripts may each define a
+            // `Consumer` (gen_stage's examples), each implementing another behaviour.
             out.extend((self.definitions(&key).into_iter()).filter(|s| {
                 s.kind.is_callable()
                     && s.module == m.symbol
                     && s.repo == m.repo
+                    && s.path == m.path
                     && s.generated_by
                         .as_deref()
                         .is_none_or(|by| declared && by == behaviour)
