@@ -1821,12 +1821,7 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
     if !matches!(target, Target::Function(_)) && unique.iter().any(|c| c.kind.is_callable()) {
         // A module or file: its headers and types with short docs, its functions by
         // their specs and heads (one block per run of them), in order.
-        let mut blocks = Vec::new();
-        for run in unique.chunk_by(|a, b| a.kind.is_callable() == b.kind.is_callable()) {
-            if !run[0].kind.is_callable() {
-                blocks.extend(docs_cut(run).0);
-                continue;
-            }
+        let heads_of = |run: &[&Chunk]| {
             // Every clause's head (a server's `handle_info/2` by each message it takes),
             // each once: the parts of a split function repeat its first head.
             let mut heads: Vec<String> = Vec::new();
@@ -1840,15 +1835,48 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
                     }
                 }
             }
-            blocks.push(fence(
-                run[0],
-                &format!("{}\n{BODIES_OMITTED}", heads.join("\n")),
-            ));
+            fence(run[0], &format!("{}\n{BODIES_OMITTED}", heads.join("\n")))
+        };
+        // First the later functions by their heads, a quarter more at each step, so a
+        // budget that holds some of the bodies is not left mostly empty.
+        let callables = unique.iter().filter(|c| c.kind.is_callable()).count();
+        for (what, whole) in [
+            (
+                "docs shortened, its last quarter of functions by their heads",
+                callables * 3 / 4,
+            ),
+            (
+                "docs shortened, its last half of functions by their heads",
+                callables / 2,
+            ),
+            (
+                "docs shortened, its last three quarters of functions by their heads",
+                callables / 4,
+            ),
+            ("docs shortened, functions by their heads", 0),
+        ] {
+            if whole > 0 && (callables < 4 || whole >= callables) {
+                continue;
+            }
+            let mut counted = 0;
+            let shown_whole: Vec<bool> = (unique.iter())
+                .map(|c| {
+                    counted += usize::from(c.kind.is_callable());
+                    !c.kind.is_callable() || counted <= whole
+                })
+                .collect();
+            let positions: Vec<usize> = (0..unique.len()).collect();
+            let mut blocks = Vec::new();
+            for run in positions.chunk_by(|&a, &b| shown_whole[a] == shown_whole[b]) {
+                let chunks: Vec<&Chunk> = run.iter().map(|&i| unique[i]).collect();
+                if shown_whole[run[0]] {
+                    blocks.extend(docs_cut(&chunks).0);
+                } else {
+                    blocks.push(heads_of(&chunks));
+                }
+            }
+            forms.push((what, blocks.join("\n")));
         }
-        forms.push((
-            "docs shortened, functions by their heads",
-            blocks.join("\n"),
-        ));
     }
     forms
 }
