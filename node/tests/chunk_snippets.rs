@@ -7693,3 +7693,34 @@ fn g19_conditional_and_piped_children_are_started() {
         );
     }
 }
+
+/// A call without a module in an Ecto query's macro is the query API's (`select:
+/// count(v.id)`), not the module's own `count/1` (PaperTrail's `Version.count/0`); out
+/// of a query it is the module's.
+#[test]
+fn g19_a_query_apis_function_is_no_call_of_the_modules_own() {
+    let src = concat!(
+        "defmodule Trail.Version do\n",
+        "  import Ecto.Query\n",
+        "  def count do\n",
+        "    from(version in __MODULE__, select: count(version.id)) |> Repo.one()\n",
+        "  end\n",
+        "  def count(options) do\n",
+        "    __MODULE__ |> where([v], v.kind == ^options) |> select([v], count(v.id)) |> Repo.one()\n",
+        "  end\n",
+        "  def twice(o), do: count(o) * 2\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/trail/version.ex", src);
+    for symbol in ["Trail.Version.count/0", "Trail.Version.count/1"] {
+        let calls = definition_calls(&cs, symbol);
+        assert!(
+            !calls.contains(&"Trail.Version.count/1".to_string()),
+            "{symbol}: {calls:?}"
+        );
+    }
+    assert!(
+        definition_calls(&cs, "Trail.Version.twice/1")
+            .contains(&"Trail.Version.count/1".to_string())
+    );
+}

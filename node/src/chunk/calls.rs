@@ -345,7 +345,37 @@ enum Context {
     Module,
     Function,
     Using,
+    /// An Ecto query's macro (`from`, `select`, `where`...): a call without a module in
+    /// it is the query API's (`count(v.id)`), not a function of the module's.
+    Query,
 }
+
+/// The functions of Ecto's query API, which a query's macros read as SQL: `select:
+/// count(v.id)` calls no `count/1` of the module it is written in.
+const ECTO_QUERY_API: [&str; 22] = [
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "fragment",
+    "field",
+    "coalesce",
+    "like",
+    "ilike",
+    "is_nil",
+    "type",
+    "exists",
+    "selected_as",
+    "parent_as",
+    "as",
+    "json_extract_path",
+    "datetime_add",
+    "date_add",
+    "ago",
+    "from_now",
+    "splice",
+];
 
 /// How many enclosing contexts a question about the walk's place looks at.
 const CONTEXT_LEVELS: usize = 32;
@@ -359,8 +389,17 @@ impl Context {
             "defmodule" | "defimpl" | "defprotocol" => Context::Module,
             "def" | "defp" | "defmacro" | "defmacrop" => Context::Function,
             "using" => Context::Using,
+            "from" | "select" | "where" | "order_by" | "group_by" | "having" | "select_merge"
+            | "dynamic" | "distinct" => Context::Query,
             _ => return None,
         })
+    }
+
+    /// Whether the walk is in an Ecto query's macro, inside the function it is in.
+    fn in_query(stack: &[(usize, Context)]) -> bool {
+        Context::innermost(stack)
+            .take_while(|&c| !matches!(c, Context::Function | Context::Module | Context::Quote))
+            .any(|c| c == Context::Query)
     }
 
     fn innermost(stack: &[(usize, Context)]) -> impl Iterator<Item = Context> + '_ {
@@ -375,7 +414,7 @@ impl Context {
             .find_map(|c| match c {
                 Context::Quote | Context::Using => Some(true),
                 Context::Module | Context::Function => Some(false),
-                Context::Unquote | Context::QuoteOptions => None,
+                Context::Unquote | Context::QuoteOptions | Context::Query => None,
             })
             .unwrap_or(false)
     }
@@ -387,7 +426,7 @@ impl Context {
             .find_map(|c| match c {
                 Context::Function => Some(true),
                 Context::Module | Context::Quote | Context::Using => Some(false),
-                Context::Unquote | Context::QuoteOptions => None,
+                Context::Unquote | Context::QuoteOptions | Context::Query => None,
             })
             .unwrap_or(false)
     }
@@ -410,7 +449,7 @@ impl Context {
                 Context::Function if quoted => in_function = true,
                 Context::Function => return false,
                 Context::Module => return quoted && in_function,
-                Context::Unquote | Context::QuoteOptions => {}
+                Context::Unquote | Context::QuoteOptions | Context::Query => {}
             }
         }
         false
@@ -426,7 +465,7 @@ impl Context {
                 Context::Unquote | Context::QuoteOptions | Context::Module | Context::Using => {
                     Some(false)
                 }
-                Context::Function => None,
+                Context::Function | Context::Query => None,
             })
             .unwrap_or(false)
     }
@@ -2126,6 +2165,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     // may call (`statics: MyAppWeb.static_paths()`).
                     descend = name == "use";
                 } else if !name.is_empty()
+                    && !(ECTO_QUERY_API.contains(&name) && Context::in_query(&contexts))
                     && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
                     && let Some(arity) = spliced_arity(arity, parts.arguments, splices, src)
                 {
