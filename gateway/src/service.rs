@@ -1479,6 +1479,16 @@ mod tests {
             }
             other => panic!("a typo: {other:?}"),
         }
+        // A typo in a name without its module is offered the functions so named.
+        for typo in ["trimm", "trimm/1", "nrom"] {
+            match callers_of(&g, typo) {
+                Err(e @ GatewayError::Node(aiex_node::NodeError::NotFound { .. })) => {
+                    let e = e.to_string();
+                    assert!(e.contains("did you mean App.Util."), "{typo}: {e}")
+                }
+                other => panic!("a typo: {other:?}"),
+            }
+        }
         // A typo in `callers` and `callees` is offered functions, not the type spelled
         // like it, which `def` offers.
         let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition").to_string();

@@ -2379,6 +2379,21 @@ impl SymbolGraph {
     }
 
     fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        // A name written without its module (`get_son`) is compared with the names of
+        // the functions (`get_song!`), at its arity only when it gives one.
+        fn tail<'k>(k: &'k str, bare: bool, with_arity: bool) -> &'k str {
+            if !bare {
+                return k;
+            }
+            let (head, arity) = k.rsplit_once('/').map_or((k, None), |(h, a)| (h, Some(a)));
+            let name = head.rsplit_once('.').map_or(head, |(_, n)| n);
+            match (with_arity, arity) {
+                (true, Some(a)) => &k[k.len() - name.len() - a.len() - 1..],
+                _ => name,
+            }
+        }
+        let (bare, with_arity) = (!symbol.contains('.'), symbol.contains('/'));
+
         // Spelled the same but for case (`mint.http`), then without the module.
         let mut out: Vec<String> = (self.keys().defs.iter())
             .filter(|k| k.eq_ignore_ascii_case(symbol))
@@ -2392,7 +2407,12 @@ impl SymbolGraph {
             .defs
             .iter()
             .filter(|k| keep(k))
-            .map(|k| (strsim::jaro_winkler(symbol, k), k.as_str()))
+            .map(|k| {
+                (
+                    strsim::jaro_winkler(symbol, tail(k, bare, with_arity)),
+                    k.as_str(),
+                )
+            })
             .filter(|(score, k)| *score >= 0.85 && !out.iter().any(|o| o == k))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
