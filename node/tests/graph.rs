@@ -4060,3 +4060,49 @@ fn a_callbacks_implementations_are_in_the_implementing_modules_file() {
         ["examples/consumer_supervisor.exs"]
     );
 }
+
+/// Phoenix's router not indexed, `pipeline :browser do … end` still defines `browser/2`
+/// in a router that uses `Phoenix.Router` itself or through `use MyWeb, :router`, and
+/// `pipe_through [:browser]` calls it (LiveBeats' router).
+#[test]
+fn a_pipeline_defines_its_plug_without_phoenixs_source() {
+    let src = concat!(
+        "defmodule MyWeb do\n",
+        "  def router do\n",
+        "    quote do\n",
+        "      use Phoenix.Router, helpers: false\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro __using__(which) when is_atom(which), do: apply(__MODULE__, which, [])\n",
+        "end\n",
+        "defmodule MyWeb.Router do\n",
+        "  use MyWeb, :router\n",
+        "  pipeline :browser do\n",
+        "    plug :accepts, [\"html\"]\n",
+        "  end\n",
+        "  scope \"/\", MyWeb do\n",
+        "    pipe_through [:browser]\n",
+        "  end\n",
+        "end\n",
+        "defmodule MyWeb.Api do\n",
+        "  use Phoenix.Router\n",
+        "  pipeline :api do\n",
+        "    plug :accepts, [\"json\"]\n",
+        "  end\n",
+        "end\n",
+    );
+    let g = graph_of("lib/my_web/router.ex", src);
+    for (symbol, line) in [
+        ("MyWeb.Router.browser/2", "pipeline :browser do"),
+        ("MyWeb.Api.api/2", "pipeline :api do"),
+    ] {
+        let defs = g.definitions(symbol);
+        assert_eq!(defs.len(), 1, "{symbol}: {defs:#?}");
+        assert_eq!(defs[0].start_line, line_of(src, line));
+        assert_eq!(defs[0].generated_by.as_deref(), Some("Phoenix.Router"));
+    }
+    let callers: Vec<String> = (g.callers("MyWeb.Router.browser/2").into_iter())
+        .map(|s| s.module)
+        .collect();
+    assert_eq!(callers, ["MyWeb.Router"]);
+}

@@ -953,11 +953,15 @@ impl SymbolGraph {
     fn macro_definitions(&mut self) -> Vec<(String, SymbolSite)> {
         let mut out: Vec<(String, SymbolSite)> = Vec::new();
         let calls = std::mem::take(&mut self.macro_calls);
-        if self.macro_templates.is_empty() {
+        let pipeline = |m: &MacroCalls| m.calls.iter().any(|c| c.name == "pipeline");
+        if self.macro_templates.is_empty() && !calls.iter().any(pipeline) {
             return out;
         }
         let mut made: HashSet<(String, String)> = HashSet::default();
         for m in calls {
+            if self.macro_templates.is_empty() && !pipeline(&m) {
+                continue;
+            }
             // Where a call without a module may come from: the module's imports, then
             // what its `use`s (and theirs) import, each with its `only:` / `except:`.
             let mut uses = m.uses.clone();
@@ -990,6 +994,39 @@ impl SymbolGraph {
                 let own = |all: &Vec<Templates>| {
                     (all.iter().position(|(f, _)| f.repo == m.header.repo)).unwrap_or(0)
                 };
+                // Phoenix's router, its source not indexed: `pipeline :browser do … end`
+                // defines `browser/2`, a plug of the router.
+                if found.is_none()
+                    && call.name == "pipeline"
+                    && call.arity == 2
+                    && uses.iter().any(|u| u == "Phoenix.Router")
+                    && !self
+                        .macro_templates
+                        .keys()
+                        .any(|k| k.starts_with("Phoenix.Router."))
+                    && let Some(crate::chunk::MacroCallArg::Atom(name)) = call.args.first()
+                {
+                    let symbol = crate::chunk::symbol(&m.header.symbol, name, 2);
+                    let written = self.defs.get(&symbol).is_some_and(|sites| {
+                        (sites.iter())
+                            .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
+                    });
+                    if !written && made.insert((symbol.clone(), m.header.repo.clone())) {
+                        let site = SymbolSite {
+                            symbol: symbol.clone(),
+                            kind: ChunkKind::Function,
+                            signature: format!("pipeline :{name} do"),
+                            visibility: Visibility::Public,
+                            start_line: call.line,
+                            end_line: call.line,
+                            generated_by: Some("Phoenix.Router".to_string()),
+                            quoted_at: None,
+                            ..m.header.clone()
+                        };
+                        out.push((symbol, site));
+                    }
+                    continue;
+                }
                 let Some((file, templates)) = found.and_then(|all| all.get(own(all))) else {
                     continue;
                 };
