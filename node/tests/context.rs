@@ -2000,3 +2000,54 @@ fn a_module_header_in_parts_apart_is_one_section() {
     assert!(prompt.contains(":template_11"), "{prompt}");
     assert!(prompt.contains("@moduledoc"), "{prompt}");
 }
+
+/// A callee that only delegates (`defdelegate make_version/2, to: Trail.Serializer`) is
+/// followed by the function it delegates to, the code that runs (PaperTrail's `Multi`).
+#[test]
+fn a_delegating_callee_brings_what_it_delegates_to() {
+    let sources = [
+        (
+            "lib/trail/multi.ex",
+            concat!(
+                "defmodule Trail.Multi do\n",
+                "  defdelegate make_version(event, model), to: Trail.Serializer\n",
+                "  defdelegate serialize(model), to: Trail.Serializer\n",
+                "\n",
+                "  def insert(multi, changeset) do\n",
+                "    version = make_version(%{event: \"insert\"}, changeset)\n",
+                "    Map.put(multi, :version, serialize(version))\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/trail/serializer.ex",
+            concat!(
+                "defmodule Trail.Serializer do\n",
+                "  def make_version(event, model) do\n",
+                "    %{event: event, item: model, at: :os.system_time()}\n",
+                "  end\n",
+                "  def serialize(model), do: Map.from_struct(model)\n",
+                "end\n",
+            ),
+        ),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Trail.Multi.insert/2", None);
+    let titles: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| s.title.as_str())
+        .collect();
+    for callee in [
+        "Called: Trail.Multi.make_version/2",
+        "Called: Trail.Serializer.make_version/2",
+        "Called: Trail.Serializer.serialize/1",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(callee)),
+            "{callee}: {titles:#?}"
+        );
+    }
+}

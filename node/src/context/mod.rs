@@ -1117,8 +1117,26 @@ impl<'a> ContextBuilder<'a> {
         // calls a server callback.
         let mut target_text: Option<String> = None;
         // In the order the code calls them: with more callees than fit, the first ones
-        // called are kept, and the others named.
+        // called are kept, and the others named. A callee that only delegates
+        // (`defdelegate make_version_struct(…), to: Serializer`) is followed by what it
+        // delegates to, the code that runs.
+        let mut order: Vec<String> = Vec::new();
         for callee in self.graph.callees_in_call_order(symbol) {
+            let sites = self.graph.definitions(&callee);
+            let delegates =
+                !sites.is_empty() && sites.iter().all(|s| s.kind == ChunkKind::Delegate);
+            if !order.contains(&callee) {
+                order.push(callee.clone());
+            }
+            if delegates {
+                for to in self.graph.callees(&callee) {
+                    if to != symbol && !order.contains(&to) {
+                        order.push(to);
+                    }
+                }
+            }
+        }
+        for callee in order {
             if !self.graph.is_defined(&callee) {
                 continue; // Not indexed (Enum.map, a dependency).
             }
