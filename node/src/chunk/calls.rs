@@ -2164,8 +2164,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     // `use Mod, opts`: the options are evaluated where it is used, and
                     // may call (`statics: MyAppWeb.static_paths()`).
                     descend = name == "use";
-                } else if !name.is_empty()
-                    && !(ECTO_QUERY_API.contains(&name) && Context::in_query(&contexts))
+                } else if !(name.is_empty()
+                    || ECTO_QUERY_API.contains(&name) && Context::in_query(&contexts))
                     && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
                     && let Some(arity) = spliced_arity(arity, parts.arguments, splices, src)
                 {

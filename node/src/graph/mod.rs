@@ -2418,7 +2418,7 @@ impl SymbolGraph {
     fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
         // A name written without its module (`get_son`) is compared with the names of
         // the functions (`get_song!`), at its arity only when it gives one.
-        fn tail<'k>(k: &'k str, bare: bool, with_arity: bool) -> &'k str {
+        fn tail(k: &str, bare: bool, with_arity: bool) -> &str {
             if !bare {
                 return k;
             }
