@@ -637,16 +637,21 @@ pub fn path_filter_arg(
 /// (`did_you_mean/2`, `Tokenizer.tokenize!/2`), as `symbols def` takes it; `None` when it
 /// names none, several, or itself.
 pub fn one_named(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Option<String> {
+    match <[String; 1]>::try_from(named_functions(graph, symbol)) {
+        Ok([one]) if one != symbol => Some(one),
+        _ => None,
+    }
+}
+
+/// The functions `symbol` names as `symbols def` takes it, each once, sorted.
+fn named_functions(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Vec<String> {
     let mut named: Vec<String> = (graph.definitions_as_written(symbol, |_| true))
         .into_iter()
         .map(|s| s.symbol)
         .collect();
     named.sort_unstable();
     named.dedup();
-    match <[String; 1]>::try_from(named) {
-        Ok([one]) if one != symbol => Some(one),
-        _ => None,
-    }
+    named
 }
 
 /// Who calls `symbol`: a function's callers, or for a module (`Ecto.Changeset`) the
@@ -682,12 +687,7 @@ fn callers_named(
     }
     // `run/3`, which 56 modules define: which one is meant is asked, not guessed.
     if !module && !graph.is_defined(symbol) {
-        let mut named: Vec<String> = (graph.definitions_as_written(symbol, |_| true))
-            .into_iter()
-            .map(|s| s.symbol)
-            .collect();
-        named.sort_unstable();
-        named.dedup();
+        let mut named = named_functions(graph, symbol);
         let total = named.len();
         if total > 1 {
             const LISTED: usize = 5;

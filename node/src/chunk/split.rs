@@ -354,20 +354,35 @@ fn template_heredocs_in(
     start: usize,
     end: usize,
 ) -> Vec<(usize, usize, String, bool)> {
+    (overlapping_strings(node, start, end).into_iter())
+        .filter_map(|n| template_heredoc(n, src))
+        .collect()
+}
+
+/// The strings, charlists and sigils under `node` that overlap `[start, end)`, outermost
+/// (none inside another).
+fn overlapping_strings(node: Option<Node<'_>>, start: usize, end: usize) -> Vec<Node<'_>> {
     let Some(node) = node else {
         return Vec::new();
     };
+    let g = super::calls::grammar();
+    let strings = [g.kind("string"), g.kind("charlist"), g.kind("sigil")];
     let mut out = Vec::new();
     let mut cursor = node.walk();
     'walk: loop {
         let n = cursor.node();
         let overlaps = n.start_byte() < end && n.end_byte() > start;
-        if overlaps && let Some(t) = template_heredoc(n, src) {
-            out.push(t);
-        } else if overlaps && cursor.goto_first_child_for_byte(start).is_some() {
+        let is_string = strings.contains(&n.kind_id());
+        if overlaps && is_string {
+            out.push(n);
+        }
+        // Into the children from the first that reaches the range (a block of thousands
+        // of statements is not read from its first for each range).
+        if overlaps && !is_string && cursor.goto_first_child_for_byte(start).is_some() {
             continue;
         }
         loop {
+            // After a node that reaches the end of the range, its siblings are past it.
             if cursor.node().end_byte() < end && cursor.goto_next_sibling() {
                 continue 'walk;
             }
@@ -383,46 +398,21 @@ fn template_heredocs_in(
 /// never cut inside. A template heredoc (`~H"""`) may be cut between its lines of
 /// markup: only its code written over lines (`{cond do … end}`) is such a range.
 fn strings_in(src: &[u8], node: Option<Node<'_>>, start: usize, end: usize) -> Vec<(usize, usize)> {
-    let Some(node) = node else {
-        return Vec::new();
-    };
-    let g = super::calls::grammar();
-    let strings = [g.kind("string"), g.kind("charlist"), g.kind("sigil")];
     let mut out = Vec::new();
-    let mut cursor = node.walk();
-    'walk: loop {
-        let n = cursor.node();
-        let overlaps = n.start_byte() < end && n.end_byte() > start;
-        let is_string = strings.contains(&n.kind_id());
-        if overlaps && is_string {
-            match template_heredoc(n, src) {
-                Some((ts, te, opener, braces)) => {
-                    // The opener's line, and the code over lines in its content.
-                    let body = ts + opener.len();
-                    out.push((ts, body + 1));
-                    let html = &src[body..te];
-                    for code in super::calls::template_code(html, braces) {
-                        if memchr::memchr(b'\n', &html[code.clone()]).is_some() {
-                            out.push((body + code.start, body + code.end));
-                        }
+    for n in overlapping_strings(node, start, end) {
+        match template_heredoc(n, src) {
+            Some((ts, te, opener, braces)) => {
+                // The opener's line, and the code over lines in its content.
+                let body = ts + opener.len();
+                out.push((ts, body + 1));
+                let html = &src[body..te];
+                for code in super::calls::template_code(html, braces) {
+                    if memchr::memchr(b'\n', &html[code.clone()]).is_some() {
+                        out.push((body + code.start, body + code.end));
                     }
                 }
-                None => out.push((n.start_byte(), n.end_byte())),
             }
-        }
-        // Into the children from the first that reaches the range (a block of thousands
-        // of statements is not read from its first for each range).
-        if overlaps && !is_string && cursor.goto_first_child_for_byte(start).is_some() {
-            continue;
-        }
-        loop {
-            // After a node that reaches the end of the range, its siblings are past it.
-            if cursor.node().end_byte() < end && cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
+            None => out.push((n.start_byte(), n.end_byte())),
         }
     }
     out.sort_unstable();
