@@ -4055,6 +4055,20 @@ fn a_callbacks_implementations_are_in_the_implementing_modules_file() {
             .collect()
     };
     assert_eq!(places("GenStage.init/1"), ["examples/gen_event.exs"]);
+    // Two files defining one module implementing one behaviour: each file's.
+    let mut chunks = chunks_of(
+        "examples/a.exs",
+        "defmodule Consumer do\n  use GenStage\n  def handle_events(e, _f, s), do: {:noreply, e, s}\nend\n",
+    );
+    chunks.extend(chunks_of(
+        "examples/b.exs",
+        "defmodule Consumer do\n  use GenStage\n  def handle_events(e, _f, s), do: {:noreply, [], s}\nend\n",
+    ));
+    let both = SymbolGraph::build(&chunks);
+    let paths: Vec<String> = (both.implementations("GenStage.handle_events/3").into_iter())
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(paths, ["examples/a.exs", "examples/b.exs"]);
     assert_eq!(
         places("ConsumerSupervisor.init/1"),
         ["examples/consumer_supervisor.exs"]

@@ -348,6 +348,8 @@ enum Context {
     /// An Ecto query's macro (`from`, `select`, `where`...): a call without a module in
     /// it is the query API's (`count(v.id)`), not a function of the module's.
     Query,
+    /// A pinned expression in a query (`^count(opts)`): Elixir again.
+    Pin,
 }
 
 /// The functions of Ecto's query API, which a query's macros read as SQL: `select:
@@ -398,7 +400,12 @@ impl Context {
     /// Whether the walk is in an Ecto query's macro, inside the function it is in.
     fn in_query(stack: &[(usize, Context)]) -> bool {
         Context::innermost(stack)
-            .take_while(|&c| !matches!(c, Context::Function | Context::Module | Context::Quote))
+            .take_while(|&c| {
+                !matches!(
+                    c,
+                    Context::Function | Context::Module | Context::Quote | Context::Pin
+                )
+            })
             .any(|c| c == Context::Query)
     }
 
@@ -414,7 +421,7 @@ impl Context {
             .find_map(|c| match c {
                 Context::Quote | Context::Using => Some(true),
                 Context::Module | Context::Function => Some(false),
-                Context::Unquote | Context::QuoteOptions | Context::Query => None,
+                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => None,
             })
             .unwrap_or(false)
     }
@@ -426,7 +433,7 @@ impl Context {
             .find_map(|c| match c {
                 Context::Function => Some(true),
                 Context::Module | Context::Quote | Context::Using => Some(false),
-                Context::Unquote | Context::QuoteOptions | Context::Query => None,
+                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => None,
             })
             .unwrap_or(false)
     }
@@ -449,7 +456,7 @@ impl Context {
                 Context::Function if quoted => in_function = true,
                 Context::Function => return false,
                 Context::Module => return quoted && in_function,
-                Context::Unquote | Context::QuoteOptions | Context::Query => {}
+                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => {}
             }
         }
         false
@@ -465,7 +472,7 @@ impl Context {
                 Context::Unquote | Context::QuoteOptions | Context::Module | Context::Using => {
                     Some(false)
                 }
-                Context::Function | Context::Query => None,
+                Context::Function | Context::Query | Context::Pin => None,
             })
             .unwrap_or(false)
     }
@@ -1940,6 +1947,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if let Some(id) = id {
                     not_calls.insert(id);
                 }
+            } else if Context::in_query(&contexts)
+                && node
+                    .child_by_field_id(g.operator)
+                    .is_some_and(|o| text(o, src) == "^")
+            {
+                // `^count(opts)` in a query is Elixir, run as the query is built.
+                entering = Some(Context::Pin);
             }
         } else if kind == g.sigil {
             heex_components(node, src, &mut calls);
@@ -2472,8 +2486,22 @@ pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
         "viewport-top",
     ];
     let mut out = Vec::new();
+    // Comments (`<!-- … -->`, `<%!-- … --%>`) bind nothing.
+    let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
+    for (open, close) in [(&b"<%!--"[..], &b"--%>"[..]), (b"<!--", b"-->")] {
+        let mut from = 0;
+        while let Some(start) = find_from(html, from, open) {
+            let end =
+                find_from(html, start + open.len(), close).map_or(html.len(), |e| e + close.len());
+            comments.push(start..end);
+            from = end;
+        }
+    }
     for at in memchr::memmem::find_iter(html, b"phx-") {
         if at > 0 && (html[at - 1].is_ascii_alphanumeric() || html[at - 1] == b'-') {
+            continue;
+        }
+        if comments.iter().any(|c| c.contains(&at)) {
             continue;
         }
         let rest = &html[at + 4..];

@@ -45,12 +45,13 @@ const PATTERN_SOURCES: [&str; 4] = [
     // Tokens known by their prefix: Stripe, OpenAI, Anthropic, GitHub, Slack, AWS,
     // Google, GitLab.
     r"(?-u)\b(sk_live_[0-9A-Za-z]{8,}|sk_test_[0-9A-Za-z]{8,}|rk_live_[0-9A-Za-z]{8,}|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})",
-    // A quoted literal given to a credential's name, or to a name with one among its
-    // `_`-separated words: `password: "…"`, `"api_key" => "…"`, `secret_key_base = "…"`,
-    // `secret_access_key: "…"`, `security_token: "…"` (not `tokenizer:`); not a placeholder (`"[FILTERED]"`,
+    // A quoted literal given to a credential's name, or to a name ending in one (or in
+    // one and a key: `secret_access_key`): `password: "…"`, `"api_key" => "…"`,
+    // `secret_key_base = "…"`, `secret_access_key: "…"`, `security_token: "…"` (not
+    // `tokenizer:`, `token_url:` or `password_reset_path:`); not a placeholder (`"[FILTERED]"`,
     // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`); a string built by
     // interpolation (`"#{conn.token}:#{id}"`) is code, left out in `secret_ranges`.
-    r#"(?i-u)\b(?:[a-z0-9]+_)*(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)(?:_[a-z0-9]+)*["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
+    r#"(?i-u)\b(?:[a-z0-9]+_)*(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)(?:(?:_[a-z0-9]+)?_(?:key|base|value))?["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
     r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#\[<*$%][^\s"'#]{7,})"#,
 ];
@@ -146,6 +147,8 @@ mod tests {
             "config :ex_aws, secret_access_key: \"wJalrXUtnFEMI/K7MDENG\",\n",
             "  aws_secret_key: \"Qm9vdGggc2VjcmV0\", security_token: \"FwoGZXIvYXdzEJr\"\n",
             "config :search, tokenizer: \"whitespace\", token_count: 100\n",
+            "config :ueberauth, token_url: \"https://github.com/login/oauth/access_token\"\n",
+            "  password_reset_path: \"/users/reset_password\"\n",
         );
         let masked = String::from_utf8(mask(src.as_bytes()).expect("secrets found")).unwrap();
         assert_eq!(masked.len(), src.len());
@@ -172,6 +175,8 @@ mod tests {
             "pool_size: 10",
             // A credential's word inside another word is not one.
             "tokenizer: \"whitespace\"",
+            "token_url: \"https://github.com/login/oauth/access_token\"",
+            "password_reset_path: \"/users/reset_password\"",
             "-----BEGIN PRIVATE KEY-----",
             // Placeholders are not credentials.
             "\"password\" => \"[FILTERED]\"",

@@ -2487,7 +2487,7 @@ impl SymbolGraph {
         // A module defined twice (under `if` and `else`) is looked up once: the look-up
         // finds the functions of both.
         let mut modules: Vec<&SymbolSite> = sites.iter().collect();
-        modules.dedup_by(|a, b| (&a.symbol, &a.repo) == (&b.symbol, &b.repo));
+        modules.dedup_by(|a, b| (&a.symbol, &a.repo, &a.path) == (&b.symbol, &b.repo, &b.path));
         // Whether the behaviour declares the callback: then a default its own `use`
         // defines implements it.
         let declared = (self.declared_callbacks(behaviour).iter()).any(|c| match arity {

@@ -205,8 +205,9 @@ pub struct Scope<'a> {
     /// (`.heex`, `.sface`).
     pub template: Option<bool>,
     /// A part of a function that starts inside a template heredoc (its header ends with
-    /// the opener, `~H"""`): whether that template reads `{…}` as code.
-    pub opens_in: Option<bool>,
+    /// the opener, `~H"""`): whether that template reads `{…}` as code, and the
+    /// heredoc's delimiter (`"""` or `'''`).
+    pub opens_in: Option<(bool, &'static str)>,
 }
 
 impl<'a> Scope<'a> {
@@ -242,7 +243,11 @@ impl<'a> Scope<'a> {
             Some(l) if l.starts_with("~H") || l.starts_with("~F") => Some(true),
             Some(l) if l.starts_with("~E") || l.starts_with("~L") => Some(false),
             _ => None,
-        };
+        }
+        .map(|braces| {
+            let single = chunk.header.trim_end().ends_with("'''");
+            (braces, if single { CHARLIST_HEREDOC } else { HEREDOC })
+        });
         Scope {
             module: &chunk.module,
             parents: &chunk.parents,
@@ -928,7 +933,8 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
     names_in(code, b".%:").any(|(i, end)| {
         let before = code[..i].trim_end();
         // `!parent && LiveBeatsWeb.Endpoint,` in a list: a child under a condition.
-        let conditional = before.ends_with("&&") && !before.contains(['(', '[', '{']);
+        let conditional = (before.ends_with("&&") || before.ends_with(" and"))
+            && !before.contains(['(', '[', '{']);
         let before = if conditional { "" } else { before };
         let after = code[end..].trim_start();
         if !(after.is_empty() || after.starts_with([',', '}', ']', ')'])) {
@@ -1109,7 +1115,9 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bo
         _ => false,
     };
     if renders_module
-        && let Some(at) = line.find("module={")
+        && template
+        && let Some((at, _)) = (line.match_indices("module={"))
+            .find(|&(at, _)| at > 0 && line.as_bytes()[at - 1].is_ascii_whitespace())
         && let Some((written, _)) = line[at + 8..].split_once('}')
         && let written = written.trim()
         && written.starts_with(|c: char| c.is_ascii_uppercase())
@@ -1120,6 +1128,7 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bo
     // `phx-click="save"`: the event runs the rendering LiveView's `handle_event/3`.
     if let CalleeKind::Function { name, arities } | CalleeKind::Message { name, arities, .. } =
         &callee.kind
+        && template
         && name == "handle_event"
         && (arities.is_empty() || arities.contains(&3))
         && line.contains("phx-")
@@ -1188,7 +1197,7 @@ fn template_codes(
     content: &str,
     lines: &[&str],
     file: Option<bool>,
-    opens_in: Option<bool>,
+    opens_in: Option<(bool, &'static str)>,
 ) -> Vec<Option<String>> {
     let mut out = vec![None; lines.len()];
     // Runs of template lines, each with whether it reads `{…}` as code.
@@ -1521,10 +1530,10 @@ struct Lexer {
 impl Lexer {
     /// A lexer at the start of code that starts inside a template heredoc or not (see
     /// [`Scope::opens_in`]).
-    fn opening(opens_in: Option<bool>) -> Lexer {
+    fn opening(opens_in: Option<(bool, &'static str)>) -> Lexer {
         Lexer {
-            heredoc: opens_in.map(|_| HEREDOC),
-            template: opens_in,
+            heredoc: opens_in.map(|(_, delimiter)| delimiter),
+            template: opens_in.map(|(braces, _)| braces),
             ..Lexer::default()
         }
     }
@@ -1999,7 +2008,7 @@ end"#;
         let part = "    <p>Stripe's portal</p>\n    <p>{helper(\"a\")}</p>\n    \"\"\"\n  end\n  def x, do: helper(\"b\")\n";
         let scope = Scope {
             module: "MyWeb.FooLive",
-            opens_in: Some(true),
+            opens_in: Some((true, HEREDOC)),
             ..Scope::default()
         };
         let helper = Callee::of("MyWeb.FooLive.helper/1").unwrap();
@@ -2009,7 +2018,7 @@ end"#;
     /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
     #[test]
     fn an_event_binding_runs_handle_event() {
-        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n";
+        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n<!-- <p phx-click=\"old\">a</p> -->\n";
         let scope = Scope {
             module: "MyWeb.SignupLive",
             template: Some(true),
@@ -2060,8 +2069,11 @@ end"#;
     /// `Supervisor.init/2`, is started at its line.
     #[test]
     fn conditional_and_piped_children_start_at_their_line() {
-        let src = "children = [\n  !parent && {Inventory.Stock, interval: 60},\n  !parent && Inventory.Stock\n]\n[{Inventory.Stock, queue}]\n|> Supervisor.init(strategy: :rest_for_one)\n";
-        assert_eq!(lines(src, "Inventory.Stock.start_link/1"), vec![11, 12, 14]);
+        let src = "children = [\n  !parent && {Inventory.Stock, interval: 60},\n  !parent && Inventory.Stock\n]\n[{Inventory.Stock, queue}]\n|> Supervisor.init(strategy: :rest_for_one)\n[\n  web? and Inventory.Stock\n]\n";
+        assert_eq!(
+            lines(src, "Inventory.Stock.start_link/1"),
+            vec![11, 12, 14, 17]
+        );
     }
 
     /// A call heading a line that ends in `do` may end a `with` (or `if`) written over
