@@ -124,8 +124,11 @@ pub(crate) fn split(
         by_part[k].push(d);
     }
     // A part that starts inside a template heredoc reads under its opener (`~H"""`).
-    let templates =
-        template_heredocs_in(src, root.descendant_for_byte_range(start, end), start, end);
+    let sigil = |name: &[u8]| memchr::memmem::find(&src[start..end], name).is_some();
+    let templates = match [b"~H", b"~F", b"~E", b"~L"].into_iter().any(|s| sigil(s)) {
+        true => template_heredocs_in(src, root.descendant_for_byte_range(start, end), start, end),
+        false => Vec::new(),
+    };
     for (k, ((s, e), defines)) in ranges.into_iter().zip(by_part).enumerate() {
         let mut draft = draft.clone();
         draft.defines = defines;
@@ -332,7 +335,7 @@ fn pack(
 /// A template heredoc (`~H"""`, `~F`, `~E`, `~L`): its span, the opener as written, and
 /// whether its `{…}` are code; `None` for any other node.
 fn template_heredoc(n: Node<'_>, src: &[u8]) -> Option<(usize, usize, String, bool)> {
-    if n.kind() != "sigil" {
+    if n.kind_id() != super::calls::grammar().sigil {
         return None;
     }
     let braces = match child_of_kind(n, "sigil_name").map(|s| &src[s.start_byte()..s.end_byte()]) {
