@@ -2487,16 +2487,7 @@ pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
     ];
     let mut out = Vec::new();
     // Comments (`<!-- … -->`, `<%!-- … --%>`) bind nothing.
-    let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
-    for (open, close) in [(&b"<%!--"[..], &b"--%>"[..]), (b"<!--", b"-->")] {
-        let mut from = 0;
-        while let Some(start) = find_from(html, from, open) {
-            let end =
-                find_from(html, start + open.len(), close).map_or(html.len(), |e| e + close.len());
-            comments.push(start..end);
-            from = end;
-        }
-    }
+    let comments = comment_ranges(html, &[(b"<%!--", b"--%>"), (b"<!--", b"-->")]);
     for at in memchr::memmem::find_iter(html, b"phx-") {
         if at > 0 && (html[at - 1].is_ascii_alphanumeric() || html[at - 1] == b'-') {
             continue;
@@ -2556,6 +2547,22 @@ fn live_component_module(tag: &[u8]) -> Option<String> {
     None
 }
 
+/// The byte ranges of `html`'s comments of each `(open, close)` kind; one never closed
+/// runs to the end.
+fn comment_ranges(html: &[u8], kinds: &[(&[u8], &[u8])]) -> Vec<std::ops::Range<usize>> {
+    let mut comments = Vec::new();
+    for &(open, close) in kinds {
+        let mut from = 0;
+        while let Some(start) = find_from(html, from, open) {
+            let end =
+                find_from(html, start + open.len(), close).map_or(html.len(), |e| e + close.len());
+            comments.push(start..end);
+            from = end;
+        }
+    }
+    comments
+}
+
 /// The module components of Surface markup (`<Link to="/">`, `<Components.Card>`), at
 /// their offsets: each renders through the module's `render/1`, a [`RawCall::Remote`] of
 /// it with the module as written (its alias resolved later). Closing tags, macro
@@ -2565,16 +2572,7 @@ pub(crate) fn module_component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let mut calls = Vec::new();
     // Comments (`{!-- … --}`, `<!-- … -->`) render nothing.
-    let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
-    for (open, close) in [(&b"{!--"[..], &b"--}"[..]), (b"<!--", b"-->")] {
-        let mut from = 0;
-        while let Some(start) = find_from(html, from, open) {
-            let end =
-                find_from(html, start + open.len(), close).map_or(html.len(), |e| e + close.len());
-            comments.push(start..end);
-            from = end;
-        }
-    }
+    let comments = comment_ranges(html, &[(b"{!--", b"--}"), (b"<!--", b"-->")]);
     for at in memchr::memchr_iter(b'<', html) {
         if comments.iter().any(|c| c.contains(&at)) {
             continue;
