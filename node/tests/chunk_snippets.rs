@@ -7555,6 +7555,108 @@ fn g17_an_event_binding_calls_handle_event() {
     }
 }
 
+/// LiveView's templates before HEEx: `~L` (and Phoenix.HTML's `~E`) hold EEx, whose
+/// `<%= … %>` code calls, and a `~L` template's bindings send its LiveView events;
+/// `live_component(@socket, Mod, …)` renders the component, `live_render(@conn, Mod,
+/// …)` mounts the LiveView, written bare or through `Phoenix.LiveView.Helpers`
+/// (Bytepack, asciinema).
+#[test]
+fn g17_eex_sigils_and_older_live_helpers_call() {
+    let src = concat!(
+        "defmodule MyAppWeb.PageLive do\n",
+        "  use Phoenix.LiveView\n",
+        "  alias MyAppWeb.PackageHelpers\n",
+        "  def render(assigns) do\n",
+        "    ~L\"\"\"\n",
+        "    <div phx-click=\"save\">\n",
+        "      <%= PackageHelpers.package_icon(@socket, @type) %>\n",
+        "      <%= live_component @socket, MyAppWeb.NavComponent, id: :nav %>\n",
+        "    </div>\n",
+        "    \"\"\"\n",
+        "  end\n",
+        "  def modal(socket, opts) do\n",
+        "    Phoenix.LiveView.Helpers.live_component(socket, MyAppWeb.ModalComponent, opts)\n",
+        "  end\n",
+        "  def clock(conn), do: live_render(conn, MyAppWeb.ClockLive, session: %{})\n",
+        "  def old(assigns), do: ~E\"<p phx-click=\\\"x\\\"><%= Foo.Bar.baz(1) %></p>\"\n",
+        "  def handle_event(\"save\", _, socket), do: {:noreply, socket}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/my_app_web/live/page_live.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.PageLive.render/1"),
+        strings(&[
+            "MyAppWeb.PageLive.handle_event/3",
+            "MyAppWeb.PackageHelpers.package_icon/2",
+            "MyAppWeb.NavComponent.render/1",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.PageLive.modal/2"),
+        strings(&[
+            "Phoenix.LiveView.Helpers.live_component/3",
+            "MyAppWeb.ModalComponent.render/1",
+        ])
+    );
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.PageLive.clock/1"),
+        strings(&["MyAppWeb.ClockLive.mount/3"])
+    );
+    // `~E` is no LiveView's: its bindings send no event.
+    assert_eq!(
+        definition_calls(&cs, "MyAppWeb.PageLive.old/1"),
+        strings(&["Foo.Bar.baz/1"])
+    );
+    let leex =
+        "<div phx-submit=\"save\"><%= live_component @socket, MyAppWeb.Nav, id: 1 %></div>\n";
+    let cs = chunks("lib/my_app_web/live/page_live.html.leex", leex);
+    assert!(
+        cs[0].calls.contains(&"MyAppWeb.Nav.render/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        cs[0]
+            .unqualified_calls
+            .contains(&"handle_event/3".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}
+
+/// A server messaging `__MODULE__`, the name it registers, runs its own callbacks, from
+/// its callbacks too (bors's `BranchDeleter`): `GenServer.cast(__MODULE__, msg)` its
+/// `handle_cast/2`, `send(__MODULE__, msg)` its `handle_info/2`.
+#[test]
+fn g17_a_message_to_its_own_module_name_runs_its_callback() {
+    let src = concat!(
+        "defmodule BorsNG.Worker.BranchDeleter do\n",
+        "  use GenServer\n",
+        "  def delete(patch), do: GenServer.cast(__MODULE__, {:delete, patch, 0})\n",
+        "  def handle_info({:retry_delete, patch, attempt}, state) do\n",
+        "    GenServer.cast(__MODULE__, {:delete, patch, attempt})\n",
+        "    {:noreply, state}\n",
+        "  end\n",
+        "  def poke, do: send(__MODULE__, :poke)\n",
+        "  def handle_cast({:delete, _, _}, state), do: {:noreply, state}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/worker/branch_deleter.ex", src);
+    let cast = "BorsNG.Worker.BranchDeleter.handle_cast/2".to_string();
+    for caller in ["delete/1", "handle_info/2"] {
+        let calls = definition_calls(&cs, &format!("BorsNG.Worker.BranchDeleter.{caller}"));
+        assert!(calls.contains(&cast), "{caller}: {}", dump(&cs));
+    }
+    assert!(
+        definition_calls(&cs, "BorsNG.Worker.BranchDeleter.poke/0")
+            .contains(&"BorsNG.Worker.BranchDeleter.handle_info/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A `@typedoc` before module code (an `alias`) before its `@type` documents the type:
 /// they are one type piece with that doc, not a header part then an undocumented type
 /// (PromEx's `Config.t/0`).

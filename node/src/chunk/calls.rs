@@ -1143,6 +1143,39 @@ fn on_mount_hooks(hooks: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize
     }
 }
 
+/// What LiveView's older render calls start, as their HEEx tags and router routes do:
+/// `live_component(@socket, MyAppWeb.Modal, id: :m)` (or without the socket, as
+/// LiveView 0.16 writes it) renders the component, its `render/1`; `live_render(@conn,
+/// MyAppWeb.ClockLive, session: s)` mounts the LiveView, its `mount/3`.
+fn live_rendered(
+    node: Node<'_>,
+    name: &str,
+    arguments: Option<Node<'_>>,
+    src: &[u8],
+    calls: &mut Vec<(usize, RawCall)>,
+) {
+    let (fun, arity) = match name {
+        "live_component" => ("render", 1),
+        "live_render" => ("mount", 3),
+        _ => return,
+    };
+    let Some(arguments) = arguments else {
+        return;
+    };
+    let g = grammar();
+    let args = named_children(arguments);
+    if let Some(module) = (args.iter().take(2)).find(|a| a.kind_id() == g.alias) {
+        calls.push((
+            node.start_byte(),
+            RawCall::Remote {
+                module: text(*module, src).to_string(),
+                fun: fun.to_string(),
+                arity,
+            },
+        ));
+    }
+}
+
 /// Phoenix router macros that send a request to a controller (`get "/", PageController,
 /// :home`), a LiveView (`live`), a plug (`forward`) or a resource's actions (`resources`).
 pub(crate) const ROUTES: [&str; 13] = [
@@ -1411,7 +1444,7 @@ fn message_callback(
         (":gen_server" | ":gen_statem", [_, module, _, _]) | (_, [module, ..])
             if callback == "init" =>
         {
-            if module.kind_id() == grammar().identifier && text(*module, src) == "__MODULE__" {
+            if is_own_module(*module, src) {
                 own
             } else {
                 named_module(*module, src).map(|module| RawCall::Remote {
@@ -1427,6 +1460,8 @@ fn message_callback(
                 fun: callback.to_string(),
                 arity,
             }),
+            // `GenServer.cast(__MODULE__, msg)` in a callback messages its own server.
+            None if is_own_module(*server, src) => own,
             // A server's callbacks call other processes (a call to itself would wait for
             // ever).
             None if in_callback => None,
@@ -1555,12 +1590,21 @@ fn in_pattern(node: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
     false
 }
 
-/// `self()`, the process that runs the code.
+/// `self()`, the process that runs the code, or `__MODULE__`, the name its module
+/// registers it under.
 fn to_self(node: Node<'_>, src: &[u8]) -> bool {
-    node.kind_id() == grammar().call
+    let g = grammar();
+    (node.kind_id() == g.call
         && (text(node, src).bytes())
             .filter(|b| !b.is_ascii_whitespace())
-            .eq(*b"self()")
+            .eq(*b"self()"))
+        || is_own_module(node, src)
+}
+
+/// Whether a node is a bare `__MODULE__`: the caller's own module, or the process it
+/// registers under that name.
+fn is_own_module(node: Node<'_>, src: &[u8]) -> bool {
+    node.kind_id() == grammar().identifier && text(node, src) == "__MODULE__"
 }
 
 /// What an expression holds for a supervisor to start.
@@ -2193,6 +2237,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     if extra == 0 {
                         let in_function = name == "channel" && Context::in_function(&contexts);
                         implied_calls(node, name, in_function, src, &mut calls);
+                        live_rendered(node, name, parts.arguments, src, &mut calls);
                         if let Some(call) = mfa_call(None, name, parts.arguments, src) {
                             calls.push((node.start_byte(), call));
                         }
@@ -2260,6 +2305,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 let mfa = (extra == 0 && !kernel_def)
                     .then(|| mfa_call(Some(&module), fun, parts.arguments, src))
                     .flatten();
+                let live_helpers = extra == 0
+                    && matches!(
+                        module.as_str(),
+                        "Phoenix.LiveView.Helpers" | "Phoenix.LiveView" | "Phoenix.Component"
+                    );
                 if !kernel_def && let Some(arity) = arity {
                     calls.push((
                         node.start_byte(),
@@ -2272,6 +2322,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
                 if let Some(children) = children {
                     child_specs(children, node.start_byte(), src, &mut calls);
+                }
+                if live_helpers {
+                    live_rendered(node, fun, parts.arguments, src, &mut calls);
                 }
                 if let Some(callback) = callback {
                     if matches!(callback, RawCall::Remote { .. })
@@ -2354,10 +2407,13 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
 /// calls. Each is placed at its tag, so a split template's parts keep their own.
 fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
-    // `~H` (HEEx), or Surface's `~F`, whose components may be modules too.
-    let surface = match child_of_kind(node, "sigil_name").map(|n| text(n, src)) {
-        Some("H") => false,
-        Some("F") => true,
+    // `~H` (HEEx), or Surface's `~F`, whose components may be modules too; or the EEx of
+    // `~L` (LiveView before HEEx) and `~E` (Phoenix.HTML), whose code is only `<%= … %>`.
+    let name = child_of_kind(node, "sigil_name").map(|n| text(n, src));
+    let (surface, eex) = match name {
+        Some("H") => (false, false),
+        Some("F") => (true, false),
+        Some("L" | "E") => (false, true),
         _ => return,
     };
     // From the first piece of content to the last: an escaped delimiter (`\"`) splits it.
@@ -2370,6 +2426,16 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
         return;
     };
     let html = &src[start..end];
+    if eex {
+        let mut found = template_code_calls(html, false);
+        // A `~L` template is a LiveView's: its bindings send it events.
+        if name == Some("L") {
+            found.extend(event_bindings(html));
+            found.sort_by_key(|(at, _)| *at);
+        }
+        calls.extend(found.into_iter().map(|(at, call)| (start + at, call)));
+        return;
+    }
     let mut found = component_tags(html);
     if surface {
         found.extend(module_component_tags(html));

@@ -59,7 +59,14 @@ fn template_calls(path: &str, src: &[u8]) -> Vec<(usize, RawCall)> {
             calls.extend(super::calls::template_code_calls(src, true));
             calls
         }
-        Some(false) => super::calls::template_code_calls(src, false),
+        Some(false) => {
+            let mut calls = super::calls::template_code_calls(src, false);
+            // A `.leex` template is a LiveView's: its bindings send it events.
+            if path.ends_with(".leex") {
+                calls.extend(super::calls::event_bindings(src));
+            }
+            calls
+        }
         None => return Vec::new(),
     };
     calls.sort_by_key(|(at, _)| *at);

@@ -622,7 +622,18 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 "setup_all ",
                 "setup_all(",
             ];
-            if before.ends_with("::") || !plugs.iter().any(|p| plug.starts_with(p)) {
+            // The atom is the plug itself, or one in the list: not an option after it
+            // (`plug :put_root_layout, {LayoutView, :landing}` plugs no `landing/2`).
+            let listed = |rest: &str| {
+                let plain = |b: u8| is_ident(b) || b" ,:.[(".contains(&b);
+                let first_only = plug.starts_with("plug") && rest.contains(',');
+                !first_only && rest.bytes().all(plain)
+            };
+            if before.ends_with("::")
+                || !plugs
+                    .iter()
+                    .any(|p| plug.strip_prefix(p).is_some_and(listed))
+            {
                 continue;
             }
             // The module's own function (a pipeline is one), an imported one, or one a
@@ -1889,6 +1900,12 @@ end"#;
         assert_eq!(on("BorsNG.DeviceController.penalty/2"), vec![10]);
         assert_eq!(on("BorsNG.KeyController.show/2"), vec![11]);
         assert_eq!(on("BorsNG.KeyController.edit/2"), Vec::<u32>::new());
+        // An atom in a plug's options is no plug (bytepack's router).
+        let layouts =
+            "plug :put_root_layout, {LayoutView, :landing}\npipe_through [:browser, :landing]\n";
+        let laid = |symbol: &str| lines_in(layouts, &Callee::of(symbol).unwrap(), &bors);
+        assert_eq!(laid("BorsNG.Router.landing/2"), vec![11]);
+        assert_eq!(laid("BorsNG.Router.put_root_layout/2"), vec![10]);
         assert_eq!(on("BorsNG.IdController.edit/2"), vec![12]);
         assert_eq!(on("BorsNG.IdController.delete/2"), Vec::<u32>::new());
         // A route written over several lines calls at its first.
