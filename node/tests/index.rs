@@ -2419,6 +2419,37 @@ fn a_module_a_test_defines_is_found_by_its_name() {
     }
 }
 
+/// A module named by the end of its name (`Accounts.User`, as an alias writes it) comes
+/// before an implementation for it, whose module ends in that name too
+/// (`Phoenix.Param.Asciinema.Accounts.User`, asciinema's).
+#[test]
+fn a_module_named_by_its_end_ranks_before_an_implementation_for_it() {
+    // The schema's many fields make its header long, so its BM25 is under the short
+    // implementation's.
+    let fields: String = (0..30)
+        .map(|i| format!("    field :attribute_{i}, :string\n"))
+        .collect();
+    let user = format!(
+        "defmodule Asciinema.Accounts.User do\n  use Ecto.Schema\n  schema \"users\" do\n{fields}  end\nend\n\ndefimpl Phoenix.Param, for: Asciinema.Accounts.User do\n  def to_param(%{{username: username}}), do: username\nend\n"
+    );
+    let (_tmp, set) = indexed(&[
+        ("lib/asciinema/accounts/user.ex", user.as_str()),
+        (
+            "lib/asciinema/accounts.ex",
+            "defmodule Asciinema.Accounts do\n  alias Asciinema.Accounts.User\n  def get_user(id), do: Repo.get(User, id)\nend\n",
+        ),
+    ]);
+    for query in ["Accounts.User", "User"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            (hits[0].chunk.kind, hits[0].chunk.module.as_str()),
+            (ChunkKind::ModuleHeader, "Asciinema.Accounts.User"),
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+}
+
 /// `count` files made by `file` from their number, and one more file, indexed as
 /// repository `app`.
 fn indexed_numbered(

@@ -1487,6 +1487,11 @@ impl QueryPlan {
                 || self.names_header_by_its_end(chunk);
             if !self.question && longer {
                 w *= LONGER_MODULE_WEIGHT;
+                // `Phoenix.Param.Accounts.User`, an implementation for `Accounts.User`,
+                // ends in that name too: the module itself comes first.
+                if chunk.tags.iter().any(|t| t == "impl") {
+                    w *= LONGER_MODULE_WEIGHT;
+                }
             }
         } else {
             // Questions about a library are mostly about its public API; questions about
