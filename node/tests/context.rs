@@ -1435,6 +1435,84 @@ fn callers_beyond_those_shown_are_named() {
     );
 }
 
+/// A callee split in parts comes whole, as written, under one title naming its lines
+/// once (Accent's `EntriesCommitProcessor.process/1` showed its doc and three lines); a
+/// function with default arguments calling at two arities is one other caller, named by
+/// its arities, and the target calling itself is none.
+#[test]
+fn a_split_callee_comes_whole_and_other_callers_are_named_once() {
+    let doc: String = (1..=12)
+        .map(|i| format!("  Step {i} of indexing: reads the source and writes its items.\n"))
+        .collect();
+    let body: String = (1..=12)
+        .map(|i| format!("    items = Index.step(items, :step_{i}, source)\n"))
+        .collect();
+    let indexer = format!(
+        "defmodule Shop.Indexer do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def index(source) do\n    items = []\n{body}    Shop.Downloads.enqueue(items)\n  end\nend\n"
+    );
+    // A test's fixture, whose callers in the library come first.
+    let run = "defmodule Shop.Run do\n  def run(source), do: Shop.Indexer.index(source)\n\n  def fixture(a, b, c \\\\ %{})\n  def fixture(%{} = a, b, c), do: fixture(a.id, b, c)\n  def fixture(a, b, c), do: Shop.Indexer.index({a, b, c})\nend\n".to_string();
+    // Enough other callers that some are only named.
+    let callers: String = (0..30)
+        .map(|i| {
+            format!("defmodule Shop.User{i} do\n  def go(x), do: Shop.Run.fixture(x, {i})\nend\n")
+        })
+        .collect();
+    let config = ChunkerConfig {
+        budget: 900,
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let mut chunks = Vec::new();
+    for (path, src) in [
+        ("lib/indexer.ex", &indexer),
+        ("test/support/run.ex", &run),
+        ("lib/users.ex", &callers),
+    ] {
+        let FileChunks::Chunked(mut cs) = chunk_file("app", path, src.as_bytes(), &config) else {
+            panic!("not chunked");
+        };
+        chunks.append(&mut cs);
+    }
+    assert_eq!(
+        (chunks.iter()).filter(|c| c.name == "index").count(),
+        2,
+        "index/1 is split for this test"
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Run.run/1", None);
+    let called: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.title.starts_with("Called: Shop.Indexer.index/1"))
+        .collect();
+    assert_eq!(called.len(), 1, "{:#?}", ctx.sections);
+    assert!(
+        called[0].title.ends_with("(lib/indexer.ex:2-32)"),
+        "{}",
+        called[0].title
+    );
+    for line in [
+        "Step 12 of indexing",
+        ":step_12",
+        "Shop.Downloads.enqueue(items)",
+    ] {
+        assert!(called[0].text.contains(line), "{line}: {}", called[0].text);
+    }
+    let ctx = build(&source, &graph, "Shop.Run.fixture/3", None);
+    let others: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.title.starts_with("Other callers of"))
+        .collect();
+    assert_eq!(others.len(), 1, "{:#?}", ctx.sections);
+    assert!(
+        !others[0].text.contains("Shop.Run.fixture"),
+        "{}",
+        others[0].text
+    );
+    let named: Vec<&str> = others[0].text.lines().collect();
+    let unique: std::collections::HashSet<&&str> = named.iter().collect();
+    assert_eq!(unique.len(), named.len(), "{named:?}");
+}
+
 /// A search hit that is one part of a split definition (its long doc) is shown with the
 /// definition's other parts, as written: the body the doc speaks of comes with it.
 #[test]

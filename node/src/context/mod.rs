@@ -680,34 +680,12 @@ impl<'a> ContextBuilder<'a> {
             // parts of its definition, as written, when they are few: a question that
             // matches the doc needs the code too.
             let parts = self.parts_of(c)?;
-            if parts.len() > 1 {
-                let refs: Vec<&Chunk> = parts.iter().collect();
-                let text = (join_adjacent(&refs).iter())
-                    .map(|(c, text)| fence(c, text))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                used += (parts.iter())
-                    .filter(|p| p.id != c.id)
-                    .map(|p| self.counter.count(&p.content))
-                    .sum::<usize>();
-                let title = format!("Search hit: {} ({})", hit.symbol, places(&parts));
-                let collapsed = fence(c, &signature_only(c));
-                self.push(
-                    &mut g,
-                    SectionKind::SearchHit,
-                    title,
-                    text,
-                    Some(collapsed),
-                    &parts,
-                );
-            } else {
-                self.push_chunk(
-                    &mut g,
-                    SectionKind::SearchHit,
-                    format!("Search hit: {}", hit.symbol),
-                    c,
-                );
-            }
+            used += (parts.iter())
+                .filter(|p| p.id != c.id)
+                .map(|p| self.counter.count(&p.content))
+                .sum::<usize>();
+            let title = format!("Search hit: {}", hit.symbol);
+            self.push_parts(&mut g, SectionKind::SearchHit, title, c, &parts);
             hits_shown += 1;
         }
         let map_tokens = (budget / 8).clamp(64, 1024);
@@ -1157,6 +1135,7 @@ impl<'a> ContextBuilder<'a> {
                 continue;
             }
             let mut definition = self.source.definition(&callee)?;
+            let mut clauses_taken = false;
             // A server callback reached through a message shows the clauses that take
             // the messages the target sends, where its clauses are parts of their own
             // (chunks of their own, or parts of a split callback, defined by its first).
@@ -1179,6 +1158,7 @@ impl<'a> ContextBuilder<'a> {
                     // No clause found taking them: the callback as it is defined.
                     if handling_clauses(&mut all, &callee, target_text.as_deref().unwrap_or("")) {
                         definition = all;
+                        clauses_taken = true;
                     }
                 }
             }
@@ -1188,7 +1168,15 @@ impl<'a> ContextBuilder<'a> {
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
                     continue;
                 }
-                if self.push_chunk(g, SectionKind::Callee, format!("Called: {callee}"), &c) {
+                // A split callee reads whole, as written, when its parts are few; the
+                // clauses of a callback chosen above are shown as they are.
+                let parts = if clauses_taken {
+                    Vec::new()
+                } else {
+                    self.parts_of(&c)?
+                };
+                let title = format!("Called: {callee}");
+                if self.push_parts(g, SectionKind::Callee, title, &c, &parts) {
                     shown += 1;
                 }
             }
@@ -1360,18 +1348,56 @@ impl<'a> ContextBuilder<'a> {
         // The callers beyond those shown, by name: how widely it is used, for a few tokens
         // (`aiex symbols callers` lists them all).
         let mut more: Vec<String> = Vec::new();
+        // A function with default arguments calls at each arity from one definition: it
+        // is named once, by its arities (`sale_fixture/2..3`); and the target itself
+        // (calling itself at another arity) is no other caller.
+        let own: Vec<(String, u32)> = (self.graph.definitions(symbol).into_iter())
+            .map(|d| (d.path, d.start_line))
+            .collect();
+        let mut arities: Vec<((&str, u32, &str), Vec<u32>)> = Vec::new();
         let sites = unfound.into_iter().chain(&callers[rest..]);
         for site in sites.filter(|s| repos.is_empty() || repos.contains(&s.repo)) {
+            if (own.iter()).any(|(path, line)| *path == site.path && *line == site.start_line) {
+                continue;
+            }
             let name = if site.symbol.ends_with(MODULE_BODY) {
                 format!("{} ({})", site.module, site.path)
             } else if site.symbol.contains(' ') && !site.symbol.starts_with(&site.path) {
                 format!("{} ({})", site.symbol, site.path)
+            } else if let Some((head, arity)) = (site.symbol.rsplit_once('/'))
+                .and_then(|(head, a)| Some((head, a.parse::<u32>().ok()?)))
+                .filter(|_| !site.symbol.contains(' '))
+            {
+                let key = (site.path.as_str(), site.start_line, head);
+                match arities.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, known)) => known.push(arity),
+                    None => {
+                        arities.push((key, vec![arity]));
+                        more.push(format!("\0{}", arities.len() - 1));
+                    }
+                }
+                continue;
             } else {
                 // A test's name starts with its file's path and line already.
                 site.symbol.clone()
             };
             if !more.contains(&name) {
                 more.push(name);
+            }
+        }
+        // The functions' places, by their arities.
+        for name in &mut more {
+            if let Some(i) = name
+                .strip_prefix('\0')
+                .and_then(|i| i.parse::<usize>().ok())
+            {
+                let ((_, _, head), known) = &mut arities[i];
+                known.sort_unstable();
+                known.dedup();
+                *name = match (known.first(), known.last()) {
+                    (Some(lo), Some(hi)) if lo != hi => format!("{head}/{lo}..{hi}"),
+                    _ => format!("{head}/{}", known[0]),
+                };
             }
         }
         if !more.is_empty() {
@@ -1437,6 +1463,30 @@ impl<'a> ContextBuilder<'a> {
             }
             _ => Ok(Vec::new()),
         }
+    }
+
+    /// Adds the section of `chunk` with the other `parts` of its split definition (when
+    /// there are several), read as one block as written; false when it joined an
+    /// identical one.
+    fn push_parts(
+        &self,
+        g: &mut Gathered,
+        kind: SectionKind,
+        title: String,
+        chunk: &Chunk,
+        parts: &[Chunk],
+    ) -> bool {
+        if parts.len() <= 1 {
+            return self.push_chunk(g, kind, title, chunk);
+        }
+        let refs: Vec<&Chunk> = parts.iter().collect();
+        let text = (join_adjacent(&refs).iter())
+            .map(|(c, text)| fence(c, text))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let title = format!("{title} ({})", places(parts));
+        let collapsed = fence(chunk, &signature_only(chunk));
+        self.push(g, kind, title, text, Some(collapsed), parts)
     }
 
     /// Adds a chunk's section; false when it joined an identical one.
@@ -1534,9 +1584,19 @@ fn same_code(chunk: &Chunk) -> String {
 
 /// `path:start-end` of each chunk, merged per file.
 fn places(chunks: &[Chunk]) -> String {
-    let mut out: Vec<String> = Vec::new();
+    // Adjacent chunks of one file (a split definition's parts) read as one range.
+    let mut ranges: Vec<(&str, u32, u32)> = Vec::new();
     for c in chunks {
-        let p = format!("{}:{}-{}", c.path, c.start_line, c.end_line);
+        match ranges.last_mut() {
+            Some((path, _, end)) if *path == c.path && c.start_line == *end + 1 => {
+                *end = c.end_line;
+            }
+            _ => ranges.push((&c.path, c.start_line, c.end_line)),
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (path, start, end) in ranges {
+        let p = format!("{path}:{start}-{end}");
         if !out.contains(&p) {
             out.push(p);
         }
