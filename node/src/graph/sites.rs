@@ -321,9 +321,25 @@ impl<'a> Scope<'a> {
         module == self.module
             || self.imports.iter().any(|i| i == module)
             || matches!(module, "Kernel" | "Kernel.SpecialForms")
-            || self.unqualified.iter().any(|&(n, arity)| {
+            || (self.unqualified.iter()).any(|&(n, arity)| {
                 n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
-            })
+            }) && !self.writes_qualified(module, name)
+    }
+
+    /// Whether the chunk's text calls `module`'s `name` with its module written
+    /// (`Context.assign(…)`): a bare `assign(…)` beside it is another module's (one a
+    /// `use` imports, `Plug.Conn.assign/3`), not this one's through an import.
+    fn writes_qualified(&self, module: &str, name: &str) -> bool {
+        let bytes = self.text.as_bytes();
+        (self.text.match_indices(name)).any(|(at, _)| {
+            let end = at + name.len();
+            at > 0
+                && bytes[at - 1] == b'.'
+                && bytes
+                    .get(end)
+                    .is_none_or(|b| !is_ident(*b) && !b"?!".contains(b))
+                && self.names(qualifier(self.text, at - 1), module)
+        })
     }
 
     /// Whether the chunker saw a call of `name` made without a module.
@@ -531,6 +547,7 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
             through,
         } => {
             (!gen_stage && through.iter().any(|f| sends(code, f)))
+                && (*name != "handle_info" || sends_to_self(code))
                 || calls_name(code, module, name, arities, scope)
         }
     }
@@ -1058,6 +1075,40 @@ fn sends(code: &str, fun: &str) -> bool {
                 None => fun.ends_with(','),
             }
     })
+}
+
+/// Whether the line's code sends a message to the process that runs it, as the chunker
+/// reads a message a server sends its own `handle_info/2`: to `self()` or `__MODULE__`
+/// (`send(self(), :tick)`, `Process.send_after(self(), :tick, 1000)`), or with no
+/// process written (`:timer.send_interval(1000, :tick)`); not `send(transport_pid, …)`.
+fn sends_to_self(code: &str) -> bool {
+    let to_pid = [
+        "send",
+        "Process.send",
+        "Process.send_after",
+        ":erlang.send_after",
+    ];
+    let bytes = code.as_bytes();
+    let mut to_another = false;
+    for f in to_pid {
+        for (at, _) in code.match_indices(f) {
+            let end = at + f.len();
+            if (at > 0 && (is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1])))
+                || !matches!(bytes.get(end), Some(b'(' | b' '))
+            {
+                continue;
+            }
+            let to = code[end + 1..].trim_start();
+            if ["self()", "self ()", "__MODULE__"]
+                .iter()
+                .any(|s| to.starts_with(s))
+            {
+                return true;
+            }
+            to_another = true;
+        }
+    }
+    !to_another
 }
 
 /// Whether the line's code is `plug Mod` (with options or a guard), a router's
@@ -1721,6 +1772,32 @@ mod tests {
             .collect()
     }
 
+    /// A bare call beside a call of the same name written with a module is another
+    /// module's (Accent's controllers: `Context.assign(…)` and `use Plug.Builder`'s
+    /// imported `assign(conn, …)`; realtime's tests: `Realtime.Database.connect(…)` and
+    /// Phoenix.ChannelTest's `connect(…)`); alone, it may be this one's through an import
+    /// a `use` makes.
+    #[test]
+    fn a_bare_call_beside_the_qualified_one_is_another_modules() {
+        let src = "context = Context.assign(context, :comparer, comparer)\nassign(conn, :movement_context, context)\n";
+        let scope = Scope {
+            module: "Accent.MergeController",
+            aliases: [("Context", "Movement.Context")].into(),
+            unqualified: vec![("assign", Some(3))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Movement.Context.assign/3"), vec![10]);
+        let alone = "assign(conn, :movement_context, context)\n";
+        let scope = Scope {
+            text: alone,
+            ..scope
+        };
+        let at = |symbol: &str| lines_in(alone, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Movement.Context.assign/3"), vec![10]);
+    }
+
     /// A supervisor starts a child through its `start_link/1`: the child's module written
     /// alone in a children list, first in a tuple or as the argument of a function that
     /// starts children is that call; the module in a struct, a call, an alias, a pattern,
@@ -2360,7 +2437,13 @@ end"#;
     fn a_server_callback_is_called_where_its_message_is_sent() {
         let src = "def available(server, sku) do\n  GenServer.call(server, {:available, sku})\nend\ndefp tick(t), do: Process.send_after(self(), :tick, t)\ndef go(pid), do: send(pid, :go)\ndef x(m), do: m.send(1)\n";
         assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![11]);
-        assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![13, 14]);
+        // `send(pid, :go)` sends to another process (realtime's `send(transport_pid, …)`).
+        assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![13]);
+        let own = "def a, do: send(self(), :a)\ndef b, do: send __MODULE__, :b\ndef c, do: :timer.send_interval(10, :c)\n";
+        assert_eq!(
+            lines(own, "Inventory.Stock.handle_info/2"),
+            vec![10, 11, 12]
+        );
         assert!(lines(src, "Inventory.Stock.handle_cast/2").is_empty());
         let test = "test \"direct\" do\n  assert {:noreply, _} = Stock.handle_cast(:x, %{})\nend\n";
         assert_eq!(lines(test, "Inventory.Stock.handle_cast/2"), vec![11]);
