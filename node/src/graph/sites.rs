@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, ChunkKind};
 
 /// At most this many call lines are reported per caller.
 pub const MAX_CALL_LINES: usize = 50;
@@ -164,7 +164,31 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
     ordered.sort_by_key(|c| c.start_line);
     for chunk in ordered {
         let scope = Scope::of(chunk);
-        for (line, text) in call_lines(&chunk.content, chunk.start_line, callee, &scope) {
+        // A router's header split in parts: the later parts' routes are in the scopes
+        // the earlier ones open.
+        let mut scopes = RouterScopes::default();
+        if chunk.kind == ChunkKind::ModuleHeader && chunk.part.is_some_and(|(k, _)| k > 1) {
+            let mut before: Vec<&Chunk> = (chunks.iter())
+                .filter(|c| {
+                    c.kind == ChunkKind::ModuleHeader
+                        && c.module == chunk.module
+                        && c.start_line < chunk.start_line
+                })
+                .collect();
+            before.sort_by_key(|c| c.start_line);
+            for c in before {
+                let earlier = Scope::of(c);
+                let mut lexer = Lexer::default();
+                for line in c.content.lines() {
+                    let mut code = String::new();
+                    lexer.code_of(line, &mut code);
+                    let trimmed = code.trim_start();
+                    scopes.enter(trimmed, code.len() - trimmed.len(), &earlier);
+                }
+            }
+        }
+        let lines = call_lines_in(&chunk.content, chunk.start_line, callee, &scope, scopes);
+        for (line, text) in lines {
             if (from..=to).contains(&line) && found.last().is_none_or(|(l, _)| *l < line) {
                 found.push((line, text));
             }
@@ -356,6 +380,17 @@ pub fn call_lines<'a>(
     callee: &Callee,
     scope: &Scope<'_>,
 ) -> Vec<(u32, &'a str)> {
+    call_lines_in(content, first_line, callee, scope, RouterScopes::default())
+}
+
+/// [`call_lines`], the content starting in the router `scopes` given.
+fn call_lines_in<'a>(
+    content: &'a str,
+    first_line: u32,
+    callee: &Callee,
+    scope: &Scope<'_>,
+    mut scopes: RouterScopes,
+) -> Vec<(u32, &'a str)> {
     let mut out = Vec::new();
     let mut lexer = Lexer::opening(scope.opens_in);
     let lines: Vec<&str> = content.lines().collect();
@@ -437,14 +472,15 @@ pub fn call_lines<'a>(
         }
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
+        let prefix = scopes.enter(trimmed, indent, scope);
         if !declaration
-            && (calls_on(code, callee, scope, gen_stage)
+            && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
                 || renders(line, callee, scope, in_template[i])
                 || (code.trim().is_empty()
                     && !in_doc[i]
                     && !in_template[i]
                     && calls_in_template(line, callee, scope))
-                || routes_over_lines(&codes[i..], callee, scope)
+                || routes_over_lines(&codes[i..], callee, scope, prefix.as_deref())
                 || (i > 0
                     && mfa_over_lines(
                         &codes[i - 1],
@@ -458,6 +494,65 @@ pub fn call_lines<'a>(
         }
     }
     out
+}
+
+/// The module prefix a router's `scope`s give the routes on a line: `None` when the line
+/// may be in a `scope` the code does not show (a part of a router split in parts), else
+/// their aliases joined (empty outside any, or under scopes without one).
+type RoutePrefix<'p> = Option<&'p str>;
+
+/// The router `scope … do` blocks a chunk's lines are in, read by their indentation (a
+/// block ends at the `end` as indented as its `scope`).
+#[derive(Default)]
+struct RouterScopes {
+    /// Each open scope: its indentation, its alias (expanded), and whether every scope
+    /// around it is known.
+    open: Vec<(usize, Option<String>, bool)>,
+}
+
+impl RouterScopes {
+    /// Reads a line (its code trimmed, and its indentation): the prefix of the routes on
+    /// it (see [`RoutePrefix`]).
+    fn enter(&mut self, trimmed: &str, indent: usize, scope: &Scope<'_>) -> Option<String> {
+        if trimmed == "end" && self.open.last().is_some_and(|(at, _, _)| *at == indent) {
+            self.open.pop();
+        }
+        // Module code is indented once: a line indented more, outside every scope seen,
+        // may be in one above the chunk.
+        let known = |open: &[(usize, Option<String>, bool)], indent: usize| match open.last() {
+            Some((_, _, known)) => *known,
+            None => indent <= 2,
+        };
+        let prefix = |open: &[(usize, Option<String>, bool)]| {
+            (open.iter())
+                .filter_map(|(_, alias, _)| alias.as_deref())
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        let here = known(&self.open, indent).then(|| prefix(&self.open));
+        if let Some(("scope", _, args)) = leading_call(trimmed)
+            && trimmed.ends_with(" do")
+        {
+            let alias = (args.split(',').skip(1))
+                .map(|a| {
+                    let a = a.trim();
+                    a.strip_prefix("alias:").map_or(a, str::trim_start)
+                })
+                .map(module_written)
+                .find(|m| m.starts_with(|c: char| c.is_ascii_uppercase()))
+                .map(|m| {
+                    let (first, tail) = m.split_once('.').unwrap_or((m, ""));
+                    match scope.aliases.get(first) {
+                        Some(full) if tail.is_empty() => full.to_string(),
+                        Some(full) => format!("{full}.{tail}"),
+                        None => m.to_string(),
+                    }
+                });
+            let known = known(&self.open, indent);
+            self.open.push((indent, alias, known));
+        }
+        here
+    }
 }
 
 /// `code` with each `unquote(__MODULE__)` (spaces inside it allowed, as the chunker
@@ -502,8 +597,14 @@ fn is_ident(b: u8) -> bool {
 }
 
 /// Whether the line's code (strings and comments blanked) calls `callee`.
-fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> bool {
-    if routes_or_plugs(code, callee, scope) {
+fn calls_on(
+    code: &str,
+    callee: &Callee,
+    scope: &Scope<'_>,
+    gen_stage: bool,
+    prefix: RoutePrefix<'_>,
+) -> bool {
+    if routes_or_plugs(code, callee, scope, prefix) {
         return true;
     }
     let module = callee.module.as_str();
@@ -555,12 +656,17 @@ fn calls_on(code: &str, callee: &Callee, scope: &Scope<'_>, gen_stage: bool) -> 
 
 /// Whether the code routes to `callee` (a controller's action, a LiveView's `mount/3`)
 /// or plugs it (a plug's `init/1` and `call/2`).
-fn routes_or_plugs(code: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
+fn routes_or_plugs(
+    code: &str,
+    callee: &Callee,
+    scope: &Scope<'_>,
+    prefix: RoutePrefix<'_>,
+) -> bool {
     let module = callee.module.as_str();
     match &callee.kind {
         CalleeKind::Function { name, arities } => {
             ((arities.is_empty() || arities.contains(&route_arity(name)))
-                && routes_to(code, module, name, scope))
+                && routes_to(code, module, name, scope, prefix))
                 || (name == "call"
                     && (arities.is_empty() || arities.contains(&2))
                     && plugs(code, module, scope))
@@ -1330,7 +1436,7 @@ fn calls_in_template(line: &str, callee: &Callee, scope: &Scope<'_>) -> bool {
     let mut code = String::new();
     attributes.chain(tags).any(|expression| {
         Lexer::default().code_of(expression, &mut code);
-        calls_on(&code, callee, scope, false)
+        calls_on(&code, callee, scope, false, None)
     })
 }
 
@@ -1341,13 +1447,35 @@ const MAX_ROUTE_LINES: usize = 8;
 /// Whether `codes[0]` opens a route or plug call that closes on a later line (`live(`,
 /// then its path, module and action each on a line of its own), and the call, read
 /// whole, routes to or plugs `callee`.
-fn routes_over_lines(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
+fn routes_over_lines(
+    codes: &[String],
+    callee: &Callee,
+    scope: &Scope<'_>,
+    prefix: RoutePrefix<'_>,
+) -> bool {
     let first = codes[0].trim();
+    let route = |word: &str| word == "plug" || crate::chunk::calls::ROUTES.contains(&word);
     let opens = leading_call(first).is_some_and(|(word, open, args)| {
-        open == '('
-            && (word == "plug" || crate::chunk::calls::ROUTES.contains(&word))
-            && written_arity(args).is_none()
+        open == '(' && route(word) && written_arity(args).is_none()
     });
+    // Without parentheses, a route's line ending in a comma goes on: `resources "/user",
+    // UserController,` then `only: [:edit]` below.
+    if !opens
+        && codes.len() > 1
+        && first.ends_with(',')
+        && leading_call(first).is_some_and(|(word, open, _)| open == ' ' && route(word))
+    {
+        let mut whole = first.to_string();
+        for code in codes.iter().skip(1).take(MAX_ROUTE_LINES - 1) {
+            whole.push(' ');
+            whole.push_str(code.trim());
+            if !whole.ends_with(',') {
+                let whole = whole.strip_suffix(" do").unwrap_or(&whole);
+                return routes_or_plugs(whole, callee, scope, prefix);
+            }
+        }
+        return false;
+    }
     if !opens || codes.len() < 2 {
         return false;
     }
@@ -1357,7 +1485,7 @@ fn routes_over_lines(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bo
         whole.push(' ');
         whole.push_str(code.trim());
         if written_arity(&whole[args_at..]).is_some() {
-            return routes_or_plugs(&whole.replace("( ", "("), callee, scope);
+            return routes_or_plugs(&whole.replace("( ", "("), callee, scope, prefix);
         }
     }
     false
@@ -1377,12 +1505,19 @@ fn route_arity(name: &str) -> u32 {
 /// `mount/3`, `resources "/users", UserController` for its actions. The module is
 /// written under the `scope`'s alias, itself perhaps through an alias (`Index` for
 /// `MyAppWeb.Live.Orgs.Index` after `alias Live.Orgs.Index`).
-fn routes_to(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
+fn routes_to(
+    code: &str,
+    module: &str,
+    name: &str,
+    scope: &Scope<'_>,
+    prefix: RoutePrefix<'_>,
+) -> bool {
     use crate::chunk::calls::{RESOURCE_ACTIONS, ROUTES};
     let Some((word, _, rest)) = leading_call(code) else {
         return false;
     };
-    if !ROUTES.contains(&word) || word == "forward" {
+    // A route going on to the next line is read there whole ([`routes_over_lines`]).
+    if !ROUTES.contains(&word) || word == "forward" || code.trim_end().ends_with(',') {
         return false;
     }
     // `match :*, "/", C, :a` has the verb first; then the path.
@@ -1401,9 +1536,22 @@ fn routes_to(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
         Some(full) => format!("{full}.{tail}"),
         None => written.to_string(),
     };
+    // Under the `scope`s the line is known to be in, the module is their aliases joined
+    // with the one written: exactly it (`RecordingController` in `scope "/api",
+    // AsciinemaWeb.Api` is not `AsciinemaWeb.RecordingController`).
     let names = written.starts_with(|c: char| c.is_ascii_uppercase())
-        && (scope.names(written, module)
-            || (module.strip_suffix(expanded.as_str())).is_some_and(|m| m.ends_with('.')));
+        && match prefix {
+            Some(prefix) if !prefix.is_empty() => {
+                module
+                    .strip_prefix(prefix)
+                    .and_then(|m| m.strip_prefix('.'))
+                    == Some(expanded.as_str())
+            }
+            _ => {
+                scope.names(written, module)
+                    || (module.strip_suffix(expanded.as_str())).is_some_and(|m| m.ends_with('.'))
+            }
+        };
     if !names {
         return false;
     }
@@ -2496,6 +2644,54 @@ end"#;
                 }
             }
         }
+    }
+
+    /// A route's controller is named under the `scope`s around it, each a block read by
+    /// its indentation, in the same part of a router or an earlier one; a route going on
+    /// to the next lines (`resources "/user", UserController,` then `only: […]`) is read
+    /// whole (asciinema's and Bytepack's routers).
+    #[test]
+    fn a_route_calls_the_controller_of_its_scope() {
+        let mut source = String::from(
+            "defmodule AsciinemaWeb.Router do\n  use Phoenix.Router\n\n  scope \"/\", AsciinemaWeb do\n    resources \"/a\", RecordingController, only: [:show, :update]\n\n    resources \"/user\", UserController,\n      as: :user,\n      only: [:edit, :update],\n      singleton: true do\n      get \"/email\", EmailController, :edit\n    end\n\n    get \"/~:username\", UserController, :show\n  end\n\n",
+        );
+        // Enough routes that the header is split in parts, the last in the scope of an
+        // earlier one.
+        source.push_str("  scope \"/api\", AsciinemaWeb.Api, as: :api do\n    scope \"/v1\" do\n");
+        for i in 0..40 {
+            source.push_str(&format!(
+                "      get \"/things/{i}/more/paths/to/fill/the/part\", ThingController, :thing_{i}\n"
+            ));
+        }
+        source.push_str("      resources \"/recordings\", RecordingController, only: [:update]\n    end\n  end\nend\n");
+        let config = crate::chunk::ChunkerConfig {
+            budget: 400,
+            ..crate::chunk::ChunkerConfig::default()
+        };
+        let crate::chunk::FileChunks::Chunked(chunks) =
+            crate::chunk::chunk_file("r", "lib/router.ex", source.as_bytes(), &config)
+        else {
+            panic!("not chunked");
+        };
+        let parts = (chunks.iter())
+            .filter(|c| c.kind == ChunkKind::ModuleHeader)
+            .count();
+        assert!(parts >= 3, "the router is split for this test: {parts}");
+        let last = source.lines().count() as u32;
+        let at = |symbol: &str| call_place(&chunks, 1, last, &Callee::of(symbol).unwrap()).lines;
+        let api = source
+            .lines()
+            .position(|l| l.contains("\"/recordings\""))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(at("AsciinemaWeb.RecordingController.update/2"), vec![5]);
+        assert_eq!(
+            at("AsciinemaWeb.Api.RecordingController.update/2"),
+            vec![api]
+        );
+        assert_eq!(at("AsciinemaWeb.UserController.update/2"), vec![7]);
+        assert_eq!(at("AsciinemaWeb.UserController.show/2"), vec![14]);
+        assert_eq!(at("AsciinemaWeb.EmailController.edit/2"), vec![11]);
     }
 
     /// What the reviewers found: a call of a function of the same name in another module
