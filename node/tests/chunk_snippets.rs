@@ -4964,6 +4964,26 @@ fn g01_module_level_code_between_definitions_is_a_header_part() {
             row(Function, "Web.Components.options", &[0], (10, 13)),
         ],
     );
+    // The first component's declarations lead into it too, not into the header
+    // (asciinema's `CoreComponents.label/1`).
+    let src = concat!(
+        "defmodule Web.Core do\n",
+        "  use Phoenix.Component\n",
+        "\n",
+        "  attr :for, :string, default: nil\n",
+        "  slot :inner_block, required: true\n",
+        "\n",
+        "  def label(assigns), do: ~H\"<label for={@for}>{render_slot(@inner_block)}</label>\"\n",
+        "end\n",
+    );
+    let cs = chunks("lib/web/core.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Web.Core", &[], (1, 2)),
+            row(Function, "Web.Core.label", &[1], (3, 8)),
+        ],
+    );
 }
 
 /// A module (or a function body) importing more than `MAX_IMPORTS` modules: the list

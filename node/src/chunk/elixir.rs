@@ -3640,11 +3640,19 @@ impl<'s, 't> Walker<'s, 't> {
         while i < items.len() {
             let item = &items[i];
             match &item.kind {
+                // A Phoenix component's `attr` and `slot` lines lead into the function after
+                // them, the first one's too.
                 ItemKind::Header | ItemKind::Type(_)
                     if header.is_some()
                         && lead
                             .iter()
-                            .all(|&k| matches!(items[k].kind, ItemKind::Comment)) =>
+                            .all(|&k| matches!(items[k].kind, ItemKind::Comment))
+                        && !(matches!(item.kind, ItemKind::Header)
+                            && item.node.kind_id() == calls::grammar().call
+                            && matches!(
+                                target_name(item.node, self.src),
+                                Some("attr" | "slot")
+                            )) =>
                 {
                     // Header material (and the comments just above it) joins the header;
                     // comments above the first definition lead into that definition.

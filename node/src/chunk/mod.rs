@@ -1223,7 +1223,7 @@ pub const MOCK_TAG: &str = "mock:";
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 104;
+pub const CHUNKER_VERSION: u32 = 105;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,
