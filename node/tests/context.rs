@@ -1375,6 +1375,26 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     // A module target keeps every type.
     let whole = types(&build(&source, &graph, "Conn", None));
     assert!(whole.contains("unrelated_callback") && whole.contains("other_phase"));
+    // A question naming the module shows its header whole too, not its first part
+    // (realtime's `Realtime.PromEx`).
+    let asked = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .build(&ContextRequest {
+            question: "what does Conn.request/2 send?".into(),
+            target: None,
+            budget: None,
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    let headers: Vec<_> = (asked.sections.iter())
+        .filter(|s| s.title.starts_with("Module header: Conn"))
+        .collect();
+    assert_eq!(headers.len(), 1, "{:#?}", asked.sections);
+    assert!(
+        headers[0].text.contains("Line 0 of") && headers[0].text.contains("Line 89 of"),
+        "{}",
+        headers[0].text
+    );
+    assert_eq!(headers[0].text.matches("defmodule Conn do").count(), 1);
 }
 
 /// Callers beyond those shown whole are named in one short section, so a widely used

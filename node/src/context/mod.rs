@@ -990,15 +990,53 @@ impl<'a> ContextBuilder<'a> {
                 .filter(|c| c.kind == ChunkKind::ModuleHeader && in_repos(c))
                 .collect();
             focus.push(module.clone());
-            for c in &headers {
-                if g.shown(c) {
-                    continue;
-                }
-                let title = format!("Module header: {}", c.display_symbol());
-                self.push_chunk(g, SectionKind::ModuleHeader, title, c);
+            // Each file's header whole, its parts joined as a target's is.
+            let mut files: Vec<(&str, &str)> = (headers.iter())
+                .map(|c| (c.repo.as_str(), c.path.as_str()))
+                .collect();
+            files.dedup();
+            let only_headers = FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader]);
+            for (repo, path) in files {
+                let file = self.source.file_chunks_where(repo, path, &only_headers)?;
+                let parts: Vec<&Chunk> = (file.iter())
+                    .filter(|c| c.module == *module && in_repos(c) && !g.shown(c))
+                    .collect();
+                self.push_header(g, &parts);
             }
         }
         Ok(())
+    }
+
+    /// The section of a module's header, `headers` its parts in one file (in order): one
+    /// section, however many parts, adjacent ones joined as written, apart ones (module
+    /// code between its functions) after a line saying so.
+    fn push_header(&self, g: &mut Gathered, headers: &[&Chunk]) {
+        let runs: Vec<&[&Chunk]> = headers
+            .chunk_by(|a, b| a.end_byte == b.start_byte)
+            .collect();
+        let Some(first) = runs.first().map(|r| r[0]) else {
+            return;
+        };
+        let text = (runs.iter())
+            .map(|run| join_adjacent(run).swap_remove(0).1)
+            .collect::<Vec<_>>()
+            .join("\n  # …\n");
+        let lines = (runs.iter())
+            .map(|run| format!("{}-{}", run[0].start_line, run[run.len() - 1].end_line))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let title = format!(
+            "Module header: {} ({}:{lines})",
+            first.display_symbol(),
+            first.path,
+        );
+        let owned: Vec<Chunk> = headers.iter().map(|&c| c.clone()).collect();
+        let key = format!("{}\0{text}", first.module);
+        let texts = (
+            fence(first, &text),
+            Some(fence(first, &signature_only(first))),
+        );
+        self.push_keyed(g, SectionKind::ModuleHeader, title, texts, &owned, key);
     }
 
     /// The headers and types of the target's modules. A module header split in parts
@@ -1042,33 +1080,7 @@ impl<'a> ContextBuilder<'a> {
             let headers: Vec<&Chunk> = (mine.iter().copied())
                 .filter(|c| c.kind == ChunkKind::ModuleHeader)
                 .collect();
-            // One section, however many parts: adjacent ones joined as written, apart
-            // ones (module code between its functions) after a line saying so.
-            let runs: Vec<&[&Chunk]> = headers
-                .chunk_by(|a, b| a.end_byte == b.start_byte)
-                .collect();
-            if let Some(first) = runs.first().map(|r| r[0]) {
-                let text = (runs.iter())
-                    .map(|run| join_adjacent(run).swap_remove(0).1)
-                    .collect::<Vec<_>>()
-                    .join("\n  # …\n");
-                let lines = (runs.iter())
-                    .map(|run| format!("{}-{}", run[0].start_line, run[run.len() - 1].end_line))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let title = format!(
-                    "Module header: {} ({}:{lines})",
-                    first.display_symbol(),
-                    first.path,
-                );
-                let owned: Vec<Chunk> = headers.iter().map(|&c| c.clone()).collect();
-                let key = format!("{}\0{text}", first.module);
-                let texts = (
-                    fence(first, &text),
-                    Some(fence(first, &signature_only(first))),
-                );
-                self.push_keyed(g, SectionKind::ModuleHeader, title, texts, &owned, key);
-            }
+            self.push_header(g, &headers);
             for c in mine.into_iter().filter(|c| c.kind == ChunkKind::Type) {
                 if names_type(c) {
                     let title = format!("Type: {}", c.display_symbol());
