@@ -1994,15 +1994,19 @@ fn a_caller_without_a_chunk_of_its_own_is_named() {
 /// (Claper's `EventLive.Show`, Kino's `Input.image/2`).
 #[test]
 fn a_module_cut_to_heads_shows_each_clause_once() {
+    // Some written `def f(…),` with `do:` on the next line, as `mix format` cuts them.
     let clauses: String = (0..40)
-        .map(|i| {
-            format!(
+        .map(|i| match i % 3 {
+            1 => format!(
+                "  def handle_info({{:msg{i}, payload}}, socket),\n    do: {{:noreply, assign(socket, :m{i}, payload, \"a long enough line of text to weigh\")}}\n\n"
+            ),
+            _ => format!(
                 "  def handle_info({{:msg{i}, payload}}, socket) do\n    socket = assign(socket, :m{i}, payload)\n    Logger.debug(\"got message {i} with a long enough line of text to weigh\")\n    {{:noreply, socket}}\n  end\n\n"
-            )
+            ),
         })
         .collect();
     let src = format!(
-        "defmodule Show do\n  @moduledoc \"Shows.\"\n\n  def mount(_p, _s, socket), do: {{:ok, socket}}\n\n{clauses}end\n"
+        "defmodule Show do\n  @moduledoc \"Shows.\"\n\n  def mount(_p, _s, socket),\n    do: {{:ok, socket}}\n\n{clauses}end\n"
     );
     let chunks = unmerged_chunks(&[("lib/show.ex", src.as_str())]);
     let parts = (chunks.iter())

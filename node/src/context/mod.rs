@@ -2073,9 +2073,12 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
             head.push_str(lines[next].trim());
             next += 1;
         }
+        // `def f(a),` with its `do:` on the next line ends at its comma.
         let head = match head.find(", do:") {
             Some(cut) => &head[..cut],
-            None => head.strip_suffix(" do").unwrap_or(&head),
+            None => (head.strip_suffix(" do"))
+                .or_else(|| head.strip_suffix(','))
+                .unwrap_or(&head),
         };
         out.push(head.trim_end().to_string());
     }
