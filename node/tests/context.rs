@@ -1891,6 +1891,9 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
             "              {:ok, integer()}\n",
             "      def lookup(id), do: {:ok, id}\n",
             "      def fetch_all(ids), do: Enum.map(ids, &fetch/1)\n",
+            "      def add(server \\\\ :store, item)\n",
+            "      def add(server, {:new, item}), do: add(server, item)\n",
+            "      def add(server, item), do: send(server, item)\n",
             "    end\n",
             "  end\n",
             "end\n",
@@ -1941,6 +1944,14 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
             .contains("def fetch_all(ids), do: Enum.map(ids, &fetch/1)"),
         "{}",
         caller.text
+    );
+    // A function a `use` defines calling itself (at another arity) is its target only,
+    // not its callee nor its caller too (Quantum's `add_job/2`).
+    let ctx = build(&source, &graph, "Shop.Store.add/2", None);
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    assert!(
+        !(titles.iter()).any(|t| t.contains("Shop.Store.add/") && !t.starts_with("Target")),
+        "{titles:#?}"
     );
 }
 

@@ -1130,6 +1130,10 @@ impl<'a> ContextBuilder<'a> {
             if !self.graph.is_defined(&callee) {
                 continue; // Not indexed (Enum.map, a dependency).
             }
+            // Calling itself (a function a `use` defines has no chunk marked shown).
+            if callee == symbol {
+                continue;
+            }
             if shown >= max_callees {
                 // Named when not shown elsewhere (a recursive call, a callee merged into
                 // the target's chunk); past the names listed, only counted.
@@ -1228,7 +1232,19 @@ impl<'a> ContextBuilder<'a> {
             (!d.module.is_empty()).then(|| local.to_string())
         });
         // The library's own callers first, then scripts and examples, tests last.
-        let mut callers = self.graph.callers(symbol);
+        // The target calling itself at another arity, where a `use` defines it (its
+        // clauses are the target's): no other caller.
+        let (target_head, _) = symbol.rsplit_once('/').unwrap_or((symbol, ""));
+        let itself = |site: &SymbolSite| {
+            site.generated_by.is_some()
+                && site
+                    .symbol
+                    .rsplit_once('/')
+                    .is_some_and(|(head, _)| head == target_head)
+        };
+        let mut callers: Vec<SymbolSite> = (self.graph.callers(symbol).into_iter())
+            .filter(|s| !itself(s))
+            .collect();
         callers.sort_by_key(|s| caller_rank(&s.path));
         let mut rest = callers.len();
         let mut unfound: Vec<&SymbolSite> = Vec::new();
