@@ -1755,6 +1755,40 @@ fn an_embedded_template_is_a_target_through_its_file() {
             .any(|s| s.kind == SectionKind::Callee && s.title.contains("ShopWeb.Layouts.nav/1")),
         "{shown:#?}"
     );
+    // Declared by a bodiless head with its `attr`s, the template is its body: both are
+    // the target (asciinema's `MediumHTML.card/1`).
+    let sources = [
+        (
+            "lib/shop_web/medium_html.ex",
+            concat!(
+                "defmodule ShopWeb.MediumHTML do\n",
+                "  use Phoenix.Component\n",
+                "  embed_templates \"medium_html/*\"\n",
+                "\n",
+                "  attr :url, :string, required: true\n",
+                "  def card(assigns)\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/shop_web/medium_html/card.html.heex",
+            "<a href={@url} class=\"card\">\n  {render_slot(@inner_block)}\n</a>\n",
+        ),
+    ];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "ShopWeb.MediumHTML.card/1", None);
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .expect("a target");
+    for written in [
+        "attr :url",
+        "def card(assigns)",
+        "<a href={@url} class=\"card\">",
+    ] {
+        assert!(target.text.contains(written), "{written}: {}", target.text);
+    }
 }
 
 /// A function a `for` names after what another file's function returns (Nx's

@@ -795,6 +795,22 @@ impl<'a> ContextBuilder<'a> {
                         // by a `use` (`use Ecto.Repo`'s `all/2`): its module's header.
                         defining = headers;
                     }
+                    // A component declared by a bodiless head (its `attr`s) whose body is
+                    // a template `embed_templates` reads: the template too.
+                    let bodiless = |c: &Chunk| c.tags.iter().any(|t| t == "bodiless");
+                    if !defining.is_empty() && defining.iter().all(bodiless) {
+                        for site in self.graph.definitions(symbol) {
+                            let template = [".heex", ".eex", ".leex", ".sface"]
+                                .iter()
+                                .any(|e| site.path.ends_with(e));
+                            if site.generated_by.is_some() && template {
+                                let file = self.source.file_chunks(&site.repo, &site.path)?;
+                                defining.extend(file.into_iter().filter(|c| {
+                                    c.start_line <= site.end_line && c.end_line >= site.start_line
+                                }));
+                            }
+                        }
+                    }
                     if defining.is_empty() {
                         for site in self.graph.definitions(symbol) {
                             let before = defining.len();
