@@ -7646,6 +7646,45 @@ fn g17_eex_sigils_and_older_live_helpers_call() {
     );
 }
 
+/// Absinthe's `batch({Mod, :fun}, arg, fn … end)` (or `{Mod, :fun, extra}`) runs
+/// `Mod.fun/2` with the batch (Accent's resolvers); a tuple elsewhere calls nothing.
+#[test]
+fn g17_an_absinthe_batch_calls_its_function() {
+    let src = concat!(
+        "defmodule Accent.Resolvers.Translation do\n",
+        "  import Absinthe.Resolution.Helpers, only: [batch: 3]\n",
+        "  def from_ids(_, args, _) do\n",
+        "    batch({__MODULE__, :by_ids}, args.ids, fn found -> {:ok, found} end)\n",
+        "  end\n",
+        "  def lint(_, args, _) do\n",
+        "    Absinthe.Resolution.Helpers.batch({Accent.Lint, :preload, :x}, args, fn r -> {:ok, r} end)\n",
+        "  end\n",
+        "  def layout(conn), do: put_layout(conn, {Accent.Layouts, :landing})\n",
+        "  def by_ids(_, ids), do: ids\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/accent/resolvers/translation.ex", src);
+    assert!(
+        definition_calls(&cs, "Accent.Resolvers.Translation.from_ids/3")
+            .contains(&"Accent.Resolvers.Translation.by_ids/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        definition_calls(&cs, "Accent.Resolvers.Translation.lint/3")
+            .contains(&"Accent.Lint.preload/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !definition_calls(&cs, "Accent.Resolvers.Translation.layout/1")
+            .iter()
+            .any(|c| c.contains("landing")),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A server messaging `__MODULE__`, the name it registers, runs its own callbacks, from
 /// its callbacks too (bors's `BranchDeleter`): `GenServer.cast(__MODULE__, msg)` its
 /// `handle_cast/2`, `send(__MODULE__, msg)` its `handle_info/2`.

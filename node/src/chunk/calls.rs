@@ -1176,6 +1176,27 @@ fn live_rendered(
     }
 }
 
+/// The function Absinthe's `batch({Mod, :fun}, arg, fn … end)` runs once for the whole
+/// batch, with the argument (or the tuple's third element) and the list of arguments:
+/// `Mod.fun/2`, its module an alias or `__MODULE__`.
+fn batch_function(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
+    let g = grammar();
+    let first = *named_children(arguments?).first()?;
+    if first.kind() != "tuple" || !(2..=3).contains(&first.named_child_count()) {
+        return None;
+    }
+    let (module, name) = (first.named_child(0)?, first.named_child(1)?);
+    let module = match module.kind_id() {
+        k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+        _ => return None,
+    };
+    Some(RawCall::Remote {
+        module,
+        fun: atom_name(name, src)?.to_string(),
+        arity: 2,
+    })
+}
+
 /// Phoenix router macros that send a request to a controller (`get "/", PageController,
 /// :home`), a LiveView (`live`), a plug (`forward`) or a resource's actions (`resources`).
 pub(crate) const ROUTES: [&str; 13] = [
@@ -2238,6 +2259,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         let in_function = name == "channel" && Context::in_function(&contexts);
                         implied_calls(node, name, in_function, src, &mut calls);
                         live_rendered(node, name, parts.arguments, src, &mut calls);
+                        if name == "batch"
+                            && let Some(call) = batch_function(parts.arguments, src)
+                        {
+                            calls.push((node.start_byte(), call));
+                        }
                         if let Some(call) = mfa_call(None, name, parts.arguments, src) {
                             calls.push((node.start_byte(), call));
                         }
@@ -2310,6 +2336,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         module.as_str(),
                         "Phoenix.LiveView.Helpers" | "Phoenix.LiveView" | "Phoenix.Component"
                     );
+                let absinthe_batch = extra == 0
+                    && fun == "batch"
+                    && matches!(
+                        module.as_str(),
+                        "Absinthe.Resolution.Helpers" | "Absinthe.Middleware.Batch" | "Helpers"
+                    );
                 if !kernel_def && let Some(arity) = arity {
                     calls.push((
                         node.start_byte(),
@@ -2325,6 +2357,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
                 if live_helpers {
                     live_rendered(node, fun, parts.arguments, src, &mut calls);
+                }
+                if absinthe_batch && let Some(call) = batch_function(parts.arguments, src) {
+                    calls.push((node.start_byte(), call));
                 }
                 if let Some(callback) = callback {
                     if matches!(callback, RawCall::Remote { .. })

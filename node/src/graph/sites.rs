@@ -752,6 +752,16 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 let first_only = plug.starts_with("plug") && rest.contains(',');
                 !first_only && rest.bytes().all(plain)
             };
+            // Absinthe's `batch({__MODULE__, :fun}, arg, fn … end)` runs `fun/2`.
+            if let Some(tuple) = (before.strip_suffix(':'))
+                .and_then(|b| b.trim_end().strip_suffix(','))
+                .map(str::trim_end)
+                && let Some(open) = tuple.rfind('{')
+                && tuple[..open].trim_end().ends_with("batch(")
+                && scope.names(tuple[open + 1..].trim(), module)
+            {
+                return arities.is_empty() || arities.contains(&2);
+            }
             if before.ends_with("::")
                 || !plugs
                     .iter()
@@ -2125,6 +2135,17 @@ end"#;
         assert_eq!(on("BorsNG.DeviceController.penalty/2"), vec![10]);
         assert_eq!(on("BorsNG.KeyController.show/2"), vec![11]);
         assert_eq!(on("BorsNG.KeyController.edit/2"), Vec::<u32>::new());
+        // Absinthe's `batch({__MODULE__, :fun}, …)` calls `fun/2` (Accent's resolvers).
+        let batched =
+            "batch({__MODULE__, :from_ids}, ids, fn r -> {:ok, r} end)\nplug(:from_ids)\n";
+        let scope = Scope {
+            module: "Accent.Resolvers",
+            text: batched,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(batched, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Accent.Resolvers.from_ids/2"), vec![10, 11]);
+        assert_eq!(at("Accent.Other.from_ids/2"), Vec::<u32>::new());
         // An atom in a plug's options is no plug (bytepack's router).
         let layouts =
             "plug :put_root_layout, {LayoutView, :landing}\npipe_through [:browser, :landing]\n";
