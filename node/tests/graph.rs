@@ -4120,3 +4120,48 @@ fn a_pipeline_defines_its_plug_without_phoenixs_source() {
         .collect();
     assert_eq!(callers, ["MyWeb.Router"]);
 }
+
+/// A server registered under another module's name (bors's `BorsNG.GitHub.Server`,
+/// started with `name: GitHub`) takes the messages sent to that name: `GenServer.call(
+/// BorsNG.GitHub, msg)` in `BorsNG.GitHub` runs the server's `handle_call/3`, in one
+/// graph or in merged parts.
+#[test]
+fn a_message_to_a_name_another_module_registers_runs_its_callback() {
+    let mut chunks = chunks_of(
+        "lib/github/github.ex",
+        concat!(
+            "defmodule BorsNG.GitHub do\n",
+            "  def get_pr(repo_conn, pr_xref) do\n",
+            "    GenServer.call(BorsNG.GitHub, {:get_pr, repo_conn, {pr_xref}})\n",
+            "  end\n",
+            "  def push(repo_conn), do: GenServer.cast(BorsNG.GitHub, {:push, repo_conn})\n",
+            "end\n",
+        ),
+    );
+    chunks.extend(chunks_of(
+        "lib/github/github/server.ex",
+        concat!(
+            "defmodule BorsNG.GitHub.Server do\n",
+            "  use GenServer\n",
+            "  alias BorsNG.GitHub\n",
+            "  def start_link, do: GenServer.start_link(__MODULE__, :ok, name: GitHub)\n",
+            "  def handle_call({:get_pr, _, _}, _from, state), do: {:reply, :ok, state}\n",
+            "end\n",
+        ),
+    ));
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        assert_eq!(
+            caller_symbols(&g, "BorsNG.GitHub.Server.handle_call/3"),
+            strings(&["BorsNG.GitHub.get_pr/2"])
+        );
+        assert!(
+            g.callees("BorsNG.GitHub.get_pr/2")
+                .contains(&"BorsNG.GitHub.Server.handle_call/3".to_string())
+        );
+        // No callback of that name there: the call is left as written.
+        assert!(
+            g.callees("BorsNG.GitHub.push/1")
+                .contains(&"BorsNG.GitHub.handle_cast/2".to_string())
+        );
+    }
+}

@@ -182,6 +182,9 @@ pub(crate) enum RawCall {
         /// The line of the `defmock`.
         line: u32,
     },
+    /// `GenServer.start_link(__MODULE__, arg, name: Name)`: the module registers its
+    /// process under another module's name, so a message to `Name` runs its callbacks.
+    Registers { name: String },
     /// `@behaviour Mod` inside a `quote` or a case template's `using` block: the modules
     /// that use this one implement `Mod` (`use MyAppWeb, :plug` whose quote declares
     /// `@behaviour Plug`).
@@ -2320,6 +2323,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     && !kernel_def
                     && let Some(name) = registered_name(&module, fun, parts.arguments, src)
                 {
+                    if !Context::in_quote(&contexts) {
+                        let registers = RawCall::Registers { name: name.clone() };
+                        calls.push((node.start_byte(), registers));
+                    }
                     registered.push(name);
                 }
                 if matches!(module.as_str(), "Mox" | "Hammox")

@@ -4675,6 +4675,7 @@ impl<'s, 't> Walker<'s, 't> {
                     | RawCall::QuotedBeforeCompile { .. }
                     | RawCall::QuotedBehaviour { .. }
                     | RawCall::Mock { .. }
+                    | RawCall::Registers { .. }
                     | RawCall::QuotedDef { .. }
                     | RawCall::CallerModule { .. }
                     | RawCall::Plugged { .. }
@@ -5617,6 +5618,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     for b in behaviours {
                         let b = resolve(&local, b, *at);
                         draft.tag(&format!("{}{mock}={b}@{line}", super::MOCK_TAG));
+                    }
+                    None
+                }
+                RawCall::Registers { name } => {
+                    // `registers:BorsNG.GitHub`: the symbol graph sends the messages to
+                    // that name to this module's callbacks.
+                    let name = resolve(&local, name, *at);
+                    if scope.is_none_or(|s| modules[s].name != name) {
+                        draft.tag(&format!("{}{name}", super::REGISTERS_TAG));
                     }
                     None
                 }

@@ -1221,6 +1221,11 @@ pub const QUOTED_BEHAVIOUR: &str = "@behaviour ";
 /// for `Mox.defmock(MyApp.StoreMock, for: MyApp.Store)` on line 12.
 pub const MOCK_TAG: &str = "mock:";
 
+/// Tags a chunk whose module registers its process under another module's name:
+/// `registers:BorsNG.GitHub` for `GenServer.start_link(__MODULE__, :ok, name: GitHub)`
+/// in `BorsNG.GitHub.Server` (after `alias BorsNG.GitHub`).
+pub const REGISTERS_TAG: &str = "registers:";
+
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
 pub const CHUNKER_VERSION: u32 = 105;

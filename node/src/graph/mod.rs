@@ -148,6 +148,10 @@ pub struct SymbolGraph {
     /// symbol it is written as), and its position in `caller_sites` when it calls
     /// anything: let go of once the functions it stands for are in `defs`.
     named_by: Vec<(SymbolSite, NamesFrom, Option<u32>)>,
+    /// A name a module's process registers under (another module's) -> the modules
+    /// that register it: `BorsNG.GitHub` -> `BorsNG.GitHub.Server` (see
+    /// [`crate::chunk::REGISTERS_TAG`]).
+    registered: HashMap<String, Vec<String>>,
     /// Each function those `for`s define, with the definition it is written as (its
     /// symbol, and its position in `caller_sites`), whose calls it makes.
     named_calls: Vec<(SymbolSite, String, u32)>,
@@ -841,10 +845,64 @@ impl SymbolGraph {
         self.template_definitions();
         self.resolve_pending();
         self.call_as_written();
+        self.deliver_to_registered();
         self.resolve_child_specs();
         self.chain_implementers();
         self.dedup_out();
         self.sort_sites();
+    }
+
+    /// Sends a message to a registered name to the callbacks of the modules that
+    /// register it, where the name's own module has none: `GenServer.call(BorsNG.GitHub,
+    /// msg)` in `BorsNG.GitHub` runs `BorsNG.GitHub.Server.handle_call/3`, whose
+    /// `start_link` registers `name: GitHub`.
+    fn deliver_to_registered(&mut self) {
+        if self.registered.is_empty() {
+            return;
+        }
+        let mut moved: HashMap<String, Vec<String>> = HashMap::default();
+        for callee in self.incoming.keys() {
+            let Some((head, arity)) = callee.rsplit_once('/') else {
+                continue;
+            };
+            let Some((name, fun)) = head.rsplit_once('.') else {
+                continue;
+            };
+            if !matches!(fun, "handle_call" | "handle_cast" | "handle_info")
+                || self.defs.contains_key(callee)
+            {
+                continue;
+            }
+            let Some(modules) = self.registered.get(name) else {
+                continue;
+            };
+            let to: Vec<String> = (modules.iter())
+                .map(|m| format!("{m}.{fun}/{arity}"))
+                .filter(|s| self.defs.contains_key(s))
+                .collect();
+            if !to.is_empty() {
+                moved.insert(callee.clone(), to);
+            }
+        }
+        if moved.is_empty() {
+            return;
+        }
+        for (from, to) in &moved {
+            let sites = self.incoming.remove(from).unwrap_or_default();
+            for t in to {
+                self.incoming.entry(t.clone()).or_default().extend(&sites);
+            }
+        }
+        for callees in self.out.values_mut() {
+            if callees.iter().any(|c| moved.contains_key(c)) {
+                *callees = (callees.iter())
+                    .flat_map(|c| match moved.get(c) {
+                        Some(to) => to.clone(),
+                        None => vec![c.clone()],
+                    })
+                    .collect();
+            }
+        }
     }
 
     /// Gives each `__using__/1`, `__before_compile__/1` and zero-arity function (a `use
@@ -1769,8 +1827,12 @@ impl SymbolGraph {
                 template_chunks,
                 returns,
                 named_by,
+                registered,
                 ..
             } = part;
+            for (name, modules) in registered {
+                g.registered.entry(name).or_default().extend(modules);
+            }
             for (function, places) in returns {
                 g.returns.entry(function).or_default().extend(places);
             }
@@ -1867,6 +1929,14 @@ impl SymbolGraph {
         let mut g = SymbolGraph::default();
         for chunk in chunks {
             let mut sources = 0;
+            for name in
+                (chunk.tags.iter()).filter_map(|t| t.strip_prefix(crate::chunk::REGISTERS_TAG))
+            {
+                let modules = g.registered.entry(name.to_string()).or_default();
+                if !modules.contains(&chunk.module) {
+                    modules.push(chunk.module.clone());
+                }
+            }
             // `Mox.defmock(MockMod, for: B)`: the mock implements `B`, made where the
             // `defmock` is written.
             for tag in &chunk.tags {
