@@ -7685,6 +7685,39 @@ fn g17_an_absinthe_batch_calls_its_function() {
     );
 }
 
+/// A generator's template (EEx writing HEEx, Torch's `priv/templates`): EEx inside a
+/// `{…}` expression is read as EEx, and the calls after it are still read; an escaped
+/// `<%%= f() %>` is text.
+#[test]
+fn g17_a_generators_template_keeps_its_calls() {
+    let heex = concat!(
+        "<.link href={~p\"<%= schema.route_prefix %>/#{<%= schema.singular %>}\"}>x</.link>\n",
+        "<a href={f(<%= s.s %>)}>y</a>\n",
+        "<%= Mix.Torch.indent_inputs(Mix.Torch.torch_inputs(schema), 8) %>\n",
+        "<%%= Torch.PaginationView.pagination(@conn) %>\n",
+        "<%%= filter_select(:<%= schema.singular %>, :<%= key %>, @conn.params) %>\n",
+        "<span data-confirm={Torch.I18n.message(\"Sure?\")}>z</span>\n",
+    );
+    let cs = chunks("priv/templates/phx.gen.html/edit.html.heex", heex);
+    let calls: Vec<String> = cs.iter().flat_map(|c| c.calls.clone()).collect();
+    for call in [
+        "Mix.Torch.indent_inputs/2",
+        "Mix.Torch.torch_inputs/1",
+        "Torch.I18n.message/1",
+    ] {
+        assert!(calls.contains(&call.to_string()), "{call}: {}", dump(&cs));
+    }
+    let bare: Vec<String> = cs
+        .iter()
+        .flat_map(|c| c.unqualified_calls.clone())
+        .collect();
+    assert!(
+        !bare.iter().any(|c| c.starts_with("filter_select")),
+        "{bare:?}"
+    );
+    assert!(!calls.iter().any(|c| c.starts_with("Torch.PaginationView")));
+}
+
 /// A server messaging `__MODULE__`, the name it registers, runs its own callbacks, from
 /// its callbacks too (bors's `BranchDeleter`): `GenServer.cast(__MODULE__, msg)` its
 /// `handle_cast/2`, `send(__MODULE__, msg)` its `handle_info/2`.

@@ -2822,10 +2822,12 @@ pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<us
         if html[at] == b'{' {
             let inside = at >= comment_until && at >= raw_until;
             at = match partners.get(&at).filter(|_| inside) {
-                Some(&end) => {
+                Some(&end) if !holds_eex(html, at, end) => {
                     out.push(at + 1..end);
                     end + 1
                 }
+                // A generator's template writing HEEx (`{f(<%= s.field %>)}`): its EEx
+                // tags are the code, read as the scan goes on inside.
                 _ => at + 1,
             };
             continue;
@@ -2861,6 +2863,11 @@ pub(crate) fn template_code(html: &[u8], braces: bool) -> Vec<std::ops::Range<us
     out
 }
 
+/// Whether `html` between the braces at `open` and `close` holds an EEx tag.
+fn holds_eex(html: &[u8], open: usize, close: usize) -> bool {
+    memchr::memmem::find(&html[open..close], b"<%").is_some()
+}
+
 /// `what` in `html` from `from` on: its offset.
 fn find_from(html: &[u8], from: usize, what: &[u8]) -> Option<usize> {
     memchr::memmem::find(&html[from.min(html.len())..], what).map(|i| from + i)
@@ -2876,11 +2883,13 @@ fn eex_tag(html: &[u8], at: usize, out: &mut Vec<std::ops::Range<usize>>) -> usi
     if rest.starts_with(b"<%!--") {
         return past(b"--%>", at + 5);
     }
-    if rest.starts_with(b"<%%") {
-        return at + 3;
-    }
     if rest.starts_with(b"<%#") {
         return past(b"%>", at + 3);
+    }
+    // `<%%`, escaped, is text; EEx in what follows it is still read
+    // (`<%%= f(:<%= s.key %>) %>` in a generator's template).
+    if rest.starts_with(b"<%%") {
+        return at + 3;
     }
     let mut start = at + 2;
     if matches!(html.get(start), Some(b'=' | b'/' | b'|')) {
@@ -2938,11 +2947,11 @@ fn tag<'h>(
             }
             b'{' if braces => {
                 i = match partners.get(&i) {
-                    Some(&end) => {
+                    Some(&end) if !holds_eex(html, i, end) => {
                         out.push(i + 1..end);
                         end + 1
                     }
-                    None => i + 1,
+                    _ => i + 1,
                 };
             }
             _ => {
