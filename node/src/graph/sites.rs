@@ -842,6 +842,15 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                     && !["==", "<=", ">=", "!=", "~="]
                         .iter()
                         .any(|op| before.ends_with(op));
+                // Or a condition's (`<%= if empty? @patches do %>`).
+                let condition = ["if", "unless", "case", "not", "and", "or", "&&", "||", "!"]
+                    .iter()
+                    .any(|w| {
+                        before.strip_suffix(w).is_some_and(|rest| {
+                            !w.ends_with(|c: char| c.is_alphabetic())
+                                || !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                        })
+                    });
                 let statement = before.is_empty()
                     || assignment
                     || before.ends_with("do:")
@@ -862,7 +871,8 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                             .strip_prefix(w)
                             .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
                     });
-                statement && (argument || block)
+                // A condition's `do` is its own, not the call's block (`case x do`).
+                (statement && (argument || block)) || (condition && argument)
             };
             let defines = after.starts_with('(')
                 && crate::chunk::calls::DEF_KEYWORDS.iter().any(|d| {
@@ -1928,6 +1938,21 @@ mod tests {
         (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
+    }
+
+    /// A call without parentheses heading a condition is a call (bors's templates:
+    /// `<%= if empty? @patches do %>`); a variable there is none.
+    #[test]
+    fn a_call_without_parentheses_in_a_condition_is_a_call() {
+        let src = "if empty? @patches do\nunless empty? x do\nif empty do\nx = not empty? y\n";
+        let scope = Scope {
+            module: "BorsNG.PageView",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("BorsNG.PageView.empty?/1"), vec![10, 11, 13]);
+        assert_eq!(at("BorsNG.PageView.empty/0"), Vec::<u32>::new());
     }
 
     /// A bare call beside a call of the same name written with a module is another
