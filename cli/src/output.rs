@@ -888,8 +888,11 @@ fn arity_runs(refs: &[pb::SymbolRef]) -> Vec<ArityRun<'_>> {
             let prev = out[at].first;
             // Functions a `use` defines share their module's header: one head is one
             // definition.
+            // Not indexed (`Map.get/2` and `Map.get/3`): no one definition is known, and
+            // each arity has its own call lines.
             if b == base
                 && a == last + 1
+                && !r.path.is_empty()
                 && prev.path == r.path
                 && prev.repository == r.repository
                 && prev.span == r.span
@@ -1188,6 +1191,10 @@ mod tests {
             generated("Repo.aggregate/3", "def aggregate(q, a, opts \\\\ [])"),
             generated("Repo.aggregate/4", "def aggregate(q, a, field, opts)"),
             r("Mod", "", 0),
+            // Not indexed: each arity apart, with its own call lines (Accent's
+            // `Map.get/2` and `Map.get/3`).
+            r("Map.get/2", "", 0),
+            r("Map.get/3", "", 0),
         ];
         let runs = arity_runs(&refs);
         let lines: Vec<&str> = runs.iter().map(|run| run.symbol.as_str()).collect();
@@ -1202,6 +1209,8 @@ mod tests {
                 "Repo.aggregate/2..3",
                 "Repo.aggregate/4",
                 "Mod",
+                "Map.get/2",
+                "Map.get/3",
             ]
         );
         let ends: Vec<(&str, &str, Vec<u32>)> = (runs.iter())
