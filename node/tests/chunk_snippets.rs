@@ -4964,6 +4964,29 @@ fn g01_module_level_code_between_definitions_is_a_header_part() {
             row(Function, "Web.Components.options", &[0], (10, 13)),
         ],
     );
+    // A module attribute holding data of half a chunk or more is a header part of its
+    // own, not the first part of the function after it (Bytepack's `AuditLog.@params`).
+    let entries: String = (0..40)
+        .map(|i| format!("    \"accounts.action_number_{i}\" => ~w(user_id email),\n"))
+        .collect();
+    let src = format!(
+        "defmodule Audit do\n  def first, do: 1\n\n  @params %{{\n{entries}  }}\n\n  @doc \"A system log.\"\n  def system(org \\\\ nil), do: %{{org: org, params: @params}}\nend\n"
+    );
+    let cs = chunks("lib/audit.ex", &src);
+    let system = (cs.iter()).find(|c| c.name == "system").expect("system/1");
+    assert_eq!(system.part, None, "{}", dump(&cs));
+    assert!(
+        system.content.trim_start().starts_with("@doc"),
+        "{}",
+        system.content
+    );
+    assert_eq!(system.doc.as_deref(), Some("A system log."));
+    assert!(
+        (cs.iter()).any(|c| c.kind == ModuleHeader && c.content.contains("@params %{")),
+        "{}",
+        dump(&cs)
+    );
+    assert_tiles(&cs, src.as_bytes());
     // The first component's declarations lead into it too, not into the header
     // (asciinema's `CoreComponents.label/1`).
     let src = concat!(

@@ -39,6 +39,11 @@ const MAX_LIST_LOOKBACK: usize = 16;
 /// Module-level code after a definition from this size on (non-whitespace characters) is
 /// a header part of its own; shorter code (a `defoverridable`) leads into the next.
 const HEADER_PART_MIN_CHARS: usize = 100;
+
+/// The size (non-whitespace characters, half the default chunk budget) from which a
+/// module attribute between definitions holds data of its own, a header part, rather
+/// than leading into the definition after it.
+const DATA_ATTRIBUTE_MIN_CHARS: usize = 700;
 /// Nested modules deeper than this are kept inside their parent's chunk, tagged `too_deep`.
 const MAX_MODULE_DEPTH: usize = 32;
 
@@ -3838,10 +3843,18 @@ impl<'s, 't> Walker<'s, 't> {
         // test's data (`@contents """…"""`) stays with what comes next, and so do a
         // Phoenix component's `attr` and `slot` declarations, which belong to the next
         // function as its `@doc` does.
+        // But a module attribute holding data of half a chunk or more (Bytepack's
+        // `@params %{…}` of 30 lines) is no lead: the function after it would start with
+        // a part of data alone.
         let is_code = |k: usize| {
+            let node = items[k].node;
             matches!(items[k].kind, ItemKind::Header)
-                && items[k].node.kind_id() == calls::grammar().call
-                && !matches!(target_name(items[k].node, self.src), Some("attr" | "slot"))
+                && ((node.kind_id() == calls::grammar().call
+                    && !matches!(target_name(node, self.src), Some("attr" | "slot")))
+                    || (node.kind() == "unary_operator"
+                        && self.src.get(node.start_byte()) == Some(&b'@')
+                        && non_whitespace_chars(&self.src[node.start_byte()..node.end_byte()])
+                            > DATA_ATTRIBUTE_MIN_CHARS))
         };
         // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
         // types are pieces of their own first, as at the end of a module.
