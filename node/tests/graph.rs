@@ -265,6 +265,10 @@ fn definitions_by_arity_and_by_name() {
         names("MyApp.Catalog.unit_price/1"),
         ["MyApp.Catalog.unit_price/1"]
     );
+    // A module by its last segments, as an alias writes it (asciinema's `Accounts.User`).
+    assert_eq!(names("Cart.Item"), ["MyApp.Cart.Item"]);
+    assert_eq!(names("Item"), ["MyApp.Cart.Item"]);
+    assert!(names("Cart.Ite").is_empty());
     assert!(names("unit_price/3").is_empty());
     assert!(names("Catalog.unit_pric").is_empty());
     assert!(

@@ -571,7 +571,8 @@ impl Keys {
 }
 
 /// Each defined function's key without its module, and with each shorter module
-/// (`request/5` and `HTTP.request/5` for `Mint.HTTP.request/5`), sorted: people leave
+/// (`request/5` and `HTTP.request/5` for `Mint.HTTP.request/5`), and each module's by its
+/// last segments (`Accounts.User` for `Asciinema.Accounts.User`), sorted: people leave
 /// the application prefix out, or the module altogether. Those are ends of the key, so
 /// each is the key's position among the sorted keys and where the end starts in it.
 #[derive(Debug)]
@@ -588,10 +589,12 @@ impl Suffixes {
                 && key.len() > module.len() + 1
                 && key.starts_with(module)
                 && key.as_bytes()[module.len()] == b'.';
-            if !is_function {
+            if is_function {
+                ends.push((i as u32, module.len() as u32 + 1));
+            } else if key != module {
                 continue;
             }
-            ends.push((i as u32, module.len() as u32 + 1));
+            // A module by its last segments too (`Accounts.User`, as an alias writes it).
             for (dot, _) in module.match_indices('.') {
                 ends.push((i as u32, dot as u32 + 1));
             }
@@ -2429,7 +2432,8 @@ impl SymbolGraph {
     }
 
     /// The keys of the functions `symbol` names without their module or its first
-    /// aliases (`request/5` or `HTTP.request` for `Mint.HTTP.request/5`), sorted, each once.
+    /// aliases (`request/5` or `HTTP.request` for `Mint.HTTP.request/5`), and of the
+    /// modules it names without their first aliases, sorted, each once.
     fn by_suffix(&self, symbol: &str) -> Vec<&str> {
         let keys = &self.keys().defs;
         let ends = &self.suffixes.get_or_init(|| Suffixes::build(self, keys)).0;
