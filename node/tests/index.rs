@@ -2419,6 +2419,37 @@ fn a_module_a_test_defines_is_found_by_its_name() {
     }
 }
 
+/// A test is found by the words of its `describe` too, as its name shows them
+/// (asciinema's `recording finalization stages the completed capture`).
+#[test]
+fn a_test_is_found_by_its_describe() {
+    let (_tmp, set) = indexed(&[
+        (
+            "test/stream_server_test.exs",
+            "defmodule StreamServerTest do\n  use ExUnit.Case\n  describe \"recording finalization\" do\n    test \"stages the completed capture\" do\n      assert :ok == :ok\n    end\n  end\nend\n",
+        ),
+        (
+            "test/email_test.exs",
+            "defmodule EmailTest do\n  use ExUnit.Case\n  test \"sends the change email\" do\n    assert :sent == :sent\n  end\nend\n",
+        ),
+    ]);
+    let hits = search_with(
+        &set,
+        "finalization",
+        Filters {
+            kinds: vec![ChunkKind::Test],
+            ..Filters::default()
+        },
+        10,
+    );
+    assert_eq!(
+        hits.first().map(|h| h.chunk.name.as_str()),
+        Some("recording finalization stages the completed capture"),
+        "{}",
+        describe(&hits)
+    );
+}
+
 /// A module named by the end of its name (`Accounts.User`, as an alias writes it) comes
 /// before an implementation for it, whose module ends in that name too
 /// (`Phoenix.Param.Asciinema.Accounts.User`, asciinema's).

@@ -143,6 +143,11 @@ pub fn chunk_document(f: &Fields, file_key: &str, mut chunk: Chunk) -> TantivyDo
     if chunk.kind != ChunkKind::Text && !chunk.signature.is_empty() {
         d.add_text(f.signature, &chunk.signature);
     }
+    // A test is named under its `describe` too (`recording finalization stages …`): its
+    // signature is its own title only.
+    if chunk.kind == ChunkKind::Test && !chunk.signature.contains(chunk.name.as_str()) {
+        d.add_text(f.signature, &chunk.name);
+    }
     for spec in &chunk.specs {
         d.add_text(f.signature, spec);
     }
