@@ -1961,7 +1961,10 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
         };
         // First the later functions by their heads, a quarter more at each step, so a
         // budget that holds some of the bodies is not left mostly empty.
-        let callables = unique.iter().filter(|c| c.kind.is_callable()).count();
+        // A split function's parts are one function: shown whole or by heads together.
+        let starts_function =
+            |c: &Chunk| c.kind.is_callable() && c.part.is_none_or(|(k, _)| k == 1);
+        let callables = unique.iter().filter(|c| starts_function(c)).count();
         for (what, whole) in [
             (
                 "docs shortened, its last quarter of functions by their heads",
@@ -1983,7 +1986,7 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
             let mut counted = 0;
             let shown_whole: Vec<bool> = (unique.iter())
                 .map(|c| {
-                    counted += usize::from(c.kind.is_callable());
+                    counted += usize::from(starts_function(c));
                     !c.kind.is_callable() || counted <= whole
                 })
                 .collect();
@@ -2139,8 +2142,53 @@ fn arity_range(chunk: &Chunk, symbol: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_HITS, max_hits, named_in, shorten_docs, signature_only};
+    use super::{MAX_HITS, max_hits, named_in, shorten_docs, shorter_forms, signature_only};
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
+    use crate::context::Target;
+
+    /// A module cut to fit shows a function split in parts whole or by its heads, never
+    /// its first part whole and the rest by heads (bors's `check_code_owner/3`).
+    #[test]
+    fn a_split_function_is_cut_to_heads_whole() {
+        let small = |i: usize| format!("  def f{i}(x), do: x + {i}\n\n");
+        let long: String = (0..40)
+            .map(|i| {
+                format!("    x = step(x, :step_number_{i}, \"a line long enough to count\")\n")
+            })
+            .collect();
+        let mut src = String::from("defmodule M do\n");
+        for i in 0..3 {
+            src.push_str(&small(i));
+        }
+        src.push_str(&format!(
+            "  def long(x) do\n    first_marker(x)\n{long}    last_marker(x)\n  end\n\n"
+        ));
+        for i in 3..7 {
+            src.push_str(&small(i));
+        }
+        src.push_str("end\n");
+        let config = ChunkerConfig {
+            budget: 900,
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        };
+        let FileChunks::Chunked(chunks) = chunk_file("r", "lib/m.ex", src.as_bytes(), &config)
+        else {
+            panic!("not chunked");
+        };
+        let parts = chunks.iter().filter(|c| c.name == "long").count();
+        assert!(parts >= 2, "long/1 is split for this test: {parts}");
+        let unique: Vec<&crate::chunk::Chunk> = chunks.iter().collect();
+        let forms = shorter_forms(&Target::Module("M".into()), &unique);
+        assert!(forms.len() >= 3, "{forms:?}");
+        for (what, text) in &forms {
+            assert_eq!(
+                text.contains("first_marker(x)"),
+                text.contains("last_marker(x)"),
+                "{what}:\n{text}"
+            );
+        }
+    }
 
     #[test]
     fn a_larger_budget_shows_more_hits_in_proportion() {
