@@ -1585,6 +1585,36 @@ fn a_hit_on_a_part_of_a_definition_shows_its_other_parts() {
         "{}",
         hit[0].text
     );
+    // With the part that calls the target shown as its caller, the hit on the doc shows
+    // the doc alone: no code twice (bors's `patch_preflight/3`).
+    let downloads = "defmodule Shop.Downloads do\n  def enqueue(items), do: items\nend\n";
+    let FileChunks::Chunked(more) =
+        chunk_file("app", "lib/downloads.ex", downloads.as_bytes(), &config)
+    else {
+        panic!("not chunked");
+    };
+    let mut chunks = source.0.clone();
+    chunks.extend(more);
+    let graph = SymbolGraph::build(&chunks);
+    let hits = hits_for(&chunks, &parts[..1]);
+    let source = Mem(chunks);
+    let ctx = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .search_hits(hits)
+        .build(&ContextRequest {
+            question: "how does indexing read the source?".into(),
+            target: Some("Shop.Downloads.enqueue/1".into()),
+            budget: Some(8_000),
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    let all: String = (ctx.sections.iter()).map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        all.matches("Shop.Downloads.enqueue(items)").count(),
+        1,
+        "{:#?}",
+        ctx.sections
+    );
+    assert!(all.contains("Step 12 of indexing"), "{all}");
 }
 
 /// The contexts of a question over one function per module of `src` (each a search

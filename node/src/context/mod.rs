@@ -679,7 +679,11 @@ impl<'a> ContextBuilder<'a> {
             // A part of a split definition (a long doc, its body) is shown with the other
             // parts of its definition, as written, when they are few: a question that
             // matches the doc needs the code too.
-            let parts = self.parts_of(c)?;
+            let mut parts = self.parts_of(c)?;
+            // A part shown already (a caller's part that makes the call): this one alone.
+            if parts.iter().any(|p| g.shown(p)) {
+                parts.clear();
+            }
             used += (parts.iter())
                 .filter(|p| p.id != c.id)
                 .map(|p| self.counter.count(&p.content))
