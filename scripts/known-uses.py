@@ -39,6 +39,7 @@ LIBRARIES = [
     ("Plug.Builder", "use Plug.Builder", ["plug"]),
     ("Plug.Router", "use Plug.Router", ["plug"]),
     ("GenStage", "use GenStage", ["gen_stage"]),
+    ("ConsumerSupervisor", "use ConsumerSupervisor", ["gen_stage"]),
     ("GenStateMachine", "use GenStateMachine", ["gen_state_machine"]),
     ("Broadway", "use Broadway", ["broadway"]),
     ("Oban.Worker", "use Oban.Worker", ["oban"]),

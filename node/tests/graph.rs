@@ -3337,8 +3337,9 @@ end
 /// Phoenix presence's `track/3..4` and `list/1`, a Splode error's `exception/1` (its quote
 /// holds `defexception`, so `raise Shop.NotFound, id: 1` calls a definition), Spark's
 /// options validator, Joken's token functions, Scrivener's `paginate/1..2`, Protobuf's
-/// struct and codec, Bamboo's mailer, and Hammer's rate limiter, whose functions come from
-/// the `@before_compile` module it picks from its options.
+/// struct and codec, Bamboo's mailer, GenStage's `ConsumerSupervisor`, and Hammer's rate
+/// limiter, whose functions come from the `@before_compile` module it picks from its
+/// options.
 #[test]
 fn more_libraries_uses_define_what_their_quotes_do() {
     let src = "defmodule ShopWeb.Presence do
@@ -3376,6 +3377,10 @@ defmodule Shop.Mailer do
   use Bamboo.Mailer, otp_app: :shop
 end
 
+defmodule Shop.Executors do
+  use ConsumerSupervisor
+end
+
 defmodule Shop.Orders do
   alias Shop.Proto
 
@@ -3391,6 +3396,7 @@ defmodule Shop.Orders do
   def encode(id), do: Proto.Order.encode(%Proto.Order{id: id})
   def allow?(ip), do: Shop.RateLimit.hit(ip, 1000, 10)
   def notify(email), do: Shop.Mailer.deliver_later!(email)
+  def spec(opts), do: Shop.Executors.child_spec(opts)
 end
 ";
     let chunks = chunks_of("lib/shop.ex", src);
@@ -3406,6 +3412,7 @@ end
         "Shop.Proto.Order.__struct__/0",
         "Shop.RateLimit.hit/3",
         "Shop.Mailer.deliver_later!/1",
+        "Shop.Executors.child_spec/1",
     ]);
     let [ab, ba] = merged_halves(&chunks);
     for g in [SymbolGraph::build(&chunks), ab, ba] {
@@ -3423,6 +3430,7 @@ end
             "Shop.Orders.encode/1",
             "Shop.Orders.allow?/1",
             "Shop.Orders.notify/1",
+            "Shop.Orders.spec/1",
         ]
         .iter()
         .flat_map(|f| g.callees(f))

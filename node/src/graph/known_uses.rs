@@ -131,6 +131,9 @@ pub(super) const KNOWN_LIBRARY_USES: &[(&str, &str, &str, &[u32], bool)] = &[
     ("Plug.Router", "match", "def match(conn, _opts)", &[2], false),
     // GenStage (gen_stage 1.3.2): `use GenStage`
     ("GenStage", "child_spec", "def child_spec(arg)", &[1], false),
+    // ConsumerSupervisor (gen_stage 1.3.2): `use ConsumerSupervisor`
+    ("ConsumerSupervisor", "child_spec", "def child_spec(arg)", &[1], false),
+    ("ConsumerSupervisor", "init", "def init(arg)", &[1], false),
     // GenStateMachine (gen_state_machine 3.0.0): `use GenStateMachine`
     ("GenStateMachine", "callback_mode", "def callback_mode", &[0], false),
     ("GenStateMachine", "child_spec", "def child_spec(init_arg)", &[1], false),
