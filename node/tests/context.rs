@@ -1804,6 +1804,14 @@ fn an_embedded_template_is_a_target_through_its_file() {
             "lib/shop_web/medium_html/card.html.heex",
             "<a href={@url} class=\"card\">\n  {render_slot(@inner_block)}\n</a>\n",
         ),
+        (
+            "lib/shop_web/recording_html.ex",
+            "defmodule ShopWeb.RecordingHTML do\n  use Phoenix.Component\n  alias ShopWeb.MediumHTML\n  embed_templates \"recording_html/*\"\nend\n",
+        ),
+        (
+            "lib/shop_web/recording_html/tile.html.heex",
+            "<MediumHTML.card url={@url}>\n  <:preview>x</:preview>\n</MediumHTML.card>\n",
+        ),
     ];
     let chunks = unmerged_chunks(&sources);
     let graph = SymbolGraph::build(&chunks);
@@ -1819,6 +1827,15 @@ fn an_embedded_template_is_a_target_through_its_file() {
     ] {
         assert!(target.text.contains(written), "{written}: {}", target.text);
     }
+    // A template calling it is shown as its caller, by the template's code.
+    let caller = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Caller: ShopWeb.RecordingHTML.tile/1"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert!(
+        caller.text.contains("<MediumHTML.card url={@url}>"),
+        "{}",
+        caller.text
+    );
 }
 
 /// A function a `for` names after what another file's function returns (Nx's

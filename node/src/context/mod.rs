@@ -1366,6 +1366,19 @@ impl<'a> ContextBuilder<'a> {
                 }
                 found => found,
             };
+            // A template's function (`embed_templates`): its file's code at its site, as
+            // written (its calls name modules as the rendering module aliases them).
+            let template = [".heex", ".eex", ".leex", ".sface"]
+                .iter()
+                .any(|e| site.path.ends_with(e));
+            let found = match found {
+                None if template && fallbacks < 2 * max_callers => {
+                    fallbacks += 1;
+                    let chunks = self.source.file_chunks(&site.repo, &site.path)?;
+                    chunks.iter().find(overlaps).cloned()
+                }
+                found => found,
+            };
             let Some(c) = found else {
                 // A caller a `use` defines: the quote's clauses that call.
                 if site.generated_by.is_some()
