@@ -90,9 +90,13 @@ NAMED_AT_EXPANSION = [
     # that `Protobuf.DSL.gen_defstruct/1` quotes (protobuf/lib/protobuf/dsl.ex).
     ("Protobuf", "def __struct__()", (0,)),
     ("Protobuf", "def __struct__(kv)", (1,)),
-    ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (1, 2, 3)),
-    ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (1, 2, 3)),
-    ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs, opts)", (2, 3, 4)),
+    ("ExMachina.Ecto", "def insert(factory_name)", (1,)),
+    ("ExMachina.Ecto", "def insert(factory_name, attrs)", (2,)),
+    ("ExMachina.Ecto", "def insert(factory_name, attrs, opts)", (3,)),
+    ("ExMachina.Ecto", "def insert_pair(factory_name, attrs \\\\ %{})", (1, 2)),
+    ("ExMachina.Ecto", "def insert_pair(factory_name, attrs, opts)", (3,)),
+    ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs \\\\ %{})", (2, 3)),
+    ("ExMachina.Ecto", "def insert_list(number_of_records, factory_name, attrs, opts)", (4,)),
 ] + [
     ("Tesla", f"def {verb}{bang}(client, url, opts)", (1, 2, 3))
     for verb in ("head", "get", "delete", "trace", "options")
