@@ -3331,6 +3331,20 @@ end
         g.callees("Shop.Seeds.run/0"),
         strings(&["Shop.Factory.insert/1"])
     );
+    // Each arity by its own head, as ExMachina writes them.
+    for (symbol, head) in [
+        ("Shop.Factory.insert/1", "def insert(factory_name)"),
+        (
+            "Shop.Factory.insert/3",
+            "def insert(factory_name, attrs, opts)",
+        ),
+        (
+            "Shop.Factory.insert_list/3",
+            "def insert_list(number_of_records, factory_name, attrs \\\\ %{})",
+        ),
+    ] {
+        assert_eq!(site(&g, symbol).signature, head, "{symbol}");
+    }
 }
 
 /// More libraries' `use`s, as `scripts/known-uses.py` reads them from their source: a
