@@ -1408,59 +1408,50 @@ impl<'a> ContextBuilder<'a> {
         }
         // The callers beyond those shown, by name: how widely it is used, for a few tokens
         // (`aiex symbols callers` lists them all).
-        let mut more: Vec<String> = Vec::new();
         // A function with default arguments calls at each arity from one definition: it
         // is named once, by its arities (`sale_fixture/2..3`); and the target itself
         // (calling itself at another arity) is no other caller.
         let own: Vec<(String, u32)> = (self.graph.definitions(symbol).into_iter())
             .map(|d| (d.path, d.start_line))
             .collect();
-        let mut arities: Vec<((&str, u32, &str), Vec<u32>)> = Vec::new();
+        // Each name, with the place (path, line) and arities of a function's.
+        type Named<'s> = (String, Option<(&'s str, u32)>, Vec<u32>);
+        let mut named: Vec<Named> = Vec::new();
         let sites = unfound.into_iter().chain(&callers[rest..]);
         for site in sites.filter(|s| repos.is_empty() || repos.contains(&s.repo)) {
             if (own.iter()).any(|(path, line)| *path == site.path && *line == site.start_line) {
                 continue;
             }
-            let name = if site.symbol.ends_with(MODULE_BODY) {
-                format!("{} ({})", site.module, site.path)
-            } else if site.symbol.contains(' ') && !site.symbol.starts_with(&site.path) {
-                format!("{} ({})", site.symbol, site.path)
-            } else if let Some((head, arity)) = (site.symbol.rsplit_once('/'))
+            let function = (site.symbol.rsplit_once('/'))
                 .and_then(|(head, a)| Some((head, a.parse::<u32>().ok()?)))
-                .filter(|_| !site.symbol.contains(' '))
-            {
-                let key = (site.path.as_str(), site.start_line, head);
-                match arities.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, known)) => known.push(arity),
-                    None => {
-                        arities.push((key, vec![arity]));
-                        more.push(format!("\0{}", arities.len() - 1));
-                    }
-                }
-                continue;
+                .filter(|_| !site.symbol.contains(' '));
+            let (name, place, arity) = if site.symbol.ends_with(MODULE_BODY) {
+                (format!("{} ({})", site.module, site.path), None, None)
+            } else if site.symbol.contains(' ') && !site.symbol.starts_with(&site.path) {
+                (format!("{} ({})", site.symbol, site.path), None, None)
+            } else if let Some((head, arity)) = function {
+                let place = (site.path.as_str(), site.start_line);
+                (head.to_string(), Some(place), Some(arity))
             } else {
                 // A test's name starts with its file's path and line already.
-                site.symbol.clone()
+                (site.symbol.clone(), None, None)
             };
-            if !more.contains(&name) {
-                more.push(name);
+            match named.iter_mut().find(|(n, p, _)| *n == name && *p == place) {
+                Some((_, _, arities)) => arities.extend(arity),
+                None => named.push((name, place, arity.into_iter().collect())),
             }
         }
-        // The functions' places, by their arities.
-        for name in &mut more {
-            if let Some(i) = name
-                .strip_prefix('\0')
-                .and_then(|i| i.parse::<usize>().ok())
-            {
-                let ((_, _, head), known) = &mut arities[i];
-                known.sort_unstable();
-                known.dedup();
-                *name = match (known.first(), known.last()) {
-                    (Some(lo), Some(hi)) if lo != hi => format!("{head}/{lo}..{hi}"),
-                    _ => format!("{head}/{}", known[0]),
-                };
-            }
-        }
+        let more: Vec<String> = (named.into_iter())
+            .map(|(name, _, mut arities)| {
+                arities.sort_unstable();
+                arities.dedup();
+                match (arities.first(), arities.last()) {
+                    (Some(lo), Some(hi)) if lo != hi => format!("{name}/{lo}..{hi}"),
+                    (Some(a), _) => format!("{name}/{a}"),
+                    _ => name,
+                }
+            })
+            .collect();
         if !more.is_empty() {
             let title = format!("Other callers of {symbol}: {} more, not shown", more.len());
             self.push(g, SectionKind::Caller, title, named_list(more), None, &[]);
