@@ -2089,6 +2089,10 @@ fn a_module_cut_to_heads_shows_each_clause_once() {
     // Some written `def f(…),` with `do:` on the next line, as `mix format` cuts them.
     let clauses: String = (0..40)
         .map(|i| match i % 3 {
+            // A guard on the next line, as `mix format` puts a long one.
+            2 if i < 39 => format!(
+                "  def handle_info({{:msg{i}, payload}}, socket)\n      when is_map(payload) do\n    Logger.debug(\"got message {i} with a long enough line of text to weigh\")\n    {{:noreply, assign(socket, :m{i}, payload)}}\n  end\n\n"
+            ),
             1 => format!(
                 "  def handle_info({{:msg{i}, payload}}, socket),\n    do: {{:noreply, assign(socket, :m{i}, payload, \"a long enough line of text to weigh\")}}\n\n"
             ),

@@ -2116,6 +2116,13 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
             head.push_str(lines[next].trim());
             next += 1;
         }
+        // Its guard on the next line (`when is_list(nodes) do`), as its signature has it.
+        if let Some(guard) = (lines.get(next).map(|l| l.trim()))
+            .filter(|l| l.starts_with("when ") && !head.contains(" when "))
+        {
+            head.push(' ');
+            head.push_str(guard);
+        }
         // `def f(a),` with its `do:` on the next line ends at its comma.
         let head = match head.find(", do:") {
             Some(cut) => &head[..cut],

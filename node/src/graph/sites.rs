@@ -473,11 +473,13 @@ fn call_lines_in<'a>(
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
         let prefix = scopes.enter(trimmed, indent, scope);
+        // A doc calls nothing, not even in its interpolations (`#{__MODULE__}` in an
+        // example of configuration).
         if !declaration
+            && !in_doc[i]
             && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
                 || renders(line, callee, scope, in_template[i])
                 || (code.trim().is_empty()
-                    && !in_doc[i]
                     && !in_template[i]
                     && calls_in_template(line, callee, scope))
                 || routes_over_lines(&codes[i..], callee, scope, prefix.as_deref())
@@ -1938,6 +1940,20 @@ mod tests {
         (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
+    }
+
+    /// A doc's interpolations call nothing (libcluster's `strategy: #{__MODULE__}` in a
+    /// moduledoc's example).
+    #[test]
+    fn a_docs_interpolation_is_no_call_line() {
+        let src = "@moduledoc \"\"\"\n  start with #{__MODULE__.start_link(opts)}\n  \"\"\"\ndef go(opts), do: __MODULE__.start_link(opts)\n";
+        let scope = Scope {
+            module: "Cluster.Strategy.Epmd",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Cluster.Strategy.Epmd.start_link/1"), vec![13]);
     }
 
     /// A call without parentheses heading a condition is a call (bors's templates:
