@@ -22,6 +22,78 @@ use crate::chunk::{Chunk, ChunkKind};
 /// At most this many call lines are reported per caller.
 pub const MAX_CALL_LINES: usize = 50;
 
+/// The first segments of the modules of Elixir's standard library (1.14) and its own
+/// applications: a name written so is theirs, not the end of a longer module's that an
+/// alias the chunk does not list may shorten.
+const ELIXIR_MODULES: [&str; 66] = [
+    "Access",
+    "Agent",
+    "Application",
+    "Atom",
+    "Base",
+    "Behaviour",
+    "Bitwise",
+    "Calendar",
+    "Code",
+    "Collectable",
+    "Config",
+    "Date",
+    "DateTime",
+    "Dict",
+    "DynamicSupervisor",
+    "EEx",
+    "Enum",
+    "Enumerable",
+    "ExUnit",
+    "Exception",
+    "File",
+    "Float",
+    "Function",
+    "GenEvent",
+    "GenServer",
+    "HashDict",
+    "HashSet",
+    "IEx",
+    "IO",
+    "Inspect",
+    "Integer",
+    "Kernel",
+    "Keyword",
+    "List",
+    "Logger",
+    "Macro",
+    "Map",
+    "MapSet",
+    "Mix",
+    "Module",
+    "NaiveDateTime",
+    "Node",
+    "OptionParser",
+    "Path",
+    "PartitionSupervisor",
+    "Port",
+    "Process",
+    "Protocol",
+    "Range",
+    "Record",
+    "Regex",
+    "Registry",
+    "Set",
+    "Stream",
+    "String",
+    "StringIO",
+    "Supervisor",
+    "System",
+    "Task",
+    "Time",
+    "Tuple",
+    "URI",
+    "Version",
+    "ArgumentError",
+    "RuntimeError",
+    "KeyError",
+];
+
 /// The longest call text reported, in characters.
 const MAX_CALL_TEXT: usize = 160;
 
@@ -328,13 +400,15 @@ impl<'a> Scope<'a> {
         // A module nested in the one the code is in, by its short name; or an alias the
         // chunk does not list (a `use` writes it: `use MyAppWeb, :controller` aliases
         // `MyApp.Repo`), by the module's last segments.
+        // Not a standard library module's name, though: `Version.compare(a, b)` in
+        // `Hex.Solver.Constraints.Version` is Elixir's `Version`, and
+        // `Supervisor.child_spec(…)` is no `Notifications.Supervisor`'s.
         (self.parents.iter().map(String::as_str))
             .chain([self.module])
             .filter(|p| !p.is_empty())
             .any(|p| module.strip_prefix(p).and_then(|m| m.strip_prefix('.')) == Some(written))
-            || module
-                .strip_suffix(written)
-                .is_some_and(|m| m.ends_with('.'))
+            || (module.strip_suffix(written)).is_some_and(|m| m.ends_with('.'))
+                && !ELIXIR_MODULES.contains(&first)
     }
 
     /// Whether a call of `name` without a module may be `module`'s (at one of `arities`,
@@ -1940,6 +2014,26 @@ mod tests {
         (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
+    }
+
+    /// A standard library module's name is that module, not the end of a longer one's
+    /// (hex's `Version.compare(left, right)` in `Hex.Solver.Constraints.Version`;
+    /// eventstore's `Supervisor.child_spec(…)` beside `Notifications.Supervisor`).
+    #[test]
+    fn a_standard_library_name_is_no_projects_module() {
+        let src = "Version.compare(left, right)\ncompare(version, range)\nSupervisor.child_spec(spec, id: 1)\nProjects.Supervisor.child_spec(x)\n";
+        let scope = Scope {
+            module: "Hex.Solver.Constraints.Version",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Hex.Solver.Constraints.Version.compare/2"), vec![11]);
+        assert_eq!(
+            at("Hex.Notifications.Supervisor.child_spec/1"),
+            Vec::<u32>::new()
+        );
+        assert_eq!(at("Hex.Projects.Supervisor.child_spec/1"), vec![13]);
     }
 
     /// A doc's interpolations call nothing (libcluster's `strategy: #{__MODULE__}` in a
