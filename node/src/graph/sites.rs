@@ -2021,7 +2021,7 @@ mod tests {
     /// eventstore's `Supervisor.child_spec(…)` beside `Notifications.Supervisor`).
     #[test]
     fn a_standard_library_name_is_no_projects_module() {
-        let src = "Version.compare(left, right)\ncompare(version, range)\nSupervisor.child_spec(spec, id: 1)\nProjects.Supervisor.child_spec(x)\n";
+        let src = "Version.compare(left, right)\ncompare(version, range)\nSupervisor.child_spec(spec)\nProjects.Supervisor.child_spec(x)\n";
         let scope = Scope {
             module: "Hex.Solver.Constraints.Version",
             text: src,
