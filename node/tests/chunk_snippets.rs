@@ -7741,6 +7741,36 @@ fn g17_a_generators_template_keeps_its_calls() {
     assert!(!calls.iter().any(|c| c.starts_with("Torch.PaginationView")));
 }
 
+/// `Mix.Task.run("hex.audit")` (or `rerun`) runs the task's `run/1`, its module named
+/// as Mix camelizes the name (hex's tests); a name that is no task's runs nothing.
+#[test]
+fn g17_a_task_run_by_its_name_calls_its_run() {
+    let src = concat!(
+        "defmodule Mix.Tasks.Hex.AuditTest do\n",
+        "  use ExUnit.Case\n",
+        "  test \"audits\" do\n",
+        "    assert catch_throw(Mix.Task.run(\"hex.audit\")) == {:exit_code, 1}\n",
+        "    Mix.Task.rerun(\"ecto.gen_migration\", [\"add\"])\n",
+        "    Mix.Task.run(\"bad name\")\n",
+        "    Mix.Task.run(\"hex.#{name}\")\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/mix/tasks/hex.audit_test.exs", src);
+    let calls: Vec<String> = cs.iter().flat_map(|c| c.calls.clone()).collect();
+    for call in [
+        "Mix.Tasks.Hex.Audit.run/1",
+        "Mix.Tasks.Ecto.GenMigration.run/1",
+    ] {
+        assert!(calls.contains(&call.to_string()), "{call}: {}", dump(&cs));
+    }
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("Mix.Tasks.")).count(),
+        2,
+        "{calls:?}"
+    );
+}
+
 /// A server messaging `__MODULE__`, the name it registers, runs its own callbacks, from
 /// its callbacks too (bors's `BranchDeleter`): `GenServer.cast(__MODULE__, msg)` its
 /// `handle_cast/2`, `send(__MODULE__, msg)` its `handle_info/2`.

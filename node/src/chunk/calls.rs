@@ -644,6 +644,17 @@ fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
     content.map_or("", |c| text(c, src)).to_string()
 }
 
+/// The text of a string written without interpolation or escapes (`"hex.audit"`).
+fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    if node.kind() != "string" || node.named_child_count() != 1 {
+        return None;
+    }
+    let content = node
+        .named_child(0)
+        .filter(|c| c.kind() == "quoted_content")?;
+    Some(text(content, src))
+}
+
 /// The `(key, value)` nodes of a `keywords` node's pairs (`to: Mod, as: :f`).
 pub(crate) fn keyword_pairs<'t>(keywords: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
     let mut cursor = keywords.walk();
@@ -1177,6 +1188,42 @@ fn live_rendered(
             },
         ));
     }
+}
+
+/// The task `Mix.Task.run("hex.audit", args)` (or `rerun`) runs by its name: the
+/// `run/1` of `Mix.Tasks.Hex.Audit`, each segment of the name camelized as Mix does
+/// (`ecto.gen_migration` is `Mix.Tasks.Ecto.GenMigration`).
+fn named_task(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
+    let first = *named_children(arguments?).first()?;
+    let name = plain_string(first, src)?;
+    Some(RawCall::Remote {
+        module: task_module(name)?,
+        fun: "run".to_string(),
+        arity: 1,
+    })
+}
+
+/// The module of the Mix task named `name` (`hex.audit`): `Mix.Tasks.Hex.Audit`; none
+/// for a name that is no task's.
+pub(crate) fn task_module(name: &str) -> Option<String> {
+    let mut module = String::from("Mix.Tasks");
+    for segment in name.split('.') {
+        if segment.is_empty()
+            || !segment.starts_with(|c: char| c.is_ascii_lowercase())
+            || !segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return None;
+        }
+        module.push('.');
+        for word in segment.split('_').filter(|w| !w.is_empty()) {
+            let mut chars = word.chars();
+            module.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+            module.push_str(chars.as_str());
+        }
+    }
+    Some(module)
 }
 
 /// The function Absinthe's `batch({Mod, :fun}, arg, fn … end)` runs once for the whole
@@ -2343,6 +2390,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         module.as_str(),
                         "Phoenix.LiveView.Helpers" | "Phoenix.LiveView" | "Phoenix.Component"
                     );
+                let mix_task = extra == 0 && module == "Mix.Task" && matches!(fun, "run" | "rerun");
                 let absinthe_batch = extra == 0
                     && fun == "batch"
                     && matches!(
@@ -2367,6 +2415,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 }
                 if absinthe_batch && let Some(call) = batch_function(parts.arguments, src) {
                     calls.push((node.start_byte(), call));
+                }
+                if mix_task && let Some(task) = named_task(parts.arguments, src) {
+                    calls.push((node.start_byte(), task));
                 }
                 if let Some(callback) = callback {
                     if matches!(callback, RawCall::Remote { .. })

@@ -552,6 +552,7 @@ fn call_lines_in<'a>(
         if !declaration
             && !in_doc[i]
             && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
+                || runs_task(line, code, callee)
                 || renders(line, callee, scope, in_template[i])
                 || (code.trim().is_empty()
                     && !in_template[i]
@@ -661,6 +662,34 @@ fn unquoted_as_module(code: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether the line runs the Mix task whose `run/1` `callee` is by its name:
+/// `Mix.Task.run("hex.audit")` (or `rerun`) for `Mix.Tasks.Hex.Audit.run/1`. `line` is
+/// as written, `code` the same with strings blanked.
+fn runs_task(line: &str, code: &str, callee: &Callee) -> bool {
+    let CalleeKind::Function { name, arities } = &callee.kind else {
+        return false;
+    };
+    if name != "run"
+        || !(arities.is_empty() || arities.contains(&1))
+        || !callee.module.starts_with("Mix.Tasks.")
+    {
+        return false;
+    }
+    ["Mix.Task.run(\"", "Mix.Task.rerun(\""]
+        .iter()
+        .any(|opener| {
+            code.match_indices(&opener[..opener.len() - 1])
+                .any(|(at, _)| {
+                    let from = at + opener.len();
+                    (line.get(at..from) == Some(*opener))
+                        .then(|| line[from..].split_once('"'))
+                        .flatten()
+                        .and_then(|(task, _)| crate::chunk::calls::task_module(task))
+                        .is_some_and(|m| m == callee.module)
+                })
+        })
 }
 
 /// [`is_ident`] for a character.
@@ -2034,6 +2063,21 @@ mod tests {
             Vec::<u32>::new()
         );
         assert_eq!(at("Hex.Projects.Supervisor.child_spec/1"), vec![13]);
+    }
+
+    /// A Mix task run by its name calls its `run/1` there (hex's tests:
+    /// `Mix.Task.run("hex.audit")`).
+    #[test]
+    fn a_task_run_by_its_name_is_a_call_of_its_run() {
+        let src = "assert catch_throw(Mix.Task.run(\"hex.audit\")) == {:exit_code, 1}\nMix.Task.rerun(\"ecto.gen_migration\", [\"add\"])\nMix.Task.run(\"hex.outdated\")\n# Mix.Task.run(\"hex.audit\")\n";
+        let scope = Scope {
+            module: "Mix.Tasks.Hex.AuditTest",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Mix.Tasks.Hex.Audit.run/1"), vec![10]);
+        assert_eq!(at("Mix.Tasks.Ecto.GenMigration.run/1"), vec![11]);
     }
 
     /// A doc's interpolations call nothing (libcluster's `strategy: #{__MODULE__}` in a
