@@ -234,31 +234,12 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
         .filter(|c| c.start_line <= to && c.end_line >= from)
         .collect();
     ordered.sort_by_key(|c| c.start_line);
+    let mut primed = router_scopes_at_parts(chunks, &ordered);
     for chunk in ordered {
         let scope = Scope::of(chunk);
         // A router's header split in parts: the later parts' routes are in the scopes
         // the earlier ones open.
-        let mut scopes = RouterScopes::default();
-        if chunk.kind == ChunkKind::ModuleHeader && chunk.part.is_some_and(|(k, _)| k > 1) {
-            let mut before: Vec<&Chunk> = (chunks.iter())
-                .filter(|c| {
-                    c.kind == ChunkKind::ModuleHeader
-                        && c.module == chunk.module
-                        && c.start_line < chunk.start_line
-                })
-                .collect();
-            before.sort_by_key(|c| c.start_line);
-            for c in before {
-                let earlier = Scope::of(c);
-                let mut lexer = Lexer::default();
-                for line in c.content.lines() {
-                    let mut code = String::new();
-                    lexer.code_of(line, &mut code);
-                    let trimmed = code.trim_start();
-                    scopes.enter(trimmed, code.len() - trimmed.len(), &earlier);
-                }
-            }
-        }
+        let scopes = primed.remove(&chunk.start_line).unwrap_or_default();
         let lines = call_lines_in(&chunk.content, chunk.start_line, callee, &scope, scopes);
         for (line, text) in lines {
             if (from..=to).contains(&line) && found.last().is_none_or(|(l, _)| *l < line) {
@@ -573,6 +554,42 @@ fn call_lines_in<'a>(
     out
 }
 
+/// The router scopes open where each later part of a module header among `wanted`
+/// starts (by its first line), read once through the header parts of `chunks` (one
+/// file's) in order.
+fn router_scopes_at_parts(chunks: &[Chunk], wanted: &[&Chunk]) -> HashMap<u32, RouterScopes> {
+    let later_part =
+        |c: &Chunk| c.kind == ChunkKind::ModuleHeader && c.part.is_some_and(|(k, _)| k > 1);
+    let mut out = HashMap::new();
+    let Some(last) = (wanted.iter().filter(|c| later_part(c)))
+        .map(|c| c.start_line)
+        .max()
+    else {
+        return out;
+    };
+    let mut headers: Vec<&Chunk> = (chunks.iter())
+        .filter(|c| c.kind == ChunkKind::ModuleHeader && c.start_line <= last)
+        .collect();
+    headers.sort_by_key(|c| c.start_line);
+    let mut states: HashMap<&str, RouterScopes> = HashMap::new();
+    for c in headers {
+        let state = states.entry(c.module.as_str()).or_default();
+        if later_part(c) {
+            out.insert(c.start_line, state.clone());
+        }
+        let scope = Scope::of(c);
+        let mut lexer = Lexer::default();
+        let mut code = String::new();
+        for line in c.content.lines() {
+            code.clear();
+            lexer.code_of(line, &mut code);
+            let trimmed = code.trim_start();
+            state.enter(trimmed, code.len() - trimmed.len(), &scope);
+        }
+    }
+    out
+}
+
 /// The module prefix a router's `scope`s give the routes on a line: `None` when the line
 /// may be in a `scope` the code does not show (a part of a router split in parts), else
 /// their aliases joined (empty outside any, or under scopes without one).
@@ -580,7 +597,7 @@ type RoutePrefix<'p> = Option<&'p str>;
 
 /// The router `scope … do` blocks a chunk's lines are in, read by their indentation (a
 /// block ends at the `end` as indented as its `scope`).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct RouterScopes {
     /// Each open scope: its indentation, its alias (expanded), and whether every scope
     /// around it is known.
@@ -591,6 +608,8 @@ impl RouterScopes {
     /// Reads a line (its code trimmed, and its indentation): the prefix of the routes on
     /// it (see [`RoutePrefix`]).
     fn enter(&mut self, trimmed: &str, indent: usize, scope: &Scope<'_>) -> Option<String> {
+        // Blanks a comment left (`end # browser`) are no part of the code.
+        let trimmed = trimmed.trim_end();
         if trimmed == "end" && self.open.last().is_some_and(|(at, _, _)| *at == indent) {
             self.open.pop();
         }
@@ -1310,18 +1329,24 @@ fn sends(code: &str, fun: &str) -> bool {
 
 /// Whether the line's code sends a message to the process that runs it, as the chunker
 /// reads a message a server sends its own `handle_info/2`: to `self()` or `__MODULE__`
-/// (`send(self(), :tick)`, `Process.send_after(self(), :tick, 1000)`), or with no
-/// process written (`:timer.send_interval(1000, :tick)`); not `send(transport_pid, …)`.
+/// (`send(self(), :tick)`, `Process.send_after(self(), :tick, 1000)`,
+/// `:erlang.send_after(1000, self(), :tick)`), or with no process written
+/// (`:timer.send_interval(1000, :tick)`); not `send(transport_pid, …)`. A send whose
+/// arguments go on to the next line counts.
 fn sends_to_self(code: &str) -> bool {
-    let to_pid = [
-        "send",
-        "Process.send",
-        "Process.send_after",
-        ":erlang.send_after",
+    // Each send and which of its arguments names the process (`:timer`'s only when it is
+    // given three).
+    let sends: [(&str, usize); 6] = [
+        ("send", 0),
+        ("Process.send", 0),
+        ("Process.send_after", 0),
+        (":erlang.send_after", 1),
+        (":timer.send_interval", 1),
+        (":timer.send_after", 1),
     ];
     let bytes = code.as_bytes();
     let mut to_another = false;
-    for f in to_pid {
+    for (f, dest) in sends {
         for (at, _) in code.match_indices(f) {
             let end = at + f.len();
             if (at > 0 && (is_ident(bytes[at - 1]) || b".:@".contains(&bytes[at - 1])))
@@ -1329,14 +1354,23 @@ fn sends_to_self(code: &str) -> bool {
             {
                 continue;
             }
-            let to = code[end + 1..].trim_start();
-            if ["self()", "self ()", "__MODULE__"]
-                .iter()
-                .any(|s| to.starts_with(s))
-            {
+            let args: Vec<&str> = code[end + 1..].split(',').map(str::trim).collect();
+            // `:timer.send_interval(1000, :tick)` sends to the caller.
+            if f.starts_with(":timer") && args.len() < 3 {
                 return true;
             }
-            to_another = true;
+            match args.get(dest).filter(|a| !a.is_empty()) {
+                Some(to)
+                    if ["self()", "self ()", "__MODULE__"]
+                        .iter()
+                        .any(|s| to.starts_with(s)) =>
+                {
+                    return true;
+                }
+                Some(_) => to_another = true,
+                // Its arguments go on below (`Process.send_after(` alone): not known here.
+                None => {}
+            }
         }
     }
     !to_another
@@ -2787,10 +2821,10 @@ end"#;
         assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![11]);
         // `send(pid, :go)` sends to another process (realtime's `send(transport_pid, …)`).
         assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![13]);
-        let own = "def a, do: send(self(), :a)\ndef b, do: send __MODULE__, :b\ndef c, do: :timer.send_interval(10, :c)\n";
+        let own = "def a, do: send(self(), :a)\ndef b, do: send __MODULE__, :b\ndef c, do: :timer.send_interval(10, :c)\ndef d, do: :erlang.send_after(10, self(), :d)\nProcess.send_after(\n:timer.send_interval(10, pid, :f)\n";
         assert_eq!(
             lines(own, "Inventory.Stock.handle_info/2"),
-            vec![10, 11, 12]
+            vec![10, 11, 12, 13, 14]
         );
         assert!(lines(src, "Inventory.Stock.handle_cast/2").is_empty());
         let test = "test \"direct\" do\n  assert {:noreply, _} = Stock.handle_cast(:x, %{})\nend\n";
@@ -2853,11 +2887,13 @@ end"#;
     #[test]
     fn a_route_calls_the_controller_of_its_scope() {
         let mut source = String::from(
-            "defmodule AsciinemaWeb.Router do\n  use Phoenix.Router\n\n  scope \"/\", AsciinemaWeb do\n    resources \"/a\", RecordingController, only: [:show, :update]\n\n    resources \"/user\", UserController,\n      as: :user,\n      only: [:edit, :update],\n      singleton: true do\n      get \"/email\", EmailController, :edit\n    end\n\n    get \"/~:username\", UserController, :show\n  end\n\n",
+            "defmodule AsciinemaWeb.Router do\n  use Phoenix.Router\n\n  scope \"/\", AsciinemaWeb do\n    resources \"/a\", RecordingController, only: [:show, :update]\n\n    resources \"/user\", UserController,\n      as: :user,\n      only: [:edit, :update],\n      singleton: true do\n      get \"/email\", EmailController, :edit\n    end\n\n    get \"/~:username\", UserController, :show\n  end # browser\n\n",
         );
         // Enough routes that the header is split in parts, the last in the scope of an
         // earlier one.
-        source.push_str("  scope \"/api\", AsciinemaWeb.Api, as: :api do\n    scope \"/v1\" do\n");
+        source.push_str(
+            "  scope \"/api\", AsciinemaWeb.Api, as: :api do # json\n    scope \"/v1\" do\n",
+        );
         for i in 0..40 {
             source.push_str(&format!(
                 "      get \"/things/{i}/more/paths/to/fill/the/part\", ThingController, :thing_{i}\n"
