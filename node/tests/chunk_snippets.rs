@@ -5007,6 +5007,26 @@ fn g01_module_level_code_between_definitions_is_a_header_part() {
             row(Function, "Web.Core.label", &[1], (3, 8)),
         ],
     );
+    // A Surface component's `slot` among its `prop`s is header material, as they are.
+    let src = concat!(
+        "defmodule Web.Card do\n",
+        "  use Surface.Component\n",
+        "\n",
+        "  slot default\n",
+        "  prop title, :string, required: true, doc: \"The title shown at the top of the card\"\n",
+        "  prop size, :atom, values: [:small, :medium, :large], default: :medium\n",
+        "\n",
+        "  def render(assigns), do: ~F\"<div>{@title}</div>\"\n",
+        "end\n",
+    );
+    let cs = chunks("lib/web/card.ex", src);
+    assert_rows(
+        &cs,
+        vec![
+            row(ModuleHeader, "Web.Card", &[], (1, 6)),
+            row(Function, "Web.Card.render", &[1], (7, 9)),
+        ],
+    );
 }
 
 /// A module (or a function body) importing more than `MAX_IMPORTS` modules: the list

@@ -3637,6 +3637,22 @@ impl<'s, 't> Walker<'s, 't> {
         }
     }
 
+    /// Whether `items[i]` is a component's `attr` or `slot` line followed, past other
+    /// such lines, docs and comments, by a definition: the function they declare.
+    fn declares_next_component(&self, items: &[Item<'t>], i: usize) -> bool {
+        let declares = |item: &Item<'t>| {
+            matches!(item.kind, ItemKind::Header)
+                && item.node.kind_id() == calls::grammar().call
+                && matches!(target_name(item.node, self.src), Some("attr" | "slot"))
+        };
+        declares(&items[i])
+            && (items[i + 1..].iter())
+                .find(|item| {
+                    !(declares(item) || matches!(item.kind, ItemKind::Comment | ItemKind::Lead(_)))
+                })
+                .is_some_and(|item| matches!(item.kind, ItemKind::Def(_)))
+    }
+
     fn emit(&mut self, module: usize, header: Draft, mut items: Vec<Item<'t>>, depth: usize) {
         self.header_takes_its_doc(&mut items);
         let mut header = Some(self.module_header(module, header));
@@ -3646,18 +3662,14 @@ impl<'s, 't> Walker<'s, 't> {
             let item = &items[i];
             match &item.kind {
                 // A Phoenix component's `attr` and `slot` lines lead into the function after
-                // them, the first one's too.
+                // them, the first one's too (not a Surface component's `slot` among its
+                // `prop`s, header material).
                 ItemKind::Header | ItemKind::Type(_)
                     if header.is_some()
                         && lead
                             .iter()
                             .all(|&k| matches!(items[k].kind, ItemKind::Comment))
-                        && !(matches!(item.kind, ItemKind::Header)
-                            && item.node.kind_id() == calls::grammar().call
-                            && matches!(
-                                target_name(item.node, self.src),
-                                Some("attr" | "slot")
-                            )) =>
+                        && !self.declares_next_component(&items, i) =>
                 {
                     // Header material (and the comments just above it) joins the header;
                     // comments above the first definition lead into that definition.
