@@ -1395,6 +1395,27 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
         headers[0].text
     );
     assert_eq!(headers[0].text.matches("defmodule Conn do").count(), 1);
+    // A very long one (a router's) comes by its first parts only.
+    let attributes: String = (0..600)
+        .map(|i| format!("  @line{i} \"Line {i} of a very long header.\"\n"))
+        .collect();
+    let long = format!("defmodule Router do\n{attributes}\n  def request(conn), do: conn\nend\n");
+    let chunks = unmerged_chunks(&[("lib/router.ex", &long)]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let asked = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .build(&ContextRequest {
+            question: "what does Router.request/1 do?".into(),
+            target: None,
+            budget: None,
+            repositories: Vec::new(),
+        })
+        .unwrap();
+    let header = (asked.sections.iter())
+        .find(|s| s.title.starts_with("Module header: Router"))
+        .unwrap_or_else(|| panic!("{:#?}", asked.sections));
+    assert!(header.text.contains("Line 0 of"), "{}", header.text);
+    assert!(!header.text.contains("Line 599 of"), "{}", header.text);
 }
 
 /// Callers beyond those shown whole are named in one short section, so a widely used

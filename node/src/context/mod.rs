@@ -147,6 +147,10 @@ pub fn budget_scale(budget: usize) -> usize {
 /// The most parts of a split definition a search hit shows together.
 const MAX_JOINED_PARTS: usize = 3;
 
+/// The most parts of the header of a module a question names that its context shows:
+/// a long one (a router's) comes by its first parts.
+const MAX_NAMED_HEADER_PARTS: usize = 6;
+
 /// How many times [`max_hits`] a context shows while its budget has room for them
 /// (the search asks for as many).
 pub const MAX_FILL_HITS: usize = 2;
@@ -1018,8 +1022,11 @@ impl<'a> ContextBuilder<'a> {
             let only_headers = FileChunkFilter::Kinds(vec![ChunkKind::ModuleHeader]);
             for (repo, path) in files {
                 let file = self.source.file_chunks_where(repo, path, &only_headers)?;
+                // The first few parts of a long one (a router's): named in passing, it
+                // need not take the budget whole, nor be dropped whole to fit.
                 let parts: Vec<&Chunk> = (file.iter())
                     .filter(|c| c.module == *module && in_repos(c) && !g.shown(c))
+                    .take(MAX_NAMED_HEADER_PARTS)
                     .collect();
                 self.push_header(g, &parts);
             }
