@@ -40,8 +40,8 @@ const MAX_LIST_LOOKBACK: usize = 16;
 /// a header part of its own; shorter code (a `defoverridable`) leads into the next.
 const HEADER_PART_MIN_CHARS: usize = 100;
 
-/// The size (non-whitespace characters, half the default chunk budget) from which a
-/// module attribute between definitions holds data of its own, a header part, rather
+/// The size (non-whitespace characters, about half the default chunk budget) from which
+/// a module attribute between definitions holds data of its own, a header part, rather
 /// than leading into the definition after it.
 const DATA_ATTRIBUTE_MIN_CHARS: usize = 700;
 /// Nested modules deeper than this are kept inside their parent's chunk, tagged `too_deep`.
@@ -3866,7 +3866,7 @@ impl<'s, 't> Walker<'s, 't> {
                     || (node.kind() == "unary_operator"
                         && self.src.get(node.start_byte()) == Some(&b'@')
                         && non_whitespace_chars(&self.src[node.start_byte()..node.end_byte()])
-                            > DATA_ATTRIBUTE_MIN_CHARS))
+                            >= DATA_ATTRIBUTE_MIN_CHARS))
         };
         // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
         // types are pieces of their own first, as at the end of a module.

@@ -995,8 +995,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                             .strip_prefix(w)
                             .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
                     });
-                // A condition's `do` is its own, not the call's block (`case x do`).
-                (statement && (argument || block)) || (condition && argument)
+                // A condition's `do` is its own, not the call's block (`case x do`); and
+                // `if user && user.admin do` tests a variable.
+                (statement && (argument || block))
+                    || (condition && argument && !after.starts_with("&&"))
             };
             let defines = after.starts_with('(')
                 && crate::chunk::calls::DEF_KEYWORDS.iter().any(|d| {
@@ -2132,7 +2134,7 @@ mod tests {
     /// `<%= if empty? @patches do %>`); a variable there is none.
     #[test]
     fn a_call_without_parentheses_in_a_condition_is_a_call() {
-        let src = "if empty? @patches do\nunless empty? x do\nif empty do\nx = not empty? y\n";
+        let src = "if empty? @patches do\nunless empty? x do\nif empty do\nx = not empty? y\nif empty? && x do\n";
         let scope = Scope {
             module: "BorsNG.PageView",
             text: src,
