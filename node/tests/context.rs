@@ -1491,8 +1491,9 @@ fn a_split_callee_comes_whole_and_other_callers_are_named_once() {
     let indexer = format!(
         "defmodule Shop.Indexer do\n  @doc \"\"\"\n{doc}  \"\"\"\n  def index(source) do\n    items = []\n{body}    Shop.Downloads.enqueue(items)\n  end\nend\n"
     );
-    // A test's fixture, whose callers in the library come first.
-    let run = "defmodule Shop.Run do\n  def run(source), do: Shop.Indexer.index(source)\n\n  def fixture(a, b, c \\\\ %{})\n  def fixture(%{} = a, b, c), do: fixture(a.id, b, c)\n  def fixture(a, b, c), do: Shop.Indexer.index({a, b, c})\nend\n".to_string();
+    // A test's fixture, whose callers in the library come first; and a helper with a
+    // default argument calling it, one caller at two arities.
+    let run = "defmodule Shop.Run do\n  def run(source), do: Shop.Indexer.index(source)\n\n  def fixture(a, b, c \\\\ %{})\n  def fixture(%{} = a, b, c), do: fixture(a.id, b, c)\n  def fixture(a, b, c), do: Shop.Indexer.index({a, b, c})\nend\ndefmodule Shop.Helpers do\n  def helper(a, b \\\\ 1), do: Shop.Run.fixture(a, b, 0)\nend\n".to_string();
     // Enough other callers that some are only named.
     let callers: String = (0..30)
         .map(|i| {
@@ -1552,6 +1553,7 @@ fn a_split_callee_comes_whole_and_other_callers_are_named_once() {
     let named: Vec<&str> = others[0].text.lines().collect();
     let unique: std::collections::HashSet<&&str> = named.iter().collect();
     assert_eq!(unique.len(), named.len(), "{named:?}");
+    assert!(named.contains(&"Shop.Helpers.helper/1..2"), "{named:?}");
 }
 
 /// A search hit that is one part of a split definition (its long doc) is shown with the
