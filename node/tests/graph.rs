@@ -4191,3 +4191,38 @@ fn a_message_to_a_name_another_module_registers_runs_its_callback() {
         );
     }
 }
+
+/// A struct matched in many heads (`%Range{} = r`) is no call that ranks it: the
+/// functions the code calls come first in the map (hex's and eventstore's maps were half
+/// `defstruct` lines).
+#[test]
+fn a_structs_patterns_do_not_rank_it_in_the_map() {
+    let heads: String = (0..12)
+        .map(|i| format!("  def f{i}(%Shop.Range{{}} = r), do: r\n"))
+        .collect();
+    let mut chunks = chunks_of(
+        "lib/range.ex",
+        "defmodule Shop.Range do\n  defstruct [:min, :max]\nend\n",
+    );
+    chunks.extend(chunks_of(
+        "lib/core.ex",
+        "defmodule Shop.Core do\n  def run(x), do: x\nend\n",
+    ));
+    chunks.extend(chunks_of(
+        "lib/api.ex",
+        &format!(
+            "defmodule Shop.Api do\n{heads}  def a(x), do: Shop.Core.run(x)\n  def b(x), do: Shop.Core.run(x)\nend\n"
+        ),
+    ));
+    let g = SymbolGraph::build(&chunks);
+    let ranked = g.rank(&[]);
+    let at = |symbol: &str| {
+        (ranked.iter())
+            .position(|(s, _)| s == symbol)
+            .unwrap_or_else(|| panic!("{symbol} unranked: {ranked:?}"))
+    };
+    assert!(
+        at("Shop.Core.run/1") < at("Shop.Range.__struct__/0"),
+        "{ranked:?}"
+    );
+}

@@ -686,9 +686,15 @@ impl RankIndex {
         for (caller, callees) in &g.out {
             let from = ids[caller.as_str()];
             for callee in callees {
-                // A recursive call is an edge for `callers` and `callees`, not a vote.
+                // A recursive call is an edge for `callers` and `callees`, not a vote; nor
+                // is a struct's pattern or literal (`%Range{} = r` in a head): a struct
+                // matched everywhere is not what the code is about (hex's and
+                // eventstore's maps were half `defstruct` lines).
                 if let Some(&to) = ids.get(callee.as_str())
                     && to != from
+                    && !callee
+                        .rsplit_once('/')
+                        .is_some_and(|(h, _)| h.ends_with(".__struct__"))
                 {
                     edges[from].push(to as u32);
                 }
