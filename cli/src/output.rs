@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aiex_node::chunk::Chunk;
 use aiex_node::graph::SymbolGraph;
+use aiex_node::graph::sites::MAX_CALL_LINES;
 use aiex_node::ingest::{IngestProgress, IngestStats, PartitionSet};
 use aiex_proto::v1 as pb;
 use anyhow::Result;
@@ -850,6 +851,7 @@ fn print_refs(refs: &[pb::SymbolRef], json: bool, empty: &str, calls: CallLines)
 }
 
 /// The further lines a caller calls on: `  (also 95, 101)`, the first five and a count.
+/// The lines of one caller stop at [`MAX_CALL_LINES`]: past them the count is a floor.
 fn also_at(lines: &[u32]) -> String {
     const SHOWN: usize = 5;
     if lines.is_empty() {
@@ -857,7 +859,12 @@ fn also_at(lines: &[u32]) -> String {
     }
     let mut shown: Vec<String> = lines.iter().take(SHOWN).map(u32::to_string).collect();
     if lines.len() > SHOWN {
-        shown.push(format!("and {} more", lines.len() - SHOWN));
+        let floor = if lines.len() + 1 >= MAX_CALL_LINES {
+            "at least "
+        } else {
+            ""
+        };
+        shown.push(format!("and {floor}{} more", lines.len() - SHOWN));
     }
     format!("  (also {})", shown.join(", "))
 }
@@ -1174,6 +1181,22 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    /// A caller's further lines, the first five and a count, which is a floor when the
+    /// lines were cut at the most one caller keeps.
+    #[test]
+    fn further_call_lines_are_counted() {
+        assert_eq!(also_at(&[]), "");
+        assert_eq!(also_at(&[3, 4]), "  (also 3, 4)");
+        let some: Vec<u32> = (1..=10).collect();
+        assert_eq!(also_at(&some), "  (also 1, 2, 3, 4, 5, and 5 more)");
+        let cut: Vec<u32> = (1..MAX_CALL_LINES as u32).collect();
+        assert!(
+            also_at(&cut).ends_with(&format!("and at least {} more)", cut.len() - 5)),
+            "{}",
+            also_at(&cut)
+        );
     }
 
     #[test]
