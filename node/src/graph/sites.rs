@@ -1023,13 +1023,15 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
 
 /// The arguments a call passes, read from the code after its `(` when it closes on the
 /// same line: commas outside brackets, a trailing keyword list one argument; and whether
-/// a `do` block follows (the call's, when the call heads its line). `None` when the call
-/// goes on past the line, or holds an `fn`, a `do` or a block argument without
-/// parentheses (their commas are not the call's).
+/// a `do` block follows (the call's, when the call heads its line). An `fn … end`
+/// written whole is one argument. `None` when the call goes on past the line, or holds a
+/// `do` or a block argument without parentheses (their commas are not the call's).
 fn written_arity(args: &str) -> Option<(u32, bool)> {
     let bytes = args.as_bytes();
     let (mut depth, mut commas, mut any) = (0u32, 0u32, false);
     let mut keywords = false;
+    // The `fn`s (and `do`s in them) open and not yet ended.
+    let mut in_fn = 0u32;
     // Whether the next token starts an argument (after the `(` or a top-level comma).
     let mut at_argument = true;
     let mut i = 0;
@@ -1103,7 +1105,15 @@ fn written_arity(args: &str) -> Option<(u32, bool)> {
                 let blocks = [
                     "fn", "do", "end", "if", "unless", "case", "cond", "with", "for",
                 ];
-                if word_start && blocks.contains(&word) && !key {
+                // `fn v -> v end` written whole is one argument, its commas its own (a
+                // `do … end` in it too).
+                if word_start && !key && (word == "fn" || (word == "do" && in_fn > 0)) {
+                    in_fn += 1;
+                    depth += 1;
+                } else if word_start && !key && word == "end" && in_fn > 0 {
+                    in_fn -= 1;
+                    depth = depth.saturating_sub(1);
+                } else if word_start && blocks.contains(&word) && !key && in_fn == 0 {
                     return None;
                 }
                 // `key: value` at the top level: the rest is one keyword list.
@@ -2756,7 +2766,8 @@ end"#;
             ..Scope::default()
         };
         let three = Callee::of("Cachex.Services.Informant.broadcast/3").unwrap();
-        assert_eq!(lines_in(src, &three, &scope), vec![11, 12, 13, 15, 16, 17]);
+        // `broadcast(c, fn a, b -> a end)` passes two: an `fn` written whole is one.
+        assert_eq!(lines_in(src, &three, &scope), vec![11, 12, 13, 16, 17]);
         let two = Callee::of("Cachex.Services.Informant.broadcast/2").unwrap();
         assert_eq!(lines_in(src, &two, &scope), vec![10, 13, 15]);
         // A definition with default arguments is called at each of its arities.
@@ -2778,7 +2789,22 @@ end"#;
         assert_eq!(written_arity("x, valid?(y), z)"), Some((3, false)));
         assert_eq!(written_arity("x, do: y)"), Some((2, false)));
         assert_eq!(written_arity("x, y"), None);
-        assert_eq!(written_arity("x, fn -> 1 end)"), None);
+        // An `fn` written whole is one argument (hex's `fetch!(:key, fn val -> … end)`);
+        // one going on past the line leaves the arity unknown.
+        assert_eq!(written_arity("x, fn -> 1 end)"), Some((2, false)));
+        assert_eq!(
+            written_arity(":t, fn val -> if is_integer(val), do: val * 1000 end)"),
+            Some((2, false))
+        );
+        assert_eq!(
+            written_arity("fn a, b -> a end, fn b -> b end)"),
+            Some((2, false))
+        );
+        assert_eq!(written_arity("x, fn v ->"), None);
+        assert_eq!(
+            written_arity("x, fn v -> case v do :a -> 1 end end)"),
+            Some((2, false))
+        );
         assert_eq!(written_arity("chars, ?é)"), Some((2, false)));
         assert_eq!(written_arity("s, ?\\), x)"), Some((3, false)));
         assert_eq!(written_arity(":name, %{}) do"), Some((2, true)));
