@@ -1242,8 +1242,11 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
             None => before.is_empty() && !atom_next,
             Some((at, b'[')) => {
                 let guard = code[..at].trim_end();
+                // `Module.concat([name, Listener])` names a module, starts nothing.
+                let concat = guard.ends_with("concat(") || guard.ends_with("safe_concat(");
                 (before.ends_with(['[', ',']))
                     && !atom_next
+                    && !concat
                     && !guard
                         .strip_suffix("in")
                         .is_some_and(|g| g.is_empty() || g.ends_with(|c: char| !ident_char(c)))
@@ -2215,6 +2218,7 @@ mod tests {
   {Config, pid} = hd(list)
   if mod in [Config, Other], do: :ok
   %{start: {Config, :other, []}}
+  name = Module.concat([name, Config])
   alias App.{
     Config,
     Other
