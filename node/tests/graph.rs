@@ -4226,3 +4226,54 @@ fn a_structs_patterns_do_not_rank_it_in_the_map() {
         "{ranked:?}"
     );
 }
+
+/// A module declaring a behaviour (`@behaviour Updater`, or a Mox mock of it) runs none
+/// of the `use`s of its `__using__`'s quote: it is no GenServer for that; one that `use`s
+/// it is (nerves_hub_link's updaters).
+#[test]
+fn a_declared_behaviour_implements_nothing_its_quote_uses() {
+    let src = "defmodule Hub.Updater do
+  @callback start(term()) :: :ok
+  defmacro __using__(_) do
+    quote do
+      use GenServer
+      @behaviour Hub.Updater
+    end
+  end
+end
+
+defmodule Hub.StreamingUpdater do
+  use Hub.Updater
+  def start(x), do: x
+end
+
+defmodule Hub.AlternateUpdater do
+  @behaviour Hub.Updater
+  def start(x), do: x
+end
+";
+    let mut chunks = chunks_of("lib/hub.ex", src);
+    chunks.extend(chunks_of(
+        "test/test_helper.exs",
+        "Mox.defmock(Hub.UpdaterMock, for: Hub.Updater)\nExUnit.start()\n",
+    ));
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [SymbolGraph::build(&chunks), ab, ba] {
+        let modules = |behaviour: &str| -> Vec<String> {
+            let mut m: Vec<String> = (g.implementations(behaviour).into_iter())
+                .map(|s| s.module)
+                .collect();
+            m.sort();
+            m
+        };
+        assert_eq!(modules("GenServer"), ["Hub.StreamingUpdater"]);
+        assert_eq!(
+            modules("Hub.Updater"),
+            [
+                "Hub.AlternateUpdater",
+                "Hub.StreamingUpdater",
+                "Hub.UpdaterMock"
+            ]
+        );
+    }
+}

@@ -152,6 +152,10 @@ pub struct SymbolGraph {
     /// that register it: `BorsNG.GitHub` -> `BorsNG.GitHub.Server` (see
     /// [`crate::chunk::REGISTERS_TAG`]).
     registered: HashMap<String, Vec<String>>,
+    /// (behaviour, module) for a module that declares a behaviour (`@behaviour X`, a
+    /// Mox mock of it) without a `use` of it: it runs none of the quote's `use`s, so it
+    /// implements nothing through them.
+    declared_only: HashSet<(String, String)>,
     /// Each function those `for`s define, with the definition it is written as (its
     /// symbol, and its position in `caller_sites`), whose calls it makes.
     named_calls: Vec<(SymbolSite, String, u32)>,
@@ -1837,8 +1841,10 @@ impl SymbolGraph {
                 returns,
                 named_by,
                 registered,
+                declared_only,
                 ..
             } = part;
+            g.declared_only.extend(declared_only);
             for (name, modules) in registered {
                 g.registered.entry(name).or_default().extend(modules);
             }
@@ -1905,6 +1911,14 @@ impl SymbolGraph {
     fn chain_implementers(&mut self) {
         let mut added: Vec<(String, Vec<SymbolSite>)> = Vec::new();
         for (used, sites) in &self.implementers {
+            // Only the modules that `use` it run its quote's `use`s.
+            let sites: Vec<SymbolSite> = (sites.iter())
+                .filter(|s| !(self.declared_only).contains(&(used.clone(), s.module.clone())))
+                .cloned()
+                .collect();
+            if sites.is_empty() {
+                continue;
+            }
             let mut uses = vec![used.clone()];
             self.chain_uses(&mut uses);
             // What a library's `use` declares, its source not indexed ([`USE_BEHAVIOURS`]).
@@ -1972,6 +1986,8 @@ impl SymbolGraph {
                     quoted_at: None,
                     named_after: None,
                 };
+                g.declared_only
+                    .insert((behaviour.to_string(), mock.to_string()));
                 g.implementers
                     .entry(behaviour.to_string())
                     .or_default()
@@ -2072,6 +2088,9 @@ impl SymbolGraph {
                 {
                     for b in implemented(chunk) {
                         let header = site(def.module.clone());
+                        if !chunk.uses.iter().any(|u| u == b) {
+                            g.declared_only.insert((b.to_string(), def.module.clone()));
+                        }
                         g.implementers
                             .entry(b.to_string())
                             .or_default()
@@ -2132,6 +2151,9 @@ impl SymbolGraph {
                     // A module a test defines in its body, with its own `use`s and
                     // `@behaviour`s.
                     let header = site(def.module.clone());
+                    for b in def.behaviours.iter().filter(|b| !def.uses.contains(b)) {
+                        g.declared_only.insert((b.clone(), def.module.clone()));
+                    }
                     let uses = def.uses.iter().filter(|u| !u.contains('/'));
                     for implemented in uses.chain(&def.behaviours) {
                         (g.implementers.entry(implemented.clone()).or_default())
