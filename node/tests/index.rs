@@ -2450,6 +2450,36 @@ fn a_test_is_found_by_its_describe() {
     );
 }
 
+/// A text file (an SQL template) is found by its name (eventstore's
+/// `query_stream_events_forward.sql.eex`).
+#[test]
+fn a_text_file_is_found_by_its_name() {
+    let (_tmp, set) = indexed(&[
+        (
+            "lib/event_store/sql/statements/query_stream_events_forward.sql.eex",
+            "SELECT e.event_id, e.event_type\nFROM <%= schema %>.stream_events se\nWHERE se.stream_id = $1\n",
+        ),
+        (
+            "lib/event_store/storage/reader.ex",
+            "defmodule EventStore.Storage.Reader do\n  def read_forward(conn, stream_id), do: {conn, stream_id}\nend\n",
+        ),
+    ]);
+    for query in [
+        "query_stream_events_forward",
+        "query_stream_events_forward.sql.eex",
+    ] {
+        let hits = search(&set, query);
+        assert!(
+            hits.first().is_some_and(|h| h
+                .chunk
+                .path
+                .ends_with("query_stream_events_forward.sql.eex")),
+            "{query}: {}",
+            describe(&hits)
+        );
+    }
+}
+
 /// A module named by the end of its name (`Accounts.User`, as an alias writes it) comes
 /// before an implementation for it, whose module ends in that name too
 /// (`Phoenix.Param.Asciinema.Accounts.User`, asciinema's).

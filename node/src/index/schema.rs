@@ -143,6 +143,13 @@ pub fn chunk_document(f: &Fields, file_key: &str, mut chunk: Chunk) -> TantivyDo
     if chunk.kind != ChunkKind::Text && !chunk.signature.is_empty() {
         d.add_text(f.signature, &chunk.signature);
     }
+    // A text file (a template, SQL, a doc) is found by its name too
+    // (`query_stream_events_forward.sql.eex`): it has no signature.
+    if chunk.kind == ChunkKind::Text
+        && let Some(name) = chunk.path.rsplit('/').next().filter(|n| !n.is_empty())
+    {
+        d.add_text(f.signature, name);
+    }
     // A test is named under its `describe` too (`recording finalization stages …`): its
     // signature is its own title only.
     if chunk.kind == ChunkKind::Test && !chunk.signature.contains(chunk.name.as_str()) {
