@@ -79,6 +79,10 @@ enum Command {
     Repo {
         #[command(subcommand)]
         command: RepoCommand,
+        /// List or remove the repositories `aiex index` built in the data directory instead
+        /// of asking a gateway (`list` and `rm` only).
+        #[arg(long, global = true)]
+        offline: bool,
     },
     /// Search indexed repositories.
     Search {
@@ -499,7 +503,11 @@ fn run(cli: Cli) -> Result<()> {
         ),
         Command::Node(args) => serve_role("aiex-node", roles::node(&settings, args)),
         Command::Gateway(args) => serve_role("aiex-gateway", roles::gateway(&settings, args)),
-        Command::Repo { command } => runtime()?.block_on(client::repo(&settings, command)),
+        Command::Repo {
+            command,
+            offline: true,
+        } => offline_repo(&settings, command),
+        Command::Repo { command, .. } => runtime()?.block_on(client::repo(&settings, command)),
         Command::Explain {
             target,
             detail,
@@ -635,6 +643,55 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// `aiex repo list|rm --offline`: the repositories of the offline index, or one removed
+/// from it (its chunks and the directory it was indexed from).
+fn offline_repo(settings: &Settings, command: RepoCommand) -> Result<()> {
+    match command {
+        RepoCommand::List { json } => {
+            let set = open_indexed(settings)?;
+            let repos: Vec<_> = (set.repos().into_iter()).filter(|r| r.files > 0).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&repos)?);
+            } else {
+                let sources = Sources::at(&settings.data_dir.join("index")).read()?;
+                for r in &repos {
+                    let from = (sources.get(&r.repo))
+                        .map(|p| format!("  from {}", p.display()))
+                        .unwrap_or_default();
+                    println!(
+                        "{}  {} files, {} chunks{from}",
+                        output::shown(&r.repo),
+                        r.files,
+                        r.chunks
+                    );
+                }
+            }
+            Ok(())
+        }
+        RepoCommand::Rm { name, json } => {
+            let set = open_indexed(settings)?;
+            if !set.repos().iter().any(|r| r.repo == name) {
+                let known: Vec<String> = set.repos().into_iter().map(|r| r.repo).collect();
+                bail!(
+                    "no repository `{name}` in the offline index (it holds: {})",
+                    known.join(", ")
+                );
+            }
+            let files = set.remove_repo(&name)?;
+            Sources::at(&settings.data_dir.join("index")).forget(&name)?;
+            if json {
+                println!("{}", serde_json::json!({ "removed": name, "files": files }));
+            } else {
+                println!("removed {} ({files} files)", output::shown(&name));
+            }
+            Ok(())
+        }
+        _ => bail!(
+            "only `repo list` and `repo rm` work offline; index a directory offline with              `aiex index PATH --name NAME`"
+        ),
+    }
+}
+
 /// Which directory each offline repository was indexed from (`<data>/index/sources.json`),
 /// so that indexing another directory with the same name (two checkouts both called
 /// `app`) is refused instead of silently replacing the first one's files.
@@ -686,10 +743,23 @@ impl Sources {
     fn record(&self, name: &str, source: &Path) -> Result<()> {
         let mut known = self.read()?;
         known.insert(name.to_string(), source.to_path_buf());
+        self.write(&known)
+    }
+
+    /// Forgets where `name` was indexed from (it was removed).
+    fn forget(&self, name: &str) -> Result<()> {
+        let mut known = self.read()?;
+        if known.remove(name).is_some() {
+            self.write(&known)?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, known: &std::collections::BTreeMap<String, PathBuf>) -> Result<()> {
         let tmp = self
             .file
             .with_extension(format!("json.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&known)?)
+        std::fs::write(&tmp, serde_json::to_vec_pretty(known)?)
             .and_then(|()| std::fs::rename(&tmp, &self.file))
             .with_context(|| format!("cannot write {}", self.file.display()))
     }

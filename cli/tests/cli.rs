@@ -870,6 +870,24 @@ fn a_second_directory_with_the_same_name_does_not_replace_the_first() {
         ],
     );
     assert!(hits["hits"].as_array().unwrap().is_empty(), "{hits}");
+    // Offline, repositories are listed and one removed, its directory forgotten: the other
+    // checkout indexes under the name again.
+    let listed = json(d, &["repo", "list", "--offline", "--json"]);
+    let names: Vec<&str> = (listed.as_array().unwrap().iter())
+        .filter_map(|r| r["repo"].as_str())
+        .collect();
+    assert_eq!(names, ["app2"], "{listed}");
+    let removed = json(d, &["repo", "rm", "app2", "--offline", "--json"]);
+    assert_eq!(removed, json!({"removed": "app2", "files": 1}));
+    let args = ["search", "--offline", "Second.hello"];
+    common::fails_saying(&args, &aiex(d, &args), "aiex index");
+    let args = ["repo", "add", second_s, "--offline"];
+    common::fails_saying(&args, &aiex(d, &args), "aiex index PATH");
+    json(d, &["index", first_s, "--name", "app2", "--json"]);
+    let hits = json(d, &["search", "--offline", "First.hello", "--json"]);
+    assert_eq!(hits["hits"][0]["repository"], "app2", "{hits}");
+    let args = ["repo", "rm", "gone", "--offline"];
+    common::fails_saying(&args, &aiex(d, &args), "no repository `gone`");
 }
 
 /// An index created with another partition count is read and updated with that count
