@@ -916,6 +916,32 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 continue;
             }
         }
+        // A call without parentheses heading its line, its arguments ending there
+        // (`plug :put_layout, {Layouts, :app}`, `scope "/", Web do`), passes as many as
+        // it writes, and one more for its `do` block.
+        let bare_args = after.trim_end();
+        if !arities.is_empty()
+            && next == Some(b' ')
+            && code[..at].trim().is_empty()
+            && !bare_args.is_empty()
+            && !bare_args.starts_with(['(', '=', '|', '<', '>', '+', '-', '*', '/', '&', '.'])
+            && !bare_args.ends_with(',')
+            && !["when ", "in ", "and ", "or "]
+                .iter()
+                .any(|w| bare_args.starts_with(w))
+        {
+            let (args, block) = match bare_args.strip_suffix(" do") {
+                Some(args) => (args, true),
+                None => (bare_args, bare_args == "do"),
+            };
+            let passed = match args {
+                "do" => Some(0),
+                _ => written_arity(&format!("{args})")).map(|(n, _)| n),
+            };
+            if passed.is_some_and(|n| !arities.contains(&(n + u32::from(block)))) {
+                continue;
+            }
+        }
         // `name(a, b)` closed on the line passes its arity (one more after a `|>`, and
         // one more for a `do` block after it when the call heads its line:
         // `with_span(name, meta) do`, but not `case Stock.reserve(a, b) do`).
@@ -2141,6 +2167,25 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Cluster.Strategy.Epmd.start_link/1"), vec![13]);
+    }
+
+    /// A call without parentheses heading its line passes the arguments it writes, and
+    /// its `do` block (school_house's router: `plug :x, args` is `plug/2`, `scope
+    /// "/:locale" do` is `scope/2`).
+    #[test]
+    fn a_call_without_parentheses_passes_what_it_writes() {
+        let src = "plug :accepts, [\"html\"]\nplug :fetch_session\nscope \"/\", SchoolHouseWeb do\nscope \"/:locale\" do\nplug Plug.Static,\n";
+        let scope = Scope {
+            module: "SchoolHouseWeb.Router",
+            unqualified: vec![("plug", None), ("scope", None)],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Phoenix.Router.plug/2"), vec![10, 14]);
+        assert_eq!(at("Phoenix.Router.plug/1"), vec![11, 14]);
+        assert_eq!(at("Phoenix.Router.scope/3"), vec![12]);
+        assert_eq!(at("Phoenix.Router.scope/2"), vec![13]);
     }
 
     /// A call without parentheses heading a condition is a call (bors's templates:
