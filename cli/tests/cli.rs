@@ -1674,3 +1674,36 @@ fn impls_of_an_overridable_quoted_function_without_a_callback() {
     let args = ["symbols", "--offline", "impls", "Jobs.Worker.perfrom/1"];
     common::fails_saying(&args, &aiex(d, &args), "not found: Jobs.Worker.perfrom/1");
 }
+
+/// A module's caller that calls its functions through an `import` gets those calls'
+/// lines, as one that names the module does (libcluster's `Cluster.Logger`).
+#[test]
+fn a_modules_callers_through_an_import_have_call_lines() {
+    let data = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let d = data.path();
+    std::fs::create_dir_all(src.path().join("lib")).unwrap();
+    std::fs::write(
+        src.path().join("lib/log.ex"),
+        "defmodule Shop.Log do\n  def debug(x), do: x\n  def warn(x), do: x\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.path().join("lib/a.ex"),
+        "defmodule Shop.A do\n  import Shop.Log\n\n  def run(x) do\n    y = x + 1\n    debug(y)\n    warn(y)\n  end\n\n  def named(x), do: Shop.Log.debug(x)\nend\n",
+    )
+    .unwrap();
+    json(d, &["index", src.path().to_str().unwrap(), "--json"]);
+    let callers = json(
+        d,
+        &["symbols", "callers", "Shop.Log", "--offline", "--json"],
+    );
+    let lines = |symbol: &str| {
+        (callers.as_array().unwrap().iter())
+            .find(|c| c["symbol"] == symbol)
+            .map(|c| c["call_lines"].clone())
+            .unwrap_or_else(|| panic!("{symbol}: {callers}"))
+    };
+    assert_eq!(lines("Shop.A.run/1"), json!([6, 7]), "{callers}");
+    assert_eq!(lines("Shop.A.named/1"), json!([10]), "{callers}");
+}

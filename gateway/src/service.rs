@@ -413,7 +413,7 @@ pub fn caller_refs(
     sites: Vec<SymbolSite>,
     symbol: &str,
 ) -> (Vec<pb::SymbolRef>, String) {
-    use aiex_node::graph::sites::{Callee, call_place};
+    use aiex_node::graph::sites::{Callee, CalleeKind, call_place};
     let callee = Callee::of(symbol).map(|c| c.with_arities(graph.definition_arities(symbol)));
     let started = Instant::now();
     let (mut read, mut failed, mut unread) = (0usize, 0usize, 0usize);
@@ -423,6 +423,7 @@ pub fn caller_refs(
         .map(|site| {
             let (from, to) = (site.start_line, site.end_line);
             let key = (site.repo.clone(), site.path.clone());
+            let caller = site.symbol.clone();
             let mut r = site_ref(site);
             let (Some(source), Some(callee)) = (source, callee.as_ref()) else {
                 return r;
@@ -448,7 +449,29 @@ pub fn caller_refs(
                 current = Some((key, chunks));
             }
             if let Some((_, Some(chunks))) = &current {
-                let place = call_place(chunks, from, to, callee);
+                let mut place = call_place(chunks, from, to, callee);
+                // A module's caller that names none of it: its calls of the module's
+                // functions by name, through an `import` (`debug(topology, msg)` of
+                // `Cluster.Logger`).
+                if place.lines.is_empty() && callee.kind == CalleeKind::Module {
+                    let prefix = format!("{}.", callee.module);
+                    for function in graph.callees(&caller) {
+                        let own = (function.strip_prefix(prefix.as_str()))
+                            .is_some_and(|rest| !rest.contains('.') && rest.contains('/'));
+                        let Some(f) = Callee::of(&function).filter(|_| own) else {
+                            continue;
+                        };
+                        let found = call_place(chunks, from, to, &f);
+                        // The text of the first line.
+                        let first = |p: &[u32]| p.first().copied().unwrap_or(u32::MAX);
+                        if first(&found.lines) < first(&place.lines) {
+                            place.text = found.text;
+                        }
+                        place.lines.extend(found.lines);
+                    }
+                    place.lines.sort_unstable();
+                    place.lines.dedup();
+                }
                 r.call_lines = place.lines;
                 r.call_text = place.text;
             }
