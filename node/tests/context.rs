@@ -315,6 +315,18 @@ fn inventory() -> (Vec<Chunk>, SymbolGraph) {
     (chunks, graph)
 }
 
+/// The context of a question alone, in the whole budget.
+fn ask(source: &Mem, graph: &SymbolGraph, question: &str) -> Context {
+    ContextBuilder::new(graph, source, TokenCounter::for_model("gpt-4o"))
+        .build(&ContextRequest {
+            question: question.into(),
+            target: None,
+            budget: None,
+            repositories: Vec::new(),
+        })
+        .unwrap()
+}
+
 fn build(source: &Mem, graph: &SymbolGraph, target: &str, budget: Option<usize>) -> Context {
     ContextBuilder::new(graph, source, TokenCounter::for_model("gpt-4o"))
         .secrets(SecretFilter::default())
@@ -1377,14 +1389,7 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     assert!(whole.contains("unrelated_callback") && whole.contains("other_phase"));
     // A question naming the module shows its header whole too, not its first part
     // (realtime's `Realtime.PromEx`).
-    let asked = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
-        .build(&ContextRequest {
-            question: "what does Conn.request/2 send?".into(),
-            target: None,
-            budget: None,
-            repositories: Vec::new(),
-        })
-        .unwrap();
+    let asked = ask(&source, &graph, "what does Conn.request/2 send?");
     let headers: Vec<_> = (asked.sections.iter())
         .filter(|s| s.title.starts_with("Module header: Conn"))
         .collect();
@@ -1403,14 +1408,7 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     let chunks = unmerged_chunks(&[("lib/router.ex", &long)]);
     let graph = SymbolGraph::build(&chunks);
     let source = Mem(chunks);
-    let asked = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
-        .build(&ContextRequest {
-            question: "what does Router.request/1 do?".into(),
-            target: None,
-            budget: None,
-            repositories: Vec::new(),
-        })
-        .unwrap();
+    let asked = ask(&source, &graph, "what does Router.request/1 do?");
     let header = (asked.sections.iter())
         .find(|s| s.title.starts_with("Module header: Router"))
         .unwrap_or_else(|| panic!("{:#?}", asked.sections));
