@@ -683,6 +683,28 @@ fn unquoted_as_module(code: &str) -> String {
     out
 }
 
+/// Whether the line renders `module` as LiveView's older helpers do, its `render/1`
+/// (`live_component @socket, MyAppWeb.Nav, id: :nav`) or its `mount/3` (`live_render(@conn,
+/// MyAppWeb.Clock)`): the module among their first two arguments.
+fn live_renders(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
+    let helper = match (name, arities) {
+        ("render", a) if a.is_empty() || a.contains(&1) => "live_component",
+        ("mount", a) if a.is_empty() || a.contains(&3) => "live_render",
+        _ => return false,
+    };
+    let bytes = code.as_bytes();
+    code.match_indices(helper).any(|(at, _)| {
+        let end = at + helper.len();
+        (at == 0 || !is_ident(bytes[at - 1]))
+            && matches!(bytes.get(end), Some(b' ' | b'('))
+            && (code[end + 1..].split(',').take(2)).any(|arg| {
+                let written = module_written(arg);
+                written.starts_with(|c: char| c.is_ascii_uppercase())
+                    && scope.names(written, module)
+            })
+    })
+}
+
 /// Whether the line runs the Mix task whose `run/1` `callee` is by its name:
 /// `Mix.Task.run("hex.audit")` (or `rerun`) for `Mix.Tasks.Hex.Audit.run/1`. `line` is
 /// as written, `code` the same with strings blanked.
@@ -737,6 +759,7 @@ fn calls_on(
             let starts = matches!(name.as_str(), "start_link" | "child_spec")
                 && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
+                || live_renders(code, module, name, arities, scope)
                 || (name == "__struct__" && builds_struct(code, module, scope))
                 || (name == "exception"
                     && (arities.is_empty() || arities.contains(&1))
@@ -774,6 +797,8 @@ fn calls_on(
             (!gen_stage && through.iter().any(|f| sends(code, f)))
                 && (*name != "handle_info" || sends_to_self(code))
                 || calls_name(code, module, name, arities, scope)
+                // `Agent.start_link(__MODULE__, :init, [config])` runs `init/1`.
+                || names_mfa(code, module, name, arities, scope)
         }
     }
 }
@@ -2153,6 +2178,35 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Mix.Tasks.Hex.Audit.run/1"), vec![10]);
         assert_eq!(at("Mix.Tasks.Ecto.GenMigration.run/1"), vec![11]);
+    }
+
+    /// LiveView's older helpers render a component (`render/1`) and mount a LiveView
+    /// (`mount/3`) they are given (Bytepack's `.leex` layouts, asciinema's templates).
+    #[test]
+    fn an_older_live_helper_renders_its_module_there() {
+        let src = "<%= live_component @socket, BytepackWeb.NavComponent, id: :nav %>\n{live_render(@conn, AsciinemaWeb.StreamStatusLive, session: %{})}\n<%= live_component @socket, Other, id: 1 %>\n";
+        let scope = Scope {
+            module: "BytepackWeb.LayoutView",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("BytepackWeb.NavComponent.render/1"), vec![10]);
+        assert_eq!(at("AsciinemaWeb.StreamStatusLive.mount/3"), vec![11]);
+    }
+
+    /// A callback a module, its name and arguments name is called there, as a function
+    /// is (hex's `Agent.start_link(__MODULE__, :init, [global_config], name: @name)`).
+    #[test]
+    fn a_callback_named_with_its_module_and_arguments_is_called_there() {
+        let src = "Agent.start_link(__MODULE__, :init, [global_config], name: @name)\nTask.start(__MODULE__, :init, [1, 2])\n";
+        let scope = Scope {
+            module: "Hex.State",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Hex.State.init/1"), vec![10]);
     }
 
     /// A doc's interpolations call nothing (libcluster's `strategy: #{__MODULE__}` in a
