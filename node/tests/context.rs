@@ -1993,6 +1993,7 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
             "              {:ok, integer()}\n",
             "      def lookup(id), do: {:ok, id}\n",
             "      def fetch_all(ids), do: Enum.map(ids, &fetch/1)\n",
+            "      def restock(id), do: Shop.Inventory.add(id)\n",
             "      def add(server \\\\ :store, item)\n",
             "      def add(server, {:new, item}), do: add(server, item)\n",
             "      def add(server, item), do: send(server, item)\n",
@@ -2001,6 +2002,9 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
             "end\n",
             "defmodule Shop.Store do\n",
             "  use Shop.Base\n",
+            "end\n",
+            "defmodule Shop.Inventory do\n",
+            "  def add(id), do: id\n",
             "end\n",
         ),
     )];
@@ -2046,6 +2050,18 @@ fn callees_and_callers_a_use_defines_are_shown_by_their_quote() {
             .contains("def fetch_all(ids), do: Enum.map(ids, &fetch/1)"),
         "{}",
         caller.text
+    );
+    // The target of a function a `use` defines: its quote shown once, as the
+    // `__using__` that writes it (EventStore's `append_to_stream/5`), not again as each
+    // using module's function.
+    let ctx = build(&source, &graph, "Shop.Inventory.add/1", None);
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    let all: String = ctx.sections.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        all.matches("def restock(id), do: Shop.Inventory.add(id)")
+            .count(),
+        1,
+        "{titles:#?}"
     );
     // A function a `use` defines calling itself (at another arity) is its target only,
     // not its callee nor its caller too (Quantum's `add_job/2`).

@@ -450,13 +450,14 @@ impl Gathered {
 
     /// Whether a chunk is already shown, itself or inside a larger span (or holds one).
     fn shown(&self, chunk: &Chunk) -> bool {
-        let span = SourceSpan::of(chunk);
-        self.seen_ids.contains(&chunk.id)
-            || self
-                .sections
-                .iter()
-                .flat_map(|s| &s.spans)
-                .any(|s| span.within(s) || s.within(&span))
+        self.seen_ids.contains(&chunk.id) || self.span_shown(&SourceSpan::of(chunk))
+    }
+
+    /// Whether a section shows code holding `span`, or held in it.
+    fn span_shown(&self, span: &SourceSpan) -> bool {
+        (self.sections.iter())
+            .flat_map(|s| &s.spans)
+            .any(|s| span.within(s) || s.within(span))
     }
 }
 
@@ -1387,6 +1388,19 @@ impl<'a> ContextBuilder<'a> {
                 found => found,
             };
             let Some(c) = found else {
+                // A caller a `use` defines whose quote is shown already (the `__using__`
+                // that writes it, a caller too): not again.
+                let quote_shown = site.quoted_at.as_ref().is_some_and(|q| {
+                    g.span_shown(&SourceSpan {
+                        repo: q.file.repo.clone(),
+                        path: q.file.path.clone(),
+                        start_line: q.start_line,
+                        end_line: q.end_line,
+                    })
+                });
+                if quote_shown {
+                    continue;
+                }
                 // A caller a `use` defines: the quote's clauses that call.
                 if site.generated_by.is_some()
                     && self.push_quoted(g, SectionKind::Caller, "Caller", &site.symbol, in_repos)?
