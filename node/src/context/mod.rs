@@ -809,10 +809,7 @@ impl<'a> ContextBuilder<'a> {
                     let bodiless = |c: &Chunk| c.tags.iter().any(|t| t == "bodiless");
                     if !defining.is_empty() && defining.iter().all(bodiless) {
                         for site in self.graph.definitions(symbol) {
-                            let template = [".heex", ".eex", ".leex", ".sface"]
-                                .iter()
-                                .any(|e| site.path.ends_with(e));
-                            if site.generated_by.is_some() && template {
+                            if site.generated_by.is_some() && is_template(&site.path) {
                                 let file = self.source.file_chunks(&site.repo, &site.path)?;
                                 defining.extend(file.into_iter().filter(|c| {
                                     c.start_line <= site.end_line && c.end_line >= site.start_line
@@ -1376,11 +1373,8 @@ impl<'a> ContextBuilder<'a> {
             };
             // A template's function (`embed_templates`): its file's code at its site, as
             // written (its calls name modules as the rendering module aliases them).
-            let template = [".heex", ".eex", ".leex", ".sface"]
-                .iter()
-                .any(|e| site.path.ends_with(e));
             let found = match found {
-                None if template && fallbacks < 2 * max_callers => {
+                None if is_template(&site.path) && fallbacks < 2 * max_callers => {
                     fallbacks += 1;
                     let chunks = self.source.file_chunks(&site.repo, &site.path)?;
                     chunks.iter().find(overlaps).cloned()
@@ -1653,6 +1647,14 @@ fn same_code(chunk: &Chunk) -> String {
         .strip_prefix(path_line.as_str())
         .unwrap_or(&chunk.header);
     format!("{}\0{header}{}", chunk.module, chunk.content)
+}
+
+/// Whether `path` is a template file's (`.heex`, `.eex`, `.leex`, `.sface`), whose
+/// functions `embed_templates` defines.
+fn is_template(path: &str) -> bool {
+    [".heex", ".eex", ".leex", ".sface"]
+        .iter()
+        .any(|e| path.ends_with(e))
 }
 
 /// `path:start-end` of each chunk, merged per file.
