@@ -7157,6 +7157,66 @@ fn calls_through_a_module_attribute_are_the_modules() {
     );
 }
 
+const CONFIGURED_MODULE: &str = r##"defmodule Appsignal.Ecto do
+  alias Appsignal.Span
+  @tracer Application.compile_env(:appsignal, :appsignal_tracer, Appsignal.Tracer)
+  @span Application.get_env(:appsignal, :appsignal_span, Span)
+  @monitor Application.get_env(:appsignal, :monitor) || Appsignal.Monitor
+  @unknown Application.compile_env(:appsignal, :other)
+
+  def handle_begin(time) do
+    @tracer.create_span("http_request", nil, start_time: time)
+    |> @span.set_name("query")
+    @monitor.add()
+    @unknown.run()
+  end
+end
+
+defimpl Enumerable, for: StreamData do
+  def reduce(data, acc, fun), do: @for.__reduce__(data, acc, fun)
+  def count(_data), do: {:error, @protocol}
+  def member?(data, term), do: @protocol.member?(Enum.to_list(data), term)
+end
+"##;
+
+/// A module attribute set to a configured module's default (`Application.compile_env(:app,
+/// :key, Default)`, `get_env`, or `get_env(…) || Default`) calls the default's functions,
+/// as AppSignal's integrations do through `@tracer`; one without a default calls nothing.
+/// In a `defimpl`, `@for` is the type and `@protocol` the protocol.
+#[test]
+fn calls_through_a_configured_module_or_an_implementations_attributes() {
+    let cs = chunks("lib/appsignal/ecto.ex", CONFIGURED_MODULE);
+    assert_tiles(&cs, CONFIGURED_MODULE.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Appsignal.Ecto.handle_begin/1"),
+        strings(&[
+            "Appsignal.Tracer.create_span/3",
+            "Appsignal.Span.set_name/2",
+            "Appsignal.Monitor.add/0",
+        ]),
+        "{}",
+        dump(&cs)
+    );
+    let begin = (cs.iter())
+        .find(|c| c.name == "handle_begin")
+        .unwrap_or_else(|| panic!("handle_begin/1: {}", dump(&cs)));
+    assert!(
+        begin
+            .aliases
+            .contains(&"Appsignal.Tracer as @tracer".to_string()),
+        "{:?}",
+        begin.aliases
+    );
+    assert_eq!(
+        definition_calls(&cs, "Enumerable.StreamData.reduce/3"),
+        strings(&["StreamData.__reduce__/3"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Enumerable.StreamData.member?/2"),
+        strings(&["Enumerable.member?/2", "Enum.to_list/1"])
+    );
+}
+
 const UNQUOTED_SUBMODULE: &str = r##"defmodule Wallaby.Feature do
   defmacro __using__(_) do
     quote do

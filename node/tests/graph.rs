@@ -2182,6 +2182,104 @@ fn a_macro_defines_what_it_decomposes_itself_or_through_a_function() {
     }
 }
 
+/// A macro whose quote defines functions by names of their own (`def schema, do:
+/// @schema`, a `defstruct` in an `if`), as OpenApiSpex's `schema/2` does, defines them in
+/// each module that calls it at its top: named with its module or imported. Each is sited
+/// at the call, says which macro wrote it and where its quote is, and calls what its
+/// quoted clauses call; a function the module writes itself stays the definition, and a
+/// call inside a function defines nothing.
+#[test]
+fn a_macro_defines_the_functions_its_quote_names_where_a_module_calls_it() {
+    let spex = concat!(
+        "defmodule Spex do\n",                                             // 1
+        "  defmacro schema(body, opts \\\\ []) do\n",                      // 2
+        "    quote do\n",                                                  // 3
+        "      @schema Spex.build_schema(unquote(body), unquote(opts))\n", // 4
+        "      def schema, do: @schema\n",                                 // 5
+        "      def title, do: Spex.title_of(__MODULE__.schema())\n",       // 6
+        "      if Keyword.get(unquote(opts), :struct?, true) do\n",        // 7
+        "        defstruct Spex.properties(@schema)\n",                    // 8
+        "      end\n",                                                     // 9
+        "    end\n",                                                       // 10
+        "  end\n",                                                         // 11
+        "  def build_schema(body, _opts), do: body\n",                     // 12
+        "  def title_of(schema), do: schema[:title]\n",                    // 13
+        "  def properties(schema), do: Map.keys(schema)\n",                // 14
+        "end\n",                                                           // 15
+    );
+    let app = concat!(
+        "defmodule Shop.Schemas.User do\n", // 1
+        "  require Spex\n",                 // 2
+        "  Spex.schema(%{title: \"User\", properties: %{name: :string}})\n", // 3
+        "end\n",                            // 4
+        "defmodule Shop.Schemas.Pet do\n",  // 5
+        "  import Spex\n",                  // 6
+        "  schema(%{title: \"Pet\"}, struct?: false)\n", // 7
+        "  def title, do: \"A pet\"\n",     // 8
+        "end\n",                            // 9
+        "defmodule Shop.UserController do\n", // 10
+        "  alias Shop.Schemas.User\n",      // 11
+        "  def show(conn), do: {conn, %User{name: User.title()}}\n", // 12
+        "  def build, do: Spex.schema(%{title: \"Inline\"})\n", // 13
+        "end\n",                            // 14
+    );
+    let mut chunks = chunks_of("lib/spex.ex", spex);
+    chunks.extend(chunks_of("lib/shop/schemas.ex", app));
+    let whole = SymbolGraph::build(&chunks);
+    let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
+    for g in [&whole, &merged] {
+        let site = |symbol: &str| {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
+            let s = sites.into_iter().next().unwrap();
+            let at = s.quoted_at.map(|q| (q.file.path, q.start_line, q.end_line));
+            (s.path, s.start_line, s.signature, s.generated_by, at)
+        };
+        let quoted = |from: u32, to: u32| Some(("lib/spex.ex".to_string(), from, to));
+        let by = |arity: u32| Some(format!("Spex.schema/{arity}"));
+        let path = "lib/shop/schemas.ex".to_string();
+        assert_eq!(
+            site("Shop.Schemas.User.schema/0"),
+            (
+                path.clone(),
+                3,
+                "def schema".to_string(),
+                by(1),
+                quoted(5, 5)
+            )
+        );
+        assert_eq!(site("Shop.Schemas.User.title/0").1, 3);
+        assert_eq!(site("Shop.Schemas.User.__struct__/0").3, by(1));
+        assert_eq!(
+            site("Shop.Schemas.Pet.schema/0"),
+            (
+                path.clone(),
+                7,
+                "def schema".to_string(),
+                by(2),
+                quoted(5, 5)
+            )
+        );
+        // Written out, the module's own definition stands.
+        assert_eq!(site("Shop.Schemas.Pet.title/0").1, 8);
+        // The struct and the title are the controller's callees, through the alias.
+        let callees = g.callees("Shop.UserController.show/1");
+        for callee in [
+            "Shop.Schemas.User.__struct__/0",
+            "Shop.Schemas.User.title/0",
+        ] {
+            assert!(callees.iter().any(|c| c == callee), "{callee}: {callees:?}");
+        }
+        // The quoted `title/0` calls the module's own `schema/0`, and `Spex`'s function.
+        let title = g.callees("Shop.Schemas.User.title/0");
+        for callee in ["Shop.Schemas.User.schema/0", "Spex.title_of/1"] {
+            assert!(title.iter().any(|c| c == callee), "{callee}: {title:?}");
+        }
+        // A call of the macro inside a function defines nothing in its module.
+        assert!(!g.is_defined("Shop.UserController.schema/0"));
+    }
+}
+
 /// A macro of another file defines functions in the modules that call it too: imported
 /// (`defwrite(insert(cs))` after `import Shop.RepoHelpers`), or through a `use` whose quote
 /// imports it (`pipeline :browser do … end` after `use Shop.Router`, as Phoenix's routers

@@ -1420,7 +1420,7 @@ impl<'s, 't> Walker<'s, 't> {
             ctx.tags.push("too_many_types");
         }
         // `defimpl` declares `@behaviour` of its protocol, as Elixir's does.
-        ctx.behaviours.extend(protocol);
+        ctx.behaviours.extend(protocol.clone());
         match keyword.as_str() {
             "defprotocol" => {
                 ctx.tags.push("protocol");
@@ -1437,6 +1437,20 @@ impl<'s, 't> Walker<'s, 't> {
                 let signature = collapse_whitespace(self.text(node).lines().next().unwrap_or(""));
                 ctx.implied
                     .push(("__impl__", 1, node.start_byte(), signature));
+                // `@protocol` and `@for` name the protocol and the type: calls through
+                // them (`@for.__reduce__(data, acc, fun)`) call those modules' functions.
+                if let Some(protocol) = protocol {
+                    let target = (names.len() == 1)
+                        .then(|| names[0].strip_prefix(&format!("{protocol}.")))
+                        .flatten()
+                        .map(str::to_string);
+                    for (attribute, full) in [("protocol", Some(protocol)), ("for", target)] {
+                        if let Some(full) = full {
+                            ctx.alias_list.push(format!("{full} as @{attribute}"));
+                            ctx.push_alias(node.start_byte(), format!("@{attribute}"), full);
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -2406,7 +2420,10 @@ impl<'s, 't> Walker<'s, 't> {
             }
             _ => {
                 // `@subject Supavisor.ClientHandler`: calls through `@subject` call that
-                // module's functions, from here on (an alias named `@subject`).
+                // module's functions, from here on (an alias named `@subject`); so do
+                // calls through a configured module's default (`@tracer
+                // Application.compile_env(:appsignal, :tracer, Appsignal.Tracer)`).
+                let arg = arg.map(|a| self.configured_default(a).unwrap_or(a));
                 if let Some(a) = arg.filter(|a| {
                     a.kind() == "alias"
                         || (a.kind() == "dot" && self.text(*a).starts_with("__MODULE__."))
@@ -3275,7 +3292,50 @@ impl<'s, 't> Walker<'s, 't> {
                     args,
                     line,
                 });
+            } else if !(recorded.iter()).any(|c| c.arity == arity && c.name == name) {
+                // Its quote may still define functions of names of their own (`def
+                // schema`, a `defstruct`): the first call of each macro, without its
+                // arguments, says so.
+                recorded.push(MacroCall {
+                    name: name.clone(),
+                    arity,
+                    args: Vec::new(),
+                    line,
+                });
             }
+        }
+    }
+
+    /// The module a configuration read falls back to, that code reads as the module
+    /// it calls unless configured otherwise: `Application.compile_env(:app, :key,
+    /// Default)` (or `get_env`), `Application.get_env(:app, :key) || Default`.
+    fn configured_default(&self, value: Node<'t>) -> Option<Node<'t>> {
+        let reads_config = |n: Node<'t>| {
+            let target = (n.kind() == "call")
+                .then(|| n.child_by_field_name("target"))
+                .flatten()
+                .filter(|t| t.kind() == "dot");
+            target.is_some_and(|t| {
+                (t.child_by_field_name("left")).is_some_and(|m| self.text(m) == "Application")
+                    && (t.child_by_field_name("right"))
+                        .is_some_and(|f| matches!(self.text(f), "compile_env" | "get_env"))
+            })
+        };
+        match value.kind() {
+            _ if reads_config(value) => {
+                let args = calls::named_children(child_of_kind(value, "arguments")?);
+                args.get(2).copied().filter(|d| d.kind() == "alias")
+            }
+            "binary_operator"
+                if (value.child_by_field_name("operator"))
+                    .is_some_and(|o| self.text(o) == "||")
+                    && value.child_by_field_name("left").is_some_and(reads_config) =>
+            {
+                value
+                    .child_by_field_name("right")
+                    .filter(|d| d.kind() == "alias")
+            }
+            _ => None,
         }
     }
 

@@ -1025,12 +1025,16 @@ impl SymbolGraph {
         let mut out: Vec<(String, SymbolSite)> = Vec::new();
         let calls = std::mem::take(&mut self.macro_calls);
         let pipeline = |m: &MacroCalls| m.calls.iter().any(|c| c.name == "pipeline");
-        if self.macro_templates.is_empty() && !calls.iter().any(pipeline) {
+        let none_quoted = self.macro_templates.is_empty() && self.quoted_defs.is_empty();
+        if none_quoted && !calls.iter().any(pipeline) {
             return out;
         }
         let mut made: HashSet<(String, String)> = HashSet::default();
+        // What the functions a macro's quote names define call ([`Self::add_calls`] once
+        // every site is in).
+        let mut calling: Vec<(SymbolSite, Vec<String>)> = Vec::new();
         for m in calls {
-            if self.macro_templates.is_empty() && !pipeline(&m) {
+            if none_quoted && !pipeline(&m) {
                 continue;
             }
             // Where a call without a module may come from: the module's imports, then
@@ -1052,15 +1056,64 @@ impl SymbolGraph {
             }
             for call in &m.calls {
                 let call_key = format!("{}/{}", call.name, call.arity);
-                let found = match call.name.contains('.') {
-                    true => self.macro_templates.get(&call_key),
+                // The macro called: named with its module, or one the module imports.
+                let macro_key = match call.name.contains('.') {
+                    true => Some(call_key.clone()).filter(|k| {
+                        self.macro_templates.contains_key(k) || self.quoted_defs.contains_key(k)
+                    }),
                     false => from.iter().find_map(|(module, filter)| {
                         let admitted =
                             (filter.as_ref()).is_none_or(|f| f.admits(&call_key, ChunkKind::Macro));
                         let key = format!("{module}.{call_key}");
-                        self.macro_templates.get(&key).filter(|_| admitted)
+                        let known = self.macro_templates.contains_key(&key)
+                            || self.quoted_defs.contains_key(&key);
+                        (admitted && known).then_some(key)
                     }),
                 };
+                let found = macro_key.as_ref().and_then(|k| self.macro_templates.get(k));
+                // The functions its quote defines by a name of their own (`def schema, do:
+                // @schema`, a `defstruct`), as a `use`'s quote defines them.
+                let quoted = macro_key.as_ref().and_then(|k| self.quoted_defs.get(k));
+                for d in quoted.into_iter().flatten() {
+                    for &arity in &d.arities {
+                        let symbol = crate::chunk::symbol(&m.header.symbol, &d.name, arity);
+                        let written = self.defs.get(&symbol).is_some_and(|sites| {
+                            (sites.iter())
+                                .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
+                        });
+                        if written || !made.insert((symbol.clone(), m.header.repo.clone())) {
+                            continue;
+                        }
+                        let site = SymbolSite {
+                            symbol: symbol.clone(),
+                            kind: d.kind,
+                            signature: d.signature.clone(),
+                            visibility: d.visibility,
+                            start_line: call.line,
+                            end_line: call.line,
+                            generated_by: macro_key.clone(),
+                            quoted_at: (d.quoted_in.as_ref()).filter(|_| d.lines != (0, 0)).map(
+                                |file| QuotedAt {
+                                    file: QuoteFile::clone(file),
+                                    start_line: d.lines.0,
+                                    end_line: d.lines.1,
+                                },
+                            ),
+                            ..m.header.clone()
+                        };
+                        if !d.calls.is_empty() {
+                            // `__MODULE__.fun/1` is the calling module's `fun/1`.
+                            let calls = (d.calls.iter())
+                                .map(|c| match c.strip_prefix("__MODULE__") {
+                                    Some(rest) => format!("{}{rest}", m.header.symbol),
+                                    None => c.clone(),
+                                })
+                                .collect();
+                            calling.push((site.clone(), calls));
+                        }
+                        out.push((symbol, site));
+                    }
+                }
                 // The macro of the module's own repository, where several hold it.
                 let own = |all: &Vec<Templates>| {
                     (all.iter().position(|(f, _)| f.repo == m.header.repo)).unwrap_or(0)
@@ -1137,6 +1190,22 @@ impl SymbolGraph {
                     }
                 }
             }
+        }
+        // A quoted function calls what its clauses call: with a module, and the calling
+        // module's functions it writes or a macro defines.
+        let made: HashSet<&str> = out.iter().map(|(s, _)| s.as_str()).collect();
+        let mut linked: Vec<(SymbolSite, Vec<String>)> = Vec::new();
+        for (site, calls) in calling {
+            let own = format!("{}.", site.module);
+            let calls: Vec<String> = (calls.into_iter())
+                .filter(|c| {
+                    !c.starts_with(&own) || self.defs.contains_key(c) || made.contains(c.as_str())
+                })
+                .collect();
+            linked.push((site, calls));
+        }
+        for (site, calls) in linked {
+            self.add_calls(&site, &calls, false);
         }
         out
     }
