@@ -579,14 +579,12 @@ fn run(cli: Cli) -> Result<()> {
             mut command,
             offline,
         } => {
-            // `Elixir.Enum.map/2` is how Erlang and `inspect` spell `Enum.map/2`.
             if let SymbolsCommand::Def { symbol, .. }
             | SymbolsCommand::Callers { symbol, .. }
             | SymbolsCommand::Callees { symbol, .. }
             | SymbolsCommand::Impls { symbol, .. } = &mut command
-                && let Some(rest) = symbol.strip_prefix("Elixir.")
             {
-                *symbol = rest.to_string();
+                *symbol = as_pasted(symbol).to_string();
             }
             if offline {
                 let set = open_indexed(&settings)?;
@@ -1328,9 +1326,37 @@ fn with_ticker<R>(period: Duration, tick: impl Fn() + Sync, work: impl FnOnce() 
     })
 }
 
+/// A symbol as code or `inspect` writes it, as `search` takes it: `Elixir.Enum.map/2`
+/// (Erlang's and `inspect`'s spelling), a capture `&Enum.map/2`, or `Enum.map/` cut
+/// before its arity (every arity). The division operator `Kernel./` stays itself.
+fn as_pasted(symbol: &str) -> &str {
+    let symbol = symbol.strip_prefix('&').unwrap_or(symbol);
+    let symbol = symbol.strip_prefix("Elixir.").unwrap_or(symbol);
+    match symbol.strip_suffix('/') {
+        Some(name) if !name.is_empty() && !name.ends_with(['.', '/']) => name,
+        _ => symbol,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symbol_is_taken_as_code_writes_it() {
+        for (pasted, symbol) in [
+            ("&NewRelic.add_attributes/1", "NewRelic.add_attributes/1"),
+            ("Elixir.Enum.map/2", "Enum.map/2"),
+            ("&Elixir.Enum.map/2", "Enum.map/2"),
+            ("NewRelic.add_attributes/", "NewRelic.add_attributes"),
+            ("Enum.map", "Enum.map"),
+            ("Kernel./", "Kernel./"),
+            ("Kernel.//2", "Kernel.//2"),
+            ("/", "/"),
+        ] {
+            assert_eq!(as_pasted(pasted), symbol, "{pasted}");
+        }
+    }
 
     #[test]
     fn an_error_report_names_each_cause_once() {
