@@ -230,8 +230,18 @@ proptest! {
         prop_assert!(!function.is_empty());
         let path = format!("lib/app/m{m}.ex");
         let line = function[0].end_line;
+        // A function merged with others into a chunk is shown by its own lines: those
+        // from its head to its end must be there.
+        let own_lines: Vec<Chunk> = (function.iter())
+            .map(|c| {
+                let d = (c.defines.iter()).find(|d| d.symbols().contains(&symbol)).unwrap();
+                let lines: Vec<&str> = c.content.split_inclusive('\n').collect();
+                let (from, to) = ((d.line - c.start_line) as usize, (d.end_line - c.start_line) as usize);
+                Chunk { content: lines[from..=to.min(lines.len() - 1)].concat(), ..(*c).clone() }
+            })
+            .collect();
         let (target, target_chunks): (String, Vec<&Chunk>) = match target_kind {
-            0 => (symbol.clone(), function.clone()),
+            0 => (symbol.clone(), own_lines.iter().collect()),
             1 => (
                 format!("App.M{m}"),
                 chunks.iter().filter(|c| c.kind == ChunkKind::ModuleHeader && c.module == format!("App.M{m}")).collect(),
@@ -1065,6 +1075,92 @@ fn callees_come_in_the_order_the_code_calls_them() {
         callees,
         ["Called: A.zeta/1", "Called: B.beta/1", "Called: A.alpha/1"]
     );
+}
+
+/// A callee merged with its neighbours into one chunk (a server's small client functions
+/// and callbacks) is shown by its own lines, with the `@impl` above it; another callee of
+/// the same chunk by its own.
+#[test]
+fn a_callee_merged_with_its_neighbours_is_shown_by_its_own_lines() {
+    let actor = concat!(
+        "defmodule Vcr.Options do\n",                               // 1
+        "  use GenServer\n",                                        // 2
+        "\n",                                                       // 3
+        "  def start(arg), do: GenServer.start(__MODULE__, arg)\n", // 4
+        "\n",                                                       // 5
+        "  def get(pid) do\n",                                      // 6
+        "    GenServer.call(pid, :get)\n",                          // 7
+        "  end\n",                                                  // 8
+        "\n",                                                       // 9
+        "  @impl true\n",                                           // 10
+        "  def init(arg), do: {:ok, arg}\n",                        // 11
+        "\n",                                                       // 12
+        "  def set(pid, x), do: GenServer.cast(pid, {:set, x})\n",  // 13
+        "end\n",                                                    // 14
+    );
+    let handler = concat!(
+        "defmodule Vcr.Handler do\n",
+        "  def options(pid) do\n",
+        "    Vcr.Options.get(pid)\n",
+        "    Vcr.Options.init(pid)\n",
+        "  end\n",
+        "end\n",
+    );
+    let mut chunks = Vec::new();
+    for (path, src) in [
+        ("lib/vcr/options.ex", actor),
+        ("lib/vcr/handler.ex", handler),
+    ] {
+        match chunk_file("vcr", path, src.as_bytes(), &ChunkerConfig::default()) {
+            FileChunks::Chunked(c) => chunks.extend(c),
+            FileChunks::Skipped(r) => panic!("{path}: {r}"),
+        }
+    }
+    // The four functions are one chunk.
+    let merged = (chunks.iter())
+        .find(|c| c.defines.len() == 4)
+        .unwrap_or_else(|| panic!("a merged chunk: {chunks:#?}"));
+    assert_eq!((merged.start_line, merged.end_line), (3, 14));
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Vcr.Handler.options/1", None);
+    let callees: Vec<(&str, &str)> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| (s.title.as_str(), s.text.as_str()))
+        .collect();
+    assert_eq!(callees.len(), 2, "{callees:#?}");
+    let (title, text) = callees[0];
+    assert!(
+        title.starts_with("Called: Vcr.Options.get/1 (lib/vcr/options.ex:6-8)"),
+        "{title}"
+    );
+    assert!(text.contains("GenServer.call(pid, :get)"), "{text}");
+    for other in ["def start", "def init", "def set"] {
+        assert!(!text.contains(other), "{other} in:\n{text}");
+    }
+    let (title, text) = callees[1];
+    assert!(
+        title.starts_with("Called: Vcr.Options.init/1 (lib/vcr/options.ex:10-11)"),
+        "{title}"
+    );
+    assert!(text.contains("@impl true\n  def init(arg)"), "{text}");
+    assert!(!text.contains("def set"), "{text}");
+    // A target merged so is shown by its own lines, and so is a caller merged with it
+    // (`start/1` starts the server, running `init/1`).
+    let ctx = build(&source, &graph, "Vcr.Options.init/1", None);
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .expect("a target section");
+    assert!(target.text.contains("def init(arg)"), "{}", target.text);
+    assert!(!target.text.contains("def get"), "{}", target.text);
+    let callers: Vec<(&str, &str)> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Caller)
+        .map(|s| (s.title.as_str(), s.text.as_str()))
+        .collect();
+    let start = (callers.iter())
+        .find(|(title, _)| title.starts_with("Caller: Vcr.Options.start/1 (lib/vcr/options.ex:4"))
+        .unwrap_or_else(|| panic!("start/1 among {callers:#?}"));
+    assert!(!start.1.contains("def get"), "{}", start.1);
 }
 
 /// A target too large for the budget gives up the rest of its docs before any code.

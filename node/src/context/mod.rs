@@ -844,7 +844,10 @@ impl<'a> ContextBuilder<'a> {
                             }
                         }
                     }
-                    self.with_every_part(defining)?
+                    // One of several small functions merged into a chunk: its own lines.
+                    (self.with_every_part(defining)?.into_iter())
+                        .map(|c| narrowed_to(&c, symbol).unwrap_or(c))
+                        .collect()
                 }
                 Target::Module(module) => {
                     // The whole module: its header and every chunk of its own (not those of
@@ -1206,6 +1209,8 @@ impl<'a> ContextBuilder<'a> {
             let written =
                 (definition.iter()).any(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c));
             for c in definition {
+                // One of several small functions merged into a chunk: its own lines.
+                let c = narrowed_to(&c, &callee).unwrap_or(c);
                 if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
                     continue;
                 }
@@ -1406,7 +1411,8 @@ impl<'a> ContextBuilder<'a> {
                 }
                 continue;
             };
-            let c = &c;
+            // One of several small functions merged into a chunk: its own lines.
+            let c = &narrowed_to(&c, &site.symbol).unwrap_or(c);
             if !in_repos(c) || g.shown(c) {
                 continue;
             }
@@ -1636,6 +1642,63 @@ impl<'a> ContextBuilder<'a> {
         });
         true
     }
+}
+
+/// The lines of `symbol`'s definition in a chunk that merges several small ones (`start/1`,
+/// `set/2`, `get/1` and a server's callbacks): from the end of the definition before it,
+/// so with its doc, `@spec` and `@impl` lines, to its last line, as a chunk of its own
+/// (its id marked with its line). `None` where the chunk holds one definition only, or
+/// is a part of a split one.
+fn narrowed_to(chunk: &Chunk, symbol: &str) -> Option<Chunk> {
+    if chunk.defines.len() < 2 || chunk.part.is_some() || chunk.kind.is_test() {
+        return None;
+    }
+    let d = (chunk.defines.iter()).find(|d| d.symbols().iter().any(|s| s == symbol))?;
+    let before = (chunk.defines.iter())
+        .filter(|o| o.end_line < d.line)
+        .map(|o| o.end_line + 1)
+        .max()
+        .unwrap_or(chunk.start_line);
+    let lines: Vec<&str> = chunk.content.split_inclusive('\n').collect();
+    let at = |line: u32| line.checked_sub(chunk.start_line).map(|i| i as usize);
+    let (mut from, to) = (
+        at(before.max(chunk.start_line))?,
+        at(d.end_line.min(chunk.end_line))?,
+    );
+    if to >= lines.len() || from > to {
+        return None;
+    }
+    while from < to && lines[from].trim().is_empty() {
+        from += 1;
+    }
+    // Nothing to cut away: the definition is the chunk.
+    if from == 0 && to + 1 >= lines.len() {
+        return None;
+    }
+    let content: String = lines[from..=to].concat();
+    let first = &lines[..from];
+    let start_byte = chunk.start_byte + first.iter().map(|l| l.len()).sum::<usize>();
+    Some(Chunk {
+        id: format!("{}:{}", chunk.id, d.line),
+        kind: d.kind,
+        name: d.name.clone(),
+        arities: d.arities.clone(),
+        visibility: d.visibility,
+        signature: d.signature.clone(),
+        doc: None,
+        specs: Vec::new(),
+        defines: vec![d.clone()],
+        start_line: chunk.start_line + from as u32,
+        end_line: chunk.start_line + to as u32,
+        code_line: d.line,
+        start_byte,
+        end_byte: start_byte + content.len(),
+        calls: d.calls.clone(),
+        size: content.len(),
+        token_estimate: (content.len() / 4) as u32,
+        content,
+        ..chunk.clone()
+    })
 }
 
 /// What makes two chunks the same code wherever they are: their module and text,
