@@ -7325,6 +7325,48 @@ fn a_behaviour_under_an_if_is_the_modules() {
     );
 }
 
+const BEHAVIOUR_NESTED: &str = r##"defmodule Dialyxir.Examples.CallbackArgument do
+  defmodule Behaviour do
+    @callback ok(:ok) :: :ok
+  end
+
+  defmodule Deep.Er do
+    @callback go() :: :ok
+  end
+
+  @behaviour Behaviour
+  @behaviour Deep.Er
+
+  @impl Behaviour
+  def ok(:ok), do: :ok
+end
+"##;
+
+/// A nested module is an alias in its parent from where it is defined: `@behaviour
+/// Behaviour` after `defmodule Behaviour` names the nested module, and `Deep.Er` after
+/// `defmodule Deep.Er` too (dialyxir's examples).
+#[test]
+fn a_behaviour_named_by_a_nested_modules_alias_is_that_module() {
+    let cs = chunks("test/examples/callback_argument.ex", BEHAVIOUR_NESTED);
+    assert_tiles(&cs, BEHAVIOUR_NESTED.as_bytes());
+    let header = (cs.iter())
+        .find(|c| {
+            c.kind == ChunkKind::ModuleHeader && c.module == "Dialyxir.Examples.CallbackArgument"
+        })
+        .unwrap_or_else(|| panic!("the header: {}", dump(&cs)));
+    for b in [
+        "behaviour:Dialyxir.Examples.CallbackArgument.Behaviour",
+        "behaviour:Dialyxir.Examples.CallbackArgument.Deep.Er",
+    ] {
+        assert!(header.tags.iter().any(|t| t == b), "{b}: {}", dump(&cs));
+    }
+    assert!(
+        !header.tags.iter().any(|t| t == "behaviour:Behaviour"),
+        "{}",
+        dump(&cs)
+    );
+}
+
 const QUOTED_PRIVATE_CALL: &str = r##"defmodule Guardian.Plug.Pipeline do
   defmacro __using__(opts \\ []) do
     quote do

@@ -1467,27 +1467,9 @@ impl<'s, 't> Walker<'s, 't> {
             ctx.tags.push("dynamic");
         }
         // A nested module (or protocol) is an alias in its parent's scope: `defmodule Sub`
-        // -> `Sub`.
-        // Only a name written as an alias is one (not `defmodule mod` nor
-        // `defmodule Module.concat(base, Test)`).
-        let written = child_of_kind(node, "arguments")
-            .and_then(|a| a.named_child(0))
-            .filter(|n| n.kind() == "alias");
-        if let (Some(p), "defmodule" | "defprotocol", Some(written)) =
-            (parent, keyword.as_str(), written)
-        {
-            let short = self.text(written);
-            if !short.contains('.') && !short.starts_with(':') && !short.is_empty() {
-                self.modules[p].push_alias(node.start_byte(), short.to_string(), ctx.name.clone());
-            } else if let Some((first, _)) = short.split_once('.')
-                && first.starts_with(|c: char| c.is_ascii_uppercase())
-                && first != "Elixir"
-            {
-                // `defmodule Deep.Er` in `Outer` aliases its first segment, as Elixir's
-                // `alias_defmodule` does: `Deep` -> `Outer.Deep`.
-                let full = format!("{}.{first}", self.modules[p].name);
-                self.modules[p].push_alias(node.start_byte(), first.to_string(), full);
-            }
+        // -> `Sub` (made where the parent's statements are read, see `flatten`).
+        if let Some(p) = parent {
+            self.alias_nested(node, p);
         }
         ctx.import_history
             .push((0, (ctx.imports.clone(), ctx.import_filters.clone())));
@@ -1535,6 +1517,41 @@ impl<'s, 't> Walker<'s, 't> {
         }
     }
 
+    /// The alias a nested `defmodule Sub` (or `defprotocol`) makes in its parent from
+    /// where it starts: `Sub` -> `Parent.Sub`, so that `@behaviour Sub` after it names
+    /// it; `defmodule Deep.Er` aliases its first segment, as Elixir's `alias_defmodule`
+    /// does (`Deep` -> `Parent.Deep`). Only a name written as an alias makes one (not
+    /// `defmodule mod` nor `defmodule Module.concat(base, Test)`).
+    fn alias_nested(&mut self, node: Node<'t>, parent: usize) {
+        if !matches!(
+            target_name(node, self.src),
+            Some("defmodule" | "defprotocol")
+        ) {
+            return;
+        }
+        let Some(written) = child_of_kind(node, "arguments")
+            .and_then(|a| a.named_child(0))
+            .filter(|n| n.kind() == "alias")
+        else {
+            return;
+        };
+        let short = self.text(written);
+        let first = match short.split_once('.') {
+            None if !short.is_empty() => short,
+            Some((first, _))
+                if first.starts_with(|c: char| c.is_ascii_uppercase()) && first != "Elixir" =>
+            {
+                first
+            }
+            _ => return,
+        };
+        let ctx = &mut self.modules[parent];
+        let full = format!("{}.{first}", ctx.name);
+        if ctx.alias_at(first, node.start_byte()) != Some(full.as_str()) {
+            ctx.push_alias(node.start_byte(), first.to_string(), full);
+        }
+    }
+
     // ---------------------------------------------------------------- flatten
 
     fn flatten(
@@ -1552,6 +1569,7 @@ impl<'s, 't> Walker<'s, 't> {
             let kind = self.classify(node, module, in_error, depth);
             match kind {
                 Classified::Item(ItemKind::Module { .. }) => {
+                    self.alias_nested(node, module);
                     let mut body_error = None;
                     if !self.has_body(node)
                         && let Some(next) = nodes.get(i + 1).filter(|n| n.is_error())
