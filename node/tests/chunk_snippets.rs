@@ -6275,7 +6275,7 @@ fn g19_messages_call_the_callbacks_they_run() {
         "end\n",
         "defmodule Shop.Pool do\n",
         "  use GenServer\n",
-        "  def ask(server), do: server |> GenServer.call(:ask)\n",
+        "  def ask(server), do: server |> GenServer.call(:checkout)\n",
         "  def handle_request(pid), do: GenServer.cast(pid, :request)\n",
         "  def handle_call(:checkout, _from, s), do: {:reply, GenServer.call(s.worker, :get), s}\n",
         "  def handle_cast(:request, s) do\n",
@@ -7322,6 +7322,66 @@ fn a_behaviour_under_an_if_is_the_modules() {
         cs[0].tags.iter().any(|t| t == "behaviour:Mix.Tasks.Format"),
         "{}",
         dump(&cs)
+    );
+}
+
+const MESSAGES_BY_TAG: &str = r##"defmodule NewRelic.Harvest.HarvestCycle do
+  use GenServer
+
+  def restart(cycle), do: GenServer.call(cycle, :restart)
+  def send_harvest(harvester), do: GenServer.call(harvester, :send_harvest, 5_000)
+  def lock(cycle, id), do: GenServer.cast(cycle, {:lock, id})
+  def anything(cycle, msg), do: GenServer.call(cycle, msg)
+  def tick, do: send(self(), :tick)
+  def tock, do: Process.send_after(self(), :tock, 10)
+
+  def handle_call(:restart, _from, state), do: {:reply, :ok, state}
+  def handle_call(:pause, _from, state), do: {:reply, :ok, state}
+  def handle_cast({:lock, _id} = msg, state), do: {:noreply, [msg | state]}
+  def handle_info(:tick, state), do: {:noreply, state}
+end
+
+defmodule Catches.All do
+  use GenServer
+  def ping(pid), do: GenServer.call(pid, :ping)
+  def handle_call(:pong, _from, state), do: {:reply, :ok, state}
+  def handle_call(_msg, _from, state), do: {:reply, :ok, state}
+end
+"##;
+
+/// A message to a pid held in a variable runs the module's own callback only where one
+/// of its clauses takes the message's tag, or any message: `GenServer.call(harvester,
+/// :send_harvest)` in a module whose `handle_call/3` takes `:restart` and `:pause`
+/// messages another server (New Relic's harvest cycle).
+#[test]
+fn a_message_runs_the_modules_own_callback_where_a_clause_takes_it() {
+    let cs = chunks("lib/new_relic/harvest/harvest_cycle.ex", MESSAGES_BY_TAG);
+    assert_tiles(&cs, MESSAGES_BY_TAG.as_bytes());
+    let m = "NewRelic.Harvest.HarvestCycle";
+    let calls = |f: &str| definition_calls(&cs, &format!("{m}.{f}"));
+    let own = |via: &str, callback: &str| strings(&[via, &format!("{m}.{callback}")]);
+    assert_eq!(calls("restart/1"), own("GenServer.call/2", "handle_call/3"));
+    assert_eq!(
+        calls("send_harvest/1"),
+        strings(&["GenServer.call/3"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(calls("lock/2"), own("GenServer.cast/2", "handle_cast/2"));
+    // A message not written so may be any.
+    assert_eq!(
+        calls("anything/2"),
+        own("GenServer.call/2", "handle_call/3")
+    );
+    // A message the module sends itself is its own callback's, however written.
+    assert_eq!(calls("tick/0"), strings(&[&format!("{m}.handle_info/2")]));
+    assert_eq!(
+        calls("tock/0"),
+        own("Process.send_after/3", "handle_info/2")
+    );
+    assert_eq!(
+        definition_calls(&cs, "Catches.All.ping/1"),
+        strings(&["GenServer.call/2", "Catches.All.handle_call/3"])
     );
 }
 

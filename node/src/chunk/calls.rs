@@ -139,7 +139,13 @@ pub(crate) enum RawCall {
     /// A callback of the caller's own module that a message to it runs
     /// (`GenServer.call(pid, msg)` runs `handle_call/3`): a call where the module defines
     /// it, nothing where it does not.
-    OwnCallback { fun: &'static str, arity: u32 },
+    /// `message`: the tag of the message (`:get` for `:get` or `{:get, key}`) where it is
+    /// written so, for the module's clauses to be matched against.
+    OwnCallback {
+        fun: &'static str,
+        arity: u32,
+        message: Option<String>,
+    },
     /// `alias Target` (or `alias Target, as: Short`, `require Target, as: Short`): later
     /// calls through `Short` in the same chunk call `Target` (an alias inside a function
     /// body; module-level aliases are in the module's scope already).
@@ -1121,6 +1127,7 @@ fn implied_calls(
             RawCall::OwnCallback {
                 fun: "handle_info",
                 arity: 2,
+                message: None,
             },
         )),
         // ExUnit starts a child spec under the test's supervisor.
@@ -1496,19 +1503,28 @@ fn message_callback(
         }
         _ => return None,
     };
-    let own = Some(RawCall::OwnCallback {
-        fun: callback,
-        arity,
-    });
+    // A message to a server named by no module (a pid in a variable, the value piped
+    // in) carries its tag, for the module's clauses to be matched against; one the
+    // module sends itself (`self()`, `__MODULE__`) is its own callback's however written.
+    let own = |message: Option<Node<'_>>| {
+        Some(RawCall::OwnCallback {
+            fun: callback,
+            arity,
+            message: message.and_then(|m| message_tag(m, src)),
+        })
+    };
+    let args = arguments.map(named_children).unwrap_or_default();
     if piped {
         let message = matches!(callback, "handle_call" | "handle_cast" | "handle_event");
-        return (message && !in_callback).then_some(own).flatten();
+        let written = args.first().copied().filter(|_| callback != "handle_event");
+        return (message && !in_callback).then(|| own(written)).flatten();
     }
-    let args = named_children(arguments?);
+    arguments?;
+    let own_with = |i: usize| own(args.get(i).copied());
     match (module, args.as_slice()) {
         // `:timer.send_interval(time, msg)` sends to the caller; with a pid, to that pid.
-        (":timer", [_, _]) => own,
-        (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own,
+        (":timer", [_, _]) => own(None),
+        (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own(None),
         (":timer" | "Process", _) => None,
         // Erlang's starts may name the process first: `:gen_server.start_link(name, mod,
         // arg, opts)`.
@@ -1516,7 +1532,7 @@ fn message_callback(
             if callback == "init" =>
         {
             if is_own_module(*module, src) {
-                own
+                own(None)
             } else {
                 named_module(*module, src).map(|module| RawCall::Remote {
                     module,
@@ -1532,14 +1548,39 @@ fn message_callback(
                 arity,
             }),
             // `GenServer.cast(__MODULE__, msg)` in a callback messages its own server.
-            None if is_own_module(*server, src) => own,
+            None if is_own_module(*server, src) => own(None),
             // A server's callbacks call other processes (a call to itself would wait for
             // ever).
             None if in_callback => None,
-            None => own,
+            // `JS.push("save")`'s event is no message a clause matches by its tag.
+            None if callback == "handle_event" => own(None),
+            None => own_with(1),
         },
         _ => None,
     }
+}
+
+/// The tag a message is matched by: an atom (`:get`), or the atom a tuple starts with
+/// (`{:lock, id}`); `None` for anything else. In a clause's pattern (`{:set, x} = msg`)
+/// either side of a match; `None` there is a pattern that may take any message.
+pub(crate) fn message_tag(node: Node<'_>, src: &[u8]) -> Option<String> {
+    let g = grammar();
+    let tag = |n: Node<'_>| (n.kind_id() == g.atom).then(|| text(n, src).to_string());
+    if node.kind() == "tuple" {
+        return node.named_child(0).and_then(tag);
+    }
+    if node.kind() == "binary_operator"
+        && node
+            .child_by_field_id(g.operator)
+            .is_some_and(|o| text(o, src) == "=")
+    {
+        let side = |field| {
+            node.child_by_field_name(field)
+                .and_then(|n| message_tag(n, src))
+        };
+        return side("left").or_else(|| side("right"));
+    }
+    tag(node)
 }
 
 /// The name a server start gives the process it starts with the caller's own module,
@@ -2103,6 +2144,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 RawCall::OwnCallback {
                     fun: "handle_continue",
                     arity: 2,
+                    message: None,
                 },
             ));
         } else if kind == tuple
@@ -2442,7 +2484,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         fun: std::mem::take(fun),
                         arity: *arity,
                     };
-                } else if let RawCall::OwnCallback { fun, arity } = call {
+                } else if let RawCall::OwnCallback { fun, arity, .. } = call {
                     // `GenServer.start_link(__MODULE__, arg)` in a `__using__`'s quote
                     // starts the using module: its callback, not the quoting module's.
                     *call = RawCall::CallerModule {
@@ -2481,7 +2523,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         && registered.contains(module)
                         && let Some(fun) = server_callback(fun)
                     {
-                        calls[at].1 = RawCall::OwnCallback { fun, arity: *arity };
+                        calls[at].1 = RawCall::OwnCallback {
+                            fun,
+                            arity: *arity,
+                            message: None,
+                        };
                     }
                 }
                 if out_of_order {
@@ -2814,6 +2860,7 @@ pub(crate) fn template_code_calls(html: &[u8], braces: bool) -> Vec<(usize, RawC
             RawCall::OwnCallback {
                 fun: "handle_event",
                 arity,
+                ..
             } => (
                 at,
                 RawCall::Local {

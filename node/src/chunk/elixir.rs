@@ -347,6 +347,9 @@ impl Structured {
 /// Everything known about one module while its body is walked.
 #[derive(Debug, Default, Clone)]
 struct ModuleCtx {
+    /// The messages its server callbacks' clauses take (`handle_call/3` and
+    /// `handle_cast/2`, `handle_info/2`), by the tags their first patterns match.
+    handled: FxHashMap<&'static str, Handled>,
     name: String,
     also: Vec<String>,
     parent: Option<usize>,
@@ -459,6 +462,26 @@ impl ModuleCtx {
         self.alias_index.entry(short.clone()).or_default().push(at);
         self.alias_history.push((from, short, full));
     }
+}
+
+/// The messages a server callback's clauses take: the tags of those matching one
+/// (`def handle_call(:get, _from, state)`, `{:set, x}`), and whether one takes any.
+#[derive(Debug, Default, Clone)]
+struct Handled {
+    tags: Vec<String>,
+    any: bool,
+}
+
+/// Whether `module` defines the server callback `fun/arity` and one of its clauses may
+/// take a message of tag `message` (one not known so: any). A call to a pid held in a
+/// variable runs the module's own callback only so: its client functions may message
+/// other servers (`GenServer.call(harvester, :send_harvest)`).
+fn handles(module: &ModuleCtx, fun: &str, arity: u32, message: &Option<String>) -> bool {
+    defined_here(module, fun, arity)
+        && match (message, module.handled.get(fun)) {
+            (Some(tag), Some(h)) => h.any || h.tags.contains(tag),
+            _ => true,
+        }
 }
 
 /// A piece of the file: a draft, the module it belongs to and the nodes that make it.
@@ -1756,6 +1779,23 @@ impl<'s, 't> Walker<'s, 't> {
                         && def.also.is_empty()
                     {
                         def.returns = self.returned_atoms(node, module).map(Box::new);
+                    }
+                    let callback = match (def.name.as_str(), def.arities.as_slice()) {
+                        ("handle_call", [3]) => Some("handle_call"),
+                        ("handle_cast", [2]) => Some("handle_cast"),
+                        ("handle_info", [2]) => Some("handle_info"),
+                        _ => None,
+                    };
+                    if let Some(callback) = callback.filter(|_| def.keyword == "def") {
+                        let first = (def_head(node).and_then(|h| self.head_parts(h)))
+                            .and_then(|(_, params, _)| params.first().copied());
+                        let tag = first.and_then(|p| calls::message_tag(p, self.src));
+                        let handled = self.modules[module].handled.entry(callback).or_default();
+                        match tag {
+                            Some(tag) if !handled.tags.contains(&tag) => handled.tags.push(tag),
+                            Some(_) => {}
+                            None => handled.any = true,
+                        }
                     }
                     let ctx = &mut self.modules[module];
                     let private = matches!(def.keyword.as_str(), "defp" | "defmacrop");
@@ -4767,7 +4807,7 @@ impl<'s, 't> Walker<'s, 't> {
                             unqualified.push(super::symbol("", &fun, arity));
                         }
                     }
-                    RawCall::OwnCallback { fun, arity } => {
+                    RawCall::OwnCallback { fun, arity, .. } => {
                         if defined.get(fun).is_some_and(|a| a.contains(&arity)) {
                             calls.push(super::symbol(full, fun, arity));
                         }
@@ -5618,15 +5658,17 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                             ),
                         }
                     }
-                    RawCall::OwnCallback { fun, arity } => {
-                        match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
-                            Some(s) => (
-                                &mut draft.module_calls,
-                                super::symbol(&modules[s].name, fun, *arity),
-                            ),
-                            None => continue,
-                        }
-                    }
+                    RawCall::OwnCallback {
+                        fun,
+                        arity,
+                        message,
+                    } => match scope.filter(|&s| handles(&modules[s], fun, *arity, message)) {
+                        Some(s) => (
+                            &mut draft.module_calls,
+                            super::symbol(&modules[s].name, fun, *arity),
+                        ),
+                        None => continue,
+                    },
                     _ => continue,
                 };
                 calls.push(call);
@@ -5800,8 +5842,12 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     None
                 }
-                RawCall::OwnCallback { fun, arity } => scope
-                    .filter(|&s| defined_here(&modules[s], fun, *arity))
+                RawCall::OwnCallback {
+                    fun,
+                    arity,
+                    message,
+                } => scope
+                    .filter(|&s| handles(&modules[s], fun, *arity, message))
                     .map(|s| super::symbol(&modules[s].name, fun, *arity)),
                 // Made a `Local` above.
                 RawCall::Plugged { .. } => None,
