@@ -2192,12 +2192,12 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
             continue;
         }
         indent = Some(at);
-        // A head written over lines (`def f(\n a,\n b\n) do`), read to its parentheses'
-        // close, a few lines at most.
+        // A head written over lines (`def f(\n a,\n b\n) do`, a struct's fields in its
+        // pattern one a line), read to its parentheses' close, within a bound.
         let mut head = code.trim_end().to_string();
         let mut next = i + 1;
         let open = |h: &str| h.matches('(').count() > h.matches(')').count();
-        while open(&head) && next < lines.len() && next <= i + 8 {
+        while open(&head) && next < lines.len() && next <= i + MAX_HEAD_LINES {
             head.push(' ');
             head.push_str(lines[next].trim());
             next += 1;
@@ -2216,10 +2216,15 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
                 .or_else(|| head.strip_suffix(','))
                 .unwrap_or(&head),
         };
-        out.push(head.trim_end().to_string());
+        // On one line as the definition's signature is (`f(%S{a: a} = s)`, not `f( %S{
+        // a: a } = s`), so that the two are one head.
+        out.push(crate::chunk::collapse_whitespace(head));
     }
     out
 }
+
+/// The most lines a clause's head is read over.
+const MAX_HEAD_LINES: usize = 40;
 
 /// Ends a chunk shown by its heads, and a run of functions shown so.
 const BODY_OMITTED: &str = "# … body omitted";
@@ -2246,6 +2251,36 @@ mod tests {
     use super::{MAX_HITS, max_hits, named_in, shorten_docs, shorter_forms, signature_only};
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
     use crate::context::Target;
+
+    /// A head written over many lines (a struct's fields in its pattern, one a line) is
+    /// one head, shown once as its signature reads it (libgraph's `do_delete_edges/3`).
+    #[test]
+    fn a_head_over_many_lines_is_shown_once_and_whole() {
+        let fields: String = (0..10)
+            .map(|i| format!("           field_{i}: f{i},\n"))
+            .collect();
+        let src = format!(
+            "defmodule G do\n  def other(x), do: x\n\n  defp do_delete_edges(\n         %__MODULE__{{\n{fields}           last: l\n         }} = g,\n         v1,\n         v2\n       ) do\n    {{g, v1, v2, l}}\n  end\nend\n"
+        );
+        let config = ChunkerConfig {
+            merge_below: 0,
+            ..ChunkerConfig::default()
+        };
+        let FileChunks::Chunked(chunks) = chunk_file("r", "lib/g.ex", src.as_bytes(), &config)
+        else {
+            panic!("not chunked");
+        };
+        let unique: Vec<&crate::chunk::Chunk> = chunks.iter().collect();
+        let forms = shorter_forms(&Target::Module("G".into()), &unique);
+        let (_, heads) = (forms.iter())
+            .find(|(what, _)| what.ends_with("functions by their heads"))
+            .unwrap_or_else(|| panic!("{forms:?}"));
+        let shown: Vec<&str> = (heads.lines())
+            .filter(|l| l.starts_with("defp do_delete_edges"))
+            .collect();
+        assert_eq!(shown.len(), 1, "{heads}");
+        assert!(shown[0].ends_with("last: l} = g, v1, v2)"), "{heads}");
+    }
 
     /// A module cut to fit shows a function split in parts whole or by its heads, never
     /// its first part whole and the rest by heads (bors's `check_code_owner/3`).
