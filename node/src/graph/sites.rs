@@ -1072,6 +1072,37 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
     false
 }
 
+/// Whether `word`, followed by `rest`, is a call without parentheses given an argument
+/// (`all x <- gen`): a name (no operator word, no block keyword) then a space and the
+/// start of an expression, not an operator (`x == y`, `x <- xs`, `x :: t`).
+fn bare_call(word: &str, rest: &str) -> bool {
+    const NOT_CALLS: [&str; 16] = [
+        "do", "end", "fn", "when", "and", "or", "in", "not", "if", "unless", "case", "cond",
+        "with", "for", "true", "false",
+    ];
+    if !word.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') || NOT_CALLS.contains(&word)
+    {
+        return false;
+    }
+    let Some(arg) = rest.strip_prefix(' ') else {
+        return false;
+    };
+    let operator_word = ["do", "when", "and", "or", "in", "not", "nil"]
+        .iter()
+        .any(|w| {
+            arg.strip_prefix(w)
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':', ',']))
+        });
+    arg.starts_with(|c: char| {
+        c.is_alphanumeric()
+            || matches!(
+                c,
+                '_' | ':' | '"' | '\'' | '%' | '{' | '[' | '@' | '^' | '~'
+            )
+    }) && !arg.starts_with("::")
+        && !operator_word
+}
+
 /// The arguments a call passes, read from the code after its `(` when it closes on the
 /// same line: commas outside brackets, a trailing keyword list one argument; and whether
 /// a `do` block follows (the call's, when the call heads its line). An `fn … end`
@@ -1081,6 +1112,9 @@ fn written_arity(args: &str) -> Option<(u32, bool)> {
     let bytes = args.as_bytes();
     let (mut depth, mut commas, mut any) = (0u32, 0u32, false);
     let mut keywords = false;
+    // An argument that is a call without parentheses (`check all x <- g, y <- h do`,
+    // `gen(all x <- g, do: :ok)`) takes the commas after it: the rest is its.
+    let mut swallowed = false;
     // The `fn`s (and `do`s in them) open and not yet ended.
     let mut in_fn = 0u32;
     // Whether the next token starts an argument (after the `(` or a top-level comma).
@@ -1119,7 +1153,7 @@ fn written_arity(args: &str) -> Option<(u32, bool)> {
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             b',' if depth == 0 => {
                 at_argument = true;
-                if !keywords {
+                if !keywords && !swallowed {
                     commas += 1;
                 }
             }
@@ -1170,6 +1204,9 @@ fn written_arity(args: &str) -> Option<(u32, bool)> {
                 // `key: value` at the top level: the rest is one keyword list.
                 if word_start && depth == 0 && starts && key {
                     keywords = true;
+                }
+                if word_start && depth == 0 && starts && !key && bare_call(word, &args[end..]) {
+                    swallowed = true;
                 }
                 any = true;
                 i = end;
@@ -2240,6 +2277,25 @@ mod tests {
         assert_eq!(at("Phoenix.Router.plug/1"), vec![11, 14]);
         assert_eq!(at("Phoenix.Router.scope/3"), vec![12]);
         assert_eq!(at("Phoenix.Router.scope/2"), vec![13]);
+    }
+
+    /// An argument that is a call without parentheses takes the commas after it (StreamData's
+    /// `check all x <- g, y <- h do` is `check/2`, `gen(all b <- boolean(), do: :ok)` is
+    /// `gen/1`); an operator after a name is no call (`assert x == y, "m"`).
+    #[test]
+    fn an_argument_called_without_parentheses_takes_the_commas_after_it() {
+        let src = "check all x <- g, y <- h do\ncheck all x <- g, y <- h, max_runs: 5 do\ngen(all b <- boolean(), do: :ok)\nassert x == y, \"m\"\ncheck x, y do\n";
+        let scope = Scope {
+            module: "StreamDataTest",
+            unqualified: vec![("check", None), ("gen", None), ("assert", None)],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("ExUnitProperties.check/2"), vec![10, 11]);
+        assert_eq!(at("ExUnitProperties.check/3"), vec![14]);
+        assert_eq!(at("ExUnitProperties.gen/1"), vec![12]);
+        assert_eq!(at("ExUnit.Assertions.assert/2"), vec![13]);
     }
 
     /// A call without parentheses heading a condition is a call (bors's templates:
