@@ -747,6 +747,49 @@ fn repo_map_fills_its_room_with_internal_modules_and_shows_an_internal_focus() {
     );
 }
 
+/// An internal function called from five modules or more is shown with the API, before
+/// other internal modules' functions (Scholar's `Shared.to_float_type/1`, called from 30
+/// modules, was left out of an 8,000-token map).
+#[test]
+fn repo_map_shows_a_widely_used_internal_function_with_the_api() {
+    let shared = "defmodule Sci.Shared do\n  @moduledoc false\n  def to_float(x), do: x * 1.0\n\n  def rarely(x), do: x\nend\n";
+    let mut chunks = chunks_of("lib/sci/shared.ex", shared);
+    for i in 0..5 {
+        let user = format!(
+            "defmodule Sci.M{i} do\n  @moduledoc \"Model {i}.\"\n  def fit(x), do: Sci.Shared.to_float(x)\nend\n"
+        );
+        chunks.extend(chunks_of(&format!("lib/sci/m{i}.ex"), &user));
+    }
+    chunks.extend(chunks_of(
+        "lib/sci/other.ex",
+        "defmodule Sci.Other do\n  @moduledoc false\n  def go(x), do: Sci.Shared.rarely(x)\nend\n",
+    ));
+    for g in merged_halves(&chunks)
+        .iter()
+        .chain([&SymbolGraph::build(&chunks)])
+    {
+        let signatures = |budget: usize| -> Vec<String> {
+            let (map, _) = g.repo_map(budget, &[]);
+            parse_map(&map).into_iter().map(|(_, _, s)| s).collect()
+        };
+        // The smallest map showing it shows it with the API, not after all of it; and no
+        // internal function called from fewer modules.
+        let first = (10..400)
+            .map(signatures)
+            .find(|s| s.iter().any(|x| x == "def to_float(x)"))
+            .expect("to_float/1 in a map");
+        let fits = first.iter().filter(|x| *x == "def fit(x)").count();
+        assert!(fits < 5, "{first:?}");
+        for internal in ["def rarely(x)", "def go(x)"] {
+            assert!(
+                !first.iter().any(|x| x == internal),
+                "{internal}: {first:?}"
+            );
+        }
+        assert!(signatures(10_000).iter().any(|x| x == "def go(x)"));
+    }
+}
+
 #[test]
 fn repo_map_never_lists_a_private_function_merged_with_a_public_one() {
     // Small neighbours are merged into one chunk; the private helper comes first.

@@ -3118,7 +3118,11 @@ impl SymbolGraph {
             let Some(site) = &index.first_site[i as usize] else {
                 continue;
             };
-            if !pass.admits(site.visibility, position < reached, focused.contains(&i))
+            let widely_used = site.visibility == Visibility::Hidden
+                && pass == MapPass::Api
+                && self.widely_used(&site.symbol);
+            if !(pass.admits(site.visibility, position < reached, focused.contains(&i))
+                || widely_used)
                 || site.kind == ChunkKind::ModuleHeader
                 || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
@@ -3181,6 +3185,36 @@ impl SymbolGraph {
         }
         let tokens = map.len().div_ceil(MAP_BYTES_PER_TOKEN);
         (map, tokens)
+    }
+}
+
+/// How many modules calling an internal function (`@moduledoc false`, `@doc false`) make
+/// it part of what the map shows first, as the API is: a project's shared helpers
+/// (Scholar's `Shared.to_float_type/1`, called from 30 modules).
+const WIDELY_USED_BY_MODULES: usize = 5;
+
+impl SymbolGraph {
+    /// Whether `symbol` is called from [`WIDELY_USED_BY_MODULES`] modules or more
+    /// (other than its own).
+    fn widely_used(&self, symbol: &str) -> bool {
+        let Some(callers) = self.incoming.get(symbol) else {
+            return false;
+        };
+        if callers.len() < WIDELY_USED_BY_MODULES {
+            return false;
+        }
+        let own = symbol
+            .rsplit_once('/')
+            .and_then(|(head, _)| head.rsplit_once('.'));
+        let own = own.map_or("", |(module, _)| module);
+        let mut modules: HashSet<&str> = HashSet::default();
+        for &at in callers {
+            let module = self.caller_sites[at as usize].module.as_str();
+            if module != own && modules.insert(module) && modules.len() >= WIDELY_USED_BY_MODULES {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -3388,7 +3422,10 @@ mod tests {
             let admitted = match site.visibility {
                 Visibility::Public => pass == MapPass::Api,
                 Visibility::Hidden => {
-                    pass == MapPass::Internal || first.contains(symbol) || named(symbol)
+                    pass == MapPass::Internal
+                        || first.contains(symbol)
+                        || named(symbol)
+                        || g.widely_used(symbol)
                 }
                 Visibility::Private => {
                     pass == MapPass::Api && (first.contains(symbol) || named(symbol))
