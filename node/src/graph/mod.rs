@@ -3062,7 +3062,8 @@ impl SymbolGraph {
     /// module and shown by signature, within `token_budget` tokens (estimated at
     /// [`MAP_BYTES_PER_TOKEN`]). Returns the map and its token estimate.
     ///
-    /// The API comes first: public functions of documented modules. The room it leaves
+    /// The API comes first: public functions of documented modules, and internal ones
+    /// called from [`WIDELY_USED_BY_MODULES`] modules or more. The room it leaves
     /// goes to the public functions of modules documented as internal (`@moduledoc
     /// false`, `@doc false`), by rank: a project's stages and workers are what its
     /// developers work on. With a focus, what the focus reaches and the focus itself are
