@@ -2243,6 +2243,7 @@ fn a_macro_defines_the_functions_its_quote_names_where_a_module_calls_it() {
         "      if Keyword.get(unquote(opts), :struct?, true) do\n",        // 7
         "        defstruct Spex.properties(@schema)\n",                    // 8
         "      end\n",                                                     // 9
+        "      @behaviour Spex.Schema\n",                                  // 10
         "    end\n",                                                       // 10
         "  end\n",                                                         // 11
         "  def build_schema(body, _opts), do: body\n",                     // 12
@@ -2320,6 +2321,11 @@ fn a_macro_defines_the_functions_its_quote_names_where_a_module_calls_it() {
         }
         // A call of the macro inside a function defines nothing in its module.
         assert!(!g.is_defined("Shop.UserController.schema/0"));
+        // The quote's `@behaviour` is declared by the modules calling the macro.
+        let impls: Vec<String> = (g.implementations("Spex.Schema").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(impls, strings(&["Shop.Schemas.Pet", "Shop.Schemas.User"]));
     }
 }
 

@@ -1030,6 +1030,7 @@ impl SymbolGraph {
             return out;
         }
         let mut made: HashSet<(String, String)> = HashSet::default();
+        let mut implementing: Vec<(String, SymbolSite)> = Vec::new();
         // What the functions a macro's quote names define call ([`Self::add_calls`] once
         // every site is in).
         let mut calling: Vec<(SymbolSite, Vec<String>)> = Vec::new();
@@ -1054,6 +1055,8 @@ impl SymbolGraph {
                     }
                 }
             }
+            // The macros of this module's calls whose quotes it implements, once each.
+            let mut implemented: HashSet<String> = HashSet::default();
             for call in &m.calls {
                 let call_key = format!("{}/{}", call.name, call.arity);
                 // The macro called: named with its module, or one the module imports.
@@ -1071,6 +1074,16 @@ impl SymbolGraph {
                     }),
                 };
                 let found = macro_key.as_ref().and_then(|k| self.macro_templates.get(k));
+                // What its quote `use`s or declares (`@behaviour OpenApiSpex.Schema` in
+                // `OpenApiSpex.schema/2`'s): the calling module implements it, as a
+                // module that `use`s a quote doing so does.
+                if let Some(k) = macro_key
+                    .as_ref()
+                    .filter(|k| self.quoted_uses.contains_key(*k))
+                    && implemented.insert(k.clone())
+                {
+                    implementing.push((k.clone(), m.header.clone()));
+                }
                 // The functions its quote defines by a name of their own (`def schema, do:
                 // @schema`, a `defstruct`), as a `use`'s quote defines them.
                 let quoted = macro_key.as_ref().and_then(|k| self.quoted_defs.get(k));
@@ -1206,6 +1219,9 @@ impl SymbolGraph {
         }
         for (site, calls) in linked {
             self.add_calls(&site, &calls, false);
+        }
+        for (key, module) in implementing {
+            self.implementers.entry(key).or_default().push(module);
         }
         out
     }
