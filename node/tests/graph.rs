@@ -2872,6 +2872,9 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "  @before_compile L\n",
         "  def go, do: later()\n",
         "end\n",
+        "defmodule Shop.SpecController do\n",
+        "  use Shop.Specs\n",
+        "end\n",
     );
     let hooks = concat!(
         "defmodule Shop.Hooked do\n",
@@ -2930,6 +2933,18 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         "end\n",
         "defmodule Shop.Err do\n",
         "  defmacro __using__(_), do: quote(do: defexception([:message, :code]))\n",
+        "end\n",
+        "defmodule Shop.Specs do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      @before_compile {Shop.Specs, :before_compile}\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro before_compile(_env) do\n",
+        "    quote do\n",
+        "      def open_api_operation(action), do: action\n",
+        "    end\n",
+        "  end\n",
         "end\n",
     );
     let mut chunks = chunks_of("lib/shop/base.ex", base);
@@ -3019,6 +3034,14 @@ fn a_use_defines_the_functions_its_quoted_code_defines() {
         assert_eq!(site(symbol).generated_by.as_deref(), Some(by), "{symbol}");
     }
     assert!(!g.is_defined("Shop.Endpoint.start_link/1"));
+    // A hook named with its function (`{Shop.Specs, :before_compile}`, as OpenApiSpex's
+    // `ControllerSpecs` sets it): what that macro quotes.
+    assert_eq!(
+        site("Shop.SpecController.open_api_operation/1")
+            .generated_by
+            .as_deref(),
+        Some("Shop.Specs")
+    );
     // A `@before_compile` written in the module itself (through an alias): what its
     // hook quotes is the module's, called by name; the module calls the hook.
     assert_eq!(

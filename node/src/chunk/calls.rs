@@ -179,7 +179,8 @@ pub(crate) enum RawCall {
     /// `@before_compile Mod` inside a `quote` or a case template's `using` block: the
     /// modules that use this one run `Mod.__before_compile__/1`'s quote as they end,
     /// as they run a quoted `use`'s.
-    QuotedBeforeCompile { module: String },
+    /// `fun`: the hook's name (`__before_compile__`, or `:hook` of `{Mod, :hook}`).
+    QuotedBeforeCompile { module: String, fun: String },
     /// `Mox.defmock(MockMod, for: Behaviour)` (or Hammox's, or `for: [A, B]`): a module
     /// made at run time that implements each behaviour.
     Mock {
@@ -1560,6 +1561,24 @@ fn message_callback(
     }
 }
 
+/// The macro a `@before_compile` names: `Mod`'s `__before_compile__/1`, or `{Mod,
+/// :hook}`'s `hook/1` (OpenApiSpex's `{OpenApiSpex.ControllerSpecs, :before_compile}`).
+fn before_compile_hook(written: Node<'_>, src: &[u8]) -> Option<(String, String)> {
+    if written.kind() == "tuple" {
+        let [module, hook] = named_children(written)[..] else {
+            return None;
+        };
+        return Some((
+            static_module(module, src)?,
+            atom_name(hook, src)?.to_string(),
+        ));
+    }
+    Some((
+        static_module(written, src)?,
+        "__before_compile__".to_string(),
+    ))
+}
+
 /// The tag a message is matched by: an atom (`:get`), or the atom a tuple starts with
 /// (`{:lock, id}`); `None` for anything else. In a clause's pattern (`{:set, x} = msg`)
 /// either side of a match; `None` there is a pattern that may take any message.
@@ -2073,7 +2092,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             .is_some_and(|t| text(t, src) == "before_compile")
                             && let Some(first) =
                                 child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
-                            && let Some(module) = static_module(first, src)
+                            && let Some((module, fun)) = before_compile_hook(first, src)
                             && !module.starts_with("__MODULE__")
                         {
                             // The hook is a macro the compiler calls (as `use` calls
@@ -2082,12 +2101,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             if Context::in_quote(&contexts) {
                                 calls.push((
                                     node.start_byte(),
-                                    RawCall::QuotedBeforeCompile { module },
+                                    RawCall::QuotedBeforeCompile { module, fun },
                                 ));
                             } else {
                                 let hook = RawCall::Remote {
                                     module,
-                                    fun: "__before_compile__".to_string(),
+                                    fun,
                                     arity: 1,
                                 };
                                 calls.push((node.start_byte(), hook));

@@ -5775,10 +5775,10 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     None
                 }
-                RawCall::QuotedBeforeCompile { module } => {
+                RawCall::QuotedBeforeCompile { module, fun } => {
                     // Followed as a quoted `use` of that function is.
                     let module = resolve(&local, module, *at);
-                    let hook = format!("{module}.__before_compile__/1");
+                    let hook = format!("{module}.{fun}/1");
                     if !draft.quoted_uses.contains(&hook) {
                         draft.quoted_uses.push(hook);
                     }
