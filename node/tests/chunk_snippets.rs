@@ -7385,6 +7385,60 @@ fn a_message_runs_the_modules_own_callback_where_a_clause_takes_it() {
     );
 }
 
+const LAYOUTS: &str = r##"defmodule PhxWeb.Router do
+  use Phoenix.Router
+  alias PhxWeb.Layouts
+
+  pipeline :browser do
+    plug :put_root_layout, html: {Layouts, :root}
+  end
+
+  def home(conn), do: put_layout(conn, html: {Layouts, :app})
+  def other(conn), do: render(conn, {Layouts, :not_a_layout})
+end
+
+defmodule PhxWeb do
+  def live_view do
+    quote do
+      use Phoenix.LiveView, layout: {PhxWeb.Layouts, :app}
+    end
+  end
+end
+"##;
+
+/// A layout Phoenix renders, named by its module and function, is a call of that
+/// component (`{Layouts, :root}` of `root/1`); a tuple elsewhere is no call.
+#[test]
+fn a_layout_named_by_module_and_function_calls_its_component() {
+    let cs = chunks("lib/phx_web/router.ex", LAYOUTS);
+    assert_tiles(&cs, LAYOUTS.as_bytes());
+    let all: Vec<&String> = cs.iter().flat_map(|c| &c.calls).collect();
+    assert!(
+        all.contains(&&"PhxWeb.Layouts.root/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        definition_calls(&cs, "PhxWeb.Router.home/1"),
+        strings(&["PhxWeb.Layouts.app/1"])
+    );
+    assert!(
+        !all.iter().any(|c| c.contains("not_a_layout")),
+        "{}",
+        dump(&cs)
+    );
+    let live_view = (cs.iter().flat_map(|c| &c.defines))
+        .find(|d| d.name == "live_view")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(
+        live_view
+            .calls
+            .contains(&"PhxWeb.Layouts.app/1".to_string()),
+        "{:?}",
+        live_view.calls
+    );
+}
+
 const BEHAVIOUR_NESTED: &str = r##"defmodule Dialyxir.Examples.CallbackArgument do
   defmodule Behaviour do
     @callback ok(:ok) :: :ok
@@ -7864,7 +7918,7 @@ fn g17_an_absinthe_batch_calls_its_function() {
         "  def lint(_, args, _) do\n",
         "    Absinthe.Resolution.Helpers.batch({Accent.Lint, :preload, :x}, args, fn r -> {:ok, r} end)\n",
         "  end\n",
-        "  def layout(conn), do: put_layout(conn, {Accent.Layouts, :landing})\n",
+        "  def layout(conn), do: assign(conn, :pair, {Accent.Layouts, :landing})\n",
         "  def by_ids(_, ids), do: ids\n",
         "end\n",
     );

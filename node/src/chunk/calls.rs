@@ -1561,6 +1561,57 @@ fn message_callback(
     }
 }
 
+/// A layout named by its module and function (`{Layouts, :root}`) where Phoenix renders
+/// it: `plug :put_root_layout, html: {Layouts, :root}`, `put_layout(conn, {Layouts,
+/// :app})`, `layout: {Layouts, :app}` (a LiveView's, a `live_session`'s `root_layout:`, a
+/// controller's `layouts: [html: …]`). The component `root/1` renders it.
+fn layout_component(tuple: Node<'_>, src: &[u8]) -> Option<RawCall> {
+    const LAYOUT_FUNS: [&str; 4] = [
+        "put_root_layout",
+        "put_layout",
+        "put_new_layout",
+        "put_new_root_layout",
+    ];
+    let [module, fun] = named_children(tuple)[..] else {
+        return None;
+    };
+    let fun = atom_name(fun, src)?;
+    if module.kind_id() != grammar().alias {
+        return None;
+    }
+    let mut up = tuple.parent();
+    for _ in 0..6 {
+        let node = up?;
+        let names_layout = match node.kind() {
+            "pair" => (node.child_by_field_name("key")).is_some_and(|k| {
+                let key = text(k, src).trim_end().trim_end_matches(':');
+                matches!(key, "layout" | "root_layout" | "layouts")
+            }),
+            "call" => {
+                let name = (node.child_by_field_id(grammar().target)).map(|t| match t.kind() {
+                    "dot" => t.child_by_field_name("right").map_or("", |r| text(r, src)),
+                    _ => text(t, src),
+                });
+                // `plug :put_root_layout, …`: the plug named first.
+                let plugged = (child_of_kind(node, "arguments").and_then(|a| a.named_child(0)))
+                    .and_then(|a| atom_name(a, src));
+                name.is_some_and(|n| LAYOUT_FUNS.contains(&n))
+                    || (name == Some("plug") && plugged.is_some_and(|p| LAYOUT_FUNS.contains(&p)))
+            }
+            _ => false,
+        };
+        if names_layout {
+            return Some(RawCall::Remote {
+                module: text(module, src).to_string(),
+                fun: fun.to_string(),
+                arity: 1,
+            });
+        }
+        up = node.parent();
+    }
+    None
+}
+
 /// The macro a `@before_compile` names: `Mod`'s `__before_compile__/1`, or `{Mod,
 /// :hook}`'s `hook/1` (OpenApiSpex's `{OpenApiSpex.ControllerSpecs, :before_compile}`).
 fn before_compile_hook(written: Node<'_>, src: &[u8]) -> Option<(String, String)> {
@@ -2176,6 +2227,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
         {
             // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry
             // poller's measurement, a child's `start:`) with those arguments.
+            calls.push((node.start_byte(), call));
+        } else if kind == tuple
+            && node.named_child_count() == 2
+            && let Some(call) = layout_component(node, src)
+        {
             calls.push((node.start_byte(), call));
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());

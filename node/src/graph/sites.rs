@@ -2279,6 +2279,22 @@ mod tests {
         assert_eq!(at("Phoenix.Router.scope/2"), vec![13]);
     }
 
+    /// A layout Phoenix renders, named by its module and function, is a call of its
+    /// component (`plug :put_root_layout, html: {Layouts, :root}` of `root/1`).
+    #[test]
+    fn a_layout_named_by_module_and_function_calls_its_component() {
+        let src = "plug :put_root_layout, html: {Layouts, :root}\nuse Phoenix.LiveView, layout: {Layouts, :app}\nplug :put_layout, false\n";
+        let scope = Scope {
+            module: "PhxWeb.Router",
+            aliases: [("Layouts", "PhxWeb.Layouts")].into(),
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("PhxWeb.Layouts.root/1"), vec![10]);
+        assert_eq!(at("PhxWeb.Layouts.app/1"), vec![11]);
+    }
+
     /// An argument that is a call without parentheses takes the commas after it (StreamData's
     /// `check all x <- g, y <- h do` is `check/2`, `gen(all b <- boolean(), do: :ok)` is
     /// `gen/1`); an operator after a name is no call (`assert x == y, "m"`).
