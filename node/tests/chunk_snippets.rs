@@ -7407,7 +7407,8 @@ end
 "##;
 
 /// A layout Phoenix renders, named by its module and function, is a call of that
-/// component (`{Layouts, :root}` of `root/1`); a tuple elsewhere is no call.
+/// component (`{Layouts, :root}` of `root/1`); a tuple elsewhere is no call. A view's
+/// `render_many(users, UserView, "user.json")` calls `UserView.render/2`.
 #[test]
 fn a_layout_named_by_module_and_function_calls_its_component() {
     let cs = chunks("lib/phx_web/router.ex", LAYOUTS);
@@ -7427,6 +7428,15 @@ fn a_layout_named_by_module_and_function_calls_its_component() {
         "{}",
         dump(&cs)
     );
+    let json = "defmodule PhxWeb.UserView do\n  alias PhxWeb.PetView\n  def render(\"index.json\", %{users: users}), do: %{data: render_many(users, __MODULE__, \"user.json\"), pet: render_one(users, PetView, \"pet.json\", as: :pet)}\n  def render(\"user.json\", %{user: u}), do: u\n  def other(x), do: render_many(x, x, \"a.json\")\nend\n";
+    let views = chunks("lib/phx_web/views/user_view.ex", json);
+    assert_eq!(
+        definition_calls(&views, "PhxWeb.UserView.render/2"),
+        strings(&["PhxWeb.UserView.render/2", "PhxWeb.PetView.render/2"]),
+        "{}",
+        dump(&views)
+    );
+    assert!(definition_calls(&views, "PhxWeb.UserView.other/1").is_empty());
     let live_view = (cs.iter().flat_map(|c| &c.defines))
         .find(|d| d.name == "live_view")
         .unwrap_or_else(|| panic!("{}", dump(&cs)));

@@ -971,6 +971,8 @@ fn implied_calls(
             | "start_link_supervised!"
             | "struct"
             | "struct!"
+            | "render_many"
+            | "render_one"
     ) {
         return;
     }
@@ -1134,6 +1136,23 @@ fn implied_calls(
         // ExUnit starts a child spec under the test's supervisor.
         "start_supervised" | "start_supervised!" | "start_link_supervised!" => {
             child_specs((first, Holds::Child), at, src, calls);
+        }
+        // Phoenix.View's `render_many(users, UserView, "user.json")` renders each with
+        // the view's `render/2`.
+        "render_many" | "render_one" => {
+            if let [_, view, template, ..] = argv[..]
+                && (view.kind_id() == g.alias || text(view, src) == "__MODULE__")
+                && matches!(template.kind(), "string" | "sigil")
+            {
+                calls.push((
+                    at,
+                    RawCall::Remote {
+                        module: text(view, src).to_string(),
+                        fun: "render".to_string(),
+                        arity: 2,
+                    },
+                ));
+            }
         }
         _ => {}
     }
