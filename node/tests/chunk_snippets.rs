@@ -7449,6 +7449,66 @@ fn a_layout_named_by_module_and_function_calls_its_component() {
     );
 }
 
+const DIRECTIVES_LATE: &str = r##"defmodule Bypass do
+  @moduledoc "A test server."
+  @typedoc "A server."
+  @type t :: %__MODULE__{pid: pid}
+
+  import Bypass.Utils
+  require Logger
+
+  def open(opts \\ []), do: start(opts)
+end
+
+defmodule EctoExample.Count do
+  use Ecto.Schema
+
+  def all do
+    EctoExample.Repo.all(__MODULE__)
+  end
+
+  schema "counts" do
+    timestamps()
+  end
+end
+"##;
+
+/// `alias`, `import`, `require`, `use` and a struct's definition form the module's header
+/// wherever they are written (CHUNKING.md): after its types or functions, however short,
+/// they are a header part of their own, not the first lines of the function after them
+/// (Bypass's `open/1`) nor the last of the one before (an Ecto schema after `all/0`).
+#[test]
+fn directives_and_structs_after_definitions_are_header_parts() {
+    let cs = chunks("lib/bypass.ex", DIRECTIVES_LATE);
+    assert_tiles(&cs, DIRECTIVES_LATE.as_bytes());
+    let at = |module: &str, kind: ChunkKind, line: u32| {
+        (cs.iter())
+            .find(|c| {
+                c.module == module && c.kind == kind && c.start_line <= line && line <= c.end_line
+            })
+            .unwrap_or_else(|| panic!("{module} {kind:?} at {line}: {}", dump(&cs)))
+    };
+    // From the blank line after the type to `require Logger`.
+    let imports = at("Bypass", ChunkKind::ModuleHeader, 6);
+    assert_eq!(
+        (imports.start_line, imports.end_line),
+        (5, 7),
+        "{}",
+        dump(&cs)
+    );
+    let open = at("Bypass", ChunkKind::Function, 9);
+    assert_eq!(open.start_line, 8, "{}", dump(&cs));
+    let all = at("EctoExample.Count", ChunkKind::Function, 15);
+    assert_eq!(all.end_line, 17, "{}", dump(&cs));
+    let schema = at("EctoExample.Count", ChunkKind::ModuleHeader, 19);
+    assert_eq!(
+        (schema.start_line, schema.end_line),
+        (18, 22),
+        "{}",
+        dump(&cs)
+    );
+}
+
 const BEHAVIOUR_NESTED: &str = r##"defmodule Dialyxir.Examples.CallbackArgument do
   defmodule Behaviour do
     @callback ok(:ok) :: :ok

@@ -3986,6 +3986,38 @@ impl<'s, 't> Walker<'s, 't> {
                         && non_whitespace_chars(&self.src[node.start_byte()..node.end_byte()])
                             >= DATA_ATTRIBUTE_MIN_CHARS))
         };
+        // What forms a module's header wherever it is written (CHUNKING.md): `alias`,
+        // `import`, `require`, `use`, a struct (`defstruct`, an Ecto `schema`): a header
+        // part however short (Bypass's `import Bypass.Utils` and `require Logger` after
+        // its types), not lines of the definition next to it.
+        let declares = |k: usize| {
+            matches!(items[k].kind, ItemKind::Header)
+                && matches!(
+                    target_name(items[k].node, self.src),
+                    Some(
+                        "alias"
+                            | "import"
+                            | "require"
+                            | "use"
+                            | "defstruct"
+                            | "defexception"
+                            | "schema"
+                            | "embedded_schema"
+                            | "typed_schema"
+                            | "typed_embedded_schema"
+                            | "typedstruct"
+                    )
+                )
+        };
+        let header_size = |group: &[usize]| {
+            let (Some(&first), Some(&last)) = (group.first(), group.last()) else {
+                return false;
+            };
+            group.iter().any(|&k| declares(k))
+                || non_whitespace_chars(
+                    &self.src[items[first].node.start_byte()..items[last].node.end_byte()],
+                ) >= HEADER_PART_MIN_CHARS
+        };
         // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
         // types are pieces of their own first, as at the end of a module.
         // (Not when trailing: the types are flushed so, once, with no such look.)
@@ -3994,9 +4026,7 @@ impl<'s, 't> Walker<'s, 't> {
             && let Some(t) = lead[..p]
                 .iter()
                 .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)))
-            && non_whitespace_chars(
-                &self.src[items[lead[t + 1]].node.start_byte()..items[lead[p]].node.end_byte()],
-            ) >= HEADER_PART_MIN_CHARS
+            && header_size(&lead[t + 1..=p])
         {
             let mut types: Vec<usize> = lead.drain(..=t).collect();
             self.flush_lead(module, items, &mut types, true);
@@ -4012,9 +4042,7 @@ impl<'s, 't> Walker<'s, 't> {
                 .iter()
                 .any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
             && !typedoc_for_later(p)
-            && non_whitespace_chars(
-                &self.src[items[lead[0]].node.start_byte()..items[lead[p]].node.end_byte()],
-            ) >= HEADER_PART_MIN_CHARS
+            && header_size(&lead[..=p])
         {
             let group: Vec<usize> = lead.drain(..=p).collect();
             if !trailing {
