@@ -160,8 +160,7 @@ fn check(ctx: &Context, counter: &TokenCounter, target: &[&Chunk]) -> Result<(),
         let cut = text.ends_with(TRUNCATION_MARKER) && t[0].title.ends_with("[truncated]");
         let shorter = !text.contains(TRUNCATION_MARKER)
             && (t[0].title.ends_with("[docs shortened]")
-                || (t[0].title.contains("[docs shortened, ")
-                    && t[0].title.ends_with("functions by their heads]")));
+                || t[0].title.ends_with("functions by their heads]"));
         prop_assert!(cut || shorter, "{}\n{}", t[0].title, t[0].text);
     } else {
         for c in target {
@@ -1312,10 +1311,9 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     let prompt = ctx.render();
     assert!(ctx.truncated && ctx.tokens <= ctx.budget, "{prompt}");
     assert!(prompt.contains("functions by their heads]"), "{prompt}");
-    assert!(
-        !prompt.contains("[docs shortened, functions by their heads]"),
-        "{prompt}"
-    );
+    assert!(!prompt.contains("[functions by their heads]"), "{prompt}");
+    // Its one-paragraph doc is not said to be shortened.
+    assert!(!prompt.contains("docs shortened"), "{prompt}");
     for i in 0..30 {
         assert!(
             prompt.contains(&format!("def step{i}(x)")),
@@ -1328,10 +1326,7 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
     // Tighter: every function by its head.
     let ctx = build(&source, &graph, "Steps", Some(whole.tokens / 3));
     let prompt = ctx.render();
-    assert!(
-        prompt.contains("[docs shortened, functions by their heads]"),
-        "{prompt}"
-    );
+    assert!(prompt.contains("[functions by their heads]"), "{prompt}");
     for i in 0..30 {
         assert!(
             prompt.contains(&format!("def step{i}(x)")),
@@ -1339,6 +1334,20 @@ fn a_module_target_over_the_budget_keeps_every_function_head() {
         );
     }
     assert!(!prompt.contains("Enum.sum"), "{prompt}");
+    // With a doc of two paragraphs, cut first, the title says so.
+    let src = format!(
+        "defmodule Steps do\n  @moduledoc \"\"\"\n  Thirty steps.\n\n  {}\n  \"\"\"\n\n{funs}end\n",
+        "A second paragraph. ".repeat(40)
+    );
+    let chunks = unmerged_chunks(&[("lib/steps.ex", src.as_str())]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let whole = build(&source, &graph, "Steps", None);
+    let prompt = build(&source, &graph, "Steps", Some(whole.tokens / 3)).render();
+    assert!(
+        prompt.contains("[docs shortened, functions by their heads]"),
+        "{prompt}"
+    );
 }
 
 /// A target cut (or shortened) to fit leaves room that what was dropped to make it fit

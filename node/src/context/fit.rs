@@ -235,7 +235,8 @@ impl ContextBuilder<'_> {
     }
 }
 
-/// A section's title without what a shorter form of it added (`[docs shortened]`).
+/// A section's title without what a shorter form of it added (`[docs shortened]`,
+/// `[functions by their heads]`).
 /// `Target: App.M0 (lib/app/m0.ex:1-7, …) [truncated]` as `Target: App.M0 [truncated]`.
 fn without_places(title: &str) -> String {
     match (title.find(" ("), title.rfind(") [")) {
@@ -247,10 +248,9 @@ fn without_places(title: &str) -> String {
 }
 
 fn base_title(title: &str) -> &str {
-    title
-        .rfind(" [docs shortened")
-        .filter(|_| title.ends_with(']'))
-        .map_or(title, |at| &title[..at])
+    (super::SHORTER_FORMS.iter())
+        .find_map(|form| (title.strip_suffix(']')?.strip_suffix(form)?).strip_suffix(" ["))
+        .unwrap_or(title)
 }
 
 fn render_except(sections: &[Section], dropped: &HashSet<usize>) -> String {

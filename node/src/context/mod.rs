@@ -2032,7 +2032,7 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
     let mut forms = Vec::new();
     let (blocks, cut) = docs_cut(unique);
     if cut {
-        forms.push(("docs shortened", blocks.join("\n")));
+        forms.push((SHORTER_FORMS[0], blocks.join("\n")));
     }
     if !matches!(target, Target::Function(_)) && unique.iter().any(|c| c.kind.is_callable()) {
         // A module or file: its headers and types with short docs, its functions by
@@ -2059,21 +2059,13 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
         let starts_function =
             |c: &Chunk| c.kind.is_callable() && c.part.is_none_or(|(k, _)| k == 1);
         let callables = unique.iter().filter(|c| starts_function(c)).count();
-        for (what, whole) in [
-            (
-                "docs shortened, its last quarter of functions by their heads",
-                callables * 3 / 4,
-            ),
-            (
-                "docs shortened, its last half of functions by their heads",
-                callables / 2,
-            ),
-            (
-                "docs shortened, its last three quarters of functions by their heads",
-                callables / 4,
-            ),
-            ("docs shortened, functions by their heads", 0),
-        ] {
+        // Said to shorten docs only where it does (a `@moduledoc false` module has none).
+        let steps = [callables * 3 / 4, callables / 2, callables / 4, 0];
+        let labels = match cut {
+            true => &SHORTER_FORMS[1..5],
+            false => &SHORTER_FORMS[5..],
+        };
+        for (&what, whole) in labels.iter().zip(steps) {
             if whole > 0 && (callables < 4 || whole >= callables) {
                 continue;
             }
@@ -2099,6 +2091,21 @@ fn shorter_forms(target: &Target, unique: &[&Chunk]) -> Vec<(&'static str, Strin
     }
     forms
 }
+
+/// What each shorter form of a target says of itself in its title: its docs cut, then (a
+/// module or file) more and more of its functions by their heads, with its docs cut or
+/// with none to cut.
+pub(crate) const SHORTER_FORMS: [&str; 9] = [
+    "docs shortened",
+    "docs shortened, its last quarter of functions by their heads",
+    "docs shortened, its last half of functions by their heads",
+    "docs shortened, its last three quarters of functions by their heads",
+    "docs shortened, functions by their heads",
+    "its last quarter of functions by their heads",
+    "its last half of functions by their heads",
+    "its last three quarters of functions by their heads",
+    "functions by their heads",
+];
 
 /// `text` with each `@doc`, `@moduledoc` and `@typedoc` heredoc cut to its first
 /// paragraph and a line saying so; None when no doc has more than one paragraph.
