@@ -7169,6 +7169,8 @@ const CONFIGURED_MODULE: &str = r##"defmodule Appsignal.Ecto do
     |> @span.set_name("query")
     @monitor.add()
     @unknown.run()
+    Enum.each([1], &@span.set_attribute(&1, "k", "v"))
+    Enum.map([1], &@monitor.remove/1)
   end
 end
 
@@ -7193,6 +7195,10 @@ fn calls_through_a_configured_module_or_an_implementations_attributes() {
             "Appsignal.Tracer.create_span/3",
             "Appsignal.Span.set_name/2",
             "Appsignal.Monitor.add/0",
+            "Enum.each/2",
+            "Appsignal.Span.set_attribute/3",
+            "Enum.map/2",
+            "Appsignal.Monitor.remove/1",
         ]),
         "{}",
         dump(&cs)
@@ -7394,6 +7400,7 @@ const LAYOUTS: &str = r##"defmodule PhxWeb.Router do
   end
 
   def home(conn), do: put_layout(conn, html: {Layouts, :app})
+  def old(conn), do: put_layout(conn, {PhxWeb.LayoutView, :app})
   def other(conn), do: render(conn, {Layouts, :not_a_layout})
 end
 
@@ -7425,6 +7432,12 @@ fn a_layout_named_by_module_and_function_calls_its_component() {
     );
     assert!(
         !all.iter().any(|c| c.contains("not_a_layout")),
+        "{}",
+        dump(&cs)
+    );
+    // A `LayoutView` renders its layouts by its `render/2`.
+    assert!(
+        definition_calls(&cs, "PhxWeb.Router.old/1").is_empty(),
         "{}",
         dump(&cs)
     );

@@ -1583,7 +1583,8 @@ fn message_callback(
 /// A layout named by its module and function (`{Layouts, :root}`) where Phoenix renders
 /// it: `plug :put_root_layout, html: {Layouts, :root}`, `put_layout(conn, {Layouts,
 /// :app})`, `layout: {Layouts, :app}` (a LiveView's, a `live_session`'s `root_layout:`, a
-/// controller's `layouts: [html: …]`). The component `root/1` renders it.
+/// controller's `layouts: [html: …]`). The component `root/1` renders it, where the
+/// module is one of components (not a `LayoutView`).
 fn layout_component(tuple: Node<'_>, src: &[u8]) -> Option<RawCall> {
     const LAYOUT_FUNS: [&str; 4] = [
         "put_root_layout",
@@ -1595,7 +1596,9 @@ fn layout_component(tuple: Node<'_>, src: &[u8]) -> Option<RawCall> {
         return None;
     };
     let fun = atom_name(fun, src)?;
-    if module.kind_id() != grammar().alias {
+    // A Phoenix.View (`LayoutView`, before Phoenix 1.7) renders `live.html` by its
+    // `render/2`: it has no function of the layout's name.
+    if module.kind_id() != grammar().alias || text(module, src).ends_with("View") {
         return None;
     }
     let mut up = tuple.parent();
@@ -3584,7 +3587,10 @@ fn capture(node: Node<'_>, src: &[u8]) -> Option<(RawCall, Option<usize>)> {
     if target.kind_id() != g.dot || child_of_kind(left, "arguments").is_some() {
         return None;
     }
-    let module = static_module(target.child_by_field_id(g.left)?, src)?;
+    // `&@nif.set_span_sample_data/3`: through a module attribute (resolved as calls
+    // through it are).
+    let written = target.child_by_field_id(g.left)?;
+    let module = static_module(written, src).or_else(|| attribute_module(written, src))?;
     let fun = target.child_by_field_id(g.right)?;
     Some((
         RawCall::Remote {
