@@ -1102,7 +1102,15 @@ fn a_callee_merged_with_its_neighbours_is_shown_by_its_own_lines() {
         "  def options(pid) do\n",
         "    Vcr.Options.get(pid)\n",
         "    Vcr.Options.init(pid)\n",
+        "    %Vcr.Token{}\n",
         "  end\n",
+        "end\n",
+        "defmodule Vcr.Token do\n",
+        "  defstruct [\n",
+        "    :token,\n",
+        "    :expires\n",
+        "  ]\n",
+        "  def new, do: %__MODULE__{}\n",
         "end\n",
     );
     let mut chunks = Vec::new();
@@ -1127,7 +1135,14 @@ fn a_callee_merged_with_its_neighbours_is_shown_by_its_own_lines() {
         .filter(|s| s.kind == SectionKind::Callee)
         .map(|s| (s.title.as_str(), s.text.as_str()))
         .collect();
-    assert_eq!(callees.len(), 2, "{callees:#?}");
+    assert_eq!(callees.len(), 3, "{callees:#?}");
+    // A struct is shown by its whole header, not by its `defstruct`'s first line.
+    let (title, text) = callees[2];
+    assert!(
+        title.starts_with("Called: Vcr.Token.__struct__/0"),
+        "{title}"
+    );
+    assert!(text.contains(":expires"), "{text}");
     let (title, text) = callees[0];
     assert!(
         title.starts_with("Called: Vcr.Options.get/1 (lib/vcr/options.ex:6-8)"),

@@ -1208,10 +1208,15 @@ impl<'a> ContextBuilder<'a> {
             }
             let written =
                 (definition.iter()).any(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c));
+            // A struct built or matched is shown by its definition, in its module's header.
+            let header_shown = callee.ends_with(".__struct__/0");
             for c in definition {
                 // One of several small functions merged into a chunk: its own lines.
                 let c = narrowed_to(&c, &callee).unwrap_or(c);
-                if c.kind == ChunkKind::ModuleHeader || !in_repos(&c) || g.shown(&c) {
+                if (c.kind == ChunkKind::ModuleHeader && !header_shown)
+                    || !in_repos(&c)
+                    || g.shown(&c)
+                {
                     continue;
                 }
                 // A split callee reads whole, as written, when its parts are few; the
@@ -1650,10 +1655,15 @@ impl<'a> ContextBuilder<'a> {
 /// (its id marked with its line). `None` where the chunk holds one definition only, or
 /// is a part of a split one.
 fn narrowed_to(chunk: &Chunk, symbol: &str) -> Option<Chunk> {
-    if chunk.defines.len() < 2 || chunk.part.is_some() || chunk.kind.is_test() {
+    // A module header's defines are what it implies too (`__struct__/0` at its
+    // `defstruct`'s first line): it is shown whole.
+    if chunk.defines.len() < 2 || chunk.part.is_some() || !chunk.kind.is_callable() {
         return None;
     }
     let d = (chunk.defines.iter()).find(|d| d.symbols().iter().any(|s| s == symbol))?;
+    if !d.kind.is_callable() || d.implied {
+        return None;
+    }
     let before = (chunk.defines.iter())
         .filter(|o| o.end_line < d.line)
         .map(|o| o.end_line + 1)
