@@ -7522,6 +7522,52 @@ fn directives_and_structs_after_definitions_are_header_parts() {
     );
 }
 
+const MFA_FORMS: &str = r##"defmodule KafkaEx.API do
+  def child_spec(opts) do
+    name = opts[:name]
+    %{start: {KafkaEx.Client, :start_link, [opts, name || :no_name]}}
+  end
+
+  def spread(args), do: apply(KafkaEx.Client, :open, [args | []])
+
+  @schema [
+    url: [type: {:custom, __MODULE__, :__validate_amqp_uri__, []}],
+    pool: [type: {:custom, KafkaEx.Pool, :check, [:strict]}]
+  ]
+  def __validate_amqp_uri__(uri), do: {:ok, uri}
+end
+"##;
+
+/// An MFA's argument list holding `||` has its length (`[opts, name || :none]` is two
+/// arguments; `[x | rest]` has none known); NimbleOptions' `{:custom, Mod, :fun, args}`
+/// calls `fun` with the option's value before `args`.
+#[test]
+fn mfa_arguments_with_an_or_and_nimble_options_validators_are_calls() {
+    let cs = chunks("lib/kafka_ex/api.ex", MFA_FORMS);
+    assert_tiles(&cs, MFA_FORMS.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "KafkaEx.API.child_spec/1"),
+        strings(&["KafkaEx.Client.start_link/2"]),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !(definition_calls(&cs, "KafkaEx.API.spread/1").iter())
+            .any(|c| c.starts_with("KafkaEx.Client.open")),
+        "{}",
+        dump(&cs)
+    );
+    let all: Vec<&String> = (cs.iter())
+        .flat_map(|c| c.calls.iter().chain(&c.module_calls))
+        .collect();
+    for call in [
+        "KafkaEx.API.__validate_amqp_uri__/1",
+        "KafkaEx.Pool.check/2",
+    ] {
+        assert!(all.contains(&&call.to_string()), "{call}: {}", dump(&cs));
+    }
+}
+
 const BEHAVIOUR_NESTED: &str = r##"defmodule Dialyxir.Examples.CallbackArgument do
   defmodule Behaviour do
     @callback ok(:ok) :: :ok

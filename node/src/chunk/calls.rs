@@ -927,11 +927,20 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
         _ => return None,
     };
     let fun = atom_name(name, src)?;
-    // `[x | rest]` is a list of unknown length.
-    (list.kind() == "list" && !text(list, src).contains('|')).then(|| RawCall::Remote {
+    if list.kind() != "list" {
+        return None;
+    }
+    // `[x | rest]` is a list of unknown length (`[opts, name || :none]` is not).
+    let items = named_children(list);
+    let cons = items.iter().any(|i| {
+        i.kind_id() == g.binary_operator
+            && i.child_by_field_id(g.operator)
+                .is_some_and(|o| text(o, src) == "|")
+    });
+    (!cons).then(|| RawCall::Remote {
         module,
         fun: fun.to_string(),
-        arity: named_children(list).len() as u32,
+        arity: items.len() as u32,
     })
 }
 
@@ -2254,6 +2263,20 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             && node.named_child_count() == 2
             && let Some(call) = layout_component(node, src)
         {
+            calls.push((node.start_byte(), call));
+        } else if kind == tuple
+            && node.named_child_count() == 4
+            && let [tag, rest @ ..] = &named_children(node)[..]
+            && atom_name(*tag, src) == Some("custom")
+            && let Some(RawCall::Remote { module, fun, arity }) = mfa_in(rest, src)
+        {
+            // NimbleOptions' `{:custom, __MODULE__, :validate_uri, []}` calls the
+            // function with the option's value first.
+            let call = RawCall::Remote {
+                module,
+                fun,
+                arity: arity + 1,
+            };
             calls.push((node.start_byte(), call));
         } else if kind == g.binary_operator {
             let op = node.child_by_field_id(g.operator).map(|o| o.kind_id());
