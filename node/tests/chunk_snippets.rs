@@ -7568,6 +7568,43 @@ fn mfa_arguments_with_an_or_and_nimble_options_validators_are_calls() {
     }
 }
 
+const DOC_INTERPOLATIONS: &str = r##"defmodule BroadwayRabbitMQ.Producer do
+  @moduledoc """
+  A producer. Call `Broadway.start_link(opts)` to start it.
+
+  ## Options
+
+  #{NimbleOptions.docs(BroadwayRabbitMQ.AmqpClient.__opts_schema__())}
+  """
+
+  @doc """
+  Acks. See #{inspect(__MODULE__)} and `Other.call/1`.
+  """
+  def ack(x), do: x
+end
+"##;
+
+/// A doc's interpolations run when the module compiles: their calls count (the only
+/// caller of broadway_rabbitmq's `__opts_schema__/0` is a `@moduledoc`'s), the doc's
+/// text does not.
+#[test]
+fn calls_in_a_docs_interpolations_count() {
+    let cs = chunks("lib/broadway_rabbitmq/producer.ex", DOC_INTERPOLATIONS);
+    assert_tiles(&cs, DOC_INTERPOLATIONS.as_bytes());
+    let all: Vec<&String> = (cs.iter())
+        .flat_map(|c| c.calls.iter().chain(&c.module_calls))
+        .collect();
+    for call in [
+        "NimbleOptions.docs/1",
+        "BroadwayRabbitMQ.AmqpClient.__opts_schema__/0",
+    ] {
+        assert!(all.contains(&&call.to_string()), "{call}: {}", dump(&cs));
+    }
+    for text in ["Broadway.start_link/1", "Other.call/1"] {
+        assert!(!all.contains(&&text.to_string()), "{text}: {}", dump(&cs));
+    }
+}
+
 const BEHAVIOUR_NESTED: &str = r##"defmodule Dialyxir.Examples.CallbackArgument do
   defmodule Behaviour do
     @callback ok(:ok) :: :ok

@@ -2195,6 +2195,24 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                     }
+                    // A doc's interpolations run when the module compiles (`#{NimbleOptions.
+                    // docs(__opts_schema__())}` in a `@moduledoc`): their calls count, not
+                    // the doc's text.
+                    Some(set)
+                        if set.kind_id() == g.call
+                            && (set.child_by_field_id(g.target)).is_some_and(|t| {
+                                matches!(text(t, src), "doc" | "moduledoc" | "typedoc")
+                            })
+                            && IN_DOC.with(|d| !d.get()) =>
+                    {
+                        descend = false;
+                        IN_DOC.with(|d| d.set(true));
+                        for interpolation in interpolations(set) {
+                            calls.extend(collect(interpolation, src));
+                            out_of_order = true;
+                        }
+                        IN_DOC.with(|d| d.set(false));
+                    }
                     _ => descend = false,
                 }
             } else if op == Some(g.op_capture)
@@ -2936,7 +2954,33 @@ thread_local! {
     /// Whether the walk is in a template's code already: a `~H` inside the code of a
     /// template is read for its tags, not parsed a third time.
     static IN_TEMPLATE_CODE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether the walk is in a doc's interpolation already: a doc in it is text only
+    /// (so a doc nested in docs never walks deeper).
+    static IN_DOC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
+
+/// The interpolations (`#{…}`) of a doc attribute's strings, at most
+/// [`MAX_DOC_INTERPOLATIONS`], not those inside them.
+fn interpolations(set: Node<'_>) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut stack = vec![set];
+    while let Some(node) = stack.pop() {
+        if out.len() >= MAX_DOC_INTERPOLATIONS {
+            break;
+        }
+        if node.kind() == "interpolation" {
+            out.push(node);
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// The most interpolations of one doc whose calls are read.
+const MAX_DOC_INTERPOLATIONS: usize = 64;
 
 /// The calls the Elixir code of a template makes (`<%= format_price(@item) %>`,
 /// `class={Theme.classes(@kind)}`, `:for={p <- visible(@posts)}`), at their offsets in
