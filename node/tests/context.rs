@@ -751,6 +751,43 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
         caller.text
     );
     assert_eq!(caller.chunk_ids, vec![calling.id.clone()]);
+
+    // Called in two parts: both are shown, as one caller.
+    let twice = orders.replace(
+        "  def place(order) do\n",
+        "  def place(order) do\n    Payments.charge(order, retry: true)\n",
+    );
+    let mut chunks: Vec<Chunk> = chunks
+        .into_iter()
+        .filter(|c| c.path != "lib/shop/orders.ex")
+        .collect();
+    let FileChunks::Chunked(c) = chunk_file(
+        "shop",
+        "lib/shop/orders.ex",
+        twice.as_bytes(),
+        &ChunkerConfig::default(),
+    ) else {
+        panic!("orders.ex was not chunked");
+    };
+    let calling: Vec<String> = (c.iter())
+        .filter(|p| p.part.is_some() && p.content.contains("Payments.charge(order"))
+        .map(|p| p.id.clone())
+        .collect();
+    assert_eq!(calling.len(), 2, "two parts call: {c:#?}");
+    chunks.extend(c);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Payments.charge/2", None);
+    let callers: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Caller)
+        .collect();
+    assert_eq!(callers.len(), 1, "{:#?}", ctx.sections);
+    assert_eq!(callers[0].chunk_ids, calling, "{}", callers[0].title);
+    assert!(
+        callers[0].text.contains("retry: true"),
+        "{}",
+        callers[0].text
+    );
 }
 
 /// A file target in several repositories is an error naming them; `repo/path` or

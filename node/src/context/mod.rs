@@ -1428,7 +1428,21 @@ impl<'a> ContextBuilder<'a> {
             } else {
                 arity_range(c, &site.symbol)
             };
-            if self.push_chunk(g, SectionKind::Caller, format!("Caller: {caller}"), c) {
+            // A caller split in parts: each part that makes the call (bounded as a split
+            // callee's are), so that none of its call sites is left out.
+            let calling_parts: Vec<Chunk> = match c.part {
+                Some(_) => (self.parts_of(c)?.into_iter())
+                    .filter(|p| makes_call(p, &callee_of))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let title = format!("Caller: {caller}");
+            let pushed = if calling_parts.len() > 1 && !calling_parts.iter().any(|p| g.shown(p)) {
+                self.push_parts(g, SectionKind::Caller, title, c, &calling_parts)
+            } else {
+                self.push_chunk(g, SectionKind::Caller, title, c)
+            };
+            if pushed {
                 shown += 1;
             }
         }
