@@ -1214,6 +1214,52 @@ fn a_callee_merged_with_its_neighbours_is_shown_by_its_own_lines() {
     assert!(!start.1.contains("def get"), "{}", start.1);
 }
 
+/// The module attributes a function target reads, set between other functions (so in
+/// their chunks), are shown with their values; one the header shows is not repeated.
+#[test]
+fn the_module_attributes_a_target_reads_are_shown() {
+    let client = concat!(
+        "defmodule Kafka.Client do\n",
+        "  @moduledoc \"A client.\"\n",
+        "  @timeout 5_000\n",
+        "\n",
+        "  def retry_count, do: @retry_count\n",
+        "\n",
+        "  @retry_count 3\n",
+        "  @reconnect_delay_ms 500\n",
+        "  @backoff [\n",
+        "    base: 2,\n",
+        "    max: 30\n",
+        "  ]\n",
+        "\n",
+        "  def other(x), do: x\n",
+        "\n",
+        "  def reconnect(state) do\n",
+        "    Process.sleep(@reconnect_delay_ms * Keyword.get(@backoff, :base))\n",
+        "    {state, @timeout, @missing}\n",
+        "  end\n",
+        "end\n",
+    );
+    let chunks = unmerged_chunks(&[("lib/kafka/client.ex", client)]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Kafka.Client.reconnect/1", None);
+    let attributes: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.title.starts_with("Module attributes read"))
+        .collect();
+    assert_eq!(attributes.len(), 1, "{:#?}", ctx.sections);
+    let a = attributes[0];
+    assert_eq!(
+        a.title,
+        "Module attributes read: Kafka.Client (lib/kafka/client.ex:8, 9-12)"
+    );
+    assert!(a.text.contains("@reconnect_delay_ms 500"), "{}", a.text);
+    assert!(a.text.contains("max: 30\n]"), "{}", a.text);
+    // In the header shown already, or set nowhere: not here.
+    assert!(!a.text.contains("@timeout"), "{}", a.text);
+    assert!(!a.text.contains("@retry_count"), "{}", a.text);
+}
+
 /// A target too large for the budget gives up the rest of its docs before any code.
 #[test]
 fn a_target_over_the_budget_shortens_its_docs_before_its_code() {

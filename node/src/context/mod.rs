@@ -1115,7 +1115,105 @@ impl<'a> ContextBuilder<'a> {
                     self.push_chunk(g, SectionKind::ModuleHeader, title, c);
                 }
             }
+            if used_types {
+                self.push_attributes(g, target, repo, path, module)?;
+            }
         }
+        Ok(())
+    }
+
+    /// The module attributes a function target reads (`@reconnect_delay_ms`), as the
+    /// module sets them where the header shown does not hold them: set between
+    /// functions, they are lines of another function's chunk.
+    fn push_attributes(
+        &self,
+        g: &mut Gathered,
+        target: &[Chunk],
+        repo: &str,
+        path: &str,
+        module: &str,
+    ) -> Result<()> {
+        let mut names: Vec<&str> = Vec::new();
+        for t in target.iter().filter(|t| t.module == module) {
+            for (i, _) in t.content.match_indices('@') {
+                let rest = &t.content[i + 1..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let name = &rest[..end];
+                // A read: a name, not one the target sets on its own line, nor a doc.
+                let line_start = t.content[..i].rfind('\n').map_or(0, |n| n + 1);
+                let sets = t.content[line_start..i].trim().is_empty();
+                if name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !sets
+                    && !names.contains(&name)
+                    && names.len() < MAX_ATTRIBUTES_READ
+                {
+                    names.push(name);
+                }
+            }
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        let file = self.source.file_chunks(repo, path)?;
+        let mut found: Vec<(u32, u32, String)> = Vec::new();
+        for name in &names {
+            let set = format!("@{name} ");
+            let place = (file.iter().filter(|c| c.module == module)).find_map(|c| {
+                let lines: Vec<&str> = c.content.lines().collect();
+                let at = lines
+                    .iter()
+                    .position(|l| l.trim_start().starts_with(&set))?;
+                // The statement: to its brackets' close, a few lines at most.
+                let mut depth = 0i64;
+                let mut end = at;
+                for (k, line) in lines.iter().enumerate().skip(at).take(MAX_ATTRIBUTE_LINES) {
+                    depth += line.matches(['(', '[', '{']).count() as i64
+                        - line.matches([')', ']', '}']).count() as i64;
+                    end = k;
+                    if depth <= 0 {
+                        break;
+                    }
+                }
+                let first = c.start_line + at as u32;
+                Some((first, c.start_line + end as u32, lines[at..=end].join("\n")))
+            });
+            let Some((first, last, text)) = place else {
+                continue;
+            };
+            let span = SourceSpan {
+                repo: repo.to_string(),
+                path: path.to_string(),
+                start_line: first,
+                end_line: last,
+            };
+            if !g.span_shown(&span) && !found.iter().any(|(f, _, _)| *f == first) {
+                found.push((first, last, text));
+            }
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        found.sort();
+        let lines = (found.iter())
+            .map(|(a, b, _)| match a == b {
+                true => a.to_string(),
+                false => format!("{a}-{b}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let title = format!("Module attributes read: {module} ({path}:{lines})");
+        let text = found
+            .iter()
+            .map(|(_, _, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(within) = target.iter().find(|t| t.module == module) else {
+            return Ok(());
+        };
+        let text = fence(within, dedent(&text).trim_end());
+        self.push(g, SectionKind::ModuleHeader, title, text, None, &[]);
         Ok(())
     }
 
@@ -2253,6 +2351,11 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
     }
     out
 }
+
+/// The most module attributes a function target reads that its context shows, and the
+/// most lines each is shown by.
+const MAX_ATTRIBUTES_READ: usize = 8;
+const MAX_ATTRIBUTE_LINES: usize = 12;
 
 /// The most lines a clause's head is read over.
 const MAX_HEAD_LINES: usize = 40;
