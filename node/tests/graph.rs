@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use aiex_node::chunk::{Chunk, ChunkKind, ChunkerConfig, FileChunks, Visibility, chunk_file};
-use aiex_node::graph::{MAP_BYTES_PER_TOKEN, SymbolGraph};
+use aiex_node::graph::{MAP_BYTES_PER_TOKEN, SymbolGraph, SymbolSite};
 use aiex_node::ingest::{IngestOptions, PartitionSet};
 
 mod common;
@@ -71,6 +71,18 @@ fn caller_symbols(g: &SymbolGraph, symbol: &str) -> Vec<String> {
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The one definition of `symbol` (failing when there are none or several).
+fn sole_definition(g: &SymbolGraph, symbol: &str) -> SymbolSite {
+    let sites = g.definitions(symbol);
+    assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
+    sites.into_iter().next().unwrap()
+}
+
+/// Where the quote that wrote a definition is: its file and lines.
+fn quoted_place(site: &SymbolSite) -> Option<(String, u32, u32)> {
+    (site.quoted_at.as_ref()).map(|q| (q.file.path.clone(), q.start_line, q.end_line))
 }
 
 /// The symbol graph of one file's chunks.
@@ -2273,10 +2285,8 @@ fn a_macro_defines_the_functions_its_quote_names_where_a_module_calls_it() {
     let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
     for g in [&whole, &merged] {
         let site = |symbol: &str| {
-            let sites = g.definitions(symbol);
-            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
-            let s = sites.into_iter().next().unwrap();
-            let at = s.quoted_at.map(|q| (q.file.path, q.start_line, q.end_line));
+            let s = sole_definition(g, symbol);
+            let at = quoted_place(&s);
             (s.path, s.start_line, s.signature, s.generated_by, at)
         };
         let quoted = |from: u32, to: u32| Some(("lib/spex.ex".to_string(), from, to));
@@ -2393,10 +2403,8 @@ fn a_macro_of_another_file_defines_what_its_arguments_name() {
     let merged = SymbolGraph::merge(chunks.chunks(2).map(SymbolGraph::part));
     for g in [&whole, &merged] {
         let site = |symbol: &str| {
-            let sites = g.definitions(symbol);
-            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
-            let s = sites.into_iter().next().unwrap();
-            let at = s.quoted_at.map(|q| (q.file.path, q.start_line, q.end_line));
+            let s = sole_definition(g, symbol);
+            let at = quoted_place(&s);
             (
                 s.path,
                 s.start_line,

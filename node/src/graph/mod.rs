@@ -1016,6 +1016,13 @@ impl SymbolGraph {
         }
     }
 
+    /// Whether the module of `header` (in its repository) writes `symbol` itself.
+    fn module_writes(&self, header: &SymbolSite, symbol: &str) -> bool {
+        self.defs.get(symbol).is_some_and(|sites| {
+            (sites.iter()).any(|s| s.module == header.symbol && s.repo == header.repo)
+        })
+    }
+
     /// The functions macros of other files define in the modules that call them, from
     /// the calls' arguments ([`MacroTemplate`]): `pipeline :browser do … end` after `use
     /// Phoenix.Router` defines `browser/2` in the router. The macro is one the module
@@ -1090,11 +1097,9 @@ impl SymbolGraph {
                 for d in quoted.into_iter().flatten() {
                     for &arity in &d.arities {
                         let symbol = crate::chunk::symbol(&m.header.symbol, &d.name, arity);
-                        let written = self.defs.get(&symbol).is_some_and(|sites| {
-                            (sites.iter())
-                                .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
-                        });
-                        if written || !made.insert((symbol.clone(), m.header.repo.clone())) {
+                        if self.module_writes(&m.header, &symbol)
+                            || !made.insert((symbol.clone(), m.header.repo.clone()))
+                        {
                             continue;
                         }
                         let site = SymbolSite {
@@ -1144,11 +1149,9 @@ impl SymbolGraph {
                     && let Some(crate::chunk::MacroCallArg::Atom(name)) = call.args.first()
                 {
                     let symbol = crate::chunk::symbol(&m.header.symbol, name, 2);
-                    let written = self.defs.get(&symbol).is_some_and(|sites| {
-                        (sites.iter())
-                            .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
-                    });
-                    if !written && made.insert((symbol.clone(), m.header.repo.clone())) {
+                    if !self.module_writes(&m.header, &symbol)
+                        && made.insert((symbol.clone(), m.header.repo.clone()))
+                    {
                         let site = SymbolSite {
                             symbol: symbol.clone(),
                             kind: ChunkKind::Function,
@@ -1174,11 +1177,9 @@ impl SymbolGraph {
                     };
                     for arity in arities {
                         let symbol = crate::chunk::symbol(&m.header.symbol, &name, arity);
-                        let written = self.defs.get(&symbol).is_some_and(|sites| {
-                            (sites.iter())
-                                .any(|s| s.module == m.header.symbol && s.repo == m.header.repo)
-                        });
-                        if written || !made.insert((symbol.clone(), m.header.repo.clone())) {
+                        if self.module_writes(&m.header, &symbol)
+                            || !made.insert((symbol.clone(), m.header.repo.clone()))
+                        {
                             continue;
                         }
                         let site = SymbolSite {
