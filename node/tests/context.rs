@@ -1214,6 +1214,41 @@ fn a_callee_merged_with_its_neighbours_is_shown_by_its_own_lines() {
     assert!(!start.1.contains("def get"), "{}", start.1);
 }
 
+/// A long module header (a user guide in its `@moduledoc`) is shown with its docs cut to
+/// their first paragraph, so that it does not take the room of the target's callers.
+#[test]
+fn a_long_module_header_is_shown_with_its_docs_shortened() {
+    let guide: String = (0..80)
+        .map(|i| format!("  Option {i} of the producer, described at length.\n"))
+        .collect();
+    let src = format!(
+        "defmodule Rabbit.Producer do\n  @moduledoc \"\"\"\n  A RabbitMQ producer.\n\n{guide}  \"\"\"\n  alias Rabbit.Client\n\n  def connect(state), do: Client.open(state)\nend\n"
+    );
+    let chunks = unmerged_chunks(&[("lib/rabbit/producer.ex", src.as_str())]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Rabbit.Producer.connect/1", None);
+    let header = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::ModuleHeader)
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert!(
+        header.title.ends_with("[docs shortened]"),
+        "{}",
+        header.title
+    );
+    assert!(
+        header.text.contains("A RabbitMQ producer."),
+        "{}",
+        header.text
+    );
+    assert!(!header.text.contains("Option 40"), "{}", header.text);
+    assert!(
+        header.text.contains("alias Rabbit.Client"),
+        "{}",
+        header.text
+    );
+}
+
 /// The module attributes a function target reads, set between other functions (so in
 /// their chunks), are shown with their values; one the header shows is not repeated.
 #[test]

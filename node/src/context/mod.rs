@@ -1049,12 +1049,23 @@ impl<'a> ContextBuilder<'a> {
             .map(|run| join_adjacent(run).swap_remove(0).1)
             .collect::<Vec<_>>()
             .join("\n  # …\n");
+        // A long header (a library's user guide in its `@moduledoc`) keeps its docs' first
+        // paragraphs: the rest would take the room of the target's callers.
+        let shortened = (text.lines().count() > LONG_HEADER_LINES)
+            .then(|| shorten_docs(&text))
+            .flatten();
+        let said = if shortened.is_some() {
+            " [docs shortened]"
+        } else {
+            ""
+        };
+        let text = shortened.unwrap_or(text);
         let lines = (runs.iter())
             .map(|run| format!("{}-{}", run[0].start_line, run[run.len() - 1].end_line))
             .collect::<Vec<_>>()
             .join(", ");
         let title = format!(
-            "Module header: {} ({}:{lines})",
+            "Module header: {} ({}:{lines}){said}",
             first.display_symbol(),
             first.path,
         );
@@ -2351,6 +2362,10 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
     }
     out
 }
+
+/// A module header over this many lines is shown with its docs cut to their first
+/// paragraphs.
+const LONG_HEADER_LINES: usize = 60;
 
 /// The most module attributes a function target reads that its context shows, and the
 /// most lines each is shown by.
