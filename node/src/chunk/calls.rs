@@ -1601,13 +1601,14 @@ fn layout_component(tuple: Node<'_>, src: &[u8]) -> Option<RawCall> {
         "put_new_layout",
         "put_new_root_layout",
     ];
-    let [module, fun] = named_children(tuple)[..] else {
-        return None;
-    };
-    let fun = atom_name(fun, src)?;
+    // Most 2-tuples (`{:ok, x}`) start with no module: not read further.
+    let module = tuple
+        .named_child(0)
+        .filter(|m| m.kind_id() == grammar().alias)?;
+    let fun = atom_name(tuple.named_child(1)?, src)?;
     // A Phoenix.View (`LayoutView`, before Phoenix 1.7) renders `live.html` by its
     // `render/2`: it has no function of the layout's name.
-    if module.kind_id() != grammar().alias || text(module, src).ends_with("View") {
+    if text(module, src).ends_with("View") {
         return None;
     }
     let mut up = tuple.parent();
@@ -2203,7 +2204,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             && (set.child_by_field_id(g.target)).is_some_and(|t| {
                                 matches!(text(t, src), "doc" | "moduledoc" | "typedoc")
                             })
-                            && IN_DOC.with(|d| !d.get()) =>
+                            && IN_DOC.with(|d| !d.get())
+                            && memchr::memmem::find(
+                                &src[set.start_byte()..set.end_byte()],
+                                b"#{",
+                            )
+                            .is_some() =>
                     {
                         descend = false;
                         IN_DOC.with(|d| d.set(true));
@@ -2284,9 +2290,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             calls.push((node.start_byte(), call));
         } else if kind == tuple
             && node.named_child_count() == 4
-            && let [tag, rest @ ..] = &named_children(node)[..]
-            && atom_name(*tag, src) == Some("custom")
-            && let Some(RawCall::Remote { module, fun, arity }) = mfa_in(rest, src)
+            && node
+                .named_child(0)
+                .is_some_and(|tag| atom_name(tag, src) == Some("custom"))
+            && let Some(RawCall::Remote { module, fun, arity }) =
+                mfa_in(&named_children(node)[1..], src)
         {
             // NimbleOptions' `{:custom, __MODULE__, :validate_uri, []}` calls the
             // function with the option's value first.
