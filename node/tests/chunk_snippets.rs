@@ -7389,6 +7389,18 @@ fn a_message_runs_the_modules_own_callback_where_a_clause_takes_it() {
         definition_calls(&cs, "Catches.All.ping/1"),
         strings(&["GenServer.call/2", "Catches.All.handle_call/3"])
     );
+    // A match chain of any length as the message, or as a clause's pattern, is read
+    // without recursion.
+    let chain = "x = ".repeat(20_000);
+    let deep = format!(
+        "defmodule Deep do\n  def c(pid), do: GenServer.call(pid, {chain}:go)\n  def handle_call({chain}:go, _f, s), do: {{:reply, :ok, s}}\nend\n"
+    );
+    let cs = chunks("lib/deep.ex", &deep);
+    assert!(
+        definition_calls(&cs, "Deep.c/1").contains(&"Deep.handle_call/3".to_string()),
+        "{}",
+        dump(&cs)
+    );
 }
 
 const LAYOUTS: &str = r##"defmodule PhxWeb.Router do

@@ -1273,6 +1273,14 @@ fn the_module_attributes_a_target_reads_are_shown() {
         "    Process.sleep(@reconnect_delay_ms * Keyword.get(@backoff, :base))\n",
         "    {state, @timeout, @missing}\n",
         "  end\n",
+        "\n",
+        "  @reconnect_delay_ms 900\n",
+        "  def later, do: @reconnect_delay_ms\n",
+        "\n",
+        "  def opts do\n",
+        "    @backoff\n",
+        "    |> Keyword.merge(max: 60)\n",
+        "  end\n",
         "end\n",
     );
     let chunks = unmerged_chunks(&[("lib/kafka/client.ex", client)]);
@@ -1293,6 +1301,14 @@ fn the_module_attributes_a_target_reads_are_shown() {
     // In the header shown already, or set nowhere: not here.
     assert!(!a.text.contains("@timeout"), "{}", a.text);
     assert!(!a.text.contains("@retry_count"), "{}", a.text);
+    // The setting in force where the target is: the last one before it.
+    assert!(!a.text.contains("900"), "{}", a.text);
+    // A read heading a pipeline over lines is a read.
+    let ctx = build(&source, &graph, "Kafka.Client.opts/0", None);
+    let read = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Module attributes read"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert!(read.text.contains("max: 30"), "{}", read.text);
 }
 
 /// A target too large for the budget gives up the rest of its docs before any code.

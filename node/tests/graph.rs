@@ -2256,12 +2256,12 @@ fn a_macro_defines_the_functions_its_quote_names_where_a_module_calls_it() {
         "        defstruct Spex.properties(@schema)\n",                    // 8
         "      end\n",                                                     // 9
         "      @behaviour Spex.Schema\n",                                  // 10
-        "    end\n",                                                       // 10
-        "  end\n",                                                         // 11
-        "  def build_schema(body, _opts), do: body\n",                     // 12
-        "  def title_of(schema), do: schema[:title]\n",                    // 13
-        "  def properties(schema), do: Map.keys(schema)\n",                // 14
-        "end\n",                                                           // 15
+        "    end\n",                                                       // 11
+        "  end\n",                                                         // 12
+        "  def build_schema(body, _opts), do: body\n",                     // 13
+        "  def title_of(schema), do: schema[:title]\n",                    // 14
+        "  def properties(schema), do: Map.keys(schema)\n",                // 15
+        "end\n",                                                           // 16
     );
     let app = concat!(
         "defmodule Shop.Schemas.User do\n", // 1

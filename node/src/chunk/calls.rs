@@ -1665,24 +1665,30 @@ fn before_compile_hook(written: Node<'_>, src: &[u8]) -> Option<(String, String)
 /// The tag a message is matched by: an atom (`:get`), or the atom a tuple starts with
 /// (`{:lock, id}`); `None` for anything else. In a clause's pattern (`{:set, x} = msg`)
 /// either side of a match; `None` there is a pattern that may take any message.
-pub(crate) fn message_tag(node: Node<'_>, src: &[u8]) -> Option<String> {
+pub(crate) fn message_tag<'t>(node: Node<'t>, src: &[u8]) -> Option<String> {
     let g = grammar();
-    let tag = |n: Node<'_>| (n.kind_id() == g.atom).then(|| text(n, src).to_string());
-    if node.kind() == "tuple" {
-        return node.named_child(0).and_then(tag);
+    let tag = |n: Node<'t>| -> Option<Node<'t>> {
+        match n.kind() {
+            "tuple" => n.named_child(0).filter(|a| a.kind_id() == g.atom),
+            _ => Some(n).filter(|a| a.kind_id() == g.atom),
+        }
+    };
+    // `a = b = c` is `a = (b = c)`: read along the chain, not by recursion (a chain of
+    // thousands must not overflow the stack).
+    let mut node = node;
+    loop {
+        let is_match = node.kind_id() == g.binary_operator
+            && node
+                .child_by_field_id(g.operator)
+                .is_some_and(|o| text(o, src) == "=");
+        if !is_match {
+            return tag(node).map(|a| text(a, src).to_string());
+        }
+        if let Some(found) = node.child_by_field_id(g.left).and_then(tag) {
+            return Some(text(found, src).to_string());
+        }
+        node = node.child_by_field_id(g.right)?;
     }
-    if node.kind() == "binary_operator"
-        && node
-            .child_by_field_id(g.operator)
-            .is_some_and(|o| text(o, src) == "=")
-    {
-        let side = |field| {
-            node.child_by_field_name(field)
-                .and_then(|n| message_tag(n, src))
-        };
-        return side("left").or_else(|| side("right"));
-    }
-    tag(node)
 }
 
 /// The name a server start gives the process it starts with the caller's own module,
@@ -2980,8 +2986,10 @@ fn interpolations(set: Node<'_>) -> Vec<Node<'_>> {
             out.push(node);
             continue;
         }
+        // The first written first: past the cap, the last ones are left out.
         let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
+        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
     }
     out.sort_by_key(|n| n.start_byte());
     out

@@ -396,7 +396,8 @@ struct ModuleCtx {
     /// its `__impl__/1`.
     implied: Vec<(&'static str, u32, usize, String)>,
     /// The calls of its body whose arguments could name a function a macro of another
-    /// file defines ([`MacroCall`]), at most [`MAX_MACRO_CALLS`].
+    /// file defines, and the first call of each other macro, whose quote may define
+    /// functions by names of their own ([`MacroCall`]), at most [`MAX_MACRO_CALLS`].
     macro_calls: Vec<MacroCall>,
     /// Its `embed_templates` calls, at most [`MAX_EMBEDS`].
     embeds: Vec<EmbeddedTemplates>,
@@ -468,7 +469,7 @@ impl ModuleCtx {
 /// (`def handle_call(:get, _from, state)`, `{:set, x}`), and whether one takes any.
 #[derive(Debug, Default, Clone)]
 struct Handled {
-    tags: Vec<String>,
+    tags: FxHashSet<String>,
     any: bool,
 }
 
@@ -696,7 +697,8 @@ const MAX_HELPER_LOOKUPS: usize = 64;
 const MAX_TEMPLATES: usize = 16;
 
 /// How many calls of a module's body are kept for the macros of other files
-/// ([`MacroCall`]).
+/// ([`MacroCall`]): those whose arguments may name a function, and the first call of
+/// each other macro, without its arguments.
 const MAX_MACRO_CALLS: usize = 512;
 
 /// How many `embed_templates` calls of a module are kept.
@@ -1792,8 +1794,9 @@ impl<'s, 't> Walker<'s, 't> {
                         let tag = first.and_then(|p| calls::message_tag(p, self.src));
                         let handled = self.modules[module].handled.entry(callback).or_default();
                         match tag {
-                            Some(tag) if !handled.tags.contains(&tag) => handled.tags.push(tag),
-                            Some(_) => {}
+                            Some(tag) => {
+                                handled.tags.insert(tag);
+                            }
                             None => handled.any = true,
                         }
                     }
@@ -3293,7 +3296,9 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// Keeps a call of the module's body whose arguments could name a function, for the
-    /// macros of other files that define one from them ([`MacroCall`]).
+    /// macros of other files that define one from them, or (without its arguments) the
+    /// first call of a macro, whose quote may define functions of names of its own
+    /// ([`MacroCall`]).
     fn record_macro_call(&mut self, node: Node<'t>, module: usize) {
         if self.modules[module].macro_calls.len() >= MAX_MACRO_CALLS {
             return;

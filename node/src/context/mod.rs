@@ -1152,9 +1152,13 @@ impl<'a> ContextBuilder<'a> {
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(rest.len());
                 let name = &rest[..end];
-                // A read: a name, not one the target sets on its own line, nor a doc.
+                // A read: a name, not one the target sets on its own line (`@x value`),
+                // nor a doc; `@opts` heading a pipeline over lines is a read.
                 let line_start = t.content[..i].rfind('\n').map_or(0, |n| n + 1);
-                let sets = t.content[line_start..i].trim().is_empty();
+                let value = rest[end..].strip_prefix(' ').is_some_and(|v| {
+                    v.starts_with(|c: char| c.is_ascii_alphanumeric() || "\"'[{%:~-@".contains(c))
+                });
+                let sets = t.content[line_start..i].trim().is_empty() && value;
                 if name.starts_with(|c: char| c.is_ascii_lowercase())
                     && !sets
                     && !names.contains(&name)
@@ -1168,14 +1172,26 @@ impl<'a> ContextBuilder<'a> {
             return Ok(());
         }
         let file = self.source.file_chunks(repo, path)?;
+        // The setting in force where the target is: the last one before it.
+        let before = (target.iter())
+            .filter(|t| t.module == module)
+            .map(|t| t.start_line)
+            .min()
+            .unwrap_or(u32::MAX);
         let mut found: Vec<(u32, u32, String)> = Vec::new();
         for name in &names {
             let set = format!("@{name} ");
-            let place = (file.iter().filter(|c| c.module == module)).find_map(|c| {
+            let settings: Vec<(&Chunk, usize)> = (file.iter().filter(|c| c.module == module))
+                .flat_map(|c| {
+                    (c.content.lines().enumerate())
+                        .filter(|(k, l)| {
+                            l.trim_start().starts_with(&set) && c.start_line + (*k as u32) < before
+                        })
+                        .map(move |(k, _)| (c, k))
+                })
+                .collect();
+            let place = settings.last().map(|&(c, at)| {
                 let lines: Vec<&str> = c.content.lines().collect();
-                let at = lines
-                    .iter()
-                    .position(|l| l.trim_start().starts_with(&set))?;
                 // The statement: to its brackets' close, a few lines at most.
                 let mut depth = 0i64;
                 let mut end = at;
@@ -1188,7 +1204,7 @@ impl<'a> ContextBuilder<'a> {
                     }
                 }
                 let first = c.start_line + at as u32;
-                Some((first, c.start_line + end as u32, lines[at..=end].join("\n")))
+                (first, c.start_line + end as u32, lines[at..=end].join("\n"))
             });
             let Some((first, last, text)) = place else {
                 continue;
@@ -1321,7 +1337,14 @@ impl<'a> ContextBuilder<'a> {
             let header_shown = callee.ends_with(".__struct__/0");
             for c in definition {
                 // One of several small functions merged into a chunk: its own lines.
-                let c = narrowed_to(&c, &callee).unwrap_or(c);
+                let mut c = narrowed_to(&c, &callee).unwrap_or(c);
+                // A struct's long header keeps its docs' first paragraphs, as the target's.
+                if c.kind == ChunkKind::ModuleHeader
+                    && c.content.lines().count() > LONG_HEADER_LINES
+                    && let Some(short) = shorten_docs(&c.content)
+                {
+                    c.content = short;
+                }
                 if (c.kind == ChunkKind::ModuleHeader && !header_shown)
                     || !in_repos(&c)
                     || g.shown(&c)
@@ -2271,7 +2294,7 @@ fn shorten_docs(text: &str) -> Option<String> {
                 }
                 let indent = &lines[close][..lines[close].len() - lines[close].trim_start().len()];
                 out.push_str(indent);
-                out.push_str("… [the rest of this doc is left out to fit the token budget]\n");
+                out.push_str("… [the rest of this doc is left out]\n");
                 changed = true;
             }
             _ => {
@@ -2587,7 +2610,7 @@ mod tests {
         let text = "  @doc \"\"\"\n  Splits it.\n  Twice.\n\n  ## Examples\n\n      iex> f(1)\n  \"\"\"\n  @doc since: \"1.0\"\n  def f(x), do: x\n";
         assert_eq!(
             shorten_docs(text).unwrap(),
-            "  @doc \"\"\"\n  Splits it.\n  Twice.\n  … [the rest of this doc is left out to fit the token budget]\n  \"\"\"\n  @doc since: \"1.0\"\n  def f(x), do: x\n"
+            "  @doc \"\"\"\n  Splits it.\n  Twice.\n  … [the rest of this doc is left out]\n  \"\"\"\n  @doc since: \"1.0\"\n  def f(x), do: x\n"
         );
         // `~S'''` docs and module docs too.
         let module = "  @moduledoc ~S'''\n  One.\n\n  Two.\n  '''\n";
