@@ -1110,13 +1110,7 @@ impl SymbolGraph {
                             start_line: call.line,
                             end_line: call.line,
                             generated_by: macro_key.clone(),
-                            quoted_at: (d.quoted_in.as_ref()).filter(|_| d.lines != (0, 0)).map(
-                                |file| QuotedAt {
-                                    file: QuoteFile::clone(file),
-                                    start_line: d.lines.0,
-                                    end_line: d.lines.1,
-                                },
-                            ),
+                            quoted_at: quote_place(d),
                             ..m.header.clone()
                         };
                         if !d.calls.is_empty() {
@@ -1430,13 +1424,7 @@ impl SymbolGraph {
                                 (own, _) => own,
                             },
                             generated_by: Some(from.to_string()),
-                            quoted_at: (d.quoted_in.as_ref()).filter(|_| d.lines != (0, 0)).map(
-                                |file| QuotedAt {
-                                    file: QuoteFile::clone(file),
-                                    start_line: d.lines.0,
-                                    end_line: d.lines.1,
-                                },
-                            ),
+                            quoted_at: quote_place(d),
                             ..header.clone()
                         };
                         if !d.calls.is_empty() {
@@ -3204,6 +3192,18 @@ impl SymbolGraph {
         let tokens = map.len().div_ceil(MAP_BYTES_PER_TOKEN);
         (map, tokens)
     }
+}
+
+/// Where the quote that writes `d` is, where it is known (not for the standard
+/// library's, nor in chunks stored before lines were recorded).
+fn quote_place(d: &QuotedDef) -> Option<QuotedAt> {
+    (d.quoted_in.as_ref())
+        .filter(|_| d.lines != (0, 0))
+        .map(|file| QuotedAt {
+            file: QuoteFile::clone(file),
+            start_line: d.lines.0,
+            end_line: d.lines.1,
+        })
 }
 
 /// How many modules calling an internal function (`@moduledoc false`, `@doc false`) make
