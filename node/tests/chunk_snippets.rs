@@ -8389,3 +8389,173 @@ fn g19_a_query_apis_function_is_no_call_of_the_modules_own() {
         );
     }
 }
+
+const PARENTHESISED_DEFINITIONS: &str = r##"defmodule Stripe.Customer do
+  @moduledoc "Customers."
+  (
+    @doc "Creates a customer."
+    @spec create(map, list) :: term
+    def create(params \\ %{}, opts \\ []) do
+      Stripe.Request.make_request(params, opts)
+    end
+  )
+
+  (
+    @doc "Deletes a customer."
+    def delete(id) do
+      Stripe.Request.delete(id)
+    end
+  )
+end
+"##;
+
+/// Code written by `Macro.to_string` (Stripity Stripe's generated API) wraps each
+/// definition with its attributes in parentheses: the definitions are the module's,
+/// with their docs and specs, as written without them.
+#[test]
+fn definitions_in_parentheses_are_the_modules() {
+    let cs = chunks("lib/generated/customer.ex", PARENTHESISED_DEFINITIONS);
+    assert_tiles(&cs, PARENTHESISED_DEFINITIONS.as_bytes());
+    let create = cs
+        .iter()
+        .find(|c| qualified(c) == "Stripe.Customer.create")
+        .unwrap_or_else(|| panic!("create/2: {}", dump(&cs)));
+    assert_eq!(create.kind, ChunkKind::Function, "{}", dump(&cs));
+    assert_eq!(create.arities, vec![0, 1, 2]);
+    assert_eq!(create.doc.as_deref(), Some("Creates a customer."));
+    assert_eq!(create.specs, strings(&["@spec create(map, list) :: term"]));
+    assert_eq!(
+        definition_calls(&cs, "Stripe.Customer.create/2"),
+        strings(&["Stripe.Request.make_request/2"])
+    );
+    let delete = cs
+        .iter()
+        .find(|c| qualified(c) == "Stripe.Customer.delete")
+        .unwrap_or_else(|| panic!("delete/1: {}", dump(&cs)));
+    assert_eq!(delete.doc.as_deref(), Some("Deletes a customer."));
+    assert!(
+        delete.start_line >= 9 && delete.start_line <= 13,
+        "{}",
+        dump(&cs)
+    );
+}
+
+const VARIABLES_AFTER_TYPES: &str = r##"defmodule Sentry.Config do
+  @moduledoc false
+
+  @typedoc "A sampler."
+  @type sampler :: (map() -> boolean())
+
+  integrations_schema = [
+    max_expected_check_in_time: [type: :integer, default: 600_000, doc: "How long a check-in lives."],
+    monitor_config_defaults: [type: :keyword_list, default: [], doc: "Defaults for monitors."]
+  ]
+
+  @opts_schema NimbleOptions.new!(integrations_schema)
+
+  @spec validate!() :: keyword()
+  def validate! do
+    :sentry |> Application.get_all_env() |> validate!()
+  end
+
+  def validate!(config), do: NimbleOptions.validate!(config, @opts_schema)
+end
+"##;
+
+/// A variable set in a module's body after its types (Sentry's option schemas, 900
+/// lines) is a header part, as code after a function is: not the head of the next
+/// function's chunk.
+#[test]
+fn a_module_variable_after_types_is_a_header_part() {
+    let cs = chunks("lib/sentry/config.ex", VARIABLES_AFTER_TYPES);
+    assert_tiles(&cs, VARIABLES_AFTER_TYPES.as_bytes());
+    let validate = cs
+        .iter()
+        .find(|c| c.name == "validate!" && c.arities == vec![0])
+        .unwrap_or_else(|| panic!("validate!/0: {}", dump(&cs)));
+    assert!(validate.start_line >= 11, "{}", dump(&cs));
+    assert_eq!(validate.end_line, 17, "{}", dump(&cs));
+    let schema = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::ModuleHeader && c.start_line > 1)
+        .unwrap_or_else(|| panic!("a header part: {}", dump(&cs)));
+    assert!(
+        schema.start_line <= 7 && schema.end_line >= 10,
+        "{}",
+        dump(&cs)
+    );
+}
+
+const COMPUTED_DOCS_AND_QUOTED_SPECS: &str = r##"defmodule Stripe.Compile do
+  def fun(name, param_specs) do
+    quote do
+      @spec unquote(name)(params :: unquote(to_inline_spec(param_specs))) :: :ok
+      def unquote(name)(params), do: :ok
+    end
+  end
+
+  def to_type_spec(name, child) do
+    quote do
+      @type unquote(Macro.var(name, __MODULE__)) :: unquote(to_type(child))
+    end
+  end
+
+  def plain(x) do
+    @spec x(String.t()) :: :ok
+    x
+  end
+
+  defp to_inline_spec(specs), do: specs
+  defp to_type(c), do: c
+end
+
+defmodule Mix.Tasks.Setup do
+  use Mix.Task
+  @moduledoc __MODULE__.Docs.long_doc()
+  @doc B.Docs.fun_doc() <> "more"
+  def run(_), do: :ok
+end
+"##;
+
+/// A doc computed by a call (`@moduledoc __MODULE__.Docs.long_doc()`, Ash Postgres'
+/// Mix tasks) makes the call; so does the unquoted code of a spec or type in a quote
+/// (Stripity Stripe's `params :: unquote(to_inline_spec(param_specs))`), which runs
+/// where the quote is expanded. A spec's own types are still no calls.
+#[test]
+fn computed_docs_and_unquotes_in_quoted_specs_make_calls() {
+    let src = COMPUTED_DOCS_AND_QUOTED_SPECS;
+    let cs = chunks("lib/stripe/compile.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "Stripe.Compile.fun/2"),
+        strings(&["Stripe.Compile.to_inline_spec/1"])
+    );
+    assert_eq!(
+        sorted(&definition_calls(&cs, "Stripe.Compile.to_type_spec/2")),
+        strings(&["Macro.var/2", "Stripe.Compile.to_type/1"])
+    );
+    assert!(
+        !all_calls_of(&cs, "plain")
+            .iter()
+            .any(|c| c.starts_with("String.")),
+        "{}",
+        dump(&cs)
+    );
+    let header = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::ModuleHeader && c.module == "Mix.Tasks.Setup")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(
+        header
+            .calls
+            .contains(&"Mix.Tasks.Setup.Docs.long_doc/0".to_string()),
+        "{:?}",
+        header.calls
+    );
+    // The function's doc is code of the module, as its other attributes are.
+    let all: Vec<&String> = cs.iter().flat_map(|c| &c.module_calls).collect();
+    assert!(
+        all.iter().any(|c| *c == "B.Docs.fun_doc/0"),
+        "{}",
+        dump(&cs)
+    );
+}

@@ -2225,6 +2225,38 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         }
                         IN_DOC.with(|d| d.set(false));
                     }
+                    // `@moduledoc __MODULE__.Docs.long_doc()`: a doc computed by a call,
+                    // which runs when the module compiles.
+                    Some(set)
+                        if set.kind_id() == g.call
+                            && (set.child_by_field_id(g.target)).is_some_and(|t| {
+                                matches!(text(t, src), "doc" | "moduledoc" | "typedoc")
+                            })
+                            && child_of_kind(set, "arguments")
+                                .and_then(|a| a.named_child(0))
+                                .is_some_and(|v| {
+                                    v.kind_id() == g.call || v.kind_id() == g.binary_operator
+                                }) =>
+                    {
+                        not_calls.insert(set.id());
+                    }
+                    // `@spec f(t) :: unquote(to_type(child))` in a quote: the unquoted
+                    // code runs where the quote is expanded, the spec around it does not.
+                    Some(set)
+                        if set.kind_id() == g.call
+                            && Context::in_quote(&contexts)
+                            && memchr::memmem::find(
+                                &src[set.start_byte()..set.end_byte()],
+                                b"unquote",
+                            )
+                            .is_some() =>
+                    {
+                        descend = false;
+                        for unquoted in unquotes_in(set, src) {
+                            calls.extend(collect(unquoted, src));
+                            out_of_order = true;
+                        }
+                    }
                     _ => descend = false,
                 }
             } else if op == Some(g.op_capture)
@@ -2989,6 +3021,31 @@ fn interpolations(set: Node<'_>) -> Vec<Node<'_>> {
         // The first written first: past the cap, the last ones are left out.
         let mut cursor = node.walk();
         let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// The arguments of the `unquote(…)` calls in `set` (a spec or type in a quote), the
+/// first written first, at most [`MAX_DOC_INTERPOLATIONS`]; not those in an unquote.
+fn unquotes_in<'t>(set: Node<'t>, src: &[u8]) -> Vec<Node<'t>> {
+    let g = grammar();
+    let mut out = Vec::new();
+    let mut stack = vec![set];
+    while let Some(node) = stack.pop() {
+        if out.len() >= MAX_DOC_INTERPOLATIONS {
+            break;
+        }
+        if node.kind_id() == g.call
+            && (node.child_by_field_id(g.target))
+                .is_some_and(|t| matches!(text(t, src), "unquote" | "unquote_splicing"))
+        {
+            out.extend(child_of_kind(node, "arguments"));
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
     }
     out.sort_by_key(|n| n.start_byte());

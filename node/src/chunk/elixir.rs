@@ -1650,6 +1650,9 @@ impl<'s, 't> Walker<'s, 't> {
                 Classified::Error(children) => {
                     self.flatten(&children, module, conditional, true, depth + 1, out);
                 }
+                Classified::Group(children) => {
+                    self.flatten(&children, module, conditional, in_error, depth + 1, out);
+                }
             }
             i += 1;
         }
@@ -1718,6 +1721,13 @@ impl<'s, 't> Walker<'s, 't> {
                 })
                 .unwrap_or(Classified::Item(fallback));
         } else if kind != g.call {
+            // `( @doc … def create(…) do … end )`: code `Macro.to_string` wrote (Stripe's
+            // generated API) groups a definition with its attributes in parentheses; what
+            // is in them is the module's, as written without them.
+            if kind == g.kind("block") && depth < MAX_WRAPPER_DEPTH {
+                let mut cursor = node.walk();
+                return Classified::Group(node.named_children(&mut cursor).collect());
+            }
             return Classified::Item(fallback);
         }
         if self.modules[module].embeds.len() < MAX_EMBEDS
@@ -3986,6 +3996,12 @@ impl<'s, 't> Walker<'s, 't> {
             matches!(items[k].kind, ItemKind::Header)
                 && ((node.kind_id() == calls::grammar().call
                     && !matches!(target_name(node, self.src), Some("attr" | "slot")))
+                    // `schema = [...]`: a variable of the module's body (Sentry's option
+                    // schemas, 900 lines of them), for the code after it.
+                    || (node.kind_id() == calls::grammar().binary_operator
+                        && node
+                            .child_by_field_name("operator")
+                            .is_some_and(|o| &self.src[o.start_byte()..o.end_byte()] == b"="))
                     || (node.kind() == "unary_operator"
                         && self.src.get(node.start_byte()) == Some(&b'@')
                         && non_whitespace_chars(&self.src[node.start_byte()..node.end_byte()])
@@ -4985,6 +5001,8 @@ enum Classified<'t> {
     Describe(String, Vec<Node<'t>>),
     Wrapper(Vec<Node<'t>>),
     Error(Vec<Node<'t>>),
+    /// `( … )` around statements of the module: they are flattened in place.
+    Group(Vec<Node<'t>>),
 }
 
 /// Expands a written module name through the aliases of `scope` and its parents.

@@ -528,9 +528,15 @@ fn call_lines_in<'a>(
         // GenStage's own messages (`{:"$gen_producer", …}`) never reach `handle_info`.
         let gen_stage = line.contains("\"$gen_");
         let prefix = scopes.enter(trimmed, indent, scope);
-        // A doc calls nothing, not even in its interpolations (`#{__MODULE__}` in an
-        // example of configuration).
+        // A doc calls nothing but in its interpolations, which run as the module
+        // compiles (`#{NimbleOptions.docs(@schema)}`); not in its examples.
         if !declaration
+            && in_doc[i]
+            && code.contains("#{")
+            && calls_on(code, callee, scope, gen_stage, None)
+        {
+            out.push((first_line + i as u32, *line));
+        } else if !declaration
             && !in_doc[i]
             && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
                 || runs_task(line, code, callee)
@@ -1906,6 +1912,16 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         if after.starts_with(ident_char) || after.starts_with(['?', '!', ':']) {
             return false;
         }
+        // NimbleOptions' `{:custom, Mod, :fun, args}` passes the option's value first.
+        let custom = code[..at]
+            .trim_end()
+            .strip_suffix(',')
+            .map(|b| {
+                b.trim_end()
+                    .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+            })
+            .and_then(|b| b.trim_end().strip_suffix(','))
+            .is_some_and(|b| b.trim_end().ends_with("{:custom"));
         // The arguments, a list closed on the line, pass their arity.
         let list = after.trim_start().strip_prefix(',').map(str::trim_start);
         let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
@@ -1927,7 +1943,7 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             } else {
                 commas.count() as u32 + 1
             };
-            if !arities.contains(&arity) {
+            if !arities.contains(&(arity + u32::from(custom))) {
                 return false;
             }
         }
@@ -1993,6 +2009,8 @@ struct Lexer {
     /// That heredoc is a template's (`~H`, `~F`: `Some(true)`, its `{…}` code; `~E`,
     /// `~L`: `Some(false)`).
     template: Option<bool>,
+    /// That heredoc is an uppercase sigil's (`~S"""`), which interpolates nothing.
+    raw: bool,
     /// Inside a string or sigil: the byte that closes it.
     string: Option<u8>,
     /// The interpolations open inside that string, each with its braces open.
@@ -2038,7 +2056,11 @@ impl Lexer {
             let end = line.find(close);
             let text = &line[..end.unwrap_or(line.len())];
             let mut at = 0;
-            while let Some(open) = text[at..].find("#{").map(|o| at + o) {
+            while let Some(open) = (!self.raw)
+                .then(|| text[at..].find("#{"))
+                .flatten()
+                .map(|o| at + o)
+            {
                 code.extend(std::iter::repeat_n(' ', open - at));
                 let inner =
                     interpolation_end(&text[open + 2..]).map_or(text.len(), |e| open + 2 + e);
@@ -2050,6 +2072,7 @@ impl Lexer {
                 Some(end) => {
                     self.heredoc = None;
                     self.template = None;
+                    self.raw = false;
                     code.push_str(&line[end..end + 3]);
                     rest = &line[end + 3..];
                 }
@@ -2141,6 +2164,7 @@ impl Lexer {
                                 "E" | "L" => Some(false),
                                 _ => None,
                             };
+                            self.raw = self.template.is_none() && bytes[i + 1].is_ascii_uppercase();
                             return;
                         }
                     }
@@ -2246,18 +2270,34 @@ mod tests {
         assert_eq!(at("Hex.State.init/1"), vec![10]);
     }
 
-    /// A doc's interpolations call nothing (libcluster's `strategy: #{__MODULE__}` in a
-    /// moduledoc's example).
+    /// A doc's interpolations run as the module compiles (Sentry's `#{Sentry.Config.
+    /// docs()}` in its moduledoc), as the chunker counts them: their lines call. Not an
+    /// example's call, nor an uppercase sigil's `#{…}`, which is text.
     #[test]
-    fn a_docs_interpolation_is_no_call_line() {
-        let src = "@moduledoc \"\"\"\n  start with #{__MODULE__.start_link(opts)}\n  \"\"\"\ndef go(opts), do: __MODULE__.start_link(opts)\n";
+    fn a_docs_interpolation_is_a_call_line() {
+        let src = "@moduledoc \"\"\"\n  start with #{__MODULE__.start_link(opts)}\n  iex> __MODULE__.start_link(opts)\n  \"\"\"\n@doc ~S\"\"\"\n  #{__MODULE__.start_link(opts)}\n  \"\"\"\ndef go(opts), do: __MODULE__.start_link(opts)\n";
         let scope = Scope {
             module: "Cluster.Strategy.Epmd",
             text: src,
             ..Scope::default()
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
-        assert_eq!(at("Cluster.Strategy.Epmd.start_link/1"), vec![13]);
+        assert_eq!(at("Cluster.Strategy.Epmd.start_link/1"), vec![11, 17]);
+    }
+
+    /// NimbleOptions' `{:custom, Mod, :fun, args}` calls `fun` with the option's value
+    /// before `args`: one more argument than its list.
+    #[test]
+    fn a_custom_option_type_calls_with_one_more_argument() {
+        let src = "@schema [\n  type: [type: {:custom, __MODULE__, :validate_type, []}],\n  other: [type: {:custom, __MODULE__, :validate_type, [:x]}]\n]\n";
+        let scope = Scope {
+            module: "NimbleOptions",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("NimbleOptions.validate_type/1"), vec![11]);
+        assert_eq!(at("NimbleOptions.validate_type/2"), vec![12]);
     }
 
     /// A call without parentheses heading its line passes the arguments it writes, and
