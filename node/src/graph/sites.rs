@@ -530,29 +530,26 @@ fn call_lines_in<'a>(
         let prefix = scopes.enter(trimmed, indent, scope);
         // A doc calls nothing but in its interpolations, which run as the module
         // compiles (`#{NimbleOptions.docs(@schema)}`); not in its examples.
+        let doc_call =
+            in_doc[i] && code.contains("#{") && calls_on(code, callee, scope, gen_stage, None);
         if !declaration
-            && in_doc[i]
-            && code.contains("#{")
-            && calls_on(code, callee, scope, gen_stage, None)
-        {
-            out.push((first_line + i as u32, *line));
-        } else if !declaration
-            && !in_doc[i]
-            && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
-                || runs_task(line, code, callee)
-                || renders(line, callee, scope, in_template[i])
-                || (code.trim().is_empty()
-                    && !in_template[i]
-                    && calls_in_template(line, callee, scope))
-                || routes_over_lines(&codes[i..], callee, scope, prefix.as_deref())
-                || (i > 0
-                    && mfa_over_lines(
-                        &codes[i - 1],
-                        code,
-                        codes.get(i + 1).map(String::as_str),
-                        callee,
-                        scope,
-                    )))
+            && (doc_call
+                || !in_doc[i]
+                    && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
+                        || runs_task(line, code, callee)
+                        || renders(line, callee, scope, in_template[i])
+                        || (code.trim().is_empty()
+                            && !in_template[i]
+                            && calls_in_template(line, callee, scope))
+                        || routes_over_lines(&codes[i..], callee, scope, prefix.as_deref())
+                        || (i > 0
+                            && mfa_over_lines(
+                                &codes[i - 1],
+                                code,
+                                codes.get(i + 1).map(String::as_str),
+                                callee,
+                                scope,
+                            ))))
         {
             out.push((first_line + i as u32, *line));
         }
