@@ -8559,3 +8559,28 @@ fn computed_docs_and_unquotes_in_quoted_specs_make_calls() {
         dump(&cs)
     );
 }
+
+/// ExUnit's `start_supervised` starts the child spec it is given, imported or written
+/// with its module (ExRated's tests: `start_supervised({ExRated, [args, opts]})`).
+#[test]
+fn a_supervised_test_child_is_started() {
+    let src = concat!(
+        "defmodule ExRatedTest do\n",
+        "  use ExUnit.Case\n",
+        "  setup do\n",
+        "    start_supervised!(ExRated.Store)\n",
+        "    :ok\n",
+        "  end\n",
+        "  test \"limits\" do\n",
+        "    ExUnit.Callbacks.start_supervised({ExRated, [[], []]})\n",
+        "    start_supervised({ExRated.Cleaner, interval: 5})\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/ex_rated_test.exs", src);
+    let all: Vec<&String> = cs.iter().flat_map(|c| &c.calls).collect();
+    for child in ["ExRated.Store", "ExRated", "ExRated.Cleaner"] {
+        let spec = format!("{child}.child_spec/1");
+        assert!(all.contains(&&spec), "{child}: {}", dump(&cs));
+    }
+}

@@ -1850,6 +1850,10 @@ fn supervised<'t>(
         ("Supervisor", "start_link" | "init") => (0, Holds::Children),
         ("Supervisor", "child_spec") => (0, Holds::Child),
         ("Supervisor" | "DynamicSupervisor", "start_child") => (1, Holds::Child),
+        (
+            "ExUnit.Callbacks",
+            "start_supervised" | "start_supervised!" | "start_link_supervised!",
+        ) => (0, Holds::Child),
         _ => return None,
     };
     let argument = *named_children(arguments?).get(position)?;
@@ -2542,6 +2546,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         }
                         if let Some(call) = mfa_call(None, name, parts.arguments, src) {
                             calls.push((node.start_byte(), call));
+                        }
+                        // ExUnit's `start_supervised({ExRated, opts})`, imported in tests.
+                        if let Some(child) = supervised("ExUnit.Callbacks", name, parts.arguments) {
+                            child_specs(child, node.start_byte(), src, &mut calls);
                         }
                         if ROUTES.contains(&name) || name == "scope" {
                             let at = node.start_byte();

@@ -138,10 +138,18 @@ const MAX_NAMED_MODULES: usize = 2;
 /// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
 
-/// How many times more callers and callees a budget holds than an 8k-token one: up to 4
-/// times from 32k tokens (what does not fit is collapsed, then dropped, as always).
-pub fn budget_scale(budget: usize) -> usize {
-    (budget / 8_192).clamp(1, 4)
+/// The module of `Mod.fun/arity` (`Mod`).
+fn symbol_module(symbol: &str) -> &str {
+    let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
+    head.rsplit_once('.').map_or("", |(m, _)| m)
+}
+
+/// How many callers (or callees) a budget holds, `n` being what an 8k-token one holds:
+/// in proportion, up to 4 times as many from 32k tokens (a 16,000-token budget holds
+/// nearly twice as many, not as many; what does not fit is collapsed, then dropped, as
+/// always).
+pub fn budget_scaled(n: usize, budget: usize) -> usize {
+    (n * budget / 8_192).clamp(n, 4 * n)
 }
 
 /// The most parts of a split definition a search hit shows together.
@@ -628,8 +636,7 @@ impl<'a> ContextBuilder<'a> {
                     focus.push(symbol.clone());
                     self.gather_module(&mut g, &chunks, &in_repos, true)?;
                     // A larger window holds more of them.
-                    let scale = budget_scale(budget);
-                    self.gather_calls(&mut g, symbol, &in_repos, repos, scale)?;
+                    self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
                 }
                 Target::Module(module) => {
                     focus.push(module.clone());
@@ -1251,9 +1258,10 @@ impl<'a> ContextBuilder<'a> {
         symbol: &str,
         in_repos: &dyn Fn(&Chunk) -> bool,
         repos: &[String],
-        scale: usize,
+        budget: usize,
     ) -> Result<()> {
-        let (max_callers, max_callees) = (self.max_callers * scale, self.max_callees * scale);
+        let max_callers = budget_scaled(self.max_callers, budget);
+        let max_callees = budget_scaled(self.max_callees, budget);
         let mut shown = 0;
         let mut more_callees: Vec<String> = Vec::new();
         // The target's code, read for the messages it sends: once, and only when it
@@ -1264,7 +1272,16 @@ impl<'a> ContextBuilder<'a> {
         // (`defdelegate make_version_struct(…), to: Serializer`) is followed by what it
         // delegates to, the code that runs.
         let mut order: Vec<String> = Vec::new();
-        for callee in self.graph.callees_in_call_order(symbol) {
+        // The module's own functions first (Sentry's `send_event/2`: its pipeline of
+        // private steps, not the config getters it reads), then other modules', then the
+        // structs it builds, each in call order.
+        let mut callees = self.graph.callees_in_call_order(symbol);
+        let own_module = symbol_module(symbol);
+        callees.sort_by_key(|c| match c.ends_with(".__struct__/0") {
+            true => 2,
+            false => u8::from(symbol_module(c) != own_module),
+        });
+        for callee in callees {
             let sites = self.graph.definitions(&callee);
             let delegates =
                 !sites.is_empty() && sites.iter().all(|s| s.kind == ChunkKind::Delegate);
@@ -2420,9 +2437,22 @@ fn arity_range(chunk: &Chunk, symbol: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_HITS, max_hits, named_in, shorten_docs, shorter_forms, signature_only};
+    use super::{
+        MAX_HITS, budget_scaled, max_hits, named_in, shorten_docs, shorter_forms, signature_only,
+    };
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
     use crate::context::Target;
+
+    /// A budget holds callers and callees in proportion to an 8k-token one's, from as
+    /// many up to four times as many.
+    #[test]
+    fn callers_and_callees_grow_with_the_budget() {
+        assert_eq!(budget_scaled(8, 100), 8);
+        assert_eq!(budget_scaled(8, 8_192), 8);
+        assert_eq!(budget_scaled(8, 16_000), 15);
+        assert_eq!(budget_scaled(6, 24_576), 18);
+        assert_eq!(budget_scaled(8, 1_000_000), 32);
+    }
 
     /// A head written over many lines (a struct's fields in its pattern, one a line) is
     /// one head, shown once as its signature reads it (libgraph's `do_delete_edges/3`).

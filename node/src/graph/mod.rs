@@ -2666,10 +2666,18 @@ impl SymbolGraph {
         modules.dedup_by(|a, b| (&a.symbol, &a.repo, &a.path) == (&b.symbol, &b.repo, &b.path));
         // Whether the behaviour declares the callback: then a default its own `use`
         // defines implements it.
-        let declared = (self.declared_callbacks(behaviour).iter()).any(|c| match arity {
+        let callbacks = self.declared_callbacks(behaviour);
+        let declared = (callbacks.iter()).any(|c| match arity {
             Some(_) => c == symbol,
             None => c.rsplit_once('/').is_some_and(|(h, _)| h == head),
         });
+        // A behaviour whose callbacks are known and which neither declares nor defines
+        // this one: its implementers' functions of the name are another behaviour's
+        // (Reactor's steps `use Reactor.Step` and implement `Reactor.Mermaid`'s
+        // `to_mermaid/2`).
+        if !callbacks.is_empty() && !declared && !self.is_defined(symbol) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for m in modules {
             let key = match arity {
@@ -4146,6 +4154,41 @@ mod tests {
             ["GenServer.terminate/2"]
         );
         assert!(g.implemented_callbacks("Srv.terminate/3").is_empty());
+    }
+
+    /// A module implementing two behaviours (Reactor's steps: `use Reactor.Step`, then
+    /// `@behaviour Reactor.Mermaid`) implements each callback for the behaviour that
+    /// declares it: `to_mermaid/2` is no implementation of a `Reactor.Step` callback.
+    #[test]
+    fn a_callback_is_implemented_for_the_behaviour_declaring_it() {
+        let chunks = chunks_of(
+            &[
+                (
+                    "lib/step.ex",
+                    "defmodule Reactor.Step do\n  @callback run(term, term) :: term\n  defmacro __using__(_) do\n    quote do\n      @behaviour Reactor.Step\n    end\n  end\nend\n",
+                ),
+                (
+                    "lib/mermaid.ex",
+                    "defmodule Reactor.Mermaid do\n  @callback to_mermaid(term, term) :: term\nend\n",
+                ),
+                (
+                    "lib/map.ex",
+                    "defmodule Reactor.Step.Map do\n  use Reactor.Step\n  @behaviour Reactor.Mermaid\n  @impl true\n  def run(a, b), do: {a, b}\n  @impl true\n  def to_mermaid(s, o), do: {s, o}\nend\n",
+                ),
+            ],
+            false,
+        );
+        let g = SymbolGraph::build(&chunks);
+        let symbols = |s: &str| -> Vec<String> {
+            g.implementations(s).into_iter().map(|s| s.symbol).collect()
+        };
+        assert_eq!(
+            symbols("Reactor.Mermaid.to_mermaid/2"),
+            ["Reactor.Step.Map.to_mermaid/2"]
+        );
+        assert_eq!(symbols("Reactor.Step.run/2"), ["Reactor.Step.Map.run/2"]);
+        assert!(symbols("Reactor.Step.to_mermaid/2").is_empty());
+        assert!(symbols("Reactor.Step.to_mermaid").is_empty());
     }
 
     /// A type of many fields on one line is shown cut, and said to be.

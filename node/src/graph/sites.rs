@@ -970,6 +970,19 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 continue;
             }
         }
+        // Its arguments going on below (`plug RemoteIp,` then its options): more than it
+        // writes on the line.
+        if !arities.is_empty()
+            && next == Some(b' ')
+            && code[..at].trim().is_empty()
+            && let Some(args) = bare_args.strip_suffix(',')
+            && !args.trim().is_empty()
+            && !args.starts_with(['(', '=', '|', '<', '>', '+', '-', '*', '/', '&', '.'])
+            && let Some((written, _)) = written_arity(&format!("{args})"))
+            && !arities.iter().any(|&a| a > written)
+        {
+            continue;
+        }
         // `name(a, b)` closed on the line passes its arity (one more after a `|>`, and
         // one more for a `do` block after it when the call heads its line:
         // `with_span(name, meta) do`, but not `case Stock.reserve(a, b) do`).
@@ -2311,7 +2324,7 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Phoenix.Router.plug/2"), vec![10, 14]);
-        assert_eq!(at("Phoenix.Router.plug/1"), vec![11, 14]);
+        assert_eq!(at("Phoenix.Router.plug/1"), vec![11]);
         assert_eq!(at("Phoenix.Router.scope/3"), vec![12]);
         assert_eq!(at("Phoenix.Router.scope/2"), vec![13]);
     }
