@@ -2541,3 +2541,80 @@ fn a_delegating_callee_brings_what_it_delegates_to() {
         );
     }
 }
+
+/// A caller a `use` defines, shown by its quote's clauses, is not shown again as the part
+/// of the split `__using__` that writes it (Mojito's `request/1`, 40 lines twice).
+#[test]
+fn a_quote_shown_for_its_function_is_not_shown_again_as_its_using_part() {
+    let body: String = (0..12)
+        .map(|i| format!("        step_{i} = Shop.Audit.note(:restock, {i})\n"))
+        .collect();
+    let base = format!(
+        concat!(
+            "defmodule Shop.Base do\n",
+            "  defmacro __using__(_) do\n",
+            "    quote do\n",
+            "      def fetch(id) do\n",
+            "        a = Shop.Audit.note(:fetch, id)\n",
+            "        b = Shop.Audit.note(:fetch, a)\n",
+            "        c = Shop.Audit.note(:fetch, b)\n",
+            "        {{a, b, c}}\n",
+            "      end\n",
+            "\n",
+            "      def restock(id) do\n",
+            "{body}",
+            "        Shop.Inventory.add(id)\n",
+            "      end\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+        ),
+        body = body
+    );
+    let sources = [
+        (
+            "lib/a_store.ex",
+            "defmodule Shop.Store do\n  use Shop.Base\nend\n",
+        ),
+        ("lib/shop/base.ex", base.as_str()),
+        (
+            "lib/shop/inventory.ex",
+            "defmodule Shop.Inventory do\n  def add(id), do: id\nend\n",
+        ),
+    ];
+    let config = ChunkerConfig {
+        budget: 120,
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let mut chunks = Vec::new();
+    for (path, src) in sources {
+        let FileChunks::Chunked(c) = chunk_file("shop", path, src.as_bytes(), &config) else {
+            panic!("{path} was not chunked");
+        };
+        chunks.extend(c);
+    }
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.name == "__using__" && c.part.is_some_and(|(_, n)| n > 1)),
+        "the __using__ is split"
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Inventory.add/1", Some(8_000));
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    let all: String = ctx.sections.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        all.matches("step_11 = Shop.Audit.note(:restock, 11)")
+            .count(),
+        1,
+        "{titles:#?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Caller: Shop.Store.restock/1")),
+        "{titles:#?}"
+    );
+}

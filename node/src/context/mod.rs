@@ -467,6 +467,39 @@ impl Gathered {
             .flat_map(|s| &s.spans)
             .any(|s| span.within(s) || s.within(span))
     }
+
+    /// Whether sections show most of `span` (two thirds of its lines or more): a
+    /// quote's clauses shown as a function a `use` defines, then the part of the
+    /// `__using__` that writes them.
+    fn mostly_shown(&self, span: &SourceSpan) -> bool {
+        self.mostly_shown_lines(span, span.start_line..=span.end_line)
+    }
+
+    /// [`Gathered::mostly_shown`] for a chunk, by its lines of code (not its blank
+    /// lines, nor those closing blocks: a part ending a `__using__` closes its quote).
+    fn chunk_mostly_shown(&self, chunk: &Chunk) -> bool {
+        let code = (chunk.content.lines().zip(chunk.start_line..))
+            .filter(|(l, _)| !matches!(l.trim(), "" | "end" | ")" | "]" | "}"))
+            .map(|(_, n)| n);
+        self.mostly_shown_lines(&SourceSpan::of(chunk), code)
+    }
+
+    fn mostly_shown_lines(&self, span: &SourceSpan, lines: impl Iterator<Item = u32>) -> bool {
+        let shown: Vec<&SourceSpan> = (self.sections.iter())
+            .flat_map(|s| &s.spans)
+            .filter(|s| s.repo == span.repo && s.path == span.path)
+            .collect();
+        if shown.is_empty() {
+            return false;
+        }
+        let (mut all, mut inside) = (0usize, 0usize);
+        for line in lines {
+            all += 1;
+            inside +=
+                usize::from((shown.iter()).any(|s| s.start_line <= line && line <= s.end_line));
+        }
+        all > 0 && 3 * inside >= 2 * all
+    }
 }
 
 impl<'a> ContextBuilder<'a> {
@@ -599,7 +632,7 @@ impl<'a> ContextBuilder<'a> {
                     if unique.iter().all(|c| c.kind == ChunkKind::ModuleHeader) =>
                 {
                     let mut text = text;
-                    for quoted in self.quoted_texts(symbol, &in_repos)? {
+                    for (quoted, _) in self.quoted_texts(symbol, &in_repos)? {
                         text.push('\n');
                         text.push_str(&quoted);
                     }
@@ -672,7 +705,10 @@ impl<'a> ContextBuilder<'a> {
                 break;
             }
             let c = &hit.chunk;
-            if !(scope.is_empty() || scope.contains(&c.repo)) || g.shown(c) {
+            if !(scope.is_empty() || scope.contains(&c.repo))
+                || g.shown(c)
+                || g.chunk_mostly_shown(c)
+            {
                 continue;
             }
             let cost = self.counter.count(&c.content);
@@ -734,8 +770,12 @@ impl<'a> ContextBuilder<'a> {
     /// What the quotes that write `symbol`, a function `use`s define, say: for each, a
     /// line naming the `use` and the quoting function, then its clauses as written there
     /// (at most [`MAX_QUOTED_LINES`] lines).
-    fn quoted_texts(&self, symbol: &str, in_repos: &dyn Fn(&Chunk) -> bool) -> Result<Vec<String>> {
-        let mut out: Vec<String> = Vec::new();
+    fn quoted_texts(
+        &self,
+        symbol: &str,
+        in_repos: &dyn Fn(&Chunk) -> bool,
+    ) -> Result<Vec<(String, SourceSpan)>> {
+        let mut out: Vec<(String, SourceSpan)> = Vec::new();
         let mut seen: HashSet<(String, String, u32)> = HashSet::new();
         for site in self.graph.definitions(symbol) {
             let (Some(by), Some(at)) = (&site.generated_by, &site.quoted_at) else {
@@ -783,11 +823,20 @@ impl<'a> ContextBuilder<'a> {
                 true => format!("a call of `{by}`"),
                 false => format!("`use {by}`, in {}", file.symbol),
             };
-            out.push(format!(
-                "Defined by {by} ({path}:{}-{}):\n{}",
-                at.start_line - lead as u32,
-                at.end_line,
-                fence(first, &dedent(&text))
+            let span = SourceSpan {
+                repo: file.repo.clone(),
+                path: file.path.clone(),
+                start_line: at.start_line - lead as u32,
+                end_line: at.end_line,
+            };
+            out.push((
+                format!(
+                    "Defined by {by} ({path}:{}-{}):\n{}",
+                    span.start_line,
+                    span.end_line,
+                    fence(first, &dedent(&text))
+                ),
+                span,
             ));
         }
         Ok(out)
@@ -1544,12 +1593,13 @@ impl<'a> ContextBuilder<'a> {
                 // A caller a `use` defines whose quote is shown already (the `__using__`
                 // that writes it, a caller too): not again.
                 let quote_shown = site.quoted_at.as_ref().is_some_and(|q| {
-                    g.span_shown(&SourceSpan {
+                    let span = SourceSpan {
                         repo: q.file.repo.clone(),
                         path: q.file.path.clone(),
                         start_line: q.start_line,
                         end_line: q.end_line,
-                    })
+                    };
+                    g.span_shown(&span) || g.mostly_shown(&span)
                 });
                 if quote_shown {
                     continue;
@@ -1567,7 +1617,7 @@ impl<'a> ContextBuilder<'a> {
             };
             // One of several small functions merged into a chunk: its own lines.
             let c = &narrowed_to(&c, &site.symbol).unwrap_or(c);
-            if !in_repos(c) || g.shown(c) {
+            if !in_repos(c) || g.shown(c) || g.chunk_mostly_shown(c) {
                 continue;
             }
             let caller = if site.symbol.ends_with(MODULE_BODY) {
@@ -1660,11 +1710,18 @@ impl<'a> ContextBuilder<'a> {
         in_repos: &dyn Fn(&Chunk) -> bool,
     ) -> Result<bool> {
         let quoted = self.quoted_texts(symbol, in_repos)?;
-        if quoted.is_empty() {
+        // Shown already, as most of the `__using__` that writes it (a caller too).
+        if quoted.is_empty() || quoted.iter().all(|(_, span)| g.mostly_shown(span)) {
             return Ok(false);
         }
         let title = format!("{what}: {symbol}");
-        Ok(self.push(g, kind, title, quoted.join("\n"), None, &[]))
+        let (texts, spans): (Vec<String>, Vec<SourceSpan>) = quoted.into_iter().unzip();
+        let pushed = self.push(g, kind, title, texts.join("\n"), None, &[]);
+        // Its lines are shown: the `__using__` part that holds most of them is not again.
+        if pushed && let Some(section) = g.sections.last_mut() {
+            section.spans.extend(spans);
+        }
+        Ok(pushed)
     }
 
     /// The parts of the split definition `chunk` is a part of, in order, when they are at
