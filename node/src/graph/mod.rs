@@ -2671,13 +2671,12 @@ impl SymbolGraph {
             Some(_) => c == symbol,
             None => c.rsplit_once('/').is_some_and(|(h, _)| h == head),
         });
-        // A behaviour whose callbacks are known and which neither declares nor defines
-        // this one: its implementers' functions of the name are another behaviour's
-        // (Reactor's steps `use Reactor.Step` and implement `Reactor.Mermaid`'s
-        // `to_mermaid/2`).
-        if !callbacks.is_empty() && !declared && !self.is_defined(symbol) {
-            return Vec::new();
-        }
+        // A behaviour whose callbacks are known and which neither declares this one, nor
+        // defines it, nor has its `use` define it for the modules to override: their
+        // functions of the name are another behaviour's (Reactor's steps `use
+        // Reactor.Step` and implement `Reactor.Mermaid`'s `to_mermaid/2`).
+        let foreign = !callbacks.is_empty() && !declared && !self.is_defined(symbol);
+        let mut quoted_default = false;
         let mut out = Vec::new();
         for m in modules {
             let key = match arity {
@@ -2689,7 +2688,9 @@ impl SymbolGraph {
             // log_level(_)`), not what another library's `use` does.
             // In the implementing module's file: two scripts may each define a
             // `Consumer` (gen_stage's examples), each implementing another behaviour.
-            out.extend((self.definitions(&key).into_iter()).filter(|s| {
+            let sites = self.definitions(&key);
+            quoted_default |= (sites.iter()).any(|s| s.generated_by.as_deref() == Some(behaviour));
+            out.extend((sites.into_iter()).filter(|s| {
                 s.kind.is_callable()
                     && s.module == m.symbol
                     && s.repo == m.repo
@@ -2698,6 +2699,9 @@ impl SymbolGraph {
                         .as_deref()
                         .is_none_or(|by| declared && by == behaviour)
             }));
+        }
+        if foreign && !quoted_default {
+            return Vec::new();
         }
         out.sort_by(site_order);
         out.dedup();

@@ -234,6 +234,24 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
         .filter(|c| c.start_line <= to && c.end_line >= from)
         .collect();
     ordered.sort_by_key(|c| c.start_line);
+    // A caller split in parts, some of which the chunker saw call the callee: those
+    // parts' lines only (a bare `|> request` in one part of Mojito's `__using__` is the
+    // using module's own `request/1`, the `Poolboy.request(…)` of another part is not).
+    if ordered.len() > 1
+        && let CalleeKind::Function { name, arities } = &callee.kind
+    {
+        let prefix = format!("{}.{name}/", callee.module);
+        let lists = |c: &Chunk| {
+            c.calls.iter().chain(&c.module_calls).any(|s| {
+                s.strip_prefix(&prefix).is_some_and(|a| {
+                    arities.is_empty() || a.parse().is_ok_and(|a: u32| arities.contains(&a))
+                })
+            })
+        };
+        if ordered.iter().any(|c| lists(c)) {
+            ordered.retain(|c| lists(c));
+        }
+    }
     let mut primed = router_scopes_at_parts(chunks, &ordered);
     for chunk in ordered {
         let scope = Scope::of(chunk);
@@ -3131,6 +3149,56 @@ end"#;
                 }
             }
         }
+    }
+
+    /// A caller split in parts calls where the parts the chunker saw call: a bare
+    /// `|> request` in one part of Mojito's `__using__` is the using module's own
+    /// `request/1`, not `Poolboy.request/1`, which another part calls by its module.
+    #[test]
+    fn a_split_callers_lines_are_in_the_parts_that_call() {
+        let steps: String = (0..14)
+            .map(|i| format!("        x{i} = Mojito.Audit.note(:get, {i})\n"))
+            .collect();
+        let source = format!(
+            concat!(
+                "defmodule Mojito.Base do\n",
+                "  defmacro __using__(_) do\n",
+                "    quote do\n",
+                "      def get(url) do\n",
+                "{steps}",
+                "        %Mojito.Request{{url: url}} |> request\n",
+                "      end\n",
+                "\n",
+                "      def request(request) do\n",
+                "{steps}",
+                "        Mojito.Pool.Poolboy.request(request)\n",
+                "      end\n",
+                "    end\n",
+                "  end\n",
+                "end\n",
+            ),
+            steps = steps
+        );
+        let config = crate::chunk::ChunkerConfig {
+            budget: 200,
+            merge_below: 0,
+            ..crate::chunk::ChunkerConfig::default()
+        };
+        let crate::chunk::FileChunks::Chunked(chunks) =
+            crate::chunk::chunk_file("m", "lib/mojito/base.ex", source.as_bytes(), &config)
+        else {
+            panic!("not chunked");
+        };
+        let parts = (chunks.iter()).filter(|c| c.name == "__using__").count();
+        assert!(parts >= 2, "the __using__ is split for this test: {parts}");
+        let line =
+            |needle: &str| source.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1;
+        let last = source.lines().count() as u32;
+        let callee = Callee::of("Mojito.Pool.Poolboy.request/1").unwrap();
+        assert_eq!(
+            call_place(&chunks, 1, last, &callee).lines,
+            vec![line("Poolboy.request(request)")]
+        );
     }
 
     /// A route's controller is named under the `scope`s around it, each a block read by
