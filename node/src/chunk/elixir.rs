@@ -4874,15 +4874,15 @@ impl<'s, 't> Walker<'s, 't> {
                     | RawCall::Unquoted { .. } => {}
                 }
             };
-            // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`),
-            // as a module header's: not its definitions' (below), nor those of a module
-            // nested in it (found apart), nor attributes' (typespecs name types).
+            // Its module-level code's calls (`use Membrane.Sink`, `def_input_pad :input`,
+            // `@x own(2)`), as a module header's: not its definitions' (below), nor those
+            // of a module nested in it (found apart); an attribute's as the walk reads
+            // them (a typespec names types).
             let (mut calls, mut unqualified): (Vec<String>, Vec<String>) = Default::default();
             for statement in self.body(*node).unwrap_or_default() {
-                let skip = statement.kind() == "unary_operator"
-                    || target_name(statement, self.src).is_some_and(|t| {
-                        DEF_KEYWORDS.contains(&t) || matches!(t, "defmodule" | "quote")
-                    });
+                let skip = target_name(statement, self.src).is_some_and(|t| {
+                    DEF_KEYWORDS.contains(&t) || matches!(t, "defmodule" | "quote")
+                });
                 if skip {
                     continue;
                 }

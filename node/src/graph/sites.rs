@@ -254,7 +254,19 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
     }
     let mut primed = router_scopes_at_parts(chunks, &ordered);
     for chunk in ordered {
-        let scope = Scope::of(chunk);
+        let mut scope = Scope::of(chunk);
+        // A module a test defines, calling from its body: `__MODULE__` there is it.
+        if let Some(nested) = (chunk.defines.iter())
+            .filter(|d| {
+                d.kind == ChunkKind::ModuleHeader
+                    && d.module != chunk.module
+                    && d.line <= from
+                    && to <= d.end_line
+            })
+            .max_by_key(|d| d.line)
+        {
+            scope.module = &nested.module;
+        }
         // A router's header split in parts: the later parts' routes are in the scopes
         // the earlier ones open.
         let scopes = primed.remove(&chunk.start_line).unwrap_or_default();
@@ -3149,6 +3161,51 @@ end"#;
                 }
             }
         }
+    }
+
+    /// A module a test defines calls from its body with `__MODULE__` naming itself
+    /// (Reactor's `around :step, &__MODULE__.do_around/4 do`), not the test's module.
+    #[test]
+    fn a_module_a_test_defines_is_its_own_module() {
+        let source = concat!(
+            "defmodule DTest do\n",
+            "  use ExUnit.Case\n",
+            "\n",
+            "  test \"inner module\" do\n",
+            "    defmodule Inner do\n",
+            "      @x own(2)\n",
+            "      around :a, &__MODULE__.do_around/4 do\n",
+            "        :ok\n",
+            "      end\n",
+            "      def own(x), do: x\n",
+            "      def do_around(a, b, c, d), do: {a, b, c, d}\n",
+            "    end\n",
+            "\n",
+            "    assert Inner.own(1)\n",
+            "  end\n",
+            "end\n",
+        );
+        let crate::chunk::FileChunks::Chunked(chunks) = crate::chunk::chunk_file(
+            "d",
+            "test/d_test.exs",
+            source.as_bytes(),
+            &crate::chunk::ChunkerConfig::default(),
+        ) else {
+            panic!("not chunked");
+        };
+        let inner = (chunks.iter().flat_map(|c| &c.defines))
+            .find(|d| d.kind == ChunkKind::ModuleHeader && d.module == "DTest.Inner")
+            .expect("DTest.Inner is defined");
+        // The attribute's value runs as the module compiles: a call of its own.
+        assert_eq!(
+            inner.calls,
+            ["DTest.Inner.own/1", "DTest.Inner.do_around/4"]
+        );
+        let callee = Callee::of("DTest.Inner.do_around/4").unwrap();
+        assert_eq!(
+            call_place(&chunks, inner.line, inner.end_line, &callee).lines,
+            vec![7]
+        );
     }
 
     /// A caller split in parts calls where the parts the chunker saw call: a bare
