@@ -786,10 +786,25 @@ pub fn callee_refs(
             return refs;
         }
     };
-    let spans: Vec<(u32, u32)> = (sites.iter())
+    let mut spans: Vec<(u32, u32)> = (sites.iter())
         .filter(|s| (&s.repo, &s.path) == (&first.repo, &first.path))
         .map(|s| (s.start_line, s.end_line))
         .collect();
+    // A module's code is all its header's parts, wherever they are written (a router's
+    // scopes after a function), and the module-level code in a function's chunk (a short
+    // one after the last function): its module-level calls are made there.
+    if !symbol.contains('/') {
+        let parts: Vec<(u32, u32)> = (chunks.iter())
+            .filter(|c| {
+                c.module == symbol
+                    && (c.kind == aiex_node::chunk::ChunkKind::ModuleHeader
+                        || !c.module_calls.is_empty())
+            })
+            .map(|c| (c.start_line, c.end_line))
+            .filter(|span| !spans.contains(span))
+            .collect();
+        spans.extend(parts);
+    }
     for r in &mut refs {
         let Some(callee) = Callee::of(&r.symbol) else {
             continue;
@@ -1372,6 +1387,84 @@ mod tests {
             )
         );
         assert_eq!(at("Store.peek/1").0, 12);
+    }
+
+    /// A module's callees are called where any part of its header is written: a
+    /// router's routes in scopes after a function of its own (Sentry's phoenix_app).
+    #[test]
+    fn a_modules_callees_are_called_in_every_part_of_its_header() {
+        let src = concat!(
+            "defmodule Web.Router do\n",                        // 1
+            "  use Phoenix.Router\n",                           // 2
+            "  pipeline :api do\n",                             // 3
+            "    plug :put_cors\n",                             // 4
+            "  end\n",                                          // 5
+            "\n",                                               // 6
+            "  defp put_cors(conn, _opts) do\n",                // 7
+            "    conn\n",                                       // 8
+            "  end\n",                                          // 9
+            "\n",                                               // 10
+            "  scope \"/\", Web do\n",                          // 11
+            "    pipe_through :api\n",                          // 12
+            "    get \"/\", PageController, :home\n",           // 13
+            "    get \"/about\", PageController, :about\n",     // 14
+            "    get \"/contact\", PageController, :contact\n", // 15
+            "  end\n",                                          // 16
+            "end\n",                                            // 17
+        );
+        let page = concat!(
+            "defmodule Web.PageController do\n",
+            "  def home(conn, _), do: conn\n",
+            "  def about(conn, _), do: conn\n",
+            "  def contact(conn, _), do: conn\n",
+            "end\n",
+        );
+        let mut chunks = Vec::new();
+        for (path, text) in [("lib/router.ex", src), ("lib/page.ex", page)] {
+            let FileChunks::Chunked(c) =
+                chunk_file("app", path, text.as_bytes(), &ChunkerConfig::default())
+            else {
+                panic!("chunked");
+            };
+            chunks.extend(c);
+        }
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let refs = callee_refs(Some(&source), &g, "Web.Router", &[]);
+        let lines = |symbol: &str| {
+            (refs.iter())
+                .find(|r| r.symbol == symbol)
+                .unwrap_or_else(|| panic!("Web.Router calls {symbol}: {refs:#?}"))
+                .call_lines
+                .clone()
+        };
+        assert_eq!(lines("Web.PageController.home/2"), vec![13]);
+        assert_eq!(lines("Web.Router.put_cors/2"), vec![4]);
+
+        // A short scope after the last function, in its chunk: the module's code still.
+        let short = src.replace(
+            "    get \"/about\", PageController, :about\n    get \"/contact\", PageController, :contact\n",
+            "",
+        );
+        let FileChunks::Chunked(c) = chunk_file(
+            "app",
+            "lib/router.ex",
+            short.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        assert!(
+            (c.iter()).any(|c| c.name == "put_cors" && c.end_line >= 13),
+            "the scope is in the function's chunk for this test"
+        );
+        let mut chunks = c;
+        chunks.extend(source.0.iter().filter(|c| c.path == "lib/page.ex").cloned());
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let refs = callee_refs(Some(&source), &g, "Web.Router", &[]);
+        let home = (refs.iter()).find(|r| r.symbol == "Web.PageController.home/2");
+        assert_eq!(home.map(|r| r.call_lines.clone()), Some(vec![13]));
     }
 
     /// A behaviour its implementations do not name (`@behaviour` left out, as ExDoc's
