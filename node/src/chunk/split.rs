@@ -149,8 +149,21 @@ pub(crate) fn split(
         draft.header = if draft.kind == ChunkKind::ModuleHeader
             && (sig.starts_with("defmodule ") || opener.is_some())
         {
-            // Its signature is the first line the header already shows.
-            format!("{header}  # part {}/{n}\n", k + 1)
+            // Its signature is the first line the header already shows; the first part
+            // starts with that line itself, which is not shown twice.
+            let last = header
+                .trim_end_matches('\n')
+                .rsplit('\n')
+                .next()
+                .unwrap_or("");
+            let written = String::from_utf8_lossy(&src[s..e.min(s + 2 * last.len() + 64)]);
+            match (k, last.trim()) {
+                (0, line) if line.starts_with("def") && written.trim_start().starts_with(line) => {
+                    let above = &header[..header.len() - last.len() - 1];
+                    format!("{above}  # part {}/{n}\n", k + 1)
+                }
+                _ => format!("{header}  # part {}/{n}\n", k + 1),
+            }
         } else {
             format!("{header}  {sig} # part {}/{n}\n", k + 1)
         };
