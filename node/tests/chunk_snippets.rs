@@ -8590,3 +8590,50 @@ fn a_supervised_test_child_is_started() {
         assert!(all.contains(&&spec), "{child}: {}", dump(&cs));
     }
 }
+
+/// Code in a `describe` before its first test (NimbleCSV's tests define the parser
+/// the tests below use) is the describe's, not the first test's; a `setup` stays a
+/// chunk of its own.
+#[test]
+fn code_before_a_describes_first_test_is_the_describes() {
+    let src = concat!(
+        "defmodule CSVTest do\n",
+        "  use ExUnit.Case\n",
+        "\n",
+        "  describe \"multiple separators\" do\n",
+        "    NimbleCSV.define(CSVWithUnknownSeparator, separator: [\",\", \";\"])\n",
+        "\n",
+        "    setup do\n",
+        "      {:ok, sep: \";\"}\n",
+        "    end\n",
+        "\n",
+        "    test \"parse_string/2\" do\n",
+        "      assert CSVWithUnknownSeparator.parse_string(\"a;b\")\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/nimble_csv_test.exs", src);
+    assert_tiles(&cs, src.as_bytes());
+    let describe = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::Describe)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(
+        (describe.start_line, describe.end_line),
+        (4, 5),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        describe.calls.contains(&"NimbleCSV.define/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    let test = cs
+        .iter()
+        .find(|c| c.kind == ChunkKind::Test)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(!test.calls.contains(&"NimbleCSV.define/2".to_string()));
+    assert!(test.start_line >= 10, "{}", dump(&cs));
+}

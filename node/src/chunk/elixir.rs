@@ -3839,6 +3839,15 @@ impl<'s, 't> Walker<'s, 't> {
                     if item.conditional {
                         draft.tag("conditional");
                     }
+                    // Code in the block before its first test (`NimbleCSV.define(…)` for
+                    // the tests below) is the describe's, not the first test's.
+                    while let Some(next) = items.get(i + 1)
+                        && matches!(next.kind, ItemKind::Header)
+                        && next.node.kind_id() == calls::grammar().call
+                    {
+                        draft.end = draft.end.max(next.node.end_byte());
+                        i += 1;
+                    }
                     let piece = self.in_module(module, draft);
                     self.pieces.push(piece);
                 }
