@@ -8621,7 +8621,7 @@ fn code_before_a_describes_first_test_is_the_describes() {
         .unwrap_or_else(|| panic!("{}", dump(&cs)));
     assert_eq!(
         (describe.start_line, describe.end_line),
-        (4, 5),
+        (3, 5),
         "{}",
         dump(&cs)
     );
