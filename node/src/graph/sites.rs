@@ -567,6 +567,7 @@ fn call_lines_in<'a>(
                 || !in_doc[i]
                     && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
                         || runs_task(line, code, callee)
+                        || delegates(&codes[i..], callee, scope)
                         || renders(line, callee, scope, in_template[i])
                         || (code.trim().is_empty()
                             && !in_template[i]
@@ -764,6 +765,53 @@ fn runs_task(line: &str, code: &str, callee: &Callee) -> bool {
                         .is_some_and(|m| m == callee.module)
                 })
         })
+}
+
+/// Whether the line starts a `defdelegate name(args), to: Mod` (`as: :other` naming
+/// the function delegated to) of `callee`, the `to:` written on it or the next lines.
+fn delegates(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
+    let CalleeKind::Function { name, arities } = &callee.kind else {
+        return false;
+    };
+    let Some(rest) = codes[0].trim_start().strip_prefix("defdelegate") else {
+        return false;
+    };
+    let Some(head) = rest.strip_prefix([' ', '(']).map(str::trim_start) else {
+        return false;
+    };
+    // The statement, to its `to:` (at most three lines).
+    let mut whole = String::new();
+    for code in codes.iter().take(3) {
+        whole.push_str(code);
+        whole.push(' ');
+        if code.contains("to:") {
+            break;
+        }
+    }
+    let Some((_, to)) = whole.split_once("to:") else {
+        return false;
+    };
+    let own = head
+        .find(|c: char| !(is_ident(c as u8) || c == '?' || c == '!'))
+        .map_or(head, |end| &head[..end]);
+    let delegated = match whole.split_once("as:") {
+        Some((_, as_name)) => module_written(as_name.trim_start().trim_start_matches(':')),
+        None => own,
+    };
+    if delegated != name {
+        return false;
+    }
+    // Its arity: the head's arguments (a delegate takes no defaults but `\\`).
+    if !arities.is_empty()
+        && let Some(args) = head[own.len()..].trim_start().strip_prefix('(')
+        && let Some((passed, _)) = written_arity(args)
+        && !arities.contains(&passed)
+    {
+        return false;
+    }
+    let written = module_written(to);
+    written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && scope.names(written, &callee.module)
 }
 
 /// [`is_ident`] for a character.
@@ -2323,6 +2371,29 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Cluster.Strategy.Epmd.start_link/1"), vec![11, 17]);
+    }
+
+    /// A `defdelegate` calls the function it delegates to on its line (or the line
+    /// with its `to:`), by its name or its `as:`, at its arity.
+    #[test]
+    fn a_delegate_calls_where_it_is_written() {
+        let src = concat!(
+            "defdelegate repo(resource), to: Info\n",
+            "defdelegate table(resource),\n",
+            "  to: Info\n",
+            "defdelegate fetch(r, opts), to: Info, as: :repo\n",
+            "defdelegate repo(a, b), to: Other\n",
+        );
+        let scope = Scope {
+            module: "AshPostgres",
+            aliases: [("Info", "AshPostgres.DataLayer.Info")].into(),
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("AshPostgres.DataLayer.Info.repo/1"), vec![10]);
+        assert_eq!(at("AshPostgres.DataLayer.Info.table/1"), vec![11]);
+        assert_eq!(at("AshPostgres.DataLayer.Info.repo/2"), vec![13]);
     }
 
     /// NimbleOptions' `{:custom, Mod, :fun, args}` calls `fun` with the option's value
