@@ -351,8 +351,8 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         caller_symbols.contains(&"Inventory.reserve_order/3"),
         "{caller_symbols:?}"
     );
-    // Each caller says where it calls: the lines and the first one's code. A delegate's
-    // call is its head, so it keeps its definition's line and no call lines.
+    // Each caller says where it calls: the lines and the first one's code; a delegate
+    // calls on its own line.
     let at = |symbol: &str| {
         (callers.as_array().unwrap().iter())
             .find(|s| s["symbol"] == symbol)
@@ -366,8 +366,12 @@ fn index_offline_then_search_and_look_up_symbols_of_a_real_project() {
         "{order}"
     );
     let delegate = at("Inventory.reserve/4");
-    assert_eq!(delegate["call_lines"], json!([]), "{delegate}");
-    assert_eq!(delegate["call_text"], Value::Null, "{delegate}");
+    assert_eq!(delegate["call_lines"], json!([22]), "{delegate}");
+    assert_eq!(
+        delegate["call_text"],
+        "defdelegate reserve(server, sku, quantity, opts \\\\ []), to: Stock",
+        "{delegate}"
+    );
     // A test that calls it twice: both lines, the first one's code.
     let twice = (callers.as_array().unwrap().iter())
         .find(|s| s["call_lines"] == json!([53, 54]))

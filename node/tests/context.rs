@@ -2618,3 +2618,51 @@ fn a_quote_shown_for_its_function_is_not_shown_again_as_its_using_part() {
         "{titles:#?}"
     );
 }
+
+/// A module target whose functions a `use` defines (Mojito: eight lines, and fourteen
+/// functions `use Mojito.Base` writes) lists them by their heads, with their quotes.
+#[test]
+fn a_module_target_lists_the_functions_a_use_defines_in_it() {
+    let sources = [(
+        "lib/shop.ex",
+        concat!(
+            "defmodule Shop.Base do\n",
+            "  defmacro __using__(_) do\n",
+            "    quote do\n",
+            "      def fetch(id), do: {:ok, id}\n",
+            "      def restock(id, count \\\\ 1), do: {id, count}\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "defmodule Shop.Store do\n",
+            "  @moduledoc \"The store.\"\n",
+            "  use Shop.Base\n",
+            "end\n",
+        ),
+    )];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Shop.Store", None);
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    let listed = (ctx.sections.iter())
+        .find(|s| s.title == "Functions defined in Shop.Store by `use Shop.Base`")
+        .unwrap_or_else(|| panic!("{titles:#?}"));
+    assert!(
+        listed.text.contains("def fetch(id)  # lib/shop.ex:4"),
+        "{}",
+        listed.text
+    );
+    assert!(
+        listed.text.contains("def restock(id, count \\\\ 1)"),
+        "{}",
+        listed.text
+    );
+    // Listed once, though defined at two arities.
+    assert_eq!(
+        listed.text.matches("def restock").count(),
+        1,
+        "{}",
+        listed.text
+    );
+}

@@ -138,6 +138,9 @@ const MAX_NAMED_MODULES: usize = 2;
 /// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
 
+/// The most functions a `use` defines listed for a module target.
+const MAX_GENERATED_SHOWN: usize = 40;
+
 /// The module of `Mod.fun/arity` (`Mod`).
 fn symbol_module(symbol: &str) -> &str {
     let head = symbol.rsplit_once('/').map_or(symbol, |(h, _)| h);
@@ -674,6 +677,7 @@ impl<'a> ContextBuilder<'a> {
                 Target::Module(module) => {
                     focus.push(module.clone());
                     self.gather_module(&mut g, &chunks, &in_repos, false)?;
+                    self.push_generated(&mut g, module);
                 }
                 Target::File { .. } => {
                     focus.extend(chunks.iter().map(Chunk::display_symbol));
@@ -1187,6 +1191,48 @@ impl<'a> ContextBuilder<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The functions a `use` defines in a module target (`use Mojito.Base` defines
+    /// `Mojito.get/3` and 13 more; the module's own file has 8 lines): by their heads,
+    /// with where each quote is, at most [`MAX_GENERATED_SHOWN`].
+    fn push_generated(&self, g: &mut Gathered, module: &str) {
+        let sites = self.graph.generated_in(module, MAX_GENERATED_SHOWN + 1);
+        if sites.is_empty() {
+            return;
+        }
+        let mut by: Vec<&str> = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        for site in sites.iter().take(MAX_GENERATED_SHOWN) {
+            let Some(used) = site.generated_by.as_deref() else {
+                continue;
+            };
+            if !by.contains(&used) {
+                by.push(used);
+            }
+            let place = match &site.quoted_at {
+                Some(q) => format!("  # {}:{}", q.file.path, q.start_line),
+                None => String::new(),
+            };
+            // A head with default arguments defines several arities: listed once.
+            let line = format!("{}{place}", site.signature);
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        if sites.len() > MAX_GENERATED_SHOWN {
+            lines.push("# … and more".to_string());
+        }
+        let by = (by.iter())
+            .map(|b| match b.contains('/') {
+                true => format!("a call of `{b}`"),
+                false => format!("`use {b}`"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let title = format!("Functions defined in {module} by {by}");
+        let text = format!("```elixir\n{}\n```", lines.join("\n"));
+        self.push(g, SectionKind::ModuleHeader, title, text, None, &[]);
     }
 
     /// The module attributes a function target reads (`@reconnect_delay_ms`), as the

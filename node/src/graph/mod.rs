@@ -2850,6 +2850,26 @@ impl SymbolGraph {
         imports
     }
 
+    /// The functions a `use` (or a macro called in it) defines in `module` without its
+    /// code writing them (`Mojito.get/3`, which `use Mojito.Base` defines), by name
+    /// and arity, at most `most`.
+    pub fn generated_in(&self, module: &str, most: usize) -> Vec<SymbolSite> {
+        let prefix = format!("{module}.");
+        let keys = &self.keys().defs;
+        let mut out: Vec<SymbolSite> = Vec::new();
+        for key in &keys[with_prefix(keys.len(), |i| &keys[i], &prefix)] {
+            if out.len() >= most {
+                break;
+            }
+            out.extend(
+                (self.defs[key].iter())
+                    .find(|s| s.module == module && s.generated_by.is_some())
+                    .cloned(),
+            );
+        }
+        out
+    }
+
     /// The public functions and macros of `module` an `import` of it brings: each name
     /// with its arities and whether it is a macro (guards count as macros), by name.
     /// Names that start with an underscore (which `import` leaves out) and names the
