@@ -635,13 +635,6 @@ const DESCRIBING_ATTRIBUTES: [&str; 18] = [
     "since",
 ];
 
-/// Whether an attribute set (`@spec f(t) :: t` as the call `spec(...)`) is one of
-/// [`DESCRIBING_ATTRIBUTES`].
-fn describes(set: Node<'_>, src: &[u8]) -> bool {
-    set.child_by_field_id(grammar().target)
-        .is_none_or(|t| DESCRIBING_ATTRIBUTES.contains(&text(t, src)))
-}
-
 /// The text inside a quoted atom or keyword (`:"odd?"`, `"odd?":`).
 fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
     let mut cursor = node.walk();
@@ -2166,23 +2159,23 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 // (`@timeout Application.compile_env(:app, :timeout)`): its calls count,
                 // the attribute's own name does not.
                 let operand = node.child_by_field_id(g.operand);
+                let set = operand.filter(|o| o.kind_id() == g.call);
+                let name = (set.and_then(|s| s.child_by_field_id(g.target))).map(|t| text(t, src));
                 // `@behaviour Plug` in a quote: the modules that use this one implement it.
-                if Context::in_quote(&contexts)
-                    && let Some(set) = operand.filter(|o| o.kind_id() == g.call)
-                    && (set.child_by_field_id(g.target))
-                        .is_some_and(|t| text(t, src) == "behaviour")
-                    && let Some(first) =
-                        child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
+                if name == Some("behaviour")
+                    && Context::in_quote(&contexts)
+                    && let Some(first) = set
+                        .and_then(|s| child_of_kind(s, "arguments"))
+                        .and_then(|a| a.named_child(0))
                     && let Some(module) = static_module(first, src)
                     && !module.starts_with("__MODULE__")
                 {
                     calls.push((node.start_byte(), RawCall::QuotedBehaviour { module }));
                 }
-                match operand {
-                    Some(set) if set.kind_id() == g.call && !describes(set, src) => {
+                match (set, name) {
+                    (Some(set), Some(name)) if !DESCRIBING_ATTRIBUTES.contains(&name) => {
                         not_calls.insert(set.id());
-                        if (set.child_by_field_id(g.target))
-                            .is_some_and(|t| text(t, src) == "before_compile")
+                        if name == "before_compile"
                             && let Some(first) =
                                 child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
                             && let Some((module, fun)) = before_compile_hook(first, src)
@@ -2206,49 +2199,37 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                     }
-                    // A doc's interpolations run when the module compiles (`#{NimbleOptions.
-                    // docs(__opts_schema__())}` in a `@moduledoc`): their calls count, not
-                    // the doc's text.
-                    Some(set)
-                        if set.kind_id() == g.call
-                            && (set.child_by_field_id(g.target)).is_some_and(|t| {
-                                matches!(text(t, src), "doc" | "moduledoc" | "typedoc")
+                    (Some(set), Some("doc" | "moduledoc" | "typedoc")) => {
+                        if IN_DOC.with(|d| !d.get())
+                            && memchr::memmem::find(&src[set.start_byte()..set.end_byte()], b"#{")
+                                .is_some()
+                        {
+                            // A doc's interpolations run when the module compiles
+                            // (`#{NimbleOptions.docs(__opts_schema__())}` in a
+                            // `@moduledoc`): their calls count, not the doc's text.
+                            descend = false;
+                            IN_DOC.with(|d| d.set(true));
+                            for interpolation in interpolations(set) {
+                                calls.extend(collect(interpolation, src));
+                                out_of_order = true;
+                            }
+                            IN_DOC.with(|d| d.set(false));
+                        } else if (child_of_kind(set, "arguments").and_then(|a| a.named_child(0)))
+                            .is_some_and(|v| {
+                                v.kind_id() == g.call || v.kind_id() == g.binary_operator
                             })
-                            && IN_DOC.with(|d| !d.get())
-                            && memchr::memmem::find(
-                                &src[set.start_byte()..set.end_byte()],
-                                b"#{",
-                            )
-                            .is_some() =>
-                    {
-                        descend = false;
-                        IN_DOC.with(|d| d.set(true));
-                        for interpolation in interpolations(set) {
-                            calls.extend(collect(interpolation, src));
-                            out_of_order = true;
+                        {
+                            // `@moduledoc __MODULE__.Docs.long_doc()`: a doc computed by
+                            // a call, which runs when the module compiles.
+                            not_calls.insert(set.id());
+                        } else {
+                            descend = false;
                         }
-                        IN_DOC.with(|d| d.set(false));
-                    }
-                    // `@moduledoc __MODULE__.Docs.long_doc()`: a doc computed by a call,
-                    // which runs when the module compiles.
-                    Some(set)
-                        if set.kind_id() == g.call
-                            && (set.child_by_field_id(g.target)).is_some_and(|t| {
-                                matches!(text(t, src), "doc" | "moduledoc" | "typedoc")
-                            })
-                            && child_of_kind(set, "arguments")
-                                .and_then(|a| a.named_child(0))
-                                .is_some_and(|v| {
-                                    v.kind_id() == g.call || v.kind_id() == g.binary_operator
-                                }) =>
-                    {
-                        not_calls.insert(set.id());
                     }
                     // `@spec f(t) :: unquote(to_type(child))` in a quote: the unquoted
                     // code runs where the quote is expanded, the spec around it does not.
-                    Some(set)
-                        if set.kind_id() == g.call
-                            && Context::in_quote(&contexts)
+                    (Some(set), _)
+                        if Context::in_quote(&contexts)
                             && memchr::memmem::find(
                                 &src[set.start_byte()..set.end_byte()],
                                 b"unquote",
@@ -2548,7 +2529,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             calls.push((node.start_byte(), call));
                         }
                         // ExUnit's `start_supervised({ExRated, opts})`, imported in tests.
-                        if let Some(child) = supervised("ExUnit.Callbacks", name, parts.arguments) {
+                        if name.starts_with("start_")
+                            && let Some(child) =
+                                supervised("ExUnit.Callbacks", name, parts.arguments)
+                        {
                             child_specs(child, node.start_byte(), src, &mut calls);
                         }
                         if ROUTES.contains(&name) || name == "scope" {
