@@ -8637,3 +8637,36 @@ fn code_before_a_describes_first_test_is_the_describes() {
     assert!(!test.calls.contains(&"NimbleCSV.define/2".to_string()));
     assert!(test.start_line >= 10, "{}", dump(&cs));
 }
+
+/// `apply(@default_adapter, :call, [env, opts])` calls what the attribute holds, as
+/// `@default_adapter.call(env, opts)` does (Tesla); a child spec piped into
+/// `DynamicSupervisor.start_child` is started (Finch's pools).
+#[test]
+fn an_attributes_apply_and_a_piped_child_are_calls() {
+    let src = concat!(
+        "defmodule Tesla do\n",
+        "  @default_adapter Tesla.Adapter.Httpc\n",
+        "  def run_default_adapter(env, opts \\\\ []) do\n",
+        "    apply(@default_adapter, :call, [env, opts])\n",
+        "  end\n",
+        "\n",
+        "  def start_pool(config) do\n",
+        "    config.supervisor_name\n",
+        "    |> DynamicSupervisor.start_child({Finch.Pool.Supervisor, {config, 1}})\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/tesla.ex", src);
+    assert!(
+        definition_calls(&cs, "Tesla.run_default_adapter/2")
+            .contains(&"Tesla.Adapter.Httpc.call/2".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        definition_calls(&cs, "Tesla.start_pool/1")
+            .contains(&"Finch.Pool.Supervisor.child_spec/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}

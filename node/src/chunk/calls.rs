@@ -917,6 +917,15 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
     };
     let module = match module.kind_id() {
         k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+        // `apply(@default_adapter, :call, [env, opts])`: the module the attribute holds,
+        // as `@default_adapter.call(env, opts)` reads it.
+        k if k == g.unary_operator
+            && text(module, src).strip_prefix('@').is_some_and(|a| {
+                !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }) =>
+        {
+            text(module, src).to_string()
+        }
         _ => return None,
     };
     let fun = atom_name(name, src)?;
@@ -1853,6 +1862,26 @@ fn supervised<'t>(
     Some((argument, holds))
 }
 
+/// [`supervised`] for a call whose first argument may be piped in (`sup |>
+/// DynamicSupervisor.start_child({Pool, opts})`): the spec is then one place earlier;
+/// children piped in are not read.
+fn supervised_piped<'t>(
+    module: &str,
+    fun: &str,
+    arguments: Option<Node<'t>>,
+    piped: bool,
+) -> Option<(Node<'t>, Holds)> {
+    if !piped {
+        return supervised(module, fun, arguments);
+    }
+    match (module, fun) {
+        ("Supervisor" | "DynamicSupervisor", "start_child") => {
+            Some((*named_children(arguments?).first()?, Holds::Child))
+        }
+        _ => None,
+    }
+}
+
 /// What a variable or function holds by Elixir's naming habit: `children` and
 /// `web_children` a list of child specs; `child`, `oban_child` and a module's own
 /// `child_spec` one (`%{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}}`).
@@ -2578,7 +2607,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 let (children, callback) = if !kernel_def {
                     let piped = extra == 1;
                     (
-                        supervised(&module, fun, parts.arguments).filter(|_| !piped),
+                        supervised_piped(&module, fun, parts.arguments, piped),
                         message_callback(&module, fun, parts.arguments, in_callback, piped, src),
                     )
                 } else {

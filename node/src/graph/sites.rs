@@ -193,6 +193,18 @@ impl Callee {
             ],
             _ => &[],
         };
+        // Only the callback's own arity takes messages: `handle_call/4`, `init/2` are
+        // functions of their own (Credo's `ETSTableHelper.handle_call/4`).
+        let callback_arity = match last {
+            "handle_call" | "handle_event" => Some(3),
+            "handle_cast" | "handle_info" | "handle_continue" => Some(2),
+            "init" => Some(1),
+            _ => None,
+        };
+        let through = match (arity, callback_arity) {
+            (Some(a), Some(c)) if a != c && !(last == "handle_event" && a == 4) => &[][..],
+            _ => through,
+        };
         let kind = match through.is_empty() {
             true => CalleeKind::Function { name, arities },
             false => CalleeKind::Message {
@@ -303,6 +315,9 @@ pub struct Scope<'a> {
     /// `Changeset` (or the `as:` name) -> `Ecto.Changeset`.
     pub aliases: HashMap<&'a str, &'a str>,
     pub imports: &'a [String],
+    /// Their `only:` and `except:` lists (`import Mint.HTTP2.Frame, except: [inspect:
+    /// 1]`: a bare `inspect(…)` is `Kernel`'s).
+    pub import_filters: &'a [crate::chunk::ImportFilter],
     /// The calls the chunker saw made without a module: `fun` and its arity, when known
     /// (`fun/2`).
     pub unqualified: Vec<(&'a str, Option<u32>)>,
@@ -360,6 +375,7 @@ impl<'a> Scope<'a> {
             parents: &chunk.parents,
             aliases,
             imports: &chunk.imports,
+            import_filters: &chunk.import_filters,
             unqualified,
             text: &chunk.content,
             template,
@@ -428,11 +444,36 @@ impl<'a> Scope<'a> {
     /// not another module's `render/2` that the chunk also calls with its module.
     fn calls_unqualified(&self, module: &str, name: &str, arities: &[u32]) -> bool {
         module == self.module
-            || self.imports.iter().any(|i| i == module)
+            || (self.imports.iter().any(|i| i == module) && self.imported(module, name, arities))
             || matches!(module, "Kernel" | "Kernel.SpecialForms")
             || (self.unqualified.iter()).any(|&(n, arity)| {
                 n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
             }) && !self.writes_qualified(module, name)
+    }
+
+    /// Whether the chunk's import of `module` brings `name` (at one of `arities`): not
+    /// when its `except:` lists it at each, nor when its `only:` lists it at none.
+    fn imported(&self, module: &str, name: &str, arities: &[u32]) -> bool {
+        let Some(filter) = (self.import_filters.iter()).find(|f| f.module == module) else {
+            return true;
+        };
+        if filter.select.is_some() && !filter.except {
+            return true;
+        }
+        let listed = |arity: Option<u32>| {
+            (filter.names.iter()).any(|n| match n.rsplit_once('/') {
+                Some((n_name, a)) => {
+                    n_name == name && (a == "_" || arity.is_none_or(|x| a.parse() == Ok(x)))
+                }
+                None => false,
+            })
+        };
+        match (filter.except, arities.is_empty()) {
+            (true, true) => !listed(None),
+            (true, false) => arities.iter().any(|&a| !listed(Some(a))),
+            (false, true) => listed(None),
+            (false, false) => arities.iter().any(|&a| listed(Some(a))),
+        }
     }
 
     /// Whether the chunk's text calls `module`'s `name` with its module written
@@ -488,10 +529,18 @@ fn call_lines_in<'a>(
     let mut in_template: Vec<bool> = Vec::with_capacity(lines.len());
     let codes: Vec<String> = (lines.iter())
         .map(|line| {
+            // A doc's text (a string, a heredoc, a sigil); not one computed by code
+            // (`@moduledoc Credo.Check.__build_moduledoc__(…)`), whose calls are calls.
             let opens = lexer.heredoc.is_none()
                 && ["@doc", "@moduledoc", "@typedoc", "@shortdoc"]
                     .iter()
-                    .any(|a| line.trim_start().starts_with(a));
+                    .any(|a| {
+                        line.trim_start().strip_prefix(a).is_some_and(|rest| {
+                            let value = rest.trim_start().trim_start_matches('(');
+                            rest.starts_with([' ', '('])
+                                && !value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                        })
+                    });
             let mut code = String::new();
             lexer.code_of(line, &mut code);
             // `unquote(__MODULE__).fun(…)` in a quote is the quoting module's, as
@@ -2394,6 +2443,61 @@ mod tests {
         assert_eq!(at("AshPostgres.DataLayer.Info.repo/1"), vec![10]);
         assert_eq!(at("AshPostgres.DataLayer.Info.table/1"), vec![11]);
         assert_eq!(at("AshPostgres.DataLayer.Info.repo/2"), vec![13]);
+    }
+
+    /// A doc computed by code (`@moduledoc Credo.Check.__build_moduledoc__(…)` in a
+    /// quote) calls on its line; a doc's text does not.
+    #[test]
+    fn a_computed_doc_calls_on_its_line() {
+        let src = "@moduledoc Credo.Check.__build_moduledoc__(id, opts)\n@doc \"Credo.Check.__build_moduledoc__(x)\"\n";
+        let scope = Scope {
+            module: "Credo.Check",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Credo.Check.__build_moduledoc__/2"), vec![10]);
+    }
+
+    /// A server's message reaches its callback at the callback's arity only: a
+    /// `handle_call/4` helper is no callback (Credo's `ETSTableHelper`).
+    #[test]
+    fn a_message_reaches_the_callback_arity_only() {
+        let src = "GenServer.call(__MODULE__, {:put, 1})\nETSTableHelper.handle_call(t, msg, from, state)\n";
+        let scope = Scope {
+            module: "Credo.Service.ETSTableHelper",
+            aliases: [("ETSTableHelper", "Credo.Service.ETSTableHelper")].into(),
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Credo.Service.ETSTableHelper.handle_call/4"), vec![11]);
+        assert_eq!(at("Credo.Service.ETSTableHelper.handle_call/3"), vec![10]);
+    }
+
+    /// A function an import's `except:` leaves out is not called bare: Mint's
+    /// `import Mint.HTTP2.Frame, except: [inspect: 1]` leaves `inspect(x)` to `Kernel`.
+    #[test]
+    fn an_import_except_leaves_a_bare_name_to_kernel() {
+        let src = "log(Frame.inspect(frame))\nlog(\"#{inspect(info)}\")\ndecode(frame)\n";
+        let imports = ["Mint.HTTP2.Frame".to_string()];
+        let filters = [crate::chunk::ImportFilter {
+            module: "Mint.HTTP2.Frame".to_string(),
+            except: true,
+            names: vec!["inspect/1".to_string(), "encode/1".to_string()],
+            select: None,
+        }];
+        let scope = Scope {
+            module: "Mint.HTTP2",
+            aliases: [("Frame", "Mint.HTTP2.Frame")].into(),
+            imports: &imports,
+            import_filters: &filters,
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Mint.HTTP2.Frame.inspect/1"), vec![10]);
+        assert_eq!(at("Mint.HTTP2.Frame.decode/1"), vec![12]);
     }
 
     /// NimbleOptions' `{:custom, Mod, :fun, args}` calls `fun` with the option's value
