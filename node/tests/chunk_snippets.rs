@@ -8670,3 +8670,25 @@ fn an_attributes_apply_and_a_piped_child_are_calls() {
         dump(&cs)
     );
 }
+
+/// `defdelegate puts(v), to: @shell_service` delegates to the module the attribute
+/// holds, as a call through the attribute does (Credo's `UI`).
+#[test]
+fn a_delegate_to_an_attribute_calls_its_module() {
+    let src = concat!(
+        "defmodule Credo.CLI.Output.UI do\n",
+        "  @shell_service Credo.CLI.Output.Shell\n",
+        "  defdelegate puts, to: @shell_service\n",
+        "  defdelegate warn(v), to: @shell_service, as: :warning\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/credo/cli/output/ui.ex", src);
+    assert_eq!(
+        definition_calls(&cs, "Credo.CLI.Output.UI.puts/0"),
+        strings(&["Credo.CLI.Output.Shell.puts/0"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Credo.CLI.Output.UI.warn/1"),
+        strings(&["Credo.CLI.Output.Shell.warning/1"])
+    );
+}

@@ -3487,6 +3487,15 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
     let (mut module, mut fun) = (None, None);
     for (key, value) in keyword_pairs(keywords) {
         match text(key, src).trim_end().trim_end_matches(':') {
+            // `to: @shell_service`: the module the attribute holds, as a call through
+            // it reads it (Credo's `UI`).
+            "to" if value.kind_id() == g.unary_operator
+                && text(value, src).strip_prefix('@').is_some_and(|a| {
+                    !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                }) =>
+            {
+                module = Some(text(value, src).to_string())
+            }
             "to" => module = static_module(value, src),
             // `as: unquote(name)`: a name not known here, so no call to cite.
             "as" => match atom_name(value, src) {

@@ -858,6 +858,10 @@ fn delegates(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
     {
         return false;
     }
+    // `to: @shell_service`: the attribute's module, which the graph resolved.
+    if to.trim_start().starts_with('@') {
+        return true;
+    }
     let written = module_written(to);
     written.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && scope.names(written, &callee.module)
@@ -2432,6 +2436,7 @@ mod tests {
             "  to: Info\n",
             "defdelegate fetch(r, opts), to: Info, as: :repo\n",
             "defdelegate repo(a, b), to: Other\n",
+            "defdelegate warn(v), to: @shell, as: :repo\n",
         );
         let scope = Scope {
             module: "AshPostgres",
@@ -2440,7 +2445,7 @@ mod tests {
             ..Scope::default()
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
-        assert_eq!(at("AshPostgres.DataLayer.Info.repo/1"), vec![10]);
+        assert_eq!(at("AshPostgres.DataLayer.Info.repo/1"), vec![10, 15]);
         assert_eq!(at("AshPostgres.DataLayer.Info.table/1"), vec![11]);
         assert_eq!(at("AshPostgres.DataLayer.Info.repo/2"), vec![13]);
     }
