@@ -267,6 +267,12 @@ const KNOWN_USES: [(&str, &str, &str, &[u32], bool); 7] = [
 /// `get/1..3`) and quotes reached through a call it does not follow (the `query/1..3` an
 /// Ecto SQL adapter adds).
 fn known_use(used: &str, indexed: bool) -> Vec<QuotedDef> {
+    // `use Tesla` is `use Tesla.Builder`, which `Tesla` itself and some clients use
+    // directly: the same functions.
+    let used = match used {
+        "Tesla.Builder" => "Tesla",
+        used => used,
+    };
     (KNOWN_USES.iter().chain(known_uses::KNOWN_LIBRARY_USES))
         .copied()
         .filter(|k| k.0 == used && (!indexed || k.4))
@@ -4976,6 +4982,29 @@ mod tests {
             g.callees("MyApp.ApiTest.check/1"),
             ["ExUnit.Assertions.assert/1"]
         );
+    }
+
+    /// `use Tesla.Builder` defines the HTTP verbs `use Tesla` does: `Tesla` itself uses
+    /// it (`Tesla.get/2`, the library's API), and so do some clients.
+    #[test]
+    fn a_use_of_teslas_builder_defines_the_verbs() {
+        let sources = [
+            (
+                "lib/tesla.ex",
+                "defmodule Tesla do\n  use Tesla.Builder\n  def client(m), do: m\nend\n",
+            ),
+            (
+                "test/builder_test.exs",
+                "defmodule TestClient do\n  use Tesla.Builder\nend\n",
+            ),
+        ];
+        let chunks = chunks_of(&sources, false);
+        let g = SymbolGraph::build(&chunks);
+        for symbol in ["Tesla.get/2", "Tesla.post/3", "TestClient.get/1"] {
+            let sites = g.definitions(symbol);
+            assert_eq!(sites.len(), 1, "{symbol}: {sites:?}");
+            assert_eq!(sites[0].generated_by.as_deref(), Some("Tesla.Builder"));
+        }
     }
 
     #[test]
