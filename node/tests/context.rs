@@ -2666,3 +2666,106 @@ fn a_module_target_lists_the_functions_a_use_defines_in_it() {
         listed.text
     );
 }
+
+/// A function a question names, split in parts, reads as one block, as written (a
+/// target's and a search hit's do): not one section a part, the second starting in the
+/// middle of a `try` (Commanded's `Multi.run/1`).
+#[test]
+fn a_split_function_a_question_names_reads_as_one_block() {
+    let steps: String = (0..14)
+        .map(|i| format!("      step_{i} = Shop.Audit.note(:run, {i})\n"))
+        .collect();
+    let src = format!(
+        concat!(
+            "defmodule Shop.Multi do\n",
+            "  def run(multi) do\n",
+            "    try do\n",
+            "{steps}",
+            "      multi\n",
+            "    catch\n",
+            "      :error -> multi\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+        ),
+        steps = steps
+    );
+    let config = ChunkerConfig {
+        budget: 300,
+        merge_below: 0,
+        ..ChunkerConfig::default()
+    };
+    let FileChunks::Chunked(chunks) =
+        chunk_file("shop", "lib/shop/multi.ex", src.as_bytes(), &config)
+    else {
+        panic!("not chunked");
+    };
+    assert!(
+        chunks
+            .iter()
+            .filter(|c| c.name == "run" && c.part.is_some())
+            .count()
+            >= 2,
+        "run/1 is split for this test"
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = ask(&source, &graph, "how does Shop.Multi.run apply its steps");
+    let named: Vec<&aiex_node::context::Section> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Named)
+        .collect();
+    assert_eq!(named.len(), 1, "{named:#?}");
+    assert!(named[0].text.contains("step_0 = "), "{}", named[0].text);
+    assert!(
+        named[0].text.contains(":error -> multi"),
+        "{}",
+        named[0].text
+    );
+}
+
+/// Lines of a file holding one function read as that function's target: the types its
+/// code names (not every documented type of the module) and its callers and callees
+/// (Mint's `http2.ex:2119-2140`, exactly `handle_rst_stream/3`).
+#[test]
+fn lines_holding_one_function_bring_its_calls_and_only_its_types() {
+    let sources = [(
+        "lib/shop/stock.ex",
+        concat!(
+            "defmodule Shop.Stock do\n",             // 1
+            "  @typedoc \"A setting.\"\n",           // 2
+            "  @type setting :: {atom(), term()}\n", // 3
+            "\n",                                    // 4
+            "  def reserve(sku) do\n",               // 5
+            "    sku |> lookup() |> hold()\n",       // 6
+            "  end\n",                               // 7
+            "\n",                                    // 8
+            "  defp lookup(sku), do: {sku, 1}\n",    // 9
+            "  defp hold(x), do: x\n",               // 10
+            "  def check(sku), do: reserve(sku)\n",  // 11
+            "end\n",                                 // 12
+        ),
+    )];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "lib/shop/stock.ex:5-7", None);
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Called: Shop.Stock.lookup/1")),
+        "{titles:#?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("Caller: Shop.Stock.check/1")),
+        "{titles:#?}"
+    );
+    assert!(
+        !titles
+            .iter()
+            .any(|t| t.starts_with("Type: Shop.Stock.setting")),
+        "{titles:#?}"
+    );
+}

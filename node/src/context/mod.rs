@@ -679,9 +679,24 @@ impl<'a> ContextBuilder<'a> {
                     self.gather_module(&mut g, &chunks, &in_repos, false)?;
                     self.push_generated(&mut g, module);
                 }
-                Target::File { .. } => {
+                Target::File { lines, .. } => {
                     focus.extend(chunks.iter().map(Chunk::display_symbol));
-                    self.gather_module(&mut g, &chunks, &in_repos, false)?;
+                    // Lines of a file: the types their code names, as a function's; a
+                    // whole file: all its types.
+                    self.gather_module(&mut g, &chunks, &in_repos, lines.is_some())?;
+                    // Lines holding one function (`http2.ex:2119-2140`, exactly
+                    // `handle_rst_stream/3`): its callers and callees, as its target's.
+                    let mut functions: Vec<String> = (chunks.iter())
+                        .flat_map(|c| &c.defines)
+                        .filter(|d| d.kind.is_callable() && !d.implied)
+                        .filter_map(|d| d.symbols().into_iter().next_back())
+                        .collect();
+                    functions.dedup();
+                    if lines.is_some()
+                        && let [symbol] = functions.as_slice()
+                    {
+                        self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
+                    }
                 }
             }
         }
@@ -1061,8 +1076,11 @@ impl<'a> ContextBuilder<'a> {
             focus.push(symbol.clone());
             for c in &chunks {
                 if !g.shown(c) {
+                    // A split definition reads as one block, as written, when its parts
+                    // are few (as a target's or a search hit's).
                     let title = format!("Named in the question: {symbol}");
-                    self.push_chunk(g, SectionKind::Named, title, c);
+                    let parts = self.parts_of(c)?;
+                    self.push_parts(g, SectionKind::Named, title, c, &parts);
                 }
             }
         }
