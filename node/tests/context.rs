@@ -1268,9 +1268,12 @@ fn the_module_attributes_a_target_reads_are_shown() {
         "    max: 30\n",
         "  ]\n",
         "\n",
+        "  @backoff_doc \"Backoff.\"\n",
+        "  @spec other(term) :: term\n",
         "  def other(x), do: x\n",
         "\n",
         "  def reconnect(state) do\n",
+        "    if state == :bad, do: raise(\"see the function's @spec and @backoff_doc\")\n",
         "    Process.sleep(@reconnect_delay_ms * Keyword.get(@backoff, :base))\n",
         "    {state, @timeout, @missing}\n",
         "  end\n",
@@ -1304,6 +1307,10 @@ fn the_module_attributes_a_target_reads_are_shown() {
     assert!(!a.text.contains("@retry_count"), "{}", a.text);
     // The setting in force where the target is: the last one before it.
     assert!(!a.text.contains("900"), "{}", a.text);
+    // Named in a string, or an attribute Elixir reads itself: no read (Req's
+    // `"(see the function's @spec)"`).
+    assert!(!a.text.contains("@spec"), "{}", a.text);
+    assert!(!a.text.contains("Backoff."), "{}", a.text);
     // A read heading a pipeline over lines is a read.
     let ctx = build(&source, &graph, "Kafka.Client.opts/0", None);
     let read = (ctx.sections.iter())

@@ -138,6 +138,32 @@ const MAX_NAMED_MODULES: usize = 2;
 /// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
 
+/// Attributes Elixir reads itself (`@spec`, `@impl`, …): no value a function reads.
+const COMPILER_ATTRIBUTES: [&str; 22] = [
+    "spec",
+    "type",
+    "typep",
+    "opaque",
+    "doc",
+    "moduledoc",
+    "typedoc",
+    "impl",
+    "callback",
+    "macrocallback",
+    "optional_callbacks",
+    "behaviour",
+    "derive",
+    "enforce_keys",
+    "deprecated",
+    "since",
+    "dialyzer",
+    "compile",
+    "before_compile",
+    "after_compile",
+    "on_definition",
+    "external_resource",
+];
+
 /// The most functions a `use` defines listed for a module target.
 const MAX_GENERATED_SHOWN: usize = 40;
 
@@ -1279,8 +1305,12 @@ impl<'a> ContextBuilder<'a> {
                     v.starts_with(|c: char| c.is_ascii_alphanumeric() || "\"'[{%:~-@".contains(c))
                 });
                 let sets = t.content[line_start..i].trim().is_empty() && value;
+                // Written in a string on its line (`"(see the function's @spec)"`).
+                let in_string = t.content[line_start..i].matches('"').count() % 2 == 1;
                 if name.starts_with(|c: char| c.is_ascii_lowercase())
                     && !sets
+                    && !in_string
+                    && !COMPILER_ATTRIBUTES.contains(&name)
                     && !names.contains(&name)
                     && names.len() < MAX_ATTRIBUTES_READ
                 {
