@@ -840,7 +840,13 @@ fn a_file_target_in_several_repositories_names_them() {
 
 /// The chunks of `(path, source)` files, small neighbours not merged.
 fn unmerged_chunks(sources: &[(&str, &str)]) -> Vec<Chunk> {
+    split_chunks(sources, ChunkerConfig::default().budget)
+}
+
+/// [`unmerged_chunks`] under a chunk budget of `budget` (a small one splits).
+fn split_chunks(sources: &[(&str, &str)], budget: usize) -> Vec<Chunk> {
     let config = ChunkerConfig {
+        budget,
         merge_below: 0,
         ..ChunkerConfig::default()
     };
@@ -2589,18 +2595,7 @@ fn a_quote_shown_for_its_function_is_not_shown_again_as_its_using_part() {
             "defmodule Shop.Inventory do\n  def add(id), do: id\nend\n",
         ),
     ];
-    let config = ChunkerConfig {
-        budget: 120,
-        merge_below: 0,
-        ..ChunkerConfig::default()
-    };
-    let mut chunks = Vec::new();
-    for (path, src) in sources {
-        let FileChunks::Chunked(c) = chunk_file("shop", path, src.as_bytes(), &config) else {
-            panic!("{path} was not chunked");
-        };
-        chunks.extend(c);
-    }
+    let chunks = split_chunks(&sources, 120);
     assert!(
         chunks
             .iter()
@@ -2697,16 +2692,7 @@ fn a_split_function_a_question_names_reads_as_one_block() {
         ),
         steps = steps
     );
-    let config = ChunkerConfig {
-        budget: 300,
-        merge_below: 0,
-        ..ChunkerConfig::default()
-    };
-    let FileChunks::Chunked(chunks) =
-        chunk_file("shop", "lib/shop/multi.ex", src.as_bytes(), &config)
-    else {
-        panic!("not chunked");
-    };
+    let chunks = split_chunks(&[("lib/shop/multi.ex", src.as_str())], 300);
     assert!(
         chunks
             .iter()
