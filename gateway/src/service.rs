@@ -794,15 +794,30 @@ pub fn callee_refs(
     // scopes after a function), and the module-level code in a function's chunk (a short
     // one after the last function): its module-level calls are made there.
     if !symbol.contains('/') {
-        let parts: Vec<(u32, u32)> = (chunks.iter())
-            .filter(|c| {
-                c.module == symbol
-                    && (c.kind == aiex_node::chunk::ChunkKind::ModuleHeader
-                        || !c.module_calls.is_empty())
-            })
-            .map(|c| (c.start_line, c.end_line))
-            .filter(|span| !spans.contains(span))
-            .collect();
+        let mut parts: Vec<(u32, u32)> = Vec::new();
+        for c in chunks.iter().filter(|c| c.module == symbol) {
+            if c.kind == aiex_node::chunk::ChunkKind::ModuleHeader {
+                parts.push((c.start_line, c.end_line));
+            } else if !c.module_calls.is_empty() {
+                // The lines outside the chunk's definitions: not their bodies' calls.
+                let mut from = c.start_line;
+                let mut defined: Vec<(u32, u32)> = (c.defines.iter())
+                    .filter(|d| d.kind.is_callable())
+                    .map(|d| (d.line, d.end_line))
+                    .collect();
+                defined.sort_unstable();
+                for (start, end) in defined {
+                    if start > from {
+                        parts.push((from, start - 1));
+                    }
+                    from = from.max(end + 1);
+                }
+                if from <= c.end_line {
+                    parts.push((from, c.end_line));
+                }
+            }
+        }
+        parts.retain(|span| !spans.contains(span));
         spans.extend(parts);
     }
     for r in &mut refs {
@@ -1465,6 +1480,23 @@ mod tests {
         let refs = callee_refs(Some(&source), &g, "Web.Router", &[]);
         let home = (refs.iter()).find(|r| r.symbol == "Web.PageController.home/2");
         assert_eq!(home.map(|r| r.call_lines.clone()), Some(vec![13]));
+
+        // Not the calls in the function's body, which are the function's.
+        let src = "defmodule M do\n  @x Foo.bar(0)\n  def run(conn) do\n    conn |> Foo.bar()\n  end\n  Foo.bar(1)\nend\n";
+        let FileChunks::Chunked(chunks) =
+            chunk_file("app", "lib/m.ex", src.as_bytes(), &ChunkerConfig::default())
+        else {
+            panic!("chunked");
+        };
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let refs = callee_refs(Some(&source), &g, "M", &[]);
+        let bar = (refs.iter()).find(|r| r.symbol == "Foo.bar/1");
+        assert_eq!(
+            bar.map(|r| r.call_lines.clone()),
+            Some(vec![2, 6]),
+            "{refs:#?}"
+        );
     }
 
     /// A behaviour its implementations do not name (`@behaviour` left out, as ExDoc's

@@ -8564,6 +8564,16 @@ fn computed_docs_and_unquotes_in_quoted_specs_make_calls() {
         "{}",
         dump(&cs)
     );
+    // Specs unquoting quotes of specs, thousands deep (and docs interpolating them):
+    // read one level down, not by recursion to the bottom.
+    let levels = 5_000;
+    let deep = format!(
+        "defmodule Deep do\n  defmacro __using__(_) do\n    {}:ok{}\n  end\nend\n",
+        "quote do @spec unquote(quote do @doc \"#{unquote(".repeat(levels),
+        ")}\" end) end".repeat(levels)
+    );
+    let cs = chunks("lib/deep.ex", &deep);
+    assert_tiles(&cs, deep.as_bytes());
 }
 
 /// ExUnit's `start_supervised` starts the child spec it is given, imported or written

@@ -614,7 +614,7 @@ pub(crate) fn import_list(node: Node<'_>, src: &[u8]) -> Option<ImportList> {
 
 /// Attributes whose value is a type, a spec, documentation or a compiler directive,
 /// never code that runs.
-const DESCRIBING_ATTRIBUTES: [&str; 18] = [
+pub(crate) const DESCRIBING_ATTRIBUTES: [&str; 18] = [
     "spec",
     "type",
     "typep",
@@ -919,13 +919,7 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
         k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
         // `apply(@default_adapter, :call, [env, opts])`: the module the attribute holds,
         // as `@default_adapter.call(env, opts)` reads it.
-        k if k == g.unary_operator
-            && text(module, src).strip_prefix('@').is_some_and(|a| {
-                !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            }) =>
-        {
-            text(module, src).to_string()
-        }
+        k if k == g.unary_operator => attribute_module(module, src)?,
         _ => return None,
     };
     let fun = atom_name(name, src)?;
@@ -2259,6 +2253,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     // code runs where the quote is expanded, the spec around it does not.
                     (Some(set), _)
                         if Context::in_quote(&contexts)
+                            && IN_UNQUOTED_SPEC.with(|d| !d.get())
                             && memchr::memmem::find(
                                 &src[set.start_byte()..set.end_byte()],
                                 b"unquote",
@@ -2266,10 +2261,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             .is_some() =>
                     {
                         descend = false;
+                        IN_UNQUOTED_SPEC.with(|d| d.set(true));
                         for unquoted in unquotes_in(set, src) {
                             calls.extend(collect(unquoted, src));
                             out_of_order = true;
                         }
+                        IN_UNQUOTED_SPEC.with(|d| d.set(false));
                     }
                     _ => descend = false,
                 }
@@ -3024,6 +3021,9 @@ thread_local! {
     /// Whether the walk is in a doc's interpolation already: a doc in it is text only
     /// (so a doc nested in docs never walks deeper).
     static IN_DOC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether the walk is in a spec's unquoted code already: a spec in it is read as
+    /// a spec only (so quotes of specs nested thousands deep never walk deeper).
+    static IN_UNQUOTED_SPEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The interpolations (`#{…}`) of a doc attribute's strings, at most
@@ -3487,16 +3487,9 @@ fn delegate_targets(node: Node<'_>, head: Node<'_>, src: &[u8]) -> Vec<RawCall> 
     let (mut module, mut fun) = (None, None);
     for (key, value) in keyword_pairs(keywords) {
         match text(key, src).trim_end().trim_end_matches(':') {
-            // `to: @shell_service`: the module the attribute holds, as a call through
-            // it reads it (Credo's `UI`).
-            "to" if value.kind_id() == g.unary_operator
-                && text(value, src).strip_prefix('@').is_some_and(|a| {
-                    !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                }) =>
-            {
-                module = Some(text(value, src).to_string())
-            }
-            "to" => module = static_module(value, src),
+            // `to: @shell_service`: the module the attribute holds, as a call through it
+            // reads it (Credo's `UI`).
+            "to" => module = static_module(value, src).or_else(|| attribute_module(value, src)),
             // `as: unquote(name)`: a name not known here, so no call to cite.
             "as" => match atom_name(value, src) {
                 Some(name) => fun = Some(name.to_string()),

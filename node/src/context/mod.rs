@@ -138,26 +138,9 @@ const MAX_NAMED_MODULES: usize = 2;
 /// [`crate::service::context_search`]).
 pub const MAX_HITS: usize = 8;
 
-/// Attributes Elixir reads itself (`@spec`, `@impl`, …): no value a function reads.
-const COMPILER_ATTRIBUTES: [&str; 22] = [
-    "spec",
-    "type",
-    "typep",
-    "opaque",
-    "doc",
-    "moduledoc",
-    "typedoc",
-    "impl",
-    "callback",
-    "macrocallback",
-    "optional_callbacks",
-    "behaviour",
-    "derive",
-    "enforce_keys",
-    "deprecated",
-    "since",
-    "dialyzer",
-    "compile",
+/// Attributes Elixir reads itself, beside those that describe (`@spec`, `@impl`, …): no
+/// value a function reads.
+const COMPILER_HOOKS: [&str; 4] = [
     "before_compile",
     "after_compile",
     "on_definition",
@@ -178,7 +161,7 @@ fn symbol_module(symbol: &str) -> &str {
 /// nearly twice as many, not as many; what does not fit is collapsed, then dropped, as
 /// always).
 pub fn budget_scaled(n: usize, budget: usize) -> usize {
-    (n * budget / 8_192).clamp(n, 4 * n)
+    (n.saturating_mul(budget) / 8_192).clamp(n, 4 * n)
 }
 
 /// The most parts of a split definition a search hit shows together.
@@ -195,7 +178,7 @@ pub const MAX_FILL_HITS: usize = 2;
 /// Search hits shown at most in a context of `budget` tokens: [`MAX_HITS`] per 8k tokens,
 /// in proportion (a 16,000-token budget shows 15, not the 8 of 8,192), from 8 up to 32.
 pub fn max_hits(budget: usize) -> usize {
-    (MAX_HITS.saturating_mul(budget) / 8_192).clamp(MAX_HITS, 4 * MAX_HITS)
+    budget_scaled(MAX_HITS, budget)
 }
 
 /// The words of a question that may name code: modules (`Phoenix.LiveView.Channel`), and
@@ -1310,7 +1293,8 @@ impl<'a> ContextBuilder<'a> {
                 if name.starts_with(|c: char| c.is_ascii_lowercase())
                     && !sets
                     && !in_string
-                    && !COMPILER_ATTRIBUTES.contains(&name)
+                    && !crate::chunk::calls::DESCRIBING_ATTRIBUTES.contains(&name)
+                    && !COMPILER_HOOKS.contains(&name)
                     && !names.contains(&name)
                     && names.len() < MAX_ATTRIBUTES_READ
                 {

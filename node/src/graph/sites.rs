@@ -19,6 +19,9 @@ use std::collections::HashMap;
 
 use crate::chunk::{Chunk, ChunkKind};
 
+/// The arities a callee named without one is looked for at in an import's list.
+const MAX_PROBED_ARITY: u32 = 9;
+
 /// At most this many call lines are reported per caller.
 pub const MAX_CALL_LINES: usize = 50;
 
@@ -253,12 +256,20 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
         && let CalleeKind::Function { name, arities } = &callee.kind
     {
         let prefix = format!("{}.{name}/", callee.module);
-        let lists = |c: &Chunk| {
-            c.calls.iter().chain(&c.module_calls).any(|s| {
-                s.strip_prefix(&prefix).is_some_and(|a| {
-                    arities.is_empty() || a.parse().is_ok_and(|a: u32| arities.contains(&a))
-                })
+        let bare = format!("{name}/");
+        let at = |s: &str, prefix: &str| {
+            s.strip_prefix(prefix).is_some_and(|a| {
+                arities.is_empty() || a.parse().is_ok_and(|a: u32| arities.contains(&a))
             })
+        };
+        // Called with its module, or bare where its module is imported.
+        let lists = |c: &Chunk| {
+            c.calls
+                .iter()
+                .chain(&c.module_calls)
+                .any(|s| at(s, &prefix))
+                || (c.imports.contains(&callee.module)
+                    && c.unqualified_calls.iter().any(|s| at(s, &bare)))
         };
         if ordered.iter().any(|c| lists(c)) {
             ordered.retain(|c| lists(c));
@@ -457,22 +468,14 @@ impl<'a> Scope<'a> {
         let Some(filter) = (self.import_filters.iter()).find(|f| f.module == module) else {
             return true;
         };
-        if filter.select.is_some() && !filter.except {
+        // `only: :macros` and the like: the callee's kind is not known here.
+        if filter.select.is_some() {
             return true;
         }
-        let listed = |arity: Option<u32>| {
-            (filter.names.iter()).any(|n| match n.rsplit_once('/') {
-                Some((n_name, a)) => {
-                    n_name == name && (a == "_" || arity.is_none_or(|x| a.parse() == Ok(x)))
-                }
-                None => false,
-            })
-        };
-        match (filter.except, arities.is_empty()) {
-            (true, true) => !listed(None),
-            (true, false) => arities.iter().any(|&a| !listed(Some(a))),
-            (false, true) => listed(None),
-            (false, false) => arities.iter().any(|&a| listed(Some(a))),
+        let admits = |a: u32| filter.admits(&format!("{name}/{a}"), ChunkKind::Function);
+        match arities.is_empty() {
+            true => (0..=MAX_PROBED_ARITY).any(admits),
+            false => arities.iter().any(|&a| admits(a)),
         }
     }
 
@@ -536,9 +539,8 @@ fn call_lines_in<'a>(
                     .iter()
                     .any(|a| {
                         line.trim_start().strip_prefix(a).is_some_and(|rest| {
-                            let value = rest.trim_start().trim_start_matches('(');
                             rest.starts_with([' ', '('])
-                                && !value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                                && doc_is_text(rest.trim_start().trim_start_matches('('))
                         })
                     });
             let mut code = String::new();
@@ -635,6 +637,35 @@ fn call_lines_in<'a>(
         }
     }
     out
+}
+
+/// Whether a doc attribute's value, as its line writes it, is text (a string alone, a
+/// heredoc, a sigil, `false`, `since: "1.0"`), as the chunker reads it: not code that
+/// computes it (`File.read!("README.md") |> …`, `"README.md" |> File.read!()`,
+/// `build_doc()`), whose calls are calls.
+fn doc_is_text(value: &str) -> bool {
+    let value = value.trim_end();
+    if value.starts_with("\"\"\"") || value.starts_with("'''") || value.starts_with('~') {
+        return true;
+    }
+    if let Some(string) = value.strip_prefix('"') {
+        // A string and nothing after it (an operator after it computes the doc).
+        let bytes = string.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        return string
+            .get(i + 1..)
+            .is_none_or(|rest| rest.trim().is_empty());
+    }
+    // A name followed by `(` or `.` (a call), or a module: code; a word or keyword alone
+    // (`false`, `since: "1.0"`) is not.
+    let word = value
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(value, |end| &value[..end]);
+    !(value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        || value[word.len()..].starts_with(['(', '.']))
 }
 
 /// The router scopes open where each later part of a module header among `wanted`
@@ -828,12 +859,13 @@ fn delegates(codes: &[String], callee: &Callee, scope: &Scope<'_>) -> bool {
     let Some(head) = rest.strip_prefix([' ', '(']).map(str::trim_start) else {
         return false;
     };
-    // The statement, to its `to:` (at most three lines).
+    // The statement, while its lines end with a comma (at most four: `mix format`
+    // writes `to:` and `as:` on lines of their own).
     let mut whole = String::new();
-    for code in codes.iter().take(3) {
+    for code in codes.iter().take(4) {
         whole.push_str(code);
         whole.push(' ');
-        if code.contains("to:") {
+        if !code.trim_end().ends_with(',') {
             break;
         }
     }
@@ -2437,6 +2469,9 @@ mod tests {
             "defdelegate fetch(r, opts), to: Info, as: :repo\n",
             "defdelegate repo(a, b), to: Other\n",
             "defdelegate warn(v), to: @shell, as: :repo\n",
+            "defdelegate fetch(resource, opts),\n",
+            "  to: Info,\n",
+            "  as: :repo\n",
         );
         let scope = Scope {
             module: "AshPostgres",
@@ -2447,7 +2482,7 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("AshPostgres.DataLayer.Info.repo/1"), vec![10, 15]);
         assert_eq!(at("AshPostgres.DataLayer.Info.table/1"), vec![11]);
-        assert_eq!(at("AshPostgres.DataLayer.Info.repo/2"), vec![13]);
+        assert_eq!(at("AshPostgres.DataLayer.Info.repo/2"), vec![13, 16]);
     }
 
     /// A doc computed by code (`@moduledoc Credo.Check.__build_moduledoc__(…)` in a
@@ -2462,6 +2497,17 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Credo.Check.__build_moduledoc__/2"), vec![10]);
+        assert!(doc_is_text("\"A doc.\""));
+        assert!(doc_is_text("\"\"\""));
+        assert!(doc_is_text("~S\"\"\""));
+        assert!(doc_is_text("false"));
+        assert!(doc_is_text("since: \"1.0\""));
+        assert!(!doc_is_text(
+            "\"README.md\" |> File.read!() |> Enum.fetch!(1)"
+        ));
+        assert!(!doc_is_text("build_doc()"));
+        assert!(!doc_is_text("File.read!(\"README.md\")"));
+        assert!(!doc_is_text("__MODULE__.Docs.long_doc()"));
     }
 
     /// A server's message reaches its callback at the callback's arity only: a
@@ -3435,6 +3481,26 @@ end"#;
         assert_eq!(
             call_place(&chunks, 1, last, &callee).lines,
             vec![line("Poolboy.request(request)")]
+        );
+        // A part calling an imported function bare calls it, beside one calling it with
+        // its module.
+        let source = format!(
+            "defmodule A do\n  import Foo\n  def long do\n    bar(1)\n{steps}{steps}    Foo.bar(2)\n  end\nend\n"
+        );
+        let crate::chunk::FileChunks::Chunked(chunks) =
+            crate::chunk::chunk_file("m", "lib/a.ex", source.as_bytes(), &config)
+        else {
+            panic!("not chunked");
+        };
+        let parts = (chunks.iter()).filter(|c| c.name == "long").count();
+        assert!(parts >= 2, "long/0 is split for this test: {parts}");
+        let line =
+            |needle: &str| source.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1;
+        let last = source.lines().count() as u32;
+        let callee = Callee::of("Foo.bar/1").unwrap();
+        assert_eq!(
+            call_place(&chunks, 1, last, &callee).lines,
+            vec![line("bar(1)"), line("Foo.bar(2)")]
         );
     }
 
