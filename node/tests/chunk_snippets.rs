@@ -148,12 +148,16 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-/// The calls of the definition of `symbol` (`Mod.fun/arity`), wherever it is chunked.
-fn definition_calls(cs: &[Chunk], symbol: &str) -> Vec<String> {
+/// The definition of `symbol` (`Mod.fun/arity`), wherever it is chunked.
+fn definition<'c>(cs: &'c [Chunk], symbol: &str) -> &'c Definition {
     (cs.iter().flat_map(|c| &c.defines))
         .find(|d| d.symbols().iter().any(|s| s == symbol))
-        .map(|d| d.calls.clone())
         .unwrap_or_else(|| panic!("no definition {symbol}:\n{}", dump(cs)))
+}
+
+/// The calls of the definition of `symbol` (`Mod.fun/arity`), wherever it is chunked.
+fn definition_calls(cs: &[Chunk], symbol: &str) -> Vec<String> {
+    definition(cs, symbol).calls.clone()
 }
 
 fn has_tag(c: &Chunk, tag: &str) -> bool {
@@ -8700,5 +8704,189 @@ fn a_delegate_to_an_attribute_calls_its_module() {
     assert_eq!(
         definition_calls(&cs, "Credo.CLI.Output.UI.warn/1"),
         strings(&["Credo.CLI.Output.Shell.warning/1"])
+    );
+}
+
+/// A macro call between a function's `@doc` and its `def` (Decimal's
+/// `doc_since("1.8.0")`, which sets the doc's metadata) leads into the function with its
+/// doc, however long the doc: it is not a header part that takes the doc's lines.
+#[test]
+fn a_macro_call_after_a_doc_leads_into_the_function() {
+    let src = concat!(
+        "defmodule Decimal do\n",
+        "  import Decimal.Macros\n",
+        "\n",
+        "  @doc \"\"\"\n",
+        "  Compares two numbers numerically. If the first number is greater than the\n",
+        "  second `:gt` is returned, if less than `:lt` is returned, if both numbers are\n",
+        "  equal `:eq` is returned.\n",
+        "  \"\"\"\n",
+        "  doc_since(\"1.8.0\")\n",
+        "  @spec eq?(t, t) :: boolean\n",
+        "  def eq?(:nan, _), do: false\n",
+        "  def eq?(a, b), do: a == b\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/decimal.ex", src);
+    let eq = cs
+        .iter()
+        .find(|c| c.kind == Function && c.name == "eq?")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!((eq.start_line, eq.end_line), (3, 13), "{}", dump(&cs));
+    assert!(
+        eq.doc
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Compares two numbers")),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        cs.iter().all(|c| c.kind != ModuleHeader || c.end_line <= 3),
+        "no header part holds the doc: {}",
+        dump(&cs)
+    );
+}
+
+/// A sigil of the project's or a library's (Money's `~M[1000]`) calls its macro,
+/// `sigil_M/2`, through the import that brings it; Kernel's sigils (`~r`, `~w`) are no
+/// calls worth listing, and a HEEx `~H` is read as its template.
+#[test]
+fn a_custom_sigil_calls_its_macro() {
+    let src = concat!(
+        "defmodule Money.SigilsTest do\n",
+        "  import Money.Sigils\n",
+        "\n",
+        "  def amount, do: ~M[1000]\n",
+        "\n",
+        "  def parse(s) do\n",
+        "    x = ~M\"\"\"\n",
+        "    12\n",
+        "    \"\"\"\n",
+        "    Regex.match?(~r/x/, s) and ~w(a b) == x\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/money/sigils_test.exs", src);
+    // Without a module here, as any call an import may bring: the index resolves it.
+    let unqualified = |symbol: &str| definition(&cs, symbol).unqualified_calls.clone();
+    assert_eq!(
+        unqualified("Money.SigilsTest.amount/0"),
+        strings(&["sigil_M/2"])
+    );
+    assert_eq!(
+        unqualified("Money.SigilsTest.parse/1"),
+        strings(&["sigil_M/2"])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Money.SigilsTest.parse/1"),
+        strings(&["Regex.match?/2"])
+    );
+}
+
+/// A message to a server reaches its public callback only: Swarm's tracker, a
+/// `:gen_statem`, has a private `handle_call/3` helper that no `GenServer.call` runs.
+#[test]
+fn a_message_reaches_no_private_function_of_the_callbacks_name() {
+    let src = concat!(
+        "defmodule Swarm.Tracker do\n",
+        "  use GenStateMachine, callback_mode: :state_functions\n",
+        "  def handoff(pid, state) do\n",
+        "    GenServer.call(pid, {:swarm, :begin_handoff})\n",
+        "    GenServer.cast(pid, {:swarm, :end_handoff, state})\n",
+        "  end\n",
+        "  defp handle_call({:whereis, name}, from, state), do: {from, name, state}\n",
+        "  defp handle_cast(msg, state), do: {msg, state}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/swarm/tracker/tracker.ex", src);
+    let calls = definition_calls(&cs, "Swarm.Tracker.handoff/2");
+    assert!(
+        !calls.iter().any(|c| c.starts_with("Swarm.Tracker.handle_")),
+        "{calls:?}"
+    );
+}
+
+/// `@doc deprecated: "…"` marks the function deprecated, as `@deprecated` does
+/// (TypedStruct's `Plugin.field/3`).
+#[test]
+fn a_doc_deprecated_option_tags_the_function() {
+    let src = concat!(
+        "defmodule TypedStruct.Plugin do\n",
+        "  @doc deprecated: \"Use TypedStruct.Plugin.field/4 instead\"\n",
+        "  def field(name, type, opts), do: {name, type, opts}\n",
+        "\n",
+        "  @doc since: \"0.2.0\"\n",
+        "  def field(name, type, opts, env), do: {name, type, opts, env}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/typed_struct/plugin.ex", src);
+    let field = |arity: u32| {
+        cs.iter()
+            .find(|c| c.kind == Function && c.arities == [arity])
+            .unwrap_or_else(|| panic!("{}", dump(&cs)))
+    };
+    assert!(has_tag(field(3), "deprecated"), "{}", dump(&cs));
+    assert!(!has_tag(field(4), "deprecated"), "{}", dump(&cs));
+}
+
+/// Mock's `test_with_mock "…", Mod, [mocks] do … end` is a test, named by its title
+/// (ExCoveralls' tests), not module-level code of its module.
+#[test]
+fn a_test_with_mock_is_a_test() {
+    let src = concat!(
+        "defmodule ExCoverallsTest do\n",
+        "  use ExUnit.Case\n",
+        "  import Mock\n",
+        "\n",
+        "  test_with_mock \"analyze travis\", ExCoveralls.Travis, [execute: fn _, _ -> nil end] do\n",
+        "    ExCoveralls.analyze([], \"travis\", [])\n",
+        "    assert called(ExCoveralls.Travis.execute([], []))\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/excoveralls_test.exs", src);
+    let test = cs
+        .iter()
+        .find(|c| c.kind == Test)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(test.name, "analyze travis", "{}", dump(&cs));
+    assert_eq!((test.start_line, test.end_line), (4, 9), "{}", dump(&cs));
+    assert!(
+        test.calls.contains(&"ExCoveralls.analyze/3".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}
+
+/// `{:module, _, bytecode, _} = defmodule TestStruct do … end` in a module's body
+/// defines the module as it does without the match (TypedStruct's tests).
+#[test]
+fn a_module_defined_in_a_match_is_a_module() {
+    let src = concat!(
+        "defmodule TypedStructTest do\n",
+        "  use ExUnit.Case\n",
+        "\n",
+        "  {:module, _name, bytecode, _exports} =\n",
+        "    defmodule TestStruct do\n",
+        "      def enforce_keys, do: @enforce_keys\n",
+        "    end\n",
+        "\n",
+        "  test \"enforce\" do\n",
+        "    assert TestStruct.enforce_keys() == []\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/typed_struct_test.exs", src);
+    let f = cs
+        .iter()
+        .find(|c| c.kind == Function && c.name == "enforce_keys")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(f.module, "TypedStructTest.TestStruct", "{}", dump(&cs));
+    let test = cs.iter().find(|c| c.kind == Test).unwrap();
+    assert!(
+        test.calls
+            .contains(&"TypedStructTest.TestStruct.enforce_keys/0".to_string()),
+        "{}",
+        dump(&cs)
     );
 }

@@ -3933,13 +3933,15 @@ defmodule Shop.Errors.Auth do
 end
 
 defmodule Shop.Other do
+  @behaviour Shop.Error
   use Shop.Helpers
 end
 "#;
+    // A `use` that does not declare the behaviour (a mixin whose quote writes `@behaviour
+    // Shop.Error` does: `a_callback_a_mixins_use_defines_implements_the_behaviour_it_declares`).
     let helpers = r#"defmodule Shop.Helpers do
   defmacro __using__(_) do
     quote do
-      @behaviour Shop.Error
       def log_level(_), do: :info
     end
   end
@@ -4452,6 +4454,106 @@ end
                 "Hub.StreamingUpdater",
                 "Hub.UpdaterMock"
             ]
+        );
+    }
+}
+
+/// A sigil imported from the project's module (Money's `~M[1000]`) is a call of its
+/// macro: `callers Money.Sigils.sigil_M/2` lists the functions writing it.
+#[test]
+fn an_imported_sigil_is_a_call_of_its_macro() {
+    let mut chunks = chunks_of(
+        "lib/money/sigils.ex",
+        concat!(
+            "defmodule Money.Sigils do\n",
+            "  defmacro sigil_M(amount, []), do: Money.parse!(amount)\n",
+            "end\n",
+        ),
+    );
+    chunks.extend(chunks_of(
+        "test/money/sigils_test.exs",
+        concat!(
+            "defmodule Money.SigilsTest do\n",
+            "  use ExUnit.Case\n",
+            "  import Money.Sigils\n",
+            "  test \"a sigil\" do\n",
+            "    assert ~M[1000] == Money.new(1000)\n",
+            "  end\n",
+            "  def other, do: ~r/M[1]/\n",
+            "end\n",
+        ),
+    ));
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        let callers = g.callers("Money.Sigils.sigil_M/2");
+        assert_eq!(callers.len(), 1, "{callers:?}");
+        assert_eq!(callers[0].kind, ChunkKind::Test, "{callers:?}");
+    }
+}
+
+/// A callback a `use` of another module defines implements the behaviour that `use`'s
+/// quote declares (Honeybadger's `use Honeybadger.Filter.Mixin` writes `@behaviour
+/// Honeybadger.Filter` and `def filter_context/1`); and a function a `use` defines is
+/// found beside a type of its name (Distillery's `@type verbosity` and the
+/// `verbosity/0` its `use` defines).
+#[test]
+fn a_callback_a_mixins_use_defines_implements_the_behaviour_it_declares() {
+    let src = "defmodule Honeybadger.Filter do
+  @callback filter_context(map) :: map
+end
+
+defmodule Honeybadger.Filter.Mixin do
+  defmacro __using__(_) do
+    quote do
+      @behaviour Honeybadger.Filter
+      def filter_context(context), do: context
+      def verbosity, do: :normal
+    end
+  end
+end
+
+defmodule Honeybadger.Filter.Default do
+  use Honeybadger.Filter.Mixin
+  @type verbosity :: :silent | :normal
+end
+
+defmodule ExActor.Strict do
+  defmacro __using__(_) do
+    quote do
+      @behaviour GenServer
+      def handle_call(request, _from, state), do: {:stop, {:unknown, request}, state}
+      def child_spec(arg), do: %{id: __MODULE__, start: {__MODULE__, :start_link, [arg]}}
+    end
+  end
+end
+
+defmodule StrictServer do
+  use ExActor.Strict
+end
+";
+    let chunks = chunks_of("lib/honeybadger/filter.ex", src);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [SymbolGraph::build(&chunks), ab, ba] {
+        let impls: Vec<String> = (g.implementations("Honeybadger.Filter.filter_context/1"))
+            .into_iter()
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(impls, ["Honeybadger.Filter.Default.filter_context/1"]);
+        // A behaviour not indexed: its known callbacks only.
+        let impls = |symbol: &str| -> Vec<String> {
+            (g.implementations(symbol).into_iter())
+                .map(|s| s.symbol)
+                .collect()
+        };
+        assert_eq!(
+            impls("GenServer.handle_call/3"),
+            ["StrictServer.handle_call/3"]
+        );
+        assert!(impls("GenServer.child_spec/1").is_empty());
+        let defs = g.definitions("Honeybadger.Filter.Default.verbosity/0");
+        assert!(
+            defs.iter()
+                .any(|s| s.kind == ChunkKind::Function && s.generated_by.is_some()),
+            "{defs:?}"
         );
     }
 }

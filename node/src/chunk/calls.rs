@@ -509,6 +509,7 @@ fn outside_module_body(node: Node<'_>, src: &[u8]) -> bool {
                     name,
                     "test"
                         | "property"
+                        | "test_with_mock"
                         | "describe"
                         | "if"
                         | "unless"
@@ -2747,6 +2748,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
 /// `Phoenix.Component.link/1`), `<MyAppWeb.Components.card>` calls
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
 /// calls. Each is placed at its tag, so a split template's parts keep their own.
+/// The sigils Kernel defines (`~r`, `~w`, `~D`…): not calls worth a line.
+pub(crate) const KERNEL_SIGILS: [&str; 12] =
+    ["c", "C", "D", "N", "r", "R", "s", "S", "T", "U", "w", "W"];
+
 fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
     // `~H` (HEEx), or Surface's `~F`, whose components may be modules too; or the EEx of
     // `~L` (LiveView before HEEx) and `~E` (Phoenix.HTML), whose code is only `<%= … %>`.
@@ -2755,6 +2760,18 @@ fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>
         Some("H") => (false, false),
         Some("F") => (true, false),
         Some("L" | "E") => (false, true),
+        // A sigil of the project's or a library's (Money's `~M[1000]`, LiveSvelte's
+        // `~V`) calls its macro, `sigil_M/2`, through an import; Kernel's are left out.
+        Some(name) if !KERNEL_SIGILS.contains(&name) => {
+            calls.push((
+                node.start_byte(),
+                RawCall::Local {
+                    fun: format!("sigil_{name}"),
+                    arity: 2,
+                },
+            ));
+            return;
+        }
         _ => return,
     };
     // From the first piece of content to the last: an escaped delimiter (`\"`) splits it.

@@ -477,8 +477,11 @@ struct Handled {
 /// take a message of tag `message` (one not known so: any). A call to a pid held in a
 /// variable runs the module's own callback only so: its client functions may message
 /// other servers (`GenServer.call(harvester, :send_harvest)`).
+/// A private function of the name takes no message (Swarm's `defp handle_call/3`, a
+/// helper of a `:gen_statem`'s state functions).
 fn handles(module: &ModuleCtx, fun: &str, arity: u32, message: &Option<String>) -> bool {
     defined_here(module, fun, arity)
+        && !(module.private.get(fun)).is_some_and(|arities| arities.contains(&arity))
         && match (message, module.handled.get(fun)) {
             (Some(tag), Some(h)) => h.any || h.tags.contains(tag),
             _ => true,
@@ -648,6 +651,8 @@ enum DocValue {
     Text(String),
     Hidden,
     Meta,
+    /// `@doc deprecated: "Use f/4"`: metadata marking the function deprecated.
+    Deprecated,
 }
 
 struct Walker<'s, 't> {
@@ -1683,6 +1688,16 @@ impl<'s, 't> Walker<'s, 't> {
             }
             return Classified::Item(fallback);
         } else if kind == g.binary_operator {
+            // `{:module, _, bytecode, _} = defmodule TestStruct do … end`: the module is
+            // defined as it is without the match (TypedStruct's tests).
+            if let Some(op) = node.child_by_field_name("operator")
+                && self.text(op) == "="
+                && let Some(value) = node.child_by_field_name("right")
+                && target_name(value, self.src).is_some_and(is_module_keyword)
+                && depth < MAX_WRAPPER_DEPTH
+            {
+                return Classified::Group(vec![value]);
+            }
             // `codes = %{no_error: 0}` in a module's body: a `for` below may define a
             // function per key.
             if let Some(op) = node.child_by_field_name("operator")
@@ -1828,10 +1843,11 @@ impl<'s, 't> Walker<'s, 't> {
         if is_module_keyword(name) {
             return Classified::Item(ItemKind::Module { body_error: None });
         }
-        // Wallaby's `feature "…", %{session: s} do … end` is a test, in a test file.
+        // Wallaby's `feature "…", %{session: s} do … end` is a test, in a test file; so
+        // is Mock's `test_with_mock "…", Mod, [mocks] do … end`.
         let feature = name == "feature" && self.path.ends_with("_test.exs");
         match name {
-            "test" | "describe" | "property" | "feature"
+            "test" | "describe" | "property" | "feature" | "test_with_mock"
                 if name != "feature" || (feature && self.has_body(node)) =>
             {
                 let first = child_of_kind(node, "arguments").and_then(|a| a.named_child(0));
@@ -2227,9 +2243,9 @@ impl<'s, 't> Walker<'s, 't> {
                 || match target_name(child, self.src) {
                     Some(n) if DEF_KEYWORDS.contains(&n) || is_module_keyword(n) => true,
                     // Tests under `if Code.ensure_loaded?(Jason) do`: chunks of their own too.
-                    Some("test" | "describe" | "property" | "setup" | "setup_all") => {
-                        self.has_body(child)
-                    }
+                    Some(
+                        "test" | "describe" | "property" | "setup" | "setup_all" | "test_with_mock",
+                    ) => self.has_body(child),
                     Some("feature") if self.path.ends_with("_test.exs") => self.has_body(child),
                     Some("quote") => false,
                     Some(n) if WRAPPERS.contains(&n) => {
@@ -2395,7 +2411,7 @@ impl<'s, 't> Walker<'s, 't> {
                 match self.doc_value(arg) {
                     DocValue::Text(t) => self.modules[module].moduledoc = Some(t),
                     DocValue::Hidden => self.modules[module].hidden = true,
-                    DocValue::Meta => {}
+                    DocValue::Meta | DocValue::Deprecated => {}
                 }
                 ItemKind::Header
             }
@@ -2795,6 +2811,13 @@ impl<'s, 't> Walker<'s, 't> {
             Some(a) => match a.kind() {
                 "boolean" if self.text(a) == "false" => DocValue::Hidden,
                 "string" | "charlist" | "sigil" => DocValue::Text(string_content(a, self.src)),
+                "keywords"
+                    if calls::keyword_pairs(a).iter().any(|(key, _)| {
+                        self.text(*key).trim_end().strip_suffix(':') == Some("deprecated")
+                    }) =>
+                {
+                    DocValue::Deprecated
+                }
                 _ => DocValue::Meta,
             },
         }
@@ -4048,11 +4071,26 @@ impl<'s, 't> Walker<'s, 't> {
                     &self.src[items[first].node.start_byte()..items[last].node.end_byte()],
                 ) >= HEADER_PART_MIN_CHARS
         };
+        // Where the code that may be a header part ends. Code after a function's `@doc`
+        // (Decimal's `doc_since("1.8.0")`, a macro setting the doc's metadata) leads into
+        // the function with its doc unless it is a header part's size on its own; the code
+        // before the doc may still be one.
+        let code_end = |lead: &[usize]| {
+            let p = lead.iter().rposition(|&k| is_code(k))?;
+            let doc = (lead[..p].iter())
+                .rposition(|&k| matches!(items[k].kind, ItemKind::Lead(Attr::Doc(_))));
+            match doc {
+                Some(d) if !header_size(&lead[d + 1..=p]) => {
+                    lead[..d].iter().rposition(|&k| is_code(k))
+                }
+                _ => Some(p),
+            }
+        };
         // Types, then such code (Flop's `@type t`, then `embedded_schema do … end`): the
         // types are pieces of their own first, as at the end of a module.
         // (Not when trailing: the types are flushed so, once, with no such look.)
         if !trailing
-            && let Some(p) = lead.iter().rposition(|&k| is_code(k))
+            && let Some(p) = code_end(lead)
             && let Some(t) = lead[..p]
                 .iter()
                 .rposition(|&k| matches!(items[k].kind, ItemKind::Type(_)))
@@ -4067,7 +4105,7 @@ impl<'s, 't> Walker<'s, 't> {
             (lead[..p].iter()).any(|&k| matches!(items[k].kind, ItemKind::Lead(Attr::TypeDoc(_))))
                 && (lead[p + 1..].iter()).any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
         };
-        if let Some(p) = lead.iter().rposition(|&k| is_code(k))
+        if let Some(p) = code_end(lead)
             && !lead[..=p]
                 .iter()
                 .any(|&k| matches!(items[k].kind, ItemKind::Type(_)))
@@ -4204,8 +4242,8 @@ impl<'s, 't> Walker<'s, 't> {
         for &k in group {
             match &items[k].kind {
                 // `@doc since: "1.0"` (metadata) leaves the text or `false` before it.
-                ItemKind::Lead(Attr::Doc(DocValue::Meta))
-                | ItemKind::Lead(Attr::TypeDoc(DocValue::Meta)) => {}
+                ItemKind::Lead(Attr::Doc(DocValue::Meta | DocValue::Deprecated))
+                | ItemKind::Lead(Attr::TypeDoc(DocValue::Meta | DocValue::Deprecated)) => {}
                 ItemKind::Lead(Attr::Doc(d)) => doc = Some(d),
                 ItemKind::Lead(Attr::TypeDoc(d)) => typedoc = Some(d),
                 ItemKind::Type(name) => {
@@ -4522,7 +4560,7 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     Attr::Doc(DocValue::Meta) | Attr::Other | Attr::TypeDoc(_) => {}
                     Attr::Impl(i) => draft.impl_ = Some(i.clone()),
-                    Attr::Deprecated => draft.tag("deprecated"),
+                    Attr::Deprecated | Attr::Doc(DocValue::Deprecated) => draft.tag("deprecated"),
                 }
             }
         }
@@ -5522,7 +5560,7 @@ fn define(defined: &mut Defined, name: &str, arities: &[u32]) {
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
 /// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
 /// `Kernel.SpecialForms`).
-pub(crate) const STRUCTURE: [&str; 27] = [
+pub(crate) const STRUCTURE: [&str; 28] = [
     "defmodule",
     "defprotocol",
     "defimpl",
@@ -5550,6 +5588,7 @@ pub(crate) const STRUCTURE: [&str; 27] = [
     "setup",
     "setup_all",
     "property",
+    "test_with_mock",
 ];
 
 /// Aliases made in a body, innermost last: (end of their block, short name, module), and

@@ -1398,9 +1398,15 @@ impl SymbolGraph {
                 for d in defs {
                     for &arity in &d.arities {
                         let symbol = crate::chunk::symbol(&header.symbol, &d.name, arity);
+                        // Written by the module itself; a type of the name (Distillery's
+                        // `@type verbosity` beside the `verbosity/0` its `use` defines)
+                        // is no function.
                         let written = self.defs.get(&symbol).is_some_and(|sites| {
-                            (sites.iter())
-                                .any(|s| s.module == header.symbol && s.repo == header.repo)
+                            (sites.iter()).any(|s| {
+                                s.module == header.symbol
+                                    && s.repo == header.repo
+                                    && s.kind != ChunkKind::Type
+                            })
                         });
                         let sites = out.entry(symbol.clone()).or_default();
                         let place = |s: &SymbolSite| {
@@ -2682,6 +2688,17 @@ impl SymbolGraph {
         // functions of the name are another behaviour's (Reactor's steps `use
         // Reactor.Step` and implement `Reactor.Mermaid`'s `to_mermaid/2`).
         let foreign = !callbacks.is_empty() && !declared && !self.is_defined(symbol);
+        // A callback: declared, or one of a behaviour not indexed that is known
+        // (`GenServer.handle_call/3`, not the `child_spec/1` a `use` also defines).
+        let callback = declared
+            || (callbacks.is_empty()
+                && (KNOWN_CALLBACKS.iter()).any(|(b, known)| {
+                    *b == behaviour
+                        && known.iter().any(|c| match arity {
+                            Some(a) => c.rsplit_once('/') == Some((fun, a)),
+                            None => c.rsplit_once('/').is_some_and(|(f, _)| f == fun),
+                        })
+                }));
         let mut quoted_default = false;
         let mut out = Vec::new();
         for m in modules {
@@ -2694,6 +2711,10 @@ impl SymbolGraph {
             // log_level(_)`), not what another library's `use` does.
             // In the implementing module's file: two scripts may each define a
             // `Consumer` (gen_stage's examples), each implementing another behaviour.
+            // Or what a `use` whose quote declares the behaviour defines (Honeybadger's
+            // `use Honeybadger.Filter.Mixin` writes `@behaviour Honeybadger.Filter` and
+            // `def filter_context/1`; ExActor's `use ExActor.Strict`, GenServer's
+            // `handle_call/3`).
             let sites = self.definitions(&key);
             quoted_default |= (sites.iter()).any(|s| s.generated_by.as_deref() == Some(behaviour));
             out.extend((sites.into_iter()).filter(|s| {
@@ -2701,9 +2722,10 @@ impl SymbolGraph {
                     && s.module == m.symbol
                     && s.repo == m.repo
                     && s.path == m.path
-                    && s.generated_by
-                        .as_deref()
-                        .is_none_or(|by| declared && by == behaviour)
+                    && s.generated_by.as_deref().is_none_or(|by| {
+                        callback
+                            && ((declared && by == behaviour) || self.use_declares(by, behaviour))
+                    })
             }));
         }
         if foreign && !quoted_default {
@@ -2712,6 +2734,15 @@ impl SymbolGraph {
         out.sort_by(site_order);
         out.dedup();
         out
+    }
+
+    /// Whether a `use` of `used` declares `behaviour` in the using module: its quote (or
+    /// a quote of the `use`s it makes) writes `@behaviour behaviour`.
+    fn use_declares(&self, used: &str, behaviour: &str) -> bool {
+        let mut uses = vec![used.to_string()];
+        self.chain_uses(&mut uses);
+        (uses.iter().skip(1))
+            .any(|u| u.strip_prefix(crate::chunk::QUOTED_BEHAVIOUR) == Some(behaviour))
     }
 
     /// The callbacks `symbol` (`Mod.fun/arity`) implements: `B.fun/arity` for each

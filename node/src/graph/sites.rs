@@ -613,10 +613,20 @@ fn call_lines_in<'a>(
         // compiles (`#{NimbleOptions.docs(@schema)}`); not in its examples.
         let doc_call =
             in_doc[i] && code.contains("#{") && calls_on(code, callee, scope, gen_stage, None);
+        // A pipe ending the line before (`Cover.modules() |>`) passes its value to the
+        // call heading this one, as a `|>` heading it does.
+        let piped;
+        let call_code =
+            if i > 0 && codes[i - 1].trim_end().ends_with("|>") && !trimmed.starts_with("|>") {
+                piped = format!("|> {trimmed}");
+                piped.as_str()
+            } else {
+                code.as_str()
+            };
         if !declaration
             && (doc_call
                 || !in_doc[i]
-                    && (calls_on(code, callee, scope, gen_stage, prefix.as_deref())
+                    && (calls_on(call_code, callee, scope, gen_stage, prefix.as_deref())
                         || runs_task(line, code, callee)
                         || delegates(&codes[i..], callee, scope)
                         || renders(line, callee, scope, in_template[i])
@@ -925,6 +935,7 @@ fn calls_on(
             let starts = matches!(name.as_str(), "start_link" | "child_spec")
                 && (arities.is_empty() || arities.contains(&1));
             calls_name(code, module, name, arities, scope)
+                || writes_sigil(code, module, name, arities, scope)
                 || live_renders(code, module, name, arities, scope)
                 || (name == "__struct__" && builds_struct(code, module, scope))
                 || (name == "exception"
@@ -967,6 +978,22 @@ fn calls_on(
                 || names_mfa(code, module, name, arities, scope)
         }
     }
+}
+
+/// Whether the code writes the sigil `name` defines (`~M[1000]` of `sigil_M/2`),
+/// imported or the module's own.
+fn writes_sigil(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
+    let Some(letters) = name.strip_prefix("sigil_") else {
+        return false;
+    };
+    let written = format!("~{letters}");
+    (arities.is_empty() || arities.contains(&2))
+        && (code.match_indices(&written)).any(|(at, _)| {
+            code.as_bytes()
+                .get(at + written.len())
+                .is_some_and(|b| b"([{</|\"'".contains(b))
+        })
+        && scope.calls_unqualified(module, name, &[2])
 }
 
 /// Whether the code routes to `callee` (a controller's action, a LiveView's `mount/3`)
@@ -1104,6 +1131,19 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 .take_while(char::is_ascii_digit)
                 .collect();
             if digits.parse::<u32>().is_ok_and(|a| !arities.contains(&a)) {
+                continue;
+            }
+        }
+        // `Mod.name` with no parentheses and no argument after it (`TestServer.start`,
+        // `Cover.modules() |> Stats.report |>`) passes none, or the value piped into it.
+        if !arities.is_empty()
+            && prev == Some(b'.')
+            && (after.is_empty()
+                || after.starts_with([')', ']', '}', ',', '|', '.', '=', '<', '>', '+', '*']))
+        {
+            let call_start = at - 1 - qualifier(code, at - 1).len();
+            let passed = u32::from(code[..call_start].trim_end().ends_with("|>"));
+            if !arities.contains(&passed) {
                 continue;
             }
         }
@@ -2097,6 +2137,10 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             .is_some_and(|b| b.trim_end().ends_with("{:custom"));
         // The arguments, a list closed on the line, pass their arity.
         let list = after.trim_start().strip_prefix(',').map(str::trim_start);
+        // `{Mod, :fun, 4, [file: …]}`, a stack frame, names an arity: no call.
+        if list.is_some_and(|l| l.starts_with(|c: char| c.is_ascii_digit())) {
+            return false;
+        }
         let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
         if let Some(list) = list.filter(|l| l.starts_with('[') && !arities.is_empty())
             && let Some(close) = closing(list.as_bytes(), 0)
@@ -2338,6 +2382,7 @@ impl Lexer {
                                 _ => None,
                             };
                             self.raw = self.template.is_none() && bytes[i + 1].is_ascii_uppercase();
+                            code.push_str(&rest[i..=start]);
                             return;
                         }
                     }
@@ -2583,6 +2628,55 @@ mod tests {
         assert_eq!(at("Phoenix.Router.plug/1"), vec![11]);
         assert_eq!(at("Phoenix.Router.scope/3"), vec![12]);
         assert_eq!(at("Phoenix.Router.scope/2"), vec![13]);
+    }
+
+    /// `Mod.name` without parentheses or arguments passes none (`TestServer.start` is
+    /// `start/0`, not `start/1`); a pipe ending the line before passes its value to the
+    /// call heading the next (ExCoveralls' `Cover.modules() |>` then `Stats.report() |>`).
+    #[test]
+    fn a_remote_name_alone_passes_nothing_and_a_trailing_pipe_passes_one() {
+        let src = "a = TestServer.start\nTestServer.start(true)\nTestServer.start |> elem(1)\nCover.modules() |>\n  Stats.report() |>\n  Enum.map(&f/1)\n";
+        let scope = Scope {
+            module: "BasicTest",
+            aliases: [("TestServer", "BasicTest.TestServer")].into(),
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("BasicTest.TestServer.start/0"), vec![10, 12]);
+        assert_eq!(at("BasicTest.TestServer.start/1"), vec![11]);
+        assert_eq!(at("Stats.report/1"), vec![14]);
+        assert_eq!(at("Stats.report/0"), Vec::<u32>::new());
+    }
+
+    /// A stack frame's `{Mod, :fun, arity, location}` calls nothing (Honeybadger's
+    /// tests' stacktraces); `{Mod, :fun, [args]}` given to be run does.
+    #[test]
+    fn a_stack_frame_is_no_call_line() {
+        let src = "stacktrace = [{Honeybadger.Notice, :new, 4, [file: ~c\"lib/n.ex\", line: 42]}]\nchild = {Honeybadger.Notice, :new, [a, b, c, d]}\n";
+        let scope = Scope {
+            module: "Honeybadger.NoticeTest",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Honeybadger.Notice.new/4"), vec![11]);
+    }
+
+    /// A sigil calls its macro where it is written (`~M[1000]`, a `~M"""` heredoc), as
+    /// the chunker counts it; not where another sigil or a name merely starts alike.
+    #[test]
+    fn a_sigil_is_a_call_of_its_macro() {
+        let src =
+            "a = ~M[1000]\nx = ~M\"\"\"\n  12\n\"\"\"\ny = ~Mx(1) <> ~m[2]\nsigil_M(\"1\", [])\n";
+        let scope = Scope {
+            module: "MoneyTest",
+            unqualified: vec![("sigil_M", Some(2))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Money.Sigils.sigil_M/2"), vec![10, 11, 15]);
     }
 
     /// A layout Phoenix renders, named by its module and function, is a call of its
