@@ -732,6 +732,8 @@ fn print_refs(refs: &[pb::SymbolRef], json: bool, empty: &str, calls: CallLines)
                     "quoted_at": r.quoted_at.as_ref().map(quote_json),
                     "named_after": (!r.named_after.is_empty()).then_some(&r.named_after),
                     "call_lines": r.call_lines,
+                    // More lines may follow: one caller's stop at [`MAX_CALL_LINES`].
+                    "call_lines_cut": cut_at_most(&r.call_lines),
                     "call_text": (!r.call_text.is_empty()).then_some(&r.call_text),
                 })
             })
@@ -859,6 +861,7 @@ fn also_at(lines: &[u32]) -> String {
     }
     let mut shown: Vec<String> = lines.iter().take(SHOWN).map(u32::to_string).collect();
     if lines.len() > SHOWN {
+        // `lines` are the ones after the first.
         let floor = if lines.len() + 1 >= MAX_CALL_LINES {
             "at least "
         } else {
@@ -867,6 +870,12 @@ fn also_at(lines: &[u32]) -> String {
         shown.push(format!("and {floor}{} more", lines.len() - SHOWN));
     }
     format!("  (also {})", shown.join(", "))
+}
+
+/// Whether a caller's call lines stopped at the most one caller keeps
+/// ([`MAX_CALL_LINES`]): more may follow.
+fn cut_at_most(lines: &[u32]) -> bool {
+    lines.len() >= MAX_CALL_LINES
 }
 
 /// References to one definition, printed as one.
@@ -1192,6 +1201,8 @@ mod tests {
         let some: Vec<u32> = (1..=10).collect();
         assert_eq!(also_at(&some), "  (also 1, 2, 3, 4, 5, and 5 more)");
         let cut: Vec<u32> = (1..MAX_CALL_LINES as u32).collect();
+        let all: Vec<u32> = (0..MAX_CALL_LINES as u32).collect();
+        assert!(!cut_at_most(&cut) && cut_at_most(&all));
         assert!(
             also_at(&cut).ends_with(&format!("and at least {} more)", cut.len() - 5)),
             "{}",

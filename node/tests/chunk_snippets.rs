@@ -8890,3 +8890,30 @@ fn a_module_defined_in_a_match_is_a_module() {
         dump(&cs)
     );
 }
+
+/// A supervisor's children chosen by a `case` (Tzdata's `children ++
+/// [Tzdata.ReleaseUpdater]` when autoupdate is on) are started, each clause's.
+#[test]
+fn children_chosen_by_a_case_are_started() {
+    let src = concat!(
+        "defmodule Tzdata.App do\n",
+        "  use Application\n",
+        "  def start(_type, _args) do\n",
+        "    children = [Tzdata.EtsHolder]\n",
+        "    children = case Application.fetch_env(:tzdata, :autoupdate) do\n",
+        "      {:ok, :enabled} -> children ++ [Tzdata.ReleaseUpdater]\n",
+        "      {:ok, :disabled} -> children\n",
+        "    end\n",
+        "    Supervisor.start_link(children, strategy: :one_for_one)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/tzdata/tzdata_app.ex", src);
+    let calls = definition_calls(&cs, "Tzdata.App.start/2");
+    for child in ["Tzdata.EtsHolder", "Tzdata.ReleaseUpdater"] {
+        assert!(
+            calls.contains(&format!("{child}.child_spec/1")),
+            "{child}: {calls:?}"
+        );
+    }
+}

@@ -2762,3 +2762,67 @@ fn lines_holding_one_function_bring_its_calls_and_only_its_types() {
         "{titles:#?}"
     );
 }
+
+/// A callee its module both declares as a `@callback` and defines (Swarm's
+/// `Strategy.key_to_node/2` dispatching to the strategy) is shown once, by its function.
+#[test]
+fn a_callee_declared_as_a_callback_too_is_shown_by_its_function_once() {
+    let sources = [
+        (
+            "lib/swarm/distribution/strategy.ex",
+            concat!(
+                "defmodule Swarm.Distribution.Strategy do\n",
+                "  @moduledoc \"\"\"\n",
+                "  This module implements the interface for custom distribution strategies.\n",
+                "  The default strategy used by Swarm is a consistent hash ring.\n",
+                "  \"\"\"\n",
+                "  defmacro __using__(_), do: quote(do: @behaviour Swarm.Distribution.Strategy)\n",
+                "  @type strategy :: term\n",
+                "  @type key :: term\n",
+                "  @callback create() :: strategy\n",
+                "  @callback key_to_node(strategy, key) :: node() | :undefined\n",
+                "\n",
+                "  def key_to_node(strategy, key), do: strategy.__struct__.key_to_node(strategy, key)\n",
+                "end\n",
+            ),
+        ),
+        (
+            "lib/swarm/tracker.ex",
+            concat!(
+                "defmodule Swarm.Tracker do\n",
+                "  alias Swarm.Distribution.Strategy\n",
+                "  def handle_topology_change(strategy, name) do\n",
+                "    Strategy.key_to_node(strategy, name)\n",
+                "  end\n",
+                "end\n",
+            ),
+        ),
+    ];
+    // The types and callbacks after a definition are a chunk of their own, as Swarm's are.
+    let chunks = unmerged_chunks(&sources);
+    assert!(
+        chunks.iter().any(|c| c.kind == ChunkKind::Type),
+        "{:#?}",
+        chunks
+            .iter()
+            .map(|c| (c.kind, c.start_line))
+            .collect::<Vec<_>>()
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(
+        &source,
+        &graph,
+        "Swarm.Tracker.handle_topology_change/2",
+        None,
+    );
+    let called: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(called.len(), 1, "{called:#?}");
+    assert!(
+        called[0].starts_with("Called: Swarm.Distribution.Strategy.key_to_node/2 (lib/swarm/distribution/strategy.ex:11"),
+        "{called:#?}"
+    );
+}

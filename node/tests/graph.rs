@@ -4557,3 +4557,59 @@ end
         );
     }
 }
+
+/// A `use` at the top of a script, or in a test's body, imports what its quote imports
+/// there: Distillery's `rel/config.exs` does `use Distillery.Releases.Config`, then
+/// `release :app do`; a test does `use LanguageExtensions.While`, then `while … do`.
+#[test]
+fn a_use_in_a_script_or_a_body_imports_what_its_quote_imports() {
+    let mut chunks = chunks_of(
+        "lib/distillery/releases/config.ex",
+        "defmodule Distillery.Releases.Config do
+  defmacro __using__(_opts) do
+    quote do
+      import Distillery.Releases.Config
+    end
+  end
+  defmacro release(name, do: block), do: {name, block}
+end
+
+defmodule LanguageExtensions.While do
+  defmacro __using__(_) do
+    quote do
+      import LanguageExtensions.While
+    end
+  end
+  defmacro while(condition, do: block), do: {condition, block}
+end
+",
+    );
+    chunks.extend(chunks_of(
+        "rel/config.exs",
+        "use Distillery.Releases.Config\n\nrelease :app do\n  set version: \"0.1.0\"\nend\n",
+    ));
+    chunks.extend(chunks_of(
+        "test/cli_test.exs",
+        "defmodule CliTest do
+  use ExUnit.Case
+  test \"can stop node\" do
+    use LanguageExtensions.While
+    while Node.ping(:a) != :pang do
+      :timer.sleep(500)
+    end
+  end
+  test \"no use\" do
+    while(true, do: :ok)
+  end
+end
+",
+    ));
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        let callers = g.callers("Distillery.Releases.Config.release/2");
+        assert_eq!(callers.len(), 1, "{callers:?}");
+        assert_eq!(callers[0].path, "rel/config.exs", "{callers:?}");
+        let callers = g.callers("LanguageExtensions.While.while/2");
+        assert_eq!(callers.len(), 1, "{callers:?}");
+        assert_eq!(callers[0].start_line, 3, "{callers:?}");
+    }
+}

@@ -1963,14 +1963,27 @@ fn child_specs(
         if looked > 16 {
             break;
         }
-        if n.kind_id() == g.call
-            && (n.child_by_field_id(g.target)).is_some_and(|t| {
-                t.kind_id() == g.identifier && matches!(text(t, src), "if" | "unless")
-            })
-        {
+        let branching = (n.kind_id() == g.call)
+            .then(|| n.child_by_field_id(g.target))
+            .flatten()
+            .filter(|t| t.kind_id() == g.identifier)
+            .map(|t| text(t, src));
+        if matches!(branching, Some("if" | "unless")) {
             let mut branches = branch_values(n, src);
             branches.reverse();
             stack.extend(branches);
+        } else if matches!(branching, Some("case" | "cond"))
+            && let Some(body) = child_of_kind(n, "do_block")
+        {
+            // `children = case env(:autoupdate) do {:ok, :enabled} -> children ++
+            // [Tzdata.ReleaseUpdater] … end`: each clause's value.
+            let mut values: Vec<Node<'_>> = (named(body).into_iter())
+                .filter(|c| c.kind() == "stab_clause")
+                .filter_map(|c| c.child_by_field_name("right"))
+                .filter_map(last_expression)
+                .collect();
+            values.reverse();
+            stack.extend(values);
         } else if holds == Holds::Child {
             specs.push(n);
         } else if n.kind() == "list" {
@@ -2526,6 +2539,17 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         if quoted {
                             let which = use_which(args, src).map(str::to_string);
                             calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
+                        } else if outside_module_body(node, src) {
+                            // In a body or a script: what its quote imports is imported
+                            // there, to the end of the block (see `SCOPED_USE`).
+                            let scope_end = import_scope_end(node, src, &mut scope_ends);
+                            let import = RawCall::Import {
+                                module: format!("{}{module}", super::SCOPED_USE),
+                                list: None,
+                                scope_end,
+                                quoted: false,
+                            };
+                            calls.push((node.start_byte(), import));
                         }
                     }
                     // `use Mod, opts`: the options are evaluated where it is used, and

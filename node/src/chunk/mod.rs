@@ -1213,6 +1213,12 @@ pub struct ChunkerConfig {
 /// `too_many_imports`. Real modules import a handful.
 pub const MAX_IMPORTS: usize = 100;
 
+/// Marks a `use Mod` made in a function's or test's body, or at the top of a script,
+/// among the imports of its [`ScopedCalls`] (`use Mod` there imports what `Mod`'s quote
+/// imports, known once the graph has every quote): `use Distillery.Releases.Config` in
+/// a `rel/config.exs`, then `environment :dev do`.
+pub const SCOPED_USE: &str = "use ";
+
 /// Marks a quoted `@behaviour Mod` among a definition's `quoted_uses`
 /// (`@behaviour Plug`): the modules that use it implement `Mod`, and run nothing of it.
 pub const QUOTED_BEHAVIOUR: &str = "@behaviour ";

@@ -1479,7 +1479,14 @@ impl<'a> ContextBuilder<'a> {
                 (definition.iter()).any(|c| c.kind != ChunkKind::ModuleHeader && in_repos(c));
             // A struct built or matched is shown by its definition, in its module's header.
             let header_shown = callee.ends_with(".__struct__/0");
+            // A function its module also declares as a callback (Swarm's `Strategy` has
+            // `@callback key_to_node/2` and the `def key_to_node/2` dispatching to it): the
+            // function, once.
+            let callable = (definition.iter()).any(|c| c.kind.is_callable() && in_repos(c));
             for c in definition {
+                if callable && c.kind == ChunkKind::Type {
+                    continue;
+                }
                 // One of several small functions merged into a chunk: its own lines.
                 let mut c = narrowed_to(&c, &callee).unwrap_or(c);
                 // A struct's long header keeps its docs' first paragraphs, as the target's.

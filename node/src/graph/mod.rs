@@ -2436,12 +2436,21 @@ impl SymbolGraph {
                 });
             }
             for s in scoped.iter().filter(|s| !s.calls.is_empty()) {
+                // A `use` made in the body (or the script) imports what its quote does.
+                let (mut scoped_uses, imports) = (uses.to_vec(), Vec::new());
+                let imports = (s.imports.iter()).fold(imports, |mut imports, i| {
+                    match i.strip_prefix(crate::chunk::SCOPED_USE) {
+                        Some(used) => scoped_uses.push(used.to_string()),
+                        None => imports.push(i.clone()),
+                    }
+                    imports
+                });
                 self.pending.push(Unqualified {
                     caller,
-                    imports: (s.imports.clone(), s.import_filters.clone()),
+                    imports: (imports, s.import_filters.clone()),
                     calls: s.calls.clone(),
                     plugged: Vec::new(),
-                    uses: uses.to_vec(),
+                    uses: scoped_uses,
                     aliased: Vec::new(),
                 });
             }

@@ -1261,9 +1261,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                             )
                     })
                     && !["do", "when", "and", "or", "in", "not"].iter().any(|w| {
-                        after
-                            .strip_prefix(w)
-                            .is_some_and(|r| r.is_empty() || r.starts_with([' ', ':']))
+                        after.strip_prefix(w).is_some_and(|r| {
+                            // `while not done?() do` passes `not …`; `x not in xs` tests x.
+                            let negated = *w == "not" && !r.trim_start().starts_with("in ");
+                            !negated && (r.is_empty() || r.starts_with([' ', ':']))
+                        })
                     });
                 // A condition's `do` is its own, not the call's block (`case x do`); and
                 // `if user && user.admin do` tests a variable.
@@ -2647,6 +2649,22 @@ mod tests {
         assert_eq!(at("BasicTest.TestServer.start/1"), vec![11]);
         assert_eq!(at("Stats.report/1"), vec![14]);
         assert_eq!(at("Stats.report/0"), Vec::<u32>::new());
+    }
+
+    /// A macro imported by a `use` in a test's body, given a negation (`while not
+    /// is_pid(x) do`), is called there; `x not in xs` calls no `x`.
+    #[test]
+    fn a_bare_call_given_a_negation_is_a_call() {
+        let src = "while not is_pid(pid) do\nif name not in names do\n";
+        let scope = Scope {
+            module: "CliTest",
+            unqualified: vec![("while", Some(2)), ("name", None)],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("LanguageExtensions.While.while/2"), vec![10]);
+        assert_eq!(at("Names.name/1"), Vec::<u32>::new());
     }
 
     /// A stack frame's `{Mod, :fun, arity, location}` calls nothing (Honeybadger's
