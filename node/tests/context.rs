@@ -2826,3 +2826,48 @@ fn a_callee_declared_as_a_callback_too_is_shown_by_its_function_once() {
         "{called:#?}"
     );
 }
+
+/// A function's context shows the header parts that make its module, not those that
+/// only set data attributes (Makeup's 21 styles, each a part of its own): the attribute
+/// the function reads comes whole as the attributes it reads.
+#[test]
+fn a_function_reads_its_data_attribute_not_every_other() {
+    let style = |name: &str| {
+        let rules: String = (0..40)
+            .map(|i| format!("        :token_{i} => \"#{i:06x} bold\",\n"))
+            .collect();
+        format!(
+            "  @{name}_style Style.make_style(\n      short_name: \"{name}\",\n      styles: %{{\n{rules}      }}\n    )\n"
+        )
+    };
+    let src = format!(
+        "defmodule Makeup.StyleMap do\n  @moduledoc \"All styles.\"\n  alias Makeup.Style\n\n{}\n  def abap_style, do: @abap_style\n\n{}\n  def autumn_style, do: @autumn_style\n\n{}\n  def colorful_style, do: @colorful_style\nend\n",
+        style("abap"),
+        style("autumn"),
+        style("colorful"),
+    );
+    let chunks = unmerged_chunks(&[("lib/makeup/style_map.ex", &src)]);
+    let headers = (chunks.iter())
+        .filter(|c| c.kind == ChunkKind::ModuleHeader)
+        .count();
+    assert!(headers >= 3, "the styles are header parts: {headers}");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(
+        &source,
+        &graph,
+        "Makeup.StyleMap.autumn_style/0",
+        Some(8000),
+    );
+    let header = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Module header:"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert!(!header.text.contains("@autumn_style"), "{}", header.text);
+    assert!(!header.text.contains("@colorful_style"), "{}", header.text);
+    let read = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Module attributes read:"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert!(read.text.contains("@autumn_style"), "{}", read.text);
+    assert!(read.text.contains(":token_39"), "whole: {}", read.text);
+    assert!(!read.text.contains("@colorful_style"), "{}", read.text);
+}

@@ -1203,8 +1203,22 @@ impl<'a> ContextBuilder<'a> {
             let mine: Vec<&Chunk> = (file.iter())
                 .filter(|c| c.module == module && in_repos(c) && !g.shown(c))
                 .collect();
+            // For a function, a header part that only sets data attributes (Makeup's
+            // `@autumn_style Style.make_style(…)`, one of 21) is no header: what the
+            // function reads of them comes as the attributes it reads, below.
+            // The later parts of such a part, split, go with it.
+            let mut dropping = false;
             let headers: Vec<&Chunk> = (mine.iter().copied())
                 .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                .enumerate()
+                .filter(|&(i, c)| {
+                    let continued = c.part.is_some_and(|(k, _)| k > 1);
+                    dropping = used_types
+                        && i > 0
+                        && ((continued && dropping) || (!continued && sets_data_only(&c.content)));
+                    !dropping
+                })
+                .map(|(_, c)| c)
                 .collect();
             self.push_header(g, &headers);
             for c in mine.into_iter().filter(|c| c.kind == ChunkKind::Type) {
@@ -1326,7 +1340,7 @@ impl<'a> ContextBuilder<'a> {
                 .collect();
             let place = settings.last().map(|&(c, at)| {
                 let lines: Vec<&str> = c.content.lines().collect();
-                // The statement: to its brackets' close, a few lines at most.
+                // The statement: to its brackets' close, so many lines at most.
                 let mut depth = 0i64;
                 let mut end = at;
                 for (k, line) in lines.iter().enumerate().skip(at).take(MAX_ATTRIBUTE_LINES) {
@@ -1338,7 +1352,11 @@ impl<'a> ContextBuilder<'a> {
                     }
                 }
                 let first = c.start_line + at as u32;
-                (first, c.start_line + end as u32, lines[at..=end].join("\n"))
+                let mut text = lines[at..=end].join("\n");
+                if depth > 0 {
+                    text.push_str("\n  # …");
+                }
+                (first, c.start_line + end as u32, text)
             });
             let Some((first, last, text)) = place else {
                 continue;
@@ -2552,7 +2570,33 @@ const LONG_HEADER_LINES: usize = 60;
 /// The most module attributes a function target reads that its context shows, and the
 /// most lines each is shown by.
 const MAX_ATTRIBUTES_READ: usize = 8;
-const MAX_ATTRIBUTE_LINES: usize = 12;
+const MAX_ATTRIBUTE_LINES: usize = 48;
+
+/// Whether a module header part only sets data attributes (`@autumn_style
+/// Style.make_style(…)`): each statement (each line at its least indentation) sets a
+/// module attribute that describes nothing and is no compiler hook.
+fn sets_data_only(content: &str) -> bool {
+    let code =
+        || (content.lines()).filter(|l| !(l.trim().is_empty() || l.trim_start().starts_with('#')));
+    let Some(least) = code().map(|l| l.len() - l.trim_start().len()).min() else {
+        return false;
+    };
+    code()
+        .filter(|l| l.len() - l.trim_start().len() == least)
+        .all(|l| {
+            let Some(rest) = l.trim_start().strip_prefix('@') else {
+                return false;
+            };
+            let name = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            name.starts_with(|c: char| c.is_ascii_lowercase())
+                && !crate::chunk::calls::DESCRIBING_ATTRIBUTES.contains(&name)
+                && !COMPILER_HOOKS.contains(&name)
+                && !matches!(name, "behaviour" | "derive" | "compile" | "dialyzer")
+        })
+}
 
 /// The most lines a clause's head is read over.
 const MAX_HEAD_LINES: usize = 40;
