@@ -8917,3 +8917,27 @@ fn children_chosen_by_a_case_are_started() {
         );
     }
 }
+
+/// A test named by strings joined with `<>` (a long name over two lines) is named by
+/// the joined text, as ExUnit names it.
+#[test]
+fn a_test_named_by_joined_strings_is_named_by_their_text() {
+    let src = concat!(
+        "defmodule PaginationTest do\n",
+        "  use ExUnit.Case\n",
+        "  test \"pager for negative number of pages, boundary\" <>\n",
+        "         \" shows only the first\" do\n",
+        "    assert true\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/petal/pagination_test.exs", src);
+    let test = cs
+        .iter()
+        .find(|c| c.kind == Test)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(
+        test.name,
+        "pager for negative number of pages, boundary shows only the first"
+    );
+}

@@ -4613,3 +4613,50 @@ end
         assert_eq!(callers[0].start_line, 3, "{callers:?}");
     }
 }
+
+/// A live route to a LiveView without `mount/3` (it is optional) calls its `render/1`:
+/// the router names no `mount/3` that no code defines.
+#[test]
+fn a_live_route_to_a_view_without_mount_renders_it() {
+    let mut chunks = chunks_of(
+        "lib/example_web/router.ex",
+        "defmodule ExampleWeb.Router do
+  use Phoenix.Router
+  import Phoenix.LiveView.Router
+  scope \"/\", ExampleWeb do
+    live \"/slots\", LiveSlots
+    live \"/counter\", LiveCounter
+  end
+end
+",
+    );
+    chunks.extend(chunks_of(
+        "lib/example_web/live/live_slots.ex",
+        "defmodule ExampleWeb.LiveSlots do
+  use Phoenix.LiveView
+  def render(assigns), do: ~H\"<p>slots</p>\"
+end
+
+defmodule ExampleWeb.LiveCounter do
+  use Phoenix.LiveView
+  def mount(_params, _session, socket), do: {:ok, socket}
+  def render(assigns), do: ~H\"<p>counter</p>\"
+end
+",
+    ));
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        let callees = g.callees("ExampleWeb.Router");
+        assert!(
+            callees.contains(&"ExampleWeb.LiveSlots.render/1".to_string()),
+            "{callees:?}"
+        );
+        assert!(
+            !callees.contains(&"ExampleWeb.LiveSlots.mount/3".to_string()),
+            "{callees:?}"
+        );
+        assert!(
+            callees.contains(&"ExampleWeb.LiveCounter.mount/3".to_string()),
+            "{callees:?}"
+        );
+    }
+}

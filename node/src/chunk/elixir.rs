@@ -1072,6 +1072,33 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
+    /// The text of strings joined with `<>` (`"a" <> "b" <> "c"`), when all are literal.
+    fn joined_strings(&self, node: Node<'t>) -> Option<String> {
+        const MOST: usize = 32;
+        let mut parts: Vec<Node<'t>> = Vec::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            if parts.len() + stack.len() > MOST {
+                return None;
+            }
+            match n.kind() {
+                "string" => parts.push(n),
+                "binary_operator"
+                    if n.child_by_field_name("operator").map(|o| self.text(o)) == Some("<>") =>
+                {
+                    stack.push(n.child_by_field_name("right")?);
+                    stack.push(n.child_by_field_name("left")?);
+                }
+                _ => return None,
+            }
+        }
+        (parts.len() > 1).then(|| {
+            (parts.iter())
+                .map(|p| unescape_quotes(&string_content(*p, self.src)))
+                .collect()
+        })
+    }
+
     fn keyword_value(&self, node: Node<'t>, word: &str) -> Option<Node<'t>> {
         let args = child_of_kind(node, "arguments")?;
         let keywords = child_of_kind(args, "keywords")?;
@@ -1855,6 +1882,8 @@ impl<'s, 't> Walker<'s, 't> {
                     Some(f) if f.kind() == "string" => {
                         Some(unescape_quotes(&string_content(f, self.src)))
                     }
+                    // `test "a long name" <> " goes on" do`: the strings joined.
+                    Some(f) if let Some(joined) = self.joined_strings(f) => Some(joined),
                     // `test @name do`, `describe inspect(&Mod.fun/1) do`: a name computed
                     // when the test compiles, shown as written.
                     Some(f) if self.has_body(node) => {

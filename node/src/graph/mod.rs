@@ -866,6 +866,7 @@ impl SymbolGraph {
         self.call_as_written();
         self.deliver_to_registered();
         self.resolve_child_specs();
+        self.resolve_live_mounts();
         self.chain_implementers();
         self.dedup_out();
         self.sort_sites();
@@ -1784,6 +1785,34 @@ impl SymbolGraph {
         for (site, start) in links {
             let symbol = self.caller_sites[site as usize].symbol.clone();
             self.link(site, &symbol, &[start]);
+        }
+    }
+
+    /// A live route (`live "/x", MyLive`) calls the LiveView's `mount/3`; a LiveView
+    /// without one (it is optional) renders at once: the route calls its `render/1`
+    /// instead, not a `mount/3` no code defines.
+    fn resolve_live_mounts(&mut self) {
+        let mut moved: Vec<(String, Vec<u32>, String)> = Vec::new();
+        for (callee, sites) in &self.incoming {
+            let Some(module) = callee.strip_suffix(".mount/3") else {
+                continue;
+            };
+            let render = format!("{module}.render/1");
+            if !self.defs.contains_key(callee) && self.defs.contains_key(&render) {
+                moved.push((callee.clone(), sites.clone(), render));
+            }
+        }
+        // In the same order however the graph was put together.
+        moved.sort_unstable();
+        for (callee, sites, render) in moved {
+            self.incoming.remove(&callee);
+            for site in sites {
+                let symbol = self.caller_sites[site as usize].symbol.clone();
+                if let Some(out) = self.out.get_mut(&symbol) {
+                    out.retain(|c| *c != callee);
+                }
+                self.link(site, &symbol, std::slice::from_ref(&render));
+            }
         }
     }
 

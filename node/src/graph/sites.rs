@@ -1974,11 +1974,12 @@ fn routes_over_lines(
     false
 }
 
-/// The arity of the function a route calls: a LiveView's `mount/3`, else an action's
-/// `/2`.
+/// The arity of the function a route calls: a LiveView's `mount/3` (or `render/1`),
+/// else an action's `/2`.
 fn route_arity(name: &str) -> u32 {
     match name {
         "mount" => 3,
+        "render" => 1,
         _ => 2,
     }
 }
@@ -2049,7 +2050,8 @@ fn routes_to(
         )
     };
     match word {
-        "live" => name == "mount",
+        // A LiveView without a `mount/3` renders at once (see the graph's live routes).
+        "live" => name == "mount" || name == "render",
         "resources" => {
             RESOURCE_ACTIONS.contains(&name)
                 && listed("only:").is_none_or(|found| found)
