@@ -2871,3 +2871,44 @@ fn a_function_reads_its_data_attribute_not_every_other() {
     assert!(read.text.contains(":token_39"), "whole: {}", read.text);
     assert!(!read.text.contains("@colorful_style"), "{}", read.text);
 }
+
+/// Callers not shown are named once per module for its code outside functions: Makeup's
+/// 21 style attributes, each a header part calling `make_style/1`, are one name.
+#[test]
+fn callers_in_a_modules_header_parts_are_named_once() {
+    let style = |name: &str| {
+        let rules: String = (0..40)
+            .map(|i| format!("        :token_{i} => \"#{i:06x} bold\",\n"))
+            .collect();
+        format!(
+            "  @{name}_style Style.make_style(\n      short_name: \"{name}\",\n      styles: %{{\n{rules}      }}\n    )\n"
+        )
+    };
+    let mut map = String::from("defmodule Makeup.StyleMap do\n  alias Makeup.Style\n");
+    for name in ["abap", "autumn", "colorful", "default", "emacs", "friendly"] {
+        map.push_str(&format!(
+            "\n  def {name}, do: @{name}_style\n\n{}",
+            style(name)
+        ));
+    }
+    map.push_str("end\n");
+    let style_src =
+        "defmodule Makeup.Style do\n  def make_style(options \\\\ []), do: Map.new(options)\nend\n";
+    let chunks = unmerged_chunks(&[
+        ("lib/makeup/style_map.ex", &map),
+        ("lib/makeup/style.ex", style_src),
+    ]);
+    let graph = SymbolGraph::build(&chunks);
+    assert!(graph.callers("Makeup.Style.make_style/1").len() >= 5);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Makeup.Style.make_style/1", Some(400));
+    let others = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Other callers"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    assert_eq!(
+        others.text.trim(),
+        "Makeup.StyleMap (lib/makeup/style_map.ex)",
+        "{}",
+        others.title
+    );
+}

@@ -1767,7 +1767,11 @@ impl<'a> ContextBuilder<'a> {
             let function = (site.symbol.rsplit_once('/'))
                 .and_then(|(head, a)| Some((head, a.parse::<u32>().ok()?)))
                 .filter(|_| !site.symbol.contains(' '));
-            let (name, place, arity) = if site.symbol.ends_with(MODULE_BODY) {
+            // A module's code outside its functions (each part of a split header, as
+            // Makeup's 21 style attributes) is named once, by its module.
+            let module_code =
+                site.symbol.ends_with(MODULE_BODY) || site.kind == ChunkKind::ModuleHeader;
+            let (name, place, arity) = if module_code {
                 (format!("{} ({})", site.module, site.path), None, None)
             } else if site.symbol.contains(' ') && !site.symbol.starts_with(&site.path) {
                 (format!("{} ({})", site.symbol, site.path), None, None)
