@@ -2912,3 +2912,59 @@ fn callers_in_a_modules_header_parts_are_named_once() {
         others.title
     );
 }
+
+/// A function a `use` defines, called by another arity that the quote writes apart
+/// (Honeybadger's `filter_map/1` above the `filter_map/2` it calls), has that caller: its
+/// clauses are not the target's.
+#[test]
+fn a_use_defined_caller_at_another_arity_written_apart_is_a_caller() {
+    let sources = [(
+        "lib/honeybadger/filter.ex",
+        concat!(
+            "defmodule Honeybadger.Filter.Mixin do\n",
+            "  defmacro __using__(_) do\n",
+            "    quote location: :keep do\n",
+            "      def filter_context(context), do: filter_map(context)\n",
+            "\n",
+            "      @doc false\n",
+            "      def filter_map(map) do\n",
+            "        filter_map(map, Honeybadger.get_env(:filter_keys))\n",
+            "      end\n",
+            "\n",
+            "      def filter_map(map, keys) when is_list(keys) do\n",
+            "        Map.drop(map, keys)\n",
+            "      end\n",
+            "\n",
+            "      def filter_map(map, _keys), do: map\n",
+            "    end\n",
+            "  end\n",
+            "end\n",
+            "\n",
+            "defmodule Honeybadger.Filter.Default do\n",
+            "  use Honeybadger.Filter.Mixin\n",
+            "end\n",
+        ),
+    )];
+    let chunks = unmerged_chunks(&sources);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(
+        &source,
+        &graph,
+        "Honeybadger.Filter.Default.filter_map/2",
+        None,
+    );
+    let caller = (ctx.sections.iter())
+        .find(|s| s.title == "Caller: Honeybadger.Filter.Default.filter_map/1")
+        .unwrap_or_else(|| {
+            let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+            panic!("{titles:#?}")
+        });
+    assert!(
+        caller
+            .text
+            .contains("filter_map(map, Honeybadger.get_env(:filter_keys))"),
+        "{}",
+        caller.text
+    );
+}

@@ -1570,13 +1570,25 @@ impl<'a> ContextBuilder<'a> {
         // The library's own callers first, then scripts and examples, tests last.
         // The target calling itself at another arity, where a `use` defines it (its
         // clauses are the target's): no other caller.
+        // Not when the quote writes that arity's clauses apart (Honeybadger's
+        // `filter_map/1` above the `filter_map/2` it calls): they are a caller.
         let (target_head, _) = symbol.rsplit_once('/').unwrap_or((symbol, ""));
+        let target_quotes: Vec<_> = (self.graph.definitions(symbol).into_iter())
+            .filter_map(|d| d.quoted_at)
+            .collect();
         let itself = |site: &SymbolSite| {
             site.generated_by.is_some()
                 && site
                     .symbol
                     .rsplit_once('/')
                     .is_some_and(|(head, _)| head == target_head)
+                && site.quoted_at.as_ref().is_none_or(|q| {
+                    target_quotes.iter().any(|t| {
+                        (&t.file.repo, &t.file.path) == (&q.file.repo, &q.file.path)
+                            && t.start_line <= q.start_line
+                            && q.end_line <= t.end_line
+                    })
+                })
         };
         let mut callers: Vec<SymbolSite> = (self.graph.callers(symbol).into_iter())
             .filter(|s| !itself(s))
