@@ -796,7 +796,7 @@ fn print_refs(refs: &[pb::SymbolRef], json: bool, empty: &str, calls: CallLines)
             // what`: the place is printed already, so only what it is follows.
             let place = format!("{}:{} ", r.path, span.start_line);
             let symbol = match symbol.strip_prefix(&place) {
-                Some(what) if what == r.path => "(script)".to_string(),
+                Some(what) if what == r.path => file_caller(&r.path).to_string(),
                 Some(what) => what.to_string(),
                 None => symbol,
             };
@@ -870,6 +870,18 @@ fn also_at(lines: &[u32]) -> String {
         shown.push(format!("and {floor}{} more", lines.len() - SHOWN));
     }
     format!("  (also {})", shown.join(", "))
+}
+
+/// What a caller that is a file's code and defines nothing is: a script, or a template
+/// no module renders (ExCoveralls' `EEx.eval_file` of `coverage.html.eex`).
+fn file_caller(path: &str) -> &'static str {
+    match [".eex", ".heex", ".leex", ".sface"]
+        .iter()
+        .any(|e| path.ends_with(e))
+    {
+        true => "(template)",
+        false => "(script)",
+    }
 }
 
 /// Whether a caller's call lines stopped at the most one caller keeps
@@ -1194,6 +1206,12 @@ mod tests {
 
     /// A caller's further lines, the first five and a count, which is a floor when the
     /// lines were cut at the most one caller keeps.
+    #[test]
+    fn a_file_caller_is_a_script_or_a_template() {
+        assert_eq!(file_caller("rel/config.exs"), "(script)");
+        assert_eq!(file_caller("lib/templates/coverage.html.eex"), "(template)");
+    }
+
     #[test]
     fn further_call_lines_are_counted() {
         assert_eq!(also_at(&[]), "");

@@ -8941,3 +8941,56 @@ fn a_test_named_by_joined_strings_is_named_by_their_text() {
         "pager for negative number of pages, boundary shows only the first"
     );
 }
+
+/// A test module's `doctest Mod` after its tests is module code of its own, not lines
+/// of the last test (ExTwilio's `UrlGeneratorTest`).
+#[test]
+fn a_doctest_after_the_tests_is_no_lines_of_the_last() {
+    let src = concat!(
+        "defmodule ExTwilio.UrlGeneratorTest do\n",
+        "  use ExUnit.Case\n",
+        "\n",
+        "  test \"builds a url\" do\n",
+        "    assert ExTwilio.UrlGenerator.build_url(Resource) =~ \"https\"\n",
+        "  end\n",
+        "\n",
+        "  doctest ExTwilio.UrlGenerator\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/ex_twilio/url_generator_test.exs", src);
+    let test = cs
+        .iter()
+        .find(|c| c.kind == Test)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(test.end_line < 8, "{}", dump(&cs));
+    let header = cs
+        .iter()
+        .find(|c| c.kind == ModuleHeader && c.start_line >= 7)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    // Through `use ExUnit.Case`'s imports, which the index resolves.
+    assert!(
+        header.unqualified_calls.contains(&"doctest/1".to_string()),
+        "{:?}",
+        header.unqualified_calls
+    );
+}
+
+/// `Logger.add_translator({Mod, :translate})` makes Logger call `Mod.translate/4`
+/// (Plug.Cowboy's translator, its only entry point).
+#[test]
+fn a_logger_translator_is_called_with_four_arguments() {
+    let src = concat!(
+        "defmodule Plug.Cowboy do\n",
+        "  def start(_type, _args) do\n",
+        "    Logger.add_translator({Plug.Cowboy.Translator, :translate})\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/plug/cowboy.ex", src);
+    assert!(
+        definition_calls(&cs, "Plug.Cowboy.start/2")
+            .contains(&"Plug.Cowboy.Translator.translate/4".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}

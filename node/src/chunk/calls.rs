@@ -887,6 +887,19 @@ fn mfa_call(
     arguments: Option<Node<'_>>,
     src: &[u8],
 ) -> Option<RawCall> {
+    // `Logger.add_translator({Plug.Cowboy.Translator, :translate})`: Logger calls the
+    // translator with four arguments.
+    if module == Some("Logger") && fun == "add_translator" {
+        let tuple = arguments?.named_child(0).filter(|t| t.kind() == "tuple")?;
+        let [m, f] = named_children(tuple)[..] else {
+            return None;
+        };
+        return Some(RawCall::Remote {
+            module: static_module(m, src)?,
+            fun: atom_name(f, src)?.to_string(),
+            arity: 4,
+        });
+    }
     // Most calls pass fewer than three arguments: nothing to read.
     let arguments = arguments.filter(|a| a.named_child_count() >= 3)?;
     let takes_mfa = match module {

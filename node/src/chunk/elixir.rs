@@ -4071,7 +4071,8 @@ impl<'s, 't> Walker<'s, 't> {
         // What forms a module's header wherever it is written (CHUNKING.md): `alias`,
         // `import`, `require`, `use`, a struct (`defstruct`, an Ecto `schema`): a header
         // part however short (Bypass's `import Bypass.Utils` and `require Logger` after
-        // its types), not lines of the definition next to it.
+        // its types), not lines of the definition next to it. So does a test module's
+        // `doctest Mod` after its tests: the module's tests, none's lines.
         let declares = |k: usize| {
             matches!(items[k].kind, ItemKind::Header)
                 && matches!(
@@ -4088,6 +4089,7 @@ impl<'s, 't> Walker<'s, 't> {
                             | "typed_schema"
                             | "typed_embedded_schema"
                             | "typedstruct"
+                            | "doctest"
                     )
                 )
         };
