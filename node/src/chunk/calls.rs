@@ -2780,15 +2780,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     }
 }
 
+/// The sigils Kernel defines (`~r`, `~w`, `~D`…): not calls worth a line.
+pub(crate) const KERNEL_SIGILS: [&str; 12] =
+    ["c", "C", "D", "N", "r", "R", "s", "S", "T", "U", "w", "W"];
+
 /// The function components a `~H` (HEEx) template renders, each a call with the assigns:
 /// `<.button>` calls `button/1` (the module's own, or an imported one such as
 /// `Phoenix.Component.link/1`), `<MyAppWeb.Components.card>` calls
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
 /// calls. Each is placed at its tag, so a split template's parts keep their own.
-/// The sigils Kernel defines (`~r`, `~w`, `~D`…): not calls worth a line.
-pub(crate) const KERNEL_SIGILS: [&str; 12] =
-    ["c", "C", "D", "N", "r", "R", "s", "S", "T", "U", "w", "W"];
-
 fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
     // `~H` (HEEx), or Surface's `~F`, whose components may be modules too; or the EEx of
     // `~L` (LiveView before HEEx) and `~E` (Phoenix.HTML), whose code is only `<%= … %>`.
