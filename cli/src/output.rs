@@ -433,6 +433,7 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     let mut any_bare = false;
+    let mut any_runtime = false;
     for c in chunks {
         let arities = if c.arities.is_empty() {
             String::new()
@@ -477,8 +478,23 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
             let syms: Vec<String> = c.defines.iter().flat_map(|d| d.symbols()).collect();
             writeln!(out, "              defs {}", shown(&syms.join(", ")))?;
         }
-        if !c.calls.is_empty() {
-            writeln!(out, "              calls {}", shown(&c.calls.join(", ")))?;
+        // Calls through a module chosen at run time (`adapter.call(env)`): by name, the
+        // index links each to the callback of the name.
+        let runtime_prefix = format!("{}.", aiex_node::chunk::RUNTIME_MODULE);
+        let (runtime, calls): (Vec<&String>, Vec<&String>) = c
+            .calls
+            .iter()
+            .partition(|call| call.starts_with(&runtime_prefix));
+        if !calls.is_empty() {
+            let calls: Vec<&str> = calls.iter().map(|s| s.as_str()).collect();
+            writeln!(out, "              calls {}", shown(&calls.join(", ")))?;
+        }
+        if !runtime.is_empty() {
+            any_runtime = true;
+            let runtime: Vec<&str> = (runtime.iter())
+                .map(|s| &s[runtime_prefix.len()..])
+                .collect();
+            writeln!(out, "              runtime {}", shown(&runtime.join(", ")))?;
         }
         // Calls without a module: the index resolves them through the module's imports
         // and what its `use`s import, which one file does not show.
@@ -501,6 +517,13 @@ pub fn chunks(chunks: &[Chunk], json: bool) -> Result<()> {
             "(calls as this file alone shows them: `bare` calls have no module here; an \
              index resolves them, and aliases a `use` makes, through imports and `use`s: \
              `aiex symbols callees Mod.fun/arity`)"
+        )?;
+    }
+    if any_runtime {
+        writeln!(
+            out,
+            "(`runtime` calls go through a module chosen at run time (`adapter.call(env)`): \
+             an index links each to the one behaviour callback of its name and arity)"
         )?;
     }
     Ok(())

@@ -889,6 +889,20 @@ pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Stri
     if callbacks.is_empty() {
         return String::new();
     }
+    // Code calling the callback through a module chosen at run time (`adapter.get(url)`,
+    // which the graph links to the callback): named, for the functions to be found.
+    let through: Vec<String> = (callbacks.iter())
+        .filter(|c| !graph.callers(c).is_empty())
+        .map(|c| format!("`aiex symbols callers {c}`"))
+        .collect();
+    if !through.is_empty() {
+        return format!(
+            "it implements the callback {}: code calls it through a module chosen at run \
+             time, not by this name; {} lists that code",
+            callbacks.join(", "),
+            through.join(", ")
+        );
+    }
     // A process's `init/1` started with its module written (`GenServer.start_link(
     // __MODULE__, …)`) has that start as its caller; one started through a module held
     // in a variable has none to name.
@@ -1656,5 +1670,26 @@ mod tests {
         ));
         // Defined and never called: no error, no caller.
         assert!(callers_of(&g, "App.Cart.deep/1").unwrap().is_empty());
+    }
+
+    /// A function implementing a callback that code calls through a module chosen at
+    /// run time: the note says where that code is listed.
+    #[test]
+    fn a_callback_called_through_a_runtime_module_is_pointed_to() {
+        let src = "defmodule Faker.Random do\n  @callback random_between(integer(), integer()) :: integer()\nend\ndefmodule Faker.Random.Elixir do\n  @behaviour Faker.Random\n  def random_between(a, b), do: Enum.random(a..b)\nend\ndefmodule Faker do\n  def random_between(a, b), do: Application.get_env(:faker, :random).random_between(a, b)\nend\n";
+        let FileChunks::Chunked(chunks) = chunk_file(
+            "app",
+            "lib/faker.ex",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        let g = SymbolGraph::build(&chunks);
+        let note = callers_note(&g, "Faker.Random.Elixir.random_between/2");
+        assert!(
+            note.contains("`aiex symbols callers Faker.Random.random_between/2` lists that code"),
+            "{note}"
+        );
     }
 }

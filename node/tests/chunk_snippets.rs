@@ -8994,3 +8994,33 @@ fn a_logger_translator_is_called_with_four_arguments() {
         dump(&cs)
     );
 }
+
+/// A call through a module chosen at run time (`Application.get_env(…).fun(a, b)`,
+/// `http_client().get(url)`, `adapter.call(env, opts)`) is a call of `?.fun/arity`,
+/// which the symbol graph links to a callback; a field (`state.name`), an anonymous
+/// function (`fun.(x)`) and `__MODULE__.f()` are not such calls.
+#[test]
+fn a_call_through_a_module_chosen_at_run_time_is_recorded() {
+    let src = concat!(
+        "defmodule Faker do\n",
+        "  def random_between(left, right) do\n",
+        "    Application.get_env(:faker, :random_module).random_between(left, right)\n",
+        "  end\n",
+        "  def fetch(url, adapter, state, fun) do\n",
+        "    http_client().get(url, [])\n",
+        "    env |> adapter.call(state.opts)\n",
+        "    fun.(state.name)\n",
+        "    __MODULE__.random_between(1, 2)\n",
+        "  end\n",
+        "  defp http_client, do: Application.get_env(:tzdata, :http_client)\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/faker.ex", src);
+    let runtime = |symbol: &str| -> Vec<String> {
+        (definition_calls(&cs, symbol).into_iter())
+            .filter(|c| c.starts_with("?."))
+            .collect()
+    };
+    assert_eq!(runtime("Faker.random_between/2"), ["?.random_between/2"]);
+    assert_eq!(runtime("Faker.fetch/4"), ["?.get/2", "?.call/2"]);
+}

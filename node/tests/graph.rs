@@ -4660,3 +4660,48 @@ end
         );
     }
 }
+
+/// A call through a module chosen at run time reaches the callback of its name and
+/// arity where one indexed behaviour declares it (Faker's random module, Tzdata's HTTP
+/// client); where several do, or none, it names nothing, and no `?.` callee is left.
+#[test]
+fn a_call_through_a_configured_module_reaches_the_one_callback() {
+    let src = "defmodule Faker.Random do
+  @callback random_between(integer(), integer()) :: integer()
+  @callback run(term()) :: term()
+end
+
+defmodule Other.Behaviour do
+  @callback run(term()) :: term()
+end
+
+defmodule Faker.Random.Elixir do
+  @behaviour Faker.Random
+  def random_between(a, b), do: Enum.random(a..b)
+  def run(x), do: x
+end
+
+defmodule Faker do
+  def random_between(left, right) do
+    Application.get_env(:faker, :random_module).random_between(left, right)
+  end
+  def go(mod, x), do: mod.run(x) && mod.unknown(x)
+end
+";
+    let chunks = chunks_of("lib/faker.ex", src);
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        assert_eq!(
+            caller_symbols(&g, "Faker.Random.random_between/2"),
+            strings(&["Faker.random_between/2"])
+        );
+        assert_eq!(
+            g.callees("Faker.random_between/2"),
+            strings(&["Application.get_env/2", "Faker.Random.random_between/2"])
+        );
+        // `run/1` is two behaviours' callback: which one is not known.
+        let go = g.callees("Faker.go/2");
+        assert!(go.iter().all(|c| !c.starts_with("?.")), "{go:?}");
+        assert!(caller_symbols(&g, "Faker.Random.run/1").is_empty());
+        assert!(caller_symbols(&g, "Other.Behaviour.run/1").is_empty());
+    }
+}

@@ -2712,6 +2712,33 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 if let Some(call) = mfa {
                     calls.push((node.start_byte(), call));
                 }
+            } else if target_kind == g.dot
+                && parts.arguments.is_some()
+                && !Context::in_quote(&contexts)
+                && let (Some(left), Some(right)) = (
+                    target.child_by_field_id(g.left),
+                    target.child_by_field_id(g.right),
+                )
+                && right.kind_id() == g.identifier
+                && (left.kind_id() == g.call
+                    || left.kind() == "access_call"
+                    || (left.kind_id() == g.identifier
+                        && !matches!(text(left, src), "__MODULE__" | "_")))
+                && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
+                && let Some(arity) = spliced_arity(arity, parts.arguments, splices, src)
+            {
+                // `Application.get_env(:faker, :random_module).random_between(a, b)`,
+                // `http_client().get(url)`, `adapter.call(env, opts)`: a function of a
+                // module chosen at run time, most often a behaviour's callback (the graph
+                // links it to the one callback of the name, where one is indexed).
+                calls.push((
+                    node.start_byte(),
+                    RawCall::Remote {
+                        module: super::RUNTIME_MODULE.to_string(),
+                        fun: text(right, src).to_string(),
+                        arity: arity + extra,
+                    },
+                ));
             }
         }
         if calls.len() > pushed && Context::caller_module(&contexts) {

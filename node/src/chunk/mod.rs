@@ -1213,6 +1213,11 @@ pub struct ChunkerConfig {
 /// `too_many_imports`. Real modules import a handful.
 pub const MAX_IMPORTS: usize = 100;
 
+/// The module of a call through a module chosen at run time (`adapter.call(env, opts)`,
+/// `http_client().get(url)`): `?.call/2` among a chunk's calls, which the symbol graph
+/// links to the one indexed callback of that name and arity, or drops.
+pub const RUNTIME_MODULE: &str = "?";
+
 /// Marks a `use Mod` made in a function's or test's body, or at the top of a script,
 /// among the imports of its [`ScopedCalls`] (`use Mod` there imports what `Mod`'s quote
 /// imports, known once the graph has every quote): `use Distillery.Releases.Config` in

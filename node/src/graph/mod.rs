@@ -867,6 +867,7 @@ impl SymbolGraph {
         self.deliver_to_registered();
         self.resolve_child_specs();
         self.resolve_live_mounts();
+        self.resolve_runtime_calls();
         self.chain_implementers();
         self.dedup_out();
         self.sort_sites();
@@ -1785,6 +1786,62 @@ impl SymbolGraph {
         for (site, start) in links {
             let symbol = self.caller_sites[site as usize].symbol.clone();
             self.link(site, &symbol, &[start]);
+        }
+    }
+
+    /// A call through a module chosen at run time (`?.random_between/2` for Faker's
+    /// `Application.get_env(:faker, :random_module).random_between(a, b)`) calls the
+    /// callback of that name and arity, where exactly one indexed behaviour declares one
+    /// (`Faker.Random.random_between/2`): the behaviour's modules are what it is given.
+    /// Where none or several do, the call is left out: it names nothing known.
+    fn resolve_runtime_calls(&mut self) {
+        let prefix = format!("{}.", crate::chunk::RUNTIME_MODULE);
+        let runtime: Vec<String> = (self.incoming.keys())
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if runtime.is_empty() {
+            return;
+        }
+        // `fun/arity` → the behaviours declaring it as a callback.
+        let mut declaring: HashMap<String, Vec<String>> = HashMap::default();
+        for site in self.defs.values().flatten() {
+            if !(site.signature.starts_with("@callback")
+                || site.signature.starts_with("@macrocallback"))
+            {
+                continue;
+            }
+            if let Some(local) = (site.symbol.strip_prefix(site.module.as_str()))
+                .and_then(|rest| rest.strip_prefix('.'))
+            {
+                let modules = declaring.entry(local.to_string()).or_default();
+                if !modules.contains(&site.module) {
+                    modules.push(site.module.clone());
+                }
+            }
+        }
+        let mut moved: Vec<(String, Vec<u32>, Option<String>)> = Vec::new();
+        for key in runtime {
+            let local = &key[prefix.len()..];
+            let callback = match declaring.get(local).map(Vec::as_slice) {
+                Some([behaviour]) => Some(format!("{behaviour}.{local}")),
+                _ => None,
+            };
+            let sites = self.incoming.remove(&key).unwrap_or_default();
+            moved.push((key, sites, callback));
+        }
+        // In the same order however the graph was put together.
+        moved.sort_unstable();
+        for (key, sites, callback) in moved {
+            for site in sites {
+                let symbol = self.caller_sites[site as usize].symbol.clone();
+                if let Some(out) = self.out.get_mut(&symbol) {
+                    out.retain(|c| *c != key);
+                }
+                if let Some(callback) = &callback {
+                    self.link(site, &symbol, std::slice::from_ref(callback));
+                }
+            }
         }
     }
 

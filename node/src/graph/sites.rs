@@ -332,6 +332,9 @@ pub struct Scope<'a> {
     /// The calls the chunker saw made without a module: `fun` and its arity, when known
     /// (`fun/2`).
     pub unqualified: Vec<(&'a str, Option<u32>)>,
+    /// The calls the chunker saw made through a module chosen at run time
+    /// (`adapter.call(env, opts)`, see `crate::chunk::RUNTIME_MODULE`): `fun` and arity.
+    pub runtime: Vec<(&'a str, Option<u32>)>,
     /// The chunk's text.
     pub text: &'a str,
     /// Whether the chunk is a template file's (`.eex`, `.leex`), and reads `{…}` as code
@@ -367,6 +370,15 @@ impl<'a> Scope<'a> {
                 None => (c.as_str(), None),
             })
             .collect();
+        let runtime_prefix = format!("{}.", crate::chunk::RUNTIME_MODULE);
+        let runtime = (chunk.calls.iter())
+            .chain(chunk.defines.iter().flat_map(|d| &d.calls))
+            .filter_map(|c| c.strip_prefix(runtime_prefix.as_str()))
+            .map(|c| match c.rsplit_once('/') {
+                Some((name, arity)) => (name, arity.parse().ok()),
+                None => (c, None),
+            })
+            .collect();
         let template = match chunk.path.rsplit_once('.').map(|(_, ext)| ext) {
             Some("heex" | "sface") => Some(true),
             Some("eex" | "leex") => Some(false),
@@ -388,6 +400,7 @@ impl<'a> Scope<'a> {
             imports: &chunk.imports,
             import_filters: &chunk.import_filters,
             unqualified,
+            runtime,
             text: &chunk.content,
             template,
             opens_in,
@@ -1225,7 +1238,15 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && written.starts_with(|c: char| c.is_ascii_uppercase())
                 && !written.contains('.')
                 && !scope.aliases.contains_key(written);
-            if written.is_empty() || !(scope.names(written, module) || rendering_alias) {
+            // `http_client().get(url)`: through a module chosen at run time, which the
+            // graph took for this callback.
+            let runtime = written.is_empty()
+                && (scope.runtime.iter()).any(|&(n, arity)| {
+                    n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
+                });
+            if !runtime
+                && (written.is_empty() || !(scope.names(written, module) || rendering_alias))
+            {
                 continue;
             }
             true
@@ -2667,6 +2688,23 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("LanguageExtensions.While.while/2"), vec![10]);
         assert_eq!(at("Names.name/1"), Vec::<u32>::new());
+    }
+
+    /// A call through a module chosen at run time calls, on its line, the callback the
+    /// graph took it for (`http_client().get(url)` of `Tzdata.HTTPClient.get/3`); not
+    /// where the module is written and is another.
+    #[test]
+    fn a_call_through_a_runtime_module_is_on_its_line() {
+        let src = "{:ok, body} = http_client().get(url, [], [])\nOther.get(url, [], [])\nstate.client.get(url, [], [])\n";
+        let scope = Scope {
+            module: "Tzdata.DataLoader",
+            runtime: vec![("get", Some(3))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
+        assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
     }
 
     /// A stack frame's `{Mod, :fun, arity, location}` calls nothing (Honeybadger's
