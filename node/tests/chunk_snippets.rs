@@ -9024,3 +9024,26 @@ fn a_call_through_a_module_chosen_at_run_time_is_recorded() {
     assert_eq!(runtime("Faker.random_between/2"), ["?.random_between/2"]);
     assert_eq!(runtime("Faker.fetch/4"), ["?.get/2", "?.call/2"]);
 }
+
+/// A child spec held in a variable named for it (`spec = {Plug.Cowboy, opts}`, then
+/// `Supervisor.child_spec(spec, [])`) starts its module, as `child = …` does.
+#[test]
+fn a_spec_variable_holds_a_child() {
+    let src = concat!(
+        "defmodule Plug.CowboyTest do\n",
+        "  use ExUnit.Case\n",
+        "  test \"supports Elixir child specs\" do\n",
+        "    spec = {Plug.Cowboy, [scheme: :http, plug: __MODULE__, port: 4040]}\n",
+        "    assert %{id: {:ranch_listener_sup, _}} = Supervisor.child_spec(spec, [])\n",
+        "    typespec = {:ok, :integer}\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("test/plug/cowboy_test.exs", src);
+    let test = cs.iter().find(|c| c.kind == Test).unwrap();
+    assert!(
+        test.calls.contains(&"Plug.Cowboy.child_spec/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}

@@ -1891,13 +1891,15 @@ fn supervised_piped<'t>(
 }
 
 /// What a variable or function holds by Elixir's naming habit: `children` and
-/// `web_children` a list of child specs; `child`, `oban_child` and a module's own
-/// `child_spec` one (`%{id: __MODULE__, start: {__MODULE__, :start_link, [opts]}}`).
+/// `web_children` a list of child specs; `child`, `oban_child`, `spec`, `pool_spec` and a
+/// module's own `child_spec` one (`%{id: __MODULE__, start: {__MODULE__, :start_link,
+/// [opts]}}`; Plug.Cowboy's tests: `spec = {Plug.Cowboy, opts}`, then
+/// `Supervisor.child_spec(spec, [])`).
 fn names_children(name: &str) -> Option<Holds> {
     let named = |n: &str| name == n || name.strip_suffix(n).is_some_and(|p| p.ends_with('_'));
     if named("children") {
         Some(Holds::Children)
-    } else if named("child") || name == "child_spec" {
+    } else if named("child") || named("spec") {
         Some(Holds::Child)
     } else {
         None
