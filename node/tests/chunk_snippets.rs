@@ -9047,3 +9047,71 @@ fn a_spec_variable_holds_a_child() {
         dump(&cs)
     );
 }
+
+/// A child spec piped into `Supervisor.child_spec` (ThousandIsland's listener), and one
+/// in an `if` among the children (TeslaMate's `if(mqtt_config != nil, do: {Mqtt, …})`),
+/// start their modules.
+#[test]
+fn piped_and_conditional_children_are_started() {
+    let src = concat!(
+        "defmodule ThousandIsland.Server do\n",
+        "  use Supervisor\n",
+        "  def init(config) do\n",
+        "    [\n",
+        "      {ThousandIsland.Listener, config} |> Supervisor.child_spec(id: :listener),\n",
+        "      if(config.mqtt != nil, do: {TeslaMate.Mqtt, config.mqtt}),\n",
+        "      unless(config.quiet, do: ThousandIsland.Logger)\n",
+        "    ]\n",
+        "    |> Enum.reject(&is_nil/1)\n",
+        "    |> Supervisor.init(strategy: :rest_for_one)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/thousand_island/server.ex", src);
+    let calls = definition_calls(&cs, "ThousandIsland.Server.init/1");
+    for child in [
+        "ThousandIsland.Listener",
+        "TeslaMate.Mqtt",
+        "ThousandIsland.Logger",
+    ] {
+        assert!(
+            calls.contains(&format!("{child}.child_spec/1")),
+            "{child}: {calls:?}"
+        );
+    }
+}
+
+/// `Supervisor.Spec`'s `worker(Mod, [a, b], opts)` and `supervisor(Mod, [a])` start
+/// `Mod.start_link/2` and `/1` (Verk's queue supervisor); an MFA tuple in a pattern
+/// (`assert {_, {Mod, :start_link, [a]}, _} = child_spec(a)`) calls nothing.
+#[test]
+fn supervisor_spec_workers_start_and_patterns_do_not() {
+    let src = concat!(
+        "defmodule Verk.QueueSupervisor do\n",
+        "  use Supervisor\n",
+        "  def init([queue, size]) do\n",
+        "    children = [\n",
+        "      worker(Verk.QueueManager, [queue, size], id: queue),\n",
+        "      supervisor(Verk.Queue.Supervisor, [queue])\n",
+        "    ]\n",
+        "    supervise(children, strategy: :one_for_one)\n",
+        "  end\n",
+        "  def check(queue) do\n",
+        "    assert {_, {Verk.Worker, :start_link, [^queue]}, _} = child_spec(queue)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/verk/queue_supervisor.ex", src);
+    let calls = definition_calls(&cs, "Verk.QueueSupervisor.init/1");
+    for start in [
+        "Verk.QueueManager.start_link/2",
+        "Verk.Queue.Supervisor.start_link/1",
+    ] {
+        assert!(calls.contains(&start.to_string()), "{start}: {calls:?}");
+    }
+    let calls = definition_calls(&cs, "Verk.QueueSupervisor.check/1");
+    assert!(
+        !calls.contains(&"Verk.Worker.start_link/1".to_string()),
+        "{calls:?}"
+    );
+}

@@ -992,6 +992,8 @@ fn implied_calls(
             | "struct!"
             | "render_many"
             | "render_one"
+            | "worker"
+            | "supervisor"
     ) {
         return;
     }
@@ -1027,6 +1029,22 @@ fn implied_calls(
                         arity: 3,
                     },
                 ));
+            }
+        }
+        // `Supervisor.Spec`'s `worker(QueueManager, [name, opts], id: …)` (and
+        // `supervisor/3`) starts `QueueManager.start_link/2`, with the list's arguments.
+        "worker" | "supervisor" => {
+            if let Some(module) = static_module(first, src)
+                && let Some(list) = argv.get(1).filter(|l| l.kind() == "list")
+                && !text(*list, src).contains('|')
+            {
+                let arity = named_children(*list).len() as u32;
+                let start = RawCall::Remote {
+                    module,
+                    fun: "start_link".to_string(),
+                    arity,
+                };
+                calls.push((at, start));
             }
         }
         // `struct(Mod, fields)` builds the struct `%Mod{}` does.
@@ -2002,7 +2020,18 @@ fn child_specs(
         } else if holds == Holds::Child {
             specs.push(n);
         } else if n.kind() == "list" {
-            specs.extend(named(n));
+            // `if(mqtt_config != nil, do: {TeslaMate.Mqtt, mqtt_config})` among the
+            // children: its branches' specs.
+            for item in named(n) {
+                let conditional = item.kind_id() == g.call
+                    && (item.child_by_field_id(g.target)).is_some_and(|t| {
+                        t.kind_id() == g.identifier && matches!(text(t, src), "if" | "unless")
+                    });
+                match conditional {
+                    true => specs.extend(branch_values(item, src)),
+                    false => specs.push(item),
+                }
+            }
         } else if n.kind_id() == g.binary_operator
             && let Some(op) = n.child_by_field_id(g.operator)
             && let (Some(left), Some(right)) =
@@ -2357,6 +2386,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 .named_child(0)
                 .is_some_and(|m| matches!(m.kind_id(), k if k == g.alias || k == g.identifier || k == g.dot))
             && let Some(call) = mfa_in(&named_children(node), src)
+            // Not a pattern (`assert {_, {Mod, :start_link, [a]}, _} = child_spec(a)`).
+            && !in_pattern(node, src, &not_calls)
         {
             // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry
             // poller's measurement, a child's `start:`) with those arguments.
@@ -2395,11 +2426,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     && target.kind_id() == g.dot
                     && (target.child_by_field_id(g.left))
                         .is_some_and(|m| text(m, src) == "Supervisor")
-                    && (target.child_by_field_id(g.right))
-                        .is_some_and(|f| matches!(text(f, src), "init" | "start_link"))
+                    && let Some(holds) = (target.child_by_field_id(g.right)).and_then(|f| {
+                        match text(f, src) {
+                            "init" | "start_link" => Some(Holds::Children),
+                            // `{ThousandIsland.Listener, config} |>
+                            // Supervisor.child_spec(id: :listener)`: the spec piped in.
+                            "child_spec" => Some(Holds::Child),
+                            _ => None,
+                        }
+                    })
                     && let Some(left) = node.child_by_field_id(g.left)
                 {
-                    child_specs((left, Holds::Children), node.start_byte(), src, &mut calls);
+                    child_specs((left, holds), node.start_byte(), src, &mut calls);
                 }
                 // `x |> trim` is `trim(x)`: a name a value is piped into is a call, never
                 // a variable; not in a definition's head (`defmacro left |> right`). The

@@ -541,11 +541,13 @@ fn implemented(chunk: &Chunk) -> impl Iterator<Item = &str> {
 /// Behaviours a library's `use` declares in the module that uses it: `use Plug.Builder`
 /// (and `use Plug.Router`, `use Phoenix.Endpoint`, which use it) declares `@behaviour
 /// Plug`, as `use Phoenix.Controller` does through `Phoenix.Controller.Pipeline`.
-const USE_BEHAVIOURS: [(&str, &[&str]); 4] = [
+const USE_BEHAVIOURS: [(&str, &[&str]); 5] = [
     ("Plug.Builder", &["Plug"]),
     ("Plug.Router", &["Plug.Builder", "Plug"]),
     ("Phoenix.Endpoint", &["Plug.Builder", "Plug"]),
     ("Phoenix.Controller", &["Plug"]),
+    // Its `match_dispatch/0` quote: `@behaviour Plug`, `init/1` and `call/2`.
+    ("Phoenix.Router", &["Plug"]),
 ];
 
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
@@ -2818,8 +2820,9 @@ impl SymbolGraph {
                     && s.repo == m.repo
                     && s.path == m.path
                     && s.generated_by.as_deref().is_none_or(|by| {
-                        callback
-                            && ((declared && by == behaviour) || self.use_declares(by, behaviour))
+                        // A behaviour not indexed whose own `use` defines a known callback
+                        // (a LiveView's `render/1` from its colocated template).
+                        callback && (by == behaviour || self.use_declares(by, behaviour))
                     })
             }));
         }

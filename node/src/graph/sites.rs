@@ -958,6 +958,7 @@ fn calls_on(
                 || (starts
                     && name == "start_link"
                     && calls_name(code, module, "child_spec", &[], scope))
+                || (name == "start_link" && spec_starts(code, module, arities, scope))
                 || (name == "on_mount"
                     && (arities.is_empty() || arities.contains(&4))
                     && mounts(code, module, scope))
@@ -1608,6 +1609,53 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
     })
 }
 
+/// The length of the list `code` starts with (`[a, f(b, c)]` is 2), when it closes on
+/// the line.
+fn list_length(code: &str) -> Option<u32> {
+    if !code.starts_with('[') {
+        return None;
+    }
+    let close = closing(code.as_bytes(), 0)?;
+    let inside = code[1..close].trim();
+    if inside.is_empty() {
+        return Some(0);
+    }
+    let mut depth = 0i32;
+    let commas = inside.bytes().filter(|&b| {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+        b == b',' && depth == 0
+    });
+    Some(commas.count() as u32 + 1)
+}
+
+/// Whether the line's code is a `Supervisor.Spec` child of `module` (`worker(QueueManager,
+/// [name, size], id: name)`, `supervisor(Mod, [a])`), which starts its `start_link` with
+/// the list's arguments.
+fn spec_starts(code: &str, module: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
+    ["worker(", "supervisor("].iter().any(|starter| {
+        code.match_indices(starter).any(|(at, _)| {
+            if code[..at].ends_with(|c: char| ident_char(c) || c == '.') {
+                return false;
+            }
+            let rest = &code[at + starter.len()..];
+            let Some((written, list)) = rest.split_once(',') else {
+                return false;
+            };
+            let list = list.trim_start();
+            if !list.starts_with('[') {
+                return false;
+            }
+            let passed = list_length(list);
+            scope.names(written.trim(), module)
+                && (arities.is_empty() || passed.is_none_or(|n| arities.contains(&n)))
+        })
+    })
+}
+
 /// The innermost bracket (`(`, `[`, `{`) still open at byte `i` of the line, and where it
 /// is.
 fn innermost_open(bytes: &[u8], i: usize) -> Option<(usize, u8)> {
@@ -2167,27 +2215,10 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             return false;
         }
         let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
-        if let Some(list) = list.filter(|l| l.starts_with('[') && !arities.is_empty())
-            && let Some(close) = closing(list.as_bytes(), 0)
+        if let Some(arity) = list.filter(|_| !arities.is_empty()).and_then(list_length)
+            && !arities.contains(&(arity + u32::from(custom)))
         {
-            let inside = list[1..close].trim();
-            let mut depth = 0i32;
-            let commas = inside.bytes().filter(|&b| {
-                match b {
-                    b'(' | b'[' | b'{' => depth += 1,
-                    b')' | b']' | b'}' => depth -= 1,
-                    _ => {}
-                }
-                b == b',' && depth == 0
-            });
-            let arity = if inside.is_empty() {
-                0
-            } else {
-                commas.count() as u32 + 1
-            };
-            if !arities.contains(&(arity + u32::from(custom))) {
-                return false;
-            }
+            return false;
         }
         let Some(before) = code[..at].trim_end().strip_suffix(',') else {
             return false;
@@ -2705,6 +2736,23 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
         assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
+    }
+
+    /// A `Supervisor.Spec` child starts its module's `start_link` with its list's
+    /// arguments (Verk's `worker(QueueManager, [name, size], id: name)`).
+    #[test]
+    fn a_supervisor_spec_worker_starts_on_its_line() {
+        let src = "worker(QueueManager, [queue_manager, name], id: queue_manager),\nsupervisor(Verk.Queue.Supervisor, [queue]),\nworker(Other, [a, b])\n";
+        let scope = Scope {
+            module: "Verk.QueueSupervisor",
+            aliases: [("QueueManager", "Verk.QueueManager")].into(),
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Verk.QueueManager.start_link/2"), vec![10]);
+        assert_eq!(at("Verk.QueueManager.start_link/1"), Vec::<u32>::new());
+        assert_eq!(at("Verk.Queue.Supervisor.start_link/1"), vec![11]);
     }
 
     /// A stack frame's `{Mod, :fun, arity, location}` calls nothing (Honeybadger's
