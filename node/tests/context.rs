@@ -2761,6 +2761,35 @@ fn lines_holding_one_function_bring_its_calls_and_only_its_types() {
             .any(|t| t.starts_with("Type: Shop.Stock.setting")),
         "{titles:#?}"
     );
+    // The blank line an editor's selection takes in after the function (the next
+    // chunk's first) counts for no function; lines holding two bring both's calls.
+    for (range, callee, caller) in [
+        (
+            "lib/shop/stock.ex:5-8",
+            "Called: Shop.Stock.lookup/1",
+            "Caller: Shop.Stock.check/1",
+        ),
+        // `reserve/1` calls two of them, and is called by the third: shown once.
+        (
+            "lib/shop/stock.ex:9-11",
+            "Caller: Shop.Stock.reserve/1",
+            "Caller: Shop.Stock.reserve/1",
+        ),
+    ] {
+        let ctx = build(&source, &graph, range, None);
+        let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+        for want in [callee, caller] {
+            assert!(
+                titles.iter().any(|t| t.starts_with(want)),
+                "{range}: {want}: {titles:#?}"
+            );
+        }
+    }
+    let ctx = build(&source, &graph, "lib/shop/stock.ex:5-8", None);
+    let target = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Target"))
+        .unwrap();
+    assert!(!target.text.contains("defp lookup"), "{}", target.text);
 }
 
 /// A callee its module both declares as a `@callback` and defines (Swarm's

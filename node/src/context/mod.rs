@@ -147,6 +147,10 @@ const COMPILER_HOOKS: [&str; 4] = [
     "external_resource",
 ];
 
+/// The most functions `path:START-END` lines may hold for their callers and callees to
+/// come, as a function target's.
+const MAX_RANGE_FUNCTIONS: usize = 3;
+
 /// The most functions a `use` defines listed for a module target.
 const MAX_GENERATED_SHOWN: usize = 40;
 
@@ -693,18 +697,20 @@ impl<'a> ContextBuilder<'a> {
                     // Lines of a file: the types their code names, as a function's; a
                     // whole file: all its types.
                     self.gather_module(&mut g, &chunks, &in_repos, lines.is_some())?;
-                    // Lines holding one function (`http2.ex:2119-2140`, exactly
-                    // `handle_rst_stream/3`): its callers and callees, as its target's.
+                    // Lines holding a function (`http2.ex:2119-2140`, exactly
+                    // `handle_rst_stream/3`), or a few (the two arities of
+                    // `is_first_message?` selected together): their callers and callees,
+                    // as a function target's.
                     let mut functions: Vec<String> = (chunks.iter())
                         .flat_map(|c| &c.defines)
                         .filter(|d| d.kind.is_callable() && !d.implied)
                         .filter_map(|d| d.symbols().into_iter().next_back())
                         .collect();
                     functions.dedup();
-                    if lines.is_some()
-                        && let [symbol] = functions.as_slice()
-                    {
-                        self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
+                    if lines.is_some() && functions.len() <= MAX_RANGE_FUNCTIONS {
+                        for symbol in &functions {
+                            self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
+                        }
                     }
                 }
             }
@@ -876,96 +882,107 @@ impl<'a> ContextBuilder<'a> {
         in_repos: &dyn Fn(&Chunk) -> bool,
         repos: &[String],
     ) -> Result<Vec<Chunk>> {
-        let mut chunks: Vec<Chunk> =
-            match target {
-                Target::Function(symbol) => {
-                    let (headers, mut defining): (Vec<Chunk>, Vec<Chunk>) = (self.source)
-                        .definition(symbol)?
-                        .into_iter()
-                        .partition(|c| c.kind == ChunkKind::ModuleHeader);
-                    if defining.is_empty() {
-                        // Defined where it is implied (`defexception`'s `exception/1`) or
-                        // by a `use` (`use Ecto.Repo`'s `all/2`): its module's header.
-                        defining = headers;
-                    }
-                    // A component declared by a bodiless head (its `attr`s) whose body is
-                    // a template `embed_templates` reads: the template too.
-                    let bodiless = |c: &Chunk| c.tags.iter().any(|t| t == "bodiless");
-                    if !defining.is_empty() && defining.iter().all(bodiless) {
-                        for site in self.graph.definitions(symbol) {
-                            if site.generated_by.is_some() && is_template(&site.path) {
-                                let file = self.source.file_chunks(&site.repo, &site.path)?;
-                                defining.extend(file.into_iter().filter(|c| {
-                                    c.start_line <= site.end_line && c.end_line >= site.start_line
-                                }));
-                            }
+        let mut chunks: Vec<Chunk> = match target {
+            Target::Function(symbol) => {
+                let (headers, mut defining): (Vec<Chunk>, Vec<Chunk>) = (self.source)
+                    .definition(symbol)?
+                    .into_iter()
+                    .partition(|c| c.kind == ChunkKind::ModuleHeader);
+                if defining.is_empty() {
+                    // Defined where it is implied (`defexception`'s `exception/1`) or
+                    // by a `use` (`use Ecto.Repo`'s `all/2`): its module's header.
+                    defining = headers;
+                }
+                // A component declared by a bodiless head (its `attr`s) whose body is
+                // a template `embed_templates` reads: the template too.
+                let bodiless = |c: &Chunk| c.tags.iter().any(|t| t == "bodiless");
+                if !defining.is_empty() && defining.iter().all(bodiless) {
+                    for site in self.graph.definitions(symbol) {
+                        if site.generated_by.is_some() && is_template(&site.path) {
+                            let file = self.source.file_chunks(&site.repo, &site.path)?;
+                            defining.extend(file.into_iter().filter(|c| {
+                                c.start_line <= site.end_line && c.end_line >= site.start_line
+                            }));
                         }
                     }
-                    if defining.is_empty() {
-                        for site in self.graph.definitions(symbol) {
-                            let before = defining.len();
-                            if site.generated_by.is_some() {
-                                let at_header = (self.source.definition(&site.module)?)
+                }
+                if defining.is_empty() {
+                    for site in self.graph.definitions(symbol) {
+                        let before = defining.len();
+                        if site.generated_by.is_some() {
+                            let at_header = (self.source.definition(&site.module)?)
+                                .into_iter()
+                                .filter(|c| {
+                                    c.kind == ChunkKind::ModuleHeader
+                                        && (c.repo == site.repo && c.path == site.path)
+                                });
+                            defining.extend(at_header);
+                        }
+                        if defining.len() == before {
+                            // A template's function (`embed_templates`), or one a
+                            // `for` names after what another file's function returns:
+                            // the code at its site.
+                            defining.extend(
+                                (self.source.file_chunks(&site.repo, &site.path)?)
                                     .into_iter()
                                     .filter(|c| {
-                                        c.kind == ChunkKind::ModuleHeader
-                                            && (c.repo == site.repo && c.path == site.path)
-                                    });
-                                defining.extend(at_header);
-                            }
-                            if defining.len() == before {
-                                // A template's function (`embed_templates`), or one a
-                                // `for` names after what another file's function returns:
-                                // the code at its site.
-                                defining.extend(
-                                    (self.source.file_chunks(&site.repo, &site.path)?)
-                                        .into_iter()
-                                        .filter(|c| {
-                                            c.start_line <= site.end_line
-                                                && c.end_line >= site.start_line
-                                        }),
-                                );
-                            }
+                                        c.start_line <= site.end_line
+                                            && c.end_line >= site.start_line
+                                    }),
+                            );
                         }
                     }
-                    // One of several small functions merged into a chunk: its own lines.
-                    (self.with_every_part(defining)?.into_iter())
-                        .map(|c| narrowed_to(&c, symbol).unwrap_or(c))
-                        .collect()
                 }
-                Target::Module(module) => {
-                    // The whole module: its header and every chunk of its own (not those of
-                    // the modules nested in it), in each file defining it.
-                    let mut files: Vec<(String, String)> = self
-                        .source
-                        .definition(module)?
-                        .into_iter()
-                        .filter(|c| c.kind == ChunkKind::ModuleHeader)
-                        .map(|c| (c.repo, c.path))
+                // One of several small functions merged into a chunk: its own lines.
+                (self.with_every_part(defining)?.into_iter())
+                    .map(|c| narrowed_to(&c, symbol).unwrap_or(c))
+                    .collect()
+            }
+            Target::Module(module) => {
+                // The whole module: its header and every chunk of its own (not those of
+                // the modules nested in it), in each file defining it.
+                let mut files: Vec<(String, String)> = self
+                    .source
+                    .definition(module)?
+                    .into_iter()
+                    .filter(|c| c.kind == ChunkKind::ModuleHeader)
+                    .map(|c| (c.repo, c.path))
+                    .collect();
+                files.dedup();
+                let mut all = Vec::new();
+                for (repo, path) in files {
+                    all.extend(
+                        self.source
+                            .file_chunks(&repo, &path)?
+                            .into_iter()
+                            .filter(|c| &c.module == module || c.also_modules.contains(module)),
+                    );
+                }
+                all
+            }
+            Target::File { path, lines } => {
+                let (repos, path) = self.target_file(path, repos)?;
+                let mut all = Vec::new();
+                for repo in repos {
+                    let file = self.source.file_chunks(&repo, &path)?;
+                    let overlapping = |c: &&Chunk| {
+                        lines.is_none_or(|(a, b)| c.start_line <= b && c.end_line >= a)
+                    };
+                    // Of the lines asked for, a chunk whose only ones are blank (the
+                    // blank line an editor's selection takes in after a function,
+                    // which starts the next chunk) is not asked for.
+                    let with_code: Vec<&Chunk> = (file.iter().filter(overlapping))
+                        .filter(|c| lines.is_none_or(|(a, b)| holds_code(c, a, b)))
                         .collect();
-                    files.dedup();
-                    let mut all = Vec::new();
-                    for (repo, path) in files {
-                        all.extend(
-                            self.source
-                                .file_chunks(&repo, &path)?
-                                .into_iter()
-                                .filter(|c| &c.module == module || c.also_modules.contains(module)),
-                        );
-                    }
-                    all
+                    let chosen = match with_code.is_empty() {
+                        true => file.iter().filter(overlapping).collect(),
+                        false => with_code,
+                    };
+                    all.extend(chosen.into_iter().cloned());
                 }
-                Target::File { path, lines } => {
-                    let (repos, path) = self.target_file(path, repos)?;
-                    let mut all = Vec::new();
-                    for repo in repos {
-                        all.extend(self.source.file_chunks(&repo, &path)?.into_iter().filter(
-                            |c| lines.is_none_or(|(a, b)| c.start_line <= b && c.end_line >= a),
-                        ));
-                    }
-                    all
-                }
-            };
+                all
+            }
+        };
         chunks.retain(|c| in_repos(c));
         chunks.sort_by(|a, b| {
             (&a.repo, &a.path, a.start_byte).cmp(&(&b.repo, &b.path, b.start_byte))
@@ -2115,6 +2132,16 @@ fn named_list(names: Vec<String>) -> String {
 /// Code in a fence of the chunk's language.
 /// The most lines of a quote a target that a `use` defines shows.
 const MAX_QUOTED_LINES: usize = 60;
+
+/// Whether `chunk` has a line that is not blank among lines `a..=b` of its file.
+fn holds_code(chunk: &Chunk, a: u32, b: u32) -> bool {
+    let from = a.max(chunk.start_line) - chunk.start_line;
+    let to = b.min(chunk.end_line).saturating_sub(chunk.start_line);
+    (chunk.content.lines())
+        .skip(from as usize)
+        .take((to + 1).saturating_sub(from) as usize)
+        .any(|l| !l.trim().is_empty())
+}
 
 /// Whether `chunk`'s text calls `callee` on one of its lines.
 fn makes_call(chunk: &Chunk, callee: &Option<crate::graph::sites::Callee>) -> bool {
