@@ -2856,24 +2856,26 @@ fn a_callee_declared_as_a_callback_too_is_shown_by_its_function_once() {
     );
 }
 
+/// A Makeup style set as a module attribute of 40-odd lines: a header part of its own.
+fn makeup_style(name: &str) -> String {
+    let rules: String = (0..40)
+        .map(|i| format!("        :token_{i} => \"#{i:06x} bold\",\n"))
+        .collect();
+    format!(
+        "  @{name}_style Style.make_style(\n      short_name: \"{name}\",\n      styles: %{{\n{rules}      }}\n    )\n"
+    )
+}
+
 /// A function's context shows the header parts that make its module, not those that
 /// only set data attributes (Makeup's 21 styles, each a part of its own): the attribute
 /// the function reads comes whole as the attributes it reads.
 #[test]
 fn a_function_reads_its_data_attribute_not_every_other() {
-    let style = |name: &str| {
-        let rules: String = (0..40)
-            .map(|i| format!("        :token_{i} => \"#{i:06x} bold\",\n"))
-            .collect();
-        format!(
-            "  @{name}_style Style.make_style(\n      short_name: \"{name}\",\n      styles: %{{\n{rules}      }}\n    )\n"
-        )
-    };
     let src = format!(
         "defmodule Makeup.StyleMap do\n  @moduledoc \"All styles.\"\n  alias Makeup.Style\n\n{}\n  def abap_style, do: @abap_style\n\n{}\n  def autumn_style, do: @autumn_style\n\n{}\n  def colorful_style, do: @colorful_style\nend\n",
-        style("abap"),
-        style("autumn"),
-        style("colorful"),
+        makeup_style("abap"),
+        makeup_style("autumn"),
+        makeup_style("colorful"),
     );
     let chunks = unmerged_chunks(&[("lib/makeup/style_map.ex", &src)]);
     let headers = (chunks.iter())
@@ -2905,19 +2907,11 @@ fn a_function_reads_its_data_attribute_not_every_other() {
 /// 21 style attributes, each a header part calling `make_style/1`, are one name.
 #[test]
 fn callers_in_a_modules_header_parts_are_named_once() {
-    let style = |name: &str| {
-        let rules: String = (0..40)
-            .map(|i| format!("        :token_{i} => \"#{i:06x} bold\",\n"))
-            .collect();
-        format!(
-            "  @{name}_style Style.make_style(\n      short_name: \"{name}\",\n      styles: %{{\n{rules}      }}\n    )\n"
-        )
-    };
     let mut map = String::from("defmodule Makeup.StyleMap do\n  alias Makeup.Style\n");
     for name in ["abap", "autumn", "colorful", "default", "emacs", "friendly"] {
         map.push_str(&format!(
             "\n  def {name}, do: @{name}_style\n\n{}",
-            style(name)
+            makeup_style(name)
         ));
     }
     map.push_str("end\n");

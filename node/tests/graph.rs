@@ -4705,3 +4705,31 @@ end
         assert!(caller_symbols(&g, "Other.Behaviour.run/1").is_empty());
     }
 }
+
+/// A LiveView's `render/1` from its colocated template implements the callback, and a
+/// router (`use Phoenix.Router`) implements `Plug`.
+#[test]
+fn a_colocated_render_and_a_router_implement_their_behaviours() {
+    let mut chunks = chunks_of(
+        "lib/app_web/live/summary.ex",
+        "defmodule AppWeb.Summary do\n  use Phoenix.LiveView\n  def mount(_params, _session, socket), do: {:ok, socket}\nend\n",
+    );
+    chunks.extend(chunks_of(
+        "lib/app_web/live/summary.html.heex",
+        "<p>{@car.name}</p>\n",
+    ));
+    chunks.extend(chunks_of(
+        "lib/app_web/router.ex",
+        "defmodule AppWeb.Router do\n  use Phoenix.Router\n  get \"/\", AppWeb.PageController, :home\nend\n",
+    ));
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        let renders: Vec<String> = (g.implementations("Phoenix.LiveView.render/1").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(renders, ["AppWeb.Summary.render/1"]);
+        let plugs: Vec<String> = (g.implementations("Plug").into_iter())
+            .map(|s| s.module)
+            .collect();
+        assert!(plugs.contains(&"AppWeb.Router".to_string()), "{plugs:?}");
+    }
+}

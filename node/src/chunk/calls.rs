@@ -3016,21 +3016,32 @@ pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
     let mut out = Vec::new();
     // Comments (`<!-- … -->`, `<%!-- … --%>`) bind nothing.
     let comments = comment_ranges(html, &[(b"<%!--", b"--%>"), (b"<!--", b"-->")]);
-    for at in memchr::memmem::find_iter(html, b"phx-") {
-        if at > 0 && (html[at - 1].is_ascii_alphanumeric() || html[at - 1] == b'-') {
+    // `phx-click="save"`, or as Phoenix.HTML's helpers take it, a keyword
+    // (`link("Sleep", to: "#", phx_click: "suspend_logging")`).
+    let attributes = memchr::memmem::find_iter(html, b"phx-").map(|at| (at, false));
+    let keywords = memchr::memmem::find_iter(html, b"phx_").map(|at| (at, true));
+    let mut found: Vec<(usize, bool)> = attributes.chain(keywords).collect();
+    found.sort_unstable();
+    for (at, keyword) in found {
+        if at > 0 && (html[at - 1].is_ascii_alphanumeric() || b"-_".contains(&html[at - 1])) {
             continue;
         }
         if comments.iter().any(|c| c.contains(&at)) {
             continue;
         }
         let rest = &html[at + 4..];
-        let Some(event) = EVENTS
-            .iter()
-            .find(|e| rest.starts_with(e.as_bytes()) && rest[e.len()..].starts_with(b"=\""))
-        else {
+        let named = |e: &str| {
+            let written = e.as_bytes().iter().enumerate().all(|(i, &c)| {
+                rest.get(i)
+                    .is_some_and(|&r| r == c || (keyword && c == b'-' && r == b'_'))
+            });
+            let value = if keyword { &b": \""[..] } else { &b"=\""[..] };
+            written && rest[e.len()..].starts_with(value)
+        };
+        let Some(event) = EVENTS.iter().find(|e| named(e)) else {
             continue;
         };
-        let value = &rest[event.len() + 2..];
+        let value = &rest[event.len() + 2 + usize::from(keyword)..];
         if value
             .first()
             .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')

@@ -550,6 +550,13 @@ const USE_BEHAVIOURS: [(&str, &[&str]); 5] = [
     ("Phoenix.Router", &["Plug"]),
 ];
 
+/// Whether a path is a template's (`.heex`, `.eex`, `.leex`, `.sface`).
+fn is_template_path(path: &str) -> bool {
+    [".heex", ".eex", ".leex", ".sface"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
 pub const MODULE_BODY: &str = " (module body)";
 
@@ -2818,7 +2825,9 @@ impl SymbolGraph {
                 s.kind.is_callable()
                     && s.module == m.symbol
                     && s.repo == m.repo
-                    && s.path == m.path
+                    // A LiveView's `render/1` from its colocated template is the
+                    // template's.
+                    && (s.path == m.path || is_template_path(&s.path))
                     && s.generated_by.as_deref().is_none_or(|by| {
                         // A behaviour not indexed whose own `use` defines a known callback
                         // (a LiveView's `render/1` from its colocated template).

@@ -335,6 +335,9 @@ pub struct Scope<'a> {
     /// The calls the chunker saw made through a module chosen at run time
     /// (`adapter.call(env, opts)`, see `crate::chunk::RUNTIME_MODULE`): `fun` and arity.
     pub runtime: Vec<(&'a str, Option<u32>)>,
+    /// The calls the chunker saw made with a module, as written where no alias it knew
+    /// named the module (`Routes.conversation_path/3` through the alias a `use` makes).
+    pub written_calls: Vec<&'a str>,
     /// The chunk's text.
     pub text: &'a str,
     /// Whether the chunk is a template file's (`.eex`, `.leex`), and reads `{…}` as code
@@ -371,6 +374,11 @@ impl<'a> Scope<'a> {
             })
             .collect();
         let runtime_prefix = format!("{}.", crate::chunk::RUNTIME_MODULE);
+        let written_calls = (chunk.calls.iter())
+            .chain(chunk.defines.iter().flat_map(|d| &d.calls))
+            .filter(|c| c.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(String::as_str)
+            .collect();
         let runtime = (chunk.calls.iter())
             .chain(chunk.defines.iter().flat_map(|d| &d.calls))
             .filter_map(|c| c.strip_prefix(runtime_prefix.as_str()))
@@ -401,6 +409,7 @@ impl<'a> Scope<'a> {
             import_filters: &chunk.import_filters,
             unqualified,
             runtime,
+            written_calls,
             text: &chunk.content,
             template,
             opens_in,
@@ -499,12 +508,19 @@ impl<'a> Scope<'a> {
         let bytes = self.text.as_bytes();
         (self.text.match_indices(name)).any(|(at, _)| {
             let end = at + name.len();
-            at > 0
-                && bytes[at - 1] == b'.'
-                && bytes
-                    .get(end)
-                    .is_none_or(|b| !is_ident(*b) && !b"?!".contains(b))
-                && self.names(qualifier(self.text, at - 1), module)
+            if at == 0 || bytes[at - 1] != b'.' {
+                return false;
+            }
+            let written = qualifier(self.text, at - 1);
+            // `` `ChatApiWeb.ErrorHelpers.translate_error/1` `` in a doc names it and
+            // calls nothing; `&Mod.fun/1` is a capture.
+            let named_in_prose = bytes.get(end) == Some(&b'/')
+                && !self.text[..at - 1 - written.len()].ends_with('&');
+            bytes
+                .get(end)
+                .is_none_or(|b| !is_ident(*b) && !b"?!".contains(b))
+                && !named_in_prose
+                && self.names(written, module)
         })
     }
 
@@ -1245,7 +1261,20 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && (scope.runtime.iter()).any(|&(n, arity)| {
                     n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
                 });
+            // `Routes.conversation_path(…)`: through an alias a `use` makes, which the
+            // graph resolved; the chunker kept the call as written.
+            let as_written = !written.is_empty()
+                && !scope.aliases.contains_key(written)
+                && (scope.written_calls.iter()).any(|c| {
+                    c.strip_prefix(written)
+                        .and_then(|r| r.strip_prefix('.'))
+                        .and_then(|r| r.strip_prefix(name))
+                        .and_then(|r| r.strip_prefix('/'))
+                        .and_then(|a| a.parse::<u32>().ok())
+                        .is_some_and(|a| arities.is_empty() || arities.contains(&a))
+                });
             if !runtime
+                && !as_written
                 && (written.is_empty() || !(scope.names(written, module) || rendering_alias))
             {
                 continue;
@@ -1583,7 +1612,8 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
                         .is_some_and(|g| g.is_empty() || g.ends_with(|c: char| !ident_char(c)))
             }
             Some((at, b'{')) => {
-                let map = at > 0 && bytes[at - 1] == b'%';
+                // `"#{__MODULE__}_worker"`: a string's interpolation, no tuple.
+                let map = at > 0 && matches!(bytes[at - 1], b'%' | b'#');
                 let key = code[..at].trim_end();
                 let id = key
                     .strip_suffix("id:")
@@ -1851,7 +1881,7 @@ fn renders(line: &str, callee: &Callee, scope: &Scope<'_>, template: bool) -> bo
         && template
         && name == "handle_event"
         && (arities.is_empty() || arities.contains(&3))
-        && line.contains("phx-")
+        && (line.contains("phx-") || line.contains("phx_"))
         && !crate::chunk::calls::event_bindings(line.as_bytes()).is_empty()
     {
         return scope.calls_unqualified(&callee.module, name, &[3]);
@@ -2755,6 +2785,42 @@ mod tests {
         assert_eq!(at("Verk.Queue.Supervisor.start_link/1"), vec![11]);
     }
 
+    /// A call through an alias a `use` makes (`Routes.conversation_path(conn, :show)`,
+    /// kept as written by the chunker) is on its line; a bare call of an imported
+    /// function is on its line though a doc names the function with its module.
+    #[test]
+    fn calls_through_a_use_alias_and_beside_a_docs_reference_are_on_their_lines() {
+        let src = "@doc \"Uses `ChatApiWeb.ErrorHelpers.translate_error/1`.\"\ndef f(conn, changeset) do\n  Routes.conversation_path(conn, :show, 1)\n  traverse_errors(changeset, &translate_error/1)\nend\n";
+        let scope = Scope {
+            module: "ChatApiWeb.ChangesetView",
+            // Imported through the `use ChatApiWeb, :view` quote: the chunk saw it bare.
+            unqualified: vec![("translate_error", Some(1))],
+            written_calls: vec!["Routes.conversation_path/3"],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(
+            at("ChatApiWeb.Router.Helpers.conversation_path/3"),
+            vec![12]
+        );
+        assert_eq!(at("ChatApiWeb.ErrorHelpers.translate_error/1"), vec![13]);
+    }
+
+    /// A module interpolated in a string (`id: :"#{__MODULE__}_#{id}"`) starts nothing;
+    /// the child spec's `start:` beside it does.
+    #[test]
+    fn an_interpolated_module_is_no_child() {
+        let src = "id: :\"#{__MODULE__}_#{Keyword.fetch!(arg, :car).id}\",\nstart: {__MODULE__, :start_link, [arg]}\n";
+        let scope = Scope {
+            module: "TeslaMate.Vehicles.Vehicle",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("TeslaMate.Vehicles.Vehicle.start_link/1"), vec![11]);
+    }
+
     /// A stack frame's `{Mod, :fun, arity, location}` calls nothing (Honeybadger's
     /// tests' stacktraces); `{Mod, :fun, [args]}` given to be run does.
     #[test]
@@ -3203,6 +3269,13 @@ end"#;
             ..scope
         };
         assert_eq!(lines_in(js, &event, &code), vec![10]);
+        // A Phoenix.HTML helper given the binding as a keyword (TeslaMate's summary).
+        let eex = "<%= link \"Sleep\", to: \"#\", phx_click: \"suspend_logging\" %>\n<%= link \"x\", my_phx_click: \"no\" %>\n";
+        let eex_scope = Scope {
+            template: Some(false),
+            ..code
+        };
+        assert_eq!(lines_in(eex, &event, &eex_scope), vec![10]);
     }
 
     /// `<.live_component module={…}>` renders the module's component.
