@@ -9115,3 +9115,54 @@ fn supervisor_spec_workers_start_and_patterns_do_not() {
         "{calls:?}"
     );
 }
+
+/// A split module header whose first part starts with comments (a license's SPDX lines,
+/// as every Nerves file has) still reads under its `defmodule` line once.
+#[test]
+fn a_split_module_header_after_comments_shows_its_defmodule_once() {
+    let doc: String = (0..60)
+        .map(|i| format!("  Line {i} of a long moduledoc that explains the module in detail.\n"))
+        .collect();
+    let src = format!(
+        "# SPDX-FileCopyrightText: 2017 Frank Hunleth\n#\n# SPDX-License-Identifier: Apache-2.0\n#\ndefmodule Nerves.Erlinit do\n  @moduledoc \"\"\"\n{doc}  \"\"\"\n\n  @type option :: {{atom(), term()}}\n\n  @callback write(term) :: term\nend\n"
+    );
+    let cs = chunks("lib/nerves/erlinit.ex", &src);
+    let parts: Vec<&Chunk> = cs.iter().filter(|c| c.part.is_some()).collect();
+    assert!(parts.len() >= 2, "{}", dump(&cs));
+    for part in parts {
+        let text = part.text_with_header();
+        assert_eq!(
+            text.matches("defmodule Nerves.Erlinit do").count(),
+            1,
+            "{text}"
+        );
+    }
+}
+
+/// A `@before_compile {Mod, :hook}` in a `use`'s quote is a call of the hook by the
+/// function writing the quote, as well as a hook of the modules that use it
+/// (ThousandIsland's `add_handle_info_fallback/1`, which looked like dead code).
+#[test]
+fn a_quoted_before_compile_hook_is_called_by_the_quote() {
+    let src = concat!(
+        "defmodule ThousandIsland.Handler do\n",
+        "  defmacro __using__(_opts) do\n",
+        "    quote location: :keep do\n",
+        "      @before_compile {ThousandIsland.Handler, :add_handle_info_fallback}\n",
+        "    end\n",
+        "  end\n",
+        "  defmacro add_handle_info_fallback(_module) do\n",
+        "    quote do\n",
+        "      def handle_info(_msg, state), do: {:noreply, state}\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/thousand_island/handler.ex", src);
+    assert!(
+        definition_calls(&cs, "ThousandIsland.Handler.__using__/1")
+            .contains(&"ThousandIsland.Handler.add_handle_info_fallback/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}

@@ -620,6 +620,23 @@ fn file_and_line_targets_and_bad_targets() {
         missing.to_string().contains("Inventory.Nope.f/1"),
         "{missing}"
     );
+    // Lines past the file's end: how long the file is.
+    let past = ContextBuilder::new(&graph, &source, TokenCounter::for_model("gpt-4o"))
+        .build(&ContextRequest {
+            target: Some("lib/inventory/stock.ex:9000-9010".into()),
+            ..ContextRequest::default()
+        })
+        .unwrap_err()
+        .to_string();
+    let length = (source.0.iter())
+        .filter(|c| c.path == "lib/inventory/stock.ex")
+        .map(|c| c.end_line)
+        .max()
+        .unwrap();
+    assert!(
+        past.contains(&format!("(the file has {length} lines)")),
+        "{past}"
+    );
 }
 
 /// The same definition in two repositories (vendored code) is shown once in the target

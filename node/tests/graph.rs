@@ -4733,3 +4733,39 @@ fn a_colocated_render_and_a_router_implement_their_behaviours() {
         assert!(plugs.contains(&"AppWeb.Router".to_string()), "{plugs:?}");
     }
 }
+
+/// A Phoenix controller's `render(conn, "index.json", …)` calls the `render/2` of the
+/// view named after it (Phoenix 1.5 and 1.6), where one is defined.
+#[test]
+fn a_controllers_render_calls_its_views_render() {
+    let chunks = chunks_of(
+        "lib/chat_api_web/tag.ex",
+        "defmodule ChatApiWeb.TagController do
+  use Phoenix.Controller
+  def index(conn, _params), do: render(conn, \"index.json\", tags: [])
+end
+
+defmodule ChatApiWeb.TagView do
+  def render(\"index.json\", %{tags: tags}), do: %{data: tags}
+end
+
+defmodule ChatApiWeb.UserController do
+  use Phoenix.Controller
+  def index(conn, _params), do: render(conn, \"index.json\", users: [])
+end
+",
+    );
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        assert_eq!(
+            caller_symbols(&g, "ChatApiWeb.TagView.render/2"),
+            strings(&["ChatApiWeb.TagController.index/2"])
+        );
+        assert!(
+            !g.callees("ChatApiWeb.UserController.index/2")
+                .iter()
+                .any(|c| c.contains("View")),
+            "{:?}",
+            g.callees("ChatApiWeb.UserController.index/2")
+        );
+    }
+}

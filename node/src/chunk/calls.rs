@@ -360,6 +360,8 @@ enum Context {
     Query,
     /// A pinned expression in a query (`^count(opts)`): Elixir again.
     Pin,
+    /// An ExUnit test's (or setup's) body: code run as the test runs, as a function's.
+    Test,
 }
 
 /// The functions of Ecto's query API, which a query's macros read as SQL: `select:
@@ -400,6 +402,7 @@ impl Context {
             "unquote" | "unquote_splicing" => Context::Unquote,
             "defmodule" | "defimpl" | "defprotocol" => Context::Module,
             "def" | "defp" | "defmacro" | "defmacrop" => Context::Function,
+            "test" | "setup" | "setup_all" | "property" | "test_with_mock" => Context::Test,
             "using" => Context::Using,
             "from" | "select" | "where" | "order_by" | "group_by" | "having" | "select_merge"
             | "dynamic" | "distinct" => Context::Query,
@@ -431,7 +434,11 @@ impl Context {
             .find_map(|c| match c {
                 Context::Quote | Context::Using => Some(true),
                 Context::Module | Context::Function => Some(false),
-                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => None,
+                Context::Unquote
+                | Context::QuoteOptions
+                | Context::Query
+                | Context::Pin
+                | Context::Test => None,
             })
             .unwrap_or(false)
     }
@@ -443,9 +450,30 @@ impl Context {
             .find_map(|c| match c {
                 Context::Function => Some(true),
                 Context::Module | Context::Quote | Context::Using => Some(false),
-                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => None,
+                Context::Unquote
+                | Context::QuoteOptions
+                | Context::Query
+                | Context::Pin
+                | Context::Test => None,
             })
             .unwrap_or(false)
+    }
+
+    /// Whether the walk is in a function's or a test's body, or at the top of a script
+    /// (outside any module): where a `use` imports for the code after it, not for a
+    /// module. Read from the walk's stack: a walk up the tree from each `use` costs the
+    /// depth again per step.
+    fn in_body_or_script(stack: &[(usize, Context)]) -> bool {
+        let mut any = false;
+        for c in Context::innermost(stack) {
+            any = true;
+            match c {
+                Context::Function | Context::Test => return true,
+                Context::Module | Context::Quote | Context::Using => return false,
+                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => {}
+            }
+        }
+        !any
     }
 
     /// Whether a definition here is code a `use` of its module injects into the module
@@ -466,7 +494,11 @@ impl Context {
                 Context::Function if quoted => in_function = true,
                 Context::Function => return false,
                 Context::Module => return quoted && in_function,
-                Context::Unquote | Context::QuoteOptions | Context::Query | Context::Pin => {}
+                Context::Unquote
+                | Context::QuoteOptions
+                | Context::Query
+                | Context::Pin
+                | Context::Test => {}
             }
         }
         false
@@ -482,7 +514,7 @@ impl Context {
                 Context::Unquote | Context::QuoteOptions | Context::Module | Context::Using => {
                     Some(false)
                 }
-                Context::Function | Context::Query | Context::Pin => None,
+                Context::Function | Context::Query | Context::Pin | Context::Test => None,
             })
             .unwrap_or(false)
     }
@@ -868,6 +900,10 @@ const SERVER_MODULES: [&str; 11] = [
     ":gen_event",
     ":supervisor",
 ];
+
+/// The most `use`s in functions' or tests' bodies (or at a script's top) one file's walk
+/// reads as imports there: real code makes a handful.
+const MAX_SCOPED_USES: usize = 64;
 
 /// Words in the names of a project's own functions that call what they are given as a
 /// module, a function's name and its arguments (`Rpc.enhanced_call`, `GenRpc.multicast`).
@@ -2212,6 +2248,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut out_of_order = false;
     let tuple = g.kind("tuple");
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
+    // The `use`s read so far that import for a body's or script's code (bounded: finding
+    // where each one's block ends walks up the tree).
+    let mut scoped_uses = 0;
     // The names server starts register for the caller's own module ([`registered_name`]),
     // and where the calls that message a server by a module's name are.
     let mut registered: Vec<String> = Vec::new();
@@ -2265,19 +2304,22 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             // The hook is a macro the compiler calls (as `use` calls
                             // `__using__/1`) in the module this is in; in a quote, in
                             // the modules that use it.
+                            // The function writing the quote calls it too, as its `use`s
+                            // (ThousandIsland's `{ThousandIsland.Handler,
+                            // :add_handle_info_fallback}`, run by 55 handlers).
                             if Context::in_quote(&contexts) {
-                                calls.push((
-                                    node.start_byte(),
-                                    RawCall::QuotedBeforeCompile { module, fun },
-                                ));
-                            } else {
-                                let hook = RawCall::Remote {
-                                    module,
-                                    fun,
-                                    arity: 1,
+                                let quoted = RawCall::QuotedBeforeCompile {
+                                    module: module.clone(),
+                                    fun: fun.clone(),
                                 };
-                                calls.push((node.start_byte(), hook));
+                                calls.push((node.start_byte(), quoted));
                             }
+                            let hook = RawCall::Remote {
+                                module,
+                                fun,
+                                arity: 1,
+                            };
+                            calls.push((node.start_byte(), hook));
                         }
                     }
                     (Some(set), Some("doc" | "moduledoc" | "typedoc")) => {
@@ -2592,9 +2634,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         if quoted {
                             let which = use_which(args, src).map(str::to_string);
                             calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
-                        } else if outside_module_body(node, src) {
+                        } else if Context::in_body_or_script(&contexts)
+                            && scoped_uses < MAX_SCOPED_USES
+                        {
                             // In a body or a script: what its quote imports is imported
                             // there, to the end of the block (see `SCOPED_USE`).
+                            scoped_uses += 1;
                             let scope_end = import_scope_end(node, src, &mut scope_ends);
                             let import = RawCall::Import {
                                 module: format!("{}{module}", super::SCOPED_USE),

@@ -156,9 +156,13 @@ pub(crate) fn split(
                 .rsplit('\n')
                 .next()
                 .unwrap_or("");
-            let written = String::from_utf8_lossy(&src[s..e.min(s + 2 * last.len() + 64)]);
+            // Its first line of code: comments may come first (Nerves' SPDX lines).
+            let written = String::from_utf8_lossy(&src[s..e.min(s + MAX_LEAD_BYTES)]);
+            let code = (written.lines().map(str::trim_start))
+                .find(|l| !l.is_empty() && !l.starts_with('#'))
+                .unwrap_or("");
             match (k, last.trim()) {
-                (0, line) if line.starts_with("def") && written.trim_start().starts_with(line) => {
+                (0, line) if line.starts_with("def") && code.starts_with(line) => {
                     let above = &header[..header.len() - last.len() - 1];
                     format!("{above}  # part {}/{n}\n", k + 1)
                 }
@@ -227,6 +231,10 @@ fn join_tiny_parts(src: &[u8], ranges: &mut Vec<(usize, usize)>, budget: usize) 
 /// The most a part may hold (non-whitespace characters) to be next to nothing: `end`,
 /// `end)`, `""" end`.
 const NEXT_TO_NOTHING: usize = 8;
+
+/// How far into a split module header's first part its `defmodule` line is looked for,
+/// past the comments above it (a license's lines).
+const MAX_LEAD_BYTES: usize = 2048;
 
 /// The head (up to `do`) of the clause a part starting at `start` belongs to, when the
 /// piece has several clauses.

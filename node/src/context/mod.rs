@@ -608,11 +608,20 @@ impl<'a> ContextBuilder<'a> {
                         .collect(),
                     Target::File { .. } => Vec::new(),
                 };
+                // Lines past a file's end: how long the file is.
+                let past_end = match &target {
+                    Target::File {
+                        path,
+                        lines: Some(_),
+                    } => self.file_length(path, repos)?,
+                    _ => None,
+                };
                 return Err(NodeError::NotFound {
                     what: "target",
-                    name: match similar.is_empty() {
-                        true => name,
-                        false => format!("{name} (did you mean {}?)", similar.join(", ")),
+                    name: match (past_end, similar.is_empty()) {
+                        (Some(n), _) => format!("{name} (the file has {n} lines)"),
+                        (None, true) => name,
+                        (None, false) => format!("{name} (did you mean {}?)", similar.join(", ")),
                     },
                 });
             }
@@ -989,6 +998,20 @@ impl<'a> ContextBuilder<'a> {
         });
         chunks.dedup_by(|a, b| a.id == b.id);
         Ok(chunks)
+    }
+
+    /// How many lines an indexed target file has (its last chunk's last line), when it is
+    /// indexed.
+    fn file_length(&self, path: &str, repos: &[String]) -> Result<Option<u32>> {
+        let (found, path) = self.target_file(path, repos)?;
+        let mut last = None;
+        for repo in found {
+            let end = (self.source.file_chunks(&repo, &path)?.iter())
+                .map(|c| c.end_line)
+                .max();
+            last = last.max(end);
+        }
+        Ok(last)
     }
 
     /// The repository holding a target file, and its path there: `lib/a.ex` in the one

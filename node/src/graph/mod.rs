@@ -877,6 +877,7 @@ impl SymbolGraph {
         self.resolve_child_specs();
         self.resolve_live_mounts();
         self.resolve_runtime_calls();
+        self.resolve_controller_renders();
         self.chain_implementers();
         self.dedup_out();
         self.sort_sites();
@@ -1851,6 +1852,32 @@ impl SymbolGraph {
                     self.link(site, &symbol, std::slice::from_ref(callback));
                 }
             }
+        }
+    }
+
+    /// A Phoenix controller's `render(conn, "index.json", assigns)` renders through the
+    /// view named after it (`ChatApiWeb.TagController`'s `ChatApiWeb.TagView`): it calls
+    /// the view's `render/2`, where one is defined.
+    fn resolve_controller_renders(&mut self) {
+        let mut links: Vec<(u32, String)> = Vec::new();
+        for callee in ["Phoenix.Controller.render/2", "Phoenix.Controller.render/3"] {
+            for &site in self.incoming.get(callee).into_iter().flatten() {
+                let caller = &self.caller_sites[site as usize];
+                let Some(base) = caller.module.strip_suffix("Controller") else {
+                    continue;
+                };
+                let render = format!("{base}View.render/2");
+                if self.defs.contains_key(&render) {
+                    links.push((site, render));
+                }
+            }
+        }
+        // In the same order however the graph was put together.
+        links.sort_unstable();
+        links.dedup();
+        for (site, render) in links {
+            let symbol = self.caller_sites[site as usize].symbol.clone();
+            self.link(site, &symbol, &[render]);
         }
     }
 

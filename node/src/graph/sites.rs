@@ -975,6 +975,9 @@ fn calls_on(
                     && name == "start_link"
                     && calls_name(code, module, "child_spec", &[], scope))
                 || (name == "start_link" && spec_starts(code, module, arities, scope))
+                || (name == "render"
+                    && (arities.is_empty() || arities.contains(&2))
+                    && renders_view(code, module, scope))
                 || (name == "on_mount"
                     && (arities.is_empty() || arities.contains(&4))
                     && mounts(code, module, scope))
@@ -1637,6 +1640,34 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
         };
         child && scope.names(&code[i..end], module)
     })
+}
+
+/// Whether the line's code renders through the view `module` (whose `render/2` it
+/// calls): a controller's own `render(conn, "index.json", tags: tags)` when the view is
+/// named after it (`TagController`, `TagView`), or `render_many(items, ConversationView,
+/// "basic.json")` and `render_one`, which name it.
+fn renders_view(code: &str, module: &str, scope: &Scope<'_>) -> bool {
+    let own = scope
+        .module
+        .strip_suffix("Controller")
+        .is_some_and(|base| module.strip_suffix("View").is_some_and(|view| view == base));
+    let bare = |word: &'static str| {
+        code.match_indices(word).filter(move |(at, _)| {
+            let before = code[..*at].trim_end();
+            !code[..*at].ends_with(|c: char| ident_char(c) || c == '.')
+                && !before.ends_with("def")
+                && !before.ends_with("defp")
+        })
+    };
+    (own && bare("render(").next().is_some())
+        || ["render_many(", "render_one("].iter().any(|word| {
+            bare(word).any(|(at, _)| {
+                (code[at + word.len()..].split(','))
+                    .take(3)
+                    .map(str::trim)
+                    .any(|arg| scope.names(arg, module))
+            })
+        })
 }
 
 /// The length of the list `code` starts with (`[a, f(b, c)]` is 2), when it closes on
@@ -2766,6 +2797,37 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
         assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
+    }
+
+    /// A Phoenix controller renders through the view named after it, on its `render`
+    /// lines; `render_many` and `render_one` through the view they name.
+    #[test]
+    fn a_controller_and_render_many_render_through_their_views() {
+        let src = "def index(conn, _params) do\n  render(conn, \"index.json\", tags: tags)\nend\n";
+        let scope = Scope {
+            module: "ChatApiWeb.TagController",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |src: &str, symbol: &str, scope: &Scope<'_>| {
+            lines_in(src, &Callee::of(symbol).unwrap(), scope)
+        };
+        assert_eq!(at(src, "ChatApiWeb.TagView.render/2", &scope), vec![11]);
+        assert_eq!(
+            at(src, "ChatApiWeb.UserView.render/2", &scope),
+            Vec::<u32>::new()
+        );
+        let view = "def render(\"index.json\", %{tags: tags}) do\n  %{data: render_many(tags, ConversationView, \"basic.json\")}\nend\n";
+        let scope = Scope {
+            module: "ChatApiWeb.CustomerView",
+            aliases: [("ConversationView", "ChatApiWeb.ConversationView")].into(),
+            text: view,
+            ..Scope::default()
+        };
+        assert_eq!(
+            at(view, "ChatApiWeb.ConversationView.render/2", &scope),
+            vec![11]
+        );
     }
 
     /// A `Supervisor.Spec` child starts its module's `start_link` with its list's

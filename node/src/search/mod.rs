@@ -879,6 +879,8 @@ struct QueryPlan {
     /// The query names a module (`GenServer.call`, `Repo`), not only a function.
     names_module: bool,
     wants_tests: bool,
+    /// The query asks about migrations ("migration", "migrate"): they rank as code.
+    wants_migrations: bool,
 }
 
 impl QueryPlan {
@@ -979,6 +981,7 @@ impl QueryPlan {
             }
         }
         let wants_tests = terms.iter().any(|t| t == "test");
+        let wants_migrations = terms.iter().any(|t| t.starts_with("migrat"));
         let code_like = !symbols.is_empty() || word_count <= 2;
         if code_like {
             symbols.append(&mut weak_symbols);
@@ -1003,6 +1006,7 @@ impl QueryPlan {
             names_module,
             names_a_function_qualified,
             wants_tests,
+            wants_migrations,
         }
     }
 
@@ -1435,6 +1439,11 @@ impl QueryPlan {
         if in_tests && !self.wants_tests {
             w *= 0.5;
         }
+        // An Ecto migration's copies of schemas (`Old.GeoFence`, `New.GeoFence` in
+        // TeslaMate's migrations) rank below the application's own.
+        if in_migrations(chunk) && !self.wants_migrations {
+            w *= 0.5;
+        }
         // A question weighs as one even when it names an identifier ("reply to a caller
         // from outside handle_call"): it still asks about the public API. What it names
         // with its module ("which fields does Inventory.Item.t have") weighs as in an
@@ -1517,6 +1526,11 @@ impl QueryPlan {
         }
         w
     }
+}
+
+/// Whether `chunk` is an Ecto migration's code (`priv/repo/migrations/…`).
+fn in_migrations(chunk: &Chunk) -> bool {
+    chunk.path.contains("/migrations/") || chunk.path.starts_with("migrations/")
 }
 
 /// Whether `chunk` is a test, or code under a test directory.
@@ -1971,5 +1985,33 @@ end
         let plan = QueryPlan::new("why does Logger... drop my messages");
         assert_eq!(plan.symbols, ["logger"]);
         assert_eq!(QueryPlan::new("<>").symbols, ["<>"]);
+    }
+
+    /// An Ecto migration's copy of a schema ranks below the application's own, unless
+    /// the query asks about migrations (TeslaMate's `GeoFence`).
+    #[test]
+    fn migrations_rank_below_the_application() {
+        let schema = "defmodule TeslaMate.Locations.GeoFence do\n  use Ecto.Schema\nend\n";
+        let copy = "defmodule TeslaMate.Repo.Migrations.AddGeofences do\n  defmodule GeoFence do\n    use Ecto.Schema\n  end\nend\n";
+        let candidates = candidates_of(&[
+            ("lib/teslamate/locations/geo_fence.ex", schema),
+            ("priv/repo/migrations/20190101_add_geofences.exs", copy),
+        ]);
+        let weight = |query: &str, path: &str| {
+            let plan = QueryPlan::new(query);
+            let c = (candidates.iter())
+                .find(|c| c.chunk.path == path && c.chunk.kind == ChunkKind::ModuleHeader)
+                .unwrap_or_else(|| panic!("no header in {path}"));
+            plan.kind_weight(&c.chunk)
+        };
+        let (app, migration) = (
+            "lib/teslamate/locations/geo_fence.ex",
+            "priv/repo/migrations/20190101_add_geofences.exs",
+        );
+        assert!(weight("GeoFence", migration) < weight("GeoFence", app));
+        assert_eq!(
+            weight("geofence migration", migration),
+            weight("geofence migration", app)
+        );
     }
 }
