@@ -898,10 +898,7 @@ fn also_at(lines: &[u32]) -> String {
 /// What a caller that is a file's code and defines nothing is: a script, or a template
 /// no module renders (ExCoveralls' `EEx.eval_file` of `coverage.html.eex`).
 fn file_caller(path: &str) -> &'static str {
-    match [".eex", ".heex", ".leex", ".sface"]
-        .iter()
-        .any(|e| path.ends_with(e))
-    {
+    match aiex_node::chunk::is_template_path(path) {
         true => "(template)",
         false => "(script)",
     }
@@ -1227,14 +1224,14 @@ mod tests {
         }
     }
 
-    /// A caller's further lines, the first five and a count, which is a floor when the
-    /// lines were cut at the most one caller keeps.
     #[test]
     fn a_file_caller_is_a_script_or_a_template() {
         assert_eq!(file_caller("rel/config.exs"), "(script)");
         assert_eq!(file_caller("lib/templates/coverage.html.eex"), "(template)");
     }
 
+    /// A caller's further lines, the first five and a count, which is a floor when the
+    /// lines were cut at the most one caller keeps.
     #[test]
     fn further_call_lines_are_counted() {
         assert_eq!(also_at(&[]), "");

@@ -8940,6 +8940,12 @@ fn a_test_named_by_joined_strings_is_named_by_their_text() {
         test.name,
         "pager for negative number of pages, boundary shows only the first"
     );
+    // With an interpolation, the name is computed: shown as written.
+    let src =
+        "defmodule T do\n  use ExUnit.Case\n  test \"a #{@x}\" <> \" b\" do\n    :ok\n  end\nend\n";
+    let cs = unmerged_chunks("test/t_test.exs", src);
+    let test = cs.iter().find(|c| c.kind == Test).unwrap();
+    assert_eq!(test.name, "\"a #{@x}\" <> \" b\"", "{}", dump(&cs));
 }
 
 /// A test module's `doctest Mod` after its tests is module code of its own, not lines
@@ -9036,6 +9042,7 @@ fn a_spec_variable_holds_a_child() {
         "    spec = {Plug.Cowboy, [scheme: :http, plug: __MODULE__, port: 4040]}\n",
         "    assert %{id: {:ranch_listener_sup, _}} = Supervisor.child_spec(spec, [])\n",
         "    typespec = {:ok, :integer}\n",
+        "    api_spec = {OpenApiSpex.Spec, []}\n",
         "  end\n",
         "end\n",
     );
@@ -9043,6 +9050,13 @@ fn a_spec_variable_holds_a_child() {
     let test = cs.iter().find(|c| c.kind == Test).unwrap();
     assert!(
         test.calls.contains(&"Plug.Cowboy.child_spec/1".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !test
+            .calls
+            .contains(&"OpenApiSpex.Spec.child_spec/1".to_string()),
         "{}",
         dump(&cs)
     );
@@ -9092,7 +9106,8 @@ fn supervisor_spec_workers_start_and_patterns_do_not() {
         "  def init([queue, size]) do\n",
         "    children = [\n",
         "      worker(Verk.QueueManager, [queue, size], id: queue),\n",
-        "      supervisor(Verk.Queue.Supervisor, [queue])\n",
+        "      supervisor(Verk.Queue.Supervisor, [queue]),\n",
+        "      worker(Verk.Stats, [queue], function: :start)\n",
         "    ]\n",
         "    supervise(children, strategy: :one_for_one)\n",
         "  end\n",
@@ -9106,9 +9121,14 @@ fn supervisor_spec_workers_start_and_patterns_do_not() {
     for start in [
         "Verk.QueueManager.start_link/2",
         "Verk.Queue.Supervisor.start_link/1",
+        "Verk.Stats.start/1",
     ] {
         assert!(calls.contains(&start.to_string()), "{start}: {calls:?}");
     }
+    assert!(
+        !calls.contains(&"Verk.Stats.start_link/1".to_string()),
+        "{calls:?}"
+    );
     let calls = definition_calls(&cs, "Verk.QueueSupervisor.check/1");
     assert!(
         !calls.contains(&"Verk.Worker.start_link/1".to_string()),

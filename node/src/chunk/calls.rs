@@ -904,6 +904,9 @@ const SERVER_MODULES: [&str; 11] = [
 /// The most `use`s in functions' or tests' bodies (or at a script's top) one file's walk
 /// reads as imports there: real code makes a handful.
 const MAX_SCOPED_USES: usize = 64;
+/// The most `{Mod, :fun, [args]}` tuples one file's walk looks up the tree from to see
+/// whether they are patterns (past them, they are taken as written to be run).
+const MAX_PATTERN_CHECKS: usize = 64;
 
 /// Words in the names of a project's own functions that call what they are given as a
 /// module, a function's name and its arguments (`Rpc.enhanced_call`, `GenRpc.multicast`).
@@ -1068,16 +1071,25 @@ fn implied_calls(
             }
         }
         // `Supervisor.Spec`'s `worker(QueueManager, [name, opts], id: …)` (and
-        // `supervisor/3`) starts `QueueManager.start_link/2`, with the list's arguments.
+        // `supervisor/3`) starts `QueueManager.start_link/2`, with the list's arguments,
+        // or the function its `function:` option names.
         "worker" | "supervisor" => {
+            let function = (argv.get(2).filter(|o| o.kind() == "keywords"))
+                .and_then(|o| {
+                    keyword_pairs(*o).into_iter().find(|(key, _)| {
+                        text(*key, src).trim_end().trim_end_matches(':') == "function"
+                    })
+                })
+                .map(|(_, value)| atom_name(value, src));
             if let Some(module) = static_module(first, src)
                 && let Some(list) = argv.get(1).filter(|l| l.kind() == "list")
                 && !text(*list, src).contains('|')
+                && let Some(fun) = function.unwrap_or(Some("start_link"))
             {
                 let arity = named_children(*list).len() as u32;
                 let start = RawCall::Remote {
                     module,
-                    fun: "start_link".to_string(),
+                    fun: fun.to_string(),
                     arity,
                 };
                 calls.push((at, start));
@@ -1945,15 +1957,15 @@ fn supervised_piped<'t>(
 }
 
 /// What a variable or function holds by Elixir's naming habit: `children` and
-/// `web_children` a list of child specs; `child`, `oban_child`, `spec`, `pool_spec` and a
-/// module's own `child_spec` one (`%{id: __MODULE__, start: {__MODULE__, :start_link,
-/// [opts]}}`; Plug.Cowboy's tests: `spec = {Plug.Cowboy, opts}`, then
-/// `Supervisor.child_spec(spec, [])`).
+/// `web_children` a list of child specs; `child`, `oban_child`, `spec`, `pool_child_spec`
+/// and a module's own `child_spec` one (`%{id: __MODULE__, start: {__MODULE__,
+/// :start_link, [opts]}}`; Plug.Cowboy's tests: `spec = {Plug.Cowboy, opts}`, then
+/// `Supervisor.child_spec(spec, [])`). Not `api_spec` or `type_spec`.
 fn names_children(name: &str) -> Option<Holds> {
     let named = |n: &str| name == n || name.strip_suffix(n).is_some_and(|p| p.ends_with('_'));
     if named("children") {
         Some(Holds::Children)
-    } else if named("child") || named("spec") {
+    } else if named("child") || named("child_spec") || name == "spec" {
         Some(Holds::Child)
     } else {
         None
@@ -2248,9 +2260,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     let mut out_of_order = false;
     let tuple = g.kind("tuple");
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
-    // The `use`s read so far that import for a body's or script's code (bounded: finding
-    // where each one's block ends walks up the tree).
+    // The `use`s read so far that import for a body's or script's code, and the MFA
+    // tuples looked up the tree for a pattern (bounded: each step up costs the depth).
     let mut scoped_uses = 0;
+    let mut pattern_checks = 0;
     // The names server starts register for the caller's own module ([`registered_name`]),
     // and where the calls that message a server by a module's name are.
     let mut registered: Vec<String> = Vec::new();
@@ -2428,8 +2441,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 .named_child(0)
                 .is_some_and(|m| matches!(m.kind_id(), k if k == g.alias || k == g.identifier || k == g.dot))
             && let Some(call) = mfa_in(&named_children(node), src)
-            // Not a pattern (`assert {_, {Mod, :start_link, [a]}, _} = child_spec(a)`).
-            && !in_pattern(node, src, &not_calls)
+            // Not a pattern (`assert {_, {Mod, :start_link, [a]}, _} = child_spec(a)`):
+            // looked for up the tree, a few times a file (each step up costs the depth).
+            && !(pattern_checks < MAX_PATTERN_CHECKS && {
+                pattern_checks += 1;
+                in_pattern(node, src, &not_calls)
+            })
         {
             // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry
             // poller's measurement, a child's `start:`) with those arguments.
@@ -2896,7 +2913,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
 pub(crate) const KERNEL_SIGILS: [&str; 12] =
     ["c", "C", "D", "N", "r", "R", "s", "S", "T", "U", "w", "W"];
 
-/// The function components a `~H` (HEEx) template renders, each a call with the assigns:
+/// The calls a sigil makes: a sigil of the project's or a library's calls its macro
+/// (`~M[1000]`, `sigil_M/2`); and the function components a `~H` (HEEx) template renders,
+/// each a call with the assigns:
 /// `<.button>` calls `button/1` (the module's own, or an imported one such as
 /// `Phoenix.Component.link/1`), `<MyAppWeb.Components.card>` calls
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no

@@ -1072,7 +1072,8 @@ impl<'s, 't> Walker<'s, 't> {
         })
     }
 
-    /// The text of strings joined with `<>` (`"a" <> "b" <> "c"`), when all are literal.
+    /// The text of strings joined with `<>` (`"a" <> "b" <> "c"`), when all are literal
+    /// (no interpolation: a name computed so is shown as written).
     fn joined_strings(&self, node: Node<'t>) -> Option<String> {
         const MOST: usize = 32;
         let mut parts: Vec<Node<'t>> = Vec::new();
@@ -1082,7 +1083,7 @@ impl<'s, 't> Walker<'s, 't> {
                 return None;
             }
             match n.kind() {
-                "string" => parts.push(n),
+                "string" if !self.text(n).contains("#{") => parts.push(n),
                 "binary_operator"
                     if n.child_by_field_name("operator").map(|o| self.text(o)) == Some("<>") =>
                 {
@@ -5930,7 +5931,14 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     scope_end,
                     quoted: false,
                 } => {
-                    let module = resolve(&local, module, *at);
+                    // A `use` in a body: its module resolved as any (`use Dsl` after
+                    // `alias MyApp.Dsl`), still marked.
+                    let module = match module.strip_prefix(super::SCOPED_USE) {
+                        Some(used) => {
+                            format!("{}{}", super::SCOPED_USE, resolve(&local, used, *at))
+                        }
+                        None => resolve(&local, module, *at),
+                    };
                     let (in_force, in_force_filters) = match scopes.last() {
                         Some((_, (imports, filters), _)) => (imports, filters),
                         None => (&draft.imports, &draft.import_filters),

@@ -1213,6 +1213,15 @@ pub struct ChunkerConfig {
 /// `too_many_imports`. Real modules import a handful.
 pub const MAX_IMPORTS: usize = 100;
 
+/// Whether `path` is a template file's (`.heex`, `.eex`, `.leex`, `.sface`): Phoenix
+/// compiles it into a function of a module (`embed_templates`, a colocated template), or
+/// code reads it (`EEx.eval_file`).
+pub fn is_template_path(path: &str) -> bool {
+    [".heex", ".eex", ".leex", ".sface"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
 /// The module of a call through a module chosen at run time (`adapter.call(env, opts)`,
 /// `http_client().get(url)`): `?.call/2` among a chunk's calls, which the symbol graph
 /// links to the one indexed callback of that name and arity, or drops.

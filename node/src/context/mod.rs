@@ -907,7 +907,8 @@ impl<'a> ContextBuilder<'a> {
                 let bodiless = |c: &Chunk| c.tags.iter().any(|t| t == "bodiless");
                 if !defining.is_empty() && defining.iter().all(bodiless) {
                     for site in self.graph.definitions(symbol) {
-                        if site.generated_by.is_some() && is_template(&site.path) {
+                        if site.generated_by.is_some() && crate::chunk::is_template_path(&site.path)
+                        {
                             let file = self.source.file_chunks(&site.repo, &site.path)?;
                             defining.extend(file.into_iter().filter(|c| {
                                 c.start_line <= site.end_line && c.end_line >= site.start_line
@@ -1737,7 +1738,9 @@ impl<'a> ContextBuilder<'a> {
             // A template's function (`embed_templates`): its file's code at its site, as
             // written (its calls name modules as the rendering module aliases them).
             let found = match found {
-                None if is_template(&site.path) && fallbacks < 2 * max_callers => {
+                None if crate::chunk::is_template_path(&site.path)
+                    && fallbacks < 2 * max_callers =>
+                {
                     fallbacks += 1;
                     let chunks = self.source.file_chunks(&site.repo, &site.path)?;
                     chunks.iter().find(overlaps).cloned()
@@ -2099,14 +2102,6 @@ fn same_code(chunk: &Chunk) -> String {
         .strip_prefix(path_line.as_str())
         .unwrap_or(&chunk.header);
     format!("{}\0{header}{}", chunk.module, chunk.content)
-}
-
-/// Whether `path` is a template file's (`.heex`, `.eex`, `.leex`, `.sface`), whose
-/// functions `embed_templates` defines.
-fn is_template(path: &str) -> bool {
-    [".heex", ".eex", ".leex", ".sface"]
-        .iter()
-        .any(|e| path.ends_with(e))
 }
 
 /// `path:start-end` of each chunk, merged per file.

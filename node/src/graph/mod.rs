@@ -550,13 +550,6 @@ const USE_BEHAVIOURS: [(&str, &[&str]); 5] = [
     ("Phoenix.Router", &["Plug"]),
 ];
 
-/// Whether a path is a template's (`.heex`, `.eex`, `.leex`, `.sface`).
-fn is_template_path(path: &str) -> bool {
-    [".heex", ".eex", ".leex", ".sface"]
-        .iter()
-        .any(|e| path.ends_with(e))
-}
-
 /// The suffix of a caller that is module-level code: `lib/a.ex:3 A (module body)`.
 pub const MODULE_BODY: &str = " (module body)";
 
@@ -1842,15 +1835,33 @@ impl SymbolGraph {
         }
         // In the same order however the graph was put together.
         moved.sort_unstable();
-        for (key, sites, callback) in moved {
+        self.unlink(
+            moved
+                .iter()
+                .flat_map(|(key, sites, _)| sites.iter().map(move |&s| (s, key))),
+        );
+        for (_, sites, callback) in moved {
+            let Some(callback) = callback else {
+                continue;
+            };
             for site in sites {
                 let symbol = self.caller_sites[site as usize].symbol.clone();
-                if let Some(out) = self.out.get_mut(&symbol) {
-                    out.retain(|c| *c != key);
-                }
-                if let Some(callback) = &callback {
-                    self.link(site, &symbol, std::slice::from_ref(callback));
-                }
+                self.link(site, &symbol, std::slice::from_ref(&callback));
+            }
+        }
+    }
+
+    /// Takes each `(caller site, callee)` out of its caller's callees, one pass over each
+    /// caller's list (a caller of thousands of such callees is not read once per callee).
+    fn unlink<'k>(&mut self, pairs: impl Iterator<Item = (u32, &'k String)>) {
+        let mut by_caller: HashMap<String, HashSet<&'k str>> = HashMap::default();
+        for (site, callee) in pairs {
+            let symbol = &self.caller_sites[site as usize].symbol;
+            (by_caller.entry(symbol.clone()).or_default()).insert(callee.as_str());
+        }
+        for (symbol, gone) in by_caller {
+            if let Some(out) = self.out.get_mut(&symbol) {
+                out.retain(|c| !gone.contains(c.as_str()));
             }
         }
     }
@@ -1897,13 +1908,15 @@ impl SymbolGraph {
         }
         // In the same order however the graph was put together.
         moved.sort_unstable();
-        for (callee, sites, render) in moved {
-            self.incoming.remove(&callee);
+        for (callee, _, _) in &moved {
+            self.incoming.remove(callee);
+        }
+        self.unlink(
+            (moved.iter()).flat_map(|(callee, sites, _)| sites.iter().map(move |&s| (s, callee))),
+        );
+        for (_, sites, render) in moved {
             for site in sites {
                 let symbol = self.caller_sites[site as usize].symbol.clone();
-                if let Some(out) = self.out.get_mut(&symbol) {
-                    out.retain(|c| *c != callee);
-                }
                 self.link(site, &symbol, std::slice::from_ref(&render));
             }
         }
@@ -2854,7 +2867,7 @@ impl SymbolGraph {
                     && s.repo == m.repo
                     // A LiveView's `render/1` from its colocated template is the
                     // template's.
-                    && (s.path == m.path || is_template_path(&s.path))
+                    && (s.path == m.path || crate::chunk::is_template_path(&s.path))
                     && s.generated_by.as_deref().is_none_or(|by| {
                         // A behaviour not indexed whose own `use` defines a known callback
                         // (a LiveView's `render/1` from its colocated template).

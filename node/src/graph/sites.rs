@@ -1258,24 +1258,36 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && written.starts_with(|c: char| c.is_ascii_uppercase())
                 && !written.contains('.')
                 && !scope.aliases.contains_key(written);
+            // The calls of `name` (at one of `arities`) the chunker kept with a module as
+            // written, and whether one such module is `module`.
+            let written_as = |is: &dyn Fn(&str) -> bool| {
+                (scope.written_calls.iter()).any(|c| {
+                    c.rsplit_once('/').is_some_and(|(head, a)| {
+                        a.parse::<u32>()
+                            .is_ok_and(|a| arities.is_empty() || arities.contains(&a))
+                            && head
+                                .strip_suffix(name)
+                                .and_then(|m| m.strip_suffix('.'))
+                                .is_some_and(is)
+                    })
+                })
+            };
             // `http_client().get(url)`: through a module chosen at run time, which the
-            // graph took for this callback.
+            // graph took for a callback of the name; not for a module the chunk calls
+            // the name of by writing it (`Other.get(url)` beside it).
             let runtime = written.is_empty()
                 && (scope.runtime.iter()).any(|&(n, arity)| {
                     n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
-                });
-            // `Routes.conversation_path(…)`: through an alias a `use` makes, which the
-            // graph resolved; the chunker kept the call as written.
-            let as_written = !written.is_empty()
+                })
+                && !written_as(&|m: &str| scope.names(m, module));
+            // `Routes.conversation_path(…)`: through an alias a `use` makes (a name of one
+            // segment, no module of Elixir's), which the graph resolved; the chunker kept
+            // the call as written.
+            let as_written = !written.contains('.')
+                && written.starts_with(|c: char| c.is_ascii_uppercase())
+                && !ELIXIR_MODULES.contains(&written)
                 && !scope.aliases.contains_key(written)
-                && (scope.written_calls.iter()).any(|c| {
-                    c.strip_prefix(written)
-                        .and_then(|r| r.strip_prefix('.'))
-                        .and_then(|r| r.strip_prefix(name))
-                        .and_then(|r| r.strip_prefix('/'))
-                        .and_then(|a| a.parse::<u32>().ok())
-                        .is_some_and(|a| arities.is_empty() || arities.contains(&a))
-                });
+                && written_as(&|m: &str| m == written);
             if !runtime
                 && !as_written
                 && (written.is_empty() || !(scope.names(written, module) || rendering_alias))
@@ -1703,6 +1715,10 @@ fn spec_starts(code: &str, module: &str, arities: &[u32], scope: &Scope<'_>) -> 
                 return false;
             }
             let rest = &code[at + starter.len()..];
+            // `function: :start` starts another function.
+            if rest.contains("function:") {
+                return false;
+            }
             let Some((written, list)) = rest.split_once(',') else {
                 return false;
             };
@@ -2797,6 +2813,13 @@ mod tests {
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
         assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
+        // A module the chunk calls the name of by writing it: its own line only.
+        let scope = Scope {
+            written_calls: vec!["Other.get/3"],
+            ..scope
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Other.get/3"), vec![11]);
     }
 
     /// A Phoenix controller renders through the view named after it, on its `render`
@@ -2867,6 +2890,17 @@ mod tests {
             vec![12]
         );
         assert_eq!(at("ChatApiWeb.ErrorHelpers.translate_error/1"), vec![13]);
+        // Another module's call kept as written is no line of a function of the name.
+        let stats = "count = Enum.count(list)\nStats.count(list)\n";
+        let scope = Scope {
+            module: "MyApp.Report",
+            aliases: [("Stats", "MyApp.Stats")].into(),
+            written_calls: vec!["Enum.count/1", "MyApp.Stats.count/1"],
+            text: stats,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(stats, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("MyApp.Stats.count/1"), vec![11]);
     }
 
     /// A module interpolated in a string (`id: :"#{__MODULE__}_#{id}"`) starts nothing;
