@@ -9158,31 +9158,3 @@ fn a_split_module_header_after_comments_shows_its_defmodule_once() {
         );
     }
 }
-
-/// A `@before_compile {Mod, :hook}` in a `use`'s quote is a call of the hook by the
-/// function writing the quote, as well as a hook of the modules that use it
-/// (ThousandIsland's `add_handle_info_fallback/1`, which looked like dead code).
-#[test]
-fn a_quoted_before_compile_hook_is_called_by_the_quote() {
-    let src = concat!(
-        "defmodule ThousandIsland.Handler do\n",
-        "  defmacro __using__(_opts) do\n",
-        "    quote location: :keep do\n",
-        "      @before_compile {ThousandIsland.Handler, :add_handle_info_fallback}\n",
-        "    end\n",
-        "  end\n",
-        "  defmacro add_handle_info_fallback(_module) do\n",
-        "    quote do\n",
-        "      def handle_info(_msg, state), do: {:noreply, state}\n",
-        "    end\n",
-        "  end\n",
-        "end\n",
-    );
-    let cs = unmerged_chunks("lib/thousand_island/handler.ex", src);
-    assert!(
-        definition_calls(&cs, "ThousandIsland.Handler.__using__/1")
-            .contains(&"ThousandIsland.Handler.add_handle_info_fallback/1".to_string()),
-        "{}",
-        dump(&cs)
-    );
-}

@@ -4771,3 +4771,54 @@ end
         );
     }
 }
+
+/// A `@before_compile {Mod, :fallback}` in a `use`'s quote adds its clauses after the
+/// quote's own: the function a `use` defines is found at the quote's first clause, with
+/// its calls (ThousandIsland's handlers' `handle_info/2`, not the fallback's).
+#[test]
+fn a_quoted_before_compile_fallback_comes_after_the_quotes_clauses() {
+    let src = "defmodule TI.Handler do
+  defmacro __using__(_opts) do
+    quote do
+      unquote(genserver_impl())
+    end
+  end
+
+  defmacro add_handle_info_fallback(_module) do
+    quote do
+      def handle_info({msg, _raw, _data}, _state) when msg in [:tcp, :ssl], do: raise(\"bad state\")
+    end
+  end
+
+  def genserver_impl do
+    quote do
+      def handle_info(:read_timeout, state) do
+        TI.Handler.check_read_deadline(state)
+      end
+
+      @before_compile {TI.Handler, :add_handle_info_fallback}
+    end
+  end
+
+  def check_read_deadline(state), do: state
+end
+
+defmodule Echo do
+  use TI.Handler
+end
+";
+    let chunks = chunks_of("lib/ti/handler.ex", src);
+    for g in std::iter::once(SymbolGraph::build(&chunks)).chain(merged_halves(&chunks)) {
+        let site = sole_definition(&g, "Echo.handle_info/2");
+        let (_, start, _) = quoted_place(&site).expect("quoted");
+        assert_eq!(
+            start,
+            line_of(src, "def handle_info(:read_timeout"),
+            "{site:?}"
+        );
+        assert!(
+            g.callees("Echo.handle_info/2")
+                .contains(&"TI.Handler.check_read_deadline/1".to_string())
+        );
+    }
+}

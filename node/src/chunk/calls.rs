@@ -2317,22 +2317,19 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             // The hook is a macro the compiler calls (as `use` calls
                             // `__using__/1`) in the module this is in; in a quote, in
                             // the modules that use it.
-                            // The function writing the quote calls it too, as its `use`s
-                            // (ThousandIsland's `{ThousandIsland.Handler,
-                            // :add_handle_info_fallback}`, run by 55 handlers).
                             if Context::in_quote(&contexts) {
-                                let quoted = RawCall::QuotedBeforeCompile {
-                                    module: module.clone(),
-                                    fun: fun.clone(),
+                                calls.push((
+                                    node.start_byte(),
+                                    RawCall::QuotedBeforeCompile { module, fun },
+                                ));
+                            } else {
+                                let hook = RawCall::Remote {
+                                    module,
+                                    fun,
+                                    arity: 1,
                                 };
-                                calls.push((node.start_byte(), quoted));
+                                calls.push((node.start_byte(), hook));
                             }
-                            let hook = RawCall::Remote {
-                                module,
-                                fun,
-                                arity: 1,
-                            };
-                            calls.push((node.start_byte(), hook));
                         }
                     }
                     (Some(set), Some("doc" | "moduledoc" | "typedoc")) => {
