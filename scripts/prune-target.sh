@@ -29,6 +29,10 @@ for profile in debug release; do
     awk '{ name = $2; sub(/-[0-9a-f]+$/, "", name); if (seen[name]++) print $2 }' |
     while read -r old; do
       rm -f "$old" "$old.d"
+      # Its fingerprint too: a library's and a binary's unit tests share a name
+      # (`aiex_bench`), and cargo takes an executable whose fingerprint is left for
+      # built, then cannot run it. Without one it builds it again.
+      rm -rf "$target/$profile/.fingerprint/"*"-${old##*-}"
     done
   # The workspace's own libraries (libaiex_*) get a new hash per clone path and feature
   # set: keep the newest four of each name (a pruned one is simply rebuilt).
@@ -37,6 +41,8 @@ for profile in debug release; do
     awk '{ name = $2; sub(/-[0-9a-f]+\.rlib$/, "", name); if (seen[name]++ >= 4) print $2 }' |
     while read -r old; do
       rm -f "$old" "${old%.rlib}.rmeta" "${old%.rlib}.d"
+      stem="${old%.rlib}"
+      rm -rf "$target/$profile/.fingerprint/"*"-${stem##*-}"
     done
   # Object files of links that never finished.
   find "$deps" -maxdepth 1 -type f -name '*.rcgu.o' -mmin +120 -delete
