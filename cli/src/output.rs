@@ -1104,6 +1104,7 @@ pub fn symbols_offline(
             repos,
             json,
         } => {
+            let symbol = aiex_gateway::service::named_symbol(graph, &symbol);
             aiex_gateway::service::defined_arg(graph, &symbol, &repos)?;
             let callees = aiex_gateway::service::callee_refs(Some(source), graph, &symbol, &repos);
             callees_of(&callees, json, &symbol)

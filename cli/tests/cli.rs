@@ -1059,6 +1059,33 @@ fn bad_arguments_are_named() {
             "did you mean Inventory.Stock.reserve/4",
         );
     }
+    // A function named without its module, or by its module's last segment and without
+    // an arity, is the one it names, as `def` takes it: the arities a default argument
+    // makes are one function (`def line_total(unit_price, quantity, discounts \\ [])`).
+    for (look_up, short, full) in [
+        (
+            "callers",
+            "Pricing.line_total",
+            "Inventory.Pricing.line_total",
+        ),
+        (
+            "callees",
+            "Pricing.line_total",
+            "Inventory.Pricing.line_total",
+        ),
+        ("callees", "order_total", "Inventory.Pricing.order_total/2"),
+    ] {
+        let json = |symbol: &str| {
+            let args = ["symbols", "--offline", look_up, symbol, "--json"];
+            common::ok_json(&args, &aiex(d, &args))
+        };
+        let (by_short, by_full) = (json(short), json(full));
+        assert_eq!(by_short, by_full, "{look_up} {short}");
+        assert!(
+            by_full.to_string().contains("Inventory.Pricing."),
+            "{look_up} {full}: {by_full}"
+        );
+    }
     // A repository that is not indexed is named, not an empty result.
     for args in [
         &["search", "--offline", "stock", "--repo", "nosuch"][..],

@@ -666,6 +666,36 @@ pub fn one_named(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Option<
     }
 }
 
+/// The function `symbol` names as `symbols def` takes it: itself where it is defined,
+/// else the one function it names without its module or by its module's last segments
+/// (`run_phase`, `Axn.update_status`), every arity of one name counting as one
+/// (`Axn.success_event` is `Bonny.Axn.success_event`, `def success_event(axn, opts \\
+/// [])`); else itself.
+pub fn named_symbol(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> String {
+    if graph.is_defined(symbol) {
+        return symbol.to_owned();
+    }
+    if let Some(one) = one_named(graph, symbol) {
+        return one;
+    }
+    one_name(graph, symbol).unwrap_or_else(|| symbol.to_owned())
+}
+
+/// The one `Mod.fun` that every function `symbol` (written without an arity) names
+/// shares, when they are one name's arities and it is not `symbol` itself.
+fn one_name(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Option<String> {
+    if symbol.contains('/') {
+        return None;
+    }
+    let named = named_functions(graph, symbol);
+    let first = named.first()?.rsplit_once('/')?.0;
+    (first != symbol
+        && named
+            .iter()
+            .all(|n| n.rsplit_once('/').is_some_and(|(b, _)| b == first)))
+    .then(|| first.to_owned())
+}
+
 /// The functions `symbol` names as `symbols def` takes it, each once, sorted.
 fn named_functions(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Vec<String> {
     let mut named: Vec<String> = (graph.definitions_as_written(symbol, |_| true))
@@ -705,7 +735,7 @@ fn callers_named(
     if !found.is_empty() {
         return Ok((symbol.to_owned(), found));
     }
-    if !module && let Some(one) = one_named(graph, symbol) {
+    if !module && let Some(one) = one_named(graph, symbol).or_else(|| one_name(graph, symbol)) {
         return callers_named(graph, &one);
     }
     // `run/3`, which 56 modules define: which one is meant is asked, not guessed.
@@ -1141,10 +1171,11 @@ impl pb::search_server::Search for SearchService {
         symbol_arg(&req.symbol)?;
         self.0.all_known(&req.repositories)?;
         let graph = self.0.backend.graph().await.map_err(GatewayError::from)?;
-        defined_arg(&graph, &req.symbol, &req.repositories)?;
+        let symbol = named_symbol(&graph, &req.symbol);
+        defined_arg(&graph, &symbol, &req.repositories)?;
         let source = self.0.backend.chunk_source();
         let refs = tokio::task::spawn_blocking(move || {
-            callee_refs(source.as_deref(), &graph, &req.symbol, &req.repositories)
+            callee_refs(source.as_deref(), &graph, &symbol, &req.repositories)
         })
         .await
         .map_err(|e| GatewayError::from(aiex_node::NodeError::from(e)))?;

@@ -6747,6 +6747,10 @@ fn g19_embedded_templates_and_the_components_they_render() {
         [
             ("lib/shop_web/controllers/page_html/*", "", 3),
             ("lib/shop_web/emails/*", "_email", 4),
+            // A module that `use`s something and writes no `render/1` may be a LiveView
+            // embedding templates too: its colocated one is looked up (by name, at
+            // the `defmodule` line).
+            ("lib/shop_web/controllers/page_html", "", 1),
         ]
     );
     let page = &header.embedded_templates[0];

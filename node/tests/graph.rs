@@ -4822,3 +4822,159 @@ end
         );
     }
 }
+
+/// In a `use`'s quote, `alias __MODULE__, as: Pipeline` names the module that uses it:
+/// `Pipeline.stages()` in a quoted function is that module's `stages/0` (Opus), not the
+/// quoting module's, which has none.
+#[test]
+fn a_quoted_alias_of_module_names_the_using_module() {
+    let src = concat!(
+        "defmodule Flow.Pipeline do\n",             // 1
+        "  defmacro __using__(_opts) do\n",         // 2
+        "    quote do\n",                           // 3
+        "      alias __MODULE__, as: Pipeline\n",   // 4
+        "      alias __MODULE__.Stages, as: Own\n", // 5
+        "      def call(input), do: {Pipeline.stages(), Own.all(input)}\n", // 6
+        "      def stages, do: [:a]\n",             // 7
+        "    end\n",                                // 8
+        "  end\n",                                  // 9
+        "end\n",                                    // 10
+        "defmodule Shop.Checkout do\n",             // 11
+        "  use Flow.Pipeline\n",                    // 12
+        "end\n",                                    // 13
+        "defmodule Shop.Checkout.Stages do\n",      // 14
+        "  def all(x), do: [x]\n",                  // 15
+        "end\n",                                    // 16
+    );
+    let chunks = chunks_of("lib/flow.ex", src);
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        let mut callees = g.callees("Shop.Checkout.call/1");
+        callees.sort();
+        assert_eq!(
+            callees,
+            strings(&["Shop.Checkout.Stages.all/1", "Shop.Checkout.stages/0"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Shop.Checkout.stages/0"),
+            strings(&["Shop.Checkout.call/1"])
+        );
+        // The quoting module calls nothing of its own name.
+        assert!(g.callees("Flow.Pipeline.__using__/1").is_empty());
+    }
+}
+
+/// An alias a test's body makes under a name of its own (`alias Sourceror.Zipper, as:
+/// Z`) places the calls through it on their lines; a capture through a module held in a
+/// variable (`&style.run/2`, Styler's styles) calls the one callback of that name.
+#[test]
+fn a_body_alias_places_its_calls_and_a_runtime_capture_calls_the_callback() {
+    let lib = concat!(
+        "defmodule Sourceror.Zipper do\n",             // 1
+        "  def down(z), do: z\n",                      // 2
+        "end\n",                                       // 3
+        "defmodule Styler.Style do\n",                 // 4
+        "  @callback run(term, term) :: term\n",       // 5
+        "end\n",                                       // 6
+        "defmodule Styler do\n",                       // 7
+        "  def style(z, styles) do\n",                 // 8
+        "    Enum.reduce(styles, z, fn style, z ->\n", // 9
+        "      Enum.map(z, &style.run/2)\n",           // 10
+        "    end)\n",                                  // 11
+        "  end\n",                                     // 12
+        "end\n",                                       // 13
+    );
+    let test = concat!(
+        "defmodule Sourceror.RangeTest do\n",  // 1
+        "  use ExUnit.Case\n",                 // 2
+        "  test \"stabs\" do\n",               // 3
+        "    alias Sourceror.Zipper, as: Z\n", // 4
+        "    x = 1\n",                         // 5
+        "    x |> Z.down()\n",                 // 6
+        "  end\n",                             // 7
+        "end\n",                               // 8
+    );
+    let mut chunks = chunks_of("lib/sourceror.ex", lib);
+    let test_chunks = chunks_of("test/range_test.exs", test);
+    chunks.extend(test_chunks.iter().cloned());
+    let g = SymbolGraph::build(&chunks);
+    let callee = aiex_node::graph::sites::Callee::of("Sourceror.Zipper.down/1").unwrap();
+    let place = aiex_node::graph::sites::call_place(&test_chunks, 3, 7, &callee);
+    assert_eq!(place.lines, vec![6], "{place:?}");
+    assert_eq!(
+        caller_symbols(&g, "Styler.Style.run/2"),
+        strings(&["Styler.style/2"])
+    );
+}
+
+/// A LiveView that embeds templates (its tabs) still renders the template named after
+/// it (live_toast's `HomeLive`: `home_live.html.heex` is its `render/1`, whose
+/// components are calls); an `on_mount:` option built by a function for a
+/// `live_session` calls the hook's `on_mount/4` (ErrorTracker's router); `~LVN`
+/// templates render components as `~H` ones do; PropEr's `{:call, Mod, :fun, args}`
+/// calls `fun` with its list; and a behaviour's facade handing its work to the module
+/// chosen at run time (`migrator().up(opts)` in `def up`) does not call itself.
+#[test]
+fn templates_hooks_symbolic_calls_and_facades_link_what_they_run() {
+    let live = concat!(
+        "defmodule DemoWeb.HomeLive do\n",       // 1
+        "  use Phoenix.LiveView\n",              // 2
+        "  embed_templates \"tabs/*\"\n",        // 3
+        "  defp navbar(assigns), do: assigns\n", // 4
+        "end\n",                                 // 5
+        "defmodule DemoWeb.Router do\n",         // 6
+        "  def __options__(opts) do\n",          // 7
+        "    [on_mount: [{DemoWeb.Hooks, :assigns}] ++ opts, root_layout: false]\n", // 8
+        "  end\n",                               // 9
+        "end\n",                                 // 10
+        "defmodule DemoWeb.Hooks do\n",          // 11
+        "  def on_mount(_, _, _, socket), do: {:cont, socket}\n", // 12
+        "end\n",                                 // 13
+        "defmodule DemoWeb.NativeLive do\n",     // 14
+        "  use LiveViewNative.LiveView\n",       // 15
+        "  def render(assigns), do: ~LVN\"<.badge id={label(@n)} />\"\n", // 16
+        "  def badge(assigns), do: assigns\n",   // 17
+        "  def label(n), do: n\n",               // 18
+        "end\n",                                 // 19
+        "defmodule Shop.Migration do\n",         // 20
+        "  @callback up(keyword) :: :ok\n",      // 21
+        "  def up(opts), do: migrator().up(opts)\n", // 22
+        "  defp migrator, do: Shop.Migration.Postgres\n", // 23
+        "end\n",                                 // 24
+        "defmodule Shop.Master do\n",            // 25
+        "  def play(name), do: name\n",          // 26
+        "  def command(s), do: {:call, Shop.Master, :play, [s]}\n", // 27
+        "end\n",                                 // 28
+    );
+    let template = "<div>\n  <.navbar />\n</div>\n";
+    let tab = "<p>tab</p>\n";
+    let mut chunks = chunks_of("lib/demo_web/live/home_live.ex", live);
+    chunks.extend(chunks_of("lib/demo_web/live/home_live.html.heex", template));
+    chunks.extend(chunks_of("lib/demo_web/live/tabs/why.html.heex", tab));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        assert_eq!(
+            caller_symbols(g, "DemoWeb.HomeLive.navbar/1"),
+            strings(&["DemoWeb.HomeLive.render/1"])
+        );
+        assert!(g.is_defined("DemoWeb.HomeLive.why/1"));
+        assert_eq!(
+            caller_symbols(g, "DemoWeb.Hooks.on_mount/4"),
+            strings(&["DemoWeb.Router.__options__/1"])
+        );
+        let mut native = g.callees("DemoWeb.NativeLive.render/1");
+        native.retain(|c| c.starts_with("DemoWeb"));
+        native.sort();
+        assert_eq!(
+            native,
+            strings(&["DemoWeb.NativeLive.badge/1", "DemoWeb.NativeLive.label/1"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Shop.Master.play/1"),
+            strings(&["Shop.Master.command/1"])
+        );
+        assert!(caller_symbols(g, "Shop.Migration.up/1").is_empty());
+    }
+}

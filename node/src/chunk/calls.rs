@@ -1001,8 +1001,8 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
 /// A plug pipeline calls what it names on each request: `plug :name` (with options, or
 /// `when` a guard holds) calls `name(conn, opts)`, `plug Mod` calls `Mod.init/1` and
 /// `Mod.call/2`, and Phoenix's `pipe_through :browser` (or a list) the pipeline
-/// `browser/2`. A LiveView's `on_mount Mod` (or `{Mod, arg}`), and a router's
-/// `live_session :name, on_mount: [...]`, call each hook's `Mod.on_mount/4` on each mount.
+/// `browser/2`. A LiveView's `on_mount Mod` (or `{Mod, arg}`) calls the hook's
+/// `Mod.on_mount/4` on each mount (as an `on_mount:` option does, read with the pairs).
 /// A Phoenix socket's `channel "room:*", RoomChannel` (in its module's code, not in a
 /// function) calls `RoomChannel.join/3`.
 fn implied_calls(
@@ -1017,7 +1017,6 @@ fn implied_calls(
         "plug"
             | "pipe_through"
             | "on_mount"
-            | "live_session"
             | "raise"
             | "reraise"
             | "send"
@@ -1164,21 +1163,6 @@ fn implied_calls(
             }
         }
         "on_mount" => on_mount_hooks(first, at, src, calls),
-        "live_session" => {
-            // `live_session :x, on_mount: …` or `live_session :x, [on_mount: …]`.
-            let keywords = (argv.iter().rev()).find_map(|a| match a.kind() {
-                "keywords" => Some(*a),
-                "list" => child_of_kind(*a, "keywords"),
-                _ => None,
-            });
-            let hooks = keywords.and_then(|k| {
-                (keyword_pairs(k).into_iter())
-                    .find(|(key, _)| text(*key, src).trim_end().trim_end_matches(':') == "on_mount")
-            });
-            if let Some((_, hooks)) = hooks {
-                on_mount_hooks(hooks, at, src, calls);
-            }
-        }
         "pipe_through" => {
             let pipelines = if first.kind() == "list" {
                 named_children(first)
@@ -1243,14 +1227,28 @@ fn implied_calls(
     }
 }
 
+/// How many lists joined by `++` are read for hooks.
+const MAX_JOINED_HOOKS: usize = 16;
+
 /// The `Mod.on_mount/4` calls of LiveView hooks: `Mod`, `{Mod, arg}`, or a list of those.
 fn on_mount_hooks(hooks: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
     let g = grammar();
-    let hooks = if hooks.kind() == "list" {
-        named_children(hooks)
-    } else {
-        vec![hooks]
-    };
+    // `[{Hooks, :assigns}] ++ custom_hooks`: the lists joined, a few deep.
+    let mut lists = vec![hooks];
+    let mut hooks = Vec::new();
+    while let Some(node) = lists.pop() {
+        if node.kind() == "list" {
+            hooks.extend(named_children(node));
+        } else if node.kind_id() == g.binary_operator
+            && (node.child_by_field_id(g.operator)).is_some_and(|o| text(o, src) == "++")
+            && lists.len() + hooks.len() < MAX_JOINED_HOOKS
+        {
+            lists.extend(node.child_by_field_id(g.left));
+            lists.extend(node.child_by_field_id(g.right));
+        } else {
+            hooks.push(node);
+        }
+    }
     for hook in hooks {
         let module = match hook.kind() {
             "tuple" => hook.named_child(0),
@@ -2259,6 +2257,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
     // Whether a call was recorded before the walk reached its place (`x |> trim`).
     let mut out_of_order = false;
     let tuple = g.kind("tuple");
+    let pair = g.kind("pair");
     let mut scope_ends: FxHashMap<usize, usize> = FxHashMap::default();
     // The `use`s read so far that import for a body's or script's code, and the MFA
     // tuples looked up the tree for a pattern (bounded: each step up costs the depth).
@@ -2381,7 +2380,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     _ => descend = false,
                 }
             } else if op == Some(g.op_capture)
-                && let Some((call, id)) = capture(node, src)
+                && let Some((call, id)) = capture(node, src, Context::in_quote(&contexts))
             {
                 calls.push((node.start_byte(), call));
                 if let Some(id) = id {
@@ -2453,20 +2452,31 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             && let Some(call) = layout_component(node, src)
         {
             calls.push((node.start_byte(), call));
+        } else if kind == pair
+            && let Some(key) = node.child_by_field_name("key")
+            && text(key, src).trim_end().trim_end_matches(':') == "on_mount"
+            && let Some(hooks) = node.child_by_field_name("value")
+        {
+            // `on_mount: [{Hooks, :assigns}]`: given to a `live_session` where written,
+            // or in options a function builds for one (ErrorTracker's router).
+            on_mount_hooks(hooks, node.start_byte(), src, &mut calls);
         } else if kind == tuple
             && node.named_child_count() == 4
-            && node
-                .named_child(0)
-                .is_some_and(|tag| atom_name(tag, src) == Some("custom"))
+            && let Some(more) = (node.named_child(0)).and_then(|tag| match atom_name(tag, src) {
+                Some("custom") => Some(1),
+                Some("call") => Some(0),
+                _ => None,
+            })
             && let Some(RawCall::Remote { module, fun, arity }) =
                 mfa_in(&named_children(node)[1..], src)
         {
             // NimbleOptions' `{:custom, __MODULE__, :validate_uri, []}` calls the
-            // function with the option's value first.
+            // function with the option's value first; PropEr's symbolic call `{:call,
+            // Master, :play, [name]}` (a state machine test's command) with its list.
             let call = RawCall::Remote {
                 module,
                 fun,
-                arity: arity + 1,
+                arity: arity + more,
             };
             calls.push((node.start_byte(), call));
         } else if kind == g.binary_operator {
@@ -2918,11 +2928,22 @@ pub(crate) const KERNEL_SIGILS: [&str; 12] =
 /// `MyAppWeb.Components.card/1`. Closing tags, slots (`<:item>`) and HTML tags are no
 /// calls. Each is placed at its tag, so a split template's parts keep their own.
 fn heex_components(node: Node<'_>, src: &[u8], calls: &mut Vec<(usize, RawCall)>) {
-    // `~H` (HEEx), or Surface's `~F`, whose components may be modules too; or the EEx of
+    // `~H` (HEEx, `~LVN` too), or Surface's `~F`, whose components may be modules too; or the EEx of
     // `~L` (LiveView before HEEx) and `~E` (Phoenix.HTML), whose code is only `<%= … %>`.
     let name = child_of_kind(node, "sigil_name").map(|n| text(n, src));
     let (surface, eex) = match name {
         Some("H") => (false, false),
+        // LiveView Native's `~LVN`: HEEx for native clients, through its macro.
+        Some("LVN") => {
+            calls.push((
+                node.start_byte(),
+                RawCall::Local {
+                    fun: "sigil_LVN".to_string(),
+                    arity: 2,
+                },
+            ));
+            (false, false)
+        }
         Some("F") => (true, false),
         Some("L" | "E") => (false, true),
         // A sigil of the project's or a library's (Money's `~M[1000]`, LiveSvelte's
@@ -3914,8 +3935,9 @@ fn quoted_implied(keyword: &str, node: Node<'_>, src: &[u8]) -> Vec<QuotedDef> {
 }
 
 /// `&Mod.fun/2` or `&fun/2`: the call, and the id of the inner node that must not be
-/// counted again as a zero-arity call.
-fn capture(node: Node<'_>, src: &[u8]) -> Option<(RawCall, Option<usize>)> {
+/// counted again as a zero-arity call. `&style.run/2` (out of a quote) captures a
+/// function of a module chosen at run time, as `style.run(a, b)` calls one.
+fn capture(node: Node<'_>, src: &[u8], quoted: bool) -> Option<(RawCall, Option<usize>)> {
     let g = grammar();
     let operand = node.child_by_field_id(g.operand)?;
     if operand.kind_id() != g.binary_operator
@@ -3946,7 +3968,15 @@ fn capture(node: Node<'_>, src: &[u8]) -> Option<(RawCall, Option<usize>)> {
     // `&@nif.set_span_sample_data/3`: through a module attribute (resolved as calls
     // through it are).
     let written = target.child_by_field_id(g.left)?;
-    let module = static_module(written, src).or_else(|| attribute_module(written, src))?;
+    let runtime = || {
+        let variable =
+            written.kind_id() == g.identifier && !matches!(text(written, src), "__MODULE__" | "_");
+        (!quoted && (variable || written.kind_id() == g.call))
+            .then(|| super::RUNTIME_MODULE.to_string())
+    };
+    let module = (static_module(written, src))
+        .or_else(|| attribute_module(written, src))
+        .or_else(runtime)?;
     let fun = target.child_by_field_id(g.right)?;
     Some((
         RawCall::Remote {

@@ -4434,12 +4434,12 @@ impl<'s, 't> Walker<'s, 't> {
             header.macro_calls = ctx.macro_calls.clone();
             header.embedded_templates = ctx.embeds.clone();
             let line = header.line;
-            header
-                .embedded_templates
-                .extend(self.view_templates(ctx, line));
-            // A module with templates of another convention is no LiveView.
-            if header.embedded_templates.is_empty() {
-                (header.embedded_templates).extend(self.colocated_template(ctx, line));
+            let view = self.view_templates(ctx, line);
+            // A Phoenix.View's module is no LiveView; one that embeds templates may be
+            // (live_toast's `HomeLive` embeds its tabs and renders `home_live.html.heex`).
+            match view {
+                Some(view) => header.embedded_templates.push(view),
+                None => (header.embedded_templates).extend(self.colocated_template(ctx, line)),
             }
         }
         // In each module of a `defimpl P, for: [A, B]` too.
@@ -5818,7 +5818,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     scope_end,
                     quoted,
                 } => {
-                    let full = resolve(&local, target, *at);
+                    // In a quote, `alias __MODULE__, as: Pipeline` names the module that
+                    // uses it (Opus's quoted `Pipeline.stages()`): kept as `__MODULE__`,
+                    // and a call through it is that module's (below).
+                    let caller = *quoted
+                        && short != "__MODULE__"
+                        && (target == "__MODULE__" || target.starts_with("__MODULE__."));
+                    let full = match caller {
+                        true => target.clone(),
+                        false => resolve(&local, target, *at),
+                    };
                     // `alias __MODULE__` names the module by its last segment.
                     let short = if short == "__MODULE__" || short == calls::UNQUOTED_MODULE {
                         full.rsplit('.').next().unwrap_or(&full).to_string()
@@ -5957,6 +5966,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     let module = resolve(&local, module, *at);
                     // An attribute that names no module.
                     if module.starts_with('@') {
+                        continue;
+                    }
+                    // Through a quoted alias of `__MODULE__`: as a `CallerModule` call.
+                    if module == "__MODULE__" || module.starts_with("__MODULE__.") {
+                        if quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
+                            && *at >= unquoted_until
+                            && let Some(def) = draft.quoted_defs.last_mut()
+                        {
+                            def.calls.push(super::symbol(&module, fun, *arity));
+                        }
                         continue;
                     }
                     let call = super::symbol(&module, fun, *arity);

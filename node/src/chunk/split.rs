@@ -353,14 +353,14 @@ fn pack(
     runs
 }
 
-/// A template heredoc (`~H"""`, `~F`, `~E`, `~L`): its span, the opener as written, and
+/// A template heredoc (`~H"""`, `~F`, `~LVN`, `~E`, `~L`): its span, the opener as written, and
 /// whether its `{…}` are code; `None` for any other node.
 fn template_heredoc(n: Node<'_>, src: &[u8]) -> Option<(usize, usize, String, bool)> {
     if n.kind_id() != super::calls::grammar().sigil {
         return None;
     }
     let braces = match child_of_kind(n, "sigil_name").map(|s| &src[s.start_byte()..s.end_byte()]) {
-        Some(b"H" | b"F") => true,
+        Some(b"H" | b"F" | b"LVN") => true,
         Some(b"E" | b"L") => false,
         _ => return None,
     };

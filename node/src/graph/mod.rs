@@ -1846,6 +1846,12 @@ impl SymbolGraph {
             };
             for site in sites {
                 let symbol = self.caller_sites[site as usize].symbol.clone();
+                // A behaviour's facade handing its work to the implementation chosen at
+                // run time (`def up(opts), do: migrator().up(opts)` beside `@callback
+                // up`) calls an implementation, not itself.
+                if symbol == callback {
+                    continue;
+                }
                 self.link(site, &symbol, std::slice::from_ref(&callback));
             }
         }

@@ -310,6 +310,17 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
     }
 }
 
+/// `alias Sourceror.Zipper, as: Z` on a line of its own: (`Z`, `Sourceror.Zipper`).
+fn body_alias(line: &str) -> Option<(&str, &str)> {
+    let (full, short) = line.trim().strip_prefix("alias ")?.split_once(", as:")?;
+    let short = short.trim();
+    let module = |m: &str| {
+        m.starts_with(|c: char| c.is_ascii_uppercase())
+            && m.bytes().all(|b| is_ident(b) || b == b'.')
+    };
+    (module(full) && module(short) && !short.contains('.')).then_some((short, full))
+}
+
 fn shorten(text: &str) -> String {
     match text.char_indices().nth(MAX_CALL_TEXT) {
         Some((at, _)) => format!("{}…", &text[..at]),
@@ -347,11 +358,16 @@ pub struct Scope<'a> {
     /// the opener, `~H"""`): whether that template reads `{…}` as code, and the
     /// heredoc's delimiter (`"""` or `'''`).
     pub opens_in: Option<(bool, &'static str)>,
+    /// The chunk is module-level code only (a module header without functions): it
+    /// cannot call its module's own functions by name, which are not compiled yet
+    /// (Plug.Router's `match _ do` is the imported macro, not the `match/2` its `use`
+    /// defines).
+    pub module_level: bool,
 }
 
 impl<'a> Scope<'a> {
     pub fn of(chunk: &'a Chunk) -> Scope<'a> {
-        let aliases = (chunk.aliases.iter())
+        let mut aliases: HashMap<&str, &str> = (chunk.aliases.iter())
             .map(|a| match a.split_once(" as ") {
                 Some((full, short)) => (short, full),
                 None => (
@@ -360,6 +376,11 @@ impl<'a> Scope<'a> {
                 ),
             })
             .collect();
+        // The chunk lists its module's aliases; one a function body makes under a name
+        // of its own (`alias Sourceror.Zipper, as: Z` in a test) is read from its line.
+        if chunk.content.contains("as:") {
+            aliases.extend(chunk.content.lines().filter_map(body_alias));
+        }
         let unqualified = (chunk.all_unqualified_calls())
             .chain(&chunk.module_unqualified_calls)
             .chain(&chunk.plugged_calls)
@@ -393,7 +414,9 @@ impl<'a> Scope<'a> {
             _ => None,
         };
         let opens_in = match chunk.header.lines().last().map(str::trim) {
-            Some(l) if l.starts_with("~H") || l.starts_with("~F") => Some(true),
+            Some(l) if l.starts_with("~H") || l.starts_with("~F") || l.starts_with("~LVN") => {
+                Some(true)
+            }
             Some(l) if l.starts_with("~E") || l.starts_with("~L") => Some(false),
             _ => None,
         }
@@ -413,6 +436,8 @@ impl<'a> Scope<'a> {
             text: &chunk.content,
             template,
             opens_in,
+            module_level: chunk.kind == ChunkKind::ModuleHeader
+                && !chunk.defines.iter().any(|d| d.kind.is_callable()),
         }
     }
 
@@ -1073,6 +1098,10 @@ fn qualifier(code: &str, dot: usize) -> &str {
     while start > 0 && (is_ident(bytes[start - 1]) || bytes[start - 1] == b'.') {
         start -= 1;
     }
+    // `a..Style.max_line(x)`: a range's end, not a name with dots.
+    if let Some(range) = code[start..dot].rfind("..") {
+        start += range + 2;
+    }
     let written = &code[start..dot];
     let erlang = start > 0 && bytes[start - 1] == b':';
     // `@subject.fun()`: through a module attribute.
@@ -1190,6 +1219,9 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             && !bare_args.is_empty()
             && !bare_args.starts_with(['(', '=', '|', '<', '>', '+', '-', '*', '/', '&', '.'])
             && !bare_args.ends_with(',')
+            // A heredoc's lines (and what follows its end) are arguments too.
+            && !bare_args.ends_with(HEREDOC)
+            && !bare_args.ends_with(CHARLIST_HEREDOC)
             && !["when ", "in ", "and ", "or "]
                 .iter()
                 .any(|w| bare_args.starts_with(w))
@@ -1311,10 +1343,12 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                                 || !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_')
                         })
                     });
+                // Or a generator's (`for f <- inputs_for form, @field do`).
                 let statement = before.is_empty()
                     || assignment
                     || before.ends_with("do:")
-                    || before.ends_with("->");
+                    || before.ends_with("->")
+                    || before.ends_with("<-");
                 // `render_surface do … end`: a macro given a block alone.
                 let block = (after == "do" || after.starts_with("do ") || after.starts_with("do#"))
                     && (arities.is_empty() || arities.contains(&1));
@@ -1350,7 +1384,13 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             let route = crate::chunk::calls::ROUTES.contains(&name)
                 && (after.trim_start_matches('(').starts_with(['"', '~']))
                 && !matches!(module, "Phoenix.Router" | "Plug.Router");
-            local && !defines && !route && scope.calls_unqualified(module, name, arities)
+            let own_at_module_level =
+                scope.module_level && module == scope.module && prev != Some(b'&');
+            local
+                && !defines
+                && !route
+                && !own_at_module_level
+                && scope.calls_unqualified(module, name, arities)
         };
         if called {
             return true;
@@ -2486,8 +2526,10 @@ impl Lexer {
             } else if (b == b'"' || b == b'\'') && !char_literal {
                 let triple = if b == b'"' { HEREDOC } else { CHARLIST_HEREDOC };
                 if rest[i..].starts_with(triple) {
-                    // A heredoc: the rest of the line and the lines to its end.
+                    // A heredoc: the rest of the line and the lines to its end (its
+                    // opener kept: `assert_style """` passes it).
                     self.heredoc = Some(triple);
+                    code.push_str(triple);
                     break;
                 }
                 self.string = Some(b);
@@ -2510,7 +2552,7 @@ impl Lexer {
                         if rest[start..].starts_with(triple) {
                             self.heredoc = Some(triple);
                             self.template = match &rest[i + 1..start] {
-                                "H" | "F" => Some(true),
+                                "H" | "F" | "LVN" => Some(true),
                                 "E" | "L" => Some(false),
                                 _ => None,
                             };
@@ -2555,6 +2597,56 @@ mod tests {
         (call_lines(src, 10, callee, scope).into_iter())
             .map(|(l, _)| l)
             .collect()
+    }
+
+    /// A call right after a range's `..` is a call (Styler's `vm[:line]..Style.max_line(rhs)`),
+    /// and a call without parentheses given a heredoc passes it (`assert_style """`).
+    #[test]
+    fn a_range_end_and_a_heredoc_argument_are_calls() {
+        let range = "x = a..Style.max_line(rhs)\ny = vm[:line]..Style.max_line(rhs)\nStyle.max_line(rhs)..b\n";
+        assert_eq!(lines(range, "Styler.Style.max_line/1"), vec![10, 11, 12]);
+        let src =
+            "assert_style \"\"\"\n  a |> b()\n\"\"\"\nassert_style \"\"\"\n  x\n\"\"\", \"y\"\n";
+        let scope = Scope {
+            module: "Styler.BlocksTest",
+            unqualified: vec![("assert_style", Some(1)), ("assert_style", Some(2))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Styler.StyleCase.assert_style/1"), vec![10, 13]);
+        assert_eq!(at("Styler.StyleCase.assert_style/2"), vec![10, 13]);
+        assert_eq!(
+            body_alias("    alias Sourceror.Zipper, as: Z"),
+            Some(("Z", "Sourceror.Zipper"))
+        );
+        assert_eq!(body_alias("alias Sourceror.{Zipper, Range}"), None);
+        // Module-level code calls no function of its own module by name: `match _ do`
+        // in a Plug.Router is the imported macro, not the `match/2` its `use` defines.
+        let src = "plug(:match)\nmatch _ do\n";
+        let mut scope = Scope {
+            module: "Chat.Router",
+            unqualified: vec![("match", Some(2))],
+            text: src,
+            module_level: true,
+            ..Scope::default()
+        };
+        let at =
+            |scope: &Scope<'_>| lines_in(src, &Callee::of("Chat.Router.match/2").unwrap(), scope);
+        assert_eq!(at(&scope), vec![10]);
+        scope.module_level = false;
+        assert_eq!(at(&scope), vec![10, 11]);
+        // A generator's call without parentheses (in a template too).
+        let src = "<%= for f <- inputs_for form, @field do %>\n";
+        let scope = Scope {
+            module: "PolymorphicEmbedTest",
+            unqualified: vec![("inputs_for", Some(2))],
+            text: src,
+            template: Some(true),
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("PolymorphicEmbed.HTML.Form.inputs_for/2"), vec![10]);
     }
 
     /// A standard library module's name is that module, not the end of a longer one's
@@ -3940,7 +4032,10 @@ end"#;
         else {
             panic!("not chunked");
         };
-        let mut chunk = chunks.into_iter().next().unwrap();
+        // A function's chunk (module-level code calls none of its module's own).
+        let mut chunk = (chunks.into_iter())
+            .find(|c| c.kind == ChunkKind::Function)
+            .unwrap();
         assert_eq!(chunk.module, "P7.C");
         chunk.aliases = aliases.to_vec();
         chunk.imports = imports.to_vec();

@@ -935,6 +935,18 @@ impl QueryPlan {
             // As a capture (`&Enum.map/2`), with the module's full name
             // (`Elixir.Enum.map/2`) or an arity still to type (`Enum.map/`): the same name.
             let tok = tok.trim_start_matches('&');
+            // A struct as code writes it (`%Bonny.Axn{}`, `%Axn{status: s}`) and a type as
+            // ExDoc does (`t:Bonny.Axn.t/0`): the module, the type.
+            let tok = match tok.strip_prefix('%') {
+                Some(rest) if rest.starts_with(char::is_uppercase) => {
+                    rest.split('{').next().unwrap_or(rest)
+                }
+                _ => tok,
+            };
+            let tok = (["t:", "c:", "m:"].iter())
+                .find_map(|p| tok.strip_prefix(p))
+                .filter(|rest| rest.starts_with(char::is_uppercase))
+                .unwrap_or(tok);
             let tok = tok
                 .strip_prefix("Elixir.")
                 .filter(|rest| rest.starts_with(char::is_uppercase))
@@ -1930,6 +1942,24 @@ end
         ] {
             assert_eq!(names_function_qualified(written), named, "{written}");
         }
+    }
+
+    /// A struct written as code (`%Bonny.Axn{}`) names its module, and an ExDoc type
+    /// (`t:Bonny.Axn.t/0`) its type, as the names alone do.
+    #[test]
+    fn a_struct_literal_and_an_exdoc_reference_are_names() {
+        for (written, name) in [
+            ("%Bonny.Axn{}", "Bonny.Axn"),
+            ("%K8s.Conn{url: u}", "K8s.Conn"),
+            ("t:Bonny.Axn.t/0", "Bonny.Axn.t/0"),
+            ("c:GenServer.init/1", "GenServer.init/1"),
+        ] {
+            let plan = QueryPlan::new(written);
+            let alone = QueryPlan::new(name);
+            assert_eq!(plan.exact_symbols, alone.exact_symbols, "{written}");
+            assert!(plan.exact_symbols.iter().any(|s| s == name), "{written}");
+        }
+        assert!(QueryPlan::new("%{}").exact_symbols.is_empty());
     }
 
     /// In a sentence `I` is a pronoun, not a module, and a `?` may end the sentence rather
