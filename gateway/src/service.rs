@@ -921,8 +921,10 @@ pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Stri
     }
     // Code calling the callback through a module chosen at run time (`adapter.get(url)`,
     // which the graph links to the callback): named, for the functions to be found.
+    // Not a callback that is a function too (`Mix.Task.run/1`): its callers run that
+    // function (`Mix.Task.run("compile")`), not this one.
     let through: Vec<String> = (callbacks.iter())
-        .filter(|c| !graph.callers(c).is_empty())
+        .filter(|c| !graph.callers(c).is_empty() && !graph.callback_is_a_function(c))
         .map(|c| format!("`aiex symbols callers {c}`"))
         .collect();
     if !through.is_empty() {
@@ -1722,5 +1724,24 @@ mod tests {
             note.contains("`aiex symbols callers Faker.Random.random_between/2` lists that code"),
             "{note}"
         );
+        // A callback that is a function too (`Mix.Task.run/1`, which runs a task by
+        // name): its callers run that function, not the task; not pointed to.
+        let src = "defmodule Mix.Tasks.Graph do\n  use Mix.Task\n  def run(args), do: args\nend\ndefmodule Mix.Tasks.Check do\n  use Mix.Task\n  def run(_args), do: Mix.Task.run(\"compile\")\nend\n";
+        let FileChunks::Chunked(chunks) = chunk_file(
+            "app",
+            "lib/mix/tasks/graph.ex",
+            src.as_bytes(),
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        let g = SymbolGraph::build(&chunks);
+        assert!(!g.callers("Mix.Task.run/1").is_empty());
+        let note = callers_note(&g, "Mix.Tasks.Graph.run/1");
+        assert!(
+            note.contains("implements the callback Mix.Task.run/1"),
+            "{note}"
+        );
+        assert!(!note.contains("aiex symbols callers"), "{note}");
     }
 }

@@ -3008,3 +3008,115 @@ fn a_use_defined_caller_at_another_arity_written_apart_is_a_caller() {
         caller.text
     );
 }
+
+/// Lines holding two functions whose callers share a long caller split in parts (one
+/// part calling each): the caller comes once, its calling parts together as written.
+/// Lines inside such a caller are its whole definition, every part (the callees listed
+/// are the whole function's).
+#[test]
+fn a_range_s_functions_share_a_split_caller_and_lines_in_a_split_function_bring_it_whole() {
+    let body: String = (1..=30)
+        .map(|i| format!("    order = Shop.Audit.note(order, :step_{i}, \"checked the basket\")\n"))
+        .collect();
+    let orders = format!(
+        "defmodule Shop.Orders do\n  alias Shop.Payments\n\n  def place(order, opts \\\\ []) do\n    order = Payments.charge(order)\n{body}{body}    Payments.refund({{order, opts}})\n  end\nend\n"
+    );
+    let payments = concat!(
+        "defmodule Shop.Payments do\n",
+        "  def charge(order), do: {:ok, order}\n",
+        "  def refund(order), do: {:ok, order}\n",
+        "end\n",
+    );
+    let audit = "defmodule Shop.Audit do\n  def note(order, _step, _text), do: order\nend\n";
+    let chunks = split_chunks(
+        &[
+            ("lib/shop/orders.ex", orders.as_str()),
+            ("lib/shop/payments.ex", payments),
+            ("lib/shop/audit.ex", audit),
+        ],
+        ChunkerConfig::default().budget,
+    );
+    let parts: Vec<&Chunk> = (chunks.iter())
+        .filter(|c| c.path == "lib/shop/orders.ex" && c.part.is_some())
+        .collect();
+    assert!(parts.len() >= 2, "place/1 is split: {chunks:#?}");
+    let calling: Vec<String> = (parts.iter())
+        .filter(|p| p.content.contains("Payments.charge") || p.content.contains("Payments.refund"))
+        .map(|p| p.id.clone())
+        .collect();
+    assert_eq!(calling.len(), 2, "{parts:#?}");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks.clone());
+    let ctx = build(&source, &graph, "lib/shop/payments.ex:2-3", None);
+    let callers: Vec<_> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Caller)
+        .collect();
+    assert_eq!(callers.len(), 1, "{:#?}", ctx.sections);
+    assert_eq!(callers[0].chunk_ids, calling, "{}", callers[0].title);
+    // A later part of a caller with a default argument is named by its arities.
+    let ctx = build(&source, &graph, "Shop.Payments.refund/1", None);
+    let caller = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Caller)
+        .expect("a caller");
+    assert!(
+        caller.title.starts_with("Caller: Shop.Orders.place/1..2 ("),
+        "{}",
+        caller.title
+    );
+    // Lines in the middle of `place/1..2`: all of it.
+    let middle = parts[1];
+    let lines = format!(
+        "lib/shop/orders.ex:{}-{}",
+        middle.start_line + 1,
+        middle.start_line + 2
+    );
+    let ctx = build(&source, &graph, &lines, None);
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .expect("a target");
+    let all: Vec<String> = parts.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(target.chunk_ids, all, "{}", target.title);
+}
+
+/// A copy of a standard library module kept as data (Sourceror's
+/// `benchmarks/data/kernel.ex`) is no callee of the project's code, nor an entry of a map
+/// focused on it; asked for itself, it is shown.
+#[test]
+fn a_standard_library_copy_kept_as_data_is_no_callee() {
+    let chunks = unmerged_chunks(&[
+        (
+            "lib/shop/patch.ex",
+            "defmodule Shop.Patch do\n  def rename(name), do: Shop.Names.clean(to_string(name))\nend\n",
+        ),
+        (
+            "lib/shop/names.ex",
+            "defmodule Shop.Names do\n  def clean(name), do: String.trim(name)\nend\n",
+        ),
+        (
+            "benchmarks/data/kernel.ex",
+            "defmodule Kernel do\n  @doc \"Converts to a string.\"\n  def to_string(term), do: String.Chars.to_string(term)\nend\n",
+        ),
+    ]);
+    let graph = SymbolGraph::build(&chunks);
+    assert!(
+        graph
+            .callees("Shop.Patch.rename/1")
+            .contains(&"Kernel.to_string/1".to_string())
+    );
+    let source = Mem(chunks.clone());
+    let ctx = build(&source, &graph, "Shop.Patch.rename/1", None);
+    let called: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(called.len(), 1, "{called:?}");
+    assert!(
+        called[0].starts_with("Called: Shop.Names.clean/1"),
+        "{called:?}"
+    );
+    let (map, _) = graph.repo_map(2000, &["Shop.Patch.rename/1".to_string()]);
+    assert!(!map.contains("to_string"), "{map}");
+    assert!(map.contains("clean"), "{map}");
+    let (map, _) = graph.repo_map(2000, &["Kernel.to_string/1".to_string()]);
+    assert!(map.contains("to_string"), "{map}");
+}

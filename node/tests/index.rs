@@ -2997,3 +2997,42 @@ fn a_function_a_for_names_after_another_files_list_is_found_by_its_name() {
         "{placeholder:?}"
     );
 }
+
+/// A name looked up shows its definition's head, not the doc's example repeating the
+/// name (Instructor's `chat_completion/2`) nor a merged neighbour's lines that call it.
+#[test]
+fn an_identifier_hit_shows_the_definition_head() {
+    let (_tmp, set) = indexed(&[(
+        "lib/shop/stock.ex",
+        concat!(
+            "defmodule Shop.Stock do\n",
+            "  @doc \"\"\"\n",
+            "  Reserves stock.\n",
+            "\n",
+            "      iex> Shop.Stock.reserve(:a, 1)\n",
+            "      iex> Shop.Stock.reserve(:b, 2)\n",
+            "      :ok\n",
+            "  \"\"\"\n",
+            "  def reserve(sku, n) do\n",
+            "    {sku, n}\n",
+            "  end\n",
+            "end\n",
+        ),
+    )]);
+    for query in ["Shop.Stock.reserve", "reserve/2"] {
+        let hits = search(&set, query);
+        let top = &hits[0];
+        assert_eq!(
+            top.symbol,
+            "Shop.Stock.reserve/2",
+            "{query}:\n{}",
+            describe(&hits)
+        );
+        assert_eq!(top.snippet_start_line, 9, "{query}: {:?}", top.snippet);
+        assert!(
+            top.snippet.starts_with("  def reserve(sku, n) do"),
+            "{:?}",
+            top.snippet
+        );
+    }
+}

@@ -147,6 +147,14 @@ const COMPILER_HOOKS: [&str; 4] = [
     "external_resource",
 ];
 
+/// A function whose callers and callees a context gathers, and the other functions of
+/// the lines asked for with it (`path:START-END`), whose callers it may share.
+#[derive(Clone, Copy)]
+struct Calls<'a> {
+    symbol: &'a str,
+    siblings: &'a [String],
+}
+
 /// The most functions `path:START-END` lines may hold for their callers and callees to
 /// come, as a function target's.
 const MAX_RANGE_FUNCTIONS: usize = 3;
@@ -694,7 +702,11 @@ impl<'a> ContextBuilder<'a> {
                     focus.push(symbol.clone());
                     self.gather_module(&mut g, &chunks, &in_repos, true)?;
                     // A larger window holds more of them.
-                    self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
+                    let calls = Calls {
+                        symbol,
+                        siblings: &[],
+                    };
+                    self.gather_calls(&mut g, calls, &in_repos, repos, budget)?;
                 }
                 Target::Module(module) => {
                     focus.push(module.clone());
@@ -718,7 +730,11 @@ impl<'a> ContextBuilder<'a> {
                     functions.dedup();
                     if lines.is_some() && functions.len() <= MAX_RANGE_FUNCTIONS {
                         for symbol in &functions {
-                            self.gather_calls(&mut g, symbol, &in_repos, repos, budget)?;
+                            let calls = Calls {
+                                symbol,
+                                siblings: &functions,
+                            };
+                            self.gather_calls(&mut g, calls, &in_repos, repos, budget)?;
                         }
                     }
                 }
@@ -984,11 +1000,20 @@ impl<'a> ContextBuilder<'a> {
                     let with_code: Vec<&Chunk> = (file.iter().filter(overlapping))
                         .filter(|c| lines.is_none_or(|(a, b)| holds_code(c, a, b)))
                         .collect();
-                    let chosen = match with_code.is_empty() {
+                    let chosen: Vec<&Chunk> = match with_code.is_empty() {
                         true => file.iter().filter(overlapping).collect(),
                         false => with_code,
                     };
+                    // Lines inside a function split in parts: the function, whole (its
+                    // callers and callees are the whole function's).
+                    let mut parts: Vec<Chunk> = Vec::new();
+                    if lines.is_some() {
+                        for c in chosen.iter().filter(|c| c.part.is_some()) {
+                            parts.extend(self.parts_of(c)?);
+                        }
+                    }
                     all.extend(chosen.into_iter().cloned());
+                    all.extend(parts);
                 }
                 all
             }
@@ -1441,7 +1466,7 @@ impl<'a> ContextBuilder<'a> {
     fn gather_calls(
         &self,
         g: &mut Gathered,
-        symbol: &str,
+        Calls { symbol, siblings }: Calls<'_>,
         in_repos: &dyn Fn(&Chunk) -> bool,
         repos: &[String],
         budget: usize,
@@ -1482,8 +1507,13 @@ impl<'a> ContextBuilder<'a> {
                 }
             }
         }
+        // A copy of a standard library module kept as data (`benchmarks/data/kernel.ex`)
+        // is Elixir's, not indexed code the target calls; unless the target is such data.
+        let target_is_data = self.graph.only_stdlib_copies(symbol);
         for callee in order {
-            if !self.graph.is_defined(&callee) {
+            if !self.graph.is_defined(&callee)
+                || (!target_is_data && self.graph.only_stdlib_copies(&callee))
+            {
                 continue; // Not indexed (Enum.map, a dependency).
             }
             // Calling itself (a function a `use` defines has no chunk marked shown).
@@ -1600,6 +1630,15 @@ impl<'a> ContextBuilder<'a> {
         // Called at any of its arities (a default argument left out).
         let callee_of = crate::graph::sites::Callee::of(symbol)
             .map(|c| c.with_arities(self.graph.definition_arities(symbol)));
+        // The other functions of the lines asked for: a split caller's parts calling any
+        // of them are shown together, once, as written.
+        let sibling_callees: Vec<Option<crate::graph::sites::Callee>> = (siblings.iter())
+            .filter(|s| s.as_str() != symbol)
+            .map(|s| {
+                crate::graph::sites::Callee::of(s)
+                    .map(|c| c.with_arities(self.graph.definition_arities(s)))
+            })
+            .collect();
         let mut files: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
         let mut shown = 0;
         let mut fallbacks = 0;
@@ -1789,7 +1828,10 @@ impl<'a> ContextBuilder<'a> {
             // callee's are), so that none of its call sites is left out.
             let calling_parts: Vec<Chunk> = match c.part {
                 Some(_) => (self.parts_of(c)?.into_iter())
-                    .filter(|p| makes_call(p, &callee_of))
+                    .filter(|p| {
+                        makes_call(p, &callee_of)
+                            || sibling_callees.iter().any(|s| makes_call(p, s))
+                    })
                     .collect(),
                 None => Vec::new(),
             };
@@ -2670,11 +2712,22 @@ const BODIES_OMITTED: &str = "# … bodies omitted";
 /// definition in `chunk` when it takes default arguments (`Kino.Frame.render/2..3`, as
 /// `aiex chunk` and `symbols callers` name it), else as it is.
 fn arity_range(chunk: &Chunk, symbol: &str) -> String {
-    let Some(d) = (chunk.defines.iter()).find(|d| d.symbols().iter().any(|s| s == symbol)) else {
-        return symbol.to_string();
+    // A later part of a split definition defines nothing itself: its chunk's arities
+    // are the definition's.
+    let arities = match (chunk.defines.iter()).find(|d| d.symbols().iter().any(|s| s == symbol)) {
+        Some(d) => &d.arities,
+        None if chunk.part.is_some()
+            && symbol.rsplit_once('/').is_some_and(|(head, a)| {
+                head.rsplit_once('.').map_or(head, |(_, name)| name) == chunk.name
+                    && a.parse::<u32>().is_ok_and(|a| chunk.arities.contains(&a))
+            }) =>
+        {
+            &chunk.arities
+        }
+        None => return symbol.to_string(),
     };
-    match (d.arities.first(), d.arities.last()) {
-        (Some(&lo), Some(&hi)) if hi > lo && d.arities.len() as u32 == hi - lo + 1 => {
+    match (arities.first(), arities.last()) {
+        (Some(&lo), Some(&hi)) if hi > lo && arities.len() as u32 == hi - lo + 1 => {
             let name = symbol.rsplit_once('/').map_or(symbol, |(name, _)| name);
             format!("{name}/{lo}..{hi}")
         }

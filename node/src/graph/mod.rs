@@ -2800,6 +2800,37 @@ impl SymbolGraph {
         out
     }
 
+    /// Whether every definition of `symbol` is a copy of a standard library module kept
+    /// as data (see `stdlib_copy`).
+    pub fn only_stdlib_copies(&self, symbol: &str) -> bool {
+        let sites = self.definitions(symbol);
+        !sites.is_empty() && sites.iter().all(stdlib_copy)
+    }
+
+    /// Whether callback `symbol` is a function of its module too (`Mix.Task.run/1`, a
+    /// task's callback and the function that runs a task by name; a behaviour's facade
+    /// `def up(opts)` beside `@callback up`): its callers call that function.
+    pub fn callback_is_a_function(&self, symbol: &str) -> bool {
+        let written = (self.defs.get(symbol).into_iter().flatten()).any(|s| {
+            s.kind.is_callable()
+                && !(s.signature.starts_with("@callback")
+                    || s.signature.starts_with("@macrocallback"))
+        });
+        // Of the standard library's, where it is not indexed.
+        const STANDARD: [&str; 3] = [
+            "Application.start/2",
+            "Application.stop/1",
+            "Mix.Task.run/1",
+        ];
+        written
+            || STANDARD.contains(&symbol)
+            || symbol.rsplit_once('/').is_some_and(|(head, arity)| {
+                head.rsplit_once('.').is_some_and(|(module, name)| {
+                    known_export(module, &format!("{name}/{arity}")) == Some(false)
+                })
+            })
+    }
+
     /// Whether `Mod.fun/arity` (or `Mod.fun`, any arity, or a module) is defined.
     pub fn is_defined(&self, symbol: &str) -> bool {
         self.defs.contains_key(symbol) || !matching_keys(&self.keys().defs, symbol).is_empty()
@@ -3354,6 +3385,7 @@ impl SymbolGraph {
                 || site.kind == ChunkKind::ModuleHeader
                 || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
+                || (stdlib_copy(site) && !focus_names(focus, site))
             {
                 continue;
             }
@@ -3478,6 +3510,20 @@ impl MapPass {
             (MapPass::Internal, _) => false,
         }
     }
+}
+
+/// A copy of a standard library module kept as data (Sourceror's
+/// `benchmarks/data/kernel.ex`): Elixir's module, not the project's code. Its
+/// definitions are no callees of the project's code in a context, nor entries of a map
+/// that does not focus on them.
+pub(crate) fn stdlib_copy(site: &SymbolSite) -> bool {
+    let first = site.module.split('.').next().unwrap_or("");
+    outside_the_api(&site.path) && sites::ELIXIR_MODULES.contains(&first)
+}
+
+/// Whether `focus` names `site`'s function or module itself.
+fn focus_names(focus: &[String], site: &SymbolSite) -> bool {
+    focus.iter().any(|f| *f == site.symbol || *f == site.module)
 }
 
 /// Code that is not a repository's API, left out of a map that focuses on nothing: tests
@@ -3675,6 +3721,7 @@ mod tests {
                 || site.kind == ChunkKind::ModuleHeader
                 || site.generated_by.is_some()
                 || (focus.is_empty() && outside_the_api(&site.path))
+                || (stdlib_copy(site) && !focus_names(focus, site))
                 || seen_sites.contains(&(site.repo.clone(), site.path.clone(), site.start_line))
             {
                 continue;

@@ -28,7 +28,7 @@ pub const MAX_CALL_LINES: usize = 50;
 /// The first segments of the modules of Elixir's standard library (1.14) and its own
 /// applications: a name written so is theirs, not the end of a longer module's that an
 /// alias the chunk does not list may shorten.
-const ELIXIR_MODULES: [&str; 66] = [
+pub(crate) const ELIXIR_MODULES: [&str; 66] = [
     "Access",
     "Agent",
     "Application",

@@ -407,11 +407,25 @@ pub fn search_with(
     Ok(hits
         .into_iter()
         .map(|c| {
-            let (snippet, snippet_start_line) = snippet(&mut analyzer, &c.chunk, &plan.terms);
+            let symbol = plan.hit_symbol(&c.chunk);
+            // A name looked up shows its definition's head (not its doc's example, nor a
+            // merged neighbour's lines that repeat the name).
+            let head = (!plan.question && !plan.symbols.is_empty())
+                .then(|| {
+                    (c.chunk.defines.iter())
+                        .filter(|d| d.kind.is_callable() && !d.implied)
+                        .find(|d| d.symbols().contains(&symbol))
+                        .map(|d| d.line)
+                })
+                .flatten();
+            let (snippet, snippet_start_line) = match head {
+                Some(line) => snippet_at(&c.chunk, line),
+                None => snippet(&mut analyzer, &c.chunk, &plan.terms),
+            };
             SearchHit {
                 score: c.score,
                 partition: c.partition,
-                symbol: plan.hit_symbol(&c.chunk),
+                symbol,
                 snippet,
                 snippet_start_line,
                 chunk: c.chunk,
@@ -1676,12 +1690,26 @@ fn regex_escape(s: &str) -> String {
 }
 
 /// The window of up to four lines of the chunk that holds the most query terms.
+/// The lines a snippet shows.
+const SNIPPET_WINDOW: usize = 4;
+
+/// The snippet of `chunk` from its line `line` (of the file), when the chunk holds it.
+fn snippet_at(chunk: &Chunk, line: u32) -> (String, u32) {
+    let lines: Vec<&str> = chunk.content.lines().collect();
+    let start = (line.saturating_sub(chunk.start_line) as usize).min(lines.len().saturating_sub(1));
+    let end = (start + SNIPPET_WINDOW).min(lines.len());
+    (
+        crate::chunk::elide_long_lines(&lines[start..end].join("\n")).into_owned(),
+        chunk.start_line + start as u32,
+    )
+}
+
 fn snippet(
     analyzer: &mut tantivy::tokenizer::TextAnalyzer,
     chunk: &Chunk,
     terms: &[String],
 ) -> (String, u32) {
-    const WINDOW: usize = 4;
+    const WINDOW: usize = SNIPPET_WINDOW;
     let lines: Vec<&str> = chunk.content.lines().collect();
     if lines.is_empty() {
         return (String::new(), chunk.start_line);
