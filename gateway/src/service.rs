@@ -1710,15 +1710,15 @@ mod tests {
     #[test]
     fn a_callback_called_through_a_runtime_module_is_pointed_to() {
         let src = "defmodule Faker.Random do\n  @callback random_between(integer(), integer()) :: integer()\nend\ndefmodule Faker.Random.Elixir do\n  @behaviour Faker.Random\n  def random_between(a, b), do: Enum.random(a..b)\nend\ndefmodule Faker do\n  def random_between(a, b), do: Application.get_env(:faker, :random).random_between(a, b)\nend\n";
-        let FileChunks::Chunked(chunks) = chunk_file(
-            "app",
-            "lib/faker.ex",
-            src.as_bytes(),
-            &ChunkerConfig::default(),
-        ) else {
-            panic!("chunked");
+        let graph_of = |path: &str, src: &str| {
+            let FileChunks::Chunked(chunks) =
+                chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default())
+            else {
+                panic!("{path} not chunked");
+            };
+            SymbolGraph::build(&chunks)
         };
-        let g = SymbolGraph::build(&chunks);
+        let g = graph_of("lib/faker.ex", src);
         let note = callers_note(&g, "Faker.Random.Elixir.random_between/2");
         assert!(
             note.contains("`aiex symbols callers Faker.Random.random_between/2` lists that code"),
@@ -1727,15 +1727,7 @@ mod tests {
         // A callback that is a function too (`Mix.Task.run/1`, which runs a task by
         // name): its callers run that function, not the task; not pointed to.
         let src = "defmodule Mix.Tasks.Graph do\n  use Mix.Task\n  def run(args), do: args\nend\ndefmodule Mix.Tasks.Check do\n  use Mix.Task\n  def run(_args), do: Mix.Task.run(\"compile\")\nend\n";
-        let FileChunks::Chunked(chunks) = chunk_file(
-            "app",
-            "lib/mix/tasks/graph.ex",
-            src.as_bytes(),
-            &ChunkerConfig::default(),
-        ) else {
-            panic!("chunked");
-        };
-        let g = SymbolGraph::build(&chunks);
+        let g = graph_of("lib/mix/tasks/graph.ex", src);
         assert!(!g.callers("Mix.Task.run/1").is_empty());
         let note = callers_note(&g, "Mix.Tasks.Graph.run/1");
         assert!(

@@ -8860,6 +8860,26 @@ fn a_test_with_mock_is_a_test() {
         "{}",
         dump(&cs)
     );
+    // Mocks going on for lines: the head's first line is its signature; a name written
+    // over two lines reads as one.
+    let mocks: String = (1..=40)
+        .map(|i| format!("      query_{i}: fn _repo, _opts -> %{{rows: [[{i}]]}} end,\n"))
+        .collect();
+    let src = format!(
+        "defmodule DiagnoseTest do\n  use ExUnit.Case\n  test_with_mock \"it works\", Extras, [:passthrough],\n    [\n{mocks}    ] do\n    assert Extras.run(:repo)\n  end\n  test \"when the value is cached,\n        a lookup hits\" do\n    assert true\n  end\nend\n"
+    );
+    let cs = unmerged_chunks("test/diagnose_test.exs", &src);
+    // (The first test, long, is split in parts: its head's.)
+    let tests: Vec<&Chunk> = (cs.iter())
+        .filter(|c| c.kind == Test && c.part.is_none_or(|(k, _)| k == 1))
+        .collect();
+    assert_eq!(tests.len(), 2, "{}", dump(&cs));
+    assert_eq!(tests[0].name, "it works");
+    assert_eq!(
+        tests[0].signature,
+        "test_with_mock \"it works\", Extras, [:passthrough]"
+    );
+    assert_eq!(tests[1].name, "when the value is cached, a lookup hits");
 }
 
 /// `{:module, _, bytecode, _} = defmodule TestStruct do … end` in a module's body

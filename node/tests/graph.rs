@@ -4946,6 +4946,9 @@ fn templates_hooks_symbolic_calls_and_facades_link_what_they_run() {
         "  def play(name), do: name\n",          // 26
         "  def command(s), do: {:call, Shop.Master, :play, [s]}\n", // 27
         "end\n",                                 // 28
+        "defmodule Shop.MasterTest do\n",        // 29
+        "  def post(_s, {:call, Shop.Master, :play, [_n]}), do: true\n", // 30
+        "end\n",                                 // 31
     );
     let template = "<div>\n  <.navbar />\n</div>\n";
     let tab = "<p>tab</p>\n";
@@ -4976,5 +4979,78 @@ fn templates_hooks_symbolic_calls_and_facades_link_what_they_run() {
             strings(&["Shop.Master.command/1"])
         );
         assert!(caller_symbols(g, "Shop.Migration.up/1").is_empty());
+    }
+}
+
+/// `require Mod, as: Short` in a `use`'s quote aliases as an `alias` does (PhoenixSwagger's
+/// `Schema.ref(:User)` in controllers); a template `embed_templates` makes is called by
+/// name in its module (LiveAdmin's `layout(assigns)`); `on_mount: {unquote(__MODULE__),
+/// :hook}` in a router macro's quote calls the macro module's `on_mount/4`; and
+/// `apply(callback_module, :fun, [a, b])` calls the one callback of that name.
+#[test]
+fn quoted_requires_templates_by_name_unquoted_hooks_and_runtime_applies_link() {
+    let src = concat!(
+        "defmodule Swagger do\n",                                        // 1
+        "  defmacro __using__(_) do\n",                                  // 2
+        "    quote do\n",                                                // 3
+        "      require Swagger.Schema, as: Schema\n",                    // 4
+        "    end\n",                                                     // 5
+        "  end\n",                                                       // 6
+        "end\n",                                                         // 7
+        "defmodule Swagger.Schema do\n",                                 // 8
+        "  def ref(name), do: name\n",                                   // 9
+        "end\n",                                                         // 10
+        "defmodule Web.UserController do\n",                             // 11
+        "  use Swagger\n",                                               // 12
+        "  def schema, do: Schema.ref(:user)\n",                         // 13
+        "end\n",                                                         // 14
+        "defmodule Admin.View do\n",                                     // 15
+        "  use Phoenix.Component\n",                                     // 16
+        "  embed_templates \"view/*\"\n",                                // 17
+        "  def render(\"layout.html\", assigns), do: layout(assigns)\n", // 18
+        "end\n",                                                         // 19
+        "defmodule Admin.Router do\n",                                   // 20
+        "  defmacro admin(path) do\n",                                   // 21
+        "    quote do\n",                                                // 22
+        "      live_session :admin, on_mount: {unquote(__MODULE__), :opts} do\n", // 23
+        "        live unquote(path), Admin.Home\n",                      // 24
+        "      end\n",                                                   // 25
+        "    end\n",                                                     // 26
+        "  end\n",                                                       // 27
+        "  def on_mount(:opts, _, _, socket), do: {:cont, socket}\n",    // 28
+        "end\n",                                                         // 29
+        "defmodule Rates.Callback do\n",                                 // 30
+        "  @callback retrieved(map, term) :: :ok\n",                     // 31
+        "end\n",                                                         // 32
+        "defmodule Rates.Retriever do\n",                                // 33
+        "  def notify(callback_module, rates, at) do\n",                 // 34
+        "    apply(callback_module, :retrieved, [rates, at])\n",         // 35
+        "  end\n",                                                       // 36
+        "end\n",                                                         // 37
+    );
+    let mut chunks = chunks_of("lib/web.ex", src);
+    chunks.extend(chunks_of(
+        "lib/view/layout.html.heex",
+        "<main>{@inner_content}</main>\n",
+    ));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        assert_eq!(
+            caller_symbols(g, "Swagger.Schema.ref/1"),
+            strings(&["Web.UserController.schema/0"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Admin.View.layout/1"),
+            strings(&["Admin.View.render/2"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Admin.Router.on_mount/4"),
+            strings(&["Admin.Router.admin/1"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Rates.Callback.retrieved/2"),
+            strings(&["Rates.Retriever.notify/3"])
+        );
     }
 }

@@ -955,9 +955,33 @@ fn mfa_call(
     if !takes_mfa {
         return None;
     }
-    named_children(arguments)
-        .windows(3)
-        .find_map(|w| mfa_in(w, src))
+    let args = named_children(arguments);
+    if let Some(call) = args.windows(3).find_map(|w| mfa_in(w, src)) {
+        return Some(call);
+    }
+    // `apply(callback_module, :latest_rates_retrieved, [rates, at])`: a function of a
+    // module chosen at run time, as `callback_module.latest_rates_retrieved(rates, at)`.
+    let g = grammar();
+    let apply = fun == "apply" && matches!(module, None | Some("Kernel" | ":erlang"));
+    match args[..] {
+        [m, f, list] if apply && list.kind() == "list" => {
+            let variable =
+                m.kind_id() == g.identifier && !matches!(text(m, src), "__MODULE__" | "_");
+            let items = named_children(list);
+            let cons = items.iter().any(|i| {
+                i.kind_id() == g.binary_operator
+                    && i.child_by_field_id(g.operator)
+                        .is_some_and(|o| text(o, src) == "|")
+            });
+            let fun = atom_name(f, src)?;
+            ((variable || m.kind_id() == g.call) && !cons).then(|| RawCall::Remote {
+                module: super::RUNTIME_MODULE.to_string(),
+                fun: fun.to_string(),
+                arity: items.len() as u32,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The function a module, a function's name and a list of arguments name, written one
@@ -1254,11 +1278,16 @@ fn on_mount_hooks(hooks: Node<'_>, at: usize, src: &[u8], calls: &mut Vec<(usize
             "tuple" => hook.named_child(0),
             _ => Some(hook),
         };
-        if let Some(module) = module.filter(|m| m.kind_id() == g.alias) {
+        // An alias, `__MODULE__`, or in a quote `unquote(__MODULE__)` (LiveAdmin's
+        // router macro); no atom.
+        let module = module
+            .and_then(|m| static_module(m, src))
+            .filter(|m| !m.starts_with(':'));
+        if let Some(module) = module {
             calls.push((
                 at,
                 RawCall::Remote {
-                    module: text(module, src).to_string(),
+                    module,
                     fun: "on_mount".to_string(),
                     arity: 4,
                 },
@@ -1864,7 +1893,13 @@ fn in_pattern(node: Node<'_>, src: &[u8], heads: &FxHashSet<usize>) -> bool {
             return false;
         };
         if heads.contains(&parent.id()) {
-            return true;
+            // An attribute's value (`@schema [url: [type: {:custom, M, :f, []}]]`) is no
+            // head.
+            let attribute = parent.parent().is_some_and(|p| {
+                p.kind_id() == g.unary_operator
+                    && (p.child_by_field_id(g.operator)).is_some_and(|o| o.kind_id() == g.op_at)
+            });
+            return !attribute;
         }
         let kind = parent.kind();
         if kind == "stab_clause" {
@@ -2469,6 +2504,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             })
             && let Some(RawCall::Remote { module, fun, arity }) =
                 mfa_in(&named_children(node)[1..], src)
+            // Not a pattern (`def postcondition(_s, {:call, Master, :play, [_n]}, r)`).
+            && !(pattern_checks < MAX_PATTERN_CHECKS && {
+                pattern_checks += 1;
+                in_pattern(node, src, &not_calls)
+            })
         {
             // NimbleOptions' `{:custom, __MODULE__, :validate_uri, []}` calls the
             // function with the option's value first; PropEr's symbolic call `{:call,
@@ -2590,7 +2630,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 } else if MODULE_DIRECTIVES.contains(&name) {
                     if name == "alias" || name == "require" {
                         let scope_end = import_scope_end(node, src, &mut scope_ends);
-                        let quoted = name == "alias" && Context::in_quote(&contexts);
+                        // (`require PhoenixSwagger.Schema, as: Schema` in a quote aliases as
+                        // an `alias` does.)
+                        let quoted = Context::in_quote(&contexts);
                         for (short, target) in alias_pairs(node, name == "alias", src) {
                             let alias = RawCall::Alias {
                                 short,
@@ -3112,18 +3154,27 @@ pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
             continue;
         }
         let rest = &html[at + 4..];
+        // The value's start: `phx-click="save"`, `phx_click: "save"`, or an atom
+        // (`phx-submit={:save}`, named as its string is).
         let named = |e: &str| {
             let written = e.as_bytes().iter().enumerate().all(|(i, &c)| {
                 rest.get(i)
                     .is_some_and(|&r| r == c || (keyword && c == b'-' && r == b'_'))
             });
-            let value = if keyword { &b": \""[..] } else { &b"=\""[..] };
-            written && rest[e.len()..].starts_with(value)
+            let values: &[&[u8]] = if keyword {
+                &[b": \""]
+            } else {
+                &[b"=\"", b"={:"]
+            };
+            let after = rest.get(e.len()..).unwrap_or_default();
+            (values.iter())
+                .find(|v| written && after.starts_with(v))
+                .map(|v| e.len() + v.len())
         };
-        let Some(event) = EVENTS.iter().find(|e| named(e)) else {
+        let Some(start) = EVENTS.iter().find_map(|e| named(e)) else {
             continue;
         };
-        let value = &rest[event.len() + 2 + usize::from(keyword)..];
+        let value = &rest[start..];
         if value
             .first()
             .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')

@@ -706,6 +706,9 @@ const MAX_TEMPLATES: usize = 16;
 /// each other macro, without its arguments.
 const MAX_MACRO_CALLS: usize = 512;
 
+/// The longest test head kept whole as a test's signature (in bytes).
+const MAX_TEST_SIGNATURE: usize = 240;
+
 /// How many `embed_templates` calls of a module are kept.
 const MAX_EMBEDS: usize = 16;
 
@@ -1892,6 +1895,12 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     _ => None,
                 };
+                // A name written over lines (`test "when … redis,` then `looking it up
+                // …"`) reads as one line.
+                let title = title.map(|t| match t.contains('\n') {
+                    true => super::collapse_whitespace(&t),
+                    false => t,
+                });
                 if let Some(title) = title {
                     if name == "describe" {
                         if depth < MAX_WRAPPER_DEPTH
@@ -4684,9 +4693,17 @@ impl<'s, 't> Walker<'s, 't> {
             .map(|b| b.start_byte())
             .or_else(keyword_do)
             .unwrap_or(node.end_byte());
-        draft.signature = collapse_whitespace(&text_of(self.src, node.start_byte(), head_end))
+        let head = text_of(self.src, node.start_byte(), head_end);
+        draft.signature = collapse_whitespace(&head)
             .trim_end_matches([',', ' '])
             .to_string();
+        // A head whose options go on for lines (`test_with_mock "it works", Mod, [` then
+        // seventy lines of mocks): its first line.
+        if draft.signature.len() > MAX_TEST_SIGNATURE {
+            draft.signature = collapse_whitespace(head.lines().next().unwrap_or(""))
+                .trim_end_matches([',', ' ', '[', '('])
+                .to_string();
+        }
         if test.pending {
             draft.tag("pending");
         }

@@ -1570,6 +1570,9 @@ impl SymbolGraph {
                 {
                     sites_of.push(site.clone());
                 }
+                // Called by name in its module, as a function a `use` defines is
+                // (LiveAdmin's `def render("layout.html", a), do: layout(a)`).
+                self.generated_in.insert(embeds.module.clone());
                 sites.push((embeds, site));
             }
             defined.push((parts, sites));

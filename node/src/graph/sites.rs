@@ -1090,6 +1090,49 @@ fn leading_call(code: &str) -> Option<(&str, char, &str)> {
     Some((word, open, &rest[1..]))
 }
 
+/// Where the expression before the `.` at `dot` starts: a module or a variable with its
+/// fields (`Config.persistence_adapter`, `state.adapter`) and the calls made on the way
+/// (`persistence_adapter()`, `Application.get_env(:app, :store)`), so that a pipe before
+/// it is seen (`|> persistence_adapter().put(gate)` passes one more).
+fn receiver_start(code: &str, dot: usize) -> usize {
+    let bytes = code.as_bytes();
+    let mut i = dot;
+    for _ in 0..16 {
+        if i > 0 && bytes[i - 1] == b')' {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                if j == 0 {
+                    return i;
+                }
+                j -= 1;
+                match bytes[j] {
+                    b')' => depth += 1,
+                    b'(' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i = j;
+        }
+        while i > 0 && (is_ident(bytes[i - 1]) || b".?!".contains(&bytes[i - 1])) {
+            i -= 1;
+        }
+        // `a..b.f()`: a range's end.
+        if let Some(range) = code[i..dot].rfind("..") {
+            return i + range + 2;
+        }
+        if !(i > 0 && bytes[i - 1] == b')' && bytes.get(i) == Some(&b'.')) {
+            break;
+        }
+    }
+    i
+}
+
 /// The module written before the `.` that ends at `dot` (`Glific.Clients.Sol`,
 /// `__MODULE__`, `:ets`); empty when an expression is there (`state.name`, `f().name`).
 fn qualifier(code: &str, dot: usize) -> &str {
@@ -1259,7 +1302,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             && let Some((passed, block)) = written_arity(args)
         {
             let call_start = match prev {
-                Some(b'.') => at - 1 - qualifier(code, at - 1).len(),
+                Some(b'.') => receiver_start(code, at - 1),
                 _ => at,
             };
             let head = code[..call_start].trim();
@@ -1307,7 +1350,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             // `http_client().get(url)`: through a module chosen at run time, which the
             // graph took for a callback of the name; not for a module the chunk calls
             // the name of by writing it (`Other.get(url)` beside it).
-            let runtime = written.is_empty()
+            // (`Config.persistence_adapter.put(name, gate)`: a function's value too.)
+            let expression = written.is_empty()
+                || (written.split('.').skip(1))
+                    .any(|s| s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_'));
+            let runtime = expression
                 && (scope.runtime.iter()).any(|&(n, arity)| {
                     n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
                 })
@@ -2348,10 +2395,18 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         // Arguments follow (a list, or the next line), or the three make a tuple: not
         // `GenServer.call(__MODULE__, :get)`, a server and its message.
         let tuple = before[..start].trim_end().ends_with('{');
-        (listed || tuple)
-            && (written.starts_with(|c: char| c.is_ascii_uppercase())
-                || written.starts_with("__MODULE__"))
-            && scope.names(written, module)
+        // `apply(callback_module, :fun, [a, b])`: through a module chosen at run time,
+        // which the graph took for a callback of the name.
+        let runtime = listed
+            && written.starts_with(|c: char| c.is_ascii_lowercase())
+            && (scope.runtime.iter()).any(|&(n, arity)| {
+                n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
+            });
+        runtime
+            || (listed || tuple)
+                && (written.starts_with(|c: char| c.is_ascii_uppercase())
+                    || written.starts_with("__MODULE__"))
+                && scope.names(written, module)
     })
 }
 
@@ -2621,6 +2676,17 @@ mod tests {
             Some(("Z", "Sourceror.Zipper"))
         );
         assert_eq!(body_alias("alias Sourceror.{Zipper, Range}"), None);
+        // A runtime module's call piped into, or through a function's value (FunWithFlags'
+        // `|> persistence_adapter().put(gate)`, `Config.persistence_adapter.put(n, g)`).
+        let src = "flag\n|> persistence_adapter().put(gate)\nConfig.persistence_adapter.put(name, gate)\nx |> Other.put(gate)\n";
+        let scope = Scope {
+            module: "FunWithFlags.Store",
+            runtime: vec![("put", Some(2))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("FunWithFlags.Store.Persistent.put/2"), vec![11, 12]);
         // Module-level code calls no function of its own module by name: `match _ do`
         // in a Plug.Router is the imported macro, not the `match/2` its `use` defines.
         let src = "plug(:match)\nmatch _ do\n";
@@ -3441,7 +3507,7 @@ end"#;
     /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
     #[test]
     fn an_event_binding_runs_handle_event() {
-        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n<!-- <p phx-click=\"old\">a</p> -->\n";
+        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n<!-- <p phx-click=\"old\">a</p> -->\n<.form phx-submit={:save}>\n<p phx-click={@event}>\n";
         let scope = Scope {
             module: "MyWeb.SignupLive",
             template: Some(true),
@@ -3449,8 +3515,9 @@ end"#;
             ..Scope::default()
         };
         let event = Callee::of("MyWeb.SignupLive.handle_event/3").unwrap();
-        // `phx-click={JS.push("x")}` pushes one too.
-        assert_eq!(lines_in(heex, &event, &scope), vec![10, 11]);
+        // `phx-click={JS.push("x")}` pushes one too; an atom names one as its string
+        // does (LiveAdmin's `phx-submit={:save}`); an assign's value is not known.
+        assert_eq!(lines_in(heex, &event, &scope), vec![10, 11, 14]);
         let js = "defp js_del(id), do: JS.push(\"delete\", value: %{id: id})\n";
         let code = Scope {
             template: None,
