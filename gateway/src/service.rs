@@ -1735,5 +1735,14 @@ mod tests {
             "{note}"
         );
         assert!(!note.contains("aiex symbols callers"), "{note}");
+        // A protocol's function is its callback: the code calling it dispatches to the
+        // implementations, and is pointed to.
+        let src = "defprotocol Auth.Strategy do\n  def plug(strategy, phase, conn)\nend\ndefimpl Auth.Strategy, for: Auth.Password do\n  def plug(_s, _p, conn), do: conn\nend\ndefmodule Auth.Dispatcher do\n  def call(conn, s), do: Auth.Strategy.plug(s, :sign_in, conn)\nend\n";
+        let g = graph_of("lib/auth.ex", src);
+        let note = callers_note(&g, "Auth.Strategy.Auth.Password.plug/3");
+        assert!(
+            note.contains("`aiex symbols callers Auth.Strategy.plug/3` lists that code"),
+            "{note}"
+        );
     }
 }

@@ -9182,3 +9182,44 @@ fn a_split_module_header_after_comments_shows_its_defmodule_once() {
         );
     }
 }
+
+/// A `defstruct` in a later part of a module's header (after its `@type t`, as
+/// `GitHooks.Tasks.Cmd` writes it) is defined by that part: `__struct__/0` is at its line,
+/// in the chunk that shows the fields.
+#[test]
+fn a_struct_after_its_type_is_defined_by_the_part_holding_it() {
+    let src = concat!(
+        "defmodule GitHooks.Tasks.Cmd do\n",
+        "  @moduledoc \"\"\"\n",
+        "  A command a git hook runs.\n",
+        "  \"\"\"\n",
+        "  alias GitHooks.Printer\n",
+        "\n",
+        "  @typedoc \"A command.\"\n",
+        "  @type t :: %__MODULE__{command: String.t(), args: [String.t()]}\n",
+        "\n",
+        "  defstruct [:command, :args, result: nil]\n",
+        "\n",
+        "  def new(command), do: %__MODULE__{command: command}\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/tasks/cmd.ex", src);
+    let holding: Vec<&Chunk> = (cs.iter())
+        .filter(|c| {
+            c.defines
+                .iter()
+                .any(|d| d.name == "__struct__" && d.arities == [0])
+        })
+        .collect();
+    assert_eq!(holding.len(), 1, "{}", dump(&cs));
+    let part = holding[0];
+    assert_eq!(part.kind, ModuleHeader, "{}", dump(&cs));
+    assert!(part.content.contains("defstruct"), "{}", dump(&cs));
+    let d = (part.defines.iter())
+        .find(|d| d.name == "__struct__")
+        .unwrap();
+    assert_eq!(d.line, 10);
+    // The module is still defined by its first part.
+    let first = &cs[0];
+    assert!(first.defines.iter().any(|d| d.kind == ModuleHeader));
+}

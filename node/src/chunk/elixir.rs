@@ -3848,7 +3848,52 @@ impl<'s, 't> Walker<'s, 't> {
                 .is_some_and(|item| matches!(item.kind, ItemKind::Def(_)))
     }
 
-    fn emit(&mut self, module: usize, header: Draft, mut items: Vec<Item<'t>>, depth: usize) {
+    fn emit(&mut self, module: usize, header: Draft, items: Vec<Item<'t>>, depth: usize) {
+        let from = self.pieces.len();
+        self.emit_pieces(module, header, items, depth);
+        self.place_implied(module, from);
+    }
+
+    /// A definition the module's code implies (`defstruct`'s `__struct__/0`) written in
+    /// a later part of its header (after a `@type t`, as `GitHooks.Tasks.Cmd` has it) is
+    /// that part's, where its line is: the part a look-up of it shows.
+    fn place_implied(&mut self, module: usize, from: usize) {
+        let headers: Vec<usize> = (from..self.pieces.len())
+            .filter(|&k| {
+                self.pieces[k].module == Some(module)
+                    && self.pieces[k].draft.kind == ChunkKind::ModuleHeader
+            })
+            .collect();
+        let [first, ref rest @ ..] = headers[..] else {
+            return;
+        };
+        if rest.is_empty() || !self.pieces[first].draft.defines.iter().any(|d| d.implied) {
+            return;
+        }
+        let spans: Vec<(usize, u32, u32)> = (rest.iter())
+            .map(|&k| {
+                let d = &self.pieces[k].draft;
+                (
+                    k,
+                    self.line_of(d.start),
+                    self.line_of(d.end.saturating_sub(1)),
+                )
+            })
+            .collect();
+        for d in std::mem::take(&mut self.pieces[first].draft.defines) {
+            let part = (spans.iter()).find(|(_, s, e)| d.implied && *s <= d.line && d.line <= *e);
+            let to = part.map_or(first, |&(k, _, _)| k);
+            self.pieces[to].draft.defines.push(d);
+        }
+    }
+
+    fn emit_pieces(
+        &mut self,
+        module: usize,
+        header: Draft,
+        mut items: Vec<Item<'t>>,
+        depth: usize,
+    ) {
         self.header_takes_its_doc(&mut items);
         let mut header = Some(self.module_header(module, header));
         let mut lead: Vec<usize> = Vec::new(); // indexes into items, since the last piece

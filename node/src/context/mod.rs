@@ -1987,8 +1987,7 @@ impl<'a> ContextBuilder<'a> {
             .collect::<Vec<_>>()
             .join("\n");
         let title = format!("{title} ({})", places(parts));
-        let collapsed = fence(chunk, &signature_only(chunk));
-        self.push(g, kind, title, text, Some(collapsed), parts)
+        self.push(g, kind, title, text, collapsed_form(chunk), parts)
     }
 
     /// Adds a chunk's section; false when it joined an identical one.
@@ -2001,12 +2000,11 @@ impl<'a> ContextBuilder<'a> {
     ) -> bool {
         let title = format!("{title} ({})", places(std::slice::from_ref(chunk)));
         let text = fence(chunk, &chunk.text_with_header());
-        let collapsed = fence(chunk, &signature_only(chunk));
         self.push_keyed(
             g,
             kind,
             title,
-            (text, Some(collapsed)),
+            (text, collapsed_form(chunk)),
             std::slice::from_ref(chunk),
             same_code(chunk),
         )
@@ -2589,6 +2587,13 @@ fn shorten_docs(text: &str) -> Option<String> {
 }
 
 /// A chunk shown by its specs and heads only.
+/// A chunk collapsed to its heads, fenced; none for text without a head (a README's
+/// lines: "body omitted" alone says nothing, so such a section is dropped whole).
+fn collapsed_form(chunk: &Chunk) -> Option<String> {
+    let heads = signature_only(chunk);
+    (!heads.trim_start().starts_with(BODY_OMITTED)).then(|| fence(chunk, &heads))
+}
+
 fn signature_only(chunk: &Chunk) -> String {
     let mut lines: Vec<String> = chunk.specs.clone();
     // A test is shown by its own head, not by those of modules it defines in its body.
@@ -2854,6 +2859,18 @@ mod tests {
         let shown = signature_only(test);
         assert!(shown.starts_with("test \"fakes\""), "{shown}");
         assert!(!shown.contains("def run"), "{shown}");
+        // Text without a head has no collapsed form: it is dropped whole, not shown as
+        // "body omitted" alone.
+        let FileChunks::Chunked(text) = chunk_file(
+            "shop",
+            "README.md",
+            b"# Retry mode\n\nRe-runs the tools that failed last time.\n",
+            &ChunkerConfig::default(),
+        ) else {
+            panic!("chunked");
+        };
+        assert_eq!(super::collapsed_form(&text[0]), None);
+        assert!(super::collapsed_form(test).is_some());
     }
 
     fn strings(v: &[&str]) -> Vec<String> {

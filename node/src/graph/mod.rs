@@ -2814,11 +2814,14 @@ impl SymbolGraph {
     /// task's callback and the function that runs a task by name; a behaviour's facade
     /// `def up(opts)` beside `@callback up`): its callers call that function.
     pub fn callback_is_a_function(&self, symbol: &str) -> bool {
-        let written = (self.defs.get(symbol).into_iter().flatten()).any(|s| {
-            s.kind.is_callable()
-                && !(s.signature.starts_with("@callback")
-                    || s.signature.starts_with("@macrocallback"))
-        });
+        // Declared by a `@callback` and written by a `def` (a protocol's function is its
+        // callback: the code calling it is the dispatch to the implementations).
+        let sites = || self.defs.get(symbol).into_iter().flatten();
+        let callback = |s: &SymbolSite| {
+            s.signature.starts_with("@callback") || s.signature.starts_with("@macrocallback")
+        };
+        let written =
+            sites().any(callback) && sites().any(|s| s.kind.is_callable() && !callback(s));
         // Of the standard library's, where it is not indexed.
         const STANDARD: [&str; 3] = [
             "Application.start/2",

@@ -1433,7 +1433,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && !matches!(module, "Phoenix.Router" | "Plug.Router");
             let own_at_module_level =
                 scope.module_level && module == scope.module && prev != Some(b'&');
+            // `|> strategy_module.verify(dsl)`: a variable holding a module, named as a
+            // function is (a call would write its parentheses before the dot).
+            let variable = next == Some(b'.');
             local
+                && !variable
                 && !defines
                 && !route
                 && !own_at_module_level
@@ -2687,6 +2691,16 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("FunWithFlags.Store.Persistent.put/2"), vec![11, 12]);
+        // A variable named as a local function is no call of it.
+        let src =
+            "strategy_module = strategy_module(strategy)\ndsl\n|> strategy_module.verify(dsl)\n";
+        let scope = Scope {
+            module: "Auth.Verifier",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Auth.Verifier.strategy_module/1"), vec![10]);
         // Module-level code calls no function of its own module by name: `match _ do`
         // in a Plug.Router is the imported macro, not the `match/2` its `use` defines.
         let src = "plug(:match)\nmatch _ do\n";
