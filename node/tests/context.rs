@@ -3120,3 +3120,30 @@ fn a_standard_library_copy_kept_as_data_is_no_callee() {
     let (map, _) = graph.repo_map(2000, &["Kernel.to_string/1".to_string()]);
     assert!(map.contains("to_string"), "{map}");
 }
+
+/// Lines holding a test bring what the test calls: the code under test.
+#[test]
+fn a_test_s_lines_bring_the_code_under_test() {
+    let chunks = unmerged_chunks(&[
+        (
+            "lib/shop/stock.ex",
+            "defmodule Shop.Stock do\n  @doc \"Reserves stock.\"\n  def reserve(sku, n), do: {sku, n}\nend\n",
+        ),
+        (
+            "test/shop/stock_test.exs",
+            "defmodule Shop.StockTest do\n  use ExUnit.Case\n\n  test \"reserves\" do\n    assert Shop.Stock.reserve(:a, 1) == {:a, 1}\n  end\nend\n",
+        ),
+    ]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks.clone());
+    let ctx = build(&source, &graph, "test/shop/stock_test.exs:4-6", None);
+    let called: Vec<&str> = (ctx.sections.iter())
+        .filter(|s| s.kind == SectionKind::Callee)
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(called.len(), 1, "{:#?}", ctx.sections);
+    assert!(
+        called[0].starts_with("Called: Shop.Stock.reserve/2"),
+        "{called:?}"
+    );
+}

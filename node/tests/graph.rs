@@ -3904,8 +3904,8 @@ end
 
 /// A behaviour whose own `use` defines a default of its callback (`use Supavisor.Error`
 /// quotes `def log_level(_)`): each module that uses it implements the callback, with
-/// the default or its own; a function another library's `use` defines is no
-/// implementation.
+/// the default or its own; so does a module declaring the behaviour whose function of
+/// the callback's name another module's `use` defines (it is the module's function).
 #[test]
 fn a_behaviours_own_use_implements_its_callback_by_default() {
     let error = r#"defmodule Shop.Error do
@@ -3937,8 +3937,9 @@ defmodule Shop.Other do
   use Shop.Helpers
 end
 "#;
-    // A `use` that does not declare the behaviour (a mixin whose quote writes `@behaviour
-    // Shop.Error` does: `a_callback_a_mixins_use_defines_implements_the_behaviour_it_declares`).
+    // A `use` that does not declare the behaviour, in a module that does (a mixin whose
+    // quote writes `@behaviour Shop.Error`:
+    // `a_callback_a_mixins_use_defines_implements_the_behaviour_it_declares`).
     let helpers = r#"defmodule Shop.Helpers do
   defmacro __using__(_) do
     quote do
@@ -3962,6 +3963,10 @@ end
             (
                 "Shop.Errors.Timeout.log_level/1".to_string(),
                 Some("Shop.Error".to_string())
+            ),
+            (
+                "Shop.Other.log_level/1".to_string(),
+                Some("Shop.Helpers".to_string())
             ),
         ]
     );
@@ -5053,4 +5058,55 @@ fn quoted_requires_templates_by_name_unquoted_hooks_and_runtime_applies_link() {
             strings(&["Rates.Retriever.notify/3"])
         );
     }
+}
+
+/// A declared callback is implemented however the module defines it: written, by a
+/// macro of another module (Money's caches: `@behaviour Cache`, then
+/// `EtsDets.define_common_functions()`), or by another module's `use`.
+#[test]
+fn a_callback_a_macro_or_another_use_writes_is_an_implementation() {
+    let src = concat!(
+        "defmodule Rates.Cache do\n",                       // 1
+        "  @callback latest_rates() :: map\n",              // 2
+        "end\n",                                            // 3
+        "defmodule Rates.Cache.Common do\n",                // 4
+        "  defmacro define_common_functions do\n",          // 5
+        "    quote do\n",                                   // 6
+        "      def latest_rates, do: %{}\n",                // 7
+        "    end\n",                                        // 8
+        "  end\n",                                          // 9
+        "  defmacro __using__(_) do\n",                     // 10
+        "    quote do\n",                                   // 11
+        "      def latest_rates, do: %{}\n",                // 12
+        "    end\n",                                        // 13
+        "  end\n",                                          // 14
+        "end\n",                                            // 15
+        "defmodule Rates.Cache.Ets do\n",                   // 16
+        "  @behaviour Rates.Cache\n",                       // 17
+        "  require Rates.Cache.Common\n",                   // 18
+        "  Rates.Cache.Common.define_common_functions()\n", // 19
+        "end\n",                                            // 20
+        "defmodule Rates.Cache.Dets do\n",                  // 21
+        "  @behaviour Rates.Cache\n",                       // 22
+        "  use Rates.Cache.Common\n",                       // 23
+        "end\n",                                            // 24
+        "defmodule Rates.Cache.Mem do\n",                   // 25
+        "  @behaviour Rates.Cache\n",                       // 26
+        "  def latest_rates, do: %{}\n",                    // 27
+        "end\n",                                            // 28
+    );
+    let chunks = chunks_of("lib/rates.ex", src);
+    let g = SymbolGraph::build(&chunks);
+    let mut impls: Vec<String> = (g.implementations("Rates.Cache.latest_rates/0").into_iter())
+        .map(|s| s.symbol)
+        .collect();
+    impls.sort();
+    assert_eq!(
+        impls,
+        strings(&[
+            "Rates.Cache.Dets.latest_rates/0",
+            "Rates.Cache.Ets.latest_rates/0",
+            "Rates.Cache.Mem.latest_rates/0",
+        ])
+    );
 }

@@ -728,6 +728,15 @@ impl<'a> ContextBuilder<'a> {
                         .filter_map(|d| d.symbols().into_iter().next_back())
                         .collect();
                     functions.dedup();
+                    // A test's lines: what the test calls (the code under test), by the
+                    // name the graph knows it under (`path:line name`).
+                    if functions.is_empty() {
+                        functions = (chunks.iter())
+                            .filter(|c| c.kind.is_test() && c.defines.is_empty())
+                            .map(crate::graph::source_symbol)
+                            .collect();
+                        functions.dedup();
+                    }
                     if lines.is_some() && functions.len() <= MAX_RANGE_FUNCTIONS {
                         for symbol in &functions {
                             let calls = Calls {

@@ -356,6 +356,11 @@ fn use_keys(used: &str) -> [String; 2] {
 /// A caller that defines nothing (a test, a script, module-level code), named
 /// `path:line what` by the chunk's first line with code (a chunk starts where the one
 /// before it ends, often on a blank line).
+/// The name a test (or a script) calls under in the graph: `path:line name`.
+pub fn source_symbol(chunk: &Chunk) -> String {
+    source_site(chunk, &chunk.display_symbol()).symbol
+}
+
 fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
     let start_line = chunk.code_line.max(chunk.start_line);
     SymbolSite {
@@ -2913,8 +2918,11 @@ impl SymbolGraph {
                     && (s.path == m.path || crate::chunk::is_template_path(&s.path))
                     && s.generated_by.as_deref().is_none_or(|by| {
                         // A behaviour not indexed whose own `use` defines a known callback
-                        // (a LiveView's `render/1` from its colocated template).
-                        callback && (by == behaviour || self.use_declares(by, behaviour))
+                        // (a LiveView's `render/1` from its colocated template); an
+                        // indexed behaviour's declared callback, however the module
+                        // defines it (Money's caches: `@behaviour Cache`, then a macro
+                        // of `EtsDets` writing `latest_rates/0`).
+                        declared || (callback && (by == behaviour || self.use_declares(by, behaviour)))
                     })
             }));
         }
