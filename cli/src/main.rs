@@ -685,7 +685,8 @@ fn offline_repo(settings: &Settings, command: RepoCommand) -> Result<()> {
             Ok(())
         }
         _ => bail!(
-            "only `repo list` and `repo rm` work offline; index a directory offline with              `aiex index PATH --name NAME`"
+            "only `repo list` and `repo rm` work offline; index a directory offline with \
+             `aiex index PATH --name NAME`"
         ),
     }
 }

@@ -804,7 +804,11 @@ pub fn callee_refs(
         })
         .collect();
     let sites: Vec<SymbolSite> = (graph.definitions(symbol).into_iter())
-        .filter(|s| in_repos(repos, &s.repo) && s.generated_by.is_none())
+        // Its own code: written, or a template's that `embed_templates` makes a function.
+        .filter(|s| {
+            in_repos(repos, &s.repo)
+                && (s.generated_by.is_none() || aiex_node::chunk::is_template_path(&s.path))
+        })
         .collect();
     let (Some(source), Some(first)) = (source, sites.first()) else {
         return refs;
@@ -1449,6 +1453,33 @@ mod tests {
             )
         );
         assert_eq!(at("Store.peek/1").0, 12);
+    }
+
+    /// A template's function (`embed_templates`) has its callees' call lines, in the
+    /// template (LiveAdmin's `layout.html.heex` calling `render_css/1`).
+    #[test]
+    fn a_template_function_s_callees_are_called_on_its_lines() {
+        let view = "defmodule Admin.View do\n  use Phoenix.Component\n  embed_templates \"view/*\"\n  def render_css(session), do: session\nend\n";
+        let template = "<html>\n<style><%= raw(render_css(@session)) %></style>\n</html>\n";
+        let mut chunks = Vec::new();
+        for (path, src) in [
+            ("lib/admin/view.ex", view),
+            ("lib/admin/view/layout.html.heex", template),
+        ] {
+            let FileChunks::Chunked(c) =
+                chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default())
+            else {
+                panic!("chunked");
+            };
+            chunks.extend(c);
+        }
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let refs = callee_refs(Some(&source), &g, "Admin.View.layout/1", &[]);
+        let css = (refs.iter())
+            .find(|r| r.symbol == "Admin.View.render_css/1")
+            .unwrap_or_else(|| panic!("{refs:?}"));
+        assert_eq!(css.call_lines, vec![2]);
     }
 
     /// A module's callees are called where any part of its header is written: a

@@ -1340,6 +1340,59 @@ fn the_module_attributes_a_target_reads_are_shown() {
         .find(|s| s.title.starts_with("Module attributes read"))
         .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
     assert!(read.text.contains("max: 30"), "{}", read.text);
+    // A target that sets the attribute itself, just above its `def` (ExAws.S3's
+    // `@params`), shows its own value only; a `case` clause matching an attribute's value
+    // (`@tinyint -> :tinyint`) sets nothing (Tds' `to_atom/1`).
+    let s3 = concat!(
+        "defmodule S3 do
+",
+        "  @tinyint 0x30
+",
+        "  @params [:delimiter, :marker]
+",
+        "  def list_objects(opts), do: Keyword.take(opts, @params)
+",
+        "
+",
+        "  def to_atom(token) do
+",
+        "    case token do
+",
+        "      @tinyint -> :tinyint
+",
+        "    end
+",
+        "  end
+",
+        "
+",
+        "  @params [:delimiter, :continuation_token]
+",
+        "  def list_objects_v2(opts), do: {Keyword.take(opts, @params), @tinyint}
+",
+        "end
+",
+    );
+    let chunks = unmerged_chunks(&[("lib/s3.ex", s3)]);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "S3.list_objects_v2/1", None);
+    for s in ctx
+        .sections
+        .iter()
+        .filter(|s| s.title.starts_with("Module attributes read"))
+    {
+        assert!(!s.text.contains(":marker"), "{}", s.text);
+        assert!(!s.text.contains("-> :tinyint"), "{}", s.text);
+    }
+    let target = (ctx.sections.iter())
+        .find(|s| s.kind == SectionKind::Target)
+        .unwrap();
+    assert!(
+        target.text.contains(":continuation_token"),
+        "{}",
+        target.text
+    );
 }
 
 /// A target too large for the budget gives up the rest of its docs before any code.

@@ -5110,3 +5110,70 @@ fn a_callback_a_macro_or_another_use_writes_is_an_implementation() {
         ])
     );
 }
+
+/// A case template's `using` block after its `setup` (a later part of its header, as
+/// Assent's test cases write it) is still what `use` of the template brings: its
+/// `import unquote(__MODULE__)` makes the template's helpers callable by name.
+#[test]
+fn a_case_template_s_using_after_its_setup_still_imports() {
+    let case = concat!(
+        "defmodule Assent.Test.OAuth2TestCase do\n",
+        "  use ExUnit.CaseTemplate\n",
+        "\n",
+        "  setup _tags do\n",
+        "    {:ok, config: [client_id: \"id\"]}\n",
+        "  end\n",
+        "\n",
+        "  using do\n",
+        "    quote do\n",
+        "      import unquote(__MODULE__)\n",
+        "    end\n",
+        "  end\n",
+        "\n",
+        "  def expect_token_request(opts, fun), do: fun.(opts)\n",
+        "end\n",
+    );
+    let test = concat!(
+        "defmodule Assent.Strategy.GithubTest do\n",
+        "  use Assent.Test.OAuth2TestCase\n",
+        "\n",
+        "  test \"callback/2\", %{config: config} do\n",
+        "    expect_token_request([uri: \"/token\"], fn _ -> config end)\n",
+        "  end\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("test/support/oauth2_test_case.ex", case);
+    chunks.extend(chunks_of("test/assent/strategies/github_test.exs", test));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        let callers = caller_symbols(g, "Assent.Test.OAuth2TestCase.expect_token_request/2");
+        assert_eq!(callers.len(), 1, "{callers:?}");
+        assert!(callers[0].contains("callback/2"), "{callers:?}");
+    }
+}
+
+/// A call through a module chosen at run time whose name several behaviours declare
+/// (Assent's strategy bases each declare `default_config/1`) is the caller's own
+/// behaviour's, when the caller is one of them; from elsewhere it is not guessed.
+#[test]
+fn a_runtime_call_several_behaviours_declare_is_the_callers_own() {
+    let src = concat!(
+        "defmodule Assent.OAuth2.Base do\n",
+        "  @callback default_config(keyword) :: keyword\n",
+        "  def config(strategy, c), do: c |> strategy.default_config()\n",
+        "end\n",
+        "defmodule Assent.OIDC.Base do\n",
+        "  @callback default_config(keyword) :: keyword\n",
+        "end\n",
+        "defmodule Assent.Strategy do\n",
+        "  def config(strategy, c), do: strategy.default_config(c)\n",
+        "end\n",
+    );
+    let g = SymbolGraph::build(&chunks_of("lib/assent.ex", src));
+    assert_eq!(
+        caller_symbols(&g, "Assent.OAuth2.Base.default_config/1"),
+        strings(&["Assent.OAuth2.Base.config/2"])
+    );
+    assert!(caller_symbols(&g, "Assent.OIDC.Base.default_config/1").is_empty());
+}

@@ -956,8 +956,19 @@ fn mfa_call(
         return None;
     }
     let args = named_children(arguments);
+    // `Task.async_stream(items, Upload, :upload_chunk, [op, config])` applies the
+    // function to each item first, then the list.
+    let streams =
+        matches!(module, Some("Task" | "Task.Supervisor")) && fun.starts_with("async_stream");
     if let Some(call) = args.windows(3).find_map(|w| mfa_in(w, src)) {
-        return Some(call);
+        return Some(match call {
+            RawCall::Remote { module, fun, arity } if streams => RawCall::Remote {
+                module,
+                fun,
+                arity: arity + 1,
+            },
+            call => call,
+        });
     }
     // `apply(callback_module, :latest_rates_retrieved, [rates, at])`: a function of a
     // module chosen at run time, as `callback_module.latest_rates_retrieved(rates, at)`.
@@ -2815,7 +2826,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 {
                     calls.push((node.start_byte(), mock));
                 }
-                let mfa = (extra == 0 && !kernel_def)
+                // (Piped into, `Task.async_stream` takes its items from the pipe.)
+                let streams = fun.starts_with("async_stream");
+                let mfa = ((extra == 0 || streams) && !kernel_def)
                     .then(|| mfa_call(Some(&module), fun, parts.arguments, src))
                     .flatten();
                 let live_helpers = extra == 0

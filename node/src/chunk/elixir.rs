@@ -5447,10 +5447,77 @@ fn attach_specs(piece: &mut Piece<'_>, modules: &[ModuleCtx]) {
     }
 }
 
+/// What a module's later header parts quote (a case template's `using do quote … end
+/// end` after its `setup`, as Assent's test cases write it) is the module's: moved to
+/// the header that defines it, which a `use` of the module reads.
+fn gather_header_quotes(drafts: &mut [Draft]) {
+    let defines_module = |d: &Draft| {
+        d.kind == ChunkKind::ModuleHeader
+            && (d.defines.iter()).any(|x| x.kind == ChunkKind::ModuleHeader)
+    };
+    let quotes = |d: &Draft| {
+        !(d.quoted_imports.is_empty()
+            && d.quoted_aliases.is_empty()
+            && d.quoted_uses.is_empty()
+            && d.quoted_defs.is_empty())
+    };
+    for k in 0..drafts.len() {
+        let part = &drafts[k];
+        // A later part of a header split by size is read with its first part; a
+        // function's chunk moves only quotes all outside its own span (module-level
+        // code leading into it).
+        let header_part = part.kind == ChunkKind::ModuleHeader && !defines_module(part);
+        let leading = part.kind.is_callable() && part.quotes_outside == Some(true);
+        if !(header_part || leading) || part.part.is_some() || part.scope.is_none() || !quotes(part)
+        {
+            continue;
+        }
+        let scope = part.scope;
+        let Some(j) = (0..k)
+            .rev()
+            .find(|&j| drafts[j].scope == scope && defines_module(&drafts[j]))
+        else {
+            continue;
+        };
+        let part = &mut drafts[k];
+        let (imports, filters) = (
+            std::mem::take(&mut part.quoted_imports),
+            std::mem::take(&mut part.quoted_import_filters),
+        );
+        let aliases = std::mem::take(&mut part.quoted_aliases);
+        let uses = std::mem::take(&mut part.quoted_uses);
+        let defs = std::mem::take(&mut part.quoted_defs);
+        let header = &mut drafts[j];
+        for m in imports {
+            let list = (filters.iter())
+                .find(|f| f.module == m)
+                .map(ImportFilter::as_list);
+            ImportFilter::record(
+                &mut header.quoted_imports,
+                &mut header.quoted_import_filters,
+                m,
+                list,
+            );
+        }
+        for pair in aliases {
+            if !header.quoted_aliases.contains(&pair) {
+                header.quoted_aliases.push(pair);
+            }
+        }
+        for used in uses {
+            if !header.quoted_uses.contains(&used) {
+                header.quoted_uses.push(used);
+            }
+        }
+        header.quoted_defs.extend(defs);
+    }
+}
+
 /// Before small neighbours merge, each definition records its own calls, signature and
 /// last line, so the symbol graph stays exact for merged chunks; a split definition
 /// collects the calls of all its parts, whichever part holds its head.
 fn give_definitions_their_calls(drafts: &mut [Draft], lines: &LineIndex) {
+    gather_header_quotes(drafts);
     let mut i = 0;
     while i < drafts.len() {
         // The parts of one split piece follow each other, the first marked `1/n`.
@@ -5811,6 +5878,16 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             // Module-level code in a function's span (an attribute's value before it):
             // the module's calls, not the function's.
             let outside = draft.own.is_some_and(|(s, e)| *at < s || *at >= e);
+            let quoting = matches!(
+                call,
+                RawCall::Alias { quoted: true, .. }
+                    | RawCall::Import { quoted: true, .. }
+                    | RawCall::QuotedUse { .. }
+                    | RawCall::QuotedDef { .. }
+            );
+            if quoting {
+                draft.quotes_outside = Some(draft.quotes_outside.unwrap_or(true) && outside);
+            }
             // A plug's call is a call without a module, and one the graph may resolve to
             // a function defined in the module by a `use` or a macro: kept apart from the
             // module's other calls without a module.
@@ -5825,7 +5902,9 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                 }
                 call => (call, false),
             };
-            if outside {
+            // (Quoted code there, a case template's `using` block, is read as any: the
+            // module's, moved to its header once read.)
+            if outside && !quoting && !matches!(call, RawCall::Unquoted { .. }) {
                 let (calls, call) = match call {
                     RawCall::Remote { module, fun, arity } => {
                         let module = expand_at(modules, module, scope, *at);

@@ -1551,6 +1551,10 @@ pub(crate) struct Draft {
     pub quoted_aliases: Vec<(String, String)>,
     pub quoted_uses: Vec<String>,
     pub quoted_defs: Vec<QuotedDef>,
+    /// Whether the quoted code above is all outside the function's own span (a case
+    /// template's `using` block leading into the next function): `None` when there is
+    /// none.
+    pub quotes_outside: Option<bool>,
     pub uses: Vec<String>,
     pub part: Option<(u32, u32)>,
     pub header: String,
@@ -1598,6 +1602,7 @@ impl Draft {
             quoted_aliases: Vec::new(),
             quoted_uses: Vec::new(),
             quoted_defs: Vec::new(),
+            quotes_outside: None,
             uses: Vec::new(),
             part: None,
             header: String::new(),

@@ -1373,9 +1373,7 @@ impl<'a> ContextBuilder<'a> {
                 // A read: a name, not one the target sets on its own line (`@x value`),
                 // nor a doc; `@opts` heading a pipeline over lines is a read.
                 let line_start = t.content[..i].rfind('\n').map_or(0, |n| n + 1);
-                let value = rest[end..].strip_prefix(' ').is_some_and(|v| {
-                    v.starts_with(|c: char| c.is_ascii_alphanumeric() || "\"'[{%:~-@".contains(c))
-                });
+                let value = rest[end..].strip_prefix(' ').is_some_and(sets_a_value);
                 let sets = t.content[line_start..i].trim().is_empty() && value;
                 // Written in a string on its line (`"(see the function's @spec)"`).
                 let in_string = t.content[line_start..i].matches('"').count() % 2 == 1;
@@ -1391,6 +1389,16 @@ impl<'a> ContextBuilder<'a> {
                 }
             }
         }
+        // A name the target sets itself (`@params [...]` just above its `def`, ExAws.S3's
+        // way): its value is in the target, and another function's would mislead.
+        names.retain(|name| {
+            let set = format!("@{name} ");
+            !(target.iter()).any(|t| {
+                t.content
+                    .lines()
+                    .any(|l| (l.trim_start().strip_prefix(set.as_str())).is_some_and(sets_a_value))
+            })
+        });
         if names.is_empty() {
             return Ok(());
         }
@@ -1408,7 +1416,10 @@ impl<'a> ContextBuilder<'a> {
                 .flat_map(|c| {
                     (c.content.lines().enumerate())
                         .filter(|(k, l)| {
-                            l.trim_start().starts_with(&set) && c.start_line + (*k as u32) < before
+                            // A setting, not a `case` clause matching the value (`@tinyint ->
+                            // :tinyint`).
+                            (l.trim_start().strip_prefix(set.as_str())).is_some_and(sets_a_value)
+                                && c.start_line + (*k as u32) < before
                         })
                         .map(move |(k, _)| (c, k))
                 })
@@ -2596,6 +2607,18 @@ fn shorten_docs(text: &str) -> Option<String> {
 }
 
 /// A chunk shown by its specs and heads only.
+/// Whether `value`, written after `@name `, sets the attribute (`[1, 2]`, `0x30`,
+/// `"text"`): not an operator after it (a `case` clause `@name -> x`, a match `@name =
+/// x`, a guard's `@name when …`).
+fn sets_a_value(value: &str) -> bool {
+    value.starts_with(|c: char| c.is_ascii_alphanumeric() || "\"'[{%:~-@".contains(c))
+        && !value.starts_with("->")
+        && !value.starts_with("when ")
+        && !value.starts_with("and ")
+        && !value.starts_with("or ")
+        && !value.starts_with("in ")
+}
+
 /// A chunk collapsed to its heads, fenced; none for text without a head (a README's
 /// lines: "body omitted" alone says nothing, so such a section is dropped whole).
 fn collapsed_form(chunk: &Chunk) -> Option<String> {

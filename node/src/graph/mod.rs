@@ -1831,15 +1831,16 @@ impl SymbolGraph {
                 }
             }
         }
-        let mut moved: Vec<(String, Vec<u32>, Option<String>)> = Vec::new();
+        // The behaviours declaring each call's name: one, or several (Assent's three
+        // strategy bases each declare `default_config/1`).
+        let mut moved: Vec<(String, Vec<u32>, Vec<String>)> = Vec::new();
         for key in runtime {
             let local = &key[prefix.len()..];
-            let callback = match declaring.get(local).map(Vec::as_slice) {
-                Some([behaviour]) => Some(format!("{behaviour}.{local}")),
-                _ => None,
-            };
+            let candidates = (declaring.get(local).into_iter().flatten())
+                .map(|behaviour| format!("{behaviour}.{local}"))
+                .collect();
             let sites = self.incoming.remove(&key).unwrap_or_default();
-            moved.push((key, sites, callback));
+            moved.push((key, sites, candidates));
         }
         // In the same order however the graph was put together.
         moved.sort_unstable();
@@ -1848,18 +1849,27 @@ impl SymbolGraph {
                 .iter()
                 .flat_map(|(key, sites, _)| sites.iter().map(move |&s| (s, key))),
         );
-        for (_, sites, callback) in moved {
-            let Some(callback) = callback else {
-                continue;
-            };
+        for (_, sites, candidates) in moved {
             for site in sites {
-                let symbol = self.caller_sites[site as usize].symbol.clone();
-                // A behaviour's facade handing its work to the implementation chosen at
-                // run time (`def up(opts), do: migrator().up(opts)` beside `@callback
-                // up`) calls an implementation, not itself.
-                if symbol == callback {
+                let caller = &self.caller_sites[site as usize];
+                // The one behaviour declaring it; of several, the caller's own module's
+                // (`|> strategy.default_config()` in the base that declares it).
+                let callback = match &candidates[..] {
+                    [one] => Some(one),
+                    several => (several.iter()).find(|c| {
+                        c.strip_prefix(caller.module.as_str())
+                            .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+                    }),
+                };
+                // A callback its behaviour also writes as a function (a facade: `def
+                // up(opts), do: migrator().up(opts)` beside `@callback up`; Mint's
+                // `Extension.encode/2`) shares one name with it: a link would read as a
+                // call of that function (itself, for the facade), not of an
+                // implementation.
+                let Some(callback) = callback.filter(|c| !self.callback_is_a_function(c)) else {
                     continue;
-                }
+                };
+                let (symbol, callback) = (caller.symbol.clone(), callback.clone());
                 self.link(site, &symbol, std::slice::from_ref(&callback));
             }
         }

@@ -1178,6 +1178,19 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
         }
         let before = code[..at].trim_end();
         let after = code[end..].trim_start();
+        // `<<id::uint4()>>`: a binary segment's type, a call of the macro (MyXQL's).
+        if before.ends_with("::")
+            && after.starts_with('(')
+            && code[..at].matches("<<").count() > code[..at].matches(">>").count()
+        {
+            let passed = written_arity(&after[1..]).map(|(n, _)| n);
+            if passed.is_none_or(|n| arities.is_empty() || arities.contains(&n))
+                && scope.calls_unqualified(module, name, arities)
+            {
+                return true;
+            }
+            continue;
+        }
         if prev == Some(b':') {
             // An atom: a call only as a plug (`plug :auth`, `pipe_through :browser`) or
             // an ExUnit setup (`setup :default_stubs`, `setup [:a, :b]`).
@@ -1362,10 +1375,16 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             // `Routes.conversation_path(…)`: through an alias a `use` makes (a name of one
             // segment, no module of Elixir's), which the graph resolved; the chunker kept
             // the call as written.
+            // Not for the module's own function nor an imported one (called by name):
+            // `DBConnection.execute(…)` beside the module's own `execute/4`, `Tds.query(…)`
+            // beside the imported `Tds.TestHelper.query/3`, are other modules' calls.
             let as_written = !written.contains('.')
                 && written.starts_with(|c: char| c.is_ascii_uppercase())
                 && !ELIXIR_MODULES.contains(&written)
                 && !scope.aliases.contains_key(written)
+                && module != scope.module
+                && !scope.imports.iter().any(|i| i == module)
+                && module.split('.').next() != Some(written)
                 && written_as(&|m: &str| m == written);
             if !runtime
                 && !as_written
@@ -1428,16 +1447,21 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 });
             // `delete "/x", DeviceController, :penalty` is a route, not a call of a
             // controller's `delete/2`.
+            // (A module's own `get("/x")`, a client's request, is a call.)
             let route = crate::chunk::calls::ROUTES.contains(&name)
                 && (after.trim_start_matches('(').starts_with(['"', '~']))
-                && !matches!(module, "Phoenix.Router" | "Plug.Router");
+                && !matches!(module, "Phoenix.Router" | "Plug.Router")
+                && module != scope.module;
             let own_at_module_level =
                 scope.module_level && module == scope.module && prev != Some(b'&');
             // `|> strategy_module.verify(dsl)`: a variable holding a module, named as a
             // function is (a call would write its parentheses before the dot).
             let variable = next == Some(b'.');
+            // `x :: t()`: a type in a spec, no call (in a binary, above, one is).
+            let typed = before.ends_with("::");
             local
                 && !variable
+                && !typed
                 && !defines
                 && !route
                 && !own_at_module_level
@@ -2383,8 +2407,10 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             return false;
         }
         let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
+        // `Task.async_stream(items, Mod, :fun, args)` passes each item first.
+        let streamed = code[..at].contains("async_stream(");
         if let Some(arity) = list.filter(|_| !arities.is_empty()).and_then(list_length)
-            && !arities.contains(&(arity + u32::from(custom)))
+            && !arities.contains(&(arity + u32::from(custom) + u32::from(streamed)))
         {
             return false;
         }
@@ -2691,6 +2717,26 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("FunWithFlags.Store.Persistent.put/2"), vec![11, 12]);
+        // A module's own function named as a route's verb is called (Mint's test client:
+        // `connect("/getCaseCount")`).
+        let src = "connect(\"/getCaseCount\") |> decode_buffer()\n";
+        let scope = Scope {
+            module: "AutobahnClient",
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("AutobahnClient.connect/1"), vec![10]);
+        // A binary segment's type is a call of its macro.
+        let src = "[0x19, <<statement_id::uint4()>>]\nx :: uint4()\n";
+        let scope = Scope {
+            module: "MyXQL.Protocol",
+            unqualified: vec![("uint4", Some(0))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("MyXQL.Protocol.Types.uint4/0"), vec![10]);
         // A variable named as a local function is no call of it.
         let src =
             "strategy_module = strategy_module(strategy)\ndsl\n|> strategy_module.verify(dsl)\n";
@@ -3047,6 +3093,7 @@ mod tests {
     /// function is on its line though a doc names the function with its module.
     #[test]
     fn calls_through_a_use_alias_and_beside_a_docs_reference_are_on_their_lines() {
+        let imports = ["Tds.TestHelper".to_string()];
         let src = "@doc \"Uses `ChatApiWeb.ErrorHelpers.translate_error/1`.\"\ndef f(conn, changeset) do\n  Routes.conversation_path(conn, :show, 1)\n  traverse_errors(changeset, &translate_error/1)\nend\n";
         let scope = Scope {
             module: "ChatApiWeb.ChangesetView",
@@ -3073,6 +3120,25 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(stats, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("MyApp.Stats.count/1"), vec![11]);
+        // A library's module written beside the module's own function of the name (or an
+        // imported one) calls the library's: `DBConnection.execute(…)` is no line of the
+        // adapter's `execute/4`, `Tds.query(…)` none of the imported `query/3`.
+        let src = "DBConnection.execute(conn, q, p, o)
+execute(conn, s, p, o)
+Tds.query(conn, s, [])
+query(s, [], [])
+";
+        let scope = Scope {
+            module: "Ecto.Adapters.SQLite3.Connection",
+            imports: &imports,
+            unqualified: vec![("query", Some(3))],
+            written_calls: vec!["DBConnection.execute/4", "Tds.query/3"],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Ecto.Adapters.SQLite3.Connection.execute/4"), vec![11]);
+        assert_eq!(at("Tds.TestHelper.query/3"), vec![13]);
     }
 
     /// A module interpolated in a string (`id: :"#{__MODULE__}_#{id}"`) starts nothing;
