@@ -5177,3 +5177,30 @@ fn a_runtime_call_several_behaviours_declare_is_the_callers_own() {
     );
     assert!(caller_symbols(&g, "Assent.OIDC.Base.default_config/1").is_empty());
 }
+
+/// A behaviour that implements itself (`@behaviour __MODULE__`, Mneme's test runner, its
+/// module the default implementation) keeps its run-time calls linked to its functions;
+/// a facade that hands its work to another module does not call itself.
+#[test]
+fn a_behaviour_implementing_itself_keeps_its_runtime_calls() {
+    let src = concat!(
+        "defmodule Mneme.Watch.TestRunner do\n",
+        "  @behaviour __MODULE__\n",
+        "  @callback skip_all() :: :ok\n",
+        "  def run(state), do: state.impl.skip_all()\n",
+        "  @impl true\n",
+        "  def skip_all, do: :ok\n",
+        "end\n",
+        "defmodule Shop.Migration do\n",
+        "  @callback up(keyword) :: :ok\n",
+        "  def up(opts), do: migrator().up(opts)\n",
+        "  defp migrator, do: Shop.Migration.Postgres\n",
+        "end\n",
+    );
+    let g = SymbolGraph::build(&chunks_of("lib/runner.ex", src));
+    assert_eq!(
+        caller_symbols(&g, "Mneme.Watch.TestRunner.skip_all/0"),
+        strings(&["Mneme.Watch.TestRunner.run/1"])
+    );
+    assert!(caller_symbols(&g, "Shop.Migration.up/1").is_empty());
+}

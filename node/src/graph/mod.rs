@@ -1866,7 +1866,17 @@ impl SymbolGraph {
                 // `Extension.encode/2`) shares one name with it: a link would read as a
                 // call of that function (itself, for the facade), not of an
                 // implementation.
-                let Some(callback) = callback.filter(|c| !self.callback_is_a_function(c)) else {
+                // (Unless the behaviour implements itself, Mneme's `@behaviour __MODULE__`
+                // test runner: its function is the default implementation.)
+                let implements_itself = |c: &str| {
+                    let module = c.rsplit_once('/').and_then(|(h, _)| h.rsplit_once('.'));
+                    module.is_some_and(|(m, _)| {
+                        (self.implementers.get(m).into_iter().flatten()).any(|s| s.symbol == m)
+                    })
+                };
+                let Some(callback) =
+                    callback.filter(|c| !self.callback_is_a_function(c) || implements_itself(c))
+                else {
                     continue;
                 };
                 let (symbol, callback) = (caller.symbol.clone(), callback.clone());
