@@ -924,6 +924,7 @@ fn mfa_call(
     module: Option<&str>,
     fun: &str,
     arguments: Option<Node<'_>>,
+    quoted: bool,
     src: &[u8],
 ) -> Option<RawCall> {
     // `Logger.add_translator({Plug.Cowboy.Translator, :translate})`: Logger calls the
@@ -971,28 +972,41 @@ fn mfa_call(
         });
     }
     // `apply(callback_module, :latest_rates_retrieved, [rates, at])`: a function of a
-    // module chosen at run time, as `callback_module.latest_rates_retrieved(rates, at)`.
-    let g = grammar();
+    // module chosen at run time, as `callback_module.latest_rates_retrieved(rates, at)`
+    // (out of a quote, where a variable is the using module's code's).
     let apply = fun == "apply" && matches!(module, None | Some("Kernel" | ":erlang"));
     match args[..] {
-        [m, f, list] if apply && list.kind() == "list" => {
-            let variable =
-                m.kind_id() == g.identifier && !matches!(text(m, src), "__MODULE__" | "_");
-            let items = named_children(list);
-            let cons = items.iter().any(|i| {
-                i.kind_id() == g.binary_operator
-                    && i.child_by_field_id(g.operator)
-                        .is_some_and(|o| text(o, src) == "|")
-            });
+        [m, f, list] if apply && !quoted && list.kind() == "list" => {
+            let runtime = module_variable(m, src) || m.kind_id() == grammar().call;
             let fun = atom_name(f, src)?;
-            ((variable || m.kind_id() == g.call) && !cons).then(|| RawCall::Remote {
+            let arity = known_length(list, src)?;
+            runtime.then(|| RawCall::Remote {
                 module: super::RUNTIME_MODULE.to_string(),
                 fun: fun.to_string(),
-                arity: items.len() as u32,
+                arity,
             })
         }
         _ => None,
     }
+}
+
+/// The length of a list of arguments written out (`[a, b]`: 2; `[opts, name || :none]`:
+/// 2); none for `[x | rest]`, whose length is not known.
+fn known_length(list: Node<'_>, src: &[u8]) -> Option<u32> {
+    let g = grammar();
+    let items = named_children(list);
+    let cons = items.iter().any(|i| {
+        i.kind_id() == g.binary_operator
+            && i.child_by_field_id(g.operator)
+                .is_some_and(|o| text(o, src) == "|")
+    });
+    (!cons).then_some(items.len() as u32)
+}
+
+/// Whether `node` is a variable that may hold a module chosen at run time (`adapter`),
+/// not `__MODULE__` nor `_`.
+fn module_variable(node: Node<'_>, src: &[u8]) -> bool {
+    node.kind_id() == grammar().identifier && !matches!(text(node, src), "__MODULE__" | "_")
 }
 
 /// The function a module, a function's name and a list of arguments name, written one
@@ -1014,17 +1028,10 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
     if list.kind() != "list" {
         return None;
     }
-    // `[x | rest]` is a list of unknown length (`[opts, name || :none]` is not).
-    let items = named_children(list);
-    let cons = items.iter().any(|i| {
-        i.kind_id() == g.binary_operator
-            && i.child_by_field_id(g.operator)
-                .is_some_and(|o| text(o, src) == "|")
-    });
-    (!cons).then(|| RawCall::Remote {
+    Some(RawCall::Remote {
         module,
         fun: fun.to_string(),
-        arity: items.len() as u32,
+        arity: known_length(list, src)?,
     })
 }
 
@@ -2751,7 +2758,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         {
                             calls.push((node.start_byte(), call));
                         }
-                        if let Some(call) = mfa_call(None, name, parts.arguments, src) {
+                        let quoted = Context::in_quote(&contexts);
+                        if let Some(call) = mfa_call(None, name, parts.arguments, quoted, src) {
                             calls.push((node.start_byte(), call));
                         }
                         // ExUnit's `start_supervised({ExRated, opts})`, imported in tests.
@@ -2829,7 +2837,10 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 // (Piped into, `Task.async_stream` takes its items from the pipe.)
                 let streams = fun.starts_with("async_stream");
                 let mfa = ((extra == 0 || streams) && !kernel_def)
-                    .then(|| mfa_call(Some(&module), fun, parts.arguments, src))
+                    .then(|| {
+                        let quoted = Context::in_quote(&contexts);
+                        mfa_call(Some(&module), fun, parts.arguments, quoted, src)
+                    })
                     .flatten();
                 let live_helpers = extra == 0
                     && matches!(
@@ -2886,8 +2897,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                 && right.kind_id() == g.identifier
                 && (left.kind_id() == g.call
                     || left.kind() == "access_call"
-                    || (left.kind_id() == g.identifier
-                        && !matches!(text(left, src), "__MODULE__" | "_")))
+                    || module_variable(left, src))
                 && let (arity, false) = parts.arity_and_misparsed(node, &mut aux, src)
                 && let Some(arity) = spliced_arity(arity, parts.arguments, splices, src)
             {
@@ -4033,8 +4043,7 @@ fn capture(node: Node<'_>, src: &[u8], quoted: bool) -> Option<(RawCall, Option<
     // through it are).
     let written = target.child_by_field_id(g.left)?;
     let runtime = || {
-        let variable =
-            written.kind_id() == g.identifier && !matches!(text(written, src), "__MODULE__" | "_");
+        let variable = module_variable(written, src);
         (!quoted && (variable || written.kind_id() == g.call))
             .then(|| super::RUNTIME_MODULE.to_string())
     };

@@ -5461,7 +5461,14 @@ fn gather_header_quotes(drafts: &mut [Draft]) {
             && d.quoted_uses.is_empty()
             && d.quoted_defs.is_empty())
     };
+    // The last draft defining each module, as the pass goes (one pass: a file of many
+    // quoting functions is not read back to its header for each).
+    let mut header_of: FxHashMap<usize, usize> = FxHashMap::default();
     for k in 0..drafts.len() {
+        if let Some(scope) = drafts[k].scope.filter(|_| defines_module(&drafts[k])) {
+            header_of.insert(scope, k);
+            continue;
+        }
         let part = &drafts[k];
         // A later part of a header split by size is read with its first part; a
         // function's chunk moves only quotes all outside its own span (module-level
@@ -5472,11 +5479,7 @@ fn gather_header_quotes(drafts: &mut [Draft]) {
         {
             continue;
         }
-        let scope = part.scope;
-        let Some(j) = (0..k)
-            .rev()
-            .find(|&j| drafts[j].scope == scope && defines_module(&drafts[j]))
-        else {
+        let Some(&j) = part.scope.and_then(|scope| header_of.get(&scope)) else {
             continue;
         };
         let part = &mut drafts[k];

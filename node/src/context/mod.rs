@@ -2606,7 +2606,6 @@ fn shorten_docs(text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// A chunk shown by its specs and heads only.
 /// Whether `value`, written after `@name `, sets the attribute (`[1, 2]`, `0x30`,
 /// `"text"`): not an operator after it (a `case` clause `@name -> x`, a match `@name =
 /// x`, a guard's `@name when …`).
@@ -2626,6 +2625,7 @@ fn collapsed_form(chunk: &Chunk) -> Option<String> {
     (!heads.trim_start().starts_with(BODY_OMITTED)).then(|| fence(chunk, &heads))
 }
 
+/// A chunk shown by its specs and heads only.
 fn signature_only(chunk: &Chunk) -> String {
     let mut lines: Vec<String> = chunk.specs.clone();
     // A test is shown by its own head, not by those of modules it defines in its body.

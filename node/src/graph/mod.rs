@@ -353,14 +353,14 @@ fn use_keys(used: &str) -> [String; 2] {
     [using, used.to_string()]
 }
 
-/// A caller that defines nothing (a test, a script, module-level code), named
-/// `path:line what` by the chunk's first line with code (a chunk starts where the one
-/// before it ends, often on a blank line).
 /// The name a test (or a script) calls under in the graph: `path:line name`.
 pub fn source_symbol(chunk: &Chunk) -> String {
     source_site(chunk, &chunk.display_symbol()).symbol
 }
 
+/// A caller that defines nothing (a test, a script, module-level code), named
+/// `path:line what` by the chunk's first line with code (a chunk starts where the one
+/// before it ends, often on a blank line).
 fn source_site(chunk: &Chunk, what: &str) -> SymbolSite {
     let start_line = chunk.code_line.max(chunk.start_line);
     SymbolSite {
@@ -2918,9 +2918,10 @@ impl SymbolGraph {
                 Some(a) => format!("{}.{fun}/{a}", m.symbol),
                 None => format!("{}.{fun}", m.symbol),
             };
-            // Written functions; and the default of a declared callback that the
-            // behaviour's own `use` defines (`use Supavisor.Error` quotes `def
-            // log_level(_)`), not what another library's `use` does.
+            // Written functions; the default of a callback that the behaviour's own
+            // `use` defines (`use Supavisor.Error` quotes `def log_level(_)`); and, for
+            // an indexed behaviour's declared callback, whatever defines it in the
+            // module (another module's `use` or macro).
             // In the implementing module's file: two scripts may each define a
             // `Consumer` (gen_stage's examples), each implementing another behaviour.
             // Or what a `use` whose quote declares the behaviour defines (Honeybadger's
@@ -3552,7 +3553,11 @@ impl MapPass {
 /// that does not focus on them.
 pub(crate) fn stdlib_copy(site: &SymbolSite) -> bool {
     let first = site.module.split('.').next().unwrap_or("");
-    outside_the_api(&site.path) && sites::ELIXIR_MODULES.contains(&first)
+    // Not a test (`Mix.Tasks.Ecto.CreateTest` in `test/mix/tasks/`) nor its support code.
+    let test = site.path.ends_with("_test.exs")
+        || site.module.ends_with("Test")
+        || site.path.contains("/support/");
+    outside_the_api(&site.path) && !test && sites::ELIXIR_MODULES.contains(&first)
 }
 
 /// Whether `focus` names `site`'s function or module itself.

@@ -22,6 +22,9 @@ use crate::chunk::{Chunk, ChunkKind};
 /// The arities a callee named without one is looked for at in an import's list.
 const MAX_PROBED_ARITY: u32 = 9;
 
+/// The longest line on which a `Task.async_stream(…)` MFA's extra argument is looked for.
+const MAX_STREAM_LINE: usize = 4096;
+
 /// At most this many call lines are reported per caller.
 pub const MAX_CALL_LINES: usize = 50;
 
@@ -546,6 +549,14 @@ impl<'a> Scope<'a> {
                 .is_none_or(|b| !is_ident(*b) && !b"?!".contains(b))
                 && !named_in_prose
                 && self.names(written, module)
+        })
+    }
+
+    /// Whether the chunker saw a call of `name` (at one of `arities`) through a module
+    /// chosen at run time.
+    fn calls_at_run_time(&self, name: &str, arities: &[u32]) -> bool {
+        (self.runtime.iter()).any(|&(n, arity)| {
+            n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
         })
     }
 
@@ -1119,11 +1130,12 @@ fn receiver_start(code: &str, dot: usize) -> usize {
             }
             i = j;
         }
+        let segment_end = i;
         while i > 0 && (is_ident(bytes[i - 1]) || b".?!".contains(&bytes[i - 1])) {
             i -= 1;
         }
-        // `a..b.f()`: a range's end.
-        if let Some(range) = code[i..dot].rfind("..") {
+        // `a..b.f()`: a range's end (in the name walked, not in arguments jumped over).
+        if let Some(range) = code[i..segment_end].rfind("..") {
             return i + range + 2;
         }
         if !(i > 0 && bytes[i - 1] == b')' && bytes.get(i) == Some(&b'.')) {
@@ -1163,11 +1175,18 @@ fn qualifier(code: &str, dot: usize) -> &str {
 fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
     let bytes = code.as_bytes();
     let mut from = 0;
+    // Whether the code before a match is inside a binary (`<<`, `>>` counted as the
+    // matches go: once over the line).
+    let (mut counted, mut binary_depth) = (0usize, 0i64);
     while let Some(found) = code[from..].find(name) {
         let at = from + found;
         let end = at + name.len();
         // Past the match: a name may start with a character of several bytes.
         from = end;
+        // (No `<<` straddles `counted`: a match starts with a name's character.)
+        binary_depth += code[counted..at].matches("<<").count() as i64
+            - code[counted..at].matches(">>").count() as i64;
+        counted = at;
         let prev = at.checked_sub(1).map(|i| bytes[i]);
         let next = bytes.get(end).copied();
         if prev.is_some_and(|p| is_ident(p) || p == b'@')
@@ -1179,10 +1198,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
         let before = code[..at].trim_end();
         let after = code[end..].trim_start();
         // `<<id::uint4()>>`: a binary segment's type, a call of the macro (MyXQL's).
-        if before.ends_with("::")
-            && after.starts_with('(')
-            && code[..at].matches("<<").count() > code[..at].matches(">>").count()
-        {
+        if before.ends_with("::") && after.starts_with('(') && binary_depth > 0 {
             let passed = written_arity(&after[1..]).map(|(n, _)| n);
             if passed.is_none_or(|n| arities.is_empty() || arities.contains(&n))
                 && scope.calls_unqualified(module, name, arities)
@@ -1368,9 +1384,7 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 || (written.split('.').skip(1))
                     .any(|s| s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_'));
             let runtime = expression
-                && (scope.runtime.iter()).any(|&(n, arity)| {
-                    n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
-                })
+                && scope.calls_at_run_time(name, arities)
                 && !written_as(&|m: &str| scope.names(m, module));
             // `Routes.conversation_path(…)`: through an alias a `use` makes (a name of one
             // segment, no module of Elixir's), which the graph resolved; the chunker kept
@@ -1452,8 +1466,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && (after.trim_start_matches('(').starts_with(['"', '~']))
                 && !matches!(module, "Phoenix.Router" | "Plug.Router")
                 && module != scope.module;
-            let own_at_module_level =
-                scope.module_level && module == scope.module && prev != Some(b'&');
+            // (Only a call heading a block: a route's body, itself module-level code,
+            // may call the module's functions, which its block becomes one of.)
+            let own_at_module_level = scope.module_level
+                && module == scope.module
+                && (after == "do" || after.ends_with(" do"));
             // `|> strategy_module.verify(dsl)`: a variable holding a module, named as a
             // function is (a call would write its parentheses before the dot).
             let variable = next == Some(b'.');
@@ -2385,6 +2402,8 @@ fn mfa_over_lines(
 /// :update, [id])`), to be called with the arguments that follow.
 fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
     let atom = format!(":{name}");
+    // (Looked into on a line that names it: a long line of atoms is read once.)
+    let has_stream = code.len() <= MAX_STREAM_LINE && code.contains("async_stream(");
     code.match_indices(&atom).any(|(at, _)| {
         let after = &code[at + atom.len()..];
         if after.starts_with(ident_char) || after.starts_with(['?', '!', ':']) {
@@ -2408,7 +2427,9 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         }
         let listed = list.is_some_and(|l| l.starts_with('[') || l.is_empty());
         // `Task.async_stream(items, Mod, :fun, args)` passes each item first.
-        let streamed = code[..at].contains("async_stream(");
+        let streamed = has_stream
+            && innermost_open(code.as_bytes(), at)
+                .is_some_and(|(open, b)| b == b'(' && code[..open].ends_with("async_stream"));
         if let Some(arity) = list.filter(|_| !arities.is_empty()).and_then(list_length)
             && !arities.contains(&(arity + u32::from(custom) + u32::from(streamed)))
         {
@@ -2429,9 +2450,8 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         // which the graph took for a callback of the name.
         let runtime = listed
             && written.starts_with(|c: char| c.is_ascii_lowercase())
-            && (scope.runtime.iter()).any(|&(n, arity)| {
-                n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
-            });
+            && before[..start].trim_end().ends_with("apply(")
+            && scope.calls_at_run_time(name, arities);
         runtime
             || (listed || tuple)
                 && (written.starts_with(|c: char| c.is_ascii_uppercase())
@@ -2762,6 +2782,16 @@ mod tests {
         assert_eq!(at(&scope), vec![10]);
         scope.module_level = false;
         assert_eq!(at(&scope), vec![10, 11]);
+        // A route's body (module-level code too) calls the module's functions.
+        let src = "get \"/hello\" do\n  send_resp(conn, 200, greeting(conn))\n";
+        let scope = Scope {
+            module: "MyRouter",
+            text: src,
+            module_level: true,
+            ..Scope::default()
+        };
+        let lines = lines_in(src, &Callee::of("MyRouter.greeting/1").unwrap(), &scope);
+        assert_eq!(lines, vec![11]);
         // A generator's call without parentheses (in a template too).
         let src = "<%= for f <- inputs_for form, @field do %>\n";
         let scope = Scope {
@@ -3123,11 +3153,7 @@ mod tests {
         // A library's module written beside the module's own function of the name (or an
         // imported one) calls the library's: `DBConnection.execute(…)` is no line of the
         // adapter's `execute/4`, `Tds.query(…)` none of the imported `query/3`.
-        let src = "DBConnection.execute(conn, q, p, o)
-execute(conn, s, p, o)
-Tds.query(conn, s, [])
-query(s, [], [])
-";
+        let src = "DBConnection.execute(conn, q, p, o)\nexecute(conn, s, p, o)\nTds.query(conn, s, [])\nquery(s, [], [])\n";
         let scope = Scope {
             module: "Ecto.Adapters.SQLite3.Connection",
             imports: &imports,

@@ -1689,7 +1689,6 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
-/// The window of up to four lines of the chunk that holds the most query terms.
 /// The lines a snippet shows.
 const SNIPPET_WINDOW: usize = 4;
 
@@ -1704,6 +1703,7 @@ fn snippet_at(chunk: &Chunk, line: u32) -> (String, u32) {
     )
 }
 
+/// The window of up to four lines of the chunk that holds the most query terms.
 fn snippet(
     analyzer: &mut tantivy::tokenizer::TextAnalyzer,
     chunk: &Chunk,
