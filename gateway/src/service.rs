@@ -1461,18 +1461,10 @@ mod tests {
     fn a_template_function_s_callees_are_called_on_its_lines() {
         let view = "defmodule Admin.View do\n  use Phoenix.Component\n  embed_templates \"view/*\"\n  def render_css(session), do: session\nend\n";
         let template = "<html>\n<style><%= raw(render_css(@session)) %></style>\n</html>\n";
-        let mut chunks = Vec::new();
-        for (path, src) in [
+        let chunks = chunked(&[
             ("lib/admin/view.ex", view),
             ("lib/admin/view/layout.html.heex", template),
-        ] {
-            let FileChunks::Chunked(c) =
-                chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default())
-            else {
-                panic!("chunked");
-            };
-            chunks.extend(c);
-        }
+        ]);
         let g = SymbolGraph::build(&chunks);
         let source = Files(chunks);
         let refs = callee_refs(Some(&source), &g, "Admin.View.layout/1", &[]);
@@ -1512,15 +1504,7 @@ mod tests {
             "  def contact(conn, _), do: conn\n",
             "end\n",
         );
-        let mut chunks = Vec::new();
-        for (path, text) in [("lib/router.ex", src), ("lib/page.ex", page)] {
-            let FileChunks::Chunked(c) =
-                chunk_file("app", path, text.as_bytes(), &ChunkerConfig::default())
-            else {
-                panic!("chunked");
-            };
-            chunks.extend(c);
-        }
+        let chunks = chunked(&[("lib/router.ex", src), ("lib/page.ex", page)]);
         let g = SymbolGraph::build(&chunks);
         let source = Files(chunks);
         let refs = callee_refs(Some(&source), &g, "Web.Router", &[]);
@@ -1613,7 +1597,8 @@ mod tests {
         );
     }
 
-    fn graph(files: &[(&str, &str)]) -> SymbolGraph {
+    /// The chunks of `(path, source)` files in repository `app`.
+    fn chunked(files: &[(&str, &str)]) -> Vec<aiex_node::chunk::Chunk> {
         let mut chunks = Vec::new();
         for (path, src) in files {
             match chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default()) {
@@ -1621,7 +1606,11 @@ mod tests {
                 FileChunks::Skipped(why) => panic!("{path} skipped: {why}"),
             }
         }
-        SymbolGraph::build(chunks.iter())
+        chunks
+    }
+
+    fn graph(files: &[(&str, &str)]) -> SymbolGraph {
+        SymbolGraph::build(chunked(files).iter())
     }
 
     /// A function named without its module that several modules define is asked for
@@ -1741,15 +1730,7 @@ mod tests {
     #[test]
     fn a_callback_called_through_a_runtime_module_is_pointed_to() {
         let src = "defmodule Faker.Random do\n  @callback random_between(integer(), integer()) :: integer()\nend\ndefmodule Faker.Random.Elixir do\n  @behaviour Faker.Random\n  def random_between(a, b), do: Enum.random(a..b)\nend\ndefmodule Faker do\n  def random_between(a, b), do: Application.get_env(:faker, :random).random_between(a, b)\nend\n";
-        let graph_of = |path: &str, src: &str| {
-            let FileChunks::Chunked(chunks) =
-                chunk_file("app", path, src.as_bytes(), &ChunkerConfig::default())
-            else {
-                panic!("{path} not chunked");
-            };
-            SymbolGraph::build(&chunks)
-        };
-        let g = graph_of("lib/faker.ex", src);
+        let g = graph(&[("lib/faker.ex", src)]);
         let note = callers_note(&g, "Faker.Random.Elixir.random_between/2");
         assert!(
             note.contains("`aiex symbols callers Faker.Random.random_between/2` lists that code"),
@@ -1758,7 +1739,7 @@ mod tests {
         // A callback that is a function too (`Mix.Task.run/1`, which runs a task by
         // name): its callers run that function, not the task; not pointed to.
         let src = "defmodule Mix.Tasks.Graph do\n  use Mix.Task\n  def run(args), do: args\nend\ndefmodule Mix.Tasks.Check do\n  use Mix.Task\n  def run(_args), do: Mix.Task.run(\"compile\")\nend\n";
-        let g = graph_of("lib/mix/tasks/graph.ex", src);
+        let g = graph(&[("lib/mix/tasks/graph.ex", src)]);
         assert!(!g.callers("Mix.Task.run/1").is_empty());
         let note = callers_note(&g, "Mix.Tasks.Graph.run/1");
         assert!(
@@ -1769,7 +1750,7 @@ mod tests {
         // A protocol's function is its callback: the code calling it dispatches to the
         // implementations, and is pointed to.
         let src = "defprotocol Auth.Strategy do\n  def plug(strategy, phase, conn)\nend\ndefimpl Auth.Strategy, for: Auth.Password do\n  def plug(_s, _p, conn), do: conn\nend\ndefmodule Auth.Dispatcher do\n  def call(conn, s), do: Auth.Strategy.plug(s, :sign_in, conn)\nend\n";
-        let g = graph_of("lib/auth.ex", src);
+        let g = graph(&[("lib/auth.ex", src)]);
         let note = callers_note(&g, "Auth.Strategy.Auth.Password.plug/3");
         assert!(
             note.contains("`aiex symbols callers Auth.Strategy.plug/3` lists that code"),
