@@ -556,9 +556,15 @@ fn run(cli: Cli) -> Result<()> {
             offline,
         } => {
             if !aiex_node::context::TokenCounter::is_known(&model) {
+                // `gpt4o`, `gpt4.1`: the family written without its hyphen.
+                let hyphened = (model.to_ascii_lowercase().strip_prefix("gpt"))
+                    .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+                    .map(|rest| format!("gpt-{rest}"))
+                    .filter(|m| aiex_node::context::TokenCounter::is_known(m));
+                let meant = hyphened.map_or(String::new(), |m| format!(" (did you mean `{m}`?)"));
                 eprintln!(
-                    "warning: unknown model `{model}`: tokens are estimated (characters / 3.5) \
-                     in an 8,192-token window; name a known family (gpt-4o, claude-..., \
+                    "warning: unknown model `{model}`{meant}: tokens are estimated (characters \
+                     / 3.5) in an 8,192-token window; name a known family (gpt-4o, claude-..., \
                      gemini-..., llama3.1, ...) or give --budget"
                 );
             }

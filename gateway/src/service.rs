@@ -880,15 +880,33 @@ pub fn callee_refs(
         .map(|(_, text)| format!("{text}\n"))
         .collect();
     for r in &mut refs {
-        let callback = [".handle_call/3", ".handle_cast/2", ".handle_info/2"];
+        let callback = [
+            ".handle_call/3",
+            ".handle_cast/2",
+            ".handle_info/2",
+            ".handle_event/3",
+        ];
         if r.path.is_empty() || !callback.iter().any(|c| r.symbol.ends_with(c)) {
             continue;
         }
         let Ok(callee_chunks) = source.file_chunks(&r.repository, &r.path) else {
             continue;
         };
-        if let Some((line, head)) =
-            aiex_node::context::clause_taking_message(&callee_chunks, &r.symbol, &sender)
+        // The clause the first call line reaches (a template pushing two events is
+        // listed at the first's), else one any of the calls reaches.
+        let first: Option<String> = (r.call_lines.first()).and_then(|&first| {
+            (chunks.iter())
+                .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+                .find(|&(line, _)| line == first)
+                .map(|(_, text)| text.to_string())
+        });
+        let clause = |sender: &str| {
+            aiex_node::context::clause_taking_message(&callee_chunks, &r.symbol, sender)
+        };
+        if let Some((line, head)) = first
+            .as_deref()
+            .and_then(clause)
+            .or_else(|| clause(&sender))
             && let Some(span) = r.span.as_mut()
         {
             span.start_line = line;

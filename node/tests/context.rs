@@ -1740,6 +1740,48 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     assert!(!header.text.contains("Line 599 of"), "{}", header.text);
 }
 
+/// Callers named alike beyond those shown (a view's `render/2`, one per template) are
+/// told apart by their places (Teiserver's section menus).
+#[test]
+fn callers_named_alike_are_told_apart_by_their_places() {
+    let mut sources = vec![(
+        "lib/util.ex".to_string(),
+        "defmodule Util do\n  def helper(x), do: x + 1\nend\n".to_string(),
+    )];
+    for i in 0..30 {
+        sources.push((
+            format!("lib/view{i}.ex"),
+            format!("defmodule View do\n  def render(x), do: Util.helper(x) * {i}\nend\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(p, s)| (p.as_str(), s.as_str()))
+        .collect();
+    let chunks = unmerged_chunks(&refs);
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Util.helper/1", None);
+    let others = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Other callers of Util.helper/1"))
+        .unwrap_or_else(|| panic!("{:#?}", ctx.sections));
+    let named: Vec<&str> = others
+        .text
+        .lines()
+        .filter(|l| !l.starts_with("and "))
+        .collect();
+    assert!(named.len() > 1, "{named:?}");
+    let mut places: Vec<&str> = Vec::new();
+    for name in &named {
+        let place = (name.strip_prefix("View.render/1 ("))
+            .and_then(|rest| rest.strip_suffix(":2)"))
+            .unwrap_or_else(|| panic!("{name}"));
+        assert!(place.starts_with("lib/view"), "{name}");
+        assert!(!places.contains(&place), "{name} twice");
+        places.push(place);
+    }
+}
+
 /// Callers beyond those shown whole are named in one short section, so a widely used
 /// function does not look used six times (Credo.Code.prewalk/3 has 115 callers).
 #[test]

@@ -5204,3 +5204,111 @@ fn a_behaviour_implementing_itself_keeps_its_runtime_calls() {
     );
     assert!(caller_symbols(&g, "Shop.Migration.up/1").is_empty());
 }
+
+/// A behaviour's facade reaches its implementations' function (Snap's
+/// `HTTPClient.request/6` calling `adapter.request(…)`); `strategy |> apply(:fun,
+/// [conn])` calls the callback of that name as `apply(strategy, …)` does (Ueberauth); a
+/// module's own `alias/4` called with three arguments is a call, not the directive
+/// (Snap's `Indexes.hotswap/5`); a capture in `@derive`'s options is a call (Saxy's
+/// builders); a module defined under `… |> if do … end` (Crontab's Ecto type) is
+/// indexed; `send(@name, msg)` to the module's registered name runs its clause taking
+/// the message (Scenic's `PubSub`); and `:gen_statem.call` reaches `handle_event/4`.
+#[test]
+fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
+    let src = concat!(
+        "defmodule Snap.HTTPClient do\n",                  // 1
+        "  @callback request(atom, String.t()) :: term\n", // 2
+        "  def request(method, url), do: adapter().request(method, url)\n", // 3
+        "  defp adapter, do: Application.get_env(:snap, :http_client)\n", // 4
+        "end\n",                                           // 5
+        "defmodule Snap.HTTPClient.Finch do\n",            // 6
+        "  @behaviour Snap.HTTPClient\n",                  // 7
+        "  def request(method, url), do: {method, url}\n", // 8
+        "end\n",                                           // 9
+        "defmodule Auth.Strategy do\n",                    // 10
+        "  @callback handle_callback!(term) :: term\n",    // 11
+        "  def run(strategy, conn) do\n",                  // 12
+        "    strategy\n",                                  // 13
+        "    |> apply(:handle_callback!, [conn])\n",       // 14
+        "  end\n",                                         // 15
+        "end\n",                                           // 16
+        "defmodule Snap.Indexes do\n",                     // 17
+        "  def hotswap(cluster, index, name) do\n",        // 18
+        "    with :ok <- alias(cluster, index, name), do: :ok\n", // 19
+        "  end\n",                                         // 20
+        "  def alias(cluster, index, name, opts \\\\ []), do: {cluster, index, name, opts}\n", // 21
+        "end\n",                                           // 22
+        "defmodule Person do\n",                           // 23
+        "  @derive {Saxy.Builder, children: [emails: &__MODULE__.build_emails/1]}\n", // 24
+        "  defstruct [:emails]\n",                         // 25
+        "  def build_emails(emails), do: emails\n",        // 26
+        "end\n",                                           // 27
+    );
+    let piped = concat!(
+        "Code\n",                                         // 1
+        "|> function_exported?(:ensure_compiled, 1)\n",   // 2
+        "|> if do\n",                                     // 3
+        "  defmodule Crontab.Type do\n",                  // 4
+        "    @behaviour Ecto.Type\n",                     // 5
+        "    def cast(x), do: Crontab.Parser.parse(x)\n", // 6
+        "  end\n",                                        // 7
+        "end\n",                                          // 8
+    );
+    let servers = concat!(
+        "defmodule Scenic.PubSub do\n",
+        "  use GenServer\n",
+        "  @name __MODULE__\n",
+        "  def put(id, data), do: send(@name, {:put_data, id, data})\n",
+        "  def stop(id), do: send(@name, {:gone, id})\n",
+        "  def handle_info({:put_data, _id, _data}, state), do: {:noreply, state}\n",
+        "end\n",
+        "defmodule Xandra.Pool do\n",
+        "  @behaviour :gen_statem\n",
+        "  def callback_mode, do: :handle_event_function\n",
+        "  def checkout(pid), do: :gen_statem.call(pid, {:checkout, 1})\n",
+        "  def handle_event({:call, from}, {:checkout, _}, _state, data),\n",
+        "    do: {:keep_state, data, [{:reply, from, :ok}]}\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/snap.ex", src);
+    chunks.extend(chunks_of("lib/crontab/ecto_type.ex", piped));
+    chunks.extend(chunks_of("lib/servers.ex", servers));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        assert_eq!(
+            caller_symbols(g, "Snap.HTTPClient.Finch.request/2"),
+            strings(&["Snap.HTTPClient.request/2"])
+        );
+        assert!(caller_symbols(g, "Snap.HTTPClient.request/2").is_empty());
+        assert_eq!(
+            caller_symbols(g, "Auth.Strategy.handle_callback!/1"),
+            strings(&["Auth.Strategy.run/2"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Snap.Indexes.alias/3"),
+            strings(&["Snap.Indexes.hotswap/3"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Person.build_emails/1"),
+            strings(&["lib/snap.ex:23 Person"])
+        );
+        let cast = sole_definition(g, "Crontab.Type.cast/1");
+        assert_eq!(
+            (cast.path.as_str(), cast.start_line),
+            ("lib/crontab/ecto_type.ex", 6)
+        );
+        let types: Vec<String> = (g.implementations("Ecto.Type").into_iter())
+            .map(|s| s.symbol)
+            .collect();
+        assert_eq!(types, strings(&["Crontab.Type"]));
+        assert_eq!(
+            caller_symbols(g, "Scenic.PubSub.handle_info/2"),
+            strings(&["Scenic.PubSub.put/2"])
+        );
+        assert_eq!(
+            caller_symbols(g, "Xandra.Pool.handle_event/4"),
+            strings(&["Xandra.Pool.checkout/1"])
+        );
+    }
+}

@@ -990,6 +990,38 @@ fn mfa_call(
     }
 }
 
+/// `strategy |> apply(:handle_callback!, [conn])`: `apply`'s module piped in, a variable
+/// or a call's value (a function of a module chosen at run time, as `mfa_call` reads
+/// `apply(strategy, :handle_callback!, [conn])`) or a module (`__MODULE__ |>
+/// apply(:helper, [x])`).
+fn piped_apply(node: Node<'_>, arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
+    let g = grammar();
+    let left = (node.parent())
+        .filter(|p| p.kind_id() == g.binary_operator)?
+        .child_by_field_id(g.left)?;
+    let [f, list] = named_children(arguments?)[..] else {
+        return None;
+    };
+    if list.kind() != "list" {
+        return None;
+    }
+    let fun = atom_name(f, src)?.to_string();
+    let arity = known_length(list, src)?;
+    let runtime = module_variable(left, src) || left.kind_id() == g.call || piped_call_value(left);
+    let module = match runtime {
+        true => super::RUNTIME_MODULE.to_string(),
+        false => static_module(left, src)?,
+    };
+    Some(RawCall::Remote { module, fun, arity })
+}
+
+/// Whether `node` is a pipe (`x |> adapter()`): its value is its last call's.
+fn piped_call_value(node: Node<'_>) -> bool {
+    let g = grammar();
+    node.kind_id() == g.binary_operator
+        && node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_pipe)
+}
+
 /// The length of a list of arguments written out (`[a, b]`: 2; `[opts, name || :none]`:
 /// 2); none for `[x | rest]`, whose length is not known.
 fn known_length(list: Node<'_>, src: &[u8]) -> Option<u32> {
@@ -1244,6 +1276,24 @@ fn implied_calls(
                 message: None,
             },
         )),
+        // `send(@name, {:put_data, …})` (Scenic's `PubSub`, registered as `@name
+        // __MODULE__`): its own `handle_info/2` when a clause of it takes the message.
+        "send"
+            if argv.len() == 2
+                && first.kind_id() == grammar().unary_operator
+                && text(first, src).starts_with('@') =>
+        {
+            if let Some(tag) = message_tag(argv[1], src) {
+                calls.push((
+                    at,
+                    RawCall::OwnCallback {
+                        fun: "handle_info",
+                        arity: 2,
+                        message: Some(tag),
+                    },
+                ));
+            }
+        }
         // ExUnit starts a child spec under the test's supervisor.
         "start_supervised" | "start_supervised!" | "start_link_supervised!" => {
             child_specs((first, Holds::Child), at, src, calls);
@@ -1638,8 +1688,10 @@ fn message_callback(
         ("GenServer" | "GenStage" | ":gen_server", "call") => ("handle_call", 3),
         ("GenServer" | "GenStage" | ":gen_server", "cast") => ("handle_cast", 2),
         ("GenStage", "async_info") => ("handle_info", 2),
-        // A state machine's events, in its default callback mode.
-        ("GenStateMachine", "call" | "cast") => ("handle_event", 4),
+        // A state machine's events, in its default callback mode (`:gen_statem`'s
+        // `:handle_event_function` mode, Xandra's pool; its state functions are not
+        // read).
+        ("GenStateMachine" | ":gen_statem", "call" | "cast") => ("handle_event", 4),
         // `JS.push("delete", value: …)` sends the event to the LiveView (or component)
         // that renders it.
         ("JS" | "Phoenix.LiveView.JS", "push") => ("handle_event", 3),
@@ -2384,6 +2436,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                     }
+                    // `@derive {Saxy.Builder, children: [emails: &__MODULE__.build_emails/1]}`:
+                    // the derived implementation calls the functions its options capture.
+                    (Some(set), Some("derive")) => {
+                        descend = false;
+                        for capture in captures_in(set) {
+                            calls.extend(collect(capture, src));
+                            out_of_order = true;
+                        }
+                    }
                     (Some(set), Some("doc" | "moduledoc" | "typedoc")) => {
                         if IN_DOC.with(|d| !d.get())
                             && memchr::memmem::find(&src[set.start_byte()..set.end_byte()], b"#{")
@@ -2645,7 +2706,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             child_specs(value, node.start_byte(), src, &mut calls);
                         }
                     }
-                } else if MODULE_DIRECTIVES.contains(&name) {
+                } else if MODULE_DIRECTIVES.contains(&name)
+                    // `alias(cluster, index, alias)`: a module's own `alias/3` (the
+                    // directives take two arguments at most).
+                    && (parts.arguments).is_none_or(|a| a.named_child_count() as u32 + extra <= 2)
+                {
                     if name == "alias" || name == "require" {
                         let scope_end = import_scope_end(node, src, &mut scope_ends);
                         // (`require PhoenixSwagger.Schema, as: Schema` in a quote aliases as
@@ -2783,6 +2848,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 route_calls(node, name, prefix, src, &mut calls);
                             }
                         }
+                    } else if name == "apply"
+                        && !Context::in_quote(&contexts)
+                        && let Some(call) = piped_apply(node, parts.arguments, src)
+                    {
+                        calls.push((node.start_byte(), call));
                     }
                 }
             } else if target_kind == g.dot
@@ -3144,6 +3214,19 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
 /// renders it, a [`RawCall::Local`] of it at the attribute. Computed names
 /// (`phx-click={…}`) are not read.
 pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
+    let call = || RawCall::Local {
+        fun: "handle_event".to_string(),
+        arity: 3,
+    };
+    (bound_events(html).into_iter())
+        .map(|(at, _)| (at, call()))
+        .collect()
+}
+
+/// The events HEEx markup binds by name, as [`event_bindings`] reads them: each
+/// attribute's offset and the event's name (`save` for `phx-submit="save"` and
+/// `phx-submit={:save}`).
+pub(crate) fn bound_events(html: &[u8]) -> Vec<(usize, String)> {
     const EVENTS: [&str; 14] = [
         "click",
         "submit",
@@ -3202,15 +3285,19 @@ pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
             .first()
             .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
         {
-            let call = RawCall::Local {
-                fun: "handle_event".to_string(),
-                arity: 3,
-            };
-            out.push((at, call));
+            let end = (value.iter())
+                .take(MAX_EVENT_NAME)
+                .position(|b| matches!(b, b'"' | b'}' | b'<' | b'>') || b.is_ascii_whitespace())
+                .unwrap_or(value.len().min(MAX_EVENT_NAME));
+            let name = String::from_utf8_lossy(&value[..end]).into_owned();
+            out.push((at, name));
         }
     }
     out
 }
+
+/// The longest event name [`bound_events`] reads.
+const MAX_EVENT_NAME: usize = 128;
 
 /// The module a `<.live_component …>` tag's `module={…}` attribute names (as written, an
 /// alias), read to the tag's end: braces counted, quoted values skipped.
@@ -3340,24 +3427,46 @@ fn interpolations(set: Node<'_>) -> Vec<Node<'_>> {
 /// first written first, at most [`MAX_DOC_INTERPOLATIONS`]; not those in an unquote.
 fn unquotes_in<'t>(set: Node<'t>, src: &[u8]) -> Vec<Node<'t>> {
     let g = grammar();
+    let mut out = gather_in(set, |node| {
+        (node.kind_id() == g.call
+            && (node.child_by_field_id(g.target))
+                .is_some_and(|t| matches!(text(t, src), "unquote" | "unquote_splicing")))
+        .then(|| child_of_kind(node, "arguments"))
+    });
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// The captures (`&Mod.fun/1`) in an attribute's value, in order.
+fn captures_in(set: Node<'_>) -> Vec<Node<'_>> {
+    let g = grammar();
+    gather_in(set, |node| {
+        (node.kind_id() == g.unary_operator
+            && node.child_by_field_id(g.operator).map(|o| o.kind_id()) == Some(g.op_capture))
+        .then_some(Some(node))
+    })
+}
+
+/// The nodes `pick` finds under `set`, at most [`MAX_DOC_INTERPOLATIONS`], without
+/// recursion: where it answers (with a node, or none), the walk does not look inside.
+fn gather_in<'t>(
+    set: Node<'t>,
+    pick: impl Fn(Node<'t>) -> Option<Option<Node<'t>>>,
+) -> Vec<Node<'t>> {
     let mut out = Vec::new();
     let mut stack = vec![set];
     while let Some(node) = stack.pop() {
         if out.len() >= MAX_DOC_INTERPOLATIONS {
             break;
         }
-        if node.kind_id() == g.call
-            && (node.child_by_field_id(g.target))
-                .is_some_and(|t| matches!(text(t, src), "unquote" | "unquote_splicing"))
-        {
-            out.extend(child_of_kind(node, "arguments"));
+        if let Some(found) = pick(node) {
+            out.extend(found);
             continue;
         }
         let mut cursor = node.walk();
         let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
     }
-    out.sort_by_key(|n| n.start_byte());
     out
 }
 

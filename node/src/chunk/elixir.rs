@@ -1192,6 +1192,14 @@ impl<'s, 't> Walker<'s, 't> {
         let mut modules = 0;
         let mut stack = vec![(node, 0usize)];
         while let Some((n, depth)) = stack.pop() {
+            // `Code |> function_exported?(:ensure_compiled, 1) |> if do defmodule …`
+            // (Crontab's Ecto type): the call piped into.
+            if depth < MAX_WRAPPER_DEPTH
+                && let Some(call) = piped_call(n)
+            {
+                stack.push((call, depth + 1));
+                continue;
+            }
             if depth >= MAX_WRAPPER_DEPTH || n.kind_id() != calls::grammar().call {
                 continue;
             }
@@ -1760,12 +1768,23 @@ impl<'s, 't> Walker<'s, 't> {
             }
             // `params() |> Enum.each(fn n -> test "…#{n}" do … end end)`: the piped call
             // is a wrapper as it is without the pipe.
-            return piped_call(node)
-                .and_then(|call| {
-                    let from = node.child_by_field_id(g.left);
-                    self.fn_wrapper(call, from, module, depth)
-                })
-                .unwrap_or(Classified::Item(fallback));
+            let Some(call) = piped_call(node) else {
+                return Classified::Item(fallback);
+            };
+            let from = node.child_by_field_id(g.left);
+            if let Some(wrapper) = self.fn_wrapper(call, from, module, depth) {
+                return wrapper;
+            }
+            // `Code |> function_exported?(:ensure_compiled, 1) |> if do defmodule … end`
+            // (Crontab's Ecto type): the condition piped in, the block as under `if`.
+            if depth < MAX_WRAPPER_DEPTH
+                && target_name(call, self.src).is_some_and(|n| matches!(n, "if" | "unless"))
+                && let Some(children) = block_body(call)
+                && self.holds_definitions(&children, depth)
+            {
+                return Classified::Wrapper(children);
+            }
+            return Classified::Item(fallback);
         } else if kind != g.call {
             // `( @doc … def create(…) do … end )`: code `Macro.to_string` wrote (Stripe's
             // generated API) groups a definition with its attributes in parentheses; what
@@ -5702,7 +5721,10 @@ type Defined = FxHashMap<String, FxHashSet<u32>>;
 
 /// Whether an unqualified call `fun/arity` calls the module's own definition.
 fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
-    !SPECIAL_FORMS.contains(&fun)
+    // (`import`, `alias` and `require` take two arguments at most: Snap's own
+    // `alias/4` called with three is the module's.)
+    let directive = matches!(fun, "import" | "alias" | "require") && arity > 2;
+    (directive || !SPECIAL_FORMS.contains(&fun))
         && module
             .defined
             .get(fun)

@@ -153,6 +153,9 @@ const COMPILER_HOOKS: [&str; 4] = [
 struct Calls<'a> {
     symbol: &'a str,
     siblings: &'a [String],
+    /// The lines asked for, when they are part of `symbol` only (a range inside a long
+    /// split function): the callees they call come first.
+    within: Option<&'a str>,
 }
 
 /// The most functions `path:START-END` lines may hold for their callers and callees to
@@ -705,6 +708,7 @@ impl<'a> ContextBuilder<'a> {
                     let calls = Calls {
                         symbol,
                         siblings: &[],
+                        within: None,
                     };
                     self.gather_calls(&mut g, calls, &in_repos, repos, budget)?;
                 }
@@ -722,12 +726,27 @@ impl<'a> ContextBuilder<'a> {
                     // `handle_rst_stream/3`), or a few (the two arities of
                     // `is_first_message?` selected together): their callers and callees,
                     // as a function target's.
+                    let callable =
+                        |d: &&crate::chunk::Definition| d.kind.is_callable() && !d.implied;
                     let mut functions: Vec<String> = (chunks.iter())
                         .flat_map(|c| &c.defines)
-                        .filter(|d| d.kind.is_callable() && !d.implied)
+                        .filter(callable)
                         .filter_map(|d| d.symbols().into_iter().next_back())
                         .collect();
-                    functions.dedup();
+                    // Lines in a later part of a function split in more parts than are
+                    // shown together (Jido's 184-line `handle_info/2`): the function the
+                    // part with its head defines.
+                    for c in (chunks.iter()).filter(|c| c.part.is_some() && c.defines.is_empty()) {
+                        for part in self.parts_upto(c, usize::MAX)? {
+                            functions.extend(
+                                (part.defines.iter())
+                                    .filter(callable)
+                                    .filter_map(|d| d.symbols().into_iter().next_back()),
+                            );
+                        }
+                    }
+                    let mut seen: HashSet<String> = HashSet::default();
+                    functions.retain(|f| seen.insert(f.clone()));
                     // A test's lines: what the test calls (the code under test), by the
                     // name the graph knows it under (`path:line name`).
                     if functions.is_empty() {
@@ -737,11 +756,22 @@ impl<'a> ContextBuilder<'a> {
                             .collect();
                         functions.dedup();
                     }
+                    // Of a split function, the lines of its parts asked for.
+                    let within: String = match lines {
+                        Some((a, b)) if functions.len() == 1 => (chunks.iter())
+                            .filter(|c| c.part.is_some())
+                            .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+                            .filter(|(n, _)| (*a..=*b).contains(n))
+                            .map(|(_, l)| format!("{l}\n"))
+                            .collect(),
+                        _ => String::new(),
+                    };
                     if lines.is_some() && functions.len() <= MAX_RANGE_FUNCTIONS {
                         for symbol in &functions {
                             let calls = Calls {
                                 symbol,
                                 siblings: &functions,
+                                within: Some(within.as_str()).filter(|w| !w.is_empty()),
                             };
                             self.gather_calls(&mut g, calls, &in_repos, repos, budget)?;
                         }
@@ -1216,12 +1246,27 @@ impl<'a> ContextBuilder<'a> {
         let shortened = (text.lines().count() > LONG_HEADER_LINES)
             .then(|| shorten_docs(&text))
             .flatten();
-        let said = if shortened.is_some() {
+        let mut said = if shortened.is_some() {
             " [docs shortened]"
         } else {
             ""
         };
         let text = shortened.unwrap_or(text);
+        // Still long with data (AshPostgres' DSL schema, 3,600 tokens before `setup/1`):
+        // each attribute's value by its first line.
+        let text = match (text.lines().count() > LONG_HEADER_LINES)
+            .then(|| shorten_data_attributes(&text))
+            .flatten()
+        {
+            Some(short) => {
+                said = match said.is_empty() {
+                    true => " [data shortened]",
+                    false => " [docs and data shortened]",
+                };
+                short
+            }
+            None => text,
+        };
         let lines = (runs.iter())
             .map(|run| format!("{}-{}", run[0].start_line, run[run.len() - 1].end_line))
             .collect::<Vec<_>>()
@@ -1486,7 +1531,11 @@ impl<'a> ContextBuilder<'a> {
     fn gather_calls(
         &self,
         g: &mut Gathered,
-        Calls { symbol, siblings }: Calls<'_>,
+        Calls {
+            symbol,
+            siblings,
+            within,
+        }: Calls<'_>,
         in_repos: &dyn Fn(&Chunk) -> bool,
         repos: &[String],
         budget: usize,
@@ -1512,6 +1561,10 @@ impl<'a> ContextBuilder<'a> {
             true => 2,
             false => u8::from(symbol_module(c) != own_module),
         });
+        // Lines asked for inside a long function: what they call first.
+        if let Some(within) = within {
+            callees.sort_by_key(|c| !names_function(within, c));
+        }
         for callee in callees {
             let sites = self.graph.definitions(&callee);
             let delegates =
@@ -1904,14 +1957,25 @@ impl<'a> ContextBuilder<'a> {
                 None => named.push((name, place, arity.into_iter().collect())),
             }
         }
+        // A name several places share (a view's `render/2`, one per template) is told
+        // apart by its place.
+        let mut count: HashMap<String, usize> = HashMap::default();
+        for (name, ..) in &named {
+            *count.entry(name.clone()).or_default() += 1;
+        }
         let more: Vec<String> = (named.into_iter())
-            .map(|(name, _, mut arities)| {
+            .map(|(name, place, mut arities)| {
                 arities.sort_unstable();
                 arities.dedup();
-                match (arities.first(), arities.last()) {
+                let shared = count.get(&name).is_some_and(|&n| n > 1);
+                let label = match (arities.first(), arities.last()) {
                     (Some(lo), Some(hi)) if lo != hi => format!("{name}/{lo}..{hi}"),
                     (Some(a), _) => format!("{name}/{a}"),
                     _ => name,
+                };
+                match place {
+                    Some((path, line)) if shared => format!("{label} ({path}:{line})"),
+                    _ => label,
                 }
             })
             .collect();
@@ -2249,6 +2313,20 @@ const MESSAGE_SENDERS: [(&str, &str); 11] = [
 /// `GenServer.cast(server, :flush)`, `send(pid, {:done, ref})`.
 fn message_tags(text: &str, callback: &str) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
+    // A LiveView's events: `phx-submit="save"` (or `={:save}`), `JS.push("save")`.
+    if callback == "handle_event" {
+        let bound = crate::chunk::calls::bound_events(text.as_bytes()).into_iter();
+        let pushed = text.match_indices("JS.push(\"").filter_map(|(at, push)| {
+            let rest = &text[at + push.len()..];
+            rest.find('"').map(|end| (at, rest[..end].to_string()))
+        });
+        for (_, name) in bound.chain(pushed) {
+            if !name.is_empty() && !tags.contains(&name) {
+                tags.push(name);
+            }
+        }
+        return tags;
+    }
     for (sender, _) in MESSAGE_SENDERS.iter().filter(|(_, c)| *c == callback) {
         for (at, _) in text.match_indices(sender) {
             let fresh = at == 0
@@ -2319,29 +2397,38 @@ pub fn clause_taking_message(
     })
 }
 
-/// `handle_call` of `Mod.handle_call/3` (or `handle_cast`, `handle_info`): a callback a
-/// message reaches.
+/// `handle_call` of `Mod.handle_call/3` (or `handle_cast`, `handle_info`, a LiveView's
+/// `handle_event`): a callback a message (or an event) reaches.
 fn message_callback_name(callee: &str) -> Option<&str> {
     callee
         .rsplit_once('/')
         .and_then(|(head, _)| head.rsplit_once('.'))
         .map(|(_, name)| name)
-        .filter(|n| matches!(*n, "handle_call" | "handle_cast" | "handle_info"))
+        .filter(|n| {
+            matches!(
+                *n,
+                "handle_call" | "handle_cast" | "handle_info" | "handle_event"
+            )
+        })
 }
 
 /// Where in `text` a clause of `callback` taking the message tagged `tag` begins
 /// (`handle_call({:put` or `handle_call(:put`, the tag whole).
 fn clause_head_at(text: &str, callback: &str, tag: &str) -> Option<usize> {
-    [format!("{callback}({{:{tag}"), format!("{callback}(:{tag}")]
-        .iter()
-        .find_map(|head| {
-            text.match_indices(head.as_str()).find_map(|(at, _)| {
-                let end = at + head.len();
-                (text[end..].chars().next())
-                    .is_none_or(|ch| !(ch.is_alphanumeric() || ch == '_'))
-                    .then_some(at)
-            })
+    [
+        format!("{callback}({{:{tag}"),
+        format!("{callback}(:{tag}"),
+        format!("{callback}(\"{tag}\""),
+    ]
+    .iter()
+    .find_map(|head| {
+        text.match_indices(head.as_str()).find_map(|(at, _)| {
+            let end = at + head.len();
+            (text[end..].chars().next())
+                .is_none_or(|ch| !(ch.is_alphanumeric() || ch == '_'))
+                .then_some(at)
         })
+    })
 }
 
 /// Keeps, of the parts of a server callback (`Mod.handle_call/3` split by clause), those
@@ -2707,6 +2794,80 @@ fn clause_heads(chunk: &Chunk) -> Vec<String> {
 /// paragraphs.
 const LONG_HEADER_LINES: usize = 60;
 
+/// Whether `text` writes a call of `symbol`'s function by its name (`name(`, or
+/// `&name/2` captured), not the end of another name.
+fn names_function(text: &str, symbol: &str) -> bool {
+    let Some(name) = (symbol.rsplit_once('/'))
+        .and_then(|(head, _)| head.rsplit_once('.'))
+        .map(|(_, name)| name)
+    else {
+        return false;
+    };
+    text.match_indices(name).any(|(at, _)| {
+        let fresh = !text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        let rest = &text[at + name.len()..];
+        fresh && rest.starts_with(['(', '/'])
+    })
+}
+
+/// The most lines of a module attribute's value a long header shows whole.
+const MAX_DATA_ATTRIBUTE_LINES: usize = 8;
+
+/// A long header's module attributes whose values go on over many lines
+/// (`@manage_tenant %Spark.Dsl.Section{` and 40 lines of schema): each by its first
+/// line, the rest counted (`# … 40 more lines`). None when there are none.
+fn shorten_data_attributes(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        out.push_str(line);
+        out.push('\n');
+        i += 1;
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        let data = t.strip_prefix('@').is_some_and(|rest| {
+            let name = (rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+                .next()
+                .unwrap_or("");
+            name.starts_with(|c: char| c.is_ascii_lowercase())
+                && !crate::chunk::calls::DESCRIBING_ATTRIBUTES.contains(&name)
+                && !COMPILER_HOOKS.contains(&name)
+        });
+        if !data {
+            continue;
+        }
+        // The value's further lines: deeper than the attribute, and the line closing it
+        // at its depth (`}`, `]`, `)`, a heredoc's `"""`).
+        let mut j = i;
+        while let Some(l) = lines.get(j) {
+            let lt = l.trim_start();
+            let deeper = lt.is_empty() || l.len() - lt.len() > indent;
+            j += 1;
+            if !deeper {
+                let closes = lt.starts_with(['}', ']', ')']) || lt.starts_with("\"\"\"");
+                if !closes {
+                    j -= 1;
+                }
+                break;
+            }
+        }
+        let mut end = j;
+        while end > i && lines[end - 1].trim().is_empty() {
+            end -= 1;
+        }
+        let more = end - i;
+        if more > MAX_DATA_ATTRIBUTE_LINES {
+            out.push_str(&format!("{}  # … {more} more lines\n", &line[..indent]));
+            changed = true;
+            i = end;
+        }
+    }
+    changed.then_some(out)
+}
+
 /// The most module attributes a function target reads that its context shows, and the
 /// most lines each is shown by.
 const MAX_ATTRIBUTES_READ: usize = 8;
@@ -2775,10 +2936,47 @@ fn arity_range(chunk: &Chunk, symbol: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        MAX_HITS, budget_scaled, max_hits, named_in, shorten_docs, shorter_forms, signature_only,
+        MAX_HITS, budget_scaled, clause_head_at, max_hits, message_tags, named_in,
+        shorten_data_attributes, shorten_docs, shorter_forms, signature_only,
     };
+
+    /// A LiveView's events are its `handle_event/3` clauses' messages: bound in markup
+    /// (`phx-submit="create_bounty"`, `={:save}`) or pushed (`JS.push("toggle")`), each
+    /// taken by the clause whose first argument is its name (Algora's dashboard).
+    #[test]
+    fn events_reach_the_handle_event_clause_of_their_name() {
+        let text = "<.form phx-submit=\"create_bounty\">\n<button phx-click={:save}>\n<a phx-click={JS.push(\"toggle\")}>\n";
+        assert_eq!(
+            message_tags(text, "handle_event"),
+            ["create_bounty", "save", "toggle"]
+        );
+        let clauses = "def handle_event(\"restore\", _, s), do: s\ndef handle_event(\"create_bounty\" = e, p, s) do\n";
+        assert_eq!(
+            clause_head_at(clauses, "handle_event", "create_bounty"),
+            Some(clauses.find("handle_event(\"create").unwrap())
+        );
+        assert_eq!(clause_head_at(clauses, "handle_event", "create"), None);
+    }
     use crate::chunk::{ChunkerConfig, FileChunks, chunk_file};
     use crate::context::Target;
+
+    /// A long header's data attributes come by their first lines (AshPostgres' DSL
+    /// sections); short ones, docs and `use` lines stay whole.
+    #[test]
+    fn a_long_headers_data_attributes_come_by_their_first_lines() {
+        let fields: String = (0..12)
+            .map(|i| format!("      field_{i}: :string,\n"))
+            .collect();
+        let text = format!(
+            "defmodule Shop.DataLayer do\n  use Spark.Dsl.Extension\n  @short [:a, :b]\n  @section %Spark.Dsl.Section{{\n    name: :section,\n    schema: [\n{fields}    ]\n  }}\n  @behaviour Ash.DataLayer\n"
+        );
+        let short = shorten_data_attributes(&text).expect("a long value");
+        assert_eq!(
+            short,
+            "defmodule Shop.DataLayer do\n  use Spark.Dsl.Extension\n  @short [:a, :b]\n  @section %Spark.Dsl.Section{\n    # … 16 more lines\n  @behaviour Ash.DataLayer\n"
+        );
+        assert_eq!(shorten_data_attributes("  @short [:a,\n    :b]\n"), None);
+    }
 
     /// A budget holds callers and callees in proportion to an 8k-token one's, from as
     /// many up to four times as many.

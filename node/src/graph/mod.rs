@@ -169,6 +169,10 @@ type Templates = (Arc<QuoteFile>, Vec<MacroTemplate>);
 /// far past its code.
 const MAX_NAMED_BY_RETURNS: usize = 100_000;
 
+/// The most implementations a facade's run-time call is linked to (see
+/// [`SymbolGraph::facade_implementations`]); past them, none is.
+const MAX_FACADE_IMPLEMENTATIONS: usize = 12;
+
 /// A module's `embed_templates`, with the imports and `use`s its templates' components
 /// resolve through.
 #[derive(Debug, Clone)]
@@ -1874,15 +1878,56 @@ impl SymbolGraph {
                         (self.implementers.get(m).into_iter().flatten()).any(|s| s.symbol == m)
                     })
                 };
-                let Some(callback) =
-                    callback.filter(|c| !self.callback_is_a_function(c) || implements_itself(c))
-                else {
+                // The facade's dispatch reaches its implementations' functions instead
+                // (Snap's `HTTPClient.request/6` calls `adapter.request(…)`).
+                let Some(callback) = callback else {
                     continue;
                 };
-                let (symbol, callback) = (caller.symbol.clone(), callback.clone());
-                self.link(site, &symbol, std::slice::from_ref(&callback));
+                let targets =
+                    match !self.callback_is_a_function(callback) || implements_itself(callback) {
+                        true => vec![callback.clone()],
+                        false => self.facade_implementations(callback, &caller.symbol),
+                    };
+                if targets.is_empty() {
+                    continue;
+                }
+                let symbol = caller.symbol.clone();
+                self.link(site, &symbol, &targets);
             }
         }
+    }
+
+    /// The functions a facade's run-time call reaches (`def request(…)` calling
+    /// `adapter.request(…)` beside `@callback request`): callback `callback`'s name and
+    /// arity in each module implementing its behaviour, other than `caller`. None when
+    /// the facade is not written in the project (`Mix.Task.run/1`), or when more than
+    /// [`MAX_FACADE_IMPLEMENTATIONS`] modules would each read as called.
+    fn facade_implementations(&self, callback: &str, caller: &str) -> Vec<String> {
+        let Some((module, local)) = (callback.rsplit_once('/'))
+            .and_then(|(head, _)| head.rsplit_once('.'))
+            .map(|(module, _)| (module, &callback[module.len() + 1..]))
+        else {
+            return Vec::new();
+        };
+        if !self.defs.contains_key(callback) {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for site in self.implementers.get(module).into_iter().flatten() {
+            let function = format!("{}.{local}", site.symbol);
+            if function != callback
+                && function != caller
+                && self.defs.contains_key(&function)
+                && !out.contains(&function)
+            {
+                out.push(function);
+            }
+            if out.len() > MAX_FACADE_IMPLEMENTATIONS {
+                return Vec::new();
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// Takes each `(caller site, callee)` out of its caller's callees, one pass over each

@@ -445,15 +445,22 @@ impl<'a> Scope<'a> {
     }
 
     /// Whether the chunk's text writes `module`'s last segment as a word (`Controller`
-    /// of `MyAppWeb.PageController` does not count).
+    /// of `MyAppWeb.PageController` does not count), other than where an `alias`,
+    /// `import` or `require` names it.
     fn writes(&self, module: &str) -> bool {
         let last = module.rsplit('.').next().unwrap_or(module);
         let bytes = self.text.as_bytes();
         !last.is_empty()
             && self.text.match_indices(last).any(|(at, _)| {
                 let end = at + last.len();
+                // (Not on an `alias Plug.Conn` line: a name, no use of the module.)
+                let line = self.text[..at].rfind('\n').map_or(0, |n| n + 1);
+                let declared = ["alias ", "require ", "import "]
+                    .iter()
+                    .any(|d| self.text[line..at].trim_start().starts_with(d));
                 (at == 0 || !is_ident(bytes[at - 1]))
                     && bytes.get(end).is_none_or(|b| !is_ident(*b))
+                    && !declared
             })
     }
 
@@ -634,9 +641,41 @@ fn call_lines_in<'a>(
             _ => n,
         })
     };
+    // A list of hooks or setups written over several lines (`on_mount: [` or `setup
+    // [`, its entries below): each entry's line read as the list's opening and it.
+    let mut list_open: Option<(&str, i64)> = None;
+    // Template lines that start inside a comment over several lines (`<%!-- … --%>`):
+    // the events bound there bind nothing.
+    let mut comment: Option<&str> = None;
+    let commented: Vec<bool> = (lines.iter().zip(&in_template))
+        .map(|(line, &template)| {
+            let inside = comment.is_some();
+            if template || scope.template.is_some() {
+                comment = comment_after(line, comment);
+            }
+            inside
+        })
+        .collect();
     for (i, (line, code)) in lines.iter().zip(&codes).enumerate() {
         let trimmed = code.trim_start();
         let indent = code.len() - trimmed.len();
+        let listed = match list_open {
+            Some((opening, depth)) => {
+                let depth = depth + brackets(code);
+                list_open = (depth > 0).then_some((opening, depth));
+                Some(format!("{opening}{trimmed}"))
+            }
+            None => {
+                list_open = list_opening(trimmed);
+                None
+            }
+        };
+        if let Some(listed) = &listed
+            && calls_on(listed, callee, scope, false, None)
+        {
+            out.push((first_line + i as u32, *line));
+            continue;
+        }
         if declared_open > 0 {
             declared_open += braces(code);
             continue;
@@ -694,7 +733,7 @@ fn call_lines_in<'a>(
                     && (calls_on(call_code, callee, scope, gen_stage, prefix.as_deref())
                         || runs_task(line, code, callee)
                         || delegates(&codes[i..], callee, scope)
-                        || renders(line, callee, scope, in_template[i])
+                        || renders(line, callee, scope, in_template[i] && !commented[i])
                         || (code.trim().is_empty()
                             && !in_template[i]
                             && calls_in_template(line, callee, scope))
@@ -712,6 +751,58 @@ fn call_lines_in<'a>(
         }
     }
     out
+}
+
+/// The comment of a template still open after `line` (`--%>` or `-->`, the closer it
+/// waits for), given the one open before it.
+fn comment_after<'c>(line: &str, mut open: Option<&'c str>) -> Option<&'c str> {
+    let mut rest = line;
+    loop {
+        match open {
+            Some(closer) => match rest.find(closer) {
+                Some(at) => {
+                    rest = &rest[at + closer.len()..];
+                    open = None;
+                }
+                None => return open,
+            },
+            None => {
+                let heex = rest.find("<%!--").map(|at| (at, 5, "--%>"));
+                let html = rest.find("<!--").map(|at| (at, 4, "-->"));
+                let (at, width, closer) = [heex, html].into_iter().flatten().min()?;
+                rest = &rest[at + width..];
+                open = Some(closer);
+            }
+        }
+    }
+}
+
+/// The opening of a list of hooks or setups a line leaves open (`live_session :admin,
+/// on_mount: [`, `setup [`), and how many brackets it leaves open.
+fn list_opening(code: &str) -> Option<(&'static str, i64)> {
+    let (opening, at) = ["on_mount: [", "setup [", "setup_all [", "setup(["]
+        .into_iter()
+        .find_map(|o| {
+            let at = code.find(o)?;
+            let fresh = at == 0 || !is_ident(code.as_bytes()[at - 1]);
+            (fresh && (o.starts_with("on_mount") || at == 0)).then_some((o, at))
+        })?;
+    let depth = brackets(&code[at..]);
+    let opening = match opening {
+        "on_mount: [" => "on_mount: [",
+        "setup_all [" => "setup_all [",
+        _ => "setup [",
+    };
+    (depth > 0).then_some((opening, depth))
+}
+
+/// Square brackets opened less those closed in `code`.
+fn brackets(code: &str) -> i64 {
+    code.bytes().fold(0i64, |n, b| match b {
+        b'[' => n + 1,
+        b']' => n - 1,
+        _ => n,
+    })
 }
 
 /// Whether a doc attribute's value, as its line writes it, is text (a string alone, a
@@ -1358,10 +1449,13 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             // `alias ExDoc.Formatter.HTML.Templates, as: H`), resolved by the graph that
             // names this file a caller.
             let written = qualifier(code, at - 1);
+            // (Not the first segment of the callee's own name: `Teiserver.icon()` is
+            // `Teiserver`'s, not `Teiserver.Lobby.icon/0` through an alias.)
             let rendering_alias = scope.template.is_some()
                 && written.starts_with(|c: char| c.is_ascii_uppercase())
                 && !written.contains('.')
-                && !scope.aliases.contains_key(written);
+                && !scope.aliases.contains_key(written)
+                && !module.starts_with(&format!("{written}."));
             // The calls of `name` (at one of `arities`) the chunker kept with a module as
             // written, and whether one such module is `module`.
             let written_as = |is: &dyn Fn(&str) -> bool| {
@@ -1466,11 +1560,12 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && (after.trim_start_matches('(').starts_with(['"', '~']))
                 && !matches!(module, "Phoenix.Router" | "Plug.Router")
                 && module != scope.module;
-            // (Only a call heading a block: a route's body, itself module-level code,
-            // may call the module's functions, which its block becomes one of.)
+            // (Only a call heading a block, or given one as `do:` (`match "/", via:
+            // :get, do: send_resp(…)`): a route's body, itself module-level code, may
+            // call the module's functions, which its block becomes one of.)
             let own_at_module_level = scope.module_level
                 && module == scope.module
-                && (after == "do" || after.ends_with(" do"));
+                && (after == "do" || after.ends_with(" do") || after.contains(", do:"));
             // `|> strategy_module.verify(dsl)`: a variable holding a module, named as a
             // function is (a call would write its parentheses before the dot).
             let variable = next == Some(b'.');
@@ -1746,7 +1841,10 @@ fn names_child(code: &str, module: &str, start_link_named: bool, scope: &Scope<'
                     .strip_prefix(":start_link")
                     .is_some_and(|r| !r.starts_with(|c: char| ident_char(c))));
         let child = match innermost_open(bytes, i) {
-            None => before.is_empty() && !atom_next,
+            // (A bare `__MODULE__,` on a line of its own is an argument of a call over
+            // several lines, `resolve(@otp_app,\n __MODULE__,\n opts)`: a module lists
+            // no child that is itself.)
+            None => before.is_empty() && !atom_next && &code[i..end] != "__MODULE__",
             Some((at, b'[')) => {
                 let guard = code[..at].trim_end();
                 // `Module.concat([name, Listener])` names a module, starts nothing.
@@ -2435,6 +2533,13 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         {
             return false;
         }
+        // `strategy |> apply(:handle_callback!, [conn])`: the module piped in, chosen at
+        // run time.
+        if let Some(head) = code[..at].trim_end().strip_suffix("apply(")
+            && head.trim_end().ends_with("|>")
+        {
+            return listed && scope.calls_at_run_time(name, arities);
+        }
         let Some(before) = code[..at].trim_end().strip_suffix(',') else {
             return false;
         };
@@ -2769,7 +2874,8 @@ mod tests {
         assert_eq!(at("Auth.Verifier.strategy_module/1"), vec![10]);
         // Module-level code calls no function of its own module by name: `match _ do`
         // in a Plug.Router is the imported macro, not the `match/2` its `use` defines.
-        let src = "plug(:match)\nmatch _ do\n";
+        // (Nor one given its block as `do:`, Electric's `match "/", via: …, do: …`.)
+        let src = "plug(:match)\nmatch _ do\nmatch \"/\", via: [:get, :head], do: send_resp(conn, 200, \"\")\n";
         let mut scope = Scope {
             module: "Chat.Router",
             unqualified: vec![("match", Some(2))],
@@ -2781,7 +2887,7 @@ mod tests {
             |scope: &Scope<'_>| lines_in(src, &Callee::of("Chat.Router.match/2").unwrap(), scope);
         assert_eq!(at(&scope), vec![10]);
         scope.module_level = false;
-        assert_eq!(at(&scope), vec![10, 11]);
+        assert_eq!(at(&scope), vec![10, 11, 12]);
         // A route's body (module-level code too) calls the module's functions.
         let src = "get \"/hello\" do\n  send_resp(conn, 200, greeting(conn))\n";
         let scope = Scope {
@@ -3068,6 +3174,17 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Other.get/3"), vec![11]);
+        // An `apply` the module is piped into (Ueberauth's `strategy |>
+        // apply(:handle_callback!, [conn])`), on its line.
+        let src = "strategy\n|> apply(:handle_callback!, [conn])\n|> apply(:other, [conn])\n";
+        let scope = Scope {
+            module: "Ueberauth.Strategy",
+            runtime: vec![("handle_callback!", Some(1))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Ueberauth.Strategy.handle_callback!/1"), vec![11]);
     }
 
     /// A Phoenix controller renders through the view named after it, on its `render`
@@ -3610,6 +3727,24 @@ end"#;
         assert_eq!(lines_in(part, &helper, &scope), vec![11, 14]);
     }
 
+    /// In a template, a module of one segment may be an alias of the rendering module's
+    /// (`H.x()`), but not the first segment of the callee's own name: Teiserver's
+    /// `icon={Teiserver.icon()}` is no call of `Teiserver.Lobby.icon/0`.
+    #[test]
+    fn a_templates_short_module_is_no_alias_of_its_own_namespace() {
+        let heex = "<.card icon={Teiserver.icon()} />\n<.card icon={Teiserver.Lobby.icon()} />\n<p>{H.icon()}</p>\n";
+        let scope = Scope {
+            module: "TeiserverWeb.HomeLive",
+            template: Some(true),
+            text: heex,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(heex, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Teiserver.Lobby.icon/0"), vec![11, 12]);
+        // (`H` may alias `Teiserver` itself.)
+        assert_eq!(at("Teiserver.icon/0"), vec![10, 12]);
+    }
+
     /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
     #[test]
     fn an_event_binding_runs_handle_event() {
@@ -3624,6 +3759,9 @@ end"#;
         // `phx-click={JS.push("x")}` pushes one too; an atom names one as its string
         // does (LiveAdmin's `phx-submit={:save}`); an assign's value is not known.
         assert_eq!(lines_in(heex, &event, &scope), vec![10, 11, 14]);
+        // Nor in a comment over several lines (Algora's dashboard).
+        let commented = "<%!-- <.dropdown_menu>\n<.item phx-click=\"remove\">x</.item>\n</.dropdown_menu> --%>\n<p phx-click=\"keep\">a</p>\n";
+        assert_eq!(lines_in(commented, &event, &scope), vec![13]);
         let js = "defp js_del(id), do: JS.push(\"delete\", value: %{id: id})\n";
         let code = Scope {
             template: None,
@@ -3829,6 +3967,37 @@ end"#;
             kind: CalleeKind::Module,
         };
         assert_eq!(lines_in(src, &module, &scope), vec![10, 13, 14, 15, 16]);
+    }
+
+    /// Hooks and setups listed over several lines are called on their own lines
+    /// (Algora's router, Electric's `setup [` lists), not on the list's first.
+    #[test]
+    fn hooks_and_setups_listed_over_lines_are_called_on_their_lines() {
+        let src = "live_session :admin,\n  on_mount: [\n    {UserAuth, :ensure_authenticated},\n    MyAppWeb.Nav\n  ] do\n  live \"/\", HomeLive\nend\n";
+        let scope = Scope {
+            module: "MyAppWeb.Router",
+            aliases: [("UserAuth", "MyAppWeb.UserAuth")].into(),
+            ..Scope::default()
+        };
+        let hook = Callee::of("MyAppWeb.UserAuth.on_mount/4").unwrap();
+        assert_eq!(lines_in(src, &hook, &scope), vec![12]);
+        let nav = Callee::of("MyAppWeb.Nav.on_mount/4").unwrap();
+        assert_eq!(lines_in(src, &nav, &scope), vec![13]);
+        let src = "setup [\n  :with_registry,\n  :with_storage\n]\n\ntest \"x\", ctx do\n  assert ctx\nend\n";
+        assert_eq!(lines(src, "Inventory.Stock.with_storage/1"), vec![12]);
+        assert_eq!(lines(src, "Inventory.Stock.with_registry/1"), vec![11]);
+        // A plug a `use` imports, in a module that aliases its module (Electric's
+        // `alias Plug.Conn` beside `plug :fetch_query_params`).
+        let src = "use Plug.Builder\nalias Plug.Conn\nplug :fetch_query_params\n";
+        let scope = Scope {
+            module: "Electric.Plug.HealthCheckPlug",
+            unqualified: vec![("fetch_query_params", Some(2))],
+            text: src,
+            module_level: true,
+            ..Scope::default()
+        };
+        let fetch = Callee::of("Plug.Conn.fetch_query_params/2").unwrap();
+        assert_eq!(lines_in(src, &fetch, &scope), vec![12]);
     }
 
     /// A function given as a module and its name is called where they are written: a
