@@ -9223,3 +9223,87 @@ fn a_struct_after_its_type_is_defined_by_the_part_holding_it() {
     let first = &cs[0];
     assert!(first.defines.iter().any(|d| d.kind == ModuleHeader));
 }
+
+/// A parent's attributes between its callbacks and a nested module stay the parent's
+/// (Scenic's `@optional_callbacks` went with `Component.Error`); the comment right above
+/// the nested module still leads into it.
+#[test]
+fn a_parents_attributes_before_a_nested_module_stay_the_parents() {
+    let src = concat!(
+        "defmodule Scenic.Component do\n",        // 1
+        "  @callback bounds(any, map) :: term\n", // 2
+        "\n",                                     // 3
+        "  @optional_callbacks bounds: 2\n",      // 4
+        "\n",                                     // 5
+        "  # The component's error\n",            // 6
+        "  defmodule Error do\n",                 // 7
+        "    defexception message: nil\n",        // 8
+        "  end\n",                                // 9
+        "\n",                                     // 10
+        "  def filter_opts(opts), do: opts\n",    // 11
+        "end\n",                                  // 12
+    );
+    let cs = chunks("lib/scenic/component.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let error = (cs.iter())
+        .find(|c| c.module == "Scenic.Component.Error")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!((error.start_line, error.end_line), (5, 9), "{}", dump(&cs));
+    assert!(
+        !error.content.contains("@optional_callbacks"),
+        "{}",
+        dump(&cs)
+    );
+    let holder = (cs.iter())
+        .find(|c| c.content.contains("@optional_callbacks"))
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(holder.module, "Scenic.Component", "{}", dump(&cs));
+}
+
+/// Code commented out above a function, set apart by a blank line, is a text chunk of
+/// its own (Scenic's `Matrix`), not lines of the function; a comment right above it,
+/// and prose, still lead into it.
+#[test]
+fn code_commented_out_above_a_function_is_no_part_of_it() {
+    let src = concat!(
+        "defmodule Scenic.Math.Matrix do\n",                    // 1
+        "  def identity, do: 1\n",                              // 2
+        "\n",                                                   // 3
+        "  # def build({x, y}) do\n",                           // 4
+        "  #   x\n",                                            // 5
+        "  #   |> Enum.map(& &1)\n",                            // 6
+        "  #   |> Enum.sum()\n",                                // 7
+        "  # end\n",                                            // 8
+        "\n",                                                   // 9
+        "  # Builds a translation\n",                           // 10
+        "  def build_translation(v), do: v\n",                  // 11
+        "\n",                                                   // 12
+        "  # This function is kept short on purpose, as the\n", // 13
+        "  # callers rely on it for the common case, and\n",    // 14
+        "  # the rare cases go through the longer path\n",      // 15
+        "  # in another module, which handles them with\n",     // 16
+        "  # more care than this one can.\n",                   // 17
+        "\n",                                                   // 18
+        "  def close?(a, b), do: a == b\n",                     // 19
+        "end\n",                                                // 20
+    );
+    let cs = chunks("lib/scenic/math/matrix.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let dead = (cs.iter())
+        .find(|c| c.tags.iter().any(|t| t == "commented_out"))
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(dead.kind, Text, "{}", dump(&cs));
+    assert_eq!((dead.start_line, dead.end_line), (3, 8), "{}", dump(&cs));
+    let build = (cs.iter())
+        .find(|c| c.name == "build_translation")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(build.start_line, 9, "{}", dump(&cs));
+    let close = (cs.iter())
+        .find(|c| c.name == "close?")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(
+        close.content.contains("kept short on purpose"),
+        "{}",
+        dump(&cs)
+    );
+}

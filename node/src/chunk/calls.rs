@@ -3212,7 +3212,7 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
 /// The LiveView events HEEx markup binds by name (`phx-click="save"`, `phx-submit`,
 /// `phx-change`...): each runs the `handle_event/3` of the LiveView (or component) that
 /// renders it, a [`RawCall::Local`] of it at the attribute. Computed names
-/// (`phx-click={…}`) are not read.
+/// (`phx-click={@event}`) are not read; a string built (`phx-click={"kick:#{id}"}`) is.
 pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
     let call = || RawCall::Local {
         fun: "handle_event".to_string(),
@@ -3260,8 +3260,9 @@ pub(crate) fn bound_events(html: &[u8]) -> Vec<(usize, String)> {
             continue;
         }
         let rest = &html[at + 4..];
-        // The value's start: `phx-click="save"`, `phx_click: "save"`, or an atom
-        // (`phx-submit={:save}`, named as its string is).
+        // The value's start: `phx-click="save"`, `phx_click: "save"`, an atom
+        // (`phx-submit={:save}`, named as its string is), or a string built
+        // (`phx-click={"kick:#{id}"}`).
         let named = |e: &str| {
             let written = e.as_bytes().iter().enumerate().all(|(i, &c)| {
                 rest.get(i)
@@ -3270,7 +3271,9 @@ pub(crate) fn bound_events(html: &[u8]) -> Vec<(usize, String)> {
             let values: &[&[u8]] = if keyword {
                 &[b": \""]
             } else {
-                &[b"=\"", b"={:"]
+                // (`phx-click={"kick:#{id}"}`: the name's fixed start, which a clause
+                // matches as `"kick:" <> id`.)
+                &[b"=\"", b"={:", b"={\""]
             };
             let after = rest.get(e.len()..).unwrap_or_default();
             (values.iter())
@@ -3287,7 +3290,9 @@ pub(crate) fn bound_events(html: &[u8]) -> Vec<(usize, String)> {
         {
             let end = (value.iter())
                 .take(MAX_EVENT_NAME)
-                .position(|b| matches!(b, b'"' | b'}' | b'<' | b'>') || b.is_ascii_whitespace())
+                .position(|b| {
+                    matches!(b, b'"' | b'}' | b'<' | b'>' | b'#') || b.is_ascii_whitespace()
+                })
                 .unwrap_or(value.len().min(MAX_EVENT_NAME));
             let name = String::from_utf8_lossy(&value[..end]).into_owned();
             out.push((at, name));

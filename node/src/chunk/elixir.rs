@@ -847,6 +847,38 @@ fn piped_call(node: Node<'_>) -> Option<Node<'_>> {
         .filter(|r| r.kind_id() == g.call)
 }
 
+/// The fewest comment lines read as code commented out ([`Walker::commented_out_code`]).
+const MIN_COMMENTED_OUT_LINES: usize = 5;
+
+/// Whether a comment line reads as Elixir code commented out (`# def build(v) do`,
+/// `#   end`, `# |> Enum.map(…)`), not prose.
+fn commented_code(comment: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(comment);
+    let t = text.trim_start_matches('#').trim();
+    const STARTS: [&str; 15] = [
+        "def ",
+        "defp ",
+        "defmacro ",
+        "defmodule ",
+        "|>",
+        "@",
+        "case ",
+        "if ",
+        "with ",
+        "for ",
+        "{:",
+        "%{",
+        "alias ",
+        "import ",
+        "else",
+    ];
+    t == "end"
+        || t.starts_with("end ")
+        || STARTS.iter().any(|s| t.starts_with(s))
+        || t.ends_with(" do")
+        || t.ends_with("->")
+}
+
 /// Calls whose body may hold conditional or generated definitions.
 const WRAPPERS: [&str; 7] = ["if", "unless", "for", "case", "cond", "with", "try"];
 
@@ -4025,6 +4057,7 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     let last_clause = *clauses.last().expect("one clause at least");
                     let attrs = self.flush_lead(module, &items, &mut lead, false);
+                    let attrs = self.commented_out_code(module, &items, attrs, item.node);
                     let between: Vec<usize> = (i..=last_clause)
                         .filter(|k| matches!(items[*k].kind, ItemKind::Lead(_)))
                         .collect();
@@ -4045,6 +4078,15 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                     let body_error = *body_error;
                     let (node, conditional) = (item.node, item.conditional);
+                    // The parent's attributes and types before it (Scenic's
+                    // `@optional_callbacks` after its `@callback`s) stay the parent's; only
+                    // the comments right above it lead into it.
+                    if let Some(p) =
+                        (lead.iter()).rposition(|&k| !matches!(items[k].kind, ItemKind::Comment))
+                    {
+                        let mut parents: Vec<usize> = lead.drain(..=p).collect();
+                        self.flush_lead(module, &items, &mut parents, true);
+                    }
                     self.flush_lead(module, &items, &mut lead, false);
                     if depth + 1 < MAX_MODULE_DEPTH {
                         // The parent's imports where the nested module begins.
@@ -4282,6 +4324,54 @@ impl<'s, 't> Walker<'s, 't> {
         lead.clear();
         waiting.extend(carried);
         waiting
+    }
+
+    /// Code commented out above a definition (Scenic's 100 lines of `# def build(…)`
+    /// before `build_translation/1`), set apart from it by a blank line: a text piece of
+    /// its own, tagged `commented_out`, not lines of the definition. The lead items
+    /// still leading into the definition are returned.
+    fn commented_out_code(
+        &mut self,
+        module: usize,
+        items: &[Item<'t>],
+        lead: Vec<usize>,
+        def: Node<'t>,
+    ) -> Vec<usize> {
+        let comments = (lead.iter())
+            .take_while(|&&k| matches!(items[k].kind, ItemKind::Comment))
+            .count();
+        if comments < MIN_COMMENTED_OUT_LINES {
+            return lead;
+        }
+        // The last blank line among them, or between them and what follows.
+        let next_start = |j: usize| {
+            lead.get(j + 1)
+                .map_or(def.start_byte(), |&k| items[k].node.start_byte())
+        };
+        let blank = |j: usize| {
+            let gap = &self.src[items[lead[j]].node.end_byte()..next_start(j)];
+            memchr::memchr_iter(b'\n', gap).count() >= 2
+        };
+        let Some(cut) = (0..comments).rev().find(|&j| blank(j)) else {
+            return lead;
+        };
+        let run = &lead[..=cut];
+        let code = (run.iter())
+            .filter(|&&k| {
+                let n = items[k].node;
+                commented_code(&self.src[n.start_byte()..n.end_byte()])
+            })
+            .count();
+        if run.len() < MIN_COMMENTED_OUT_LINES || code * 3 < run.len() {
+            return lead;
+        }
+        let start = items[run[0]].node.start_byte();
+        let mut draft = Draft::new(ChunkKind::Text, start, items[lead[cut]].node.end_byte());
+        draft.name = self.modules[module].name.clone();
+        draft.tag("commented_out");
+        let piece = self.in_module(module, draft);
+        self.pieces.push(piece);
+        lead[cut + 1..].to_vec()
     }
 
     /// Module-level code between or after definitions as a module header part (no

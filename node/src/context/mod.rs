@@ -2945,11 +2945,13 @@ mod tests {
     /// taken by the clause whose first argument is its name (Algora's dashboard).
     #[test]
     fn events_reach_the_handle_event_clause_of_their_name() {
-        let text = "<.form phx-submit=\"create_bounty\">\n<button phx-click={:save}>\n<a phx-click={JS.push(\"toggle\")}>\n";
+        let text = "<.form phx-submit=\"create_bounty\">\n<button phx-click={:save}>\n<a phx-click={JS.push(\"toggle\")}>\n<a phx-click={\"kick:#{@id}\"}>\n";
         assert_eq!(
             message_tags(text, "handle_event"),
-            ["create_bounty", "save", "toggle"]
+            ["create_bounty", "save", "kick:", "toggle"]
         );
+        let kick = "def handle_event(\"kick:\" <> id, _, s), do: {:noreply, s}\n";
+        assert_eq!(clause_head_at(kick, "handle_event", "kick:"), Some(4));
         let clauses = "def handle_event(\"restore\", _, s), do: s\ndef handle_event(\"create_bounty\" = e, p, s) do\n";
         assert_eq!(
             clause_head_at(clauses, "handle_event", "create_bounty"),

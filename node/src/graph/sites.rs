@@ -3748,7 +3748,7 @@ end"#;
     /// An event bound by name (`phx-submit="save"`) runs `handle_event/3`.
     #[test]
     fn an_event_binding_runs_handle_event() {
-        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n<!-- <p phx-click=\"old\">a</p> -->\n<.form phx-submit={:save}>\n<p phx-click={@event}>\n";
+        let heex = "<.form for={@form} phx-submit=\"save\" phx-change=\"validate\">\n<button phx-click={JS.push(\"x\")}>x</button>\n<p data-phx-click=\"no\">a</p>\n<!-- <p phx-click=\"old\">a</p> -->\n<.form phx-submit={:save}>\n<p phx-click={@event}>\n<p phx-click={\"kick:#{@id}\"}>\n";
         let scope = Scope {
             module: "MyWeb.SignupLive",
             template: Some(true),
@@ -3758,7 +3758,7 @@ end"#;
         let event = Callee::of("MyWeb.SignupLive.handle_event/3").unwrap();
         // `phx-click={JS.push("x")}` pushes one too; an atom names one as its string
         // does (LiveAdmin's `phx-submit={:save}`); an assign's value is not known.
-        assert_eq!(lines_in(heex, &event, &scope), vec![10, 11, 14]);
+        assert_eq!(lines_in(heex, &event, &scope), vec![10, 11, 14, 16]);
         // Nor in a comment over several lines (Algora's dashboard).
         let commented = "<%!-- <.dropdown_menu>\n<.item phx-click=\"remove\">x</.item>\n</.dropdown_menu> --%>\n<p phx-click=\"keep\">a</p>\n";
         assert_eq!(lines_in(commented, &event, &scope), vec![13]);

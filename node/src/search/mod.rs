@@ -1476,6 +1476,9 @@ impl QueryPlan {
         // identifier query, header, type or hidden.
         let identifier = self.code_like && (!self.question || self.names_qualified(chunk));
         match chunk.kind {
+            // (A template, `success.html.heex`, is a function's code: `embed_templates`
+            // or its view makes it one.)
+            ChunkKind::Text if crate::chunk::is_template_path(&chunk.path) => {}
             ChunkKind::Text => w *= 0.5,
             // Headers, types and callbacks describe a module or a contract; a question
             // is mostly answered by what a function does.
@@ -2043,6 +2046,31 @@ end
         let plan = QueryPlan::new("why does Logger... drop my messages");
         assert_eq!(plan.symbols, ["logger"]);
         assert_eq!(QueryPlan::new("<>").symbols, ["<>"]);
+    }
+
+    /// A template weighs as the function it compiles into (Algora's
+    /// `success.html.heex`, the only file saying "Authentication Successful"); prose
+    /// weighs less.
+    #[test]
+    fn templates_weigh_as_code_and_prose_less() {
+        let candidates = candidates_of(&[
+            (
+                "lib/web/oauth/success.html.heex",
+                "<h2>Authentication Successful!</h2>\n",
+            ),
+            (
+                "guides/oauth.md",
+                "# OAuth\n\nAuthentication successful means the token came.\n",
+            ),
+        ]);
+        let plan = QueryPlan::new("authentication successful");
+        let weight = |path: &str| {
+            let c = (candidates.iter())
+                .find(|c| c.chunk.path == path)
+                .unwrap_or_else(|| panic!("no chunk in {path}"));
+            plan.kind_weight(&c.chunk)
+        };
+        assert!(weight("guides/oauth.md") < weight("lib/web/oauth/success.html.heex"));
     }
 
     /// An Ecto migration's copy of a schema ranks below the application's own, unless
