@@ -5212,7 +5212,8 @@ fn a_behaviour_implementing_itself_keeps_its_runtime_calls() {
 /// (Snap's `Indexes.hotswap/5`); a capture in `@derive`'s options is a call (Saxy's
 /// builders); a module defined under `… |> if do … end` (Crontab's Ecto type) is
 /// indexed; `send(@name, msg)` to the module's registered name runs its clause taking
-/// the message (Scenic's `PubSub`); and `:gen_statem.call` reaches `handle_event/4`.
+/// the message (Scenic's `PubSub`); `:gen_statem.call` reaches `handle_event/4`; and a
+/// project's own `start_child(sup, {Mod, arg})` helper starts `Mod` (Electric's).
 #[test]
 fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
     let src = concat!(
@@ -5269,6 +5270,15 @@ fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
         "  def handle_event({:call, from}, {:checkout, _}, _state, data),\n",
         "    do: {:keep_state, data, [{:reply, from, :ok}]}\n",
         "end\n",
+        "defmodule Electric.DynSup do\n",
+        "  def start_shape(stack, config), do: start_child(stack, {Electric.Consumer, config})\n",
+        "  defp start_child(stack, spec), do: DynamicSupervisor.start_child(stack, spec)\n",
+        "end\n",
+        "defmodule Electric.Consumer do\n",
+        "  use GenServer\n",
+        "  def start_link(config), do: GenServer.start_link(__MODULE__, config)\n",
+        "  def init(config), do: {:ok, config}\n",
+        "end\n",
     );
     let mut chunks = chunks_of("lib/snap.ex", src);
     chunks.extend(chunks_of("lib/crontab/ecto_type.ex", piped));
@@ -5309,6 +5319,12 @@ fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
         assert_eq!(
             caller_symbols(g, "Xandra.Pool.handle_event/4"),
             strings(&["Xandra.Pool.checkout/1"])
+        );
+        assert!(
+            caller_symbols(g, "Electric.Consumer.start_link/1")
+                .contains(&"Electric.DynSup.start_shape/2".to_string()),
+            "{:?}",
+            caller_symbols(g, "Electric.Consumer.start_link/1")
         );
     }
 }

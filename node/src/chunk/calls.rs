@@ -2834,6 +2834,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         {
                             child_specs(child, node.start_byte(), src, &mut calls);
                         }
+                        // A project's own `start_child(sup, {Consumer, config})` helper
+                        // (Electric's), as `DynamicSupervisor.start_child/2` it wraps.
+                        if name == "start_child"
+                            && let Some(child) =
+                                supervised("DynamicSupervisor", name, parts.arguments)
+                        {
+                            child_specs(child, node.start_byte(), src, &mut calls);
+                        }
                         if ROUTES.contains(&name) || name == "scope" {
                             let at = node.start_byte();
                             while router_scopes.last().is_some_and(|(end, _)| *end <= at) {

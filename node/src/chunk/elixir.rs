@@ -850,11 +850,10 @@ fn piped_call(node: Node<'_>) -> Option<Node<'_>> {
 /// The fewest comment lines read as code commented out ([`Walker::commented_out_code`]).
 const MIN_COMMENTED_OUT_LINES: usize = 5;
 
-/// Whether a comment line reads as Elixir code commented out (`# def build(v) do`,
-/// `#   end`, `# |> Enum.map(…)`), not prose.
-fn commented_code(comment: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(comment);
-    let t = text.trim_start_matches('#').trim();
+/// Whether a comment's text (without its `#`) reads as Elixir code commented out
+/// (`def build(v) do`, `end`, `|> Enum.map(…)`, `v0x::float-size(32)-native,`), not
+/// prose.
+fn commented_code(t: &str) -> bool {
     const STARTS: [&str; 15] = [
         "def ",
         "defp ",
@@ -872,11 +871,14 @@ fn commented_code(comment: &[u8]) -> bool {
         "import ",
         "else",
     ];
-    t == "end"
-        || t.starts_with("end ")
-        || STARTS.iter().any(|s| t.starts_with(s))
-        || t.ends_with(" do")
-        || t.ends_with("->")
+    const ENDS: [&str; 12] = [
+        " do", "->", ",", "(", "[", "{", ")", "]", "}", ">>", "<<", "end",
+    ];
+    STARTS.iter().any(|s| t.starts_with(s))
+        || ENDS.iter().any(|e| t.ends_with(e))
+        || t.contains("::")
+        || t.contains(" = ")
+        || t.contains("|>")
 }
 
 /// Calls whose body may hold conditional or generated definitions.
@@ -4356,13 +4358,20 @@ impl<'s, 't> Walker<'s, 't> {
             return lead;
         };
         let run = &lead[..=cut];
-        let code = (run.iter())
-            .filter(|&&k| {
-                let n = items[k].node;
-                commented_code(&self.src[n.start_byte()..n.end_byte()])
-            })
-            .count();
-        if run.len() < MIN_COMMENTED_OUT_LINES || code * 3 < run.len() {
+        let lines = (run.iter()).map(|&k| {
+            let n = items[k].node;
+            let text = String::from_utf8_lossy(&self.src[n.start_byte()..n.end_byte()]);
+            text.trim_start_matches('#').trim().to_string()
+        });
+        let (mut code, mut defines) = (0, false);
+        for line in lines {
+            code += usize::from(commented_code(&line));
+            defines |= line == "end"
+                || ["def ", "defp ", "defmacro ", "end "]
+                    .iter()
+                    .any(|d| line.starts_with(d));
+        }
+        if run.len() < MIN_COMMENTED_OUT_LINES || !defines || code * 3 < run.len() {
             return lead;
         }
         let start = items[run[0]].node.start_byte();
