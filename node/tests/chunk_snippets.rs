@@ -9262,7 +9262,7 @@ fn a_parents_attributes_before_a_nested_module_stay_the_parents() {
 
 /// Code commented out above a function, set apart by a blank line, is a text chunk of
 /// its own (Scenic's `Matrix`), not lines of the function; a comment right above it,
-/// and prose, still lead into it.
+/// and prose, even after the code (Scenic's `Map.difference/3`), still lead into it.
 #[test]
 fn code_commented_out_above_a_function_is_no_part_of_it() {
     let src = concat!(
@@ -9275,17 +9275,20 @@ fn code_commented_out_above_a_function_is_no_part_of_it() {
         "  #   |> Enum.sum()\n",                                // 7
         "  # end\n",                                            // 8
         "\n",                                                   // 9
-        "  # Builds a translation\n",                           // 10
-        "  def build_translation(v), do: v\n",                  // 11
+        "  # similar to List.myers_difference, the code\n",     // 10
+        "  # below compares two vectors\n",                     // 11
         "\n",                                                   // 12
-        "  # This function is kept short on purpose, as the\n", // 13
-        "  # callers rely on it for the common case, and\n",    // 14
-        "  # the rare cases go through the longer path\n",      // 15
-        "  # in another module, which handles them with\n",     // 16
-        "  # more care than this one can.\n",                   // 17
-        "\n",                                                   // 18
-        "  def close?(a, b), do: a == b\n",                     // 19
-        "end\n",                                                // 20
+        "  # Builds a translation\n",                           // 13
+        "  def build_translation(v), do: v\n",                  // 14
+        "\n",                                                   // 15
+        "  # This function is kept short on purpose, as the\n", // 16
+        "  # callers rely on it for the common case, and\n",    // 17
+        "  # the rare cases go through the longer path\n",      // 18
+        "  # in another module, which handles them with\n",     // 19
+        "  # more care than this one can.\n",                   // 20
+        "\n",                                                   // 21
+        "  def close?(a, b), do: a == b\n",                     // 22
+        "end\n",                                                // 23
     );
     let cs = chunks("lib/scenic/math/matrix.ex", src);
     assert_tiles(&cs, src.as_bytes());
@@ -9298,12 +9301,39 @@ fn code_commented_out_above_a_function_is_no_part_of_it() {
         .find(|c| c.name == "build_translation")
         .unwrap_or_else(|| panic!("{}", dump(&cs)));
     assert_eq!(build.start_line, 9, "{}", dump(&cs));
+    // The prose after the code is the function's.
+    assert!(
+        build.content.contains("compares two vectors"),
+        "{}",
+        dump(&cs)
+    );
     let close = (cs.iter())
         .find(|c| c.name == "close?")
         .unwrap_or_else(|| panic!("{}", dump(&cs)));
     assert!(
         close.content.contains("kept short on purpose"),
         "{}",
+        dump(&cs)
+    );
+}
+
+/// A function `defexception` writes is called by name in its module (DBConnection's
+/// `message |> exception()` in `exception/2`).
+#[test]
+fn an_exceptions_own_exception_is_called_by_name() {
+    let src = concat!(
+        "defmodule DBConnection.ConnectionError do\n",
+        "  defexception [:message, :severity]\n",
+        "  def exception(message, reason),\n",
+        "    do: message |> exception() |> Map.put(:reason, reason)\n",
+        "end\n",
+    );
+    let cs = chunks("lib/db_connection/connection_error.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls = definition_calls(&cs, "DBConnection.ConnectionError.exception/2");
+    assert!(
+        calls.contains(&"DBConnection.ConnectionError.exception/1".to_string()),
+        "{calls:?}\n{}",
         dump(&cs)
     );
 }

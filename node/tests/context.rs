@@ -1740,27 +1740,36 @@ fn a_split_module_header_is_one_section_and_only_named_types_come() {
     assert!(!header.text.contains("Line 599 of"), "{}", header.text);
 }
 
-/// Callers named alike beyond those shown (a view's `render/2`, one per template) are
-/// told apart by their places (Teiserver's section menus).
-#[test]
-fn callers_named_alike_are_told_apart_by_their_places() {
+/// `Util.helper/1` and `n` files calling it, the `i`th `caller(i)` (its path and
+/// source): indexed, with their graph.
+fn util_helper_called_by(
+    n: usize,
+    caller: impl Fn(usize) -> (String, String),
+) -> (Mem, SymbolGraph) {
     let mut sources = vec![(
         "lib/util.ex".to_string(),
         "defmodule Util do\n  def helper(x), do: x + 1\nend\n".to_string(),
     )];
-    for i in 0..30 {
-        sources.push((
-            format!("lib/view{i}.ex"),
-            format!("defmodule View do\n  def render(x), do: Util.helper(x) * {i}\nend\n"),
-        ));
-    }
+    sources.extend((0..n).map(caller));
     let refs: Vec<(&str, &str)> = sources
         .iter()
         .map(|(p, s)| (p.as_str(), s.as_str()))
         .collect();
     let chunks = unmerged_chunks(&refs);
     let graph = SymbolGraph::build(&chunks);
-    let source = Mem(chunks);
+    (Mem(chunks), graph)
+}
+
+/// Callers named alike beyond those shown (a view's `render/2`, one per template) are
+/// told apart by their places (Teiserver's section menus).
+#[test]
+fn callers_named_alike_are_told_apart_by_their_places() {
+    let (source, graph) = util_helper_called_by(30, |i| {
+        (
+            format!("lib/view{i}.ex"),
+            format!("defmodule View do\n  def render(x), do: Util.helper(x) * {i}\nend\n"),
+        )
+    });
     let ctx = build(&source, &graph, "Util.helper/1", None);
     let others = (ctx.sections.iter())
         .find(|s| s.title.starts_with("Other callers of Util.helper/1"))
@@ -1782,28 +1791,60 @@ fn callers_named_alike_are_told_apart_by_their_places() {
     }
 }
 
+/// Callers dropped to fit a budget count among the callers "not shown" (Expo's
+/// `parse_file!/2` read "1 more" with six missing): shown and counted make all seven.
+#[test]
+fn callers_dropped_to_fit_count_as_not_shown() {
+    // Seven callers: six shown, one named.
+    let (source, graph) = util_helper_called_by(7, |i| {
+        let body: String = (0..20)
+            .map(|j| format!("    assert Util.helper({j}) == {j} + 1 + {i} - {i}\n"))
+            .collect();
+        (
+            format!("test/user{i}_test.exs"),
+            format!(
+                "defmodule User{i}Test do\n  use ExUnit.Case\n  test \"helper {i}\" do\n{body}  end\nend\n"
+            ),
+        )
+    });
+    let mut checked = 0;
+    for budget in (100..300).step_by(2) {
+        let ctx = build(&source, &graph, "Util.helper/1", Some(budget));
+        let dropped = (ctx.dropped.iter())
+            .filter(|d| d.title.starts_with("Caller: "))
+            .count();
+        let Some(others) =
+            (ctx.sections.iter()).find(|s| s.title.starts_with("Other callers of Util.helper/1"))
+        else {
+            continue;
+        };
+        if dropped == 0 {
+            continue;
+        }
+        let shown = (ctx.sections.iter())
+            .filter(|s| s.title.starts_with("Caller: "))
+            .count();
+        let more: usize = (others.title.split(": ").nth(1))
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}", others.title));
+        assert_eq!(shown + more, 7, "budget {budget}: {}", others.title);
+        checked += 1;
+    }
+    assert!(checked > 0, "no budget dropped callers and kept the count");
+}
+
 /// Callers beyond those shown whole are named in one short section, so a widely used
 /// function does not look used six times (Credo.Code.prewalk/3 has 115 callers).
 #[test]
 fn callers_beyond_those_shown_are_named() {
-    let mut sources = vec![(
-        "lib/util.ex".to_string(),
-        "defmodule Util do\n  def helper(x), do: x + 1\nend\n".to_string(),
-    )];
     // More than the most callers shown whole (6, times 4 in a large window).
-    for i in 0..30 {
-        sources.push((
+    let (source, graph) = util_helper_called_by(30, |i| {
+        (
             format!("lib/user{i}.ex"),
             format!("defmodule User{i} do\n  def run(x), do: Util.helper(x) * {i}\nend\n"),
-        ));
-    }
-    let refs: Vec<(&str, &str)> = sources
-        .iter()
-        .map(|(p, s)| (p.as_str(), s.as_str()))
-        .collect();
-    let chunks = unmerged_chunks(&refs);
-    let graph = SymbolGraph::build(&chunks);
-    let source = Mem(chunks);
+        )
+    });
     let ctx = build(&source, &graph, "Util.helper/1", None);
     let shown = (ctx.sections.iter())
         .filter(|s| s.kind == SectionKind::Caller && s.title.starts_with("Caller: "))

@@ -4670,7 +4670,8 @@ end
 
 /// A call through a module chosen at run time reaches the callback of its name and
 /// arity where one indexed behaviour declares it (Faker's random module, Tzdata's HTTP
-/// client); where several do, or none, it names nothing, and no `?.` callee is left.
+/// client); where several implemented ones do, or none, it names nothing, and no `?.`
+/// callee is left.
 #[test]
 fn a_call_through_a_configured_module_reaches_the_one_callback() {
     let src = "defmodule Faker.Random do
@@ -4680,6 +4681,11 @@ end
 
 defmodule Other.Behaviour do
   @callback run(term()) :: term()
+end
+
+defmodule Other.Impl do
+  @behaviour Other.Behaviour
+  def run(x), do: x
 end
 
 defmodule Faker.Random.Elixir do
@@ -4705,7 +4711,7 @@ end
             g.callees("Faker.random_between/2"),
             strings(&["Application.get_env/2", "Faker.Random.random_between/2"])
         );
-        // `run/1` is two behaviours' callback: which one is not known.
+        // `run/1` is two implemented behaviours' callback: which one is not known.
         let go = g.callees("Faker.go/2");
         assert!(go.iter().all(|c| !c.starts_with("?.")), "{go:?}");
         assert!(caller_symbols(&g, "Faker.Random.run/1").is_empty());
@@ -5213,7 +5219,9 @@ fn a_behaviour_implementing_itself_keeps_its_runtime_calls() {
 /// builders); a module defined under `… |> if do … end` (Crontab's Ecto type) is
 /// indexed; `send(@name, msg)` to the module's registered name runs its clause taking
 /// the message (Scenic's `PubSub`); `:gen_statem.call` reaches `handle_event/4`; and a
-/// project's own `start_child(sup, {Mod, arg})` helper starts `Mod` (Electric's).
+/// project's own `start_child(sup, {Mod, arg})` helper starts `Mod` (Electric's); and of
+/// two behaviours declaring a run-time call's name, the one modules implement is taken
+/// (DBConnection's `Pool`).
 #[test]
 fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
     let src = concat!(
@@ -5270,6 +5278,19 @@ fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
         "  def handle_event({:call, from}, {:checkout, _}, _state, data),\n",
         "    do: {:keep_state, data, [{:reply, from, :ok}]}\n",
         "end\n",
+        "defmodule DB.Pool do\n",
+        "  @callback checkout(term, list, keyword) :: term\n",
+        "end\n",
+        "defmodule DB.Holder do\n",
+        "  @callback checkout(term, list, keyword) :: term\n",
+        "end\n",
+        "defmodule DB.ConnectionPool do\n",
+        "  @behaviour DB.Pool\n",
+        "  def checkout(pool, callers, opts), do: {pool, callers, opts}\n",
+        "end\n",
+        "defmodule DB do\n",
+        "  def run(pool_mod, pool, opts), do: pool_mod.checkout(pool, [], opts)\n",
+        "end\n",
         "defmodule Electric.DynSup do\n",
         "  def start_shape(stack, config), do: start_child(stack, {Electric.Consumer, config})\n",
         "  defp start_child(stack, spec), do: DynamicSupervisor.start_child(stack, spec)\n",
@@ -5319,6 +5340,10 @@ fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
         assert_eq!(
             caller_symbols(g, "Xandra.Pool.handle_event/4"),
             strings(&["Xandra.Pool.checkout/1"])
+        );
+        assert_eq!(
+            caller_symbols(g, "DB.Pool.checkout/3"),
+            strings(&["DB.run/3"])
         );
         assert!(
             caller_symbols(g, "Electric.Consumer.start_link/1")

@@ -4354,17 +4354,22 @@ impl<'s, 't> Walker<'s, 't> {
             let gap = &self.src[items[lead[j]].node.end_byte()..next_start(j)];
             memchr::memchr_iter(b'\n', gap).count() >= 2
         };
-        let Some(cut) = (0..comments).rev().find(|&j| blank(j)) else {
+        let line = |j: usize| {
+            let n = items[lead[j]].node;
+            let text = String::from_utf8_lossy(&self.src[n.start_byte()..n.end_byte()]);
+            text.trim_start_matches('#').trim().to_string()
+        };
+        // Ending in code: the prose after it (Scenic's "# similar to
+        // List.meyers_difference, the below code compares…") leads into the function.
+        let Some(cut) = (0..comments)
+            .rev()
+            .find(|&j| blank(j) && commented_code(&line(j)))
+        else {
             return lead;
         };
         let run = &lead[..=cut];
-        let lines = (run.iter()).map(|&k| {
-            let n = items[k].node;
-            let text = String::from_utf8_lossy(&self.src[n.start_byte()..n.end_byte()]);
-            text.trim_start_matches('#').trim().to_string()
-        });
         let (mut code, mut defines) = (0, false);
-        for line in lines {
+        for line in (0..=cut).map(line) {
             code += usize::from(commented_code(&line));
             defines |= line == "end"
                 || ["def ", "defp ", "defmacro ", "end "]
@@ -5824,10 +5829,13 @@ fn defined_here(module: &ModuleCtx, fun: &str, arity: u32) -> bool {
     // `alias/4` called with three is the module's.)
     let directive = matches!(fun, "import" | "alias" | "require") && arity > 2;
     (directive || !SPECIAL_FORMS.contains(&fun))
-        && module
+        && (module
             .defined
             .get(fun)
             .is_some_and(|arities| arities.contains(&arity))
+            // What `defexception` writes, called by name in the module (DBConnection's
+            // `message |> exception()`).
+            || (module.implied.iter()).any(|(f, a, ..)| *f == fun && *a == arity))
 }
 
 /// Records that a module defines `name` with `arities`.

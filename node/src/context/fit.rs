@@ -10,6 +10,9 @@ use super::{
     Context, ContextBuilder, Dropped, Section, SectionKind, TRUNCATION_MARKER, block, truncate_with,
 };
 
+/// How the section naming the callers beyond those shown starts.
+const OTHER_CALLERS: &str = "Other callers of ";
+
 impl ContextBuilder<'_> {
     /// Collapses, drops and (last) cuts until the rendered prompt fits `budget`.
     pub(super) fn fit(&self, mut sections: Vec<Section>, budget: usize) -> Context {
@@ -169,6 +172,32 @@ impl ContextBuilder<'_> {
                     let s = &mut sections[i];
                     (s.text, s.tokens, s.collapsed) = (short, short_tokens, true);
                 }
+            }
+        }
+        // The callers dropped are callers "not shown" too: the one "Other callers"
+        // section kept counts them (Expo's `parse_file!/2`: "1 more" with six missing),
+        // where the prompt still fits.
+        let others: Vec<usize> = (0..sections.len())
+            .filter(|i| !dropped_idx.contains(i) && sections[*i].title.starts_with(OTHER_CALLERS))
+            .collect();
+        let dropped_callers = (dropped_idx.iter())
+            .filter(|&&i| {
+                sections[i].kind == SectionKind::Caller && sections[i].title.starts_with("Caller: ")
+            })
+            .count();
+        if let [o] = others[..]
+            && dropped_callers > 0
+            && let Some((head, rest)) = sections[o].title.split_once(": ")
+            && let Some((n, tail)) = rest.split_once(" more")
+            && let Ok(n) = n.parse::<usize>()
+        {
+            let before = sections[o].title.clone();
+            sections[o].title = format!("{head}: {} more{tail}", n + dropped_callers);
+            let with = self.counter.count(&render_except(&sections, &dropped_idx));
+            if with <= budget {
+                real = with;
+            } else {
+                sections[o].title = before;
             }
         }
         let mut kept = Vec::new();

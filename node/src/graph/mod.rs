@@ -1858,12 +1858,26 @@ impl SymbolGraph {
                 let caller = &self.caller_sites[site as usize];
                 // The one behaviour declaring it; of several, the caller's own module's
                 // (`|> strategy.default_config()` in the base that declares it).
+                // Else the one that modules implement (DBConnection's `Pool`, beside
+                // `Holder`'s and `Ownership.Manager`'s callbacks of the same names).
+                let implemented = |c: &&String| {
+                    let module = c.rsplit_once('/').and_then(|(h, _)| h.rsplit_once('.'));
+                    module.is_some_and(|(m, _)| {
+                        self.implementers.get(m).is_some_and(|i| !i.is_empty())
+                    })
+                };
                 let callback = match &candidates[..] {
                     [one] => Some(one),
-                    several => (several.iter()).find(|c| {
-                        c.strip_prefix(caller.module.as_str())
-                            .is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
-                    }),
+                    several => (several.iter())
+                        .find(|c| {
+                            c.strip_prefix(caller.module.as_str()).is_some_and(|rest| {
+                                rest.starts_with('.') && !rest[1..].contains('.')
+                            })
+                        })
+                        .or_else(|| match several.iter().filter(implemented).count() {
+                            1 => several.iter().find(implemented),
+                            _ => None,
+                        }),
                 };
                 // A callback its behaviour also writes as a function (a facade: `def
                 // up(opts), do: migrator().up(opts)` beside `@callback up`; Mint's

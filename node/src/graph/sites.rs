@@ -181,7 +181,13 @@ impl Callee {
                 ":timer.send_after",
                 "GenStage.async_info",
             ],
-            "handle_event" => &["GenStateMachine.call", "GenStateMachine.cast", "JS.push"],
+            "handle_event" => &[
+                "GenStateMachine.call",
+                "GenStateMachine.cast",
+                ":gen_statem.call",
+                ":gen_statem.cast",
+                "JS.push",
+            ],
             "handle_continue" => &["{:continue,"],
             "init" => &[
                 "GenServer.start_link",
@@ -517,6 +523,10 @@ impl<'a> Scope<'a> {
             || (self.unqualified.iter()).any(|&(n, arity)| {
                 n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
             }) && !self.writes_qualified(module, name)
+                // A name the chunk calls through a module chosen at run time
+                // (`apply(transport, :send, [socket, data])`): a bare `send(pid, msg)`
+                // beside it is Kernel's.
+                && !self.calls_at_run_time(name, arities)
     }
 
     /// Whether the chunk's import of `module` brings `name` (at one of `arities`): not
@@ -1493,7 +1503,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 && module != scope.module
                 && !scope.imports.iter().any(|i| i == module)
                 && module.split('.').next() != Some(written)
-                && written_as(&|m: &str| m == written);
+                && written_as(&|m: &str| m == written)
+                // (Not when the chunk writes the callee's own module for the name:
+                // `FileSystem.subscribe(…)` beside `WebConsoleLogger.subscribe(@logs)`.)
+                && !written_as(&|m: &str| scope.names(m, module));
             if !runtime
                 && !as_written
                 && (written.is_empty() || !(scope.names(written, module) || rendering_alias))
@@ -2059,9 +2072,11 @@ fn sends_to_self(code: &str) -> bool {
             if f.starts_with(":timer") && args.len() < 3 {
                 return true;
             }
+            // (`send(@name, msg)`: the module's registered name, Scenic's `PubSub`, which
+            // the graph linked only where a clause of its own takes the message.)
             match args.get(dest).filter(|a| !a.is_empty()) {
                 Some(to)
-                    if ["self()", "self ()", "__MODULE__"]
+                    if ["self()", "self ()", "__MODULE__", "@"]
                         .iter()
                         .any(|s| to.starts_with(s)) =>
                 {
@@ -3174,6 +3189,24 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Other.get/3"), vec![11]);
+        // A dependency's function of the name (`FileSystem.subscribe/1`, kept as
+        // written) is not the aliased module's the chunk also writes.
+        let src = "FileSystem.subscribe(:monitor)\nWebConsoleLogger.subscribe(@logs)\n";
+        let scope = Scope {
+            module: "Phoenix.LiveReloader.Channel",
+            aliases: [("WebConsoleLogger", "Phoenix.LiveReloader.WebConsoleLogger")].into(),
+            written_calls: vec![
+                "FileSystem.subscribe/1",
+                "Phoenix.LiveReloader.WebConsoleLogger.subscribe/1",
+            ],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(
+            at("Phoenix.LiveReloader.WebConsoleLogger.subscribe/1"),
+            vec![11]
+        );
         // An `apply` the module is piped into (Ueberauth's `strategy |>
         // apply(:handle_callback!, [conn])`), on its line.
         let src = "strategy\n|> apply(:handle_callback!, [conn])\n|> apply(:other, [conn])\n";
@@ -3185,6 +3218,18 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Ueberauth.Strategy.handle_callback!/1"), vec![11]);
+        // A bare `send(pid, msg)` beside `apply(transport, :send, …)` is Kernel's
+        // (Tortoise311's `Inflight`).
+        let src = "send(pid, {:error, :terminating})\napply(transport, :send, [socket, data])\n";
+        let scope = Scope {
+            module: "Tortoise311.Inflight",
+            runtime: vec![("send", Some(2))],
+            unqualified: vec![("send", Some(2))],
+            text: src,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Tortoise311.Transport.send/2"), vec![11]);
     }
 
     /// A Phoenix controller renders through the view named after it, on its `render`
@@ -4435,6 +4480,11 @@ end"#;
         let src = "defp soon(socket) do\n  :timer.send_interval(1000, self(), :tick)\n  GenStage.async_info(self(), :mark)\nend\ndef s(x), do: GenStage.call(x, :status)\n";
         assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![11, 12]);
         assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![14]);
+        // To the module's registered name (Scenic's `send(@name, …)`), and a state
+        // machine's event (Xandra's `:gen_statem.call`), on the line sending it.
+        let src = "def put(x) do\n  send(@name, {:put, x})\nend\ndef checkout(pid) do\n  :gen_statem.call(pid, {:checkout, 1})\nend\n";
+        assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![11]);
+        assert_eq!(lines(src, "Inventory.Stock.handle_event/4"), vec![14]);
     }
 
     #[test]
