@@ -603,6 +603,23 @@ fn file_and_line_targets_and_bad_targets() {
     );
     assert!(Target::parse("../etc/passwd").is_err());
     assert!(Target::parse("lib/a.ex:9-3").is_err());
+    // A function named without its module, or by its module's last segment, is the one
+    // it names, as `aiex symbols` takes it (Oban Web's `Helpers.can?/2`).
+    assert_eq!(
+        Target::parse("reserve!/4").unwrap(),
+        Target::Function("reserve!/4".into())
+    );
+    for short in ["Stock.reserve!/4", "reserve!/4"] {
+        let ctx = build(&source, &graph, short, None);
+        let target = (ctx.sections.iter())
+            .find(|s| s.kind == SectionKind::Target)
+            .unwrap_or_else(|| panic!("{short}: {:#?}", ctx.sections));
+        assert!(
+            target.title.contains("Inventory.Stock.reserve!/4"),
+            "{short}: {}",
+            target.title
+        );
+    }
     // An absolute path is named as one, with what to write instead.
     let absolute = Target::parse("/home/me/shop/lib/a.ex:3").unwrap_err();
     assert!(
@@ -1789,6 +1806,49 @@ fn callers_named_alike_are_told_apart_by_their_places() {
         assert!(!places.contains(&place), "{name} twice");
         places.push(place);
     }
+}
+
+/// A caller calling in more parts than are shown together shows its first calling
+/// parts and names the lines of the calls in the others (Oban Web's `config_section/1`:
+/// 17 calls over 5 parts, 14 of them gone unsaid).
+#[test]
+fn a_long_callers_calls_in_parts_not_shown_are_named() {
+    let body: String = (0..600)
+        .map(|j| format!("    x{j} = Util.helper({j}) + {j}\n"))
+        .collect();
+    let sources = [
+        (
+            "lib/util.ex",
+            "defmodule Util do\n  def helper(x), do: x + 1\nend\n".to_string(),
+        ),
+        (
+            "lib/long.ex",
+            format!("defmodule Long do\n  def run do\n{body}    x0\n  end\nend\n"),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = sources.iter().map(|(p, s)| (*p, s.as_str())).collect();
+    let chunks = unmerged_chunks(&refs);
+    let parts = (chunks.iter())
+        .filter(|c| c.name == "run" && c.part.is_some())
+        .count();
+    assert!(parts > 3, "{parts} parts");
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "Util.helper/1", Some(100_000));
+    let caller = (ctx.sections.iter())
+        .find(|s| s.title.starts_with("Caller: Long.run/0"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?}",
+                ctx.sections.iter().map(|s| &s.title).collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        caller.title.contains("(also calls at lines "),
+        "{}",
+        caller.title
+    );
+    assert!(caller.title.contains("more)"), "{}", caller.title);
 }
 
 /// Callers dropped to fit a budget count among the callers "not shown" (Expo's

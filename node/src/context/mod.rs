@@ -182,6 +182,12 @@ pub fn budget_scaled(n: usize, budget: usize) -> usize {
 /// The most parts of a split definition a search hit shows together.
 const MAX_JOINED_PARTS: usize = 3;
 
+/// The most parts of a split caller read for the ones that make the call.
+const MAX_CALLER_PARTS: usize = 64;
+
+/// The most lines of calls in a caller's parts not shown that its title names.
+const MORE_CALL_LINES: usize = 12;
+
 /// The most parts of the header of a module a question names that its context shows:
 /// a long one (a router's) comes by its first parts.
 const MAX_NAMED_HEADER_PARTS: usize = 6;
@@ -606,8 +612,38 @@ impl<'a> ContextBuilder<'a> {
         // hits and map come from them (callers from other repositories still come).
         let mut target_repos: Vec<String> = Vec::new();
         if let Some(t) = &request.target {
-            let target = Target::parse(t)?;
-            let chunks = self.target_chunks(&target, &in_repos, repos)?;
+            let mut target = Target::parse(t)?;
+            let mut chunks = self.target_chunks(&target, &in_repos, repos)?;
+            // A function named without its module, or by its module's last segments
+            // (`Helpers.can?/2`, `can?/2`), as `aiex symbols` takes it: the one it names.
+            if chunks.is_empty()
+                && let Target::Function(s) = &target
+            {
+                let in_scope = |site: &SymbolSite| repos.is_empty() || repos.contains(&site.repo);
+                let mut named: Vec<String> = (self.graph.definitions_as_written(s, in_scope))
+                    .into_iter()
+                    .map(|site| site.symbol)
+                    .collect();
+                named.sort_unstable();
+                named.dedup();
+                match &named[..] {
+                    [one] if one != s => {
+                        target = Target::Function(one.clone());
+                        chunks = self.target_chunks(&target, &in_repos, repos)?;
+                    }
+                    [_, _, ..] => {
+                        return Err(NodeError::InvalidArgument {
+                            field: "target",
+                            reason: format!(
+                                "`{s}` names {} functions ({}): name one with its module",
+                                named.len(),
+                                (named.iter().take(4).cloned().collect::<Vec<_>>()).join(", ")
+                            ),
+                        });
+                    }
+                    _ => {}
+                }
+            }
             if chunks.is_empty() {
                 // A symbol: the names it may have meant, as `aiex symbols` offers them.
                 let name = t.trim().to_string();
@@ -1899,8 +1935,8 @@ impl<'a> ContextBuilder<'a> {
             };
             // A caller split in parts: each part that makes the call (bounded as a split
             // callee's are), so that none of its call sites is left out.
-            let calling_parts: Vec<Chunk> = match c.part {
-                Some(_) => (self.parts_of(c)?.into_iter())
+            let mut calling_parts: Vec<Chunk> = match c.part {
+                Some(_) => (self.parts_upto(c, MAX_CALLER_PARTS)?.into_iter())
                     .filter(|p| {
                         makes_call(p, &callee_of)
                             || sibling_callees.iter().any(|s| makes_call(p, s))
@@ -1908,7 +1944,46 @@ impl<'a> ContextBuilder<'a> {
                     .collect(),
                 None => Vec::new(),
             };
-            let title = format!("Caller: {caller}");
+            // Of a long caller calling in more parts than are shown together (Oban Web's
+            // `config_section/1`: 17 calls over 5 parts), the first ones, and the lines
+            // of the calls in the others named.
+            let mut title = format!("Caller: {caller}");
+            if calling_parts.len() > MAX_JOINED_PARTS {
+                let mut rest = calling_parts.split_off(MAX_JOINED_PARTS);
+                // The part found first stays among those shown.
+                if let Some(at) = rest.iter().position(|p| p.id == c.id) {
+                    let found = rest.remove(at);
+                    rest.extend(calling_parts.pop());
+                    calling_parts.push(found);
+                }
+                let mut lines: Vec<u32> = Vec::new();
+                for p in &rest {
+                    if let Some(callee) = &callee_of {
+                        let scope = crate::graph::sites::Scope::of(p);
+                        let found = crate::graph::sites::call_lines(
+                            &p.content,
+                            p.start_line,
+                            callee,
+                            &scope,
+                        );
+                        lines.extend(found.into_iter().map(|(line, _)| line));
+                    }
+                }
+                lines.sort_unstable();
+                if !lines.is_empty() {
+                    let named: Vec<String> = (lines.iter().take(MORE_CALL_LINES))
+                        .map(u32::to_string)
+                        .collect();
+                    let more = match lines.len() > MORE_CALL_LINES {
+                        true => format!(" and {} more", lines.len() - MORE_CALL_LINES),
+                        false => String::new(),
+                    };
+                    title.push_str(&format!(
+                        " (also calls at lines {}{more})",
+                        named.join(", ")
+                    ));
+                }
+            }
             let pushed = if calling_parts.len() > 1 && !calling_parts.iter().any(|p| g.shown(p)) {
                 self.push_parts(g, SectionKind::Caller, title, c, &calling_parts)
             } else {

@@ -63,6 +63,13 @@ impl Target {
         {
             return Ok(Target::Function(s.to_string()));
         }
+        // `can?/2`: a function named without its module (the one it names is looked up).
+        if let ([name], Some(_)) = (&parts[..], arity)
+            && is_ident(name)
+            && name.starts_with(|c: char| c.is_lowercase() || c == '_')
+        {
+            return Ok(Target::Function(s.to_string()));
+        }
         // A path, maybe with lines.
         let (path, lines) = match s.rsplit_once(':') {
             Some((p, range)) if range.chars().all(|c| c.is_ascii_digit() || c == '-') => {

@@ -1487,7 +1487,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             let expression = written.is_empty()
                 || (written.split('.').skip(1))
                     .any(|s| s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_'));
+            // (Never the module's own function: Oban Web's `handle_info/2` calling
+            // `socket.assigns.page.comp.handle_info(message, socket)` calls no itself.)
             let runtime = expression
+                && module != scope.module
                 && scope.calls_at_run_time(name, arities)
                 && !written_as(&|m: &str| scope.names(m, module));
             // `Routes.conversation_path(…)`: through an alias a `use` makes (a name of one
@@ -3181,6 +3184,8 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
+        // Not the module's own function of the name.
+        assert_eq!(at("Tzdata.DataLoader.get/3"), Vec::<u32>::new());
         assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
         // A module the chunk calls the name of by writing it: its own line only.
         let scope = Scope {
