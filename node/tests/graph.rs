@@ -300,6 +300,14 @@ fn definitions_by_arity_and_by_name() {
         g.similar("unit_price", 3),
         ["MyApp.Catalog.unit_price/1", "MyApp.Catalog.unit_price/2"]
     );
+    // A misspelled name by its module's last segment too (Oban Web's
+    // `Helpers.oban_pth/2`).
+    assert_eq!(
+        g.similar("Catalog.unit_prise/2", 3)
+            .first()
+            .map(String::as_str),
+        Some("MyApp.Catalog.unit_price/2")
+    );
 }
 
 #[test]

@@ -2841,20 +2841,24 @@ impl SymbolGraph {
     }
 
     fn similar_where(&self, symbol: &str, n: usize, keep: impl Fn(&str) -> bool) -> Vec<String> {
-        // A name written without its module (`get_son`) is compared with the names of
-        // the functions (`get_song!`), at its arity only when it gives one.
-        fn tail(k: &str, bare: bool, with_arity: bool) -> &str {
-            if !bare {
-                return k;
-            }
-            let (head, arity) = k.rsplit_once('/').map_or((k, None), |(h, a)| (h, Some(a)));
-            let name = head.rsplit_once('.').map_or(head, |(_, n)| n);
-            match (with_arity, arity) {
-                (true, Some(a)) => &k[k.len() - name.len() - a.len() - 1..],
-                _ => name,
+        // A name written without its module (`get_son`), or by its module's last
+        // segments (`Helpers.oban_pth/2`), is compared with as many last segments of each
+        // name (`get_song!`, `Helpers.oban_path/2`), at its arity only when it gives one.
+        fn tail(k: &str, segments: usize, with_arity: bool) -> &str {
+            let head = k.rsplit_once('/').map_or(k, |(h, _)| h);
+            let start = (head.rmatch_indices('.').nth(segments.saturating_sub(1)))
+                .map_or(0, |(i, _)| i + 1);
+            match with_arity && head.len() < k.len() {
+                true => &k[start..],
+                false => &head[start..],
             }
         }
-        let (bare, with_arity) = (!symbol.contains('.'), symbol.contains('/'));
+        let with_arity = symbol.contains('/');
+        let segments = symbol
+            .rsplit_once('/')
+            .map_or(symbol, |(h, _)| h)
+            .split('.')
+            .count();
 
         // Spelled the same but for case (`mint.http`), then without the module.
         let mut out: Vec<String> = (self.keys().defs.iter())
@@ -2871,7 +2875,7 @@ impl SymbolGraph {
             .filter(|k| keep(k))
             .map(|k| {
                 (
-                    strsim::jaro_winkler(symbol, tail(k, bare, with_arity)),
+                    strsim::jaro_winkler(symbol, tail(k, segments, with_arity)),
                     k.as_str(),
                 )
             })
