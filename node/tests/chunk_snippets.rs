@@ -8582,6 +8582,14 @@ fn computed_docs_and_unquotes_in_quoted_specs_make_calls() {
     );
     let cs = chunks("lib/deep.ex", &deep);
     assert_tiles(&cs, deep.as_bytes());
+    // And `@derive`s in the captures of `@derive`s, thousands deep.
+    let derives = format!(
+        "defmodule Deeper do\n  @derive {}&f/1{}\nend\n",
+        "{Saxy.Builder, children: [e: &(@derive ".repeat(levels),
+        ")]}".repeat(levels)
+    );
+    let cs = chunks("lib/deeper.ex", &derives);
+    assert_tiles(&cs, derives.as_bytes());
 }
 
 /// ExUnit's `start_supervised` starts the child spec it is given, imported or written

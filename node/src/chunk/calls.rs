@@ -2440,9 +2440,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     // the derived implementation calls the functions its options capture.
                     (Some(set), Some("derive")) => {
                         descend = false;
-                        for capture in captures_in(set) {
-                            calls.extend(collect(capture, src));
-                            out_of_order = true;
+                        // (Once: a `@derive` in a capture of one is not read again.)
+                        if IN_DERIVE.with(|d| !d.get()) {
+                            IN_DERIVE.with(|d| d.set(true));
+                            for capture in captures_in(set) {
+                                calls.extend(collect(capture, src));
+                                out_of_order = true;
+                            }
+                            IN_DERIVE.with(|d| d.set(false));
                         }
                     }
                     (Some(set), Some("doc" | "moduledoc" | "typedoc")) => {
@@ -2708,8 +2713,8 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     }
                 } else if MODULE_DIRECTIVES.contains(&name)
                     // `alias(cluster, index, alias)`: a module's own `alias/3` (the
-                    // directives take two arguments at most).
-                    && (parts.arguments).is_none_or(|a| a.named_child_count() as u32 + extra <= 2)
+                    // directives take two arguments at most; a comment is none).
+                    && (parts.arguments).is_none_or(|a| named_children(a).len() as u32 + extra <= 2)
                 {
                     if name == "alias" || name == "require" {
                         let scope_end = import_scope_end(node, src, &mut scope_ends);
@@ -3412,6 +3417,9 @@ thread_local! {
     /// Whether the walk is in a spec's unquoted code already: a spec in it is read as
     /// a spec only (so quotes of specs nested thousands deep never walk deeper).
     static IN_UNQUOTED_SPEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether the walk is reading the captures of a `@derive`'s options, where another
+    /// `@derive` is not read again (nested ones would recurse).
+    static IN_DERIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The interpolations (`#{…}`) of a doc attribute's strings, at most

@@ -869,12 +869,14 @@ fn commented_code(t: &str) -> bool {
         "%{",
         "alias ",
         "import ",
-        "else",
+        "else ",
     ];
     const ENDS: [&str; 12] = [
-        " do", "->", ",", "(", "[", "{", ")", "]", "}", ">>", "<<", "end",
+        " do", "->", ",", "(", "[", "{", ")", "]", "}", ">>", "<<", " end",
     ];
-    STARTS.iter().any(|s| t.starts_with(s))
+    // (`end` and `else` as words: not "send", "backend", "elsewhere".)
+    matches!(t, "end" | "else")
+        || STARTS.iter().any(|s| t.starts_with(s))
         || ENDS.iter().any(|e| t.ends_with(e))
         || t.contains("::")
         || t.contains(" = ")

@@ -174,30 +174,43 @@ impl ContextBuilder<'_> {
                 }
             }
         }
-        // The callers dropped are callers "not shown" too: the one "Other callers"
-        // section kept counts them (Expo's `parse_file!/2`: "1 more" with six missing),
-        // where the prompt still fits.
+        // The callers dropped are callers "not shown" too: the "Other callers" section
+        // kept counts those of its function (Expo's `parse_file!/2`: "1 more" with six
+        // missing), where the prompt still fits.
         let others: Vec<usize> = (0..sections.len())
             .filter(|i| !dropped_idx.contains(i) && sections[*i].title.starts_with(OTHER_CALLERS))
             .collect();
-        let dropped_callers = (dropped_idx.iter())
-            .filter(|&&i| {
-                sections[i].kind == SectionKind::Caller && sections[i].title.starts_with("Caller: ")
-            })
-            .count();
-        if let [o] = others[..]
-            && dropped_callers > 0
-            && let Some((head, rest)) = sections[o].title.split_once(": ")
-            && let Some((n, tail)) = rest.split_once(" more")
-            && let Ok(n) = n.parse::<usize>()
-        {
-            let before = sections[o].title.clone();
+        for o in others {
+            let of = sections[o].caller_of.clone();
+            let dropped_callers = (dropped_idx.iter())
+                .filter(|&&i| {
+                    sections[i].title.starts_with("Caller: ")
+                        && of.is_some()
+                        && sections[i].caller_of == of
+                })
+                .count();
+            let Some((head, rest)) = sections[o].title.split_once(": ") else {
+                continue;
+            };
+            let Some((n, tail)) = rest.split_once(" more") else {
+                continue;
+            };
+            let Ok(n) = n.parse::<usize>() else {
+                continue;
+            };
+            if dropped_callers == 0 {
+                continue;
+            }
+            let before = (sections[o].title.clone(), sections[o].tokens);
             sections[o].title = format!("{head}: {} more{tail}", n + dropped_callers);
+            sections[o].tokens = self
+                .counter
+                .count(&block(&sections[o].title, &sections[o].text));
             let with = self.counter.count(&render_except(&sections, &dropped_idx));
             if with <= budget {
                 real = with;
             } else {
-                sections[o].title = before;
+                (sections[o].title, sections[o].tokens) = before;
             }
         }
         let mut kept = Vec::new();

@@ -370,6 +370,9 @@ pub struct Section {
     /// end is cut.
     #[serde(skip)]
     shortened_text: Vec<(&'static str, String)>,
+    /// For a caller, and the callers named beyond those shown: the function called.
+    #[serde(skip)]
+    caller_of: Option<String>,
 }
 
 impl Section {
@@ -478,6 +481,13 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// Marks the section pushed last as about the callers of `symbol`.
+    fn mark_caller_of(&mut self, symbol: &str) {
+        if let Some(s) = self.sections.last_mut() {
+            s.caller_of = Some(symbol.to_string());
+        }
+    }
+
     /// The sections, the tokens of those whose titles copies changed counted again.
     fn into_sections(mut self, counter: &TokenCounter) -> Vec<Section> {
         for &(i, copies, _) in self.by_text.values() {
@@ -772,8 +782,17 @@ impl<'a> ContextBuilder<'a> {
                     // Lines in a later part of a function split in more parts than are
                     // shown together (Jido's 184-line `handle_info/2`): the function the
                     // part with its head defines.
-                    for c in (chunks.iter()).filter(|c| c.part.is_some() && c.defines.is_empty()) {
-                        for part in self.parts_upto(c, usize::MAX)? {
+                    // (Once per split function, for lines only.)
+                    let mut read: HashSet<(&str, &str, u32)> = HashSet::default();
+                    let later = (chunks.iter())
+                        .filter(|_| lines.is_some())
+                        .filter(|c| c.part.is_some() && c.defines.is_empty());
+                    for c in later {
+                        let n = c.part.map_or(0, |(_, n)| n);
+                        if !read.insert((c.module.as_str(), c.name.as_str(), n)) {
+                            continue;
+                        }
+                        for part in self.parts_upto(c, MAX_CALLER_PARTS)? {
                             functions.extend(
                                 (part.defines.iter())
                                     .filter(callable)
@@ -1991,6 +2010,7 @@ impl<'a> ContextBuilder<'a> {
             };
             if pushed {
                 shown += 1;
+                g.mark_caller_of(symbol);
             }
         }
         // The callers beyond those shown, by name: how widely it is used, for a few tokens
@@ -2056,7 +2076,9 @@ impl<'a> ContextBuilder<'a> {
             .collect();
         if !more.is_empty() {
             let title = format!("Other callers of {symbol}: {} more, not shown", more.len());
-            self.push(g, SectionKind::Caller, title, named_list(more), None, &[]);
+            if self.push(g, SectionKind::Caller, title, named_list(more), None, &[]) {
+                g.mark_caller_of(symbol);
+            }
         }
         Ok(())
     }
@@ -2225,6 +2247,7 @@ impl<'a> ContextBuilder<'a> {
             spans: chunks.iter().map(SourceSpan::of).collect(),
             collapsed_text,
             shortened_text: Vec::new(),
+            caller_of: None,
         });
         true
     }

@@ -372,6 +372,9 @@ pub struct Scope<'a> {
     /// (Plug.Router's `match _ do` is the imported macro, not the `match/2` its `use`
     /// defines).
     pub module_level: bool,
+    /// The functions the chunk defines (name, arities): what a call through a module
+    /// chosen at run time is not.
+    pub defined: Vec<(&'a str, Vec<u32>)>,
 }
 
 impl<'a> Scope<'a> {
@@ -447,6 +450,10 @@ impl<'a> Scope<'a> {
             opens_in,
             module_level: chunk.kind == ChunkKind::ModuleHeader
                 && !chunk.defines.iter().any(|d| d.kind.is_callable()),
+            defined: (chunk.defines.iter())
+                .filter(|d| d.kind.is_callable() && d.module == chunk.module)
+                .map(|d| (d.name.as_str(), d.arities.clone()))
+                .collect(),
         }
     }
 
@@ -459,14 +466,15 @@ impl<'a> Scope<'a> {
         !last.is_empty()
             && self.text.match_indices(last).any(|(at, _)| {
                 let end = at + last.len();
+                let word = (at == 0 || !is_ident(bytes[at - 1]))
+                    && bytes.get(end).is_none_or(|b| !is_ident(*b));
                 // (Not on an `alias Plug.Conn` line: a name, no use of the module.)
-                let line = self.text[..at].rfind('\n').map_or(0, |n| n + 1);
-                let declared = ["alias ", "require ", "import "]
-                    .iter()
-                    .any(|d| self.text[line..at].trim_start().starts_with(d));
-                (at == 0 || !is_ident(bytes[at - 1]))
-                    && bytes.get(end).is_none_or(|b| !is_ident(*b))
-                    && !declared
+                word && {
+                    let line = self.text[..at].rfind('\n').map_or(0, |n| n + 1);
+                    !["alias ", "require ", "import "]
+                        .iter()
+                        .any(|d| self.text[line..at].trim_start().starts_with(d))
+                }
             })
     }
 
@@ -574,6 +582,13 @@ impl<'a> Scope<'a> {
     fn calls_at_run_time(&self, name: &str, arities: &[u32]) -> bool {
         (self.runtime.iter()).any(|&(n, arity)| {
             n == name && (arities.is_empty() || arity.is_none_or(|a| arities.contains(&a)))
+        })
+    }
+
+    /// Whether the chunk defines `name` (at one of `arities`, when given).
+    fn defines(&self, name: &str, arities: &[u32]) -> bool {
+        (self.defined.iter()).any(|(n, a)| {
+            *n == name && (arities.is_empty() || a.iter().any(|x| arities.contains(x)))
         })
     }
 
@@ -764,26 +779,32 @@ fn call_lines_in<'a>(
 }
 
 /// The comment of a template still open after `line` (`--%>` or `-->`, the closer it
-/// waits for), given the one open before it.
+/// waits for), given the one open before it. Each opener is looked for once from where
+/// the line was read to (an opener not found is not found further on).
 fn comment_after<'c>(line: &str, mut open: Option<&'c str>) -> Option<&'c str> {
-    let mut rest = line;
+    const OPENERS: [(&str, &str); 2] = [("<%!--", "--%>"), ("<!--", "-->")];
+    // Where each opener is next; `None` once there is none.
+    let mut next: [Option<usize>; 2] = OPENERS.map(|(opener, _)| line.find(opener));
+    let mut at = 0;
     loop {
-        match open {
-            Some(closer) => match rest.find(closer) {
-                Some(at) => {
-                    rest = &rest[at + closer.len()..];
-                    open = None;
-                }
-                None => return open,
-            },
-            None => {
-                let heex = rest.find("<%!--").map(|at| (at, 5, "--%>"));
-                let html = rest.find("<!--").map(|at| (at, 4, "-->"));
-                let (at, width, closer) = [heex, html].into_iter().flatten().min()?;
-                rest = &rest[at + width..];
-                open = Some(closer);
+        if let Some(closer) = open {
+            let Some(end) = line[at..].find(closer) else {
+                return open;
+            };
+            at += end + closer.len();
+            open = None;
+            continue;
+        }
+        for (k, (opener, _)) in OPENERS.iter().enumerate() {
+            if next[k].is_some_and(|n| n < at) {
+                next[k] = line[at..].find(opener).map(|n| at + n);
             }
         }
+        let (k, start) = (0..2)
+            .filter_map(|k| next[k].map(|n| (k, n)))
+            .min_by_key(|&(_, n)| n)?;
+        at = start + OPENERS[k].0.len();
+        open = Some(OPENERS[k].1);
     }
 }
 
@@ -1487,10 +1508,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             let expression = written.is_empty()
                 || (written.split('.').skip(1))
                     .any(|s| s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_'));
-            // (Never the module's own function: Oban Web's `handle_info/2` calling
-            // `socket.assigns.page.comp.handle_info(message, socket)` calls no itself.)
+            // (Never a function the chunk defines: Oban Web's `handle_info/2` calling
+            // `socket.assigns.page.comp.handle_info(message, socket)` calls not itself.)
             let runtime = expression
-                && module != scope.module
+                && !(module == scope.module && scope.defines(name, arities))
                 && scope.calls_at_run_time(name, arities)
                 && !written_as(&|m: &str| scope.names(m, module));
             // `Routes.conversation_path(…)`: through an alias a `use` makes (a name of one
@@ -3184,9 +3205,19 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Tzdata.HTTPClient.get/3"), vec![10, 12]);
-        // Not the module's own function of the name.
-        assert_eq!(at("Tzdata.DataLoader.get/3"), Vec::<u32>::new());
+        // Not the function the chunk is (a behaviour's own callback, declared in the
+        // module, still is).
+        assert_eq!(at("Tzdata.DataLoader.get/3"), vec![10, 12]);
         assert_eq!(at("Tzdata.HTTPClient.get/2"), Vec::<u32>::new());
+        let own = Scope {
+            module: "Tzdata.DataLoader",
+            runtime: vec![("get", Some(3))],
+            defined: vec![("get", vec![3])],
+            text: src,
+            ..Scope::default()
+        };
+        let at_own = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &own);
+        assert_eq!(at_own("Tzdata.DataLoader.get/3"), Vec::<u32>::new());
         // A module the chunk calls the name of by writing it: its own line only.
         let scope = Scope {
             written_calls: vec!["Other.get/3"],
@@ -4017,6 +4048,18 @@ end"#;
             kind: CalleeKind::Module,
         };
         assert_eq!(lines_in(src, &module, &scope), vec![10, 13, 14, 15, 16]);
+    }
+
+    /// A template comment's state over lines, read once per opener however many
+    /// comments a line holds.
+    #[test]
+    fn template_comments_are_followed_over_lines() {
+        assert_eq!(comment_after("<!-- a --> <%!-- b", None), Some("--%>"));
+        assert_eq!(comment_after("b --%> <!-- c -->", Some("--%>")), None);
+        assert_eq!(comment_after("still inside", Some("-->")), Some("-->"));
+        let many = "<!----><%!----%>".repeat(20_000);
+        assert_eq!(comment_after(&many, None), None);
+        assert_eq!(comment_after(&format!("{many}<!--"), None), Some("-->"));
     }
 
     /// Hooks and setups listed over several lines are called on their own lines
