@@ -5361,3 +5361,27 @@ fn facades_piped_applies_own_alias_derive_captures_and_piped_ifs_link() {
         );
     }
 }
+
+/// A function split in parts calling itself by name and, in a later part, a module
+/// chosen at run time by the same name (Oban Web's `handle_info/2` ending in
+/// `socket.assigns.page.comp.handle_info(message, socket)`): only its own calls are
+/// lines of its call of itself.
+#[test]
+fn a_later_parts_run_time_call_of_its_own_name_is_no_call_of_itself() {
+    let filler: String = (0..120)
+        .map(|i| format!("  def handle_info({{:tick, {i}}}, socket) do\n    socket = assign(socket, :n, {i})\n    {{:noreply, socket}}\n  end\n\n"))
+        .collect();
+    let src = format!(
+        "defmodule Dash do\n  @callback handle_info(term, term) :: term\n  def handle_info(:refresh, socket), do: handle_info({{:tick, 0}}, socket)\n\n{filler}  def handle_info(message, socket) do\n    socket.assigns.page.comp.handle_info(message, socket)\n  end\nend\n"
+    );
+    let chunks = chunks_of("lib/dash.ex", &src);
+    let parts = (chunks.iter())
+        .filter(|c| c.name == "handle_info" && c.part.is_some())
+        .count();
+    assert!(parts > 1, "{parts} parts");
+    let runtime_line = 1 + src.lines().position(|l| l.contains("page.comp")).unwrap() as u32;
+    let last = src.lines().count() as u32;
+    let callee = aiex_node::graph::sites::Callee::of("Dash.handle_info/2").unwrap();
+    let place = aiex_node::graph::sites::call_place(&chunks, 1, last, &callee);
+    assert_eq!(place.lines, vec![3], "{place:?}, not {runtime_line}");
+}

@@ -450,9 +450,14 @@ impl<'a> Scope<'a> {
             opens_in,
             module_level: chunk.kind == ChunkKind::ModuleHeader
                 && !chunk.defines.iter().any(|d| d.kind.is_callable()),
+            // (A later part of a split function defines nothing: it is of its name.)
             defined: (chunk.defines.iter())
                 .filter(|d| d.kind.is_callable() && d.module == chunk.module)
                 .map(|d| (d.name.as_str(), d.arities.clone()))
+                .chain(
+                    (chunk.kind.is_callable() && chunk.part.is_some())
+                        .then(|| (chunk.name.as_str(), chunk.arities.clone())),
+                )
                 .collect(),
         }
     }
