@@ -875,7 +875,7 @@ pub fn callee_refs(
     // not at its first clause.
     let in_spans = |line: u32| spans.iter().any(|&(from, to)| (from..=to).contains(&line));
     let sender: String = (chunks.iter())
-        .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+        .flat_map(aiex_node::chunk::Chunk::numbered_lines)
         .filter(|&(line, _)| in_spans(line))
         .map(|(_, text)| format!("{text}\n"))
         .collect();
@@ -896,7 +896,7 @@ pub fn callee_refs(
         // listed at the first's), else one any of the calls reaches.
         let first: Option<String> = (r.call_lines.first()).and_then(|&first| {
             (chunks.iter())
-                .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+                .flat_map(aiex_node::chunk::Chunk::numbered_lines)
                 .find(|&(line, _)| line == first)
                 .map(|(_, text)| text.to_string())
         });

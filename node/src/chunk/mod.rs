@@ -1019,6 +1019,11 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// The chunk's lines, each with its line number in the file.
+    pub fn numbered_lines(&self) -> impl Iterator<Item = (u32, &str)> {
+        (self.start_line..).zip(self.content.lines())
+    }
+
     /// Whether this chunk defines `symbol` as the index's `defines` field has it:
     /// `Mod.fun/arity`, `Mod.fun` (any arity), or `Mod` for a module header.
     pub fn defines_symbol(&self, symbol: &str) -> bool {

@@ -815,7 +815,7 @@ impl<'a> ContextBuilder<'a> {
                     let within: String = match lines {
                         Some((a, b)) if functions.len() == 1 => (chunks.iter())
                             .filter(|c| c.part.is_some())
-                            .flat_map(|c| (c.start_line..).zip(c.content.lines()))
+                            .flat_map(Chunk::numbered_lines)
                             .filter(|(n, _)| (*a..=*b).contains(n))
                             .map(|(_, l)| format!("{l}\n"))
                             .collect(),
