@@ -6257,8 +6257,8 @@ fn g19_a_reply_that_continues_calls_handle_continue() {
 
 /// A message runs a callback: `GenServer.call/2,3` the server's `handle_call/3`,
 /// `GenServer.cast/2` its `handle_cast/2`, and a message a process sends itself
-/// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`) its own
-/// `handle_info/2`. The server is the module an alias names (through the aliases), or
+/// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`,
+/// `:erlang.start_timer/3`) its own `handle_info/2`. The server is the module an alias names (through the aliases), or
 /// else the caller's own module where that defines the callback. Starting a server
 /// (`GenServer.start_link(__MODULE__, …)`) runs its `init/1`.
 #[test]
@@ -6274,6 +6274,7 @@ fn g19_messages_call_the_callbacks_they_run() {
         "  def init(opts) do\n",
         "    Process.send_after(self(), :expire, 1_000)\n",
         "    :timer.send_interval(60_000, :report)\n",
+        "    :erlang.start_timer(5_000, self(), :expire)\n",
         "    {:ok, opts}\n",
         "  end\n",
         "  def handle_call({:get, key}, _from, state), do: {:reply, Map.get(state, key), state}\n",
@@ -6312,6 +6313,7 @@ fn g19_messages_call_the_callbacks_they_run() {
         "  def ask(pid), do: GenServer.call(pid, :ask)\n",
         "  def ping(pid), do: send(pid, :ping)\n",
         "  def later(pid), do: Process.send_after(pid, :later, 10)\n",
+        "  def timer(pid), do: :erlang.start_timer(10, pid, :later)\n",
         "end\n",
     );
     let cs = chunks("lib/shop/cache.ex", src);
@@ -6335,6 +6337,7 @@ fn g19_messages_call_the_callbacks_they_run() {
             "Process.send_after/3",
             "Shop.Cache.handle_info/2",
             ":timer.send_interval/2",
+            ":erlang.start_timer/3",
         ]),
         "{}",
         dump(&cs)
@@ -6398,6 +6401,10 @@ fn g19_messages_call_the_callbacks_they_run() {
     assert_eq!(
         calls_of("Shop.Client.later/1"),
         strings(&["Process.send_after/3"])
+    );
+    assert_eq!(
+        calls_of("Shop.Client.timer/1"),
+        strings(&[":erlang.start_timer/3"])
     );
 }
 

@@ -1666,7 +1666,7 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 /// The callback a message runs: `GenServer.call(server, msg)` runs the server's
 /// `handle_call/3` and `GenServer.cast` its `handle_cast/2`; a message a process sends
 /// itself (`Process.send_after(self(), :tick, 1_000)`, `:timer.send_interval(1_000,
-/// :tick)`) runs its own `handle_info/2`. The server is the module an alias names, or
+/// :tick)`, `:erlang.start_timer(1_000, self(), :expire)`) runs its own `handle_info/2`. The server is the module an alias names, or
 /// else (`__MODULE__`, a pid, a registered name, `{:via, …}`) the caller's own module,
 /// as in a GenServer's client functions, where that module defines the callback.
 /// Starting a server runs its callback module's `init/1`: `GenServer.start_link(__MODULE__,
@@ -1700,9 +1700,9 @@ fn message_callback(
             "start_link" | "start",
         )
         | ("Supervisor" | "DynamicSupervisor", "start_link") => ("init", 1),
-        ("Process", "send" | "send_after") | (":timer", "send_interval" | "send_after") => {
-            ("handle_info", 2)
-        }
+        ("Process", "send" | "send_after")
+        | (":timer", "send_interval" | "send_after")
+        | (":erlang", "send_after" | "start_timer") => ("handle_info", 2),
         _ => return None,
     };
     // A message to a server named by no module (a pid in a variable, the value piped
@@ -1726,8 +1726,12 @@ fn message_callback(
     match (module, args.as_slice()) {
         // `:timer.send_interval(time, msg)` sends to the caller; with a pid, to that pid.
         (":timer", [_, _]) => own(None),
-        (":timer", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => own(None),
-        (":timer" | "Process", _) => None,
+        // `:erlang.send_after(time, self(), msg)`; `:erlang.start_timer(time, self(), msg)`
+        // sends `{:timeout, ref, msg}`.
+        (":timer" | ":erlang", [_, pid, _]) | ("Process", [pid, ..]) if to_self(*pid, src) => {
+            own(None)
+        }
+        (":timer" | "Process" | ":erlang", _) => None,
         // Erlang's starts may name the process first: `:gen_server.start_link(name, mod,
         // arg, opts)`.
         (":gen_server" | ":gen_statem", [_, module, _, _]) | (_, [module, ..])

@@ -2392,7 +2392,7 @@ fn makes_call(chunk: &Chunk, callee: &Option<crate::graph::sites::Callee>) -> bo
 }
 
 /// Functions that send a server a message, and the callback that takes it.
-const MESSAGE_SENDERS: [(&str, &str); 11] = [
+const MESSAGE_SENDERS: [(&str, &str); 12] = [
     ("GenServer.call(", "handle_call"),
     (":gen_server.call(", "handle_call"),
     ("GenServer.cast(", "handle_cast"),
@@ -2403,6 +2403,7 @@ const MESSAGE_SENDERS: [(&str, &str); 11] = [
     ("send(", "handle_info"),
     ("send_after(", "handle_info"),
     ("send_interval(", "handle_info"),
+    ("start_timer(", "handle_info"),
     ("Process.send(", "handle_info"),
 ];
 
@@ -2447,6 +2448,13 @@ fn message_tags(text: &str, callback: &str) -> Vec<String> {
                 b',' => depth == 0,
                 _ => false,
             });
+            // `:erlang.start_timer(time, self(), msg)` sends `{:timeout, ref, msg}`.
+            if fresh && *sender == "start_timer(" {
+                if !tags.iter().any(|t| t == "timeout") {
+                    tags.push("timeout".to_string());
+                }
+                continue;
+            }
             let Some(comma) = comma.filter(|&c| fresh && rest.as_bytes()[c] == b',') else {
                 continue;
             };
@@ -3211,7 +3219,7 @@ mod tests {
     /// `GenServer.cast(s, :flush)`, of `send(pid, {:done, r})`, over several lines too.
     #[test]
     fn the_messages_a_function_sends_are_read_by_their_tags() {
-        let text = "def f(s) do\n  GenServer.call(s, {:messages_succeeded, ids, false})\n  GenServer.call(\n    via(s),\n    :peek\n  )\n  GenServer.cast(s, :flush)\n  send(self(), {:done, 1})\n  Process.send_after(self(), :tick, 1_000)\n  MyGenServer.call(s, :other)\nend\n";
+        let text = "def f(s) do\n  GenServer.call(s, {:messages_succeeded, ids, false})\n  GenServer.call(\n    via(s),\n    :peek\n  )\n  GenServer.cast(s, :flush)\n  send(self(), {:done, 1})\n  Process.send_after(self(), :tick, 1_000)\n  MyGenServer.call(s, :other)\n  :erlang.start_timer(500, self(), :expire)\nend\n";
         assert_eq!(
             super::message_tags(text, "handle_call"),
             strings(&["messages_succeeded", "peek"])
@@ -3222,7 +3230,7 @@ mod tests {
         );
         assert_eq!(
             super::message_tags(text, "handle_info"),
-            strings(&["done", "tick"])
+            strings(&["done", "tick", "timeout"])
         );
     }
 

@@ -177,6 +177,7 @@ impl Callee {
                 "Process.send",
                 "Process.send_after",
                 ":erlang.send_after",
+                ":erlang.start_timer",
                 ":timer.send_interval",
                 ":timer.send_after",
                 "GenStage.async_info",
@@ -2078,11 +2079,12 @@ fn sends(code: &str, fun: &str) -> bool {
 fn sends_to_self(code: &str) -> bool {
     // Each send and which of its arguments names the process (`:timer`'s only when it is
     // given three).
-    let sends: [(&str, usize); 6] = [
+    let sends: [(&str, usize); 7] = [
         ("send", 0),
         ("Process.send", 0),
         ("Process.send_after", 0),
         (":erlang.send_after", 1),
+        (":erlang.start_timer", 1),
         (":timer.send_interval", 1),
         (":timer.send_after", 1),
     ];
@@ -4231,10 +4233,10 @@ end"#;
         assert_eq!(lines(src, "Inventory.Stock.handle_call/3"), vec![11]);
         // `send(pid, :go)` sends to another process (realtime's `send(transport_pid, …)`).
         assert_eq!(lines(src, "Inventory.Stock.handle_info/2"), vec![13]);
-        let own = "def a, do: send(self(), :a)\ndef b, do: send __MODULE__, :b\ndef c, do: :timer.send_interval(10, :c)\ndef d, do: :erlang.send_after(10, self(), :d)\nProcess.send_after(\n:timer.send_interval(10, pid, :f)\n";
+        let own = "def a, do: send(self(), :a)\ndef b, do: send __MODULE__, :b\ndef c, do: :timer.send_interval(10, :c)\ndef d, do: :erlang.send_after(10, self(), :d)\nProcess.send_after(\n:timer.send_interval(10, pid, :f)\ndef e, do: :erlang.start_timer(10, self(), :e)\ndef f(p), do: :erlang.start_timer(10, p, :f)\n";
         assert_eq!(
             lines(own, "Inventory.Stock.handle_info/2"),
-            vec![10, 11, 12, 13, 14]
+            vec![10, 11, 12, 13, 14, 16]
         );
         assert!(lines(src, "Inventory.Stock.handle_cast/2").is_empty());
         let test = "test \"direct\" do\n  assert {:noreply, _} = Stock.handle_cast(:x, %{})\nend\n";
