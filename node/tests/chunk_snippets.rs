@@ -6448,6 +6448,17 @@ fn g19_routes_call_their_controller_actions() {
         "  forward \"/users\", to: Shop.Api.Users\n",
         "  get \"/ping\", to: Shop.Api.Ping, init_opts: [pong: true]\n",
         "  forward \"/none\", to: :nothing\n",
+        "  match(_,\n",
+        "    to: Shop.Api.Fallback,\n",
+        "    init_opts: []\n",
+        "  )\n",
+        "end\n",
+        "defmodule ShopWeb.AdminRouter do\n",
+        "  use Phoenix.Router\n",
+        "  scope \"/admin\" do\n",
+        "    import Shop.Admin.Router\n",
+        "    shop_admin(\"/\")\n",
+        "  end\n",
         "end\n",
         "defmodule ShopWeb.PageControllerTest do\n",
         "  use ShopWeb.ConnCase\n",
@@ -6503,7 +6514,23 @@ fn g19_routes_call_their_controller_actions() {
             "Shop.Api.Users.call/2",
             "Shop.Api.Ping.init/1",
             "Shop.Api.Ping.call/2",
+            "Shop.Api.Fallback.init/1",
+            "Shop.Api.Fallback.call/2",
         ]),
+        "{}",
+        dump(&cs)
+    );
+    // An import in a `scope` block reaches the calls after it in that block (AshAdmin's
+    // `scope "/" do import AshAdmin.Router; ash_admin("/admin") end`).
+    let admin: Vec<(Vec<String>, Vec<String>)> = (cs.iter())
+        .filter(|c| c.module == "ShopWeb.AdminRouter")
+        .flat_map(|c| &c.defines)
+        .flat_map(|d| &d.scoped_calls)
+        .map(|s| (s.imports.clone(), s.calls.clone()))
+        .collect();
+    assert_eq!(
+        admin,
+        [(strings(&["Shop.Admin.Router"]), strings(&["shop_admin/1"]))],
         "{}",
         dump(&cs)
     );

@@ -525,6 +525,7 @@ impl Context {
 /// statements, which are the module's imports.
 fn outside_module_body(node: Node<'_>, src: &[u8]) -> bool {
     let mut up = node.parent();
+    let mut from = node;
     for _ in 0..64 {
         let Some(n) = up else {
             // The top of a file: a script's import.
@@ -557,7 +558,13 @@ fn outside_module_body(node: Node<'_>, src: &[u8]) -> bool {
             if matches!(name, "defmodule" | "defprotocol" | "defimpl") {
                 return false;
             }
+            // Any other block (a router's `scope "/admin" do … import AshAdmin.Router`):
+            // an import is lexical, to the end of the block it is made in.
+            if from.kind() == "do_block" {
+                return true;
+            }
         }
+        from = n;
         up = n.parent();
     }
     false
@@ -1531,16 +1538,21 @@ fn route_calls(
         return;
     };
     let argv = named_children(args);
-    // `match :*, "/", C, :a` has the verb first.
-    let argv = if name == "match" {
-        argv.get(1..).unwrap_or(&[])
-    } else {
-        &argv[..]
+    // Phoenix's `match :*, "/", C, :a` (or `match [:get, :post], …`) has the verb first;
+    // Plug.Router's `match "/x", to: C` has none.
+    let argv = match argv.split_first() {
+        Some((verb, rest)) if name == "match" && (verb.kind_id() == g.atom || verb.kind() == "list") => rest,
+        _ => &argv[..],
     };
     let [path, controller, rest @ ..] = argv else {
         return;
     };
-    if !matches!(path.kind(), "string" | "sigil") {
+    // Plug.Router's `match _, to: Router` runs the plug for any path (AshJsonApi's
+    // routers).
+    let any_path = path.kind_id() == g.identifier
+        && text(*path, src).starts_with('_')
+        && controller.kind() == "keywords";
+    if !matches!(path.kind(), "string" | "sigil") && !any_path {
         return;
     }
     // Plug.Router's `forward "/users", to: UsersRouter` (or `get "/", to: Home`) runs the
