@@ -1599,8 +1599,11 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             // `delete "/x", DeviceController, :penalty` is a route, not a call of a
             // controller's `delete/2`.
             // (A module's own `get("/x")`, a client's request, is a call.)
+            // (An imported client's `get("app", client)` or a test helper's `get("/posts",
+            // status: 200)` is a call: a route names its controller or plug next, or a
+            // block.)
             let route = crate::chunk::calls::ROUTES.contains(&name)
-                && (after.trim_start_matches('(').starts_with(['"', '~']))
+                && route_shaped(after)
                 && !matches!(module, "Phoenix.Router" | "Plug.Router")
                 && module != scope.module;
             // (Only a call heading a block, or given one as `do:` (`match "/", via:
@@ -2068,6 +2071,39 @@ fn sends(code: &str, fun: &str) -> bool {
                 None => fun.ends_with(','),
             }
     })
+}
+
+/// Whether the code after a route macro's name (`get`, `delete`, `live`…) reads as a
+/// route: a path, then the controller, LiveView or plug it runs (`"/x", DeviceController,
+/// :penalty`), Plug.Router's `to:`, `via:` or block (`"/hello" do`); or a path whose
+/// string goes on past the line, not known here. `("app", client)` and `("/posts", status:
+/// 200)` are calls of a function so named.
+fn route_shaped(after: &str) -> bool {
+    let after = after.trim_start_matches(['(', ' ']);
+    let Some(path) = after.strip_prefix('"') else {
+        // `~p"/x"` and other sigils: as before, routes.
+        return after.starts_with('~');
+    };
+    // The end of the path's string (`\"` escapes a quote).
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    let end = loop {
+        match bytes.get(i) {
+            None => return true,
+            Some(b'\\') => i += 2,
+            Some(b'"') => break i,
+            Some(_) => i += 1,
+        }
+    };
+    let rest = path[end + 1..].trim_start();
+    let Some(next) = rest.strip_prefix(',').map(str::trim_start) else {
+        return rest.is_empty() || rest == "do" || rest.starts_with("do ");
+    };
+    next.is_empty()
+        || next.starts_with(|c: char| c.is_ascii_uppercase())
+        || ["to:", "via:", "do:", "__MODULE__"]
+            .iter()
+            .any(|k| next.starts_with(k))
 }
 
 /// Whether the line's code sends a message to the process that runs it, as the chunker
@@ -3672,6 +3708,20 @@ end"#;
         assert_eq!(on("BorsNG.DeviceController.penalty/2"), vec![10]);
         assert_eq!(on("BorsNG.KeyController.show/2"), vec![11]);
         assert_eq!(on("BorsNG.KeyController.edit/2"), Vec::<u32>::new());
+        // An imported function of a verb's name, given a path and no controller, is
+        // called (Tentacat's `get("app", client)`, AshJsonApi's test helpers).
+        let client = "get(\"app\", client)\n|> post(\"/posts\", %{a: 1}, status: 201)\ndelete \"/x\", OtherController, :x\nget \"/h\" do\nput(\"/esc\\\"aped\", c)\n";
+        let imported = Scope {
+            module: "Tentacat.App",
+            unqualified: vec![("get", None), ("post", None), ("delete", None), ("put", None)],
+            text: client,
+            ..Scope::default()
+        };
+        let called = |symbol: &str| lines_in(client, &Callee::of(symbol).unwrap(), &imported);
+        assert_eq!(called("Tentacat.get/2"), vec![10]);
+        assert_eq!(called("Tentacat.post/4"), vec![11]);
+        assert_eq!(called("Tentacat.delete/3"), Vec::<u32>::new());
+        assert_eq!(called("Tentacat.put/2"), vec![14]);
         // Absinthe's `batch({__MODULE__, :fun}, …)` calls `fun/2` (Accent's resolvers).
         let batched =
             "batch({__MODULE__, :from_ids}, ids, fn r -> {:ok, r} end)\nplug(:from_ids)\n";
