@@ -6258,7 +6258,8 @@ fn g19_a_reply_that_continues_calls_handle_continue() {
 /// A message runs a callback: `GenServer.call/2,3` the server's `handle_call/3`,
 /// `GenServer.cast/2` its `handle_cast/2`, and a message a process sends itself
 /// (`send(self(), …)`, `Process.send_after(self(), …)`, `:timer.send_interval/2`,
-/// `:erlang.start_timer/3`) its own `handle_info/2`. The server is the module an alias names (through the aliases), or
+/// `:erlang.start_timer/3`) its own `handle_info/2`, and a LiveView's `start_async/3` its
+/// own `handle_async/3`. The server is the module an alias names (through the aliases), or
 /// else the caller's own module where that defines the callback. Starting a server
 /// (`GenServer.start_link(__MODULE__, …)`) runs its `init/1`.
 #[test]
@@ -6314,6 +6315,12 @@ fn g19_messages_call_the_callbacks_they_run() {
         "  def ping(pid), do: send(pid, :ping)\n",
         "  def later(pid), do: Process.send_after(pid, :later, 10)\n",
         "  def timer(pid), do: :erlang.start_timer(10, pid, :later)\n",
+        "end\n",
+        "defmodule Shop.Live do\n",
+        "  use Phoenix.LiveView\n",
+        "  def mount(_, _, socket), do: {:ok, start_async(socket, :load, fn -> 1 end)}\n",
+        "  def reload(socket), do: socket |> start_async(:load, fn -> 2 end)\n",
+        "  def handle_async(:load, {:ok, v}, socket), do: {:noreply, socket}\n",
         "end\n",
     );
     let cs = chunks("lib/shop/cache.ex", src);
@@ -6405,6 +6412,16 @@ fn g19_messages_call_the_callbacks_they_run() {
     assert_eq!(
         calls_of("Shop.Client.timer/1"),
         strings(&[":erlang.start_timer/3"])
+    );
+    // A LiveView's `start_async(socket, :load, fun)` runs its own `handle_async/3` when
+    // the task ends (phoenix_test's `AsyncPageLive`).
+    assert_eq!(
+        calls_of("Shop.Live.mount/3"),
+        strings(&["Shop.Live.handle_async/3"])
+    );
+    assert_eq!(
+        calls_of("Shop.Live.reload/1"),
+        strings(&["Shop.Live.handle_async/3"])
     );
 }
 

@@ -1675,6 +1675,19 @@ pub(crate) fn atom_name<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     (node.kind_id() == grammar().atom).then(|| text(node, src).trim_start_matches(':'))
 }
 
+/// A LiveView's `start_async(socket, :load, fn -> … end)` runs the function in a task,
+/// then its own `handle_async(:load, result, socket)`; piped (`extra` 1), the socket is
+/// the value piped in and the name comes first.
+fn async_callback(arguments: Option<Node<'_>>, extra: u32, src: &[u8]) -> Option<RawCall> {
+    let argv = named_children(arguments?);
+    let name = *argv.get(1usize.checked_sub(extra as usize)?)?;
+    Some(RawCall::OwnCallback {
+        fun: "handle_async",
+        arity: 3,
+        message: Some(atom_name(name, src)?.to_string()),
+    })
+}
+
 /// The callback a message runs: `GenServer.call(server, msg)` runs the server's
 /// `handle_call/3` and `GenServer.cast` its `handle_cast/2`; a message a process sends
 /// itself (`Process.send_after(self(), :tick, 1_000)`, `:timer.send_interval(1_000,
@@ -2835,6 +2848,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             arity: arity + extra,
                         },
                     ));
+                    if name == "start_async"
+                        && let Some(call) = async_callback(parts.arguments, extra, src)
+                    {
+                        calls.push((node.start_byte(), call));
+                    }
                     if extra == 0 {
                         let in_function = name == "channel" && Context::in_function(&contexts);
                         implied_calls(node, name, in_function, src, &mut calls);

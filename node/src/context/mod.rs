@@ -2392,7 +2392,7 @@ fn makes_call(chunk: &Chunk, callee: &Option<crate::graph::sites::Callee>) -> bo
 }
 
 /// Functions that send a server a message, and the callback that takes it.
-const MESSAGE_SENDERS: [(&str, &str); 12] = [
+const MESSAGE_SENDERS: [(&str, &str); 13] = [
     ("GenServer.call(", "handle_call"),
     (":gen_server.call(", "handle_call"),
     ("GenServer.cast(", "handle_cast"),
@@ -2404,6 +2404,7 @@ const MESSAGE_SENDERS: [(&str, &str); 12] = [
     ("send_after(", "handle_info"),
     ("send_interval(", "handle_info"),
     ("start_timer(", "handle_info"),
+    ("start_async(", "handle_async"),
     ("Process.send(", "handle_info"),
 ];
 
@@ -2513,7 +2514,7 @@ fn message_callback_name(callee: &str) -> Option<&str> {
         .filter(|n| {
             matches!(
                 *n,
-                "handle_call" | "handle_cast" | "handle_info" | "handle_event"
+                "handle_call" | "handle_cast" | "handle_info" | "handle_event" | "handle_async"
             )
         })
 }
@@ -3231,6 +3232,10 @@ mod tests {
         assert_eq!(
             super::message_tags(text, "handle_info"),
             strings(&["done", "tick", "timeout"])
+        );
+        assert_eq!(
+            super::message_tags("{:ok, start_async(socket, :load, fn -> 1 end)}", "handle_async"),
+            strings(&["load"])
         );
     }
 

@@ -190,6 +190,7 @@ impl Callee {
                 "JS.push",
             ],
             "handle_continue" => &["{:continue,"],
+            "handle_async" => &["start_async"],
             "init" => &[
                 "GenServer.start_link",
                 "GenServer.start",
@@ -209,7 +210,7 @@ impl Callee {
         // Only the callback's own arity takes messages: `handle_call/4`, `init/2` are
         // functions of their own (Credo's `ETSTableHelper.handle_call/4`).
         let callback_arity = match last {
-            "handle_call" | "handle_event" => Some(3),
+            "handle_call" | "handle_event" | "handle_async" => Some(3),
             "handle_cast" | "handle_info" | "handle_continue" => Some(2),
             "init" => Some(1),
             _ => None,
@@ -4296,6 +4297,8 @@ end"#;
         let erlang = "def a, do: :gen_statem.start_link(__MODULE__, 1, [])\ndef b, do: :gen_server.start({:local, :b}, __MODULE__, 1, [])\ndef c, do: GenStateMachine.start_link(__MODULE__, 1)\ndef d, do: :gen_server.call(:b, :size)\ndef e, do: x.start_link(1)\n";
         assert_eq!(lines(erlang, "Inventory.Stock.init/1"), vec![10, 11, 12]);
         assert_eq!(lines(erlang, "Inventory.Stock.handle_call/3"), vec![13]);
+        let live = "def mount(_, _, s), do: {:ok, start_async(s, :load, fn -> 1 end)}\ndef r(s), do: s |> start_async(:load, f)\ndef x(s), do: restart_async(s)\n";
+        assert_eq!(lines(live, "Inventory.Stock.handle_async/3"), vec![10, 11]);
         let init = "def init(opts) do\n  {:ok, opts, {:continue, :load}}\nend\ndef handle_info(:x, s) do\n  {:noreply, s, {:continue,\n    :later}}\nend\n";
         assert_eq!(
             lines(init, "Inventory.Stock.handle_continue/2"),
