@@ -1546,7 +1546,10 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
             }
             true
         } else {
-            let local = prev == Some(b'&') || before.ends_with("|>") || after.starts_with('(') || {
+            // (`& normalize_error/1`, written apart, is a capture too.)
+            let captured = prev == Some(b'&')
+                || (before.ends_with('&') && !before.ends_with("&&") && next == Some(b'/'));
+            let local = captured || before.ends_with("|>") || after.starts_with('(') || {
                 // A call without parentheses: `name arg` as a statement or a value.
                 let assignment = before.ends_with('=')
                     && !["==", "<=", ">=", "!=", "~="]
@@ -3381,6 +3384,14 @@ mod tests {
             vec![12]
         );
         assert_eq!(at("ChatApiWeb.ErrorHelpers.translate_error/1"), vec![13]);
+        // A capture written apart from its name (Vapor's `Enum.map(& normalize_error/1)`).
+        let apart = "x = 1\n|> Enum.map(& translate_error/1)\ny = a && translate_error/1\n";
+        let scope = Scope {
+            text: apart,
+            ..scope
+        };
+        let at = |symbol: &str| lines_in(apart, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("ChatApiWeb.ErrorHelpers.translate_error/1"), vec![11]);
         // Another module's call kept as written is no line of a function of the name.
         let stats = "count = Enum.count(list)\nStats.count(list)\n";
         let scope = Scope {
