@@ -1541,7 +1541,11 @@ fn route_calls(
     // Phoenix's `match :*, "/", C, :a` (or `match [:get, :post], …`) has the verb first;
     // Plug.Router's `match "/x", to: C` has none.
     let argv = match argv.split_first() {
-        Some((verb, rest)) if name == "match" && (verb.kind_id() == g.atom || verb.kind() == "list") => rest,
+        Some((verb, rest))
+            if name == "match" && (verb.kind_id() == g.atom || verb.kind() == "list") =>
+        {
+            rest
+        }
         _ => &argv[..],
     };
     let [path, controller, rest @ ..] = argv else {

@@ -3234,7 +3234,10 @@ mod tests {
             strings(&["done", "tick", "timeout"])
         );
         assert_eq!(
-            super::message_tags("{:ok, start_async(socket, :load, fn -> 1 end)}", "handle_async"),
+            super::message_tags(
+                "{:ok, start_async(socket, :load, fn -> 1 end)}",
+                "handle_async"
+            ),
             strings(&["load"])
         );
     }

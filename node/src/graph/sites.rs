@@ -719,24 +719,26 @@ fn call_lines_in<'a>(
             typespec_at = None;
         }
         // Typespecs name types, not calls: `@spec f(Changeset.t()) :: …`; `alias`,
-        // `import` and `require` name modules without calling them.
-        let declaration = [
-            "@spec",
-            "@type",
-            "@typep",
-            "@opaque",
-            "@callback",
-            "@macrocallback",
-            "alias",
-            "import",
-            "require",
-        ]
-        .iter()
-        .any(|a| {
-            trimmed
-                .strip_prefix(a)
-                .is_some_and(|rest| rest.starts_with([' ', '(']))
-        });
+        // `import` and `require` name modules without calling them. (In a template,
+        // `<% @type == Ash.Type.Atom -> %>` reads an assign.)
+        let declaration = !in_template[i]
+            && [
+                "@spec",
+                "@type",
+                "@typep",
+                "@opaque",
+                "@callback",
+                "@macrocallback",
+                "alias",
+                "import",
+                "require",
+            ]
+            .iter()
+            .any(|a| {
+                trimmed
+                    .strip_prefix(a)
+                    .is_some_and(|rest| rest.starts_with([' ', '(']))
+            });
         if declaration && trimmed.starts_with('@') {
             typespec_at = Some(indent);
         } else if declaration {
@@ -3725,7 +3727,12 @@ end"#;
         let client = "get(\"app\", client)\n|> post(\"/posts\", %{a: 1}, status: 201)\ndelete \"/x\", OtherController, :x\nget \"/h\" do\nput(\"/esc\\\"aped\", c)\n";
         let imported = Scope {
             module: "Tentacat.App",
-            unqualified: vec![("get", None), ("post", None), ("delete", None), ("put", None)],
+            unqualified: vec![
+                ("get", None),
+                ("post", None),
+                ("delete", None),
+                ("put", None),
+            ],
             text: client,
             ..Scope::default()
         };
@@ -3991,6 +3998,10 @@ end"#;
         assert_eq!(lines_in(heex, &tag, &scope), vec![16, 19]);
         let icon = Callee::of("MyWeb.IconHelper.render_icon/1").unwrap();
         assert_eq!(lines_in(heex, &icon, &scope), vec![14]);
+        // An assign named `@type` or `@spec` is no typespec whose lines go on below
+        // (AshAdmin's `<% @type == Ash.Type.Atom -> %>`).
+        let assigns = "<%= cond do %>\n  <% @type == :atom -> %>\n    <div>{render_icon(1)}</div>\n  <% true -> %>\n<% end %>\n<div :if={@spec}>\n  {render_icon(2)}\n</div>\n";
+        assert_eq!(lines_in(assigns, &icon, &scope), vec![12, 16]);
     }
 
     /// `unquote(__MODULE__).fun(…)` and `unquote(__MODULE__).Utils.fun(…)` in a quote
