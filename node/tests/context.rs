@@ -872,6 +872,57 @@ fn a_file_target_in_several_repositories_names_them() {
     }
 }
 
+/// Lines inside a chunk that merged small functions count the functions they hold, not
+/// the chunk's: one of four one-liners brings its callers and callees (OpenaiEx's
+/// `http.ex:21-24`, one `get/3` of a chunk of four).
+#[test]
+fn lines_in_a_merged_chunk_bring_the_calls_of_the_functions_they_hold() {
+    let http = concat!(
+        "defmodule Shop.Http do\n", // 1
+        "  def get(c, url, params), do: get(c, Shop.Url.build(url, params))\n", // 2
+        "  def get(c, url), do: {c, url}\n", // 3
+        "  def delete(c, url), do: {c, url}\n", // 4
+        "  def head(c, url), do: {c, url}\n", // 5
+        "  def put(c, url), do: {c, url}\n", // 6
+        "end\n",
+        "defmodule Shop.Client do\n",
+        "  def fetch(c), do: Shop.Http.get(c, \"/x\", [])\n",
+        "end\n",
+        "defmodule Shop.Url do\n",
+        "  def build(url, params) do\n",
+        "    {url, params}\n",
+        "  end\n",
+        "end\n",
+    );
+    let chunks = match chunk_file(
+        "shop",
+        "lib/shop/http.ex",
+        http.as_bytes(),
+        &ChunkerConfig::default(),
+    ) {
+        FileChunks::Chunked(c) => c,
+        _ => panic!("not chunked"),
+    };
+    let merged = (chunks.iter())
+        .find(|c| c.defines.iter().any(|d| d.name == "delete"))
+        .expect("a chunk defining delete/2");
+    assert!(
+        merged.defines.len() > 2,
+        "the one-liners merge: {:?}",
+        merged.defines.iter().map(|d| &d.name).collect::<Vec<_>>()
+    );
+    let graph = SymbolGraph::build(&chunks);
+    let source = Mem(chunks);
+    let ctx = build(&source, &graph, "lib/shop/http.ex:2-2", None);
+    let titles: Vec<&str> = ctx.sections.iter().map(|s| s.title.as_str()).collect();
+    for want in ["Called: Shop.Url.build/2", "Caller: Shop.Client.fetch/1"] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(want)),
+            "{want}: {titles:#?}"
+        );
+    }
+}
+
 /// The chunks of `(path, source)` files, small neighbours not merged.
 fn unmerged_chunks(sources: &[(&str, &str)]) -> Vec<Chunk> {
     split_chunks(sources, ChunkerConfig::default().budget)

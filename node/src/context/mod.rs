@@ -774,9 +774,20 @@ impl<'a> ContextBuilder<'a> {
                     // as a function target's.
                     let callable =
                         |d: &&crate::chunk::Definition| d.kind.is_callable() && !d.implied;
+                    // Of a chunk that merged small functions (`get/3`, `get/2`,
+                    // `delete/2`), those the lines hold; all, when they hold none (a
+                    // doc's lines above them).
+                    let in_lines = |d: &&crate::chunk::Definition| {
+                        lines.is_none_or(|(a, b)| d.line <= b && d.end_line >= a)
+                    };
                     let mut functions: Vec<String> = (chunks.iter())
-                        .flat_map(|c| &c.defines)
-                        .filter(callable)
+                        .flat_map(|c| {
+                            let held = c.defines.iter().filter(callable).filter(in_lines);
+                            match held.clone().next() {
+                                Some(_) => held.collect::<Vec<_>>(),
+                                None => c.defines.iter().filter(callable).collect(),
+                            }
+                        })
                         .filter_map(|d| d.symbols().into_iter().next_back())
                         .collect();
                     // Lines in a later part of a function split in more parts than are
