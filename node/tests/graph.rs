@@ -3820,6 +3820,15 @@ defmodule ShopWeb.Plain do
 
   def ok(conn), do: conn |> put_status(200) |> send_resp(200, \"ok\")
 end
+
+defmodule Mix.Tasks.Shop.Gen do
+  import Mix.Generator
+
+  def run(_args) do
+    create_file(\"a.txt\", \"a\")
+    capture_io(fn -> :ok end)
+  end
+end
 ";
     let g = graph_of("lib/shop.ex", src);
     let callees = |symbol: &str| g.callees(symbol);
@@ -3880,6 +3889,12 @@ end
     assert_eq!(
         callees("ShopWeb.Plain.ok/1"),
         strings(&["Plug.Conn.send_resp/3"])
+    );
+    // The standard library's modules alike (x509's `import Mix.Generator`); not one
+    // the module does not import (`capture_io/1` is ExUnit.CaptureIO's).
+    assert_eq!(
+        callees("Mix.Tasks.Shop.Gen.run/1"),
+        strings(&["Mix.Generator.create_file/2"])
     );
     // Built from parts and merged, the same.
     let chunks = chunks_of("lib/shop.ex", src);

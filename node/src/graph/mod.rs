@@ -7,6 +7,7 @@
 //! it calls but never appears in the map.
 
 mod known_imports;
+mod known_stdlib;
 mod known_uses;
 pub mod sites;
 
@@ -325,16 +326,24 @@ fn known_use_imports(used: &str) -> &'static [(&'static str, Option<ImportFilter
 
 /// Whether library module `module` exports `call` (`fun/arity`), where the library is
 /// not indexed; `Some(true)` for a macro, `Some(false)` for a function.
+/// The standard library's modules applications import are looked up likewise
+/// (`import ExUnit.CaptureIO` then `capture_io(…)`).
 fn known_export(module: &str, call: &str) -> Option<bool> {
     let (name, arity) = call.rsplit_once('/')?;
     let arity: u32 = arity.parse().ok()?;
-    let table = known_imports::KNOWN_EXPORTS;
-    let at = table.partition_point(|k| (k.0, k.1) < (module, name));
-    table[at..]
-        .iter()
-        .take_while(|k| (k.0, k.1) == (module, name))
-        .find(|k| k.2.contains(&arity))
-        .map(|k| k.3)
+    [
+        known_imports::KNOWN_EXPORTS,
+        known_stdlib::KNOWN_STDLIB_EXPORTS,
+    ]
+    .into_iter()
+    .find_map(|table| {
+        let at = table.partition_point(|k| (k.0, k.1) < (module, name));
+        table[at..]
+            .iter()
+            .take_while(|k| (k.0, k.1) == (module, name))
+            .find(|k| k.2.contains(&arity))
+            .map(|k| k.3)
+    })
 }
 
 /// Whether a module's `use` is a `@before_compile` hook (`Mod.__before_compile__/1`, or
@@ -1671,6 +1680,7 @@ impl SymbolGraph {
         // The known library modules with no definition indexed: calls through an import
         // of one resolve through what the library is known to export.
         let unindexed: HashSet<&'static str> = (known_imports::KNOWN_EXPORTS.iter())
+            .chain(known_stdlib::KNOWN_STDLIB_EXPORTS)
             .map(|k| k.0)
             .filter(|m| !self.defs.contains_key(*m))
             .collect();
