@@ -1287,6 +1287,28 @@ end
 /// protocol is a well-known one; the struct's header says which it derives. Without a
 /// struct, as in Elixir, `@derive` does nothing. `Kernel.def` (how a protocol writes a
 /// function that is not one of its callbacks) defines as `def` does, and is no call.
+/// A `@derive` whose protocol is a call's value (`@derive
+/// LoggerJSON.Formatter.encoder_protocol()`) makes that call as the module compiles.
+#[test]
+fn g13_a_derived_protocol_named_by_a_call_calls_it() {
+    let src = concat!(
+        "defmodule Shop.Logged do\n",
+        "  @derive Shop.Formatter.encoder_protocol()\n",
+        "  defstruct [:name]\n",
+        "end\n",
+    );
+    let cs = chunks("lib/shop/logged.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let calls: Vec<&String> = (cs.iter())
+        .flat_map(|c| c.calls.iter().chain(&c.module_calls))
+        .collect();
+    assert!(
+        calls.contains(&&"Shop.Formatter.encoder_protocol/0".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}
+
 #[test]
 fn g13_derive_implements_protocols_and_kernel_def_defines() {
     let src = concat!(

@@ -2480,6 +2480,12 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 calls.extend(collect(capture, src));
                                 out_of_order = true;
                             }
+                            // `@derive LoggerJSON.Formatter.encoder_protocol()`: the
+                            // protocol is a call's value, made as the module compiles.
+                            if set.kind_id() == g.call {
+                                calls.extend(collect(set, src));
+                                out_of_order = true;
+                            }
                             IN_DERIVE.with(|d| d.set(false));
                         }
                     }
