@@ -1309,6 +1309,32 @@ fn g13_a_derived_protocol_named_by_a_call_calls_it() {
     );
 }
 
+/// An imported function named `test` called with more arguments than ExUnit's `test/3`
+/// takes (Tentacat's `test(client, owner, repo, id)`) is a call, not a test.
+#[test]
+fn g15_a_call_of_an_imported_test_4_is_a_call() {
+    let src = concat!(
+        "defmodule Tentacat.HooksTest do\n",
+        "  use ExUnit.Case\n",
+        "  import Tentacat.Hooks\n",
+        "  test \"pings\" do\n",
+        "    {204, _, _} = test(@client, \"owner\", \"repo\", 1)\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = chunks("test/hooks_test.exs", src);
+    assert_tiles(&cs, src.as_bytes());
+    let test = (cs.iter())
+        .find(|c| c.kind == ChunkKind::Test)
+        .expect("the test's chunk");
+    assert_eq!(test.name, "pings", "{}", dump(&cs));
+    assert!(
+        test.unqualified_calls.contains(&"test/4".to_string()),
+        "{}",
+        dump(&cs)
+    );
+}
+
 #[test]
 fn g13_derive_implements_protocols_and_kernel_def_defines() {
     let src = concat!(

@@ -5118,7 +5118,7 @@ impl<'s, 't> Walker<'s, 't> {
                     RawCall::Local { fun, arity } => {
                         if defined.get(&fun).is_some_and(|a| a.contains(&arity)) {
                             calls.push(super::symbol(full, &fun, arity));
-                        } else if !STRUCTURE.contains(&fun.as_str()) {
+                        } else if !structural_call(&fun, arity) {
                             unqualified.push(super::symbol("", &fun, arity));
                         }
                     }
@@ -5855,6 +5855,13 @@ fn define(defined: &mut Defined, name: &str, arities: &[u32]) {
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
 /// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
 /// `Kernel.SpecialForms`).
+/// Whether a call without a module of `fun/arity` is one of [`STRUCTURE`]: not an
+/// imported function's that takes more arguments than ExUnit's `test/3` (Tentacat's
+/// `test(client, owner, repo, id)`).
+fn structural_call(fun: &str, arity: u32) -> bool {
+    STRUCTURE.contains(&fun) && !(fun == "test" && arity > 3)
+}
+
 pub(crate) const STRUCTURE: [&str; 28] = [
     "defmodule",
     "defprotocol",
@@ -6054,7 +6061,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                                 &mut draft.module_calls,
                                 super::symbol(&modules[s].name, fun, *arity),
                             ),
-                            None if STRUCTURE.contains(&fun.as_str()) => continue,
+                            None if structural_call(fun, *arity) => continue,
                             None if plugged => {
                                 (&mut draft.plugged_calls, super::symbol("", fun, *arity))
                             }
@@ -6306,7 +6313,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     }
                     match scope.filter(|&s| defined_here(&modules[s], fun, *arity)) {
                         Some(s) => Some(super::symbol(&modules[s].name, fun, *arity)),
-                        None if STRUCTURE.contains(&fun.as_str()) => None,
+                        None if structural_call(fun, *arity) => None,
                         None => {
                             // Imported (or Kernel's): the graph resolves it, through the
                             // imports in force where it is made.
