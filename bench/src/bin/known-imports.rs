@@ -144,27 +144,12 @@ fn stdlib_table(root: &Path) -> Result<String> {
          pub(super) const KNOWN_STDLIB_EXPORTS: &[(&str, &str, &[u32], bool)] = &[",
         version.trim()
     )?;
-    let mut rows: Vec<(String, String, Vec<u32>, bool)> = Vec::new();
-    for module in STDLIB_IMPORTED {
-        let exports = graph.exports_of(module);
-        if exports.is_empty() {
-            bail!("the graph finds no public definition of {module}: is Elixir's source read?");
-        }
-        for (name, arities, is_macro) in exports {
-            rows.push((module.to_string(), name, arities, is_macro));
-        }
-    }
-    rows.sort();
-    for (module, name, arities, is_macro) in rows {
-        let arities: Vec<String> = arities.iter().map(u32::to_string).collect();
-        writeln!(
-            out,
-            "    ({}, {}, &[{}], {is_macro}),",
-            quoted(&module),
-            quoted(&name),
-            arities.join(", ")
-        )?;
-    }
+    export_rows(
+        &mut out,
+        &graph,
+        STDLIB_IMPORTED.iter().copied(),
+        "is Elixir's source read?",
+    )?;
     writeln!(out, "];")?;
     Ok(out)
 }
@@ -183,6 +168,38 @@ fn version(repo: &Path) -> Result<String> {
         }
     }
     bail!("no version in {}/mix.exs", repo.display())
+}
+
+/// Writes the table rows of what `modules` export, in the order the table is searched in
+/// (`str` order of module, then name); `hint` ends the error for a module with none.
+fn export_rows<'m>(
+    out: &mut String,
+    graph: &SymbolGraph,
+    modules: impl Iterator<Item = &'m str>,
+    hint: &str,
+) -> Result<()> {
+    let mut rows: Vec<(String, String, Vec<u32>, bool)> = Vec::new();
+    for module in modules {
+        let exports = graph.exports_of(module);
+        if exports.is_empty() {
+            bail!("the graph finds no public definition of {module}: {hint}");
+        }
+        for (name, arities, is_macro) in exports {
+            rows.push((module.to_string(), name, arities, is_macro));
+        }
+    }
+    rows.sort();
+    for (module, name, arities, is_macro) in rows {
+        let arities: Vec<String> = arities.iter().map(u32::to_string).collect();
+        writeln!(
+            out,
+            "    ({}, {}, &[{}], {is_macro}),",
+            quoted(&module),
+            quoted(&name),
+            arities.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn quoted(s: &str) -> String {
@@ -266,28 +283,12 @@ fn main() -> Result<()> {
          of\n/// those modules, sorted by module and name.\n#[rustfmt::skip]\n\
          pub(super) const KNOWN_EXPORTS: &[(&str, &str, &[u32], bool)] = &["
     )?;
-    let mut rows: Vec<(String, String, Vec<u32>, bool)> = Vec::new();
-    for module in &imported {
-        let exports = graph.exports_of(module);
-        if exports.is_empty() {
-            bail!("the graph finds no public definition of {module}: is its library read?");
-        }
-        for (name, arities, is_macro) in exports {
-            rows.push((module.clone(), name, arities, is_macro));
-        }
-    }
-    // The order the table is searched in (`str` order of module, then name).
-    rows.sort();
-    for (module, name, arities, is_macro) in rows {
-        let arities: Vec<String> = arities.iter().map(u32::to_string).collect();
-        writeln!(
-            out,
-            "    ({}, {}, &[{}], {is_macro}),",
-            quoted(&module),
-            quoted(&name),
-            arities.join(", ")
-        )?;
-    }
+    export_rows(
+        &mut out,
+        &graph,
+        imported.iter().map(String::as_str),
+        "is its library read?",
+    )?;
     writeln!(out, "];")?;
     print!("{out}");
     Ok(())
