@@ -5384,7 +5384,8 @@ fn g19_a_sockets_channel_joins_it() {
 }
 
 /// A function given as a module, a name and a list of arguments is called by what runs
-/// it: `:erpc.call`, `Task.async`, `spawn`, and a project's own RPC helpers
+/// it: `:erpc.call` (an Erlang module by its atom too), `Task.async`, `spawn`, and a
+/// project's own RPC helpers
 /// (`Rpc.enhanced_call`, `GenRpc.multicast`, found in Supabase Realtime), or given as a
 /// tuple to be called later (a telemetry poller's `{__MODULE__, :poll, [opts]}`, found
 /// in PromEx). A server's
@@ -5398,7 +5399,7 @@ fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
         "    Rpc.enhanced_call(node, __MODULE__, :connect, [id, [], node])\n", // 4
         "    GenRpc.multicast(Cache, :invalidate, [id])\n", // 5
         "    :erpc.call(node, Cache, :update, [id, %{}])\n", // 6
-        "    Task.async(Cache, :warm, [])\n", // 7
+        "    Task.async(Cache, :warm, []) && :rpc.call(node, :ls_worker, :enqueue, [id])\n", // 7
         "    spawn(Cache, :warm, [id]) && [{__MODULE__, :poll, [id, 1]}]\n", // 8
         "  end\n",                         // 9
         "  def start_link(opts), do: GenServer.start_link(__MODULE__, :ok, [name: opts])\n", // 10
@@ -5421,6 +5422,7 @@ fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
         "Realtime.Cache.warm/0",
         "Realtime.Cache.warm/1",
         "Realtime.Connect.poll/2",
+        ":ls_worker.enqueue/1",
     ] {
         assert!(
             remote.contains(&expected.to_string()),

@@ -1056,8 +1056,12 @@ fn mfa_in(nodes: &[Node<'_>], src: &[u8]) -> Option<RawCall> {
     let [module, name, list] = *nodes else {
         return None;
     };
+    // (An atom names an Erlang module, `:rpc.call(node, :mod_worker, :enqueue, [opts])`:
+    // a tuple is read only when it starts with no atom, `{:reply, x, state}`.)
     let module = match module.kind_id() {
-        k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+        k if k == g.alias || k == g.identifier || k == g.dot || k == g.atom => {
+            static_module(module, src)?
+        }
         // `apply(@default_adapter, :call, [env, opts])`: the module the attribute holds,
         // as `@default_adapter.call(env, opts)` reads it.
         k if k == g.unary_operator => attribute_module(module, src)?,
@@ -1450,8 +1454,12 @@ fn batch_function(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
         return None;
     }
     let (module, name) = (first.named_child(0)?, first.named_child(1)?);
+    // (An atom names an Erlang module, `:rpc.call(node, :mod_worker, :enqueue, [opts])`:
+    // a tuple is read only when it starts with no atom, `{:reply, x, state}`.)
     let module = match module.kind_id() {
-        k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
+        k if k == g.alias || k == g.identifier || k == g.dot || k == g.atom => {
+            static_module(module, src)?
+        }
         _ => return None,
     };
     Some(RawCall::Remote {

@@ -2645,7 +2645,14 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
             && written.starts_with(|c: char| c.is_ascii_lowercase())
             && before[..start].trim_end().ends_with("apply(")
             && scope.calls_at_run_time(name, arities);
+        // `:rpc.call(node, :mod_worker, :enqueue, [opts])`: an Erlang module, by its atom
+        // (a tuple starting with an atom is none, as the chunker reads it).
+        let erlang = listed
+            && (before[..start].strip_suffix(':'))
+                .is_some_and(|b| !b.trim_end().ends_with('{'))
+            && module.strip_prefix(':') == Some(written);
         runtime
+            || erlang
             || (listed || tuple)
                 && (written.starts_with(|c: char| c.is_ascii_uppercase())
                     || written.starts_with("__MODULE__"))
@@ -3061,6 +3068,12 @@ mod tests {
         };
         let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Hex.State.init/1"), vec![10]);
+        // An Erlang module by its atom (Next LS's `:rpc.call(node, :worker, :enqueue,
+        // [opts])`); not a tuple's first atom.
+        let rpc = ":rpc.call(node, :ls_worker, :enqueue, [opts])\n{:ls_worker, :enqueue, [opts]}\n:rpc.call(node, :other, :enqueue, [opts])\n";
+        let scope = Scope { text: rpc, ..scope };
+        let at = |symbol: &str| lines_in(rpc, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at(":ls_worker.enqueue/1"), vec![10]);
     }
 
     /// A doc's interpolations run as the module compiles (Sentry's `#{Sentry.Config.
