@@ -972,8 +972,21 @@ impl QueryPlan {
             if !is_ident {
                 continue;
             }
+            // An Erlang module's function by its atom (`:ets.lookup/2`,
+            // `:_next_ls_private_compiler.compile/0`): its module keeps its colon.
+            let erlang = raw.trim_start_matches(['`', '"', '\'']).starts_with(':')
+                && tok.contains('.')
+                && tok.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+            let with_colon;
+            let tok = if erlang {
+                with_colon = format!(":{tok}");
+                with_colon.as_str()
+            } else {
+                tok
+            };
             let lc = tok.trim_end_matches('.').to_lowercase();
-            let looks_qualified = tok.contains('.') && tok.starts_with(|c: char| c.is_uppercase());
+            let looks_qualified =
+                tok.contains('.') && (erlang || tok.starts_with(|c: char| c.is_uppercase()));
             let has_arity = tok
                 .rsplit_once('/')
                 .is_some_and(|(_, a)| !a.is_empty() && a.chars().all(|c| c.is_ascii_digit()));
@@ -1991,6 +2004,12 @@ end
             assert!(plan.exact_symbols.iter().any(|s| s == name), "{written}");
         }
         assert!(QueryPlan::new("%{}").exact_symbols.is_empty());
+        // An Erlang module's function keeps its module's colon (Next LS's
+        // `:_next_ls_private_compiler.compile/0`); a bare atom is a word.
+        let erlang = QueryPlan::new(":_ls_compiler.compile/0");
+        assert_eq!(erlang.exact_symbols, [":_ls_compiler.compile/0"]);
+        assert!(erlang.symbols.iter().any(|s| s == ":_ls_compiler.compile/0"));
+        assert_eq!(QueryPlan::new(":ok").exact_symbols, Vec::<String>::new());
     }
 
     /// In a sentence `I` is a pronoun, not a module, and a `?` may end the sentence rather
