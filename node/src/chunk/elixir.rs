@@ -4502,10 +4502,16 @@ impl<'s, 't> Walker<'s, 't> {
         if (draft.defines.iter()).all(|d| d.visibility == Visibility::Hidden) {
             draft.visibility = Visibility::Hidden;
         }
-        // The arities of the types or callbacks it defines, as a function's chunk has.
+        // The arities of the types or callbacks of its name (`t/0` and `t/1`), as a
+        // function's chunk has; others it holds (an undocumented `@callback installer?()`
+        // after a documented `parse_argv/1`) make it a merged chunk, as small functions do.
         let mut arities: Vec<u32> = (draft.defines.iter())
+            .filter(|d| d.name == draft.name)
             .flat_map(|d| d.arities.iter().copied())
             .collect();
+        if draft.defines.iter().any(|d| d.name != draft.name) {
+            draft.tag("merged");
+        }
         arities.sort_unstable();
         arities.dedup();
         draft.arities = arities;
