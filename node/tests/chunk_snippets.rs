@@ -1287,6 +1287,43 @@ end
 /// protocol is a well-known one; the struct's header says which it derives. Without a
 /// struct, as in Elixir, `@derive` does nothing. `Kernel.def` (how a protocol writes a
 /// function that is not one of its callbacks) defines as `def` does, and is no call.
+/// An event a template binds runs its module's `handle_event/3` when a clause takes it
+/// by its name, or takes any: markup binding events the module has no clause for (a
+/// LiveComponent binding its parent LiveView's events without `phx-target`, AshAdmin's
+/// sidebar) calls none of its own.
+#[test]
+fn g19_a_bound_event_calls_the_handle_event_that_takes_it() {
+    let src = concat!(
+        "defmodule Admin.Sidebar do\n",
+        "  use Phoenix.LiveComponent\n",
+        "  def render(assigns), do: ~H'<a phx-click=\"toggle\" phx-target={@myself}>x</a>'\n",
+        "  def tenant(assigns), do: ~H'<a phx-click=\"set_tenant\">x</a>'\n",
+        "  def handle_event(\"toggle\", _params, socket), do: {:noreply, socket}\n",
+        "end\n",
+        "defmodule Admin.Page do\n",
+        "  use Phoenix.LiveView\n",
+        "  def render(assigns), do: ~H'<a phx-click=\"kick:1\">x</a>'\n",
+        "  def handle_event(\"kick:\" <> id, _params, socket), do: {:noreply, socket}\n",
+        "end\n",
+    );
+    let cs = chunks("lib/admin/sidebar.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Admin.Sidebar.render/1"),
+        strings(&["Admin.Sidebar.handle_event/3"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        definition_calls(&cs, "Admin.Sidebar.tenant/1"),
+        strings(&[])
+    );
+    assert_eq!(
+        definition_calls(&cs, "Admin.Page.render/1"),
+        strings(&["Admin.Page.handle_event/3"])
+    );
+}
+
 /// A `@derive` whose protocol is a call's value (`@derive
 /// LoggerJSON.Formatter.encoder_protocol()`) makes that call as the module compiles.
 #[test]

@@ -685,7 +685,7 @@ fn quoted_content(node: Node<'_>, src: &[u8]) -> String {
 }
 
 /// The text of a string written without interpolation or escapes (`"hex.audit"`).
-fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+pub(crate) fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     if node.kind() != "string" || node.named_child_count() != 1 {
         return None;
     }
@@ -3278,13 +3278,20 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
 /// `phx-change`...): each runs the `handle_event/3` of the LiveView (or component) that
 /// renders it, a [`RawCall::Local`] of it at the attribute. Computed names
 /// (`phx-click={@event}`) are not read; a string built (`phx-click={"kick:#{id}"}`) is.
+/// Each is its module's own callback, taking the event by its name: not that of a
+/// module whose `handle_event/3` clauses all take other events (a LiveComponent's
+/// markup binding its parent LiveView's events without `phx-target`, AshAdmin's
+/// sidebar).
 pub(crate) fn event_bindings(html: &[u8]) -> Vec<(usize, RawCall)> {
-    let call = || RawCall::Local {
-        fun: "handle_event".to_string(),
-        arity: 3,
-    };
     (bound_events(html).into_iter())
-        .map(|(at, _)| (at, call()))
+        .map(|(at, name)| {
+            let call = RawCall::OwnCallback {
+                fun: "handle_event",
+                arity: 3,
+                message: Some(name),
+            };
+            (at, call)
+        })
         .collect()
 }
 

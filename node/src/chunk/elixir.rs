@@ -1897,12 +1897,20 @@ impl<'s, 't> Walker<'s, 't> {
                         ("handle_call", [3]) => Some("handle_call"),
                         ("handle_cast", [2]) => Some("handle_cast"),
                         ("handle_info", [2]) => Some("handle_info"),
+                        ("handle_event", [3]) => Some("handle_event"),
                         _ => None,
                     };
                     if let Some(callback) = callback.filter(|_| def.keyword == "def") {
                         let first = (def_head(node).and_then(|h| self.head_parts(h)))
                             .and_then(|(_, params, _)| params.first().copied());
-                        let tag = first.and_then(|p| calls::message_tag(p, self.src));
+                        // A LiveView's events by their names (`"save"`); one built
+                        // (`"kick:" <> id`) takes any.
+                        let tag = match callback {
+                            "handle_event" => first
+                                .and_then(|p| calls::plain_string(p, self.src))
+                                .map(str::to_string),
+                            _ => first.and_then(|p| calls::message_tag(p, self.src)),
+                        };
                         let handled = self.modules[module].handled.entry(callback).or_default();
                         match tag {
                             Some(tag) => {
@@ -6039,6 +6047,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
             // a function defined in the module by a `use` or a macro: kept apart from the
             // module's other calls without a module.
             let plugged_local;
+            let event_local;
             let (call, plugged) = match call {
                 RawCall::Plugged { fun } => {
                     plugged_local = RawCall::Local {
@@ -6046,6 +6055,19 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         arity: 2,
                     };
                     (&plugged_local, true)
+                }
+                // An event a template binds, in a module that writes no `handle_event/3`
+                // (one a `use` defines): a call by name, for the graph to resolve.
+                RawCall::OwnCallback {
+                    fun: "handle_event",
+                    arity: 3,
+                    message: Some(_),
+                } if !scope.is_some_and(|s| defined_here(&modules[s], "handle_event", 3)) => {
+                    event_local = RawCall::Local {
+                        fun: "handle_event".to_string(),
+                        arity: 3,
+                    };
+                    (&event_local, false)
                 }
                 call => (call, false),
             };

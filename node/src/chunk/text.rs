@@ -36,6 +36,10 @@ pub(crate) fn chunk(file: &FileInfo<'_>, config: &ChunkerConfig) -> Vec<super::C
                     RawCall::Local { fun, arity } => {
                         draft.unqualified_calls.push(super::symbol("", fun, *arity))
                     }
+                    // An event binding: the embedding module's `handle_event/3`.
+                    RawCall::OwnCallback { fun, arity, .. } => {
+                        draft.unqualified_calls.push(super::symbol("", fun, *arity))
+                    }
                     _ => {}
                 }
                 next += 1;

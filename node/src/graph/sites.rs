@@ -2648,8 +2648,7 @@ fn names_mfa(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scop
         // `:rpc.call(node, :mod_worker, :enqueue, [opts])`: an Erlang module, by its atom
         // (a tuple starting with an atom is none, as the chunker reads it).
         let erlang = listed
-            && (before[..start].strip_suffix(':'))
-                .is_some_and(|b| !b.trim_end().ends_with('{'))
+            && (before[..start].strip_suffix(':')).is_some_and(|b| !b.trim_end().ends_with('{'))
             && module.strip_prefix(':') == Some(written);
         runtime
             || erlang

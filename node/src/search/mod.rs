@@ -2008,7 +2008,12 @@ end
         // `:_next_ls_private_compiler.compile/0`); a bare atom is a word.
         let erlang = QueryPlan::new(":_ls_compiler.compile/0");
         assert_eq!(erlang.exact_symbols, [":_ls_compiler.compile/0"]);
-        assert!(erlang.symbols.iter().any(|s| s == ":_ls_compiler.compile/0"));
+        assert!(
+            erlang
+                .symbols
+                .iter()
+                .any(|s| s == ":_ls_compiler.compile/0")
+        );
         assert_eq!(QueryPlan::new(":ok").exact_symbols, Vec::<String>::new());
     }
 
