@@ -1934,6 +1934,34 @@ fn a_bare_callback_name_ranks_the_callback_before_its_implementations() {
     );
 }
 
+/// A protocol's function, undocumented, still names the contract before its many
+/// implementations (AshJsonApi's `to_json_api_error/1` and its 37 `defimpl`s).
+#[test]
+fn a_bare_protocol_function_ranks_the_protocol_before_its_implementations() {
+    let implementation = |i: usize| {
+        format!(
+            "defimpl App.ToError, for: App.Error{i} do\n  def to_error(error), do: %{{to_error: error}}\nend\n"
+        )
+    };
+    let (_tmp, set) = indexed_numbered(
+        6,
+        |i| (format!("lib/error{i}.ex"), implementation(i)),
+        (
+            "lib/to_error.ex",
+            "defprotocol App.ToError do\n  @moduledoc \"Turns an error into the API's error object: its code, title, detail and source pointer.\"\n\n  def to_error(error)\n\n  def code(error)\n\n  def status(error)\nend\n",
+        ),
+    );
+    for query in ["to_error/1", "to_error"] {
+        let hits = search(&set, query);
+        assert_eq!(
+            hits[0].symbol,
+            "App.ToError.to_error/1",
+            "{query}:\n{}",
+            describe(&hits)
+        );
+    }
+}
+
 /// A query naming a module's function finds the function before the `@callback` of the
 /// same name and arity the module also declares (ExDoc.Markdown's `to_ast/2`); the
 /// callback alone is still found by its name.

@@ -1517,7 +1517,14 @@ impl QueryPlan {
             // implementations: the documented definition (the `@callback`, the library's
             // function) comes first, then the undocumented ones (`@impl`s, app code). With
             // a module named, only that module's definitions match anyway.
-            if !self.names_module && chunk.kind.is_callable() && chunk.doc.is_none() {
+            // (A protocol's bodiless `def` is its contract, documented or not:
+            // `to_json_api_error/1` names AshJsonApi's protocol before its 37
+            // implementations.)
+            if !self.names_module
+                && chunk.kind.is_callable()
+                && chunk.doc.is_none()
+                && !chunk.tags.iter().any(|t| t == "bodiless")
+            {
                 w *= UNDOCUMENTED_WEIGHT;
             }
             // `ExDoc.Markdown.to_ast/2` names the function before the `@callback` of the
