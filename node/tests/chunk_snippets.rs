@@ -1324,6 +1324,48 @@ fn g19_a_bound_event_calls_the_handle_event_that_takes_it() {
     );
 }
 
+/// A quote compiled into a module of its own (`Module.create(name, contents, env)`, Vix's
+/// arrays made from a `@before_compile` hook) defines nothing in the module a `use` or
+/// the hook brings it to; a `__using__` quote still does.
+#[test]
+fn g13_a_quote_given_to_module_create_defines_nothing_where_it_is_used() {
+    let src = concat!(
+        "defmodule Vix.ArrayHelper do\n",
+        "  def __before_compile__(env), do: def_array(env, Int)\n",
+        "  def def_array(env, name) do\n",
+        "    contents =\n",
+        "      quote do\n",
+        "        @behaviour Vix.Type\n",
+        "        def to_nif_term(value, data), do: {value, data}\n",
+        "      end\n",
+        "    Module.create(Module.concat(Vix.Array, name), contents, env)\n",
+        "  end\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      def typespec, do: :ok\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/vix/array.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let quoted = |name: &str| -> (Vec<String>, Vec<String>) {
+        let c = (cs.iter())
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no {name}: {}", dump(&cs)));
+        (
+            (c.defines.iter().flat_map(|d| &d.quoted_defs))
+                .map(|q| q.name.clone())
+                .collect(),
+            (c.defines.iter().flat_map(|d| &d.quoted_uses))
+                .cloned()
+                .collect(),
+        )
+    };
+    assert_eq!(quoted("def_array"), (vec![], vec![]), "{}", dump(&cs));
+    assert_eq!(quoted("__using__").0, strings(&["typespec"]));
+}
+
 /// A `@derive` whose protocol is a call's value (`@derive
 /// LoggerJSON.Formatter.encoder_protocol()`) makes that call as the module compiles.
 #[test]

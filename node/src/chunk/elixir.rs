@@ -6391,6 +6391,17 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         }
         ScopedCalls::dedup(&mut draft.scoped_calls);
         QuotedDef::dedup(&mut draft.quoted_defs);
+        // A function that compiles its quote into a module of its own (Vix's
+        // `def_vips_array/2`: `Module.create(Vix.Vips.Array.Int, contents, env)`, called
+        // from a `@before_compile` hook): what the quote defines, declares and imports
+        // is that module's, not the one a `use` or the hook brings it to.
+        if draft.calls.iter().any(|c| c == "Module.create/3") {
+            draft.quoted_defs.clear();
+            draft.quoted_uses.clear();
+            draft.quoted_imports.clear();
+            draft.quoted_import_filters.clear();
+            draft.quoted_aliases.clear();
+        }
         dedup_keep_first(&mut draft.module_calls);
         dedup_keep_first(&mut draft.module_unqualified_calls);
         dedup_keep_first(&mut draft.unqualified_calls);
