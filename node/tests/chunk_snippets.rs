@@ -5528,6 +5528,28 @@ fn g19_a_module_name_and_arguments_are_called_by_what_runs_them() {
     );
 }
 
+/// Absinthe's middleware `{{Resolver, :mutate}, config}` calls `Resolver.mutate/2` on each
+/// resolution (AshGraphql's generated fields); a pair of other things is no call.
+#[test]
+fn g19_an_absinthe_middleware_pair_calls_its_function() {
+    let src = concat!(
+        "defmodule Shop.Schema do\n",
+        "  alias Shop.Resolver\n",
+        "  def mutation(domain) do\n",
+        "    [middleware: [{{Resolver, :mutate}, {domain, :create}}], other: [{{:a, :b}, 1}]]\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/shop/schema.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        definition_calls(&cs, "Shop.Schema.mutation/1"),
+        strings(&["Shop.Resolver.mutate/2"]),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// Calls a call makes without writing them: `raise Mod, msg` builds the exception with
 /// `Mod.exception/1` (through the module's aliases), `apply/3` with a literal module,
 /// name and argument list calls that function, and ExUnit's `setup :name` calls

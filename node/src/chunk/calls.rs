@@ -1454,16 +1454,29 @@ fn batch_function(arguments: Option<Node<'_>>, src: &[u8]) -> Option<RawCall> {
         return None;
     }
     let (module, name) = (first.named_child(0)?, first.named_child(1)?);
-    // (An atom names an Erlang module, `:rpc.call(node, :mod_worker, :enqueue, [opts])`:
-    // a tuple is read only when it starts with no atom, `{:reply, x, state}`.)
     let module = match module.kind_id() {
-        k if k == g.alias || k == g.identifier || k == g.dot || k == g.atom => {
-            static_module(module, src)?
-        }
+        k if k == g.alias || k == g.identifier || k == g.dot => static_module(module, src)?,
         _ => return None,
     };
     Some(RawCall::Remote {
         module,
+        fun: atom_name(name, src)?.to_string(),
+        arity: 2,
+    })
+}
+
+/// The function an Absinthe middleware's `{Mod, :fun}` (the first of `{{Mod, :fun},
+/// config}`) names: `Mod.fun/2`, given the resolution and the config.
+fn middleware_function(pair: Node<'_>, src: &[u8]) -> Option<RawCall> {
+    let g = grammar();
+    let [module, name] = named_children(pair)[..] else {
+        return None;
+    };
+    if !(module.kind_id() == g.alias || is_own_module(module, src)) {
+        return None;
+    }
+    Some(RawCall::Remote {
+        module: static_module(module, src)?,
         fun: atom_name(name, src)?.to_string(),
         arity: 2,
     })
@@ -2612,6 +2625,15 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
         {
             // `{__MODULE__, :poll, [opts]}`: a function given to be called (a telemetry
             // poller's measurement, a child's `start:`) with those arguments.
+            calls.push((node.start_byte(), call));
+        } else if kind == tuple
+            && node.named_child_count() == 2
+            && let Some(call) = (node.named_child(0))
+                .filter(|inner| inner.kind_id() == tuple)
+                .and_then(|inner| middleware_function(inner, src))
+        {
+            // Absinthe's middleware `{{Resolver, :mutate}, config}`: `mutate(resolution,
+            // config)` on each resolution (AshGraphql's fields).
             calls.push((node.start_byte(), call));
         } else if kind == tuple
             && node.named_child_count() == 2

@@ -1360,11 +1360,14 @@ fn calls_name(code: &str, module: &str, name: &str, arities: &[u32], scope: &Sco
                 !first_only && rest.bytes().all(plain)
             };
             // Absinthe's `batch({__MODULE__, :fun}, arg, fn … end)` runs `fun/2`.
+            // So does Absinthe's middleware `{{Resolver, :mutate}, config}`.
             if let Some(tuple) = (before.strip_suffix(':'))
                 .and_then(|b| b.trim_end().strip_suffix(','))
                 .map(str::trim_end)
                 && let Some(open) = tuple.rfind('{')
-                && tuple[..open].trim_end().ends_with("batch(")
+                && (tuple[..open].trim_end().ends_with("batch(")
+                    || (tuple[..open].trim_end().ends_with('{')
+                        && code[at + name.len()..].trim_start().starts_with('}')))
                 && scope.names(tuple[open + 1..].trim(), module)
             {
                 return arities.is_empty() || arities.contains(&2);
@@ -3764,6 +3767,16 @@ end"#;
         let at = |symbol: &str| lines_in(batched, &Callee::of(symbol).unwrap(), &scope);
         assert_eq!(at("Accent.Resolvers.from_ids/2"), vec![10, 11]);
         assert_eq!(at("Accent.Other.from_ids/2"), Vec::<u32>::new());
+        // Absinthe's middleware `{{Resolver, :mutate}, config}` calls `mutate/2`
+        // (AshGraphql's fields); a pair of pairs is no call.
+        let middleware = "middleware: [{{Accent.Resolvers, :mutate}, {domain, resource}}]\n{{Accent.Resolvers, :mutate, 1}, x}\n";
+        let scope = Scope {
+            module: "Accent.Schema",
+            text: middleware,
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(middleware, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("Accent.Resolvers.mutate/2"), vec![10]);
         // An atom in a plug's options is no plug (bytepack's router).
         let layouts =
             "plug :put_root_layout, {LayoutView, :landing}\npipe_through [:browser, :landing]\n";
