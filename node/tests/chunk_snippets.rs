@@ -1300,6 +1300,12 @@ fn g19_a_bound_event_calls_the_handle_event_that_takes_it() {
         "  def tenant(assigns), do: ~H'<a phx-click=\"set_tenant\">x</a>'\n",
         "  def handle_event(\"toggle\", _params, socket), do: {:noreply, socket}\n",
         "end\n",
+        "defmodule Admin.Show do\n",
+        "  use Phoenix.LiveComponent\n",
+        "  def add(assigns), do: ~H'<a phx-click=\"add_form\">x</a>'\n",
+        "  def actor(assigns), do: ~H'<a phx-click=\"set_actor\">x</a>'\n",
+        "  def handle_event(event, _params, socket) when event in [\"add_form\", \"append\"], do: {:noreply, socket}\n",
+        "end\n",
         "defmodule Admin.Page do\n",
         "  use Phoenix.LiveView\n",
         "  def render(assigns), do: ~H'<a phx-click=\"kick:1\">x</a>'\n",
@@ -1318,6 +1324,12 @@ fn g19_a_bound_event_calls_the_handle_event_that_takes_it() {
         definition_calls(&cs, "Admin.Sidebar.tenant/1"),
         strings(&[])
     );
+    // A guard's list names the events a clause takes (AshAdmin's `Show`).
+    assert_eq!(
+        definition_calls(&cs, "Admin.Show.add/1"),
+        strings(&["Admin.Show.handle_event/3"])
+    );
+    assert_eq!(definition_calls(&cs, "Admin.Show.actor/1"), strings(&[]));
     assert_eq!(
         definition_calls(&cs, "Admin.Page.render/1"),
         strings(&["Admin.Page.handle_event/3"])
@@ -6475,6 +6487,7 @@ fn g19_messages_call_the_callbacks_they_run() {
         "  use Phoenix.LiveView\n",
         "  def mount(_, _, socket), do: {:ok, start_async(socket, :load, fn -> 1 end)}\n",
         "  def reload(socket), do: socket |> start_async(:load, fn -> 2 end)\n",
+        "  def other(socket), do: start_async(socket, :other, fn -> 3 end)\n",
         "  def handle_async(:load, {:ok, v}, socket), do: {:noreply, socket}\n",
         "end\n",
     );
@@ -6578,6 +6591,8 @@ fn g19_messages_call_the_callbacks_they_run() {
         calls_of("Shop.Live.reload/1"),
         strings(&["Shop.Live.handle_async/3"])
     );
+    // No clause takes `:other`.
+    assert_eq!(calls_of("Shop.Live.other/1"), Vec::<String>::new());
 }
 
 /// A Phoenix route calls what a request to it runs, named under its `scope`'s alias:

@@ -1709,7 +1709,7 @@ fn async_callback(arguments: Option<Node<'_>>, extra: u32, src: &[u8]) -> Option
     Some(RawCall::OwnCallback {
         fun: "handle_async",
         arity: 3,
-        message: Some(atom_name(name, src)?.to_string()),
+        message: Some(message_tag(name, src)?),
     })
 }
 

@@ -1898,24 +1898,24 @@ impl<'s, 't> Walker<'s, 't> {
                         ("handle_cast", [2]) => Some("handle_cast"),
                         ("handle_info", [2]) => Some("handle_info"),
                         ("handle_event", [3]) => Some("handle_event"),
+                        ("handle_async", [3]) => Some("handle_async"),
                         _ => None,
                     };
                     if let Some(callback) = callback.filter(|_| def.keyword == "def") {
                         let first = (def_head(node).and_then(|h| self.head_parts(h)))
                             .and_then(|(_, params, _)| params.first().copied());
-                        // A LiveView's events by their names (`"save"`); one built
-                        // (`"kick:" <> id`) takes any.
-                        let tag = match callback {
-                            "handle_event" => first
-                                .and_then(|p| calls::plain_string(p, self.src))
-                                .map(str::to_string),
-                            _ => first.and_then(|p| calls::message_tag(p, self.src)),
+                        // A LiveView's events by their names (`"save"`, or a guard's
+                        // `event in ["add", "remove"]`); one built (`"kick:" <> id`) takes
+                        // any.
+                        let tags = match callback {
+                            "handle_event" => first.and_then(|p| self.event_names(node, p)),
+                            _ => first
+                                .and_then(|p| calls::message_tag(p, self.src))
+                                .map(|t| vec![t]),
                         };
                         let handled = self.modules[module].handled.entry(callback).or_default();
-                        match tag {
-                            Some(tag) => {
-                                handled.tags.insert(tag);
-                            }
+                        match tags {
+                            Some(tags) => handled.tags.extend(tags),
                             None => handled.any = true,
                         }
                     }
@@ -3804,6 +3804,42 @@ impl<'s, 't> Walker<'s, 't> {
             }
             _ => None,
         }
+    }
+
+    /// The events a `handle_event/3` clause takes by name: `"save"` as its first
+    /// parameter, or the strings its guard lists for it (`def handle_event(event, p, s)
+    /// when event in ["add_form", "append_value"]`). `None` for a clause taking any (a
+    /// variable, a string built with `<>`).
+    fn event_names(&self, def: Node<'t>, first: Node<'t>) -> Option<Vec<String>> {
+        if let Some(name) = calls::plain_string(first, self.src) {
+            return Some(vec![name.to_string()]);
+        }
+        let g = calls::grammar();
+        if first.kind_id() != g.identifier {
+            return None;
+        }
+        let head = child_of_kind(def, "arguments")?.named_child(0)?;
+        let is_op = |n: Node<'_>, op: &str| {
+            n.kind_id() == g.binary_operator
+                && n.child_by_field_id(g.operator)
+                    .is_some_and(|o| self.text(o) == op)
+        };
+        if !is_op(head, "when") {
+            return None;
+        }
+        let guard = head.child_by_field_id(g.right)?;
+        if !is_op(guard, "in")
+            || guard.child_by_field_id(g.left).map(|l| self.text(l)) != Some(self.text(first))
+        {
+            return None;
+        }
+        let list = guard
+            .child_by_field_id(g.right)
+            .filter(|l| l.kind() == "list")?;
+        let mut cursor = list.walk();
+        list.named_children(&mut cursor)
+            .map(|s| calls::plain_string(s, self.src).map(str::to_string))
+            .collect()
     }
 
     fn head_parts(&self, head: Node<'t>) -> Option<(String, Vec<Node<'t>>, bool)> {
