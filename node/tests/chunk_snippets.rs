@@ -5224,6 +5224,31 @@ fn g01_an_import_of_several_modules_imports_each() {
     );
 }
 
+/// `use Cadet, [:context, :display]` runs each function's quote, as `use Cadet, :context`
+/// runs one (Cadet's `ContextManager` dispatcher: 13 modules lost the imports and the
+/// alias its quotes make).
+#[test]
+fn g01_a_use_of_a_list_of_names_runs_each_ones_quote() {
+    let src = concat!(
+        "defmodule Cadet.Accounts do\n",
+        "  use Cadet, [:context, :display]\n",
+        "  def f(x), do: x\n",
+        "end\n",
+    );
+    let cs = chunks("lib/cadet/accounts.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    assert_eq!(
+        cs[0].uses,
+        strings(&["Cadet.context/0", "Cadet.display/0", "Cadet"]),
+        "{}",
+        dump(&cs)
+    );
+    assert_eq!(
+        cs[0].calls,
+        strings(&["Cadet.__using__/1", "Cadet.context/0", "Cadet.display/0"])
+    );
+}
+
 #[test]
 fn g01_a_module_with_too_many_imports_keeps_the_first_and_says_so() {
     use aiex_node::chunk::MAX_IMPORTS;

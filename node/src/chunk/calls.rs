@@ -1683,16 +1683,30 @@ pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
 /// gives that function a default argument (`def live_view(opts \\ [])`), so its quote is
 /// kept under `which/0` too, and both forms are recorded as `which/0` (a `use`'s `/1`
 /// is a `@before_compile` hook). `arguments` are the `use`'s.
-pub(crate) fn use_which<'s>(arguments: Option<Node<'_>>, src: &'s [u8]) -> Option<&'s str> {
-    let which = arguments?.named_child(1)?;
-    if which.kind() == "tuple" {
-        let [name, _] = named_children(which)[..] else {
-            return None;
-        };
-        return atom_name(name, src);
+pub(crate) fn use_which<'s>(arguments: Option<Node<'_>>, src: &'s [u8]) -> Vec<&'s str> {
+    let Some(which) = arguments.and_then(|a| a.named_child(1)) else {
+        return Vec::new();
+    };
+    match which.kind() {
+        "tuple" => match named_children(which)[..] {
+            [name, _] => atom_name(name, src).into_iter().collect(),
+            _ => Vec::new(),
+        },
+        // `use Cadet, [:context, :display]`: a dispatcher taking several (Cadet's
+        // `ContextManager`), each its function's quote.
+        "list" => {
+            let mut cursor = which.walk();
+            (which.named_children(&mut cursor))
+                .take(MAX_USE_WHICH)
+                .filter_map(|n| atom_name(n, src))
+                .collect()
+        }
+        _ => atom_name(which, src).into_iter().collect(),
     }
-    atom_name(which, src)
 }
+
+/// The most functions one `use Mod, [:a, :b, …]` is read to run.
+const MAX_USE_WHICH: usize = 8;
 
 /// The name of an atom written without quotes (`:get` is `get`), or `None` when the node
 /// is no such atom (`:"quoted"` is a `quoted_atom` node, and keeps its quotes elsewhere).
@@ -2845,7 +2859,7 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             };
                             calls.push((node.start_byte(), using));
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`.
-                            if let Some(which) = use_which(args, src) {
+                            for which in use_which(args, src) {
                                 let which = RawCall::Remote {
                                     module: module.clone(),
                                     fun: which.to_string(),
@@ -2855,8 +2869,22 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                         }
                         if quoted {
-                            let which = use_which(args, src).map(str::to_string);
-                            calls.push((node.start_byte(), RawCall::QuotedUse { module, which }));
+                            let whiches = use_which(args, src);
+                            if whiches.is_empty() {
+                                let which = None;
+                                calls.push((
+                                    node.start_byte(),
+                                    RawCall::QuotedUse { module, which },
+                                ));
+                            } else {
+                                for which in whiches {
+                                    let (module, which) = (module.clone(), Some(which.to_string()));
+                                    calls.push((
+                                        node.start_byte(),
+                                        RawCall::QuotedUse { module, which },
+                                    ));
+                                }
+                            }
                         } else if Context::in_body_or_script(&contexts)
                             && scoped_uses < MAX_SCOPED_USES
                         {

@@ -2073,7 +2073,7 @@ impl<'s, 't> Walker<'s, 't> {
                             }
                             // `use MyAppWeb, :controller` runs `MyAppWeb.controller/0`'s quote.
                             let args = child_of_kind(node, "arguments");
-                            if let Some(which) = calls::use_which(args, self.src) {
+                            for which in calls::use_which(args, self.src) {
                                 ctx.uses.push(format!("{expanded}.{which}/0"));
                             }
                             if expanded == "Phoenix.View" && view_root.is_some() {
@@ -5116,7 +5116,7 @@ impl<'s, 't> Walker<'s, 't> {
                 };
                 let at = statement.start_byte();
                 let used = self.expand_in_test(module, &made, full, self.text(used), at);
-                if let Some(which) = calls::use_which(args, self.src) {
+                for which in calls::use_which(args, self.src) {
                     uses.push(format!("{used}.{which}/0"));
                 }
                 uses.push(used);
