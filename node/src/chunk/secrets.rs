@@ -51,7 +51,7 @@ const PATTERN_SOURCES: [&str; 4] = [
     // `tokenizer:`, `token_url:` or `password_reset_path:`); not a placeholder (`"[FILTERED]"`,
     // `"<your key>"`, `"********"`, `"${TOKEN}"`, `"%{token}"`); a string built by
     // interpolation (`"#{conn.token}:#{id}"`) is code, left out in `secret_ranges`.
-    r#"(?i-u)\b(?:[a-z0-9]+_)*(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)(?:(?:_[a-z0-9]+)?_(?:key|base|value))?["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
+    r#"(?i-u)\b(?:[a-z0-9]+_)*(?:password|passwd|secret|secret_key_base|signing_salt|encryption_salt|encryption_key|api_key|apikey|access_key|access_token|auth_token|private_key|client_secret|token)(?:(?:_[a-z0-9]+)?_(?:key|base|value))?["']?\s*(?::|=>|=)\s*["']([^"'\s\[<*$%][^"'\s]{7,})["']"#,
     // An environment-style assignment: `STRIPE_SECRET_KEY=…`, `export API_TOKEN=…`.
     r#"(?m-u)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD)[A-Z0-9_]*[ \t]*[=:][ \t]*["']?([^\s"'#\[<*$%][^\s"'#]{7,})"#,
 ];
@@ -169,6 +169,7 @@ mod tests {
             "  password_reset_path: \"/users/reset_password\"\n",
             "config :app, Endpoint, signing_salt: \"Xq3vLm9pT2\"\n",
             "export DB_PASSWD=\"k8sPr0dPw\"\n",
+            "config :cadet, encryption_key: \"b4u7g0AyN3Tu2br9WSdZ\"\n",
         );
         let masked = String::from_utf8(mask(src.as_bytes()).expect("secrets found")).unwrap();
         assert_eq!(masked.len(), src.len());
@@ -187,6 +188,7 @@ mod tests {
             "FwoGZXIvYXdzEJr",
             "Xq3vLm9pT2",
             "k8sPr0dPw",
+            "b4u7g0AyN3Tu2br9WSdZ",
         ] {
             assert!(!masked.contains(secret), "{secret} left in:\n{masked}");
         }
