@@ -777,6 +777,10 @@ fn call_lines_in<'a>(
                                 &codes[i - 1],
                                 code,
                                 codes.get(i + 1).map(String::as_str),
+                                // `Task.async_stream(` a few lines up passes each item
+                                // first.
+                                (codes[i.saturating_sub(4)..i].iter())
+                                    .any(|c| c.contains("async_stream(")),
                                 callee,
                                 scope,
                             ))))
@@ -2566,6 +2570,7 @@ fn mfa_over_lines(
     before: &str,
     code: &str,
     after: Option<&str>,
+    streamed: bool,
     callee: &Callee,
     scope: &Scope<'_>,
 ) -> bool {
@@ -2580,7 +2585,15 @@ fn mfa_over_lines(
         && code.ends_with(',')
         && before.ends_with(',')
         && names_mfa(
-            &[before, " ", code, " ", after].concat(),
+            &[
+                if streamed { "async_stream(" } else { "" },
+                before,
+                " ",
+                code,
+                " ",
+                after,
+            ]
+            .concat(),
             &callee.module,
             name,
             arities,
@@ -2691,12 +2704,18 @@ fn uses_which(code: &str, module: &str, name: &str, scope: &Scope<'_>) -> bool {
         return false;
     };
     let after = after.trim_start();
+    let names = |a: &str| {
+        a.strip_prefix(':')
+            .and_then(|a| a.strip_prefix(name))
+            .is_some_and(|a| !a.starts_with(ident_char))
+    };
+    // `use Cadet, [:context, :display]`: each of a list.
+    let listed = after.strip_prefix('[').is_some_and(|list| {
+        let list = list.split(']').next().unwrap_or(list);
+        list.split(',').any(|item| names(item.trim()))
+    });
     let after = after.strip_prefix('{').unwrap_or(after).trim_start();
-    after
-        .strip_prefix(':')
-        .and_then(|a| a.strip_prefix(name))
-        .is_some_and(|a| !a.starts_with(ident_char))
-        && scope.names(written, module)
+    (names(after) || listed) && scope.names(written, module)
 }
 
 /// Blanks strings and sigils (but not their interpolations), heredocs and comments, line
@@ -4222,6 +4241,9 @@ end"#;
         // its message and a timeout, nor a list of another length.
         let src = ":erpc.call(\n  node2,\n  Poller,\n  :poll,\n  [x],\n  15_000\n)\nGenServer.call(\n  Poller,\n  :poll\n)\nGenServer.call(\n  Poller,\n  :poll,\n  :infinity\n)\n:erpc.call(\n  n,\n  Poller,\n  :poll,\n  [a, b, c]\n)\n";
         assert_eq!(lines_in(src, &poll, &scope), vec![13]);
+        // `Task.async_stream(` passes each item first (OpenTelemetry's task wrappers).
+        let src = "Task.async_stream(\n  items,\n  Poller,\n  :poll,\n  [],\n  opts\n)\n";
+        assert_eq!(lines_in(src, &poll, &scope), vec![13]);
     }
 
     /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,
@@ -4229,14 +4251,14 @@ end"#;
     /// RoomChannel` joins the channel.
     #[test]
     fn a_use_runs_the_function_it_names_and_a_channel_is_joined() {
-        let src = "use MyAppWeb, :controller\nuse MyAppWeb, {:controller, x: 1}\nuse MyAppWeb, :controller_helpers\nuse Other, :controller\nchannel \"room:*\", RoomChannel\nchannel(\"lobby\", MyAppWeb.RoomChannel, assigns: %{})\nchannel \"x\", RoomChannelX\n";
+        let src = "use MyAppWeb, :controller\nuse MyAppWeb, {:controller, x: 1}\nuse MyAppWeb, :controller_helpers\nuse Other, :controller\nchannel \"room:*\", RoomChannel\nchannel(\"lobby\", MyAppWeb.RoomChannel, assigns: %{})\nchannel \"x\", RoomChannelX\nuse MyAppWeb, [:context, :controller]\nuse MyAppWeb, [:controller_helpers]\n";
         let scope = Scope {
             module: "MyAppWeb.UserSocket",
             aliases: [("RoomChannel", "MyAppWeb.RoomChannel")].into(),
             ..Scope::default()
         };
         let controller = Callee::of("MyAppWeb.controller/0").unwrap();
-        assert_eq!(lines_in(src, &controller, &scope), vec![10, 11]);
+        assert_eq!(lines_in(src, &controller, &scope), vec![10, 11, 17]);
         let join = Callee::of("MyAppWeb.RoomChannel.join/3").unwrap();
         assert_eq!(lines_in(src, &join, &scope), vec![14, 15]);
     }
