@@ -822,6 +822,14 @@ fn a_long_caller_is_shown_by_the_part_that_makes_the_call() {
         "{}",
         callers[0].text
     );
+    // The first part shows its head as written, not again in its header
+    // (AshDoubleEntry's `def change(…) # part 1/3` above `def change(…) do`).
+    assert_eq!(
+        callers[0].text.matches("def place(order)").count(),
+        1,
+        "{}",
+        callers[0].text
+    );
 }
 
 /// A file target in several repositories is an error naming them; `repo/path` or

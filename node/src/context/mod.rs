@@ -2191,7 +2191,10 @@ impl<'a> ContextBuilder<'a> {
         chunk: &Chunk,
     ) -> bool {
         let title = format!("{title} ({})", places(std::slice::from_ref(chunk)));
-        let text = fence(chunk, &chunk.text_with_header());
+        let text = fence(
+            chunk,
+            &format!("{}{}", part_header(chunk, chunk), chunk.content),
+        );
         self.push_keyed(
             g,
             kind,
@@ -2622,6 +2625,36 @@ fn dedent(text: &str) -> String {
         .join("\n")
 }
 
+/// The header a run of a split piece's parts, `first` to `last`, is shown under: the
+/// parts it holds (`# parts 2-3/3`, not only the first's `part 2/3`); a part that
+/// starts with its head as written, without the head its header repeats
+/// (AshDoubleEntry's `def change(…) # part 1/3` above `def change(…) do`).
+fn part_header(first: &Chunk, last: &Chunk) -> String {
+    let (Some((k, n)), Some((l, _))) = (first.part, last.part) else {
+        return first.header.clone();
+    };
+    let label = format!(" # part {k}/{n}\n");
+    let Some(head) = first.header.strip_suffix(label.as_str()) else {
+        return first.header.clone();
+    };
+    let parts = match l > k {
+        true => format!("# parts {k}-{l}/{n}\n"),
+        false => format!("# part {k}/{n}\n"),
+    };
+    let (above, sig) = head.rsplit_once('\n').map_or(("", head), |(a, s)| (a, s));
+    let repeated = first.kind != ChunkKind::ModuleHeader
+        && !sig.trim().is_empty()
+        && (first.content.lines())
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('@'))
+            .is_some_and(|code| code.starts_with(sig.trim()));
+    match repeated {
+        true if above.is_empty() => format!("  {parts}"),
+        true => format!("{above}\n  {parts}"),
+        false => format!("{head} {parts}"),
+    }
+}
+
 /// A chunk's text as a Markdown code block. Its fence is longer than any run of
 /// backticks in the text (a doc's own ```` ```elixir ```` example, a Markdown file's
 /// blocks), so nothing inside closes it.
@@ -2663,7 +2696,7 @@ fn join_adjacent<'c>(chunks: &[&'c Chunk]) -> Vec<(&'c Chunk, String)> {
                 }
                 header
             } else {
-                first.header.clone()
+                part_header(first, run[run.len() - 1])
             };
             for c in &run {
                 text.push_str(&c.content);
