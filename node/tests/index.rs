@@ -2090,6 +2090,26 @@ fn a_wrong_arity_finds_the_function_at_its_real_arity() {
         "Completion.completion/4",
         "LS.Providers.Completion.completion/4",
     );
+    // With a long module whose words every sibling's header matches as well
+    // (AshPaperTrail's `ChangeBuilders.FullDiff.ListChange.build/3`, only `/2` defined).
+    let sibling = |name: &str| {
+        format!(
+            "defmodule Paper.ChangeBuilders.FullDiff.{name} do\n  @moduledoc \"Paper change builders: the full diff of a {name}.\"\n  alias Paper.ChangeBuilders.FullDiff.Helpers\n  def run(x), do: Helpers.go(x)\nend\n"
+        )
+    };
+    let list = "defmodule Paper.ChangeBuilders.FullDiff.ListChange do\n  def build(attribute, changeset) do\n    {attribute, changeset}\n  end\nend\n";
+    let (_tmp, set) = indexed(&[
+        ("lib/full_diff/list_change.ex", list),
+        ("lib/full_diff/map.ex", &sibling("MapChange")),
+        ("lib/full_diff/embedded.ex", &sibling("EmbeddedChange")),
+        ("lib/full_diff/helpers.ex", &sibling("Helpers")),
+        ("lib/full_diff.ex", &sibling("Union")),
+    ]);
+    assert_first(
+        &set,
+        "Paper.ChangeBuilders.FullDiff.ListChange.build/3",
+        "Paper.ChangeBuilders.FullDiff.ListChange.build/2",
+    );
 }
 
 /// A question that names an identifier is still a question: it asks about the public API,

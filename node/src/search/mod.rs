@@ -1007,8 +1007,13 @@ impl QueryPlan {
                 {
                     // `Completion.completion/6` when only `/4` exists: the name at any
                     // arity, under the one asked for. (A bare `completion` would also be
-                    // the key of a module `...Completion`.)
+                    // the key of a module `...Completion`.) With its whole module
+                    // (`AshPaperTrail.ChangeBuilders.FullDiff.ListChange.build/3`), as
+                    // written: the exact key of its name.
                     any_arity.push(name.to_string());
+                    if let Some((written, _)) = tok.rsplit_once('/') {
+                        any_arity.push(format!("{}{written}", crate::index::EXACT_KEY));
+                    }
                 }
                 symbols.push(lc);
             } else if is_module && (single_word || tok.len() > 1) {
@@ -1145,7 +1150,13 @@ impl QueryPlan {
         }
         if !self.question {
             for s in &self.any_arity {
-                should.push(boosted(f.symbol, s, ANY_ARITY_WEIGHT));
+                // (Its name as written, with its whole module, outweighs the module's
+                // words in the other headers.)
+                let weight = match s.starts_with(crate::index::EXACT_KEY) {
+                    true => ANY_ARITY_WEIGHT * 2.0,
+                    false => ANY_ARITY_WEIGHT,
+                };
+                should.push(boosted(f.symbol, s, weight));
             }
         }
         if self.code_like {
