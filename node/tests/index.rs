@@ -2112,6 +2112,41 @@ fn a_wrong_arity_finds_the_function_at_its_real_arity() {
     );
 }
 
+/// A question naming a function with its module asks about that one: other modules'
+/// functions of the name (each instrumentation's `handle_event/4`) weigh less than the
+/// named module's code about the question's words.
+#[test]
+fn a_question_naming_a_qualified_function_weighs_its_namesakes_elsewhere_less() {
+    let handler = |module: &str| {
+        format!(
+            "defmodule {module} do\n  def handle_event(event, measurements, metadata, config) do\n    query = metadata.query\n    source = metadata.source\n    {{event, measurements, query, source, config}}\n  end\nend\n"
+        )
+    };
+    let ecto = "defmodule Otel.Ecto do\n  def handle_event(event, measurements, metadata, config) do\n    {event, measurements, span_name(metadata), config}\n  end\n\n  @doc \"The span's name: the table the query reads.\"\n  def span_name(metadata) do\n    case metadata do\n      %{source: table} when is_binary(table) -> table\n      %{repo: repo} -> inspect(repo)\n      _ -> \"ecto\"\n    end\n  end\nend\n";
+    let (_tmp, set) = indexed(&[
+        ("lib/ecto.ex", ecto),
+        ("lib/xandra.ex", &handler("Otel.Xandra")),
+        ("lib/loader.ex", &handler("Otel.Loader")),
+        ("lib/grpc.ex", &handler("Otel.Grpc")),
+    ]);
+    let hits = search(
+        &set,
+        "what does Otel.Ecto.handle_event do with the query source",
+    );
+    assert_eq!(
+        hits[0].symbol,
+        "Otel.Ecto.handle_event/4",
+        "{}",
+        describe(&hits)
+    );
+    let at = |symbol: &str| hits.iter().position(|h| h.symbol == symbol);
+    let named_module = at("Otel.Ecto.span_name/1").expect("span_name/1 found");
+    for namesake in ["Otel.Xandra", "Otel.Loader", "Otel.Grpc"] {
+        let namesake = at(&format!("{namesake}.handle_event/4")).unwrap_or(usize::MAX);
+        assert!(namesake > named_module, "{}", describe(&hits));
+    }
+}
+
 /// A question that names an identifier is still a question: it asks about the public API,
 /// so hidden implementations (`@moduledoc false`) of the name it mentions weigh less than
 /// the documented public function it is after.

@@ -848,6 +848,10 @@ const LONGER_MODULE_WEIGHT: f32 = 0.9;
 /// exist (`completion/6` finds `completion/4`), far under the arity's own key.
 const ANY_ARITY_WEIGHT: f32 = 5.0;
 
+/// Weight, in a question naming `Mod.fun`, of another module's function of that name
+/// (see `QueryPlan::namesake_elsewhere`).
+const NAMESAKE_WEIGHT: f32 = 0.5;
+
 /// Weight of a symbol key named in a question (four words or more).
 const QUESTION_SYMBOL_WEIGHT: f32 = 3.0;
 
@@ -1468,6 +1472,26 @@ impl QueryPlan {
         })
     }
 
+    /// Whether `chunk` defines a function of the name a question writes with its module,
+    /// in another module: "what does OpentelemetryEcto.handle_event do" asks about
+    /// that one, not Xandra's or Dataloader's `handle_event/4`.
+    fn namesake_elsewhere(&self, chunk: &Chunk) -> bool {
+        self.question
+            && !chunk.defines.is_empty()
+            && chunk.kind.is_callable()
+            && !self.names_qualified(chunk)
+            && self.exact_symbols.iter().any(|written| {
+                let (head, _) = split_arity(written);
+                let Some((module, name)) = head.rsplit_once('.') else {
+                    return false;
+                };
+                written.starts_with(char::is_uppercase)
+                    && !module.is_empty()
+                    && name.starts_with(|c: char| c.is_lowercase() || c == '_')
+                    && chunk.defines.iter().any(|d| d.name == name)
+            })
+    }
+
     /// Whether `chunk` is an internal function (private, or documented as internal) that
     /// a question weighs at [`INTERNAL_WEIGHT`], so that it gains a share of what its
     /// neighbours in its file score ([`lend_to_internal_neighbours`]).
@@ -1583,6 +1607,9 @@ impl QueryPlan {
             if chunk.tags.iter().any(|t| t == "generated") {
                 w *= GENERATED_WEIGHT;
             }
+        }
+        if self.namesake_elsewhere(chunk) {
+            w *= NAMESAKE_WEIGHT;
         }
         w
     }
