@@ -939,7 +939,16 @@ pub fn callers_note(graph: &aiex_node::graph::SymbolGraph, symbol: &str) -> Stri
     callbacks.sort();
     callbacks.dedup();
     if callbacks.is_empty() {
-        return String::new();
+        // A protocol's implementation, the protocol not indexed (a dependency's): code
+        // calls the protocol's function, which dispatches to it.
+        return match graph.implemented_protocol_function(symbol) {
+            Some(function) => format!(
+                "it implements the protocol function {function}: code calls that function, \
+                 which dispatches to it by the type of its first argument; `aiex symbols \
+                 callers {function}` lists that code"
+            ),
+            None => String::new(),
+        };
     }
     // Code calling the callback through a module chosen at run time (`adapter.get(url)`,
     // which the graph links to the callback): named, for the functions to be found.
@@ -1774,5 +1783,15 @@ mod tests {
             note.contains("`aiex symbols callers Auth.Strategy.plug/3` lists that code"),
             "{note}"
         );
+        // A dependency's protocol, not indexed (phoenix_ecto's `defimpl
+        // Phoenix.HTML.FormData, for: Ecto.Changeset`): pointed to all the same.
+        let src = "defimpl Phoenix.HTML.FormData, for: Ecto.Changeset do\n  def to_form(changeset, opts), do: {changeset, opts}\nend\ndefmodule App.Form do\n  def f(cs), do: Phoenix.HTML.FormData.to_form(cs, [])\nend\n";
+        let g = graph(&[("lib/html.ex", src)]);
+        let note = callers_note(&g, "Phoenix.HTML.FormData.Ecto.Changeset.to_form/2");
+        assert!(
+            note.contains("implements the protocol function Phoenix.HTML.FormData.to_form/2"),
+            "{note}"
+        );
+        assert!(callers_note(&g, "App.Form.f/1").is_empty());
     }
 }

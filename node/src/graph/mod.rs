@@ -3073,6 +3073,25 @@ impl SymbolGraph {
         out
     }
 
+    /// The function of a protocol that is not indexed which `symbol` implements, where
+    /// its module is that protocol's implementation (`defimpl Phoenix.HTML.FormData, for:
+    /// Ecto.Changeset` is `Phoenix.HTML.FormData.Ecto.Changeset`): `to_form/2` of it is
+    /// `Phoenix.HTML.FormData.to_form/2`, which code calls to reach it.
+    pub fn implemented_protocol_function(&self, symbol: &str) -> Option<String> {
+        let (head, arity) = symbol.rsplit_once('/')?;
+        let (module, fun) = head.rsplit_once('.')?;
+        (self.implementers.iter())
+            .filter(|(protocol, sites)| {
+                (module.strip_prefix(protocol.as_str())).is_some_and(|r| r.starts_with('.'))
+                    && sites.iter().any(|s| s.symbol == module)
+            })
+            .map(|(protocol, _)| format!("{protocol}.{fun}/{arity}"))
+            // (The protocol's own function not indexed: its implementations are the
+            // module's names under it.)
+            .filter(|function| !self.defs.contains_key(function))
+            .max_by_key(String::len)
+    }
+
     /// Whether some indexed module implements the behaviour (or protocol) `module`.
     pub fn has_implementations(&self, module: &str) -> bool {
         self.implementers.contains_key(module)
