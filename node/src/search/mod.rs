@@ -376,6 +376,9 @@ pub fn search_with(
             .total_cmp(&a.score)
             .then_with(|| a.chunk.id.cmp(&b.chunk.id))
     });
+    if !plan.question {
+        first_definition_first(&mut hits, &plan);
+    }
     // One result per definition: the parts of a split definition are its best part. In a
     // question, so are the arities of one function documented apart (`Macro.prewalk/2`
     // and `/3`, `System.argv/0` and `/1`): they answer it together, and a second arity
@@ -433,6 +436,40 @@ pub fn search_with(
         })
         .collect())
 }
+
+/// Of two chunks of one file defining the function a name looks up, scored within
+/// [`FIRST_DEFINITION_MARGIN`] of each other, the one written first comes first: the
+/// function's clauses before a catch-all written further down (`def handle_event(_,
+/// state), do: {:ok, state}` merged with the other catch-alls), or an `if` branch's
+/// definition before its `else` branch's stub. The scores stay in order.
+fn first_definition_first(hits: &mut [Candidate], plan: &QueryPlan) {
+    let n = hits.len().min(FIRST_DEFINITION_WINDOW);
+    for i in 0..n {
+        for j in i + 1..n {
+            let (a, b) = (&hits[i], &hits[j]);
+            let same = a.chunk.repo == b.chunk.repo
+                && a.chunk.path == b.chunk.path
+                && a.chunk.kind.is_callable()
+                && b.chunk.kind.is_callable()
+                && plan.hit_symbol(&a.chunk) == plan.hit_symbol(&b.chunk);
+            if same
+                && b.chunk.start_line < a.chunk.start_line
+                && b.score >= a.score * FIRST_DEFINITION_MARGIN
+            {
+                let (score_a, score_b) = (hits[i].score, hits[j].score);
+                hits.swap(i, j);
+                (hits[i].score, hits[j].score) = (score_a, score_b);
+            }
+        }
+    }
+}
+
+/// How close (as a share of the better score) two definitions of one function in one
+/// file must score for the one written first to come first.
+const FIRST_DEFINITION_MARGIN: f32 = 0.97;
+
+/// How many of the best hits [`first_definition_first`] looks through.
+const FIRST_DEFINITION_WINDOW: usize = 50;
 
 /// A chunk that may be a result, with what its score is made of.
 #[derive(Debug, Clone)]
@@ -1835,6 +1872,30 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Of two definitions of one function in one file scoring alike, the one written
+    /// first comes first (Cadet's CloudWatch logger: its clauses before the catch-all
+    /// merged with the other catch-alls further down); not one scoring well below.
+    #[test]
+    fn the_definition_written_first_comes_first_among_alike_ones() {
+        let src = "defmodule Log.Cloud do\n  def handle_event({level, msg}, state) do\n    {:ok, [{level, msg} | state]}\n  end\n\n  def handle_call(:flush, state), do: {:ok, :ok, state}\n\n  def handle_event(_, state), do: {:ok, state}\nend\n";
+        let plan = QueryPlan::new("Log.Cloud.handle_event/2");
+        let ranked = |late: f32, early: f32| {
+            let mut hits: Vec<Candidate> = candidates_of(&[("lib/log/cloud.ex", src)])
+                .into_iter()
+                .filter(|c| c.chunk.name == "handle_event")
+                .collect();
+            assert_eq!(hits.len(), 2);
+            hits.sort_by_key(|c| std::cmp::Reverse(c.chunk.start_line));
+            (hits[0].score, hits[1].score) = (late, early);
+            first_definition_first(&mut hits, &plan);
+            (hits.iter())
+                .map(|h| (h.chunk.start_line, h.score))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ranked(459.8, 455.7), [(2, 459.8), (7, 455.7)]);
+        assert_eq!(ranked(459.8, 300.0), [(7, 459.8), (2, 300.0)]);
     }
 
     /// In a question, an internal function gains [`NEIGHBOUR_SHARE`] of the best score of
