@@ -1378,6 +1378,38 @@ fn g13_a_quote_given_to_module_create_defines_nothing_where_it_is_used() {
     assert_eq!(quoted("__using__").0, strings(&["typespec"]));
 }
 
+/// A `@moduledoc` written after a function is a module header part of its own, not lines
+/// of the next function (OpentelemetryGrpc's server: 15 lines of module doc led its
+/// `setup/1`).
+#[test]
+fn g13_a_moduledoc_after_a_function_is_a_header_part() {
+    let src = concat!(
+        "defmodule Otel.Server do\n",
+        "  def options_schema, do: []\n",
+        "\n",
+        "  @moduledoc \"\"\"\n",
+        "  Handles the server's events.\n",
+        "  \"\"\"\n",
+        "\n",
+        "  @doc \"Sets up.\"\n",
+        "  def setup(opts \\\\ []) do\n",
+        "    {:ok, opts}\n",
+        "  end\n",
+        "end\n",
+    );
+    let cs = unmerged_chunks("lib/otel/server.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let setup = (cs.iter())
+        .find(|c| c.name == "setup")
+        .unwrap_or_else(|| panic!("setup: {}", dump(&cs)));
+    assert_eq!(setup.start_line, 7, "{}", dump(&cs));
+    assert!(
+        (cs.iter()).any(|c| c.kind == ChunkKind::ModuleHeader && c.start_line == 3),
+        "{}",
+        dump(&cs)
+    );
+}
+
 /// A `@derive` whose protocol is a call's value (`@derive
 /// LoggerJSON.Formatter.encoder_protocol()`) makes that call as the module compiles.
 #[test]

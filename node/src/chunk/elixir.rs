@@ -4219,7 +4219,8 @@ impl<'s, 't> Walker<'s, 't> {
         let is_code = |k: usize| {
             let node = items[k].node;
             matches!(items[k].kind, ItemKind::Header)
-                && ((node.kind_id() == calls::grammar().call
+                && (self.src[node.start_byte()..].starts_with(b"@moduledoc")
+                    || (node.kind_id() == calls::grammar().call
                     && !matches!(target_name(node, self.src), Some("attr" | "slot")))
                     // `schema = [...]`: a variable of the module's body (Sentry's option
                     // schemas, 900 lines of them), for the code after it.
@@ -4237,25 +4238,27 @@ impl<'s, 't> Walker<'s, 't> {
         // part however short (Bypass's `import Bypass.Utils` and `require Logger` after
         // its types), not lines of the definition next to it. So does a test module's
         // `doctest Mod` after its tests: the module's tests, none's lines.
+        // (So does a `@moduledoc` written after functions: OpentelemetryGrpc's server.)
         let declares = |k: usize| {
             matches!(items[k].kind, ItemKind::Header)
-                && matches!(
-                    target_name(items[k].node, self.src),
-                    Some(
-                        "alias"
-                            | "import"
-                            | "require"
-                            | "use"
-                            | "defstruct"
-                            | "defexception"
-                            | "schema"
-                            | "embedded_schema"
-                            | "typed_schema"
-                            | "typed_embedded_schema"
-                            | "typedstruct"
-                            | "doctest"
-                    )
-                )
+                && (self.src[items[k].node.start_byte()..].starts_with(b"@moduledoc")
+                    || matches!(
+                        target_name(items[k].node, self.src),
+                        Some(
+                            "alias"
+                                | "import"
+                                | "require"
+                                | "use"
+                                | "defstruct"
+                                | "defexception"
+                                | "schema"
+                                | "embedded_schema"
+                                | "typed_schema"
+                                | "typed_embedded_schema"
+                                | "typedstruct"
+                                | "doctest"
+                        )
+                    ))
         };
         let header_size = |group: &[usize]| {
             let (Some(&first), Some(&last)) = (group.first(), group.last()) else {
