@@ -1793,5 +1793,10 @@ mod tests {
             "{note}"
         );
         assert!(callers_note(&g, "App.Form.f/1").is_empty());
+        // Not a module that `use`s a module above it.
+        let src = "defmodule MyAppWeb do\n  def controller, do: quote(do: import(Plug.Conn))\n  defmacro __using__(which), do: apply(__MODULE__, which, [])\nend\ndefmodule MyAppWeb.PageController do\n  use MyAppWeb, :controller\n  def helper(x), do: x\nend\n";
+        let g = graph(&[("lib/my_app_web.ex", src)]);
+        let note = callers_note(&g, "MyAppWeb.PageController.helper/1");
+        assert!(!note.contains("protocol"), "{note}");
     }
 }

@@ -1357,6 +1357,12 @@ fn g13_a_quote_given_to_module_create_defines_nothing_where_it_is_used() {
         "      def typespec, do: :ok\n",
         "    end\n",
         "  end\n",
+        "  defmacro hook(env) do\n",
+        "    Module.create(Module.concat(env.module, Impl), quote(do: def(run, do: :ok)), env)\n",
+        "    quote do\n",
+        "      def impl, do: :impl\n",
+        "    end\n",
+        "  end\n",
         "end\n",
     );
     let cs = unmerged_chunks("lib/vix/array.ex", src);
@@ -1376,6 +1382,12 @@ fn g13_a_quote_given_to_module_create_defines_nothing_where_it_is_used() {
     };
     assert_eq!(quoted("def_array"), (vec![], vec![]), "{}", dump(&cs));
     assert_eq!(quoted("__using__").0, strings(&["typespec"]));
+    // A quote after the call is the one the function returns: kept.
+    assert!(
+        quoted("hook").0.contains(&"impl".to_string()),
+        "{}",
+        dump(&cs)
+    );
 }
 
 /// A `@moduledoc` written after a function is a module header part of its own, not lines
@@ -1427,6 +1439,19 @@ fn g13_a_derived_protocol_named_by_a_call_calls_it() {
         .collect();
     assert!(
         calls.contains(&&"Shop.Formatter.encoder_protocol/0".to_string()),
+        "{}",
+        dump(&cs)
+    );
+    // Not the `derive` itself.
+    let bare: Vec<&String> = (cs.iter())
+        .flat_map(|c| {
+            c.unqualified_calls
+                .iter()
+                .chain(&c.module_unqualified_calls)
+        })
+        .collect();
+    assert!(
+        !bare.iter().any(|c| c.starts_with("derive/")),
         "{}",
         dump(&cs)
     );

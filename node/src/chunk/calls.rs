@@ -2517,8 +2517,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             }
                             // `@derive LoggerJSON.Formatter.encoder_protocol()`: the
                             // protocol is a call's value, made as the module compiles.
-                            if set.kind_id() == g.call {
-                                calls.extend(collect(set, src));
+                            if let Some(value) = child_of_kind(set, "arguments")
+                                .and_then(|a| a.named_child(0))
+                                .filter(|v| v.kind_id() == g.call)
+                            {
+                                calls.extend(collect(value, src));
                                 out_of_order = true;
                             }
                             IN_DERIVE.with(|d| d.set(false));
@@ -2645,6 +2648,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             && let Some(call) = (node.named_child(0))
                 .filter(|inner| inner.kind_id() == tuple)
                 .and_then(|inner| middleware_function(inner, src))
+            // Not a pattern (`def handle_info({{__MODULE__, :tick}, ref}, s)`).
+            && !(pattern_checks < MAX_PATTERN_CHECKS && {
+                pattern_checks += 1;
+                in_pattern(node, src, &not_calls)
+            })
         {
             // Absinthe's middleware `{{Resolver, :mutate}, config}`: `mutate(resolution,
             // config)` on each resolution (AshGraphql's fields).
@@ -3326,7 +3334,8 @@ pub(crate) fn component_tags(html: &[u8]) -> Vec<(usize, RawCall)> {
 
 /// The LiveView events HEEx markup binds by name (`phx-click="save"`, `phx-submit`,
 /// `phx-change`...): each runs the `handle_event/3` of the LiveView (or component) that
-/// renders it, a [`RawCall::Local`] of it at the attribute. Computed names
+/// renders it, a [`RawCall::OwnCallback`] of it at the attribute, taking the event by
+/// its name (a call by name where the module writes no `handle_event/3`). Computed names
 /// (`phx-click={@event}`) are not read; a string built (`phx-click={"kick:#{id}"}`) is.
 /// Each is its module's own callback, taking the event by its name: not that of a
 /// module whose `handle_event/3` clauses all take other events (a LiveComponent's
@@ -3656,7 +3665,7 @@ pub(crate) fn template_code_calls(html: &[u8], braces: bool) -> Vec<(usize, RawC
             call => (at, call),
         })
         .filter(|(_, call)| match call {
-            RawCall::Local { fun, .. } => !super::elixir::STRUCTURE.contains(&fun.as_str()),
+            RawCall::Local { fun, arity } => !super::elixir::structural_call(fun, *arity),
             RawCall::Remote { .. } => true,
             _ => false,
         })

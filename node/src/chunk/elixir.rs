@@ -4219,7 +4219,7 @@ impl<'s, 't> Walker<'s, 't> {
         let is_code = |k: usize| {
             let node = items[k].node;
             matches!(items[k].kind, ItemKind::Header)
-                && (self.src[node.start_byte()..].starts_with(b"@moduledoc")
+                && (is_moduledoc(node, self.src)
                     || (node.kind_id() == calls::grammar().call
                     && !matches!(target_name(node, self.src), Some("attr" | "slot")))
                     // `schema = [...]`: a variable of the module's body (Sentry's option
@@ -4241,7 +4241,7 @@ impl<'s, 't> Walker<'s, 't> {
         // (So does a `@moduledoc` written after functions: OpentelemetryGrpc's server.)
         let declares = |k: usize| {
             matches!(items[k].kind, ItemKind::Header)
-                && (self.src[items[k].node.start_byte()..].starts_with(b"@moduledoc")
+                && (is_moduledoc(items[k].node, self.src)
                     || matches!(
                         target_name(items[k].node, self.src),
                         Some(
@@ -5903,18 +5903,29 @@ fn define(defined: &mut Defined, name: &str, arities: &[u32]) {
     }
 }
 
+/// Whether a call without a module of `fun/arity` is one of [`STRUCTURE`]: not an
+/// imported function's that takes more arguments than ExUnit's `test/3` (Tentacat's
+/// `test(client, owner, repo, id)`).
+pub(crate) fn structural_call(fun: &str, arity: u32) -> bool {
+    STRUCTURE.contains(&fun) && !(fun == "test" && arity > 3)
+}
+
+/// Whether `node` is a `@moduledoc` attribute (not `@moduledoc_opts`).
+fn is_moduledoc(node: Node<'_>, src: &[u8]) -> bool {
+    src[node.start_byte()..]
+        .strip_prefix(b"@moduledoc")
+        .is_some_and(|rest| {
+            !rest
+                .first()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        })
+}
+
 /// Macros that give code its structure rather than being called for what they compute:
 /// kept out of a chunk's calls without a module, so that every module and function does
 /// not become a caller of `Kernel.defmodule/2` or `Kernel.if/2` (special forms such as
 /// `case` and `fn` are never resolved: the graph looks in `Kernel`, not
 /// `Kernel.SpecialForms`).
-/// Whether a call without a module of `fun/arity` is one of [`STRUCTURE`]: not an
-/// imported function's that takes more arguments than ExUnit's `test/3` (Tentacat's
-/// `test(client, owner, repo, id)`).
-fn structural_call(fun: &str, arity: u32) -> bool {
-    STRUCTURE.contains(&fun) && !(fun == "test" && arity > 3)
-}
-
 pub(crate) const STRUCTURE: [&str; 28] = [
     "defmodule",
     "defprotocol",
@@ -6010,6 +6021,21 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         }
         let lo = raw.partition_point(|(b, _)| *b < draft.start);
         let hi = raw.partition_point(|(b, _)| *b < draft.end);
+        // A quote compiled into a module of its own: `Module.create(name, contents, env)`
+        // after it, no quote after that (see below).
+        let created = {
+            let in_draft = || raw[lo..hi].iter();
+            let create = in_draft()
+                .filter(|(_, c)| {
+                    matches!(c, RawCall::Remote { module, fun, arity: 3 }
+                        if module == "Module" && fun == "create")
+                })
+                .map(|(at, _)| *at)
+                .max();
+            create.is_some_and(|create| {
+                !in_draft().any(|(at, c)| *at > create && matches!(c, RawCall::QuotedDef { .. }))
+            })
+        };
         let scope = draft.scope;
         // Aliases made inside this chunk (in a function body), in force after them.
         let mut local = if draft.part.is_some_and(|(k, _)| k > 1) {
@@ -6363,7 +6389,7 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     let in_quoted_def = quoted_open.as_ref().is_some_and(|(end, _)| *at < *end)
                         && *at >= unquoted_until;
                     if in_quoted_def
-                        && !STRUCTURE.contains(&fun.as_str())
+                        && !structural_call(fun, *arity)
                         && let Some(def) = draft.quoted_defs.last_mut()
                     {
                         def.calls.push(super::symbol("__MODULE__", fun, *arity));
@@ -6433,8 +6459,9 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
         // A function that compiles its quote into a module of its own (Vix's
         // `def_vips_array/2`: `Module.create(Vix.Vips.Array.Int, contents, env)`, called
         // from a `@before_compile` hook): what the quote defines, declares and imports
-        // is that module's, not the one a `use` or the hook brings it to.
-        if draft.calls.iter().any(|c| c == "Module.create/3") {
+        // is that module's, not the one a `use` or the hook brings it to. (Not when a
+        // quote follows the call: the function returns that one.)
+        if created {
             draft.quoted_defs.clear();
             draft.quoted_uses.clear();
             draft.quoted_imports.clear();

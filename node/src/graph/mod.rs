@@ -3082,8 +3082,11 @@ impl SymbolGraph {
         let (module, fun) = head.rsplit_once('.')?;
         (self.implementers.iter())
             .filter(|(protocol, sites)| {
+                // A `defimpl` of it, not a module that `use`s a module above it
+                // (`MyAppWeb.PageController`'s `use MyAppWeb, :controller`).
                 (module.strip_prefix(protocol.as_str())).is_some_and(|r| r.starts_with('.'))
-                    && sites.iter().any(|s| s.symbol == module)
+                    && (sites.iter())
+                        .any(|s| s.symbol == module && s.signature.starts_with("defimpl "))
             })
             .map(|(protocol, _)| format!("{protocol}.{fun}/{arity}"))
             // (The protocol's own function not indexed: its implementations are the

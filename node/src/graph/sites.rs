@@ -777,10 +777,7 @@ fn call_lines_in<'a>(
                                 &codes[i - 1],
                                 code,
                                 codes.get(i + 1).map(String::as_str),
-                                // `Task.async_stream(` a few lines up passes each item
-                                // first.
-                                (codes[i.saturating_sub(4)..i].iter())
-                                    .any(|c| c.contains("async_stream(")),
+                                &codes[i.saturating_sub(4)..i],
                                 callee,
                                 scope,
                             ))))
@@ -2570,7 +2567,7 @@ fn mfa_over_lines(
     before: &str,
     code: &str,
     after: Option<&str>,
-    streamed: bool,
+    above: &[String],
     callee: &Callee,
     scope: &Scope<'_>,
 ) -> bool {
@@ -2581,12 +2578,30 @@ fn mfa_over_lines(
     let Some(after) = after.map(str::trim).filter(|a| a.starts_with('[')) else {
         return false;
     };
+    // `Task.async_stream(` a few lines up, still open, passes each item first.
+    let streamed = || {
+        let mut depth = 0usize;
+        for line in above.iter().rev() {
+            for (at, b) in line.bytes().enumerate().rev() {
+                match b {
+                    b')' => depth += 1,
+                    b'(' if depth == 0 => {
+                        let head = line[..at].trim_end_matches(ident_char);
+                        return line[head.len()..at].starts_with("async_stream");
+                    }
+                    b'(' => depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+        false
+    };
     code.starts_with(':')
         && code.ends_with(',')
         && before.ends_with(',')
         && names_mfa(
             &[
-                if streamed { "async_stream(" } else { "" },
+                if streamed() { "async_stream(" } else { "" },
                 before,
                 " ",
                 code,
@@ -4242,8 +4257,9 @@ end"#;
         let src = ":erpc.call(\n  node2,\n  Poller,\n  :poll,\n  [x],\n  15_000\n)\nGenServer.call(\n  Poller,\n  :poll\n)\nGenServer.call(\n  Poller,\n  :poll,\n  :infinity\n)\n:erpc.call(\n  n,\n  Poller,\n  :poll,\n  [a, b, c]\n)\n";
         assert_eq!(lines_in(src, &poll, &scope), vec![13]);
         // `Task.async_stream(` passes each item first (OpenTelemetry's task wrappers).
-        let src = "Task.async_stream(\n  items,\n  Poller,\n  :poll,\n  [],\n  opts\n)\n";
-        assert_eq!(lines_in(src, &poll, &scope), vec![13]);
+        let src = "Task.async_stream(\n  items,\n  Poller,\n  :poll,\n  [],\n  opts\n)\nx = Task.async_stream(n, &ping/1)\n:erpc.call(\n  node,\n  Poller,\n  :poll,\n  [x]\n)\n";
+        // (Not one closed before the call.)
+        assert_eq!(lines_in(src, &poll, &scope), vec![13, 21]);
     }
 
     /// `use MyAppWeb, :controller` runs `MyAppWeb.controller/0` (also with options,

@@ -1016,7 +1016,7 @@ impl QueryPlan {
             // An Erlang module's function by its atom (`:ets.lookup/2`,
             // `:_next_ls_private_compiler.compile/0`): its module keeps its colon.
             let erlang = raw.trim_start_matches(['`', '"', '\'']).starts_with(':')
-                && tok.contains('.')
+                && tok.trim_end_matches('.').contains('.')
                 && tok.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
             let with_colon;
             let tok = if erlang {
@@ -2121,6 +2121,9 @@ end
                 .any(|s| s == ":_ls_compiler.compile/0")
         );
         assert_eq!(QueryPlan::new(":ok").exact_symbols, Vec::<String>::new());
+        // Nor one ending a sentence.
+        let prose = QueryPlan::new("the worker exits with :killed.");
+        assert!(prose.exact_symbols.is_empty(), "{:?}", prose.exact_symbols);
     }
 
     /// In a sentence `I` is a pronoun, not a module, and a `?` may end the sentence rather
