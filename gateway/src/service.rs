@@ -413,7 +413,7 @@ pub fn caller_refs(
     sites: Vec<SymbolSite>,
     symbol: &str,
 ) -> (Vec<pb::SymbolRef>, String) {
-    use aiex_node::graph::sites::{Callee, CalleeKind, call_place};
+    use aiex_node::graph::sites::{Callee, CalleeKind, add_use_imports, call_place};
     let callee = Callee::of(symbol).map(|c| c.with_arities(graph.definition_arities(symbol)));
     let started = Instant::now();
     let (mut read, mut failed, mut unread) = (0usize, 0usize, 0usize);
@@ -439,7 +439,10 @@ pub fn caller_refs(
                 }
                 read += 1;
                 let chunks = match source.file_chunks(&key.0, &key.1) {
-                    Ok(chunks) => Some(chunks),
+                    Ok(mut chunks) => {
+                        add_use_imports(&mut chunks, graph);
+                        Some(chunks)
+                    }
                     Err(e) => {
                         failed += 1;
                         tracing::warn!(repo = %key.0, path = %key.1, error = %e, "cannot read a caller's file for its call lines");
@@ -814,7 +817,10 @@ pub fn callee_refs(
         return refs;
     };
     let chunks = match source.file_chunks(&first.repo, &first.path) {
-        Ok(chunks) => chunks,
+        Ok(mut chunks) => {
+            aiex_node::graph::sites::add_use_imports(&mut chunks, graph);
+            chunks
+        }
         Err(e) => {
             tracing::warn!(symbol, error = %e, "cannot read the file of a function for its call lines");
             return refs;
@@ -1499,6 +1505,42 @@ mod tests {
             .find(|r| r.symbol == "Admin.View.render_css/1")
             .unwrap_or_else(|| panic!("{refs:?}"));
         assert_eq!(css.call_lines, vec![2]);
+    }
+
+    /// A function a `use` imports, called both bare and with its module in one caller,
+    /// is called on every such line (ex_admin's tests: the bare calls' lines were lost
+    /// beside a qualified one), and so are the caller's lines of its callee.
+    #[test]
+    fn bare_calls_through_a_use_s_import_beside_a_qualified_one_keep_their_lines() {
+        let case = "defmodule Syn.Case do\n  use ExUnit.CaseTemplate\n  using do\n    quote do\n      import Syn.Util\n    end\n  end\nend\n";
+        let util = "defmodule Syn.Util do\n  def helper(x), do: x\nend\n";
+        let test = concat!(
+            "defmodule Syn.BTest do\n",     // 1
+            "  use Syn.Case\n",             // 2
+            "  def plain(x) do\n",          // 3
+            "    a = helper(x)\n",          // 4
+            "    b = Syn.Util.helper(a)\n", // 5
+            "    helper(b)\n",              // 6
+            "  end\n",                      // 7
+            "end\n",                        // 8
+        );
+        let chunks = chunked(&[
+            ("test/support/case.ex", case),
+            ("lib/util.ex", util),
+            ("test/b_test.exs", test),
+        ]);
+        let g = SymbolGraph::build(&chunks);
+        let source = Files(chunks);
+        let (refs, _) = callers_answer(Some(&source), &g, "Syn.Util.helper/1", &[]).unwrap();
+        let plain = (refs.iter())
+            .find(|r| r.symbol == "Syn.BTest.plain/1")
+            .unwrap_or_else(|| panic!("{refs:?}"));
+        assert_eq!(plain.call_lines, vec![4, 5, 6]);
+        let refs = callee_refs(Some(&source), &g, "Syn.BTest.plain/1", &[]);
+        let helper = (refs.iter())
+            .find(|r| r.symbol == "Syn.Util.helper/1")
+            .unwrap_or_else(|| panic!("{refs:?}"));
+        assert_eq!(helper.call_lines, vec![4, 5, 6]);
     }
 
     /// A module's callees are called where any part of its header is written: a

@@ -2095,6 +2095,17 @@ impl SymbolGraph {
         }
     }
 
+    /// `chunk`'s imports and their filters with what its module's `use`s import added
+    /// after its own, as the graph resolves its calls without a module: a bare
+    /// `helper(1)` beside a `Syn.Util.helper(3)` is `Syn.Util`'s when a `use` imports it.
+    pub fn imports_with_uses(&self, chunk: &Chunk) -> (Vec<String>, Vec<ImportFilter>) {
+        let mut uses = chunk.uses.clone();
+        self.chain_uses(&mut uses);
+        let mut imports = (chunk.imports.clone(), chunk.import_filters.clone());
+        self.add_imports_of_uses(&uses, &mut imports, true);
+        imports
+    }
+
     /// Adds to a caller's imports what its module's `use`s import (after its own).
     fn add_used_imports(&self, p: &mut Unqualified) {
         self.add_imports_of_uses(&p.uses, &mut p.imports, true);

@@ -321,6 +321,32 @@ pub fn call_place(chunks: &[Chunk], from: u32, to: u32, callee: &Callee) -> Call
     }
 }
 
+/// Gives each of one file's `chunks` the imports its module's `use`s make (see
+/// [`SymbolGraph::imports_with_uses`]), so that its call lines are read with the imports
+/// the graph resolved its calls with. The chunks of one module share their `use`s: each
+/// list is looked up once.
+pub fn add_use_imports(chunks: &mut [Chunk], graph: &crate::graph::SymbolGraph) {
+    type Imports = (Vec<String>, Vec<crate::chunk::ImportFilter>);
+    // (uses, own imports) -> imports with the uses'.
+    let mut seen: Vec<((Vec<String>, Imports), Imports)> = Vec::new();
+    for chunk in chunks.iter_mut().filter(|c| !c.uses.is_empty()) {
+        let key = (
+            chunk.uses.clone(),
+            (chunk.imports.clone(), chunk.import_filters.clone()),
+        );
+        let (imports, filters) = match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, added)) => added.clone(),
+            None => {
+                let added = graph.imports_with_uses(chunk);
+                seen.push((key, added.clone()));
+                added
+            }
+        };
+        chunk.imports = imports;
+        chunk.import_filters = filters;
+    }
+}
+
 /// `alias Sourceror.Zipper, as: Z` on a line of its own: (`Z`, `Sourceror.Zipper`).
 fn body_alias(line: &str) -> Option<(&str, &str)> {
     let (full, short) = line.trim().strip_prefix("alias ")?.split_once(", as:")?;
