@@ -349,7 +349,13 @@ pub fn add_use_imports(chunks: &mut [Chunk], graph: &crate::graph::SymbolGraph) 
 
 /// `alias Sourceror.Zipper, as: Z` on a line of its own: (`Z`, `Sourceror.Zipper`).
 fn body_alias(line: &str) -> Option<(&str, &str)> {
-    let (full, short) = line.trim().strip_prefix("alias ")?.split_once(", as:")?;
+    let alias = line.trim().strip_prefix("alias ")?;
+    // `alias My.Task` in a function's body: `Task.run(1)` below it is `My.Task`'s, not
+    // Elixir's `Task` (New Relic's instrumented `Task` in its tests).
+    let (full, short) = match alias.split_once(", as:") {
+        Some(pair) => pair,
+        None => (alias, alias.rsplit('.').next()?),
+    };
     let short = short.trim();
     let module = |m: &str| {
         m.starts_with(|c: char| c.is_ascii_uppercase())
@@ -418,7 +424,7 @@ impl<'a> Scope<'a> {
             .collect();
         // The chunk lists its module's aliases; one a function body makes under a name
         // of its own (`alias Sourceror.Zipper, as: Z` in a test) is read from its line.
-        if chunk.content.contains("as:") {
+        if chunk.content.contains("alias ") {
             aliases.extend(chunk.content.lines().filter_map(body_alias));
         }
         let unqualified = (chunk.all_unqualified_calls())
@@ -2990,6 +2996,10 @@ mod tests {
             Some(("Z", "Sourceror.Zipper"))
         );
         assert_eq!(body_alias("alias Sourceror.{Zipper, Range}"), None);
+        assert_eq!(
+            body_alias("    alias NewRelic.Instrumented.Task"),
+            Some(("Task", "NewRelic.Instrumented.Task"))
+        );
         // A runtime module's call piped into, or through a function's value (FunWithFlags'
         // `|> persistence_adapter().put(gate)`, `Config.persistence_adapter.put(n, g)`).
         let src = "flag\n|> persistence_adapter().put(gate)\nConfig.persistence_adapter.put(name, gate)\nx |> Other.put(gate)\n";
@@ -4503,6 +4513,28 @@ end"#;
             call_place(&chunks, inner.line, inner.end_line, &callee).lines,
             vec![7]
         );
+    }
+
+    /// An `alias` in a function's body names the module its calls below mean, even
+    /// one named like Elixir's (`alias NewRelic.Instrumented.Task`, then `Task.run(1)`).
+    #[test]
+    fn a_body_alias_shadowing_a_standard_module_names_its_calls() {
+        let src = concat!(
+            "defmodule User do\n", // 1
+            "  def one do\n",      // 2
+            "    alias My.Task\n", // 3
+            "    Task.run(1)\n",   // 4
+            "  end\n",             // 5
+            "end\n",               // 6
+        );
+        let config = crate::chunk::ChunkerConfig::default();
+        let crate::chunk::FileChunks::Chunked(chunks) =
+            crate::chunk::chunk_file("app", "lib/user.ex", src.as_bytes(), &config)
+        else {
+            panic!("chunked");
+        };
+        let callee = Callee::of("My.Task.run/1").unwrap();
+        assert_eq!(call_place(&chunks, 2, 5, &callee).lines, vec![4]);
     }
 
     /// A caller split in parts calls where the parts the chunker saw call: a bare
