@@ -5400,3 +5400,44 @@ fn a_later_parts_run_time_call_of_its_own_name_is_no_call_of_itself() {
     let place = aiex_node::graph::sites::call_place(&chunks, 1, last, &callee);
     assert_eq!(place.lines, vec![3], "{place:?}, not {runtime_line}");
 }
+
+/// Compiler hooks set by attributes are called: `@on_definition` and `@after_compile` by
+/// the module that sets them, and in a `__using__` quote (with `@before_compile`) by the
+/// quoting macro (New Relic's `use NewRelic.Tracer`, whose `@trace` runs through
+/// `NewRelic.Tracer.Macro.__on_definition__/6`).
+#[test]
+fn compiler_hook_attributes_call_their_hooks() {
+    let src = concat!(
+        "defmodule Tr do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      @before_compile Tr.Macro\n",
+        "      @on_definition Tr.Macro\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule Tr.Macro do\n",
+        "  defmacro __before_compile__(_env), do: nil\n",
+        "  def __on_definition__(_env, _kind, _name, _args, _guards, _body), do: :ok\n",
+        "  def __after_compile__(_env, _bytecode), do: :ok\n",
+        "end\n",
+        "defmodule App do\n",
+        "  use Tr\n",
+        "  @after_compile Tr.Macro\n",
+        "  def x, do: 1\n",
+        "end\n",
+    );
+    let g = graph_of("lib/tr.ex", src);
+    let callers = |s: &str| -> Vec<String> {
+        let mut c: Vec<String> = g.callers(s).into_iter().map(|s| s.symbol).collect();
+        c.sort();
+        c
+    };
+    assert_eq!(callers("Tr.Macro.__on_definition__/6"), ["Tr.__using__/1"]);
+    assert_eq!(callers("Tr.Macro.__before_compile__/1"), ["Tr.__using__/1"]);
+    // The module's own code (its header), named by its place.
+    assert_eq!(
+        callers("Tr.Macro.__after_compile__/2"),
+        ["lib/tr.ex:14 App"]
+    );
+}

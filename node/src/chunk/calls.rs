@@ -1885,9 +1885,27 @@ fn layout_component(tuple: Node<'_>, src: &[u8]) -> Option<RawCall> {
     None
 }
 
+/// The function a module attribute names for the compiler to call, and its arity:
+/// `@on_definition` (`__on_definition__/6`), `@after_compile` (`__after_compile__/2`),
+/// `@after_verify` (`__after_verify__/1`).
+fn compiler_hook(attribute: &str) -> Option<(&'static str, u32)> {
+    match attribute {
+        "on_definition" => Some(("__on_definition__", 6)),
+        "after_compile" => Some(("__after_compile__", 2)),
+        "after_verify" => Some(("__after_verify__", 1)),
+        _ => None,
+    }
+}
+
 /// The macro a `@before_compile` names: `Mod`'s `__before_compile__/1`, or `{Mod,
 /// :hook}`'s `hook/1` (OpenApiSpex's `{OpenApiSpex.ControllerSpecs, :before_compile}`).
 fn before_compile_hook(written: Node<'_>, src: &[u8]) -> Option<(String, String)> {
+    hook_named(written, "__before_compile__", src)
+}
+
+/// The module and function a compiler hook's attribute names: `Mod` (its `default`
+/// function) or `{Mod, :fun}`.
+fn hook_named(written: Node<'_>, default: &str, src: &[u8]) -> Option<(String, String)> {
     if written.kind() == "tuple" {
         let [module, hook] = named_children(written)[..] else {
             return None;
@@ -1897,10 +1915,7 @@ fn before_compile_hook(written: Node<'_>, src: &[u8]) -> Option<(String, String)
             atom_name(hook, src)?.to_string(),
         ));
     }
-    Some((
-        static_module(written, src)?,
-        "__before_compile__".to_string(),
-    ))
+    Some((static_module(written, src)?, default.to_string()))
 }
 
 /// The tag a message is matched by: an atom (`:get`), or the atom a tuple starts with
@@ -2490,6 +2505,14 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             // `__using__/1`) in the module this is in; in a quote, in
                             // the modules that use it.
                             if Context::in_quote(&contexts) {
+                                // And the quoting function calls it, as it does an
+                                // `@on_definition` hook (New Relic's `use NewRelic.Tracer`).
+                                let hook = RawCall::Remote {
+                                    module: module.clone(),
+                                    fun: fun.clone(),
+                                    arity: 1,
+                                };
+                                calls.push((node.start_byte(), hook));
                                 calls.push((
                                     node.start_byte(),
                                     RawCall::QuotedBeforeCompile { module, fun },
@@ -2502,6 +2525,18 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                                 };
                                 calls.push((node.start_byte(), hook));
                             }
+                        }
+                        // `@on_definition Mod` and `@after_compile Mod` (or `{Mod, :fun}`)
+                        // name functions the compiler calls for this module (or, in a
+                        // quote, for each module using it): New Relic's `@trace` runs
+                        // through `NewRelic.Tracer.Macro.__on_definition__/6`.
+                        if let Some((default, arity)) = compiler_hook(name)
+                            && let Some(first) =
+                                child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
+                            && let Some((module, fun)) = hook_named(first, default, src)
+                            && !module.starts_with("__MODULE__")
+                        {
+                            calls.push((node.start_byte(), RawCall::Remote { module, fun, arity }));
                         }
                     }
                     // `@derive {Saxy.Builder, children: [emails: &__MODULE__.build_emails/1]}`:

@@ -1253,7 +1253,7 @@ pub const REGISTERS_TAG: &str = "registers:";
 
 /// Bumped whenever the chunker cuts the same input differently, so that indexes chunk
 /// again the files they already hold (see [`ChunkerConfig::fingerprint`]).
-pub const CHUNKER_VERSION: u32 = 111;
+pub const CHUNKER_VERSION: u32 = 112;
 
 impl ChunkerConfig {
     /// What decides a file's chunks besides its bytes: the chunker's version, the budget,

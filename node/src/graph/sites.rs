@@ -1187,6 +1187,7 @@ fn calls_on(
                     && (arities.is_empty() || arities.contains(&3))
                     && joins(code, module, scope))
                 || names_mfa(code, module, name, arities, scope)
+                || sets_hook(code, module, name, arities, scope)
         }
         // A module is named where its functions are called or its struct built, where
         // it is used, plugged, raised, started as a child or mounted.
@@ -2574,6 +2575,40 @@ fn module_written(rest: &str) -> &str {
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .unwrap_or(rest.len());
     &rest[..end]
+}
+
+/// Whether the line's code names `module`'s `name` a function the compiler calls:
+/// `@on_definition Mod` (`__on_definition__/6`), `@after_compile Mod`
+/// (`__after_compile__/2`), `@after_verify Mod` (`__after_verify__/1`), or any of them as
+/// `{Mod, :fun}`.
+fn sets_hook(code: &str, module: &str, name: &str, arities: &[u32], scope: &Scope<'_>) -> bool {
+    const HOOKS: [(&str, &str, u32); 3] = [
+        ("@on_definition", "__on_definition__", 6),
+        ("@after_compile", "__after_compile__", 2),
+        ("@after_verify", "__after_verify__", 1),
+    ];
+    let code = code.trim_start();
+    HOOKS.iter().any(|&(attribute, default, arity)| {
+        let Some(rest) = code.strip_prefix(attribute) else {
+            return false;
+        };
+        if !rest.starts_with([' ', '(']) || !(arities.is_empty() || arities.contains(&arity)) {
+            return false;
+        }
+        let rest = rest.trim_start_matches([' ', '(']);
+        match rest.strip_prefix('{') {
+            Some(pair) => {
+                let pair = pair.trim_start();
+                let written = module_written(pair);
+                let fun = (pair[written.len()..].trim_start().strip_prefix(','))
+                    .and_then(|f| f.trim_start().strip_prefix(':'));
+                fun.is_some_and(|f| {
+                    (f.strip_prefix(name)).is_some_and(|after| after.trim_start().starts_with('}'))
+                }) && scope.names(written, module)
+            }
+            None => name == default && scope.names(module_written(rest), module),
+        }
+    })
 }
 
 /// Whether the line's code is `use Mod…` or `@before_compile Mod…` of `module`.
@@ -4456,6 +4491,32 @@ end"#;
         let src = "defmodule MyAppWeb.PageController do\n  use MyAppWeb, :controller\n  @before_compile MyAppWeb.Hooks\n  use MyAppWeb.Other\nend\n";
         assert_eq!(lines(src, "MyAppWeb.__using__/1"), vec![11]);
         assert_eq!(lines(src, "MyAppWeb.Hooks.__before_compile__/1"), vec![12]);
+    }
+
+    /// `@on_definition`, `@after_compile` and `@after_verify` name functions the
+    /// compiler calls: the module's, or `{Mod, :fun}`'s.
+    #[test]
+    fn a_compiler_hook_attribute_calls_its_function() {
+        let src = concat!(
+            "defmodule App do\n",
+            "  @on_definition Tr.Macro\n",
+            "  @after_compile {Tr.Macro, :check}\n",
+            "  @after_verify(Tr.Macro)\n",
+            "  @on_definition_note Tr.Macro\n",
+            "end\n",
+        );
+        assert_eq!(lines(src, "Tr.Macro.__on_definition__/6"), vec![11]);
+        assert_eq!(
+            lines(src, "Tr.Macro.__on_definition__/2"),
+            Vec::<u32>::new()
+        );
+        assert_eq!(lines(src, "Tr.Macro.check/2"), vec![12]);
+        assert_eq!(
+            lines(src, "Tr.Macro.__after_compile__/2"),
+            Vec::<u32>::new()
+        );
+        assert_eq!(lines(src, "Tr.Macro.__after_verify__/1"), vec![13]);
+        assert_eq!(lines(src, "Other.__on_definition__/6"), Vec::<u32>::new());
     }
 
     proptest::proptest! {
