@@ -5441,3 +5441,28 @@ fn compiler_hook_attributes_call_their_hooks() {
         ["lib/tr.ex:14 App"]
     );
 }
+
+/// `send(server, :tick)` to a pid in a variable runs the module's own `handle_info/2`
+/// when a clause takes the message by its tag (New Relic's `HarvestCycle.cycle/1`), as
+/// `GenServer.call(server, msg)` runs `handle_call/3`; not a message no clause takes, nor
+/// a callback's send (a reply to another process).
+#[test]
+fn a_message_sent_to_a_pid_in_a_variable_runs_the_clause_taking_it() {
+    let src = concat!(
+        "defmodule Cycle do\n",
+        "  use GenServer\n",
+        "  def poke(server), do: send(server, :tick)\n",
+        "  def other(pid), do: send(pid, {:result, 1})\n",
+        "  def handle_call(:get, {pid, _}, s) do\n",
+        "    send(pid, :tick)\n",
+        "    {:reply, :ok, s}\n",
+        "  end\n",
+        "  def handle_info(:tick, s), do: {:noreply, s}\n",
+        "end\n",
+    );
+    let g = graph_of("lib/cycle.ex", src);
+    assert_eq!(
+        caller_symbols(&g, "Cycle.handle_info/2"),
+        strings(&["Cycle.poke/1"])
+    );
+}

@@ -2967,6 +2967,25 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                     if extra == 0 {
                         let in_function = name == "channel" && Context::in_function(&contexts);
                         implied_calls(node, name, in_function, src, &mut calls);
+                        // `send(server, :harvest_cycle)` to a pid in a variable outside a
+                        // callback: the module's own `handle_info/2` when a clause takes
+                        // the message by its tag, as `GenServer.call(server, msg)`'s
+                        // `handle_call/3` (New Relic's `HarvestCycle.cycle/1`). A
+                        // callback's sends go to other processes (a reply to its caller).
+                        if name == "send"
+                            && node.start_byte() >= callback_until
+                            && let Some(args) = parts.arguments
+                            && let [pid, message] = named_children(args)[..]
+                            && pid.kind_id() == g.identifier
+                            && let Some(tag) = message_tag(message, src)
+                        {
+                            let call = RawCall::OwnCallback {
+                                fun: "handle_info",
+                                arity: 2,
+                                message: Some(tag),
+                            };
+                            calls.push((node.start_byte(), call));
+                        }
                         live_rendered(node, name, parts.arguments, src, &mut calls);
                         if name == "batch"
                             && let Some(call) = batch_function(parts.arguments, src)
