@@ -972,7 +972,12 @@ pub fn repo_map(map: &str, used: usize, budget: usize, json: bool) -> Result<()>
             serde_json::to_string_pretty(&json!({"map": map, "tokens": used}))?
         );
     } else {
-        print!("{}", shown(map));
+        let map = shown(map);
+        // The count goes to stderr: on a terminal it would join the map's last line.
+        match map.ends_with('\n') || map.is_empty() {
+            true => print!("{map}"),
+            false => println!("{map}"),
+        }
         eprintln!("({used} tokens of {budget})");
     }
     Ok(())
