@@ -9648,3 +9648,53 @@ fn an_exceptions_own_exception_is_called_by_name() {
         dump(&cs)
     );
 }
+
+/// An attribute of the code's own right above the module's first function (New Relic's
+/// `@trace :hello`) annotates it, as it does above a later one: it is the function's
+/// chunk's, not the header's. A module attribute Elixir reads (`@behaviour`), or a
+/// constant a blank line parts from the function, stays in the header.
+#[test]
+fn an_attribute_right_above_the_first_function_is_the_functions() {
+    let src = concat!(
+        "defmodule Outer.Inner do\n", // 1
+        "  use NewRelic.Tracer\n",    // 2
+        "\n",                         // 3
+        "  @trace :hello\n",          // 4
+        "  def hello, do: :ok\n",     // 5
+        "\n",                         // 6
+        "  @trace :bye\n",            // 7
+        "  def bye, do: :ok\n",       // 8
+        "end\n",                      // 9
+    );
+    let cs = chunks("lib/outer/inner.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let header = (cs.iter())
+        .find(|c| c.kind == ChunkKind::ModuleHeader)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(!header.content.contains("@trace"), "{}", dump(&cs));
+    let hello = (cs.iter())
+        .find(|c| c.name == "hello")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(hello.content.contains("@trace :hello"), "{}", dump(&cs));
+
+    let src = concat!(
+        "defmodule Store do\n",            // 1
+        "  @behaviour Access\n",           // 2
+        "  @timeout 5_000\n",              // 3
+        "\n",                              // 4
+        "  def fetch(s, k), do: {s, k}\n", // 5
+        "end\n",                           // 6
+    );
+    let cs = chunks("lib/store.ex", src);
+    assert_tiles(&cs, src.as_bytes());
+    let header = (cs.iter())
+        .find(|c| c.kind == ChunkKind::ModuleHeader)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(header.content.contains("@timeout 5_000"), "{}", dump(&cs));
+    let src = "defmodule Store do\n  @behaviour Access\n  def fetch(s, k), do: {s, k}\nend\n";
+    let cs = chunks("lib/store.ex", src);
+    let fetch = (cs.iter())
+        .find(|c| c.name == "fetch")
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(!fetch.content.contains("@behaviour"), "{}", dump(&cs));
+}

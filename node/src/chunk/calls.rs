@@ -2505,14 +2505,6 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                             // `__using__/1`) in the module this is in; in a quote, in
                             // the modules that use it.
                             if Context::in_quote(&contexts) {
-                                // And the quoting function calls it, as it does an
-                                // `@on_definition` hook (New Relic's `use NewRelic.Tracer`).
-                                let hook = RawCall::Remote {
-                                    module: module.clone(),
-                                    fun: fun.clone(),
-                                    arity: 1,
-                                };
-                                calls.push((node.start_byte(), hook));
                                 calls.push((
                                     node.start_byte(),
                                     RawCall::QuotedBeforeCompile { module, fun },

@@ -3947,6 +3947,72 @@ impl<'s, 't> Walker<'s, 't> {
                 .is_some_and(|item| matches!(item.kind, ItemKind::Def(_)))
     }
 
+    /// Whether `items[i]` is an attribute of the code's own (`@trace :hello`, New Relic's;
+    /// `@decorate cacheable(…)`) written right above the module's first definition, on
+    /// the lines just before it: it annotates that definition, as the same attribute
+    /// does above a later one, and is no header material. An attribute Elixir reads for
+    /// the module (`@behaviour`, `@derive`, `@before_compile`…), or one a blank line
+    /// parts from the definition (`@timeout 5_000`), stays in the header.
+    fn annotates_first_definition(&self, items: &[Item<'t>], i: usize) -> bool {
+        const MODULE_ATTRIBUTES: [&str; 17] = [
+            "moduledoc",
+            "behaviour",
+            "derive",
+            "enforce_keys",
+            "before_compile",
+            "after_compile",
+            "after_verify",
+            "on_definition",
+            "on_load",
+            "compile",
+            "dialyzer",
+            "vsn",
+            "external_resource",
+            "optional_callbacks",
+            "primary_key",
+            "foreign_key_type",
+            "schema_prefix",
+        ];
+        let own_attribute = |item: &Item<'t>| {
+            let node = item.node;
+            matches!(item.kind, ItemKind::Header)
+                && node.kind_id() == calls::grammar().unary_operator
+                && self.src.get(node.start_byte()) == Some(&b'@')
+                && (node.named_child(0))
+                    .and_then(|operand| {
+                        target_name(operand, self.src).or_else(|| {
+                            (operand.kind() == "identifier").then(|| {
+                                std::str::from_utf8(&self.src[operand.byte_range()]).unwrap_or("")
+                            })
+                        })
+                    })
+                    .is_some_and(|name| !name.is_empty() && !MODULE_ATTRIBUTES.contains(&name))
+        };
+        // On the next line: only whitespace with one line break between them.
+        let adjacent = |a: &Item<'t>, b: &Item<'t>| {
+            let between = &self.src[a.node.end_byte()..b.node.start_byte().max(a.node.end_byte())];
+            between.iter().all(u8::is_ascii_whitespace)
+                && between.iter().filter(|&&c| c == b'\n').count() <= 1
+        };
+        if !own_attribute(&items[i]) {
+            return false;
+        }
+        let mut k = i;
+        while let Some(next) = items.get(k + 1) {
+            if !adjacent(&items[k], next) {
+                return false;
+            }
+            match next.kind {
+                ItemKind::Def(_) => return true,
+                ItemKind::Lead(_) | ItemKind::Comment => {}
+                _ if own_attribute(next) => {}
+                _ => return false,
+            }
+            k += 1;
+        }
+        false
+    }
+
     fn emit(&mut self, module: usize, header: Draft, items: Vec<Item<'t>>, depth: usize) {
         let from = self.pieces.len();
         self.emit_pieces(module, header, items, depth);
@@ -4008,7 +4074,8 @@ impl<'s, 't> Walker<'s, 't> {
                         && lead
                             .iter()
                             .all(|&k| matches!(items[k].kind, ItemKind::Comment))
-                        && !self.declares_next_component(&items, i) =>
+                        && !self.declares_next_component(&items, i)
+                        && !self.annotates_first_definition(&items, i) =>
                 {
                     // Header material (and the comments just above it) joins the header;
                     // comments above the first definition lead into that definition.
