@@ -5466,3 +5466,66 @@ fn a_message_sent_to_a_pid_in_a_variable_runs_the_clause_taking_it() {
         strings(&["Cycle.poke/1"])
     );
 }
+
+/// A Phoenix 1.7 controller's `render(conn, :index)` renders its format module's
+/// template function: `PageHTML.index/1` (a template `embed_templates` makes), or
+/// `PageJSON.index/1` where that one is defined; a template neither defines is no call.
+#[test]
+fn a_controllers_render_calls_its_html_or_json_template_function() {
+    let controller = concat!(
+        "defmodule PhxWeb.PageController do\n",
+        "  use PhxWeb, :controller\n",
+        "  def index(conn, _params), do: render(conn, :index)\n",
+        "  def show(conn, %{\"id\" => id}) do\n",
+        "    conn\n",
+        "    |> assign(:id, id)\n",
+        "    |> render(:show, layout: false)\n",
+        "  end\n",
+        "  def missing(conn, _), do: render(conn, :nowhere)\n",
+        "end\n",
+        "defmodule PhxWeb.PageHTML do\n",
+        "  use PhxWeb, :html\n",
+        "  embed_templates \"page_html/*\"\n",
+        "end\n",
+        "defmodule PhxWeb.UserController do\n",
+        "  use PhxWeb, :controller\n",
+        "  def index(conn, _params), do: render(conn, :index, users: [])\n",
+        "end\n",
+        "defmodule PhxWeb.UserJSON do\n",
+        "  def index(%{users: users}), do: %{data: users}\n",
+        "end\n",
+    );
+    let mut chunks = chunks_of("lib/phx_web/controllers/page.ex", controller);
+    chunks.extend(chunks_of(
+        "lib/phx_web/controllers/page_html/index.html.heex",
+        "<h1>Hello</h1>\n",
+    ));
+    chunks.extend(chunks_of(
+        "lib/phx_web/controllers/page_html/show.html.heex",
+        "<p>{@id}</p>\n",
+    ));
+    let whole = SymbolGraph::build(&chunks);
+    let [ab, ba] = merged_halves(&chunks);
+    for g in [&whole, &ab, &ba] {
+        assert_eq!(
+            caller_symbols(g, "PhxWeb.PageHTML.index/1"),
+            strings(&["PhxWeb.PageController.index/2"])
+        );
+        assert_eq!(
+            caller_symbols(g, "PhxWeb.PageHTML.show/1"),
+            strings(&["PhxWeb.PageController.show/2"])
+        );
+        assert_eq!(
+            caller_symbols(g, "PhxWeb.UserJSON.index/1"),
+            strings(&["PhxWeb.UserController.index/2"])
+        );
+        assert!(
+            !(g.callees("PhxWeb.PageController.missing/2").iter()).any(|c| c.contains("nowhere")),
+            "{:?}",
+            g.callees("PhxWeb.PageController.missing/2")
+        );
+        assert!(
+            !(g.callees("PhxWeb.UserController.index/2").iter()).any(|c| c.contains("UserHTML")),
+        );
+    }
+}

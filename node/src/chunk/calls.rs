@@ -189,6 +189,10 @@ pub(crate) enum RawCall {
         /// The line of the `defmock`.
         line: u32,
     },
+    /// `render(conn, :index)` (or `conn |> render(:index, assigns)`): a Phoenix 1.7
+    /// controller renders the template function of its format's module
+    /// (`PageController`'s `PageHTML.index/1`, or `PageJSON.index/1`).
+    ControllerRender { template: String },
     /// `GenServer.start_link(__MODULE__, arg, name: Name)`: the module registers its
     /// process under another module's name, so a message to `Name` runs its callbacks.
     Registers { name: String },
@@ -2955,6 +2959,16 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         && let Some(call) = async_callback(parts.arguments, extra, src)
                     {
                         calls.push((node.start_byte(), call));
+                    }
+                    if name == "render"
+                        && (2..=3).contains(&(arity + extra))
+                        && let Some(args) = parts.arguments
+                        && let Some(template) = named_children(args)
+                            .get(1 - extra as usize)
+                            .and_then(|a| atom_name(*a, src))
+                    {
+                        let template = template.to_string();
+                        calls.push((node.start_byte(), RawCall::ControllerRender { template }));
                     }
                     if extra == 0 {
                         let in_function = name == "channel" && Context::in_function(&contexts);

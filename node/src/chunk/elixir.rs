@@ -5254,6 +5254,7 @@ impl<'s, 't> Walker<'s, 't> {
                     | RawCall::QuotedBehaviour { .. }
                     | RawCall::Mock { .. }
                     | RawCall::Registers { .. }
+                    | RawCall::ControllerRender { .. }
                     | RawCall::QuotedDef { .. }
                     | RawCall::CallerModule { .. }
                     | RawCall::Plugged { .. }
@@ -6347,6 +6348,15 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         draft.tag(&format!("{}{mock}={b}@{line}", super::MOCK_TAG));
                     }
                     None
+                }
+                RawCall::ControllerRender { template } => {
+                    // A controller's: `MyAppWeb.PageController`'s `MyAppWeb.PageHTML`; the
+                    // symbol graph takes `PageJSON`'s where that is the one defined.
+                    let Some(base) = scope.and_then(|s| modules[s].name.strip_suffix("Controller"))
+                    else {
+                        continue;
+                    };
+                    Some(super::symbol(&format!("{base}HTML"), template, 1))
                 }
                 RawCall::Registers { name } => {
                     // `registers:BorsNG.GitHub`: the symbol graph sends the messages to

@@ -1993,6 +1993,46 @@ impl SymbolGraph {
             let symbol = self.caller_sites[site as usize].symbol.clone();
             self.link(site, &symbol, &[render]);
         }
+        // Phoenix 1.7: `render(conn, :index)` in `PageController` renders `PageHTML`'s
+        // `index/1` (the chunker's reading), or `PageJSON`'s where that one is defined;
+        // with neither, the template is none of the project's and there is no call.
+        let mut moved: Vec<(String, u32, Option<String>)> = Vec::new();
+        for (callee, sites) in &self.incoming {
+            let Some((module, fun)) = callee.rsplit_once('.') else {
+                continue;
+            };
+            let Some(base) = module.strip_suffix("HTML") else {
+                continue;
+            };
+            if !fun.ends_with("/1") || self.defs.contains_key(callee) {
+                continue;
+            }
+            let controller = format!("{base}Controller");
+            let json = format!("{base}JSON.{fun}");
+            let json = self.defs.contains_key(&json).then_some(json);
+            for &site in sites {
+                if self.caller_sites[site as usize].module == controller {
+                    moved.push((callee.clone(), site, json.clone()));
+                }
+            }
+        }
+        // In the same order however the graph was put together.
+        moved.sort_unstable();
+        for (callee, site, _) in &moved {
+            if let Some(sites) = self.incoming.get_mut(callee) {
+                sites.retain(|s| s != site);
+                if sites.is_empty() {
+                    self.incoming.remove(callee);
+                }
+            }
+        }
+        self.unlink(moved.iter().map(|(callee, site, _)| (*site, callee)));
+        for (_, site, json) in moved {
+            if let Some(json) = json {
+                let symbol = self.caller_sites[site as usize].symbol.clone();
+                self.link(site, &symbol, &[json]);
+            }
+        }
     }
 
     /// A live route (`live "/x", MyLive`) calls the LiveView's `mount/3`; a LiveView

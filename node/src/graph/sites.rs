@@ -1188,6 +1188,7 @@ fn calls_on(
                     && joins(code, module, scope))
                 || names_mfa(code, module, name, arities, scope)
                 || sets_hook(code, module, name, arities, scope)
+                || renders_template(code, module, name, arities, scope)
         }
         // A module is named where its functions are called or its struct built, where
         // it is used, plugged, raised, started as a child or mounted.
@@ -2575,6 +2576,40 @@ fn module_written(rest: &str) -> &str {
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .unwrap_or(rest.len());
     &rest[..end]
+}
+
+/// Whether the line's code is a Phoenix 1.7 controller's `render(conn, :name…)` (or
+/// `|> render(:name…)`) of its format module's template function `name/1`
+/// (`PageController`'s `PageHTML.index/1` or `PageJSON.index/1`).
+fn renders_template(
+    code: &str,
+    module: &str,
+    name: &str,
+    arities: &[u32],
+    scope: &Scope<'_>,
+) -> bool {
+    let base = module
+        .strip_suffix("HTML")
+        .or_else(|| module.strip_suffix("JSON"));
+    if !(arities.is_empty() || arities.contains(&1))
+        || base.is_none_or(|b| scope.module.strip_suffix("Controller") != Some(b))
+    {
+        return false;
+    }
+    (code.match_indices("render(")).any(|(at, _)| {
+        let word = at == 0 || !is_ident(code.as_bytes()[at - 1]);
+        let args = &code[at + "render(".len()..];
+        // The template is the first argument piped into, else the second.
+        let template = match args.split_once(',') {
+            Some((first, rest)) if !first.trim_start().starts_with(':') => rest,
+            _ => args,
+        };
+        let template = template.trim_start();
+        word && template.strip_prefix(':').is_some_and(|t| {
+            t.strip_prefix(name)
+                .is_some_and(|after| !after.starts_with(|c: char| is_ident(c as u8) || c == '?'))
+        })
+    })
 }
 
 /// Whether the line's code names `module`'s `name` a function the compiler calls:
@@ -4491,6 +4526,22 @@ end"#;
         let src = "defmodule MyAppWeb.PageController do\n  use MyAppWeb, :controller\n  @before_compile MyAppWeb.Hooks\n  use MyAppWeb.Other\nend\n";
         assert_eq!(lines(src, "MyAppWeb.__using__/1"), vec![11]);
         assert_eq!(lines(src, "MyAppWeb.Hooks.__before_compile__/1"), vec![12]);
+    }
+
+    /// A Phoenix 1.7 controller renders its format module's template function where it
+    /// calls `render` with the template's atom.
+    #[test]
+    fn a_controllers_render_is_a_call_of_its_template_function() {
+        let src = "  def index(conn, _), do: render(conn, :index)\n  |> render(:show, a: 1)\n  render(conn, :index_all)\n";
+        let scope = Scope {
+            module: "PhxWeb.PageController",
+            ..Scope::default()
+        };
+        let at = |symbol: &str| lines_in(src, &Callee::of(symbol).unwrap(), &scope);
+        assert_eq!(at("PhxWeb.PageHTML.index/1"), vec![10]);
+        assert_eq!(at("PhxWeb.PageJSON.show/1"), vec![11]);
+        assert_eq!(at("PhxWeb.UserHTML.index/1"), Vec::<u32>::new());
+        assert_eq!(at("PhxWeb.PageHTML.index/2"), Vec::<u32>::new());
     }
 
     /// `@on_definition`, `@after_compile` and `@after_verify` name functions the
