@@ -5529,3 +5529,39 @@ fn a_controllers_render_calls_its_html_or_json_template_function() {
         );
     }
 }
+
+/// A `defimpl P, for: __MODULE__` in a `use`'s quote (or its `__before_compile__`'s)
+/// implements the protocol for each module using it (Vex's `use Vex.Struct`).
+#[test]
+fn a_quoted_defimpl_for_the_using_module_implements_the_protocol() {
+    let src = concat!(
+        "defprotocol Vex.Extract do\n",
+        "  def settings(data)\n",
+        "end\n",
+        "defmodule Vex.Struct do\n",
+        "  defmacro __using__(_) do\n",
+        "    quote do\n",
+        "      defimpl Vex.Extract, for: __MODULE__ do\n",
+        "        def settings(struct), do: struct\n",
+        "      end\n",
+        "      defimpl Inspect, for: Map do\n",
+        "        def inspect(m, _), do: m\n",
+        "      end\n",
+        "    end\n",
+        "  end\n",
+        "end\n",
+        "defmodule User do\n",
+        "  use Vex.Struct\n",
+        "  defstruct [:name]\n",
+        "end\n",
+    );
+    let g = graph_of("lib/vex.ex", src);
+    let modules: Vec<String> = (g.implementations("Vex.Extract").into_iter())
+        .map(|s| s.module)
+        .collect();
+    assert!(modules.contains(&"User".to_string()), "{modules:?}");
+    let inspect: Vec<String> = (g.implementations("Inspect").into_iter())
+        .map(|s| s.module)
+        .collect();
+    assert!(!inspect.contains(&"User".to_string()), "{inspect:?}");
+}

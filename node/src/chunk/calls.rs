@@ -2788,6 +2788,22 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
             if target_kind == g.identifier {
                 let name = text(target, src);
                 entering = Context::of(name);
+                // `defimpl Vex.Extract, for: __MODULE__ do … end` in a quote: each module
+                // using it implements the protocol, as with a quoted `@behaviour`
+                // (`use Vex.Struct`).
+                if name == "defimpl"
+                    && Context::in_quote(&contexts)
+                    && let Some(args) = parts.arguments
+                    && let [protocol, options, ..] = named_children(args)[..]
+                    && let Some(module) = static_module(protocol, src)
+                    && !module.starts_with("__MODULE__")
+                    && (keyword_pairs(options).into_iter()).any(|(key, value)| {
+                        text(key, src).trim_end().trim_end_matches(':') == "for"
+                            && text(value, src) == "__MODULE__"
+                    })
+                {
+                    calls.push((node.start_byte(), RawCall::QuotedBehaviour { module }));
+                }
                 if entering == Some(Context::Unquote)
                     && (Context::innermost(&contexts))
                         .take_while(|&c| c != Context::Module)
