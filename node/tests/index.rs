@@ -3119,3 +3119,33 @@ fn an_identifier_hit_shows_the_definition_head() {
         );
     }
 }
+
+/// A function a `use`'s quote defines in the modules using it (gen_rmq's test helpers
+/// from `use GenRMQ.RabbitCase`) is found by its name at the quote that writes it, before
+/// a function whose name only starts alike.
+#[test]
+fn a_function_a_quote_defines_is_found_by_its_name_at_the_quote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("snip");
+    std::fs::create_dir_all(src.join("lib")).unwrap();
+    std::fs::create_dir_all(src.join("test")).unwrap();
+    std::fs::write(
+        src.join("test/rabbit_case.ex"),
+        "defmodule Snip.Case do\n  defmacro __using__(_) do\n    quote do\n      def open_rabbit(conn), do: {:ok, conn}\n    end\n  end\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("test/use_it_test.exs"),
+        "defmodule Snip.UseIt do\n  use Snip.Case\n  def go, do: open_rabbit(1)\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("lib/other.ex"),
+        "defmodule Snip.Other do\n  def open_rabbit_count(x), do: x\nend\n",
+    )
+    .unwrap();
+    let set = PartitionSet::open(&tmp.path().join("data"), PARTITIONS).unwrap();
+    ingest(&set, "snip", &src);
+    assert_first(&set, "open_rabbit", "Snip.Case.__using__/1");
+    assert_first(&set, "open_rabbit/1", "Snip.Case.__using__/1");
+}

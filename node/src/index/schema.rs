@@ -183,6 +183,17 @@ pub fn chunk_document(f: &Fields, file_key: &str, mut chunk: Chunk) -> TantivyDo
         for a in &def.arities {
             defines.push(format!("{qual}/{a}"));
         }
+        // The functions its quote defines in the modules that use it (a case template's
+        // `open_rabbit/1`, gen_rmq's test helpers) are found here by name too: the code
+        // that writes them, as the symbol graph shows them at each using module.
+        for q in (def.quoted_defs.iter())
+            .filter(|q| q.kind.is_callable() && !crate::chunk::is_placeholder(&q.name))
+        {
+            for name in [q.name.to_lowercase(), format!("{EXACT_KEY}{}", q.name)] {
+                keys.extend(q.arities.iter().map(|a| format!("{name}/{a}")));
+                keys.push(name);
+            }
+        }
     }
     keys.sort_unstable();
     keys.dedup();
