@@ -1075,7 +1075,7 @@ pub fn symbols_offline(
         } => {
             let found = sites(graph.definitions_as_written(&symbol, |s| in_repos(&repos, &s.repo)));
             if found.is_empty() {
-                return Err(not_indexed(graph, &symbol, "indexed definition").into());
+                return Err(not_indexed(graph, &symbol, "indexed definition", &repos).into());
             }
             refs(
                 &found,

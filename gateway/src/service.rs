@@ -611,7 +611,12 @@ pub fn defined_arg(
     {
         Ok(())
     } else {
-        Err(not_indexed_callable(graph, symbol, "indexed definition"))
+        Err(not_indexed_callable(
+            graph,
+            symbol,
+            "indexed definition",
+            repos,
+        ))
     }
 }
 
@@ -767,6 +772,7 @@ fn callers_named(
             graph,
             symbol,
             "indexed definition or call",
+            &[],
         ));
     }
     let operator = name.contains('.')
@@ -987,8 +993,28 @@ pub fn not_indexed(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
     what: &'static str,
+    repos: &[String],
 ) -> GatewayError {
-    not_found_among(symbol, graph.similar(symbol, 4), what)
+    not_found_among(
+        symbol,
+        in_repos_only(graph, graph.similar(symbol, 12), repos),
+        what,
+    )
+}
+
+/// Of `similar`, those defined in `repos` (all, when none are given): `--repo` narrows
+/// the names a mistyped one may have meant as it narrows the answer.
+fn in_repos_only(
+    graph: &aiex_node::graph::SymbolGraph,
+    similar: Vec<String>,
+    repos: &[String],
+) -> Vec<String> {
+    if repos.is_empty() {
+        return similar;
+    }
+    (similar.into_iter())
+        .filter(|s| (graph.definitions(s).iter()).any(|d| in_repos(repos, &d.repo)))
+        .collect()
 }
 
 /// [`not_indexed`] for what calls or is called (`callers`, `callees`): the symbols it
@@ -997,8 +1023,10 @@ pub fn not_indexed_callable(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
     what: &'static str,
+    repos: &[String],
 ) -> GatewayError {
-    not_found_among(symbol, graph.similar_callables(symbol, 4), what)
+    let similar = in_repos_only(graph, graph.similar_callables(symbol, 12), repos);
+    not_found_among(symbol, similar, what)
 }
 
 fn not_found_among(symbol: &str, similar: Vec<String>, what: &'static str) -> GatewayError {
@@ -1082,6 +1110,7 @@ pub fn implementations(
             graph,
             symbol,
             "callback of an indexed behaviour or protocol",
+            repos,
         ));
     }
     Ok((found.into_iter())
@@ -1183,7 +1212,9 @@ impl pb::search_server::Search for SearchService {
             .map(site_ref)
             .collect();
         if refs.is_empty() {
-            return Err(not_indexed(&graph, &req.symbol, "indexed definition").into());
+            return Err(
+                not_indexed(&graph, &req.symbol, "indexed definition", &req.repositories).into(),
+            );
         }
         Ok(Response::new(pb::SymbolResponse {
             refs,
@@ -1775,8 +1806,19 @@ mod tests {
         }
         // A typo in `callers` and `callees` is offered functions, not the type spelled
         // like it, which `def` offers.
-        let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition").to_string();
+        let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition", &[]).to_string();
         assert!(e.contains("did you mean App.Util.trimmed/0"), "{e}");
+        // Under `--repo`, only that repository's names are offered.
+        let other = ["other".to_string()];
+        let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition", &other).to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+        let app = ["app".to_string()];
+        let e = not_indexed(&g, "App.Util.trimed/0", "indexed definition", &app).to_string();
+        assert!(e.contains("did you mean App.Util.trimmed/0"), "{e}");
+        let e = defined_arg(&g, "App.Util.trimed/0", &other)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("did you mean"), "{e}");
         for e in [
             callers_of(&g, "App.Util.trimed/0").unwrap_err(),
             defined_arg(&g, "App.Util.trimed/0", &[]).unwrap_err(),
