@@ -5565,3 +5565,27 @@ fn a_quoted_defimpl_for_the_using_module_implements_the_protocol() {
         .collect();
     assert!(!inspect.contains(&"User".to_string()), "{inspect:?}");
 }
+
+/// A Cowboy loop handler (`@behaviour :cowboy_loop`) takes its messages in `info/3`:
+/// the sends of its own code reach the clause taking each (elixir-grpc's handler).
+#[test]
+fn a_cowboy_loop_handlers_messages_reach_its_info_clauses() {
+    let src = concat!(
+        "defmodule Snip.Loop do\n",
+        "  @behaviour :cowboy_loop\n",
+        "  def init(req, s) do\n",
+        "    Process.send_after(self(), {:timeout, self()}, 100)\n",
+        "    {:cowboy_loop, req, s}\n",
+        "  end\n",
+        "  def push(pid, data), do: send(pid, {:push, data})\n",
+        "  def other(pid), do: send(pid, {:other, 1})\n",
+        "  def info({:push, data}, req, s), do: {:ok, req, [data | s]}\n",
+        "  def info({:timeout, _}, req, s), do: {:stop, req, s}\n",
+        "end\n",
+    );
+    let g = graph_of("lib/loop.ex", src);
+    assert_eq!(
+        caller_symbols(&g, "Snip.Loop.info/3"),
+        strings(&["Snip.Loop.init/2", "Snip.Loop.push/2"])
+    );
+}

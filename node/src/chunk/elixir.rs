@@ -479,6 +479,21 @@ struct Handled {
 /// other servers (`GenServer.call(harvester, :send_harvest)`).
 /// A private function of the name takes no message (Swarm's `defp handle_call/3`, a
 /// helper of a `:gen_statem`'s state functions).
+/// The callback that takes a message a module's code sends a process of its own:
+/// `handle_info/2`, or in a Cowboy loop handler (`@behaviour :cowboy_loop`) that writes
+/// none, its `info/3` (elixir-grpc's handler: `send(pid, {:stream_reply, …})` and
+/// `Process.send_after(self(), …)`).
+fn message_handler(module: &ModuleCtx, fun: &'static str, arity: u32) -> (&'static str, u32) {
+    if (fun, arity) == ("handle_info", 2)
+        && !defined_here(module, fun, arity)
+        && defined_here(module, "info", 3)
+        && module.behaviours.iter().any(|b| b == ":cowboy_loop")
+    {
+        return ("info", 3);
+    }
+    (fun, arity)
+}
+
 fn handles(module: &ModuleCtx, fun: &str, arity: u32, message: &Option<String>) -> bool {
     defined_here(module, fun, arity)
         && !(module.private.get(fun)).is_some_and(|arities| arities.contains(&arity))
@@ -1899,6 +1914,8 @@ impl<'s, 't> Walker<'s, 't> {
                         ("handle_info", [2]) => Some("handle_info"),
                         ("handle_event", [3]) => Some("handle_event"),
                         ("handle_async", [3]) => Some("handle_async"),
+                        // A Cowboy loop handler's messages (see `message_handler`).
+                        ("info", [3]) => Some("info"),
                         _ => None,
                     };
                     if let Some(callback) = callback.filter(|_| def.keyword == "def") {
@@ -6236,13 +6253,17 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                         fun,
                         arity,
                         message,
-                    } => match scope.filter(|&s| handles(&modules[s], fun, *arity, message)) {
-                        Some(s) => (
+                    } => {
+                        let Some(s) = scope else { continue };
+                        let (fun, arity) = message_handler(&modules[s], fun, *arity);
+                        if !handles(&modules[s], fun, arity, message) {
+                            continue;
+                        }
+                        (
                             &mut draft.module_calls,
-                            super::symbol(&modules[s].name, fun, *arity),
-                        ),
-                        None => continue,
-                    },
+                            super::symbol(&modules[s].name, fun, arity),
+                        )
+                    }
                     _ => continue,
                 };
                 calls.push(call);
@@ -6455,9 +6476,11 @@ fn attach_calls(drafts: &mut [Draft], raw: &[(usize, RawCall)], modules: &[Modul
                     fun,
                     arity,
                     message,
-                } => scope
-                    .filter(|&s| handles(&modules[s], fun, *arity, message))
-                    .map(|s| super::symbol(&modules[s].name, fun, *arity)),
+                } => scope.and_then(|s| {
+                    let (fun, arity) = message_handler(&modules[s], fun, *arity);
+                    handles(&modules[s], fun, arity, message)
+                        .then(|| super::symbol(&modules[s].name, fun, arity))
+                }),
                 // Made a `Local` above.
                 RawCall::Plugged { .. } => None,
                 RawCall::Local { fun, arity } => {
