@@ -9698,3 +9698,49 @@ fn an_attribute_right_above_the_first_function_is_the_functions() {
         .unwrap_or_else(|| panic!("{}", dump(&cs)));
     assert!(!fetch.content.contains("@behaviour"), "{}", dump(&cs));
 }
+
+/// In a test file's `describe`, a macro that writes tests (gen_rmq's shared
+/// `receive_message_test(Default)`) makes tests named under the describe, and a `setup`
+/// there is named under it too; neither is header material.
+#[test]
+fn a_describes_test_writing_macros_and_setup_are_named_under_it() {
+    let src = concat!(
+        "defmodule GenRMQ.ConsumerTest do\n",       // 1
+        "  use ExUnit.Case\n",                      // 2
+        "  import ConsumerSharedTests\n",           // 3
+        "\n",                                       // 4
+        "  describe \"TestConsumer.Default\" do\n", // 5
+        "    setup do\n",                           // 6
+        "      {:ok, consumer: 1}\n",               // 7
+        "    end\n",                                // 8
+        "\n",                                       // 9
+        "    receive_message_test(Default)\n",      // 10
+        "    reject_message_test()\n",              // 11
+        "  end\n",                                  // 12
+        "end\n",                                    // 13
+    );
+    let cs = unmerged_chunks("test/gen_rmq_consumer_test.exs", src);
+    assert_tiles(&cs, src.as_bytes());
+    let setup = (cs.iter())
+        .find(|c| c.kind == ChunkKind::Setup)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert_eq!(setup.name, "TestConsumer.Default setup", "{}", dump(&cs));
+    let tests: Vec<&str> = (cs.iter())
+        .filter(|c| c.kind == ChunkKind::Test)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            "TestConsumer.Default receive_message_test(Default)",
+            "TestConsumer.Default reject_message_test()"
+        ],
+        "{}",
+        dump(&cs)
+    );
+    assert!(
+        !(cs.iter()).any(|c| c.kind == ChunkKind::ModuleHeader && c.start_line > 5),
+        "{}",
+        dump(&cs)
+    );
+}

@@ -344,6 +344,9 @@ impl Structured {
     }
 }
 
+/// Characters of a test-writing macro's call kept in the name of the tests it writes.
+const MAX_GENERATED_TEST_NAME: usize = 80;
+
 /// Everything known about one module while its body is walked.
 #[derive(Debug, Default, Clone)]
 struct ModuleCtx {
@@ -2009,9 +2012,14 @@ impl<'s, 't> Walker<'s, 't> {
                 }
             }
             "setup" | "setup_all" => {
+                // Inside a `describe`, named under it as its tests are.
+                let name = match &self.describe {
+                    Some(d) => format!("{d} {name}"),
+                    None => name.to_string(),
+                };
                 return Classified::Item(ItemKind::Test(TestInfo {
                     kind: ChunkKind::Setup,
-                    name: name.to_string(),
+                    name,
                     pending: false,
                     property: false,
                 }));
@@ -2208,6 +2216,24 @@ impl<'s, 't> Walker<'s, 't> {
                     && self.holds_definitions(&children, depth)
                 {
                     return Classified::Wrapper(children);
+                }
+                // In a test file's `describe`, a macro called by name writes its tests
+                // (gen_rmq's shared `receive_message_test(Default)`): the describe's
+                // tests, named under it by the call's first line, not header material.
+                if let Some(d) = &self.describe
+                    && self.path.ends_with("_test.exs")
+                    && (node.child_by_field_name("target"))
+                        .is_some_and(|t| t.kind() == "identifier")
+                {
+                    let first = self.text(node).lines().next().unwrap_or_default();
+                    let call = super::collapse_whitespace(first);
+                    let call: String = call.chars().take(MAX_GENERATED_TEST_NAME).collect();
+                    return Classified::Item(ItemKind::Test(TestInfo {
+                        kind: ChunkKind::Test,
+                        name: format!("{d} {call}"),
+                        pending: false,
+                        property: false,
+                    }));
                 }
             }
         }
