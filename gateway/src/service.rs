@@ -513,7 +513,7 @@ pub fn callers_answer(
     repos: &[String],
 ) -> std::result::Result<(Vec<pb::SymbolRef>, String), GatewayError> {
     // `did_you_mean/2`: its call lines are looked for as `Mod.did_you_mean/2`'s.
-    let (symbol, sites) = callers_named(graph, symbol)?;
+    let (symbol, sites) = callers_named(graph, symbol, repos)?;
     let sites: Vec<SymbolSite> = (sites.into_iter())
         .filter(|s| in_repos(repos, &s.repo))
         .collect();
@@ -723,7 +723,7 @@ pub fn callers_of(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
 ) -> std::result::Result<Vec<aiex_node::graph::SymbolSite>, GatewayError> {
-    callers_named(graph, symbol).map(|(_, sites)| sites)
+    callers_named(graph, symbol, &[]).map(|(_, sites)| sites)
 }
 
 /// [`callers_of`], with the symbol whose callers they are: `symbol` itself, or the one
@@ -731,6 +731,7 @@ pub fn callers_of(
 fn callers_named(
     graph: &aiex_node::graph::SymbolGraph,
     symbol: &str,
+    repos: &[String],
 ) -> std::result::Result<(String, Vec<aiex_node::graph::SymbolSite>), GatewayError> {
     let name = symbol.rsplit_once('/').map_or(symbol, |(name, _)| name);
     let last = name.rsplit_once('.').map_or(name, |(_, last)| last);
@@ -744,7 +745,7 @@ fn callers_named(
         return Ok((symbol.to_owned(), found));
     }
     if !module && let Some(one) = one_named(graph, symbol).or_else(|| one_name(graph, symbol)) {
-        return callers_named(graph, &one);
+        return callers_named(graph, &one, repos);
     }
     // `run/3`, which 56 modules define: which one is meant is asked, not guessed.
     if !module && !graph.is_defined(symbol) {
@@ -772,7 +773,7 @@ fn callers_named(
             graph,
             symbol,
             "indexed definition or call",
-            &[],
+            repos,
         ));
     }
     let operator = name.contains('.')

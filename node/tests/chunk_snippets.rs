@@ -9691,6 +9691,13 @@ fn an_attribute_right_above_the_first_function_is_the_functions() {
         .find(|c| c.kind == ChunkKind::ModuleHeader)
         .unwrap_or_else(|| panic!("{}", dump(&cs)));
     assert!(header.content.contains("@timeout 5_000"), "{}", dump(&cs));
+    // A constant written once right above the first function stays in the header.
+    let src = "defmodule Poller do\n  @interval :timer.seconds(30)\n  def start_link(x), do: x\n  def poll, do: @interval\nend\n";
+    let cs = unmerged_chunks("lib/poller.ex", src);
+    let header = (cs.iter())
+        .find(|c| c.kind == ChunkKind::ModuleHeader)
+        .unwrap_or_else(|| panic!("{}", dump(&cs)));
+    assert!(header.content.contains("@interval"), "{}", dump(&cs));
     let src = "defmodule Store do\n  @behaviour Access\n  def fetch(s, k), do: {s, k}\nend\n";
     let cs = chunks("lib/store.ex", src);
     let fetch = (cs.iter())
@@ -9716,8 +9723,9 @@ fn a_describes_test_writing_macros_and_setup_are_named_under_it() {
         "\n",                                       // 9
         "    receive_message_test(Default)\n",      // 10
         "    reject_message_test()\n",              // 11
-        "  end\n",                                  // 12
-        "end\n",                                    // 13
+        "    defmock(Mock, for: Behaviour)\n",      // 12
+        "  end\n",                                  // 13
+        "end\n",                                    // 14
     );
     let cs = unmerged_chunks("test/gen_rmq_consumer_test.exs", src);
     assert_tiles(&cs, src.as_bytes());

@@ -2993,9 +2993,11 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         // callback: the module's own `handle_info/2` when a clause takes
                         // the message by its tag, as `GenServer.call(server, msg)`'s
                         // `handle_call/3` (New Relic's `HarvestCycle.cycle/1`). A
-                        // callback's sends go to other processes (a reply to its caller).
+                        // callback's sends go to other processes (a reply to its caller),
+                        // and a quote's are the using modules', whose clauses are unknown.
                         if name == "send"
                             && node.start_byte() >= callback_until
+                            && !Context::in_quote(&contexts)
                             && let Some(args) = parts.arguments
                             && let [pid, message] = named_children(args)[..]
                             && pid.kind_id() == g.identifier

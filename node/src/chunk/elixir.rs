@@ -476,12 +476,6 @@ struct Handled {
     any: bool,
 }
 
-/// Whether `module` defines the server callback `fun/arity` and one of its clauses may
-/// take a message of tag `message` (one not known so: any). A call to a pid held in a
-/// variable runs the module's own callback only so: its client functions may message
-/// other servers (`GenServer.call(harvester, :send_harvest)`).
-/// A private function of the name takes no message (Swarm's `defp handle_call/3`, a
-/// helper of a `:gen_statem`'s state functions).
 /// The callback that takes a message a module's code sends a process of its own:
 /// `handle_info/2`, or in a Cowboy loop handler (`@behaviour :cowboy_loop`) that writes
 /// none, its `info/3` (elixir-grpc's handler: `send(pid, {:stream_reply, …})` and
@@ -497,6 +491,12 @@ fn message_handler(module: &ModuleCtx, fun: &'static str, arity: u32) -> (&'stat
     (fun, arity)
 }
 
+/// Whether `module` defines the server callback `fun/arity` and one of its clauses may
+/// take a message of tag `message` (one not known so: any). A call to a pid held in a
+/// variable runs the module's own callback only so: its client functions may message
+/// other servers (`GenServer.call(harvester, :send_harvest)`).
+/// A private function of the name takes no message (Swarm's `defp handle_call/3`, a
+/// helper of a `:gen_statem`'s state functions).
 fn handles(module: &ModuleCtx, fun: &str, arity: u32, message: &Option<String>) -> bool {
     defined_here(module, fun, arity)
         && !(module.private.get(fun)).is_some_and(|arities| arities.contains(&arity))
@@ -2217,11 +2217,14 @@ impl<'s, 't> Walker<'s, 't> {
                 {
                     return Classified::Wrapper(children);
                 }
-                // In a test file's `describe`, a macro called by name writes its tests
+                // In a test file's `describe`, a macro named for the tests it writes
                 // (gen_rmq's shared `receive_message_test(Default)`): the describe's
                 // tests, named under it by the call's first line, not header material.
+                // (Not a setup's kind, `setup_with_mocks`, nor another macro: `defmock`.)
                 if let Some(d) = &self.describe
                     && self.path.ends_with("_test.exs")
+                    && name.contains("test")
+                    && !name.starts_with("setup")
                     && (node.child_by_field_name("target"))
                         .is_some_and(|t| t.kind() == "identifier")
                 {
@@ -3992,13 +3995,15 @@ impl<'s, 't> Walker<'s, 't> {
 
     /// Whether `items[i]` is an attribute of the code's own (`@trace :hello`, New Relic's;
     /// `@decorate cacheable(…)`) written right above the module's first definition, on
-    /// the lines just before it: it annotates that definition, as the same attribute
-    /// does above a later one, and is no header material. An attribute Elixir reads for
-    /// the module (`@behaviour`, `@derive`, `@before_compile`…), or one a blank line
-    /// parts from the definition (`@timeout 5_000`), stays in the header.
+    /// the lines just before it, and above a later definition too: it annotates that
+    /// definition, as it does the later one, and is no header material. An attribute
+    /// Elixir reads for the module (`@behaviour`, `@derive`, `@before_compile`…), one a
+    /// blank line parts from the definition (`@timeout 5_000`), or one written once (a
+    /// constant) stays in the header.
     fn annotates_first_definition(&self, items: &[Item<'t>], i: usize) -> bool {
-        const MODULE_ATTRIBUTES: [&str; 17] = [
+        const MODULE_ATTRIBUTES: [&str; 19] = [
             "moduledoc",
+            "moduletag",
             "behaviour",
             "derive",
             "enforce_keys",
@@ -4015,21 +4020,24 @@ impl<'s, 't> Walker<'s, 't> {
             "primary_key",
             "foreign_key_type",
             "schema_prefix",
+            "endpoint",
         ];
-        let own_attribute = |item: &Item<'t>| {
+        // The name of an attribute of the code's own (`trace` of `@trace :hello`).
+        let own_attribute = |item: &Item<'t>| -> Option<&str> {
             let node = item.node;
-            matches!(item.kind, ItemKind::Header)
-                && node.kind_id() == calls::grammar().unary_operator
-                && self.src.get(node.start_byte()) == Some(&b'@')
-                && (node.named_child(0))
-                    .and_then(|operand| {
-                        target_name(operand, self.src).or_else(|| {
-                            (operand.kind() == "identifier").then(|| {
-                                std::str::from_utf8(&self.src[operand.byte_range()]).unwrap_or("")
-                            })
-                        })
-                    })
-                    .is_some_and(|name| !name.is_empty() && !MODULE_ATTRIBUTES.contains(&name))
+            if !matches!(item.kind, ItemKind::Header)
+                || node.kind_id() != calls::grammar().unary_operator
+                || self.src.get(node.start_byte()) != Some(&b'@')
+            {
+                return None;
+            }
+            let operand = node.named_child(0)?;
+            let name = target_name(operand, self.src).or_else(|| {
+                (operand.kind() == "identifier")
+                    .then(|| std::str::from_utf8(&self.src[operand.byte_range()]).ok())
+                    .flatten()
+            })?;
+            (!name.is_empty() && !MODULE_ATTRIBUTES.contains(&name)).then_some(name)
         };
         // On the next line: only whitespace with one line break between them.
         let adjacent = |a: &Item<'t>, b: &Item<'t>| {
@@ -4037,18 +4045,23 @@ impl<'s, 't> Walker<'s, 't> {
             between.iter().all(u8::is_ascii_whitespace)
                 && between.iter().filter(|&&c| c == b'\n').count() <= 1
         };
-        if !own_attribute(&items[i]) {
+        let Some(name) = own_attribute(&items[i]) else {
             return false;
-        }
+        };
         let mut k = i;
         while let Some(next) = items.get(k + 1) {
             if !adjacent(&items[k], next) {
                 return false;
             }
             match next.kind {
-                ItemKind::Def(_) => return true,
+                // An annotation is written above other definitions too (`@trace` above
+                // each traced function); a constant (`@interval :timer.seconds(30)`
+                // above `start_link`) is written once, and stays in the header.
+                ItemKind::Def(_) => {
+                    return (items[k + 2..].iter()).any(|later| own_attribute(later) == Some(name));
+                }
                 ItemKind::Lead(_) | ItemKind::Comment => {}
-                _ if own_attribute(next) => {}
+                _ if own_attribute(next).is_some() => {}
                 _ => return false,
             }
             k += 1;

@@ -172,7 +172,9 @@ impl Callee {
                 ":gen_server.cast",
                 "GenStage.cast",
             ],
-            "handle_info" => &[
+            // A Cowboy loop handler's `info/3` takes the messages a server's
+            // `handle_info/2` would (only at that arity: see below).
+            "handle_info" | "info" => &[
                 "send",
                 "Process.send",
                 "Process.send_after",
@@ -213,10 +215,13 @@ impl Callee {
             "handle_call" | "handle_event" | "handle_async" => Some(3),
             "handle_cast" | "handle_info" | "handle_continue" => Some(2),
             "init" => Some(1),
+            "info" => Some(3),
             _ => None,
         };
         let through = match (arity, callback_arity) {
             (Some(a), Some(c)) if a != c && !(last == "handle_event" && a == 4) => &[][..],
+            // `Logger.info` and the like: `info` by its name alone is no handler.
+            (None, _) if last == "info" => &[][..],
             _ => through,
         };
         let kind = match through.is_empty() {
@@ -4542,6 +4547,16 @@ end"#;
         assert_eq!(at("PhxWeb.PageJSON.show/1"), vec![11]);
         assert_eq!(at("PhxWeb.UserHTML.index/1"), Vec::<u32>::new());
         assert_eq!(at("PhxWeb.PageHTML.index/2"), Vec::<u32>::new());
+    }
+
+    /// A Cowboy loop handler's `info/3` is called where its code sends a message; a
+    /// function named `info` at another arity, or at any, is no handler.
+    #[test]
+    fn a_loop_handlers_info_is_called_where_a_message_is_sent() {
+        let src = "  def push(pid, data) do\n    send(pid, {:push, data})\n  end\n";
+        assert_eq!(lines(src, "Snip.Loop.info/3"), vec![11]);
+        assert_eq!(lines(src, "Snip.Loop.info/2"), Vec::<u32>::new());
+        assert_eq!(lines(src, "Snip.Loop.info"), Vec::<u32>::new());
     }
 
     /// `@on_definition`, `@after_compile` and `@after_verify` name functions the
