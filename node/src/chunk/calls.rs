@@ -2524,8 +2524,9 @@ pub(crate) fn collect(root: Node<'_>, src: &[u8]) -> Vec<(usize, RawCall)> {
                         }
                         // `@on_definition Mod` and `@after_compile Mod` (or `{Mod, :fun}`)
                         // name functions the compiler calls for this module (or, in a
-                        // quote, for each module using it): New Relic's `@trace` runs
-                        // through `NewRelic.Tracer.Macro.__on_definition__/6`.
+                        // quote, for each module using it: a call of the quoting
+                        // function's, as the using modules are not known here): New
+                        // Relic's `@trace` runs through `Tracer.Macro.__on_definition__/6`.
                         if let Some((default, arity)) = compiler_hook(name)
                             && let Some(first) =
                                 child_of_kind(set, "arguments").and_then(|a| a.named_child(0))
